@@ -1,0 +1,19 @@
+"""The `bigfish` command: thin shells, each calling one library function.
+
+One module per command group registers its commands on the shared Typer app.
+"""
+
+from __future__ import annotations
+
+from bigfish.cli import (  # noqa: F401  (imported for their registrations)
+    identifiers,
+)
+from bigfish.cli._app import app
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()
+
+
+__all__ = ["app", "main"]

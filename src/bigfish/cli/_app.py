@@ -1,0 +1,54 @@
+"""The Typer application every command module registers on, and the global options."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    name="bigfish",
+    help="Pool scam reports, link the small fish into the big networks, share under control.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@dataclass
+class GlobalOptions:
+    """Options every command can read (set by the callback below, from flags or environment)."""
+
+    db_url: str = "sqlite:///./bigfish.db"
+    data_dir: Path = Path("./bigfish-data")
+
+
+OPTIONS = GlobalOptions()
+
+
+@app.callback()
+def _global(
+    db: str = typer.Option(
+        os.environ.get("BIGFISH_DATABASE_URL", "sqlite:///./bigfish.db"),
+        "--db",
+        help="Database URL (env BIGFISH_DATABASE_URL); sqlite:///./bigfish.db or postgresql://…",
+        show_default=True,
+    ),
+    data_dir: Path = typer.Option(
+        Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
+        "--data-dir",
+        help="Evidence files and keys (env BIGFISH_DATA_DIR).",
+        show_default=True,
+    ),
+) -> None:
+    """bigfish: one command per task of a partnership node."""
+    OPTIONS.db_url = db
+    OPTIONS.data_dir = data_dir
+
+
+def fail(message: str) -> typer.Exit:
+    """Print MESSAGE on stderr and return the exit for a bad input or request (status 1)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)

@@ -1,0 +1,83 @@
+"""The one exception tree of bigfish.
+
+::
+
+    BigfishError                    every error bigfish raises on purpose
+    ├── ConfigError                 a setting is missing or malformed
+    ├── InputError                  bad input: carries file, line and field when known
+    │   └── IdentifierError         a value that is not a valid identifier of its kind
+    ├── StoreError                  the database refused or failed a write or read
+    ├── NotFound                    an id that does not exist (or the caller may not see)
+    ├── AccessDenied                the caller may see the item but not do this to it
+    ├── IntegrityError              a hash chain, digest, signature or proof does not hold
+    └── PeerError                   a partner node or external peer failed or was refused
+
+Exceptions carry the offending id, file and line so that a message can say what and where.
+"""
+
+from __future__ import annotations
+
+
+class BigfishError(Exception):
+    """Root of every error bigfish raises on purpose."""
+
+
+class ConfigError(BigfishError):
+    """A setting is missing or malformed."""
+
+
+class InputError(BigfishError):
+    """Bad input, with the file, line and field when they are known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(self.file if self.line is None else f"{self.file}:{self.line}")
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class IdentifierError(InputError):
+    """A value that is not a valid identifier of its kind."""
+
+
+class StoreError(BigfishError):
+    """The database refused or failed a read or write."""
+
+
+class NotFound(BigfishError):
+    """An id that does not exist, or that the caller may not see (the two look the same)."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        self.what = what
+        self.ident = ident
+        super().__init__(f"{what} {ident!r} not found")
+
+
+class AccessDenied(BigfishError):
+    """The caller may see the item but may not do this to it."""
+
+
+class IntegrityError(BigfishError):
+    """A hash chain, digest, signature or proof does not hold."""
+
+
+class PeerError(BigfishError):
+    """A partner node or external peer failed, or the call to it was refused."""
