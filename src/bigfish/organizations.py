@@ -1,0 +1,137 @@
+"""Organizations of the partnership and their sharing groups."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish import vocab
+from bigfish.errors import InputError, NotFound
+from bigfish.store import Store
+from bigfish.store.schema import group_members, organizations, sharing_groups
+
+SECTORS = ("anti_scam_centre", "police", "bank", "telco", "international", "regulator", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """An organization of the partnership."""
+
+    id: int
+    name: str
+    country: str | None
+    sector: str | None
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100 or any(c.isspace() for c in name) or "/" in name:
+        raise InputError(
+            "an organization name is 1-100 characters without spaces or '/'", field="name"
+        )
+    return name
+
+
+def _check_country(country: str | None) -> str | None:
+    if country is None:
+        return None
+    code = country.strip().upper()
+    if code not in vocab.countries():
+        raise InputError(f"unknown ISO 3166 country code {country!r}", field="country")
+    return code
+
+
+def add_org(
+    store: Store, name: str, *, country: str | None = None, sector: str | None = None
+) -> Organization:
+    """Create organization NAME; an existing name is an error."""
+    name = _check_name(name)
+    code = _check_country(country)
+    if sector is not None and sector not in SECTORS:
+        raise InputError(f"sector must be one of {', '.join(SECTORS)}", field="sector")
+    with store.begin() as conn:
+        if conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first():
+            raise InputError(f"organization {name!r} already exists", field="name")
+        org_id = conn.execute(
+            organizations.insert()
+            .values(name=name, country=code, sector=sector, created_at=datetime.now(UTC))
+            .returning(organizations.c.id)
+        ).scalar_one()
+    return Organization(int(org_id), name, code, sector)
+
+
+def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> int:
+    """The id of organization NAME, created if missing (as `bigfish ingest --org` does)."""
+    name = _check_name(name)
+    row = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
+    if row is not None:
+        return int(row[0])
+    result = conn.execute(
+        organizations.insert()
+        .values(name=name, country=_check_country(country), created_at=datetime.now(UTC))
+        .returning(organizations.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def list_orgs(store: Store) -> list[Organization]:
+    """Every organization, by name."""
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(organizations).order_by(organizations.c.name)).all()
+    return [Organization(r.id, r.name, r.country, r.sector) for r in rows]
+
+
+def get_org(conn: Connection, name: str) -> Organization:
+    """Organization NAME or NotFound."""
+    row = conn.execute(sa.select(organizations).where(organizations.c.name == name)).first()
+    if row is None:
+        raise NotFound("organization", name)
+    return Organization(row.id, row.name, row.country, row.sector)
+
+
+@dataclass(frozen=True, slots=True)
+class SharingGroup:
+    """A sharing group: its members see what is distributed to it."""
+
+    id: int
+    name: str
+    owner: str
+    members: tuple[str, ...]
+
+
+def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> SharingGroup:
+    """Create sharing group NAME owned by OWNER with MEMBERS (the owner is always a member)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InputError("a group name is 1-100 characters", field="name")
+    with store.begin() as conn:
+        if conn.execute(
+            sa.select(sharing_groups.c.id).where(sharing_groups.c.name == name)
+        ).first():
+            raise InputError(f"sharing group {name!r} already exists", field="name")
+        owner_org = get_org(conn, owner)
+        orgs = [owner_org] + [get_org(conn, m) for m in members if m != owner]
+        group_id = conn.execute(
+            sharing_groups.insert()
+            .values(
+                name=name,
+                owner_org_id=owner_org.id,
+                community_key=secrets.token_hex(32),
+                created_at=datetime.now(UTC),
+            )
+            .returning(sharing_groups.c.id)
+        ).scalar_one()
+        conn.execute(group_members.insert(), [{"group_id": group_id, "org_id": o.id} for o in orgs])
+    return SharingGroup(int(group_id), name, owner_org.name, tuple(sorted(o.name for o in orgs)))
+
+
+def group_id_by_name(conn: Connection, name: str) -> int:
+    """The id of sharing group NAME or NotFound."""
+    row = conn.execute(sa.select(sharing_groups.c.id).where(sharing_groups.c.name == name)).first()
+    if row is None:
+        raise NotFound("sharing group", name)
+    return int(row[0])

@@ -1,0 +1,12 @@
+"""The store seam: SQLite by default, PostgreSQL for production, one schema and one code path.
+
+Every area's tables live on one `metadata`; importing them here makes the schema whole.
+"""
+
+from __future__ import annotations
+
+from bigfish.store import schema
+from bigfish.store.base import DEFAULT_URL, Store, create_engine, migrate, open_store
+from bigfish.store.schema import metadata
+
+__all__ = ["DEFAULT_URL", "Store", "create_engine", "metadata", "migrate", "open_store", "schema"]

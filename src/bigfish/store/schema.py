@@ -1,0 +1,122 @@
+"""The core tables: organizations, sharing groups, reports, identifiers and mentions.
+
+Other areas declare their tables on the same `metadata` in `schema_<area>.py` modules, which
+`bigfish.store` imports so that migrations and `create_all` see one schema. Types are chosen to
+behave the same on SQLite and PostgreSQL: amounts are exact decimal text, times are UTC.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UTCDateTime = sa.DateTime(timezone=True)
+
+organizations = sa.Table(
+    "organizations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("country", sa.String(2)),
+    sa.Column("sector", sa.String(40)),
+    sa.Column("node", sa.String(200)),  # the federated node it lives on; NULL for this node
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+sharing_groups = sa.Table(
+    "sharing_groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("owner_org_id", sa.ForeignKey("organizations.id"), nullable=False),
+    # The community key for blinded matching (hex); a secret, never exported or logged.
+    sa.Column("community_key", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", sa.ForeignKey("sharing_groups.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("org_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+ingest_runs = sa.Table(
+    "ingest_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_id", sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("source", sa.String(1000), nullable=False),  # file name, "api" or a peer's URL
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("received", sa.Integer, nullable=False, default=0),
+    sa.Column("stored", sa.Integer, nullable=False, default=0),
+    sa.Column("updated", sa.Integer, nullable=False, default=0),
+    sa.Column("rejected", sa.Integer, nullable=False, default=0),
+)
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_id", sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("report_id", sa.String(200), nullable=False),
+    sa.Column("reported_at", UTCDateTime, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("scam_type", sa.String(40)),
+    sa.Column("channel", sa.String(40)),
+    sa.Column("loss_amount", sa.String(40)),  # exact decimal text
+    sa.Column("loss_currency", sa.String(3)),
+    sa.Column("loss_usd", sa.Float),  # at the node's reference rates when stored; NULL if unknown
+    sa.Column("narrative", sa.Text),
+    sa.Column("attributes", sa.JSON),  # extra columns a partner sent, kept verbatim
+    sa.Column("tlp", sa.String(20), nullable=False, default="amber"),
+    sa.Column("distribution", sa.String(20), nullable=False, default="organization"),
+    sa.Column("group_id", sa.ForeignKey("sharing_groups.id")),
+    sa.Column("source_id", sa.String(200)),  # STIX/MISP object id it came from
+    sa.Column("source_file", sa.String(1000)),
+    sa.Column("source_line", sa.Integer),
+    sa.Column("ingest_run", sa.ForeignKey("ingest_runs.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("classification", sa.String(10)),  # scam | spam | legit, by the shipped model
+    sa.Column("scam_probability", sa.Float),
+    sa.Column("predicted_scam_type", sa.String(40)),
+    sa.UniqueConstraint("org_id", "report_id"),
+    sa.Index("ix_reports_reported_at", "reported_at"),
+    sa.Index("ix_reports_updated_at", "updated_at"),
+)
+
+identifiers = sa.Table(
+    "identifiers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # the canonical kind
+    sa.Column("canonical", sa.String(2000), nullable=False),
+    sa.Column("valid", sa.Boolean, nullable=False),
+    sa.Column("error", sa.String(500)),
+    sa.Column("domain", sa.String(300)),
+    sa.Column("chain", sa.String(20)),
+    sa.Column("country", sa.String(2)),
+    sa.UniqueConstraint("kind", "canonical"),
+)
+
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("report_pk", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("identifier_id", sa.ForeignKey("identifiers.id"), primary_key=True),
+    sa.Column("source", sa.String(10), primary_key=True),  # field | narrative | derived
+    sa.Column("role", sa.String(10)),
+    sa.Column("raw", sa.String(2000), nullable=False),  # the value as the partner wrote it
+    sa.Index("ix_mentions_identifier_id", "identifier_id"),
+)

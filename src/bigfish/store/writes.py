@@ -1,0 +1,202 @@
+"""Batched writes of reports with their mentions: one transaction per batch, so a report is never
+stored without its identifiers and a batch is acknowledged only once it is committed."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bigfish.fx import Rates, to_usd
+from bigfish.intake.prepare import PreparedMention
+from bigfish.models import Report
+from bigfish.store.schema import identifiers, mentions, reports
+
+_CHUNK = 500  # stays under every driver's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A report ready to store, with where it came from."""
+
+    report: Report
+    mentions: list[PreparedMention]
+    file: str | None
+    line: int | None
+    group_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one batch did: counts and the reports refused as duplicates of this run."""
+
+    stored: int
+    updated: int
+    duplicates: list[tuple[Pending, str]]
+
+
+class IdentifierIds:
+    """A bounded cache of identifier ids, so memory stays flat however many values a file has."""
+
+    def __init__(self, capacity: int = 500_000) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[tuple[str, str], int] = OrderedDict()
+
+    def resolve(
+        self, conn: Connection, wanted: Sequence[PreparedMention]
+    ) -> dict[tuple[str, str], int]:
+        """Ids of every (kind, canonical) in WANTED, inserting those the store lacks."""
+        result: dict[tuple[str, str], int] = {}
+        missing: dict[tuple[str, str], PreparedMention] = {}
+        for m in wanted:
+            key = (m.kind, m.canonical)
+            cached = self._ids.get(key)
+            if cached is not None:
+                result[key] = cached
+            elif key not in missing:
+                missing[key] = m
+        if missing:
+            rows = [
+                {
+                    "kind": m.kind,
+                    "canonical": m.canonical,
+                    "valid": m.valid,
+                    "error": m.error,
+                    "domain": m.domain,
+                    "chain": m.chain,
+                    "country": m.country,
+                }
+                for m in missing.values()
+            ]
+            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+                identifiers
+            ).on_conflict_do_nothing(index_elements=["kind", "canonical"])
+            conn.execute(insert, rows)
+            by_kind: dict[str, list[str]] = {}
+            for kind, canonical in missing:
+                by_kind.setdefault(kind, []).append(canonical)
+            for kind, values in by_kind.items():
+                for start in range(0, len(values), _CHUNK):
+                    chunk = values[start : start + _CHUNK]
+                    query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
+                        identifiers.c.kind == kind, identifiers.c.canonical.in_(chunk)
+                    )
+                    for ident_id, canonical in conn.execute(query):
+                        result[(kind, canonical)] = ident_id
+                        self._remember((kind, canonical), ident_id)
+        return result
+
+    def _remember(self, key: tuple[str, str], ident_id: int) -> None:
+        self._ids[key] = ident_id
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+
+def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> dict[str, object]:
+    r = p.report
+    return {
+        "org_id": org_id,
+        "report_id": r.report_id,
+        "reported_at": r.reported_at,
+        "country": r.country,
+        "scam_type": r.scam_type.value if r.scam_type else None,
+        "channel": r.channel.value if r.channel else None,
+        "loss_amount": str(r.loss_amount) if r.loss_amount is not None else None,
+        "loss_currency": r.loss_currency,
+        "loss_usd": to_usd(r.loss_amount, r.loss_currency, rates),
+        "narrative": r.narrative,
+        "attributes": dict(r.attributes) or None,
+        "tlp": r.marking.tlp.value,
+        "distribution": r.marking.distribution.value,
+        "group_id": p.group_id,
+        "source_id": r.source_id,
+        "source_file": p.file,
+        "source_line": p.line,
+        "ingest_run": run_id,
+        "updated_at": now,
+    }
+
+
+def write_batch(
+    conn: Connection,
+    *,
+    org_id: int,
+    run_id: int,
+    batch: Sequence[Pending],
+    ids: IdentifierIds,
+    rates: Rates,
+) -> BatchOutcome:
+    """Insert new reports, update re-submitted ones, and replace their mentions, in CONN's
+    transaction. A report_id seen earlier in the same run is refused as a duplicate."""
+    now = datetime.now(UTC)
+    first: dict[str, Pending] = {}
+    duplicates: list[tuple[Pending, str]] = []
+    for p in batch:
+        earlier = first.get(p.report.report_id)
+        if earlier is not None:
+            duplicates.append((p, f"duplicate report_id (first at line {earlier.line})"))
+        else:
+            first[p.report.report_id] = p
+    existing: dict[str, tuple[int, int | None]] = {}
+    keys = list(first)
+    for start in range(0, len(keys), _CHUNK):
+        query = sa.select(reports.c.report_id, reports.c.id, reports.c.ingest_run).where(
+            reports.c.org_id == org_id, reports.c.report_id.in_(keys[start : start + _CHUNK])
+        )
+        for report_id, pk, run in conn.execute(query):
+            existing[report_id] = (pk, run)
+    new: list[Pending] = []
+    changed: list[tuple[int, Pending]] = []
+    for report_id, p in first.items():
+        found = existing.get(report_id)
+        if found is None:
+            new.append(p)
+        elif found[1] == run_id:
+            duplicates.append((p, "duplicate report_id earlier in the same file"))
+        else:
+            changed.append((found[0], p))
+    pks: list[tuple[int, Pending]] = []
+    if new:
+        rows = [_row(p, org_id, run_id, now, rates) | {"created_at": now} for p in new]
+        result = conn.execute(
+            reports.insert().returning(reports.c.id, sort_by_parameter_order=True), rows
+        )
+        pks.extend(zip((row[0] for row in result), new, strict=True))
+    if changed:
+        update = (
+            reports.update()
+            .where(reports.c.id == sa.bindparam("pk"))
+            .values({c: sa.bindparam(c) for c in _row(changed[0][1], org_id, run_id, now, rates)})
+        )
+        conn.execute(
+            update, [_row(p, org_id, run_id, now, rates) | {"pk": pk} for pk, p in changed]
+        )
+        changed_pks = [pk for pk, _ in changed]
+        for start in range(0, len(changed_pks), _CHUNK):
+            conn.execute(
+                mentions.delete().where(
+                    mentions.c.report_pk.in_(changed_pks[start : start + _CHUNK])
+                )
+            )
+        pks.extend(changed)
+    all_mentions = [m for _, p in pks for m in p.mentions]
+    id_of = ids.resolve(conn, all_mentions)
+    mention_rows = [
+        {
+            "report_pk": pk,
+            "identifier_id": id_of[(m.kind, m.canonical)],
+            "source": m.source.value,
+            "role": m.role.value if m.role else None,
+            "raw": m.raw[:2000],
+        }
+        for pk, p in pks
+        for m in p.mentions
+    ]
+    if mention_rows:
+        conn.execute(mentions.insert(), mention_rows)
+    return BatchOutcome(stored=len(new), updated=len(changed), duplicates=duplicates)
