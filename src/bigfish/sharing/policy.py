@@ -1,0 +1,98 @@
+"""The one place that decides who sees what.
+
+Every read path (get, list, search, lookup, match, networks, alerts, exports, statistics, TAXII,
+web pages) asks this module, either with `can_see` for one item or with `visible_reports` for a
+SQL condition on the reports table. Derived things (identifiers, networks, alerts, counts) are
+visible only through the reports a viewer may see.
+
+The rule is the intersection of the distribution and the TLP (spec/api.md):
+
+- the submitting organization always sees its own reports;
+- `organization`: nobody else; `group`: members of the group; `partnership`: every organization;
+- TLP:RED reaches only a named audience: the members of its group, never the whole partnership;
+- TLP:CLEAR with `partnership` distribution is what the public check endpoint may reveal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from bigfish.models import TLP, ApiRole, Distribution
+from bigfish.store.schema import reports
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: an organization with its groups, or the node's operator (sees all)."""
+
+    org_id: int | None
+    org_name: str | None = None
+    role: ApiRole = ApiRole.READONLY
+    group_ids: frozenset[int] = field(default_factory=frozenset)
+    operator: bool = False
+
+    @classmethod
+    def node_operator(cls) -> Viewer:
+        """The operator at the console: the CLI without --as-org."""
+        return cls(org_id=None, org_name=None, role=ApiRole.ADMIN, operator=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMarking:
+    """The facts the policy needs about one report-like item."""
+
+    owner_org_id: int
+    tlp: TLP
+    distribution: Distribution
+    group_id: int | None
+
+
+def can_see(viewer: Viewer, item: ItemMarking) -> bool:
+    """True when VIEWER may see ITEM."""
+    if viewer.operator or item.owner_org_id == viewer.org_id:
+        return True
+    if item.distribution is Distribution.GROUP:
+        return item.group_id is not None and item.group_id in viewer.group_ids
+    if item.distribution is Distribution.PARTNERSHIP:
+        return item.tlp is not TLP.RED
+    return False
+
+
+def can_edit(viewer: Viewer, item: ItemMarking) -> bool:
+    """Only the submitting organization's analysts and admins edit or re-mark an item."""
+    return (
+        not viewer.operator
+        and item.owner_org_id == viewer.org_id
+        and viewer.role in (ApiRole.ANALYST, ApiRole.ADMIN)
+    )
+
+
+def visible_reports(viewer: Viewer, table: sa.Table = reports) -> ColumnElement[bool]:
+    """A SQL condition on TABLE (reports or a table with the same marking columns)."""
+    if viewer.operator:
+        return sa.true()
+    if viewer.org_id is None:
+        return sa.false()
+    shared = sa.and_(
+        table.c.distribution == Distribution.PARTNERSHIP.value, table.c.tlp != TLP.RED.value
+    )
+    conditions: list[ColumnElement[bool]] = [table.c.org_id == viewer.org_id, shared]
+    if viewer.group_ids:
+        conditions.append(
+            sa.and_(
+                table.c.distribution == Distribution.GROUP.value,
+                table.c.group_id.in_(sorted(viewer.group_ids)),
+            )
+        )
+    return sa.or_(*conditions)
+
+
+def public(table: sa.Table = reports) -> ColumnElement[bool]:
+    """What the public check endpoint may reveal: TLP:CLEAR shared with the partnership."""
+    return sa.and_(
+        table.c.tlp == TLP.CLEAR.value,
+        table.c.distribution == Distribution.PARTNERSHIP.value,
+    )
