@@ -1,0 +1,238 @@
+"""Find identifiers in free text in any script (spec/identifiers.md, "Extraction").
+
+The text is scanned through a same-length view in which digits of every script and
+compatibility forms (fullwidth letters, ``：``) are ASCII, so that offsets stay those of the
+original text; every candidate is then normalized and kept only when valid.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+
+import phonenumbers
+
+from bigfish.identifiers.domain import has_known_suffix
+from bigfish.identifiers.handle import PLATFORM_AND_NAME, is_labelled
+from bigfish.identifiers.model import Found, Identifier
+from bigfish.identifiers.phone import is_valid_phone
+from bigfish.identifiers.registry import as_country, normalize
+from bigfish.models import Kind
+
+_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\])"
+_PATH = r"(?:[/?#][!#-;=?-~]*)?"
+_SCHEME_URL = re.compile(
+    r"(?<![A-Za-z0-9])h(?:tt|xx)ps?(?:\[:\]|:)?(?:\[/\]|/){2}"
+    r"(?:[A-Za-z0-9\-_~%@:\u00a1-\uffff]|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\.|\[:\]"
+    r"|\[[0-9A-Fa-f:.]{2,45}\]){1,253}" + _PATH,
+    re.IGNORECASE,
+)
+_BARE_DOMAIN = re.compile(
+    r"(?<![A-Za-z0-9\-_.@/%])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?" + _DOT + r")+"
+    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?" + _PATH,
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\[@\]|\[at\]|\(at\))"
+    r"(?:[A-Za-z0-9\-]{1,63}" + _DOT + r"){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])",
+    re.IGNORECASE,
+)
+_WALLETS = re.compile(
+    r"(?<![A-Za-z0-9])(?:0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}"
+    r"|[13][1-9A-HJ-NP-Za-km-z]{25,34}|[bB][cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})"
+    r"(?![A-Za-z0-9])"
+)
+_IBAN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?"
+    r"(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(
+    r"(?<![A-Za-z0-9+])(?:\+[ ]?)?(?:\([ ]?)?[0-9](?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}"
+    r"(?![0-9])"
+)
+_HANDLE = re.compile(r"(?<![A-Za-z0-9.])" + PLATFORM_AND_NAME.pattern + r"(?![a-z0-9_])", re.I)
+_FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_TRAILING = ".,;:!?'\"`*"
+_BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+class _ScanTable(dict[int, int]):
+    """Per-character, same-length folding: any-script digits and NFKC-to-ASCII characters."""
+
+    def __missing__(self, code: int) -> int:
+        char = chr(code)
+        digit = unicodedata.decimal(char, None)
+        result = code
+        if digit is not None:
+            result = ord("0") + digit
+        elif (0x7F < code < 0xD800) or code > 0xDFFF:
+            folded = unicodedata.normalize("NFKC", char)
+            if len(folded) == 1 and folded.isascii() and folded.isprintable():
+                result = ord(folded)
+        self[code] = result
+        return result
+
+
+_SCAN = _ScanTable()
+
+
+def extract(text: str, country: str | None = None) -> list[Found]:
+    """Every valid identifier in TEXT, in order, with offsets into TEXT.
+
+    COUNTRY (ISO alpha-2) is the default region of national phone numbers; without it only
+    international numbers (``+``, ``00``) are found. Never raises for any ``str`` text.
+    """
+    country = as_country(country)
+    scan = text if text.isascii() else text.translate(_SCAN)
+    positions: list[int] | None = None
+    if not scan.isascii() and _FORMAT_CHARS.search(scan):
+        positions = [i for i, char in enumerate(scan) if not _FORMAT_CHARS.match(char)]
+        scan = _FORMAT_CHARS.sub("", scan)
+    taken = _Spans()
+    found: list[Found] = []
+    for kind, candidates in _FINDERS:
+        for start, end in candidates(scan, country):
+            if taken.overlaps(start, end):
+                continue
+            identifier = _accept(kind, text, start, end, positions, country)
+            if identifier is not None:
+                taken.add(start, end)
+                found.append(identifier)
+    found.sort(key=lambda item: item.start)
+    return found
+
+
+def _accept(
+    kind: Kind, text: str, start: int, end: int, positions: list[int] | None, country: str | None
+) -> Found | None:
+    if positions is not None:
+        start, end = positions[start], positions[end - 1] + 1
+    identifier = normalize(kind, text[start:end], country)
+    if not identifier.valid:
+        return None
+    if identifier.canonical_kind == Kind.PHONE and not is_valid_phone(identifier.canonical):
+        return None
+    return Found(identifier, start, end)
+
+
+class _Spans:
+    """Non-overlapping half-open spans, sorted by start."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_left(self.starts, end)
+        return index > 0 and self.ends[index - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect.bisect_left(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+
+
+def _trim_end(scan: str, start: int, end: int) -> int:
+    """Drop trailing sentence punctuation and unbalanced closing brackets from a match."""
+    while end > start:
+        last = scan[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif last in _BRACKETS and scan.count(last, start, end) > scan.count(
+            _BRACKETS[last], start, end
+        ):
+            end -= 1
+        else:
+            break
+    return end
+
+
+def _cut_host_tail(scan: str, start: int, end: int) -> int:
+    """End a scheme URL where Latin text meets another script in its last host label."""
+    host_end = end
+    for mark in "/?#":
+        index = scan.find(mark, start + 8, end)
+        if index != -1:
+            host_end = min(host_end, index)
+    label_start = scan.rfind(".", start, host_end) + 1
+    for index in range(max(label_start, start), host_end):
+        if not scan[index].isascii() and scan[label_start:index].isascii() and index > label_start:
+            return index
+    return end
+
+
+def _scheme_urls(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    for match in _SCHEME_URL.finditer(scan):
+        end = _cut_host_tail(scan, match.start(), match.end())
+        yield match.start(), _trim_end(scan, match.start(), end)
+
+
+def _bare_domains(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    for match in _BARE_DOMAIN.finditer(scan):
+        host = re.split(r"[/:]", match.group(), maxsplit=1)[0]
+        host = re.sub(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]", ".", host, flags=re.IGNORECASE)
+        if has_known_suffix(host.lower()):
+            yield match.start(), _trim_end(scan, match.start(), match.end())
+
+
+def _simple(pattern: re.Pattern[str]) -> Callable[[str, str | None], Iterator[tuple[int, int]]]:
+    def finder(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+        for match in pattern.finditer(scan):
+            yield match.start(), _trim_end(scan, match.start(), match.end())
+
+    return finder
+
+
+def _handles(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    for match in _HANDLE.finditer(scan):
+        if is_labelled(match):
+            yield match.start(), _trim_end(scan, match.start(), match.end())
+
+
+def _ibans(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    """Each IBAN-shaped run, then its shorter prefixes at group boundaries (words may follow)."""
+    for match in _IBAN.finditer(scan):
+        yield match.start(), match.end()
+        for index in range(match.end() - 1, match.start() + 12, -1):
+            if scan[index] == " ":
+                yield match.start(), index
+
+
+def _phones(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    """Phone-shaped digit runs; national forms only with the trunk prefix of COUNTRY."""
+    trunk = _trunk_prefix(country)
+    for match in _PHONE.finditer(scan):
+        value = match.group()
+        if not value.startswith(("+", "00", "(+")):
+            if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
+                continue
+        yield match.start(), match.end()
+        for index in range(match.end() - 1, match.start() + 6, -1):  # words after the number
+            if scan[index] in " .-":
+                yield match.start(), index
+
+
+def _trunk_prefix(country: str | None) -> str | None:
+    if country is None:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    return metadata.national_prefix if metadata is not None else None
+
+
+_FINDERS: tuple[tuple[Kind, Callable[[str, str | None], Iterator[tuple[int, int]]]], ...] = (
+    (Kind.URL, _scheme_urls),
+    (Kind.EMAIL, _simple(_EMAIL)),
+    (Kind.CRYPTO_WALLET, _simple(_WALLETS)),
+    (Kind.BANK_ACCOUNT, _ibans),
+    (Kind.URL, _bare_domains),
+    (Kind.HANDLE, _handles),
+    (Kind.PHONE, _phones),
+)
+
+
+def identifiers_in(text: str, country: str | None = None) -> list[Identifier]:
+    """The identifiers of ``extract`` without their offsets."""
+    return [found.identifier for found in extract(text, country)]

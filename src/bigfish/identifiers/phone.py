@@ -1,0 +1,73 @@
+"""Phone numbers in E.164 (``+`` country code, national significant number)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber
+
+from bigfish.identifiers.model import Parsed, invalid, valid
+from bigfish.models import Kind
+
+MAX_PHONE_LENGTH = 64
+MAX_PHONE_DIGITS = 17  # 15 digits of E.164, a trunk digit and a second IDD digit
+_PHONE_CHARS = re.compile(r"\+?[0-9 ().\-/]*")
+_PREFIX = re.compile(r"^(?:tel|phone|whatsapp|viber|callto|sms):\s*", re.IGNORECASE)
+_NOT_DIGIT = re.compile(r"[^0-9]")
+
+
+def parse_phone(text: str, country: str | None = None) -> Parsed:
+    """Normalize a phone number to E.164, with COUNTRY (ISO alpha-2) as the default region."""
+    text = _PREFIX.sub("", text)
+    if len(text) > MAX_PHONE_LENGTH:
+        return invalid(Kind.PHONE, text, "too long for a phone number")
+    if not _PHONE_CHARS.fullmatch(text):
+        return invalid(Kind.PHONE, text, "a phone number has digits, '+', spaces, '.', '-', '()'")
+    digits = _NOT_DIGIT.sub("", text)
+    if not 3 <= len(digits) <= MAX_PHONE_DIGITS:
+        return invalid(Kind.PHONE, text, f"{len(digits)} digits is not a phone number")
+    if text.startswith("+0"):  # "+0812345678": a national number with a stray plus
+        text = text[1:]
+    number = _best_parse(text, digits, country)
+    if number is None:
+        if country is None and not text.startswith(("+", "00")):
+            return invalid(Kind.PHONE, text, "a national number needs the report's country")
+        return invalid(Kind.PHONE, text, "not a possible phone number")
+    region = phonenumbers.region_code_for_number(number)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return valid(Kind.PHONE, e164, country=region if region and region != "001" else None)
+
+
+def _best_parse(text: str, digits: str, country: str | None) -> PhoneNumber | None:
+    """Parse as the library does; when that is not a valid number, try ``00`` as ``+``.
+
+    A ``00`` prefix is the international prefix in most countries, but in some (Thailand:
+    ``001``, ``007``, ``008``, ``009``) it is only the start of one, so ``0084 912 345 678`` from
+    Thailand parses as a German number. The ``+`` reading wins when only it is valid.
+    """
+    first = _parse(text, country)
+    if not digits.startswith("00") or text.startswith("+"):
+        return first
+    if first is not None and phonenumbers.is_valid_number(first):
+        return first
+    second = _parse("+" + digits[2:], None)
+    if second is not None and (first is None or phonenumbers.is_valid_number(second)):
+        return second
+    return first
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str, country: str | None) -> PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, country, keep_raw_input=False)
+    except NumberParseException:
+        return None
+    return number if phonenumbers.is_possible_number(number) else None
+
+
+def is_valid_phone(canonical: str) -> bool:
+    """True when CANONICAL (E.164) is a number the metadata knows is in service (stricter)."""
+    number = _parse(canonical, None)
+    return number is not None and phonenumbers.is_valid_number(number)
