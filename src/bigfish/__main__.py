@@ -1,0 +1,5 @@
+"""`python -m bigfish` runs the command line."""
+
+from bigfish.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""`bigfish ingest`, `bigfish org add`, `bigfish org list` (spec/cli.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.errors import BigfishError
+from bigfish.intake import IngestResult, ingest_file, load_mapping
+from bigfish.models import TLP, Distribution, Marking
+from bigfish.organizations import SECTORS, add_org, list_orgs
+from bigfish.store import Store, open_store
+
+org_app = typer.Typer(help="Organizations of the partnership.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+
+_FORMATS = ("auto", "csv", "jsonl", "xlsx", "stix", "misp")
+
+
+def _print_result(result: IngestResult, as_json: bool) -> None:
+    if as_json:
+        record = {
+            "file": result.file,
+            "org": result.org,
+            "received": result.received,
+            "stored": result.stored,
+            "updated": result.updated,
+            "rejected": result.rejected,
+            "rejects": str(result.rejects_path) if result.rejects_path else None,
+        }
+        typer.echo(json.dumps(record, ensure_ascii=False))
+        return
+    line = (
+        f"{result.file}: received {result.received:,} / stored {result.stored:,} / "
+        f"updated {result.updated:,} / rejected {result.rejected:,}"
+    )
+    if result.rejects_path:
+        line += f" (reasons in {result.rejects_path})"
+    typer.echo(line)
+
+
+@app.command()
+def ingest(
+    files: list[Path] = typer.Argument(..., help="CSV, JSON Lines, .xlsx, STIX or MISP files."),
+    org: str = typer.Option(..., "--org", help="Submitting organization (created if missing)."),
+    fmt: str = typer.Option("auto", "--format", help="auto|csv|jsonl|xlsx|stix|misp"),
+    mapping: Path | None = typer.Option(None, "--map", help="TOML column mapping."),
+    tlp: TLP = typer.Option(TLP.AMBER, "--tlp", help="TLP marking of the reports."),
+    distribution: Distribution = typer.Option(
+        Distribution.ORGANIZATION, "--distribution", help="Who the reports are shared with."
+    ),
+    group: str | None = typer.Option(None, "--group", help="Sharing group (with group)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line of counts per file."),
+) -> None:
+    """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
+
+    Example: bigfish ingest th-aoc.csv --org th-aoc
+    """
+    if fmt not in _FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(_FORMATS)}", param_hint="--format")
+    if (distribution is Distribution.GROUP) != (group is not None):
+        raise fail("--group is required with --distribution group, and only with it")
+    try:
+        column_map = load_mapping(mapping) if mapping else None
+        store = open_store(OPTIONS.db_url)
+        marking = Marking(tlp, distribution, group)
+        show_bar = sys.stderr.isatty() and not as_json
+        for path in files:
+            if show_bar:
+                with Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    DownloadColumn(),
+                    TimeRemainingColumn(),
+                    console=Console(stderr=True),
+                    transient=True,
+                ) as bar:
+                    task = bar.add_task(path.name, total=None)
+                    result = ingest_file(
+                        store,
+                        path,
+                        org=org,
+                        fmt=fmt,
+                        mapping=column_map,
+                        marking=marking,
+                        progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    )
+            else:
+                result = ingest_file(
+                    store, path, org=org, fmt=fmt, mapping=column_map, marking=marking
+                )
+            _print_result(result, as_json)
+        after_ingest(store)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+
+
+def after_ingest(store: Store) -> None:
+    """Update what depends on new reports (networks), when that part is installed."""
+    try:
+        from bigfish.linking.service import update_networks
+    except ImportError:
+        return
+    update_networks(store)
+
+
+@org_app.command("add")
+def org_add(
+    name: str = typer.Argument(..., help="Short unique name, e.g. th-aoc."),
+    country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2."),
+    sector: str | None = typer.Option(None, "--sector", help=" | ".join(SECTORS)),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Add an organization to the partnership.
+
+    Example: bigfish org add th-aoc --country TH --sector anti_scam_centre
+    """
+    try:
+        org = add_org(open_store(OPTIONS.db_url), name, country=country, sector=sector)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps({"name": org.name, "country": org.country, "sector": org.sector}))
+    else:
+        typer.echo(f"added {org.name} ({org.country})")
+
+
+@org_app.command("list")
+def org_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the organizations.
+
+    Example: bigfish org list --json
+    """
+    orgs = list_orgs(open_store(OPTIONS.db_url))
+    if as_json:
+        rows = [{"name": o.name, "country": o.country, "sector": o.sector} for o in orgs]
+        typer.echo(json.dumps({"organizations": rows}))
+        return
+    table = Table("name", "country", "sector")
+    for o in orgs:
+        table.add_row(o.name, o.country or "", o.sector or "")
+    Console().print(table)

@@ -1,0 +1,15 @@
+"""Intake: partners' files and API batches → reports with normalized identifiers."""
+
+from __future__ import annotations
+
+from bigfish.intake.mapping import ColumnMapping, load_mapping
+from bigfish.intake.service import READERS, IngestResult, detect_format, ingest_file
+
+__all__ = [
+    "READERS",
+    "ColumnMapping",
+    "IngestResult",
+    "detect_format",
+    "ingest_file",
+    "load_mapping",
+]

@@ -1,0 +1,201 @@
+"""Turn one row of fields (from any reader) into a Report, or say exactly what is wrong."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from bigfish import vocab
+from bigfish.errors import InputError
+from bigfish.models import Channel, Kind, Marking, RawIdentifier, Report, Role, ScamType
+
+STANDARD_FIELDS = (
+    "report_id",
+    "reported_at",
+    "country",
+    "scam_type",
+    "channel",
+    "loss_amount",
+    "loss_currency",
+    "narrative",
+)
+IDENTIFIER_COLUMNS: dict[str, Kind] = {
+    "phones": Kind.PHONE,
+    "urls": Kind.URL,
+    "emails": Kind.EMAIL,
+    "bank_accounts": Kind.BANK_ACCOUNT,
+    "crypto_wallets": Kind.CRYPTO_WALLET,
+    "handles": Kind.HANDLE,
+    "domains": Kind.DOMAIN,
+    "ips": Kind.IP,
+}
+REQUIRED = ("report_id", "reported_at", "country")
+
+MAX_NARRATIVE = 1_000_000
+MAX_VALUE = 2_000
+MAX_REPORT_ID = 200
+MAX_ATTRIBUTE = 10_000
+
+# A cell a spreadsheet would run: =HYPERLINK(…), +cmd|…, @SUM(…), -2+3+cmd|…
+_FORMULA = re.compile(r"^\s*[=+\-@\t\r]\s*[A-Za-z_][A-Za-z0-9_.]*\s*[(|!]")
+_SCAM_TYPES = frozenset(s.value for s in ScamType)
+_CHANNELS = frozenset(c.value for c in Channel)
+_ROLES = frozenset(r.value for r in Role)
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """How a layout writes dates and amounts (the standard format: ISO dates, plain decimals)."""
+
+    date: str | None = None  # a strptime format; None means ISO 8601
+    thousands_separator: str | None = None
+    decimal_separator: str = "."
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+
+STANDARD = Formats()
+
+
+def looks_like_formula(value: str) -> bool:
+    """True for a cell a spreadsheet would evaluate (formula injection)."""
+    return bool(_FORMULA.match(value))
+
+
+def parse_datetime(text: str, formats: Formats) -> datetime:
+    """A UTC datetime from an ISO 8601 date or date-time, or the layout's strptime format."""
+    text = text.strip()
+    try:
+        if formats.date is not None:
+            parsed = datetime.strptime(text, formats.date)
+        else:
+            parsed = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        expected = formats.date or "ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"
+        raise InputError(f"not a valid date {text!r}; expected {expected}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_amount(text: str, formats: Formats) -> Decimal:
+    """A non-negative decimal amount."""
+    cleaned = text.strip()
+    if formats.thousands_separator:
+        cleaned = cleaned.replace(formats.thousands_separator, "")
+    if formats.decimal_separator != ".":
+        cleaned = cleaned.replace(formats.decimal_separator, ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise InputError(f"not a decimal amount {text!r}") from None
+    if not amount.is_finite() or amount < 0 or len(cleaned) > 30:
+        raise InputError(f"not a valid amount {text!r}")
+    return amount
+
+
+def _optional(fields: Mapping[str, str], name: str, formats: Formats) -> str | None:
+    value = fields.get(name)
+    if value is None or not value.strip():
+        value = formats.defaults.get(name)
+    if value is None or not value.strip():
+        return None
+    return value.strip()
+
+
+def split_values(text: str) -> list[str]:
+    """The `;`-separated values of an identifier cell, without empties."""
+    return [v.strip() for v in text.split(";") if v.strip()]
+
+
+def build_report(
+    fields: Mapping[str, str],
+    *,
+    identifiers: list[RawIdentifier] | None = None,
+    formats: Formats = STANDARD,
+    marking: Marking | None = None,
+) -> Report:
+    """A Report from one row's fields; InputError(field=…) names the first thing wrong."""
+    for name, value in fields.items():
+        if isinstance(value, str) and looks_like_formula(value):
+            raise InputError(
+                "cell looks like a spreadsheet formula (formula injection)", field=name
+            )
+    values = {name: _optional(fields, name, formats) for name in STANDARD_FIELDS}
+    for name in REQUIRED:
+        if values[name] is None:
+            raise InputError("required field is missing or empty", field=name)
+    report_id = values["report_id"] or ""
+    if len(report_id) > MAX_REPORT_ID:
+        raise InputError(f"report_id longer than {MAX_REPORT_ID} characters", field="report_id")
+    try:
+        reported_at = parse_datetime(values["reported_at"] or "", formats)
+    except InputError as exc:
+        raise InputError(exc.message, field="reported_at") from None
+    country = (values["country"] or "").upper()
+    if country not in vocab.countries():
+        raise InputError(f"unknown ISO 3166 country code {country!r}", field="country")
+    scam_type = values["scam_type"]
+    if scam_type is not None and scam_type.lower() not in _SCAM_TYPES:
+        raise InputError(f"unknown scam_type {scam_type!r}", field="scam_type")
+    channel = values["channel"]
+    if channel is not None and channel.lower() not in _CHANNELS:
+        raise InputError(f"unknown channel {channel!r}", field="channel")
+    amount: Decimal | None = None
+    currency = values["loss_currency"]
+    if values["loss_amount"] is not None:
+        try:
+            amount = parse_amount(values["loss_amount"] or "", formats)
+        except InputError as exc:
+            raise InputError(exc.message, field="loss_amount") from None
+        if currency is None:
+            raise InputError("loss_currency is required with loss_amount", field="loss_currency")
+    if currency is not None:
+        currency = currency.upper()
+        if currency not in vocab.currencies():
+            raise InputError(f"unknown ISO 4217 currency {currency!r}", field="loss_currency")
+    narrative = values["narrative"]
+    if narrative is not None and len(narrative) > MAX_NARRATIVE:
+        raise InputError(
+            f"narrative of {len(narrative):,} characters is over the limit of {MAX_NARRATIVE:,}",
+            field="narrative",
+        )
+    raw = list(identifiers or [])
+    for column, kind in IDENTIFIER_COLUMNS.items():
+        cell = fields.get(column)
+        if cell:
+            raw.extend(RawIdentifier(kind, v) for v in split_values(cell))
+    for ident in raw:
+        if len(ident.value) > MAX_VALUE:
+            raise InputError(
+                f"{ident.kind} value of {len(ident.value):,} characters is over {MAX_VALUE:,}",
+                field=ident.kind.value,
+            )
+    known = set(STANDARD_FIELDS) | set(IDENTIFIER_COLUMNS)
+    attributes = tuple(
+        (k, v[:MAX_ATTRIBUTE]) for k, v in fields.items() if k not in known and k and v
+    )
+    return Report(
+        report_id=report_id,
+        reported_at=reported_at,
+        country=country,
+        scam_type=ScamType(scam_type.lower()) if scam_type else None,
+        channel=Channel(channel.lower()) if channel else None,
+        loss_amount=amount,
+        loss_currency=currency,
+        narrative=narrative,
+        identifiers=tuple(raw),
+        attributes=attributes,
+        marking=marking or Marking(),
+    )
+
+
+def parse_role(value: object) -> Role | None:
+    """A role from JSON, or InputError."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in _ROLES:
+        raise InputError(f"unknown role {value!r}", field="identifiers.role")
+    return Role(value)

@@ -1,0 +1,219 @@
+"""`ingest_file`: read a partner's file, normalize, store in batches, account for every record."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from bigfish.errors import InputError, NotFound
+from bigfish.fx import Rates, reference_rates
+from bigfish.intake.mapping import ColumnMapping
+from bigfish.intake.prepare import prepare_mentions
+from bigfish.intake.readers import Record, Row, Unreadable, read_csv, read_jsonl, read_xlsx
+from bigfish.intake.records import build_report
+from bigfish.models import Distribution, Marking
+from bigfish.organizations import ensure_org, group_id_by_name
+from bigfish.store import Store
+from bigfish.store.schema import ingest_runs
+from bigfish.store.writes import IdentifierIds, Pending, write_batch
+
+Reader = Callable[[IO[bytes], Path], Iterator[Record]]
+
+#: Readers by format name; interop registers `stix` and `misp` here.
+READERS: dict[str, Reader] = {
+    "csv": lambda raw, path: read_csv(raw, path),
+    "jsonl": read_jsonl,
+    "xlsx": lambda raw, path: read_xlsx(raw, path),
+}
+_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one file did: received = stored + updated + rejected."""
+
+    file: str
+    org: str
+    received: int
+    stored: int
+    updated: int
+    rejected: int
+    rejects_path: Path | None
+    run_id: int
+
+
+def detect_format(path: Path) -> str:
+    """The format of PATH from its name, or from its first bytes for JSON documents."""
+    fmt = _SUFFIXES.get(path.suffix.lower())
+    if fmt is not None:
+        return fmt
+    if path.suffix.lower() == ".json":
+        with path.open("rb") as f:
+            head = f.read(4096).lstrip()
+        if b'"type"' in head and b"bundle" in head:
+            return "stix"
+        if b'"Event"' in head:
+            return "misp"
+    raise InputError(
+        "cannot tell the format from the file name; pass --format csv|jsonl|xlsx|stix|misp",
+        file=str(path),
+    )
+
+
+class _Rejects:
+    """FILE.rejects.jsonl, opened on the first rejection."""
+
+    def __init__(self, source: Path) -> None:
+        self.path = source.with_name(source.name + ".rejects.jsonl")
+        self.count = 0
+        self._out: IO[str] | None = None
+        self.path.unlink(missing_ok=True)
+
+    def add(self, file: str, line: int | None, reason: str, **extra: Any) -> None:
+        if self._out is None:
+            self._out = self.path.open("w", encoding="utf-8")
+        record = {"file": file, "line": line, "reason": reason} | {
+            k: v for k, v in extra.items() if v is not None
+        }
+        self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def close(self) -> Path | None:
+        if self._out is None:
+            return None
+        self._out.close()
+        return self.path
+
+
+def _pending(
+    record: Row, mapping: ColumnMapping | None, marking: Marking, file: str, group_id: int | None
+) -> Pending:
+    fields = mapping.apply(record.fields) if mapping else record.fields
+    formats = mapping.formats if mapping else None
+    report = build_report(
+        fields,
+        identifiers=record.identifiers,
+        marking=record.marking or marking,
+        **({"formats": formats} if formats else {}),
+    )
+    if record.source_id:
+        report = dataclasses.replace(report, source_id=record.source_id)
+    return Pending(report, prepare_mentions(report), file, record.line, group_id)
+
+
+def ingest_file(
+    store: Store,
+    path: Path,
+    *,
+    org: str,
+    fmt: str = "auto",
+    mapping: ColumnMapping | None = None,
+    marking: Marking | None = None,
+    rates: Rates | None = None,
+    batch_size: int = 2000,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Store every good record of PATH as ORG's, reject the others to PATH.rejects.jsonl."""
+    if not path.is_file():
+        raise InputError("no such file", file=str(path))
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    reader = READERS.get(fmt)
+    if reader is None:
+        raise InputError(f"unsupported format {fmt!r}", file=str(path), field="format")
+    marking = marking or Marking()
+    rates = rates or reference_rates()
+    name = str(path)
+    with store.begin() as conn:
+        org_id = ensure_org(conn, org)
+        group_id: int | None = None
+        if marking.distribution is Distribution.GROUP:
+            if not marking.group:
+                raise InputError("distribution group needs a group name", field="group")
+            try:
+                group_id = group_id_by_name(conn, marking.group)
+            except NotFound as exc:
+                raise InputError(str(exc), field="group") from None
+        run_id = int(
+            conn.execute(
+                ingest_runs.insert()
+                .values(org_id=org_id, source=name, started_at=datetime.now(UTC))
+                .returning(ingest_runs.c.id)
+            ).scalar_one()
+        )
+    rejects = _Rejects(path)
+    ids = IdentifierIds()
+    total = path.stat().st_size
+    received = stored = updated = 0
+    batch: list[Pending] = []
+
+    def flush() -> None:
+        nonlocal stored, updated
+        if not batch:
+            return
+        with store.begin() as conn:
+            outcome = write_batch(
+                conn, org_id=org_id, run_id=run_id, batch=batch, ids=ids, rates=rates
+            )
+            stored += outcome.stored
+            updated += outcome.updated
+            conn.execute(
+                ingest_runs.update()
+                .where(ingest_runs.c.id == run_id)
+                .values(received=received, stored=stored, updated=updated, rejected=rejects.count)
+            )
+        for p, reason in outcome.duplicates:
+            rejects.add(name, p.line, reason, report_id=p.report.report_id, field="report_id")
+        batch.clear()
+
+    try:
+        with path.open("rb") as raw:
+            for record in reader(raw, path):
+                received += 1
+                if isinstance(record, Unreadable):
+                    rejects.add(
+                        name,
+                        record.line,
+                        record.reason,
+                        report_id=record.report_id,
+                        field=record.field,
+                    )
+                    continue
+                try:
+                    batch.append(_pending(record, mapping, marking, name, group_id))
+                except InputError as exc:
+                    rejects.add(
+                        name,
+                        record.line,
+                        exc.message,
+                        report_id=record.fields.get("report_id"),
+                        field=exc.field,
+                    )
+                if len(batch) >= batch_size:
+                    flush()
+                    if progress is not None and not raw.closed:
+                        progress(raw.tell(), total)
+            flush()
+    finally:
+        rejects_path = rejects.close()
+    with store.begin() as conn:
+        conn.execute(
+            ingest_runs.update()
+            .where(ingest_runs.c.id == run_id)
+            .values(
+                finished_at=datetime.now(UTC),
+                received=received,
+                stored=stored,
+                updated=updated,
+                rejected=rejects.count,
+            )
+        )
+    if progress is not None:
+        progress(total, total)
+    return IngestResult(name, org, received, stored, updated, rejects.count, rejects_path, run_id)

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bigfish.intake import ingest_file
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, reports
+
+from .conftest import HEADER, csv_text, mention_count, row, stored_ids
+
+
+def rejects_of(path: Path) -> list[dict[str, object]]:
+    target = path.with_name(path.name + ".rejects.jsonl")
+    if not target.exists():
+        return []
+    return [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+
+
+def test_good_file_is_stored_with_canonical_identifiers(store: Store, write_csv) -> None:
+    path = write_csv("th.csv", [row("r1"), row("r2", phones="+66 81 234 5678;0899999999")])
+    result = ingest_file(store, path, org="th-aoc")
+    assert (result.received, result.stored, result.updated, result.rejected) == (2, 2, 0, 0)
+    assert stored_ids(store) == ["r1", "r2"]
+    with store.connect() as conn:
+        phones = set(
+            conn.execute(
+                sa.select(identifiers.c.canonical).where(identifiers.c.kind == "phone")
+            ).scalars()
+        )
+        usd = conn.execute(sa.select(reports.c.loss_usd).where(reports.c.report_id == "r1"))
+        assert abs(usd.scalar_one() - 15000 / 33.5) < 0.01
+    assert phones == {"+66812345678", "+66899999999"}
+
+
+def test_bom_is_accepted(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + csv_text([row("r1")]).encode())
+    assert ingest_file(sqlite_store, path, org="a").stored == 1
+
+
+def test_reingest_updates_and_never_duplicates(store: Store, write_csv) -> None:
+    path = write_csv("a.csv", [row("r1"), row("r2")])
+    ingest_file(store, path, org="a")
+    path = write_csv("a.csv", [row("r1", loss_amount="99"), row("r3")])
+    result = ingest_file(store, path, org="a")
+    assert (result.stored, result.updated) == (1, 1)
+    assert stored_ids(store) == ["r1", "r2", "r3"]
+    with store.connect() as conn:
+        amount = conn.execute(sa.select(reports.c.loss_amount).where(reports.c.report_id == "r1"))
+        assert amount.scalar_one() == "99"
+
+
+def test_same_report_id_of_two_orgs_are_two_reports(sqlite_store: Store, write_csv) -> None:
+    path = write_csv("a.csv", [row("r1")])
+    ingest_file(sqlite_store, path, org="a")
+    ingest_file(sqlite_store, path, org="b")
+    assert stored_ids(sqlite_store) == ["r1", "r1"]
+
+
+def test_missing_required_column_names_the_field(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "nocountry.csv"
+    header = [h for h in HEADER if h != "country"]
+    rows = [{k: v for k, v in row("r1").items() if k != "country"}]
+    path.write_text(csv_text(rows, header), encoding="utf-8")
+    result = ingest_file(sqlite_store, path, org="a")
+    assert result.rejected == 1
+    (reject,) = rejects_of(path)
+    assert reject["field"] == "country" and reject["line"] == 2 and reject["report_id"] == "r1"
+
+
+def test_duplicate_report_ids_in_one_file_are_rejected(store: Store, write_csv) -> None:
+    path = write_csv("dup.csv", [row("r1"), row("r2"), row("r1", loss_amount="5")])
+    result = ingest_file(store, path, org="a", batch_size=2)  # the duplicate in another batch
+    assert (result.stored, result.rejected) == (2, 1)
+    (reject,) = rejects_of(path)
+    assert reject["line"] == 4 and "duplicate" in str(reject["reason"])
+
+
+def test_duplicate_in_the_same_batch_is_rejected(sqlite_store: Store, write_csv) -> None:
+    path = write_csv("dup.csv", [row("r1"), row("r1")])
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (1, 1)
+    assert "first at line 2" in str(rejects_of(path)[0]["reason"])
+
+
+def test_bad_values_are_rejected_per_row_and_good_rows_stored(
+    sqlite_store: Store, write_csv
+) -> None:
+    rows = [
+        row("good"),
+        row("bad-country", country="XX"),
+        row("bad-currency", loss_currency="ZZZ"),
+        row("bad-date", reported_at="31/02/2025"),
+        row("feb30", reported_at="2025-02-30"),
+        row("bad-amount", loss_amount="12,5x"),
+        row("formula", narrative='=HYPERLINK("http://evil.example","click")'),
+        row("bad-type", scam_type="pyramid"),
+        row("", phones="0811111111"),
+    ]
+    path = write_csv("bad.csv", rows)
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.received, result.stored, result.rejected) == (9, 1, 8)
+    by_line = {r["line"]: r for r in rejects_of(path)}
+    assert by_line[3]["field"] == "country"
+    assert by_line[4]["field"] == "loss_currency"
+    assert by_line[5]["field"] == "reported_at" and "31/02/2025" in str(by_line[5]["reason"])
+    assert by_line[6]["field"] == "reported_at"
+    assert by_line[7]["field"] == "loss_amount"
+    assert by_line[8]["field"] == "narrative" and "formula" in str(by_line[8]["reason"])
+    assert by_line[9]["field"] == "scam_type"
+    assert by_line[10]["field"] == "report_id"
+    assert stored_ids(sqlite_store) == ["good"]
+
+
+def test_truncated_file_keeps_every_complete_row(sqlite_store: Store, tmp_path: Path) -> None:
+    text = csv_text([row("r1"), row("r2"), row("r3", narrative="a long story")])
+    path = tmp_path / "cut.csv"
+    path.write_text(text[: text.index("a long") + 3], encoding="utf-8")  # inside a quoted field?
+    result = ingest_file(sqlite_store, path, org="a")
+    assert result.stored == 2 and result.received == 3 and result.rejected == 1
+    assert stored_ids(sqlite_store) == ["r1", "r2"]
+
+
+def test_unterminated_quote_is_reported_with_its_line(sqlite_store: Store, tmp_path: Path) -> None:
+    text = csv_text([row("r1")]) + 'r2,2025-03-01,TH,,,,,"never closed\n'
+    path = tmp_path / "open.csv"
+    path.write_text(text, encoding="utf-8")
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (1, 1)
+    (reject,) = rejects_of(path)
+    assert reject["line"] == 3 and "truncated" in str(reject["reason"])
+
+
+def test_latin1_rows_are_rejected_with_a_reason(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    rows = [row("r1"), row("r2", narrative="arnaque à l'investissement")]
+    path.write_bytes(csv_text(rows).encode("latin-1"))
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (1, 1)
+    assert "UTF-8" in str(rejects_of(path)[0]["reason"])
+
+
+def test_utf16_file_is_refused_as_a_whole(sqlite_store: Store, tmp_path: Path) -> None:
+    from bigfish.errors import InputError
+
+    path = tmp_path / "utf16.csv"
+    path.write_bytes(csv_text([row("r1")]).encode("utf-16"))
+    try:
+        ingest_file(sqlite_store, path, org="a")
+    except InputError as exc:
+        assert "UTF-16" in str(exc) and "utf16.csv" in str(exc)
+    else:
+        raise AssertionError("a UTF-16 file must be refused")
+
+
+def test_fifty_megabyte_narrative_is_rejected_and_the_rest_stored(
+    sqlite_store: Store, write_csv
+) -> None:
+    huge = "x" * (50 * 1024 * 1024)
+    path = write_csv("huge.csv", [row("r1"), row("r2", narrative=huge), row("r3")])
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (2, 1)
+    assert rejects_of(path)[0]["field"] == "narrative"
+
+
+def test_unknown_columns_are_kept_as_attributes(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "extra.csv"
+    rows = [row("r1") | {"case_officer_unit": "Unit 7"}]
+    path.write_text(csv_text(rows, [*HEADER, "case_officer_unit"]), encoding="utf-8")
+    ingest_file(sqlite_store, path, org="a")
+    with sqlite_store.connect() as conn:
+        attrs = conn.execute(sa.select(reports.c.attributes)).scalar_one()
+    assert attrs == {"case_officer_unit": "Unit 7"}
+
+
+def test_invalid_identifier_is_kept_as_reported_and_marked(sqlite_store: Store, write_csv) -> None:
+    path = write_csv("inv.csv", [row("r1", phones="12", crypto_wallets="0xnothex")])
+    assert ingest_file(sqlite_store, path, org="a").stored == 1
+    with sqlite_store.connect() as conn:
+        rows = conn.execute(sa.select(identifiers.c.kind, identifiers.c.valid)).all()
+    assert ("phone", False) in rows and ("crypto_wallet", False) in rows
+
+
+def test_narrative_identifiers_are_extracted(sqlite_store: Store, write_csv) -> None:
+    path = write_csv("n.csv", [row("r1", phones="", narrative="โทร0812345678ครับ")])
+    ingest_file(sqlite_store, path, org="a")
+    assert mention_count(sqlite_store) >= 1
+    with sqlite_store.connect() as conn:
+        found = conn.execute(sa.select(identifiers.c.canonical)).scalars().all()
+    assert "+66812345678" in found

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from bigfish.intake import ingest_file, load_mapping
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, mentions, reports
+
+from .conftest import HEADER, row, stored_ids
+
+
+def test_jsonl_with_identifier_list_and_roles(store: Store, tmp_path: Path) -> None:
+    lines = [
+        {
+            "report_id": "j1",
+            "reported_at": "2025-04-02T10:00:00+07:00",
+            "country": "VN",
+            "loss_amount": 12500000,
+            "loss_currency": "VND",
+            "identifiers": [
+                {"kind": "phone", "value": "0912 345 678", "role": "contact"},
+                {"kind": "bank_account", "value": "VCB: 0123-456-789", "role": "payment"},
+            ],
+        },
+        {"report_id": "j2", "reported_at": "2025-04-03", "country": "VN", "identifiers": "no"},
+        "not an object",
+    ]
+    path = tmp_path / "vn.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n{broken", encoding="utf-8")
+    result = ingest_file(store, path, org="vn-police")
+    assert (result.received, result.stored, result.rejected) == (4, 1, 3)
+    with store.connect() as conn:
+        roles = dict(
+            conn.execute(
+                sa.select(identifiers.c.canonical, mentions.c.role).join(
+                    mentions, mentions.c.identifier_id == identifiers.c.id
+                )
+            ).all()
+        )
+        reported = conn.execute(sa.select(reports.c.reported_at)).scalar_one()
+    assert roles["+84912345678"] == "contact"
+    assert roles["VCB:0123456789"] == "payment"
+    assert reported.hour in (3, 3)  # 10:00+07:00 is 03:00 UTC
+
+
+def test_xlsx_sheet_with_the_csv_columns(sqlite_store: Store, tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(list(row("x1").values()))
+    sheet.append(list(row("x2", narrative='=HYPERLINK("http://x.example","y")').values()))
+    path = tmp_path / "bank.xlsx"
+    book.save(path)
+    result = ingest_file(sqlite_store, path, org="th-kbank")
+    assert (result.stored, result.rejected) == (1, 1)
+    assert stored_ids(sqlite_store) == ["x1"]
+
+
+def test_corrupt_xlsx_is_refused_naming_the_file(sqlite_store: Store, tmp_path: Path) -> None:
+    from bigfish.errors import InputError
+
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    try:
+        ingest_file(sqlite_store, path, org="a")
+    except InputError as exc:
+        assert "broken.xlsx" in str(exc)
+    else:
+        raise AssertionError("expected InputError")
+
+
+def test_vietnamese_headers_with_a_mapping(store: Store, tmp_path: Path) -> None:
+    mapping = tmp_path / "vn.map.toml"
+    mapping.write_text(
+        """
+[columns]
+report_id = "Mã hồ sơ"
+reported_at = "Ngày trình báo"
+scam_type = "Loại lừa đảo"
+loss_amount = "Số tiền thiệt hại"
+narrative = "Mô tả"
+phones = ["Số điện thoại 1", "Số điện thoại 2"]
+[formats]
+date = "%d/%m/%Y"
+thousands_separator = ","
+[defaults]
+country = "VN"
+loss_currency = "VND"
+[values.scam_type]
+"Đầu tư" = "investment"
+""",
+        encoding="utf-8",
+    )
+    data = tmp_path / "vn.csv"
+    data.write_text(
+        "Mã hồ sơ,Ngày trình báo,Loại lừa đảo,Số tiền thiệt hại,Mô tả,"
+        "Số điện thoại 1,Số điện thoại 2\n"
+        'HS-1,05/03/2025,Đầu tư,"1,250,000",Bị lừa đầu tư,0912345678,+84 98 765 4321\n'
+        "HS-2,31/02/2025,Đầu tư,100,x,,\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(store, data, org="vn-police", mapping=load_mapping(mapping))
+    assert (result.stored, result.rejected) == (1, 1)
+    with store.connect() as conn:
+        r = conn.execute(sa.select(reports)).one()
+        phones = conn.execute(sa.select(identifiers.c.canonical)).scalars().all()
+    assert (r.country, r.scam_type, r.loss_amount, r.loss_currency) == (
+        "VN", "investment", "1250000", "VND",
+    )  # fmt: skip
+    assert r.reported_at.day == 5 and r.reported_at.month == 3
+    assert {"+84912345678", "+84987654321"} <= set(phones)
+
+
+def test_bad_mapping_names_the_problem(tmp_path: Path) -> None:
+    from bigfish.errors import InputError
+
+    path = tmp_path / "bad.map.toml"
+    path.write_text('[columns]\nvictim_name = "Tên"\n', encoding="utf-8")
+    try:
+        load_mapping(path)
+    except InputError as exc:
+        assert "victim_name" in str(exc) and "bad.map.toml" in str(exc)
+    else:
+        raise AssertionError("expected InputError")

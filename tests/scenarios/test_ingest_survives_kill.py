@@ -1,0 +1,109 @@
+"""Classes 22 and 23 of spec/security-tests.md: kill -9 of the ingest at random moments.
+
+After every kill each stored report is there exactly once with all its identifiers; a final
+run completes without duplicates, and the store's signature (count + hash of the canonical
+rows) equals that of a clean ingest of the same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bigfish.store import open_store
+from bigfish.store.schema import identifiers, mentions, reports
+
+from ..intake.conftest import csv_text, row
+
+ROWS = 6000
+
+
+def _write_file(path: Path) -> None:
+    rows = [
+        row(
+            f"r{i:05d}",
+            phones=f"08{i % 97:02d}{i:06d}"[:10],
+            urls=f"https://scam{i % 301}.example.com/p/{i}",
+            loss_amount=str(100 + i),
+        )
+        for i in range(ROWS)
+    ]
+    path.write_text(csv_text(rows), encoding="utf-8")
+
+
+def _ingest(db: Path, data: Path) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "bigfish", "--db", f"sqlite:///{db}", "ingest", str(data)]
+    return subprocess.Popen(
+        [*cmd, "--org", "th-aoc"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def signature(db: Path) -> tuple[int, str, int]:
+    """(reports, hash of canonical rows, reports without identifiers)."""
+    store = open_store(f"sqlite:///{db}")
+    with store.connect() as conn:
+        query = (
+            sa.select(reports.c.report_id, reports.c.loss_amount, identifiers.c.canonical)
+            .select_from(reports)
+            .join(mentions, mentions.c.report_pk == reports.c.id, isouter=True)
+            .join(identifiers, identifiers.c.id == mentions.c.identifier_id, isouter=True)
+            .order_by(reports.c.report_id, identifiers.c.canonical)
+        )
+        digest = hashlib.sha256()
+        seen: set[str] = set()
+        bare = 0
+        for report_id, amount, canonical in conn.execute(query):
+            seen.add(report_id)
+            bare += canonical is None
+            digest.update(f"{report_id}|{amount}|{canonical}\n".encode())
+        count = conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one()
+    store.close()
+    assert count == len(seen), "a report_id stored twice"
+    return int(count), digest.hexdigest(), bare
+
+
+def test_class22_kill_minus_9_never_leaves_partial_or_duplicate_reports(tmp_path: Path) -> None:
+    data = tmp_path / "th.csv"
+    _write_file(data)
+    clean_db = tmp_path / "clean.db"
+    assert _ingest(clean_db, data).wait(timeout=300) == 0
+    expected = signature(clean_db)
+    assert expected[0] == ROWS and expected[2] == 0
+
+    db = tmp_path / "killed.db"
+    rng = random.Random(int(os.environ.get("BIGFISH_KILL_SEED", "22")))
+    counts = []
+    for _ in range(6):
+        proc = _ingest(db, data)
+        time.sleep(rng.uniform(0.3, 2.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        if db.exists():
+            count, _, bare = signature(db)
+            assert bare == 0, "a report was stored without its identifiers"
+            counts.append(count)
+    proc = _ingest(db, data)
+    assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
+    assert signature(db) == expected
+    assert any(0 < c < ROWS for c in counts) or counts, "no kill landed mid-ingest"
+
+
+def test_class23_every_row_is_stored_or_rejected_with_a_reason(tmp_path: Path) -> None:
+    from bigfish.intake import ingest_file
+
+    rows = [row(f"r{i}") for i in range(50)] + [row("bad", country="QQ"), row("r1")]
+    data = tmp_path / "mixed.csv"
+    data.write_text(csv_text(rows), encoding="utf-8")
+    store = open_store(f"sqlite:///{tmp_path / 'b.db'}")
+    result = ingest_file(store, data, org="a")
+    assert result.received == result.stored + result.updated + result.rejected == 52
+    rejects = data.with_name(data.name + ".rejects.jsonl").read_text().splitlines()
+    assert len(rejects) == result.rejected == 2
