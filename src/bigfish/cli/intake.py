@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
 from bigfish.cli._app import OPTIONS, app, fail
@@ -83,6 +83,10 @@ def ingest(
                     transient=True,
                 ) as bar:
                     task = bar.add_task(path.name, total=None)
+
+                    def advance(done: int, total: int, task: TaskID = task) -> None:
+                        bar.update(task, completed=done, total=total)
+
                     result = ingest_file(
                         store,
                         path,
@@ -90,7 +94,9 @@ def ingest(
                         fmt=fmt,
                         mapping=column_map,
                         marking=marking,
-                        progress=lambda done, total: bar.update(task, completed=done, total=total),
+                        progress=lambda done, total, t=task: bar.update(
+                            t, completed=done, total=total
+                        ),
                     )
             else:
                 result = ingest_file(
