@@ -94,9 +94,7 @@ def ingest(
                         fmt=fmt,
                         mapping=column_map,
                         marking=marking,
-                        progress=lambda done, total, t=task: bar.update(
-                            t, completed=done, total=total
-                        ),
+                        progress=advance,
                     )
             else:
                 result = ingest_file(
