@@ -8,6 +8,7 @@ from __future__ import annotations
 from bigfish.cli import (  # noqa: F401  (imported for their registrations)
     identifiers,
     intake,
+    ml,
 )
 from bigfish.cli._app import app
 

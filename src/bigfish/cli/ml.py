@@ -1,0 +1,126 @@
+"""`bigfish classify` and `bigfish ml train|evaluate` (spec/cli.md): thin shells over bigfish.ml."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bigfish.cli._app import app, fail
+from bigfish.errors import BigfishError, InputError
+
+ml_app = typer.Typer(
+    help="Train and evaluate the scam classifier.\n\nExample: bigfish ml evaluate",
+    no_args_is_help=True,
+)
+app.add_typer(ml_app, name="ml")
+
+
+def read_texts(lines: list[str], source: str) -> list[str]:
+    """One text per line, or JSON lines with a ``text`` string; InputError names the line."""
+    texts = []
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("{"):
+            try:
+                record: Any = json.loads(stripped)
+            except json.JSONDecodeError as error:
+                raise InputError(f"not JSON: {error.msg}", file=source, line=number) from None
+            text = record.get("text") if isinstance(record, dict) else None
+            if not isinstance(text, str):
+                raise InputError("expected a string 'text'", file=source, line=number, field="text")
+            texts.append(text)
+        else:
+            texts.append(stripped)
+    return texts
+
+
+@app.command()
+def classify(
+    input_file: Path | None = typer.Option(
+        None, "--input", help="File to read (default stdin): one text per line or JSON lines."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per input, same order."),
+) -> None:
+    """Classify messages as scam, spam or legit, with the scam probability and type.
+
+    Example: echo 'Your parcel is held, pay 25 THB at bit.ly/x' | bigfish classify --json
+    """
+    from bigfish.ml import load_classifier
+
+    source = str(input_file) if input_file else "<stdin>"
+    try:
+        raw = input_file.read_text(encoding="utf-8") if input_file else sys.stdin.read()
+        texts = read_texts(raw.splitlines(), source)
+        results = load_classifier().classify_batch(texts)
+    except OSError as error:
+        raise fail(f"{source}: {error.strerror}") from None
+    except BigfishError as error:
+        raise fail(str(error)) from None
+    for text, result in zip(texts, results, strict=True):
+        if as_json:
+            document = {
+                "label": result.label,
+                "scam_probability": result.scam_probability,
+                "scam_type": result.scam_type,
+                "scam_type_probability": result.scam_type_probability,
+            }
+            typer.echo(json.dumps(document, ensure_ascii=False))
+        else:
+            kind = result.scam_type or "-"
+            short = text if len(text) <= 60 else text[:57] + "..."
+            typer.echo(f"{result.label:<6} {result.scam_probability:>6.3f}  {kind:<24} {short}")
+
+
+@ml_app.command("train")
+def train_command(
+    data: Path = typer.Option(Path("data/messages"), help="Directory of the shared data sets."),
+    extra: list[Path] = typer.Option([], "--extra", help="Operator file: label TAB text."),
+    out: Path = typer.Option(None, help="Output directory (default: the shipped model's)."),
+    seed: int = typer.Option(20251217, help="Seed of the held-out split."),
+) -> None:
+    """Rebuild the scam classifier from the shared data (and operator files), fixed by SEED.
+
+    Example: bigfish ml train --data data/messages --extra our-labels.tsv --out ./model
+    """
+    from bigfish.ml import train
+    from bigfish.ml.model import default_model_path
+
+    try:
+        result = train(data, out or default_model_path().parent, extra=extra, seed=seed)
+    except BigfishError as error:
+        raise fail(str(error)) from None
+    typer.echo(f"trained on {result.train_size} messages ({result.test_size} held out)")
+    typer.echo(f"wrote {result.model_path}")
+
+
+@ml_app.command("evaluate")
+def evaluate_command(
+    data: Path = typer.Option(Path("data/messages"), help="Directory of the shared data sets."),
+    model: Path = typer.Option(None, help="Model .npz (default: the shipped model)."),
+    out: Path = typer.Option(Path("docs/ml-evaluation.md"), help="Markdown report to write."),
+    seed: int = typer.Option(20251217, help="Seed of the held-out split."),
+) -> None:
+    """Evaluate on the held-out split against the char n-gram SVM baseline; write Markdown.
+
+    Example: bigfish ml evaluate --data data/messages --out docs/ml-evaluation.md
+    """
+    from bigfish.ml import evaluate, load_classifier, render_markdown
+
+    try:
+        result = evaluate(data, classifier=load_classifier(model), seed=seed)
+    except BigfishError as error:
+        raise fail(str(error)) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_markdown(result), encoding="utf-8")
+    for d in result.datasets:
+        typer.echo(
+            f"{d.dataset}: {d.task} {d.task_f1:.4f} (baseline {d.baseline_f1:.4f}, "
+            f"target {d.target:.3f}), Brier scam {d.brier_scam:.4f}"
+        )
+    typer.echo(f"wrote {out}")

@@ -1,0 +1,139 @@
+"""Labelled messages: reading the shared data sets, mapping their labels, and fixed splits.
+
+Label mapping (documented in the model card):
+
+* Thai set: ``scam`` -> ``scam``, ``spam`` -> ``spam``, ``OK`` and ``OTP`` -> ``legit``.
+* UCI set: ``ham`` -> ``legit``; ``spam`` means "unwanted" and mixes scams (prizes, premium-rate
+  call-backs) with marketing. Each UCI spam message is weakly relabelled ``scam`` when the
+  typology lexicon finds a lottery/prize, phishing or bank cue in it, else ``spam``; UCI is
+  *evaluated* only as unwanted (scam or spam) against legit, never on that weak split.
+* Operator files: ``label<TAB>text`` or ``label|text`` with labels ``scam``, ``spam``, ``legit``.
+
+Splits are stratified per data set and group-aware: messages that are the same after
+normalization (lower case, digits as 0) always land in the same split, so a templated OTP or a
+re-sent promotion cannot sit on both sides. Membership is decided by a salted SHA-256 of the
+normalized text, so it does not depend on library versions or file order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bigfish.errors import InputError
+from bigfish.ml.features import normalize_text
+from bigfish.ml.typology import SCAM_TYPES, score_types
+
+LABELS: tuple[str, ...] = ("legit", "scam", "spam")
+THAI_LABELS = {"scam": "scam", "spam": "spam", "OK": "legit", "OTP": "legit"}
+UCI_LABELS = {"ham": "legit", "spam": "spam"}
+_UCI_SCAM_TYPES = {"lottery_prize", "phishing", "impersonation_bank"}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: its data set, its text, the mapped label and the collector's own."""
+
+    dataset: str
+    text: str
+    label: str
+    source_label: str
+    line: int
+
+
+def read_thai(directory: Path) -> list[Example]:
+    """The Thai SMS set (four ``label|text`` files) as examples."""
+    out: list[Example] = []
+    for name in ("ok", "otp", "scam", "spam"):
+        path = directory / f"thai-sms-{name}.txt"
+        for line_no, line in _lines(path):
+            raw_label, sep, text = line.partition("|")
+            if not sep or raw_label not in THAI_LABELS:
+                raise InputError("expected label|text", file=str(path), line=line_no)
+            out.append(Example("thai", text, THAI_LABELS[raw_label], raw_label, line_no))
+    return out
+
+
+def read_uci(directory: Path) -> list[Example]:
+    """The UCI SMS Spam Collection (``ham|spam`` TAB text) as examples."""
+    path = directory / "uci-sms-spam-collection.tsv"
+    out: list[Example] = []
+    for line_no, line in _lines(path):
+        raw_label, sep, text = line.partition("\t")
+        if not sep or raw_label not in UCI_LABELS:
+            raise InputError("expected ham|spam TAB text", file=str(path), line=line_no)
+        label = UCI_LABELS[raw_label]
+        if label == "spam" and _looks_like_scam(text):
+            label = "scam"
+        out.append(Example("uci", text, label, raw_label, line_no))
+    return out
+
+
+def read_operator(path: Path) -> list[Example]:
+    """An operator's own labelled file: ``label<TAB>text`` or ``label|text``, labels in LABELS."""
+    out: list[Example] = []
+    for line_no, line in _lines(path):
+        for sep in ("\t", "|"):
+            raw_label, found, text = line.partition(sep)
+            if found and raw_label.strip() in LABELS:
+                label = raw_label.strip()
+                out.append(Example(f"extra:{path.name}", text, label, label, line_no))
+                break
+        else:
+            raise InputError(
+                f"expected one of {', '.join(LABELS)} then TAB or | then the text",
+                file=str(path),
+                line=line_no,
+            )
+    return out
+
+
+def read_shared(directory: Path) -> list[Example]:
+    """Both shared data sets found in DIRECTORY."""
+    if not (directory / "uci-sms-spam-collection.tsv").is_file():
+        raise InputError("no uci-sms-spam-collection.tsv here", file=str(directory))
+    return read_thai(directory) + read_uci(directory)
+
+
+def split(
+    examples: Iterable[Example], *, seed: int, test_fraction: float = 0.25
+) -> tuple[list[Example], list[Example]]:
+    """Stratified, group-aware (train, test) split of each data set, fixed by SEED."""
+    groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
+    for ex in examples:
+        groups[(ex.dataset, normalize_text(ex.text).strip())].append(ex)
+    strata: dict[tuple[str, str], list[tuple[str, list[Example]]]] = defaultdict(list)
+    for (dataset, key), members in groups.items():
+        digest = hashlib.sha256(f"{seed}\x1f{dataset}\x1f{key}".encode()).hexdigest()
+        strata[(dataset, members[0].label)].append((digest, members))
+    train: list[Example] = []
+    test: list[Example] = []
+    for ranked in strata.values():
+        ranked.sort(key=lambda pair: pair[0])
+        n_test = round(len(ranked) * test_fraction)
+        for i, (_, members) in enumerate(ranked):
+            (test if i < n_test else train).extend(members)
+    order = {id(ex): i for i, ex in enumerate(sorted(train + test, key=_position))}
+    train.sort(key=lambda ex: order[id(ex)])
+    test.sort(key=lambda ex: order[id(ex)])
+    return train, test
+
+
+def _position(ex: Example) -> tuple[str, str, int]:
+    return (ex.dataset, ex.source_label, ex.line)
+
+
+def _looks_like_scam(text: str) -> bool:
+    scores = score_types([text])[0]
+    return any(scores[SCAM_TYPES.index(t)] > 0 for t in _UCI_SCAM_TYPES)
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    return [(i, line) for i, line in enumerate(content.splitlines(), 1) if line.strip()]

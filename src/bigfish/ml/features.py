@@ -1,0 +1,201 @@
+"""Vectorized text features: hashed character n-grams and scam signals, in numpy.
+
+Every function takes a whole batch of texts and works on one concatenated string, so that the
+per-message Python overhead stays a few microseconds: the n-grams are rolling hashes over the
+code points of the batch, and the signal regexes run once over the joined batch, their matches
+mapped back to messages with ``searchsorted``. Training (scikit-learn) and inference (numpy)
+share these functions, so the shipped weights need no pickle.
+
+Signals are deliberately language-agnostic where they can be (links, shorteners, LINE IDs, phone
+numbers, USSD codes, money amounts) and multilingual where they cannot (urgency, rewards, OTP).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+
+_SEP = "\x00"
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_PRIME = np.uint64(1_000_003)
+
+# Every decimal digit (ASCII, Thai, Arabic-Indic, Devanagari, full-width) reads as "0", so that
+# an amount, a code or a phone number contributes its shape, not its value.
+_DIGITS = "0123456789๐๑๒๓๔๕๖๗๘๙٠١٢٣٤٥٦٧٨٩०१२३४५६७८९０１２３４５６７８９"
+_DIGIT_TO_ZERO = str.maketrans(_DIGITS, "0" * len(_DIGITS))
+
+_SHORTENERS = (
+    r"bit\.ly|tinyurl\.com|t\.co|goo\.gl|cutt\.ly|is\.gd|rebrand\.ly|shorturl\.at|s\.id|rb\.gy|"
+    r"ow\.ly|tiny\.cc|t\.ly|shorturl\.asia|bit\.do|v\.ht|s\.net\.vn|urlz\.fr|qrco\.de|"
+    r"onelink\.me|m9s\.in|tmvh\.co|bitly\.ws"
+)
+_TLDS = (
+    r"com|net|org|co|ly|me|in|io|cc|xyz|top|info|biz|th|vn|id|ph|my|sg|link|site|online|shop|"
+    r"app|ee|gl|to|gd|cn|ru|club|vip|win|asia|live|uk|hk|tw|kh|la|mm|bet|cash|store|icu|ws|tk"
+)
+
+#: Signal name -> pattern, run case-insensitively over the lower-cased batch.
+SIGNALS: dict[str, str] = {
+    "url": (
+        rf"https?://\S+|www\.\S+|\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:{_TLDS})\b(?:/\S*)?"
+    ),
+    "shortener": rf"\b(?:{_SHORTENERS})/\S+",
+    "line_link": r"\blin\.ee/\S+|\bline\.me/\S+",
+    "line_id": (
+        r"(?:\bline\s*(?:id)?|ไลน์|ไอดีไลน์|แอดไลน์)\s*[:：]?\s*@?[a-z0-9._-]{3,}"
+        r"|(?<![\w.])@[a-z0-9._]{3,}\b"
+    ),
+    "messenger": r"\bt\.me/\S+|\bwa\.me/\S+|telegram|whatsapp|zalo|wechat|微信|วอทส์แอป",
+    "phone": r"(?<![\d*])(?:\+|00)?\d(?:[\d \-.]{6,14})\d(?![\d#])",
+    "ussd": r"\*\d{2,4}(?:\*\d+)*#",
+    "money": (
+        r"(?:[$£€฿₫¥₱₹]|\b(?:usd|thb|vnd|rm|rp|idr|php|sgd|myr|rmb|inr)\b)\s?\d[\d,.]*"
+        r"|\d[\d,.]*\s?(?:บาท|บ\.|฿|₫|đ|vnd|usd|dollars?|baht|dong|đồng|ringgit|rupiah|peso|"
+        r"元|万|块|pounds?|euros?|k\b|triệu|juta|ribu|ريال|دولار|جنيه|درهم)"
+    ),
+    "urgency": (
+        r"urgent|immediately|right now|today only|last chance|expire|suspend|blocked|final notice|"
+        r"ด่วน|ทันที|ภายในวันนี้|ระงับ|หมดอายุ|ถูกบล็อก|gấp|ngay lập tức|khẩn|hết hạn|bị khóa|"
+        r"segera|sekarang juga|diblokir|kedaluwarsa|立即|马上|紧急|冻结|过期|عاجل|فورا|فوراً|"
+        r"agad|ngayon na|urgente|inmediato|dringend|sofort"
+    ),
+    "reward": (
+        r"\bfree\b|\bwin\b|\bwon\b|winner|prize|claim|bonus|reward|cash|credit|jackpot|"
+        r"ฟรี|รางวัล|เครดิต|โบนัส|แจก|ถอนไว|ได้รับเงิน|miễn phí|trúng thưởng|quà|thưởng|gratis|hadiah|"
+        r"menang|免费|中奖|奖金|红包|مجانا|جائزة|ربحت|libre|premyo|premio|ganador"
+    ),
+    "gambling": (
+        r"casino|slot|baccarat|คาสิโน|สล็อต|บาคาร่า|แทงบอล|หวย|เว็บตรง|ฝากถอน|"
+        r"cá cược|nhà cái|judi|togel|博彩|赌场|百家乐"
+    ),
+    "otp": (
+        r"\botp\b|\bpin\b|verification code|passcode|รหัสยืนยัน|รหัสผ่าน|รหัส otp|mã xác|mã otp|"
+        r"kode verifikasi|验证码|رمز التحقق|ห้ามแจ้งรหัส|do not share"
+    ),
+    "call_to_action": (
+        r"click|tap|call now|reply|text \w+ to|add us|กดเลย|คลิก|กด|ติดต่อ|แอด|สมัคร|nhấn|bấm|"
+        r"klik|hubungi|点击|联系|اضغط|انقر|i-click|pindutin|haga clic"
+    ),
+}
+
+_SIGNAL_RES = [re.compile(p, re.IGNORECASE) for p in SIGNALS.values()]
+
+#: Names of the dense columns appended after the hashed n-grams, in order.
+DENSE_NAMES: tuple[str, ...] = (
+    *SIGNALS,
+    "log_length",
+    "digit_ratio",
+    "upper_ratio",
+    "exclamations",
+)
+
+
+@dataclass(frozen=True)
+class HashingSpec:
+    """How texts become hashed character n-gram counts (stored with the model)."""
+
+    bits: int = 20
+    n_min: int = 1
+    n_max: int = 5
+
+    @property
+    def width(self) -> int:
+        """Number of hash buckets."""
+        return 1 << self.bits
+
+
+def normalize_text(text: str) -> str:
+    """Lower-case TEXT and turn every digit into ``0`` (the form the n-grams see)."""
+    return text.lower().translate(_DIGIT_TO_ZERO).replace(_SEP, " ")
+
+
+def _joined(texts: Sequence[str]) -> tuple[str, npt.NDArray[np.int64]]:
+    """Join TEXTS (space-padded, separated by NUL); return the string and each text's start."""
+    padded = [" " + t.replace(_SEP, " ") + " " for t in texts]
+    lengths = np.fromiter((len(p) + 1 for p in padded), dtype=np.int64, count=len(padded))
+    starts = np.zeros(len(padded), dtype=np.int64)
+    if len(padded) > 1:
+        np.cumsum(lengths[:-1], out=starts[1:])
+    return _SEP + _SEP.join(padded), starts + 1
+
+
+def hashed_ngrams(texts: Sequence[str], spec: HashingSpec) -> sparse.csr_matrix:
+    """Counts of hashed character n-grams of the normalized TEXTS, one row per text."""
+    n_docs = len(texts)
+    if n_docs == 0:
+        return sparse.csr_matrix((0, spec.width), dtype=np.float32)
+    big, _ = _joined([normalize_text(t) for t in texts])
+    codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    is_sep = codes == 0
+    doc = np.cumsum(is_sep) - 1
+    shift = np.uint64(64 - spec.bits)
+    rows: list[npt.NDArray[np.int64]] = []
+    cols: list[npt.NDArray[np.uint64]] = []
+    h = codes.copy()
+    for n in range(1, spec.n_max + 1):
+        if n > 1:
+            h = h[:-1] * _PRIME + codes[n - 1 :]
+        if n < spec.n_min:
+            continue
+        valid = (doc[: len(h)] == doc[n - 1 :]) & ~is_sep[: len(h)]
+        salted = (h[valid] + np.uint64(n * 0x51ED27)) * _MIX
+        cols.append(salted >> shift)
+        rows.append(doc[: len(h)][valid])
+    row = np.concatenate(rows)
+    col = np.concatenate(cols).astype(np.int64)
+    data = np.ones(len(row), dtype=np.float32)
+    matrix = sparse.csr_matrix((data, (row, col)), shape=(n_docs, spec.width), dtype=np.float32)
+    matrix.sum_duplicates()
+    return matrix
+
+
+def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Per-text counts of each of SIGNALS, shape ``(len(texts), len(SIGNALS))``."""
+    n_docs = len(texts)
+    out = np.zeros((n_docs, len(SIGNALS)), dtype=np.float32)
+    if n_docs == 0:
+        return out
+    big, starts = _joined([t.lower() for t in texts])
+    for j, pattern in enumerate(_SIGNAL_RES):
+        positions = [m.start() for m in pattern.finditer(big)]
+        if positions:
+            owner = np.searchsorted(starts, np.asarray(positions), side="right") - 1
+            out[:, j] = np.bincount(owner, minlength=n_docs)
+    return out
+
+
+def dense_features(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """Signals (log-scaled) and shape features of TEXTS, columns as in DENSE_NAMES."""
+    n_docs = len(texts)
+    signals = np.log1p(signal_counts(texts))
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.float32, count=n_docs)
+    joined = "\n".join(texts)
+    n_digits = _per_text_counts(joined, re.compile(r"\d"), texts)
+    n_upper = _per_text_counts(joined, re.compile(r"[A-Z]"), texts)
+    n_bang = _per_text_counts(joined, re.compile(r"!"), texts)
+    safe = np.maximum(lengths, 1.0)
+    shape = np.stack(
+        [np.log1p(lengths) / 6.0, n_digits / safe, n_upper / safe, np.log1p(n_bang)], axis=1
+    )
+    return np.hstack([signals, shape]).astype(np.float32)
+
+
+def _per_text_counts(
+    joined: str, pattern: re.Pattern[str], texts: Sequence[str]
+) -> npt.NDArray[np.float32]:
+    """Matches of PATTERN in each text of the newline-joined batch JOINED."""
+    n_docs = len(texts)
+    if n_docs == 0:
+        return np.zeros(0, dtype=np.float32)
+    lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n_docs)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    positions = [m.start() for m in pattern.finditer(joined)]
+    if not positions:
+        return np.zeros(n_docs, dtype=np.float32)
+    owner = np.searchsorted(starts, np.asarray(positions), side="right") - 1
+    return np.bincount(owner, minlength=n_docs).astype(np.float32)
