@@ -1,0 +1,223 @@
+"""`create_app(store, settings)`: the partnership API as one FastAPI application.
+
+Routers are mounted from a registry: the API's own nouns first, then optional routers of other
+areas (TAXII, web, evidence, requests, networks, classify) when their modules import. Every route
+must declare an access policy (`bigfish.api.deps.requires`); `undeclared_routes` lists those that
+do not, and a test keeps that list empty.
+
+Two ASGI middlewares wrap every request: the body-size limit (413) and the audit log, which holds
+each response back until the request's audit row is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, HTTPException
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bigfish import __version__
+from bigfish.api.deps import AUDIT_SCOPE_KEY, AuditContext, RateLimiter, route_access
+from bigfish.api.errors import error_response, install_error_handlers
+from bigfish.audit import AuditEntry, AuditWriter
+from bigfish.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """Settings of the API, declared once and passed in by `bigfish serve` or a test."""
+
+    max_body_bytes: int = 32 * 1024 * 1024  # a batch of 10,000 lookups is about 1 MB
+    rate_limit_per_minute: int = 6000  # per key and per server process; 0 turns it off
+    rate_limit_burst: int = 600
+    batch_lookup_max: int = 10_000
+    audit: bool = True
+    public_check: bool = False  # the optional public "check this number/link" endpoint
+
+
+#: (module, attribute, prefix): routers mounted when their module imports.
+ROUTERS: list[tuple[str, str, str]] = [
+    ("bigfish.api.routes.health", "router", "/api/v1"),
+    ("bigfish.api.routes.reports", "router", "/api/v1"),
+    ("bigfish.api.routes.lookup", "router", "/api/v1"),
+    ("bigfish.api.routes.match", "router", "/api/v1"),
+    ("bigfish.api.routes.alerts", "router", "/api/v1"),
+    ("bigfish.api.routes.admin", "router", "/api/v1"),
+    ("bigfish.api.routes.networks", "router", "/api/v1"),
+    ("bigfish.api.routes.classify", "router", "/api/v1"),
+    ("bigfish.api.routes.evidence", "router", "/api/v1"),
+    ("bigfish.api.routes.requests", "router", "/api/v1"),
+    ("bigfish.interop.taxii", "router", "/taxii2"),
+    ("bigfish.web", "router", ""),
+]
+
+#: Routes FastAPI itself adds, public by design (the documentation of the API).
+DOCUMENTATION_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+_NOT_AUDITED = ("/api/v1/health",)
+_AUDITED_PREFIXES = ("/api/", "/taxii2")
+
+
+def _optional_router(module_name: str, attribute: str) -> object | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            return None  # the area is not there (yet)
+        raise
+    return getattr(module, attribute, None)
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies larger than the limit with 413, by header or while reading."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    response = error_response(413, self._message())
+                    await response(scope, receive, send)
+                    return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _message(self) -> str:
+        return f"the request body is larger than {self.max_bytes} bytes"
+
+
+class AuditMiddleware:
+    """Record every API request in the audit log; send the response only once it is recorded."""
+
+    def __init__(self, app: ASGIApp, writer: AuditWriter) -> None:
+        self.app = app
+        self.writer = writer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or not path.startswith(_AUDITED_PREFIXES)
+            or path in _NOT_AUDITED
+        ):
+            await self.app(scope, receive, send)
+            return
+        context = AuditContext()
+        scope[AUDIT_SCOPE_KEY] = context
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = path + ("?" + query if query else "")
+
+        async def audited_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry = AuditEntry(
+                    context.actor,
+                    context.org,
+                    f"{scope['method']} {path}",
+                    target,
+                    int(message["status"]),
+                )
+                try:
+                    await asyncio.wrap_future(self.writer.submit(entry))
+                except Exception:
+                    # Not recorded, so not acknowledged: the caller gets 503 instead.
+                    failure = error_response(503, "the request could not be recorded; try again")
+                    await failure(scope, receive, send)
+                    raise _AlreadySent() from None
+            await send(message)
+
+        try:
+            await self.app(scope, receive, audited_send)
+        except _AlreadySent:
+            return
+
+
+class _AlreadySent(Exception):
+    """The audit middleware has answered 503 itself."""
+
+
+def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
+    """The API for STORE: every router of the registry whose module is present."""
+    settings = settings or ApiSettings()
+    writer = AuditWriter(store) if settings.audit else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if writer is not None:
+            writer.close()
+
+    app = FastAPI(
+        title="bigfish partnership API",
+        version=__version__,
+        description=(
+            "Pool scam reports, look up identifiers, match blinded values and receive alerts, "
+            "under TLP 2.0 and distribution markings. Authenticate with "
+            "`Authorization: Bearer <API key>`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.audit_writer = writer
+    app.state.rate_limiter = (
+        RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        if settings.rate_limit_per_minute > 0
+        else None
+    )
+    install_error_handlers(app)
+    for module_name, attribute, prefix in ROUTERS:
+        router = _optional_router(module_name, attribute)
+        if router is not None:
+            app.include_router(router, prefix=prefix)  # type: ignore[arg-type]
+    if writer is not None:
+        app.add_middleware(AuditMiddleware, writer=writer)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def undeclared_routes(app: FastAPI) -> list[str]:
+    """Routes of APP without a declared access policy (must stay empty)."""
+    missing = []
+    for route in app.routes:
+        if _is_documentation(route):
+            continue
+        if route_access(route) is None:
+            missing.append(_describe(route))
+    return missing
+
+
+def _is_documentation(route: BaseRoute) -> bool:
+    return isinstance(route, Route) and route.path in DOCUMENTATION_PATHS
+
+
+def _describe(route: BaseRoute) -> str:
+    if isinstance(route, Route):
+        return f"{','.join(sorted(route.methods or ()))} {route.path}"
+    if isinstance(route, Mount):
+        return f"mount {route.path}"
+    return repr(route)

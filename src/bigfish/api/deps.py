@@ -1,0 +1,208 @@
+"""Authentication and the declared access policy of every route.
+
+Every route declares who may call it with ``Depends(requires(Access.X))``; the dependency
+authenticates the caller (``Authorization: Bearer <key>``, or HTTP Basic with the key as the
+password, which TAXII clients send), checks the role, refuses unknown query parameters (400),
+applies the per-key rate limit (429) and tells the audit log who is asking. A test walks every
+registered route and fails when one lacks such a declaration (`route_access`).
+
+Roles: ``readonly`` reads; ``analyst`` reads and submits; ``admin`` also manages its own
+organization's keys, users, groups and webhooks; ``sync`` (a federated peer) may call only the
+routes declared ``Access.SYNC``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from starlette.routing import BaseRoute
+
+from bigfish.accounts import Principal, authenticate_key
+from bigfish.api.errors import ApiError
+from bigfish.models import ApiRole
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+
+
+class Access(StrEnum):
+    """Who may call a route."""
+
+    PUBLIC = "public"  # nobody needs a key (health, the public check)
+    READ = "read"  # readonly, analyst, admin
+    WRITE = "write"  # analyst, admin
+    ADMIN = "admin"  # an organization's admin (a platform admin included)
+    PLATFORM = "platform"  # a platform admin only
+    SYNC = "sync"  # TAXII and sync: a peer's sync key, and every reading role
+
+
+_ROLES: dict[Access, frozenset[ApiRole]] = {
+    Access.READ: frozenset({ApiRole.READONLY, ApiRole.ANALYST, ApiRole.ADMIN}),
+    Access.WRITE: frozenset({ApiRole.ANALYST, ApiRole.ADMIN}),
+    Access.ADMIN: frozenset({ApiRole.ADMIN}),
+    Access.PLATFORM: frozenset({ApiRole.ADMIN}),
+    Access.SYNC: frozenset(ApiRole),
+}
+
+AUDIT_SCOPE_KEY = "bigfish.audit"
+
+
+@dataclass
+class AuditContext:
+    """Who a request was, filled in by the access dependency and read by the audit middleware."""
+
+    actor: str = "anonymous"
+    org: str | None = None
+
+
+class RateLimiter:
+    """A token bucket per credential, in this process's memory (each worker has its own)."""
+
+    def __init__(self, per_minute: int, burst: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, who: str) -> int:
+        """0 when WHO may go ahead (a token is taken), else the seconds to wait."""
+        if self.rate <= 0:
+            return 0
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(who, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[who] = (tokens - 1.0, now)
+                return 0
+            self._buckets[who] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) / self.rate))
+
+
+def _credential(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        return value.strip() or None
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(
+        401, message, headers={"WWW-Authenticate": 'Bearer realm="bigfish", Basic realm="bigfish"'}
+    )
+
+
+def authenticate(request: Request) -> Principal:
+    """The principal of the request's key, or 401."""
+    secret = _credential(request)
+    if secret is None:
+        raise _unauthorized("an API key is required: Authorization: Bearer <key>")
+    store: Store = request.app.state.store
+    with store.connect() as conn:
+        principal = authenticate_key(conn, secret)
+    if principal is None:
+        raise _unauthorized("the API key is unknown or revoked")
+    return principal
+
+
+def _allowed_query(route: Any) -> frozenset[str] | None:
+    dependant: Dependant | None = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    cached: frozenset[str] | None = getattr(route, "_bigfish_query", None)
+    if cached is None:
+        names: set[str] = set()
+        stack = [dependant]
+        while stack:
+            dep = stack.pop()
+            names.update(p.alias for p in dep.query_params)
+            stack.extend(dep.dependencies)
+        cached = frozenset(names)
+        route._bigfish_query = cached
+    return cached
+
+
+def _check_query(request: Request) -> None:
+    allowed = _allowed_query(request.scope.get("route"))
+    if allowed is None:
+        return
+    unknown = sorted(set(request.query_params.keys()) - allowed)
+    if unknown:
+        raise ApiError(
+            400,
+            f"unknown query parameter {unknown[0]!r}",
+            details={"field": unknown[0], "allowed": sorted(allowed)},
+        )
+
+
+def requires(level: Access) -> Callable[[Request], Principal | None]:
+    """The dependency that declares and enforces LEVEL; it returns the caller (None if public)."""
+
+    def dependency(request: Request) -> Principal | None:
+        _check_query(request)
+        if level is Access.PUBLIC:
+            return None
+        principal = authenticate(request)
+        context = request.scope.get(AUDIT_SCOPE_KEY)
+        if isinstance(context, AuditContext):
+            context.actor, context.org = principal.actor, principal.org_name
+        if principal.role not in _ROLES[level] or (
+            level is Access.PLATFORM and not principal.platform
+        ):
+            raise ApiError(403, f"this needs the {level.value} access level")
+        limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+        if limiter is not None:
+            wait = limiter.retry_after(principal.actor)
+            if wait:
+                raise ApiError(
+                    429,
+                    "too many requests for this key",
+                    headers={"Retry-After": str(wait)},
+                )
+        return principal
+
+    dependency.bigfish_access = level  # type: ignore[attr-defined]
+    dependency.__name__ = f"requires_{level.value}"
+    return dependency
+
+
+def viewer_of(principal: Principal) -> Viewer:
+    """The policy viewer of PRINCIPAL."""
+    return principal.viewer()
+
+
+def route_access(route: BaseRoute) -> Access | None:
+    """The access level ROUTE declares, or None when it declares none."""
+    dependant: Dependant | None = getattr(route, "dependant", None)
+    declared = getattr(route, "bigfish_access", None)
+    if isinstance(declared, Access):
+        return declared
+    if dependant is None:
+        return None
+    stack = [dependant]
+    while stack:
+        dep = stack.pop()
+        level = getattr(dep.call, "bigfish_access", None)
+        if isinstance(level, Access):
+            return level
+        stack.extend(dep.dependencies)
+    return None

@@ -1,0 +1,136 @@
+"""The one error shape of the API, for every error including FastAPI's own 404/405/422:
+``{"error": {"code": "...", "message": "...", "details": ...}}``.
+
+Messages never carry secrets: validation details echo the location and the reason, never the
+submitted value (which could be a key pasted into the wrong field).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bigfish.errors import (
+    AccessDenied,
+    BigfishError,
+    ConfigError,
+    InputError,
+    IntegrityError,
+    NotFound,
+    PeerError,
+    StoreError,
+)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    502: "bad_gateway",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An HTTP answer raised at the boundary (400 bad filter, 401, 429, …)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or _CODES.get(status, "error")
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def error_response(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The JSON error document with STATUS."""
+    body = {"error": {"code": code or _CODES.get(status, "error"), "message": message}}
+    body["error"]["details"] = details
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"field": _field_of(err.get("loc", ())), "reason": str(err.get("msg", "invalid"))}
+        for err in exc.errors()
+    ]
+    first = details[0] if details else {"field": "body", "reason": "invalid"}
+    return error_response(422, f"field {first['field']!r}: {first['reason']}", details=details)
+
+
+def _http(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
+    return error_response(
+        exc.status_code, message, headers=dict(exc.headers) if exc.headers else None
+    )
+
+
+def _api(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(
+        exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers
+    )
+
+
+def _bigfish(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, NotFound):
+        return error_response(404, str(exc))
+    if isinstance(exc, AccessDenied):
+        return error_response(403, str(exc) or "forbidden")
+    if isinstance(exc, InputError):
+        details = {"field": exc.field} if exc.field else None
+        return error_response(422, str(exc), details=details)
+    if isinstance(exc, IntegrityError):
+        return error_response(409, str(exc), code="integrity_error")
+    if isinstance(exc, PeerError):
+        return error_response(502, str(exc))
+    if isinstance(exc, StoreError | ConfigError):
+        return error_response(503, "the node could not complete the request; try again later")
+    return error_response(400, str(exc))
+
+
+def _unexpected(_: Request, __: Exception) -> JSONResponse:
+    return error_response(500, "internal error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error of APP take the one shape."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(ApiError, _api)
+    app.add_exception_handler(BigfishError, _bigfish)
+    app.add_exception_handler(Exception, _unexpected)

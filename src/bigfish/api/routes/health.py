@@ -1,0 +1,17 @@
+"""`GET /api/v1/health`: is the node up (no key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from bigfish import __version__
+from bigfish.api.deps import Access, requires
+from bigfish.api.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health, dependencies=[Depends(requires(Access.PUBLIC))])
+def health() -> Health:
+    """The node answers; its version."""
+    return Health(status="ok", version=__version__)

@@ -1,0 +1,328 @@
+"""Pydantic models of the API's bodies and answers: the boundary only, never the core."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bigfish.models import TLP, ApiRole, Distribution, Kind
+
+MAX_BATCH = 10_000
+HEX64 = r"^[0-9a-fA-F]{64}$"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorDocument(BaseModel):
+    """Every error answer: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorDocument, "description": text}
+    for status, text in (
+        (400, "Bad request (unknown parameter, bad cursor)"),
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key's role may not do this"),
+        (404, "Not found, or not visible to the caller"),
+        (413, "Body too large"),
+        (422, "Invalid input; the field is named"),
+        (429, "Rate limit; see Retry-After"),
+    )
+}
+
+
+class Health(BaseModel):
+    """The node answers."""
+
+    status: str
+    version: str
+
+
+class ReportBatch(BaseModel):
+    """Reports as in spec/reports.md JSON Lines, with the markings of the whole batch."""
+
+    reports: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+    tlp: TLP = TLP.AMBER
+    distribution: Distribution = Distribution.ORGANIZATION
+    group: str | None = None
+
+
+class Rejection(BaseModel):
+    """A report of the batch that was not stored, and why."""
+
+    index: int
+    report_id: str | None
+    reason: str
+    field: str | None = None
+
+
+class SubmitResult(BaseModel):
+    """received = stored + updated + len(rejected)."""
+
+    received: int
+    stored: int
+    updated: int
+    rejected: list[Rejection]
+
+
+class IdentifierView(BaseModel):
+    """One identifier of a report."""
+
+    kind: str
+    canonical: str
+    valid: bool
+    raw: str
+    source: str
+    role: str | None
+
+
+class ReportView(BaseModel):
+    """A report as the caller may see it."""
+
+    org: str
+    report_id: str
+    reported_at: datetime
+    country: str
+    scam_type: str | None
+    channel: str | None
+    loss_amount: str | None
+    loss_currency: str | None
+    loss_usd: float | None
+    narrative: str | None
+    attributes: dict[str, Any] | None
+    tlp: str
+    distribution: str
+    group: str | None
+    identifiers: list[IdentifierView]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportPage(BaseModel):
+    """One page of reports; pass `next_cursor` as `cursor` for the next."""
+
+    reports: list[ReportView]
+    next_cursor: str | None
+
+
+class Remark(BaseModel):
+    """New markings of one report. `org` and `report_id`, when sent, must match the path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tlp: TLP | None = None
+    distribution: Distribution | None = None
+    group: str | None = None
+    org: str | None = None
+    report_id: str | None = None
+
+
+class LookupAnswer(BaseModel):
+    """What the caller may know about one identifier."""
+
+    canonical_kind: str
+    canonical: str
+    valid: bool
+    report_count: int
+    organizations: list[str]
+    countries: list[str]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    networks: list[str]
+
+
+class LookupQuery(BaseModel):
+    """One identifier to look up."""
+
+    kind: Kind
+    value: str = Field(min_length=1, max_length=2000)
+    country: str | None = Field(default=None, max_length=2)
+
+
+class BatchLookup(BaseModel):
+    """Up to 10,000 identifiers."""
+
+    identifiers: list[LookupQuery] = Field(max_length=MAX_BATCH)
+
+
+class MatchRequest(BaseModel):
+    """Blinded values (hex HMAC-SHA256 under a group's community key)."""
+
+    blinded: list[str] = Field(max_length=MAX_BATCH)
+    group: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class MatchHit(BaseModel):
+    """A blinded value that matches something the caller may see."""
+
+    blinded: str
+    report_count: int
+
+
+class MatchAnswer(BaseModel):
+    """Only the matches; nothing about the other values."""
+
+    matches: list[MatchHit]
+
+
+class AlertIdentifier(BaseModel):
+    """The identifier both organizations hold."""
+
+    kind: str
+    canonical: str
+
+
+class AlertReport(BaseModel):
+    """The other organization's report that mentions it."""
+
+    org: str
+    report_id: str
+    country: str
+    reported_at: datetime
+
+
+class AlertView(BaseModel):
+    """Another organization reported an identifier the caller holds."""
+
+    id: str
+    created_at: datetime
+    identifier: AlertIdentifier
+    report: AlertReport
+
+
+class AlertPage(BaseModel):
+    """One page of alerts, oldest first."""
+
+    alerts: list[AlertView]
+    next_cursor: str | None
+
+
+class OrgIn(BaseModel):
+    """A new organization (platform admins only)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    country: str | None = Field(default=None, max_length=2)
+    sector: str | None = None
+
+
+class OrgView(BaseModel):
+    """An organization of the partnership."""
+
+    name: str
+    country: str | None
+    sector: str | None
+
+
+class KeyIn(BaseModel):
+    """A new API key; `org` defaults to the caller's organization."""
+
+    role: ApiRole = ApiRole.ANALYST
+    org: str | None = Field(default=None, min_length=1, max_length=100)
+    label: str | None = Field(default=None, max_length=200)
+    platform: bool = False
+
+
+class KeyCreated(BaseModel):
+    """The new key, shown this once."""
+
+    id: int
+    key: str
+    org: str
+    role: ApiRole
+    platform: bool
+
+
+class KeyView(BaseModel):
+    """What is kept about a key (never the key)."""
+
+    id: int
+    org: str
+    role: ApiRole
+    platform: bool
+    prefix: str
+    label: str | None
+    created_at: datetime
+    revoked: bool
+
+
+class GroupIn(BaseModel):
+    """A new sharing group owned by the caller's organization."""
+
+    name: str = Field(min_length=1, max_length=100)
+    members: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class GroupView(BaseModel):
+    """A sharing group the caller's organization belongs to."""
+
+    name: str
+    owner: str
+    members: list[str]
+
+
+class MemberIn(BaseModel):
+    """An organization to add to a group."""
+
+    org: str = Field(min_length=1, max_length=100)
+
+
+class UserIn(BaseModel):
+    """A web user of the caller's organization."""
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=12, max_length=1000)
+    role: ApiRole = ApiRole.ANALYST
+
+
+class UserView(BaseModel):
+    """A web user (never the password hash)."""
+
+    id: int
+    username: str
+    org: str
+    role: ApiRole
+
+
+class WebhookIn(BaseModel):
+    """Where to send the organization's alerts."""
+
+    url: str = Field(min_length=1, max_length=2000)
+
+
+class WebhookCreated(BaseModel):
+    """The webhook and its signing secret, shown this once."""
+
+    id: int
+    url: str
+    secret: str
+
+
+class WebhookView(BaseModel):
+    """A webhook (never its secret)."""
+
+    id: int
+    url: str
+
+
+class PeerIn(BaseModel):
+    """An exact origin (scheme://host:port) outgoing calls may reach though it is private."""
+
+    origin: str = Field(min_length=1, max_length=300)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class PeerView(BaseModel):
+    """An allowed peer."""
+
+    origin: str
+    note: str | None
