@@ -108,7 +108,7 @@ def split(
     strata: dict[tuple[str, str], list[tuple[str, list[Example]]]] = defaultdict(list)
     for (dataset, key), members in groups.items():
         digest = hashlib.sha256(f"{seed}\x1f{dataset}\x1f{key}".encode()).hexdigest()
-        strata[(dataset, members[0].label)].append((digest, members))
+        strata[(dataset, min(m.label for m in members))].append((digest, members))
     train: list[Example] = []
     test: list[Example] = []
     for ranked in strata.values():

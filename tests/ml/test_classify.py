@@ -1,0 +1,107 @@
+"""The classifier contract, the CLI's JSON output, calibration and multilingual smoke tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import bigfish.ml
+from bigfish.cli import app
+from bigfish.ml import Classification, load_classifier
+from bigfish.ml.typology import SCAM_TYPES
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "messages"
+
+
+def test_public_surface_is_sorted() -> None:
+    assert list(bigfish.ml.__all__) == sorted(bigfish.ml.__all__)
+
+
+def test_classify_returns_a_classification() -> None:
+    result = load_classifier().classify("Hey, are we still on for dinner tonight?")
+    assert isinstance(result, Classification)
+    assert result.label == "legit"
+    assert 0.0 <= result.scam_probability < 0.2
+    assert result.scam_type is None
+
+
+def test_batch_matches_single_and_keeps_order() -> None:
+    clf = load_classifier()
+    texts = ["OTP 123456 do not share", "You WON a £1000 prize! Call 09061701461 to claim", ""]
+    assert clf.classify_batch(texts) == [clf.classify(t) for t in texts]
+    assert clf.classify_batch([]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "scam_type"),
+    [
+        ("งานพาร์ทไทม์ รายได้ต่อวัน 500-3000 บาท แอดไลน์ @job888", "job_task"),
+        ("恭喜您中奖了！请点击 http://x.cn/a 领取奖金", "lottery_prize"),
+        (
+            "Quý khách trúng thưởng 50 triệu đồng, bấm vào link bit.ly/abc để nhận ngay",
+            "lottery_prize",
+        ),
+        ("Congratulations! You have won a prize. Claim now at bit.ly/win", "lottery_prize"),
+    ],
+)
+def test_multilingual_scams(text: str, scam_type: str) -> None:
+    result = load_classifier().classify(text)
+    assert result.label == "scam"
+    assert result.scam_type == scam_type
+    assert result.scam_type_probability is not None and result.scam_type_probability > 0.4
+
+
+def test_probabilities_sum_to_one() -> None:
+    probs = load_classifier().probabilities(["a", "ฟรีเครดิต 200฿ คลิก https://lin.ee/Bvu", "hi"])
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+
+def test_scam_types_are_the_spec_vocabulary() -> None:
+    assert set(SCAM_TYPES) == {
+        "investment", "romance", "job_task", "impersonation_authority", "impersonation_bank",
+        "shopping", "loan", "phishing", "sextortion", "tech_support", "lottery_prize", "other",
+    }  # fmt: skip
+
+
+def test_cli_json_lines_in_order(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        json.dumps({"text": "hello mum, home by 6"})
+        + "\n"
+        + json.dumps({"text": "ฟรีเครดิต 200฿ ทดลองเล่น คลิก https://lin.ee/BvuGAMv"})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["classify", "--input", str(source), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["label"] for r in rows] == ["legit", "scam"]
+    for row in rows:
+        assert {"label", "scam_probability", "scam_type"} <= row.keys()
+        assert isinstance(row["scam_probability"], float)
+        assert row["scam_type"] is None or row["scam_type"] in SCAM_TYPES
+
+
+def test_cli_plain_text_table(tmp_path: Path) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("hello mum\nWIN a prize now, call 09061701461\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", "--input", str(source)])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_cli_bad_line_is_named(tmp_path: Path) -> None:
+    source = tmp_path / "bad.jsonl"
+    source.write_text('{"text": "fine"}\n{"text": 3}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", "--input", str(source), "--json"])
+    assert result.exit_code == 1
+    assert "bad.jsonl:2" in result.stderr
+
+
+def test_help_has_an_example() -> None:
+    result = CliRunner().invoke(app, ["classify", "--help"])
+    assert "Example" in result.stdout
