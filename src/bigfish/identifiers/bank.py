@@ -50,8 +50,14 @@ def _iban(compact: str) -> Parsed:
 
 
 def _bank_code(bank: str) -> str:
-    """An 11-character BIC becomes its 8-character institution code; other names stay."""
+    """An 11-character BIC becomes its 8-character institution code; other names stay.
+
+    Bank names of 11 letters ("VIETCOMBANK") are BIC-shaped too, so only a BIC whose branch
+    is ``XXX`` or whose location or branch has a digit is cut.
+    """
     if len(bank) != 11:
+        return bank
+    if bank[8:] != "XXX" and not any(char.isdigit() for char in bank[6:]):
         return bank
     try:
         BIC(bank)

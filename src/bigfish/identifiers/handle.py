@@ -26,7 +26,7 @@ PLATFORM_AND_NAME = re.compile(
     r"(?P<at>@?)(?P<name>[a-z0-9_][a-z0-9._\-]{0,63}|\+?[0-9][0-9 \-]{5,20}[0-9])",
     re.IGNORECASE,
 )
-_PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ().\-]{4,30}")
+_PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ().\-]{1,30}")
 
 
 def parse_handle(text: str, country: str | None = None) -> Parsed:
@@ -38,6 +38,8 @@ def parse_handle(text: str, country: str | None = None) -> Parsed:
         if parsed.error is None and parsed.canonical_kind != Kind.URL:
             return parsed
         return invalid(Kind.HANDLE, text, "a link that is not a messaging profile")
+    if platform_of(text) is not None:
+        return invalid(Kind.HANDLE, text, f"empty handle after the platform {text!r}")
     platform, name = _split(text)
     if platform is None:
         return invalid(Kind.HANDLE, text, "no platform (write platform:handle, e.g. line:name)")

@@ -29,4 +29,26 @@ def parse_ip(text: str, country: str | None = None) -> Parsed:
         address = ipaddress.ip_address(candidate)
     except ValueError:
         return invalid(Kind.IP, text, "not an IPv4 or IPv6 address")
+    if isinstance(address, ipaddress.IPv6Address):
+        return valid(Kind.IP, rfc5952(address))
     return valid(Kind.IP, address.compressed)
+
+
+def rfc5952(address: ipaddress.IPv6Address) -> str:
+    """RFC 5952 text: lower case, no leading zeros, ``::`` for the longest run of two or more
+    zero groups (the first on a tie). Python's ``compressed`` also shortens a single zero group.
+    """
+    groups = [f"{int(group, 16):x}" for group in address.exploded.split(":")]
+    best_start, best_length, start = -1, 1, -1
+    for index, group in enumerate([*groups, "end"]):
+        if group == "0":
+            start = index if start == -1 else start
+            continue
+        if start != -1 and index - start > best_length:
+            best_start, best_length = start, index - start
+        start = -1
+    if best_start == -1:
+        return ":".join(groups)
+    head = ":".join(groups[:best_start])
+    tail = ":".join(groups[best_start + best_length :])
+    return f"{head}::{tail}"

@@ -77,7 +77,7 @@ def _normalize_uncached(kind: Kind, value: str, country: str | None) -> Identifi
     if len(value) > MAX_VALUE_LENGTH * 4:
         cleaned = clean(value[: MAX_VALUE_LENGTH * 4])
         return Identifier(kind, value, kind, cleaned, False, "value too long")
-    cleaned = clean(value)
+    cleaned = clean(value, keep_colon=kind == Kind.IP)
     if not cleaned:
         return Identifier(kind, value, kind, cleaned, False, "empty value")
     if len(cleaned) > MAX_VALUE_LENGTH:

@@ -49,10 +49,10 @@ def fold(value: str) -> str:
     return value.translate(_DIGITS)
 
 
-def trim(value: str) -> str:
+def trim(value: str, trailing: str = _TRAILING) -> str:
     """Remove surrounding whitespace, quotes and brackets and trailing sentence punctuation."""
     while value:
-        stripped = value.strip().strip(_QUOTES).rstrip(_TRAILING)
+        stripped = value.strip().strip(_QUOTES).rstrip(trailing)
         stripped = _strip_brackets(stripped)
         if stripped == value:
             return value
@@ -85,9 +85,12 @@ def _balanced(inner: str, open_: str, close: str) -> bool:
     return depth == 0
 
 
-def clean(value: str) -> str:
-    """The pre-processing of the spec: ``trim(fold(value))``."""
-    return trim(fold(value))
+def clean(value: str, *, keep_colon: bool = False) -> str:
+    """The pre-processing of the spec: ``trim(fold(value))``.
+
+    KEEP_COLON keeps a trailing ``:``, which ends IPv6 addresses such as ``2001:db8::``.
+    """
+    return trim(fold(value), _TRAILING.replace(":", "") if keep_colon else _TRAILING)
 
 
 def is_printable(value: str) -> bool:

@@ -80,8 +80,8 @@ def _host_port(netloc: str, scheme: str) -> tuple[str, str]:
     host = canonical_host(host)
     while host.startswith("www.") and host.count(".") >= 2:
         host = host[4:]
-    if "." not in host and not host.startswith("["):
-        raise HostError("host has no dot")
+    if "." not in host.removeprefix("www.") and not host.startswith("["):
+        raise HostError("host has no dot after www.") if "." in host else HostError("no dot")
     if port and (not _PORT.fullmatch(port) or not 0 < int(port) < 65536):
         raise HostError(f"bad port {port!r}")
     if not port or port.lstrip("0") == _DEFAULT_PORTS[scheme]:
