@@ -1,0 +1,136 @@
+"""A CASE/UCO JSON-LD description of an evidence package (pure).
+
+CASE (Cyber-investigation Analysis Standard Expression) on UCO is how forensic tools exchange
+provenance. Each evidence file becomes a `uco-observable:File` with its SHA-256, each custody
+event a `case-investigation:InvestigativeAction`, and each file's chain a
+`case-investigation:ProvenanceRecord`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bigfish.evidence.custody import CustodyRecord, utc_text
+from bigfish.evidence.model import EvidenceRecord
+
+CONTEXT = {
+    "kb": "urn:bigfish:kb:",
+    "case-investigation": "https://ontology.caseontology.org/case/investigation/",
+    "uco-action": "https://ontology.unifiedcyberontology.org/uco/action/",
+    "uco-core": "https://ontology.unifiedcyberontology.org/uco/core/",
+    "uco-identity": "https://ontology.unifiedcyberontology.org/uco/identity/",
+    "uco-observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
+    "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
+    "uco-vocabulary": "https://ontology.unifiedcyberontology.org/uco/vocabulary/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+
+
+def _dt(text: str) -> dict[str, str]:
+    return {"@type": "xsd:dateTime", "@value": text}
+
+
+def _file_node(item: EvidenceRecord) -> dict[str, Any]:
+    return {
+        "@id": f"kb:file-{item.evidence_id}",
+        "@type": "uco-observable:File",
+        "uco-core:description": item.description or "",
+        "uco-core:hasFacet": [
+            {
+                "@id": f"kb:file-facet-{item.evidence_id}",
+                "@type": "uco-observable:FileFacet",
+                "uco-observable:fileName": item.file_name or item.sha256,
+                "uco-observable:sizeInBytes": {"@type": "xsd:integer", "@value": str(item.size)},
+            },
+            {
+                "@id": f"kb:content-facet-{item.evidence_id}",
+                "@type": "uco-observable:ContentDataFacet",
+                "uco-observable:mimeType": item.media_type,
+                "uco-observable:sizeInBytes": {"@type": "xsd:integer", "@value": str(item.size)},
+                "uco-observable:hash": [
+                    {
+                        "@id": f"kb:hash-{item.evidence_id}",
+                        "@type": "uco-types:Hash",
+                        "uco-types:hashMethod": {
+                            "@type": "uco-vocabulary:HashNameVocab",
+                            "@value": "SHA256",
+                        },
+                        "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": item.sha256},
+                    }
+                ],
+            },
+        ],
+    }
+
+
+def _identity(name: str | None, kind: str) -> str | None:
+    return None if not name else f"kb:{kind}-{name}"
+
+
+def case_document(
+    org: str, report_id: str, evidence: Sequence[EvidenceRecord], records: Sequence[CustodyRecord]
+) -> dict[str, Any]:
+    """The JSON-LD document for the evidence of report ORG/REPORT_ID and its custody records."""
+    graph: list[dict[str, Any]] = []
+    people: set[str] = set()
+    orgs: set[str] = {org}
+    for record in records:
+        for party in (record.draft.released_by, record.draft.received_by):
+            if party.person:
+                people.add(party.person)
+            if party.organization:
+                orgs.add(party.organization)
+    graph += [
+        {"@id": f"kb:organization-{o}", "@type": "uco-identity:Organization", "uco-core:name": o}
+        for o in sorted(orgs)
+    ]
+    graph += [
+        {"@id": f"kb:person-{p}", "@type": "uco-identity:Person", "uco-core:name": p}
+        for p in sorted(people)
+    ]
+    graph += [_file_node(item) for item in evidence]
+    for item in evidence:
+        graph.append(
+            {
+                "@id": f"kb:provenance-{item.evidence_id}",
+                "@type": "case-investigation:ProvenanceRecord",
+                "case-investigation:exhibitNumber": item.evidence_id,
+                "uco-core:description": f"evidence of report {org}/{report_id}",
+                "uco-core:object": [{"@id": f"kb:file-{item.evidence_id}"}],
+            }
+        )
+    for record in records:
+        d = record.draft
+        action: dict[str, Any] = {
+            "@id": f"kb:custody-{record.seq}",
+            "@type": "case-investigation:InvestigativeAction",
+            "uco-core:name": d.event.value,
+            "uco-core:description": d.purpose,
+            "uco-action:startTime": _dt(utc_text(d.at)),
+            "uco-action:endTime": _dt(utc_text(d.at)),
+            "uco-action:environment": d.place,
+            "uco-action:object": [{"@id": f"kb:file-{d.evidence_id}"}],
+            "uco-action:result": [{"@id": f"kb:provenance-{d.evidence_id}"}],
+            "uco-core:tag": [f"custody-seq:{record.seq}", f"record-sha256:{record.record_hash}"],
+        }
+        performer = _identity(d.released_by.person, "person") or _identity(
+            d.released_by.organization, "organization"
+        )
+        if performer:
+            action["uco-action:performer"] = {"@id": performer}
+        receiver = _identity(d.received_by.person, "person") or _identity(
+            d.received_by.organization, "organization"
+        )
+        if receiver:
+            action["uco-action:participant"] = [{"@id": receiver}]
+        graph.append(action)
+    graph.append(
+        {
+            "@id": f"kb:investigation-{org}-{report_id}",
+            "@type": "case-investigation:Investigation",
+            "uco-core:name": f"Report {org}/{report_id}",
+            "uco-core:object": [{"@id": f"kb:provenance-{item.evidence_id}"} for item in evidence],
+        }
+    )
+    return {"@context": CONTEXT, "@graph": graph}

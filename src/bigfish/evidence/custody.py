@@ -1,0 +1,394 @@
+"""Chain-of-custody records: canonical form, hash chain, Ed25519 signatures, tree heads (pure).
+
+Each record carries the fields NIST's definition of chain of custody and ISO/IEC 27037 ask for
+(what, when, who released and who received it, why, where, how, the integrity check and the
+marking at that moment). A record's *body* is its canonical JSON without the hash and signature;
+``record_hash = SHA-256(body)``, the signature is Ed25519 over the body, and the body is also the
+RFC 6962 Merkle leaf entry. Two links make removal visible: ``prev_hash`` to the previous record
+of the node's log and ``evidence_prev_hash`` to the previous record of the same evidence item,
+so an exported package, which holds only some evidence items, still carries whole chains.
+
+The node key lives in ``<data_dir>/keys/node_ed25519.pem`` (mode 0600) and never leaves
+`NodeKey`: nothing here logs, prints or exports the private half.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from bigfish.errors import ConfigError, IntegrityError
+from bigfish.evidence.merkle import Frontier, leaf_hash
+
+GENESIS = "0" * 64
+KEY_PATH = Path("keys") / "node_ed25519.pem"
+
+
+class CustodyEvent(StrEnum):
+    """What happened to a piece of evidence."""
+
+    ACQUIRED = "acquired"
+    ACCESSED = "accessed"
+    EXPORTED = "exported"
+    TRANSFERRED = "transferred"
+    SEALED = "sealed"
+    DISPOSED = "disposed"
+
+
+class HashCheck(StrEnum):
+    """The result of re-hashing the stored bytes when the event was recorded."""
+
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    MISSING = "missing"
+    NOT_CHECKED = "not_checked"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A person acting for an organization (either may be unknown)."""
+
+    person: str | None
+    organization: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyDraft:
+    """A custody event before it takes its place in the log."""
+
+    evidence_id: str
+    sha256: str
+    report: str  # "org/report_id"
+    event: CustodyEvent
+    purpose: str
+    released_by: Party
+    received_by: Party
+    at: datetime
+    place: str
+    channel: str
+    hash_check: HashCheck
+    tlp: str
+    distribution: str
+    group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyRecord:
+    """A sealed custody record: a draft with its position, links, hash and signature."""
+
+    seq: int  # 1-based position in the node's log; leaf index seq - 1
+    draft: CustodyDraft
+    prev_hash: str
+    evidence_prev_hash: str
+    record_hash: str
+    signature: str
+
+    def body(self) -> bytes:
+        """The canonical bytes that are hashed, signed and used as the Merkle leaf entry."""
+        return canonical_body(self.seq, self.draft, self.prev_hash, self.evidence_prev_hash)
+
+    def leaf(self) -> bytes:
+        """The RFC 6962 leaf hash of this record."""
+        return leaf_hash(self.body())
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as a JSON object (the form in packages)."""
+        return {
+            **json.loads(self.body()),
+            "record_hash": self.record_hash,
+            "signature": self.signature,
+        }
+
+
+def utc_text(at: datetime) -> str:
+    """AT as ISO 8601 UTC with microseconds and a Z, the one form records use."""
+    if at.tzinfo is None:
+        raise ValueError("custody times must carry a time zone")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """The inverse of utc_text."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the same bytes for the same value everywhere."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_body(seq: int, d: CustodyDraft, prev_hash: str, evidence_prev_hash: str) -> bytes:
+    """The canonical JSON of a record without its hash and signature."""
+    return canonical_json(
+        {
+            "seq": seq,
+            "evidence_id": d.evidence_id,
+            "sha256": d.sha256,
+            "report": d.report,
+            "event": d.event.value,
+            "purpose": d.purpose,
+            "released_by": {
+                "person": d.released_by.person,
+                "organization": d.released_by.organization,
+            },
+            "received_by": {
+                "person": d.received_by.person,
+                "organization": d.received_by.organization,
+            },
+            "at": utc_text(d.at),
+            "place": d.place,
+            "channel": d.channel,
+            "hash_check": d.hash_check.value,
+            "marking": {"tlp": d.tlp, "distribution": d.distribution, "group": d.group},
+            "prev_hash": prev_hash,
+            "evidence_prev_hash": evidence_prev_hash,
+        }
+    )
+
+
+def record_from_json(obj: dict[str, Any]) -> CustodyRecord:
+    """A record from its JSON object; KeyError/ValueError on a malformed one."""
+    marking = obj["marking"]
+    draft = CustodyDraft(
+        evidence_id=str(obj["evidence_id"]),
+        sha256=str(obj["sha256"]),
+        report=str(obj["report"]),
+        event=CustodyEvent(obj["event"]),
+        purpose=str(obj["purpose"]),
+        released_by=Party(obj["released_by"]["person"], obj["released_by"]["organization"]),
+        received_by=Party(obj["received_by"]["person"], obj["received_by"]["organization"]),
+        at=parse_utc(str(obj["at"])),
+        place=str(obj["place"]),
+        channel=str(obj["channel"]),
+        hash_check=HashCheck(obj["hash_check"]),
+        tlp=str(marking["tlp"]),
+        distribution=str(marking["distribution"]),
+        group=marking["group"],
+    )
+    return CustodyRecord(
+        seq=int(obj["seq"]),
+        draft=draft,
+        prev_hash=str(obj["prev_hash"]),
+        evidence_prev_hash=str(obj["evidence_prev_hash"]),
+        record_hash=str(obj["record_hash"]),
+        signature=str(obj["signature"]),
+    )
+
+
+class NodeKey:
+    """The node's Ed25519 signing key. Its repr and str never show the private key."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._private = private_key
+        self.public_key = private_key.public_key()
+
+    def __repr__(self) -> str:
+        return f"NodeKey(fingerprint={self.fingerprint})"
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the raw public key, hex."""
+        return fingerprint(self.public_key)
+
+    def sign(self, message: bytes) -> str:
+        """The Ed25519 signature of MESSAGE, hex."""
+        return self._private.sign(message).hex()
+
+    def public_pem(self) -> bytes:
+        """The public key as PEM (SubjectPublicKeyInfo)."""
+        return public_pem(self.public_key)
+
+
+def fingerprint(public_key: Ed25519PublicKey) -> str:
+    """SHA-256 of the 32 raw public-key bytes, hex: what a partner compares out of band."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def public_pem(public_key: Ed25519PublicKey) -> bytes:
+    """PUBLIC_KEY as PEM."""
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    """An Ed25519 public key from PEM; IntegrityError for anything else."""
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError as exc:
+        raise IntegrityError("the public key is not a PEM public key") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise IntegrityError("the public key is not an Ed25519 key")
+    return key
+
+
+def verify_signature(public_key: Ed25519PublicKey, signature_hex: str, message: bytes) -> bool:
+    """True when SIGNATURE_HEX is PUBLIC_KEY's Ed25519 signature of MESSAGE."""
+    try:
+        public_key.verify(bytes.fromhex(signature_hex), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def load_or_create_node_key(data_dir: Path) -> NodeKey:
+    """The node key under DATA_DIR, created (mode 0600) on first use."""
+    path = data_dir / KEY_PATH
+    if path.exists():
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not a PEM private key") from exc
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ConfigError(f"{path}: not an Ed25519 private key")
+        return NodeKey(key)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return load_or_create_node_key(data_dir)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+        out.flush()
+        os.fsync(out.fileno())
+    return NodeKey(key)
+
+
+def seal(
+    draft: CustodyDraft, *, seq: int, prev_hash: str, evidence_prev_hash: str, key: NodeKey
+) -> CustodyRecord:
+    """Give DRAFT its place in the log: position, links, hash and signature."""
+    body = canonical_body(seq, draft, prev_hash, evidence_prev_hash)
+    return CustodyRecord(
+        seq=seq,
+        draft=draft,
+        prev_hash=prev_hash,
+        evidence_prev_hash=evidence_prev_hash,
+        record_hash=hashlib.sha256(body).hexdigest(),
+        signature=key.sign(body),
+    )
+
+
+def check_record(record: CustodyRecord, public_key: Ed25519PublicKey) -> str | None:
+    """The problem with one record on its own (hash, signature), or None."""
+    body = record.body()
+    if hashlib.sha256(body).hexdigest() != record.record_hash:
+        return f"custody record seq {record.seq}: its content does not match its hash (edited)"
+    if not verify_signature(public_key, record.signature, body):
+        return f"custody record seq {record.seq}: bad signature"
+    return None
+
+
+def check_evidence_chains(records: Iterable[CustodyRecord]) -> str | None:
+    """The first break in the per-evidence chains of RECORDS (in log order), or None."""
+    last: dict[str, str] = {}
+    for record in records:
+        expected = last.get(record.draft.evidence_id, GENESIS)
+        if record.evidence_prev_hash != expected:
+            return (
+                f"custody record seq {record.seq} of evidence {record.draft.evidence_id}: "
+                "the record before it is missing or out of order"
+            )
+        last[record.draft.evidence_id] = record.record_hash
+    return None
+
+
+def check_log(records: Sequence[CustodyRecord], public_key: Ed25519PublicKey) -> str | None:
+    """The first problem with a whole node log (records in storage order), or None.
+
+    Catches edited rows (hash or signature), deleted, inserted and reordered rows (positions
+    and links) and records signed by another key.
+    """
+    prev = GENESIS
+    for position, record in enumerate(records, start=1):
+        if record.seq != position:
+            return (
+                f"custody log position {position} holds seq {record.seq}: "
+                "a record was deleted, inserted or moved"
+            )
+        problem = check_record(record, public_key)
+        if problem:
+            return problem
+        if record.prev_hash != prev:
+            return f"custody record seq {record.seq}: its link to the previous record is broken"
+        prev = record.record_hash
+    return check_evidence_chains(records)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    """A signed statement of the log's size and Merkle root at a moment."""
+
+    size: int
+    root: str  # hex
+    timestamp: str  # utc_text
+    key_fingerprint: str
+    signature: str
+
+    def signed_bytes(self) -> bytes:
+        """The canonical bytes the signature covers."""
+        return tree_head_bytes(self.size, self.root, self.timestamp, self.key_fingerprint)
+
+    def to_json(self) -> dict[str, Any]:
+        """The tree head as a JSON object."""
+        return {
+            "size": self.size,
+            "root": self.root,
+            "timestamp": self.timestamp,
+            "key_fingerprint": self.key_fingerprint,
+            "signature": self.signature,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> TreeHead:
+        """The inverse of to_json; KeyError/ValueError on a malformed object."""
+        return cls(
+            int(obj["size"]),
+            str(obj["root"]),
+            str(obj["timestamp"]),
+            str(obj["key_fingerprint"]),
+            str(obj["signature"]),
+        )
+
+    def verify(self, public_key: Ed25519PublicKey) -> bool:
+        """True when the signature holds for PUBLIC_KEY."""
+        return fingerprint(public_key) == self.key_fingerprint and verify_signature(
+            public_key, self.signature, self.signed_bytes()
+        )
+
+
+def tree_head_bytes(size: int, root_hex: str, timestamp: str, key_fingerprint: str) -> bytes:
+    """What a tree head's signature covers."""
+    return canonical_json(
+        {
+            "format": "bigfish-custody-tree-head/1",
+            "size": size,
+            "root": root_hex,
+            "timestamp": timestamp,
+            "key_fingerprint": key_fingerprint,
+        }
+    )
+
+
+def sign_tree_head(frontier: Frontier, at: datetime, key: NodeKey) -> TreeHead:
+    """A tree head for the log summarized by FRONTIER, signed now (AT) with KEY."""
+    root_hex = frontier.root().hex()
+    stamp = utc_text(at)
+    message = tree_head_bytes(frontier.size, root_hex, stamp, key.fingerprint)
+    return TreeHead(frontier.size, root_hex, stamp, key.fingerprint, key.sign(message))

@@ -1,0 +1,101 @@
+"""Content-addressed evidence files under the data directory, hashed while streamed.
+
+A file is kept once, at ``<data_dir>/evidence/sha256/ab/cd/<digest>``, whatever the number of
+reports it supports. Bytes are read through one reusable 1 MiB buffer, so a multi-gigabyte
+chat export costs the same memory as a screenshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from bigfish.errors import StoreError
+from bigfish.evidence.custody import HashCheck
+
+BUFFER_SIZE = 1 << 20
+EVIDENCE_DIR = Path("evidence") / "sha256"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """Where a stored file is and what it is."""
+
+    sha256: str
+    size: int
+    path: Path
+
+
+def blob_path(data_dir: Path, sha256: str) -> Path:
+    """Where the bytes with digest SHA256 live under DATA_DIR."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+    return data_dir / EVIDENCE_DIR / sha256[:2] / sha256[2:4] / sha256
+
+
+def hash_stream(stream: BinaryIO) -> tuple[str, int]:
+    """The SHA-256 hex digest and size of everything left in STREAM."""
+    digest = hashlib.sha256()
+    buffer = bytearray(BUFFER_SIZE)
+    view = memoryview(buffer)
+    size = 0
+    while n := _read_into(stream, view):
+        digest.update(view[:n])
+        size += n
+    return digest.hexdigest(), size
+
+
+def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
+    """Copy STREAM into the content-addressed store, hashing on the way; one pass, 1 MiB buffer."""
+    incoming = data_dir / "evidence" / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    buffer = bytearray(BUFFER_SIZE)
+    view = memoryview(buffer)
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix="upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as out:
+            while n := _read_into(stream, view):
+                chunk = view[:n]
+                digest.update(chunk)
+                out.write(chunk)
+                size += n
+            os.fsync(out.fileno())
+        sha = digest.hexdigest()
+        final = blob_path(data_dir, sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            tmp.unlink()
+        else:
+            os.chmod(tmp, 0o444)  # evidence is never rewritten in place
+            os.replace(tmp, final)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"could not store evidence file: {exc.strerror}") from exc
+    return StoredFile(sha, size, final)
+
+
+def _read_into(stream: BinaryIO, view: memoryview) -> int:
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return int(readinto(view) or 0)
+    chunk = stream.read(len(view))  # streams without readinto (some web frameworks)
+    view[: len(chunk)] = chunk
+    return len(chunk)
+
+
+def check_blob(data_dir: Path, sha256: str) -> HashCheck:
+    """Re-hash the stored bytes of SHA256: match, mismatch or missing."""
+    path = blob_path(data_dir, sha256)
+    try:
+        with path.open("rb") as stream:
+            actual, _ = hash_stream(stream)
+    except FileNotFoundError:
+        return HashCheck.MISSING
+    return HashCheck.MATCH if actual == sha256 else HashCheck.MISMATCH

@@ -1,0 +1,199 @@
+"""Security tests, class 21: a package verifies offline, and every change to it is named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bigfish.evidence.custody import NodeKey, canonical_json
+from bigfish.evidence.package import verify_package
+from tests.evidence.builders import build_package, rewrite
+
+
+def _lines(members: dict[str, bytes]) -> list[bytes]:
+    return members["custody.jsonl"].splitlines(keepends=True)
+
+
+def test_integrity_untouched_package_verifies(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+    check = verify_package(package, key.fingerprint)
+    assert check.ok, check.problem
+    assert (check.files, check.records, check.report) == (2, 4, "TH-AOC/R-1")
+    assert check.key_fingerprint == key.fingerprint
+
+
+def test_integrity_package_changed_file_byte_is_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def flip(m: dict[str, bytes]) -> None:
+        name = next(n for n in m if n.startswith("files/"))
+        m[name] = bytes([m[name][0] ^ 1]) + m[name][1:]
+
+    check = verify_package(rewrite(package, flip), key.fingerprint)
+    assert not check.ok
+    assert "chat0.txt" in str(check.problem) or "chat1.txt" in str(check.problem)
+    assert "file changed" in str(check.problem)
+
+
+def test_integrity_package_changed_manifest_entry_is_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def edit(m: dict[str, bytes]) -> None:
+        manifest = json.loads(m["manifest.json"])
+        manifest["evidence"][0]["acquired_by"] = "somebody else"
+        m["manifest.json"] = canonical_json(manifest)
+
+    check = verify_package(rewrite(package, edit), key.fingerprint)
+    assert not check.ok and "manifest.json: bad signature" in str(check.problem)
+
+
+def test_integrity_package_removed_custody_record_is_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def remove(m: dict[str, bytes]) -> None:
+        m["custody.jsonl"] = b"".join(_lines(m)[:1] + _lines(m)[2:])
+
+    check = verify_package(rewrite(package, remove), key.fingerprint)
+    assert not check.ok and "seq 2" in str(check.problem) and "removed" in str(check.problem)
+
+
+def test_integrity_package_reordered_custody_records_are_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def swap(m: dict[str, bytes]) -> None:
+        lines = _lines(m)
+        lines[0], lines[1] = lines[1], lines[0]
+        m["custody.jsonl"] = b"".join(lines)
+
+    check = verify_package(rewrite(package, swap), key.fingerprint)
+    assert not check.ok and "reordered" in str(check.problem)
+
+
+def test_integrity_package_edited_custody_record_is_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def edit(m: dict[str, bytes]) -> None:
+        lines = _lines(m)
+        record = json.loads(lines[2])
+        record["received_by"]["person"] = "Mallory"
+        lines[2] = canonical_json(record) + b"\n"
+        m["custody.jsonl"] = b"".join(lines)
+
+    check = verify_package(rewrite(package, edit), key.fingerprint)
+    assert not check.ok and "edited" in str(check.problem)
+    seq = json.loads(_lines({"custody.jsonl": _read(package, "custody.jsonl")})[2])["seq"]
+    assert f"seq {seq}" in str(check.problem)
+
+
+def test_integrity_package_inserted_custody_record_is_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def insert(m: dict[str, bytes]) -> None:
+        lines = _lines(m)
+        record = json.loads(lines[0])
+        record["seq"] = 99
+        m["custody.jsonl"] = b"".join([*lines, canonical_json(record) + b"\n"])
+
+    check = verify_package(rewrite(package, insert), key.fingerprint)
+    assert not check.ok and "inserted" in str(check.problem)
+
+
+def test_integrity_package_bad_signatures_are_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def bad_manifest_sig(m: dict[str, bytes]) -> None:
+        m["manifest.sig"] = b"00" * 64
+
+    check = verify_package(rewrite(package, bad_manifest_sig), key.fingerprint)
+    assert not check.ok and "bad signature" in str(check.problem)
+
+    def bad_record_sig(m: dict[str, bytes]) -> None:
+        lines = _lines(m)
+        record = json.loads(lines[1])
+        record["signature"] = "00" * 64
+        lines[1] = canonical_json(record) + b"\n"
+        m["custody.jsonl"] = b"".join(lines)
+
+    check = verify_package(rewrite(package, bad_record_sig), key.fingerprint)
+    assert (
+        not check.ok
+        and "bad signature" in str(check.problem)
+        and "custody record" in str(check.problem)
+    )
+
+
+def test_integrity_package_wrong_key_fingerprint_is_named(tmp_path: Path) -> None:
+    package, _ = build_package(tmp_path)
+    other = NodeKey(Ed25519PrivateKey.generate())
+    check = verify_package(package, other.fingerprint)
+    assert not check.ok and "not by the expected key" in str(check.problem)
+
+
+def test_integrity_package_resigned_by_a_forger_fails_only_the_key_check(tmp_path: Path) -> None:
+    # A forger who re-signs everything with their own key makes a self-consistent package;
+    # the fingerprint the sender gave out of band is what catches it.
+    package, key = build_package(tmp_path)
+    forger = NodeKey(Ed25519PrivateKey.generate())
+
+    def resign(m: dict[str, bytes]) -> None:
+        manifest = json.loads(m["manifest.json"])
+        m["public_key.pem"] = forger.public_pem()
+        manifest["key_fingerprint"] = forger.fingerprint
+        m["manifest.json"] = canonical_json(manifest)
+        m["manifest.sig"] = forger.sign(m["manifest.json"]).encode()
+
+    forged = rewrite(package, resign)
+    check = verify_package(forged, key.fingerprint)
+    assert not check.ok and "not by the expected key" in str(check.problem)
+
+
+def test_integrity_package_changed_documents_and_extra_members_are_named(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+
+    def summary(m: dict[str, bytes]) -> None:
+        m["summary.txt"] += b"an extra line\n"
+
+    check = verify_package(rewrite(package, summary), key.fingerprint)
+    assert not check.ok and "summary.txt was changed" in str(check.problem)
+
+    def extra(m: dict[str, bytes]) -> None:
+        m["files/extra"] = b"planted"
+
+    check = verify_package(rewrite(package, extra), key.fingerprint)
+    assert not check.ok and "files/extra" in str(check.problem)
+
+    def proofs(m: dict[str, bytes]) -> None:
+        data = json.loads(m["proofs.json"])
+        first = next(iter(data))
+        data[first] = data[first][:-1]
+        m["proofs.json"] = canonical_json(data)
+
+    check = verify_package(rewrite(package, proofs), key.fingerprint)
+    assert not check.ok and "inclusion proof" in str(check.problem)
+
+
+def test_integrity_package_not_a_zip_is_named(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    check = verify_package(junk)
+    assert not check.ok and "not a readable zip" in str(check.problem)
+
+
+def test_package_verification_imports_nothing_from_the_store() -> None:
+    code = (
+        "import sys, bigfish.evidence.package\n"
+        "bad = [m for m in sys.modules if m.startswith(('bigfish.store', 'sqlalchemy'))]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _read(package: Path, name: str) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(package) as zf:
+        return zf.read(name)
