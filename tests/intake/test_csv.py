@@ -191,3 +191,19 @@ def test_narrative_identifiers_are_extracted(sqlite_store: Store, write_csv) -> 
     with sqlite_store.connect() as conn:
         found = conn.execute(sa.select(identifiers.c.canonical)).scalars().all()
     assert "+66812345678" in found
+
+
+def test_worker_processes_store_exactly_what_inline_does(tmp_path: Path) -> None:
+    from bigfish.store import open_store
+
+    rows = [row(f"r{i}", phones=f"08{i:08d}") for i in range(2500)]
+    rows += [row("bad", country="QQ"), row("r7")]
+    path = tmp_path / "many.csv"
+    path.write_text(csv_text(rows), encoding="utf-8")
+    outcomes = []
+    for workers in (0, 2):
+        store = open_store(f"sqlite:///{tmp_path / f'w{workers}.db'}")
+        result = ingest_file(store, path, org="a", workers=workers, batch_size=700)
+        outcomes.append((result.received, result.stored, result.rejected, mention_count(store)))
+        store.close()
+    assert outcomes[0] == outcomes[1] == (2502, 2500, 2, 2500)

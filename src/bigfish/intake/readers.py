@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,8 +57,11 @@ def _check_not_utf16(head: bytes, path: Path) -> None:
         raise InputError("the file is UTF-16; save it as UTF-8", file=str(path), line=1)
 
 
+_BAD_BYTES = re.compile("[\udc80-\udcff\x00]")
+
+
 def _has_bad_bytes(values: list[str]) -> bool:
-    return any(any("\udc80" <= ch <= "\udcff" or ch == "\x00" for ch in v) for v in values)
+    return any(_BAD_BYTES.search(v) for v in values)
 
 
 def _lines_without_nul(text: IO[str]) -> Iterator[str]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +37,8 @@ READERS: dict[str, Reader] = {
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+_CHUNK = 1000  # records per unit of work handed to a worker process
+_PARALLEL_ABOVE = 4 * 1024 * 1024  # files larger than this are normalized by a process pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +114,65 @@ def _pending(
     return Pending(report, prepare_mentions(report), file, record.line, group_id)
 
 
+Prepared = Pending | Unreadable
+
+
+def _prepare_chunk(
+    records: list[Record],
+    mapping: ColumnMapping | None,
+    marking: Marking,
+    file: str,
+    group_id: int | None,
+) -> list[Prepared]:
+    """Validate and normalize a chunk of records (runs in a worker process for big files)."""
+    out: list[Prepared] = []
+    for record in records:
+        if isinstance(record, Unreadable):
+            out.append(record)
+            continue
+        try:
+            out.append(_pending(record, mapping, marking, file, group_id))
+        except InputError as exc:
+            out.append(
+                Unreadable(record.line, exc.message, record.fields.get("report_id"), exc.field)
+            )
+    return out
+
+
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prepared(
+    chunks: Iterator[list[Record]],
+    workers: int,
+    args: tuple[ColumnMapping | None, Marking, str, int | None],
+) -> Iterator[list[Prepared]]:
+    """Prepared chunks in file order; with WORKERS > 0 a bounded pool of processes does the
+    work, so memory stays flat while both cores normalize."""
+    if workers <= 0:
+        for chunk in chunks:
+            yield _prepare_chunk(chunk, *args)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[list[Prepared]]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_prepare_chunk, chunk, *args))
+            if len(pending) >= 2 * workers + 1:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -119,6 +184,7 @@ def ingest_file(
     rates: Rates | None = None,
     batch_size: int = 2000,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> IngestResult:
     """Store every good record of PATH as ORG's, reject the others to PATH.rejects.jsonl."""
     if not path.is_file():
@@ -172,29 +238,24 @@ def ingest_file(
             rejects.add(name, p.line, reason, report_id=p.report.report_id, field="report_id")
         batch.clear()
 
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if total > _PARALLEL_ABOVE else 0
     try:
         with path.open("rb") as raw:
-            for record in reader(raw, path):
-                received += 1
-                if isinstance(record, Unreadable):
-                    rejects.add(
-                        name,
-                        record.line,
-                        record.reason,
-                        report_id=record.report_id,
-                        field=record.field,
-                    )
-                    continue
-                try:
-                    batch.append(_pending(record, mapping, marking, name, group_id))
-                except InputError as exc:
-                    rejects.add(
-                        name,
-                        record.line,
-                        exc.message,
-                        report_id=record.fields.get("report_id"),
-                        field=exc.field,
-                    )
+            chunks = _chunks(reader(raw, path), _CHUNK)
+            for prepared in _prepared(chunks, workers, (mapping, marking, name, group_id)):
+                for item in prepared:
+                    received += 1
+                    if isinstance(item, Unreadable):
+                        rejects.add(
+                            name,
+                            item.line,
+                            item.reason,
+                            report_id=item.report_id,
+                            field=item.field,
+                        )
+                    else:
+                        batch.append(item)
                 if len(batch) >= batch_size:
                     flush()
                     if progress is not None and not raw.closed:

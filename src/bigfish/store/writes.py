@@ -9,15 +9,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bigfish.fx import Rates, to_usd
 from bigfish.intake.prepare import PreparedMention
 from bigfish.models import Report
+from bigfish.store.fast import insert_many
 from bigfish.store.schema import identifiers, mentions, reports
 
 _CHUNK = 500  # stays under every driver's bound-parameter limit
+_IDENT_COLUMNS = ("kind", "canonical", "valid", "error", "domain", "chain", "country")
+_MENTION_COLUMNS = ("report_pk", "identifier_id", "source", "role", "raw")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,22 +63,16 @@ class IdentifierIds:
             elif key not in missing:
                 missing[key] = m
         if missing:
-            rows = [
-                {
-                    "kind": m.kind,
-                    "canonical": m.canonical,
-                    "valid": m.valid,
-                    "error": m.error,
-                    "domain": m.domain,
-                    "chain": m.chain,
-                    "country": m.country,
-                }
-                for m in missing.values()
-            ]
-            insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
-                identifiers
-            ).on_conflict_do_nothing(index_elements=["kind", "canonical"])
-            conn.execute(insert, rows)
+            insert_many(
+                conn,
+                identifiers,
+                _IDENT_COLUMNS,
+                [
+                    (m.kind, m.canonical, m.valid, m.error, m.domain, m.chain, m.country)
+                    for m in missing.values()
+                ],
+                on_conflict_ignore=("kind", "canonical"),
+            )
             by_kind: dict[str, list[str]] = {}
             for kind, canonical in missing:
                 by_kind.setdefault(kind, []).append(canonical)
@@ -163,10 +159,16 @@ def write_batch(
     pks: list[tuple[int, Pending]] = []
     if new:
         rows = [_row(p, org_id, run_id, now, rates) | {"created_at": now} for p in new]
-        result = conn.execute(
-            reports.insert().returning(reports.c.id, sort_by_parameter_order=True), rows
-        )
-        pks.extend(zip((row[0] for row in result), new, strict=True))
+        columns = list(rows[0])
+        insert_many(conn, reports, columns, [tuple(r[c] for c in columns) for r in rows])
+        pk_of: dict[str, int] = {}
+        new_ids = [p.report.report_id for p in new]
+        for start in range(0, len(new_ids), _CHUNK):
+            query = sa.select(reports.c.report_id, reports.c.id).where(
+                reports.c.org_id == org_id, reports.c.report_id.in_(new_ids[start : start + _CHUNK])
+            )
+            pk_of.update((str(row[0]), int(row[1])) for row in conn.execute(query))
+        pks.extend((pk_of[p.report.report_id], p) for p in new)
     if changed:
         update = (
             reports.update()
@@ -186,17 +188,20 @@ def write_batch(
         pks.extend(changed)
     all_mentions = [m for _, p in pks for m in p.mentions]
     id_of = ids.resolve(conn, all_mentions)
-    mention_rows = [
-        {
-            "report_pk": pk,
-            "identifier_id": id_of[(m.kind, m.canonical)],
-            "source": m.source.value,
-            "role": m.role.value if m.role else None,
-            "raw": m.raw[:2000],
-        }
-        for pk, p in pks
-        for m in p.mentions
-    ]
-    if mention_rows:
-        conn.execute(mentions.insert(), mention_rows)
+    insert_many(
+        conn,
+        mentions,
+        _MENTION_COLUMNS,
+        [
+            (
+                pk,
+                id_of[(m.kind, m.canonical)],
+                m.source.value,
+                m.role.value if m.role else None,
+                m.raw[:2000],
+            )
+            for pk, p in pks
+            for m in p.mentions
+        ],
+    )
     return BatchOutcome(stored=len(new), updated=len(changed), duplicates=duplicates)
