@@ -138,7 +138,7 @@ class LookupAnswer(BaseModel):
     countries: list[str]
     first_seen: datetime | None
     last_seen: datetime | None
-    networks: list[str]
+    networks: list[int]
 
 
 class LookupQuery(BaseModel):

@@ -1,0 +1,189 @@
+"""Lookups for banks and telcos: "has anyone reported this account?", single and in batches.
+
+Everything counted here goes through `bigfish.sharing.policy.visible_reports`: a report the caller
+may not see adds nothing. For a value only others hold, the answer is built from the same empty
+aggregates as for a value nobody reported, by the same queries, so the two are byte-for-byte
+equal and in the same timing class (spec/security-tests.md class 2).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.errors import InputError
+from bigfish.identifiers import normalize
+from bigfish.models import Kind
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, mentions, organizations, reports
+
+MAX_BATCH = 10_000
+_CHUNK = 500
+_NOTHING = -1  # an identifier id that never exists: the queries run even when nothing matched
+
+
+@dataclass(frozen=True, slots=True)
+class LookupQuery:
+    """One value to look up, as a partner typed it."""
+
+    kind: Kind | str
+    value: str
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    """What the caller may know about one identifier."""
+
+    canonical_kind: str
+    canonical: str
+    valid: bool
+    report_count: int
+    organizations: tuple[str, ...]
+    countries: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    networks: tuple[int, ...]
+
+
+@dataclass
+class _Tally:
+    count: int = 0
+    orgs: set[str] | None = None
+    countries: set[str] | None = None
+    first: datetime | None = None
+    last: datetime | None = None
+    networks: set[int] | None = None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _network_members() -> sa.Table | None:
+    try:
+        module = importlib.import_module("bigfish.store.schema_linking")
+    except ImportError:
+        return None
+    table = getattr(module, "network_members", None)
+    return table if isinstance(table, sa.Table) else None
+
+
+def _identifier_ids(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, canonical in keys:
+        by_kind.setdefault(kind, []).append(canonical)
+    found: dict[tuple[str, str], int] = {}
+    for kind, values in sorted(by_kind.items()):
+        for start in range(0, len(values), _CHUNK):
+            query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
+                identifiers.c.kind == kind,
+                identifiers.c.canonical.in_(values[start : start + _CHUNK]),
+                identifiers.c.valid.is_(True),
+            )
+            for ident_id, canonical in conn.execute(query):
+                found[(kind, canonical)] = int(ident_id)
+    return found
+
+
+def _tallies(conn: Connection, viewer: Viewer, ids: list[int]) -> dict[int, _Tally]:
+    tallies: dict[int, _Tally] = {}
+    wanted = ids or [_NOTHING]
+    members = _network_members()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = (
+            sa.select(
+                mentions.c.identifier_id,
+                organizations.c.name,
+                reports.c.country,
+                sa.func.count(sa.distinct(reports.c.id)),
+                sa.func.min(reports.c.reported_at),
+                sa.func.max(reports.c.reported_at),
+            )
+            .select_from(mentions)
+            .join(reports, reports.c.id == mentions.c.report_pk)
+            .join(organizations, organizations.c.id == reports.c.org_id)
+            .where(mentions.c.identifier_id.in_(chunk), visible_reports(viewer))
+            .group_by(mentions.c.identifier_id, organizations.c.name, reports.c.country)
+        )
+        for ident_id, org, country, count, first, last in conn.execute(query):
+            tally = tallies.setdefault(int(ident_id), _Tally(0, set(), set(), None, None, set()))
+            assert tally.orgs is not None and tally.countries is not None
+            tally.count += int(count)
+            tally.orgs.add(org)
+            tally.countries.add(country)
+            first, last = _utc(first), _utc(last)
+            tally.first = (
+                first if tally.first is None or (first and first < tally.first) else tally.first
+            )
+            tally.last = last if tally.last is None or (last and last > tally.last) else tally.last
+        if members is not None:
+            query = (
+                sa.select(mentions.c.identifier_id, members.c.network_id)
+                .distinct()
+                .select_from(mentions)
+                .join(reports, reports.c.id == mentions.c.report_pk)
+                .join(members, members.c.report_pk == reports.c.id)
+                .where(mentions.c.identifier_id.in_(chunk), visible_reports(viewer))
+            )
+            for ident_id, network_id in conn.execute(query):
+                held = tallies.get(int(ident_id))
+                if held is not None and held.networks is not None:
+                    held.networks.add(int(network_id))
+    return tallies
+
+
+def _answer(kind: str, canonical: str, valid: bool, tally: _Tally | None) -> LookupResult:
+    if tally is None or tally.count == 0:
+        return LookupResult(kind, canonical, valid, 0, (), (), None, None, ())
+    return LookupResult(
+        canonical_kind=kind,
+        canonical=canonical,
+        valid=valid,
+        report_count=tally.count,
+        organizations=tuple(sorted(tally.orgs or ())),
+        countries=tuple(sorted(tally.countries or ())),
+        first_seen=tally.first,
+        last_seen=tally.last,
+        networks=tuple(sorted(tally.networks or ())),
+    )
+
+
+def lookup_many(store: Store, viewer: Viewer, queries: Sequence[LookupQuery]) -> list[LookupResult]:
+    """The answer for every query, in the same order (at most 10,000)."""
+    if len(queries) > MAX_BATCH:
+        raise InputError(f"at most {MAX_BATCH} identifiers per call", field="identifiers")
+    normalized = []
+    for index, query in enumerate(queries):
+        try:
+            ident = normalize(query.kind, query.value, query.country)
+        except InputError as exc:
+            where = f"identifiers[{index}].{exc.field}" if len(queries) > 1 else exc.field
+            raise InputError(exc.message, field=where) from None
+        normalized.append((ident.canonical_kind.value, ident.canonical, ident.valid))
+    keys = {(kind, canonical) for kind, canonical, valid in normalized if valid}
+    with store.connect() as conn:
+        ids = _identifier_ids(conn, keys)
+        tallies = _tallies(conn, viewer, sorted(set(ids.values())))
+    answers = []
+    for kind, canonical, valid in normalized:
+        ident_id = ids.get((kind, canonical)) if valid else None
+        tally = tallies.get(ident_id) if ident_id is not None else None
+        answers.append(_answer(kind, canonical, valid, tally))
+    return answers
+
+
+def lookup(
+    store: Store, viewer: Viewer, kind: Kind | str, value: str, country: str | None = None
+) -> LookupResult:
+    """What VIEWER may know about one identifier (spec/api.md `GET /api/v1/lookup`)."""
+    return lookup_many(store, viewer, [LookupQuery(kind, value, country)])[0]

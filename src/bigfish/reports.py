@@ -1,0 +1,418 @@
+"""Reports through the policy: submit an API batch, get one, list a page, re-mark.
+
+Every read here filters with `bigfish.sharing.policy`; a report the caller may not see is
+`NotFound`, exactly like one that does not exist. Ownership comes from the caller's credential,
+never from the body: owner fields a client sends are dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.fx import reference_rates
+from bigfish.intake.prepare import prepare_mentions
+from bigfish.intake.readers import Row, row_from_json
+from bigfish.intake.records import build_report
+from bigfish.models import TLP, Distribution, Marking
+from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import (
+    group_members,
+    identifiers,
+    ingest_runs,
+    mentions,
+    organizations,
+    reports,
+    sharing_groups,
+)
+from bigfish.store.writes import IdentifierIds, Pending, write_batch
+
+#: Fields a client might send to claim another owner; the credential decides, so they are dropped.
+OWNER_FIELDS = frozenset({"org", "org_id", "organization", "owner", "creator", "created_by"})
+#: Markings are given for the whole batch; a report carrying its own is refused, not guessed at.
+MARKING_FIELDS = frozenset({"tlp", "distribution", "group", "group_id"})
+SORTS = {"reported_at": False, "-reported_at": True}
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A report of a batch that was not stored."""
+
+    index: int
+    report_id: str | None
+    reason: str
+    field: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """What a batch did: received = stored + updated + len(rejected)."""
+
+    received: int
+    stored: int
+    updated: int
+    rejected: tuple[Rejected, ...]
+    report_pks: tuple[int, ...]  # stored or updated reports, for alerts
+
+
+def resolve_marking(conn: Connection, viewer: Viewer, marking: Marking) -> int | None:
+    """The group id MARKING names, checked: a group only with distribution group, and only one
+    the submitter belongs to (an unknown group and another's group look the same)."""
+    if marking.distribution is not Distribution.GROUP:
+        if marking.group is not None:
+            raise InputError("group is only given with distribution 'group'", field="group")
+        return None
+    name = (marking.group or "").strip()
+    if not name or name == "0":
+        raise InputError("distribution 'group' needs a sharing group name", field="group")
+    row = conn.execute(
+        sa.select(sharing_groups.c.id)
+        .join(group_members, group_members.c.group_id == sharing_groups.c.id)
+        .where(sharing_groups.c.name == name, group_members.c.org_id == viewer.org_id)
+    ).first()
+    if row is None:
+        raise InputError(f"unknown sharing group {name!r}", field="group")
+    return int(row[0])
+
+
+def _decimals(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    return value
+
+
+def _prepare(index: int, obj: Any, marking: Marking, group_id: int | None) -> Pending | Rejected:
+    if isinstance(obj, dict):
+        claimed = sorted(MARKING_FIELDS & obj.keys())
+        if claimed:
+            return Rejected(
+                index,
+                obj.get("report_id") if isinstance(obj.get("report_id"), str) else None,
+                "markings are set for the whole batch, not per report",
+                claimed[0],
+            )
+        obj = {k: _decimals(v) for k, v in obj.items() if k not in OWNER_FIELDS}
+    record = row_from_json(index, obj)
+    if not isinstance(record, Row):
+        return Rejected(index, record.report_id, record.reason, record.field)
+    try:
+        report = build_report(record.fields, identifiers=record.identifiers, marking=marking)
+    except InputError as exc:
+        return Rejected(index, record.fields.get("report_id"), exc.message, exc.field)
+    return Pending(report, prepare_mentions(report), "api", index, group_id)
+
+
+def submit_reports(
+    store: Store, viewer: Viewer, objects: Sequence[Any], marking: Marking
+) -> Submitted:
+    """Store OBJECTS (spec/reports.md JSON reports) as VIEWER's organization's, in one
+    transaction, or reject each bad one with its index and reason."""
+    if viewer.org_id is None:
+        raise AccessDenied("reports are submitted by an organization")
+    rejected: list[Rejected] = []
+    batch: list[Pending] = []
+    with store.begin() as conn:
+        group_id = resolve_marking(conn, viewer, marking)
+        for index, obj in enumerate(objects):
+            prepared = _prepare(index, obj, marking, group_id)
+            if isinstance(prepared, Rejected):
+                rejected.append(prepared)
+            else:
+                batch.append(prepared)
+        now = datetime.now(UTC)
+        run_id = int(
+            conn.execute(
+                ingest_runs.insert()
+                .values(org_id=viewer.org_id, source="api", started_at=now)
+                .returning(ingest_runs.c.id)
+            ).scalar_one()
+        )
+        stored = updated = 0
+        pks: list[int] = []
+        if batch:
+            outcome = write_batch(
+                conn,
+                org_id=viewer.org_id,
+                run_id=run_id,
+                batch=batch,
+                ids=IdentifierIds(),
+                rates=reference_rates(),
+            )
+            stored, updated = outcome.stored, outcome.updated
+            for pending, reason in outcome.duplicates:
+                rejected.append(
+                    Rejected(pending.line or 0, pending.report.report_id, reason, "report_id")
+                )
+            done = {p.report.report_id for p in batch} - {
+                p.report.report_id for p, _ in outcome.duplicates
+            }
+            pks = _pks_of(conn, viewer.org_id, sorted(done))
+        conn.execute(
+            ingest_runs.update()
+            .where(ingest_runs.c.id == run_id)
+            .values(
+                finished_at=datetime.now(UTC),
+                received=len(objects),
+                stored=stored,
+                updated=updated,
+                rejected=len(rejected),
+            )
+        )
+    rejected.sort(key=lambda r: r.index)
+    return Submitted(len(objects), stored, updated, tuple(rejected), tuple(pks))
+
+
+def _pks_of(conn: Connection, org_id: int, report_ids: list[str]) -> list[int]:
+    pks: list[int] = []
+    for start in range(0, len(report_ids), 500):
+        chunk = report_ids[start : start + 500]
+        pks.extend(
+            int(r[0])
+            for r in conn.execute(
+                sa.select(reports.c.id).where(
+                    reports.c.org_id == org_id, reports.c.report_id.in_(chunk)
+                )
+            )
+        )
+    return pks
+
+
+@dataclass(frozen=True, slots=True)
+class MentionView:
+    """One identifier of a report as stored."""
+
+    kind: str
+    canonical: str
+    valid: bool
+    raw: str
+    source: str
+    role: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """A stored report with its markings and identifiers."""
+
+    pk: int
+    org: str
+    report_id: str
+    reported_at: datetime
+    country: str
+    scam_type: str | None
+    channel: str | None
+    loss_amount: str | None
+    loss_currency: str | None
+    loss_usd: float | None
+    narrative: str | None
+    attributes: dict[str, Any] | None
+    tlp: str
+    distribution: str
+    group: str | None
+    identifiers: tuple[MentionView, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+_REPORT_COLUMNS = (
+    sa.select(
+        reports, organizations.c.name.label("org_name"), sharing_groups.c.name.label("group_name")
+    )
+    .join(organizations, organizations.c.id == reports.c.org_id)
+    .outerjoin(sharing_groups, sharing_groups.c.id == reports.c.group_id)
+)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _records(conn: Connection, rows: Sequence[Any]) -> list[ReportRecord]:
+    pks = [int(r.id) for r in rows]
+    found: dict[int, list[MentionView]] = {pk: [] for pk in pks}
+    for start in range(0, len(pks), 500):
+        query = (
+            sa.select(
+                mentions.c.report_pk,
+                identifiers.c.kind,
+                identifiers.c.canonical,
+                identifiers.c.valid,
+                mentions.c.raw,
+                mentions.c.source,
+                mentions.c.role,
+            )
+            .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+            .where(mentions.c.report_pk.in_(pks[start : start + 500]))
+            .order_by(mentions.c.report_pk, identifiers.c.kind, identifiers.c.canonical)
+        )
+        for m in conn.execute(query):
+            found[int(m.report_pk)].append(
+                MentionView(m.kind, m.canonical, bool(m.valid), m.raw, m.source, m.role)
+            )
+    return [
+        ReportRecord(
+            pk=int(r.id),
+            org=r.org_name,
+            report_id=r.report_id,
+            reported_at=_utc(r.reported_at),
+            country=r.country,
+            scam_type=r.scam_type,
+            channel=r.channel,
+            loss_amount=r.loss_amount,
+            loss_currency=r.loss_currency,
+            loss_usd=r.loss_usd,
+            narrative=r.narrative,
+            attributes=r.attributes,
+            tlp=r.tlp,
+            distribution=r.distribution,
+            group=r.group_name,
+            identifiers=tuple(found[int(r.id)]),
+            created_at=_utc(r.created_at),
+            updated_at=_utc(r.updated_at),
+        )
+        for r in rows
+    ]
+
+
+def get_report(store: Store, viewer: Viewer, org: str, report_id: str) -> ReportRecord:
+    """Report REPORT_ID of organization ORG as VIEWER may see it, else NotFound."""
+    with store.connect() as conn:
+        row = conn.execute(
+            _REPORT_COLUMNS.where(
+                organizations.c.name == org,
+                reports.c.report_id == report_id,
+                visible_reports(viewer),
+            )
+        ).first()
+        if row is None:
+            raise NotFound("report", f"{org}/{report_id}")
+        return _records(conn, [row])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPageResult:
+    """A page of reports and the cursor of the next."""
+
+    reports: tuple[ReportRecord, ...]
+    next_cursor: str | None
+
+
+def _encode_cursor(sort: str, value: datetime, pk: int) -> str:
+    raw = json.dumps([sort, _utc(value).isoformat(), pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, value, pk = json.loads(raw)
+        if name != sort or not isinstance(pk, int):
+            raise ValueError("another sort")
+        return datetime.fromisoformat(value), pk
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InputError("not a cursor of this listing", field="cursor") from None
+
+
+def list_reports(
+    store: Store,
+    viewer: Viewer,
+    *,
+    country: str | None = None,
+    scam_type: str | None = None,
+    org: str | None = None,
+    sort: str = "-reported_at",
+    cursor: str | None = None,
+    limit: int = 100,
+) -> ReportPageResult:
+    """Reports VIEWER may see, filtered, in SORT order, one page at a time."""
+    if sort not in SORTS:
+        raise InputError(f"unknown sort {sort!r} (one of {', '.join(SORTS)})", field="sort")
+    descending = SORTS[sort]
+    query = _REPORT_COLUMNS.where(visible_reports(viewer))
+    if country is not None:
+        query = query.where(reports.c.country == country.upper())
+    if scam_type is not None:
+        query = query.where(reports.c.scam_type == scam_type)
+    if org is not None:
+        query = query.where(organizations.c.name == org)
+    if cursor is not None:
+        at, pk = _decode_cursor(cursor, sort)
+        key = sa.tuple_(reports.c.reported_at, reports.c.id)
+        query = query.where(key < sa.tuple_(at, pk) if descending else key > sa.tuple_(at, pk))
+    order = (
+        (reports.c.reported_at.desc(), reports.c.id.desc())
+        if descending
+        else (reports.c.reported_at, reports.c.id)
+    )
+    with store.connect() as conn:
+        rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+        page = _records(conn, rows[:limit])
+    following = None
+    if len(rows) > limit:
+        last = page[-1]
+        following = _encode_cursor(sort, last.reported_at, last.pk)
+    return ReportPageResult(tuple(page), following)
+
+
+def _locked(conn: Connection, viewer: Viewer, org: str, report_id: str) -> Any:
+    row = conn.execute(
+        sa.select(
+            reports.c.id,
+            reports.c.org_id,
+            reports.c.tlp,
+            reports.c.distribution,
+            reports.c.group_id,
+        )
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .where(
+            organizations.c.name == org,
+            reports.c.report_id == report_id,
+            visible_reports(viewer),
+        )
+    ).first()
+    if row is None:
+        raise NotFound("report", f"{org}/{report_id}")
+    item = ItemMarking(int(row.org_id), TLP(row.tlp), Distribution(row.distribution), row.group_id)
+    if not can_edit(viewer, item):
+        raise AccessDenied("only the submitting organization's analysts edit this report")
+    return row
+
+
+def remark_report(
+    store: Store, viewer: Viewer, org: str, report_id: str, marking: Marking
+) -> ReportRecord:
+    """Give a report new markings (only its organization may); effective on the next request."""
+    with store.begin() as conn:
+        row = _locked(conn, viewer, org, report_id)
+        group_id = resolve_marking(conn, viewer, marking)
+        conn.execute(
+            reports.update()
+            .where(reports.c.id == row.id)
+            .values(
+                tlp=marking.tlp.value,
+                distribution=marking.distribution.value,
+                group_id=group_id,
+                updated_at=datetime.now(UTC),
+            )
+        )
+    return get_report(store, viewer, org, report_id)
+
+
+def delete_report(store: Store, viewer: Viewer, org: str, report_id: str) -> None:
+    """Delete a report (only its organization may)."""
+    with store.begin() as conn:
+        row = _locked(conn, viewer, org, report_id)
+        conn.execute(reports.delete().where(reports.c.id == row.id))
