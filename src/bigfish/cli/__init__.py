@@ -6,6 +6,7 @@ One module per command group registers its commands on the shared Typer app.
 from __future__ import annotations
 
 from bigfish.cli import (  # noqa: F401  (imported for their registrations)
+    demo,
     identifiers,
     intake,
     ml,

@@ -1,0 +1,109 @@
+"""`bigfish demo`: a realistic demo partnership in one command (spec/cli.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bigfish.cli._app import app, fail
+from bigfish.demo import DemoResult, build_demo
+from bigfish.errors import BigfishError
+from bigfish.intake import IngestResult
+from bigfish.store import Store
+
+
+def _ingest_table(result: DemoResult) -> Table:
+    table = Table(title="Ingest of the demo partnership")
+    for column in ("file", "received", "stored", "updated", "rejected"):
+        table.add_column(column, justify="left" if column == "file" else "right")
+    totals = [0, 0, 0, 0]
+    for r in result.results:
+        values = (r.received, r.stored, r.updated, r.rejected)
+        table.add_row(Path(r.file).name, *(f"{v:,}" for v in values))
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+    table.add_row("all", *(f"{v:,}" for v in totals), style="bold")
+    return table
+
+
+def _networks_table(store: Store, top: int) -> Table | None:
+    try:
+        from bigfish.linking.service import list_networks
+    except ImportError:
+        return None
+    from bigfish.sharing import Viewer
+
+    page = list_networks(store, Viewer.node_operator(), top=top)
+    table = Table(title=f"Top {top} networks (the big fish)")
+    for column in ("id", "score", "reports", "countries", "organizations", "loss USD", "seen"):
+        table.add_column(column, justify="right" if column in ("score", "reports") else "left")
+    for n in page.networks:
+        data = n.to_json()
+        table.add_row(
+            str(data["id"]),
+            f"{data['score']:.1f}",
+            f"{data['report_count']:,}",
+            " ".join(data["countries"]),
+            str(len(data["organizations"])),
+            f"{data['total_loss_usd']:,.0f}",
+            f"{str(data['first_seen'])[:10]} → {str(data['last_seen'])[:10]}",
+        )
+    return table
+
+
+@app.command()
+def demo(
+    no_serve: bool = typer.Option(False, "--no-serve", help="Exit after printing."),
+    reports: int = typer.Option(50_000, "--reports", help="Number of synthetic reports."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic partnership."),
+    workdir: Path = typer.Option(
+        Path("./bigfish-demo"), "--workdir", help="Recreated: data files and the demo database."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    top: int = typer.Option(10, "--top", help="Networks to show."),
+) -> None:
+    """Build a demo partnership (countries' centres, banks, a telco), ingest, link, show the
+    top networks, then serve the API and web application until stopped.
+
+    Example: bigfish demo --no-serve --reports 20000
+    """
+    console = Console()
+    console.print(f"Synthesizing {reports:,} reports into {workdir} …")
+
+    def on_file(result: IngestResult) -> None:
+        console.print(
+            f"  {Path(result.file).name}: received {result.received:,} / "
+            f"stored {result.stored:,} / updated {result.updated:,} / "
+            f"rejected {result.rejected:,}"
+        )
+
+    try:
+        store, result = build_demo(workdir, reports=reports, seed=seed, on_file=on_file)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    console.print(_ingest_table(result))
+    networks = _networks_table(store, top)
+    if networks is not None:
+        console.print(networks)
+    console.print(
+        f"synth {result.synth_seconds:.1f} s, ingest {result.ingest_seconds:.1f} s, "
+        f"link {result.link_seconds:.1f} s; database {result.store_url}"
+    )
+    if no_serve:
+        return
+    _serve(result.store_url, host, port, console)
+
+
+def _serve(url: str, host: str, port: int, console: Console) -> None:
+    try:
+        from bigfish.cli.serve import serve_store
+    except ImportError:
+        console.print("the API is not part of this build; exiting", style="yellow")
+        return
+    console.print(f"serving on http://{host}:{port} (Ctrl-C to stop)")
+    sys.stdout.flush()
+    serve_store(url, host=host, port=port)
