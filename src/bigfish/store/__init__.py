@@ -5,7 +5,10 @@ Every area's tables live on one `metadata`; importing them here makes the schema
 
 from __future__ import annotations
 
-from bigfish.store import schema
+from bigfish.store import (
+    schema,
+    schema_interop,  # noqa: F401  (federation: imports, sync state, TAXII statuses)
+)
 from bigfish.store.base import DEFAULT_URL, Store, create_engine, migrate, open_store
 from bigfish.store.schema import metadata
 

@@ -1,0 +1,168 @@
+"""Exports of what a viewer may see: a STIX 2.1 bundle, MISP events, or intake CSV.
+
+Every export reads through `bigfish.sharing.policy.visible_reports`; what a viewer may not see
+never enters the file. Secrets (keys, community keys) are not in the data read here at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from bigfish.intake.records import IDENTIFIER_COLUMNS, STANDARD_FIELDS, looks_like_formula
+from bigfish.interop import misp, stix
+from bigfish.interop.markings import extension_definitions, tlp_marking_definition
+from bigfish.interop.model import NetworkView, ReportView
+from bigfish.interop.views import iter_reports
+from bigfish.models import TLP, Marking
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store import Store
+
+FORMATS = ("stix", "misp", "csv")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export wrote."""
+
+    format: str
+    reports: int
+    objects: int
+
+
+def _networks_visible(
+    networks: Sequence[NetworkView], seen: dict[tuple[str, str], ReportView]
+) -> list[tuple[NetworkView, list[ReportView]]]:
+    """Each network cut down to the reports the viewer may see (two or more, else dropped)."""
+    result = []
+    for network in networks:
+        members = [seen[key] for key in network.reports if key in seen]
+        if len(members) >= 2:
+            result.append((network, members))
+    return result
+
+
+def stix_objects(
+    reports: Sequence[ReportView], networks: Sequence[NetworkView] = ()
+) -> list[dict[str, Any]]:
+    """The objects of a STIX export: definitions, identities, observables (each once, with the
+    most restrictive marking of the reports that hold it), reports, networks."""
+    observables: dict[str, tuple[dict[str, Any], list[Marking]]] = {}
+    report_objs: list[dict[str, Any]] = []
+    orgs: dict[str, str | None] = {}
+    tlps: set[TLP] = set()
+    for view in reports:
+        orgs.setdefault(view.org, view.org_country)
+        tlps.add(view.marking.tlp)
+        *scos, report_obj = stix.report_objects(view)
+        report_objs.append(report_obj)
+        for sco in scos:
+            entry = observables.setdefault(sco["id"], (sco, []))
+            entry[1].append(view.marking)
+    seen = {(v.org, v.report_id): v for v in reports}
+    network_objs: list[dict[str, Any]] = []
+    for network, members in _networks_visible(networks, seen):
+        shown = NetworkView(
+            network.id,
+            tuple((v.org, v.report_id) for v in members),
+            network.identifiers,
+            tuple(sorted({v.country for v in members})),
+            network.score,
+            network.total_loss_usd,
+            min(v.reported_at for v in members),
+            max(v.reported_at for v in members),
+        )
+        marking = stix.least_shared(v.marking for v in members)
+        tlps.add(marking.tlp)
+        created = max(v.modified for v in members)
+        network_objs.extend(stix.network_objects(shown, marking, created))
+    sco_objs = []
+    for sco, markings in observables.values():
+        sco_objs.append(stix.marked(sco, stix.least_shared(markings)))
+        tlps.update(m.tlp for m in markings)
+    definitions = extension_definitions() + [tlp_marking_definition(t) for t in TLP if t in tlps]
+    identities = [stix.org_identity(org, country) for org, country in sorted(orgs.items())]
+    return [*definitions, *identities, *sco_objs, *report_objs, *network_objs]
+
+
+def _visible(store: Store, viewer: Viewer) -> list[ReportView]:
+    with store.connect() as conn:
+        return list(iter_reports(conn, visible_reports(viewer)))
+
+
+def export_stix(
+    store: Store, viewer: Viewer, out: IO[str], *, networks: Sequence[NetworkView] = ()
+) -> ExportResult:
+    """Write a STIX 2.1 bundle of what VIEWER may see to OUT."""
+    views = _visible(store, viewer)
+    objects = stix_objects(views, networks)
+    seed = f"{viewer.org_name or 'operator'}|{datetime.now(UTC).isoformat()}"
+    json.dump(stix.bundle(objects, seed=seed), out, ensure_ascii=False, indent=1)
+    out.write("\n")
+    return ExportResult("stix", len(views), len(objects))
+
+
+def export_misp(
+    store: Store, viewer: Viewer, out: IO[str], *, networks: Sequence[NetworkView] = ()
+) -> ExportResult:
+    """Write MISP events of what VIEWER may see to OUT: one per network, one per report in none."""
+    views = _visible(store, viewer)
+    seen = {(v.org, v.report_id): v for v in views}
+    events: list[dict[str, Any]] = []
+    in_network: set[tuple[str, str]] = set()
+    for network, members in _networks_visible(networks, seen):
+        events.append(misp.network_event(network, members))
+        in_network.update((v.org, v.report_id) for v in members)
+    events.extend(misp.report_event(v) for v in views if (v.org, v.report_id) not in in_network)
+    json.dump({"response": events}, out, ensure_ascii=False, indent=1)
+    out.write("\n")
+    return ExportResult("misp", len(views), len(events))
+
+
+CSV_COLUMNS = (*STANDARD_FIELDS, *IDENTIFIER_COLUMNS, "org", "tlp", "distribution", "group")
+_COLUMN_OF_KIND = {kind.value: column for column, kind in IDENTIFIER_COLUMNS.items()}
+
+
+def _inert(value: str) -> str:
+    """A cell no spreadsheet will run (formula injection)."""
+    return "'" + value if looks_like_formula(value) else value
+
+
+def csv_row(view: ReportView) -> list[str]:
+    """One report as a row of the intake CSV format (plus org and marking columns)."""
+    by_column: dict[str, list[str]] = {}
+    for m in view.mentions:
+        if m.source == "field":
+            value = m.canonical if m.valid else m.raw
+            by_column.setdefault(_COLUMN_OF_KIND[m.kind], []).append(value)
+    values = {
+        "report_id": view.report_id,
+        "reported_at": stix.timestamp(view.reported_at),
+        "country": view.country,
+        "scam_type": view.scam_type or "",
+        "channel": view.channel or "",
+        "loss_amount": view.loss_amount or "",
+        "loss_currency": view.loss_currency or "",
+        "narrative": view.narrative or "",
+        "org": view.org,
+        "tlp": view.marking.tlp.value,
+        "distribution": view.marking.distribution.value,
+        "group": view.marking.group or "",
+    } | {column: ";".join(items) for column, items in by_column.items()}
+    return [_inert(values.get(column, "")) for column in CSV_COLUMNS]
+
+
+def export_csv(store: Store, viewer: Viewer, out: IO[str]) -> ExportResult:
+    """Write what VIEWER may see to OUT as intake CSV."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    with store.connect() as conn:
+        for view in iter_reports(conn, visible_reports(viewer)):
+            writer.writerow(csv_row(view))
+            count += 1
+    return ExportResult("csv", count, count)

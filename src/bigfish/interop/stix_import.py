@@ -1,0 +1,200 @@
+"""STIX 2.1 → bigfish: observables to raw identifiers, reports to intake rows.
+
+Accepts bigfish's own objects (with the bigfish-report extension), the `stix2extensions`
+phone-number, bank-account and cryptocurrency-wallet SCOs, OpenCTI's own forms of them, and the
+core url, domain-name, email-addr, user-account, ipv4-addr and ipv6-addr. Every object that is
+neither a report nor something a report uses becomes an `Unreadable` with a reason: nothing is
+dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from bigfish.errors import InputError
+from bigfish.intake.readers import Record, Row, Unreadable
+from bigfish.intake.records import parse_role
+from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object
+from bigfish.models import Distribution, Kind, Marking, RawIdentifier
+
+#: Objects a report uses, or that bigfish recomputes (networks): read, never rejected.
+SUPPORTING = frozenset(
+    {
+        "identity",
+        "marking-definition",
+        "extension-definition",
+        "location",
+        "relationship",
+        "intrusion-set",
+        "campaign",
+        "grouping",
+    }
+)
+_VALUE_KINDS: dict[str, Kind] = {
+    "phone-number": Kind.PHONE,
+    "x-opencti-phone-number": Kind.PHONE,
+    "cryptocurrency-wallet": Kind.CRYPTO_WALLET,
+    "x-opencti-cryptocurrency-wallet": Kind.CRYPTO_WALLET,
+    "url": Kind.URL,
+    "domain-name": Kind.DOMAIN,
+    "hostname": Kind.DOMAIN,
+    "x-opencti-hostname": Kind.DOMAIN,
+    "email-addr": Kind.EMAIL,
+    "ipv4-addr": Kind.IP,
+    "ipv6-addr": Kind.IP,
+}
+OBSERVABLE_TYPES = frozenset(
+    {*_VALUE_KINDS, "bank-account", "x-opencti-bank-account", "user-account"}
+)
+
+
+def _text(obj: Mapping[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def raw_identifier(obj: Mapping[str, Any]) -> RawIdentifier | None:
+    """The identifier an observable carries, or None when it carries none bigfish knows."""
+    stix_type = obj.get("type")
+    if not isinstance(stix_type, str):
+        return None
+    kind = _VALUE_KINDS.get(stix_type)
+    if kind is not None:
+        value = _text(obj, "value")
+        return RawIdentifier(kind, value) if value else None
+    if stix_type in ("bank-account", "x-opencti-bank-account"):
+        iban = _text(obj, "iban")
+        if iban:
+            return RawIdentifier(Kind.BANK_ACCOUNT, iban)
+        account = _text(obj, "account_number")
+        bank = _text(obj, "bic")
+        if account and bank and ":" not in account:
+            return RawIdentifier(Kind.BANK_ACCOUNT, f"{bank}:{account}")
+        return RawIdentifier(Kind.BANK_ACCOUNT, account) if account else None
+    if stix_type == "user-account":
+        login = _text(obj, "account_login") or _text(obj, "user_id")
+        platform = _text(obj, "account_type")
+        if login and platform:
+            return RawIdentifier(Kind.HANDLE, f"{platform}:{login}")
+    return None
+
+
+def _ext_identifiers(items: object) -> list[RawIdentifier]:
+    if not isinstance(items, list):
+        raise InputError("identifiers must be a list", field="identifiers")
+    result = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or item.get("kind") not in {k.value for k in Kind}:
+            raise InputError("an identifier needs a known kind", field=f"identifiers[{i}]")
+        value = item.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise InputError("value must be non-empty text", field=f"identifiers[{i}].value")
+        result.append(RawIdentifier(Kind(item["kind"]), value, parse_role(item.get("role"))))
+    return result
+
+
+def _scalar(value: object) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def report_fields(
+    obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, str], list[RawIdentifier]]:
+    """The intake fields and identifiers of STIX report OBJ; LOOKUP resolves its object_refs."""
+    extensions = obj.get("extensions")
+    ext = extensions.get(REPORT_EXTENSION) if isinstance(extensions, dict) else None
+    fields: dict[str, str] = {}
+    published = _text(obj, "published")
+    if published:
+        fields["reported_at"] = published
+    description = _text(obj, "description")
+    if description:
+        fields["narrative"] = description
+    refs = obj.get("object_refs")
+    refs = refs if isinstance(refs, list) else []
+    if isinstance(ext, dict):
+        for name in (
+            "report_id",
+            "country",
+            "scam_type",
+            "channel",
+            "loss_amount",
+            "loss_currency",
+        ):
+            value = _scalar(ext.get(name))
+            if value is not None:
+                fields[name] = value
+        return fields, _ext_identifiers(ext.get("identifiers", []))
+    fields["report_id"] = str(obj.get("id", ""))
+    found: list[RawIdentifier] = []
+    for ref in refs:
+        target = lookup.get(ref) if isinstance(ref, str) else None
+        if target is None:
+            continue
+        if target.get("type") == "location":
+            country = _text(target, "country")
+            if country and len(country) == 2:
+                fields.setdefault("country", country.upper())
+            continue
+        ident = raw_identifier(target)
+        if ident is not None:
+            found.append(ident)
+    return fields, found
+
+
+def file_marking(marking: Marking | None) -> Marking | None:
+    """A file carries no group table: a group distribution falls back to `organization` (the most
+    restrictive); sync resolves groups against the node's own."""
+    if marking is not None and marking.distribution is Distribution.GROUP:
+        return Marking(marking.tlp, Distribution.ORGANIZATION)
+    return marking
+
+
+def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
+    """Records of a STIX 2.1 bundle (or a JSON list of objects): one Row per report."""
+    try:
+        data = json.loads(raw.read().decode("utf-8-sig"), parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"not a STIX 2.1 JSON bundle ({exc})", file=str(path)) from None
+    objects = data.get("objects") if isinstance(data, dict) else data
+    if not isinstance(objects, list):
+        raise InputError("a STIX bundle needs an objects list", file=str(path), field="objects")
+    lookup = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    used: set[str] = set()
+    for obj in objects:
+        if isinstance(obj, dict) and obj.get("type") == "report":
+            used.update(r for r in obj.get("object_refs") or [] if isinstance(r, str))
+    for number, obj in enumerate(objects, start=1):
+        yield from _record(number, obj, lookup, used)
+
+
+def _record(
+    number: int, obj: object, lookup: Mapping[str, Mapping[str, Any]], used: set[str]
+) -> Iterator[Record]:
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        yield Unreadable(number, "a STIX object must be a JSON object with a type")
+        return
+    stix_type, stix_id = obj["type"], obj.get("id")
+    if stix_type == "report":
+        try:
+            fields, found = report_fields(obj, lookup)
+        except InputError as exc:
+            yield Unreadable(number, exc.message, str(stix_id), exc.field)
+            return
+        marking = file_marking(marking_from_object(obj))
+        yield Row(number, fields, found, marking, str(stix_id))
+    elif stix_type in SUPPORTING:
+        return
+    elif stix_type in OBSERVABLE_TYPES:
+        if stix_id not in used:
+            yield Unreadable(number, f"{stix_type} {stix_id} is not referenced by any report")
+    else:
+        yield Unreadable(number, f"STIX type {stix_type!r} is not imported (reports only)")

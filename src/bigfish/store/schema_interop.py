@@ -1,0 +1,69 @@
+"""Tables of federation: versions of imported objects, sync state per peer, accounted sync runs,
+observables seen in a pull (so references resolve across pages and restarts), TAXII statuses."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bigfish.store.schema import UTCDateTime, metadata
+
+# A report that came from a STIX/TAXII source: its STIX id and the source's version, so that a
+# re-pull of the same version changes nothing and an echo of our own data is recognised.
+interop_imports = sa.Table(
+    "interop_imports",
+    metadata,
+    sa.Column("report_pk", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("stix_id", sa.String(200), nullable=False),
+    sa.Column("modified", UTCDateTime, nullable=False),
+    sa.Column("peer", sa.String(1000)),
+)
+
+# Where the last pull of one collection of one peer stopped.
+sync_state = sa.Table(
+    "sync_state",
+    metadata,
+    sa.Column("peer", sa.String(1000), primary_key=True),
+    sa.Column("collection", sa.String(200), primary_key=True),
+    sa.Column("added_after", sa.String(40)),  # the newest date_added fully stored
+    sa.Column("next_token", sa.String(1000)),  # set while a pull is in progress
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sync_runs = sa.Table(
+    "sync_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("peer", sa.String(1000), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("received", sa.Integer, nullable=False, default=0),
+    sa.Column("stored", sa.Integer, nullable=False, default=0),
+    sa.Column("rejected", sa.Integer, nullable=False, default=0),
+)
+
+sync_rejections = sa.Table(
+    "sync_rejections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("object_id", sa.String(200)),
+    sa.Column("reason", sa.String(1000), nullable=False),
+)
+
+# Observables and identities received from peers, by STIX id, for reports that refer to them.
+interop_observables = sa.Table(
+    "interop_observables",
+    metadata,
+    sa.Column("stix_id", sa.String(200), primary_key=True),
+    sa.Column("body", sa.JSON, nullable=False),
+)
+
+# The status of an envelope POSTed to a TAXII collection.
+taxii_statuses = sa.Table(
+    "taxii_statuses",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("org_id", sa.ForeignKey("organizations.id"), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
