@@ -83,7 +83,7 @@ SIGNALS: dict[str, str] = {
     ),
 }
 
-_SIGNAL_RES = [re.compile(p, re.IGNORECASE) for p in SIGNALS.values()]
+_SIGNAL_RES = [re.compile(p) for p in SIGNALS.values()]  # texts are lower-cased first
 
 #: Names of the dense columns appended after the hashed n-grams, in order.
 DENSE_NAMES: tuple[str, ...] = (

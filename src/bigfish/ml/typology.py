@@ -345,7 +345,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
 _CAP = 3.0
 _SLOPE = 2.5
 _OTHER_BASE = 1.0
-_COMPILED = [re.compile("|".join(LEXICON[t]), re.IGNORECASE) for t in SCAM_TYPES]
+_COMPILED = [re.compile("|".join(LEXICON[t])) for t in SCAM_TYPES]  # on lower-cased text
 
 
 def score_types(texts: Sequence[str]) -> npt.NDArray[np.float32]:
