@@ -1,4 +1,4 @@
-"""Precision at 10 of same-script links on `bigfish synth` data (a ring's narratives share a script).
+"""Precision at 10 of same-script links on `bigfish synth` data (rings share a script).
 
 Run: .venv/bin/python benchmarks/bench_same_script.py [--reports N] [--method char-ngram|e5]
 Needs bigfish.synth.generate (writes per-organization CSV/JSONL files and truth.json).
