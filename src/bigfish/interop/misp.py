@@ -108,6 +108,8 @@ def _identifiers(event: Mapping[str, Any], extra: dict[str, list[str]]) -> list[
         kind = ATTRIBUTE_KINDS.get(misp_type)
         if kind is not None:
             found.append(RawIdentifier(kind, value))
+            if misp_type == "hostname":  # normalized to its domain; the host is kept too
+                extra.setdefault("misp_hostname", []).append(value)
         elif misp_type == "text" and attribute.get("comment") == "narrative":
             extra.setdefault("narrative", []).append(value)
         elif misp_type == "text" and attribute.get("comment") == "handle":
@@ -231,6 +233,10 @@ def report_event(view: ReportView) -> dict[str, Any]:
     body = _content(values, uid)
     if view.narrative:
         body["Attribute"].append(_attribute("text", view.narrative, uid, "narrative"))
+    for key, text in view.attributes:
+        if key.startswith("misp_"):
+            misp_type = key.removeprefix("misp_")
+            body["Attribute"].extend(_attribute(misp_type, v, uid) for v in text.split(";") if v)
     tags = [f'{_TAG_PREFIX}country="{view.country}"', f'{_TAG_PREFIX}report-id="{view.report_id}"']
     tags += [f'{_TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
     info = f"Scam report {view.org}/{view.report_id}"

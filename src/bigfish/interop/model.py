@@ -42,6 +42,7 @@ class ReportView:
     modified: datetime  # the version: updated_at, or the source's version for imported reports
     source_id: str | None
     mentions: tuple[MentionView, ...]
+    attributes: tuple[tuple[str, str], ...] = ()  # extra fields a partner sent, kept verbatim
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,14 @@ def _view(row: sa.Row[tuple[object, ...]], found: list[MentionView]) -> ReportVi
         modified=utc(source_modified) if source_modified is not None else updated,
         source_id=m["source_id"],
         mentions=tuple(found),
+        attributes=_attributes(m["attributes"]),
     )
+
+
+def _attributes(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
 def report_page(
