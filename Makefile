@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint typecheck unit install clean bench
 
+# Optional parts (vendored JavaScript, the browser for browser tests) live in mk/.
+-include mk/*.mk
+BROWSER_DEPS := $(if $(wildcard mk/browser.mk),browser-deps,)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -27,7 +31,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
-test: lint typecheck unit
+test: lint typecheck $(BROWSER_DEPS) unit
 
 clean:
 	rm -rf $(VENV) bigfish.db bigfish.db-wal bigfish.db-shm bigfish-data .mypy_cache .pytest_cache
