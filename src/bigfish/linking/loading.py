@@ -1,0 +1,135 @@
+"""Bulk reads for linking: mentions as numpy arrays, identifier facts, member report facts.
+
+The store seam of the pure core: one SELECT per table, fetched in large chunks through the
+driver's cursor, so a million reports load in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bigfish.fx import Rates, to_usd
+from bigfish.linking.graph import IntArray
+from bigfish.linking.score import ReportFacts
+from bigfish.store.schema import identifiers, mentions, organizations, reports
+
+CHUNK = 500  # bound parameters per IN (...) query
+FETCH = 200_000  # rows per fetchmany
+
+
+def utc(value: datetime) -> datetime:
+    """VALUE as an aware UTC datetime (SQLite hands back naive ones)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def fetch_pairs(conn: Connection, statement: sa.Select[Any]) -> tuple[IntArray, IntArray]:
+    """Two integer columns of STATEMENT as two numpy arrays."""
+    result = conn.execute(statement.execution_options(stream_results=True, yield_per=FETCH))
+    chunks: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    while True:
+        rows = result.fetchmany(FETCH)
+        if not rows:
+            break
+        chunks.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
+    result.close()
+    if not chunks:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy()
+    both = np.concatenate(chunks)
+    return both[:, 0].copy(), both[:, 1].copy()
+
+
+def all_mentions(conn: Connection) -> tuple[IntArray, IntArray]:
+    """(report_pk, identifier_id) of every mention."""
+    return fetch_pairs(conn, sa.select(mentions.c.report_pk, mentions.c.identifier_id))
+
+
+def chunked(values: Sequence[int]) -> Iterable[list[int]]:
+    """VALUES in slices small enough for one IN (...)."""
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
+
+
+def loss_usd(row: Any, rates: Rates | None) -> float | None:
+    """The stored USD loss, or one recomputed at the operator's RATES."""
+    if rates is None:
+        return None if row.loss_usd is None else float(row.loss_usd)
+    if row.loss_amount is None:
+        return None
+    try:
+        amount = Decimal(row.loss_amount)
+    except InvalidOperation:
+        return None
+    return to_usd(amount, row.loss_currency, rates)
+
+
+_FACT_COLUMNS = (
+    reports.c.id,
+    organizations.c.name,
+    reports.c.report_id,
+    reports.c.country,
+    reports.c.reported_at,
+    reports.c.loss_usd,
+    reports.c.loss_amount,
+    reports.c.loss_currency,
+    reports.c.scam_type,
+    reports.c.channel,
+)
+
+
+def _fact(row: Any, rates: Rates | None) -> ReportFacts:
+    return ReportFacts(
+        pk=row.id,
+        org=row.name,
+        report_id=row.report_id,
+        country=row.country,
+        reported_at=utc(row.reported_at),
+        loss_usd=loss_usd(row, rates),
+        loss_currency=row.loss_currency if row.loss_amount is not None else None,
+        scam_type=row.scam_type,
+        channel=row.channel,
+    )
+
+
+def facts_select(where: ColumnElement[bool] | None = None) -> sa.Select[Any]:
+    """SELECT of the report facts (joined with the organization name)."""
+    query = sa.select(*_FACT_COLUMNS).join(organizations, organizations.c.id == reports.c.org_id)
+    return query if where is None else query.where(where)
+
+
+def report_facts(
+    conn: Connection, pks: Sequence[int] | None, rates: Rates | None
+) -> dict[int, ReportFacts]:
+    """Facts of the reports PKS (every report when None), by primary key."""
+    out: dict[int, ReportFacts] = {}
+    if pks is None:
+        result = conn.execute(
+            facts_select().execution_options(stream_results=True, yield_per=FETCH)
+        )
+        for row in result:
+            out[row.id] = _fact(row, rates)
+        return out
+    for part in chunked(sorted(set(pks))):
+        for row in conn.execute(facts_select(reports.c.id.in_(part))):
+            out[row.id] = _fact(row, rates)
+    return out
+
+
+def identifier_names(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, str, bool]]:
+    """(kind, canonical, valid) of the identifiers IDS."""
+    out: dict[int, tuple[str, str, bool]] = {}
+    for part in chunked(sorted(set(ids))):
+        query = sa.select(
+            identifiers.c.id, identifiers.c.kind, identifiers.c.canonical, identifiers.c.valid
+        ).where(identifiers.c.id.in_(part))
+        for row in conn.execute(query):
+            out[row.id] = (row.kind, row.canonical, bool(row.valid))
+    return out

@@ -1,0 +1,249 @@
+"""Reading and writing the linking state: pins, stopped values, networks and their members."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.linking.hubs import StopReason
+from bigfish.linking.loading import CHUNK, chunked, utc
+from bigfish.linking.networks import NetworkEvent
+from bigfish.linking.score import NetworkStats
+from bigfish.linking.warninglists import WarningLists
+from bigfish.store.schema import identifiers
+from bigfish.store.schema_linking import (
+    link_pins,
+    link_state,
+    network_events,
+    network_members,
+    networks,
+    stopped_values,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Why one identifier does not link."""
+
+    reason: StopReason
+    detail: str
+    report_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LinkState:
+    """The bookkeeping row: what has been linked, and the hub test's degree limit."""
+
+    watermark: datetime | None
+    degree_cap: int | None
+
+
+def read_state(conn: Connection) -> LinkState | None:
+    """The state row, or None before the first link run."""
+    row = conn.execute(sa.select(link_state).where(link_state.c.id == 1)).first()
+    if row is None:
+        return None
+    return LinkState(utc(row.watermark) if row.watermark else None, row.degree_cap)
+
+
+def write_state(
+    conn: Connection, watermark: datetime | None, degree_cap: int | None, now: datetime, *,
+    rebuilt: bool,
+) -> None:  # fmt: skip
+    """Replace the state row."""
+    old = conn.execute(sa.select(link_state.c.rebuilt_at).where(link_state.c.id == 1)).first()
+    conn.execute(link_state.delete())
+    conn.execute(
+        link_state.insert().values(
+            id=1,
+            watermark=watermark,
+            degree_cap=degree_cap,
+            rebuilt_at=now if rebuilt or old is None else old.rebuilt_at,
+            updated_at=now,
+        )
+    )
+
+
+def pins(conn: Connection) -> dict[int, tuple[bool, str]]:
+    """Pinned identifiers by id: (link?, note)."""
+    query = sa.select(identifiers.c.id, link_pins.c.link, link_pins.c.note).join(
+        identifiers,
+        sa.and_(
+            identifiers.c.kind == link_pins.c.kind,
+            identifiers.c.canonical == link_pins.c.canonical,
+        ),
+    )
+    return {row.id: (bool(row.link), row.note or "") for row in conn.execute(query)}
+
+
+def listed_identifiers(conn: Connection, lists: WarningLists) -> dict[int, str]:
+    """Every stored identifier on a warning list, with the list's name."""
+    out: dict[int, str] = {}
+    kinds = {kind for wl in lists.lists for kind in wl.kinds}
+    host_kinds = {kind for wl in lists.lists if wl.type == "hostname" for kind in wl.kinds}
+    for kind in sorted(host_kinds):
+        query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
+            identifiers.c.kind == kind, identifiers.c.valid.is_(True)
+        )
+        if kind == "url":
+            query = query.where(identifiers.c.canonical.like("%/"))
+        for row in conn.execute(query):
+            name = lists.match(kind, row.canonical)
+            if name is not None:
+                out[row.id] = name
+    for kind in sorted(kinds):
+        entries = sorted(
+            {e for wl in lists.lists if wl.type == "exact" and kind in wl.kinds for e in wl.entries}
+        )
+        for start in range(0, len(entries), CHUNK):
+            query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
+                identifiers.c.kind == kind,
+                identifiers.c.canonical.in_(entries[start : start + CHUNK]),
+            )
+            for row in conn.execute(query):
+                name = lists.match(kind, row.canonical)
+                if name is not None:
+                    out.setdefault(row.id, name)
+    return out
+
+
+def stopped(conn: Connection, ids: Sequence[int] | None) -> dict[int, Stop]:
+    """The recorded stops of IDS (all when None)."""
+    query = sa.select(stopped_values)
+    out: dict[int, Stop] = {}
+    parts = [None] if ids is None else list(chunked(sorted(set(ids))))
+    for part in parts:
+        q = query if part is None else query.where(stopped_values.c.identifier_id.in_(part))
+        for row in conn.execute(q):
+            out[row.identifier_id] = Stop(StopReason(row.reason), row.detail, row.report_count)
+    return out
+
+
+def write_stops(conn: Connection, stops: Mapping[int, Stop], *, replace_all: bool) -> None:
+    """Record STOPS (after removing every earlier stop when REPLACE_ALL)."""
+    if replace_all:
+        conn.execute(stopped_values.delete())
+    else:
+        for part in chunked(sorted(stops)):
+            conn.execute(stopped_values.delete().where(stopped_values.c.identifier_id.in_(part)))
+    rows = [
+        {
+            "identifier_id": ident,
+            "reason": s.reason.value,
+            "detail": s.detail[:500],
+            "report_count": s.report_count,
+        }
+        for ident, s in stops.items()
+    ]
+    if rows:
+        conn.execute(stopped_values.insert(), rows)
+
+
+def network_row(
+    nid: int, stats: NetworkStats, created_at: datetime, now: datetime, split: bool
+) -> dict[str, Any]:
+    """The networks row of an active network."""
+    return {
+        "id": nid,
+        "status": "active",
+        "merged_into": None,
+        "created_at": created_at,
+        "updated_at": now,
+        "report_count": stats.report_count,
+        "score": stats.score,
+        "total_loss_usd": stats.total_loss_usd,
+        "unknown_currency": dict(stats.unknown_currency) or None,
+        "countries": list(stats.countries),
+        "organizations": list(stats.organizations),
+        "scam_types": dict(stats.scam_types),
+        "channels": dict(stats.channels),
+        "first_seen": stats.first_seen,
+        "last_seen": stats.last_seen,
+        "growth_30d": stats.growth_30d,
+        "community_split": split,
+    }
+
+
+def created_times(conn: Connection, ids: Sequence[int] | None) -> dict[int, datetime]:
+    """When each network of IDS (all when None) was first created."""
+    query = sa.select(networks.c.id, networks.c.created_at)
+    out: dict[int, datetime] = {}
+    parts = [None] if ids is None else list(chunked(sorted(set(ids))))
+    for part in parts:
+        q = query if part is None else query.where(networks.c.id.in_(part))
+        out.update({row.id: utc(row.created_at) for row in conn.execute(q)})
+    return out
+
+
+def next_network_id(conn: Connection) -> int:
+    """The first network id never used."""
+    return (
+        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(networks.c.id), 0))).scalar_one())
+        + 1
+    )
+
+
+_MEMBER_INSERT_SQLITE = "INSERT INTO network_members (report_pk, network_id) VALUES (?, ?)"
+_MEMBER_INSERT_PG = "INSERT INTO network_members (report_pk, network_id) VALUES (%s, %s)"
+
+
+def write_members(conn: Connection, pairs: Sequence[tuple[int, int]]) -> None:
+    """Insert (report_pk, network_id) rows fast, through the driver."""
+    if not pairs:
+        return
+    sql = _MEMBER_INSERT_PG if conn.dialect.name == "postgresql" else _MEMBER_INSERT_SQLITE
+    conn.exec_driver_sql(sql, list(pairs))
+
+
+def replace_networks(
+    conn: Connection,
+    active: Sequence[dict[str, Any]],
+    retired: Mapping[int, int | None],
+    now: datetime,
+) -> None:
+    """Upsert the ACTIVE rows and mark the RETIRED ids merged (into an id) or dissolved."""
+    ids = [row["id"] for row in active]
+    for part in chunked(ids):
+        conn.execute(networks.delete().where(networks.c.id.in_(part)))
+    if active:
+        conn.execute(networks.insert(), list(active))
+    for old, into in retired.items():
+        conn.execute(
+            networks.update()
+            .where(networks.c.id == old)
+            .values(
+                status="merged" if into is not None else "dissolved",
+                merged_into=into,
+                updated_at=now,
+            )
+        )
+
+
+def write_events(conn: Connection, events: Sequence[NetworkEvent], now: datetime) -> None:
+    """Append EVENTS to the network history."""
+    rows = [
+        {
+            "at": now,
+            "kind": e.kind.value,
+            "network_id": e.network_id,
+            "other_ids": list(e.other_ids),
+            "detail": e.detail,
+        }
+        for e in events
+    ]
+    if rows:
+        conn.execute(network_events.insert(), rows)
+
+
+def delete_members(conn: Connection, report_pks: Sequence[int] | None) -> None:
+    """Remove the membership of REPORT_PKS (all when None)."""
+    if report_pks is None:
+        conn.execute(network_members.delete())
+        return
+    for part in chunked(sorted(set(report_pks))):
+        conn.execute(network_members.delete().where(network_members.c.report_pk.in_(part)))

@@ -1,0 +1,27 @@
+"""The ranked networks as a plain-text table (for `bigfish networks` and `bigfish demo`)."""
+
+from __future__ import annotations
+
+from bigfish.linking.views import NetworkPage
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def networks_table(page: NetworkPage) -> str:
+    """One line per network: id, score, reports, countries, organizations, loss, key identifier."""
+    header = f"{'id':>6}  {'score':>7}  {'reports':>7}  {'countries':<18}  {'orgs':>4}  "
+    header += f"{'loss (USD)':>14}  {'last seen':<10}  top identifier"
+    lines = [header, "-" * len(header)]
+    for n in page.networks:
+        s = n.stats
+        top = f"{n.identifiers[0].kind}:{n.identifiers[0].canonical}" if n.identifiers else "-"
+        lines.append(
+            f"{n.id:>6}  {s.score:>7.2f}  {s.report_count:>7}  "
+            f"{_cut(','.join(s.countries), 18):<18}  {len(s.organizations):>4}  "
+            f"{s.total_loss_usd:>14,.0f}  {s.last_seen.date().isoformat():<10}  {_cut(top, 40)}"
+        )
+    if not page.networks:
+        lines.append("(no networks yet: ingest reports, then run `bigfish link`)")
+    return "\n".join(lines)

@@ -1,0 +1,254 @@
+"""Networks as a viewer sees them: the ranked list and one network with its explanation.
+
+A network is seen through the reports the viewer may see (``bigfish.sharing.policy``): counts,
+countries, organizations, losses and identifiers are computed over visible members only, and a
+network with fewer than two visible reports does not exist for that viewer.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.errors import InputError
+from bigfish.fx import Rates
+from bigfish.linking.explain import (
+    Join,
+    MemberMention,
+    joins,
+)
+from bigfish.linking.loading import _fact, chunked, facts_select, utc
+from bigfish.linking.score import NetworkStats, ReportFacts, summarize
+from bigfish.sharing import Viewer, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.store.schema_linking import network_members, networks, stopped_values
+
+DEFAULT_LIMIT = 50
+
+
+def _iso(value: datetime) -> str:
+    return utc(value).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRef:
+    """A member report, named as partners name it."""
+
+    org: str
+    report_id: str
+
+    def to_json(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"org": self.org, "report_id": self.report_id}
+
+
+@dataclass(frozen=True, slots=True)
+class SharedIdentifier:
+    """An identifier shared by member reports, with how many of them mention it."""
+
+    kind: str
+    canonical: str
+    report_count: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"kind": self.kind, "canonical": self.canonical, "report_count": self.report_count}
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSummary:
+    """One network in the ranked list (the JSON shape of spec/cli.md)."""
+
+    id: int
+    stats: NetworkStats
+    reports: tuple[ReportRef, ...]
+    identifiers: tuple[SharedIdentifier, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form, exactly the keys of `bigfish networks --json`."""
+        s = self.stats
+        return {
+            "id": self.id,
+            "score": s.score,
+            "reports": [r.to_json() for r in self.reports],
+            "report_count": s.report_count,
+            "countries": list(s.countries),
+            "organizations": list(s.organizations),
+            "total_loss_usd": float(s.total_loss_usd),
+            "first_seen": _iso(s.first_seen),
+            "last_seen": _iso(s.last_seen),
+            "identifiers": [i.to_json() for i in self.identifiers],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPage:
+    """A page of the ranking, with the cursor of the next page (None at the end)."""
+
+    networks: tuple[NetworkSummary, ...]
+    next_cursor: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"networks": [...]}`` as in spec/cli.md, plus ``next_cursor`` when there is more."""
+        out: dict[str, Any] = {"networks": [n.to_json() for n in self.networks]}
+        if self.next_cursor is not None:
+            out["next_cursor"] = self.next_cursor
+        return out
+
+
+def _visible_members(
+    conn: Connection, viewer: Viewer, network_ids: Iterable[int] | None, rates: Rates | None
+) -> dict[int, list[ReportFacts]]:
+    """Facts of the visible members of active networks (of NETWORK_IDS, or all)."""
+    query = (
+        facts_select(visible_reports(viewer))
+        .add_columns(network_members.c.network_id)
+        .join(network_members, network_members.c.report_pk == reports.c.id)
+        .join(networks, networks.c.id == network_members.c.network_id)
+        .where(networks.c.status == "active")
+    )
+    out: dict[int, list[ReportFacts]] = defaultdict(list)
+    parts: list[list[int] | None] = (
+        [None] if network_ids is None else list(chunked(sorted(set(network_ids))))
+    )
+    for part in parts:
+        q = query if part is None else query.where(network_members.c.network_id.in_(part))
+        for row in conn.execute(q):
+            out[row.network_id].append(_fact(row, rates))
+    return {nid: facts for nid, facts in out.items() if len(facts) >= 2}
+
+
+def _linking_mentions(conn: Connection, pks: Iterable[int]) -> list[MemberMention]:
+    """Mentions of valid, not stopped identifiers by the reports PKS."""
+    query = (
+        sa.select(
+            mentions.c.report_pk,
+            mentions.c.identifier_id,
+            identifiers.c.kind,
+            identifiers.c.canonical,
+            mentions.c.source,
+        )
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
+        .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
+    )
+    out: list[MemberMention] = []
+    for part in chunked(sorted(set(pks))):
+        for row in conn.execute(query.where(mentions.c.report_pk.in_(part))):
+            out.append(MemberMention(*row))
+    return out
+
+
+def _summary(
+    nid: int, stats: NetworkStats, facts: list[ReportFacts], shared: list[Join]
+) -> NetworkSummary:
+    ordered = sorted(facts, key=lambda f: (f.reported_at, f.org, f.report_id))
+    return NetworkSummary(
+        id=nid,
+        stats=stats,
+        reports=tuple(ReportRef(f.org, f.report_id) for f in ordered),
+        identifiers=tuple(SharedIdentifier(j.kind, j.canonical, len(j.report_pks)) for j in shared),
+    )
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit():
+        raise InputError("cursor must be the next_cursor of a previous page", field="cursor")
+    return int(cursor)
+
+
+def _ranking_for_operator(
+    conn: Connection, min_countries: int | None
+) -> list[tuple[int, float, int]]:
+    query = sa.select(
+        networks.c.id, networks.c.score, networks.c.report_count, networks.c.countries
+    )
+    rows = conn.execute(query.where(networks.c.status == "active")).all()
+    return [
+        (r.id, r.score, r.report_count)
+        for r in rows
+        if min_countries is None or len(r.countries or []) >= min_countries
+    ]
+
+
+def stats_from_row(row: Any) -> NetworkStats:
+    """The operator's statistics as stored at the last link run."""
+    return NetworkStats(
+        report_count=row.report_count,
+        countries=tuple(row.countries or ()),
+        organizations=tuple(row.organizations or ()),
+        total_loss_usd=float(row.total_loss_usd),
+        unknown_currency=tuple((row.unknown_currency or {}).items()),
+        first_seen=utc(row.first_seen),
+        last_seen=utc(row.last_seen),
+        scam_types=tuple((row.scam_types or {}).items()),
+        channels=tuple((row.channels or {}).items()),
+        growth_30d=row.growth_30d,
+        score=float(row.score),
+    )
+
+
+def _stored_stats(conn: Connection, ids: list[int]) -> dict[int, NetworkStats]:
+    out: dict[int, NetworkStats] = {}
+    for part in chunked(ids):
+        for row in conn.execute(sa.select(networks).where(networks.c.id.in_(part))):
+            out[row.id] = stats_from_row(row)
+    return out
+
+
+def list_networks(
+    store: Store,
+    viewer: Viewer,
+    *,
+    top: int | None = None,
+    min_countries: int | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    rates: Rates | None = None,
+    now: datetime | None = None,
+) -> NetworkPage:
+    """Networks ranked by score (highest first), as VIEWER sees them; TOP caps the ranking."""
+    if top is not None and top < 1:
+        raise InputError("top must be at least 1", field="top")
+    if limit < 1:
+        raise InputError("limit must be at least 1", field="limit")
+    start = _offset(cursor)
+    now = now or datetime.now(UTC)
+    with store.connect() as conn:
+        computed: dict[int, tuple[NetworkStats, list[ReportFacts]]] = {}
+        if viewer.operator and rates is None:
+            ranking = _ranking_for_operator(conn, min_countries)
+        else:
+            for nid, facts in _visible_members(conn, viewer, None, rates).items():
+                stats = summarize(facts, now)
+                if min_countries is None or len(stats.countries) >= min_countries:
+                    computed[nid] = (stats, facts)
+            ranking = [(nid, s.score, s.report_count) for nid, (s, _) in computed.items()]
+        ranking.sort(key=lambda r: (-r[1], -r[2], r[0]))
+        if top is not None:
+            ranking = ranking[:top]
+        page_ids = [r[0] for r in ranking[start : start + limit]]
+        if not computed:
+            stored = _stored_stats(conn, page_ids)
+            for nid, facts in _visible_members(conn, viewer, page_ids, rates).items():
+                computed[nid] = (stored[nid], facts)
+        pks = [f.pk for nid in page_ids for f in computed[nid][1]]
+        by_report: dict[int, list[MemberMention]] = defaultdict(list)
+        for m in _linking_mentions(conn, pks):
+            by_report[m.report_pk].append(m)
+        items = []
+        for nid in page_ids:
+            stats, facts = computed[nid]
+            shared = joins(m for f in facts for m in by_report[f.pk])
+            items.append(_summary(nid, stats, facts, shared))
+    more = start + limit < len(ranking)
+    return NetworkPage(tuple(items), str(start + limit) if more else None)

@@ -1,0 +1,163 @@
+"""Warning lists: values every node knows are shared infrastructure, never evidence of a ring.
+
+In the spirit of MISP's warninglists. One JSON file per list (format in docs/warninglists.md)::
+
+    {"name": "link-shorteners", "version": 1, "description": "…", "type": "hostname",
+     "kinds": ["domain", "url"], "country": null, "list": ["bit.ly", "tinyurl.com"]}
+
+``type`` is ``hostname`` (a domain and its subdomains; for URLs only the bare root such as
+``bit.ly/``, because ``bit.ly/3xYz12`` is the scammer's own link) or ``exact`` (the canonical form
+of each entry, normalized with the list's ``country`` as the default region, so hotlines can be
+written as printed locally). The shipped lists live in ``bigfish/data/warninglists``; operators add
+their own directory of files with the same format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bigfish.errors import InputError
+from bigfish.identifiers import normalize
+from bigfish.models import Kind
+
+_TYPES = ("hostname", "exact")
+
+
+@dataclass(frozen=True, slots=True)
+class WarningList:
+    """One list: its name, match type, kinds and canonical entries."""
+
+    name: str
+    description: str
+    type: str  # hostname | exact
+    kinds: frozenset[str]
+    entries: frozenset[str]
+
+
+def _host_matches(host: str, entries: frozenset[str]) -> bool:
+    parts = host.split(".")
+    return any(".".join(parts[i:]) in entries for i in range(len(parts) - 1))
+
+
+def _list_match(wl: WarningList, kind: str, canonical: str) -> bool:
+    if kind not in wl.kinds:
+        return False
+    if wl.type == "exact":
+        return canonical in wl.entries
+    if kind == Kind.URL.value:
+        host, _, rest = canonical.partition("/")
+        return rest == "" and _host_matches(host.split(":")[0], wl.entries)
+    if kind == Kind.EMAIL.value:
+        return _host_matches(canonical.rpartition("@")[2], wl.entries)
+    return _host_matches(canonical, wl.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class WarningLists:
+    """Every loaded list; ``match`` names the first list a value is on."""
+
+    lists: tuple[WarningList, ...]
+
+    def match(self, kind: str, canonical: str) -> str | None:
+        """The name of the first list that holds (KIND, CANONICAL), or None."""
+        for wl in self.lists:
+            if _list_match(wl, kind, canonical):
+                return wl.name
+        return None
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the loaded lists, in order."""
+        return [wl.name for wl in self.lists]
+
+
+def _canonical_entry(raw: str, kinds: frozenset[str], country: str | None, where: str) -> str:
+    if len(kinds) != 1:
+        return raw.strip().lower()
+    kind = Kind(next(iter(kinds)))
+    ident = normalize(kind, raw, country)
+    if not ident.valid:
+        raise InputError(f"{raw!r} is not a valid {kind.value}: {ident.error}", file=where)
+    return ident.canonical
+
+
+def parse_warning_list(data: Any, where: str) -> WarningList:
+    """A list from the decoded JSON of one file; WHERE names the file in errors."""
+    if not isinstance(data, dict):
+        raise InputError("a warning list is a JSON object", file=where)
+    for key in ("name", "type", "kinds", "list"):
+        if key not in data:
+            raise InputError("missing key", file=where, field=key)
+    if data["type"] not in _TYPES:
+        raise InputError(f"type must be one of {', '.join(_TYPES)}", file=where, field="type")
+    kinds = data["kinds"]
+    if not isinstance(kinds, list) or not kinds:
+        raise InputError("kinds is a non-empty list of kinds", file=where, field="kinds")
+    known = {k.value for k in Kind}
+    for kind in kinds:
+        if kind not in known:
+            raise InputError(f"unknown kind {kind!r}", file=where, field="kinds")
+    if not isinstance(data["list"], list) or not all(isinstance(e, str) for e in data["list"]):
+        raise InputError("list is a list of strings", file=where, field="list")
+    kind_set = frozenset(str(k) for k in kinds)
+    country = data.get("country")
+    if data["type"] == "hostname":
+        entries = frozenset(e.strip().lower().rstrip(".") for e in data["list"] if e.strip())
+    else:
+        entries = frozenset(
+            _canonical_entry(e, kind_set, country, where) for e in data["list"] if e.strip()
+        )
+    return WarningList(
+        name=str(data["name"]),
+        description=str(data.get("description", "")),
+        type=str(data["type"]),
+        kinds=kind_set,
+        entries=entries,
+    )
+
+
+def _read(path: Path) -> WarningList:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
+    return parse_warning_list(data, str(path))
+
+
+def shipped_warning_lists() -> list[WarningList]:
+    """The lists shipped with bigfish."""
+    folder = resources.files("bigfish.data").joinpath("warninglists")
+    found: list[WarningList] = []
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".json"):
+            data = json.loads(item.read_text("utf-8"))
+            found.append(parse_warning_list(data, item.name))
+    return found
+
+
+def load_warning_lists(extra_dirs: Sequence[Path] = (), *, shipped: bool = True) -> WarningLists:
+    """The shipped lists (unless SHIPPED is false) plus every ``*.json`` in EXTRA_DIRS."""
+    lists: list[WarningList] = shipped_warning_lists() if shipped else []
+    for folder in extra_dirs:
+        if not folder.is_dir():
+            raise InputError("not a directory of warning lists", file=str(folder))
+        lists.extend(_read(p) for p in sorted(folder.glob("*.json")))
+    return WarningLists(tuple(lists))
+
+
+def no_warning_lists() -> WarningLists:
+    """No lists at all (to measure what the lists are worth)."""
+    return WarningLists(())
+
+
+def describe(lists: Iterable[WarningList]) -> list[dict[str, object]]:
+    """Name, type, kinds and size of each list (for `bigfish link --json` and docs)."""
+    return [
+        {"name": wl.name, "type": wl.type, "kinds": sorted(wl.kinds), "entries": len(wl.entries)}
+        for wl in lists
+    ]

@@ -1,0 +1,86 @@
+"""Tables of linking: networks, their members, merge/split events, pins and stopped values.
+
+A network row keeps the operator's view of its statistics (every member visible); viewers with a
+narrower view get statistics recomputed over the members they may see (`bigfish.linking.views`).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bigfish.store.schema import UTCDateTime, metadata
+
+networks = sa.Table(
+    "networks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # stable, never reused
+    # active | merged (into merged_into) | dissolved (fewer than two reports left)
+    sa.Column("status", sa.String(10), nullable=False, default="active"),
+    sa.Column("merged_into", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("report_count", sa.Integer, nullable=False, default=0),
+    sa.Column("score", sa.Float, nullable=False, default=0.0),
+    sa.Column("total_loss_usd", sa.Float, nullable=False, default=0.0),
+    sa.Column("unknown_currency", sa.JSON),  # currencies without a rate, with their counts
+    sa.Column("countries", sa.JSON),
+    sa.Column("organizations", sa.JSON),
+    sa.Column("scam_types", sa.JSON),
+    sa.Column("channels", sa.JSON),
+    sa.Column("first_seen", UTCDateTime),
+    sa.Column("last_seen", UTCDateTime),
+    sa.Column("growth_30d", sa.Integer, nullable=False, default=0),
+    sa.Column("community_split", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_networks_status_score", "status", "score"),
+)
+
+network_members = sa.Table(
+    "network_members",
+    metadata,
+    sa.Column("report_pk", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("network_id", sa.Integer, nullable=False),
+    sa.Index("ix_network_members_network_id", "network_id"),
+)
+
+network_events = sa.Table(
+    "network_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # created | merged | split | dissolved
+    sa.Column("network_id", sa.Integer, nullable=False),  # the survivor or the new network
+    sa.Column("other_ids", sa.JSON),  # merged: the absorbed ids; split: the parent id
+    sa.Column("detail", sa.String(500)),
+    sa.Index("ix_network_events_network_id", "network_id"),
+)
+
+link_pins = sa.Table(
+    "link_pins",
+    metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("canonical", sa.String(2000), primary_key=True),
+    sa.Column("link", sa.Boolean, nullable=False),
+    sa.Column("note", sa.String(500)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+stopped_values = sa.Table(
+    "stopped_values",
+    metadata,
+    sa.Column("identifier_id", sa.ForeignKey("identifiers.id"), primary_key=True),
+    sa.Column(
+        "reason", sa.String(20), nullable=False
+    ),  # warning_list | hub_groups | hub_degree | pin
+    sa.Column("detail", sa.String(500), nullable=False),  # list name, or the statistic
+    sa.Column("report_count", sa.Integer, nullable=False),
+)
+
+link_state = sa.Table(
+    "link_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),  # one row, id 1
+    sa.Column("watermark", UTCDateTime),  # reports updated after it are not linked yet
+    sa.Column("degree_cap", sa.Integer),  # the hub test's degree limit at the last rebuild
+    sa.Column("rebuilt_at", UTCDateTime),
+    sa.Column("updated_at", UTCDateTime),
+)
