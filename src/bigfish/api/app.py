@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bigfish import __version__
+from bigfish.alerts import WebhookDispatcher
 from bigfish.api.deps import AUDIT_SCOPE_KEY, AuditContext, RateLimiter, route_access
 from bigfish.api.errors import error_response, install_error_handlers
 from bigfish.audit import AuditEntry, AuditWriter
@@ -66,9 +67,9 @@ _AUDITED_PREFIXES = ("/api/", "/taxii2")
 def _optional_router(module_name: str, attribute: str) -> object | None:
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return None  # the area is not there (yet)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == "bigfish" or exc.name.startswith("bigfish.")):
+            return None  # the area (or one it needs) is not there (yet)
         raise
     return getattr(module, attribute, None)
 
@@ -164,10 +165,12 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
     """The API for STORE: every router of the registry whose module is present."""
     settings = settings or ApiSettings()
     writer = AuditWriter(store) if settings.audit else None
+    dispatcher = WebhookDispatcher(store)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        dispatcher.close()
         if writer is not None:
             writer.close()
 
@@ -184,6 +187,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     app.state.audit_writer = writer
+    app.state.on_reports = dispatcher
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         if settings.rate_limit_per_minute > 0

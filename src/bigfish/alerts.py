@@ -1,0 +1,284 @@
+"""Alerts: another organization reported an identifier the caller holds.
+
+An alert is derived, not stored: it is a (report, identifier) pair where the report belongs to
+another organization, the caller may see it (through `bigfish.sharing.policy`), and the caller's
+own reports mention the same valid identifier. Deriving it at read time means a removal from a
+group, a raised TLP or a deleted report takes effect on the next request. New reports submitted
+through the API also go out to the holders' webhooks, signed (`bigfish.webhooks`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from bigfish.errors import BigfishError, InputError
+from bigfish.models import TLP, Distribution
+from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
+from bigfish.webhooks import deliver, list_allowed_peers, webhook_secrets
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Another organization's report mentions an identifier the caller holds."""
+
+    id: str
+    created_at: datetime
+    kind: str
+    canonical: str
+    org: str
+    report_id: str
+    country: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    """A page of alerts (oldest first) and the cursor of the next."""
+
+    alerts: tuple[Alert, ...]
+    next_cursor: str | None
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _cursor(alert: Alert, pk: int, ident_id: int) -> str:
+    raw = json.dumps([alert.created_at.isoformat(), pk, ident_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[datetime, int, int]:
+    try:
+        at, pk, ident_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(pk, int) or not isinstance(ident_id, int):
+            raise ValueError("ids are integers")
+        return datetime.fromisoformat(at), pk, ident_id
+    except (ValueError, TypeError):
+        raise InputError("not a cursor of the alerts", field="cursor") from None
+
+
+def list_alerts(
+    store: Store,
+    viewer: Viewer,
+    *,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> AlertPage:
+    """Alerts for VIEWER's organization: reports of others it may see that mention identifiers
+    its own reports mention, created after SINCE, oldest first."""
+    if viewer.org_id is None:
+        return AlertPage((), None)
+    own = reports.alias("own")
+    own_mentions = mentions.alias("own_mentions")
+    held = (
+        sa.select(own_mentions.c.identifier_id)
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(own.c.org_id == viewer.org_id)
+    )
+    query = (
+        sa.select(
+            reports.c.created_at,
+            reports.c.id,
+            mentions.c.identifier_id,
+            identifiers.c.kind,
+            identifiers.c.canonical,
+            organizations.c.name,
+            reports.c.report_id,
+            reports.c.country,
+            reports.c.reported_at,
+        )
+        .distinct()
+        .select_from(mentions)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .where(
+            reports.c.org_id != viewer.org_id,
+            visible_reports(viewer),
+            identifiers.c.valid.is_(True),
+            mentions.c.identifier_id.in_(held),
+        )
+    )
+    if since is not None:
+        query = query.where(reports.c.created_at > _as_utc(since))
+    if cursor is not None:
+        at, pk, ident_id = _uncursor(cursor)
+        query = query.where(
+            sa.tuple_(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+            > sa.tuple_(_as_utc(at), pk, ident_id)
+        )
+    query = query.order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id).limit(
+        limit + 1
+    )
+    with store.connect() as conn:
+        rows = conn.execute(query).all()
+    alerts = [
+        Alert(
+            id=f"{r.id}-{r.identifier_id}",
+            created_at=_utc(r.created_at),
+            kind=r.kind,
+            canonical=r.canonical,
+            org=r.name,
+            report_id=r.report_id,
+            country=r.country,
+            reported_at=_utc(r.reported_at),
+        )
+        for r in rows[:limit]
+    ]
+    following = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        following = _cursor(alerts[-1], int(last.id), int(last.identifier_id))
+    return AlertPage(tuple(alerts), following)
+
+
+def holders_to_alert(store: Store, report_pks: Sequence[int]) -> dict[int, list[Alert]]:
+    """For new reports REPORT_PKS: the organizations holding one of their identifiers that may
+    see them, with the alerts each gets (for webhooks)."""
+    result: dict[int, list[Alert]] = {}
+    with store.connect() as conn:
+        for start in range(0, len(report_pks), 500):
+            chunk = list(report_pks[start : start + 500])
+            own = reports.alias("own")
+            own_mentions = mentions.alias("own_mentions")
+            query = (
+                sa.select(
+                    own.c.org_id.label("holder"),
+                    reports.c.id,
+                    reports.c.org_id,
+                    reports.c.tlp,
+                    reports.c.distribution,
+                    reports.c.group_id,
+                    reports.c.created_at,
+                    reports.c.report_id,
+                    reports.c.country,
+                    reports.c.reported_at,
+                    organizations.c.name,
+                    identifiers.c.id.label("identifier_id"),
+                    identifiers.c.kind,
+                    identifiers.c.canonical,
+                )
+                .distinct()
+                .select_from(mentions)
+                .join(reports, reports.c.id == mentions.c.report_pk)
+                .join(organizations, organizations.c.id == reports.c.org_id)
+                .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+                .join(own_mentions, own_mentions.c.identifier_id == mentions.c.identifier_id)
+                .join(own, own.c.id == own_mentions.c.report_pk)
+                .where(
+                    reports.c.id.in_(chunk),
+                    identifiers.c.valid.is_(True),
+                    own.c.org_id != reports.c.org_id,
+                )
+            )
+            rows = conn.execute(query).all()
+            holders = {int(r.holder) for r in rows}
+            groups: dict[int, set[int]] = {h: set() for h in holders}
+            if holders:
+                for org_id, group_id in conn.execute(
+                    sa.select(group_members.c.org_id, group_members.c.group_id).where(
+                        group_members.c.org_id.in_(sorted(holders))
+                    )
+                ):
+                    groups[int(org_id)].add(int(group_id))
+            for r in rows:
+                holder = int(r.holder)
+                viewer = Viewer(holder, group_ids=frozenset(groups[holder]))
+                item = ItemMarking(
+                    int(r.org_id), TLP(r.tlp), Distribution(r.distribution), r.group_id
+                )
+                if not can_see(viewer, item):
+                    continue
+                result.setdefault(holder, []).append(
+                    Alert(
+                        id=f"{r.id}-{r.identifier_id}",
+                        created_at=_utc(r.created_at),
+                        kind=r.kind,
+                        canonical=r.canonical,
+                        org=r.name,
+                        report_id=r.report_id,
+                        country=r.country,
+                        reported_at=_utc(r.reported_at),
+                    )
+                )
+    return result
+
+
+def alert_document(alerts: Sequence[Alert]) -> bytes:
+    """The JSON body of a webhook delivery."""
+    return json.dumps(
+        {
+            "alerts": [
+                {
+                    "id": a.id,
+                    "created_at": a.created_at.isoformat(),
+                    "identifier": {"kind": a.kind, "canonical": a.canonical},
+                    "report": {
+                        "org": a.org,
+                        "report_id": a.report_id,
+                        "country": a.country,
+                        "reported_at": a.reported_at.isoformat(),
+                    },
+                }
+                for a in alerts
+            ]
+        },
+        ensure_ascii=False,
+    ).encode()
+
+
+Deliver = Callable[[str, str, bytes, list[str]], int]
+
+
+def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None = None) -> int:
+    """Deliver the alerts that REPORT_PKS raise to every holder's webhooks; returns deliveries
+    that succeeded. A refused or failing peer is logged (by origin, never the secret)."""
+    send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
+    targets = holders_to_alert(store, report_pks)
+    if not targets:
+        return 0
+    peers = [origin for origin, _ in list_allowed_peers(store)]
+    done = 0
+    for org_id, alerts in targets.items():
+        body = alert_document(alerts)
+        for url, secret in webhook_secrets(store, org_id):
+            try:
+                status = send(url, secret, body, peers)
+            except BigfishError as exc:
+                log.warning("webhook of organization %s not delivered: %s", org_id, exc)
+                continue
+            done += 1 if 200 <= status < 300 else 0
+    return done
+
+
+class WebhookDispatcher:
+    """Delivers webhooks off the request path, on a small pool of threads."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bigfish-webhooks")
+
+    def __call__(self, report_pks: Sequence[int]) -> None:
+        self._pool.submit(send_webhooks, self.store, list(report_pks))
+
+    def close(self) -> None:
+        """Finish queued deliveries."""
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,48 @@
+"""`GET /api/v1/alerts`: another organization reported an identifier the caller holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from bigfish.accounts import Principal
+from bigfish.alerts import list_alerts
+from bigfish.api.deps import Access, requires
+from bigfish.api.errors import ApiError
+from bigfish.api.schemas import ERRORS, AlertIdentifier, AlertPage, AlertReport, AlertView
+from bigfish.errors import InputError
+
+router = APIRouter(tags=["alerts"], responses=ERRORS)
+
+
+@router.get("/alerts", response_model=AlertPage)
+def alerts(
+    request: Request,
+    principal: Annotated[Principal, Depends(requires(Access.READ))],
+    since: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AlertPage:
+    """Alerts for the caller's organization, oldest first, created after `since`."""
+    try:
+        page = list_alerts(
+            request.app.state.store, principal.viewer(), since=since, cursor=cursor, limit=limit
+        )
+    except InputError as exc:
+        raise ApiError(400, str(exc), details={"field": exc.field}) from None
+    return AlertPage(
+        alerts=[
+            AlertView(
+                id=a.id,
+                created_at=a.created_at,
+                identifier=AlertIdentifier(kind=a.kind, canonical=a.canonical),
+                report=AlertReport(
+                    org=a.org, report_id=a.report_id, country=a.country, reported_at=a.reported_at
+                ),
+            )
+            for a in page.alerts
+        ],
+        next_cursor=page.next_cursor,
+    )

@@ -1,0 +1,121 @@
+"""Sharing-group administration through the API: who sees which groups, and who changes them.
+
+A group's name and members are visible to its members only (spec/security-tests.md class 10):
+for anyone else an existing group looks exactly like a missing one. Only the owning
+organization's admins change the membership; a change counts on the next request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.accounts import Principal
+from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.organizations import SharingGroup, add_group, get_org
+from bigfish.store import Store
+from bigfish.store.schema import group_members, organizations, sharing_groups
+
+
+@dataclass(frozen=True, slots=True)
+class _GroupRow:
+    id: int
+    name: str
+    owner_org_id: int
+
+
+def _visible_group(conn: Connection, principal: Principal, name: str) -> _GroupRow:
+    row = conn.execute(
+        sa.select(sharing_groups.c.id, sharing_groups.c.name, sharing_groups.c.owner_org_id)
+        .join(group_members, group_members.c.group_id == sharing_groups.c.id)
+        .where(sharing_groups.c.name == name, group_members.c.org_id == principal.org_id)
+    ).first()
+    if row is None:
+        raise NotFound("sharing group", name)
+    return _GroupRow(int(row.id), str(row.name), int(row.owner_org_id))
+
+
+def _describe(conn: Connection, group: _GroupRow) -> SharingGroup:
+    names = conn.execute(
+        sa.select(organizations.c.name)
+        .join(group_members, group_members.c.org_id == organizations.c.id)
+        .where(group_members.c.group_id == group.id)
+        .order_by(organizations.c.name)
+    ).scalars()
+    owner = conn.execute(
+        sa.select(organizations.c.name).where(organizations.c.id == group.owner_org_id)
+    ).scalar_one()
+    return SharingGroup(group.id, group.name, str(owner), tuple(str(n) for n in names))
+
+
+def groups_of(store: Store, principal: Principal) -> list[SharingGroup]:
+    """The groups PRINCIPAL's organization belongs to, with their members."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(sharing_groups.c.id, sharing_groups.c.name, sharing_groups.c.owner_org_id)
+            .join(group_members, group_members.c.group_id == sharing_groups.c.id)
+            .where(group_members.c.org_id == principal.org_id)
+            .order_by(sharing_groups.c.name)
+        ).all()
+        return [
+            _describe(conn, _GroupRow(int(r.id), str(r.name), int(r.owner_org_id))) for r in rows
+        ]
+
+
+def get_group(store: Store, principal: Principal, name: str) -> SharingGroup:
+    """Group NAME if PRINCIPAL's organization is a member, else NotFound."""
+    with store.connect() as conn:
+        return _describe(conn, _visible_group(conn, principal, name))
+
+
+def create_group(store: Store, principal: Principal, name: str, members: list[str]) -> SharingGroup:
+    """A new group owned by PRINCIPAL's organization. A taken name answers like any bad name,
+    without saying whose it is."""
+    with store.connect() as conn:
+        taken = conn.execute(
+            sa.select(sharing_groups.c.id).where(sharing_groups.c.name == name)
+        ).first()
+    if taken is not None:
+        raise InputError("this group name cannot be used", field="name")
+    return add_group(store, name, owner=principal.org_name, members=members)
+
+
+def _owned(conn: Connection, principal: Principal, name: str) -> _GroupRow:
+    group = _visible_group(conn, principal, name)
+    if group.owner_org_id != principal.org_id:
+        raise AccessDenied("only the owning organization changes a group's members")
+    return group
+
+
+def add_member(store: Store, principal: Principal, name: str, org: str) -> SharingGroup:
+    """Add ORG to group NAME (owner's admins only)."""
+    with store.begin() as conn:
+        group = _owned(conn, principal, name)
+        org_id = get_org(conn, org).id
+        present = conn.execute(
+            sa.select(group_members.c.org_id).where(
+                group_members.c.group_id == group.id, group_members.c.org_id == org_id
+            )
+        ).first()
+        if present is None:
+            conn.execute(group_members.insert().values(group_id=group.id, org_id=org_id))
+        return _describe(conn, group)
+
+
+def remove_member(store: Store, principal: Principal, name: str, org: str) -> SharingGroup:
+    """Remove ORG from group NAME (owner's admins only; the owner stays)."""
+    with store.begin() as conn:
+        group = _owned(conn, principal, name)
+        org_id = get_org(conn, org).id
+        if org_id == group.owner_org_id:
+            raise InputError("the owning organization stays a member", field="org")
+        done = conn.execute(
+            group_members.delete().where(
+                group_members.c.group_id == group.id, group_members.c.org_id == org_id
+            )
+        )
+        if done.rowcount == 0:
+            raise NotFound("member", org)
+        return _describe(conn, group)

@@ -1,0 +1,264 @@
+"""Outgoing calls: the address guard every server-side fetch uses, and HMAC-signed webhooks.
+
+`check_outgoing_url(url, allowed_peers)` refuses a URL whose host resolves to a loopback,
+link-local, private, shared, multicast, reserved or unspecified address, unless an administrator
+allowed that exact origin (``scheme://host:port``). Callers connect to the address that was
+checked (no second DNS answer can slip in) and re-check every redirect. TAXII pulls use the same
+guard.
+
+A webhook delivery is a POST of JSON with ``X-Bigfish-Timestamp`` and
+``X-Bigfish-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import sqlalchemy as sa
+
+from bigfish.errors import InputError, NotFound, PeerError
+from bigfish.store import Store
+from bigfish.store.schema_access import allowed_peers, webhooks
+
+Resolver = Callable[[str, int], list[str]]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_MAX_REDIRECTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingTarget:
+    """A URL that passed the guard, with the addresses it may be reached at."""
+
+    url: str
+    origin: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address HOST resolves to."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise PeerError(f"cannot resolve {host!r}: {exc}") from None
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of URL, lower case, with the default port written out."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise InputError("an outgoing URL is http:// or https:// with a host", field="url")
+    try:
+        port = parts.port or _DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise InputError("the URL's port is not a number", field="url") from None
+    host = parts.hostname.lower().rstrip(".")
+    shown = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown}:{port}"
+
+
+def is_internal(address: str) -> bool:
+    """True for addresses a server-side fetch must not reach without an explicit allowance."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_loopback
+        or ip.is_link_local
+        or ip.is_private
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_outgoing_url(
+    url: str, allowed_peers: Iterable[str], resolver: Resolver | None = None
+) -> OutgoingTarget:
+    """URL if it may be fetched: every address its host resolves to is public, or its exact
+    origin is in ALLOWED_PEERS. Raises PeerError naming the refused address."""
+    origin = origin_of(url)
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = int(origin.rsplit(":", 1)[1])
+    allowed = {origin_of(peer) for peer in allowed_peers}
+    try:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        addresses = (resolver or system_resolver)(host, port)
+    if not addresses:
+        raise PeerError(f"{host!r} resolves to no address")
+    if origin not in allowed:
+        for address in addresses:
+            if is_internal(address):
+                raise PeerError(
+                    f"refused: {origin} resolves to the internal address {address}; "
+                    "an administrator must allow this exact peer"
+                )
+    return OutgoingTarget(url.strip(), origin, host, port, tuple(addresses))
+
+
+def guarded_request(
+    method: str,
+    url: str,
+    allowed: Iterable[str],
+    *,
+    content: bytes = b"",
+    headers: dict[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    resolver: Resolver | None = None,
+    timeout: float = 10.0,
+) -> httpx.Response:
+    """An HTTP request through the guard, pinned to the checked address, following at most
+    three redirects, each checked again."""
+    peers = list(allowed)
+    with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
+        for _ in range(_MAX_REDIRECTS + 1):
+            target = check_outgoing_url(url, peers, resolver)
+            address = target.addresses[0]
+            pinned = httpx.URL(url).copy_with(host=address)
+            request_headers = {"Host": httpx.URL(url).netloc.decode("ascii"), **(headers or {})}
+            response = client.request(
+                method,
+                pinned,
+                content=content,
+                headers=request_headers,
+                extensions={"sni_hostname": target.host},
+            )
+            if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+                url = urljoin(url, response.headers["location"])
+                if response.status_code == 303:
+                    method, content = "GET", b""
+                continue
+            return response
+    raise PeerError(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature header value of a webhook delivery."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def deliver(
+    url: str,
+    secret: str,
+    body: bytes,
+    allowed: Iterable[str],
+    *,
+    transport: httpx.BaseTransport | None = None,
+    resolver: Resolver | None = None,
+) -> int:
+    """POST BODY to URL, signed with SECRET; returns the HTTP status (PeerError when refused)."""
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Bigfish-Timestamp": timestamp,
+        "X-Bigfish-Signature": sign(secret, timestamp, body),
+    }
+    try:
+        response = guarded_request(
+            "POST",
+            url,
+            allowed,
+            content=body,
+            headers=headers,
+            transport=transport,
+            resolver=resolver,
+        )
+    except httpx.HTTPError as exc:
+        raise PeerError(
+            f"webhook delivery to {origin_of(url)} failed: {type(exc).__name__}"
+        ) from None
+    return response.status_code
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Where an organization's alerts go."""
+
+    id: int
+    org_id: int
+    url: str
+
+
+def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
+    """Register URL for ORG_ID's alerts; returns it and its signing secret (shown once)."""
+    origin_of(url)
+    secret = secrets.token_hex(32)
+    with store.begin() as conn:
+        hook_id = conn.execute(
+            webhooks.insert()
+            .values(org_id=org_id, url=url.strip(), secret=secret, created_at=datetime.now(UTC))
+            .returning(webhooks.c.id)
+        ).scalar_one()
+    return Webhook(int(hook_id), org_id, url.strip()), secret
+
+
+def list_webhooks(store: Store, org_id: int) -> list[Webhook]:
+    """ORG_ID's webhooks (without their secrets)."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(webhooks.c.id, webhooks.c.org_id, webhooks.c.url)
+            .where(webhooks.c.org_id == org_id)
+            .order_by(webhooks.c.id)
+        ).all()
+    return [Webhook(int(r.id), int(r.org_id), str(r.url)) for r in rows]
+
+
+def remove_webhook(store: Store, org_id: int, hook_id: int) -> None:
+    """Remove one of ORG_ID's webhooks (another organization's is not found)."""
+    with store.begin() as conn:
+        done = conn.execute(
+            webhooks.delete().where(webhooks.c.id == hook_id, webhooks.c.org_id == org_id)
+        )
+        if done.rowcount == 0:
+            raise NotFound("webhook", str(hook_id))
+
+
+def webhook_secrets(store: Store, org_id: int) -> list[tuple[str, str]]:
+    """(url, secret) of ORG_ID's webhooks, for delivery only."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(webhooks.c.url, webhooks.c.secret).where(webhooks.c.org_id == org_id)
+        ).all()
+    return [(str(r.url), str(r.secret)) for r in rows]
+
+
+def allow_peer(store: Store, origin: str, note: str | None = None) -> str:
+    """Allow outgoing calls to ORIGIN even though it is internal (an administrator's decision)."""
+    exact = origin_of(origin)
+    with store.begin() as conn:
+        if (
+            conn.execute(
+                sa.select(allowed_peers.c.origin).where(allowed_peers.c.origin == exact)
+            ).first()
+            is None
+        ):
+            conn.execute(
+                allowed_peers.insert().values(origin=exact, note=note, created_at=datetime.now(UTC))
+            )
+    return exact
+
+
+def list_allowed_peers(store: Store) -> list[tuple[str, str | None]]:
+    """Every allowed (origin, note)."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(allowed_peers.c.origin, allowed_peers.c.note).order_by(allowed_peers.c.origin)
+        ).all()
+    return [(str(r.origin), r.note) for r in rows]
