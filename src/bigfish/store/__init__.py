@@ -8,6 +8,7 @@ from __future__ import annotations
 from bigfish.store import (
     schema,
     schema_interop,  # noqa: F401  (federation: imports, sync state, TAXII statuses)
+    schema_linking,  # noqa: F401  (networks, members, events, pins)
 )
 from bigfish.store.base import DEFAULT_URL, Store, create_engine, migrate, open_store
 from bigfish.store.schema import metadata
