@@ -207,3 +207,18 @@ def test_worker_processes_store_exactly_what_inline_does(tmp_path: Path) -> None
         outcomes.append((result.received, result.stored, result.rejected, mention_count(store)))
         store.close()
     assert outcomes[0] == outcomes[1] == (2502, 2500, 2, 2500)
+
+
+def test_every_narrative_is_classified_and_stored_with_the_report(
+    sqlite_store: Store, write_csv
+) -> None:
+    narrative = "ฟรีเครดิต 200฿ ทดลองเล่น คลิก https://lin.ee/BvuGAMv เว็บใหญ่ ถอนไว"
+    path = write_csv("c.csv", [row("r1", narrative=narrative), row("r2")])
+    ingest_file(sqlite_store, path, org="a")
+    with sqlite_store.connect() as conn:
+        got = dict(conn.execute(sa.select(reports.c.report_id, reports.c.classification)).all())
+        prob = conn.execute(
+            sa.select(reports.c.scam_probability).where(reports.c.report_id == "r1")
+        ).scalar_one()
+    assert got["r1"] in ("scam", "spam", "legit") and got["r2"] is None
+    assert 0.0 <= prob <= 1.0

@@ -117,14 +117,36 @@ def _pending(
 Prepared = Pending | Unreadable
 
 
+def _classified(prepared: list[Prepared]) -> list[Prepared]:
+    """PREPARED with the shipped classifier's verdict on every narrative, in one batch."""
+    from bigfish.ml import load_classifier
+
+    with_text = [
+        (i, p) for i, p in enumerate(prepared) if isinstance(p, Pending) and p.report.narrative
+    ]
+    if not with_text:
+        return prepared
+    verdicts = load_classifier().classify_batch([p.report.narrative or "" for _, p in with_text])
+    out = list(prepared)
+    for (i, p), verdict in zip(with_text, verdicts, strict=True):
+        out[i] = dataclasses.replace(
+            p,
+            label=verdict.label,
+            scam_probability=verdict.scam_probability,
+            predicted_scam_type=verdict.scam_type,
+        )
+    return out
+
+
 def _prepare_chunk(
     records: list[Record],
     mapping: ColumnMapping | None,
     marking: Marking,
     file: str,
     group_id: int | None,
+    classify: bool = True,
 ) -> list[Prepared]:
-    """Validate and normalize a chunk of records (runs in a worker process for big files)."""
+    """Validate, normalize and classify a chunk of records (in a worker process for big files)."""
     out: list[Prepared] = []
     for record in records:
         if isinstance(record, Unreadable):
@@ -136,7 +158,7 @@ def _prepare_chunk(
             out.append(
                 Unreadable(record.line, exc.message, record.fields.get("report_id"), exc.field)
             )
-    return out
+    return _classified(out) if classify else out
 
 
 def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -153,7 +175,7 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
 def _prepared(
     chunks: Iterator[list[Record]],
     workers: int,
-    args: tuple[ColumnMapping | None, Marking, str, int | None],
+    args: tuple[ColumnMapping | None, Marking, str, int | None, bool],
 ) -> Iterator[list[Prepared]]:
     """Prepared chunks in file order; with WORKERS > 0 a bounded pool of processes does the
     work, so memory stays flat while both cores normalize."""
@@ -185,6 +207,7 @@ def ingest_file(
     batch_size: int = 2000,
     progress: Progress | None = None,
     workers: int | None = None,
+    classify: bool = True,
 ) -> IngestResult:
     """Store every good record of PATH as ORG's, reject the others to PATH.rejects.jsonl."""
     if not path.is_file():
@@ -243,7 +266,9 @@ def ingest_file(
     try:
         with path.open("rb") as raw:
             chunks = _chunks(reader(raw, path), _CHUNK)
-            for prepared in _prepared(chunks, workers, (mapping, marking, name, group_id)):
+            for prepared in _prepared(
+                chunks, workers, (mapping, marking, name, group_id, classify)
+            ):
                 for item in prepared:
                     received += 1
                     if isinstance(item, Unreadable):

@@ -31,6 +31,9 @@ class Pending:
     file: str | None
     line: int | None
     group_id: int | None = None
+    label: str | None = None  # the classifier's label of the narrative
+    scam_probability: float | None = None
+    predicted_scam_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,9 @@ def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> d
         "source_line": p.line,
         "ingest_run": run_id,
         "updated_at": now,
+        "classification": p.label,
+        "scam_probability": p.scam_probability,
+        "predicted_scam_type": p.predicted_scam_type,
     }
 
 
