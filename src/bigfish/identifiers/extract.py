@@ -7,17 +7,19 @@ original text; every candidate is then normalized and kept only when valid.
 
 from __future__ import annotations
 
-import bisect
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import phonenumbers
 
+from bigfish.identifiers.defang import defang
 from bigfish.identifiers.domain import has_known_suffix
 from bigfish.identifiers.handle import PLATFORM_AND_NAME, is_labelled
 from bigfish.identifiers.model import Found, Identifier
 from bigfish.identifiers.phone import is_valid_phone
+from bigfish.identifiers.platforms import ALIASES, PLATFORMS
 from bigfish.identifiers.registry import as_country, normalize
 from bigfish.models import Kind
 
@@ -26,18 +28,15 @@ _PATH = r"(?:[/?#][!#-;=?-~]*)?"
 _SCHEME_URL = re.compile(
     r"(?<![A-Za-z0-9])h(?:tt|xx)ps?(?:\[:\]|:)?(?:\[/\]|/){2}"
     r"(?:[A-Za-z0-9\-_~%@:\u00a1-\uffff]|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\.|\[:\]"
-    r"|\[[0-9A-Fa-f:.]{2,45}\]){1,253}" + _PATH,
-    re.IGNORECASE,
+    r"|\[[0-9A-Fa-f:.]{2,45}\]){1,253}" + _PATH
 )
 _BARE_DOMAIN = re.compile(
     r"(?<![A-Za-z0-9\-_.@/%])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?" + _DOT + r")+"
-    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?" + _PATH,
-    re.IGNORECASE,
+    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?" + _PATH
 )
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\[@\]|\[at\]|\(at\))"
-    r"(?:[A-Za-z0-9\-]{1,63}" + _DOT + r"){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])",
-    re.IGNORECASE,
+    r"(?:[A-Za-z0-9\-]{1,63}" + _DOT + r"){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
 _WALLETS = re.compile(
     r"(?<![A-Za-z0-9])(?:0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}"
@@ -53,7 +52,8 @@ _PHONE = re.compile(
     r"(?<![A-Za-z0-9+])(?:\+[ ]?)?(?:\([ ]?)?[0-9](?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}"
     r"(?![0-9])"
 )
-_HANDLE = re.compile(r"(?<![A-Za-z0-9.])" + PLATFORM_AND_NAME.pattern + r"(?![a-z0-9_])", re.I)
+_HANDLE = re.compile(r"(?<![A-Za-z0-9.])" + PLATFORM_AND_NAME.pattern + r"(?![a-z0-9_])")
+_HANDLE_HINTS = (*sorted(PLATFORMS | ALIASES.keys()),)
 _FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _TRAILING = ".,;:!?'\"`*"
 _BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -91,15 +91,18 @@ def extract(text: str, country: str | None = None) -> list[Found]:
     if not scan.isascii() and _FORMAT_CHARS.search(scan):
         positions = [i for i, char in enumerate(scan) if not _FORMAT_CHARS.match(char)]
         scan = _FORMAT_CHARS.sub("", scan)
-    taken = _Spans()
+    lowered = scan.lower()
+    if len(lowered) != len(scan):  # a few letters ("İ") lengthen when lower-cased
+        lowered = "".join(char.lower()[0] for char in scan)
+    taken = bytearray(len(scan))  # 1 where an identifier was already found
     found: list[Found] = []
-    for kind, candidates in _FINDERS:
-        for start, end in candidates(scan, country):
-            if taken.overlaps(start, end):
+    for kind, candidates, case_folded in _FINDERS:
+        for start, end in candidates(lowered if case_folded else scan, country):
+            if taken.find(1, start, end) != -1:
                 continue
             identifier = _accept(kind, text, start, end, positions, country)
             if identifier is not None:
-                taken.add(start, end)
+                taken[start:end] = b"\x01" * (end - start)
                 found.append(identifier)
     found.sort(key=lambda item: item.start)
     return found
@@ -116,23 +119,6 @@ def _accept(
     if identifier.canonical_kind == Kind.PHONE and not is_valid_phone(identifier.canonical):
         return None
     return Found(identifier, start, end)
-
-
-class _Spans:
-    """Non-overlapping half-open spans, sorted by start."""
-
-    def __init__(self) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-
-    def overlaps(self, start: int, end: int) -> bool:
-        index = bisect.bisect_left(self.starts, end)
-        return index > 0 and self.ends[index - 1] > start
-
-    def add(self, start: int, end: int) -> None:
-        index = bisect.bisect_left(self.starts, start)
-        self.starts.insert(index, start)
-        self.ends.insert(index, end)
 
 
 def _trim_end(scan: str, start: int, end: int) -> int:
@@ -165,6 +151,8 @@ def _cut_host_tail(scan: str, start: int, end: int) -> int:
 
 
 def _scheme_urls(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    if "//" not in scan and "[/]" not in scan:
+        return
     for match in _SCHEME_URL.finditer(scan):
         end = _cut_host_tail(scan, match.start(), match.end())
         yield match.start(), _trim_end(scan, match.start(), end)
@@ -172,14 +160,19 @@ def _scheme_urls(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
 
 def _bare_domains(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
     for match in _BARE_DOMAIN.finditer(scan):
-        host = re.split(r"[/:]", match.group(), maxsplit=1)[0]
-        host = re.sub(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]", ".", host, flags=re.IGNORECASE)
-        if has_known_suffix(host.lower()):
+        host = match.group().partition("/")[0].partition(":")[0].partition("?")[0]
+        if "[" in host or "(" in host or "{" in host:
+            host = defang(host)
+        if has_known_suffix(host):
             yield match.start(), _trim_end(scan, match.start(), match.end())
 
 
-def _simple(pattern: re.Pattern[str]) -> Callable[[str, str | None], Iterator[tuple[int, int]]]:
+def _simple(
+    pattern: re.Pattern[str], hints: tuple[str, ...] = ()
+) -> Callable[[str, str | None], Iterator[tuple[int, int]]]:
     def finder(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+        if hints and not any(hint in scan for hint in hints):
+            return
         for match in pattern.finditer(scan):
             yield match.start(), _trim_end(scan, match.start(), match.end())
 
@@ -187,6 +180,8 @@ def _simple(pattern: re.Pattern[str]) -> Callable[[str, str | None], Iterator[tu
 
 
 def _handles(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
+    if not any(keyword in scan for keyword in _HANDLE_HINTS):
+        return
     for match in _HANDLE.finditer(scan):
         if is_labelled(match):
             yield match.start(), _trim_end(scan, match.start(), match.end())
@@ -215,6 +210,7 @@ def _phones(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
                 yield match.start(), index
 
 
+@lru_cache(maxsize=256)
 def _trunk_prefix(country: str | None) -> str | None:
     if country is None:
         return None
@@ -222,14 +218,17 @@ def _trunk_prefix(country: str | None) -> str | None:
     return metadata.national_prefix if metadata is not None else None
 
 
-_FINDERS: tuple[tuple[Kind, Callable[[str, str | None], Iterator[tuple[int, int]]]], ...] = (
-    (Kind.URL, _scheme_urls),
-    (Kind.EMAIL, _simple(_EMAIL)),
-    (Kind.CRYPTO_WALLET, _simple(_WALLETS)),
-    (Kind.BANK_ACCOUNT, _ibans),
-    (Kind.URL, _bare_domains),
-    (Kind.HANDLE, _handles),
-    (Kind.PHONE, _phones),
+Finder = Callable[[str, str | None], Iterator[tuple[int, int]]]
+# In priority order: a span taken by one finder is not offered to the next. The flag says
+# whether the finder reads the lower-cased text (its pattern is case-insensitive).
+_FINDERS: tuple[tuple[Kind, Finder, bool], ...] = (
+    (Kind.URL, _scheme_urls, True),
+    (Kind.EMAIL, _simple(_EMAIL, ("@", "[at]", "(at)")), True),
+    (Kind.CRYPTO_WALLET, _simple(_WALLETS), False),
+    (Kind.BANK_ACCOUNT, _ibans, False),
+    (Kind.URL, _bare_domains, True),
+    (Kind.HANDLE, _handles, True),
+    (Kind.PHONE, _phones, False),
 )
 
 

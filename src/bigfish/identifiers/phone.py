@@ -67,6 +67,7 @@ def _parse(text: str, country: str | None) -> PhoneNumber | None:
     return number if phonenumbers.is_possible_number(number) else None
 
 
+@lru_cache(maxsize=65536)
 def is_valid_phone(canonical: str) -> bool:
     """True when CANONICAL (E.164) is a number the metadata knows is in service (stricter)."""
     number = _parse(canonical, None)

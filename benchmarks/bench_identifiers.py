@@ -1,0 +1,119 @@
+"""Throughput of normalization and extraction (issue 3). Run by hand, prints figures:
+
+    .venv/bin/python benchmarks/bench_identifiers.py
+
+Targets: >= 100,000 mixed identifiers per second per core (with repetition, as in real
+reports) and >= 5 MB of text per second for extraction.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+from bigfish.identifiers import extract, normalize
+from bigfish.identifiers.registry import _normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def unique_values(rng: random.Random, count: int) -> list[tuple[str, str, str | None]]:
+    """Realistic shapes of every kind, COUNT distinct values."""
+    values: list[tuple[str, str, str | None]] = []
+    for index in range(count):
+        n = rng.randrange(10_000_000)
+        pick = index % 8
+        if pick == 0:
+            values.append(("phone", f"08{n % 10}-{n % 1000:03d}-{n % 10000:04d}", "TH"))
+        elif pick == 1:
+            values.append(("phone", f"+84 9{n % 10} {n % 1000:03d} {n % 1000:03d}", "VN"))
+        elif pick == 2:
+            values.append(("url", f"hxxps://gold{n}[.]com/login/?utm_source=fb&id={n % 97}", None))
+        elif pick == 3:
+            values.append(("email", f"Agent.{n}+ref@GoogleMail.com", None))
+        elif pick == 4:
+            values.append(("bank_account", f"KBANK: {n % 1000:03d}-4-{n:07d}-0", None))
+        elif pick == 5:
+            values.append(("crypto_wallet", f"0x{n:040x}", None))
+        elif pick == 6:
+            values.append(("handle", f"LINE ID: w{n}", None))
+        else:
+            values.append(("domain", f"m.shop{n}.co.th", None))
+    return values
+
+
+def bench_normalize(total: int = 300_000, distinct: int = 15_000) -> None:
+    rng = random.Random(3)
+    pool = unique_values(rng, distinct)
+    # Zipf-like reuse: a few assets (the ring's numbers and links) appear in many reports.
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(pool))]
+    stream = rng.choices(pool, weights=weights, k=total)
+    seen = len(set(stream))
+    _normalize.cache_clear()
+    started = time.perf_counter()
+    for kind, value, country in stream:
+        normalize(kind, value, country)
+    elapsed = time.perf_counter() - started
+    repetition = 1 - seen / total
+    print(
+        f"normalize: {total:,} identifiers ({seen:,} distinct, repetition rate {repetition:.1%})"
+        f" in {elapsed:.2f} s = {total / elapsed:,.0f} identifiers/s (cold cache at start)"
+    )
+    _normalize.cache_clear()
+    sample = pool[:5000]
+    started = time.perf_counter()
+    for kind, value, country in sample:
+        normalize(kind, value, country)
+    elapsed = time.perf_counter() - started
+    print(f"normalize, all distinct (no cache hits): {len(sample) / elapsed:,.0f} identifiers/s")
+
+
+def corpus() -> list[str]:
+    texts = []
+    for path in sorted((ROOT / "data" / "messages").glob("thai-sms-*.txt")):
+        texts += [line.partition("|")[2] for line in path.read_text("utf-8").splitlines()]
+    texts += [
+        "I met her on a dating app; she moved us to WhatsApp +44 7700 900123 and then to "
+        "Telegram @Gold_Mentor_88. She sent me to hxxps://invest-gold88[.]com/login and I paid "
+        "0.5 BTC to bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4 and 2,000 USDT to "
+        "TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL. The transfer went to GB82 WEST 1234 5698 7654 32.",
+        "Liên hệ Zalo 0912 345 678, chuyển tiền vào ví USDT TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t.",
+        "اتصل على ٠٥٠١٢٣٤٥٦٧ أو راسلنا على support@invest-gold88.com",
+    ]
+    return texts
+
+
+def bench_extract(target_bytes: int = 20_000_000) -> None:
+    texts = corpus()
+    rng = random.Random(5)
+    batch: list[str] = []
+    size = 0
+    while size < target_bytes:
+        text = rng.choice(texts)
+        batch.append(text)
+        size += len(text.encode("utf-8"))
+    started = time.perf_counter()
+    count = 0
+    for text in batch:
+        count += len(extract(text, "TH"))
+    elapsed = time.perf_counter() - started
+    chars = sum(len(text) for text in batch)
+    print(
+        f"extract: {len(batch):,} messages, {size / 1e6:.1f} MB UTF-8 ({chars / 1e6:.1f} M chars), "
+        f"{count:,} identifiers in {elapsed:.2f} s = {size / 1e6 / elapsed:.1f} MB/s "
+        f"({chars / 1e6 / elapsed:.1f} M chars/s)"
+    )
+    english = " ".join(texts[-3:-2] * 40_000)
+    started = time.perf_counter()
+    found = extract(english, "GB")
+    elapsed = time.perf_counter() - started
+    print(
+        f"extract, one {len(english) / 1e6:.1f} MB English document: {len(found):,} identifiers, "
+        f"{len(english) / 1e6 / elapsed:.1f} MB/s"
+    )
+
+
+if __name__ == "__main__":
+    bench_normalize()
+    bench_extract()
