@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bigfish.cli._app import app, fail
+from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.demo import DemoResult, build_demo
 from bigfish.errors import BigfishError
 from bigfish.intake import IngestResult
@@ -99,11 +99,9 @@ def demo(
 
 
 def _serve(url: str, host: str, port: int, console: Console) -> None:
-    try:
-        from bigfish.cli.serve import serve_store
-    except ImportError:
-        console.print("the API is not part of this build; exiting", style="yellow")
-        return
+    from bigfish.cli.serve import serve
+
     console.print(f"serving on http://{host}:{port} (Ctrl-C to stop)")
     sys.stdout.flush()
-    serve_store(url, host=host, port=port)
+    OPTIONS.db_url = url
+    serve(host=host, port=port, workers=1, rate_limit=6000)
