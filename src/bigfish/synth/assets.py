@@ -36,7 +36,8 @@ class Asset:
     uses: int = 0
     quota: int = 1  # uses before the ring rotates it out
     retiring: bool = False  # a successor has been issued
-    seen: set[tuple[str, str, str]] | None = field(default=None)  # planted (kind, value, country)
+    # Surface forms written so far, as (kind, value, country); None until first written.
+    seen: set[tuple[str, str, str]] | None = field(default=None)
 
 
 class UniqueSequence:

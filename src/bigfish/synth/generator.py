@@ -38,6 +38,7 @@ from bigfish.synth.rings import (
     RingPlan,
     RingState,
     create_asset,
+    pick_cumulative,
     plan_rings,
     weighted,
 )
@@ -126,7 +127,7 @@ class _Generator:
         """Writes one report; returns its country and organization."""
         rng = self.rng
         if plan is not None and state is not None:
-            country = rng.choices(plan.countries, cum_weights=plan.cum_weights)[0]
+            country = pick_cumulative(rng, plan.countries, plan.cum_weights)
             assets = state.assets_for(country)
             scam_type = plan.script.scam_type if rng.random() < 0.95 else "other"
             channel = (
@@ -135,7 +136,7 @@ class _Generator:
                 else weighted(rng, CHANNELS[plan.script.scam_type])
             )
         else:
-            country = rng.choices(self.codes, cum_weights=self.country_cum)[0]
+            country = pick_cumulative(rng, self.codes, self.country_cum)
             scam_type = weighted(rng, LONE_TYPES)
             assets = self.lone_assets(country, scam_type)
             channel = weighted(rng, CHANNELS.get(scam_type, CHANNELS["phishing"]))
@@ -144,7 +145,7 @@ class _Generator:
         org = self.pick_org(country)
         writer = self.writers[org.name]
         langs, cum = self.langs[country]
-        lang = rng.choices(langs, cum_weights=cum)[0]
+        lang = pick_cumulative(rng, langs, cum)
         fields, contact, payment, extra, noise = self.composer.compose(
             assets, country, lang, writer.caps
         )
@@ -163,7 +164,7 @@ class _Generator:
             SynthReport(report_id, when, seconds, country, scam_type, channel, amount,
                         c.currency, text, tuple(fields))
         )  # fmt: skip
-        ring = json.dumps(plan.ring_id) if plan is not None else "null"
+        ring = f'"{plan.ring_id}"' if plan is not None else "null"
         truth.write(f'{self.truth_sep}"{org.name}/{report_id}": {ring}')
         self.truth_sep = ",\n"
         return country, org.name

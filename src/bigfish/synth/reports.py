@@ -6,8 +6,8 @@ so that ``planted.jsonl`` lists exactly what the files contain.
 
 from __future__ import annotations
 
-import json
 import random
+from json.encoder import encode_basestring
 from typing import IO
 
 from bigfish.synth import phrasebook as pb
@@ -26,7 +26,7 @@ class Planted:
 
     def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
-        self._encode = json.JSONEncoder(ensure_ascii=False).encode
+        self._quote = encode_basestring  # the JSON string of a value, C-accelerated
         self.count = 0
 
     def record(
@@ -40,18 +40,15 @@ class Planted:
         elif key in seen:
             return
         seen.add(key)
-        entry = {
-            "kind": kind,
-            "value": value,
-            "country": country,
-            "canonical_kind": asset.canonical_kind,
-            "canonical": asset.canonical,
-            "source": source,
-            "scope": asset.scope,
-        }
+        q = self._quote
+        line = (
+            f'{{"kind": "{kind}", "value": {q(value)}, "country": "{country}", '
+            f'"canonical_kind": "{asset.canonical_kind}", "canonical": {q(asset.canonical)}, '
+            f'"source": "{source}", "scope": "{asset.scope}"'
+        )
         if platform:
-            entry["platform"] = platform
-        self._stream.write(self._encode(entry) + "\n")
+            line += f', "platform": "{platform}"'
+        self._stream.write(line + "}\n")
         self.count += 1
 
 
@@ -98,16 +95,22 @@ class Composer:
                 text_only.append(asset)
         fields: list[tuple[str, str]] = []
         counts: dict[str, int] = {}
+        overflow: list[str] = []
         for asset in assets:
             if asset in text_only:
                 continue
             kind, value, platform = render(asset, rng, country, False, lang)
             if caps is not None:
                 if counts.get(kind, 0) >= caps[kind]:
+                    # No column left: the victim writes it in the story instead, or not at all.
+                    if extractable_from_text(asset):
+                        overflow.append(self._mention(asset, country, lang).text)
                     continue
                 counts[kind] = counts.get(kind, 0) + 1
             fields.append((kind, value))
             self.planted.record(asset, kind, value, country, "field", platform)
+        if overflow:
+            extra = Mention(", ".join(t for t in (extra.text, *overflow) if t))
         noise = self._noise(fields, counts, country, lang, caps) if self.noise else ""
         return fields, contact, payment, extra, noise
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bigfish.synth.assets import Asset, AssetFactory
@@ -67,7 +69,12 @@ def weighted(rng: random.Random, pairs: tuple[tuple[str, float], ...]) -> str:
         keys = [k for k, _ in pairs]
         cum = [sum(w for _, w in pairs[: i + 1]) for i in range(len(pairs))]
         table = _TABLES[id(pairs)] = (pairs, keys, cum)
-    return rng.choices(table[1], cum_weights=table[2])[0]
+    return pick_cumulative(rng, table[1], table[2])
+
+
+def pick_cumulative(rng: random.Random, items: Sequence[str], cum: Sequence[float]) -> str:
+    """One of ITEMS drawn by cumulative weights CUM (``random.choices`` without its overhead)."""
+    return items[bisect(cum, rng.random() * cum[-1], 0, len(cum) - 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +173,7 @@ def plan_rings(rng: random.Random, budget: int, total: int, span_days: int) -> l
 class RingState:
     """The assets a ring holds at the moment, rotated as reports use them (generator state)."""
 
-    __slots__ = ("_used_active", "domain", "factory", "plan", "pools", "reports", "rng", "target")
+    __slots__ = ("domain", "factory", "plan", "pools", "reports", "rng", "target")
 
     def __init__(self, plan: RingPlan, factory: AssetFactory, rng: random.Random) -> None:
         self.plan = plan
@@ -176,7 +183,6 @@ class RingState:
         self.reports = 0
         self.domain: str | None = None
         self.target = 1 if plan.size < 40 else 2
-        self._used_active = 0
 
     def _new(self, key: str, country: str) -> Asset:
         plan = self.plan
@@ -196,20 +202,21 @@ class RingState:
             pool = self.pools[pool_key] = [self._new(key, country) for _ in range(self.target)]
         asset = self.rng.choice(pool)
         asset.uses += 1
-        if asset.uses == 1:
-            self._used_active += 1
         if asset.uses >= asset.quota and not asset.retiring:
             asset.retiring = True
             pool.append(self._new(key, country))  # the successor's window opens
-        elif asset.uses >= asset.quota + GRACE and len(pool) > 1 and self._used_active > 1:
+        elif asset.uses >= asset.quota + GRACE and len(pool) > 1 and self._others_written(asset):
             pool.remove(asset)  # the old asset's window closes
-            self._used_active -= 1
         return asset
 
+    def _others_written(self, asset: Asset) -> bool:
+        return any(a.seen is not None for p in self.pools.values() for a in p if a is not asset)
+
     def _anchor(self, country: str) -> Asset | None:
-        local = [a for k, p in self.pools.items() if k.endswith(country) for a in p if a.uses]
-        shared = [a for k, p in self.pools.items() if ":" not in k for a in p if a.uses]
-        candidates = local + shared or [a for p in self.pools.values() for a in p if a.uses]
+        # Only assets already written into a file (``seen``) link this report to the ring.
+        local = [a for k, p in self.pools.items() if k.endswith(country) for a in p if a.seen]
+        shared = [a for k, p in self.pools.items() if ":" not in k for a in p if a.seen]
+        candidates = local + shared or [a for p in self.pools.values() for a in p if a.seen]
         return self.rng.choice(candidates) if candidates else None
 
     def assets_for(self, country: str) -> list[Asset]:
