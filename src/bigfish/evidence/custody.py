@@ -243,17 +243,25 @@ def verify_signature(public_key: Ed25519PublicKey, signature_hex: str, message: 
     return True
 
 
+def load_node_key(data_dir: Path) -> NodeKey:
+    """The node key under DATA_DIR; ConfigError when there is none or it is not Ed25519."""
+    path = data_dir / KEY_PATH
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"no node key at {path}") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not a PEM private key") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{path}: not an Ed25519 private key")
+    return NodeKey(key)
+
+
 def load_or_create_node_key(data_dir: Path) -> NodeKey:
     """The node key under DATA_DIR, created (mode 0600) on first use."""
     path = data_dir / KEY_PATH
     if path.exists():
-        try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not a PEM private key") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ConfigError(f"{path}: not an Ed25519 private key")
-        return NodeKey(key)
+        return load_node_key(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(

@@ -1,0 +1,379 @@
+"""`bigfish evidence …`: evidence with a chain of custody (spec/cli.md).
+
+At the console the operator acts for the node; `verify` touches no database at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import mimetypes
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.errors import BigfishError
+from bigfish.evidence.custody import CustodyEvent, CustodyRecord, Party, utc_text
+from bigfish.evidence.model import Acquisition, EvidenceRecord
+from bigfish.evidence.package import verify_package
+from bigfish.sharing.policy import Viewer
+
+evidence_app = typer.Typer(
+    help="Evidence files with a signed, hash-chained chain of custody.", no_args_is_help=True
+)
+app.add_typer(evidence_app, name="evidence")
+
+_PERSON = typer.Option(None, "--by", help="Who does this (default: your login name).")
+
+
+def _person(by: str | None) -> str:
+    return by or getpass.getuser()
+
+
+def _store() -> Any:
+    from bigfish.store import open_store
+
+    return open_store(OPTIONS.db_url)
+
+
+def _evidence_json(item: EvidenceRecord) -> dict[str, Any]:
+    return {
+        "evidence_id": item.evidence_id,
+        "org": item.org,
+        "report_id": item.report_id,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "file_name": item.file_name,
+        "acquired_by": item.acquired_by,
+        "acquired_at": utc_text(item.acquired_at),
+        "source": item.source,
+        "method": item.method,
+        "tool": item.tool,
+        "tool_version": item.tool_version,
+        "description": item.description,
+        "tlp": item.tlp,
+        "distribution": item.distribution,
+        "group": item.group,
+        "integrity": item.integrity.value,
+    }
+
+
+def _custody_line(record: CustodyRecord) -> str:
+    d = record.draft
+    return (
+        f"{record.seq:>6}  {utc_text(d.at)}  {d.event.value:<11} "
+        f"{d.released_by.person or '-'} ({d.released_by.organization or '-'}) -> "
+        f"{d.received_by.person or '-'} ({d.received_by.organization or '-'})  "
+        f"hash {d.hash_check.value}; {d.purpose}"
+    )
+
+
+@evidence_app.command("add")
+def add(
+    file: Path = typer.Argument(..., help="The evidence file.", exists=True, dir_okay=False),
+    org: str = typer.Option(..., "--org", help="The organization that holds the report."),
+    report: str = typer.Option(..., "--report", help="The report id within that organization."),
+    source: str = typer.Option(
+        "file submitted to the node operator", "--source", help="Where the bytes came from."
+    ),
+    method: str = typer.Option("file copy", "--method", help="How they were acquired."),
+    tool: str | None = typer.Option(None, "--tool", help="The acquisition tool."),
+    tool_version: str | None = typer.Option(None, "--tool-version", help="Its version."),
+    media_type: str | None = typer.Option(None, "--media-type", help="Default: from the name."),
+    description: str | None = typer.Option(None, "--description", help="What it shows."),
+    acquired_at: datetime | None = typer.Option(
+        None, "--acquired-at", help="When it was acquired (ISO 8601 with zone; default now)."
+    ),
+    by: str | None = _PERSON,
+    as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+) -> None:
+    """Store FILE as evidence of a report, content-addressed by SHA-256, and log its acquisition.
+
+    Example: bigfish evidence add chat.zip --org TH-AOC --report R-2025-0001 --source "victim's
+    phone" --method "WhatsApp export" --tool WhatsApp --tool-version 2.25.1
+    """
+    from bigfish.evidence.service import add_evidence
+
+    acquisition = Acquisition(
+        acquired_by=_person(by),
+        source=source,
+        method=method,
+        tool=tool,
+        tool_version=tool_version,
+        media_type=media_type or mimetypes.guess_type(file.name)[0] or "application/octet-stream",
+        description=description,
+        file_name=file.name,
+        acquired_at=acquired_at,
+    )
+    try:
+        with file.open("rb") as stream:
+            item = add_evidence(
+                _store(),
+                OPTIONS.data_dir,
+                Viewer.node_operator(),
+                stream,
+                org=org,
+                report_id=report,
+                acquisition=acquisition,
+            )
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(_evidence_json(item)))
+    else:
+        typer.echo(f"{item.evidence_id}  sha256 {item.sha256}  {item.size} bytes  {item.report}")
+
+
+@evidence_app.command("show")
+def show(
+    evidence_id: str = typer.Argument(..., help="The evidence id (ev-…)."),
+    purpose: str = typer.Option("review", "--purpose", help="Why it is accessed (logged)."),
+    by: str | None = _PERSON,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one piece of evidence and its chain of custody; re-hashes the file and logs the access.
+
+    Exits 1 when the stored bytes no longer match the digest.
+
+    Example: bigfish evidence show ev-3f2a… --purpose "case review"
+    """
+    from bigfish.evidence.service import Activity, get_evidence, list_custody
+
+    viewer = Viewer.node_operator()
+    try:
+        store = _store()
+        item = get_evidence(
+            store, OPTIONS.data_dir, viewer, evidence_id, Activity(_person(by), purpose)
+        )
+        chain = list_custody(store, viewer, evidence_id)
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        doc = _evidence_json(item) | {"custody": [r.to_json() for r in chain]}
+        typer.echo(json.dumps(doc))
+    else:
+        for name, value in _evidence_json(item).items():
+            typer.echo(f"{name:>13}: {value}")
+        typer.echo("custody:")
+        for record in chain:
+            typer.echo(_custody_line(record))
+    if item.integrity.value != "match":
+        raise fail(
+            f"evidence {evidence_id}: the stored bytes do not match their digest "
+            f"({item.integrity.value})"
+        )
+
+
+@evidence_app.command("list")
+def list_(
+    org: str | None = typer.Option(None, "--org", help="Only this organization's reports."),
+    report: str | None = typer.Option(None, "--report", help="Only this report."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List evidence with its last integrity check.
+
+    Example: bigfish evidence list --org TH-AOC --report R-2025-0001
+    """
+    from bigfish.evidence.service import list_evidence
+
+    try:
+        items = list_evidence(
+            _store(), OPTIONS.data_dir, Viewer.node_operator(), org=org, report_id=report
+        )
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps({"evidence": [_evidence_json(i) for i in items]}))
+        return
+    for i in items:
+        typer.echo(
+            f"{i.evidence_id}  {i.report}  {i.sha256[:16]}…  {i.size:>12}  "
+            f"{i.integrity.value:<11} {i.file_name or ''}"
+        )
+
+
+@evidence_app.command("event")
+def event(
+    evidence_id: str = typer.Argument(..., help="The evidence id (ev-…)."),
+    kind: CustodyEvent = typer.Option(..., "--type", help="transferred, sealed, disposed, …"),
+    purpose: str = typer.Option(..., "--purpose", help="Why."),
+    to_person: str | None = typer.Option(None, "--to-person", help="Who received it."),
+    to_org: str | None = typer.Option(None, "--to-org", help="For which organization."),
+    place: str = typer.Option("bigfish node", "--place", help="Place or system."),
+    channel: str = typer.Option("bigfish", "--channel", help="How it travelled."),
+    by: str | None = _PERSON,
+) -> None:
+    """Record a custody event (a hand-over, a seal, a disposal) in the signed log.
+
+    Example: bigfish evidence event ev-3f2a… --type transferred --purpose "MLA 2025/17"
+    --to-person "Lan Nguyen" --to-org VN-MPS --channel "sealed courier"
+    """
+    from bigfish.evidence.service import Activity, record_custody_event
+
+    try:
+        record = record_custody_event(
+            _store(),
+            OPTIONS.data_dir,
+            Viewer.node_operator(),
+            evidence_id,
+            kind,
+            Activity(_person(by), purpose, place, channel),
+            Party(to_person, to_org),
+        )
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(_custody_line(record))
+
+
+@evidence_app.command("export")
+def export(
+    report: str = typer.Option(..., "--report", help="The report id."),
+    out: Path = typer.Option(..., "--out", help="The package to write (PACKAGE.zip)."),
+    org: str | None = typer.Option(None, "--org", help="The organization (when ids clash)."),
+    purpose: str = typer.Option("disclosure to a partner", "--purpose", help="Why (logged)."),
+    to_org: str | None = typer.Option(None, "--to-org", help="Who receives it (logged)."),
+    to_person: str | None = typer.Option(None, "--to-person", help="Who receives it (logged)."),
+    by: str | None = _PERSON,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Write an evidence package: files, manifest, custody records, proofs, key, CASE/UCO, summary.
+
+    Example: bigfish evidence export --report R-2025-0001 --org TH-AOC --out case-0001.zip
+    """
+    from bigfish.evidence.service import Activity, export_package
+
+    try:
+        result = export_package(
+            _store(),
+            OPTIONS.data_dir,
+            Viewer.node_operator(),
+            org=org,
+            report_id=report,
+            out=out,
+            activity=Activity(_person(by), purpose),
+            recipient=Party(to_person, to_org),
+        )
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"{out}: {exc.strerror or exc}") from exc
+    doc = {
+        "path": str(result.path),
+        "evidence": result.evidence,
+        "custody_records": result.records,
+        "tree_size": result.tree_size,
+        "key_fingerprint": result.key_fingerprint,
+    }
+    if as_json:
+        typer.echo(json.dumps(doc))
+    else:
+        typer.echo(
+            f"wrote {result.path}: {result.evidence} files, {result.records} custody records\n"
+            f"key fingerprint (give it to the recipient separately): {result.key_fingerprint}"
+        )
+
+
+@evidence_app.command("verify")
+def verify(
+    package: Path = typer.Argument(..., help="The package (PACKAGE.zip)."),
+    key: str | None = typer.Option(
+        None, "--key", help="The sender's key fingerprint (SHA-256, hex), obtained separately."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Verify an evidence package offline; exit 1 naming the first problem.
+
+    Needs nothing but the package: no database, no network.
+
+    Example: bigfish evidence verify case-0001.zip --key 9f86d081884c7d65…
+    """
+    check = verify_package(package, key)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": check.ok,
+                    "problem": check.problem,
+                    "report": check.report,
+                    "files": check.files,
+                    "custody_records": check.records,
+                    "key_fingerprint": check.key_fingerprint,
+                }
+            )
+        )
+    if not check.ok:
+        raise fail(f"{package}: {check.problem}")
+    if not as_json:
+        typer.echo(
+            f"OK: {package}: report {check.report}, {check.files} files, {check.records} custody "
+            f"records, signed by key {check.key_fingerprint}"
+        )
+        if key is None:
+            typer.echo(
+                "warning: no --key given; compare the fingerprint above with the sender's",
+                err=True,
+            )
+
+
+@evidence_app.command("verify-log")
+def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Check the node's custody log (records, links, signatures, tree heads); exit 1 if broken.
+
+    Example: bigfish evidence verify-log
+    """
+    from bigfish.evidence.log import verify_custody_log
+
+    try:
+        check = verify_custody_log(_store(), OPTIONS.data_dir)
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": check.ok,
+                    "problem": check.problem,
+                    "records": check.records,
+                    "tree_heads": check.tree_heads,
+                }
+            )
+        )
+    if not check.ok:
+        raise fail(f"custody log: {check.problem}")
+    if not as_json:
+        typer.echo(f"OK: {check.records} custody records, {check.tree_heads} signed tree heads")
+
+
+@evidence_app.command("head")
+def head(
+    from_size: int | None = typer.Option(
+        None, "--from-size", help="Also prove the log grew from this earlier size."
+    ),
+) -> None:
+    """Print the latest signed tree head as JSON (with a consistency proof from --from-size).
+
+    A partner keeps the head; later it asks for a proof from that size to show the log only grew.
+
+    Example: bigfish evidence head --from-size 120
+    """
+    from bigfish.evidence.log import latest_tree_head, prove_growth
+
+    try:
+        store = _store()
+        if from_size is None:
+            current = latest_tree_head(store)
+            doc: dict[str, Any] = {"tree_head": current.to_json() if current else None}
+        else:
+            growth = prove_growth(store, from_size)
+            doc = {
+                "tree_head": growth.tree_head.to_json(),
+                "from_size": growth.old_size,
+                "consistency_proof": list(growth.proof),
+            }
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(json.dumps(doc))

@@ -1,0 +1,398 @@
+"""The evidence seam: add, show, list, record custody events and export, through the policy.
+
+Every function takes the store, the data directory (files and key) and a `Viewer`; evidence
+follows the marking of its report, so a viewer who cannot see the report gets NotFound, exactly
+as for an id that does not exist. API routes and CLI commands call one function each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.errors import AccessDenied, InputError, IntegrityError, NotFound
+from bigfish.evidence import log, merkle
+from bigfish.evidence.custody import (
+    CustodyDraft,
+    CustodyEvent,
+    CustodyRecord,
+    HashCheck,
+    Party,
+    load_or_create_node_key,
+    parse_utc,
+    utc_text,
+)
+from bigfish.evidence.files import blob_path, check_blob, store_stream
+from bigfish.evidence.model import Acquisition, EvidenceRecord
+from bigfish.evidence.package import PackageContents, verify_package, write_package
+from bigfish.models import TLP, Distribution
+from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, can_see, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import organizations, reports, sharing_groups
+from bigfish.store.schema_evidence import custody_events, evidence
+
+_LIMITS = {"source": 500, "method": 500, "acquired_by": 200, "media_type": 200}
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Who does something to evidence, why, where and over which channel."""
+
+    person: str
+    purpose: str
+    place: str = "bigfish node"
+    channel: str = "bigfish"
+
+
+def _report_query() -> sa.Select[Any]:
+    return (
+        sa.select(
+            reports.c.id,
+            reports.c.org_id,
+            reports.c.report_id,
+            reports.c.tlp,
+            reports.c.distribution,
+            reports.c.group_id,
+            organizations.c.name.label("org"),
+            sharing_groups.c.name.label("group_name"),
+        )
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .outerjoin(sharing_groups, sharing_groups.c.id == reports.c.group_id)
+    )
+
+
+def _marking(row: Any) -> ItemMarking:
+    return ItemMarking(row.org_id, TLP(row.tlp), Distribution(row.distribution), row.group_id)
+
+
+def _find_report(conn: Connection, viewer: Viewer, org: str | None, report_id: str) -> Any:
+    query = _report_query().where(reports.c.report_id == report_id)
+    if org is not None:
+        query = query.where(organizations.c.name == org)
+    rows = [r for r in conn.execute(query).all() if can_see(viewer, _marking(r))]
+    if not rows:
+        raise NotFound("report", report_id if org is None else f"{org}/{report_id}")
+    if len(rows) > 1:
+        raise InputError(
+            f"several organizations hold a report {report_id!r}: name the organization",
+            field="org",
+        )
+    return rows[0]
+
+
+def _evidence_query() -> sa.Select[Any]:
+    return (
+        sa.select(evidence, *[c for c in _report_query().selected_columns if c.name != "id"])
+        .join(reports, reports.c.id == evidence.c.report_pk)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .outerjoin(sharing_groups, sharing_groups.c.id == reports.c.group_id)
+    )
+
+
+def _record(row: Any, integrity: HashCheck) -> EvidenceRecord:
+    return EvidenceRecord(
+        evidence_id=row.evidence_id,
+        org=row.org,
+        report_id=row.report_id,
+        sha256=row.sha256,
+        size=int(row.size),
+        media_type=row.media_type,
+        file_name=row.file_name,
+        acquired_by=row.acquired_by,
+        acquired_at=parse_utc(row.acquired_at),
+        source=row.source,
+        method=row.method,
+        tool=row.tool,
+        tool_version=row.tool_version,
+        description=row.description,
+        tlp=row.tlp,
+        distribution=row.distribution,
+        group=row.group_name,
+        integrity=integrity,
+    )
+
+
+def _find_evidence(conn: Connection, viewer: Viewer, evidence_id: str) -> Any:
+    row = conn.execute(_evidence_query().where(evidence.c.evidence_id == evidence_id)).first()
+    if row is None or not can_see(viewer, _marking(row)):
+        raise NotFound("evidence", evidence_id)
+    return row
+
+
+def _draft(
+    row: Any, event: CustodyEvent, activity: Activity, check: HashCheck, received: Party
+) -> CustodyDraft:
+    return CustodyDraft(
+        evidence_id=row.evidence_id,
+        sha256=row.sha256,
+        report=f"{row.org}/{row.report_id}",
+        event=event,
+        purpose=activity.purpose,
+        released_by=Party(activity.person, row.org),
+        received_by=received,
+        at=datetime.now(UTC),
+        place=activity.place,
+        channel=activity.channel,
+        hash_check=check,
+        tlp=row.tlp,
+        distribution=row.distribution,
+        group=row.group_name,
+    )
+
+
+def _check_acquisition(acq: Acquisition) -> None:
+    for name, limit in _LIMITS.items():
+        value = getattr(acq, name)
+        if not value or not str(value).strip():
+            raise InputError(f"{name} is required", field=name)
+        if len(value) > limit:
+            raise InputError(f"{name} is longer than {limit} characters", field=name)
+    if acq.acquired_at is not None and acq.acquired_at.tzinfo is None:
+        raise InputError("acquired_at needs a time zone (UTC)", field="acquired_at")
+
+
+def add_evidence(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    stream: BinaryIO,
+    *,
+    org: str,
+    report_id: str,
+    acquisition: Acquisition,
+) -> EvidenceRecord:
+    """Store the bytes of STREAM as evidence of report ORG/REPORT_ID and log their acquisition.
+
+    The same bytes added twice to one report give back the existing record.
+    """
+    _check_acquisition(acquisition)
+    with store.connect() as conn:
+        report = _find_report(conn, viewer, org, report_id)
+    if not (viewer.operator or can_edit(viewer, _marking(report))):
+        raise AccessDenied(f"only {org} may add evidence to report {org}/{report_id}")
+    stored = store_stream(data_dir, stream)
+    key = load_or_create_node_key(data_dir)
+    with store.connect() as conn:
+        existing = conn.execute(
+            _evidence_query().where(
+                evidence.c.report_pk == report.id, evidence.c.sha256 == stored.sha256
+            )
+        ).first()
+    if existing is not None:
+        return _record(existing, HashCheck.MATCH)
+    acquired_at = acquisition.acquired_at or datetime.now(UTC)
+    evidence_id = f"ev-{uuid.uuid4().hex}"
+    with store.begin() as conn:
+        conn.execute(
+            evidence.insert().values(
+                evidence_id=evidence_id,
+                report_pk=report.id,
+                org_id=report.org_id,
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=acquisition.media_type,
+                file_name=acquisition.file_name,
+                acquired_by=acquisition.acquired_by,
+                acquired_at=utc_text(acquired_at),
+                source=acquisition.source,
+                method=acquisition.method,
+                tool=acquisition.tool,
+                tool_version=acquisition.tool_version,
+                description=acquisition.description,
+                created_at=datetime.now(UTC),
+            )
+        )
+    with store.connect() as conn:
+        row = _find_evidence(conn, Viewer.node_operator(), evidence_id)
+    activity = Activity(
+        acquisition.acquired_by,
+        f"acquisition from {acquisition.source} by {acquisition.method}",
+        acquisition.place,
+        "upload",
+    )
+    draft = replace(
+        _draft(row, CustodyEvent.ACQUIRED, activity, HashCheck.MATCH, Party(None, None)),
+        released_by=Party(None, acquisition.source),
+        received_by=Party(acquisition.acquired_by, report.org),
+        at=acquired_at,
+    )
+    log.append(store, key, [draft])
+    return _record(row, HashCheck.MATCH)
+
+
+def get_evidence(
+    store: Store, data_dir: Path, viewer: Viewer, evidence_id: str, activity: Activity
+) -> EvidenceRecord:
+    """One piece of evidence, its bytes re-hashed and the access logged; a mismatch is flagged."""
+    with store.connect() as conn:
+        row = _find_evidence(conn, viewer, evidence_id)
+    check = check_blob(data_dir, row.sha256)
+    received = Party(activity.person, viewer.org_name)
+    log.append(
+        store,
+        load_or_create_node_key(data_dir),
+        [_draft(row, CustodyEvent.ACCESSED, activity, check, received)],
+    )
+    return _record(row, check)
+
+
+def evidence_file(
+    store: Store, data_dir: Path, viewer: Viewer, evidence_id: str, activity: Activity
+) -> tuple[EvidenceRecord, Path]:
+    """The record and the path of the bytes for a download; IntegrityError when they changed."""
+    record = get_evidence(store, data_dir, viewer, evidence_id, activity)
+    if record.integrity is not HashCheck.MATCH:
+        raise IntegrityError(
+            f"evidence {evidence_id}: the stored bytes do not match digest {record.sha256} "
+            f"({record.integrity.value})"
+        )
+    return record, blob_path(data_dir, record.sha256)
+
+
+def _quick_check(data_dir: Path, row: Any, last: str | None) -> HashCheck:
+    try:
+        size = blob_path(data_dir, row.sha256).stat().st_size
+    except FileNotFoundError:
+        return HashCheck.MISSING
+    if size != row.size:
+        return HashCheck.MISMATCH
+    return HashCheck(last) if last else HashCheck.NOT_CHECKED
+
+
+def list_evidence(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    *,
+    org: str | None = None,
+    report_id: str | None = None,
+) -> list[EvidenceRecord]:
+    """Evidence VIEWER may see, optionally of one report, with the last integrity check.
+
+    The check is the last re-hash in the custody log, or a mismatch when the stored size differs.
+    """
+    query = _evidence_query().where(visible_reports(viewer)).order_by(evidence.c.id)
+    if org is not None:
+        query = query.where(organizations.c.name == org)
+    if report_id is not None:
+        query = query.where(reports.c.report_id == report_id)
+    with store.connect() as conn:
+        rows = conn.execute(query).all()
+        latest = (
+            sa.select(sa.func.max(custody_events.c.seq))
+            .where(custody_events.c.hash_check != HashCheck.NOT_CHECKED.value)
+            .group_by(custody_events.c.evidence_id)
+        )
+        last = dict(
+            conn.execute(
+                sa.select(custody_events.c.evidence_id, custody_events.c.hash_check).where(
+                    custody_events.c.seq.in_(latest)
+                )
+            ).all()
+        )
+    return [_record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in rows]
+
+
+def list_custody(store: Store, viewer: Viewer, evidence_id: str) -> list[CustodyRecord]:
+    """The chain of custody of one piece of evidence, in order."""
+    with store.connect() as conn:
+        _find_evidence(conn, viewer, evidence_id)
+        return log.read_records(conn, [evidence_id])
+
+
+def record_custody_event(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    event: CustodyEvent,
+    activity: Activity,
+    received_by: Party,
+) -> CustodyRecord:
+    """Log a transfer, seal or disposal (or any other event) by the holding organization."""
+    with store.connect() as conn:
+        row = _find_evidence(conn, viewer, evidence_id)
+    if not (viewer.operator or can_edit(viewer, _marking(row))):
+        raise AccessDenied(f"only {row.org} may record custody events of {evidence_id}")
+    check = check_blob(data_dir, row.sha256)
+    key = load_or_create_node_key(data_dir)
+    log.append(store, key, [_draft(row, event, activity, check, received_by)])
+    with store.connect() as conn:
+        return log.read_records(conn, [evidence_id])[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What `export_package` wrote."""
+
+    path: Path
+    evidence: int
+    records: int
+    key_fingerprint: str
+    tree_size: int
+
+
+def export_package(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    *,
+    org: str | None,
+    report_id: str,
+    out: Path,
+    activity: Activity,
+    recipient: Party | None = None,
+) -> ExportResult:
+    """Write the evidence package of report ORG/REPORT_ID (ORG may be left out) to OUT.
+
+    Logs an `exported` custody event for every piece of evidence.
+
+    Refuses (IntegrityError) when a file no longer matches its digest, and checks the written
+    package with the same verifier a recipient runs before handing it out.
+    """
+    with store.connect() as conn:
+        report = _find_report(conn, viewer, org, report_id)
+        rows = conn.execute(
+            _evidence_query().where(evidence.c.report_pk == report.id).order_by(evidence.c.id)
+        ).all()
+    if not rows:
+        raise InputError(f"report {org}/{report_id} has no evidence", field="report")
+    key = load_or_create_node_key(data_dir)
+    checks = {row.evidence_id: check_blob(data_dir, row.sha256) for row in rows}
+    received = recipient or Party(None, None)
+    drafts = [
+        _draft(row, CustodyEvent.EXPORTED, activity, checks[row.evidence_id], received)
+        for row in rows
+    ]
+    head = log.append(store, key, drafts)
+    broken = [eid for eid, check in checks.items() if check is not HashCheck.MATCH]
+    if broken:
+        raise IntegrityError(
+            f"evidence {broken[0]}: the stored bytes do not match their digest; not exported"
+        )
+    items = [_record(row, HashCheck.MATCH) for row in rows]
+    ids = [item.evidence_id for item in items]
+    with store.connect() as conn:
+        records = [r for r in log.read_records(conn, ids) if r.seq <= head.size]
+        tree = merkle.MerkleTree(log.stored_leaves(conn, head.size))
+    contents = PackageContents(
+        org=report.org,
+        report_id=report.report_id,
+        evidence=items,
+        blobs={item.sha256: blob_path(data_dir, item.sha256) for item in items},
+        records=records,
+        tree_head=head,
+        proofs={r.seq: tree.inclusion_proof(r.seq - 1) for r in records},
+    )
+    write_package(out, contents, key, created_at=datetime.now(UTC))
+    check = verify_package(out, key.fingerprint)
+    if not check.ok:
+        out.unlink(missing_ok=True)
+        raise IntegrityError(f"the custody log does not verify, nothing exported: {check.problem}")
+    return ExportResult(out, len(items), len(records), key.fingerprint, head.size)

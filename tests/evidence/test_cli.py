@@ -1,0 +1,145 @@
+"""`bigfish evidence …` end to end, and verification on a machine state with no database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bigfish.cli import app
+from bigfish.organizations import add_org
+from bigfish.store import open_store
+from tests.evidence.conftest import add_report
+
+BIGFISH = str(Path(sys.executable).parent / "bigfish")
+
+
+def _node(tmp_path: Path) -> list[str]:
+    url = f"sqlite:///{tmp_path / 'node.db'}"
+    store = open_store(url)
+    add_org(store, "TH-AOC", country="TH")
+    add_report(store, "TH-AOC", "R-1")
+    store.close()
+    return ["--db", url, "--data-dir", str(tmp_path / "data")]
+
+
+def test_cli_add_export_and_verify_offline(tmp_path: Path) -> None:
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    chat = tmp_path / "chat.txt"
+    chat.write_text("scammer: send 5000 baht to 123-4-56789-0\n")
+    added = runner.invoke(
+        app,
+        [
+            *opts,
+            "evidence",
+            "add",
+            str(chat),
+            "--org",
+            "TH-AOC",
+            "--report",
+            "R-1",
+            "--source",
+            "victim's phone",
+            "--method",
+            "WhatsApp export",
+            "--json",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    record = json.loads(added.stdout)
+    assert record["media_type"] == "text/plain" and record["integrity"] == "match"
+
+    shown = runner.invoke(app, [*opts, "evidence", "show", record["evidence_id"], "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert [c["event"] for c in json.loads(shown.stdout)["custody"]] == ["acquired", "accessed"]
+
+    package = tmp_path / "out" / "case.zip"
+    package.parent.mkdir()
+    exported = runner.invoke(
+        app, [*opts, "evidence", "export", "--report", "R-1", "--out", str(package), "--json"]
+    )
+    assert exported.exit_code == 0, exported.output
+    fingerprint = json.loads(exported.stdout)["key_fingerprint"]
+
+    # A foreign prosecutor's machine: a fresh directory, no database, no data dir, no network.
+    fresh = tmp_path / "prosecutor"
+    fresh.mkdir()
+    copy = fresh / "case.zip"
+    copy.write_bytes(package.read_bytes())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BIGFISH_")}
+    ok = subprocess.run(
+        [
+            BIGFISH,
+            "evidence",
+            "verify",
+            "case.zip",
+            "--key",
+            fingerprint,
+        ],
+        cwd=fresh,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    assert sorted(p.name for p in fresh.iterdir()) == ["case.zip"]  # no database was created
+
+    with zipfile.ZipFile(copy) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    name = next(n for n in members if n.startswith("files/"))
+    members[name] = members[name].replace(b"5000", b"9000")
+    with zipfile.ZipFile(copy, "w") as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    bad = subprocess.run(
+        [
+            BIGFISH,
+            "evidence",
+            "verify",
+            "case.zip",
+            "--key",
+            fingerprint,
+        ],
+        cwd=fresh,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1
+    assert "chat.txt" in bad.stderr and "file changed" in bad.stderr
+
+    checked = runner.invoke(app, [*opts, "evidence", "verify-log", "--json"])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["records"] == 3
+
+
+def test_cli_bad_input_exits_1_with_a_message(tmp_path: Path) -> None:
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    chat = tmp_path / "chat.txt"
+    chat.write_text("x")
+    missing = runner.invoke(
+        app, [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "NOPE"]
+    )
+    assert missing.exit_code == 1 and "NOPE" in missing.stderr
+    empty = runner.invoke(
+        app, [*opts, "evidence", "export", "--report", "R-1", "--out", str(tmp_path / "p.zip")]
+    )
+    assert empty.exit_code == 1 and "has no evidence" in empty.stderr
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"junk")
+    bad = runner.invoke(app, [*opts, "evidence", "verify", str(junk)])
+    assert bad.exit_code == 1 and "not a readable zip" in bad.stderr
+
+
+def test_every_evidence_command_has_help_with_an_example() -> None:
+    runner = CliRunner()
+    for command in ("add", "show", "list", "event", "export", "verify", "verify-log", "head"):
+        result = runner.invoke(app, ["evidence", command, "--help"])
+        assert result.exit_code == 0 and "Example" in result.stdout, command

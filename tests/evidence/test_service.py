@@ -1,0 +1,221 @@
+"""Evidence through the store, on SQLite and PostgreSQL: add, access, list, custody, export."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from bigfish.errors import AccessDenied, IntegrityError, NotFound
+from bigfish.evidence.custody import CustodyEvent, HashCheck, Party
+from bigfish.evidence.files import blob_path
+from bigfish.evidence.log import check_growth, latest_tree_head, prove_growth, verify_custody_log
+from bigfish.evidence.package import verify_package
+from bigfish.evidence.service import (
+    Activity,
+    evidence_file,
+    export_package,
+    get_evidence,
+    list_custody,
+    list_evidence,
+    record_custody_event,
+)
+from tests.evidence.conftest import Node, add
+
+LOOK = Activity("Lan", "case review")
+
+
+def test_add_stores_by_digest_and_logs_the_acquisition(node: Node) -> None:
+    item = add(node, b"scammer: pay 5000 baht")
+    path = blob_path(node.data_dir, item.sha256)
+    assert path.read_bytes() == b"scammer: pay 5000 baht"
+    assert path.parent.parent.name == item.sha256[:2] and path.parent.name == item.sha256[2:4]
+    assert (item.size, item.media_type, item.tool_version) == (22, "text/plain", "2.25")
+    chain = list_custody(node.store, node.a, item.evidence_id)
+    assert [r.draft.event for r in chain] == [CustodyEvent.ACQUIRED]
+    record = chain[0].draft
+    assert record.received_by == Party("Somchai", "TH-AOC")
+    assert record.released_by.organization == "victim's phone"
+    assert (record.tlp, record.distribution, record.hash_check) == (
+        "amber",
+        "organization",
+        HashCheck.MATCH,
+    )
+    assert add(node, b"scammer: pay 5000 baht").evidence_id == item.evidence_id  # idempotent
+    key_file = node.data_dir / "keys" / "node_ed25519.pem"
+    assert os.stat(key_file).st_mode & 0o777 == 0o600
+
+
+def test_acl_evidence_follows_the_report_marking(node: Node) -> None:
+    private = add(node, b"org only")
+    shared = add(node, b"group", report_id="R-2")
+    for viewer in (node.b, node.c):
+        with pytest.raises(NotFound):
+            get_evidence(node.store, node.data_dir, viewer, private.evidence_id, LOOK)
+        with pytest.raises(NotFound):
+            list_custody(node.store, viewer, private.evidence_id)
+    with pytest.raises(NotFound):
+        evidence_file(node.store, node.data_dir, node.b, shared.evidence_id, LOOK)
+    assert list_evidence(node.store, node.data_dir, node.b) == []
+    assert [i.evidence_id for i in list_evidence(node.store, node.data_dir, node.c)] == [
+        shared.evidence_id
+    ]
+    seen = get_evidence(node.store, node.data_dir, node.c, shared.evidence_id, LOOK)
+    assert seen.integrity is HashCheck.MATCH
+    with pytest.raises(AccessDenied):
+        record_custody_event(
+            node.store,
+            node.data_dir,
+            node.c,
+            shared.evidence_id,
+            CustodyEvent.DISPOSED,
+            LOOK,
+            Party(None, None),
+        )
+    with pytest.raises(NotFound):
+        export_package(
+            node.store,
+            node.data_dir,
+            node.b,
+            org="TH-AOC",
+            report_id="R-1",
+            out=node.data_dir / "x.zip",
+            activity=LOOK,
+        )
+    with pytest.raises(AccessDenied):
+        add_as(node, node.c, "R-2")
+
+
+def add_as(node: Node, viewer: object, report_id: str) -> None:
+    from bigfish.evidence.model import Acquisition
+    from bigfish.evidence.service import add_evidence
+
+    add_evidence(
+        node.store,
+        node.data_dir,
+        viewer,
+        io.BytesIO(b"x"),
+        org="TH-AOC",
+        report_id=report_id,  # type: ignore[arg-type]
+        acquisition=Acquisition(acquired_by="x", source="y", method="z"),
+    )
+
+
+def test_integrity_changed_file_byte_is_flagged_on_every_access(node: Node) -> None:
+    item = add(node, b"transfer slip 12345")
+    path = blob_path(node.data_dir, item.sha256)
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[3] ^= 0x01
+    path.write_bytes(bytes(data))
+    shown = get_evidence(node.store, node.data_dir, node.a, item.evidence_id, LOOK)
+    assert shown.integrity is HashCheck.MISMATCH
+    assert (
+        list_custody(node.store, node.a, item.evidence_id)[-1].draft.hash_check
+        is HashCheck.MISMATCH
+    )
+    assert list_evidence(node.store, node.data_dir, node.a)[0].integrity is HashCheck.MISMATCH
+    with pytest.raises(IntegrityError, match="do not match"):
+        evidence_file(node.store, node.data_dir, node.a, item.evidence_id, LOOK)
+    with pytest.raises(IntegrityError, match="not exported"):
+        export_package(
+            node.store,
+            node.data_dir,
+            node.a,
+            org="TH-AOC",
+            report_id="R-1",
+            out=node.data_dir / "p.zip",
+            activity=LOOK,
+        )
+    assert not (node.data_dir / "p.zip").exists()
+    path.unlink()
+    assert (
+        get_evidence(node.store, node.data_dir, node.a, item.evidence_id, LOOK).integrity
+        is HashCheck.MISSING
+    )
+
+
+def test_export_writes_a_package_that_verifies(node: Node, tmp_path: Path) -> None:
+    one = add(node, b"chat export", name="chat.txt")
+    add(node, b"screenshot bytes", name="shot.png")
+    add(node, b"another report's file", report_id="R-2")
+    get_evidence(node.store, node.data_dir, node.a, one.evidence_id, LOOK)
+    out = tmp_path / "package.zip"
+    result = export_package(
+        node.store,
+        node.data_dir,
+        node.a,
+        org="TH-AOC",
+        report_id="R-1",
+        out=out,
+        activity=Activity("Somchai", "MLA request 2025/17"),
+        recipient=Party("Lan", "VN-MPS"),
+    )
+    assert (result.evidence, result.records) == (2, 5)  # 2 acquired, 1 accessed, 2 exported
+    check = verify_package(out, result.key_fingerprint)
+    assert check.ok, check.problem
+    assert check.report == "TH-AOC/R-1" and check.files == 2
+    assert verify_custody_log(node.store, node.data_dir).ok
+
+
+def test_a_partner_can_prove_the_log_only_grew(node: Node) -> None:
+    add(node, b"first")
+    kept = latest_tree_head(node.store)
+    assert kept is not None and kept.size == 1
+    add(node, b"second")
+    add(node, b"third", report_id="R-2")
+    growth = prove_growth(node.store, kept.size)
+    pem = _public_pem(node)
+    assert growth.tree_head.size == 3
+    assert check_growth(kept, growth.tree_head, growth.proof, pem)
+    forged = type(kept)(kept.size, "00" * 32, kept.timestamp, kept.key_fingerprint, kept.signature)
+    assert not check_growth(forged, growth.tree_head, growth.proof, pem)
+
+
+def _public_pem(node: Node) -> bytes:
+    from bigfish.evidence.custody import load_node_key
+
+    return load_node_key(node.data_dir).public_pem()
+
+
+def test_streaming_keeps_memory_flat_for_a_file_larger_than_the_limit(
+    node: Node, tmp_path: Path
+) -> None:
+    import tracemalloc
+
+    big = tmp_path / "big.bin"
+    with big.open("wb") as f:  # a sparse 64 MiB file with some data at both ends
+        f.write(b"start")
+        f.seek(64 * 1024 * 1024)
+        f.write(b"end")
+    limit = 8 * 1024 * 1024
+    assert big.stat().st_size > limit
+    from bigfish.evidence.model import Acquisition
+    from bigfish.evidence.service import add_evidence
+
+    tracemalloc.start()
+    try:
+        with big.open("rb") as stream:
+            item = add_evidence(
+                node.store,
+                node.data_dir,
+                node.a,
+                stream,
+                org="TH-AOC",
+                report_id="R-1",
+                acquisition=Acquisition(acquired_by="x", source="disk", method="copy"),
+            )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < limit, f"peak {peak} bytes"
+    assert item.size == 64 * 1024 * 1024 + 3
+    import hashlib
+
+    digest = hashlib.sha256()
+    with big.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    assert item.sha256 == digest.hexdigest()

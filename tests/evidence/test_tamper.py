@@ -1,0 +1,135 @@
+"""Security tests, class 19: rows of the custody log changed in the database are detected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.evidence.log import verify_custody_log
+from bigfish.evidence.service import Activity, get_evidence
+from bigfish.store.schema_evidence import custody_events, custody_tree_heads
+from tests.evidence.conftest import Node, add
+
+
+def _five_records(node: Node) -> None:
+    one = add(node, b"chat export")
+    two = add(node, b"transfer slip", name="slip.pdf")
+    for item in (one, two, one):
+        get_evidence(node.store, node.data_dir, node.a, item.evidence_id, Activity("Lan", "review"))
+
+
+def _update(conn: Connection, at_seq: int, **values: object) -> None:
+    conn.execute(custody_events.update().where(custody_events.c.seq == at_seq).values(**values))
+
+
+def edit_purpose(conn: Connection) -> None:
+    _update(conn, 3, purpose="nothing to see here")
+
+
+def edit_receiver_and_hash(conn: Connection) -> None:
+    # A careful forger also recomputes the record hash; the signature still gives it away.
+    import hashlib
+
+    from bigfish.evidence.log import read_records
+
+    record = read_records(conn)[2]
+    _update(conn, 3, received_person="Mallory")
+    forged = read_records(conn)[2]
+    _update(conn, 3, record_hash=hashlib.sha256(forged.body()).hexdigest())
+    assert record.record_hash != hashlib.sha256(forged.body()).hexdigest()
+
+
+def delete_middle(conn: Connection) -> None:
+    conn.execute(custody_events.delete().where(custody_events.c.seq == 2))
+
+
+def delete_last(conn: Connection) -> None:
+    conn.execute(custody_events.delete().where(custody_events.c.seq == 5))
+
+
+def delete_last_and_its_tree_head(conn: Connection) -> None:
+    conn.execute(custody_events.delete().where(custody_events.c.seq == 5))
+    last = sa.select(sa.func.max(custody_tree_heads.c.id)).scalar_subquery()
+    conn.execute(custody_tree_heads.delete().where(custody_tree_heads.c.id == last))
+    # the previous head (size 4) still stands; the last signed head a partner kept does not.
+
+
+def reorder(conn: Connection) -> None:
+    _update(conn, 2, seq=-2)
+    _update(conn, 3, seq=2)
+    _update(conn, -2, seq=3)
+
+
+def insert_copy(conn: Connection) -> None:
+    row = conn.execute(sa.select(custody_events).where(custody_events.c.seq == 2)).mappings().one()
+    values = {k: v for k, v in row.items() if k != "id"}
+    conn.execute(
+        custody_events.update()
+        .where(custody_events.c.seq >= 3)
+        .values(seq=custody_events.c.seq + 100)
+    )
+    conn.execute(custody_events.insert().values({**values, "seq": 3}))
+
+
+def append_forged(conn: Connection) -> None:
+    row = conn.execute(sa.select(custody_events).where(custody_events.c.seq == 5)).mappings().one()
+    values = {k: v for k, v in row.items() if k != "id"}
+    conn.execute(
+        custody_events.insert().values({**values, "seq": 6, "prev_hash": row["record_hash"]})
+    )
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (edit_purpose, "seq 3: its content does not match its hash"),
+        (edit_receiver_and_hash, "seq 3: bad signature"),
+        (delete_middle, "position 2 holds seq 3"),
+        (delete_last, "covers 5 records but the log holds 4"),
+        (reorder, "seq 2: its content does not match its hash"),
+        (insert_copy, "seq 3: its content does not match its hash"),
+        (append_forged, "seq 6"),
+    ],
+)
+def test_integrity_custody_log_rows_changed_in_the_database_are_detected(
+    node: Node, tamper: Callable[[Connection], None], expected: str
+) -> None:
+    _five_records(node)
+    assert verify_custody_log(node.store, node.data_dir).ok
+    with node.store.begin() as conn:
+        tamper(conn)
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok
+    assert expected in str(check.problem)
+
+
+def test_integrity_truncated_log_is_caught_by_a_partners_kept_tree_head(node: Node) -> None:
+    from bigfish.evidence.custody import load_node_key
+    from bigfish.evidence.log import check_growth, latest_tree_head, prove_growth
+
+    _five_records(node)
+    kept = latest_tree_head(node.store)
+    assert kept is not None
+    with node.store.begin() as conn:
+        delete_last_and_its_tree_head(conn)
+    assert verify_custody_log(node.store, node.data_dir).ok  # locally consistent again...
+    from bigfish.errors import IntegrityError
+
+    with pytest.raises(IntegrityError, match="outside"):  # ...but cannot prove it grew from 5
+        prove_growth(node.store, kept.size)
+    now = latest_tree_head(node.store)
+    assert now is not None and now.size < kept.size
+    assert not check_growth(kept, now, [], load_node_key(node.data_dir).public_pem())
+
+
+def test_append_refuses_to_extend_a_log_whose_tree_head_disagrees(node: Node) -> None:
+    from bigfish.errors import IntegrityError
+
+    _five_records(node)
+    with node.store.begin() as conn:
+        delete_last(conn)
+    with pytest.raises(IntegrityError, match="verify-log"):
+        add(node, b"new evidence")
