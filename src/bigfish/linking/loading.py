@@ -6,6 +6,7 @@ driver's cursor, so a million reports load in seconds.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -31,15 +32,29 @@ def utc(value: datetime) -> datetime:
 
 
 def fetch_pairs(conn: Connection, statement: sa.Select[Any]) -> tuple[IntArray, IntArray]:
-    """Two integer columns of STATEMENT as two numpy arrays."""
-    result = conn.execute(statement.execution_options(stream_results=True, yield_per=FETCH))
+    """Two integer columns of STATEMENT as two numpy arrays.
+
+    Rows go straight from the driver's cursor (a server-side one on PostgreSQL) into numpy,
+    skipping SQLAlchemy's row objects, which would cost more than the linking itself."""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    raw = conn.connection.dbapi_connection
+    if raw is None:  # pragma: no cover - a closed connection
+        raise RuntimeError("connection is closed")
+    postgres = conn.dialect.name == "postgresql"
+    cursor = raw.cursor(name="bigfish_link_fetch") if postgres else raw.cursor()
     chunks: list[np.ndarray[Any, np.dtype[np.int64]]] = []
-    while True:
-        rows = result.fetchmany(FETCH)
-        if not rows:
-            break
-        chunks.append(np.array(rows, dtype=np.int64).reshape(-1, 2))
-    result.close()
+    try:
+        cursor.execute(str(compiled))
+        while True:
+            rows = cursor.fetchmany(FETCH)
+            if not rows:
+                break
+            flat = np.fromiter(
+                itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)
+            )
+            chunks.append(flat.reshape(-1, 2))
+    finally:
+        cursor.close()
     if not chunks:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.copy()

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from bigfish.errors import InputError
 from bigfish.fx import Rates
 from bigfish.identifiers import normalize
-from bigfish.linking import state
+from bigfish.linking import bulk, state
 from bigfish.linking.graph import IntArray, MentionGraph, report_components
 from bigfish.linking.hubs import HubPolicy, StopReason, find_hubs
 from bigfish.linking.loading import all_mentions, chunked, fetch_pairs, report_facts, utc
@@ -129,15 +129,9 @@ def _link(
     return _Outcome(assignment, pairs, members, split)
 
 
-def _write(
-    conn: Connection,
-    outcome: _Outcome,
-    rates: Rates | None,
-    now: datetime,
-    facts_for_all: bool,
-) -> None:
+def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: datetime) -> None:
     """Statistics of every touched network, then rows, retirements and events."""
-    pks = None if facts_for_all else [pk for m in outcome.members.values() for pk in m]
+    pks = [pk for m in outcome.members.values() for pk in m]
     facts = report_facts(conn, pks, rates)
     created = state.created_times(conn, list(outcome.members))
     rows = []
@@ -219,7 +213,13 @@ def rebuild_networks(
         old_ids[np.searchsorted(report_keys, old_pk)] = old_net
         outcome = _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
         state.delete_members(conn, None)
-        _write(conn, outcome, rates, now, facts_for_all=True)
+        columns = bulk.report_columns(conn, rates)
+        rows = bulk.network_rows(
+            columns, outcome.members, bulk.all_created_times(conn), outcome.community_split, now
+        )
+        bulk.copy_members(conn, outcome.pairs)
+        bulk.replace_all_networks(conn, rows, outcome.assignment.retired, now)
+        state.write_events(conn, outcome.assignment.events, now)
         state.write_stops(conn, stops, replace_all=True)
         state.write_state(
             conn, utc(watermark) if watermark else None, verdict.degree_cap, now, rebuilt=True
@@ -346,7 +346,7 @@ def update_networks(
         )
         outcome = _relink(conn, affected, new_stops, pinned, policy)
         state.delete_members(conn, sorted(affected))
-        _write(conn, outcome, rates, now, facts_for_all=False)
+        _write(conn, outcome, rates, now)
         state.write_stops(conn, new_stops, replace_all=False)
         state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
     return _summary("update", len(affected), outcome.assignment, len(new_stops), started)

@@ -82,33 +82,29 @@ def pins(conn: Connection) -> dict[int, tuple[bool, str]]:
 
 
 def listed_identifiers(conn: Connection, lists: WarningLists) -> dict[int, str]:
-    """Every stored identifier on a warning list, with the list's name."""
+    """Every stored identifier on a warning list, with the list's name.
+
+    Domains are registrable domains and phones are exact, so both are found by their entries
+    (an IN query); only root URLs and, for hostname lists on emails, email domains are scanned."""
     out: dict[int, str] = {}
     kinds = {kind for wl in lists.lists for kind in wl.kinds}
-    host_kinds = {kind for wl in lists.lists if wl.type == "hostname" for kind in wl.kinds}
-    for kind in sorted(host_kinds):
+    for kind in sorted(kinds):
         query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
             identifiers.c.kind == kind, identifiers.c.valid.is_(True)
         )
-        if kind == "url":
-            query = query.where(identifiers.c.canonical.like("%/"))
-        for row in conn.execute(query):
+        if kind in ("url", "email"):
+            scan = query.where(identifiers.c.canonical.like("%/")) if kind == "url" else query
+            rows = list(conn.execute(scan))
+        else:
+            entries = sorted({e for wl in lists.lists if kind in wl.kinds for e in wl.entries})
+            rows = []
+            for start in range(0, len(entries), CHUNK):
+                part = entries[start : start + CHUNK]
+                rows.extend(conn.execute(query.where(identifiers.c.canonical.in_(part))))
+        for row in rows:
             name = lists.match(kind, row.canonical)
             if name is not None:
-                out[row.id] = name
-    for kind in sorted(kinds):
-        entries = sorted(
-            {e for wl in lists.lists if wl.type == "exact" and kind in wl.kinds for e in wl.entries}
-        )
-        for start in range(0, len(entries), CHUNK):
-            query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
-                identifiers.c.kind == kind,
-                identifiers.c.canonical.in_(entries[start : start + CHUNK]),
-            )
-            for row in conn.execute(query):
-                name = lists.match(kind, row.canonical)
-                if name is not None:
-                    out.setdefault(row.id, name)
+                out.setdefault(row.id, name)
     return out
 
 
