@@ -9,6 +9,7 @@ from bigfish.store import (
     schema,
     schema_interop,  # noqa: F401  (federation: imports, sync state, TAXII statuses)
     schema_linking,  # noqa: F401  (networks, members, events, pins)
+    schema_web,  # noqa: F401  (browser sessions of the web application)
 )
 from bigfish.store.base import DEFAULT_URL, Store, create_engine, migrate, open_store
 from bigfish.store.schema import metadata

@@ -1,0 +1,169 @@
+"""Statistics of the partnership as one viewer may see them: losses by country, month and typology,
+cross-border flows, cooperation requests by status, and the top networks.
+
+Every figure is computed over `bigfish.sharing.policy.visible_reports(viewer)`; the operator sees
+everything, an organization only what was shared with it (spec/security-tests.md class 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bigfish.models import Kind
+from bigfish.reporting.period import ALL_TIME, Period
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.store.schema_evidence import cooperation_requests
+from bigfish.store.schema_linking import network_members, networks
+
+#: Kinds whose country says where the criminals' assets are (accounts and phone numbers).
+ASSET_KINDS = (Kind.PHONE.value, Kind.BANK_ACCOUNT.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Reports and losses of one group (a country, a month, a typology)."""
+
+    key: str
+    reports: int
+    loss_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Reports from victims in one country that name accounts or phones of another country."""
+
+    victim_country: str
+    asset_country: str
+    reports: int
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    """The statistics of one period as one viewer may see them."""
+
+    period: Period
+    generated_at: datetime
+    report_count: int
+    loss_usd: float
+    network_count: int
+    by_country: tuple[Tally, ...]
+    by_month: tuple[Tally, ...]
+    by_typology: tuple[Tally, ...]
+    flows: tuple[Flow, ...]
+    requests_by_status: tuple[tuple[str, int], ...]
+
+    @property
+    def country_count(self) -> int:
+        """How many victims' countries reported."""
+        return len(self.by_country)
+
+
+def month_of(column: Any, dialect: str) -> ColumnElement[str]:
+    """`YYYY-MM` of a timestamp COLUMN on SQLite or PostgreSQL."""
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM")
+    return sa.func.substr(column, 1, 7)
+
+
+def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+    conditions: list[ColumnElement[bool]] = []
+    if period.start is not None:
+        conditions.append(column >= period.start)
+    if period.end is not None:
+        conditions.append(column < period.end)
+    return sa.and_(sa.true(), *conditions)
+
+
+def _tallies(conn: Connection, key: Any, where: ColumnElement[bool]) -> tuple[Tally, ...]:
+    loss = sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
+    rows = conn.execute(
+        sa.select(key.label("key"), sa.func.count().label("n"), loss.label("loss"))
+        .where(where)
+        .group_by(key)
+    ).all()
+    return tuple(Tally(str(r.key or "unknown"), int(r.n), float(r.loss)) for r in rows)
+
+
+def _flows(conn: Connection, where: ColumnElement[bool]) -> tuple[Flow, ...]:
+    reports_n = sa.func.count(sa.distinct(reports.c.id))
+    rows = conn.execute(
+        sa.select(reports.c.country, identifiers.c.country.label("asset"), reports_n.label("n"))
+        .join(mentions, mentions.c.report_pk == reports.c.id)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(
+            where,
+            identifiers.c.kind.in_(ASSET_KINDS),
+            identifiers.c.valid.is_(True),
+            identifiers.c.country.is_not(None),
+            identifiers.c.country != reports.c.country,
+        )
+        .group_by(reports.c.country, identifiers.c.country)
+    ).all()
+    flows = (Flow(str(r.country), str(r.asset), int(r.n)) for r in rows)
+    return tuple(sorted(flows, key=lambda f: (-f.reports, f.victim_country, f.asset_country)))
+
+
+def _network_count(conn: Connection, where: ColumnElement[bool]) -> int:
+    per_network = (
+        sa.select(network_members.c.network_id)
+        .join(reports, reports.c.id == network_members.c.report_pk)
+        .join(networks, networks.c.id == network_members.c.network_id)
+        .where(where, networks.c.status == "active")
+        .group_by(network_members.c.network_id)
+        .having(sa.func.count() >= 2)
+        .subquery()
+    )
+    return int(conn.execute(sa.select(sa.func.count()).select_from(per_network)).scalar_one())
+
+
+def requests_by_status(
+    conn: Connection, viewer: Viewer, period: Period
+) -> tuple[tuple[str, int], ...]:
+    """Cooperation requests the viewer's organization sent or received, counted by status."""
+    query = sa.select(cooperation_requests.c.status, sa.func.count()).where(
+        _in_period(cooperation_requests.c.created_at, period)
+    )
+    if not viewer.operator:
+        org = viewer.org_id if viewer.org_id is not None else -1
+        query = query.where(
+            sa.or_(
+                cooperation_requests.c.from_org_id == org,
+                cooperation_requests.c.to_org_id == org,
+            )
+        )
+    rows = conn.execute(query.group_by(cooperation_requests.c.status)).all()
+    return tuple(sorted(((str(s), int(n)) for s, n in rows), key=lambda kv: (-kv[1], kv[0])))
+
+
+def compute_statistics(
+    store: Store, viewer: Viewer, period: Period = ALL_TIME, *, now: datetime | None = None
+) -> Statistics:
+    """Every figure of the report for VIEWER over PERIOD (by the reports' `reported_at`)."""
+    where = sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
+    with store.connect() as conn:
+        by_country = _tallies(conn, reports.c.country, where)
+        by_month = _tallies(conn, month_of(reports.c.reported_at, store.dialect), where)
+        by_typology = _tallies(conn, reports.c.scam_type, where)
+        flows = _flows(conn, where)
+        network_count = _network_count(conn, where)
+        statuses = requests_by_status(conn, viewer, period)
+    return Statistics(
+        period=period,
+        generated_at=now or datetime.now(UTC),
+        report_count=sum(t.reports for t in by_country),
+        loss_usd=sum(t.loss_usd for t in by_country),
+        network_count=network_count,
+        by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
+        by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+        by_typology=tuple(sorted(by_typology, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
+        flows=flows,
+        requests_by_status=statuses,
+    )

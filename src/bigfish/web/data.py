@@ -1,0 +1,395 @@
+"""What the pages show, computed through the policy: changes since yesterday, the filtered
+ranking of networks, the graph of one network, cooperation requests, and network exports.
+
+Each function takes the store and a `Viewer` and reads only what `visible_reports(viewer)` allows;
+the views in `bigfish.web.views` call one of these (or a function of another area) per page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from bigfish.identifiers import Identifier, extract, normalize
+from bigfish.interop import misp, stix
+from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
+from bigfish.interop.model import NetworkView
+from bigfish.interop.views import iter_reports
+from bigfish.linking.detail import NetworkDetail
+from bigfish.linking.views import NetworkSummary, list_networks
+from bigfish.models import Kind
+from bigfish.reporting.period import ALL_TIME, Period
+from bigfish.reporting.stats import Statistics, compute_statistics
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, mentions, organizations, reports
+from bigfish.store.schema_evidence import cooperation_requests
+from bigfish.store.schema_linking import network_members, networks
+
+_SCAN_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What arrived in the last 24 hours that the viewer may see."""
+
+    new_reports: int
+    new_loss_usd: float
+    networks_touched: int
+
+
+def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -> Changes:
+    """Reports stored in the 24 hours before NOW, their losses, and the networks they joined."""
+    since = (now or datetime.now(UTC)) - timedelta(days=1)
+    where = sa.and_(visible_reports(viewer), reports.c.created_at >= since)
+    with store.connect() as conn:
+        count, loss = conn.execute(
+            sa.select(
+                sa.func.count(), sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
+            ).where(where)
+        ).one()
+        touched = conn.execute(
+            sa.select(sa.func.count(sa.distinct(network_members.c.network_id)))
+            .join(reports, reports.c.id == network_members.c.report_pk)
+            .where(where)
+        ).scalar_one()
+    return Changes(int(count), float(loss), int(touched))
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkFilters:
+    """The filters of the big-fish page; None means no restriction."""
+
+    country: str | None = None
+    scam_type: str | None = None
+    org: str | None = None
+    period: Period = ALL_TIME
+    min_countries: int | None = None
+
+    def accepts(self, network: NetworkSummary) -> bool:
+        """True when NETWORK (as the viewer sees it) passes every filter."""
+        s = network.stats
+        if self.country and self.country not in s.countries:
+            return False
+        if self.org and self.org not in s.organizations:
+            return False
+        if self.scam_type and self.scam_type not in dict(s.scam_types):
+            return False
+        if self.period.start is not None and s.last_seen < self.period.start:
+            return False
+        return self.period.end is None or s.first_seen < self.period.end
+
+
+@dataclass(frozen=True, slots=True)
+class FilteredNetworks:
+    """A page of the filtered ranking and the offset of the next page (None at the end)."""
+
+    networks: tuple[NetworkSummary, ...]
+    next_offset: int | None
+
+
+def rank_networks(
+    store: Store, viewer: Viewer, filters: NetworkFilters, *, offset: int = 0, limit: int = 25
+) -> FilteredNetworks:
+    """Networks ranked by score that pass FILTERS, LIMIT of them after the first OFFSET matches."""
+    matched: list[NetworkSummary] = []
+    cursor: str | None = None
+    while True:
+        page = list_networks(
+            store, viewer, min_countries=filters.min_countries, cursor=cursor, limit=_SCAN_PAGE
+        )
+        matched.extend(n for n in page.networks if filters.accepts(n))
+        cursor = page.next_cursor
+        if cursor is None or len(matched) > offset + limit:
+            break
+    chosen = tuple(matched[offset : offset + limit])
+    more = len(matched) > offset + limit
+    return FilteredNetworks(chosen, offset + limit if more else None)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What the graph shows about one member report."""
+
+    pk: int
+    org: str
+    report_id: str
+    country: str
+    reported_at: datetime
+    loss_usd: float | None
+    scam_type: str | None
+
+
+def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[MemberFacts]:
+    """Country, date and loss of the network's reports VIEWER may see, oldest first."""
+    pks = sorted(detail.refs)
+    out: list[MemberFacts] = []
+    query = (
+        sa.select(
+            reports.c.id,
+            organizations.c.name,
+            reports.c.report_id,
+            reports.c.country,
+            reports.c.reported_at,
+            reports.c.loss_usd,
+            reports.c.scam_type,
+        )
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .where(visible_reports(viewer))
+    )
+    with store.connect() as conn:
+        for start in range(0, len(pks), 500):
+            for r in conn.execute(query.where(reports.c.id.in_(pks[start : start + 500]))):
+                at = r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC)
+                out.append(
+                    MemberFacts(
+                        int(r.id), r.name, r.report_id, r.country, at, r.loss_usd, r.scam_type
+                    )
+                )
+    return sorted(out, key=lambda m: (m.reported_at, m.org, m.report_id))
+
+
+def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[dict[str, Any]]:
+    """Cytoscape.js elements: a node per report and per joining identifier, an edge per mention."""
+    elements: list[dict[str, Any]] = []
+    for m in members:
+        elements.append(
+            {
+                "data": {
+                    "id": f"r{m.pk}",
+                    "type": "report",
+                    "label": m.report_id,
+                    "org": m.org,
+                    "report_id": m.report_id,
+                    "country": m.country,
+                    "loss": m.loss_usd or 0.0,
+                }
+            }
+        )
+    shown = {m.pk for m in members}
+    key = set(detail.key_identifiers)
+    for join in detail.joins:
+        node = f"i{join.identifier_id}"
+        elements.append(
+            {
+                "data": {
+                    "id": node,
+                    "type": "identifier",
+                    "label": join.canonical,
+                    "kind": join.kind,
+                    "key": join.identifier_id in key,
+                }
+            }
+        )
+        for pk in join.report_pks:
+            if pk in shown:
+                elements.append(
+                    {
+                        "data": {
+                            "id": f"e{pk}-{join.identifier_id}",
+                            "source": f"r{pk}",
+                            "target": node,
+                        }
+                    }
+                )
+    return elements
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRow:
+    """A cooperation request as listed in the inbox or the outbox."""
+
+    request_id: str
+    request_type: str
+    status: str
+    urgency: str
+    legal_basis: str
+    summary: str
+    counterpart: str
+    deadline: datetime | None
+    created_at: datetime
+
+
+def list_requests(
+    store: Store, viewer: Viewer, *, inbox: bool, limit: int = 200
+) -> list[RequestRow]:
+    """Cooperation requests sent to (INBOX) or by the viewer's organization, newest first."""
+    other = organizations.alias("other")
+    mine = cooperation_requests.c.to_org_id if inbox else cooperation_requests.c.from_org_id
+    theirs = cooperation_requests.c.from_org_id if inbox else cooperation_requests.c.to_org_id
+    query = sa.select(cooperation_requests, other.c.name.label("counterpart")).join(
+        other, other.c.id == theirs
+    )
+    if not viewer.operator:
+        query = query.where(mine == (viewer.org_id if viewer.org_id is not None else -1))
+    query = query.order_by(cooperation_requests.c.created_at.desc()).limit(limit)
+    with store.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        RequestRow(
+            r.request_id,
+            r.request_type,
+            r.status,
+            r.urgency,
+            r.legal_basis,
+            r.summary,
+            r.counterpart,
+            r.deadline,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+EXPORT_MEDIA_TYPES = {
+    "stix": "application/stix+json",
+    "misp": "application/json",
+    "csv": "text/csv",
+}
+
+
+def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str) -> str:
+    """The network's reports VIEWER may see, as a STIX bundle, MISP event or intake CSV."""
+    condition = sa.and_(visible_reports(viewer), reports.c.id.in_(sorted(detail.refs)))
+    with store.connect() as conn:
+        views = list(iter_reports(conn, condition))
+    s = detail.summary.stats
+    network = NetworkView(
+        id=str(detail.summary.id),
+        reports=tuple((v.org, v.report_id) for v in views),
+        identifiers=tuple((j.kind, j.canonical) for j in detail.joins),
+        countries=s.countries,
+        score=s.score,
+        total_loss_usd=s.total_loss_usd,
+        first_seen=s.first_seen,
+        last_seen=s.last_seen,
+    )
+    if fmt == "stix":
+        seed = f"network {network.id}|{viewer.org_name or 'operator'}"
+        document = stix.bundle(stix_objects(views, [network]), seed=seed)
+        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "misp":
+        event = misp.network_event(network, views)
+        return json.dumps({"response": [event]}, ensure_ascii=False, indent=1) + "\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for view in views:
+        writer.writerow(csv_row(view))
+    return out.getvalue()
+
+
+_STATS_TTL_SECONDS = 60.0
+_stats_cache: dict[tuple[Any, ...], tuple[float, Statistics]] = {}
+
+
+def data_version(store: Store) -> tuple[Any, ...]:
+    """What changes whenever a report is added, re-marked or re-linked (cheap: indexed maxima)."""
+    with store.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.select(sa.func.max(reports.c.id)).scalar_subquery(),
+                sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
+                sa.select(sa.func.max(networks.c.id)).scalar_subquery(),
+                sa.select(sa.func.max(networks.c.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    return tuple(row)
+
+
+def overview_statistics(
+    store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
+) -> Statistics:
+    """The all-time statistics of the overview page for VIEWER, cached for a minute per viewer and
+    data version: a group change, a new report or a re-marking gives a fresh computation."""
+    key = (id(store.engine), viewer.org_id, viewer.group_ids, viewer.operator, data_version(store))
+    now = clock()
+    hit = _stats_cache.get(key)
+    if hit is not None and now - hit[0] < _STATS_TTL_SECONDS:
+        return hit[1]
+    stats = compute_statistics(store, viewer)
+    if len(_stats_cache) > 256:
+        _stats_cache.clear()
+    _stats_cache[key] = (now, stats)
+    return stats
+
+
+def interpret(text: str, kind: str | None, country: str | None) -> list[Identifier]:
+    """The identifiers a person means by TEXT: of KIND when given, else those found in the text,
+    else every kind it is a valid value of (a local phone number needs COUNTRY)."""
+    value = text.strip()[:2000]
+    if not value:
+        return []
+    if kind:
+        return [normalize(kind, value, country)]
+    found: dict[tuple[str, str], Identifier] = {}
+    for hit in extract(value, country):
+        ident = hit.identifier
+        found.setdefault((ident.canonical_kind.value, ident.canonical), ident)
+    if not found:
+        for candidate in Kind:
+            ident = normalize(candidate, value, country)
+            if ident.valid:
+                found.setdefault((ident.canonical_kind.value, ident.canonical), ident)
+    return list(found.values())[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class Mentioning:
+    """A visible report that mentions an identifier."""
+
+    org: str
+    report_id: str
+    country: str
+    reported_at: datetime
+    scam_type: str | None
+    loss_usd: float | None
+
+
+def reports_mentioning(
+    store: Store, viewer: Viewer, kind: str, canonical: str, *, limit: int = 50
+) -> list[Mentioning]:
+    """The newest reports VIEWER may see that mention identifier (KIND, CANONICAL)."""
+    query = (
+        sa.select(
+            organizations.c.name,
+            reports.c.report_id,
+            reports.c.country,
+            reports.c.reported_at,
+            reports.c.scam_type,
+            reports.c.loss_usd,
+        )
+        .distinct()
+        .select_from(identifiers)
+        .join(mentions, mentions.c.identifier_id == identifiers.c.id)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .where(
+            identifiers.c.kind == kind,
+            identifiers.c.canonical == canonical,
+            visible_reports(viewer),
+        )
+        .order_by(reports.c.reported_at.desc())
+        .limit(limit)
+    )
+    with store.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        Mentioning(
+            r.name,
+            r.report_id,
+            r.country,
+            r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC),
+            r.scam_type,
+            r.loss_usd,
+        )
+        for r in rows
+    ]

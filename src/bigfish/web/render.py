@@ -1,0 +1,188 @@
+"""The seams every page shares: the signed-in user (a declared access level, like the API's), CSRF
+checks, the Jinja2 environment (autoescape on) and the security headers of every response."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from bigfish import __version__
+from bigfish.api.deps import Access
+from bigfish.models import ApiRole
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES, pick_language, translator
+from bigfish.web.session import SESSION_COOKIE, WebSession, current_session, tokens_match
+
+HERE = Path(__file__).parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+TEMPLATES.env.autoescape = True
+
+#: No inline script or style, nothing from another origin, no framing, forms post here only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+_ROLES: dict[Access, frozenset[ApiRole]] = {
+    Access.READ: frozenset({ApiRole.READONLY, ApiRole.ANALYST, ApiRole.ADMIN}),
+    Access.WRITE: frozenset({ApiRole.ANALYST, ApiRole.ADMIN}),
+    Access.ADMIN: frozenset({ApiRole.ADMIN}),
+}
+
+
+def store_of(request: Request) -> Store:
+    """The application's store."""
+    store: Store = request.app.state.store
+    return store
+
+
+def data_dir_of(request: Request) -> Path:
+    """Where evidence files and keys live (set by `bigfish serve`, else ./bigfish-data)."""
+    return Path(getattr(request.app.state, "data_dir", "./bigfish-data"))
+
+
+def _check_query(request: Request) -> None:
+    """Unknown query parameters are refused (400), never silently ignored (class 14)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    allowed: set[str] = set()
+    stack = [dependant]
+    while stack:
+        dep = stack.pop()
+        allowed.update(p.alias for p in dep.query_params)
+        stack.extend(dep.dependencies)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise HTTPException(400, f"unknown query parameter {unknown[0]!r}")
+
+
+def signed_in(level: Access) -> Callable[[Request], WebSession]:
+    """The dependency of a page: a signed-in user with a role of LEVEL, else a redirect to sign in
+    (or 403). It declares LEVEL for the route registry's access-policy check."""
+
+    def dependency(request: Request) -> WebSession:
+        _check_query(request)
+        session = current_session(store_of(request), request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            target = request.url.path + ("?" + request.url.query if request.url.query else "")
+            raise HTTPException(
+                303, "sign in first", headers={"Location": "/login?next=" + quote(target)}
+            )
+        if session.principal.role not in _ROLES[level]:
+            raise HTTPException(403, f"this page needs the {level.value} access level")
+        return session
+
+    dependency.bigfish_access = level  # type: ignore[attr-defined]
+    dependency.__name__ = f"signed_in_{level.value}"
+    return dependency
+
+
+def public_page() -> Callable[[Request], None]:
+    """The dependency of a page anyone may open (sign-in, static files)."""
+
+    def dependency(request: Request) -> None:
+        _check_query(request)
+
+    dependency.bigfish_access = Access.PUBLIC  # type: ignore[attr-defined]
+    dependency.__name__ = "public_page"
+    return dependency
+
+
+def check_csrf(request: Request, session: WebSession, form_token: str | None) -> None:
+    """403 unless the form (or the HTMX header) carries the session's CSRF token."""
+    given = form_token or request.headers.get("x-csrf-token")
+    if not tokens_match(session.csrf_token, given):
+        raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
+
+
+def viewer_of(session: WebSession) -> Viewer:
+    """The policy viewer of a signed-in user: its organization and groups, never the operator."""
+    return session.principal.viewer()
+
+
+def language_of(request: Request) -> str:
+    """The language of the page."""
+    return pick_language(
+        request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def _json_attribute(value: Any) -> Markup:
+    """JSON for an HTML attribute value (quotes and angle brackets escaped)."""
+    text = json.dumps(value, ensure_ascii=False)
+    for raw, escaped in (
+        ("&", "&amp;"),
+        ('"', "&quot;"),
+        ("'", "&#39;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+    ):
+        text = text.replace(raw, escaped)
+    return Markup(text)  # noqa: S704  (every special character escaped above)
+
+
+TEMPLATES.env.filters["json_attr"] = _json_attribute
+TEMPLATES.env.filters["usd"] = lambda v: f"${float(v or 0):,.0f}"
+TEMPLATES.env.filters["num"] = lambda v: f"{int(v or 0):,}"
+TEMPLATES.env.filters["day"] = lambda v: v.strftime("%Y-%m-%d") if v else ""
+TEMPLATES.env.filters["moment"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else ""
+
+
+def page(
+    request: Request,
+    session: WebSession | None,
+    template: str,
+    *,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render TEMPLATE for the signed-in SESSION with the security headers."""
+    language = language_of(request)
+    response = TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "session": session,
+            "_": translator(language),
+            "language": language,
+            "languages": LANGUAGES,
+            "version": __version__,
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status,
+    )
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def not_found(request: Request, session: WebSession, what: str) -> HTMLResponse:
+    """The page for something that does not exist or that the user may not see: the same."""
+    return page(
+        request, session, "error.html", status=404, title="Not found", message=f"No {what} here."
+    )
+
+
+def is_htmx(request: Request) -> bool:
+    """True for an HTMX request that wants a fragment, not a whole page."""
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )

@@ -1,0 +1,144 @@
+"""Browser sessions: sign in with a username and argon2 password, a server-side session behind an
+HttpOnly SameSite cookie, and a CSRF synchronizer token for every form.
+
+The cookie holds a random token; the store keeps only its SHA-256 hash. Every request reads the
+user, the organization and its groups again, so disabling a user, signing out or leaving a group
+counts on the next request (spec/security-tests.md class 11).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from bigfish.accounts import Principal, authenticate_user
+from bigfish.models import ApiRole
+from bigfish.store import Store
+from bigfish.store.schema import group_members, organizations
+from bigfish.store.schema_access import users
+from bigfish.store.schema_web import web_sessions
+
+SESSION_COOKIE = "bigfish_session"
+LOGIN_CSRF_COOKIE = "bigfish_login_csrf"
+SESSION_LIFETIME = timedelta(hours=12)
+
+_ensured: set[int] = set()
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    """A signed-in browser: who it is and the token its forms must carry."""
+
+    principal: Principal
+    username: str
+    csrf_token: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _ensure_table(store: Store) -> None:
+    """Create the sessions table in a store made before the web application existed."""
+    key = id(store.engine)
+    if key not in _ensured:
+        web_sessions.create(store.engine, checkfirst=True)
+        _ensured.add(key)
+
+
+def new_form_token() -> str:
+    """A random token for the double-submit CSRF check of the sign-in form."""
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison of two CSRF tokens; a missing one never matches."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def sign_in(store: Store, username: str, password: str, now: datetime | None = None) -> str | None:
+    """A new session token for a user whose password matches, else None (any failure alike)."""
+    principal = authenticate_user(store, username, password)
+    if principal is None:
+        return None
+    now = now or datetime.now(UTC)
+    _ensure_table(store)
+    token = secrets.token_urlsafe(32)
+    with store.begin() as conn:
+        user_id = conn.execute(
+            sa.select(users.c.id).where(users.c.username == username.strip())
+        ).scalar_one()
+        conn.execute(web_sessions.delete().where(web_sessions.c.expires_at < now))
+        conn.execute(
+            web_sessions.insert().values(
+                token_hash=_hash(token),
+                user_id=user_id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+    return token
+
+
+_SESSION_QUERY = (
+    sa.select(
+        web_sessions.c.csrf_token,
+        web_sessions.c.expires_at,
+        users.c.username,
+        users.c.role,
+        users.c.org_id,
+        organizations.c.name.label("org_name"),
+    )
+    .join(users, users.c.id == web_sessions.c.user_id)
+    .join(organizations, organizations.c.id == users.c.org_id)
+    .where(web_sessions.c.token_hash == sa.bindparam("token_hash"), users.c.disabled_at.is_(None))
+)
+
+
+def current_session(
+    store: Store, token: str | None, now: datetime | None = None
+) -> WebSession | None:
+    """The session of cookie TOKEN, or None when it is missing, unknown, expired or disabled."""
+    if not token or len(token) > 200:
+        return None
+    _ensure_table(store)
+    now = now or datetime.now(UTC)
+    with store.connect() as conn:
+        row = conn.execute(_SESSION_QUERY, {"token_hash": _hash(token)}).first()
+        if row is None:
+            return None
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+        if expires <= now:
+            return None
+        groups = frozenset(
+            int(g)
+            for g in conn.execute(
+                sa.select(group_members.c.group_id).where(group_members.c.org_id == row.org_id)
+            ).scalars()
+        )
+    principal = Principal(
+        actor=f"user:{row.username}",
+        org_id=int(row.org_id),
+        org_name=str(row.org_name),
+        role=ApiRole(row.role),
+        platform=False,
+        group_ids=groups,
+    )
+    return WebSession(principal, str(row.username), str(row.csrf_token))
+
+
+def sign_out(store: Store, token: str | None) -> None:
+    """End the session of cookie TOKEN (nothing happens for an unknown token)."""
+    if not token:
+        return
+    _ensure_table(store)
+    with store.begin() as conn:
+        conn.execute(web_sessions.delete().where(web_sessions.c.token_hash == _hash(token)))

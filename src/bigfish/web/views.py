@@ -1,0 +1,330 @@
+"""The analyst pages: sign in, overview, big fish (ranked networks), one network with its graph,
+search and lookup, and the static files. Each view calls one library function through the policy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+
+from bigfish.api.deps import Access
+from bigfish.errors import InputError, NotFound
+from bigfish.linking.detail import get_network
+from bigfish.lookup import LookupQuery, lookup_many
+from bigfish.models import Kind, ScamType
+from bigfish.organizations import list_orgs
+from bigfish.reporting.period import parse_period
+from bigfish.reports import get_report
+from bigfish.web import data
+from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from bigfish.web.render import (
+    HERE,
+    SECURITY_HEADERS,
+    check_csrf,
+    is_htmx,
+    not_found,
+    page,
+    public_page,
+    signed_in,
+    store_of,
+    viewer_of,
+)
+from bigfish.web.session import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    SESSION_LIFETIME,
+    WebSession,
+    new_form_token,
+    sign_in,
+    sign_out,
+    tokens_match,
+)
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[WebSession, Depends(signed_in(Access.READ))]
+Public = Depends(public_page())
+STATIC = (HERE / "static").resolve()
+
+
+def _safe_next(target: str | None) -> str:
+    """A local path to go to after signing in; anything else (another site, a scheme) is `/`."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc or "\\" in target else target
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login", dependencies=[Public])
+def login_form(request: Request, next: str | None = None) -> Response:
+    """The sign-in form, with a double-submit CSRF token."""
+    token = new_form_token()
+    response = page(request, None, "login.html", csrf=token, next=_safe_next(next), error=None)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
+    )
+    return response
+
+
+@router.post("/login", dependencies=[Public])
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Check the password (argon2) and start a session; the same answer for every failure."""
+    if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
+        raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
+    token = sign_in(store_of(request), username, password)
+    if token is None:
+        fresh = new_form_token()
+        failed = page(
+            request,
+            None,
+            "login.html",
+            status=401,
+            csrf=fresh,
+            next=_safe_next(next),
+            error="Unknown username or wrong password.",
+        )
+        failed.set_cookie(
+            LOGIN_CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=_secure(request)
+        )
+        return failed
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: Reader, csrf_token: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """End the session."""
+    check_csrf(request, session, csrf_token)
+    sign_out(store_of(request), request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/language")
+def language(
+    request: Request,
+    session: Reader,
+    lang: Annotated[str, Form(max_length=5)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Remember the language of the pages."""
+    check_csrf(request, session, csrf_token)
+    response = RedirectResponse(_safe_next(back), status_code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, lang, samesite="strict", httponly=True)
+    return response
+
+
+@router.get("/")
+def overview(request: Request, session: Reader) -> Response:
+    """Reports, losses, networks, countries, the monthly trend, and what changed since yesterday."""
+    viewer = viewer_of(session)
+    store = store_of(request)
+    stats = data.overview_statistics(store, viewer)
+    changes = data.since_yesterday(store, viewer)
+    top = data.rank_networks(store, viewer, data.NetworkFilters(), limit=5)
+    peak = max((t.reports for t in stats.by_month), default=0)
+    return page(request, session, "overview.html", stats=stats, changes=changes, top=top, peak=peak)
+
+
+def _filters(
+    country: str | None,
+    scam_type: str | None,
+    org: str | None,
+    period: str | None,
+    min_c: int | None,
+) -> data.NetworkFilters:
+    if scam_type and scam_type not in {t.value for t in ScamType}:
+        raise InputError(f"unknown typology {scam_type!r}", field="scam_type")
+    if country and (len(country) != 2 or not country.isalpha()):
+        raise InputError("a country is two letters (ISO 3166)", field="country")
+    return data.NetworkFilters(
+        country=country.upper() if country else None,
+        scam_type=scam_type or None,
+        org=org or None,
+        period=parse_period(period),
+        min_countries=min_c,
+    )
+
+
+@router.get("/networks")
+def networks(
+    request: Request,
+    session: Reader,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    scam_type: Annotated[str | None, Query(max_length=40)] = None,
+    org: Annotated[str | None, Query(max_length=100)] = None,
+    period: Annotated[str | None, Query(max_length=40)] = None,
+    min_countries: Annotated[int | None, Query(ge=1, le=300)] = None,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> Response:
+    """The big fish: networks ranked by score, filtered by country, typology, organization,
+    period and a minimum number of countries."""
+    store = store_of(request)
+    values = {
+        "country": country or "",
+        "scam_type": scam_type or "",
+        "org": org or "",
+        "period": period or "",
+        "min_countries": min_countries or "",
+    }
+    error = None
+    try:
+        filters = _filters(country, scam_type, org, period, min_countries)
+        found = data.rank_networks(store, viewer_of(session), filters, offset=offset)
+    except InputError as exc:
+        error, found = f"{exc.field}: {exc}", data.FilteredNetworks((), None)
+    template = "networks_results.html" if is_htmx(request) else "networks.html"
+    return page(
+        request,
+        session,
+        template,
+        status=400 if error else 200,
+        found=found,
+        values=values,
+        error=error,
+        offset=offset,
+        scam_types=[t.value for t in ScamType],
+        orgs=[o.name for o in list_orgs(store)],
+    )
+
+
+@router.get("/networks/{network_id}")
+def network(request: Request, session: Reader, network_id: int) -> Response:
+    """One network: the graph, the explanation of every link, key identifiers, timeline, losses."""
+    viewer = viewer_of(session)
+    store = store_of(request)
+    try:
+        detail = get_network(store, viewer, network_id)
+    except NotFound:
+        return not_found(request, session, "network")
+    members = data.member_facts(store, viewer, detail)
+    names = {j.identifier_id: j for j in detail.joins}
+    return page(
+        request,
+        session,
+        "network.html",
+        detail=detail,
+        members=members,
+        elements=data.graph_elements(detail, members),
+        keys=[names[i] for i in detail.key_identifiers if i in names],
+        refs=detail.refs,
+    )
+
+
+@router.get("/networks/{network_id}/export/{fmt}")
+def network_export(request: Request, session: Reader, network_id: int, fmt: str) -> Response:
+    """The network's reports the user may see, as STIX 2.1, MISP or CSV."""
+    if fmt not in data.EXPORT_MEDIA_TYPES:
+        return not_found(request, session, "export format")
+    viewer = viewer_of(session)
+    store = store_of(request)
+    try:
+        detail = get_network(store, viewer, network_id)
+    except NotFound:
+        return not_found(request, session, "network")
+    body = data.export_network(store, viewer, detail, fmt)
+    extension = {"stix": "json", "misp": "misp.json", "csv": "csv"}[fmt]
+    headers = SECURITY_HEADERS | {
+        "Content-Disposition": f'attachment; filename="network-{detail.summary.id}.{extension}"'
+    }
+    return Response(body, media_type=data.EXPORT_MEDIA_TYPES[fmt], headers=headers)
+
+
+@router.get("/reports/{org}/{report_id}/graph")
+def report_graph(request: Request, session: Reader, org: str, report_id: str) -> Response:
+    """Every identifier of one report (for expanding a report node of the graph), as JSON."""
+    try:
+        record = get_report(store_of(request), viewer_of(session), org, report_id)
+    except NotFound:
+        return JSONResponse({"identifiers": []}, status_code=404, headers=SECURITY_HEADERS)
+    items = [
+        {"kind": m.kind, "canonical": m.canonical, "valid": m.valid, "source": m.source}
+        for m in record.identifiers
+    ]
+    return JSONResponse({"identifiers": items}, headers=SECURITY_HEADERS)
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    session: Reader,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    kind: Annotated[str, Query(max_length=20)] = "",
+    country: Annotated[str, Query(max_length=2)] = "",
+) -> Response:
+    """Any identifier in any surface form, normalized on the fly, with what the user may see."""
+    viewer = viewer_of(session)
+    store = store_of(request)
+    error = None
+    results = []
+    if kind and kind not in {k.value for k in Kind}:
+        error = f"kind: unknown kind {kind!r}"
+    elif q.strip():
+        region = country.upper() or None
+        meant = data.interpret(q, kind or None, region)
+        answers = lookup_many(
+            store, viewer, [LookupQuery(i.canonical_kind, i.canonical, region) for i in meant]
+        )
+        for ident, answer in zip(meant, answers, strict=True):
+            seen = data.reports_mentioning(
+                store, viewer, answer.canonical_kind, answer.canonical, limit=20
+            )
+            results.append((ident, answer, seen))
+    template = "search_results.html" if is_htmx(request) else "search.html"
+    return page(
+        request,
+        session,
+        template,
+        status=400 if error else 200,
+        q=q,
+        kind=kind,
+        country=country,
+        kinds=[k.value for k in Kind],
+        results=results,
+        error=error,
+    )
+
+
+@router.get("/static/{path:path}", dependencies=[Public])
+def static(path: str) -> Response:
+    """The application's CSS, JavaScript and the vendored libraries (no CDN)."""
+    target = (STATIC / path).resolve()
+    if not target.is_relative_to(STATIC) or not target.is_file():
+        raise HTTPException(404, "no such file")
+    media = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}.get(
+        Path(path).suffix, "text/plain; charset=utf-8"
+    )
+    return FileResponse(
+        target,
+        media_type=media,
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

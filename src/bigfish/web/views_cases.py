@@ -1,0 +1,174 @@
+"""The case-work pages: one report, alerts, cooperation requests (inbox and outbox), evidence with
+its custody timeline and a verification, and the administration of organizations and groups."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from bigfish.accounts import list_users
+from bigfish.alerts import list_alerts
+from bigfish.api.deps import Access
+from bigfish.errors import AccessDenied, BigfishError, NotFound
+from bigfish.evidence.service import Activity, get_evidence, list_custody, list_evidence
+from bigfish.memberships import add_member, create_group, groups_of
+from bigfish.organizations import list_orgs
+from bigfish.reports import get_report
+from bigfish.web import data
+from bigfish.web.render import (
+    check_csrf,
+    data_dir_of,
+    not_found,
+    page,
+    signed_in,
+    store_of,
+    viewer_of,
+)
+from bigfish.web.session import WebSession
+from bigfish.web.views import router
+
+Reader = Annotated[WebSession, Depends(signed_in(Access.READ))]
+Admin = Annotated[WebSession, Depends(signed_in(Access.ADMIN))]
+Csrf = Annotated[str, Form(max_length=200)]
+
+
+@router.get("/reports/{org}/{report_id}")
+def report(request: Request, session: Reader, org: str, report_id: str) -> Response:
+    """One report as the user may see it (404 exactly as for a report that does not exist)."""
+    viewer = viewer_of(session)
+    store = store_of(request)
+    try:
+        record = get_report(store, viewer, org, report_id)
+    except NotFound:
+        return not_found(request, session, "report")
+    evidence = list_evidence(store, data_dir_of(request), viewer, org=org, report_id=report_id)
+    return page(request, session, "report.html", report=record, evidence=evidence)
+
+
+@router.get("/alerts")
+def alerts(request: Request, session: Reader) -> Response:
+    """Reports of other organizations that mention identifiers the user's organization holds."""
+    found = list_alerts(store_of(request), viewer_of(session), limit=200)
+    return page(request, session, "alerts.html", alerts=found.alerts)
+
+
+@router.get("/requests")
+def requests(
+    request: Request, session: Reader, network: Annotated[int | None, Query(ge=1)] = None
+) -> Response:
+    """Cooperation requests: the inbox (received) and the outbox (sent)."""
+    store = store_of(request)
+    viewer = viewer_of(session)
+    return page(
+        request,
+        session,
+        "requests.html",
+        inbox=data.list_requests(store, viewer, inbox=True),
+        outbox=data.list_requests(store, viewer, inbox=False),
+        network=network,
+    )
+
+
+@router.get("/evidence")
+def evidence(request: Request, session: Reader) -> Response:
+    """Evidence the user may see, with the last integrity check of each piece."""
+    items = list_evidence(store_of(request), data_dir_of(request), viewer_of(session))
+    return page(request, session, "evidence.html", items=items)
+
+
+@router.get("/evidence/{evidence_id}")
+def evidence_detail(request: Request, session: Reader, evidence_id: str) -> Response:
+    """The custody timeline of one piece of evidence."""
+    try:
+        chain = list_custody(store_of(request), viewer_of(session), evidence_id)
+    except NotFound:
+        return not_found(request, session, "evidence")
+    return page(
+        request, session, "evidence_detail.html", evidence_id=evidence_id, chain=chain, check=None
+    )
+
+
+@router.post("/evidence/{evidence_id}/verify")
+def evidence_verify(
+    request: Request, session: Reader, evidence_id: str, csrf_token: Csrf = ""
+) -> Response:
+    """Re-hash the stored bytes against the digest; the access is recorded in the custody log."""
+    check_csrf(request, session, csrf_token)
+    store = store_of(request)
+    viewer = viewer_of(session)
+    activity = Activity(session.username, "verification from the web application", "bigfish web")
+    try:
+        record = get_evidence(store, data_dir_of(request), viewer, evidence_id, activity)
+        chain = list_custody(store, viewer, evidence_id)
+    except NotFound:
+        return not_found(request, session, "evidence")
+    return page(
+        request,
+        session,
+        "evidence_detail.html",
+        evidence_id=evidence_id,
+        chain=chain,
+        check=record.integrity.value,
+    )
+
+
+def _admin_page(request: Request, session: WebSession, *, error: str | None = None) -> Response:
+    store = store_of(request)
+    principal = session.principal
+    try:
+        people = list_users(store, principal)
+    except AccessDenied:
+        people = []
+    return page(
+        request,
+        session,
+        "organizations.html",
+        status=400 if error else 200,
+        orgs=list_orgs(store),
+        groups=groups_of(store, principal),
+        users=people,
+        error=error,
+    )
+
+
+@router.get("/organizations")
+def organizations(request: Request, session: Reader) -> Response:
+    """The organizations of the partnership, the user's groups and (for admins) its users."""
+    return _admin_page(request, session)
+
+
+@router.post("/organizations/groups")
+def new_group(
+    request: Request,
+    session: Admin,
+    name: Annotated[str, Form(max_length=100)],
+    members: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """Create a sharing group owned by the admin's organization."""
+    check_csrf(request, session, csrf_token)
+    names = [m.strip() for m in members.replace(",", " ").split() if m.strip()]
+    try:
+        create_group(store_of(request), session.principal, name.strip(), names)
+    except BigfishError as exc:
+        return _admin_page(request, session, error=str(exc))
+    return RedirectResponse("/organizations", status_code=303)
+
+
+@router.post("/organizations/groups/{name}/members")
+def new_member(
+    request: Request,
+    session: Admin,
+    name: str,
+    org: Annotated[str, Form(max_length=100)],
+    csrf_token: Csrf = "",
+) -> Response:
+    """Add an organization to a group the admin's organization owns."""
+    check_csrf(request, session, csrf_token)
+    try:
+        add_member(store_of(request), session.principal, name, org.strip())
+    except BigfishError as exc:
+        return _admin_page(request, session, error=str(exc))
+    return RedirectResponse("/organizations", status_code=303)
