@@ -69,7 +69,7 @@ class KeyInfo:
     org: str
     role: ApiRole
     platform: bool
-    prefix: str
+    prefix: str  # the first characters of the key's hash
     label: str | None
     created_at: datetime
     revoked: bool
@@ -122,7 +122,7 @@ def create_key(
             .values(
                 org_id=organization.id,
                 key_hash=hash_key(secret),
-                prefix=secret[:10],
+                prefix=hash_key(secret)[:8],  # tells keys apart, reveals nothing
                 role=role.value,
                 platform=platform,
                 label=label,

@@ -16,9 +16,9 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bigfish import __version__
@@ -204,24 +204,23 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
+def registered_routes(app: FastAPI) -> list[Any]:
+    """Every route APP serves, with routers that FastAPI includes lazily expanded."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - FastAPI before lazy inclusion
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
 def undeclared_routes(app: FastAPI) -> list[str]:
     """Routes of APP without a declared access policy (must stay empty)."""
     missing = []
-    for route in app.routes:
-        if _is_documentation(route):
+    for route in registered_routes(app):
+        path = getattr(route, "path", None)
+        if path in DOCUMENTATION_PATHS:
             continue
         if route_access(route) is None:
-            missing.append(_describe(route))
+            methods = getattr(route, "methods", None)
+            missing.append(f"{','.join(sorted(methods or ()))} {path}".strip())
     return missing
-
-
-def _is_documentation(route: BaseRoute) -> bool:
-    return isinstance(route, Route) and route.path in DOCUMENTATION_PATHS
-
-
-def _describe(route: BaseRoute) -> str:
-    if isinstance(route, Route):
-        return f"{','.join(sorted(route.methods or ()))} {route.path}"
-    if isinstance(route, Mount):
-        return f"mount {route.path}"
-    return repr(route)

@@ -190,7 +190,7 @@ def viewer_of(principal: Principal) -> Viewer:
     return principal.viewer()
 
 
-def route_access(route: BaseRoute) -> Access | None:
+def route_access(route: BaseRoute | Any) -> Access | None:
     """The access level ROUTE declares, or None when it declares none."""
     dependant: Dependant | None = getattr(route, "dependant", None)
     declared = getattr(route, "bigfish_access", None)

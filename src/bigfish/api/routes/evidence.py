@@ -1,0 +1,249 @@
+"""Evidence routes: upload, list, show, custody chain, download, package — through the policy.
+
+Every route is a thin shell over `bigfish.evidence.service`. Evidence follows its report's
+marking: what the caller cannot see is 404, like what does not exist. Each access is logged in
+the signed custody log with the caller's key as the person.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+
+from bigfish.accounts import Principal
+from bigfish.api.deps import Access, requires
+from bigfish.api.schemas import ERRORS
+from bigfish.evidence.custody import CustodyRecord, utc_text
+from bigfish.evidence.model import Acquisition, EvidenceRecord
+from bigfish.evidence.service import (
+    Activity,
+    add_evidence,
+    evidence_file,
+    export_package,
+    get_evidence,
+    list_custody,
+    list_evidence,
+)
+
+router = APIRouter(tags=["evidence"], responses=ERRORS)
+
+Reader = Annotated[Principal, Depends(requires(Access.READ))]
+Writer = Annotated[Principal, Depends(requires(Access.WRITE))]
+
+
+class EvidenceView(BaseModel):
+    """A piece of evidence with its acquisition metadata and last integrity check."""
+
+    evidence_id: str
+    org: str
+    report_id: str
+    sha256: str
+    size: int
+    media_type: str
+    file_name: str | None
+    acquired_by: str
+    acquired_at: str
+    source: str
+    method: str
+    tool: str | None
+    tool_version: str | None
+    description: str | None
+    tlp: str
+    distribution: str
+    group: str | None
+    integrity: str
+
+
+class EvidenceList(BaseModel):
+    """Evidence the caller may see."""
+
+    evidence: list[EvidenceView]
+
+
+class CustodyList(BaseModel):
+    """The chain of custody of one piece of evidence, as signed records."""
+
+    custody: list[dict[str, Any]]
+
+
+def data_dir(request: Request) -> Path:
+    """The node's data directory: set by the app factory, else from the environment."""
+    configured = getattr(request.app.state, "data_dir", None)
+    return Path(configured or os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data"))
+
+
+def evidence_view(item: EvidenceRecord) -> EvidenceView:
+    """The API form of an evidence record."""
+    return EvidenceView(
+        evidence_id=item.evidence_id,
+        org=item.org,
+        report_id=item.report_id,
+        sha256=item.sha256,
+        size=item.size,
+        media_type=item.media_type,
+        file_name=item.file_name,
+        acquired_by=item.acquired_by,
+        acquired_at=utc_text(item.acquired_at),
+        source=item.source,
+        method=item.method,
+        tool=item.tool,
+        tool_version=item.tool_version,
+        description=item.description,
+        tlp=item.tlp,
+        distribution=item.distribution,
+        group=item.group,
+        integrity=item.integrity.value,
+    )
+
+
+def _activity(principal: Principal, purpose: str) -> Activity:
+    return Activity(principal.actor, purpose, "bigfish API", "https")
+
+
+@router.post("/reports/{org}/{report_id}/evidence", response_model=EvidenceView, status_code=201)
+def upload(
+    org: str,
+    report_id: str,
+    request: Request,
+    principal: Writer,
+    file: Annotated[UploadFile, File(description="The evidence file.")],
+    source: Annotated[str, Form(max_length=500)],
+    method: Annotated[str, Form(max_length=500)],
+    acquired_by: Annotated[str | None, Form(max_length=200)] = None,
+    tool: Annotated[str | None, Form(max_length=200)] = None,
+    tool_version: Annotated[str | None, Form(max_length=100)] = None,
+    media_type: Annotated[str | None, Form(max_length=200)] = None,
+    description: Annotated[str | None, Form(max_length=5000)] = None,
+    acquired_at: Annotated[datetime | None, Form()] = None,
+) -> EvidenceView:
+    """Add a file as evidence of one of the caller's organization's reports (streamed, hashed)."""
+    acquisition = Acquisition(
+        acquired_by=acquired_by or principal.actor,
+        source=source,
+        method=method,
+        tool=tool,
+        tool_version=tool_version,
+        media_type=media_type or file.content_type or "application/octet-stream",
+        description=description,
+        file_name=file.filename,
+        acquired_at=acquired_at,
+        place="bigfish API",
+    )
+    item = add_evidence(
+        request.app.state.store,
+        data_dir(request),
+        principal.viewer(),
+        file.file,
+        org=org,
+        report_id=report_id,
+        acquisition=acquisition,
+    )
+    return evidence_view(item)
+
+
+@router.get("/evidence", response_model=EvidenceList)
+def list_(
+    request: Request,
+    principal: Reader,
+    org: Annotated[str | None, Query(max_length=100)] = None,
+    report_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> EvidenceList:
+    """Evidence the caller may see, optionally of one report."""
+    items = list_evidence(
+        request.app.state.store, data_dir(request), principal.viewer(), org=org, report_id=report_id
+    )
+    return EvidenceList(evidence=[evidence_view(i) for i in items])
+
+
+@router.get("/evidence/{evidence_id}", response_model=EvidenceView)
+def show(
+    evidence_id: str,
+    request: Request,
+    principal: Reader,
+    purpose: Annotated[str, Query(max_length=500)] = "review",
+) -> EvidenceView:
+    """One piece of evidence, its bytes re-hashed (`integrity`) and the access logged."""
+    item = get_evidence(
+        request.app.state.store,
+        data_dir(request),
+        principal.viewer(),
+        evidence_id,
+        _activity(principal, purpose),
+    )
+    return evidence_view(item)
+
+
+def _custody_json(record: CustodyRecord) -> dict[str, Any]:
+    return record.to_json()
+
+
+@router.get("/evidence/{evidence_id}/custody", response_model=CustodyList)
+def custody(evidence_id: str, request: Request, principal: Reader) -> CustodyList:
+    """The signed, hash-chained custody records of one piece of evidence."""
+    records = list_custody(request.app.state.store, principal.viewer(), evidence_id)
+    return CustodyList(custody=[_custody_json(r) for r in records])
+
+
+@router.get("/evidence/{evidence_id}/content", response_class=FileResponse)
+def download(
+    evidence_id: str,
+    request: Request,
+    principal: Reader,
+    purpose: Annotated[str, Query(max_length=500)] = "download",
+) -> FileResponse:
+    """The bytes; 409 when they no longer match their digest (the access is logged either way)."""
+    item, path = evidence_file(
+        request.app.state.store,
+        data_dir(request),
+        principal.viewer(),
+        evidence_id,
+        _activity(principal, purpose),
+    )
+    return FileResponse(
+        path,
+        media_type=item.media_type,
+        filename=item.file_name or item.sha256,
+        headers={"Digest": f"sha-256={item.sha256}"},
+    )
+
+
+@router.post("/reports/{org}/{report_id}/evidence/package", response_class=FileResponse)
+def package(
+    org: str,
+    report_id: str,
+    request: Request,
+    principal: Writer,
+    purpose: Annotated[str, Query(max_length=500)] = "disclosure to a partner",
+) -> FileResponse:
+    """The evidence package of a report (zip), verifiable offline with `bigfish evidence verify`."""
+    workdir = Path(tempfile.mkdtemp(prefix="bigfish-package-"))
+    out = workdir / f"{org}-{report_id}-evidence.zip"
+    try:
+        result = export_package(
+            request.app.state.store,
+            data_dir(request),
+            principal.viewer(),
+            org=org,
+            report_id=report_id,
+            out=out,
+            activity=_activity(principal, purpose),
+        )
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return FileResponse(
+        result.path,
+        media_type="application/zip",
+        filename=out.name,
+        headers={"X-Bigfish-Key-Fingerprint": result.key_fingerprint},
+        background=BackgroundTask(shutil.rmtree, workdir, ignore_errors=True),
+    )

@@ -1,0 +1,213 @@
+"""Keys, users, groups, the audit log, lookups and blinded forms at the console."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from bigfish.accounts import add_user, create_key, parse_role, revoke_key
+from bigfish.audit import verify_audit
+from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.errors import BigfishError
+from bigfish.identifiers import extract
+from bigfish.lookup import lookup
+from bigfish.matching import blind_lines, community_key
+from bigfish.organizations import add_group
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store, open_store
+
+key_app = typer.Typer(help="API keys (shown once; only a hash is stored).", no_args_is_help=True)
+group_app = typer.Typer(help="Sharing groups.", no_args_is_help=True)
+user_app = typer.Typer(help="Users of the web application.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+app.add_typer(group_app, name="group")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+
+def _store() -> Store:
+    return open_store(OPTIONS.db_url)
+
+
+@key_app.command("create")
+def key_create(
+    org: str = typer.Option(..., "--org", help="The organization the key acts for."),
+    role: str = typer.Option("analyst", "--role", help="analyst | admin | sync | readonly"),
+    platform: bool = typer.Option(False, "--platform", help="A platform admin (role admin)."),
+    label: str | None = typer.Option(None, "--label", help="A note to tell keys apart."),
+    as_json: bool = typer.Option(False, "--json", help='Print {"key": …}.'),
+) -> None:
+    """Print a new API key once; only its hash is stored.
+
+    Example: bigfish key create --org th-aoc --role analyst --json
+    """
+    try:
+        key = create_key(_store(), org=org, role=parse_role(role), platform=platform, label=label)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(json.dumps({"key": key.secret}) if as_json else key.secret)
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None:
+    """Revoke key KEY_ID; it fails from the next request on.
+
+    Example: bigfish key revoke 3
+    """
+    try:
+        revoke_key(_store(), key_id)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"revoked key {key_id}")
+
+
+@group_app.command("add")
+def group_add(
+    name: str = typer.Argument(..., help="The group's name."),
+    org: list[str] = typer.Option(..., "--org", help="Members; the first owns the group."),
+) -> None:
+    """Create a sharing group; its community key for blinded matching is generated.
+
+    Example: bigfish group add mekong --org th-aoc --org vn-police
+    """
+    try:
+        group = add_group(_store(), name, owner=org[0], members=org[1:])
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"group {group.name}: {', '.join(group.members)}")
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="The user's name."),
+    org: str = typer.Option(..., "--org", help="The user's organization."),
+    role: str = typer.Option("analyst", "--role", help="analyst | admin | readonly"),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 12 characters (asked when not given).",
+    ),
+) -> None:
+    """Create a web user (argon2id password hash).
+
+    Example: bigfish user add alice --org th-aoc --role analyst
+    """
+    try:
+        user = add_user(
+            _store(), org=org, username=username, password=password, role=parse_role(role)
+        )
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"user {user.username} of {user.org} ({user.role.value})")
+
+
+@audit_app.command("verify")
+def audit_verify(as_json: bool = typer.Option(False, "--json", help="One JSON document.")) -> None:
+    """Check the hash chain of the audit log; exit 1 at the first broken link.
+
+    Example: bigfish audit verify
+    """
+    check = verify_audit(_store())
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": check.ok,
+                    "rows": check.rows,
+                    "head_seq": check.head_seq,
+                    "head_hash": check.head_hash,
+                    "broken_seq": check.broken_seq,
+                    "reason": check.reason,
+                }
+            )
+        )
+    if not check.ok:
+        raise fail(check.reason or "the audit log does not verify")
+    if not as_json:
+        typer.echo(f"ok: {check.rows} rows, head {check.head_seq} {check.head_hash}")
+
+
+@app.command("lookup")
+def lookup_command(
+    value: str = typer.Argument(..., help="The phone number, URL, account, wallet or handle."),
+    kind: str | None = typer.Option(
+        None,
+        "--kind",
+        help="phone | url | domain | email | bank_account | crypto_wallet | handle | ip",
+    ),
+    country: str | None = typer.Option(None, "--country", help="Default region of phones."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document."),
+) -> None:
+    """Everything the node knows about one identifier (as its operator).
+
+    Example: bigfish lookup 081-234-5678 --kind phone --country TH --json
+    """
+    if kind is None:
+        found = extract(value, country)
+        if len(found) != 1:
+            raise fail("cannot tell the kind of this value; pass --kind")
+        kind = found[0].identifier.kind.value
+    try:
+        result = lookup(_store(), Viewer.node_operator(), kind, value, country)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    document = {
+        "canonical_kind": result.canonical_kind,
+        "canonical": result.canonical,
+        "valid": result.valid,
+        "report_count": result.report_count,
+        "organizations": list(result.organizations),
+        "countries": list(result.countries),
+        "first_seen": result.first_seen.isoformat() if result.first_seen else None,
+        "last_seen": result.last_seen.isoformat() if result.last_seen else None,
+        "networks": list(result.networks),
+    }
+    if as_json:
+        typer.echo(json.dumps(document, ensure_ascii=False))
+        return
+    for name, shown in document.items():
+        typer.echo(f"{name}: {shown}")
+
+
+@app.command("blind")
+def blind_command(
+    file: Path = typer.Argument(..., help='JSON lines {"kind", "value", "country"}; - for stdin.'),
+    group: str = typer.Option(..., "--group", help="The sharing group whose community key to use."),
+    out: Path | None = typer.Option(None, "--out", help="Where to write (default stdout)."),
+) -> None:
+    """Write the blinded form of every value for offline exchange: one JSON line
+    {"line", "blinded"} per valid value; invalid lines are named on stderr.
+
+    Example: bigfish blind accounts.jsonl --group mekong --out accounts.blinded.jsonl
+    """
+    try:
+        key = community_key(_store(), group)
+        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except (BigfishError, OSError, UnicodeDecodeError) as exc:
+        raise fail(str(exc)) from None
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            items.append((number, str(obj["kind"]), str(obj["value"]), obj.get("country")))
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            raise fail(f'{file}:{number}: expected {{"kind", "value", "country"}}') from None
+    blinded = blind_lines(key, items)
+    lines = [json.dumps({"line": b.line, "blinded": b.blinded}) for b in blinded if b.blinded]
+    for b in blinded:
+        if b.error is not None:
+            typer.echo(f"{file}:{b.line}: not blinded: {b.error}", err=True)
+    document = "\n".join(lines) + ("\n" if lines else "")
+    if out is None:
+        typer.echo(document, nl=False)
+    else:
+        out.write_text(document, encoding="utf-8")

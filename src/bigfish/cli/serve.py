@@ -1,0 +1,42 @@
+"""`bigfish serve`: the API, TAXII and the web application with uvicorn."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from bigfish.cli._app import OPTIONS, app
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (each keeps its own rate limits)."
+    ),
+    rate_limit: int = typer.Option(
+        6000, "--rate-limit", min=0, help="Requests per minute per key and process; 0 is off."
+    ),
+) -> None:
+    """Serve the API (/api/v1, OpenAPI at /docs), TAXII 2.1 (/taxii2/) and the web application.
+
+    Example: bigfish --db sqlite:///./bigfish.db serve --port 8000 --workers 2
+    """
+    import uvicorn
+
+    os.environ["BIGFISH_DATABASE_URL"] = OPTIONS.db_url
+    os.environ["BIGFISH_RATE_LIMIT"] = str(rate_limit)
+    from bigfish.api.server import app_from_environment
+
+    app_from_environment()  # create and migrate the store once, before the workers start
+    uvicorn.run(
+        "bigfish.api.server:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
