@@ -1,0 +1,396 @@
+"""Cooperation requests and contacts in the store.
+
+A request is visible to its two organizations only (a draft to its requester only): anyone else,
+the node operator included, gets NotFound. Every status change is appended to `request_events`
+with who, when, from, to and the note; rows there are never updated or deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.cooperation.model import (
+    Contact,
+    CooperationRequest,
+    RequestDraft,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    Side,
+    Subject,
+    SubjectKind,
+    Urgency,
+    check_legal_basis,
+    check_transition,
+    legal_bases,
+)
+from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.models import TLP, ApiRole, Distribution, Kind
+from bigfish.sharing.policy import ItemMarking, Viewer, can_see
+from bigfish.store import Store
+from bigfish.store.schema import group_members, organizations, reports
+from bigfish.store.schema_evidence import contacts, cooperation_requests, request_events
+
+_from = organizations.alias("from_org")
+_to = organizations.alias("to_org")
+
+
+def _acting_org(viewer: Viewer) -> int:
+    if viewer.org_id is None:
+        raise AccessDenied("cooperation requests are made and seen by an organization")
+    return viewer.org_id
+
+
+def _org_id(conn: Connection, name: str, field: str) -> int:
+    found = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
+    if found is None:
+        raise InputError(f"unknown organization {name!r}", field=field)
+    return int(found[0])
+
+
+def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subject:
+    if subject.kind is SubjectKind.IDENTIFIER:
+        from bigfish.identifiers import normalize
+
+        try:
+            kind = Kind(subject.identifier_kind or "")
+        except ValueError:
+            raise InputError(
+                f"unknown identifier kind {subject.identifier_kind!r}", field="subjects"
+            ) from None
+        ident = normalize(kind, subject.value)
+        if not ident.valid:
+            raise InputError(f"{subject.value!r}: {ident.error}", field="subjects")
+        return Subject(SubjectKind.IDENTIFIER, ident.canonical, ident.canonical_kind.value)
+    if subject.kind is SubjectKind.REPORT:
+        org, _, report_id = subject.value.partition("/")
+        row = conn.execute(
+            sa.select(reports.c.org_id, reports.c.tlp, reports.c.distribution, reports.c.group_id)
+            .join(organizations, organizations.c.id == reports.c.org_id)
+            .where(organizations.c.name == org, reports.c.report_id == report_id)
+        ).first()
+        marking = (
+            None
+            if row is None
+            else ItemMarking(row.org_id, TLP(row.tlp), Distribution(row.distribution), row.group_id)
+        )
+        if marking is None or not can_see(viewer, marking):
+            raise NotFound("report", subject.value)
+        return subject
+    if not subject.value.strip():
+        raise InputError("a network subject needs a network id", field="subjects")
+    return subject
+
+
+def _subjects_json(subjects: tuple[Subject, ...]) -> list[dict[str, Any]]:
+    return [
+        {"kind": s.kind.value, "value": s.value, "identifier_kind": s.identifier_kind}
+        for s in subjects
+    ]
+
+
+def _select() -> sa.Select[Any]:
+    return (
+        sa.select(
+            cooperation_requests,
+            _from.c.name.label("from_name"),
+            _to.c.name.label("to_name"),
+        )
+        .join(_from, _from.c.id == cooperation_requests.c.from_org_id)
+        .join(_to, _to.c.id == cooperation_requests.c.to_org_id)
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _request(row: Any) -> CooperationRequest:
+    basis = legal_bases().get(row.legal_basis)
+    return CooperationRequest(
+        request_id=row.request_id,
+        request_type=RequestType(row.request_type),
+        from_org=row.from_name,
+        to_org=row.to_name,
+        status=RequestStatus(row.status),
+        urgency=Urgency(row.urgency),
+        legal_basis=row.legal_basis,
+        legal_basis_confirm=basis.confirm if basis else True,
+        summary=row.summary,
+        details=row.details,
+        subjects=tuple(
+            Subject(SubjectKind(s["kind"]), s["value"], s.get("identifier_kind"))
+            for s in row.subjects
+        ),
+        deadline=_utc(row.deadline),
+        created_by=row.created_by,
+        created_at=_utc(row.created_at) or datetime.now(UTC),
+        updated_at=_utc(row.updated_at) or datetime.now(UTC),
+    )
+
+
+def _visible(viewer: Viewer) -> sa.ColumnElement[bool]:
+    org_id = viewer.org_id
+    if org_id is None:
+        return sa.false()
+    return sa.or_(
+        cooperation_requests.c.from_org_id == org_id,
+        sa.and_(
+            cooperation_requests.c.to_org_id == org_id,
+            cooperation_requests.c.status != RequestStatus.DRAFT.value,
+        ),
+    )
+
+
+def _find(conn: Connection, viewer: Viewer, request_id: str) -> Any:
+    row = conn.execute(
+        _select().where(cooperation_requests.c.request_id == request_id, _visible(viewer))
+    ).first()
+    if row is None:
+        raise NotFound("request", request_id)
+    return row
+
+
+def _event(
+    conn: Connection, pk: int, org_id: int, actor: str, old: str | None, new: str, note: str | None
+) -> None:
+    conn.execute(
+        request_events.insert().values(
+            request_pk=pk,
+            at=datetime.now(UTC),
+            actor_org_id=org_id,
+            actor=actor,
+            from_status=old,
+            to_status=new,
+            note=note,
+        )
+    )
+
+
+def create_request(
+    store: Store, viewer: Viewer, draft: RequestDraft, *, send: bool = False
+) -> CooperationRequest:
+    """Create a request from VIEWER's organization (as a draft, or sent at once with SEND)."""
+    from_org_id = _acting_org(viewer)
+    check_legal_basis(draft.legal_basis, draft.request_type)
+    summary = draft.summary.strip()
+    if not summary or len(summary) > 500:
+        raise InputError("a summary of 1-500 characters is required", field="summary")
+    if not draft.subjects:
+        raise InputError("name at least one identifier, report or network", field="subjects")
+    deadline = _utc(draft.deadline)
+    now = datetime.now(UTC)
+    if deadline is not None and deadline <= now:
+        raise InputError("the deadline is in the past", field="deadline")
+    with store.begin() as conn:
+        to_org_id = _org_id(conn, draft.to_org, "to_org")
+        if to_org_id == from_org_id:
+            raise InputError("a request goes to another organization", field="to_org")
+        subjects = tuple(_check_subject(conn, viewer, s) for s in draft.subjects)
+        request_id = f"rq-{uuid.uuid4().hex[:16]}"
+        pk = conn.execute(
+            cooperation_requests.insert()
+            .values(
+                request_id=request_id,
+                request_type=draft.request_type.value,
+                from_org_id=from_org_id,
+                to_org_id=to_org_id,
+                status=(RequestStatus.SENT if send else RequestStatus.DRAFT).value,
+                urgency=draft.urgency.value,
+                legal_basis=draft.legal_basis,
+                subjects=_subjects_json(subjects),
+                summary=summary,
+                details=draft.details,
+                deadline=deadline,
+                created_by=draft.created_by,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(cooperation_requests.c.id)
+        ).scalar_one()
+        _event(conn, pk, from_org_id, draft.created_by, None, RequestStatus.DRAFT.value, "created")
+        if send:
+            _event(conn, pk, from_org_id, draft.created_by, "draft", "sent", None)
+        return _request(_find(conn, viewer, request_id))
+
+
+def transition(
+    store: Store,
+    viewer: Viewer,
+    request_id: str,
+    new_status: RequestStatus,
+    note: str | None,
+    *,
+    actor: str = "unknown",
+) -> CooperationRequest:
+    """Move a request to NEW_STATUS on behalf of VIEWER's side, and audit the change."""
+    org_id = _acting_org(viewer)
+    with store.begin() as conn:
+        row = _find(conn, viewer, request_id)
+        side = Side.REQUESTER if row.from_org_id == org_id else Side.RECIPIENT
+        current = RequestStatus(row.status)
+        check_transition(current, new_status, side)
+        now = datetime.now(UTC)
+        deadline = _utc(row.deadline)
+        if new_status is RequestStatus.EXPIRED and (deadline is None or deadline > now):
+            raise InputError("only a request past its deadline expires", field="status")
+        updated = conn.execute(
+            cooperation_requests.update()
+            .where(cooperation_requests.c.id == row.id, cooperation_requests.c.status == row.status)
+            .values(status=new_status.value, updated_at=now)
+        )
+        if updated.rowcount != 1:
+            raise InputError("the request changed meanwhile; try again", field="status")
+        _event(conn, row.id, org_id, actor, current.value, new_status.value, note)
+        return _request(_find(conn, viewer, request_id))
+
+
+def get_request(store: Store, viewer: Viewer, request_id: str) -> CooperationRequest:
+    """One request VIEWER's organization sent or received."""
+    with store.connect() as conn:
+        return _request(_find(conn, viewer, request_id))
+
+
+def list_requests(
+    store: Store, viewer: Viewer, box: str = "inbox", status: RequestStatus | None = None
+) -> list[CooperationRequest]:
+    """Requests received (`inbox`) or sent (`outbox`) by VIEWER's organization, newest first."""
+    if box not in ("inbox", "outbox"):
+        raise InputError("box is inbox or outbox", field="box")
+    org_id = viewer.org_id
+    if org_id is None:
+        return []
+    column = (
+        cooperation_requests.c.to_org_id if box == "inbox" else cooperation_requests.c.from_org_id
+    )
+    query = _select().where(column == org_id, _visible(viewer))
+    if status is not None:
+        query = query.where(cooperation_requests.c.status == status.value)
+    query = query.order_by(
+        cooperation_requests.c.created_at.desc(), cooperation_requests.c.id.desc()
+    )
+    with store.connect() as conn:
+        return [_request(row) for row in conn.execute(query)]
+
+
+def request_history(store: Store, viewer: Viewer, request_id: str) -> list[RequestEvent]:
+    """Every audited change of one request, oldest first."""
+    with store.connect() as conn:
+        row = _find(conn, viewer, request_id)
+        rows = conn.execute(
+            sa.select(request_events, organizations.c.name)
+            .join(organizations, organizations.c.id == request_events.c.actor_org_id)
+            .where(request_events.c.request_pk == row.id)
+            .order_by(request_events.c.id)
+        ).all()
+    return [
+        RequestEvent(
+            _utc(r.at) or datetime.now(UTC),
+            r.name,
+            r.actor,
+            RequestStatus(r.from_status) if r.from_status else None,
+            RequestStatus(r.to_status),
+            r.note,
+        )
+        for r in rows
+    ]
+
+
+def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
+    """Mark open requests past their deadline expired (an audited system change); the count."""
+    now = now or datetime.now(UTC)
+    open_values = [
+        RequestStatus.SENT.value,
+        RequestStatus.ACKNOWLEDGED.value,
+        RequestStatus.IN_PROGRESS.value,
+    ]
+    with store.begin() as conn:
+        rows = conn.execute(
+            sa.select(
+                cooperation_requests.c.id,
+                cooperation_requests.c.status,
+                cooperation_requests.c.to_org_id,
+            ).where(
+                cooperation_requests.c.status.in_(open_values),
+                cooperation_requests.c.deadline < now,
+            )
+        ).all()
+        for row in rows:
+            conn.execute(
+                cooperation_requests.update()
+                .where(cooperation_requests.c.id == row.id)
+                .values(status=RequestStatus.EXPIRED.value, updated_at=now)
+            )
+            _event(conn, row.id, row.to_org_id, "system", row.status, "expired", "deadline passed")
+    return len(rows)
+
+
+def add_contact(store: Store, viewer: Viewer, contact: Contact) -> Contact:
+    """Add a point of contact to VIEWER's organization (the operator may add to any)."""
+    if not contact.name.strip() or not contact.role.strip():
+        raise InputError("a contact needs a name and a role", field="name")
+    if not (contact.phone or contact.email):
+        raise InputError("a contact needs a phone number or an email address", field="phone")
+    with store.begin() as conn:
+        org_id = _org_id(conn, contact.org, "org")
+        if not viewer.operator and viewer.org_id != org_id:
+            raise AccessDenied(f"only {contact.org} manages its points of contact")
+        conn.execute(
+            contacts.insert().values(
+                org_id=org_id,
+                name=contact.name.strip(),
+                role=contact.role.strip(),
+                phone=contact.phone,
+                email=contact.email,
+                always_available=contact.always_available,
+                languages=contact.languages,
+                timezone=contact.timezone,
+                created_at=datetime.now(UTC),
+            )
+        )
+    return contact
+
+
+def list_contacts(store: Store, viewer: Viewer, org: str | None = None) -> list[Contact]:
+    """The partnership's point-of-contact directory (24/7 points first), for any member."""
+    if viewer.org_id is None and not viewer.operator:
+        return []
+    query = (
+        sa.select(contacts, organizations.c.name.label("org"))
+        .join(organizations, organizations.c.id == contacts.c.org_id)
+        .order_by(organizations.c.name, contacts.c.always_available.desc(), contacts.c.name)
+    )
+    if org is not None:
+        query = query.where(organizations.c.name == org)
+    with store.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        Contact(
+            r.org,
+            r.name,
+            r.role,
+            r.phone,
+            r.email,
+            bool(r.always_available),
+            r.languages,
+            r.timezone,
+        )
+        for r in rows
+    ]
+
+
+def acting_as(store: Store, org: str, role: ApiRole = ApiRole.ADMIN) -> Viewer:
+    """The viewer of organization ORG with its groups, for the operator acting as ORG at the CLI."""
+    with store.connect() as conn:
+        org_id = _org_id(conn, org, "org")
+        groups = conn.execute(
+            sa.select(group_members.c.group_id).where(group_members.c.org_id == org_id)
+        ).scalars()
+        return Viewer(org_id, org, role, frozenset(int(g) for g in groups))

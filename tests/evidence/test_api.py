@@ -1,0 +1,70 @@
+"""Evidence through the HTTP API: upload, list, download, package — and B gets nothing."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bigfish.evidence.package import verify_package
+from bigfish.store import Store
+from tests.api.helpers import Partnership, build_partnership, report
+
+
+@pytest.fixture
+def api(sqlite_store: Store, tmp_path: Path) -> Iterator[Partnership]:
+    for p in build_partnership(sqlite_store):
+        p.client.app.state.data_dir = tmp_path / "data"  # type: ignore[attr-defined]
+        yield p
+
+
+def test_acl_evidence_api_gives_b_nothing_and_a_a_verifiable_package(
+    api: Partnership, tmp_path: Path
+) -> None:
+    api.submit("A", [report("R-1")])
+    upload = api.client.post(
+        "/api/v1/reports/A/R-1/evidence",
+        files={
+            "file": ("slip.txt", io.BytesIO(b"transfer 5000 THB to 123-4-56789-0"), "text/plain")
+        },
+        data={"source": "victim", "method": "photo of the slip"},
+        headers=api.headers("A"),
+    )
+    assert upload.status_code == 201, upload.text
+    evidence_id = upload.json()["evidence_id"]
+    assert upload.json()["integrity"] == "match"
+    # B: 404 for direct fetches, zero rows elsewhere, 404 (not 403) on upload to A's report.
+    for path in (
+        f"/api/v1/evidence/{evidence_id}",
+        f"/api/v1/evidence/{evidence_id}/custody",
+        f"/api/v1/evidence/{evidence_id}/content",
+    ):
+        assert api.client.get(path, headers=api.headers("B")).status_code == 404, path
+    assert api.client.get("/api/v1/evidence", headers=api.headers("B")).json() == {"evidence": []}
+    assert (
+        api.client.post(
+            "/api/v1/reports/A/R-1/evidence/package", headers=api.headers("B")
+        ).status_code
+        == 404
+    )
+    b_upload = api.client.post(
+        "/api/v1/reports/A/R-1/evidence",
+        files={"file": ("x", io.BytesIO(b"x"))},
+        data={"source": "s", "method": "m"},
+        headers=api.headers("B"),
+    )
+    assert b_upload.status_code == 404
+    content = api.client.get(f"/api/v1/evidence/{evidence_id}/content", headers=api.headers("A"))
+    assert content.status_code == 200 and content.content == b"transfer 5000 THB to 123-4-56789-0"
+    custody = api.client.get(
+        f"/api/v1/evidence/{evidence_id}/custody", headers=api.headers("A")
+    ).json()["custody"]
+    assert [c["event"] for c in custody] == ["acquired", "accessed"]
+    package = api.client.post("/api/v1/reports/A/R-1/evidence/package", headers=api.headers("A"))
+    assert package.status_code == 200
+    out = tmp_path / "p.zip"
+    out.write_bytes(package.content)
+    check = verify_package(out, package.headers["X-Bigfish-Key-Fingerprint"])
+    assert check.ok, check.problem
