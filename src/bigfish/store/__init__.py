@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from bigfish.store import (
     schema,
+    schema_access,  # noqa: F401  (API keys, users, audit, webhooks)
+    schema_evidence,  # noqa: F401  (evidence, custody log, cooperation requests, contacts)
     schema_interop,  # noqa: F401  (federation: imports, sync state, TAXII statuses)
     schema_linking,  # noqa: F401  (networks, members, events, pins)
     schema_web,  # noqa: F401  (browser sessions of the web application)
