@@ -1,0 +1,48 @@
+"""`bigfish report`: the statistics report for ministers and summits (spec/cli.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.errors import BigfishError
+from bigfish.sharing.policy import Viewer
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(..., "--out", help="FILE.html or FILE.pdf"),
+    period: str = typer.Option(
+        "all", "--period", help="2025, 2025-Q4, 2025-11, 2025-01..2025-06 or all"
+    ),
+    as_org: str | None = typer.Option(
+        None, "--as-org", help="Only what this organization may see (default: everything)."
+    ),
+    top: int = typer.Option(10, "--top", min=1, max=100, help="Networks to list."),
+) -> None:
+    """Write the statistics report with charts: losses by country, month and typology, top
+    networks, cross-border flows and cooperation requests, after a one-page summary.
+
+    Example: bigfish report --out summit-2025.pdf --period 2025
+    """
+    from bigfish.organizations import get_org
+    from bigfish.reporting import parse_period, write_report
+    from bigfish.store import open_store
+
+    try:
+        chosen = parse_period(period)
+        store = open_store(OPTIONS.db_url)
+        viewer = Viewer.node_operator()
+        if as_org is not None:
+            with store.connect() as conn:
+                org = get_org(conn, as_org)
+            viewer = Viewer(org.id, org.name)
+        result = write_report(store, viewer, out, chosen, top=top)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(
+        f"wrote {result.path} ({result.format}): {result.report_count:,} reports, "
+        f"{result.network_count:,} networks, period {chosen.label}"
+    )

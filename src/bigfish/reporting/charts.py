@@ -1,0 +1,91 @@
+"""Charts of the statistics report, drawn offline with matplotlib (Agg) and embedded as PNG data
+URIs (weasyprint and every browser show them; nothing is fetched)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from bigfish.reporting.stats import Flow, Tally
+
+_BLUE = "#0b5cad"
+_GOLD = "#f2b705"
+
+
+def _data_uri(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _empty(title: str) -> str:
+    figure, axis = plt.subplots(figsize=(6.5, 1.2))
+    axis.axis("off")
+    axis.text(0.5, 0.5, f"{title}: no data in this period", ha="center", va="center")
+    return _data_uri(figure)
+
+
+def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
+    """Losses in USD per group, largest first, as horizontal bars."""
+    chosen = list(tallies)[:top]
+    if not chosen:
+        return _empty(title)
+    figure, axis = plt.subplots(figsize=(6.5, 0.35 * len(chosen) + 1.0))
+    labels = [t.key for t in reversed(chosen)]
+    values = [t.loss_usd / 1e6 for t in reversed(chosen)]
+    axis.barh(labels, values, color=_BLUE)
+    axis.set_xlabel("losses, million USD")
+    axis.set_title(title, loc="left", fontsize=11)
+    axis.spines[["top", "right"]].set_visible(False)
+    return _data_uri(figure)
+
+
+def month_chart(title: str, tallies: Sequence[Tally]) -> str:
+    """Reports (bars) and losses (line) per month."""
+    if not tallies:
+        return _empty(title)
+    figure, axis = plt.subplots(figsize=(6.5, 2.6))
+    months = [t.key for t in tallies]
+    axis.bar(months, [t.reports for t in tallies], color=_BLUE, label="reports")
+    axis.set_ylabel("reports")
+    axis.tick_params(axis="x", rotation=60, labelsize=7)
+    twin = axis.twinx()
+    twin.plot(months, [t.loss_usd / 1e6 for t in tallies], color=_GOLD, marker="o", lw=2)
+    twin.set_ylabel("losses, million USD")
+    axis.set_title(title, loc="left", fontsize=11)
+    return _data_uri(figure)
+
+
+def flow_chart(title: str, flows: Sequence[Flow], *, top: int = 12) -> str:
+    """The largest cross-border flows (victims' country → country of accounts and phones)."""
+    chosen = list(flows)[:top]
+    if not chosen:
+        return _empty(title)
+    figure, axis = plt.subplots(figsize=(6.5, 0.35 * len(chosen) + 1.0))
+    labels = [f"{f.victim_country} → {f.asset_country}" for f in reversed(chosen)]
+    axis.barh(labels, [f.reports for f in reversed(chosen)], color=_GOLD)
+    axis.set_xlabel("reports")
+    axis.set_title(title, loc="left", fontsize=11)
+    axis.spines[["top", "right"]].set_visible(False)
+    return _data_uri(figure)
+
+
+def status_chart(title: str, statuses: Sequence[tuple[str, int]]) -> str:
+    """Cooperation requests by status."""
+    if not statuses:
+        return _empty(title)
+    figure, axis = plt.subplots(figsize=(6.5, 0.35 * len(statuses) + 1.0))
+    axis.barh([s for s, _ in reversed(statuses)], [n for _, n in reversed(statuses)], color=_BLUE)
+    axis.set_xlabel("requests")
+    axis.set_title(title, loc="left", fontsize=11)
+    axis.spines[["top", "right"]].set_visible(False)
+    return _data_uri(figure)

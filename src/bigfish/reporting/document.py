@@ -1,0 +1,98 @@
+"""The statistics report for ministers and summits: a one-page summary, then charts and tables,
+as one self-contained HTML file (charts inline) or a PDF rendered from it with weasyprint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, select_autoescape
+
+from bigfish.errors import ConfigError, InputError
+from bigfish.linking.views import NetworkSummary, list_networks
+from bigfish.reporting import charts
+from bigfish.reporting.period import Period
+from bigfish.reporting.stats import Statistics, compute_statistics
+from bigfish.reporting.template import REPORT_TEMPLATE
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+
+_ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+_ENV.filters["usd"] = lambda v: f"${float(v or 0):,.0f}"
+_ENV.filters["num"] = lambda v: f"{int(v or 0):,}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    """What `write_report` wrote."""
+
+    path: Path
+    format: str
+    report_count: int
+    network_count: int
+
+
+def _top_networks(store: Store, viewer: Viewer, period: Period, top: int) -> list[NetworkSummary]:
+    ranked = list_networks(store, viewer, limit=max(top * 4, 40)).networks
+    chosen = [
+        n
+        for n in ranked
+        if (period.start is None or n.stats.last_seen >= period.start)
+        and (period.end is None or n.stats.first_seen < period.end)
+    ]
+    return chosen[:top]
+
+
+def render_html(stats: Statistics, networks: list[NetworkSummary], *, title: str) -> str:
+    """The report as one HTML document with its charts inline."""
+    figures = {
+        "country": charts.bar_chart("Losses by victims' country", stats.by_country),
+        "month": charts.month_chart("Reports and losses by month", stats.by_month),
+        "typology": charts.bar_chart("Losses by typology", stats.by_typology),
+        "flows": charts.flow_chart(
+            "Cross-border flows: victims → accounts and phones", stats.flows
+        ),
+        "requests": charts.status_chart("Cooperation requests by status", stats.requests_by_status),
+    }
+    cross_border = sum(f.reports for f in stats.flows)
+    return _ENV.from_string(REPORT_TEMPLATE).render(
+        title=title,
+        stats=stats,
+        networks=networks,
+        figures=figures,
+        cross_border=cross_border,
+        top_country=stats.by_country[0] if stats.by_country else None,
+        top_typology=stats.by_typology[0] if stats.by_typology else None,
+    )
+
+
+def write_report(
+    store: Store,
+    viewer: Viewer,
+    out: Path,
+    period: Period,
+    *,
+    top: int = 10,
+    title: str = "Online scams across the partnership",
+    now: datetime | None = None,
+) -> ReportResult:
+    """Compute the statistics VIEWER may see over PERIOD and write OUT (.html or .pdf)."""
+    suffix = out.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise InputError("the report is written as .html or .pdf", field="out")
+    stats = compute_statistics(store, viewer, period, now=now or datetime.now(UTC))
+    networks = _top_networks(store, viewer, period, top)
+    html = render_html(stats, networks, title=title)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".pdf":
+        try:
+            from weasyprint import HTML
+        except ImportError:  # pragma: no cover - the pdf extra is missing
+            raise ConfigError("PDF needs weasyprint: pip install 'bigfish[pdf]'") from None
+        HTML(string=html).write_pdf(str(out))
+        fmt = "pdf"
+    else:
+        out.write_text(html, encoding="utf-8")
+        fmt = "html"
+    return ReportResult(out, fmt, stats.report_count, stats.network_count)

@@ -1,0 +1,97 @@
+# ruff: noqa: E501  (HTML lines)
+"""The HTML of the statistics report (kept in Python so that every install has it)."""
+
+from __future__ import annotations
+
+REPORT_TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{ title }} — {{ stats.period.label }}</title>
+<style>
+@page { size: A4; margin: 16mm 14mm; }
+body { font-family: "DejaVu Sans", "Noto Sans", sans-serif; color: #1d2430; font-size: 10.5pt;
+  max-width: 190mm; margin: 0 auto; }
+h1 { font-size: 20pt; margin: 0 0 2mm; color: #10233f; }
+h2 { font-size: 13pt; margin: 6mm 0 2mm; color: #10233f; }
+.sub { color: #5b6675; margin: 0 0 5mm; }
+.summary { page-break-after: always; break-after: page; }
+.figures { display: flex; flex-wrap: wrap; gap: 3mm; margin: 4mm 0; }
+.figure { flex: 1 1 40mm; border: 1px solid #d9dee6; border-radius: 2mm; padding: 3mm; }
+.figure b { display: block; font-size: 16pt; color: #0b5cad; }
+ul.points li { margin-bottom: 2mm; }
+img { max-width: 100%; }
+table { border-collapse: collapse; width: 100%; font-size: 9pt; }
+th, td { border-bottom: 1px solid #d9dee6; padding: 1mm 2mm; text-align: left; }
+th { background: #eef2f7; }
+.chart { page-break-inside: avoid; break-inside: avoid; margin-bottom: 4mm; }
+.foot { color: #5b6675; font-size: 8pt; margin-top: 6mm; }
+</style>
+</head>
+<body>
+<section class="summary" id="summary">
+<h1>{{ title }}</h1>
+<p class="sub">Period: {{ stats.period.label }} · generated {{ stats.generated_at.strftime("%Y-%m-%d %H:%M UTC") }}
+ · one-page summary for ministers</p>
+<div class="figures">
+  <div class="figure"><b>{{ stats.report_count|num }}</b>scam reports</div>
+  <div class="figure"><b>{{ stats.loss_usd|usd }}</b>reported losses</div>
+  <div class="figure"><b>{{ stats.network_count|num }}</b>linked networks</div>
+  <div class="figure"><b>{{ stats.country_count|num }}</b>victims' countries</div>
+</div>
+<h2>What the partnership sees</h2>
+<ul class="points">
+{% if top_country %}<li>The most affected country is <b>{{ top_country.key }}</b>: {{ top_country.reports|num }} reports and
+ {{ top_country.loss_usd|usd }} in losses.</li>{% endif %}
+{% if top_typology %}<li>The costliest typology is <b>{{ top_typology.key }}</b>
+ ({{ top_typology.loss_usd|usd }}).</li>{% endif %}
+<li>{{ cross_border|num }} reports name bank accounts or phone numbers of another country than the
+ victim's: the networks are cross-border, and so must be the response.</li>
+{% if networks %}<li>The largest network links {{ networks[0].stats.report_count|num }} reports from
+ {{ networks[0].stats.countries|length }} countries ({{ networks[0].stats.countries|join(", ") }}), with
+ {{ networks[0].stats.total_loss_usd|usd }} in losses.</li>{% endif %}
+<li>Cooperation requests: {% for s, n in stats.requests_by_status %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}
+{% else %}none yet{% endfor %}.</li>
+</ul>
+<h2>Top networks</h2>
+<table>
+<thead><tr><th>Network</th><th>Reports</th><th>Countries</th><th>Losses (USD)</th><th>Active</th></tr></thead>
+<tbody>
+{% for n in networks[:5] %}<tr><td>{{ n.id }}</td><td>{{ n.stats.report_count|num }}</td>
+<td>{{ n.stats.countries|join(", ") }}</td><td>{{ n.stats.total_loss_usd|usd }}</td>
+<td>{{ n.stats.first_seen.strftime("%Y-%m") }} – {{ n.stats.last_seen.strftime("%Y-%m") }}</td></tr>
+{% else %}<tr><td colspan="5">No network in this period.</td></tr>{% endfor %}
+</tbody>
+</table>
+</section>
+
+<section id="details">
+<h2>Losses by country</h2>
+<div class="chart"><img alt="Losses by victims' country" src="{{ figures.country }}"></div>
+<h2>Trend by month</h2>
+<div class="chart"><img alt="Reports and losses by month" src="{{ figures.month }}"></div>
+<h2>Losses by typology</h2>
+<div class="chart"><img alt="Losses by typology" src="{{ figures.typology }}"></div>
+<h2>Cross-border flows</h2>
+<div class="chart"><img alt="Cross-border flows" src="{{ figures.flows }}"></div>
+<table>
+<thead><tr><th>Victims' country</th><th>Country of accounts and phones</th><th>Reports</th></tr></thead>
+<tbody>{% for f in stats.flows[:15] %}<tr><td>{{ f.victim_country }}</td><td>{{ f.asset_country }}</td>
+<td>{{ f.reports|num }}</td></tr>{% endfor %}</tbody>
+</table>
+<h2>Cooperation requests by status</h2>
+<div class="chart"><img alt="Cooperation requests by status" src="{{ figures.requests }}"></div>
+<h2>Top networks</h2>
+<table>
+<thead><tr><th>Network</th><th>Score</th><th>Reports</th><th>Countries</th><th>Organizations</th>
+<th>Losses (USD)</th></tr></thead>
+<tbody>{% for n in networks %}<tr><td>{{ n.id }}</td><td>{{ "%.1f"|format(n.stats.score) }}</td>
+<td>{{ n.stats.report_count|num }}</td><td>{{ n.stats.countries|join(", ") }}</td>
+<td>{{ n.stats.organizations|length }}</td><td>{{ n.stats.total_loss_usd|usd }}</td></tr>{% endfor %}</tbody>
+</table>
+<p class="foot">Figures count only reports the reader's organization may see under the partnership's
+TLP and distribution markings; losses are converted to USD at reference rates. Produced by bigfish.</p>
+</section>
+</body>
+</html>
+"""
