@@ -23,6 +23,7 @@ from bigfish.errors import InputError
 from bigfish.fx import Rates
 from bigfish.identifiers import normalize
 from bigfish.linking import bulk, state
+from bigfish.linking.detail import NetworkDetail, get_network
 from bigfish.linking.graph import IntArray, MentionGraph, report_components
 from bigfish.linking.hubs import HubPolicy, StopReason, find_hubs
 from bigfish.linking.loading import all_mentions, chunked, fetch_pairs, report_facts, utc
@@ -34,11 +35,28 @@ from bigfish.linking.networks import (
     partition,
 )
 from bigfish.linking.score import summarize
-from bigfish.linking.warninglists import WarningLists, load_warning_lists, no_warning_lists
+from bigfish.linking.views import NetworkPage, list_networks
+from bigfish.linking.warninglists import (
+    WarningLists,
+    load_warning_lists,
+    no_warning_lists,
+    operator_list_dirs,
+)
 from bigfish.models import Kind
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, reports
 from bigfish.store.schema_linking import link_pins, network_members
+
+__all__ = [
+    "LinkSummary",
+    "NetworkDetail",
+    "NetworkPage",
+    "get_network",
+    "list_networks",
+    "pin_value",
+    "rebuild_networks",
+    "update_networks",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +91,9 @@ class LinkSummary:
 def _lists(policy: HubPolicy, warning_lists: WarningLists | None) -> WarningLists:
     if not policy.warning_lists:
         return no_warning_lists()
-    return warning_lists if warning_lists is not None else load_warning_lists()
+    if warning_lists is not None:
+        return warning_lists
+    return load_warning_lists(operator_list_dirs())
 
 
 def _summary(

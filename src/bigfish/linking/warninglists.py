@@ -15,6 +15,7 @@ their own directory of files with the same format.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -148,6 +149,15 @@ def load_warning_lists(extra_dirs: Sequence[Path] = (), *, shipped: bool = True)
             raise InputError("not a directory of warning lists", file=str(folder))
         lists.extend(_read(p) for p in sorted(folder.glob("*.json")))
     return WarningLists(tuple(lists))
+
+
+LISTS_ENV = "BIGFISH_WARNING_LISTS"
+
+
+def operator_list_dirs() -> list[Path]:
+    """The operator's own list directories, from BIGFISH_WARNING_LISTS (``:``-separated)."""
+    value = os.environ.get(LISTS_ENV, "")
+    return [Path(part) for part in value.split(os.pathsep) if part.strip()]
 
 
 def no_warning_lists() -> WarningLists:
