@@ -10,6 +10,7 @@ from bigfish.cli import (  # noqa: F401  (imported for their registrations)
     identifiers,
     intake,
     ml,
+    networks,
     report,
     synth,
 )
