@@ -116,3 +116,23 @@ def test_ring_sizes_are_heavy_tailed_at_50k(tmp_path: Path) -> None:
     assert sizes[0] >= 200 and sizes[-1] >= 2
     assert 0.2 < summary.lone_reports / summary.reports < 0.4
     assert elapsed < 30, f"50,000 reports took {elapsed:.1f} s"
+
+
+def test_only_listed_infrastructure_is_shared_across_rings(small: SynthSummary) -> None:
+    """Derived domains included: bit.ly of a short link and gmail.com of an address are shared."""
+    from bigfish.identifiers import registrable_domain
+
+    truth = load_truth(small.out_dir)
+    infra = {(i["kind"], i["canonical"]) for i in truth["infrastructure"]}
+    found = _identifiers_of(small.out_dir, read_rows(small.out_dir))
+    owners: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for key, ids in found.items():
+        label = truth["reports"][key] or key
+        for kind, canonical, _ in ids:
+            owners[(kind, canonical)].add(label)
+            host = {"url": canonical.split("/")[0], "email": canonical.split("@")[-1]}.get(kind)
+            if host:
+                owners[("domain", registrable_domain(host) or host)].add(label)
+    shared = {k for k, labels in owners.items() if len(labels) > 1}
+    assert shared, "noise puts the same infrastructure into unrelated reports"
+    assert shared <= infra, sorted(shared - infra)[:5]

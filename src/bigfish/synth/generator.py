@@ -280,7 +280,7 @@ def _finish_truth(
         }
         sep = ",\n" if i else ""
         truth.write(f"{sep}{json.dumps(plan.ring_id)}: {json.dumps(entry, ensure_ascii=False)}")
-    infra = [{"kind": a.canonical_kind, "canonical": a.canonical} for a in gen.infra.all()]
+    infra = [{"kind": k, "canonical": c} for k, c in gen.infra.canonical_forms()]
     truth.write(f'\n}}, "infrastructure": {json.dumps(infra)}, ')
     truth.write(f'"planted_file": "{PLANTED_FILE}", "planted_count": {gen.planted.count}}}\n')
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bigfish.synth.assets import Asset
+from bigfish.synth.assets import MAIL_DOMAINS, SHORTENERS, Asset
 from bigfish.synth.partnership import COUNTRIES
 
 PLATFORM_HOSTS = ("facebook.com", "line.me", "bit.ly", "tinyurl.com", "google.com", "tiktok.com",
@@ -46,6 +46,15 @@ class Infrastructure:
     def all(self) -> list[Asset]:
         """Every infrastructure asset."""
         return [a for v in self.hotlines.values() for a in v] + list(self.platforms)
+
+    def canonical_forms(self) -> list[tuple[str, str]]:
+        """(kind, canonical) of everything shared: the assets, and the registrable domains that
+        ring and lone identifiers derive from shared hosts (``bit.ly`` of ``bit.ly/3xYz12``,
+        ``gmail.com`` of an address, ``t.me`` and ``wa.me`` of profile links)."""
+        forms = [(a.canonical_kind, a.canonical) for a in self.all()]
+        domains = {*PLATFORM_HOSTS, *SHORTENERS, *MAIL_DOMAINS, "t.me", "wa.me", "line.me",
+                   "facebook.com", "tiktok.com", "telegram.me"}  # fmt: skip
+        return forms + [("domain", d) for d in sorted(domains)]
 
 
 def build_infrastructure() -> Infrastructure:
