@@ -119,8 +119,10 @@ def utc_text(at: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    """The inverse of utc_text."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of utc_text (strict: exactly the form utc_text writes)."""
+    if len(text) != 27 or text[10] != "T" or text[-1] != "Z":
+        raise ValueError(f"not a custody time: {text!r}")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -241,6 +243,51 @@ def verify_signature(public_key: Ed25519PublicKey, signature_hex: str, message: 
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+_PARALLEL_FROM = 2000  # signatures; below this, starting worker processes costs more than it saves
+
+
+def _first_bad_in_chunk(raw_key: bytes, start: int, pairs: Sequence[tuple[str, bytes]]) -> int:
+    key = Ed25519PublicKey.from_public_bytes(raw_key)
+    for offset, (signature, message) in enumerate(pairs):
+        if not verify_signature(key, signature, message):
+            return start + offset
+    return -1
+
+
+def first_bad_signature(
+    public_key: Ed25519PublicKey, pairs: Sequence[tuple[str, bytes]]
+) -> int | None:
+    """The index of the first (signature hex, message) pair that does not verify, or None.
+
+    Large batches are spread over worker processes: Ed25519 verification holds the GIL.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(pairs) < _PARALLEL_FROM or workers < 2:
+        bad = _first_bad_in_chunk(_raw(public_key), 0, pairs)
+        return None if bad < 0 else bad
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(pairs) // workers)
+    chunks = [(i, pairs[i : i + size]) for i in range(0, len(pairs), size)]
+    # spawn, not fork: forking a process that may run threads (a web server) can deadlock.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        found = list(
+            pool.map(
+                _first_bad_in_chunk,
+                [_raw(public_key)] * len(chunks),
+                [start for start, _ in chunks],
+                [chunk for _, chunk in chunks],
+            )
+        )
+    bad_indexes = [i for i in found if i >= 0]
+    return min(bad_indexes) if bad_indexes else None
+
+
+def _raw(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def load_node_key(data_dir: Path) -> NodeKey:

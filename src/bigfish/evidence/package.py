@@ -39,6 +39,7 @@ from bigfish.evidence.custody import (
     canonical_json,
     check_evidence_chains,
     fingerprint,
+    first_bad_signature,
     load_public_key,
     record_from_json,
     utc_text,
@@ -291,11 +292,13 @@ def _parse_records(data: bytes) -> list[CustodyRecord]:
 
 def _verify_custody(
     zf: zipfile.ZipFile, manifest: dict[str, Any], public_key: Ed25519PublicKey
-) -> list[CustodyRecord]:
+) -> list[tuple[CustodyRecord, bytes]]:
+    """The records, each with its Merkle leaf hash, after checking them against the manifest."""
     records = _parse_records(_read(zf, "custody.jsonl"))
     listed = manifest["custody"]
     present = {r.seq for r in records}
     expected = {int(e["seq"]) for e in listed}
+    bodies: list[bytes] = []
     for index in range(max(len(records), len(listed))):
         entry = listed[index] if index < len(listed) else None
         record = records[index] if index < len(records) else None
@@ -323,8 +326,12 @@ def _verify_custody(
             )
         if record.record_hash != entry["record_hash"]:
             raise _Problem(f"custody record seq {record.seq}: differs from the manifest entry")
-        if not verify_signature(public_key, record.signature, body):
-            raise _Problem(f"custody record seq {record.seq}: bad signature")
+        bodies.append(body)
+    bad = first_bad_signature(
+        public_key, [(r.signature, b) for r, b in zip(records, bodies, strict=True)]
+    )
+    if bad is not None:
+        raise _Problem(f"custody record seq {records[bad].seq}: bad signature")
     digests = {e["evidence_id"]: e["sha256"] for e in manifest["evidence"]}
     for record in records:
         if digests.get(record.draft.evidence_id) != record.draft.sha256:
@@ -335,7 +342,7 @@ def _verify_custody(
     problem = check_evidence_chains(records)
     if problem:
         raise _Problem(problem)
-    return records
+    return [(r, merkle.leaf_hash(b)) for r, b in zip(records, bodies, strict=True)]
 
 
 def _verify_files(zf: zipfile.ZipFile, manifest: dict[str, Any], names: set[str]) -> int:
@@ -369,7 +376,7 @@ def _verify_tree_head(
     zf: zipfile.ZipFile,
     manifest: dict[str, Any],
     public_key: Ed25519PublicKey,
-    records: Sequence[CustodyRecord],
+    records: Sequence[tuple[CustodyRecord, bytes]],
 ) -> None:
     try:
         head = TreeHead.from_json(manifest["tree_head"])
@@ -379,14 +386,14 @@ def _verify_tree_head(
         raise _Problem("the tree head or proofs.json is malformed") from None
     if not head.verify(public_key):
         raise _Problem("the signed tree head: bad signature")
-    for record in records:
+    for record, leaf in records:
         try:
             proof = [bytes.fromhex(h) for h in proofs_json[str(record.seq)]]
         except (KeyError, ValueError, TypeError):
             raise _Problem(
                 f"proofs.json: no inclusion proof for custody record seq {record.seq}"
             ) from None
-        if not merkle.verify_inclusion(record.leaf(), record.seq - 1, head.size, proof, root):
+        if not merkle.verify_inclusion(leaf, record.seq - 1, head.size, proof, root):
             raise _Problem(
                 f"custody record seq {record.seq}: its inclusion proof does not lead to the "
                 "signed tree head"
