@@ -36,3 +36,12 @@ def test_help_has_an_example() -> None:
 def test_zero_reports_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["synth", str(tmp_path), "--reports", "0"])
     assert result.exit_code == 2
+
+
+def test_start_moves_the_dates(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["synth", str(tmp_path), "-n", "200", "--start", "2023-01-01"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))
+    assert truth["start"] == "2023-01-01"
+    days = [r["first_seen"] for r in truth["rings"].values()]
+    assert min(days) >= "2023-01-01" and max(days) < "2024-07-03"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -17,6 +18,9 @@ def synth(
     out_dir: Path = typer.Argument(..., help="Directory to write the data set into."),
     reports: int = typer.Option(50_000, "--reports", "-n", help="Number of reports.", min=1),
     seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same files."),
+    start: datetime | None = typer.Option(
+        None, "--start", formats=["%Y-%m-%d"], help="First day of the ~18 months (2024-07-01)."
+    ),
     no_noise: bool = typer.Option(
         False, "--no-noise", help="Leave out shared infrastructure (hotlines, platform domains)."
     ),
@@ -27,7 +31,13 @@ def synth(
     """
     began = time.perf_counter()
     try:
-        summary = generate(out_dir, reports=reports, seed=seed, noise=not no_noise)
+        summary = generate(
+            out_dir,
+            reports=reports,
+            seed=seed,
+            start=start.date() if start else None,
+            noise=not no_noise,
+        )
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:

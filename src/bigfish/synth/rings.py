@@ -97,7 +97,7 @@ def ring_sizes(rng: random.Random, budget: int, total: int) -> list[int]:
     """Heavy-tailed ring sizes summing to BUDGET: a few large rings, many of 2-10."""
     sizes: list[int] = []
     big_lo = max(20, min(120, total // 400))
-    big_hi = min(3000, max(big_lo * 4, total // 100))
+    big_hi = min(2000, max(big_lo * 4, total // 100))
     for _ in range(max(3, round(total / 12_000))):
         size = int(math.exp(rng.uniform(math.log(big_lo), math.log(big_hi))))
         if sum(sizes) + size > budget // 2:

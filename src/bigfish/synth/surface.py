@@ -73,7 +73,7 @@ def _phone(a: Asset, rng: random.Random, rc: str, narrative: bool, lang: str) ->
             text = f"00{cc} {_grouped(nsn, groups, ' ')}"
         else:
             text = f"+{cc} {nsn}"
-    if narrative and lang in ("th", "ar") and rng.random() < 0.35:
+    if lang in ("th", "ar") and rng.random() < (0.35 if narrative else 0.02):
         text = text.translate(THAI_DIGITS if lang == "th" else ARABIC_INDIC_DIGITS)
     return "phone", text, ""
 
@@ -114,7 +114,10 @@ def _url(a: Asset, rng: random.Random, rc: str, narrative: bool, lang: str) -> S
         out_path = path + ("/" if rng.random() < 0.2 else "")
     pairs = query.split("&") if query else []
     if rng.random() < 0.25:
-        pairs = [*pairs, *rng.sample(TRACKING, rng.randint(1, 2))]
+        tags = rng.sample(TRACKING, rng.randint(1, 2))
+        if len(tags) == 2 and tags[0].split("=")[0] == tags[1].split("=")[0]:
+            tags.pop()
+        pairs = [*pairs, *tags]
     if len(pairs) > 1 and rng.random() < 0.4:
         rng.shuffle(pairs)
     text = scheme + shown + out_path + ("?" + "&".join(pairs) if pairs else "")
