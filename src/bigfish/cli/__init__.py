@@ -6,12 +6,16 @@ One module per command group registers its commands on the shared Typer app.
 from __future__ import annotations
 
 from bigfish.cli import (  # noqa: F401  (imported for their registrations)
+    access,
     demo,
+    evidence,
     identifiers,
     intake,
     ml,
     networks,
     report,
+    requests,
+    serve,
     synth,
 )
 from bigfish.cli._app import app
