@@ -51,7 +51,7 @@ class Health(BaseModel):
 class ReportBatch(BaseModel):
     """Reports as in spec/reports.md JSON Lines, with the markings of the whole batch."""
 
-    reports: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+    reports: list[Any] = Field(max_length=MAX_BATCH)
     tlp: TLP = TLP.AMBER
     distribution: Distribution = Distribution.ORGANIZATION
     group: str | None = None

@@ -1,0 +1,132 @@
+"""The API's contract at the boundary: errors, limits, pagination, health, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bigfish.api import ApiSettings
+from bigfish.store import Store
+from tests.api.helpers import Partnership, build_partnership, report
+
+
+@pytest.fixture
+def tight(sqlite_store: Store) -> Iterator[Partnership]:
+    settings = ApiSettings(rate_limit_per_minute=60, rate_limit_burst=3, max_body_bytes=2000)
+    yield from build_partnership(sqlite_store, settings)
+
+
+def test_health_needs_no_key_and_openapi_is_served(sqlite_partnership: Partnership) -> None:
+    c = sqlite_partnership.client
+    assert c.get("/api/v1/health").json() == {"status": "ok", "version": "0.1.0"}
+    paths = c.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/lookup", "/api/v1/reports", "/api/v1/match", "/api/v1/alerts"} <= set(paths)
+    assert c.get("/docs").status_code == 200
+
+
+def test_errors_have_one_shape(sqlite_partnership: Partnership) -> None:
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    for response, status in (
+        (c.get("/api/v1/reports"), 401),
+        (c.get("/api/v1/nowhere", headers=h), 404),
+        (c.put("/api/v1/lookup", headers=h), 405),
+        (c.get("/api/v1/lookup", params={"kind": "fax", "value": "1"}, headers=h), 422),
+    ):
+        assert response.status_code == status
+        assert set(response.json()) == {"error"}
+        assert set(response.json()["error"]) == {"code", "message", "details"}
+    unauthorized = c.get("/api/v1/reports")
+    assert "Bearer" in unauthorized.headers["WWW-Authenticate"]
+
+
+def test_validation_names_the_field(sqlite_partnership: Partnership) -> None:
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    bad = c.post("/api/v1/lookup", json={"identifiers": [{"kind": "phone"}]}, headers=h)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "identifiers.0.value"
+    country = c.get(
+        "/api/v1/lookup", params={"kind": "phone", "value": "1", "country": "1x"}, headers=h
+    )
+    assert country.status_code == 422 and "country" in country.json()["error"]["message"]
+
+
+def test_rate_limit_answers_429_with_retry_after(tight: Partnership) -> None:
+    c, h = tight.client, tight.headers("A")
+    statuses = [c.get("/api/v1/reports", headers=h).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[-1] == 429
+    limited = c.get("/api/v1/reports", headers=h)
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert c.get("/api/v1/reports", headers=tight.headers("B")).status_code == 200  # per key
+
+
+def test_large_bodies_get_413(tight: Partnership) -> None:
+    big = {"identifiers": [{"kind": "phone", "value": "+6681234567"}] * 100}
+    response = tight.client.post("/api/v1/lookup", json=big, headers=tight.headers("A"))
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_reports_are_paged_with_a_cursor(sqlite_partnership: Partnership) -> None:
+    reports = [report(f"r{i}", reported_at=f"2025-10-{i + 1:02d}T00:00:00Z") for i in range(7)]
+    sqlite_partnership.submit("A", reports)
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 3, "sort": "reported_at"} | ({"cursor": cursor} if cursor else {})
+        page = c.get("/api/v1/reports", params=params, headers=h).json()
+        seen += [r["report_id"] for r in page["reports"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"r{i}" for i in range(7)]
+
+
+def test_batch_lookup_keeps_order_and_limit(sqlite_partnership: Partnership) -> None:
+    sqlite_partnership.submit("A", [report("r1")])
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    items = [
+        {"kind": "url", "value": "nothing.example"},
+        {"kind": "phone", "value": "081 234 5678", "country": "TH"},
+    ]
+    answers = c.post("/api/v1/lookup", json={"identifiers": items}, headers=h).json()
+    assert [a["report_count"] for a in answers] == [0, 1]
+    assert answers[1]["canonical"] == "+66812345678"
+    too_many = c.post("/api/v1/lookup", json={"identifiers": [items[0]] * 10_001}, headers=h)
+    assert too_many.status_code in (413, 422)
+
+
+def test_alerts_reach_the_holder_when_markings_allow(sqlite_partnership: Partnership) -> None:
+    p = sqlite_partnership
+    p.submit("C", [report("c1")])
+    p.submit("A", [report("r1")], distribution="group", group="mekong", tlp="amber")
+    alerts = p.client.get("/api/v1/alerts", headers=p.headers("C")).json()["alerts"]
+    assert [(a["report"]["org"], a["identifier"]["canonical"]) for a in alerts] == [
+        ("A", "+66812345678")
+    ]
+    later = p.client.get(
+        "/api/v1/alerts", params={"since": "2999-01-01T00:00:00Z"}, headers=p.headers("C")
+    )
+    assert later.json()["alerts"] == []
+    assert p.client.get("/api/v1/alerts", headers=p.headers("B")).json()["alerts"] == []
+
+
+def test_match_finds_what_a_group_member_may_see(sqlite_partnership: Partnership) -> None:
+    import hashlib
+    import hmac
+
+    from bigfish.matching import community_key
+
+    p = sqlite_partnership
+    p.submit("A", [report("r1")], distribution="group", group="mekong")
+    key = community_key(p.store, "mekong").key
+    value = hmac.new(key, b"v1|phone|+66812345678", hashlib.sha256).hexdigest()
+    other = hmac.new(key, b"v1|phone|+66800000000", hashlib.sha256).hexdigest()
+    found = p.client.post(
+        "/api/v1/match",
+        json={"blinded": [other, value.upper()], "group": "mekong"},
+        headers=p.headers("C"),
+    )
+    assert found.json() == {"matches": [{"blinded": value, "report_count": 1}]}
+    bad = p.client.post("/api/v1/match", json={"blinded": ["zz"]}, headers=p.headers("C"))
+    assert bad.status_code == 422
