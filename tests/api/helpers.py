@@ -22,6 +22,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+__all__ = ["Partnership", "TestClient", "build_partnership", "report"]
+
 
 @dataclass
 class Partnership:
