@@ -147,3 +147,16 @@ def test_losses_are_in_local_currencies(small: SynthSummary) -> None:
             continue
         assert cur == currency[row.country]
     assert 0 < no_loss < len(rows) // 4
+
+
+def test_output_does_not_depend_on_hash_randomization(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = "import sys; from pathlib import Path; from bigfish.synth import generate; "
+    code += "generate(Path(sys.argv[1]), reports=300, seed=9)"
+    for name, hash_seed in (("x", "1"), ("y", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, env=env)
+    assert _digest(tmp_path / "x") == _digest(tmp_path / "y")
