@@ -133,6 +133,10 @@ def create_key(
     return NewKey(int(key_id), organization.name, role, platform, secret)
 
 
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _key_info(row: sa.Row[tuple[object, ...]]) -> KeyInfo:
     m = row._mapping
     return KeyInfo(
@@ -142,7 +146,7 @@ def _key_info(row: sa.Row[tuple[object, ...]]) -> KeyInfo:
         platform=bool(m["platform"]),
         prefix=str(m["prefix"]),
         label=m["label"],
-        created_at=m["created_at"],
+        created_at=_utc(m["created_at"]),
         revoked=m["revoked_at"] is not None,
     )
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from bigfish.models import TLP, ApiRole, Distribution, Kind
 
 MAX_BATCH = 10_000
 HEX64 = r"^[0-9a-fA-F]{64}$"
+
+#: A database id in a path: a positive 32-bit integer.
+DbId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class ErrorDetail(BaseModel):

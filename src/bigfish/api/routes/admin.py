@@ -14,6 +14,7 @@ from bigfish.accounts import Principal, add_user, create_key, list_keys, list_us
 from bigfish.api.deps import Access, requires
 from bigfish.api.schemas import (
     ERRORS,
+    DbId,
     GroupIn,
     GroupView,
     KeyCreated,
@@ -96,7 +97,7 @@ def keys(request: Request, principal: Admin) -> list[KeyView]:
 
 
 @router.delete("/keys/{key_id}", status_code=204)
-def revoke(key_id: int, request: Request, principal: Admin) -> Response:
+def revoke(key_id: DbId, request: Request, principal: Admin) -> Response:
     """Revoke a key; it fails from the next request on."""
     revoke_key(request.app.state.store, key_id, principal)
     return Response(status_code=204)
@@ -176,7 +177,7 @@ def webhooks(request: Request, principal: Admin) -> list[WebhookView]:
 
 
 @router.delete("/webhooks/{hook_id}", status_code=204)
-def delete_webhook(hook_id: int, request: Request, principal: Admin) -> Response:
+def delete_webhook(hook_id: DbId, request: Request, principal: Admin) -> Response:
     """Remove one of the organization's webhooks."""
     remove_webhook(request.app.state.store, principal.org_id, hook_id)
     return Response(status_code=204)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
-from bigfish.api.schemas import ERRORS
+from bigfish.api.schemas import ERRORS, DbId
 from bigfish.errors import InputError
 from bigfish.linking.detail import get_network
 from bigfish.linking.views import list_networks
@@ -82,7 +82,7 @@ def networks(
 
 
 @router.get("/networks/{network_id}", response_model=dict[str, Any])
-def network(network_id: int, request: Request, principal: Reader) -> dict[str, Any]:
+def network(network_id: DbId, request: Request, principal: Reader) -> dict[str, Any]:
     """One network with the explanation of every link; 404 unless the caller may see two or
     more of its reports."""
     detail = get_network(request.app.state.store, principal.viewer(), network_id)
