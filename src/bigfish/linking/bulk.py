@@ -18,6 +18,7 @@ from bigfish.fx import Rates
 from bigfish.linking.graph import IntArray
 from bigfish.linking.loading import loss_usd, utc
 from bigfish.linking.score import GROWTH_WINDOW, network_score
+from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_linking import networks
 
 _EPOCH = {
@@ -61,8 +62,72 @@ class _Codes:
         return tuple(self.codes)
 
 
+def _categories(text: str | None, n: int) -> tuple[IntArray, tuple[str, ...]]:
+    """Codes and names of N comma-separated values ('' is absent: code -1)."""
+    values = np.array((text or "").split(",") if n else [], dtype=str)
+    names, codes = np.unique(values, return_inverse=True)
+    name_list = [str(x) for x in names.tolist()]
+    if "" in name_list:
+        blank = name_list.index("")
+        codes = np.where(codes == blank, -1, codes - (codes > blank))
+        name_list.pop(blank)
+    return codes.astype(np.int64), tuple(name_list)
+
+
+_SQLITE_COLUMNS = (
+    "SELECT group_concat(id), group_concat(org_id), group_concat(substr(reported_at, 1, 19)),"
+    " group_concat(coalesce(loss_usd, 'nan')), group_concat(country),"
+    " group_concat(coalesce(scam_type, '')), group_concat(coalesce(channel, ''))"
+    " FROM (SELECT * FROM reports ORDER BY id)"
+)
+
+
+def _sqlite_columns(conn: Connection) -> ReportColumns:
+    """Every report's columns through seven group_concat aggregates parsed by numpy."""
+    from bigfish.linking.loading import ints_from_text
+
+    row = conn.exec_driver_sql(_SQLITE_COLUMNS).one()
+    pk = ints_from_text(row[0])
+    org_ids = ints_from_text(row[1])
+    n = pk.size
+    dates = row[2].split(",") if n else []
+    epoch = np.array(dates, dtype="datetime64[s]").astype(np.int64)
+    loss = np.fromstring(row[3], dtype=np.float64, sep=",") if n else np.zeros(0)
+    country, countries = _categories(row[4], n)
+    stype, stypes = _categories(row[5], n)
+    chan, chans = _categories(row[6], n)
+    names = dict(conn.execute(sa.select(organizations.c.id, organizations.c.name)).all())
+    org_keys = np.array(sorted(names), dtype=np.int64)
+    org = np.searchsorted(org_keys, org_ids).astype(np.int64)
+    unknown: dict[int, str] = {}
+    query = sa.select(reports.c.id, reports.c.loss_currency).where(
+        reports.c.loss_amount.is_not(None), reports.c.loss_usd.is_(None)
+    )
+    for rid, currency in conn.execute(query):
+        if currency:
+            unknown[int(np.searchsorted(pk, rid))] = currency
+    return ReportColumns(
+        pk=pk,
+        org=org,
+        country=country,
+        epoch=epoch,
+        loss=loss,
+        scam_type=stype,
+        channel=chan,
+        unknown=unknown,
+        names={
+            "org": tuple(names[int(k)] for k in org_keys.tolist()),
+            "country": countries,
+            "scam_type": stypes,
+            "channel": chans,
+        },
+    )
+
+
 def report_columns(conn: Connection, rates: Rates | None) -> ReportColumns:
-    """Read every report once, through the driver, into columns."""
+    """Read every report once, through the driver, into columns (sorted by primary key)."""
+    if conn.dialect.name == "sqlite" and rates is None:
+        return _sqlite_columns(conn)
     raw = conn.connection.dbapi_connection
     if raw is None:  # pragma: no cover - a closed connection
         raise RuntimeError("connection is closed")
@@ -74,7 +139,7 @@ def report_columns(conn: Connection, rates: Rates | None) -> ReportColumns:
     loss: list[float] = []
     unknown: dict[int, str] = {}
     try:
-        cursor.execute(_FACTS_SQL.format(epoch=_EPOCH[conn.dialect.name]))
+        cursor.execute(_FACTS_SQL.format(epoch=_EPOCH[conn.dialect.name]) + " ORDER BY r.id")
         while rows := cursor.fetchmany(100_000):
             for row in rows:
                 (rid, oname, ctry, epoch, usd, amount, currency, stype, chan) = row

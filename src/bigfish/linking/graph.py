@@ -15,6 +15,7 @@ from scipy.sparse.csgraph import connected_components
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,8 @@ class MentionGraph:
         r = np.asarray(report, dtype=np.int64)
         v = np.asarray(value, dtype=np.int64)
         if r.size:
-            key = np.unique(r * np.int64(max(n_values, 1)) + v)
+            key = np.sort(r * np.int64(max(n_values, 1)) + v)
+            key = key[np.r_[True, key[1:] != key[:-1]]]
             r, v = key // max(n_values, 1), key % max(n_values, 1)
         return cls(r, v, n_reports, n_values)
 
@@ -58,10 +60,26 @@ def report_components(graph: MentionGraph) -> IntArray:
         coo_matrix((ones, (graph.report, graph.value + graph.n_reports)), shape=(n, n))
     )
     _, labels = connected_components(matrix, directed=True, connection="weak")
-    report_labels = labels[: graph.n_reports].astype(np.int64)
-    # Relabel densely over reports only, so labels are 0..k-1.
-    _, dense = np.unique(report_labels, return_inverse=True)
-    return dense.astype(np.int64)
+    return dense_labels(labels[: graph.n_reports].astype(np.int64))
+
+
+def dense_labels(labels: IntArray) -> IntArray:
+    """LABELS renumbered 0..k-1 in order of their values (a sort, no hashing)."""
+    if labels.size == 0:
+        return labels
+    present = np.zeros(int(labels.max()) + 1, dtype=np.bool_)
+    present[labels] = True
+    return (np.cumsum(present) - 1)[labels].astype(np.int64)
+
+
+def sorted_unique_inverse(values: IntArray) -> tuple[IntArray, IntArray]:
+    """``np.unique(values, return_inverse=True)`` by sorting (faster for large int arrays)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if values.size else np.zeros(0, np.bool_)
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
 
 
 def component_sizes(labels: IntArray) -> IntArray:

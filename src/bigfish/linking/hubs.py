@@ -9,8 +9,10 @@ Three stops, each recorded as the reason a value does not link:
    value's turn comes, the groups its reports already belong to are those built from the smaller
    values admitted before. A ring's asset joins reports of one group, or covers the few groups of
    its own ring; a hub's reports are scattered, one or two per group, over many groups: it is
-   stopped when its reports fall into ``min_groups`` groups or more with at most
-   ``max_reports_per_group`` of its reports per group on average. A value whose degree is far
+   stopped when its reports fall into ``min_groups`` groups or more, scattered: at most
+   ``max_reports_per_group`` of its reports per group on average, or mentioned by at most
+   ``max_coverage`` of a group's reports on average (a bank's website that a few victims of
+   each of several big rings mention). A value whose degree is far
    outside what rings show (``degree_factor`` times the 99th percentile of degrees, at least
    ``min_degree_cap``) is stopped whatever its groups.
 """
@@ -26,6 +28,7 @@ import numpy as np
 
 from bigfish.linking.graph import (
     BoolArray,
+    FloatArray,
     IntArray,
     MentionGraph,
     component_sizes,
@@ -51,6 +54,7 @@ class HubPolicy:
     community_split: bool = True
     min_groups: int = 3
     max_reports_per_group: float = 1.5
+    max_coverage: float = 0.2
     degree_factor: float = 8.0
     min_degree_cap: int = 200
     level_ratio: float = 1.5
@@ -90,9 +94,10 @@ def _levels(max_degree: int, ratio: float) -> list[tuple[int, int]]:
 
 def group_statistics(
     graph: MentionGraph, admitted: BoolArray, testing: BoolArray
-) -> tuple[IntArray, IntArray]:
-    """For each value in TESTING: the number of groups (of two reports or more, built from the
-    ADMITTED values) its reports fall into, and how many of its reports are in those groups."""
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """For each value in TESTING, over the groups (of two reports or more, built from the
+    ADMITTED values) its reports fall into: how many groups, how many of its reports are in
+    them, and the mean share of a group's reports that mention it (its coverage)."""
     labels = report_components(graph.restricted(admitted))
     sizes = component_sizes(labels)
     mask = testing[graph.value]
@@ -101,10 +106,13 @@ def group_statistics(
     grouped = sizes[groups] >= 2
     values, groups = values[grouped], groups[grouped]
     n_groups = max(int(sizes.size), 1)
-    pairs = np.unique(values * n_groups + groups)
-    group_count = np.bincount(pairs // n_groups, minlength=graph.n_values).astype(np.int64)
+    pairs, per_pair = np.unique(values * n_groups + groups, return_counts=True)
+    pair_value = pairs // n_groups
+    share = per_pair / sizes[pairs % n_groups]
+    group_count = np.bincount(pair_value, minlength=graph.n_values).astype(np.int64)
     in_groups = np.bincount(values, minlength=graph.n_values).astype(np.int64)
-    return group_count, in_groups
+    coverage = np.bincount(pair_value, weights=share, minlength=graph.n_values)
+    return group_count, in_groups, coverage / np.maximum(group_count, 1)
 
 
 def find_hubs(
@@ -128,26 +136,33 @@ def find_hubs(
     candidates &= ~outliers
     admitted = np.zeros(n, dtype=np.bool_)
     max_degree = int(degrees[candidates].max()) if candidates.any() else 1
-    for low, high in _levels(max_degree, policy.level_ratio):
-        testing = candidates & (degrees >= low) & (degrees < high)
-        if not testing.any():
-            continue
-        if low <= 2:
-            # Two reports can never fall into three groups: admit without a test.
-            admitted |= testing
-            continue
-        group_count, in_groups = group_statistics(graph, admitted, testing)
-        per_group = in_groups / np.maximum(group_count, 1)
-        hubs = (
-            testing
-            & (group_count >= policy.min_groups)
-            & (per_group <= policy.max_reports_per_group)
-        )
-        for v in np.flatnonzero(hubs).tolist():
-            reason[v] = StopReason.HUB_GROUPS
-            detail[v] = (
-                f"its {int(degrees[v])} reports fall into {int(group_count[v])} separate groups "
-                f"({per_group[v]:.2f} reports per group)"
+    levels = _levels(max_degree, policy.level_ratio)
+    # Pass 1 admits values smallest first, testing each level against the groups the smaller
+    # values built. Pass 2 tests again against the groups every other admitted value builds, so
+    # a value that touched fragments of rings in pass 1 now sees the whole rings it would join.
+    for second in (False, True):
+        for low, high in levels:
+            testing = candidates & (degrees >= low) & (degrees < high)
+            if second:
+                testing &= admitted
+            if not testing.any():
+                continue
+            if low <= 2:  # two reports can never fall into three groups
+                admitted |= testing
+                continue
+            base = admitted & ~testing
+            group_count, in_groups, coverage = group_statistics(graph, base, testing)
+            per_group = in_groups / np.maximum(group_count, 1)
+            scattered = (per_group <= policy.max_reports_per_group) | (
+                coverage <= policy.max_coverage
             )
-        admitted |= testing & ~hubs
+            hubs = testing & (group_count >= policy.min_groups) & scattered
+            for v in np.flatnonzero(hubs).tolist():
+                reason[v] = StopReason.HUB_GROUPS
+                detail[v] = (
+                    f"its {int(degrees[v])} reports fall into {int(group_count[v])} separate "
+                    f"groups ({per_group[v]:.2f} reports per group, {coverage[v]:.0%} of a "
+                    "group's reports)"
+                )
+            admitted = (admitted | testing) & ~hubs
     return HubVerdict(admitted, reason, detail, cap)

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bigfish.fx import Rates, to_usd
 from bigfish.linking.graph import IntArray
 from bigfish.linking.score import ReportFacts
-from bigfish.store.schema import identifiers, mentions, organizations, reports
+from bigfish.store.schema import identifiers, organizations, reports
 
 CHUNK = 500  # bound parameters per IN (...) query
 FETCH = 200_000  # rows per fetchmany
@@ -62,9 +62,28 @@ def fetch_pairs(conn: Connection, statement: sa.Select[Any]) -> tuple[IntArray, 
     return both[:, 0].copy(), both[:, 1].copy()
 
 
+def ints_from_text(text: str | None) -> IntArray:
+    """Comma-separated integers (a SQLite group_concat) as an array."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def fetch_table_pairs(conn: Connection, table: str, a: str, b: str) -> tuple[IntArray, IntArray]:
+    """Two integer columns of a whole TABLE. On SQLite one group_concat, parsed by numpy, is
+    several times faster than fetching rows; elsewhere the driver's cursor."""
+    if conn.dialect.name != "sqlite":
+        t = sa.table(table, sa.column(a), sa.column(b))
+        return fetch_pairs(conn, sa.select(t.c[a], t.c[b]))
+    sql = f"SELECT group_concat({a} || ',' || {b}, ',') FROM {table}"  # noqa: S608 - names are ours
+    flat = ints_from_text(conn.exec_driver_sql(sql).scalar())
+    pairs = flat.reshape(-1, 2)
+    return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+
 def all_mentions(conn: Connection) -> tuple[IntArray, IntArray]:
     """(report_pk, identifier_id) of every mention."""
-    return fetch_pairs(conn, sa.select(mentions.c.report_pk, mentions.c.identifier_id))
+    return fetch_table_pairs(conn, "mentions", "report_pk", "identifier_id")
 
 
 def chunked(values: Sequence[int]) -> Iterable[list[int]]:

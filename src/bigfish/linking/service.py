@@ -24,9 +24,21 @@ from bigfish.fx import Rates
 from bigfish.identifiers import normalize
 from bigfish.linking import bulk, state
 from bigfish.linking.detail import NetworkDetail, get_network
-from bigfish.linking.graph import IntArray, MentionGraph, report_components
+from bigfish.linking.graph import (
+    IntArray,
+    MentionGraph,
+    report_components,
+    sorted_unique_inverse,
+)
 from bigfish.linking.hubs import HubPolicy, StopReason, find_hubs
-from bigfish.linking.loading import all_mentions, chunked, fetch_pairs, report_facts, utc
+from bigfish.linking.loading import (
+    all_mentions,
+    chunked,
+    fetch_pairs,
+    fetch_table_pairs,
+    report_facts,
+    utc,
+)
 from bigfish.linking.networks import (
     EventKind,
     IdAssignment,
@@ -183,16 +195,14 @@ def rebuild_networks(
     with store.begin() as conn:
         watermark = conn.execute(sa.select(sa.func.max(reports.c.updated_at))).scalar()
         report_pk, ident_id = all_mentions(conn)
-        old_pk, old_net = fetch_pairs(
-            conn, sa.select(network_members.c.report_pk, network_members.c.network_id)
-        )
+        old_pk, old_net = fetch_table_pairs(conn, "network_members", "report_pk", "network_id")
         invalid = [
             row.id for row in conn.execute(sa.select(identifiers.c.id).where(~identifiers.c.valid))
         ]
         listed = state.listed_identifiers(conn, lists)
         pinned = state.pins(conn)
         report_keys = np.unique(np.concatenate([report_pk, old_pk]))
-        value_keys, value_idx = np.unique(ident_id, return_inverse=True)
+        value_keys, value_idx = sorted_unique_inverse(ident_id)
         graph = MentionGraph.build(
             np.searchsorted(report_keys, report_pk), value_idx, report_keys.size, value_keys.size
         )
