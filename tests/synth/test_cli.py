@@ -45,3 +45,14 @@ def test_start_moves_the_dates(tmp_path: Path) -> None:
     assert truth["start"] == "2023-01-01"
     days = [r["first_seen"] for r in truth["rings"].values()]
     assert min(days) >= "2023-01-01" and max(days) < "2024-07-03"
+
+
+def test_progress_is_reported_to_the_end(tmp_path: Path) -> None:
+    from bigfish.synth import generate
+
+    seen: list[tuple[int, int]] = []
+    generate(
+        tmp_path, reports=12_000, seed=1, progress=lambda done, total: seen.append((done, total))
+    )
+    assert seen[0] == (0, 12_000) and seen[-1] == (12_000, 12_000)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from bigfish.cli._app import app, fail
 from bigfish.errors import BigfishError
@@ -31,13 +36,15 @@ def synth(
     """
     began = time.perf_counter()
     try:
-        summary = generate(
-            out_dir,
-            reports=reports,
-            seed=seed,
-            start=start.date() if start else None,
-            noise=not no_noise,
-        )
+        with _progress_bar(reports) as advance:
+            summary = generate(
+                out_dir,
+                reports=reports,
+                seed=seed,
+                start=start.date() if start else None,
+                noise=not no_noise,
+                progress=advance,
+            )
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
@@ -51,3 +58,19 @@ def synth(
     for name, rows in summary.organizations:
         typer.echo(f"  {name:<12} {rows:>8} reports")
     typer.echo(f"truth: {summary.out_dir / 'truth.json'}; planted identifiers: {summary.planted}")
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (None when stderr is piped)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reports", total=total)
+
+        def advance(done: int, of: int) -> None:
+            bar.update(task, completed=done, total=of)
+
+        yield advance

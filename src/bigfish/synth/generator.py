@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -53,6 +54,7 @@ LONE_TYPES = (("investment", 0.15), ("job_task", 0.12), ("romance", 0.08), ("sho
               ("lottery_prize", 0.04), ("other", 0.03))  # fmt: skip
 GENERIC_PROFILE = (("phone_local", 0.5), ("account", 0.5), ("url", 0.25), ("handle_tg", 0.15),
                    ("wallet", 0.15), ("email", 0.2))  # fmt: skip
+PROGRESS_EVERY = 5_000
 TRUTH_FILE, PLANTED_FILE, PARTNERSHIP_FILE = "truth.json", "planted.jsonl", "partnership.json"
 
 
@@ -206,8 +208,12 @@ def generate(
     seed: int = 7,
     start: date | None = None,
     noise: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SynthSummary:
-    """Writes a synthetic partnership of REPORTS reports to OUT_DIR; deterministic for a SEED."""
+    """Writes a synthetic partnership of REPORTS reports to OUT_DIR; deterministic for a SEED.
+
+    PROGRESS, when given, is called with (reports written, reports) every few thousand reports.
+    """
     if reports < 1:
         raise InputError(
             f"the number of reports must be at least 1, not {reports}", field="reports"
@@ -225,7 +231,9 @@ def generate(
     try:
         truth.write(f'{{"format": 1, "seed": {seed}, "noise": {json.dumps(noise)}, ')
         truth.write(f'"start": "{gen.start.isoformat()}", "reports": {{\n')
-        for day, r in zip(days, ring_index, strict=True):
+        for done, (day, r) in enumerate(zip(days, ring_index, strict=True)):
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, reports)
             if r < 0:
                 gen.write_report(day, None, None, truth)
                 continue
@@ -240,6 +248,8 @@ def generate(
             if state.reports == plan.size:
                 del states[r]  # the ring is over; let its assets go
         _finish_truth(truth, gen, plans, seen)
+        if progress is not None:
+            progress(reports, reports)
     finally:
         truth.close()
         gen.close()
