@@ -108,7 +108,7 @@ def lone_narrative(
         sentences.append(_slot(generic[0], "contact", contact))
     if payment.text or rng.random() < 0.5:
         sentences.append(_slot(generic[1], "payment", payment))
-    sentences.extend(rng.sample(generic[2:], rng.randint(1, 2)))
+    sentences.extend(rng.sample(generic[2:], rng.randint(1, 3)))
     rng.shuffle(sentences)
     joiner = " "
     body = joiner.join(sentences).format(
