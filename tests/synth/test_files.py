@@ -160,3 +160,25 @@ def test_output_does_not_depend_on_hash_randomization(tmp_path: Path) -> None:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True, env=env)
     assert _digest(tmp_path / "x") == _digest(tmp_path / "y")
+
+
+@pytest.mark.parametrize("n", [1, 7, 37])
+def test_tiny_partnerships_are_consistent(tmp_path: Path, n: int) -> None:
+    summary = generate(tmp_path, reports=n, seed=1)
+    truth = load_truth(tmp_path)
+    assert len(truth["reports"]) == len(read_rows(tmp_path)) == n
+    assert summary.ring_reports + summary.lone_reports == n
+
+
+def test_zero_reports_is_refused(tmp_path: Path) -> None:
+    from bigfish.errors import InputError
+
+    with pytest.raises(InputError, match="at least 1"):
+        generate(tmp_path, reports=0)
+
+
+def test_dates_span_about_eighteen_months_from_start(small: SynthSummary) -> None:
+    days = [r.raw["reported_at"][:10] for r in read_rows(small.out_dir) if "reported_at" in r.raw]
+    first, last = datetime.fromisoformat(min(days)), datetime.fromisoformat(max(days))
+    assert min(days) >= "2024-07-01"
+    assert 450 <= (last - first).days < 548
