@@ -53,7 +53,6 @@ def test_the_small_fixture_too(small: SynthSummary) -> None:
     assert not _mismatches(planted)
 
 
-@pytest.mark.xfail(reason="normalizer rejects '(+CC) …' phones; spec accepts brackets")
 def test_bracketed_country_codes_normalize(planted: list[PlantedValue]) -> None:
     bracketed = [p for p in planted if BRACKETED_CC.match(p.value)]
     assert bracketed

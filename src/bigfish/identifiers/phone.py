@@ -16,6 +16,7 @@ MAX_PHONE_DIGITS = 17  # 15 digits of E.164, a trunk digit and a second IDD digi
 _PHONE_CHARS = re.compile(r"\+?[0-9 ().\-/]*")
 _PREFIX = re.compile(r"^(?:tel|phone|whatsapp|viber|callto|sms):\s*", re.IGNORECASE)
 _NOT_DIGIT = re.compile(r"[^0-9]")
+_BRACKETED_CC = re.compile(r"^\(\s*\+\s*([0-9]{1,3})\s*\)")  # "(+84) 360 036 475"
 
 
 def parse_phone(text: str, country: str | None = None) -> Parsed:
@@ -23,6 +24,7 @@ def parse_phone(text: str, country: str | None = None) -> Parsed:
     text = _PREFIX.sub("", text)
     if len(text) > MAX_PHONE_LENGTH:
         return invalid(Kind.PHONE, text, "too long for a phone number")
+    text = _BRACKETED_CC.sub(r"+\1 ", text)
     if not _PHONE_CHARS.fullmatch(text):
         return invalid(Kind.PHONE, text, "a phone number has digits, '+', spaces, '.', '-', '()'")
     digits = _NOT_DIGIT.sub("", text)
