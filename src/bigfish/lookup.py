@@ -12,6 +12,8 @@ import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,7 +27,6 @@ from bigfish.store.schema import identifiers, mentions, organizations, reports
 
 MAX_BATCH = 10_000
 _CHUNK = 500
-_NOTHING = -1  # an identifier id that never exists: the queries run even when nothing matched
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,68 +78,70 @@ def _network_members() -> sa.Table | None:
     return table if isinstance(table, sa.Table) else None
 
 
-def _identifier_ids(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+@lru_cache(maxsize=1024)
+def _tally_query(org_id: int | None, group_ids: frozenset[int], operator: bool) -> sa.Select[Any]:
+    """The one aggregate query of a lookup for one viewer, built once and reused: counts,
+    organizations, countries, first and last seen and networks of the reports the viewer may
+    see, for the canonical values bound to `canonicals` of kind `kind`."""
+    viewer = Viewer(org_id, group_ids=group_ids, operator=operator)
+    members = _network_members()
+    network = members.c.network_id if members is not None else sa.null()
+    query = (
+        sa.select(
+            identifiers.c.canonical,
+            organizations.c.name,
+            reports.c.country,
+            network.label("network_id"),
+            sa.func.count(sa.distinct(reports.c.id)),
+            sa.func.min(reports.c.reported_at),
+            sa.func.max(reports.c.reported_at),
+        )
+        .select_from(identifiers)
+        .join(mentions, mentions.c.identifier_id == identifiers.c.id)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+    )
+    if members is not None:
+        # A report is in at most one network, so grouping by it never counts a report twice.
+        query = query.outerjoin(members, members.c.report_pk == reports.c.id)
+    return query.where(
+        identifiers.c.kind == sa.bindparam("kind"),
+        identifiers.c.canonical.in_(sa.bindparam("canonicals", expanding=True)),
+        identifiers.c.valid.is_(True),
+        visible_reports(viewer),
+    ).group_by(identifiers.c.canonical, organizations.c.name, reports.c.country, network)
+
+
+def _tallies(
+    conn: Connection, viewer: Viewer, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], _Tally]:
+    query = _tally_query(viewer.org_id, viewer.group_ids, viewer.operator)
     by_kind: dict[str, list[str]] = {}
     for kind, canonical in keys:
         by_kind.setdefault(kind, []).append(canonical)
-    found: dict[tuple[str, str], int] = {}
+    if not by_kind:
+        by_kind[Kind.PHONE.value] = [""]  # the same query runs when nothing was asked for
+    tallies: dict[tuple[str, str], _Tally] = {}
     for kind, values in sorted(by_kind.items()):
         for start in range(0, len(values), _CHUNK):
-            query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
-                identifiers.c.kind == kind,
-                identifiers.c.canonical.in_(values[start : start + _CHUNK]),
-                identifiers.c.valid.is_(True),
-            )
-            for ident_id, canonical in conn.execute(query):
-                found[(kind, canonical)] = int(ident_id)
-    return found
-
-
-def _tallies(conn: Connection, viewer: Viewer, ids: list[int]) -> dict[int, _Tally]:
-    tallies: dict[int, _Tally] = {}
-    wanted = ids or [_NOTHING]
-    members = _network_members()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        query = (
-            sa.select(
-                mentions.c.identifier_id,
-                organizations.c.name,
-                reports.c.country,
-                sa.func.count(sa.distinct(reports.c.id)),
-                sa.func.min(reports.c.reported_at),
-                sa.func.max(reports.c.reported_at),
-            )
-            .select_from(mentions)
-            .join(reports, reports.c.id == mentions.c.report_pk)
-            .join(organizations, organizations.c.id == reports.c.org_id)
-            .where(mentions.c.identifier_id.in_(chunk), visible_reports(viewer))
-            .group_by(mentions.c.identifier_id, organizations.c.name, reports.c.country)
-        )
-        for ident_id, org, country, count, first, last in conn.execute(query):
-            tally = tallies.setdefault(int(ident_id), _Tally(0, set(), set(), None, None, set()))
-            assert tally.orgs is not None and tally.countries is not None
-            tally.count += int(count)
-            tally.orgs.add(org)
-            tally.countries.add(country)
-            first, last = _utc(first), _utc(last)
-            tally.first = (
-                first if tally.first is None or (first and first < tally.first) else tally.first
-            )
-            tally.last = last if tally.last is None or (last and last > tally.last) else tally.last
-        if members is not None:
-            query = (
-                sa.select(mentions.c.identifier_id, members.c.network_id)
-                .distinct()
-                .select_from(mentions)
-                .join(reports, reports.c.id == mentions.c.report_pk)
-                .join(members, members.c.report_pk == reports.c.id)
-                .where(mentions.c.identifier_id.in_(chunk), visible_reports(viewer))
-            )
-            for ident_id, network_id in conn.execute(query):
-                held = tallies.get(int(ident_id))
-                if held is not None and held.networks is not None:
-                    held.networks.add(int(network_id))
+            chunk = values[start : start + _CHUNK]
+            rows = conn.execute(query, {"kind": kind, "canonicals": chunk})
+            for canonical, org, country, network_id, count, first, last in rows:
+                tally = tallies.setdefault(
+                    (kind, canonical), _Tally(0, set(), set(), None, None, set())
+                )
+                assert tally.orgs is not None and tally.countries is not None
+                assert tally.networks is not None
+                tally.count += int(count)
+                tally.orgs.add(org)
+                tally.countries.add(country)
+                if network_id is not None:
+                    tally.networks.add(int(network_id))
+                first, last = _utc(first), _utc(last)
+                if first is not None and (tally.first is None or first < tally.first):
+                    tally.first = first
+                if last is not None and (tally.last is None or last > tally.last):
+                    tally.last = last
     return tallies
 
 
@@ -172,12 +175,10 @@ def lookup_many(store: Store, viewer: Viewer, queries: Sequence[LookupQuery]) ->
         normalized.append((ident.canonical_kind.value, ident.canonical, ident.valid))
     keys = {(kind, canonical) for kind, canonical, valid in normalized if valid}
     with store.connect() as conn:
-        ids = _identifier_ids(conn, keys)
-        tallies = _tallies(conn, viewer, sorted(set(ids.values())))
+        tallies = _tallies(conn, viewer, keys)
     answers = []
     for kind, canonical, valid in normalized:
-        ident_id = ids.get((kind, canonical)) if valid else None
-        tally = tallies.get(ident_id) if ident_id is not None else None
+        tally = tallies.get((kind, canonical)) if valid else None
         answers.append(_answer(kind, canonical, valid, tally))
     return answers
 
