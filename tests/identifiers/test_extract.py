@@ -112,3 +112,12 @@ def test_real_thai_sms_extraction_is_valid_and_finds_the_scam_assets() -> None:
     assert kinds[Kind.URL] > 300
     assert kinds[Kind.PHONE] > 50
     assert kinds[Kind.HANDLE] > 20
+
+
+def test_a_bank_account_after_its_bank_label_is_not_a_phone() -> None:
+    found = extract("โอนเข้า KBANK: 075-5-61396-5 แล้วโทร 081-234-5678", "TH")
+    assert [f.identifier.canonical for f in found] == ["+66812345678"]
+
+
+def test_a_phone_after_a_phone_label_is_still_a_phone() -> None:
+    assert [f.identifier.canonical for f in extract("TEL: 0812345678", "TH")] == ["+66812345678"]

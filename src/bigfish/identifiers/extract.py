@@ -196,10 +196,37 @@ def _ibans(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
                 yield match.start(), index
 
 
+# "KBANK: 075-5-61396-5" is an account at a bank, not a phone; "TEL: 081…" is a phone.
+_BANK_LABEL = re.compile(r"\b([A-Z][A-Z0-9]{1,10})\s*:\s*$")
+_PHONE_LABELS = frozenset(
+    {
+        "TEL",
+        "PHONE",
+        "MOBILE",
+        "MOB",
+        "HP",
+        "CALL",
+        "HOTLINE",
+        "FAX",
+        "WA",
+        "LINE",
+        "SMS",
+        "CONTACT",
+    }
+)
+
+
+def _after_bank_label(scan: str, start: int) -> bool:
+    label = _BANK_LABEL.search(scan, max(0, start - 16), start)
+    return label is not None and label.group(1) not in _PHONE_LABELS
+
+
 def _phones(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
     """Phone-shaped digit runs; national forms only with the trunk prefix of COUNTRY."""
     trunk = _trunk_prefix(country)
     for match in _PHONE.finditer(scan):
+        if _after_bank_label(scan, match.start()):
+            continue
         value = match.group()
         if not value.startswith(("+", "00", "(+")):
             if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
