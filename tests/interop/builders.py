@@ -48,7 +48,7 @@ def ingest_json(
     """Ingest ROWS as ORG's with MARKING."""
     path = tmp / f"{org}-{marking.tlp}-{marking.distribution}-{len(rows)}.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    result = ingest_file(store, path, org=org, marking=marking)
+    result = ingest_file(store, path, org=org, marking=marking, classify=False)
     assert result.rejected == 0, path.with_name(path.name + ".rejects.jsonl").read_text()
 
 

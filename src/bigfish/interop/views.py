@@ -1,7 +1,7 @@
-"""Read reports from the store as `ReportView`s, in pages ordered by when this node stored them.
+"""Read reports from the store as `ReportView`s, in pages ordered by id.
 
 The caller passes the condition from `bigfish.sharing.policy` (or a narrower one); this module
-never decides who sees what. Pages are keyset-paginated on (updated_at, id), so memory stays flat
+never decides who sees what. Pages are keyset-paginated on the id, so memory stays flat
 however large the collection is.
 """
 
@@ -102,24 +102,22 @@ def report_page(
     conn: Connection,
     condition: ColumnElement[bool],
     *,
-    after: tuple[datetime, int] | None = None,
+    after: int | None = None,
     added_after: datetime | None = None,
     limit: int = 1000,
 ) -> list[ReportView]:
-    """Up to LIMIT reports matching CONDITION, stored after the keyset position AFTER
-    (updated_at, id) and strictly after ADDED_AFTER, oldest first."""
+    """Up to LIMIT reports matching CONDITION with an id above AFTER, stored (or changed) after
+    ADDED_AFTER, in id order.
+
+    Pages are keyed on the id alone: time columns may be stored in more than one text layout on
+    SQLite, so they are used only to filter (`>` there errs towards including), never as a key.
+    """
     query = _QUERY.where(condition)
     if added_after is not None:
         query = query.where(reports.c.updated_at > added_after)
     if after is not None:
-        stamp, pk = after
-        query = query.where(
-            sa.or_(
-                reports.c.updated_at > stamp,
-                sa.and_(reports.c.updated_at == stamp, reports.c.id > pk),
-            )
-        )
-    rows = conn.execute(query.order_by(reports.c.updated_at, reports.c.id).limit(limit)).all()
+        query = query.where(reports.c.id > after)
+    rows = conn.execute(query.order_by(reports.c.id).limit(limit)).all()
     found = _mentions(conn, [int(r.id) for r in rows])
     return [_view(r, found[int(r.id)]) for r in rows]
 
@@ -127,12 +125,11 @@ def report_page(
 def iter_reports(
     conn: Connection, condition: ColumnElement[bool], *, page: int = 1000
 ) -> Iterator[ReportView]:
-    """Every report matching CONDITION, oldest first, read page by page."""
-    after: tuple[datetime, int] | None = None
+    """Every report matching CONDITION, in id order, read page by page."""
+    after: int | None = None
     while True:
         views = report_page(conn, condition, after=after, limit=page)
         yield from views
         if len(views) < page:
             return
-        last = views[-1]
-        after = (last.updated_at, last.pk)
+        after = views[-1].pk

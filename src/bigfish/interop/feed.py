@@ -1,0 +1,213 @@
+"""What a TAXII reader may pull: its collections, and their objects page by page.
+
+Collections of a viewer: the partnership (what is distributed to every organization), each
+sharing group it belongs to, and its own organization's reports. Every condition starts from
+`bigfish.sharing.policy.visible_reports`; on top of it nothing `red` or `amber+strict` travels
+beyond its named audience (the members of its group). Objects are generated from reports in the
+order of their ids (date_added = the report's updated_at, which `added_after` filters on), so a
+page is a keyset query and the `next` token is stateless: it never expires and resumes exactly
+where a pull stopped. A pull keeps the newest date_added it saw for its next `added_after`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bigfish.errors import InputError, NotFound
+from bigfish.interop.markings import BIGFISH_NAMESPACE
+from bigfish.interop.stix import report_objects
+from bigfish.interop.views import report_page
+from bigfish.models import TLP, Distribution
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store.schema import reports, sharing_groups
+
+MAX_PAGE = 10_000
+_RESTRICTED = (TLP.RED.value, TLP.AMBER_STRICT.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A TAXII collection and the reports it holds for one viewer."""
+
+    id: str
+    title: str
+    description: str
+    condition: ColumnElement[bool]
+    can_write: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One object of a collection with the time this node added it."""
+
+    date_added: datetime
+    object: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a collection: its entries and the token of the next page, if any."""
+
+    entries: list[Entry]
+    next: str | None
+
+
+def _collection_id(name: str) -> str:
+    return str(uuid.uuid5(BIGFISH_NAMESPACE, "collection:" + name))
+
+
+def forwardable(viewer: Viewer) -> ColumnElement[bool]:
+    """What may leave this node towards VIEWER: visible to it, and TLP:RED or AMBER+STRICT only
+    to the named audience of a group it belongs to (or back to the owner)."""
+    named = reports.c.distribution == Distribution.GROUP.value
+    own = reports.c.org_id == viewer.org_id if viewer.org_id is not None else sa.false()
+    tlp_ok = sa.or_(reports.c.tlp.not_in(_RESTRICTED), named, own)
+    return sa.and_(visible_reports(viewer), tlp_ok)
+
+
+def collections(conn: Connection, viewer: Viewer) -> list[Collection]:
+    """The collections VIEWER may read, partnership first."""
+    base = forwardable(viewer)
+    found = [
+        Collection(
+            _collection_id("partnership"),
+            "Partnership",
+            "Reports distributed to every organization of the partnership.",
+            sa.and_(base, reports.c.distribution == Distribution.PARTNERSHIP.value),
+            False,
+        )
+    ]
+    if viewer.group_ids or viewer.operator:
+        query = sa.select(sharing_groups.c.id, sharing_groups.c.name).order_by(
+            sharing_groups.c.name
+        )
+        if not viewer.operator:
+            query = query.where(sharing_groups.c.id.in_(sorted(viewer.group_ids)))
+        for group_id, name in conn.execute(query):
+            found.append(
+                Collection(
+                    _collection_id("group:" + name),
+                    f"Group {name}",
+                    f"Reports distributed to the members of sharing group {name}.",
+                    sa.and_(
+                        base,
+                        reports.c.distribution == Distribution.GROUP.value,
+                        reports.c.group_id == group_id,
+                    ),
+                    False,
+                )
+            )
+    if viewer.org_id is not None:
+        found.append(
+            Collection(
+                _collection_id("organization:" + (viewer.org_name or str(viewer.org_id))),
+                f"Organization {viewer.org_name}",
+                "Reports of your own organization.",
+                reports.c.org_id == viewer.org_id,
+                True,
+            )
+        )
+    return found
+
+
+def find_collection(conn: Connection, viewer: Viewer, collection_id: str) -> Collection:
+    """Collection COLLECTION_ID of VIEWER, or NotFound (the same for one that exists elsewhere)."""
+    for collection in collections(conn, viewer):
+        if collection.id == collection_id:
+            return collection
+    raise NotFound("collection", collection_id)
+
+
+def encode_next(pk: int, skip: int) -> str:
+    """The opaque `next` token: resume at report PK, skipping SKIP of its objects."""
+    raw = json.dumps([pk, skip]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_next(token: str) -> tuple[int, int]:
+    """The position in a `next` token, or InputError naming the field."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        pk, skip = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return int(pk), int(skip)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InputError("not a valid next token", field="next") from None
+
+
+def parse_time(text: str, field: str) -> datetime:
+    """A TAXII timestamp, or InputError naming FIELD."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise InputError(f"not an RFC 3339 timestamp {text!r}", field=field) from None
+    if value.tzinfo is None:
+        raise InputError("a timestamp needs a time zone (Z)", field=field)
+    return value
+
+
+def _matches(obj: dict[str, Any], types: frozenset[str], ids: frozenset[str]) -> bool:
+    return (not types or obj["type"] in types) and (not ids or obj["id"] in ids)
+
+
+def iter_entries(
+    conn: Connection,
+    collection: Collection,
+    *,
+    added_after: datetime | None = None,
+    start: tuple[int, int] | None = None,
+    batch: int = 500,
+) -> Iterator[tuple[Entry, tuple[int, int]]]:
+    """Every object of COLLECTION from position START on, each with its own position
+    (the report's id and the object's index among the report's objects)."""
+    position = start
+    while True:
+        after = position[0] - 1 if position is not None else None
+        views = report_page(
+            conn, collection.condition, after=after, added_after=added_after, limit=batch
+        )
+        for view in views:
+            objects = report_objects(view)
+            skip = position[1] if position and position[0] == view.pk else 0
+            for index in range(skip, len(objects)):
+                yield Entry(view.updated_at, objects[index]), (view.pk, index)
+        if len(views) < batch:
+            return
+        position = (views[-1].pk + 1, 0)
+
+
+def object_page(
+    conn: Connection,
+    collection: Collection,
+    *,
+    limit: int,
+    added_after: datetime | None = None,
+    next_token: str | None = None,
+    types: frozenset[str] = frozenset(),
+    ids: frozenset[str] = frozenset(),
+) -> Page:
+    """Up to LIMIT objects of COLLECTION matching the filters, and the next page's token."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InputError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    start = decode_next(next_token) if next_token else None
+    entries: list[Entry] = []
+    batch = max(50, min(2000, limit // 3 + 1))
+    for entry, position in iter_entries(
+        conn, collection, added_after=added_after, start=start, batch=batch
+    ):
+        if not _matches(entry.object, types, ids):
+            continue
+        if len(entries) == limit:
+            return Page(entries, encode_next(*position))
+        entries.append(entry)
+    return Page(entries, None)

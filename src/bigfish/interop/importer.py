@@ -1,0 +1,258 @@
+"""Store STIX objects received from a peer (a TAXII pull) or posted to a collection, accounted:
+received = stored + rejected, every rejection with the object's id and a reason.
+
+Reports are stored under their originating organization (created on this node, marked with the
+peer it came from) and keep their STIX id and version, so a re-pull of the same version changes
+nothing and an echo of this node's own data back to it is recognised as already held. A report
+about a sharing group this node does not know falls back to `organization` distribution.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bigfish.errors import InputError
+from bigfish.fx import Rates, reference_rates
+from bigfish.intake.prepare import prepare_mentions
+from bigfish.intake.records import build_report
+from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object
+from bigfish.interop.stix_import import OBSERVABLE_TYPES, SUPPORTING, report_fields
+from bigfish.interop.views import utc
+from bigfish.models import Distribution, Marking, Report
+from bigfish.organizations import _check_name
+from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
+from bigfish.store.schema_interop import interop_imports, interop_observables
+from bigfish.store.writes import IdentifierIds, Pending, write_batch
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What one batch of objects did: received = stored + rejected."""
+
+    received: int
+    stored: int
+    rejected: int
+    new: int  # reports stored for the first time
+    updated: int  # reports replaced by a newer version
+    unchanged: int  # reports already held in this version or a newer one
+    rejections: tuple[tuple[str | None, str], ...]  # (object id, reason)
+
+
+@dataclass
+class _Report:
+    stix_id: str
+    org: str
+    modified: datetime
+    report: Report
+
+
+def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], key: str) -> None:
+    if not rows:
+        return
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    update = {c: insert.excluded[c] for c in rows[0] if c != key}
+    conn.execute(insert.on_conflict_do_update(index_elements=[key], set_=update), rows)
+
+
+def _lookup(conn: Connection, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    ids = sorted(wanted)
+    for start in range(0, len(ids), _CHUNK):
+        query = sa.select(interop_observables.c.stix_id, interop_observables.c.body).where(
+            interop_observables.c.stix_id.in_(ids[start : start + _CHUNK])
+        )
+        found.update({row.stix_id: row.body for row in conn.execute(query)})
+    return found
+
+
+def _org_of(obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]) -> str | None:
+    extensions = obj.get("extensions")
+    ext = extensions.get(REPORT_EXTENSION) if isinstance(extensions, dict) else None
+    if isinstance(ext, dict) and isinstance(ext.get("org"), str):
+        return str(ext["org"])
+    creator = lookup.get(str(obj.get("created_by_ref")))
+    name = creator.get("name") if creator else None
+    return name.replace(" ", "-")[:100] if isinstance(name, str) else None
+
+
+def _marking(conn: Connection, obj: Mapping[str, Any]) -> tuple[Marking, int | None]:
+    marking = marking_from_object(dict(obj)) or Marking()
+    if marking.distribution is not Distribution.GROUP:
+        return marking, None
+    row = conn.execute(
+        sa.select(sharing_groups.c.id).where(sharing_groups.c.name == marking.group)
+    ).first()
+    if row is None:  # an unknown group: the most restrictive distribution, never the widest
+        return Marking(marking.tlp, Distribution.ORGANIZATION), None
+    return marking, int(row[0])
+
+
+def _org_id(conn: Connection, name: str, peer: str | None, cache: dict[str, int]) -> int:
+    if name in cache:
+        return cache[name]
+    name = _check_name(name)
+    row = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
+    if row is None:
+        row = conn.execute(
+            organizations.insert()
+            .values(name=name, node=peer, created_at=datetime.now(UTC))
+            .returning(organizations.c.id)
+        ).first()
+    assert row is not None
+    cache[name] = int(row[0])
+    return cache[name]
+
+
+def _held_versions(
+    conn: Connection, org_id: int, report_ids: Sequence[str]
+) -> dict[str, tuple[int, datetime]]:
+    held: dict[str, tuple[int, datetime]] = {}
+    for start in range(0, len(report_ids), _CHUNK):
+        query = (
+            sa.select(
+                reports.c.report_id,
+                reports.c.id,
+                sa.func.coalesce(interop_imports.c.modified, reports.c.updated_at),
+            )
+            .outerjoin(interop_imports, interop_imports.c.report_pk == reports.c.id)
+            .where(
+                reports.c.org_id == org_id,
+                reports.c.report_id.in_(report_ids[start : start + _CHUNK]),
+            )
+        )
+        for report_id, pk, version in conn.execute(query):
+            held[report_id] = (int(pk), utc(version))
+    return held
+
+
+def import_objects(
+    conn: Connection,
+    objects: Sequence[object],
+    *,
+    peer: str | None,
+    default_org: str,
+    owner: str | None = None,
+    rates: Rates | None = None,
+    ids: IdentifierIds | None = None,
+) -> ImportOutcome:
+    """Store OBJECTS in CONN's transaction. OWNER, when given (a TAXII POST), overrides the
+    organization named in the objects: the credential decides, never the body."""
+    rejections: list[tuple[str | None, str]] = []
+    keep: list[dict[str, Any]] = []
+    pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
+    batch = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    wanted = {
+        r for o in batch.values() if o.get("type") == "report" for r in o.get("object_refs") or []
+    }
+    wanted |= {str(o.get("created_by_ref")) for o in batch.values() if o.get("type") == "report"}
+    lookup: dict[str, Mapping[str, Any]] = {**_lookup(conn, wanted - set(batch)), **batch}
+    for obj in objects:
+        if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
+            rejections.append((None, "not a STIX object (needs a type and an id)"))
+            continue
+        stix_type, stix_id = obj["type"], str(obj["id"])
+        if stix_type in OBSERVABLE_TYPES or stix_type in SUPPORTING:
+            keep.append({"stix_id": stix_id[:200], "body": obj})
+            continue
+        if stix_type != "report":
+            rejections.append((stix_id, f"STIX type {stix_type!r} is not imported (reports only)"))
+            continue
+        try:
+            fields, found = report_fields(obj, lookup)
+            org = _check_name(owner or _org_of(obj, lookup) or default_org)
+            marking, group_id = _marking(conn, obj)
+            report = build_report(fields, identifiers=found, marking=marking)
+            modified = utc(
+                datetime.fromisoformat(
+                    str(obj.get("modified") or obj.get("published")).replace("Z", "+00:00")
+                )
+            )
+        except (InputError, ValueError) as exc:
+            field = getattr(exc, "field", None)
+            reason = getattr(exc, "message", str(exc))
+            rejections.append((stix_id, f"{field}: {reason}" if field else reason))
+            continue
+        report = dataclasses.replace(report, source_id=stix_id)
+        key = (org, report.report_id)
+        earlier = pending.get(key)
+        if earlier is None or earlier[0].modified < modified:
+            pending[key] = (_Report(stix_id, org, modified, report), group_id)
+    _upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), "stix_id")
+    counts = _store_reports(conn, list(pending.values()), peer, rates, ids or IdentifierIds())
+    stored = len(objects) - len(rejections)
+    return ImportOutcome(len(objects), stored, len(rejections), *counts, tuple(rejections))
+
+
+def _store_reports(
+    conn: Connection,
+    items: list[tuple[_Report, int | None]],
+    peer: str | None,
+    rates: Rates | None,
+    ids: IdentifierIds,
+) -> tuple[int, int, int]:
+    by_org: dict[str, list[tuple[_Report, int | None]]] = {}
+    for item in items:
+        by_org.setdefault(item[0].org, []).append(item)
+    org_ids: dict[str, int] = {}
+    new = updated = unchanged = 0
+    now = datetime.now(UTC)
+    for org, group in by_org.items():
+        org_id = _org_id(conn, org, peer, org_ids)
+        held = _held_versions(conn, org_id, [r.report.report_id for r, _ in group])
+        fresh = [
+            (r, g)
+            for r, g in group
+            if r.report.report_id not in held or held[r.report.report_id][1] < r.modified
+        ]
+        unchanged += len(group) - len(fresh)
+        if not fresh:
+            continue
+        run_id = int(
+            conn.execute(
+                ingest_runs.insert()
+                .values(org_id=org_id, source=peer or "taxii", started_at=now, finished_at=now)
+                .returning(ingest_runs.c.id)
+            ).scalar_one()
+        )
+        batch = [Pending(r.report, prepare_mentions(r.report), peer, None, g) for r, g in fresh]
+        outcome = write_batch(
+            conn,
+            org_id=org_id,
+            run_id=run_id,
+            batch=batch,
+            ids=ids,
+            rates=rates or reference_rates(),
+        )
+        new += outcome.stored
+        updated += outcome.updated
+        after = _held_versions(conn, org_id, [r.report.report_id for r, _ in fresh])
+        _upsert(
+            conn,
+            interop_imports,
+            [
+                {
+                    "report_pk": after[r.report.report_id][0],
+                    "stix_id": r.stix_id[:200],
+                    "modified": r.modified,
+                    "peer": peer,
+                }
+                for r, _ in fresh
+            ],
+            "report_pk",
+        )
+        conn.execute(
+            ingest_runs.update()
+            .where(ingest_runs.c.id == run_id)
+            .values(received=len(fresh), stored=outcome.stored, updated=outcome.updated)
+        )
+    return new, updated, unchanged

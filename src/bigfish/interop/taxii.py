@@ -1,0 +1,357 @@
+"""The TAXII 2.1 server, mounted by `bigfish.api.app.create_app` at `/taxii2/`.
+
+Discovery, one API root (`/taxii2/api/`), the caller's collections (`bigfish.interop.feed`),
+objects with `limit`/`next`/`more`, `added_after` and `match[type|id|version|spec_version]`,
+manifest, versions, POSTed envelopes with their status. Authentication is the API's: an API key
+as a bearer token, or as the password of HTTP Basic. Every read goes through the policy.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from bigfish.accounts import Principal
+from bigfish.api.deps import Access, requires
+from bigfish.api.errors import ApiError
+from bigfish.errors import InputError, NotFound
+from bigfish.interop import feed
+from bigfish.interop.importer import import_objects
+from bigfish.interop.stix import timestamp
+from bigfish.store import Store
+from bigfish.store.schema_interop import taxii_statuses
+
+TAXII = "application/taxii+json;version=2.1"
+STIX = "application/stix+json;version=2.1"
+API_ROOT = "api"
+DEFAULT_PAGE = 1000
+
+router = APIRouter(tags=["taxii"])
+Reader = Annotated[Principal | None, Depends(requires(Access.SYNC))]
+Writer = Annotated[Principal | None, Depends(requires(Access.WRITE))]
+
+
+def _principal(principal: Principal | None) -> Principal:
+    if principal is None:  # pragma: no cover - SYNC and WRITE always authenticate
+        raise ApiError(401, "an API key is required")
+    return principal
+
+
+def _taxii(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(content, status_code=status, media_type=TAXII, headers=headers)
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def _root(request: Request, api_root: str) -> None:
+    if api_root != API_ROOT:
+        raise ApiError(404, f"no API root {api_root!r}")
+
+
+@router.get("/", summary="TAXII discovery")
+def discovery(request: Request, principal: Reader) -> Response:
+    """The server's API roots."""
+    base = str(request.url_for("api_root", api_root=API_ROOT))
+    return _taxii(
+        {
+            "title": "bigfish TAXII 2.1",
+            "description": "Scam reports of the partnership, as the caller may see them.",
+            "default": base,
+            "api_roots": [base],
+        }
+    )
+
+
+@router.get("/{api_root}/", name="api_root", summary="TAXII API root")
+def api_root_information(request: Request, api_root: str, principal: Reader) -> Response:
+    """The API root's information."""
+    _root(request, api_root)
+    return _taxii(
+        {
+            "title": "bigfish partnership",
+            "versions": [TAXII],
+            "max_content_length": 32 * 1024 * 1024,
+        }
+    )
+
+
+def _collection_body(collection: feed.Collection) -> dict[str, Any]:
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "can_read": True,
+        "can_write": collection.can_write,
+        "media_types": [STIX],
+    }
+
+
+@router.get("/{api_root}/collections/", summary="TAXII collections")
+def list_collections(request: Request, api_root: str, principal: Reader) -> Response:
+    """The collections the caller may read."""
+    _root(request, api_root)
+    viewer = _principal(principal).viewer()
+    with _store(request).connect() as conn:
+        found = feed.collections(conn, viewer)
+    return _taxii({"collections": [_collection_body(c) for c in found]})
+
+
+def _collection(
+    request: Request, principal: Principal | None, collection_id: str
+) -> feed.Collection:
+    viewer = _principal(principal).viewer()
+    with _store(request).connect() as conn:
+        try:
+            return feed.find_collection(conn, viewer, collection_id)
+        except NotFound:
+            raise ApiError(404, f"no collection {collection_id!r}") from None
+
+
+@router.get("/{api_root}/collections/{collection_id}/", summary="TAXII collection")
+def get_collection(
+    request: Request, api_root: str, collection_id: str, principal: Reader
+) -> Response:
+    """One collection."""
+    _root(request, api_root)
+    return _taxii(_collection_body(_collection(request, principal, collection_id)))
+
+
+class Filters:
+    """The query parameters of objects, manifest and versions."""
+
+    def __init__(
+        self,
+        added_after: Annotated[str | None, Query()] = None,
+        limit: Annotated[int, Query()] = DEFAULT_PAGE,
+        next: Annotated[str | None, Query()] = None,
+        match_type: Annotated[str | None, Query(alias="match[type]")] = None,
+        match_id: Annotated[str | None, Query(alias="match[id]")] = None,
+        match_version: Annotated[str | None, Query(alias="match[version]")] = None,
+        match_spec_version: Annotated[str | None, Query(alias="match[spec_version]")] = None,
+    ) -> None:
+        self.added_after = added_after
+        self.limit = limit
+        self.next = next
+        self.types = frozenset(t for t in (match_type or "").split(",") if t)
+        self.ids = frozenset(i for i in (match_id or "").split(",") if i)
+        self.version = match_version
+        self.spec_version = match_spec_version
+
+
+def _page(
+    request: Request,
+    collection: feed.Collection,
+    filters: Filters,
+    ids: frozenset[str] | None = None,
+) -> feed.Page:
+    try:
+        added_after = (
+            feed.parse_time(filters.added_after, "added_after") if filters.added_after else None
+        )
+        if filters.spec_version and "2.1" not in filters.spec_version.split(","):
+            return feed.Page([], None)
+        with _store(request).connect() as conn:
+            page = feed.object_page(
+                conn,
+                collection,
+                limit=min(filters.limit, feed.MAX_PAGE) if filters.limit > 0 else 0,
+                added_after=added_after,
+                next_token=filters.next,
+                types=filters.types,
+                ids=ids if ids is not None else filters.ids,
+            )
+    except InputError as exc:
+        raise ApiError(400, exc.message, details={"field": exc.field}) from None
+    if filters.version and filters.version not in ("last", "first", "all"):
+        wanted = filters.version.split(",")
+        page = feed.Page([e for e in page.entries if _version(e) in wanted], page.next)
+    return page
+
+
+def _version(entry: feed.Entry) -> str:
+    modified = entry.object.get("modified")
+    return str(modified) if modified else timestamp(entry.date_added)
+
+
+def _headers(page: feed.Page) -> dict[str, str]:
+    if not page.entries:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": timestamp(page.entries[0].date_added),
+        "X-TAXII-Date-Added-Last": timestamp(page.entries[-1].date_added),
+    }
+
+
+def _envelope(page: feed.Page, key: str, items: list[Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"more": page.next is not None}
+    if page.next:
+        body["next"] = page.next
+    if items:
+        body[key] = items
+    return body
+
+
+@router.get("/{api_root}/collections/{collection_id}/objects/", summary="TAXII objects")
+def get_objects(
+    request: Request,
+    api_root: str,
+    collection_id: str,
+    principal: Reader,
+    filters: Annotated[Filters, Depends()],
+) -> Response:
+    """A page of the collection's objects."""
+    _root(request, api_root)
+    page = _page(request, _collection(request, principal, collection_id), filters)
+    body = _envelope(page, "objects", [e.object for e in page.entries])
+    return _taxii(body, headers=_headers(page))
+
+
+@router.get("/{api_root}/collections/{collection_id}/manifest/", summary="TAXII manifest")
+def get_manifest(
+    request: Request,
+    api_root: str,
+    collection_id: str,
+    principal: Reader,
+    filters: Annotated[Filters, Depends()],
+) -> Response:
+    """A page of the collection's manifest."""
+    _root(request, api_root)
+    page = _page(request, _collection(request, principal, collection_id), filters)
+    items = [
+        {
+            "id": e.object["id"],
+            "date_added": timestamp(e.date_added),
+            "version": _version(e),
+            "media_type": STIX,
+        }
+        for e in page.entries
+    ]
+    return _taxii(_envelope(page, "objects", items), headers=_headers(page))
+
+
+@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/", summary="TAXII object")
+def get_object(
+    request: Request,
+    api_root: str,
+    collection_id: str,
+    object_id: str,
+    principal: Reader,
+    filters: Annotated[Filters, Depends()],
+) -> Response:
+    """The versions of one object the caller may see (404 when none)."""
+    _root(request, api_root)
+    page = _page(
+        request, _collection(request, principal, collection_id), filters, frozenset({object_id})
+    )
+    if not page.entries:
+        raise ApiError(404, f"no object {object_id!r}")
+    body = _envelope(page, "objects", [e.object for e in page.entries])
+    return _taxii(body, headers=_headers(page))
+
+
+@router.get(
+    "/{api_root}/collections/{collection_id}/objects/{object_id}/versions/",
+    summary="TAXII object versions",
+)
+def get_versions(
+    request: Request,
+    api_root: str,
+    collection_id: str,
+    object_id: str,
+    principal: Reader,
+    filters: Annotated[Filters, Depends()],
+) -> Response:
+    """The versions of one object."""
+    _root(request, api_root)
+    page = _page(
+        request, _collection(request, principal, collection_id), filters, frozenset({object_id})
+    )
+    if not page.entries:
+        raise ApiError(404, f"no object {object_id!r}")
+    versions = sorted({_version(e) for e in page.entries})
+    return _taxii(_envelope(page, "versions", versions), headers=_headers(page))
+
+
+@router.post("/{api_root}/collections/{collection_id}/objects/", summary="TAXII add objects")
+async def add_objects(
+    request: Request, api_root: str, collection_id: str, principal: Writer
+) -> Response:
+    """Store an envelope of objects as the caller's organization's reports; answers a status."""
+    _root(request, api_root)
+    caller = _principal(principal)
+    collection = _collection(request, principal, collection_id)
+    if not collection.can_write:
+        raise ApiError(403, "this collection is read-only; post to your organization's collection")
+    try:
+        envelope = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(
+            400, "the body is not a JSON envelope", details={"field": "objects"}
+        ) from None
+    objects = envelope.get("objects") if isinstance(envelope, dict) else None
+    if not isinstance(objects, list):
+        raise ApiError(400, "an envelope needs an objects list", details={"field": "objects"})
+    from starlette.concurrency import run_in_threadpool
+
+    status = await run_in_threadpool(_store_envelope, _store(request), caller, objects)
+    return _taxii(status, status=202)
+
+
+def _store_envelope(store: Store, caller: Principal, objects: list[Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with store.begin() as conn:
+        outcome = import_objects(
+            conn, objects, peer=None, default_org=caller.org_name, owner=caller.org_name
+        )
+        failed = {ident for ident, _ in outcome.rejections}
+        status = {
+            "id": str(uuid.uuid4()),
+            "status": "complete",
+            "request_timestamp": timestamp(now),
+            "total_count": outcome.received,
+            "success_count": outcome.stored,
+            "failure_count": outcome.rejected,
+            "pending_count": 0,
+            "successes": [
+                {"id": o["id"], **({"version": o["modified"]} if "modified" in o else {})}
+                for o in objects
+                if isinstance(o, dict) and isinstance(o.get("id"), str) and o["id"] not in failed
+            ],
+            "failures": [
+                {"id": ident or "", "message": reason} for ident, reason in outcome.rejections
+            ],
+        }
+        conn.execute(
+            taxii_statuses.insert().values(
+                id=status["id"], org_id=caller.org_id, body=status, created_at=now
+            )
+        )
+    return status
+
+
+@router.get("/{api_root}/status/{status_id}/", summary="TAXII status")
+def get_status(request: Request, api_root: str, status_id: str, principal: Reader) -> Response:
+    """The status of an envelope the caller's organization posted."""
+    _root(request, api_root)
+    caller = _principal(principal)
+    with _store(request).connect() as conn:
+        row = conn.execute(
+            sa.select(taxii_statuses.c.body).where(
+                taxii_statuses.c.id == status_id, taxii_statuses.c.org_id == caller.org_id
+            )
+        ).first()
+    if row is None:
+        raise ApiError(404, f"no status {status_id!r}")
+    return _taxii(dict(row.body))

@@ -1,0 +1,119 @@
+"""Real HTTP servers on loopback for clients that speak HTTP (taxii2-client, sync): a bigfish app
+under uvicorn and the OASIS reference TAXII server medallion, each in a thread."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from bigfish.api.app import ApiSettings, create_app
+from bigfish.store import Store
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def bigfish_server(store: Store) -> Iterator[str]:
+    """Serve STORE's API on loopback; yields the base URL."""
+    app = create_app(store, ApiSettings(rate_limit_per_minute=0))
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+MEDALLION_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+
+
+def medallion_data(objects: list[dict[str, Any]], base: str) -> dict[str, Any]:
+    """A medallion memory-backend data file with one readable collection holding OBJECTS."""
+    added = "2025-11-01T00:00:00.000000Z"
+    return {
+        "/discovery": {
+            "title": "medallion",
+            "default": f"{base}/api1/",
+            "api_roots": [f"{base}/api1/"],
+        },
+        "api1": {
+            "information": {
+                "title": "api1",
+                "versions": ["application/taxii+json;version=2.1"],
+                "max_content_length": 100000000,
+            },
+            "status": [],
+            "collections": [
+                {
+                    "id": MEDALLION_COLLECTION,
+                    "title": "scams",
+                    "can_read": True,
+                    "can_write": True,
+                    "media_types": ["application/stix+json;version=2.1"],
+                    "objects": [
+                        o
+                        | {
+                            "__meta": {
+                                "date_added": added,
+                                "media_type": "application/stix+json;version=2.1",
+                            }
+                        }
+                        for o in objects
+                    ],
+                }
+            ],
+        },
+    }
+
+
+@contextmanager
+def medallion_server(tmp: Path, objects: list[dict[str, Any]], page: int = 100) -> Iterator[str]:
+    """medallion with its memory backend serving OBJECTS; yields the discovery URL."""
+    import medallion
+    from werkzeug.serving import make_server
+
+    port = free_port()
+    data = tmp / "medallion-data.json"
+    data.write_text(json.dumps(medallion_data(objects, f"http://127.0.0.1:{port}")), "utf-8")
+    config = {
+        "backend": {
+            "module": "medallion.backends.memory_backend",
+            "module_class": "MemoryBackend",
+            "filename": str(data),
+        },
+        "users": {"peer": "secret"},
+        "taxii": {"max_page_size": page},
+    }
+    medallion.set_config(medallion.application_instance, "users", config)
+    medallion.set_config(medallion.application_instance, "taxii", config)
+    medallion.set_config(medallion.application_instance, "backend", config)
+    if not medallion.application_instance.blueprints:
+        medallion.register_blueprints(medallion.application_instance)
+    server = make_server("127.0.0.1", port, medallion.application_instance, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/taxii2/"
+    finally:
+        server.shutdown()
+        thread.join(10)

@@ -1,0 +1,138 @@
+"""The TAXII 2.1 server, driven by the OASIS taxii2-client over real HTTP on loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from requests.auth import AuthBase
+from requests.exceptions import HTTPError
+from requests.models import PreparedRequest
+from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
+
+from bigfish.accounts import create_key
+from bigfish.models import ApiRole
+from bigfish.store import Store
+from tests.interop.builders import partnership
+from tests.interop.servers import bigfish_server
+
+
+class Bearer(AuthBase):
+    """Authorization: Bearer KEY for requests."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.key}"
+        return request
+
+
+def _report_ids(objects: list[dict[str, object]]) -> set[str]:
+    return {str(o["name"]).rsplit("/", 1)[1] for o in objects if o["type"] == "report"}
+
+
+def test_taxii2_client_walks_discovery_collections_and_pages(store: Store, tmp_path: Path) -> None:
+    partnership(store, tmp_path)
+    key_c = create_key(store, org="VN-POLICE", role=ApiRole.SYNC).secret
+    with bigfish_server(store) as base:
+        server = Server(f"{base}/taxii2/", user="sync", password=key_c)  # HTTP Basic
+        assert server.title == "bigfish TAXII 2.1"
+        [root] = server.api_roots
+        assert root.versions == ["application/taxii+json;version=2.1"]
+        titles = {c.title: c for c in root.collections}
+        assert set(titles) == {"Partnership", "Group MEKONG", "Organization VN-POLICE"}
+        partnership_collection = titles["Partnership"]
+        objects: list[dict[str, object]] = []
+        pages = 0
+        for envelope in as_pages(partnership_collection.get_objects, per_request=5):
+            objects.extend(envelope.get("objects", []))
+            pages += 1
+        assert pages > 2 and _report_ids(objects) == {"shared-0", "shared-1"}
+        assert len({o["id"] for o in objects if o["type"] == "report"}) == 2
+        group = titles["Group MEKONG"].get_objects(**{"type": "report"})
+        assert _report_ids(group["objects"]) == {"group-0"}
+        manifest = partnership_collection.get_manifest()
+        assert {m["id"] for m in manifest["objects"]} == {o["id"] for o in objects}
+        report = next(o for o in objects if o["type"] == "report")
+        one = partnership_collection.get_object(str(report["id"]))
+        assert one["objects"][0]["id"] == report["id"]
+        versions = partnership_collection.object_versions(str(report["id"]))
+        assert versions["versions"] == [report["modified"]]
+        later = partnership_collection.get_objects(added_after="2999-01-01T00:00:00Z")
+        assert later.get("objects", []) == [] and later["more"] is False
+
+
+def test_taxii_hides_what_b_may_not_see_and_accepts_bearer(store: Store, tmp_path: Path) -> None:
+    partnership(store, tmp_path)
+    key_b = create_key(store, org="BANK-B", role=ApiRole.READONLY).secret
+    with bigfish_server(store) as base:
+        root = ApiRoot(f"{base}/taxii2/api/", auth=Bearer(key_b))
+        titles = {c.title: c for c in root.collections}
+        assert set(titles) == {"Partnership", "Organization BANK-B"}
+        objects = titles["Partnership"].get_objects()["objects"]
+        assert _report_ids(objects) == {"shared-0", "shared-1"}  # not own, group or red
+        group_id = "/".join(titles["Partnership"].url.split("/")[:-2])
+        hidden = httpx.get(
+            f"{group_id}/{_group_collection_id()}/objects/",
+            headers={"Authorization": f"Bearer {key_b}"},
+        )
+        assert hidden.status_code == 404
+        assert titles["Organization BANK-B"].get_objects().get("objects", []) == []
+        no_key = httpx.get(f"{base}/taxii2/")
+        assert no_key.status_code == 401
+
+
+def _group_collection_id() -> str:
+    import uuid
+
+    from bigfish.interop.markings import BIGFISH_NAMESPACE
+
+    return str(uuid.uuid5(BIGFISH_NAMESPACE, "collection:group:MEKONG"))
+
+
+def test_taxii_post_stores_as_the_caller_and_reports_status(store: Store, tmp_path: Path) -> None:
+    partnership(store, tmp_path)
+    key_a = create_key(store, org="TH-AOC", role=ApiRole.ANALYST).secret
+    key_sync = create_key(store, org="VN-POLICE", role=ApiRole.SYNC).secret
+    with bigfish_server(store) as base:
+        root = ApiRoot(f"{base}/taxii2/api/", auth=Bearer(key_a))
+        own: Collection = next(c for c in root.collections if c.title.startswith("Organization"))
+        shared = next(c for c in root.collections if c.title == "Partnership")
+        objects = shared.get_objects()["objects"]
+        report = next(o for o in objects if o["type"] == "report")
+        forged = dict(report) | {"id": "report--00000000-0000-4000-8000-000000000001"}
+        envelope = {"objects": [*objects, forged, {"type": "indicator", "id": "indicator--1"}]}
+        status = own.add_objects(envelope)
+        assert status.total_count == len(objects) + 2
+        assert status.success_count == len(objects) + 1 and status.failure_count == 1
+        assert status.total_count == status.success_count + status.failure_count
+        assert "indicator" in status.failures[0]["message"]
+        again = root.get_status(status.id)
+        assert again.success_count == status.success_count
+        sync_root = ApiRoot(f"{base}/taxii2/api/", auth=Bearer(key_sync))
+        sync_own = next(c for c in sync_root.collections if c.title.startswith("Organization"))
+        with pytest.raises(HTTPError) as refused:
+            sync_own.add_objects(envelope)  # a peer's key can only pull
+        assert refused.value.response.status_code == 403
+
+
+def test_taxii_bad_filters_are_400(store: Store, tmp_path: Path) -> None:
+    partnership(store, tmp_path)
+    key = create_key(store, org="BANK-B", role=ApiRole.READONLY).secret
+    with bigfish_server(store) as base:
+        headers = {"Authorization": f"Bearer {key}"}
+        root = httpx.get(f"{base}/taxii2/api/collections/", headers=headers).json()
+        url = f"{base}/taxii2/api/collections/{root['collections'][0]['id']}/objects/"
+        for query in (
+            {"limit": "0"},
+            {"next": "garbage!"},
+            {"added_after": "yesterday"},
+            {"sort": "x"},
+        ):
+            answer = httpx.get(url, params=query, headers=headers)
+            assert answer.status_code == 400, query
+        ok = httpx.get(url, params={"limit": "3"}, headers=headers)
+        assert ok.headers["content-type"] == "application/taxii+json;version=2.1"
+        assert ok.json()["more"] is True and len(ok.json()["objects"]) == 3
