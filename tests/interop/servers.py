@@ -45,11 +45,22 @@ def bigfish_server(store: Store) -> Iterator[str]:
 
 
 MEDALLION_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+STIX_MEDIA = "application/stix+json;version=2.1"
 
 
 def medallion_data(objects: list[dict[str, Any]], base: str) -> dict[str, Any]:
     """A medallion memory-backend data file with one readable collection holding OBJECTS."""
-    added = "2025-11-01T00:00:00.000000Z"
+    stored: list[dict[str, Any]] = []
+    manifest: list[dict[str, Any]] = []
+    for i, obj in enumerate(objects):
+        added = f"2025-11-01T00:00:{i // 1000:02d}.{i % 1000:03d}000Z"
+        version = obj.get("modified") or obj.get("created") or added
+        stored.append(
+            obj if "modified" in obj or "created" in obj else obj | {"_date_added": added}
+        )
+        manifest.append(
+            {"id": obj["id"], "date_added": added, "version": version, "media_type": STIX_MEDIA}
+        )
     return {
         "/discovery": {
             "title": "medallion",
@@ -69,17 +80,9 @@ def medallion_data(objects: list[dict[str, Any]], base: str) -> dict[str, Any]:
                     "title": "scams",
                     "can_read": True,
                     "can_write": True,
-                    "media_types": ["application/stix+json;version=2.1"],
-                    "objects": [
-                        o
-                        | {
-                            "__meta": {
-                                "date_added": added,
-                                "media_type": "application/stix+json;version=2.1",
-                            }
-                        }
-                        for o in objects
-                    ],
+                    "media_types": [STIX_MEDIA],
+                    "objects": stored,
+                    "manifest": manifest,
                 }
             ],
         },

@@ -188,9 +188,11 @@ def _version(entry: feed.Entry) -> str:
 def _headers(page: feed.Page) -> dict[str, str]:
     if not page.entries:
         return {}
+    # Pages are in id order; the headers bound the page's date_added (what a puller keeps).
+    stamps = [e.date_added for e in page.entries]
     return {
-        "X-TAXII-Date-Added-First": timestamp(page.entries[0].date_added),
-        "X-TAXII-Date-Added-Last": timestamp(page.entries[-1].date_added),
+        "X-TAXII-Date-Added-First": timestamp(min(stamps)),
+        "X-TAXII-Date-Added-Last": timestamp(max(stamps)),
     }
 
 
