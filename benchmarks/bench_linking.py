@@ -188,7 +188,7 @@ def incremental(args: argparse.Namespace) -> None:
         )
         con.execute(
             "INSERT INTO identifiers (id, kind, canonical, valid) VALUES (?, 'phone', ?, 1)",
-            (max_ident + 1 + i, f"new-{i}"),
+            (max_ident + 1 + i, f"new-{pk}"),
         )
         existing = rng.randrange(HUBS + 1, max_ident)  # an asset some ring already uses
         for ident in {existing, max_ident + 1 + i}:

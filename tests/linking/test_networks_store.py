@@ -62,7 +62,8 @@ def test_a_network_keeps_its_id_as_it_grows(store: Store, ingest: Ingest) -> Non
     [(nid, _)] = _ids(store)
     ingest(store, "vn-police", [report("v1", ("phone", "+66812345678"), country="VN")])
     summary = update_networks(store, now=NOW)
-    assert summary.mode == "update" and summary.reports_considered == 4
+    assert summary.mode == "update" and summary.networks_touched == 1
+    assert summary.reports_considered == 3  # the new report and the two it reaches
     assert _ids(store) == [(nid, 4)]
     rebuild_networks(store, now=NOW)
     assert _ids(store) == [(nid, 4)]

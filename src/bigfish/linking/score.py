@@ -101,3 +101,37 @@ def summarize(facts: Iterable[ReportFacts], now: datetime) -> NetworkStats:
         growth_30d=growth,
         score=network_score(loss, len(countries), growth, len(items)),
     )
+
+
+def _merge_counts(a: tuple[tuple[str, int], ...], b: Counter[str]) -> tuple[tuple[str, int], ...]:
+    merged: Counter[str] = Counter(dict(a))
+    merged.update(b)
+    return _ranked(merged)
+
+
+def extend(stats: NetworkStats, facts: Iterable[ReportFacts], now: datetime) -> NetworkStats:
+    """STATS of a network after the reports FACTS joined it (no recount of the old members)."""
+    new = list(facts)
+    if not new:
+        return stats
+    since = now - GROWTH_WINDOW
+    loss = stats.total_loss_usd + sum(f.loss_usd for f in new if f.loss_usd is not None)
+    unknown = Counter(f.loss_currency for f in new if f.loss_usd is None and f.loss_currency)
+    countries = tuple(sorted(set(stats.countries) | {f.country for f in new}))
+    count = stats.report_count + len(new)
+    growth = stats.growth_30d + sum(1 for f in new if since < f.reported_at <= now)
+    return NetworkStats(
+        report_count=count,
+        countries=countries,
+        organizations=tuple(sorted(set(stats.organizations) | {f.org for f in new})),
+        total_loss_usd=round(loss, 2),
+        unknown_currency=_merge_counts(stats.unknown_currency, Counter(unknown)),
+        first_seen=min(stats.first_seen, *(f.reported_at for f in new)),
+        last_seen=max(stats.last_seen, *(f.reported_at for f in new)),
+        scam_types=_merge_counts(
+            stats.scam_types, Counter(f.scam_type for f in new if f.scam_type)
+        ),
+        channels=_merge_counts(stats.channels, Counter(f.channel for f in new if f.channel)),
+        growth_30d=growth,
+        score=network_score(loss, len(countries), growth, count),
+    )

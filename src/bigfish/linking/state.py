@@ -15,7 +15,7 @@ from bigfish.linking.loading import CHUNK, chunked, utc
 from bigfish.linking.networks import NetworkEvent
 from bigfish.linking.score import NetworkStats
 from bigfish.linking.warninglists import WarningLists
-from bigfish.store.schema import identifiers
+from bigfish.store.schema import identifiers, reports
 from bigfish.store.schema_linking import (
     link_pins,
     link_state,
@@ -39,7 +39,7 @@ class Stop:
 class LinkState:
     """The bookkeeping row: what has been linked, and the hub test's degree limit."""
 
-    watermark: datetime | None
+    watermark: str | None
     degree_cap: int | None
 
 
@@ -48,11 +48,44 @@ def read_state(conn: Connection) -> LinkState | None:
     row = conn.execute(sa.select(link_state).where(link_state.c.id == 1)).first()
     if row is None:
         return None
-    return LinkState(utc(row.watermark) if row.watermark else None, row.degree_cap)
+    return LinkState(row.watermark, row.degree_cap)
+
+
+def _updated(conn: Connection) -> Any:
+    """reports.updated_at as the database stores it (raw text on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        return sa.type_coerce(reports.c.updated_at, sa.String)
+    return reports.c.updated_at
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else utc(value).isoformat()
+
+
+def latest_update(conn: Connection) -> str | None:
+    """The watermark that covers every report stored now."""
+    return _as_text(conn.execute(sa.select(sa.func.max(_updated(conn)))).scalar())
+
+
+def changed_reports(conn: Connection, watermark: str | None) -> list[tuple[int, str, bool]]:
+    """(pk, updated_at as a watermark, new?) of the reports updated after WATERMARK."""
+    updated = _updated(conn)
+    query = sa.select(
+        reports.c.id, updated.label("updated"), reports.c.created_at, reports.c.updated_at
+    )
+    if watermark is not None:
+        bound = watermark if conn.dialect.name == "sqlite" else datetime.fromisoformat(watermark)
+        query = query.where(updated > bound)
+    return [
+        (int(r.id), _as_text(r.updated) or "", r.created_at == r.updated_at)
+        for r in conn.execute(query)
+    ]
 
 
 def write_state(
-    conn: Connection, watermark: datetime | None, degree_cap: int | None, now: datetime, *,
+    conn: Connection, watermark: str | None, degree_cap: int | None, now: datetime, *,
     rebuilt: bool,
 ) -> None:  # fmt: skip
     """Replace the state row."""

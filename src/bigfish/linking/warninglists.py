@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -130,20 +131,21 @@ def _read(path: Path) -> WarningList:
     return parse_warning_list(data, str(path))
 
 
-def shipped_warning_lists() -> list[WarningList]:
-    """The lists shipped with bigfish."""
+@cache
+def shipped_warning_lists() -> tuple[WarningList, ...]:
+    """The lists shipped with bigfish (read once per process)."""
     folder = resources.files("bigfish.data").joinpath("warninglists")
     found: list[WarningList] = []
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".json"):
             data = json.loads(item.read_text("utf-8"))
             found.append(parse_warning_list(data, item.name))
-    return found
+    return tuple(found)
 
 
 def load_warning_lists(extra_dirs: Sequence[Path] = (), *, shipped: bool = True) -> WarningLists:
     """The shipped lists (unless SHIPPED is false) plus every ``*.json`` in EXTRA_DIRS."""
-    lists: list[WarningList] = shipped_warning_lists() if shipped else []
+    lists: list[WarningList] = list(shipped_warning_lists()) if shipped else []
     for folder in extra_dirs:
         if not folder.is_dir():
             raise InputError("not a directory of warning lists", file=str(folder))

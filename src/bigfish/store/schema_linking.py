@@ -79,7 +79,9 @@ link_state = sa.Table(
     "link_state",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),  # one row, id 1
-    sa.Column("watermark", UTCDateTime),  # reports updated after it are not linked yet
+    # The largest reports.updated_at linked, as the database stores it (text on SQLite, whose
+    # stored times may carry an offset, so they compare as stored); later reports are not linked.
+    sa.Column("watermark", sa.String(40)),
     sa.Column("degree_cap", sa.Integer),  # the hub test's degree limit at the last rebuild
     sa.Column("rebuilt_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime),

@@ -1,0 +1,279 @@
+"""The incremental update: link only the reports changed since the last run.
+
+New reports that join one network (the common case of an ingest) only add members and extend
+the stored statistics; anything else (an updated report, a merge, a new hub) relinks the affected
+networks in full. The degree limit of the last rebuild applies to new values; the group test
+waits for the next rebuild (``bigfish link``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.fx import Rates
+from bigfish.linking import state
+from bigfish.linking.graph import (
+    IntArray,
+    MentionGraph,
+)
+from bigfish.linking.hubs import HubPolicy, StopReason
+from bigfish.linking.loading import (
+    chunked,
+    fetch_pairs,
+    report_facts,
+    utc,
+)
+from bigfish.linking.networks import (
+    EventKind,
+    IdAssignment,
+    NetworkEvent,
+)
+from bigfish.linking.runs import LinkSummary, _link, _lists, _Outcome, _summary, _write
+from bigfish.linking.score import extend, summarize
+from bigfish.linking.views import stats_from_row
+from bigfish.linking.warninglists import (
+    WarningLists,
+)
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, mentions
+from bigfish.store.schema_linking import network_members, networks
+
+
+def _select_ints(conn: Connection, query: sa.Select[Any]) -> set[int]:
+    return {int(row[0]) for row in conn.execute(query)}
+
+
+def _in_chunks(
+    conn: Connection, column: sa.Column[int], wanted: set[int], select: sa.Select[Any]
+) -> set[int]:
+    out: set[int] = set()
+    for part in chunked(sorted(wanted)):
+        out |= _select_ints(conn, select.where(column.in_(part)))
+    return out
+
+
+def _new_stops(
+    conn: Connection,
+    values: set[int],
+    lists: WarningLists,
+    pinned: Mapping[int, tuple[bool, str]],
+    cap: int | None,
+    policy: HubPolicy,
+) -> tuple[dict[int, state.Stop], set[int]]:
+    """Stops of VALUES not recorded yet (lists, pins, degree) and the values that link."""
+    known = state.stopped(conn, list(values))
+    names = _identifier_rows(conn, values)
+    new: dict[int, state.Stop] = {}
+    linking: set[int] = set()
+    for ident, (kind, canonical, valid) in names.items():
+        pin = pinned.get(ident)
+        if pin is not None:
+            if pin[0]:
+                linking.add(ident)
+            elif ident not in known:
+                new[ident] = state.Stop(StopReason.PIN, pin[1] or "pinned as not linking", 0)
+            continue
+        if not valid or ident in known:
+            continue
+        name = lists.match(kind, canonical)
+        if name is not None:
+            new[ident] = state.Stop(StopReason.WARNING_LIST, name, 0)
+        else:
+            linking.add(ident)
+    degree: dict[int, int] = {}
+    for part in chunked(sorted(linking | set(new))):
+        query = (
+            sa.select(mentions.c.identifier_id, sa.func.count(sa.distinct(mentions.c.report_pk)))
+            .where(mentions.c.identifier_id.in_(part))
+            .group_by(mentions.c.identifier_id)
+        )
+        degree.update({int(i): int(n) for i, n in conn.execute(query)})
+    if policy.statistical and cap is not None:
+        for ident in sorted(linking):
+            if degree.get(ident, 0) > cap and not pinned.get(ident, (False, ""))[0]:
+                linking.discard(ident)
+                new[ident] = state.Stop(
+                    StopReason.HUB_DEGREE,
+                    f"mentioned by {degree[ident]} reports, above the limit of {cap}",
+                    0,
+                )
+    new = {i: state.Stop(s.reason, s.detail, degree.get(i, 0)) for i, s in new.items()}
+    return new, linking
+
+
+def _identifier_rows(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, bool]]:
+    out: dict[int, tuple[str, str, bool]] = {}
+    for part in chunked(sorted(ids)):
+        query = sa.select(
+            identifiers.c.id, identifiers.c.kind, identifiers.c.canonical, identifiers.c.valid
+        ).where(identifiers.c.id.in_(part))
+        out.update({r.id: (r.kind, r.canonical, bool(r.valid)) for r in conn.execute(query)})
+    return out
+
+
+def update_networks(
+    store: Store,
+    *,
+    rates: Rates | None = None,
+    now: datetime | None = None,
+    policy: HubPolicy | None = None,
+    warning_lists: WarningLists | None = None,
+) -> LinkSummary:
+    """Link the reports changed since the last run, touching only the networks they reach."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    policy = policy or HubPolicy()
+    with store.connect() as conn:
+        current = state.read_state(conn)
+    if current is None:
+        from bigfish.linking.service import rebuild_networks  # service imports this module
+
+        return rebuild_networks(
+            store, rates=rates, now=now, policy=policy, warning_lists=warning_lists
+        )
+    with store.begin() as conn:
+        changed_rows = state.changed_reports(conn, current.watermark)
+        if not changed_rows:
+            empty = IdAssignment({}, [], {}, 0)
+            return _summary("update", 0, empty, 0, started)
+        changed = {pk for pk, _, _ in changed_rows}
+        watermark = max(w for _, w, _ in changed_rows)
+        lists = _lists(policy, warning_lists)
+        pinned = state.pins(conn)
+        first_values = _in_chunks(
+            conn, mentions.c.report_pk, changed, sa.select(mentions.c.identifier_id)
+        )
+        new_stops, first_linking = _new_stops(
+            conn, first_values, lists, pinned, current.degree_cap, policy
+        )
+        reached = changed | _in_chunks(
+            conn, mentions.c.identifier_id, first_linking, sa.select(mentions.c.report_pk)
+        )
+        touched = _in_chunks(
+            conn, network_members.c.report_pk, reached, sa.select(network_members.c.network_id)
+        )
+        fresh = all(new for _, _, new in changed_rows)
+        grown = (
+            fresh
+            and len(touched) <= 1
+            and not any(s.reason is StopReason.HUB_DEGREE for s in new_stops.values())
+        )
+        if grown:
+            joined = _grow(conn, reached, touched, rates, now, policy)
+            if joined is not None:
+                state.write_stops(conn, new_stops, replace_all=False)
+                state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
+                return _summary("update", len(reached), joined, len(new_stops), started)
+        affected = reached | _in_chunks(
+            conn, network_members.c.network_id, touched, sa.select(network_members.c.report_pk)
+        )
+        outcome = _relink(conn, affected, new_stops, pinned, policy)
+        state.delete_members(conn, sorted(affected))
+        _write(conn, outcome, rates, now)
+        state.write_stops(conn, new_stops, replace_all=False)
+        state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
+    return _summary("update", len(affected), outcome.assignment, len(new_stops), started)
+
+
+def _grow(
+    conn: Connection,
+    reached: set[int],
+    touched: set[int],
+    rates: Rates | None,
+    now: datetime,
+    policy: HubPolicy,
+) -> IdAssignment | None:
+    """The common case of an ingest: new reports that join one network (or form a new one).
+
+    Adding reports can only join, never split, so the network's old members are not reread:
+    the new members are added and the stored statistics extended. None when the grown network
+    would need the community split (the caller then relinks the whole network)."""
+    members: set[int] = set()
+    if touched:
+        [nid] = touched
+        members = _in_chunks(
+            conn, network_members.c.network_id, touched, sa.select(network_members.c.report_pk)
+        )
+    joining = sorted(reached - members)
+    if len(members) + len(joining) > policy.max_network_reports:
+        return None
+    if not touched and len(joining) < 2:
+        return IdAssignment({}, [], {}, 0)
+    facts = report_facts(conn, joining, rates)
+    if touched:
+        row = conn.execute(sa.select(networks).where(networks.c.id == nid)).one()
+        stats = extend(stats_from_row(row), (facts[pk] for pk in joining), now)
+        created, split, events = utc(row.created_at), bool(row.community_split), []
+    else:
+        nid = state.next_network_id(conn)
+        stats = summarize((facts[pk] for pk in joining), now)
+        created, split = now, False
+        events = [NetworkEvent(EventKind.CREATED, nid, (), "new network")]
+    state.delete_members(conn, joining)
+    state.write_members(conn, [(pk, nid) for pk in joining])
+    state.replace_networks(conn, [state.network_row(nid, stats, created, now, split)], {}, now)
+    state.write_events(conn, events, now)
+    return IdAssignment({0: nid}, events, {}, nid + 1)
+
+
+def _relink(
+    conn: Connection,
+    affected: set[int],
+    new_stops: Mapping[int, state.Stop],
+    pinned: Mapping[int, tuple[bool, str]],
+    policy: HubPolicy,
+) -> _Outcome:
+    """Components and ids over the AFFECTED reports only."""
+    pk_parts: list[IntArray] = []
+    id_parts: list[IntArray] = []
+    old_pk_parts: list[IntArray] = []
+    old_net_parts: list[IntArray] = []
+    for part in chunked(sorted(affected)):
+        p, i = fetch_pairs(
+            conn,
+            sa.select(mentions.c.report_pk, mentions.c.identifier_id).where(
+                mentions.c.report_pk.in_(part)
+            ),
+        )
+        pk_parts.append(p)
+        id_parts.append(i)
+        op, on = fetch_pairs(
+            conn,
+            sa.select(network_members.c.report_pk, network_members.c.network_id).where(
+                network_members.c.report_pk.in_(part)
+            ),
+        )
+        old_pk_parts.append(op)
+        old_net_parts.append(on)
+    report_pk = np.concatenate(pk_parts)
+    ident_id = np.concatenate(id_parts)
+    report_keys = np.asarray(sorted(affected), dtype=np.int64)
+    value_keys, value_idx = np.unique(ident_id, return_inverse=True)
+    graph = MentionGraph.build(
+        np.searchsorted(report_keys, report_pk), value_idx, report_keys.size, value_keys.size
+    )
+    ids = [int(x) for x in value_keys.tolist()]
+    known = state.stopped(conn, ids)
+    invalid = _in_chunks(
+        conn, identifiers.c.id, set(ids), sa.select(identifiers.c.id).where(~identifiers.c.valid)
+    )
+    linking = np.array(
+        [
+            pinned[i][0]
+            if i in pinned
+            else (i not in known and i not in new_stops and i not in invalid)
+            for i in ids
+        ],
+        dtype=np.bool_,
+    )
+    old_pk = np.concatenate(old_pk_parts)
+    old_ids = np.full(report_keys.size, -1, dtype=np.int64)
+    old_ids[np.searchsorted(report_keys, old_pk)] = np.concatenate(old_net_parts)
+    return _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)

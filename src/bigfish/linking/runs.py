@@ -1,0 +1,144 @@
+"""What every link run shares: its summary, the pure linking step and the writing of networks."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.engine import Connection
+
+from bigfish.fx import Rates
+from bigfish.linking import state
+from bigfish.linking.graph import (
+    IntArray,
+    MentionGraph,
+    report_components,
+)
+from bigfish.linking.hubs import HubPolicy
+from bigfish.linking.loading import (
+    report_facts,
+)
+from bigfish.linking.networks import (
+    EventKind,
+    IdAssignment,
+    assign_ids,
+    members_by_label,
+    partition,
+)
+from bigfish.linking.score import summarize
+from bigfish.linking.warninglists import (
+    WarningLists,
+    load_warning_lists,
+    no_warning_lists,
+    operator_list_dirs,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSummary:
+    """What a link run did."""
+
+    mode: str  # rebuild | update
+    reports_considered: int
+    networks_touched: int
+    created: int
+    merged: int
+    split: int
+    dissolved: int
+    stopped_values: int
+    seconds: float
+
+    def to_json(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "mode": self.mode,
+            "reports_considered": self.reports_considered,
+            "networks_touched": self.networks_touched,
+            "created": self.created,
+            "merged": self.merged,
+            "split": self.split,
+            "dissolved": self.dissolved,
+            "stopped_values": self.stopped_values,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _lists(policy: HubPolicy, warning_lists: WarningLists | None) -> WarningLists:
+    if not policy.warning_lists:
+        return no_warning_lists()
+    if warning_lists is not None:
+        return warning_lists
+    return load_warning_lists(operator_list_dirs())
+
+
+def _summary(
+    mode: str, considered: int, assignment: IdAssignment, stops: int, started: float
+) -> LinkSummary:
+    kinds = [e.kind for e in assignment.events]
+    return LinkSummary(
+        mode=mode,
+        reports_considered=considered,
+        networks_touched=len(assignment.ids),
+        created=kinds.count(EventKind.CREATED),
+        merged=kinds.count(EventKind.MERGED),
+        split=kinds.count(EventKind.SPLIT),
+        dissolved=kinds.count(EventKind.DISSOLVED),
+        stopped_values=stops,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    assignment: IdAssignment
+    pairs: list[tuple[int, int]]  # (report_pk, network_id)
+    members: dict[int, list[int]]  # network id -> report pks
+    community_split: set[int]  # network ids split out by Leiden
+
+
+def _link(
+    report_keys: IntArray,
+    graph: MentionGraph,
+    linking: np.ndarray,
+    old_ids: IntArray,
+    next_id: int,
+    policy: HubPolicy,
+) -> _Outcome:
+    """Components, community split and stable ids over GRAPH (pure)."""
+    linked = graph.restricted(linking)
+    parts = partition(
+        linked,
+        report_components(linked),
+        max_reports=policy.max_network_reports,
+        split=policy.community_split,
+    )
+    assignment = assign_ids(parts.labels, old_ids, next_id)
+    members: dict[int, list[int]] = {}
+    pairs: list[tuple[int, int]] = []
+    for label, idx in members_by_label(parts.labels).items():
+        nid = assignment.ids[label]
+        pks = report_keys[idx].tolist()
+        members[nid] = pks
+        pairs.extend((pk, nid) for pk in pks)
+    split = {assignment.ids[label] for label in parts.community_split}
+    return _Outcome(assignment, pairs, members, split)
+
+
+def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: datetime) -> None:
+    """Statistics of every touched network, then rows, retirements and events."""
+    pks = [pk for m in outcome.members.values() for pk in m]
+    facts = report_facts(conn, pks, rates)
+    created = state.created_times(conn, list(outcome.members))
+    rows = []
+    for nid, member_pks in outcome.members.items():
+        stats = summarize((facts[pk] for pk in member_pks), now)
+        rows.append(
+            state.network_row(
+                nid, stats, created.get(nid, now), now, nid in outcome.community_split
+            )
+        )
+    state.write_members(conn, outcome.pairs)
+    state.replace_networks(conn, rows, outcome.assignment.retired, now)
+    state.write_events(conn, outcome.assignment.events, now)
