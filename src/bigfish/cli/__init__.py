@@ -11,6 +11,7 @@ from bigfish.cli import (  # noqa: F401  (imported for their registrations)
     evidence,
     identifiers,
     intake,
+    interop,  # also registers the stix and misp readers of `bigfish ingest`
     ml,
     networks,
     report,

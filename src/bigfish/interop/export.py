@@ -166,3 +166,29 @@ def export_csv(store: Store, viewer: Viewer, out: IO[str]) -> ExportResult:
             writer.writerow(csv_row(view))
             count += 1
     return ExportResult("csv", count, count)
+
+
+def network_views(store: Store, viewer: Viewer) -> list[NetworkView]:
+    """The networks VIEWER may see, from the linking area's ranking (none if it is absent)."""
+    try:
+        from bigfish.linking import list_networks
+    except ImportError:  # pragma: no cover - the linking area is optional
+        return []
+    page = list_networks(store, viewer, limit=1_000_000_000).to_json()
+    return [_network_view(doc) for doc in page["networks"]]
+
+
+def _network_view(doc: dict[str, Any]) -> NetworkView:
+    def when(text: object) -> datetime | None:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+
+    return NetworkView(
+        id=str(doc["id"]),
+        reports=tuple((str(r["org"]), str(r["report_id"])) for r in doc["reports"]),
+        identifiers=tuple((str(i["kind"]), str(i["canonical"])) for i in doc["identifiers"]),
+        countries=tuple(doc["countries"]),
+        score=float(doc["score"]),
+        total_loss_usd=float(doc["total_loss_usd"]),
+        first_seen=when(doc.get("first_seen")),
+        last_seen=when(doc.get("last_seen")),
+    )

@@ -1,0 +1,116 @@
+"""`bigfish export stix|misp|csv` and `bigfish sync pull` (spec/cli.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.errors import BigfishError
+from bigfish.interop.export import (
+    FORMATS,
+    export_csv,
+    export_misp,
+    export_stix,
+    network_views,
+)
+from bigfish.interop.sync import pull
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store, open_store
+
+sync_app = typer.Typer(help="Pull partner nodes' TAXII 2.1 collections.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+
+def _viewer(store: Store, org: str | None) -> Viewer:
+    if org is None:
+        return Viewer.node_operator()
+    from bigfish.accounts import _groups_of
+    from bigfish.organizations import get_org
+
+    with store.connect() as conn:
+        found = get_org(conn, org)
+        return Viewer(found.id, found.name, group_ids=_groups_of(conn, found.id))
+
+
+@app.command("export")
+def export_command(
+    fmt: str = typer.Argument(..., help="stix, misp or csv."),
+    out: Path = typer.Option(..., "--out", help="The file to write."),
+    as_org: str | None = typer.Option(
+        None, "--as-org", help="Export only what this organization may see (default: everything)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON document."),
+) -> None:
+    """Export what ORG may see (everything for the operator) as STIX 2.1, MISP events or CSV.
+
+    Example: bigfish export stix --out partnership.stix.json --as-org TH-AOC
+    """
+    if fmt not in FORMATS:
+        raise fail(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    try:
+        store = open_store(OPTIONS.db_url)
+        viewer = _viewer(store, as_org)
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            if fmt == "csv":
+                result = export_csv(store, viewer, handle)
+            elif fmt == "stix":
+                result = export_stix(store, viewer, handle, networks=network_views(store, viewer))
+            else:
+                result = export_misp(store, viewer, handle, networks=network_views(store, viewer))
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{out}: {exc.strerror}") from None
+    doc = {"format": result.format, "reports": result.reports, "objects": result.objects}
+    if as_json:
+        typer.echo(json.dumps(doc | {"out": str(out)}))
+    else:
+        typer.echo(f"{out}: {result.reports} reports, {result.objects} {fmt} objects")
+
+
+@sync_app.command("pull")
+def sync_pull_command(
+    peer_url: str = typer.Argument(..., help="The peer's TAXII discovery URL or API root."),
+    key: str = typer.Option(
+        ..., "--key", envvar="BIGFISH_PEER_KEY", help="The API key the peer issued to this node."
+    ),
+    org: str | None = typer.Option(
+        None, "--org", help="Holds reports that name no organization (default peer-HOST-PORT)."
+    ),
+    basic_user: str | None = typer.Option(
+        None, "--basic-user", help="Send the key as the password of HTTP Basic for this user."
+    ),
+    page: int = typer.Option(1000, "--page", min=1, max=10_000, help="Objects per request."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON document."),
+) -> None:
+    """Pull a partner node's TAXII collections: incremental, resumable, accounted.
+
+    Example: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY"
+    """
+    try:
+        store = open_store(OPTIONS.db_url)
+        result = pull(store, peer_url, key, default_org=org, basic_user=basic_user, page=page)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    doc = {
+        "peer": result.peer,
+        "run": result.run_id,
+        "collections": result.collections,
+        "received": result.received,
+        "stored": result.stored,
+        "rejected": result.rejected,
+        "new": result.new,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
+    }
+    if as_json:
+        typer.echo(json.dumps(doc))
+    else:
+        typer.echo(
+            f"{result.peer}: received {result.received}, stored {result.stored} "
+            f"({result.new} new, {result.updated} updated, {result.unchanged} already held), "
+            f"rejected {result.rejected}"
+        )
