@@ -202,8 +202,10 @@ _AUTH_QUERY = (
         api_keys.c.role,
         api_keys.c.platform,
         organizations.c.name,
+        group_members.c.group_id,
     )
     .join(organizations, organizations.c.id == api_keys.c.org_id)
+    .outerjoin(group_members, group_members.c.org_id == api_keys.c.org_id)
     .where(api_keys.c.key_hash == sa.bindparam("key_hash"), api_keys.c.revoked_at.is_(None))
 )
 
@@ -214,16 +216,17 @@ def authenticate_key(conn: Connection, secret: str) -> Principal | None:
     Read on every request, never cached: a revocation or a group change counts at once."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
-    row = conn.execute(_AUTH_QUERY, {"key_hash": hash_key(secret)}).first()
-    if row is None:
+    rows = conn.execute(_AUTH_QUERY, {"key_hash": hash_key(secret)}).all()
+    if not rows:
         return None
+    row = rows[0]
     return Principal(
         actor=f"key:{row.id}",
         org_id=int(row.org_id),
         org_name=str(row.name),
         role=ApiRole(row.role),
         platform=bool(row.platform),
-        group_ids=_groups_of(conn, int(row.org_id)),
+        group_ids=frozenset(int(r.group_id) for r in rows if r.group_id is not None),
     )
 
 
