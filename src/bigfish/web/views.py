@@ -320,9 +320,12 @@ def static(path: str) -> Response:
     target = (STATIC / path).resolve()
     if not target.is_relative_to(STATIC) or not target.is_file():
         raise HTTPException(404, "no such file")
-    media = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}.get(
-        Path(path).suffix, "text/plain; charset=utf-8"
-    )
+    media = {
+        ".js": "text/javascript",
+        ".css": "text/css",
+        ".png": "image/png",
+        ".svg": "image/svg+xml",
+    }.get(Path(path).suffix, "text/plain; charset=utf-8")
     return FileResponse(
         target,
         media_type=media,

@@ -1,0 +1,114 @@
+"""A small partnership for the web pages: A owns the data, B must not see it, C shares the group
+"mekong" with A (spec/security-tests.md); a user per organization, signed in through the form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from argon2 import PasswordHasher
+
+from bigfish.accounts import add_user
+from bigfish.linking.service import rebuild_networks
+from bigfish.models import ApiRole
+from bigfish.store import Store
+from tests.api.helpers import Partnership, TestClient, build_partnership, report
+
+PASSWORD = "correct horse battery staple"
+XSS_NARRATIVE = '<script>alert("n")</script><img src=x onerror=alert(1)><svg onload=alert(2)>'
+XSS_URL = "javascript:alert(document.cookie)"
+XSS_DATA = "data:text/html,<script>alert(3)</script>"
+
+
+@dataclass
+class WebPartnership:
+    """The API partnership plus signed-in browsers for A, B and C."""
+
+    api: Partnership
+    store: Store
+    clients: dict[str, TestClient]
+    private_network: int  # a network of A's private reports only
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    """Sign CLIENT in through the form (with the form's CSRF token)."""
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token[1], "next": "/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def csrf_of(client: TestClient) -> str:
+    """The CSRF token of the signed-in CLIENT's forms."""
+    page = client.get("/organizations")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    return token[1]
+
+
+def _seed(api: Partnership) -> None:
+    # A's private ring: two reports sharing a phone; their narrative and URL are hostile.
+    hostile = {"narrative": XSS_NARRATIVE, "urls": [XSS_URL, XSS_DATA]}
+    api.submit(
+        "A",
+        [
+            report("a-1", phone="+66811111111", **hostile),
+            report("a-2", phone="+66811111111", handles=["telegram:<b>evil</b>"]),
+        ],
+    )
+    # A and C share a ring through the group.
+    api.submit(
+        "A",
+        [report("g-1", phone="+66822222222"), report("g-2", phone="+66822222222")],
+        distribution="group",
+        group="mekong",
+    )
+    # B's own ring, which A must not see either.
+    api.submit(
+        "B",
+        [
+            report("b-1", phone="+84912345678", country="VN"),
+            report("b-2", phone="+84912345678", country="VN"),
+        ],
+    )
+
+
+@pytest.fixture
+def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small costs: the same code path, a test-sized price."""
+    import bigfish.accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(bigfish.accounts, "_HASHER", cheap)
+
+
+@pytest.fixture
+def web(store: Store, fast_argon2: None) -> Iterator[WebPartnership]:
+    """The partnership on each backend, with A (admin), B and C signed in."""
+    for api in build_partnership(store):
+        add_user(store, org="A", username="alice", password=PASSWORD, role=ApiRole.ADMIN)
+        add_user(store, org="B", username="bob", password=PASSWORD, role=ApiRole.ANALYST)
+        add_user(store, org="C", username="carol", password=PASSWORD, role=ApiRole.ANALYST)
+        _seed(api)
+        rebuild_networks(store)
+        app = api.client.app
+        clients = {}
+        for who, user in (("A", "alice"), ("B", "bob"), ("C", "carol")):
+            clients[who] = sign_in(TestClient(app), user)
+        lookup = api.client.get(
+            "/api/v1/lookup",
+            params={"kind": "phone", "value": "+66811111111"},
+            headers=api.headers("A"),
+        ).json()
+        assert lookup["networks"], lookup
+        yield WebPartnership(api, store, clients, int(lookup["networks"][0]))
+        for client in clients.values():
+            client.close()

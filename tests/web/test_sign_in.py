@@ -1,0 +1,136 @@
+"""Sign-in, sessions and CSRF: HttpOnly SameSite cookies, argon2 passwords, a token per form."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.helpers import TestClient
+from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, sign_in
+
+
+def test_pages_need_a_signed_in_user(web: WebPartnership) -> None:
+    anonymous = TestClient(web.api.client.app)
+    for path in ("/", "/networks", f"/networks/{web.private_network}", "/search?q=x", "/alerts"):
+        answer = anonymous.get(path, follow_redirects=False)
+        assert answer.status_code == 303, path
+        assert answer.headers["location"].startswith("/login?next=")
+
+
+def test_session_cookie_is_httponly_and_samesite(web: WebPartnership) -> None:
+    client = TestClient(web.api.client.app)
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    answer = client.post(
+        "/login",
+        data={"username": "alice", "password": PASSWORD, "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    cookie = answer.headers["set-cookie"].lower()
+    assert "bigfish_session=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert PASSWORD not in answer.text
+
+
+def test_wrong_password_and_unknown_user_answer_alike(web: WebPartnership) -> None:
+    answers = []
+    for username, password in (("alice", "wrong password!!"), ("nobody", PASSWORD)):
+        client = TestClient(web.api.client.app)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        answer = client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": token[1]},
+            follow_redirects=False,
+        )
+        answers.append((answer.status_code, "Unknown username or wrong password." in answer.text))
+        assert "bigfish_session" not in answer.headers.get("set-cookie", "")
+    assert answers == [(401, True), (401, True)]
+
+
+def test_sign_in_without_the_form_token_is_refused(web: WebPartnership) -> None:
+    client = TestClient(web.api.client.app)
+    answer = client.post(
+        "/login", data={"username": "alice", "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 403
+    assert "bigfish_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_forms_without_the_csrf_token_are_refused(web: WebPartnership) -> None:
+    alice = web.clients["A"]
+    refused = alice.post("/organizations/groups", data={"name": "new-group"})
+    assert refused.status_code == 403
+    wrong = alice.post("/logout", data={"csrf_token": "forged"}, follow_redirects=False)
+    assert wrong.status_code == 403
+    assert alice.get("/", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_a_form_with_the_token_works_and_sign_out_ends_the_session(web: WebPartnership) -> None:
+    alice = web.clients["A"]
+    token = csrf_of(alice)
+    made = alice.post(
+        "/organizations/groups",
+        data={"name": "andaman", "members": "C", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    assert "andaman" in alice.get("/organizations").text
+    cookie = alice.cookies.get("bigfish_session")
+    out = alice.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert out.status_code == 303
+    replay = TestClient(web.api.client.app, cookies={"bigfish_session": cookie or ""})
+    assert replay.get("/", follow_redirects=False).status_code == 303
+
+
+def test_htmx_requests_carry_the_token_in_a_header(web: WebPartnership) -> None:
+    alice = web.clients["A"]
+    token = csrf_of(alice)
+    answer = alice.post(
+        "/organizations/groups",
+        data={"name": "gulf"},
+        headers={"X-CSRF-Token": token},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+
+
+def test_only_admins_create_groups(web: WebPartnership) -> None:
+    bob = web.clients["B"]
+    answer = bob.post("/organizations/groups", data={"name": "x", "csrf_token": csrf_of(bob)})
+    assert answer.status_code == 403
+
+
+def test_sign_in_redirects_only_to_local_pages(web: WebPartnership) -> None:
+    client = TestClient(web.api.client.app)
+    for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        answer = client.post(
+            "/login",
+            data={
+                "username": "alice",
+                "password": PASSWORD,
+                "csrf_token": token[1],
+                "next": target,
+            },
+            follow_redirects=False,
+        )
+        assert answer.headers["location"] == "/"
+
+
+def test_every_page_declares_its_access_and_sends_a_strict_csp(web: WebPartnership) -> None:
+    from bigfish.api.app import undeclared_routes
+
+    assert undeclared_routes(web.api.client.app) == []  # type: ignore[arg-type]
+    page = web.clients["A"].get("/")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_signed_in_user_sees_the_navigation_in_thai(web: WebPartnership) -> None:
+    alice = sign_in(TestClient(web.api.client.app), "alice")
+    token = csrf_of(alice)
+    alice.post("/language", data={"lang": "th", "csrf_token": token, "back": "/"})
+    assert "ภาพรวม" in alice.get("/").text
