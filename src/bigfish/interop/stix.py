@@ -8,10 +8,12 @@ SCOs and their extension definitions; the rest use core SCOs. The mapping is in 
 
 from __future__ import annotations
 
-import json
+import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
+from json.encoder import encode_basestring as _quote
 from typing import Any
 
 from bigfish.interop.markings import (
@@ -42,9 +44,24 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """str(uuid.uuid5(NAMESPACE, NAME)), without building UUID objects (a TAXII page needs many)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])  # noqa: S324 - RFC 4122 UUIDv5 is SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@lru_cache(maxsize=100_000)
+def _sco_id_cached(stix_type: str, contributing: tuple[tuple[str, str], ...]) -> str:
+    # The JCS form of the contributing properties (all text): sorted keys, no spaces.
+    name = "{" + ",".join(f"{_quote(k)}:{_quote(v)}" for k, v in contributing) + "}"
+    return f"{stix_type}--{uuid5_text(SCO_NAMESPACE, name)}"
+
+
 def _sco_id(stix_type: str, contributing: dict[str, str]) -> str:
-    name = json.dumps(contributing, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return f"{stix_type}--{uuid.uuid5(SCO_NAMESPACE, name)}"
+    return _sco_id_cached(stix_type, tuple(sorted(contributing.items())))
 
 
 def _looks_like_bic(bank: str) -> bool:
@@ -102,9 +119,10 @@ def _sco(
     return obj
 
 
+@lru_cache(maxsize=10_000)
 def org_identity_id(org: str) -> str:
     """The deterministic identity id of organization ORG (the same on every node)."""
-    return f"identity--{uuid.uuid5(BIGFISH_NAMESPACE, 'organization:' + org)}"
+    return f"identity--{uuid5_text(BIGFISH_NAMESPACE, 'organization:' + org)}"
 
 
 def org_identity(org: str, country: str | None) -> dict[str, Any]:
@@ -125,7 +143,7 @@ def org_identity(org: str, country: str | None) -> dict[str, Any]:
 
 def report_stix_id(org: str, report_id: str) -> str:
     """The deterministic STIX id of ORG's report REPORT_ID."""
-    return f"report--{uuid.uuid5(BIGFISH_NAMESPACE, 'report:' + org + '/' + report_id)}"
+    return f"report--{uuid5_text(BIGFISH_NAMESPACE, 'report:' + org + '/' + report_id)}"
 
 
 def marked(obj: dict[str, Any], marking: Marking) -> dict[str, Any]:
