@@ -163,7 +163,7 @@ def wrk(
     port: int, path: str, header: str, values: list[str], connections: int, seconds: int
 ) -> tuple[float, float]:
     script = Path(f"/tmp/bench_api_{port}.lua")
-    quoted = ",".join(json.dumps(v) for v in values)
+    quoted = ",".join(json.dumps(v.replace("+", "%2B")) for v in values)
     script.write_text(LUA % (quoted, header, path))
     out = subprocess.run(
         [
