@@ -110,3 +110,19 @@ def test_every_page_answers_for_every_user(web: WebPartnership) -> None:
         for path in ("/", "/networks", "/search", "/alerts", "/requests", "/evidence"):
             assert client.get(path).status_code == 200, (who, path)
         assert client.get("/organizations").status_code == 200
+
+
+def test_leaving_a_group_counts_on_the_next_page_caches_included(web: WebPartnership) -> None:
+    from bigfish.accounts import authenticate_key
+    from bigfish.memberships import remove_member
+
+    carol = web.clients["C"]
+    assert _count(carol.get("/").text) == 2
+    assert "/reports/A/g-1" in carol.get("/search", params={"q": "+66822222222"}).text
+    with web.store.connect() as conn:
+        owner = authenticate_key(conn, web.api.keys["A-admin"])
+    assert owner is not None
+    remove_member(web.store, owner, "mekong", "C")
+    assert _count(carol.get("/").text) == 0
+    assert "/networks/" not in carol.get("/networks").text.split('id="results"')[1]
+    assert carol.get("/reports/A/g-1").status_code == 404

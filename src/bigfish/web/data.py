@@ -24,7 +24,8 @@ from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
 from bigfish.interop.model import NetworkView
 from bigfish.interop.views import iter_reports
 from bigfish.linking.detail import NetworkDetail
-from bigfish.linking.views import NetworkSummary, list_networks
+from bigfish.linking.score import NetworkStats, summarize
+from bigfish.linking.views import _visible_members, stats_from_row
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.reporting.stats import Statistics, compute_statistics
@@ -33,8 +34,6 @@ from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_evidence import cooperation_requests
 from bigfish.store.schema_linking import network_members, networks
-
-_SCAN_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +48,10 @@ class Changes:
 def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -> Changes:
     """Reports stored in the 24 hours before NOW, their losses, and the networks they joined."""
     since = (now or datetime.now(UTC)) - timedelta(days=1)
-    where = sa.and_(visible_reports(viewer), reports.c.created_at >= since)
+    # updated_at is indexed and never earlier than created_at: the index narrows the scan.
+    where = sa.and_(
+        visible_reports(viewer), reports.c.updated_at >= since, reports.c.created_at >= since
+    )
     with store.connect() as conn:
         count, loss = conn.execute(
             sa.select(
@@ -74,9 +76,11 @@ class NetworkFilters:
     period: Period = ALL_TIME
     min_countries: int | None = None
 
-    def accepts(self, network: NetworkSummary) -> bool:
+    def accepts(self, network: RankedNetwork) -> bool:
         """True when NETWORK (as the viewer sees it) passes every filter."""
         s = network.stats
+        if self.min_countries and len(s.countries) < self.min_countries:
+            return False
         if self.country and self.country not in s.countries:
             return False
         if self.org and self.org not in s.organizations:
@@ -89,27 +93,60 @@ class NetworkFilters:
 
 
 @dataclass(frozen=True, slots=True)
+class RankedNetwork:
+    """A network in the viewer's ranking: its id and its statistics over visible reports."""
+
+    id: int
+    stats: NetworkStats
+
+
+@dataclass(frozen=True, slots=True)
 class FilteredNetworks:
     """A page of the filtered ranking and the offset of the next page (None at the end)."""
 
-    networks: tuple[NetworkSummary, ...]
+    networks: tuple[RankedNetwork, ...]
     next_offset: int | None
+
+
+_CACHE_TTL_SECONDS = 600.0
+_ranking_cache: dict[tuple[Any, ...], tuple[float, tuple[RankedNetwork, ...]]] = {}
+
+
+def _viewer_key(store: Store, viewer: Viewer) -> tuple[Any, ...]:
+    return (id(store.engine), viewer.org_id, viewer.group_ids, viewer.operator, data_version(store))
+
+
+def visible_ranking(
+    store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
+) -> tuple[RankedNetwork, ...]:
+    """Every network VIEWER sees (two or more visible reports), ranked by the score of its
+    visible part; cached per viewer and data version (a new report, a re-marking, a relink or
+    a group change computes it afresh)."""
+    key = _viewer_key(store, viewer)
+    now = clock()
+    hit = _ranking_cache.get(key)
+    if hit is not None and now - hit[0] < _CACHE_TTL_SECONDS:
+        return hit[1]
+    moment = datetime.now(UTC)
+    with store.connect() as conn:
+        if viewer.operator:
+            rows = conn.execute(sa.select(networks).where(networks.c.status == "active")).all()
+            ranked = [RankedNetwork(int(r.id), stats_from_row(r)) for r in rows]
+        else:
+            members = _visible_members(conn, viewer, None, None)
+            ranked = [RankedNetwork(nid, summarize(f, moment)) for nid, f in members.items()]
+    ranked.sort(key=lambda n: (-n.stats.score, -n.stats.report_count, n.id))
+    if len(_ranking_cache) > 64:
+        _ranking_cache.clear()
+    _ranking_cache[key] = (now, tuple(ranked))
+    return tuple(ranked)
 
 
 def rank_networks(
     store: Store, viewer: Viewer, filters: NetworkFilters, *, offset: int = 0, limit: int = 25
 ) -> FilteredNetworks:
     """Networks ranked by score that pass FILTERS, LIMIT of them after the first OFFSET matches."""
-    matched: list[NetworkSummary] = []
-    cursor: str | None = None
-    while True:
-        page = list_networks(
-            store, viewer, min_countries=filters.min_countries, cursor=cursor, limit=_SCAN_PAGE
-        )
-        matched.extend(n for n in page.networks if filters.accepts(n))
-        cursor = page.next_cursor
-        if cursor is None or len(matched) > offset + limit:
-            break
+    matched = [n for n in visible_ranking(store, viewer) if filters.accepts(n)]
     chosen = tuple(matched[offset : offset + limit])
     more = len(matched) > offset + limit
     return FilteredNetworks(chosen, offset + limit if more else None)
@@ -287,7 +324,7 @@ def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str
     return out.getvalue()
 
 
-_STATS_TTL_SECONDS = 60.0
+_STATS_TTL_SECONDS = 600.0
 _stats_cache: dict[tuple[Any, ...], tuple[float, Statistics]] = {}
 
 
@@ -300,6 +337,7 @@ def data_version(store: Store) -> tuple[Any, ...]:
                 sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
                 sa.select(sa.func.max(networks.c.id)).scalar_subquery(),
                 sa.select(sa.func.max(networks.c.updated_at)).scalar_subquery(),
+                sa.select(sa.func.count(reports.c.id)).scalar_subquery(),
             )
         ).one()
     return tuple(row)
@@ -308,9 +346,9 @@ def data_version(store: Store) -> tuple[Any, ...]:
 def overview_statistics(
     store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
 ) -> Statistics:
-    """The all-time statistics of the overview page for VIEWER, cached for a minute per viewer and
-    data version: a group change, a new report or a re-marking gives a fresh computation."""
-    key = (id(store.engine), viewer.org_id, viewer.group_ids, viewer.operator, data_version(store))
+    """The all-time statistics of the overview page for VIEWER, cached per viewer and data
+    version: a group change, a new report or a re-marking gives a fresh computation."""
+    key = _viewer_key(store, viewer)
     now = clock()
     hit = _stats_cache.get(key)
     if hit is not None and now - hit[0] < _STATS_TTL_SECONDS:

@@ -1,0 +1,262 @@
+"""Web application benchmarks (run by hand; figures in the web note).
+
+    .venv/bin/python benchmarks/bench_web.py pages   [--reports 1000000] [--db PATH] [--runs 30]
+    .venv/bin/python benchmarks/bench_web.py browser [--db PATH]
+
+pages: writes a store of N reports from 13 organizations in 9 countries (most shared with the
+partnership, TLP:GREEN; one organization keeps its reports private), with rings that rotate
+assets, one planted 500-report ring and lone scams, links it, then times every page server-side
+(in-process ASGI client, signed in as an analyst of a sharing organization) and prints p50/p95.
+browser: serves the same store with uvicorn and measures, in Debian's headless chromium, how long
+the network page of the 500-report ring takes from navigation until the graph is laid out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ORGS = [
+    ("th-aoc", "TH"), ("th-kbank", "TH"), ("vn-police", "VN"), ("vn-viettel", "VN"),
+    ("sg-asc", "SG"), ("sg-dbs", "SG"), ("my-nsrc", "MY"), ("id-ojk", "ID"), ("ph-cicc", "PH"),
+    ("kh-police", "KH"), ("ae-police", "AE"), ("au-nasc", "AU"), ("interpol", "FR"),
+]  # fmt: skip
+PRIVATE_ORG = 2  # th-kbank keeps its reports to itself
+PASSWORD = "correct horse battery staple"
+BIG_RING = 500
+TYPES = ("investment", "romance", "job_task", "impersonation_bank", "shopping", "loan")
+
+
+def build_store(db: Path, n_reports: int, seed: int = 3) -> None:
+    """N_REPORTS reports with ring structure, written straight into SQLite, then linked."""
+    from bigfish.accounts import add_user
+    from bigfish.linking.service import rebuild_networks
+    from bigfish.models import ApiRole
+    from bigfish.store import open_store
+
+    if db.exists():
+        return
+    open_store(f"sqlite:///{db}").close()
+    rng = random.Random(seed)
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA synchronous=OFF")
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    for i, (name, country) in enumerate(ORGS, start=1):
+        con.execute(
+            "INSERT INTO organizations (id, name, country, created_at) VALUES (?, ?, ?, ?)",
+            (i, name, country, stamp),
+        )
+    idents: list[tuple[int, str, str, int, str | None]] = []
+
+    def new_ident(kind: str, country: str | None) -> int:
+        idents.append((len(idents) + 1, kind, f"{kind}-{len(idents) + 1}", 1, country))
+        return len(idents)
+
+    reports_rows: list[tuple[object, ...]] = []
+    mention_rows: list[tuple[int, int, str, str]] = []
+    pk = 0
+    first = True
+    while pk < n_reports:
+        ring = first or rng.random() < 0.45
+        size = BIG_RING if first else (min(int(rng.paretovariate(1.3) * 4) + 2, 300) if ring else 1)
+        first = False
+        home = rng.choice(ORGS)[1]
+        assets = [
+            new_ident(rng.choice(("phone", "bank_account", "url")), home)
+            for _ in range(max(2, size // 6))
+        ]
+        for _ in range(size):
+            pk += 1
+            org = rng.randrange(1, len(ORGS) + 1)
+            country = ORGS[org - 1][1]
+            day = now - timedelta(days=rng.randrange(540), seconds=rng.randrange(86400))
+            shared = org != PRIVATE_ORG
+            created = (now - timedelta(hours=rng.randrange(24 * 60))).strftime(
+                "%Y-%m-%d %H:%M:%S.%f+00:00"
+            )
+            reports_rows.append(
+                (pk, org, f"R{pk}", day.strftime("%Y-%m-%d %H:%M:%S.%f+00:00"), country,
+                 rng.choice(TYPES), str(rng.randrange(100, 100000)), "THB", rng.random() * 3000,
+                 "green" if shared else "amber", "partnership" if shared else "organization",
+                 created, created)
+            )  # fmt: skip
+            chosen = (
+                rng.sample(assets, k=min(len(assets), rng.choice((1, 2, 2, 3)))) if ring else []
+            )
+            chosen += [new_ident("phone", country) for _ in range(max(3 - len(chosen), 1))]
+            for ident in set(chosen):
+                mention_rows.append((pk, ident, "field", "x"))
+            if pk >= n_reports:
+                break
+    con.executemany(
+        "INSERT INTO identifiers (id, kind, canonical, valid, country) VALUES (?, ?, ?, ?, ?)",
+        idents,
+    )
+    con.executemany(
+        "INSERT INTO reports (id, org_id, report_id, reported_at, country, scam_type, loss_amount,"
+        " loss_currency, loss_usd, tlp, distribution, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        reports_rows,
+    )
+    con.executemany(
+        "INSERT INTO mentions (report_pk, identifier_id, source, raw) VALUES (?, ?, ?, ?)",
+        mention_rows,
+    )
+    con.commit()
+    con.close()
+    print(f"built {db}: {len(reports_rows):,} reports, {len(mention_rows):,} mentions", flush=True)
+    store = open_store(f"sqlite:///{db}")
+    started = time.perf_counter()
+    rebuild_networks(store)
+    print(f"linked in {time.perf_counter() - started:.1f} s", flush=True)
+    add_user(store, org="th-aoc", username="analyst", password=PASSWORD, role=ApiRole.ANALYST)
+    store.close()
+
+
+def first_report(db: Path) -> str:
+    """`/reports/ORG/R1`: the page of the planted ring's first report."""
+    con = sqlite3.connect(db)
+    (name,) = con.execute(
+        "SELECT o.name FROM reports r JOIN organizations o ON o.id = r.org_id WHERE r.id = 1"
+    ).fetchone()
+    con.close()
+    return f"/reports/{name}/R1"
+
+
+def big_ring(db: Path) -> int:
+    """The network that holds report R1 (the planted 500-report ring)."""
+    con = sqlite3.connect(db)
+    row = con.execute(
+        "SELECT m.network_id FROM network_members m JOIN networks n ON n.id = m.network_id"
+        " WHERE m.report_pk = 1 AND n.status = 'active'"
+    ).fetchone()
+    con.close()
+    return int(row[0])
+
+
+def _client(db: Path):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    from bigfish.api.app import ApiSettings, create_app
+    from bigfish.store import open_store
+
+    app = create_app(open_store(f"sqlite:///{db}"), ApiSettings(rate_limit_per_minute=0))
+    client = TestClient(app)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    answer = client.post(
+        "/login",
+        data={"username": "analyst", "password": PASSWORD, "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def pages(args: argparse.Namespace) -> None:
+    build_store(args.db, args.reports)
+    ring = big_ring(args.db)
+    client = _client(args.db)
+    paths = [
+        "/",
+        "/networks",
+        "/networks?country=VN&min_countries=3",
+        f"/networks/{ring}",
+        "/search?q=phone-17",
+        "/search?q=081-234-5678&country=TH",
+        first_report(args.db),
+        "/alerts",
+        "/requests",
+        "/evidence",
+        "/organizations",
+    ]
+    print(f"{'page':45} {'p50 ms':>8} {'p95 ms':>8} {'first ms':>9}")
+    for path in paths:
+        times = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            answer = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 200, (path, answer.status_code)
+        ordered = sorted(times)
+        p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+        print(f"{path:45} {statistics.median(times):8.1f} {p95:8.1f} {times[0]:9.1f}", flush=True)
+
+
+def browser(args: argparse.Namespace) -> None:
+    build_store(args.db, args.reports)
+    ring = big_ring(args.db)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "tests.browser.serve_app:make_app", "--factory",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=root,
+        env=os.environ | {"BIGFISH_DATABASE_URL": f"sqlite:///{args.db}", "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        time.sleep(3)
+        from playwright.sync_api import sync_playwright
+        from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+        with sync_playwright() as pw:
+            chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            page = chromium.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(base + "/login")
+            page.fill("#username", "analyst")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(base + "/")
+            results = []
+            for _ in range(args.runs):
+                started = time.perf_counter()
+                page.goto(f"{base}/networks/{ring}")
+                page.locator("#graph[data-rendered-nodes]").wait_for(timeout=30_000)
+                total = (time.perf_counter() - started) * 1000
+                graph = page.locator("#graph")
+                results.append(
+                    {
+                        "nodes": int(graph.get_attribute("data-rendered-nodes") or 0),
+                        "layout_ms": int(graph.get_attribute("data-render-ms") or 0),
+                        "navigation_to_graph_ms": round(total),
+                    }
+                )
+            chromium.close()
+        print(json.dumps({"network": ring, "runs": results}, indent=1))
+        totals = sorted(r["navigation_to_graph_ms"] for r in results)
+        print(f"navigation → graph laid out: median {statistics.median(totals):.0f} ms, "
+              f"max {totals[-1]} ms")  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", choices=("pages", "browser"))
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/bigfish-bench-web.db"))
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    {"pages": pages, "browser": browser}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
