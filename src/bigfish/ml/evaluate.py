@@ -9,6 +9,7 @@ per data set on the same training split with the collectors' own labels.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,9 @@ from sklearn.metrics import precision_recall_fscore_support as prfs
 from sklearn.svm import LinearSVC
 
 from bigfish.ml.data import LABELS, Example, read_shared, split
+from bigfish.ml.features import normalize_text
 from bigfish.ml.model import Classifier, load_classifier
-from bigfish.ml.train import DEFAULT_SEED
+from bigfish.ml.train import DEFAULT_SEED, fit_weights
 
 TARGETS = {"thai": 0.92, "uci": 0.975}
 
@@ -84,12 +86,47 @@ def evaluate(
     return Evaluation(seed, tuple(results))
 
 
+def cross_validate(
+    data_dir: Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    folds: int = 5,
+    **params: float,
+) -> dict[str, float]:
+    """Task F1 per data set in FOLDS-fold cross-validation inside the *training* part only.
+
+    This is the number to select a model by (PARAMS go to fit_weights); the held-out part is
+    not read. Folds are group-aware like the split (identical normalized texts stay together).
+    """
+    train_part, _ = split(read_shared(data_dir), seed=seed)
+    fold_of = np.array([_cv_fold(ex, seed, folds) for ex in train_part])
+    predicted = np.empty(len(train_part), dtype=object)
+    for k in range(folds):
+        inside = [ex for ex, f in zip(train_part, fold_of, strict=True) if f != k]
+        held = np.flatnonzero(fold_of == k)
+        clf = Classifier(fit_weights(inside, **params))  # type: ignore[arg-type]
+        probs = clf.probabilities([train_part[int(i)].text for i in held])
+        predicted[held] = [clf.weights.labels[j] for j in clf.label_indices(probs)]
+    out = {}
+    for name, positive in (("thai", {"scam"}), ("uci", {"scam", "spam"})):
+        mine = [i for i, ex in enumerate(train_part) if ex.dataset == name]
+        truth = [train_part[i].label in positive for i in mine]
+        guess = [predicted[i] in positive for i in mine]
+        out[name] = round(float(f1_score(truth, guess)), 4)
+    return out
+
+
+def _cv_fold(ex: Example, seed: int, folds: int) -> int:
+    key = f"cv\x1f{seed}\x1f{ex.dataset}\x1f{normalize_text(ex.text).strip()}"
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % folds
+
+
 def _evaluate_dataset(
     name: str, clf: Classifier, train_ds: list[Example], test_ds: list[Example], baseline: bool
 ) -> DatasetEvaluation:
     texts = [ex.text for ex in test_ds]
     probs = clf.probabilities(texts)
-    predicted = [clf.weights.labels[i] for i in probs.argmax(axis=1)]
+    predicted = [clf.weights.labels[i] for i in clf.label_indices(probs)]
     scam_p = probs[:, clf.weights.labels.index("scam")]
     unwanted_p = 1.0 - probs[:, clf.weights.labels.index("legit")]
     truth = [ex.label for ex in test_ds]

@@ -84,6 +84,10 @@ SIGNALS: dict[str, str] = {
 }
 
 _SIGNAL_RES = [re.compile(p) for p in SIGNALS.values()]  # texts are lower-cased first
+_THAI = re.compile("[\u0e01-\u0e5b]")
+_DIGIT_RE = re.compile(r"\d")
+_UPPER_RE = re.compile(r"[A-Z]")
+_BANG_RE = re.compile("!")
 
 #: Names of the dense columns appended after the hashed n-grams, in order.
 DENSE_NAMES: tuple[str, ...] = (
@@ -124,18 +128,28 @@ def _joined(texts: Sequence[str]) -> tuple[str, npt.NDArray[np.int64]]:
     return _SEP + _SEP.join(padded), starts + 1
 
 
-def hashed_ngrams(texts: Sequence[str], spec: HashingSpec) -> sparse.csr_matrix:
-    """Counts of hashed character n-grams of the normalized TEXTS, one row per text."""
+@dataclass(frozen=True)
+class HashedCounts:
+    """Hashed n-gram counts of a batch as coordinate arrays, sorted by (row, column), unique."""
+
+    n_docs: int
+    rows: npt.NDArray[np.int64]
+    cols: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.float32]
+
+
+def hashed_counts(texts: Sequence[str], spec: HashingSpec) -> HashedCounts:
+    """Counts of hashed character n-grams of the normalized TEXTS, as sorted coordinates."""
     n_docs = len(texts)
+    empty = np.zeros(0, dtype=np.int64)
     if n_docs == 0:
-        return sparse.csr_matrix((0, spec.width), dtype=np.float32)
+        return HashedCounts(0, empty, empty, np.zeros(0, dtype=np.float32))
     big, _ = _joined([normalize_text(t) for t in texts])
     codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     is_sep = codes == 0
-    doc = np.cumsum(is_sep) - 1
+    doc = np.cumsum(is_sep, dtype=np.int64) - 1
     shift = np.uint64(64 - spec.bits)
-    rows: list[npt.NDArray[np.int64]] = []
-    cols: list[npt.NDArray[np.uint64]] = []
+    keys: list[npt.NDArray[np.int64]] = []
     h = codes.copy()
     for n in range(1, spec.n_max + 1):
         if n > 1:
@@ -144,14 +158,26 @@ def hashed_ngrams(texts: Sequence[str], spec: HashingSpec) -> sparse.csr_matrix:
             continue
         valid = (doc[: len(h)] == doc[n - 1 :]) & ~is_sep[: len(h)]
         salted = (h[valid] + np.uint64(n * 0x51ED27)) * _MIX
-        cols.append(salted >> shift)
-        rows.append(doc[: len(h)][valid])
-    row = np.concatenate(rows)
-    col = np.concatenate(cols).astype(np.int64)
-    data = np.ones(len(row), dtype=np.float32)
-    matrix = sparse.csr_matrix((data, (row, col)), shape=(n_docs, spec.width), dtype=np.float32)
-    matrix.sum_duplicates()
-    return matrix
+        keys.append((doc[: len(h)][valid] << spec.bits) | (salted >> shift).astype(np.int64))
+    unique, counts = np.unique(np.concatenate(keys), return_counts=True)
+    return HashedCounts(
+        n_docs, unique >> spec.bits, unique & (spec.width - 1), counts.astype(np.float32)
+    )
+
+
+def hashed_ngrams(texts: Sequence[str], spec: HashingSpec) -> sparse.csr_matrix:
+    """Counts of hashed character n-grams of the normalized TEXTS, one row per text."""
+    found = hashed_counts(texts, spec)
+    indptr = np.zeros(found.n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(found.rows, minlength=found.n_docs), out=indptr[1:])
+    return sparse.csr_matrix(
+        (found.counts, found.cols, indptr), shape=(found.n_docs, spec.width), dtype=np.float32
+    )
+
+
+def thai_script(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Whether each text contains Thai script (it then goes to the Thai head)."""
+    return np.fromiter((_THAI.search(t) is not None for t in texts), dtype=bool, count=len(texts))
 
 
 def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -175,9 +201,9 @@ def dense_features(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     signals = np.log1p(signal_counts(texts))
     lengths = np.fromiter((len(t) for t in texts), dtype=np.float32, count=n_docs)
     joined = "\n".join(texts)
-    n_digits = _per_text_counts(joined, re.compile(r"\d"), texts)
-    n_upper = _per_text_counts(joined, re.compile(r"[A-Z]"), texts)
-    n_bang = _per_text_counts(joined, re.compile(r"!"), texts)
+    n_digits = _per_text_counts(joined, _DIGIT_RE, texts)
+    n_upper = _per_text_counts(joined, _UPPER_RE, texts)
+    n_bang = _per_text_counts(joined, _BANG_RE, texts)
     safe = np.maximum(lengths, 1.0)
     shape = np.stack(
         [np.log1p(lengths) / 6.0, n_digits / safe, n_upper / safe, np.log1p(n_bang)], axis=1

@@ -1,11 +1,16 @@
 """The scam classifier at inference time: numpy only, weights from an .npz plus a JSON header.
 
-Two linear heads share one feature space: (a) hashed character 1–5-grams of the normalized text,
-sublinear tf·idf, L2-normalized, and (b) a few dense scam signals (links, shorteners, LINE IDs,
-phones, USSD codes, money, urgency…). Head 0 says *unwanted* (scam or spam) against legit; head 1
-says scam against spam given unwanted. Each head's margin is turned into a probability by Platt
-scaling fitted on out-of-fold margins, and
+Texts are routed by script: a text with Thai script goes to the Thai route, every other text to
+the general route; each route has its own weights, trained only on the training texts of its
+script. Within a route two linear heads share one feature space: (a) hashed character 1–5-grams
+of the normalized text, sublinear tf·idf, L2-normalized, and (b) a few dense scam signals (links,
+shorteners, LINE IDs, phones, USSD codes, money, urgency…). Head 0 says *unwanted* (scam or spam)
+against legit; head 1 says scam against spam given unwanted. Each head's margin is turned into a
+probability by Platt scaling fitted on out-of-fold margins, and
 ``P(legit) = 1 - u``, ``P(scam) = u·s``, ``P(spam) = u·(1 - s)``.
+
+Inference never builds a sparse matrix: the hashed n-grams come as sorted coordinate arrays and
+each margin is one ``bincount``, so a single message costs a few hundred microseconds.
 The scam type comes from the seed lexicon of typology.py.
 """
 
@@ -24,10 +29,19 @@ import numpy.typing as npt
 from scipy import sparse
 
 from bigfish.errors import ConfigError
-from bigfish.ml.features import DENSE_NAMES, HashingSpec, dense_features, hashed_ngrams
+from bigfish.ml.features import (
+    DENSE_NAMES,
+    HashedCounts,
+    HashingSpec,
+    dense_features,
+    hashed_counts,
+    thai_script,
+)
 from bigfish.ml.typology import SCAM_TYPES, score_types, type_probabilities
 
-FORMAT = "bigfish-scam-classifier/1"
+FORMAT = "bigfish-scam-classifier/2"
+#: Routes by script; a route's two heads are columns ``2·r`` and ``2·r + 1`` of the weights.
+ROUTES: tuple[str, ...] = ("general", "thai")
 DEFAULT_NAME = "scam-classifier"
 
 
@@ -56,18 +70,33 @@ class ModelWeights:
     meta: dict[str, Any]
 
 
+def tfidf_counts(
+    texts: Sequence[str], spec: HashingSpec, idf: npt.NDArray[np.float32]
+) -> HashedCounts:
+    """Sublinear tf·idf of the hashed n-grams of TEXTS, each text L2-normalized, as coordinates."""
+    found = hashed_counts(texts, spec)
+    data = np.log1p(found.counts) * idf[found.cols]
+    norms = np.sqrt(np.bincount(found.rows, weights=data * data, minlength=found.n_docs))
+    norms[norms == 0] = 1.0
+    data = (data / norms[found.rows]).astype(np.float32)
+    return HashedCounts(found.n_docs, found.rows, found.cols, data)
+
+
 def ngram_matrix(
     texts: Sequence[str], spec: HashingSpec, idf: npt.NDArray[np.float32]
 ) -> sparse.csr_matrix:
-    """Sublinear tf·idf of the hashed n-grams of TEXTS, each row L2-normalized."""
-    matrix = hashed_ngrams(texts, spec)
-    data = np.log1p(matrix.data) * idf[matrix.indices]
-    squares = np.add.reduceat(data * data, matrix.indptr[:-1]) if len(data) else np.zeros(0)
-    counts = np.diff(matrix.indptr)
-    norms = np.ones(matrix.shape[0], dtype=np.float32)
-    norms[counts > 0] = np.sqrt(squares[counts > 0])
-    matrix.data = (data / np.repeat(norms, counts)).astype(np.float32)
-    return matrix
+    """Sublinear tf·idf of the hashed n-grams of TEXTS, each row L2-normalized (for training)."""
+    found = tfidf_counts(texts, spec, idf)
+    indptr = np.zeros(found.n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(found.rows, minlength=found.n_docs), out=indptr[1:])
+    return sparse.csr_matrix(
+        (found.counts, found.cols, indptr), shape=(found.n_docs, spec.width), dtype=np.float32
+    )
+
+
+def routes_of(texts: Sequence[str]) -> npt.NDArray[np.int64]:
+    """The route index (into ROUTES) of each text: 1 with Thai script, else 0."""
+    return thai_script(texts).astype(np.int64)
 
 
 class Classifier:
@@ -84,17 +113,39 @@ class Classifier:
         if not texts:
             return np.zeros((0, len(w.labels)))
         heads = self.margins(texts) * w.platt[0] + w.platt[1]
-        unwanted, scam = (1.0 / (1.0 + np.exp(-heads))).T
+        pick = 2 * routes_of(texts)[:, None] + np.arange(2)
+        chosen = np.take_along_axis(heads, pick, axis=1)
+        unwanted, scam = (1.0 / (1.0 + np.exp(-chosen))).T
         by_label = {"legit": 1.0 - unwanted, "scam": unwanted * scam, "spam": unwanted * (1 - scam)}
         return np.stack([by_label[label] for label in w.labels], axis=1)
 
     def margins(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Raw margins of the two heads (unwanted, scam-given-unwanted), shape ``(n, 2)``."""
+        """Raw margins of every route's two heads, shape ``(n, 2·len(ROUTES))``."""
         w = self.weights
-        margins = ngram_matrix(texts, w.spec, w.idf) @ w.ngram_weights
-        margins = margins + (dense_features(texts) * w.dense_scale) @ w.dense_weights
-        result: npt.NDArray[np.float64] = (margins + w.intercept).astype(np.float64)
+        found = tfidf_counts(texts, w.spec, w.idf)
+        weighted = w.ngram_weights[found.cols] * found.counts[:, None]
+        margins: npt.NDArray[np.float64] = np.stack(
+            [
+                np.bincount(found.rows, weights=weighted[:, k], minlength=len(texts))
+                for k in range(weighted.shape[1])
+            ],
+            axis=1,
+        )
+        dense = (dense_features(texts) * w.dense_scale) @ w.dense_weights
+        result: npt.NDArray[np.float64] = (margins + dense + w.intercept).astype(np.float64)
         return result
+
+    def label_indices(self, probs: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+        """The decision of the two heads: legit unless P(unwanted) ≥ ½, then scam or spam.
+
+        An argmax over the three probabilities would call a text with P(unwanted) = 0.6 legit
+        when the 0.6 splits evenly between scam and spam; the heads decide in their own order.
+        """
+        w = self.weights
+        unwanted = probs[:, self._legit] < 0.5
+        scam = probs[:, self._scam] >= probs[:, w.labels.index("spam")]
+        spam_or_scam = np.where(scam, self._scam, w.labels.index("spam"))
+        return np.where(unwanted, spam_or_scam, self._legit).astype(np.int64)
 
     def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
         """Classify every text of TEXTS in one vectorized pass, in order."""
@@ -103,7 +154,7 @@ class Classifier:
         probs = self.probabilities(texts)
         type_scores = score_types(texts)
         type_probs = type_probabilities(type_scores)
-        best = probs.argmax(axis=1)
+        best = self.label_indices(probs)
         best_type = type_probs.argmax(axis=1)
         has_cue = type_scores.sum(axis=1) > 0
         labels = self.weights.labels
@@ -151,6 +202,7 @@ def save_weights(weights: ModelWeights, directory: Path, name: str = DEFAULT_NAM
             "n_max": weights.spec.n_max,
         },
         "labels": list(weights.labels),
+        "routes": list(ROUTES),
         "dense_features": list(DENSE_NAMES),
         "dense_scale": weights.dense_scale,
         "meta": weights.meta,
@@ -167,10 +219,14 @@ def load_weights(npz: Path) -> ModelWeights:
         arrays = np.load(npz, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the model at {npz}: {exc}") from exc
-    if header.get("format") != FORMAT or header.get("dense_features") != list(DENSE_NAMES):
+    if (
+        header.get("format") != FORMAT
+        or header.get("dense_features") != list(DENSE_NAMES)
+        or header.get("routes") != list(ROUTES)
+    ):
         raise ConfigError(f"{npz} is not a {FORMAT} model for this version of bigfish")
     spec = HashingSpec(**header["hashing"])
-    ngram = np.zeros((spec.width, 2), dtype=np.float32)
+    ngram = np.zeros((spec.width, 2 * len(ROUTES)), dtype=np.float32)
     ngram[arrays["rows"]] = arrays["ngram_weights"].astype(np.float32)
     return ModelWeights(
         spec=spec,

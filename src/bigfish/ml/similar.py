@@ -4,7 +4,7 @@ These links are suggestions for an analyst, kept apart from identifier links and
 into a network automatically. Identifiers (links, phones, numbers, handles) are masked before
 comparison, so the score says "same words", not "same phone" — that is the identifier linker's job.
 
-Methods: ``char-ngram`` (always available: cosine of tf·idf hashed character 3–5-grams) and
+Methods: ``char-ngram`` (always available: cosine of tf·idf² hashed character 3–5-grams) and
 ``e5`` (with the ``ml`` extra: cosine of mean-centred multilingual-e5-small embeddings, which also
 links translations of one script across languages).
 """
@@ -50,7 +50,9 @@ def char_ngram_vectors(texts: Sequence[str]) -> sparse.csr_matrix:
     masked = [mask_identifiers(t) for t in texts]
     raw = ngram_matrix(masked, _SPEC, np.ones(_SPEC.width, dtype=np.float32))
     df = np.bincount(raw.indices, minlength=_SPEC.width)
-    idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+    # Rings of one scam type often share a template and differ in a brand or a persona: squaring
+    # the idf lets those rare n-grams outweigh the template's common ones.
+    idf = ((np.log((1 + len(texts)) / (1 + df)) + 1) ** 2).astype(np.float32)
     return ngram_matrix(masked, _SPEC, idf)
 
 

@@ -20,10 +20,11 @@ from sklearn.svm import LinearSVC
 
 from bigfish.ml.data import LABELS, Example, read_operator, read_shared, split
 from bigfish.ml.features import HashingSpec, dense_features, hashed_ngrams
-from bigfish.ml.model import ModelWeights, ngram_matrix, save_weights
+from bigfish.ml.model import ROUTES, ModelWeights, ngram_matrix, routes_of, save_weights
 
 DEFAULT_SEED = 20251217
-DEFAULT_C = 3.0
+DEFAULT_C = 10.0
+DEFAULT_C_THAI = 10.0
 DENSE_SCALE = 0.2
 _FOLDS = 5
 
@@ -44,29 +45,37 @@ def fit_weights(
     *,
     spec: HashingSpec | None = None,
     c: float = DEFAULT_C,
+    c_thai: float = DEFAULT_C_THAI,
+    dense_scale: float = DENSE_SCALE,
     calibrate: bool = True,
     meta: dict[str, object] | None = None,
 ) -> ModelWeights:
-    """Fit both heads on EXAMPLES (all of them: split before calling)."""
+    """Fit both heads of each route on EXAMPLES (all of them: split before calling).
+
+    C is the SVM cost of the general route, C_THAI of the Thai route.
+    """
     spec = spec or HashingSpec()
     texts = [ex.text for ex in examples]
     targets = _targets(examples)
     idf = _idf(texts, spec)
-    design = _design(texts, spec, idf)
-    coef = np.zeros((design.shape[1], 2), dtype=np.float32)
-    intercept = np.zeros(2, dtype=np.float32)
-    for head, (rows, y) in enumerate(targets):
-        model = _fit(design[rows], y, c)
-        coef[:, head] = model.coef_[0]
-        intercept[head] = model.intercept_[0]
-    platt = _platt(examples, spec, c) if calibrate else np.array([[1.0, 1.0], [0.0, 0.0]])
+    design = _design(texts, spec, idf, dense_scale)
+    costs = (c, c_thai)
+    columns = 2 * len(ROUTES)
+    coef = np.zeros((design.shape[1], columns), dtype=np.float32)
+    intercept = np.zeros(columns, dtype=np.float32)
+    for column, rows, y in targets:
+        model = _fit(design[rows], y, costs[column // 2])
+        coef[:, column] = model.coef_[0]
+        intercept[column] = model.intercept_[0]
+    identity = np.stack([np.ones(columns), np.zeros(columns)])
+    platt = _platt(examples, spec, costs, dense_scale) if calibrate else identity
     return ModelWeights(
         spec=spec,
         labels=LABELS,
         idf=idf,
         ngram_weights=np.ascontiguousarray(coef[: spec.width]),
         dense_weights=np.ascontiguousarray(coef[spec.width :]),
-        dense_scale=DENSE_SCALE,
+        dense_scale=dense_scale,
         intercept=intercept,
         platt=platt,
         meta=dict(meta or {}),
@@ -75,14 +84,27 @@ def fit_weights(
 
 def _targets(
     examples: Sequence[Example],
-) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
-    """(rows, 0/1 target) of each head: unwanted vs legit on all; scam vs spam on unwanted."""
+) -> list[tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """(weight column, rows, 0/1 target) of each head of each route with both classes present.
+
+    Per route (by script): unwanted vs legit on all its texts; scam vs spam on its unwanted
+    ones, except that the general route's scam head learns from every unwanted text: the Thai
+    set holds the only hand-labelled scams (UCI's scam/spam split is a weak relabelling), and
+    the general route also serves the languages with no labelled data at all.
+    """
     labels = np.array([ex.label for ex in examples])
-    unwanted = np.flatnonzero(labels != "legit")
-    return [
-        (np.arange(len(examples)), (labels != "legit").astype(np.int64)),
-        (unwanted, (labels[unwanted] == "scam").astype(np.int64)),
-    ]
+    routes = routes_of([ex.text for ex in examples])
+    out = []
+    for route in range(len(ROUTES)):
+        mine = np.flatnonzero(routes == route)
+        pool = mine if route else np.arange(len(examples))
+        unwanted = pool[labels[pool] != "legit"]
+        for head, (rows, y) in enumerate(
+            [(mine, labels[mine] != "legit"), (unwanted, labels[unwanted] == "scam")]
+        ):
+            if 0 < int(y.sum()) < len(y):
+                out.append((2 * route + head, rows, y.astype(np.int64)))
+    return out
 
 
 def train(
@@ -92,6 +114,7 @@ def train(
     extra: Sequence[Path] = (),
     seed: int = DEFAULT_SEED,
     c: float = DEFAULT_C,
+    c_thai: float = DEFAULT_C_THAI,
 ) -> TrainingResult:
     """Rebuild the model from DATA_DIR (plus EXTRA labelled files) into OUT_DIR, fixed by SEED."""
     examples = read_shared(data_dir)
@@ -101,13 +124,15 @@ def train(
     meta: dict[str, object] = {
         "seed": seed,
         "c": c,
+        "c_thai": c_thai,
+        "dense_scale": DENSE_SCALE,
         "test_fraction": 0.25,
         "train_size": len(train_part),
         "test_size": len(test_part),
         "train_digest": _digest(train_part),
         "extra_files": [p.name for p in extra],
     }
-    weights = fit_weights(train_part, c=c, meta=meta)
+    weights = fit_weights(train_part, c=c, c_thai=c_thai, meta=meta)
     path = save_weights(weights, out_dir)
     return TrainingResult(path, weights, len(train_part), len(test_part), seed)
 
@@ -120,9 +145,9 @@ def _idf(texts: Sequence[str], spec: HashingSpec) -> npt.NDArray[np.float32]:
 
 
 def _design(
-    texts: Sequence[str], spec: HashingSpec, idf: npt.NDArray[np.float32]
+    texts: Sequence[str], spec: HashingSpec, idf: npt.NDArray[np.float32], dense_scale: float
 ) -> sparse.csr_matrix:
-    dense = sparse.csr_matrix(dense_features(texts) * DENSE_SCALE)
+    dense = sparse.csr_matrix(dense_features(texts) * dense_scale)
     return sparse.hstack([ngram_matrix(texts, spec, idf), dense], format="csr")
 
 
@@ -133,26 +158,32 @@ def _fit(design: sparse.csr_matrix, y: npt.NDArray[np.int64], c: float) -> Linea
     return model
 
 
-def _platt(examples: Sequence[Example], spec: HashingSpec, c: float) -> npt.NDArray[np.float64]:
+def _platt(
+    examples: Sequence[Example],
+    spec: HashingSpec,
+    costs: tuple[float, float],
+    dense_scale: float,
+) -> npt.NDArray[np.float64]:
     """Platt scaling (slope, intercept) of each head, fitted on out-of-fold margins."""
     folds = np.array([_fold(ex) for ex in examples])
-    margins = np.zeros((len(examples), 2))
+    margins = np.zeros((len(examples), 2 * len(ROUTES)))
     for k in range(_FOLDS):
         inside = np.flatnonzero(folds != k)
         held = np.flatnonzero(folds == k)
         fold_examples = [examples[int(i)] for i in inside]
         fold_texts = [ex.text for ex in fold_examples]
         idf = _idf(fold_texts, spec)
-        design = _design(fold_texts, spec, idf)
-        held_design = _design([examples[int(i)].text for i in held], spec, idf)
-        for head, (rows, y) in enumerate(_targets(fold_examples)):
-            margins[held, head] = _fit(design[rows], y, c).decision_function(held_design)
-    platt = np.zeros((2, 2))
-    for head, (rows, y) in enumerate(_targets(examples)):
+        design = _design(fold_texts, spec, idf, dense_scale)
+        held_design = _design([examples[int(i)].text for i in held], spec, idf, dense_scale)
+        for column, rows, y in _targets(fold_examples):
+            model = _fit(design[rows], y, costs[column // 2])
+            margins[held, column] = model.decision_function(held_design)
+    platt = np.stack([np.ones(2 * len(ROUTES)), np.zeros(2 * len(ROUTES))])
+    for column, rows, y in _targets(examples):
         scaler = LogisticRegression(C=1e4, tol=1e-8, max_iter=1000)
-        scaler.fit(margins[rows, head : head + 1], y)
-        platt[0, head] = round(float(scaler.coef_[0, 0]), 6)
-        platt[1, head] = round(float(scaler.intercept_[0]), 6)
+        scaler.fit(margins[rows, column : column + 1], y)
+        platt[0, column] = round(float(scaler.coef_[0, 0]), 6)
+        platt[1, column] = round(float(scaler.intercept_[0]), 6)
     return platt
 
 
