@@ -134,3 +134,36 @@ def test_signed_in_user_sees_the_navigation_in_thai(web: WebPartnership) -> None
     token = csrf_of(alice)
     alice.post("/language", data={"lang": "th", "csrf_token": token, "back": "/"})
     assert "ภาพรวม" in alice.get("/").text
+
+
+def test_a_cooperation_request_from_the_network_page(web: WebPartnership) -> None:
+    from bigfish.cooperation.model import legal_bases
+
+    alice = web.clients["A"]
+    form = alice.get(f"/requests?network={web.private_network}")
+    assert f'value="network:{web.private_network}"' in form.text
+    basis = next(
+        b.id
+        for b in legal_bases().values()
+        if any(t.value == "preservation" for t in b.request_types)
+    )
+    fields = {
+        "to_org": "C",
+        "request_type": "preservation",
+        "legal_basis": basis,
+        "summary": "Preserve the subscriber data of the ring's phone",
+        "subject": f"network:{web.private_network}",
+        "send": "yes",
+    }
+    assert alice.post("/requests", data=fields).status_code == 403  # no CSRF token
+    made = alice.post(
+        "/requests", data=fields | {"csrf_token": csrf_of(alice)}, follow_redirects=False
+    )
+    assert made.status_code == 303, made.text
+    assert "Preserve the subscriber data" in web.clients["C"].get("/requests").text
+    assert "Preserve the subscriber data" not in web.clients["B"].get("/requests").text
+    bad = alice.post(
+        "/requests", data=fields | {"request_type": "nonsense", "csrf_token": csrf_of(alice)}
+    )
+    assert bad.status_code == 400
+    assert "request_type" in bad.text

@@ -32,7 +32,6 @@ from bigfish.reporting.stats import Statistics, compute_statistics
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
-from bigfish.store.schema_evidence import cooperation_requests
 from bigfish.store.schema_linking import network_members, networks
 
 
@@ -238,52 +237,6 @@ def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[di
                     }
                 )
     return elements
-
-
-@dataclass(frozen=True, slots=True)
-class RequestRow:
-    """A cooperation request as listed in the inbox or the outbox."""
-
-    request_id: str
-    request_type: str
-    status: str
-    urgency: str
-    legal_basis: str
-    summary: str
-    counterpart: str
-    deadline: datetime | None
-    created_at: datetime
-
-
-def list_requests(
-    store: Store, viewer: Viewer, *, inbox: bool, limit: int = 200
-) -> list[RequestRow]:
-    """Cooperation requests sent to (INBOX) or by the viewer's organization, newest first."""
-    other = organizations.alias("other")
-    mine = cooperation_requests.c.to_org_id if inbox else cooperation_requests.c.from_org_id
-    theirs = cooperation_requests.c.from_org_id if inbox else cooperation_requests.c.to_org_id
-    query = sa.select(cooperation_requests, other.c.name.label("counterpart")).join(
-        other, other.c.id == theirs
-    )
-    if not viewer.operator:
-        query = query.where(mine == (viewer.org_id if viewer.org_id is not None else -1))
-    query = query.order_by(cooperation_requests.c.created_at.desc()).limit(limit)
-    with store.connect() as conn:
-        rows = conn.execute(query).all()
-    return [
-        RequestRow(
-            r.request_id,
-            r.request_type,
-            r.status,
-            r.urgency,
-            r.legal_basis,
-            r.summary,
-            r.counterpart,
-            r.deadline,
-            r.created_at,
-        )
-        for r in rows
-    ]
 
 
 EXPORT_MEDIA_TYPES = {

@@ -3,6 +3,7 @@ its custody timeline and a verification, and the administration of organizations
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Form, Query, Request
@@ -11,12 +12,20 @@ from fastapi.responses import RedirectResponse, Response
 from bigfish.accounts import list_users
 from bigfish.alerts import list_alerts
 from bigfish.api.deps import Access
-from bigfish.errors import AccessDenied, BigfishError, NotFound
+from bigfish.cooperation.model import (
+    RequestDraft,
+    RequestType,
+    Subject,
+    SubjectKind,
+    Urgency,
+    legal_bases,
+)
+from bigfish.cooperation.service import create_request, list_requests
+from bigfish.errors import AccessDenied, BigfishError, InputError, NotFound
 from bigfish.evidence.service import Activity, get_evidence, list_custody, list_evidence
 from bigfish.memberships import add_member, create_group, groups_of
 from bigfish.organizations import list_orgs
 from bigfish.reports import get_report
-from bigfish.web import data
 from bigfish.web.render import (
     check_csrf,
     data_dir_of,
@@ -30,6 +39,7 @@ from bigfish.web.session import WebSession
 from bigfish.web.views import router
 
 Reader = Annotated[WebSession, Depends(signed_in(Access.READ))]
+Writer = Annotated[WebSession, Depends(signed_in(Access.WRITE))]
 Admin = Annotated[WebSession, Depends(signed_in(Access.ADMIN))]
 Csrf = Annotated[str, Form(max_length=200)]
 
@@ -54,21 +64,102 @@ def alerts(request: Request, session: Reader) -> Response:
     return page(request, session, "alerts.html", alerts=found.alerts)
 
 
-@router.get("/requests")
-def requests(
-    request: Request, session: Reader, network: Annotated[int | None, Query(ge=1)] = None
+def _subject(text: str) -> Subject:
+    """`network:12`, `report:ORG/REPORT_ID` or `KIND:CANONICAL` (an identifier)."""
+    kind, _, value = text.strip().partition(":")
+    if not value.strip():
+        raise InputError(
+            "a subject is network:ID, report:ORG/REPORT_ID or KIND:VALUE", field="subject"
+        )
+    if kind == "network":
+        return Subject(SubjectKind.NETWORK, value.strip())
+    if kind == "report":
+        return Subject(SubjectKind.REPORT, value.strip())
+    return Subject(SubjectKind.IDENTIFIER, value.strip(), identifier_kind=kind)
+
+
+def _requests_page(
+    request: Request,
+    session: WebSession,
+    *,
+    subject: str = "",
+    error: str | None = None,
 ) -> Response:
-    """Cooperation requests: the inbox (received) and the outbox (sent)."""
     store = store_of(request)
     viewer = viewer_of(session)
     return page(
         request,
         session,
         "requests.html",
-        inbox=data.list_requests(store, viewer, inbox=True),
-        outbox=data.list_requests(store, viewer, inbox=False),
-        network=network,
+        status=400 if error else 200,
+        inbox=list_requests(store, viewer, "inbox"),
+        outbox=list_requests(store, viewer, "outbox"),
+        subject=subject,
+        error=error,
+        orgs=[o.name for o in list_orgs(store) if o.name != session.principal.org_name],
+        request_types=[t.value for t in RequestType],
+        urgencies=[u.value for u in Urgency],
+        bases=sorted(legal_bases().values(), key=lambda b: b.id),
     )
+
+
+@router.get("/requests")
+def requests(
+    request: Request, session: Reader, network: Annotated[int | None, Query(ge=1)] = None
+) -> Response:
+    """Cooperation requests: the inbox (received), the outbox (sent) and a new request (about
+    NETWORK when the network page sent the user here)."""
+    subject = f"network:{network}" if network is not None else ""
+    return _requests_page(request, session, subject=subject)
+
+
+@router.post("/requests")
+def new_request(
+    request: Request,
+    session: Writer,
+    to_org: Annotated[str, Form(max_length=100)],
+    request_type: Annotated[str, Form(max_length=40)],
+    legal_basis: Annotated[str, Form(max_length=100)],
+    summary: Annotated[str, Form(max_length=500)],
+    subject: Annotated[str, Form(max_length=600)],
+    urgency: Annotated[str, Form(max_length=20)] = "routine",
+    deadline: Annotated[str, Form(max_length=10)] = "",
+    send: Annotated[str, Form(max_length=5)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """Create a cooperation request from the user's organization (a draft, or sent at once)."""
+    check_csrf(request, session, csrf_token)
+    try:
+        try:
+            kind = RequestType(request_type)
+        except ValueError:
+            raise InputError(
+                f"unknown request type {request_type!r}", field="request_type"
+            ) from None
+        try:
+            speed = Urgency(urgency)
+        except ValueError:
+            raise InputError(f"unknown urgency {urgency!r}", field="urgency") from None
+        try:
+            due = datetime.fromisoformat(deadline).replace(tzinfo=UTC) if deadline else None
+        except ValueError:
+            raise InputError("a deadline is a date (YYYY-MM-DD)", field="deadline") from None
+        draft = RequestDraft(
+            to_org=to_org.strip(),
+            request_type=kind,
+            legal_basis=legal_basis,
+            summary=summary,
+            subjects=(_subject(subject),),
+            urgency=speed,
+            deadline=due,
+            created_by=session.username,
+        )
+        create_request(store_of(request), viewer_of(session), draft, send=send == "yes")
+    except BigfishError as exc:
+        field = getattr(exc, "field", None)
+        message = f"{field}: {exc}" if field else str(exc)
+        return _requests_page(request, session, subject=subject, error=message)
+    return RedirectResponse("/requests", status_code=303)
 
 
 @router.get("/evidence")
