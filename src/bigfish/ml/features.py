@@ -186,6 +186,10 @@ def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     out = np.zeros((n_docs, len(SIGNALS)), dtype=np.float32)
     if n_docs == 0:
         return out
+    if n_docs == 1:  # one message: no joining, no owner lookup
+        lowered = texts[0].lower()
+        out[0] = [len(pattern.findall(lowered)) for pattern in _SIGNAL_RES]
+        return out
     big, starts = _joined([t.lower() for t in texts])
     for j, pattern in enumerate(_SIGNAL_RES):
         positions = [m.start() for m in pattern.finditer(big)]
@@ -216,8 +220,8 @@ def _per_text_counts(
 ) -> npt.NDArray[np.float32]:
     """Matches of PATTERN in each text of the newline-joined batch JOINED."""
     n_docs = len(texts)
-    if n_docs == 0:
-        return np.zeros(0, dtype=np.float32)
+    if n_docs <= 1:
+        return np.array([len(pattern.findall(joined))] * n_docs, dtype=np.float32)
     lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n_docs)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     positions = [m.start() for m in pattern.finditer(joined)]

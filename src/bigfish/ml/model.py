@@ -152,9 +152,13 @@ class Classifier:
         if not texts:
             return []
         probs = self.probabilities(texts)
-        type_scores = score_types(texts)
-        type_probs = type_probabilities(type_scores)
         best = self.label_indices(probs)
+        # Only unwanted texts get a scam type, so the lexicon runs on those alone.
+        unwanted = np.flatnonzero(best != self._legit)
+        type_scores = np.zeros((len(texts), len(SCAM_TYPES)), dtype=np.float32)
+        if len(unwanted):
+            type_scores[unwanted] = score_types([texts[i] for i in unwanted.tolist()])
+        type_probs = type_probabilities(type_scores)
         best_type = type_probs.argmax(axis=1)
         has_cue = type_scores.sum(axis=1) > 0
         labels = self.weights.labels
