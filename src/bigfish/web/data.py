@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ from bigfish.reporting.stats import Statistics, compute_statistics
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
-from bigfish.store.schema_linking import network_members, networks
+from bigfish.store.schema_linking import link_state, network_members, networks
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +51,17 @@ def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -
     where = sa.and_(
         visible_reports(viewer), reports.c.updated_at >= since, reports.c.created_at >= since
     )
+    new = sa.select(reports.c.id).where(where)
     with store.connect() as conn:
         count, loss = conn.execute(
-            sa.select(
-                sa.func.count(), sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
-            ).where(where)
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0))
+            .select_from(reports)
+            .where(where)
         ).one()
         touched = conn.execute(
-            sa.select(sa.func.count(sa.distinct(network_members.c.network_id)))
-            .join(reports, reports.c.id == network_members.c.report_pk)
-            .where(where)
+            sa.select(sa.func.count(sa.distinct(network_members.c.network_id))).where(
+                network_members.c.report_pk.in_(new)
+            )
         ).scalar_one()
     return Changes(int(count), float(loss), int(touched))
 
@@ -107,7 +108,7 @@ class FilteredNetworks:
     next_offset: int | None
 
 
-_CACHE_TTL_SECONDS = 600.0
+_CACHE_TTL_SECONDS = 60.0
 _ranking_cache: dict[tuple[Any, ...], tuple[float, tuple[RankedNetwork, ...]]] = {}
 
 
@@ -141,11 +142,27 @@ def visible_ranking(
     return tuple(ranked)
 
 
+_filtered_cache: dict[
+    tuple[int, NetworkFilters], tuple[tuple[RankedNetwork, ...], list[RankedNetwork]]
+] = {}
+
+
 def rank_networks(
     store: Store, viewer: Viewer, filters: NetworkFilters, *, offset: int = 0, limit: int = 25
 ) -> FilteredNetworks:
     """Networks ranked by score that pass FILTERS, LIMIT of them after the first OFFSET matches."""
-    matched = [n for n in visible_ranking(store, viewer) if filters.accepts(n)]
+    ranking = visible_ranking(store, viewer)
+    if filters == NetworkFilters():
+        matched: Sequence[RankedNetwork] = ranking
+    else:
+        key = (id(ranking), filters)
+        found = _filtered_cache.get(key)
+        if found is None or found[0] is not ranking:
+            found = (ranking, [n for n in ranking if filters.accepts(n)])
+            if len(_filtered_cache) > 256:
+                _filtered_cache.clear()
+            _filtered_cache[key] = found
+        matched = found[1]
     chosen = tuple(matched[offset : offset + limit])
     more = len(matched) > offset + limit
     return FilteredNetworks(chosen, offset + limit if more else None)
@@ -277,40 +294,44 @@ def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str
     return out.getvalue()
 
 
-_STATS_TTL_SECONDS = 600.0
-_stats_cache: dict[tuple[Any, ...], tuple[float, Statistics]] = {}
+_STATS_TTL_SECONDS = 60.0
+_stats_cache: dict[tuple[Any, ...], tuple[float, tuple[Statistics, Changes]]] = {}
 
 
 def data_version(store: Store) -> tuple[Any, ...]:
-    """What changes whenever a report is added, re-marked or re-linked (cheap: indexed maxima)."""
+    """What changes whenever a report is added or re-marked and whenever linking runs (indexed
+    maxima and the one row of the linking state: a few milliseconds at any size). A deletion
+    shows within the caches' minute."""
     with store.connect() as conn:
         row = conn.execute(
             sa.select(
                 sa.select(sa.func.max(reports.c.id)).scalar_subquery(),
                 sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
                 sa.select(sa.func.max(networks.c.id)).scalar_subquery(),
-                sa.select(sa.func.max(networks.c.updated_at)).scalar_subquery(),
-                sa.select(sa.func.count(reports.c.id)).scalar_subquery(),
             )
         ).one()
-    return tuple(row)
+        state = conn.execute(
+            sa.select(link_state.c.rebuilt_at, link_state.c.updated_at, link_state.c.watermark)
+        ).first()
+    return (*row, *(state or ()))
 
 
 def overview_statistics(
     store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
-) -> Statistics:
-    """The all-time statistics of the overview page for VIEWER, cached per viewer and data
-    version: a group change, a new report or a re-marking gives a fresh computation."""
+) -> tuple[Statistics, Changes]:
+    """The all-time statistics and the last day's changes of the overview page for VIEWER,
+    cached per viewer and data version (any new report, re-marking, relink or group change
+    computes them afresh) for at most a minute."""
     key = _viewer_key(store, viewer)
     now = clock()
     hit = _stats_cache.get(key)
     if hit is not None and now - hit[0] < _STATS_TTL_SECONDS:
         return hit[1]
-    stats = compute_statistics(store, viewer)
+    figures = (compute_statistics(store, viewer), since_yesterday(store, viewer))
     if len(_stats_cache) > 256:
         _stats_cache.clear()
-    _stats_cache[key] = (now, stats)
-    return stats
+    _stats_cache[key] = (now, figures)
+    return figures
 
 
 def interpret(text: str, kind: str | None, country: str | None) -> list[Identifier]:

@@ -148,8 +148,7 @@ def overview(request: Request, session: Reader) -> Response:
     """Reports, losses, networks, countries, the monthly trend, and what changed since yesterday."""
     viewer = viewer_of(session)
     store = store_of(request)
-    stats = data.overview_statistics(store, viewer)
-    changes = data.since_yesterday(store, viewer)
+    stats, changes = data.overview_statistics(store, viewer)
     top = data.rank_networks(store, viewer, data.NetworkFilters(), limit=5)
     peak = max((t.reports for t in stats.by_month), default=0)
     return page(request, session, "overview.html", stats=stats, changes=changes, top=top, peak=peak)
