@@ -138,7 +138,7 @@ def visible_ranking(
     ranked.sort(key=lambda n: (-n.stats.score, -n.stats.report_count, n.id))
     if len(_ranking_cache) > 64:
         _ranking_cache.clear()
-    _ranking_cache[key] = (now, tuple(ranked))
+    _ranking_cache[key] = (clock(), tuple(ranked))
     return tuple(ranked)
 
 
@@ -330,7 +330,7 @@ def overview_statistics(
     figures = (compute_statistics(store, viewer), since_yesterday(store, viewer))
     if len(_stats_cache) > 256:
         _stats_cache.clear()
-    _stats_cache[key] = (now, figures)
+    _stats_cache[key] = (clock(), figures)
     return figures
 
 
