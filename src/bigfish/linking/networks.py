@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
 
-import igraph
 import numpy as np
 
 from bigfish.linking.graph import IntArray, MentionGraph, component_sizes, group_by
@@ -47,6 +46,8 @@ class Partition:
 
 def _leiden(graph: MentionGraph, reports: IntArray, seed: int) -> IntArray:
     """Community labels of REPORTS (one component) in the bipartite graph, by Leiden."""
+    import igraph  # only here: it pulls in matplotlib, and most runs never need it
+
     local = np.full(graph.n_reports, -1, dtype=np.int64)
     local[reports] = np.arange(reports.size)
     keep = local[graph.report] >= 0
