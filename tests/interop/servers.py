@@ -30,7 +30,15 @@ def bigfish_server(store: Store) -> Iterator[str]:
     """Serve STORE's API on loopback; yields the base URL."""
     app = create_app(store, ApiSettings(rate_limit_per_minute=0))
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=1,
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -93,7 +93,11 @@ def _serve(db: str, tmp: Path, name: str) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(20)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:  # keep-alive connections hold a graceful stop
+            process.kill()
+            process.wait(5)
         log.close()
 
 
