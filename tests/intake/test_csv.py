@@ -166,14 +166,28 @@ def test_fifty_megabyte_narrative_is_rejected_and_the_rest_stored(
     assert rejects_of(path)[0]["field"] == "narrative"
 
 
-def test_unknown_columns_are_kept_as_attributes(sqlite_store: Store, tmp_path: Path) -> None:
+def test_unknown_columns_are_kept_as_attributes(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "extra.csv"
     rows = [row("r1") | {"case_officer_unit": "Unit 7"}]
     path.write_text(csv_text(rows, [*HEADER, "case_officer_unit"]), encoding="utf-8")
-    ingest_file(sqlite_store, path, org="a")
-    with sqlite_store.connect() as conn:
+    ingest_file(store, path, org="a")
+    with store.connect() as conn:
         attrs = conn.execute(sa.select(reports.c.attributes)).scalar_one()
     assert attrs == {"case_officer_unit": "Unit 7"}
+
+
+def test_stored_times_compare_as_sqlalchemy_writes_them(store: Store, write_csv) -> None:
+    from datetime import UTC, datetime
+
+    ingest_file(store, write_csv("t.csv", [row("r1", reported_at="2025-03-01T10:30:00Z")]), org="a")
+    when = datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
+    with store.connect() as conn:
+        hit = conn.execute(sa.select(reports.c.report_id).where(reports.c.reported_at == when))
+        assert hit.scalar_one() == "r1"
+        later = conn.execute(
+            sa.select(sa.func.count()).where(reports.c.reported_at > when.replace(minute=29))
+        )
+        assert later.scalar_one() == 1
 
 
 def test_invalid_identifier_is_kept_as_reported_and_marked(sqlite_store: Store, write_csv) -> None:

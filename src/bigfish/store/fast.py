@@ -30,7 +30,7 @@ def insert_many(
         return
     dialect = conn.dialect
     processors: list[Callable[[Any], Any] | None] = [
-        table.c[name].type.bind_processor(dialect) for name in columns
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     ]
     if any(processors):
         rows = [
