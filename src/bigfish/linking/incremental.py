@@ -45,6 +45,9 @@ from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions
 from bigfish.store.schema_linking import network_members, networks
 
+REBUILD_ABOVE = 5_000
+"""More changed reports than this are linked by a rebuild, which reads everything in bulk."""
+
 
 def _select_ints(conn: Connection, query: sa.Select[Any]) -> set[int]:
     return {int(row[0]) for row in conn.execute(query)}
@@ -143,6 +146,13 @@ def update_networks(
         if not changed_rows:
             empty = IdAssignment({}, [], {}, 0)
             return _summary("update", 0, empty, 0, started)
+        if len(changed_rows) > REBUILD_ABOVE:
+            conn.rollback()
+            from bigfish.linking.service import rebuild_networks  # service imports this module
+
+            return rebuild_networks(
+                store, rates=rates, now=now, policy=policy, warning_lists=warning_lists
+            )
         changed = {pk for pk, _, _ in changed_rows}
         watermark = max(w for _, w, _ in changed_rows)
         lists = _lists(policy, warning_lists)

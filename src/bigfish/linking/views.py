@@ -21,13 +21,12 @@ from bigfish.fx import Rates
 from bigfish.linking.explain import (
     Join,
     MemberMention,
-    joins,
 )
 from bigfish.linking.loading import _fact, chunked, facts_select, utc
 from bigfish.linking.score import NetworkStats, ReportFacts, summarize
 from bigfish.sharing import Viewer, visible_reports
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks, stopped_values
 
 DEFAULT_LIMIT = 50
@@ -197,12 +196,92 @@ def stats_from_row(row: Any) -> NetworkStats:
     )
 
 
-def _stored_stats(conn: Connection, ids: list[int]) -> dict[int, NetworkStats]:
+def _stored_stats(conn: Connection, ids: list[int] | None) -> dict[int, NetworkStats]:
+    """Stored statistics of the active networks IDS (all when None)."""
+    query = sa.select(networks).where(networks.c.status == "active")
     out: dict[int, NetworkStats] = {}
-    for part in chunked(ids):
-        for row in conn.execute(sa.select(networks).where(networks.c.id.in_(part))):
+    for part in [None] if ids is None else list(chunked(ids)):
+        q = query if part is None else query.where(networks.c.id.in_(part))
+        for row in conn.execute(q):
             out[row.id] = stats_from_row(row)
     return out
+
+
+_BULK = 500  # a page of more networks than this is read with whole-table queries
+
+
+def _raw_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """QUERY's rows as plain tuples from the driver (no SQLAlchemy row objects)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(str(compiled))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _page_refs(conn: Connection, viewer: Viewer, page: set[int]) -> dict[int, list[ReportRef]]:
+    """The visible member reports of every network in PAGE, oldest first, in one query."""
+    query = (
+        sa.select(
+            network_members.c.network_id,
+            reports.c.reported_at,
+            organizations.c.name,
+            reports.c.report_id,
+        )
+        .join(reports, reports.c.id == network_members.c.report_pk)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .join(networks, networks.c.id == network_members.c.network_id)
+        .where(networks.c.status == "active", visible_reports(viewer))
+    )
+    found: dict[int, list[tuple[Any, str, str]]] = defaultdict(list)
+    for nid, at, org, report_id in _raw_rows(conn, query):
+        if nid in page:
+            found[nid].append((at, org, report_id))
+    return {
+        nid: [ReportRef(org, rid) for _, org, rid in sorted(items)] for nid, items in found.items()
+    }
+
+
+def _page_identifiers(
+    conn: Connection, viewer: Viewer, page: list[int]
+) -> dict[int, list[SharedIdentifier]]:
+    """Per network of PAGE, the linking identifiers two visible members or more mention."""
+    count = sa.func.count(sa.distinct(mentions.c.report_pk))
+    query = (
+        sa.select(network_members.c.network_id, identifiers.c.kind, identifiers.c.canonical, count)
+        .select_from(
+            network_members.join(reports, reports.c.id == network_members.c.report_pk)
+            .join(mentions, mentions.c.report_pk == network_members.c.report_pk)
+            .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+            .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
+        )
+        .where(
+            visible_reports(viewer),
+            identifiers.c.valid.is_(True),
+            stopped_values.c.identifier_id.is_(None),
+        )
+        .group_by(
+            network_members.c.network_id,
+            mentions.c.identifier_id,
+            identifiers.c.kind,
+            identifiers.c.canonical,
+        )
+        .having(count >= 2)
+    )
+    wanted = set(page)
+    parts: list[list[int] | None] = [None] if len(page) > _BULK else list(chunked(page))
+    found: dict[int, list[SharedIdentifier]] = defaultdict(list)
+    for part in parts:
+        q = query if part is None else query.where(network_members.c.network_id.in_(part))
+        for nid, kind, canonical, n in _raw_rows(conn, q):
+            if nid in wanted:
+                found[nid].append(SharedIdentifier(kind, canonical, int(n)))
+    for items in found.values():
+        items.sort(key=lambda i: (-i.report_count, i.kind, i.canonical))
+    return found
 
 
 def list_networks(
@@ -229,26 +308,33 @@ def list_networks(
             ranking = _ranking_for_operator(conn, min_countries)
         else:
             for nid, facts in _visible_members(conn, viewer, None, rates).items():
-                stats = summarize(facts, now)
-                if min_countries is None or len(stats.countries) >= min_countries:
-                    computed[nid] = (stats, facts)
+                seen = summarize(facts, now)
+                if min_countries is None or len(seen.countries) >= min_countries:
+                    computed[nid] = (seen, facts)
             ranking = [(nid, s.score, s.report_count) for nid, (s, _) in computed.items()]
         ranking.sort(key=lambda r: (-r[1], -r[2], r[0]))
         if top is not None:
             ranking = ranking[:top]
         page_ids = [r[0] for r in ranking[start : start + limit]]
-        if not computed:
-            stored = _stored_stats(conn, page_ids)
-            for nid, facts in _visible_members(conn, viewer, page_ids, rates).items():
-                computed[nid] = (stored[nid], facts)
-        pks = [f.pk for nid in page_ids for f in computed[nid][1]]
-        by_report: dict[int, list[MemberMention]] = defaultdict(list)
-        for m in _linking_mentions(conn, pks):
-            by_report[m.report_pk].append(m)
-        items = []
-        for nid in page_ids:
-            stats, facts = computed[nid]
-            shared = joins(m for f in facts for m in by_report[f.pk])
-            items.append(_summary(nid, stats, facts, shared))
+        stats: dict[int, NetworkStats]
+        if not (viewer.operator and rates is None):
+            stats = {nid: computed[nid][0] for nid in page_ids}
+            refs = {
+                nid: [
+                    ReportRef(f.org, f.report_id)
+                    for f in sorted(
+                        computed[nid][1], key=lambda f: (f.reported_at, f.org, f.report_id)
+                    )
+                ]
+                for nid in page_ids
+            }
+        else:
+            stats = _stored_stats(conn, None if len(page_ids) > _BULK else page_ids)
+            refs = _page_refs(conn, viewer, set(page_ids))
+        shared = _page_identifiers(conn, viewer, page_ids)
+        items = [
+            NetworkSummary(nid, stats[nid], tuple(refs[nid]), tuple(shared.get(nid, [])))
+            for nid in page_ids
+        ]
     more = start + limit < len(ranking)
     return NetworkPage(tuple(items), str(start + limit) if more else None)
