@@ -38,7 +38,7 @@ _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xls
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 _CHUNK = 1000  # records per unit of work handed to a worker process
-_PARALLEL_ABOVE = 4 * 1024 * 1024  # files larger than this are normalized by a process pool
+_PARALLEL_ABOVE = 1024 * 1024  # files larger than this are normalized by a process pool
 
 
 @dataclass(frozen=True, slots=True)
