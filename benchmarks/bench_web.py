@@ -212,7 +212,14 @@ def browser(args: argparse.Namespace) -> None:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        time.sleep(3)
+        import httpx
+
+        for _ in range(300):
+            try:
+                httpx.get(base + "/login", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
         from playwright.sync_api import sync_playwright
         from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
 

@@ -60,7 +60,7 @@
         { selector: ":selected", style: { "border-width": 3, "border-color": "#000" } }
       ],
       layout: { name: typeof cytoscapeFcose !== "undefined" ? "fcose" : "cose", animate: false,
-        quality: elements.length > 1500 ? "draft" : "default", randomize: true,
+        quality: elements.length > 600 ? "draft" : "default", randomize: true,
         nodeRepulsion: 6000, idealEdgeLength: 45, numIter: 1500 }
     });
     var legend = document.getElementById("legend");
