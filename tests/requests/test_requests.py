@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bigfish.cooperation.contacts import add_contact, list_contacts
 from bigfish.cooperation.model import (
     Contact,
     RequestDraft,
@@ -20,11 +21,9 @@ from bigfish.cooperation.model import (
 )
 from bigfish.cooperation.service import (
     acting_as,
-    add_contact,
     create_request,
     expire_overdue,
     get_request,
-    list_contacts,
     list_requests,
     request_history,
     transition,

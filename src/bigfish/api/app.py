@@ -16,6 +16,7 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
@@ -161,8 +162,12 @@ class _AlreadySent(Exception):
     """The audit middleware has answered 503 itself."""
 
 
-def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
-    """The API for STORE: every router of the registry whose module is present."""
+def create_app(
+    store: Store, settings: ApiSettings | None = None, *, data_dir: Path | None = None
+) -> FastAPI:
+    """The API for STORE: every router of the registry whose module is present. DATA_DIR is the
+    node's data directory (evidence files and keys); without it, routes that need one read
+    BIGFISH_DATA_DIR."""
     settings = settings or ApiSettings()
     writer = AuditWriter(store) if settings.audit else None
     dispatcher = WebhookDispatcher(store)
@@ -186,6 +191,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.data_dir = data_dir
     app.state.audit_writer = writer
     app.state.on_reports = dispatcher
     app.state.rate_limiter = (

@@ -250,7 +250,7 @@ def contact_add(
     Example: bigfish contact add --org TH-AOC --name "AOC duty desk" --role "24/7 point of
     contact" --phone +6621234567 --email duty@aoc.example --24-7
     """
-    from bigfish.cooperation.service import add_contact
+    from bigfish.cooperation.contacts import add_contact
 
     contact = Contact(org, name, role, phone, email, always, languages, timezone)
     try:
@@ -269,7 +269,7 @@ def contact_list(
 
     Example: bigfish contact list --org KH-NPA
     """
-    from bigfish.cooperation.service import list_contacts
+    from bigfish.cooperation.contacts import list_contacts
 
     try:
         found = list_contacts(_store(), Viewer.node_operator(), org)

@@ -27,6 +27,7 @@ def serve(
     import uvicorn
 
     os.environ["BIGFISH_DATABASE_URL"] = OPTIONS.db_url
+    os.environ["BIGFISH_DATA_DIR"] = str(OPTIONS.data_dir.resolve())
     os.environ["BIGFISH_RATE_LIMIT"] = str(rate_limit)
     from bigfish.api.server import app_from_environment
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -57,6 +58,8 @@ class SubjectKind(StrEnum):
     REPORT = "report"
     NETWORK = "network"
 
+
+_EXPIRY_NAMESPACE = uuid.UUID("0c7d3f5e-9a41-5b7e-8f2d-3e6a1b9c4d70")
 
 OPEN = frozenset({RequestStatus.SENT, RequestStatus.ACKNOWLEDGED, RequestStatus.IN_PROGRESS})
 
@@ -126,6 +129,30 @@ class RequestEvent:
     from_status: RequestStatus | None
     to_status: RequestStatus
     note: str | None
+    event_id: str = ""  # the same on both sides' nodes
+
+
+def expiry_event_id(request_id: str) -> str:
+    """The id of a request's expiry: the same whichever node notices the deadline first, so
+    that two nodes expiring one request record one event."""
+    return "re-" + uuid.uuid5(_EXPIRY_NAMESPACE, request_id).hex
+
+
+def new_event_id() -> str:
+    """A fresh id for a status change."""
+    return "re-" + uuid.uuid4().hex
+
+
+def replay(events: list[RequestEvent]) -> RequestStatus | None:
+    """The status a history leads to: events in (time, id) order, each applied when it starts
+    from the status reached so far; one that does not (a change made concurrently on the other
+    side's node, e.g. fulfilled after the other side saw the request expire) stays in the history
+    but changes nothing. Every node holding the same events reaches the same status."""
+    status: RequestStatus | None = None
+    for event in sorted(events, key=lambda e: (e.at, e.event_id)):
+        if event.from_status is status:
+            status = event.to_status
+    return status
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,14 @@ with who, when, from, to and the note; rows there are never updated or deleted.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.cooperation.model import (
-    Contact,
+    OPEN,
     CooperationRequest,
     RequestDraft,
     RequestEvent,
@@ -27,14 +27,17 @@ from bigfish.cooperation.model import (
     Urgency,
     check_legal_basis,
     check_transition,
+    expiry_event_id,
     legal_bases,
+    new_event_id,
+    replay,
 )
 from bigfish.errors import AccessDenied, InputError, NotFound
 from bigfish.models import TLP, ApiRole, Distribution, Kind
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, reports
-from bigfish.store.schema_evidence import contacts, cooperation_requests, request_events
+from bigfish.store.schema_evidence import cooperation_requests, request_events
 
 _from = organizations.alias("from_org")
 _to = organizations.alias("to_org")
@@ -159,12 +162,22 @@ def _find(conn: Connection, viewer: Viewer, request_id: str) -> Any:
 
 
 def _event(
-    conn: Connection, pk: int, org_id: int, actor: str, old: str | None, new: str, note: str | None
+    conn: Connection,
+    pk: int,
+    org_id: int,
+    actor: str,
+    old: str | None,
+    new: str,
+    note: str | None,
+    *,
+    at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
     conn.execute(
         request_events.insert().values(
             request_pk=pk,
-            at=datetime.now(UTC),
+            event_id=event_id or new_event_id(),
+            at=at or datetime.now(UTC),
             actor_org_id=org_id,
             actor=actor,
             from_status=old,
@@ -172,6 +185,10 @@ def _event(
             note=note,
         )
     )
+
+
+def _later(at: datetime) -> datetime:
+    return at + timedelta(microseconds=1)
 
 
 def create_request(
@@ -215,9 +232,9 @@ def create_request(
             )
             .returning(cooperation_requests.c.id)
         ).scalar_one()
-        _event(conn, pk, from_org_id, draft.created_by, None, RequestStatus.DRAFT.value, "created")
-        if send:
-            _event(conn, pk, from_org_id, draft.created_by, "draft", "sent", None)
+        _event(conn, pk, from_org_id, draft.created_by, None, "draft", "created", at=now)
+        if send:  # a microsecond later, so that the history sorts the same on every node
+            _event(conn, pk, from_org_id, draft.created_by, "draft", "sent", None, at=_later(now))
         return _request(_find(conn, viewer, request_id))
 
 
@@ -230,8 +247,10 @@ def transition(
     *,
     actor: str = "unknown",
 ) -> CooperationRequest:
-    """Move a request to NEW_STATUS on behalf of VIEWER's side, and audit the change."""
+    """Move a request to NEW_STATUS on behalf of VIEWER's side, and audit the change. An overdue
+    request is expired first: nothing moves a request past its deadline but expiry."""
     org_id = _acting_org(viewer)
+    expire_overdue(store)
     with store.begin() as conn:
         row = _find(conn, viewer, request_id)
         side = Side.REQUESTER if row.from_org_id == org_id else Side.RECIPIENT
@@ -241,6 +260,8 @@ def transition(
         deadline = _utc(row.deadline)
         if new_status is RequestStatus.EXPIRED and (deadline is None or deadline > now):
             raise InputError("only a request past its deadline expires", field="status")
+        if new_status is RequestStatus.SENT and deadline is not None and deadline <= now:
+            raise InputError("the deadline has passed; create the request again", field="deadline")
         updated = conn.execute(
             cooperation_requests.update()
             .where(cooperation_requests.c.id == row.id, cooperation_requests.c.status == row.status)
@@ -248,12 +269,17 @@ def transition(
         )
         if updated.rowcount != 1:
             raise InputError("the request changed meanwhile; try again", field="status")
-        _event(conn, row.id, org_id, actor, current.value, new_status.value, note)
+        # After every change this node has seen, whatever the clocks of the other side's node
+        # say, so that the history replays to this status everywhere.
+        history = events_of(conn, row.id)
+        at = max([now, *(_later(e.at) for e in history)])
+        _event(conn, row.id, org_id, actor, current.value, new_status.value, note, at=at)
         return _request(_find(conn, viewer, request_id))
 
 
 def get_request(store: Store, viewer: Viewer, request_id: str) -> CooperationRequest:
-    """One request VIEWER's organization sent or received."""
+    """One request VIEWER's organization sent or received (expired first if overdue)."""
+    expire_overdue(store)
     with store.connect() as conn:
         return _request(_find(conn, viewer, request_id))
 
@@ -261,9 +287,11 @@ def get_request(store: Store, viewer: Viewer, request_id: str) -> CooperationReq
 def list_requests(
     store: Store, viewer: Viewer, box: str = "inbox", status: RequestStatus | None = None
 ) -> list[CooperationRequest]:
-    """Requests received (`inbox`) or sent (`outbox`) by VIEWER's organization, newest first."""
+    """Requests received (`inbox`) or sent (`outbox`) by VIEWER's organization, newest first;
+    overdue requests are expired first, so a listing never shows one open past its deadline."""
     if box not in ("inbox", "outbox"):
         raise InputError("box is inbox or outbox", field="box")
+    expire_overdue(store)
     org_id = viewer.org_id
     if org_id is None:
         return []
@@ -280,17 +308,14 @@ def list_requests(
         return [_request(row) for row in conn.execute(query)]
 
 
-def request_history(store: Store, viewer: Viewer, request_id: str) -> list[RequestEvent]:
-    """Every audited change of one request, oldest first."""
-    with store.connect() as conn:
-        row = _find(conn, viewer, request_id)
-        rows = conn.execute(
-            sa.select(request_events, organizations.c.name)
-            .join(organizations, organizations.c.id == request_events.c.actor_org_id)
-            .where(request_events.c.request_pk == row.id)
-            .order_by(request_events.c.id)
-        ).all()
-    return [
+def events_of(conn: Connection, request_pk: int) -> list[RequestEvent]:
+    """The history of request REQUEST_PK in replay order (time, then event id)."""
+    rows = conn.execute(
+        sa.select(request_events, organizations.c.name)
+        .join(organizations, organizations.c.id == request_events.c.actor_org_id)
+        .where(request_events.c.request_pk == request_pk)
+    ).all()
+    events = [
         RequestEvent(
             _utc(r.at) or datetime.now(UTC),
             r.name,
@@ -298,92 +323,71 @@ def request_history(store: Store, viewer: Viewer, request_id: str) -> list[Reque
             RequestStatus(r.from_status) if r.from_status else None,
             RequestStatus(r.to_status),
             r.note,
+            r.event_id,
         )
         for r in rows
     ]
+    return sorted(events, key=lambda e: (e.at, e.event_id))
+
+
+def request_history(store: Store, viewer: Viewer, request_id: str) -> list[RequestEvent]:
+    """Every audited change of one request, oldest first."""
+    with store.connect() as conn:
+        return events_of(conn, _find(conn, viewer, request_id).id)
 
 
 def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
-    """Mark open requests past their deadline expired (an audited system change); the count."""
+    """Mark open requests past their deadline expired (an audited system change); the count.
+
+    The expiry is recorded at the deadline under an id derived from the request id, so the two
+    nodes of a request that both notice the deadline record the same event. A read finds
+    nothing to do in the common case, so listings may call this without taking the write lock.
+    """
     now = now or datetime.now(UTC)
-    open_values = [
-        RequestStatus.SENT.value,
-        RequestStatus.ACKNOWLEDGED.value,
-        RequestStatus.IN_PROGRESS.value,
-    ]
+    overdue = sa.select(
+        cooperation_requests.c.id,
+        cooperation_requests.c.request_id,
+        cooperation_requests.c.status,
+        cooperation_requests.c.to_org_id,
+        cooperation_requests.c.deadline,
+    ).where(
+        cooperation_requests.c.status.in_([s.value for s in OPEN]),
+        cooperation_requests.c.deadline < now,
+    )
+    with store.connect() as conn:
+        if conn.execute(overdue.limit(1)).first() is None:
+            return 0
     with store.begin() as conn:
-        rows = conn.execute(
-            sa.select(
-                cooperation_requests.c.id,
-                cooperation_requests.c.status,
-                cooperation_requests.c.to_org_id,
-            ).where(
-                cooperation_requests.c.status.in_(open_values),
-                cooperation_requests.c.deadline < now,
-            )
-        ).all()
+        rows = conn.execute(overdue).all()
         for row in rows:
-            conn.execute(
-                cooperation_requests.update()
-                .where(cooperation_requests.c.id == row.id)
-                .values(status=RequestStatus.EXPIRED.value, updated_at=now)
+            deadline = _utc(row.deadline) or now
+            # The status at the deadline: the same on both nodes that hold the same history.
+            before = replay([e for e in events_of(conn, row.id) if e.at < deadline])
+            _event(
+                conn,
+                row.id,
+                row.to_org_id,
+                "system",
+                before.value if before else row.status,
+                RequestStatus.EXPIRED.value,
+                "deadline passed",
+                at=deadline,
+                event_id=expiry_event_id(row.request_id),
             )
-            _event(conn, row.id, row.to_org_id, "system", row.status, "expired", "deadline passed")
+            settle_status(conn, row.id, now)
     return len(rows)
 
 
-def add_contact(store: Store, viewer: Viewer, contact: Contact) -> Contact:
-    """Add a point of contact to VIEWER's organization (the operator may add to any)."""
-    if not contact.name.strip() or not contact.role.strip():
-        raise InputError("a contact needs a name and a role", field="name")
-    if not (contact.phone or contact.email):
-        raise InputError("a contact needs a phone number or an email address", field="phone")
-    with store.begin() as conn:
-        org_id = _org_id(conn, contact.org, "org")
-        if not viewer.operator and viewer.org_id != org_id:
-            raise AccessDenied(f"only {contact.org} manages its points of contact")
+def settle_status(conn: Connection, request_pk: int, now: datetime) -> RequestStatus | None:
+    """Set request REQUEST_PK's status to what its whole history replays to; the status."""
+    status = replay(events_of(conn, request_pk))
+    if status is not None:
         conn.execute(
-            contacts.insert().values(
-                org_id=org_id,
-                name=contact.name.strip(),
-                role=contact.role.strip(),
-                phone=contact.phone,
-                email=contact.email,
-                always_available=contact.always_available,
-                languages=contact.languages,
-                timezone=contact.timezone,
-                created_at=datetime.now(UTC),
-            )
+            cooperation_requests.update()
+            .where(cooperation_requests.c.id == request_pk)
+            .values(status=status.value, updated_at=now)
         )
-    return contact
-
-
-def list_contacts(store: Store, viewer: Viewer, org: str | None = None) -> list[Contact]:
-    """The partnership's point-of-contact directory (24/7 points first), for any member."""
-    if viewer.org_id is None and not viewer.operator:
-        return []
-    query = (
-        sa.select(contacts, organizations.c.name.label("org"))
-        .join(organizations, organizations.c.id == contacts.c.org_id)
-        .order_by(organizations.c.name, contacts.c.always_available.desc(), contacts.c.name)
-    )
-    if org is not None:
-        query = query.where(organizations.c.name == org)
-    with store.connect() as conn:
-        rows = conn.execute(query).all()
-    return [
-        Contact(
-            r.org,
-            r.name,
-            r.role,
-            r.phone,
-            r.email,
-            bool(r.always_available),
-            r.languages,
-            r.timezone,
-        )
-        for r in rows
-    ]
+    return status
 
 
 def acting_as(store: Store, org: str, role: ApiRole = ApiRole.ADMIN) -> Viewer:

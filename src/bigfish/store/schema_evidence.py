@@ -104,6 +104,8 @@ request_events = sa.Table(
     sa.Column(
         "request_pk", sa.ForeignKey("cooperation_requests.id", ondelete="CASCADE"), nullable=False
     ),
+    # The same on every node the request travels to, so that histories merge by union.
+    sa.Column("event_id", sa.String(40), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("actor_org_id", sa.ForeignKey("organizations.id"), nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
@@ -111,6 +113,7 @@ request_events = sa.Table(
     sa.Column("to_status", sa.String(20), nullable=False),
     sa.Column("note", sa.Text),
     sa.Index("ix_request_events_request_pk", "request_pk"),
+    sa.UniqueConstraint("request_pk", "event_id"),
 )
 
 contacts = sa.Table(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.schemas import ERRORS
+from bigfish.cooperation.contacts import add_contact, list_contacts
 from bigfish.cooperation.model import (
     Contact,
     CooperationRequest,
@@ -27,10 +28,8 @@ from bigfish.cooperation.model import (
     legal_bases,
 )
 from bigfish.cooperation.service import (
-    add_contact,
     create_request,
     get_request,
-    list_contacts,
     list_requests,
     request_history,
     transition,
