@@ -55,7 +55,7 @@ def store_of(request: Request) -> Store:
 
 def data_dir_of(request: Request) -> Path:
     """Where evidence files and keys live (set by `bigfish serve`, else ./bigfish-data)."""
-    return Path(getattr(request.app.state, "data_dir", "./bigfish-data"))
+    return Path(getattr(request.app.state, "data_dir", None) or "./bigfish-data")
 
 
 def _check_query(request: Request) -> None:
