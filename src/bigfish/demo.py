@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -10,9 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bigfish.accounts import add_user
 from bigfish.errors import InputError
 from bigfish.intake import IngestResult, ingest_file, load_mapping
-from bigfish.organizations import add_org
+from bigfish.linking.service import rebuild_networks
+from bigfish.models import TLP, ApiRole, Distribution, Marking
+from bigfish.organizations import add_group, add_org
 from bigfish.store import Store, open_store
 
 
@@ -26,6 +30,14 @@ class DemoResult:
     synth_seconds: float
     ingest_seconds: float
     link_seconds: float
+    users: tuple[str, ...] = ()
+    password: str = ""  # the demo users' password, shown once
+
+
+DEMO_GROUP = "mekong"
+DEMO_GROUP_MEMBERS = frozenset({"th-aoc", "vn-police", "kh-police"})
+DEMO_GROUP_ONLY = frozenset({"kh-police"})
+DEMO_PRIVATE = frozenset({"sg-dbs"})
 
 
 def _org_sectors(partnership: dict[str, Any]) -> list[dict[str, Any]]:
@@ -56,28 +68,54 @@ def build_demo(
     partnership = json.loads((data_dir / "partnership.json").read_text("utf-8"))
     results: list[IngestResult] = []
     started = time.perf_counter()
-    for org in _org_sectors(partnership):
+    orgs = _org_sectors(partnership)
+    for org in orgs:
         add_org(store, str(org["name"]), country=org.get("country"), sector=org.get("sector"))
+    names = {str(o["name"]) for o in orgs}
+    members = sorted(DEMO_GROUP_MEMBERS & names)
+    if members:
+        add_group(store, DEMO_GROUP, owner=members[0], members=members[1:])
+    for org in orgs:
+        name = str(org["name"])
         for entry in org.get("files", []):
             mapping = load_mapping(data_dir / entry["map"]) if entry.get("map") else None
             result = ingest_file(
-                store, data_dir / entry["path"], org=str(org["name"]), mapping=mapping
+                store,
+                data_dir / entry["path"],
+                org=name,
+                mapping=mapping,
+                marking=demo_marking(name, grouped=bool(members)),
             )
             results.append(result)
             if on_file is not None:
                 on_file(result)
     ingest_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    _link(store)
+    rebuild_networks(store)
     link_seconds = time.perf_counter() - started
+    password = secrets.token_urlsafe(12)
+    users = tuple(_add_demo_users(store, sorted(names), password))
     return store, DemoResult(
-        url, data_dir, tuple(results), synth_seconds, ingest_seconds, link_seconds
+        url, data_dir, tuple(results), synth_seconds, ingest_seconds, link_seconds, users, password
     )
 
 
-def _link(store: Store) -> None:
-    try:
-        from bigfish.linking.service import rebuild_networks
-    except ImportError:  # the linking part is not installed in this build
-        return
-    rebuild_networks(store)
+def demo_marking(org: str, *, grouped: bool) -> Marking:
+    """How each demo organization shares: most with the whole partnership (TLP:GREEN), the
+    Mekong centres within their group (TLP:AMBER), one bank keeps its reports to itself."""
+    if org in DEMO_PRIVATE:
+        return Marking(TLP.AMBER, Distribution.ORGANIZATION)
+    if grouped and org in DEMO_GROUP_ONLY:
+        return Marking(TLP.AMBER, Distribution.GROUP, DEMO_GROUP)
+    return Marking(TLP.GREEN, Distribution.PARTNERSHIP)
+
+
+def _add_demo_users(store: Store, orgs: list[str], password: str) -> list[str]:
+    """One analyst per organization, all with PASSWORD (printed once by `bigfish demo`)."""
+    created = []
+    for org in orgs:
+        user = add_user(
+            store, org=org, username=f"{org}-analyst", password=password, role=ApiRole.ANALYST
+        )
+        created.append(user.username)
+    return created

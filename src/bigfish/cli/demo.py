@@ -29,11 +29,8 @@ def _ingest_table(result: DemoResult) -> Table:
     return table
 
 
-def _networks_table(store: Store, top: int) -> Table | None:
-    try:
-        from bigfish.linking.service import list_networks
-    except ImportError:
-        return None
+def _networks_table(store: Store, top: int) -> Table:
+    from bigfish.linking.service import list_networks
     from bigfish.sharing import Viewer
 
     page = list_networks(store, Viewer.node_operator(), top=top)
@@ -86,13 +83,15 @@ def demo(
     except BigfishError as exc:
         raise fail(str(exc)) from None
     console.print(_ingest_table(result))
-    networks = _networks_table(store, top)
-    if networks is not None:
-        console.print(networks)
+    console.print(_networks_table(store, top))
     console.print(
         f"synth {result.synth_seconds:.1f} s, ingest {result.ingest_seconds:.1f} s, "
         f"link {result.link_seconds:.1f} s; database {result.store_url}"
     )
+    if result.users:
+        console.print(
+            f"web users: {', '.join(result.users)}; password for this demo: {result.password}"
+        )
     if no_serve:
         return
     _serve(result.store_url, host, port, console)

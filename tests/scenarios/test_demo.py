@@ -1,0 +1,41 @@
+"""`bigfish demo --no-serve`: a small partnership end to end through the real command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from bigfish.accounts import authenticate_user
+from bigfish.cli import app
+from bigfish.demo import build_demo
+from bigfish.linking.service import list_networks
+from bigfish.sharing import Viewer
+from bigfish.store.schema import reports
+
+
+def test_demo_command_prints_ingest_statistics_and_networks(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    result = CliRunner().invoke(
+        app, ["demo", "--no-serve", "--reports", "1500", "--workdir", str(workdir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "received" in result.output and "stored" in result.output
+    assert "networks" in result.output and "password for this demo" in result.output
+    assert (workdir / "bigfish.db").exists()
+
+
+def test_demo_partnership_shares_at_every_level_and_its_users_sign_in(tmp_path: Path) -> None:
+    store, result = build_demo(tmp_path / "demo", reports=1500, seed=3)
+    stored = sum(r.stored for r in result.results)
+    assert stored == sum(r.received for r in result.results) - sum(
+        r.rejected for r in result.results
+    )
+    with store.connect() as conn:
+        levels = set(conn.execute(sa.select(reports.c.distribution).distinct()).scalars())
+    assert levels == {"organization", "group", "partnership"}
+    assert authenticate_user(store, "th-aoc-analyst", result.password) is not None
+    assert authenticate_user(store, "th-aoc-analyst", "wrong password!") is None
+    page = list_networks(store, Viewer.node_operator(), top=5)
+    assert page.networks and all(n.to_json()["report_count"] >= 2 for n in page.networks)
