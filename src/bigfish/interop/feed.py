@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bigfish.cooperation.federation import has_requests, party_condition, request_page
 from bigfish.errors import InputError, NotFound
 from bigfish.interop.markings import BIGFISH_NAMESPACE
 from bigfish.interop.stix import report_objects
@@ -45,6 +46,7 @@ class Collection:
     description: str
     condition: ColumnElement[bool]
     can_write: bool
+    kind: str = "reports"  # or "requests": cooperation requests (bigfish.cooperation.federation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,17 @@ def collections(conn: Connection, viewer: Viewer) -> list[Collection]:
                 True,
             )
         )
+        if has_requests(conn, viewer):  # only for the two organizations of a request
+            found.append(
+                Collection(
+                    _collection_id("requests:" + (viewer.org_name or str(viewer.org_id))),
+                    f"Cooperation requests {viewer.org_name}",
+                    "Cooperation requests your organization sent or received, with their history.",
+                    party_condition(viewer),
+                    False,
+                    "requests",
+                )
+            )
     return found
 
 
@@ -170,6 +183,9 @@ def iter_entries(
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """Every object of COLLECTION from position START on, each with its own position
     (the report's id and the object's index among the report's objects)."""
+    if collection.kind == "requests":
+        yield from _request_entries(conn, collection, added_after, start, batch)
+        return
     position = start
     while True:
         after = position[0] - 1 if position is not None else None
@@ -184,6 +200,25 @@ def iter_entries(
         if len(views) < batch:
             return
         position = (views[-1].pk + 1, 0)
+
+
+def _request_entries(
+    conn: Connection,
+    collection: Collection,
+    added_after: datetime | None,
+    start: tuple[int, int] | None,
+    batch: int,
+) -> Iterator[tuple[Entry, tuple[int, int]]]:
+    after = start[0] - 1 if start is not None else None
+    while True:
+        found = request_page(
+            conn, collection.condition, after=after, added_after=added_after, limit=batch
+        )
+        for item in found:
+            yield Entry(item.date_added, item.object), (item.pk, 0)
+        if len(found) < batch:
+            return
+        after = found[-1].pk
 
 
 def object_page(

@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from bigfish.cooperation.federation import import_requests
+from bigfish.cooperation.wire import REQUEST_TYPE
 from bigfish.errors import InputError
 from bigfish.fx import Rates, reference_rates
 from bigfish.intake.prepare import prepare_mentions
@@ -146,9 +148,11 @@ def import_objects(
     ids: IdentifierIds | None = None,
 ) -> ImportOutcome:
     """Store OBJECTS in CONN's transaction. OWNER, when given (a TAXII POST), overrides the
-    organization named in the objects: the credential decides, never the body."""
+    organization named in the objects: the credential decides, never the body. Cooperation
+    requests are merged (`bigfish.cooperation.federation`) when pulled, refused when posted."""
     rejections: list[tuple[str | None, str]] = []
     keep: list[dict[str, Any]] = []
+    requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
     pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
     batch = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
     wanted = {
@@ -163,6 +167,12 @@ def import_objects(
         stix_type, stix_id = obj["type"], str(obj["id"])
         if stix_type in OBSERVABLE_TYPES or stix_type in SUPPORTING:
             keep.append({"stix_id": stix_id[:200], "body": obj})
+            continue
+        if stix_type == REQUEST_TYPE:
+            if owner is None:
+                requests.append(obj)
+            else:
+                rejections.append((stix_id, "cooperation requests travel by sync pull only"))
             continue
         if stix_type != "report":
             rejections.append((stix_id, f"STIX type {stix_type!r} is not imported (reports only)"))
@@ -188,6 +198,7 @@ def import_objects(
         if earlier is None or earlier[0].modified < modified:
             pending[key] = (_Report(stix_id, org, modified, report), group_id)
     _upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), "stix_id")
+    rejections += import_requests(conn, requests, peer=peer)
     counts = _store_reports(conn, list(pending.values()), peer, rates, ids or IdentifierIds())
     stored = len(objects) - len(rejections)
     return ImportOutcome(len(objects), stored, len(rejections), *counts, tuple(rejections))

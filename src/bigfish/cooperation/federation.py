@@ -1,0 +1,204 @@
+"""Cooperation requests between nodes: how the `x-bigfish-cooperation-request` object travels.
+
+A request whose two organizations live on different nodes travels with `bigfish sync pull`: each
+node serves a request, with its whole history, in the TAXII collection `Cooperation requests ORG`
+of each of the two organizations, and nowhere else (drafts never leave their node). A node that
+pulls it keeps the organizations' events as they are (ids, times, actors) and merges histories
+by union of event ids; the status is what the merged history replays to (`model.replay`), so
+two nodes holding the same events show the same request. Status changes travel back the same
+way. A node refuses a request that names none of its own organizations, and any event that
+claims a change its organization may not make (a recipient cannot send, a requester cannot
+fulfil): `bigfish.cooperation.wire` checks every field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.cooperation.model import RequestStatus, replay
+from bigfish.cooperation.service import events_of, settle_status
+from bigfish.cooperation.wire import RemoteRequest, parse_request, request_object, utc
+from bigfish.errors import InputError
+from bigfish.sharing.policy import Viewer
+from bigfish.store.schema import organizations
+from bigfish.store.schema_evidence import cooperation_requests, request_events
+
+_from = organizations.alias("from_org")
+_to = organizations.alias("to_org")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEntry:
+    """One request as a TAXII entry: its row id (the page key), date_added and object."""
+
+    pk: int
+    date_added: datetime
+    object: dict[str, Any]
+
+
+def party_condition(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """Requests VIEWER's organization is a party to and that have left their draft."""
+    if viewer.org_id is None:
+        return sa.false()
+    return sa.and_(
+        sa.or_(
+            cooperation_requests.c.from_org_id == viewer.org_id,
+            cooperation_requests.c.to_org_id == viewer.org_id,
+        ),
+        cooperation_requests.c.status != RequestStatus.DRAFT.value,
+    )
+
+
+def has_requests(conn: Connection, viewer: Viewer) -> bool:
+    """Whether VIEWER's organization is a party to any request that was sent."""
+    query = sa.select(cooperation_requests.c.id).where(party_condition(viewer)).limit(1)
+    return conn.execute(query).first() is not None
+
+
+def request_page(
+    conn: Connection,
+    condition: sa.ColumnElement[bool],
+    *,
+    after: int | None = None,
+    added_after: datetime | None = None,
+    limit: int = 1000,
+) -> list[RequestEntry]:
+    """Up to LIMIT requests matching CONDITION with a row id above AFTER, changed on this node
+    after ADDED_AFTER, in row id order (the keyset of TAXII pages)."""
+    query = (
+        sa.select(
+            cooperation_requests,
+            _from.c.name.label("from_name"),
+            _to.c.name.label("to_name"),
+        )
+        .join(_from, _from.c.id == cooperation_requests.c.from_org_id)
+        .join(_to, _to.c.id == cooperation_requests.c.to_org_id)
+        .where(condition)
+    )
+    if added_after is not None:
+        query = query.where(cooperation_requests.c.updated_at > added_after)
+    if after is not None:
+        query = query.where(cooperation_requests.c.id > after)
+    rows = conn.execute(query.order_by(cooperation_requests.c.id).limit(limit)).all()
+    return [
+        RequestEntry(int(r.id), utc(r.updated_at), request_object(r, events_of(conn, r.id)))
+        for r in rows
+    ]
+
+
+def _party(conn: Connection, name: str) -> tuple[int, bool] | None:
+    """(id, hosted on this node) of organization NAME, or None when this node does not know it."""
+    row = conn.execute(
+        sa.select(organizations.c.id, organizations.c.node).where(organizations.c.name == name)
+    ).first()
+    return None if row is None else (int(row.id), row.node is None)
+
+
+def _ensure_party(conn: Connection, name: str, peer: str | None) -> int:
+    found = _party(conn, name)
+    if found is not None:
+        return found[0]
+    inserted = conn.execute(
+        organizations.insert()
+        .values(name=name, node=peer, created_at=datetime.now(UTC))
+        .returning(organizations.c.id)
+    )
+    return int(inserted.scalar_one())
+
+
+def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) -> bool:
+    """Store REMOTE, or add the events of it this node does not hold; whether anything changed.
+    Every check comes before the first write, so a refused request leaves nothing behind."""
+    parties = [_party(conn, remote.from_org), _party(conn, remote.to_org)]
+    if not any(p is not None and p[1] for p in parties):
+        raise InputError("the request names no organization of this node", field="to_org")
+    existing = conn.execute(
+        sa.select(
+            cooperation_requests.c.id,
+            cooperation_requests.c.from_org_id,
+            cooperation_requests.c.to_org_id,
+        ).where(cooperation_requests.c.request_id == remote.request_id)
+    ).first()
+    ids = {
+        remote.from_org: _ensure_party(conn, remote.from_org, peer),
+        remote.to_org: _ensure_party(conn, remote.to_org, peer),
+    }
+    now = datetime.now(UTC)
+    if existing is not None:
+        if (existing.from_org_id, existing.to_org_id) != (ids[remote.from_org], ids[remote.to_org]):
+            raise InputError("this request id belongs to other organizations", field="request_id")
+        pk = int(existing.id)
+        held = {e.event_id for e in events_of(conn, pk)}
+        new = [e for e in remote.events if e.event_id not in held]
+        if not new:
+            return False
+    else:
+        new = list(remote.events)
+        pk = int(
+            conn.execute(
+                cooperation_requests.insert()
+                .values(
+                    request_id=remote.request_id,
+                    request_type=remote.request_type.value,
+                    from_org_id=ids[remote.from_org],
+                    to_org_id=ids[remote.to_org],
+                    status=(replay(new) or RequestStatus.SENT).value,
+                    urgency=remote.urgency.value,
+                    legal_basis=remote.legal_basis,
+                    subjects=[
+                        {
+                            "kind": s.kind.value,
+                            "value": s.value,
+                            "identifier_kind": s.identifier_kind,
+                        }
+                        for s in remote.subjects
+                    ],
+                    summary=remote.summary,
+                    details=remote.details,
+                    deadline=remote.deadline,
+                    created_by=remote.created_by,
+                    created_at=remote.created_at,
+                    updated_at=now,
+                )
+                .returning(cooperation_requests.c.id)
+            ).scalar_one()
+        )
+    conn.execute(
+        request_events.insert(),
+        [
+            {
+                "request_pk": pk,
+                "event_id": e.event_id,
+                "at": e.at,
+                "actor_org_id": ids[e.org],
+                "actor": e.actor,
+                "from_status": e.from_status.value if e.from_status else None,
+                "to_status": e.to_status.value,
+                "note": e.note,
+            }
+            for e in new
+        ],
+    )
+    settle_status(conn, pk, now)
+    return True
+
+
+def import_requests(
+    conn: Connection, objects: Sequence[Mapping[str, Any]], *, peer: str | None
+) -> list[tuple[str | None, str]]:
+    """Merge request OBJECTS a peer served into CONN's transaction; (object id, reason) of each
+    object refused."""
+    rejections: list[tuple[str | None, str]] = []
+    for obj in objects:
+        try:
+            merge_request(conn, parse_request(obj), peer=peer)
+        except InputError as exc:
+            reason = f"{exc.field}: {exc.message}" if exc.field else exc.message
+            rejections.append((str(obj.get("id")), reason))
+    return rejections

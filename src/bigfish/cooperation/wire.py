@@ -1,0 +1,232 @@
+"""The `x-bigfish-cooperation-request` STIX object (pure): a request and its whole history as
+one object, and back, every field checked. See `bigfish.cooperation.federation` for how it
+travels."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bigfish.cooperation.model import (
+    TRANSITIONS,
+    RequestEvent,
+    RequestStatus,
+    RequestType,
+    Side,
+    Subject,
+    SubjectKind,
+    Urgency,
+    check_legal_basis,
+    replay,
+)
+from bigfish.errors import InputError
+from bigfish.interop.markings import BIGFISH_NAMESPACE, TLP2_IDS
+from bigfish.interop.stix import org_identity_id, timestamp
+from bigfish.models import TLP
+from bigfish.organizations import _check_name
+
+REQUEST_TYPE = "x-bigfish-cooperation-request"
+REQUEST_EXTENSION = (
+    f"extension-definition--{uuid.uuid5(BIGFISH_NAMESPACE, 'bigfish-cooperation-request')}"
+)
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteRequest:
+    """A request as a peer described it, checked field by field."""
+
+    request_id: str
+    request_type: RequestType
+    from_org: str
+    to_org: str
+    urgency: Urgency
+    legal_basis: str
+    summary: str
+    details: str | None
+    subjects: tuple[Subject, ...]
+    deadline: datetime | None
+    created_by: str
+    created_at: datetime
+    events: tuple[RequestEvent, ...]
+
+
+def stix_id(request_id: str) -> str:
+    """The STIX id of request REQUEST_ID (the same on every node)."""
+    return f"{REQUEST_TYPE}--{uuid.uuid5(BIGFISH_NAMESPACE, 'request:' + request_id)}"
+
+
+def utc(value: datetime) -> datetime:
+    """VALUE in UTC (a naive value is taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def request_object(row: Any, events: Sequence[RequestEvent]) -> dict[str, Any]:
+    """The STIX object of one request (ROW joined with its organizations' names) and history."""
+    created = utc(row.created_at)
+    obj: dict[str, Any] = {
+        "type": REQUEST_TYPE,
+        "spec_version": "2.1",
+        "id": stix_id(row.request_id),
+        "created": timestamp(created),
+        "modified": timestamp(max([created, *(e.at for e in events)])),
+        "created_by_ref": org_identity_id(row.from_name),
+        "object_marking_refs": [TLP2_IDS[TLP.AMBER_STRICT]],
+        "extensions": {REQUEST_EXTENSION: {"extension_type": "new-sdo"}},
+        "request_id": row.request_id,
+        "request_type": row.request_type,
+        "from_org": row.from_name,
+        "to_org": row.to_name,
+        "status": row.status,
+        "urgency": row.urgency,
+        "legal_basis": row.legal_basis,
+        "summary": row.summary,
+        "subjects": list(row.subjects),
+        "created_by": row.created_by,
+        "history": [
+            {
+                "event_id": e.event_id,
+                "at": timestamp(e.at),
+                "org": e.org,
+                "actor": e.actor,
+                "from_status": e.from_status.value if e.from_status else None,
+                "to_status": e.to_status.value,
+                **({"note": e.note} if e.note is not None else {}),
+            }
+            for e in events
+        ],
+    }
+    if row.details is not None:
+        obj["details"] = row.details
+    if row.deadline is not None:
+        obj["deadline"] = timestamp(utc(row.deadline))
+    return obj
+
+
+def _text(obj: Mapping[str, Any], field: str, limit: int, *, required: bool = True) -> str | None:
+    value = obj.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InputError(f"{field} must be text of 1-{limit} characters", field=field)
+    return value
+
+
+def _time(obj: Mapping[str, Any], field: str) -> datetime:
+    text = _text(obj, field, 40) or ""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{field} is not an RFC 3339 timestamp", field=field) from None
+    if value.tzinfo is None:
+        raise InputError(f"{field} needs a time zone", field=field)
+    return value.astimezone(UTC)
+
+
+def _status(value: object, field: str) -> RequestStatus:
+    try:
+        return RequestStatus(str(value))
+    except ValueError:
+        raise InputError(f"unknown status {value!r}", field=field) from None
+
+
+def _event(item: object, sides: Mapping[str, Side], index: int) -> RequestEvent:
+    field = f"history[{index}]"
+    if not isinstance(item, dict):
+        raise InputError("an event is an object", field=field)
+    event_id = _text(item, "event_id", 40) or ""
+    if not _ID.match(event_id):
+        raise InputError("not a valid event id", field=f"{field}.event_id")
+    org = _text(item, "org", 100) or ""
+    side = sides.get(org)
+    if side is None:
+        raise InputError(f"{org!r} is not a party to the request", field=f"{field}.org")
+    raw_from = item.get("from_status")
+    old = None if raw_from is None else _status(raw_from, f"{field}.from_status")
+    new = _status(item.get("to_status"), f"{field}.to_status")
+    allowed = (
+        frozenset({Side.REQUESTER})
+        if (old, new) == (None, RequestStatus.DRAFT)
+        else TRANSITIONS.get((old, new), frozenset())  # type: ignore[arg-type]
+    )
+    if side not in allowed:
+        raise InputError(
+            f"{org} (the {side.value}) cannot make a request "
+            f"{old.value if old else 'new'} -> {new.value}",
+            field=f"{field}.to_status",
+        )
+    note = _text(item, "note", 5000, required=False)
+    return RequestEvent(
+        _time(item, "at"), org, _text(item, "actor", 200) or "", old, new, note, event_id
+    )
+
+
+def _subjects(value: object) -> tuple[Subject, ...]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 1000:
+        raise InputError("subjects is a list of 1-1000 subjects", field="subjects")
+    found = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise InputError("a subject is an object", field="subjects")
+        try:
+            kind = SubjectKind(str(item.get("kind")))
+        except ValueError:
+            raise InputError(
+                f"unknown subject kind {item.get('kind')!r}", field="subjects"
+            ) from None
+        ident_kind = item.get("identifier_kind")
+        found.append(
+            Subject(
+                kind,
+                _text(item, "value", 2000) or "",
+                str(ident_kind)[:20] if ident_kind is not None else None,
+            )
+        )
+    return tuple(found)
+
+
+def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
+    """The request OBJ describes, or InputError naming the first field that is wrong."""
+    request_id = _text(obj, "request_id", 40) or ""
+    if not _ID.match(request_id) or obj.get("id") != stix_id(request_id):
+        raise InputError("request_id is not valid or does not match the object id", field="id")
+    try:
+        request_type = RequestType(str(obj.get("request_type")))
+        urgency = Urgency(str(obj.get("urgency")))
+    except ValueError as exc:
+        raise InputError(str(exc), field="request_type") from None
+    basis = _text(obj, "legal_basis", 40) or ""
+    check_legal_basis(basis, request_type)
+    from_org = _check_name(_text(obj, "from_org", 100) or "")
+    to_org = _check_name(_text(obj, "to_org", 100) or "")
+    if from_org == to_org:
+        raise InputError("a request goes to another organization", field="to_org")
+    sides = {from_org: Side.REQUESTER, to_org: Side.RECIPIENT}
+    history = obj.get("history")
+    if not isinstance(history, list) or not 1 <= len(history) <= 1000:
+        raise InputError("history is a list of 1-1000 events", field="history")
+    events = tuple(_event(item, sides, i) for i, item in enumerate(history))
+    if len({e.event_id for e in events}) != len(events):
+        raise InputError("two events share an id", field="history")
+    status = replay(list(events))
+    if status is None or status is RequestStatus.DRAFT:
+        raise InputError("a draft never leaves its node", field="history")
+    return RemoteRequest(
+        request_id=request_id,
+        request_type=request_type,
+        from_org=from_org,
+        to_org=to_org,
+        urgency=urgency,
+        legal_basis=basis,
+        summary=_text(obj, "summary", 500) or "",
+        details=_text(obj, "details", 20000, required=False),
+        subjects=_subjects(obj.get("subjects")),
+        deadline=_time(obj, "deadline") if obj.get("deadline") is not None else None,
+        created_by=_text(obj, "created_by", 200) or "",
+        created_at=_time(obj, "created"),
+        events=events,
+    )
