@@ -349,7 +349,60 @@ def test_request_cli_round_trip(tmp_path: Path) -> None:
         ["request", "update"],
         ["request", "show"],
         ["request", "bases"],
+        ["request", "expire"],
         ["contact", "add"],
         ["contact", "list"],
     ):
         assert "Example" in run.invoke(app, [*command, "--help"]).stdout, command
+
+
+def _move_deadline(store: Store, request_id: str, deadline: datetime) -> None:
+
+    from bigfish.store.schema_evidence import cooperation_requests
+
+    with store.begin() as conn:
+        conn.execute(
+            cooperation_requests.update()
+            .where(cooperation_requests.c.request_id == request_id)
+            .values(deadline=deadline)
+        )
+
+
+def test_a_listing_never_shows_an_overdue_request_open(
+    orgs: tuple[Store, Viewer, Viewer, Viewer],
+) -> None:
+    store, th, kh, _ = orgs
+    sent = create_request(store, th, _draft(), send=True)
+    deadline = datetime.now(UTC) - timedelta(minutes=1)
+    _move_deadline(store, sent.request_id, deadline)
+    [listed] = list_requests(store, kh, "inbox")
+    assert listed.status is RequestStatus.EXPIRED
+    last = request_history(store, th, sent.request_id)[-1]
+    assert (last.to_status, last.actor) == (RequestStatus.EXPIRED, "system")
+    with pytest.raises(InputError, match="expired"):  # nothing moves it past its deadline
+        transition(store, kh, sent.request_id, RequestStatus.ACKNOWLEDGED, None)
+    assert expire_overdue(store) == 0  # once
+
+
+def test_request_expire_command_expires_overdue_requests(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+    from bigfish.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'n.db'}"
+    s = open_store(url)
+    add_org(s, "TH-AOC", country="TH")
+    add_org(s, "KH-NPA", country="KH")
+    sent = create_request(s, acting_as(s, "TH-AOC"), _draft(), send=True)
+    _move_deadline(s, sent.request_id, datetime.now(UTC) - timedelta(hours=1))
+    s.close()
+    run = CliRunner()
+    first = run.invoke(app, ["--db", url, "request", "expire", "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == {"expired": 1}
+    assert run.invoke(app, ["--db", url, "request", "expire"]).stdout.strip() == (
+        "expired 0 request(s)"
+    )

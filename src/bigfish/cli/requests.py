@@ -222,6 +222,21 @@ def show(
         )
 
 
+@request_app.command("expire")
+def expire(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Expire every open request past its deadline (listings and changes also do it first).
+
+    Example: bigfish request expire
+    """
+    from bigfish.cooperation.service import expire_overdue
+
+    try:
+        count = expire_overdue(_store())
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(json.dumps({"expired": count}) if as_json else f"expired {count} request(s)")
+
+
 @request_app.command("bases")
 def bases() -> None:
     """List the legal bases a request may cite ('confirm' marks articles to check first).

@@ -132,10 +132,10 @@ class RequestEvent:
     event_id: str = ""  # the same on both sides' nodes
 
 
-def expiry_event_id(request_id: str) -> str:
-    """The id of a request's expiry: the same whichever node notices the deadline first, so
-    that two nodes expiring one request record one event."""
-    return "re-" + uuid.uuid5(_EXPIRY_NAMESPACE, request_id).hex
+def expiry_event_id(request_id: str, from_status: RequestStatus) -> str:
+    """The id of a request's expiry from FROM_STATUS: the same whichever node notices the
+    deadline first, so that two nodes expiring one request record one event."""
+    return "re-" + uuid.uuid5(_EXPIRY_NAMESPACE, f"{request_id}:{from_status.value}").hex
 
 
 def new_event_id() -> str:

@@ -362,17 +362,24 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
         for row in rows:
             deadline = _utc(row.deadline) or now
             # The status at the deadline: the same on both nodes that hold the same history.
-            before = replay([e for e in events_of(conn, row.id) if e.at < deadline])
+            history = events_of(conn, row.id)
+            before = replay([e for e in history if e.at < deadline])
+            if before not in OPEN:  # a deadline set before the request was sent (by hand)
+                before, deadline = RequestStatus(row.status), _later(history[-1].at)
+            assert before is not None
+            event_id = expiry_event_id(row.request_id, before)
+            if any(e.event_id == event_id for e in history):
+                continue  # held already (ties to the microsecond at the deadline only)
             _event(
                 conn,
                 row.id,
                 row.to_org_id,
                 "system",
-                before.value if before else row.status,
+                before.value,
                 RequestStatus.EXPIRED.value,
                 "deadline passed",
                 at=deadline,
-                event_id=expiry_event_id(row.request_id),
+                event_id=event_id,
             )
             settle_status(conn, row.id, now)
     return len(rows)

@@ -1,0 +1,208 @@
+"""Cooperation requests between two nodes through the TAXII feed and the importer (in process):
+only the two parties' collections carry a request, histories merge by event id and replay to
+the same status, forged or foreign requests are refused with a reason and leave nothing."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish.cooperation.model import RequestDraft, RequestStatus, RequestType, Subject, SubjectKind
+from bigfish.cooperation.service import (
+    acting_as,
+    create_request,
+    expire_overdue,
+    get_request,
+    list_requests,
+    request_history,
+    transition,
+)
+from bigfish.cooperation.wire import REQUEST_TYPE
+from bigfish.errors import NotFound
+from bigfish.interop import feed
+from bigfish.interop.importer import ImportOutcome, import_objects
+from bigfish.models import ApiRole
+from bigfish.organizations import add_org
+from bigfish.store import Store, open_store
+from bigfish.store.schema import organizations
+from bigfish.store.schema_evidence import cooperation_requests
+
+ORGS = (("TH-AOC", "TH"), ("VN-BANK", "VN"), ("VN-POLICE", "VN"))
+
+
+def _node(store: Store, orgs: tuple[tuple[str, str], ...] = ORGS) -> Store:
+    for name, country in orgs:
+        add_org(store, name, country=country)
+    return store
+
+
+@pytest.fixture
+def nodes(store: Store, tmp_path: Path) -> tuple[Store, Store]:
+    """The Thai node (both backends) and the Vietnamese node (SQLite)."""
+    return _node(store), _node(open_store(f"sqlite:///{tmp_path / 'vn.db'}"))
+
+
+def _freeze(deadline: datetime | None = None) -> RequestDraft:
+    return RequestDraft(
+        to_org="VN-BANK",
+        request_type=RequestType.PAYMENT_FREEZE,
+        legal_basis="budapest-35",
+        summary="Freeze the mule account",
+        subjects=(Subject(SubjectKind.IDENTIFIER, "BFTVVNVX:0071000123456", "bank_account"),),
+        deadline=deadline or datetime.now(UTC) + timedelta(days=2),
+        created_by="Somchai",
+    )
+
+
+def served(store: Store, org: str) -> list[dict[str, Any]]:
+    """Every object the TAXII feed of STORE's node serves to ORG's sync key."""
+    viewer = acting_as(store, org, ApiRole.SYNC)
+    with store.connect() as conn:
+        return [
+            entry.object
+            for collection in feed.collections(conn, viewer)
+            for entry, _ in feed.iter_entries(conn, collection)
+        ]
+
+
+def receive(store: Store, objects: list[dict[str, Any]], owner: str | None = None) -> ImportOutcome:
+    with store.begin() as conn:
+        return import_objects(
+            conn, objects, peer="http://peer:8000/", default_org="peer", owner=owner
+        )
+
+
+def _requests(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o for o in objects if o["type"] == REQUEST_TYPE]
+
+
+def test_a_request_travels_to_the_recipients_node_and_its_changes_travel_back(
+    nodes: tuple[Store, Store],
+) -> None:
+    th, vn = nodes
+    aoc = acting_as(th, "TH-AOC")
+    draft = create_request(th, aoc, _freeze())
+    assert _requests(served(th, "VN-BANK")) == []  # a draft never leaves its node
+    transition(th, aoc, draft.request_id, RequestStatus.SENT, None, actor="Somchai")
+    assert _requests(served(th, "VN-POLICE")) == []  # nor reaches a third organization
+    [obj] = _requests(served(th, "VN-BANK"))
+    assert obj["extensions"][next(iter(obj["extensions"]))] == {"extension_type": "new-sdo"}
+    outcome = receive(vn, [obj])
+    assert (outcome.received, outcome.stored, outcome.rejected) == (1, 1, 0)
+    bank = acting_as(vn, "VN-BANK")
+    assert [r.request_id for r in list_requests(vn, bank, "inbox")] == [draft.request_id]
+    for status in (RequestStatus.ACKNOWLEDGED, RequestStatus.IN_PROGRESS, RequestStatus.FULFILLED):
+        transition(vn, bank, draft.request_id, status, status.value, actor="Lan")
+    assert receive(th, _requests(served(vn, "TH-AOC"))).rejected == 0
+    assert get_request(th, aoc, draft.request_id).status is RequestStatus.FULFILLED
+    assert request_history(th, aoc, draft.request_id) == request_history(vn, bank, draft.request_id)
+    again = receive(vn, _requests(served(th, "VN-BANK")))  # the echo adds nothing
+    assert again.rejected == 0 and len(request_history(vn, bank, draft.request_id)) == 5
+    for store in (th, vn):
+        with pytest.raises(NotFound):
+            get_request(store, acting_as(store, "VN-POLICE"), draft.request_id)
+
+
+def _sent_object(th: Store) -> dict[str, Any]:
+    aoc = acting_as(th, "TH-AOC")
+    created = create_request(th, aoc, _freeze(), send=True)
+    [obj] = [o for o in _requests(served(th, "VN-BANK")) if o["request_id"] == created.request_id]
+    return obj
+
+
+def _count(store: Store) -> int:
+    with store.connect() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.count()).select_from(cooperation_requests)).scalar_one()
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda o: o["history"][1].update(org="VN-BANK"), "history[1].to_status"),  # bank "sent"
+        (lambda o: o["history"][0].update(org="VN-POLICE"), "history[0].org"),  # not a party
+        (lambda o: o["history"].pop(), "history"),  # only the draft is left
+        (lambda o: o.update(request_id="rq-other"), "id"),  # id and object id disagree
+        (lambda o: o.update(legal_basis="budapest-29"), "legal_basis"),  # not for a freeze
+        (lambda o: o["history"][1].update(at="yesterday"), "at"),
+        (lambda o: o.update(subjects=[]), "subjects"),
+    ],
+)
+def test_a_forged_or_malformed_request_is_refused_with_its_field_and_leaves_nothing(
+    nodes: tuple[Store, Store], change: Any, field: str
+) -> None:
+    th, vn = nodes
+    obj = copy.deepcopy(_sent_object(th))
+    change(obj)
+    outcome = receive(vn, [obj])
+    assert outcome.rejected == 1 and outcome.received == outcome.stored + outcome.rejected
+    assert outcome.rejections[0][1].startswith(field), outcome.rejections
+    assert _count(vn) == 0
+
+
+def test_a_node_refuses_a_request_between_organizations_it_does_not_host(
+    store: Store, tmp_path: Path
+) -> None:
+    th = _node(store)
+    other = _node(open_store(f"sqlite:///{tmp_path / 'ph.db'}"), (("PH-CICC", "PH"),))
+    outcome = receive(other, [_sent_object(th)])
+    assert outcome.rejected == 1 and "no organization of this node" in outcome.rejections[0][1]
+    with other.connect() as conn:
+        names = set(conn.execute(sa.select(organizations.c.name)).scalars())
+    assert names == {"PH-CICC"} and _count(other) == 0
+
+
+def test_a_request_posted_to_a_taxii_collection_is_refused(nodes: tuple[Store, Store]) -> None:
+    th, vn = nodes
+    outcome = receive(vn, [_sent_object(th)], owner="VN-BANK")
+    assert outcome.rejected == 1 and "sync pull only" in outcome.rejections[0][1]
+    assert _count(vn) == 0
+
+
+def test_both_nodes_expiring_a_request_record_one_expiry_and_agree(
+    nodes: tuple[Store, Store],
+) -> None:
+    th, vn = nodes
+    obj = _sent_object(th)
+    receive(vn, [obj])
+    request_id = obj["request_id"]
+    later = datetime.now(UTC) + timedelta(days=3)
+    assert expire_overdue(th, now=later) == 1 and expire_overdue(vn, now=later) == 1
+    receive(th, _requests(served(vn, "TH-AOC")))
+    receive(vn, _requests(served(th, "VN-BANK")))
+    th_history = request_history(th, acting_as(th, "TH-AOC"), request_id)
+    assert th_history == request_history(vn, acting_as(vn, "VN-BANK"), request_id)
+    assert [e.to_status for e in th_history][-1] is RequestStatus.EXPIRED
+    assert sum(e.to_status is RequestStatus.EXPIRED for e in th_history) == 1
+
+
+def test_a_change_made_before_the_deadline_counts_even_if_the_other_node_expired_first(
+    nodes: tuple[Store, Store],
+) -> None:
+    th, vn = nodes
+    obj = _sent_object(th)
+    receive(vn, [obj])
+    request_id = obj["request_id"]
+    later = datetime.now(UTC) + timedelta(days=3)
+    expire_overdue(th, now=later)  # the requester's node sees the deadline pass (from sent) ...
+    bank = acting_as(vn, "VN-BANK")  # ... while the bank acknowledged in time on its own node
+    transition(vn, bank, request_id, RequestStatus.ACKNOWLEDGED, None)
+    receive(th, _requests(served(vn, "TH-AOC")))
+    aoc = acting_as(th, "TH-AOC")
+    with th.connect() as conn:  # the acknowledgement counts: open again, and overdue
+        status = conn.execute(
+            sa.select(cooperation_requests.c.status).where(
+                cooperation_requests.c.request_id == request_id
+            )
+        ).scalar_one()
+    assert status == RequestStatus.ACKNOWLEDGED.value
+    assert expire_overdue(th, now=later) == 1  # expired again, from acknowledged
+    receive(vn, _requests(served(th, "VN-BANK")))
+    assert get_request(vn, bank, request_id).status is RequestStatus.EXPIRED
+    assert request_history(th, aoc, request_id) == request_history(vn, bank, request_id)
