@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -219,3 +220,26 @@ def test_streaming_keeps_memory_flat_for_a_file_larger_than_the_limit(
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     assert item.sha256 == digest.hexdigest()
+
+
+def test_a_stream_that_fails_midway_leaves_no_partial_file(tmp_path: Path) -> None:
+    from bigfish.errors import StoreError
+    from bigfish.evidence.files import store_stream
+
+    class Broken(io.RawIOBase):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            self.calls += 1
+            if self.calls > 3:
+                raise OSError(5, "Input/output error")
+            buffer[:4] = b"data"
+            return 4
+
+    with pytest.raises(StoreError, match="Input/output error"):
+        store_stream(tmp_path, Broken())  # type: ignore[arg-type]
+    assert list((tmp_path / "evidence" / "incoming").iterdir()) == []

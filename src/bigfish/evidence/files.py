@@ -1,15 +1,18 @@
 """Content-addressed evidence files under the data directory, hashed while streamed.
 
 A file is kept once, at ``<data_dir>/evidence/sha256/ab/cd/<digest>``, whatever the number of
-reports it supports. Bytes are read through one reusable 1 MiB buffer, so a multi-gigabyte
-chat export costs the same memory as a screenshot.
+reports it supports. Bytes are read through a few reusable 1 MiB buffers (hashed on the reading
+thread while a writer thread writes the previous ones), so a multi-gigabyte chat export costs
+the same memory as a screenshot.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +21,7 @@ from bigfish.errors import StoreError
 from bigfish.evidence.custody import HashCheck
 
 BUFFER_SIZE = 1 << 20
+QUEUE_DEPTH = 4  # filled buffers waiting for the writer
 EVIDENCE_DIR = Path("evidence") / "sha256"
 
 
@@ -50,24 +54,16 @@ def hash_stream(stream: BinaryIO) -> tuple[str, int]:
 
 
 def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
-    """Copy STREAM into the content-addressed store, hashing on the way; one pass, 1 MiB buffer."""
+    """Copy STREAM into the content-addressed store, hashing on the way: one pass, constant
+    memory (QUEUE_DEPTH + 2 buffers of BUFFER_SIZE), one fsync at the end."""
     incoming = data_dir / "evidence" / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    buffer = bytearray(BUFFER_SIZE)
-    view = memoryview(buffer)
-    size = 0
     fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix="upload-")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb", buffering=0) as out:
-            while n := _read_into(stream, view):
-                chunk = view[:n]
-                digest.update(chunk)
-                out.write(chunk)
-                size += n
+            sha, size = _copy_hashing(stream, out)
             os.fsync(out.fileno())
-        sha = digest.hexdigest()
         final = blob_path(data_dir, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
         if final.exists():
@@ -78,7 +74,51 @@ def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"could not store evidence file: {exc.strerror}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return StoredFile(sha, size, final)
+
+
+def _copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
+    """Write STREAM to OUT and hash it, the writing overlapped with reading and hashing: a writer
+    thread takes filled buffers from a bounded queue (hashlib and file writes release the GIL, so
+    the two run on two cores) and hands them back for reuse."""
+    digest = hashlib.sha256()
+    free: queue.Queue[bytearray] = queue.Queue()
+    for _ in range(QUEUE_DEPTH + 2):
+        free.put(bytearray(BUFFER_SIZE))
+    filled: queue.Queue[tuple[bytearray, int] | None] = queue.Queue(QUEUE_DEPTH)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        while (item := filled.get()) is not None:
+            buffer, n = item
+            try:
+                if not failure:
+                    out.write(memoryview(buffer)[:n])
+            except BaseException as exc:  # handed to the reading thread
+                failure.append(exc)
+            free.put(buffer)
+
+    writer = threading.Thread(target=write, name="evidence-writer", daemon=True)
+    writer.start()
+    size = 0
+    try:
+        while not failure:
+            buffer = free.get()
+            n = _read_into(stream, memoryview(buffer))
+            if not n:
+                break
+            digest.update(memoryview(buffer)[:n])
+            size += n
+            filled.put((buffer, n))
+    finally:
+        filled.put(None)
+        writer.join()
+    if failure:
+        raise failure[0]
+    return digest.hexdigest(), size
 
 
 def _read_into(stream: BinaryIO, view: memoryview) -> int:
