@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from bigfish.accounts import create_key
 from bigfish.api import ApiSettings, create_app
@@ -17,6 +24,7 @@ from bigfish.models import ApiRole
 from bigfish.organizations import add_group, add_org
 from bigfish.store import open_store
 from tests.api.helpers import TestClient, report
+from tests.conftest import _reset_postgres
 
 ORGS = ("A", "B", "C")
 GROUPS = {"g1": "A", "g2": "B"}  # name -> owner
@@ -28,10 +36,16 @@ TLPS = ("clear", "green", "amber", "amber+strict", "red")
 class PolicyMachine(RuleBasedStateMachine):
     """The API against a dictionary model of reports, groups and keys."""
 
+    database_url: str | None = None  # None: a fresh SQLite file per example
+
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        self.store = open_store(f"sqlite:///{Path(self.tmp.name) / 'm.db'}")
+        if self.database_url is None:
+            self.store = open_store(f"sqlite:///{Path(self.tmp.name) / 'm.db'}")
+        else:
+            _reset_postgres(self.database_url)
+            self.store = open_store(self.database_url)
         for org in ORGS:
             add_org(self.store, org)
         add_group(self.store, "g1", owner="A", members=["C"])
@@ -167,3 +181,21 @@ PolicyMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_policy_matches_the_model = PolicyMachine.TestCase
+
+
+@pytest.mark.postgres
+def test_policy_matches_the_model_on_postgresql(postgres_url: str) -> None:
+    """The same state machine against PostgreSQL (a fresh schema per example)."""
+
+    class OnPostgres(PolicyMachine):
+        database_url = postgres_url
+
+    run_state_machine_as_test(
+        OnPostgres,
+        settings=settings(
+            max_examples=4,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
