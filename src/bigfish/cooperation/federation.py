@@ -125,14 +125,15 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
             cooperation_requests.c.to_org_id,
         ).where(cooperation_requests.c.request_id == remote.request_id)
     ).first()
+    known = tuple(p[0] if p is not None else None for p in parties)
+    if existing is not None and (existing.from_org_id, existing.to_org_id) != known:
+        raise InputError("this request id belongs to other organizations", field="request_id")
     ids = {
         remote.from_org: _ensure_party(conn, remote.from_org, peer),
         remote.to_org: _ensure_party(conn, remote.to_org, peer),
     }
     now = datetime.now(UTC)
     if existing is not None:
-        if (existing.from_org_id, existing.to_org_id) != (ids[remote.from_org], ids[remote.to_org]):
-            raise InputError("this request id belongs to other organizations", field="request_id")
         pk = int(existing.id)
         held = {e.event_id for e in events_of(conn, pk)}
         new = [e for e in remote.events if e.event_id not in held]
