@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
@@ -32,7 +32,14 @@ STIX = "application/stix+json;version=2.1"
 API_ROOT = "api"
 DEFAULT_PAGE = 1000
 
-router = APIRouter(tags=["taxii"])
+
+class TaxiiResponse(JSONResponse):
+    """Documents the TAXII media type in the OpenAPI description of every TAXII route."""
+
+    media_type = TAXII
+
+
+router = APIRouter(tags=["taxii"], default_response_class=TaxiiResponse)
 Reader = Annotated[Principal | None, Depends(requires(Access.SYNC))]
 Writer = Annotated[Principal | None, Depends(requires(Access.WRITE))]
 
