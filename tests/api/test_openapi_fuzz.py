@@ -28,8 +28,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 @pytest.fixture
-def seeded(sqlite_store: Store) -> Iterator[Partnership]:
-    for p in build_partnership(sqlite_store):
+def seeded(store: Store) -> Iterator[Partnership]:
+    for p in build_partnership(store):
         p.submit("A", [report("r1"), report("r2", phone="+84912345678", country="VN")])
         p.submit("B", [report("b1")], distribution="partnership", tlp="green")
         yield p

@@ -126,3 +126,23 @@ def test_bad_mapping_names_the_problem(tmp_path: Path) -> None:
         assert "victim_name" in str(exc) and "bad.map.toml" in str(exc)
     else:
         raise AssertionError("expected InputError")
+
+
+def test_nul_characters_are_rejected_per_report_on_every_backend(
+    store: Store, tmp_path: Path
+) -> None:
+    lines = [
+        {"report_id": "ok", "reported_at": "2025-04-02", "country": "VN"},
+        {"report_id": "n1", "reported_at": "2025-04-02", "country": "VN", "narrative": "a\u0000b"},
+        {
+            "report_id": "n2",
+            "reported_at": "2025-04-02",
+            "country": "VN",
+            "identifiers": [{"kind": "phone", "value": "0912\u0000345678"}],
+        },
+    ]
+    path = tmp_path / "nul.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    result = ingest_file(store, path, org="vn-police")
+    assert (result.stored, result.rejected) == (1, 2)
+    assert stored_ids(store) == ["ok"]

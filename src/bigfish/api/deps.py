@@ -142,6 +142,13 @@ def _allowed_query(route: Any) -> frozenset[str] | None:
 
 
 def _check_query(request: Request) -> None:
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:  # no database stores a NUL in text
+            raise ApiError(
+                400, f"query parameter {name!r} contains a NUL character", details={"field": name}
+            )
+    if "\x00" in request.url.path:
+        raise ApiError(400, "the path contains a NUL character")
     allowed = _allowed_query(request.scope.get("route"))
     if allowed is None:
         return

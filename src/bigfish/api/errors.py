@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -123,6 +124,12 @@ def _bigfish(_: Request, exc: Exception) -> JSONResponse:
     return error_response(400, str(exc))
 
 
+def _data_error(_: Request, __: Exception) -> JSONResponse:
+    # The database refused a value (a NUL in text, a number out of range): bad input, not a
+    # server fault; the message does not echo the value.
+    return error_response(400, "a value in the request cannot be stored or searched")
+
+
 def _unexpected(_: Request, __: Exception) -> JSONResponse:
     return error_response(500, "internal error")
 
@@ -133,4 +140,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(ApiError, _api)
     app.add_exception_handler(BigfishError, _bigfish)
+    app.add_exception_handler(sqlalchemy.exc.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

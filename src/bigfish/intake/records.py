@@ -123,6 +123,8 @@ def build_report(
             raise InputError(
                 "cell looks like a spreadsheet formula (formula injection)", field=name
             )
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise InputError("contains a NUL character", field=name)
     values = {name: _optional(fields, name, formats) for name in STANDARD_FIELDS}
     for name in REQUIRED:
         if values[name] is None:
@@ -168,6 +170,8 @@ def build_report(
         if cell:
             raw.extend(RawIdentifier(kind, v) for v in split_values(cell))
     for ident in raw:
+        if "\x00" in ident.value:
+            raise InputError(f"{ident.kind} value contains a NUL character", field=ident.kind.value)
         if len(ident.value) > MAX_VALUE:
             raise InputError(
                 f"{ident.kind} value of {len(ident.value):,} characters is over {MAX_VALUE:,}",
