@@ -6,12 +6,6 @@ processes; the Thai one also keeps an evidence file under the --data-dir it was 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,40 +18,10 @@ from bigfish.models import ApiRole
 from bigfish.organizations import add_org
 from bigfish.store import open_store
 from bigfish.webhooks import allow_peer
-from tests.interop.servers import free_port
+from tests.scenarios.nodes import serve_node
 
 ACCOUNT = "BFTVVNVX:0071000123456"
 REQUEST_TYPE = "x-bigfish-cooperation-request"
-
-
-@contextmanager
-def _serve(db: str, data_dir: Path, tmp: Path, name: str) -> Iterator[str]:
-    port = free_port()
-    log = (tmp / f"{name}.log").open("wb")
-    command = [sys.executable, "-m", "bigfish", "--db", db, "--data-dir", str(data_dir)]
-    command += ["serve", "--port", str(port), "--rate-limit", "0"]
-    env = {k: v for k, v in os.environ.items() if k != "BIGFISH_DATA_DIR"}
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError((tmp / f"{name}.log").read_text())
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:  # keep-alive connections hold a graceful stop
-            process.kill()
-            process.wait(5)
-        log.close()
 
 
 def _auth(key: str) -> dict[str, str]:
@@ -101,8 +65,8 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
     police_on_vn = create_key(vn, org="VN-POLICE", role=ApiRole.ANALYST).secret
     th_data = tmp_path / "th-data"
     with (
-        _serve(th_db, th_data, tmp_path, "th") as th_url,
-        _serve(vn_db, tmp_path / "vn-data", tmp_path, "vn") as vn_url,
+        serve_node(th_db, tmp_path, "th", th_data) as th_url,
+        serve_node(vn_db, tmp_path, "vn", tmp_path / "vn-data") as vn_url,
     ):
         allow_peer(vn, th_url, "the Thai node")
         allow_peer(th, vn_url, "the Vietnamese node")

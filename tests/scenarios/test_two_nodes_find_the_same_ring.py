@@ -5,15 +5,7 @@ The ring spanning both countries appears on both nodes; organization-only report
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-import httpx
 
 from bigfish.accounts import create_key
 from bigfish.intake import ingest_file
@@ -24,7 +16,7 @@ from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 from bigfish.webhooks import allow_peer
-from tests.interop.servers import free_port
+from tests.scenarios.nodes import serve_node
 
 RING_PHONE = "+66812345678"
 RING_WALLET = "0xab5801a7d398351b8be11c439e05c5b3259aec9b"
@@ -57,50 +49,6 @@ def _ingest(
     assert result.rejected == 0
 
 
-@contextmanager
-def _serve(db: str, tmp: Path, name: str) -> Iterator[str]:
-    port = free_port()
-    log = (tmp / f"{name}.log").open("wb")
-    env = {**os.environ, "BIGFISH_DATABASE_URL": db}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bigfish",
-            "--db",
-            db,
-            "serve",
-            "--port",
-            str(port),
-            "--rate-limit",
-            "0",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError((tmp / f"{name}.log").read_text())
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:  # keep-alive connections hold a graceful stop
-            process.kill()
-            process.wait(5)
-        log.close()
-
-
 def _ring_countries(store: Store) -> list[set[str]]:
     rebuild_networks(store)
     page = list_networks(store, Viewer.node_operator())
@@ -130,7 +78,7 @@ def test_two_nodes_find_the_same_ring(tmp_path: Path) -> None:
     _ingest(vn, tmp_path, "VN-POLICE", _reports("vn", "VN", RING_PHONE, 2), shared)
     _ingest(vn, tmp_path, "VN-POLICE", _reports("vn-own", "VN", "+84999999999", 1), Marking())
     assert not any(c >= {"TH", "VN"} for c in _ring_countries(th))  # alone, each sees small fish
-    with _serve(th_db, tmp_path, "th") as th_url, _serve(vn_db, tmp_path, "vn") as vn_url:
+    with serve_node(th_db, tmp_path, "th") as th_url, serve_node(vn_db, tmp_path, "vn") as vn_url:
         allow_peer(vn, th_url, "the Thai node")
         allow_peer(th, vn_url, "the Vietnamese node")
         to_vn = pull(vn, f"{th_url}/taxii2/", key_for_vn)
