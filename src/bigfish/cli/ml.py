@@ -120,7 +120,8 @@ def evaluate_command(
     out.write_text(render_markdown(result), encoding="utf-8")
     for d in result.datasets:
         typer.echo(
-            f"{d.dataset}: {d.task} {d.task_f1:.4f} (baseline {d.baseline_f1:.4f}, "
+            f"{d.dataset}: {d.task} {d.task_f1:.4f} (95 % {d.task_f1_interval[0]:.4f}–"
+            f"{d.task_f1_interval[1]:.4f}; baseline {d.baseline_f1:.4f}, "
             f"target {d.target:.3f}), Brier scam {d.brier_scam:.4f}"
         )
     typer.echo(f"wrote {out}")

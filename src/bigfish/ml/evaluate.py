@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import brier_score_loss, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
@@ -26,6 +27,7 @@ from bigfish.ml.model import Classifier, load_classifier
 from bigfish.ml.train import DEFAULT_SEED, fit_weights
 
 TARGETS = {"thai": 0.92, "uci": 0.975}
+_BOOTSTRAP = 2000
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,11 @@ class DatasetEvaluation:
     size: int
     task: str
     task_f1: float
+    #: 95 % paired-bootstrap interval of the task F1 (held-out messages resampled).
+    task_f1_interval: tuple[float, float]
     baseline_f1: float
+    #: 95 % paired-bootstrap interval of (task F1 − baseline F1) on the same resamples.
+    delta_interval: tuple[float, float]
     target: float
     classes: tuple[ClassMetrics, ...]
     brier_scam: float
@@ -142,6 +148,11 @@ def _evaluate_dataset(
         task_f1 = float(f1_score([t == "scam" for t in truth], [p == "scam" for p in predicted]))
         task = "scam F1"
         classes_truth, classes_pred, labels = truth, predicted, LABELS
+    positive = {"scam", "spam"} if name == "uci" else {"scam"}
+    y_true = np.array([t in positive for t in truth])
+    y_model = np.array([p in positive for p in predicted])
+    y_base = _baseline(name, train_ds, test_ds) if baseline else None
+    interval, delta = _bootstrap(y_true, y_model, y_base, seed=len(test_ds))
     p, r, f, s = prfs(classes_truth, classes_pred, labels=list(labels), zero_division=0)
     classes = tuple(
         ClassMetrics(
@@ -160,7 +171,9 @@ def _evaluate_dataset(
         size=len(test_ds),
         task=task,
         task_f1=round(task_f1, 4),
-        baseline_f1=round(_baseline(name, train_ds, test_ds), 4) if baseline else float("nan"),
+        task_f1_interval=interval,
+        baseline_f1=round(_f1(y_true, y_base), 4) if y_base is not None else float("nan"),
+        delta_interval=delta,
         target=TARGETS[name],
         classes=classes,
         brier_scam=round(float(brier_score_loss([t == "scam" for t in truth], scam_p)), 4),
@@ -170,15 +183,49 @@ def _evaluate_dataset(
     )
 
 
-def _baseline(name: str, train_ds: list[Example], test_ds: list[Example]) -> float:
-    """Task F1 of the plain character n-gram linear SVM on the same split."""
+def _f1(truth: npt.NDArray[np.bool_], guess: npt.NDArray[np.bool_]) -> float:
+    return float(f1_score(truth, guess))
+
+
+def _bootstrap(
+    truth: npt.NDArray[np.bool_],
+    model: npt.NDArray[np.bool_],
+    base: npt.NDArray[np.bool_] | None,
+    *,
+    seed: int,
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """95 % percentile intervals of the model's F1 and of its F1 minus the baseline's.
+
+    The held-out messages are resampled with replacement (fixed SEED, paired: the model and the
+    baseline are scored on the same resamples), which says how much of a difference the split's
+    size can explain.
+    """
+    picks = np.random.default_rng(seed).integers(0, len(truth), (_BOOTSTRAP, len(truth)))
+
+    def f1s(guess: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        t, g = truth[picks], guess[picks]
+        tp = (t & g).sum(axis=1)
+        wrong = (t ^ g).sum(axis=1)
+        return np.asarray(2 * tp / np.maximum(2 * tp + wrong, 1), dtype=np.float64)
+
+    def interval(values: npt.NDArray[np.float64]) -> tuple[float, float]:
+        low, high = np.percentile(values, [2.5, 97.5])
+        return round(float(low), 4), round(float(high), 4)
+
+    mine = f1s(model)
+    nan = (float("nan"), float("nan"))
+    return interval(mine), interval(mine - f1s(base)) if base is not None else nan
+
+
+def _baseline(name: str, train_ds: list[Example], test_ds: list[Example]) -> npt.NDArray[np.bool_]:
+    """Task predictions of the plain character n-gram linear SVM on the same split."""
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 5), sublinear_tf=True)
     x_train = vectorizer.fit_transform([ex.text for ex in train_ds])
     model = LinearSVC(random_state=0).fit(x_train, [ex.source_label for ex in train_ds])
     predicted = model.predict(vectorizer.transform([ex.text for ex in test_ds]))
     positive = "spam" if name == "uci" else "scam"
-    truth = np.array([ex.source_label == positive for ex in test_ds])
-    return float(f1_score(truth, predicted == positive))
+    guess: npt.NDArray[np.bool_] = np.asarray(predicted == positive, dtype=bool)
+    return guess
 
 
 def render_markdown(result: Evaluation) -> str:
@@ -190,13 +237,18 @@ def render_markdown(result: Evaluation) -> str:
         "group-aware (identical messages after lower-casing and digits→0 stay on one side),",
         f"25 % held out, seed {result.seed}. The model never saw these messages.",
         "",
-        "| data set | held-out | task | bigfish | char n-gram SVM baseline | Δ | target |",
-        "|---|---|---|---|---|---|---|",
+        "Intervals: 95 % paired bootstrap over the held-out messages (2,000 resamples).",
+        "",
+        "| data set | held-out | task | bigfish | 95 % interval | char n-gram SVM baseline "
+        "| Δ | Δ 95 % interval | target |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for d in result.datasets:
+        (low, high), (d_low, d_high) = d.task_f1_interval, d.delta_interval
         lines.append(
-            f"| {d.dataset} | {d.size} | {d.task} | {d.task_f1:.4f} | {d.baseline_f1:.4f} | "
-            f"{d.task_f1 - d.baseline_f1:+.4f} | {d.target:.3f} |"
+            f"| {d.dataset} | {d.size} | {d.task} | {d.task_f1:.4f} | {low:.4f}–{high:.4f} | "
+            f"{d.baseline_f1:.4f} | {d.task_f1 - d.baseline_f1:+.4f} | "
+            f"{d_low:+.4f} to {d_high:+.4f} | {d.target:.3f} |"
         )
     for d in result.datasets:
         lines += ["", f"## {d.dataset}", "", "| class | precision | recall | F1 | support |"]
