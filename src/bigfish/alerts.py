@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -93,23 +94,15 @@ def list_alerts(
         .join(own, own.c.id == own_mentions.c.report_pk)
         .where(own.c.org_id == viewer.org_id)
     )
-    query = (
-        sa.select(
-            reports.c.created_at,
-            reports.c.id,
-            mentions.c.identifier_id,
-            identifiers.c.kind,
-            identifiers.c.canonical,
-            organizations.c.name,
-            reports.c.report_id,
-            reports.c.country,
-            reports.c.reported_at,
-        )
-        .distinct()
+    # Two steps: a lean query finds the page's (report, identifier) pairs in order — no DISTINCT
+    # and no detail joins, so the database sorts only three narrow columns — then the details
+    # of those few pairs are read by primary key. A pair appears once per source (field,
+    # narrative, derived), so three times the page is enough to fill it after deduplication.
+    lean = (
+        sa.select(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
         .select_from(mentions)
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .join(organizations, organizations.c.id == reports.c.org_id)
         .where(
             reports.c.org_id != viewer.org_id,
             visible_reports(viewer),
@@ -118,36 +111,81 @@ def list_alerts(
         )
     )
     if since is not None:
-        query = query.where(reports.c.created_at > _as_utc(since))
+        lean = lean.where(reports.c.created_at > _as_utc(since))
     if cursor is not None:
         at, pk, ident_id = _uncursor(cursor)
-        query = query.where(
+        lean = lean.where(
             sa.tuple_(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
             > sa.tuple_(_as_utc(at), pk, ident_id)
         )
-    query = query.order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id).limit(
-        limit + 1
-    )
+    lean = lean.order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
     with store.connect() as conn:
-        rows = conn.execute(query).all()
+        pairs: list[tuple[int, int]] = []
+        offset, batch = 0, 3 * (limit + 1)
+        while len(pairs) < limit + 1:
+            found = conn.execute(lean.limit(batch).offset(offset)).all()
+            for row in found:
+                pair = (int(row.id), int(row.identifier_id))
+                if not pairs or pairs[-1] != pair:
+                    pairs.append(pair)
+            if len(found) < batch:
+                break
+            offset += batch
+        pairs = pairs[: limit + 1]
+        report_ids = sorted({pk for pk, _ in pairs})
+        ident_ids = sorted({ident for _, ident in pairs})
+        report_rows = {
+            int(r.id): r
+            for r in conn.execute(
+                sa.select(
+                    reports.c.id,
+                    reports.c.created_at,
+                    reports.c.report_id,
+                    reports.c.country,
+                    reports.c.reported_at,
+                    organizations.c.name,
+                )
+                .join(organizations, organizations.c.id == reports.c.org_id)
+                .where(reports.c.id.in_(report_ids))
+            )
+        }
+        ident_rows = {
+            int(r.id): r
+            for r in conn.execute(
+                sa.select(identifiers.c.id, identifiers.c.kind, identifiers.c.canonical).where(
+                    identifiers.c.id.in_(ident_ids)
+                )
+            )
+        }
+    rows = [
+        _AlertRow(report_rows[pk], ident_rows[ident])
+        for pk, ident in pairs
+        if pk in report_rows and ident in ident_rows
+    ]
     alerts = [
         Alert(
-            id=f"{r.id}-{r.identifier_id}",
-            created_at=_utc(r.created_at),
-            kind=r.kind,
-            canonical=r.canonical,
-            org=r.name,
-            report_id=r.report_id,
-            country=r.country,
-            reported_at=_utc(r.reported_at),
+            id=f"{r.report.id}-{r.identifier.id}",
+            created_at=_utc(r.report.created_at),
+            kind=r.identifier.kind,
+            canonical=r.identifier.canonical,
+            org=r.report.name,
+            report_id=r.report.report_id,
+            country=r.report.country,
+            reported_at=_utc(r.report.reported_at),
         )
         for r in rows[:limit]
     ]
     following = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        following = _cursor(alerts[-1], int(last.id), int(last.identifier_id))
+        following = _cursor(alerts[-1], int(last.report.id), int(last.identifier.id))
     return AlertPage(tuple(alerts), following)
+
+
+@dataclass(frozen=True, slots=True)
+class _AlertRow:
+    report: Any  # a row of reports joined with its organization
+    identifier: Any  # a row of identifiers
 
 
 def holders_to_alert(store: Store, report_pks: Sequence[int]) -> dict[int, list[Alert]]:

@@ -130,3 +130,20 @@ def test_match_finds_what_a_group_member_may_see(sqlite_partnership: Partnership
     assert found.json() == {"matches": [{"blinded": value, "report_count": 1}]}
     bad = p.client.post("/api/v1/match", json={"blinded": ["zz"]}, headers=p.headers("C"))
     assert bad.status_code == 422
+
+
+def test_alert_pages_cover_every_alert_once(partnership: Partnership) -> None:
+    p = partnership
+    p.submit("C", [report("c1"), report("c2", phone="+66812345679")])
+    shared = [report(f"a{i}", phone="+66812345678" if i % 2 else "+66812345679") for i in range(7)]
+    p.submit("A", shared, distribution="partnership", tlp="green")
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        page = p.client.get("/api/v1/alerts", params=params, headers=p.headers("C")).json()
+        seen += [a["id"] for a in page["alerts"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 7
