@@ -142,7 +142,33 @@ def _tallies(
                     tally.first = first
                 if last is not None and (tally.last is None or last > tally.last):
                     tally.last = last
+    _keep_networks_the_viewer_sees(conn, viewer, tallies)
     return tallies
+
+
+def _keep_networks_the_viewer_sees(
+    conn: Connection, viewer: Viewer, tallies: dict[tuple[str, str], _Tally]
+) -> None:
+    """Drop network ids of which VIEWER may see fewer than two reports: such a network does not
+    exist for the viewer (`get_network` answers 404), so naming it would reveal the others."""
+    members = _network_members()
+    wanted = sorted({n for t in tallies.values() for n in (t.networks or ())})
+    if members is None or not wanted:
+        return
+    seen: set[int] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        query = (
+            sa.select(members.c.network_id)
+            .join(reports, reports.c.id == members.c.report_pk)
+            .where(members.c.network_id.in_(wanted[start : start + _CHUNK]))
+            .where(visible_reports(viewer))
+            .group_by(members.c.network_id)
+            .having(sa.func.count() >= 2)
+        )
+        seen.update(int(n) for n in conn.execute(query).scalars())
+    for tally in tallies.values():
+        if tally.networks:
+            tally.networks &= seen
 
 
 def _answer(kind: str, canonical: str, valid: bool, tally: _Tally | None) -> LookupResult:
