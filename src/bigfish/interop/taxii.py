@@ -250,6 +250,24 @@ def get_manifest(
     return _taxii(_envelope(page, "objects", items), headers=_headers(page))
 
 
+def _object_page(
+    request: Request,
+    api_root: str,
+    collection_id: str,
+    object_id: str,
+    principal: Principal | None,
+    filters: Filters,
+) -> feed.Page:
+    """The page of one object's entries the caller may see; 404 when there are none."""
+    _root(request, api_root)
+    page = _page(
+        request, _collection(request, principal, collection_id), filters, frozenset({object_id})
+    )
+    if not page.entries:
+        raise ApiError(404, f"no object {object_id!r}")
+    return page
+
+
 @router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/", summary="TAXII object")
 def get_object(
     request: Request,
@@ -260,12 +278,7 @@ def get_object(
     filters: Annotated[Filters, Depends()],
 ) -> Response:
     """The versions of one object the caller may see (404 when none)."""
-    _root(request, api_root)
-    page = _page(
-        request, _collection(request, principal, collection_id), filters, frozenset({object_id})
-    )
-    if not page.entries:
-        raise ApiError(404, f"no object {object_id!r}")
+    page = _object_page(request, api_root, collection_id, object_id, principal, filters)
     body = _envelope(page, "objects", [e.object for e in page.entries])
     return _taxii(body, headers=_headers(page))
 
@@ -283,12 +296,7 @@ def get_versions(
     filters: Annotated[Filters, Depends()],
 ) -> Response:
     """The versions of one object."""
-    _root(request, api_root)
-    page = _page(
-        request, _collection(request, principal, collection_id), filters, frozenset({object_id})
-    )
-    if not page.entries:
-        raise ApiError(404, f"no object {object_id!r}")
+    page = _object_page(request, api_root, collection_id, object_id, principal, filters)
     versions = sorted({_version(e) for e in page.entries})
     return _taxii(_envelope(page, "versions", versions), headers=_headers(page))
 
