@@ -22,7 +22,7 @@ from bigfish.linking.explain import (
     Join,
     MemberMention,
 )
-from bigfish.linking.loading import _fact, chunked, facts_select, utc
+from bigfish.linking.loading import chunked, facts_select, iter_facts, utc
 from bigfish.linking.score import NetworkStats, ReportFacts, summarize
 from bigfish.sharing import Viewer, visible_reports
 from bigfish.store import Store
@@ -119,8 +119,8 @@ def _visible_members(
     )
     for part in parts:
         q = query if part is None else query.where(network_members.c.network_id.in_(part))
-        for row in conn.execute(q):
-            out[row.network_id].append(_fact(row, rates))
+        for fact, (network_id,) in iter_facts(conn, q, rates):
+            out[network_id].append(fact)
     return {nid: facts for nid, facts in out.items() if len(facts) >= 2}
 
 
