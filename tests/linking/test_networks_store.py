@@ -11,7 +11,8 @@ from bigfish.errors import NotFound
 from bigfish.linking import get_network, list_networks, rebuild_networks, update_networks
 from bigfish.sharing import Viewer
 from bigfish.store import Store
-from bigfish.store.schema_linking import network_events, networks
+from bigfish.store.schema import identifiers
+from bigfish.store.schema_linking import network_events, networks, stopped_values
 from tests.linking.conftest import Ingest, report
 
 NOW = datetime(2025, 2, 1, tzinfo=UTC)
@@ -113,6 +114,39 @@ def test_a_split_is_recorded(store: Store, ingest: Ingest) -> None:
             sa.select(network_events).where(network_events.c.kind == "split")
         ).one()
     assert event.other_ids == [nid] and event.network_id != nid
+
+
+def test_an_update_stops_a_new_hub_before_it_merges_rings(store: Store, ingest: Ingest) -> None:
+    """Six rings, each of three reports sharing a phone; then six new reports, one per ring,
+    that also name one helpline no list knows. The update relinks the six networks and the
+    group test stops the helpline (its reports fall one per ring), as a rebuild would."""
+    rings = [
+        report(f"r{i}-{j}", ("phone", f"+6681555{i:04d}"), day=j + 1)
+        for i in range(6)
+        for j in range(3)
+    ]
+    ingest(store, "th-aoc", rings)
+    rebuild_networks(store, now=NOW)
+    before = dict(_ids(store))
+    assert sorted(before.values()) == [3] * 6
+    helpline = "+6621234567"
+    ingest(
+        store,
+        "sg-asc",
+        [report(f"n{i}", ("phone", f"+6681555{i:04d}"), ("phone", helpline)) for i in range(6)],
+    )
+    summary = update_networks(store, now=NOW)
+    assert summary.mode == "update"
+    assert dict(_ids(store)) == {nid: 4 for nid in before}  # every ring kept its id, none merged
+    with store.connect() as conn:
+        reason = conn.execute(
+            sa.select(stopped_values.c.reason)
+            .join(identifiers, identifiers.c.id == stopped_values.c.identifier_id)
+            .where(identifiers.c.canonical == helpline)
+        ).scalar_one()
+    assert reason == "hub_groups"
+    rebuild_networks(store, now=NOW)
+    assert dict(_ids(store)) == {nid: 4 for nid in before}
 
 
 def test_explanation_names_the_joins_and_a_minimal_set_of_links(

@@ -119,13 +119,19 @@ def find_hubs(
     graph: MentionGraph,
     eligible: BoolArray,
     policy: HubPolicy,
+    *,
+    cap: int | None = None,
 ) -> HubVerdict:
-    """Run the statistical hub test over the ELIGIBLE values (valid, not listed, not pinned)."""
+    """Run the statistical hub test over the ELIGIBLE values (valid, not listed, not pinned).
+
+    The degree limit is CAP when given (an incremental update keeps the last rebuild's), else
+    it is computed from GRAPH."""
     degrees = graph.degrees()
     n = graph.n_values
     reason: list[StopReason | None] = [None] * n
     detail = [""] * n
-    cap = degree_cap(degrees[eligible], policy) if eligible.any() else policy.min_degree_cap
+    if cap is None:
+        cap = degree_cap(degrees[eligible], policy) if eligible.any() else policy.min_degree_cap
     if not policy.statistical:
         return HubVerdict(eligible & (degrees >= 2), reason, detail, cap)
     candidates = eligible & (degrees >= 2)

@@ -2,8 +2,12 @@
 
 New reports that join one network (the common case of an ingest) only add members and extend
 the stored statistics; anything else (an updated report, a merge, a new hub) relinks the affected
-networks in full. The degree limit of the last rebuild applies to new values; the group test
-waits for the next rebuild (``bigfish link``).
+networks in full. The degree limit of the last rebuild applies to new values; when networks are
+relinked, the group test runs over them, so a value that would join reports scattered over
+several rings is stopped before it merges them. Every report of a linking value lies in the
+affected networks, so its degree and groups are its whole ones; only the degree levels the test
+walks come from these networks rather than from the whole graph, so a later rebuild
+(``bigfish link``) can still differ at the margin.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from bigfish.linking.graph import (
     IntArray,
     MentionGraph,
 )
-from bigfish.linking.hubs import HubPolicy, StopReason
+from bigfish.linking.hubs import HubPolicy, StopReason, find_hubs
 from bigfish.linking.loading import (
     chunked,
     fetch_pairs,
@@ -184,7 +188,10 @@ def update_networks(
         affected = reached | _in_chunks(
             conn, network_members.c.network_id, touched, sa.select(network_members.c.report_pk)
         )
-        outcome = _relink(conn, affected, new_stops, pinned, policy)
+        outcome, group_stops = _relink(
+            conn, affected, new_stops, pinned, policy, current.degree_cap
+        )
+        new_stops = {**new_stops, **group_stops}
         state.delete_members(conn, sorted(affected))
         _write(conn, outcome, rates, now)
         state.write_stops(conn, new_stops, replace_all=False)
@@ -239,8 +246,10 @@ def _relink(
     new_stops: Mapping[int, state.Stop],
     pinned: Mapping[int, tuple[bool, str]],
     policy: HubPolicy,
-) -> _Outcome:
-    """Components and ids over the AFFECTED reports only."""
+    cap: int | None,
+) -> tuple[_Outcome, dict[int, state.Stop]]:
+    """Components and ids over the AFFECTED reports only, after the hub test over them; the
+    values the test stops."""
     pk_parts: list[IntArray] = []
     id_parts: list[IntArray] = []
     old_pk_parts: list[IntArray] = []
@@ -283,7 +292,17 @@ def _relink(
         ],
         dtype=np.bool_,
     )
+    eligible = linking & ~np.array([i in pinned for i in ids], dtype=np.bool_)
+    verdict = find_hubs(graph, eligible, policy, cap=cap)
+    degrees = graph.degrees()
+    stops: dict[int, state.Stop] = {}
+    for v in np.flatnonzero(eligible & ~verdict.linking).tolist():
+        why = verdict.reason[v]
+        if why is not None:  # values of one report do not link either, but are no hubs
+            linking[v] = False
+            stops[ids[v]] = state.Stop(why, verdict.detail[v], int(degrees[v]))
     old_pk = np.concatenate(old_pk_parts)
     old_ids = np.full(report_keys.size, -1, dtype=np.int64)
     old_ids[np.searchsorted(report_keys, old_pk)] = np.concatenate(old_net_parts)
-    return _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
+    outcome = _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
+    return outcome, stops
