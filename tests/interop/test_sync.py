@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from bigfish.accounts import create_key
-from bigfish.errors import PeerError
+from bigfish.cli import app
+from bigfish.errors import InputError, PeerError
 from bigfish.interop.export import stix_objects
-from bigfish.interop.sync import pull, rejections
+from bigfish.interop.sync import SyncResult, pull, pull_every, rejections
 from bigfish.interop.views import iter_reports
 from bigfish.models import ApiRole, Distribution
 from bigfish.sharing.policy import Viewer
@@ -132,3 +135,55 @@ def test_sync_pulls_from_the_oasis_reference_server_medallion(
         "shared-1": ("partnership", "TH-AOC"),
     }
     assert Viewer.node_operator().operator
+
+
+def test_scheduled_pulls_keep_going_when_the_peer_fails_and_never_overlap() -> None:
+    now = [0.0]
+    slept: list[float] = []
+    answers: list[SyncResult | PeerError] = [
+        SyncResult("p", 1, 1, 3, 3, 0, 3, 0, 0),
+        PeerError("p: ConnectError"),
+        SyncResult("p", 3, 1, 0, 0, 0, 0, 0, 0),
+    ]
+
+    def once() -> SyncResult:
+        now[0] += 70.0  # each pull takes 70 s
+        answer = answers.pop(0)
+        if isinstance(answer, PeerError):
+            raise answer
+        return answer
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    got = list(pull_every(once, 60.0, runs=3, sleep=sleep, clock=lambda: now[0]))
+    assert [type(g).__name__ for g in got] == ["SyncResult", "PeerError", "SyncResult"]
+    assert slept == [0.0, 0.0]  # a pull longer than the interval is followed at once, none after
+    now[0], slept[:] = 0.0, []
+    answers[:] = [SyncResult("p", 4, 1, 0, 0, 0, 0, 0, 0)] * 2
+    list(pull_every(once, 100.0, runs=2, sleep=sleep, clock=lambda: now[0]))
+    assert slept == [30.0]  # the next pull starts 100 s after the previous one began
+    with pytest.raises(InputError):
+        next(pull_every(once, 0, runs=1))
+
+
+def test_sync_pull_every_prints_one_json_line_per_pull(
+    sqlite_store: Store, peer_store: Store, tmp_path: Path
+) -> None:
+    partnership(sqlite_store, tmp_path)
+    key = create_key(sqlite_store, org="VN-POLICE", role=ApiRole.SYNC).secret
+    peer_url = str(peer_store.engine.url)
+    with bigfish_server(sqlite_store) as base:
+        allow_peer(peer_store, base)
+        args = ["--db", peer_url, "sync", "pull", f"{base}/taxii2/", "--key", key]
+        result = CliRunner().invoke(app, [*args, "--every", "1", "--runs", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.output.splitlines())
+    assert (first["new"], second["new"], second["unchanged"]) == (3, 0, 3)
+    unreachable = ["--db", peer_url, "sync", "pull", "http://10.1.2.3/taxii2/", "--key", "bf_x"]
+    down = CliRunner().invoke(app, [*unreachable, "--every", "1", "--runs", "2", "--json"])
+    assert down.exit_code == 0, down.output
+    errors = [json.loads(line) for line in down.output.splitlines()]
+    assert len(errors) == 2 and all("internal address" in e["error"] for e in errors)
+    assert key not in result.output + down.output

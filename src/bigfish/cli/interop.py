@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bigfish.cli._app import OPTIONS, app, fail
-from bigfish.errors import BigfishError
+from bigfish.errors import BigfishError, PeerError
 from bigfish.interop.export import (
     FORMATS,
     export_csv,
@@ -16,7 +16,7 @@ from bigfish.interop.export import (
     export_stix,
     network_views,
 )
-from bigfish.interop.sync import pull
+from bigfish.interop.sync import SyncResult, pull, pull_every
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 
@@ -84,17 +84,45 @@ def sync_pull_command(
         None, "--basic-user", help="Send the key as the password of HTTP Basic for this user."
     ),
     page: int = typer.Option(1000, "--page", min=1, max=10_000, help="Objects per request."),
+    every: float | None = typer.Option(
+        None,
+        "--every",
+        min=1,
+        help="Pull again every SECONDS until stopped; a failed pull is reported and retried.",
+    ),
+    runs: int | None = typer.Option(
+        None, "--runs", min=1, help="With --every: stop after this many pulls."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON document."),
 ) -> None:
     """Pull a partner node's TAXII collections: incremental, resumable, accounted.
 
     Example: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY"
+    Scheduled: bigfish sync pull https://vn.example.org/taxii2/ --every 900 --json
+    (one JSON line per pull; a pull that failed prints {"peer": …, "error": …}).
     """
     try:
         store = open_store(OPTIONS.db_url)
-        result = pull(store, peer_url, key, default_org=org, basic_user=basic_user, page=page)
+
+        def once() -> SyncResult:
+            return pull(store, peer_url, key, default_org=org, basic_user=basic_user, page=page)
+
+        if every is None:
+            _print_pull(once(), as_json)
+            return
+        for outcome in pull_every(once, every, runs=runs):
+            if isinstance(outcome, PeerError):
+                if as_json:
+                    typer.echo(json.dumps({"peer": peer_url, "error": str(outcome)}))
+                else:
+                    typer.echo(f"{peer_url}: pull failed, retrying later: {outcome}", err=True)
+            else:
+                _print_pull(outcome, as_json)
     except BigfishError as exc:
         raise fail(str(exc)) from None
+
+
+def _print_pull(result: SyncResult, as_json: bool) -> None:
     doc = {
         "peer": result.peer,
         "run": result.run_id,

@@ -11,7 +11,8 @@ link-local and private addresses are refused unless an administrator allowed tha
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -298,3 +299,32 @@ def rejections(store: Store, run_id: int) -> list[tuple[str, str]]:
 
 
 __all__ = ["OVERLAP", "SyncResult", "default_org_for", "pull", "rejections"]
+
+
+def pull_every(
+    pull_once: Callable[[], SyncResult],
+    every: float,
+    *,
+    runs: int | None = None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Iterator[SyncResult | PeerError]:
+    """Scheduled pulls: PULL_ONCE, then again EVERY seconds after each one began, RUNS times
+    (for ever when None). A pull that fails on the peer's side (down, refusing, answering
+    nonsense) is yielded as its error and tried again at the next turn: a partner's outage
+    must not stop the schedule. Pulls never overlap; a pull longer than EVERY is followed at
+    once by the next."""
+    if every <= 0:
+        raise InputError("the interval must be positive", field="every")
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    done = 0
+    while runs is None or done < runs:
+        began = clock()
+        try:
+            yield pull_once()
+        except PeerError as exc:
+            yield exc
+        done += 1
+        if runs is None or done < runs:
+            sleep(max(0.0, every - (clock() - began)))
