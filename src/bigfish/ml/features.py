@@ -83,7 +83,144 @@ SIGNALS: dict[str, str] = {
     ),
 }
 
-_SIGNAL_RES = [re.compile(p) for p in SIGNALS.values()]  # texts are lower-cased first
+_QUANTIFIERS = frozenset("*+?{")
+_META = frozenset("\\()[]{}|.^$*+?")
+
+
+def _top_level(pattern: str) -> list[str]:
+    """PATTERN split at its top-level ``|`` (outside groups and character classes)."""
+    parts: list[str] = []
+    depth, in_class, start, i = 0, False, 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":  # "[]…]": a leading "]" is a member
+                i += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index of the ``)`` closing the group opened at START."""
+    depth, in_class, i = 0, False, start
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(pattern)
+
+
+def _single_width(item: str) -> bool:
+    """Whether ITEM matches exactly one character: a class, an escape class or a literal."""
+    if item.startswith("[") and item.endswith("]"):
+        return _top_level(item) == [item] and "(" not in item
+    if len(item) == 2 and item[0] == "\\":
+        return item[1] in "dDwWsS.*+?()[]{}|\\^$-/#@:"
+    return len(item) == 1 and item not in _META
+
+
+def _keyed(alternative: str) -> list[tuple[str, str]] | None:
+    """(first character, rest) pairs that together match exactly as ALTERNATIVE does, tried in
+    the same order; None when ALTERNATIVE does not start with something this can rewrite."""
+    if alternative.startswith("(?:"):
+        end = _group_end(alternative, 0)
+        after = alternative[end + 1 : end + 2]
+        rest = alternative[end + 1 :]
+        inner = _top_level(alternative[3:end])
+        if after == "?" and alternative[end + 2 : end + 3] not in ("?", "+"):
+            # greedy optional group: each alternative first, then without the group
+            choices = [i + rest[1:] for i in inner] + [rest[1:]]
+        elif after and after in _QUANTIFIERS:
+            return None
+        else:  # (?:A|B)C tries AC, then BC
+            choices = [i + rest for i in inner]
+        pairs: list[tuple[str, str]] = []
+        for choice in choices:
+            keyed = _keyed(choice)
+            if keyed is None:
+                return None
+            pairs.extend(keyed)
+        return pairs
+    if alternative.startswith("\\b(?:"):
+        end = _group_end(alternative, 2)
+        if alternative[end + 1 : end + 2] in _QUANTIFIERS:
+            return None
+        pairs = []
+        for choice in _top_level(alternative[5:end]):
+            keyed = _keyed("\\b" + choice + alternative[end + 1 :])
+            if keyed is None:
+                return None
+            pairs.extend(keyed)
+        return pairs
+    if alternative.startswith("(?<!"):
+        end = _group_end(alternative, 0)
+        behind, rest = alternative[4:end], alternative[end + 1 :]
+        keyed = _keyed(rest) if _single_width(behind) else None
+        if keyed is None or any(r.startswith("(?<!") for _, r in keyed):
+            return None
+        # (?<!X)kR: after consuming k, the character before k is not X
+        return [(k, f"(?<!{behind}{re.escape(k)})" + r) for k, r in keyed]
+    if alternative.startswith("\\b") and len(alternative) > 2:
+        key = alternative[2]
+        if not (key.isalnum() or key == "_") or alternative[3:4] in _QUANTIFIERS:
+            return None
+        # \bk with k a word character: the character before k is not one
+        return [(key, f"(?<!\\w{re.escape(key)})" + alternative[3:])]
+    if alternative and alternative[0] not in _META and alternative[1:2] not in _QUANTIFIERS:
+        return [(alternative[0], alternative[1:])]
+    return None
+
+
+def first_char_dispatch(pattern: str) -> str:
+    """A pattern equivalent to PATTERN (same matches, same order) whose top-level alternatives
+    are grouped by their first character, or PATTERN itself when it cannot be rewritten.
+
+    Python's ``re`` skips in C to positions whose character can start a match only when every
+    top-level alternative starts with a literal; otherwise it tries every alternative at every
+    position. At a given position only alternatives starting with its character can match, so
+    grouping them (in their original order) changes nothing but the speed. Matches are compared
+    with the original patterns in tests/ml/test_features_speed.py.
+    """
+    groups: dict[str, list[str]] = {}
+    for alternative in _top_level(pattern):
+        keyed = _keyed(alternative)
+        if keyed is None:
+            return pattern
+        for key, rest in keyed:
+            groups.setdefault(key, []).append(rest)
+    return "|".join(
+        re.escape(key) + (f"(?:{'|'.join(rests)})" if rests != [""] else "")
+        for key, rests in groups.items()
+    )
+
+
+_SIGNAL_RES = [re.compile(first_char_dispatch(p)) for p in SIGNALS.values()]  # on lower-cased text
 _THAI = re.compile("[\u0e01-\u0e5b]")
 _DIGIT_RE = re.compile(r"\d")
 _UPPER_RE = re.compile(r"[A-Z]")
