@@ -2,15 +2,17 @@
 
     .venv/bin/python benchmarks/bench_linking.py rebuild  [--reports 1000000] [--db PATH]
     .venv/bin/python benchmarks/bench_linking.py incremental [--db PATH] [--runs 200]
-    .venv/bin/python benchmarks/bench_linking.py e2e [--reports 300000] [--dir PATH]
+    .venv/bin/python benchmarks/bench_linking.py e2e [--reports 300000] [--dir PATH] [--only W]
 
 rebuild: writes a store of N reports with about 3 mentions each (rings that rotate assets, lone
 scams, hotlines and platforms as noise) straight into SQLite, then times `rebuild_networks` in a
 child process (wall time and peak memory), and connected components of the same edges with scipy
 and with networkx. incremental: adds one report at a time (as ingest does) and times
 `update_networks`; prints p50/p99. e2e: `bigfish ingest` of every file of a synthetic partnership
-plus `bigfish networks --json`, against a plain script that reads the files, normalizes phone
-numbers with phonenumbers and runs an in-memory union-find, storing nothing.
+(one run per file, then one `--manifest` run of them all) plus `bigfish networks --json`, each
+timed in wall and CPU seconds (the processes and their workers), against a plain script that
+reads the files, normalizes phone numbers with phonenumbers and runs an in-memory union-find,
+storing nothing. `--only per-file|manifest` runs one of the two ways.
 """
 
 from __future__ import annotations
@@ -267,44 +269,57 @@ def plain_script(out: Path) -> float:
     return time.perf_counter() - started
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(cmds: list[list[str]]) -> tuple[float, float]:
+    """Run CMDS one after the other; wall seconds and CPU seconds of them and their workers."""
+    cpu, started = _children_cpu(), time.perf_counter()
+    for cmd in cmds:
+        subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - started, _children_cpu() - cpu
+
+
 def e2e(args: argparse.Namespace) -> None:
     out = Path(args.dir)
     if not (out / "partnership.json").exists():
         from bigfish.synth import generate
 
         generate(out, reports=args.reports, seed=3)
+    plain_cpu = time.process_time()
     plain = plain_script(out)
-    db = out / "e2e.db"
-    db.unlink(missing_ok=True)
+    plain_cpu = time.process_time() - plain_cpu
     bigfish = str(Path(sys.executable).with_name("bigfish"))
     partnership = json.loads((out / "partnership.json").read_text())
-    started = time.perf_counter()
+    print(f"plain script {plain:.1f} s wall, {plain_cpu:.1f} s CPU")
+    # One `bigfish ingest` per file (as a partner would run them), then one run of all files
+    # from the manifest; both end with the same reports and networks.
+    per_file: list[list[str]] = []
     for org in partnership["organizations"]:
         for f in org["files"]:
-            cmd = [
-                bigfish,
-                "--db",
-                f"sqlite:///{db}",
-                "ingest",
-                str(out / f["path"]),
-                "--org",
-                org["name"],
-            ]
+            cmd = [bigfish, "--db", "", "ingest", str(out / f["path"]), "--org", org["name"]]
             if f.get("map"):
                 cmd += ["--map", str(out / f["map"])]
-            subprocess.run(cmd, check=True, capture_output=True)
-    ingest_s = time.perf_counter() - started
-    started = time.perf_counter()
-    subprocess.run(
-        [bigfish, "--db", f"sqlite:///{db}", "networks", "--json"], check=True, capture_output=True
-    )
-    networks_s = time.perf_counter() - started
-    total = ingest_s + networks_s
-    print(
-        f"e2e {args.reports:,} reports: bigfish ingest {ingest_s:.1f} s"
-        f" + networks --json {networks_s:.1f} s = {total:.1f} s;"
-        f" plain script {plain:.1f} s; ratio {total / plain:.2f}"
-    )
+            per_file.append(cmd)
+    manifest = [[bigfish, "--db", "", "ingest", "--manifest", str(out / "partnership.json")]]
+    for label, cmds in (("per file", per_file), ("--manifest", manifest)):
+        if args.only and args.only != label.strip("-").replace(" ", "-"):
+            continue
+        db = out / ("e2e.db" if label == "per file" else "e2e-manifest.db")
+        db.unlink(missing_ok=True)
+        url = f"sqlite:///{db}"
+        ingest_s, ingest_cpu = _timed([[c if c else url for c in cmd] for cmd in cmds])
+        networks_s, networks_cpu = _timed([[bigfish, "--db", url, "networks", "--json"]])
+        total, total_cpu = ingest_s + networks_s, ingest_cpu + networks_cpu
+        print(
+            f"e2e {args.reports:,} reports, ingest {label} ({len(cmds)} runs):"
+            f" bigfish ingest {ingest_s:.1f} s + networks --json {networks_s:.1f} s"
+            f" = {total:.1f} s; plain script {plain:.1f} s; ratio {total / plain:.2f}"
+            f" | CPU {ingest_cpu:.1f} + {networks_cpu:.1f} = {total_cpu:.1f} s"
+            f" vs {plain_cpu:.1f} s; ratio {total_cpu / plain_cpu:.2f}"
+        )
 
 
 def main() -> None:
@@ -316,6 +331,9 @@ def main() -> None:
     parser.add_argument("--db", default="/tmp/bigfish-bench-linking.db")
     parser.add_argument("--dir", default="/tmp/bigfish-bench-e2e")
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument(
+        "--only", choices=["per-file", "manifest"], default=None, help="e2e: one way only"
+    )
     args = parser.parse_args()
     if args.mode == "_child":
         child_rebuild(Path(args.db))

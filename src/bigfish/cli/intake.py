@@ -12,8 +12,14 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemai
 from rich.table import Table
 
 from bigfish.cli._app import OPTIONS, app, fail
-from bigfish.errors import BigfishError
-from bigfish.intake import IngestResult, ingest_file, load_mapping
+from bigfish.errors import BigfishError, InputError
+from bigfish.intake import (
+    ColumnMapping,
+    IngestResult,
+    ingest_file,
+    load_manifest,
+    load_mapping,
+)
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import SECTORS, add_org, list_orgs
 from bigfish.store import Store, open_store
@@ -46,12 +52,58 @@ def _print_result(result: IngestResult, as_json: bool) -> None:
     typer.echo(line)
 
 
+def _ingest_one(
+    store: Store,
+    path: Path,
+    *,
+    org: str,
+    fmt: str,
+    column_map: ColumnMapping | None,
+    marking: Marking,
+    show_bar: bool,
+) -> IngestResult:
+    if not show_bar:
+        return ingest_file(store, path, org=org, fmt=fmt, mapping=column_map, marking=marking)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(path.name, total=None)
+
+        def advance(done: int, total: int, task: TaskID = task) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return ingest_file(
+            store,
+            path,
+            org=org,
+            fmt=fmt,
+            mapping=column_map,
+            marking=marking,
+            progress=advance,
+        )
+
+
 @app.command()
 def ingest(
-    files: list[Path] = typer.Argument(..., help="CSV, JSON Lines, .xlsx, STIX or MISP files."),
-    org: str = typer.Option(..., "--org", help="Submitting organization (created if missing)."),
+    files: list[Path] | None = typer.Argument(
+        None, help="CSV, JSON Lines, .xlsx, STIX or MISP files."
+    ),
+    org: str | None = typer.Option(
+        None, "--org", help="Submitting organization (created if missing)."
+    ),
     fmt: str = typer.Option("auto", "--format", help="auto|csv|jsonl|xlsx|stix|misp"),
     mapping: Path | None = typer.Option(None, "--map", help="TOML column mapping."),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="JSON list of files by organization (the partnership.json of bigfish synth), "
+        "instead of FILE…, --org and --map; networks are updated after each file.",
+    ),
     tlp: TLP = typer.Option(TLP.AMBER, "--tlp", help="TLP marking of the reports."),
     distribution: Distribution = typer.Option(
         Distribution.ORGANIZATION, "--distribution", help="Who the reports are shared with."
@@ -62,44 +114,56 @@ def ingest(
     """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
 
     Example: bigfish ingest th-aoc.csv --org th-aoc
+
+    Example: bigfish ingest --manifest partnership.json --json
     """
     if fmt not in _FORMATS:
         raise typer.BadParameter(f"one of {', '.join(_FORMATS)}", param_hint="--format")
+    if manifest is not None and (files or org is not None or mapping is not None):
+        raise typer.BadParameter("replaces FILE…, --org and --map", param_hint="--manifest")
+    if manifest is None and not files:
+        raise typer.BadParameter("give FILE… and --org, or --manifest", param_hint="FILE…")
+    if manifest is None and org is None:
+        raise typer.BadParameter("required with FILE…", param_hint="--org")
     if (distribution is Distribution.GROUP) != (group is not None):
         raise fail("--group is required with --distribution group, and only with it")
     try:
-        column_map = load_mapping(mapping) if mapping else None
-        store = open_store(OPTIONS.db_url)
         marking = Marking(tlp, distribution, group)
         show_bar = sys.stderr.isatty() and not as_json
-        for path in files:
-            if show_bar:
-                with Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    DownloadColumn(),
-                    TimeRemainingColumn(),
-                    console=Console(stderr=True),
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task(path.name, total=None)
-
-                    def advance(done: int, total: int, task: TaskID = task) -> None:
-                        bar.update(task, completed=done, total=total)
-
-                    result = ingest_file(
-                        store,
-                        path,
-                        org=org,
-                        fmt=fmt,
-                        mapping=column_map,
-                        marking=marking,
-                        progress=advance,
+        if manifest is not None:
+            entries = load_manifest(manifest)
+            store = open_store(OPTIONS.db_url)
+            for entry in entries:
+                if entry.fmt not in _FORMATS:
+                    raise InputError(
+                        f"unsupported format {entry.fmt!r}", file=str(manifest), field="format"
                     )
-            else:
-                result = ingest_file(
-                    store, path, org=org, fmt=fmt, mapping=column_map, marking=marking
+                column_map = load_mapping(entry.mapping) if entry.mapping else None
+                result = _ingest_one(
+                    store,
+                    entry.path,
+                    org=entry.org,
+                    fmt=entry.fmt,
+                    column_map=column_map,
+                    marking=marking,
+                    show_bar=show_bar,
                 )
+                _print_result(result, as_json)
+                # As one `bigfish ingest FILE --org ORG` per file would: same networks.
+                after_ingest(store)
+            return
+        column_map = load_mapping(mapping) if mapping else None
+        store = open_store(OPTIONS.db_url)
+        for path in files or []:
+            result = _ingest_one(
+                store,
+                path,
+                org=org or "",
+                fmt=fmt,
+                column_map=column_map,
+                marking=marking,
+                show_bar=show_bar,
+            )
             _print_result(result, as_json)
         after_ingest(store)
     except BigfishError as exc:

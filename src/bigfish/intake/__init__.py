@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bigfish.intake.manifest import ManifestEntry, load_manifest
 from bigfish.intake.mapping import ColumnMapping, load_mapping
 from bigfish.intake.service import READERS, IngestResult, detect_format, ingest_file
 
@@ -9,7 +10,9 @@ __all__ = [
     "READERS",
     "ColumnMapping",
     "IngestResult",
+    "ManifestEntry",
     "detect_format",
     "ingest_file",
+    "load_manifest",
     "load_mapping",
 ]

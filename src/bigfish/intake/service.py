@@ -184,7 +184,14 @@ def _prepared(
             yield _prepare_chunk(chunk, *args)
         return
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    fork = "fork" in methods
+    if fork and args[-1]:
+        # Load the classifier once here: forked workers inherit it instead of each paying
+        # for the imports and the weights (about a second of CPU per worker and file).
+        from bigfish.ml import load_classifier
+
+        load_classifier()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[Future[list[Prepared]]] = deque()
         for chunk in chunks:
