@@ -29,17 +29,24 @@ def insert_many(
     if not rows:
         return
     dialect = conn.dialect
-    processors: list[Callable[[Any], Any] | None] = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    if any(processors):
-        rows = [
-            tuple(
-                p(v) if p is not None and v is not None else v
-                for p, v in zip(processors, row, strict=True)
-            )
-            for row in rows
-        ]
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(columns):
+        bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if bind is not None:
+            processors.append((index, bind))
+    if processors:
+        width = len(columns)
+        processed: list[Sequence[Any]] = []
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"a row of {len(row)} values for {width} columns")
+            values = list(row)
+            for index, processor in processors:
+                value = values[index]
+                if value is not None:
+                    values[index] = processor(value)
+            processed.append(tuple(values))
+        rows = processed
     mark = _placeholder(conn)
     # Names come from the declared schema, never from input; values are bound parameters.
     sql = (
