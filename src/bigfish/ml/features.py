@@ -220,7 +220,24 @@ def first_char_dispatch(pattern: str) -> str:
     )
 
 
-_SIGNAL_RES = [re.compile(first_char_dispatch(p)) for p in SIGNALS.values()]  # on lower-cased text
+_DIGITS_RUN = r"[\d \-.]{6,14}\d(?![\d#])"
+#: Hand-made equivalents of two SIGNALS that no rewrite above speeds up (same matches, tested).
+#: phone: every match starts with "+" or a digit, so a class consumes that character first
+#: (the regex engine then skips to candidates in C) and lookbehinds tell which way it started.
+#: url: a possessive run of host characters, as giving some back can never be followed by ".".
+_EQUIVALENT: dict[str, str] = {
+    "phone": (
+        r"[+\d](?<![\d*][+\d])(?:(?<=\+)\d" + _DIGITS_RUN + r"|(?<=0)0\d" + _DIGITS_RUN
+        + r"|(?<=\d)" + _DIGITS_RUN + ")"
+    ),
+    "url": (
+        rf"https?://\S+|www\.\S+|\b[a-z0-9][a-z0-9-]*+(?:\.[a-z0-9-]++)*\.(?:{_TLDS})\b(?:/\S*)?"
+    ),
+}  # fmt: skip
+_SIGNAL_RES = [  # on lower-cased text
+    re.compile(_EQUIVALENT.get(name) or first_char_dispatch(pattern))
+    for name, pattern in SIGNALS.items()
+]
 _THAI = re.compile("[\u0e01-\u0e5b]")
 _DIGIT_RE = re.compile(r"\d")
 _UPPER_RE = re.compile(r"[A-Z]")
