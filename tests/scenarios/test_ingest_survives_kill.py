@@ -70,6 +70,26 @@ def _kill_mid_ingest(db: Path, data: Path, rng: random.Random) -> None:
     time.sleep(rng.uniform(0.0, 0.6))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while _processes_of(db) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _processes_of(db), "the killed ingest left worker processes behind"
+
+
+def _processes_of(db: Path) -> list[int]:
+    """Live processes whose command line names DB (the ingest and its workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # gone meanwhile
+            continue
+        if str(db).encode() in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def signature(db: Path) -> tuple[int, str, int]:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -172,6 +177,33 @@ def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: end when the ingest that started it ends, even by SIGKILL.
+
+    Forked workers hold each other's end of the task queue open, so without this they would
+    wait for work for ever, each holding its share of memory, after a kill -9 of the ingest.
+    Linux ends the worker with the parent (PR_SET_PDEATHSIG); elsewhere a daemon thread
+    notices the new parent."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the thread below
+            pass
+    if os.getppid() != parent:  # the parent died before the guard was set
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="bigfish-parent-watch", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def _prepared(
     chunks: Iterator[list[Record]],
     workers: int,
@@ -192,7 +224,12 @@ def _prepared(
 
         load_classifier()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         pending: deque[Future[list[Prepared]]] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_prepare_chunk, chunk, *args))
