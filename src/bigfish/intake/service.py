@@ -16,16 +16,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import IO, Any
 
 from bigfish.errors import InputError, NotFound
 from bigfish.fx import Rates, reference_rates
 from bigfish.intake.mapping import ColumnMapping
-from bigfish.intake.prepare import prepare_mentions
+from bigfish.intake.prepare import PreparedMention, prepare_mentions
 from bigfish.intake.readers import Record, Row, Unreadable, read_csv, read_jsonl, read_xlsx
 from bigfish.intake.records import build_report
-from bigfish.models import Distribution, Marking
+from bigfish.models import Distribution, Marking, RawIdentifier, Report
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs
@@ -120,6 +121,27 @@ def _pending(
 
 
 Prepared = Pending | Unreadable
+
+
+def _rebuild(cls: Callable[..., Any], values: tuple[Any, ...]) -> Any:
+    return cls(*values)
+
+
+def _by_fields(obj: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    cls = type(obj)
+    return _rebuild, (cls, tuple([getattr(obj, name) for name in _FIELD_NAMES[cls]]))
+
+
+# Records and prepared reports cross to and from the worker processes as their field values:
+# the default pickling of frozen slotted dataclasses runs Python code per field and took half
+# of the parent's time to read the workers' results (50 -> 28 us per report on th-aoc).
+_FIELD_NAMES = {
+    cls: tuple(f.name for f in dataclasses.fields(cls))
+    for cls in (Row, Unreadable, Pending, PreparedMention, Report, RawIdentifier, Marking)
+}
+for _cls in _FIELD_NAMES:
+    assert all(f.init for f in dataclasses.fields(_cls)), _cls
+    ForkingPickler.register(_cls, _by_fields)
 
 
 def _classified(prepared: list[Prepared]) -> list[Prepared]:
