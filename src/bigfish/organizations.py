@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -46,19 +47,30 @@ def _check_country(country: str | None) -> str | None:
 
 
 def add_org(
-    store: Store, name: str, *, country: str | None = None, sector: str | None = None
+    store: Store,
+    name: str,
+    *,
+    country: str | None = None,
+    sector: str | None = None,
+    node: str | None = None,
 ) -> Organization:
-    """Create organization NAME; an existing name is an error."""
+    """Create organization NAME; an existing name is an error. NODE is the URL of the partner
+    node it lives on (None: this node); only that node may speak for it in cooperation
+    requests (`bigfish.cooperation.federation`)."""
     name = _check_name(name)
     code = _check_country(country)
     if sector is not None and sector not in SECTORS:
         raise InputError(f"sector must be one of {', '.join(SECTORS)}", field="sector")
+    if node is not None:
+        parts = urlsplit(node)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(node) > 200:
+            raise InputError("node must be the http(s) URL of a partner node", field="node")
     with store.begin() as conn:
         if conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first():
             raise InputError(f"organization {name!r} already exists", field="name")
         org_id = conn.execute(
             organizations.insert()
-            .values(name=name, country=code, sector=sector, created_at=datetime.now(UTC))
+            .values(name=name, country=code, sector=sector, node=node, created_at=datetime.now(UTC))
             .returning(organizations.c.id)
         ).scalar_one()
     return Organization(int(org_id), name, code, sector)

@@ -33,18 +33,20 @@ from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import cooperation_requests
 
 ORGS = (("TH-AOC", "TH"), ("VN-BANK", "VN"), ("VN-POLICE", "VN"))
+PEER = "http://peer:8000/"  # each node sees the other one at this address
 
 
-def _node(store: Store, orgs: tuple[tuple[str, str], ...] = ORGS) -> Store:
+def _node(store: Store, orgs: tuple[tuple[str, str], ...] = ORGS, *, here: str = "TH") -> Store:
+    """STORE with ORGS: those of country HERE live on it, the others on the peer."""
     for name, country in orgs:
-        add_org(store, name, country=country)
+        add_org(store, name, country=country, node=None if country == here else PEER)
     return store
 
 
 @pytest.fixture
 def nodes(store: Store, tmp_path: Path) -> tuple[Store, Store]:
     """The Thai node (both backends) and the Vietnamese node (SQLite)."""
-    return _node(store), _node(open_store(f"sqlite:///{tmp_path / 'vn.db'}"))
+    return _node(store), _node(open_store(f"sqlite:///{tmp_path / 'vn.db'}"), here="VN")
 
 
 def _freeze(deadline: datetime | None = None) -> RequestDraft:
@@ -70,11 +72,11 @@ def served(store: Store, org: str) -> list[dict[str, Any]]:
         ]
 
 
-def receive(store: Store, objects: list[dict[str, Any]], owner: str | None = None) -> ImportOutcome:
+def receive(
+    store: Store, objects: list[dict[str, Any]], owner: str | None = None, peer: str = PEER
+) -> ImportOutcome:
     with store.begin() as conn:
-        return import_objects(
-            conn, objects, peer="http://peer:8000/", default_org="peer", owner=owner
-        )
+        return import_objects(conn, objects, peer=peer, default_org="peer", owner=owner)
 
 
 def _requests(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -150,7 +152,7 @@ def test_a_node_refuses_a_request_between_organizations_it_does_not_host(
     store: Store, tmp_path: Path
 ) -> None:
     th = _node(store)
-    other = _node(open_store(f"sqlite:///{tmp_path / 'ph.db'}"), (("PH-CICC", "PH"),))
+    other = _node(open_store(f"sqlite:///{tmp_path / 'ph.db'}"), (("PH-CICC", "PH"),), here="PH")
     outcome = receive(other, [_sent_object(th)])
     assert outcome.rejected == 1 and "no organization of this node" in outcome.rejections[0][1]
     with other.connect() as conn:
@@ -206,3 +208,41 @@ def test_a_change_made_before_the_deadline_counts_even_if_the_other_node_expired
     receive(vn, _requests(served(th, "VN-BANK")))
     assert get_request(vn, bank, request_id).status is RequestStatus.EXPIRED
     assert request_history(th, aoc, request_id) == request_history(vn, bank, request_id)
+
+
+def test_a_node_speaks_only_for_the_organizations_it_hosts(nodes: tuple[Store, Store]) -> None:
+    """A third node cannot forge the bank's acknowledgement, and the bank's node cannot forge a
+    change by the Thai centre, which lives on the Thai node; the genuine change goes through."""
+    th, vn = nodes
+    obj = _sent_object(th)
+    receive(vn, [obj])
+    transition(vn, acting_as(vn, "VN-BANK"), obj["request_id"], RequestStatus.ACKNOWLEDGED, None)
+    [acknowledged] = _requests(served(vn, "TH-AOC"))
+    forged = receive(th, [acknowledged], peer="https://elsewhere.example:8443/")
+    assert forged.rejected == 1 and forged.rejections[0][1].startswith("history[2].org")
+    assert "VN-BANK is not hosted on the node that sent this change" in forged.rejections[0][1]
+    as_requester = copy.deepcopy(acknowledged)
+    as_requester["history"].append(
+        {
+            "event_id": "re-" + "f" * 32,
+            "at": as_requester["history"][-1]["at"],
+            "org": "TH-AOC",
+            "actor": "someone on the VN node",
+            "from_status": "acknowledged",
+            "to_status": "expired",
+        }
+    )
+    refused = receive(th, [as_requester])
+    assert refused.rejected == 1 and refused.rejections[0][1].startswith("history[3].org")
+    aoc = acting_as(th, "TH-AOC")
+    assert get_request(th, aoc, obj["request_id"]).status is RequestStatus.SENT  # nothing stored
+    assert receive(th, [acknowledged]).rejected == 0  # from the bank's own node
+    assert get_request(th, aoc, obj["request_id"]).status is RequestStatus.ACKNOWLEDGED
+
+
+def test_a_request_without_a_sending_node_is_refused(nodes: tuple[Store, Store]) -> None:
+    th, vn = nodes
+    with vn.begin() as conn:
+        outcome = import_objects(conn, [_sent_object(th)], peer=None, default_org="file")
+    assert outcome.rejected == 1 and "sync pull only" in outcome.rejections[0][1]
+    assert _count(vn) == 0

@@ -16,9 +16,12 @@ from tests.interop.servers import free_port
 
 
 @contextmanager
-def serve_node(db: str, tmp: Path, name: str, data_dir: Path | None = None) -> Iterator[str]:
-    """Start a node on DB (and DATA_DIR), yield its base URL once healthy, stop it after."""
-    port = free_port()
+def serve_node(
+    db: str, tmp: Path, name: str, data_dir: Path | None = None, port: int | None = None
+) -> Iterator[str]:
+    """Start a node on DB (and DATA_DIR) on PORT (a free one when None), yield its base URL
+    once healthy, stop it after."""
+    port = port or free_port()
     log = (tmp / f"{name}.log").open("wb")
     command = [sys.executable, "-m", "bigfish", "--db", db]
     if data_dir is not None:

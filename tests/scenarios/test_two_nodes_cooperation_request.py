@@ -18,6 +18,7 @@ from bigfish.models import ApiRole
 from bigfish.organizations import add_org
 from bigfish.store import open_store
 from bigfish.webhooks import allow_peer
+from tests.interop.servers import free_port
 from tests.scenarios.nodes import serve_node
 
 ACCOUNT = "BFTVVNVX:0071000123456"
@@ -53,10 +54,13 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
 ) -> None:
     th_db, vn_db = f"sqlite:///{tmp_path / 'th.db'}", f"sqlite:///{tmp_path / 'vn.db'}"
     th, vn = open_store(th_db), open_store(vn_db)
-    for store in (th, vn):
-        add_org(store, "TH-AOC", country="TH")
-        add_org(store, "VN-BANK", country="VN", sector="bank")
-        add_org(store, "VN-POLICE", country="VN")
+    th_port, vn_port = free_port(), free_port()
+    homes = {"TH": f"http://127.0.0.1:{th_port}", "VN": f"http://127.0.0.1:{vn_port}"}
+    orgs = (("TH-AOC", "TH", None), ("VN-BANK", "VN", "bank"), ("VN-POLICE", "VN", None))
+    for store, here in ((th, "TH"), (vn, "VN")):  # each node knows where the others live
+        for name, country, sector in orgs:
+            node = None if country == here else homes[country]
+            add_org(store, name, country=country, sector=sector, node=node)
     aoc = create_key(th, org="TH-AOC", role=ApiRole.ANALYST).secret
     bank_pulls_th = create_key(th, org="VN-BANK", role=ApiRole.SYNC).secret  # issued by TH
     police_on_th = create_key(th, org="VN-POLICE", role=ApiRole.ANALYST).secret
@@ -65,8 +69,8 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
     police_on_vn = create_key(vn, org="VN-POLICE", role=ApiRole.ANALYST).secret
     th_data = tmp_path / "th-data"
     with (
-        serve_node(th_db, tmp_path, "th", th_data) as th_url,
-        serve_node(vn_db, tmp_path, "vn", tmp_path / "vn-data") as vn_url,
+        serve_node(th_db, tmp_path, "th", th_data, th_port) as th_url,
+        serve_node(vn_db, tmp_path, "vn", tmp_path / "vn-data", vn_port) as vn_url,
     ):
         allow_peer(vn, th_url, "the Thai node")
         allow_peer(th, vn_url, "the Vietnamese node")

@@ -202,14 +202,21 @@ def org_add(
     name: str = typer.Argument(..., help="Short unique name, e.g. th-aoc."),
     country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2."),
     sector: str | None = typer.Option(None, "--sector", help=" | ".join(SECTORS)),
+    node: str | None = typer.Option(
+        None,
+        "--node",
+        help="URL of the partner node it lives on (only that node speaks for it in requests).",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add an organization to the partnership.
 
     Example: bigfish org add th-aoc --country TH --sector anti_scam_centre
+    A partner node's: bigfish org add vn-bank --country VN --node https://vn.example.org
     """
     try:
-        org = add_org(open_store(OPTIONS.db_url), name, country=country, sector=sector)
+        store = open_store(OPTIONS.db_url)
+        org = add_org(store, name, country=country, sector=sector, node=node)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     if as_json:

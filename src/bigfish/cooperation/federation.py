@@ -9,6 +9,15 @@ two nodes holding the same events show the same request. Status changes travel b
 way. A node refuses a request that names none of its own organizations, and any event that
 claims a change its organization may not make (a recipient cannot send, a requester cannot
 fulfil): `bigfish.cooperation.wire` checks every field.
+
+A peer speaks only for the organizations it hosts: an event this node does not hold yet is
+accepted from a peer only when its organization lives on that peer's node (`organizations.node`,
+compared by origin: scheme, host and port), so a partner's node cannot forge another node's
+acknowledgement or fulfilment, nor a change by one of this node's own organizations. The one
+exception is an expiry, which any node holding the request records by itself: it is accepted
+when it is exactly the event the deadline implies (the system's, from the status the history
+had at the deadline, with its deterministic id). Requests travel by sync pull only; an import
+with no peer carries none.
 """
 
 from __future__ import annotations
@@ -17,11 +26,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.cooperation.model import RequestStatus, replay
+from bigfish.cooperation.model import RequestEvent, RequestStatus, expiry_event_id, replay
 from bigfish.cooperation.service import events_of, settle_status
 from bigfish.cooperation.wire import RemoteRequest, parse_request, request_object, utc
 from bigfish.errors import InputError
@@ -100,6 +110,43 @@ def _party(conn: Connection, name: str) -> tuple[int, bool] | None:
     return None if row is None else (int(row.id), row.node is None)
 
 
+def origin(url: str) -> tuple[str, str]:
+    """(scheme, host:port) of URL, the part that names a node."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _speaks_for(conn: Connection, org: str, peer: str) -> bool:
+    """Whether PEER's node hosts ORG (an organization this node does not know yet is one the
+    peer introduces, and is recorded as the peer's)."""
+    row = conn.execute(sa.select(organizations.c.node).where(organizations.c.name == org)).first()
+    if row is None:
+        return True
+    return row.node is not None and origin(row.node) == origin(peer)
+
+
+def _implied_expiry(remote: RemoteRequest, event: RequestEvent) -> bool:
+    """Whether EVENT is the expiry REMOTE's deadline implies, which every node records alike."""
+    if event.to_status is not RequestStatus.EXPIRED or event.actor != "system":
+        return False
+    if event.from_status is None or event.org != remote.to_org:
+        return False
+    return event.event_id == expiry_event_id(remote.request_id, event.from_status)
+
+
+def _check_speakers(
+    conn: Connection, remote: RemoteRequest, new: Sequence[RequestEvent], peer: str
+) -> None:
+    position = {e.event_id: i for i, e in enumerate(remote.events)}
+    for event in new:
+        if _implied_expiry(remote, event) or _speaks_for(conn, event.org, peer):
+            continue
+        raise InputError(
+            f"{event.org} is not hosted on the node that sent this change",
+            field=f"history[{position[event.event_id]}].org",
+        )
+
+
 def _ensure_party(conn: Connection, name: str, peer: str | None) -> int:
     found = _party(conn, name)
     if found is not None:
@@ -115,6 +162,8 @@ def _ensure_party(conn: Connection, name: str, peer: str | None) -> int:
 def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) -> bool:
     """Store REMOTE, or add the events of it this node does not hold; whether anything changed.
     Every check comes before the first write, so a refused request leaves nothing behind."""
+    if peer is None:
+        raise InputError("cooperation requests travel by sync pull only", field="type")
     parties = [_party(conn, remote.from_org), _party(conn, remote.to_org)]
     if not any(p is not None and p[1] for p in parties):
         raise InputError("the request names no organization of this node", field="to_org")
@@ -128,6 +177,11 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     known = tuple(p[0] if p is not None else None for p in parties)
     if existing is not None and (existing.from_org_id, existing.to_org_id) != known:
         raise InputError("this request id belongs to other organizations", field="request_id")
+    held = set() if existing is None else {e.event_id for e in events_of(conn, int(existing.id))}
+    new = [e for e in remote.events if e.event_id not in held]
+    if not new:
+        return False
+    _check_speakers(conn, remote, new, peer)
     ids = {
         remote.from_org: _ensure_party(conn, remote.from_org, peer),
         remote.to_org: _ensure_party(conn, remote.to_org, peer),
@@ -135,12 +189,7 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     now = datetime.now(UTC)
     if existing is not None:
         pk = int(existing.id)
-        held = {e.event_id for e in events_of(conn, pk)}
-        new = [e for e in remote.events if e.event_id not in held]
-        if not new:
-            return False
     else:
-        new = list(remote.events)
         pk = int(
             conn.execute(
                 cooperation_requests.insert()
