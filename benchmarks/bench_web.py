@@ -195,6 +195,49 @@ def pages(args: argparse.Namespace) -> None:
         ordered = sorted(times)
         p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
         print(f"{path:45} {statistics.median(times):8.1f} {p95:8.1f} {times[0]:9.1f}", flush=True)
+    after_a_new_report(args, client)
+
+
+def _timed_get(client, path: str) -> tuple[float, str]:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    answer = client.get(path)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert answer.status_code == 200, (path, answer.status_code)
+    return elapsed, answer.text
+
+
+def after_a_new_report(args: argparse.Namespace, client) -> None:  # type: ignore[no-untyped-def]
+    """`/` right after a new report (stale figures, marked, while one refresh runs), how long
+    until the refresh is done, then `/` again; the bench's reports are deleted afterwards."""
+    from bigfish.web import freshness
+
+    marker = 'data-testid="as-of"'
+    con = sqlite3.connect(args.db)
+    try:
+        for _ in range(min(args.runs, 5)):
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+            con.execute(
+                "INSERT INTO reports (org_id, report_id, reported_at, country, loss_amount,"
+                " loss_currency, loss_usd, tlp, distribution, created_at, updated_at)"
+                " VALUES (1, ?, ?, 'TH', '1000', 'THB', 30.0, 'green', 'partnership', ?, ?)",
+                (f"bench-new-{time.time_ns()}", stamp, stamp, stamp),
+            )
+            con.commit()
+            stale_ms, stale = _timed_get(client, "/")
+            started = time.perf_counter()
+            freshness.settle(timeout=600)
+            refresh_ms = (time.perf_counter() - started) * 1000 + stale_ms
+            fresh_ms, fresh = _timed_get(client, "/")
+            print(
+                f"/ after a new report: {stale_ms:.1f} ms (stale, marked: {marker in stale}); "
+                f"refreshed within {refresh_ms:.0f} ms; then {fresh_ms:.1f} ms "
+                f"(marked: {marker in fresh})",
+                flush=True,
+            )
+    finally:
+        con.execute("DELETE FROM reports WHERE report_id LIKE 'bench-new-%'")
+        con.commit()
+        con.close()
 
 
 def browser(args: argparse.Namespace) -> None:

@@ -108,3 +108,21 @@ def test_report_rejects_a_bad_period_and_format(web: WebPartnership, tmp_path: P
     assert bad.exit_code == 1
     wrong = runner.invoke(app, ["--db", url, "report", "--out", str(tmp_path / "r.docx")])
     assert wrong.exit_code == 1
+
+
+def test_key_figures_are_the_statistics_fields_they_name(web: WebPartnership) -> None:
+    from bigfish.reporting.stats import key_figures
+
+    web.api.submit("B", [{**_vn_victim(), "report_id": "b-4"}], distribution="partnership")
+    viewers = [Viewer.node_operator()] + [_viewer(web, n) for n in ("A", "B", "C")]
+    for viewer in viewers:
+        for period in (None, "2025", "2024"):
+            whole = compute_statistics(web.store, viewer, parse_period(period))
+            key = key_figures(web.store, viewer, parse_period(period))
+            assert (key.report_count, key.loss_usd, key.network_count, key.country_count) == (
+                whole.report_count,
+                whole.loss_usd,
+                whole.network_count,
+                whole.country_count,
+            )
+            assert (key.by_country, key.by_month) == (whole.by_country, whole.by_month)

@@ -14,6 +14,7 @@ from bigfish.accounts import add_user
 from bigfish.linking.service import rebuild_networks
 from bigfish.models import ApiRole
 from bigfish.store import Store
+from bigfish.web import freshness
 from tests.api.helpers import Partnership, TestClient, build_partnership, report
 
 PASSWORD = "correct horse battery staple"
@@ -110,5 +111,6 @@ def web(store: Store, fast_argon2: None) -> Iterator[WebPartnership]:
         ).json()
         assert lookup["networks"], lookup
         yield WebPartnership(api, store, clients, int(lookup["networks"][0]))
+        freshness.settle()  # no refresh of page figures outlives its store
         for client in clients.values():
             client.close()

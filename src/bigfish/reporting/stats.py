@@ -143,26 +143,64 @@ def requests_by_status(
     return tuple(sorted(((str(s), int(n)) for s, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
 
+@dataclass(frozen=True, slots=True)
+class KeyFigures:
+    """The figures of the web overview: the `Statistics` fields it shows, computed the same way
+    (no typologies, flows or requests, which it does not show and which cost most)."""
+
+    report_count: int
+    loss_usd: float
+    network_count: int
+    by_country: tuple[Tally, ...]
+    by_month: tuple[Tally, ...]
+
+    @property
+    def country_count(self) -> int:
+        """How many victims' countries reported."""
+        return len(self.by_country)
+
+
+def _where(viewer: Viewer, period: Period) -> ColumnElement[bool]:
+    return sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
+
+
+def _key_figures(conn: Connection, where: ColumnElement[bool], dialect: str) -> KeyFigures:
+    by_country = _tallies(conn, reports.c.country, where)
+    by_month = _tallies(conn, month_of(reports.c.reported_at, dialect), where)
+    return KeyFigures(
+        report_count=sum(t.reports for t in by_country),
+        loss_usd=sum(t.loss_usd for t in by_country),
+        network_count=_network_count(conn, where),
+        by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
+        by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+    )
+
+
+def key_figures(store: Store, viewer: Viewer, period: Period = ALL_TIME) -> KeyFigures:
+    """The overview's figures for VIEWER over PERIOD: equal to the same fields of
+    `compute_statistics`, at a third of its cost."""
+    with store.connect() as conn:
+        return _key_figures(conn, _where(viewer, period), store.dialect)
+
+
 def compute_statistics(
     store: Store, viewer: Viewer, period: Period = ALL_TIME, *, now: datetime | None = None
 ) -> Statistics:
     """Every figure of the report for VIEWER over PERIOD (by the reports' `reported_at`)."""
-    where = sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
+    where = _where(viewer, period)
     with store.connect() as conn:
-        by_country = _tallies(conn, reports.c.country, where)
-        by_month = _tallies(conn, month_of(reports.c.reported_at, store.dialect), where)
+        key = _key_figures(conn, where, store.dialect)
         by_typology = _tallies(conn, reports.c.scam_type, where)
         flows = _flows(conn, where)
-        network_count = _network_count(conn, where)
         statuses = requests_by_status(conn, viewer, period)
     return Statistics(
         period=period,
         generated_at=now or datetime.now(UTC),
-        report_count=sum(t.reports for t in by_country),
-        loss_usd=sum(t.loss_usd for t in by_country),
-        network_count=network_count,
-        by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
-        by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+        report_count=key.report_count,
+        loss_usd=key.loss_usd,
+        network_count=key.network_count,
+        by_country=key.by_country,
+        by_month=key.by_month,
         by_typology=tuple(sorted(by_typology, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
         flows=flows,
         requests_by_status=statuses,

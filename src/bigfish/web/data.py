@@ -28,11 +28,12 @@ from bigfish.linking.score import NetworkStats, summarize
 from bigfish.linking.views import _visible_members, stats_from_row
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
-from bigfish.reporting.stats import Statistics, compute_statistics
+from bigfish.reporting.stats import KeyFigures, key_figures
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
-from bigfish.store.schema_linking import link_state, network_members, networks
+from bigfish.store.schema_linking import network_members, networks
+from bigfish.web.freshness import Figures, ViewerCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,31 +103,15 @@ class RankedNetwork:
 
 @dataclass(frozen=True, slots=True)
 class FilteredNetworks:
-    """A page of the filtered ranking and the offset of the next page (None at the end)."""
+    """A page of the filtered ranking and the offset of the next page (None at the end); AS_OF
+    is when the ranking was computed if newer reports are not in it yet."""
 
     networks: tuple[RankedNetwork, ...]
     next_offset: int | None
+    as_of: datetime | None = None
 
 
-_CACHE_TTL_SECONDS = 60.0
-_ranking_cache: dict[tuple[Any, ...], tuple[float, tuple[RankedNetwork, ...]]] = {}
-
-
-def _viewer_key(store: Store, viewer: Viewer) -> tuple[Any, ...]:
-    return (id(store.engine), viewer.org_id, viewer.group_ids, viewer.operator, data_version(store))
-
-
-def visible_ranking(
-    store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
-) -> tuple[RankedNetwork, ...]:
-    """Every network VIEWER sees (two or more visible reports), ranked by the score of its
-    visible part; cached per viewer and data version (a new report, a re-marking, a relink or
-    a group change computes it afresh)."""
-    key = _viewer_key(store, viewer)
-    now = clock()
-    hit = _ranking_cache.get(key)
-    if hit is not None and now - hit[0] < _CACHE_TTL_SECONDS:
-        return hit[1]
+def _compute_ranking(store: Store, viewer: Viewer) -> tuple[RankedNetwork, ...]:
     moment = datetime.now(UTC)
     with store.connect() as conn:
         if viewer.operator:
@@ -136,10 +121,19 @@ def visible_ranking(
             members = _visible_members(conn, viewer, None, None)
             ranked = [RankedNetwork(nid, summarize(f, moment)) for nid, f in members.items()]
     ranked.sort(key=lambda n: (-n.stats.score, -n.stats.report_count, n.id))
-    if len(_ranking_cache) > 64:
-        _ranking_cache.clear()
-    _ranking_cache[key] = (clock(), tuple(ranked))
     return tuple(ranked)
+
+
+_rankings = ViewerCache(_compute_ranking, ttl=60.0, size=64)
+
+
+def visible_ranking(
+    store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
+) -> Figures[tuple[RankedNetwork, ...]]:
+    """Every network VIEWER sees (two or more visible reports), ranked by the score of its
+    visible part; cached per viewer, and stale while one refresh runs after new reports
+    (`bigfish.web.freshness`)."""
+    return _rankings.get(store, viewer, clock=clock)
 
 
 _filtered_cache: dict[
@@ -151,7 +145,8 @@ def rank_networks(
     store: Store, viewer: Viewer, filters: NetworkFilters, *, offset: int = 0, limit: int = 25
 ) -> FilteredNetworks:
     """Networks ranked by score that pass FILTERS, LIMIT of them after the first OFFSET matches."""
-    ranking = visible_ranking(store, viewer)
+    figures = visible_ranking(store, viewer)
+    ranking = figures.value
     if filters == NetworkFilters():
         matched: Sequence[RankedNetwork] = ranking
     else:
@@ -165,7 +160,7 @@ def rank_networks(
         matched = found[1]
     chosen = tuple(matched[offset : offset + limit])
     more = len(matched) > offset + limit
-    return FilteredNetworks(chosen, offset + limit if more else None)
+    return FilteredNetworks(chosen, offset + limit if more else None, figures.as_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,44 +289,32 @@ def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str
     return out.getvalue()
 
 
-_STATS_TTL_SECONDS = 60.0
-_stats_cache: dict[tuple[Any, ...], tuple[float, tuple[Statistics, Changes]]] = {}
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The overview's figures; AS_OF is when they were computed if newer reports are not in
+    them yet (None when current)."""
+
+    figures: KeyFigures
+    changes: Changes
+    as_of: datetime | None
 
 
-def data_version(store: Store) -> tuple[Any, ...]:
-    """What changes whenever a report is added or re-marked and whenever linking runs (indexed
-    maxima and the one row of the linking state: a few milliseconds at any size). A deletion
-    shows within the caches' minute."""
-    with store.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                sa.select(sa.func.max(reports.c.id)).scalar_subquery(),
-                sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
-                sa.select(sa.func.max(networks.c.id)).scalar_subquery(),
-            )
-        ).one()
-        state = conn.execute(
-            sa.select(link_state.c.rebuilt_at, link_state.c.updated_at, link_state.c.watermark)
-        ).first()
-    return (*row, *(state or ()))
+def _compute_overview(store: Store, viewer: Viewer) -> tuple[KeyFigures, Changes]:
+    return key_figures(store, viewer), since_yesterday(store, viewer)
+
+
+_overviews = ViewerCache(_compute_overview, ttl=60.0, size=256)
 
 
 def overview_statistics(
     store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
-) -> tuple[Statistics, Changes]:
-    """The all-time statistics and the last day's changes of the overview page for VIEWER,
-    cached per viewer and data version (any new report, re-marking, relink or group change
-    computes them afresh) for at most a minute."""
-    key = _viewer_key(store, viewer)
-    now = clock()
-    hit = _stats_cache.get(key)
-    if hit is not None and now - hit[0] < _STATS_TTL_SECONDS:
-        return hit[1]
-    figures = (compute_statistics(store, viewer), since_yesterday(store, viewer))
-    if len(_stats_cache) > 256:
-        _stats_cache.clear()
-    _stats_cache[key] = (clock(), figures)
-    return figures
+) -> Overview:
+    """The all-time key figures and the last day's changes of the overview page for VIEWER,
+    cached per viewer, and stale while one refresh runs after new reports
+    (`bigfish.web.freshness`)."""
+    found = _overviews.get(store, viewer, clock=clock)
+    figures, changes = found.value
+    return Overview(figures, changes, found.as_of)
 
 
 def interpret(text: str, kind: str | None, country: str | None) -> list[Identifier]:

@@ -148,10 +148,21 @@ def overview(request: Request, session: Reader) -> Response:
     """Reports, losses, networks, countries, the monthly trend, and what changed since yesterday."""
     viewer = viewer_of(session)
     store = store_of(request)
-    stats, changes = data.overview_statistics(store, viewer)
+    overview = data.overview_statistics(store, viewer)
     top = data.rank_networks(store, viewer, data.NetworkFilters(), limit=5)
+    stats = overview.figures
     peak = max((t.reports for t in stats.by_month), default=0)
-    return page(request, session, "overview.html", stats=stats, changes=changes, top=top, peak=peak)
+    moments = [m for m in (overview.as_of, top.as_of) if m is not None]
+    return page(
+        request,
+        session,
+        "overview.html",
+        stats=stats,
+        changes=overview.changes,
+        top=top,
+        peak=peak,
+        as_of=min(moments, default=None),
+    )
 
 
 def _filters(

@@ -1,0 +1,226 @@
+"""Per-viewer caches of the slow page figures (overview statistics, the viewer's ranking), served
+stale while one background refresh computes the new ones.
+
+Figures cost seconds at a million reports, and every new report changes them. A viewer who had
+figures gets them at once, marked with the time they were computed, while a single background
+thread computes the new ones; the next page shows those. What keeps this inside the policy:
+
+- an entry belongs to one viewer (organization, groups, operator) of one store, never another;
+  leaving a group changes the viewer, so the old groups' figures are never shown again;
+- stale figures are served only when what changed since they were computed is new reports and
+  relinks, which cannot take away anything the viewer was allowed to see. When an existing report
+  changed (a re-marking, an update) the figures are computed afresh before the page answers, so a
+  raised TLP hides a report from the next page as everywhere else;
+- an entry older than `ttl` seconds is refreshed in the background even when the data version
+  did not change (a deletion does not change it): a deletion shows within a minute and one
+  refresh, as it did within the minute of the caches before.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+from bigfish.store.schema import reports
+from bigfish.store.schema_linking import link_state, networks
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: A data version: the newest report id and update, the newest network, the linking state.
+Version = tuple[Any, ...]
+
+
+def data_version(store: Store) -> Version:
+    """What changes whenever a report is added or re-marked and whenever linking runs (indexed
+    maxima and the one row of the linking state: a few milliseconds at any size). The first two
+    items are the newest report id and the newest `updated_at`."""
+    with store.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.select(sa.func.max(reports.c.id)).scalar_subquery(),
+                sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
+                sa.select(sa.func.max(networks.c.id)).scalar_subquery(),
+            )
+        ).one()
+        state = conn.execute(
+            sa.select(link_state.c.rebuilt_at, link_state.c.updated_at, link_state.c.watermark)
+        ).first()
+    return (*row, *(state or ()))
+
+
+def only_additions(store: Store, old: Version) -> bool:
+    """True when no report that existed at version OLD has changed since (only new reports and
+    relinks): figures of OLD then show nothing the viewer may no longer see."""
+    newest_id, newest_update = old[0], old[1]
+    if newest_id is None or newest_update is None:
+        return True  # there were no reports
+    # SQLite compares timestamps as text: a row written with a UTC offset ("+00:00") sorts
+    # after the same instant written without one, so the rows found are compared once read.
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(reports.c.updated_at)
+            .where(reports.c.updated_at > newest_update, reports.c.id <= newest_id)
+            .limit(_SAME_INSTANT)
+        ).all()
+    return len(rows) < _SAME_INSTANT and all(at == newest_update for (at,) in rows)
+
+
+_SAME_INSTANT = 1000  # more rows than this at the version's instant: assume a change
+
+
+@dataclass(frozen=True, slots=True)
+class Figures(Generic[T]):
+    """Cached figures: the value, when it was computed, and whether newer data exists."""
+
+    value: T
+    computed_at: datetime
+    stale: bool
+
+    @property
+    def as_of(self) -> datetime | None:
+        """When the figures were computed if they are stale (the page says so), else None."""
+        return self.computed_at if self.stale else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[T]):
+    value: T
+    version: Version
+    computed_at: datetime
+    stored: float  # the clock's time when stored
+
+
+ViewerKey = tuple[int | None, frozenset[int], bool]
+
+
+def viewer_key(viewer: Viewer) -> ViewerKey:
+    """What decides what VIEWER sees (`bigfish.sharing.policy.visible_reports`)."""
+    return (viewer.org_id, viewer.group_ids, viewer.operator)
+
+
+class _Refresher:
+    """One background thread that computes figures, one job per (cache, store, viewer) at most."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: dict[tuple[int, int, ViewerKey], Future[None]] = {}
+
+    def submit(self, job_key: tuple[int, int, ViewerKey], job: Callable[[], None]) -> None:
+        with self._lock:
+            if job_key in self._running:
+                return
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="bigfish-figures")
+            future = self._pool.submit(job)
+            self._running[job_key] = future
+        future.add_done_callback(lambda _: self._done(job_key))
+
+    def _done(self, job_key: tuple[int, int, ViewerKey]) -> None:
+        with self._lock:
+            self._running.pop(job_key, None)
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until no refresh is running or queued (tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = list(self._running.values())
+            if not pending:
+                return
+            for future in pending:
+                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+
+
+_refresher = _Refresher()
+
+
+def settle(timeout: float = 60.0) -> None:
+    """Wait until every background refresh has finished."""
+    _refresher.settle(timeout)
+
+
+class ViewerCache(Generic[T]):
+    """Figures computed by COMPUTE(store, viewer), cached per store and viewer (module doc)."""
+
+    def __init__(
+        self, compute: Callable[[Store, Viewer], T], *, ttl: float = 60.0, size: int = 256
+    ) -> None:
+        self._compute = compute
+        self._ttl = ttl
+        self._size = size
+        self._lock = threading.Lock()
+        self._stores: weakref.WeakKeyDictionary[Store, dict[ViewerKey, _Entry[T]]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _get_entry(self, store: Store, key: ViewerKey) -> _Entry[T] | None:
+        with self._lock:
+            return self._stores.get(store, {}).get(key)
+
+    def _put(self, store: Store, key: ViewerKey, entry: _Entry[T]) -> None:
+        with self._lock:
+            entries = self._stores.setdefault(store, {})
+            old = entries.get(key)
+            if old is not None and old.computed_at > entry.computed_at:
+                return  # a slower, older computation finished last
+            if key not in entries and len(entries) >= self._size:
+                entries.clear()
+            entries[key] = entry
+
+    def _fresh(
+        self, store: Store, viewer: Viewer, version: Version, clock: Callable[[], float]
+    ) -> _Entry[T]:
+        computed_at = datetime.now(UTC)
+        value = self._compute(store, viewer)
+        entry = _Entry(value, version, computed_at, clock())
+        self._put(store, viewer_key(viewer), entry)
+        return entry
+
+    def _refresh_later(self, store: Store, viewer: Viewer, clock: Callable[[], float]) -> None:
+        ref = weakref.ref(store)
+
+        def job() -> None:
+            target = ref()
+            if target is None:
+                return
+            try:
+                self._fresh(target, viewer, data_version(target), clock)
+            except Exception:  # a closed store, a dropped connection: the next page retries
+                log.warning("background refresh of page figures failed", exc_info=True)
+
+        _refresher.submit((id(self), id(store), viewer_key(viewer)), job)
+
+    def get(
+        self, store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
+    ) -> Figures[T]:
+        """VIEWER's figures: cached when current, stale while a refresh runs when only new
+        reports arrived, else computed now."""
+        key = viewer_key(viewer)
+        version = data_version(store)
+        entry = self._get_entry(store, key)
+        if entry is None:
+            entry = self._fresh(store, viewer, version, clock)
+            return Figures(entry.value, entry.computed_at, stale=False)
+        if entry.version == version:
+            if clock() - entry.stored >= self._ttl:
+                self._refresh_later(store, viewer, clock)
+            return Figures(entry.value, entry.computed_at, stale=False)
+        if only_additions(store, entry.version):
+            self._refresh_later(store, viewer, clock)
+            return Figures(entry.value, entry.computed_at, stale=True)
+        entry = self._fresh(store, viewer, version, clock)
+        return Figures(entry.value, entry.computed_at, stale=False)
