@@ -111,3 +111,24 @@ def test_classification_of_a_batch_is_that_of_each_text() -> None:
     texts = _messages()[::41]
     clf = load_classifier()
     assert clf.classify_batch(texts) == [clf.classify(t) for t in texts]
+
+
+def test_margins_equal_the_formula_of_the_model_card() -> None:
+    from bigfish.ml.features import dense_features
+    from bigfish.ml.model import tfidf_counts
+
+    texts = _messages()[::13] + _fuzz(200, seed=5)
+    clf = load_classifier()
+    w = clf.weights
+    found = tfidf_counts(texts, w.spec, w.idf)
+    weighted = w.ngram_weights[found.cols] * found.counts[:, None]
+    ngrams = np.stack(
+        [
+            np.bincount(found.rows, weights=weighted[:, k], minlength=len(texts))
+            for k in range(weighted.shape[1])
+        ],
+        axis=1,
+    )
+    dense = (dense_features(texts) * w.dense_scale) @ w.dense_weights
+    expected = (ngrams + dense + w.intercept).astype(np.float64)
+    assert np.array_equal(clf.margins(texts), expected)
