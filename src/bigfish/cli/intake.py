@@ -89,6 +89,14 @@ def _ingest_one(
         )
 
 
+def _job(
+    path: Path, org: str, fmt: str, mapping: Path | None, manifest: Path
+) -> tuple[Path, str, str, ColumnMapping | None]:
+    if fmt not in _FORMATS:
+        raise InputError(f"unsupported format {fmt!r}", file=str(manifest), field="format")
+    return path, org, fmt, load_mapping(mapping) if mapping else None
+
+
 @app.command()
 def ingest(
     files: list[Path] | None = typer.Argument(
@@ -103,7 +111,7 @@ def ingest(
         None,
         "--manifest",
         help="JSON list of files by organization (the partnership.json of bigfish synth), "
-        "instead of FILE…, --org and --map; networks are updated after each file.",
+        "instead of FILE…, --org and --map.",
     ),
     tlp: TLP = typer.Option(TLP.AMBER, "--tlp", help="TLP marking of the reports."),
     distribution: Distribution = typer.Option(
@@ -113,6 +121,8 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="One JSON line of counts per file."),
 ) -> None:
     """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
+
+    Networks are updated once, after the last file.
 
     Example: bigfish ingest th-aoc.csv --org th-aoc
 
@@ -132,43 +142,26 @@ def ingest(
         marking = Marking(tlp, distribution, group)
         show_bar = sys.stderr.isatty() and not as_json
         if manifest is not None:
-            entries = load_manifest(manifest)
-            store = open_store(OPTIONS.db_url)
-            _warm_up()
-            for entry in entries:
-                if entry.fmt not in _FORMATS:
-                    raise InputError(
-                        f"unsupported format {entry.fmt!r}", file=str(manifest), field="format"
-                    )
-                column_map = load_mapping(entry.mapping) if entry.mapping else None
-                result = _ingest_one(
-                    store,
-                    entry.path,
-                    org=entry.org,
-                    fmt=entry.fmt,
-                    column_map=column_map,
-                    marking=marking,
-                    show_bar=show_bar,
-                )
-                _print_result(result, as_json)
-                # As one `bigfish ingest FILE --org ORG` per file would: same networks.
-                after_ingest(store)
-            return
-        column_map = load_mapping(mapping) if mapping else None
+            jobs = [
+                _job(e.path, e.org, e.fmt, e.mapping, manifest) for e in load_manifest(manifest)
+            ]
+        else:
+            column_map = load_mapping(mapping) if mapping else None
+            jobs = [(path, org or "", fmt, column_map) for path in files or []]
         store = open_store(OPTIONS.db_url)
         _warm_up()
-        for path in files or []:
+        for path, by, file_fmt, column_map in jobs:
             result = _ingest_one(
                 store,
                 path,
-                org=org or "",
-                fmt=fmt,
+                org=by,
+                fmt=file_fmt,
                 column_map=column_map,
                 marking=marking,
                 show_bar=show_bar,
             )
             _print_result(result, as_json)
-        after_ingest(store)
+        after_ingest(store)  # once for all the files, whatever their organizations
     except BigfishError as exc:
         raise fail(str(exc)) from None
 
