@@ -313,7 +313,12 @@ def hashed_counts(texts: Sequence[str], spec: HashingSpec) -> HashedCounts:
         valid = (doc[: len(h)] == doc[n - 1 :]) & ~is_sep[: len(h)]
         salted = (h[valid] + np.uint64(n * 0x51ED27)) * _MIX
         keys.append((doc[: len(h)][valid] << spec.bits) | (salted >> shift).astype(np.int64))
-    unique, counts = np.unique(np.concatenate(keys), return_counts=True)
+    every = np.concatenate(keys)
+    if n_docs <= 1 << (32 - spec.bits):  # the keys fit in 32 bits: sorting them is twice as fast
+        small, counts = np.unique(every.astype(np.uint32), return_counts=True)
+        unique = small.astype(np.int64)
+    else:
+        unique, counts = np.unique(every, return_counts=True)
     return HashedCounts(
         n_docs, unique >> spec.bits, unique & (spec.width - 1), counts.astype(np.float32)
     )
