@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.errors import BigfishError, InputError
 from bigfish.models import TLP, Distribution
@@ -96,8 +98,7 @@ def list_alerts(
     )
     # Two steps: a lean query finds the page's (report, identifier) pairs in order — no DISTINCT
     # and no detail joins, so the database sorts only three narrow columns — then the details
-    # of those few pairs are read by primary key. A pair appears once per source (field,
-    # narrative, derived), so three times the page is enough to fill it after deduplication.
+    # of those few pairs are read by primary key (`_page_pairs`).
     lean = (
         sa.select(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
         .select_from(mentions)
@@ -107,31 +108,21 @@ def list_alerts(
             reports.c.org_id != viewer.org_id,
             visible_reports(viewer),
             identifiers.c.valid.is_(True),
-            mentions.c.identifier_id.in_(held),
         )
     )
+    after: list[ColumnElement[bool]] = []
     if since is not None:
-        lean = lean.where(reports.c.created_at > _as_utc(since))
+        after.append(reports.c.created_at > _as_utc(since))
     if cursor is not None:
         at, pk, ident_id = _uncursor(cursor)
         lean = lean.where(
             sa.tuple_(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
             > sa.tuple_(_as_utc(at), pk, ident_id)
         )
-    lean = lean.order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+        after.append(sa.tuple_(reports.c.created_at, reports.c.id) >= sa.tuple_(_as_utc(at), pk))
+    lean = lean.where(*after).order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
     with store.connect() as conn:
-        pairs: list[tuple[int, int]] = []
-        offset, batch = 0, 3 * (limit + 1)
-        while len(pairs) < limit + 1:
-            found = conn.execute(lean.limit(batch).offset(offset)).all()
-            for row in found:
-                pair = (int(row.id), int(row.identifier_id))
-                if not pairs or pairs[-1] != pair:
-                    pairs.append(pair)
-            if len(found) < batch:
-                break
-            offset += batch
-        pairs = pairs[: limit + 1]
+        pairs = _page_pairs(conn, lean, held, after, limit + 1)
         report_ids = sorted({pk for pk, _ in pairs})
         ident_ids = sorted({ident for _, ident in pairs})
         report_rows = {
@@ -180,6 +171,67 @@ def list_alerts(
         last = rows[limit - 1]
         following = _cursor(alerts[-1], int(last.report.id), int(last.identifier.id))
     return AlertPage(tuple(alerts), following)
+
+
+#: Reports read in created_at order, per row of the page's lean query, before giving up on
+#: that order and reading every alert of the organization instead (module `_page_pairs`).
+WINDOW_PER_ROW = 4
+
+
+def _deduplicated(rows: Sequence[Any]) -> list[tuple[int, int]]:
+    pairs: list[tuple[int, int]] = []
+    for row in rows:
+        pair = (int(row.id), int(row.identifier_id))
+        if not pairs or pairs[-1] != pair:
+            pairs.append(pair)
+    return pairs
+
+
+def _page_pairs(
+    conn: Connection,
+    lean: sa.Select[Any],
+    held: sa.Select[Any],
+    after: Sequence[ColumnElement[bool]],
+    wanted: int,
+) -> list[tuple[int, int]]:
+    """The first WANTED (report, identifier) pairs of LEAN, in its order.
+
+    Two plans give the same pairs. Where alerts are dense, reading reports oldest first (the
+    created_at index) finds a page within a few thousand reports; so a window of the oldest
+    reports (after AFTER) is read first. When it does not fill the page, every mention of an
+    identifier the organization holds is read and sorted (cost: all of its alerts). A pair
+    appears once per source (field, narrative, derived), so three times the page of rows
+    always holds a page of pairs."""
+    batch = 3 * wanted
+    bound = (
+        sa.select(reports.c.created_at)
+        .where(*after)
+        .order_by(reports.c.created_at, reports.c.id)
+        .offset(WINDOW_PER_ROW * batch - 1)
+        .limit(1)
+    )
+    window_end = conn.execute(bound).scalar()
+    held_here = held.where(held.selected_columns[0] == mentions.c.identifier_id).exists()
+    in_order = lean.where(held_here)
+    if window_end is not None:
+        found = conn.execute(in_order.where(reports.c.created_at <= window_end).limit(batch))
+        rows = found.all()
+        if len(rows) == batch:
+            return _deduplicated(rows)[:wanted]
+        query = lean.where(mentions.c.identifier_id.in_(held))
+    else:  # fewer reports are left than a window: read them in order
+        query = in_order
+    pairs: list[tuple[int, int]] = []
+    offset = 0
+    while len(pairs) < wanted:
+        rows = conn.execute(query.limit(batch).offset(offset)).all()
+        for pair in _deduplicated(rows):
+            if not pairs or pairs[-1] != pair:
+                pairs.append(pair)
+        if len(rows) < batch:
+            break
+        offset += batch
+    return pairs[:wanted]
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,7 @@ reports = sa.Table(
     sa.UniqueConstraint("org_id", "report_id"),
     sa.Index("ix_reports_reported_at", "reported_at"),
     sa.Index("ix_reports_updated_at", "updated_at"),
+    sa.Index("ix_reports_created_at_id", "created_at", "id"),  # alerts, oldest first
 )
 
 identifiers = sa.Table(

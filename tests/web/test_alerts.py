@@ -1,0 +1,107 @@
+"""Alerts read in created_at order through a window of the oldest reports, or through every
+held identifier when the window does not fill the page: the same alerts, in the same order."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish import alerts
+from bigfish.organizations import list_orgs
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store.schema import identifiers, mentions, reports
+from tests.api.helpers import report
+from tests.web.conftest import WebPartnership
+
+
+def _viewer(web: WebPartnership, name: str) -> Viewer:
+    org = next(o for o in list_orgs(web.store) if o.name == name)
+    return Viewer(org.id, org.name)
+
+
+def _expected(web: WebPartnership, viewer: Viewer) -> list[str]:
+    """Every alert of VIEWER by brute force: all rows, sorted and deduplicated in Python."""
+    assert viewer.org_id is not None
+    with web.store.connect() as conn:
+        held = {
+            int(i)
+            for (i,) in conn.execute(
+                sa.select(mentions.c.identifier_id)
+                .join(reports, reports.c.id == mentions.c.report_pk)
+                .where(reports.c.org_id == viewer.org_id)
+            )
+        }
+        rows = conn.execute(
+            sa.select(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+            .join(mentions, mentions.c.report_pk == reports.c.id)
+            .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+            .where(
+                reports.c.org_id != viewer.org_id,
+                visible_reports(viewer),
+                identifiers.c.valid.is_(True),
+            )
+        ).all()
+    found = {
+        (at.replace(tzinfo=at.tzinfo or UTC), int(pk), int(i))
+        for at, pk, i in rows
+        if int(i) in held
+    }
+    return [f"{pk}-{i}" for _, pk, i in sorted(found)]
+
+
+def _paged(web: WebPartnership, viewer: Viewer, limit: int) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(200):
+        page = alerts.list_alerts(web.store, viewer, cursor=cursor, limit=limit)
+        seen += [a.id for a in page.alerts]
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+    raise AssertionError("the pages never end")
+
+
+def _seed(web: WebPartnership) -> None:
+    phones = ["+66811111111", "+66822222222", "+66833333333"]
+    web.api.submit("C", [report("c-1", phone=phones[2]), report("c-2", phone=phones[0])])
+    for batch in range(3):
+        web.api.submit("B", [report(f"b-x{batch}-{i}", phone="+84900000000") for i in range(4)])
+        web.api.submit(
+            "A",
+            [
+                report(
+                    f"a-x{batch}-{i}",
+                    phone=phones[i % 3],
+                    narrative=f"they called from {phones[(i + 1) % 3]} and {phones[i % 3]}",
+                )
+                for i in range(5)
+            ],
+            distribution="partnership",
+            tlp="green",
+        )
+
+
+@pytest.mark.parametrize("window", [1, 2, 1000])
+def test_every_plan_gives_every_alert_once_in_order(
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    _seed(web)
+    monkeypatch.setattr(alerts, "WINDOW_PER_ROW", window)
+    for name in ("A", "B", "C"):
+        viewer = _viewer(web, name)
+        expected = _expected(web, viewer)
+        if name == "C":
+            assert len(expected) > 10  # the seed gives C alerts to page through
+        for limit in (1, 2, 3, 7, 200):
+            assert _paged(web, viewer, limit) == expected, (name, limit)
+
+
+def test_the_alerts_page_shows_them_oldest_first(web: WebPartnership) -> None:
+    _seed(web)
+    viewer = _viewer(web, "C")
+    page = web.clients["C"].get("/alerts").text
+    shown = [a.report_id for a in alerts.list_alerts(web.store, viewer, limit=200).alerts]
+    positions = [page.index(f'/reports/A/{rid}"') for rid in dict.fromkeys(shown)]
+    assert positions == sorted(positions) and len(positions) > 5
