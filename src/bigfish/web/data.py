@@ -24,8 +24,8 @@ from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
 from bigfish.interop.model import NetworkView
 from bigfish.interop.views import iter_reports
 from bigfish.linking.detail import NetworkDetail
-from bigfish.linking.score import NetworkStats, summarize
-from bigfish.linking.views import _visible_members, stats_from_row
+from bigfish.linking.score import NetworkStats
+from bigfish.linking.views import stats_from_row, visible_network_stats
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.reporting.stats import KeyFigures, key_figures
@@ -118,8 +118,8 @@ def _compute_ranking(store: Store, viewer: Viewer) -> tuple[RankedNetwork, ...]:
             rows = conn.execute(sa.select(networks).where(networks.c.status == "active")).all()
             ranked = [RankedNetwork(int(r.id), stats_from_row(r)) for r in rows]
         else:
-            members = _visible_members(conn, viewer, None, None)
-            ranked = [RankedNetwork(nid, summarize(f, moment)) for nid, f in members.items()]
+            stats = visible_network_stats(conn, viewer, moment)
+            ranked = [RankedNetwork(nid, s) for nid, s in stats.items()]
     ranked.sort(key=lambda n: (-n.stats.score, -n.stats.report_count, n.id))
     return tuple(ranked)
 
