@@ -135,3 +135,38 @@ def test_the_overview_figures_are_the_reports(web: WebPartnership) -> None:
             whole.network_count,
         )
         assert (shown.by_country, shown.by_month) == (whole.by_country, whole.by_month)
+
+
+def _remark(web: WebPartnership, report_id: str, **marking: str) -> None:
+    answer = web.api.client.patch(
+        f"/api/v1/reports/A/{report_id}", json=marking, headers=web.api.headers("A-admin")
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_remarking_that_keeps_a_report_visible_may_be_served_stale(
+    web: WebPartnership,
+) -> None:
+    bob = web.clients["B"]
+    web.api.submit("A", [report("p-1")], distribution="partnership", tlp="green")
+    assert _count(bob.get("/").text) == 3  # b-1, b-2, p-1
+    _remark(web, "p-1", tlp="amber")  # still shared with the partnership
+    page = bob.get("/").text
+    assert (_count(page), _stale(page)) == (3, True)
+    freshness.settle()
+    _remark(web, "p-1", distribution="organization")  # now hidden from B
+    page = bob.get("/").text
+    assert (_count(page), _stale(page)) == (2, False)
+
+
+def test_a_report_added_then_hidden_is_never_served_stale(web: WebPartnership) -> None:
+    """Figures may count a report added after their version was read (the computation starts
+    later); if it is then hidden, they are not served."""
+    bob = _viewer(web.store, "B")
+    before = freshness.data_version(web.store)
+    web.api.submit("A", [report("p-2")], distribution="partnership", tlp="green")
+    web.api.submit("C", [report("c-7")])  # hidden from B, never changed: harmless
+    assert freshness.nothing_hidden_since(web.store, bob, before)
+    _remark(web, "p-2", distribution="organization")
+    assert not freshness.nothing_hidden_since(web.store, bob, before)
+    assert freshness.nothing_hidden_since(web.store, Viewer.node_operator(), before)

@@ -7,10 +7,11 @@ thread computes the new ones; the next page shows those. What keeps this inside 
 
 - an entry belongs to one viewer (organization, groups, operator) of one store, never another;
   leaving a group changes the viewer, so the old groups' figures are never shown again;
-- stale figures are served only when what changed since they were computed is new reports and
-  relinks, which cannot take away anything the viewer was allowed to see. When an existing report
-  changed (a re-marking, an update) the figures are computed afresh before the page answers, so a
-  raised TLP hides a report from the next page as everywhere else;
+- stale figures are served only when no report they may count is hidden from the viewer now:
+  when a report the viewer could see was re-marked away from it, the figures are computed
+  afresh before the page answers, so a raised TLP or a narrower distribution hides it from the
+  next page as everywhere else. New reports, relinks and changes to reports the viewer still
+  sees are shown after one refresh, the page saying so;
 - an entry older than `ttl` seconds is refreshed in the background even when the data version
   did not change (a deletion does not change it): a deletion shows within a minute and one
   refresh, as it did within the minute of the caches before.
@@ -30,7 +31,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from bigfish.sharing.policy import Viewer
+from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import reports
 from bigfish.store.schema_linking import link_state, networks
@@ -61,18 +62,26 @@ def data_version(store: Store) -> Version:
     return (*row, *(state or ()))
 
 
-def only_additions(store: Store, old: Version) -> bool:
-    """True when no report that existed at version OLD has changed since (only new reports and
-    relinks): figures of OLD then show nothing the viewer may no longer see."""
+def nothing_hidden_since(store: Store, viewer: Viewer, old: Version) -> bool:
+    """True when no report that figures computed at version OLD may count is hidden from VIEWER
+    now: every report re-marked or updated since OLD is still visible to VIEWER. Reports added
+    since and never changed count only if they were visible from the start, and then still are.
+    (Changed means `updated_at` later than `created_at`; a writer that stamps both apart makes a
+    report look changed, which only costs a computation.)"""
     newest_id, newest_update = old[0], old[1]
     if newest_id is None or newest_update is None:
         return True  # there were no reports
+    hidden = sa.case((visible_reports(viewer), 1), else_=0) == 0  # NULL counts as hidden
     # SQLite compares timestamps as text: a row written with a UTC offset ("+00:00") sorts
     # after the same instant written without one, so the rows found are compared once read.
     with store.connect() as conn:
         rows = conn.execute(
             sa.select(reports.c.updated_at)
-            .where(reports.c.updated_at > newest_update, reports.c.id <= newest_id)
+            .where(
+                reports.c.updated_at > newest_update,
+                sa.or_(reports.c.id <= newest_id, reports.c.updated_at > reports.c.created_at),
+                hidden,
+            )
             .limit(_SAME_INSTANT)
         ).all()
     return len(rows) < _SAME_INSTANT and all(at == newest_update for (at,) in rows)
@@ -219,7 +228,7 @@ class ViewerCache(Generic[T]):
             if clock() - entry.stored >= self._ttl:
                 self._refresh_later(store, viewer, clock)
             return Figures(entry.value, entry.computed_at, stale=False)
-        if only_additions(store, entry.version):
+        if nothing_hidden_since(store, viewer, entry.version):
             self._refresh_later(store, viewer, clock)
             return Figures(entry.value, entry.computed_at, stale=True)
         entry = self._fresh(store, viewer, version, clock)
