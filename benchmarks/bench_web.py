@@ -6,7 +6,9 @@
 pages: writes a store of N reports from 13 organizations in 9 countries (most shared with the
 partnership, TLP:GREEN; one organization keeps its reports private), with rings that rotate
 assets, one planted 500-report ring and lone scams, links it, then times every page server-side
-(in-process ASGI client, signed in as an analyst of a sharing organization) and prints p50/p95.
+(in-process ASGI client, signed in as an analyst of a sharing organization) and prints p50/p95;
+then adds a report (straight into SQLite, deleted at the end) and times `/` right after it (the
+previous figures, marked stale), how long the background refresh takes, and `/` once it is done.
 browser: serves the same store with uvicorn and measures, in Debian's headless chromium, how long
 the network page of the 500-report ring takes from navigation until the graph is laid out.
 """

@@ -174,7 +174,7 @@ def list_alerts(
 
 
 #: Reports read in created_at order, per row of the page's lean query, before giving up on
-#: that order and reading every alert of the organization instead (module `_page_pairs`).
+#: that order and reading every alert of the organization instead (`_page_pairs`).
 WINDOW_PER_ROW = 4
 
 
