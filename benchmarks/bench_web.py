@@ -197,7 +197,7 @@ def pages(args: argparse.Namespace) -> None:
         ordered = sorted(times)
         p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
         print(f"{path:45} {statistics.median(times):8.1f} {p95:8.1f} {times[0]:9.1f}", flush=True)
-    after_a_new_report(args, client)
+    after_a_new_report(args, client, ring)
 
 
 def _timed_get(client, path: str) -> tuple[float, str]:  # type: ignore[no-untyped-def]
@@ -208,7 +208,9 @@ def _timed_get(client, path: str) -> tuple[float, str]:  # type: ignore[no-untyp
     return elapsed, answer.text
 
 
-def after_a_new_report(args: argparse.Namespace, client) -> None:  # type: ignore[no-untyped-def]
+def after_a_new_report(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, client, ring: int
+) -> None:
     """`/` right after a new report (stale figures, marked, while one refresh runs), how long
     until the refresh is done, then `/` again; the bench's reports are deleted afterwards."""
     from bigfish.web import freshness
@@ -225,15 +227,17 @@ def after_a_new_report(args: argparse.Namespace, client) -> None:  # type: ignor
                 (f"bench-new-{time.time_ns()}", stamp, stamp, stamp),
             )
             con.commit()
-            stale_ms, stale = _timed_get(client, "/")
             started = time.perf_counter()
+            stale_ms, stale = _timed_get(client, "/")
+            during = [_timed_get(client, "/networks/" + str(ring))[0] for _ in range(3)]
             freshness.settle(timeout=600)
-            refresh_ms = (time.perf_counter() - started) * 1000 + stale_ms
+            refresh_ms = (time.perf_counter() - started) * 1000
             fresh_ms, fresh = _timed_get(client, "/")
             print(
                 f"/ after a new report: {stale_ms:.1f} ms (stale, marked: {marker in stale}); "
                 f"refreshed within {refresh_ms:.0f} ms; then {fresh_ms:.1f} ms "
-                f"(marked: {marker in fresh})",
+                f"(marked: {marker in fresh}); /networks/{ring} during the refresh: "
+                f"{', '.join(f'{t:.0f}' for t in during)} ms",
                 flush=True,
             )
     finally:
