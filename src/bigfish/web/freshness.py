@@ -90,6 +90,37 @@ def nothing_hidden_since(store: Store, viewer: Viewer, old: Version) -> bool:
 _SAME_INSTANT = 1000  # more rows than this at the version's instant: assume a change
 
 
+ViewerKey = tuple[int | None, frozenset[int], bool]
+
+
+def viewer_key(viewer: Viewer) -> ViewerKey:
+    """What decides what VIEWER sees (`bigfish.sharing.policy.visible_reports`)."""
+    return (viewer.org_id, viewer.group_ids, viewer.operator)
+
+
+_checks_lock = threading.Lock()
+_checks: weakref.WeakKeyDictionary[Store, dict[tuple[ViewerKey, Version, Version], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _servable(store: Store, viewer: Viewer, old: Version, new: Version) -> bool:
+    """`nothing_hidden_since(OLD)` at version NEW, remembered: after a large ingest the check
+    reads every new report, once per viewer and version rather than once per cache and page."""
+    key = (viewer_key(viewer), old, new)
+    with _checks_lock:
+        known = _checks.get(store, {}).get(key)
+    if known is not None:
+        return known
+    answer = nothing_hidden_since(store, viewer, old)
+    with _checks_lock:
+        checks = _checks.setdefault(store, {})
+        if len(checks) >= 1024:
+            checks.clear()
+        checks[key] = answer
+    return answer
+
+
 @dataclass(frozen=True, slots=True)
 class Figures(Generic[T]):
     """Cached figures: the value, when it was computed, and whether newer data exists."""
@@ -110,14 +141,6 @@ class _Entry(Generic[T]):
     version: Version
     computed_at: datetime
     stored: float  # the clock's time when stored
-
-
-ViewerKey = tuple[int | None, frozenset[int], bool]
-
-
-def viewer_key(viewer: Viewer) -> ViewerKey:
-    """What decides what VIEWER sees (`bigfish.sharing.policy.visible_reports`)."""
-    return (viewer.org_id, viewer.group_ids, viewer.operator)
 
 
 class _Refresher:
@@ -228,7 +251,7 @@ class ViewerCache(Generic[T]):
             if clock() - entry.stored >= self._ttl:
                 self._refresh_later(store, viewer, clock)
             return Figures(entry.value, entry.computed_at, stale=False)
-        if nothing_hidden_since(store, viewer, entry.version):
+        if _servable(store, viewer, entry.version, version):
             self._refresh_later(store, viewer, clock)
             return Figures(entry.value, entry.computed_at, stale=True)
         entry = self._fresh(store, viewer, version, clock)
