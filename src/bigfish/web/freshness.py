@@ -239,8 +239,9 @@ class ViewerCache(Generic[T]):
     def get(
         self, store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
     ) -> Figures[T]:
-        """VIEWER's figures: cached when current, stale while a refresh runs when only new
-        reports arrived, else computed now."""
+        """VIEWER's figures: cached when current; the previous ones, marked stale, while one
+        refresh runs when nothing they count has been hidden from VIEWER since; else computed
+        now."""
         key = viewer_key(viewer)
         version = data_version(store)
         entry = self._get_entry(store, key)
