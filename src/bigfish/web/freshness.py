@@ -12,6 +12,8 @@ thread computes the new ones; the next page shows those. What keeps this inside 
   afresh before the page answers, so a raised TLP or a narrower distribution hides it from the
   next page as everywhere else. New reports, relinks and changes to reports the viewer still
   sees are shown after one refresh, the page saying so;
+  (A change is found by its `updated_at`; one stamped before the version was read but
+  committed after it, in a transaction that spans the read, is seen by the next refresh only.)
 - an entry older than `ttl` seconds is refreshed in the background even when the data version
   did not change (a deletion does not change it): a deletion shows within a minute and one
   refresh, as it did within the minute of the caches before.
