@@ -17,6 +17,7 @@ from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
     ColumnMapping,
     IngestResult,
+    forks_workers,
     ingest_file,
     load_manifest,
     load_mapping,
@@ -149,7 +150,7 @@ def ingest(
             column_map = load_mapping(mapping) if mapping else None
             jobs = [(path, org or "", fmt, column_map) for path in files or []]
         store = open_store(OPTIONS.db_url)
-        _warm_up()
+        _warm_up([path for path, *_ in jobs])
         for path, by, file_fmt, column_map in jobs:
             result = _ingest_one(
                 store,
@@ -166,14 +167,16 @@ def ingest(
         raise fail(str(exc)) from None
 
 
-def _warm_up() -> None:
-    """Load the classifier and the linking code now, then exempt every object loaded so far
-    from garbage collection. Otherwise each full collection rescans the million objects of
-    those libraries (a third of the parent's CPU on a big file), and workers forked later
-    share them without copying."""
-    from bigfish.ml import load_classifier
+def _warm_up(paths: list[Path]) -> None:
+    """Load the linking code, and the classifier when a file is big enough for workers, then
+    exempt every object loaded so far from garbage collection. Otherwise each full collection
+    rescans the million objects of those libraries (a third of the parent's CPU on a big file),
+    and workers forked later share them without copying. Small files load the classifier only
+    if they have a narrative to classify, as before."""
+    if any(forks_workers(path) for path in paths):
+        from bigfish.ml import load_classifier
 
-    load_classifier()
+        load_classifier()
     try:
         import bigfish.linking.service  # noqa: F401  (imported now to be frozen with the rest)
     except ImportError:

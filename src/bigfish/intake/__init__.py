@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from bigfish.intake.manifest import ManifestEntry, load_manifest
 from bigfish.intake.mapping import ColumnMapping, load_mapping
-from bigfish.intake.service import READERS, IngestResult, detect_format, ingest_file
+from bigfish.intake.service import (
+    READERS,
+    IngestResult,
+    detect_format,
+    forks_workers,
+    ingest_file,
+)
 
 __all__ = [
     "READERS",
@@ -12,6 +18,7 @@ __all__ = [
     "IngestResult",
     "ManifestEntry",
     "detect_format",
+    "forks_workers",
     "ingest_file",
     "load_manifest",
     "load_mapping",

@@ -261,6 +261,11 @@ def _prepared(
             yield pending.popleft().result()
 
 
+def forks_workers(path: Path) -> bool:
+    """Whether ingest_file, left to choose, normalizes PATH in worker processes."""
+    return path.is_file() and path.stat().st_size > _PARALLEL_ABOVE
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -328,7 +333,7 @@ def ingest_file(
         batch.clear()
 
     if workers is None:
-        workers = min(2, os.cpu_count() or 1) if total > _PARALLEL_ABOVE else 0
+        workers = min(2, os.cpu_count() or 1) if forks_workers(path) else 0
     try:
         with path.open("rb") as raw:
             chunks = _chunks(reader(raw, path), _CHUNK)
