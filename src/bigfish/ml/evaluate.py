@@ -16,10 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics import brier_score_loss, confusion_matrix, f1_score
-from sklearn.metrics import precision_recall_fscore_support as prfs
-from sklearn.svm import LinearSVC
 
 from bigfish.ml.data import LABELS, Example, read_shared, split
 from bigfish.ml.features import normalize_text
@@ -104,6 +100,8 @@ def cross_validate(
     This is the number to select a model by (PARAMS go to fit_weights); the held-out part is
     not read. Folds are group-aware like the split (identical normalized texts stay together).
     """
+    from sklearn.metrics import f1_score
+
     train_part, _ = split(read_shared(data_dir), seed=seed)
     fold_of = np.array([_cv_fold(ex, seed, folds) for ex in train_part])
     predicted = np.empty(len(train_part), dtype=object)
@@ -130,6 +128,9 @@ def _cv_fold(ex: Example, seed: int, folds: int) -> int:
 def _evaluate_dataset(
     name: str, clf: Classifier, train_ds: list[Example], test_ds: list[Example], baseline: bool
 ) -> DatasetEvaluation:
+    from sklearn.metrics import brier_score_loss, confusion_matrix, f1_score
+    from sklearn.metrics import precision_recall_fscore_support as prfs
+
     texts = [ex.text for ex in test_ds]
     probs = clf.probabilities(texts)
     predicted = [clf.weights.labels[i] for i in clf.label_indices(probs)]
@@ -184,6 +185,8 @@ def _evaluate_dataset(
 
 
 def _f1(truth: npt.NDArray[np.bool_], guess: npt.NDArray[np.bool_]) -> float:
+    from sklearn.metrics import f1_score
+
     return float(f1_score(truth, guess))
 
 
@@ -219,6 +222,9 @@ def _bootstrap(
 
 def _baseline(name: str, train_ds: list[Example], test_ds: list[Example]) -> npt.NDArray[np.bool_]:
     """Task predictions of the plain character n-gram linear SVM on the same split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 5), sublinear_tf=True)
     x_train = vectorizer.fit_transform([ex.text for ex in train_ds])
     model = LinearSVC(random_state=0).fit(x_train, [ex.source_label for ex in train_ds])

@@ -11,16 +11,18 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
-from sklearn.svm import LinearSVC
 
 from bigfish.ml.data import LABELS, Example, read_operator, read_shared, split
 from bigfish.ml.features import HashingSpec, dense_features, hashed_ngrams
 from bigfish.ml.model import ROUTES, ModelWeights, ngram_matrix, routes_of, save_weights
+
+if TYPE_CHECKING:  # scikit-learn loads only when a model is trained
+    from sklearn.svm import LinearSVC
 
 DEFAULT_SEED = 20251217
 DEFAULT_C = 10.0
@@ -153,6 +155,8 @@ def _design(
 
 def _fit(design: sparse.csr_matrix, y: npt.NDArray[np.int64], c: float) -> LinearSVC:
     """One-vs-rest linear SVM (deterministic dual coordinate descent with a fixed seed)."""
+    from sklearn.svm import LinearSVC
+
     model = LinearSVC(C=c, max_iter=20000, tol=1e-5, random_state=0)
     model.fit(design, y)
     return model
@@ -178,6 +182,8 @@ def _platt(
         for column, rows, y in _targets(fold_examples):
             model = _fit(design[rows], y, costs[column // 2])
             margins[held, column] = model.decision_function(held_design)
+    from sklearn.linear_model import LogisticRegression
+
     platt = np.stack([np.ones(2 * len(ROUTES)), np.zeros(2 * len(ROUTES))])
     for column, rows, y in _targets(examples):
         scaler = LogisticRegression(C=1e4, tol=1e-8, max_iter=1000)
