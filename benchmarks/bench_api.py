@@ -99,7 +99,11 @@ def build(db: Path, reports: int, seed: int = 7) -> None:
 
 
 def bare_app() -> FastAPI:
-    """A bare FastAPI + SQLite endpoint that only counts the mentions of one value."""
+    """A bare FastAPI + SQLite endpoint that only counts the mentions of one value, served like
+    the API (the same listening-socket options)."""
+    from bigfish.api.server import send_responses_without_delay
+
+    send_responses_without_delay()
     engine = sa.create_engine(
         os.environ["BIGFISH_DATABASE_URL"], connect_args={"check_same_thread": False}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,10 +11,56 @@ from fastapi import FastAPI
 from bigfish.api.app import ApiSettings, create_app
 from bigfish.store import DEFAULT_URL, open_store
 
+_OPEN_FILES = Path("/proc/self/fd")
+
+
+def _bound_but_not_connected(sock: socket.socket) -> bool:
+    if sock.getsockname()[1] == 0:
+        return False
+    try:
+        sock.getpeername()
+    except OSError:
+        return True  # a server's socket: uvicorn's workers call the factory before listen()
+    return False
+
+
+def send_responses_without_delay() -> int:
+    """Set TCP_NODELAY on the TCP sockets this process has bound to serve on (bound, not
+    connected); returns how many.
+
+    uvicorn with several workers binds the listening socket itself, with protocol number 0, and
+    asyncio sets TCP_NODELAY only on connections whose protocol is IPPROTO_TCP. Without it,
+    Nagle's algorithm holds each response's body until the client acknowledges its headers, which
+    a client delays by up to 40 ms (measured: 44 ms per sequential request with two workers, under
+    1 ms with one). Linux copies the option from a listening socket to every connection it
+    accepts. Elsewhere (no /proc) nothing changes."""
+    if not _OPEN_FILES.is_dir():
+        return 0
+    changed = 0
+    for name in os.listdir(_OPEN_FILES):
+        try:
+            sock = socket.socket(fileno=int(name))
+        except (OSError, ValueError):
+            continue  # not a socket (or closed since the listing)
+        try:
+            if (
+                sock.family in (socket.AF_INET, socket.AF_INET6)
+                and sock.type == socket.SOCK_STREAM
+                and _bound_but_not_connected(sock)
+            ):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                changed += 1
+        except OSError:
+            pass
+        finally:
+            sock.detach()  # the descriptor stays open: it is uvicorn's
+    return changed
+
 
 def app_from_environment() -> FastAPI:
     """`create_app` for BIGFISH_DATABASE_URL with BIGFISH_RATE_LIMIT (requests/minute/key) and
     the data directory BIGFISH_DATA_DIR."""
+    send_responses_without_delay()
     store = open_store(os.environ.get("BIGFISH_DATABASE_URL", DEFAULT_URL))
     rate = int(os.environ.get("BIGFISH_RATE_LIMIT", "6000"))
     return create_app(
