@@ -79,10 +79,14 @@ def _network_members() -> sa.Table | None:
 
 
 @lru_cache(maxsize=1024)
-def _tally_query(org_id: int | None, group_ids: frozenset[int], operator: bool) -> sa.Select[Any]:
+def _tally_query(
+    org_id: int | None, group_ids: frozenset[int], operator: bool, single: bool
+) -> sa.Select[Any]:
     """The one aggregate query of a lookup for one viewer, built once and reused: counts,
     organizations, countries, first and last seen and networks of the reports the viewer may
-    see, for the canonical values bound to `canonicals` of kind `kind`."""
+    see, for the canonical values bound to `canonicals` of kind `kind`. SINGLE: for exactly one
+    value, bound to `canonical` (an expanding IN list is rendered again on every execution; the
+    single lookup, the API's most frequent call, skips that)."""
     viewer = Viewer(org_id, group_ids=group_ids, operator=operator)
     members = _network_members()
     network = members.c.network_id if members is not None else sa.null()
@@ -106,7 +110,9 @@ def _tally_query(org_id: int | None, group_ids: frozenset[int], operator: bool) 
         query = query.outerjoin(members, members.c.report_pk == reports.c.id)
     return query.where(
         identifiers.c.kind == sa.bindparam("kind"),
-        identifiers.c.canonical.in_(sa.bindparam("canonicals", expanding=True)),
+        identifiers.c.canonical == sa.bindparam("canonical")
+        if single
+        else identifiers.c.canonical.in_(sa.bindparam("canonicals", expanding=True)),
         identifiers.c.valid.is_(True),
         visible_reports(viewer),
     ).group_by(identifiers.c.canonical, organizations.c.name, reports.c.country, network)
@@ -115,7 +121,8 @@ def _tally_query(org_id: int | None, group_ids: frozenset[int], operator: bool) 
 def _tallies(
     conn: Connection, viewer: Viewer, keys: set[tuple[str, str]]
 ) -> dict[tuple[str, str], _Tally]:
-    query = _tally_query(viewer.org_id, viewer.group_ids, viewer.operator)
+    many = _tally_query(viewer.org_id, viewer.group_ids, viewer.operator, False)
+    one = _tally_query(viewer.org_id, viewer.group_ids, viewer.operator, True)
     by_kind: dict[str, list[str]] = {}
     for kind, canonical in keys:
         by_kind.setdefault(kind, []).append(canonical)
@@ -125,7 +132,10 @@ def _tallies(
     for kind, values in sorted(by_kind.items()):
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
-            rows = conn.execute(query, {"kind": kind, "canonicals": chunk})
+            if len(chunk) == 1:
+                rows = conn.execute(one, {"kind": kind, "canonical": chunk[0]})
+            else:
+                rows = conn.execute(many, {"kind": kind, "canonicals": chunk})
             for canonical, org, country, network_id, count, first, last in rows:
                 tally = tallies.setdefault(
                     (kind, canonical), _Tally(0, set(), set(), None, None, set())
