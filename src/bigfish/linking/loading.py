@@ -139,7 +139,7 @@ def _fact(row: Any, rates: Rates | None) -> ReportFacts:
     )
 
 
-def _utc_value(value: datetime | str) -> datetime:
+def utc_value(value: datetime | str) -> datetime:
     """A timestamp as the driver hands it back (SQLite: ISO text) as an aware UTC datetime."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -150,35 +150,39 @@ def iter_facts(
     conn: Connection, query: sa.Select[Any], rates: Rates | None
 ) -> Iterator[tuple[ReportFacts, tuple[Any, ...]]]:
     """(facts, extra columns) of every row of QUERY: a `facts_select` with any columns added
-    after the fact columns. Rows come straight from the driver's cursor (no SQLAlchemy row
-    objects, which cost more than the statistics built from them)."""
+    after the fact columns, read with `raw_rows`."""
+    width = len(_FACT_COLUMNS)
+    for row in raw_rows(conn, query):
+        pk, org, report_id, country, at, stored, amount, currency, kind, channel = row[:width]
+        if rates is None:  # the common case, inlined: a million rows in a loop
+            loss = None if stored is None else float(stored)
+        else:
+            loss = _loss(stored, amount, currency, rates)
+        fact = ReportFacts(
+            pk,
+            org,
+            report_id,
+            country,
+            at if at.__class__ is datetime and at.tzinfo is UTC else utc_value(at),
+            loss,
+            currency if amount is not None else None,
+            kind,
+            channel,
+        )
+        yield fact, row[width:]
+
+
+def raw_rows(conn: Connection, query: sa.Select[Any]) -> Iterator[tuple[Any, ...]]:
+    """QUERY's rows as the driver's plain tuples, fetched in chunks: no SQLAlchemy row objects,
+    which cost more than the statistics built from them (timestamps come back as the driver
+    gives them: `utc_value` reads SQLite's text)."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     raw: Any = conn.connection.dbapi_connection
     cursor = raw.cursor()
-    width = len(_FACT_COLUMNS)
     try:
         cursor.execute(str(compiled))
         while rows := cursor.fetchmany(FETCH):
-            for row in rows:
-                pk, org, report_id, country, at, stored, amount, currency, kind, channel = row[
-                    :width
-                ]
-                if rates is None:  # the common case, inlined: a million rows in a loop
-                    loss = None if stored is None else float(stored)
-                else:
-                    loss = _loss(stored, amount, currency, rates)
-                fact = ReportFacts(
-                    pk,
-                    org,
-                    report_id,
-                    country,
-                    at if at.__class__ is datetime and at.tzinfo is UTC else _utc_value(at),
-                    loss,
-                    currency if amount is not None else None,
-                    kind,
-                    channel,
-                )
-                yield fact, row[width:]
+            yield from rows
     finally:
         cursor.close()
 

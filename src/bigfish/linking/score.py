@@ -67,40 +67,95 @@ def network_score(
     return round(loss * reach * growth + 0.25 * math.log2(report_count), 3)
 
 
+class Tally:
+    """Statistics of a network added up one report at a time (as of NOW): what `summarize`
+    does over facts, and what the viewers' rankings do over rows as they stream in."""
+
+    __slots__ = (
+        "_now",
+        "_since",
+        "channels",
+        "count",
+        "countries",
+        "first",
+        "growth",
+        "last",
+        "loss",
+        "orgs",
+        "types",
+        "unknown",
+    )  # fmt: skip
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+        self._since = now - GROWTH_WINDOW
+        self.count = 0
+        self.loss = 0.0
+        self.growth = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.countries: set[str] = set()
+        self.orgs: set[str] = set()
+        self.unknown: Counter[str] = Counter()
+        self.types: Counter[str] = Counter()
+        self.channels: Counter[str] = Counter()
+
+    def add(
+        self,
+        org: str,
+        country: str,
+        at: datetime,
+        loss_usd: float | None,
+        loss_currency: str | None,
+        scam_type: str | None,
+        channel: str | None,
+    ) -> None:
+        """Count one report (LOSS_CURRENCY is set when it has an amount, even without a rate)."""
+        self.count += 1
+        if loss_usd is not None:
+            self.loss += loss_usd
+        elif loss_currency:
+            self.unknown[loss_currency] += 1
+        if self._since < at <= self._now:
+            self.growth += 1
+        if self.first is None or at < self.first:
+            self.first = at
+        if self.last is None or at > self.last:
+            self.last = at
+        self.countries.add(country)
+        self.orgs.add(org)
+        if scam_type:
+            self.types[scam_type] += 1
+        if channel:
+            self.channels[channel] += 1
+
+    def stats(self) -> NetworkStats:
+        """The statistics of the reports added so far (at least one)."""
+        if self.first is None or self.last is None:
+            raise ValueError("a network has at least one report")
+        return NetworkStats(
+            report_count=self.count,
+            countries=tuple(sorted(self.countries)),
+            organizations=tuple(sorted(self.orgs)),
+            total_loss_usd=round(self.loss, 2),
+            unknown_currency=_ranked(self.unknown),
+            first_seen=self.first,
+            last_seen=self.last,
+            scam_types=_ranked(self.types),
+            channels=_ranked(self.channels),
+            growth_30d=self.growth,
+            score=network_score(self.loss, len(self.countries), self.growth, self.count),
+        )
+
+
 def summarize(facts: Iterable[ReportFacts], now: datetime) -> NetworkStats:
     """Statistics of the reports in FACTS (at least one) as of NOW."""
-    items = list(facts)
-    if not items:
-        raise ValueError("a network has at least one report")
-    since = now - GROWTH_WINDOW
-    loss = 0.0
-    unknown: Counter[str] = Counter()
-    types: Counter[str] = Counter()
-    channels: Counter[str] = Counter()
-    for f in items:
-        if f.loss_usd is not None:
-            loss += f.loss_usd
-        elif f.loss_currency:
-            unknown[f.loss_currency] += 1
-        if f.scam_type:
-            types[f.scam_type] += 1
-        if f.channel:
-            channels[f.channel] += 1
-    countries = tuple(sorted({f.country for f in items}))
-    growth = sum(1 for f in items if since < f.reported_at <= now)
-    return NetworkStats(
-        report_count=len(items),
-        countries=countries,
-        organizations=tuple(sorted({f.org for f in items})),
-        total_loss_usd=round(loss, 2),
-        unknown_currency=_ranked(unknown),
-        first_seen=min(f.reported_at for f in items),
-        last_seen=max(f.reported_at for f in items),
-        scam_types=_ranked(types),
-        channels=_ranked(channels),
-        growth_30d=growth,
-        score=network_score(loss, len(countries), growth, len(items)),
-    )
+    tally = Tally(now)
+    for f in facts:
+        tally.add(
+            f.org, f.country, f.reported_at, f.loss_usd, f.loss_currency, f.scam_type, f.channel
+        )
+    return tally.stats()
 
 
 def _merge_counts(a: tuple[tuple[str, int], ...], b: Counter[str]) -> tuple[tuple[str, int], ...]:

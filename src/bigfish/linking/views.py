@@ -7,7 +7,7 @@ network with fewer than two visible reports does not exist for that viewer.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,15 +22,15 @@ from bigfish.linking.explain import (
     Join,
     MemberMention,
 )
-from bigfish.linking.loading import FETCH, _utc_value, chunked, facts_select, iter_facts, utc
-from bigfish.linking.score import (
-    GROWTH_WINDOW,
-    NetworkStats,
-    ReportFacts,
-    _ranked,
-    network_score,
-    summarize,
+from bigfish.linking.loading import (
+    chunked,
+    facts_select,
+    iter_facts,
+    raw_rows,
+    utc,
+    utc_value,
 )
+from bigfish.linking.score import NetworkStats, ReportFacts, Tally, summarize
 from bigfish.sharing import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
@@ -141,82 +141,23 @@ def visible_network_stats(
     """`summarize` of every active network's visible members (two or more) as of NOW: the same
     statistics as from `_visible_members`, from the same rows in the same order, added up as
     they stream from the driver instead of through a fact object per report."""
-    since = now - GROWTH_WINDOW
-    # network id -> [count, loss, growth, first, last, countries, orgs, unknown, types, channels]
-    acc: dict[int, list[Any]] = {}
-    compiled = _members_query(viewer).compile(
-        dialect=conn.dialect, compile_kwargs={"literal_binds": True}
-    )
-    raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
-    try:
-        cursor.execute(str(compiled))
-        while rows := cursor.fetchmany(FETCH):
-            for _, org, _, country, at, stored, amount, currency, kind, channel, nid in rows:
-                if not (at.__class__ is datetime and at.tzinfo is UTC):
-                    at = _utc_value(at)
-                a = acc.get(nid)
-                if a is None:
-                    a = acc[nid] = [
-                        0,
-                        0.0,
-                        0,
-                        at,
-                        at,
-                        set(),
-                        set(),
-                        Counter(),
-                        Counter(),
-                        Counter(),
-                    ]
-                a[0] += 1
-                if stored is not None:
-                    a[1] += float(stored)
-                elif amount is not None and currency:
-                    a[7][currency] += 1
-                if since < at <= now:
-                    a[2] += 1
-                if at < a[3]:
-                    a[3] = at
-                if at > a[4]:
-                    a[4] = at
-                a[5].add(country)
-                a[6].add(org)
-                if kind:
-                    a[8][kind] += 1
-                if channel:
-                    a[9][channel] += 1
-    finally:
-        cursor.close()
-    out: dict[int, NetworkStats] = {}
-    for nid, (
-        count,
-        loss,
-        growth,
-        first,
-        last,
-        countries,
-        orgs,
-        unknown,
-        kinds,
-        channels,
-    ) in acc.items():
-        if count < 2:
-            continue
-        out[nid] = NetworkStats(
-            report_count=count,
-            countries=tuple(sorted(countries)),
-            organizations=tuple(sorted(orgs)),
-            total_loss_usd=round(loss, 2),
-            unknown_currency=_ranked(unknown),
-            first_seen=first,
-            last_seen=last,
-            scam_types=_ranked(kinds),
-            channels=_ranked(channels),
-            growth_30d=growth,
-            score=network_score(loss, len(countries), growth, count),
+    tallies: dict[int, Tally] = {}
+    for _, org, _, country, at, stored, amount, currency, kind, channel, nid in raw_rows(
+        conn, _members_query(viewer)
+    ):
+        tally = tallies.get(nid)
+        if tally is None:
+            tally = tallies[nid] = Tally(now)
+        tally.add(
+            org,
+            country,
+            at if at.__class__ is datetime and at.tzinfo is UTC else utc_value(at),
+            None if stored is None else float(stored),
+            currency if amount is not None else None,
+            kind,
+            channel,
         )
-    return out
+    return {nid: t.stats() for nid, t in tallies.items() if t.count >= 2}
 
 
 def _linking_mentions(conn: Connection, pks: Iterable[int]) -> list[MemberMention]:
@@ -305,18 +246,6 @@ def _stored_stats(conn: Connection, ids: list[int] | None) -> dict[int, NetworkS
 _BULK = 500  # a page of more networks than this is read with whole-table queries
 
 
-def _raw_rows(conn: Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """QUERY's rows as plain tuples from the driver (no SQLAlchemy row objects)."""
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-    raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
-    try:
-        cursor.execute(str(compiled))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def _page_refs(conn: Connection, viewer: Viewer, page: set[int]) -> dict[int, list[ReportRef]]:
     """The visible member reports of every network in PAGE, oldest first, in one query."""
     query = (
@@ -332,7 +261,7 @@ def _page_refs(conn: Connection, viewer: Viewer, page: set[int]) -> dict[int, li
         .where(networks.c.status == "active", visible_reports(viewer))
     )
     found: dict[int, list[tuple[Any, str, str]]] = defaultdict(list)
-    for nid, at, org, report_id in _raw_rows(conn, query):
+    for nid, at, org, report_id in raw_rows(conn, query):
         if nid in page:
             found[nid].append((at, org, report_id))
     return {
@@ -371,7 +300,7 @@ def _page_identifiers(
     found: dict[int, list[SharedIdentifier]] = defaultdict(list)
     for part in parts:
         q = query if part is None else query.where(network_members.c.network_id.in_(part))
-        for nid, kind, canonical, n in _raw_rows(conn, q):
+        for nid, kind, canonical, n in raw_rows(conn, q):
             if nid in wanted:
                 found[nid].append(SharedIdentifier(kind, canonical, int(n)))
     for items in found.values():
