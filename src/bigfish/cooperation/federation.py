@@ -102,12 +102,13 @@ def request_page(
     ]
 
 
-def _party(conn: Connection, name: str) -> tuple[int, bool] | None:
-    """(id, hosted on this node) of organization NAME, or None when this node does not know it."""
+def _party(conn: Connection, name: str) -> tuple[int, str | None] | None:
+    """(id, node it lives on — None for this node) of organization NAME, or None when this node
+    does not know it."""
     row = conn.execute(
         sa.select(organizations.c.id, organizations.c.node).where(organizations.c.name == name)
     ).first()
-    return None if row is None else (int(row.id), row.node is None)
+    return None if row is None else (int(row.id), row.node)
 
 
 def origin(url: str) -> tuple[str, str]:
@@ -119,10 +120,11 @@ def origin(url: str) -> tuple[str, str]:
 def _speaks_for(conn: Connection, org: str, peer: str) -> bool:
     """Whether PEER's node hosts ORG (an organization this node does not know yet is one the
     peer introduces, and is recorded as the peer's)."""
-    row = conn.execute(sa.select(organizations.c.node).where(organizations.c.name == org)).first()
-    if row is None:
+    found = _party(conn, org)
+    if found is None:
         return True
-    return row.node is not None and origin(row.node) == origin(peer)
+    node = found[1]
+    return node is not None and origin(node) == origin(peer)
 
 
 def _implied_expiry(remote: RemoteRequest, event: RequestEvent) -> bool:
@@ -165,7 +167,7 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     if peer is None:
         raise InputError("cooperation requests travel by sync pull only", field="type")
     parties = [_party(conn, remote.from_org), _party(conn, remote.to_org)]
-    if not any(p is not None and p[1] for p in parties):
+    if not any(p is not None and p[1] is None for p in parties):
         raise InputError("the request names no organization of this node", field="to_org")
     existing = conn.execute(
         sa.select(
