@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 
+import bigfish.store
 from bigfish.store import Store, metadata
 
 
@@ -11,3 +17,24 @@ def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:
         context = MigrationContext.configure(conn)
         assert context.get_current_revision() is not None
         assert compare_metadata(context, metadata) == []
+
+
+def _run(store: Store, step: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(Path(bigfish.store.__file__).with_name("migrations"))
+    )
+    with store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, step)(cfg, revision)
+
+
+def test_0003_page_figures_downgrades_and_upgrades_again(store: Store) -> None:
+    assert "page_figures" in sa.inspect(store.engine).get_table_names()
+    _run(store, "downgrade", "0002")
+    assert "page_figures" not in sa.inspect(store.engine).get_table_names()
+    _run(store, "upgrade", "0003")
+    assert "page_figures" in sa.inspect(store.engine).get_table_names()
+    _run(store, "upgrade", "head")
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
