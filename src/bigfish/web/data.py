@@ -34,6 +34,7 @@ from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks
 from bigfish.web.freshness import Figures, ViewerCache
+from bigfish.web.stored_figures import KeptFigures
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ class FilteredNetworks:
     as_of: datetime | None = None
 
 
-def _compute_ranking(store: Store, viewer: Viewer) -> tuple[RankedNetwork, ...]:
+def _compute_ranking(store: Store, viewer: Viewer) -> Sequence[RankedNetwork]:
     moment = datetime.now(UTC)
     with store.connect() as conn:
         if viewer.operator:
@@ -124,12 +125,17 @@ def _compute_ranking(store: Store, viewer: Viewer) -> tuple[RankedNetwork, ...]:
     return tuple(ranked)
 
 
-_rankings = ViewerCache(_compute_ranking, ttl=60.0, size=64)
+_rankings = ViewerCache(
+    _compute_ranking,
+    ttl=60.0,
+    size=64,
+    kept=KeptFigures("ranking", Sequence[RankedNetwork]),
+)
 
 
 def visible_ranking(
     store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
-) -> Figures[tuple[RankedNetwork, ...]]:
+) -> Figures[Sequence[RankedNetwork]]:
     """Every network VIEWER sees (two or more visible reports), ranked by the score of its
     visible part; cached per viewer, and stale while one refresh runs after new reports
     (`bigfish.web.freshness`)."""
@@ -137,7 +143,7 @@ def visible_ranking(
 
 
 _filtered_cache: dict[
-    tuple[int, NetworkFilters], tuple[tuple[RankedNetwork, ...], list[RankedNetwork]]
+    tuple[int, NetworkFilters], tuple[Sequence[RankedNetwork], list[RankedNetwork]]
 ] = {}
 
 
@@ -303,7 +309,12 @@ def _compute_overview(store: Store, viewer: Viewer) -> tuple[KeyFigures, Changes
     return key_figures(store, viewer), since_yesterday(store, viewer)
 
 
-_overviews = ViewerCache(_compute_overview, ttl=60.0, size=256)
+_overviews = ViewerCache(
+    _compute_overview,
+    ttl=60.0,
+    size=256,
+    kept=KeptFigures("overview", tuple[KeyFigures, Changes]),
+)
 
 
 def overview_statistics(

@@ -17,6 +17,13 @@ thread computes the new ones; the next page shows those. What keeps this inside 
 - an entry older than `ttl` seconds is refreshed in the background even when the data version
   did not change (a deletion does not change it): a deletion shows within a minute and one
   refresh, as it did within the minute of the caches before.
+
+A cache given `kept` also keeps its figures in the store (`bigfish.web.stored_figures`), written
+in the background after every computation. When its memory has no entry for a viewer (the first
+page after the server started, another worker process), the figures kept for that viewer are
+served like stale ones in memory: only when no report they may count is hidden from the viewer
+now, marked with their time, while one refresh computes the new ones; otherwise they are ignored
+and the figures computed before the page answers.
 """
 
 from __future__ import annotations
@@ -25,11 +32,11 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -37,13 +44,11 @@ from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import reports
 from bigfish.store.schema_linking import link_state, networks
+from bigfish.web.stored_figures import KeptFigures, StoredFigures, Version, ViewerKey
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: A data version: the newest report id and update, the newest network, the linking state.
-Version = tuple[Any, ...]
 
 
 def data_version(store: Store) -> Version:
@@ -90,9 +95,6 @@ def nothing_hidden_since(store: Store, viewer: Viewer, old: Version) -> bool:
 
 
 _SAME_INSTANT = 1000  # more rows than this at the version's instant: assume a change
-
-
-ViewerKey = tuple[int | None, frozenset[int], bool]
 
 
 def viewer_key(viewer: Viewer) -> ViewerKey:
@@ -143,17 +145,19 @@ class _Entry(Generic[T]):
     version: Version
     computed_at: datetime
     stored: float  # the clock's time when stored
+    loaded: bool = False  # read from the store, not computed by this process: always stale
 
 
 class _Refresher:
-    """One background thread that computes figures, one job per (cache, store, viewer) at most."""
+    """One background thread that computes figures (one job per cache, store and viewer at
+    most) and keeps them in the store."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
-        self._running: dict[tuple[int, int, ViewerKey], Future[None]] = {}
+        self._running: dict[Hashable, Future[None]] = {}
 
-    def submit(self, job_key: tuple[int, int, ViewerKey], job: Callable[[], None]) -> None:
+    def submit(self, job_key: Hashable, job: Callable[[], None]) -> None:
         with self._lock:
             if job_key in self._running:
                 return
@@ -163,7 +167,7 @@ class _Refresher:
             self._running[job_key] = future
         future.add_done_callback(lambda _: self._done(job_key))
 
-    def _done(self, job_key: tuple[int, int, ViewerKey]) -> None:
+    def _done(self, job_key: Hashable) -> None:
         with self._lock:
             self._running.pop(job_key, None)
 
@@ -188,14 +192,21 @@ def settle(timeout: float = 60.0) -> None:
 
 
 class ViewerCache(Generic[T]):
-    """Figures computed by COMPUTE(store, viewer), cached per store and viewer (module doc)."""
+    """Figures computed by COMPUTE(store, viewer), cached per store and viewer, and kept in the
+    store when KEPT is given (module doc)."""
 
     def __init__(
-        self, compute: Callable[[Store, Viewer], T], *, ttl: float = 60.0, size: int = 256
+        self,
+        compute: Callable[[Store, Viewer], T],
+        *,
+        ttl: float = 60.0,
+        size: int = 256,
+        kept: KeptFigures[T] | None = None,
     ) -> None:
         self._compute = compute
         self._ttl = ttl
         self._size = size
+        self._kept = kept
         self._lock = threading.Lock()
         self._stores: weakref.WeakKeyDictionary[Store, dict[ViewerKey, _Entry[T]]] = (
             weakref.WeakKeyDictionary()
@@ -224,6 +235,38 @@ class ViewerCache(Generic[T]):
         self._put(store, viewer_key(viewer), entry)
         return entry
 
+    def _keep(self, store: Store, key: ViewerKey, entry: _Entry[T]) -> None:
+        if self._kept is None:
+            return
+        try:
+            self._kept.write(
+                store, key, StoredFigures(entry.value, entry.version, entry.computed_at)
+            )
+        except Exception:  # a busy or read-only store: the figures stay in memory
+            log.warning("page figures could not be kept in the store", exc_info=True)
+
+    def _keep_later(self, store: Store, key: ViewerKey, entry: _Entry[T]) -> None:
+        """Keep ENTRY in the store from the background thread: the page does not wait for a
+        write (on SQLite, for another writer's transaction)."""
+        if self._kept is None:
+            return
+        ref = weakref.ref(store)
+
+        def job() -> None:
+            target = ref()
+            if target is not None:
+                self._keep(target, key, entry)
+
+        _refresher.submit(("keep", id(self), id(store), key, entry.computed_at), job)
+
+    def _load(self, store: Store, key: ViewerKey, clock: Callable[[], float]) -> _Entry[T] | None:
+        if self._kept is None:
+            return None
+        found = self._kept.read(store, key)
+        if found is None:
+            return None
+        return _Entry(found.value, found.version, found.computed_at, clock(), loaded=True)
+
     def _refresh_later(self, store: Store, viewer: Viewer, clock: Callable[[], float]) -> None:
         ref = weakref.ref(store)
 
@@ -232,30 +275,40 @@ class ViewerCache(Generic[T]):
             if target is None:
                 return
             try:
-                self._fresh(target, viewer, data_version(target), clock)
+                entry = self._fresh(target, viewer, data_version(target), clock)
             except Exception:  # a closed store, a dropped connection: the next page retries
                 log.warning("background refresh of page figures failed", exc_info=True)
+                return
+            self._keep(target, viewer_key(viewer), entry)
 
         _refresher.submit((id(self), id(store), viewer_key(viewer)), job)
+
+    def _computed_now(
+        self, store: Store, viewer: Viewer, version: Version, clock: Callable[[], float]
+    ) -> Figures[T]:
+        entry = self._fresh(store, viewer, version, clock)
+        self._keep_later(store, viewer_key(viewer), entry)
+        return Figures(entry.value, entry.computed_at, stale=False)
 
     def get(
         self, store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
     ) -> Figures[T]:
-        """VIEWER's figures: cached when current; the previous ones, marked stale, while one
-        refresh runs when nothing they count has been hidden from VIEWER since; else computed
-        now."""
+        """VIEWER's figures: cached when current; the previous ones (in memory, else kept in the
+        store), marked stale, while one refresh runs when nothing they count has been hidden from
+        VIEWER since; else computed now."""
         key = viewer_key(viewer)
         version = data_version(store)
         entry = self._get_entry(store, key)
         if entry is None:
-            entry = self._fresh(store, viewer, version, clock)
-            return Figures(entry.value, entry.computed_at, stale=False)
-        if entry.version == version:
+            entry = self._load(store, key, clock)
+            if entry is None or not _servable(store, viewer, entry.version, version):
+                return self._computed_now(store, viewer, version, clock)
+            self._put(store, key, entry)
+        if entry.version == version and not entry.loaded:
             if clock() - entry.stored >= self._ttl:
                 self._refresh_later(store, viewer, clock)
             return Figures(entry.value, entry.computed_at, stale=False)
         if _servable(store, viewer, entry.version, version):
             self._refresh_later(store, viewer, clock)
             return Figures(entry.value, entry.computed_at, stale=True)
-        entry = self._fresh(store, viewer, version, clock)
-        return Figures(entry.value, entry.computed_at, stale=False)
+        return self._computed_now(store, viewer, version, clock)

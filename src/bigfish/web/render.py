@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -144,6 +145,16 @@ TEMPLATES.env.filters["usd"] = lambda v: f"${float(v or 0):,.0f}"
 TEMPLATES.env.filters["num"] = lambda v: f"{int(v or 0):,}"
 TEMPLATES.env.filters["day"] = lambda v: v.strftime("%Y-%m-%d") if v else ""
 TEMPLATES.env.filters["moment"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else ""
+
+
+def _clock_time(moment: datetime) -> str:
+    """HH:MM of a UTC MOMENT of today, with its date when it is of another day (figures kept
+    in the store from an earlier day)."""
+    at = moment.astimezone(UTC)
+    return at.strftime("%H:%M" if at.date() == datetime.now(UTC).date() else "%Y-%m-%d %H:%M")
+
+
+TEMPLATES.env.filters["clock"] = _clock_time
 
 
 def page(

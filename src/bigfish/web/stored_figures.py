@@ -1,0 +1,332 @@
+"""Page figures kept in the store, so that a new server process (a restart, another worker)
+serves a viewer's last figures at once instead of computing them while the page waits.
+
+One row of `page_figures` per viewer and kind of figures holds the data version and the time
+they were computed at, and their value as JSON. `bigfish.web.freshness` writes a row after every
+computation and reads it when its memory has none; whether a row may be served is decided there,
+by the rules that hold for the figures in memory.
+
+- The row's viewer is the SHA-256 of everything that decides what the viewer sees (organization,
+  groups, operator; `freshness.viewer_key`), computed by the server from the signed-in session:
+  a viewer whose groups changed is another viewer and finds no row.
+- A value is encoded by its declared type (frozen dataclasses, tuples, numbers, strings,
+  datetimes, None) and decoded by the same type, checking every value: what is read back equals
+  what was written, field by field and type by type. A row written for another declared type (a
+  field added in a newer version of bigfish) has another `shape` and is ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import types
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Generic, TypeVar, overload
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bigfish.store import Store
+from bigfish.store.schema_web import page_figures
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: A data version: the newest report id and update, the newest network, the linking state.
+Version = tuple[Any, ...]
+
+#: What decides what a viewer sees: organization, groups, operator.
+ViewerKey = tuple[int | None, frozenset[int], bool]
+
+#: Rows not written for this long (a viewer gone, groups changed) are dropped.
+KEPT_FOR = timedelta(days=30)
+
+
+def viewer_digest(key: ViewerKey) -> str:
+    """The row's viewer: SHA-256 of KEY written one way only (groups sorted)."""
+    org_id, group_ids, operator = key
+    text = json.dumps(["bigfish page figures", org_id, sorted(group_ids), operator])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    describe: str
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+
+
+def _scalar(kind: type, *accepted: type) -> _Rule:
+    def check(value: Any) -> Any:
+        if type(value) not in accepted:
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return _Rule(kind.__name__, check, check)
+
+
+def _encode_datetime(value: Any) -> str:
+    if type(value) is not datetime or not (value.tzinfo is None or type(value.tzinfo) is timezone):
+        raise TypeError(f"expected a datetime (naive or at a fixed offset), got {value!r}")
+    return value.isoformat()
+
+
+def _decode_datetime(value: Any) -> datetime:
+    if type(value) is not str:
+        raise TypeError(f"expected an ISO datetime, got {type(value).__name__}")
+    return datetime.fromisoformat(value)
+
+
+def _optional(inner: _Rule) -> _Rule:
+    return _Rule(
+        f"{inner.describe} | None",
+        lambda v: None if v is None else inner.encode(v),
+        lambda v: None if v is None else inner.decode(v),
+    )
+
+
+def _items(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise TypeError(f"expected a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _tuple_of(inner: _Rule) -> _Rule:
+    encode, decode = inner.encode, inner.decode
+    return _Rule(
+        f"tuple[{inner.describe}, ...]",
+        lambda v: [encode(x) for x in _items(v, tuple)],
+        lambda v: tuple([decode(x) for x in _items(v, list)]),
+    )
+
+
+def _fixed(rules: list[_Rule], described: str, build: Callable[[list[Any]], Any]) -> _Rule:
+    pairs = [(r.encode, r.decode) for r in rules]
+
+    def encode_items(items: Any) -> list[Any]:
+        return [enc(x) for (enc, _), x in zip(pairs, items, strict=True)]
+
+    def decode(value: Any) -> Any:
+        if type(value) is not list or len(value) != len(pairs):
+            raise ValueError(f"expected {len(pairs)} items for {described}")
+        return build([dec(x) for (_, dec), x in zip(pairs, value, strict=True)])
+
+    return _Rule(described, encode_items, decode)
+
+
+def _dataclass(cls: type) -> _Rule:
+    hints = typing.get_type_hints(cls)
+    members = fields(cls)
+    if any(not f.init for f in members):
+        raise TypeError(f"{cls.__qualname__}: every field must be an argument of __init__")
+    rules = [_rule(hints[f.name]) for f in members]
+    names = [f.name for f in members]
+    inner = ", ".join(f"{n}: {r.describe}" for n, r in zip(names, rules, strict=True))
+    fixed = _fixed(rules, f"{cls.__module__}.{cls.__qualname__}({inner})", lambda a: cls(*a))
+
+    def encode(value: Any) -> Any:
+        if type(value) is not cls:
+            raise TypeError(f"expected {cls.__qualname__}, got {type(value).__name__}")
+        return fixed.encode([getattr(value, n) for n in names])
+
+    return _Rule(fixed.describe, encode, fixed.decode)
+
+
+def _rule(declared: Any) -> _Rule:
+    """How values of the type DECLARED are written as JSON and read back."""
+    scalars = {
+        bool: _scalar(bool, bool),
+        int: _scalar(int, int),
+        float: _scalar(float, int, float),  # JSON keeps 3 and 3.0 apart; neither is changed
+        str: _scalar(str, str),
+        type(None): _scalar(type(None), type(None)),
+    }
+    if declared in scalars:
+        return scalars[declared]
+    if declared is datetime:
+        return _Rule("datetime", _encode_datetime, _decode_datetime)
+    origin, args = typing.get_origin(declared), typing.get_args(declared)
+    if origin in (types.UnionType, typing.Union) and len(args) == 2 and type(None) in args:
+        return _optional(_rule(next(a for a in args if a is not type(None))))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _tuple_of(_rule(args[0]))
+    if origin is tuple and args and Ellipsis not in args:
+        rules = [_rule(a) for a in args]
+        described = f"tuple[{', '.join(r.describe for r in rules)}]"
+        fixed = _fixed(rules, described, tuple)
+        return _Rule(described, lambda v: fixed.encode(_items(v, tuple)), fixed.decode)
+    if isinstance(declared, type) and is_dataclass(declared):
+        return _dataclass(declared)
+    raise TypeError(f"page figures cannot be kept as {declared!r}")
+
+
+class KeptSequence(Sequence[T]):
+    """A sequence read from the store whose items are decoded when first used: the first page
+    of a ranking of 60,000 networks decodes the 25 it shows, not all of them."""
+
+    __slots__ = ("_decode", "_items", "_lines")
+
+    def __init__(self, lines: list[str], decode: Callable[[Any], T]) -> None:
+        self._lines = lines
+        self._decode = decode
+        self._items: list[Any] = [_UNDECODED] * len(lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self._lines))))
+        item = self._items[index]
+        if item is _UNDECODED:
+            item = self._items[index] = self._decode(json.loads(self._lines[index]))
+        value: T = item
+        return value
+
+    def __iter__(self) -> Iterator[T]:
+        for i in range(len(self._lines)):
+            yield self[i]
+
+
+_UNDECODED = object()
+
+
+class Codec(Generic[T]):
+    """JSON for values of one declared type (module doc); `shape` names that type. A declared
+    `Sequence[X]` is written one item per line and read back as a `KeptSequence`."""
+
+    def __init__(self, declared: object) -> None:
+        self._lines = typing.get_origin(declared) is Sequence
+        if self._lines:
+            (item,) = typing.get_args(declared)
+            self._rule = _rule(item)
+            described = f"lines of {self._rule.describe}"
+        else:
+            self._rule = _rule(declared)
+            described = self._rule.describe
+        self.shape = hashlib.sha256(described.encode()).hexdigest()[:16]
+
+    def dumps(self, value: T) -> str:
+        """VALUE as JSON text; TypeError when it is not of the declared type."""
+        if not self._lines:
+            return json.dumps(self._rule.encode(value), separators=_COMPACT)
+        if not isinstance(value, Sequence):
+            raise TypeError(f"expected a sequence, got {type(value).__name__}")
+        # JSON escapes the newlines inside strings: one line is one item.
+        return "\n".join(json.dumps(self._rule.encode(v), separators=_COMPACT) for v in value)
+
+    def loads(self, text: str) -> T:
+        """The value TEXT encodes; TypeError or ValueError when it is not of the declared type
+        (for a sequence: when its first item is not; the others are decoded when used)."""
+        if not self._lines:
+            decoded: T = self._rule.decode(json.loads(text))
+            return decoded
+        items = KeptSequence(text.split("\n") if text else [], self._rule.decode)
+        if len(items):
+            items[0]  # decoded now: a bad payload fails here, not in a page
+        return typing.cast(T, items)
+
+
+_COMPACT = (",", ":")
+
+
+def dump_version(version: Version) -> str:
+    """A data version as JSON (its items are None, numbers, text or datetimes; PostgreSQL's
+    datetimes come back at a fixed offset instead of their zone, equal as a version is compared)."""
+    out: list[Any] = []
+    for item in version:
+        if isinstance(item, datetime):  # read back equal (the same instant), not the same zone
+            out.append({"datetime": item.isoformat()})
+        elif item is None or type(item) in (bool, int, float, str):
+            out.append(item)
+        else:
+            raise TypeError(f"a data version holds {type(item).__name__}")
+    return json.dumps(out)
+
+
+def load_version(text: str) -> Version:
+    """The data version TEXT encodes (`dump_version`)."""
+    items = json.loads(text)
+    if type(items) is not list:
+        raise TypeError("a data version is a list")
+    return tuple(_decode_datetime(i["datetime"]) if type(i) is dict else i for i in items)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFigures(Generic[T]):
+    """Figures read from the store: their value, the data version and time they were computed at."""
+
+    value: T
+    version: Version
+    computed_at: datetime
+
+
+class KeptFigures(Generic[T]):
+    """Figures of one KIND (`overview`, `ranking`) kept in the store as values of DECLARED."""
+
+    def __init__(self, kind: str, declared: object) -> None:
+        self.kind = kind
+        self.codec: Codec[T] = Codec(declared)
+
+    def read(self, store: Store, key: ViewerKey) -> StoredFigures[T] | None:
+        """The figures kept for the viewer KEY; None when there are none, when they were kept as
+        another type, or when they cannot be read (the page computes them then)."""
+        query = sa.select(
+            page_figures.c.shape,
+            page_figures.c.version,
+            page_figures.c.computed_at,
+            page_figures.c.payload,
+        ).where(page_figures.c.viewer == viewer_digest(key), page_figures.c.kind == self.kind)
+        try:
+            with store.connect() as conn:
+                row = conn.execute(query).first()
+        except sa.exc.SQLAlchemyError:
+            log.warning("kept page figures could not be read", exc_info=True)
+            return None
+        if row is None or row.shape != self.codec.shape:
+            return None
+        try:
+            value = self.codec.loads(row.payload)
+            version = load_version(row.version)
+        except (TypeError, ValueError, KeyError):
+            log.warning("kept %s figures do not decode; computing them", self.kind, exc_info=True)
+            return None
+        at = row.computed_at  # SQLite hands back naive UTC
+        return StoredFigures(
+            value, version, at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        )
+
+    def write(self, store: Store, key: ViewerKey, figures: StoredFigures[T]) -> None:
+        """Keep FIGURES for the viewer KEY unless figures computed later are kept already; drop
+        the rows not written for `KEPT_FOR`."""
+        at = figures.computed_at.astimezone(UTC)
+        row = {
+            "viewer": viewer_digest(key),
+            "kind": self.kind,
+            "shape": self.codec.shape,
+            "version": dump_version(figures.version),
+            "computed_at": at,
+            "payload": self.codec.dumps(figures.value),
+        }
+        insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(
+            page_figures
+        ).values(row)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[page_figures.c.viewer, page_figures.c.kind],
+            set_={name: insert.excluded[name] for name in row if name not in ("viewer", "kind")},
+            where=page_figures.c.computed_at < insert.excluded.computed_at,
+        )
+        with store.begin() as conn:
+            conn.execute(upsert)
+            conn.execute(sa.delete(page_figures).where(page_figures.c.computed_at < at - KEPT_FOR))

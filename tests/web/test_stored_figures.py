@@ -1,0 +1,363 @@
+"""Page figures kept in the store: a new server process serves a viewer's last figures at once,
+marked with their time, under the rules of the figures in memory (`bigfish.web.freshness`);
+another viewer, or the same one after a re-marking hid a report from it, never gets them."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish.api import ApiSettings, create_app
+from bigfish.reporting.stats import compute_statistics
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store, open_store
+from bigfish.store.schema import group_members, organizations
+from bigfish.store.schema_web import page_figures
+from bigfish.web import data, freshness
+from bigfish.web.render import TEMPLATES
+from bigfish.web.stored_figures import (
+    Codec,
+    KeptFigures,
+    KeptSequence,
+    StoredFigures,
+    dump_version,
+    load_version,
+    viewer_digest,
+)
+from tests.api.helpers import TestClient, report
+from tests.web.conftest import WebPartnership, sign_in
+from tests.web.test_freshness import _count, _remark, _stale, _viewer
+
+
+class Computations:
+    """How often the overview and an organization's ranking were computed while a page waited
+    (`page`) and by the refresh thread (`background`), which `hold` keeps waiting."""
+
+    def __init__(self) -> None:
+        self.page: Counter[str] = Counter()
+        self.background: Counter[str] = Counter()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Keep the refresh thread's computations waiting until `release`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let the refresh thread compute."""
+        self._open.set()
+
+    def reset(self) -> None:
+        """Count from zero."""
+        self.page.clear()
+        self.background.clear()
+
+    def counting(self, kind: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        """REAL, counted as a computation of KIND."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread().name.startswith("bigfish-figures"):
+                self.background[kind] += 1
+                assert self._open.wait(timeout=60)
+            else:
+                self.page[kind] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
+    """The computations of the page figures, counted."""
+    counts = Computations()
+    monkeypatch.setattr(data, "key_figures", counts.counting("overview", data.key_figures))
+    monkeypatch.setattr(
+        data, "visible_network_stats", counts.counting("ranking", data.visible_network_stats)
+    )
+    yield counts
+    counts.release()
+
+
+@contextmanager
+def new_process(web: WebPartnership) -> Iterator[Callable[[str], TestClient]]:
+    """An application as after a restart: a new engine and store over the same database, so
+    every figure in memory belongs to another store. Yields a function that signs a user in."""
+    store = open_store(web.store.engine.url.render_as_string(hide_password=False))
+    app = create_app(store, ApiSettings())
+    clients: list[TestClient] = []
+
+    def signed_in(username: str) -> TestClient:
+        client = TestClient(app)
+        clients.append(client)
+        return sign_in(client, username)
+
+    try:
+        with TestClient(app):  # the application's lifespan
+            yield signed_in
+            freshness.settle()
+    finally:
+        for client in clients:
+            client.close()
+        store.close()
+
+
+def _kept_overview(store: Store, viewer: Viewer) -> StoredFigures[Any] | None:
+    kept: KeptFigures[Any] = KeptFigures("overview", tuple[data.KeyFigures, data.Changes])
+    return kept.read(store, freshness.viewer_key(viewer))
+
+
+def test_a_new_process_serves_the_kept_figures_at_once_then_refreshes_them(
+    web: WebPartnership, computed: Computations
+) -> None:
+    first = web.clients["A"].get("/").text
+    assert (_count(first), _stale(first)) == (4, False)
+    freshness.settle()  # kept in the store by the refresh thread
+    web.api.submit("A", [report("a-3", phone="+66811111111")])
+    computed.reset()
+    computed.hold()
+    with new_process(web) as signed_in:
+        alice = signed_in("alice")
+        page = alice.get("/").text
+        assert (_count(page), _stale(page)) == (4, True)
+        assert re.search(r"As of \d\d:\d\d UTC", page)
+        ranking = alice.get("/networks").text.split('id="results"')[1]
+        assert _stale(ranking) and "/networks/" in ranking
+        assert computed.page == {}
+        computed.release()
+        freshness.settle()
+        assert computed.background == {"overview": 1, "ranking": 1}
+        page = alice.get("/").text
+        assert (_count(page), _stale(page)) == (5, False)
+    kept = _kept_overview(web.store, _viewer(web.store, "A", in_groups=True))
+    assert kept is not None and kept.value[0].report_count == 5  # the refresh was kept too
+    computed.reset()
+    with new_process(web) as signed_in:  # nothing changed since: still marked, never computed
+        page = signed_in("alice").get("/").text
+        assert (_count(page), _stale(page)) == (5, True)
+        assert computed.page == {}
+
+
+def test_kept_figures_are_never_another_viewers(
+    web: WebPartnership, computed: Computations
+) -> None:
+    assert _count(web.clients["A"].get("/").text) == 4
+    freshness.settle()
+    computed.reset()
+    with new_process(web) as signed_in:
+        for user, expected in (("bob", 2), ("carol", 2)):
+            page = signed_in(user).get("/").text
+            assert (_count(page), _stale(page)) == (expected, False), user
+        assert computed.page == {"overview": 2, "ranking": 2}
+
+
+def test_a_viewer_who_left_a_group_never_gets_the_groups_figures(
+    web: WebPartnership, computed: Computations
+) -> None:
+    assert _count(web.clients["C"].get("/").text) == 2  # g-1, g-2 through the group
+    freshness.settle()
+    with web.store.begin() as conn:
+        c_id = conn.execute(
+            sa.select(organizations.c.id).where(organizations.c.name == "C")
+        ).scalar_one()
+        conn.execute(sa.delete(group_members).where(group_members.c.org_id == c_id))
+    computed.reset()
+    with new_process(web) as signed_in:
+        page = signed_in("carol").get("/").text
+        assert (_count(page), _stale(page)) == (0, False)
+        assert computed.page["overview"] == 1
+
+
+def test_the_kept_figures_key_is_the_whole_viewer(web: WebPartnership) -> None:
+    calls: list[Viewer] = []  # computed while the caller waited
+
+    def compute(store: Store, viewer: Viewer) -> int:
+        if not threading.current_thread().name.startswith("bigfish-figures"):
+            calls.append(viewer)
+        return compute_statistics(store, viewer).report_count
+
+    c_alone = _viewer(web.store, "C")
+    c_in_group = _viewer(web.store, "C", in_groups=True)
+    operator = Viewer.node_operator()
+    before = freshness.ViewerCache(compute, kept=KeptFigures("test-count", int))
+    assert before.get(web.store, c_alone).value == 0
+    assert before.get(web.store, operator).value == 6
+    freshness.settle()
+    after = freshness.ViewerCache(compute, kept=KeptFigures("test-count", int))  # a new process
+    store = Store(web.store.engine)
+    calls.clear()
+    for viewer, expected in (
+        (c_alone, (0, True)),
+        (operator, (6, True)),
+        (c_in_group, (2, False)),
+        (Viewer(None, None), (0, False)),  # neither an organization nor the operator
+        (Viewer(c_alone.org_id, "C", operator=True), (6, False)),
+    ):
+        found = after.get(store, viewer)
+        assert (found.value, found.stale) == expected, viewer
+    assert calls == [c_in_group, Viewer(None, None), Viewer(c_alone.org_id, "C", operator=True)]
+    freshness.settle()
+    keys = [
+        (None, frozenset(), True),
+        (None, frozenset(), False),
+        (1, frozenset(), False),
+        (1, frozenset({2}), False),
+        (1, frozenset({2, 3}), False),
+        (1, frozenset({2}), True),
+        (2, frozenset({1}), False),
+    ]
+    assert len({viewer_digest(k) for k in keys}) == len(keys)
+    assert viewer_digest((1, frozenset({3, 2}), False)) == viewer_digest(
+        (1, frozenset({2, 3}), False)
+    )
+
+
+@pytest.mark.parametrize("marking", [{"tlp": "red"}, {"distribution": "organization"}])
+def test_kept_figures_counting_a_report_now_hidden_are_not_served(
+    web: WebPartnership, computed: Computations, marking: dict[str, str]
+) -> None:
+    web.api.submit("A", [report("p-1")], distribution="partnership", tlp="green")
+    page = web.clients["B"].get("/").text
+    assert (_count(page), _stale(page)) == (3, False)  # b-1, b-2, p-1
+    freshness.settle()
+    _remark(web, "p-1", **marking)  # hidden from B
+    web.api.submit("A", [report("a-6")])  # a new report too: still never served stale
+    computed.reset()
+    with new_process(web) as signed_in:
+        page = signed_in("bob").get("/").text
+        assert (_count(page), _stale(page)) == (2, False)
+        assert computed.page["overview"] == 1
+    kept = _kept_overview(web.store, _viewer(web.store, "B", in_groups=True))
+    assert kept is not None and kept.value[0].report_count == 2
+
+
+def test_a_kept_ranking_with_a_report_now_hidden_is_not_served(
+    web: WebPartnership, computed: Computations
+) -> None:
+    carol = web.clients["C"]
+    assert "/networks/" in carol.get("/networks").text.split('id="results"')[1]
+    freshness.settle()
+    _remark(web, "g-1", distribution="organization")
+    computed.reset()
+    with new_process(web) as signed_in:
+        results = signed_in("carol").get("/networks").text.split('id="results"')[1]
+        assert "/networks/" not in results and not _stale(results)
+        assert computed.page["ranking"] == 1
+
+
+def test_the_figures_of_every_viewer_round_trip_exactly(web: WebPartnership) -> None:
+    overview: Codec[Any] = Codec(tuple[data.KeyFigures, data.Changes])
+    ranking: Codec[Sequence[data.RankedNetwork]] = Codec(Sequence[data.RankedNetwork])
+    viewers = [Viewer.node_operator()] + [
+        _viewer(web.store, name, in_groups=True) for name in ("A", "B", "C")
+    ]
+    for viewer in viewers:
+        figures = data._compute_overview(web.store, viewer)
+        back = overview.loads(overview.dumps(figures))
+        assert back == figures and repr(back) == repr(figures)  # int stays int, UTC stays UTC
+        networks = data._compute_ranking(web.store, viewer)
+        assert networks, viewer
+        read = ranking.loads(ranking.dumps(networks))
+        assert isinstance(read, KeptSequence)
+        assert tuple(read) == tuple(networks) and repr(tuple(read)) == repr(tuple(networks))
+        assert read[1:3] == tuple(networks[1:3]) and read[-1] == networks[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    whole: float
+    count: int
+    name: str
+    flag: bool
+    when: datetime
+    maybe: datetime | None
+    pairs: tuple[tuple[str, int], ...]
+
+
+def _samples() -> list[Sample]:
+    at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    return [
+        Sample(3, 1, 'line\none "two"\u2028', True, at, None, (("TH", 2), ("VN", 1))),
+        Sample(-0.0, -(2**70), "ไทย\\n", False, at.replace(tzinfo=None), at, ()),
+        Sample(0.1 + 0.2, 0, "", True, at.astimezone(timezone(timedelta(hours=7))), None, ()),
+        Sample(1e308, 7, "\r\n", False, at, at.replace(tzinfo=None), (("", 0),)),
+    ]
+
+
+def test_values_round_trip_with_their_types() -> None:
+    samples = _samples()
+    one: Codec[tuple[Sample, ...]] = Codec(tuple[Sample, ...])
+    back = one.loads(one.dumps(tuple(samples)))
+    assert repr(back) == repr(tuple(samples))
+    assert type(back[0].whole) is int and str(back[1].whole) == "-0.0"
+    assert back[2].when.utcoffset() == timedelta(hours=7) and back[1].when.tzinfo is None
+    lines: Codec[Sequence[Sample]] = Codec(Sequence[Sample])
+    text = lines.dumps(samples)
+    assert text.count("\n") == len(samples) - 1  # newlines in strings stay inside their line
+    assert repr(tuple(lines.loads(text))) == repr(tuple(samples))
+    assert list(lines.loads("")) == []
+
+
+def test_only_values_of_the_declared_type_are_written_or_read() -> None:
+    codec: Codec[Sample] = Codec(Sample)
+    good = _samples()[0]
+    for bad in (
+        Sample(1.0, 1.5, "x", True, good.when, None, ()),  # type: ignore[arg-type]
+        Sample(1.0, True, "x", True, good.when, None, ()),
+        Sample(1.0, 1, "x", True, good.when, None, [("a", 1)]),  # type: ignore[arg-type]
+        Sample(1.0, 1, "x", True, "2026-01-01", None, ()),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError):
+            codec.dumps(bad)
+    encoded = codec.dumps(good)
+    for broken in (encoded.replace('"TH"', "1"), encoded[:-1] + ",1]", "[]", '{"whole": 1}'):
+        with pytest.raises((TypeError, ValueError)):
+            codec.loads(broken)
+    with pytest.raises(TypeError):
+        Codec(dict[str, int])
+    assert Codec(Sample).shape == codec.shape != Codec(tuple[Sample, ...]).shape
+
+
+def test_data_versions_round_trip() -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, 6)
+    for version in ((), (None, None), (12, at, 3, at.replace(tzinfo=UTC), None, "2026-01-02")):
+        assert repr(load_version(dump_version(version))) == repr(version)
+
+
+def test_kept_figures_keep_the_newest_and_drop_the_forgotten(store: Store) -> None:
+    kept: KeptFigures[int] = KeptFigures("test", int)
+    other: KeptFigures[str] = KeptFigures("test", str)  # the same kind, another type
+    key = (None, frozenset[int](), True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    assert kept.read(store, key) is None
+    kept.write(store, key, StoredFigures(2, (1, now), now))
+    kept.write(store, key, StoredFigures(1, (1, now), now - timedelta(seconds=1)))  # older: lost
+    found = kept.read(store, key)
+    assert found is not None and (found.value, found.version, found.computed_at) == (
+        2,
+        (1, now),
+        now,
+    )
+    assert other.read(store, key) is None  # kept with another shape: ignored
+    old_key = (5, frozenset({1}), False)
+    kept.write(store, old_key, StoredFigures(7, (), now - timedelta(days=31)))
+    assert kept.read(store, old_key) is not None
+    kept.write(store, key, StoredFigures(3, (2, now), now + timedelta(seconds=1)))
+    assert kept.read(store, old_key) is None  # not written for 30 days
+    with store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(page_figures)).scalar() == 1
+
+
+def test_kept_figures_from_another_day_show_their_date() -> None:
+    clock = TEMPLATES.env.filters["clock"]
+    now = datetime.now(UTC)
+    assert re.fullmatch(r"\d\d:\d\d", clock(now))
+    assert clock(now - timedelta(days=2)) == (now - timedelta(days=2)).strftime("%Y-%m-%d %H:%M")
