@@ -5,13 +5,18 @@ the same status, forged or foreign requests are refused with a reason and leave 
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
 
+from bigfish.cli import app
+from bigfish.cooperation.federation import pin_node_key
 from bigfish.cooperation.model import RequestDraft, RequestStatus, RequestType, Subject, SubjectKind
 from bigfish.cooperation.service import (
     acting_as,
@@ -22,15 +27,18 @@ from bigfish.cooperation.service import (
     request_history,
     transition,
 )
-from bigfish.cooperation.wire import REQUEST_TYPE
-from bigfish.errors import NotFound
+from bigfish.cooperation.signing import sign_event
+from bigfish.cooperation.wire import REQUEST_TYPE, parse_request
+from bigfish.errors import InputError, NotFound
+from bigfish.evidence.custody import NodeKey, load_node_key
 from bigfish.interop import feed
 from bigfish.interop.importer import ImportOutcome, import_objects
 from bigfish.models import ApiRole
-from bigfish.organizations import add_org
+from bigfish.organizations import add_org, list_orgs
 from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations
-from bigfish.store.schema_evidence import cooperation_requests
+from bigfish.store.schema_evidence import cooperation_requests, request_events
+from bigfish.store.schema_interop import peer_keys
 
 ORGS = (("TH-AOC", "TH"), ("VN-BANK", "VN"), ("VN-POLICE", "VN"))
 PEER = "http://peer:8000/"  # each node sees the other one at this address
@@ -61,14 +69,23 @@ def _freeze(deadline: datetime | None = None) -> RequestDraft:
     )
 
 
+_KEYS: dict[str, NodeKey] = {}
+
+
+def node_key(store: Store) -> NodeKey:
+    """The node key of STORE's node (one per store, made on first use)."""
+    url = str(store.engine.url)
+    return _KEYS.setdefault(url, NodeKey(Ed25519PrivateKey.generate()))
+
+
 def served(store: Store, org: str) -> list[dict[str, Any]]:
-    """Every object the TAXII feed of STORE's node serves to ORG's sync key."""
+    """Every object the TAXII feed of STORE's node serves to ORG's sync key, signed by it."""
     viewer = acting_as(store, org, ApiRole.SYNC)
     with store.connect() as conn:
         return [
             entry.object
             for collection in feed.collections(conn, viewer)
-            for entry, _ in feed.iter_entries(conn, collection)
+            for entry, _ in feed.iter_entries(conn, collection, signer=node_key(store))
         ]
 
 
@@ -246,3 +263,147 @@ def test_a_request_without_a_sending_node_is_refused(nodes: tuple[Store, Store])
         outcome = import_objects(conn, [_sent_object(th)], peer=None, default_org="file")
     assert outcome.rejected == 1 and "sync pull only" in outcome.rejections[0][1]
     assert _count(vn) == 0
+
+
+def _signers(store: Store, request_id: str) -> dict[str, str | None]:
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(request_events.c.to_status, request_events.c.signed_by)
+            .join(cooperation_requests, cooperation_requests.c.id == request_events.c.request_pk)
+            .where(cooperation_requests.c.request_id == request_id)
+        ).all()
+    return {r.to_status: r.signed_by for r in rows}
+
+
+def test_each_change_travels_signed_by_the_node_that_made_it_and_the_signature_is_kept(
+    nodes: tuple[Store, Store],
+) -> None:
+    th, vn = nodes
+    obj = _sent_object(th)
+    th_key, vn_key = node_key(th).fingerprint, node_key(vn).fingerprint
+    assert [e["signed_by"] for e in obj["history"]] == [th_key, th_key]
+    assert obj["node_key"] == node_key(th).public_pem().decode()
+    assert receive(vn, [obj]).rejected == 0
+    assert _signers(vn, obj["request_id"]) == {"draft": th_key, "sent": th_key}
+    transition(vn, acting_as(vn, "VN-BANK"), obj["request_id"], RequestStatus.ACKNOWLEDGED, None)
+    [back] = _requests(served(vn, "TH-AOC"))  # the Thai events keep the Thai signatures
+    assert [e["signed_by"] for e in back["history"]] == [th_key, th_key, vn_key]
+    assert receive(th, [back]).rejected == 0
+    assert _signers(th, obj["request_id"]) == {"draft": None, "sent": None, "acknowledged": vn_key}
+    with th.connect() as conn:
+        pin = conn.execute(sa.select(peer_keys)).one()
+    assert (pin.origin, pin.fingerprint, pin.pinned_by) == ("http://peer:8000", vn_key, "first use")
+
+
+def _acknowledged(th: Store, vn: Store) -> dict[str, Any]:
+    obj = _sent_object(th)
+    receive(vn, [obj])
+    transition(vn, acting_as(vn, "VN-BANK"), obj["request_id"], RequestStatus.ACKNOWLEDGED, None)
+    [acknowledged] = _requests(served(vn, "TH-AOC"))
+    return acknowledged
+
+
+def _other_key() -> NodeKey:
+    return NodeKey(Ed25519PrivateKey.generate())
+
+
+def _resigned(obj: dict[str, Any], key: NodeKey) -> dict[str, Any]:
+    """OBJ with its last change signed by KEY, which it also sends as the node key."""
+    out = copy.deepcopy(obj)
+    event = parse_request(out).events[-1]
+    out["history"][-1]["signature"] = sign_event(key, out["request_id"], event)
+    out["history"][-1]["signed_by"] = key.fingerprint
+    out["node_key"] = key.public_pem().decode()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda o: [o["history"][-1].pop("signature"), o["history"][-1].pop("signed_by")],
+            "history[2]: a change from a peer must carry its node's signature",
+        ),
+        (lambda o: o["history"][-1].update(note="changed on the way"), "history[2].signature"),
+        (lambda o: o["history"][-1].update(actor="someone else"), "history[2].signature"),
+        (lambda o: o["history"][-1].update(signature="0" * 128), "history[2].signature"),
+        (lambda o: o["history"][-1].update(signature="xyz"), "history[2].signature: not an"),
+        (lambda o: o["history"][-1].update(signed_by="ab" * 32), "history[2].signed_by"),
+        (lambda o: o.pop("node_key"), "node_key: the peer sent no node key"),
+        (lambda o: o.update(node_key="not a key"), "node_key"),
+        (lambda o: o.update(_resigned(o, _other_key())), None),  # a consistent other key: ok once
+    ],
+)
+def test_a_change_with_a_missing_altered_or_foreign_signature_is_refused_and_leaves_nothing(
+    nodes: tuple[Store, Store], change: Any, reason: str | None
+) -> None:
+    th, vn = nodes
+    obj = copy.deepcopy(_acknowledged(th, vn))
+    change(obj)
+    outcome = receive(th, [obj])
+    aoc = acting_as(th, "TH-AOC")
+    if reason is None:  # first use: whatever key the node at this address signs with is pinned
+        assert outcome.rejected == 0
+        return
+    assert outcome.rejected == 1 and outcome.rejections[0][1].startswith(reason), outcome
+    assert get_request(th, aoc, obj["request_id"]).status is RequestStatus.SENT
+    with th.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(peer_keys)).scalar_one() == 0
+
+
+def test_once_a_key_is_pinned_a_change_signed_by_another_key_is_refused(
+    nodes: tuple[Store, Store],
+) -> None:
+    th, vn = nodes
+    acknowledged = _acknowledged(th, vn)
+    pin_node_key(th, "http://PEER:8000/taxii2/", node_key(vn).fingerprint.upper())
+    impostor = _resigned(acknowledged, _other_key())  # same address, another key
+    refused = receive(th, [impostor])
+    assert refused.rejected == 1 and refused.rejections[0][1].startswith("node_key: the peer's")
+    assert receive(th, [acknowledged]).rejected == 0  # the pinned key's change goes through
+    with th.connect() as conn:
+        pin = conn.execute(sa.select(peer_keys)).one()
+    assert (pin.pinned_by, pin.public_key) == ("operator", node_key(vn).public_pem().decode())
+    later = copy.deepcopy(acknowledged)  # after the key is known, a foreign key is refused too
+    transition(vn, acting_as(vn, "VN-BANK"), later["request_id"], RequestStatus.IN_PROGRESS, None)
+    [progress] = _requests(served(vn, "TH-AOC"))
+    forged = _resigned(progress, _other_key())
+    refused = receive(th, [forged])
+    assert refused.rejected == 1 and refused.rejections[0][1].startswith("history[3].signed_by")
+    assert receive(th, [progress]).rejected == 0
+
+
+def test_a_pin_must_be_a_fingerprint(nodes: tuple[Store, Store]) -> None:
+    th, _ = nodes
+    with pytest.raises(InputError) as caught:
+        pin_node_key(th, "http://peer:8000", "not-a-fingerprint")
+    assert caught.value.field == "node_key"
+
+
+def test_cli_shows_the_node_key_and_pins_a_partners_key(tmp_path: Path) -> None:
+    """`evidence key` on one node gives the fingerprint that `org add --node-key` pins on the
+    other; a bad fingerprint, or one without --node, is refused before anything is added."""
+    runner = CliRunner()
+    data = tmp_path / "vn-data"
+    shown = runner.invoke(app, ["--data-dir", str(data), "evidence", "key", "--json"])
+    assert shown.exit_code == 0, shown.output
+    vn_key = load_node_key(data)
+    assert json.loads(shown.output) == {
+        "fingerprint": vn_key.fingerprint,
+        "public_key": vn_key.public_pem().decode(),
+    }
+    db = ["--db", f"sqlite:///{tmp_path / 'th.db'}"]
+    add = [*db, "org", "add", "VN-BANK", "--country", "VN"]
+    for bad in (["--node-key", vn_key.fingerprint], ["--node", PEER, "--node-key", "abc"]):
+        refused = runner.invoke(app, [*add, *bad])
+        assert refused.exit_code == 2 and "--node-key" in refused.output
+    assert list_orgs(open_store(db[1])) == []
+    pinned = runner.invoke(app, [*add, "--node", PEER, "--node-key", vn_key.fingerprint])
+    assert pinned.exit_code == 0, pinned.output
+    with open_store(db[1]).connect() as conn:
+        pin = conn.execute(sa.select(peer_keys)).one()
+    assert (pin.origin, pin.fingerprint, pin.pinned_by) == (
+        "http://peer:8000",
+        vn_key.fingerprint,
+        "operator",
+    )

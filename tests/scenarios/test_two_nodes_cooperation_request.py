@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from bigfish.accounts import create_key
+from bigfish.evidence.custody import load_node_key
 from bigfish.interop.sync import pull
 from bigfish.models import ApiRole
 from bigfish.organizations import add_org
 from bigfish.store import open_store
+from bigfish.store.schema_evidence import request_events
+from bigfish.store.schema_interop import peer_keys
 from bigfish.webhooks import allow_peer
 from tests.interop.servers import free_port
 from tests.scenarios.nodes import serve_node
@@ -123,6 +127,16 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
             ("VN-BANK", "in_progress"),
             ("VN-BANK", "fulfilled"),
         ]
+
+        # Each node keeps the other's changes signed by the other's key, pinned on first use.
+        keys = {"TH": load_node_key(th_data), "VN": load_node_key(tmp_path / "vn-data")}
+        for store, other in ((th, "VN"), (vn, "TH")):
+            with store.connect() as conn:
+                signers = set(conn.execute(sa.select(request_events.c.signed_by)).scalars())
+                pinned = conn.execute(sa.select(peer_keys.c.fingerprint)).scalars().all()
+            assert signers == {None, keys[other].fingerprint} and pinned == [
+                keys[other].fingerprint
+            ]
 
         # A third organization sees nothing on either node, through the API or TAXII.
         for base, key in ((th_url, police_on_th), (vn_url, police_on_vn)):

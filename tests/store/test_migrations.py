@@ -38,3 +38,16 @@ def test_0003_page_figures_downgrades_and_upgrades_again(store: Store) -> None:
     _run(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_0004_request_signatures_downgrades_and_upgrades_again(store: Store) -> None:
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(store.engine).get_columns("request_events")}
+
+    assert {"signature", "signed_by"} <= columns()
+    _run(store, "downgrade", "0003")
+    assert not {"signature", "signed_by"} & columns()
+    assert "peer_keys" not in sa.inspect(store.engine).get_table_names()
+    _run(store, "upgrade", "head")
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

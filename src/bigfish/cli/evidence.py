@@ -16,7 +16,13 @@ import typer
 
 from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.errors import BigfishError
-from bigfish.evidence.custody import CustodyEvent, CustodyRecord, Party, utc_text
+from bigfish.evidence.custody import (
+    CustodyEvent,
+    CustodyRecord,
+    Party,
+    load_or_create_node_key,
+    utc_text,
+)
 from bigfish.evidence.model import Acquisition, EvidenceRecord
 from bigfish.evidence.package import verify_package
 from bigfish.sharing.policy import Viewer
@@ -346,6 +352,22 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
         raise fail(f"custody log: {check.problem}")
     if not as_json:
         typer.echo(f"OK: {check.records} custody records, {check.tree_heads} signed tree heads")
+
+
+@evidence_app.command("key")
+def key(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """This node's public key: it signs the chain of custody, evidence packages and this node's
+    changes to cooperation requests. Give the fingerprint to partners out of band (their
+    `evidence verify --key` and `org add --node-key`). Created on first use.
+
+    Example: bigfish evidence key --json
+    """
+    node_key = load_or_create_node_key(OPTIONS.data_dir)
+    pem = node_key.public_pem().decode()
+    if as_json:
+        typer.echo(json.dumps({"fingerprint": node_key.fingerprint, "public_key": pem}))
+    else:
+        typer.echo(f"fingerprint: {node_key.fingerprint}\n{pem}", nl=False)
 
 
 @evidence_app.command("head")

@@ -203,6 +203,12 @@ def org_add(
         "--node",
         help="URL of the partner node it lives on (only that node speaks for it in requests).",
     ),
+    node_key: str | None = typer.Option(
+        None,
+        "--node-key",
+        help="Fingerprint of that node's key (its `bigfish evidence key`, obtained separately): "
+        "only changes signed by it are accepted. Without it, the first key the node uses is kept.",
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Add an organization to the partnership.
@@ -210,9 +216,18 @@ def org_add(
     Example: bigfish org add th-aoc --country TH --sector anti_scam_centre
     A partner node's: bigfish org add vn-bank --country VN --node https://vn.example.org
     """
+    from bigfish.cooperation.federation import pin_node_key
+    from bigfish.cooperation.signing import FINGERPRINT
+
+    if node_key is not None and (node is None or not FINGERPRINT.match(node_key.lower())):
+        raise typer.BadParameter(
+            "needs --node, and a key fingerprint: 64 hex digits", param_hint="--node-key"
+        )
     try:
         store = open_store(OPTIONS.db_url)
         org = add_org(store, name, country=country, sector=sector, node=node)
+        if node is not None and node_key is not None:
+            pin_node_key(store, node, node_key)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     if as_json:

@@ -18,6 +18,13 @@ exception is an expiry, which any node holding the request records by itself: it
 when it is exactly the event the deadline implies (the system's, from the status the history
 had at the deadline, with its deterministic id). Requests travel by sync pull only; an import
 with no peer carries none.
+
+Every other change a peer sends must carry the Ed25519 signature of the peer's node key
+(`bigfish.cooperation.signing`; the node serving a request signs its own organizations' changes
+and sends its public key along). The key a peer signs with is pinned per origin: by the operator
+(`pin_node_key`, `bigfish org add --node URL --node-key FINGERPRINT`) or on first use, and a
+change signed by any other key, or whose signature does not match it, is refused. The signature
+is kept with the event, so this node can later show which node made each change.
 """
 
 from __future__ import annotations
@@ -29,15 +36,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from bigfish.cooperation.model import RequestEvent, RequestStatus, expiry_event_id, replay
 from bigfish.cooperation.service import events_of, settle_status
+from bigfish.cooperation.signing import FINGERPRINT, event_signed_by, sign_event
 from bigfish.cooperation.wire import RemoteRequest, parse_request, request_object, utc
-from bigfish.errors import InputError
+from bigfish.errors import InputError, IntegrityError
+from bigfish.evidence.custody import NodeKey, fingerprint, load_public_key
 from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import cooperation_requests, request_events
+from bigfish.store.schema_interop import peer_keys
 
 _from = organizations.alias("from_org")
 _to = organizations.alias("to_org")
@@ -71,6 +83,34 @@ def has_requests(conn: Connection, viewer: Viewer) -> bool:
     return conn.execute(query).first() is not None
 
 
+def _signatures(
+    conn: Connection,
+    pk: int,
+    request_id: str,
+    events: Sequence[RequestEvent],
+    signer: NodeKey | None,
+) -> dict[str, tuple[str, str]]:
+    """(signature, signer's fingerprint) by event id: SIGNER's for the changes of organizations
+    this node hosts, the peer's as received for the others."""
+    rows = conn.execute(
+        sa.select(
+            request_events.c.event_id,
+            request_events.c.signature,
+            request_events.c.signed_by,
+            organizations.c.node,
+        )
+        .join(organizations, organizations.c.id == request_events.c.actor_org_id)
+        .where(request_events.c.request_pk == pk)
+    ).all()
+    out = {r.event_id: (r.signature, r.signed_by) for r in rows if r.signature and r.signed_by}
+    if signer is not None:
+        local = {r.event_id for r in rows if r.node is None}
+        for event in events:
+            if event.event_id in local:
+                out[event.event_id] = (sign_event(signer, request_id, event), signer.fingerprint)
+    return out
+
+
 def request_page(
     conn: Connection,
     condition: sa.ColumnElement[bool],
@@ -78,9 +118,11 @@ def request_page(
     after: int | None = None,
     added_after: datetime | None = None,
     limit: int = 1000,
+    signer: NodeKey | None = None,
 ) -> list[RequestEntry]:
     """Up to LIMIT requests matching CONDITION with a row id above AFTER, changed on this node
-    after ADDED_AFTER, in row id order (the keyset of TAXII pages)."""
+    after ADDED_AFTER, in row id order (the keyset of TAXII pages); SIGNER signs the changes of
+    this node's organizations and its public key goes with every request."""
     query = (
         sa.select(
             cooperation_requests,
@@ -96,10 +138,15 @@ def request_page(
     if after is not None:
         query = query.where(cooperation_requests.c.id > after)
     rows = conn.execute(query.order_by(cooperation_requests.c.id).limit(limit)).all()
-    return [
-        RequestEntry(int(r.id), utc(r.updated_at), request_object(r, events_of(conn, r.id)))
-        for r in rows
-    ]
+    key = signer.public_pem().decode() if signer is not None else None
+    entries = []
+    for r in rows:
+        events = events_of(conn, r.id)
+        signed = _signatures(conn, r.id, r.request_id, events, signer)
+        entries.append(
+            RequestEntry(int(r.id), utc(r.updated_at), request_object(r, events, signed, key))
+        )
+    return entries
 
 
 def _party(conn: Connection, name: str) -> tuple[int, str | None] | None:
@@ -149,6 +196,103 @@ def _check_speakers(
         )
 
 
+def node_origin(url: str) -> str:
+    """The origin of node URL as it is keyed in `peer_keys`: scheme://host:port."""
+    scheme, netloc = origin(url)
+    return f"{scheme}://{netloc}"
+
+
+def pin_node_key(store: Store, node: str, key_fingerprint: str) -> None:
+    """Pin the key NODE signs its changes with (the operator's word, compared out of band;
+    it replaces any earlier pin of that node)."""
+    key_fingerprint = key_fingerprint.strip().lower()
+    if not FINGERPRINT.match(key_fingerprint):
+        raise InputError("a key fingerprint is 64 hex digits (SHA-256)", field="node_key")
+    with store.begin() as conn:
+        where = peer_keys.c.origin == node_origin(node)
+        conn.execute(peer_keys.delete().where(where))
+        conn.execute(
+            peer_keys.insert().values(
+                origin=node_origin(node),
+                fingerprint=key_fingerprint,
+                public_key=None,
+                pinned_by="operator",
+                pinned_at=datetime.now(UTC),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _PeerKey:
+    key: Ed25519PublicKey
+    fingerprint: str
+    write: dict[str, Any] | None  # the pin to record once every check has passed
+
+
+def _peer_key(conn: Connection, peer: str, pem: str | None) -> _PeerKey:
+    """The key PEER's node signs with: pinned, or the one it sent (PEM) pinned on first use."""
+    pinned = conn.execute(
+        sa.select(peer_keys).where(peer_keys.c.origin == node_origin(peer))
+    ).first()
+    if pinned is not None and pinned.public_key is not None:
+        return _PeerKey(load_public_key(pinned.public_key.encode()), pinned.fingerprint, None)
+    if pem is None:
+        raise InputError("the peer sent no node key to check its changes with", field="node_key")
+    try:
+        key = load_public_key(pem.encode())
+    except IntegrityError as exc:
+        raise InputError(str(exc), field="node_key") from None
+    sent = fingerprint(key)
+    if pinned is not None and sent != pinned.fingerprint:
+        raise InputError(
+            f"the peer's node key {sent[:16]}… is not the key pinned for it, "
+            f"{pinned.fingerprint[:16]}…",
+            field="node_key",
+        )
+    row: dict[str, Any] = {"origin": node_origin(peer), "fingerprint": sent, "public_key": pem}
+    if pinned is None:
+        row |= {"pinned_by": "first use", "pinned_at": datetime.now(UTC)}
+    return _PeerKey(key, sent, row)
+
+
+def _check_signatures(
+    conn: Connection, remote: RemoteRequest, new: Sequence[RequestEvent], peer: str
+) -> tuple[dict[str, tuple[str, str]], dict[str, Any] | None]:
+    """The signatures of NEW to keep and the pin to record; InputError naming the first event
+    whose signature is missing, made by another key, or not a signature of that event."""
+    position = {e.event_id: i for i, e in enumerate(remote.events)}
+    keep: dict[str, tuple[str, str]] = {}
+    peer_key: _PeerKey | None = None
+    for event in new:
+        if _implied_expiry(remote, event):
+            continue
+        where = f"history[{position[event.event_id]}]"
+        signed = remote.signatures.get(event.event_id)
+        if signed is None:
+            raise InputError("a change from a peer must carry its node's signature", field=where)
+        peer_key = peer_key or _peer_key(conn, peer, remote.node_key)
+        if signed[1] != peer_key.fingerprint:
+            raise InputError(
+                f"signed by key {signed[1][:16]}…, not by the key of the node that sent it "
+                f"({peer_key.fingerprint[:16]}…)",
+                field=f"{where}.signed_by",
+            )
+        if not event_signed_by(peer_key.key, signed[0], remote.request_id, event):
+            raise InputError("the signature does not match this change", field=f"{where}.signature")
+        keep[event.event_id] = signed
+    return keep, (peer_key.write if peer_key is not None else None)
+
+
+def _record_pin(conn: Connection, row: dict[str, Any]) -> None:
+    updated = conn.execute(
+        peer_keys.update()
+        .where(peer_keys.c.origin == row["origin"])
+        .values(public_key=row["public_key"])
+    )
+    if not updated.rowcount:
+        conn.execute(peer_keys.insert().values(**row))
+
+
 def _ensure_party(conn: Connection, name: str, peer: str | None) -> int:
     found = _party(conn, name)
     if found is not None:
@@ -184,6 +328,9 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     if not new:
         return False
     _check_speakers(conn, remote, new, peer)
+    signatures, pin = _check_signatures(conn, remote, new, peer)
+    if pin is not None:
+        _record_pin(conn, pin)
     ids = {
         remote.from_org: _ensure_party(conn, remote.from_org, peer),
         remote.to_org: _ensure_party(conn, remote.to_org, peer),
@@ -233,6 +380,8 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
                 "from_status": e.from_status.value if e.from_status else None,
                 "to_status": e.to_status.value,
                 "note": e.note,
+                "signature": signatures.get(e.event_id, (None, None))[0],
+                "signed_by": signatures.get(e.event_id, (None, None))[1],
             }
             for e in new
         ],

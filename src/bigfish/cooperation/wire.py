@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from bigfish.cooperation.model import (
     check_legal_basis,
     replay,
 )
+from bigfish.cooperation.signing import FINGERPRINT, SIGNATURE
 from bigfish.errors import InputError
 from bigfish.interop.markings import BIGFISH_NAMESPACE, TLP2_IDS
 from bigfish.interop.stix import org_identity_id, timestamp
@@ -53,6 +55,9 @@ class RemoteRequest:
     created_by: str
     created_at: datetime
     events: tuple[RequestEvent, ...]
+    #: event id -> (signature, fingerprint of the key that made it), for the events that carry one
+    signatures: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    node_key: str | None = None  # PEM of the serving node's public key
 
 
 def stix_id(request_id: str) -> str:
@@ -65,8 +70,16 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def request_object(row: Any, events: Sequence[RequestEvent]) -> dict[str, Any]:
-    """The STIX object of one request (ROW joined with its organizations' names) and history."""
+def request_object(
+    row: Any,
+    events: Sequence[RequestEvent],
+    signatures: Mapping[str, tuple[str, str]] | None = None,
+    node_key: str | None = None,
+) -> dict[str, Any]:
+    """The STIX object of one request (ROW joined with its organizations' names) and history,
+    each event with its SIGNATURES entry (signature, signer's fingerprint) when it has one, and
+    NODE_KEY (the serving node's public key, PEM) when given."""
+    signed = signatures or {}
     created = utc(row.created_at)
     obj: dict[str, Any] = {
         "type": REQUEST_TYPE,
@@ -96,10 +109,17 @@ def request_object(row: Any, events: Sequence[RequestEvent]) -> dict[str, Any]:
                 "from_status": e.from_status.value if e.from_status else None,
                 "to_status": e.to_status.value,
                 **({"note": e.note} if e.note is not None else {}),
+                **(
+                    {"signature": signed[e.event_id][0], "signed_by": signed[e.event_id][1]}
+                    if e.event_id in signed
+                    else {}
+                ),
             }
             for e in events
         ],
     }
+    if node_key is not None:
+        obj["node_key"] = node_key
     if row.details is not None:
         obj["details"] = row.details
     if row.deadline is not None:
@@ -165,6 +185,19 @@ def _event(item: object, sides: Mapping[str, Side], index: int) -> RequestEvent:
     )
 
 
+def _signature(item: Mapping[str, Any], index: int) -> tuple[str, str] | None:
+    """(signature, signer's fingerprint) of history item INDEX, or None when it carries none."""
+    signature, signer = item.get("signature"), item.get("signed_by")
+    if signature is None and signer is None:
+        return None
+    field = f"history[{index}]"
+    if not isinstance(signature, str) or not SIGNATURE.match(signature):
+        raise InputError("not an Ed25519 signature in hex", field=f"{field}.signature")
+    if not isinstance(signer, str) or not FINGERPRINT.match(signer):
+        raise InputError("not a key fingerprint (SHA-256, hex)", field=f"{field}.signed_by")
+    return signature, signer
+
+
 def _subjects(value: object) -> tuple[Subject, ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= 1000:
         raise InputError("subjects is a list of 1-1000 subjects", field="subjects")
@@ -210,6 +243,11 @@ def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
     if not isinstance(history, list) or not 1 <= len(history) <= 1000:
         raise InputError("history is a list of 1-1000 events", field="history")
     events = tuple(_event(item, sides, i) for i, item in enumerate(history))
+    signatures = {
+        e.event_id: signed
+        for i, (e, item) in enumerate(zip(events, history, strict=True))
+        if (signed := _signature(item, i)) is not None
+    }
     if len({e.event_id for e in events}) != len(events):
         raise InputError("two events share an id", field="history")
     status = replay(list(events))
@@ -229,4 +267,6 @@ def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
         created_by=_text(obj, "created_by", 200) or "",
         created_at=_time(obj, "created"),
         events=events,
+        signatures=signatures,
+        node_key=_text(obj, "node_key", 1000, required=False),
     )

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.cooperation.federation import has_requests, party_condition, request_page
 from bigfish.errors import InputError, NotFound
+from bigfish.evidence.custody import NodeKey
 from bigfish.interop.markings import BIGFISH_NAMESPACE
 from bigfish.interop.stix import report_objects
 from bigfish.interop.views import report_page
@@ -180,11 +181,13 @@ def iter_entries(
     added_after: datetime | None = None,
     start: tuple[int, int] | None = None,
     batch: int = 500,
+    signer: NodeKey | None = None,
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """Every object of COLLECTION from position START on, each with its own position
-    (the report's id and the object's index among the report's objects)."""
+    (the report's id and the object's index among the report's objects). SIGNER, the node
+    key, signs the changes of this node's organizations in cooperation requests."""
     if collection.kind == "requests":
-        yield from _request_entries(conn, collection, added_after, start, batch)
+        yield from _request_entries(conn, collection, added_after, start, batch, signer)
         return
     position = start
     while True:
@@ -208,11 +211,17 @@ def _request_entries(
     added_after: datetime | None,
     start: tuple[int, int] | None,
     batch: int,
+    signer: NodeKey | None,
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     after = start[0] - 1 if start is not None else None
     while True:
         found = request_page(
-            conn, collection.condition, after=after, added_after=added_after, limit=batch
+            conn,
+            collection.condition,
+            after=after,
+            added_after=added_after,
+            limit=batch,
+            signer=signer,
         )
         for item in found:
             yield Entry(item.date_added, item.object), (item.pk, 0)
@@ -230,15 +239,17 @@ def object_page(
     next_token: str | None = None,
     types: frozenset[str] = frozenset(),
     ids: frozenset[str] = frozenset(),
+    signer: NodeKey | None = None,
 ) -> Page:
-    """Up to LIMIT objects of COLLECTION matching the filters, and the next page's token."""
+    """Up to LIMIT objects of COLLECTION matching the filters, and the next page's token
+    (SIGNER: as for `iter_entries`)."""
     if not 1 <= limit <= MAX_PAGE:
         raise InputError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
     start = decode_next(next_token) if next_token else None
     entries: list[Entry] = []
     batch = max(50, min(2000, limit // 3 + 1))
     for entry, position in iter_entries(
-        conn, collection, added_after=added_after, start=start, batch=batch
+        conn, collection, added_after=added_after, start=start, batch=batch, signer=signer
     ):
         if not _matches(entry.object, types, ids):
             continue

@@ -20,7 +20,9 @@ from fastapi.responses import JSONResponse, Response
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
+from bigfish.api.routes.evidence import data_dir
 from bigfish.errors import InputError, NotFound
+from bigfish.evidence.custody import NodeKey, load_or_create_node_key
 from bigfish.interop import feed
 from bigfish.interop.importer import import_objects
 from bigfish.interop.stix import timestamp
@@ -157,6 +159,12 @@ class Filters:
         self.spec_version = match_spec_version
 
 
+def _signer(request: Request) -> NodeKey:
+    """The node key that signs this node's changes to cooperation requests (the key of the
+    chain of custody, under the node's data directory; created on first use)."""
+    return load_or_create_node_key(data_dir(request))
+
+
 def _page(
     request: Request,
     collection: feed.Collection,
@@ -178,6 +186,7 @@ def _page(
                 next_token=filters.next,
                 types=filters.types,
                 ids=ids if ids is not None else filters.ids,
+                signer=_signer(request) if collection.kind == "requests" else None,
             )
     except InputError as exc:
         raise ApiError(400, exc.message, details={"field": exc.field}) from None

@@ -112,6 +112,11 @@ request_events = sa.Table(
     sa.Column("from_status", sa.String(20)),
     sa.Column("to_status", sa.String(20), nullable=False),
     sa.Column("note", sa.Text),
+    # The Ed25519 signature of the node that made the change and its key's fingerprint: set on
+    # a change received from a peer; this node signs its own organizations' changes as it
+    # serves them (bigfish.cooperation.signing).
+    sa.Column("signature", sa.String(128)),
+    sa.Column("signed_by", sa.String(64)),
     sa.Index("ix_request_events_request_pk", "request_pk"),
     sa.UniqueConstraint("request_pk", "event_id"),
 )

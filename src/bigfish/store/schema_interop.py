@@ -18,6 +18,18 @@ interop_imports = sa.Table(
     sa.Column("peer", sa.String(1000)),
 )
 
+# The key each peer node signs its organizations' changes with, by origin (scheme://host:port):
+# pinned by the operator (`bigfish org add --node URL --node-key FINGERPRINT`) or on first use.
+peer_keys = sa.Table(
+    "peer_keys",
+    metadata,
+    sa.Column("origin", sa.String(1000), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("public_key", sa.Text),  # PEM, once the peer has served it
+    sa.Column("pinned_by", sa.String(20), nullable=False),  # operator | first use
+    sa.Column("pinned_at", UTCDateTime, nullable=False),
+)
+
 # Where the last pull of one collection of one peer stopped.
 sync_state = sa.Table(
     "sync_state",
