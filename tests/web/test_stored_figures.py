@@ -25,6 +25,8 @@ from bigfish.store.schema_web import page_figures
 from bigfish.web import data, freshness
 from bigfish.web.render import TEMPLATES
 from bigfish.web.stored_figures import (
+    HEAD,
+    KEPT_FOR,
     Codec,
     KeptFigures,
     KeptSequence,
@@ -254,21 +256,26 @@ def test_a_kept_ranking_with_a_report_now_hidden_is_not_served(
 
 
 def test_the_figures_of_every_viewer_round_trip_exactly(web: WebPartnership) -> None:
-    overview: Codec[Any] = Codec(tuple[data.KeyFigures, data.Changes])
-    ranking: Codec[Sequence[data.RankedNetwork]] = Codec(Sequence[data.RankedNetwork])
+    overview: KeptFigures[Any] = KeptFigures("overview", tuple[data.KeyFigures, data.Changes])
+    ranking: KeptFigures[Any] = KeptFigures("ranking", Sequence[data.RankedNetwork])
     viewers = [Viewer.node_operator()] + [
         _viewer(web.store, name, in_groups=True) for name in ("A", "B", "C")
     ]
+    now = datetime.now(UTC)
     for viewer in viewers:
+        key = freshness.viewer_key(viewer)
         figures = data._compute_overview(web.store, viewer)
-        back = overview.loads(overview.dumps(figures))
-        assert back == figures and repr(back) == repr(figures)  # int stays int, UTC stays UTC
+        overview.write(web.store, key, StoredFigures(figures, (), now))
+        back = overview.read(web.store, key)
+        assert back is not None and back.value == figures
+        assert repr(back.value) == repr(figures)  # an int stays an int, UTC stays UTC
         networks = data._compute_ranking(web.store, viewer)
         assert networks, viewer
-        read = ranking.loads(ranking.dumps(networks))
-        assert isinstance(read, KeptSequence)
-        assert tuple(read) == tuple(networks) and repr(tuple(read)) == repr(tuple(networks))
-        assert read[1:3] == tuple(networks[1:3]) and read[-1] == networks[-1]
+        ranking.write(web.store, key, StoredFigures(networks, (), now))
+        read = ranking.read(web.store, key)
+        assert read is not None and isinstance(read.value, KeptSequence)
+        assert repr(tuple(read.value)) == repr(tuple(networks))
+        assert read.value[-1] == networks[-1] and read.value[1:3] == tuple(networks[1:3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,11 +306,71 @@ def test_values_round_trip_with_their_types() -> None:
     assert repr(back) == repr(tuple(samples))
     assert type(back[0].whole) is int and str(back[1].whole) == "-0.0"
     assert back[2].when.utcoffset() == timedelta(hours=7) and back[1].when.tzinfo is None
-    lines: Codec[Sequence[Sample]] = Codec(Sequence[Sample])
-    text = lines.dumps(samples)
-    assert text.count("\n") == len(samples) - 1  # newlines in strings stay inside their line
-    assert repr(tuple(lines.loads(text))) == repr(tuple(samples))
-    assert list(lines.loads("")) == []
+    assert "\n" not in one.dumps(tuple(samples))  # one value, one line
+
+
+def _many(count: int, name: str = "s") -> list[Sample]:
+    """COUNT samples named NAME0, NAME1, ..., each name ending in a newline."""
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    return [
+        Sample(i / 3, i, f"{name}{i}\n", i % 2 == 0, at + timedelta(seconds=i), None, ((name, i),))
+        for i in range(count)
+    ]
+
+
+def test_a_long_sequence_is_read_head_first_then_whole(store: Store) -> None:
+    kept: KeptFigures[Sequence[Sample]] = KeptFigures("test-lines", Sequence[Sample])
+    key = (1, frozenset({2}), False)
+    now = datetime.now(UTC)
+    samples = _samples() + _many(HEAD * 2)
+    kept.write(store, key, StoredFigures(samples, (), now))
+    with store.connect() as conn:
+        length, head, rest = conn.execute(
+            sa.select(page_figures.c.length, page_figures.c.payload, page_figures.c.rest)
+        ).one()
+    assert (length, head.count("\n"), rest.count("\n")) == (
+        len(samples),
+        HEAD - 1,
+        len(samples) - HEAD - 1,
+    )
+    found = kept.read(store, key)
+    assert found is not None
+    assert len(found.value) == len(samples) and found.value[:3] == tuple(samples[:3])
+    assert repr(tuple(found.value)) == repr(tuple(samples))  # the rest read when first used
+    empty: KeptFigures[Sequence[Sample]] = KeptFigures("test-empty", Sequence[Sample])
+    empty.write(store, key, StoredFigures([], (), now))
+    none = empty.read(store, key)
+    assert none is not None and list(none.value) == [] and len(none.value) == 0
+
+
+def test_a_sequence_replaced_while_read_becomes_the_newer_one(store: Store) -> None:
+    kept: KeptFigures[Sequence[Sample]] = KeptFigures("test-lines", Sequence[Sample])
+    key = (1, frozenset[int](), False)
+    now = datetime.now(UTC)
+    kept.write(store, key, StoredFigures(_many(HEAD + 10, "old"), (), now))
+    found = kept.read(store, key)
+    assert found is not None and found.value[0].name == "old0\n"
+    newer = _many(HEAD + 20, "new")
+    kept.write(store, key, StoredFigures(newer, (), now + timedelta(seconds=1)))
+    assert found.value[HEAD + 5].name == f"new{HEAD + 5}\n"  # never old head, new rest
+    assert len(found.value) == len(newer) and list(found.value) == newer
+    for touch in (
+        lambda seq: seq[HEAD - 2 : HEAD + 2],
+        lambda seq: list(seq),
+        lambda seq: seq[-1],
+        lambda seq: seq[HEAD + 15],
+    ):
+        kept.write(store, key, StoredFigures(_many(HEAD + 10, "old"), (), now + timedelta(2)))
+        found = kept.read(store, key)
+        assert found is not None and found.value[0].name == "old0\n"
+        kept.write(store, key, StoredFigures(newer, (), now + timedelta(3)))
+        touch(found.value)  # reads the rest: the newer figures whole
+        assert tuple(found.value) == tuple(newer) and found.value[0].name == "new0\n"
+        now += timedelta(days=2)
+    with store.begin() as conn:
+        conn.execute(sa.delete(page_figures))
+    again = kept.read(store, key)
+    assert again is None
 
 
 def test_only_values_of_the_declared_type_are_written_or_read() -> None:
@@ -347,13 +414,16 @@ def test_kept_figures_keep_the_newest_and_drop_the_forgotten(store: Store) -> No
         now,
     )
     assert other.read(store, key) is None  # kept with another shape: ignored
-    old_key = (5, frozenset({1}), False)
-    kept.write(store, old_key, StoredFigures(7, (), now - timedelta(days=31)))
+    old_key, older_key = (5, frozenset({1}), False), (6, frozenset[int](), False)
+    kept.write(store, old_key, StoredFigures(7, (), now - KEPT_FOR + timedelta(hours=1)))
+    kept.write(store, older_key, StoredFigures(8, (), now - KEPT_FOR - timedelta(hours=1)))
     assert kept.read(store, old_key) is not None
-    kept.write(store, key, StoredFigures(3, (2, now), now + timedelta(seconds=1)))
-    assert kept.read(store, old_key) is None  # not written for 30 days
+    assert kept.read(store, older_key) is None  # too old to be served, not dropped yet
     with store.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(page_figures)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(page_figures)).scalar() == 3
+    kept.write(store, key, StoredFigures(3, (2, now), now + KEPT_FOR))
+    with store.connect() as conn:  # the row not written for twice KEPT_FOR is dropped
+        assert conn.execute(sa.select(sa.func.count()).select_from(page_figures)).scalar() == 2
 
 
 def test_kept_figures_from_another_day_show_their_date() -> None:

@@ -35,5 +35,9 @@ page_figures = sa.Table(
     sa.Column("shape", sa.String(16), nullable=False),  # digest of the value's declared type
     sa.Column("version", sa.Text, nullable=False),  # the data version computed at, as JSON
     sa.Column("computed_at", UTCDateTime, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),  # the value, as JSON
+    sa.Column("length", sa.Integer),  # how many items a sequence has; NULL for another value
+    # The value as JSON, or the first items of a sequence one per line (read with the row) and
+    # its other items (read when used): the page that shows five networks reads no more.
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("rest", sa.Text),
 )

@@ -13,6 +13,11 @@ by the rules that hold for the figures in memory.
   datetimes, None) and decoded by the same type, checking every value: what is read back equals
   what was written, field by field and type by type. A row written for another declared type (a
   field added in a newer version of bigfish) has another `shape` and is ignored.
+- A sequence (the ranking, 60,000 networks at a million reports) is kept one item per line: the
+  first `HEAD` with the row, the others in a column read when one of them is first used, and
+  each item decoded when first used, so the overview's top five cost no more than five.
+- Figures kept longer than `KEPT_FOR` ago are not served; rows not written for twice as long (a
+  viewer gone, groups changed) are dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +35,9 @@ from typing import Any, Generic, TypeVar, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
+from bigfish.errors import StoreError
 from bigfish.store import Store
 from bigfish.store.schema_web import page_figures
 
@@ -43,7 +51,7 @@ Version = tuple[Any, ...]
 #: What decides what a viewer sees: organization, groups, operator.
 ViewerKey = tuple[int | None, frozenset[int], bool]
 
-#: Rows not written for this long (a viewer gone, groups changed) are dropped.
+#: Figures kept longer ago than this are not served; rows twice as old are dropped.
 KEPT_FOR = timedelta(days=30)
 
 
@@ -165,80 +173,22 @@ def _rule(declared: Any) -> _Rule:
     raise TypeError(f"page figures cannot be kept as {declared!r}")
 
 
-class KeptSequence(Sequence[T]):
-    """A sequence read from the store whose items are decoded when first used: the first page
-    of a ranking of 60,000 networks decodes the 25 it shows, not all of them."""
-
-    __slots__ = ("_decode", "_items", "_lines")
-
-    def __init__(self, lines: list[str], decode: Callable[[Any], T]) -> None:
-        self._lines = lines
-        self._decode = decode
-        self._items: list[Any] = [_UNDECODED] * len(lines)
-
-    def __len__(self) -> int:
-        return len(self._lines)
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
-
-    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
-        if isinstance(index, slice):
-            return tuple(self[i] for i in range(*index.indices(len(self._lines))))
-        item = self._items[index]
-        if item is _UNDECODED:
-            item = self._items[index] = self._decode(json.loads(self._lines[index]))
-        value: T = item
-        return value
-
-    def __iter__(self) -> Iterator[T]:
-        for i in range(len(self._lines)):
-            yield self[i]
-
-
-_UNDECODED = object()
-
-
 class Codec(Generic[T]):
-    """JSON for values of one declared type (module doc); `shape` names that type. A declared
-    `Sequence[X]` is written one item per line and read back as a `KeptSequence`."""
+    """JSON for values of one declared type (module doc); `shape` names that type."""
 
     def __init__(self, declared: object) -> None:
-        self._lines = typing.get_origin(declared) is Sequence
-        if self._lines:
-            (item,) = typing.get_args(declared)
-            self._rule = _rule(item)
-            described = f"lines of {self._rule.describe}"
-        else:
-            self._rule = _rule(declared)
-            described = self._rule.describe
-        self.shape = hashlib.sha256(described.encode()).hexdigest()[:16]
+        self._rule = _rule(declared)
+        self.describe = self._rule.describe
+        self.shape = _digest(self.describe)
 
     def dumps(self, value: T) -> str:
-        """VALUE as JSON text; TypeError when it is not of the declared type."""
-        if not self._lines:
-            return json.dumps(self._rule.encode(value), separators=_COMPACT)
-        if not isinstance(value, Sequence):
-            raise TypeError(f"expected a sequence, got {type(value).__name__}")
-        # JSON escapes the newlines inside strings: one line is one item.
-        return "\n".join(json.dumps(self._rule.encode(v), separators=_COMPACT) for v in value)
+        """VALUE as JSON text on one line; TypeError when it is not of the declared type."""
+        return json.dumps(self._rule.encode(value), separators=(",", ":"))
 
     def loads(self, text: str) -> T:
-        """The value TEXT encodes; TypeError or ValueError when it is not of the declared type
-        (for a sequence: when its first item is not; the others are decoded when used)."""
-        if not self._lines:
-            decoded: T = self._rule.decode(json.loads(text))
-            return decoded
-        items = KeptSequence(text.split("\n") if text else [], self._rule.decode)
-        if len(items):
-            items[0]  # decoded now: a bad payload fails here, not in a page
-        return typing.cast(T, items)
-
-
-_COMPACT = (",", ":")
+        """The value TEXT encodes; TypeError or ValueError when it is not of the declared type."""
+        value: T = self._rule.decode(json.loads(text))
+        return value
 
 
 def dump_version(version: Version) -> str:
@@ -272,52 +222,181 @@ class StoredFigures(Generic[T]):
     computed_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """The lines of a kept sequence: the first ones and how many there are in all."""
+
+    computed_at: datetime
+    head: list[str]
+    length: int
+
+
+class KeptSequence(Sequence[T]):
+    """A sequence read from the store: its first `HEAD` items at once, the others when one of
+    them is first used; each item decoded when first used. The overview's five networks and the
+    ranking's first page come without reading or decoding the other 60,000.
+
+    The other items are read from the same computation's row; if newer figures replaced it in
+    the meantime, the sequence becomes the newer one whole (as the next page would show it)."""
+
+    def __init__(
+        self,
+        lines: _Lines,
+        decode: Callable[[str], T],
+        read_rest: Callable[[datetime], tuple[_Lines, list[str]]],
+    ) -> None:
+        self._lines = lines.head
+        self._length = lines.length
+        self._computed_at = lines.computed_at
+        self._decode = decode
+        self._read_rest = read_rest
+        self._lock = threading.Lock()
+        self._items: list[Any] = [_UNDECODED] * self._length
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            if index.indices(self._length)[1] > len(self._lines):
+                self._read_upto(self._length)  # first: the slice is of one computation
+            return tuple(self[i] for i in range(*index.indices(self._length)))
+        self._read_upto(index + 1 if index >= 0 else self._length)
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("kept sequence index out of range")
+        with self._lock:
+            item = self._items[index]
+            if item is _UNDECODED:
+                item = self._items[index] = self._decode(self._lines[index])
+        value: T = item
+        return value
+
+    def __iter__(self) -> Iterator[T]:
+        self._read_upto(self._length)  # first: every item is of one computation
+        for i in range(self._length):
+            yield self[i]
+
+    def _read_upto(self, count: int) -> None:
+        with self._lock:
+            if count > len(self._lines):
+                self._read_all()
+
+    def _read_all(self) -> None:
+        found, rest = self._read_rest(self._computed_at)
+        if found.computed_at == self._computed_at:
+            self._lines = self._lines + rest
+        else:
+            self._lines = found.head + rest
+            self._items = [_UNDECODED] * found.length
+            self._computed_at = found.computed_at
+        self._length = len(self._lines)
+        if self._length != found.length:
+            raise ValueError(f"kept figures hold {self._length} items, not {found.length}")
+
+
+_UNDECODED = object()
+
+#: How many items of a sequence are read with its row; the others when first used.
+HEAD = 100
+
+
 class KeptFigures(Generic[T]):
-    """Figures of one KIND (`overview`, `ranking`) kept in the store as values of DECLARED."""
+    """Figures of one KIND (`overview`, `ranking`) kept in the store as values of DECLARED; a
+    declared `Sequence[X]` is kept one X per line and read back as a `KeptSequence`."""
 
     def __init__(self, kind: str, declared: object) -> None:
         self.kind = kind
-        self.codec: Codec[T] = Codec(declared)
+        self._sequence = typing.get_origin(declared) is Sequence
+        self.codec: Codec[Any] = Codec(typing.get_args(declared)[0] if self._sequence else declared)
+        self.shape = (
+            _digest(f"lines of {self.codec.describe}") if self._sequence else self.codec.shape
+        )
+
+    def _where(self, key: ViewerKey) -> ColumnElement[bool]:
+        return sa.and_(
+            page_figures.c.viewer == viewer_digest(key),
+            page_figures.c.kind == self.kind,
+            page_figures.c.shape == self.shape,  # kept as another type: ignored
+        )
 
     def read(self, store: Store, key: ViewerKey) -> StoredFigures[T] | None:
         """The figures kept for the viewer KEY; None when there are none, when they were kept as
-        another type, or when they cannot be read (the page computes them then)."""
-        query = sa.select(
-            page_figures.c.shape,
-            page_figures.c.version,
-            page_figures.c.computed_at,
-            page_figures.c.payload,
-        ).where(page_figures.c.viewer == viewer_digest(key), page_figures.c.kind == self.kind)
+        another type or longer than `KEPT_FOR` ago, or when they cannot be read (the page
+        computes them then)."""
+        columns = (page_figures.c.version, page_figures.c.computed_at, page_figures.c.length)
         try:
             with store.connect() as conn:
-                row = conn.execute(query).first()
+                row = conn.execute(
+                    sa.select(*columns, page_figures.c.payload).where(self._where(key))
+                ).first()
         except sa.exc.SQLAlchemyError:
             log.warning("kept page figures could not be read", exc_info=True)
             return None
-        if row is None or row.shape != self.codec.shape:
+        if row is None:
             return None
+        at = _utc(row.computed_at)
+        if at < datetime.now(UTC) - KEPT_FOR:
+            return None  # too old to show
         try:
-            value = self.codec.loads(row.payload)
             version = load_version(row.version)
+            if not self._sequence:
+                return StoredFigures(self.codec.loads(row.payload), version, at)
+            lines = _Lines(at, row.payload.split("\n") if row.payload else [], row.length)
+            items: KeptSequence[Any] = KeptSequence(
+                lines, self.codec.loads, lambda at: self._rest(store, key, at)
+            )
+            if len(items):
+                items[0]  # decoded now: a payload of another type fails here, not in a page
         except (TypeError, ValueError, KeyError):
             log.warning("kept %s figures do not decode; computing them", self.kind, exc_info=True)
             return None
-        at = row.computed_at  # SQLite hands back naive UTC
-        return StoredFigures(
-            value, version, at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-        )
+        return StoredFigures(typing.cast(T, items), version, at)
+
+    def _rest(self, store: Store, key: ViewerKey, at: datetime) -> tuple[_Lines, list[str]]:
+        """The items after the head of the sequence computed AT; if newer figures replaced it,
+        the newer ones whole."""
+        columns = [page_figures.c.computed_at, page_figures.c.length, page_figures.c.rest]
+        with store.connect() as conn:
+            row = conn.execute(sa.select(*columns).where(self._where(key))).first()
+            if row is not None and _utc(row.computed_at) != at:
+                query = sa.select(*columns, page_figures.c.payload).where(self._where(key))
+                row = conn.execute(query).first()
+        if row is None:
+            raise StoreError(f"the kept {self.kind} figures were dropped while read; reload")
+        newer = at != _utc(row.computed_at)
+        head = row.payload.split("\n") if newer and row.payload else []
+        rest = row.rest.split("\n") if row.rest else []
+        return _Lines(_utc(row.computed_at), head, row.length), rest
+
+    def _columns(self, value: T) -> dict[str, Any]:
+        if not self._sequence:
+            return {"length": None, "payload": self.codec.dumps(value), "rest": None}
+        if not isinstance(value, Sequence):
+            raise TypeError(f"expected a sequence, got {type(value).__name__}")
+        # JSON escapes the newlines inside strings: one line is one item.
+        lines = [self.codec.dumps(v) for v in value]
+        rest = "\n".join(lines[HEAD:]) if len(lines) > HEAD else None
+        return {"length": len(lines), "payload": "\n".join(lines[:HEAD]), "rest": rest}
 
     def write(self, store: Store, key: ViewerKey, figures: StoredFigures[T]) -> None:
         """Keep FIGURES for the viewer KEY unless figures computed later are kept already; drop
-        the rows not written for `KEPT_FOR`."""
+        the rows not written for twice `KEPT_FOR`."""
         at = figures.computed_at.astimezone(UTC)
         row = {
             "viewer": viewer_digest(key),
             "kind": self.kind,
-            "shape": self.codec.shape,
+            "shape": self.shape,
             "version": dump_version(figures.version),
             "computed_at": at,
-            "payload": self.codec.dumps(figures.value),
+            **self._columns(figures.value),
         }
         insert = (postgresql.insert if store.dialect == "postgresql" else sqlite.insert)(
             page_figures
@@ -327,6 +406,15 @@ class KeptFigures(Generic[T]):
             set_={name: insert.excluded[name] for name in row if name not in ("viewer", "kind")},
             where=page_figures.c.computed_at < insert.excluded.computed_at,
         )
+        forgotten = page_figures.c.computed_at < at - 2 * KEPT_FOR
         with store.begin() as conn:
             conn.execute(upsert)
-            conn.execute(sa.delete(page_figures).where(page_figures.c.computed_at < at - KEPT_FOR))
+            conn.execute(sa.delete(page_figures).where(forgotten))
+
+
+def _digest(describe: str) -> str:
+    return hashlib.sha256(describe.encode()).hexdigest()[:16]
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # SQLite: naive

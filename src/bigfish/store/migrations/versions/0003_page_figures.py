@@ -23,7 +23,9 @@ def upgrade() -> None:
         sa.Column("shape", sa.String(length=16), nullable=False),
         sa.Column("version", sa.Text(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("rest", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("viewer", "kind", name=op.f("pk_page_figures")),
     )
 
