@@ -11,7 +11,6 @@ each response back until the request's audit row is committed.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -133,8 +132,11 @@ class AuditMiddleware:
         scope[AUDIT_SCOPE_KEY] = context
         query = scope.get("query_string", b"").decode("latin-1")
         target = path + ("?" + query if query else "")
+        announced = True
+        self.writer.announce()  # lets the writer wait for this entry and commit it with others
 
         async def audited_send(message: Message) -> None:
+            nonlocal announced
             if message["type"] == "http.response.start":
                 entry = AuditEntry(
                     context.actor,
@@ -144,7 +146,8 @@ class AuditMiddleware:
                     int(message["status"]),
                 )
                 try:
-                    await asyncio.wrap_future(self.writer.submit(entry))
+                    was_announced, announced = announced, False
+                    await self.writer.record(entry, announced=was_announced)
                 except Exception:
                     # Not recorded, so not acknowledged: the caller gets 503 instead.
                     failure = error_response(503, "the request could not be recorded; try again")
@@ -156,6 +159,9 @@ class AuditMiddleware:
             await self.app(scope, receive, audited_send)
         except _AlreadySent:
             return
+        finally:
+            if announced:
+                self.writer.withdraw()
 
 
 class _AlreadySent(Exception):
