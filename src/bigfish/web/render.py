@@ -197,3 +197,9 @@ def is_htmx(request: Request) -> bool:
     return (
         request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
     )
+
+
+# Compiled when the application is loaded (before `bigfish serve` freezes its start-up objects),
+# not by the first page that needs one after every restart: 16 templates, about 0.2 s.
+for _name in TEMPLATES.env.list_templates(extensions=["html"]):
+    TEMPLATES.env.get_template(_name)
