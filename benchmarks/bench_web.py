@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_web.py pages   [--reports 1000000] [--db PATH] [--runs 30]
     .venv/bin/python benchmarks/bench_web.py browser [--db PATH]
+    .venv/bin/python benchmarks/bench_web.py first   [--db PATH] [--viewers 5] [--runs 4]
 
 pages: writes a store of N reports from 13 organizations in 9 countries (most shared with the
 partnership, TLP:GREEN; one organization keeps its reports private), with rings that rotate
@@ -9,6 +10,12 @@ assets, one planted 500-report ring and lone scams, links it, then times every p
 (in-process ASGI client, signed in as an analyst of a sharing organization) and prints p50/p95;
 then adds a report (straight into SQLite, deleted at the end) and times `/` right after it (the
 previous figures, marked stale), how long the background refresh takes, and `/` once it is done.
+first: the first `/` of each of VIEWERS organizations' analysts in a new server process, each
+measured in its own child process (sign in, `gc.freeze()` as `bigfish serve` does, then `/`
+timed in-process as above): first with no figures kept in the store (computed while the page
+waits; the child then waits until they are kept), then RUNS times per viewer with the figures
+kept by those children (served at once, marked as of their time, while the child's refresh
+starts; the child exits without waiting for it). Prints p50/p95 of both and the load average.
 browser: serves the same store with uvicorn and measures, in Debian's headless chromium, how long
 the network page of the 500-report ring takes from navigation until the graph is laid out.
 """
@@ -16,6 +23,7 @@ the network page of the 500-report ring takes from navigation until the graph is
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -149,7 +157,7 @@ def big_ring(db: Path) -> int:
     return int(row[0])
 
 
-def _client(db: Path):  # type: ignore[no-untyped-def]
+def _client(db: Path, username: str = "analyst"):  # type: ignore[no-untyped-def]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
@@ -162,7 +170,7 @@ def _client(db: Path):  # type: ignore[no-untyped-def]
     assert token is not None
     answer = client.post(
         "/login",
-        data={"username": "analyst", "password": PASSWORD, "csrf_token": token[1]},
+        data={"username": username, "password": PASSWORD, "csrf_token": token[1]},
         follow_redirects=False,
     )
     assert answer.status_code == 303, answer.text
@@ -246,6 +254,90 @@ def after_a_new_report(  # type: ignore[no-untyped-def]
         con.close()
 
 
+def _viewers(db: Path, count: int) -> list[str]:
+    """Usernames of analysts of the first COUNT organizations (created when missing)."""
+    from bigfish.accounts import add_user
+    from bigfish.models import ApiRole
+    from bigfish.store import open_store
+
+    con = sqlite3.connect(db)
+    existing = {name for (name,) in con.execute("SELECT username FROM users")}
+    con.close()
+    names = ["analyst"] + [f"{org}-analyst" for org, _ in ORGS[1:count]]
+    store = open_store(f"sqlite:///{db}")
+    for name, (org, _) in zip(names, ORGS, strict=False):
+        if name not in existing:
+            add_user(store, org=org, username=name, password=PASSWORD, role=ApiRole.ANALYST)
+    store.close()
+    return names
+
+
+def _first_page_child(args: argparse.Namespace) -> None:
+    """In a new process: sign USER in, time `/`, print it as JSON; with --settle wait until the
+    figures are kept, else exit at once (the refresh it started dies with it)."""
+    from bigfish.web import freshness
+
+    client = _client(args.db, args.user)
+    gc.freeze()  # as `bigfish serve` does once started
+    elapsed, text = _timed_get(client, "/")
+    count = re.search(r'data-testid="report-count">([\d,]+)<', text)
+    answer = {"ms": elapsed, "as_of": 'data-testid="as-of"' in text, "reports": count and count[1]}
+    print(json.dumps(answer), flush=True)
+    if args.settle:
+        freshness.settle(timeout=1200)
+    os._exit(0)  # no waiting for the refresh thread at exit
+
+
+def _first_page(db: Path, user: str, *, settle: bool) -> dict[str, object]:
+    command = [sys.executable, __file__, "first-child", "--db", str(db), "--user", user]
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        command + (["--settle"] if settle else []),
+        cwd=root,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, (str(root), _path())))},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def _path() -> str:
+    return os.environ.get("PYTHONPATH", "")
+
+
+def _percentiles(times: list[float]) -> str:
+    ordered = sorted(times)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return f"p50 {statistics.median(ordered):.0f} ms, p95 {p95:.0f} ms (n={len(ordered)})"
+
+
+def first(args: argparse.Namespace) -> None:
+    build_store(args.db, args.reports)
+    users = _viewers(args.db, args.viewers)
+    con = sqlite3.connect(args.db)
+    con.execute("DELETE FROM page_figures")
+    con.commit()
+    con.close()
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    cold = []
+    for user in users:
+        answer = _first_page(args.db, user, settle=True)
+        print(f"no kept figures  {user:22} {answer}", flush=True)
+        cold.append(float(answer["ms"]))  # type: ignore[arg-type]
+    kept = []
+    for run in range(args.runs):
+        for user in users:
+            answer = _first_page(args.db, user, settle=False)
+            print(f"kept, run {run + 1}      {user:22} {answer}", flush=True)
+            assert answer["as_of"], answer
+            kept.append(float(answer["ms"]))  # type: ignore[arg-type]
+    print(f"first / in a new process, no kept figures: {_percentiles(cold)}")
+    print(f"first / in a new process, kept figures:    {_percentiles(kept)}")
+    print(f"load average after: {os.getloadavg()}")
+
+
 def browser(args: argparse.Namespace) -> None:
     build_store(args.db, args.reports)
     ring = big_ring(args.db)
@@ -306,12 +398,18 @@ def browser(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("pages", "browser"))
+    parser.add_argument("mode", choices=("pages", "browser", "first", "first-child"))
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=Path("/tmp/bigfish-bench-web.db"))
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=None, help="30; first: 4 per viewer")
+    parser.add_argument("--viewers", type=int, default=5, help="first: organizations")
+    parser.add_argument("--user", default="analyst", help=argparse.SUPPRESS)
+    parser.add_argument("--settle", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    {"pages": pages, "browser": browser}[args.mode](args)
+    if args.runs is None:
+        args.runs = 4 if args.mode == "first" else 30
+    modes = {"pages": pages, "browser": browser, "first": first, "first-child": _first_page_child}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":
