@@ -6,7 +6,8 @@ must declare an access policy (`bigfish.api.deps.requires`); `undeclared_routes`
 do not, and a test keeps that list empty.
 
 Two ASGI middlewares wrap every request: the body-size limit (413) and the audit log, which holds
-each response back until the request's audit row is committed.
+each response back until the request's audit row is committed. Inside them, `LookupShortcut`
+answers plain single lookups (the most frequent call) without FastAPI's per-request machinery.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bigfish import __version__
 from bigfish.alerts import WebhookDispatcher
 from bigfish.api.deps import AUDIT_SCOPE_KEY, AuditContext, RateLimiter, route_access
 from bigfish.api.errors import error_response, install_error_handlers
+from bigfish.api.routes.lookup import LookupShortcut
 from bigfish.audit import AuditEntry, AuditWriter
 from bigfish.store import Store
 
@@ -39,6 +41,7 @@ class ApiSettings:
     batch_lookup_max: int = 10_000
     audit: bool = True
     public_check: bool = False  # the optional public "check this number/link" endpoint
+    lookup_shortcut: bool = True  # plain GET /api/v1/lookup without FastAPI's machinery
 
 
 #: (module, attribute, prefix): routers mounted when their module imports.
@@ -210,6 +213,8 @@ def create_app(
         router = _optional_router(module_name, attribute)
         if router is not None:
             app.include_router(router, prefix=prefix)  # type: ignore[arg-type]
+    if settings.lookup_shortcut:
+        app.add_middleware(LookupShortcut)  # inside the audit middleware: audited as before
     if writer is not None:
         app.add_middleware(AuditMiddleware, writer=writer)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

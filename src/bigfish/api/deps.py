@@ -161,6 +161,31 @@ def _check_query(request: Request) -> None:
         )
 
 
+def may_call(principal: Principal, level: Access) -> bool:
+    """Whether PRINCIPAL's role may call a route declared LEVEL (not PUBLIC)."""
+    return principal.role in _ROLES[level] and (level is not Access.PLATFORM or principal.platform)
+
+
+def take_rate_token(request: Request, principal: Principal) -> None:
+    """Take one of PRINCIPAL's rate-limit tokens, or raise 429 with Retry-After."""
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        wait = limiter.retry_after(principal.actor)
+        if wait:
+            raise ApiError(
+                429,
+                "too many requests for this key",
+                headers={"Retry-After": str(wait)},
+            )
+
+
+def tell_audit(request: Request, principal: Principal) -> None:
+    """Name PRINCIPAL in the request's audit record."""
+    context = request.scope.get(AUDIT_SCOPE_KEY)
+    if isinstance(context, AuditContext):
+        context.actor, context.org = principal.actor, principal.org_name
+
+
 def requires(level: Access) -> Callable[[Request], Awaitable[Principal | None]]:
     """The dependency that declares and enforces LEVEL; it returns the caller (None if public).
 
@@ -172,22 +197,10 @@ def requires(level: Access) -> Callable[[Request], Awaitable[Principal | None]]:
         if level is Access.PUBLIC:
             return None
         principal = authenticate(request)
-        context = request.scope.get(AUDIT_SCOPE_KEY)
-        if isinstance(context, AuditContext):
-            context.actor, context.org = principal.actor, principal.org_name
-        if principal.role not in _ROLES[level] or (
-            level is Access.PLATFORM and not principal.platform
-        ):
+        tell_audit(request, principal)
+        if not may_call(principal, level):
             raise ApiError(403, f"this needs the {level.value} access level")
-        limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
-        if limiter is not None:
-            wait = limiter.retry_after(principal.actor)
-            if wait:
-                raise ApiError(
-                    429,
-                    "too many requests for this key",
-                    headers={"Retry-After": str(wait)},
-                )
+        take_rate_token(request, principal)
         return principal
 
     dependency.bigfish_access = level  # type: ignore[attr-defined]

@@ -100,11 +100,16 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _api(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
+def api_error_response(exc: ApiError) -> JSONResponse:
+    """The answer to EXC, as its handler gives it."""
     return error_response(
         exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers
     )
+
+
+def _api(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return api_error_response(exc)
 
 
 def _bigfish(_: Request, exc: Exception) -> JSONResponse:

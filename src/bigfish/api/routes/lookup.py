@@ -1,13 +1,23 @@
-"""Lookups: one identifier (GET) or up to 10,000 (POST), counting only what the caller may see."""
+"""Lookups: one identifier (GET) or up to 10,000 (POST), counting only what the caller may see.
+
+`GET /api/v1/lookup` is the call a bank makes for every payment it screens. `LookupShortcut`
+answers its plainest form without FastAPI's routing, dependency resolution and response
+validation, through the same functions as the route (authentication, access level, audit
+context, rate limit, lookup, serialization); every other request goes on to the route.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, requires
+from bigfish.api.deps import Access, authenticate, may_call, requires, take_rate_token, tell_audit
+from bigfish.api.errors import ApiError, api_error_response
 from bigfish.api.schemas import ERRORS, BatchLookup, LookupAnswer
 from bigfish.lookup import LookupQuery, LookupResult, lookup_many
 from bigfish.models import Kind
@@ -15,6 +25,9 @@ from bigfish.models import Kind
 router = APIRouter(tags=["lookup"], responses=ERRORS)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
+
+MAX_VALUE = 2000
+MAX_COUNTRY = 2
 
 
 def answer(result: LookupResult) -> LookupAnswer:
@@ -37,8 +50,8 @@ async def lookup_one(
     request: Request,
     principal: Reader,
     kind: Kind,
-    value: Annotated[str, Query(min_length=1, max_length=2000)],
-    country: Annotated[str | None, Query(max_length=2)] = None,
+    value: Annotated[str, Query(min_length=1, max_length=MAX_VALUE)],
+    country: Annotated[str | None, Query(max_length=MAX_COUNTRY)] = None,
 ) -> LookupAnswer:
     """Everything the caller may know about one identifier; for a value the caller may not
     see, exactly the answer for a value nobody reported."""
@@ -54,3 +67,70 @@ def lookup_batch(body: BatchLookup, request: Request, principal: Reader) -> list
     """The single answers for up to 10,000 identifiers, in the same order."""
     queries = [LookupQuery(q.kind, q.value, q.country) for q in body.identifiers]
     return [answer(r) for r in lookup_many(request.app.state.store, principal.viewer(), queries)]
+
+
+_PATH = "/api/v1/lookup"
+_KINDS = {kind.value: kind for kind in Kind}
+_NAMES = frozenset({"kind", "value", "country"})
+_ANSWER = TypeAdapter(LookupAnswer)
+
+
+def plain_query(query_string: bytes) -> LookupQuery | None:
+    """The lookup a query string asks for when the route would accept it as it stands: `kind`
+    and `value` once each, `country` at most once, no other name, every value within the
+    route's limits and without NUL. None for anything else (the route then answers)."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)  # as Starlette
+    fields = dict(pairs)
+    if len(fields) != len(pairs) or not fields.keys() <= _NAMES:
+        return None
+    kind = _KINDS.get(fields.get("kind", ""))
+    value = fields.get("value", "")
+    country = fields.get("country")
+    if kind is None or not 1 <= len(value) <= MAX_VALUE or "\x00" in value:
+        return None
+    if country is not None and (not 1 <= len(country) <= MAX_COUNTRY or "\x00" in country):
+        return None
+    return LookupQuery(kind, value, country)
+
+
+def _shortcut_answer(scope: Scope) -> Response | None:
+    query = plain_query(scope.get("query_string", b""))
+    if query is None:
+        return None
+    request = Request(scope)
+    try:
+        principal = authenticate(request)
+        tell_audit(request, principal)
+        if not may_call(principal, Access.READ):
+            return None
+        # Looked up before the rate-limit token is taken: whatever fails here is answered by
+        # the route, which takes the token itself (one token per request either way).
+        result = lookup_many(request.app.state.store, principal.viewer(), [query])[0]
+    except Exception:  # the route answers (401, 422, 503, …) exactly as it always does
+        return None
+    try:
+        take_rate_token(request, principal)
+    except ApiError as exc:
+        return api_error_response(exc)
+    # What FastAPI sends for the route's return value: the model's JSON, application/json.
+    return Response(_ANSWER.dump_json(answer(result), by_alias=True), media_type="application/json")
+
+
+class LookupShortcut:
+    """ASGI middleware answering plain `GET /api/v1/lookup` requests itself (see the module).
+
+    Measured in-process on 1,000,000 reports: FastAPI's routing, dependency resolution and
+    response validation were about a third of a lookup's CPU time. The route stays the one the
+    OpenAPI document describes and answers everything else; a test compares both answers
+    (status, headers, body, audit row) over valid, invalid, refused and rate-limited requests."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == _PATH and scope["method"] == "GET":
+            response = _shortcut_answer(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
