@@ -1,13 +1,16 @@
-"""The worker factory's socket options: responses leave without waiting for Nagle's algorithm."""
+"""The worker factory: responses leave without waiting for Nagle's algorithm, and each worker
+freezes its start-up objects."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
-from bigfish.api.server import send_responses_without_delay
+from bigfish.api.server import app_from_environment, send_responses_without_delay
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
@@ -30,3 +33,20 @@ def test_listening_sockets_get_tcp_nodelay_and_pass_it_to_connections() -> None:
     finally:
         listener.close()
         other.close()
+
+
+def test_each_worker_freezes_its_start_up_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn spawns its workers: the factory itself keeps the start-up objects out of the
+    collector's full passes."""
+    monkeypatch.setenv("BIGFISH_DATABASE_URL", f"sqlite:///{tmp_path / 'bigfish.db'}")
+    monkeypatch.setenv("BIGFISH_DATA_DIR", str(tmp_path / "data"))
+    gc.unfreeze()
+    app = app_from_environment()
+    try:
+        assert gc.get_freeze_count() > 0
+        assert app.state.store is not None
+    finally:
+        gc.unfreeze()
+        app.state.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from pathlib import Path
@@ -59,12 +60,20 @@ def send_responses_without_delay() -> int:
 
 def app_from_environment() -> FastAPI:
     """`create_app` for BIGFISH_DATABASE_URL with BIGFISH_RATE_LIMIT (requests/minute/key) and
-    the data directory BIGFISH_DATA_DIR."""
+    the data directory BIGFISH_DATA_DIR.
+
+    The start-up objects (libraries, the application) are frozen out of the cyclic collector's
+    full passes here, in every worker: uvicorn starts its workers with multiprocessing's spawn,
+    so the freeze `bigfish serve` does before starting them reaches only a single in-process
+    worker. Measured in-process with the audit log on: one full collection per ~10,000 lookups,
+    a 180 ms pause for whichever requests are open, and none once frozen."""
     send_responses_without_delay()
     store = open_store(os.environ.get("BIGFISH_DATABASE_URL", DEFAULT_URL))
     rate = int(os.environ.get("BIGFISH_RATE_LIMIT", "6000"))
-    return create_app(
+    app = create_app(
         store,
         ApiSettings(rate_limit_per_minute=rate, rate_limit_burst=max(rate // 10, 1)),
         data_dir=Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
     )
+    gc.freeze()
+    return app
