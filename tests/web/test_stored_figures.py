@@ -4,6 +4,7 @@ another viewer, or the same one after a re-marking hid a report from it, never g
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import Counter
@@ -373,7 +374,7 @@ def test_a_sequence_replaced_while_read_becomes_the_newer_one(store: Store) -> N
     assert again is None
 
 
-def test_only_values_of_the_declared_type_are_written_or_read() -> None:
+def test_only_values_of_the_declared_type_are_written_and_read() -> None:
     codec: Codec[Sample] = Codec(Sample)
     good = _samples()[0]
     for bad in (
@@ -385,7 +386,16 @@ def test_only_values_of_the_declared_type_are_written_or_read() -> None:
         with pytest.raises(TypeError):
             codec.dumps(bad)
     encoded = codec.dumps(good)
-    for broken in (encoded.replace('"TH"', "1"), encoded[:-1] + ",1]", "[]", '{"whole": 1}'):
+    when = json.dumps(good.when.isoformat())
+    pairs = '[["TH",2],["VN",1]]'
+    assert when in encoded and pairs in encoded
+    for broken in (
+        encoded[:-1] + ",1]",  # a field too many
+        "[]",
+        '{"whole": 1}',
+        encoded.replace(when, "5"),  # a datetime that is not text
+        encoded.replace(pairs, '{"TH":2}'),  # a tuple that is not a list
+    ):
         with pytest.raises((TypeError, ValueError)):
             codec.loads(broken)
     with pytest.raises(TypeError):
