@@ -223,6 +223,25 @@ def test_the_kept_figures_key_is_the_whole_viewer(web: WebPartnership) -> None:
     )
 
 
+def test_a_process_keeps_a_viewers_figures_at_most_every_keep_every(web: WebPartnership) -> None:
+    now = [0.0]
+    computed = iter(range(1, 10))
+    kept: KeptFigures[int] = KeptFigures("test-every", int)
+    cache = freshness.ViewerCache(lambda store, viewer: next(computed), ttl=1.0, kept=kept)
+    viewer = _viewer(web.store, "A", in_groups=True)
+
+    def page_then_refresh(at: float) -> int | None:
+        now[0] = at
+        cache.get(web.store, viewer, clock=lambda: now[0])
+        freshness.settle()
+        found = kept.read(web.store, freshness.viewer_key(viewer))
+        return None if found is None else found.value
+
+    assert page_then_refresh(0.0) == 1  # computed for the page, kept
+    assert page_then_refresh(10.0) == 1  # refreshed (ttl) to 2, not kept yet
+    assert page_then_refresh(freshness.KEEP_EVERY + 1) == 3
+
+
 @pytest.mark.parametrize("marking", [{"tlp": "red"}, {"distribution": "organization"}])
 def test_kept_figures_counting_a_report_now_hidden_are_not_served(
     web: WebPartnership, computed: Computations, marking: dict[str, str]

@@ -18,12 +18,13 @@ thread computes the new ones; the next page shows those. What keeps this inside 
   did not change (a deletion does not change it): a deletion shows within a minute and one
   refresh, as it did within the minute of the caches before.
 
-A cache given `kept` also keeps its figures in the store (`bigfish.web.stored_figures`), written
-in the background after every computation. When its memory has no entry for a viewer (the first
-page after the server started, another worker process), the figures kept for that viewer are
-served like stale ones in memory: only when no report they may count is hidden from the viewer
-now, marked with their time, while one refresh computes the new ones; otherwise they are ignored
-and the figures computed before the page answers.
+A cache given `kept` also keeps its figures in the store (`bigfish.web.stored_figures`),
+written in the background after a computation, at most every `KEEP_EVERY` seconds per viewer
+(encoding a ranking of 60,000 networks costs seconds of the process's CPU). When its memory has
+no entry for a viewer (the first page after the server started, another worker process), the
+figures kept for that viewer are served like stale ones in memory: only when no report they may
+count is hidden from the viewer now, marked with their time, while one refresh computes the new
+ones; otherwise they are ignored and the figures computed before the page answers.
 """
 
 from __future__ import annotations
@@ -185,6 +186,9 @@ class _Refresher:
 
 _refresher = _Refresher()
 
+#: A viewer's figures are written to the store at most this often by one process.
+KEEP_EVERY = 300.0
+
 
 def settle(timeout: float = 60.0) -> None:
     """Wait until every background refresh has finished."""
@@ -211,6 +215,9 @@ class ViewerCache(Generic[T]):
         self._stores: weakref.WeakKeyDictionary[Store, dict[ViewerKey, _Entry[T]]] = (
             weakref.WeakKeyDictionary()
         )
+        self._kept_at: weakref.WeakKeyDictionary[Store, dict[ViewerKey, float]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _get_entry(self, store: Store, key: ViewerKey) -> _Entry[T] | None:
         with self._lock:
@@ -235,6 +242,19 @@ class ViewerCache(Generic[T]):
         self._put(store, viewer_key(viewer), entry)
         return entry
 
+    def _keep_due(self, store: Store, key: ViewerKey, clock: Callable[[], float]) -> bool:
+        """True (and noted) when this process has not kept KEY's figures in `KEEP_EVERY`."""
+        now = clock()
+        with self._lock:
+            kept_at = self._kept_at.setdefault(store, {})
+            last = kept_at.get(key)
+            if last is not None and now - last < KEEP_EVERY:
+                return False
+            if key not in kept_at and len(kept_at) >= 4 * self._size:
+                kept_at.clear()
+            kept_at[key] = now
+        return True
+
     def _keep(self, store: Store, key: ViewerKey, entry: _Entry[T]) -> None:
         if self._kept is None:
             return
@@ -245,10 +265,12 @@ class ViewerCache(Generic[T]):
         except Exception:  # a busy or read-only store: the figures stay in memory
             log.warning("page figures could not be kept in the store", exc_info=True)
 
-    def _keep_later(self, store: Store, key: ViewerKey, entry: _Entry[T]) -> None:
-        """Keep ENTRY in the store from the background thread: the page does not wait for a
-        write (on SQLite, for another writer's transaction)."""
-        if self._kept is None:
+    def _keep_later(
+        self, store: Store, key: ViewerKey, entry: _Entry[T], clock: Callable[[], float]
+    ) -> None:
+        """Keep ENTRY in the store from the background thread, when due: the page does not wait
+        for a write (on SQLite, for another writer's transaction)."""
+        if self._kept is None or not self._keep_due(store, key, clock):
             return
         ref = weakref.ref(store)
 
@@ -279,7 +301,8 @@ class ViewerCache(Generic[T]):
             except Exception:  # a closed store, a dropped connection: the next page retries
                 log.warning("background refresh of page figures failed", exc_info=True)
                 return
-            self._keep(target, viewer_key(viewer), entry)
+            if self._kept is not None and self._keep_due(target, viewer_key(viewer), clock):
+                self._keep(target, viewer_key(viewer), entry)
 
         _refresher.submit((id(self), id(store), viewer_key(viewer)), job)
 
@@ -287,7 +310,7 @@ class ViewerCache(Generic[T]):
         self, store: Store, viewer: Viewer, version: Version, clock: Callable[[], float]
     ) -> Figures[T]:
         entry = self._fresh(store, viewer, version, clock)
-        self._keep_later(store, viewer_key(viewer), entry)
+        self._keep_later(store, viewer_key(viewer), entry, clock)
         return Figures(entry.value, entry.computed_at, stale=False)
 
     def get(
