@@ -429,14 +429,18 @@ class AuditWriter:
                     return
                 batch = [first]
                 stop = self._gather(batch)
+                outcome: list[int] | BaseException
                 try:
                     with self._processes_in_turn():
                         # Collected once this process's turn has come: what arrived while another
                         # process wrote goes into the same transaction (one sync for all of it).
                         stop = self._take_waiting(batch) or stop
-                        self._commit(batch)
+                        outcome = self._commit(batch)
                 except Exception as exc:  # the lock file failed: nothing of the batch is recorded
-                    _resolve(batch, exc)
+                    outcome = exc
+                # Acknowledged once the turn is over: the commit is done, and the other
+                # processes' writers need not wait while these requests are woken.
+                _resolve(batch, outcome)
                 if stop:
                     return
         finally:
@@ -490,14 +494,15 @@ class AuditWriter:
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
-    def _commit(self, batch: list[tuple[AuditEntry, _Waiter]]) -> None:
+    def _commit(self, batch: list[tuple[AuditEntry, _Waiter]]) -> list[int] | BaseException:
+        """Append BATCH and commit: the seq of each entry, or why none was recorded (every
+        waiting request must learn it)."""
         try:
             last = self._chain.append(_truncated([entry for entry, _ in batch]))
-        except Exception as exc:  # every waiting request must learn that it was not recorded
-            _resolve(batch, exc)
-            return
+        except Exception as exc:
+            return exc
         first = last - len(batch) + 1
-        _resolve(batch, [first + offset for offset in range(len(batch))])
+        return [first + offset for offset in range(len(batch))]
 
     def close(self) -> None:
         """Commit what is queued and stop the thread."""
