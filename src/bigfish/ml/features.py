@@ -13,7 +13,7 @@ numbers, USSD codes, money amounts) and multilingual where they cannot (urgency,
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,10 +87,10 @@ _QUANTIFIERS = frozenset("*+?{")
 _META = frozenset("\\()[]{}|.^$*+?")
 
 
-def _top_level(pattern: str) -> list[str]:
-    """PATTERN split at its top-level ``|`` (outside groups and character classes)."""
-    parts: list[str] = []
-    depth, in_class, start, i = 0, False, 0, 0
+def _outside_classes(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, group depth after it) of each character of PATTERN from START on that
+    is neither escaped nor inside a character class (where a leading ``]`` is a member)."""
+    depth, in_class, i = 0, False, start
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":
@@ -102,37 +102,29 @@ def _top_level(pattern: str) -> list[str]:
             in_class = True
             if pattern[i + 1 : i + 2] == "]":  # "[]…]": a leading "]" is a member
                 i += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+        else:
+            depth += (char == "(") - (char == ")")
+            yield i, char, depth
+        i += 1
+
+
+def _top_level(pattern: str) -> list[str]:
+    """PATTERN split at its top-level ``|`` (outside groups and character classes)."""
+    parts: list[str] = []
+    start = 0
+    for i, char, depth in _outside_classes(pattern):
+        if char == "|" and depth == 0:
             parts.append(pattern[start:i])
             start = i + 1
-        i += 1
     parts.append(pattern[start:])
     return parts
 
 
 def _group_end(pattern: str, start: int) -> int:
     """The index of the ``)`` closing the group opened at START."""
-    depth, in_class, i = 0, False, start
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    for i, char, depth in _outside_classes(pattern, start):
+        if char == ")" and depth == 0:
+            return i
     raise ValueError(pattern)
 
 
