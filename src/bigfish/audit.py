@@ -334,15 +334,20 @@ def _lock_path(store: Store) -> str | None:
 _Waiter = Future[int] | tuple[asyncio.AbstractEventLoop, "asyncio.Future[int]"]
 
 
+def _complete(future: Future[int] | asyncio.Future[int], outcome: int | BaseException) -> None:
+    """Give FUTURE its seq or its failure, unless it is already done (cancelled)."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
 def _settle(outcomes: list[tuple[asyncio.Future[int], int | BaseException]]) -> None:
     """Resolve, on their event loop, the futures of one committed batch."""
     for future, outcome in outcomes:
-        if future.cancelled():
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
+        _complete(future, outcome)
 
 
 class AuditWriter:
@@ -523,12 +528,7 @@ def _resolve(batch: list[tuple[AuditEntry, _Waiter]], outcome: list[int] | BaseE
             outcome if isinstance(outcome, BaseException) else outcome[index]
         )
         if isinstance(waiter, Future):
-            if waiter.done():
-                continue
-            if isinstance(result, BaseException):
-                waiter.set_exception(result)
-            else:
-                waiter.set_result(result)
+            _complete(waiter, result)
         else:
             loop, future = waiter
             by_loop.setdefault(loop, []).append((future, result))
