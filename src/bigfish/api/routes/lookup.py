@@ -62,11 +62,20 @@ async def lookup_one(
     return answer(results[0])
 
 
+#: The JSON of a batch's results: the same fields, in the same order, as `list[LookupAnswer]`.
+_RESULTS = TypeAdapter(list[LookupResult])
+
+
 @router.post("/lookup", response_model=list[LookupAnswer])
-def lookup_batch(body: BatchLookup, request: Request, principal: Reader) -> list[LookupAnswer]:
+def lookup_batch(body: BatchLookup, request: Request, principal: Reader) -> Response:
     """The single answers for up to 10,000 identifiers, in the same order."""
     queries = [LookupQuery(q.kind, q.value, q.country) for q in body.identifiers]
-    return [answer(r) for r in lookup_many(request.app.state.store, principal.viewer(), queries)]
+    results = lookup_many(request.app.state.store, principal.viewer(), queries)
+    # The results serialized as they are: building 10,000 `LookupAnswer`s for FastAPI to
+    # validate and serialize cost about a fifth of the call at 1,000,000 reports. The bytes are
+    # the same (a test compares them); `response_model` still describes them in the OpenAPI
+    # document (this docstring is its description).
+    return Response(_RESULTS.dump_json(results), media_type="application/json")
 
 
 _PATH = "/api/v1/lookup"
