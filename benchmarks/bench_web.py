@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_web.py pages   [--reports 1000000] [--db PATH] [--runs 30]
     .venv/bin/python benchmarks/bench_web.py browser [--db PATH]
     .venv/bin/python benchmarks/bench_web.py first   [--db PATH] [--viewers 5] [--runs 4]
+    .venv/bin/python benchmarks/bench_web.py warm    [--db PATH] [--viewers 5]
 
 pages: writes a store of N reports from 13 organizations in 9 countries (most shared with the
 partnership, TLP:GREEN; one organization keeps its reports private), with rings that rotate
@@ -17,6 +18,9 @@ waits; the child then waits until they are kept), then RUNS times per viewer wit
 kept by those children (served at once, marked as of their time, while the child's refresh
 starts; the child exits without waiting for it), and then `/networks` with a filter, which reads
 every network of the kept ranking. Prints p50/p95 and the load average.
+warm: in one new process with nothing kept, warms every organization with a web user as `bigfish
+serve` does when it starts (`bigfish.web.data.warm_figures`), prints how long that took, then
+times each viewer's first `/`.
 browser: serves the same store with uvicorn and measures, in Debian's headless chromium, how long
 the network page of the 500-report ring takes from navigation until the graph is laid out.
 """
@@ -158,14 +162,16 @@ def big_ring(db: Path) -> int:
     return int(row[0])
 
 
-def _client(db: Path, username: str = "analyst"):  # type: ignore[no-untyped-def]
+def _client(db: Path, username: str = "analyst", app=None):  # type: ignore[no-untyped-def]
+    """A client signed in as USERNAME to APP, by default a new application over DB."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
     from bigfish.api.app import ApiSettings, create_app
     from bigfish.store import open_store
 
-    app = create_app(open_store(f"sqlite:///{db}"), ApiSettings(rate_limit_per_minute=0))
+    if app is None:
+        app = create_app(open_store(f"sqlite:///{db}"), ApiSettings(rate_limit_per_minute=0))
     client = TestClient(app)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
     assert token is not None
@@ -401,9 +407,39 @@ def browser(args: argparse.Namespace) -> None:
         server.wait(timeout=20)
 
 
+def warm(args: argparse.Namespace) -> None:
+    """In one new server process with nothing kept: warm every organization with a web user as
+    `bigfish serve` does at start, then time each viewer's first `/` once the warm-up is done."""
+    from bigfish.web import data, freshness
+
+    build_store(args.db, args.reports)
+    users = _viewers(args.db, args.viewers)
+    con = sqlite3.connect(args.db)
+    con.execute("DELETE FROM page_figures")
+    con.commit()
+    con.close()
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    first_client = _client(args.db, users[0])
+    clients = [first_client] + [_client(args.db, user, first_client.app) for user in users[1:]]
+    store = first_client.app.state.store
+    gc.freeze()
+    started = time.perf_counter()
+    queued = data.warm_figures(store)
+    freshness.settle(timeout=3600)
+    print(f"warm-up of {queued} organizations: {time.perf_counter() - started:.1f} s", flush=True)
+    times = []
+    for user, client in zip(users, clients, strict=True):
+        elapsed, text = _timed_get(client, "/")
+        stale = 'data-testid="as-of"' in text
+        print(f"first / after the warm-up  {user:22} {elapsed:.0f} ms, as of: {stale}", flush=True)
+        times.append(elapsed)
+    print(f"first / after the warm-up: {_percentiles(times)}")
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("pages", "browser", "first", "first-child"))
+    parser.add_argument("mode", choices=("pages", "browser", "first", "warm", "first-child"))
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=Path("/tmp/bigfish-bench-web.db"))
     parser.add_argument("--runs", type=int, default=None, help="30; first: 4 per viewer")
@@ -413,7 +449,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.runs is None:
         args.runs = 4 if args.mode == "first" else 30
-    modes = {"pages": pages, "browser": browser, "first": first, "first-child": _first_page_child}
+    modes = {
+        "pages": pages,
+        "browser": browser,
+        "first": first,
+        "warm": warm,
+        "first-child": _first_page_child,
+    }
     modes[args.mode](args)
 
 

@@ -308,6 +308,25 @@ def authenticate_user(store: Store, username: str, password: str) -> Principal |
         )
 
 
+def user_viewers(store: Store) -> list[Viewer]:
+    """The policy viewer of every organization with an enabled web user, once each (what a
+    signed-in user's pages show depends on the organization and its groups alone)."""
+    with store.connect() as conn:
+        rows = conn.execute(
+            sa.select(organizations.c.id, organizations.c.name)
+            .where(
+                organizations.c.id.in_(
+                    sa.select(users.c.org_id).where(users.c.disabled_at.is_(None))
+                )
+            )
+            .order_by(organizations.c.id)
+        ).all()
+        return [
+            Viewer(int(r.id), str(r.name), ApiRole.READONLY, _groups_of(conn, int(r.id)))
+            for r in rows
+        ]
+
+
 def list_users(store: Store, granter: Principal | None) -> list[User]:
     """Users of the granter's organization (every user for the operator)."""
     query = sa.select(users, organizations.c.name).join(

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from bigfish.api.app import ApiSettings, create_app
-from bigfish.store import DEFAULT_URL, open_store
+from bigfish.store import DEFAULT_URL, Store, open_store
 
 _OPEN_FILES = Path("/proc/self/fd")
 
@@ -60,7 +60,8 @@ def send_responses_without_delay() -> int:
 
 def app_from_environment() -> FastAPI:
     """`create_app` for BIGFISH_DATABASE_URL with BIGFISH_RATE_LIMIT (requests/minute/key) and
-    the data directory BIGFISH_DATA_DIR.
+    the data directory BIGFISH_DATA_DIR; unless BIGFISH_WARM_FIGURES is 0, the web pages'
+    figures of every organization with a web user are prepared in the background.
 
     The start-up objects (libraries, the application) are frozen out of the cyclic collector's
     full passes here, in every worker: uvicorn starts its workers with multiprocessing's spawn,
@@ -75,5 +76,17 @@ def app_from_environment() -> FastAPI:
         ApiSettings(rate_limit_per_minute=rate, rate_limit_burst=max(rate // 10, 1)),
         data_dir=Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
     )
+    if os.environ.get("BIGFISH_WARM_FIGURES", "1") != "0":
+        _warm_web_figures(store)
     gc.freeze()
     return app
+
+
+def _warm_web_figures(store: Store) -> None:
+    """Start preparing the web pages' figures for every organization with a web user
+    (`bigfish.web.data.warm_figures`), when the web application is installed."""
+    try:
+        from bigfish.web.data import warm_figures
+    except ImportError:
+        return
+    warm_figures(store)

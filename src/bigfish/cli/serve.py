@@ -32,7 +32,10 @@ def serve(
     os.environ["BIGFISH_RATE_LIMIT"] = str(rate_limit)
     from bigfish.api.server import app_from_environment
 
+    warm = os.environ.get("BIGFISH_WARM_FIGURES", "1")
+    os.environ["BIGFISH_WARM_FIGURES"] = "0"  # the workers warm the page figures, not this one
     app_from_environment()  # create and migrate the store once, before the workers start
+    os.environ["BIGFISH_WARM_FIGURES"] = warm
     # The libraries loaded so far are a few hundred thousand long-lived objects: keep them out
     # of the cyclic collector's full passes, which otherwise cost 160-200 ms and land on
     # whichever request triggers one.

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bigfish.accounts import user_viewers
 from bigfish.identifiers import Identifier, extract, normalize
 from bigfish.interop import misp, stix
 from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
@@ -33,6 +34,7 @@ from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks
+from bigfish.web import freshness
 from bigfish.web.freshness import Figures, ViewerCache
 from bigfish.web.stored_figures import KeptFigures
 
@@ -315,6 +317,12 @@ _overviews = ViewerCache(
     size=256,
     kept=KeptFigures("overview", tuple[KeyFigures, Changes]),
 )
+
+
+def warm_figures(store: Store) -> int:
+    """Prepare, in the background, the overview and ranking of every organization with an enabled
+    web user (`bigfish.web.freshness.warm`); returns how many organizations were queued."""
+    return freshness.warm(store, user_viewers(store), (_overviews, _rankings))
 
 
 def overview_statistics(
