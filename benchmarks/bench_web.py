@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_web.py pages   [--reports 1000000] [--db PATH] [--runs 30]
     .venv/bin/python benchmarks/bench_web.py browser [--db PATH]
     .venv/bin/python benchmarks/bench_web.py first   [--db PATH] [--viewers 5] [--runs 4]
-    .venv/bin/python benchmarks/bench_web.py warm    [--db PATH] [--viewers 5]
+    .venv/bin/python benchmarks/bench_web.py warm    [--db PATH] [--viewers 5] [--kept]
 
 pages: writes a store of N reports from 13 organizations in 9 countries (most shared with the
 partnership, TLP:GREEN; one organization keeps its reports private), with rings that rotate
@@ -18,9 +18,10 @@ waits; the child then waits until they are kept), then RUNS times per viewer wit
 kept by those children (served at once, marked as of their time, while the child's refresh
 starts; the child exits without waiting for it), and then `/networks` with a filter, which reads
 every network of the kept ranking. Prints p50/p95 and the load average.
-warm: in one new process with nothing kept, warms every organization with a web user as `bigfish
-serve` does when it starts (`bigfish.web.data.warm_figures`), prints how long that took, then
-times each viewer's first `/`.
+warm: in one new process with nothing kept (with --kept: with the figures earlier processes kept),
+warms every organization with a web user as `bigfish serve` does when it starts
+(`bigfish.web.data.warm_figures`), prints how long that took, then times each viewer's first `/`
+and a filtered ranking after it.
 browser: serves the same store with uvicorn and measures, in Debian's headless chromium, how long
 the network page of the 500-report ring takes from navigation until the graph is laid out.
 """
@@ -414,10 +415,11 @@ def warm(args: argparse.Namespace) -> None:
 
     build_store(args.db, args.reports)
     users = _viewers(args.db, args.viewers)
-    con = sqlite3.connect(args.db)
-    con.execute("DELETE FROM page_figures")
-    con.commit()
-    con.close()
+    if not args.kept:
+        con = sqlite3.connect(args.db)
+        con.execute("DELETE FROM page_figures")
+        con.commit()
+        con.close()
     print(f"load average before: {os.getloadavg()}", flush=True)
     first_client = _client(args.db, users[0])
     clients = [first_client] + [_client(args.db, user, first_client.app) for user in users[1:]]
@@ -427,13 +429,19 @@ def warm(args: argparse.Namespace) -> None:
     queued = data.warm_figures(store)
     freshness.settle(timeout=3600)
     print(f"warm-up of {queued} organizations: {time.perf_counter() - started:.1f} s", flush=True)
-    times = []
+    times, filtered = [], []
     for user, client in zip(users, clients, strict=True):
         elapsed, text = _timed_get(client, "/")
         stale = 'data-testid="as-of"' in text
-        print(f"first / after the warm-up  {user:22} {elapsed:.0f} ms, as of: {stale}", flush=True)
+        filtered.append(_timed_get(client, "/networks?country=VN&min_countries=3")[0])
+        print(
+            f"first / after the warm-up  {user:22} {elapsed:.0f} ms, as of: {stale}, "
+            f"then a filtered ranking {filtered[-1]:.0f} ms",
+            flush=True,
+        )
         times.append(elapsed)
     print(f"first / after the warm-up: {_percentiles(times)}")
+    print(f"then a filtered ranking:   {_percentiles(filtered)}")
     print(f"load average after: {os.getloadavg()}")
 
 
@@ -446,6 +454,7 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=5, help="first: organizations")
     parser.add_argument("--user", default="analyst", help=argparse.SUPPRESS)
     parser.add_argument("--settle", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--kept", action="store_true", help="warm: keep the stored figures")
     args = parser.parse_args()
     if args.runs is None:
         args.runs = 4 if args.mode == "first" else 30
