@@ -141,20 +141,32 @@ def test_a_queued_warm_up_gives_way_to_the_first_page(
         assert counted.background == {"overview": 1, "ranking": 1}  # B's only: A's was cancelled
 
 
-def test_warming_loads_the_figures_kept_in_the_store_instead_of_computing(
+def test_warming_serves_the_kept_figures_at_once_then_makes_them_current(
     web: WebPartnership, counted: Computations
 ) -> None:
     assert _count(web.clients["A"].get("/").text) == 4
     web.clients["A"].get("/networks")
     freshness.settle()  # kept in the store
+    a = _viewer(web.store, "A", in_groups=True)
+    kept_at = data._overviews._kept.read(web.store, freshness.viewer_key(a))  # type: ignore[union-attr]
+    assert kept_at is not None
     counted.reset()
     with restarted(web) as (store, signed_in):
+        alice = signed_in("alice")
+        counted.hold()
         freshness.warm(store, [_viewer(store, "A", in_groups=True)], CACHES)
+        _wait_until(lambda: counted.background["overview"] == 1)  # computing, held
+        page = alice.get("/").text  # the kept figures, at once
+        assert (_count(page), _stale(page)) == (4, True)
+        counted.release()
         freshness.settle()
-        assert counted.background == {}
-        page = signed_in("alice").get("/").text
-        assert (_count(page), _stale(page)) == (4, True)  # kept figures, marked, then refreshed
+        page = alice.get("/").text
+        assert (_count(page), _stale(page)) == (4, False)
         assert counted.page == {}
+        # one computation each: the refresh the marked page asked for found them current
+        assert counted.background == {"overview": 1, "ranking": 1}
+    again = data._overviews._kept.read(web.store, freshness.viewer_key(a))  # type: ignore[union-attr]
+    assert again is not None and again.computed_at == kept_at.computed_at  # not rewritten
 
 
 def test_warmed_figures_are_only_their_viewers(web: WebPartnership, counted: Computations) -> None:

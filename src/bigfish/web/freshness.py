@@ -345,8 +345,8 @@ class ViewerCache(Generic[T]):
 
         def job() -> None:
             target = ref()
-            if target is None:
-                return
+            if target is None or self._current(target, viewer, clock):
+                return  # a computation queued before this one (a warm-up) made them current
             try:
                 entry = self._fresh(target, viewer, data_version(target), clock)
             except Exception:  # a closed store, a dropped connection: the next page retries
@@ -367,19 +367,34 @@ class ViewerCache(Generic[T]):
     def warm(
         self, store: Store, viewer: Viewer, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        """Have VIEWER's figures in memory before their first page: nothing when they are; the
-        figures kept in the store when `get` could serve them; else computed now (and kept)."""
+        """Have VIEWER's current figures in memory before their first page. Nothing to do when
+        they are; else the figures kept in the store, when `get` could serve them, are put in
+        memory at once (a page meanwhile shows them, marked) and the current ones computed; they
+        are kept in the store unless the kept ones were already of this version."""
         key = viewer_key(viewer)
-        if self._get_entry(store, key) is not None:
+        if self._current(store, viewer, clock):
             return
         version = data_version(store)
-        entry = self._load(store, key, clock)
-        if entry is not None and _servable(store, viewer, entry.version, version):
-            self._put(store, key, entry)
-            return
+        kept_version = None
+        if self._get_entry(store, key) is None:
+            loaded = self._load(store, key, clock)
+            if loaded is not None and _servable(store, viewer, loaded.version, version):
+                self._put(store, key, loaded)
+                kept_version = loaded.version
         entry = self._fresh(store, viewer, version, clock)
-        if self._kept is not None and self._keep_due(store, key, clock):
+        if kept_version != version and self._kept is not None and self._keep_due(store, key, clock):
             self._keep(store, key, entry)
+
+    def _current(self, store: Store, viewer: Viewer, clock: Callable[[], float]) -> bool:
+        """True when this process computed VIEWER's figures at the current data version, within
+        the ttl: a refresh would compute the same."""
+        entry = self._get_entry(store, viewer_key(viewer))
+        return (
+            entry is not None
+            and not entry.loaded
+            and clock() - entry.stored < self._ttl
+            and entry.version == data_version(store)
+        )
 
     def get(
         self, store: Store, viewer: Viewer, *, clock: Callable[[], float] = time.monotonic
