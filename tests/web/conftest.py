@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -14,7 +17,7 @@ from bigfish.accounts import add_user
 from bigfish.linking.service import rebuild_networks
 from bigfish.models import ApiRole
 from bigfish.store import Store
-from bigfish.web import freshness
+from bigfish.web import data, freshness
 from tests.api.helpers import Partnership, TestClient, build_partnership, report
 
 PASSWORD = "correct horse battery staple"
@@ -114,3 +117,52 @@ def web(store: Store, fast_argon2: None) -> Iterator[WebPartnership]:
         freshness.settle()  # no refresh of page figures outlives its store
         for client in clients.values():
             client.close()
+
+
+class Computations:
+    """How often the overview and an organization's ranking were computed while a page waited
+    (`page`) and by the refresh thread (`background`), which `hold` keeps waiting."""
+
+    def __init__(self) -> None:
+        self.page: Counter[str] = Counter()
+        self.background: Counter[str] = Counter()
+        self._open = threading.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Keep the refresh thread's computations waiting until `release`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let the refresh thread compute."""
+        self._open.set()
+
+    def reset(self) -> None:
+        """Count from zero."""
+        self.page.clear()
+        self.background.clear()
+
+    def counting(self, kind: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        """REAL, counted as a computation of KIND."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if threading.current_thread().name.startswith("bigfish-figures"):
+                self.background[kind] += 1
+                assert self._open.wait(timeout=60)
+            else:
+                self.page[kind] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
+    """The computations of the page figures, counted."""
+    counts = Computations()
+    monkeypatch.setattr(data, "key_figures", counts.counting("overview", data.key_figures))
+    monkeypatch.setattr(
+        data, "visible_network_stats", counts.counting("ranking", data.visible_network_stats)
+    )
+    yield counts
+    counts.release()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,63 +36,15 @@ from bigfish.web.stored_figures import (
     viewer_digest,
 )
 from tests.api.helpers import TestClient, report
-from tests.web.conftest import WebPartnership, sign_in
+from tests.web.conftest import Computations, WebPartnership, sign_in
 from tests.web.test_freshness import _count, _remark, _stale, _viewer
 
 
-class Computations:
-    """How often the overview and an organization's ranking were computed while a page waited
-    (`page`) and by the refresh thread (`background`), which `hold` keeps waiting."""
-
-    def __init__(self) -> None:
-        self.page: Counter[str] = Counter()
-        self.background: Counter[str] = Counter()
-        self._open = threading.Event()
-        self._open.set()
-
-    def hold(self) -> None:
-        """Keep the refresh thread's computations waiting until `release`."""
-        self._open.clear()
-
-    def release(self) -> None:
-        """Let the refresh thread compute."""
-        self._open.set()
-
-    def reset(self) -> None:
-        """Count from zero."""
-        self.page.clear()
-        self.background.clear()
-
-    def counting(self, kind: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        """REAL, counted as a computation of KIND."""
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if threading.current_thread().name.startswith("bigfish-figures"):
-                self.background[kind] += 1
-                assert self._open.wait(timeout=60)
-            else:
-                self.page[kind] += 1
-            return real(*args, **kwargs)
-
-        return wrapper
-
-
-@pytest.fixture
-def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
-    """The computations of the page figures, counted."""
-    counts = Computations()
-    monkeypatch.setattr(data, "key_figures", counts.counting("overview", data.key_figures))
-    monkeypatch.setattr(
-        data, "visible_network_stats", counts.counting("ranking", data.visible_network_stats)
-    )
-    yield counts
-    counts.release()
-
-
 @contextmanager
-def new_process(web: WebPartnership) -> Iterator[Callable[[str], TestClient]]:
+def restarted(web: WebPartnership) -> Iterator[tuple[Store, Callable[[str], TestClient]]]:
     """An application as after a restart: a new engine and store over the same database, so
-    every figure in memory belongs to another store. Yields a function that signs a user in."""
+    every figure in memory belongs to another store. Yields the store and a function that signs
+    a user in."""
     store = open_store(web.store.engine.url.render_as_string(hide_password=False))
     app = create_app(store, ApiSettings())
     clients: list[TestClient] = []
@@ -105,12 +56,19 @@ def new_process(web: WebPartnership) -> Iterator[Callable[[str], TestClient]]:
 
     try:
         with TestClient(app):  # the application's lifespan
-            yield signed_in
+            yield store, signed_in
             freshness.settle()
     finally:
         for client in clients:
             client.close()
         store.close()
+
+
+@contextmanager
+def new_process(web: WebPartnership) -> Iterator[Callable[[str], TestClient]]:
+    """`restarted`, signing users in."""
+    with restarted(web) as (_, signed_in):
+        yield signed_in
 
 
 def _kept_overview(store: Store, viewer: Viewer) -> StoredFigures[Any] | None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,52 +16,16 @@ import pytest
 import sqlalchemy as sa
 
 from bigfish.accounts import user_viewers
-from bigfish.api import ApiSettings, create_app
 from bigfish.api.server import app_from_environment
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema_access import users
 from bigfish.web import data, freshness
-from tests.api.helpers import TestClient
-from tests.web.conftest import WebPartnership, sign_in
+from tests.web.conftest import Computations, WebPartnership
 from tests.web.test_freshness import _count, _stale, _viewer
-from tests.web.test_stored_figures import Computations
+from tests.web.test_stored_figures import restarted
 
 CACHES = (data._overviews, data._rankings)
-
-
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
-    """The computations of the page figures, counted (page or background)."""
-    counts = Computations()
-    monkeypatch.setattr(data, "key_figures", counts.counting("overview", data.key_figures))
-    monkeypatch.setattr(
-        data, "visible_network_stats", counts.counting("ranking", data.visible_network_stats)
-    )
-    yield counts
-    counts.release()
-
-
-@contextmanager
-def restarted(web: WebPartnership) -> Iterator[tuple[Store, Callable[[str], TestClient]]]:
-    """A new store and application over the same database, as after a restart (nothing of the
-    old store's figures applies to it); yields the store and a function that signs a user in."""
-    store = open_store(web.store.engine.url.render_as_string(hide_password=False))
-    app = create_app(store, ApiSettings())
-    clients: list[TestClient] = []
-
-    def signed_in(username: str) -> TestClient:
-        client = TestClient(app)
-        clients.append(client)
-        return sign_in(client, username)
-
-    try:
-        yield store, signed_in
-    finally:
-        freshness.settle()
-        for client in clients:
-            client.close()
-        store.close()
 
 
 def _wait_until(condition: Callable[[], bool]) -> None:
@@ -88,61 +51,61 @@ def test_every_organization_with_an_enabled_user_is_a_viewer_once(web: WebPartne
 
 
 def test_warmed_figures_need_no_computation_on_the_first_page(
-    web: WebPartnership, counted: Computations
+    web: WebPartnership, computed: Computations
 ) -> None:
     with restarted(web) as (store, signed_in):
         assert data.warm_figures(store) == 3
         freshness.settle()
-        assert counted.background == {"overview": 3, "ranking": 3}
-        counted.reset()
+        assert computed.background == {"overview": 3, "ranking": 3}
+        computed.reset()
         for user, expected in (("alice", 4), ("bob", 2), ("carol", 2)):
             page = signed_in(user).get("/").text
             assert (_count(page), _stale(page)) == (expected, False), user
             ranking = signed_in(user).get("/networks").text
             assert "/networks/" in ranking.split('id="results"')[1], user
-        assert counted.page == {}
-        assert counted.background == {}  # current figures: no refresh either
+        assert computed.page == {}
+        assert computed.background == {}  # current figures: no refresh either
 
 
 def test_a_first_page_waits_for_its_running_warm_up_instead_of_computing_beside_it(
-    web: WebPartnership, counted: Computations
+    web: WebPartnership, computed: Computations
 ) -> None:
     with restarted(web) as (store, signed_in):
         alice = signed_in("alice")
-        counted.hold()
+        computed.hold()
         freshness.warm(store, [_viewer(store, "A", in_groups=True)], CACHES)
-        _wait_until(lambda: counted.background["overview"] == 1)  # running, held
+        _wait_until(lambda: computed.background["overview"] == 1)  # running, held
         pages: list[str] = []
         waiting = threading.Thread(target=lambda: pages.append(alice.get("/").text))
         waiting.start()
         waiting.join(timeout=0.5)
         assert waiting.is_alive()  # the page waits for the warm-up
-        counted.release()
+        computed.release()
         waiting.join(timeout=30)
         assert (_count(pages[0]), _stale(pages[0])) == (4, False)
-        assert counted.page == {}
-        assert counted.background == {"overview": 1, "ranking": 1}
+        assert computed.page == {}
+        assert computed.background == {"overview": 1, "ranking": 1}
 
 
 def test_a_queued_warm_up_gives_way_to_the_first_page(
-    web: WebPartnership, counted: Computations
+    web: WebPartnership, computed: Computations
 ) -> None:
     with restarted(web) as (store, signed_in):
         alice = signed_in("alice")
-        counted.hold()
+        computed.hold()
         b, a = _viewer(store, "B", in_groups=True), _viewer(store, "A", in_groups=True)
         freshness.warm(store, [b, a], CACHES)  # B's runs (held), A's waits behind it
-        _wait_until(lambda: counted.background["overview"] == 1)
+        _wait_until(lambda: computed.background["overview"] == 1)
         page = alice.get("/").text  # answers while B's warm-up is still held
         assert (_count(page), _stale(page)) == (4, False)
-        assert counted.page == {"overview": 1, "ranking": 1}
-        counted.release()
+        assert computed.page == {"overview": 1, "ranking": 1}
+        computed.release()
         freshness.settle()
-        assert counted.background == {"overview": 1, "ranking": 1}  # B's only: A's was cancelled
+        assert computed.background == {"overview": 1, "ranking": 1}  # B's only: A's was cancelled
 
 
 def test_warming_serves_the_kept_figures_at_once_then_makes_them_current(
-    web: WebPartnership, counted: Computations
+    web: WebPartnership, computed: Computations
 ) -> None:
     assert _count(web.clients["A"].get("/").text) == 4
     web.clients["A"].get("/networks")
@@ -150,33 +113,33 @@ def test_warming_serves_the_kept_figures_at_once_then_makes_them_current(
     a = _viewer(web.store, "A", in_groups=True)
     kept_at = data._overviews._kept.read(web.store, freshness.viewer_key(a))  # type: ignore[union-attr]
     assert kept_at is not None
-    counted.reset()
+    computed.reset()
     with restarted(web) as (store, signed_in):
         alice = signed_in("alice")
-        counted.hold()
+        computed.hold()
         freshness.warm(store, [_viewer(store, "A", in_groups=True)], CACHES)
-        _wait_until(lambda: counted.background["overview"] == 1)  # computing, held
+        _wait_until(lambda: computed.background["overview"] == 1)  # computing, held
         page = alice.get("/").text  # the kept figures, at once
         assert (_count(page), _stale(page)) == (4, True)
-        counted.release()
+        computed.release()
         freshness.settle()
         page = alice.get("/").text
         assert (_count(page), _stale(page)) == (4, False)
-        assert counted.page == {}
+        assert computed.page == {}
         # one computation each: the refresh the marked page asked for found them current
-        assert counted.background == {"overview": 1, "ranking": 1}
+        assert computed.background == {"overview": 1, "ranking": 1}
     again = data._overviews._kept.read(web.store, freshness.viewer_key(a))  # type: ignore[union-attr]
     assert again is not None and again.computed_at == kept_at.computed_at  # not rewritten
 
 
-def test_warmed_figures_are_only_their_viewers(web: WebPartnership, counted: Computations) -> None:
+def test_warmed_figures_are_only_their_viewers(web: WebPartnership, computed: Computations) -> None:
     with restarted(web) as (store, signed_in):
         freshness.warm(store, [_viewer(store, "A", in_groups=True)], CACHES)
         freshness.settle()
-        counted.reset()
+        computed.reset()
         page = signed_in("bob").get("/").text
         assert (_count(page), _stale(page)) == (2, False)
-        assert counted.page["overview"] == 1  # B computes its own
+        assert computed.page["overview"] == 1  # B computes its own
         operator = Viewer.node_operator()
         assert data.overview_statistics(store, operator).figures.report_count == 6
 
