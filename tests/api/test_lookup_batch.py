@@ -101,10 +101,23 @@ def test_every_answer_is_the_single_lookups(node: Partnership) -> None:
         answers = TypeAdapter(list[LookupAnswer]).validate_json(batch)
         counted.update((who, i, a.report_count) for i, a in enumerate(answers))
         networks.update((who, i) for i, a in enumerate(answers) if a.networks)
-    # The policy applied: A sees its three reports of +66811111111 and B only its own; B does
-    # not see A's red report, C sees its group report.
-    assert {("A", 2, 3), ("B", 2, 1), ("B", 3, 0), ("A", 3, 1), ("C", 4, 2)} <= counted
+    # The policy applied: A sees the three reports of +66811111111 and B only its own; B does
+    # not see A's red report; C sees both of its own, B only the one shared with everybody.
+    assert {("A", 2, 3), ("B", 2, 1), ("B", 3, 0), ("A", 3, 1), ("C", 4, 2), ("B", 4, 1)} <= counted
     assert ("A", 2) in networks
+
+
+def test_an_answer_counts_what_the_reader_sees(node: Partnership) -> None:
+    """One answer in full, aggregated over two organizations, countries and reports."""
+    answers = TypeAdapter(list[LookupAnswer]).validate_json(_batch(node, "A", IDENTIFIERS[2:5]))
+    both, red, partner = answers
+    assert (both.report_count, both.organizations, both.countries) == (3, ["A", "B"], ["TH"])
+    assert both.first_seen == both.last_seen and both.first_seen is not None
+    assert both.first_seen.utcoffset() is not None and len(both.networks) == 1
+    assert (red.report_count, red.organizations) == (1, ["A"])
+    # C shares one report with everybody and one with its group, which A is in.
+    assert (partner.report_count, partner.organizations) == (2, ["C"])
+    assert partner.countries == ["KH", "TH"]
 
 
 def test_a_large_batch_with_repeats_is_answered_in_order(node: Partnership) -> None:
