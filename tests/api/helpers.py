@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from bigfish.accounts import create_key
 from bigfish.api import ApiSettings, create_app
 from bigfish.models import ApiRole
 from bigfish.organizations import add_group, add_org
 from bigfish.store import Store
+from bigfish.store.schema_access import audit_log
 
 with warnings.catch_warnings():
     # starlette asks for httpx2, which is not installed; httpx works the same here.
@@ -81,3 +84,20 @@ def build_partnership(store: Store, settings: ApiSettings | None = None) -> Iter
     app = create_app(store, settings or ApiSettings())
     with TestClient(app) as client:
         yield Partnership(store, client, keys)
+
+
+def last_audit_row(store: Store) -> tuple[Any, ...]:
+    """(actor, org, action, target, status) of the newest audit record."""
+    with store.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                audit_log.c.actor,
+                audit_log.c.org,
+                audit_log.c.action,
+                audit_log.c.target,
+                audit_log.c.status,
+            )
+            .order_by(audit_log.c.seq.desc())
+            .limit(1)
+        ).one()
+    return tuple(row)

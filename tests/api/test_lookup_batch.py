@@ -6,10 +6,8 @@ backend, for readers of every organization. Its audit row and its errors are tho
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from pydantic import TypeAdapter
 
 from bigfish.accounts import authenticate_key
@@ -18,8 +16,7 @@ from bigfish.api.schemas import LookupAnswer
 from bigfish.linking.service import rebuild_networks
 from bigfish.lookup import LookupQuery, lookup_many
 from bigfish.store import Store
-from bigfish.store.schema_access import audit_log
-from tests.api.helpers import Partnership, build_partnership, report
+from tests.api.helpers import Partnership, build_partnership, last_audit_row, report
 
 LOOKUP = "/api/v1/lookup"
 READERS = ("A", "B", "C", "A-readonly", "root")
@@ -133,25 +130,9 @@ def test_an_empty_batch_answers_an_empty_list(node: Partnership) -> None:
     assert _batch(node, "A", []) == b"[]"
 
 
-def _last_audit_row(store: Store) -> tuple[Any, ...]:
-    with store.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            )
-            .order_by(audit_log.c.seq.desc())
-            .limit(1)
-        ).one()
-    return tuple(row)
-
-
 def test_the_batch_is_audited_as_the_caller(node: Partnership) -> None:
     _batch(node, "C", IDENTIFIERS)
-    actor, org, action, target, status = _last_audit_row(node.store)
+    actor, org, action, target, status = last_audit_row(node.store)
     assert (org, action, target, status) == ("C", "POST /api/v1/lookup", LOOKUP, 200)
     assert actor
 

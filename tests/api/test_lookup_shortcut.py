@@ -19,8 +19,8 @@ from bigfish.api.routes.lookup import LookupShortcut, plain_query
 from bigfish.lookup import LookupQuery
 from bigfish.models import Kind
 from bigfish.store import Store
-from bigfish.store.schema_access import api_keys, audit_log
-from tests.api.helpers import Partnership, TestClient, build_partnership, report
+from bigfish.store.schema_access import api_keys
+from tests.api.helpers import Partnership, TestClient, build_partnership, last_audit_row, report
 
 LOOKUP = "/api/v1/lookup"
 
@@ -37,30 +37,14 @@ def pair(store: Store) -> Iterator[tuple[Partnership, TestClient]]:
             yield partnership, plain
 
 
-def _last_audit_row(store: Store) -> tuple[Any, ...]:
-    with store.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            )
-            .order_by(audit_log.c.seq.desc())
-            .limit(1)
-        ).one()
-    return tuple(row)
-
-
 def _same_answer(
     partnership: Partnership, plain: TestClient, method: str, url: str, headers: dict[str, str]
 ) -> int:
     """Send the request to both apps; assert identical answers and audit rows; the status."""
     fast = partnership.client.request(method, url, headers=headers)
-    fast_row = _last_audit_row(partnership.store)
+    fast_row = last_audit_row(partnership.store)
     slow = plain.request(method, url, headers=headers)
-    slow_row = _last_audit_row(partnership.store)
+    slow_row = last_audit_row(partnership.store)
     assert fast.status_code == slow.status_code, url
     assert fast.headers.multi_items() == slow.headers.multi_items(), url
     assert fast.content == slow.content, url
