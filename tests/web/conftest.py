@@ -161,8 +161,6 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
     """The computations of the page figures, counted."""
     counts = Computations()
     monkeypatch.setattr(data, "key_figures", counts.counting("overview", data.key_figures))
-    monkeypatch.setattr(
-        data, "visible_network_stats", counts.counting("ranking", data.visible_network_stats)
-    )
+    monkeypatch.setattr(data, "network_stats", counts.counting("ranking", data.network_stats))
     yield counts
     counts.release()

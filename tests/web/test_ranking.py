@@ -1,17 +1,23 @@
 """The viewer's ranking is added up as rows stream in: the same statistics as `summarize` over
-the visible members, for every viewer, on both backends."""
+the visible members, for every viewer, on both backends. The rankings of all viewers come from
+one read of the members split by audience, shared while the data stay as they are."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
 
 from bigfish.linking.score import summarize
 from bigfish.linking.service import rebuild_networks
-from bigfish.linking.views import _visible_members, visible_network_stats
+from bigfish.linking.views import _visible_members, audience_split, visible_network_stats
 from bigfish.organizations import list_orgs
 from bigfish.sharing.policy import Viewer
+from bigfish.web import data
 from tests.api.helpers import report
 from tests.web.conftest import WebPartnership
+from tests.web.test_freshness import _viewer
 
 
 def test_streamed_statistics_are_summarize(web: WebPartnership) -> None:
@@ -44,3 +50,74 @@ def test_streamed_statistics_are_summarize(web: WebPartnership) -> None:
                 assert any(s.unknown_currency for s in expected.values())
                 checked += 1
     assert checked == 1
+
+
+def _every_marking(web: WebPartnership) -> list[Viewer]:
+    """Reports of every kind of audience in networks A, B and C each see part of; the viewers."""
+    phone = "+66855555555"
+    for org, marking in (
+        ("A", {"distribution": "partnership", "tlp": "green"}),
+        ("A", {"distribution": "partnership", "tlp": "red"}),
+        ("A", {"distribution": "group", "group": "mekong", "tlp": "red"}),
+        ("B", {"distribution": "partnership", "tlp": "amber"}),
+        ("B", {}),
+        ("C", {"distribution": "group", "group": "mekong"}),
+        ("C", {}),
+    ):
+        tag = f"{org}-{marking.get('distribution', 'own')}-{marking.get('tlp', 'amber')}"
+        web.api.submit(
+            org, [report(f"{tag}-1", phone=phone), report(f"{tag}-2", phone=phone)], **marking
+        )
+    rebuild_networks(web.store)
+    return [Viewer.node_operator(), Viewer(None)] + [
+        _viewer(web.store, name, in_groups=groups) for name in "ABC" for groups in (False, True)
+    ]
+
+
+def test_one_split_of_the_members_serves_every_viewer(web: WebPartnership) -> None:
+    viewers = _every_marking(web)
+    now = datetime.now(UTC)
+    seen = set()
+    with web.store.connect() as conn:
+        split = audience_split(conn, now)
+        for viewer in viewers:
+            expected = {
+                nid: summarize(facts, now)
+                for nid, facts in _visible_members(conn, viewer, None, None).items()
+            }
+            assert split.stats_for(viewer) == expected, viewer
+            seen.add(tuple(sorted((nid, s.report_count) for nid, s in expected.items())))
+    assert len(seen) >= 5  # the viewers see different parts of the networks
+
+
+def test_the_rankings_of_many_viewers_read_the_members_once(
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewers = _every_marking(web)[2:]
+    reads: list[Any] = []
+
+    def counted(*args: Any) -> Any:
+        reads.append(args)
+        return audience_split(*args)
+
+    monkeypatch.setattr(data, "audience_split", counted)
+    monkeypatch.setattr(data, "_splits", data._SharedSplit(3600.0))
+
+    def ranked(viewer: Viewer) -> dict[int, int]:
+        return {n.id: n.stats.report_count for n in data._compute_ranking(web.store, viewer)}
+
+    now = datetime.now(UTC)
+    with web.store.connect() as conn:
+        alone = {v: visible_network_stats(conn, v, now) for v in viewers}
+    for viewer in viewers:
+        assert ranked(viewer) == {nid: s.report_count for nid, s in alone[viewer].items()}
+    assert len(reads) == 1
+    web.api.submit("B", [report("late-1", phone="+66855555555")])  # a new version of the data
+    assert ranked(viewers[0]) == {nid: s.report_count for nid, s in alone[viewers[0]].items()}
+    assert len(reads) == 2  # read again (the new report is in no network until linking runs)
+    ranked(viewers[1])
+    assert len(reads) == 2
+    monkeypatch.setattr(data, "_splits", data._SharedSplit(0.0))  # the window has passed
+    ranked(viewers[1])
+    ranked(viewers[1])
+    assert len(reads) == 4

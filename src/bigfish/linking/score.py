@@ -10,9 +10,10 @@ Losses, cross-border reach and growth multiply; size only breaks near-ties.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,7 +52,7 @@ class NetworkStats:
     score: float
 
 
-def _ranked(counter: Counter[str]) -> tuple[tuple[str, int], ...]:
+def _ranked(counter: dict[str, int]) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -80,25 +81,28 @@ class Tally:
         "first",
         "growth",
         "last",
-        "loss",
+        "losses",
         "orgs",
         "types",
         "unknown",
     )  # fmt: skip
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, since: datetime | None = None) -> None:
+        """A tally as of NOW; SINCE is NOW minus the growth window (given by callers that make
+        many tallies)."""
         self._now = now
-        self._since = now - GROWTH_WINDOW
+        self._since = now - GROWTH_WINDOW if since is None else since
         self.count = 0
-        self.loss = 0.0
+        self.losses: list[float] = []
         self.growth = 0
         self.first: datetime | None = None
         self.last: datetime | None = None
         self.countries: set[str] = set()
         self.orgs: set[str] = set()
-        self.unknown: Counter[str] = Counter()
-        self.types: Counter[str] = Counter()
-        self.channels: Counter[str] = Counter()
+        # plain dicts: a Counter costs more to make than a small network's whole tally
+        self.unknown: dict[str, int] = {}
+        self.types: dict[str, int] = {}
+        self.channels: dict[str, int] = {}
 
     def add(
         self,
@@ -113,9 +117,9 @@ class Tally:
         """Count one report (LOSS_CURRENCY is set when it has an amount, even without a rate)."""
         self.count += 1
         if loss_usd is not None:
-            self.loss += loss_usd
+            self.losses.append(loss_usd)
         elif loss_currency:
-            self.unknown[loss_currency] += 1
+            self.unknown[loss_currency] = self.unknown.get(loss_currency, 0) + 1
         if self._since < at <= self._now:
             self.growth += 1
         if self.first is None or at < self.first:
@@ -125,27 +129,76 @@ class Tally:
         self.countries.add(country)
         self.orgs.add(org)
         if scam_type:
-            self.types[scam_type] += 1
+            self.types[scam_type] = self.types.get(scam_type, 0) + 1
         if channel:
-            self.channels[channel] += 1
+            self.channels[channel] = self.channels.get(channel, 0) + 1
 
     def stats(self) -> NetworkStats:
         """The statistics of the reports added so far (at least one)."""
         if self.first is None or self.last is None:
             raise ValueError("a network has at least one report")
+        loss = math.fsum(self.losses)  # exact, so the same in any order (`combine`)
         return NetworkStats(
             report_count=self.count,
             countries=tuple(sorted(self.countries)),
             organizations=tuple(sorted(self.orgs)),
-            total_loss_usd=round(self.loss, 2),
+            total_loss_usd=round(loss, 2),
             unknown_currency=_ranked(self.unknown),
             first_seen=self.first,
             last_seen=self.last,
             scam_types=_ranked(self.types),
             channels=_ranked(self.channels),
             growth_30d=self.growth,
-            score=network_score(self.loss, len(self.countries), self.growth, self.count),
+            score=network_score(loss, len(self.countries), self.growth, self.count),
         )
+
+    def portion(self) -> Portion:
+        """The statistics and the losses of the reports added so far, for `combine`."""
+        return Portion(self.stats(), tuple(self.losses))
+
+
+@dataclass(frozen=True, slots=True)
+class Portion:
+    """Some of a network's reports: their statistics and their USD losses (as of one NOW)."""
+
+    stats: NetworkStats
+    losses: tuple[float, ...]
+
+
+def combine(portions: Sequence[Portion]) -> NetworkStats:
+    """The statistics of the reports of disjoint PORTIONS (at least one, all tallied as of the
+    same moment): exactly `Tally.stats` of all their reports, whatever the order."""
+    if len(portions) == 1:
+        return portions[0].stats
+    count = growth = 0
+    countries: set[str] = set()
+    orgs: set[str] = set()
+    unknown: Counter[str] = Counter()
+    types: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
+    for part in portions:
+        s = part.stats
+        count += s.report_count
+        growth += s.growth_30d
+        countries.update(s.countries)
+        orgs.update(s.organizations)
+        unknown.update(dict(s.unknown_currency))
+        types.update(dict(s.scam_types))
+        channels.update(dict(s.channels))
+    loss = math.fsum(itertools.chain.from_iterable(p.losses for p in portions))
+    return NetworkStats(
+        report_count=count,
+        countries=tuple(sorted(countries)),
+        organizations=tuple(sorted(orgs)),
+        total_loss_usd=round(loss, 2),
+        unknown_currency=_ranked(unknown),
+        first_seen=min(p.stats.first_seen for p in portions),
+        last_seen=max(p.stats.last_seen for p in portions),
+        scam_types=_ranked(types),
+        channels=_ranked(channels),
+        growth_30d=growth,
+        score=network_score(loss, len(countries), growth, count),
+    )
 
 
 def summarize(facts: Iterable[ReportFacts], now: datetime) -> NetworkStats:

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.errors import InputError
 from bigfish.fx import Rates
@@ -26,12 +27,21 @@ from bigfish.linking.loading import (
     chunked,
     facts_select,
     iter_facts,
+    paused_gc,
     raw_rows,
     utc,
     utc_value,
 )
-from bigfish.linking.score import NetworkStats, ReportFacts, Tally, summarize
-from bigfish.sharing import Viewer, visible_reports
+from bigfish.linking.score import (
+    GROWTH_WINDOW,
+    NetworkStats,
+    Portion,
+    ReportFacts,
+    Tally,
+    combine,
+    summarize,
+)
+from bigfish.sharing import Audience, Viewer, audience, reaches, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks, stopped_values
@@ -113,7 +123,7 @@ def _visible_members(
     conn: Connection, viewer: Viewer, network_ids: Iterable[int] | None, rates: Rates | None
 ) -> dict[int, list[ReportFacts]]:
     """Facts of the visible members of active networks (of NETWORK_IDS, or all)."""
-    query = _members_query(viewer)
+    query = _members_query(visible_reports(viewer))
     out: dict[int, list[ReportFacts]] = defaultdict(list)
     parts: list[list[int] | None] = (
         [None] if network_ids is None else list(chunked(sorted(set(network_ids))))
@@ -125,9 +135,9 @@ def _visible_members(
     return {nid: facts for nid, facts in out.items() if len(facts) >= 2}
 
 
-def _members_query(viewer: Viewer) -> sa.Select[Any]:
+def _members_query(where: ColumnElement[bool] | None) -> sa.Select[Any]:
     return (
-        facts_select(visible_reports(viewer))
+        facts_select(where)
         .add_columns(network_members.c.network_id)
         .join(network_members, network_members.c.report_pk == reports.c.id)
         .join(networks, networks.c.id == network_members.c.network_id)
@@ -135,21 +145,92 @@ def _members_query(viewer: Viewer) -> sa.Select[Any]:
     )
 
 
-def visible_network_stats(
-    conn: Connection, viewer: Viewer, now: datetime
-) -> dict[int, NetworkStats]:
-    """`summarize` of every active network's visible members (two or more) as of NOW: the same
-    statistics as from `_visible_members`, from the same rows in the same order, added up as
-    they stream from the driver instead of through a fact object per report."""
-    tallies: dict[int, Tally] = {}
-    for _, org, _, country, at, stored, amount, currency, kind, channel, nid in raw_rows(
-        conn, _members_query(viewer)
-    ):
-        tally = tallies.get(nid)
+@dataclass(frozen=True, slots=True)
+class AudienceSplit:
+    """The statistics of every active network's members split by audience
+    (`bigfish.sharing.Audience`) as of NOW. Reports of one audience are seen by the same
+    viewers, so one read of the members serves every viewer (`stats_for`)."""
+
+    now: datetime
+    networks: dict[int, tuple[tuple[Audience, Portion], ...]]
+
+    def stats_for(self, viewer: Viewer) -> dict[int, NetworkStats]:
+        """The statistics of every network VIEWER sees two reports of or more: the portions of
+        the audiences VIEWER is in, combined (`visible_network_stats`)."""
+        reached: dict[Audience, bool] = {}
+        out: dict[int, NetworkStats] = {}
+        for nid, parts in self.networks.items():
+            seen: list[Portion] = []
+            count = 0
+            for target, portion in parts:
+                known = reached.get(target)
+                if known is None:
+                    known = reached[target] = reaches(viewer, target)
+                if known:
+                    seen.append(portion)
+                    count += portion.stats.report_count
+            if count >= 2:
+                out[nid] = combine(seen)
+        return out
+
+
+def audience_split(
+    conn: Connection, now: datetime, where: ColumnElement[bool] | None = None
+) -> AudienceSplit:
+    """Every active network's members (those matching WHERE, or all) tallied per audience as of
+    NOW, added up as the rows stream from the driver instead of through a fact object each."""
+    query = (
+        sa.select(
+            reports.c.org_id,
+            reports.c.country,
+            reports.c.reported_at,
+            reports.c.loss_usd,
+            reports.c.loss_amount,
+            reports.c.loss_currency,
+            reports.c.scam_type,
+            reports.c.channel,
+            network_members.c.network_id,
+            reports.c.distribution,
+            reports.c.tlp,
+            reports.c.group_id,
+        )
+        .join(network_members, network_members.c.report_pk == reports.c.id)
+        .join(networks, networks.c.id == network_members.c.network_id)
+        .where(networks.c.status == "active")
+    )
+    if where is not None:
+        query = query.where(where)
+    names = {
+        org_id: name
+        for org_id, name in conn.execute(sa.select(organizations.c.id, organizations.c.name))
+    }
+    with paused_gc():
+        return _split_rows(raw_rows(conn, query), names, now)
+
+
+def _split_rows(
+    rows: Iterable[tuple[Any, ...]], names: dict[int, str], now: datetime
+) -> AudienceSplit:
+    """The split of ROWS (the columns of `audience_split`'s query; NAMES: organizations by id)."""
+    since = now - GROWTH_WINDOW
+    # Audiences are numbered as they appear: a small int is cheaper to hash than the dataclass.
+    numbers: dict[tuple[Any, ...], int] = {}
+    audiences: list[Audience] = []
+    tallies: dict[int, dict[int, Tally]] = {}
+    for row in rows:
+        org_id, country, at, stored, amount, currency, kind, channel, nid = row[:9]
+        marking = (org_id, *row[9:])
+        number = numbers.get(marking)
+        if number is None:
+            number = numbers[marking] = _number(audiences, audience(*marking))
+        per = tallies.get(nid)
+        if per is None:
+            per = tallies[nid] = {}
+        tally = per.get(number)
         if tally is None:
-            tally = tallies[nid] = Tally(now)
+            tally = per[number] = Tally(now, since)
         tally.add(
-            org,
+            names[org_id],
             country,
             at if at.__class__ is datetime and at.tzinfo is UTC else utc_value(at),
             None if stored is None else float(stored),
@@ -157,7 +238,30 @@ def visible_network_stats(
             kind,
             channel,
         )
-    return {nid: t.stats() for nid, t in tallies.items() if t.count >= 2}
+    return AudienceSplit(
+        now,
+        {
+            nid: tuple((audiences[number], tally.portion()) for number, tally in per.items())
+            for nid, per in tallies.items()
+        },
+    )
+
+
+def _number(audiences: list[Audience], target: Audience) -> int:
+    """TARGET's index in AUDIENCES, appended when new (markings that differ share audiences)."""
+    try:
+        return audiences.index(target)
+    except ValueError:
+        audiences.append(target)
+        return len(audiences) - 1
+
+
+def visible_network_stats(
+    conn: Connection, viewer: Viewer, now: datetime
+) -> dict[int, NetworkStats]:
+    """`summarize` of every active network's visible members (two or more) as of NOW: the same
+    statistics as from `_visible_members`, read once (`audience_split` of the visible rows)."""
+    return audience_split(conn, now, visible_reports(viewer)).stats_for(viewer)
 
 
 def _linking_mentions(conn: Connection, pks: Iterable[int]) -> list[MemberMention]:

@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
-from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, can_see, public, visible_reports
+from bigfish.sharing.policy import (
+    Audience,
+    ItemMarking,
+    Viewer,
+    audience,
+    can_edit,
+    can_see,
+    public,
+    reaches,
+    visible_reports,
+)
 
-__all__ = ["ItemMarking", "Viewer", "can_edit", "can_see", "public", "visible_reports"]
+__all__ = [
+    "Audience",
+    "ItemMarking",
+    "Viewer",
+    "audience",
+    "can_edit",
+    "can_see",
+    "public",
+    "reaches",
+    "visible_reports",
+]

@@ -90,6 +90,43 @@ def visible_reports(viewer: Viewer, table: sa.Table = reports) -> ColumnElement[
     return sa.or_(*conditions)
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who may see a report besides the operator, as `visible_reports` decides: every
+    organization (PARTNERSHIP), else the owner and, when set, the members of GROUP_ID. Reports
+    with the same audience are visible to exactly the same viewers, so statistics computed once
+    per audience serve every viewer (`bigfish.linking.views.AudienceSplit`)."""
+
+    partnership: bool
+    owner_org_id: int | None  # None when PARTNERSHIP: the owner sees it like everyone else
+    group_id: int | None
+
+
+_EVERYONE = Audience(partnership=True, owner_org_id=None, group_id=None)
+
+
+def audience(org_id: int, distribution: str, tlp: str, group_id: int | None) -> Audience:
+    """The audience of a report with these stored markings (the columns `visible_reports`
+    reads)."""
+    if distribution == Distribution.PARTNERSHIP.value and tlp != TLP.RED.value:
+        return _EVERYONE
+    group = group_id if distribution == Distribution.GROUP.value else None
+    return Audience(partnership=False, owner_org_id=org_id, group_id=group)
+
+
+def reaches(viewer: Viewer, target: Audience) -> bool:
+    """True when VIEWER sees the reports of TARGET: `visible_reports(viewer)` in Python."""
+    if viewer.operator:
+        return True
+    if viewer.org_id is None:
+        return False
+    return (
+        target.partnership
+        or target.owner_org_id == viewer.org_id
+        or (target.group_id is not None and target.group_id in viewer.group_ids)
+    )
+
+
 def public(table: sa.Table = reports) -> ColumnElement[bool]:
     """What the public check endpoint may reveal: TLP:CLEAR shared with the partnership."""
     return sa.and_(

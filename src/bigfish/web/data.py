@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +28,7 @@ from bigfish.interop.model import NetworkView
 from bigfish.interop.views import iter_reports
 from bigfish.linking.detail import NetworkDetail
 from bigfish.linking.score import NetworkStats
-from bigfish.linking.views import stats_from_row, visible_network_stats
+from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.reporting.stats import KeyFigures, key_figures
@@ -36,7 +38,7 @@ from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks
 from bigfish.web import freshness
 from bigfish.web.freshness import Figures, ViewerCache
-from bigfish.web.stored_figures import KeptFigures
+from bigfish.web.stored_figures import KeptFigures, Version
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +116,60 @@ class FilteredNetworks:
     as_of: datetime | None = None
 
 
+#: How long one read of every network's members, split by audience, serves the rankings of
+#: other viewers at the same data version. A deletion leaves the version as it is: it shows in a
+#: ranking after at most the caches' ttl plus this.
+SHARE_SPLIT = 30.0
+
+
+class _SharedSplit:
+    """The latest `audience_split` of each store's networks, shared by every viewer's ranking:
+    the warm-up and the first pages of many organizations after new reports read the members
+    once instead of once each (seconds at a million reports); one computation at a time, the
+    others wait for it and use it."""
+
+    def __init__(self, window: float) -> None:
+        self._window = window
+        self._lock = threading.Lock()
+        self._splits: weakref.WeakKeyDictionary[Store, tuple[Version, float, AudienceSplit]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, store: Store) -> AudienceSplit:
+        """STORE's split: the last one when it is of the current data version and younger than
+        the window, else a new one."""
+        with self._lock:
+            version = freshness.data_version(store)
+            found = self._splits.get(store)
+            if (
+                found is not None
+                and found[0] == version
+                and time.monotonic() - found[1] < self._window
+            ):
+                return found[2]
+            started = time.monotonic()
+            with store.connect() as conn:
+                split = audience_split(conn, datetime.now(UTC))
+            self._splits[store] = (version, started, split)
+            return split
+
+
+_splits = _SharedSplit(SHARE_SPLIT)
+
+
+def network_stats(store: Store, viewer: Viewer) -> dict[int, NetworkStats]:
+    """The statistics of every network VIEWER sees two reports of or more (over those reports):
+    `visible_network_stats`, from the split shared by every viewer."""
+    return _splits.get(store).stats_for(viewer)
+
+
 def _compute_ranking(store: Store, viewer: Viewer) -> Sequence[RankedNetwork]:
-    moment = datetime.now(UTC)
-    with store.connect() as conn:
-        if viewer.operator:
+    if viewer.operator:
+        with store.connect() as conn:
             rows = conn.execute(sa.select(networks).where(networks.c.status == "active")).all()
-            ranked = [RankedNetwork(int(r.id), stats_from_row(r)) for r in rows]
-        else:
-            stats = visible_network_stats(conn, viewer, moment)
-            ranked = [RankedNetwork(nid, s) for nid, s in stats.items()]
+        ranked = [RankedNetwork(int(r.id), stats_from_row(r)) for r in rows]
+    else:
+        ranked = [RankedNetwork(nid, s) for nid, s in network_stats(store, viewer).items()]
     ranked.sort(key=lambda n: (-n.stats.score, -n.stats.report_count, n.id))
     return tuple(ranked)
 

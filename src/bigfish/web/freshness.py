@@ -16,7 +16,8 @@ thread computes the new ones; the next page shows those. What keeps this inside 
   committed after it, in a transaction that spans the read, is seen by the next refresh only.)
 - an entry older than `ttl` seconds is refreshed in the background even when the data version
   did not change (a deletion does not change it): a deletion shows within a minute and one
-  refresh, as it did within the minute of the caches before.
+  refresh (in a ranking, plus at most `bigfish.web.data.SHARE_SPLIT` seconds, for which one
+  read of the members serves every viewer's ranking).
 
 A cache given `kept` also keeps its figures in the store (`bigfish.web.stored_figures`),
 written in the background after a computation, at most every `KEEP_EVERY` seconds per viewer
