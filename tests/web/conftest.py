@@ -160,7 +160,9 @@ class Computations:
 def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
     """The computations of the page figures, counted."""
     counts = Computations()
-    monkeypatch.setattr(data, "key_figures", counts.counting("overview", data.key_figures))
+    monkeypatch.setattr(
+        data, "overview_figures", counts.counting("overview", data.overview_figures)
+    )
     monkeypatch.setattr(data, "network_stats", counts.counting("ranking", data.network_stats))
     yield counts
     counts.release()

@@ -1,6 +1,7 @@
 """The viewer's ranking is added up as rows stream in: the same statistics as `summarize` over
-the visible members, for every viewer, on both backends. The rankings of all viewers come from
-one read of the members split by audience, shared while the data stay as they are."""
+the visible members, for every viewer, on both backends. The rankings and overviews of all
+viewers come from one read of the store split by audience, shared while the data stay as they
+are."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from bigfish.linking.score import summarize
 from bigfish.linking.service import rebuild_networks
 from bigfish.linking.views import _visible_members, audience_split, visible_network_stats
 from bigfish.organizations import list_orgs
+from bigfish.reporting.stats import audience_totals, key_figures
 from bigfish.sharing.policy import Viewer
 from bigfish.web import data
 from tests.api.helpers import report
@@ -74,7 +76,7 @@ def _every_marking(web: WebPartnership) -> list[Viewer]:
     ]
 
 
-def test_one_split_of_the_members_serves_every_viewer(web: WebPartnership) -> None:
+def test_one_split_by_audience_serves_every_viewer(web: WebPartnership) -> None:
     viewers = _every_marking(web)
     now = datetime.now(UTC)
     seen = set()
@@ -87,10 +89,19 @@ def test_one_split_of_the_members_serves_every_viewer(web: WebPartnership) -> No
             }
             assert split.stats_for(viewer) == expected, viewer
             seen.add(tuple(sorted((nid, s.report_count) for nid, s in expected.items())))
+        totals = audience_totals(conn, web.store.dialect)
     assert len(seen) >= 5  # the viewers see different parts of the networks
+    for viewer in viewers:
+        mine = totals.figures_for(viewer, len(split.stats_for(viewer)))
+        theirs = key_figures(web.store, viewer)
+        assert mine.report_count == theirs.report_count, viewer
+        assert mine.network_count == theirs.network_count, viewer
+        assert mine.loss_usd == pytest.approx(theirs.loss_usd, rel=1e-12)
+        for a, b in ((mine.by_country, theirs.by_country), (mine.by_month, theirs.by_month)):
+            assert [(t.key, t.reports) for t in a] == [(t.key, t.reports) for t in b], viewer
 
 
-def test_the_rankings_of_many_viewers_read_the_members_once(
+def test_the_figures_of_many_viewers_read_the_store_once(
     web: WebPartnership, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     viewers = _every_marking(web)[2:]
@@ -101,7 +112,7 @@ def test_the_rankings_of_many_viewers_read_the_members_once(
         return audience_split(*args)
 
     monkeypatch.setattr(data, "audience_split", counted)
-    monkeypatch.setattr(data, "_splits", data._SharedSplit(3600.0))
+    monkeypatch.setattr(data, "_shared", data._Shared(3600.0))
 
     def ranked(viewer: Viewer) -> dict[int, int]:
         return {n.id: n.stats.report_count for n in data._compute_ranking(web.store, viewer)}
@@ -111,13 +122,14 @@ def test_the_rankings_of_many_viewers_read_the_members_once(
         alone = {v: visible_network_stats(conn, v, now) for v in viewers}
     for viewer in viewers:
         assert ranked(viewer) == {nid: s.report_count for nid, s in alone[viewer].items()}
+        assert data.overview_figures(web.store, viewer).network_count == len(alone[viewer])
     assert len(reads) == 1
     web.api.submit("B", [report("late-1", phone="+66855555555")])  # a new version of the data
     assert ranked(viewers[0]) == {nid: s.report_count for nid, s in alone[viewers[0]].items()}
     assert len(reads) == 2  # read again (the new report is in no network until linking runs)
     ranked(viewers[1])
     assert len(reads) == 2
-    monkeypatch.setattr(data, "_splits", data._SharedSplit(0.0))  # the window has passed
+    monkeypatch.setattr(data, "_shared", data._Shared(0.0))  # the window has passed
     ranked(viewers[1])
     ranked(viewers[1])
     assert len(reads) == 4

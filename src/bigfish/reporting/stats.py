@@ -7,6 +7,7 @@ everything, an organization only what was shared with it (spec/security-tests.md
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
-from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.sharing.policy import Audience, Viewer, audience, reaches, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, reports
 from bigfish.store.schema_evidence import cooperation_requests
@@ -173,6 +174,63 @@ def _key_figures(conn: Connection, where: ColumnElement[bool], dialect: str) -> 
         network_count=_network_count(conn, where),
         by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
         by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceTotals:
+    """Reports and losses by victims' country and month, per audience (`bigfish.sharing.Audience`),
+    over all time: one read of the reports serves every viewer's key figures (`figures_for`)."""
+
+    cells: tuple[tuple[Audience, str, str, int, float], ...]  # country, month, reports, loss
+
+    def figures_for(self, viewer: Viewer, network_count: int) -> KeyFigures:
+        """VIEWER's all-time key figures: `key_figures` from the cells of the audiences VIEWER
+        reaches (losses equal up to floating-point rounding: added per cell, then exactly)."""
+        countries: dict[str, tuple[int, list[float]]] = {}
+        months: dict[str, tuple[int, list[float]]] = {}
+        reached: dict[Audience, bool] = {}
+        for target, country, month, count, loss in self.cells:
+            known = reached.get(target)
+            if known is None:
+                known = reached[target] = reaches(viewer, target)
+            if known:
+                for groups, key in ((countries, country), (months, month)):
+                    before, losses = groups.get(key, (0, []))
+                    losses.append(loss)
+                    groups[key] = (before + count, losses)
+        by_country = [Tally(k, n, math.fsum(losses)) for k, (n, losses) in countries.items()]
+        by_month = [Tally(k, n, math.fsum(losses)) for k, (n, losses) in months.items()]
+        return KeyFigures(
+            report_count=sum(t.reports for t in by_country),
+            loss_usd=sum(t.loss_usd for t in by_country),
+            network_count=network_count,
+            by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
+            by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+        )
+
+
+def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
+    """The cells of every report: one GROUP BY of the reports by marking, country and month."""
+    marking = (reports.c.org_id, reports.c.distribution, reports.c.tlp, reports.c.group_id)
+    month = month_of(reports.c.reported_at, dialect)
+    loss = sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
+    rows = conn.execute(
+        sa.select(*marking, reports.c.country, month, sa.func.count(), loss).group_by(
+            *marking, reports.c.country, month
+        )
+    )
+    return AudienceTotals(
+        tuple(
+            (
+                audience(org_id, distribution, tlp, group_id),
+                str(country or "unknown"),
+                str(month_key or "unknown"),
+                int(count),
+                float(total),
+            )
+            for org_id, distribution, tlp, group_id, country, month_key, count, total in rows
+        )
     )
 
 

@@ -31,7 +31,7 @@ from bigfish.linking.score import NetworkStats
 from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
-from bigfish.reporting.stats import KeyFigures, key_figures
+from bigfish.reporting.stats import AudienceTotals, KeyFigures, audience_totals
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
@@ -116,31 +116,39 @@ class FilteredNetworks:
     as_of: datetime | None = None
 
 
-#: How long one read of every network's members, split by audience, serves the rankings of
-#: other viewers at the same data version. A deletion leaves the version as it is: it shows in a
-#: ranking after at most the caches' ttl plus this.
+#: How long one read of the reports and every network's members, split by audience, serves the
+#: figures of other viewers at the same data version. A deletion leaves the version as it is: it
+#: shows in the figures after at most the caches' ttl plus this.
 SHARE_SPLIT = 30.0
 
 
-class _SharedSplit:
-    """The latest `audience_split` of each store's networks, shared by every viewer's ranking:
-    the warm-up and the first pages of many organizations after new reports read the members
-    once instead of once each (seconds at a million reports); one computation at a time, the
-    others wait for it and use it."""
+@dataclass(frozen=True, slots=True)
+class SharedFigures:
+    """What every viewer's overview and ranking are made of, read once: the networks' statistics
+    and the reports' totals, each split by audience (`bigfish.sharing.Audience`)."""
+
+    networks: AudienceSplit
+    totals: AudienceTotals
+
+
+class _Shared:
+    """The latest `SharedFigures` of each store: the warm-up and the first pages of many
+    organizations after new reports read the store once instead of once each (seconds at a
+    million reports); one computation at a time, the others wait for it and use it."""
 
     def __init__(self, window: float) -> None:
         self._window = window
         self._lock = threading.Lock()
-        self._splits: weakref.WeakKeyDictionary[Store, tuple[Version, float, AudienceSplit]] = (
+        self._figures: weakref.WeakKeyDictionary[Store, tuple[Version, float, SharedFigures]] = (
             weakref.WeakKeyDictionary()
         )
 
-    def get(self, store: Store) -> AudienceSplit:
-        """STORE's split: the last one when it is of the current data version and younger than
-        the window, else a new one."""
+    def get(self, store: Store) -> SharedFigures:
+        """STORE's figures: the last ones when they are of the current data version and younger
+        than the window, else new ones."""
         with self._lock:
             version = freshness.data_version(store)
-            found = self._splits.get(store)
+            found = self._figures.get(store)
             if (
                 found is not None
                 and found[0] == version
@@ -149,18 +157,27 @@ class _SharedSplit:
                 return found[2]
             started = time.monotonic()
             with store.connect() as conn:
-                split = audience_split(conn, datetime.now(UTC))
-            self._splits[store] = (version, started, split)
-            return split
+                figures = SharedFigures(
+                    audience_split(conn, datetime.now(UTC)),
+                    audience_totals(conn, store.dialect),
+                )
+            self._figures[store] = (version, started, figures)
+            return figures
 
 
-_splits = _SharedSplit(SHARE_SPLIT)
+_shared = _Shared(SHARE_SPLIT)
 
 
 def network_stats(store: Store, viewer: Viewer) -> dict[int, NetworkStats]:
     """The statistics of every network VIEWER sees two reports of or more (over those reports):
-    `visible_network_stats`, from the split shared by every viewer."""
-    return _splits.get(store).stats_for(viewer)
+    `visible_network_stats`, from the figures shared by every viewer."""
+    return _shared.get(store).networks.stats_for(viewer)
+
+
+def overview_figures(store: Store, viewer: Viewer) -> KeyFigures:
+    """VIEWER's all-time key figures (`key_figures`), from the figures shared by every viewer."""
+    shared = _shared.get(store)
+    return shared.totals.figures_for(viewer, len(shared.networks.stats_for(viewer)))
 
 
 def _compute_ranking(store: Store, viewer: Viewer) -> Sequence[RankedNetwork]:
@@ -355,7 +372,7 @@ class Overview:
 
 
 def _compute_overview(store: Store, viewer: Viewer) -> tuple[KeyFigures, Changes]:
-    return key_figures(store, viewer), since_yesterday(store, viewer)
+    return overview_figures(store, viewer), since_yesterday(store, viewer)
 
 
 _overviews = ViewerCache(
