@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_web.py pages   [--reports 1000000] [--db PATH] [--runs 30]
     .venv/bin/python benchmarks/bench_web.py browser [--db PATH]
     .venv/bin/python benchmarks/bench_web.py first   [--db PATH] [--viewers 5] [--runs 4]
-    .venv/bin/python benchmarks/bench_web.py warm    [--db PATH] [--viewers 5] [--kept]
+    .venv/bin/python benchmarks/bench_web.py warm    [--db PATH] [--viewers 5] [--kept] [--arrive S]
 
 pages: writes a store of N reports from 13 organizations in 9 countries (most shared with the
 partnership, TLP:GREEN; one organization keeps its reports private), with rings that rotate
@@ -21,7 +21,8 @@ every network of the kept ranking. Prints p50/p95 and the load average.
 warm: in one new process with nothing kept (with --kept: with the figures earlier processes kept),
 warms every organization with a web user as `bigfish serve` does when it starts
 (`bigfish.web.data.warm_figures`), prints how long that took, then times each viewer's first `/`
-and a filtered ranking after it.
+and a filtered ranking after it; with --arrive S the last viewer first asks for `/` S seconds into
+the warm-up, before its own has started (its queued warm-up gives way to the page).
 browser: serves the same store with uvicorn and measures, in Debian's headless chromium, how long
 the network page of the 500-report ring takes from navigation until the graph is laid out.
 """
@@ -427,6 +428,15 @@ def warm(args: argparse.Namespace) -> None:
     gc.freeze()
     started = time.perf_counter()
     queued = data.warm_figures(store)
+    if args.arrive is not None:  # the last viewer signs in before its own warm-up has started
+        time.sleep(args.arrive)
+        elapsed, text = _timed_get(clients[-1], "/")
+        marked = 'data-testid="as-of"' in text
+        print(
+            f"{users[-1]} signs in {args.arrive:.0f} s into the warm-up: first / {elapsed:.0f} ms,"
+            f" as of: {marked}",
+            flush=True,
+        )
     freshness.settle(timeout=3600)
     print(f"warm-up of {queued} organizations: {time.perf_counter() - started:.1f} s", flush=True)
     times, filtered = [], []
@@ -455,6 +465,9 @@ def main() -> None:
     parser.add_argument("--user", default="analyst", help=argparse.SUPPRESS)
     parser.add_argument("--settle", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--kept", action="store_true", help="warm: keep the stored figures")
+    parser.add_argument(
+        "--arrive", type=float, default=None, help="warm: the last viewer's first / after S s"
+    )
     args = parser.parse_args()
     if args.runs is None:
         args.runs = 4 if args.mode == "first" else 30

@@ -14,6 +14,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,13 +157,24 @@ class _Shared:
             ):
                 return found[2]
             started = time.monotonic()
-            with store.connect() as conn:
-                figures = SharedFigures(
-                    audience_split(conn, datetime.now(UTC)),
-                    audience_totals(conn, store.dialect),
-                )
+            figures = _read_shared(store)
             self._figures[store] = (version, started, figures)
             return figures
+
+
+def _read_shared(store: Store) -> SharedFigures:
+    """The split and the totals, read side by side on two connections: the database adds up the
+    totals (the driver lets go of the GIL meanwhile) while this thread tallies the members."""
+
+    def totals() -> AudienceTotals:
+        with store.connect() as conn:
+            return audience_totals(conn, store.dialect)
+
+    with ThreadPoolExecutor(1, thread_name_prefix="bigfish-totals") as pool:
+        pending = pool.submit(totals)
+        with store.connect() as conn:
+            split = audience_split(conn, datetime.now(UTC))
+        return SharedFigures(split, pending.result())
 
 
 _shared = _Shared(SHARE_SPLIT)
