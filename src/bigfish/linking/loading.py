@@ -113,10 +113,8 @@ def _loss(
     return to_usd(exact, currency, rates)
 
 
-_FACT_COLUMNS = (
-    reports.c.id,
-    organizations.c.name,
-    reports.c.report_id,
+#: The columns the statistics of a network need about each member, after who it is.
+STAT_COLUMNS = (
     reports.c.country,
     reports.c.reported_at,
     reports.c.loss_usd,
@@ -125,6 +123,7 @@ _FACT_COLUMNS = (
     reports.c.scam_type,
     reports.c.channel,
 )
+_FACT_COLUMNS = (reports.c.id, organizations.c.name, reports.c.report_id, *STAT_COLUMNS)
 
 
 def _fact(row: Any, rates: Rates | None) -> ReportFacts:

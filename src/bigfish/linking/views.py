@@ -24,6 +24,7 @@ from bigfish.linking.explain import (
     MemberMention,
 )
 from bigfish.linking.loading import (
+    STAT_COLUMNS,
     chunked,
     facts_select,
     iter_facts,
@@ -136,10 +137,13 @@ def _visible_members(
 
 
 def _members_query(where: ColumnElement[bool] | None) -> sa.Select[Any]:
+    return _in_active_networks(facts_select(where).add_columns(network_members.c.network_id))
+
+
+def _in_active_networks(query: sa.Select[Any]) -> sa.Select[Any]:
+    """QUERY over reports, for the members of active networks (network_members joined)."""
     return (
-        facts_select(where)
-        .add_columns(network_members.c.network_id)
-        .join(network_members, network_members.c.report_pk == reports.c.id)
+        query.join(network_members, network_members.c.report_pk == reports.c.id)
         .join(networks, networks.c.id == network_members.c.network_id)
         .where(networks.c.status == "active")
     )
@@ -179,24 +183,15 @@ def audience_split(
 ) -> AudienceSplit:
     """Every active network's members (those matching WHERE, or all) tallied per audience as of
     NOW, added up as the rows stream from the driver instead of through a fact object each."""
-    query = (
+    query = _in_active_networks(
         sa.select(
             reports.c.org_id,
-            reports.c.country,
-            reports.c.reported_at,
-            reports.c.loss_usd,
-            reports.c.loss_amount,
-            reports.c.loss_currency,
-            reports.c.scam_type,
-            reports.c.channel,
+            *STAT_COLUMNS,
             network_members.c.network_id,
             reports.c.distribution,
             reports.c.tlp,
             reports.c.group_id,
         )
-        .join(network_members, network_members.c.report_pk == reports.c.id)
-        .join(networks, networks.c.id == network_members.c.network_id)
-        .where(networks.c.status == "active")
     )
     if where is not None:
         query = query.where(where)
