@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -154,6 +155,14 @@ class Computations:
             return real(*args, **kwargs)
 
         return wrapper
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Wait (up to 30 s) until CONDITION holds."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from bigfish.store import Store
 from bigfish.store.schema import group_members
 from bigfish.web import data, freshness
 from tests.api.helpers import report
-from tests.web.conftest import WebPartnership
+from tests.web.conftest import Computations, WebPartnership, wait_until
 
 
 def _count(page: str) -> int:
@@ -52,6 +52,27 @@ def test_new_reports_show_after_one_refresh_and_the_page_says_so(web: WebPartner
     freshness.settle()
     fresh = alice.get("/").text
     assert (_count(fresh), _stale(fresh)) == (5, False)
+
+
+def test_reports_arriving_during_a_refresh_are_counted_by_one_more(
+    web: WebPartnership, computed: Computations
+) -> None:
+    """A refresh that was already running when newer reports arrived read the older data: the
+    page that saw them has one more refresh run after it, so that they show without a reload."""
+    alice = web.clients["A"]
+    assert _count(alice.get("/").text) == 4
+    computed.reset()
+    computed.hold()
+    web.api.submit("A", [report("a-6", phone="+66811111111")])
+    assert _stale(alice.get("/").text)  # a refresh starts; held before it computes
+    wait_until(lambda: computed.background["overview"] == 1)
+    web.api.submit("A", [report("a-7", phone="+66811111111")])  # newer than what it reads
+    assert _stale(alice.get("/").text)
+    computed.release()
+    freshness.settle()
+    page = alice.get("/").text
+    assert (_count(page), _stale(page)) == (6, False)
+    assert computed.background["overview"] == 2
 
 
 def test_the_ranking_is_marked_while_it_is_refreshed(web: WebPartnership) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gc
 import threading
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,18 +19,11 @@ from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_access import users
 from bigfish.web import data, freshness
-from tests.web.conftest import Computations, WebPartnership
+from tests.web.conftest import Computations, WebPartnership, wait_until
 from tests.web.test_freshness import _count, _stale, _viewer
 from tests.web.test_stored_figures import restarted
 
 CACHES = (data._overviews, data._rankings)
-
-
-def _wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 30
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
 
 
 def test_every_organization_with_an_enabled_user_is_a_viewer_once(web: WebPartnership) -> None:
@@ -74,7 +65,7 @@ def test_a_first_page_waits_for_its_running_warm_up_instead_of_computing_beside_
         alice = signed_in("alice")
         computed.hold()
         freshness.warm(store, [_viewer(store, "A", in_groups=True)], CACHES)
-        _wait_until(lambda: computed.background["overview"] == 1)  # running, held
+        wait_until(lambda: computed.background["overview"] == 1)  # running, held
         pages: list[str] = []
         waiting = threading.Thread(target=lambda: pages.append(alice.get("/").text))
         waiting.start()
@@ -95,7 +86,7 @@ def test_a_queued_warm_up_gives_way_to_the_first_page(
         computed.hold()
         b, a = _viewer(store, "B", in_groups=True), _viewer(store, "A", in_groups=True)
         freshness.warm(store, [b, a], CACHES)  # B's runs (held), A's waits behind it
-        _wait_until(lambda: computed.background["overview"] == 1)
+        wait_until(lambda: computed.background["overview"] == 1)
         page = alice.get("/").text  # answers while B's warm-up is still held
         assert (_count(page), _stale(page)) == (4, False)
         assert computed.page == {"overview": 1, "ranking": 1}
@@ -118,7 +109,7 @@ def test_warming_serves_the_kept_figures_at_once_then_makes_them_current(
         alice = signed_in("alice")
         computed.hold()
         freshness.warm(store, [_viewer(store, "A", in_groups=True)], CACHES)
-        _wait_until(lambda: computed.background["overview"] == 1)  # computing, held
+        wait_until(lambda: computed.background["overview"] == 1)  # computing, held
         page = alice.get("/").text  # the kept figures, at once
         assert (_count(page), _stale(page)) == (4, True)
         computed.release()

@@ -3,7 +3,8 @@ stale while one background refresh computes the new ones.
 
 Figures cost seconds at a million reports, and every new report changes them. A viewer who had
 figures gets them at once, marked with the time they were computed, while a single background
-thread computes the new ones; the next page shows those. What keeps this inside the policy:
+thread computes the new ones; the next page shows those. (Reports that arrive while a viewer's
+refresh is already running may be newer than what it reads: it runs once more after it.) What keeps this inside the policy:
 
 - an entry belongs to one viewer (organization, groups, operator) of one store, never another;
   leaving a group changes the viewer, so the old groups' figures are never shown again;
@@ -161,23 +162,37 @@ class _Refresher:
     most) and keeps them in the store."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        # Reentrant: a job that ends before its callback is added calls `_done` from `_start`.
+        self._lock = threading.RLock()
         self._pool: ThreadPoolExecutor | None = None
         self._running: dict[Hashable, Future[None]] = {}
+        self._again: dict[Hashable, Callable[[], None]] = {}
 
     def submit(self, job_key: Hashable, job: Callable[[], None]) -> None:
+        """Queue JOB unless job JOB_KEY is queued already. When it is running, it may be reading
+        data older than what made the caller ask: JOB runs once more after it (a refresh finds
+        its figures current and does nothing if they are)."""
         with self._lock:
-            if job_key in self._running:
-                return
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="bigfish-figures")
-            future = self._pool.submit(job)
-            self._running[job_key] = future
+            found = self._running.get(job_key)
+            if found is None:
+                self._start(job_key, job)
+            elif found.running() or found.done():  # a queued one reads the newest data
+                self._again[job_key] = job
+
+    def _start(self, job_key: Hashable, job: Callable[[], None]) -> None:
+        """Queue JOB as job JOB_KEY (the lock held)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="bigfish-figures")
+        future = self._pool.submit(job)
+        self._running[job_key] = future
         future.add_done_callback(lambda _: self._done(job_key))
 
     def _done(self, job_key: Hashable) -> None:
         with self._lock:
             self._running.pop(job_key, None)
+            again = self._again.pop(job_key, None)
+            if again is not None:  # under the same lock: `settle` never sees a gap between
+                self._start(job_key, again)
 
     def join_if_running(self, job_key: Hashable, timeout: float) -> bool:
         """Wait up to TIMEOUT for job JOB_KEY when it is running now, and say whether it ended.
