@@ -3,7 +3,12 @@ reports, always marked with their time; a re-marking counts on the very next pag
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -203,3 +208,20 @@ def test_a_report_added_then_hidden_is_never_served_stale(web: WebPartnership) -
     _remark(web, "p-2", distribution="organization")
     assert not freshness.nothing_hidden_since(web.store, bob, before)
     assert freshness.nothing_hidden_since(web.store, Viewer.node_operator(), before)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own niceness is Linux's")
+def test_figures_are_computed_at_a_lower_priority_than_pages() -> None:
+    """The refresh thread (and the one adding up totals beside it) yield the CPU to the threads
+    that answer pages."""
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    seen: list[int] = []
+    job_key = ("test-priority", time.monotonic())
+    freshness._refresher.submit(job_key, lambda: seen.append(niceness()))
+    freshness.settle()
+    assert seen and seen[0] == min(19, niceness() + freshness.BACKGROUND_NICENESS)
+    with ThreadPoolExecutor(1, initializer=freshness.background_priority) as pool:
+        assert pool.submit(niceness).result() == min(19, niceness() + freshness.BACKGROUND_NICENESS)

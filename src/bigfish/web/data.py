@@ -170,7 +170,9 @@ def _read_shared(store: Store) -> SharedFigures:
         with store.connect() as conn:
             return audience_totals(conn, store.dialect)
 
-    with ThreadPoolExecutor(1, thread_name_prefix="bigfish-totals") as pool:
+    with ThreadPoolExecutor(
+        1, thread_name_prefix="bigfish-totals", initializer=freshness.background_priority
+    ) as pool:
         pending = pool.submit(totals)
         with store.connect() as conn:
             split = audience_split(conn, datetime.now(UTC))

@@ -4,7 +4,8 @@ stale while one background refresh computes the new ones.
 Figures cost seconds at a million reports, and every new report changes them. A viewer who had
 figures gets them at once, marked with the time they were computed, while a single background
 thread computes the new ones; the next page shows those. (Reports that arrive while a viewer's
-refresh is already running may be newer than what it reads: it runs once more after it.) What keeps this inside the policy:
+refresh is already running may be newer than what it reads: it runs once more after it.)
+What keeps this inside the policy:
 
 - an entry belongs to one viewer (organization, groups, operator) of one store, never another;
   leaving a group changes the viewer, so the old groups' figures are never shown again;
@@ -38,6 +39,8 @@ instead of by whoever signs in first.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 import weakref
@@ -56,6 +59,24 @@ from bigfish.store.schema_linking import link_state, networks
 from bigfish.web.stored_figures import KeptFigures, StoredFigures, Version, ViewerKey
 
 log = logging.getLogger(__name__)
+
+#: How much nicer than the pages the threads that compute figures in the background are.
+BACKGROUND_NICENESS = 10
+
+
+def background_priority() -> None:
+    """Make the calling thread yield the CPU to the threads that answer pages (Linux, where a
+    thread has its own niceness): a refresh of many seconds otherwise slows every page served
+    beside it. Elsewhere nothing changes."""
+    if sys.platform != "linux":
+        return
+    try:
+        tid = threading.get_native_id()
+        niceness = os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICENESS
+        os.setpriority(os.PRIO_PROCESS, tid, niceness)
+    except OSError:  # pragma: no cover - not permitted: the refresh runs at the same priority
+        log.debug("could not lower the priority of the figures thread", exc_info=True)
+
 
 T = TypeVar("T")
 
@@ -182,7 +203,9 @@ class _Refresher:
     def _start(self, job_key: Hashable, job: Callable[[], None]) -> None:
         """Queue JOB as job JOB_KEY (the lock held)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="bigfish-figures")
+            self._pool = ThreadPoolExecutor(
+                1, thread_name_prefix="bigfish-figures", initializer=background_priority
+            )
         future = self._pool.submit(job)
         self._running[job_key] = future
         future.add_done_callback(lambda _: self._done(job_key))
