@@ -1,15 +1,19 @@
 """`combine`: the statistics of disjoint portions of a network, put together, are exactly those
 of all their reports tallied at once, in any order. The web rankings rely on it: they tally each
-audience's reports once and combine the audiences a viewer reaches."""
+audience's reports once and combine the audiences a viewer reaches, and the split of the members
+by audience is the same whatever order the database returns them in."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from random import Random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bigfish.linking.score import Portion, ReportFacts, Tally, combine, summarize
+from bigfish.linking.views import _split_rows
+from bigfish.sharing import Viewer
 
 NOW = datetime(2025, 12, 1, tzinfo=UTC)
 
@@ -57,3 +61,44 @@ def test_losses_add_up_exactly_whatever_the_order() -> None:
 
 def _fact(loss: float) -> ReportFacts:
     return ReportFacts(1, "A", "r", "TH", NOW, loss, "USD", None, None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 3),  # organization
+            facts,
+            st.integers(1, 4),  # network
+            st.sampled_from(["organization", "group", "partnership"]),
+            st.sampled_from(["green", "amber", "red"]),
+            st.none() | st.integers(1, 2),  # group
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_the_split_is_the_same_whatever_order_the_rows_come_in(
+    members: list[tuple[int, ReportFacts, int, str, str, int | None]], rng: Random
+) -> None:
+    """Rows grouped by network (as SQLite's plan yields them) and shuffled (as another plan
+    may) give the same statistics to every viewer."""
+    rows = [
+        (org, f.country, f.reported_at, f.loss_usd, "1" if f.loss_currency else None,
+         f.loss_currency, f.scam_type, f.channel, nid, dist, tlp, group)
+        for org, f, nid, dist, tlp, group in members
+    ]  # fmt: skip
+    names = {1: "A", 2: "B", 3: "C"}
+    grouped = _split_rows(sorted(rows, key=lambda r: r[8]), names, NOW)
+    shuffled_rows = list(rows)
+    rng.shuffle(shuffled_rows)
+    shuffled = _split_rows(shuffled_rows, names, NOW)
+    viewers = [Viewer.node_operator()] + [
+        Viewer(org, names[org], group_ids=frozenset(groups))
+        for org in names
+        for groups in ((), (1,), (1, 2))
+    ]
+    for viewer in viewers:
+        assert shuffled.stats_for(viewer) == grouped.stats_for(viewer), viewer
+    assert sum(p.stats.report_count for ps in grouped.networks.values() for _, p in ps) == len(rows)

@@ -187,16 +187,20 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def raw_rows(conn: Connection, query: sa.Select[Any]) -> Iterator[tuple[Any, ...]]:
-    """QUERY's rows as the driver's plain tuples, fetched in chunks: no SQLAlchemy row objects,
+def raw_rows(
+    conn: Connection, query: sa.Select[Any], size: int = FETCH
+) -> Iterator[tuple[Any, ...]]:
+    """QUERY's rows as the driver's plain tuples, fetched SIZE at a time (a server-side cursor
+    on PostgreSQL, so that the result is never in memory whole): no SQLAlchemy row objects,
     which cost more than the statistics built from them (timestamps come back as the driver
     gives them: `utc_value` reads SQLite's text)."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
+    postgres = conn.dialect.name == "postgresql"
+    cursor = raw.cursor(name="bigfish_raw_rows") if postgres else raw.cursor()
     try:
         cursor.execute(str(compiled))
-        while rows := cursor.fetchmany(FETCH):
+        while rows := cursor.fetchmany(size):
             yield from rows
     finally:
         cursor.close()
