@@ -1,9 +1,10 @@
 """The one place that decides who sees what.
 
 Every read path (get, list, search, lookup, match, networks, alerts, exports, statistics, TAXII,
-web pages) asks this module, either with `can_see` for one item or with `visible_reports` for a
-SQL condition on the reports table. Derived things (identifiers, networks, alerts, counts) are
-visible only through the reports a viewer may see.
+web pages) asks this module, either with `can_see` for one item, with `visible_reports` for a
+SQL condition on the reports table, or with `reaches` for figures computed once per `Audience`
+(the web's overviews and rankings; a test holds it equal to `visible_reports`). Derived things
+(identifiers, networks, alerts, counts) are visible only through the reports a viewer may see.
 
 The rule is the intersection of the distribution and the TLP (spec/api.md):
 
