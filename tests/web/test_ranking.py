@@ -18,7 +18,7 @@ from bigfish.reporting.stats import audience_totals, key_figures
 from bigfish.sharing.policy import Viewer
 from bigfish.web import data
 from tests.api.helpers import report
-from tests.web.conftest import WebPartnership
+from tests.web.conftest import WebPartnership, wait_until
 from tests.web.test_freshness import _viewer
 
 
@@ -133,3 +133,13 @@ def test_the_figures_of_many_viewers_read_the_store_once(
     ranked(viewers[1])
     ranked(viewers[1])
     assert len(reads) == 4
+
+
+def test_the_shared_figures_are_let_go_once_no_computation_may_use_them(
+    web: WebPartnership,
+) -> None:
+    shared = data._Shared(0.2)
+    first = shared.get(web.store)
+    assert shared.get(web.store) is first  # within the window: the same read
+    wait_until(lambda: web.store not in shared._figures)
+    assert shared.get(web.store) is not first  # read again
