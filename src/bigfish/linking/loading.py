@@ -187,6 +187,9 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+_CURSORS = itertools.count()
+
+
 def raw_rows(
     conn: Connection, query: sa.Select[Any], size: int = FETCH
 ) -> Iterator[tuple[Any, ...]]:
@@ -197,7 +200,8 @@ def raw_rows(
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     raw: Any = conn.connection.dbapi_connection
     postgres = conn.dialect.name == "postgresql"
-    cursor = raw.cursor(name="bigfish_raw_rows") if postgres else raw.cursor()
+    # A name of its own: two reads may be open on one connection at once.
+    cursor = raw.cursor(name=f"bigfish_rows_{next(_CURSORS)}") if postgres else raw.cursor()
     try:
         cursor.execute(str(compiled))
         while rows := cursor.fetchmany(size):
