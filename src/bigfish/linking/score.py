@@ -173,18 +173,23 @@ def combine(portions: Sequence[Portion]) -> NetworkStats:
     count = growth = 0
     countries: set[str] = set()
     orgs: set[str] = set()
-    unknown: Counter[str] = Counter()
-    types: Counter[str] = Counter()
-    channels: Counter[str] = Counter()
+    # plain dicts, as in `Tally`: a viewer's ranking combines tens of thousands of networks
+    unknown: dict[str, int] = {}
+    types: dict[str, int] = {}
+    channels: dict[str, int] = {}
     for part in portions:
         s = part.stats
         count += s.report_count
         growth += s.growth_30d
         countries.update(s.countries)
         orgs.update(s.organizations)
-        unknown.update(dict(s.unknown_currency))
-        types.update(dict(s.scam_types))
-        channels.update(dict(s.channels))
+        for counts, ranked in (
+            (unknown, s.unknown_currency),
+            (types, s.scam_types),
+            (channels, s.channels),
+        ):
+            for key, n in ranked:
+                counts[key] = counts.get(key, 0) + n
     loss = math.fsum(itertools.chain.from_iterable(p.losses for p in portions))
     return NetworkStats(
         report_count=count,

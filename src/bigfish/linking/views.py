@@ -42,7 +42,7 @@ from bigfish.linking.score import (
     combine,
     summarize,
 )
-from bigfish.sharing import Audience, Viewer, audience, reaches, visible_reports
+from bigfish.sharing import Audience, Viewer, audience, reached, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks, stopped_values
@@ -157,23 +157,16 @@ class AudienceSplit:
 
     now: datetime
     networks: dict[int, tuple[tuple[Audience, Portion], ...]]
+    audiences: frozenset[Audience]  # every audience of a portion
 
     def stats_for(self, viewer: Viewer) -> dict[int, NetworkStats]:
         """The statistics of every network VIEWER sees two reports of or more: the portions of
         the audiences VIEWER is in, combined (`visible_network_stats`)."""
-        reached: dict[Audience, bool] = {}
+        seen_by = reached(viewer, self.audiences)
         out: dict[int, NetworkStats] = {}
         for nid, parts in self.networks.items():
-            seen: list[Portion] = []
-            count = 0
-            for target, portion in parts:
-                known = reached.get(target)
-                if known is None:
-                    known = reached[target] = reaches(viewer, target)
-                if known:
-                    seen.append(portion)
-                    count += portion.stats.report_count
-            if count >= 2:
+            seen = [portion for target, portion in parts if target in seen_by]
+            if sum(p.stats.report_count for p in seen) >= 2:
                 out[nid] = combine(seen)
         return out
 
@@ -249,6 +242,7 @@ def _split_rows(
             nid: tuple((audiences[number], portion) for number, portion in parts.items())
             for nid, parts in done.items()
         },
+        frozenset(audiences),
     )
 
 

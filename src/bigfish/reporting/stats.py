@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
-from bigfish.sharing.policy import Audience, Viewer, audience, reaches, visible_reports
+from bigfish.sharing.policy import Audience, Viewer, audience, reached, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, reports
 from bigfish.store.schema_evidence import cooperation_requests
@@ -189,12 +189,9 @@ class AudienceTotals:
         reaches (losses equal up to floating-point rounding: added per cell, then exactly)."""
         countries: dict[str, tuple[int, list[float]]] = {}
         months: dict[str, tuple[int, list[float]]] = {}
-        reached: dict[Audience, bool] = {}
+        seen_by = reached(viewer, {cell[0] for cell in self.cells})
         for target, country, month, count, loss in self.cells:
-            known = reached.get(target)
-            if known is None:
-                known = reached[target] = reaches(viewer, target)
-            if known:
+            if target in seen_by:
                 for groups, key in ((countries, country), (months, month)):
                     before, losses = groups.get(key, (0, []))
                     losses.append(loss)

@@ -10,6 +10,7 @@ from bigfish.sharing.policy import (
     can_edit,
     can_see,
     public,
+    reached,
     reaches,
     visible_reports,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "can_edit",
     "can_see",
     "public",
+    "reached",
     "reaches",
     "visible_reports",
 ]

@@ -16,6 +16,7 @@ The rule is the intersection of the distribution and the TLP (spec/api.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -113,6 +114,11 @@ def audience(org_id: int, distribution: str, tlp: str, group_id: int | None) -> 
         return _EVERYONE
     group = group_id if distribution == Distribution.GROUP.value else None
     return Audience(partnership=False, owner_org_id=org_id, group_id=group)
+
+
+def reached(viewer: Viewer, audiences: Iterable[Audience]) -> frozenset[Audience]:
+    """The AUDIENCES that VIEWER reaches (`reaches` of each)."""
+    return frozenset(a for a in audiences if reaches(viewer, a))
 
 
 def reaches(viewer: Viewer, target: Audience) -> bool:

@@ -18,8 +18,8 @@ What keeps this inside the policy:
   committed after it, in a transaction that spans the read, is seen by the next refresh only.)
 - an entry older than `ttl` seconds is refreshed in the background even when the data version
   did not change (a deletion does not change it): a deletion shows within a minute and one
-  refresh (in a ranking, plus at most `bigfish.web.data.SHARE_SPLIT` seconds, for which one
-  read of the members serves every viewer's ranking).
+  refresh, plus at most `bigfish.web.data.SHARE_SPLIT` seconds (for which one read of the
+  store serves every viewer's overview and ranking).
 
 A cache given `kept` also keeps its figures in the store (`bigfish.web.stored_figures`),
 written in the background after a computation, at most every `KEEP_EVERY` seconds per viewer
