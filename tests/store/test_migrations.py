@@ -51,3 +51,15 @@ def test_0004_request_signatures_downgrades_and_upgrades_again(store: Store) -> 
     _run(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_0005_page_figures_facets_downgrades_and_upgrades_again(store: Store) -> None:
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(store.engine).get_columns("page_figures")}
+
+    assert "facets" in columns()
+    _run(store, "downgrade", "0004")
+    assert "facets" not in columns() and "rest" in columns()
+    _run(store, "upgrade", "head")
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -17,6 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from bigfish.api import ApiSettings, create_app
+from bigfish.linking.service import rebuild_networks
+from bigfish.reporting.period import Period
 from bigfish.reporting.stats import compute_statistics
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
@@ -256,6 +258,49 @@ def test_the_figures_of_every_viewer_round_trip_exactly(web: WebPartnership) -> 
         assert read.value[-1] == networks[-1] and read.value[1:3] == tuple(networks[1:3])
 
 
+def test_a_filtered_ranking_of_kept_figures_decodes_only_the_networks_it_shows(
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    types = ("investment", "romance", "job_task")
+    for ring in range(6):  # shared rings of one to three countries, from A, or A and B
+        phone, kind = f"+6683000000{ring}", types[ring % 3]
+        first = report(f"r{ring}-a", phone=phone, country=("TH", "SG")[ring % 2], scam_type=kind)
+        web.api.submit("A", [first], distribution="partnership")
+        more = [
+            report(f"r{ring}-{n}", phone=phone, country=("VN", "KH")[n % 2], scam_type=kind)
+            for n in range(ring % 3)
+        ]
+        web.api.submit("B" if ring % 2 else "A", more, distribution="partnership")
+    rebuild_networks(web.store)
+    viewer = _viewer(web.store, "A", in_groups=True)
+    choices = [
+        data.NetworkFilters(country="TH"),
+        data.NetworkFilters(min_countries=2),
+        data.NetworkFilters(org="A", period=Period(None, datetime(2100, 1, 1, tzinfo=UTC), "")),
+        data.NetworkFilters(scam_type="investment"),
+        data.NetworkFilters(country="VN", org="B"),
+    ]
+    whole = data.rank_networks(web.store, viewer, data.NetworkFilters(), limit=100).networks
+    assert len(whole) >= 4
+    fresh = {f: data.rank_networks(web.store, viewer, f, limit=100).networks for f in choices}
+    assert all(fresh.values()) and {len(found) for found in fresh.values()} != {len(whole)}
+    web.clients["A"].get("/")
+    freshness.settle()  # the figures are kept
+    codec = data._rankings._kept.codec  # type: ignore[union-attr]
+    decoded: list[str] = []
+    real = codec.loads
+    monkeypatch.setattr(codec, "loads", lambda text: decoded.append(text) or real(text))
+    for first in (0, 1):
+        with restarted(web) as (store, _):
+            assert isinstance(data.visible_ranking(store, viewer).value, KeptSequence)
+            for filters, expected in fresh.items():
+                decoded.clear()
+                found = data.rank_networks(store, viewer, filters, offset=first, limit=1)
+                assert found.networks == expected[first : first + 1]
+                assert len(decoded) <= 1, filters  # not every network of the ranking
+                assert (found.next_offset is not None) == (len(expected) > first + 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     whole: float
@@ -349,6 +394,42 @@ def test_a_sequence_replaced_while_read_becomes_the_newer_one(store: Store) -> N
         conn.execute(sa.delete(page_figures))
     again = kept.read(store, key)
     assert again is None
+
+
+def _names(items: Sequence[Any]) -> str:
+    return "|".join(item.name for item in items)
+
+
+def test_a_sequence_is_kept_with_its_facets_read_with_its_other_items(store: Store) -> None:
+    kept: KeptFigures[Sequence[Sample]] = KeptFigures(
+        "test-facets", Sequence[Sample], facets=_names
+    )
+    key = (1, frozenset[int](), False)
+    now = datetime.now(UTC)
+    old, newer = _many(HEAD + 10, "old"), _many(HEAD + 20, "new")
+
+    def read_old_then_keep_newer() -> KeptSequence[Sample]:
+        nonlocal now
+        now += timedelta(days=1)
+        kept.write(store, key, StoredFigures(old, (), now))
+        found = kept.read(store, key)
+        assert found is not None and isinstance(found.value, KeptSequence)
+        if touched:
+            assert found.value[HEAD + 1] == old[HEAD + 1]  # the other items, and the facets
+        kept.write(store, key, StoredFigures(newer, (), now + timedelta(seconds=1)))
+        return found.value
+
+    touched = False
+    sequence = read_old_then_keep_newer()
+    assert sequence.facets() == _names(newer) == _names(sequence)  # read whole: the newer
+    touched = True
+    sequence = read_old_then_keep_newer()
+    assert sequence.facets() == _names(old) == _names(sequence)  # read whole before
+    plain: KeptFigures[Sequence[Sample]] = KeptFigures("test-facets", Sequence[Sample])
+    plain.write(store, key, StoredFigures(old, (), now + timedelta(seconds=2)))
+    without = plain.read(store, key)
+    assert without is not None and isinstance(without.value, KeptSequence)
+    assert without.value.facets() is None and list(without.value) == old
 
 
 def test_only_values_of_the_declared_type_are_written_and_read() -> None:

@@ -40,4 +40,6 @@ page_figures = sa.Table(
     # its other items (read when used): the page that shows five networks reads no more.
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("rest", sa.Text),
+    # What a sequence's filters need of every item, read with `rest` (`bigfish.web.facets`).
+    sa.Column("facets", sa.Text),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import threading
 import time
 import weakref
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 
 from bigfish.accounts import user_viewers
@@ -38,8 +41,11 @@ from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_linking import network_members, networks
 from bigfish.web import freshness
+from bigfish.web.facets import RankingFacets
 from bigfish.web.freshness import Figures, ViewerCache
-from bigfish.web.stored_figures import KeptFigures, Version
+from bigfish.web.stored_figures import KeptFigures, KeptSequence, Version
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +81,8 @@ def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -
 
 @dataclass(frozen=True, slots=True)
 class NetworkFilters:
-    """The filters of the big-fish page; None means no restriction."""
+    """The filters of the big-fish page (as `bigfish.web.facets` applies them); None means no
+    restriction."""
 
     country: str | None = None
     scam_type: str | None = None
@@ -83,20 +90,16 @@ class NetworkFilters:
     period: Period = ALL_TIME
     min_countries: int | None = None
 
-    def accepts(self, network: RankedNetwork) -> bool:
-        """True when NETWORK (as the viewer sees it) passes every filter."""
-        s = network.stats
-        if self.min_countries and len(s.countries) < self.min_countries:
-            return False
-        if self.country and self.country not in s.countries:
-            return False
-        if self.org and self.org not in s.organizations:
-            return False
-        if self.scam_type and self.scam_type not in dict(s.scam_types):
-            return False
-        if self.period.start is not None and s.last_seen < self.period.start:
-            return False
-        return self.period.end is None or s.first_seen < self.period.end
+    def positions(self, facets: RankingFacets) -> npt.NDArray[np.int64]:
+        """The positions in the ranking of FACETS of the networks that pass every filter."""
+        return facets.positions(
+            country=self.country,
+            organization=self.org,
+            scam_type=self.scam_type,
+            start=self.period.start,
+            end=self.period.end,
+            min_countries=self.min_countries,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,11 +223,40 @@ def _compute_ranking(store: Store, viewer: Viewer) -> Sequence[RankedNetwork]:
     return tuple(ranked)
 
 
+#: The facets of the last rankings filtered (by id; each with its ranking, which keeps the id).
+_facets_cache: dict[int, tuple[Sequence[RankedNetwork], RankingFacets]] = {}
+_facets_lock = threading.Lock()
+
+
+def ranking_facets(ranking: Sequence[RankedNetwork]) -> RankingFacets:
+    """The facets of RANKING: kept with it in the store, else made from its networks (once)."""
+    with _facets_lock:
+        found = _facets_cache.get(id(ranking))
+        if found is not None and found[0] is ranking:
+            return found[1]
+    facets = None
+    text = ranking.facets() if isinstance(ranking, KeptSequence) else None
+    if text is not None:
+        try:
+            facets = RankingFacets.loads(text)
+        except ValueError:
+            log.warning("kept ranking facets do not decode; reading the networks", exc_info=True)
+    if facets is None or facets.length != len(ranking):
+        facets = RankingFacets.of(n.stats for n in ranking)
+    with _facets_lock:
+        if len(_facets_cache) >= 16:
+            _facets_cache.clear()
+        _facets_cache[id(ranking)] = (ranking, facets)
+    return facets
+
+
 _rankings = ViewerCache(
     _compute_ranking,
     ttl=60.0,
     size=64,
-    kept=KeptFigures("ranking", Sequence[RankedNetwork]),
+    kept=KeptFigures(
+        "ranking", Sequence[RankedNetwork], facets=lambda r: ranking_facets(r).dumps()
+    ),
 )
 
 
@@ -237,11 +269,6 @@ def visible_ranking(
     return _rankings.get(store, viewer, clock=clock)
 
 
-_filtered_cache: dict[
-    tuple[int, NetworkFilters], tuple[Sequence[RankedNetwork], list[RankedNetwork]]
-] = {}
-
-
 def rank_networks(
     store: Store, viewer: Viewer, filters: NetworkFilters, *, offset: int = 0, limit: int = 25
 ) -> FilteredNetworks:
@@ -249,18 +276,12 @@ def rank_networks(
     figures = visible_ranking(store, viewer)
     ranking = figures.value
     if filters == NetworkFilters():
-        matched: Sequence[RankedNetwork] = ranking
-    else:
-        key = (id(ranking), filters)
-        found = _filtered_cache.get(key)
-        if found is None or found[0] is not ranking:
-            found = (ranking, [n for n in ranking if filters.accepts(n)])
-            if len(_filtered_cache) > 256:
-                _filtered_cache.clear()
-            _filtered_cache[key] = found
-        matched = found[1]
-    chosen = tuple(matched[offset : offset + limit])
-    more = len(matched) > offset + limit
+        chosen = tuple(ranking[offset : offset + limit])
+        more = len(ranking) > offset + limit
+    else:  # the facets first: a kept ranking reads its other networks with them
+        passing = filters.positions(ranking_facets(ranking))
+        chosen = tuple(ranking[int(i)] for i in passing[offset : offset + limit])
+        more = len(passing) > offset + limit
     return FilteredNetworks(chosen, offset + limit if more else None, figures.as_of)
 
 

@@ -17,7 +17,10 @@ by the rules that hold for the figures in memory.
   has another `shape` and is ignored.
 - A sequence (the ranking, 60,000 networks at a million reports) is kept one item per line: the
   first `HEAD` with the row, the others in a column read when one of them is first used, and
-  each item decoded when first used, so the overview's top five cost no more than five.
+  each item decoded when first used, so the overview's top five cost no more than five. Given
+  `facets`, a sequence is kept with a text made of all its items (the ranking's filters,
+  `bigfish.web.facets`), read with the other items: a filter finds its items there and decodes
+  only those it shows.
 - Figures kept longer than `KEPT_FOR` ago are not served; rows not written for twice as long (a
   viewer gone, groups changed) are dropped.
 """
@@ -252,6 +255,7 @@ class _Lines:
     computed_at: datetime
     head: list[str]
     length: int
+    facets: str | None = None  # read with the other items
 
 
 class KeptSequence(Sequence[T]):
@@ -275,6 +279,8 @@ class KeptSequence(Sequence[T]):
         self._read_rest = read_rest
         self._lock = threading.Lock()
         self._items: list[Any] = [_UNDECODED] * self._length
+        self._facets: str | None = None
+        self._whole = False  # every line read, and the facets
 
     def __len__(self) -> int:
         return self._length
@@ -314,13 +320,22 @@ class KeptSequence(Sequence[T]):
             every: list[T] = list(items)
         return iter(every)
 
+    def facets(self) -> str | None:
+        """The facets kept with the sequence, of its items (None when none were kept); the
+        other items are read with them."""
+        with self._lock:
+            if not self._whole:
+                self._read_all()
+            return self._facets
+
     def _read_upto(self, count: int) -> None:
         with self._lock:
-            if count > len(self._lines):
+            if count > len(self._lines) and not self._whole:
                 self._read_all()
 
     def _read_all(self) -> None:
         found, rest = self._read_rest(self._computed_at)
+        self._facets = found.facets
         if found.computed_at == self._computed_at:
             self._lines = self._lines + rest
         else:
@@ -328,6 +343,7 @@ class KeptSequence(Sequence[T]):
             self._items = [_UNDECODED] * found.length
             self._computed_at = found.computed_at
         self._length = len(self._lines)
+        self._whole = True
         if self._length != found.length:
             raise ValueError(f"kept figures hold {self._length} items, not {found.length}")
 
@@ -340,10 +356,18 @@ HEAD = 100
 
 class KeptFigures(Generic[T]):
     """Figures of one KIND (`overview`, `ranking`) kept in the store as values of DECLARED; a
-    declared `Sequence[X]` is kept one X per line and read back as a `KeptSequence`."""
+    declared `Sequence[X]` is kept one X per line and read back as a `KeptSequence`, with the
+    text FACETS makes of the whole sequence when given (`KeptSequence.facets`)."""
 
-    def __init__(self, kind: str, declared: object) -> None:
+    def __init__(
+        self,
+        kind: str,
+        declared: object,
+        *,
+        facets: Callable[[Sequence[Any]], str] | None = None,
+    ) -> None:
         self.kind = kind
+        self._facets = facets
         self._sequence = typing.get_origin(declared) is Sequence
         self.codec: Codec[Any] = Codec(typing.get_args(declared)[0] if self._sequence else declared)
         self.shape = (
@@ -393,7 +417,12 @@ class KeptFigures(Generic[T]):
     def _rest(self, store: Store, key: ViewerKey, at: datetime) -> tuple[_Lines, list[str]]:
         """The items after the head of the sequence computed AT; if newer figures replaced it,
         the newer ones whole."""
-        columns = [page_figures.c.computed_at, page_figures.c.length, page_figures.c.rest]
+        columns = [
+            page_figures.c.computed_at,
+            page_figures.c.length,
+            page_figures.c.rest,
+            page_figures.c.facets,
+        ]
         with store.connect() as conn:
             row = conn.execute(sa.select(*columns).where(self._where(key))).first()
             if row is not None and _utc(row.computed_at) != at:
@@ -404,17 +433,28 @@ class KeptFigures(Generic[T]):
         newer = at != _utc(row.computed_at)
         head = row.payload.split("\n") if newer and row.payload else []
         rest = row.rest.split("\n") if row.rest else []
-        return _Lines(_utc(row.computed_at), head, row.length), rest
+        return _Lines(_utc(row.computed_at), head, row.length, row.facets), rest
 
     def _columns(self, value: T) -> dict[str, Any]:
         if not self._sequence:
-            return {"length": None, "payload": self.codec.dumps(value), "rest": None}
+            return {
+                "length": None,
+                "payload": self.codec.dumps(value),
+                "rest": None,
+                "facets": None,
+            }
         if not isinstance(value, Sequence):
             raise TypeError(f"expected a sequence, got {type(value).__name__}")
         # JSON escapes the newlines inside strings: one line is one item.
         lines = [self.codec.dumps(v) for v in value]
         rest = "\n".join(lines[HEAD:]) if len(lines) > HEAD else None
-        return {"length": len(lines), "payload": "\n".join(lines[:HEAD]), "rest": rest}
+        facets = None if self._facets is None else self._facets(value)
+        return {
+            "length": len(lines),
+            "payload": "\n".join(lines[:HEAD]),
+            "rest": rest,
+            "facets": facets,
+        }
 
     def write(self, store: Store, key: ViewerKey, figures: StoredFigures[T]) -> None:
         """Keep FIGURES for the viewer KEY unless figures computed later are kept already; drop
