@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -20,25 +21,19 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 ZONES = (UTC, timezone(timedelta(hours=7)), None)
 
 
-def _passes(
-    s: NetworkStats,
-    country: str | None,
-    org: str | None,
-    scam_type: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    min_countries: int | None,
-) -> bool:
-    """The filter of the page as reading one network decides it (a naive time is UTC)."""
+def _passes(s: NetworkStats, asked: dict[str, Any]) -> bool:
+    """The filter ASKED (the arguments of `positions`) as reading one network decides it (a
+    naive time is UTC)."""
 
     def utc(at: datetime) -> datetime:
         return at if at.tzinfo else at.replace(tzinfo=UTC)
 
+    start, end, least = asked["start"], asked["end"], asked["min_countries"]
     return (
-        (not min_countries or len(s.countries) >= min_countries)
-        and (not country or country in s.countries)
-        and (not org or org in s.organizations)
-        and (not scam_type or scam_type in dict(s.scam_types))
+        (not least or len(s.countries) >= least)
+        and (not asked["country"] or asked["country"] in s.countries)
+        and (not asked["organization"] or asked["organization"] in s.organizations)
+        and (not asked["scam_type"] or asked["scam_type"] in dict(s.scam_types))
         and (start is None or utc(s.last_seen) >= utc(start))
         and (end is None or utc(s.first_seen) < utc(end))
     )
@@ -77,39 +72,24 @@ def _maybe(values: tuple[str, ...]) -> st.SearchStrategy[str | None]:
 @settings(max_examples=300, deadline=None)
 @given(
     ranking=st.lists(networks(), max_size=30),
-    country=_maybe(COUNTRIES),
-    org=_maybe(ORGS),
-    scam_type=_maybe(TYPES),
-    start=st.none() | moments(),
-    end=st.none() | moments(),
-    min_countries=st.none() | st.integers(0, 5),
+    asked=st.fixed_dictionaries(
+        {
+            "country": _maybe(COUNTRIES),
+            "organization": _maybe(ORGS),
+            "scam_type": _maybe(TYPES),
+            "start": st.none() | moments(),
+            "end": st.none() | moments(),
+            "min_countries": st.none() | st.integers(0, 5),
+        }
+    ),
 )
 def test_the_facets_pass_the_networks_a_filter_passes(
-    ranking: list[NetworkStats],
-    country: str | None,
-    org: str | None,
-    scam_type: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    min_countries: int | None,
+    ranking: list[NetworkStats], asked: dict[str, Any]
 ) -> None:
-    expected = [
-        i
-        for i, s in enumerate(ranking)
-        if _passes(s, country, org, scam_type, start, end, min_countries)
-    ]
+    expected = [i for i, s in enumerate(ranking) if _passes(s, asked)]
     made = RankingFacets.of(ranking)
-    kept = RankingFacets.loads(made.dumps())
-    for facets in (made, kept):
-        found = facets.positions(
-            country=country,
-            organization=org,
-            scam_type=scam_type,
-            start=start,
-            end=end,
-            min_countries=min_countries,
-        )
-        assert found.tolist() == expected
+    for facets in (made, RankingFacets.loads(made.dumps())):
+        assert facets.positions(**asked).tolist() == expected
 
 
 def test_a_filter_may_ask_for_a_value_no_network_has() -> None:
