@@ -18,11 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.errors import AccessDenied, Conflict, InputError, NotFound
 from bigfish.fx import reference_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.readers import Row, row_from_json
-from bigfish.intake.records import build_report
+from bigfish.intake.records import build_report, has_surrogate
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, visible_reports
 from bigfish.store import Store
@@ -35,6 +35,7 @@ from bigfish.store.schema import (
     reports,
     sharing_groups,
 )
+from bigfish.store.schema_evidence import evidence
 from bigfish.store.writes import IdentifierIds, Pending, write_batch
 
 #: Fields a client might send to claim another owner; the credential decides, so they are dropped.
@@ -95,24 +96,31 @@ def _decimals(value: Any) -> Any:
     return value
 
 
+def _shown(report_id: str | None) -> str | None:
+    """REPORT_ID as a rejection may echo it: lone surrogates written as escapes."""
+    if report_id is None or not has_surrogate(report_id):
+        return report_id
+    return report_id.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _prepare(index: int, obj: Any, marking: Marking, group_id: int | None) -> Pending | Rejected:
     if isinstance(obj, dict):
         claimed = sorted(MARKING_FIELDS & obj.keys())
         if claimed:
             return Rejected(
                 index,
-                obj.get("report_id") if isinstance(obj.get("report_id"), str) else None,
+                _shown(obj.get("report_id") if isinstance(obj.get("report_id"), str) else None),
                 "markings are set for the whole batch, not per report",
                 claimed[0],
             )
         obj = {k: _decimals(v) for k, v in obj.items() if k not in OWNER_FIELDS}
     record = row_from_json(index, obj)
     if not isinstance(record, Row):
-        return Rejected(index, record.report_id, record.reason, record.field)
+        return Rejected(index, _shown(record.report_id), record.reason, record.field)
     try:
         report = build_report(record.fields, identifiers=record.identifiers, marking=marking)
     except InputError as exc:
-        return Rejected(index, record.fields.get("report_id"), exc.message, exc.field)
+        return Rejected(index, _shown(record.fields.get("report_id")), exc.message, exc.field)
     return Pending(report, prepare_mentions(report), "api", index, group_id)
 
 
@@ -412,7 +420,16 @@ def remark_report(
 
 
 def delete_report(store: Store, viewer: Viewer, org: str, report_id: str) -> None:
-    """Delete a report (only its organization may)."""
+    """Delete a report (only its organization may); a report that holds evidence is kept with
+    it (Conflict): evidence under chain of custody is never deleted with its report."""
     with store.begin() as conn:
         row = _locked(conn, viewer, org, report_id)
+        held = conn.execute(
+            sa.select(sa.func.count()).select_from(evidence).where(evidence.c.report_pk == row.id)
+        ).scalar_one()
+        if held:
+            raise Conflict(
+                f"report {org}/{report_id} holds {held} evidence item(s) under chain of custody;"
+                " a report with evidence is not deleted"
+            )
         conn.execute(reports.delete().where(reports.c.id == row.id))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from tests.api.helpers import Partnership, report
 
 
@@ -43,3 +45,45 @@ def test_a_single_lookup_answers_as_the_same_value_in_a_batch(partnership: Partn
         "/api/v1/lookup", params=items[0], headers=partnership.headers("C")
     ).json()
     assert seen_by_c["report_count"] == 1 and seen_by_c["organizations"] == ["A"]
+
+
+def test_text_with_a_lone_surrogate_is_rejected_with_its_field_and_the_rest_stored(
+    partnership: Partnership,
+) -> None:
+    """JSON may escape half a UTF-16 pair ("\\ud800"): no text, so it can be neither stored
+    nor sent back; the row is rejected by field, the batch is not lost, nothing breaks later."""
+    bad = [
+        report("s-narrative", narrative="\ud800x"),
+        report("s-\udfff-id"),
+        report("s-extra", note="\udfff"),
+        report("s-phone", phone="+66\ud8008123"),
+        {**report("s-kind"), "identifiers": [{"kind": "url", "value": "http://\udc00.example"}]},
+    ]
+    body = {"reports": [report("fine"), *bad], "tlp": "green", "distribution": "partnership"}
+    sent = partnership.client.post(
+        "/api/v1/reports",
+        content=json.dumps(body),  # ASCII: the surrogates as JSON escapes
+        headers={**partnership.headers("A"), "Content-Type": "application/json"},
+    )
+    assert sent.status_code == 200, sent.text
+    answer = sent.json()
+    assert (answer["received"], answer["stored"]) == (6, 1)
+    fields = {r["index"]: r["field"] for r in answer["rejected"]}
+    assert fields == {1: "narrative", 2: "report_id", 3: "note", 4: "phones", 5: "url"}
+    assert answer["rejected"][1]["report_id"] == "s-\\udfff-id"  # shown as an escape
+    listed = partnership.client.get("/api/v1/reports", headers=partnership.headers("B"))
+    assert listed.status_code == 200 and [r["report_id"] for r in listed.json()["reports"]] == [
+        "fine"
+    ]
+
+
+def test_amounts_are_plain_decimals(partnership: Partnership) -> None:
+    amounts = ["1e400", "1E+5", "Infinity", "NaN", "-5", "1,000", "12.50", "0.5"]
+    answer = partnership.submit(
+        "A", [report(f"amount-{i}", loss_amount=a) for i, a in enumerate(amounts)]
+    )
+    assert answer["stored"] == 2
+    assert {r["index"] for r in answer["rejected"]} == set(range(6))
+    assert {r["field"] for r in answer["rejected"]} == {"loss_amount"}
+    got = partnership.client.get("/api/v1/reports/A/amount-6", headers=partnership.headers("A"))
+    assert got.json()["loss_amount"] == "12.50"

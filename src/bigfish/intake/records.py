@@ -41,6 +41,10 @@ MAX_ATTRIBUTE = 10_000
 
 # A cell a spreadsheet would run: =HYPERLINK(…), +cmd|…, @SUM(…), -2+3+cmd|…
 _FORMULA = re.compile(r"^\s*[=+\-@\t\r]\s*[A-Za-z_][A-Za-z0-9_.]*\s*[(|!]")
+# A lone UTF-16 surrogate (JSON's "\ud800") is no character: it cannot be stored or sent on.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# The standard amount: digits with an optional "." and decimals (no exponent, sign or space).
+_PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _SCAM_TYPES = frozenset(s.value for s in ScamType)
 _CHANNELS = frozenset(c.value for c in Channel)
 _ROLES = frozenset(r.value for r in Role)
@@ -57,6 +61,11 @@ class Formats:
 
 
 STANDARD = Formats()
+
+
+def has_surrogate(text: str) -> bool:
+    """True when TEXT holds a lone surrogate code point (not valid Unicode text)."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def looks_like_formula(value: str) -> bool:
@@ -81,19 +90,21 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
 
 
 def parse_amount(text: str, formats: Formats) -> Decimal:
-    """A non-negative decimal amount."""
+    """A non-negative decimal amount: digits, the layout's decimal separator and decimals (no
+    exponent: "1e400" is refused, not read as a loss too large for any total)."""
     cleaned = text.strip()
     if formats.thousands_separator:
         cleaned = cleaned.replace(formats.thousands_separator, "")
     if formats.decimal_separator != ".":
         cleaned = cleaned.replace(formats.decimal_separator, ".")
+    if not _PLAIN_AMOUNT.fullmatch(cleaned):
+        raise InputError(f"not a decimal amount {text!r}; expected digits with '.' decimals")
+    if len(cleaned) > 30:
+        raise InputError(f"amount {text!r} has more than 30 digits")
     try:
-        amount = Decimal(cleaned)
+        return Decimal(cleaned)
     except InvalidOperation:
         raise InputError(f"not a decimal amount {text!r}") from None
-    if not amount.is_finite() or amount < 0 or len(cleaned) > 30:
-        raise InputError(f"not a valid amount {text!r}")
-    return amount
 
 
 def _optional(fields: Mapping[str, str], name: str, formats: Formats) -> str | None:
@@ -125,6 +136,8 @@ def build_report(
             )
         if "\x00" in name or (isinstance(value, str) and "\x00" in value):
             raise InputError("contains a NUL character", field=name)
+        if has_surrogate(name) or (isinstance(value, str) and has_surrogate(value)):
+            raise InputError("contains a lone surrogate (\\ud800-\\udfff), not text", field=name)
     values = {name: _optional(fields, name, formats) for name in STANDARD_FIELDS}
     for name in REQUIRED:
         if values[name] is None:
@@ -172,6 +185,10 @@ def build_report(
     for ident in raw:
         if "\x00" in ident.value:
             raise InputError(f"{ident.kind} value contains a NUL character", field=ident.kind.value)
+        if has_surrogate(ident.value):
+            raise InputError(
+                f"{ident.kind} value contains a lone surrogate, not text", field=ident.kind.value
+            )
         if len(ident.value) > MAX_VALUE:
             raise InputError(
                 f"{ident.kind} value of {len(ident.value):,} characters is over {MAX_VALUE:,}",
