@@ -79,5 +79,9 @@ class IntegrityError(BigfishError):
     """A hash chain, digest, signature or proof does not hold."""
 
 
+class Conflict(BigfishError):
+    """The request conflicts with what is stored (deleting a report that holds evidence)."""
+
+
 class PeerError(BigfishError):
     """A partner node or external peer failed, or the call to it was refused."""

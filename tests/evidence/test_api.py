@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -68,3 +69,45 @@ def test_acl_evidence_api_gives_b_nothing_and_a_a_verifiable_package(
     out.write_bytes(package.content)
     check = verify_package(out, package.headers["X-Bigfish-Key-Fingerprint"])
     assert check.ok, check.problem
+
+
+def test_a_report_id_with_slashes_is_reachable_everywhere(api: Partnership, tmp_path: Path) -> None:
+    """Case numbers such as CASE/2025/001 are stored as sent; every route of a report reaches
+    them (the path is decoded before routing, so %2F arrives as "/")."""
+    for report_id in ("CASE/2025/001", "../../x", "a/evidence"):
+        api.submit("A", [report(report_id)])
+        path = "/api/v1/reports/A/" + quote(report_id, safe="")
+        got = api.client.get(path, headers=api.headers("A"))
+        assert got.status_code == 200 and got.json()["report_id"] == report_id
+        assert api.client.get(path, headers=api.headers("B")).status_code == 404
+        upload = api.client.post(
+            path + "/evidence",
+            files={"file": ("slip.txt", io.BytesIO(report_id.encode()), "text/plain")},
+            data={"source": "victim", "method": "photo"},
+            headers=api.headers("A"),
+        )
+        assert upload.status_code == 201, upload.text
+        assert upload.json()["report_id"] == report_id
+        package = api.client.post(path + "/evidence/package", headers=api.headers("A"))
+        assert package.status_code == 200, package.text
+        assert "/" not in package.headers["content-disposition"].split("filename=")[1]
+        out = tmp_path / "p.zip"
+        out.write_bytes(package.content)
+        assert verify_package(out, package.headers["X-Bigfish-Key-Fingerprint"]).ok
+        remark = api.client.patch(
+            path, json={"tlp": "green", "distribution": "partnership"}, headers=api.headers("A")
+        )
+        assert remark.status_code == 200, remark.text
+        assert api.client.get(path, headers=api.headers("B")).status_code == 200
+    assert not list((tmp_path.parent).glob("x*evidence.zip"))  # no file written outside
+    held = api.client.delete("/api/v1/reports/A/CASE%2F2025%2F001", headers=api.headers("A"))
+    assert held.status_code == 409 and "evidence" in held.json()["error"]["message"]
+    assert api.client.get(
+        "/api/v1/reports/A/CASE%2F2025%2F001", headers=api.headers("A")
+    ).is_success
+    api.submit("A", [report("plain/one")])
+    gone = api.client.delete("/api/v1/reports/A/plain%2Fone", headers=api.headers("A"))
+    assert gone.status_code == 204
+    assert (
+        api.client.get("/api/v1/reports/A/plain%2Fone", headers=api.headers("A")).status_code == 404
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
+from tests.api.helpers import report
 from tests.web.conftest import WebPartnership
 
 
@@ -126,3 +128,16 @@ def test_leaving_a_group_counts_on_the_next_page_caches_included(web: WebPartner
     assert _count(carol.get("/").text) == 0
     assert "/networks/" not in carol.get("/networks").text.split('id="results"')[1]
     assert carol.get("/reports/A/g-1").status_code == 404
+
+
+def test_a_report_whose_id_holds_slashes_has_its_page_and_graph(web: WebPartnership) -> None:
+    web.api.submit("A", [report("CASE/2025/7", phone="+66811111111")])
+    alice = web.clients["A"]
+    page = alice.get("/reports/A/" + quote("CASE/2025/7", safe=""))
+    assert page.status_code == 200 and "CASE/2025/7" in page.text
+    graph = alice.get("/reports/A/" + quote("CASE/2025/7", safe="") + "/graph")
+    assert graph.status_code == 200
+    assert {"kind": "phone", "canonical": "+66811111111"}.items() <= graph.json()["identifiers"][
+        0
+    ].items()
+    assert web.clients["B"].get("/reports/A/CASE/2025/7").status_code == 404

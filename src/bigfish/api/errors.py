@@ -19,6 +19,7 @@ from bigfish.errors import (
     AccessDenied,
     BigfishError,
     ConfigError,
+    Conflict,
     InputError,
     IntegrityError,
     NotFound,
@@ -122,6 +123,8 @@ def _bigfish(_: Request, exc: Exception) -> JSONResponse:
         return error_response(422, str(exc), details=details)
     if isinstance(exc, IntegrityError):
         return error_response(409, str(exc), code="integrity_error")
+    if isinstance(exc, Conflict):
+        return error_response(409, str(exc))
     if isinstance(exc, PeerError):
         return error_response(502, str(exc))
     if isinstance(exc, StoreError | ConfigError):

@@ -269,7 +269,7 @@ def network_export(request: Request, session: Reader, network_id: int, fmt: str)
     return Response(body, media_type=data.EXPORT_MEDIA_TYPES[fmt], headers=headers)
 
 
-@router.get("/reports/{org}/{report_id}/graph")
+@router.get("/reports/{org}/{report_id:path}/graph")
 def report_graph(request: Request, session: Reader, org: str, report_id: str) -> Response:
     """Every identifier of one report (for expanding a report node of the graph), as JSON."""
     try:

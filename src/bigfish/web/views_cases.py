@@ -44,7 +44,7 @@ Admin = Annotated[WebSession, Depends(signed_in(Access.ADMIN))]
 Csrf = Annotated[str, Form(max_length=200)]
 
 
-@router.get("/reports/{org}/{report_id}")
+@router.get("/reports/{org}/{report_id:path}")
 def report(request: Request, session: Reader, org: str, report_id: str) -> Response:
     """One report as the user may see it (404 exactly as for a report that does not exist)."""
     viewer = viewer_of(session)

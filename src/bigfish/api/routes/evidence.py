@@ -8,6 +8,7 @@ the signed custody log with the caller's key as the person.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from datetime import datetime
@@ -109,7 +110,9 @@ def _activity(principal: Principal, purpose: str) -> Activity:
     return Activity(principal.actor, purpose, "bigfish API", "https")
 
 
-@router.post("/reports/{org}/{report_id}/evidence", response_model=EvidenceView, status_code=201)
+@router.post(
+    "/reports/{org}/{report_id:path}/evidence", response_model=EvidenceView, status_code=201
+)
 def upload(
     org: str,
     report_id: str,
@@ -216,7 +219,13 @@ def download(
     )
 
 
-@router.post("/reports/{org}/{report_id}/evidence/package", response_class=FileResponse)
+def _file_name(name: str) -> str:
+    """NAME as one file name: what is not a letter, digit, dot or dash becomes "_" (a
+    report_id may hold "/" or ".."), at most 200 characters."""
+    return re.sub(r"[^\w.-]+|^\.+", "_", name, flags=re.ASCII)[-200:]
+
+
+@router.post("/reports/{org}/{report_id:path}/evidence/package", response_class=FileResponse)
 def package(
     org: str,
     report_id: str,
@@ -226,7 +235,7 @@ def package(
 ) -> FileResponse:
     """The evidence package of a report (zip), verifiable offline with `bigfish evidence verify`."""
     workdir = Path(tempfile.mkdtemp(prefix="bigfish-package-"))
-    out = workdir / f"{org}-{report_id}-evidence.zip"
+    out = workdir / _file_name(f"{org}-{report_id}-evidence.zip")
     try:
         result = export_package(
             request.app.state.store,

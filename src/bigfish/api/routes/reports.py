@@ -137,13 +137,13 @@ def list_(
     return ReportPage(reports=[report_view(r) for r in page.reports], next_cursor=page.next_cursor)
 
 
-@router.get("/reports/{org}/{report_id}", response_model=ReportView)
+@router.get("/reports/{org}/{report_id:path}", response_model=ReportView)
 def get(org: str, report_id: str, request: Request, principal: Reader) -> ReportView:
     """One report as the caller may see it; 404 when it does not exist or is not visible."""
     return report_view(get_report(request.app.state.store, principal.viewer(), org, report_id))
 
 
-@router.patch("/reports/{org}/{report_id}", response_model=ReportView)
+@router.patch("/reports/{org}/{report_id:path}", response_model=ReportView)
 def remark(
     org: str, report_id: str, body: Remark, request: Request, principal: Writer
 ) -> ReportView:
@@ -164,7 +164,7 @@ def remark(
     return report_view(remark_report(store, viewer, org, report_id, marking))
 
 
-@router.delete("/reports/{org}/{report_id}", status_code=204)
+@router.delete("/reports/{org}/{report_id:path}", status_code=204)
 def delete(org: str, report_id: str, request: Request, principal: Writer) -> Response:
     """Delete one of the caller's reports."""
     delete_report(request.app.state.store, principal.viewer(), org, report_id)
