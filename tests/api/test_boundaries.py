@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +23,18 @@ def test_health_needs_no_key_and_openapi_is_served(sqlite_partnership: Partnersh
     assert c.get("/api/v1/health").json() == {"status": "ok", "version": "0.1.0"}
     paths = c.get("/openapi.json").json()["paths"]
     assert {"/api/v1/lookup", "/api/v1/reports", "/api/v1/match", "/api/v1/alerts"} <= set(paths)
-    assert c.get("/docs").status_code == 200
+    docs = c.get("/docs")
+    assert docs.status_code == 200
+    sources = re.findall(r'(?:src|href|url)\s*[:=]\s*["\']([^"\']+)', docs.text)
+    assert "/static/vendor/swagger-ui-bundle.js" in sources and "/openapi.json" in sources
+    assert all(s.startswith("/") and not s.startswith("//") for s in sources), sources  # no CDN
+    for source in sources:
+        assert c.get(source).status_code == 200, source
+    document = c.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    assert document["paths"]["/api/v1/reports"]["post"]["security"] == [{"apiKey": []}]
+    assert "security" not in document["paths"]["/api/v1/health"]["get"]
+    assert c.get("/redoc").status_code == 404
 
 
 def test_errors_have_one_shape(sqlite_partnership: Partnership) -> None:

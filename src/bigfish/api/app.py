@@ -19,12 +19,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bigfish import __version__
 from bigfish.alerts import WebhookDispatcher
-from bigfish.api.deps import AUDIT_SCOPE_KEY, AuditContext, RateLimiter, route_access
+from bigfish.api.deps import (
+    AUDIT_SCOPE_KEY,
+    Access,
+    AuditContext,
+    RateLimiter,
+    requires,
+    route_access,
+)
 from bigfish.api.errors import error_response, install_error_handlers
 from bigfish.api.routes.lookup import LookupShortcut
 from bigfish.audit import AuditEntry, AuditWriter
@@ -61,7 +71,11 @@ ROUTERS: list[tuple[str, str, str]] = [
 ]
 
 #: Routes FastAPI itself adds, public by design (the documentation of the API).
-DOCUMENTATION_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+DOCUMENTATION_PATHS = frozenset({"/openapi.json"})
+
+#: Swagger UI at /docs, from the package's vendored copy (no CDN).
+_SWAGGER_JS = "/static/vendor/swagger-ui-bundle.js"
+_SWAGGER_CSS = "/static/vendor/swagger-ui.css"
 
 _NOT_AUDITED = ("/api/v1/health",)
 _AUDITED_PREFIXES = ("/api/", "/taxii2")
@@ -197,6 +211,8 @@ def create_app(
             "`Authorization: Bearer <API key>`."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served below from the vendored Swagger UI
+        redoc_url=None,
     )
     app.state.store = store
     app.state.settings = settings
@@ -209,6 +225,7 @@ def create_app(
         else None
     )
     install_error_handlers(app)
+    _document(app)
     for module_name, attribute, prefix in ROUTERS:
         router = _optional_router(module_name, attribute)
         if router is not None:
@@ -219,6 +236,50 @@ def create_app(
         app.add_middleware(AuditMiddleware, writer=writer)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _document(app: FastAPI) -> None:
+    """/docs from the vendored Swagger UI, and the bearer key declared in the OpenAPI document
+    for every route that needs one (so that the documentation's "Authorize" sends it)."""
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(requires(Access.PUBLIC))])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{app.title} — documentation",
+            swagger_js_url=_SWAGGER_JS,
+            swagger_css_url=_SWAGGER_CSS,
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API key (`bigfish key create`).",
+                }
+            }
+            keyed = {
+                (route.path, method.lower()): route_access(route)
+                for route in registered_routes(app)
+                for method in getattr(route, "methods", None) or ()
+            }
+            for path, operations in schema.get("paths", {}).items():
+                for method, operation in operations.items():
+                    if keyed.get((path, method)) not in (None, Access.PUBLIC):
+                        operation["security"] = [{"apiKey": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def registered_routes(app: FastAPI) -> list[Any]:
