@@ -39,6 +39,9 @@ DEMO_GROUP_MEMBERS = frozenset({"th-aoc", "vn-police", "kh-police"})
 DEMO_GROUP_ONLY = frozenset({"kh-police"})
 DEMO_PRIVATE = frozenset({"sg-dbs"})
 
+#: The file that marks a directory as the demo's own (the next demo may remove it).
+MARKER = ".bigfish-demo"
+
 
 def _org_sectors(partnership: dict[str, Any]) -> list[dict[str, Any]]:
     orgs = partnership.get("organizations")
@@ -54,11 +57,22 @@ def build_demo(
     seed: int = 7,
     on_file: Callable[[IngestResult], None] | None = None,
 ) -> tuple[Store, DemoResult]:
-    """Recreate WORKDIR with a synthetic partnership, ingested and linked in its own store."""
+    """Recreate WORKDIR with a synthetic partnership, ingested and linked in its own store.
+
+    Only a directory an earlier demo made (it holds `MARKER`), an empty one or a new one is
+    used: anything else raises InputError and is left as it is."""
     from bigfish.synth import generate
 
     if workdir.exists():
+        if not workdir.is_dir() or (any(workdir.iterdir()) and not (workdir / MARKER).is_file()):
+            raise InputError(
+                f"{workdir} exists and was not made by `bigfish demo` (no {MARKER} in it);"
+                " give a new or empty --workdir",
+                field="workdir",
+            )
         shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    (workdir / MARKER).write_text("made by bigfish demo; removed by the next demo\n", "utf-8")
     data_dir = workdir / "data"
     started = time.perf_counter()
     generate(data_dir, reports=reports, seed=seed)

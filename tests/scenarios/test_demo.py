@@ -39,3 +39,22 @@ def test_demo_partnership_shares_at_every_level_and_its_users_sign_in(tmp_path: 
     assert authenticate_user(store, "th-aoc-analyst", "wrong password!") is None
     page = list_networks(store, Viewer.node_operator(), top=5)
     assert page.networks and all(n.to_json()["report_count"] >= 2 for n in page.networks)
+
+
+def test_demo_never_removes_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work", "utf-8")
+    runner = CliRunner()
+    refused = runner.invoke(
+        app, ["demo", "--no-serve", "--reports", "60", "--workdir", str(precious)]
+    )
+    assert refused.exit_code == 1 and "not made by `bigfish demo`" in refused.output
+    assert (precious / "thesis.txt").read_text("utf-8") == "years of work"
+    again = tmp_path / "demo"
+    for _ in range(2):  # a new directory, then the demo's own again
+        made = runner.invoke(
+            app, ["demo", "--no-serve", "--reports", "60", "--workdir", str(again)]
+        )
+        assert made.exit_code == 0, made.output
+    assert (again / "bigfish.db").exists()

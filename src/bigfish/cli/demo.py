@@ -57,7 +57,10 @@ def demo(
     reports: int = typer.Option(50_000, "--reports", help="Number of synthetic reports."),
     seed: int = typer.Option(7, "--seed", help="Seed of the synthetic partnership."),
     workdir: Path = typer.Option(
-        Path("./bigfish-demo"), "--workdir", help="Recreated: data files and the demo database."
+        Path("./bigfish-demo"),
+        "--workdir",
+        help="Recreated: data files and the demo's own database (--db and --data-dir are not"
+        " used). Must be new, empty or an earlier demo's.",
     ),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
