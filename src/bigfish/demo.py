@@ -64,7 +64,10 @@ def build_demo(
     from bigfish.synth import generate
 
     if workdir.exists():
-        if not workdir.is_dir() or (any(workdir.iterdir()) and not (workdir / MARKER).is_file()):
+        made_by_demo = (workdir / MARKER).is_file() or (  # or by a demo before the marker
+            (workdir / "bigfish.db").is_file() and (workdir / "data/partnership.json").is_file()
+        )
+        if not workdir.is_dir() or (any(workdir.iterdir()) and not made_by_demo):
             raise InputError(
                 f"{workdir} exists and was not made by `bigfish demo` (no {MARKER} in it);"
                 " give a new or empty --workdir",
