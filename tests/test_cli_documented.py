@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
 
-from bigfish.cli import app
+from bigfish.cli import app, main
 
 CONTRACT = [
     "demo", "synth", "ingest", "normalize", "extract", "networks", "network", "lookup",
@@ -38,3 +41,23 @@ def test_every_command_has_help_with_an_example() -> None:
         name for name, command in commands.items() if "Example" not in (command.help or "")
     ]
     assert not undocumented
+
+
+def test_a_database_or_directory_the_command_cannot_use_is_an_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_db = tmp_path / "n.db"
+    not_a_db.write_text("x" * 200, "utf-8")
+    a_file = tmp_path / "file"
+    a_file.write_text("x", "utf-8")
+    for argv, expected in (
+        (["--db", f"sqlite:///{not_a_db}", "networks"], "database could not be used"),
+        (["--db", "postgresql://nobody@127.0.0.1:1/x", "org", "list"], "database could not"),
+        (["synth", str(a_file / "out"), "--reports", "10"], str(a_file)),
+    ):
+        monkeypatch.setattr(sys, "argv", ["bigfish", *argv])
+        with pytest.raises(SystemExit) as ended:
+            main()
+        err = capsys.readouterr().err
+        assert ended.value.code == 1, (argv, err)
+        assert err.startswith("error: ") and expected in err and "Traceback" not in err, err

@@ -5,6 +5,9 @@ One module per command group registers its commands on the shared Typer app.
 
 from __future__ import annotations
 
+import typer
+from sqlalchemy import exc as sa_exc
+
 from bigfish.cli import (  # noqa: F401  (imported for their registrations)
     access,
     demo,
@@ -23,8 +26,18 @@ from bigfish.cli._app import app
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script: a database or file the command cannot use ends it
+    with a message on stderr and status 1, never a traceback."""
+    try:
+        app()
+    except sa_exc.DBAPIError as exc:
+        cause = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+        typer.echo(f"error: the database could not be used: {cause[0]} (check --db)", err=True)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.echo(f"error: {exc.strerror or exc}{where}", err=True)
+        raise SystemExit(1) from None
 
 
 __all__ = ["app", "main"]
