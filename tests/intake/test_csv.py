@@ -3,9 +3,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from bigfish.errors import InputError
 from bigfish.intake import ingest_file
+from bigfish.models import TLP, Distribution, Marking
+from bigfish.organizations import add_group, add_org
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, reports
 
@@ -236,3 +240,18 @@ def test_every_narrative_is_classified_and_stored_with_the_report(
         ).scalar_one()
     assert got["r1"] in ("scam", "spam", "legit") and got["r2"] is None
     assert 0.0 <= prob <= 1.0
+
+
+def test_only_a_member_ingests_into_a_sharing_group(sqlite_store: Store, write_csv) -> None:
+    add_org(sqlite_store, "a", country="TH")
+    add_org(sqlite_store, "b", country="VN")
+    add_org(sqlite_store, "outsider", country="SG")
+    add_group(sqlite_store, "mekong", owner="a", members=["b"])
+    path = write_csv("g.csv", [row("g1")])
+    marking = Marking(TLP.AMBER, Distribution.GROUP, "mekong")
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, path, org="outsider", marking=marking)
+    assert caught.value.field == "group" and "not a member" in caught.value.message
+    assert stored_ids(sqlite_store) == []
+    for member in ("a", "b"):
+        assert ingest_file(sqlite_store, path, org=member, marking=marking).stored == 1

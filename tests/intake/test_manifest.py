@@ -158,3 +158,57 @@ def test_manifest_excludes_files_and_org(tmp_path: Path) -> None:
     assert mixed.exit_code == 2
     assert runner.invoke(app, ["--db", db, "ingest", str(manifest)]).exit_code == 2
     assert runner.invoke(app, ["--db", db, "ingest", "--org", "a"]).exit_code == 2
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_others_are_stored_and_linked(
+    tmp_path: Path,
+) -> None:
+    manifest = _partnership(tmp_path / "data")
+    folder = manifest.parent
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    (folder / "empty.csv").write_text("", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["--db", db, "ingest", str(folder / "th.csv"), str(folder / "missing.csv"),
+         str(folder / "empty.csv"), str(folder / "bank.jsonl"), "--org", "th-aoc", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "missing.csv" in result.output and "2 of 4 files were not read" in result.output
+    assert {json.loads(line)["file"] for line in result.output.splitlines() if "{" in line} == {
+        str(folder / "th.csv"),
+        str(folder / "bank.jsonl"),
+    }
+    networks = runner.invoke(app, ["--db", db, "networks", "--json"])
+    linked = json.loads(networks.output)["networks"]  # t1 and j1 share 081-234-5678
+    assert [sorted(r["report_id"] for r in n["reports"]) for n in linked] == [["j1", "t1"]]
+
+
+def test_a_manifest_gives_the_organizations_it_creates_their_country_and_sector(
+    tmp_path: Path,
+) -> None:
+    manifest = _partnership(tmp_path / "data")
+    document = json.loads(manifest.read_text("utf-8"))
+    document["organizations"][0] |= {"country": "TH", "sector": "anti_scam_centre"}
+    document["organizations"][2] |= {"country": "TH", "sector": "bank"}
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    assert (
+        runner.invoke(app, ["--db", db, "org", "add", "th-kbank", "--country", "SG"]).exit_code == 0
+    )
+    result = runner.invoke(app, ["--db", db, "ingest", "--manifest", str(manifest), "--json"])
+    assert result.exit_code == 0, result.output
+    orgs = {
+        o["name"]: o
+        for o in json.loads(runner.invoke(app, ["--db", db, "org", "list", "--json"]).output)[
+            "organizations"
+        ]
+    }
+    assert (orgs["th-aoc"]["country"], orgs["th-aoc"]["sector"]) == ("TH", "anti_scam_centre")
+    assert orgs["th-kbank"]["country"] == "SG"  # an existing organization keeps its own
+    assert orgs["vn-police"]["country"] is None
+    document["organizations"][1] |= {"country": "ZZ"}
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    bad = runner.invoke(
+        app, ["--db", f"sqlite:///{tmp_path / 'y.db'}", "ingest", "--manifest", str(manifest)]
+    )
+    assert bad.exit_code == 1 and "vn-police" in bad.output and "country" in bad.output

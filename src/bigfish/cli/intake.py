@@ -22,6 +22,7 @@ from bigfish.intake import (
     load_manifest,
     load_mapping,
 )
+from bigfish.intake.manifest import ManifestEntry
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import SECTORS, add_org, list_orgs
 from bigfish.store import Store, open_store
@@ -142,16 +143,20 @@ def ingest(
     try:
         marking = Marking(tlp, distribution, group)
         show_bar = sys.stderr.isatty() and not as_json
+        entries = load_manifest(manifest) if manifest is not None else []
         if manifest is not None:
-            jobs = [
-                _job(e.path, e.org, e.fmt, e.mapping, manifest) for e in load_manifest(manifest)
-            ]
+            jobs = [_job(e.path, e.org, e.fmt, e.mapping, manifest) for e in entries]
         else:
             column_map = load_mapping(mapping) if mapping else None
             jobs = [(path, org or "", fmt, column_map) for path in files or []]
         store = open_store(OPTIONS.db_url)
+        _add_manifest_orgs(store, entries, manifest)
         _warm_up([path for path, *_ in jobs])
-        for path, by, file_fmt, column_map in jobs:
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    failed = 0
+    for path, by, file_fmt, column_map in jobs:  # a bad file is named; the others go on
+        try:
             result = _ingest_one(
                 store,
                 path,
@@ -161,10 +166,34 @@ def ingest(
                 marking=marking,
                 show_bar=show_bar,
             )
-            _print_result(result, as_json)
+        except BigfishError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            failed += 1
+            continue
+        _print_result(result, as_json)
+    try:
         after_ingest(store)  # once for all the files, whatever their organizations
     except BigfishError as exc:
         raise fail(str(exc)) from None
+    if failed:
+        raise fail(f"{failed} of {len(jobs)} files were not read (above); the others are stored")
+
+
+def _add_manifest_orgs(store: Store, entries: list[ManifestEntry], manifest: Path | None) -> None:
+    """Create the manifest's organizations that do not exist yet, with its country and sector."""
+    existing = {o.name for o in list_orgs(store)}
+    for entry in entries:
+        if entry.org in existing or (entry.country is None and entry.sector is None):
+            continue
+        try:
+            add_org(store, entry.org, country=entry.country, sector=entry.sector)
+        except InputError as exc:
+            raise InputError(
+                f"organization {entry.org!r}: {exc.message}",
+                file=str(manifest),
+                field=exc.field,
+            ) from None
+        existing.add(entry.org)
 
 
 def _warm_up(paths: list[Path]) -> None:

@@ -8,6 +8,8 @@ The format is the ``partnership.json`` that ``bigfish synth`` writes (other keys
     ]}
 
 Paths are relative to the manifest's folder; ``format`` (default ``auto``) and ``map`` are optional.
+An organization's ``country`` and ``sector``, when given, are those of an organization the run
+creates (an existing one keeps its own).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class ManifestEntry:
     org: str
     fmt: str = "auto"
     mapping: Path | None = None
+    country: str | None = None  # of the organization, when the run creates it
+    sector: str | None = None
 
 
 def _text(value: Any, where: str, manifest: Path, *, optional: bool = False) -> str | None:
@@ -56,6 +60,8 @@ def load_manifest(manifest: Path) -> list[ManifestEntry]:
         if not isinstance(org, dict):
             raise InputError("expected an object", file=str(manifest), field=where)
         name = _text(org.get("name"), f"{where}.name", manifest) or ""
+        country = _text(org.get("country"), f"{where}.country", manifest, optional=True)
+        sector = _text(org.get("sector"), f"{where}.sector", manifest, optional=True)
         files = org.get("files")
         if not isinstance(files, list):
             raise InputError("expected a list", file=str(manifest), field=f"{where}.files")
@@ -72,6 +78,8 @@ def load_manifest(manifest: Path) -> list[ManifestEntry]:
                     org=name,
                     fmt=fmt or "auto",
                     mapping=base / mapping if mapping else None,
+                    country=country,
+                    sector=sector,
                 )
             )
     return entries

@@ -20,6 +20,8 @@ from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import IO, Any
 
+import sqlalchemy as sa
+
 from bigfish.errors import InputError, NotFound
 from bigfish.fx import Rates, reference_rates
 from bigfish.intake.mapping import ColumnMapping
@@ -29,7 +31,7 @@ from bigfish.intake.records import build_report
 from bigfish.models import Distribution, Marking, RawIdentifier, Report
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
-from bigfish.store.schema import ingest_runs
+from bigfish.store.schema import group_members, ingest_runs
 from bigfish.store.writes import IdentifierIds, Pending, write_batch
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
@@ -300,6 +302,16 @@ def ingest_file(
                 group_id = group_id_by_name(conn, marking.group)
             except NotFound as exc:
                 raise InputError(str(exc), field="group") from None
+            member = conn.execute(
+                sa.select(group_members.c.org_id).where(
+                    group_members.c.group_id == group_id, group_members.c.org_id == org_id
+                )
+            ).first()
+            if member is None:  # as through the API: only a member shares into a group
+                raise InputError(
+                    f"organization {org!r} is not a member of sharing group {marking.group!r}",
+                    field="group",
+                )
         run_id = int(
             conn.execute(
                 ingest_runs.insert()
