@@ -23,6 +23,7 @@ from bigfish.fx import reference_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.readers import Row, row_from_json
 from bigfish.intake.records import build_report, has_surrogate
+from bigfish.intake.service import classify_pending
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, visible_reports
 from bigfish.store import Store
@@ -152,6 +153,7 @@ def submit_reports(
         stored = updated = 0
         pks: list[int] = []
         if batch:
+            batch = classify_pending(batch)  # as every ingested narrative is
             outcome = write_batch(
                 conn,
                 org_id=viewer.org_id,

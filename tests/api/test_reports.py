@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import json
 
+import sqlalchemy as sa
+
+from bigfish.store.schema import reports
 from tests.api.helpers import Partnership, report
 
 
@@ -87,3 +90,24 @@ def test_amounts_are_plain_decimals(partnership: Partnership) -> None:
     assert {r["field"] for r in answer["rejected"]} == {"loss_amount"}
     got = partnership.client.get("/api/v1/reports/A/amount-6", headers=partnership.headers("A"))
     assert got.json()["loss_amount"] == "12.50"
+
+
+def test_a_submitted_narrative_is_classified_and_stored_with_its_report(
+    partnership: Partnership,
+) -> None:
+    scam = "URGENT your account is suspended, verify now at bit.ly/kbank-verify or call 0812345678"
+    partnership.submit("A", [report("told", narrative=scam), report("silent")])
+    with partnership.store.connect() as conn:
+        rows = dict(
+            conn.execute(
+                sa.select(reports.c.report_id, reports.c.classification).where(
+                    reports.c.report_id.in_(["told", "silent"])
+                )
+            ).all()
+        )
+    assert rows["told"] in {"scam", "spam", "legit"} and rows["silent"] is None
+    with partnership.store.connect() as conn:
+        probability = conn.execute(
+            sa.select(reports.c.scam_probability).where(reports.c.report_id == "told")
+        ).scalar_one()
+    assert 0.0 <= probability <= 1.0

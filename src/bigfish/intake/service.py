@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,24 +146,32 @@ for _cls in _FIELD_NAMES:
     ForkingPickler.register(_cls, _by_fields)
 
 
-def _classified(prepared: list[Prepared]) -> list[Prepared]:
-    """PREPARED with the shipped classifier's verdict on every narrative, in one batch."""
+def classify_pending(pending: Sequence[Pending]) -> list[Pending]:
+    """PENDING with the shipped classifier's verdict on every narrative, in one batch."""
     from bigfish.ml import load_classifier
 
-    with_text = [
-        (i, p) for i, p in enumerate(prepared) if isinstance(p, Pending) and p.report.narrative
-    ]
+    with_text = [i for i, p in enumerate(pending) if p.report.narrative]
+    out = list(pending)
     if not with_text:
-        return prepared
-    verdicts = load_classifier().classify_batch([p.report.narrative or "" for _, p in with_text])
-    out = list(prepared)
-    for (i, p), verdict in zip(with_text, verdicts, strict=True):
+        return out
+    texts = [pending[i].report.narrative or "" for i in with_text]
+    for i, verdict in zip(with_text, load_classifier().classify_batch(texts), strict=True):
         out[i] = dataclasses.replace(
-            p,
+            pending[i],
             label=verdict.label,
             scam_probability=verdict.scam_probability,
             predicted_scam_type=verdict.scam_type,
         )
+    return out
+
+
+def _classified(prepared: list[Prepared]) -> list[Prepared]:
+    """PREPARED with the verdict on every narrative of its pending reports (`classify_pending`)."""
+    at = [i for i, p in enumerate(prepared) if isinstance(p, Pending)]
+    pending = [p for p in prepared if isinstance(p, Pending)]
+    out = list(prepared)
+    for i, done in zip(at, classify_pending(pending), strict=True):
+        out[i] = done
     return out
 
 
