@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -220,3 +222,47 @@ def test_viewers_see_networks_through_their_visible_reports(store: Store, ingest
         store, Viewer(org_id=a, org_name="org-a", group_ids=frozenset({group.id})), ring_a
     )
     assert seen_by_a.summary.stats.report_count == 3 and seen_by_a.events == ()
+
+
+RING_B_URL = "https://m.invest-gold88.com/app"
+
+
+def test_link_runs_at_the_same_time_take_turns(store: Store, ingest: Ingest) -> None:
+    """An update and a rebuild started together (a server's background linker, `bigfish
+    ingest`, a scheduled `bigfish link`) each see what the other wrote: no error, no report
+    counted twice, and the networks a rebuild would make."""
+    ingest(store, "th-aoc", RING_A + RING_B)
+    rebuild_networks(store, now=NOW)
+    for turn in range(4):
+        ingest(
+            store,
+            "vn-police",
+            [
+                report(f"v{turn}-a", ("phone", "+66812345678"), country="VN"),
+                report(f"v{turn}-b", ("url", RING_B_URL), country="VN"),
+            ],
+        )
+        failures: list[BaseException] = []
+
+        def run(link: Callable[..., object]) -> None:
+            try:
+                link(store, now=NOW)
+            except BaseException as exc:
+                failures.append(exc)
+
+        runs = [update_networks, update_networks, rebuild_networks, update_networks]
+        threads = [threading.Thread(target=run, args=(link,)) for link in runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        together = _members(store)
+        rebuild_networks(store, now=NOW)
+        assert _members(store) == together
+        assert sorted(len(m) for m in together) == [2 + turn + 1, 3 + turn + 1]
+
+
+def _members(store: Store) -> list[list[str]]:
+    page = list_networks(store, OP, now=NOW)
+    return sorted(sorted(r.report_id for r in n.reports) for n in page.networks)

@@ -137,26 +137,20 @@ def update_networks(
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     policy = policy or HubPolicy()
-    with store.connect() as conn:
-        current = state.read_state(conn)
-    if current is None:
-        from bigfish.linking.service import rebuild_networks  # service imports this module
-
-        return rebuild_networks(
-            store, rates=rates, now=now, policy=policy, warning_lists=warning_lists
-        )
     with store.begin() as conn:
-        changed_rows = state.changed_reports(conn, current.watermark)
-        if not changed_rows:
-            empty = IdAssignment({}, [], {}, 0)
-            return _summary("update", 0, empty, 0, started)
-        if len(changed_rows) > REBUILD_ABOVE:
+        state.lock_linking(conn)  # one link run at a time; the state is read after it
+        current = state.read_state(conn)
+        changed_rows = [] if current is None else state.changed_reports(conn, current.watermark)
+        if current is None or len(changed_rows) > REBUILD_ABOVE:
             conn.rollback()
             from bigfish.linking.service import rebuild_networks  # service imports this module
 
             return rebuild_networks(
                 store, rates=rates, now=now, policy=policy, warning_lists=warning_lists
             )
+        if not changed_rows:
+            empty = IdAssignment({}, [], {}, 0)
+            return _summary("update", 0, empty, 0, started)
         changed = {pk for pk, _, _ in changed_rows}
         watermark = max(w for _, w, _ in changed_rows)
         lists = _lists(policy, warning_lists)

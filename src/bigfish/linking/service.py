@@ -68,6 +68,7 @@ def rebuild_networks(
     policy = policy or HubPolicy()
     lists = _lists(policy, warning_lists)
     with store.begin() as conn:
+        state.lock_linking(conn)  # one link run at a time; everything is read after it
         watermark = state.latest_update(conn)
         report_pk, ident_id = all_mentions(conn)
         old_pk, old_net = fetch_table_pairs(conn, "network_members", "report_pk", "network_id")

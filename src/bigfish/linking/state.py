@@ -43,6 +43,20 @@ class LinkState:
     degree_cap: int | None
 
 
+#: The key of PostgreSQL's transaction lock that one link run at a time holds.
+LINK_LOCK = 0x6269_6766_6C6E  # "bigfln"
+
+
+def lock_linking(conn: Connection) -> None:
+    """Make CONN's transaction the only link run until it ends: a rebuild or an update started
+    elsewhere (another process, the server's background linker) waits for it, then reads what
+    it wrote. First in the transaction, before anything is read."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LINK_LOCK})
+    else:  # SQLite: a write takes the one write lock now (reads alone would not)
+        conn.execute(link_state.update().where(link_state.c.id == 1).values(id=1))
+
+
 def read_state(conn: Connection) -> LinkState | None:
     """The state row, or None before the first link run."""
     row = conn.execute(sa.select(link_state).where(link_state.c.id == 1)).first()
