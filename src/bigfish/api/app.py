@@ -36,6 +36,7 @@ from bigfish.api.deps import (
     route_access,
 )
 from bigfish.api.errors import error_response, install_error_handlers
+from bigfish.api.linker import BackgroundLinker
 from bigfish.api.routes.lookup import LookupShortcut
 from bigfish.audit import AuditEntry, AuditWriter
 from bigfish.store import Store
@@ -52,6 +53,7 @@ class ApiSettings:
     audit: bool = True
     public_check: bool = False  # the optional public "check this number/link" endpoint
     lookup_shortcut: bool = True  # plain GET /api/v1/lookup without FastAPI's machinery
+    link_submitted: bool = False  # link submitted reports in the background (`bigfish serve`)
 
 
 #: (module, attribute, prefix): routers mounted when their module imports.
@@ -194,10 +196,13 @@ def create_app(
     settings = settings or ApiSettings()
     writer = AuditWriter(store) if settings.audit else None
     dispatcher = WebhookDispatcher(store)
+    linker = BackgroundLinker(store) if settings.link_submitted else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        if linker is not None:
+            linker.close()
         dispatcher.close()
         if writer is not None:
             writer.close()
@@ -219,6 +224,7 @@ def create_app(
     app.state.data_dir = data_dir
     app.state.audit_writer = writer
     app.state.on_reports = dispatcher
+    app.state.link_submitted = linker
     app.state.rate_limiter = (
         RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         if settings.rate_limit_per_minute > 0

@@ -60,8 +60,9 @@ def send_responses_without_delay() -> int:
 
 def app_from_environment() -> FastAPI:
     """`create_app` for BIGFISH_DATABASE_URL with BIGFISH_RATE_LIMIT (requests/minute/key) and
-    the data directory BIGFISH_DATA_DIR; unless BIGFISH_WARM_FIGURES is 0, the web pages'
-    figures of every organization with a web user are prepared in the background.
+    the data directory BIGFISH_DATA_DIR; reports submitted through the API are linked in the
+    background unless BIGFISH_LINK_SUBMITTED is 0; unless BIGFISH_WARM_FIGURES is 0, the web
+    pages' figures of every organization with a web user are prepared in the background.
 
     The start-up objects (libraries, the application) are frozen out of the cyclic collector's
     full passes here, in every worker: uvicorn starts its workers with multiprocessing's spawn,
@@ -73,7 +74,11 @@ def app_from_environment() -> FastAPI:
     rate = int(os.environ.get("BIGFISH_RATE_LIMIT", "6000"))
     app = create_app(
         store,
-        ApiSettings(rate_limit_per_minute=rate, rate_limit_burst=max(rate // 10, 1)),
+        ApiSettings(
+            rate_limit_per_minute=rate,
+            rate_limit_burst=max(rate // 10, 1),
+            link_submitted=os.environ.get("BIGFISH_LINK_SUBMITTED", "1") != "0",
+        ),
         data_dir=Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
     )
     if os.environ.get("BIGFISH_WARM_FIGURES", "1") != "0":

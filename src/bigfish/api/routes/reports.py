@@ -98,6 +98,9 @@ def submit(body: ReportBatch, request: Request, principal: Writer) -> SubmitResu
     notify = getattr(request.app.state, "on_reports", None)
     if notify is not None and result.report_pks:
         notify(result.report_pks)
+    link = getattr(request.app.state, "link_submitted", None)
+    if link is not None and (result.stored or result.updated):
+        link()
     return SubmitResult(
         received=result.received,
         stored=result.stored,
