@@ -99,7 +99,7 @@ def add(
 ) -> None:
     """Store FILE as evidence of a report, content-addressed by SHA-256, and log its acquisition.
 
-    Example: bigfish evidence add chat.zip --org TH-AOC --report R-2025-0001 --source "victim's
+    Example: bigfish evidence add chat.zip --org th-aoc --report R-2025-0001 --source "victim's
     phone" --method "WhatsApp export" --tool WhatsApp --tool-version 2.25.1
     """
     from bigfish.evidence.service import add_evidence
@@ -182,7 +182,7 @@ def list_(
 ) -> None:
     """List evidence with its last integrity check.
 
-    Example: bigfish evidence list --org TH-AOC --report R-2025-0001
+    Example: bigfish evidence list --org th-aoc --report R-2025-0001
     """
     from bigfish.evidence.service import list_evidence
 
@@ -248,7 +248,7 @@ def export(
 ) -> None:
     """Write an evidence package: files, manifest, custody records, proofs, key, CASE/UCO, summary.
 
-    Example: bigfish evidence export --report R-2025-0001 --org TH-AOC --out case-0001.zip
+    Example: bigfish evidence export --report R-2025-0001 --org th-aoc --out case-0001.zip
     """
     from bigfish.evidence.service import Activity, export_package
 

@@ -46,7 +46,7 @@ def export_command(
 ) -> None:
     """Export what ORG may see (everything for the operator) as STIX 2.1, MISP events or CSV.
 
-    Example: bigfish export stix --out partnership.stix.json --as-org TH-AOC
+    Example: bigfish export stix --out partnership.stix.json --as-org th-aoc
     """
     if fmt not in FORMATS:
         raise fail(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")

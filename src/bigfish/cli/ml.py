@@ -49,7 +49,7 @@ def classify(
 ) -> None:
     """Classify messages as scam, spam or legit, with the scam probability and type.
 
-    Example: echo 'Your parcel is held, pay 25 THB at bit.ly/x' | bigfish classify --json
+    Example: echo 'บัญชีของท่านถูกระงับ กรุณายืนยันตัวตนที่ lin.ee/kbank-th' | bigfish classify --json
     """
     from bigfish.ml import load_classifier
 

@@ -106,7 +106,7 @@ def create(
 ) -> None:
     """Create a cooperation request (a draft unless --send).
 
-    Example: bigfish request create --org TH-AOC --to KH-NPA --type preservation --basis
+    Example: bigfish request create --org th-aoc --to kh-npa --type preservation --basis
     budapest-29 --summary "Preserve subscriber data" --identifier phone:+85512345678 --urgency
     urgent --deadline 2026-01-10 --send
     """
@@ -140,7 +140,7 @@ def list_(
 ) -> None:
     """List the requests an organization received or sent.
 
-    Example: bigfish request list --org KH-NPA --box inbox --status sent
+    Example: bigfish request list --org kh-npa --box inbox --status sent
     """
     from bigfish.cooperation.service import acting_as, list_requests
 
@@ -167,7 +167,7 @@ def update(
 ) -> None:
     """Move a request along: sent, acknowledged, in_progress, fulfilled, declined, expired.
 
-    Example: bigfish request update rq-1a2b… --org KH-NPA --status acknowledged --note "on it"
+    Example: bigfish request update rq-1a2b… --org kh-npa --status acknowledged --note "on it"
     """
     from bigfish.cooperation.service import acting_as, transition
 
@@ -189,7 +189,7 @@ def show(
 ) -> None:
     """Show a request and its audited history.
 
-    Example: bigfish request show rq-1a2b… --org TH-AOC
+    Example: bigfish request show rq-1a2b… --org th-aoc
     """
     from bigfish.cooperation.service import acting_as, get_request, request_history
 
@@ -262,7 +262,7 @@ def contact_add(
 ) -> None:
     """Add a point of contact of an organization.
 
-    Example: bigfish contact add --org TH-AOC --name "AOC duty desk" --role "24/7 point of
+    Example: bigfish contact add --org th-aoc --name "AOC duty desk" --role "24/7 point of
     contact" --phone +6621234567 --email duty@aoc.example --24-7
     """
     from bigfish.cooperation.contacts import add_contact
@@ -282,7 +282,7 @@ def contact_list(
 ) -> None:
     """The point-of-contact directory, 24/7 points first.
 
-    Example: bigfish contact list --org KH-NPA
+    Example: bigfish contact list --org kh-npa
     """
     from bigfish.cooperation.contacts import list_contacts
 
