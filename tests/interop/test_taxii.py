@@ -111,8 +111,10 @@ def test_taxii_post_stores_as_the_caller_and_reports_status(store: Store, tmp_pa
         assert "indicator" in status.failures[0]["message"]
         again = root.get_status(status.id)
         assert again.success_count == status.success_count
+        assert own.can_write and not shared.can_write
         sync_root = ApiRoot(f"{base}/taxii2/api/", auth=Bearer(key_sync))
         sync_own = next(c for c in sync_root.collections if c.title.startswith("Organization"))
+        assert not sync_own.can_write  # said as it is: the key may not write
         with pytest.raises(HTTPError) as refused:
             sync_own.add_objects(envelope)  # a peer's key can only pull
         assert refused.value.response.status_code == 403

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, requires
+from bigfish.api.deps import Access, may_call, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
 from bigfish.errors import InputError, NotFound
@@ -96,13 +96,16 @@ def api_root_information(request: Request, api_root: str, principal: Reader) -> 
     )
 
 
-def _collection_body(collection: feed.Collection) -> dict[str, Any]:
+def _collection_body(collection: feed.Collection, principal: Principal | None) -> dict[str, Any]:
+    """The TAXII collection resource as PRINCIPAL sees it: writable when the collection takes
+    objects and the caller's key may write (a sync or readonly key may not)."""
+    writer = principal is not None and may_call(principal, Access.WRITE)
     return {
         "id": collection.id,
         "title": collection.title,
         "description": collection.description,
         "can_read": True,
-        "can_write": collection.can_write,
+        "can_write": collection.can_write and writer,
         "media_types": [STIX],
     }
 
@@ -114,7 +117,7 @@ def list_collections(request: Request, api_root: str, principal: Reader) -> Resp
     viewer = _principal(principal).viewer()
     with _store(request).connect() as conn:
         found = feed.collections(conn, viewer)
-    return _taxii({"collections": [_collection_body(c) for c in found]})
+    return _taxii({"collections": [_collection_body(c, principal) for c in found]})
 
 
 def _collection(
@@ -134,7 +137,7 @@ def get_collection(
 ) -> Response:
     """One collection."""
     _root(request, api_root)
-    return _taxii(_collection_body(_collection(request, principal, collection_id)))
+    return _taxii(_collection_body(_collection(request, principal, collection_id), principal))
 
 
 class Filters:
