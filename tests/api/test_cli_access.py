@@ -40,7 +40,19 @@ def test_key_create_prints_the_key_once_and_stores_a_hash(tmp_path: Path) -> Non
     assert key not in stored and key.startswith("bf_")
     bad = runner.invoke(app, ["--db", url, "key", "create", "--org", "nobody"])
     assert bad.exit_code == 1 and "nobody" in bad.stderr
-    assert runner.invoke(app, ["--db", url, "key", "revoke", "1"]).exit_code == 0
+    plain = runner.invoke(app, ["--db", url, "key", "create", "--org", "C", "--label", "bank"])
+    assert plain.stdout.strip().startswith("bf_") and "\n" not in plain.stdout.strip()
+    second = int(plain.stderr.split("key id ")[1].split()[0])
+    listed = json.loads(runner.invoke(app, ["--db", url, "key", "list", "--json"]).stdout)["keys"]
+    first = json.loads(result.stdout)["id"]
+    assert [(k["id"], k["org"], k["label"], k["revoked"]) for k in listed] == [
+        (first, "A", None, False),
+        (second, "C", "bank", False),
+    ]
+    assert key not in json.dumps(listed) and plain.stdout.strip() not in json.dumps(listed)
+    assert runner.invoke(app, ["--db", url, "key", "revoke", str(second)]).exit_code == 0
+    listed = runner.invoke(app, ["--db", url, "key", "list", "--org", "C"]).stdout
+    assert listed.split("\t")[:4] == [str(second), "C", "analyst", "revoked"]
 
 
 def test_group_blind_and_lookup(tmp_path: Path) -> None:

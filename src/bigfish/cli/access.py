@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.accounts import add_user, create_key, parse_role, revoke_key
+from bigfish.accounts import add_user, create_key, list_keys, parse_role, revoke_key
 from bigfish.audit import verify_audit
 from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.errors import BigfishError
@@ -39,9 +39,10 @@ def key_create(
     role: str = typer.Option("analyst", "--role", help="analyst | admin | sync | readonly"),
     platform: bool = typer.Option(False, "--platform", help="A platform admin (role admin)."),
     label: str | None = typer.Option(None, "--label", help="A note to tell keys apart."),
-    as_json: bool = typer.Option(False, "--json", help='Print {"key": …}.'),
+    as_json: bool = typer.Option(False, "--json", help='Print {"key": …, "id": …}.'),
 ) -> None:
-    """Print a new API key once; only its hash is stored.
+    """Print a new API key once; only its hash is stored. The key alone goes to standard output
+    (for scripts); its id, which `key revoke` takes, goes with it in --json, else to stderr.
 
     Example: bigfish key create --org th-aoc --role analyst --json
     """
@@ -49,7 +50,44 @@ def key_create(
         key = create_key(_store(), org=org, role=parse_role(role), platform=platform, label=label)
     except BigfishError as exc:
         raise fail(str(exc)) from None
-    typer.echo(json.dumps({"key": key.secret}) if as_json else key.secret)
+    if as_json:
+        typer.echo(json.dumps({"key": key.secret, "id": key.id}))
+        return
+    typer.echo(key.secret)
+    typer.echo(f"key id {key.id} ({key.org}, {key.role.value}); shown once", err=True)
+
+
+@key_app.command("list")
+def key_list(
+    org: str | None = typer.Option(None, "--org", help="Only this organization's keys."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document."),
+) -> None:
+    """The API keys of the node (never the keys themselves): id, organization, role, label.
+
+    Example: bigfish key list --org th-aoc
+    """
+    try:
+        keys = list_keys(_store(), None, org=org)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    rows = [
+        {
+            "id": k.id,
+            "org": k.org,
+            "role": k.role.value,
+            "platform": k.platform,
+            "label": k.label,
+            "created_at": k.created_at.isoformat(),
+            "revoked": k.revoked,
+        }
+        for k in keys
+    ]
+    if as_json:
+        typer.echo(json.dumps({"keys": rows}))
+        return
+    for r in rows:
+        state = "revoked" if r["revoked"] else "active"
+        typer.echo(f"{r['id']}\t{r['org']}\t{r['role']}\t{state}\t{r['label'] or ''}")
 
 
 @key_app.command("revoke")
