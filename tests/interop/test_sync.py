@@ -175,8 +175,11 @@ def test_sync_pull_every_prints_one_json_line_per_pull(
     key = create_key(sqlite_store, org="VN-POLICE", role=ApiRole.SYNC).secret
     peer_url = str(peer_store.engine.url)
     with bigfish_server(sqlite_store) as base:
-        allow_peer(peer_store, base)
         args = ["--db", peer_url, "sync", "pull", f"{base}/taxii2/", "--key", key]
+        refused = CliRunner().invoke(app, args)
+        assert refused.exit_code == 1 and "internal address" in refused.output
+        allowed = CliRunner().invoke(app, ["--db", peer_url, "sync", "allow", f"{base}/taxii2/"])
+        assert allowed.exit_code == 0 and allowed.output.strip() == f"allowed {base}"
         result = CliRunner().invoke(app, [*args, "--every", "1", "--runs", "2", "--json"])
     assert result.exit_code == 0, result.output
     first, second = (json.loads(line) for line in result.output.splitlines())

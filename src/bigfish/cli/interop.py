@@ -19,6 +19,7 @@ from bigfish.interop.export import (
 from bigfish.interop.sync import SyncResult, pull, pull_every
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
+from bigfish.webhooks import allow_peer
 
 sync_app = typer.Typer(help="Pull partner nodes' TAXII 2.1 collections.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
@@ -120,6 +121,23 @@ def sync_pull_command(
                 _print_pull(outcome, as_json)
     except BigfishError as exc:
         raise fail(str(exc)) from None
+
+
+@sync_app.command("allow")
+def sync_allow_command(
+    peer_url: str = typer.Argument(..., help="A partner node on an internal address."),
+    note: str | None = typer.Option(None, "--note", help="Why it is allowed."),
+) -> None:
+    """Allow this exact peer (scheme, host and port) although its address is internal
+    (loopback, private, link-local): sync pulls and webhooks refuse such addresses otherwise.
+
+    Example: bigfish sync allow https://10.20.0.5:8443 --note "VN node on the partnership VPN"
+    """
+    try:
+        origin = allow_peer(open_store(OPTIONS.db_url), peer_url, note)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"allowed {origin}")
 
 
 def _print_pull(result: SyncResult, as_json: bool) -> None:
