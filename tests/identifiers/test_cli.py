@@ -58,9 +58,21 @@ def test_normalize_names_the_bad_line_and_exits_1(tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["normalize", "--input", str(source)])
     assert result.exit_code == 1
-    assert lines(result.stdout)[0]["canonical"] == "192.0.2.1"
+    first, second, third = lines(result.stdout)  # one output line per input line, in order
+    assert first["canonical"] == "192.0.2.1"
+    assert second["line"] == 2 and "not JSON" in str(second["error"])
+    assert third["line"] == 3 and third["field"] == "kind"
     assert f"{source}:2" in result.stderr and "not JSON" in result.stderr
     assert f"{source}:3" in result.stderr and "kind" in result.stderr
+
+
+def test_an_unknown_country_is_an_error_of_its_line() -> None:
+    given = '{"kind": "phone", "value": "0812345678", "country": "XX"}\n{"kind": "phone", "value": "0812345678", "country": "uk"}\n'
+    result = runner.invoke(app, ["normalize"], input=given)
+    assert result.exit_code == 1
+    unknown, alias = lines(result.stdout)
+    assert unknown["field"] == "country" and "line" not in alias and alias["country"] == "uk"
+    assert runner.invoke(app, ["extract", "--country", "ZZ", "call 0812345678"]).exit_code == 2
 
 
 def test_normalize_missing_file_is_a_usage_error(tmp_path: Path) -> None:
@@ -101,9 +113,20 @@ def test_extract_json_lines_in_order() -> None:
 
 
 def test_extract_bad_json_line_exits_1() -> None:
-    result = runner.invoke(app, ["extract"], input='{"text": "x"}\nnot json\n')
+    given = (
+        '{"text": "x"}\nnot json\n{"country": "TH"}\n{"text": "call 0812345678", "country": "TH"}\n'
+    )
+    result = runner.invoke(app, ["extract"], input=given)
     assert result.exit_code == 1
     assert "<stdin>:2" in result.stderr
+    found = lines(result.stdout)
+    assert [sorted(f) for f in found] == [
+        ["identifiers"],
+        ["error", "field", "line"],
+        ["error", "field", "line"],
+        ["identifiers"],
+    ]
+    assert found[2]["field"] == "text" and found[3]["identifiers"]
 
 
 def test_extract_bad_country_is_a_usage_error() -> None:

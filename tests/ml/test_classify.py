@@ -94,12 +94,23 @@ def test_cli_plain_text_table(tmp_path: Path) -> None:
     assert len(result.stdout.splitlines()) == 2
 
 
-def test_cli_bad_line_is_named(tmp_path: Path) -> None:
+def test_cli_bad_line_is_named_and_keeps_its_place(tmp_path: Path) -> None:
     source = tmp_path / "bad.jsonl"
-    source.write_text('{"text": "fine"}\n{"text": 3}\n', encoding="utf-8")
+    source.write_text('{"text": "fine"}\n{"text": 3}\nnot json\n{"text": "hi"}\n', encoding="utf-8")
     result = CliRunner().invoke(app, ["classify", "--input", str(source), "--json"])
     assert result.exit_code == 1
-    assert "bad.jsonl:2" in result.stderr
+    assert "bad.jsonl:2" in result.stderr and "bad.jsonl:3" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [sorted(r)[0] for r in rows] == ["label", "error", "error", "label"]
+    assert [r.get("line") for r in rows] == [None, 2, 3, None]
+
+
+def test_cli_text_lines_may_start_with_a_brace(tmp_path: Path) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("{URGENT} your account is locked\nhello mum\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["classify", "--input", str(source), "--json"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2
 
 
 def test_help_has_an_example() -> None:

@@ -38,7 +38,9 @@ def _emit(document: dict[str, Any]) -> None:
 
 
 def _run(lines: Iterable[str], source: str, handle: Any) -> None:
-    """Apply HANDLE to each JSON line; report bad lines on stderr, go on, exit 1 at the end."""
+    """Apply HANDLE to each JSON line (blank lines are no input). A line that cannot be
+    handled gets {"line", "error", "field"} in its place, so that output line N answers input
+    N; it is also reported on stderr, the others go on, and the exit status is 1."""
     failed = False
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -47,6 +49,7 @@ def _run(lines: Iterable[str], source: str, handle: Any) -> None:
             handle(number, _record(line, source, number))
         except InputError as error:
             typer.echo(f"error: {error}", err=True)
+            _emit({"line": number, "error": error.message, "field": error.field})
             failed = True
     if failed:
         raise typer.Exit(1)
@@ -73,7 +76,8 @@ def normalize_command(
     """Normalize identifiers read as JSON lines {"kind", "value", "country"}.
 
     Writes one JSON line per input with kind, value, country, canonical_kind, canonical,
-    valid and error. A line that is not JSON is reported on stderr with its number; the
+    valid and error. An input that cannot be read (not JSON, no kind or value, an unknown
+    kind or country) gets {"line", "error", "field"} in its place and a message on stderr; the
     others are still processed, and the exit status is 1.
 
     Example:
@@ -125,7 +129,8 @@ def extract_command(
 
     With TEXT: one JSON line per identifier (kind, value as written, canonical_kind, canonical,
     start, end). Without TEXT: reads JSON lines {"text", "country"} from stdin and writes one
-    line {"identifiers": [...]} per input, in the same order.
+    line {"identifiers": [...]} per input, in the same order; an input that cannot be read
+    gets {"line", "error", "field"} in its place, and the exit status is 1.
 
     Example:
 
@@ -142,9 +147,11 @@ def extract_command(
 
     def handle(line: int, record: dict[str, Any]) -> None:
         body = _text_field(record, "text", "<stdin>", line)
+        if body is None:
+            raise InputError("needs 'text'", file="<stdin>", line=line, field="text")
         line_country = _text_field(record, "country", "<stdin>", line) or country
         try:
-            found = extract(body or "", line_country)
+            found = extract(body, line_country)
         except InputError as error:
             raise InputError(error.message, file="<stdin>", line=line, field=error.field) from None
         _emit({"identifiers": [_found_document(item) for item in found]})

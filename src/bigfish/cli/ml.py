@@ -19,25 +19,37 @@ ml_app = typer.Typer(
 app.add_typer(ml_app, name="ml")
 
 
-def read_texts(lines: list[str], source: str) -> list[str]:
-    """One text per line, or JSON lines with a ``text`` string; InputError names the line."""
-    texts = []
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped:
+def read_texts(lines: list[str], source: str) -> list[str | InputError]:
+    """Each input's text, or the InputError that names its line: JSON lines with a ``text``
+    string when the first line is such an object, else one text per line (a text may start
+    with "{"). Blank lines are no input."""
+    numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not numbered or not _json_text(numbered[0][1]):
+        return [text for _, text in numbered]
+    out: list[str | InputError] = []
+    for number, line in numbered:
+        try:
+            record: Any = json.loads(line)
+        except json.JSONDecodeError as error:
+            out.append(InputError(f"not JSON: {error.msg}", file=source, line=number))
             continue
-        if stripped.startswith("{"):
-            try:
-                record: Any = json.loads(stripped)
-            except json.JSONDecodeError as error:
-                raise InputError(f"not JSON: {error.msg}", file=source, line=number) from None
-            text = record.get("text") if isinstance(record, dict) else None
-            if not isinstance(text, str):
-                raise InputError("expected a string 'text'", file=source, line=number, field="text")
-            texts.append(text)
+        text = record.get("text") if isinstance(record, dict) else None
+        if isinstance(text, str):
+            out.append(text)
         else:
-            texts.append(stripped)
-    return texts
+            out.append(
+                InputError("expected a string 'text'", file=source, line=number, field="text")
+            )
+    return out
+
+
+def _json_text(line: str) -> bool:
+    """Whether LINE is a JSON object with a string ``text`` (the input is JSON lines)."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(record, dict) and isinstance(record.get("text"), str)
 
 
 @app.command()
@@ -49,6 +61,11 @@ def classify(
 ) -> None:
     """Classify messages as scam, spam or legit, with the scam probability and type.
 
+    The input is JSON lines with "text" when its first line is such an object, else one text
+    per line. Each input gets one output line, in order; an input that cannot be read gets
+    {"line": N, "error": …} (and a message on stderr), the others are still classified, and the
+    exit status is 1.
+
     Example: echo 'บัญชีของท่านถูกระงับ กรุณายืนยันตัวตนที่ lin.ee/kbank-th' | bigfish classify --json
     """
     from bigfish.ml import load_classifier
@@ -56,13 +73,22 @@ def classify(
     source = str(input_file) if input_file else "<stdin>"
     try:
         raw = input_file.read_text(encoding="utf-8") if input_file else sys.stdin.read()
-        texts = read_texts(raw.splitlines(), source)
-        results = load_classifier().classify_batch(texts)
+        inputs = read_texts(raw.splitlines(), source)
+        texts = [t for t in inputs if isinstance(t, str)]
+        verdicts = iter(load_classifier().classify_batch(texts))
     except OSError as error:
         raise fail(f"{source}: {error.strerror}") from None
     except BigfishError as error:
         raise fail(str(error)) from None
-    for text, result in zip(texts, results, strict=True):
+    for item in inputs:
+        if isinstance(item, InputError):
+            typer.echo(f"error: {item}", err=True)
+            if as_json:
+                typer.echo(json.dumps({"line": item.line, "error": item.message}))
+            else:
+                typer.echo(f"{'error':<6} {'':>6}  {'-':<24} line {item.line}: {item.message}")
+            continue
+        result = next(verdicts)
         if as_json:
             document = {
                 "label": result.label,
@@ -73,8 +99,10 @@ def classify(
             typer.echo(json.dumps(document, ensure_ascii=False))
         else:
             kind = result.scam_type or "-"
-            short = text if len(text) <= 60 else text[:57] + "..."
+            short = item if len(item) <= 60 else item[:57] + "..."
             typer.echo(f"{result.label:<6} {result.scam_probability:>6.3f}  {kind:<24} {short}")
+    if any(isinstance(item, InputError) for item in inputs):
+        raise typer.Exit(1)
 
 
 @ml_app.command("train")

@@ -18,6 +18,7 @@ from bigfish.identifiers.phone import parse_phone
 from bigfish.identifiers.text import MAX_VALUE_LENGTH, clean
 from bigfish.identifiers.url import parse_url
 from bigfish.models import Kind
+from bigfish.vocab import countries
 
 Normalizer = Callable[[str, "str | None"], Parsed]
 
@@ -51,9 +52,10 @@ def as_country(country: str | None) -> str | None:
     if country is None or not country.strip():
         return None
     code = country.strip().upper()
-    if not _COUNTRY.fullmatch(code):
+    code = _COUNTRY_ALIASES.get(code, code)
+    if not _COUNTRY.fullmatch(code) or code not in countries():
         raise InputError(f"country {country!r} is not an ISO 3166 alpha-2 code", field="country")
-    return _COUNTRY_ALIASES.get(code, code)
+    return code
 
 
 def normalize(kind: Kind | str, value: str, country: str | None = None) -> Identifier:
