@@ -72,7 +72,13 @@ def test_text_with_a_lone_surrogate_is_rejected_with_its_field_and_the_rest_stor
     answer = sent.json()
     assert (answer["received"], answer["stored"]) == (6, 1)
     fields = {r["index"]: r["field"] for r in answer["rejected"]}
-    assert fields == {1: "narrative", 2: "report_id", 3: "note", 4: "phones", 5: "url"}
+    assert fields == {
+        1: "narrative",
+        2: "report_id",
+        3: "note",
+        4: "phones",
+        5: "identifiers[0].value",
+    }
     assert answer["rejected"][1]["report_id"] == "s-\\udfff-id"  # shown as an escape
     listed = partnership.client.get("/api/v1/reports", headers=partnership.headers("B"))
     assert listed.status_code == 200 and [r["report_id"] for r in listed.json()["reports"]] == [
@@ -111,3 +117,22 @@ def test_a_submitted_narrative_is_classified_and_stored_with_its_report(
             sa.select(reports.c.scam_probability).where(reports.c.report_id == "told")
         ).scalar_one()
     assert 0.0 <= probability <= 1.0
+
+
+def test_rejections_name_the_field_where_it_is(partnership: Partnership) -> None:
+    long_value = "+66" + "1" * 2100
+    answer = partnership.submit(
+        "A",
+        [
+            {**report("role"), "identifiers": [{"kind": "phone", "value": "1", "role": "boss"}]},
+            {**report("long"), "identifiers": [{"kind": "phone", "value": long_value}]},
+            report("cell", phone=long_value),
+            report("twice"),
+            report("twice"),
+        ],
+    )
+    got = {r["index"]: (r["field"], r["reason"]) for r in answer["rejected"]}
+    assert got[0][0] == "identifiers[0].role"
+    assert got[1][0] == "identifiers[0].value"
+    assert got[2][0] == "phones"
+    assert got[4] == ("report_id", "duplicate report_id (first at index 3)")

@@ -137,7 +137,11 @@ def _json_identifiers(value: Any) -> list[RawIdentifier]:
             raise InputError(f"unknown kind {kind!r}", field=f"{where}.kind")
         if not isinstance(raw, str) or not raw.strip():
             raise InputError("value must be non-empty text", field=f"{where}.value")
-        result.append(RawIdentifier(Kind(kind), raw, parse_role(item.get("role"))))
+        try:
+            role = parse_role(item.get("role"))
+        except InputError as exc:
+            raise InputError(exc.message, field=f"{where}.role") from None
+        result.append(RawIdentifier(Kind(kind), raw, role))
     return result
 
 

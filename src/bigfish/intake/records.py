@@ -177,22 +177,21 @@ def build_report(
             f"narrative of {len(narrative):,} characters is over the limit of {MAX_NARRATIVE:,}",
             field="narrative",
         )
-    raw = list(identifiers or [])
+    # Each value with the field it came from: identifiers[i].value of a JSON list, or its column.
+    raw = [(ident, f"identifiers[{i}].value") for i, ident in enumerate(identifiers or [])]
     for column, kind in IDENTIFIER_COLUMNS.items():
         cell = fields.get(column)
         if cell:
-            raw.extend(RawIdentifier(kind, v) for v in split_values(cell))
-    for ident in raw:
+            raw.extend((RawIdentifier(kind, v), column) for v in split_values(cell))
+    for ident, where in raw:
         if "\x00" in ident.value:
-            raise InputError(f"{ident.kind} value contains a NUL character", field=ident.kind.value)
+            raise InputError(f"{ident.kind} value contains a NUL character", field=where)
         if has_surrogate(ident.value):
-            raise InputError(
-                f"{ident.kind} value contains a lone surrogate, not text", field=ident.kind.value
-            )
+            raise InputError(f"{ident.kind} value contains a lone surrogate, not text", field=where)
         if len(ident.value) > MAX_VALUE:
             raise InputError(
                 f"{ident.kind} value of {len(ident.value):,} characters is over {MAX_VALUE:,}",
-                field=ident.kind.value,
+                field=where,
             )
     known = set(STANDARD_FIELDS) | set(IDENTIFIER_COLUMNS)
     attributes = tuple(
@@ -207,7 +206,7 @@ def build_report(
         loss_amount=amount,
         loss_currency=currency,
         narrative=narrative,
-        identifiers=tuple(raw),
+        identifiers=tuple(ident for ident, _ in raw),
         attributes=attributes,
         marking=marking or Marking(),
     )

@@ -141,7 +141,8 @@ def write_batch(
     for p in batch:
         earlier = first.get(p.report.report_id)
         if earlier is not None:
-            duplicates.append((p, f"duplicate report_id (first at line {earlier.line})"))
+            at = "index" if p.file == "api" else "line"  # a batch of the API counts from 0
+            duplicates.append((p, f"duplicate report_id (first at {at} {earlier.line})"))
         else:
             first[p.report.report_id] = p
     existing: dict[str, tuple[int, int | None]] = {}
