@@ -52,6 +52,20 @@ def test_errors_have_one_shape(sqlite_partnership: Partnership) -> None:
     assert "Bearer" in unauthorized.headers["WWW-Authenticate"]
 
 
+def test_a_body_that_is_not_json_says_so(sqlite_partnership: Partnership) -> None:
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    as_json = {**h, "Content-Type": "application/json"}
+    cut = c.post("/api/v1/reports", content='{"reports": [', headers=as_json)
+    assert cut.status_code == 400
+    assert cut.json()["error"]["message"].startswith("the body is not valid JSON at byte 13")
+    text = c.post(
+        "/api/v1/reports", content='{"reports": []}', headers={**h, "Content-Type": "text/plain"}
+    )
+    assert text.status_code == 415 and "application/json" in text.json()["error"]["message"]
+    fine = c.post("/api/v1/reports", content='{"reports": []}', headers=as_json)
+    assert fine.status_code == 200
+
+
 def test_validation_names_the_field(sqlite_partnership: Partnership) -> None:
     c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
     bad = c.post("/api/v1/lookup", json={"identifiers": [{"kind": "phone"}]}, headers=h)

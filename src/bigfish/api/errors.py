@@ -83,11 +83,29 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    about_body = any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if about_body and media and "json" not in media and media not in _FORM_TYPES:
+        return error_response(
+            415, f"the body is {media}; send it as application/json", details={"field": "body"}
+        )
+    broken = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if broken is not None:
+        at = next((p for p in broken.get("loc", ()) if isinstance(p, int)), None)
+        why = (broken.get("ctx") or {}).get("error", "invalid JSON")
+        where = f" at byte {at}" if at is not None else ""
+        return error_response(
+            400, f"the body is not valid JSON{where}: {why}", details={"field": "body"}
+        )
     details = [
         {"field": _field_of(err.get("loc", ())), "reason": str(err.get("msg", "invalid"))}
-        for err in exc.errors()
+        for err in errors
     ]
     first = details[0] if details else {"field": "body", "reason": "invalid"}
     return error_response(422, f"field {first['field']!r}: {first['reason']}", details=details)

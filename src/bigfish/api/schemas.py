@@ -34,11 +34,12 @@ class ErrorDocument(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorDocument, "description": text}
     for status, text in (
-        (400, "Bad request (unknown parameter, bad cursor)"),
+        (400, "Bad request (unknown parameter, bad cursor, a body that is not valid JSON)"),
         (401, "Missing, unknown or revoked API key"),
         (403, "The key's role may not do this"),
         (404, "Not found, or not visible to the caller"),
         (413, "Body too large"),
+        (415, "The body is not sent as application/json"),
         (422, "Invalid input; the field is named"),
         (429, "Rate limit; see Retry-After"),
     )
