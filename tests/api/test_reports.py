@@ -136,3 +136,12 @@ def test_rejections_name_the_field_where_it_is(partnership: Partnership) -> None
     assert got[1][0] == "identifiers[0].value"
     assert got[2][0] == "phones"
     assert got[4] == ("report_id", "duplicate report_id (first at index 3)")
+
+
+def test_a_report_from_the_future_or_before_1970_is_rejected(partnership: Partnership) -> None:
+    dates = ["9999-12-31", "2099-01-01", "0001-01-01", "1969-12-31", "2025-11-02", "1970-01-01"]
+    answer = partnership.submit("A", [report(f"d{i}", reported_at=d) for i, d in enumerate(dates)])
+    assert answer["stored"] == 2
+    assert {(r["index"], r["field"]) for r in answer["rejected"]} == {
+        (i, "reported_at") for i in range(4)
+    }

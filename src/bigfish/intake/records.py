@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from bigfish import vocab
@@ -34,6 +34,10 @@ IDENTIFIER_COLUMNS: dict[str, Kind] = {
 }
 REQUIRED = ("report_id", "reported_at", "country")
 
+#: Reports are of things that happened: from 1970 on, and not after today (a day's leeway for
+#: the clocks and zones of the partners).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LEEWAY = timedelta(days=1)
 MAX_NARRATIVE = 1_000_000
 MAX_VALUE = 2_000
 MAX_REPORT_ID = 200
@@ -149,6 +153,12 @@ def build_report(
         reported_at = parse_datetime(values["reported_at"] or "", formats)
     except InputError as exc:
         raise InputError(exc.message, field="reported_at") from None
+    if not EARLIEST <= reported_at <= datetime.now(UTC) + LEEWAY:
+        raise InputError(
+            f"reported_at {reported_at:%Y-%m-%d} is not a plausible time of a report"
+            f" (from {EARLIEST:%Y} to today)",
+            field="reported_at",
+        )
     country = (values["country"] or "").upper()
     if country not in vocab.countries():
         raise InputError(f"unknown ISO 3166 country code {country!r}", field="country")
