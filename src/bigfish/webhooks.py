@@ -197,8 +197,22 @@ class Webhook:
 
 
 def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
-    """Register URL for ORG_ID's alerts; returns it and its signing secret (shown once)."""
-    origin_of(url)
+    """Register URL for ORG_ID's alerts; returns it and its signing secret (shown once). A URL
+    whose host is written as an internal address (or localhost) is refused here unless an
+    administrator allowed its origin; names are resolved, and checked, at each delivery."""
+    origin = origin_of(url)
+    host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
+    try:
+        literal = str(ipaddress.ip_address(host))
+    except ValueError:
+        literal = "127.0.0.1" if host == "localhost" else ""
+    if literal and is_internal(literal):
+        allowed = {peer for peer, _ in list_allowed_peers(store)}
+        if origin not in allowed:
+            raise InputError(
+                f"{origin} is an internal address; an administrator must allow this exact peer",
+                field="url",
+            )
     secret = secrets.token_hex(32)
     with store.begin() as conn:
         hook_id = conn.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,9 +14,9 @@ from bigfish.alerts import send_webhooks
 from bigfish.audit import AuditEntry, record, verify_audit
 from bigfish.errors import PeerError
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, reports, sharing_groups
-from bigfish.store.schema_access import audit_log
-from bigfish.webhooks import check_outgoing_url, deliver, guarded_request
+from bigfish.store.schema import identifiers, organizations, reports, sharing_groups
+from bigfish.store.schema_access import audit_log, webhooks
+from bigfish.webhooks import allow_peer, check_outgoing_url, deliver, guarded_request
 from tests.api.helpers import Partnership, report
 
 
@@ -144,11 +145,25 @@ def test_class18_webhook_failures_log_no_secret(
     partnership: Partnership, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    hook = partnership.client.post(
+    written = partnership.client.post(
         "/api/v1/webhooks",
         json={"url": "http://127.0.0.1:9/x"},
         headers=partnership.headers("B-admin"),
-    ).json()
+    )
+    assert written.status_code == 422  # an internal address is refused when registered
+    assert written.json()["error"]["details"]["field"] == "url"
+    # A name can resolve to one later: delivery checks again (stored as registered by name).
+    with partnership.store.begin() as conn:
+        org_b = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == "B"))
+        conn.execute(
+            webhooks.insert().values(
+                org_id=org_b.scalar_one(),
+                url="http://127.0.0.1:9/x",
+                secret="s3cret-" + "9" * 40,
+                created_at=datetime.now(UTC),
+            )
+        )
+    hook = {"secret": "s3cret-" + "9" * 40}
     partnership.submit("B", [report("b1")])
     result = partnership.submit("A", [report("r1")], distribution="partnership", tlp="green")
     assert result["stored"] == 1
@@ -156,6 +171,13 @@ def test_class18_webhook_failures_log_no_secret(
         pk = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "r1")).scalar_one()
     assert send_webhooks(partnership.store, [pk]) == 0  # loopback refused
     assert "refused" in caplog.text and hook["secret"] not in caplog.text
+    allow_peer(partnership.store, "http://127.0.0.1:9")  # an administrator's decision
+    again = partnership.client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/x"},
+        headers=partnership.headers("B-admin"),
+    )
+    assert again.status_code == 201, again.text
 
 
 def test_webhook_is_signed_and_reaches_a_public_peer(partnership: Partnership) -> None:
