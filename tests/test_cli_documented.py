@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import typer.main
+from typer.testing import CliRunner
 
 from bigfish.cli import app, main
 
@@ -61,3 +62,22 @@ def test_a_database_or_directory_the_command_cannot_use_is_an_error_not_a_traceb
         err = capsys.readouterr().err
         assert ended.value.code == 1, (argv, err)
         assert err.startswith("error: ") and expected in err and "Traceback" not in err, err
+
+
+def test_exit_status_is_1_for_input_and_2_for_usage(tmp_path: Path) -> None:
+    """spec/cli.md: 1 a problem with the input or the request, 2 usage."""
+    runner = CliRunner()
+    db = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--data-dir", str(tmp_path / "data")]
+    missing = str(tmp_path / "missing.file")
+    for argv, status in (
+        (["normalize", "--input", missing], 1),
+        (["classify", "--input", missing], 1),
+        (["ingest", missing, "--org", "a"], 1),
+        (["evidence", "add", missing, "--org", "a", "--report", "r"], 1),
+        (["evidence", "verify", missing], 1),
+        (["export", "json", "--out", str(tmp_path / "x")], 2),
+        (["ingest", "--org", "a"], 2),
+        (["networks", "--top", "many"], 2),
+    ):
+        result = runner.invoke(app, [*db, *argv])
+        assert result.exit_code == status, (argv, result.output)

@@ -75,9 +75,10 @@ def test_an_unknown_country_is_an_error_of_its_line() -> None:
     assert runner.invoke(app, ["extract", "--country", "ZZ", "call 0812345678"]).exit_code == 2
 
 
-def test_normalize_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+def test_normalize_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    """Exit 1 as for every input that cannot be read (ingest, classify); 2 is for usage."""
     result = runner.invoke(app, ["normalize", "--input", str(tmp_path / "missing.jsonl")])
-    assert result.exit_code == 2
+    assert result.exit_code == 1 and "missing.jsonl" in result.stderr
 
 
 def test_extract_text_argument() -> None:

@@ -80,7 +80,7 @@ def _custody_line(record: CustodyRecord) -> str:
 
 @evidence_app.command("add")
 def add(
-    file: Path = typer.Argument(..., help="The evidence file.", exists=True, dir_okay=False),
+    file: Path = typer.Argument(..., help="The evidence file."),
     org: str = typer.Option(..., "--org", help="The organization that holds the report."),
     report: str = typer.Option(..., "--report", help="The report id within that organization."),
     source: str = typer.Option(
@@ -103,6 +103,9 @@ def add(
     phone" --method "WhatsApp export" --tool WhatsApp --tool-version 2.25.1
     """
     from bigfish.evidence.service import add_evidence
+
+    if not file.is_file():  # an input that cannot be read: status 1, as in every command
+        raise fail(f"{file}: no such file")
 
     acquisition = Acquisition(
         acquired_by=_person(by),

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import app
+from bigfish.cli._app import app, fail
 from bigfish.errors import InputError
 from bigfish.identifiers import Found, extract, normalize
 
@@ -115,7 +115,7 @@ def normalize_command(
         with input_file.open(encoding="utf-8") as lines:
             _run(lines, source, handle)
     except OSError as error:
-        raise typer.BadParameter(str(error), param_hint="--input") from None
+        raise fail(f"{input_file}: {error.strerror}") from None  # input, not usage: 1
 
 
 @app.command("extract")

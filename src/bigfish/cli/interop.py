@@ -49,8 +49,8 @@ def export_command(
 
     Example: bigfish export stix --out partnership.stix.json --as-org th-aoc
     """
-    if fmt not in FORMATS:
-        raise fail(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt not in FORMATS:  # a usage error (status 2), as for any unknown choice
+        raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="FORMAT")
     try:
         store = open_store(OPTIONS.db_url)
         viewer = _viewer(store, as_org)
