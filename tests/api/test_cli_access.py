@@ -80,6 +80,11 @@ def test_group_blind_and_lookup(tmp_path: Path) -> None:
         app, ["--db", url, "lookup", "081-234-5678", "--kind", "phone", "--country", "TH", "--json"]
     )
     assert json.loads(looked.stdout)["canonical"] == "+66812345678"
+    plain = runner.invoke(
+        app, ["--db", url, "lookup", "081-234-5678", "--kind", "phone", "--country", "TH"]
+    )
+    assert "valid: yes" in plain.stdout and "networks: -" in plain.stdout  # no Python values
+    assert "True" not in plain.stdout and "[]" not in plain.stdout
 
 
 def test_audit_verify_exits_1_on_a_changed_row(tmp_path: Path) -> None:

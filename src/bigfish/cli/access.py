@@ -211,7 +211,16 @@ def lookup_command(
         typer.echo(json.dumps(document, ensure_ascii=False))
         return
     for name, shown in document.items():
-        typer.echo(f"{name}: {shown}")
+        typer.echo(f"{name}: {_plain(shown)}")
+
+
+def _plain(value: object) -> str:
+    """VALUE as a person reads it: lists comma-separated, yes/no, "-" for nothing."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
 
 
 @app.command("blind")
