@@ -12,6 +12,7 @@ walks come from these networks rather than from the whole graph, so a later rebu
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -164,6 +165,11 @@ def update_networks(
         reached = changed | _in_chunks(
             conn, mentions.c.identifier_id, first_linking, sa.select(mentions.c.report_pk)
         )
+        regrown = _regrown(conn, first_values, policy)
+        if regrown:  # tested again over all their reports, now more of them
+            reached |= _in_chunks(
+                conn, mentions.c.identifier_id, regrown, sa.select(mentions.c.report_pk)
+            )
         touched = _in_chunks(
             conn, network_members.c.report_pk, reached, sa.select(network_members.c.network_id)
         )
@@ -172,6 +178,7 @@ def update_networks(
             fresh
             and len(touched) <= 1
             and not any(s.reason is StopReason.HUB_DEGREE for s in new_stops.values())
+            and not regrown
         )
         if grown:
             joined = _grow(conn, reached, touched, rates, now, policy)
@@ -182,15 +189,73 @@ def update_networks(
         affected = reached | _in_chunks(
             conn, network_members.c.network_id, touched, sa.select(network_members.c.report_pk)
         )
+        retest = frozenset(regrown)
         outcome, group_stops = _relink(
-            conn, affected, new_stops, pinned, policy, current.degree_cap
+            conn, affected, new_stops, pinned, policy, current.degree_cap, retest
         )
+        beside = _judged_beside(conn, group_stops) - retest
+        if beside:  # tested again without the new hub, over all their reports and networks
+            retest |= beside
+            new_stops = {**new_stops, **group_stops}
+            reports_of = _in_chunks(
+                conn, mentions.c.identifier_id, beside, sa.select(mentions.c.report_pk)
+            )
+            networks_of = _in_chunks(
+                conn,
+                network_members.c.report_pk,
+                reports_of,
+                sa.select(network_members.c.network_id),
+            )
+            affected |= reports_of | _in_chunks(
+                conn,
+                network_members.c.network_id,
+                networks_of,
+                sa.select(network_members.c.report_pk),
+            )
+            outcome, group_stops = _relink(
+                conn, affected, new_stops, pinned, policy, current.degree_cap, retest
+            )
+        state.delete_stops(conn, sorted(retest - group_stops.keys()))  # they link again
         new_stops = {**new_stops, **group_stops}
         state.delete_members(conn, sorted(affected))
         _write(conn, outcome, rates, now)
         state.write_stops(conn, new_stops, replace_all=False)
         state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
     return _summary("update", len(affected), outcome.assignment, len(new_stops), started)
+
+
+def _regrown(conn: Connection, values: set[int], policy: HubPolicy) -> set[int]:
+    """Values of VALUES an earlier group test stopped that have since been mentioned by a level
+    more reports (`HubPolicy.level_ratio` times as many as when stopped): judged on fewer
+    reports than there are now. A real hub is tested again at geometric intervals only."""
+    earlier = state.stopped(conn, sorted(values))
+    judged = {i: s.report_count for i, s in earlier.items() if s.reason is StopReason.HUB_GROUPS}
+    if not judged:
+        return set()
+    grown: set[int] = set()
+    for part in chunked(sorted(judged)):
+        query = (
+            sa.select(mentions.c.identifier_id, sa.func.count(sa.distinct(mentions.c.report_pk)))
+            .where(mentions.c.identifier_id.in_(part))
+            .group_by(mentions.c.identifier_id)
+        )
+        for ident, count in conn.execute(query):
+            if int(count) >= math.ceil(judged[int(ident)] * policy.level_ratio):
+                grown.add(int(ident))
+    return grown
+
+
+def _judged_beside(conn: Connection, group_stops: Mapping[int, state.Stop]) -> set[int]:
+    """Values an earlier group test stopped that share a report with a value this update has
+    just stopped as a hub: they were judged against groups that the hub glued together (a bank's
+    site, still rare, joining a ring's report to another ring's), and may link without it."""
+    hubs = {i for i, s in group_stops.items() if s.reason is StopReason.HUB_GROUPS}
+    if not hubs:
+        return set()
+    beside = _in_chunks(conn, mentions.c.identifier_id, hubs, sa.select(mentions.c.report_pk))
+    values = _in_chunks(conn, mentions.c.report_pk, beside, sa.select(mentions.c.identifier_id))
+    earlier = state.stopped(conn, sorted(values - hubs))
+    return {i for i, s in earlier.items() if s.reason is StopReason.HUB_GROUPS}
 
 
 def _grow(
@@ -241,9 +306,11 @@ def _relink(
     pinned: Mapping[int, tuple[bool, str]],
     policy: HubPolicy,
     cap: int | None,
+    retest: frozenset[int] = frozenset(),
 ) -> tuple[_Outcome, dict[int, state.Stop]]:
     """Components and ids over the AFFECTED reports only, after the hub test over them; the
-    values the test stops."""
+    values the test stops. Values in RETEST, stopped by an earlier group test, are tested
+    again (their reports are all in AFFECTED)."""
     pk_parts: list[IntArray] = []
     id_parts: list[IntArray] = []
     old_pk_parts: list[IntArray] = []
@@ -281,7 +348,7 @@ def _relink(
         [
             pinned[i][0]
             if i in pinned
-            else (i not in known and i not in new_stops and i not in invalid)
+            else ((i not in known or i in retest) and i not in new_stops and i not in invalid)
             for i in ids
         ],
         dtype=np.bool_,

@@ -167,6 +167,12 @@ def stopped(conn: Connection, ids: Sequence[int] | None) -> dict[int, Stop]:
     return out
 
 
+def delete_stops(conn: Connection, ids: Sequence[int]) -> None:
+    """Forget the stops of IDS (values that link again)."""
+    for part in chunked(sorted(set(ids))):
+        conn.execute(stopped_values.delete().where(stopped_values.c.identifier_id.in_(part)))
+
+
 def write_stops(conn: Connection, stops: Mapping[int, Stop], *, replace_all: bool) -> None:
     """Record STOPS (after removing every earlier stop when REPLACE_ALL)."""
     if replace_all:
