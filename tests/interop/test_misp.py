@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pymisp import MISPEvent
 
 from bigfish.intake import ingest_file
@@ -15,7 +16,8 @@ from bigfish.interop import export_misp, read_misp
 from bigfish.interop.misp import marking_of
 from bigfish.models import TLP, Distribution, Kind, Marking
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store
+from bigfish.store import Store, open_store
+from bigfish.store.schema import identifiers
 from tests.interop.builders import partnership
 
 EVENT: dict[str, Any] = {
@@ -138,3 +140,51 @@ def test_pymisp_loads_every_export(store: Store, tmp_path: Path) -> None:
         loaded.from_dict(**event)
         assert loaded.attributes or loaded.objects
         assert any(t.name.startswith("tlp:") for t in loaded.tags)
+
+
+def test_wallets_go_out_as_misp_types_them_and_come_back(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Bitcoin as MISP's btc attribute; an EVM or TRON address (no MISP type) as a coin-address
+    object with its symbol; each read back as the same wallet."""
+    wallets = {
+        "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa": None,
+        "0xab5801a7d398351b8be11c439e05c5b3259aec9b": "ETH",
+        "T9yED5xMV5ARV98BexN97aLZ1UUq7eKSxm": "TRX",
+    }
+    row = {
+        "report_id": "w1",
+        "reported_at": "2025-11-02",
+        "country": "TH",
+        "identifiers": [{"kind": "crypto_wallet", "value": w} for w in wallets],
+    }
+    path = tmp_path / "w.jsonl"
+    path.write_text(json.dumps(row) + "\n", "utf-8")
+    ingest_file(sqlite_store, path, org="TH-AOC", classify=False)
+    out = io.StringIO()
+    export_misp(sqlite_store, Viewer.node_operator(), out)
+    [event] = json.loads(out.getvalue())["response"]
+    btc = [a["value"] for a in event["Event"]["Attribute"] if a["type"] == "btc"]
+    objects = [
+        {a["object_relation"]: a["value"] for a in o["Attribute"]}
+        for o in event["Event"]["Object"]
+        if o["name"] == "coin-address"
+    ]
+    coins = {o["address-crypto"]: o["symbol"] for o in objects}
+    assert btc == ["1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"]
+    assert coins == {w: s for w, s in wallets.items() if s}
+    loaded = MISPEvent()
+    loaded.from_dict(**json.loads(json.dumps(event)))  # pymisp takes the dict apart
+    assert {o.name for o in loaded.objects} >= {"coin-address"}
+    back = tmp_path / "back.json"
+    back.write_text(json.dumps(event), "utf-8")
+    again = open_store(f"sqlite:///{tmp_path / 'again.db'}")
+    result = ingest_file(again, back, org="peer", fmt="misp", classify=False)
+    assert result.stored == 1, back.with_name("back.json.rejects.jsonl").read_text()
+    with again.connect() as conn:
+        found = set(
+            conn.execute(
+                sa.select(identifiers.c.canonical).where(identifiers.c.kind == "crypto_wallet")
+            ).scalars()
+        )
+    assert found == set(wallets)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bigfish.errors import InputError
+from bigfish.identifiers import normalize
 from bigfish.intake.readers import Record, Row, Unreadable
 from bigfish.interop.markings import BIGFISH_NAMESPACE
 from bigfish.interop.model import NetworkView, ReportView
@@ -95,6 +96,13 @@ def _identifiers(event: Mapping[str, Any], extra: dict[str, list[str]]) -> list[
             by_relation.get("swift") or by_relation.get("bic"),
             by_relation.get("account"),
         )
+        if obj.get("name") == "coin-address":  # a generic address is text; the symbol is no id
+            crypto = by_relation.get("address-crypto")
+            if isinstance(crypto, str) and crypto.strip():
+                found.append(RawIdentifier(Kind.CRYPTO_WALLET, crypto))
+            inner = [
+                a for a in inner if a.get("object_relation") not in ("address-crypto", "symbol")
+            ]
         if obj.get("name") == "bank-account" and not by_relation.get("iban") and bic and account:
             found.append(RawIdentifier(Kind.BANK_ACCOUNT, f"{bic}:{account}"))
             inner = [
@@ -190,6 +198,25 @@ def _bank_object(canonical: str, seed: str) -> dict[str, Any]:
     }
 
 
+#: MISP's symbol of each chain bigfish tells apart but MISP has no attribute type for.
+_COIN_SYMBOLS = {"evm": "ETH", "tron": "TRX"}
+
+
+def _coin_object(address: str, symbol: str, seed: str) -> dict[str, Any]:
+    """MISP's coin-address object for an address that is not Bitcoin's or Monero's."""
+    return {
+        "name": "coin-address",
+        "meta-category": "financial",
+        "uuid": str(uuid.uuid5(BIGFISH_NAMESPACE, f"misp-object:{seed}|{address}")),
+        "template_uuid": "d0e6997e-78da-4815-a6a1-cfc1c1cb8a46",
+        "template_version": "7",
+        "Attribute": [
+            _attribute("text", address, seed) | {"object_relation": "address-crypto"},
+            _attribute("text", symbol, seed) | {"object_relation": "symbol"},
+        ],
+    }
+
+
 def _content(values: list[tuple[str, str]], seed: str) -> dict[str, list[dict[str, Any]]]:
     attributes: list[dict[str, Any]] = []
     objects: list[dict[str, Any]] = []
@@ -197,7 +224,11 @@ def _content(values: list[tuple[str, str]], seed: str) -> dict[str, list[dict[st
         if kind == Kind.BANK_ACCOUNT:
             objects.append(_bank_object(value, seed))
         elif kind == Kind.CRYPTO_WALLET:
-            attributes.append(_attribute("btc", value, seed))
+            symbol = _COIN_SYMBOLS.get(normalize(Kind.CRYPTO_WALLET, value).chain or "")
+            if symbol is None:  # a Bitcoin address: MISP's own attribute type
+                attributes.append(_attribute("btc", value, seed))
+            else:
+                objects.append(_coin_object(value, symbol, seed))
         else:
             comment = "handle" if kind == Kind.HANDLE else None
             attributes.append(_attribute(_EXPORT_TYPE.get(kind, "text"), value, seed, comment))
