@@ -255,3 +255,16 @@ def test_only_a_member_ingests_into_a_sharing_group(sqlite_store: Store, write_c
     assert stored_ids(sqlite_store) == []
     for member in ("a", "b"):
         assert ingest_file(sqlite_store, path, org=member, marking=marking).stored == 1
+
+
+def test_a_nul_character_or_latin_1_fails_its_row_with_the_right_reason(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    text = csv_text([row("ok"), row("nul", narrative="a\x00b"), row("latin", narrative="x")])
+    data = text.encode("utf-8").replace(b",x,", b"," + "\u00e9".encode("latin-1") + b",", 1)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data)
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (1, 2)
+    reasons = {r["line"]: str(r["reason"]) for r in rejects_of(path)}
+    assert "NUL" in reasons[3] and "UTF-8" in reasons[4]

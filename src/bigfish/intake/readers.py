@@ -58,16 +58,23 @@ def _check_not_utf16(head: bytes, path: Path) -> None:
 
 
 _BAD_BYTES = re.compile("[\udc80-\udcff\x00]")
+_NUL_MARK = "\udcff\udc00"  # no undecodable byte reads as this pair: it stands for NUL
 
 
 def _has_bad_bytes(values: list[str]) -> bool:
     return any(_BAD_BYTES.search(v) for v in values)
 
 
+def _bad_bytes_reason(values: list[str]) -> str:
+    if any(_NUL_MARK in v for v in values):
+        return "contains a NUL character (a binary file, or one cut off?)"
+    return "not valid UTF-8 (is the file Latin-1?); save it as UTF-8"
+
+
 def _lines_without_nul(text: IO[str]) -> Iterator[str]:
     # csv refuses NUL outright; turn it into a marker that fails the row, not the file.
     for line in text:
-        yield line.replace("\x00", "\udc80") if "\x00" in line else line
+        yield line.replace("\x00", _NUL_MARK) if "\x00" in line else line
 
 
 def read_csv(raw: IO[bytes], path: Path, *, lower_header: bool = True) -> Iterator[Record]:
@@ -109,7 +116,7 @@ def read_csv(raw: IO[bytes], path: Path, *, lower_header: bool = True) -> Iterat
                 line, f"{len(values)} fields where the header has {len(names)}", report_id
             )
         elif _has_bad_bytes(values):
-            yield Unreadable(line, "not valid UTF-8 (is the file Latin-1?); save it as UTF-8", None)
+            yield Unreadable(line, _bad_bytes_reason(values), None)
         else:
             yield Row(line, dict(zip(names, values, strict=True)))
 
