@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,10 +29,7 @@ def partnership(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stor
     out = tmp_path_factory.mktemp("synth")
     generate(out, reports=3000, seed=11)
     store = open_store(f"sqlite:///{out / 'bigfish.db'}")
-    for org in json.loads((out / "partnership.json").read_text())["organizations"]:
-        for f in org["files"]:
-            mapping = load_mapping(out / f["map"]) if f.get("map") else None
-            ingest_file(store, out / f["path"], org=org["name"], mapping=mapping)
+    _ingest_every_file(store, out)
     truth = json.loads((out / "truth.json").read_text())["reports"]
     try:
         yield store, {k: v for k, v in truth.items() if v is not None}
@@ -96,15 +93,23 @@ def test_ingesting_one_file_at_a_time_links_as_a_rebuild_does(tmp_path: Path) ->
     out = tmp_path / "synth"
     generate(out, reports=3000, seed=7)
     store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
-    for org in json.loads((out / "partnership.json").read_text())["organizations"]:
-        for f in org["files"]:
-            mapping = load_mapping(out / f["map"]) if f.get("map") else None
-            ingest_file(store, out / f["path"], org=org["name"], mapping=mapping)
-            update_networks(store)
+    _ingest_every_file(store, out, after_each=update_networks)
     one_by_one = _memberships(store)
     rebuild_networks(store)
     assert _memberships(store) == one_by_one
     store.close()
+
+
+def _ingest_every_file(
+    store: Store, out: Path, after_each: Callable[[Store], object] | None = None
+) -> None:
+    """Ingest every file of the synthetic partnership in OUT, calling AFTER_EACH after each."""
+    for org in json.loads((out / "partnership.json").read_text())["organizations"]:
+        for f in org["files"]:
+            mapping = load_mapping(out / f["map"]) if f.get("map") else None
+            ingest_file(store, out / f["path"], org=org["name"], mapping=mapping)
+            if after_each is not None:
+                after_each(store)
 
 
 def _memberships(store: Store) -> list[tuple[int, int]]:

@@ -188,12 +188,21 @@ def _bank_object(canonical: str, seed: str) -> dict[str, Any]:
         if sep
         else [_attribute("iban", canonical, seed) | {"object_relation": "iban"}]
     )
+    return _financial_object(
+        "bank-account", ("9a48e3f1-0e2b-4a2c-a6c1-6e1b6f5a1c8e", "1"), canonical, seed, inner
+    )
+
+
+def _financial_object(
+    name: str, template: tuple[str, str], value: str, seed: str, inner: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A MISP object of the financial meta-category, its uuid derived from SEED and VALUE."""
     return {
-        "name": "bank-account",
+        "name": name,
         "meta-category": "financial",
-        "uuid": str(uuid.uuid5(BIGFISH_NAMESPACE, f"misp-object:{seed}|{canonical}")),
-        "template_uuid": "9a48e3f1-0e2b-4a2c-a6c1-6e1b6f5a1c8e",
-        "template_version": "1",
+        "uuid": str(uuid.uuid5(BIGFISH_NAMESPACE, f"misp-object:{seed}|{value}")),
+        "template_uuid": template[0],
+        "template_version": template[1],
         "Attribute": inner,
     }
 
@@ -204,17 +213,12 @@ _COIN_SYMBOLS = {"evm": "ETH", "tron": "TRX"}
 
 def _coin_object(address: str, symbol: str, seed: str) -> dict[str, Any]:
     """MISP's coin-address object for an address that is not Bitcoin's or Monero's."""
-    return {
-        "name": "coin-address",
-        "meta-category": "financial",
-        "uuid": str(uuid.uuid5(BIGFISH_NAMESPACE, f"misp-object:{seed}|{address}")),
-        "template_uuid": "d0e6997e-78da-4815-a6a1-cfc1c1cb8a46",
-        "template_version": "7",
-        "Attribute": [
-            _attribute("text", address, seed) | {"object_relation": "address-crypto"},
-            _attribute("text", symbol, seed) | {"object_relation": "symbol"},
-        ],
-    }
+    inner = [
+        _attribute("text", address, seed) | {"object_relation": "address-crypto"},
+        _attribute("text", symbol, seed) | {"object_relation": "symbol"},
+    ]
+    template = ("d0e6997e-78da-4815-a6a1-cfc1c1cb8a46", "7")
+    return _financial_object("coin-address", template, address, seed, inner)
 
 
 def _content(values: list[tuple[str, str]], seed: str) -> dict[str, list[dict[str, Any]]]:
