@@ -7,7 +7,10 @@ relinked, the group test runs over them, so a value that would join reports scat
 several rings is stopped before it merges them. Every report of a linking value lies in the
 affected networks, so its degree and groups are its whole ones; only the degree levels the test
 walks come from these networks rather than from the whole graph, so a later rebuild
-(``bigfish link``) can still differ at the margin.
+(``bigfish link``) can still differ at the margin. A value an earlier group test stopped is
+tested again, over all its reports, when a level more reports mention it (``level_ratio`` times
+as many as when it was stopped) or when a value beside it (in one of its reports) is found to be
+the hub: it may have been judged on the first few reports, or against groups the hub glued.
 """
 
 from __future__ import annotations
