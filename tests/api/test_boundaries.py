@@ -35,6 +35,14 @@ def test_health_needs_no_key_and_openapi_is_served(sqlite_partnership: Partnersh
     assert document["paths"]["/api/v1/reports"]["post"]["security"] == [{"apiKey": []}]
     assert "security" not in document["paths"]["/api/v1/health"]["get"]
     assert c.get("/redoc").status_code == 404
+    batch = document["components"]["schemas"]["ReportBatch"]["properties"]["reports"]
+    report = batch["items"]
+    assert report["required"] == ["report_id", "reported_at", "country"]
+    assert "investment" in report["properties"]["scam_type"]["enum"]
+    assert (
+        "crypto_wallet"
+        in report["properties"]["identifiers"]["items"]["properties"]["kind"]["enum"]
+    )
 
 
 def test_errors_have_one_shape(sqlite_partnership: Partnership) -> None:

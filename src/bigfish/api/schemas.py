@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from bigfish.models import TLP, ApiRole, Distribution, Kind
+from bigfish.intake.records import IDENTIFIER_COLUMNS
+from bigfish.models import TLP, ApiRole, Channel, Distribution, Kind, Role, ScamType
 
 MAX_BATCH = 10_000
 HEX64 = r"^[0-9a-fA-F]{64}$"
@@ -53,10 +54,55 @@ class Health(BaseModel):
     version: str
 
 
+#: One report of spec/reports.md in JSON, as the documentation shows it. The route reads each one
+#: itself, so that a bad report is rejected with its index and field and the others are stored.
+REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["report_id", "reported_at", "country"],
+    "properties": {
+        "report_id": {"type": "string", "maxLength": 200},
+        "reported_at": {"type": "string", "description": "ISO 8601 date or date-time"},
+        "country": {"type": "string", "description": "ISO 3166-1 alpha-2", "example": "TH"},
+        "scam_type": {"type": "string", "enum": [t.value for t in ScamType]},
+        "channel": {"type": "string", "enum": [c.value for c in Channel]},
+        "loss_amount": {
+            "type": ["string", "number"],
+            "description": "decimal with '.' as the separator",
+            "example": "35000.00",
+        },
+        "loss_currency": {"type": "string", "description": "ISO 4217, with an amount"},
+        "narrative": {"type": "string", "description": "free text in any language"},
+        "identifiers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "value"],
+                "properties": {
+                    "kind": {"type": "string", "enum": [k.value for k in Kind]},
+                    "value": {"type": "string"},
+                    "role": {"type": "string", "enum": [r.value for r in Role]},
+                },
+            },
+        },
+        **{
+            column: {"type": "array", "items": {"type": "string"}, "description": f"{kind} values"}
+            for column, kind in IDENTIFIER_COLUMNS.items()
+        },
+    },
+    "additionalProperties": {
+        "type": ["string", "number"],
+        "description": "kept as the report's attributes",
+    },
+}
+
+
 class ReportBatch(BaseModel):
     """Reports as in spec/reports.md JSON Lines, with the markings of the whole batch."""
 
-    reports: list[Any] = Field(max_length=MAX_BATCH)
+    reports: Annotated[
+        list[Any],
+        WithJsonSchema({"type": "array", "items": REPORT_SCHEMA, "maxItems": MAX_BATCH}),
+    ] = Field(max_length=MAX_BATCH)
     tlp: TLP = TLP.AMBER
     distribution: Distribution = Distribution.ORGANIZATION
     group: str | None = None
