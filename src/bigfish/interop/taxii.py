@@ -21,6 +21,7 @@ from bigfish.accounts import Principal
 from bigfish.api.deps import Access, may_call, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
+from bigfish.api.schemas import ERRORS
 from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey, load_or_create_node_key
 from bigfish.interop import feed
@@ -41,7 +42,15 @@ class TaxiiResponse(JSONResponse):
     media_type = TAXII
 
 
-router = APIRouter(tags=["taxii"], default_response_class=TaxiiResponse)
+#: Errors are the API's JSON error document (application/json), not TAXII envelopes.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": spec["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDocument"}}},
+    }
+    for status, spec in ERRORS.items()
+}
+router = APIRouter(tags=["taxii"], default_response_class=TaxiiResponse, responses=_ERRORS)
 Reader = Annotated[Principal | None, Depends(requires(Access.SYNC))]
 Writer = Annotated[Principal | None, Depends(requires(Access.WRITE))]
 
@@ -313,7 +322,11 @@ def get_versions(
     return _taxii(_envelope(page, "versions", versions), headers=_headers(page))
 
 
-@router.post("/{api_root}/collections/{collection_id}/objects/", summary="TAXII add objects")
+@router.post(
+    "/{api_root}/collections/{collection_id}/objects/",
+    summary="TAXII add objects",
+    status_code=202,
+)
 async def add_objects(
     request: Request, api_root: str, collection_id: str, principal: Writer
 ) -> Response:
