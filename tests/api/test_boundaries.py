@@ -70,6 +70,10 @@ def test_a_body_that_is_not_json_says_so(sqlite_partnership: Partnership) -> Non
         "/api/v1/reports", content='{"reports": []}', headers={**h, "Content-Type": "text/plain"}
     )
     assert text.status_code == 415 and "application/json" in text.json()["error"]["message"]
+    latin = c.post(
+        "/api/v1/reports", content='{"r": "caf\u00e9"}'.encode("latin-1"), headers=as_json
+    )
+    assert latin.status_code == 400 and "UTF-8" in latin.json()["error"]["message"]
     fine = c.post("/api/v1/reports", content='{"reports": []}', headers=as_json)
     assert fine.status_code == 200
 

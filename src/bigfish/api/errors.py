@@ -111,9 +111,17 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"field {first['field']!r}: {first['reason']}", details=details)
 
 
+#: FastAPI's answer to a body it could not decode at all (bytes that are not UTF-8, say).
+_UNPARSED = "There was an error parsing the body"
+
+
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = exc.detail if isinstance(exc.detail, str) else _CODES.get(exc.status_code, "error")
+    if message == _UNPARSED:
+        return error_response(
+            400, "the body is not JSON in UTF-8 (send it as UTF-8)", details={"field": "body"}
+        )
     return error_response(
         exc.status_code, message, headers=dict(exc.headers) if exc.headers else None
     )
