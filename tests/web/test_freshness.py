@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from bigfish import background
 from bigfish.linking.service import rebuild_networks
 from bigfish.organizations import list_orgs
 from bigfish.reporting.stats import compute_statistics
@@ -222,6 +223,8 @@ def test_figures_are_computed_at_a_lower_priority_than_pages() -> None:
     job_key = ("test-priority", time.monotonic())
     freshness._refresher.submit(job_key, lambda: seen.append(niceness()))
     freshness.settle()
-    assert seen and seen[0] == min(19, niceness() + freshness.BACKGROUND_NICENESS)
-    with ThreadPoolExecutor(1, initializer=freshness.background_priority) as pool:
-        assert pool.submit(niceness).result() == min(19, niceness() + freshness.BACKGROUND_NICENESS)
+    assert seen and seen[0] == min(19, niceness() + background.BACKGROUND_NICENESS)
+    with ThreadPoolExecutor(1, initializer=background.background_priority) as pool:
+        assert pool.submit(niceness).result() == min(
+            19, niceness() + background.BACKGROUND_NICENESS
+        )

@@ -1,8 +1,9 @@
 """Reports submitted through the API join their networks off the request path.
 
 After a batch is stored, `BackgroundLinker` runs the incremental update
-(`bigfish.linking.update_networks`) in a thread of its own: one run at a time, and a batch stored
-while one runs is linked by one more run after it (an update links everything stored since the
+(`bigfish.linking.update_networks`) in a lower-priority thread of its own
+(`bigfish.background.BackgroundJobs`): one run at a time, and a batch stored while one runs is
+linked by one more run after it (an update links everything stored since the
 last). Link runs of other processes (`bigfish ingest`, a scheduled `bigfish link`) wait for each
 other through the link lock. A run that fails is logged; the next one, or the next rebuild,
 links what it left.
@@ -11,9 +12,9 @@ links what it left.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
+from bigfish.background import BackgroundJobs
 from bigfish.store import Store
 
 log = logging.getLogger(__name__)
@@ -29,42 +30,29 @@ class BackgroundLinker:
             link = update_networks
         self._store = store
         self._link = link
-        self._lock = threading.Condition()
-        self._running = False
-        self._again = False
+        self._jobs = BackgroundJobs("bigfish-linker")
         self._closed = False
 
     def __call__(self) -> None:
-        """Link what was stored: now, or after the run under way."""
-        with self._lock:
-            if self._closed:
-                return
-            if self._running:
-                self._again = True
-                return
-            self._running = True
-        threading.Thread(target=self._run, name="bigfish-linker", daemon=True).start()
+        """Link what was stored: now, or once more after the run under way."""
+        if not self._closed:
+            self._jobs.submit("link", self._run)
 
     def _run(self) -> None:
-        while True:
-            try:
-                self._link(self._store)
-            except Exception:
-                log.exception("linking the submitted reports failed; the next run links them")
-            with self._lock:
-                if not self._again or self._closed:
-                    self._running = False
-                    self._lock.notify_all()
-                    return
-                self._again = False
+        try:
+            self._link(self._store)
+        except Exception:
+            log.exception("linking the submitted reports failed; the next run links them")
 
     def settle(self, timeout: float | None = None) -> bool:
         """Wait until no run is under way or asked for; False when TIMEOUT passed first."""
-        with self._lock:
-            return self._lock.wait_for(lambda: not self._running, timeout)
+        try:
+            self._jobs.settle(3600.0 if timeout is None else timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def close(self) -> None:
         """Let the run under way finish; start no other."""
-        with self._lock:
-            self._closed = True
+        self._closed = True
         self.settle()

@@ -67,6 +67,15 @@ class Formats:
 STANDARD = Formats()
 
 
+def not_text(value: str) -> str | None:
+    """Why VALUE cannot be stored as text (a NUL character, a lone surrogate), or None."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    if has_surrogate(value):
+        return "contains a lone surrogate (\\ud800-\\udfff), not text"
+    return None
+
+
 def has_surrogate(text: str) -> bool:
     """True when TEXT holds a lone surrogate code point (not valid Unicode text)."""
     return not text.isascii() and _SURROGATE.search(text) is not None
@@ -138,10 +147,9 @@ def build_report(
             raise InputError(
                 "cell looks like a spreadsheet formula (formula injection)", field=name
             )
-        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
-            raise InputError("contains a NUL character", field=name)
-        if has_surrogate(name) or (isinstance(value, str) and has_surrogate(value)):
-            raise InputError("contains a lone surrogate (\\ud800-\\udfff), not text", field=name)
+        problem = not_text(name) or (not_text(value) if isinstance(value, str) else None)
+        if problem:
+            raise InputError(problem, field=name)
     values = {name: _optional(fields, name, formats) for name in STANDARD_FIELDS}
     for name in REQUIRED:
         if values[name] is None:
@@ -194,10 +202,9 @@ def build_report(
         if cell:
             raw.extend((RawIdentifier(kind, v), column) for v in split_values(cell))
     for ident, where in raw:
-        if "\x00" in ident.value:
-            raise InputError(f"{ident.kind} value contains a NUL character", field=where)
-        if has_surrogate(ident.value):
-            raise InputError(f"{ident.kind} value contains a lone surrogate, not text", field=where)
+        problem = not_text(ident.value)
+        if problem:
+            raise InputError(f"{ident.kind} value {problem}", field=where)
         if len(ident.value) > MAX_VALUE:
             raise InputError(
                 f"{ident.kind} value of {len(ident.value):,} characters is over {MAX_VALUE:,}",

@@ -173,9 +173,7 @@ def update_networks(
             reached |= _in_chunks(
                 conn, mentions.c.identifier_id, regrown, sa.select(mentions.c.report_pk)
             )
-        touched = _in_chunks(
-            conn, network_members.c.report_pk, reached, sa.select(network_members.c.network_id)
-        )
+        touched = _networks_of(conn, reached)
         fresh = all(new for _, _, new in changed_rows)
         grown = (
             fresh
@@ -189,9 +187,7 @@ def update_networks(
                 state.write_stops(conn, new_stops, replace_all=False)
                 state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
                 return _summary("update", len(reached), joined, len(new_stops), started)
-        affected = reached | _in_chunks(
-            conn, network_members.c.network_id, touched, sa.select(network_members.c.report_pk)
-        )
+        affected = reached | _members_of(conn, touched)
         retest = frozenset(regrown)
         outcome, group_stops = _relink(
             conn, affected, new_stops, pinned, policy, current.degree_cap, retest
@@ -203,18 +199,7 @@ def update_networks(
             reports_of = _in_chunks(
                 conn, mentions.c.identifier_id, beside, sa.select(mentions.c.report_pk)
             )
-            networks_of = _in_chunks(
-                conn,
-                network_members.c.report_pk,
-                reports_of,
-                sa.select(network_members.c.network_id),
-            )
-            affected |= reports_of | _in_chunks(
-                conn,
-                network_members.c.network_id,
-                networks_of,
-                sa.select(network_members.c.report_pk),
-            )
+            affected |= reports_of | _members_of(conn, _networks_of(conn, reports_of))
             outcome, group_stops = _relink(
                 conn, affected, new_stops, pinned, policy, current.degree_cap, retest
             )
@@ -225,6 +210,18 @@ def update_networks(
         state.write_stops(conn, new_stops, replace_all=False)
         state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
     return _summary("update", len(affected), outcome.assignment, len(new_stops), started)
+
+
+def _networks_of(conn: Connection, report_pks: set[int]) -> set[int]:
+    """The networks REPORT_PKS are members of."""
+    member = network_members.c
+    return _in_chunks(conn, member.report_pk, report_pks, sa.select(member.network_id))
+
+
+def _members_of(conn: Connection, network_ids: set[int]) -> set[int]:
+    """Every member report of NETWORK_IDS."""
+    member = network_members.c
+    return _in_chunks(conn, member.network_id, network_ids, sa.select(member.report_pk))
 
 
 def _regrown(conn: Connection, values: set[int], policy: HubPolicy) -> set[int]:
@@ -277,9 +274,7 @@ def _grow(
     members: set[int] = set()
     if touched:
         [nid] = touched
-        members = _in_chunks(
-            conn, network_members.c.network_id, touched, sa.select(network_members.c.report_pk)
-        )
+        members = _members_of(conn, touched)
     joining = sorted(reached - members)
     if len(members) + len(joining) > policy.max_network_reports:
         return None

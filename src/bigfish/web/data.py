@@ -25,6 +25,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 
 from bigfish.accounts import user_viewers
+from bigfish.background import background_priority
 from bigfish.identifiers import Identifier, extract, normalize
 from bigfish.interop import misp, stix
 from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
@@ -189,7 +190,7 @@ def _read_shared(store: Store) -> SharedFigures:
             return audience_totals(conn, store.dialect)
 
     with ThreadPoolExecutor(
-        1, thread_name_prefix="bigfish-totals", initializer=freshness.background_priority
+        1, thread_name_prefix="bigfish-totals", initializer=background_priority
     ) as pool:
         pending = pool.submit(totals)
         with store.connect() as conn:

@@ -39,19 +39,17 @@ instead of by whoever signs in first.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Sequence
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
+from bigfish.background import BackgroundJobs
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import reports
@@ -59,24 +57,6 @@ from bigfish.store.schema_linking import link_state, networks
 from bigfish.web.stored_figures import KeptFigures, StoredFigures, Version, ViewerKey
 
 log = logging.getLogger(__name__)
-
-#: How much nicer than the pages the threads that compute figures in the background are.
-BACKGROUND_NICENESS = 10
-
-
-def background_priority() -> None:
-    """Make the calling thread yield the CPU to the threads that answer pages (Linux, where a
-    thread has its own niceness): a refresh of many seconds otherwise slows every page served
-    beside it. Elsewhere nothing changes."""
-    if sys.platform != "linux":
-        return
-    try:
-        tid = threading.get_native_id()
-        niceness = os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICENESS
-        os.setpriority(os.PRIO_PROCESS, tid, niceness)
-    except OSError:  # pragma: no cover - not permitted: the refresh runs at the same priority
-        log.debug("could not lower the priority of the figures thread", exc_info=True)
-
 
 T = TypeVar("T")
 
@@ -178,72 +158,7 @@ class _Entry(Generic[T]):
     loaded: bool = False  # read from the store, not computed by this process: always stale
 
 
-class _Refresher:
-    """One background thread that computes figures (one job per cache, store and viewer at
-    most) and keeps them in the store."""
-
-    def __init__(self) -> None:
-        # Reentrant: a job that ends before its callback is added calls `_done` from `_start`.
-        self._lock = threading.RLock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._running: dict[Hashable, Future[None]] = {}
-        self._again: dict[Hashable, Callable[[], None]] = {}
-
-    def submit(self, job_key: Hashable, job: Callable[[], None]) -> None:
-        """Queue JOB unless job JOB_KEY is queued already. When it is running, it may be reading
-        data older than what made the caller ask: JOB runs once more after it (a refresh finds
-        its figures current and does nothing if they are)."""
-        with self._lock:
-            found = self._running.get(job_key)
-            if found is None:
-                self._start(job_key, job)
-            elif found.running() or found.done():  # a queued one reads the newest data
-                self._again[job_key] = job
-
-    def _start(self, job_key: Hashable, job: Callable[[], None]) -> None:
-        """Queue JOB as job JOB_KEY (the lock held)."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(
-                1, thread_name_prefix="bigfish-figures", initializer=background_priority
-            )
-        future = self._pool.submit(job)
-        self._running[job_key] = future
-        future.add_done_callback(lambda _: self._done(job_key))
-
-    def _done(self, job_key: Hashable) -> None:
-        with self._lock:
-            self._running.pop(job_key, None)
-            again = self._again.pop(job_key, None)
-            if again is not None:  # under the same lock: `settle` never sees a gap between
-                self._start(job_key, again)
-
-    def join_if_running(self, job_key: Hashable, timeout: float) -> bool:
-        """Wait up to TIMEOUT for job JOB_KEY when it is running now, and say whether it ended.
-        A job still queued is cancelled instead: the caller does its work at once rather than
-        wait for the jobs ahead of it."""
-        with self._lock:
-            future = self._running.get(job_key)
-        if future is None or future.cancel():
-            return False
-        try:
-            future.exception(timeout=timeout)
-        except (TimeoutError, CancelledError):
-            return False
-        return True
-
-    def settle(self, timeout: float = 60.0) -> None:
-        """Wait until no refresh is running or queued (tests and benchmarks)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                pending = list(self._running.values())
-            if not pending:
-                return
-            for future in pending:
-                future.exception(timeout=max(0.0, deadline - time.monotonic()))
-
-
-_refresher = _Refresher()
+_refresher = BackgroundJobs("bigfish-figures")
 
 #: A viewer's figures are written to the store at most this often by one process.
 KEEP_EVERY = 300.0
