@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+
+
+def iso_z(value: datetime) -> str:
+    """VALUE in ISO 8601 UTC with a ``Z`` (a naive value is taken as UTC), as every JSON output
+    writes times (``2025-03-01T08:00:00Z``)."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
 
 
 class Kind(StrEnum):

@@ -50,6 +50,7 @@ def test_key_create_prints_the_key_once_and_stores_a_hash(tmp_path: Path) -> Non
         (second, "C", "bank", False),
     ]
     assert key not in json.dumps(listed) and plain.stdout.strip() not in json.dumps(listed)
+    assert all(k["created_at"].endswith("Z") for k in listed)  # as networks --json writes times
     assert runner.invoke(app, ["--db", url, "key", "revoke", str(second)]).exit_code == 0
     listed = runner.invoke(app, ["--db", url, "key", "list", "--org", "C"]).stdout
     assert listed.split("\t")[:4] == [str(second), "C", "analyst", "revoked"]

@@ -199,3 +199,20 @@ def test_opencti_observables_and_foreign_reports_are_imported(tmp_path: Path) ->
         "KASITHBK:1234567890",
     }
     assert row.marking == Marking(TLP.CLEAR, Distribution.ORGANIZATION)
+
+
+def test_a_bundles_rejections_name_the_object_not_a_line(store: Store, tmp_path: Path) -> None:
+    """A STIX bundle is one JSON document: a rejected object is named by its position among the
+    bundle's objects (and its id), which the rejects file calls `object`, not `line`."""
+    objects = [
+        {"type": "indicator", "id": "indicator--5", "pattern": "[url:value = 'x']"},
+        {"type": "url", "id": "url--6", "value": "https://lonely.example/"},
+    ]
+    path = tmp_path / "partner.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--x", "objects": objects}), "utf-8")
+    partnership(store, tmp_path)
+    result = ingest_file(store, path, org="TH-AOC")
+    assert (result.received, result.rejected) == (2, 2)
+    rows = [json.loads(x) for x in path.with_name(path.name + ".rejects.jsonl").open()]
+    assert [(r["object"], "line" in r) for r in rows] == [(1, False), (2, False)]
+    assert "indicator" in rows[0]["reason"] and "url--6" in rows[1]["reason"]

@@ -289,6 +289,7 @@ def test_request_cli_round_trip(tmp_path: Path) -> None:
     assert created.exit_code == 0, created.output
     doc = json.loads(created.stdout)
     assert doc["legal_basis_to_confirm"] is True
+    assert doc["created_at"].endswith("Z") and doc["updated_at"].endswith("Z")  # one time format
     moved = run.invoke(
         app,
         [

@@ -15,6 +15,7 @@ from bigfish.errors import BigfishError
 from bigfish.identifiers import extract
 from bigfish.lookup import lookup
 from bigfish.matching import blind_lines, community_key
+from bigfish.models import iso_z
 from bigfish.organizations import add_group
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
@@ -77,7 +78,7 @@ def key_list(
             "role": k.role.value,
             "platform": k.platform,
             "label": k.label,
-            "created_at": k.created_at.isoformat(),
+            "created_at": iso_z(k.created_at),
             "revoked": k.revoked,
         }
         for k in keys
@@ -203,8 +204,8 @@ def lookup_command(
         "report_count": result.report_count,
         "organizations": list(result.organizations),
         "countries": list(result.countries),
-        "first_seen": result.first_seen.isoformat() if result.first_seen else None,
-        "last_seen": result.last_seen.isoformat() if result.last_seen else None,
+        "first_seen": iso_z(result.first_seen) if result.first_seen else None,
+        "last_seen": iso_z(result.last_seen) if result.last_seen else None,
         "networks": list(result.networks),
     }
     if as_json:

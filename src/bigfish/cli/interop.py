@@ -155,8 +155,9 @@ def _print_pull(result: SyncResult, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(doc))
     else:
+        supporting = result.stored - result.new - result.updated - result.unchanged
         typer.echo(
-            f"{result.peer}: received {result.received}, stored {result.stored} "
-            f"({result.new} new, {result.updated} updated, {result.unchanged} already held), "
-            f"rejected {result.rejected}"
+            f"{result.peer}: received {result.received} objects: stored {result.stored} "
+            f"(reports: {result.new} new, {result.updated} updated, {result.unchanged} already "
+            f"held; {supporting} supporting objects), rejected {result.rejected}"
         )

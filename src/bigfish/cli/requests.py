@@ -25,6 +25,7 @@ from bigfish.cooperation.model import (
     legal_bases,
 )
 from bigfish.errors import BigfishError
+from bigfish.models import iso_z
 from bigfish.sharing.policy import Viewer
 
 request_app = typer.Typer(help="Cooperation requests between partners.", no_args_is_help=True)
@@ -56,10 +57,10 @@ def request_json(r: CooperationRequest) -> dict[str, Any]:
             {"kind": s.kind.value, "value": s.value, "identifier_kind": s.identifier_kind}
             for s in r.subjects
         ],
-        "deadline": r.deadline.isoformat() if r.deadline else None,
+        "deadline": iso_z(r.deadline) if r.deadline else None,
         "created_by": r.created_by,
-        "created_at": r.created_at.isoformat(),
-        "updated_at": r.updated_at.isoformat(),
+        "created_at": iso_z(r.created_at),
+        "updated_at": iso_z(r.updated_at),
     }
 
 
@@ -202,7 +203,7 @@ def show(
         raise fail(str(exc)) from exc
     events = [
         {
-            "at": e.at.isoformat(),
+            "at": iso_z(e.at),
             "org": e.org,
             "actor": e.actor,
             "from": e.from_status.value if e.from_status else None,

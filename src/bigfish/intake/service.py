@@ -36,6 +36,10 @@ from bigfish.store.writes import IdentifierIds, Pending, write_batch
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
 
+#: What a rejected record's number counts, by format, when not the file's lines: a STIX bundle's
+#: objects, a MISP file's events (the key of the number in FILE.rejects.jsonl).
+POSITIONS = {"stix": "object", "misp": "event"}
+
 #: Readers by format name; interop registers `stix` and `misp` here.
 READERS: dict[str, Reader] = {
     "csv": lambda raw, path: read_csv(raw, path),
@@ -84,8 +88,9 @@ def detect_format(path: Path) -> str:
 class _Rejects:
     """FILE.rejects.jsonl, opened on the first rejection."""
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, position: str = "line") -> None:
         self.path = source.with_name(source.name + ".rejects.jsonl")
+        self.position = position  # what a record's number counts: lines, or a bundle's objects
         self.count = 0
         self._out: IO[str] | None = None
         self.path.unlink(missing_ok=True)
@@ -93,7 +98,7 @@ class _Rejects:
     def add(self, file: str, line: int | None, reason: str, **extra: Any) -> None:
         if self._out is None:
             self._out = self.path.open("w", encoding="utf-8")
-        record = {"file": file, "line": line, "reason": reason} | {
+        record = {"file": file, self.position: line, "reason": reason} | {
             k: v for k, v in extra.items() if v is not None
         }
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -327,7 +332,7 @@ def ingest_file(
                 .returning(ingest_runs.c.id)
             ).scalar_one()
         )
-    rejects = _Rejects(path)
+    rejects = _Rejects(path, POSITIONS.get(fmt, "line"))
     ids = IdentifierIds()
     total = path.stat().st_size
     received = stored = updated = 0

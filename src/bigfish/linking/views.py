@@ -42,6 +42,7 @@ from bigfish.linking.score import (
     combine,
     summarize,
 )
+from bigfish.models import iso_z
 from bigfish.sharing import Audience, Viewer, audience, reached, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
@@ -51,7 +52,7 @@ DEFAULT_LIMIT = 50
 
 
 def _iso(value: datetime) -> str:
-    return utc(value).isoformat().replace("+00:00", "Z")
+    return iso_z(value)
 
 
 @dataclass(frozen=True, slots=True)
