@@ -168,26 +168,43 @@ def _add_rows(tallies: dict[tuple[str, str], _Tally], kind: str, rows: Iterable[
 def _keep_networks_the_viewer_sees(
     conn: Connection, viewer: Viewer, tallies: dict[tuple[str, str], _Tally]
 ) -> None:
-    """Drop network ids of which VIEWER may see fewer than two reports: such a network does not
-    exist for the viewer (`get_network` answers 404), so naming it would reveal the others."""
-    members = _network_members()
+    """Name networks as VIEWER is shown them: not one of which it may see fewer than two reports
+    (such a network does not exist for it: `get_network` answers 404, so naming it would reveal
+    the others), and a network it sees in parts (`bigfish.linking.parts`) by the parts that hold
+    the value's reports."""
     wanted = sorted({n for t in tallies.values() for n in t.networks})
-    if members is None or not wanted:
+    if _network_members() is None or not wanted:
         return
-    seen: set[int] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        query = (
-            sa.select(members.c.network_id)
-            .join(reports, reports.c.id == members.c.report_pk)
-            .where(members.c.network_id.in_(wanted[start : start + _CHUNK]))
-            .where(visible_reports(viewer))
-            .group_by(members.c.network_id)
-            .having(sa.func.count() >= 2)
-        )
-        seen.update(int(n) for n in conn.execute(query).scalars())
+    from bigfish.linking.parts import load_member_graph, shown_parts
+
+    graph = load_member_graph(conn, wanted)
+    seen = graph.seen_by(viewer)
+    cut = graph.cut_for(viewer)
     for tally in tallies.values():
         if tally.networks:
-            tally.networks &= seen
+            tally.networks &= seen - cut.keys()
+    if cut:
+        _name_parts(conn, tallies, shown_parts(conn, cut))
+
+
+def _name_parts(
+    conn: Connection,
+    tallies: dict[tuple[str, str], _Tally],
+    shown: dict[int, list[tuple[int, tuple[int, ...]]]],
+) -> None:
+    """Add to TALLIES the ids of the parts (SHOWN) that hold a report mentioning the value."""
+    part_of = {pk: part_id for parts in shown.values() for part_id, group in parts for pk in group}
+    pks = sorted(part_of)
+    for start in range(0, len(pks), _CHUNK):
+        query = (
+            sa.select(mentions.c.report_pk, identifiers.c.kind, identifiers.c.canonical)
+            .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+            .where(mentions.c.report_pk.in_(pks[start : start + _CHUNK]))
+        )
+        for pk, kind, canonical in conn.execute(query):
+            tally = tallies.get((kind, canonical))
+            if tally is not None:
+                tally.networks.add(part_of[pk])
 
 
 def _answer(kind: str, canonical: str, valid: bool, tally: _Tally | None) -> LookupResult:

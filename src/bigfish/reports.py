@@ -407,7 +407,11 @@ def remark_report(
     """Give a report new markings (only its organization may); effective on the next request."""
     with store.begin() as conn:
         row = _locked(conn, viewer, org, report_id)
-        group_id = resolve_marking(conn, viewer, marking)
+        group_id = (
+            row.group_id
+            if _same_group(conn, row, marking)  # the owner may re-mark after leaving its group
+            else resolve_marking(conn, viewer, marking)
+        )
         conn.execute(
             reports.update()
             .where(reports.c.id == row.id)
@@ -419,6 +423,20 @@ def remark_report(
             )
         )
     return get_report(store, viewer, org, report_id)
+
+
+def _same_group(conn: Connection, row: Any, marking: Marking) -> bool:
+    """True when MARKING keeps the group the report ROW is shared with: its owner may then change
+    the TLP (raise it, say) even after it left the group; sharing with a group anew needs
+    membership (`resolve_marking`)."""
+    if marking.distribution is not Distribution.GROUP or row.group_id is None:
+        return False
+    if row.distribution != Distribution.GROUP.value:
+        return False
+    name = conn.execute(
+        sa.select(sharing_groups.c.name).where(sharing_groups.c.id == row.group_id)
+    ).scalar()
+    return name is not None and name == (marking.group or "").strip()
 
 
 def delete_report(store: Store, viewer: Viewer, org: str, report_id: str) -> None:

@@ -145,3 +145,24 @@ def test_a_report_from_the_future_or_before_1970_is_rejected(partnership: Partne
     assert {(r["index"], r["field"]) for r in answer["rejected"]} == {
         (i, "reported_at") for i in range(4)
     }
+
+
+def test_the_owner_re_marks_a_group_report_after_leaving_the_group(
+    partnership: Partnership,
+) -> None:
+    """Found by the stateful policy test: C shared a report with mekong, left mekong, and could
+    then not raise its TLP (422 'unknown sharing group'). Keeping the group needs no membership;
+    sharing with a group anew does."""
+    p = partnership
+    p.submit("C", [report("c1")], distribution="group", group="mekong", tlp="amber")
+    left = p.client.delete("/api/v1/groups/mekong/members/C", headers=p.headers("A-admin"))
+    assert left.status_code == 200, left.text
+    raised = p.client.patch("/api/v1/reports/C/c1", json={"tlp": "red"}, headers=p.headers("C"))
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["tlp"] == "red" and raised.json()["group"] == "mekong"
+    anew = p.client.post(
+        "/api/v1/reports",
+        json={"reports": [report("c2")], "distribution": "group", "group": "mekong"},
+        headers=p.headers("C"),
+    )
+    assert anew.status_code == 422

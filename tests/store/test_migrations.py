@@ -63,3 +63,12 @@ def test_0005_page_figures_facets_downgrades_and_upgrades_again(store: Store) ->
     _run(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_0006_network_parts_downgrades_and_upgrades_again(store: Store) -> None:
+    assert "network_parts" in sa.inspect(store.engine).get_table_names()
+    _run(store, "downgrade", "0005")
+    assert "network_parts" not in sa.inspect(store.engine).get_table_names()
+    _run(store, "upgrade", "head")
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

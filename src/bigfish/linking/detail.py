@@ -12,13 +12,14 @@ from sqlalchemy.engine import Connection
 from bigfish.errors import NotFound
 from bigfish.fx import Rates
 from bigfish.linking.explain import Join, Link, joins, key_identifiers, spanning_links
+from bigfish.linking.hubs import StopReason
 from bigfish.linking.loading import chunked, utc
+from bigfish.linking.parts import linking_mentions, load_member_graph
 from bigfish.linking.score import ReportFacts, summarize
 from bigfish.linking.views import (
     NetworkSummary,
     ReportRef,
     _iso,
-    _linking_mentions,
     _stored_stats,
     _summary,
     _visible_members,
@@ -26,7 +27,13 @@ from bigfish.linking.views import (
 from bigfish.sharing import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions
-from bigfish.store.schema_linking import network_events, networks, stopped_values
+from bigfish.store.schema_linking import (
+    network_events,
+    network_members,
+    network_parts,
+    networks,
+    stopped_values,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +44,7 @@ class NotLinking:
     canonical: str
     reason: str  # pin | warning_list | hub_groups | hub_degree
     detail: str
-    report_count: int
+    report_count: int  # the operator: every report of the node; a viewer: the members it sees
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,38 @@ class NetworkDetail:
         return out
 
 
+def _shown(
+    conn: Connection, viewer: Viewer, network_id: int, rates: Rates | None
+) -> tuple[int, list[ReportFacts], bool]:
+    """The network NETWORK_ID names for VIEWER: (the id it is shown under, its visible members'
+    facts, community_split). A part id (`bigfish.linking.parts`) names the part that holds its
+    first report now; a merged id the network that absorbed it, for a viewer only when that
+    one is shown whole (else which part would tell what joined them). NotFound otherwise."""
+    row = conn.execute(
+        sa.select(network_parts.c.anchor_pk, network_members.c.network_id)
+        .outerjoin(network_members, network_members.c.report_pk == network_parts.c.anchor_pk)
+        .where(network_parts.c.id == network_id)
+    ).first()
+    if row is not None:  # a part: wherever its first report is now
+        if row.network_id is None:
+            raise NotFound("network", str(network_id))
+        nid, split = _survivor(conn, int(row.network_id))
+        for shown, facts in _visible_members(conn, viewer, [nid], rates).items():
+            if any(f.pk == row.anchor_pk for f in facts):
+                return shown, facts, split
+        raise NotFound("network", str(network_id))
+    nid, split = _survivor(conn, network_id)
+    seen = _visible_members(conn, viewer, [nid], rates)
+    facts = seen.get(nid, [])
+    if len(facts) < 2 or (nid != network_id and len(seen) > 1):
+        raise NotFound("network", str(network_id))
+    if nid != network_id and not viewer.operator:
+        members = load_member_graph(conn, [nid]).pk
+        if len(members) > len(facts):
+            raise NotFound("network", str(network_id))
+    return nid, facts, split
+
+
 def _survivor(conn: Connection, network_id: int) -> tuple[int, bool]:
     """Follow merges to the network that absorbed NETWORK_ID; (id, community_split)."""
     seen: set[int] = set()
@@ -130,7 +169,17 @@ def _survivor(conn: Connection, network_id: int) -> tuple[int, bool]:
     raise NotFound("network", str(network_id))
 
 
-def _not_linking(conn: Connection, pks: list[int]) -> list[NotLinking]:
+#: What a viewer who is not the operator is told of a hub: the statistic behind it counts every
+#: report of the node, some of which it may not see (spec/security-tests.md class 3).
+_HUB_TOLD = {
+    StopReason.HUB_GROUPS.value: "its reports fall into many separate groups: infrastructure",
+    StopReason.HUB_DEGREE.value: "far more reports than rings show: infrastructure",
+}
+
+
+def _not_linking(conn: Connection, pks: list[int], operator: bool) -> list[NotLinking]:
+    """The stopped values the reports PKS mention, and why. The operator sees the statistics
+    of the hub test; a viewer sees how many of PKS (the members it sees) mention each."""
     query = (
         sa.select(
             identifiers.c.kind,
@@ -138,16 +187,24 @@ def _not_linking(conn: Connection, pks: list[int]) -> list[NotLinking]:
             stopped_values.c.reason,
             stopped_values.c.detail,
             stopped_values.c.report_count,
+            mentions.c.report_pk,
         )
-        .distinct()
         .join(mentions, mentions.c.identifier_id == stopped_values.c.identifier_id)
         .join(identifiers, identifiers.c.id == stopped_values.c.identifier_id)
     )
-    found: set[NotLinking] = set()
+    found: dict[tuple[str, str, str, str, int], set[int]] = {}
     for part in chunked(sorted(pks)):
-        for row in conn.execute(query.where(mentions.c.report_pk.in_(part))):
-            found.add(NotLinking(*row))
-    return sorted(found, key=lambda n: (-n.report_count, n.kind, n.canonical))
+        for kind, canonical, reason, detail, count, pk in conn.execute(
+            query.where(mentions.c.report_pk.in_(part))
+        ):
+            found.setdefault((kind, canonical, reason, detail, count), set()).add(pk)
+    out = [
+        NotLinking(kind, canonical, reason, detail, count)
+        if operator
+        else NotLinking(kind, canonical, reason, _HUB_TOLD.get(reason, detail), len(members))
+        for (kind, canonical, reason, detail, count), members in found.items()
+    ]
+    return sorted(out, key=lambda n: (-n.report_count, n.kind, n.canonical))
 
 
 def _events(conn: Connection, network_id: int) -> list[EventView]:
@@ -175,16 +232,13 @@ def get_network(
     Raises NotFound when the viewer may see fewer than two of its reports."""
     now = now or datetime.now(UTC)
     with store.connect() as conn:
-        nid, split = _survivor(conn, network_id)
-        facts: list[ReportFacts] = _visible_members(conn, viewer, [nid], rates).get(nid, [])
-        if len(facts) < 2:
-            raise NotFound("network", str(network_id))
+        nid, facts, split = _shown(conn, viewer, network_id, rates)
         if viewer.operator and rates is None:
             stats = _stored_stats(conn, [nid])[nid]
         else:
             stats = summarize(facts, now)
         pks = [f.pk for f in facts]
-        shared = joins(_linking_mentions(conn, pks))
+        shared = joins(linking_mentions(conn, pks))
         summary = _summary(nid, stats, facts, shared)
         refs = {f.pk: ReportRef(f.org, f.report_id) for f in facts}
         ordered = sorted(pks, key=lambda pk: (refs[pk].org, refs[pk].report_id))
@@ -194,7 +248,7 @@ def get_network(
             joins=tuple(shared),
             spanning=tuple(spanning_links(ordered, shared)),
             key_identifiers=tuple(key_identifiers(shared)),
-            not_linking=tuple(_not_linking(conn, pks)),
+            not_linking=tuple(_not_linking(conn, pks, viewer.operator)),
             events=tuple(_events(conn, nid)) if viewer.operator else (),
             refs=refs,
             redirected_from=network_id if nid != network_id else None,

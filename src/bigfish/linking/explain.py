@@ -82,6 +82,24 @@ def spanning_links(report_pks: Sequence[int], shared: Sequence[Join]) -> list[Li
     return links
 
 
+def connected_parts(report_pks: Iterable[int], shared: Iterable[Join]) -> list[tuple[int, ...]]:
+    """REPORT_PKS split into the groups that the SHARED identifiers connect (each group sorted,
+    the groups in the order of their first report; a report no identifier joins to another is a
+    group of its own). A viewer's network is one group of its visible reports: a report it
+    cannot see joins nothing it is shown (`bigfish.linking.parts`)."""
+    parent = {pk: pk for pk in report_pks}
+    for join in shared:
+        members = [pk for pk in join.report_pks if pk in parent]
+        for pk in members[1:]:
+            a, b = _find(parent, members[0]), _find(parent, pk)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk in sorted(parent):
+        groups[_find(parent, pk)].append(pk)
+    return sorted((tuple(g) for g in groups.values()), key=lambda g: g[0])
+
+
 def key_identifiers(shared: Sequence[Join]) -> list[int]:
     """Identifiers that are cut vertices of the report–identifier graph: without one of them,
     the network falls apart. Iterative Tarjan over the bipartite graph."""

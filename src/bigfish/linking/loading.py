@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,7 +35,13 @@ def utc(value: datetime) -> datetime:
 
 
 def fetch_pairs(conn: Connection, statement: sa.Select[Any]) -> tuple[IntArray, IntArray]:
-    """Two integer columns of STATEMENT as two numpy arrays.
+    """Two integer columns of STATEMENT as two numpy arrays (`fetch_columns`)."""
+    both = fetch_columns(conn, statement, 2)
+    return both[:, 0].copy(), both[:, 1].copy()
+
+
+def fetch_columns(conn: Connection, statement: sa.Select[Any], width: int) -> npt.NDArray[np.int64]:
+    """The WIDTH integer columns of STATEMENT as one array of rows (none NULL).
 
     Rows go straight from the driver's cursor (a server-side one on PostgreSQL) into numpy,
     skipping SQLAlchemy's row objects, which would cost more than the linking itself."""
@@ -44,7 +51,7 @@ def fetch_pairs(conn: Connection, statement: sa.Select[Any]) -> tuple[IntArray, 
         raise RuntimeError("connection is closed")
     postgres = conn.dialect.name == "postgresql"
     cursor = raw.cursor(name="bigfish_link_fetch") if postgres else raw.cursor()
-    chunks: list[np.ndarray[Any, np.dtype[np.int64]]] = []
+    chunks: list[npt.NDArray[np.int64]] = []
     try:
         cursor.execute(str(compiled))
         while True:
@@ -52,16 +59,14 @@ def fetch_pairs(conn: Connection, statement: sa.Select[Any]) -> tuple[IntArray, 
             if not rows:
                 break
             flat = np.fromiter(
-                itertools.chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)
+                itertools.chain.from_iterable(rows), dtype=np.int64, count=width * len(rows)
             )
-            chunks.append(flat.reshape(-1, 2))
+            chunks.append(flat.reshape(-1, width))
     finally:
         cursor.close()
     if not chunks:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty.copy()
-    both = np.concatenate(chunks)
-    return both[:, 0].copy(), both[:, 1].copy()
+        return np.zeros((0, width), dtype=np.int64)
+    return np.concatenate(chunks)
 
 
 def ints_from_text(text: str | None) -> IntArray:

@@ -21,7 +21,6 @@ from bigfish.errors import InputError
 from bigfish.fx import Rates
 from bigfish.linking.explain import (
     Join,
-    MemberMention,
 )
 from bigfish.linking.loading import (
     STAT_COLUMNS,
@@ -33,6 +32,7 @@ from bigfish.linking.loading import (
     utc,
     utc_value,
 )
+from bigfish.linking.parts import load_member_graph, shown_parts
 from bigfish.linking.score import (
     GROWTH_WINDOW,
     NetworkStats,
@@ -124,17 +124,37 @@ class NetworkPage:
 def _visible_members(
     conn: Connection, viewer: Viewer, network_ids: Iterable[int] | None, rates: Rates | None
 ) -> dict[int, list[ReportFacts]]:
-    """Facts of the visible members of active networks (of NETWORK_IDS, or all)."""
+    """Facts of the visible members of active networks (of NETWORK_IDS, or all), by the id
+    VIEWER is shown them under: a network seen in part is shown as the parts its visible links
+    connect (`bigfish.linking.parts`), each of two reports or more."""
     query = _members_query(visible_reports(viewer))
     out: dict[int, list[ReportFacts]] = defaultdict(list)
-    parts: list[list[int] | None] = (
+    chunks: list[list[int] | None] = (
         [None] if network_ids is None else list(chunked(sorted(set(network_ids))))
     )
-    for part in parts:
-        q = query if part is None else query.where(network_members.c.network_id.in_(part))
+    for chunk in chunks:
+        q = query if chunk is None else query.where(network_members.c.network_id.in_(chunk))
         for fact, (network_id,) in iter_facts(conn, q, rates):
             out[network_id].append(fact)
-    return {nid: facts for nid, facts in out.items() if len(facts) >= 2}
+    seen = {nid: facts for nid, facts in out.items() if len(facts) >= 2}
+    if viewer.operator or not seen:
+        return seen
+    graph = load_member_graph(conn, None if network_ids is None else sorted(seen))
+    return _as_shown(conn, seen, graph.cut_for(viewer))
+
+
+def _as_shown(
+    conn: Connection,
+    seen: dict[int, list[ReportFacts]],
+    cut: dict[int, list[tuple[int, ...]]],
+) -> dict[int, list[ReportFacts]]:
+    """SEEN (network id -> visible members) with the networks of CUT replaced by their parts,
+    under the ids they are shown under (`bigfish.linking.parts`)."""
+    for nid, parts in shown_parts(conn, cut).items():
+        by_pk = {f.pk: f for f in seen.pop(nid, [])}
+        for shown_id, pks in parts:
+            seen[shown_id] = [by_pk[pk] for pk in pks]
+    return seen
 
 
 def _members_query(where: ColumnElement[bool] | None) -> sa.Select[Any]:
@@ -268,33 +288,36 @@ def _number(audiences: list[Audience], target: Audience) -> int:
         return len(audiences) - 1
 
 
+def stats_of_parts(
+    conn: Connection,
+    stats: dict[int, NetworkStats],
+    cut: dict[int, list[tuple[int, ...]]],
+    now: datetime,
+) -> dict[int, NetworkStats]:
+    """STATS (by network id) with the networks of CUT (`MemberGraph.cut_for`) replaced by
+    their parts' statistics as of NOW, under the ids they are shown under."""
+    shown = shown_parts(conn, cut)
+    pks = sorted({pk for parts in shown.values() for _, group in parts for pk in group})
+    facts: dict[int, ReportFacts] = {}
+    for chunk in chunked(pks):
+        for fact, _ in iter_facts(conn, facts_select(reports.c.id.in_(chunk)), None):
+            facts[fact.pk] = fact
+    out = dict(stats)
+    for nid, parts in shown.items():
+        out.pop(nid, None)
+        for shown_id, group in parts:
+            out[shown_id] = summarize([facts[pk] for pk in group], now)
+    return out
+
+
 def visible_network_stats(
     conn: Connection, viewer: Viewer, now: datetime
 ) -> dict[int, NetworkStats]:
     """`summarize` of every active network's visible members (two or more) as of NOW: the same
     statistics as from `_visible_members`, read once (`audience_split` of the visible rows)."""
-    return audience_split(conn, now, visible_reports(viewer)).stats_for(viewer)
-
-
-def _linking_mentions(conn: Connection, pks: Iterable[int]) -> list[MemberMention]:
-    """Mentions of valid, not stopped identifiers by the reports PKS."""
-    query = (
-        sa.select(
-            mentions.c.report_pk,
-            mentions.c.identifier_id,
-            identifiers.c.kind,
-            identifiers.c.canonical,
-            mentions.c.source,
-        )
-        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
-        .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
-    )
-    out: list[MemberMention] = []
-    for part in chunked(sorted(set(pks))):
-        for row in conn.execute(query.where(mentions.c.report_pk.in_(part))):
-            out.append(MemberMention(*row))
-    return out
+    stats = audience_split(conn, now, visible_reports(viewer)).stats_for(viewer)
+    cut = load_member_graph(conn).cut_for(viewer) if stats and not viewer.operator else {}
+    return stats_of_parts(conn, stats, cut, now) if cut else stats
 
 
 def _summary(

@@ -112,17 +112,36 @@ def _flows(conn: Connection, where: ColumnElement[bool]) -> tuple[Flow, ...]:
     return tuple(sorted(flows, key=lambda f: (-f.reports, f.victim_country, f.asset_country)))
 
 
-def _network_count(conn: Connection, where: ColumnElement[bool]) -> int:
-    per_network = (
-        sa.select(network_members.c.network_id)
+def _network_count(conn: Connection, where: ColumnElement[bool], viewer: Viewer) -> int:
+    """How many networks VIEWER is shown hold two of the reports of WHERE or more; a network it
+    sees in parts (`bigfish.linking.parts`) counts the parts that do."""
+    from bigfish.linking.parts import load_member_graph
+
+    query = (
+        sa.select(network_members.c.report_pk, network_members.c.network_id)
         .join(reports, reports.c.id == network_members.c.report_pk)
         .join(networks, networks.c.id == network_members.c.network_id)
         .where(where, networks.c.status == "active")
-        .group_by(network_members.c.network_id)
-        .having(sa.func.count() >= 2)
-        .subquery()
     )
-    return int(conn.execute(sa.select(sa.func.count()).select_from(per_network)).scalar_one())
+    held: dict[int, set[int]] = {}
+    for pk, nid in conn.execute(query):
+        held.setdefault(int(nid), set()).add(int(pk))
+    counted = {nid for nid, pks in held.items() if len(pks) >= 2}
+    if viewer.operator or not counted:
+        return len(counted)
+    graph = load_member_graph(conn, None if len(counted) > _WHOLE_GRAPH else sorted(counted))
+    cut = graph.cut_for(viewer)
+    parts = sum(
+        1
+        for nid, groups in cut.items()
+        for group in groups
+        if len(held.get(nid, set()).intersection(group)) >= 2
+    )
+    return len(counted - cut.keys()) + parts
+
+
+#: More networks than this are read with the whole graph of members rather than by id.
+_WHOLE_GRAPH = 2000
 
 
 def requests_by_status(
@@ -165,13 +184,15 @@ def _where(viewer: Viewer, period: Period) -> ColumnElement[bool]:
     return sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
 
 
-def _key_figures(conn: Connection, where: ColumnElement[bool], dialect: str) -> KeyFigures:
+def _key_figures(
+    conn: Connection, where: ColumnElement[bool], dialect: str, viewer: Viewer
+) -> KeyFigures:
     by_country = _tallies(conn, reports.c.country, where)
     by_month = _tallies(conn, month_of(reports.c.reported_at, dialect), where)
     return KeyFigures(
         report_count=sum(t.reports for t in by_country),
         loss_usd=sum(t.loss_usd for t in by_country),
-        network_count=_network_count(conn, where),
+        network_count=_network_count(conn, where, viewer),
         by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
         by_month=tuple(sorted(by_month, key=lambda t: t.key)),
     )
@@ -235,7 +256,7 @@ def key_figures(store: Store, viewer: Viewer, period: Period = ALL_TIME) -> KeyF
     """The overview's figures for VIEWER over PERIOD: equal to the same fields of
     `compute_statistics`, at a third of its cost."""
     with store.connect() as conn:
-        return _key_figures(conn, _where(viewer, period), store.dialect)
+        return _key_figures(conn, _where(viewer, period), store.dialect, viewer)
 
 
 def compute_statistics(
@@ -244,7 +265,7 @@ def compute_statistics(
     """Every figure of the report for VIEWER over PERIOD (by the reports' `reported_at`)."""
     where = _where(viewer, period)
     with store.connect() as conn:
-        key = _key_figures(conn, where, store.dialect)
+        key = _key_figures(conn, where, store.dialect, viewer)
         by_typology = _tallies(conn, reports.c.scam_type, where)
         flows = _flows(conn, where)
         statuses = requests_by_status(conn, viewer, period)

@@ -14,7 +14,8 @@ networks = sa.Table(
     "networks",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # stable, never reused
-    # active | merged (into merged_into) | dissolved (fewer than two reports left)
+    # active | merged (into merged_into) | dissolved (fewer than two reports left) | part (an id
+    # of `network_parts`, merged_into the network it was first part of)
     sa.Column("status", sa.String(10), nullable=False, default="active"),
     sa.Column("merged_into", sa.Integer),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -52,6 +53,18 @@ network_events = sa.Table(
     sa.Column("other_ids", sa.JSON),  # merged: the absorbed ids; split: the parent id
     sa.Column("detail", sa.String(500)),
     sa.Index("ix_network_events_network_id", "network_id"),
+)
+
+# A viewer who cannot see every report of a network sees it through the parts its visible links
+# connect (`bigfish.linking.parts`): the part holding the earliest visible report keeps the
+# network's id, every other part gets an id of its own, kept here by the part's first report so
+# that it stays as the part grows. Part ids are rows of `networks` (status "part", merged_into
+# the network), drawn from the same sequence: a viewer cannot tell a part from a network.
+network_parts = sa.Table(
+    "network_parts",
+    metadata,
+    sa.Column("anchor_pk", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("id", sa.Integer, nullable=False, unique=True),
 )
 
 link_pins = sa.Table(

@@ -16,7 +16,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,8 +32,9 @@ from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
 from bigfish.interop.model import NetworkView
 from bigfish.interop.views import iter_reports
 from bigfish.linking.detail import NetworkDetail
+from bigfish.linking.parts import MemberGraph, load_member_graph
 from bigfish.linking.score import NetworkStats
-from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row
+from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row, stats_of_parts
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.reporting.stats import AudienceTotals, KeyFigures, audience_totals
@@ -72,12 +73,27 @@ def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -
             .select_from(reports)
             .where(where)
         ).one()
-        touched = conn.execute(
-            sa.select(sa.func.count(sa.distinct(network_members.c.network_id))).where(
+        joined = conn.execute(
+            sa.select(network_members.c.report_pk, network_members.c.network_id).where(
                 network_members.c.report_pk.in_(new)
             )
-        ).scalar_one()
-    return Changes(int(count), float(loss), int(touched))
+        ).all()
+        touched = _networks_touched(conn, viewer, {int(pk): int(nid) for pk, nid in joined})
+    return Changes(int(count), float(loss), touched)
+
+
+def _networks_touched(conn: sa.Connection, viewer: Viewer, network_of: dict[int, int]) -> int:
+    """How many of the networks VIEWER is shown (two visible reports or more; a network seen in
+    parts counts its parts: `bigfish.linking.parts`) hold one of the reports of NETWORK_OF."""
+    if not network_of:
+        return 0
+    graph = load_member_graph(conn, sorted(set(network_of.values())))
+    seen, cut = graph.seen_by(viewer), graph.cut_for(viewer)
+    whole = {nid for nid in network_of.values() if nid in seen and nid not in cut}
+    parts = sum(
+        1 for groups in cut.values() for group in groups if any(pk in network_of for pk in group)
+    )
+    return len(whole) + parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +146,31 @@ SHARE_SPLIT = 30.0
 @dataclass(frozen=True, slots=True)
 class SharedFigures:
     """What every viewer's overview and ranking are made of, read once: the networks' statistics
-    and the reports' totals, each split by audience (`bigfish.sharing.Audience`)."""
+    and the reports' totals, each split by audience (`bigfish.sharing.Audience`), and the
+    networks' members with their links, which say where a viewer sees a network in parts."""
 
     networks: AudienceSplit
     totals: AudienceTotals
+    members: MemberGraph
+    _seen: dict[Viewer, dict[int, NetworkStats]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stats_for(self, store: Store, viewer: Viewer) -> dict[int, NetworkStats]:
+        """The statistics of every network VIEWER is shown (`visible_network_stats`): the
+        split's, but for the networks VIEWER sees in parts (`bigfish.linking.parts`), whose
+        parts are read from STORE. Kept per viewer while these figures are."""
+        with self._lock:
+            found = self._seen.get(viewer)
+        if found is not None:
+            return found
+        stats = self.networks.stats_for(viewer)
+        cut = self.members.cut_for(viewer)
+        if cut:
+            with store.connect() as conn:
+                stats = stats_of_parts(conn, stats, cut, self.networks.now)
+        with self._lock:
+            self._seen[viewer] = stats
+        return stats
 
 
 class _Shared:
@@ -189,13 +226,18 @@ def _read_shared(store: Store) -> SharedFigures:
         with store.connect() as conn:
             return audience_totals(conn, store.dialect)
 
+    def members() -> MemberGraph:
+        with store.connect() as conn:
+            return load_member_graph(conn)
+
     with ThreadPoolExecutor(
-        1, thread_name_prefix="bigfish-totals", initializer=background_priority
+        2, thread_name_prefix="bigfish-totals", initializer=background_priority
     ) as pool:
         pending = pool.submit(totals)
+        graph = pool.submit(members)
         with store.connect() as conn:
             split = audience_split(conn, datetime.now(UTC))
-        return SharedFigures(split, pending.result())
+        return SharedFigures(split, pending.result(), graph.result())
 
 
 _shared = _Shared(SHARE_SPLIT)
@@ -204,13 +246,13 @@ _shared = _Shared(SHARE_SPLIT)
 def network_stats(store: Store, viewer: Viewer) -> dict[int, NetworkStats]:
     """The statistics of every network VIEWER sees two reports of or more (over those reports):
     `visible_network_stats`, from the figures shared by every viewer."""
-    return _shared.get(store).networks.stats_for(viewer)
+    return _shared.get(store).stats_for(store, viewer)
 
 
 def overview_figures(store: Store, viewer: Viewer) -> KeyFigures:
     """VIEWER's all-time key figures (`key_figures`), from the figures shared by every viewer."""
     shared = _shared.get(store)
-    return shared.totals.figures_for(viewer, len(shared.networks.stats_for(viewer)))
+    return shared.totals.figures_for(viewer, len(shared.stats_for(store, viewer)))
 
 
 def _compute_ranking(store: Store, viewer: Viewer) -> Sequence[RankedNetwork]:

@@ -1,0 +1,323 @@
+"""A network as a viewer who cannot see all of it is shown it: the parts its visible links connect.
+
+A network is one connected group of reports, but some of its links may run through reports a
+viewer cannot see. Showing that viewer its visible reports as one network would tell it that
+someone else's report joins them. So a viewer is shown, of each network, the groups of its
+visible reports that identifiers mentioned by its visible reports connect
+(`bigfish.linking.explain.connected_parts`), each of two reports or more:
+
+- a network whose visible reports are one such group is shown as it is, under its id;
+- otherwise the group holding the earliest stored visible report keeps the network's id, and
+  every other group is shown under an id of its own (`network_parts`, kept by the group's first
+  report, so that the id stays as the group grows). Part ids are drawn from the networks' own
+  sequence (a row of `networks` with status ``part``), so a viewer cannot tell a part from a
+  network, nor which network a part was cut from.
+
+A part id is given out once, by the first read that needs it, in a short transaction of its own
+that takes the link runs' lock without waiting: while a link run holds it, a part not yet given an
+id is left out of that answer (the next read after the run shows it). The node's operator sees
+every report and is shown networks whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+import sqlalchemy as sa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from sqlalchemy.engine import Connection, Engine
+
+from bigfish.linking.explain import MemberMention
+from bigfish.linking.graph import IntArray
+from bigfish.linking.loading import all_mentions, chunked, fetch_columns
+from bigfish.linking.state import LINK_LOCK, next_network_id
+from bigfish.models import TLP, Distribution
+from bigfish.sharing import Audience, Viewer, audience, reached
+from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.store.schema_linking import network_members, network_parts, networks, stopped_values
+
+log = logging.getLogger(__name__)
+
+#: How long a SQLite reader waits for the write lock to give out a part id (a link run holds
+#: it for the whole run; the part is shown at a later read rather than the read waiting).
+_SQLITE_WAIT_MS = 200
+
+
+def linking_mentions(conn: Connection, pks: Iterable[int]) -> list[MemberMention]:
+    """Mentions of valid, not stopped identifiers by the reports PKS."""
+    query = (
+        sa.select(
+            mentions.c.report_pk,
+            mentions.c.identifier_id,
+            identifiers.c.kind,
+            identifiers.c.canonical,
+            mentions.c.source,
+        )
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
+        .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
+    )
+    out: list[MemberMention] = []
+    for part in chunked(sorted(set(pks))):
+        for row in conn.execute(query.where(mentions.c.report_pk.in_(part))):
+            out.append(MemberMention(*row))
+    return out
+
+
+_DISTRIBUTIONS = tuple(d.value for d in Distribution)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberGraph:
+    """Members of active networks with their markings and linking mentions, as arrays: one read
+    serves every viewer (`cut_for`), as `bigfish.linking.views.AudienceSplit` does for figures."""
+
+    pk: IntArray  # member report pks, ascending
+    network: IntArray  # each member's network id
+    audience: IntArray  # each member's index in AUDIENCES
+    audiences: tuple[Audience, ...]
+    edge_member: IntArray  # a linking mention: the member's index in PK
+    edge_ident: IntArray  # ... and the identifier's id
+
+    def seen_by(self, viewer: Viewer) -> set[int]:
+        """The networks VIEWER sees two members or more of (shown whole, or in parts)."""
+        if len(self.pk) == 0:
+            return set()
+        nets, shown = np.unique(self.network[self._visible(viewer)], return_counts=True)
+        return {int(n) for n in nets[shown >= 2]}
+
+    def _visible(self, viewer: Viewer) -> npt.NDArray[np.bool_]:
+        seen = reached(viewer, self.audiences)
+        return np.array([a in seen for a in self.audiences], dtype=bool)[self.audience]
+
+    def cut_for(self, viewer: Viewer) -> dict[int, list[tuple[int, ...]]]:
+        """The networks VIEWER sees two members or more of, but not all, whose visible members
+        are not one group linked by their own mentions: network id -> its linked groups of two
+        reports or more (none, or several; pks ascending, groups by their first pk). Every
+        other network VIEWER sees two members of is shown whole (all visible ones linked)."""
+        if viewer.operator or len(self.pk) == 0:
+            return {}
+        visible = self._visible(viewer)
+        nets, net_index = np.unique(self.network, return_inverse=True)
+        total = np.bincount(net_index, minlength=len(nets))
+        shown = np.bincount(net_index, weights=visible, minlength=len(nets)).astype(np.int64)
+        keep = visible & ((shown >= 2) & (shown < total))[net_index]
+        if not keep.any():
+            return {}
+        on = keep[self.edge_member]
+        members, idents = self.edge_member[on], self.edge_ident[on]
+        # An identifier node per network: an identifier joins reports of one network only.
+        key = net_index[members] * (int(idents.max(initial=0)) + 1) + idents
+        _, ident_node = np.unique(key, return_inverse=True)
+        size = len(self.pk) + int(ident_node.max(initial=-1)) + 1
+        graph = coo_matrix(
+            (np.ones(len(members), dtype=np.int8), (members, len(self.pk) + ident_node)),
+            shape=(size, size),
+        )
+        _, labels = connected_components(graph, directed=False)
+        kept = np.flatnonzero(keep)
+        pairs = np.unique(np.stack([net_index[kept], labels[kept]], axis=1), axis=0)
+        groups_per_net = np.bincount(pairs[:, 0], minlength=len(nets))
+        cut = np.flatnonzero(groups_per_net > 1)
+        if len(cut) == 0:
+            return {}
+        out: dict[int, list[tuple[int, ...]]] = {}
+        in_cut = np.isin(net_index[kept], cut)
+        by_group: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i in kept[in_cut]:
+            by_group[(int(net_index[i]), int(labels[i]))].append(int(self.pk[i]))
+        for index in cut:
+            out[int(nets[index])] = []
+        for (net, _), pks in by_group.items():
+            if len(pks) >= 2:
+                out[int(nets[net])].append(tuple(pks))  # pks ascend: PK does
+        for groups in out.values():
+            groups.sort(key=lambda g: g[0])
+        return out
+
+
+def load_member_graph(conn: Connection, network_ids: Sequence[int] | None = None) -> MemberGraph:
+    """The `MemberGraph` of every active network, or of NETWORK_IDS."""
+    distribution = sa.case(
+        *((reports.c.distribution == d, i) for i, d in enumerate(_DISTRIBUTIONS)), else_=-1
+    )
+    query = (
+        sa.select(
+            network_members.c.report_pk,
+            network_members.c.network_id,
+            reports.c.org_id,
+            distribution,
+            sa.case((reports.c.tlp == TLP.RED.value, 1), else_=0),
+            sa.func.coalesce(reports.c.group_id, 0),
+        )
+        .join(reports, reports.c.id == network_members.c.report_pk)
+        .join(networks, networks.c.id == network_members.c.network_id)
+        .where(networks.c.status == "active")
+    )
+    if network_ids is None:
+        rows = fetch_columns(conn, query, 6)
+    else:
+        parts = [
+            fetch_columns(conn, query.where(network_members.c.network_id.in_(chunk)), 6)
+            for chunk in chunked(sorted(set(network_ids)))
+        ]
+        rows = np.concatenate(parts) if parts else np.zeros((0, 6), dtype=np.int64)
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    marks = rows[:, 2:]  # org, distribution, red, group: one integer key each (a row-wise
+    span = int(marks[:, 3].max(initial=0)) + 1  # unique would sort a million rows slowly)
+    key = ((marks[:, 0] * (len(_DISTRIBUTIONS) + 1) + marks[:, 1] + 1) * 2 + marks[:, 2]) * span
+    _, first, audience_index = np.unique(key + marks[:, 3], return_index=True, return_inverse=True)
+    markings = marks[first]
+    audiences = tuple(
+        audience(
+            int(org),
+            _DISTRIBUTIONS[int(d)] if d >= 0 else "",
+            TLP.RED.value if red else TLP.AMBER.value,
+            int(group) or None,
+        )
+        for org, d, red, group in markings
+    )
+    pk = rows[:, 0].copy()
+    mention_pk, ident = _linking_edges(conn, network_ids)
+    at = np.searchsorted(pk, mention_pk)
+    member = (at < len(pk)) & (pk[np.minimum(at, len(pk) - 1)] == mention_pk) if len(pk) else at < 0
+    return MemberGraph(
+        pk=pk,
+        network=rows[:, 1].copy(),
+        audience=audience_index.reshape(-1).astype(np.int64),
+        audiences=audiences,
+        edge_member=at[member].astype(np.int64),
+        edge_ident=ident[member],
+    )
+
+
+def _linking_edges(
+    conn: Connection, network_ids: Sequence[int] | None
+) -> tuple[IntArray, IntArray]:
+    """(report pk, identifier id) of the mentions that link: valid and not stopped identifiers;
+    of every report, or of the members of NETWORK_IDS."""
+    if network_ids is None:
+        pks, idents = all_mentions(conn)
+        bad = np.concatenate(
+            [
+                fetch_columns(conn, sa.select(identifiers.c.id).where(~identifiers.c.valid), 1),
+                fetch_columns(conn, sa.select(stopped_values.c.identifier_id), 1),
+            ]
+        ).reshape(-1)
+        good = ~np.isin(idents, bad)
+        return pks[good], idents[good]
+    query = (
+        sa.select(mentions.c.report_pk, mentions.c.identifier_id)
+        .join(network_members, network_members.c.report_pk == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
+        .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
+    )
+    found = [
+        fetch_columns(conn, query.where(network_members.c.network_id.in_(chunk)), 2)
+        for chunk in chunked(sorted(set(network_ids)))
+    ]
+    both = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    return both[:, 0].copy(), both[:, 1].copy()
+
+
+def shown_parts(
+    conn: Connection, cut: Mapping[int, Sequence[tuple[int, ...]]]
+) -> dict[int, list[tuple[int, tuple[int, ...]]]]:
+    """For each network of CUT (`MemberGraph.cut_for`), its groups under the ids they are shown
+    under: the first group under the network's id, each other under its part id. A group whose
+    part id could not be given out now is left out (see the module doc)."""
+    others = {g[0]: nid for nid, groups in cut.items() for g in groups[1:]}
+    ids = part_ids(conn.engine, sorted(others), others) if others else {}
+    out: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
+    for nid, groups in cut.items():
+        out[nid] = [(nid, groups[0])] if groups else []
+        out[nid].extend((ids[g[0]], g) for g in groups[1:] if g[0] in ids)
+    return out
+
+
+def part_ids(
+    engine: Engine, anchors: Sequence[int], network_of: Mapping[int, int]
+) -> dict[int, int]:
+    """The part id of each of ANCHORS (a part's first report pk): kept ones, and new ones given
+    out now unless a link run holds the lock (then those are missing from the answer)."""
+    with engine.connect() as conn:
+        kept = _kept(conn, anchors)
+    missing = [a for a in anchors if a not in kept]
+    if missing:
+        kept.update(_give_out(engine, missing, network_of))
+    return kept
+
+
+def _kept(conn: Connection, anchors: Sequence[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for part in chunked(sorted(set(anchors))):
+        query = sa.select(network_parts.c.anchor_pk, network_parts.c.id).where(
+            network_parts.c.anchor_pk.in_(part)
+        )
+        out.update((int(a), int(i)) for a, i in conn.execute(query))
+    return out
+
+
+def _give_out(
+    engine: Engine, anchors: Sequence[int], network_of: Mapping[int, int]
+) -> dict[int, int]:
+    """New part ids for ANCHORS, in a transaction of their own under the link runs' lock (so that
+    no run takes the same ids); {} when the lock is held elsewhere."""
+    try:
+        with engine.begin() as conn:
+            if not _try_lock(conn):
+                log.info(
+                    "a link run holds the lock: %d part(s) shown at a later read", len(anchors)
+                )
+                return {}
+            out = _kept(conn, anchors)  # another reader may have given them out meanwhile
+            todo = [a for a in anchors if a not in out]
+            if not todo:
+                return out
+            now = datetime.now(UTC)
+            first = next_network_id(conn)
+            new = {anchor: first + i for i, anchor in enumerate(todo)}
+            conn.execute(
+                networks.insert(),
+                [
+                    {
+                        "id": pid,
+                        "status": "part",
+                        "merged_into": network_of[anchor],
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for anchor, pid in new.items()
+                ],
+            )
+            conn.execute(
+                network_parts.insert(), [{"anchor_pk": a, "id": pid} for a, pid in new.items()]
+            )
+            return out | new
+    except sa.exc.OperationalError as exc:  # SQLite: the write lock stayed busy
+        if engine.dialect.name != "sqlite" or "locked" not in str(exc.orig):
+            raise
+        log.info("the database is busy: %d part(s) shown at a later read", len(anchors))
+        return {}
+
+
+def _try_lock(conn: Connection) -> bool:
+    """Take the link runs' lock for CONN's transaction if free now (PostgreSQL), or wait briefly
+    for SQLite's write lock (an error when it stays busy)."""
+    if conn.dialect.name == "postgresql":
+        got = conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LINK_LOCK})
+        return bool(got.scalar_one())
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_WAIT_MS}")
+    try:
+        conn.exec_driver_sql("UPDATE link_state SET id = id WHERE id = 1")  # the write lock
+    finally:
+        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+    return True
