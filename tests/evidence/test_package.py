@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -193,7 +195,58 @@ def test_package_verification_imports_nothing_from_the_store() -> None:
 
 
 def _read(package: Path, name: str) -> bytes:
-    import zipfile
-
     with zipfile.ZipFile(package) as zf:
         return zf.read(name)
+
+
+def _with_forged_copy_first(package: Path, name: str, forged: bytes) -> Path:
+    """A copy of PACKAGE in which a forged entry NAME comes before the genuine one."""
+    with zipfile.ZipFile(package) as zf:
+        members = [(n, zf.read(n)) for n in zf.namelist()]
+    out = package.with_name("duplicate-" + package.name)
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w") as zf:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name: that is the attack
+        zf.writestr(name, forged)
+        for member, data in members:
+            zf.writestr(member, data)
+    return out
+
+
+def test_integrity_package_duplicate_member_with_forged_bytes_first_is_named(
+    tmp_path: Path,
+) -> None:
+    package, key = build_package(tmp_path)
+    with zipfile.ZipFile(package) as zf:
+        file_member = next(n for n in zf.namelist() if n.startswith("files/"))
+    for name in (file_member, "manifest.json", "summary.txt"):
+        check = verify_package(_with_forged_copy_first(package, name, b"FORGED"), key.fingerprint)
+        assert not check.ok
+        assert check.problem == f"{name} appears twice in the package"
+
+
+def test_integrity_package_deeply_nested_json_is_named_not_a_traceback(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path)
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    def custody(m: dict[str, bytes]) -> None:
+        m["custody.jsonl"] = deep + b"\n"
+
+    check = verify_package(rewrite(package, custody), key.fingerprint)
+    assert not check.ok and check.problem == "custody.jsonl line 1: not a custody record"
+
+    def proofs(m: dict[str, bytes]) -> None:
+        m["proofs.json"] = deep
+
+    check = verify_package(rewrite(package, proofs), key.fingerprint)
+    assert not check.ok and "proofs.json is malformed" in str(check.problem)
+
+    # A manifest re-signed by a forger, verified without --key: parsed after its signature holds.
+    forger = NodeKey(Ed25519PrivateKey.generate())
+
+    def manifest(m: dict[str, bytes]) -> None:
+        m["manifest.json"] = deep
+        m["manifest.sig"] = forger.sign(deep).encode()
+        m["public_key.pem"] = forger.public_pem()
+
+    check = verify_package(rewrite(package, manifest))
+    assert not check.ok and "manifest.json is not JSON" in str(check.problem)

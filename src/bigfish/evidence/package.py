@@ -217,6 +217,10 @@ def verify_package(path: Path, expected_key: str | None = None) -> PackageCheck:
         return PackageCheck(
             False, f"manifest.json is malformed ({exc!r})", state["report"], 0, 0, None
         )
+    except RecursionError:  # JSON nested too deeply to parse; every parse below names its file
+        return PackageCheck(
+            False, "manifest.json is malformed (nested too deeply)", state["report"], 0, 0, None
+        )
     return PackageCheck(
         True, None, state["report"], state["files"], state["records"], state["fingerprint"]
     )
@@ -232,7 +236,13 @@ def _read(zf: zipfile.ZipFile, name: str) -> bytes:
 
 
 def _verify(zf: zipfile.ZipFile, expected_key: str | None, state: dict[str, Any]) -> None:
-    names = set(zf.namelist())
+    names: set[str] = set()
+    for name in zf.namelist():
+        # zipfile reads the last entry of a name, most extractors the first: a second entry
+        # could carry forged bytes that only some tools show, so a package holds each name once.
+        if name in names:
+            raise _Problem(f"{name} appears twice in the package")
+        names.add(name)
     for name in REQUIRED:
         if name not in names:
             raise _Problem(f"{name} is missing from the package")
@@ -269,8 +279,8 @@ def _verify_key_and_manifest(
         )
     try:
         manifest: dict[str, Any] = json.loads(manifest_bytes)
-    except ValueError:
-        raise _Problem("manifest.json is not JSON") from None
+    except (ValueError, RecursionError):
+        raise _Problem("manifest.json is not JSON (or nested too deeply)") from None
     if manifest.get("format") != FORMAT:
         raise _Problem(f"manifest.json: unknown format {manifest.get('format')!r}")
     if manifest.get("key_fingerprint") != actual:
@@ -285,7 +295,7 @@ def _parse_records(data: bytes) -> list[CustodyRecord]:
             continue
         try:
             records.append(record_from_json(json.loads(line)))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise _Problem(f"custody.jsonl line {number}: not a custody record") from None
     return records
 
@@ -380,10 +390,15 @@ def _verify_tree_head(
 ) -> None:
     try:
         head = TreeHead.from_json(manifest["tree_head"])
-        proofs_json = json.loads(_read(zf, "proofs.json"))
         root = bytes.fromhex(head.root)
     except (KeyError, ValueError, TypeError):
-        raise _Problem("the tree head or proofs.json is malformed") from None
+        raise _Problem("manifest.json: the tree head is malformed") from None
+    try:
+        proofs_json = json.loads(_read(zf, "proofs.json"))
+    except (ValueError, RecursionError):
+        raise _Problem("proofs.json is malformed (not JSON, or nested too deeply)") from None
+    if not isinstance(proofs_json, dict):
+        raise _Problem("proofs.json is malformed (not a JSON object)")
     if not head.verify(public_key):
         raise _Problem("the signed tree head: bad signature")
     for record, leaf in records:
