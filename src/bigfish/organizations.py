@@ -30,9 +30,16 @@ class Organization:
 
 def _check_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > 100 or any(c.isspace() for c in name) or "/" in name:
+    if (
+        not name
+        or len(name) > 100
+        or any(c.isspace() for c in name)
+        or "/" in name
+        or name in (".", "..")  # a path step in every link to the organization's reports
+    ):
         raise InputError(
-            "an organization name is 1-100 characters without spaces or '/'", field="name"
+            "an organization name is 1-100 characters without spaces or '/', not '.' or '..'",
+            field="name",
         )
     return name
 

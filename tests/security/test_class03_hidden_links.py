@@ -120,3 +120,28 @@ def _viewer(p: Partnership, name: str) -> Viewer:
     with p.store.connect() as conn:
         org = get_org(conn, name)
         return Viewer(org.id, org.name, group_ids=_groups_of(conn, org.id))
+
+
+HOTLINE = "+6628888888"  # on the shipped warning list hotlines-th: it never links
+
+
+def test_class03_values_that_do_not_link_count_only_what_b_sees(partnership: Partnership) -> None:
+    p = partnership
+    p.submit("B", [report("b1", phones=[P1, HOTLINE]), report("b2", phones=[P1, HOTLINE])])
+    p.submit("A", [report("a1", phones=[HOTLINE]), report("a2", phones=[HOTLINE])])  # private
+    rebuild_networks(p.store)
+    [seen] = _listed(p, "B")
+    doc = p.client.get(f"/api/v1/networks/{seen['id']}", headers=p.headers("B")).json()
+    [hotline] = [n for n in doc["not_linking"] if n["canonical"] == HOTLINE]
+    assert hotline["report_count"] == 2  # B's two reports, not the node's four
+    operator = get_network(p.store, Viewer.node_operator(), seen["id"])
+    assert [n.report_count for n in operator.not_linking if n.canonical == HOTLINE] == [4]
+
+
+def test_class03_since_yesterday_counts_no_network_b_sees_one_report_of(
+    partnership: Partnership,
+) -> None:
+    p = partnership
+    _glued(p)
+    assert data.since_yesterday(p.store, _viewer(p, "A")).networks_touched == 0  # A sees 1
+    assert data.since_yesterday(p.store, _viewer(p, "C")).networks_touched == 0

@@ -236,6 +236,7 @@ def create_app(
         router = _optional_router(module_name, attribute)
         if router is not None:
             app.include_router(router, prefix=prefix)  # type: ignore[arg-type]
+    app.state.error_page = _optional_router("bigfish.web.render", "error_page")
     if settings.lookup_shortcut:
         app.add_middleware(LookupShortcut)  # inside the audit middleware: audited as before
     if writer is not None:

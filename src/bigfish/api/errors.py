@@ -7,12 +7,14 @@ submitted value (which could be a key pasted into the wrong field).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bigfish.errors import (
@@ -168,11 +170,41 @@ def _unexpected(_: Request, __: Exception) -> JSONResponse:
     return error_response(500, "internal error")
 
 
+#: Paths that answer errors as the API's JSON document; every other path is a page of the web
+#: application, which answers an error as a page (`app.state.error_page`, when it is mounted).
+_MACHINE_PATHS = ("/api/", "/taxii2", "/docs", "/openapi.json", "/static/")
+
+#: What the web application renders an error with: (request, status, message) -> a page.
+ErrorPage = Callable[[Request, int, str], Response]
+
+
+def _as_page(handler: Callable[[Request, Exception], JSONResponse]) -> Callable[..., Response]:
+    """HANDLER, answering a web page's error as a page: the same status, message and headers
+    (a sign-in redirect, say) as the JSON document would have."""
+
+    def answer(request: Request, exc: Exception) -> Response:
+        response = handler(request, exc)
+        page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+        if page is None or request.url.path.startswith(_MACHINE_PATHS):
+            return response
+        if 300 <= response.status_code < 400:
+            return response
+        message = json.loads(bytes(response.body))["error"]["message"]
+        shown = page(request, response.status_code, str(message))
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-type", "content-length"):
+                shown.headers[name] = value
+        return shown
+
+    return answer
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Make every error of APP take the one shape."""
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(ApiError, _api)
-    app.add_exception_handler(BigfishError, _bigfish)
-    app.add_exception_handler(sqlalchemy.exc.DataError, _data_error)
-    app.add_exception_handler(Exception, _unexpected)
+    """Make every error of APP take the one shape (a page for the web application's pages)."""
+    app.add_exception_handler(RequestValidationError, _as_page(_validation))
+    app.add_exception_handler(StarletteHTTPException, _as_page(_http))
+    app.add_exception_handler(ApiError, _as_page(_api))
+    app.add_exception_handler(BigfishError, _as_page(_bigfish))
+    app.add_exception_handler(sqlalchemy.exc.DataError, _as_page(_data_error))
+    app.add_exception_handler(OverflowError, _as_page(_data_error))  # an id past 64 bits
+    app.add_exception_handler(Exception, _as_page(_unexpected))

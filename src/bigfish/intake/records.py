@@ -157,6 +157,10 @@ def build_report(
     report_id = values["report_id"] or ""
     if len(report_id) > MAX_REPORT_ID:
         raise InputError(f"report_id longer than {MAX_REPORT_ID} characters", field="report_id")
+    if any(step in (".", "..") for step in report_id.split("/")):
+        raise InputError(  # a report's id is part of its address on the web and in the API
+            "report_id must not have '.' or '..' between slashes", field="report_id"
+        )
     try:
         reported_at = parse_datetime(values["reported_at"] or "", formats)
     except InputError as exc:

@@ -66,11 +66,28 @@ def _bound(text: str, *, end: bool) -> date:
     )
 
 
+#: Years a period may name: before 1970 no report is accepted; after 9998 a period's end (the
+#: next year or month) is not a date.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
+
 def parse_period(text: str | None) -> Period:
     """The period TEXT names; None or `all` is all time."""
     if text is None or text.strip().lower() in ("", "all"):
         return ALL_TIME
     value = text.strip()
+    for year in re.findall(r"\d{4}", value):
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            raise InputError(
+                f"{value!r}: a period's years are {FIRST_YEAR} to {LAST_YEAR}", field="period"
+            )
+    try:
+        return _parse(value)
+    except (ValueError, OverflowError):  # a bound beyond the calendar
+        raise InputError(f"{value!r} is not a period: no such date", field="period") from None
+
+
+def _parse(value: str) -> Period:
     if m := _QUARTER.match(value):
         first = date(int(m[1]), 3 * int(m[2]) - 2, 1)
         last = _next_month(_next_month(_next_month(first)))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -84,6 +84,12 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
         session = current_session(store_of(request), request.cookies.get(SESSION_COOKIE))
         if session is None:
             target = request.url.path + ("?" + request.url.query if request.url.query else "")
+            if is_htmx(request):  # the whole page goes to sign in, not the login into a part
+                page_url = request.headers.get("hx-current-url", "")
+                target = urlsplit(page_url).path or "/"
+                raise HTTPException(
+                    401, "sign in first", headers={"HX-Redirect": "/login?next=" + quote(target)}
+                )
             raise HTTPException(
                 303, "sign in first", headers={"Location": "/login?next=" + quote(target)}
             )
@@ -190,6 +196,23 @@ def not_found(request: Request, session: WebSession, what: str) -> HTMLResponse:
     return page(
         request, session, "error.html", status=404, title="Not found", message=f"No {what} here."
     )
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Sign in",
+    403: "Forbidden",
+    404: "Not found",
+    422: "Bad request",
+}
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error of a web page, as a page (a fragment for HTMX, shown where the answer goes):
+    what was wrong in the words of the error, never a traceback."""
+    title = _TITLES.get(status, "Error" if status < 500 else "Something went wrong")
+    template = "error_fragment.html" if is_htmx(request) else "error.html"
+    return page(request, None, template, status=status, title=title, message=message)
 
 
 def is_htmx(request: Request) -> bool:

@@ -185,6 +185,15 @@ def _filters(
     )
 
 
+def _min_countries(text: str | None) -> int | None:
+    """The form's minimum number of countries: empty is no minimum, else 1 to 300."""
+    if text is None or not text.strip():
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= 300:
+        raise InputError("a minimum number of countries is 1 to 300", field="min_countries")
+    return int(text)
+
+
 @router.get("/networks")
 def networks(
     request: Request,
@@ -193,11 +202,11 @@ def networks(
     scam_type: Annotated[str | None, Query(max_length=40)] = None,
     org: Annotated[str | None, Query(max_length=100)] = None,
     period: Annotated[str | None, Query(max_length=40)] = None,
-    min_countries: Annotated[int | None, Query(ge=1, le=300)] = None,
+    min_countries: Annotated[str | None, Query(max_length=3)] = None,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> Response:
     """The big fish: networks ranked by score, filtered by country, typology, organization,
-    period and a minimum number of countries."""
+    period and a minimum number of countries (a field left empty in the form: no filter)."""
     store = store_of(request)
     values = {
         "country": country or "",
@@ -208,10 +217,11 @@ def networks(
     }
     error = None
     try:
-        filters = _filters(country, scam_type, org, period, min_countries)
+        least = _min_countries(min_countries)
+        filters = _filters(country, scam_type, org, period, least)
         found = data.rank_networks(store, viewer_of(session), filters, offset=offset)
     except InputError as exc:
-        error, found = f"{exc.field}: {exc}", data.FilteredNetworks((), None)
+        error, found = f"{exc.field}: {exc.message}", data.FilteredNetworks((), None)
     template = "networks_results.html" if is_htmx(request) else "networks.html"
     return page(
         request,
@@ -227,9 +237,15 @@ def networks(
     )
 
 
+#: Ids are 64-bit integers in the store: a larger one names nothing (and cannot be searched).
+_LARGEST_ID = 2**63 - 1
+
+
 @router.get("/networks/{network_id}")
 def network(request: Request, session: Reader, network_id: int) -> Response:
     """One network: the graph, the explanation of every link, key identifiers, timeline, losses."""
+    if network_id > _LARGEST_ID:
+        return not_found(request, session, "network")
     viewer = viewer_of(session)
     store = store_of(request)
     try:

@@ -1,0 +1,66 @@
+"""Errors of the web application are pages (or, for HTMX, a fragment shown where the answer
+goes), with a clear message: never the API's JSON, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bigfish.errors import InputError
+from bigfish.intake.records import build_report
+from bigfish.organizations import add_org
+from bigfish.store import Store
+from tests.web.conftest import WebPartnership
+
+HTMX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/networks?country=TH"}
+
+
+def test_an_empty_form_field_is_no_filter(web: WebPartnership) -> None:
+    """The big-fish form sends every field, empty or not (it answered 422 JSON to all)."""
+    b = web.clients["A"]
+    empty = b.get("/networks", params={"country": "", "min_countries": "", "period": ""})
+    assert empty.status_code == 200, empty.text
+    assert f"/networks/{web.private_network}" in empty.text
+    bad = b.get("/networks", params={"min_countries": "0"}, headers=HTMX)
+    assert bad.status_code == 400 and "min_countries" in bad.text and "1 to 300" in bad.text
+
+
+@pytest.mark.parametrize("period", ["0000", "9999", "9999-12"])
+def test_a_period_outside_the_calendar_is_a_400_not_a_500(web: WebPartnership, period: str) -> None:
+    answer = web.clients["B"].get("/networks", params={"period": period})
+    assert answer.status_code == 400 and "1970 to 9998" in answer.text
+
+
+def test_errors_of_pages_are_pages_and_htmx_shows_them(web: WebPartnership) -> None:
+    b = web.clients["B"]
+    for url in ("/networks/abc", "/networks/99999999999999999999", "/no-such-page"):
+        answer = b.get(url)
+        assert answer.status_code in (400, 404, 422), (url, answer.status_code)
+        assert answer.headers["content-type"].startswith("text/html"), url
+        assert "<html" in answer.text and '{"error":' not in answer.text, url
+    fragment = b.get("/networks/abc", headers=HTMX)
+    assert fragment.text.startswith('<p class="error"') and "<html" not in fragment.text
+    api = b.get("/api/v1/networks/abc")  # the API keeps its JSON document
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_an_expired_session_sends_htmx_to_sign_in(web: WebPartnership) -> None:
+    b = web.clients["B"]
+    b.cookies.clear()
+    answer = b.get("/networks", params={"country": "TH"}, headers=HTMX, follow_redirects=False)
+    assert answer.status_code == 401 and answer.headers["HX-Redirect"] == "/login?next=/networks"
+    assert "<html" not in answer.text  # not the sign-in page swapped into the results
+
+
+def test_dot_steps_cannot_be_names_that_links_are_made_of(store: Store) -> None:
+    """A report id `../../networks/1` made every link to the report a link to another page."""
+    for name in (".", ".."):
+        with pytest.raises(InputError, match=re.escape("not '.' or '..'")):
+            add_org(store, name)
+    fields = {"reported_at": "2025-01-02", "country": "TH"}
+    for report_id in ("..", "../../networks/290", "CASE/./1", "a/.."):
+        with pytest.raises(InputError, match="between slashes") as caught:
+            build_report(fields | {"report_id": report_id})
+        assert caught.value.field == "report_id"
+    assert build_report(fields | {"report_id": "CASE/2025/..1"}).report_id == "CASE/2025/..1"
