@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -96,3 +99,63 @@ def add(
             file_name=name,
         ),
     )
+
+
+class DiskFull(io.RawIOBase):
+    """A file that takes BUDGET bytes, then, like a full disk, takes fewer than it is given
+    ("short write") or refuses with ENOSPC."""
+
+    def __init__(self, fd: int, budget: int, *, raises: bool) -> None:
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._budget = budget
+        self._raises = raises
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        n = min(len(data), self._budget)
+        if self._raises and n < len(data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self._file.write(bytes(data[:n]))
+        self._budget -= n
+        return n
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+BIG = 3 * 1024 * 1024 + 17  # more than the budget of a full disk, in several buffers
+
+
+@pytest.fixture(params=["short write", "ENOSPC"])
+def full_disk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Evidence uploads run out of disk after 1.5 MiB; the param says how the disk tells."""
+    from bigfish.evidence import files
+
+    raises = request.param == "ENOSPC"
+    monkeypatch.setattr(
+        files, "_open_output", lambda fd: DiskFull(fd, 3 * 512 * 1024, raises=raises)
+    )
+    return str(request.param)
+
+
+def stored_files(data_dir: Path) -> list[Path]:
+    """Every file under DATA_DIR's evidence directory (blobs and uploads in progress)."""
+    root = data_dir / "evidence"
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def evidence_rows(store: Store) -> tuple[int, int]:
+    """How many evidence rows and custody records the store holds."""
+    from bigfish.store.schema_evidence import custody_events, evidence
+
+    with store.connect() as conn:
+        return (
+            conn.execute(sa.select(sa.func.count()).select_from(evidence)).scalar_one(),
+            conn.execute(sa.select(sa.func.count()).select_from(custody_events)).scalar_one(),
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -12,6 +13,7 @@ import pytest
 from bigfish.evidence.package import verify_package
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.evidence.conftest import BIG, evidence_rows, stored_files
 
 
 @pytest.fixture
@@ -111,3 +113,19 @@ def test_a_report_id_with_slashes_is_reachable_everywhere(api: Partnership, tmp_
     assert (
         api.client.get("/api/v1/reports/A/plain%2Fone", headers=api.headers("A")).status_code == 404
     )
+
+
+def test_api_upload_on_a_full_disk_is_not_acknowledged(
+    api: Partnership, tmp_path: Path, full_disk: str
+) -> None:
+    api.submit("A", [report("R-1")])
+    upload = api.client.post(
+        "/api/v1/reports/A/R-1/evidence",
+        files={"file": ("full.bin", io.BytesIO(os.urandom(BIG)), "application/octet-stream")},
+        data={"source": "victim", "method": "upload"},
+        headers=api.headers("A"),
+    )
+    assert upload.status_code == 503, upload.text
+    assert "error" in upload.json()
+    assert evidence_rows(api.store) == (0, 0)
+    assert stored_files(tmp_path / "data") == []

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bigfish.cli import app
 from bigfish.organizations import add_org
 from bigfish.store import open_store
-from tests.evidence.conftest import add_report
+from tests.evidence.conftest import BIG, add_report, evidence_rows, stored_files
 
 BIGFISH = str(Path(sys.executable).parent / "bigfish")
 
@@ -143,3 +143,18 @@ def test_every_evidence_command_has_help_with_an_example() -> None:
     for command in ("add", "show", "list", "event", "export", "verify", "verify-log", "head"):
         result = runner.invoke(app, ["evidence", command, "--help"])
         assert result.exit_code == 0 and "Example" in result.stdout, command
+
+
+def test_cli_add_on_a_full_disk_exits_1_and_records_nothing(tmp_path: Path, full_disk: str) -> None:
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    big = tmp_path / "full.bin"
+    big.write_bytes(os.urandom(BIG))
+    result = runner.invoke(
+        app, [*opts, "evidence", "add", str(big), "--org", "TH-AOC", "--report", "R-1"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "could not store evidence file" in result.stderr
+    assert "Traceback" not in result.output
+    assert evidence_rows(open_store(opts[1])) == (0, 0)
+    assert stored_files(tmp_path / "data") == []

@@ -23,7 +23,7 @@ from bigfish.evidence.service import (
     list_evidence,
     record_custody_event,
 )
-from tests.evidence.conftest import Node, add
+from tests.evidence.conftest import BIG, Node, add, evidence_rows, stored_files
 
 LOOK = Activity("Lan", "case review")
 
@@ -243,3 +243,15 @@ def test_a_stream_that_fails_midway_leaves_no_partial_file(tmp_path: Path) -> No
     with pytest.raises(StoreError, match="Input/output error"):
         store_stream(tmp_path, Broken())  # type: ignore[arg-type]
     assert list((tmp_path / "evidence" / "incoming").iterdir()) == []
+
+
+def test_a_full_disk_during_upload_records_nothing(node: Node, full_disk: str) -> None:
+    from bigfish.errors import StoreError
+
+    add(node, b"an earlier file")
+    before = evidence_rows(node.store)
+    with pytest.raises(StoreError, match="could not store evidence file"):
+        add(node, os.urandom(BIG), name="full.bin")
+    assert evidence_rows(node.store) == before
+    assert len(stored_files(node.data_dir)) == 1  # the earlier file only
+    assert verify_custody_log(node.store, node.data_dir).ok

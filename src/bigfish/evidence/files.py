@@ -8,6 +8,7 @@ the same memory as a screenshot.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import queue
@@ -53,27 +54,42 @@ def hash_stream(stream: BinaryIO) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _open_output(fd: int) -> BinaryIO:
+    """The file object uploads are written through (unbuffered: every write is checked)."""
+    return os.fdopen(fd, "wb", buffering=0)
+
+
 def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
     """Copy STREAM into the content-addressed store, hashing on the way: one pass, constant
-    memory (QUEUE_DEPTH + 2 buffers of BUFFER_SIZE), one fsync at the end."""
+    memory (QUEUE_DEPTH + 2 buffers of BUFFER_SIZE), one fsync at the end.
+
+    Nothing is stored unless every byte read was written and reached the disk (a full disk
+    raises StoreError and leaves no file behind). A stored file with the same name that no
+    longer matches its digest is replaced by the verified new bytes.
+    """
     incoming = data_dir / "evidence" / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=incoming, prefix="upload-")
     tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb", buffering=0) as out:
+        with _open_output(fd) as out:
             sha, size = _copy_hashing(stream, out)
+            out.flush()
             os.fsync(out.fileno())
+            on_disk = os.fstat(out.fileno()).st_size
+        if on_disk != size:
+            raise OSError(errno.EIO, f"{on_disk} of {size} bytes reached the disk")
         final = blob_path(data_dir, sha)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
+        if final.exists() and check_blob(data_dir, sha) is HashCheck.MATCH:
             tmp.unlink()
         else:
             os.chmod(tmp, 0o444)  # evidence is never rewritten in place
             os.replace(tmp, final)
+            _fsync_dir(final.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise StoreError(f"could not store evidence file: {exc.strerror}") from exc
+        raise StoreError(f"could not store evidence file: {exc.strerror or exc}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -96,7 +112,7 @@ def _copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
             buffer, n = item
             try:
                 if not failure:
-                    out.write(memoryview(buffer)[:n])
+                    _write_all(out, memoryview(buffer)[:n])
             except BaseException as exc:  # handed to the reading thread
                 failure.append(exc)
             free.put(buffer)
@@ -119,6 +135,25 @@ def _copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
     if failure:
         raise failure[0]
     return digest.hexdigest(), size
+
+
+def _write_all(out: BinaryIO, view: memoryview) -> None:
+    """Write VIEW to OUT; OSError unless every byte was taken (an unbuffered file takes fewer
+    when the disk fills up, and says so only by the count)."""
+    written = out.write(view)
+    if written != len(view):
+        raise OSError(
+            errno.ENOSPC,
+            f"short write, {written or 0} of {len(view)} bytes written (is the disk full?)",
+        )
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_into(stream: BinaryIO, view: memoryview) -> int:
