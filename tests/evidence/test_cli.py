@@ -158,3 +158,30 @@ def test_cli_add_on_a_full_disk_exits_1_and_records_nothing(tmp_path: Path, full
     assert "Traceback" not in result.output
     assert evidence_rows(open_store(opts[1])) == (0, 0)
     assert stored_files(tmp_path / "data") == []
+
+
+def test_cli_key_and_verify_log_refuse_a_data_dir_without_the_logs_key(tmp_path: Path) -> None:
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    chat = tmp_path / "chat.txt"
+    chat.write_text("x")
+    added = runner.invoke(
+        app, [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "R-1"]
+    )
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(app, [*opts, "evidence", "key", "--json"])
+    fingerprint = json.loads(shown.stdout)["fingerprint"]
+    wrong = [*opts[:2], "--data-dir", str(tmp_path / "other")]
+    for command in (["key"], ["verify-log"]):
+        result = runner.invoke(app, [*wrong, "evidence", *command])
+        assert result.exit_code == 1, command
+        assert str(tmp_path / "other") in result.stderr and fingerprint in result.stderr
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "other").exists()
+
+    key_file = tmp_path / "data" / "keys" / "node_ed25519.pem"
+    key_file.chmod(0o600)
+    key_file.write_text("not a key")
+    corrupt = runner.invoke(app, [*opts, "evidence", "key"])
+    assert corrupt.exit_code == 1 and "not a PEM private key" in corrupt.stderr
+    assert str(key_file) in corrupt.stderr and "Traceback" not in corrupt.output

@@ -255,3 +255,32 @@ def test_a_full_disk_during_upload_records_nothing(node: Node, full_disk: str) -
     assert evidence_rows(node.store) == before
     assert len(stored_files(node.data_dir)) == 1  # the earlier file only
     assert verify_custody_log(node.store, node.data_dir).ok
+
+
+def test_a_wrong_data_dir_is_refused_instead_of_signing_with_a_new_key(
+    node: Node, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from bigfish.errors import ConfigError
+    from bigfish.evidence.custody import KEY_PATH, load_node_key, load_or_create_node_key
+
+    item = add(node, b"first file")
+    fingerprint = load_node_key(node.data_dir).fingerprint
+    before = evidence_rows(node.store)
+    wrong = tmp_path / "elsewhere"
+    elsewhere = replace(node, data_dir=wrong)
+    with pytest.raises(ConfigError) as refused:
+        add(elsewhere, b"second file")
+    assert str(wrong) in str(refused.value) and fingerprint in str(refused.value)
+    assert not (wrong / KEY_PATH).exists() and stored_files(wrong) == []
+    load_or_create_node_key(wrong)  # a data dir with a key of its own
+    for attempt in (
+        lambda: add(elsewhere, b"second file"),
+        lambda: get_evidence(node.store, wrong, node.a, item.evidence_id, LOOK),
+        lambda: verify_custody_log(node.store, wrong),
+    ):
+        with pytest.raises(ConfigError, match=f"signed by key {fingerprint}"):
+            attempt()
+    assert evidence_rows(node.store) == before
+    assert verify_custody_log(node.store, node.data_dir).ok

@@ -82,9 +82,31 @@ def append_forged(conn: Connection) -> None:
     )
 
 
+def edit_leaf_hash(conn: Connection) -> None:
+    # The record itself is intact: only the hash that proofs are built from is changed.
+    leaf = conn.execute(
+        sa.select(custody_events.c.leaf_hash).where(custody_events.c.seq == 3)
+    ).scalar_one()
+    _update(conn, 3, leaf_hash=("00" if leaf[:2] != "00" else "11") + leaf[2:])
+
+
+def edit_frontier(conn: Connection) -> None:
+    last = conn.execute(sa.select(sa.func.max(custody_tree_heads.c.id))).scalar_one()
+    frontier = conn.execute(
+        sa.select(custody_tree_heads.c.frontier).where(custody_tree_heads.c.id == last)
+    ).scalar_one()
+    conn.execute(
+        custody_tree_heads.update()
+        .where(custody_tree_heads.c.id == last)
+        .values(frontier=["00" * 32, *frontier[1:]])
+    )
+
+
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
+        (edit_leaf_hash, "custody record seq 3: its stored leaf hash does not match"),
+        (edit_frontier, "its stored frontier does not match"),
         (edit_purpose, "seq 3: its content does not match its hash"),
         (edit_receiver_and_hash, "seq 3: bad signature"),
         (delete_middle, "position 2 holds seq 3"),

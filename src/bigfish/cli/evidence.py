@@ -361,11 +361,24 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 def key(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """This node's public key: it signs the chain of custody, evidence packages and this node's
     changes to cooperation requests. Give the fingerprint to partners out of band (their
-    `evidence verify --key` and `org add --node-key`). Created on first use.
+    `evidence verify --key` and `org add --node-key`). Created on first use; refused when the
+    custody log is signed by another key (a wrong --data-dir).
 
     Example: bigfish evidence key --json
     """
-    node_key = load_or_create_node_key(OPTIONS.data_dir)
+    from bigfish.evidence.log import signing_key
+
+    url = OPTIONS.db_url
+    no_database = url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists()
+    try:
+        # A node without a database has no custody log the key must match (and gets none).
+        node_key = (
+            load_or_create_node_key(OPTIONS.data_dir)
+            if no_database
+            else signing_key(_store(), OPTIONS.data_dir)
+        )
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
     pem = node_key.public_pem().decode()
     if as_json:
         typer.echo(json.dumps({"fingerprint": node_key.fingerprint, "public_key": pem}))

@@ -16,10 +16,11 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import IntegrityError, StoreError
+from bigfish.errors import ConfigError, IntegrityError, StoreError
 from bigfish.evidence import merkle
 from bigfish.evidence.custody import (
     GENESIS,
+    KEY_PATH,
     CustodyDraft,
     CustodyEvent,
     CustodyRecord,
@@ -29,6 +30,7 @@ from bigfish.evidence.custody import (
     TreeHead,
     check_log,
     load_node_key,
+    load_or_create_node_key,
     load_public_key,
     parse_utc,
     seal,
@@ -106,6 +108,44 @@ def _head(row: Any) -> TreeHead:
     return TreeHead(int(row.size), row.root, row.timestamp, row.key_fingerprint, row.signature)
 
 
+def _log_fingerprint(conn: Connection) -> str | None:
+    """The fingerprint of the key that signed the log's last tree head (None: empty log)."""
+    row = _latest_head_row(conn)
+    return None if row is None else str(row.key_fingerprint)
+
+
+def _key_for_log(data_dir: Path, expected: str | None, *, create: bool) -> NodeKey:
+    """The node key under DATA_DIR, which must be the key EXPECTED signed the log with."""
+    path = data_dir / KEY_PATH
+    if expected is None:
+        return load_or_create_node_key(data_dir) if create else load_node_key(data_dir)
+    if not path.exists():
+        # A wrong or missing data directory: a new key would sign records the log's key did
+        # not, and the log would never verify again under either key.
+        raise ConfigError(
+            f"no node key at {path}, but the custody log is signed by key {expected}: "
+            f"is {data_dir} this node's data directory? (no new key was created)"
+        )
+    key = load_node_key(data_dir)
+    if key.fingerprint != expected:
+        raise ConfigError(
+            f"the node key at {path} has fingerprint {key.fingerprint}, but the custody log is "
+            f"signed by key {expected}: is {data_dir} this node's data directory?"
+        )
+    return key
+
+
+def signing_key(store: Store, data_dir: Path) -> NodeKey:
+    """The node key under DATA_DIR to append to the custody log with.
+
+    Created on first use, while the log is empty; once the log is signed, ConfigError unless
+    DATA_DIR holds the key that signed it.
+    """
+    with store.connect() as conn:
+        expected = _log_fingerprint(conn)
+    return _key_for_log(data_dir, expected, create=True)
+
+
 def _append_once(conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft]) -> TreeHead:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
@@ -118,6 +158,11 @@ def _append_once(conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft])
     head_row = _latest_head_row(conn)
     frontier = merkle.Frontier()
     if head_row is not None:
+        if head_row.key_fingerprint != key.fingerprint:
+            raise ConfigError(
+                f"the custody log is signed by key {head_row.key_fingerprint}, not by this "
+                f"node's key {key.fingerprint}: is the data directory the right one?"
+            )
         if int(head_row.size) != size:
             raise IntegrityError(
                 f"the custody log holds {size} records but its last tree head says "
@@ -207,27 +252,48 @@ class LogCheck:
 
 
 def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = None) -> LogCheck:
-    """Check the whole custody log as stored: every record, link, signature and tree head.
+    """Check the whole custody log as stored: every record, link, signature, stored leaf hash
+    and tree head (with the frontier kept for the next append).
 
-    Detects rows edited, deleted, inserted or reordered directly in the database.
+    Detects rows edited, deleted, inserted or reordered directly in the database. Without
+    PUBLIC_PEM the key is the one under DATA_DIR, which must be the key that signed the log.
     """
     with store.connect() as conn:
         records = read_records(conn)
-        heads = [_head(r) for r in conn.execute(sa.select(custody_tree_heads).order_by("id"))]
-    if not records and not heads:
+        leaves = stored_leaves(conn, len(records))
+        head_rows = conn.execute(sa.select(custody_tree_heads).order_by("id")).all()
+    if not records and not head_rows:
         return LogCheck(True, None, 0, 0)
-    key = load_public_key(public_pem) if public_pem else load_node_key(data_dir).public_key
+    if public_pem:
+        key = load_public_key(public_pem)
+    else:
+        expected = str(head_rows[-1].key_fingerprint) if head_rows else None
+        key = _key_for_log(data_dir, expected, create=False).public_key
     problem = check_log(records, key)
     if problem is None:
-        problem = _check_heads(records, heads, key)
-    return LogCheck(problem is None, problem, len(records), len(heads))
+        problem = _check_leaves(records, leaves)
+    if problem is None:
+        problem = _check_heads(records, head_rows, key)
+    return LogCheck(problem is None, problem, len(records), len(head_rows))
+
+
+def _check_leaves(records: Sequence[CustodyRecord], leaves: Sequence[bytes]) -> str | None:
+    """Stored leaf hashes serve proofs without rehashing the records: they must agree."""
+    for record, stored in zip(records, leaves, strict=True):
+        if record.leaf() != stored:
+            return (
+                f"custody record seq {record.seq}: its stored leaf hash does not match the "
+                "record (the leaf_hash column was changed; proofs would be wrong)"
+            )
+    return None
 
 
 def _check_heads(
-    records: Sequence[CustodyRecord], heads: Sequence[TreeHead], key: Ed25519PublicKey
+    records: Sequence[CustodyRecord], head_rows: Sequence[Any], key: Ed25519PublicKey
 ) -> str | None:
-    if not heads:
+    if not head_rows:
         return "the custody log has records but no signed tree head"
+    heads = [_head(row) for row in head_rows]
     for head in heads:
         if not head.verify(key):
             return f"tree head of size {head.size} signed {head.timestamp}: bad signature"
@@ -236,17 +302,23 @@ def _check_heads(
             f"the last signed tree head covers {heads[-1].size} records but the log holds "
             f"{len(records)}: records were deleted or added"
         )
-    by_size: dict[int, list[TreeHead]] = {}
-    for head in heads:
-        by_size.setdefault(head.size, []).append(head)
+    by_size: dict[int, list[tuple[TreeHead, list[str]]]] = {}
+    for head, row in zip(heads, head_rows, strict=True):
+        by_size.setdefault(head.size, []).append((head, list(row.frontier)))
     frontier = merkle.Frontier()
     for record in records:
         frontier.append(record.leaf())
-        for head in by_size.get(frontier.size, []):
+        for head, kept in by_size.get(frontier.size, []):
             if frontier.root().hex() != head.root:
                 return (
                     f"tree head of size {head.size} signed {head.timestamp} does not match the "
                     "records: the log was rewritten"
+                )
+            if kept != [n.hex() for n in frontier.nodes]:
+                return (
+                    f"tree head of size {head.size} signed {head.timestamp}: its stored "
+                    "frontier does not match the records (the next append would sign a wrong "
+                    "root)"
                 )
     return None
 

@@ -24,7 +24,6 @@ from bigfish.evidence.custody import (
     CustodyRecord,
     HashCheck,
     Party,
-    load_or_create_node_key,
     parse_utc,
     utc_text,
 )
@@ -176,8 +175,8 @@ def add_evidence(
         report = _find_report(conn, viewer, org, report_id)
     if not (viewer.operator or can_edit(viewer, _marking(report))):
         raise AccessDenied(f"only {org} may add evidence to report {org}/{report_id}")
+    key = log.signing_key(store, data_dir)  # before storing: a wrong data dir stores nothing
     stored = store_stream(data_dir, stream)
-    key = load_or_create_node_key(data_dir)
     with store.connect() as conn:
         existing = conn.execute(
             _evidence_query().where(
@@ -236,7 +235,7 @@ def get_evidence(
     received = Party(activity.person, viewer.org_name)
     log.append(
         store,
-        load_or_create_node_key(data_dir),
+        log.signing_key(store, data_dir),
         [_draft(row, CustodyEvent.ACCESSED, activity, check, received)],
     )
     return _record(row, check)
@@ -321,7 +320,7 @@ def record_custody_event(
     if not (viewer.operator or can_edit(viewer, _marking(row))):
         raise AccessDenied(f"only {row.org} may record custody events of {evidence_id}")
     check = check_blob(data_dir, row.sha256)
-    key = load_or_create_node_key(data_dir)
+    key = log.signing_key(store, data_dir)
     log.append(store, key, [_draft(row, event, activity, check, received_by)])
     with store.connect() as conn:
         return log.read_records(conn, [evidence_id])[-1]
@@ -363,7 +362,7 @@ def export_package(
         ).all()
     if not rows:
         raise InputError(f"report {org}/{report_id} has no evidence", field="report")
-    key = load_or_create_node_key(data_dir)
+    key = log.signing_key(store, data_dir)
     checks = {row.evidence_id: check_blob(data_dir, row.sha256) for row in rows}
     received = recipient or Party(None, None)
     drafts = [
