@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bigfish.linking.detail import get_network
@@ -138,10 +139,13 @@ def test_class03_values_that_do_not_link_count_only_what_b_sees(partnership: Par
     assert [n.report_count for n in operator.not_linking if n.canonical == HOTLINE] == [4]
 
 
+@pytest.mark.parametrize("by_id", [500, 0])  # read by id, or the figures' shared graph
 def test_class03_since_yesterday_counts_no_network_b_sees_one_report_of(
-    partnership: Partnership,
+    partnership: Partnership, monkeypatch: pytest.MonkeyPatch, by_id: int
 ) -> None:
+    monkeypatch.setattr(data, "TOUCHED_BY_ID", by_id)
     p = partnership
     _glued(p)
     assert data.since_yesterday(p.store, _viewer(p, "A")).networks_touched == 0  # A sees 1
     assert data.since_yesterday(p.store, _viewer(p, "C")).networks_touched == 0
+    assert data.since_yesterday(p.store, _viewer(p, "B")).networks_touched == 2  # two parts

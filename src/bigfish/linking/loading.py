@@ -44,7 +44,17 @@ def fetch_columns(conn: Connection, statement: sa.Select[Any], width: int) -> np
     """The WIDTH integer columns of STATEMENT as one array of rows (none NULL).
 
     Rows go straight from the driver's cursor (a server-side one on PostgreSQL) into numpy,
-    skipping SQLAlchemy's row objects, which would cost more than the linking itself."""
+    skipping SQLAlchemy's row objects, which would cost more than the linking itself. On SQLite
+    one group_concat of the rows, parsed by numpy, is faster still and lets go of the GIL while
+    the database works (other threads compute meanwhile)."""
+    if conn.dialect.name == "sqlite":
+        labelled = statement.with_only_columns(
+            *(c.label(f"c{i}") for i, c in enumerate(statement.selected_columns))
+        )
+        inner = labelled.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        row = " || ',' || ".join(f"c{i}" for i in range(width))
+        sql = f"SELECT group_concat({row}, ',') FROM ({inner})"  # noqa: S608 - our own query
+        return ints_from_text(conn.exec_driver_sql(sql).scalar()).reshape(-1, width)
     compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     raw = conn.connection.dbapi_connection
     if raw is None:  # pragma: no cover - a closed connection

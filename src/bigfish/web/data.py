@@ -78,16 +78,26 @@ def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -
                 network_members.c.report_pk.in_(new)
             )
         ).all()
-        touched = _networks_touched(conn, viewer, {int(pk): int(nid) for pk, nid in joined})
+        touched = _networks_touched(store, conn, viewer, {int(pk): int(nid) for pk, nid in joined})
     return Changes(int(count), float(loss), touched)
 
 
-def _networks_touched(conn: sa.Connection, viewer: Viewer, network_of: dict[int, int]) -> int:
+#: Up to this many networks touched since yesterday, their members are read by id.
+TOUCHED_BY_ID = 500
+
+
+def _networks_touched(
+    store: Store, conn: sa.Connection, viewer: Viewer, network_of: dict[int, int]
+) -> int:
     """How many of the networks VIEWER is shown (two visible reports or more; a network seen in
     parts counts its parts: `bigfish.linking.parts`) hold one of the reports of NETWORK_OF."""
     if not network_of:
         return 0
-    graph = load_member_graph(conn, sorted(set(network_of.values())))
+    wanted = sorted(set(network_of.values()))
+    # Many networks: the graph the figures share (of the same data, read once for every
+    # viewer) instead of reading theirs by id, a second or more at a million reports.
+    by_id = len(wanted) <= TOUCHED_BY_ID
+    graph = load_member_graph(conn, wanted) if by_id else _shared.get(store).members
     seen, cut = graph.seen_by(viewer), graph.cut_for(viewer)
     whole = {nid for nid in network_of.values() if nid in seen and nid not in cut}
     parts = sum(
