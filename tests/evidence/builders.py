@@ -6,12 +6,14 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bigfish.evidence import merkle
 from bigfish.evidence.custody import (
     GENESIS,
+    AcquiredFile,
     CustodyDraft,
     CustodyEvent,
     CustodyRecord,
@@ -48,6 +50,30 @@ def draft(evidence_id: str, sha: str, event: CustodyEvent, minute: int) -> Custo
     )
 
 
+def acquired(item: EvidenceRecord, *, signed_metadata: bool = True) -> CustodyDraft:
+    """The acquired record of ITEM as the node writes it (without the file metadata: as
+    bigfish wrote it before it signed that)."""
+    facts = AcquiredFile(
+        file_name=item.file_name,
+        size=item.size,
+        media_type=item.media_type,
+        source=item.source,
+        method=item.method,
+        tool=item.tool,
+        tool_version=item.tool_version,
+        description=item.description,
+    )
+    return replace(
+        draft(item.evidence_id, item.sha256, CustodyEvent.ACQUIRED, 0),
+        purpose=f"acquisition from {item.source} by {item.method}",
+        released_by=Party(None, item.source),
+        received_by=Party(item.acquired_by, item.org),
+        at=item.acquired_at,
+        channel="upload",
+        acquisition=facts if signed_metadata else None,
+    )
+
+
 def build_log(drafts: list[CustodyDraft], key: NodeKey) -> list[CustodyRecord]:
     records: list[CustodyRecord] = []
     last: dict[str, str] = {}
@@ -66,7 +92,9 @@ def build_log(drafts: list[CustodyDraft], key: NodeKey) -> list[CustodyRecord]:
     return records
 
 
-def evidence_record(evidence_id: str, sha: str, size: int, name: str) -> EvidenceRecord:
+def evidence_record(
+    evidence_id: str, sha: str, size: int, name: str, at: datetime = T0
+) -> EvidenceRecord:
     return EvidenceRecord(
         evidence_id=evidence_id,
         org="TH-AOC",
@@ -76,7 +104,7 @@ def evidence_record(evidence_id: str, sha: str, size: int, name: str) -> Evidenc
         media_type="text/plain",
         file_name=name,
         acquired_by="Somchai",
-        acquired_at=T0,
+        acquired_at=at,
         source="victim's phone",
         method="WhatsApp chat export",
         tool="WhatsApp",
@@ -89,8 +117,11 @@ def evidence_record(evidence_id: str, sha: str, size: int, name: str) -> Evidenc
     )
 
 
-def build_package(tmp_path: Path, *, files: int = 2, other_events: int = 3) -> tuple[Path, NodeKey]:
-    """A package for report TH-AOC/R-1 with FILES files, in a log shared with other evidence."""
+def build_package(
+    tmp_path: Path, *, files: int = 2, other_events: int = 3, signed_metadata: bool = True
+) -> tuple[Path, NodeKey]:
+    """A package for report TH-AOC/R-1 with FILES files, in a log shared with other evidence
+    (without SIGNED_METADATA: acquired records as bigfish wrote them before it signed that)."""
     data_dir = tmp_path / "node"
     key = load_or_create_node_key(data_dir)
     items: list[EvidenceRecord] = []
@@ -99,9 +130,10 @@ def build_package(tmp_path: Path, *, files: int = 2, other_events: int = 3) -> t
     for i in range(files):
         content = f"chat export {i}\nscammer: send 5000 baht to 123-4-56789-{i}\n".encode()
         stored = store_stream(data_dir, io.BytesIO(content))
-        items.append(evidence_record(f"ev-{i}", stored.sha256, stored.size, f"chat{i}.txt"))
+        at = T0 + timedelta(minutes=i)
+        items.append(evidence_record(f"ev-{i}", stored.sha256, stored.size, f"chat{i}.txt", at))
         blobs[stored.sha256] = stored.path
-        drafts.append(draft(f"ev-{i}", stored.sha256, CustodyEvent.ACQUIRED, i))
+        drafts.append(acquired(items[-1], signed_metadata=signed_metadata))
     for j in range(other_events):  # another report's evidence interleaved in the node log
         drafts.append(
             draft("ev-other", hashlib.sha256(b"x").hexdigest(), CustodyEvent.ACCESSED, 10 + j)

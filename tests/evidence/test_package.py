@@ -7,7 +7,9 @@ import subprocess
 import sys
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -250,3 +252,48 @@ def test_integrity_package_deeply_nested_json_is_named_not_a_traceback(tmp_path:
 
     check = verify_package(rewrite(package, manifest))
     assert not check.ok and "manifest.json is not JSON" in str(check.problem)
+
+
+def _resigned(package: Path, key: NodeKey, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """PACKAGE with its manifest changed by EDIT and signed again by the node's own KEY: what
+    an export of evidence rows changed in the database looks like."""
+
+    def change(m: dict[str, bytes]) -> None:
+        manifest = json.loads(m["manifest.json"])
+        edit(manifest)
+        m["manifest.json"] = canonical_json(manifest)
+        m["manifest.sig"] = key.sign(m["manifest.json"]).encode()
+
+    return rewrite(package, change)
+
+
+def test_integrity_manifest_contradicting_the_signed_custody_records_is_named(
+    tmp_path: Path,
+) -> None:
+    package, key = build_package(tmp_path)
+    edits: dict[str, Callable[[dict[str, Any]], None]] = {
+        "acquired_by": lambda m: m["evidence"][0].update(acquired_by="Someone Else"),
+        "acquired_at": lambda m: m["evidence"][0].update(acquired_at="2020-01-01T00:00:00.000000Z"),
+        "source": lambda m: m["evidence"][1].update(source="seized laptop"),
+        "file_name": lambda m: m["evidence"][1].update(file_name="other.txt"),
+        "method": lambda m: m["evidence"][0].update(method="forensic image"),
+        "report": lambda m: m["report"].update(report_id="R-2"),
+    }
+    for field, edit in edits.items():
+        check = verify_package(_resigned(package, key, edit), key.fingerprint)
+        assert not check.ok, field
+        assert f"manifest.json says {field} " in str(check.problem), check.problem
+        assert "signed acquired record (seq" in str(check.problem)
+    moved = _resigned(package, key, lambda m: m["evidence"][0].update(organization="PH-CICC"))
+    check = verify_package(moved, key.fingerprint)
+    assert not check.ok and "held by 'PH-CICC'" in str(check.problem)
+
+
+def test_package_of_records_without_signed_metadata_verifies_with_a_note(tmp_path: Path) -> None:
+    package, key = build_package(tmp_path, signed_metadata=False)
+    check = verify_package(package, key.fingerprint)
+    assert check.ok, check.problem
+    assert [n.split(":")[0] for n in check.notes] == ["evidence ev-0", "evidence ev-1"]
+    assert "manifest.json is not checked for those" in check.notes[0]
+    edit = _resigned(package, key, lambda m: m["evidence"][0].update(acquired_by="X"))
+    assert "acquired_by 'X'" in str(verify_package(edit, key.fingerprint).problem)

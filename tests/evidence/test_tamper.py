@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bigfish.errors import IntegrityError
 from bigfish.evidence.log import verify_custody_log
 from bigfish.evidence.service import Activity, get_evidence
 from bigfish.store.schema_evidence import custody_events, custody_tree_heads
@@ -138,8 +141,6 @@ def test_integrity_truncated_log_is_caught_by_a_partners_kept_tree_head(node: No
     with node.store.begin() as conn:
         delete_last_and_its_tree_head(conn)
     assert verify_custody_log(node.store, node.data_dir).ok  # locally consistent again...
-    from bigfish.errors import IntegrityError
-
     with pytest.raises(IntegrityError, match="outside"):  # ...but cannot prove it grew from 5
         prove_growth(node.store, kept.size)
     now = latest_tree_head(node.store)
@@ -148,10 +149,99 @@ def test_integrity_truncated_log_is_caught_by_a_partners_kept_tree_head(node: No
 
 
 def test_append_refuses_to_extend_a_log_whose_tree_head_disagrees(node: Node) -> None:
-    from bigfish.errors import IntegrityError
-
     _five_records(node)
     with node.store.begin() as conn:
         delete_last(conn)
     with pytest.raises(IntegrityError, match="verify-log"):
         add(node, b"new evidence")
+
+
+def _update_evidence(node: Node, evidence_id: str, **values: object) -> None:
+    from bigfish.store.schema_evidence import evidence
+
+    with node.store.begin() as conn:
+        conn.execute(
+            evidence.update().where(evidence.c.evidence_id == evidence_id).values(**values)
+        )
+
+
+def _move_to_r2(node: Node) -> dict[str, object]:
+    from bigfish.store.schema import reports
+
+    with node.store.connect() as conn:
+        pk = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "R-2")).scalar_one()
+    return {"report_pk": pk}
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"file_name": "other.txt"}, "file_name"),
+        ({"source": "seized laptop"}, "source"),
+        ({"acquired_by": "Someone Else"}, "acquired_by"),
+        ({"acquired_at": "2020-01-01T00:00:00.000000Z"}, "acquired_at"),
+        ({"size": 3}, "size"),
+        ({"method": "forensic image"}, "method"),
+        ({"media_type": "image/png"}, "media_type"),
+        ({"description": "planted"}, "description"),
+        ({"tool": "FTK"}, "tool"),
+        (_move_to_r2, "report"),
+    ],
+)
+def test_integrity_evidence_metadata_changed_in_the_database_is_detected(
+    node: Node, tmp_path: Path, values: Any, field: str
+) -> None:
+    from bigfish.evidence.service import export_package
+
+    item = add(node, b"chat export")
+    assert verify_custody_log(node.store, node.data_dir).ok
+    _update_evidence(node, item.evidence_id, **(values(node) if callable(values) else values))
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok
+    assert str(check.problem).startswith(
+        f"evidence {item.evidence_id}: the evidence table says {field} "
+    )
+    assert "signed acquired record (seq 1)" in str(check.problem)
+    report_id = "R-2" if field == "report" else "R-1"
+    with pytest.raises(IntegrityError, match=f"manifest.json says {field} "):
+        export_package(
+            node.store,
+            node.data_dir,
+            node.a,
+            org="TH-AOC",
+            report_id=report_id,
+            out=tmp_path / "p.zip",
+            activity=Activity("Lan", "disclosure"),
+        )
+    assert not (tmp_path / "p.zip").exists()
+
+
+def test_integrity_custody_records_of_a_deleted_evidence_row_are_detected(node: Node) -> None:
+    from bigfish.store.schema_evidence import evidence
+
+    item = add(node, b"chat export")
+    with node.store.begin() as conn:
+        conn.execute(evidence.delete().where(evidence.c.evidence_id == item.evidence_id))
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok and f"evidence {item.evidence_id} is not in the evidence" in str(
+        check.problem
+    )
+
+
+def test_records_written_before_metadata_was_signed_still_verify_and_say_so(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bigfish.evidence import service
+
+    monkeypatch.setattr(service, "_acquired_file", lambda acquisition, size: None)
+    old = add(node, b"acquired by an older bigfish")
+    monkeypatch.undo()
+    new = add(node, b"acquired now")
+    check = verify_custody_log(node.store, node.data_dir)
+    assert check.ok, check.problem
+    assert len(check.notes) == 1 and old.evidence_id in check.notes[0]
+    assert "file_name, size" in check.notes[0] and new.evidence_id not in check.notes[0]
+    # What the old record did sign is still checked.
+    _update_evidence(node, old.evidence_id, acquired_by="Someone Else")
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok and "acquired_by 'Someone Else'" in str(check.problem)

@@ -72,3 +72,15 @@ def test_0006_network_parts_downgrades_and_upgrades_again(store: Store) -> None:
     _run(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_0007_custody_acquisition_downgrades_and_upgrades_again(store: Store) -> None:
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(store.engine).get_columns("custody_events")}
+
+    assert "acquisition" in columns()
+    _run(store, "downgrade", "0006")
+    assert "acquisition" not in columns() and "signature" in columns()
+    _run(store, "upgrade", "head")
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -311,9 +311,12 @@ def verify(
                     "files": check.files,
                     "custody_records": check.records,
                     "key_fingerprint": check.key_fingerprint,
+                    "notes": list(check.notes),
                 }
             )
         )
+    for note in check.notes:
+        typer.echo(f"note: {note}", err=True)
     if not check.ok:
         raise fail(f"{package}: {check.problem}")
     if not as_json:
@@ -348,9 +351,12 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
                     "problem": check.problem,
                     "records": check.records,
                     "tree_heads": check.tree_heads,
+                    "notes": list(check.notes),
                 }
             )
         )
+    for note in check.notes:
+        typer.echo(f"note: {note}", err=True)
     if not check.ok:
         raise fail(f"custody log: {check.problem}")
     if not as_json:

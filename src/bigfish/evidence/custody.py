@@ -64,6 +64,59 @@ class Party:
 
 
 @dataclass(frozen=True, slots=True)
+class AcquiredFile:
+    """What an `acquired` record states about the file besides its digest, the report, who
+    acquired it (``received_by.person``), when (``at``) and from where (``released_by``): signed
+    with the record, so that the evidence row and a package's manifest can be checked against it.
+    """
+
+    file_name: str | None
+    size: int
+    media_type: str
+    source: str
+    method: str
+    tool: str | None
+    tool_version: str | None
+    description: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The object records carry under "acquisition"."""
+        return {
+            "file_name": self.file_name,
+            "size": self.size,
+            "media_type": self.media_type,
+            "source": self.source,
+            "method": self.method,
+            "tool": self.tool,
+            "tool_version": self.tool_version,
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> AcquiredFile:
+        """The inverse of to_json; KeyError/TypeError/ValueError on a malformed object."""
+        size = obj["size"]
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise ValueError(f"acquisition size is not an integer: {size!r}")
+        return cls(
+            file_name=_optional_text(obj["file_name"]),
+            size=size,
+            media_type=str(obj["media_type"]),
+            source=str(obj["source"]),
+            method=str(obj["method"]),
+            tool=_optional_text(obj["tool"]),
+            tool_version=_optional_text(obj["tool_version"]),
+            description=_optional_text(obj["description"]),
+        )
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"not a text or null: {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
 class CustodyDraft:
     """A custody event before it takes its place in the log."""
 
@@ -81,6 +134,8 @@ class CustodyDraft:
     tlp: str
     distribution: str
     group: str | None
+    # Only on `acquired` records; records written before bigfish signed it have none.
+    acquisition: AcquiredFile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,31 +187,32 @@ def canonical_json(value: Any) -> bytes:
 
 def canonical_body(seq: int, d: CustodyDraft, prev_hash: str, evidence_prev_hash: str) -> bytes:
     """The canonical JSON of a record without its hash and signature."""
-    return canonical_json(
-        {
-            "seq": seq,
-            "evidence_id": d.evidence_id,
-            "sha256": d.sha256,
-            "report": d.report,
-            "event": d.event.value,
-            "purpose": d.purpose,
-            "released_by": {
-                "person": d.released_by.person,
-                "organization": d.released_by.organization,
-            },
-            "received_by": {
-                "person": d.received_by.person,
-                "organization": d.received_by.organization,
-            },
-            "at": utc_text(d.at),
-            "place": d.place,
-            "channel": d.channel,
-            "hash_check": d.hash_check.value,
-            "marking": {"tlp": d.tlp, "distribution": d.distribution, "group": d.group},
-            "prev_hash": prev_hash,
-            "evidence_prev_hash": evidence_prev_hash,
-        }
-    )
+    body: dict[str, Any] = {
+        "seq": seq,
+        "evidence_id": d.evidence_id,
+        "sha256": d.sha256,
+        "report": d.report,
+        "event": d.event.value,
+        "purpose": d.purpose,
+        "released_by": {
+            "person": d.released_by.person,
+            "organization": d.released_by.organization,
+        },
+        "received_by": {
+            "person": d.received_by.person,
+            "organization": d.received_by.organization,
+        },
+        "at": utc_text(d.at),
+        "place": d.place,
+        "channel": d.channel,
+        "hash_check": d.hash_check.value,
+        "marking": {"tlp": d.tlp, "distribution": d.distribution, "group": d.group},
+        "prev_hash": prev_hash,
+        "evidence_prev_hash": evidence_prev_hash,
+    }
+    if d.acquisition is not None:  # absent, not null: older records keep their exact bytes
+        body["acquisition"] = d.acquisition.to_json()
+    return canonical_json(body)
 
 
 def record_from_json(obj: dict[str, Any]) -> CustodyRecord:
@@ -177,6 +233,7 @@ def record_from_json(obj: dict[str, Any]) -> CustodyRecord:
         tlp=str(marking["tlp"]),
         distribution=str(marking["distribution"]),
         group=marking["group"],
+        acquisition=(AcquiredFile.from_json(obj["acquisition"]) if "acquisition" in obj else None),
     )
     return CustodyRecord(
         seq=int(obj["seq"]),

@@ -6,6 +6,7 @@ unique `seq` with a retry as the last word), so the hash chain never forks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,9 +19,11 @@ from sqlalchemy.engine import Connection
 
 from bigfish.errors import ConfigError, IntegrityError, StoreError
 from bigfish.evidence import merkle
+from bigfish.evidence.binding import check_binding
 from bigfish.evidence.custody import (
     GENESIS,
     KEY_PATH,
+    AcquiredFile,
     CustodyDraft,
     CustodyEvent,
     CustodyRecord,
@@ -28,6 +31,7 @@ from bigfish.evidence.custody import (
     NodeKey,
     Party,
     TreeHead,
+    canonical_json,
     check_log,
     load_node_key,
     load_or_create_node_key,
@@ -38,7 +42,8 @@ from bigfish.evidence.custody import (
     utc_text,
 )
 from bigfish.store import Store
-from bigfish.store.schema_evidence import custody_events, custody_tree_heads
+from bigfish.store.schema import organizations, reports
+from bigfish.store.schema_evidence import custody_events, custody_tree_heads, evidence
 
 _LOCK_ID = 0x6269676669736865  # "bigfishe": the advisory lock of custody appends
 
@@ -59,6 +64,9 @@ def _row_to_record(row: Any) -> CustodyRecord:
         tlp=row.tlp,
         distribution=row.distribution,
         group=row.group_name,
+        acquisition=(
+            None if row.acquisition is None else AcquiredFile.from_json(json.loads(row.acquisition))
+        ),
     )
     return CustodyRecord(
         seq=int(row.seq),
@@ -68,6 +76,18 @@ def _row_to_record(row: Any) -> CustodyRecord:
         record_hash=row.record_hash,
         signature=row.signature,
     )
+
+
+def _acquisition(row: Any) -> AcquiredFile | None:
+    if row.acquisition is None:
+        return None
+    try:
+        return AcquiredFile.from_json(json.loads(row.acquisition))
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise IntegrityError(
+            f"custody record seq {row.seq}: its acquisition column is not the signed metadata "
+            "(edited)"
+        ) from None
 
 
 def _record_to_row(record: CustodyRecord) -> dict[str, Any]:
@@ -95,6 +115,9 @@ def _record_to_row(record: CustodyRecord) -> dict[str, Any]:
         "leaf_hash": record.leaf().hex(),
         "record_hash": record.record_hash,
         "signature": record.signature,
+        "acquisition": (
+            None if d.acquisition is None else canonical_json(d.acquisition.to_json()).decode()
+        ),
     }
 
 
@@ -249,6 +272,7 @@ class LogCheck:
     problem: str | None
     records: int
     tree_heads: int
+    notes: tuple[str, ...] = ()  # what could not be checked (records older than a check)
 
 
 def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = None) -> LogCheck:
@@ -262,7 +286,16 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
         records = read_records(conn)
         leaves = stored_leaves(conn, len(records))
         head_rows = conn.execute(sa.select(custody_tree_heads).order_by("id")).all()
-    if not records and not head_rows:
+        evidence_rows = conn.execute(
+            sa.select(
+                evidence,
+                (organizations.c.name + "/" + reports.c.report_id).label("report"),
+            )
+            .join(reports, reports.c.id == evidence.c.report_pk)
+            .join(organizations, organizations.c.id == reports.c.org_id)
+            .order_by(evidence.c.id)
+        ).all()
+    if not records and not head_rows and not evidence_rows:
         return LogCheck(True, None, 0, 0)
     if public_pem:
         key = load_public_key(public_pem)
@@ -274,7 +307,51 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
         problem = _check_leaves(records, leaves)
     if problem is None:
         problem = _check_heads(records, head_rows, key)
-    return LogCheck(problem is None, problem, len(records), len(head_rows))
+    notes: list[str] = []
+    if problem is None:
+        problem = _check_evidence_rows(evidence_rows, records, notes)
+    return LogCheck(problem is None, problem, len(records), len(head_rows), tuple(notes))
+
+
+_ROW_FIELDS = (
+    "sha256",
+    "report",
+    "acquired_by",
+    "acquired_at",
+    "source",
+    "file_name",
+    "size",
+    "media_type",
+    "method",
+    "tool",
+    "tool_version",
+    "description",
+)
+
+
+def _check_evidence_rows(
+    rows: Sequence[Any], records: Sequence[CustodyRecord], notes: list[str]
+) -> str | None:
+    """Every evidence row against its signed custody records, and no records without a row."""
+    by_item: dict[str, list[CustodyRecord]] = {}
+    for record in records:
+        by_item.setdefault(record.draft.evidence_id, []).append(record)
+    for row in rows:
+        claimed = {field: getattr(row, field) for field in _ROW_FIELDS}
+        claimed["size"] = int(claimed["size"])
+        found = check_binding(
+            row.evidence_id, claimed, by_item.pop(row.evidence_id, []), "the evidence table"
+        )
+        if found.problem:
+            return found.problem
+        if found.note:
+            notes.append(found.note)
+    for evidence_id, orphans in by_item.items():
+        return (
+            f"custody record seq {orphans[0].seq}: evidence {evidence_id} is not in the "
+            "evidence table (its row was deleted)"
+        )
+    return None
 
 
 def _check_leaves(records: Sequence[CustodyRecord], leaves: Sequence[bytes]) -> str | None:

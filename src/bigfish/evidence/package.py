@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bigfish.errors import IntegrityError
 from bigfish.evidence import merkle
+from bigfish.evidence.binding import check_binding
 from bigfish.evidence.casejson import case_document
 from bigfish.evidence.custody import (
     CustodyRecord,
@@ -48,7 +49,9 @@ from bigfish.evidence.custody import (
 from bigfish.evidence.files import hash_stream
 from bigfish.evidence.model import EvidenceRecord
 
-FORMAT = "bigfish-evidence-package/1"
+FORMAT = "bigfish-evidence-package/2"
+# /1 had no signed file metadata in acquired records; such a package is checked as far as it goes.
+FORMATS = ("bigfish-evidence-package/1", FORMAT)
 DOCUMENTS = ("public_key.pem", "custody.jsonl", "proofs.json", "case.jsonld", "summary.txt")
 REQUIRED = ("manifest.json", "manifest.sig", *DOCUMENTS)
 
@@ -76,6 +79,7 @@ class PackageCheck:
     files: int
     records: int
     key_fingerprint: str | None
+    notes: tuple[str, ...] = ()  # what could not be checked (records older than a check)
 
 
 def _evidence_entry(item: EvidenceRecord) -> dict[str, Any]:
@@ -198,7 +202,13 @@ def verify_package(path: Path, expected_key: str | None = None) -> PackageCheck:
     removed, inserted, reordered or edited custody record, a bad signature or proof, or a key
     other than EXPECTED_KEY.
     """
-    state: dict[str, Any] = {"report": None, "files": 0, "records": 0, "fingerprint": None}
+    state: dict[str, Any] = {
+        "report": None,
+        "files": 0,
+        "records": 0,
+        "fingerprint": None,
+        "notes": [],
+    }
     try:
         with zipfile.ZipFile(path) as zf:
             _verify(zf, expected_key, state)
@@ -212,7 +222,7 @@ def verify_package(path: Path, expected_key: str | None = None) -> PackageCheck:
             state["fingerprint"],
         )
     except (zipfile.BadZipFile, OSError) as exc:
-        return PackageCheck(False, f"{path}: not a readable zip file ({exc})", None, 0, 0, None)
+        return PackageCheck(False, f"not a readable zip file ({exc})", None, 0, 0, None)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return PackageCheck(
             False, f"manifest.json is malformed ({exc!r})", state["report"], 0, 0, None
@@ -222,7 +232,13 @@ def verify_package(path: Path, expected_key: str | None = None) -> PackageCheck:
             False, "manifest.json is malformed (nested too deeply)", state["report"], 0, 0, None
         )
     return PackageCheck(
-        True, None, state["report"], state["files"], state["records"], state["fingerprint"]
+        True,
+        None,
+        state["report"],
+        state["files"],
+        state["records"],
+        state["fingerprint"],
+        tuple(state["notes"]),
     )
 
 
@@ -250,6 +266,7 @@ def _verify(zf: zipfile.ZipFile, expected_key: str | None, state: dict[str, Any]
     state["report"] = f"{manifest['report']['org']}/{manifest['report']['report_id']}"
     records = _verify_custody(zf, manifest, public_key)
     state["records"] = len(records)
+    state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
     state["files"] = _verify_files(zf, manifest, names)
     _verify_tree_head(zf, manifest, public_key, records)
     for name, digest in manifest["documents"].items():
@@ -281,7 +298,7 @@ def _verify_key_and_manifest(
         manifest: dict[str, Any] = json.loads(manifest_bytes)
     except (ValueError, RecursionError):
         raise _Problem("manifest.json is not JSON (or nested too deeply)") from None
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in FORMATS:
         raise _Problem(f"manifest.json: unknown format {manifest.get('format')!r}")
     if manifest.get("key_fingerprint") != actual:
         raise _Problem("manifest.json names another key than public_key.pem")
@@ -353,6 +370,45 @@ def _verify_custody(
     if problem:
         raise _Problem(problem)
     return [(r, merkle.leaf_hash(b)) for r, b in zip(records, bodies, strict=True)]
+
+
+def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord]) -> list[str]:
+    """The manifest's evidence entries against the signed custody records; the notes."""
+    org, report_id = manifest["report"]["org"], manifest["report"]["report_id"]
+    report = f"{org}/{report_id}"
+    by_item: dict[str, list[CustodyRecord]] = {}
+    for record in records:
+        by_item.setdefault(record.draft.evidence_id, []).append(record)
+    notes = []
+    for entry in manifest["evidence"]:
+        evidence_id = entry["evidence_id"]
+        if entry["organization"] != org:
+            raise _Problem(
+                f"manifest.json: evidence {evidence_id} is held by {entry['organization']!r}, "
+                f"not by the report's organization {org!r}"
+            )
+        claimed = {field: entry[field] for field in _ENTRY_FIELDS} | {"report": report}
+        found = check_binding(evidence_id, claimed, by_item.get(evidence_id, []), "manifest.json")
+        if found.problem:
+            raise _Problem(found.problem)
+        if found.note:
+            notes.append(found.note)
+    return notes
+
+
+_ENTRY_FIELDS = (
+    "sha256",
+    "acquired_by",
+    "acquired_at",
+    "source",
+    "file_name",
+    "size",
+    "media_type",
+    "method",
+    "tool",
+    "tool_version",
+    "description",
+)
 
 
 def _verify_files(zf: zipfile.ZipFile, manifest: dict[str, Any], names: set[str]) -> int:

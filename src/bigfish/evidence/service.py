@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from bigfish.errors import AccessDenied, InputError, IntegrityError, NotFound
 from bigfish.evidence import log, merkle
 from bigfish.evidence.custody import (
+    AcquiredFile,
     CustodyDraft,
     CustodyEvent,
     CustodyRecord,
@@ -156,6 +157,20 @@ def _check_acquisition(acq: Acquisition) -> None:
         raise InputError("acquired_at needs a time zone (UTC)", field="acquired_at")
 
 
+def _acquired_file(acq: Acquisition, size: int) -> AcquiredFile | None:
+    """The file metadata the acquired record signs (so that the evidence row is checked)."""
+    return AcquiredFile(
+        file_name=acq.file_name,
+        size=size,
+        media_type=acq.media_type,
+        source=acq.source,
+        method=acq.method,
+        tool=acq.tool,
+        tool_version=acq.tool_version,
+        description=acq.description,
+    )
+
+
 def add_evidence(
     store: Store,
     data_dir: Path,
@@ -220,6 +235,7 @@ def add_evidence(
         released_by=Party(None, acquisition.source),
         received_by=Party(acquisition.acquired_by, report.org),
         at=acquired_at,
+        acquisition=_acquired_file(acquisition, stored.size),
     )
     log.append(store, key, [draft])
     return _record(row, HashCheck.MATCH)

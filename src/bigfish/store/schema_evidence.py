@@ -60,6 +60,9 @@ custody_events = sa.Table(
     sa.Column("leaf_hash", sa.String(64), nullable=False),
     sa.Column("record_hash", sa.String(64), nullable=False),
     sa.Column("signature", sa.String(128), nullable=False),
+    # An acquired record's signed file metadata as canonical JSON; NULL on other events and on
+    # records written before it was signed (migration 0007).
+    sa.Column("acquisition", sa.Text),
     sa.Index("ix_custody_events_evidence_id", "evidence_id"),
 )
 
