@@ -238,6 +238,7 @@ class User:
     username: str
     org: str
     role: ApiRole
+    disabled: bool = False
 
 
 def _check_username(username: str) -> str:
@@ -258,10 +259,7 @@ def add_user(
 ) -> User:
     """Create a web user of ORG with an argon2id password hash."""
     name = _check_username(username)
-    if len(password) < 12:
-        raise InputError("a password has at least 12 characters", field="password")
-    if len(password) > 1000:
-        raise InputError("a password has at most 1000 characters", field="password")
+    _check_password(password)
     if role is ApiRole.SYNC:
         raise InputError("the sync role is for API keys of peers, not for users", field="role")
     with store.begin() as conn:
@@ -281,6 +279,51 @@ def add_user(
             .returning(users.c.id)
         ).scalar_one()
     return User(int(user_id), name, organization.name, role)
+
+
+def disable_user(store: Store, username: str, *, disabled: bool = True) -> None:
+    """Disable (or enable again) USERNAME: a disabled user cannot sign in, and its sessions end
+    at their next request."""
+    with store.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(disabled_at=datetime.now(UTC) if disabled else None)
+        )
+        if disabled:
+            _end_sessions(conn, user_id)
+
+
+def set_password(store: Store, username: str, password: str) -> None:
+    """Give USERNAME a new password (argon2id); every session it had ends."""
+    _check_password(password)
+    with store.begin() as conn:
+        user_id = _user_id(conn, username)
+        conn.execute(
+            users.update().where(users.c.id == user_id).values(password_hash=_HASHER.hash(password))
+        )
+        _end_sessions(conn, user_id)
+
+
+def _user_id(conn: Connection, username: str) -> int:
+    found = conn.execute(sa.select(users.c.id).where(users.c.username == username.strip())).first()
+    if found is None:
+        raise NotFound("user", username)
+    return int(found[0])
+
+
+def _end_sessions(conn: Connection, user_id: int) -> None:
+    from bigfish.store.schema_web import web_sessions
+
+    conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 12:
+        raise InputError("a password has at least 12 characters", field="password")
+    if len(password) > 1000:
+        raise InputError("a password has at most 1000 characters", field="password")
 
 
 def authenticate_user(store: Store, username: str, password: str) -> Principal | None:
@@ -337,4 +380,7 @@ def list_users(store: Store, granter: Principal | None) -> list[User]:
         query = query.where(users.c.org_id == granter.org_id)
     with store.connect() as conn:
         rows = conn.execute(query.order_by(users.c.username)).all()
-    return [User(int(r.id), str(r.username), str(r.name), ApiRole(r.role)) for r in rows]
+    return [
+        User(int(r.id), str(r.username), str(r.name), ApiRole(r.role), r.disabled_at is not None)
+        for r in rows
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.api.helpers import TestClient
@@ -167,3 +168,41 @@ def test_a_cooperation_request_from_the_network_page(web: WebPartnership) -> Non
     )
     assert bad.status_code == 400
     assert "request_type" in bad.text
+
+
+def test_a_disabled_user_is_signed_out_on_the_next_request(web: WebPartnership) -> None:
+    """The operator disables a user, resets a password, enables again (`bigfish user …`)."""
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+
+    url = str(web.store.engine.url.render_as_string(hide_password=False))
+    run = CliRunner()
+    b = web.clients["B"]
+    assert b.get("/", follow_redirects=False).status_code == 200
+    assert run.invoke(app, ["--db", url, "user", "disable", "bob"]).exit_code == 0
+    assert b.get("/", follow_redirects=False).status_code == 303  # the session ended
+    again = TestClient(b.app)
+    form = again.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    refused = again.post(
+        "/login",
+        data={"username": "bob", "password": PASSWORD, "csrf_token": token[1], "next": "/"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 401
+    listed = run.invoke(app, ["--db", url, "user", "list", "--org", "B", "--json"])
+    assert json.loads(listed.stdout)["users"] == [
+        {"username": "bob", "org": "B", "role": "analyst", "disabled": True}
+    ]
+    assert run.invoke(app, ["--db", url, "user", "enable", "bob"]).exit_code == 0
+    sign_in(TestClient(b.app), "bob")
+    c = web.clients["C"]
+    new = "a new password of carol"
+    reset = run.invoke(app, ["--db", url, "user", "password", "carol", "--password", new])
+    assert reset.exit_code == 0, reset.output
+    assert c.get("/", follow_redirects=False).status_code == 303  # sessions ended
+    sign_in(TestClient(c.app), "carol", new)
+    missing = run.invoke(app, ["--db", url, "user", "disable", "nobody"])
+    assert missing.exit_code == 1 and "nobody" in missing.stderr

@@ -8,7 +8,16 @@ from pathlib import Path
 
 import typer
 
-from bigfish.accounts import add_user, create_key, list_keys, parse_role, revoke_key
+from bigfish.accounts import (
+    add_user,
+    create_key,
+    disable_user,
+    list_keys,
+    list_users,
+    parse_role,
+    revoke_key,
+    set_password,
+)
 from bigfish.audit import verify_audit
 from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.errors import BigfishError
@@ -145,6 +154,77 @@ def user_add(
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"user {user.username} of {user.org} ({user.role.value})")
+
+
+@user_app.command("list")
+def user_list(
+    org: str | None = typer.Option(None, "--org", help="Only this organization's users."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON document."),
+) -> None:
+    """List web users: name, organization, role, active or disabled.
+
+    Example: bigfish user list --org th-aoc
+    """
+    rows = [
+        {"username": u.username, "org": u.org, "role": u.role.value, "disabled": u.disabled}
+        for u in list_users(_store(), None)
+        if org is None or u.org == org
+    ]
+    if as_json:
+        typer.echo(json.dumps({"users": rows}, ensure_ascii=False))
+        return
+    for r in rows:
+        state = "disabled" if r["disabled"] else "active"
+        typer.echo(f"{r['username']}\t{r['org']}\t{r['role']}\t{state}")
+
+
+@user_app.command("disable")
+def user_disable(username: str = typer.Argument(..., help="The user's name.")) -> None:
+    """Disable a web user: it cannot sign in, and its open sessions end at their next request.
+
+    Example: bigfish user disable alice
+    """
+    try:
+        disable_user(_store(), username)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"user {username} disabled")
+
+
+@user_app.command("enable")
+def user_enable(username: str = typer.Argument(..., help="The user's name.")) -> None:
+    """Let a disabled web user sign in again.
+
+    Example: bigfish user enable alice
+    """
+    try:
+        disable_user(_store(), username, disabled=False)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"user {username} enabled")
+
+
+@user_app.command("password")
+def user_password(
+    username: str = typer.Argument(..., help="The user's name."),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 12 characters (asked when not given).",
+    ),
+) -> None:
+    """Set a web user's password; every session it had ends.
+
+    Example: bigfish user password alice
+    """
+    try:
+        set_password(_store(), username, password)
+    except BigfishError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"user {username}: password set, sessions ended")
 
 
 @audit_app.command("verify")
