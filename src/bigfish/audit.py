@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import unquote_plus
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,6 +53,26 @@ GENESIS = "0" * 64
 _MAX_BATCH = 2000
 #: How long a batch may wait for the entries of requests still being answered (announced).
 GATHER_SECONDS = 0.001
+
+
+#: Query parameters that carry credentials: never kept in the log, whatever the route does with
+#: them (a key belongs in the Authorization header; one pasted into a URL must not outlive it).
+_SECRET_PARAMETERS = frozenset(
+    {"api_key", "apikey", "key", "token", "access_token", "password", "secret", "auth", "bearer"}
+)
+
+
+def redacted_query(query: str) -> str:
+    """QUERY (a URL's query string) with the value of every credential-like parameter, and every
+    value that is a bigfish key (`bf_…`), replaced by `[redacted]`; the rest as it was."""
+    parts = []
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        secret = unquote_plus(name).strip().lower() in _SECRET_PARAMETERS
+        if equals and (secret or unquote_plus(value).strip().startswith("bf_")):
+            part = f"{name}=[redacted]"
+        parts.append(part)
+    return "&".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,9 @@ def test_class18_secrets_never_in_errors_logs_or_audit(
         ).text,
         c.get("/api/v1/keys", headers=partnership.headers("A-admin")).text,
         c.get("/api/v1/groups", headers=partnership.headers("A")).text,
+        # A key pasted into a URL is refused, and not kept in the audit log either.
+        c.get("/api/v1/evidence", params={"api_key": secret}).text,
+        c.get("/api/v1/reports", params={"q": wrong, "Token": secret}).text,
     ]
     created = c.post(
         "/api/v1/webhooks",
@@ -135,7 +138,13 @@ def test_class18_secrets_never_in_errors_logs_or_audit(
         audit_text = json.dumps(
             [list(r) for r in conn.execute(sa.select(audit_log)).all()], default=str
         )
-    for text in [*bodies, audit_text, caplog.text]:
+    # The server's logs (the test client's httpx logs the URLs it was asked to send).
+    logged = "\n".join(
+        f"{r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
+        if not r.name.startswith("httpx")
+    )
+    for text in [*bodies, audit_text, logged]:
         for hidden in (secret, wrong, created["secret"], community, *partnership.keys.values()):
             assert hidden not in text
     assert "bf_" not in bodies[2]  # the key echoed as a value is not echoed back
@@ -290,3 +299,13 @@ def test_class23_every_report_of_a_batch_is_accounted_for(partnership: Partnersh
     with partnership.store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one() == 2
         assert conn.execute(sa.select(sa.func.count()).select_from(identifiers)).scalar_one() == 1
+
+
+def test_class18_credentials_in_a_query_string_are_redacted() -> None:
+    from bigfish.audit import redacted_query
+
+    assert redacted_query("country=TH&api_key=bf_x&limit=5") == (
+        "country=TH&api_key=[redacted]&limit=5"
+    )
+    assert redacted_query("q=bf_abc&Password=hunter2&x") == "q=[redacted]&Password=[redacted]&x"
+    assert redacted_query("next=%2Fnetworks%3Fa%3D1") == "next=%2Fnetworks%3Fa%3D1"

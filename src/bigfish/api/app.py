@@ -38,7 +38,7 @@ from bigfish.api.deps import (
 from bigfish.api.errors import error_response, install_error_handlers
 from bigfish.api.linker import BackgroundLinker
 from bigfish.api.routes.lookup import LookupShortcut
-from bigfish.audit import AuditEntry, AuditWriter
+from bigfish.audit import AuditEntry, AuditWriter, redacted_query
 from bigfish.store import Store
 
 
@@ -150,7 +150,7 @@ class AuditMiddleware:
         context = AuditContext()
         scope[AUDIT_SCOPE_KEY] = context
         query = scope.get("query_string", b"").decode("latin-1")
-        target = path + ("?" + query if query else "")
+        target = path + ("?" + redacted_query(query) if query else "")
         announced = True
         self.writer.announce()  # lets the writer wait for this entry and commit it with others
 
