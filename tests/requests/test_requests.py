@@ -122,8 +122,15 @@ def test_request_input_is_checked_field_by_field(
         (_draft(to_org="NOBODY"), "to_org"),
         (_draft(to_org="TH-AOC"), "to_org"),
         (_draft(subjects=()), "subjects"),
-        (_draft(subjects=(Subject(SubjectKind.IDENTIFIER, "not a phone", "phone"),)), "subjects"),
+        (
+            _draft(subjects=(Subject(SubjectKind.IDENTIFIER, "not a phone", "phone"),)),
+            "subjects[0]",
+        ),
         (_draft(summary=" "), "summary"),
+        # A network is named by its id; a report by ORG/REPORT_ID (both were taken as they were).
+        (_draft(subjects=(*_draft().subjects, Subject(SubjectKind.NETWORK, "abc"))), "subjects[1]"),
+        (_draft(subjects=(Subject(SubjectKind.NETWORK, "-1"),)), "subjects[0]"),
+        (_draft(subjects=(Subject(SubjectKind.REPORT, "R-9"),)), "subjects[0]"),
     ]
     for draft, field in cases:
         with pytest.raises(InputError) as info:
@@ -131,6 +138,8 @@ def test_request_input_is_checked_field_by_field(
         assert info.value.field == field, draft
     with pytest.raises(NotFound):  # a report the requester cannot see is not named
         create_request(store, th, _draft(subjects=(Subject(SubjectKind.REPORT, "KH-NPA/R-9"),)))
+    with pytest.raises(NotFound):  # nor a network it cannot open
+        create_request(store, th, _draft(subjects=(Subject(SubjectKind.NETWORK, "999999"),)))
 
 
 def test_overdue_requests_expire_with_an_audit_entry(

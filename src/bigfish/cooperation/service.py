@@ -8,6 +8,7 @@ with who, when, from, to and the note; rows there are never updated or deleted.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,7 +72,11 @@ def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subjec
             raise InputError(f"{subject.value!r}: {ident.error}", field="subjects")
         return Subject(SubjectKind.IDENTIFIER, ident.canonical, ident.canonical_kind.value)
     if subject.kind is SubjectKind.REPORT:
-        org, _, report_id = subject.value.partition("/")
+        org, slash, report_id = subject.value.partition("/")
+        if not slash or not org or not report_id:
+            raise InputError(
+                f"a report subject is ORG/REPORT_ID, not {subject.value!r}", field="subjects"
+            )
         row = conn.execute(
             sa.select(reports.c.org_id, reports.c.tlp, reports.c.distribution, reports.c.group_id)
             .join(organizations, organizations.c.id == reports.c.org_id)
@@ -85,9 +90,24 @@ def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subjec
         if marking is None or not can_see(viewer, marking):
             raise NotFound("report", subject.value)
         return subject
-    if not subject.value.strip():
-        raise InputError("a network subject needs a network id", field="subjects")
-    return subject
+    value = subject.value.strip()
+    if not value.isdigit() or not 1 <= int(value) < 2**63:
+        raise InputError(f"a network subject is a network's id, not {value!r}", field="subjects")
+    from bigfish.linking.detail import shown_network
+
+    shown_id, _, _ = shown_network(conn, viewer, int(value), None)  # NotFound: not one it sees
+    return Subject(SubjectKind.NETWORK, str(shown_id))
+
+
+def _checked_subjects(
+    conn: Connection, viewer: Viewer, subjects: Iterable[Subject]
+) -> Iterator[Subject]:
+    """Each of SUBJECTS checked; a bad one is named by its position (`subjects[2]`)."""
+    for i, subject in enumerate(subjects):
+        try:
+            yield _check_subject(conn, viewer, subject)
+        except InputError as exc:
+            raise InputError(exc.message, field=f"subjects[{i}]") from None
 
 
 def _subjects_json(subjects: tuple[Subject, ...]) -> list[dict[str, Any]]:
@@ -210,7 +230,7 @@ def create_request(
         to_org_id = _org_id(conn, draft.to_org, "to_org")
         if to_org_id == from_org_id:
             raise InputError("a request goes to another organization", field="to_org")
-        subjects = tuple(_check_subject(conn, viewer, s) for s in draft.subjects)
+        subjects = tuple(_checked_subjects(conn, viewer, draft.subjects))
         request_id = f"rq-{uuid.uuid4().hex[:16]}"
         pk = conn.execute(
             cooperation_requests.insert()

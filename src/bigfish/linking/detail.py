@@ -120,7 +120,7 @@ class NetworkDetail:
         return out
 
 
-def _shown(
+def shown_network(
     conn: Connection, viewer: Viewer, network_id: int, rates: Rates | None
 ) -> tuple[int, list[ReportFacts], bool]:
     """The network NETWORK_ID names for VIEWER: (the id it is shown under, its visible members'
@@ -232,7 +232,7 @@ def get_network(
     Raises NotFound when the viewer may see fewer than two of its reports."""
     now = now or datetime.now(UTC)
     with store.connect() as conn:
-        nid, facts, split = _shown(conn, viewer, network_id, rates)
+        nid, facts, split = shown_network(conn, viewer, network_id, rates)
         if viewer.operator and rates is None:
             stats = _stored_stats(conn, [nid])[nid]
         else:
