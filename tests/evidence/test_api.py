@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from bigfish.api.routes.evidence import download_name
 from bigfish.evidence.package import verify_package
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership, report
@@ -129,3 +130,35 @@ def test_api_upload_on_a_full_disk_is_not_acknowledged(
     assert "error" in upload.json()
     assert evidence_rows(api.store) == (0, 0)
     assert stored_files(tmp_path / "data") == []
+
+
+def test_api_download_offers_a_plain_bounded_file_name(api: Partnership) -> None:
+    api.submit("A", [report("R-1")])
+    long_name = "chat-" + "x" * 300 + ".txt"
+    for uploaded, offered in (
+        ("../../../etc/passwd", "passwd"),
+        (long_name, long_name[: 200 - 4] + ".txt"),
+    ):
+        upload = api.client.post(
+            "/api/v1/reports/A/R-1/evidence",
+            files={"file": (uploaded, io.BytesIO(uploaded.encode()), "text/plain")},
+            data={"source": "victim", "method": "upload"},
+            headers=api.headers("A"),
+        )
+        assert upload.status_code == 201, upload.text
+        assert upload.json()["file_name"] == uploaded  # kept as evidence metadata
+        content = api.client.get(
+            f"/api/v1/evidence/{upload.json()['evidence_id']}/content", headers=api.headers("A")
+        )
+        assert content.status_code == 200
+        assert content.headers["content-disposition"] == f'attachment; filename="{offered}"'
+    too_long = api.client.post(
+        "/api/v1/reports/A/R-1/evidence",
+        files={"file": ("y" * 600, io.BytesIO(b"y"), "text/plain")},
+        data={"source": "victim", "method": "upload"},
+        headers=api.headers("A"),
+    )
+    assert too_long.status_code == 422 and "file_name" in too_long.text
+    assert download_name("C:\\Users\\lan\\slip.pdf", "d") == "slip.pdf"
+    assert download_name("..", "digest") == download_name(None, "digest") == "digest"
+    assert download_name("a\r\nb.txt", "d") == "ab.txt"

@@ -185,3 +185,22 @@ def test_cli_key_and_verify_log_refuse_a_data_dir_without_the_logs_key(tmp_path:
     corrupt = runner.invoke(app, [*opts, "evidence", "key"])
     assert corrupt.exit_code == 1 and "not a PEM private key" in corrupt.stderr
     assert str(key_file) in corrupt.stderr and "Traceback" not in corrupt.output
+
+
+def test_cli_failed_export_exits_1_and_records_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    chat = tmp_path / "chat.txt"
+    chat.write_text("x")
+    add = [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "R-1"]
+    assert runner.invoke(app, add).exit_code == 0
+    bad = tmp_path / "nonexistent" / "x.zip"
+    for out in (bad, tmp_path):
+        result = runner.invoke(
+            app, [*opts, "evidence", "export", "--report", "R-1", "--out", str(out)]
+        )
+        assert result.exit_code == 1 and result.stderr.startswith("error: ")
+        assert str(out) in result.stderr
+        assert "Traceback" not in result.output
+    checked = runner.invoke(app, [*opts, "evidence", "verify-log", "--json"])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["records"] == 1

@@ -284,3 +284,146 @@ def test_a_wrong_data_dir_is_refused_instead_of_signing_with_a_new_key(
             attempt()
     assert evidence_rows(node.store) == before
     assert verify_custody_log(node.store, node.data_dir).ok
+
+
+def _export(node: Node, out: Path, **kwargs: Any) -> Any:
+    return export_package(
+        node.store,
+        node.data_dir,
+        node.a,
+        org="TH-AOC",
+        report_id="R-1",
+        out=out,
+        activity=kwargs.pop("activity", Activity("Somchai", "MLA request 2025/17")),
+        **kwargs,
+    )
+
+
+def _events(node: Node, evidence_id: str) -> list[str]:
+    return [r.draft.event.value for r in list_custody(node.store, node.a, evidence_id)]
+
+
+def test_a_failed_export_records_no_exported_event(node: Node, tmp_path: Path) -> None:
+    from bigfish.errors import InputError
+
+    item = add(node, b"chat export")
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    with pytest.raises(FileNotFoundError):
+        _export(node, outdir / "no" / "such" / "dir" / "p.zip")
+    with pytest.raises(InputError, match="is a directory"):
+        _export(node, outdir)
+    os.chmod(item_path := blob_path(node.data_dir, item.sha256), 0o644)
+    item_path.write_bytes(b"changed")
+    with pytest.raises(IntegrityError, match="do not match their digest; not exported"):
+        _export(node, outdir / "p.zip")
+    assert _events(node, item.evidence_id) == ["acquired"]
+    assert list(outdir.iterdir()) == []  # no package, no partial
+    assert verify_custody_log(node.store, node.data_dir).ok
+
+
+def test_an_export_whose_commit_fails_leaves_no_package(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bigfish.errors import StoreError
+    from bigfish.evidence import log
+
+    item = add(node, b"chat export")
+    real = log._append_once
+
+    def then_fail(*args: Any) -> Any:
+        real(*args)  # the package is written and named inside the transaction...
+        raise StoreError("database error: disk I/O error")  # ...and the commit fails
+
+    monkeypatch.setattr(log, "_append_once", then_fail)
+    with pytest.raises(StoreError):
+        _export(node, tmp_path / "p.zip")
+    monkeypatch.undo()
+    assert not (tmp_path / "p.zip").exists() and not (tmp_path / "p.zip.partial").exists()
+    assert _events(node, item.evidence_id) == ["acquired"]
+
+
+def test_disposed_evidence_is_neither_transferred_nor_exported(node: Node, tmp_path: Path) -> None:
+    from bigfish.errors import Conflict
+
+    item = add(node, b"chat export")
+    record_custody_event(
+        node.store,
+        node.data_dir,
+        node.a,
+        item.evidence_id,
+        CustodyEvent.DISPOSED,
+        Activity("Somchai", "destroyed per court order 17/2025"),
+        Party(None, None),
+    )
+    with pytest.raises(Conflict, match=f"evidence {item.evidence_id} was disposed of"):
+        record_custody_event(
+            node.store,
+            node.data_dir,
+            node.a,
+            item.evidence_id,
+            CustodyEvent.TRANSFERRED,
+            Activity("Somchai", "MLA 2025/17"),
+            Party("Lan", "VN-MPS"),
+        )
+    with pytest.raises(Conflict, match="cannot be exported"):
+        _export(node, tmp_path / "p.zip")
+    assert _events(node, item.evidence_id) == ["acquired", "disposed"]
+
+
+def test_custody_events_need_a_purpose_and_a_known_recipient(node: Node, tmp_path: Path) -> None:
+    from bigfish.errors import InputError
+
+    item = add(node, b"chat export")
+
+    def transfer(purpose: str, to_org: str | None) -> Any:
+        return record_custody_event(
+            node.store,
+            node.data_dir,
+            node.a,
+            item.evidence_id,
+            CustodyEvent.TRANSFERRED,
+            Activity("Somchai", purpose),
+            Party("Lan", to_org),
+        )
+
+    for purpose, to_org, field in (
+        ("  ", "VN-MPS", "purpose"),
+        ("MLA 2025/17", "nonexistent-org", "to_org"),
+        ("MLA 2025/17", "", "to_org"),
+    ):
+        with pytest.raises(InputError) as refused:
+            transfer(purpose, to_org)
+        assert refused.value.field == field
+    with pytest.raises(InputError, match="not known to this node"):
+        _export(node, tmp_path / "p.zip", recipient=Party("Lan", "nonexistent-org"))
+    with pytest.raises(InputError, match="purpose is required"):
+        _export(node, tmp_path / "p.zip", activity=Activity("Somchai", ""))
+    assert _events(node, item.evidence_id) == ["acquired"]
+    assert transfer("MLA 2025/17", "VN-MPS").draft.received_by == Party("Lan", "VN-MPS")
+
+
+def test_an_acquisition_time_in_the_future_is_refused(node: Node) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bigfish.errors import InputError
+    from bigfish.evidence.model import Acquisition
+    from bigfish.evidence.service import add_evidence
+
+    def acquired(at: datetime, content: bytes) -> Any:
+        return add_evidence(
+            node.store,
+            node.data_dir,
+            node.a,
+            io.BytesIO(content),
+            org="TH-AOC",
+            report_id="R-1",
+            acquisition=Acquisition(acquired_by="x", source="phone", method="copy", acquired_at=at),
+        )
+
+    with pytest.raises(InputError) as refused:
+        acquired(datetime(2099, 1, 1, tzinfo=UTC), b"from the future")
+    assert refused.value.field == "acquired_at"
+    assert evidence_rows(node.store) == (0, 0)
+    # A clock a few hours ahead (another time zone, a skewed phone) is not the future.
+    assert acquired(datetime.now(UTC) + timedelta(hours=5), b"today").size == 5

@@ -73,7 +73,7 @@ def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
     tmp = Path(tmp_name)
     try:
         with _open_output(fd) as out:
-            sha, size = _copy_hashing(stream, out)
+            sha, size = copy_hashing(stream, out)
             out.flush()
             os.fsync(out.fileno())
             on_disk = os.fstat(out.fileno()).st_size
@@ -96,8 +96,11 @@ def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
     return StoredFile(sha, size, final)
 
 
-def _copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
-    """Write STREAM to OUT and hash it, the writing overlapped with reading and hashing: a writer
+def copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
+    """Write STREAM to OUT; the SHA-256 hex digest and size of what was written.
+
+    OSError when OUT takes fewer bytes than it is given. The writing overlaps reading and
+    hashing: a writer
     thread takes filled buffers from a bounded queue (hashlib and file writes release the GIL, so
     the two run on two cores) and hands them back for reuse."""
     digest = hashlib.sha256()

@@ -7,7 +7,7 @@ unique `seq` with a retry as the last word), so the hash chain never forks.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,7 +169,14 @@ def signing_key(store: Store, data_dir: Path) -> NodeKey:
     return _key_for_log(data_dir, expected, create=True)
 
 
-def _append_once(conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft]) -> TreeHead:
+# Work that must succeed for an append to count, run inside its transaction: it sees the new
+# records and tree head, and whatever it raises rolls the append back.
+Finish = Callable[[Connection, TreeHead], None]
+
+
+def _append_once(
+    conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft], finish: Finish | None
+) -> TreeHead:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
     last = conn.execute(
@@ -222,17 +229,26 @@ def _append_once(conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft])
             frontier=[n.hex() for n in frontier.nodes],
         )
     )
+    if finish is not None:
+        finish(conn, head)
     return head
 
 
-def append(store: Store, key: NodeKey, drafts: Sequence[CustodyDraft]) -> TreeHead:
-    """Append DRAFTS to the log in one transaction and sign the new tree head."""
-    for attempt in range(5):
+def append(
+    store: Store, key: NodeKey, drafts: Sequence[CustodyDraft], finish: Finish | None = None
+) -> TreeHead:
+    """Append DRAFTS to the log in one transaction and sign the new tree head.
+
+    FINISH, when given, runs before the commit (an export writes its package there), and the
+    append is tried once: its side effects are not repeated.
+    """
+    attempts = 1 if finish is not None else 5
+    for attempt in range(attempts):
         try:
             with store.begin() as conn:
-                return _append_once(conn, key, drafts)
+                return _append_once(conn, key, drafts, finish)
         except (sa.exc.IntegrityError, StoreError):
-            if attempt == 4:
+            if attempt == attempts - 1:
                 raise
     raise StoreError("could not append to the custody log")  # pragma: no cover
 

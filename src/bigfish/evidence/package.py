@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,7 +47,7 @@ from bigfish.evidence.custody import (
     utc_text,
     verify_signature,
 )
-from bigfish.evidence.files import hash_stream
+from bigfish.evidence.files import copy_hashing, hash_stream
 from bigfish.evidence.model import EvidenceRecord
 
 FORMAT = "bigfish-evidence-package/2"
@@ -138,10 +139,33 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
     return "\n".join(lines) + "\n"
 
 
-def write_package(
-    out: Path, contents: PackageContents, key: NodeKey, *, created_at: datetime
-) -> Path:
-    """Write the package for CONTENTS to OUT (atomically), signed with KEY."""
+def write_files(tmp: Path, blobs: Mapping[str, Path]) -> dict[str, tuple[str, int]]:
+    """Start a package at TMP with the evidence files BLOBS (digest -> stored file).
+
+    Returns each member's SHA-256 and size as written, hashed on the way: the exporter compares
+    them with the digests before it records anything.
+    """
+    written: dict[str, tuple[str, int]] = {}
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for sha in sorted(blobs):
+            source = blobs[sha]
+            stat = source.stat()
+            stamp = max(time.gmtime(stat.st_mtime)[:6], (1980, 1, 1, 0, 0, 0))  # zip's epoch
+            info = zipfile.ZipInfo(f"files/{sha}", stamp)
+            # Files are stored, not compressed: evidence is often compressed already and
+            # storing keeps export and verification at disk speed.
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = stat.st_size  # zip64 headers only when the file needs them
+            with source.open("rb") as stream, zf.open(info, "w") as member:
+                written[info.filename] = copy_hashing(stream, _as_binary(member))
+    return written
+
+
+def write_documents(
+    tmp: Path, contents: PackageContents, key: NodeKey, *, created_at: datetime
+) -> None:
+    """Add the manifest, its signature and the other documents of CONTENTS to the package
+    started at TMP by `write_files`, signed with KEY."""
     documents: dict[str, bytes] = {
         "public_key.pem": key.public_pem(),
         "custody.jsonl": b"".join(canonical_json(r.to_json()) + b"\n" for r in contents.records),
@@ -172,18 +196,33 @@ def write_package(
             },
         }
     )
-    tmp = out.with_name(out.name + ".partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(tmp, "a", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", manifest)
         zf.writestr("manifest.sig", key.sign(manifest))
         for name, data in documents.items():
             zf.writestr(name, data)
-        for sha in sorted({item.sha256 for item in contents.evidence}):
-            # Files are stored, not compressed: evidence is often compressed already and
-            # storing keeps export and verification at disk speed.
-            zf.write(contents.blobs[sha], f"files/{sha}", compress_type=zipfile.ZIP_STORED)
-    os.replace(tmp, out)
+    with tmp.open("rb+") as written:
+        os.fsync(written.fileno())
+
+
+def write_package(
+    out: Path, contents: PackageContents, key: NodeKey, *, created_at: datetime
+) -> Path:
+    """Write the package for CONTENTS to OUT (atomically), signed with KEY."""
+    tmp = partial_path(out)
+    try:
+        write_files(tmp, {item.sha256: contents.blobs[item.sha256] for item in contents.evidence})
+        write_documents(tmp, contents, key, created_at=created_at)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return out
+
+
+def partial_path(out: Path) -> Path:
+    """Where the package for OUT is written before it is complete."""
+    return out.with_name(out.name + ".partial")
 
 
 class _Problem(Exception):
@@ -195,12 +234,18 @@ def _normalize_fingerprint(text: str) -> str:
     return text.removeprefix("sha256")
 
 
-def verify_package(path: Path, expected_key: str | None = None) -> PackageCheck:
+def verify_package(
+    path: Path,
+    expected_key: str | None = None,
+    *,
+    member_digests: Mapping[str, tuple[str, int]] | None = None,
+) -> PackageCheck:
     """Check the package at PATH with nothing but the package (and the expected key fingerprint).
 
     Stops at the first problem and names it: a changed file, manifest entry or document, a
     removed, inserted, reordered or edited custody record, a bad signature or proof, or a key
-    other than EXPECTED_KEY.
+    other than EXPECTED_KEY. MEMBER_DIGESTS (member -> SHA-256 and size) are file members the
+    caller hashed as it wrote them (the exporter): they are not read again.
     """
     state: dict[str, Any] = {
         "report": None,
@@ -211,7 +256,7 @@ def verify_package(path: Path, expected_key: str | None = None) -> PackageCheck:
     }
     try:
         with zipfile.ZipFile(path) as zf:
-            _verify(zf, expected_key, state)
+            _verify(zf, expected_key, state, member_digests or {})
     except _Problem as problem:
         return PackageCheck(
             False,
@@ -251,7 +296,12 @@ def _read(zf: zipfile.ZipFile, name: str) -> bytes:
         raise _Problem(f"{name} cannot be read from the package: {exc}") from None
 
 
-def _verify(zf: zipfile.ZipFile, expected_key: str | None, state: dict[str, Any]) -> None:
+def _verify(
+    zf: zipfile.ZipFile,
+    expected_key: str | None,
+    state: dict[str, Any],
+    member_digests: Mapping[str, tuple[str, int]],
+) -> None:
     names: set[str] = set()
     for name in zf.namelist():
         # zipfile reads the last entry of a name, most extractors the first: a second entry
@@ -267,7 +317,7 @@ def _verify(zf: zipfile.ZipFile, expected_key: str | None, state: dict[str, Any]
     records = _verify_custody(zf, manifest, public_key)
     state["records"] = len(records)
     state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
-    state["files"] = _verify_files(zf, manifest, names)
+    state["files"] = _verify_files(zf, manifest, names, member_digests)
     _verify_tree_head(zf, manifest, public_key, records)
     for name, digest in manifest["documents"].items():
         if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
@@ -411,7 +461,12 @@ _ENTRY_FIELDS = (
 )
 
 
-def _verify_files(zf: zipfile.ZipFile, manifest: dict[str, Any], names: set[str]) -> int:
+def _verify_files(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    names: set[str],
+    member_digests: Mapping[str, tuple[str, int]],
+) -> int:
     allowed = set(REQUIRED)
     for entry in manifest["evidence"]:
         member = entry["path"]
@@ -422,8 +477,11 @@ def _verify_files(zf: zipfile.ZipFile, manifest: dict[str, Any], names: set[str]
         if member not in names:
             raise _Problem(f"{label} is missing from the package")
         try:
-            with zf.open(member) as stream:
-                digest, size = hash_stream(_as_binary(stream))
+            if member in member_digests:
+                digest, size = member_digests[member]
+            else:
+                with zf.open(member) as stream:
+                    digest, size = hash_stream(_as_binary(stream))
         except (zipfile.BadZipFile, OSError) as exc:
             raise _Problem(f"{label} cannot be read: {exc}") from None
         if digest != entry["sha256"] or size != entry["size"]:

@@ -7,16 +7,17 @@ as for an id that does not exist. API routes and CLI commands call one function 
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import AccessDenied, InputError, IntegrityError, NotFound
+from bigfish.errors import AccessDenied, Conflict, InputError, IntegrityError, NotFound
 from bigfish.evidence import log, merkle
 from bigfish.evidence.custody import (
     AcquiredFile,
@@ -25,12 +26,19 @@ from bigfish.evidence.custody import (
     CustodyRecord,
     HashCheck,
     Party,
+    TreeHead,
     parse_utc,
     utc_text,
 )
 from bigfish.evidence.files import blob_path, check_blob, store_stream
 from bigfish.evidence.model import Acquisition, EvidenceRecord
-from bigfish.evidence.package import PackageContents, verify_package, write_package
+from bigfish.evidence.package import (
+    PackageContents,
+    partial_path,
+    verify_package,
+    write_documents,
+    write_files,
+)
 from bigfish.models import TLP, Distribution
 from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, can_see, visible_reports
 from bigfish.store import Store
@@ -38,6 +46,8 @@ from bigfish.store.schema import organizations, reports, sharing_groups
 from bigfish.store.schema_evidence import custody_events, evidence
 
 _LIMITS = {"source": 500, "method": 500, "acquired_by": 200, "media_type": 200}
+_FILE_NAME_LIMIT = 500  # the column's width
+_CLOCK_LEEWAY = timedelta(days=1)  # clocks and time zones of the acquiring side
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +156,47 @@ def _draft(
     )
 
 
+def _check_purpose(activity: Activity) -> None:
+    if not activity.purpose.strip():
+        raise InputError("purpose is required: say why (it is logged)", field="purpose")
+
+
+def _refuse_disposed(conn: Connection, evidence_ids: list[str], event: str) -> None:
+    """Conflict when one of EVIDENCE_IDS was disposed of: nothing may happen to it after."""
+    found = conn.execute(
+        sa.select(custody_events.c.evidence_id, custody_events.c.seq)
+        .where(
+            custody_events.c.evidence_id.in_(evidence_ids),
+            custody_events.c.event == CustodyEvent.DISPOSED.value,
+        )
+        .order_by(custody_events.c.seq)
+        .limit(1)
+    ).first()
+    if found is not None:
+        raise Conflict(
+            f"evidence {found.evidence_id} was disposed of (custody record seq {found.seq}); "
+            f"it cannot be {event}"
+        )
+
+
+def _known_recipient(conn: Connection, recipient: Party) -> Party:
+    """RECIPIENT, whose organization (when named) must be one this node knows."""
+    name = recipient.organization
+    if name is None:
+        return recipient
+    if not name.strip():
+        raise InputError("the receiving organization is empty", field="to_org")
+    known = conn.execute(
+        sa.select(organizations.c.name).where(organizations.c.name == name)
+    ).scalar()
+    if known is None:
+        raise InputError(
+            f"organization {name!r} is not known to this node (add it with `bigfish org add`)",
+            field="to_org",
+        )
+    return recipient
+
+
 def _check_acquisition(acq: Acquisition) -> None:
     for name, limit in _LIMITS.items():
         value = getattr(acq, name)
@@ -155,6 +206,14 @@ def _check_acquisition(acq: Acquisition) -> None:
             raise InputError(f"{name} is longer than {limit} characters", field=name)
     if acq.acquired_at is not None and acq.acquired_at.tzinfo is None:
         raise InputError("acquired_at needs a time zone (UTC)", field="acquired_at")
+    if acq.acquired_at is not None and acq.acquired_at > datetime.now(UTC) + _CLOCK_LEEWAY:
+        raise InputError(
+            f"acquired_at {utc_text(acq.acquired_at)} is in the future", field="acquired_at"
+        )
+    if acq.file_name is not None and len(acq.file_name) > _FILE_NAME_LIMIT:
+        raise InputError(
+            f"file_name is longer than {_FILE_NAME_LIMIT} characters", field="file_name"
+        )
 
 
 def _acquired_file(acq: Acquisition, size: int) -> AcquiredFile | None:
@@ -331,10 +390,13 @@ def record_custody_event(
     received_by: Party,
 ) -> CustodyRecord:
     """Log a transfer, seal or disposal (or any other event) by the holding organization."""
+    _check_purpose(activity)
     with store.connect() as conn:
         row = _find_evidence(conn, viewer, evidence_id)
-    if not (viewer.operator or can_edit(viewer, _marking(row))):
-        raise AccessDenied(f"only {row.org} may record custody events of {evidence_id}")
+        if not (viewer.operator or can_edit(viewer, _marking(row))):
+            raise AccessDenied(f"only {row.org} may record custody events of {evidence_id}")
+        _refuse_disposed(conn, [evidence_id], event.value)
+        received_by = _known_recipient(conn, received_by)
     check = check_blob(data_dir, row.sha256)
     key = log.signing_key(store, data_dir)
     log.append(store, key, [_draft(row, event, activity, check, received_by)])
@@ -366,48 +428,73 @@ def export_package(
 ) -> ExportResult:
     """Write the evidence package of report ORG/REPORT_ID (ORG may be left out) to OUT.
 
-    Logs an `exported` custody event for every piece of evidence.
-
-    Refuses (IntegrityError) when a file no longer matches its digest, and checks the written
-    package with the same verifier a recipient runs before handing it out.
+    Logs an `exported` custody event for every piece of evidence, only once the package is
+    written and verified: the events are appended in the same transaction that finishes the
+    package, so a failed export (a bad path, a full disk, a file that no longer matches its
+    digest, a log that does not verify) records nothing. The files go into the package first,
+    hashed on the way, outside the transaction.
     """
+    _check_purpose(activity)
+    if out.is_dir():
+        raise InputError(f"{out} is a directory; name the package file", field="out")
     with store.connect() as conn:
         report = _find_report(conn, viewer, org, report_id)
         rows = conn.execute(
             _evidence_query().where(evidence.c.report_pk == report.id).order_by(evidence.c.id)
         ).all()
-    if not rows:
-        raise InputError(f"report {org}/{report_id} has no evidence", field="report")
+        if not rows:
+            raise InputError(f"report {org}/{report_id} has no evidence", field="report")
+        _refuse_disposed(conn, [row.evidence_id for row in rows], "exported")
+        received = _known_recipient(conn, recipient or Party(None, None))
     key = log.signing_key(store, data_dir)
-    checks = {row.evidence_id: check_blob(data_dir, row.sha256) for row in rows}
-    received = recipient or Party(None, None)
-    drafts = [
-        _draft(row, CustodyEvent.EXPORTED, activity, checks[row.evidence_id], received)
-        for row in rows
-    ]
-    head = log.append(store, key, drafts)
-    broken = [eid for eid, check in checks.items() if check is not HashCheck.MATCH]
-    if broken:
-        raise IntegrityError(
-            f"evidence {broken[0]}: the stored bytes do not match their digest; not exported"
-        )
     items = [_record(row, HashCheck.MATCH) for row in rows]
-    ids = [item.evidence_id for item in items]
-    with store.connect() as conn:
-        records = [r for r in log.read_records(conn, ids) if r.seq <= head.size]
-        tree = merkle.MerkleTree(log.stored_leaves(conn, head.size))
-    contents = PackageContents(
-        org=report.org,
-        report_id=report.report_id,
-        evidence=items,
-        blobs={item.sha256: blob_path(data_dir, item.sha256) for item in items},
-        records=records,
-        tree_head=head,
-        proofs={r.seq: tree.inclusion_proof(r.seq - 1) for r in records},
-    )
-    write_package(out, contents, key, created_at=datetime.now(UTC))
-    check = verify_package(out, key.fingerprint)
-    if not check.ok:
-        out.unlink(missing_ok=True)
-        raise IntegrityError(f"the custody log does not verify, nothing exported: {check.problem}")
-    return ExportResult(out, len(items), len(records), key.fingerprint, head.size)
+    for item in items:
+        if not blob_path(data_dir, item.sha256).is_file():
+            raise IntegrityError(
+                f"evidence {item.evidence_id}: the stored bytes are missing; not exported"
+            )
+    tmp = partial_path(out)
+    done: dict[str, int] = {}  # what finish did: records packaged, and whether OUT was named
+    try:
+        written = write_files(tmp, {i.sha256: blob_path(data_dir, i.sha256) for i in items})
+        for item in items:
+            if written[f"files/{item.sha256}"] != (item.sha256, item.size):
+                raise IntegrityError(
+                    f"evidence {item.evidence_id}: the stored bytes do not match their digest; "
+                    "not exported"
+                )
+        drafts = [
+            _draft(row, CustodyEvent.EXPORTED, activity, HashCheck.MATCH, received) for row in rows
+        ]
+
+        def finish(conn: Connection, head: TreeHead) -> None:
+            ids = [item.evidence_id for item in items]
+            records = [r for r in log.read_records(conn, ids) if r.seq <= head.size]
+            tree = merkle.MerkleTree(log.stored_leaves(conn, head.size))
+            contents = PackageContents(
+                org=report.org,
+                report_id=report.report_id,
+                evidence=items,
+                blobs={item.sha256: blob_path(data_dir, item.sha256) for item in items},
+                records=records,
+                tree_head=head,
+                proofs={r.seq: tree.inclusion_proof(r.seq - 1) for r in records},
+            )
+            write_documents(tmp, contents, key, created_at=datetime.now(UTC))
+            check = verify_package(tmp, key.fingerprint, member_digests=written)
+            if not check.ok:
+                raise IntegrityError(
+                    f"the custody log does not verify, nothing exported: {check.problem}"
+                )
+            # Named before the commit, so that a rename that fails records nothing; a commit
+            # that fails takes the package away again (below).
+            os.replace(tmp, out)
+            done.update(records=len(records), renamed=1)
+
+        head = log.append(store, key, drafts, finish)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        if done.get("renamed"):
+            out.unlink(missing_ok=True)
+        raise
+    return ExportResult(out, len(items), done["records"], key.fingerprint, head.size)

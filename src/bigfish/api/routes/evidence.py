@@ -214,9 +214,29 @@ def download(
     return FileResponse(
         path,
         media_type=item.media_type,
-        filename=item.file_name or item.sha256,
+        filename=download_name(item.file_name, item.sha256),
         headers={"Digest": f"sha-256={item.sha256}"},
     )
+
+
+_DOWNLOAD_NAME_LIMIT = 200
+
+
+def download_name(file_name: str | None, sha256: str) -> str:
+    """The name a download is offered under: the last component of FILE_NAME as uploaded (a
+    name may hold "/", "\\" or ".."), without control characters, at most 200 characters with
+    its extension kept; the digest when nothing usable is left."""
+    name = re.split(r"[/\\]", file_name or "")[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    if name in ("", ".", ".."):
+        return sha256
+    if len(name) > _DOWNLOAD_NAME_LIMIT:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and 0 < len(extension) <= 20:
+            name = stem[: _DOWNLOAD_NAME_LIMIT - len(extension) - 1] + "." + extension
+        else:
+            name = name[:_DOWNLOAD_NAME_LIMIT]
+    return name
 
 
 def _file_name(name: str) -> str:
