@@ -136,6 +136,9 @@ def test_cli_bad_input_exits_1_with_a_message(tmp_path: Path) -> None:
     junk.write_bytes(b"junk")
     bad = runner.invoke(app, [*opts, "evidence", "verify", str(junk)])
     assert bad.exit_code == 1 and "not a readable zip" in bad.stderr
+    assert bad.stderr.count(str(junk)) == 1
+    wrong_key = runner.invoke(app, [*opts, "evidence", "verify", str(junk), "--key", "zz"])
+    assert wrong_key.exit_code == 1 and "not a key fingerprint" in wrong_key.stderr
 
 
 def test_every_evidence_command_has_help_with_an_example() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import mimetypes
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -300,6 +301,10 @@ def verify(
 
     Example: bigfish evidence verify case-0001.zip --key 9f86d081884c7d65…
     """
+    if key is not None and not re.fullmatch(
+        r"[0-9a-f]{64}", key.strip().lower().replace(":", "").removeprefix("sha256")
+    ):
+        raise fail(f"--key {key!r}: not a key fingerprint (SHA-256, 64 hex digits)")
     check = verify_package(package, key)
     if as_json:
         typer.echo(
