@@ -86,6 +86,15 @@ def _seed(api: Partnership) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def fresh_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test counts its own failed sign-ins (the throttle lives as long as the process)."""
+    from bigfish.web import views
+    from bigfish.web.session import SignInThrottle
+
+    monkeypatch.setattr(views, "THROTTLE", SignInThrottle())
+
+
 @pytest.fixture
 def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2id with small costs: the same code path, a test-sized price."""

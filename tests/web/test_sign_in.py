@@ -206,3 +206,40 @@ def test_a_disabled_user_is_signed_out_on_the_next_request(web: WebPartnership) 
     sign_in(TestClient(c.app), "carol", new)
     missing = run.invoke(app, ["--db", url, "user", "disable", "nobody"])
     assert missing.exit_code == 1 and "nobody" in missing.stderr
+
+
+def test_sign_in_is_throttled_per_username_and_address(web: WebPartnership) -> None:
+    """Ten failures in 15 minutes: that name is refused (even with the right password) until
+    the oldest is 15 minutes old; any name, known or not, alike; others are not held up."""
+    client = TestClient(web.clients["B"].app)
+
+    def attempt(username: str, password: str) -> int:
+        form = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        return client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": token[1]},
+            follow_redirects=False,
+        ).status_code
+
+    for name in ("bob", "nobody-at-all"):
+        assert [attempt(name, "wrong password!") for _ in range(10)] == [401] * 10
+        assert attempt(name, PASSWORD) == 429
+    assert attempt("carol", PASSWORD) == 303
+
+
+def test_the_throttle_forgets_after_the_window() -> None:
+    from bigfish.web.session import SignInThrottle
+
+    throttle = SignInThrottle(limit=3, per_address=5, window=100.0)
+    for t in (0.0, 10.0, 20.0):
+        assert throttle.wait("bob", "10.0.0.1", now=t) == 0
+        throttle.failed("Bob ", "10.0.0.1", now=t)
+    assert throttle.wait("bob", "10.0.0.2", now=30.0) == 70.0  # the first failure + 100 s
+    assert throttle.wait("bob", "10.0.0.2", now=100.5) == 0
+    throttle.failed("eve", "10.0.0.1", now=31.0)
+    throttle.failed("mallory", "10.0.0.1", now=32.0)
+    assert throttle.wait("alice", "10.0.0.1", now=33.0) == 67.0  # five from one address
+    throttle.succeeded("bob")
+    assert throttle.wait("bob", "10.0.0.3", now=34.0) == 0

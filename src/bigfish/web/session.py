@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -142,3 +144,57 @@ def sign_out(store: Store, token: str | None) -> None:
     _ensure_table(store)
     with store.begin() as conn:
         conn.execute(web_sessions.delete().where(web_sessions.c.token_hash == _hash(token)))
+
+
+class SignInThrottle:
+    """Failed sign-ins counted per username (any name, known or not: the answer must not tell
+    which exist) and per client address: after LIMIT failures within WINDOW seconds, further
+    attempts are refused until the oldest of them is WINDOW old. In memory, per process."""
+
+    def __init__(self, limit: int = 10, per_address: int = 50, window: float = 900.0) -> None:
+        self.limit, self.per_address, self.window = limit, per_address, window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, username: str, address: str, now: float | None = None) -> float:
+        """Seconds before USERNAME may try again from ADDRESS (0 when it may now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            waits = [
+                self._wait(key, limit, now)
+                for key, limit in (
+                    (_user_key(username), self.limit),
+                    ("@" + address, self.per_address),
+                )
+            ]
+        return max(waits)
+
+    def failed(self, username: str, address: str, now: float | None = None) -> None:
+        """Count a failed sign-in of USERNAME from ADDRESS."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._failures) > 100_000:  # bounded: forget the stale ones
+                self._failures = {
+                    k: v for k, v in self._failures.items() if v and v[-1] > now - self.window
+                }
+            for key in (_user_key(username), "@" + address):
+                self._failures.setdefault(key, []).append(now)
+
+    def succeeded(self, username: str) -> None:
+        """Forget USERNAME's failures (its address keeps its own)."""
+        with self._lock:
+            self._failures.pop(_user_key(username), None)
+
+    def _wait(self, key: str, limit: int, now: float) -> float:
+        recent = [t for t in self._failures.get(key, []) if t > now - self.window]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        if len(recent) < limit:
+            return 0.0
+        return recent[-limit] + self.window - now
+
+
+def _user_key(username: str) -> str:
+    return "u:" + username.strip().lower()

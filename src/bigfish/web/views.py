@@ -4,6 +4,7 @@ search and lookup, and the static files. Each view calls one library function th
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ from bigfish.web.session import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     SESSION_LIFETIME,
+    SignInThrottle,
     WebSession,
     new_form_token,
     sign_in,
@@ -63,6 +65,10 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+#: Failed sign-ins per username and per address (10 and 50 in 15 minutes).
+THROTTLE = SignInThrottle()
+
+
 @router.get("/login", dependencies=[Public])
 def login_form(request: Request, next: str | None = None) -> Response:
     """The sign-in form, with a double-submit CSRF token."""
@@ -85,22 +91,31 @@ def login(
     """Check the password (argon2) and start a session; the same answer for every failure."""
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
-    token = sign_in(store_of(request), username, password)
+    address = request.client.host if request.client else "unknown"
+    wait = THROTTLE.wait(username, address)
+    token = None if wait else sign_in(store_of(request), username, password)
     if token is None:
+        if not wait:
+            THROTTLE.failed(username, address)
         fresh = new_form_token()
         failed = page(
             request,
             None,
             "login.html",
-            status=401,
+            status=429 if wait else 401,
             csrf=fresh,
             next=_safe_next(next),
-            error="Unknown username or wrong password.",
+            error=(
+                f"Too many failed sign-ins: try again in {math.ceil(wait / 60)} minute(s)."
+                if wait
+                else "Unknown username or wrong password."
+            ),
         )
         failed.set_cookie(
             LOGIN_CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=_secure(request)
         )
         return failed
+    THROTTLE.succeeded(username)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
