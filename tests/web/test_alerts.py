@@ -105,3 +105,25 @@ def test_the_alerts_page_shows_them_oldest_first(web: WebPartnership) -> None:
     shown = [a.report_id for a in alerts.list_alerts(web.store, viewer, limit=200).alerts]
     positions = [page.index(f'/reports/A/{rid}"') for rid in dict.fromkeys(shown)]
     assert positions == sorted(positions) and len(positions) > 5
+
+
+def test_the_alerts_page_leads_to_the_next_page(
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page stopped at 200 alerts without a word (an analyst had 5,904)."""
+    import re
+
+    from bigfish.web import views_cases
+
+    _seed(web)
+    monkeypatch.setattr(views_cases, "_ALERTS_PAGE", 3)
+    c = web.clients["C"]
+    expected = [a.report_id for a in alerts.list_alerts(web.store, _viewer(web, "C")).alerts]
+    shown: list[str] = []
+    url: str | None = "/alerts"
+    while url is not None:
+        text = c.get(url).text
+        shown += re.findall(r'<a href="/reports/[^/]+/([^"]+)">', text)
+        found = re.search(r'<a href="(/alerts\?cursor=[^"]+)">', text)
+        url = found[1].replace("&amp;", "&") if found else None
+    assert shown == expected and len(shown) > 3

@@ -58,10 +58,20 @@ def report(request: Request, session: Reader, org: str, report_id: str) -> Respo
 
 
 @router.get("/alerts")
-def alerts(request: Request, session: Reader) -> Response:
-    """Reports of other organizations that mention identifiers the user's organization holds."""
-    found = list_alerts(store_of(request), viewer_of(session), limit=200)
-    return page(request, session, "alerts.html", alerts=found.alerts)
+def alerts(
+    request: Request,
+    session: Reader,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Reports of other organizations that mention identifiers the user's organization holds,
+    oldest first, 200 a page (a link to the next page when there are more)."""
+    found = list_alerts(store_of(request), viewer_of(session), cursor=cursor, limit=_ALERTS_PAGE)
+    return page(
+        request, session, "alerts.html", alerts=found.alerts, next_cursor=found.next_cursor
+    )
+
+
+_ALERTS_PAGE = 200
 
 
 def _subject(text: str) -> Subject:
