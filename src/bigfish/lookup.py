@@ -165,6 +165,25 @@ def _add_rows(tallies: dict[tuple[str, str], _Tally], kind: str, rows: Iterable[
             tally.last = last
 
 
+@lru_cache(maxsize=1024)
+def _seen_query(org_id: int | None, group_ids: frozenset[int], operator: bool) -> sa.Select[Any]:
+    """Per network of the ids bound to `ids`: (id, members, members the viewer sees); built
+    once per viewer (building it cost more than running it)."""
+    members = _network_members()
+    assert members is not None
+    viewer = Viewer(org_id, group_ids=group_ids, operator=operator)
+    return (
+        sa.select(
+            members.c.network_id,
+            sa.func.count(),
+            sa.func.sum(sa.case((visible_reports(viewer), 1), else_=0)),
+        )
+        .join(reports, reports.c.id == members.c.report_pk)
+        .where(members.c.network_id.in_(sa.bindparam("ids", expanding=True)))
+        .group_by(members.c.network_id)
+    )
+
+
 def _keep_networks_the_viewer_sees(
     conn: Connection, viewer: Viewer, tallies: dict[tuple[str, str], _Tally]
 ) -> None:
@@ -172,18 +191,31 @@ def _keep_networks_the_viewer_sees(
     (such a network does not exist for it: `get_network` answers 404, so naming it would reveal
     the others), and a network it sees in parts (`bigfish.linking.parts`) by the parts that hold
     the value's reports."""
+    members = _network_members()
     wanted = sorted({n for t in tallies.values() for n in t.networks})
-    if _network_members() is None or not wanted:
+    if members is None or not wanted:
         return
-    from bigfish.linking.parts import load_member_graph, shown_parts
+    whole: set[int] = set()  # VIEWER sees every member: shown as it is
+    partial: list[int] = []  # two members or more, not all: maybe in parts
+    query = _seen_query(viewer.org_id, viewer.group_ids, viewer.operator)
+    for start in range(0, len(wanted), _CHUNK):
+        for nid, total, seen in conn.execute(query, {"ids": wanted[start : start + _CHUNK]}):
+            if seen == total and seen >= 2:
+                whole.add(int(nid))
+            elif seen >= 2:
+                partial.append(int(nid))
+    cut: dict[int, list[tuple[int, ...]]] = {}
+    if partial:
+        from bigfish.linking.parts import load_member_graph
 
-    graph = load_member_graph(conn, wanted)
-    seen = graph.seen_by(viewer)
-    cut = graph.cut_for(viewer)
+        cut = load_member_graph(conn, partial).cut_for(viewer)
+        whole.update(nid for nid in partial if nid not in cut)
     for tally in tallies.values():
         if tally.networks:
-            tally.networks &= seen - cut.keys()
+            tally.networks &= whole
     if cut:
+        from bigfish.linking.parts import shown_parts
+
         _name_parts(conn, tallies, shown_parts(conn, cut))
 
 

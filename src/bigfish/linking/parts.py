@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -143,12 +144,11 @@ class MemberGraph:
         return out
 
 
-def load_member_graph(conn: Connection, network_ids: Sequence[int] | None = None) -> MemberGraph:
-    """The `MemberGraph` of every active network, or of NETWORK_IDS."""
+def _members_query() -> sa.Select[Any]:
     distribution = sa.case(
         *((reports.c.distribution == d, i) for i, d in enumerate(_DISTRIBUTIONS)), else_=-1
     )
-    query = (
+    return (
         sa.select(
             network_members.c.report_pk,
             network_members.c.network_id,
@@ -161,14 +161,32 @@ def load_member_graph(conn: Connection, network_ids: Sequence[int] | None = None
         .join(networks, networks.c.id == network_members.c.network_id)
         .where(networks.c.status == "active")
     )
+
+
+def _edges_query() -> sa.Select[Any]:
+    return (
+        sa.select(mentions.c.report_pk, mentions.c.identifier_id)
+        .join(network_members, network_members.c.report_pk == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
+        .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
+    )
+
+
+# Built once: a lookup reads one network's graph, and building the statement cost more than
+# running it (the IN list is an expanding parameter, so SQLAlchemy caches the compiled form).
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_MEMBERS = _members_query()
+_MEMBERS_OF = _MEMBERS.where(network_members.c.network_id.in_(_IDS))
+_EDGES_OF = _edges_query().where(network_members.c.network_id.in_(_IDS))
+
+
+def load_member_graph(conn: Connection, network_ids: Sequence[int] | None = None) -> MemberGraph:
+    """The `MemberGraph` of every active network, or of NETWORK_IDS."""
     if network_ids is None:
-        rows = fetch_columns(conn, query, 6)
+        rows = fetch_columns(conn, _MEMBERS, 6)
     else:
-        parts = [
-            fetch_columns(conn, query.where(network_members.c.network_id.in_(chunk)), 6)
-            for chunk in chunked(sorted(set(network_ids)))
-        ]
-        rows = np.concatenate(parts) if parts else np.zeros((0, 6), dtype=np.int64)
+        rows = _fetch(conn, _MEMBERS_OF, network_ids, 6)
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
     marks = rows[:, 2:]  # org, distribution, red, group: one integer key each (a row-wise
     span = int(marks[:, 3].max(initial=0)) + 1  # unique would sort a million rows slowly)
@@ -213,19 +231,22 @@ def _linking_edges(
         ).reshape(-1)
         good = ~np.isin(idents, bad)
         return pks[good], idents[good]
-    query = (
-        sa.select(mentions.c.report_pk, mentions.c.identifier_id)
-        .join(network_members, network_members.c.report_pk == mentions.c.report_pk)
-        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
-        .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
-    )
-    found = [
-        fetch_columns(conn, query.where(network_members.c.network_id.in_(chunk)), 2)
-        for chunk in chunked(sorted(set(network_ids)))
-    ]
-    both = np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    both = _fetch(conn, _EDGES_OF, network_ids, 2)
     return both[:, 0].copy(), both[:, 1].copy()
+
+
+def _fetch(
+    conn: Connection, query: sa.Select[Any], network_ids: Sequence[int], width: int
+) -> npt.NDArray[np.int64]:
+    """The rows of QUERY (with its `ids` parameter) for NETWORK_IDS, a chunk at a time, as one
+    array: through SQLAlchemy's cached statement, since compiling one afresh (as
+    `fetch_columns` does for the whole tables) costs more than reading a lookup's network."""
+    rows = [
+        tuple(row)  # numpy would probe a Row as a mapping
+        for chunk in chunked(sorted(set(network_ids)))
+        for row in conn.execute(query, {"ids": chunk})
+    ]
+    return np.array(rows, dtype=np.int64).reshape(-1, width)
 
 
 def shown_parts(
