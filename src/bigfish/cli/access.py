@@ -129,19 +129,23 @@ def group_add(
     typer.echo(f"group {group.name}: {', '.join(group.members)}")
 
 
+#: A new password: asked twice, hidden, when not given.
+_PASSWORD = typer.Option(
+    ...,
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 12 characters (asked when not given).",
+)
+
+
 @user_app.command("add")
 def user_add(
     username: str = typer.Argument(..., help="The user's name."),
     org: str = typer.Option(..., "--org", help="The user's organization."),
     role: str = typer.Option("analyst", "--role", help="analyst | admin | readonly"),
-    password: str = typer.Option(
-        ...,
-        "--password",
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
-        help="At least 12 characters (asked when not given).",
-    ),
+    password: str = _PASSWORD,
 ) -> None:
     """Create a web user (argon2id password hash).
 
@@ -207,14 +211,7 @@ def user_enable(username: str = typer.Argument(..., help="The user's name.")) ->
 @user_app.command("password")
 def user_password(
     username: str = typer.Argument(..., help="The user's name."),
-    password: str = typer.Option(
-        ...,
-        "--password",
-        prompt=True,
-        hide_input=True,
-        confirmation_prompt=True,
-        help="At least 12 characters (asked when not given).",
-    ),
+    password: str = _PASSWORD,
 ) -> None:
     """Set a web user's password; every session it had ends.
 
