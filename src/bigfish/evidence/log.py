@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from bigfish.errors import ConfigError, IntegrityError, StoreError
 from bigfish.evidence import merkle
-from bigfish.evidence.binding import check_binding
+from bigfish.evidence.binding import LATER_FIELDS, check_binding
 from bigfish.evidence.custody import (
     GENESIS,
     KEY_PATH,
@@ -329,20 +329,7 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     return LogCheck(problem is None, problem, len(records), len(head_rows), tuple(notes))
 
 
-_ROW_FIELDS = (
-    "sha256",
-    "report",
-    "acquired_by",
-    "acquired_at",
-    "source",
-    "file_name",
-    "size",
-    "media_type",
-    "method",
-    "tool",
-    "tool_version",
-    "description",
-)
+_ROW_FIELDS = ("sha256", "report", "acquired_by", "acquired_at", "source", *LATER_FIELDS)
 
 
 def _check_evidence_rows(

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from bigfish.errors import IntegrityError
 from bigfish.evidence import merkle
-from bigfish.evidence.binding import check_binding
+from bigfish.evidence.binding import LATER_FIELDS, check_binding
 from bigfish.evidence.casejson import case_document
 from bigfish.evidence.custody import (
     CustodyRecord,
@@ -446,19 +446,7 @@ def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord])
     return notes
 
 
-_ENTRY_FIELDS = (
-    "sha256",
-    "acquired_by",
-    "acquired_at",
-    "source",
-    "file_name",
-    "size",
-    "media_type",
-    "method",
-    "tool",
-    "tool_version",
-    "description",
-)
+_ENTRY_FIELDS = ("sha256", "acquired_by", "acquired_at", "source", *LATER_FIELDS)
 
 
 def _verify_files(
