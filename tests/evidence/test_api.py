@@ -162,3 +162,30 @@ def test_api_download_offers_a_plain_bounded_file_name(api: Partnership) -> None
     assert download_name("C:\\Users\\lan\\slip.pdf", "d") == "slip.pdf"
     assert download_name("..", "digest") == download_name(None, "digest") == "digest"
     assert download_name("a\r\nb.txt", "d") == "ab.txt"
+
+
+def test_acl_a_partner_reads_shared_evidence_as_itself_and_cannot_release_it(
+    api: Partnership,
+) -> None:
+    """B may read evidence A shared (each access logged as B's); it may not export a package of
+    it, which would add a release to A's custody chain (class 7). Records named B's key as a
+    person of A."""
+    api.submit("A", [report("S-1")], distribution="partnership", tlp="green")
+    upload = api.client.post(
+        "/api/v1/reports/A/S-1/evidence",
+        files={"file": ("chat.txt", io.BytesIO(b"the scammer's chat"), "text/plain")},
+        data={"source": "victim", "method": "export"},
+        headers=api.headers("A"),
+    )
+    evidence_id = upload.json()["evidence_id"]
+    read = api.client.get(f"/api/v1/evidence/{evidence_id}/content", headers=api.headers("B"))
+    assert read.status_code == 200
+    refused = api.client.post("/api/v1/reports/A/S-1/evidence/package", headers=api.headers("B"))
+    assert refused.status_code == 403
+    custody = api.client.get(
+        f"/api/v1/evidence/{evidence_id}/custody", headers=api.headers("A")
+    ).json()["custody"]
+    assert [c["event"] for c in custody] == ["acquired", "accessed"]
+    assert custody[1]["released_by"]["organization"] == "B"
+    own = api.client.post("/api/v1/reports/A/S-1/evidence/package", headers=api.headers("A"))
+    assert own.status_code == 200

@@ -58,6 +58,7 @@ class Activity:
     purpose: str
     place: str = "bigfish node"
     channel: str = "bigfish"
+    org: str | None = None  # the person's organization; None: the node's operator, for the holder
 
 
 def _report_query() -> sa.Select[Any]:
@@ -144,7 +145,7 @@ def _draft(
         report=f"{row.org}/{row.report_id}",
         event=event,
         purpose=activity.purpose,
-        released_by=Party(activity.person, row.org),
+        released_by=Party(activity.person, activity.org or row.org),
         received_by=received,
         at=datetime.now(UTC),
         place=activity.place,
@@ -439,6 +440,10 @@ def export_package(
         raise InputError(f"{out} is a directory; name the package file", field="out")
     with store.connect() as conn:
         report = _find_report(conn, viewer, org, report_id)
+        if not viewer.operator and not can_edit(viewer, _marking(report)):
+            # A package discloses the evidence onward and adds to its holder's custody chain:
+            # a partner the report is shared with may read it, not release it (class 7).
+            raise AccessDenied("only the holding organization's analysts export its evidence")
         rows = conn.execute(
             _evidence_query().where(evidence.c.report_pk == report.id).order_by(evidence.c.id)
         ).all()

@@ -66,9 +66,7 @@ def alerts(
     """Reports of other organizations that mention identifiers the user's organization holds,
     oldest first, 200 a page (a link to the next page when there are more)."""
     found = list_alerts(store_of(request), viewer_of(session), cursor=cursor, limit=_ALERTS_PAGE)
-    return page(
-        request, session, "alerts.html", alerts=found.alerts, next_cursor=found.next_cursor
-    )
+    return page(request, session, "alerts.html", alerts=found.alerts, next_cursor=found.next_cursor)
 
 
 _ALERTS_PAGE = 200
@@ -199,7 +197,12 @@ def evidence_verify(
     check_csrf(request, session, csrf_token)
     store = store_of(request)
     viewer = viewer_of(session)
-    activity = Activity(session.username, "verification from the web application", "bigfish web")
+    activity = Activity(
+        session.username,
+        "verification from the web application",
+        "bigfish web",
+        org=session.principal.org_name,
+    )
     try:
         record = get_evidence(store, data_dir_of(request), viewer, evidence_id, activity)
         chain = list_custody(store, viewer, evidence_id)

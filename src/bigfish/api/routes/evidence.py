@@ -107,7 +107,7 @@ def evidence_view(item: EvidenceRecord) -> EvidenceView:
 
 
 def _activity(principal: Principal, purpose: str) -> Activity:
-    return Activity(principal.actor, purpose, "bigfish API", "https")
+    return Activity(principal.actor, purpose, "bigfish API", "https", principal.org_name)
 
 
 @router.post(
