@@ -125,6 +125,22 @@ class Marking:
     group: str | None = None
 
 
+def narrowest(first: Marking, *others: Marking) -> Marking:
+    """What holds under every one of the markings: the most restrictive TLP, and the narrowest
+    audience (two different groups have no audience but the organization itself)."""
+    markings = (first, *others)
+    tlps = list(TLP)
+    tlp = max((m.tlp for m in markings), key=tlps.index)
+    if any(m.distribution is Distribution.ORGANIZATION for m in markings):
+        return Marking(tlp, Distribution.ORGANIZATION)
+    groups = {m.group for m in markings if m.distribution is Distribution.GROUP}
+    if not groups:
+        return Marking(tlp, Distribution.PARTNERSHIP)
+    if len(groups) == 1:
+        return Marking(tlp, Distribution.GROUP, groups.pop())
+    return Marking(tlp, Distribution.ORGANIZATION)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """One victim's account of one scam, as read from a file or the API (spec/reports.md)."""

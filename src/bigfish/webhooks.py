@@ -33,6 +33,8 @@ from bigfish.store.schema_access import allowed_peers, webhooks
 Resolver = Callable[[str, int], list[str]]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_REDIRECTS = 3
+#: Headers that carry credentials: never sent on to another origin after a redirect.
+_CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +59,19 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 def origin_of(url: str) -> str:
     """``scheme://host:port`` of URL, lower case, with the default port written out."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # an unclosed [IPv6] bracket
+        raise InputError(f"{url!r} is not a URL ({exc})", field="url") from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise InputError("an outgoing URL is http:// or https:// with a host", field="url")
     try:
         port = parts.port or _DEFAULT_PORTS[scheme]
     except ValueError:
-        raise InputError("the URL's port is not a number", field="url") from None
+        raise InputError(
+            f"{url!r}: the port is not a number from 0 to 65535", field="url"
+        ) from None
     host = parts.hostname.lower().rstrip(".")
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}:{port}"
@@ -124,14 +131,19 @@ def guarded_request(
     timeout: float = 10.0,
 ) -> httpx.Response:
     """An HTTP request through the guard, pinned to the checked address, following at most
-    three redirects, each checked again."""
+    three redirects, each checked again. Credentials (Authorization, Cookie) go only to the
+    origin (scheme, host and port) they were given for: a redirect elsewhere drops them."""
     peers = list(allowed)
+    headers = dict(headers or {})
+    first = origin_of(url)
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
         for _ in range(_MAX_REDIRECTS + 1):
             target = check_outgoing_url(url, peers, resolver)
+            if target.origin != first:
+                headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
             address = target.addresses[0]
             pinned = httpx.URL(url).copy_with(host=address)
-            request_headers = {"Host": httpx.URL(url).netloc.decode("ascii"), **(headers or {})}
+            request_headers = {"Host": httpx.URL(url).netloc.decode("ascii"), **headers}
             response = client.request(
                 method,
                 pinned,

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from bigfish.api.app import ApiSettings, create_app
@@ -128,3 +129,39 @@ def medallion_server(tmp: Path, objects: list[dict[str, Any]], page: int = 100) 
     finally:
         server.shutdown()
         thread.join(10)
+
+
+class FakeTaxii(httpx.BaseTransport):
+    """TAXII peers in memory, one per port of 127.0.0.1: each serves one collection of OBJECTS
+    in one page, or for ever (`more: true` with the same token) when LOOPING; REDIRECTS sends a
+    port's every request on to another URL. Every request is kept in `seen`."""
+
+    def __init__(
+        self,
+        peers: dict[int, list[dict[str, Any]]],
+        *,
+        looping: bool = False,
+        redirects: dict[int, str] | None = None,
+    ) -> None:
+        self.peers = peers
+        self.looping = looping
+        self.redirects = redirects or {}
+        self.seen: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request)
+        port = int(request.url.port or 80)
+        if port in self.redirects:
+            return httpx.Response(302, headers={"Location": self.redirects[port]})
+        base = f"{request.url.scheme}://127.0.0.1:{port}/taxii2/api/"
+        path = request.url.path
+        if path == "/taxii2/":
+            return httpx.Response(200, json={"api_roots": [base]})
+        if path == "/taxii2/api/collections/":
+            return httpx.Response(200, json={"collections": [{"id": "c1", "can_read": True}]})
+        if path == "/taxii2/api/collections/c1/objects/":
+            body: dict[str, Any] = {"more": False, "objects": self.peers[port]}
+            if self.looping:
+                body |= {"more": True, "next": "same"}
+            return httpx.Response(200, json=body)
+        return httpx.Response(404, json={})

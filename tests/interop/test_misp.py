@@ -188,3 +188,43 @@ def test_wallets_go_out_as_misp_types_them_and_come_back(
             ).scalars()
         )
     assert found == set(wallets)
+
+
+def test_every_exported_attribute_has_a_category_misp_allows_and_real_templates(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Checked against PyMISP's own describeTypes.json and misp-objects templates."""
+    import pymisp
+
+    data = Path(pymisp.__file__).parent / "data"
+    types = json.loads((data / "describeTypes.json").read_text("utf-8"))["result"]
+    allowed = types["category_type_mappings"]
+    templates = {
+        name: json.loads((data / "misp-objects/objects" / name / "definition.json").read_text())
+        for name in ("bank-account", "coin-address")
+    }
+    path = tmp_path / "event.json"
+    event = json.loads(json.dumps(EVENT))
+    event["Event"]["Attribute"].append({"type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"})
+    path.write_text(json.dumps(event), "utf-8")
+    partnership(sqlite_store, tmp_path)
+    ingest_file(sqlite_store, path, org="TH-AOC", fmt="misp", classify=False)
+    out = io.StringIO()
+    export_misp(sqlite_store, Viewer.node_operator(), out)
+    events = [e["Event"] for e in json.loads(out.getvalue())["response"]]
+    attributes = [a for e in events for a in e.get("Attribute", [])]
+    objects = [o for e in events for o in e.get("Object", [])]
+    attributes += [a for o in objects for a in o["Attribute"]]
+    assert {"iban", "bic", "bank-account-nr", "md5"} <= {a["type"] for a in attributes}
+    for attribute in attributes:
+        assert attribute["type"] in allowed[attribute["category"]], attribute
+    financial = {
+        a["category"] for a in attributes if a["type"] in ("iban", "bic", "bank-account-nr")
+    }
+    assert financial == {"Financial fraud"}
+    for obj in objects:
+        template = templates[obj["name"]]
+        assert (obj["template_uuid"], obj["template_version"]) == (
+            template["uuid"],
+            str(template["version"]),
+        )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from requests.auth import AuthBase
 from requests.models import PreparedRequest
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from bigfish.accounts import create_key
+from bigfish.api.app import ApiSettings, create_app
+from bigfish.interop.markings import REPORT_EXTENSION, SHARING_EXTENSION
 from bigfish.models import ApiRole
 from bigfish.store import Store
+from bigfish.store.schema import reports
+from tests.api.helpers import TestClient
 from tests.interop.builders import partnership
 from tests.interop.servers import bigfish_server
 
@@ -142,3 +149,73 @@ def test_taxii_bad_filters_are_400(store: Store, tmp_path: Path) -> None:
         ok = httpx.get(url, params={"limit": "3"}, headers=headers)
         assert ok.headers["content-type"] == "application/taxii+json;version=2.1"
         assert ok.json()["more"] is True and len(ok.json()["objects"]) == 3
+
+
+def _posted_report(report_id: str, group: str) -> dict[str, object]:
+    """A report for a TAXII POST, shared with sharing group GROUP."""
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--{uuid.uuid5(uuid.NAMESPACE_URL, report_id)}",
+        "created": "2025-11-01T00:00:00.000Z",
+        "modified": "2025-11-01T00:00:00.000Z",
+        "name": report_id,
+        "published": "2025-11-01T00:00:00.000Z",
+        "object_refs": [],
+        "extensions": {
+            REPORT_EXTENSION: {
+                "extension_type": "property-extension",
+                "report_id": report_id,
+                "country": "TH",
+            },
+            SHARING_EXTENSION: {
+                "extension_type": "property-extension",
+                "distribution": "group",
+                "group": group,
+            },
+        },
+    }
+
+
+def test_taxii_post_into_a_group_needs_membership_and_hides_which_groups_exist(
+    store: Store, tmp_path: Path
+) -> None:
+    """As on the REST API: a group the poster is not in and a group that does not exist get the
+    same refusal, and the object is not stored."""
+    partnership(store, tmp_path)
+    keys = {
+        org: create_key(store, org=org, role=ApiRole.ANALYST).secret
+        for org in ("BANK-B", "VN-POLICE")
+    }
+    client = TestClient(create_app(store, ApiSettings(rate_limit_per_minute=0)))
+
+    def post(org: str, objects: list[dict[str, object]]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {keys[org]}"}
+        listing = client.get("/taxii2/api/collections/", headers=headers).json()
+        own = next(c for c in listing["collections"] if c["title"] == f"Organization {org}")
+        answer = client.post(
+            f"/taxii2/api/collections/{own['id']}/objects/",
+            json={"objects": objects},
+            headers=headers | {"Content-Type": "application/taxii+json;version=2.1"},
+        )
+        assert answer.status_code == 202, answer.text
+        return dict(answer.json())
+
+    status = post("BANK-B", [_posted_report("b-1", "MEKONG"), _posted_report("b-2", "NOPE")])
+    assert (status["success_count"], status["failure_count"]) == (0, 2)
+    messages = [f["message"] for f in status["failures"]]
+    assert messages == [
+        "group: unknown sharing group 'MEKONG'",
+        "group: unknown sharing group 'NOPE'",
+    ]
+    member = post("VN-POLICE", [_posted_report("v-1", "MEKONG")])
+    assert member["success_count"] == 1
+    with store.connect() as conn:
+        held = {
+            r.report_id: (r.distribution, r.group_id is not None)
+            for r in conn.execute(
+                sa.select(reports.c.report_id, reports.c.distribution, reports.c.group_id)
+            )
+        }
+    assert "b-1" not in held and "b-2" not in held
+    assert held["v-1"] == ("group", True)

@@ -16,6 +16,7 @@ from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 from bigfish.webhooks import allow_peer
+from tests.interop.servers import free_port
 from tests.scenarios.nodes import serve_node
 
 RING_PHONE = "+66812345678"
@@ -67,9 +68,16 @@ def _report_ids(store: Store) -> set[str]:
 def test_two_nodes_find_the_same_ring(tmp_path: Path) -> None:
     th_db, vn_db = f"sqlite:///{tmp_path / 'th.db'}", f"sqlite:///{tmp_path / 'vn.db'}"
     th, vn = open_store(th_db), open_store(vn_db)
-    for store in (th, vn):
-        add_org(store, "TH-AOC", country="TH")
-        add_org(store, "VN-POLICE", country="VN")
+    th_port, vn_port = free_port(), free_port()
+    homes = {"TH-AOC": f"http://127.0.0.1:{th_port}", "VN-POLICE": f"http://127.0.0.1:{vn_port}"}
+    for store, here in ((th, "TH-AOC"), (vn, "VN-POLICE")):  # each knows where the other lives
+        add_org(store, "TH-AOC", country="TH", node=None if here == "TH-AOC" else homes["TH-AOC"])
+        add_org(
+            store,
+            "VN-POLICE",
+            country="VN",
+            node=None if here == "VN-POLICE" else homes["VN-POLICE"],
+        )
     key_for_vn = create_key(th, org="VN-POLICE", role=ApiRole.SYNC).secret  # issued by TH
     key_for_th = create_key(vn, org="TH-AOC", role=ApiRole.SYNC).secret  # issued by VN
     shared = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
@@ -78,14 +86,20 @@ def test_two_nodes_find_the_same_ring(tmp_path: Path) -> None:
     _ingest(vn, tmp_path, "VN-POLICE", _reports("vn", "VN", RING_PHONE, 2), shared)
     _ingest(vn, tmp_path, "VN-POLICE", _reports("vn-own", "VN", "+84999999999", 1), Marking())
     assert not any(c >= {"TH", "VN"} for c in _ring_countries(th))  # alone, each sees small fish
-    with serve_node(th_db, tmp_path, "th") as th_url, serve_node(vn_db, tmp_path, "vn") as vn_url:
+    with (
+        serve_node(th_db, tmp_path, "th", port=th_port) as th_url,
+        serve_node(vn_db, tmp_path, "vn", port=vn_port) as vn_url,
+    ):
         allow_peer(vn, th_url, "the Thai node")
         allow_peer(th, vn_url, "the Vietnamese node")
         to_vn = pull(vn, f"{th_url}/taxii2/", key_for_vn)
         to_th = pull(th, f"{vn_url}/taxii2/", key_for_th)
         back = pull(vn, f"{th_url}/taxii2/", key_for_vn)  # an echo of VN's own data: nothing new
     for result in (to_vn, to_th, back):
-        assert result.received == result.stored + result.rejected and result.rejected == 0
+        assert result.received == result.stored + result.rejected
+    # a peer never speaks for this node's own organizations: an echo of them (in the peer's
+    # Partnership and in the puller's Organization collection) is refused, and said so
+    assert (to_vn.rejected, to_th.rejected, back.rejected) == (0, 2 * 3, 2 * 2)
     assert (to_vn.new, to_th.new, back.new, back.updated) == (3, 2, 0, 0)
     for store in (th, vn):
         assert any(c >= {"TH", "VN"} for c in _ring_countries(store))

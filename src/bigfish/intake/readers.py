@@ -37,6 +37,9 @@ class Row:
     identifiers: list[RawIdentifier] | None = None
     marking: Marking | None = None  # per-record markings (STIX, MISP); else the batch's
     source_id: str | None = None  # the STIX or MISP object it came from
+    #: The markings of the record's items (a STIX report's observables, a MISP event's
+    #: attributes): the record's marking, its own or the batch's, is narrowed to them.
+    restriction: Marking | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, prepare_mentions
 from bigfish.intake.readers import Record, Row, Unreadable, read_csv, read_jsonl, read_xlsx
 from bigfish.intake.records import build_report
-from bigfish.models import Distribution, Marking, RawIdentifier, Report
+from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
 from bigfish.store.schema import group_members, ingest_runs
@@ -119,7 +119,11 @@ def _pending(
     report = build_report(
         fields,
         identifiers=record.identifiers,
-        marking=record.marking or marking,
+        marking=(
+            narrowest(record.marking or marking, record.restriction)
+            if record.restriction
+            else record.marking or marking
+        ),
         **({"formats": formats} if formats else {}),
     )
     if record.source_id:

@@ -154,9 +154,12 @@ def decode_next(token: str) -> tuple[int, int]:
     try:
         padded = token + "=" * (-len(token) % 4)
         pk, skip = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return int(pk), int(skip)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        position = int(pk), int(skip)
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InputError("not a valid next token", field="next") from None
+    if not all(0 <= n < 2**62 for n in position):  # a database integer, never an overflow
+        raise InputError("not a valid next token", field="next")
+    return position
 
 
 def parse_time(text: str, field: str) -> datetime:

@@ -3,8 +3,11 @@ received = stored + rejected, every rejection with the object's id and a reason.
 
 Reports are stored under their originating organization (created on this node, marked with the
 peer it came from) and keep their STIX id and version, so a re-pull of the same version changes
-nothing and an echo of this node's own data back to it is recognised as already held. A report
-about a sharing group this node does not know falls back to `organization` distribution.
+nothing. A peer speaks only for the organizations it hosts (`organizations.node`: the node an
+organization was registered with, or the peer that first supplied it); a report of another
+node's organization, or of this node's own, is rejected. A report takes the most restrictive of
+its own and its items' markings (docs/interop.md, "Markings on import"); one about a sharing
+group this node does not know falls back to `organization` distribution.
 """
 
 from __future__ import annotations
@@ -25,14 +28,22 @@ from bigfish.errors import InputError
 from bigfish.fx import Rates, reference_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.records import build_report
-from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object
-from bigfish.interop.stix_import import OBSERVABLE_TYPES, SUPPORTING, report_fields
+from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object, marking_refs
+from bigfish.interop.stix_import import (
+    OBSERVABLE_TYPES,
+    SUPPORTING,
+    item_markings,
+    report_fields,
+)
 from bigfish.interop.views import utc
-from bigfish.models import Distribution, Marking, Report
+from bigfish.models import Distribution, Marking, Report, narrowest
 from bigfish.organizations import _check_name
+from bigfish.reports import resolve_marking
+from bigfish.sharing.policy import Viewer
 from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
 from bigfish.store.schema_interop import interop_imports, interop_observables
 from bigfish.store.writes import IdentifierIds, Pending, write_batch
+from bigfish.webhooks import origin_of
 
 _CHUNK = 500
 
@@ -87,8 +98,19 @@ def _org_of(obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]) -> 
     return name.replace(" ", "-")[:100] if isinstance(name, str) else None
 
 
-def _marking(conn: Connection, obj: Mapping[str, Any]) -> tuple[Marking, int | None]:
-    marking = marking_from_object(dict(obj)) or Marking()
+def _marking(
+    conn: Connection,
+    obj: Mapping[str, Any],
+    lookup: Mapping[str, Mapping[str, Any]],
+    poster: int | None,
+) -> tuple[Marking, int | None]:
+    """The marking of report OBJ narrowed to its items', with its group's id. A sync resolves
+    the group against this node's (unknown: `organization`); a POST by organization POSTER is
+    checked as the REST API checks it (a group it is not in is an unknown group: InputError)."""
+    own = marking_from_object(obj, lookup) or Marking()
+    marking = narrowest(own, *item_markings(obj, lookup))
+    if poster is not None:
+        return marking, resolve_marking(conn, Viewer(poster), marking)
     if marking.distribution is not Distribution.GROUP:
         return marking, None
     row = conn.execute(
@@ -97,6 +119,35 @@ def _marking(conn: Connection, obj: Mapping[str, Any]) -> tuple[Marking, int | N
     if row is None:  # an unknown group: the most restrictive distribution, never the widest
         return Marking(marking.tlp, Distribution.ORGANIZATION), None
     return marking, int(row[0])
+
+
+def _node(url: str) -> str:
+    try:
+        return origin_of(url)
+    except InputError:
+        return url.strip().lower()
+
+
+def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str | None]) -> None:
+    """InputError unless PEER's node may speak for ORG: ORG is new here (it is then recorded as
+    the peer's) or was first supplied by, or registered with, that peer. A peer never speaks for
+    this node's own organizations nor for another node's."""
+    if org not in cache:
+        row = conn.execute(
+            sa.select(organizations.c.node).where(organizations.c.name == org)
+        ).first()
+        if row is None:
+            cache[org] = None
+        elif row.node is None:
+            cache[org] = f"{org} is hosted on this node, not on the node that sent this report"
+        elif _node(row.node) != _node(peer):
+            cache[org] = (
+                f"{org} is hosted on {_node(row.node)}, not on the node that sent this report"
+            )
+        else:
+            cache[org] = None
+    if cache[org] is not None:
+        raise InputError(str(cache[org]), field="org")
 
 
 def _org_id(conn: Connection, name: str, peer: str | None, cache: dict[str, int]) -> int:
@@ -137,6 +188,27 @@ def _held_versions(
     return held
 
 
+def _resolve(conn: Connection, objects: Sequence[object]) -> dict[str, Mapping[str, Any]]:
+    """Every object the reports of OBJECTS refer to (their author, the objects they list and the
+    marking definitions of both), from OBJECTS or else as stored from earlier pages."""
+    batch = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    reports_ = [o for o in batch.values() if o.get("type") == "report"]
+    wanted = {str(o.get("created_by_ref")) for o in reports_}
+    wanted |= {r for o in reports_ for r in _refs(o.get("object_refs"))}
+    lookup: dict[str, Mapping[str, Any]] = {**_lookup(conn, wanted - set(batch)), **batch}
+    marks = {r for o in reports_ for r in _refs(marking_refs(o))}
+    for o in reports_:
+        for ref in _refs(o.get("object_refs")):
+            target = lookup.get(ref)
+            marks |= set(_refs(marking_refs(target))) if target is not None else set()
+    lookup.update(_lookup(conn, marks - set(lookup)))
+    return lookup
+
+
+def _refs(value: object) -> list[str]:
+    return [r for r in value if isinstance(r, str)] if isinstance(value, list) else []
+
+
 def import_objects(
     conn: Connection,
     objects: Sequence[object],
@@ -148,18 +220,17 @@ def import_objects(
     ids: IdentifierIds | None = None,
 ) -> ImportOutcome:
     """Store OBJECTS in CONN's transaction. OWNER, when given (a TAXII POST), overrides the
-    organization named in the objects: the credential decides, never the body. Cooperation
-    requests are merged (`bigfish.cooperation.federation`) when pulled, refused when posted."""
+    organization named in the objects: the credential decides, never the body, and a sharing
+    group must be one OWNER belongs to. From PEER (a pull), a report of an organization PEER
+    does not host (`organizations.node`) is rejected. Cooperation requests are merged
+    (`bigfish.cooperation.federation`) when pulled, refused when posted."""
     rejections: list[tuple[str | None, str]] = []
     keep: list[dict[str, Any]] = []
     requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
     pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
-    batch = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
-    wanted = {
-        r for o in batch.values() if o.get("type") == "report" for r in o.get("object_refs") or []
-    }
-    wanted |= {str(o.get("created_by_ref")) for o in batch.values() if o.get("type") == "report"}
-    lookup: dict[str, Mapping[str, Any]] = {**_lookup(conn, wanted - set(batch)), **batch}
+    lookup = _resolve(conn, objects)
+    poster = _org_id(conn, owner, None, {}) if owner is not None else None
+    speakers: dict[str, str | None] = {}
     for obj in objects:
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
             rejections.append((None, "not a STIX object (needs a type and an id)"))
@@ -179,8 +250,11 @@ def import_objects(
             continue
         try:
             fields, found = report_fields(obj, lookup)
-            org = _check_name(owner or _org_of(obj, lookup) or default_org)
-            marking, group_id = _marking(conn, obj)
+            named = owner or _org_of(obj, lookup)
+            org = _check_name(named or default_org)
+            if peer is not None and owner is None and named is not None:
+                _not_spoken_for(conn, org, peer, speakers)
+            marking, group_id = _marking(conn, obj, lookup, poster)
             report = build_report(fields, identifiers=found, marking=marking)
             modified = utc(
                 datetime.fromisoformat(

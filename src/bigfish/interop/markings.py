@@ -8,6 +8,7 @@ travel as the property extension `bigfish-sharing` (docs/interop.md). Pure: valu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from bigfish.models import TLP, Distribution, Marking
@@ -30,7 +31,11 @@ _TLP1_IDS: dict[str, TLP] = {
     "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": TLP.AMBER,
     "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
 }
-_TLP_BY_ID: dict[str, TLP] = {v: k for k, v in TLP2_IDS.items()} | _TLP1_IDS
+#: OpenCTI's own TLP:AMBER+STRICT (its other TLP markings use the TLP 1.0 / 2.0 ids above).
+_OPENCTI_IDS: dict[str, TLP] = {
+    "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37": TLP.AMBER_STRICT,
+}
+_TLP_BY_ID: dict[str, TLP] = {v: k for k, v in TLP2_IDS.items()} | _TLP1_IDS | _OPENCTI_IDS
 _ORDER = list(TLP)
 
 
@@ -65,6 +70,83 @@ def tlp_from_refs(refs: object) -> TLP | None:
     return max(found, key=_ORDER.index) if found else None
 
 
+def _tlp_text(value: object) -> TLP | None:
+    """TLP from a text such as "TLP:AMBER+STRICT", "amber" or "white"; None when it is none."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower().removeprefix("tlp:").strip()
+    text = "clear" if text == "white" else text
+    return TLP(text) if text in {t.value for t in TLP} else None
+
+
+def _tlp_of_definition(definition: Mapping[str, Any]) -> TLP | None:
+    """The TLP a marking-definition object states (TLP 1.0 `definition_type: tlp`, the TLP 2.0
+    extension, a name or a statement "TLP:…"), or None when it states none or contradicts itself
+    with an unknown value."""
+    readings: list[object] = []
+    extensions = definition.get("extensions")
+    tlp2 = extensions.get(TLP2_EXTENSION) if isinstance(extensions, dict) else None
+    if isinstance(tlp2, dict):
+        readings.append(tlp2.get("tlp_2_0"))
+    kind = str(definition.get("definition_type") or "").lower()
+    body = definition.get("definition")
+    if kind == "tlp":
+        readings.append(body.get("tlp") if isinstance(body, dict) else None)
+    elif kind == "statement":
+        statement = body.get("statement") if isinstance(body, dict) else None
+        if not (isinstance(statement, str) and statement.strip().lower().startswith("tlp:")):
+            return None  # a statement bigfish cannot read (terms of use, copyright…)
+        readings.append(statement)
+    elif kind:
+        return None  # PAP, a vendor's own scheme…: not understood
+    name = definition.get("name")
+    if isinstance(name, str) and name.strip().lower().startswith("tlp:"):
+        readings.append(name)
+    found = [_tlp_text(r) for r in readings]
+    if not found or any(t is None for t in found):
+        return None
+    return max((t for t in found if t is not None), key=_ORDER.index)
+
+
+def marking_refs(obj: Mapping[str, Any]) -> list[object] | None:
+    """Every marking OBJ refers to, as an object or in part (granular markings), or None when
+    the markings are malformed (read as not understood)."""
+    refs = obj.get("object_marking_refs", [])
+    granular = obj.get("granular_markings", [])
+    if not isinstance(refs, list) or not isinstance(granular, list):
+        return None
+    found = list(refs)
+    for item in granular:
+        if not isinstance(item, dict):
+            return None
+        if "marking_ref" in item:
+            found.append(item["marking_ref"])
+        elif "lang" not in item:
+            return None
+    return found
+
+
+def tlp_of_refs(
+    refs: list[object], definitions: Mapping[str, Mapping[str, Any]]
+) -> tuple[TLP | None, bool]:
+    """(the most restrictive TLP among REFS, whether one of them is not understood). A ref is
+    understood when it is a standard TLP 1.0 / 2.0 id, OpenCTI's AMBER+STRICT, or a
+    marking-definition in DEFINITIONS that states a TLP."""
+    found: list[TLP] = []
+    unknown = False
+    for ref in refs:
+        tlp = _TLP_BY_ID.get(ref) if isinstance(ref, str) else None
+        if tlp is None and isinstance(ref, str):
+            definition = definitions.get(ref)
+            if isinstance(definition, Mapping) and definition.get("type") == "marking-definition":
+                tlp = _tlp_of_definition(definition)
+        if tlp is None:
+            unknown = True
+        else:
+            found.append(tlp)
+    return (max(found, key=_ORDER.index) if found else None), unknown
+
+
 def most_restrictive(tlps: list[TLP]) -> TLP:
     """The most restrictive of TLPS (AMBER when empty)."""
     return max(tlps, key=_ORDER.index) if tlps else TLP.AMBER
@@ -81,27 +163,65 @@ def sharing_extension(marking: Marking) -> dict[str, Any]:
     return body
 
 
-def marking_from_object(obj: dict[str, Any]) -> Marking | None:
-    """The marking an imported object carries, or None when it carries no TLP and no sharing.
+#: What a marking bigfish does not understand stands for: the most restrictive (docs/interop.md).
+NOT_UNDERSTOOD = Marking(TLP.RED, Distribution.ORGANIZATION)
 
-    A group distribution without a group name, or an unknown distribution, falls back to
-    `organization`, the most restrictive: never read as "no restriction".
+
+def marking_from_object(
+    obj: Mapping[str, Any], definitions: Mapping[str, Mapping[str, Any]] | None = None
+) -> Marking | None:
+    """The marking an imported object carries, or None when it carries no marking and no sharing.
+
+    DEFINITIONS resolves marking-definitions sent along (the bundle's, the peer's). A marking
+    bigfish does not understand makes the object TLP:RED, distribution `organization`; a group
+    distribution without a group name, or an unknown distribution, falls back to `organization`,
+    the most restrictive: never read as "no restriction".
     """
-    tlp = tlp_from_refs(obj.get("object_marking_refs"))
+    refs = marking_refs(obj)
+    if refs is None:
+        return NOT_UNDERSTOOD
+    tlp, unknown = tlp_of_refs(refs, definitions or {})
+    if unknown:
+        return NOT_UNDERSTOOD
+    sharing = _sharing(obj)
+    if tlp is None and sharing is None:
+        return None
+    distribution, group = sharing or (Distribution.ORGANIZATION, None)
+    return Marking(tlp or TLP.AMBER, distribution, group)
+
+
+def _sharing(obj: Mapping[str, Any]) -> tuple[Distribution, str | None] | None:
+    """The distribution and group of OBJ's bigfish-sharing extension, None without one."""
     extensions = obj.get("extensions")
     sharing = extensions.get(SHARING_EXTENSION) if isinstance(extensions, dict) else None
-    if tlp is None and not isinstance(sharing, dict):
+    if not isinstance(sharing, dict):
         return None
-    distribution = Distribution.ORGANIZATION
-    group: str | None = None
-    if isinstance(sharing, dict):
-        value = sharing.get("distribution")
-        name = sharing.get("group")
-        if value == Distribution.PARTNERSHIP.value:
-            distribution = Distribution.PARTNERSHIP
-        elif value == Distribution.GROUP.value and isinstance(name, str) and name.strip():
-            distribution, group = Distribution.GROUP, name.strip()
-    return Marking(tlp or TLP.AMBER, distribution, group)
+    value = sharing.get("distribution")
+    name = sharing.get("group")
+    if value == Distribution.PARTNERSHIP.value:
+        return Distribution.PARTNERSHIP, None
+    if value == Distribution.GROUP.value and isinstance(name, str) and name.strip():
+        return Distribution.GROUP, name.strip()
+    return Distribution.ORGANIZATION, None
+
+
+def item_marking(
+    obj: Mapping[str, Any], definitions: Mapping[str, Mapping[str, Any]]
+) -> Marking | None:
+    """What item OBJ (an observable a report reads) adds to the report's marking, or None: its
+    TLP and its sharing extension, each only when present (an item without one inherits the
+    report's), and TLP:RED / `organization` for a marking bigfish does not understand."""
+    refs = marking_refs(obj)
+    if refs is None:
+        return NOT_UNDERSTOOD
+    tlp, unknown = tlp_of_refs(refs, definitions)
+    if unknown:
+        return NOT_UNDERSTOOD
+    sharing = _sharing(obj)
+    if tlp is None and sharing is None:
+        return None
+    distribution, group = sharing or (Distribution.PARTNERSHIP, None)
+    return Marking(tlp or TLP.CLEAR, distribution, group)
 
 
 def extension_definitions() -> list[dict[str, Any]]:

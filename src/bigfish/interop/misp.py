@@ -19,8 +19,9 @@ from bigfish.errors import InputError
 from bigfish.identifiers import normalize
 from bigfish.intake.readers import Record, Row, Unreadable
 from bigfish.interop.markings import BIGFISH_NAMESPACE
+from bigfish.interop.misp_types import DEFAULT_CATEGORIES
 from bigfish.interop.model import NetworkView, ReportView
-from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier
+from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier, narrowest
 
 ATTRIBUTE_KINDS: dict[str, Kind] = {
     "phone-number": Kind.PHONE,
@@ -43,13 +44,19 @@ _EXPORT_TYPE: dict[str, str] = {
     Kind.IP: "ip-dst",
     Kind.HANDLE: "text",
 }
-_CATEGORY = {"phone-number": "Other", "text": "Other", "btc": "Financial fraud"}
 _TAG_PREFIX = "bigfish:"
 _TO_MISP = {Distribution.ORGANIZATION: "0", Distribution.GROUP: "4", Distribution.PARTNERSHIP: "2"}
+_LEVELS = {
+    "1": Distribution.PARTNERSHIP,
+    "2": Distribution.PARTNERSHIP,
+    "3": Distribution.PARTNERSHIP,
+}
+_INHERIT = "5"
 
 
 def _category(misp_type: str) -> str:
-    return _CATEGORY.get(misp_type, "Network activity")
+    """MISP's default category of MISP_TYPE (describeTypes `sane_defaults`), which MISP accepts."""
+    return DEFAULT_CATEGORIES.get(misp_type, "Other")
 
 
 def _tag_names(container: Mapping[str, Any]) -> list[str]:
@@ -60,78 +67,157 @@ def _tag_names(container: Mapping[str, Any]) -> list[str]:
 
 
 def _tlp(names: list[str]) -> TLP | None:
+    """The most restrictive TLP of tags NAMES; a `tlp:` tag bigfish does not know (`tlp:ex:chr`,
+    a typo) is read as TLP:RED, never as no marking."""
     order = list(TLP)
     found = []
     for name in names:
+        if not name.lower().startswith("tlp:"):
+            continue
         value = name.lower().removeprefix("tlp:").strip('"')
         value = "clear" if value == "white" else value
-        if name.lower().startswith("tlp:") and value in {t.value for t in TLP}:
-            found.append(TLP(value))
+        found.append(TLP(value) if value in {t.value for t in TLP} else TLP.RED)
     return max(found, key=order.index) if found else None
+
+
+def _distribution(container: Mapping[str, Any], default: str) -> Marking:
+    """The audience of a MISP event, object or attribute (TLP left at the default AMBER)."""
+    level = str(container.get("distribution", default))
+    if level in _LEVELS:
+        return Marking(distribution=_LEVELS[level])
+    if level == "4":
+        group = container.get("SharingGroup")
+        name = group.get("name") if isinstance(group, dict) else None
+        if isinstance(name, str) and name.strip():
+            return Marking(distribution=Distribution.GROUP, group=name.strip())
+    return Marking(distribution=Distribution.ORGANIZATION)  # 0, an unknown level, no group name
 
 
 def marking_of(event: Mapping[str, Any]) -> Marking:
     """The marking of MISP EVENT from its tlp tag and distribution level."""
+    audience = _distribution(event, "0")
     tlp = _tlp(_tag_names(event)) or TLP.AMBER
-    level = str(event.get("distribution", "0"))
-    if level in ("1", "2", "3"):
-        return Marking(tlp, Distribution.PARTNERSHIP)
-    if level == "4":
-        group = event.get("SharingGroup")
-        name = group.get("name") if isinstance(group, dict) else None
-        if isinstance(name, str) and name.strip():
-            return Marking(tlp, Distribution.GROUP, name.strip())
-    return Marking(tlp, Distribution.ORGANIZATION)
+    return Marking(tlp, audience.distribution, audience.group)
 
 
-def _identifiers(event: Mapping[str, Any], extra: dict[str, list[str]]) -> list[RawIdentifier]:
-    found: list[RawIdentifier] = []
-    attributes = [a for a in event.get("Attribute") or [] if isinstance(a, dict)]
-    for obj in event.get("Object") or []:
+def item_marking(item: Mapping[str, Any]) -> Marking | None:
+    """The marking a MISP object or attribute adds to its event's (its own distribution, unless
+    5 "inherit", and its tlp tags), or None when it adds none."""
+    level = item.get("distribution")
+    tlp = _tlp(_tag_names(item))
+    inherits = level is None or str(level) == _INHERIT
+    if inherits and tlp is None:
+        return None
+    audience = (
+        Marking(distribution=Distribution.PARTNERSHIP) if inherits else _distribution(item, "0")
+    )
+    return Marking(tlp or TLP.CLEAR, audience.distribution, audience.group)
+
+
+class _Items:
+    """What a MISP event's attributes and objects hold: identifiers, kept values, the markings of
+    the items, and the items that cannot be read (each with where and why)."""
+
+    def __init__(self) -> None:
+        self.identifiers: list[RawIdentifier] = []
+        self.extra: dict[str, list[str]] = {}
+        self.markings: list[Marking] = []
+        self.problems: list[tuple[str, str]] = []  # (field, reason)
+
+
+def _object_attributes(
+    obj: Mapping[str, Any], where: str, items: _Items
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The attributes of MISP object OBJ that are not read as one of its identifiers."""
+    raw = obj.get("Attribute") or []
+    if not isinstance(raw, list):
+        items.problems.append((f"{where}.Attribute", "must be a list of attributes"))
+        return []
+    inner: list[tuple[str, Mapping[str, Any]]] = []
+    for j, attribute in enumerate(raw):
+        if isinstance(attribute, dict):
+            inner.append((f"{where}.Attribute[{j}]", attribute))
+        else:
+            items.problems.append((f"{where}.Attribute[{j}]", "not a MISP attribute object"))
+    by_relation = {a.get("object_relation"): a.get("value") for _, a in inner}
+    bic, account = by_relation.get("swift") or by_relation.get("bic"), by_relation.get("account")
+    taken: tuple[str, ...] = ()
+    if obj.get("name") == "coin-address":  # a generic address is text; the symbol is no id
+        crypto = by_relation.get("address-crypto")
+        if isinstance(crypto, str) and crypto.strip():
+            items.identifiers.append(RawIdentifier(Kind.CRYPTO_WALLET, crypto))
+        taken = ("address-crypto", "symbol")
+    if obj.get("name") == "bank-account" and not by_relation.get("iban") and bic and account:
+        items.identifiers.append(RawIdentifier(Kind.BANK_ACCOUNT, f"{bic}:{account}"))
+        taken = ("swift", "bic", "account")
+    for _, attribute in inner:  # the attributes read together still carry their markings
+        marking = item_marking(attribute)
+        if marking is not None and attribute.get("object_relation") in taken:
+            items.markings.append(marking)
+    return [(w, a) for w, a in inner if a.get("object_relation") not in taken]
+
+
+def _read_items(event: Mapping[str, Any]) -> _Items:
+    items = _Items()
+    attributes: list[tuple[str, Mapping[str, Any]]] = []
+    for name in ("Attribute", "Object"):
+        if not isinstance(event.get(name) or [], list):
+            items.problems.append((name, f"must be a list of {name.lower()}s"))
+    for i, attribute in enumerate(_list(event.get("Attribute"))):
+        if isinstance(attribute, dict):
+            attributes.append((f"Attribute[{i}]", attribute))
+        else:
+            items.problems.append((f"Attribute[{i}]", "not a MISP attribute object"))
+    for i, obj in enumerate(_list(event.get("Object"))):
         if not isinstance(obj, dict):
+            items.problems.append((f"Object[{i}]", "not a MISP object"))
             continue
-        inner = [a for a in obj.get("Attribute") or [] if isinstance(a, dict)]
-        by_relation = {a.get("object_relation"): a.get("value") for a in inner}
-        bic, account = (
-            by_relation.get("swift") or by_relation.get("bic"),
-            by_relation.get("account"),
-        )
-        if obj.get("name") == "coin-address":  # a generic address is text; the symbol is no id
-            crypto = by_relation.get("address-crypto")
-            if isinstance(crypto, str) and crypto.strip():
-                found.append(RawIdentifier(Kind.CRYPTO_WALLET, crypto))
-            inner = [
-                a for a in inner if a.get("object_relation") not in ("address-crypto", "symbol")
-            ]
-        if obj.get("name") == "bank-account" and not by_relation.get("iban") and bic and account:
-            found.append(RawIdentifier(Kind.BANK_ACCOUNT, f"{bic}:{account}"))
-            inner = [
-                a for a in inner if a.get("object_relation") not in ("swift", "bic", "account")
-            ]
-        attributes.extend(inner)
-    for attribute in attributes:
-        misp_type, value = attribute.get("type"), attribute.get("value")
-        if not isinstance(misp_type, str) or not isinstance(value, str) or not value.strip():
-            continue
-        kind = ATTRIBUTE_KINDS.get(misp_type)
-        if kind is not None:
-            found.append(RawIdentifier(kind, value))
-            if misp_type == "hostname":  # normalized to its domain; the host is kept too
-                extra.setdefault("misp_hostname", []).append(value)
-        elif misp_type == "text" and attribute.get("comment") == "narrative":
-            extra.setdefault("narrative", []).append(value)
-        elif misp_type == "text" and attribute.get("comment") == "handle":
-            found.append(RawIdentifier(Kind.HANDLE, value))
-        else:  # kept as a report attribute: nothing silently lost
-            extra.setdefault(f"misp_{misp_type}", []).append(value)
-    return found
+        marking = item_marking(obj)
+        if marking is not None:
+            items.markings.append(marking)
+        attributes.extend(_object_attributes(obj, f"Object[{i}]", items))
+    for where, attribute in attributes:
+        _read_attribute(where, attribute, items)
+    return items
 
 
-def event_row(line: int, wrapper: object) -> Record:
-    """One MISP event (with or without its {"Event": …} wrapper) as an intake row."""
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> None:
+    misp_type, value = attribute.get("type"), attribute.get("value")
+    if not isinstance(misp_type, str) or not misp_type.strip():
+        items.problems.append((f"{where}.type", "an attribute needs a type"))
+        return
+    if not isinstance(value, str) or not value.strip():
+        shown = "missing" if value is None else f"a JSON {type(value).__name__}"
+        items.problems.append((f"{where}.value", f"must be non-empty text, not {shown}"))
+        return
+    marking = item_marking(attribute)
+    if marking is not None:
+        items.markings.append(marking)
+    kind = ATTRIBUTE_KINDS.get(misp_type)
+    if kind is not None:
+        items.identifiers.append(RawIdentifier(kind, value))
+        if misp_type == "hostname":  # normalized to its domain; the host is kept too
+            items.extra.setdefault("misp_hostname", []).append(value)
+    elif misp_type == "text" and attribute.get("comment") == "narrative":
+        items.extra.setdefault("narrative", []).append(value)
+    elif misp_type == "text" and attribute.get("comment") == "handle":
+        items.identifiers.append(RawIdentifier(Kind.HANDLE, value))
+    else:  # kept as a report attribute: nothing silently lost
+        items.extra.setdefault(f"misp_{misp_type}", []).append(value)
+
+
+def event_records(line: int, wrapper: object) -> list[Record]:
+    """One MISP event (with or without its {"Event": …} wrapper) as an intake row, preceded by
+    an Unreadable for each of its attributes or objects that cannot be read. The row's marking
+    is narrowed to its items' (an attribute with distribution 0 or a tlp:red tag makes the
+    report organization-only or TLP:RED; docs/interop.md)."""
     event = wrapper.get("Event", wrapper) if isinstance(wrapper, dict) else None
     if not isinstance(event, dict):
-        return Unreadable(line, "a MISP event must be a JSON object")
+        return [Unreadable(line, "a MISP event must be a JSON object")]
     uid = event.get("uuid") if isinstance(event.get("uuid"), str) else None
     fields: dict[str, str] = {"report_id": uid or str(event.get("id", ""))}
     if isinstance(event.get("date"), str):
@@ -140,16 +226,25 @@ def event_row(line: int, wrapper: object) -> Record:
         key, _, value = name.removeprefix(_TAG_PREFIX).partition("=")
         if name.startswith(_TAG_PREFIX) and value:
             fields[key.replace("-", "_")] = value.strip('"')
-    extra: dict[str, list[str]] = {}
-    identifiers = _identifiers(event, extra)
-    for key, values in extra.items():
+    items = _read_items(event)
+    for key, values in items.extra.items():
         fields[key] = "\n".join(values) if key == "narrative" else ";".join(values)
     if "narrative" not in fields and isinstance(event.get("info"), str):
         fields["info"] = event["info"]
-    marking = marking_of(event)
-    if marking.distribution is Distribution.GROUP:  # resolved by sync, not by a file
-        marking = Marking(marking.tlp, Distribution.ORGANIZATION)
-    return Row(line, fields, identifiers, marking, uid)
+    restriction = narrowest(*items.markings) if items.markings else None
+    problems: list[Record] = [
+        Unreadable(line, f"{where}: {reason} (left out of the event)", uid, where)
+        for where, reason in items.problems
+    ]
+    marking = _file(marking_of(event))
+    return [*problems, Row(line, fields, items.identifiers, marking, uid, _file(restriction))]
+
+
+def _file(marking: Marking | None) -> Marking | None:
+    """A file has no group table: a group distribution is read as `organization`."""
+    if marking is not None and marking.distribution is Distribution.GROUP:
+        return Marking(marking.tlp, Distribution.ORGANIZATION)
+    return marking
 
 
 def read_misp(raw: IO[bytes], path: Path) -> Iterator[Record]:
@@ -162,7 +257,7 @@ def read_misp(raw: IO[bytes], path: Path) -> Iterator[Record]:
     if not isinstance(events, list):
         raise InputError("expected a MISP event or a list of events", file=str(path))
     for number, event in enumerate(events, start=1):
-        yield event_row(number, event)
+        yield from event_records(number, event)
 
 
 def _attribute(misp_type: str, value: str, seed: str, comment: str | None = None) -> dict[str, Any]:
@@ -189,7 +284,7 @@ def _bank_object(canonical: str, seed: str) -> dict[str, Any]:
         else [_attribute("iban", canonical, seed) | {"object_relation": "iban"}]
     )
     return _financial_object(
-        "bank-account", ("9a48e3f1-0e2b-4a2c-a6c1-6e1b6f5a1c8e", "1"), canonical, seed, inner
+        "bank-account", ("b4712203-95a8-4883-80e9-b566f5df11c9", "3"), canonical, seed, inner
     )
 
 

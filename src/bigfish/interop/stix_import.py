@@ -18,8 +18,8 @@ from typing import IO, Any
 from bigfish.errors import InputError
 from bigfish.intake.readers import Record, Row, Unreadable
 from bigfish.intake.records import parse_role
-from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object
-from bigfish.models import Distribution, Kind, Marking, RawIdentifier
+from bigfish.interop.markings import REPORT_EXTENSION, item_marking, marking_from_object
+from bigfish.models import Distribution, Kind, Marking, RawIdentifier, narrowest
 
 #: Objects a report uses, or that bigfish recomputes (networks): read, never rejected.
 SUPPORTING = frozenset(
@@ -97,12 +97,14 @@ def _ext_identifiers(items: object) -> list[RawIdentifier]:
     return result
 
 
-def _scalar(value: object) -> str | None:
-    if isinstance(value, str):
+def _scalar(name: str, value: object) -> str | None:
+    """Extension field NAME as text: text or a number; anything else (true, a list) is an
+    error naming the field, never dropped."""
+    if value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise InputError(f"must be text or a number, not a JSON {type(value).__name__}", field=name)
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def report_fields(
@@ -129,7 +131,7 @@ def report_fields(
             "loss_amount",
             "loss_currency",
         ):
-            value = _scalar(ext.get(name))
+            value = _scalar(name, ext.get(name))
             if value is not None:
                 fields[name] = value
         return fields, _ext_identifiers(ext.get("identifiers", []))
@@ -148,6 +150,26 @@ def report_fields(
         if ident is not None:
             found.append(ident)
     return fields, found
+
+
+def item_markings(obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]) -> list[Marking]:
+    """The markings of the objects report OBJ takes fields or identifiers from (LOOKUP resolves
+    its object_refs and marking definitions): the report is narrowed to them. A bigfish report
+    takes its identifiers from its own extension, so the observables it refers to (which bigfish
+    marks with the most restrictive marking of every report holding them) are no items of it."""
+    extensions = obj.get("extensions")
+    if isinstance(extensions, dict) and isinstance(extensions.get(REPORT_EXTENSION), dict):
+        return []
+    refs = obj.get("object_refs")
+    found = []
+    for ref in refs if isinstance(refs, list) else []:
+        target = lookup.get(ref) if isinstance(ref, str) else None
+        if target is None or target.get("type") not in OBSERVABLE_TYPES | {"location"}:
+            continue
+        marking = item_marking(target, lookup)
+        if marking is not None:
+            found.append(marking)
+    return found
 
 
 def file_marking(marking: Marking | None) -> Marking | None:
@@ -189,12 +211,18 @@ def _record(
         except InputError as exc:
             yield Unreadable(number, exc.message, str(stix_id), exc.field)
             return
-        marking = file_marking(marking_from_object(obj))
-        yield Row(number, fields, found, marking, str(stix_id))
+        marking = file_marking(marking_from_object(obj, lookup))
+        items = item_markings(obj, lookup)
+        restriction = file_marking(narrowest(*items)) if items else None
+        yield Row(number, fields, found, marking, str(stix_id), restriction)
     elif stix_type in SUPPORTING:
         return
     elif stix_type in OBSERVABLE_TYPES:
         if stix_id not in used:
             yield Unreadable(number, f"{stix_type} {stix_id} is not referenced by any report")
+        elif raw_identifier(obj) is None:
+            yield Unreadable(
+                number, f"{stix_type} {stix_id} carries no identifier (no value)", str(stix_id)
+            )
     else:
         yield Unreadable(number, f"STIX type {stix_type!r} is not imported (reports only)")

@@ -11,6 +11,7 @@ link-local and private addresses are refused unless an administrator allowed tha
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from bigfish.interop.stix import timestamp
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs, sync_state
 from bigfish.store.writes import IdentifierIds
-from bigfish.webhooks import guarded_request, list_allowed_peers
+from bigfish.webhooks import guarded_request, list_allowed_peers, origin_of
 
 TAXII = "application/taxii+json;version=2.1"
 #: Objects stored while a pull was reading may carry an earlier date_added; re-read this much.
@@ -55,16 +56,20 @@ class SyncResult:
 
 
 class _Peer:
-    """HTTP to one peer: the key as a bearer token (or as a Basic password), through the guard."""
+    """HTTP to one peer: the key as a bearer token (or as a Basic password), through the guard,
+    and only to the peer's own origin (an API root listed elsewhere gets no key, as a redirect
+    elsewhere does not: `bigfish.webhooks.guarded_request`)."""
 
     def __init__(
         self,
         store: Store,
+        peer_url: str,
         key: str,
         *,
         basic_user: str | None,
         transport: httpx.BaseTransport | None,
     ) -> None:
+        self.origin = origin_of(peer_url)
         if basic_user is not None:
             token = base64.b64encode(f"{basic_user}:{key}".encode()).decode()
             self.auth = f"Basic {token}"
@@ -77,7 +82,9 @@ class _Peer:
         self, url: str, params: dict[str, str] | None = None
     ) -> tuple[dict[str, Any], httpx.Headers]:
         full = url + ("?" + urlencode(params) if params else "")
-        headers = {"Accept": TAXII, "Authorization": self.auth}
+        headers = {"Accept": TAXII}
+        if origin_of(url) == self.origin:
+            headers["Authorization"] = self.auth
         try:
             response = guarded_request(
                 "GET", full, self.allowed, headers=headers, transport=self.transport, timeout=120.0
@@ -180,6 +187,15 @@ class _Run:
         )
 
 
+def _fingerprint(objects: list[Any]) -> str:
+    """What a page holds, as the ids and versions of its objects."""
+    keys = [
+        f"{o.get('id')}|{o.get('modified')}" if isinstance(o, dict) else repr(o)[:200]
+        for o in objects
+    ]
+    return hashlib.sha256("\n".join(keys).encode("utf-8", "backslashreplace")).hexdigest()
+
+
 def _pull_collection(
     store: Store,
     peer: _Peer,
@@ -198,6 +214,10 @@ def _pull_collection(
     if since and not next_token:
         since = timestamp(parse_time(since, "added_after") - OVERLAP)
     newest = added_after
+    # (token asked, token answered, objects answered) of every page: a peer answering the same
+    # page again for the same token makes no progress (medallion reuses a token page after page)
+    answered: set[tuple[str | None, str | None, str]] = set()
+    restarted = False
     while True:
         params = {"limit": str(page)}
         if since:
@@ -207,16 +227,25 @@ def _pull_collection(
         try:
             body, headers = peer.get(url, params)
         except PeerError:
-            if not next_token:
+            if not next_token or restarted:
                 raise
-            next_token = None  # an expired token (medallion's are): restart from added_after
+            # an expired token (medallion's are): restart from added_after, once
+            next_token, restarted = None, True
+            answered.clear()
             continue
         objects = body.get("objects") or []
         if not isinstance(objects, list):
             raise PeerError(f"{url} answered objects that are not a list")
         newest = _newest(headers, newest)
         more = bool(body.get("more")) and bool(body.get("next"))
-        next_token = str(body["next"]) if more else None
+        asked, next_token = next_token, str(body["next"]) if more else None
+        page_key = (asked, next_token, _fingerprint(objects))
+        if more and page_key in answered:
+            raise PeerError(
+                f"{url} answers the same page again for next token {str(asked)[:40]!r} "
+                "(more: true, no progress): the pull would never end"
+            )
+        answered.add(page_key)
         with store.begin() as conn:
             outcome = import_objects(conn, objects, peer=peer_url, default_org=default_org, ids=ids)
             run.record(conn, outcome)
@@ -245,7 +274,8 @@ def pull(
     progress: Progress | None = None,
 ) -> SyncResult:
     """Pull every collection PEER_URL (a TAXII discovery URL or API root) lets KEY read."""
-    peer = _Peer(store, key, basic_user=basic_user, transport=transport)
+    # InputError naming the URL (a port above 65535, an unclosed [) before anything is sent
+    peer = _Peer(store, peer_url, key, basic_user=basic_user, transport=transport)
     peer_url = peer_url if peer_url.endswith("/") else peer_url + "/"
     org = default_org or default_org_for(peer_url)
     run = _Run(store, peer_url)
