@@ -185,3 +185,24 @@ def test_a_next_token_with_a_huge_number_is_a_bad_request(
         )
         assert answer.status_code == 400, answer.text
         assert "not a valid next token" in answer.text
+
+
+def test_an_echo_of_this_nodes_own_reports_is_held_and_a_newer_one_refused(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Two nodes that sync both ways serve each other's reports back: the version held here is
+    counted unchanged (not a rejection on every pull); a newer one is a forgery, refused."""
+    own = _shared_objects(sqlite_store, tmp_path)  # TH-AOC is this node's own organization
+    forged = [_forged(own, "TH-AOC", "shared-0")]
+    peer = FakeTaxii({REAL: own, FAKE: forged})
+    for port in (REAL, FAKE):
+        allow_peer(sqlite_store, f"http://127.0.0.1:{port}")
+    before = _narratives(sqlite_store)
+    echo = pull(sqlite_store, f"http://127.0.0.1:{REAL}/taxii2/", "k", transport=peer)
+    reports_served = sum(1 for o in own if o["type"] == "report")
+    assert (echo.rejected, echo.new, echo.updated, echo.unchanged) == (0, 0, 0, reports_served)
+    attack = pull(sqlite_store, f"http://127.0.0.1:{FAKE}/taxii2/", "k", transport=peer)
+    assert (attack.rejected, attack.unchanged) == (1, 0)
+    [(_, reason)] = rejections(sqlite_store, attack.run_id)
+    assert reason.startswith("org: TH-AOC is hosted on this node")
+    assert _narratives(sqlite_store) == before

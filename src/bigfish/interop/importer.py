@@ -150,6 +150,23 @@ def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str 
         raise InputError(str(cache[org]), field="org")
 
 
+def _echo(conn: Connection, org: str, report_id: str, modified: datetime) -> bool:
+    """True when ORG is this node's own and REPORT_ID of it is held in the version MODIFIED or a
+    newer one: a peer serving back what it pulled from here (two nodes that sync both ways do),
+    neither stored nor a forgery. A newer version of an own report from a peer is rejected
+    (`_not_spoken_for`)."""
+    row = conn.execute(
+        sa.select(reports.c.updated_at)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .where(
+            organizations.c.name == org,
+            organizations.c.node.is_(None),
+            reports.c.report_id == report_id,
+        )
+    ).first()
+    return row is not None and utc(row.updated_at) >= modified
+
+
 def _org_id(conn: Connection, name: str, peer: str | None, cache: dict[str, int]) -> int:
     if name in cache:
         return cache[name]
@@ -231,6 +248,7 @@ def import_objects(
     lookup = _resolve(conn, objects)
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
+    echoes = 0
     for obj in objects:
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
             rejections.append((None, "not a STIX object (needs a type and an id)"))
@@ -252,8 +270,6 @@ def import_objects(
             fields, found = report_fields(obj, lookup)
             named = owner or _org_of(obj, lookup)
             org = _check_name(named or default_org)
-            if peer is not None and owner is None and named is not None:
-                _not_spoken_for(conn, org, peer, speakers)
             marking, group_id = _marking(conn, obj, lookup, poster)
             report = build_report(fields, identifiers=found, marking=marking)
             modified = utc(
@@ -261,6 +277,11 @@ def import_objects(
                     str(obj.get("modified") or obj.get("published")).replace("Z", "+00:00")
                 )
             )
+            if peer is not None and owner is None and named is not None:
+                if _echo(conn, org, report.report_id, modified):
+                    echoes += 1  # this node's own report, come back from a peer: held
+                    continue
+                _not_spoken_for(conn, org, peer, speakers)
         except (InputError, ValueError) as exc:
             field = getattr(exc, "field", None)
             reason = getattr(exc, "message", str(exc))
@@ -273,9 +294,13 @@ def import_objects(
             pending[key] = (_Report(stix_id, org, modified, report), group_id)
     _upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), "stix_id")
     rejections += import_requests(conn, requests, peer=peer)
-    counts = _store_reports(conn, list(pending.values()), peer, rates, ids or IdentifierIds())
+    new, updated, unchanged = _store_reports(
+        conn, list(pending.values()), peer, rates, ids or IdentifierIds()
+    )
     stored = len(objects) - len(rejections)
-    return ImportOutcome(len(objects), stored, len(rejections), *counts, tuple(rejections))
+    return ImportOutcome(
+        len(objects), stored, len(rejections), new, updated, unchanged + echoes, tuple(rejections)
+    )
 
 
 def _store_reports(
