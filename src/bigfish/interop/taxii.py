@@ -23,7 +23,8 @@ from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
 from bigfish.api.schemas import ERRORS
 from bigfish.errors import InputError, NotFound
-from bigfish.evidence.custody import NodeKey, load_or_create_node_key
+from bigfish.evidence.custody import NodeKey
+from bigfish.evidence.log import signing_key
 from bigfish.interop import feed
 from bigfish.interop.importer import import_objects
 from bigfish.interop.stix import timestamp
@@ -173,8 +174,9 @@ class Filters:
 
 def _signer(request: Request) -> NodeKey:
     """The node key that signs this node's changes to cooperation requests (the key of the
-    chain of custody, under the node's data directory; created on first use)."""
-    return load_or_create_node_key(data_dir(request))
+    chain of custody, under the node's data directory; created on first use, and refused when
+    the data directory does not hold the key that signed the custody log)."""
+    return signing_key(request.app.state.store, data_dir(request))
 
 
 def _page(
