@@ -177,17 +177,7 @@ def marking_from_object(
     distribution without a group name, or an unknown distribution, falls back to `organization`,
     the most restrictive: never read as "no restriction".
     """
-    refs = marking_refs(obj)
-    if refs is None:
-        return NOT_UNDERSTOOD
-    tlp, unknown = tlp_of_refs(refs, definitions or {})
-    if unknown:
-        return NOT_UNDERSTOOD
-    sharing = _sharing(obj)
-    if tlp is None and sharing is None:
-        return None
-    distribution, group = sharing or (Distribution.ORGANIZATION, None)
-    return Marking(tlp or TLP.AMBER, distribution, group)
+    return _read(obj, definitions or {}, Marking(TLP.AMBER, Distribution.ORGANIZATION))
 
 
 def _sharing(obj: Mapping[str, Any]) -> tuple[Distribution, str | None] | None:
@@ -211,6 +201,14 @@ def item_marking(
     """What item OBJ (an observable a report reads) adds to the report's marking, or None: its
     TLP and its sharing extension, each only when present (an item without one inherits the
     report's), and TLP:RED / `organization` for a marking bigfish does not understand."""
+    return _read(obj, definitions, Marking(TLP.CLEAR, Distribution.PARTNERSHIP))
+
+
+def _read(
+    obj: Mapping[str, Any], definitions: Mapping[str, Mapping[str, Any]], default: Marking
+) -> Marking | None:
+    """OBJ's TLP and sharing, each DEFAULT's when OBJ states only the other; None when it states
+    neither; `NOT_UNDERSTOOD` for a marking bigfish cannot read."""
     refs = marking_refs(obj)
     if refs is None:
         return NOT_UNDERSTOOD
@@ -220,8 +218,8 @@ def item_marking(
     sharing = _sharing(obj)
     if tlp is None and sharing is None:
         return None
-    distribution, group = sharing or (Distribution.PARTNERSHIP, None)
-    return Marking(tlp or TLP.CLEAR, distribution, group)
+    distribution, group = sharing or (default.distribution, None)
+    return Marking(tlp or default.tlp, distribution, group)
 
 
 def extension_definitions() -> list[dict[str, Any]]:
