@@ -46,7 +46,10 @@ def test_acl_evidence_api_gives_b_nothing_and_a_a_verifiable_package(
         f"/api/v1/evidence/{evidence_id}/content",
     ):
         assert api.client.get(path, headers=api.headers("B")).status_code == 404, path
-    assert api.client.get("/api/v1/evidence", headers=api.headers("B")).json() == {"evidence": []}
+    assert api.client.get("/api/v1/evidence", headers=api.headers("B")).json() == {
+        "evidence": [],
+        "next_cursor": None,
+    }
     assert (
         api.client.post(
             "/api/v1/reports/A/R-1/evidence/package", headers=api.headers("B")
@@ -189,3 +192,25 @@ def test_acl_a_partner_reads_shared_evidence_as_itself_and_cannot_release_it(
     assert custody[1]["released_by"]["organization"] == "B"
     own = api.client.post("/api/v1/reports/A/S-1/evidence/package", headers=api.headers("A"))
     assert own.status_code == 200
+
+
+def test_the_evidence_list_comes_a_page_at_a_time(api: Partnership) -> None:
+    api.submit("A", [report("R-7")])
+    for i in range(3):
+        added = api.client.post(
+            "/api/v1/reports/A/R-7/evidence",
+            files={"file": (f"f{i}.txt", io.BytesIO(f"file {i}".encode()), "text/plain")},
+            data={"source": "victim", "method": "copy"},
+            headers=api.headers("A"),
+        )
+        assert added.status_code == 201, added.text
+    first = api.client.get("/api/v1/evidence?limit=2", headers=api.headers("A")).json()
+    assert len(first["evidence"]) == 2 and first["next_cursor"] is not None
+    rest = api.client.get(
+        "/api/v1/evidence",
+        params={"limit": 2, "cursor": first["next_cursor"]},
+        headers=api.headers("A"),
+    ).json()
+    assert len(rest["evidence"]) == 1 and rest["next_cursor"] is None
+    names = {e["file_name"] for e in first["evidence"] + rest["evidence"]}
+    assert names == {"f0.txt", "f1.txt", "f2.txt"}

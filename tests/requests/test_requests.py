@@ -214,8 +214,27 @@ def test_requests_work_end_to_end_through_the_api(api: Partnership) -> None:
     assert [r["request_id"] for r in inbox["requests"]] == [rid]
     assert api.client.get(f"/api/v1/requests/{rid}", headers=api.headers("B")).status_code == 404
     assert api.client.get("/api/v1/requests?box=inbox", headers=api.headers("B")).json() == {
-        "requests": []
+        "requests": [],
+        "next_cursor": None,
     }
+    more = [
+        api.client.post("/api/v1/requests", json=body, headers=api.headers("A")).json()
+        for _ in range(2)
+    ]
+    paged, cursor = [], None
+    while True:  # cursor pagination, as spec/api.md has every list
+        page = api.client.get(
+            "/api/v1/requests",
+            params={"box": "inbox", "limit": 2, **({"cursor": cursor} if cursor else {})},
+            headers=api.headers("C"),
+        ).json()
+        paged += [r["request_id"] for r in page["requests"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(paged) == sorted([rid, *(m["request_id"] for m in more)])
+    odd = api.client.get("/api/v1/requests?cursor=x", headers=api.headers("C"))
+    assert odd.status_code == 400 and odd.json()["error"]["details"]["field"] == "cursor"
     denied = api.client.post(
         f"/api/v1/requests/{rid}/status", json={"status": "acknowledged"}, headers=api.headers("B")
     )

@@ -18,10 +18,10 @@ import binascii
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -229,3 +229,25 @@ def route_access(route: BaseRoute | Any) -> Access | None:
             return level
         stack.extend(dep.dependencies)
     return None
+
+
+T = TypeVar("T")
+
+#: Items a page of a list holds unless the caller asks for fewer or more (`limit`).
+PAGE = 100
+
+
+def page_of(items: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
+    """The page of ITEMS (in their order) that CURSOR starts (the `next_cursor` of the previous
+    page; None: the first), LIMIT long, and the cursor of the next page (None at the end)."""
+    start = 0
+    if cursor is not None:
+        if not cursor.isdigit():
+            raise ApiError(
+                400,
+                "cursor must be the next_cursor of a previous page",
+                details={"field": "cursor"},
+            )
+        start = int(cursor)
+    end = start + limit
+    return list(items[start:end]), (str(end) if end < len(items) else None)

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, requires
+from bigfish.api.deps import PAGE, Access, page_of, requires
 from bigfish.api.schemas import ERRORS
 from bigfish.evidence.custody import CustodyRecord, utc_text
 from bigfish.evidence.model import Acquisition, EvidenceRecord
@@ -65,9 +65,10 @@ class EvidenceView(BaseModel):
 
 
 class EvidenceList(BaseModel):
-    """Evidence the caller may see."""
+    """A page of the evidence the caller may see, and the cursor of the next (None at the end)."""
 
     evidence: list[EvidenceView]
+    next_cursor: str | None = None
 
 
 class CustodyList(BaseModel):
@@ -159,12 +160,15 @@ def list_(
     principal: Reader,
     org: Annotated[str | None, Query(max_length=100)] = None,
     report_id: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = PAGE,
 ) -> EvidenceList:
-    """Evidence the caller may see, optionally of one report."""
+    """Evidence the caller may see, optionally of one report, a page at a time."""
     items = list_evidence(
         request.app.state.store, data_dir(request), principal.viewer(), org=org, report_id=report_id
     )
-    return EvidenceList(evidence=[evidence_view(i) for i in items])
+    shown, next_cursor = page_of(items, cursor, limit)
+    return EvidenceList(evidence=[evidence_view(i) for i in shown], next_cursor=next_cursor)
 
 
 @router.get("/evidence/{evidence_id}", response_model=EvidenceView)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, requires
+from bigfish.api.deps import PAGE, Access, page_of, requires
 from bigfish.api.schemas import ERRORS
 from bigfish.cooperation.contacts import add_contact, list_contacts
 from bigfish.cooperation.model import (
@@ -34,6 +34,7 @@ from bigfish.cooperation.service import (
     request_history,
     transition,
 )
+from bigfish.models import iso_z
 
 router = APIRouter(tags=["requests"], responses=ERRORS)
 
@@ -92,9 +93,10 @@ class RequestView(BaseModel):
 
 
 class RequestList(BaseModel):
-    """A page of requests."""
+    """A page of requests, and the cursor of the next (None at the end)."""
 
     requests: list[RequestView]
+    next_cursor: str | None = None
 
 
 class ContactIn(BaseModel):
@@ -164,16 +166,20 @@ def list_(
     principal: Reader,
     box: Annotated[str, Query(pattern="^(inbox|outbox)$")] = "inbox",
     status: RequestStatus | None = None,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = PAGE,
 ) -> RequestList:
-    """Requests the caller's organization received (`inbox`) or sent (`outbox`)."""
+    """Requests the caller's organization received (`inbox`) or sent (`outbox`), a page at a
+    time."""
     found = list_requests(request.app.state.store, principal.viewer(), box, status)
-    return RequestList(requests=[request_view(r) for r in found])
+    shown, next_cursor = page_of(found, cursor, limit)
+    return RequestList(requests=[request_view(r) for r in shown], next_cursor=next_cursor)
 
 
 def _history(request: Request, principal: Principal, request_id: str) -> list[dict[str, Any]]:
     return [
         {
-            "at": e.at.isoformat(),
+            "at": iso_z(e.at),
             "org": e.org,
             "actor": e.actor,
             "from": e.from_status.value if e.from_status else None,
