@@ -6,6 +6,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -214,3 +215,21 @@ def test_the_evidence_list_comes_a_page_at_a_time(api: Partnership) -> None:
     assert len(rest["evidence"]) == 1 and rest["next_cursor"] is None
     names = {e["file_name"] for e in first["evidence"] + rest["evidence"]}
     assert names == {"f0.txt", "f1.txt", "f2.txt"}
+
+
+def test_the_same_bytes_again_answer_200_with_the_record_that_stands(api: Partnership) -> None:
+    """It answered 201 Created with the old record, as if the new acquisition were recorded."""
+    api.submit("A", [report("R-8")])
+
+    def add(source: str) -> Any:
+        return api.client.post(
+            "/api/v1/reports/A/R-8/evidence",
+            files={"file": ("same.txt", io.BytesIO(b"the same bytes"), "text/plain")},
+            data={"source": source, "method": "copy"},
+            headers=api.headers("A"),
+        )
+
+    first, second = add("victim"), add("bank")
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert second.json()["evidence_id"] == first.json()["evidence_id"]
+    assert second.json()["source"] == "victim"

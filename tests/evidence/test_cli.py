@@ -54,6 +54,15 @@ def test_cli_add_export_and_verify_offline(tmp_path: Path) -> None:
     assert added.exit_code == 0, added.output
     record = json.loads(added.stdout)
     assert record["media_type"] == "text/plain" and record["integrity"] == "match"
+    assert record["held_before"] is False
+    again = runner.invoke(
+        app,
+        [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "R-1", "--json"],
+    )
+    assert again.exit_code == 0, again.output  # the same bytes: the first acquisition stands
+    assert json.loads(again.stdout)["evidence_id"] == record["evidence_id"]
+    assert json.loads(again.stdout)["held_before"] is True
+    assert f"already held as {record['evidence_id']}" in again.stderr
 
     shown = runner.invoke(app, [*opts, "evidence", "show", record["evidence_id"], "--json"])
     assert shown.exit_code == 0, shown.output

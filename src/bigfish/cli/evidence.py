@@ -133,9 +133,15 @@ def add(
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     if as_json:
-        typer.echo(json.dumps(_evidence_json(item)))
+        typer.echo(json.dumps(_evidence_json(item) | {"held_before": item.held_before}))
     else:
         typer.echo(f"{item.evidence_id}  sha256 {item.sha256}  {item.size} bytes  {item.report}")
+    if item.held_before:
+        typer.echo(
+            f"already held as {item.evidence_id} (acquired {utc_text(item.acquired_at)} by "
+            f"{item.acquired_by}); this acquisition was not recorded",
+            err=True,
+        )
 
 
 @evidence_app.command("show")

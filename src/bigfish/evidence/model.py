@@ -46,6 +46,7 @@ class EvidenceRecord:
     distribution: str
     group: str | None
     integrity: HashCheck  # the stored bytes against the digest, at the last check
+    held_before: bool = False  # add_evidence: these bytes were already evidence of the report
 
     @property
     def report(self) -> str:

@@ -7,6 +7,7 @@ as for an id that does not exist. API routes and CLI commands call one function 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from dataclasses import dataclass, replace
@@ -243,7 +244,8 @@ def add_evidence(
 ) -> EvidenceRecord:
     """Store the bytes of STREAM as evidence of report ORG/REPORT_ID and log their acquisition.
 
-    The same bytes added twice to one report give back the existing record.
+    The same bytes added twice to one report give back the existing record, `held_before` (its
+    acquisition stands; nothing new is logged).
     """
     _check_acquisition(acquisition)
     with store.connect() as conn:
@@ -259,7 +261,7 @@ def add_evidence(
             )
         ).first()
     if existing is not None:
-        return _record(existing, HashCheck.MATCH)
+        return dataclasses.replace(_record(existing, HashCheck.MATCH), held_before=True)
     acquired_at = acquisition.acquired_at or datetime.now(UTC)
     evidence_id = f"ev-{uuid.uuid4().hex}"
     with store.begin() as conn:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
@@ -118,6 +118,7 @@ def upload(
     org: str,
     report_id: str,
     request: Request,
+    response: Response,
     principal: Writer,
     file: Annotated[UploadFile, File(description="The evidence file.")],
     source: Annotated[str, Form(max_length=500)],
@@ -129,7 +130,9 @@ def upload(
     description: Annotated[str | None, Form(max_length=5000)] = None,
     acquired_at: Annotated[datetime | None, Form()] = None,
 ) -> EvidenceView:
-    """Add a file as evidence of one of the caller's organization's reports (streamed, hashed)."""
+    """Add a file as evidence of one of the caller's organization's reports (streamed, hashed).
+    201 with the new record; 200 with the existing one when the report holds these bytes already
+    (the first acquisition stands, nothing is logged)."""
     acquisition = Acquisition(
         acquired_by=acquired_by or principal.actor,
         source=source,
@@ -151,6 +154,8 @@ def upload(
         report_id=report_id,
         acquisition=acquisition,
     )
+    if item.held_before:  # the same bytes: the first acquisition stands, nothing was created
+        response.status_code = 200
     return evidence_view(item)
 
 
