@@ -146,3 +146,29 @@ def test_nul_characters_are_rejected_per_report_on_every_backend(
     result = ingest_file(store, path, org="vn-police")
     assert (result.stored, result.rejected) == (1, 2)
     assert stored_ids(store) == ["ok"]
+
+
+def test_a_workbook_with_data_on_two_sheets_is_refused_whole(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The second sheet's reports were ignored without a word."""
+    import pytest
+
+    from bigfish.errors import InputError
+
+    book = Workbook()
+    book.active.append(HEADER)
+    book.active.append(list(row("x1").values()))
+    book.create_sheet("empty")  # no data: no reason to refuse
+    june = book.create_sheet("June")
+    june.append(HEADER)
+    june.append(list(row("x2").values()))
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    with pytest.raises(InputError, match=r"more than one sheet \(June after") as caught:
+        ingest_file(sqlite_store, path, org="th-kbank")
+    assert caught.value.file == str(path)
+    assert stored_ids(sqlite_store) == []
+    del book["June"]
+    book.save(path)
+    assert ingest_file(sqlite_store, path, org="th-kbank").stored == 1

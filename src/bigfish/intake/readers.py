@@ -211,8 +211,14 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _has_cells(sheet: Any) -> bool:
+    """True when SHEET (of a read-only workbook) has a cell that is not empty."""
+    return any(_cell_text(v).strip() for row in sheet.iter_rows(values_only=True) for v in row)
+
+
 def read_xlsx(raw: IO[bytes], path: Path, *, lower_header: bool = True) -> Iterator[Record]:
-    """Rows of the first sheet of an Excel .xlsx workbook with a header row."""
+    """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
+    than one sheet is refused whole (naming the sheets) rather than read in part."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -222,6 +228,14 @@ def read_xlsx(raw: IO[bytes], path: Path, *, lower_header: bool = True) -> Itera
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise InputError(f"not a readable .xlsx workbook ({exc})", file=str(path)) from None
     try:
+        others = [ws.title for ws in workbook.worksheets[1:] if _has_cells(ws)]
+        if others:  # read whole or not at all: the other sheets' rows would be lost unsaid
+            raise InputError(
+                f"the workbook has data on more than one sheet ({', '.join(others)} after "
+                f"{workbook.worksheets[0].title}); bigfish reads one sheet per file: save each "
+                "sheet as a file of its own",
+                file=str(path),
+            )
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
