@@ -84,7 +84,7 @@ def test_request_workflow_is_audited_and_visible_to_both_sides_only(
         )
         with pytest.raises((NotFound, AccessDenied)):
             transition(store, outsider, sent.request_id, RequestStatus.ACKNOWLEDGED, None)
-    with pytest.raises(InputError, match="only the recipient"):
+    with pytest.raises(AccessDenied, match="only the recipient"):  # 403, not a bad value
         transition(store, th, sent.request_id, RequestStatus.ACKNOWLEDGED, None)
     transition(store, kh, sent.request_id, RequestStatus.ACKNOWLEDGED, "received", actor="Dara")
     with pytest.raises(InputError, match="cannot become fulfilled"):
@@ -242,7 +242,7 @@ def test_requests_work_end_to_end_through_the_api(api: Partnership) -> None:
     wrong_side = api.client.post(
         f"/api/v1/requests/{rid}/status", json={"status": "acknowledged"}, headers=api.headers("A")
     )
-    assert wrong_side.status_code == 422 and wrong_side.json()
+    assert wrong_side.status_code == 403 and "only the recipient" in wrong_side.text
     for status in ("acknowledged", "in_progress", "fulfilled"):
         moved = api.client.post(
             f"/api/v1/requests/{rid}/status",

@@ -10,7 +10,7 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
-from bigfish.errors import InputError
+from bigfish.errors import AccessDenied, InputError
 
 
 class RequestType(StrEnum):
@@ -78,7 +78,8 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestStatus], frozenset[Side]] = {
 
 
 def check_transition(current: RequestStatus, new: RequestStatus, side: Side) -> None:
-    """InputError unless SIDE may move a request from CURRENT to NEW."""
+    """InputError unless a request may move from CURRENT to NEW; AccessDenied unless SIDE is
+    the one that makes that move."""
     allowed = TRANSITIONS.get((current, new))
     if allowed is None:
         nexts = sorted(n.value for (c, n) in TRANSITIONS if c is current)
@@ -87,11 +88,10 @@ def check_transition(current: RequestStatus, new: RequestStatus, side: Side) -> 
             + (f" (it can become: {', '.join(nexts)})" if nexts else " (it is closed)"),
             field="status",
         )
-    if side not in allowed:
-        raise InputError(
+    if side not in allowed:  # a change the other side makes: forbidden, not malformed (class 7)
+        raise AccessDenied(
             f"only the {' or '.join(sorted(s.value for s in allowed))} may make a request "
-            f"{new.value}",
-            field="status",
+            f"{new.value}"
         )
 
 
