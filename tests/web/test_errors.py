@@ -24,6 +24,9 @@ def test_an_empty_form_field_is_no_filter(web: WebPartnership) -> None:
     assert f"/networks/{web.private_network}" in empty.text
     bad = b.get("/networks", params={"min_countries": "0"}, headers=HTMX)
     assert bad.status_code == 400 and "min_countries" in bad.text and "1 to 300" in bad.text
+    nowhere = b.get("/networks", params={"country": "ZZ"}, headers=HTMX)  # as search answers
+    assert nowhere.status_code == 400 and "unknown ISO 3166 country code" in nowhere.text
+    assert b.get("/networks", params={"country": "th"}).status_code == 200
 
 
 @pytest.mark.parametrize("period", ["0000", "9999", "9999-12"])

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
+from bigfish import vocab
 from bigfish.api.deps import Access
 from bigfish.errors import InputError, NotFound
 from bigfish.linking.detail import get_network
@@ -189,8 +190,8 @@ def _filters(
 ) -> data.NetworkFilters:
     if scam_type and scam_type not in {t.value for t in ScamType}:
         raise InputError(f"unknown typology {scam_type!r}", field="scam_type")
-    if country and (len(country) != 2 or not country.isalpha()):
-        raise InputError("a country is two letters (ISO 3166)", field="country")
+    if country and country.upper() not in vocab.countries():
+        raise InputError(f"unknown ISO 3166 country code {country!r}", field="country")
     return data.NetworkFilters(
         country=country.upper() if country else None,
         scam_type=scam_type or None,
