@@ -135,6 +135,16 @@ def test_signed_in_user_sees_the_navigation_in_thai(web: WebPartnership) -> None
     token = csrf_of(alice)
     alice.post("/language", data={"lang": "th", "csrf_token": token, "back": "/"})
     assert "ภาพรวม" in alice.get("/").text
+    page = alice.get("/networks", params={"country": "TH"}).text
+    assert 'name="back" value="/networks?country=TH"' in page  # the filters survive the switch
+    back = alice.post(
+        "/language",
+        data={"lang": "vi", "csrf_token": token, "back": "/networks?country=TH"},
+        follow_redirects=False,
+    )
+    assert back.headers["location"] == "/networks?country=TH"
+    unknown = alice.post("/language", data={"lang": "xx", "csrf_token": token, "back": "/"})
+    assert unknown.status_code == 422 and "unknown language" in unknown.text
 
 
 def test_a_cooperation_request_from_the_network_page(web: WebPartnership) -> None:

@@ -183,6 +183,7 @@ def page(
             "languages": LANGUAGES,
             "version": __version__,
             "path": request.url.path,
+            "here": request.url.path + ("?" + request.url.query if request.url.query else ""),
             **context,
         },
         status_code=status,

@@ -151,11 +151,13 @@ def language(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     back: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """Remember the language of the pages."""
+    """Remember the language of the pages and go back to the page it was chosen on (its query
+    kept)."""
     check_csrf(request, session, csrf_token)
+    if lang not in LANGUAGES:
+        raise InputError(f"unknown language {lang!r} ({', '.join(LANGUAGES)})", field="lang")
     response = RedirectResponse(_safe_next(back), status_code=303)
-    if lang in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, lang, samesite="strict", httponly=True)
+    response.set_cookie(LANGUAGE_COOKIE, lang, samesite="strict", httponly=True)
     return response
 
 
