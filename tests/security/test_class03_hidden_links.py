@@ -55,10 +55,16 @@ def test_class03_a_hidden_report_does_not_join_what_b_sees(partnership: Partners
     part = by_reports[("b3", "b4")]
     assert isinstance(part, int) and part > whole  # an id like any other network's
     assert all(n["report_count"] == 2 and n["organizations"] == ["B"] for n in seen)
+    # Each lists its own identifiers only: the other part's phone would tell the hidden link
+    # (the list read them by the network cut, found by the review of this change).
+    phones = {tuple(_ids(n)): [i["canonical"] for i in n["identifiers"]] for n in seen}
+    assert phones == {("b1", "b2"): [P1], ("b3", "b4"): [P2]}
     # Each opens as itself, with only its own links; the part id is stable.
     opened = p.client.get(f"/api/v1/networks/{part}", headers=p.headers("B")).json()
     assert _ids(opened["summary"] if "summary" in opened else opened) == ["b3", "b4"]
     assert [n["id"] for n in _listed(p, "B")] == [n["id"] for n in seen]
+    odd = p.client.get("/api/v1/networks", params={"cursor": "²"}, headers=p.headers("B"))
+    assert odd.status_code in (400, 422)  # a digit to str.isdigit, not to int (it was a 500)
     # A lookup names the part holding the value's reports.
     looked = p.client.get(
         "/api/v1/lookup",

@@ -242,7 +242,7 @@ def page_of(items: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T]
     page; None: the first), LIMIT long, and the cursor of the next page (None at the end)."""
     start = 0
     if cursor is not None:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit()):  # int('²') fails; '²'.isdigit()
             raise ApiError(
                 400,
                 "cursor must be the next_cursor of a previous page",

@@ -91,7 +91,7 @@ def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subjec
             raise NotFound("report", subject.value)
         return subject
     value = subject.value.strip()
-    if not value.isdigit() or not 1 <= int(value) < 2**63:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) < 2**63:
         raise InputError(f"a network subject is a network's id, not {value!r}", field="subjects")
     from bigfish.linking.detail import shown_network
 

@@ -19,9 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.errors import InputError
 from bigfish.fx import Rates
-from bigfish.linking.explain import (
-    Join,
-)
+from bigfish.linking.explain import Join, MemberMention, joins
 from bigfish.linking.loading import (
     STAT_COLUMNS,
     chunked,
@@ -32,7 +30,7 @@ from bigfish.linking.loading import (
     utc,
     utc_value,
 )
-from bigfish.linking.parts import load_member_graph, shown_parts
+from bigfish.linking.parts import linking_mentions, load_member_graph, shown_parts
 from bigfish.linking.score import (
     GROWTH_WINDOW,
     NetworkStats,
@@ -335,7 +333,7 @@ def _summary(
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit():
+    if not (cursor.isascii() and cursor.isdigit()):  # int('²') fails; '²'.isdigit()
         raise InputError("cursor must be the next_cursor of a previous page", field="cursor")
     return int(cursor)
 
@@ -405,6 +403,21 @@ def _page_refs(conn: Connection, viewer: Viewer, page: set[int]) -> dict[int, li
             found[nid].append((at, org, report_id))
     return {
         nid: [ReportRef(org, rid) for _, org, rid in sorted(items)] for nid, items in found.items()
+    }
+
+
+def _shown_identifiers(
+    conn: Connection, members: dict[int, list[ReportFacts]]
+) -> dict[int, list[SharedIdentifier]]:
+    """Per shown network of MEMBERS (id -> the reports it holds), the linking identifiers two of
+    its reports or more mention, most reports first."""
+    shown_of = {f.pk: sid for sid, facts in members.items() for f in facts}
+    found: dict[int, list[MemberMention]] = defaultdict(list)
+    for m in linking_mentions(conn, shown_of):
+        found[shown_of[m.report_pk]].append(m)
+    return {
+        sid: [SharedIdentifier(j.kind, j.canonical, len(j.report_pks)) for j in joins(mentions)]
+        for sid, mentions in found.items()
     }
 
 
@@ -491,10 +504,13 @@ def list_networks(
                 ]
                 for nid in page_ids
             }
+            # By what each shown network holds: a part's identifiers are its own reports',
+            # never those of the network it was cut from (the others' would tell the link).
+            shared = _shown_identifiers(conn, {nid: computed[nid][1] for nid in page_ids})
         else:
             stats = _stored_stats(conn, None if len(page_ids) > _BULK else page_ids)
             refs = _page_refs(conn, viewer, set(page_ids))
-        shared = _page_identifiers(conn, viewer, page_ids)
+            shared = _page_identifiers(conn, viewer, page_ids)
         items = [
             NetworkSummary(nid, stats[nid], tuple(refs[nid]), tuple(shared.get(nid, [])))
             for nid in page_ids

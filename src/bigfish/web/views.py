@@ -207,7 +207,7 @@ def _min_countries(text: str | None) -> int | None:
     """The form's minimum number of countries: empty is no minimum, else 1 to 300."""
     if text is None or not text.strip():
         return None
-    if not text.strip().isdigit() or not 1 <= int(text) <= 300:
+    if not (text.strip().isascii() and text.strip().isdigit()) or not 1 <= int(text) <= 300:
         raise InputError("a minimum number of countries is 1 to 300", field="min_countries")
     return int(text)
 
