@@ -155,3 +155,29 @@ def test_class03_since_yesterday_counts_no_network_b_sees_one_report_of(
     assert data.since_yesterday(p.store, _viewer(p, "A")).networks_touched == 0  # A sees 1
     assert data.since_yesterday(p.store, _viewer(p, "C")).networks_touched == 0
     assert data.since_yesterday(p.store, _viewer(p, "B")).networks_touched == 2  # two parts
+
+
+@pytest.mark.parametrize("relink", ["rebuild", "update"])
+def test_class03_b_keeps_its_network_ids_when_a_hidden_report_joins_them(
+    partnership: Partnership, relink: str
+) -> None:
+    """B's two networks merged by A's private report: B still sees them under the ids it knew
+    (the absorbed id is kept as the part's). Nothing B can see changed; nor may its ids (it
+    saw (b3, b4) move to a new id, found by a review of this change)."""
+    from bigfish.linking.service import update_networks
+
+    p = partnership
+    p.submit("B", [report("b1", phone=P1), report("b2", phone=P1)])
+    p.submit("B", [report("b3", phone=P2), report("b4", phone=P2)])
+    rebuild_networks(p.store)
+    before = {tuple(_ids(n)): n["id"] for n in _listed(p, "B")}
+    assert len(set(before.values())) == 2
+    p.submit("A", [report("glue", phones=[P1, P2])])
+    (rebuild_networks if relink == "rebuild" else update_networks)(p.store)
+    after = {tuple(_ids(n)): n["id"] for n in _listed(p, "B")}
+    assert after == before
+    for ids, nid in before.items():  # each opens as it did
+        opened = p.client.get(f"/api/v1/networks/{nid}", headers=p.headers("B")).json()
+        assert tuple(sorted(r["report_id"] for r in opened["reports"])) == ids
+    operator = get_network(p.store, Viewer.node_operator(), min(before.values()))
+    assert operator.summary.stats.report_count == 5  # merged: the older id survives

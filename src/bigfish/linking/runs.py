@@ -96,6 +96,7 @@ class _Outcome:
     pairs: list[tuple[int, int]]  # (report_pk, network_id)
     members: dict[int, list[int]]  # network id -> report pks
     community_split: set[int]  # network ids split out by Leiden
+    absorbed: dict[int, int]  # merged-away id -> its earliest report (a part id to keep)
 
 
 def _link(
@@ -123,7 +124,21 @@ def _link(
         members[nid] = pks
         pairs.extend((pk, nid) for pk in pks)
     split = {assignment.ids[label] for label in parts.community_split}
-    return _Outcome(assignment, pairs, members, split)
+    return _Outcome(assignment, pairs, members, split, _absorbed(report_keys, old_ids, assignment))
+
+
+def _absorbed(report_keys: IntArray, old_ids: IntArray, assignment: IdAssignment) -> dict[int, int]:
+    """Each id ASSIGNMENT merged into another, with the earliest report it held (OLD_IDS: each
+    report's id before). A viewer who cannot see what joined them keeps seeing that network
+    under its old id, as a part (`bigfish.linking.parts`)."""
+    merged = [old for old, into in assignment.retired.items() if into is not None]
+    if not merged:
+        return {}
+    held = np.flatnonzero(np.isin(old_ids, merged))
+    out: dict[int, int] = {}
+    for i in held[np.argsort(report_keys[held], kind="stable")].tolist():
+        out.setdefault(int(old_ids[i]), int(report_keys[i]))
+    return out
 
 
 def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: datetime) -> None:
@@ -142,3 +157,4 @@ def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: dateti
     state.write_members(conn, outcome.pairs)
     state.replace_networks(conn, rows, outcome.assignment.retired, now)
     state.write_events(conn, outcome.assignment.events, now)
+    state.keep_part_ids(conn, outcome.absorbed)

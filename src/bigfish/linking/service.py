@@ -126,6 +126,7 @@ def rebuild_networks(
         bulk.copy_members(conn, outcome.pairs)
         bulk.replace_all_networks(conn, rows, outcome.assignment.retired, now)
         state.write_events(conn, outcome.assignment.events, now)
+        state.keep_part_ids(conn, outcome.absorbed)
         state.write_stops(conn, stops, replace_all=True)
         state.write_state(conn, watermark, verdict.degree_cap, now, rebuilt=True)
     return _summary("rebuild", int(report_keys.size), outcome.assignment, len(stops), started)

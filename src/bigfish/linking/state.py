@@ -21,6 +21,7 @@ from bigfish.store.schema_linking import (
     link_state,
     network_events,
     network_members,
+    network_parts,
     networks,
     stopped_values,
 )
@@ -271,6 +272,29 @@ def replace_networks(
                 updated_at=now,
             )
         )
+
+
+def keep_part_ids(conn: Connection, absorbed: Mapping[int, int]) -> None:
+    """Keep each merged-away id of ABSORBED as the part id of the group starting at its earliest
+    report (`bigfish.linking.parts`): a viewer who sees that group apart from the rest keeps
+    seeing it under the id it knew. A report that anchors a part id already keeps that one."""
+    if not absorbed:
+        return
+    anchors = sorted(absorbed.values())
+    taken: set[int] = set()
+    for part in chunked(anchors):
+        query = sa.select(network_parts.c.anchor_pk).where(network_parts.c.anchor_pk.in_(part))
+        taken.update(int(a) for a in conn.execute(query).scalars())
+    rows = [
+        {"anchor_pk": anchor, "id": old}
+        for old, anchor in sorted(absorbed.items())
+        if anchor not in taken
+    ]
+    fresh: dict[int, dict[str, int]] = {}
+    for row in rows:  # two ids merged away at once may start at one report: the older is kept
+        fresh.setdefault(row["anchor_pk"], row)
+    if fresh:
+        conn.execute(network_parts.insert(), list(fresh.values()))
 
 
 def write_events(conn: Connection, events: Sequence[NetworkEvent], now: datetime) -> None:
