@@ -87,8 +87,13 @@ def test_class03_the_parts_join_once_b_may_see_the_link(partnership: Partnership
     rebuild_networks(p.store)
     [one] = _listed(p, "B")
     assert _ids(one) == ["b1", "b2", "b3", "b4", "glue"]
-    again = p.client.get(f"/api/v1/networks/{part}", headers=p.headers("B"))
-    assert again.status_code == 200 and again.json()["redirected_from"] == part
+    # A part id is no network's to anyone else, nor leads to one: who else was given it would
+    # tell that someone sees the network in parts (found by a review of this change).
+    for who in ("B", "A"):
+        again = p.client.get(f"/api/v1/networks/{part}", headers=p.headers(who))
+        assert again.status_code == 404, who
+    operator = get_network(p.store, Viewer.node_operator(), part)
+    assert operator.redirected_from == part and operator.summary.stats.report_count == 5
 
 
 def test_class03_web_figures_count_the_parts(partnership: Partnership) -> None:

@@ -128,8 +128,9 @@ def shown_network(
     first report now; a merged id the network that absorbed it, for a viewer only when that
     one is shown whole (else which part would tell what joined them). NotFound otherwise."""
     row = conn.execute(
-        sa.select(network_parts.c.anchor_pk, network_members.c.network_id)
+        sa.select(network_parts.c.anchor_pk, network_members.c.network_id, networks.c.status)
         .outerjoin(network_members, network_members.c.report_pk == network_parts.c.anchor_pk)
+        .outerjoin(networks, networks.c.id == network_parts.c.id)
         .where(network_parts.c.id == network_id)
     ).first()
     if row is not None:  # a part: wherever its first report is now
@@ -137,8 +138,11 @@ def shown_network(
             raise NotFound("network", str(network_id))
         nid, split = _survivor(conn, int(row.network_id))
         for shown, facts in _visible_members(conn, viewer, [nid], rates).items():
-            if any(f.pk == row.anchor_pk for f in facts):
-                return shown, facts, split
+            if not any(f.pk == row.anchor_pk for f in facts):
+                continue
+            if shown != network_id and row.status == "part" and not viewer.operator:
+                break  # an id only a viewer that sees the network in parts was given: 404
+            return shown, facts, split
         raise NotFound("network", str(network_id))
     nid, split = _survivor(conn, network_id)
     seen = _visible_members(conn, viewer, [nid], rates)
