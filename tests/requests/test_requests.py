@@ -232,6 +232,8 @@ def test_requests_work_end_to_end_through_the_api(api: Partnership) -> None:
         cursor = page["next_cursor"]
         if cursor is None:
             break
+        # one arriving between pages comes first (newest first): nothing repeats or is skipped
+        api.client.post("/api/v1/requests", json=body, headers=api.headers("A"))
     assert sorted(paged) == sorted([rid, *(m["request_id"] for m in more)])
     odd = api.client.get("/api/v1/requests?cursor=x", headers=api.headers("C"))
     assert odd.status_code == 400 and odd.json()["error"]["details"]["field"] == "cursor"

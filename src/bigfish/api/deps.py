@@ -237,17 +237,22 @@ T = TypeVar("T")
 PAGE = 100
 
 
-def page_of(items: Sequence[T], cursor: str | None, limit: int) -> tuple[list[T], str | None]:
-    """The page of ITEMS (in their order) that CURSOR starts (the `next_cursor` of the previous
-    page; None: the first), LIMIT long, and the cursor of the next page (None at the end)."""
+def page_of(
+    items: Sequence[T], cursor: str | None, limit: int, key: Callable[[T], str]
+) -> tuple[list[T], str | None]:
+    """The page of ITEMS (in their order, newest first) after the item whose KEY is CURSOR (the
+    `next_cursor` of the previous page; None: from the first), LIMIT long, and the cursor of the
+    next page (None at the end). Keyed, not counted: items that arrive meanwhile come first and
+    neither repeat nor push one past the next page."""
     start = 0
     if cursor is not None:
-        if not (cursor.isascii() and cursor.isdigit()):  # int('²') fails; '²'.isdigit()
+        start = next((i + 1 for i, item in enumerate(items) if key(item) == cursor), -1)
+        if start < 0:
             raise ApiError(
                 400,
                 "cursor must be the next_cursor of a previous page",
                 details={"field": "cursor"},
             )
-        start = int(cursor)
-    end = start + limit
-    return list(items[start:end]), (str(end) if end < len(items) else None)
+    shown = list(items[start : start + limit])
+    more = start + limit < len(items)
+    return shown, (key(shown[-1]) if more and shown else None)

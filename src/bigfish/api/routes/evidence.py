@@ -165,14 +165,14 @@ def list_(
     principal: Reader,
     org: Annotated[str | None, Query(max_length=100)] = None,
     report_id: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = PAGE,
 ) -> EvidenceList:
     """Evidence the caller may see, optionally of one report, a page at a time."""
     items = list_evidence(
         request.app.state.store, data_dir(request), principal.viewer(), org=org, report_id=report_id
     )
-    shown, next_cursor = page_of(items, cursor, limit)
+    shown, next_cursor = page_of(items, cursor, limit, lambda i: i.evidence_id)
     return EvidenceList(evidence=[evidence_view(i) for i in shown], next_cursor=next_cursor)
 
 

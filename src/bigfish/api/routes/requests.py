@@ -166,13 +166,13 @@ def list_(
     principal: Reader,
     box: Annotated[str, Query(pattern="^(inbox|outbox)$")] = "inbox",
     status: RequestStatus | None = None,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = PAGE,
 ) -> RequestList:
     """Requests the caller's organization received (`inbox`) or sent (`outbox`), a page at a
     time."""
     found = list_requests(request.app.state.store, principal.viewer(), box, status)
-    shown, next_cursor = page_of(found, cursor, limit)
+    shown, next_cursor = page_of(found, cursor, limit, lambda r: r.request_id)
     return RequestList(requests=[request_view(r) for r in shown], next_cursor=next_cursor)
 
 
