@@ -52,7 +52,8 @@ def test_an_expired_session_sends_htmx_to_sign_in(web: WebPartnership) -> None:
     b = web.clients["B"]
     b.cookies.clear()
     answer = b.get("/networks", params={"country": "TH"}, headers=HTMX, follow_redirects=False)
-    assert answer.status_code == 401 and answer.headers["HX-Redirect"] == "/login?next=/networks"
+    assert answer.status_code == 401  # back to the page with its filters after signing in
+    assert answer.headers["HX-Redirect"] == "/login?next=/networks%3Fcountry%3DTH"
     assert "<html" not in answer.text  # not the sign-in page swapped into the results
 
 

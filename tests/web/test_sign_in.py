@@ -237,6 +237,15 @@ def test_sign_in_is_throttled_per_username_and_address(web: WebPartnership) -> N
         assert [attempt(name, "wrong password!") for _ in range(10)] == [401] * 10
         assert attempt(name, PASSWORD) == 429
     assert attempt("carol", PASSWORD) == 303
+    form = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    held = client.post(
+        "/login",
+        data={"username": "bob", "password": PASSWORD, "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    assert held.status_code == 429 and 0 < int(held.headers["Retry-After"]) <= 900
 
 
 def test_the_throttle_forgets_after_the_window() -> None:

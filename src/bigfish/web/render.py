@@ -85,8 +85,8 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
         if session is None:
             target = request.url.path + ("?" + request.url.query if request.url.query else "")
             if is_htmx(request):  # the whole page goes to sign in, not the login into a part
-                page_url = request.headers.get("hx-current-url", "")
-                target = urlsplit(page_url).path or "/"
+                page_url = urlsplit(request.headers.get("hx-current-url", ""))
+                target = (page_url.path or "/") + ("?" + page_url.query if page_url.query else "")
                 raise HTTPException(
                     401, "sign in first", headers={"HX-Redirect": "/login?next=" + quote(target)}
                 )

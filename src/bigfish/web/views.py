@@ -115,6 +115,8 @@ def login(
         failed.set_cookie(
             LOGIN_CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=_secure(request)
         )
+        if wait:
+            failed.headers["Retry-After"] = str(math.ceil(wait))
         return failed
     THROTTLE.succeeded(username)
     response = RedirectResponse(_safe_next(next), status_code=303)
