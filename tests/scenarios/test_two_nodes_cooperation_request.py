@@ -144,7 +144,7 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
             assert answer.status_code == 404
             for box in ("inbox", "outbox"):
                 listing = httpx.get(f"{base}/api/v1/requests?box={box}", headers=_auth(key))
-                assert listing.json() == {"requests": []}
+                assert listing.json() == {"requests": [], "next_cursor": None}
             assert REQUEST_TYPE not in _taxii_types(base, key)
 
         # `serve --data-dir` reaches the evidence routes: the freeze order's slip is kept there.
