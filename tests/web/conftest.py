@@ -37,16 +37,21 @@ class WebPartnership:
     private_network: int  # a network of A's private reports only
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
-    """Sign CLIENT in through the form (with the form's CSRF token)."""
+def try_sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    """Post the sign-in form as CLIENT (with the form's CSRF token); the answer."""
     form = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token is not None
-    answer = client.post(
+    return client.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token[1], "next": "/"},
         follow_redirects=False,
     )
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    """Sign CLIENT in through the form (with the form's CSRF token)."""
+    answer = try_sign_in(client, username, password)
     assert answer.status_code == 303, answer.text
     return client
 

@@ -6,7 +6,7 @@ import json
 import re
 
 from tests.api.helpers import TestClient
-from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, sign_in
+from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, sign_in, try_sign_in
 
 
 def test_pages_need_a_signed_in_user(web: WebPartnership) -> None:
@@ -192,16 +192,7 @@ def test_a_disabled_user_is_signed_out_on_the_next_request(web: WebPartnership) 
     assert b.get("/", follow_redirects=False).status_code == 200
     assert run.invoke(app, ["--db", url, "user", "disable", "bob"]).exit_code == 0
     assert b.get("/", follow_redirects=False).status_code == 303  # the session ended
-    again = TestClient(b.app)
-    form = again.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    refused = again.post(
-        "/login",
-        data={"username": "bob", "password": PASSWORD, "csrf_token": token[1], "next": "/"},
-        follow_redirects=False,
-    )
-    assert refused.status_code == 401
+    assert try_sign_in(TestClient(b.app), "bob").status_code == 401
     listed = run.invoke(app, ["--db", url, "user", "list", "--org", "B", "--json"])
     assert json.loads(listed.stdout)["users"] == [
         {"username": "bob", "org": "B", "role": "analyst", "disabled": True}
@@ -224,27 +215,13 @@ def test_sign_in_is_throttled_per_username_and_address(web: WebPartnership) -> N
     client = TestClient(web.clients["B"].app)
 
     def attempt(username: str, password: str) -> int:
-        form = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        assert token is not None
-        return client.post(
-            "/login",
-            data={"username": username, "password": password, "csrf_token": token[1]},
-            follow_redirects=False,
-        ).status_code
+        return int(try_sign_in(client, username, password).status_code)
 
     for name in ("bob", "nobody-at-all"):
         assert [attempt(name, "wrong password!") for _ in range(10)] == [401] * 10
         assert attempt(name, PASSWORD) == 429
     assert attempt("carol", PASSWORD) == 303
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    held = client.post(
-        "/login",
-        data={"username": "bob", "password": PASSWORD, "csrf_token": token[1]},
-        follow_redirects=False,
-    )
+    held = try_sign_in(client, "bob")
     assert held.status_code == 429 and 0 < int(held.headers["Retry-After"]) <= 900
 
 
