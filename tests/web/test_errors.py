@@ -26,7 +26,7 @@ def test_an_empty_form_field_is_no_filter(web: WebPartnership) -> None:
     assert bad.status_code == 400 and "min_countries" in bad.text and "1 to 300" in bad.text
     nowhere = b.get("/networks", params={"country": "ZZ"}, headers=HTMX)  # as search answers
     assert nowhere.status_code == 400 and "unknown ISO 3166 country code" in nowhere.text
-    assert b.get("/networks", params={"country": "th"}).status_code == 200
+    assert b.get("/networks", params={"country": " th "}).status_code == 200  # was a 422
 
 
 @pytest.mark.parametrize("period", ["0000", "9999", "9999-12"])

@@ -194,6 +194,7 @@ def _filters(
 ) -> data.NetworkFilters:
     if scam_type and scam_type not in {t.value for t in ScamType}:
         raise InputError(f"unknown typology {scam_type!r}", field="scam_type")
+    country = (country or "").strip()  # a form field may carry spaces
     if country and country.upper() not in vocab.countries():
         raise InputError(f"unknown ISO 3166 country code {country!r}", field="country")
     return data.NetworkFilters(
@@ -218,7 +219,7 @@ def _min_countries(text: str | None) -> int | None:
 def networks(
     request: Request,
     session: Reader,
-    country: Annotated[str | None, Query(max_length=2)] = None,
+    country: Annotated[str | None, Query(max_length=20)] = None,
     scam_type: Annotated[str | None, Query(max_length=40)] = None,
     org: Annotated[str | None, Query(max_length=100)] = None,
     period: Annotated[str | None, Query(max_length=40)] = None,
