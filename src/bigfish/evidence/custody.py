@@ -14,6 +14,7 @@ The node key lives in ``<data_dir>/keys/node_ed25519.pem`` (mode 0600) and never
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -80,17 +81,8 @@ class AcquiredFile:
     description: str | None
 
     def to_json(self) -> dict[str, Any]:
-        """The object records carry under "acquisition"."""
-        return {
-            "file_name": self.file_name,
-            "size": self.size,
-            "media_type": self.media_type,
-            "source": self.source,
-            "method": self.method,
-            "tool": self.tool,
-            "tool_version": self.tool_version,
-            "description": self.description,
-        }
+        """The object records carry under "acquisition" (its fields, in their order)."""
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> AcquiredFile:

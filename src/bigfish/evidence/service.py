@@ -218,7 +218,7 @@ def _check_acquisition(acq: Acquisition) -> None:
         )
 
 
-def _acquired_file(acq: Acquisition, size: int) -> AcquiredFile | None:
+def _acquired_file(acq: Acquisition, size: int) -> AcquiredFile:
     """The file metadata the acquired record signs (so that the evidence row is checked)."""
     return AcquiredFile(
         file_name=acq.file_name,
