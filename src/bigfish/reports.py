@@ -37,7 +37,13 @@ from bigfish.store.schema import (
     sharing_groups,
 )
 from bigfish.store.schema_evidence import evidence
-from bigfish.store.writes import IdentifierIds, Pending, write_batch
+from bigfish.store.writes import (
+    WITHDRAWAL_COLUMNS,
+    IdentifierIds,
+    Pending,
+    record_withdrawals,
+    write_batch,
+)
 
 #: Fields a client might send to claim another owner; the credential decides, so they are dropped.
 OWNER_FIELDS = frozenset({"org", "org_id", "organization", "owner", "creator", "created_by"})
@@ -379,13 +385,7 @@ def list_reports(
 
 def _locked(conn: Connection, viewer: Viewer, org: str, report_id: str) -> Any:
     row = conn.execute(
-        sa.select(
-            reports.c.id,
-            reports.c.org_id,
-            reports.c.tlp,
-            reports.c.distribution,
-            reports.c.group_id,
-        )
+        sa.select(reports.c.id, *WITHDRAWAL_COLUMNS)
         .join(organizations, organizations.c.id == reports.c.org_id)
         .where(
             organizations.c.name == org,
@@ -412,6 +412,13 @@ def remark_report(
             if _same_group(conn, row, marking)  # the owner may re-mark after leaving its group
             else resolve_marking(conn, viewer, marking)
         )
+        now = datetime.now(UTC)
+        if (row.tlp, row.distribution, row.group_id) != (
+            marking.tlp.value,
+            marking.distribution.value,
+            group_id,
+        ):
+            record_withdrawals(conn, [row], now)  # readers that may hold it are told
         conn.execute(
             reports.update()
             .where(reports.c.id == row.id)
@@ -419,7 +426,7 @@ def remark_report(
                 tlp=marking.tlp.value,
                 distribution=marking.distribution.value,
                 group_id=group_id,
-                updated_at=datetime.now(UTC),
+                updated_at=now,
             )
         )
     return get_report(store, viewer, org, report_id)
@@ -452,4 +459,5 @@ def delete_report(store: Store, viewer: Viewer, org: str, report_id: str) -> Non
                 f"report {org}/{report_id} holds {held} evidence item(s) under chain of custody;"
                 " a report with evidence is not deleted"
             )
+        record_withdrawals(conn, [row], datetime.now(UTC))  # readers that may hold it are told
         conn.execute(reports.delete().where(reports.c.id == row.id))

@@ -185,7 +185,7 @@ def test_sync_pull_every_prints_one_json_line_per_pull(
     assert result.exit_code == 0, result.output
     # objects and reports are told apart: the pull's objects, then what its reports were
     assert text.exit_code == 0 and ": received " in text.stdout, text.output
-    assert "(reports: 0 new, 0 updated, 3 already held; " in text.stdout
+    assert "(reports: 0 new, 0 updated, 3 already held, 0 withdrawn by the peer; " in text.stdout
     first, second = (json.loads(line) for line in result.output.splitlines())
     assert (first["new"], second["new"], second["unchanged"]) == (3, 0, 3)
     unreachable = ["--db", peer_url, "sync", "pull", "http://10.1.2.3/taxii2/", "--key", "bf_x"]

@@ -84,3 +84,12 @@ def test_0007_custody_acquisition_downgrades_and_upgrades_again(store: Store) ->
     _run(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_0008_report_withdrawals_downgrades_and_upgrades_again(store: Store) -> None:
+    assert "report_withdrawals" in sa.inspect(store.engine).get_table_names()
+    _run(store, "downgrade", "0007")
+    assert "report_withdrawals" not in sa.inspect(store.engine).get_table_names()
+    _run(store, "upgrade", "head")
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []

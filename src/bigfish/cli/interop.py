@@ -151,13 +151,17 @@ def _print_pull(result: SyncResult, as_json: bool) -> None:
         "new": result.new,
         "updated": result.updated,
         "unchanged": result.unchanged,
+        "withdrawn": result.withdrawn,
     }
     if as_json:
         typer.echo(json.dumps(doc))
     else:
-        supporting = result.stored - result.new - result.updated - result.unchanged
+        supporting = (
+            result.stored - result.new - result.updated - result.unchanged - result.withdrawn
+        )
         typer.echo(
             f"{result.peer}: received {result.received} objects: stored {result.stored} "
             f"(reports: {result.new} new, {result.updated} updated, {result.unchanged} already "
-            f"held; {supporting} supporting objects), rejected {result.rejected}"
+            f"held, {result.withdrawn} withdrawn by the peer; {supporting} supporting objects), "
+            f"rejected {result.rejected}"
         )

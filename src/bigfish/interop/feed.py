@@ -7,6 +7,12 @@ beyond its named audience (the members of its group). Objects are generated from
 order of their ids (date_added = the report's updated_at, which `added_after` filters on), so a
 page is a keyset query and the `next` token is stateless: it never expires and resumes exactly
 where a pull stopped. A pull keeps the newest date_added it saw for its next `added_after`.
+
+After its reports, a collection carries the revoked version of every report it held for the
+reader that has since been deleted or re-marked beyond the reader's reach (`report_withdrawals`,
+date_added = the withdrawal): a node that pulled the report deletes its copy. A reader is sent
+only what it could see before and cannot see now; a report moved to another collection the
+reader also reads is an ordinary update there.
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ from bigfish.cooperation.federation import has_requests, party_condition, reques
 from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey
 from bigfish.interop.markings import BIGFISH_NAMESPACE
-from bigfish.interop.stix import report_objects
-from bigfish.interop.views import report_page
-from bigfish.models import TLP, Distribution
-from bigfish.sharing.policy import Viewer, visible_reports
-from bigfish.store.schema import reports, sharing_groups
+from bigfish.interop.stix import report_objects, revoked_report
+from bigfish.interop.views import report_page, utc
+from bigfish.models import TLP, Distribution, Marking
+from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
+from bigfish.store.schema import organizations, reports, sharing_groups
+from bigfish.store.schema_interop import report_withdrawals
 
 MAX_PAGE = 10_000
+#: Positions from here on are a collection's withdrawals (`report_withdrawals.id` above it).
+WITHDRAWN = 2**61
 _RESTRICTED = (TLP.RED.value, TLP.AMBER_STRICT.value)
 
 
@@ -48,6 +57,8 @@ class Collection:
     condition: ColumnElement[bool]
     can_write: bool
     kind: str = "reports"  # or "requests": cooperation requests (bigfish.cooperation.federation)
+    viewer: Viewer | None = None  # who reads it (its withdrawals are chosen for this reader)
+    scope: str = ""  # which reports it holds: partnership, group:ID or organization
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +100,8 @@ def collections(conn: Connection, viewer: Viewer) -> list[Collection]:
             "Reports distributed to every organization of the partnership.",
             sa.and_(base, reports.c.distribution == Distribution.PARTNERSHIP.value),
             False,
+            viewer=viewer,
+            scope="partnership",
         )
     ]
     if viewer.group_ids or viewer.operator:
@@ -109,6 +122,8 @@ def collections(conn: Connection, viewer: Viewer) -> list[Collection]:
                         reports.c.group_id == group_id,
                     ),
                     False,
+                    viewer=viewer,
+                    scope=f"group:{group_id}",
                 )
             )
     if viewer.org_id is not None:
@@ -119,6 +134,8 @@ def collections(conn: Connection, viewer: Viewer) -> list[Collection]:
                 "Reports of your own organization.",
                 reports.c.org_id == viewer.org_id,
                 True,
+                viewer=viewer,
+                scope="organization",
             )
         )
         if has_requests(conn, viewer):  # only for the two organizations of a request
@@ -192,6 +209,9 @@ def iter_entries(
     if collection.kind == "requests":
         yield from _request_entries(conn, collection, added_after, start, batch, signer)
         return
+    if start is not None and start[0] >= WITHDRAWN:
+        yield from _withdrawals(conn, collection, added_after, start[0] - WITHDRAWN - 1, batch)
+        return
     position = start
     while True:
         after = position[0] - 1 if position is not None else None
@@ -204,8 +224,91 @@ def iter_entries(
             for index in range(skip, len(objects)):
                 yield Entry(view.updated_at, objects[index]), (view.pk, index)
         if len(views) < batch:
-            return
+            break
         position = (views[-1].pk + 1, 0)
+    yield from _withdrawals(conn, collection, added_after, 0, batch)
+
+
+def _held_before(collection: Collection, viewer: Viewer, row: Any) -> bool:
+    """True when COLLECTION held the withdrawn report ROW for VIEWER before it was withdrawn
+    (`forwardable` and the collection's own condition, in Python, on the marking it had)."""
+    distribution = row.distribution
+    if collection.scope == "partnership":
+        ours = distribution == Distribution.PARTNERSHIP.value
+    elif collection.scope.startswith("group:"):
+        ours = distribution == Distribution.GROUP.value and (
+            f"group:{row.group_id}" == collection.scope
+        )
+    else:
+        ours = collection.scope == "organization" and row.org_id == viewer.org_id
+    if not ours:
+        return False
+    item = ItemMarking(int(row.org_id), TLP(row.tlp), Distribution(distribution), row.group_id)
+    own = viewer.org_id is not None and row.org_id == viewer.org_id
+    named = distribution == Distribution.GROUP.value
+    return can_see(viewer, item) and (row.tlp not in _RESTRICTED or named or own)
+
+
+def _still_forwardable(conn: Connection, viewer: Viewer, rows: list[Any]) -> set[tuple[int, str]]:
+    """The (organization, report id) of ROWS that VIEWER may still be sent, re-marked or not."""
+    found: set[tuple[int, str]] = set()
+    names = sorted({str(r.report_id) for r in rows})
+    for at in range(0, len(names), 500):
+        query = sa.select(reports.c.org_id, reports.c.report_id).where(
+            reports.c.report_id.in_(names[at : at + 500]), forwardable(viewer)
+        )
+        found.update((int(o), str(r)) for o, r in conn.execute(query))
+    return found
+
+
+def _withdrawals(
+    conn: Connection,
+    collection: Collection,
+    added_after: datetime | None,
+    after: int,
+    batch: int,
+) -> Iterator[tuple[Entry, tuple[int, int]]]:
+    """The revoked versions of the reports COLLECTION held for its reader and no longer does,
+    withdrawn after ADDED_AFTER, in the order they were withdrawn, from withdrawal AFTER + 1 on."""
+    viewer = collection.viewer
+    if viewer is None or not collection.scope:
+        return
+    while True:
+        query = (
+            sa.select(
+                report_withdrawals,
+                organizations.c.name.label("org"),
+                sharing_groups.c.name.label("group_name"),
+            )
+            .join(organizations, organizations.c.id == report_withdrawals.c.org_id)
+            .outerjoin(sharing_groups, sharing_groups.c.id == report_withdrawals.c.group_id)
+            .where(report_withdrawals.c.id > after)
+            .order_by(report_withdrawals.c.id)
+            .limit(batch)
+        )
+        if added_after is not None:
+            query = query.where(report_withdrawals.c.withdrawn_at > added_after)
+        rows = conn.execute(query).all()
+        held = [r for r in rows if _held_before(collection, viewer, r)]
+        still = _still_forwardable(conn, viewer, held) if held else set()
+        for row in held:
+            if (int(row.org_id), str(row.report_id)) in still:
+                continue  # re-marked and still sent to this reader, as an ordinary update
+            withdrawn_at = utc(row.withdrawn_at)
+            marking = Marking(TLP(row.tlp), Distribution(row.distribution), row.group_name)
+            obj = revoked_report(
+                org=str(row.org),
+                report_id=str(row.report_id),
+                source_id=row.source_id,
+                created=utc(row.created),
+                reported_at=utc(row.reported_at),
+                withdrawn_at=withdrawn_at,
+                marking=marking,
+            )
+            yield Entry(withdrawn_at, obj), (WITHDRAWN + int(row.id), 0)
+        if len(rows) < batch:
+            return
+        after = int(rows[-1].id)
 
 
 def _request_entries(

@@ -41,8 +41,15 @@ from bigfish.organizations import _check_name
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
+from bigfish.store.schema_evidence import evidence
 from bigfish.store.schema_interop import interop_imports, interop_observables
-from bigfish.store.writes import IdentifierIds, Pending, write_batch
+from bigfish.store.writes import (
+    WITHDRAWAL_COLUMNS,
+    IdentifierIds,
+    Pending,
+    record_withdrawals,
+    write_batch,
+)
 from bigfish.webhooks import origin_of
 
 _CHUNK = 500
@@ -59,6 +66,7 @@ class ImportOutcome:
     updated: int  # reports replaced by a newer version
     unchanged: int  # reports already held in this version or a newer one
     rejections: tuple[tuple[str | None, str], ...]  # (object id, reason)
+    withdrawn: int = 0  # copies deleted: their node revoked the report (deleted or re-marked)
 
 
 @dataclass
@@ -249,6 +257,7 @@ def import_objects(
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
     echoes = 0
+    revoked: list[tuple[str, datetime]] = []  # (STIX id, modified) of revoked reports
     for obj in objects:
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
             rejections.append((None, "not a STIX object (needs a type and an id)"))
@@ -266,17 +275,22 @@ def import_objects(
         if stix_type != "report":
             rejections.append((stix_id, f"STIX type {stix_type!r} is not imported (reports only)"))
             continue
+        if obj.get("revoked") is True:
+            if owner is not None or peer is None:
+                rejections.append((stix_id, _POSTED_REVOCATION))
+                continue
+            try:
+                revoked.append((stix_id, _modified(obj)))
+            except ValueError:
+                rejections.append((stix_id, "modified: not an RFC 3339 timestamp"))
+            continue
         try:
             fields, found = report_fields(obj, lookup)
             named = owner or _org_of(obj, lookup)
             org = _check_name(named or default_org)
             marking, group_id = _marking(conn, obj, lookup, poster)
             report = build_report(fields, identifiers=found, marking=marking)
-            modified = utc(
-                datetime.fromisoformat(
-                    str(obj.get("modified") or obj.get("published")).replace("Z", "+00:00")
-                )
-            )
+            modified = _modified(obj)
             if peer is not None and owner is None and named is not None:
                 if _echo(conn, org, report.report_id, modified):
                     echoes += 1  # this node's own report, come back from a peer: held
@@ -297,10 +311,90 @@ def import_objects(
     new, updated, unchanged = _store_reports(
         conn, list(pending.values()), peer, rates, ids or IdentifierIds()
     )
+    withdrawn, held_newer = _withdraw_copies(conn, revoked, peer or "", rejections)
     stored = len(objects) - len(rejections)
     return ImportOutcome(
-        len(objects), stored, len(rejections), new, updated, unchanged + echoes, tuple(rejections)
+        len(objects),
+        stored,
+        len(rejections),
+        new,
+        updated,
+        unchanged + echoes + held_newer,
+        tuple(rejections),
+        withdrawn,
     )
+
+
+_POSTED_REVOCATION = (
+    "a revoked report is not taken by POST: delete the report"
+    " (DELETE /api/v1/reports/ORG/REPORT_ID) or re-mark it"
+)
+
+
+def _modified(obj: Mapping[str, Any]) -> datetime:
+    text = str(obj.get("modified") or obj.get("published"))
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def _withdraw_copies(
+    conn: Connection,
+    revoked: list[tuple[str, datetime]],
+    peer: str,
+    rejections: list[tuple[str | None, str]],
+) -> tuple[int, int]:
+    """Delete the copies PEER revoked: a report pulled from PEER (`interop_imports`) whose
+    version held here is not newer than the revocation. Another node's copy, and a copy that
+    holds evidence, are kept, each with a rejection. Each deletion is recorded as a withdrawal,
+    so the nodes that pulled the copy from here are told in turn. Returns (withdrawn, nothing to
+    do: not held, or held in a newer version)."""
+    withdrawn = nothing = 0
+    now = datetime.now(UTC)
+    for stix_id, modified in revoked:
+        rows = conn.execute(
+            sa.select(
+                interop_imports.c.modified,
+                interop_imports.c.peer,
+                reports.c.id,
+                organizations.c.name.label("org"),
+                *WITHDRAWAL_COLUMNS,
+            )
+            .join(reports, reports.c.id == interop_imports.c.report_pk)
+            .join(organizations, organizations.c.id == reports.c.org_id)
+            .where(interop_imports.c.stix_id == stix_id[:200])
+        ).all()
+        gone: list[Any] = []
+        kept: list[str] = []  # why a copy was kept (one rejection for the object)
+        for row in rows:
+            if _node(row.peer or "") != _node(peer):
+                kept.append(
+                    f"revoked: the copy of {row.org}/{row.report_id} held here came from"
+                    f" {_node(row.peer or 'this node')}; only that node revokes it"
+                )
+            elif utc(row.modified) > modified:
+                continue  # a newer version is held (re-shared since): kept
+            else:
+                held = conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(evidence)
+                    .where(evidence.c.report_pk == row.id)
+                ).scalar_one()
+                if held:
+                    kept.append(
+                        f"revoked: the copy of {row.org}/{row.report_id} holds {held}"
+                        " evidence item(s) under chain of custody and is kept"
+                    )
+                else:
+                    gone.append(row)
+        if gone:
+            record_withdrawals(conn, gone, now)
+            conn.execute(reports.delete().where(reports.c.id.in_([r.id for r in gone])))
+        if kept:
+            rejections.append((stix_id, "; ".join(kept)))
+        elif gone:
+            withdrawn += 1
+        else:
+            nothing += 1
+    return withdrawn, nothing
 
 
 def _store_reports(

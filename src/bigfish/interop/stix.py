@@ -202,6 +202,44 @@ def report_objects(report: ReportView) -> list[dict[str, Any]]:
     return [*scos.values(), marked(obj, report.marking)]
 
 
+def revoked_report(
+    *,
+    org: str,
+    report_id: str,
+    source_id: str | None,
+    created: datetime,
+    reported_at: datetime,
+    withdrawn_at: datetime,
+    marking: Marking,
+) -> dict[str, Any]:
+    """The revoked version of a report that was deleted or re-marked beyond a reader's reach:
+    its id, author and dates, nothing of its content (STIX 2.1 `revoked`; a bigfish node that
+    pulled the report deletes its copy)."""
+    author = org_identity_id(org)
+    stix_id = source_id if source_id and source_id.startswith("report--") else None
+    obj: dict[str, Any] = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": stix_id or report_stix_id(org, report_id),
+        "created_by_ref": author,
+        "created": timestamp(created),
+        "modified": timestamp(max(created, withdrawn_at)),
+        "name": f"Scam report {org}/{report_id}",
+        "report_types": ["threat-report"],
+        "published": timestamp(reported_at),
+        "object_refs": [author],
+        "revoked": True,
+        "extensions": {
+            REPORT_EXTENSION: {
+                "extension_type": "property-extension",
+                "org": org,
+                "report_id": report_id,
+            }
+        },
+    }
+    return marked(obj, marking)
+
+
 def network_objects(
     network: NetworkView, marking: Marking, created: datetime
 ) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ Progress = Callable[[int], None]  # objects received so far
 @dataclass(frozen=True, slots=True)
 class SyncResult:
     """What one pull did: received = stored + rejected (stored = new + updated + unchanged +
-    supporting objects)."""
+    withdrawn + supporting objects)."""
 
     peer: str
     run_id: int
@@ -53,6 +53,7 @@ class SyncResult:
     new: int
     updated: int
     unchanged: int
+    withdrawn: int = 0  # copies deleted because the peer revoked their report
 
 
 class _Peer:
@@ -164,6 +165,7 @@ class _Run:
                 ).scalar_one()
             )
         self.received = self.stored = self.rejected = self.new = self.updated = self.unchanged = 0
+        self.withdrawn = 0
 
     def record(self, conn: sa.Connection, outcome: Any) -> None:
         self.received += outcome.received
@@ -172,6 +174,7 @@ class _Run:
         self.new += outcome.new
         self.updated += outcome.updated
         self.unchanged += outcome.unchanged
+        self.withdrawn += outcome.withdrawn
         if outcome.rejections:
             conn.execute(
                 sync_rejections.insert(),
@@ -314,6 +317,7 @@ def pull(
         run.new,
         run.updated,
         run.unchanged,
+        run.withdrawn,
     )
 
 

@@ -79,3 +79,22 @@ taxii_statuses = sa.Table(
     sa.Column("body", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+# A report withdrawn from where it was shared: deleted, or re-marked (kept with the marking it
+# had before), so that a TAXII reader that may have pulled it is sent a revoked version of it
+# (`bigfish.interop.feed`), and a node that pulled it deletes its copy (`bigfish.interop.importer`).
+report_withdrawals = sa.Table(
+    "report_withdrawals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("org_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("report_id", sa.String(200), nullable=False),
+    sa.Column("source_id", sa.String(200)),  # as reports.source_id: the STIX id it came with
+    sa.Column("created", UTCDateTime, nullable=False),  # the report object's STIX `created`
+    sa.Column("reported_at", UTCDateTime, nullable=False),
+    sa.Column("tlp", sa.String(20), nullable=False),  # the marking before the withdrawal
+    sa.Column("distribution", sa.String(20), nullable=False),
+    sa.Column("group_id", sa.Integer),
+    sa.Column("withdrawn_at", UTCDateTime, nullable=False),
+    sa.Index("ix_report_withdrawals_withdrawn_at", "withdrawn_at"),
+)

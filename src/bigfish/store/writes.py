@@ -4,9 +4,10 @@ stored without its identifiers and a batch is acknowledged only once it is commi
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -16,10 +17,60 @@ from bigfish.intake.prepare import PreparedMention
 from bigfish.models import Report
 from bigfish.store.fast import insert_many
 from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.store.schema_interop import report_withdrawals
 
 _CHUNK = 500  # stays under every driver's bound-parameter limit
 _IDENT_COLUMNS = ("kind", "canonical", "valid", "error", "domain", "chain", "country")
 _MENTION_COLUMNS = ("report_pk", "identifier_id", "source", "role", "raw")
+
+
+#: The columns of a report that `record_withdrawals` keeps.
+WITHDRAWAL_COLUMNS = (
+    reports.c.org_id,
+    reports.c.report_id,
+    reports.c.source_id,
+    reports.c.created_at,
+    reports.c.updated_at,
+    reports.c.reported_at,
+    reports.c.tlp,
+    reports.c.distribution,
+    reports.c.group_id,
+)
+
+
+def record_withdrawals(conn: Connection, rows: Iterable[Any], now: datetime) -> None:
+    """Keep ROWS (reports as they were, with `WITHDRAWAL_COLUMNS`) as withdrawn at NOW: each is
+    about to be deleted or re-marked, so TAXII readers that may hold it are sent a revoked
+    version of it (`bigfish.interop.feed`)."""
+    values = [
+        {
+            "org_id": r.org_id,
+            "report_id": r.report_id,
+            "source_id": r.source_id,
+            "created": min(_aware(r.created_at), _aware(r.updated_at)),
+            "reported_at": r.reported_at,
+            "tlp": r.tlp,
+            "distribution": r.distribution,
+            "group_id": r.group_id,
+            "withdrawn_at": now,
+        }
+        for r in rows
+    ]
+    if values:
+        conn.execute(report_withdrawals.insert(), values)
+
+
+def _marking_changed(row: Any, p: Pending) -> bool:
+    marking = p.report.marking
+    return (row.tlp, row.distribution, row.group_id) != (
+        marking.tlp.value,
+        marking.distribution.value,
+        p.group_id,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +197,15 @@ def write_batch(
         else:
             first[p.report.report_id] = p
     existing: dict[str, tuple[int, int | None]] = {}
+    before: dict[str, Any] = {}  # each existing report as it is, for `record_withdrawals`
     keys = list(first)
     for start in range(0, len(keys), _CHUNK):
-        query = sa.select(reports.c.report_id, reports.c.id, reports.c.ingest_run).where(
+        query = sa.select(reports.c.id, reports.c.ingest_run, *WITHDRAWAL_COLUMNS).where(
             reports.c.org_id == org_id, reports.c.report_id.in_(keys[start : start + _CHUNK])
         )
-        for report_id, pk, run in conn.execute(query):
-            existing[report_id] = (pk, run)
+        for row in conn.execute(query):
+            existing[row.report_id] = (row.id, row.ingest_run)
+            before[row.report_id] = row
     new: list[Pending] = []
     changed: list[tuple[int, Pending]] = []
     for report_id, p in first.items():
@@ -177,6 +230,15 @@ def write_batch(
             pk_of.update((str(row[0]), int(row[1])) for row in conn.execute(query))
         pks.extend((pk_of[p.report.report_id], p) for p in new)
     if changed:
+        record_withdrawals(  # re-marked: readers that may hold it are told (a revoked version)
+            conn,
+            [
+                before[p.report.report_id]
+                for _, p in changed
+                if _marking_changed(before[p.report.report_id], p)
+            ],
+            now,
+        )
         update = (
             reports.update()
             .where(reports.c.id == sa.bindparam("pk"))

@@ -1,0 +1,282 @@
+"""A report deleted or re-marked at its node is revoked at the nodes that pulled it: the TAXII
+feed carries a revoked version to the readers that held it (and to no one else), and a pull
+deletes the copy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import stix2
+
+from bigfish.accounts import authenticate_key, create_key
+from bigfish.interop.feed import WITHDRAWN, collections, iter_entries, object_page
+from bigfish.interop.importer import import_objects
+from bigfish.interop.sync import pull
+from bigfish.models import TLP, ApiRole, Distribution, Marking
+from bigfish.organizations import add_org
+from bigfish.reports import delete_report, remark_report
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store, open_store
+from bigfish.store.schema import organizations, reports
+from bigfish.store.schema_interop import interop_imports, report_withdrawals
+from bigfish.webhooks import allow_peer
+from tests.interop.builders import ingest_json, partnership, sample_reports
+from tests.interop.servers import bigfish_server
+
+
+@pytest.fixture
+def peer_store(tmp_path: Path) -> Store:
+    """The pulling node: its own SQLite database."""
+    return open_store(f"sqlite:///{tmp_path / 'peer.db'}")
+
+
+def _viewer(store: Store, org: str, role: ApiRole = ApiRole.ANALYST) -> Viewer:
+    secret = create_key(store, org=org, role=role).secret
+    with store.connect() as conn:
+        principal = authenticate_key(conn, secret)
+    assert principal is not None
+    return principal.viewer()
+
+
+def _held(store: Store) -> dict[str, str]:
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(reports.c.report_id, reports.c.distribution)).all()
+    return {r.report_id: r.distribution for r in rows}
+
+
+def _revoked(store: Store, viewer: Viewer) -> dict[str, list[str]]:
+    """Per collection title, the report ids VIEWER is sent revoked versions of."""
+    found: dict[str, list[str]] = {}
+    with store.connect() as conn:
+        for collection in collections(conn, viewer):
+            for entry, position in iter_entries(conn, collection):
+                if entry.object.get("revoked"):
+                    assert position[0] > WITHDRAWN
+                    ext = entry.object["extensions"]
+                    report_id = next(iter(ext.values()))["report_id"]
+                    found.setdefault(collection.title, []).append(report_id)
+    return found
+
+
+def test_deleted_and_re_marked_reports_are_revoked_at_the_peer_that_pulled_them(
+    store: Store, peer_store: Store, tmp_path: Path
+) -> None:
+    partnership(store, tmp_path)  # TH-AOC's shared-0, shared-1 (partnership), group-0 (MEKONG)
+    key = create_key(store, org="VN-POLICE", role=ApiRole.SYNC).secret
+    bank = _viewer(store, "BANK-B", ApiRole.READONLY)
+    with bigfish_peer(store, peer_store) as base:
+        first = pull(peer_store, f"{base}/taxii2/", key, page=2)
+        assert set(_held(peer_store)) == {"shared-0", "shared-1", "group-0"}
+        assert first.withdrawn == 0
+
+        owner = _viewer(store, "TH-AOC")
+        # shared-0: re-marked for TH-AOC alone; group-0: deleted
+        remark_report(store, owner, "TH-AOC", "shared-0", Marking(TLP.AMBER))
+        delete_report(store, owner, "TH-AOC", "group-0")
+        # shared-1: re-ingested for the group MEKONG, which VN-POLICE is in: still sent to it
+        group = Marking(TLP.GREEN, Distribution.GROUP, "MEKONG")
+        ingest_json(store, tmp_path, "TH-AOC", sample_reports("shared", "TH")[1:], group)
+
+        second = pull(peer_store, f"{base}/taxii2/", key, page=1)  # across every page edge
+        assert second.received == second.stored + second.rejected
+        assert second.rejected == 0
+        assert second.withdrawn == 2  # shared-0 and group-0
+        assert second.updated == 1  # shared-1, now the group's (unknown there: organization)
+        assert _held(peer_store) == {"shared-1": Distribution.ORGANIZATION.value}
+
+        third = pull(peer_store, f"{base}/taxii2/", key, page=1)
+        assert (third.withdrawn, third.new, third.updated, third.rejected) == (0, 0, 0, 0)
+        assert _held(peer_store) == {"shared-1": Distribution.ORGANIZATION.value}
+
+    # BANK-B saw shared-0 and shared-1 (partnership) and never group-0: it is sent revoked
+    # versions of the two, in the collection that held them, and nothing about group-0
+    assert _revoked(store, bank) == {"Partnership": ["shared-0", "shared-1"]}
+    # VN-POLICE still sees shared-1 (its group's now): no revoked version of it
+    vn = _viewer(store, "VN-POLICE", ApiRole.READONLY)
+    assert _revoked(store, vn) == {"Partnership": ["shared-0"], "Group MEKONG": ["group-0"]}
+    # the owner is told of its own deleted report in its own collection (and in its group's)
+    assert _revoked(store, _viewer(store, "TH-AOC")) == {
+        "Group MEKONG": ["group-0"],
+        "Organization TH-AOC": ["group-0"],
+    }
+
+
+@contextmanager
+def bigfish_peer(store: Store, peer_store: Store) -> Iterator[str]:
+    """Serve STORE and let PEER_STORE pull from it on loopback."""
+    with bigfish_server(store) as base:
+        allow_peer(peer_store, base, "test peer on loopback")
+        yield base
+
+
+def test_a_revoked_version_is_valid_stix_and_tells_nothing_of_the_report(
+    store: Store, tmp_path: Path
+) -> None:
+    partnership(store, tmp_path)
+    owner = _viewer(store, "TH-AOC")
+    delete_report(store, owner, "TH-AOC", "shared-0")
+    with store.connect() as conn:
+        bank = _viewer(store, "BANK-B", ApiRole.READONLY)
+        shared = collections(conn, bank)[0]
+        page = object_page(conn, shared, limit=100)
+    revoked = [e.object for e in page.entries if e.object.get("revoked")]
+    assert len(revoked) == 1
+    obj = revoked[0]
+    parsed = stix2.parse(obj, allow_custom=True)
+    assert parsed.revoked is True
+    assert "description" not in obj and obj["object_refs"] == [obj["created_by_ref"]]
+    assert "081" not in str(obj) and "invest-gold88" not in str(obj)
+    # its version is newer than the one readers held; same STIX id
+    before = [e.object for e in page.entries if not e.object.get("revoked")]
+    assert obj["id"] not in {o["id"] for o in before}
+    assert obj["modified"] >= obj["created"]
+
+
+def test_a_reader_that_never_saw_a_report_is_not_told_it_was_withdrawn(
+    store: Store, tmp_path: Path
+) -> None:
+    partnership(store, tmp_path)
+    owner = _viewer(store, "TH-AOC")
+    for report_id in ("own-0", "red-0", "group-0"):
+        delete_report(store, owner, "TH-AOC", report_id)
+    with store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(report_withdrawals)).scalar()
+    assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {}
+    # VN-POLICE saw group-0 only (own-0 was TH-AOC's alone, red-0 TLP:RED)
+    assert _revoked(store, _viewer(store, "VN-POLICE", ApiRole.READONLY)) == {
+        "Group MEKONG": ["group-0"]
+    }
+
+
+def test_a_marking_widened_or_unchanged_is_no_withdrawal(store: Store, tmp_path: Path) -> None:
+    partnership(store, tmp_path)
+    owner = _viewer(store, "TH-AOC")
+    remark_report(store, owner, "TH-AOC", "shared-0", Marking(TLP.GREEN, Distribution.PARTNERSHIP))
+    ingest_json(
+        store,
+        tmp_path,
+        "TH-AOC",
+        sample_reports("shared", "TH"),
+        Marking(TLP.GREEN, Distribution.PARTNERSHIP),
+    )
+    with store.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(report_withdrawals))
+        assert count.scalar() == 0
+    remark_report(store, owner, "TH-AOC", "own-0", Marking(TLP.GREEN, Distribution.PARTNERSHIP))
+    with store.connect() as conn:  # recorded (the marking changed), sent to no one
+        count = conn.execute(sa.select(sa.func.count()).select_from(report_withdrawals))
+        assert count.scalar() == 1
+    assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {}
+
+
+def _copy(peer_store: Store, peer: str) -> tuple[str, datetime]:
+    """A report of PEER's organization held on PEER_STORE as pulled from PEER."""
+    now = datetime.now(UTC)
+    stix_id = "report--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba1111"
+    obj: dict[str, Any] = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": stix_id,
+        "created": "2025-11-01T08:00:00.000Z",
+        "modified": "2025-11-02T08:00:00.000Z",
+        "name": "Scam report PEER-ORG/r-1",
+        "published": "2025-11-01T08:00:00.000Z",
+        "object_refs": ["identity--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba2222"],
+        "extensions": {
+            "extension-definition--1d1a3a1c-3b34-4a5b-8b6e-9d3f2f2a6e0a": {
+                "extension_type": "property-extension",
+                "org": "PEER-ORG",
+                "report_id": "r-1",
+                "country": "TH",
+                "identifiers": [{"kind": "phone", "value": "+66812345678"}],
+            }
+        },
+    }
+    from bigfish.interop.markings import REPORT_EXTENSION
+
+    obj["extensions"] = {REPORT_EXTENSION: next(iter(obj["extensions"].values()))}
+    with peer_store.begin() as conn:
+        outcome = import_objects(conn, [obj], peer=peer, default_org="peer-x")
+    assert outcome.new == 1, outcome.rejections
+    return stix_id, now
+
+
+def _revocation(stix_id: str, modified: str) -> dict[str, Any]:
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": stix_id,
+        "created": "2025-11-01T08:00:00.000Z",
+        "modified": modified,
+        "name": "Scam report PEER-ORG/r-1",
+        "published": "2025-11-01T08:00:00.000Z",
+        "object_refs": ["identity--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba2222"],
+        "revoked": True,
+    }
+
+
+def test_only_the_node_a_copy_came_from_revokes_it_and_never_an_older_revocation(
+    peer_store: Store,
+) -> None:
+    peer, other = "https://node-a.example/taxii2/", "https://node-b.example/taxii2/"
+    stix_id, _ = _copy(peer_store, peer)
+    late = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with peer_store.begin() as conn:
+        stranger = import_objects(
+            conn, [_revocation(stix_id, late)], peer=other, default_org="peer-x"
+        )
+        older = import_objects(
+            conn,
+            [_revocation(stix_id, "2025-11-01T09:00:00.000Z")],  # before the version held
+            peer=peer,
+            default_org="peer-x",
+        )
+        posted = import_objects(
+            conn, [_revocation(stix_id, late)], peer=None, default_org="x", owner="PEER-ORG"
+        )
+    assert stranger.rejected == 1 and "node-a.example" in stranger.rejections[0][1]
+    assert (older.rejected, older.withdrawn, older.unchanged) == (0, 0, 1)
+    assert posted.rejected == 1 and "not taken by POST" in posted.rejections[0][1]
+    assert set(_held(peer_store)) == {"r-1"}
+    with peer_store.begin() as conn:
+        done = import_objects(conn, [_revocation(stix_id, late)], peer=peer, default_org="x")
+        again = import_objects(conn, [_revocation(stix_id, late)], peer=peer, default_org="x")
+    assert (done.withdrawn, done.stored, done.rejected) == (1, 1, 0)
+    assert (again.withdrawn, again.unchanged) == (0, 1)
+    assert _held(peer_store) == {}
+    with peer_store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(interop_imports)).scalar() == 0
+        # the deletion is a withdrawal here too: this node's own readers are told in turn
+        row = conn.execute(
+            sa.select(report_withdrawals.c.report_id, organizations.c.name).join(
+                organizations, organizations.c.id == report_withdrawals.c.org_id
+            )
+        ).one()
+    assert tuple(row) == ("r-1", "PEER-ORG")
+
+
+def test_a_relaying_node_tells_its_own_readers(peer_store: Store) -> None:
+    peer = "https://node-a.example/taxii2/"
+    stix_id, _ = _copy(peer_store, peer)
+    add_org(peer_store, "LOCAL", country="TH")
+    with peer_store.begin() as conn:
+        conn.execute(
+            reports.update().values(
+                tlp=TLP.GREEN.value, distribution=Distribution.PARTNERSHIP.value
+            )
+        )
+    local = _viewer(peer_store, "LOCAL", ApiRole.READONLY)
+    late = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with peer_store.begin() as conn:
+        import_objects(conn, [_revocation(stix_id, late)], peer=peer, default_org="x")
+    assert _revoked(peer_store, local) == {"Partnership": ["r-1"]}
+    with peer_store.connect() as conn:
+        shared = collections(conn, local)[0]
+        entry = next(iter_entries(conn, shared))[0]
+    assert entry.object["id"] == stix_id  # the id it came with, as readers knew it
