@@ -127,6 +127,44 @@ def test_a_request_travels_to_the_recipients_node_and_its_changes_travel_back(
             get_request(store, acting_as(store, "VN-POLICE"), draft.request_id)
 
 
+def test_a_withdrawal_travels_to_the_recipients_node_and_the_recipient_cannot_forge_one(
+    nodes: tuple[Store, Store],
+) -> None:
+    th, vn = nodes
+    aoc, bank = acting_as(th, "TH-AOC"), acting_as(vn, "VN-BANK")
+    sent = create_request(th, aoc, _freeze(), send=True)
+    assert receive(vn, _requests(served(th, "VN-BANK"))).rejected == 0
+    transition(vn, bank, sent.request_id, RequestStatus.ACKNOWLEDGED, None, actor="Lan")
+    assert receive(th, _requests(served(vn, "TH-AOC"))).rejected == 0
+    transition(th, aoc, sent.request_id, RequestStatus.WITHDRAWN, "funds recovered", actor="Som")
+    assert receive(vn, _requests(served(th, "VN-BANK"))).rejected == 0
+    assert get_request(vn, bank, sent.request_id).status is RequestStatus.WITHDRAWN
+    assert request_history(th, aoc, sent.request_id) == request_history(vn, bank, sent.request_id)
+    # the recipient cannot withdraw, nor can its node send a withdrawal in the requester's name
+    other = create_request(th, aoc, _freeze(), send=True)
+    receive(vn, _requests(served(th, "VN-BANK")))
+    transition(vn, bank, other.request_id, RequestStatus.ACKNOWLEDGED, None)
+    [acknowledged] = [
+        o for o in _requests(served(vn, "TH-AOC")) if o["request_id"] == other.request_id
+    ]
+    for org, field in (("VN-BANK", ".to_status"), ("TH-AOC", ".org")):
+        forged = copy.deepcopy(acknowledged)
+        forged["history"].append(
+            {
+                "event_id": "re-" + "e" * 32,
+                "at": forged["history"][-1]["at"],
+                "org": org,
+                "actor": "someone on the VN node",
+                "from_status": "acknowledged",
+                "to_status": "withdrawn",
+            }
+        )
+        refused = receive(th, [forged])
+        assert refused.rejected == 1, org
+        assert refused.rejections[0][1].startswith("history[3]" + field), refused.rejections
+    assert get_request(th, aoc, other.request_id).status is RequestStatus.SENT
+
+
 def _sent_object(th: Store) -> dict[str, Any]:
     aoc = acting_as(th, "TH-AOC")
     created = create_request(th, aoc, _freeze(), send=True)

@@ -111,6 +111,33 @@ def test_request_workflow_is_audited_and_visible_to_both_sides_only(
     )
 
 
+def test_the_requester_withdraws_an_open_request_and_only_the_requester(
+    orgs: tuple[Store, Viewer, Viewer, Viewer],
+) -> None:
+    store, th, kh, _ = orgs
+    draft = create_request(store, th, _draft())
+    with pytest.raises(InputError, match="a draft request cannot become withdrawn"):
+        transition(store, th, draft.request_id, RequestStatus.WITHDRAWN, None)
+    sent = transition(store, th, draft.request_id, RequestStatus.SENT, None)
+    transition(store, kh, sent.request_id, RequestStatus.ACKNOWLEDGED, None)
+    with pytest.raises(AccessDenied, match="only the requester"):
+        transition(store, kh, sent.request_id, RequestStatus.WITHDRAWN, None)
+    gone = transition(
+        store, th, sent.request_id, RequestStatus.WITHDRAWN, "victim recovered the funds"
+    )
+    assert gone.status is RequestStatus.WITHDRAWN
+    assert get_request(store, kh, sent.request_id).status is RequestStatus.WITHDRAWN
+    with pytest.raises(InputError, match="closed"):  # closed for both sides
+        transition(store, kh, sent.request_id, RequestStatus.IN_PROGRESS, None)
+    last = request_history(store, kh, sent.request_id)[-1]
+    assert (last.from_status, last.to_status, last.org, last.note) == (
+        RequestStatus.ACKNOWLEDGED,
+        RequestStatus.WITHDRAWN,
+        "TH-AOC",
+        "victim recovered the funds",
+    )
+
+
 def test_request_input_is_checked_field_by_field(
     orgs: tuple[Store, Viewer, Viewer, Viewer],
 ) -> None:

@@ -166,7 +166,8 @@ def update(
     by: str | None = typer.Option(None, "--by", help="Who (default: your login name)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Move a request along: sent, acknowledged, in_progress, fulfilled, declined, expired.
+    """Move a request along: sent, acknowledged, in_progress, fulfilled, declined, expired,
+    or withdrawn (the requester, while it is open).
 
     Example: bigfish request update rq-1a2b… --org kh-npa --status acknowledged --note "on it"
     """

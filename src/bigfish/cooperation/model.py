@@ -42,6 +42,7 @@ class RequestStatus(StrEnum):
     FULFILLED = "fulfilled"
     DECLINED = "declined"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # by the requester, while it is open (sent, acknowledged, in progress)
 
 
 class Side(StrEnum):
@@ -74,6 +75,7 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestStatus], frozenset[Side]] = {
     (RequestStatus.IN_PROGRESS, RequestStatus.FULFILLED): frozenset({Side.RECIPIENT}),
     (RequestStatus.IN_PROGRESS, RequestStatus.DECLINED): frozenset({Side.RECIPIENT}),
     **{(s, RequestStatus.EXPIRED): frozenset(Side) for s in OPEN},
+    **{(s, RequestStatus.WITHDRAWN): frozenset({Side.REQUESTER}) for s in OPEN},
 }
 
 
