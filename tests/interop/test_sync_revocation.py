@@ -4,6 +4,7 @@ deletes the copy."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,10 @@ import stix2
 from bigfish.accounts import authenticate_key, create_key
 from bigfish.interop.feed import WITHDRAWN, collections, iter_entries, object_page
 from bigfish.interop.importer import import_objects
+from bigfish.interop.markings import REPORT_EXTENSION
+from bigfish.interop.stix import report_objects
 from bigfish.interop.sync import pull
+from bigfish.memberships import add_member
 from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_org
 from bigfish.reports import delete_report, remark_report
@@ -26,7 +30,7 @@ from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
 from bigfish.webhooks import allow_peer
-from tests.interop.builders import ingest_json, partnership, sample_reports
+from tests.interop.builders import fixed_view, ingest_json, partnership, sample_reports
 from tests.interop.servers import bigfish_server
 
 
@@ -175,21 +179,22 @@ def test_a_marking_widened_or_unchanged_is_no_withdrawal(store: Store, tmp_path:
     assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {}
 
 
-def _copy(peer_store: Store, peer: str) -> tuple[str, datetime]:
-    """A report of PEER's organization held on PEER_STORE as pulled from PEER."""
-    now = datetime.now(UTC)
-    stix_id = "report--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba1111"
-    obj: dict[str, Any] = {
+_STIX_ID = "report--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba1111"
+
+
+def _report(modified: str = "2025-11-02T08:00:00.000Z") -> dict[str, Any]:
+    """PEER-ORG's report r-1 as a bigfish node serves it."""
+    return {
         "type": "report",
         "spec_version": "2.1",
-        "id": stix_id,
+        "id": _STIX_ID,
         "created": "2025-11-01T08:00:00.000Z",
-        "modified": "2025-11-02T08:00:00.000Z",
+        "modified": modified,
         "name": "Scam report PEER-ORG/r-1",
         "published": "2025-11-01T08:00:00.000Z",
         "object_refs": ["identity--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba2222"],
         "extensions": {
-            "extension-definition--1d1a3a1c-3b34-4a5b-8b6e-9d3f2f2a6e0a": {
+            REPORT_EXTENSION: {
                 "extension_type": "property-extension",
                 "org": "PEER-ORG",
                 "report_id": "r-1",
@@ -198,13 +203,14 @@ def _copy(peer_store: Store, peer: str) -> tuple[str, datetime]:
             }
         },
     }
-    from bigfish.interop.markings import REPORT_EXTENSION
 
-    obj["extensions"] = {REPORT_EXTENSION: next(iter(obj["extensions"].values()))}
+
+def _copy(peer_store: Store, peer: str) -> tuple[str, datetime]:
+    """A report of PEER's organization held on PEER_STORE as pulled from PEER."""
     with peer_store.begin() as conn:
-        outcome = import_objects(conn, [obj], peer=peer, default_org="peer-x")
+        outcome = import_objects(conn, [_report()], peer=peer, default_org="peer-x")
     assert outcome.new == 1, outcome.rejections
-    return stix_id, now
+    return _STIX_ID, datetime.now(UTC)
 
 
 def _revocation(stix_id: str, modified: str) -> dict[str, Any]:
@@ -218,6 +224,13 @@ def _revocation(stix_id: str, modified: str) -> dict[str, Any]:
         "published": "2025-11-01T08:00:00.000Z",
         "object_refs": ["identity--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba2222"],
         "revoked": True,
+        "extensions": {
+            REPORT_EXTENSION: {
+                "extension_type": "property-extension",
+                "org": "PEER-ORG",
+                "report_id": "r-1",
+            }
+        },
     }
 
 
@@ -280,3 +293,138 @@ def test_a_relaying_node_tells_its_own_readers(peer_store: Store) -> None:
         shared = collections(conn, local)[0]
         entry = next(iter_entries(conn, shared))[0]
     assert entry.object["id"] == stix_id  # the id it came with, as readers knew it
+
+
+def test_an_organization_registered_or_joining_after_a_withdrawal_is_not_told_of_it(
+    store: Store, tmp_path: Path
+) -> None:
+    """Review finding: "could see it before" was judged by today's members and organizations."""
+    partnership(store, tmp_path)
+    owner = _viewer(store, "TH-AOC")
+    delete_report(store, owner, "TH-AOC", "shared-0")
+    delete_report(store, owner, "TH-AOC", "group-0")  # MEKONG: TH-AOC and VN-POLICE
+    add_org(store, "LATECOMER", country="TH")
+    assert _revoked(store, _viewer(store, "LATECOMER", ApiRole.READONLY)) == {}
+    admin = create_key(store, org="TH-AOC", role=ApiRole.ADMIN).secret
+    with store.connect() as conn:
+        principal = authenticate_key(conn, admin)
+    assert principal is not None
+    add_member(store, principal, "MEKONG", "BANK-B")  # joins after group-0 was deleted
+    assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {
+        "Partnership": ["shared-0"]  # it saw shared-0; it never saw group-0
+    }
+    assert _revoked(store, _viewer(store, "VN-POLICE", ApiRole.READONLY)) == {
+        "Partnership": ["shared-0"],
+        "Group MEKONG": ["group-0"],
+    }
+
+
+def test_a_revocation_deletes_only_the_report_it_names_not_others_with_its_stix_id(
+    store: Store, peer_store: Store, tmp_path: Path
+) -> None:
+    """Review finding: two organizations POSTed the same STIX report; revoking one organization's
+    copy deleted both at the pulling node."""
+    for org in ("BANK-X", "BANK-Y", "READER"):
+        add_org(store, org, country="TH")
+    view = dataclasses.replace(
+        fixed_view("r-1", Marking(TLP.GREEN, Distribution.PARTNERSHIP)),
+        source_id="report--0b2c7f7e-9f3e-4a53-9c43-5a4a0a1d0001",
+    )
+    with store.begin() as conn:
+        for org in ("BANK-X", "BANK-Y"):
+            posted = import_objects(
+                conn, report_objects(view), peer=None, default_org="x", owner=org
+            )
+            assert posted.new == 1, posted
+    key = create_key(store, org="READER", role=ApiRole.SYNC).secret
+    with bigfish_peer(store, peer_store) as base:
+        assert pull(peer_store, f"{base}/taxii2/", key).new == 2
+        delete_report(store, _viewer(store, "BANK-X"), "BANK-X", "r-1")
+        second = pull(peer_store, f"{base}/taxii2/", key)
+    assert (second.withdrawn, second.rejected) == (1, 0)
+    with peer_store.connect() as conn:
+        held = conn.execute(
+            sa.select(organizations.c.name, reports.c.report_id).join(
+                organizations, organizations.c.id == reports.c.org_id
+            )
+        ).all()
+    assert [tuple(r) for r in held] == [("BANK-Y", "r-1")]
+
+
+@pytest.mark.parametrize("modified", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_a_version_out_of_range_is_rejected_not_a_crash(peer_store: Store, modified: str) -> None:
+    """Review finding: an out-of-range `modified` raised OverflowError and stopped the pull."""
+    peer = "https://node-a.example/taxii2/"
+    stix_id, _ = _copy(peer_store, peer)
+    report = _report(modified)
+    with peer_store.begin() as conn:
+        outcome = import_objects(
+            conn, [_revocation(stix_id, modified), report], peer=peer, default_org="x"
+        )
+    assert (outcome.received, outcome.rejected) == (2, 2)
+    assert all(reason.startswith("modified:") for _, reason in outcome.rejections)
+    assert set(_held(peer_store)) == {"r-1"}
+
+
+def test_a_relayed_revocation_keeps_the_created_it_was_served_with(peer_store: Store) -> None:
+    """Review finding: a relay's revoked version took its own `created` (STIX keeps `created`
+    across versions)."""
+    peer = "https://node-a.example/taxii2/"
+    stix_id, _ = _copy(peer_store, peer)
+    add_org(peer_store, "LOCAL", country="TH")
+    with peer_store.begin() as conn:
+        conn.execute(
+            reports.update().values(
+                tlp=TLP.GREEN.value, distribution=Distribution.PARTNERSHIP.value
+            )
+        )
+    local = _viewer(peer_store, "LOCAL", ApiRole.READONLY)
+    with peer_store.connect() as conn:
+        [served] = [
+            e.object
+            for e, _ in iter_entries(conn, collections(conn, local)[0])
+            if e.object["type"] == "report"
+        ]
+    late = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with peer_store.begin() as conn:
+        import_objects(conn, [_revocation(stix_id, late)], peer=peer, default_org="x")
+    with peer_store.connect() as conn:
+        revoked = next(iter_entries(conn, collections(conn, local)[0]))[0].object
+    assert revoked["revoked"] is True and revoked["id"] == served["id"]
+    assert revoked["created"] == served["created"]
+    assert revoked["modified"] > served["modified"]
+
+
+def test_pages_cross_from_reports_to_withdrawals_without_loss(store: Store, tmp_path: Path) -> None:
+    partnership(store, tmp_path)
+    shared = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
+    ingest_json(store, tmp_path, "TH-AOC", sample_reports("more", "TH", 5), shared)
+    owner = _viewer(store, "TH-AOC")
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    for report_id in ("more-0", "more-2", "shared-1"):
+        delete_report(store, owner, "TH-AOC", report_id)
+    strict = Marking(TLP.AMBER_STRICT, Distribution.PARTNERSHIP)
+    remark_report(store, owner, "TH-AOC", "more-3", strict)
+    group = Marking(TLP.AMBER, Distribution.GROUP, "MEKONG")
+    remark_report(store, owner, "TH-AOC", "more-4", group)
+    bank = _viewer(store, "BANK-B", ApiRole.READONLY)
+    for added_after in (None, since):
+        with store.connect() as conn:
+            partnership_ = collections(conn, bank)[0]
+            whole = [
+                (e.object["id"], bool(e.object.get("revoked")))
+                for e, _ in iter_entries(conn, partnership_, added_after=added_after)
+            ]
+            for limit in (1, 2, 3, 7):
+                got: list[tuple[str, bool]] = []
+                token: str | None = None
+                while True:
+                    page = object_page(
+                        conn, partnership_, limit=limit, added_after=added_after, next_token=token
+                    )
+                    got += [(e.object["id"], bool(e.object.get("revoked"))) for e in page.entries]
+                    token = page.next
+                    if token is None:
+                        break
+                assert got == whole, (limit, added_after)
+        assert sum(revoked for _, revoked in whole) == 5

@@ -11,8 +11,9 @@ where a pull stopped. A pull keeps the newest date_added it saw for its next `ad
 After its reports, a collection carries the revoked version of every report it held for the
 reader that has since been deleted or re-marked beyond the reader's reach (`report_withdrawals`,
 date_added = the withdrawal): a node that pulled the report deletes its copy. A reader is sent
-only what it could see before and cannot see now; a report moved to another collection the
-reader also reads is an ordinary update there.
+only what it could see before (registered before the withdrawal; for a group's report, a member
+when it was withdrawn) and cannot see now; a report moved to another collection the reader also
+reads is an ordinary update there.
 """
 
 from __future__ import annotations
@@ -229,10 +230,13 @@ def iter_entries(
     yield from _withdrawals(conn, collection, added_after, 0, batch)
 
 
-def _held_before(collection: Collection, viewer: Viewer, row: Any) -> bool:
-    """True when COLLECTION held the withdrawn report ROW for VIEWER before it was withdrawn
-    (`forwardable` and the collection's own condition, in Python, on the marking it had)."""
+def _held_before(collection: Collection, viewer: Viewer, since: datetime | None, row: Any) -> bool:
+    """True when COLLECTION held the withdrawn report ROW for VIEWER before it was withdrawn:
+    `forwardable` and the collection's own condition, in Python, on the marking it had, for the
+    audience it had then (a group's members when it was withdrawn; an organization registered
+    SINCE, after the withdrawal, never saw it)."""
     distribution = row.distribution
+    own = viewer.org_id is not None and row.org_id == viewer.org_id
     if collection.scope == "partnership":
         ours = distribution == Distribution.PARTNERSHIP.value
     elif collection.scope.startswith("group:"):
@@ -240,11 +244,15 @@ def _held_before(collection: Collection, viewer: Viewer, row: Any) -> bool:
             f"group:{row.group_id}" == collection.scope
         )
     else:
-        ours = collection.scope == "organization" and row.org_id == viewer.org_id
+        ours = collection.scope == "organization" and own
     if not ours:
         return False
+    if not own and not viewer.operator:
+        if since is not None and utc(since) > utc(row.withdrawn_at):
+            return False  # registered after the withdrawal
+        if distribution == Distribution.GROUP.value and viewer.org_id not in (row.members or []):
+            return False  # not a member of the group when it was withdrawn
     item = ItemMarking(int(row.org_id), TLP(row.tlp), Distribution(distribution), row.group_id)
-    own = viewer.org_id is not None and row.org_id == viewer.org_id
     named = distribution == Distribution.GROUP.value
     return can_see(viewer, item) and (row.tlp not in _RESTRICTED or named or own)
 
@@ -273,6 +281,9 @@ def _withdrawals(
     viewer = collection.viewer
     if viewer is None or not collection.scope:
         return
+    since = conn.execute(
+        sa.select(organizations.c.created_at).where(organizations.c.id == viewer.org_id)
+    ).scalar()
     while True:
         query = (
             sa.select(
@@ -289,7 +300,7 @@ def _withdrawals(
         if added_after is not None:
             query = query.where(report_withdrawals.c.withdrawn_at > added_after)
         rows = conn.execute(query).all()
-        held = [r for r in rows if _held_before(collection, viewer, r)]
+        held = [r for r in rows if _held_before(collection, viewer, since, r)]
         still = _still_forwardable(conn, viewer, held) if held else set()
         for row in held:
             if (int(row.org_id), str(row.report_id)) in still:

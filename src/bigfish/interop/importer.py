@@ -257,7 +257,7 @@ def import_objects(
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
     echoes = 0
-    revoked: list[tuple[str, datetime]] = []  # (STIX id, modified) of revoked reports
+    revoked: list[_Revoked] = []
     for obj in objects:
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
             rejections.append((None, "not a STIX object (needs a type and an id)"))
@@ -280,9 +280,14 @@ def import_objects(
                 rejections.append((stix_id, _POSTED_REVOCATION))
                 continue
             try:
-                revoked.append((stix_id, _modified(obj)))
-            except ValueError:
-                rejections.append((stix_id, "modified: not an RFC 3339 timestamp"))
+                fields, _ = report_fields(obj, lookup)
+                org = _check_name(_org_of(obj, lookup) or default_org)
+                report_id = str(fields.get("report_id") or "")
+                revoked.append(_Revoked(stix_id, org, report_id, _modified(obj)))
+            except (InputError, ValueError) as exc:
+                field = getattr(exc, "field", None)
+                reason = getattr(exc, "message", str(exc))
+                rejections.append((stix_id, f"{field}: {reason}" if field else reason))
             continue
         try:
             fields, found = report_fields(obj, lookup)
@@ -332,68 +337,83 @@ _POSTED_REVOCATION = (
 
 
 def _modified(obj: Mapping[str, Any]) -> datetime:
+    """The object's version; ValueError naming the field when it is not a timestamp in range."""
     text = str(obj.get("modified") or obj.get("published"))
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    try:
+        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-01:00 overflows in UTC
+        raise InputError("not an RFC 3339 timestamp in range", field="modified") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Revoked:
+    """A revoked report: its STIX id, the report it names (as an import would store it) and
+    the version it revokes."""
+
+    stix_id: str
+    org: str
+    report_id: str
+    modified: datetime
 
 
 def _withdraw_copies(
     conn: Connection,
-    revoked: list[tuple[str, datetime]],
+    revoked: list[_Revoked],
     peer: str,
     rejections: list[tuple[str | None, str]],
 ) -> tuple[int, int]:
-    """Delete the copies PEER revoked: a report pulled from PEER (`interop_imports`) whose
-    version held here is not newer than the revocation. Another node's copy, and a copy that
-    holds evidence, are kept, each with a rejection. Each deletion is recorded as a withdrawal,
-    so the nodes that pulled the copy from here are told in turn. Returns (withdrawn, nothing to
-    do: not held, or held in a newer version)."""
+    """Delete the copies PEER revoked: the report the revoked object names (its organization and
+    report id, as an import would store them) under that STIX id, pulled from PEER
+    (`interop_imports`), when the version held here is not newer than the revocation. A copy
+    another node supplied, and a copy that holds evidence, are kept, the object rejected with
+    the reason. Each deletion is recorded as a withdrawal, so the nodes that pulled the copy from
+    here are told in turn. Returns (withdrawn, nothing to do: not held, or held newer)."""
     withdrawn = nothing = 0
     now = datetime.now(UTC)
-    for stix_id, modified in revoked:
-        rows = conn.execute(
+    for item in revoked:
+        row = conn.execute(
             sa.select(
                 interop_imports.c.modified,
                 interop_imports.c.peer,
                 reports.c.id,
-                organizations.c.name.label("org"),
                 *WITHDRAWAL_COLUMNS,
             )
             .join(reports, reports.c.id == interop_imports.c.report_pk)
             .join(organizations, organizations.c.id == reports.c.org_id)
-            .where(interop_imports.c.stix_id == stix_id[:200])
-        ).all()
-        gone: list[Any] = []
-        kept: list[str] = []  # why a copy was kept (one rejection for the object)
-        for row in rows:
-            if _node(row.peer or "") != _node(peer):
-                kept.append(
-                    f"revoked: the copy of {row.org}/{row.report_id} held here came from"
-                    f" {_node(row.peer or 'this node')}; only that node revokes it"
+            .where(
+                interop_imports.c.stix_id == item.stix_id[:200],
+                organizations.c.name == item.org,
+                reports.c.report_id == item.report_id,
+            )
+        ).first()
+        if row is None or utc(row.modified) > item.modified:
+            nothing += 1  # not held here, or held in a newer version (re-shared since)
+            continue
+        named = f"{item.org}/{item.report_id}"
+        if _node(row.peer or "") != _node(peer):
+            rejections.append(
+                (
+                    item.stix_id,
+                    f"revoked: the copy of {named} held here came from"
+                    f" {_node(row.peer or 'this node')}; only that node revokes it",
                 )
-            elif utc(row.modified) > modified:
-                continue  # a newer version is held (re-shared since): kept
-            else:
-                held = conn.execute(
-                    sa.select(sa.func.count())
-                    .select_from(evidence)
-                    .where(evidence.c.report_pk == row.id)
-                ).scalar_one()
-                if held:
-                    kept.append(
-                        f"revoked: the copy of {row.org}/{row.report_id} holds {held}"
-                        " evidence item(s) under chain of custody and is kept"
-                    )
-                else:
-                    gone.append(row)
-        if gone:
-            record_withdrawals(conn, gone, now)
-            conn.execute(reports.delete().where(reports.c.id.in_([r.id for r in gone])))
-        if kept:
-            rejections.append((stix_id, "; ".join(kept)))
-        elif gone:
-            withdrawn += 1
-        else:
-            nothing += 1
+            )
+            continue
+        held = conn.execute(
+            sa.select(sa.func.count()).select_from(evidence).where(evidence.c.report_pk == row.id)
+        ).scalar_one()
+        if held:
+            rejections.append(
+                (
+                    item.stix_id,
+                    f"revoked: the copy of {named} holds {held} evidence item(s) under chain"
+                    " of custody and is kept",
+                )
+            )
+            continue
+        record_withdrawals(conn, [row], now)
+        conn.execute(reports.delete().where(reports.c.id == row.id))
+        withdrawn += 1
     return withdrawn, nothing
 
 

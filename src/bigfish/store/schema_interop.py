@@ -95,6 +95,7 @@ report_withdrawals = sa.Table(
     sa.Column("tlp", sa.String(20), nullable=False),  # the marking before the withdrawal
     sa.Column("distribution", sa.String(20), nullable=False),
     sa.Column("group_id", sa.Integer),
+    sa.Column("members", sa.JSON),  # a group's report: the group's organizations when withdrawn
     sa.Column("withdrawn_at", UTCDateTime, nullable=False),
     sa.Index("ix_report_withdrawals_withdrawn_at", "withdrawn_at"),
 )

@@ -14,12 +14,13 @@ from sqlalchemy.engine import Connection
 
 from bigfish.fx import Rates, to_usd
 from bigfish.intake.prepare import PreparedMention
-from bigfish.models import Report
+from bigfish.models import Distribution, Report
 from bigfish.store.fast import insert_many
-from bigfish.store.schema import identifiers, mentions, reports
-from bigfish.store.schema_interop import report_withdrawals
+from bigfish.store.schema import group_members, identifiers, mentions, reports
+from bigfish.store.schema_interop import interop_imports, report_withdrawals
 
 _CHUNK = 500  # stays under every driver's bound-parameter limit
+_GROUP = Distribution.GROUP.value
 _IDENT_COLUMNS = ("kind", "canonical", "valid", "error", "domain", "chain", "country")
 _MENTION_COLUMNS = ("report_pk", "identifier_id", "source", "role", "raw")
 
@@ -39,25 +40,50 @@ WITHDRAWAL_COLUMNS = (
 
 
 def record_withdrawals(conn: Connection, rows: Iterable[Any], now: datetime) -> None:
-    """Keep ROWS (reports as they were, with `WITHDRAWAL_COLUMNS`) as withdrawn at NOW: each is
-    about to be deleted or re-marked, so TAXII readers that may hold it are sent a revoked
-    version of it (`bigfish.interop.feed`)."""
+    """Keep ROWS (reports as they were: their id and `WITHDRAWAL_COLUMNS`) as withdrawn at NOW:
+    each is about to be deleted or re-marked, so TAXII readers that may hold it are sent a
+    revoked version of it (`bigfish.interop.feed`). Kept with each: the STIX `created` it was
+    served with, and for a group's report the group's members now (who could see it)."""
+    found = list(rows)
+    if not found:
+        return
+    pks = [int(r.id) for r in found]
+    served: dict[int, datetime] = {}
+    for start in range(0, len(pks), _CHUNK):
+        query = sa.select(interop_imports.c.report_pk, interop_imports.c.modified).where(
+            interop_imports.c.report_pk.in_(pks[start : start + _CHUNK])
+        )
+        served.update((int(pk), _aware(modified)) for pk, modified in conn.execute(query))
+    group_ids = sorted(
+        {int(r.group_id) for r in found if r.distribution == _GROUP and r.group_id is not None}
+    )
+    members: dict[int, list[int]] = {g: [] for g in group_ids}
+    if group_ids:
+        query = sa.select(group_members.c.group_id, group_members.c.org_id).where(
+            group_members.c.group_id.in_(group_ids)
+        )
+        for group_id, org_id in conn.execute(query):
+            members[int(group_id)].append(int(org_id))
     values = [
         {
             "org_id": r.org_id,
             "report_id": r.report_id,
             "source_id": r.source_id,
-            "created": min(_aware(r.created_at), _aware(r.updated_at)),
+            "created": min(_aware(r.created_at), served.get(int(r.id), _aware(r.updated_at))),
             "reported_at": r.reported_at,
             "tlp": r.tlp,
             "distribution": r.distribution,
             "group_id": r.group_id,
+            "members": (
+                sorted(members.get(int(r.group_id), []))
+                if r.distribution == _GROUP and r.group_id is not None
+                else None
+            ),
             "withdrawn_at": now,
         }
-        for r in rows
+        for r in found
     ]
-    if values:
-        conn.execute(report_withdrawals.insert(), values)
+    conn.execute(report_withdrawals.insert(), values)
 
 
 def _marking_changed(row: Any, p: Pending) -> bool:

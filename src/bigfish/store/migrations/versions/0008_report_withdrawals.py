@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("tlp", sa.String(length=20), nullable=False),
         sa.Column("distribution", sa.String(length=20), nullable=False),
         sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("members", sa.JSON(), nullable=True),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"],
