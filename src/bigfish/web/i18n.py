@@ -1,64 +1,106 @@
-"""A gettext-style catalogue of the web application's strings: English first, Thai and Vietnamese
-for the navigation and the most used labels.
+"""A gettext-style catalogue of the web application's strings: every fixed text of the pages
+(headings, labels, buttons, table headers, help texts, empty states, error pages) in English,
+Thai and Vietnamese. Data (organization names, identifiers, report text, numbers, the values of
+the vocabularies) is never translated.
 
-Templates call `_("Overview")`; a string missing from a language falls back to English. The
-language comes from the `bigfish_lang` cookie, else the browser's Accept-Language.
+Templates call `_("Overview")`; a message with values names them: `_("Network {id}")
+.format(id=n.id)`. In a template `_` gives markup (the text escaped), so `.format` escapes every
+value it is given except markup (a `{% set %}` block: `<code>…</code>`). Python marks a message
+with `N_("…")` where it is written and translates it where it is shown. A message missing from
+a language falls back to English; tests/web/test_i18n_catalogue.py finds every `_("…")` and
+`N_("…")` and fails on one without its translations, and on a translation no page uses.
+
+The language comes from the `bigfish_lang` cookie, else the browser's Accept-Language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from markupsafe import Markup, escape
+
 LANGUAGES: dict[str, str] = {"en": "English", "th": "ไทย", "vi": "Tiếng Việt"}
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "bigfish_lang"
 
+#: Every message of the pages: (English, Thai, Vietnamese), grouped by where it is first shown.
+MESSAGES: tuple[tuple[str, str, str], ...] = (
+    # The navigation and the frame of every page (base.html)
+    ("Overview", "ภาพรวม", "Tổng quan"),
+    ("Big fish", "เครือข่ายใหญ่", "Mạng lưới lớn"),
+    ("Search", "ค้นหา", "Tìm kiếm"),
+    ("Alerts", "การแจ้งเตือน", "Cảnh báo"),
+    ("Requests", "คำขอความร่วมมือ", "Yêu cầu hợp tác"),
+    ("Evidence", "พยานหลักฐาน", "Chứng cứ"),
+    ("Organizations", "องค์กร", "Tổ chức"),
+    ("Skip to content", "ข้ามไปยังเนื้อหา", "Chuyển đến nội dung chính"),
+    ("Main", "เมนูหลัก", "Điều hướng chính"),
+    ("Language", "ภาษา", "Ngôn ngữ"),
+    ("OK", "ตกลง", "Đồng ý"),
+    ("Sign out", "ออกจากระบบ", "Đăng xuất"),
+    (
+        "every page shows only what your organization may see",
+        "ทุกหน้าแสดงเฉพาะข้อมูลที่องค์กรของคุณมีสิทธิ์เห็น",
+        "mỗi trang chỉ hiển thị những gì tổ chức của bạn được phép xem",
+    ),
+    # Labels of several pages
+    ("Reports", "รายงาน", "Báo cáo"),
+    ("Losses (USD)", "ความเสียหาย (ดอลลาร์สหรัฐ)", "Thiệt hại (USD)"),
+    ("Networks", "เครือข่าย", "Mạng lưới"),
+    ("Countries", "ประเทศ", "Quốc gia"),
+    ("Since yesterday", "ตั้งแต่เมื่อวาน", "Từ hôm qua"),
+    ("Network", "เครือข่าย", "Mạng lưới"),
+    ("Filter", "กรอง", "Lọc"),
+    ("Look up", "ตรวจสอบ", "Tra cứu"),
+    ("Next page", "หน้าถัดไป", "Trang sau"),
+    # Signing in (login.html, views.py)
+    ("Sign in", "เข้าสู่ระบบ", "Đăng nhập"),
+    (
+        "Global Partnership Against Online Scams — analyst workspace",
+        "ภาคีความร่วมมือระดับโลกเพื่อต่อต้านการหลอกลวงออนไลน์ — พื้นที่ทำงานของนักวิเคราะห์",
+        "Liên minh toàn cầu chống lừa đảo trực tuyến — "
+        "không gian làm việc của chuyên viên phân tích",
+    ),
+    ("Username", "ชื่อผู้ใช้", "Tên người dùng"),
+    ("Password", "รหัสผ่าน", "Mật khẩu"),
+    (
+        "Unknown username or wrong password.",
+        "ไม่พบชื่อผู้ใช้นี้ หรือรหัสผ่านไม่ถูกต้อง",
+        "Tên người dùng không tồn tại hoặc mật khẩu không đúng.",
+    ),
+    (
+        "Too many failed sign-ins: try again in {minutes} minute(s).",
+        "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป: โปรดลองใหม่อีกครั้งใน {minutes} นาที",
+        "Đăng nhập thất bại quá nhiều lần: hãy thử lại sau {minutes} phút.",
+    ),
+    # Error pages (error.html, error_fragment.html, render.py)
+    ("Bad request", "คำขอไม่ถูกต้อง", "Yêu cầu không hợp lệ"),
+    ("Forbidden", "ไม่มีสิทธิ์เข้าถึง", "Không có quyền truy cập"),
+    ("Not found", "ไม่พบข้อมูล", "Không tìm thấy"),
+    ("Error", "ข้อผิดพลาด", "Lỗi"),
+    ("Something went wrong", "เกิดข้อผิดพลาดบางอย่าง", "Đã xảy ra sự cố"),
+    ("Back to the overview", "กลับไปหน้าภาพรวม", "Quay lại trang tổng quan"),
+    ("No network here.", "ไม่พบเครือข่ายนี้", "Không có mạng lưới này."),
+    ("No export format here.", "ไม่มีรูปแบบการส่งออกนี้", "Không có định dạng xuất này."),
+    ("No report here.", "ไม่พบรายงานนี้", "Không có báo cáo này."),
+    ("No evidence here.", "ไม่พบพยานหลักฐานนี้", "Không có chứng cứ này."),
+    (
+        "the form's CSRF token is missing or wrong; reload the page",
+        "โทเค็น CSRF ของแบบฟอร์มไม่มีหรือไม่ถูกต้อง โปรดโหลดหน้านี้ใหม่",
+        "mã CSRF của biểu mẫu bị thiếu hoặc không đúng; hãy tải lại trang",
+    ),
+)
+
 CATALOGUE: dict[str, dict[str, str]] = {
-    "th": {
-        "Overview": "ภาพรวม",
-        "Big fish": "เครือข่ายใหญ่",
-        "Search": "ค้นหา",
-        "Reports": "รายงาน",
-        "Alerts": "การแจ้งเตือน",
-        "Requests": "คำขอความร่วมมือ",
-        "Evidence": "พยานหลักฐาน",
-        "Organizations": "องค์กร",
-        "Sign in": "เข้าสู่ระบบ",
-        "Sign out": "ออกจากระบบ",
-        "Username": "ชื่อผู้ใช้",
-        "Password": "รหัสผ่าน",
-        "Language": "ภาษา",
-        "Losses (USD)": "ความเสียหาย (ดอลลาร์สหรัฐ)",
-        "Networks": "เครือข่าย",
-        "Countries": "ประเทศ",
-        "Since yesterday": "ตั้งแต่เมื่อวาน",
-        "Network": "เครือข่าย",
-        "Filter": "กรอง",
-        "Look up": "ตรวจสอบ",
-    },
-    "vi": {
-        "Overview": "Tổng quan",
-        "Big fish": "Mạng lưới lớn",
-        "Search": "Tìm kiếm",
-        "Reports": "Báo cáo",
-        "Alerts": "Cảnh báo",
-        "Requests": "Yêu cầu hợp tác",
-        "Evidence": "Chứng cứ",
-        "Organizations": "Tổ chức",
-        "Sign in": "Đăng nhập",
-        "Sign out": "Đăng xuất",
-        "Username": "Tên người dùng",
-        "Password": "Mật khẩu",
-        "Language": "Ngôn ngữ",
-        "Losses (USD)": "Thiệt hại (USD)",
-        "Networks": "Mạng lưới",
-        "Countries": "Quốc gia",
-        "Since yesterday": "Từ hôm qua",
-        "Network": "Mạng lưới",
-        "Filter": "Lọc",
-        "Look up": "Tra cứu",
-    },
+    "th": {english: thai for english, thai, _ in MESSAGES},
+    "vi": {english: vietnamese for english, _, vietnamese in MESSAGES},
 }
+
+
+def N_(message: str) -> str:
+    """MESSAGE itself, marked for the catalogue where it is written; it is translated where it
+    is shown (an error page's title, say)."""
+    return message
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:
@@ -78,5 +120,28 @@ def translator(language: str) -> Callable[[str], str]:
 
     def gettext(message: str) -> str:
         return table.get(message, message)
+
+    return gettext
+
+
+_KNOWN = frozenset(english for english, _, _ in MESSAGES)
+
+
+def _as_markup(text: str) -> Markup:
+    """TEXT as markup: `&`, `<`, `>` and `"` escaped; an apostrophe kept as it is written in a
+    template (the English of a page stays what it was before it was translated)."""
+    for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&#34;")):
+        text = text.replace(raw, escaped)
+    return Markup(text)  # noqa: S704  (every markup character but the apostrophe escaped above)
+
+
+def page_translator(language: str) -> Callable[[str], Markup]:
+    """The `_` of the templates in LANGUAGE: a message of the catalogue translated, anything
+    else (an error's message, which may carry what the user typed) as it is; escaped either way,
+    so that `.format` on the answer escapes the values it is given but markup."""
+    translate = translator(language)
+
+    def gettext(message: str) -> Markup:
+        return _as_markup(translate(message)) if message in _KNOWN else escape(message)
 
     return gettext

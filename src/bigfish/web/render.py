@@ -20,7 +20,7 @@ from bigfish.api.deps import Access
 from bigfish.models import ApiRole
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
-from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES, pick_language, translator
+from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, page_translator, pick_language
 from bigfish.web.session import SESSION_COOKIE, WebSession, current_session, tokens_match
 
 HERE = Path(__file__).parent
@@ -117,7 +117,7 @@ def check_csrf(request: Request, session: WebSession, form_token: str | None) ->
     """403 unless the form (or the HTMX header) carries the session's CSRF token."""
     given = form_token or request.headers.get("x-csrf-token")
     if not tokens_match(session.csrf_token, given):
-        raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
+        raise HTTPException(403, N_("the form's CSRF token is missing or wrong; reload the page"))
 
 
 def viewer_of(session: WebSession) -> Viewer:
@@ -178,7 +178,7 @@ def page(
         template,
         {
             "session": session,
-            "_": translator(language),
+            "_": page_translator(language),
             "language": language,
             "languages": LANGUAGES,
             "version": __version__,
@@ -192,26 +192,26 @@ def page(
     return response
 
 
-def not_found(request: Request, session: WebSession, what: str) -> HTMLResponse:
-    """The page for something that does not exist or that the user may not see: the same."""
-    return page(
-        request, session, "error.html", status=404, title="Not found", message=f"No {what} here."
-    )
+def not_found(request: Request, session: WebSession, message: str) -> HTMLResponse:
+    """The page for something that does not exist or that the user may not see: the same.
+    MESSAGE is of the catalogue (`N_("No network here.")`), translated by the page."""
+    return page(request, session, "error.html", status=404, title=N_("Not found"), message=message)
 
 
 _TITLES = {
-    400: "Bad request",
-    401: "Sign in",
-    403: "Forbidden",
-    404: "Not found",
-    422: "Bad request",
+    400: N_("Bad request"),
+    401: N_("Sign in"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    422: N_("Bad request"),
 }
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """An error of a web page, as a page (a fragment for HTMX, shown where the answer goes):
-    what was wrong in the words of the error, never a traceback."""
-    title = _TITLES.get(status, "Error" if status < 500 else "Something went wrong")
+    what was wrong in the words of the error (translated when it is a message of the catalogue),
+    never a traceback."""
+    title = _TITLES.get(status, N_("Error") if status < 500 else N_("Something went wrong"))
     template = "error_fragment.html" if is_htmx(request) else "error.html"
     return page(request, None, template, status=status, title=title, message=message)
 

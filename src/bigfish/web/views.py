@@ -22,12 +22,13 @@ from bigfish.organizations import list_orgs
 from bigfish.reporting.period import parse_period
 from bigfish.reports import get_report
 from bigfish.web import data
-from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, translator
 from bigfish.web.render import (
     HERE,
     SECURITY_HEADERS,
     check_csrf,
     is_htmx,
+    language_of,
     not_found,
     page,
     public_page,
@@ -91,7 +92,7 @@ def login(
 ) -> Response:
     """Check the password (argon2) and start a session; the same answer for every failure."""
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
-        raise HTTPException(403, "the form's CSRF token is missing or wrong; reload the page")
+        raise HTTPException(403, N_("the form's CSRF token is missing or wrong; reload the page"))
     address = request.client.host if request.client else "unknown"
     wait = THROTTLE.wait(username, address)
     token = None if wait else sign_in(store_of(request), username, password)
@@ -99,6 +100,7 @@ def login(
         if not wait:
             THROTTLE.failed(username, address)
         fresh = new_form_token()
+        translate = translator(language_of(request))
         failed = page(
             request,
             None,
@@ -107,9 +109,11 @@ def login(
             csrf=fresh,
             next=_safe_next(next),
             error=(
-                f"Too many failed sign-ins: try again in {math.ceil(wait / 60)} minute(s)."
+                translate(N_("Too many failed sign-ins: try again in {minutes} minute(s).")).format(
+                    minutes=math.ceil(wait / 60)
+                )
                 if wait
-                else "Unknown username or wrong password."
+                else translate(N_("Unknown username or wrong password."))
             ),
         )
         failed.set_cookie(
@@ -266,13 +270,13 @@ _LARGEST_ID = 2**63 - 1
 def network(request: Request, session: Reader, network_id: int) -> Response:
     """One network: the graph, the explanation of every link, key identifiers, timeline, losses."""
     if network_id > _LARGEST_ID:
-        return not_found(request, session, "network")
+        return not_found(request, session, N_("No network here."))
     viewer = viewer_of(session)
     store = store_of(request)
     try:
         detail = get_network(store, viewer, network_id)
     except NotFound:
-        return not_found(request, session, "network")
+        return not_found(request, session, N_("No network here."))
     members = data.member_facts(store, viewer, detail)
     names = {j.identifier_id: j for j in detail.joins}
     return page(
@@ -291,13 +295,13 @@ def network(request: Request, session: Reader, network_id: int) -> Response:
 def network_export(request: Request, session: Reader, network_id: int, fmt: str) -> Response:
     """The network's reports the user may see, as STIX 2.1, MISP or CSV."""
     if fmt not in data.EXPORT_MEDIA_TYPES:
-        return not_found(request, session, "export format")
+        return not_found(request, session, N_("No export format here."))
     viewer = viewer_of(session)
     store = store_of(request)
     try:
         detail = get_network(store, viewer, network_id)
     except NotFound:
-        return not_found(request, session, "network")
+        return not_found(request, session, N_("No network here."))
     body = data.export_network(store, viewer, detail, fmt)
     extension = {"stix": "json", "misp": "misp.json", "csv": "csv"}[fmt]
     headers = SECURITY_HEADERS | {

@@ -26,6 +26,7 @@ from bigfish.evidence.service import Activity, get_evidence, list_custody, list_
 from bigfish.memberships import add_member, create_group, groups_of
 from bigfish.organizations import list_orgs
 from bigfish.reports import get_report
+from bigfish.web.i18n import N_
 from bigfish.web.render import (
     check_csrf,
     data_dir_of,
@@ -52,7 +53,7 @@ def report(request: Request, session: Reader, org: str, report_id: str) -> Respo
     try:
         record = get_report(store, viewer, org, report_id)
     except NotFound:
-        return not_found(request, session, "report")
+        return not_found(request, session, N_("No report here."))
     evidence = list_evidence(store, data_dir_of(request), viewer, org=org, report_id=report_id)
     return page(request, session, "report.html", report=record, evidence=evidence)
 
@@ -183,7 +184,7 @@ def evidence_detail(request: Request, session: Reader, evidence_id: str) -> Resp
     try:
         chain = list_custody(store_of(request), viewer_of(session), evidence_id)
     except NotFound:
-        return not_found(request, session, "evidence")
+        return not_found(request, session, N_("No evidence here."))
     return page(
         request, session, "evidence_detail.html", evidence_id=evidence_id, chain=chain, check=None
     )
@@ -207,7 +208,7 @@ def evidence_verify(
         record = get_evidence(store, data_dir_of(request), viewer, evidence_id, activity)
         chain = list_custody(store, viewer, evidence_id)
     except NotFound:
-        return not_found(request, session, "evidence")
+        return not_found(request, session, N_("No evidence here."))
     return page(
         request,
         session,
