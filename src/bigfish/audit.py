@@ -4,6 +4,9 @@ reordered row.
 
 Each row's hash covers its sequence number, its fields and the previous row's hash; the chain's
 head (last seq and hash) lives in `audit_head`, so deleting the newest rows is caught as well.
+The server signs the head with the node key at every append (the key of the chain of custody,
+under the data directory, never in the database), so whoever can write to the database but does
+not hold the key cannot rewrite rows and re-chain them to a head that verifies.
 
 Durability without a disk sync per request: requests hand their entry to one `AuditWriter`
 thread per process, which commits everything waiting in one transaction (group commit: one
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -32,7 +36,8 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote_plus
 
 import sqlalchemy as sa
@@ -43,6 +48,9 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from bigfish.store import Store
 from bigfish.store.schema_access import audit_head, audit_log
+
+if TYPE_CHECKING:
+    from bigfish.evidence.custody import NodeKey
 
 try:
     import fcntl
@@ -89,7 +97,8 @@ class AuditEntry:
 
 @dataclass(frozen=True, slots=True)
 class AuditCheck:
-    """The verifier's finding: `ok`, the rows checked, and the first broken link if any."""
+    """The verifier's finding: `ok`, the rows checked, and the first broken link if any; who
+    signed the head, and whether that signature was checked against the node key."""
 
     ok: bool
     rows: int
@@ -97,6 +106,71 @@ class AuditCheck:
     head_hash: str
     broken_seq: int | None = None
     reason: str | None = None
+    signed_by: str | None = None
+    signature_checked: bool = False
+
+
+#: The action of a row the server adds when the head it was to append to did not verify.
+ALERT_ACTION = "AUDIT-ALERT head did not verify"
+#: Under the data directory: heads have been signed on this node (an unsigned head then means
+#: the log was rewritten). Written once, by the first signed append or `bigfish audit seal`.
+SIGNING_MARK = Path("keys") / "audit-head-signed"
+
+
+def head_message(seq: int, row_hash: str) -> bytes:
+    """What the node key signs for the head (SEQ, ROW_HASH)."""
+    return f"bigfish-audit-head/1\n{seq}\n{row_hash}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class HeadSigner:
+    """The node key, which signs the audit log's head, and the node's data directory, where the
+    mark that heads are signed lives (beside the key, out of the database's reach)."""
+
+    key: NodeKey
+    data_dir: Path
+
+    @property
+    def started(self) -> bool:
+        """True once heads have been signed on this node."""
+        return (self.data_dir / SIGNING_MARK).exists()
+
+    def start(self) -> None:
+        """Mark that heads are signed from now on (idempotent)."""
+        mark = self.data_dir / SIGNING_MARK
+        if not mark.exists():
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.write_text(f"{self.key.fingerprint} {now_iso()}\n", encoding="utf-8")
+
+    def seal(self, seq: int, row_hash: str) -> dict[str, object]:
+        """The head columns for (SEQ, ROW_HASH), signed."""
+        signature = self.key.sign(head_message(seq, row_hash))
+        return {"signature": signature, "signed_by": self.key.fingerprint}
+
+    def problem(self, seq: int, row_hash: str, signature: str | None, by: str | None) -> str | None:
+        """Why the head (SEQ, ROW_HASH, SIGNATURE, BY) found in the database does not verify
+        with this key, or None when it does (or was written before heads were signed here)."""
+        if seq == 0:
+            return None
+        if signature is None or by is None:
+            return "unsigned, though heads are signed on this node" if self.started else None
+        if by != self.key.fingerprint:
+            return f"signed by key {by[:16]}…, not by this node's key {self.key.fingerprint[:16]}…"
+        from bigfish.evidence.custody import verify_signature
+
+        if not verify_signature(self.key.public_key, signature, head_message(seq, row_hash)):
+            return "its signature does not verify"
+        return None
+
+
+def _unsigned() -> dict[str, object]:
+    return {"signature": None, "signed_by": None}
+
+
+def _alert(seq: int, row_hash: str, problem: str) -> AuditEntry:
+    """The row that records that the head (SEQ, ROW_HASH) did not verify: PROBLEM."""
+    target = f"head {seq} {row_hash}: {problem}: the log was changed without the node key"
+    return AuditEntry("bigfish", None, ALERT_ACTION, target[:1000], 0)
 
 
 def now_iso() -> str:
@@ -124,17 +198,24 @@ _TOUCH_HEAD = (
     audit_head.update()
     .where(audit_head.c.id == 1)
     .values(seq=audit_head.c.seq)
-    .returning(audit_head.c.seq, audit_head.c.row_hash)
+    .returning(
+        audit_head.c.seq, audit_head.c.row_hash, audit_head.c.signature, audit_head.c.signed_by
+    )
 )
 
 _MOVE_HEAD = (
     audit_head.update()
     .where(audit_head.c.id == 1)
-    .values(seq=sa.bindparam("new_seq"), row_hash=sa.bindparam("new_hash"))
+    .values(
+        seq=sa.bindparam("new_seq"),
+        row_hash=sa.bindparam("new_hash"),
+        signature=sa.bindparam("signature"),
+        signed_by=sa.bindparam("signed_by"),
+    )
 )
 
 
-def _lock_head(conn: Connection) -> tuple[int, str]:
+def _lock_head(conn: Connection) -> Any:
     # Write before reading: takes SQLite's write lock / PostgreSQL's row lock for this chain, and
     # reads the head in the same statement.
     head = conn.execute(_TOUCH_HEAD).first()
@@ -144,16 +225,33 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
         ).on_conflict_do_nothing(index_elements=["id"])
         conn.execute(insert.values(id=1, seq=0, row_hash=GENESIS))
         head = conn.execute(_TOUCH_HEAD).one()
-    return int(head.seq), str(head.row_hash)
+    return head
 
 
-def append(conn: Connection, entries: Sequence[AuditEntry]) -> int:
-    """Append ENTRIES to the chain in CONN's transaction; returns the last seq."""
-    seq, prev = _lock_head(conn)
-    rows, seq, prev = _chain_rows(seq, prev, entries)
+def _with_alert(
+    signer: HeadSigner | None, head: Sequence[Any], entries: Sequence[AuditEntry]
+) -> list[AuditEntry]:
+    """ENTRIES, after an alert row when SIGNER finds the HEAD (seq, hash, signature, signed_by)
+    they follow does not verify: the alert stays in the log, signed over by the new head."""
+    problem = signer.problem(int(head[0]), str(head[1]), head[2], head[3]) if signer else None
+    if problem is None:
+        return list(entries)
+    return [_alert(int(head[0]), str(head[1]), problem), *entries]
+
+
+def append(
+    conn: Connection, entries: Sequence[AuditEntry], signer: HeadSigner | None = None
+) -> int:
+    """Append ENTRIES to the chain in CONN's transaction, the new head signed by SIGNER (the
+    node key; unsigned without one) after checking the head it follows; returns the last seq.
+    The caller marks signing as started (`HeadSigner.start`) once the transaction commits."""
+    head = _lock_head(conn)
+    entries = _with_alert(signer, head, entries) if entries else []
+    rows, seq, prev = _chain_rows(int(head[0]), str(head[1]), entries)
     if rows:
         conn.execute(audit_log.insert(), rows)
-        conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+        sealed = signer.seal(seq, prev) if signer else _unsigned()
+        conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev, **sealed})
     return seq
 
 
@@ -187,10 +285,34 @@ def _chain_rows(
     return rows, seq, prev
 
 
-def record(store: Store, entries: Sequence[AuditEntry]) -> int:
+def record(store: Store, entries: Sequence[AuditEntry], signer: HeadSigner | None = None) -> int:
     """Append ENTRIES in a transaction of their own (the CLI and tests)."""
     with store.begin() as conn:
-        return append(conn, _truncated(entries))
+        seq = append(conn, _truncated(entries), signer)
+    if signer is not None:
+        signer.start()
+    return seq
+
+
+def seal_audit(store: Store, signer: HeadSigner) -> AuditCheck:
+    """Sign the current head after checking the whole chain: a head written before heads were
+    signed on this node. Refused (nothing signed, the finding returned) when the chain does not
+    verify, or when heads are already signed here and this one does not verify with the key:
+    then the log was changed without it, and sealing would vouch for the change."""
+    with store.begin() as conn:
+        head = _lock_head(conn)
+        check = _walk(conn, None)
+        if not check.ok:
+            return check
+        problem = signer.problem(int(head[0]), str(head[1]), head[2], head[3])
+        if problem is not None:
+            return dataclasses.replace(
+                check, ok=False, broken_seq=check.head_seq, reason=f"the head is {problem}"
+            )
+        seq, prev = int(head[0]), str(head[1])
+        conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev, **signer.seal(seq, prev)})
+    signer.start()
+    return dataclasses.replace(check, signed_by=signer.key.fingerprint, signature_checked=True)
 
 
 def _truncated(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
@@ -207,60 +329,69 @@ def _truncated(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     ]
 
 
-def verify_audit(store: Store) -> AuditCheck:
-    """Walk the chain from the start; report the first row whose link or hash does not hold."""
+def verify_audit(store: Store, signer: HeadSigner | None = None) -> AuditCheck:
+    """Walk the chain from the start; report the first row whose link or hash does not hold,
+    or that records a head the server found not to verify (an alert). With SIGNER (the node key
+    and data directory), the head must also carry the key's signature of it, once heads are
+    signed on this node."""
+    with store.connect() as conn:
+        return _walk(conn, signer)
+
+
+def _walk(conn: Connection, signer: HeadSigner | None) -> AuditCheck:
     prev = GENESIS
     expected_seq = 0
     count = 0
-    with store.connect() as conn:
-        head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.row_hash)).first()
-        head_seq, head_hash = (int(head.seq), str(head.row_hash)) if head else (0, GENESIS)
-        result = conn.execution_options(yield_per=5000).execute(
-            sa.select(audit_log).order_by(audit_log.c.seq)
+    head = conn.execute(
+        sa.select(
+            audit_head.c.seq, audit_head.c.row_hash, audit_head.c.signature, audit_head.c.signed_by
         )
-        for row in result:
-            expected_seq += 1
-            count += 1
-            entry = AuditEntry(row.actor, row.org, row.action, row.target, row.status, row.at)
-            if row.seq != expected_seq:
-                return AuditCheck(
-                    False,
-                    count,
-                    head_seq,
-                    head_hash,
-                    row.seq,
-                    f"row {row.seq} follows row {expected_seq - 1}: a row was deleted or inserted",
-                )
-            if row.prev_hash != prev:
-                return AuditCheck(
-                    False,
-                    count,
-                    head_seq,
-                    head_hash,
-                    row.seq,
-                    f"row {row.seq} does not link to the row before it (reordered or replaced)",
-                )
-            if row_hash(row.seq, entry, prev) != row.row_hash:
-                return AuditCheck(
-                    False,
-                    count,
-                    head_seq,
-                    head_hash,
-                    row.seq,
-                    f"row {row.seq} was changed after it was written",
-                )
-            prev = row.row_hash
+    ).first()
+    head_seq, head_hash = (int(head.seq), str(head.row_hash)) if head else (0, GENESIS)
+    signature, signed_by = (head.signature, head.signed_by) if head else (None, None)
+    alert: tuple[int, str] | None = None
+
+    def broken(seq: int, reason: str) -> AuditCheck:
+        return AuditCheck(False, count, head_seq, head_hash, seq, reason, signed_by)
+
+    result = conn.execute(  # streamed (statement option: CONN may be used for more after)
+        sa.select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=5000)
+    )
+    for row in result:
+        expected_seq += 1
+        count += 1
+        entry = AuditEntry(row.actor, row.org, row.action, row.target, row.status, row.at)
+        if row.seq != expected_seq:
+            return broken(
+                row.seq,
+                f"row {row.seq} follows row {expected_seq - 1}: a row was deleted or inserted",
+            )
+        if row.prev_hash != prev:
+            return broken(
+                row.seq, f"row {row.seq} does not link to the row before it (reordered or replaced)"
+            )
+        if row_hash(row.seq, entry, prev) != row.row_hash:
+            return broken(row.seq, f"row {row.seq} was changed after it was written")
+        if alert is None and row.action == ALERT_ACTION and row.actor == "bigfish":
+            alert = (int(row.seq), str(row.target))
+        prev = row.row_hash
     if expected_seq != head_seq or prev != head_hash:
-        return AuditCheck(
-            False,
-            count,
-            head_seq,
-            head_hash,
+        return broken(
             min(expected_seq, head_seq) + 1,
             f"the log ends at row {expected_seq} but its head says row {head_seq}: rows were "
             "deleted from or added to the end",
         )
-    return AuditCheck(True, count, head_seq, head_hash)
+    if alert is not None:
+        return broken(alert[0], f"row {alert[0]}: the server found the {alert[1]}")
+    if signer is None:
+        return AuditCheck(True, count, head_seq, head_hash, signed_by=signed_by)
+    problem = signer.problem(head_seq, head_hash, signature, signed_by)
+    if problem is not None:
+        return broken(head_seq, f"the head (row {head_seq}) is {problem}: the log was changed")
+    checked = signature is not None and head_seq > 0
+    return AuditCheck(
+        True, count, head_seq, head_hash, signed_by=signed_by, signature_checked=checked
+    )
 
 
 _ROW_COLUMNS = ("seq", "at", "actor", "org", "action", "target", "status", "prev_hash", "row_hash")
@@ -300,9 +431,12 @@ class _DirectChain:
     does that work holding the GIL that the requests of its process wait for. Same statements,
     same transaction, same commit before anyone is acknowledged."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, signer: HeadSigner | None = None) -> None:
         dialect = store.engine.dialect
         self.store = store
+        self.signer = signer
+        self._signed: tuple[int, str] | None = None  # the head this writer signed last
+        self._started = False
         self.touch = _Prepared(_TOUCH_HEAD, dialect)
         self.insert = _Prepared(audit_log.insert(), dialect, _ROW_COLUMNS)
         self.move = _Prepared(_MOVE_HEAD, dialect)
@@ -319,11 +453,22 @@ class _DirectChain:
             head = cursor.fetchone()
             if head is None:  # the node's first entry: `append` creates the head row
                 connection.rollback()
-                return record(self.store, entries)
+                return record(self.store, entries, self.signer)
+            signer = self.signer
+            if signer is not None and (int(head[0]), str(head[1])) != self._signed:
+                entries = _with_alert(signer, head, entries)  # another process's or changed
             rows, seq, prev = _chain_rows(int(head[0]), str(head[1]), entries)
             cursor.executemany(self.insert.sql, [self.insert.params(row) for row in rows])
-            cursor.execute(self.move.sql, self.move.params({"new_seq": seq, "new_hash": prev}))
+            sealed = signer.seal(seq, prev) if signer else _unsigned()
+            cursor.execute(
+                self.move.sql, self.move.params({"new_seq": seq, "new_hash": prev, **sealed})
+            )
             connection.commit()
+            if signer is not None:
+                self._signed = (seq, prev)  # the next batch need not check its own head again
+                if not self._started:
+                    signer.start()
+                    self._started = True
         except BaseException:
             self._connection = None
             with contextlib.suppress(Exception):  # the connection may be broken
@@ -385,12 +530,14 @@ class AuditWriter:
     commit_siblings): a commit costs a sync and about 0.4 ms of CPU however many entries it
     holds, and without the wait a process answering lookups one after the other on its event
     loop committed batches of 1-2 entries even with 50 requests open. Nothing is acknowledged
-    before its commit, as before."""
+    before its commit, as before. SIGNER (the node key) signs the head of every batch."""
 
-    def __init__(self, store: Store, *, gather: float = GATHER_SECONDS) -> None:
+    def __init__(
+        self, store: Store, *, gather: float = GATHER_SECONDS, signer: HeadSigner | None = None
+    ) -> None:
         self.store = store
         self.gather = gather
-        self._chain = _DirectChain(store)  # used by the writer thread only
+        self._chain = _DirectChain(store, signer)  # used by the writer thread only
         self._announced = 0  # requests that will record an entry soon
         self._announced_lock = threading.Lock()
         self._lock_file = _lock_path(store) if fcntl is not None else None

@@ -38,7 +38,7 @@ from bigfish.api.deps import (
 from bigfish.api.errors import error_response, install_error_handlers
 from bigfish.api.linker import BackgroundLinker
 from bigfish.api.routes.lookup import LookupShortcut
-from bigfish.audit import AuditEntry, AuditWriter, redacted_query
+from bigfish.audit import AuditEntry, AuditWriter, HeadSigner, redacted_query
 from bigfish.store import Store
 
 
@@ -187,6 +187,17 @@ class _AlreadySent(Exception):
     """The audit middleware has answered 503 itself."""
 
 
+def _audit_signer(store: Store, data_dir: Path | None) -> HeadSigner | None:
+    """The node key under DATA_DIR, which signs the audit log's head (created on first use, as
+    for the chain of custody, and refused when DATA_DIR does not hold the key that signed the
+    custody log). Without a data directory (an application built in a test), heads are unsigned."""
+    if data_dir is None:
+        return None
+    from bigfish.evidence.log import signing_key
+
+    return HeadSigner(signing_key(store, data_dir), data_dir)
+
+
 def create_app(
     store: Store, settings: ApiSettings | None = None, *, data_dir: Path | None = None
 ) -> FastAPI:
@@ -194,7 +205,7 @@ def create_app(
     node's data directory (evidence files and keys); without it, routes that need one read
     BIGFISH_DATA_DIR."""
     settings = settings or ApiSettings()
-    writer = AuditWriter(store) if settings.audit else None
+    writer = AuditWriter(store, signer=_audit_signer(store, data_dir)) if settings.audit else None
     dispatcher = WebhookDispatcher(store)
     linker = BackgroundLinker(store) if settings.link_submitted else None
 

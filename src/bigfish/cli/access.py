@@ -18,7 +18,7 @@ from bigfish.accounts import (
     revoke_key,
     set_password,
 )
-from bigfish.audit import verify_audit
+from bigfish.audit import HeadSigner, verify_audit
 from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.errors import BigfishError
 from bigfish.identifiers import extract
@@ -224,13 +224,28 @@ def user_password(
     typer.echo(f"user {username}: password set, sessions ended")
 
 
+def _node_key_if_any() -> HeadSigner | None:
+    """The node key under --data-dir, or None when the directory holds none."""
+    from bigfish.evidence.custody import KEY_PATH, load_node_key
+
+    if not (OPTIONS.data_dir / KEY_PATH).exists():
+        return None
+    return HeadSigner(load_node_key(OPTIONS.data_dir), OPTIONS.data_dir)
+
+
 @audit_app.command("verify")
 def audit_verify(as_json: bool = typer.Option(False, "--json", help="One JSON document.")) -> None:
-    """Check the hash chain of the audit log; exit 1 at the first broken link.
+    """Check the hash chain of the audit log; exit 1 at the first broken link, or at a row where
+    the server recorded that the head it found did not verify. When --data-dir holds the node
+    key, the head must carry its signature once the server has signed heads.
 
     Example: bigfish audit verify
     """
-    check = verify_audit(_store())
+    try:
+        key = _node_key_if_any()
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    check = verify_audit(_store(), key)
     if as_json:
         typer.echo(
             json.dumps(
@@ -241,13 +256,48 @@ def audit_verify(as_json: bool = typer.Option(False, "--json", help="One JSON do
                     "head_hash": check.head_hash,
                     "broken_seq": check.broken_seq,
                     "reason": check.reason,
+                    "signed_by": check.signed_by,
+                    "signature_checked": check.signature_checked,
                 }
             )
         )
     if not check.ok:
         raise fail(check.reason or "the audit log does not verify")
     if not as_json:
-        typer.echo(f"ok: {check.rows} rows, head {check.head_seq} {check.head_hash}")
+        signed = (
+            f"; head signed by the node key {check.signed_by[:16]}…"
+            if check.signature_checked and check.signed_by
+            else "; head signature not checked (no node key under --data-dir)"
+            if key is None and check.head_seq
+            else "; head not signed yet (written before heads were signed)"
+            if check.head_seq
+            else ""
+        )
+        typer.echo(f"ok: {check.rows} rows, head {check.head_seq} {check.head_hash}{signed}")
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Sign the audit log's head with the node key under --data-dir after checking the whole
+    chain: a head written before heads were signed. Exit 1, signing nothing, when the chain
+    does not verify, or when heads are already signed on this node and this one does not
+    verify with the key (the log was changed without it).
+
+    Example: bigfish --data-dir ./bigfish-data audit seal
+    """
+    from bigfish.audit import seal_audit
+    from bigfish.evidence.log import signing_key
+
+    store = _store()
+    try:
+        check = seal_audit(
+            store, HeadSigner(signing_key(store, OPTIONS.data_dir), OPTIONS.data_dir)
+        )
+    except BigfishError as exc:
+        raise fail(str(exc)) from exc
+    if not check.ok:
+        raise fail(check.reason or "the audit log does not verify")
+    typer.echo(f"sealed: head {check.head_seq} {check.head_hash} signed by {check.signed_by}")
 
 
 @app.command("lookup")

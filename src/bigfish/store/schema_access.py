@@ -60,6 +60,10 @@ audit_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),
     sa.Column("row_hash", sa.String(64), nullable=False),
+    # the node key's Ed25519 signature of (seq, row_hash) (`bigfish.audit.head_message`), and
+    # that key's fingerprint: without the key, rows cannot be rewritten and the head re-chained
+    sa.Column("signature", sa.String(128)),
+    sa.Column("signed_by", sa.String(64)),
 )
 
 webhooks = sa.Table(
