@@ -138,3 +138,12 @@ def test_help_has_an_example() -> None:
     for command in ("normalize", "extract"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "Example" in result.stdout
+
+
+def test_lookup_without_kind_and_a_bad_country_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    """Review finding: the kind was guessed outside the error handling."""
+    done = CliRunner().invoke(
+        app, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "lookup", "x", "--country", "ZZ"]
+    )
+    assert done.exit_code == 1
+    assert "country" in done.output and "Traceback" not in done.output

@@ -32,7 +32,8 @@ CASES = [
     ("::1", "::1"),
     ("::", "::"),
     ("fe80:0:0:0:0:0:0:1", "fe80::1"),
-    ("::ffff:192.0.2.1", "::ffff:c000:201"),
+    ("::ffff:192.0.2.1", "::ffff:192.0.2.1"),  # RFC 5952 section 5: mixed notation
+    ("::FFFF:c000:0201", "::ffff:192.0.2.1"),
     ("2001:DB8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"),
     ("2001:db8::", "2001:db8::"),
     ("2404:6800:4003:c00::8a", "2404:6800:4003:c00::8a"),
@@ -54,3 +55,9 @@ def test_ip_forms(value: str, canonical: str) -> None:
 def test_invalid_ips(value: str) -> None:
     identifier = normalize("ip", value)
     assert not identifier.valid and identifier.error
+
+
+def test_a_zone_id_is_an_invalid_address_not_a_crash() -> None:
+    """Review finding: `fe80::1%eth0` parsed, then raised in normalization (a 500, a lost file)."""
+    found = normalize("ip", "fe80::1%eth0")
+    assert not found.valid and found.error and "zone id" in found.error

@@ -315,12 +315,12 @@ def lookup_command(
 
     Example: bigfish lookup 081-234-5678 --kind phone --country TH --json
     """
-    if kind is None:
-        found = extract(value, country)
-        if len(found) != 1:
-            raise fail("cannot tell the kind of this value; pass --kind")
-        kind = found[0].identifier.kind.value
     try:
+        if kind is None:
+            found = extract(value, country)
+            if len(found) != 1:
+                raise fail("cannot tell the kind of this value; pass --kind")
+            kind = found[0].identifier.kind.value
         result = lookup(_store(), Viewer.node_operator(), kind, value, country)
     except BigfishError as exc:
         raise fail(str(exc)) from None

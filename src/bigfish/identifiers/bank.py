@@ -52,12 +52,12 @@ def _iban(compact: str) -> Parsed:
 def _bank_code(bank: str) -> str:
     """An 11-character BIC becomes its 8-character institution code; other names stay.
 
-    Bank names of 11 letters ("VIETCOMBANK") are BIC-shaped too, so only a BIC whose branch
-    is ``XXX`` or whose location or branch has a digit is cut.
+    As spec/identifiers.md reads, whatever is a well-formed BIC is one: an 11-letter bank name
+    that is also BIC-shaped ("VIETCOMBANK": bank VIET, country CO, location MB, branch ANK) is
+    cut too (VIETCOMB), the same on every node, while a real branch BIC (BKKBTHBKBKK) meets its
+    institution code (BKKBTHBK) as the contract wants.
     """
     if len(bank) != 11:
-        return bank
-    if bank[8:] != "XXX" and not any(char.isdigit() for char in bank[6:]):
         return bank
     try:
         BIC(bank)

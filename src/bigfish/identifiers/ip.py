@@ -30,6 +30,8 @@ def parse_ip(text: str, country: str | None = None) -> Parsed:
     except ValueError:
         return invalid(Kind.IP, text, "not an IPv4 or IPv6 address")
     if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:  # fe80::1%eth0: Python parses it, .exploded fails
+            return invalid(Kind.IP, text, "an IPv6 zone id (%…) names an interface of one machine")
         return valid(Kind.IP, rfc5952(address))
     return valid(Kind.IP, address.compressed)
 
@@ -37,7 +39,11 @@ def parse_ip(text: str, country: str | None = None) -> Parsed:
 def rfc5952(address: ipaddress.IPv6Address) -> str:
     """RFC 5952 text: lower case, no leading zeros, ``::`` for the longest run of two or more
     zero groups (the first on a tie). Python's ``compressed`` also shortens a single zero group.
+    An IPv4-mapped address keeps its IPv4 part dotted (section 5: ``::ffff:192.0.2.1``), as
+    Python 3.13 writes it and 3.11 does not, so every node writes the same text.
     """
+    if address.ipv4_mapped is not None:
+        return f"::ffff:{address.ipv4_mapped}"
     groups = [f"{int(group, 16):x}" for group in address.exploded.split(":")]
     best_start, best_length, start = -1, 1, -1
     for index, group in enumerate([*groups, "end"]):

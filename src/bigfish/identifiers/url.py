@@ -78,6 +78,8 @@ def _host_port(netloc: str, scheme: str) -> tuple[str, str]:
     else:
         host, _, port = netloc.partition(":")
     host = canonical_host(host)
+    # every leading www. (the spec says "a leading www."): removing one would leave a form that
+    # normalizes again to another (www.www.x.com -> www.x.com -> x.com), not a fixed point
     while host.startswith("www.") and host.count(".") >= 2:
         host = host[4:]
     if "." not in host.removeprefix("www.") and not host.startswith("["):
