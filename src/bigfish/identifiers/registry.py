@@ -84,7 +84,13 @@ def _normalize_uncached(kind: Kind, value: str, country: str | None) -> Identifi
         return Identifier(kind, value, kind, cleaned, False, "empty value")
     if len(cleaned) > MAX_VALUE_LENGTH:
         return Identifier(kind, value, kind, cleaned[:MAX_VALUE_LENGTH], False, "value too long")
-    parsed = NORMALIZERS[kind](cleaned, country)
+    try:
+        parsed = NORMALIZERS[kind](cleaned, country)
+    except Exception as exc:  # a library's surprise must not lose the report
+        # The contract is "never raises": a value a parser trips on (fe80::1%eth0 once did) is
+        # kept as reported and marked invalid, and the rest of its file or batch is stored.
+        error = f"not a {kind.value} this node can read ({type(exc).__name__})"
+        return Identifier(kind, value, kind, cleaned, False, error)
     return Identifier(
         kind=kind,
         value=value,
