@@ -122,10 +122,26 @@ def test_pages_in_thai(web: WebPartnership) -> None:
     overview = alice.get("/")
     assert overview.status_code == 200
     assert '<html lang="th">' in overview.text
-    for thai in ("ภาพรวม", "ข้ามไปยังเนื้อหา", "ทุกหน้าแสดงเฉพาะข้อมูลที่องค์กรของคุณมีสิทธิ์เห็น"):
+    for thai in (
+        "ภาพรวม",
+        "ข้ามไปยังเนื้อหา",
+        "ทุกหน้าแสดงเฉพาะข้อมูลที่องค์กรของคุณมีสิทธิ์เห็น",
+        '<h2 id="trend">รายงานรายเดือน</h2>',
+        "ความเสียหายจำแนกตามประเทศของผู้เสียหาย",
+        f'<a href="/networks/{web.private_network}">เครือข่าย {web.private_network}</a>',
+        '<th scope="col">รูปแบบการหลอกลวง</th>',
+    ):
         assert thai in overview.text
-    for english in ("Skip to content", "every page shows only what your organization may see"):
+    for english in (
+        "Skip to content",
+        "every page shows only what your organization may see",
+        "Reports by month",
+        "Top networks",
+        ">Typology<",
+    ):
         assert english not in overview.text
+    ranked = alice.get("/networks?min_countries=5", headers={"hx-request": "true"})
+    assert "ไม่มีเครือข่ายที่ตรงกับเงื่อนไข" in ranked.text
     missing = alice.get("/networks/999999")
     assert missing.status_code == 404
     assert "<h1>ไม่พบข้อมูล</h1><p>ไม่พบเครือข่ายนี้</p>" in missing.text
@@ -140,6 +156,14 @@ def test_pages_in_vietnamese(web: WebPartnership) -> None:
     forbidden = carol.post("/logout", data={"csrf_token": "wrong"})
     assert forbidden.status_code == 403
     assert "mã CSRF của biểu mẫu bị thiếu hoặc không đúng; hãy tải lại trang" in forbidden.text
+    alice = web.clients["A"]
+    alice.cookies.set(i18n.LANGUAGE_COOKIE, "vi")
+    network = alice.get(f"/networks/{web.private_network}").text
+    assert f"<h1>Mạng lưới {web.private_network}</h1>" in network
+    graph = "Đồ thị gồm 2 báo cáo và 1 định danh"
+    for vietnamese in ("Xuất STIX 2.1", "Tạo yêu cầu hợp tác", graph):
+        assert vietnamese in network
+    assert "Export STIX" not in network and "Timeline and losses" not in network
 
 
 def test_the_english_pages_are_unchanged(web: WebPartnership) -> None:
@@ -149,3 +173,7 @@ def test_the_english_pages_are_unchanged(web: WebPartnership) -> None:
     assert "every page shows only what your organization may see</footer>" in overview
     missing = alice.get("/networks/999999").text
     assert "<h1>Not found</h1><p>No network here.</p>" in missing
+    assert '<h2 id="bycountry">Losses by victims\' country</h2>' in overview  # not &#39;
+    network = alice.get(f"/networks/{web.private_network}").text
+    assert f"<h1>Network {web.private_network}</h1>" in network
+    assert 'aria-label="Graph of 2 reports and 1 identifiers"' in network

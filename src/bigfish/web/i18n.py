@@ -49,10 +49,98 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("Networks", "เครือข่าย", "Mạng lưới"),
     ("Countries", "ประเทศ", "Quốc gia"),
     ("Since yesterday", "ตั้งแต่เมื่อวาน", "Từ hôm qua"),
-    ("Network", "เครือข่าย", "Mạng lưới"),
     ("Filter", "กรอง", "Lọc"),
     ("Look up", "ตรวจสอบ", "Tra cứu"),
     ("Next page", "หน้าถัดไป", "Trang sau"),
+    ("Country", "ประเทศ", "Quốc gia"),
+    ("Organization", "องค์กร", "Tổ chức"),
+    ("Report", "รายงาน", "Báo cáo"),
+    ("Reported", "วันที่รายงาน", "Ngày báo cáo"),
+    ("Typology", "รูปแบบการหลอกลวง", "Loại hình lừa đảo"),
+    ("Loss (USD)", "ความเสียหาย (ดอลลาร์สหรัฐ)", "Thiệt hại (USD)"),
+    ("Network {id}", "เครือข่าย {id}", "Mạng lưới {id}"),
+    ("Key figures", "ตัวเลขสำคัญ", "Số liệu chính"),
+    # The overview (overview.html)
+    (
+        "As of {time} UTC: newer reports are being counted; reload in a moment.",
+        "ข้อมูล ณ เวลา {time} UTC: กำลังนับรวมรายงานที่เข้ามาใหม่ โปรดโหลดหน้านี้ใหม่ในอีกสักครู่",
+        "Số liệu tính đến {time} UTC: các báo cáo mới hơn đang được tính;"
+        " hãy tải lại trang sau giây lát.",
+    ),
+    (
+        "{reports} new reports, {losses} in losses, {networks} networks with new reports.",
+        "รายงานใหม่ {reports} ฉบับ ความเสียหาย {losses} และ {networks} เครือข่ายที่มีรายงานใหม่",
+        "{reports} báo cáo mới, thiệt hại {losses}, {networks} mạng lưới có báo cáo mới.",
+    ),
+    ("Reports by month", "รายงานรายเดือน", "Báo cáo theo tháng"),
+    (
+        "{month}: {reports} reports, {losses}",
+        "{month}: รายงาน {reports} ฉบับ, {losses}",
+        "{month}: {reports} báo cáo, {losses}",
+    ),
+    (
+        "Losses by victims' country",
+        "ความเสียหายจำแนกตามประเทศของผู้เสียหาย",
+        "Thiệt hại theo quốc gia của nạn nhân",
+    ),
+    ("Top networks", "เครือข่ายอันดับต้น", "Các mạng lưới hàng đầu"),
+    ("All networks", "เครือข่ายทั้งหมด", "Tất cả mạng lưới"),
+    # The big fish: networks ranked (networks.html, networks_results.html, _networks_table.html)
+    ("Networks ranked by score", "เครือข่ายเรียงตามคะแนน", "Các mạng lưới xếp hạng theo điểm"),
+    ("Score", "คะแนน", "Điểm"),
+    ("Seen", "ช่วงที่พบ", "Thời gian ghi nhận"),
+    ("No network matches.", "ไม่มีเครือข่ายที่ตรงกับเงื่อนไข", "Không có mạng lưới nào phù hợp."),
+    ("any", "ทั้งหมด", "tất cả"),
+    ("Period", "ช่วงเวลา", "Khoảng thời gian"),
+    ("2025 or 2025-01..2025-06", "2025 หรือ 2025-01..2025-06", "2025 hoặc 2025-01..2025-06"),
+    ("Minimum countries", "จำนวนประเทศขั้นต่ำ", "Số quốc gia tối thiểu"),
+    (
+        "Ranking as of {time} UTC: newer reports are being counted; reload in a moment.",
+        "การจัดอันดับ ณ เวลา {time} UTC: กำลังนับรวมรายงานที่เข้ามาใหม่ โปรดโหลดหน้านี้ใหม่ในอีกสักครู่",
+        "Xếp hạng tính đến {time} UTC: các báo cáo mới hơn đang được tính;"
+        " hãy tải lại trang sau giây lát.",
+    ),
+    ("Pages", "การแบ่งหน้า", "Phân trang"),
+    ("Previous", "ก่อนหน้า", "Trước"),
+    ("Next", "ถัดไป", "Tiếp"),
+    # One network (network.html)
+    (
+        "Network {id} was merged into this one.",
+        "เครือข่าย {id} ถูกรวมเข้ากับเครือข่ายนี้แล้ว",
+        "Mạng lưới {id} đã được gộp vào mạng lưới này.",
+    ),
+    ("score", "คะแนน", "điểm"),
+    ("Export STIX 2.1", "ส่งออก STIX 2.1", "Xuất STIX 2.1"),
+    ("Export MISP", "ส่งออก MISP", "Xuất MISP"),
+    ("Export CSV", "ส่งออก CSV", "Xuất CSV"),
+    ("Create a cooperation request", "สร้างคำขอความร่วมมือ", "Tạo yêu cầu hợp tác"),
+    ("Graph", "กราฟ", "Đồ thị"),
+    (
+        "Reports are circles coloured by country, identifiers are diamonds (key identifiers"
+        " larger). Click a report to expand all its identifiers; click an identifier to see which"
+        " reports it joins.",
+        "รายงานแสดงเป็นวงกลมที่มีสีตามประเทศ ตัวระบุแสดงเป็นรูปข้าวหลามตัด (ตัวระบุสำคัญมีขนาดใหญ่กว่า)"
+        " คลิกรายงานเพื่อแสดงตัวระบุทั้งหมดของรายงานนั้น คลิกตัวระบุเพื่อดูว่าตัวระบุนั้นเชื่อมโยงรายงานใดบ้าง",
+        "Báo cáo là các hình tròn tô màu theo quốc gia, định danh là các hình thoi (định danh then"
+        " chốt lớn hơn). Nhấp vào một báo cáo để hiện tất cả định danh của báo cáo đó; nhấp vào một"
+        " định danh để xem định danh đó liên kết những báo cáo nào.",
+    ),
+    (
+        "Graph of {reports} reports and {identifiers} identifiers",
+        "กราฟของรายงาน {reports} ฉบับและตัวระบุ {identifiers} รายการ",
+        "Đồ thị gồm {reports} báo cáo và {identifiers} định danh",
+    ),
+    ("Explanation", "คำอธิบาย", "Giải thích"),
+    ("Select a node of the graph.", "เลือกโหนดในกราฟ", "Hãy chọn một nút trên đồ thị."),
+    ("Key identifiers", "ตัวระบุสำคัญ", "Định danh then chốt"),
+    ("joins {count} reports", "เชื่อมโยงรายงาน {count} ฉบับ", "liên kết {count} báo cáo"),
+    (
+        "Which identifier joins which reports",
+        "ตัวระบุใดเชื่อมโยงรายงานใดบ้าง",
+        "Định danh nào liên kết những báo cáo nào",
+    ),
+    ("Values that do not link", "ค่าที่ไม่นำมาเชื่อมโยง", "Các giá trị không dùng để liên kết"),
+    ("Timeline and losses", "ลำดับเวลาและความเสียหาย", "Dòng thời gian và thiệt hại"),
     # Signing in (login.html, views.py)
     ("Sign in", "เข้าสู่ระบบ", "Đăng nhập"),
     (
