@@ -142,6 +142,15 @@ def test_pages_in_thai(web: WebPartnership) -> None:
         assert english not in overview.text
     ranked = alice.get("/networks?min_countries=5", headers={"hx-request": "true"})
     assert "ไม่มีเครือข่ายที่ตรงกับเงื่อนไข" in ranked.text
+    found = alice.get("/search", params={"q": "+66811111111"}).text
+    assert (
+        "<p>คุณพิมพ์ <code>+66811111111</code> มีรายงานที่คุณมีสิทธิ์เห็น"
+        ' <strong class="count">2</strong> ฉบับ จาก A ใน TH' in found
+    )
+    hostile = alice.get("/search", params={"q": "<b>x"}, headers={"hx-request": "true"}).text
+    assert "ไม่พบสิ่งที่เป็นตัวระบุใน “&lt;b&gt;x”" in hostile  # a value is escaped
+    evidence = alice.get("/evidence").text
+    assert "ไม่มีพยานหลักฐานที่คุณมีสิทธิ์เห็น" in evidence and "No evidence" not in evidence
     missing = alice.get("/networks/999999")
     assert missing.status_code == 404
     assert "<h1>ไม่พบข้อมูล</h1><p>ไม่พบเครือข่ายนี้</p>" in missing.text
@@ -164,6 +173,10 @@ def test_pages_in_vietnamese(web: WebPartnership) -> None:
     for vietnamese in ("Xuất STIX 2.1", "Tạo yêu cầu hợp tác", graph):
         assert vietnamese in network
     assert "Export STIX" not in network and "Timeline and losses" not in network
+    requests = alice.get("/requests").text  # a macro of the template translates too
+    for vietnamese in ("Hộp đến (đã nhận)", '<th scope="col">Căn cứ pháp lý</th>', "Tạo yêu cầu"):
+        assert vietnamese in requests
+    assert "Legal basis" not in requests and "keep as draft" not in requests
 
 
 def test_the_english_pages_are_unchanged(web: WebPartnership) -> None:
@@ -177,3 +190,8 @@ def test_the_english_pages_are_unchanged(web: WebPartnership) -> None:
     network = alice.get(f"/networks/{web.private_network}").text
     assert f"<h1>Network {web.private_network}</h1>" in network
     assert 'aria-label="Graph of 2 reports and 1 identifiers"' in network
+    found = alice.get("/search", params={"q": "+66811111111"}).text
+    assert (
+        '<p>You typed <code>+66811111111</code>. <strong class="count">2</strong> reports you may'
+        " see, from A in TH, first " in found
+    )

@@ -141,6 +141,146 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ),
     ("Values that do not link", "ค่าที่ไม่นำมาเชื่อมโยง", "Các giá trị không dùng để liên kết"),
     ("Timeline and losses", "ลำดับเวลาและความเสียหาย", "Dòng thời gian và thiệt hại"),
+    # Search (search.html, search_results.html)
+    (
+        "Identifier, in any form (phone, URL, account, wallet, handle, email)",
+        "ตัวระบุในรูปแบบใดก็ได้ (เบอร์โทรศัพท์ URL บัญชีธนาคาร กระเป๋าเงินคริปโต ชื่อบัญชีโซเชียล อีเมล)",
+        "Định danh ở bất kỳ dạng nào (số điện thoại, URL, tài khoản ngân hàng, ví tiền mã hóa,"
+        " tài khoản mạng xã hội, email)",
+    ),
+    ("Kind", "ประเภท", "Loại"),
+    ("guess", "ระบุอัตโนมัติ", "tự nhận diện"),
+    (
+        "Country of a local number",
+        "ประเทศของเบอร์โทรศัพท์ภายในประเทศ",
+        "Quốc gia của số điện thoại nội địa",
+    ),
+    (
+        "Nothing in “{query}” reads as an identifier.",
+        "ไม่พบสิ่งที่เป็นตัวระบุใน “{query}”",
+        "Không có gì trong “{query}” được nhận diện là định danh.",
+    ),
+    ("not a valid {kind}", "ไม่ใช่ {kind} ที่ถูกต้อง", "không phải {kind} hợp lệ"),
+    ("You typed {value}.", "คุณพิมพ์ {value}", "Bạn đã nhập {value}."),
+    (
+        "{count} reports you may see.",
+        "มีรายงานที่คุณมีสิทธิ์เห็น {count} ฉบับ",
+        "Có {count} báo cáo bạn được phép xem.",
+    ),
+    (
+        "{count} reports you may see, from {organizations} in {countries}, first {first},"
+        " last {last}.",
+        "มีรายงานที่คุณมีสิทธิ์เห็น {count} ฉบับ จาก {organizations} ใน {countries}"
+        " พบครั้งแรก {first} ครั้งล่าสุด {last}",
+        "Có {count} báo cáo bạn được phép xem, từ {organizations} tại {countries},"
+        " lần đầu {first}, lần cuối {last}.",
+    ),
+    # One report (report.html)
+    ("Report {id}", "รายงาน {id}", "Báo cáo {id}"),
+    ("Victim's country", "ประเทศของผู้เสียหาย", "Quốc gia của nạn nhân"),
+    ("Channel", "ช่องทาง", "Kênh"),
+    ("Loss", "ความเสียหาย", "Thiệt hại"),
+    ("Marking", "ระดับการเผยแพร่", "Mức chia sẻ"),
+    ("Narrative", "คำบอกเล่าเหตุการณ์", "Nội dung tường trình"),
+    ("Identifiers", "ตัวระบุ", "Định danh"),
+    ("Canonical", "รูปแบบมาตรฐาน", "Dạng chuẩn hóa"),
+    ("As written", "ตามที่เขียนไว้", "Như đã ghi"),
+    ("From", "จาก", "Từ"),
+    ("invalid", "ไม่ถูกต้อง", "không hợp lệ"),
+    ("search", "ค้นหา", "tìm kiếm"),
+    # Alerts (alerts.html)
+    (
+        "Reports of other organizations that mention an identifier your organization holds.",
+        "รายงานขององค์กรอื่นที่กล่าวถึงตัวระบุซึ่งองค์กรของคุณมีอยู่",
+        "Báo cáo của các tổ chức khác có nhắc đến một định danh mà tổ chức của bạn đang nắm giữ.",
+    ),
+    ("Stored", "วันที่บันทึก", "Ngày lưu"),
+    ("Identifier", "ตัวระบุ", "Định danh"),
+    ("No alerts.", "ไม่มีการแจ้งเตือน", "Không có cảnh báo nào."),
+    # Evidence (evidence.html, evidence_detail.html)
+    ("Media type", "ประเภทไฟล์", "Loại tệp"),
+    ("Acquired", "การเก็บรวบรวม", "Thu thập"),
+    ("{moment} by {person}", "{moment} โดย {person}", "{moment} bởi {person}"),
+    ("Integrity", "ความถูกต้องครบถ้วน", "Tính toàn vẹn"),
+    (
+        "No evidence you may see.",
+        "ไม่มีพยานหลักฐานที่คุณมีสิทธิ์เห็น",
+        "Không có chứng cứ nào bạn được phép xem.",
+    ),
+    (
+        "Verify the stored bytes against the digest",
+        "ตรวจสอบข้อมูลที่จัดเก็บไว้เทียบกับค่าแฮช",
+        "Đối chiếu dữ liệu đã lưu với giá trị băm",
+    ),
+    ("Verification: {result}", "ผลการตรวจสอบ: {result}", "Kết quả kiểm tra: {result}"),
+    ("Chain of custody", "ห่วงโซ่การครอบครองพยานหลักฐาน", "Chuỗi lưu giữ chứng cứ"),
+    (
+        "released by {person} ({organization}), received by {recipient} ({recipient_organization})",
+        "ส่งมอบโดย {person} ({organization}) รับมอบโดย {recipient} ({recipient_organization})",
+        "bàn giao bởi {person} ({organization}), tiếp nhận bởi {recipient}"
+        " ({recipient_organization})",
+    ),
+    ("hash {check}", "แฮช {check}", "mã băm {check}"),
+    (
+        "record {record}… prev {previous}…",
+        "ระเบียน {record}… ก่อนหน้า {previous}…",
+        "bản ghi {record}… trước {previous}…",
+    ),
+    # Cooperation requests (requests.html)
+    ("Request", "คำขอ", "Yêu cầu"),
+    ("Type", "ประเภท", "Loại"),
+    ("To", "ถึง", "Đến"),
+    ("Status", "สถานะ", "Trạng thái"),
+    ("Urgency", "ความเร่งด่วน", "Mức độ khẩn"),
+    ("Legal basis", "ฐานทางกฎหมาย", "Căn cứ pháp lý"),
+    ("Deadline", "กำหนดเวลา", "Thời hạn"),
+    ("Subjects", "เป้าหมายของคำขอ", "Đối tượng"),
+    ("Summary", "สรุป", "Tóm tắt"),
+    ("network {id}", "เครือข่าย {id}", "mạng lưới {id}"),
+    ("None.", "ไม่มี", "Không có."),
+    ("Inbox (received)", "กล่องขาเข้า (ที่ได้รับ)", "Hộp đến (đã nhận)"),
+    ("Outbox (sent)", "กล่องขาออก (ที่ส่ง)", "Hộp đi (đã gửi)"),
+    ("New cooperation request", "คำขอความร่วมมือใหม่", "Yêu cầu hợp tác mới"),
+    (
+        "{convention} art. {article} — {title}",
+        "{convention} มาตรา {article} — {title}",
+        "{convention} điều {article} — {title}",
+    ),
+    (
+        "Subject (network:ID, report:ORG/ID or KIND:VALUE)",
+        "เป้าหมาย (network:ID, report:ORG/ID หรือ KIND:VALUE)",
+        "Đối tượng (network:ID, report:ORG/ID hoặc KIND:VALUE)",
+    ),
+    ("Send now", "ส่งทันที", "Gửi ngay"),
+    ("keep as draft", "เก็บเป็นฉบับร่าง", "lưu bản nháp"),
+    ("send", "ส่ง", "gửi"),
+    ("Create request", "สร้างคำขอ", "Tạo yêu cầu"),
+    # Organizations and sharing groups (organizations.html)
+    ("Sector", "ภาคส่วน", "Lĩnh vực"),
+    ("Your sharing groups", "กลุ่มแบ่งปันข้อมูลของคุณ", "Nhóm chia sẻ của bạn"),
+    ("Group", "กลุ่ม", "Nhóm"),
+    ("Owner", "เจ้าของ", "Chủ sở hữu"),
+    ("Members", "สมาชิก", "Thành viên"),
+    (
+        "Your organization is in no group.",
+        "องค์กรของคุณไม่ได้อยู่ในกลุ่มใด",
+        "Tổ chức của bạn không thuộc nhóm nào.",
+    ),
+    ("Users of {organization}", "ผู้ใช้ของ {organization}", "Người dùng của {organization}"),
+    ("New sharing group", "กลุ่มแบ่งปันข้อมูลใหม่", "Nhóm chia sẻ mới"),
+    ("Name", "ชื่อ", "Tên"),
+    (
+        "Member organizations (space or comma separated)",
+        "องค์กรสมาชิก (คั่นด้วยเว้นวรรคหรือเครื่องหมายจุลภาค)",
+        "Các tổ chức thành viên (cách nhau bằng dấu cách hoặc dấu phẩy)",
+    ),
+    ("Create", "สร้าง", "Tạo"),
+    (
+        "Add an organization to {group}",
+        "เพิ่มองค์กรเข้ากลุ่ม {group}",
+        "Thêm một tổ chức vào nhóm {group}",
+    ),
+    ("Add", "เพิ่ม", "Thêm"),
     # Signing in (login.html, views.py)
     ("Sign in", "เข้าสู่ระบบ", "Đăng nhập"),
     (
