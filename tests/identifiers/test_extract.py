@@ -121,3 +121,18 @@ def test_a_bank_account_after_its_bank_label_is_not_a_phone() -> None:
 
 def test_a_phone_after_a_phone_label_is_still_a_phone() -> None:
     assert [f.identifier.canonical for f in extract("TEL: 0812345678", "TH")] == ["+66812345678"]
+
+
+def test_phones_separated_by_spaces_are_each_found() -> None:
+    """Review finding: a run of numbers separated by spaces lost every second number (the
+    first number was taken from the run's prefix and the scan went on after the whole run)."""
+    text = "scammer numbers: 0812345678 0899999999 0877777777 0866666666"
+    assert [f.identifier.canonical for f in extract(text, "TH")] == [
+        "+66812345678",
+        "+66899999999",
+        "+66877777777",
+        "+66866666666",
+    ]
+    assert [f.identifier.canonical for f in extract("call 081 234 5678 now", "TH")] == [
+        "+66812345678"
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -103,9 +102,7 @@ def test_a_rings_narratives_reuse_its_script(small: SynthSummary) -> None:
 
 
 def test_ring_sizes_are_heavy_tailed_at_50k(tmp_path: Path) -> None:
-    began = time.perf_counter()
-    summary = generate(tmp_path, reports=50_000, seed=7)
-    elapsed = time.perf_counter() - began
+    summary = generate(tmp_path, reports=50_000, seed=7)  # its speed: benchmarks/bench_synth.py
     rings = load_truth(tmp_path)["rings"]
     sizes = sorted((r["size"] for r in rings.values()), reverse=True)
     big = [r for r in rings.values() if r["size"] >= 100 and len(r["countries"]) >= 4]
@@ -115,7 +112,6 @@ def test_ring_sizes_are_heavy_tailed_at_50k(tmp_path: Path) -> None:
     assert small_rings >= 0.8 * len(sizes)
     assert sizes[0] >= 200 and sizes[-1] >= 2
     assert 0.2 < summary.lone_reports / summary.reports < 0.4
-    assert elapsed < 30, f"50,000 reports took {elapsed:.1f} s"
 
 
 def test_only_listed_infrastructure_is_shared_across_rings(small: SynthSummary) -> None:

@@ -222,19 +222,27 @@ def _after_bank_label(scan: str, start: int) -> bool:
 
 
 def _phones(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
-    """Phone-shaped digit runs; national forms only with the trunk prefix of COUNTRY."""
+    """Phone-shaped digit runs; national forms only with the trunk prefix of COUNTRY.
+
+    One run may hold several numbers ("0812345678 0899999999"): after the run and its shorter
+    prefixes, the rest of the run from each space on is offered the same way, so a number after
+    one that was taken is found too (a span overlapping a number already taken is skipped)."""
     trunk = _trunk_prefix(country)
     for match in _PHONE.finditer(scan):
-        if _after_bank_label(scan, match.start()):
-            continue
-        value = match.group()
-        if not value.startswith(("+", "00", "(+")):
-            if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
+        end = match.end()
+        starts = [match.start()]
+        starts += [i + 1 for i in range(match.start() + 7, end - 7) if scan[i] == " "]
+        for start in starts:
+            if _after_bank_label(scan, start):
                 continue
-        yield match.start(), match.end()
-        for index in range(match.end() - 1, match.start() + 6, -1):  # words after the number
-            if scan[index] in " .-":
-                yield match.start(), index
+            value = scan[start:end]
+            if not value.startswith(("+", "00", "(+")):
+                if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
+                    continue
+            yield start, end
+            for index in range(end - 1, start + 6, -1):  # words after the number
+                if scan[index] in " .-":
+                    yield start, index
 
 
 @lru_cache(maxsize=256)
