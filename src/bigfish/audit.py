@@ -115,6 +115,9 @@ ALERT_ACTION = "AUDIT-ALERT head did not verify"
 #: Under the data directory: heads have been signed on this node (an unsigned head then means
 #: the log was rewritten). Written once, by the first signed append or `bigfish audit seal`.
 SIGNING_MARK = Path("keys") / "audit-head-signed"
+#: Under the data directory: the highest row a head was signed at here, so that a log cut back
+#: to an earlier signed head (its rows after it deleted) is found.
+HIGH_WATER = Path("keys") / "audit-head-seq"
 
 
 def head_message(seq: int, row_hash: str) -> bytes:
@@ -142,6 +145,29 @@ class HeadSigner:
             mark.parent.mkdir(parents=True, exist_ok=True)
             mark.write_text(f"{self.key.fingerprint} {now_iso()}\n", encoding="utf-8")
 
+    def signed_up_to(self) -> int:
+        """The highest row a head was signed at on this node (0: none recorded)."""
+        try:
+            return int((self.data_dir / HIGH_WATER).read_text(encoding="ascii").strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def note(self, seq: int) -> None:
+        """Record that the head at row SEQ was signed (the highest wins; processes queue on the
+        file's lock), after its transaction committed."""
+        path = self.data_dir / HIGH_WATER
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            current = os.pread(fd, 32, 0).strip()
+            if current.isdigit() and int(current) >= seq:
+                return
+            os.pwrite(fd, f"{seq:020d}\n".encode("ascii"), 0)
+        finally:
+            os.close(fd)  # releases the lock
+
     def seal(self, seq: int, row_hash: str) -> dict[str, object]:
         """The head columns for (SEQ, ROW_HASH), signed."""
         signature = self.key.sign(head_message(seq, row_hash))
@@ -150,6 +176,9 @@ class HeadSigner:
     def problem(self, seq: int, row_hash: str, signature: str | None, by: str | None) -> str | None:
         """Why the head (SEQ, ROW_HASH, SIGNATURE, BY) found in the database does not verify
         with this key, or None when it does (or was written before heads were signed here)."""
+        highest = self.signed_up_to()
+        if seq < highest:
+            return f"at row {seq}, below row {highest} where a head was signed before"
         if seq == 0:
             return None
         if signature is None or by is None:
@@ -290,6 +319,7 @@ def record(store: Store, entries: Sequence[AuditEntry], signer: HeadSigner | Non
     with store.begin() as conn:
         seq = append(conn, _truncated(entries), signer)
     if signer is not None:
+        signer.note(seq)
         signer.start()
     return seq
 
@@ -311,6 +341,7 @@ def seal_audit(store: Store, signer: HeadSigner) -> AuditCheck:
             )
         seq, prev = int(head[0]), str(head[1])
         conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev, **signer.seal(seq, prev)})
+    signer.note(seq)
     signer.start()
     return dataclasses.replace(check, signed_by=signer.key.fingerprint, signature_checked=True)
 
@@ -466,6 +497,7 @@ class _DirectChain:
             connection.commit()
             if signer is not None:
                 self._signed = (seq, prev)  # the next batch need not check its own head again
+                signer.note(seq)
                 if not self._started:
                     signer.start()
                     self._started = True

@@ -168,3 +168,25 @@ def test_0009_audit_head_signature_downgrades_and_upgrades_again(store: Store) -
     assert not {"signature", "signed_by"} & columns()
     _run(store, "upgrade", "head")
     assert {"signature", "signed_by"} <= columns()
+
+
+def test_a_log_cut_back_to_an_earlier_signed_head_is_found(store: Store, tmp_path: Path) -> None:
+    """Someone who kept an earlier head row (its signature included) deletes the rows after it
+    and restores it: the chain and the signature verify, but the data directory remembers the
+    highest row signed, and the next request records the cut for good."""
+    data = tmp_path / "data"
+    signer = _lookups(store, data, 2)
+    with store.connect() as conn:
+        kept = conn.execute(sa.select(audit_head)).one()._asdict()
+    _lookups(store, data, 2, org="B")
+    assert signer.signed_up_to() == 4
+    with store.begin() as conn:
+        conn.execute(audit_log.delete().where(audit_log.c.seq > kept["seq"]))
+        conn.execute(audit_head.update().values(kept))
+    assert verify_audit(store).ok  # without the data directory, a shorter log that verifies
+    check = verify_audit(store, signer)
+    assert not check.ok and "below row 4" in str(check.reason)
+    _lookups(store, data, 3, org="C")  # the server goes on, recording what it found
+    assert _actions(store).count(ALERT_ACTION) == 1
+    check = verify_audit(store, signer)
+    assert not check.ok and check.broken_seq == 3 and "below row 4" in str(check.reason)
