@@ -212,3 +212,22 @@ def test_a_manifest_gives_the_organizations_it_creates_their_country_and_sector(
         app, ["--db", f"sqlite:///{tmp_path / 'y.db'}", "ingest", "--manifest", str(manifest)]
     )
     assert bad.exit_code == 1 and "vn-police" in bad.output and "country" in bad.output
+
+
+def test_a_bad_entry_is_named_and_the_other_files_are_stored(tmp_path: Path) -> None:
+    """A missing map file or `"format": "CSV"` in one entry aborted the whole run, and the
+    format error named only `field 'format'`. Each entry is now resolved on its own: the bad
+    ones are named with their place in the manifest, the others stored; the status is 1."""
+    manifest = _partnership(tmp_path / "data")
+    document = json.loads(manifest.read_text("utf-8"))
+    document["organizations"][0]["files"][0]["format"] = "CSV"
+    document["organizations"][1]["files"][0]["map"] = "nomap.toml"
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    result = runner.invoke(app, ["--db", db, "ingest", "--manifest", str(manifest), "--json"])
+    assert result.exit_code == 1
+    assert "organizations[0].files[0].format" in result.output and "'CSV'" in result.output
+    assert "organizations[1].files[0].map" in result.output and "nomap.toml" in result.output
+    assert "2 of 3 files were not read" in result.output
+    stored = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(s["org"], s["stored"]) for s in stored] == [("th-kbank", 1)]

@@ -91,12 +91,20 @@ def _ingest_one(
         )
 
 
-def _job(
-    path: Path, org: str, fmt: str, mapping: Path | None, manifest: Path
-) -> tuple[Path, str, str, ColumnMapping | None]:
-    if fmt not in _FORMATS:
-        raise InputError(f"unsupported format {fmt!r}", file=str(manifest), field="format")
-    return path, org, fmt, load_mapping(mapping) if mapping else None
+def _entry_mapping(entry: ManifestEntry, manifest: Path) -> ColumnMapping | None:
+    """ENTRY's format checked and its mapping read, or InputError naming the entry's field."""
+    if entry.fmt not in _FORMATS:
+        raise InputError(
+            f"unsupported format {entry.fmt!r}; one of {', '.join(_FORMATS)}",
+            file=str(manifest),
+            field=f"{entry.where}.format",
+        )
+    if entry.mapping is None:
+        return None
+    try:
+        return load_mapping(entry.mapping)
+    except InputError as exc:
+        raise InputError(str(exc), file=str(manifest), field=f"{entry.where}.map") from None
 
 
 @app.command()
@@ -143,25 +151,26 @@ def ingest(
     try:
         marking = Marking(tlp, distribution, group)
         show_bar = sys.stderr.isatty() and not as_json
-        entries = load_manifest(manifest) if manifest is not None else []
         if manifest is not None:
-            jobs = [_job(e.path, e.org, e.fmt, e.mapping, manifest) for e in entries]
+            entries = load_manifest(manifest)
         else:
-            column_map = load_mapping(mapping) if mapping else None
-            jobs = [(path, org or "", fmt, column_map) for path in files or []]
+            entries = [ManifestEntry(path, org or "", fmt) for path in files or []]
+        column_map = load_mapping(mapping) if mapping else None
         store = open_store(OPTIONS.db_url)
         _add_manifest_orgs(store, entries, manifest)
-        _warm_up([path for path, *_ in jobs])
+        _warm_up([e.path for e in entries])
     except BigfishError as exc:
         raise fail(str(exc)) from None
     failed = 0
-    for path, by, file_fmt, column_map in jobs:  # a bad file is named; the others go on
+    for entry in entries:  # a bad file or manifest entry is named; the others go on
         try:
+            if manifest is not None:
+                column_map = _entry_mapping(entry, manifest)
             result = _ingest_one(
                 store,
-                path,
-                org=by,
-                fmt=file_fmt,
+                entry.path,
+                org=entry.org,
+                fmt=entry.fmt,
                 column_map=column_map,
                 marking=marking,
                 show_bar=show_bar,
@@ -176,7 +185,7 @@ def ingest(
     except BigfishError as exc:
         raise fail(str(exc)) from None
     if failed:
-        raise fail(f"{failed} of {len(jobs)} files were not read (above); the others are stored")
+        raise fail(f"{failed} of {len(entries)} files were not read (above); the others are stored")
 
 
 def _add_manifest_orgs(store: Store, entries: list[ManifestEntry], manifest: Path | None) -> None:

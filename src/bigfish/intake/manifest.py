@@ -15,7 +15,7 @@ creates (an existing one keeps its own).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ class ManifestEntry:
     mapping: Path | None = None
     country: str | None = None  # of the organization, when the run creates it
     sector: str | None = None
+    #: Where the entry is in the manifest ("organizations[1].files[0]"), to name it in errors.
+    where: str = field(default="", compare=False)
 
 
 def _text(value: Any, where: str, manifest: Path, *, optional: bool = False) -> str | None:
@@ -80,6 +82,7 @@ def load_manifest(manifest: Path) -> list[ManifestEntry]:
                     mapping=base / mapping if mapping else None,
                     country=country,
                     sector=sector,
+                    where=at,
                 )
             )
     return entries
