@@ -3,9 +3,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from bigfish.errors import InputError
 from bigfish.intake import ingest_file, load_mapping
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, reports
@@ -172,3 +174,29 @@ def test_a_workbook_with_data_on_two_sheets_is_refused_whole(
     del book["June"]
     book.save(path)
     assert ingest_file(sqlite_store, path, org="th-kbank").stored == 1
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[formats]\ndate = 5\n", "formats.date"),
+        ("[formats]\nthousands_separator = 1\n", "formats.thousands_separator"),
+        ('[formats]\ndecimal_separator = ""\n', "formats.decimal_separator"),
+        ('[formats]\nthousand_separator = ","\n', "formats.thousand_separator"),
+        ('[values]\nscam_type = "investment"\n', "values.scam_type"),
+        ('[values.scam_type]\n"Đầu tư" = 3\n', "values.scam_type.Đầu tư"),
+        ("[defaults]\ncountry = [1]\n", "defaults.country"),
+        ("[defaults]\nnot_a_field = 1\n", "defaults.not_a_field"),
+        ('[format]\ndate = "%d/%m/%Y"\n', "format"),
+    ],
+)
+def test_a_mistyped_mapping_entry_names_the_file_and_key(
+    tmp_path: Path, toml: str, key: str
+) -> None:
+    """`[formats] date = 5` gave a TypeError traceback on the first row, `[values] scam_type
+    = "x"` an AttributeError: every entry is checked when the mapping is read."""
+    path = tmp_path / "bad.map.toml"
+    path.write_text('[columns]\nreport_id = "report_id"\n' + toml, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_mapping(path)
+    assert caught.value.file == str(path) and caught.value.field == key

@@ -23,6 +23,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from bigfish.errors import InputError
@@ -60,21 +61,117 @@ class ColumnMapping:
 
 def _as_headers(name: str, value: object, path: Path) -> tuple[str, ...]:
     # Readers lower-case header names, so mappings match them case-insensitively.
-    if isinstance(value, str):
+    if isinstance(value, str) and value.strip():
         return (value.strip().lower(),)
-    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(v.strip().lower() for v in value)
     raise InputError("must be a header name or a list of them", file=str(path), field=name)
 
 
+_TABLES = ("columns", "formats", "defaults", "values")
+_FORMATS = ("date", "thousands_separator", "decimal_separator")
+
+
+def _table(data: Mapping[str, object], name: str, path: Path) -> dict[str, object]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise InputError(f"must be a table ([{name}])", file=str(path), field=name)
+    return value
+
+
+def _formats(table: Mapping[str, object], path: Path) -> dict[str, str]:
+    """The [formats] entries, each checked: known, text, and usable."""
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        where = f"formats.{key}"
+        if key not in _FORMATS:
+            raise InputError(
+                f"unknown format {key!r}; known: {', '.join(_FORMATS)}", file=str(path), field=where
+            )
+        if not isinstance(value, str):
+            raise InputError("must be text", file=str(path), field=where)
+        if key == "date":
+            try:  # a format strptime cannot read back what it writes would fail every row
+                datetime.strptime(datetime(2025, 1, 31, 13, 45).strftime(value), value)
+            except ValueError as exc:
+                raise InputError(
+                    f"not a usable strptime date format {value!r} ({exc})",
+                    file=str(path),
+                    field=where,
+                ) from None
+        elif (key == "decimal_separator" and not value) or any(c.isdigit() for c in value):
+            raise InputError(
+                "must be one or more characters, not digits", file=str(path), field=where
+            )
+        out[key] = value
+    if out.get("thousands_separator") and out.get("thousands_separator") == out.get(
+        "decimal_separator", "."
+    ):
+        raise InputError(
+            "the thousands and decimal separators must differ",
+            file=str(path),
+            field="formats.thousands_separator",
+        )
+    return out
+
+
+def _defaults(table: Mapping[str, object], path: Path) -> dict[str, str]:
+    """The [defaults] entries: a standard field each, and a text, number or date."""
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        where = f"defaults.{key}"
+        if key not in STANDARD_FIELDS:
+            raise InputError(
+                f"no default for {key!r}; defaults are for: {', '.join(STANDARD_FIELDS)}",
+                file=str(path),
+                field=where,
+            )
+        if isinstance(value, bool | list | dict):
+            raise InputError("must be a text, a number or a date", file=str(path), field=where)
+        out[key] = str(value)
+    return out
+
+
+def _values(table: Mapping[str, object], path: Path) -> dict[str, dict[str, str]]:
+    """The [values.FIELD] tables: local label = text of the vocabulary."""
+    out: dict[str, dict[str, str]] = {}
+    for key, labels in table.items():
+        where = f"values.{key}"
+        if key not in _FIELDS:
+            raise InputError(
+                f"unknown field {key!r}; known: {', '.join(sorted(_FIELDS))}",
+                file=str(path),
+                field=where,
+            )
+        if not isinstance(labels, dict):
+            raise InputError(
+                f'must be a table of labels ([values.{key}] then "label" = "value")',
+                file=str(path),
+                field=where,
+            )
+        for label, value in labels.items():
+            if not isinstance(value, str):
+                raise InputError("must be text", file=str(path), field=f"{where}.{label}")
+        out[key] = {str(a): str(b) for a, b in labels.items()}
+    return out
+
+
 def load_mapping(path: Path) -> ColumnMapping:
-    """Read and check a TOML column mapping."""
+    """Read and check a TOML column mapping: every entry, so a mistake is named with the file
+    and its key when the mapping is read, not met on the first row."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the mapping: {exc}", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from None
+    for key in data:
+        if key not in _TABLES:
+            raise InputError(
+                f"unknown entry {key!r}; a mapping has the tables {', '.join(_TABLES)}",
+                file=str(path),
+                field=key,
+            )
     columns = data.get("columns", {})
     if not isinstance(columns, dict) or not columns:
         raise InputError("a [columns] table is required", file=str(path), field="columns")
@@ -85,19 +182,17 @@ def load_mapping(path: Path) -> ColumnMapping:
             file=str(path),
             field="columns",
         )
-    fmt = data.get("formats", {})
-    defaults = data.get("defaults", {})
-    values = data.get("values", {})
-    if not all(isinstance(x, dict) for x in (fmt, defaults, values)):
-        raise InputError("[formats], [defaults] and [values] must be tables", file=str(path))
+    fmt = _formats(_table(data, "formats", path), path)
+    defaults = _defaults(_table(data, "defaults", path), path)
+    values = _values(_table(data, "values", path), path)
     formats = Formats(
         date=fmt.get("date"),
         thousands_separator=fmt.get("thousands_separator"),
         decimal_separator=fmt.get("decimal_separator", "."),
-        defaults={str(k): str(v) for k, v in defaults.items()},
+        defaults=defaults,
     )
     return ColumnMapping(
         columns={k: _as_headers(k, v, path) for k, v in columns.items()},
         formats=formats,
-        values={k: {str(a): str(b) for a, b in v.items()} for k, v in values.items()},
+        values=values,
     )
