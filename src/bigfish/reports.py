@@ -22,7 +22,7 @@ from bigfish.errors import AccessDenied, Conflict, InputError, NotFound
 from bigfish.fx import reference_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.readers import Row, row_from_json
-from bigfish.intake.records import build_report, has_surrogate
+from bigfish.intake.records import MARKING_FIELDS, MARKING_REASON, build_report, has_surrogate
 from bigfish.intake.service import classify_pending
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, visible_reports
@@ -47,8 +47,8 @@ from bigfish.store.writes import (
 
 #: Fields a client might send to claim another owner; the credential decides, so they are dropped.
 OWNER_FIELDS = frozenset({"org", "org_id", "organization", "owner", "creator", "created_by"})
-#: Markings are given for the whole batch; a report carrying its own is refused, not guessed at.
-MARKING_FIELDS = frozenset({"tlp", "distribution", "group", "group_id"})
+#: Markings are given for the whole batch; a report carrying its own is refused, not guessed at
+#: (MARKING_FIELDS, shared with file intake).
 SORTS = {"reported_at": False, "-reported_at": True}
 
 
@@ -117,7 +117,7 @@ def _prepare(index: int, obj: Any, marking: Marking, group_id: int | None) -> Pe
             return Rejected(
                 index,
                 _shown(obj.get("report_id") if isinstance(obj.get("report_id"), str) else None),
-                "markings are set for the whole batch, not per report",
+                MARKING_REASON,
                 claimed[0],
             )
         obj = {k: _decimals(v) for k, v in obj.items() if k not in OWNER_FIELDS}

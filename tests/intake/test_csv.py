@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -106,17 +109,22 @@ def test_bad_values_are_rejected_per_row_and_good_rows_stored(
     ]
     path = write_csv("bad.csv", rows)
     result = ingest_file(sqlite_store, path, org="a")
-    assert (result.received, result.stored, result.rejected) == (9, 1, 8)
+    assert (result.received, result.stored, result.rejected) == (9, 2, 7)
     by_line = {r["line"]: r for r in rejects_of(path)}
     assert by_line[3]["field"] == "country"
     assert by_line[4]["field"] == "loss_currency"
     assert by_line[5]["field"] == "reported_at" and "31/02/2025" in str(by_line[5]["reason"])
     assert by_line[6]["field"] == "reported_at"
     assert by_line[7]["field"] == "loss_amount"
-    assert by_line[8]["field"] == "narrative" and "formula" in str(by_line[8]["reason"])
+    assert 8 not in by_line  # a formula-like text is stored as sent; exports escape it
     assert by_line[9]["field"] == "scam_type"
     assert by_line[10]["field"] == "report_id"
-    assert stored_ids(sqlite_store) == ["good"]
+    assert stored_ids(sqlite_store) == ["formula", "good"]
+    with sqlite_store.connect() as conn:
+        narrative = conn.execute(
+            sa.select(reports.c.narrative).where(reports.c.report_id == "formula")
+        ).scalar_one()
+    assert narrative == '=HYPERLINK("http://evil.example","click")'
 
 
 def test_truncated_file_keeps_every_complete_row(sqlite_store: Store, tmp_path: Path) -> None:
@@ -268,3 +276,55 @@ def test_a_nul_character_or_latin_1_fails_its_row_with_the_right_reason(
     assert (result.stored, result.rejected) == (1, 2)
     reasons = {r["line"]: str(r["reason"]) for r in rejects_of(path)}
     assert "NUL" in reasons[3] and "UTF-8" in reasons[4]
+
+
+def test_an_over_long_attribute_is_rejected_not_cut(sqlite_store: Store, tmp_path: Path) -> None:
+    """An unknown column's value over MAX_ATTRIBUTE characters was silently truncated."""
+    from bigfish.intake.records import MAX_ATTRIBUTE
+
+    path = tmp_path / "long.csv"
+    rows = [row("r1") | {"notes": "n" * (MAX_ATTRIBUTE + 1)}, row("r2") | {"notes": "short"}]
+    path.write_text(csv_text(rows, [*HEADER, "notes"]), encoding="utf-8")
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (1, 1)
+    (reject,) = rejects_of(path)
+    assert reject["field"] == "notes" and reject["report_id"] == "r1"
+
+
+def test_scam_texts_that_look_like_formulas_are_stored_and_exported_inert(
+    store: Store, tmp_path: Path
+) -> None:
+    """Scam messages such as "+Congratulations! …" were refused as formula injection. They are
+    stored verbatim; the CSV export (CLI and web) prefixes every cell a spreadsheet would run
+    with a quote, and leaves plain phone numbers as they are."""
+    from bigfish.interop import export_csv
+    from bigfish.interop.export import CSV_COLUMNS
+    from bigfish.sharing.policy import Viewer
+
+    texts = {
+        "r1": "+Congratulations! You won 50,000 baht, call 0812345678",
+        "r2": "-URGENT! your account is locked",
+        "r3": "@everyone! join the group",
+        "r4": '=HYPERLINK("http://evil.example","click")',
+        "r5": "=1+1",
+        "r6": "-2+3+cmd|' /C calc'!A0",
+    }
+    path = tmp_path / "formula.csv"
+    rows = [row(k, narrative=v, phones="+66 81 234 5678") for k, v in texts.items()]
+    path.write_text(csv_text(rows), encoding="utf-8")
+    assert ingest_file(store, path, org="a").stored == len(texts)
+    with store.connect() as conn:
+        stored = dict(conn.execute(sa.select(reports.c.report_id, reports.c.narrative)).all())
+    assert stored == texts
+    out = io.StringIO()
+    export_csv(store, Viewer.node_operator(), out)
+    exported = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert {r["report_id"]: r["narrative"] for r in exported} == {
+        k: "'" + v for k, v in texts.items()
+    }
+    for record in exported:
+        assert record["phones"] == "+66812345678"
+        for column in CSV_COLUMNS:
+            cell = record[column].lstrip()
+            if cell[:1] in ("=", "+", "-", "@"):  # only a number a spreadsheet shows as one
+                assert re.fullmatch(r"[+-]\d+(;[+-]?\d+)*", cell), (column, cell)

@@ -58,8 +58,8 @@ def test_xlsx_sheet_with_the_csv_columns(sqlite_store: Store, tmp_path: Path) ->
     path = tmp_path / "bank.xlsx"
     book.save(path)
     result = ingest_file(sqlite_store, path, org="th-kbank")
-    assert (result.stored, result.rejected) == (1, 1)
-    assert stored_ids(sqlite_store) == ["x1"]
+    assert (result.stored, result.rejected) == (2, 0)  # a formula is stored; exports escape it
+    assert stored_ids(sqlite_store) == ["x1", "x2"]
 
 
 def test_corrupt_xlsx_is_refused_naming_the_file(sqlite_store: Store, tmp_path: Path) -> None:
@@ -200,3 +200,49 @@ def test_a_mistyped_mapping_entry_names_the_file_and_key(
     with pytest.raises(InputError) as caught:
         load_mapping(path)
     assert caught.value.file == str(path) and caught.value.field == key
+
+
+def _rejects(path: Path) -> list[dict[str, object]]:
+    target = path.with_name(path.name + ".rejects.jsonl")
+    if not target.exists():
+        return []
+    return [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+
+
+THOUSANDS_MAP = """
+[columns]
+report_id = "report_id"
+loss_amount = "amount"
+[formats]
+thousands_separator = ","
+[defaults]
+country = "TH"
+loss_currency = "THB"
+"""
+
+
+def test_thousands_separator_needs_groups_of_three(sqlite_store: Store, tmp_path: Path) -> None:
+    """With `thousands_separator = ","`, "1.234,50" was stored as 1.23450 and "12,34" as
+    1234: the separator was deleted wherever it was."""
+    mapping = tmp_path / "th.map.toml"
+    mapping.write_text(THOUSANDS_MAP, encoding="utf-8")
+    data = tmp_path / "amt.csv"
+    data.write_text(
+        "report_id,reported_at,amount\n"
+        'a1,2025-01-05,"1,234.50"\n'
+        'a2,2025-01-05,"1.234,50"\n'
+        'a3,2025-01-05,"12,34"\n'
+        'a4,2025-01-05,"1,2,3,4"\n'
+        "a5,2025-01-05,1234.5\n"
+        'a6,2025-01-05,"12,345,678"\n'
+        'a7,2025-01-05,",123"\n',
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, data, org="a", mapping=load_mapping(mapping))
+    assert (result.stored, result.rejected) == (3, 4)
+    with sqlite_store.connect() as conn:
+        amounts = dict(conn.execute(sa.select(reports.c.report_id, reports.c.loss_amount)).all())
+    assert amounts == {"a1": "1234.50", "a5": "1234.5", "a6": "12345678"}
+    assert {(r["line"], r["field"]) for r in _rejects(data)} == {
+        (3, "loss_amount"), (4, "loss_amount"), (5, "loss_amount"), (8, "loss_amount"),
+    }  # fmt: skip

@@ -33,6 +33,10 @@ IDENTIFIER_COLUMNS: dict[str, Kind] = {
     "ips": Kind.IP,
 }
 REQUIRED = ("report_id", "reported_at", "country")
+#: Markings are given for the whole batch (file or API call); a report carrying its own is
+#: refused, not kept as an attribute while the batch's marking applies (that could widen it).
+MARKING_FIELDS = frozenset({"tlp", "distribution", "group", "group_id"})
+MARKING_REASON = "markings are set for the whole batch, not per report"
 
 #: Reports are of things that happened: from 1970 on, and not after today (a day's leeway for
 #: the clocks and zones of the partners).
@@ -43,8 +47,12 @@ MAX_VALUE = 2_000
 MAX_REPORT_ID = 200
 MAX_ATTRIBUTE = 10_000
 
-# A cell a spreadsheet would run: =HYPERLINK(…), +cmd|…, @SUM(…), -2+3+cmd|…
-_FORMULA = re.compile(r"^\s*[=+\-@\t\r]\s*[A-Za-z_][A-Za-z0-9_.]*\s*[(|!]")
+# A cell a spreadsheet may run: one that starts (after spaces) with =, +, -, @, a tab or a CR
+# (=HYPERLINK(…), +cmd|…, @SUM(…), -2+3+cmd|…, =1+1) ...
+_FORMULA = re.compile(r"\s*[=+\-@\t\r]")
+# ... unless it is only signed whole numbers (+66812345678, a ;-list of phones), which a
+# spreadsheet reads as numbers and cannot run.
+_SIGNED_NUMBERS = re.compile(r"\s*[+-]?\d+(?:;[+-]?\d+)*\s*")
 # A lone UTF-16 surrogate (JSON's "\ud800") is no character: it cannot be stored or sent on.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # The standard amount: digits with an optional "." and decimals (no exponent, sign or space).
@@ -82,8 +90,18 @@ def has_surrogate(text: str) -> bool:
 
 
 def looks_like_formula(value: str) -> bool:
-    """True for a cell a spreadsheet would evaluate (formula injection)."""
-    return bool(_FORMULA.match(value))
+    """True for a cell a spreadsheet would evaluate (formula injection): exports prefix it with
+    a quote. Intake stores such text as sent ("+Congratulations! You won…" is a scam message)."""
+    return _FORMULA.match(value) is not None and _SIGNED_NUMBERS.fullmatch(value) is None
+
+
+def marking_claim(fields: Mapping[str, str]) -> str | None:
+    """The first marking field (MARKING_FIELDS) FIELDS gives a value, or None."""
+    for name in sorted(MARKING_FIELDS):
+        value = fields.get(name)
+        if value is not None and value.strip():
+            return name
+    return None
 
 
 def parse_datetime(text: str, formats: Formats) -> datetime:
@@ -102,12 +120,32 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def _grouped(whole: str, separator: str) -> bool:
+    """True when WHOLE is 1-3 digits then groups of three, each after SEPARATOR."""
+    first, *groups = whole.split(separator)
+    return (
+        1 <= len(first) <= 3
+        and first.isdigit()
+        and all(len(g) == 3 and g.isdigit() for g in groups)
+    )
+
+
 def parse_amount(text: str, formats: Formats) -> Decimal:
     """A non-negative decimal amount: digits, the layout's decimal separator and decimals (no
-    exponent: "1e400" is refused, not read as a loss too large for any total)."""
+    exponent: "1e400" is refused, not read as a loss too large for any total). With a thousands
+    separator the digits before the decimals are either ungrouped or grouped by three
+    (1,234,567): "12,34" or "1.234,50" are refused, not read as 1234 or 1.23450."""
     cleaned = text.strip()
-    if formats.thousands_separator:
-        cleaned = cleaned.replace(formats.thousands_separator, "")
+    separator = formats.thousands_separator
+    if separator and separator in cleaned:
+        whole, _, decimals = cleaned.partition(formats.decimal_separator)
+        if separator in decimals or not _grouped(whole, separator):
+            example = f"1{separator}234{separator}567{formats.decimal_separator}89"
+            raise InputError(
+                f"not a decimal amount {text!r}; {separator!r} separates thousands, in groups "
+                f"of three digits ({example})"
+            )
+        cleaned = cleaned.replace(separator, "")
     if formats.decimal_separator != ".":
         cleaned = cleaned.replace(formats.decimal_separator, ".")
     if not _PLAIN_AMOUNT.fullmatch(cleaned):
@@ -143,10 +181,6 @@ def build_report(
 ) -> Report:
     """A Report from one row's fields; InputError(field=…) names the first thing wrong."""
     for name, value in fields.items():
-        if isinstance(value, str) and looks_like_formula(value):
-            raise InputError(
-                "cell looks like a spreadsheet formula (formula injection)", field=name
-            )
         problem = not_text(name) or (not_text(value) if isinstance(value, str) else None)
         if problem:
             raise InputError(problem, field=name)
@@ -215,9 +249,13 @@ def build_report(
                 field=where,
             )
     known = set(STANDARD_FIELDS) | set(IDENTIFIER_COLUMNS)
-    attributes = tuple(
-        (k, v[:MAX_ATTRIBUTE]) for k, v in fields.items() if k not in known and k and v
-    )
+    attributes = tuple((k, v) for k, v in fields.items() if k not in known and k and v)
+    for name, value in attributes:
+        if len(value) > MAX_ATTRIBUTE:
+            raise InputError(
+                f"value of {len(value):,} characters is over the limit of {MAX_ATTRIBUTE:,}",
+                field=name,
+            )
     return Report(
         report_id=report_id,
         reported_at=reported_at,
