@@ -68,14 +68,17 @@ def test_same_report_id_of_two_orgs_are_two_reports(sqlite_store: Store, write_c
 
 
 def test_missing_required_column_names_the_field(sqlite_store: Store, tmp_path: Path) -> None:
+    """A header without a required column is refused once for the file, naming the file and
+    the column (it gave one reject per row)."""
     path = tmp_path / "nocountry.csv"
     header = [h for h in HEADER if h != "country"]
-    rows = [{k: v for k, v in row("r1").items() if k != "country"}]
+    rows = [{k: v for k, v in row(r).items() if k != "country"} for r in ("r1", "r2")]
     path.write_text(csv_text(rows, header), encoding="utf-8")
-    result = ingest_file(sqlite_store, path, org="a")
-    assert result.rejected == 1
-    (reject,) = rejects_of(path)
-    assert reject["field"] == "country" and reject["line"] == 2 and reject["report_id"] == "r1"
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, path, org="a")
+    assert caught.value.file == str(path) and caught.value.field == "country"
+    assert "nocountry.csv" in str(caught.value) and "country" in caught.value.message
+    assert not rejects_of(path) and stored_ids(sqlite_store) == []
 
 
 def test_duplicate_report_ids_in_one_file_are_rejected(store: Store, write_csv) -> None:
@@ -276,6 +279,135 @@ def test_a_nul_character_or_latin_1_fails_its_row_with_the_right_reason(
     assert (result.stored, result.rejected) == (1, 2)
     reasons = {r["line"]: str(r["reason"]) for r in rejects_of(path)}
     assert "NUL" in reasons[3] and "UTF-8" in reasons[4]
+
+
+def test_a_stray_quote_rejects_its_row_and_the_rows_after_it_are_read(
+    store: Store, tmp_path: Path
+) -> None:
+    """A quote inside an unquoted-looking field stopped the reader: the rows after it were
+    neither stored nor counted. Now that row is rejected with its line and the next are read."""
+    path = tmp_path / "quote.csv"
+    path.write_text(
+        "report_id,reported_at,country,narrative\n"
+        "r1,2025-01-05,TH,ok\n"
+        'r2,2025-01-05,TH,he said "hi" to me\n'
+        'r3,2025-01-05,TH,"quoted "word" inside"\n'
+        "r4,2025-01-05,TH,fine\n"
+        'r5,2025-01-05,TH,"two\nlines"\n'
+        "r6,2025-01-05,TH,last\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(store, path, org="a")
+    assert (result.received, result.stored, result.rejected) == (6, 5, 1)
+    assert stored_ids(store) == ["r1", "r2", "r4", "r5", "r6"]
+    (reject,) = rejects_of(path)
+    assert reject["line"] == 4 and reject["report_id"] == "r3"
+    assert "quote" in str(reject["reason"]) and "truncated" not in str(reject["reason"])
+    with store.connect() as conn:
+        lines = dict(conn.execute(sa.select(reports.c.report_id, reports.c.source_line)).all())
+    assert (lines["r4"], lines["r5"], lines["r6"]) == (5, 6, 8)  # r5 has two lines
+
+
+def test_an_unclosed_quote_mid_file_loses_only_its_own_line(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A quote opened and never closed swallowed every later line into one field; the lines
+    after the bad one are read again on their own."""
+    path = tmp_path / "open.csv"
+    path.write_text(
+        "report_id,reported_at,country,narrative\n"
+        'r1,2025-01-05,TH,"never closed\n'
+        "r2,2025-01-05,TH,fine\n"
+        "r3,2025-01-05,TH,fine too\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.received, result.stored, result.rejected) == (3, 2, 1)
+    assert stored_ids(sqlite_store) == ["r2", "r3"]
+    (reject,) = rejects_of(path)
+    assert reject["line"] == 2 and reject["report_id"] == "r1"
+
+
+def test_a_header_with_a_column_twice_is_refused_naming_it(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`phones,phones` kept only the second column's values: the first phone was lost."""
+    path = tmp_path / "dupcol.csv"
+    path.write_text(
+        "report_id,reported_at,country,phones,Phones,narrative\n"
+        "r1,2025-01-05,TH,0812345678,0899999999,hello\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, path, org="a")
+    assert caught.value.file == str(path) and caught.value.field == "phones"
+    assert "more than once" in caught.value.message
+    assert stored_ids(sqlite_store) == []
+
+
+def test_a_value_under_an_empty_header_is_kept_as_column_n(store: Store, tmp_path: Path) -> None:
+    """A value under a column without a name was dropped; it is kept as attribute column_N
+    (N counted from 1), as other unknown columns are."""
+    path = tmp_path / "noname.csv"
+    path.write_text(
+        "report_id,reported_at,country,,narrative,\n"
+        "r1,2025-01-05,TH,kept,hello,also kept\n"
+        "r2,2025-01-05,TH,,hello,\n",
+        encoding="utf-8",
+    )
+    assert ingest_file(store, path, org="a").stored == 2
+    with store.connect() as conn:
+        attrs = dict(conn.execute(sa.select(reports.c.report_id, reports.c.attributes)).all())
+    assert attrs["r1"] == {"column_4": "kept", "column_6": "also kept"}
+    assert not attrs["r2"]
+
+
+def test_bad_bytes_name_their_column_and_the_report(sqlite_store: Store, tmp_path: Path) -> None:
+    """A row with invalid UTF-8 was rejected without the field or the report_id."""
+    text = csv_text([row("ok"), row("latin", narrative="x")])
+    data = text.encode("utf-8").replace(b",x,", b"," + "\u00e9".encode("latin-1") + b",", 1)
+    path = tmp_path / "latin.csv"
+    path.write_bytes(data)
+    ingest_file(sqlite_store, path, org="a")
+    (reject,) = rejects_of(path)
+    assert reject["field"] == "narrative" and reject["report_id"] == "latin"
+
+
+def test_a_row_with_too_many_fields_names_its_report_id_not_column_0(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """On a column-count mismatch the first column was reported as the report_id."""
+    path = tmp_path / "order.csv"
+    path.write_text(
+        "reported_at,country,report_id\n2025-01-05,TH,z1,extra\n2025-01-05,TH\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a")
+    assert result.rejected == 2
+    first, second = rejects_of(path)
+    assert first["report_id"] == "z1" and "4 fields where the header has 3" in str(first["reason"])
+    assert "report_id" not in second
+
+
+def test_a_per_row_marking_is_refused_as_through_the_api(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A `tlp` column was kept as an attribute while the file's marking applied: a row a
+    partner marked RED could be shared as AMBER. It is rejected with the API's reason."""
+    path = tmp_path / "tlp.csv"
+    path.write_text(
+        "report_id,reported_at,country,tlp,group\n"
+        "r1,2025-01-05,TH,red,\n"
+        "r2,2025-01-05,TH,,\n"
+        "r3,2025-01-05,TH,,mekong\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a")
+    assert (result.stored, result.rejected) == (1, 2)
+    assert stored_ids(sqlite_store) == ["r2"]
+    by_line = {r["line"]: r for r in rejects_of(path)}
+    assert by_line[2]["field"] == "tlp" and by_line[4]["field"] == "group"
+    assert by_line[2]["reason"] == "markings are set for the whole batch, not per report"
 
 
 def test_an_over_long_attribute_is_rejected_not_cut(sqlite_store: Store, tmp_path: Path) -> None:

@@ -74,3 +74,42 @@ def test_transport_round_trips_every_record_and_result(partnership: Path) -> Non
     prepared = service._prepare_chunk(records, None, Marking(), str(path), None)
     for objects in (records, prepared):
         assert pickle.loads(ForkingPickler.dumps(objects)) == objects
+
+
+def test_workers_reject_exactly_what_inline_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rejects of a mapped file (stray quotes, per-row markings, bad amounts, too many
+    fields, over-long attributes) and what is stored are the same with and without workers."""
+    monkeypatch.setattr(service, "_CHUNK", 7)
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Case"\nreported_at = "Date"\nloss_amount = "Amount"\n'
+        '[formats]\ndate = "%d/%m/%Y"\nthousands_separator = ","\n'
+        '[defaults]\ncountry = "TH"\nloss_currency = "THB"\n',
+        encoding="utf-8",
+    )
+    lines = ["Case,Date,Amount,tlp,Notes"]
+    for i in range(60):
+        lines += [
+            f'c{i},05/01/2025,"1,234",,ok',
+            f'q{i},05/01/2025,1,,"quoted "word" inside"',
+            f"t{i},05/01/2025,1,red,",
+            f'a{i},05/01/2025,"12,34",,',
+            f"w{i},05/01/2025,1,,,extra",
+            f"l{i},05/01/2025,1,,{'x' * 10_001}",
+        ]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    column_map = load_mapping(mapping)
+    outcomes = []
+    for workers in (0, 2):
+        url = f"sqlite:///{tmp_path / f'w{workers}.db'}"
+        store = open_store(url)
+        result = ingest_file(store, path, org="a", mapping=column_map, workers=workers)
+        store.close()
+        rejects = path.with_name(path.name + ".rejects.jsonl").read_text("utf-8")
+        outcomes.append(((result.received, result.stored, result.rejected), rejects, _dump(url)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == (360, 60, 300)
+    assert '"report_id": "q0"' in outcomes[0][1] and '"field": "tlp"' in outcomes[0][1]

@@ -26,8 +26,22 @@ from bigfish.errors import InputError, NotFound
 from bigfish.fx import Rates, reference_rates
 from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, prepare_mentions
-from bigfish.intake.readers import Record, Row, Unreadable, read_csv, read_jsonl, read_xlsx
-from bigfish.intake.records import build_report
+from bigfish.intake.readers import (
+    HeaderCheck,
+    Record,
+    Row,
+    Unreadable,
+    read_csv,
+    read_jsonl,
+    read_xlsx,
+)
+from bigfish.intake.records import (
+    MARKING_REASON,
+    REQUIRED,
+    Formats,
+    build_report,
+    marking_claim,
+)
 from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
@@ -35,6 +49,7 @@ from bigfish.store.schema import group_members, ingest_runs
 from bigfish.store.writes import IdentifierIds, Pending, write_batch
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
+HeaderReader = Callable[[IO[bytes], Path, HeaderCheck], Iterator[Record]]
 
 #: What a rejected record's number counts, by format, when not the file's lines: a STIX bundle's
 #: objects, a MISP file's events (the key of the number in FILE.rejects.jsonl).
@@ -46,6 +61,13 @@ READERS: dict[str, Reader] = {
     "jsonl": read_jsonl,
     "xlsx": lambda raw, path: read_xlsx(raw, path),
 }
+#: Readers of formats with a header row, whose columns are checked once for the whole file.
+_HEADER_READERS: dict[str, HeaderReader] = {
+    "csv": lambda raw, path, check: read_csv(raw, path, on_header=check),
+    "xlsx": lambda raw, path, check: read_xlsx(raw, path, on_header=check),
+}
+#: Formats whose rows have no marking of their own: a marking field in a row is refused.
+_BATCH_MARKED = frozenset({"csv", "jsonl", "xlsx"})
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -111,11 +133,59 @@ class _Rejects:
         return self.path
 
 
+def check_header(names: list[str], mapping: ColumnMapping | None, file: str) -> None:
+    """Refuse a file whose header lacks a column its mapping names, or a required field's
+    column (with neither a mapped column nor a default): every row would fail, or lose it."""
+    present = set(names)
+    shown = (
+        ", ".join(names[:30]) + (", …" if len(names) > 30 else "") or "none, the first row is empty"
+    )
+    columns = mapping.columns if mapping else {}
+    missing = [h for headers in columns.values() for h in headers if h not in present]
+    if missing:
+        raise InputError(
+            f"the mapping names column(s) the file does not have: {', '.join(missing)} "
+            f"(its header: {shown})",
+            file=file,
+            field=missing[0],
+        )
+    defaults = mapping.formats.defaults if mapping else {}
+    lacking = [
+        name
+        for name in REQUIRED
+        if name not in columns and name not in present and not defaults.get(name, "").strip()
+    ]
+    if lacking:
+        raise InputError(
+            f"the header has no {', '.join(lacking)} column, which is required (its header: "
+            f"{shown}); name a column so, or map one to it (--map), or give a default",
+            file=file,
+            field=lacking[0],
+        )
+
+
+def _formats_of(record: Row, mapping: ColumnMapping | None) -> Formats | None:
+    """The mapping's formats for RECORD; ISO dates for a reported_at from a workbook's date
+    cell, which no strptime format of text applies to."""
+    if mapping is None:
+        return None
+    formats = mapping.formats
+    if formats.date is not None and record.dates:
+        headers = mapping.columns.get("reported_at", ("reported_at",))
+        if any(h in record.dates and record.fields.get(h) for h in headers):
+            return dataclasses.replace(formats, date=None)
+    return formats
+
+
 def _pending(
-    record: Row, mapping: ColumnMapping | None, marking: Marking, file: str, group_id: int | None
+    record: Row,
+    fields: dict[str, str],
+    mapping: ColumnMapping | None,
+    marking: Marking,
+    file: str,
+    group_id: int | None,
 ) -> Pending:
-    fields = mapping.apply(record.fields) if mapping else record.fields
-    formats = mapping.formats if mapping else None
+    formats = _formats_of(record, mapping)
     report = build_report(
         fields,
         identifiers=record.identifiers,
@@ -191,19 +261,26 @@ def _prepare_chunk(
     file: str,
     group_id: int | None,
     classify: bool = True,
+    batch_marked: bool = False,
 ) -> list[Prepared]:
-    """Validate, normalize and classify a chunk of records (in a worker process for big files)."""
+    """Validate, normalize and classify a chunk of records (in a worker process for big files).
+    BATCH_MARKED: the rows have no marking of their own, so a marking field is refused."""
     out: list[Prepared] = []
     for record in records:
         if isinstance(record, Unreadable):
-            out.append(record)
+            if mapping is not None and record.cells:
+                report_id = mapping.apply(record.cells).get("report_id")
+                record = dataclasses.replace(record, report_id=report_id and report_id[:200])
+            out.append(dataclasses.replace(record, cells=None) if record.cells else record)
             continue
+        fields = mapping.apply(record.fields) if mapping else record.fields
         try:
-            out.append(_pending(record, mapping, marking, file, group_id))
+            claim = marking_claim(fields) if batch_marked else None
+            if claim is not None:
+                raise InputError(MARKING_REASON, field=claim)
+            out.append(_pending(record, fields, mapping, marking, file, group_id))
         except InputError as exc:
-            out.append(
-                Unreadable(record.line, exc.message, record.fields.get("report_id"), exc.field)
-            )
+            out.append(Unreadable(record.line, exc.message, fields.get("report_id"), exc.field))
     return _classified(out) if classify else out
 
 
@@ -248,7 +325,7 @@ _PR_SET_PDEATHSIG = 1
 def _prepared(
     chunks: Iterator[list[Record]],
     workers: int,
-    args: tuple[ColumnMapping | None, Marking, str, int | None, bool],
+    args: tuple[ColumnMapping | None, Marking, str, int | None, bool, bool],
 ) -> Iterator[list[Prepared]]:
     """Prepared chunks in file order; with WORKERS > 0 a bounded pool of processes does the
     work, so memory stays flat while both cores normalize."""
@@ -365,10 +442,15 @@ def ingest_file(
         workers = min(2, os.cpu_count() or 1) if forks_workers(path) else 0
     try:
         with path.open("rb") as raw:
-            chunks = _chunks(reader(raw, path), _CHUNK)
-            for prepared in _prepared(
-                chunks, workers, (mapping, marking, name, group_id, classify)
-            ):
+            headed = _HEADER_READERS.get(fmt)
+            records = (
+                headed(raw, path, lambda names: check_header(names, mapping, name))
+                if headed is not None
+                else reader(raw, path)
+            )
+            chunks = _chunks(records, _CHUNK)
+            args = (mapping, marking, name, group_id, classify, fmt in _BATCH_MARKED)
+            for prepared in _prepared(chunks, workers, args):
                 for item in prepared:
                     received += 1
                     if isinstance(item, Unreadable):
