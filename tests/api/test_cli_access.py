@@ -92,8 +92,9 @@ def test_audit_verify_exits_1_on_a_changed_row(tmp_path: Path) -> None:
     url = _db(tmp_path)
     store = open_store(url)
     record(store, [AuditEntry("key:1", "A", "GET /api/v1/lookup", None, 200)] * 3)
-    assert runner.invoke(app, ["--db", url, "audit", "verify"]).exit_code == 0
+    data = ["--data-dir", str(tmp_path / "data")]  # a node of its own, not the checkout's
+    assert runner.invoke(app, ["--db", url, *data, "audit", "verify"]).exit_code == 0
     with store.begin() as conn:
         conn.execute(audit_log.update().where(audit_log.c.seq == 2).values(org="B"))
-    result = runner.invoke(app, ["--db", url, "audit", "verify"])
+    result = runner.invoke(app, ["--db", url, *data, "audit", "verify"])
     assert result.exit_code == 1 and "row 2" in result.stderr

@@ -24,8 +24,8 @@ def serve_node(
     port = port or free_port()
     log = (tmp / f"{name}.log").open("wb")
     command = [sys.executable, "-m", "bigfish", "--db", db]
-    if data_dir is not None:
-        command += ["--data-dir", str(data_dir)]
+    # a node of its own under TMP: the server creates its key there, never in the checkout
+    command += ["--data-dir", str(data_dir if data_dir is not None else tmp / f"{name}-data")]
     command += ["serve", "--port", str(port), "--rate-limit", "0"]
     env = {k: v for k, v in os.environ.items() if k not in ("BIGFISH_DATA_DIR",)}
     env["BIGFISH_DATABASE_URL"] = db
