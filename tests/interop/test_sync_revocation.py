@@ -274,8 +274,9 @@ def test_only_the_node_a_copy_came_from_revokes_it_and_never_an_older_revocation
     assert tuple(row) == ("r-1", "PEER-ORG")
 
 
-def test_a_relaying_node_tells_its_own_readers(peer_store: Store) -> None:
-    peer = "https://node-a.example/taxii2/"
+def _relayed(peer_store: Store, peer: str) -> tuple[str, Viewer]:
+    """A copy pulled from PEER, shared on with the partnership of PEER_STORE, and a reader of
+    it there (the organization LOCAL): its STIX id and that reader."""
     stix_id, _ = _copy(peer_store, peer)
     add_org(peer_store, "LOCAL", country="TH")
     with peer_store.begin() as conn:
@@ -284,7 +285,12 @@ def test_a_relaying_node_tells_its_own_readers(peer_store: Store) -> None:
                 tlp=TLP.GREEN.value, distribution=Distribution.PARTNERSHIP.value
             )
         )
-    local = _viewer(peer_store, "LOCAL", ApiRole.READONLY)
+    return stix_id, _viewer(peer_store, "LOCAL", ApiRole.READONLY)
+
+
+def test_a_relaying_node_tells_its_own_readers(peer_store: Store) -> None:
+    peer = "https://node-a.example/taxii2/"
+    stix_id, local = _relayed(peer_store, peer)
     late = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     with peer_store.begin() as conn:
         import_objects(conn, [_revocation(stix_id, late)], peer=peer, default_org="x")
@@ -370,15 +376,7 @@ def test_a_relayed_revocation_keeps_the_created_it_was_served_with(peer_store: S
     """Review finding: a relay's revoked version took its own `created` (STIX keeps `created`
     across versions)."""
     peer = "https://node-a.example/taxii2/"
-    stix_id, _ = _copy(peer_store, peer)
-    add_org(peer_store, "LOCAL", country="TH")
-    with peer_store.begin() as conn:
-        conn.execute(
-            reports.update().values(
-                tlp=TLP.GREEN.value, distribution=Distribution.PARTNERSHIP.value
-            )
-        )
-    local = _viewer(peer_store, "LOCAL", ApiRole.READONLY)
+    stix_id, local = _relayed(peer_store, peer)
     with peer_store.connect() as conn:
         [served] = [
             e.object
