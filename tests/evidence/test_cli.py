@@ -9,6 +9,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bigfish.cli import app
@@ -216,3 +217,25 @@ def test_cli_failed_export_exits_1_and_records_nothing(tmp_path: Path) -> None:
         assert "Traceback" not in result.output
     checked = runner.invoke(app, [*opts, "evidence", "verify-log", "--json"])
     assert checked.exit_code == 0 and json.loads(checked.stdout)["records"] == 1
+
+
+def test_serve_refuses_a_data_dir_without_the_logs_key_with_a_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server loads the node key when it starts (it signs the audit log's head): a data
+    directory without the key that signed the custody log is an error naming both, before any
+    worker starts, not a traceback."""
+    for name in ("BIGFISH_DATABASE_URL", "BIGFISH_DATA_DIR", "BIGFISH_RATE_LIMIT"):
+        monkeypatch.setenv(name, "")  # serve sets them; restored after the test
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    chat = tmp_path / "chat.txt"
+    chat.write_text("x")
+    added = runner.invoke(
+        app, [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "R-1"]
+    )
+    assert added.exit_code == 0, added.output
+    wrong = [*opts[:2], "--data-dir", str(tmp_path / "other")]
+    result = runner.invoke(app, [*wrong, "serve", "--port", "9"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert str(tmp_path / "other") in result.stderr and "custody log is signed" in result.stderr

@@ -7,7 +7,8 @@ import os
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app
+from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.errors import BigfishError
 
 
 @app.command()
@@ -34,7 +35,10 @@ def serve(
 
     warm = os.environ.get("BIGFISH_WARM_FIGURES", "1")
     os.environ["BIGFISH_WARM_FIGURES"] = "0"  # the workers warm the page figures, not this one
-    app_from_environment()  # create and migrate the store once, before the workers start
+    try:  # create and migrate the store once, before the workers start; load the node key
+        app_from_environment()
+    except BigfishError as exc:  # a data directory without this node's key, say
+        raise fail(str(exc)) from None
     os.environ["BIGFISH_WARM_FIGURES"] = warm
     # The libraries loaded so far are a few hundred thousand long-lived objects: keep them out
     # of the cyclic collector's full passes, which otherwise cost 160-200 ms and land on
