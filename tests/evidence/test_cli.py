@@ -173,8 +173,8 @@ def test_cli_add_on_a_full_disk_exits_1_and_records_nothing(tmp_path: Path, full
     assert stored_files(tmp_path / "data") == []
 
 
-def test_cli_key_and_verify_log_refuse_a_data_dir_without_the_logs_key(tmp_path: Path) -> None:
-    runner = CliRunner()
+def _node_with_evidence(tmp_path: Path, runner: CliRunner) -> list[str]:
+    """`_node` whose custody log holds one record (so its key is bound to the log)."""
     opts = _node(tmp_path)
     chat = tmp_path / "chat.txt"
     chat.write_text("x")
@@ -182,6 +182,12 @@ def test_cli_key_and_verify_log_refuse_a_data_dir_without_the_logs_key(tmp_path:
         app, [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "R-1"]
     )
     assert added.exit_code == 0, added.output
+    return opts
+
+
+def test_cli_key_and_verify_log_refuse_a_data_dir_without_the_logs_key(tmp_path: Path) -> None:
+    runner = CliRunner()
+    opts = _node_with_evidence(tmp_path, runner)
     shown = runner.invoke(app, [*opts, "evidence", "key", "--json"])
     fingerprint = json.loads(shown.stdout)["fingerprint"]
     wrong = [*opts[:2], "--data-dir", str(tmp_path / "other")]
@@ -228,13 +234,7 @@ def test_serve_refuses_a_data_dir_without_the_logs_key_with_a_message(
     for name in ("BIGFISH_DATABASE_URL", "BIGFISH_DATA_DIR", "BIGFISH_RATE_LIMIT"):
         monkeypatch.setenv(name, "")  # serve sets them; restored after the test
     runner = CliRunner()
-    opts = _node(tmp_path)
-    chat = tmp_path / "chat.txt"
-    chat.write_text("x")
-    added = runner.invoke(
-        app, [*opts, "evidence", "add", str(chat), "--org", "TH-AOC", "--report", "R-1"]
-    )
-    assert added.exit_code == 0, added.output
+    opts = _node_with_evidence(tmp_path, runner)
     wrong = [*opts[:2], "--data-dir", str(tmp_path / "other")]
     result = runner.invoke(app, [*wrong, "serve", "--port", "9"])
     assert result.exit_code == 1 and "Traceback" not in result.output
