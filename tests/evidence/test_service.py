@@ -427,3 +427,41 @@ def test_an_acquisition_time_in_the_future_is_refused(node: Node) -> None:
     assert evidence_rows(node.store) == (0, 0)
     # A clock a few hours ahead (another time zone, a skewed phone) is not the future.
     assert acquired(datetime.now(UTC) + timedelta(hours=5), b"today").size == 5
+
+
+def test_an_acquisition_time_before_1970_is_refused_and_the_log_stays_readable(
+    node: Node,
+) -> None:
+    """A year before 1000 was written unpadded ("999-01-01T…"), signed, and then refused by
+    every read of the log: verify-log, export and list failed with a traceback from then on."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from bigfish.errors import InputError
+    from bigfish.evidence.custody import parse_utc, utc_text
+    from bigfish.evidence.log import verify_custody_log
+    from bigfish.evidence.model import Acquisition
+    from bigfish.evidence.service import add_evidence
+
+    early = datetime(999, 1, 1, tzinfo=UTC)
+    assert utc_text(early) == "0999-01-01T00:00:00.000000Z"
+    assert parse_utc(utc_text(early)) == early
+    add(node, b"genuine")
+    for at in (
+        early,
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=7))),  # year 0 in UTC: no such year
+        datetime(1969, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))),  # year 10000 in UTC
+    ):
+        with pytest.raises(InputError) as refused:
+            add_evidence(
+                node.store,
+                node.data_dir,
+                node.a,
+                io.BytesIO(b"old"),
+                org="TH-AOC",
+                report_id="R-1",
+                acquisition=Acquisition(acquired_by="x", source="s", method="m", acquired_at=at),
+            )
+        assert refused.value.field == "acquired_at", at
+    assert evidence_rows(node.store) == (1, 1)
+    assert verify_custody_log(node.store, node.data_dir).ok

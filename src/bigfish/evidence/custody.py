@@ -162,7 +162,13 @@ def utc_text(at: datetime) -> str:
     """AT as ISO 8601 UTC with microseconds and a Z, the one form records use."""
     if at.tzinfo is None:
         raise ValueError("custody times must carry a time zone")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    u = at.astimezone(UTC)
+    # Not strftime: its %Y gives "999", not "0999", before the year 1000 on glibc, and parse_utc
+    # (strict) would refuse what was signed, making the whole log unreadable.
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+        f".{u.microsecond:06d}Z"
+    )
 
 
 def parse_utc(text: str) -> datetime:

@@ -49,6 +49,7 @@ from bigfish.store.schema_evidence import custody_events, evidence
 _LIMITS = {"source": 500, "method": 500, "acquired_by": 200, "media_type": 200}
 _FILE_NAME_LIMIT = 500  # the column's width
 _CLOCK_LEEWAY = timedelta(days=1)  # clocks and time zones of the acquiring side
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # a year before 1000 once made the log unreadable
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,9 +209,15 @@ def _check_acquisition(acq: Acquisition) -> None:
             raise InputError(f"{name} is longer than {limit} characters", field=name)
     if acq.acquired_at is not None and acq.acquired_at.tzinfo is None:
         raise InputError("acquired_at needs a time zone (UTC)", field="acquired_at")
+    if acq.acquired_at is not None and acq.acquired_at < _EARLIEST:
+        raise InputError(
+            f"acquired_at {acq.acquired_at.isoformat()} is before {_EARLIEST.date()}: "
+            "not a time digital evidence was acquired",
+            field="acquired_at",
+        )
     if acq.acquired_at is not None and acq.acquired_at > datetime.now(UTC) + _CLOCK_LEEWAY:
         raise InputError(
-            f"acquired_at {utc_text(acq.acquired_at)} is in the future", field="acquired_at"
+            f"acquired_at {acq.acquired_at.isoformat()} is in the future", field="acquired_at"
         )
     if acq.file_name is not None and len(acq.file_name) > _FILE_NAME_LIMIT:
         raise InputError(
