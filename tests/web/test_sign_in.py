@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
+
+import pytest
 
 from tests.api.helpers import TestClient
 from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, sign_in, try_sign_in
@@ -239,3 +242,57 @@ def test_the_throttle_forgets_after_the_window() -> None:
     assert throttle.wait("alice", "10.0.0.1", now=33.0) == 67.0  # five from one address
     throttle.succeeded("bob")
     assert throttle.wait("bob", "10.0.0.3", now=34.0) == 0
+
+
+def test_sign_ins_sent_side_by_side_cannot_pass_the_throttle(
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty wrong passwords sent at once: only ten are checked (each attempt counts before
+    its password is checked, not after, when argon2 has taken its time)."""
+    import threading
+    import time
+
+    from bigfish.web import views
+
+    checked: list[str] = []
+    real = views.sign_in
+
+    def slow_sign_in(*args: Any, **kwargs: Any) -> str | None:
+        checked.append(args[1])
+        time.sleep(0.2)  # argon2 at its production cost
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "sign_in", slow_sign_in)
+    app = web.api.client.app
+    together = threading.Barrier(20)
+    answers: list[int] = []
+
+    def guess() -> None:
+        client = TestClient(app)
+        form = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        together.wait(timeout=30)
+        answer = client.post(
+            "/login",
+            data={"username": "bob", "password": "a guess", "csrf_token": token[1]},
+            follow_redirects=False,
+        )
+        answers.append(answer.status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(checked) == 10
+    assert sorted(answers) == [401] * 10 + [429] * 10
+
+
+def test_a_successful_sign_in_does_not_count_against_its_address(web: WebPartnership) -> None:
+    """Fifty colleagues behind one address sign in: the fifty-first still may."""
+    from bigfish.web import views
+
+    client = TestClient(web.api.client.app)
+    for _ in range(views.THROTTLE.per_address + 1):
+        assert try_sign_in(client, "carol").status_code == 303

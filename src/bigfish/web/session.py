@@ -169,21 +169,42 @@ class SignInThrottle:
             ]
         return max(waits)
 
+    def attempt(self, username: str, address: str, now: float) -> float:
+        """Seconds before USERNAME may try again from ADDRESS (0 when it may now); an attempt
+        that may go on is counted as failed at once, under the lock, so that attempts sent side
+        by side cannot all pass before the first of them has failed (`succeeded` takes the
+        count back)."""
+        with self._lock:
+            wait = max(
+                self._wait(_user_key(username), self.limit, now),
+                self._wait("@" + address, self.per_address, now),
+            )
+            if not wait:
+                self._count(username, address, now)
+        return wait
+
     def failed(self, username: str, address: str, now: float | None = None) -> None:
         """Count a failed sign-in of USERNAME from ADDRESS."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            if len(self._failures) > 100_000:  # bounded: forget the stale ones
-                self._failures = {
-                    k: v for k, v in self._failures.items() if v and v[-1] > now - self.window
-                }
-            for key in (_user_key(username), "@" + address):
-                self._failures.setdefault(key, []).append(now)
+            self._count(username, address, now)
 
-    def succeeded(self, username: str) -> None:
-        """Forget USERNAME's failures (its address keeps its own)."""
+    def succeeded(self, username: str, address: str | None = None, at: float | None = None) -> None:
+        """Forget USERNAME's failures (its address keeps its own, but for the attempt counted
+        AT by `attempt`, which succeeded)."""
         with self._lock:
             self._failures.pop(_user_key(username), None)
+            counted = self._failures.get("@" + address) if address is not None else None
+            if counted and at in counted:
+                counted.remove(at)
+
+    def _count(self, username: str, address: str, now: float) -> None:
+        if len(self._failures) > 100_000:  # bounded: forget the stale ones
+            self._failures = {
+                k: v for k, v in self._failures.items() if v and v[-1] > now - self.window
+            }
+        for key in (_user_key(username), "@" + address):
+            self._failures.setdefault(key, []).append(now)
 
     def _wait(self, key: str, limit: int, now: float) -> float:
         recent = [t for t in self._failures.get(key, []) if t > now - self.window]

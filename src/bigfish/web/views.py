@@ -5,6 +5,7 @@ search and lookup, and the static files. Each view calls one library function th
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -94,11 +95,10 @@ def login(
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         raise HTTPException(403, N_("the form's CSRF token is missing or wrong; reload the page"))
     address = request.client.host if request.client else "unknown"
-    wait = THROTTLE.wait(username, address)
+    at = time.monotonic()
+    wait = THROTTLE.attempt(username, address, at)  # counted as failed until it succeeds
     token = None if wait else sign_in(store_of(request), username, password)
     if token is None:
-        if not wait:
-            THROTTLE.failed(username, address)
         fresh = new_form_token()
         translate = translator(language_of(request))
         failed = page(
@@ -122,7 +122,7 @@ def login(
         if wait:
             failed.headers["Retry-After"] = str(math.ceil(wait))
         return failed
-    THROTTLE.succeeded(username)
+    THROTTLE.succeeded(username, address, at)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
