@@ -8,15 +8,18 @@ organization's admins change the membership; a change counts on the next request
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.accounts import Principal
 from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.models import Distribution
 from bigfish.organizations import SharingGroup, add_group, get_org
 from bigfish.store import Store
-from bigfish.store.schema import group_members, organizations, sharing_groups
+from bigfish.store.schema import group_members, organizations, reports, sharing_groups
+from bigfish.store.writes import WITHDRAWAL_COLUMNS, record_withdrawals
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,9 @@ def add_member(store: Store, principal: Principal, name: str, org: str) -> Shari
 
 
 def remove_member(store: Store, principal: Principal, name: str, org: str) -> SharingGroup:
-    """Remove ORG from group NAME (owner's admins only; the owner stays)."""
+    """Remove ORG from group NAME (owner's admins only; the owner stays). The group's reports
+    of other organizations are withdrawn from ORG: a node that pulled them for ORG is sent
+    their revoked versions and deletes its copies (`bigfish.interop.feed`)."""
     with store.begin() as conn:
         group = _owned(conn, principal, name)
         org_id = get_org(conn, org).id
@@ -118,4 +123,12 @@ def remove_member(store: Store, principal: Principal, name: str, org: str) -> Sh
         )
         if done.rowcount == 0:
             raise NotFound("member", org)
+        shared = conn.execute(
+            sa.select(reports.c.id, *WITHDRAWAL_COLUMNS).where(
+                reports.c.distribution == Distribution.GROUP.value,
+                reports.c.group_id == group.id,
+                reports.c.org_id != org_id,
+            )
+        )
+        record_withdrawals(conn, shared, datetime.now(UTC), audience=org_id)
         return _describe(conn, group)

@@ -94,6 +94,12 @@ def sync_pull_command(
     runs: int | None = typer.Option(
         None, "--runs", min=1, help="With --every: stop after this many pulls."
     ),
+    from_start: bool = typer.Option(
+        False,
+        "--from-start",
+        help="Ask for every object again, not only those added since the last pull"
+        " (with --every: the first pull).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON document."),
 ) -> None:
     """Pull a partner node's TAXII collections: incremental, resumable, accounted.
@@ -105,8 +111,19 @@ def sync_pull_command(
     try:
         store = open_store(OPTIONS.db_url)
 
+        first = [from_start]
+
         def once() -> SyncResult:
-            return pull(store, peer_url, key, default_org=org, basic_user=basic_user, page=page)
+            again, first[0] = first[0], False
+            return pull(
+                store,
+                peer_url,
+                key,
+                default_org=org,
+                basic_user=basic_user,
+                page=page,
+                from_start=again,
+            )
 
         if every is None:
             _print_pull(once(), as_json)

@@ -13,7 +13,9 @@ reader that has since been deleted or re-marked beyond the reader's reach (`repo
 date_added = the withdrawal): a node that pulled the report deletes its copy. A reader is sent
 only what it could see before (registered before the withdrawal; for a group's report, a member
 when it was withdrawn) and cannot see now; a report moved to another collection the reader also
-reads is an ordinary update there.
+reads is an ordinary update there. An organization that leaves a sharing group is sent the
+revoked versions of the group's reports in its partnership collection (it no longer reads the
+group's), unless it can see them again when it reads.
 """
 
 from __future__ import annotations
@@ -235,6 +237,12 @@ def _held_before(collection: Collection, viewer: Viewer, since: datetime | None,
     `forwardable` and the collection's own condition, in Python, on the marking it had, for the
     audience it had then (a group's members when it was withdrawn; an organization registered
     SINCE, after the withdrawal, never saw it)."""
+    if row.audience_org_id is not None:  # withdrawn from one organization: it left the group
+        return (
+            collection.scope == "partnership"  # the one collection every reader has
+            and not viewer.operator
+            and viewer.org_id == row.audience_org_id
+        )
     distribution = row.distribution
     own = viewer.org_id is not None and row.org_id == viewer.org_id
     if collection.scope == "partnership":
@@ -293,7 +301,13 @@ def _withdrawals(
             )
             .join(organizations, organizations.c.id == report_withdrawals.c.org_id)
             .outerjoin(sharing_groups, sharing_groups.c.id == report_withdrawals.c.group_id)
-            .where(report_withdrawals.c.id > after)
+            .where(
+                report_withdrawals.c.id > after,
+                sa.or_(
+                    report_withdrawals.c.audience_org_id.is_(None),
+                    report_withdrawals.c.audience_org_id == viewer.org_id,
+                ),
+            )
             .order_by(report_withdrawals.c.id)
             .limit(batch)
         )

@@ -211,8 +211,9 @@ def _pull_collection(
     page: int,
     ids: IdentifierIds,
     progress: Progress | None,
+    from_start: bool = False,
 ) -> None:
-    added_after, next_token = _state(store, peer_url, collection)
+    added_after, next_token = (None, None) if from_start else _state(store, peer_url, collection)
     since = added_after
     if since and not next_token:
         since = timestamp(parse_time(since, "added_after") - OVERLAP)
@@ -275,8 +276,12 @@ def pull(
     page: int = 1000,
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
+    from_start: bool = False,
 ) -> SyncResult:
-    """Pull every collection PEER_URL (a TAXII discovery URL or API root) lets KEY read."""
+    """Pull every collection PEER_URL (a TAXII discovery URL or API root) lets KEY read.
+    FROM_START: every object of every collection, not only those added since the last pull
+    (what is held unchanged counts as unchanged): after this node's organization rejoined a
+    group, say, whose reports it deleted when it left."""
     # InputError naming the URL (a port above 65535, an unclosed [) before anything is sent
     peer = _Peer(store, peer_url, key, basic_user=basic_user, transport=transport)
     peer_url = peer_url if peer_url.endswith("/") else peer_url + "/"
@@ -302,6 +307,7 @@ def pull(
                 page=page,
                 ids=ids,
                 progress=progress,
+                from_start=from_start,
             )
     with store.begin() as conn:
         conn.execute(

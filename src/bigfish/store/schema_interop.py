@@ -97,5 +97,8 @@ report_withdrawals = sa.Table(
     sa.Column("group_id", sa.Integer),
     sa.Column("members", sa.JSON),  # a group's report: the group's organizations when withdrawn
     sa.Column("withdrawn_at", UTCDateTime, nullable=False),
+    # withdrawn from this one organization only (it left the report's group); none: from every
+    # reader that could see the report before and cannot now
+    sa.Column("audience_org_id", sa.Integer),
     sa.Index("ix_report_withdrawals_withdrawn_at", "withdrawn_at"),
 )

@@ -39,11 +39,15 @@ WITHDRAWAL_COLUMNS = (
 )
 
 
-def record_withdrawals(conn: Connection, rows: Iterable[Any], now: datetime) -> None:
+def record_withdrawals(
+    conn: Connection, rows: Iterable[Any], now: datetime, *, audience: int | None = None
+) -> None:
     """Keep ROWS (reports as they were: their id and `WITHDRAWAL_COLUMNS`) as withdrawn at NOW:
     each is about to be deleted or re-marked, so TAXII readers that may hold it are sent a
     revoked version of it (`bigfish.interop.feed`). Kept with each: the STIX `created` it was
-    served with, and for a group's report the group's members now (who could see it)."""
+    served with, and for a group's report the group's members now (who could see it).
+    AUDIENCE, an organization's id: the reports are withdrawn from it alone (it is leaving
+    their group; the other readers keep them)."""
     found = list(rows)
     if not found:
         return
@@ -80,6 +84,7 @@ def record_withdrawals(conn: Connection, rows: Iterable[Any], now: datetime) -> 
                 else None
             ),
             "withdrawn_at": now,
+            "audience_org_id": audience,
         }
         for r in found
     ]

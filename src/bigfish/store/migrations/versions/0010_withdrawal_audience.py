@@ -1,0 +1,27 @@
+"""A withdrawal for one organization: when an organization leaves a sharing group, each of the
+group's reports is withdrawn from it alone (`report_withdrawals.audience_org_id`), so that its
+node, which pulled them while a member, is sent revoked versions and deletes its copies.
+
+Revision ID: 0010
+Revises: 0009
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("report_withdrawals") as batch:
+        batch.add_column(sa.Column("audience_org_id", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("report_withdrawals") as batch:
+        batch.drop_column("audience_org_id")
