@@ -296,3 +296,39 @@ def test_a_successful_sign_in_does_not_count_against_its_address(web: WebPartner
     client = TestClient(web.api.client.app)
     for _ in range(views.THROTTLE.per_address + 1):
         assert try_sign_in(client, "carol").status_code == 303
+
+
+def test_signing_in_again_ends_the_browser_s_previous_session(web: WebPartnership) -> None:
+    """Bob signs in on the computer Alice left signed in: Alice's session ends on the server,
+    not only in that browser (a copy of her cookie stayed valid for twelve hours)."""
+    app = web.api.client.app
+    shared = sign_in(TestClient(app), "alice")
+    alices = shared.cookies.get("bigfish_session")
+    assert alices
+    sign_in(shared, "bob")
+    assert shared.get("/", follow_redirects=False).status_code == 200  # bob's
+    copy = TestClient(app, cookies={"bigfish_session": alices})
+    assert copy.get("/", follow_redirects=False).status_code == 303
+
+
+def test_cookies_are_secure_over_https(web: WebPartnership) -> None:
+    client = TestClient(web.api.client.app, base_url="https://testserver")
+    form = client.get("/login")
+    assert "secure" in form.headers["set-cookie"].lower()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    signed = client.post(
+        "/login",
+        data={"username": "carol", "password": PASSWORD, "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    session = [c for c in signed.headers.get_list("set-cookie") if "bigfish_session=" in c]
+    assert session and "secure" in session[0].lower()
+    chosen = client.post(
+        "/language",
+        data={"lang": "th", "csrf_token": csrf_of(client), "back": "/"},
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303
+    cookie = chosen.headers["set-cookie"].lower()
+    assert "bigfish_lang=th" in cookie and "secure" in cookie and "httponly" in cookie

@@ -123,6 +123,9 @@ def login(
             failed.headers["Retry-After"] = str(math.ceil(wait))
         return failed
     THROTTLE.succeeded(username, address, at)
+    # The browser's previous session (another user's on a shared computer) ends here too, not
+    # only its cookie: a copy of that cookie must not outlive the sign-in that replaced it.
+    sign_out(store_of(request), request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -163,7 +166,9 @@ def language(
     if lang not in LANGUAGES:
         raise InputError(f"unknown language {lang!r} ({', '.join(LANGUAGES)})", field="lang")
     response = RedirectResponse(_safe_next(back), status_code=303)
-    response.set_cookie(LANGUAGE_COOKIE, lang, samesite="strict", httponly=True)
+    response.set_cookie(
+        LANGUAGE_COOKIE, lang, samesite="strict", httponly=True, secure=_secure(request)
+    )
     return response
 
 
