@@ -5,6 +5,7 @@ the same status, forged or foreign requests are refused with a reason and leave 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +17,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from bigfish.cli import app
+from bigfish.cooperation import federation
 from bigfish.cooperation.federation import pin_node_key
-from bigfish.cooperation.model import RequestDraft, RequestStatus, RequestType, Subject, SubjectKind
+from bigfish.cooperation.model import (
+    RequestDraft,
+    RequestStatus,
+    RequestType,
+    Subject,
+    SubjectKind,
+    expiry_event_id,
+)
 from bigfish.cooperation.service import (
     acting_as,
     create_request,
@@ -240,13 +249,14 @@ def test_both_nodes_expiring_a_request_record_one_expiry_and_agree(
 
 
 def test_a_change_made_before_the_deadline_counts_even_if_the_other_node_expired_first(
-    nodes: tuple[Store, Store],
+    nodes: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     th, vn = nodes
     obj = _sent_object(th)
     receive(vn, [obj])
     request_id = obj["request_id"]
     later = datetime.now(UTC) + timedelta(days=3)
+    monkeypatch.setattr(federation, "_now", lambda: later)  # both nodes' clocks, past it
     expire_overdue(th, now=later)  # the requester's node sees the deadline pass (from sent) ...
     bank = acting_as(vn, "VN-BANK")  # ... while the bank acknowledged in time on its own node
     transition(vn, bank, request_id, RequestStatus.ACKNOWLEDGED, None)
@@ -445,3 +455,40 @@ def test_cli_shows_the_node_key_and_pins_a_partners_key(tmp_path: Path) -> None:
         vn_key.fingerprint,
         "operator",
     )
+
+
+@pytest.mark.parametrize("peer", [PEER, "https://elsewhere.example:8443/"])
+@pytest.mark.parametrize("deadline", ["in two days", None])
+def test_a_peer_cannot_expire_a_request_before_its_deadline(
+    nodes: tuple[Store, Store], peer: str, deadline: str | None
+) -> None:
+    """An expiry needs no signature (every node records it alike): it was accepted from any
+    peer, at any time, so the bank's node, or a third node, could close an open payment freeze
+    at once, days before its deadline, and without a trace of who did it."""
+    th, vn = nodes
+    aoc = acting_as(th, "TH-AOC")
+    draft = _freeze()
+    if deadline is None:
+        draft = dataclasses.replace(draft, deadline=None)
+    created = create_request(th, aoc, draft, send=True)
+    [obj] = [o for o in _requests(served(th, "VN-BANK")) if o["request_id"] == created.request_id]
+    assert receive(vn, [obj]).rejected == 0
+    forged = copy.deepcopy(obj)
+    forged["history"].append(
+        {
+            "event_id": expiry_event_id(created.request_id, RequestStatus.SENT),
+            "at": forged.get("deadline", forged["history"][-1]["at"]),
+            "org": "VN-BANK",
+            "actor": "system",
+            "from_status": "sent",
+            "to_status": "expired",
+        }
+    )
+    refused = receive(th, [forged], peer=peer)
+    assert refused.rejected == 1, refused
+    assert refused.rejections[0][1].startswith("history[2]"), refused.rejections
+    assert get_request(th, aoc, created.request_id).status is RequestStatus.SENT
+    assert [e.to_status for e in request_history(th, aoc, created.request_id)] == [
+        RequestStatus.DRAFT,
+        RequestStatus.SENT,
+    ]

@@ -16,8 +16,9 @@ compared by origin: scheme, host and port), so a partner's node cannot forge ano
 acknowledgement or fulfilment, nor a change by one of this node's own organizations. The one
 exception is an expiry, which any node holding the request records by itself: it is accepted
 when it is exactly the event the deadline implies (the system's, from the status the history
-had at the deadline, with its deterministic id). Requests travel by sync pull only; an import
-with no peer carries none.
+had at the deadline, with its deterministic id). No expiry is accepted, signed or not, before the
+deadline this node holds has passed (with ten minutes of leeway for the peer's clock) or dated
+before it. Requests travel by sync pull only; an import with no peer carries none.
 
 Every other change a peer sends must carry the Ed25519 signature of the peer's node key
 (`bigfish.cooperation.signing`; the node serving a request signs its own organizations' changes
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -45,6 +46,7 @@ from bigfish.cooperation.signing import FINGERPRINT, event_signed_by, sign_event
 from bigfish.cooperation.wire import RemoteRequest, parse_request, request_object, utc
 from bigfish.errors import InputError, IntegrityError
 from bigfish.evidence.custody import NodeKey, fingerprint, load_public_key
+from bigfish.interop.stix import timestamp
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations
@@ -183,6 +185,38 @@ def _implied_expiry(remote: RemoteRequest, event: RequestEvent) -> bool:
     return event.event_id == expiry_event_id(remote.request_id, event.from_status)
 
 
+# How far ahead of this node's clock a peer's clock may run when it expires a request.
+_CLOCK_LEEWAY = timedelta(minutes=10)
+
+
+def _now() -> datetime:
+    """This node's clock (a seam for the tests, which move it past a deadline)."""
+    return datetime.now(UTC)
+
+
+def _check_expiries(
+    remote: RemoteRequest, new: Sequence[RequestEvent], deadline: datetime | None
+) -> None:
+    """InputError naming the first expiry in NEW that the request's DEADLINE (this node's copy
+    when it holds the request) does not imply: none set, not passed yet, or dated before it.
+    Nothing moves a request before its deadline but the parties' own changes; an expiry needs no
+    signature, so without this any peer could close an open request at once."""
+    position = {e.event_id: i for i, e in enumerate(remote.events)}
+    now = _now()
+    for event in new:
+        if event.to_status is not RequestStatus.EXPIRED:
+            continue
+        where = f"history[{position[event.event_id]}]"
+        if deadline is None:
+            raise InputError("the request has no deadline, so it cannot expire", field=where)
+        if event.at < deadline or deadline > now + _CLOCK_LEEWAY:
+            raise InputError(
+                f"an expiry at {timestamp(event.at)} but the deadline is "
+                f"{timestamp(deadline)} (this node's clock: {timestamp(now)})",
+                field=f"{where}.at",
+            )
+
+
 def _check_speakers(
     conn: Connection, remote: RemoteRequest, new: Sequence[RequestEvent], peer: str
 ) -> None:
@@ -293,6 +327,10 @@ def _record_pin(conn: Connection, row: dict[str, Any]) -> None:
         conn.execute(peer_keys.insert().values(**row))
 
 
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
 def _ensure_party(conn: Connection, name: str, peer: str | None) -> int:
     found = _party(conn, name)
     if found is not None:
@@ -318,6 +356,7 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
             cooperation_requests.c.id,
             cooperation_requests.c.from_org_id,
             cooperation_requests.c.to_org_id,
+            cooperation_requests.c.deadline,
         ).where(cooperation_requests.c.request_id == remote.request_id)
     ).first()
     known = tuple(p[0] if p is not None else None for p in parties)
@@ -328,6 +367,9 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     if not new:
         return False
     _check_speakers(conn, remote, new, peer)
+    _check_expiries(
+        remote, new, remote.deadline if existing is None else _utc_or_none(existing.deadline)
+    )
     signatures, pin = _check_signatures(conn, remote, new, peer)
     if pin is not None:
         _record_pin(conn, pin)
