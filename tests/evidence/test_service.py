@@ -465,3 +465,30 @@ def test_an_acquisition_time_before_1970_is_refused_and_the_log_stays_readable(
         assert refused.value.field == "acquired_at", at
     assert evidence_rows(node.store) == (1, 1)
     assert verify_custody_log(node.store, node.data_dir).ok
+
+
+@pytest.mark.parametrize(
+    "event", [CustodyEvent.ACQUIRED, CustodyEvent.ACCESSED, CustodyEvent.EXPORTED]
+)
+def test_only_transfers_seals_and_disposals_are_stated_by_hand(
+    node: Node, tmp_path: Path, event: CustodyEvent
+) -> None:
+    """`evidence event --type acquired` put a second, unsigned-metadata acquisition (by anyone,
+    from anyone) into the signed chain, and `--type exported` an export with no package; the
+    package still verified. bigfish writes those records itself, when they happen."""
+    from bigfish.errors import InputError
+
+    item = add(node, b"chat export")
+    with pytest.raises(InputError) as refused:
+        record_custody_event(
+            node.store,
+            node.data_dir,
+            node.a,
+            item.evidence_id,
+            event,
+            Activity("Mallory", "re-acquired from a USB stick"),
+            Party("Mallory", "PH-CICC"),
+        )
+    assert refused.value.field == "type"
+    assert "transferred, sealed, disposed" in refused.value.message
+    assert _events(node, item.evidence_id) == ["acquired"]

@@ -390,6 +390,10 @@ def list_custody(store: Store, viewer: Viewer, evidence_id: str) -> list[Custody
         return log.read_records(conn, [evidence_id])
 
 
+# The events a person states (`bigfish evidence event`); bigfish records the others itself.
+_STATED_BY_HAND = (CustodyEvent.TRANSFERRED, CustodyEvent.SEALED, CustodyEvent.DISPOSED)
+
+
 def record_custody_event(
     store: Store,
     data_dir: Path,
@@ -399,7 +403,19 @@ def record_custody_event(
     activity: Activity,
     received_by: Party,
 ) -> CustodyRecord:
-    """Log a transfer, seal or disposal (or any other event) by the holding organization."""
+    """Log a transfer, seal or disposal by the holding organization.
+
+    The other events are bigfish's own record of what it did (acquired when it stores the
+    file, accessed when it serves it, exported when a package is written and verified): stated
+    by hand they would put a second acquisition or an export that never happened in the signed
+    chain, and are refused.
+    """
+    if event not in _STATED_BY_HAND:
+        raise InputError(
+            f"a {event.value} record is written by bigfish itself when it happens; record "
+            f"{', '.join(e.value for e in _STATED_BY_HAND)}",
+            field="type",
+        )
     _check_purpose(activity)
     with store.connect() as conn:
         row = _find_evidence(conn, viewer, evidence_id)
