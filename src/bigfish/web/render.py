@@ -4,6 +4,7 @@ checks, the Jinja2 environment (autoescape on) and the security headers of every
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,8 +56,10 @@ def store_of(request: Request) -> Store:
 
 
 def data_dir_of(request: Request) -> Path:
-    """Where evidence files and keys live (set by `bigfish serve`, else ./bigfish-data)."""
-    return Path(getattr(request.app.state, "data_dir", None) or "./bigfish-data")
+    """Where evidence files and keys live: the app factory's data directory, else
+    BIGFISH_DATA_DIR, else ./bigfish-data (where the API's evidence routes look too)."""
+    configured = getattr(request.app.state, "data_dir", None)
+    return Path(configured or os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data"))
 
 
 def _check_query(request: Request) -> None:
