@@ -297,3 +297,49 @@ def test_package_of_records_without_signed_metadata_verifies_with_a_note(tmp_pat
     assert "manifest.json is not checked for those" in check.notes[0]
     edit = _resigned(package, key, lambda m: m["evidence"][0].update(acquired_by="X"))
     assert "acquired_by 'X'" in str(verify_package(edit, key.fingerprint).problem)
+
+
+def _bomb(package: Path, member: str, size: int) -> Path:
+    """A copy of PACKAGE whose MEMBER is SIZE zero bytes, deflated (a thousandth of that)."""
+    out = package.with_name(f"bomb-{member.replace('/', '-')}.zip")
+    with zipfile.ZipFile(package) as zf, zipfile.ZipFile(out, "w") as bomb:
+        for info in zf.infolist():
+            if info.filename != member:
+                bomb.writestr(info.filename, zf.read(info.filename))
+                continue
+            target = zipfile.ZipInfo(member, info.date_time)
+            target.compress_type = zipfile.ZIP_DEFLATED
+            with bomb.open(target, "w", force_zip64=True) as stream:
+                chunk = bytes(1 << 20)
+                for _ in range(size // len(chunk)):
+                    stream.write(chunk)
+    return out
+
+
+def test_integrity_package_zip_bombs_are_refused_unread(tmp_path: Path) -> None:
+    """A 64 KiB package whose summary.txt inflates to 64 MiB made verify hold all of it in
+    memory (a 2 MB package, 2 GB) before it found the digest wrong; a file member that inflates
+    past its listed size was hashed to its end first."""
+    import tracemalloc
+
+    package, key = build_package(tmp_path)
+    with zipfile.ZipFile(package) as zf:
+        listed = zf.namelist()
+    evidence_member = next(name for name in listed if name.startswith("files/"))
+    for member, expected in (
+        ("summary.txt", "summary.txt declares 67108864 bytes from"),
+        ("custody.jsonl", "custody.jsonl declares 67108864 bytes from"),
+        (evidence_member, f"{evidence_member} (chat"),  # …: content does not match …
+    ):
+        bomb = _bomb(package, member, 64 << 20)
+        assert bomb.stat().st_size < 1 << 20
+        tracemalloc.start()
+        try:
+            check = verify_package(bomb, key.fingerprint)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert not check.ok and str(check.problem).startswith(expected), check.problem
+        assert "declares" in str(check.problem) or "does not match" in str(check.problem)
+        assert peak < 8 << 20, (member, peak)
+    assert verify_package(package, key.fingerprint).ok

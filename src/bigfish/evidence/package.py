@@ -55,6 +55,12 @@ FORMAT = "bigfish-evidence-package/2"
 FORMATS = ("bigfish-evidence-package/1", FORMAT)
 DOCUMENTS = ("public_key.pem", "custody.jsonl", "proofs.json", "case.jsonld", "summary.txt")
 REQUIRED = ("manifest.json", "manifest.sig", *DOCUMENTS)
+# The documents are read whole: a member that declares more than this, or that inflates more than
+# _MAX_RATIO times (JSON full of hashes and signatures deflates 3 to 15 times; a zip bomb ~1000),
+# is refused unread. A zip member never inflates beyond the size it declares.
+_DOCUMENT_LIMIT = 1 << 30
+_MAX_RATIO = 100
+_RATIO_FROM = 1 << 20  # small members are read whatever their ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +318,7 @@ def _verify(
     for name in REQUIRED:
         if name not in names:
             raise _Problem(f"{name} is missing from the package")
+    _check_document_sizes(zf)
     public_key, manifest = _verify_key_and_manifest(zf, expected_key, state)
     state["report"] = f"{manifest['report']['org']}/{manifest['report']['report_id']}"
     records = _verify_custody(zf, manifest, public_key)
@@ -322,6 +329,19 @@ def _verify(
     for name, digest in manifest["documents"].items():
         if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
             raise _Problem(f"{name} was changed: its digest does not match the manifest")
+
+
+def _check_document_sizes(zf: zipfile.ZipFile) -> None:
+    """Refuse, before reading it, a document that would inflate to an unreasonable size."""
+    for info in zf.infolist():
+        if info.filename not in REQUIRED:
+            continue
+        size, packed = info.file_size, max(info.compress_size, 1)
+        if size > _DOCUMENT_LIMIT or (size > _RATIO_FROM and size > _MAX_RATIO * packed):
+            raise _Problem(
+                f"{info.filename} declares {size} bytes from {info.compress_size} compressed: "
+                "refused unread (a zip bomb?)"
+            )
 
 
 def _verify_key_and_manifest(
@@ -464,6 +484,13 @@ def _verify_files(
         label = f"{member} ({entry['file_name'] or 'unnamed'}, evidence {entry['evidence_id']})"
         if member not in names:
             raise _Problem(f"{label} is missing from the package")
+        declared = zf.getinfo(member).file_size
+        if declared != entry["size"] and member not in member_digests:
+            # Not read: a member that inflates to gigabytes would be hashed to the end first.
+            raise _Problem(
+                f"{label}: content does not match its SHA-256 digest (file changed: "
+                f"{declared} bytes where the manifest lists {entry['size']})"
+            )
         try:
             if member in member_digests:
                 digest, size = member_digests[member]
