@@ -68,3 +68,14 @@ def test_dot_steps_cannot_be_names_that_links_are_made_of(store: Store) -> None:
             build_report(fields | {"report_id": report_id})
         assert caught.value.field == "report_id"
     assert build_report(fields | {"report_id": "CASE/2025/..1"}).report_id == "CASE/2025/..1"
+
+
+def test_an_id_past_64_bits_is_no_network_for_its_export_either(web: WebPartnership) -> None:
+    """The network's page said 404 "No network here." and its export 400 "a value in the request
+    cannot be stored or searched" for the same id."""
+    b = web.clients["B"]
+    for fmt in ("stix", "misp", "csv"):
+        for network_id in (2**63, 10**20):
+            answer = b.get(f"/networks/{network_id}/export/{fmt}")
+            assert answer.status_code == 404, (fmt, network_id, answer.status_code)
+            assert "No network here." in answer.text

@@ -301,6 +301,8 @@ def network_export(request: Request, session: Reader, network_id: int, fmt: str)
     """The network's reports the user may see, as STIX 2.1, MISP or CSV."""
     if fmt not in data.EXPORT_MEDIA_TYPES:
         return not_found(request, session, N_("No export format here."))
+    if network_id > _LARGEST_ID:  # names nothing, as on the network's page
+        return not_found(request, session, N_("No network here."))
     viewer = viewer_of(session)
     store = store_of(request)
     try:
