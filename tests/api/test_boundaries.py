@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -185,3 +186,39 @@ def test_alert_pages_cover_every_alert_once(partnership: Partnership) -> None:
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 7
+
+
+def test_a_key_given_twice_refuses_the_body_and_stores_nothing(
+    sqlite_partnership: Partnership,
+) -> None:
+    """`{"tlp": "red", "tlp": "clear"}` was read as its last value: a marking widened silently."""
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    one = json.dumps(report("twice-1"))
+    bodies = {
+        "tlp": '{"reports": [' + one + '], "tlp": "red", "tlp": "clear"}',
+        "loss_amount": '{"reports": [' + one[:-1] + ', "loss_amount": "9"}]}',
+    }
+    for key, body in bodies.items():
+        answer = c.post(
+            "/api/v1/reports", content=body, headers=h | {"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert error["details"] == {"field": key}
+        assert repr(key) in error["message"] and "more than once" in error["message"]
+    assert c.get("/api/v1/reports", headers=h).json()["reports"] == []
+    # a key given once in each of two objects is no repetition
+    assert sqlite_partnership.submit("A", [report("once-1"), report("once-2")])["stored"] == 2
+
+
+def test_an_amount_sent_as_a_json_number_is_kept_exactly(sqlite_partnership: Partnership) -> None:
+    """A JSON number went through a float: 12345678901234567.89 was stored rounded."""
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    body = json.dumps({"reports": [report("exact-1", loss_amount="AMOUNT")]})
+    body = body.replace('"AMOUNT"', "12345678901234567.89")
+    answer = c.post(
+        "/api/v1/reports", content=body, headers=h | {"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text
+    stored = c.get("/api/v1/reports/A/exact-1", headers=h).json()
+    assert stored["loss_amount"] == "12345678901234567.89"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,27 @@ def test_taxii_post_into_a_group_needs_membership_and_hides_which_groups_exist(
         }
     assert "b-1" not in held and "b-2" not in held
     assert held["v-1"] == ("group", True)
+
+
+def test_taxii_post_refuses_an_object_that_gives_a_key_twice(store: Store, tmp_path: Path) -> None:
+    """A STIX object with two `object_marking_refs` was read as its last one."""
+    partnership(store, tmp_path)
+    key = create_key(store, org="BANK-B", role=ApiRole.ANALYST).secret
+    headers = {"Authorization": f"Bearer {key}"}
+    client = TestClient(create_app(store, ApiSettings(rate_limit_per_minute=0)))
+    listing = client.get("/taxii2/api/collections/", headers=headers).json()
+    own = next(c for c in listing["collections"] if c["title"] == "Organization BANK-B")
+    report = _posted_report("b-twice", "MEKONG")
+    body = json.dumps({"objects": [report]})[:-3] + ', "labels": ["a"], "labels": ["b"]}]}'
+    answer = client.post(
+        f"/taxii2/api/collections/{own['id']}/objects/",
+        content=body,
+        headers=headers | {"Content-Type": "application/taxii+json;version=2.1"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert "'labels'" in answer.text and "more than once" in answer.text
+    with store.connect() as conn:
+        assert (
+            conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "b-twice")).first()
+            is None
+        )

@@ -125,7 +125,10 @@ def _http(_: Request, exc: Exception) -> JSONResponse:
             400, "the body is not JSON in UTF-8 (send it as UTF-8)", details={"field": "body"}
         )
     return error_response(
-        exc.status_code, message, headers=dict(exc.headers) if exc.headers else None
+        exc.status_code,
+        message,
+        details=getattr(exc, "details", None),
+        headers=dict(exc.headers) if exc.headers else None,
     )
 
 

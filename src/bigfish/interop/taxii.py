@@ -22,6 +22,8 @@ from bigfish.api.deps import Access, may_call, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
 from bigfish.api.schemas import ERRORS
+from bigfish.api.strict import DuplicateKey
+from bigfish.api.strict import loads as strict_json
 from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey
 from bigfish.evidence.log import signing_key
@@ -339,7 +341,9 @@ async def add_objects(
     if not collection.can_write:
         raise ApiError(403, "this collection is read-only; post to your organization's collection")
     try:
-        envelope = json.loads(await request.body())
+        envelope = strict_json(await request.body())
+    except DuplicateKey as exc:  # an object of it gives a key twice: which value was meant?
+        raise ApiError(400, str(exc.detail), details=exc.details) from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError(
             400, "the body is not a JSON envelope", details={"field": "objects"}

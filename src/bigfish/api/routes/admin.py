@@ -31,6 +31,7 @@ from bigfish.api.schemas import (
     WebhookIn,
     WebhookView,
 )
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.memberships import add_member, create_group, get_group, groups_of, remove_member
 from bigfish.organizations import SharingGroup, add_org, list_orgs
 from bigfish.webhooks import (
@@ -41,7 +42,7 @@ from bigfish.webhooks import (
     remove_webhook,
 )
 
-router = APIRouter(tags=["admin"], responses=ERRORS)
+router = APIRouter(tags=["admin"], responses=ERRORS, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Admin = Annotated[Principal, Depends(requires(Access.ADMIN))]

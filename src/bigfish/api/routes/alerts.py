@@ -12,9 +12,10 @@ from bigfish.alerts import list_alerts
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS, AlertIdentifier, AlertPage, AlertReport, AlertView
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
 
-router = APIRouter(tags=["alerts"], responses=ERRORS)
+router = APIRouter(tags=["alerts"], responses=ERRORS, route_class=StrictJsonRoute)
 
 
 @router.get("/alerts", response_model=AlertPage)

@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.schemas import ERRORS
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.ml import Classifier, load_classifier
 
-router = APIRouter(tags=["classify"], responses=ERRORS)
+router = APIRouter(tags=["classify"], responses=ERRORS, route_class=StrictJsonRoute)
 
 
 class ClassifyIn(BaseModel):

@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from bigfish.accounts import Principal
 from bigfish.api.deps import PAGE, Access, page_of, requires
 from bigfish.api.schemas import ERRORS
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.evidence.custody import CustodyRecord, utc_text
 from bigfish.evidence.model import Acquisition, EvidenceRecord
 from bigfish.evidence.service import (
@@ -35,7 +36,7 @@ from bigfish.evidence.service import (
     list_evidence,
 )
 
-router = APIRouter(tags=["evidence"], responses=ERRORS)
+router = APIRouter(tags=["evidence"], responses=ERRORS, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Writer = Annotated[Principal, Depends(requires(Access.WRITE))]

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends
 from bigfish import __version__
 from bigfish.api.deps import Access, requires
 from bigfish.api.schemas import Health
+from bigfish.api.strict import StrictJsonRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJsonRoute)
 
 
 @router.get("/health", response_model=Health, dependencies=[Depends(requires(Access.PUBLIC))])

@@ -19,10 +19,11 @@ from bigfish.accounts import Principal
 from bigfish.api.deps import Access, authenticate, may_call, requires, take_rate_token, tell_audit
 from bigfish.api.errors import ApiError, api_error_response
 from bigfish.api.schemas import ERRORS, BatchLookup, LookupAnswer
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.lookup import LookupQuery, LookupResult, lookup_many
 from bigfish.models import Kind
 
-router = APIRouter(tags=["lookup"], responses=ERRORS)
+router = APIRouter(tags=["lookup"], responses=ERRORS, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.schemas import ERRORS, MatchAnswer, MatchHit, MatchRequest
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.matching import match_blinded
 
-router = APIRouter(tags=["match"], responses=ERRORS)
+router = APIRouter(tags=["match"], responses=ERRORS, route_class=StrictJsonRoute)
 
 
 @router.post("/match", response_model=MatchAnswer)

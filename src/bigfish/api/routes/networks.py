@@ -11,11 +11,12 @@ from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS, DbId
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
 from bigfish.linking.detail import get_network
 from bigfish.linking.views import list_networks
 
-router = APIRouter(tags=["networks"], responses=ERRORS)
+router = APIRouter(tags=["networks"], responses=ERRORS, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 

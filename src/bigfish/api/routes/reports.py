@@ -19,6 +19,7 @@ from bigfish.api.schemas import (
     ReportView,
     SubmitResult,
 )
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.reports import (
@@ -31,7 +32,7 @@ from bigfish.reports import (
 )
 from bigfish.store import Store
 
-router = APIRouter(tags=["reports"], responses=ERRORS)
+router = APIRouter(tags=["reports"], responses=ERRORS, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Writer = Annotated[Principal, Depends(requires(Access.WRITE))]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from bigfish.accounts import Principal
 from bigfish.api.deps import PAGE, Access, page_of, requires
 from bigfish.api.schemas import ERRORS
+from bigfish.api.strict import StrictJsonRoute
 from bigfish.cooperation.contacts import add_contact, list_contacts
 from bigfish.cooperation.model import (
     Contact,
@@ -36,7 +37,7 @@ from bigfish.cooperation.service import (
 )
 from bigfish.models import iso_z
 
-router = APIRouter(tags=["requests"], responses=ERRORS)
+router = APIRouter(tags=["requests"], responses=ERRORS, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Writer = Annotated[Principal, Depends(requires(Access.WRITE))]
