@@ -492,3 +492,83 @@ def test_only_transfers_seals_and_disposals_are_stated_by_hand(
     assert refused.value.field == "type"
     assert "transferred, sealed, disposed" in refused.value.message
     assert _events(node, item.evidence_id) == ["acquired"]
+
+
+@pytest.mark.parametrize(("bad", "reason"), [("c\udcff.txt", "not valid UTF-8"), ("a\x00b", "NUL")])
+def test_text_that_cannot_be_signed_or_stored_is_refused_naming_its_field(
+    node: Node, tmp_path: Path, bad: str, reason: str
+) -> None:
+    """A file whose name is not UTF-8 (`evidence add $'chat\\xff.txt'`), or a person or purpose
+    given that way, failed with a UnicodeEncodeError traceback while signing; a NUL character
+    with a DataError from PostgreSQL (and was signed on SQLite)."""
+    from bigfish.errors import InputError
+    from bigfish.evidence.model import Acquisition
+    from bigfish.evidence.service import add_evidence, get_evidence
+
+    item = add(node, b"chat export")
+
+    def adding(**changes: str) -> Any:
+        values = {"acquired_by": "Somchai", "source": "phone", "method": "copy"} | changes
+        return add_evidence(
+            node.store,
+            node.data_dir,
+            node.a,
+            io.BytesIO(b"another file"),
+            org="TH-AOC",
+            report_id="R-1",
+            acquisition=Acquisition(**values),  # type: ignore[arg-type]
+        )
+
+    attempts: list[tuple[str, Any]] = [
+        ("file_name", lambda: adding(file_name=bad)),
+        ("source", lambda: adding(source=bad)),
+        (
+            "person",
+            lambda: get_evidence(
+                node.store, node.data_dir, node.a, item.evidence_id, Activity(bad, "review")
+            ),
+        ),
+        (
+            "purpose",
+            lambda: record_custody_event(
+                node.store,
+                node.data_dir,
+                node.a,
+                item.evidence_id,
+                CustodyEvent.SEALED,
+                Activity("Somchai", bad),
+                Party(None, None),
+            ),
+        ),
+        (
+            "to_person",
+            lambda: record_custody_event(
+                node.store,
+                node.data_dir,
+                node.a,
+                item.evidence_id,
+                CustodyEvent.TRANSFERRED,
+                Activity("Somchai", "MLA"),
+                Party(bad, "VN-MPS"),
+            ),
+        ),
+        (
+            "place",
+            lambda: export_package(
+                node.store,
+                node.data_dir,
+                node.a,
+                org="TH-AOC",
+                report_id="R-1",
+                out=tmp_path / "p.zip",
+                activity=Activity("Somchai", "MLA", place=bad),
+            ),
+        ),
+    ]
+    for field, attempt in attempts:
+        with pytest.raises(InputError) as refused:
+            attempt()
+        assert (refused.value.field, reason in refused.value.message) == (field, True)
+    assert evidence_rows(node.store) == (1, 1)
+    assert verify_custody_log(node.store, node.data_dir).ok
+    assert not (tmp_path / "p.zip").exists()

@@ -160,8 +160,31 @@ def _draft(
 
 
 def _check_purpose(activity: Activity) -> None:
+    _check_activity(activity)
     if not activity.purpose.strip():
         raise InputError("purpose is required: say why (it is logged)", field="purpose")
+
+
+def _check_text(value: str | None, field: str) -> None:
+    """InputError naming FIELD unless VALUE can be signed and stored on every backend: a name
+    that is not UTF-8 (a file name or argument decoded with surrogate escapes) cannot be encoded
+    for signing, and PostgreSQL stores no NUL character."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise InputError(f"{field} contains a NUL character", field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{field} is not valid UTF-8 text: {value!r}", field=field) from None
+
+
+def _check_activity(activity: Activity, recipient: Party | None = None) -> None:
+    for field in ("person", "purpose", "place", "channel", "org"):
+        _check_text(getattr(activity, field), field)
+    if recipient is not None:
+        _check_text(recipient.person, "to_person")
+        _check_text(recipient.organization, "to_org")
 
 
 def _refuse_disposed(conn: Connection, evidence_ids: list[str], event: str) -> None:
@@ -201,6 +224,18 @@ def _known_recipient(conn: Connection, recipient: Party) -> Party:
 
 
 def _check_acquisition(acq: Acquisition) -> None:
+    for field in (
+        "acquired_by",
+        "source",
+        "method",
+        "tool",
+        "tool_version",
+        "media_type",
+        "description",
+        "file_name",
+        "place",
+    ):
+        _check_text(getattr(acq, field), field)
     for name, limit in _LIMITS.items():
         value = getattr(acq, name)
         if not value or not str(value).strip():
@@ -314,6 +349,7 @@ def get_evidence(
     store: Store, data_dir: Path, viewer: Viewer, evidence_id: str, activity: Activity
 ) -> EvidenceRecord:
     """One piece of evidence, its bytes re-hashed and the access logged; a mismatch is flagged."""
+    _check_activity(activity)
     with store.connect() as conn:
         row = _find_evidence(conn, viewer, evidence_id)
     check = check_blob(data_dir, row.sha256)
@@ -417,6 +453,7 @@ def record_custody_event(
             field="type",
         )
     _check_purpose(activity)
+    _check_activity(activity, received_by)
     with store.connect() as conn:
         row = _find_evidence(conn, viewer, evidence_id)
         if not (viewer.operator or can_edit(viewer, _marking(row))):
@@ -461,6 +498,7 @@ def export_package(
     hashed on the way, outside the transaction.
     """
     _check_purpose(activity)
+    _check_activity(activity, recipient)
     if out.is_dir():
         raise InputError(f"{out} is a directory; name the package file", field="out")
     with store.connect() as conn:
