@@ -464,3 +464,20 @@ def test_request_expire_command_expires_overdue_requests(tmp_path: Path) -> None
     assert run.invoke(app, ["--db", url, "request", "expire"]).stdout.strip() == (
         "expired 0 request(s)"
     )
+
+
+def test_a_withdrawal_needs_a_note_saying_why(
+    orgs: tuple[Store, Viewer, Viewer, Viewer],
+) -> None:
+    """docs/evidence.md: the requester withdraws `with a note saying why`; a withdrawal without
+    one closed the request for the recipient, which was told nothing."""
+    store, th, kh, _ = orgs
+    sent = create_request(store, th, _draft(), send=True)
+    for note in (None, "", "   "):
+        with pytest.raises(InputError) as refused:
+            transition(store, th, sent.request_id, RequestStatus.WITHDRAWN, note)
+        assert refused.value.field == "note"
+    assert get_request(store, kh, sent.request_id).status is RequestStatus.SENT
+    assert len(request_history(store, kh, sent.request_id)) == 2
+    gone = transition(store, th, sent.request_id, RequestStatus.WITHDRAWN, "funds recovered")
+    assert gone.status is RequestStatus.WITHDRAWN

@@ -276,6 +276,9 @@ def transition(
         side = Side.REQUESTER if row.from_org_id == org_id else Side.RECIPIENT
         current = RequestStatus(row.status)
         check_transition(current, new_status, side)
+        if new_status is RequestStatus.WITHDRAWN and not (note and note.strip()):
+            # It closes the request for the recipient too, who is owed the reason.
+            raise InputError("a withdrawal needs a note saying why", field="note")
         now = datetime.now(UTC)
         deadline = _utc(row.deadline)
         if new_status is RequestStatus.EXPIRED and (deadline is None or deadline > now):
