@@ -16,6 +16,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from bigfish.intake.readers import RepeatedKey, unique_keys
+
 
 class DuplicateKey(HTTPException):
     """A JSON object of the body gives KEY more than once (400, the key as the field)."""
@@ -25,21 +27,13 @@ class DuplicateKey(HTTPException):
         self.details = {"field": key}
 
 
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey(key)
-            seen.add(key)
-    return obj
-
-
 def loads(body: bytes | str) -> Any:
     """BODY as JSON, strictly (see the module); json.JSONDecodeError or UnicodeDecodeError when
     it is not JSON, DuplicateKey when an object repeats a key."""
-    return json.loads(body, object_pairs_hook=_unique, parse_float=Decimal)
+    try:
+        return json.loads(body, object_pairs_hook=unique_keys, parse_float=Decimal)
+    except RepeatedKey as exc:
+        raise DuplicateKey(exc.key) from None
 
 
 class _StrictRequest(Request):

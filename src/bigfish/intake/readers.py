@@ -289,20 +289,22 @@ def row_from_json(line: int, obj: Any) -> Record:
     return Row(line, fields, identifiers)
 
 
-class _DuplicateKey(Exception):
+class RepeatedKey(Exception):
+    """A JSON object gives KEY more than once (raised by `unique_keys`)."""
+
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object, refused when it gives a key twice (which value would be meant?)."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise _DuplicateKey(key)
+                raise RepeatedKey(key)
             seen.add(key)
     return obj
 
@@ -333,11 +335,11 @@ def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
             continue
         try:
             text = data.decode("utf-8")
-            obj = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+            obj = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
         except UnicodeDecodeError:
             yield Unreadable(number, "not valid UTF-8; save the file as UTF-8")
             continue
-        except _DuplicateKey as exc:
+        except RepeatedKey as exc:
             yield _duplicate_key(number, text, exc.key)
             continue
         except (json.JSONDecodeError, RecursionError) as exc:
