@@ -118,3 +118,29 @@ def test_every_page_loads_without_console_errors(analyst: object, server: str) -
         answer = page.goto(server + path)  # type: ignore[attr-defined]
         assert answer.status == 200, path
         page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+
+
+def test_the_graph_explains_in_the_language_of_the_page(
+    browser: object, server: str, partnership: BrowserPartnership, console: Console
+) -> None:
+    """The explanation panel said "joins 2 reports:" and "(invalid)" in English on a Thai page."""
+    page = open_page(browser, server, console, "somchai")
+    page.context.add_cookies([{"name": "bigfish_lang", "value": "th", "url": server}])  # type: ignore[attr-defined]
+    page.goto(f"{server}/networks/{partnership.hostile_network}")  # type: ignore[attr-defined]
+    page.locator("#graph[data-rendered-nodes]").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page.evaluate("() => window.bigfishGraph.nodes('[type = \"identifier\"]')[0].emit('tap')")  # type: ignore[attr-defined]
+    joined = page.text_content("#selection")  # type: ignore[attr-defined]
+    assert joined is not None and re.search(r"เชื่อมโยงรายงาน \d+ ฉบับ:", joined), joined
+    assert "joins" not in joined
+    page.evaluate(  # type: ignore[attr-defined]
+        "() => window.bigfishGraph.nodes('[report_id = \"hostile-0\"]')[0].emit('tap')"
+    )
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelector('#selection h3').textContent.includes('hostile-0')"
+    )
+    expanded = page.text_content("#selection")  # type: ignore[attr-defined]
+    assert expanded is not None and "(ไม่ถูกต้อง)" in expanded, expanded
+    assert "(invalid)" not in expanded
+    assert page.evaluate("() => window.__xss") is None  # type: ignore[attr-defined]
+    page.context.close()  # type: ignore[attr-defined]
+    assert console.errors == [] and console.dialogs == []

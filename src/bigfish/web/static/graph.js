@@ -1,6 +1,7 @@
 /* The network graph: Cytoscape.js with the fcose layout. Reports are circles coloured by country,
    identifiers are diamonds; clicking a report expands all its identifiers, clicking an identifier
-   explains which reports it joins. Every label is drawn on a canvas or set as textContent: values
+   explains which reports it joins, in the page's language (the #graph element's data-joins and
+   data-invalid carry the translations). Every label is drawn on a canvas or set as textContent: values
    from reports never become HTML or links. */
 (function () {
   "use strict";
@@ -80,8 +81,9 @@
       var reports = node.connectedEdges().connectedNodes("[type = 'report']");
       cy.elements().unselect();
       reports.select();
+      var joins = (box.getAttribute("data-joins") || "{count}").replace("{count}", String(reports.length));
       explain(panel, node.data("kind") + " " + node.data("label"),
-        ["joins " + reports.length + " reports:"].concat(reports.map(function (r) {
+        [joins + ":"].concat(reports.map(function (r) {
           return r.data("org") + "/" + r.data("report_id") + " (" + r.data("country") + ")";
         })));
     });
@@ -90,9 +92,9 @@
       var org = node.data("org"), id = node.data("report_id");
       var url = "/reports/" + encodeURIComponent(org) + "/" + encodeURIComponent(id) + "/graph";
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (body) {
-        var lines = [], added = [];
+        var lines = [], added = [], invalid = box.getAttribute("data-invalid") || "invalid";
         body.identifiers.forEach(function (m, i) {
-          lines.push(m.kind + " " + m.canonical + (m.valid ? "" : " (invalid)") + " — " + m.source);
+          lines.push(m.kind + " " + m.canonical + (m.valid ? "" : " (" + invalid + ")") + " — " + m.source);
           var existing = cy.nodes().filter(function (n) {
             return n.data("type") !== "report" && n.data("label") === m.canonical && n.data("kind") === m.kind;
           });
