@@ -492,3 +492,31 @@ def test_a_peer_cannot_expire_a_request_before_its_deadline(
         RequestStatus.DRAFT,
         RequestStatus.SENT,
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("summary", lambda o: o.update(summary="Freeze\x00 the account")),
+        ("note", lambda o: o["history"][-1].update(note="on\x00it")),
+        ("subjects", lambda o: o["subjects"][0].update(identifier_kind="bank\x00account")),
+    ],
+)
+def test_a_request_with_a_nul_character_is_refused_instead_of_failing_the_pull(
+    nodes: tuple[Store, Store], field: str, change: Any
+) -> None:
+    """A NUL in a request a peer served (stored as is on a SQLite node) raised a DataError on a
+    PostgreSQL node, out of the importer, failing the whole pull; now that one request is
+    refused, naming the field, and the rest of the pull goes on."""
+    th, vn = nodes
+    bank = acting_as(vn, "VN-BANK")
+    asked = create_request(
+        vn, bank, dataclasses.replace(_freeze(), to_org="TH-AOC", created_by="Lan"), send=True
+    )
+    [obj] = [o for o in _requests(served(vn, "TH-AOC")) if o["request_id"] == asked.request_id]
+    tainted = copy.deepcopy(obj)
+    change(tainted)
+    outcome = receive(th, [tainted])
+    assert outcome.rejected == 1 and outcome.rejections[0][1].startswith(field), outcome
+    assert _count(th) == 0
+    assert receive(th, [obj]).rejected == 0

@@ -481,3 +481,30 @@ def test_a_withdrawal_needs_a_note_saying_why(
     assert len(request_history(store, kh, sent.request_id)) == 2
     gone = transition(store, th, sent.request_id, RequestStatus.WITHDRAWN, "funds recovered")
     assert gone.status is RequestStatus.WITHDRAWN
+
+
+@pytest.mark.parametrize(("bad", "reason"), [("a\x00b", "NUL"), ("a\udcffb", "not valid UTF-8")])
+def test_text_that_cannot_be_stored_or_signed_is_refused_naming_its_field(
+    orgs: tuple[Store, Viewer, Viewer, Viewer], bad: str, reason: str
+) -> None:
+    """A NUL in a summary, details, note or name failed with a DataError from PostgreSQL (500)
+    and was stored as is on SQLite, to fail the pull of a PostgreSQL peer; text that is not
+    UTF-8 (a command-line argument) with a UnicodeEncodeError traceback."""
+    import dataclasses
+
+    store, th, kh, _ = orgs
+    for field, changes in (
+        ("summary", {"summary": bad}),
+        ("details", {"details": bad}),
+        ("created_by", {"created_by": bad}),
+    ):
+        with pytest.raises(InputError) as refused:
+            create_request(store, th, dataclasses.replace(_draft(), **changes), send=True)
+        assert (refused.value.field, reason in refused.value.message) == (field, True)
+    assert list_requests(store, th, "outbox") == []
+    sent = create_request(store, th, _draft(), send=True)
+    for note, actor, field in ((bad, "Dara", "note"), ("on it", bad, "actor")):
+        with pytest.raises(InputError) as refused:
+            transition(store, kh, sent.request_id, RequestStatus.ACKNOWLEDGED, note, actor=actor)
+        assert refused.value.field == field
+    assert get_request(store, kh, sent.request_id).status is RequestStatus.SENT

@@ -27,6 +27,7 @@ from bigfish.cooperation.model import (
     SubjectKind,
     Urgency,
     check_legal_basis,
+    check_text,
     check_transition,
     expiry_event_id,
     legal_bases,
@@ -217,6 +218,10 @@ def create_request(
     """Create a request from VIEWER's organization (as a draft, or sent at once with SEND)."""
     from_org_id = _acting_org(viewer)
     check_legal_basis(draft.legal_basis, draft.request_type)
+    for field in ("summary", "details", "created_by", "to_org"):
+        check_text(getattr(draft, field), field)
+    for i, subject in enumerate(draft.subjects):
+        check_text(subject.value, f"subjects[{i}]")
     summary = draft.summary.strip()
     if not summary or len(summary) > 500:
         raise InputError("a summary of 1-500 characters is required", field="summary")
@@ -270,6 +275,8 @@ def transition(
     """Move a request to NEW_STATUS on behalf of VIEWER's side, and audit the change. An overdue
     request is expired first: nothing moves a request past its deadline but expiry."""
     org_id = _acting_org(viewer)
+    check_text(note, "note")
+    check_text(actor, "actor")
     expire_overdue(store)
     with store.begin() as conn:
         row = _find(conn, viewer, request_id)

@@ -22,6 +22,7 @@ from bigfish.cooperation.model import (
     SubjectKind,
     Urgency,
     check_legal_basis,
+    check_text,
     replay,
 )
 from bigfish.cooperation.signing import FINGERPRINT, SIGNATURE
@@ -133,6 +134,7 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, *, required: bool = Tr
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise InputError(f"{field} must be text of 1-{limit} characters", field=field)
+    check_text(value, field)  # a NUL failed the whole pull on PostgreSQL
     return value
 
 
@@ -212,6 +214,7 @@ def _subjects(value: object) -> tuple[Subject, ...]:
                 f"unknown subject kind {item.get('kind')!r}", field="subjects"
             ) from None
         ident_kind = item.get("identifier_kind")
+        check_text(None if ident_kind is None else str(ident_kind), "subjects")
         found.append(
             Subject(
                 kind,
