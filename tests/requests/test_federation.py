@@ -520,3 +520,21 @@ def test_a_request_with_a_nul_character_is_refused_instead_of_failing_the_pull(
     assert outcome.rejected == 1 and outcome.rejections[0][1].startswith(field), outcome
     assert _count(th) == 0
     assert receive(th, [obj]).rejected == 0
+
+
+def test_a_change_dated_ahead_of_this_nodes_clock_is_refused(nodes: tuple[Store, Store]) -> None:
+    """The bank's node (its clock, or its operator) dated its acknowledgement a year ahead; it
+    was kept, and every later change on the Thai node was then dated after it (a year ahead
+    too) to keep the history's order: the audit trail showed times that never were."""
+    th, vn = nodes
+    acknowledged = _acknowledged(th, vn)
+    ahead = copy.deepcopy(acknowledged)
+    ahead["history"][-1]["at"] = (datetime.now(UTC) + timedelta(days=365)).isoformat()
+    ahead = _resigned(ahead, node_key(vn))  # genuinely signed by the bank's node
+    refused = receive(th, [ahead])
+    assert refused.rejected == 1 and refused.rejections[0][1].startswith("history[2].at")
+    aoc = acting_as(th, "TH-AOC")
+    assert get_request(th, aoc, ahead["request_id"]).status is RequestStatus.SENT
+    assert receive(th, [acknowledged]).rejected == 0  # dated by a clock that is right
+    done = transition(th, aoc, ahead["request_id"], RequestStatus.WITHDRAWN, "recovered")
+    assert request_history(th, aoc, done.request_id)[-1].at < datetime.now(UTC)

@@ -194,6 +194,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _check_times(remote: RemoteRequest, new: Sequence[RequestEvent]) -> None:
+    """InputError naming the first event of NEW dated ahead of this node's clock (beyond the
+    leeway): it would sort after every later change, and every change made here after it would
+    be dated after it in turn (`service.transition`), so the audit trail would show times that
+    never were."""
+    position = {e.event_id: i for i, e in enumerate(remote.events)}
+    now = _now()
+    for event in new:
+        if event.at > now + _CLOCK_LEEWAY:
+            raise InputError(
+                f"a change dated {timestamp(event.at)}, ahead of this node's clock "
+                f"({timestamp(now)})",
+                field=f"history[{position[event.event_id]}].at",
+            )
+
+
 def _check_expiries(
     remote: RemoteRequest, new: Sequence[RequestEvent], deadline: datetime | None
 ) -> None:
@@ -367,6 +383,7 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     if not new:
         return False
     _check_speakers(conn, remote, new, peer)
+    _check_times(remote, new)
     _check_expiries(
         remote, new, remote.deadline if existing is None else _utc_or_none(existing.deadline)
     )
