@@ -262,18 +262,20 @@ def new_group(
     return RedirectResponse("/organizations", status_code=303)
 
 
-@router.post("/organizations/groups/{name}/members")
+@router.post("/organizations/members")
 def new_member(
     request: Request,
     session: Admin,
-    name: str,
+    group: Annotated[str, Form(max_length=100)],
     org: Annotated[str, Form(max_length=100)],
     csrf_token: Csrf = "",
 ) -> Response:
-    """Add an organization to a group the admin's organization owns."""
+    """Add an organization to a group the admin's organization owns. The group's name is a
+    field, not a step of the address: a name may hold '/' and '..', which a browser resolves
+    (the form of group 'x/../mekong' added the organization to 'mekong')."""
     check_csrf(request, session, csrf_token)
     try:
-        add_member(store_of(request), session.principal, name, org.strip())
+        add_member(store_of(request), session.principal, group, org.strip())
     except BigfishError as exc:
         return _admin_page(request, session, error=str(exc))
     return RedirectResponse("/organizations", status_code=303)
