@@ -572,3 +572,44 @@ def test_text_that_cannot_be_signed_or_stored_is_refused_naming_its_field(
     assert evidence_rows(node.store) == (1, 1)
     assert verify_custody_log(node.store, node.data_dir).ok
     assert not (tmp_path / "p.zip").exists()
+
+
+def test_a_record_dated_before_its_acquisition_is_noted_on_verify(
+    node: Node, tmp_path: Path
+) -> None:
+    """An acquisition time up to a day ahead is accepted (another time zone, a skewed phone):
+    the package then showed the file exported hours before it was acquired, and verified with
+    no word about it."""
+    from datetime import UTC, datetime, timedelta
+
+    from bigfish.evidence.model import Acquisition
+    from bigfish.evidence.service import add_evidence
+
+    item = add_evidence(
+        node.store,
+        node.data_dir,
+        node.a,
+        io.BytesIO(b"from a phone whose clock runs ahead"),
+        org="TH-AOC",
+        report_id="R-1",
+        acquisition=Acquisition(
+            acquired_by="Somchai",
+            source="phone",
+            method="copy",
+            acquired_at=datetime.now(UTC) + timedelta(hours=20),
+        ),
+    )
+    out = tmp_path / "p.zip"
+    _export(node, out)
+    check = verify_package(out)
+    assert check.ok
+    [note] = check.notes
+    assert note.startswith(f"evidence {item.evidence_id}: custody record seq 2 (exported, ")
+    assert "is dated before its acquisition (seq 1" in note
+
+
+def test_a_package_acquired_on_time_verifies_without_notes(node: Node, tmp_path: Path) -> None:
+    add(node, b"acquired now")
+    _export(node, tmp_path / "p.zip")
+    check = verify_package(tmp_path / "p.zip")
+    assert check.ok and check.notes == ()

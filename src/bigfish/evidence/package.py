@@ -463,7 +463,24 @@ def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord])
             raise _Problem(found.problem)
         if found.note:
             notes.append(found.note)
+        notes += _timeline_notes(evidence_id, by_item.get(evidence_id, []))
     return notes
+
+
+def _timeline_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:
+    """A note for each record of one item dated before its acquisition: the acquisition time is
+    the acquirer's word (up to a day ahead of the node's clock is taken), the others the node's
+    clock, so a court reading the chain is told rather than left to find it."""
+    if not records:
+        return []
+    first = records[0]
+    return [
+        f"evidence {evidence_id}: custody record seq {r.seq} ({r.draft.event.value}, "
+        f"{utc_text(r.draft.at)}) is dated before its acquisition (seq {first.seq}, "
+        f"{utc_text(first.draft.at)}), whose time was given ahead of the node's clock"
+        for r in records[1:]
+        if r.draft.at < first.draft.at
+    ]
 
 
 _ENTRY_FIELDS = ("sha256", "acquired_by", "acquired_at", "source", *LATER_FIELDS)
