@@ -195,3 +195,18 @@ def test_the_english_pages_are_unchanged(web: WebPartnership) -> None:
         '<p>You typed <code>+66811111111</code>. <strong class="count">2</strong> reports you may'
         " see, from A in TH, first " in found
     )
+
+
+def test_a_page_refused_for_the_role_says_so_in_the_page_s_language(web: WebPartnership) -> None:
+    """Bob (an analyst) posts the admins' form: the message was English under a Thai title."""
+    from tests.web.conftest import csrf_of
+
+    bob = web.clients["B"]
+    token = csrf_of(bob)
+    bob.cookies.set(i18n.LANGUAGE_COOKIE, "th")
+    refused = bob.post("/organizations/groups", data={"name": "x", "csrf_token": token})
+    assert refused.status_code == 403
+    assert "<h1>ไม่มีสิทธิ์เข้าถึง</h1><p>หน้านี้ต้องใช้สิทธิ์ระดับผู้ดูแลระบบ</p>" in refused.text
+    bob.cookies.set(i18n.LANGUAGE_COOKIE, "en")
+    english = bob.post("/organizations/groups", data={"name": "x", "csrf_token": token})
+    assert "<p>this page needs the admin access level</p>" in english.text

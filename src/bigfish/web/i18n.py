@@ -313,6 +313,21 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("No report here.", "ไม่พบรายงานนี้", "Không có báo cáo này."),
     ("No evidence here.", "ไม่พบพยานหลักฐานนี้", "Không có chứng cứ này."),
     (
+        "this page needs the read access level",
+        "หน้านี้ต้องใช้สิทธิ์ระดับอ่าน",
+        "trang này cần quyền đọc",
+    ),
+    (
+        "this page needs the write access level",
+        "หน้านี้ต้องใช้สิทธิ์ระดับบันทึกข้อมูล",
+        "trang này cần quyền ghi dữ liệu",
+    ),
+    (
+        "this page needs the admin access level",
+        "หน้านี้ต้องใช้สิทธิ์ระดับผู้ดูแลระบบ",
+        "trang này cần quyền quản trị",
+    ),
+    (
         "the form's CSRF token is missing or wrong; reload the page",
         "โทเค็น CSRF ของแบบฟอร์มไม่มีหรือไม่ถูกต้อง โปรดโหลดหน้านี้ใหม่",
         "mã CSRF của biểu mẫu bị thiếu hoặc không đúng; hãy tải lại trang",

@@ -49,6 +49,14 @@ _ROLES: dict[Access, frozenset[ApiRole]] = {
 }
 
 
+#: What a page refused for the user's role says (one message per level: translated whole).
+_NEEDS: dict[Access, str] = {
+    Access.READ: N_("this page needs the read access level"),
+    Access.WRITE: N_("this page needs the write access level"),
+    Access.ADMIN: N_("this page needs the admin access level"),
+}
+
+
 def store_of(request: Request) -> Store:
     """The application's store."""
     store: Store = request.app.state.store
@@ -97,7 +105,7 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
                 303, "sign in first", headers={"Location": "/login?next=" + quote(target)}
             )
         if session.principal.role not in _ROLES[level]:
-            raise HTTPException(403, f"this page needs the {level.value} access level")
+            raise HTTPException(403, _NEEDS[level])
         return session
 
     dependency.bigfish_access = level  # type: ignore[attr-defined]
