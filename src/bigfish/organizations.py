@@ -125,8 +125,17 @@ class SharingGroup:
 def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> SharingGroup:
     """Create sharing group NAME owned by OWNER with MEMBERS (the owner is always a member)."""
     name = name.strip()
-    if not name or len(name) > 100:
-        raise InputError("a group name is 1-100 characters", field="name")
+    if (
+        not name
+        or len(name) > 100
+        or "/" in name  # a group is addressed by its name in a URL path (the API's routes)
+        or name in (".", "..")
+        or not name.isprintable()
+    ):
+        raise InputError(
+            "a group name is 1-100 printable characters without '/', not '.' or '..'",
+            field="name",
+        )
     with store.begin() as conn:
         if conn.execute(
             sa.select(sharing_groups.c.id).where(sharing_groups.c.name == name)

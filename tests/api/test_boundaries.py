@@ -222,3 +222,19 @@ def test_an_amount_sent_as_a_json_number_is_kept_exactly(sqlite_partnership: Par
     assert answer.status_code == 200 and answer.json()["stored"] == 1, answer.text
     stored = c.get("/api/v1/reports/A/exact-1", headers=h).json()
     assert stored["loss_amount"] == "12345678901234567.89"
+
+
+def test_a_group_name_that_cannot_be_addressed_in_a_path_is_refused(
+    sqlite_partnership: Partnership,
+) -> None:
+    """`/groups/{name}/members` cannot reach a group named 'x/y' (a %2F is decoded before the
+    route is matched), and a browser resolves 'x/../mekong' to mekong."""
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A-admin")
+    for name in ("archive/../mekong", "east/west", "..", ".", "tab\there"):
+        answer = c.post("/api/v1/groups", json={"name": name, "members": []}, headers=h)
+        assert answer.status_code == 422, (name, answer.text)
+        assert answer.json()["error"]["details"]["field"] == "name"
+    made = c.post("/api/v1/groups", json={"name": "Mekong east 2", "members": ["C"]}, headers=h)
+    assert made.status_code == 201, made.text
+    added = c.post("/api/v1/groups/Mekong east 2/members", json={"org": "B"}, headers=h)
+    assert added.status_code == 200 and added.json()["members"] == ["A", "B", "C"], added.text
