@@ -358,8 +358,10 @@ def _other_key() -> NodeKey:
 def _resigned(obj: dict[str, Any], key: NodeKey) -> dict[str, Any]:
     """OBJ with its last change signed by KEY, which it also sends as the node key."""
     out = copy.deepcopy(obj)
-    event = parse_request(out).events[-1]
-    out["history"][-1]["signature"] = sign_event(key, out["request_id"], event)
+    remote = parse_request(out)
+    out["history"][-1]["signature"] = sign_event(
+        key, out["request_id"], remote.events[-1], remote.content
+    )
     out["history"][-1]["signed_by"] = key.fingerprint
     out["node_key"] = key.public_pem().decode()
     return out
@@ -380,6 +382,10 @@ def _resigned(obj: dict[str, Any], key: NodeKey) -> dict[str, Any]:
         (lambda o: o.pop("node_key"), "node_key: the peer sent no node key"),
         (lambda o: o.update(node_key="not a key"), "node_key"),
         (lambda o: o.update(_resigned(o, _other_key())), None),  # a consistent other key: ok once
+        # what was asked, as the node that holds the request knows it, never changes
+        (lambda o: o.update(summary="Release the account"), "summary: what the request asks"),
+        (lambda o: o.update(deadline="2030-01-01T00:00:00.000000Z"), "deadline: what"),
+        (lambda o: o["subjects"].append(o["subjects"][0]), "subjects: what the request asks"),
     ],
 )
 def test_a_change_with_a_missing_altered_or_foreign_signature_is_refused_and_leaves_nothing(
@@ -397,6 +403,31 @@ def test_a_change_with_a_missing_altered_or_foreign_signature_is_refused_and_lea
     assert get_request(th, aoc, obj["request_id"]).status is RequestStatus.SENT
     with th.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(peer_keys)).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda o: o.update(summary="Release the account"),
+        lambda o: o.update(deadline="2030-01-01T00:00:00.000000Z"),
+        lambda o: o.update(legal_basis="national-law"),
+        lambda o: o["subjects"].append(o["subjects"][0]),
+    ],
+)
+def test_a_request_altered_on_the_way_is_refused_by_its_signatures(
+    nodes: tuple[Store, Store], change: Any
+) -> None:
+    """Review finding: the signatures covered the events alone, so a request whose summary or
+    deadline was changed on the way was stored with its signed events still verifying: the
+    recipient could not prove what had been asked."""
+    th, vn = nodes
+    obj = copy.deepcopy(_sent_object(th))
+    change(obj)
+    outcome = receive(vn, [obj])
+    assert outcome.rejected == 1, outcome
+    assert outcome.rejections[0][1].startswith("history[0].signature"), outcome
+    assert _count(vn) == 0
+    assert receive(vn, [_sent_object(th)]).rejected == 0  # as its node sent it
 
 
 def test_once_a_key_is_pinned_a_change_signed_by_another_key_is_refused(

@@ -43,7 +43,13 @@ from sqlalchemy.engine import Connection
 from bigfish.cooperation.model import RequestEvent, RequestStatus, expiry_event_id, replay
 from bigfish.cooperation.service import events_of, settle_status
 from bigfish.cooperation.signing import FINGERPRINT, event_signed_by, sign_event
-from bigfish.cooperation.wire import RemoteRequest, parse_request, request_object, utc
+from bigfish.cooperation.wire import (
+    RemoteRequest,
+    parse_request,
+    request_content,
+    request_object,
+    utc,
+)
 from bigfish.errors import InputError, IntegrityError
 from bigfish.evidence.custody import NodeKey, fingerprint, load_public_key
 from bigfish.interop.stix import timestamp
@@ -91,9 +97,10 @@ def _signatures(
     request_id: str,
     events: Sequence[RequestEvent],
     signer: NodeKey | None,
+    content: Mapping[str, Any],
 ) -> dict[str, tuple[str, str]]:
     """(signature, signer's fingerprint) by event id: SIGNER's for the changes of organizations
-    this node hosts, the peer's as received for the others."""
+    this node hosts (of the request asking CONTENT), the peer's as received for the others."""
     rows = conn.execute(
         sa.select(
             request_events.c.event_id,
@@ -109,8 +116,37 @@ def _signatures(
         local = {r.event_id for r in rows if r.node is None}
         for event in events:
             if event.event_id in local:
-                out[event.event_id] = (sign_event(signer, request_id, event), signer.fingerprint)
+                signature = sign_event(signer, request_id, event, content)
+                out[event.event_id] = (signature, signer.fingerprint)
     return out
+
+
+def _with_parties() -> sa.Select[Any]:
+    """Requests with the names of their two organizations (`from_name`, `to_name`)."""
+    return (
+        sa.select(
+            cooperation_requests,
+            _from.c.name.label("from_name"),
+            _to.c.name.label("to_name"),
+        )
+        .join(_from, _from.c.id == cooperation_requests.c.from_org_id)
+        .join(_to, _to.c.id == cooperation_requests.c.to_org_id)
+    )
+
+
+def _check_content(conn: Connection, pk: int, remote: RemoteRequest) -> None:
+    """InputError naming the first field in which what REMOTE asks differs from the request
+    held here as row PK: what a request asks never changes once sent (the signatures of its
+    events cover it), so a difference is an alteration on the way or at the peer."""
+    row = conn.execute(_with_parties().where(cooperation_requests.c.id == pk)).one()
+    held = request_content(request_object(row, []))
+    for field, value in held.items():
+        if remote.content.get(field) != value:
+            raise InputError(
+                "what the request asks differs from the request held here, which cannot change"
+                " once sent",
+                field=field,
+            )
 
 
 def request_page(
@@ -125,16 +161,7 @@ def request_page(
     """Up to LIMIT requests matching CONDITION with a row id above AFTER, changed on this node
     after ADDED_AFTER, in row id order (the keyset of TAXII pages); SIGNER signs the changes of
     this node's organizations and its public key goes with every request."""
-    query = (
-        sa.select(
-            cooperation_requests,
-            _from.c.name.label("from_name"),
-            _to.c.name.label("to_name"),
-        )
-        .join(_from, _from.c.id == cooperation_requests.c.from_org_id)
-        .join(_to, _to.c.id == cooperation_requests.c.to_org_id)
-        .where(condition)
-    )
+    query = _with_parties().where(condition)
     if added_after is not None:
         query = query.where(cooperation_requests.c.updated_at > added_after)
     if after is not None:
@@ -144,7 +171,8 @@ def request_page(
     entries = []
     for r in rows:
         events = events_of(conn, r.id)
-        signed = _signatures(conn, r.id, r.request_id, events, signer)
+        content = request_content(request_object(r, events))
+        signed = _signatures(conn, r.id, r.request_id, events, signer, content)
         entries.append(
             RequestEntry(int(r.id), utc(r.updated_at), request_object(r, events, signed, key))
         )
@@ -327,7 +355,7 @@ def _check_signatures(
                 f"({peer_key.fingerprint[:16]}…)",
                 field=f"{where}.signed_by",
             )
-        if not event_signed_by(peer_key.key, signed[0], remote.request_id, event):
+        if not event_signed_by(peer_key.key, signed[0], remote.request_id, event, remote.content):
             raise InputError("the signature does not match this change", field=f"{where}.signature")
         keep[event.event_id] = signed
     return keep, (peer_key.write if peer_key is not None else None)
@@ -378,6 +406,8 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     known = tuple(p[0] if p is not None else None for p in parties)
     if existing is not None and (existing.from_org_id, existing.to_org_id) != known:
         raise InputError("this request id belongs to other organizations", field="request_id")
+    if existing is not None:
+        _check_content(conn, int(existing.id), remote)
     held = set() if existing is None else {e.event_id for e in events_of(conn, int(existing.id))}
     new = [e for e in remote.events if e.event_id not in held]
     if not new:

@@ -59,6 +59,34 @@ class RemoteRequest:
     #: event id -> (signature, fingerprint of the key that made it), for the events that carry one
     signatures: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
     node_key: str | None = None  # PEM of the serving node's public key
+    #: what the request asks, as its events' signatures cover it (`request_content`)
+    content: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+
+#: The fields of a request object that say what it asks: they never change after it is made.
+CONTENT_FIELDS = (
+    "request_id",
+    "request_type",
+    "from_org",
+    "to_org",
+    "urgency",
+    "legal_basis",
+    "summary",
+    "details",
+    "deadline",
+    "created_by",
+    "created",
+)
+
+
+def request_content(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What request object OBJ asks, in one form whichever node wrote the object (a field left
+    out is None): the part of a request its events' signatures cover
+    (`bigfish.cooperation.signing`)."""
+    keys = ("kind", "value", "identifier_kind")
+    listed = obj.get("subjects") or []
+    subjects = [{key: s.get(key) for key in keys} for s in listed if isinstance(s, Mapping)]
+    return {field: obj.get(field) for field in CONTENT_FIELDS} | {"subjects": subjects}
 
 
 def stix_id(request_id: str) -> str:
@@ -272,4 +300,5 @@ def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
         events=events,
         signatures=signatures,
         node_key=_text(obj, "node_key", 1000, required=False),
+        content=request_content(obj),
     )
