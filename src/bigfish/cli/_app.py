@@ -48,6 +48,11 @@ def _global(
     OPTIONS.data_dir = data_dir
 
 
+LARGEST_ID = 2**63 - 1
+"""The largest id the store holds (a signed 64-bit integer on SQLite and PostgreSQL): a larger
+one names nothing, and is answered as not found before the store is asked."""
+
+
 def fail(message: str) -> typer.Exit:
     """Print MESSAGE on stderr and return the exit for a bad input or request (status 1)."""
     typer.echo(f"error: {message}", err=True)

@@ -19,8 +19,9 @@ from bigfish.accounts import (
     set_password,
 )
 from bigfish.audit import HeadSigner, verify_audit
-from bigfish.cli._app import OPTIONS, app, fail
-from bigfish.errors import BigfishError
+from bigfish.cli._app import LARGEST_ID, OPTIONS, app, fail
+from bigfish.cli._lines import numbered_lines, read_source, split_lines
+from bigfish.errors import BigfishError, InputError
 from bigfish.identifiers import extract
 from bigfish.lookup import lookup
 from bigfish.matching import blind_lines, community_key
@@ -106,6 +107,8 @@ def key_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None:
 
     Example: bigfish key revoke 3
     """
+    if not 0 < key_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
+        raise fail(f"api key '{key_id}' not found")
     try:
         revoke_key(_store(), key_id)
     except BigfishError as exc:
@@ -364,11 +367,13 @@ def blind_command(
     """
     try:
         key = community_key(_store(), group)
-        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    except (BigfishError, OSError, UnicodeDecodeError) as exc:
+        data = read_source(file, sys.stdin.buffer)
+    except (BigfishError, OSError) as exc:
         raise fail(str(exc)) from None
     items = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in numbered_lines(split_lines(data), str(file)):
+        if isinstance(line, InputError):
+            raise fail(str(line))
         if not line.strip():
             continue
         try:

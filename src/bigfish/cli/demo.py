@@ -55,7 +55,7 @@ def _networks_table(store: Store, top: int) -> Table:
 def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Exit after printing."),
     reports: int = typer.Option(50_000, "--reports", help="Number of synthetic reports."),
-    seed: int = typer.Option(7, "--seed", help="Seed of the synthetic partnership."),
+    seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic partnership."),
     workdir: Path = typer.Option(
         Path("./bigfish-demo"),
         "--workdir",
@@ -63,7 +63,7 @@ def demo(
         " used). Must be new, empty or an earlier demo's.",
     ),
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
     top: int = typer.Option(10, "--top", help="Networks to show."),
 ) -> None:
     """Build a demo partnership (countries' centres, banks, a telco), ingest, link, show the
@@ -97,13 +97,12 @@ def demo(
         )
     if no_serve:
         return
-    _serve(result.store_url, host, port, console)
+    _serve(result.store_url, host, port)
 
 
-def _serve(url: str, host: str, port: int, console: Console) -> None:
+def _serve(url: str, host: str, port: int) -> None:
     from bigfish.cli.serve import serve
 
-    console.print(f"serving on http://{host}:{port} (Ctrl-C to stop)")
-    sys.stdout.flush()
+    sys.stdout.flush()  # `serve` says where it serves, after the tables above
     OPTIONS.db_url = url
     serve(host=host, port=port, workers=1, rate_limit=6000)

@@ -10,6 +10,7 @@ import json
 import mimetypes
 import re
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,15 @@ evidence_app = typer.Typer(
 app.add_typer(evidence_app, name="evidence")
 
 _PERSON = typer.Option(None, "--by", help="Who does this (default: your login name).")
+
+
+class StatedEvent(StrEnum):
+    """The custody events stated by hand (bigfish records acquisitions, accesses and exports
+    itself when they happen, and refuses them stated by hand): only these are offered."""
+
+    TRANSFERRED = CustodyEvent.TRANSFERRED.value
+    SEALED = CustodyEvent.SEALED.value
+    DISPOSED = CustodyEvent.DISPOSED.value
 
 
 def _person(by: str | None) -> str:
@@ -100,8 +110,11 @@ def add(
 ) -> None:
     """Store FILE as evidence of a report, content-addressed by SHA-256, and log its acquisition.
 
-    Example: bigfish evidence add chat.zip --org th-aoc --report R-2025-0001 --source "victim's
-    phone" --method "WhatsApp export" --tool WhatsApp --tool-version 2.25.1
+    Example:
+
+        bigfish evidence add chat.zip --org th-aoc --report R-2025-0001 \\
+            --source "victim's phone" --method "WhatsApp export" --tool WhatsApp \\
+            --tool-version 2.25.1
     """
     from bigfish.evidence.service import add_evidence
 
@@ -215,7 +228,9 @@ def list_(
 @evidence_app.command("event")
 def event(
     evidence_id: str = typer.Argument(..., help="The evidence id (ev-…)."),
-    kind: CustodyEvent = typer.Option(..., "--type", help="transferred, sealed, disposed, …"),
+    kind: StatedEvent = typer.Option(
+        ..., "--type", help="A hand-over, a seal or a disposal (bigfish records the others)."
+    ),
     purpose: str = typer.Option(..., "--purpose", help="Why."),
     to_person: str | None = typer.Option(None, "--to-person", help="Who received it."),
     to_org: str | None = typer.Option(None, "--to-org", help="For which organization."),
@@ -225,8 +240,10 @@ def event(
 ) -> None:
     """Record a custody event (a hand-over, a seal, a disposal) in the signed log.
 
-    Example: bigfish evidence event ev-3f2a… --type transferred --purpose "MLA 2025/17"
-    --to-person "Lan Nguyen" --to-org VN-MPS --channel "sealed courier"
+    Example:
+
+        bigfish evidence event ev-3f2a… --type transferred --purpose "MLA 2025/17" \\
+            --to-person "Lan Nguyen" --to-org VN-MPS --channel "sealed courier"
     """
     from bigfish.evidence.service import Activity, record_custody_event
 
@@ -236,7 +253,7 @@ def event(
             OPTIONS.data_dir,
             Viewer.node_operator(),
             evidence_id,
-            kind,
+            CustodyEvent(kind.value),
             Activity(_person(by), purpose, place, channel),
             Party(to_person, to_org),
         )

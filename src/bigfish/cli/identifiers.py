@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from bigfish.cli._app import app, fail
+from bigfish.cli._lines import numbered_lines
 from bigfish.errors import InputError
 from bigfish.identifiers import Found, extract, normalize
 
@@ -37,15 +38,18 @@ def _emit(document: dict[str, Any]) -> None:
     typer.echo(json.dumps(document, ensure_ascii=False))
 
 
-def _run(lines: Iterable[str], source: str, handle: Any) -> None:
-    """Apply HANDLE to each JSON line (blank lines are no input). A line that cannot be
-    handled gets {"line", "error", "field"} in its place, so that output line N answers input
-    N; it is also reported on stderr, the others go on, and the exit status is 1."""
+def _run(lines: Iterable[bytes], source: str, handle: Any) -> None:
+    """Apply HANDLE to each JSON line (blank lines are no input; bigfish.cli._lines says where
+    a line ends). A line that cannot be handled (not UTF-8 included) gets {"line", "error",
+    "field"} in its place, so that output line N answers input N; it is also reported on
+    stderr, the others go on, and the exit status is 1."""
     failed = False
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    for number, line in numbered_lines(lines, source):
+        if isinstance(line, str) and not line.strip():
             continue
         try:
+            if isinstance(line, InputError):
+                raise line
             handle(number, _record(line, source, number))
         except InputError as error:
             typer.echo(f"error: {error}", err=True)
@@ -109,10 +113,10 @@ def normalize_command(
         )
 
     if input_file is None:
-        _run(sys.stdin, source, handle)
+        _run(sys.stdin.buffer, source, handle)
         return
     try:
-        with input_file.open(encoding="utf-8") as lines:
+        with input_file.open("rb") as lines:
             _run(lines, source, handle)
     except OSError as error:
         raise fail(f"{input_file}: {error.strerror}") from None  # input, not usage: 1
@@ -156,4 +160,4 @@ def extract_command(
             raise InputError(error.message, file="<stdin>", line=line, field=error.field) from None
         _emit({"identifiers": [_found_document(item) for item in found]})
 
-    _run(sys.stdin, "<stdin>", handle)
+    _run(sys.stdin.buffer, "<stdin>", handle)

@@ -184,6 +184,10 @@ def ingest(
         after_ingest(store)  # once for all the files, whatever their organizations
     except BigfishError as exc:
         raise fail(str(exc)) from None
+    if failed == len(entries) == 1:
+        raise fail("the file was not read (above); nothing was stored")
+    if failed == len(entries):
+        raise fail(f"none of the {failed} files was read (above); nothing was stored")
     if failed:
         raise fail(f"{failed} of {len(entries)} files were not read (above); the others are stored")
 

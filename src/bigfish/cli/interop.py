@@ -105,7 +105,7 @@ def sync_pull_command(
     """Pull a partner node's TAXII collections: incremental, resumable, accounted.
 
     Example: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY"
-    Scheduled: bigfish sync pull https://vn.example.org/taxii2/ --every 900 --json
+    Scheduled: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY" --every 900 --json
     (one JSON line per pull; a pull that failed prints {"peer": …, "error": …}).
     """
     try:

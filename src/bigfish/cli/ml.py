@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from bigfish.cli._app import app, fail
+from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 
 ml_app = typer.Typer(
@@ -19,15 +20,23 @@ ml_app = typer.Typer(
 app.add_typer(ml_app, name="ml")
 
 
-def read_texts(lines: list[str], source: str) -> list[str | InputError]:
+def read_texts(data: bytes, source: str) -> list[str | InputError]:
     """Each input's text, or the InputError that names its line: JSON lines with a ``text``
     string when the first line is such an object, else one text per line (a text may start
-    with "{"). Blank lines are no input."""
-    numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
-    if not numbered or not _json_text(numbered[0][1]):
-        return [text for _, text in numbered]
+    with "{"). Blank lines are no input; a line that is not UTF-8 is an error in its place."""
+    numbered = [
+        (n, line if isinstance(line, InputError) else line.strip())
+        for n, line in numbered_lines(split_lines(data), source)
+        if isinstance(line, InputError) or line.strip()
+    ]
+    first = next((line for _, line in numbered if isinstance(line, str)), None)
+    if first is None or not _json_text(first):
+        return [line for _, line in numbered]
     out: list[str | InputError] = []
     for number, line in numbered:
+        if isinstance(line, InputError):
+            out.append(line)
+            continue
         try:
             record: Any = json.loads(line)
         except json.JSONDecodeError as error:
@@ -72,8 +81,7 @@ def classify(
 
     source = str(input_file) if input_file else "<stdin>"
     try:
-        raw = input_file.read_text(encoding="utf-8") if input_file else sys.stdin.read()
-        inputs = read_texts(raw.splitlines(), source)
+        inputs = read_texts(read_source(input_file, sys.stdin.buffer), source)
         texts = [t for t in inputs if isinstance(t, str)]
         verdicts = iter(load_classifier().classify_batch(texts))
     except OSError as error:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import LARGEST_ID, OPTIONS, app, fail
 from bigfish.errors import BigfishError
 from bigfish.fx import load_rates
 from bigfish.linking import (
@@ -63,6 +63,8 @@ def network_command(
 
     Example: bigfish network 42 --json
     """
+    if not 0 < network_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
+        raise fail(f"network '{network_id}' not found")
     try:
         detail = get_network(open_store(OPTIONS.db_url), Viewer.node_operator(), network_id)
     except BigfishError as exc:

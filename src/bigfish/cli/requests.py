@@ -107,9 +107,11 @@ def create(
 ) -> None:
     """Create a cooperation request (a draft unless --send).
 
-    Example: bigfish request create --org th-aoc --to kh-npa --type preservation --basis
-    budapest-29 --summary "Preserve subscriber data" --identifier phone:+85512345678 --urgency
-    urgent --deadline 2026-01-10 --send
+    Example:
+
+        bigfish request create --org th-aoc --to kh-npa --type preservation \\
+            --basis budapest-29 --summary "Preserve subscriber data" \\
+            --identifier phone:+85512345678 --urgency urgent --deadline 2030-01-10 --send
     """
     from bigfish.cooperation.service import acting_as, create_request
 
@@ -264,8 +266,10 @@ def contact_add(
 ) -> None:
     """Add a point of contact of an organization.
 
-    Example: bigfish contact add --org th-aoc --name "AOC duty desk" --role "24/7 point of
-    contact" --phone +6621234567 --email duty@aoc.example --24-7
+    Example:
+
+        bigfish contact add --org th-aoc --name "AOC duty desk" \\
+            --role "24/7 point of contact" --phone +6621234567 --email duty@aoc.example --24-7
     """
     from bigfish.cooperation.contacts import add_contact
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 import typer
 
@@ -14,7 +15,7 @@ from bigfish.errors import BigfishError
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
     workers: int = typer.Option(
         1, "--workers", min=1, max=64, help="Server processes (each keeps its own rate limits)."
     ),
@@ -44,6 +45,9 @@ def serve(
     # of the cyclic collector's full passes, which otherwise cost 160-200 ms and land on
     # whichever request triggers one.
     gc.freeze()
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"serving on http://{shown}:{port} (Ctrl-C to stop)")  # uvicorn logs warnings only
+    sys.stdout.flush()
     uvicorn.run(
         "bigfish.api.server:app_from_environment",
         factory=True,

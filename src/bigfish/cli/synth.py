@@ -22,7 +22,9 @@ from bigfish.synth import generate
 def synth(
     out_dir: Path = typer.Argument(..., help="Directory to write the data set into."),
     reports: int = typer.Option(50_000, "--reports", "-n", help="Number of reports.", min=1),
-    seed: int = typer.Option(7, "--seed", help="Random seed; the same seed gives the same files."),
+    seed: int = typer.Option(
+        7, "--seed", min=0, help="Random seed; the same seed gives the same files."
+    ),
     start: datetime | None = typer.Option(
         None, "--start", formats=["%Y-%m-%d"], help="First day of the ~18 months (2024-07-01)."
     ),
