@@ -59,6 +59,9 @@ def test_sync_pull_is_accounted_idempotent_and_respects_markings(
         again = pull(peer_store, f"{base}/taxii2/", key, page=7)
         assert again.received == again.stored + again.rejected
         assert (again.new, again.updated) == (0, 0)
+        # the node's address (as `org add --node` takes it) is not its TAXII address: said so
+        with pytest.raises(PeerError, match=r"give the peer's TAXII address .*/taxii2/"):
+            pull(peer_store, base, key)
     with peer_store.connect() as conn:
         views = list(iter_reports(conn, sa.true()))
     assert len(views) == 3 and all(v.source_id for v in views)

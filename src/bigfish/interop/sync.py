@@ -104,7 +104,14 @@ class _Peer:
 
 
 def _api_roots(peer: _Peer, url: str) -> list[str]:
-    body, _ = peer.get(url)
+    try:
+        body, _ = peer.get(url)
+    except PeerError as exc:
+        if "taxii" in urlsplit(url).path.lower():
+            raise
+        raise PeerError(  # the node's address, as `org add --node` takes it, say
+            f"{exc}: give the peer's TAXII address (a bigfish node serves it at /taxii2/)"
+        ) from None
     if "api_roots" in body:
         return [urljoin(url, str(r)) for r in body.get("api_roots") or []]
     return [url]  # URL was an API root itself
