@@ -165,9 +165,8 @@ def update_networks(
         new_stops, first_linking = _new_stops(
             conn, first_values, lists, pinned, current.degree_cap, policy
         )
-        reached = changed | _in_chunks(
-            conn, mentions.c.identifier_id, first_linking, sa.select(mentions.c.report_pk)
-        )
+        linked_by = _mentions_of(conn, first_linking)
+        reached = changed | {pk for pk, _ in linked_by}
         regrown = _regrown(conn, first_values, policy)
         if regrown:  # tested again over all their reports, now more of them
             reached |= _in_chunks(
@@ -182,7 +181,7 @@ def update_networks(
             and not regrown
         )
         if grown:
-            joined = _grow(conn, reached, touched, rates, now, policy)
+            joined = _grow(conn, reached, touched, linked_by, rates, now, policy)
             if joined is not None:
                 state.write_stops(conn, new_stops, replace_all=False)
                 state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
@@ -258,10 +257,50 @@ def _judged_beside(conn: Connection, group_stops: Mapping[int, state.Stop]) -> s
     return {i for i, s in earlier.items() if s.reason is StopReason.HUB_GROUPS}
 
 
+def _mentions_of(conn: Connection, values: set[int]) -> list[tuple[int, int]]:
+    """(report_pk, identifier_id) of every mention of VALUES."""
+    out: list[tuple[int, int]] = []
+    for part in chunked(sorted(values)):
+        pks, idents = fetch_pairs(
+            conn,
+            sa.select(mentions.c.report_pk, mentions.c.identifier_id).where(
+                mentions.c.identifier_id.in_(part)
+            ),
+        )
+        out.extend(zip(pks.tolist(), idents.tolist(), strict=True))
+    return out
+
+
+def _all_joined(joining: list[int], members: set[int], linked_by: list[tuple[int, int]]) -> bool:
+    """True when the mentions LINKED_BY (of linking values) join every report of JOINING into
+    one group with the network of MEMBERS (or, with no network, with each other). A batch of
+    new reports may reach one network and also hold reports that join nothing of it."""
+    network = -1  # the existing network, as one node
+    parent = {pk: pk for pk in joining} | ({network: network} if members else {})
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first: dict[int, int] = {}
+    for pk, value in linked_by:
+        node = network if pk in members else pk
+        if node not in parent:
+            continue
+        if value in first:
+            parent[find(node)] = find(first[value])
+        else:
+            first[value] = node
+    return len({find(x) for x in parent}) <= 1
+
+
 def _grow(
     conn: Connection,
     reached: set[int],
     touched: set[int],
+    linked_by: list[tuple[int, int]],
     rates: Rates | None,
     now: datetime,
     policy: HubPolicy,
@@ -270,7 +309,8 @@ def _grow(
 
     Adding reports can only join, never split, so the network's old members are not reread:
     the new members are added and the stored statistics extended. None when the grown network
-    would need the community split (the caller then relinks the whole network)."""
+    would need the community split, or when the mentions LINKED_BY (of the linking values the
+    new reports mention) do not join every new report to it (the caller then relinks)."""
     members: set[int] = set()
     if touched:
         [nid] = touched
@@ -280,6 +320,8 @@ def _grow(
         return None
     if not touched and len(joining) < 2:
         return IdAssignment({}, [], {}, 0)
+    if not _all_joined(joining, members, linked_by):
+        return None
     facts = report_facts(conn, joining, rates)
     if touched:
         row = conn.execute(sa.select(networks).where(networks.c.id == nid)).one()
