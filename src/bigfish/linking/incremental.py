@@ -181,6 +181,7 @@ def update_networks(
             and not regrown
         )
         if grown:
+            state.delete_stops(conn, [i for i in first_linking if i in pinned])  # they link
             joined = _grow(conn, reached, touched, linked_by, rates, now, policy)
             if joined is not None:
                 state.write_stops(conn, new_stops, replace_all=False)
@@ -381,6 +382,8 @@ def _relink(
     )
     ids = [int(x) for x in value_keys.tolist()]
     known = state.stopped(conn, ids)
+    overridden = [i for i in ids if i in known and pinned.get(i, (False, ""))[0]]
+    state.delete_stops(conn, overridden)  # pinned as linking since it was stopped: it links
     invalid = _in_chunks(
         conn, identifiers.c.id, set(ids), sa.select(identifiers.c.id).where(~identifiers.c.valid)
     )

@@ -105,7 +105,8 @@ def rebuild_networks(
                 stops[ident] = state.Stop(StopReason.PIN, note or "pinned as not linking", 0)
         for v in positions(list(listed)).tolist():
             ident = int(value_keys[v])
-            stops.setdefault(ident, state.Stop(StopReason.WARNING_LIST, listed[ident], 0))
+            if ident not in pinned:  # a pin overrides the lists (docs/warninglists.md)
+                stops.setdefault(ident, state.Stop(StopReason.WARNING_LIST, listed[ident], 0))
         for v, why in enumerate(verdict.reason):
             if why is not None:
                 stops[int(value_keys[v])] = state.Stop(why, verdict.detail[v], 0)
