@@ -283,3 +283,15 @@ def test_every_help_example_can_be_pasted(monkeypatch: pytest.MonkeyPatch) -> No
                 assert date.fromisoformat(deadline) > date.today(), example
             checked += 1
     assert checked >= len(leaves)
+
+
+def test_an_unknown_user_role_lists_only_the_roles_a_user_can_have(tmp_path: Path) -> None:
+    """`user add … --role boss` offered `sync`, which is then refused for users."""
+    db = _db(tmp_path)
+    assert runner.invoke(app, [*db, "org", "add", "x", "--country", "TH"]).exit_code == 0
+    args = [*db, "user", "add", "bob", "--org", "x", "--role", "boss"]
+    result = runner.invoke(app, args, input="longpassword123\nlongpassword123\n")
+    assert result.exit_code == 1
+    assert "unknown role 'boss' (one of analyst, admin, readonly)" in result.output
+    key = runner.invoke(app, [*db, "key", "create", "--org", "x", "--role", "boss"])
+    assert "(one of analyst, admin, sync, readonly)" in key.output  # keys may be sync

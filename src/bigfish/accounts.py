@@ -80,12 +80,14 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def parse_role(role: str) -> ApiRole:
-    """ROLE as an ApiRole, or InputError naming the field."""
+def parse_role(role: str, *, for_user: bool = False) -> ApiRole:
+    """ROLE as an ApiRole, or InputError naming the field and the roles there are (FOR_USER:
+    those of web users, who are never `sync`)."""
     try:
         return ApiRole(role)
     except ValueError:
-        known = ", ".join(r.value for r in ApiRole)
+        roles = [r for r in ApiRole if not (for_user and r is ApiRole.SYNC)]
+        known = ", ".join(r.value for r in roles)
         raise InputError(f"unknown role {role!r} (one of {known})", field="role") from None
 
 

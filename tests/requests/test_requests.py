@@ -116,7 +116,7 @@ def test_the_requester_withdraws_an_open_request_and_only_the_requester(
 ) -> None:
     store, th, kh, _ = orgs
     draft = create_request(store, th, _draft())
-    with pytest.raises(InputError, match="a draft request cannot become withdrawn"):
+    with pytest.raises(InputError, match="a request that is draft cannot become withdrawn"):
         transition(store, th, draft.request_id, RequestStatus.WITHDRAWN, None)
     sent = transition(store, th, draft.request_id, RequestStatus.SENT, None)
     transition(store, kh, sent.request_id, RequestStatus.ACKNOWLEDGED, None)

@@ -156,7 +156,11 @@ def user_add(
     """
     try:
         user = add_user(
-            _store(), org=org, username=username, password=password, role=parse_role(role)
+            _store(),
+            org=org,
+            username=username,
+            password=password,
+            role=parse_role(role, for_user=True),
         )
     except BigfishError as exc:
         raise fail(str(exc)) from None

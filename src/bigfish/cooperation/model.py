@@ -100,7 +100,7 @@ def check_transition(current: RequestStatus, new: RequestStatus, side: Side) -> 
     if allowed is None:
         nexts = sorted(n.value for (c, n) in TRANSITIONS if c is current)
         raise InputError(
-            f"a {current.value} request cannot become {new.value}"
+            f"a request that is {current.value} cannot become {new.value}"
             + (f" (it can become: {', '.join(nexts)})" if nexts else " (it is closed)"),
             field="status",
         )

@@ -448,7 +448,7 @@ def record_custody_event(
     """
     if event not in _STATED_BY_HAND:
         raise InputError(
-            f"a {event.value} record is written by bigfish itself when it happens; record "
+            f"the record '{event.value}' is written by bigfish itself when it happens; record "
             f"{', '.join(e.value for e in _STATED_BY_HAND)}",
             field="type",
         )
