@@ -295,3 +295,16 @@ def test_an_unknown_user_role_lists_only_the_roles_a_user_can_have(tmp_path: Pat
     assert "unknown role 'boss' (one of analyst, admin, readonly)" in result.output
     key = runner.invoke(app, [*db, "key", "create", "--org", "x", "--role", "boss"])
     assert "(one of analyst, admin, sync, readonly)" in key.output  # keys may be sync
+
+
+def test_a_json_line_that_gives_a_key_twice_is_answered_with_an_error(tmp_path: Path) -> None:
+    """`{"text": "a", "text": "b"}` was classified as "b", the first value dropped unsaid."""
+    twice = '{"text": "win a prize http://bit.ly/x"}\n{"text": "a", "text": "b"}\n'
+    classified = runner.invoke(app, ["classify", "--json"], input=twice)
+    answers = [json.loads(line) for line in classified.stdout.splitlines()]
+    assert classified.exit_code == 1 and len(answers) == 2 and "label" in answers[0]
+    assert answers[1] == {"line": 2, "error": "the key 'text' is given more than once"}
+    value = '{"kind": "phone", "value": "0812345678", "country": "TH", "value": "x"}\n'
+    normalized = runner.invoke(app, ["normalize"], input=value)
+    [answer] = [json.loads(line) for line in normalized.stdout.splitlines()]
+    assert answer["field"] == "value" and "more than once" in answer["error"]

@@ -9,11 +9,13 @@ of ending the command with a traceback; a byte order mark at the start is not pa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from bigfish.errors import InputError
+from bigfish.intake.readers import RepeatedKey, unique_keys
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -46,3 +48,15 @@ def read_source(path: Path | None, stdin: BinaryIO) -> bytes:
     if path is None or str(path) == "-":
         return stdin.read()
     return path.read_bytes()
+
+
+def json_line(line: str, source: str, number: int) -> Any:
+    """The JSON value on LINE; InputError naming SOURCE and line NUMBER when it is not JSON, or
+    names a key twice in one object (which value would be meant?)."""
+    try:
+        return json.loads(line, object_pairs_hook=unique_keys)
+    except json.JSONDecodeError as error:
+        raise InputError(f"not JSON: {error.msg}", file=source, line=number) from None
+    except RepeatedKey as repeated:
+        message = f"the key {repeated.key!r} is given more than once"
+        raise InputError(message, file=source, line=number, field=repeated.key) from None

@@ -11,17 +11,14 @@ from typing import Any
 import typer
 
 from bigfish.cli._app import app, fail
-from bigfish.cli._lines import numbered_lines
+from bigfish.cli._lines import json_line, numbered_lines
 from bigfish.errors import InputError
 from bigfish.identifiers import Found, extract, normalize
 
 
 def _record(line: str, source: str, number: int) -> dict[str, Any]:
     """The JSON object on LINE; InputError names the line when it is not one."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not JSON: {error.msg}", file=source, line=number) from None
+    record = json_line(line, source, number)
     if not isinstance(record, dict):
         raise InputError("expected a JSON object", file=source, line=number)
     return record

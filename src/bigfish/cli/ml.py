@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from bigfish.cli._app import app, fail
-from bigfish.cli._lines import numbered_lines, read_source, split_lines
+from bigfish.cli._lines import json_line, numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 
 ml_app = typer.Typer(
@@ -38,9 +38,9 @@ def read_texts(data: bytes, source: str) -> list[str | InputError]:
             out.append(line)
             continue
         try:
-            record: Any = json.loads(line)
-        except json.JSONDecodeError as error:
-            out.append(InputError(f"not JSON: {error.msg}", file=source, line=number))
+            record: Any = json_line(line, source, number)
+        except InputError as error:
+            out.append(error)
             continue
         text = record.get("text") if isinstance(record, dict) else None
         if isinstance(text, str):
