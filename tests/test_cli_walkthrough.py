@@ -308,3 +308,14 @@ def test_a_json_line_that_gives_a_key_twice_is_answered_with_an_error(tmp_path: 
     normalized = runner.invoke(app, ["normalize"], input=value)
     [answer] = [json.loads(line) for line in normalized.stdout.splitlines()]
     assert answer["field"] == "value" and "more than once" in answer["error"]
+
+
+def test_an_empty_contact_directory_says_so(tmp_path: Path) -> None:
+    """`contact list --org kh-npa` printed nothing at all when the organization had none."""
+    db = _db(tmp_path)
+    assert runner.invoke(app, [*db, "org", "add", "kh-npa", "--country", "KH"]).exit_code == 0
+    listed = runner.invoke(app, [*db, "contact", "list", "--org", "kh-npa"])
+    assert listed.exit_code == 0
+    assert listed.stdout.strip() == "no contacts of kh-npa: add one with bigfish contact add"
+    as_json = runner.invoke(app, [*db, "contact", "list", "--json"])
+    assert json.loads(as_json.stdout) == {"contacts": []}

@@ -299,6 +299,8 @@ def contact_list(
     if as_json:
         typer.echo(json.dumps({"contacts": [_contact_json(c) for c in found]}))
         return
+    if not found:
+        typer.echo(f"no contacts{f' of {org}' if org else ''}: add one with bigfish contact add")
     for c in found:
         flag = "24/7" if c.always_available else "    "
         typer.echo(f"{c.org:<12} {flag} {c.name} ({c.role})  {c.phone or ''}  {c.email or ''}")
