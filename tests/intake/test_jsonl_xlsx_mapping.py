@@ -396,6 +396,19 @@ def test_a_mistyped_mapping_entry_names_the_file_and_key(
     assert caught.value.file == str(path) and caught.value.field == key
 
 
+@pytest.mark.parametrize("value", ["5", '""', "[]", "[1]"])
+def test_a_column_that_is_not_a_header_name_is_named_with_its_table(
+    tmp_path: Path, value: str
+) -> None:
+    """`[columns] report_id = 5` was named as field 'report_id' (a report field, not the
+    mapping's entry)."""
+    path = tmp_path / "bad.map.toml"
+    path.write_text(f"[columns]\nreport_id = {value}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_mapping(path)
+    assert caught.value.file == str(path) and caught.value.field == "columns.report_id"
+
+
 def test_a_header_the_mapping_names_must_be_in_the_file(
     sqlite_store: Store, tmp_path: Path
 ) -> None:

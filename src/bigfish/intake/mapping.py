@@ -65,7 +65,9 @@ def _as_headers(name: str, value: object, path: Path) -> tuple[str, ...]:
         return (value.strip().lower(),)
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(v.strip().lower() for v in value)
-    raise InputError("must be a header name or a list of them", file=str(path), field=name)
+    raise InputError(
+        "must be a header name or a list of them", file=str(path), field=f"columns.{name}"
+    )
 
 
 _TABLES = ("columns", "formats", "defaults", "values")
