@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
+import sqlalchemy as sa
+
 from bigfish.linking import list_networks, rebuild_networks, update_networks
+from bigfish.models import ApiRole
+from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
 from bigfish.store import Store
+from bigfish.store.schema import organizations
+from bigfish.store.schema_linking import network_events, networks
 from tests.linking.conftest import Ingest, report
 
 NOW = datetime(2025, 2, 1, tzinfo=UTC)
@@ -65,3 +73,70 @@ def test_a_batch_of_two_rings_makes_two_networks(store: Store, ingest: Ingest) -
     assert summary.mode == "update"
     groups = [members for _, _, members in _networks(store)]
     assert groups == [("x1", "x2"), ("y1", "y2")]
+
+
+def _delete(store: Store, org: str, *report_ids: str) -> None:
+    """Delete reports as ORG's analyst does (`bigfish.reports.delete_report`)."""
+    with store.connect() as conn:
+        org_id = conn.execute(
+            sa.select(organizations.c.id).where(organizations.c.name == org)
+        ).scalar_one()
+    analyst = Viewer(org_id=org_id, org_name=org, role=ApiRole.ANALYST)
+    for report_id in report_ids:
+        delete_report(store, analyst, org, report_id)
+
+
+def _status(store: Store) -> dict[int, str]:
+    with store.connect() as conn:
+        return dict(conn.execute(sa.select(networks.c.id, networks.c.status)).all())
+
+
+BRIDGED = [
+    report("a1", ("phone", "0812345678")),
+    report("a2", ("phone", "0812345678")),
+    report("a3", ("phone", "0812345678"), ("bank_account", "KBANK:1234567890")),
+    report("a4", ("bank_account", "KBANK:1234567890")),
+    report("b1", ("phone", "0899999999")),
+    report("b2", ("phone", "0899999999")),
+]
+
+
+def test_the_update_after_a_deletion_splits_and_dissolves_as_a_rebuild(
+    store: Store, ingest: Ingest
+) -> None:
+    """Deleting the report that bridged a ring's two halves leaves a1-a2 and a lone a4;
+    deleting one of a pair leaves a network of one report: dissolved, not listed."""
+    ingest(store, "th-aoc", BRIDGED)
+    rebuild_networks(store, now=NOW)
+    before = {members: nid for nid, _, members in _networks(store)}
+    ring, pair = before[("a1", "a2", "a3", "a4")], before[("b1", "b2")]
+    _delete(store, "th-aoc", "a3", "b2")
+    summary = update_networks(store, now=NOW)
+    assert summary.dissolved == 1
+    assert _networks(store) == [(ring, 2, ("a1", "a2"))]
+    assert _status(store)[pair] == "dissolved"
+    with store.connect() as conn:
+        events = conn.execute(
+            sa.select(network_events.c.kind).where(network_events.c.network_id == pair)
+        ).scalars()
+        assert list(events) == ["created", "dissolved"]
+    rebuild_networks(store, now=NOW)
+    assert _networks(store) == [(ring, 2, ("a1", "a2"))]
+
+
+@pytest.mark.parametrize("link", [rebuild_networks, update_networks])
+def test_a_network_whose_reports_are_all_deleted_keeps_its_id_retired(
+    store: Store, ingest: Ingest, link: Callable[..., object]
+) -> None:
+    """Its id is recorded dissolved, never given to another ring (an investigator holding it
+    would land on someone else's), whether a rebuild or an update sees the deletion."""
+    ingest(store, "th-aoc", BRIDGED)
+    rebuild_networks(store, now=NOW)
+    pair = {members: nid for nid, _, members in _networks(store)}[("b1", "b2")]
+    _delete(store, "th-aoc", "b1", "b2")
+    link(store, now=NOW)
+    assert _status(store)[pair] == "dissolved"
+    ingest(store, "th-aoc", [report(f"c{i}", ("phone", "0833333333")) for i in (1, 2)])
+    update_networks(store, now=NOW)
+    [new] = [nid for nid, _, members in _networks(store) if members == ("c1", "c2")]
+    assert new > pair

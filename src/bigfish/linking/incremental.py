@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +44,15 @@ from bigfish.linking.networks import (
     IdAssignment,
     NetworkEvent,
 )
-from bigfish.linking.runs import LinkSummary, _link, _lists, _Outcome, _summary, _write
+from bigfish.linking.runs import (
+    LinkSummary,
+    _link,
+    _lists,
+    _Outcome,
+    _summary,
+    _write,
+    with_emptied,
+)
 from bigfish.linking.score import extend, summarize
 from bigfish.linking.views import stats_from_row
 from bigfish.linking.warninglists import (
@@ -152,11 +161,12 @@ def update_networks(
             return rebuild_networks(
                 store, rates=rates, now=now, policy=policy, warning_lists=warning_lists
             )
-        if not changed_rows:
+        shrunk = state.shrunk_networks(conn, current.linked_at)  # members deleted since
+        if not changed_rows and not shrunk:
             empty = IdAssignment({}, [], {}, 0)
             return _summary("update", 0, empty, 0, started)
         changed = {pk for pk, _, _ in changed_rows}
-        watermark = max(w for _, w, _ in changed_rows)
+        watermark = max((w for _, w, _ in changed_rows), default=current.watermark)
         lists = _lists(policy, warning_lists)
         pinned = state.pins(conn)
         first_values = _in_chunks(
@@ -172,10 +182,11 @@ def update_networks(
             reached |= _in_chunks(
                 conn, mentions.c.identifier_id, regrown, sa.select(mentions.c.report_pk)
             )
-        touched = _networks_of(conn, reached)
+        touched = _networks_of(conn, reached) | shrunk
         fresh = all(new for _, _, new in changed_rows)
         grown = (
             fresh
+            and not shrunk
             and len(touched) <= 1
             and not any(s.reason is StopReason.HUB_DEGREE for s in new_stops.values())
             and not regrown
@@ -203,6 +214,8 @@ def update_networks(
             outcome, group_stops = _relink(
                 conn, affected, new_stops, pinned, policy, current.degree_cap, retest
             )
+        emptied = shrunk - _networks_of(conn, affected)  # every member deleted
+        outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
         state.delete_stops(conn, sorted(retest - group_stops.keys()))  # they link again
         new_stops = {**new_stops, **group_stops}
         state.delete_members(conn, sorted(affected))
@@ -356,6 +369,9 @@ def _relink(
     id_parts: list[IntArray] = []
     old_pk_parts: list[IntArray] = []
     old_net_parts: list[IntArray] = []
+    if not affected:  # only networks whose every member was deleted
+        empty = IdAssignment({}, [], {}, state.next_network_id(conn))
+        return _Outcome(empty, [], {}, set(), {}), {}
     for part in chunked(sorted(affected)):
         p, i = fetch_pairs(
             conn,

@@ -23,6 +23,7 @@ from bigfish.linking.loading import (
 from bigfish.linking.networks import (
     EventKind,
     IdAssignment,
+    NetworkEvent,
     assign_ids,
     members_by_label,
     partition,
@@ -139,6 +140,21 @@ def _absorbed(report_keys: IntArray, old_ids: IntArray, assignment: IdAssignment
     for i in held[np.argsort(report_keys[held], kind="stable")].tolist():
         out.setdefault(int(old_ids[i]), int(report_keys[i]))
     return out
+
+
+def with_emptied(assignment: IdAssignment, emptied: set[int]) -> IdAssignment:
+    """ASSIGNMENT with the networks EMPTIED (every member report deleted) dissolved too: they
+    hold no member the linking step could see, yet their ids must stay retired, never reused."""
+    fresh = sorted(emptied - set(assignment.retired))
+    if not fresh:
+        return assignment
+    events = [NetworkEvent(EventKind.DISSOLVED, nid, (), "every report deleted") for nid in fresh]
+    return IdAssignment(
+        assignment.ids,
+        [*assignment.events, *events],
+        {**assignment.retired, **dict.fromkeys(fresh)},
+        assignment.next_id,
+    )
 
 
 def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: datetime) -> None:

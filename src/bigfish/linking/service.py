@@ -11,6 +11,7 @@ re-exported here so that callers need one module.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -32,7 +33,7 @@ from bigfish.linking.loading import (
     all_mentions,
     fetch_table_pairs,
 )
-from bigfish.linking.runs import LinkSummary, _link, _lists, _summary
+from bigfish.linking.runs import LinkSummary, _link, _lists, _summary, with_emptied
 from bigfish.linking.views import NetworkPage, list_networks
 from bigfish.linking.warninglists import (
     WarningLists,
@@ -119,6 +120,8 @@ def rebuild_networks(
         old_ids = np.full(report_keys.size, -1, dtype=np.int64)
         old_ids[np.searchsorted(report_keys, old_pk)] = old_net
         outcome = _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
+        emptied = state.active_network_ids(conn) - set(np.unique(old_net).tolist())
+        outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
         state.delete_members(conn, None)
         columns = bulk.report_columns(conn, rates)
         rows = bulk.network_rows(

@@ -16,6 +16,7 @@ from bigfish.linking.networks import NetworkEvent
 from bigfish.linking.score import NetworkStats
 from bigfish.linking.warninglists import WarningLists
 from bigfish.store.schema import identifiers, reports
+from bigfish.store.schema_interop import report_withdrawals
 from bigfish.store.schema_linking import (
     link_pins,
     link_state,
@@ -42,6 +43,7 @@ class LinkState:
 
     watermark: str | None
     degree_cap: int | None
+    linked_at: datetime | None = None  # when the last run ran (its `now`)
 
 
 #: The key of PostgreSQL's transaction lock that one link run at a time holds.
@@ -63,7 +65,35 @@ def read_state(conn: Connection) -> LinkState | None:
     row = conn.execute(sa.select(link_state).where(link_state.c.id == 1)).first()
     if row is None:
         return None
-    return LinkState(row.watermark, row.degree_cap)
+    return LinkState(
+        row.watermark, row.degree_cap, None if row.updated_at is None else utc(row.updated_at)
+    )
+
+
+def shrunk_networks(conn: Connection, since: datetime | None) -> set[int]:
+    """Active networks that hold fewer members than they count: a member was deleted (its
+    membership goes with it). Only looked for when a report was withdrawn after SINCE (deleted
+    or re-marked, `report_withdrawals`; always when SINCE is None): one indexed maximum."""
+    if since is not None:
+        withdrawn = conn.execute(sa.select(sa.func.max(report_withdrawals.c.withdrawn_at))).scalar()
+        if withdrawn is None or utc(withdrawn) <= since:
+            return set()
+    count = (
+        sa.select(sa.func.count())
+        .select_from(network_members)
+        .where(network_members.c.network_id == networks.c.id)
+        .scalar_subquery()
+    )
+    query = sa.select(networks.c.id).where(
+        networks.c.status == "active", networks.c.report_count != count
+    )
+    return {int(nid) for nid in conn.execute(query).scalars()}
+
+
+def active_network_ids(conn: Connection) -> set[int]:
+    """Every active network's id."""
+    query = sa.select(networks.c.id).where(networks.c.status == "active")
+    return {int(nid) for nid in conn.execute(query).scalars()}
 
 
 def _updated(conn: Connection) -> Any:
