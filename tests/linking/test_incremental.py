@@ -140,3 +140,28 @@ def test_a_network_whose_reports_are_all_deleted_keeps_its_id_retired(
     update_networks(store, now=NOW)
     [new] = [nid for nid, _, members in _networks(store) if members == ("c1", "c2")]
     assert new > pair
+
+
+def test_growth_is_counted_as_of_the_update_that_grows_a_network(
+    store: Store, ingest: Ingest
+) -> None:
+    """Linked on 1 February, both January reports were recent; a report joining on 19 February
+    is counted with the members of the 30 days up to then: a2 (20 January, 00:00, exactly 30
+    days before) no longer is, a3 (19 February, the run's time) is."""
+    ingest(
+        store,
+        "th-aoc",
+        [
+            report("a1", ("phone", "0812345678"), day=10),
+            report("a2", ("phone", "0812345678"), day=20),
+        ],
+    )
+    rebuild_networks(store, now=NOW)
+    later = datetime(2025, 2, 19, tzinfo=UTC)
+    ingest(store, "th-aoc", [report("a3", ("phone", "0812345678"), month=2, day=19)])
+    update_networks(store, now=later)
+    [grown] = list_networks(store, OP, now=later).networks
+    rebuild_networks(store, now=later)
+    [rebuilt] = list_networks(store, OP, now=later).networks
+    assert grown.stats.growth_30d == rebuilt.stats.growth_30d == 1
+    assert grown.stats.score == rebuilt.stats.score

@@ -53,13 +53,13 @@ from bigfish.linking.runs import (
     _write,
     with_emptied,
 )
-from bigfish.linking.score import extend, summarize
+from bigfish.linking.score import GROWTH_WINDOW, extend, summarize
 from bigfish.linking.views import stats_from_row
 from bigfish.linking.warninglists import (
     WarningLists,
 )
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, mentions
+from bigfish.store.schema import identifiers, mentions, reports
 from bigfish.store.schema_linking import network_members, networks
 
 REBUILD_ABOVE = 5_000
@@ -339,7 +339,9 @@ def _grow(
     facts = report_facts(conn, joining, rates)
     if touched:
         row = conn.execute(sa.select(networks).where(networks.c.id == nid)).one()
-        stats = extend(stats_from_row(row), (facts[pk] for pk in joining), now)
+        # The stored growth was counted as of the run that stored it: counted again as of now.
+        before = replace(stats_from_row(row), growth_30d=_recent_members(conn, nid, now))
+        stats = extend(before, (facts[pk] for pk in joining), now)
         created, split, events = utc(row.created_at), bool(row.community_split), []
     else:
         nid = state.next_network_id(conn)
@@ -351,6 +353,21 @@ def _grow(
     state.replace_networks(conn, [state.network_row(nid, stats, created, now, split)], {}, now)
     state.write_events(conn, events, now)
     return IdAssignment({0: nid}, events, {}, nid + 1)
+
+
+def _recent_members(conn: Connection, network_id: int, now: datetime) -> int:
+    """How many members of NETWORK_ID were reported in the growth window up to NOW."""
+    now = now.astimezone(UTC)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(network_members.join(reports, reports.c.id == network_members.c.report_pk))
+        .where(
+            network_members.c.network_id == network_id,
+            reports.c.reported_at > now - GROWTH_WINDOW,
+            reports.c.reported_at <= now,
+        )
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def _relink(
