@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +26,7 @@ from typing import Any
 
 from bigfish.errors import InputError
 from bigfish.identifiers import normalize
+from bigfish.identifiers.domain import HostError, canonical_host
 from bigfish.models import Kind
 
 _TYPES = ("hostname", "exact")
@@ -78,14 +80,41 @@ class WarningLists:
         return [wl.name for wl in self.lists]
 
 
-def _canonical_entry(raw: str, kinds: frozenset[str], country: str | None, where: str) -> str:
-    if len(kinds) != 1:
-        return raw.strip().lower()
-    kind = Kind(next(iter(kinds)))
-    ident = normalize(kind, raw, country)
-    if not ident.valid:
-        raise InputError(f"{raw!r} is not a valid {kind.value}: {ident.error}", file=where)
-    return ident.canonical
+def _canonical_entries(
+    raw: str, kinds: frozenset[str], country: str | None, where: str
+) -> set[str]:
+    """The canonical forms of an ``exact`` entry, one per kind it is valid as (an entry of a
+    list of several kinds is matched as each of them, never as the text written)."""
+    found: set[str] = set()
+    errors: list[str] = []
+    for kind in sorted(kinds):
+        ident = normalize(Kind(kind), raw, country)
+        if ident.valid:
+            found.add(ident.canonical)
+        else:
+            errors.append(f"{kind}: {ident.error}")
+    if not found:
+        what = " or ".join(sorted(kinds))
+        raise InputError(f"{raw!r} is not a valid {what}: {'; '.join(errors)}", file=where)
+    return found
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
+
+
+def _canonical_host_entry(raw: str, where: str) -> str:
+    """A ``hostname`` entry as values' hosts are written (spec/identifiers.md): lower case,
+    IDNA (punycode), no trailing dot, no leading ``www.``; a scheme or path written with it
+    is left out (``https://Bank.example/`` is ``bank.example``)."""
+    text = _SCHEME.sub("", raw.strip().lower())
+    text = text.split("/", 1)[0].split("?", 1)[0]
+    try:
+        host = canonical_host(text)
+    except HostError as exc:
+        raise InputError(f"{raw!r} is not a host name: {exc}", file=where) from None
+    while host.startswith("www.") and host.count(".") >= 2:
+        host = host[4:]
+    return host
 
 
 def parse_warning_list(data: Any, where: str) -> WarningList:
@@ -109,10 +138,13 @@ def parse_warning_list(data: Any, where: str) -> WarningList:
     kind_set = frozenset(str(k) for k in kinds)
     country = data.get("country")
     if data["type"] == "hostname":
-        entries = frozenset(e.strip().lower().rstrip(".") for e in data["list"] if e.strip())
+        entries = frozenset(_canonical_host_entry(e, where) for e in data["list"] if e.strip())
     else:
         entries = frozenset(
-            _canonical_entry(e, kind_set, country, where) for e in data["list"] if e.strip()
+            c
+            for e in data["list"]
+            if e.strip()
+            for c in _canonical_entries(e, kind_set, country, where)
         )
     return WarningList(
         name=str(data["name"]),
