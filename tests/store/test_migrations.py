@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import multiprocessing
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -9,7 +13,8 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 
 import bigfish.store
-from bigfish.store import Store, metadata
+from bigfish.store import Store, create_engine, metadata, migrate, open_store
+from bigfish.store.schema import reports
 
 
 def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:
@@ -93,3 +98,146 @@ def test_0008_report_withdrawals_downgrades_and_upgrades_again(store: Store) -> 
     _run(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+# Every revision before the newest, with a row in every table it has: the upgrade keeps them
+# and reaches exactly the declared schema (types, nullability, indexes, keys, defaults).
+EARLIER = [f"{n:04d}" for n in range(1, 10)]
+WHEN = datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+
+
+def _value(column: sa.Column[Any]) -> object:
+    kind = column.type
+    if column.foreign_keys:
+        return 1
+    if isinstance(kind, sa.Boolean):
+        return True
+    if isinstance(kind, sa.Integer):
+        return 1
+    if isinstance(kind, sa.Float):
+        return 1.5
+    if isinstance(kind, sa.DateTime):
+        return WHEN
+    if isinstance(kind, sa.JSON):
+        return {"ชื่อ": "ข้อความ 🐟", "large": 2**62, "list": [None, True]}
+    assert isinstance(kind, sa.String), column
+    return f"v-{column.name}"[: kind.length or 100]
+
+
+def _fill(engine: sa.Engine) -> dict[str, dict[str, object]]:
+    inspector = sa.inspect(engine)
+    present = set(inspector.get_table_names())
+    rows: dict[str, dict[str, object]] = {}
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            if table.name in present:
+                names = {c["name"] for c in inspector.get_columns(table.name)}
+                row = {c.name: _value(c) for c in table.columns if c.name in names}
+                conn.execute(table.insert().values(**row))
+                rows[table.name] = row
+    return rows
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_a_database_at_an_earlier_revision_with_data_upgrades_to_the_declared_schema(
+    store_url: str, revision: str
+) -> None:
+    engine = create_engine(store_url)
+    _run_on(engine, "upgrade", revision)
+    rows = _fill(engine)
+    engine.dispose()
+    store = open_store(store_url)
+    with store.connect() as conn:
+        options = {"compare_type": True, "compare_server_default": True}
+        assert compare_metadata(MigrationContext.configure(conn, opts=options), metadata) == []
+        for name, row in rows.items():
+            (kept,) = conn.execute(sa.select(metadata.tables[name])).mappings().all()
+            for column, value in row.items():
+                got = kept[column]
+                if isinstance(got, datetime) and got.tzinfo is None:  # SQLite keeps UTC naive
+                    got = got.replace(tzinfo=UTC)
+                assert got == value, (name, column)
+    store.close()
+
+
+def _run_on(engine: sa.Engine, step: str, revision: str) -> None:
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(Path(bigfish.store.__file__).with_name("migrations"))
+    )
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, step)(cfg, revision)
+
+
+class _Interrupted(Exception):
+    """Stands for a kill, a full disk or a lost connection in the middle of a migration."""
+
+
+@pytest.mark.parametrize(
+    ("start", "statement"),
+    [
+        (None, "CREATE TABLE reports"),  # the first open of a new store
+        ("0003", "CREATE TABLE peer_keys"),  # 0004, after it added request_events' columns
+    ],
+)
+def test_an_interrupted_migration_leaves_the_database_as_it_was(
+    store_url: str, start: str | None, statement: str
+) -> None:
+    engine = create_engine(store_url)
+    if start is not None:
+        _run_on(engine, "upgrade", start)
+        _fill(engine)
+    before = sorted(sa.inspect(engine).get_table_names())
+
+    def interrupt(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if statement in sql:
+            raise _Interrupted(sql)
+
+    sa.event.listen(engine, "before_cursor_execute", interrupt)
+    with pytest.raises(_Interrupted):
+        migrate(engine)
+    engine.dispose()
+    engine = create_engine(store_url)
+    assert sorted(sa.inspect(engine).get_table_names()) == before
+    if start is not None:
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("request_events")}
+        assert "signature" not in columns
+    engine.dispose()
+    store = open_store(store_url)  # and the next open migrates it whole
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        if start is not None:
+            assert conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar() == 1
+    store.close()
+
+
+def _open_in_a_process(url: str, barrier: Any, results: Any) -> None:
+    barrier.wait()
+    try:
+        open_store(url).close()
+        results.put("opened")
+    except Exception as exc:  # reported to the test, which shows it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_a_new_store_at_once_all_open_it(store_url: str) -> None:
+    # Server workers, an ingest and a cron job may start together on a new or older store:
+    # they migrate one after the other, and the later ones find the work done.
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_open_in_a_process, args=(store_url, barrier, results))
+        for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=300) for _ in processes]
+    for process in processes:
+        process.join()
+    assert outcomes == ["opened"] * 3
+    store = open_store(store_url)
+    with store.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    store.close()

@@ -1,25 +1,49 @@
-"""The store seam: one SQLAlchemy engine for SQLite (default) or PostgreSQL, migrated on open."""
+"""The store seam: one SQLAlchemy engine for SQLite (default) or PostgreSQL, migrated on open.
+
+Every problem opening the store is a `ConfigError` (the URL) or a `StoreError` (the database)
+naming the setting (`--db` / BIGFISH_DATABASE_URL), never a driver traceback, and never with the
+password of the URL: messages show it as ``***``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from bigfish.errors import ConfigError, StoreError
 
 DEFAULT_URL = "sqlite:///./bigfish.db"
+SETTING = "--db / BIGFISH_DATABASE_URL"
 _MIGRATIONS = Path(__file__).with_name("migrations")
+# Held for the whole migration on PostgreSQL, so that processes opening the store at once
+# (server workers, a cron job) migrate one after the other: the later ones find it done.
+_MIGRATION_LOCK = 0x6269_6766_6973_6801  # "bigfish" + 1, any constant the node does not reuse
+_USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^/?#]*?):(?P<password>[^/?#]*)@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
+
+
+def redact(url: str) -> str:
+    """URL as it may be shown or logged: a password (in the user part or a query) as ***."""
+    shown = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", url)
+    return _QUERY_PASSWORD.sub(r"\1***", shown)
 
 
 def _normalize_url(url: str) -> str:
-    """Accept plain `postgresql://` URLs and route them to psycopg 3."""
+    """Accept plain `postgresql://` URLs and route them to psycopg 3; a SQLite path starting
+    with ~ is in the home directory (SQLite itself would read ~ as a directory's name)."""
+    if url.startswith("sqlite:///~"):
+        path, sep, query = url[len("sqlite:///") :].partition("?")
+        url = f"sqlite:///{Path(path).expanduser()}{sep}{query}"
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
@@ -29,19 +53,36 @@ def _normalize_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while the one writer writes; FULL survives power loss.
+    # The busy timeout first: switching a new file to WAL waits for another opener too.
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
+def _parsed(url: str) -> sa.URL:
+    """URL parsed, or ConfigError naming the setting (the password never shown)."""
+    try:
+        parsed = sa.make_url(url)
+    except ValueError as exc:  # a port that is not a number
+        reason = "its port is not a number" if "int()" in str(exc) else "it cannot be read"
+        raise ConfigError(f"{SETTING} {redact(url)!r} is not a database URL: {reason}") from None
+    except sa.exc.ArgumentError:  # its message quotes the whole URL, password and all
+        raise ConfigError(f"{SETTING} {redact(url)!r} is not a database URL") from None
+    if parsed.host is not None and "@" in parsed.host:
+        raise ConfigError(
+            f"{SETTING} {redact(url)!r}: write an '@' in the user name or password as %40"
+        )
+    return parsed
+
+
 def create_engine(url: str) -> Engine:
-    """An engine for URL with the pragmas bigfish relies on."""
+    """An engine for URL with the pragmas bigfish relies on; ConfigError for a URL it cannot use."""
     url = _normalize_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+        engine = sa.create_engine(_parsed(url), connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql"):
@@ -51,8 +92,10 @@ def create_engine(url: str) -> Engine:
             raise ConfigError(
                 "PostgreSQL needs the postgres extra: pip install 'bigfish[postgres]'"
             ) from exc
-        return sa.create_engine(url, pool_pre_ping=True)
-    raise ConfigError(f"unsupported database URL {url!r}: use sqlite:///… or postgresql://…")
+        return sa.create_engine(_parsed(url), pool_pre_ping=True)
+    raise ConfigError(
+        f"unsupported database URL {redact(url)!r} ({SETTING}): use sqlite:///… or postgresql://…"
+    )
 
 
 class Store:
@@ -86,20 +129,105 @@ class Store:
         self.engine.dispose()
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (creates it on first use)."""
+def _config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    return cfg
+
+
+def _check_revision(conn: Connection, cfg: Config) -> None:
+    """StoreError when the database is at a revision this code does not know: a newer bigfish
+    wrote it, and neither migrating it nor using it as it is would be safe."""
+    script = ScriptDirectory.from_config(cfg)
+    known = {s.revision for s in script.walk_revisions()}
+    for revision in MigrationContext.configure(conn).get_current_heads():
+        if revision not in known:
+            raise StoreError(
+                f"the database ({SETTING} {redact(conn.engine.url.render_as_string())!r}) is at "
+                f"schema revision {revision!r}, which this version of bigfish does not know "
+                f"(its newest is {script.get_current_head()!r}): it was written by a newer "
+                "bigfish; upgrade bigfish, or give another database"
+            )
+
+
+def _upgrade(conn: Connection, cfg: Config) -> None:
+    _check_revision(conn, cfg)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (creates it on first use), all or nothing: a
+    failure or an interruption leaves the database as it was. Processes that migrate at once
+    wait for each other."""
+    cfg = _config()
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+            _upgrade(conn, cfg)
+        return
+    # The sqlite3 module commits DDL as it goes (it opens a transaction only before DML), so a
+    # migration stopped half-way left tables it cannot create again. One explicit IMMEDIATE
+    # transaction makes it atomic and makes other writers (and migrators) wait for it.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            _upgrade(conn, cfg)
+        except BaseException:
+            # SQLAlchemy closes the connection on an interruption: closing rolls back too.
+            with suppress(Exception):
+                raw.rollback()
+            raise
+        if raw.in_transaction:
+            raw.commit()
+
+
+def _sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file, or StoreError naming the setting."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return
+    path = url[len("sqlite:///") :].split("?", 1)[0]
+    if not path or path.startswith("file:"):
+        return
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot create the directory of the database {path!r} ({SETTING}): "
+            f"{exc.strerror or exc}"
+        ) from None
+
+
+def _refusal(url: str, exc: sa.exc.DBAPIError) -> StoreError:
+    """A StoreError for a database that could not be opened or migrated."""
+    lines = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
+    cause = lines[0]
+    password = sa.make_url(url).password
+    if password and len(str(password)) >= 3:  # a driver may quote what it was given
+        cause = cause.replace(str(password), "***")
+    return StoreError(f"the database could not be used ({SETTING} {redact(url)!r}): {cause}")
 
 
 def open_store(url: str = DEFAULT_URL, *, migrate_schema: bool = True) -> Store:
-    """Open (and on first use create and migrate) the store at URL."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    """Open (and on first use create and migrate) the store at URL.
+
+    ConfigError for a URL bigfish cannot use, StoreError for a database it cannot open, or
+    one written by a newer bigfish; both name the setting and never show a password."""
+    url = _normalize_url(url)
     engine = create_engine(url)
-    if migrate_schema:
-        migrate(engine)
+    _sqlite_directory(url)
+    try:
+        if migrate_schema:
+            migrate(engine)
+        else:
+            with engine.connect() as conn:
+                _check_revision(conn, _config())
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise _refusal(url, exc) from exc
+    except StoreError:
+        engine.dispose()
+        raise
     return Store(engine)
