@@ -52,6 +52,7 @@ class ApiSettings:
     batch_lookup_max: int = 10_000
     audit: bool = True
     public_check: bool = False  # the optional public "check this number/link" endpoint
+    public_check_per_minute: int = 30  # checks per client address and server process
     lookup_shortcut: bool = True  # plain GET /api/v1/lookup without FastAPI's machinery
     link_submitted: bool = False  # link submitted reports in the background (`bigfish serve`)
 
@@ -247,6 +248,13 @@ def create_app(
         router = _optional_router(module_name, attribute)
         if router is not None:
             app.include_router(router, prefix=prefix)  # type: ignore[arg-type]
+    if settings.public_check:  # off unless the operator turns it on: it answers anyone
+        from bigfish.api.routes.check import router as check_router
+
+        app.include_router(check_router, prefix="/api/v1")
+        app.state.public_limiter = RateLimiter(
+            settings.public_check_per_minute, max(1, settings.public_check_per_minute // 3)
+        )
     app.state.error_page = _optional_router("bigfish.web.render", "error_page")
     if settings.lookup_shortcut:
         app.add_middleware(LookupShortcut)  # inside the audit middleware: audited as before

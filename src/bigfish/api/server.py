@@ -61,7 +61,8 @@ def send_responses_without_delay() -> int:
 def app_from_environment() -> FastAPI:
     """`create_app` for BIGFISH_DATABASE_URL with BIGFISH_RATE_LIMIT (requests/minute/key) and
     the data directory BIGFISH_DATA_DIR; reports submitted through the API are linked in the
-    background unless BIGFISH_LINK_SUBMITTED is 0; unless BIGFISH_WARM_FIGURES is 0, the web
+    background unless BIGFISH_LINK_SUBMITTED is 0; BIGFISH_PUBLIC_CHECK=1 serves the public
+    check (`GET /api/v1/check`, no key); unless BIGFISH_WARM_FIGURES is 0, the web
     pages' figures of every organization with a web user are prepared in the background.
 
     The start-up objects (libraries, the application) are frozen out of the cyclic collector's
@@ -78,6 +79,7 @@ def app_from_environment() -> FastAPI:
             rate_limit_per_minute=rate,
             rate_limit_burst=max(rate // 10, 1),
             link_submitted=os.environ.get("BIGFISH_LINK_SUBMITTED", "1") != "0",
+            public_check=os.environ.get("BIGFISH_PUBLIC_CHECK", "0") == "1",
         ),
         data_dir=Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
     )

@@ -22,6 +22,12 @@ def serve(
     rate_limit: int = typer.Option(
         6000, "--rate-limit", min=0, help="Requests per minute per key and process; 0 is off."
     ),
+    public_check: bool = typer.Option(
+        False,
+        "--public-check",
+        help="Also answer anyone, without a key, at GET /api/v1/check whether a number or link"
+        " was reported (only what partners marked TLP:CLEAR for the partnership).",
+    ),
 ) -> None:
     """Serve the API (/api/v1, OpenAPI at /docs), TAXII 2.1 (/taxii2/) and the web application.
 
@@ -32,6 +38,7 @@ def serve(
     os.environ["BIGFISH_DATABASE_URL"] = OPTIONS.db_url
     os.environ["BIGFISH_DATA_DIR"] = str(OPTIONS.data_dir.resolve())
     os.environ["BIGFISH_RATE_LIMIT"] = str(rate_limit)
+    os.environ["BIGFISH_PUBLIC_CHECK"] = "1" if public_check else "0"
     from bigfish.api.server import app_from_environment
 
     warm = os.environ.get("BIGFISH_WARM_FIGURES", "1")
