@@ -6,10 +6,12 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from bigfish.api import ApiSettings
 from bigfish.api.linker import BackgroundLinker
 from bigfish.store import Store
+from bigfish.store.schema_linking import networks
 from tests.api.helpers import Partnership, build_partnership, report
 
 
@@ -37,6 +39,19 @@ def test_submitted_reports_join_a_network_without_a_link_command(linking: Partne
         "/api/v1/lookup", params={"kind": "phone", "value": phone}, headers=linking.headers("B")
     ).json()
     assert hidden["networks"] == []  # A's reports are A's own
+    for gone in ("s2", "s3"):  # deleted through the API: the network shrinks without a command
+        deleted = linking.client.delete(f"/api/v1/reports/A/{gone}", headers=linking.headers("A"))
+        assert deleted.status_code == 204
+    assert linker.settle(timeout=60)
+    network = linking.client.get(
+        f"/api/v1/networks/{found['networks'][0]}", headers=linking.headers("A")
+    ).json()
+    assert sorted(r["report_id"] for r in network["reports"]) == ["s0", "s1"]
+    with linking.store.connect() as conn:  # the operator's figures too, not only the reads
+        kept = conn.execute(
+            sa.select(networks.c.report_count).where(networks.c.id == found["networks"][0])
+        ).scalar_one()
+    assert kept == 2
 
 
 def test_batches_stored_during_a_run_are_linked_by_one_more_run(store: Store) -> None:

@@ -170,6 +170,10 @@ def remark(
 
 @router.delete("/reports/{org}/{report_id:path}", status_code=204)
 def delete(org: str, report_id: str, request: Request, principal: Writer) -> Response:
-    """Delete one of the caller's reports."""
+    """Delete one of the caller's reports; its network shrinks, splits or dissolves in the
+    background, as submitted reports join theirs (`bigfish serve`)."""
     delete_report(request.app.state.store, principal.viewer(), org, report_id)
+    link = getattr(request.app.state, "link_submitted", None)
+    if link is not None:
+        link()
     return Response(status_code=204)
