@@ -4,7 +4,7 @@ stored without its identifiers and a batch is acknowledged only once it is commi
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bigfish.fx import Rates, to_usd
 from bigfish.intake.prepare import PreparedMention
-from bigfish.models import Distribution, Report
+from bigfish.models import Distribution, Report, Source
 from bigfish.store.fast import insert_many
 from bigfish.store.schema import group_members, identifiers, mentions, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
@@ -23,6 +23,9 @@ _CHUNK = 500  # stays under every driver's bound-parameter limit
 _GROUP = Distribution.GROUP.value
 _IDENT_COLUMNS = ("kind", "canonical", "valid", "error", "domain", "chain", "country")
 _MENTION_COLUMNS = ("report_pk", "identifier_id", "source", "role", "raw")
+# PostgreSQL refuses an index row over 2,704 bytes: the unique (kind, canonical) of identifiers
+# holds a canonical form of up to this many bytes (UTF-8) whatever the text, with room to spare.
+CANONICAL_BYTES = 2_600
 
 
 #: The columns of a report that `record_withdrawals` keeps.
@@ -120,11 +123,60 @@ class Pending:
 
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
-    """What one batch did: counts and the reports refused as duplicates of this run."""
+    """What one batch did: counts and the reports refused, each with the reason: a duplicate
+    of this run, or a value the store cannot keep (`unstorable`), the reason naming it."""
 
     stored: int
     updated: int
     duplicates: list[tuple[Pending, str]]
+
+
+def _over_length(table: sa.Table, values: Mapping[str, object]) -> tuple[str, int, int] | None:
+    """The first of VALUES longer than its column of TABLE allows: (column, length, limit)."""
+    for name, value in values.items():
+        limit = getattr(table.c[name].type, "length", None)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            return name, len(value), limit
+    return None
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+def unstorable(p: Pending) -> str | None:
+    """Why the store cannot keep P as it is, or None: a value longer than its column (SQLite
+    kept it whole, PostgreSQL refused it and with it the whole batch), or an identifier whose
+    canonical form is too large for the index that makes identifiers unique (PostgreSQL)."""
+    report = p.report
+    fields = {
+        "report_id": report.report_id,
+        "source_id": report.source_id,
+        "source_file": p.file,
+        "country": report.country,
+        "loss_currency": report.loss_currency,
+        "classification": p.label,
+        "predicted_scam_type": p.predicted_scam_type,
+    }
+    over = _over_length(reports, fields)
+    if over is not None:
+        name, length, limit = over
+        return f"{name} of {length:,} characters is over the {limit:,} the store keeps"
+    for m in p.mentions:
+        where = " in the narrative" if m.source is Source.NARRATIVE else ""
+        what = f"the {m.kind} value {_shown(m.raw)}{where}"
+        size = len(m.canonical.encode("utf-8", "surrogatepass"))
+        over = _over_length(
+            identifiers, {"canonical": m.canonical, "error": m.error, "domain": m.domain}
+        )
+        if over is not None or size > CANONICAL_BYTES:
+            limit = identifiers.c.canonical.type.length
+            return (
+                f"{what} has a canonical form of {len(m.canonical):,} characters "
+                f"({size:,} bytes), over the {limit:,} characters ({CANONICAL_BYTES:,} bytes) "
+                "the store keeps of an identifier; shorten it"
+            )
+    return None
 
 
 class IdentifierIds:
@@ -216,13 +268,17 @@ def write_batch(
     rates: Rates,
 ) -> BatchOutcome:
     """Insert new reports, update re-submitted ones, and replace their mentions, in CONN's
-    transaction. A report_id seen earlier in the same run is refused as a duplicate."""
+    transaction. A report_id seen earlier in the same run is refused as a duplicate, a report
+    with a value the store cannot keep (`unstorable`) with the reason; the others are written."""
     now = datetime.now(UTC)
     first: dict[str, Pending] = {}
     duplicates: list[tuple[Pending, str]] = []
     for p in batch:
         earlier = first.get(p.report.report_id)
-        if earlier is not None:
+        refused = unstorable(p)
+        if refused is not None:  # refused here alone, not with the batch at the database
+            duplicates.append((p, refused))
+        elif earlier is not None:
             at = "index" if p.file == "api" else "line"  # a batch of the API counts from 0
             duplicates.append((p, f"duplicate report_id (first at {at} {earlier.line})"))
         else:
