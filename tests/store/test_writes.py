@@ -17,6 +17,7 @@ from bigfish.reports import submit_reports
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, reports
+from bigfish.store.writes import CANONICAL_CHARS
 
 # Valid in intake (under its 2,000 characters a value) but not in the store: a URL whose path
 # percent-encodes to 11,893 characters, and a domain-like value of 1,200 CJK characters whose
@@ -80,3 +81,7 @@ def test_an_api_batch_keeps_its_good_reports_beside_one_the_store_cannot_keep(
     (refused,) = result.rejected
     assert refused.report_id == "A-2" and "over the 2,000 characters" in refused.reason
     assert _stored(store) == ["A-1"]
+
+
+def test_the_limit_of_a_canonical_form_is_the_column_s() -> None:
+    assert getattr(identifiers.c.canonical.type, "length", None) == CANONICAL_CHARS

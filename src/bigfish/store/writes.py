@@ -26,6 +26,7 @@ _MENTION_COLUMNS = ("report_pk", "identifier_id", "source", "role", "raw")
 # PostgreSQL refuses an index row over 2,704 bytes: the unique (kind, canonical) of identifiers
 # holds a canonical form of up to this many bytes (UTF-8) whatever the text, with room to spare.
 CANONICAL_BYTES = 2_600
+CANONICAL_CHARS = 2_000  # identifiers.canonical
 
 
 #: The columns of a report that `record_withdrawals` keeps.
@@ -169,12 +170,14 @@ def unstorable(p: Pending) -> str | None:
         over = _over_length(
             identifiers, {"canonical": m.canonical, "error": m.error, "domain": m.domain}
         )
+        if over is not None and over[0] != "canonical":
+            name, length, limit = over
+            return f"{what} has a {name} of {length:,} characters, over the {limit:,} kept"
         if over is not None or size > CANONICAL_BYTES:
-            limit = identifiers.c.canonical.type.length
             return (
                 f"{what} has a canonical form of {len(m.canonical):,} characters "
-                f"({size:,} bytes), over the {limit:,} characters ({CANONICAL_BYTES:,} bytes) "
-                "the store keeps of an identifier; shorten it"
+                f"({size:,} bytes), over the {CANONICAL_CHARS:,} characters "
+                f"({CANONICAL_BYTES:,} bytes) the store keeps of an identifier; shorten it"
             )
     return None
 
