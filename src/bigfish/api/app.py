@@ -252,6 +252,9 @@ def create_app(
         from bigfish.api.routes.check import router as check_router
 
         app.include_router(check_router, prefix="/api/v1")
+        page = _optional_router("bigfish.web.views_check", "router")
+        if page is not None:
+            app.include_router(page)  # type: ignore[arg-type]
         app.state.public_limiter = RateLimiter(
             settings.public_check_per_minute, max(1, settings.public_check_per_minute // 3)
         )

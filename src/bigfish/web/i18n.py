@@ -332,6 +332,72 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "โทเค็น CSRF ของแบบฟอร์มไม่มีหรือไม่ถูกต้อง โปรดโหลดหน้านี้ใหม่",
         "mã CSRF của biểu mẫu bị thiếu hoặc không đúng; hãy tải lại trang",
     ),
+    # The public check (check.html, views_check.py), shown only with `serve --public-check`
+    ("Check a number or link", "ตรวจสอบเบอร์โทรหรือลิงก์", "Kiểm tra số điện thoại hoặc đường link"),
+    (
+        "Has this phone number, link, bank account or wallet been reported as a scam by the"
+        " partnership? Paste it, or a whole message.",
+        "เบอร์โทรศัพท์ ลิงก์ บัญชีธนาคาร หรือกระเป๋าเงินดิจิทัลนี้เคยถูกภาคีแจ้งว่าเป็นมิจฉาชีพหรือไม่"
+        " วางข้อมูลนั้น หรือวางทั้งข้อความ",
+        "Số điện thoại, đường link, tài khoản ngân hàng hoặc ví này đã từng bị các đối tác báo cáo"
+        " là lừa đảo chưa? Hãy dán nó, hoặc dán cả tin nhắn.",
+    ),
+    ("Number, link or message", "เบอร์โทร ลิงก์ หรือข้อความ", "Số điện thoại, đường link hoặc tin nhắn"),
+    (
+        "Country of a local number (two letters, optional)",
+        "ประเทศของเบอร์โทรในประเทศ (ตัวอักษรสองตัว ไม่บังคับ)",
+        "Quốc gia của số nội địa (hai chữ cái, không bắt buộc)",
+    ),
+    ("Check", "ตรวจสอบ", "Kiểm tra"),
+    ("Value", "ข้อมูลที่ตรวจสอบ", "Giá trị"),
+    ("Result", "ผลการตรวจสอบ", "Kết quả"),
+    ("Scam types", "รูปแบบการหลอกลวง", "Loại hình lừa đảo"),
+    ("Victims' countries", "ประเทศของผู้เสียหาย", "Quốc gia của nạn nhân"),
+    ("Reported between", "ช่วงวันที่ได้รับแจ้ง", "Thời gian được báo cáo"),
+    (
+        "Shared infrastructure (a bank's hotline, a platform): not a sign of a scam by itself",
+        "โครงสร้างที่ใช้ร่วมกัน (เช่น สายด่วนธนาคาร แพลตฟอร์ม): ไม่ได้บ่งชี้ว่าเป็นมิจฉาชีพ",
+        "Hạ tầng dùng chung (đường dây nóng của ngân hàng, một nền tảng): tự nó không phải dấu"
+        " hiệu lừa đảo",
+    ),
+    (
+        "Reported as a scam in {count} published report(s)",
+        "ถูกแจ้งว่าเป็นมิจฉาชีพใน {count} รายงานที่เผยแพร่",
+        "Bị báo cáo là lừa đảo trong {count} báo cáo đã công bố",
+    ),
+    (
+        "Not a valid number or link",
+        "ไม่ใช่เบอร์โทรหรือลิงก์ที่ถูกต้อง",
+        "Không phải số điện thoại hoặc đường link hợp lệ",
+    ),
+    (
+        "In no published report — that does not mean it is safe",
+        "ไม่พบในรายงานที่เผยแพร่ — แต่ไม่ได้หมายความว่าปลอดภัย",
+        "Không có trong báo cáo đã công bố nào — điều đó không có nghĩa là an toàn",
+    ),
+    (
+        "Only reports that partners published (TLP:CLEAR) are counted; who reported them is"
+        " never shown.",
+        "นับเฉพาะรายงานที่ภาคีเผยแพร่ (TLP:CLEAR) และจะไม่แสดงว่าใครเป็นผู้แจ้ง",
+        "Chỉ tính các báo cáo mà đối tác đã công bố (TLP:CLEAR); không bao giờ hiển thị ai đã"
+        " báo cáo.",
+    ),
+    (
+        "No phone number, link, email address, bank account, wallet or handle found in it.",
+        "ไม่พบเบอร์โทร ลิงก์ อีเมล บัญชีธนาคาร กระเป๋าเงินดิจิทัล หรือบัญชีผู้ใช้ในข้อความนี้",
+        "Không tìm thấy số điện thoại, đường link, email, tài khoản ngân hàng, ví hay tài khoản"
+        " mạng xã hội nào trong đó.",
+    ),
+    (
+        "Too many checks from this address: try again in a minute.",
+        "ตรวจสอบจากที่อยู่นี้บ่อยเกินไป: โปรดลองใหม่ในอีกหนึ่งนาที",
+        "Quá nhiều lượt kiểm tra từ địa chỉ này: hãy thử lại sau một phút.",
+    ),
+    (
+        "A country is two letters, such as TH.",
+        "ประเทศเป็นตัวอักษรสองตัว เช่น TH",
+        "Quốc gia là hai chữ cái, ví dụ TH.",
+    ),
 )
 
 CATALOGUE: dict[str, dict[str, str]] = {

@@ -53,11 +53,13 @@ NOTE = (
 
 
 @cache
-def _lists() -> WarningLists:
+def public_lists() -> WarningLists:
+    """The warning lists the public check reads (shipped and the operator's), loaded once."""
     return load_warning_lists(operator_list_dirs())
 
 
-def _take_token(request: Request) -> None:
+def take_public_token(request: Request) -> None:
+    """Take one check of the caller's address, or ApiError 429 with Retry-After."""
     limiter: RateLimiter | None = getattr(request.app.state, "public_limiter", None)
     address = request.client.host if request.client else "unknown"
     wait = limiter.retry_after(f"public:{address}") if limiter is not None else 0
@@ -74,12 +76,12 @@ async def public_check(
 ) -> CheckAnswer:
     """Has this value been reported? VALUE is a number, a link, an account — or a whole message,
     whose every identifier is checked when KIND is not given. No key needed."""
-    _take_token(request)
+    take_public_token(request)
     try:
         values = values_to_check(value, kind, country)
     except InputError as exc:
         raise ApiError(400, exc.message, details={"field": exc.field or "value"}) from None
-    answers = await run_in_threadpool(check, request.app.state.store, values, _lists())
+    answers = await run_in_threadpool(check, request.app.state.store, values, public_lists())
     return CheckAnswer(
         checked=[CheckedValue.model_validate(a.to_json()) for a in answers], note=NOTE
     )
