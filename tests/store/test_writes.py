@@ -6,18 +6,31 @@ from __future__ import annotations
 import csv
 import json
 import random
+import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
+from bigfish.fx import reference_rates
+from bigfish.intake.prepare import prepare_mentions
+from bigfish.intake.records import build_report
 from bigfish.intake.service import ingest_file
 from bigfish.models import ApiRole, Marking
 from bigfish.organizations import add_org
 from bigfish.reports import submit_reports
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, reports
-from bigfish.store.writes import CANONICAL_CHARS
+from bigfish.store.base import _sqlite_pragmas
+from bigfish.store.schema import identifiers, ingest_runs, reports
+from bigfish.store.writes import (
+    CANONICAL_CHARS,
+    BatchOutcome,
+    IdentifierIds,
+    Pending,
+    write_batch,
+)
 
 # Valid in intake (under its 2,000 characters a value) but not in the store: a URL whose path
 # percent-encodes to 11,893 characters, and a domain-like value of 1,200 CJK characters whose
@@ -27,6 +40,7 @@ random.seed(7)
 WIDE_DOMAIN = "".join(chr(random.randrange(0x4E00, 0x9FFF)) for _ in range(1200))
 # And in a narrative, where a value has no limit of its own: a URL of 2,520 characters.
 NARRATED_URL = "http://shop.example/" + "a" * 2500
+WHEN = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def _stored(store: Store) -> list[str]:
@@ -85,3 +99,75 @@ def test_an_api_batch_keeps_its_good_reports_beside_one_the_store_cannot_keep(
 
 def test_the_limit_of_a_canonical_form_is_the_column_s() -> None:
     assert getattr(identifiers.c.canonical.type, "length", None) == CANONICAL_CHARS
+
+
+def _pending(report_id: str) -> Pending:
+    report = build_report(
+        {"report_id": report_id, "reported_at": "2025-01-02T03:04:05Z", "country": "TH"}
+    )
+    return Pending(report, prepare_mentions(report), "api", 0)
+
+
+def _run(store: Store, org_id: int) -> int:
+    with store.begin() as conn:
+        query = ingest_runs.insert().values(org_id=org_id, source="api", started_at=WHEN)
+        return int(conn.execute(query.returning(ingest_runs.c.id)).scalar_one())
+
+
+def test_two_writers_of_one_organization_s_reports_take_turns(store: Store) -> None:
+    # An ingest and an API submit of the same reports at once: the second found R-1 new while
+    # the first had not committed it, inserted it too and failed its whole batch on the unique
+    # (org_id, report_id). Now it waits, finds R-1 and updates it.
+    org = add_org(store, "bank-a", country="TH")
+    first_run, second_run = _run(store, org.id), _run(store, org.id)
+    second_engine = sa.create_engine(store.engine.url, poolclass=sa.pool.NullPool)
+    if store.dialect == "sqlite":
+        sa.event.listen(second_engine, "connect", _sqlite_pragmas)
+    second_started = threading.Event()
+
+    def read_reports(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if sql.lstrip().startswith("SELECT") and "FROM reports" in sql:
+            second_started.set()  # it has read which reports exist
+
+    def waits_its_turn(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if "organizations" in sql:
+            second_started.set()  # it is about to wait for the first to end
+
+    sa.event.listen(second_engine, "after_cursor_execute", read_reports)
+    sa.event.listen(second_engine, "before_cursor_execute", waits_its_turn)
+    outcomes: list[object] = []
+
+    def second_writer() -> None:
+        try:
+            with Store(second_engine).begin() as conn:
+                outcomes.append(
+                    write_batch(
+                        conn,
+                        org_id=org.id,
+                        run_id=second_run,
+                        batch=[_pending("R-1")],
+                        ids=IdentifierIds(),
+                        rates=reference_rates(),
+                    )
+                )
+        except Exception as exc:  # the test shows it
+            outcomes.append(exc)
+
+    with store.begin() as conn:
+        write_batch(
+            conn,
+            org_id=org.id,
+            run_id=first_run,
+            batch=[_pending("R-1")],
+            ids=IdentifierIds(),
+            rates=reference_rates(),
+        )
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        assert second_started.wait(timeout=120)
+    thread.join(timeout=120)
+    second_engine.dispose()
+    (outcome,) = outcomes
+    assert isinstance(outcome, BatchOutcome), outcome
+    assert (outcome.stored, outcome.updated, outcome.duplicates) == (0, 1, [])
+    assert _stored(store) == ["R-1"]

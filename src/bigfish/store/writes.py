@@ -16,7 +16,7 @@ from bigfish.fx import Rates, to_usd
 from bigfish.intake.prepare import PreparedMention
 from bigfish.models import Distribution, Report, Source
 from bigfish.store.fast import insert_many
-from bigfish.store.schema import group_members, identifiers, mentions, reports
+from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
 
 _CHUNK = 500  # stays under every driver's bound-parameter limit
@@ -261,6 +261,20 @@ def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> d
     }
 
 
+def _take_turns(conn: Connection, org_id: int) -> None:
+    """Make writers of ORG_ID's reports (an ingest, an API submit, a pull) take turns until
+    CONN's transaction ends, so that the reports one reads as existing are those there when it
+    writes: otherwise both found a report_id new, and the second failed its whole batch on the
+    unique (org_id, report_id). PostgreSQL locks the organization's row; SQLite, which has one
+    writer at a time, takes the write lock now (the sqlite3 module runs the reads before it
+    opens the transaction, at the first write) by a write that changes nothing."""
+    mine = organizations.c.id == org_id
+    if conn.dialect.name == "sqlite":
+        conn.execute(organizations.update().where(mine).values(id=organizations.c.id))
+    else:
+        conn.execute(sa.select(organizations.c.id).where(mine).with_for_update())
+
+
 def write_batch(
     conn: Connection,
     *,
@@ -273,6 +287,7 @@ def write_batch(
     """Insert new reports, update re-submitted ones, and replace their mentions, in CONN's
     transaction. A report_id seen earlier in the same run is refused as a duplicate, a report
     with a value the store cannot keep (`unstorable`) with the reason; the others are written."""
+    _take_turns(conn, org_id)
     now = datetime.now(UTC)
     first: dict[str, Pending] = {}
     duplicates: list[tuple[Pending, str]] = []
