@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import random
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,3 +173,11 @@ def test_two_writers_of_one_organization_s_reports_take_turns(store: Store) -> N
     assert isinstance(outcome, BatchOutcome), outcome
     assert (outcome.stored, outcome.updated, outcome.duplicates) == (0, 1, [])
     assert _stored(store) == ["R-1"]
+
+
+def test_the_writes_module_imports_on_its_own() -> None:
+    # bigfish.intake imports it: importing it first failed on the circle (a script, a worker).
+    done = subprocess.run(
+        [sys.executable, "-c", "import bigfish.store.writes"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

@@ -7,17 +7,19 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.fx import Rates, to_usd
-from bigfish.intake.prepare import PreparedMention
 from bigfish.models import Distribution, Report, Source
 from bigfish.store.fast import insert_many
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
+
+if TYPE_CHECKING:  # bigfish.intake imports this module: at run time, a circle
+    from bigfish.intake.prepare import PreparedMention
 
 _CHUNK = 500  # stays under every driver's bound-parameter limit
 _GROUP = Distribution.GROUP.value
