@@ -241,3 +241,44 @@ def test_processes_opening_a_new_store_at_once_all_open_it(store_url: str) -> No
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("revision", "cleared"),
+    [
+        # a withdrawal from one organization alone (audience_org_id) would widen to every reader
+        ("0010", []),
+        # withdrawn reports would never be revoked at their readers
+        ("0008", ["UPDATE report_withdrawals SET audience_org_id = NULL"]),
+        # a peer's signature of a request's change cannot be made again, nor the operator's pin
+        (
+            "0004",
+            ["DELETE FROM report_withdrawals", "UPDATE custody_events SET acquisition = NULL"],
+        ),
+    ],
+)
+def test_a_downgrade_that_would_lose_data_is_refused_and_changes_nothing(
+    store: Store, revision: str, cleared: list[str]
+) -> None:
+    _fill(store.engine)
+    with store.begin() as conn:
+        for statement in cleared:  # what would stop an earlier downgrade on the way
+            conn.execute(sa.text(statement))
+    _run(store, "downgrade", revision)
+    before = _counts(store)
+    with pytest.raises(RuntimeError, match=f"below {revision}"):
+        _run(store, "downgrade", f"{int(revision) - 1:04d}")
+    assert _counts(store) == before
+    with store.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == revision
+
+
+def _counts(store: Store) -> dict[str, tuple[int, tuple[str, ...]]]:
+    inspector = sa.inspect(store.engine)
+    found = {}
+    with store.connect() as conn:
+        for name in inspector.get_table_names():
+            columns = tuple(sorted(c["name"] for c in inspector.get_columns(name)))
+            count = conn.execute(sa.text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+            found[name] = (int(count), columns)
+    return found

@@ -32,6 +32,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A peer's signature cannot be made again here, and a pinned key is the operator's trust.
+    bind = op.get_bind()
+    signed = bind.execute(
+        sa.text("SELECT COUNT(*) FROM request_events WHERE signature IS NOT NULL")
+    ).scalar()
+    pinned = bind.execute(sa.text("SELECT COUNT(*) FROM peer_keys")).scalar()
+    if signed or pinned:
+        raise RuntimeError(
+            f"{signed} signed request changes and {pinned} pinned peer keys: downgrading below "
+            "0004 would lose them"
+        )
     op.drop_table("peer_keys")
     with op.batch_alter_table("request_events") as batch:
         batch.drop_column("signed_by")

@@ -47,5 +47,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Readers that pulled a withdrawn report would never be sent its revoked version.
+    kept = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM report_withdrawals")).scalar()
+    if kept:
+        raise RuntimeError(
+            f"{kept} withdrawn reports are kept to revoke them at their readers: downgrading "
+            "below 0008 would lose them"
+        )
     op.drop_index("ix_report_withdrawals_withdrawn_at", table_name="report_withdrawals")
     op.drop_table("report_withdrawals")

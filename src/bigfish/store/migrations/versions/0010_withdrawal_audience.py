@@ -23,5 +23,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Without its audience a withdrawal from one organization would be read as a withdrawal
+    # from every reader of the report: refuse rather than widen it.
+    bind = op.get_bind()
+    narrow = bind.execute(
+        sa.text("SELECT COUNT(*) FROM report_withdrawals WHERE audience_org_id IS NOT NULL")
+    ).scalar()
+    if narrow:
+        raise RuntimeError(
+            f"{narrow} withdrawals are from one organization alone: downgrading below 0010 "
+            "would withdraw those reports from every reader"
+        )
     with op.batch_alter_table("report_withdrawals") as batch:
         batch.drop_column("audience_org_id")
