@@ -108,6 +108,8 @@ WHEN = datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
 def _value(column: sa.Column[Any]) -> object:
     kind = column.type
+    if isinstance(kind, sa.types.TypeDecorator):
+        kind = kind.impl_instance
     if column.foreign_keys:
         return 1
     if isinstance(kind, sa.Boolean):

@@ -1,7 +1,10 @@
+from datetime import UTC, datetime, timedelta, timezone
+
 import sqlalchemy as sa
 
 from bigfish.organizations import add_group, add_org, list_orgs
 from bigfish.store import Store, open_store
+from bigfish.store.schema import reports
 
 
 def test_open_store_creates_every_table(store: Store) -> None:
@@ -30,3 +33,31 @@ def test_group_members_include_the_owner(store: Store) -> None:
     add_org(store, "c", country="VN")
     group = add_group(store, "mekong", owner="a", members=["c"])
     assert group.members == ("a", "c")
+
+
+def test_a_time_with_an_offset_is_kept_as_the_same_instant(store: Store) -> None:
+    # SQLite kept 10:04+07:00 as 10:04, read back (as UTC) seven hours late; PostgreSQL right.
+    bangkok = timezone(timedelta(hours=7))
+    at = datetime(2025, 1, 2, 10, 4, 5, 123456, tzinfo=bangkok)
+    org = add_org(store, "th-aoc", country="TH")
+    with store.begin() as conn:
+        conn.execute(
+            reports.insert().values(
+                org_id=org.id,
+                report_id="R-1",
+                reported_at=at,
+                country="TH",
+                tlp="amber",
+                distribution="organization",
+                created_at=at,
+                updated_at=at,
+            )
+        )
+    with store.connect() as conn:
+        kept = conn.execute(sa.select(reports.c.reported_at)).scalar_one()
+        kept = kept if kept.tzinfo is not None else kept.replace(tzinfo=UTC)
+        assert kept == at and kept.astimezone(UTC).hour == 3
+        after = sa.select(reports.c.report_id).where(
+            reports.c.reported_at > datetime(2025, 1, 2, 9, 0, tzinfo=bangkok)  # 02:00 UTC
+        )
+        assert conn.execute(after).scalars().all() == ["R-1"]

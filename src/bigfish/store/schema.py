@@ -7,7 +7,11 @@ behave the same on SQLite and PostgreSQL: amounts are exact decimal text, times 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData(
     naming_convention={
@@ -19,7 +23,23 @@ metadata = sa.MetaData(
     }
 )
 
-UTCDateTime = sa.DateTime(timezone=True)
+
+class _UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A time with its time zone, stored in UTC on both backends. PostgreSQL keeps the instant
+    of any offset; SQLite keeps text without one, so a time at +07:00 was kept as its local
+    clock time and read back seven hours off (and compared so in a WHERE). Given in UTC there,
+    it is the same instant everywhere; read back, it is naive on SQLite as before."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite" and isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+
+UTCDateTime = _UTCDateTime()
 
 organizations = sa.Table(
     "organizations",
