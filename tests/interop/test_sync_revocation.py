@@ -19,6 +19,7 @@ from bigfish.accounts import authenticate_key, create_key
 from bigfish.interop.feed import WITHDRAWN, collections, iter_entries, object_page
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import REPORT_EXTENSION
+from bigfish.interop.model import MentionView
 from bigfish.interop.stix import report_objects
 from bigfish.interop.sync import pull
 from bigfish.memberships import add_member, remove_member
@@ -474,3 +475,25 @@ def test_pages_cross_from_reports_to_withdrawals_without_loss(store: Store, tmp_
                         break
                 assert got == whole, (limit, added_after)
         assert sum(revoked for _, revoked in whole) == 5
+
+
+def test_a_pulled_report_the_store_cannot_keep_is_rejected_alone(peer_store: Store) -> None:
+    """Review finding (store): the importer ignored the reports the store refused (a URL whose
+    canonical form is over what the store keeps) and then looked them up: a KeyError that
+    ended the pull."""
+    long_url = "http://x.com/" + "é" * 1980  # 11,886 characters once percent-encoded
+    fine = fixed_view("r-ok", Marking(TLP.GREEN, Distribution.PARTNERSHIP))
+    huge = dataclasses.replace(
+        fixed_view("r-huge", Marking(TLP.GREEN, Distribution.PARTNERSHIP)),
+        source_id="report--0b2c7f7e-9f3e-4a53-9c43-5a4a0a1d0002",
+        mentions=(MentionView("url", long_url, True, "field", None, long_url),),
+    )
+    objects = report_objects(fine) + report_objects(huge)
+    with peer_store.begin() as conn:
+        outcome = import_objects(
+            conn, objects, peer="https://node-a.example/taxii2/", default_org="x"
+        )
+    assert outcome.rejected == 1 and outcome.received == outcome.stored + outcome.rejected
+    stix_id, reason = outcome.rejections[0]
+    assert stix_id == huge.source_id and "canonical form" in reason
+    assert set(_held(peer_store)) == {"r-ok"}

@@ -314,7 +314,7 @@ def import_objects(
     _upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), "stix_id")
     rejections += import_requests(conn, requests, peer=peer)
     new, updated, unchanged = _store_reports(
-        conn, list(pending.values()), peer, rates, ids or IdentifierIds()
+        conn, list(pending.values()), peer, rates, ids or IdentifierIds(), rejections
     )
     withdrawn, held_newer = _withdraw_copies(conn, revoked, peer or "", rejections)
     stored = len(objects) - len(rejections)
@@ -423,7 +423,11 @@ def _store_reports(
     peer: str | None,
     rates: Rates | None,
     ids: IdentifierIds,
+    rejections: list[tuple[str | None, str]],
 ) -> tuple[int, int, int]:
+    """Write ITEMS (each with its group id) as their organizations' reports, newer versions
+    only; (new, updated, unchanged). A report the store refuses (a value it cannot keep) is
+    added to REJECTIONS with its STIX id and the reason, and the others are written."""
     by_org: dict[str, list[tuple[_Report, int | None]]] = {}
     for item in items:
         by_org.setdefault(item[0].org, []).append(item)
@@ -459,6 +463,12 @@ def _store_reports(
         )
         new += outcome.stored
         updated += outcome.updated
+        received = len(fresh)
+        refused = {p.report.report_id for p, _ in outcome.duplicates}
+        for p, reason in outcome.duplicates:  # a value the store cannot keep: this one alone
+            stix_id = next(r.stix_id for r, _ in fresh if r.report.report_id == p.report.report_id)
+            rejections.append((stix_id, reason))
+        fresh = [(r, g) for r, g in fresh if r.report.report_id not in refused]
         after = _held_versions(conn, org_id, [r.report.report_id for r, _ in fresh])
         _upsert(
             conn,
@@ -477,6 +487,6 @@ def _store_reports(
         conn.execute(
             ingest_runs.update()
             .where(ingest_runs.c.id == run_id)
-            .values(received=len(fresh), stored=outcome.stored, updated=outcome.updated)
+            .values(received=received, stored=outcome.stored, updated=outcome.updated)
         )
     return new, updated, unchanged
