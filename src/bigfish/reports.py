@@ -42,6 +42,7 @@ from bigfish.store.writes import (
     IdentifierIds,
     Pending,
     record_withdrawals,
+    refusal_field,
     write_batch,
 )
 
@@ -171,7 +172,9 @@ def submit_reports(
             stored, updated = outcome.stored, outcome.updated
             for pending, reason in outcome.duplicates:
                 rejected.append(
-                    Rejected(pending.line or 0, pending.report.report_id, reason, "report_id")
+                    Rejected(
+                        pending.line or 0, pending.report.report_id, reason, refusal_field(pending)
+                    )
                 )
             done = {p.report.report_id for p in batch} - {
                 p.report.report_id for p, _ in outcome.duplicates

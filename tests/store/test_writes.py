@@ -73,6 +73,8 @@ def test_ingest_refuses_the_report_the_store_cannot_keep_and_stores_the_rest(
     assert "the domain value" in rejects["R-3"]["reason"]
     assert "3,600 bytes" in rejects["R-3"]["reason"]
     assert "in the narrative" in rejects["R-4"]["reason"]
+    # each names where the value was given (it named report_id)
+    assert [rejects[r]["field"] for r in ("R-2", "R-3", "R-4")] == ["urls", "domains", "narrative"]
     with store.connect() as conn:
         longest = conn.execute(sa.select(sa.func.max(sa.func.length(identifiers.c.canonical))))
         assert longest.scalar_one() <= 2000
@@ -96,6 +98,7 @@ def test_an_api_batch_keeps_its_good_reports_beside_one_the_store_cannot_keep(
     assert (result.received, result.stored) == (2, 1)
     (refused,) = result.rejected
     assert refused.report_id == "A-2" and "over the 2,000 characters" in refused.reason
+    assert refused.field == "urls"
     assert _stored(store) == ["A-1"]
 
 

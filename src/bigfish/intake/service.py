@@ -46,7 +46,7 @@ from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowe
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
 from bigfish.store.schema import group_members, ingest_runs
-from bigfish.store.writes import IdentifierIds, Pending, write_batch
+from bigfish.store.writes import IdentifierIds, Pending, refusal_field, write_batch
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
 HeaderReader = Callable[[IO[bytes], Path, HeaderCheck], Iterator[Record]]
@@ -435,7 +435,7 @@ def ingest_file(
                 .values(received=received, stored=stored, updated=updated, rejected=rejects.count)
             )
         for p, reason in outcome.duplicates:
-            rejects.add(name, p.line, reason, report_id=p.report.report_id, field="report_id")
+            rejects.add(name, p.line, reason, report_id=p.report.report_id, field=refusal_field(p))
         batch.clear()
 
     if workers is None:

@@ -151,6 +151,32 @@ def unstorable(p: Pending) -> str | None:
     """Why the store cannot keep P as it is, or None: a value longer than its column (SQLite
     kept it whole, PostgreSQL refused it and with it the whole batch), or an identifier whose
     canonical form is too large for the index that makes identifiers unique (PostgreSQL)."""
+    found = _unstorable(p)
+    return found[0] if found is not None else None
+
+
+def refusal_field(p: Pending) -> str:
+    """The field a refusal of P names: where the value the store cannot keep was given (a
+    report field, the identifier column of its kind, or the narrative it was found in), else
+    report_id (a duplicate)."""
+    found = _unstorable(p)
+    return found[1] if found is not None else "report_id"
+
+
+#: The intake column of each identifier kind (spec/reports.md), as refusals name it.
+_COLUMN_OF = {
+    "phone": "phones",
+    "url": "urls",
+    "email": "emails",
+    "bank_account": "bank_accounts",
+    "crypto_wallet": "crypto_wallets",
+    "handle": "handles",
+    "domain": "domains",
+    "ip": "ips",
+}
+
+
+def _unstorable(p: Pending) -> tuple[str, str] | None:
     report = p.report
     fields = {
         "report_id": report.report_id,
@@ -164,9 +190,11 @@ def unstorable(p: Pending) -> str | None:
     over = _over_length(reports, fields)
     if over is not None:
         name, length, limit = over
-        return f"{name} of {length:,} characters is over the {limit:,} the store keeps"
+        return f"{name} of {length:,} characters is over the {limit:,} the store keeps", name
     for m in p.mentions:
-        where = " in the narrative" if m.source is Source.NARRATIVE else ""
+        narrative = m.source is Source.NARRATIVE
+        where = " in the narrative" if narrative else ""
+        field = "narrative" if narrative else _COLUMN_OF.get(str(m.kind), "identifiers")
         what = f"the {m.kind} value {_shown(m.raw)}{where}"
         size = len(m.canonical.encode("utf-8", "surrogatepass"))
         over = _over_length(
@@ -174,12 +202,13 @@ def unstorable(p: Pending) -> str | None:
         )
         if over is not None and over[0] != "canonical":
             name, length, limit = over
-            return f"{what} has a {name} of {length:,} characters, over the {limit:,} kept"
+            return f"{what} has a {name} of {length:,} characters, over the {limit:,} kept", field
         if over is not None or size > CANONICAL_BYTES:
             return (
                 f"{what} has a canonical form of {len(m.canonical):,} characters "
                 f"({size:,} bytes), over the {CANONICAL_CHARS:,} characters "
-                f"({CANONICAL_BYTES:,} bytes) the store keeps of an identifier; shorten it"
+                f"({CANONICAL_BYTES:,} bytes) the store keeps of an identifier; shorten it",
+                field,
             )
     return None
 
