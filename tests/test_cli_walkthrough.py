@@ -319,3 +319,15 @@ def test_an_empty_contact_directory_says_so(tmp_path: Path) -> None:
     assert listed.stdout.strip() == "no contacts of kh-npa: add one with bigfish contact add"
     as_json = runner.invoke(app, [*db, "contact", "list", "--json"])
     assert json.loads(as_json.stdout) == {"contacts": []}
+
+
+def test_a_filter_no_network_matches_says_so(tmp_path: Path) -> None:
+    """`networks --min-countries 99` said "no networks yet: ingest reports" beside networks."""
+    db = _db(tmp_path)
+    synth = runner.invoke(app, [*db, "synth", str(tmp_path / "p"), "--reports", "300"])
+    assert synth.exit_code == 0, synth.output
+    manifest = str(tmp_path / "p" / "partnership.json")
+    assert runner.invoke(app, [*db, "ingest", "--manifest", manifest]).exit_code in (0, 1)
+    assert "no networks yet" not in runner.invoke(app, [*db, "networks"]).stdout
+    filtered = runner.invoke(app, [*db, "networks", "--min-countries", "99"])
+    assert filtered.exit_code == 0 and "(no network matches the filter)" in filtered.stdout

@@ -51,7 +51,7 @@ def networks_command(
     if as_json:
         _dump(page.to_json())
     else:
-        typer.echo(networks_table(page))
+        typer.echo(networks_table(page, filtered=min_countries is not None))
 
 
 @app.command("network")

@@ -9,8 +9,9 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def networks_table(page: NetworkPage) -> str:
-    """One line per network: id, score, reports, countries, organizations, loss, key identifier."""
+def networks_table(page: NetworkPage, *, filtered: bool = False) -> str:
+    """One line per network: id, score, reports, countries, organizations, loss, key identifier.
+    FILTERED: the page was asked with a filter, so an empty one says none matches it."""
     header = f"{'id':>6}  {'score':>7}  {'reports':>7}  {'countries':<18}  {'orgs':>4}  "
     header += f"{'loss (USD)':>14}  {'last seen':<10}  top identifier"
     lines = [header, "-" * len(header)]
@@ -22,6 +23,8 @@ def networks_table(page: NetworkPage) -> str:
             f"{_cut(','.join(s.countries), 18):<18}  {len(s.organizations):>4}  "
             f"{s.total_loss_usd:>14,.0f}  {s.last_seen.date().isoformat():<10}  {_cut(top, 40)}"
         )
-    if not page.networks:
+    if not page.networks and filtered:
+        lines.append("(no network matches the filter)")
+    elif not page.networks:
         lines.append("(no networks yet: ingest reports, then run `bigfish link`)")
     return "\n".join(lines)
