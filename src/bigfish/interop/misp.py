@@ -251,7 +251,7 @@ def read_misp(raw: IO[bytes], path: Path) -> Iterator[Record]:
     """Records of a MISP event file: one event, a list of events, or {"response": [...]}."""
     try:
         data = json.loads(raw.read().decode("utf-8-sig"), parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, a number of 5,000 digits
         raise InputError(f"not MISP event JSON ({exc})", file=str(path)) from None
     events = data.get("response", [data]) if isinstance(data, dict) else data
     if not isinstance(events, list):
