@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from bigfish.errors import InputError
+from bigfish.intake import ingest_file
 from bigfish.interop import read_misp, read_stix
+from bigfish.store import Store
 
 LOCATION = {"type": "location", "spec_version": "2.1", "id": "location--1", "country": "TH"}
 
@@ -50,3 +52,27 @@ def test_a_number_too_long_to_convert_is_an_input_error_not_a_traceback(
     with pytest.raises(InputError) as caught:
         list(reader(path.open("rb"), path))
     assert caught.value.file == str(path) and "digits" in caught.value.message
+
+
+def test_a_report_field_of_the_wrong_type_rejects_the_report_naming_it(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A description that is a list was read as no narrative, and the report stored without
+    it; a published that is a number as no date; an id that is a number was stored as "5"."""
+    path = _bundle(
+        tmp_path / "typed.json",
+        LOCATION,
+        _report(1, description=["the victim's story"]),
+        _report(2, published=1759276800),
+        _report(3, id=5),
+        _report(4, description="kept"),
+    )
+    result = ingest_file(sqlite_store, path, org="TH-AOC", fmt="stix", classify=False)
+    assert (result.received, result.stored, result.rejected) == (4, 1, 3)
+    rows = _rejects(path)
+    assert [(r["object"], r["field"]) for r in rows] == [
+        (2, "description"),
+        (3, "published"),
+        (4, "id"),
+    ]
+    assert rows[0]["report_id"] == _report(1)["id"] and "list" in rows[0]["reason"]

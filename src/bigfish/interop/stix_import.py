@@ -57,6 +57,14 @@ def _text(obj: Mapping[str, Any], name: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _given_text(obj: Mapping[str, Any], name: str) -> str | None:
+    """Property NAME of OBJ as text, None when absent; any other JSON value (a list, a number)
+    is an error naming it, never a property read as absent."""
+    if obj.get(name) is not None and not isinstance(obj[name], str):
+        raise InputError(f"must be text, not a JSON {type(obj[name]).__name__}", field=name)
+    return _text(obj, name)
+
+
 def raw_identifier(obj: Mapping[str, Any]) -> RawIdentifier | None:
     """The identifier an observable carries, or None when it carries none bigfish knows."""
     stix_type = obj.get("type")
@@ -114,10 +122,12 @@ def report_fields(
     extensions = obj.get("extensions")
     ext = extensions.get(REPORT_EXTENSION) if isinstance(extensions, dict) else None
     fields: dict[str, str] = {}
-    published = _text(obj, "published")
+    if not isinstance(obj.get("id"), str):
+        raise InputError("a report needs a text id", field="id")
+    published = _given_text(obj, "published")
     if published:
         fields["reported_at"] = published
-    description = _text(obj, "description")
+    description = _given_text(obj, "description")
     if description:
         fields["narrative"] = description
     refs = obj.get("object_refs")
@@ -209,7 +219,8 @@ def _record(
         try:
             fields, found = report_fields(obj, lookup)
         except InputError as exc:
-            yield Unreadable(number, exc.message, str(stix_id), exc.field)
+            shown = str(stix_id) if isinstance(stix_id, str) else None
+            yield Unreadable(number, exc.message, shown, exc.field)
             return
         marking = file_marking(marking_from_object(obj, lookup))
         items = item_markings(obj, lookup)
