@@ -4,16 +4,21 @@ traceback or a silent loss, and what goes out comes back whole."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bigfish.errors import InputError
 from bigfish.intake import ingest_file
-from bigfish.interop import read_misp, read_stix
-from bigfish.store import Store
+from bigfish.interop import export_misp, export_stix, read_misp, read_stix
+from bigfish.models import TLP, Distribution, Marking
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store, open_store
+from bigfish.store.schema import identifiers, reports
 
 LOCATION = {"type": "location", "spec_version": "2.1", "id": "location--1", "country": "TH"}
 
@@ -76,3 +81,74 @@ def test_a_report_field_of_the_wrong_type_rejects_the_report_naming_it(
         (4, "id"),
     ]
     assert rows[0]["report_id"] == _report(1)["id"] and "list" in rows[0]["reason"]
+
+
+EVERY_KIND = [
+    {"kind": "phone", "value": "+66812345678", "role": "contact"},
+    {"kind": "url", "value": "https://Invest-Gold88.com/login?x=1"},
+    {"kind": "email", "value": "agent@invest-gold88.com"},
+    {"kind": "bank_account", "value": "GB82 WEST 1234 5698 7654 32"},
+    {"kind": "bank_account", "value": "KASITHBK:123-4-56789-0", "role": "payment"},
+    {"kind": "bank_account", "value": "SCB:1234567890"},
+    {"kind": "crypto_wallet", "value": "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"},
+    {"kind": "crypto_wallet", "value": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"},
+    {"kind": "crypto_wallet", "value": "0xab5801a7d398351b8be11c439e05c5b3259aec9b"},
+    {"kind": "crypto_wallet", "value": "T9yED5xMV5ARV98BexN97aLZ1UUq7eKSxm"},
+    {"kind": "handle", "value": "line:gold_mentor"},
+    {"kind": "handle", "value": "telegram:gold_88"},
+    {"kind": "handle", "value": "whatsapp:+66812345679"},
+    {"kind": "handle", "value": "x:scammer"},
+    {"kind": "domain", "value": "invest-gold88.com"},
+    {"kind": "ip", "value": "192.0.2.1"},
+    {"kind": "ip", "value": "2001:db8::1"},
+]
+
+
+def _held(store: Store) -> tuple[dict[str, Any], set[tuple[str, str]]]:
+    with store.connect() as conn:
+        report = dict(conn.execute(sa.select(reports)).mappings().one())
+        query = sa.select(identifiers.c.kind, identifiers.c.canonical)
+        held = {(kind, canonical) for kind, canonical in conn.execute(query)}
+    return report, held
+
+
+@pytest.mark.parametrize("fmt", ["stix", "misp"])
+@pytest.mark.parametrize(
+    "marking",
+    [Marking(TLP.CLEAR, Distribution.PARTNERSHIP), Marking(TLP.RED, Distribution.ORGANIZATION)],
+)
+def test_a_report_of_every_kind_survives_export_and_import(
+    fmt: str, marking: Marking, tmp_path: Path
+) -> None:
+    """Every identifier kind, the narrative, the amount to the last digit, the currency, the
+    time (to the microsecond, given at +07:00), scam type, channel and marking come back. MISP
+    kept only the event's day: 10:04:05.123456+07:00 came back as midnight."""
+    row = {
+        "report_id": "all-1",
+        "reported_at": "2025-11-02T10:04:05.123456+07:00",
+        "country": "TH",
+        "scam_type": "investment",
+        "channel": "line",
+        "loss_amount": "12345678901234.56789",
+        "loss_currency": "THB",
+        "narrative": "ผู้เสียหาย paid\nline two",
+        "identifiers": EVERY_KIND,
+    }
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}")
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps(row) + "\n", "utf-8")
+    ingest_file(source, path, org="TH-AOC", marking=marking, classify=False)
+    out = io.StringIO()
+    (export_stix if fmt == "stix" else export_misp)(source, Viewer.node_operator(), out)
+    exported = tmp_path / "out.json"
+    exported.write_text(out.getvalue(), "utf-8")
+    again = open_store(f"sqlite:///{tmp_path / 'again.db'}")
+    result = ingest_file(again, exported, org="PEER", fmt=fmt, classify=False)
+    assert (result.stored, result.rejected) == (1, 0)
+    before, held_before = _held(source)
+    after, held_after = _held(again)
+    assert held_after == held_before and len(held_before) >= len(EVERY_KIND)
+    fields = ("report_id", "reported_at", "country", "scam_type", "channel", "loss_amount")
+    fields += ("loss_currency", "narrative", "tlp", "distribution")
+    assert {f: after[f] for f in fields} == {f: before[f] for f in fields}
+    assert before["reported_at"].microsecond == 123456

@@ -21,6 +21,7 @@ from bigfish.intake.readers import Record, Row, Unreadable
 from bigfish.interop.markings import BIGFISH_NAMESPACE
 from bigfish.interop.misp_types import DEFAULT_CATEGORIES
 from bigfish.interop.model import NetworkView, ReportView
+from bigfish.interop.stix import timestamp
 from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier, narrowest
 
 ATTRIBUTE_KINDS: dict[str, Kind] = {
@@ -368,6 +369,8 @@ def report_event(view: ReportView) -> dict[str, Any]:
             misp_type = key.removeprefix("misp_")
             body["Attribute"].extend(_attribute(misp_type, v, uid) for v in text.split(";") if v)
     tags = [f'{_TAG_PREFIX}country="{view.country}"', f'{_TAG_PREFIX}report-id="{view.report_id}"']
+    # An event's date is a day: the time of the report, in UTC, travels as a tag read back first.
+    tags.append(f'{_TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
     tags += [f'{_TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
     info = f"Scam report {view.org}/{view.report_id}"
     return _event(uid, info, view.reported_at.date().isoformat(), view.marking, tags, body)
