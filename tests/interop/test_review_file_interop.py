@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from bigfish.errors import InputError
 from bigfish.intake import ingest_file
+from bigfish.intake.readers import Row
 from bigfish.interop import export_misp, export_stix, read_misp, read_stix
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import Viewer
@@ -152,3 +153,41 @@ def test_a_report_of_every_kind_survives_export_and_import(
     fields += ("loss_currency", "narrative", "tlp", "distribution")
     assert {f: after[f] for f in fields} == {f: before[f] for f in fields}
     assert before["reported_at"].microsecond == 123456
+
+
+def _event(**extra: Any) -> dict[str, Any]:
+    event = {
+        "uuid": "5f0c6f3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+        "info": "ring",
+        "date": "2025-11-02",
+        "distribution": "3",
+        "Tag": [{"name": "tlp:clear"}, {"name": 'bigfish:country="TH"'}],
+        "Attribute": [{"type": "phone-number", "value": "+66812345678"}],
+    }
+    return {"Event": event | extra}
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        "tlp:red",  # one text, not a list of tags
+        [{"name": "tlp:clear"}, {"name": 'bigfish:country="TH"'}, {"name": ["tlp:red"]}],
+        [{"name": "tlp:clear"}, {"name": 'bigfish:country="TH"'}, "tlp:red"],
+    ],
+)
+def test_misp_tags_that_cannot_be_read_are_the_most_restrictive_marking(
+    tags: object, tmp_path: Path
+) -> None:
+    """A Tag that is not a list, or an entry that is not {"name": text}, may be the event's or
+    the attribute's TLP: it was skipped, and the event read as its other tags say (TLP:CLEAR,
+    or AMBER without one) and shared with the partnership."""
+    on_event = _event()
+    on_event["Event"]["Tag"] = tags
+    on_attribute = _event()
+    on_attribute["Event"]["Attribute"][0]["Tag"] = tags
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps([on_event, on_attribute]), "utf-8")
+    first, second = list(read_misp(path.open("rb"), path))
+    assert isinstance(first, Row) and isinstance(second, Row)
+    assert first.marking == Marking(TLP.RED, Distribution.ORGANIZATION)
+    assert second.restriction == Marking(TLP.RED, Distribution.ORGANIZATION)

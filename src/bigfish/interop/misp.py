@@ -18,7 +18,7 @@ from typing import IO, Any
 from bigfish.errors import InputError
 from bigfish.identifiers import normalize
 from bigfish.intake.readers import Record, Row, Unreadable
-from bigfish.interop.markings import BIGFISH_NAMESPACE
+from bigfish.interop.markings import BIGFISH_NAMESPACE, NOT_UNDERSTOOD
 from bigfish.interop.misp_types import DEFAULT_CATEGORIES
 from bigfish.interop.model import NetworkView, ReportView
 from bigfish.interop.stix import timestamp
@@ -67,6 +67,17 @@ def _tag_names(container: Mapping[str, Any]) -> list[str]:
     return [t["name"] for t in tags if isinstance(t, dict) and isinstance(t.get("name"), str)]
 
 
+def _tags_unreadable(container: Mapping[str, Any]) -> bool:
+    """Whether CONTAINER's tags cannot all be read (not a list, an entry without a text name):
+    one of them may be its marking, so the marking is not understood."""
+    tags = container.get("Tag")
+    if tags is None:
+        return False
+    if not isinstance(tags, list):
+        return True
+    return not all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in tags)
+
+
 def _tlp(names: list[str]) -> TLP | None:
     """The most restrictive TLP of tags NAMES; a `tlp:` tag bigfish does not know (`tlp:ex:chr`,
     a typo) is read as TLP:RED, never as no marking."""
@@ -95,7 +106,10 @@ def _distribution(container: Mapping[str, Any], default: str) -> Marking:
 
 
 def marking_of(event: Mapping[str, Any]) -> Marking:
-    """The marking of MISP EVENT from its tlp tag and distribution level."""
+    """The marking of MISP EVENT from its tlp tag and distribution level; tags that cannot be
+    read make it the most restrictive (docs/interop.md, "Markings on import")."""
+    if _tags_unreadable(event):
+        return NOT_UNDERSTOOD
     audience = _distribution(event, "0")
     tlp = _tlp(_tag_names(event)) or TLP.AMBER
     return Marking(tlp, audience.distribution, audience.group)
@@ -103,7 +117,10 @@ def marking_of(event: Mapping[str, Any]) -> Marking:
 
 def item_marking(item: Mapping[str, Any]) -> Marking | None:
     """The marking a MISP object or attribute adds to its event's (its own distribution, unless
-    5 "inherit", and its tlp tags), or None when it adds none."""
+    5 "inherit", and its tlp tags), or None when it adds none; the most restrictive when its
+    tags cannot be read."""
+    if _tags_unreadable(item):
+        return NOT_UNDERSTOOD
     level = item.get("distribution")
     tlp = _tlp(_tag_names(item))
     inherits = level is None or str(level) == _INHERIT
