@@ -5,6 +5,11 @@ another organization, the caller may see it (through `bigfish.sharing.policy`), 
 own reports mention the same valid identifier. Deriving it at read time means a removal from a
 group, a raised TLP or a deleted report takes effect on the next request. New reports submitted
 through the API also go out to the holders' webhooks, signed (`bigfish.webhooks`).
+
+Shared infrastructure raises no alert: a value the linking stopped (a pin, a warning list, the hub
+test: `bigfish.linking.hubs`), or one the node's warning lists or an operator's pin name before the
+linking has run. Victims mention their bank's hotline in unrelated reports; an alert on it would
+go to every organization that holds it.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,10 +29,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.errors import BigfishError, InputError
+from bigfish.linking.warninglists import WarningLists, load_warning_lists, operator_list_dirs
 from bigfish.models import TLP, Distribution
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
+from bigfish.store.schema_linking import link_pins, stopped_values
 from bigfish.webhooks import deliver, list_allowed_peers, webhook_secrets
 
 log = logging.getLogger(__name__)
@@ -62,8 +70,8 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _cursor(alert: Alert, pk: int, ident_id: int) -> str:
-    raw = json.dumps([alert.created_at.isoformat(), pk, ident_id]).encode()
+def _cursor(created_at: datetime, pk: int, ident_id: int) -> str:
+    raw = json.dumps([created_at.isoformat(), pk, ident_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -108,6 +116,7 @@ def list_alerts(
             reports.c.org_id != viewer.org_id,
             visible_reports(viewer),
             identifiers.c.valid.is_(True),
+            _not_stopped(),
         )
     )
     after: list[ColumnElement[bool]] = []
@@ -148,29 +157,67 @@ def list_alerts(
                 )
             )
         }
-    rows = [
-        _AlertRow(report_rows[pk], ident_rows[ident])
-        for pk, ident in pairs
-        if pk in report_rows and ident in ident_rows
-    ]
+        examined = [p for p in pairs[:limit] if p[0] in report_rows and p[1] in ident_rows]
+        shared = _infrastructure(
+            conn, {i: (str(r.kind), str(r.canonical)) for i, r in ident_rows.items()}
+        )
     alerts = [
         Alert(
-            id=f"{r.report.id}-{r.identifier.id}",
-            created_at=_utc(r.report.created_at),
-            kind=r.identifier.kind,
-            canonical=r.identifier.canonical,
-            org=r.report.name,
-            report_id=r.report.report_id,
-            country=r.report.country,
-            reported_at=_utc(r.report.reported_at),
+            id=f"{pk}-{ident}",
+            created_at=_utc(report_rows[pk].created_at),
+            kind=ident_rows[ident].kind,
+            canonical=ident_rows[ident].canonical,
+            org=report_rows[pk].name,
+            report_id=report_rows[pk].report_id,
+            country=report_rows[pk].country,
+            reported_at=_utc(report_rows[pk].reported_at),
         )
-        for r in rows[:limit]
+        for pk, ident in examined
+        if ident not in shared
     ]
     following = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        following = _cursor(alerts[-1], int(last.report.id), int(last.identifier.id))
+    if len(pairs) > limit and examined:
+        # From the last pair read, shown or not: a page may come short of LIMIT when values
+        # the linking has not stopped yet are infrastructure, never skip or repeat an alert.
+        pk, ident = examined[-1]
+        following = _cursor(_utc(report_rows[pk].created_at), pk, ident)
     return AlertPage(tuple(alerts), following)
+
+
+def _not_stopped() -> ColumnElement[bool]:
+    """The mention's value is not one the linking stopped as shared infrastructure."""
+    return ~sa.exists().where(stopped_values.c.identifier_id == mentions.c.identifier_id)
+
+
+@cache
+def _warning_lists() -> WarningLists:
+    """The node's warning lists (shipped and the operator's), loaded once."""
+    return load_warning_lists(operator_list_dirs())
+
+
+def _infrastructure(conn: Connection, values: Mapping[int, tuple[str, str]]) -> set[int]:
+    """The ids of VALUES (id: (kind, canonical)) that are shared infrastructure though the
+    linking has not stopped them yet: pinned as not linking, or on a warning list and not pinned
+    as linking (the linking's order: `bigfish.linking.incremental`)."""
+    lists = _warning_lists()
+    listed = {i for i, (kind, canonical) in values.items() if lists.match(kind, canonical)}
+    pins: dict[tuple[str, str], bool] = {}
+    wanted = sorted(set(values.values()))
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        pins.update(
+            ((str(k), str(c)), bool(link))
+            for k, c, link in conn.execute(
+                sa.select(link_pins.c.kind, link_pins.c.canonical, link_pins.c.link).where(
+                    sa.tuple_(link_pins.c.kind, link_pins.c.canonical).in_(part)
+                )
+            )
+        )
+    return {
+        i
+        for i, key in values.items()
+        if (key in pins and not pins[key]) or (i in listed and pins.get(key) is not True)
+    }
 
 
 #: Reports read in created_at order, per row of the page's lean query, before giving up on
@@ -234,12 +281,6 @@ def _page_pairs(
     return pairs[:wanted]
 
 
-@dataclass(frozen=True, slots=True)
-class _AlertRow:
-    report: Any  # a row of reports joined with its organization
-    identifier: Any  # a row of identifiers
-
-
 def holders_to_alert(store: Store, report_pks: Sequence[int]) -> dict[int, list[Alert]]:
     """For new reports REPORT_PKS: the organizations holding one of their identifiers that may
     see them, with the alerts each gets (for webhooks)."""
@@ -277,9 +318,14 @@ def holders_to_alert(store: Store, report_pks: Sequence[int]) -> dict[int, list[
                     reports.c.id.in_(chunk),
                     identifiers.c.valid.is_(True),
                     own.c.org_id != reports.c.org_id,
+                    _not_stopped(),
                 )
             )
             rows = conn.execute(query).all()
+            shared = _infrastructure(
+                conn, {int(r.identifier_id): (str(r.kind), str(r.canonical)) for r in rows}
+            )
+            rows = [r for r in rows if int(r.identifier_id) not in shared]
             holders = {int(r.holder) for r in rows}
             groups: dict[int, set[int]] = {h: set() for h in holders}
             if holders:
