@@ -191,3 +191,39 @@ def test_misp_tags_that_cannot_be_read_are_the_most_restrictive_marking(
     assert isinstance(first, Row) and isinstance(second, Row)
     assert first.marking == Marking(TLP.RED, Distribution.ORGANIZATION)
     assert second.restriction == Marking(TLP.RED, Distribution.ORGANIZATION)
+
+
+def test_an_object_given_twice_with_other_content_is_rejected_and_a_marking_not_understood(
+    tmp_path: Path,
+) -> None:
+    """The last copy of an id won, silently: a marking-definition given as TLP:RED and then as
+    TLP:CLEAR under the same id made the report TLP:CLEAR, and of two phone numbers under one
+    observable id only the second was read, the first lost without a word."""
+    definition = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--0b1e4a7c-0000-4000-8000-000000000001",
+        "created": "2025-01-01T00:00:00.000Z",
+        "definition_type": "tlp",
+        "definition": {"tlp": "red"},
+    }
+    relaxed = definition | {"definition": {"tlp": "clear"}}
+    phone = {"type": "phone-number", "id": "phone-number--1", "value": "+66812345678"}
+    other = phone | {"value": "+66899999999"}
+    path = _bundle(
+        tmp_path / "twice.json",
+        LOCATION,
+        definition,
+        phone,
+        _report(1, object_refs=["location--1", "phone-number--1"])
+        | {"object_marking_refs": [definition["id"]]},
+        relaxed,
+        other,
+        dict(phone),  # the same object again: read once, nothing to say
+    )
+    records = list(read_stix(path.open("rb"), path))
+    [row] = [r for r in records if isinstance(r, Row)]
+    assert row.marking == Marking(TLP.RED, Distribution.ORGANIZATION)
+    assert [i.value for i in row.identifiers or []] == ["+66812345678"]
+    rejected = [(r.line, r.field) for r in records if not isinstance(r, Row)]
+    assert rejected == [(5, "id"), (6, "id")]

@@ -190,6 +190,17 @@ def file_marking(marking: Marking | None) -> Marking | None:
     return marking
 
 
+def _first_copies(objects: list[Any]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The first object of each id among OBJECTS, and the ids given again with other content."""
+    first: dict[str, dict[str, Any]] = {}
+    conflicting: set[str] = set()
+    for obj in objects:
+        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+            if first.setdefault(obj["id"], obj) != obj:
+                conflicting.add(obj["id"])
+    return first, conflicting
+
+
 def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
     """Records of a STIX 2.1 bundle (or a JSON list of objects): one Row per report."""
     try:
@@ -199,12 +210,31 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
     objects = data.get("objects") if isinstance(data, dict) else data
     if not isinstance(objects, list):
         raise InputError("a STIX bundle needs an objects list", file=str(path), field="objects")
-    lookup = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    first, conflicting = _first_copies(objects)
+    # A marking given twice with different content is not understood (TLP:RED, organization);
+    # of any other object given so, the first is read and the others rejected.
+    lookup = {
+        i: o
+        for i, o in first.items()
+        if not (i in conflicting and i.startswith("marking-definition--"))
+    }
     used: set[str] = set()
     for obj in objects:
         if isinstance(obj, dict) and obj.get("type") == "report":
-            used.update(r for r in obj.get("object_refs") or [] if isinstance(r, str))
+            refs = obj.get("object_refs")
+            if isinstance(refs, list):
+                used.update(r for r in refs if isinstance(r, str))
     for number, obj in enumerate(objects, start=1):
+        ident = obj.get("id") if isinstance(obj, dict) else None
+        if ident in conflicting and first[str(ident)] != obj and obj.get("type") != "report":
+            yield Unreadable(
+                number,
+                f"{ident} was given before with other content; this copy is not read"
+                + (" and the marking is not understood" if ident not in lookup else ""),
+                str(ident),
+                "id",
+            )
+            continue
         yield from _record(number, obj, lookup, used)
 
 
