@@ -16,6 +16,7 @@ from bigfish.errors import InputError
 from bigfish.intake import ingest_file
 from bigfish.intake.readers import Row
 from bigfish.interop import export_misp, export_stix, read_misp, read_stix
+from bigfish.interop.markings import REPORT_EXTENSION
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
@@ -227,3 +228,52 @@ def test_an_object_given_twice_with_other_content_is_rejected_and_a_marking_not_
     assert [i.value for i in row.identifiers or []] == ["+66812345678"]
     rejected = [(r.line, r.field) for r in records if not isinstance(r, Row)]
     assert rejected == [(5, "id"), (6, "id")]
+
+
+def test_a_reports_extra_fields_survive_a_stix_export_and_import(tmp_path: Path) -> None:
+    """The fields a partner sent beyond bigfish's own (a CSV's extra columns, a MISP event's
+    kept attributes) went into no STIX object: a STIX export, and so a sync, lost them."""
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}")
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "report_id,reported_at,country,phone,victim_age,case_ref\n"
+        "r-1,2025-11-02T08:00:00Z,TH,+66812345678,67,AOC/2025/118\n",
+        "utf-8",
+    )
+    ingest_file(source, path, org="TH-AOC", classify=False)
+    out = io.StringIO()
+    export_stix(source, Viewer.node_operator(), out)
+    exported = tmp_path / "out.json"
+    exported.write_text(out.getvalue(), "utf-8")
+    again = open_store(f"sqlite:///{tmp_path / 'again.db'}")
+    assert ingest_file(again, exported, org="PEER", fmt="stix", classify=False).stored == 1
+    before, _ = _held(source)
+    after, _ = _held(again)
+    assert after["attributes"] == before["attributes"]
+    assert "AOC/2025/118" in str(before["attributes"])
+
+
+@pytest.mark.parametrize(
+    ("attributes", "field"),
+    [
+        ({"country": "VN"}, "attributes.country"),
+        ({"tlp": "clear"}, "attributes.tlp"),
+        ({"victim_age": 67}, "attributes.victim_age"),
+        (["victim_age"], "attributes"),
+    ],
+)
+def test_extra_fields_that_would_be_a_reports_own_are_rejected(
+    attributes: object, field: str, tmp_path: Path
+) -> None:
+    report = _report(1)
+    report["extensions"] = {
+        REPORT_EXTENSION: {
+            "extension_type": "property-extension",
+            "report_id": "r-1",
+            "country": "TH",
+            "attributes": attributes,
+        }
+    }
+    path = _bundle(tmp_path / "extra.json", report)
+    [record] = list(read_stix(path.open("rb"), path))
+    assert not isinstance(record, Row) and record.field == field

@@ -181,6 +181,8 @@ def report_objects(report: ReportView) -> list[dict[str, Any]]:
         "org_country": report.org_country,
     }
     fields.update({k: v for k, v in optional.items() if v is not None})
+    if report.attributes:  # the extra fields a partner sent: nothing it sent is lost on the way
+        fields["attributes"] = dict(report.attributes)
     source = report.source_id
     stix_id = source if source and source.startswith("report--") else None
     obj: dict[str, Any] = {

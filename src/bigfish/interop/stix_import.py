@@ -17,7 +17,12 @@ from typing import IO, Any
 
 from bigfish.errors import InputError
 from bigfish.intake.readers import Record, Row, Unreadable
-from bigfish.intake.records import parse_role
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    MARKING_FIELDS,
+    STANDARD_FIELDS,
+    parse_role,
+)
 from bigfish.interop.markings import REPORT_EXTENSION, item_marking, marking_from_object
 from bigfish.models import Distribution, Kind, Marking, RawIdentifier, narrowest
 
@@ -105,6 +110,21 @@ def _ext_identifiers(items: object) -> list[RawIdentifier]:
     return result
 
 
+def _ext_attributes(items: object) -> dict[str, str]:
+    """The extra fields of a bigfish report (`attributes`: name to text); a name that is a
+    report's own field, or a value that is not text, is an error naming it."""
+    if not isinstance(items, dict):
+        raise InputError("attributes must be an object of texts", field="attributes")
+    reserved = {*STANDARD_FIELDS, *IDENTIFIER_COLUMNS, *MARKING_FIELDS}
+    for name, value in items.items():
+        if name in reserved or not name.strip():
+            raise InputError("not a name an extra field may have", field=f"attributes.{name}")
+        if not isinstance(value, str):
+            shown = type(value).__name__
+            raise InputError(f"must be text, not a JSON {shown}", field=f"attributes.{name}")
+    return dict(items)
+
+
 def _scalar(name: str, value: object) -> str | None:
     """Extension field NAME as text: text or a number; anything else (true, a list) is an
     error naming the field, never dropped."""
@@ -144,6 +164,7 @@ def report_fields(
             value = _scalar(name, ext.get(name))
             if value is not None:
                 fields[name] = value
+        fields.update(_ext_attributes(ext.get("attributes", {})))
         return fields, _ext_identifiers(ext.get("identifiers", []))
     fields["report_id"] = str(obj.get("id", ""))
     found: list[RawIdentifier] = []
