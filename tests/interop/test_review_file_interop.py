@@ -277,3 +277,34 @@ def test_extra_fields_that_would_be_a_reports_own_are_rejected(
     path = _bundle(tmp_path / "extra.json", report)
     [record] = list(read_stix(path.open("rb"), path))
     assert not isinstance(record, Row) and record.field == field
+
+
+def test_a_wallet_of_no_chain_bigfish_knows_is_not_exported_as_bitcoin(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A Monero address from a MISP xmr attribute (bigfish tells no Monero) went out as a btc
+    attribute: another type, which MISP's btc check may refuse. It goes out as a coin-address
+    object without a symbol, and comes back as the same wallet."""
+    monero = (
+        "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7Sq"
+        "SsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A"
+    )
+    event = _event()
+    event["Event"]["Attribute"] = [{"type": "xmr", "category": "Financial fraud", "value": monero}]
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event), "utf-8")
+    ingest_file(sqlite_store, path, org="TH-AOC", fmt="misp", classify=False)
+    out = io.StringIO()
+    export_misp(sqlite_store, Viewer.node_operator(), out)
+    [exported] = json.loads(out.getvalue())["response"]
+    assert [a["type"] for a in exported["Event"]["Attribute"]] == []
+    [coin] = exported["Event"]["Object"]
+    assert coin["name"] == "coin-address"
+    assert [(a["object_relation"], a["value"]) for a in coin["Attribute"]] == [
+        ("address-crypto", monero)
+    ]
+    back = tmp_path / "back.json"
+    back.write_text(json.dumps(exported), "utf-8")
+    [row] = list(read_misp(back.open("rb"), back))
+    assert isinstance(row, Row)
+    assert [(i.kind, i.value) for i in row.identifiers or []] == [("crypto_wallet", monero)]

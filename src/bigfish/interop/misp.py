@@ -324,12 +324,11 @@ def _financial_object(
 _COIN_SYMBOLS = {"evm": "ETH", "tron": "TRX"}
 
 
-def _coin_object(address: str, symbol: str, seed: str) -> dict[str, Any]:
-    """MISP's coin-address object for an address that is not Bitcoin's or Monero's."""
-    inner = [
-        _attribute("text", address, seed) | {"object_relation": "address-crypto"},
-        _attribute("text", symbol, seed) | {"object_relation": "symbol"},
-    ]
+def _coin_object(address: str, symbol: str | None, seed: str) -> dict[str, Any]:
+    """MISP's coin-address object for an address that is not Bitcoin's."""
+    inner = [_attribute("text", address, seed) | {"object_relation": "address-crypto"}]
+    if symbol is not None:
+        inner.append(_attribute("text", symbol, seed) | {"object_relation": "symbol"})
     template = ("d0e6997e-78da-4815-a6a1-cfc1c1cb8a46", "7")
     return _financial_object("coin-address", template, address, seed, inner)
 
@@ -341,11 +340,11 @@ def _content(values: list[tuple[str, str]], seed: str) -> dict[str, list[dict[st
         if kind == Kind.BANK_ACCOUNT:
             objects.append(_bank_object(value, seed))
         elif kind == Kind.CRYPTO_WALLET:
-            symbol = _COIN_SYMBOLS.get(normalize(Kind.CRYPTO_WALLET, value).chain or "")
-            if symbol is None:  # a Bitcoin address: MISP's own attribute type
+            chain = normalize(Kind.CRYPTO_WALLET, value).chain
+            if chain == "bitcoin":  # MISP's own attribute type
                 attributes.append(_attribute("btc", value, seed))
-            else:
-                objects.append(_coin_object(value, symbol, seed))
+            else:  # no symbol for an address of a chain bigfish cannot tell (Monero's, say)
+                objects.append(_coin_object(value, _COIN_SYMBOLS.get(chain or ""), seed))
         else:
             comment = "handle" if kind == Kind.HANDLE else None
             attributes.append(_attribute(_EXPORT_TYPE.get(kind, "text"), value, seed, comment))
