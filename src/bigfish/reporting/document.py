@@ -1,5 +1,9 @@
 """The statistics report for ministers and summits: a one-page summary, then charts and tables,
-as one self-contained HTML file (charts inline) or a PDF rendered from it with weasyprint."""
+as one self-contained HTML file (charts inline) or a PDF rendered from it with weasyprint.
+
+It prints aggregated figures only, each resting on `MIN_CELL` reports or more
+(`bigfish.reporting.disclosure`), and says whose view it is: the operator's (every report on the
+node, whatever its marking) or one organization's."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from jinja2 import Environment, select_autoescape
 from bigfish.errors import ConfigError, InputError
 from bigfish.linking.views import NetworkSummary, list_networks
 from bigfish.reporting import charts
+from bigfish.reporting.disclosure import MIN_CELL, OTHER, publishable
 from bigfish.reporting.period import Period
 from bigfish.reporting.stats import Statistics, compute_statistics
 from bigfish.reporting.template import REPORT_TEMPLATE
@@ -44,26 +49,40 @@ def _top_networks(store: Store, viewer: Viewer, period: Period, top: int) -> lis
     return chosen[:top]
 
 
-def render_html(stats: Statistics, networks: list[NetworkSummary], *, title: str) -> str:
-    """The report as one HTML document with its charts inline."""
+def render_html(
+    stats: Statistics,
+    networks: list[NetworkSummary],
+    *,
+    title: str,
+    reader: str | None = None,
+    min_cell: int = MIN_CELL,
+) -> str:
+    """The report as one HTML document with its charts inline: the figures of STATS and NETWORKS
+    that rest on MIN_CELL reports or more, as READER (an organization's name; None: the
+    operator, who sees every report) may see them."""
+    shown = publishable(stats, networks, min_cell)
+    safe = shown.stats
     figures = {
-        "country": charts.bar_chart("Losses by victims' country", stats.by_country),
-        "month": charts.month_chart("Reports and losses by month", stats.by_month),
-        "typology": charts.bar_chart("Losses by typology", stats.by_typology),
-        "flows": charts.flow_chart(
-            "Cross-border flows: victims → accounts and phones", stats.flows
-        ),
-        "requests": charts.status_chart("Cooperation requests by status", stats.requests_by_status),
+        "country": charts.bar_chart("Losses by victims' country", safe.by_country),
+        "month": charts.month_chart("Reports and losses by month", safe.by_month),
+        "typology": charts.bar_chart("Losses by typology", safe.by_typology),
+        "flows": charts.flow_chart("Cross-border flows: victims → accounts and phones", safe.flows),
+        "requests": charts.status_chart("Cooperation requests by status", safe.requests_by_status),
     }
     cross_border = sum(f.reports for f in stats.flows)
+    named = [t for t in safe.by_country if t.key != OTHER]
+    typologies = [t for t in safe.by_typology if t.key != OTHER]
     return _ENV.from_string(REPORT_TEMPLATE).render(
         title=title,
-        stats=stats,
-        networks=networks,
+        stats=safe,
+        country_count=stats.country_count,
+        networks=list(shown.networks),
         figures=figures,
         cross_border=cross_border,
-        top_country=stats.by_country[0] if stats.by_country else None,
-        top_typology=stats.by_typology[0] if stats.by_typology else None,
+        top_country=named[0] if named else None,
+        top_typology=typologies[0] if typologies else None,
+        reader=reader,
+        min_cell=min_cell,
     )
 
 
@@ -83,7 +102,8 @@ def write_report(
         raise InputError("the report is written as .html or .pdf", field="out")
     stats = compute_statistics(store, viewer, period, now=now or datetime.now(UTC))
     networks = _top_networks(store, viewer, period, top)
-    html = render_html(stats, networks, title=title)
+    reader = None if viewer.operator else (viewer.org_name or f"organization {viewer.org_id}")
+    html = render_html(stats, networks, title=title, reader=reader)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         try:

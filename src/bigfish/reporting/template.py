@@ -33,11 +33,16 @@ th { background: #eef2f7; }
 <h1>{{ title }}</h1>
 <p class="sub">Period: {{ stats.period.label }} · generated {{ stats.generated_at.strftime("%Y-%m-%d %H:%M UTC") }}
  · one-page summary for ministers</p>
+<p class="sub" id="audience">{% if reader is none %}The node operator's view: every report stored on this node counts, whatever its
+ TLP or distribution, including reports shared with no other organization.{% else %}The view of {{ reader }}: only reports
+ {{ reader }} may see under the partnership's TLP and distribution markings count.{% endif %} Aggregated figures only: a
+ country, typology, cross-border flow, month's losses or network resting on fewer than {{ min_cell }} reports is pooled
+ into "Other" or left out.</p>
 <div class="figures">
   <div class="figure"><b>{{ stats.report_count|num }}</b>scam reports</div>
   <div class="figure"><b>{{ stats.loss_usd|usd }}</b>reported losses</div>
   <div class="figure"><b>{{ stats.network_count|num }}</b>linked networks</div>
-  <div class="figure"><b>{{ stats.country_count|num }}</b>victims' countries</div>
+  <div class="figure"><b>{{ country_count|num }}</b>victims' countries</div>
 </div>
 <h2>What the partnership sees</h2>
 <ul class="points">
@@ -89,8 +94,10 @@ th { background: #eef2f7; }
 <td>{{ n.stats.report_count|num }}</td><td>{{ n.stats.countries|join(", ") }}</td>
 <td>{{ n.stats.organizations|length }}</td><td>{{ n.stats.total_loss_usd|usd }}</td></tr>{% endfor %}</tbody>
 </table>
-<p class="foot">Figures count only reports the reader's organization may see under the partnership's
-TLP and distribution markings; losses are converted to USD at reference rates. Produced by bigfish.</p>
+<p class="foot">{% if reader is none %}Figures count every report stored on this node (the operator's view).{% else %}Figures
+count only reports {{ reader }} may see under the partnership's TLP and distribution markings.{% endif %} Groups of fewer
+than {{ min_cell }} reports are pooled into "Other" or left out; losses are converted to USD at reference rates.
+Produced by bigfish.</p>
 </section>
 </body>
 </html>

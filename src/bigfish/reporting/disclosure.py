@@ -1,0 +1,77 @@
+"""Small-cell suppression: what the statistics report may publish.
+
+The report goes to ministers, summits and researchers, who get aggregated, de-identified
+statistics only (PRODUCT.md). A figure drawn from a handful of reports is one victim's story: "LA,
+1 report, $48,000" names a loss that a TLP:RED report told only its own organization. So every
+group of fewer than `MIN_CELL` reports (a country, a typology, a cross-border flow) is pooled
+into "Other", and when the pool itself is smaller than that, the smallest groups shown join it
+until it is not (else the totals minus the groups shown would give it away). A month keeps its
+count of reports, but not its losses when it holds fewer than `MIN_CELL`; networks of fewer
+reports are not listed. The totals of the period are published as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from bigfish.linking.views import NetworkSummary
+from bigfish.reporting.stats import Flow, Statistics, Tally
+
+#: The fewest reports a published figure may rest on.
+MIN_CELL = 5
+
+OTHER = "Other"
+
+
+def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
+    """TALLIES (largest first) with every group of fewer than MIN_CELL reports pooled into
+    OTHER, itself at least MIN_CELL reports or everything: the last groups shown join it until it
+    is (the order is kept, OTHER last)."""
+    shown = [t for t in tallies if t.reports >= min_cell]
+    hidden = [t for t in tallies if t.reports < min_cell]
+    while hidden and shown and sum(t.reports for t in hidden) < min_cell:
+        hidden.append(shown.pop())  # the last shown: the smallest in TALLIES' order
+    if not hidden:
+        return tuple(shown)
+    other = Tally(
+        OTHER,
+        sum(t.reports for t in hidden),
+        math.fsum(t.loss_usd for t in hidden),
+    )
+    return (*shown, other)
+
+
+def _months(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
+    return tuple(t if t.reports >= min_cell else replace(t, loss_usd=math.nan) for t in tallies)
+
+
+def _flows(flows: Sequence[Flow], min_cell: int) -> tuple[Flow, ...]:
+    return tuple(f for f in flows if f.reports >= min_cell)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The statistics and networks the report may print."""
+
+    stats: Statistics
+    networks: tuple[NetworkSummary, ...]
+    min_cell: int
+
+
+def publishable(
+    stats: Statistics, networks: Sequence[NetworkSummary], min_cell: int = MIN_CELL
+) -> Published:
+    """STATS and NETWORKS with every figure of fewer than MIN_CELL reports pooled or left out."""
+    if min_cell < 1:
+        raise ValueError("min_cell is at least 1")
+    safe = replace(
+        stats,
+        by_country=pooled(stats.by_country, min_cell),
+        by_month=_months(stats.by_month, min_cell),
+        by_typology=pooled(stats.by_typology, min_cell),
+        flows=_flows(stats.flows, min_cell),
+    )
+    kept = tuple(n for n in networks if n.stats.report_count >= min_cell)
+    return Published(safe, kept, min_cell)
