@@ -119,6 +119,15 @@ def check_outgoing_url(
     return OutgoingTarget(url.strip(), origin, host, port, tuple(addresses))
 
 
+def _httpx_url(url: str) -> httpx.URL:
+    """URL as httpx sends it; a URL the guard's parser accepts but httpx does not (a control
+    character) is a PeerError, as every other failure of an outgoing call."""
+    try:
+        return httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise PeerError(f"{origin_of(url)}: not a URL that can be sent ({exc})") from None
+
+
 def guarded_request(
     method: str,
     url: str,
@@ -129,10 +138,13 @@ def guarded_request(
     transport: httpx.BaseTransport | None = None,
     resolver: Resolver | None = None,
     timeout: float = 10.0,
+    read_body: bool = True,
 ) -> httpx.Response:
     """An HTTP request through the guard, pinned to the checked address, following at most
     three redirects, each checked again. Credentials (Authorization, Cookie) go only to the
-    origin (scheme, host and port) they were given for: a redirect elsewhere drops them."""
+    origin (scheme, host and port) they were given for: a redirect elsewhere drops them.
+    Without READ_BODY the answer's body is never read (its status and headers are): a peer
+    that answers with an endless body costs nothing."""
     peers = list(allowed)
     headers = dict(headers or {})
     first = origin_of(url)
@@ -142,15 +154,17 @@ def guarded_request(
             if target.origin != first:
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
             address = target.addresses[0]
-            pinned = httpx.URL(url).copy_with(host=address)
-            request_headers = {"Host": httpx.URL(url).netloc.decode("ascii"), **headers}
-            response = client.request(
+            parsed = _httpx_url(url)
+            request = client.build_request(
                 method,
-                pinned,
+                parsed.copy_with(host=address),
                 content=content,
-                headers=request_headers,
+                headers={"Host": parsed.netloc.decode("ascii"), **headers},
                 extensions={"sni_hostname": target.host},
             )
+            response = client.send(request, stream=not read_body)
+            if not read_body:
+                response.close()
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 url = urljoin(url, response.headers["location"])
                 if response.status_code == 303:
@@ -191,6 +205,7 @@ def deliver(
             headers=headers,
             transport=transport,
             resolver=resolver,
+            read_body=False,  # only the status counts; a receiver's body is never read
         )
     except httpx.HTTPError as exc:
         raise PeerError(
@@ -213,6 +228,12 @@ def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
     whose host is written as an internal address (or localhost) is refused here unless an
     administrator allowed its origin; names are resolved, and checked, at each delivery."""
     origin = origin_of(url)
+    try:
+        _httpx_url(url.strip())
+    except PeerError:
+        raise InputError(
+            f"{origin}: the URL holds a character it cannot be sent with", field="url"
+        ) from None
     host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
     try:
         literal = str(ipaddress.ip_address(host))
