@@ -80,8 +80,14 @@ def origin_of(url: str) -> str:
 def is_internal(address: str) -> bool:
     """True for addresses a server-side fetch must not reach without an explicit allowance."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried inside an IPv6 one reaches that IPv4 address: mapped
+        # (::ffff:a.b.c.d), 6to4 (2002:AABB:CCDD::) through a relay, Teredo's client.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and is_internal(str(embedded)):
+            return True
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
     return (
         ip.is_loopback
         or ip.is_link_local
