@@ -497,3 +497,39 @@ def test_a_pulled_report_the_store_cannot_keep_is_rejected_alone(peer_store: Sto
     stix_id, reason = outcome.rejections[0]
     assert stix_id == huge.source_id and "canonical form" in reason
     assert set(_held(peer_store)) == {"r-ok"}
+
+
+def test_a_page_that_gives_an_id_twice_with_other_content_is_not_read_as_its_last_copy(
+    peer_store: Store,
+) -> None:
+    """Review finding (interop): sync and TAXII POST read an id given twice as its last copy: a
+    marking definition sent as TLP:RED and again as TLP:CLEAR made the report CLEAR."""
+    mark = "marking-definition--0b2c7f7e-9f3e-4a53-9c43-5a4a0a1d00aa"
+
+    def marking(tlp: str) -> dict[str, Any]:
+        return {
+            "type": "marking-definition",
+            "spec_version": "2.1",
+            "id": mark,
+            "created": "2025-11-05T09:30:00.000Z",
+            "name": f"TLP:{tlp}",
+            "definition_type": "statement",
+            "definition": {"statement": f"TLP:{tlp}"},
+        }
+
+    view = fixed_view("r-1", Marking(TLP.GREEN, Distribution.PARTNERSHIP))
+    objects = report_objects(view)
+    report = next(o for o in objects if o["type"] == "report")
+    report["object_marking_refs"] = [mark]
+    phone = next(o for o in objects if o["type"] == "phone-number")
+    other_phone = dict(phone, number="+66899999999")
+    page = [marking("RED"), *objects, other_phone, marking("CLEAR")]
+    with peer_store.begin() as conn:
+        outcome = import_objects(conn, page, peer="https://node-a.example/taxii2/", default_org="x")
+    reasons = dict(outcome.rejections)
+    assert set(reasons) == {mark, phone["id"]}
+    assert "the marking is not understood" in reasons[mark]
+    assert "this copy is not read" in reasons[phone["id"]]
+    with peer_store.connect() as conn:
+        held = conn.execute(sa.select(reports.c.tlp, reports.c.distribution)).one()
+    assert tuple(held) == (TLP.RED.value, Distribution.ORGANIZATION.value)

@@ -213,21 +213,58 @@ def _held_versions(
     return held
 
 
-def _resolve(conn: Connection, objects: Sequence[object]) -> dict[str, Mapping[str, Any]]:
+def _merged_copies(objects: Sequence[object]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """The first copy of each id among OBJECTS, and the ids given again with other content. A
+    copy that differs from the first only in its `object_marking_refs` (a feed serves an
+    observable once with each report that holds it, in that report's marking) is no conflict:
+    the first copy takes the markings of both, so the most restrictive one counts."""
+    first: dict[str, dict[str, Any]] = {}
+    conflicting: set[str] = set()
+    for obj in objects:
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            continue
+        held = first.setdefault(obj["id"], obj)
+        if held is obj or held == obj:
+            continue
+        if obj["type"] != "marking-definition" and _sans_marks(held) == _sans_marks(obj):
+            refs = _refs(held.get("object_marking_refs")) + _refs(obj.get("object_marking_refs"))
+            first[obj["id"]] = {**held, "object_marking_refs": sorted(set(refs))}
+        else:
+            conflicting.add(obj["id"])
+    return first, conflicting
+
+
+def _sans_marks(obj: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "object_marking_refs"}
+
+
+def _resolve(
+    conn: Connection, objects: Sequence[object]
+) -> tuple[dict[str, Mapping[str, Any]], dict[str, dict[str, Any]], set[str]]:
     """Every object the reports of OBJECTS refer to (their author, the objects they list and the
-    marking definitions of both), from OBJECTS or else as stored from earlier pages."""
-    batch = {o["id"]: o for o in objects if isinstance(o, dict) and isinstance(o.get("id"), str)}
+    marking definitions of both), from OBJECTS or else as stored from earlier pages; the first
+    copy of each id among OBJECTS; and the ids given again with other content. Of those, a
+    marking definition is left out (not understood: TLP:RED, organization, even if an earlier
+    page stored one), and another object is read in its first copy."""
+    first, conflicting = _merged_copies(objects)
+    unsure = {i for i in conflicting if i.startswith("marking-definition--")}
+    batch = {i: o for i, o in first.items() if i not in unsure}
     reports_ = [o for o in batch.values() if o.get("type") == "report"]
     wanted = {str(o.get("created_by_ref")) for o in reports_}
     wanted |= {r for o in reports_ for r in _refs(o.get("object_refs"))}
-    lookup: dict[str, Mapping[str, Any]] = {**_lookup(conn, wanted - set(batch)), **batch}
+    lookup: dict[str, Mapping[str, Any]] = {**_lookup(conn, wanted - set(batch) - unsure), **batch}
     marks = {r for o in reports_ for r in _refs(marking_refs(o))}
     for o in reports_:
         for ref in _refs(o.get("object_refs")):
             target = lookup.get(ref)
             marks |= set(_refs(marking_refs(target))) if target is not None else set()
-    lookup.update(_lookup(conn, marks - set(lookup)))
-    return lookup
+    lookup.update(_lookup(conn, marks - set(lookup) - unsure))
+    return lookup, first, conflicting
+
+
+def _is_first(first: Mapping[str, Any], obj: Mapping[str, Any]) -> bool:
+    """Whether OBJ is the first copy of its id (FIRST, its markings merged with later copies')."""
+    return first is obj or _sans_marks(first) == _sans_marks(obj)
 
 
 def _refs(value: object) -> list[str]:
@@ -253,7 +290,7 @@ def import_objects(
     keep: list[dict[str, Any]] = []
     requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
     pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
-    lookup = _resolve(conn, objects)
+    lookup, first, conflicting = _resolve(conn, objects)
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
     echoes = 0
@@ -263,8 +300,15 @@ def import_objects(
             rejections.append((None, "not a STIX object (needs a type and an id)"))
             continue
         stix_type, stix_id = obj["type"], str(obj["id"])
+        if stix_id in conflicting and stix_type != "report":
+            if stix_id.startswith("marking-definition--"):  # which copy was meant? neither
+                rejections.append((stix_id, f"{_TWICE}: the marking is not understood"))
+                continue
+            if not _is_first(first[stix_id], obj):
+                rejections.append((stix_id, f"{_TWICE}; this copy is not read"))
+                continue
         if stix_type in OBSERVABLE_TYPES or stix_type in SUPPORTING:
-            keep.append({"stix_id": stix_id[:200], "body": obj})
+            keep.append({"stix_id": stix_id[:200], "body": first.get(stix_id, obj)})
             continue
         if stix_type == REQUEST_TYPE:
             if owner is None:
@@ -329,6 +373,8 @@ def import_objects(
         withdrawn,
     )
 
+
+_TWICE = "given twice in this page with different content"
 
 _POSTED_REVOCATION = (
     "a revoked report is not taken by POST: delete the report"

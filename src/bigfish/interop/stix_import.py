@@ -10,7 +10,7 @@ dropped silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -211,7 +211,7 @@ def file_marking(marking: Marking | None) -> Marking | None:
     return marking
 
 
-def _first_copies(objects: list[Any]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+def first_copies(objects: Sequence[Any]) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """The first object of each id among OBJECTS, and the ids given again with other content."""
     first: dict[str, dict[str, Any]] = {}
     conflicting: set[str] = set()
@@ -231,7 +231,7 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
     objects = data.get("objects") if isinstance(data, dict) else data
     if not isinstance(objects, list):
         raise InputError("a STIX bundle needs an objects list", file=str(path), field="objects")
-    first, conflicting = _first_copies(objects)
+    first, conflicting = first_copies(objects)
     # A marking given twice with different content is not understood (TLP:RED, organization);
     # of any other object given so, the first is read and the others rejected.
     lookup = {
