@@ -96,6 +96,8 @@ def _parse(value: str) -> Period:
         left, _, right = value.partition("..")
         start = _bound(left.strip(), end=False) if left.strip() else None
         stop = _bound(right.strip(), end=True) if right.strip() else None
+        if start is None and stop is None:
+            return ALL_TIME  # ".." bounds nothing
         if start is not None and stop is not None and stop <= start:
             raise InputError(f"period {value!r} ends before it starts", field="period")
         return Period(

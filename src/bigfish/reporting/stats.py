@@ -60,6 +60,8 @@ class Statistics:
     by_typology: tuple[Tally, ...]
     flows: tuple[Flow, ...]
     requests_by_status: tuple[tuple[str, int], ...]
+    #: Reports that state a loss in a currency with no reference rate: not in the losses.
+    unconverted: int = 0
 
     @property
     def country_count(self) -> int:
@@ -269,6 +271,11 @@ def compute_statistics(
         by_typology = _tallies(conn, reports.c.scam_type, where)
         flows = _flows(conn, where)
         statuses = requests_by_status(conn, viewer, period)
+        unconverted = conn.execute(
+            sa.select(sa.func.count()).where(
+                where, reports.c.loss_amount.is_not(None), reports.c.loss_usd.is_(None)
+            )
+        ).scalar_one()
     return Statistics(
         period=period,
         generated_at=now or datetime.now(UTC),
@@ -280,4 +287,5 @@ def compute_statistics(
         by_typology=tuple(sorted(by_typology, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
         flows=flows,
         requests_by_status=statuses,
+        unconverted=int(unconverted),
     )

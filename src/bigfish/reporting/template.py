@@ -55,6 +55,8 @@ th { background: #eef2f7; }
 {% if networks %}<li>The largest network links {{ networks[0].stats.report_count|num }} reports from
  {{ networks[0].stats.countries|length }} countries ({{ networks[0].stats.countries|join(", ") }}), with
  {{ networks[0].stats.total_loss_usd|usd }} in losses.</li>{% endif %}
+{% if stats.unconverted %}<li id="unconverted">{{ stats.unconverted|num }} reports state a loss in a currency with no reference
+ rate: their losses are not in these figures.</li>{% endif %}
 <li>Cooperation requests: {% for s, n in stats.requests_by_status %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}
 {% else %}none yet{% endfor %}.</li>
 </ul>
