@@ -73,15 +73,18 @@ def test_a_report_field_of_the_wrong_type_rejects_the_report_naming_it(
         _report(2, published=1759276800),
         _report(3, id=5),
         _report(4, description="kept"),
+        _report(5, published="2025-10-01T00:00:00"),  # no zone: read as UTC, hours off
     )
     result = ingest_file(sqlite_store, path, org="TH-AOC", fmt="stix", classify=False)
-    assert (result.received, result.stored, result.rejected) == (4, 1, 3)
+    assert (result.received, result.stored, result.rejected) == (5, 1, 4)
     rows = _rejects(path)
     assert [(r["object"], r["field"]) for r in rows] == [
         (2, "description"),
         (3, "published"),
         (4, "id"),
+        (6, "published"),
     ]
+    assert "time zone" in rows[3]["reason"]
     assert rows[0]["report_id"] == _report(1)["id"] and "list" in rows[0]["reason"]
 
 

@@ -10,6 +10,7 @@ dropped silently.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,10 @@ def _scalar(name: str, value: object) -> str | None:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+#: The end of a timestamp that says its time zone (STIX writes Z; an offset is read as such).
+_ZONED = re.compile(r"(?:[Zz]|[+-]\d\d:?\d\d)$")
+
+
 def report_fields(
     obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, str], list[RawIdentifier]]:
@@ -146,6 +151,10 @@ def report_fields(
         raise InputError("a report needs a text id", field="id")
     published = _given_text(obj, "published")
     if published:
+        if not _ZONED.search(published.strip()):  # STIX times are UTC with Z: never a guess
+            raise InputError(
+                f"not a STIX timestamp with a time zone (Z): {published[:40]!r}", field="published"
+            )
         fields["reported_at"] = published
     description = _given_text(obj, "description")
     if description:
