@@ -7,7 +7,10 @@ checked (no second DNS answer can slip in) and re-check every redirect. TAXII pu
 guard.
 
 A webhook delivery is a POST of JSON with ``X-Bigfish-Timestamp`` and
-``X-Bigfish-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>``.
+``X-Bigfish-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>``. It ends within
+`DELIVERY_DEADLINE` seconds whatever the receiver does (a receiver that answers one byte at a time
+would otherwise hold one of the few delivery threads as long as it likes), and never reads the
+receiver's body.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import hmac
 import ipaddress
 import secrets
 import socket
+import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 import sqlalchemy as sa
 
@@ -33,6 +39,8 @@ from bigfish.store.schema_access import allowed_peers, webhooks
 Resolver = Callable[[str, int], list[str]]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_REDIRECTS = 3
+#: Seconds a webhook delivery may take in all (connect, TLS, redirects, the answer's head).
+DELIVERY_DEADLINE = 30.0
 #: Headers that carry credentials: never sent on to another origin after a redirect.
 _CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -180,6 +188,124 @@ def guarded_request(
     raise PeerError(f"more than {_MAX_REDIRECTS} redirects")
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by its backend's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, backend: _DeadlineBackend) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname, self._backend.left(timeout))
+        return _DeadlineStream(inner, self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend, every operation bounded by one monotonic DEADLINE."""
+
+    def __init__(self, deadline: float) -> None:
+        self._sockets = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def left(self, timeout: float | None) -> float:
+        """The time an operation may take: its own timeout, cut to what is left."""
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the delivery's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._sockets.connect_tcp(
+            host, port, self.left(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream, self)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("webhooks go over TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(min(seconds, max(self._deadline - time.monotonic(), 0.0)))
+
+
+class _Body(httpx.SyncByteStream):
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._response.iter_stream()
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """An HTTP transport whose requests all end by one DEADLINE (time.monotonic()); httpx's
+    own timeouts bound each read, so a peer sending a byte at a time is never cut off."""
+
+    def __init__(self, deadline: float) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=_DeadlineBackend(deadline)
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        url = httpcore.URL(
+            scheme=request.url.raw_scheme,
+            host=request.url.raw_host,
+            port=request.url.port,
+            target=request.url.raw_path,
+        )
+        try:
+            answer = self._pool.handle_request(
+                httpcore.Request(
+                    method=request.method,
+                    url=url,
+                    headers=request.headers.raw,
+                    content=request.stream,
+                    extensions=request.extensions,
+                )
+            )
+        except httpcore.TimeoutException as exc:
+            raise httpx.TimeoutException(str(exc), request=request) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            raise httpx.TransportError(str(exc), request=request) from None
+        return httpx.Response(
+            status_code=answer.status,
+            headers=answer.headers,
+            stream=_Body(answer),
+            extensions=answer.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The signature header value of a webhook delivery."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
@@ -194,8 +320,10 @@ def deliver(
     *,
     transport: httpx.BaseTransport | None = None,
     resolver: Resolver | None = None,
+    deadline: float = DELIVERY_DEADLINE,
 ) -> int:
-    """POST BODY to URL, signed with SECRET; returns the HTTP status (PeerError when refused)."""
+    """POST BODY to URL, signed with SECRET; returns the HTTP status (PeerError when refused or
+    when it takes more than DEADLINE seconds in all)."""
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -209,7 +337,7 @@ def deliver(
             allowed,
             content=body,
             headers=headers,
-            transport=transport,
+            transport=transport or DeadlineTransport(time.monotonic() + deadline),
             resolver=resolver,
             read_body=False,  # only the status counts; a receiver's body is never read
         )

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from bigfish.alerts import send_webhooks
+from bigfish.errors import PeerError
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_access import webhooks
 from bigfish.webhooks import deliver
@@ -80,6 +81,47 @@ def test_a_delivery_never_reads_the_receivers_answer(receiver: HugeAnswer) -> No
     assert receiver.done.wait(60)
     assert receiver.requests == 1
     assert receiver.sent < BODY // 4  # the connection was closed, not drained
+
+
+class Trickle:
+    """A localhost receiver that answers one header byte at a time, each well within the read
+    timeout, for as long as the caller stays (at most 30 s, then it gives up)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.bytes = 0
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while self.bytes < 150 and not self.stop.wait(0.2):
+                    conn.sendall(b"a")
+                    self.bytes += 1
+                conn.sendall(b"\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+        self.done.set()
+
+
+def test_a_receiver_answering_a_byte_at_a_time_cannot_hold_a_delivery() -> None:
+    """The read timeout (10 s) never fires on a byte every 0.2 s: the delivery's deadline does."""
+    server = Trickle()
+    origin = f"http://127.0.0.1:{server.port}"
+    try:
+        with pytest.raises(PeerError, match="failed"):
+            deliver(f"{origin}/hook", "s" * 64, b"{}", [origin], deadline=1.0)
+        assert server.bytes < 150  # cut off long before the receiver was done
+    finally:
+        server.stop.set()
+        server.done.wait(30)
+        server.sock.close()
 
 
 def test_an_unsendable_url_is_refused_when_registered(sqlite_partnership: Partnership) -> None:
