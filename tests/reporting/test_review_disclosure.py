@@ -90,12 +90,24 @@ def test_a_month_of_few_reports_keeps_its_count_not_its_losses(
 ) -> None:
     p = partnership
     p.submit("B", [_usd(f"n{i}", "TH", "100") for i in range(5)], distribution="partnership")
+    p.submit("B", [_usd(f"o{i}", "TH", "100") for i in range(6)], distribution="partnership")
     lone = {**_usd("dec", "TH", "7777"), "reported_at": "2025-12-02T10:00:00Z"}
     p.submit("B", [lone], distribution="partnership")
     stats = compute_statistics(p.store, Viewer.node_operator(), parse_period("2025"))
     months = {t.key: t for t in publishable(stats, []).stats.by_month}
-    assert months["2025-11"].loss_usd == 500.0
+    # November's 11 reports would give December's loss away (total minus November): both go.
     assert months["2025-12"].reports == 1 and math.isnan(months["2025-12"].loss_usd)
+    assert months["2025-11"].reports == 11 and math.isnan(months["2025-11"].loss_usd)
     out = tmp_path / "months.html"
     write_report(p.store, Viewer.node_operator(), out, parse_period("2025"))
     assert "7,777" not in _text(out.read_text("utf-8"))
+
+
+def test_small_months_take_the_smallest_others_with_them() -> None:
+    from bigfish.reporting.disclosure import _months
+
+    tallies = [Tally("01", 9, 1.0), Tally("02", 6, 2.0), Tally("03", 1, 3.0), Tally("04", 20, 4.0)]
+    shown = {t.key: t.loss_usd for t in _months(tallies, 5)}
+    assert shown["01"] == 1.0 and shown["04"] == 4.0
+    assert math.isnan(shown["02"]) and math.isnan(shown["03"])
+    assert _months([Tally("01", 5, 1.0)], 5) == (Tally("01", 5, 1.0),)

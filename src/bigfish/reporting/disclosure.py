@@ -6,8 +6,9 @@ statistics only (PRODUCT.md). A figure drawn from a handful of reports is one vi
 group of fewer than `MIN_CELL` reports (a country, a typology, a cross-border flow) is pooled
 into "Other", and when the pool itself is smaller than that, the smallest groups shown join it
 until it is not (else the totals minus the groups shown would give it away). A month keeps its
-count of reports, but not its losses when it holds fewer than `MIN_CELL`; networks of fewer
-reports are not listed. The totals of the period are published as they are.
+count of reports, but not its losses when it holds fewer than `MIN_CELL` (nor, by the same rule,
+the smallest other months'); networks of fewer reports are not listed. The totals of the period
+are published as they are.
 """
 
 from __future__ import annotations
@@ -44,7 +45,14 @@ def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
 
 
 def _months(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
-    return tuple(t if t.reports >= min_cell else replace(t, loss_usd=math.nan) for t in tallies)
+    """TALLIES with the losses of months of fewer than MIN_CELL reports left out, and of the
+    smallest others until those left out hold MIN_CELL reports (else the period's total minus
+    the months shown would give them away)."""
+    hidden = {t.key for t in tallies if t.reports < min_cell}
+    shown = sorted((t for t in tallies if t.key not in hidden), key=lambda t: (t.reports, t.key))
+    while hidden and shown and sum(t.reports for t in tallies if t.key in hidden) < min_cell:
+        hidden.add(shown.pop(0).key)
+    return tuple(replace(t, loss_usd=math.nan) if t.key in hidden else t for t in tallies)
 
 
 def _flows(flows: Sequence[Flow], min_cell: int) -> tuple[Flow, ...]:
