@@ -49,3 +49,15 @@ def test_hidden_reports_raise_no_alert(partnership: Partnership) -> None:
     p.submit("A", [report("grp")], distribution="group", group="mekong", tlp="red")
     assert _ids(p, "B") == []
     assert _ids(p, "C") == ["grp"]  # TLP:RED reaches its group's members (policy.py)
+
+
+def test_an_organization_removed_from_the_group_loses_its_alerts_at_once(
+    partnership: Partnership,
+) -> None:
+    p = partnership
+    p.submit("C", [report("c1")])
+    p.submit("A", [report("grp")], distribution="group", group="mekong", tlp="amber")
+    assert _ids(p, "C") == ["grp"]
+    left = p.client.delete("/api/v1/groups/mekong/members/C", headers=p.headers("A-admin"))
+    assert left.status_code == 200, left.text
+    assert _ids(p, "C") == []
