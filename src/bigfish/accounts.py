@@ -197,6 +197,14 @@ def _groups_of(conn: Connection, org_id: int) -> frozenset[int]:
     return frozenset(int(r[0]) for r in rows)
 
 
+def viewer_as(store: Store, org: str) -> Viewer:
+    """What ORG sees, for the operator at the console (`--as-org`): its organization and the
+    sharing groups it belongs to, as its API keys would."""
+    with store.connect() as conn:
+        found = get_org(conn, org)
+        return Viewer(found.id, found.name, group_ids=_groups_of(conn, found.id))
+
+
 _AUTH_QUERY = (
     sa.select(
         api_keys.c.id,

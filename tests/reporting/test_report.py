@@ -13,6 +13,7 @@ from bigfish.errors import InputError
 from bigfish.organizations import list_orgs
 from bigfish.reporting import compute_statistics, parse_period, write_report
 from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
 from tests.web.conftest import WebPartnership
 
 
@@ -126,3 +127,25 @@ def test_key_figures_are_the_statistics_fields_they_name(web: WebPartnership) ->
                 whole.country_count,
             )
             assert (key.by_country, key.by_month) == (whole.by_country, whole.by_month)
+
+
+def test_a_report_as_an_organization_counts_its_groups_reports(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Review finding: `--as-org` left out the organization's sharing groups, so a group's
+    reports were missing from a member's report (it said 0 reports)."""
+    from tests.api.helpers import build_partnership, report
+
+    for p in build_partnership(sqlite_store):  # mekong: A and C
+        group = {"tlp": "amber", "distribution": "group", "group": "mekong"}
+        p.submit("A", [report("g1"), report("g2")], **group)
+    url = str(sqlite_store.engine.url.render_as_string(hide_password=False))
+    counts = {}
+    for org in ("C", "B"):
+        out = tmp_path / f"{org}.html"
+        answer = CliRunner().invoke(
+            app, ["--db", url, "report", "--out", str(out), "--period", "2025", "--as-org", org]
+        )
+        assert answer.exit_code == 0, answer.output
+        counts[org] = answer.output
+    assert ": 2 reports" in counts["C"] and ": 0 reports" in counts["B"]

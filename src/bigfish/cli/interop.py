@@ -28,12 +28,9 @@ app.add_typer(sync_app, name="sync")
 def _viewer(store: Store, org: str | None) -> Viewer:
     if org is None:
         return Viewer.node_operator()
-    from bigfish.accounts import _groups_of
-    from bigfish.organizations import get_org
+    from bigfish.accounts import viewer_as
 
-    with store.connect() as conn:
-        found = get_org(conn, org)
-        return Viewer(found.id, found.name, group_ids=_groups_of(conn, found.id))
+    return viewer_as(store, org)
 
 
 @app.command("export")

@@ -27,18 +27,14 @@ def report(
 
     Example: bigfish report --out summit-2025.pdf --period 2025
     """
-    from bigfish.organizations import get_org
+    from bigfish.accounts import viewer_as
     from bigfish.reporting import parse_period, write_report
     from bigfish.store import open_store
 
     try:
         chosen = parse_period(period)
         store = open_store(OPTIONS.db_url)
-        viewer = Viewer.node_operator()
-        if as_org is not None:
-            with store.connect() as conn:
-                org = get_org(conn, as_org)
-            viewer = Viewer(org.id, org.name)
+        viewer = Viewer.node_operator() if as_org is None else viewer_as(store, as_org)
         result = write_report(store, viewer, out, chosen, top=top)
     except BigfishError as exc:
         raise fail(str(exc)) from None
