@@ -85,3 +85,17 @@ class Conflict(BigfishError):
 
 class PeerError(BigfishError):
     """A partner node or external peer failed, or the call to it was refused."""
+
+
+def check_text(value: str | None, field: str) -> None:
+    """InputError naming FIELD unless VALUE (or None) can be stored, signed and sent as it is on
+    every node: no NUL character (PostgreSQL stores none) and valid UTF-8 (a command-line
+    argument that is not, or a JSON string with a lone surrogate, cannot be encoded)."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise InputError(f"{field} contains a NUL character", field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{field} is not valid UTF-8 text: {value!r}", field=field) from None

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from bigfish.cooperation.model import RequestEvent, RequestStatus, expiry_event_id, replay
-from bigfish.cooperation.service import events_of, settle_status
+from bigfish.cooperation.service import events_of, settle_status, with_parties
 from bigfish.cooperation.signing import FINGERPRINT, event_signed_by, sign_event
 from bigfish.cooperation.wire import (
     RemoteRequest,
@@ -58,9 +58,6 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import cooperation_requests, request_events
 from bigfish.store.schema_interop import peer_keys
-
-_from = organizations.alias("from_org")
-_to = organizations.alias("to_org")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,24 +118,11 @@ def _signatures(
     return out
 
 
-def _with_parties() -> sa.Select[Any]:
-    """Requests with the names of their two organizations (`from_name`, `to_name`)."""
-    return (
-        sa.select(
-            cooperation_requests,
-            _from.c.name.label("from_name"),
-            _to.c.name.label("to_name"),
-        )
-        .join(_from, _from.c.id == cooperation_requests.c.from_org_id)
-        .join(_to, _to.c.id == cooperation_requests.c.to_org_id)
-    )
-
-
 def _check_content(conn: Connection, pk: int, remote: RemoteRequest) -> None:
     """InputError naming the first field in which what REMOTE asks differs from the request
     held here as row PK: what a request asks never changes once sent (the signatures of its
     events cover it), so a difference is an alteration on the way or at the peer."""
-    row = conn.execute(_with_parties().where(cooperation_requests.c.id == pk)).one()
+    row = conn.execute(with_parties().where(cooperation_requests.c.id == pk)).one()
     held = request_content(request_object(row, []))
     for field, value in held.items():
         if remote.content.get(field) != value:
@@ -161,7 +145,7 @@ def request_page(
     """Up to LIMIT requests matching CONDITION with a row id above AFTER, changed on this node
     after ADDED_AFTER, in row id order (the keyset of TAXII pages); SIGNER signs the changes of
     this node's organizations and its public key goes with every request."""
-    query = _with_parties().where(condition)
+    query = with_parties().where(condition)
     if added_after is not None:
         query = query.where(cooperation_requests.c.updated_at > added_after)
     if after is not None:

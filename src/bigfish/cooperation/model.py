@@ -79,20 +79,6 @@ TRANSITIONS: dict[tuple[RequestStatus, RequestStatus], frozenset[Side]] = {
 }
 
 
-def check_text(value: str | None, field: str) -> None:
-    """InputError naming FIELD unless VALUE (or None) can be stored, signed and sent as it is on
-    every node: no NUL character (PostgreSQL stores none) and valid UTF-8 (a command-line
-    argument that is not, or a JSON string with a lone surrogate, cannot be encoded)."""
-    if value is None:
-        return
-    if "\x00" in value:
-        raise InputError(f"{field} contains a NUL character", field=field)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"{field} is not valid UTF-8 text: {value!r}", field=field) from None
-
-
 def check_transition(current: RequestStatus, new: RequestStatus, side: Side) -> None:
     """InputError unless a request may move from CURRENT to NEW; AccessDenied unless SIDE is
     the one that makes that move."""

@@ -27,14 +27,13 @@ from bigfish.cooperation.model import (
     SubjectKind,
     Urgency,
     check_legal_basis,
-    check_text,
     check_transition,
     expiry_event_id,
     legal_bases,
     new_event_id,
     replay,
 )
-from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.errors import AccessDenied, InputError, NotFound, check_text
 from bigfish.models import TLP, ApiRole, Distribution, Kind
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see
 from bigfish.store import Store
@@ -118,7 +117,8 @@ def _subjects_json(subjects: tuple[Subject, ...]) -> list[dict[str, Any]]:
     ]
 
 
-def _select() -> sa.Select[Any]:
+def with_parties() -> sa.Select[Any]:
+    """Requests with the names of their two organizations (`from_name`, `to_name`)."""
     return (
         sa.select(
             cooperation_requests,
@@ -175,7 +175,7 @@ def _visible(viewer: Viewer) -> sa.ColumnElement[bool]:
 
 def _find(conn: Connection, viewer: Viewer, request_id: str) -> Any:
     row = conn.execute(
-        _select().where(cooperation_requests.c.request_id == request_id, _visible(viewer))
+        with_parties().where(cooperation_requests.c.request_id == request_id, _visible(viewer))
     ).first()
     if row is None:
         raise NotFound("request", request_id)
@@ -328,7 +328,7 @@ def list_requests(
     column = (
         cooperation_requests.c.to_org_id if box == "inbox" else cooperation_requests.c.from_org_id
     )
-    query = _select().where(column == org_id, _visible(viewer))
+    query = with_parties().where(column == org_id, _visible(viewer))
     if status is not None:
         query = query.where(cooperation_requests.c.status == status.value)
     query = query.order_by(

@@ -22,11 +22,10 @@ from bigfish.cooperation.model import (
     SubjectKind,
     Urgency,
     check_legal_basis,
-    check_text,
     replay,
 )
 from bigfish.cooperation.signing import FINGERPRINT, SIGNATURE
-from bigfish.errors import InputError
+from bigfish.errors import InputError, check_text
 from bigfish.interop.markings import BIGFISH_NAMESPACE, TLP2_IDS
 from bigfish.interop.stix import org_identity_id, timestamp
 from bigfish.models import TLP

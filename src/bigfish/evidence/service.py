@@ -18,7 +18,14 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import AccessDenied, Conflict, InputError, IntegrityError, NotFound
+from bigfish.errors import (
+    AccessDenied,
+    Conflict,
+    InputError,
+    IntegrityError,
+    NotFound,
+    check_text,
+)
 from bigfish.evidence import log, merkle
 from bigfish.evidence.custody import (
     AcquiredFile,
@@ -165,26 +172,12 @@ def _check_purpose(activity: Activity) -> None:
         raise InputError("purpose is required: say why (it is logged)", field="purpose")
 
 
-def _check_text(value: str | None, field: str) -> None:
-    """InputError naming FIELD unless VALUE can be signed and stored on every backend: a name
-    that is not UTF-8 (a file name or argument decoded with surrogate escapes) cannot be encoded
-    for signing, and PostgreSQL stores no NUL character."""
-    if value is None:
-        return
-    if "\x00" in value:
-        raise InputError(f"{field} contains a NUL character", field=field)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"{field} is not valid UTF-8 text: {value!r}", field=field) from None
-
-
 def _check_activity(activity: Activity, recipient: Party | None = None) -> None:
     for field in ("person", "purpose", "place", "channel", "org"):
-        _check_text(getattr(activity, field), field)
+        check_text(getattr(activity, field), field)
     if recipient is not None:
-        _check_text(recipient.person, "to_person")
-        _check_text(recipient.organization, "to_org")
+        check_text(recipient.person, "to_person")
+        check_text(recipient.organization, "to_org")
 
 
 def _refuse_disposed(conn: Connection, evidence_ids: list[str], event: str) -> None:
@@ -235,7 +228,7 @@ def _check_acquisition(acq: Acquisition) -> None:
         "file_name",
         "place",
     ):
-        _check_text(getattr(acq, field), field)
+        check_text(getattr(acq, field), field)
     for name, limit in _LIMITS.items():
         value = getattr(acq, name)
         if not value or not str(value).strip():
