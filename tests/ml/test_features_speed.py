@@ -129,6 +129,11 @@ def test_margins_equal_the_formula_of_the_model_card() -> None:
         ],
         axis=1,
     )
-    dense = (dense_features(texts) * w.dense_scale) @ w.dense_weights
-    expected = (ngrams + dense + w.intercept).astype(np.float64)
+    # (dense · scale) @ weights, summed column by column in float64 (see model.dense_margins)
+    scaled = dense_features(texts).astype(np.float64) * w.dense_scale
+    dense = np.zeros_like(ngrams)
+    for j in range(scaled.shape[1]):
+        dense += scaled[:, j, None] * w.dense_weights[j].astype(np.float64)
+    expected = ngrams + dense + w.intercept
     assert np.array_equal(clf.margins(texts), expected)
+    assert np.allclose(dense, (dense_features(texts) * w.dense_scale) @ w.dense_weights, atol=1e-5)

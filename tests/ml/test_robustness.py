@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from bigfish.ml import features, load_classifier
@@ -40,3 +41,22 @@ def test_a_long_run_of_spaces_after_line_is_answered() -> None:
     text = "add line" + " " * 100_000 + "!"
     assert signal_counts([text])[0, list(SIGNALS).index("line_id")] == 0
     assert load_classifier().classify(text).label in {"scam", "spam", "legit"}
+
+
+# Texts on which one text alone and the same text inside a batch were answered differently:
+# NUL (a batch reads it as a space, one text alone did not: "legit" alone, "scam" in a batch)
+# and texts whose dense signals a float32 matrix product summed in another order for one row.
+DIVERGED = [
+    "www.a.com\x00www.b.com\x00www.c.com",
+    "\u200b2\ta\x1f4\x0byß .www.-İwońwon",
+    "bit.ly/\x0c\x1f#\u200bwww.บาท@\x85\u0301\x1ebank-ßawon\x0b:Σ2bank\x1f\t0ß",
+]
+
+
+@pytest.mark.parametrize("text", DIVERGED)
+def test_a_text_alone_and_in_a_batch_get_one_answer(text: str) -> None:
+    clf = load_classifier()
+    alone = clf.classify(text)
+    assert clf.classify_batch(["pad text", text, "more"])[1] == alone
+    assert clf.classify_batch([text] * 3) == [alone] * 3
+    assert np.array_equal(clf.margins([text])[0], clf.margins(["x", text])[1])

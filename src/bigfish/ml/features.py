@@ -344,8 +344,8 @@ def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     out = np.zeros((n_docs, len(SIGNALS)), dtype=np.float32)
     if n_docs == 0:
         return out
-    if n_docs == 1:  # one message: no joining, no owner lookup
-        lowered = texts[0].lower()
+    if n_docs == 1:  # one message: no joining, no owner lookup; NUL reads as in a batch
+        lowered = texts[0].lower().replace(_SEP, " ")
         out[0] = [len(pattern.findall(lowered)) for pattern in _SIGNAL_RES]
         return out
     big, starts = _joined([t.lower() for t in texts])

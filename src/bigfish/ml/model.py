@@ -94,6 +94,22 @@ def ngram_matrix(
     )
 
 
+def dense_margins(
+    dense: npt.NDArray[np.float32], scale: float, weights: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """The dense signals' part of each head's margin: ``(dense · scale) @ weights``, in float64.
+
+    Summed one column at a time, not by a matrix product: a float32 BLAS product takes another
+    path for one row than for many, so a text's probability moved in the 4th decimal with the
+    batch it came in (and `bigfish classify` disagreed with what ingest stored).
+    """
+    scaled = dense.astype(np.float64) * scale
+    out = np.zeros((dense.shape[0], weights.shape[1]))
+    for j in range(dense.shape[1]):
+        out += scaled[:, j, None] * weights[j].astype(np.float64)
+    return out
+
+
 def routes_of(texts: Sequence[str]) -> npt.NDArray[np.int64]:
     """The route index (into ROUTES) of each text: 1 with Thai script, else 0."""
     return thai_script(texts).astype(np.int64)
@@ -135,8 +151,10 @@ class Classifier:
             ],
             axis=1,
         )
-        dense = (dense_features(texts) * w.dense_scale) @ w.dense_weights
-        result: npt.NDArray[np.float64] = (margins + dense + w.intercept).astype(np.float64)
+        result: npt.NDArray[np.float64] = margins + dense_margins(
+            dense_features(texts), w.dense_scale, w.dense_weights
+        )
+        result += w.intercept
         return result
 
     def label_indices(self, probs: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
