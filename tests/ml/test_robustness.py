@@ -60,3 +60,11 @@ def test_a_text_alone_and_in_a_batch_get_one_answer(text: str) -> None:
     assert clf.classify_batch(["pad text", text, "more"])[1] == alone
     assert clf.classify_batch([text] * 3) == [alone] * 3
     assert np.array_equal(clf.margins([text])[0], clf.margins(["x", text])[1])
+
+
+@pytest.mark.parametrize("text", ["\ud800", "scam \udfff http://bit.ly/x", "\udc80" * 3])
+def test_lone_surrogates_are_classified(text: str) -> None:
+    clf = load_classifier()
+    alone = clf.classify(text)
+    assert alone.label in {"scam", "spam", "legit"}
+    assert clf.classify_batch(["hello", text]) == [clf.classify("hello"), alone]

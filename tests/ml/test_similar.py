@@ -59,3 +59,34 @@ def test_identifiers_do_not_make_a_script() -> None:
 
 def test_too_few_items() -> None:
     assert similar_narratives([("only", "text")]) == []
+
+
+def test_an_email_like_run_of_at_signs_is_masked_in_one_pass() -> None:
+    # "\S+@\S+\.\S+" backtracked over every "@" from every start: O(n³), days for 100,000.
+    assert mask_identifiers("@" * 100_000).strip() == "@" * 100_000
+    assert mask_identifiers("a@" * 50_000 + "b.x").endswith(" # ")
+    masked = mask_identifiers("write to som.chai+1@mail.example.co.th or @somchai_99")
+    assert "mail.example" not in masked and "somchai_99" not in masked and "som.chai" not in masked
+
+
+def test_narratives_with_nothing_in_common_are_never_suggested() -> None:
+    items = [("a", ""), ("b", ""), ("c", "   "), ("d", "\x00"), ("p", "+66 81 234 5678")]
+    items += [("q", "call 0812345678 !"), ("r", "😀😀"), ("s", "😀😀")]
+    assert similar_narratives(items, min_score=0.0) == []
+    assert similar_narratives([*items, ("e", "hello there")], min_score=0.0) == []
+
+
+def test_identical_narratives_score_one_and_no_report_links_to_itself() -> None:
+    text = _items()[1][1]
+    links = similar_narratives([("x", text), ("y", text), ("x", text)], min_score=0.0)
+    assert [(link.a, link.b, link.score) for link in links] == [("x", "y", 1.0)]
+
+
+def test_a_top_k_below_one_suggests_nothing() -> None:
+    assert similar_narratives(_items(), top_k=0) == []
+    assert similar_narratives(_items(), top_k=-1) == []
+
+
+def test_lone_surrogates_do_not_end_the_run() -> None:
+    links = similar_narratives([("a", "\ud800 same story here"), ("b", "\ud800 same story here")])
+    assert [(link.a, link.b) for link in links] == [("a", "b")]

@@ -298,7 +298,9 @@ def hashed_counts(texts: Sequence[str], spec: HashingSpec) -> HashedCounts:
     if n_docs == 0:
         return HashedCounts(0, empty, empty, np.zeros(0, dtype=np.float32))
     big, _ = _joined([normalize_text(t) for t in texts])
-    codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # A lone surrogate (JSON allows "\ud800") is a code point like any other, not an error.
+    raw = big.encode("utf-32-le", "surrogatepass")
+    codes = np.frombuffer(raw, dtype=np.uint32).astype(np.uint64)
     is_sep = codes == 0
     doc = np.cumsum(is_sep, dtype=np.int64) - 1
     shift = np.uint64(64 - spec.bits)
