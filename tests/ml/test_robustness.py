@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from bigfish.ml import features, load_classifier
+from bigfish.ml import features, load_classifier, model
 from bigfish.ml.features import SIGNALS, signal_counts
 
 LINE_ID = features._SIGNAL_RES[list(SIGNALS).index("line_id")]
@@ -68,3 +68,24 @@ def test_lone_surrogates_are_classified(text: str) -> None:
     alone = clf.classify(text)
     assert alone.label in {"scam", "spam", "legit"}
     assert clf.classify_batch(["hello", text]) == [clf.classify("hello"), alone]
+
+
+def test_a_large_batch_is_hashed_in_bounded_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1,000 texts of 32,000 characters (an API body at its byte limit) were hashed at once:
+    # about 200 bytes of working memory per character, 6 GB for one request.
+    texts = [f"{i} click http://bit.ly/x{i} " * (i % 7 + 1) + "ธนาคาร" * (i % 3) for i in range(60)]
+    clf = load_classifier()
+    whole = clf.margins(texts)
+    seen: list[int] = []
+    hashed = model.tfidf_counts
+
+    def spy(batch: list[str], *args: object) -> object:
+        seen.append(sum(len(t) for t in batch))
+        return hashed(batch, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "CHUNK_CHARS", 500)
+    monkeypatch.setattr(model, "tfidf_counts", spy)
+    assert np.array_equal(clf.margins(texts), whole)
+    assert len(seen) > 1 and max(seen) <= 500
+    assert clf.classify_batch(texts) == [clf.classify(t) for t in texts]
+    assert clf.classify_batch(["x" * 2000, "hi"]) == [clf.classify("x" * 2000), clf.classify("hi")]

@@ -94,6 +94,23 @@ def ngram_matrix(
     )
 
 
+#: Characters hashed at once by Classifier.margins (about 200 MB of working memory).
+CHUNK_CHARS = 1_000_000
+
+
+def _slices(texts: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, stop) of consecutive slices of TEXTS of at most CHUNK_CHARS characters each,
+    or of one longer text."""
+    out, start, size = [], 0, 0
+    for i, text in enumerate(texts):
+        if size and size + len(text) > CHUNK_CHARS:
+            out.append((start, i))
+            start, size = i, 0
+        size += len(text)
+    out.append((start, len(texts)))
+    return out
+
+
 def dense_margins(
     dense: npt.NDArray[np.float32], scale: float, weights: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float64]:
@@ -139,7 +156,17 @@ class Classifier:
         return np.stack([by_label[label] for label in w.labels], axis=1)
 
     def margins(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Raw margins of every route's two heads, shape ``(n, 2·len(ROUTES))``."""
+        """Raw margins of every route's two heads, shape ``(n, 2·len(ROUTES))``.
+
+        Worked out a slice of at most CHUNK_CHARS characters (or one text) at a time: hashing
+        holds about 200 bytes per character, so the 32 MB an API body may hold took 6 GB at once.
+        A text's margins do not depend on the others, so the slices change no result.
+        """
+        if not texts:
+            return np.zeros((0, 2 * len(ROUTES)))
+        return np.concatenate([self._margins(texts[a:b]) for a, b in _slices(texts)])
+
+    def _margins(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         w = self.weights
         found = tfidf_counts(texts, w.spec, w.idf)
         margins: npt.NDArray[np.float64] = np.stack(
