@@ -17,6 +17,8 @@ The scam type comes from the seed lexicon of typology.py.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -265,22 +267,51 @@ def save_weights(weights: ModelWeights, directory: Path, name: str = DEFAULT_NAM
 
 
 def load_weights(npz: Path) -> ModelWeights:
-    """Read the weights saved by save_weights (NPZ and the JSON beside it)."""
+    """Read the weights saved by save_weights (NPZ and the JSON beside it); ConfigError naming
+    the file when either is missing, truncated or not such a model."""
     header_path = npz.with_suffix(".json")
     try:
         header = json.loads(header_path.read_text(encoding="utf-8"))
-        arrays = np.load(npz, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the model at {npz}: {exc}") from exc
+        raise ConfigError(f"cannot read the model header {header_path}: {exc}") from exc
     if (
-        header.get("format") != FORMAT
+        not isinstance(header, dict)
+        or header.get("format") != FORMAT
         or header.get("dense_features") != list(DENSE_NAMES)
         or header.get("routes") != list(ROUTES)
     ):
-        raise ConfigError(f"{npz} is not a {FORMAT} model for this version of bigfish")
+        raise ConfigError(f"{header_path} is not a {FORMAT} model for this version of bigfish")
+    try:
+        # np.load reads an archive's members lazily: a damaged member fails on first use,
+        # so every array is read inside this block.
+        with np.load(npz, allow_pickle=False) as arrays:
+            return _weights(header, arrays)
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
+        raise ConfigError(f"cannot read the model {npz}: {exc!r}") from exc
+
+
+def _weights(header: dict[str, Any], arrays: Any) -> ModelWeights:
+    """ModelWeights from a model's HEADER and its ARRAYS (an open .npz)."""
     spec = HashingSpec(**header["hashing"])
     ngram = np.zeros((spec.width, 2 * len(ROUTES)), dtype=np.float32)
     ngram[arrays["rows"]] = arrays["ngram_weights"].astype(np.float32)
+    heads = 2 * len(ROUTES)
+    if (
+        sorted(header["labels"]) != ["legit", "scam", "spam"]
+        or arrays["idf"].shape != (spec.width,)
+        or arrays["dense_weights"].shape != (len(DENSE_NAMES), heads)
+        or arrays["intercept"].shape != (heads,)
+        or arrays["platt"].shape != (2, heads)
+    ):
+        raise ValueError("the arrays or labels do not fit the header")
     return ModelWeights(
         spec=spec,
         labels=tuple(header["labels"]),
