@@ -89,3 +89,25 @@ def test_a_large_batch_is_hashed_in_bounded_slices(monkeypatch: pytest.MonkeyPat
     assert len(seen) > 1 and max(seen) <= 500
     assert clf.classify_batch(texts) == [clf.classify(t) for t in texts]
     assert clf.classify_batch(["x" * 2000, "hi"]) == [clf.classify("x" * 2000), clf.classify("hi")]
+
+
+@pytest.mark.parametrize("long", ["a." * 12_500, "1" * 25_000, "1." * 12_500])
+def test_signals_are_counted_in_a_texts_first_characters(long: str) -> None:
+    """Review finding: the url and money patterns are quadratic in a run of dotted labels or
+    digits ("1" * 25,000 took 11 s; 100,000 characters minutes): signals are counted in the
+    first SIGNAL_SCAN characters, the n-grams read it all. Training texts are all shorter."""
+    head = long[: features.SIGNAL_SCAN]
+    assert (signal_counts([long]) == signal_counts([head])).all()
+    assert (signal_counts(["pad", long])[1] == signal_counts([head])[0]).all()
+    tail = "x" * features.SIGNAL_SCAN + " www.win-prize.com $500"
+    assert not signal_counts([tail]).any()  # what comes after is not a signal
+    assert load_classifier().classify(long).label in {"scam", "spam", "legit"}
+
+
+def test_every_training_text_is_read_whole_by_the_signals() -> None:
+    from pathlib import Path
+
+    from bigfish.ml.data import read_shared
+
+    texts = read_shared(Path(__file__).parents[2] / "data" / "messages")
+    assert max(len(t.text) for t in texts) < features.SIGNAL_SCAN
