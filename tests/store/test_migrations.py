@@ -245,17 +245,26 @@ def test_processes_opening_a_new_store_at_once_all_open_it(store_url: str) -> No
     store.close()
 
 
+_UNDECIDED = "DELETE FROM script_link_decisions"
+
+
 @pytest.mark.parametrize(
     ("revision", "cleared"),
     [
+        # an analyst's decision on a same-script suggestion cannot be made again
+        ("0011", []),
         # a withdrawal from one organization alone (audience_org_id) would widen to every reader
-        ("0010", []),
+        ("0010", [_UNDECIDED]),
         # withdrawn reports would never be revoked at their readers
-        ("0008", ["UPDATE report_withdrawals SET audience_org_id = NULL"]),
+        ("0008", [_UNDECIDED, "UPDATE report_withdrawals SET audience_org_id = NULL"]),
         # a peer's signature of a request's change cannot be made again, nor the operator's pin
         (
             "0004",
-            ["DELETE FROM report_withdrawals", "UPDATE custody_events SET acquisition = NULL"],
+            [
+                _UNDECIDED,
+                "DELETE FROM report_withdrawals",
+                "UPDATE custody_events SET acquisition = NULL",
+            ],
         ),
     ],
 )

@@ -69,6 +69,7 @@ ROUTERS: list[tuple[str, str, str]] = [
     ("bigfish.api.routes.classify", "router", "/api/v1"),
     ("bigfish.api.routes.evidence", "router", "/api/v1"),
     ("bigfish.api.routes.requests", "router", "/api/v1"),
+    ("bigfish.api.routes.similar", "router", "/api/v1"),
     ("bigfish.interop.taxii", "router", "/taxii2"),
     ("bigfish.web", "router", ""),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import app, fail
+from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.cli._lines import json_line, numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 
@@ -133,6 +133,32 @@ def train_command(
         raise fail(str(error)) from None
     typer.echo(f"trained on {result.train_size} messages ({result.test_size} held out)")
     typer.echo(f"wrote {result.model_path}")
+
+
+@ml_app.command("suggest")
+def suggest_command(
+    top: int = typer.Option(10, "--top", min=1, max=100, help="Suggestions kept per report."),
+    min_score: float = typer.Option(
+        0.5, "--min-score", min=0.0, max=1.0, help="The lowest score kept (cosine, 0-1)."
+    ),
+    method: str = typer.Option("char-ngram", "--method", help="char-ngram, or e5 (ml extra)."),
+) -> None:
+    """Find reports whose narratives may tell the same script: possible links with a score,
+    shown to analysts beside each report (GET /api/v1/similar), never merged into a network.
+
+    Example: bigfish ml suggest --top 10 --min-score 0.5
+    """
+    from bigfish.store import open_store
+    from bigfish.suggestions import find
+
+    try:
+        result = find(open_store(OPTIONS.db_url), top_k=top, min_score=min_score, method=method)
+    except BigfishError as error:
+        raise fail(str(error)) from None
+    typer.echo(
+        f"{result.narratives:,} narratives read, {result.suggestions:,} same-script suggestions"
+        " kept (possible links for analysts, never merged into a network)"
+    )
 
 
 @ml_app.command("evaluate")

@@ -99,3 +99,30 @@ link_state = sa.Table(
     sa.Column("rebuilt_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime),
 )
+
+# Same-script suggestions (`bigfish.suggestions`): two reports whose narratives may tell the same
+# script, with a score — possible links for an analyst, kept apart from the identifier links
+# above and never merged into a network. `report_a` < `report_b`.
+script_links = sa.Table(
+    "script_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("report_a", sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("report_b", sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("method", sa.String(20), nullable=False),
+    sa.Column("found_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("report_a", "report_b"),
+    sa.Index("ix_script_links_report_b", "report_b"),
+)
+
+# An organization's analyst's word on a suggestion: accepted or rejected, for that organization.
+script_link_decisions = sa.Table(
+    "script_link_decisions",
+    metadata,
+    sa.Column("link_id", sa.ForeignKey("script_links.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("org_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("decision", sa.String(10), nullable=False),  # accepted | rejected
+    sa.Column("decided_by", sa.String(200), nullable=False),
+    sa.Column("decided_at", UTCDateTime, nullable=False),
+)
