@@ -332,6 +332,21 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "โทเค็น CSRF ของแบบฟอร์มไม่มีหรือไม่ถูกต้อง โปรดโหลดหน้านี้ใหม่",
         "mã CSRF của biểu mẫu bị thiếu hoặc không đúng; hãy tải lại trang",
     ),
+    # Same-script suggestions on a report's page (report.html)
+    ("Possible same-script links", "ลิงก์ที่อาจใช้บทหลอกลวงเดียวกัน", "Liên kết có thể cùng kịch bản"),
+    (
+        "These reports' narratives may tell the same script: suggestions for you to weigh,"
+        " never merged into a network.",
+        "คำบรรยายของรายงานเหล่านี้อาจเล่าบทหลอกลวงเดียวกัน: เป็นข้อเสนอให้คุณพิจารณา"
+        " และจะไม่ถูกรวมเข้าเครือข่ายโดยอัตโนมัติ",
+        "Lời kể của các báo cáo này có thể cùng một kịch bản: đây là gợi ý để bạn cân nhắc,"
+        " không bao giờ tự động gộp vào một mạng lưới.",
+    ),
+    ("Your organization's decision", "การตัดสินขององค์กรคุณ", "Quyết định của tổ chức bạn"),
+    ("accepted", "ยอมรับแล้ว", "đã chấp nhận"),
+    ("rejected", "ปฏิเสธแล้ว", "đã từ chối"),
+    ("Accept", "ยอมรับ", "Chấp nhận"),
+    ("Reject", "ปฏิเสธ", "Từ chối"),
     # The public check (check.html, views_check.py), shown only with `serve --public-check`
     ("Check a number or link", "ตรวจสอบเบอร์โทรหรือลิงก์", "Kiểm tra số điện thoại hoặc đường link"),
     (

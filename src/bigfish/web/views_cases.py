@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,6 +27,7 @@ from bigfish.evidence.service import Activity, get_evidence, list_custody, list_
 from bigfish.memberships import add_member, create_group, groups_of
 from bigfish.organizations import list_orgs
 from bigfish.reports import get_report
+from bigfish.suggestions import decide, suggestions_for
 from bigfish.web.i18n import N_
 from bigfish.web.render import (
     check_csrf,
@@ -55,7 +57,37 @@ def report(request: Request, session: Reader, org: str, report_id: str) -> Respo
     except NotFound:
         return not_found(request, session, N_("No report here."))
     evidence = list_evidence(store, data_dir_of(request), viewer, org=org, report_id=report_id)
-    return page(request, session, "report.html", report=record, evidence=evidence)
+    similar = suggestions_for(store, viewer, org, report_id)
+    return page(request, session, "report.html", report=record, evidence=evidence, similar=similar)
+
+
+@router.post("/similar/decide")
+def decide_similar(
+    request: Request,
+    session: Writer,
+    org: Annotated[str, Form(max_length=100)],
+    report_id: Annotated[str, Form(max_length=200)],
+    other_org: Annotated[str, Form(max_length=100)],
+    other_report_id: Annotated[str, Form(max_length=200)],
+    decision: Annotated[str, Form(max_length=10)],
+    csrf_token: Csrf = "",
+) -> Response:
+    """Accept or reject a same-script suggestion for the user's organization; back to the
+    report (404 as for a report that does not exist when either is hidden)."""
+    check_csrf(request, session, csrf_token)
+    try:
+        decide(
+            store_of(request),
+            viewer_of(session),
+            session.username,
+            (org, report_id),
+            (other_org, other_report_id),
+            decision,
+        )
+    except NotFound:
+        return not_found(request, session, N_("No report here."))
+    back = f"/reports/{quote(org, safe='')}/{quote(report_id, safe='')}"
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/alerts")
