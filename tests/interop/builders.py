@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bigfish.intake import ingest_file
 from bigfish.interop.model import MentionView, ReportView
@@ -113,3 +114,23 @@ def fixed_view(report_id: str = "r-1", marking: Marking | None = None) -> Report
         source_id=None,
         mentions=mentions,
     )
+
+
+#: The location a foreign report refers to for its country.
+LOCATION = {"type": "location", "spec_version": "2.1", "id": "location--1", "country": "TH"}
+
+
+def foreign_report(n: int, refs: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    """A foreign (OpenCTI-like) STIX report without bigfish's extension, referring to LOCATION
+    and REFS; its report_id is its id."""
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--44444444-4444-4444-8444-{n:012d}",
+        "created": "2025-10-01T00:00:00.000Z",
+        "modified": "2025-10-01T00:00:00.000Z",
+        "published": "2025-10-01T00:00:00Z",
+        "name": f"report {n}",
+        "object_refs": ["location--1", *refs],
+        **extra,
+    }

@@ -18,31 +18,16 @@ from bigfish.interop.markings import REPORT_EXTENSION, SHARING_EXTENSION, TLP2_I
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, reports
+from tests.interop.builders import LOCATION, foreign_report
 
 WIDE = Marking(TLP.CLEAR, Distribution.PARTNERSHIP)  # what the operator gives on the command line
 RED, GREEN = TLP2_IDS[TLP.RED], TLP2_IDS[TLP.GREEN]
 OPENCTI_AMBER_STRICT = "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"
-LOCATION = {"type": "location", "spec_version": "2.1", "id": "location--1", "country": "TH"}
 
 
 def _sharing(distribution: str) -> dict[str, Any]:
     ext = {"extension_type": "property-extension", "distribution": distribution}
     return {"extensions": {SHARING_EXTENSION: ext}}
-
-
-def _report(n: int, refs: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
-    """A foreign (OpenCTI-like) report without bigfish's extension; its report_id is its id."""
-    return {
-        "type": "report",
-        "spec_version": "2.1",
-        "id": f"report--44444444-4444-4444-8444-{n:012d}",
-        "created": "2025-10-01T00:00:00.000Z",
-        "modified": "2025-10-01T00:00:00.000Z",
-        "published": "2025-10-01T00:00:00Z",
-        "name": f"report {n}",
-        "object_refs": ["location--1", *refs],
-        **extra,
-    }
 
 
 def _phone(n: int, **extra: Any) -> dict[str, Any]:
@@ -99,19 +84,19 @@ def test_markings_bigfish_does_not_understand_are_the_most_restrictive(
             definition_type="statement",
             definition={"statement": "Copyright ACME, do not share"},
         ),
-        _report(
+        foreign_report(
             1, object_marking_refs=["marking-definition--11111111-1111-4111-8111-111111111111"]
         ),
-        _report(
+        foreign_report(
             2, object_marking_refs=["marking-definition--22222222-2222-4222-8222-222222222222"]
         ),
-        _report(
+        foreign_report(
             3, object_marking_refs=["marking-definition--33333333-3333-4333-8333-333333333333"]
         ),
-        _report(4, object_marking_refs=["marking-definition--44444444-4444-4444-8444-4444"]),
-        _report(5, object_marking_refs=[OPENCTI_AMBER_STRICT]),
-        _report(6, object_marking_refs=[OPENCTI_AMBER_STRICT], **_sharing("partnership")),
-        _report(7, object_marking_refs=[GREEN], **_sharing("partnership")),
+        foreign_report(4, object_marking_refs=["marking-definition--44444444-4444-4444-8444-4444"]),
+        foreign_report(5, object_marking_refs=[OPENCTI_AMBER_STRICT]),
+        foreign_report(6, object_marking_refs=[OPENCTI_AMBER_STRICT], **_sharing("partnership")),
+        foreign_report(7, object_marking_refs=[GREEN], **_sharing("partnership")),
     ]
     result, rejects = _ingest(sqlite_store, tmp_path, "marked.json", _bundle(objects))
     assert (result.stored, result.rejected) == (7, 0), rejects
@@ -132,7 +117,7 @@ def test_a_pulled_report_reads_a_marking_definition_sent_on_an_earlier_page(
     definition = _definition(
         "55555555-5555-4555-8555-555555555555", definition_type="tlp", definition={"tlp": "red"}
     )
-    report = _report(
+    report = foreign_report(
         8,
         object_marking_refs=[definition["id"]],
         **_sharing("partnership"),
@@ -154,16 +139,17 @@ def test_a_stix_report_takes_its_observables_and_granular_markings(
         _phone(1, object_marking_refs=[RED]),  # "an informant's number: do not share"
         _phone(2, **_sharing("organization")),
         _phone(3),
-        _report(11, ("phone-number--1",), **green),
-        _report(
+        foreign_report(11, ("phone-number--1",), **green),
+        foreign_report(
             12,
             description="secret",
             granular_markings=[{"marking_ref": RED, "selectors": ["description"]}],
             **green,
         ),
-        _report(13, ("phone-number--2",), **green),
-        _report(14, ("phone-number--1",)),  # no marking of its own: the command line's, narrowed
-        _report(15, ("phone-number--3",), **green),
+        foreign_report(13, ("phone-number--2",), **green),
+        # no marking of its own: the command line's, narrowed
+        foreign_report(14, ("phone-number--1",)),
+        foreign_report(15, ("phone-number--3",), **green),
     ]
     result, rejects = _ingest(sqlite_store, tmp_path, "items.json", _bundle(objects))
     assert (result.stored, result.rejected) == (5, 0), rejects
@@ -177,7 +163,7 @@ def test_a_stix_report_takes_its_observables_and_granular_markings(
     with sqlite_store.begin() as conn:  # a pull narrows the same way
         outcome = import_objects(
             conn,
-            [*objects[:2], _report(16, ("phone-number--1",), **green)],
+            [*objects[:2], foreign_report(16, ("phone-number--1",), **green)],
             peer="http://peer.example/taxii2/",
             default_org="PEER",
         )
@@ -260,7 +246,7 @@ def test_what_cannot_be_read_is_rejected_with_a_reason_never_dropped(
     ]
     assert "not a JSON int" in reasons["Attribute[1].value"]
 
-    amount = _report(
+    amount = foreign_report(
         41,
         extensions={
             REPORT_EXTENSION: {
@@ -275,7 +261,7 @@ def test_what_cannot_be_read_is_rejected_with_a_reason_never_dropped(
     objects = [
         LOCATION,
         {"type": "phone-number", "id": "phone-number--9"},  # referenced, but no value
-        _report(42, ("phone-number--9",)),
+        foreign_report(42, ("phone-number--9",)),
         amount,
     ]
     result, rejects = _ingest(sqlite_store, tmp_path, "bad-stix.json", _bundle(objects))

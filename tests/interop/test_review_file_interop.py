@@ -21,22 +21,7 @@ from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 from bigfish.store.schema import identifiers, reports
-
-LOCATION = {"type": "location", "spec_version": "2.1", "id": "location--1", "country": "TH"}
-
-
-def _report(n: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "report",
-        "spec_version": "2.1",
-        "id": f"report--44444444-4444-4444-8444-{n:012d}",
-        "created": "2025-10-01T00:00:00.000Z",
-        "modified": "2025-10-01T00:00:00.000Z",
-        "published": "2025-10-01T00:00:00Z",
-        "name": f"report {n}",
-        "object_refs": ["location--1"],
-        **extra,
-    }
+from tests.interop.builders import LOCATION, foreign_report
 
 
 def _bundle(path: Path, *objects: dict[str, Any]) -> Path:
@@ -69,11 +54,11 @@ def test_a_report_field_of_the_wrong_type_rejects_the_report_naming_it(
     path = _bundle(
         tmp_path / "typed.json",
         LOCATION,
-        _report(1, description=["the victim's story"]),
-        _report(2, published=1759276800),
-        _report(3, id=5),
-        _report(4, description="kept"),
-        _report(5, published="2025-10-01T00:00:00"),  # no zone: read as UTC, hours off
+        foreign_report(1, description=["the victim's story"]),
+        foreign_report(2, published=1759276800),
+        foreign_report(3, id=5),
+        foreign_report(4, description="kept"),
+        foreign_report(5, published="2025-10-01T00:00:00"),  # no zone: read as UTC, hours off
     )
     result = ingest_file(sqlite_store, path, org="TH-AOC", fmt="stix", classify=False)
     assert (result.received, result.stored, result.rejected) == (5, 1, 4)
@@ -85,7 +70,7 @@ def test_a_report_field_of_the_wrong_type_rejects_the_report_naming_it(
         (6, "published"),
     ]
     assert "time zone" in rows[3]["reason"]
-    assert rows[0]["report_id"] == _report(1)["id"] and "list" in rows[0]["reason"]
+    assert rows[0]["report_id"] == foreign_report(1)["id"] and "list" in rows[0]["reason"]
 
 
 EVERY_KIND = [
@@ -219,7 +204,7 @@ def test_an_object_given_twice_with_other_content_is_rejected_and_a_marking_not_
         LOCATION,
         definition,
         phone,
-        _report(1, object_refs=["location--1", "phone-number--1"])
+        foreign_report(1, object_refs=["location--1", "phone-number--1"])
         | {"object_marking_refs": [definition["id"]]},
         relaxed,
         other,
@@ -268,7 +253,7 @@ def test_a_reports_extra_fields_survive_a_stix_export_and_import(tmp_path: Path)
 def test_extra_fields_that_would_be_a_reports_own_are_rejected(
     attributes: object, field: str, tmp_path: Path
 ) -> None:
-    report = _report(1)
+    report = foreign_report(1)
     report["extensions"] = {
         REPORT_EXTENSION: {
             "extension_type": "property-extension",
