@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import AccessDenied, InputError, NotFound
 from bigfish.models import ApiRole
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
+from bigfish.store.fast import upsert
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_linking import script_link_decisions, script_links
 
@@ -86,19 +86,7 @@ def find(
         for link in links
     ]
     with store.begin() as conn:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        for start in range(0, len(values), 500):
-            insert = dialect.insert(script_links).values(values[start : start + 500])
-            conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=["report_a", "report_b"],
-                    set_={
-                        "score": insert.excluded.score,
-                        "method": insert.excluded.method,
-                        "found_at": insert.excluded.found_at,
-                    },
-                )
-            )
+        upsert(conn, script_links, values, ["report_a", "report_b"])
     return FindResult(len(items), len(values))
 
 
@@ -182,23 +170,12 @@ def decide(
         ).first()
         if link is None:
             raise NotFound("suggestion", f"{report[0]}/{report[1]} ~ {other[0]}/{other[1]}")
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        values = {
+        decided = {
             "link_id": link.id,
             "org_id": viewer.org_id,
             "decision": decision,
             "decided_by": actor[:200],
             "decided_at": datetime.now(UTC),
         }
-        insert = dialect.insert(script_link_decisions).values(values)
-        conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["link_id", "org_id"],
-                set_={
-                    "decision": insert.excluded.decision,
-                    "decided_by": insert.excluded.decided_by,
-                    "decided_at": insert.excluded.decided_at,
-                },
-            )
-        )
+        upsert(conn, script_link_decisions, [decided], ["link_id", "org_id"])
     return Suggestion(other[0], other[1], float(link.score), str(link.method), decision)

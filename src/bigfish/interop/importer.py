@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bigfish.cooperation.federation import import_requests
@@ -40,6 +39,7 @@ from bigfish.models import Distribution, Marking, Report, narrowest
 from bigfish.organizations import _check_name
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
+from bigfish.store.fast import upsert
 from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
 from bigfish.store.schema_evidence import evidence
 from bigfish.store.schema_interop import interop_imports, interop_observables
@@ -75,14 +75,6 @@ class _Report:
     org: str
     modified: datetime
     report: Report
-
-
-def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], key: str) -> None:
-    if not rows:
-        return
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    update = {c: insert.excluded[c] for c in rows[0] if c != key}
-    conn.execute(insert.on_conflict_do_update(index_elements=[key], set_=update), rows)
 
 
 def _lookup(conn: Connection, wanted: set[str]) -> dict[str, dict[str, Any]]:
@@ -355,7 +347,7 @@ def import_objects(
         earlier = pending.get(key)
         if earlier is None or earlier[0].modified < modified:
             pending[key] = (_Report(stix_id, org, modified, report), group_id)
-    _upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), "stix_id")
+    upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), ["stix_id"])
     rejections += import_requests(conn, requests, peer=peer)
     new, updated, unchanged = _store_reports(
         conn, list(pending.values()), peer, rates, ids or IdentifierIds(), rejections
@@ -516,7 +508,7 @@ def _store_reports(
             rejections.append((stix_id, reason))
         fresh = [(r, g) for r, g in fresh if r.report.report_id not in refused]
         after = _held_versions(conn, org_id, [r.report.report_id for r, _ in fresh])
-        _upsert(
+        upsert(
             conn,
             interop_imports,
             [
@@ -528,7 +520,7 @@ def _store_reports(
                 }
                 for r, _ in fresh
             ],
-            "report_pk",
+            ["report_pk"],
         )
         conn.execute(
             ingest_runs.update()

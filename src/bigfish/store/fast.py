@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 
@@ -56,3 +57,15 @@ def insert_many(
     if on_conflict_ignore:
         sql += f" ON CONFLICT ({', '.join(on_conflict_ignore)}) DO NOTHING"
     conn.exec_driver_sql(sql, list(rows))
+
+
+def upsert(
+    conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """INSERT ROWS (dicts with the same columns) into TABLE, a row whose KEYS are held already
+    taking the new values of its other columns; one executemany."""
+    if not rows:
+        return
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    update = {c: insert.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=update), rows)
