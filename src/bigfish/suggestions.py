@@ -11,6 +11,7 @@ reject it for their organization (`decide`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -58,12 +59,18 @@ class Suggestion:
 
 
 def find(
-    store: Store, *, top_k: int = 10, min_score: float = 0.5, method: str = "char-ngram"
+    store: Store,
+    *,
+    top_k: int = 10,
+    min_score: float = 0.5,
+    method: str = "char-ngram",
+    progress: Callable[[int, int], None] | None = None,
 ) -> FindResult:
     """Score every report's narrative against the others and keep, for each, its TOP_K best
     pairs scored MIN_SCORE or more (a pair found again gets its new score; analysts' decisions
-    stay). The operator's job: it reads every report, and each viewer is shown only pairs of
-    reports it may see."""
+    stay). PROGRESS is told (narratives compared, of all) as the comparison goes. The
+    operator's job: it reads every report, and each viewer is shown only pairs of reports it
+    may see."""
     from bigfish.ml import similar_narratives
 
     with store.connect() as conn:
@@ -73,7 +80,9 @@ def find(
             )
         ).all()
     items = [(str(pk), str(text)) for pk, text in rows]
-    links = similar_narratives(items, top_k=top_k, min_score=min_score, method=method)
+    links = similar_narratives(
+        items, top_k=top_k, min_score=min_score, method=method, progress=progress
+    )
     now = datetime.now(UTC)
     values = [
         {

@@ -53,8 +53,10 @@ def _decide(p: Partnership, who: str, pair: tuple[str, str, str, str], decision:
 
 
 def test_reports_of_one_script_are_suggested_only_where_both_are_visible(node: Partnership) -> None:
-    result = find(node.store, min_score=0.5)
+    told: list[tuple[int, int]] = []
+    result = find(node.store, min_score=0.5, progress=lambda done, of: told.append((done, of)))
     assert result.narratives == 4 and result.suggestions == 3  # a1~a2, a1~b1, a2~b1
+    assert told and told[-1] == (4, 4)  # a long job says how far it is
     status, seen_by_a = _similar(node, "A", "A", "a1")
     assert status == 200
     assert [(s["org"], s["report_id"]) for s in seen_by_a["suggestions"]] == [("A", "a2")]

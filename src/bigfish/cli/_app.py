@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 app = typer.Typer(
     name="bigfish",
@@ -57,3 +62,20 @@ def fail(message: str) -> typer.Exit:
     """Print MESSAGE on stderr and return the exit for a bad input or request (status 1)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(1)
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of LABEL on a terminal, advanced by (done, of) (None when stderr is
+    piped: nothing is drawn into a log)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(done: int, of: int) -> None:
+            bar.update(task, completed=done, total=of)
+
+        yield advance

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import OPTIONS, app, fail, progress_bar
 from bigfish.cli._lines import json_line, numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 
@@ -152,7 +152,9 @@ def suggest_command(
     from bigfish.suggestions import find
 
     try:
-        result = find(open_store(OPTIONS.db_url), top_k=top, min_score=min_score, method=method)
+        store = open_store(OPTIONS.db_url)
+        with progress_bar(0, "narratives") as advance:
+            result = find(store, top_k=top, min_score=min_score, method=method, progress=advance)
     except BigfishError as error:
         raise fail(str(error)) from None
     typer.echo(

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from bigfish.cli._app import app, fail
+from bigfish.cli._app import app, fail, progress_bar
 from bigfish.errors import BigfishError
 from bigfish.synth import generate
 
@@ -38,7 +33,7 @@ def synth(
     """
     began = time.perf_counter()
     try:
-        with _progress_bar(reports) as advance:
+        with progress_bar(reports, "reports") as advance:
             summary = generate(
                 out_dir,
                 reports=reports,
@@ -60,19 +55,3 @@ def synth(
     for name, rows in summary.organizations:
         typer.echo(f"  {name:<12} {rows:>8} reports")
     typer.echo(f"truth: {summary.out_dir / 'truth.json'}; planted identifiers: {summary.planted}")
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal (None when stderr is piped)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("reports", total=total)
-
-        def advance(done: int, of: int) -> None:
-            bar.update(task, completed=done, total=of)
-
-        yield advance

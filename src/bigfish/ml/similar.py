@@ -12,7 +12,7 @@ links translations of one script across languages).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,10 +92,12 @@ def similar_narratives(
     top_k: int = 10,
     min_score: float = 0.35,
     method: str = "char-ngram",
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[PossibleLink]:
     """Up to TOP_K most similar other narratives for each (key, narrative), scored ≥ MIN_SCORE.
 
     Pairs are reported once (``a`` < ``b``), best first. METHOD is ``char-ngram`` or ``e5``.
+    PROGRESS, when given, is told (narratives compared, of all) after each block.
     """
     if method not in ("char-ngram", "e5"):
         raise ConfigError(f"unknown same-script method {method!r}; use char-ngram or e5")
@@ -119,6 +121,8 @@ def similar_narratives(
                 if score >= min_score and score > 0:
                     pair = (min(start + r, c), max(start + r, c))
                     best[pair] = max(best.get(pair, score), score)
+        if progress is not None:
+            progress(min(start + _BLOCK, len(items)), len(items))
     # One suggestion per pair of keys (a key given twice is one report), never a key with itself.
     by_keys: dict[tuple[str, str], float] = {}
     for (i, j), score in best.items():
