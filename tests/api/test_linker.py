@@ -81,3 +81,22 @@ def test_batches_stored_during_a_run_are_linked_by_one_more_run(store: Store) ->
     assert runs == [0, 1, 2, 3]
     linker()  # closed: no more runs
     assert linker.settle(timeout=10) and runs == [0, 1, 2, 3]
+
+
+def test_the_linker_also_runs_on_a_clock_until_closed(store: Store) -> None:
+    """With nothing submitted, the server's linker still runs (growth ages: linking.aging)."""
+    runs: list[int] = []
+    third = threading.Event()
+
+    def link(_: Store) -> None:
+        runs.append(len(runs))
+        if len(runs) == 3:
+            third.set()
+
+    linker = BackgroundLinker(store, link)
+    linker.every(0.01)
+    assert third.wait(10)
+    linker.close()
+    ran = len(runs)
+    linker()  # closed: the clock and callers start nothing more
+    assert linker.settle(timeout=10) and len(runs) == ran

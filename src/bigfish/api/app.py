@@ -200,6 +200,10 @@ def _audit_signer(store: Store, data_dir: Path | None) -> HeadSigner | None:
     return HeadSigner(signing_key(store, data_dir), data_dir)
 
 
+#: How often the server's background linker runs with nothing submitted (`bigfish.api.linker`).
+LINK_EVERY_SECONDS = 3600.0
+
+
 def create_app(
     store: Store, settings: ApiSettings | None = None, *, data_dir: Path | None = None
 ) -> FastAPI:
@@ -213,6 +217,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if linker is not None:
+            linker.every(LINK_EVERY_SECONDS)  # growth ages with nothing submitted (linker doc)
         yield
         if linker is not None:
             linker.close()

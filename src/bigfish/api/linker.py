@@ -6,12 +6,15 @@ After a batch is stored, `BackgroundLinker` runs the incremental update
 linked by one more run after it (an update links everything stored since the
 last). Link runs of other processes (`bigfish ingest`, a scheduled `bigfish link`) wait for each
 other through the link lock. A run that fails is logged; the next one, or the next rebuild,
-links what it left.
+links what it left. While the server runs, an update also runs once an hour with nothing
+submitted: its first run of a UTC day recounts the growth of the networks nobody touched
+(`bigfish.linking.aging`), so the ranking does not keep yesterday's growth.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from bigfish.background import BackgroundJobs
@@ -32,6 +35,18 @@ class BackgroundLinker:
         self._link = link
         self._jobs = BackgroundJobs("bigfish-linker")
         self._closed = False
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    def every(self, seconds: float) -> None:
+        """Also run an update every SECONDS until closed (module doc), the first after SECONDS."""
+
+        def tick() -> None:
+            while not self._stop.wait(seconds):
+                self()
+
+        self._ticker = threading.Thread(target=tick, name="bigfish-linker-clock", daemon=True)
+        self._ticker.start()
 
     def __call__(self) -> None:
         """Link what was stored: now, or once more after the run under way."""
@@ -55,4 +70,7 @@ class BackgroundLinker:
     def close(self) -> None:
         """Let the run under way finish; start no other."""
         self._closed = True
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         self.settle()

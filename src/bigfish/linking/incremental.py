@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from bigfish.fx import Rates
 from bigfish.linking import state
+from bigfish.linking.aging import age_networks, start_of_day
 from bigfish.linking.graph import (
     IntArray,
     MentionGraph,
@@ -161,6 +162,8 @@ def update_networks(
             return rebuild_networks(
                 store, rates=rates, now=now, policy=policy, warning_lists=warning_lists
             )
+        if current.linked_at is None or current.linked_at < start_of_day(now):
+            age_networks(conn, now)  # the first run of a day: growth as of today
         shrunk = state.shrunk_networks(conn, current.linked_at)  # members deleted since
         if not changed_rows and not shrunk:
             empty = IdAssignment({}, [], {}, 0)
