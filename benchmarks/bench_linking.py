@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_linking.py rebuild  [--reports 1000000] [--db PATH]
     .venv/bin/python benchmarks/bench_linking.py incremental [--db PATH] [--runs 200] [--no-freeze]
     .venv/bin/python benchmarks/bench_linking.py e2e [--reports 300000] [--dir PATH] [--only W]
+    .venv/bin/python benchmarks/bench_linking.py aging [--reports 1000000] [--db PATH]
 
 rebuild: writes a store of N reports with about 3 mentions each (rings that rotate assets, lone
 scams, hotlines and platforms as noise) straight into SQLite, then times `rebuild_networks` in a
@@ -16,6 +17,8 @@ e2e: `bigfish ingest` of every file of a synthetic partnership (one run per file
 timed in wall and CPU seconds (the processes and their workers), against a plain script that
 reads the files, normalizes phone numbers with phonenumbers and runs an in-memory union-find,
 storing nothing. `--only per-file|manifest` runs one of the two ways.
+aging: rebuilds the store as of its last day, then times the recount of growth that the first
+update of a later day makes (`bigfish.linking.aging`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import sqlalchemy as sa
 
 HUBS = 40  # hotlines and platform domains mentioned across rings
 
@@ -218,6 +222,34 @@ def incremental(args: argparse.Namespace) -> None:
     )
 
 
+def aging(args: argparse.Namespace) -> None:
+    """The day's first update recounts the growth of every network with a growth above zero
+    (`bigfish.linking.aging`): its cost at the store's size, after a rebuild dated its last day."""
+    from bigfish.linking import rebuild_networks
+    from bigfish.linking.aging import age_networks
+    from bigfish.store import open_store
+    from bigfish.store.schema_linking import networks
+
+    db = Path(args.db)
+    build_store(db, args.reports)
+    store = open_store(f"sqlite:///{db}")
+    built = datetime(2025, 12, 1, 12, tzinfo=UTC)  # build_store's reports end on this day
+    rebuild_networks(store, now=built)
+    with store.connect() as conn:
+        growing = conn.execute(
+            sa.select(sa.func.count()).where(networks.c.growth_30d > 0)
+        ).scalar_one()
+    for days in (1, 2, 10):
+        with store.begin() as conn:
+            started = time.perf_counter()
+            changed = age_networks(conn, built + timedelta(days=days))
+            seconds = time.perf_counter() - started
+        print(
+            f"aging {days} day(s) later: {seconds * 1000:.0f} ms, {changed:,} of {growing:,}"
+            " growing networks changed"
+        )
+
+
 def plain_script(out: Path) -> tuple[float, float]:
     """Read every file, normalize phones with phonenumbers, union-find in memory; no storage.
     Returns wall and CPU seconds."""
@@ -333,7 +365,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["rebuild", "incremental", "e2e", "_child"])
+    parser.add_argument("mode", choices=["rebuild", "incremental", "e2e", "aging", "_child"])
     parser.add_argument("--reports", type=int, default=None)
     parser.add_argument("--db", default="/tmp/bigfish-bench-linking.db")
     parser.add_argument("--dir", default="/tmp/bigfish-bench-e2e")
@@ -352,7 +384,8 @@ def main() -> None:
         return
     if args.reports is None:
         args.reports = 300_000 if args.mode == "e2e" else 1_000_000
-    {"rebuild": rebuild, "incremental": incremental, "e2e": e2e}[args.mode](args)
+    modes = {"rebuild": rebuild, "incremental": incremental, "e2e": e2e, "aging": aging}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

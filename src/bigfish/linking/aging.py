@@ -33,49 +33,48 @@ def age_networks(conn: Connection, now: datetime) -> int:
     """Recount the growth and score of the networks whose growth was stored before NOW's UTC day
     (module doc); returns how many changed. Runs inside the caller's link run (its lock)."""
     now = now.astimezone(UTC)
-    stale = conn.execute(
-        sa.select(
-            networks.c.id,
-            networks.c.report_count,
-            networks.c.total_loss_usd,
-            networks.c.countries,
-            networks.c.growth_30d,
-        ).where(
-            networks.c.status == "active",
-            networks.c.growth_30d > 0,
-            networks.c.updated_at < start_of_day(now),
-        )
-    ).all()
-    recent: dict[int, int] = {}
-    for part in chunked([int(row.id) for row in stale]):
-        counted = conn.execute(
-            sa.select(network_members.c.network_id, sa.func.count())
-            .join(reports, reports.c.id == network_members.c.report_pk)
-            .where(
-                network_members.c.network_id.in_(part),
-                reports.c.reported_at > now - GROWTH_WINDOW,
-                reports.c.reported_at <= now,
-            )
-            .group_by(network_members.c.network_id)
-        )
-        recent.update((int(nid), int(n)) for nid, n in counted)
-    # Every stale network gets today's stamp, changed or not: it is not read again today.
+    is_stale = sa.and_(
+        networks.c.status == "active",
+        networks.c.growth_30d > 0,
+        networks.c.updated_at < start_of_day(now),
+    )
+    stale = dict(
+        conn.execute(sa.select(networks.c.id, networks.c.growth_30d).where(is_stale)).all()
+    )
+    if not stale:
+        return 0
+    # One pass over the window's reports (an index range), not over the stale networks' members.
+    counted = conn.execute(
+        sa.select(network_members.c.network_id, sa.func.count())
+        .select_from(reports)
+        .join(network_members, network_members.c.report_pk == reports.c.id)
+        .where(reports.c.reported_at > now - GROWTH_WINDOW, reports.c.reported_at <= now)
+        .group_by(network_members.c.network_id)
+    )
+    recent = {int(nid): int(n) for nid, n in counted}
+    changed = sorted(nid for nid, growth in stale.items() if recent.get(nid, 0) != growth)
     updates = []
-    for row in stale:
-        growth = recent.get(int(row.id), 0)
-        score = network_score(
-            float(row.total_loss_usd), len(row.countries or ()), growth, int(row.report_count)
-        )
-        updates.append({"nid": int(row.id), "growth": growth, "score": score, "at": now})
+    for part in chunked(changed):
+        for row in conn.execute(
+            sa.select(
+                networks.c.id,
+                networks.c.report_count,
+                networks.c.total_loss_usd,
+                networks.c.countries,
+            ).where(networks.c.id.in_(part))
+        ):
+            growth = recent.get(int(row.id), 0)
+            score = network_score(
+                float(row.total_loss_usd), len(row.countries or ()), growth, int(row.report_count)
+            )
+            updates.append({"nid": int(row.id), "growth": growth, "score": score})
     if updates:
         conn.execute(
             networks.update()
             .where(networks.c.id == sa.bindparam("nid"))
-            .values(
-                growth_30d=sa.bindparam("growth"),
-                score=sa.bindparam("score"),
-                updated_at=sa.bindparam("at"),
-            ),
+            .values(growth_30d=sa.bindparam("growth"), score=sa.bindparam("score")),
             updates,
         )
-    return sum(1 for row in stale if recent.get(int(row.id), 0) != row.growth_30d)
+    # Every stale network gets today's stamp, changed or not: it is not read again today.
+    conn.execute(networks.update().where(is_stale).values(updated_at=now))
+    return len(changed)
