@@ -30,7 +30,15 @@ from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import get_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
-from tests.interop.builders import FIXED, RING_PHONE, RING_WALLET, fixed_view, partnership
+from tests.interop.builders import (
+    FIXED,
+    LOCATION,
+    RING_PHONE,
+    RING_WALLET,
+    fixed_view,
+    foreign_report,
+    partnership,
+)
 
 GOLDEN = Path(__file__).with_name("golden")
 
@@ -216,3 +224,23 @@ def test_a_bundles_rejections_name_the_object_not_a_line(store: Store, tmp_path:
     rows = [json.loads(x) for x in path.with_name(path.name + ".rejects.jsonl").open()]
     assert [(r["object"], "line" in r) for r in rows] == [(1, False), (2, False)]
     assert "indicator" in rows[0]["reason"] and "url--6" in rows[1]["reason"]
+
+
+def test_a_bundle_repeating_a_report_rejects_it_naming_the_first_object(
+    store: Store, tmp_path: Path
+) -> None:
+    """A report given twice in a bundle (the same id, other content) is rejected at its
+    object's position, naming the first copy's object, never a line."""
+    first = foreign_report(1)
+    again = foreign_report(1, name="the same report, edited")
+    objects = [LOCATION, first, {"type": "indicator", "id": "indicator--5"}, again]
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--x", "objects": objects}), "utf-8")
+    result = ingest_file(store, path, org="TH-AOC", classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    rows = [json.loads(x) for x in path.with_name("twice.json.rejects.jsonl").open()]
+    repeated = [r for r in rows if r.get("field") == "report_id"]
+    assert [(r["object"], r["reason"]) for r in repeated] == [
+        (4, "duplicate report_id (first at object 2)")
+    ]
+    assert all("line" not in r for r in rows)

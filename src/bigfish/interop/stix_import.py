@@ -231,6 +231,21 @@ def first_copies(objects: Sequence[Any]) -> tuple[dict[str, dict[str, Any]], set
     return first, conflicting
 
 
+def _repeated(record: Record, first: dict[str, int]) -> Record:
+    """RECORD, or an Unreadable when it repeats the report_id of an earlier report of the
+    bundle (FIRST: the object number of each report_id's first report), naming that object as
+    the bundle's other rejects do (the store's check would say `line`)."""
+    if not isinstance(record, Row):
+        return record
+    report_id = record.fields.get("report_id", "").strip()
+    if report_id in first:
+        reason = f"duplicate report_id (first at object {first[report_id]})"
+        return Unreadable(record.line, reason, report_id, "report_id")
+    if report_id:
+        first[report_id] = record.line
+    return record
+
+
 def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
     """Records of a STIX 2.1 bundle (or a JSON list of objects): one Row per report."""
     try:
@@ -254,6 +269,7 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
             refs = obj.get("object_refs")
             if isinstance(refs, list):
                 used.update(r for r in refs if isinstance(r, str))
+    reports: dict[str, int] = {}
     for number, obj in enumerate(objects, start=1):
         ident = obj.get("id") if isinstance(obj, dict) else None
         if ident in conflicting and first[str(ident)] != obj and obj.get("type") != "report":
@@ -265,7 +281,8 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
                 "id",
             )
             continue
-        yield from _record(number, obj, lookup, used)
+        for record in _record(number, obj, lookup, used):
+            yield _repeated(record, reports)
 
 
 def _record(
