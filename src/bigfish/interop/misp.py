@@ -9,6 +9,7 @@ organization 0, group 4 with the group's name, partnership 2. TLP travels as `tl
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -18,9 +19,10 @@ from typing import IO, Any
 from bigfish.errors import InputError
 from bigfish.identifiers import normalize
 from bigfish.intake.readers import Record, Row, Unreadable
+from bigfish.intake.records import MARKING_FIELDS, MAX_ATTRIBUTE, MAX_VALUE
 from bigfish.interop.markings import BIGFISH_NAMESPACE, NOT_UNDERSTOOD
-from bigfish.interop.misp_types import DEFAULT_CATEGORIES
-from bigfish.interop.model import NetworkView, ReportView
+from bigfish.interop.misp_types import EventBody, kept_as_written, misp_attribute, narrative_parts
+from bigfish.interop.model import MentionView, NetworkView, ReportView
 from bigfish.interop.stix import timestamp
 from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier, narrowest
 
@@ -45,6 +47,12 @@ _EXPORT_TYPE: dict[str, str] = {
     Kind.IP: "ip-dst",
     Kind.HANDLE: "text",
 }
+_KINDS = frozenset(k.value for k in Kind)
+#: The comment of a narrative's text attribute: `narrative`, or `narrative 2/3` for the second
+#: of three parts of one longer than MISP keeps in one value.
+_NARRATIVE = re.compile(r"narrative(?: ([1-9][0-9]{0,5})/([1-9][0-9]{0,5}))?")
+#: A report attribute keeping a MISP attribute of TYPE: `misp_TYPE`, `misp_TYPE.2`, …
+_KEPT_ATTRIBUTE = re.compile(r"misp_(.+?)(?:\.[0-9]+)?")
 _TAG_PREFIX = "bigfish:"
 _TO_MISP = {Distribution.ORGANIZATION: "0", Distribution.GROUP: "4", Distribution.PARTNERSHIP: "2"}
 _LEVELS = {
@@ -53,11 +61,6 @@ _LEVELS = {
     "3": Distribution.PARTNERSHIP,
 }
 _INHERIT = "5"
-
-
-def _category(misp_type: str) -> str:
-    """MISP's default category of MISP_TYPE (describeTypes `sane_defaults`), which MISP accepts."""
-    return DEFAULT_CATEGORIES.get(misp_type, "Other")
 
 
 def _tag_names(container: Mapping[str, Any]) -> list[str]:
@@ -133,14 +136,27 @@ def item_marking(item: Mapping[str, Any]) -> Marking | None:
 
 
 class _Items:
-    """What a MISP event's attributes and objects hold: identifiers, kept values, the markings of
-    the items, and the items that cannot be read (each with where and why)."""
+    """What a MISP event's attributes and objects hold: identifiers, kept values, narrative
+    parts, the markings of the items, and the items that cannot be read (each with where and
+    why)."""
 
     def __init__(self) -> None:
         self.identifiers: list[RawIdentifier] = []
         self.extra: dict[str, list[str]] = {}
+        self.narratives: list[str] = []
+        self.parts: dict[int, dict[int, str]] = {}  # parts of a long narrative: of, number
         self.markings: list[Marking] = []
         self.problems: list[tuple[str, str]] = []  # (field, reason)
+
+
+def _relations(inner: list[tuple[str, Mapping[str, Any]]]) -> dict[str, tuple[str, str]]:
+    """The first text value of each relation among an object's attributes, with its place."""
+    found: dict[str, tuple[str, str]] = {}
+    for where, attribute in inner:
+        relation, value = attribute.get("object_relation"), attribute.get("value")
+        if isinstance(relation, str) and isinstance(value, str) and value.strip():
+            found.setdefault(relation, (where, value))
+    return found
 
 
 def _object_attributes(
@@ -151,28 +167,33 @@ def _object_attributes(
     if not isinstance(raw, list):
         items.problems.append((f"{where}.Attribute", "must be a list of attributes"))
         return []
+    if "Object" in obj:  # not MISP's: its attributes would be lost unread
+        items.problems.append((f"{where}.Object", "an object inside an object is not read"))
     inner: list[tuple[str, Mapping[str, Any]]] = []
     for j, attribute in enumerate(raw):
         if isinstance(attribute, dict):
             inner.append((f"{where}.Attribute[{j}]", attribute))
         else:
             items.problems.append((f"{where}.Attribute[{j}]", "not a MISP attribute object"))
-    by_relation = {a.get("object_relation"): a.get("value") for _, a in inner}
-    bic, account = by_relation.get("swift") or by_relation.get("bic"), by_relation.get("account")
-    taken: tuple[str, ...] = ()
-    if obj.get("name") == "coin-address":  # a generic address is text; the symbol is no id
-        crypto = by_relation.get("address-crypto")
-        if isinstance(crypto, str) and crypto.strip():
-            items.identifiers.append(RawIdentifier(Kind.CRYPTO_WALLET, crypto))
-        taken = ("address-crypto", "symbol")
-    if obj.get("name") == "bank-account" and not by_relation.get("iban") and bic and account:
-        items.identifiers.append(RawIdentifier(Kind.BANK_ACCOUNT, f"{bic}:{account}"))
-        taken = ("swift", "bic", "account")
-    for _, attribute in inner:  # the attributes read together still carry their markings
-        marking = item_marking(attribute)
-        if marking is not None and attribute.get("object_relation") in taken:
+    relations = _relations(inner)
+    used: tuple[str, ...] = ()
+    if obj.get("name") == "coin-address" and "address-crypto" in relations:
+        # a generic address is text; the symbol is no identifier
+        address = relations["address-crypto"][1]
+        items.identifiers.append(RawIdentifier(Kind.CRYPTO_WALLET, address))
+        used = ("address-crypto", "symbol")
+    bic = "swift" if "swift" in relations else "bic"
+    if obj.get("name") == "bank-account" and "iban" not in relations:
+        if bic in relations and "account" in relations:
+            account = f"{relations[bic][1]}:{relations['account'][1]}"
+            items.identifiers.append(RawIdentifier(Kind.BANK_ACCOUNT, account))
+            used = (bic, "account")
+    read = {relations[r][0] for r in used if r in relations}
+    for w, attribute in inner:  # the attributes read together still carry their markings
+        marking = item_marking(attribute) if w in read else None
+        if marking is not None:
             items.markings.append(marking)
-    return [(w, a) for w, a in inner if a.get("object_relation") not in taken]
+    return [(w, a) for w, a in inner if w not in read]
 
 
 def _read_items(event: Mapping[str, Any]) -> _Items:
@@ -212,43 +233,104 @@ def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> 
         shown = "missing" if value is None else f"a JSON {type(value).__name__}"
         items.problems.append((f"{where}.value", f"must be non-empty text, not {shown}"))
         return
+    for nested in ("Attribute", "Object"):
+        if nested in attribute:  # not MISP's: what it holds would be lost unread
+            items.problems.append((f"{where}.{nested}", "an attribute holds no attributes"))
+    comment = attribute.get("comment") if misp_type == "text" else None
+    kind = ATTRIBUTE_KINDS.get(misp_type) or (
+        Kind(comment) if isinstance(comment, str) and comment in _KINDS else None
+    )
+    narrative = _NARRATIVE.fullmatch(comment) if isinstance(comment, str) else None
+    longest = MAX_VALUE if kind is not None else MAX_ATTRIBUTE
+    if len(value) > longest and narrative is None:
+        items.problems.append((f"{where}.value", f"longer than {longest:,} characters"))
+        return
     marking = item_marking(attribute)
     if marking is not None:
         items.markings.append(marking)
-    kind = ATTRIBUTE_KINDS.get(misp_type)
     if kind is not None:
         items.identifiers.append(RawIdentifier(kind, value))
         if misp_type == "hostname":  # normalized to its domain; the host is kept too
             items.extra.setdefault("misp_hostname", []).append(value)
-    elif misp_type == "text" and attribute.get("comment") == "narrative":
-        items.extra.setdefault("narrative", []).append(value)
-    elif misp_type == "text" and attribute.get("comment") == "handle":
-        items.identifiers.append(RawIdentifier(Kind.HANDLE, value))
+    elif narrative is not None and narrative.group(1) is None:
+        items.narratives.append(value)
+    elif narrative is not None:
+        part, of = int(narrative.group(1)), int(narrative.group(2))
+        items.parts.setdefault(of, {})[part] = value
+    elif isinstance(comment, str) and _KEPT_ATTRIBUTE.fullmatch(comment):
+        items.extra.setdefault(comment, []).append(value)  # sent as text: MISP refused its type
     else:  # kept as a report attribute: nothing silently lost
         items.extra.setdefault(f"misp_{misp_type}", []).append(value)
 
 
+def _narrative(items: _Items) -> tuple[str | None, list[tuple[str, str]]]:
+    """The narrative of ITEMS (its narratives, then each long one's parts joined), and a
+    problem for each part missing."""
+    texts = list(items.narratives)
+    problems = []
+    for of, parts in sorted(items.parts.items()):
+        missing = [n for n in range(1, of + 1) if n not in parts]
+        if missing:
+            problems.append(("narrative", f"part {missing[0]} of {of} of the narrative is missing"))
+        texts.append("".join(text for _, text in sorted(parts.items())))
+    return ("\n".join(texts) if texts else None), problems
+
+
+def _report_id(event: Mapping[str, Any]) -> str:
+    """The event's uuid, else its id (text or a number), else nothing."""
+    for name in ("uuid", "id"):
+        value = event.get(name)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return ""
+
+
+def _tag_fields(event: Mapping[str, Any], problems: list[tuple[str, str]]) -> dict[str, str]:
+    """The report fields the event's `bigfish:NAME="value"` tags give; a tag naming a marking
+    field is a problem (the marking comes from tlp tags and the distribution)."""
+    fields: dict[str, str] = {}
+    for i, tag in enumerate(_list(event.get("Tag"))):
+        name = tag.get("name") if isinstance(tag, dict) else None
+        if not isinstance(name, str) or not name.startswith(_TAG_PREFIX):
+            continue
+        key, _, value = name.removeprefix(_TAG_PREFIX).partition("=")
+        key = key.replace("-", "_")
+        if key in MARKING_FIELDS:
+            problems.append((f"Tag[{i}]", f"{key} is read from tlp tags and the distribution"))
+        elif value:
+            fields[key] = value.strip('"')
+    return fields
+
+
 def event_records(line: int, wrapper: object) -> list[Record]:
     """One MISP event (with or without its {"Event": …} wrapper) as an intake row, preceded by
-    an Unreadable for each of its attributes or objects that cannot be read. The row's marking
-    is narrowed to its items' (an attribute with distribution 0 or a tlp:red tag makes the
-    report organization-only or TLP:RED; docs/interop.md)."""
+    an Unreadable for each of its attributes, objects or tags that cannot be read. The row's
+    marking is narrowed to its items' (an attribute with distribution 0 or a tlp:red tag makes
+    the report organization-only or TLP:RED; docs/interop.md)."""
     event = wrapper.get("Event", wrapper) if isinstance(wrapper, dict) else None
     if not isinstance(event, dict):
         return [Unreadable(line, "a MISP event must be a JSON object")]
     uid = event.get("uuid") if isinstance(event.get("uuid"), str) else None
-    fields: dict[str, str] = {"report_id": uid or str(event.get("id", ""))}
+    fields: dict[str, str] = {"report_id": _report_id(event)}
     if isinstance(event.get("date"), str):
         fields["reported_at"] = event["date"]
-    for name in _tag_names(event):
-        key, _, value = name.removeprefix(_TAG_PREFIX).partition("=")
-        if name.startswith(_TAG_PREFIX) and value:
-            fields[key.replace("-", "_")] = value.strip('"')
     items = _read_items(event)
+    fields.update(_tag_fields(event, items.problems))
     for key, values in items.extra.items():
-        fields[key] = "\n".join(values) if key == "narrative" else ";".join(values)
-    if "narrative" not in fields and isinstance(event.get("info"), str):
-        fields["info"] = event["info"]
+        fields[key] = values[0]  # each value whole: a value may hold any character
+        fields.update({f"{key}.{n}": v for n, v in enumerate(values[1:], start=2)})
+    narrative, missing = _narrative(items)
+    items.problems.extend(missing)
+    if narrative is not None:
+        fields["narrative"] = narrative
+    info = event.get("info")
+    if isinstance(info, str) and info.strip():  # the event's title: no report field holds it
+        if len(info) > MAX_ATTRIBUTE:
+            items.problems.append(("info", f"longer than {MAX_ATTRIBUTE:,} characters"))
+        else:
+            fields["info"] = info
     restriction = narrowest(*items.markings) if items.markings else None
     problems: list[Record] = [
         Unreadable(line, f"{where}: {reason} (left out of the event)", uid, where)
@@ -278,32 +360,19 @@ def read_misp(raw: IO[bytes], path: Path) -> Iterator[Record]:
         yield from event_records(number, event)
 
 
-def _attribute(misp_type: str, value: str, seed: str, comment: str | None = None) -> dict[str, Any]:
-    attribute: dict[str, Any] = {
-        "uuid": str(uuid.uuid5(BIGFISH_NAMESPACE, f"misp-attribute:{seed}|{misp_type}|{value}")),
-        "type": misp_type,
-        "category": _category(misp_type),
-        "value": value,
-        "to_ids": False,
-    }
-    if comment:
-        attribute["comment"] = comment
-    return attribute
-
-
-def _bank_object(canonical: str, seed: str) -> dict[str, Any]:
-    bank, sep, account = canonical.partition(":")
-    inner = (
-        [
-            _attribute("bic", bank, seed) | {"object_relation": "swift"},
-            _attribute("bank-account-nr", account, seed) | {"object_relation": "account"},
-        ]
-        if sep
-        else [_attribute("iban", canonical, seed) | {"object_relation": "iban"}]
-    )
-    return _financial_object(
-        "bank-account", ("b4712203-95a8-4883-80e9-b566f5df11c9", "3"), canonical, seed, inner
-    )
+def _add_bank_account(body: EventBody, value: str) -> None:
+    """A bank account as MISP's bank-account object (template version 3), or as text when MISP
+    would not keep its parts (an account number with letters, an IBAN with spaces)."""
+    bank, sep, account = value.partition(":")
+    parts = [("bic", bank, "swift"), ("bank-account-nr", account, "account")]
+    parts = parts if sep else [("iban", value, "iban")]
+    if not all(kept_as_written(t, v) for t, v, _ in parts):
+        body.add("text", value, Kind.BANK_ACCOUNT)
+        return
+    seed = f"{body.seed}|{value}"  # one bank's code in two objects: two attributes
+    inner = [misp_attribute(t, v, seed) | {"object_relation": r} for t, v, r in parts]
+    template = ("b4712203-95a8-4883-80e9-b566f5df11c9", "3")
+    body.add_object(_financial_object("bank-account", template, value, body.seed, inner))
 
 
 def _financial_object(
@@ -324,35 +393,40 @@ def _financial_object(
 _COIN_SYMBOLS = {"evm": "ETH", "tron": "TRX"}
 
 
-def _coin_object(address: str, symbol: str | None, seed: str) -> dict[str, Any]:
-    """MISP's coin-address object for an address that is not Bitcoin's."""
-    inner = [_attribute("text", address, seed) | {"object_relation": "address-crypto"}]
+def _add_wallet(body: EventBody, address: str) -> None:
+    """Bitcoin as MISP's btc attribute; an address of another chain as MISP's coin-address
+    object, with its symbol when bigfish can tell the chain (not Monero's, say)."""
+    chain = normalize(Kind.CRYPTO_WALLET, address).chain
+    if chain == "bitcoin" or not kept_as_written("text", address):
+        body.add("btc" if chain == "bitcoin" else "text", address, Kind.CRYPTO_WALLET)
+        return
+    seed = f"{body.seed}|{address}"  # one symbol in two objects: two attributes
+    inner = [misp_attribute("text", address, seed) | {"object_relation": "address-crypto"}]
+    symbol = _COIN_SYMBOLS.get(chain or "")
     if symbol is not None:
-        inner.append(_attribute("text", symbol, seed) | {"object_relation": "symbol"})
+        inner.append(misp_attribute("text", symbol, seed) | {"object_relation": "symbol"})
     template = ("d0e6997e-78da-4815-a6a1-cfc1c1cb8a46", "7")
-    return _financial_object("coin-address", template, address, seed, inner)
+    body.add_object(_financial_object("coin-address", template, address, body.seed, inner))
 
 
-def _content(values: list[tuple[str, str]], seed: str) -> dict[str, list[dict[str, Any]]]:
-    attributes: list[dict[str, Any]] = []
-    objects: list[dict[str, Any]] = []
+def _add_identifiers(body: EventBody, values: list[tuple[str, str]]) -> None:
     for kind, value in values:
         if kind == Kind.BANK_ACCOUNT:
-            objects.append(_bank_object(value, seed))
+            _add_bank_account(body, value)
         elif kind == Kind.CRYPTO_WALLET:
-            chain = normalize(Kind.CRYPTO_WALLET, value).chain
-            if chain == "bitcoin":  # MISP's own attribute type
-                attributes.append(_attribute("btc", value, seed))
-            else:  # no symbol for an address of a chain bigfish cannot tell (Monero's, say)
-                objects.append(_coin_object(value, _COIN_SYMBOLS.get(chain or ""), seed))
+            _add_wallet(body, value)
         else:
-            comment = "handle" if kind == Kind.HANDLE else None
-            attributes.append(_attribute(_EXPORT_TYPE.get(kind, "text"), value, seed, comment))
-    return {"Attribute": attributes, "Object": objects}
+            body.add(_EXPORT_TYPE.get(kind, "text"), value, kind)
+
+
+def _add_narrative(body: EventBody, narrative: str) -> None:
+    parts = narrative_parts(narrative)
+    for n, part in enumerate(parts, start=1):
+        body.add("text", part, "narrative" if len(parts) == 1 else f"narrative {n}/{len(parts)}")
 
 
 def _event(
-    uid: str, info: str, date: str, marking: Marking, tags: list[str], body: dict[str, Any]
+    uid: str, info: str, date: str, marking: Marking, tags: list[str], body: EventBody
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "uuid": uid,
@@ -363,11 +437,31 @@ def _event(
         "published": False,
         "distribution": _TO_MISP[marking.distribution],
         "Tag": [{"name": f"tlp:{marking.tlp.value}"}] + [{"name": t} for t in tags],
-        **body,
+        **body.content(),
     }
     if marking.distribution is Distribution.GROUP and marking.group:
         event["SharingGroup"] = {"name": marking.group}
     return {"Event": event}
+
+
+def _scam(scam_type: str | None) -> str:
+    return f"{scam_type.replace('_', ' ').capitalize()} scam" if scam_type else "Scam"
+
+
+def report_info(view: ReportView) -> str:
+    """A report's event title: its scam type, country and organization/report_id (never its
+    narrative; at most some 400 characters, far below the 65,535 bytes of MISP's `info`)."""
+    return f"{_scam(view.scam_type)} reported in {view.country}: report {view.org}/{view.report_id}"
+
+
+def _sent_kind(mention: MentionView, country: str) -> str:
+    """The kind a field MENTION goes out as: its own, or `url` for a link the partner gave as
+    a URL that is a phone or a handle (`https://wa.me/NUMBER`), which only a URL reads back."""
+    if mention.valid and "/" in mention.raw and mention.kind in (Kind.PHONE, Kind.HANDLE):
+        again = normalize(mention.kind, mention.raw, country)
+        if again.canonical != mention.canonical:
+            return Kind.URL
+    return mention.kind
 
 
 def report_event(view: ReportView) -> dict[str, Any]:
@@ -376,20 +470,21 @@ def report_event(view: ReportView) -> dict[str, Any]:
         uid = str(uuid.UUID(view.source_id or ""))
     except ValueError:
         uid = str(uuid.uuid5(BIGFISH_NAMESPACE, f"report:{view.org}/{view.report_id}"))
-    values = [(m.kind, m.raw) for m in view.mentions if m.source == "field"]
-    body = _content(values, uid)
+    body = EventBody(uid)
+    fields = [(_sent_kind(m, view.country), m.raw) for m in view.mentions if m.source == "field"]
+    _add_identifiers(body, fields)
     if view.narrative:
-        body["Attribute"].append(_attribute("text", view.narrative, uid, "narrative"))
+        _add_narrative(body, view.narrative)
     for key, text in view.attributes:
-        if key.startswith("misp_"):
-            misp_type = key.removeprefix("misp_")
-            body["Attribute"].extend(_attribute(misp_type, v, uid) for v in text.split(";") if v)
+        kept = _KEPT_ATTRIBUTE.fullmatch(key)
+        if kept is not None:  # a MISP event's other attribute, kept whole
+            body.add(kept.group(1), text, key)
     tags = [f'{_TAG_PREFIX}country="{view.country}"', f'{_TAG_PREFIX}report-id="{view.report_id}"']
     # An event's date is a day: the time of the report, in UTC, travels as a tag read back first.
     tags.append(f'{_TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
     tags += [f'{_TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
-    info = f"Scam report {view.org}/{view.report_id}"
-    return _event(uid, info, view.reported_at.date().isoformat(), view.marking, tags, body)
+    date = view.reported_at.date().isoformat()
+    return _event(uid, report_info(view), date, view.marking, tags, body)
 
 
 def _optional_tags(view: ReportView) -> dict[str, str]:
@@ -412,7 +507,11 @@ def network_event(network: NetworkView, members: list[ReportView]) -> dict[str, 
     tags = [f'{_TAG_PREFIX}network="{network.id}"'] + [
         f'{_TAG_PREFIX}country="{c}"' for c in countries
     ]
+    scams = sorted({_scam(v.scam_type).lower() for v in members if v.scam_type})
     info = f"Scam network {network.id}: {len(members)} reports in {', '.join(countries)}"
+    info += f" ({', '.join(scams)})" if scams else ""
     first = min(v.reported_at for v in members).date().isoformat()
     marking = least_shared(v.marking for v in members)
-    return _event(uid, info, first, marking, tags, _content(values, uid))
+    body = EventBody(uid)
+    _add_identifiers(body, values)
+    return _event(uid, info, first, marking, tags, body)
