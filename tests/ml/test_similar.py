@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from bigfish.ml import PossibleLink, similar_narratives
-from bigfish.ml.similar import mask_identifiers
+import base64
+import random
+import zlib
+from dataclasses import astuple
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bigfish.errors import ConfigError
+from bigfish.ml import PossibleLink, similar, similar_narratives
+from bigfish.ml.similar import (
+    DocumentFrequencies,
+    Previous,
+    choose,
+    mask_identifiers,
+    masked_narratives,
+    ngram_counts,
+)
 
 SCRIPT_A = (
     "A woman I met on a dating app said her uncle runs a gold trading platform. She showed me "
@@ -90,3 +107,124 @@ def test_a_top_k_below_one_suggests_nothing() -> None:
 def test_lone_surrogates_do_not_end_the_run() -> None:
     links = similar_narratives([("a", "\ud800 same story here"), ("b", "\ud800 same story here")])
     assert [(link.a, link.b) for link in links] == [("a", "b")]
+
+
+# Incremental choices: a run that compares only new or changed narratives with all chooses what
+# comparing everything chooses (with the same idf), and never holds more than a block of scores.
+
+TEMPLATES = (
+    "A woman I met on {app} said her uncle runs a {asset} trading platform. She showed me her "
+    "profits and asked me to deposit money; when I tried to withdraw they wanted a tax first.",
+    "Someone called saying they were from the {agency} and that my bank account was used for "
+    "money laundering. They told me to move my savings to a safe account for checking.",
+    "I ordered a {item} on {market} and paid the seller by transfer, but the parcel never "
+    "arrived and the seller blocked me everywhere.",
+    "A recruiter on {app} offered me a part-time job liking videos. After small commissions "
+    "I had to pay for {item} tasks myself and could never withdraw my earnings.",
+)
+FILL = {
+    "app": ("Line", "Telegram", "WhatsApp", "Facebook"),
+    "asset": ("gold", "crypto", "forex"),
+    "agency": ("police", "customs office", "central bank"),
+    "item": ("phone", "camera", "sofa", "VIP"),
+    "market": ("Shopee", "Lazada", "Marketplace"),
+}
+EXTRA = ("It happened in Bangkok.", "My sister lost money too.", "Please help.", "", "", "")
+
+
+def narrative(rng: random.Random) -> str:
+    """A narrative telling one of four scripts, filled in at random; sometimes a copy."""
+    if rng.random() < 0.1:
+        return TEMPLATES[0].format(app="Line", asset="gold")  # exact copies tie
+    text = rng.choice(TEMPLATES).format(**{k: rng.choice(v) for k, v in FILL.items()})
+    return f"{text} {rng.choice(EXTRA)} {rng.choice(EXTRA)}"
+
+
+def _previous(pks: list[int], last: dict[str, Any], now: list[int]) -> Previous:
+    """What the run over PKS chose (LAST), as rows of the narratives NOW (as the store keeps it)."""
+    row = {pk: i for i, pk in enumerate(now)}
+    at = np.array([row.get(pk, -1) for pk in pks] + [-1], dtype=np.int64)  # -1: gone
+    low, high, quanta = last["pairs"]
+    chosen, floor_quanta, floor_row = last["floors"]
+    keep = (at[low] >= 0) & (at[high] >= 0)  # a deleted report's pairs go with it
+    mine = np.full(len(now), -1)
+    for i, pk in enumerate(pks):
+        if pk in row:
+            mine[row[pk]] = i
+    known = mine >= 0
+    return Previous(
+        at[low[keep]],
+        at[high[keep]],
+        quanta[keep],
+        np.where(known, chosen[mine], 0),
+        np.where(known, floor_quanta[mine], 0),
+        np.where(known & (floor_row[mine] >= 0), at[floor_row[mine]], -1),
+    )
+
+
+@pytest.mark.parametrize(("seed", "min_score"), [(1, 0.3), (2, 0.0), (3, 0.6)])
+def test_comparing_only_new_and_changed_narratives_chooses_what_comparing_all_does(
+    seed: int, min_score: float
+) -> None:
+    rng = random.Random(seed)
+    corpus = {pk: narrative(rng) for pk in range(1, 61)}
+    frequencies = ngram_counts(masked_narratives(list(corpus.values()))).frequencies()
+    pks: list[int] = []
+    last: dict[str, Any] = {}
+    next_pk = 61
+    for batch in range(5):
+        changed_pks: set[int] = set()
+        if batch:
+            for _ in range(rng.randint(1, 12)):  # new reports
+                corpus[next_pk] = narrative(rng)
+                next_pk += 1
+            for pk in rng.sample(sorted(corpus), 4):  # changed narratives
+                corpus[pk] = narrative(rng)
+                changed_pks.add(pk)
+            for pk in rng.sample(sorted(corpus), 3):  # deleted reports or removed narratives
+                del corpus[pk]
+        now = sorted(corpus)
+        vectors = ngram_counts(masked_narratives([corpus[pk] for pk in now])).vectors(frequencies)
+        everything = np.ones(len(now), dtype=bool)
+        full = choose(vectors, everything, Previous.nothing(len(now)), top_k=3, min_score=min_score)
+        if batch:
+            changed = np.array([pk in changed_pks or pk not in pks for pk in now])
+            previous = _previous(pks, last, now)
+            run = choose(vectors, changed, previous, top_k=3, min_score=min_score)
+            assert run.compared < len(now)  # not everything again
+        else:
+            run = full
+        got = [part.tolist() for part in run.choices.pairs()]
+        assert got == [part.tolist() for part in full.choices.pairs()]
+        assert got[0], "no pair suggested: nothing tested"
+        for mine, all_of in zip(astuple(run.choices), astuple(full.choices), strict=True):
+            assert mine.tolist() == all_of.tolist()  # each row's own choices, in order
+        pks, last = now, {"pairs": run.choices.pairs(), "floors": run.choices.floors(len(now))}
+
+
+def test_scores_are_computed_a_block_of_rows_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [(f"r{i}", narrative(random.Random(i))) for i in range(40)]
+    expected = similar_narratives(items, top_k=3, min_score=0.3)
+    shapes: list[tuple[int, int]] = []
+    scores = similar._scores
+
+    def spy(*args: Any) -> Any:
+        found = scores(*args)
+        shapes.append(found.shape)
+        return found
+
+    monkeypatch.setattr(similar, "BLOCK_CELLS", 200)
+    monkeypatch.setattr(similar, "_scores", spy)
+    assert similar_narratives(items, top_k=3, min_score=0.3) == expected
+    assert len(shapes) == 8 and all(rows * of <= 200 for rows, of in shapes)  # never 40 × 40
+
+
+def test_the_idf_is_kept_as_text_and_a_damaged_one_is_refused() -> None:
+    counts = ngram_counts(masked_narratives(["a gold trading platform", "a safe account"]))
+    frequencies = counts.frequencies()
+    again = DocumentFrequencies.from_text(2, frequencies.to_text())
+    assert again.documents == 2 and np.array_equal(again.counts, frequencies.counts)
+    with pytest.raises(ConfigError, match="damaged"):
+        DocumentFrequencies.from_text(2, "not base64!")
+    with pytest.raises(ConfigError, match="size"):
+        DocumentFrequencies.from_text(2, base64.b64encode(zlib.compress(b"1234")).decode())

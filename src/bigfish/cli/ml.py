@@ -142,9 +142,18 @@ def suggest_command(
         0.5, "--min-score", min=0.0, max=1.0, help="The lowest score kept (cosine, 0-1)."
     ),
     method: str = typer.Option("char-ngram", "--method", help="char-ngram, or e5 (ml extra)."),
+    everything: bool = typer.Option(
+        False, "--all", help="Compare every narrative with all and count the idf anew."
+    ),
 ) -> None:
     """Find reports whose narratives may tell the same script: possible links with a score,
     shown to analysts beside each report (GET /api/v1/similar), never merged into a network.
+
+    Compares the narratives new or changed since the last run with all (work grows with the
+    new ones times all), with the idf counted at the last full run. --all compares every
+    narrative with every other (work grows with their square) and counts the idf anew; so do
+    the first run, another --top, --min-score or --method, and a node grown past twice the
+    narratives of the last full run.
 
     Example: bigfish ml suggest --top 10 --min-score 0.5
     """
@@ -154,13 +163,22 @@ def suggest_command(
     try:
         store = open_store(OPTIONS.db_url)
         with progress_bar(0, "narratives") as advance:
-            result = find(store, top_k=top, min_score=min_score, method=method, progress=advance)
+            result = find(
+                store,
+                top_k=top,
+                min_score=min_score,
+                method=method,
+                full=everything,
+                progress=advance,
+            )
     except BigfishError as error:
         raise fail(str(error)) from None
     typer.echo(
         f"{result.narratives:,} narratives read, {result.suggestions:,} same-script suggestions"
         " kept (possible links for analysts, never merged into a network)"
     )
+    kind = "a full run" if result.full else "new or changed since the last run, or lost a pair"
+    typer.echo(f"{result.compared:,} narratives compared with all ({kind})")
 
 
 @ml_app.command("evaluate")

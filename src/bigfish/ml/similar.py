@@ -7,23 +7,41 @@ comparison, so the score says "same words", not "same phone" — that is the ide
 Methods: ``char-ngram`` (always available: cosine of tf·idf² hashed character 3–5-grams) and
 ``e5`` (with the ``ml`` extra: cosine of mean-centred multilingual-e5-small embeddings, which also
 links translations of one script across languages).
+
+Each narrative *chooses* its TOP_K best others (`choose`); a pair is suggested when either of its
+two chose the other. Scores are kept to 4 decimals and ranked by (score, then the earlier
+narrative), so a choice is the same whichever rows are compared together: a run that compares
+only new narratives with all (`choose` with `Previous`) gives what comparing everything gives.
+Scores are computed a block of rows at a time against every narrative, the block sized so that
+it holds about `BLOCK_CELLS` scores: memory grows with the narratives, never with their square.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
 from bigfish.errors import ConfigError
-from bigfish.ml.features import HashingSpec
-from bigfish.ml.model import ngram_matrix
+from bigfish.ml.features import HashingSpec, hashed_counts
 
 _SPEC = HashingSpec(bits=20, n_min=3, n_max=5)
+#: What a stored idf was counted over; another version's frequencies are not reused.
+FEATURES = "char-ngram/1"
+#: Scores are kept as whole ten-thousandths (4 decimals).
+QUANTUM = 10_000
+#: Scores held at once (rows of a block × every narrative): about 16 MB of float32.
+BLOCK_CELLS = 1 << 22
+_CHARS = 1_000_000  # characters hashed at once
 # E-mail addresses in bounded parts (a local part of up to 64 characters, up to 8 labels of up
 # to 63): "\S+@\S+\.\S+" backtracked over every "@" and "." from every start, O(n³) on a run of
 # "@" (800 of them 0.16 s, a 100,000-character narrative days).
@@ -32,7 +50,9 @@ _MASK = re.compile(
     r"|\+?\d[\d\s\-().]{5,}\d|\d+(?:[.,]\d+)?"
 )
 _WORD = re.compile(r"[^\W_]")
-_BLOCK = 512
+
+Vectors: TypeAlias = sparse.csr_matrix | npt.NDArray[np.float32]
+Ints: TypeAlias = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -50,17 +70,116 @@ def mask_identifiers(text: str) -> str:
     return _MASK.sub(" # ", text)
 
 
-def char_ngram_vectors(texts: Sequence[str]) -> sparse.csr_matrix:
-    """L2-normalized tf·idf character 3–5-gram vectors of the masked TEXTS."""
+def masked_narratives(texts: Sequence[str]) -> list[str]:
+    """TEXTS as they are compared: identifiers masked, and empty when no word is left."""
     # A narrative with no word left once identifiers are masked (empty, blank, only a phone
     # number or emoji) has no script to share: a zero vector, never a suggestion.
-    masked = [m if _WORD.search(m) else "" for m in map(mask_identifiers, texts)]
-    raw = ngram_matrix(masked, _SPEC, np.ones(_SPEC.width, dtype=np.float32))
-    df = np.bincount(raw.indices, minlength=_SPEC.width)
-    # Rings of one scam type often share a template and differ in a brand or a persona: squaring
-    # the idf lets those rare n-grams outweigh the template's common ones.
-    idf = ((np.log((1 + len(texts)) / (1 + df)) + 1) ** 2).astype(np.float32)
-    return ngram_matrix(masked, _SPEC, idf)
+    return [m if _WORD.search(m) else "" for m in map(mask_identifiers, texts)]
+
+
+@dataclass(frozen=True)
+class DocumentFrequencies:
+    """How many of DOCUMENTS narratives hold each hashed n-gram: what the idf is made of."""
+
+    documents: int
+    counts: npt.NDArray[np.int32]
+
+    def weights(self) -> npt.NDArray[np.float32]:
+        """The squared idf of each n-gram."""
+        # Rings of one scam type often share a template and differ in a brand or a persona:
+        # squaring the idf lets those rare n-grams outweigh the template's common ones.
+        idf = np.log((1 + self.documents) / (1 + self.counts)) + 1
+        weights: npt.NDArray[np.float32] = (idf**2).astype(np.float32)
+        return weights
+
+    def to_text(self) -> str:
+        """The counts, compressed, as ASCII text (for a text column)."""
+        raw = self.counts.astype("<i4").tobytes()
+        return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
+
+    @classmethod
+    def from_text(cls, documents: int, text: str) -> DocumentFrequencies:
+        """Frequencies stored by `to_text`; ConfigError when TEXT is not such."""
+        try:
+            raw = zlib.decompress(base64.b64decode(text, validate=True))
+        except (binascii.Error, zlib.error, ValueError) as exc:
+            raise ConfigError("the stored n-gram frequencies are damaged") from exc
+        if len(raw) != 4 * _SPEC.width:
+            raise ConfigError("the stored n-gram frequencies are of another size")
+        return cls(documents, np.frombuffer(raw, dtype="<i4").astype(np.int32))
+
+
+@dataclass(frozen=True)
+class NgramCounts:
+    """The sublinear term frequencies (log 1 + count) of masked narratives, before the idf."""
+
+    matrix: sparse.csr_matrix
+
+    def frequencies(self) -> DocumentFrequencies:
+        """The document frequencies of these narratives."""
+        counts = np.bincount(self.matrix.indices, minlength=_SPEC.width).astype(np.int32)
+        return DocumentFrequencies(self.matrix.shape[0], counts)
+
+    def vectors(self, frequencies: DocumentFrequencies) -> sparse.csr_matrix:
+        """L2-normalized tf·idf² vectors, with the idf of FREQUENCIES."""
+        m = self.matrix
+        data = m.data * frequencies.weights()[m.indices]
+        rows = 65_536  # norms a slice of rows at a time: no row index for every n-gram at once
+        for start in range(0, m.shape[0], rows):
+            stop = min(start + rows, m.shape[0])
+            lo, hi = int(m.indptr[start]), int(m.indptr[stop])
+            owner = np.repeat(np.arange(stop - start), np.diff(m.indptr[start : stop + 1]))
+            part = data[lo:hi]
+            norms = np.sqrt(np.bincount(owner, weights=part * part, minlength=stop - start))
+            norms[norms == 0] = 1.0
+            data[lo:hi] = (part / norms[owner]).astype(np.float32)
+        return sparse.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
+
+
+def _slices(texts: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive TEXTS of at most _CHARS characters (or one longer text)."""
+    start, size = 0, 0
+    for i, text in enumerate(texts):
+        if size and size + len(text) > _CHARS:
+            yield start, i
+            start, size = i, 0
+        size += len(text)
+    if start < len(texts):
+        yield start, len(texts)
+
+
+def ngram_counts(masked: Sequence[str]) -> NgramCounts:
+    """Hashed character 3–5-gram counts of MASKED narratives (`masked_narratives`), a slice of
+    texts at a time (hashing all at once took 1.8 GB for 44,000 narratives)."""
+    data, indices, lengths = [], [], []
+    for start, stop in _slices(masked):
+        found = hashed_counts(masked[start:stop], _SPEC)
+        data.append(np.log1p(found.counts))
+        indices.append(found.cols.astype(np.int32))
+        lengths.append(np.bincount(found.rows, minlength=stop - start))
+    indptr = np.zeros(len(masked) + 1, dtype=np.int64)
+    if lengths:
+        np.cumsum(np.concatenate(lengths), out=indptr[1:])
+    kind = np.int32 if indptr[-1] < 2**31 else np.int64
+    matrix = sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
+            np.concatenate(indices).astype(kind) if indices else np.zeros(0, dtype=kind),
+            indptr.astype(kind),
+        ),
+        shape=(len(masked), _SPEC.width),
+        dtype=np.float32,
+    )
+    return NgramCounts(matrix)
+
+
+def char_ngram_vectors(
+    texts: Sequence[str], frequencies: DocumentFrequencies | None = None
+) -> sparse.csr_matrix:
+    """L2-normalized tf·idf² character 3–5-gram vectors of the masked TEXTS, with the idf of
+    FREQUENCIES (default: of TEXTS themselves)."""
+    counts = ngram_counts(masked_narratives(texts))
+    return counts.vectors(frequencies or counts.frequencies())
 
 
 def e5_vectors(texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -76,14 +195,226 @@ def e5_vectors(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return result
 
 
-def _similarity_block(
-    vectors: sparse.csr_matrix | npt.NDArray[np.float32], start: int, stop: int
-) -> npt.NDArray[np.float64]:
-    """Cosine similarities of rows START:STOP against all rows, as a dense array."""
+def least_quantum(min_score: float) -> int:
+    """The lowest kept score in ten-thousandths: MIN_SCORE rounded up, and never 0 (nothing in
+    common is no suggestion, whatever MIN_SCORE)."""
+    return max(1, math.ceil(round(min_score * QUANTUM, 6)))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Narratives' chosen others: parallel arrays of row indices and scores (in ten-thousandths),
+    ordered by chooser, then best first (higher score, then the earlier row)."""
+
+    chooser: Ints
+    partner: Ints
+    quanta: Ints
+
+    @classmethod
+    def empty(cls) -> Choices:
+        """No choice at all."""
+        nothing = np.zeros(0, dtype=np.int64)
+        return cls(nothing, nothing, nothing)
+
+    @classmethod
+    def ranked(cls, chooser: Ints, partner: Ints, quanta: Ints, top_k: int) -> Choices:
+        """The TOP_K best of each chooser among the given (chooser, partner, quanta)."""
+        order = np.lexsort((partner, -quanta, chooser))
+        chooser, partner, quanta = chooser[order], partner[order], quanta[order]
+        rank = np.arange(len(chooser)) - np.searchsorted(chooser, chooser)
+        best = rank < top_k
+        return cls(chooser[best], partner[best], quanta[best])
+
+    @classmethod
+    def joined(cls, parts: Sequence[Choices]) -> Choices:
+        """PARTS (of distinct choosers, each ranked) as one, ordered by chooser."""
+        if not parts:
+            return cls.empty()
+        chooser = np.concatenate([p.chooser for p in parts])
+        order = np.argsort(chooser, kind="stable")
+        return cls(
+            chooser[order],
+            np.concatenate([p.partner for p in parts])[order],
+            np.concatenate([p.quanta for p in parts])[order],
+        )
+
+    def of(self, rows: npt.NDArray[np.bool_]) -> Choices:
+        """The choices of the choosers where ROWS (a mask of every row) is true."""
+        keep = rows[self.chooser]
+        return Choices(self.chooser[keep], self.partner[keep], self.quanta[keep])
+
+    def floors(self, rows: int) -> tuple[Ints, Ints, Ints]:
+        """Per row of ROWS: how many it chose, and its worst choice's score and row (0 and -1
+        when it chose none)."""
+        chosen = np.bincount(self.chooser, minlength=rows).astype(np.int64)
+        floor_quanta = np.zeros(rows, dtype=np.int64)
+        floor_row = np.full(rows, -1, dtype=np.int64)
+        last = np.flatnonzero(np.append(self.chooser[1:] != self.chooser[:-1], True))
+        if len(self.chooser):
+            floor_quanta[self.chooser[last]] = self.quanta[last]
+            floor_row[self.chooser[last]] = self.partner[last]
+        return chosen, floor_quanta, floor_row
+
+    def pairs(self) -> tuple[Ints, Ints, Ints]:
+        """Each pair that either side chose, once: (lower row, higher row, quanta), by row."""
+        low = np.minimum(self.chooser, self.partner)
+        high = np.maximum(self.chooser, self.partner)
+        key = low * (int(high.max(initial=0)) + 1) + high
+        _, first = np.unique(key, return_index=True)
+        return low[first], high[first], self.quanta[first]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the last run chose, as rows of the narratives now (-1: a report no longer among
+    them): the pairs it suggested, and each row's number of choices and its worst choice
+    (its floor: only a score above it, or equal from an earlier row, enters its choices)."""
+
+    low: Ints
+    high: Ints
+    quanta: Ints
+    chosen: Ints  # per row: how many it chose (0 for a row new since)
+    floor_quanta: Ints  # per row: its worst choice's score (when it chose TOP_K)
+    floor_row: Ints  # per row: its worst choice's row (-1: gone)
+
+    @classmethod
+    def nothing(cls, rows: int) -> Previous:
+        """No earlier run: every row is compared with all."""
+        none = np.zeros(0, dtype=np.int64)
+        zeros = np.zeros(rows, dtype=np.int64)
+        return cls(none, none, none, zeros, zeros, zeros - 1)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What `choose` found: every row's choices, and how many rows it compared with all."""
+
+    choices: Choices
+    compared: int
+
+
+def _scores(vectors: Vectors, transposed: Vectors, block: Ints) -> npt.NDArray[np.float32]:
+    """Scores (in ten-thousandths, integral float32) of the rows BLOCK against every row; a row
+    scores -1 against itself."""
     if isinstance(vectors, np.ndarray):
-        dense: npt.NDArray[np.float64] = (vectors[start:stop] @ vectors.T).astype(np.float64)
-        return dense
-    return np.asarray((vectors[start:stop] @ vectors.T).toarray(), dtype=np.float64)
+        dense = np.ascontiguousarray(vectors[block] @ transposed, dtype=np.float32)
+    else:
+        dense = np.asarray((vectors[block] @ transposed).toarray(), dtype=np.float32)
+    np.multiply(dense, np.float32(QUANTUM), out=dense)
+    np.rint(dense, out=dense)
+    dense[np.arange(len(block)), block] = -1.0
+    return dense
+
+
+def _best_of_block(scores: npt.NDArray[np.float32], block: Ints, top_k: int, least: int) -> Choices:
+    """The TOP_K best others of each row of BLOCK, scored LEAST or more."""
+    n = scores.shape[1]
+    bar = np.full(len(block), np.float32(least))
+    if top_k < n:
+        kth = np.partition(scores, n - top_k, axis=1)[:, n - top_k]
+        bar = np.maximum(bar, kth)
+    r, c = np.nonzero(scores >= bar[:, None])
+    quanta = scores[r, c].astype(np.int64)
+    return Choices.ranked(block[r], c.astype(np.int64), quanta, top_k)
+
+
+def _offers_of_block(
+    scores: npt.NDArray[np.float32], block: Ints, floor_quanta: Ints, floor_row: Ints, least: int
+) -> Choices:
+    """(other row, row of BLOCK, score) where the row of BLOCK would enter the other's choices:
+    above its floor, or equal to it from an earlier row."""
+    floor = floor_quanta.astype(np.float32)[None, :]
+    better = (scores > floor) | ((scores == floor) & (block[:, None] < floor_row[None, :]))
+    r, c = np.nonzero(better & (scores >= least))
+    return Choices(c.astype(np.int64), block[r], scores[r, c].astype(np.int64))
+
+
+def _scan(
+    vectors: Vectors,
+    rows: Ints,
+    *,
+    top_k: int,
+    least: int,
+    offer_to: tuple[Ints, Ints] | None,
+    progress: Callable[[int, int], None] | None,
+    done: int,
+    total: int,
+) -> tuple[Choices, Choices]:
+    """Compare ROWS with every row, a block at a time: their best others, and (when OFFER_TO
+    gives every row's floor) where they would enter another row's choices."""
+    n = vectors.shape[0]
+    transposed = vectors.T if isinstance(vectors, np.ndarray) else vectors.T.tocsr()
+    size = max(1, BLOCK_CELLS // max(n, 1))
+    best: list[Choices] = []
+    offers: list[Choices] = []
+    for start in range(0, len(rows), size):
+        block = rows[start : start + size]
+        scores = _scores(vectors, transposed, block)
+        best.append(_best_of_block(scores, block, top_k, least))
+        if offer_to is not None:
+            offers.append(_offers_of_block(scores, block, *offer_to, least))
+        if progress is not None:
+            progress(done + start + len(block), total)
+    return Choices.joined(best), Choices.joined(offers)
+
+
+def choose(
+    vectors: Vectors,
+    changed: npt.NDArray[np.bool_],
+    previous: Previous,
+    *,
+    top_k: int,
+    min_score: float,
+    progress: Callable[[int, int], None] | None = None,
+) -> Chosen:
+    """Every row's TOP_K best others scored MIN_SCORE or more, when the rows where CHANGED is
+    true are new or changed since PREVIOUS (made with these vectors' weights, TOP_K and
+    MIN_SCORE; all rows changed for a first run).
+
+    Only the changed rows are compared with all, and the unchanged rows that lost a choice to a
+    change when they had TOP_K (their next best is not known): work ∝ changed × rows. Another
+    unchanged row keeps its choices, and takes a changed row in where it scores above its floor.
+    PROGRESS, when given, is told (rows compared, of those to compare) after each block."""
+    n = vectors.shape[0]
+    if n < 2 or top_k < 1:
+        return Chosen(Choices.empty(), 0)
+    least = least_quantum(min_score)
+    # What each unchanged row chose last time, and which of those choices still stand.
+    chooser = np.concatenate([previous.low, previous.high])
+    partner = np.concatenate([previous.high, previous.low])
+    quanta = np.concatenate([previous.quanta, previous.quanta])
+    valid = chooser >= 0
+    valid[valid] = ~changed[chooser[valid]]
+    chooser, partner, quanta = chooser[valid], partner[valid], quanta[valid]
+    floor_q, floor_r = previous.floor_quanta[chooser], previous.floor_row[chooser]
+    at_most_floor = (quanta > floor_q) | ((quanta == floor_q) & (partner <= floor_r))
+    chose = (previous.chosen[chooser] < top_k) | at_most_floor
+    standing = chose & (partner >= 0)
+    standing[standing] = ~changed[partner[standing]]
+    kept = Choices.ranked(chooser[standing], partner[standing], quanta[standing], top_k)
+    lost = previous.chosen - np.bincount(kept.chooser, minlength=n)
+    lost[changed] = 0
+    # A row that chose TOP_K and lost one has an unknown next best: compared with all again.
+    again = changed | ((lost > 0) & (previous.chosen >= top_k))
+    floor_quanta = np.where(previous.chosen >= top_k, previous.floor_quanta, least - 1)
+    floor_quanta[again] = np.iinfo(np.int64).max  # chooses anew: offers none
+    todo = np.flatnonzero(changed), np.flatnonzero(again & ~changed)
+    total = len(todo[0]) + len(todo[1])
+    best_new, offers = _scan(
+        vectors, todo[0], top_k=top_k, least=least, offer_to=(floor_quanta, previous.floor_row),
+        progress=progress, done=0, total=total,
+    )  # fmt: skip
+    best_again, _ = _scan(
+        vectors, todo[1], top_k=top_k, least=least, offer_to=None,
+        progress=progress, done=len(todo[0]), total=total,
+    )  # fmt: skip
+    # An unchanged row offered a changed one, or that lost a choice with fewer than TOP_K (all
+    # its others above MIN_SCORE were chosen): its kept choices and its offers, best first.
+    touched = ~again & ((lost > 0) | (np.bincount(offers.chooser, minlength=n) > 0))
+    merged = Choices.joined([kept.of(touched), offers])
+    merged = Choices.ranked(merged.chooser, merged.partner, merged.quanta, top_k)
+    choices = Choices.joined([best_new, best_again, merged, kept.of(~again & ~touched)])
+    return Chosen(choices, total)
 
 
 def similar_narratives(
@@ -105,30 +436,22 @@ def similar_narratives(
     texts = [text for _, text in items]
     if len(items) < 2 or top_k < 1:
         return []
-    vectors: sparse.csr_matrix | npt.NDArray[np.float32]
     vectors = char_ngram_vectors(texts) if method == "char-ngram" else e5_vectors(texts)
-    best: dict[tuple[int, int], float] = {}
-    k = min(top_k, len(items) - 1)
-    for start in range(0, len(items), _BLOCK):
-        scores = _similarity_block(vectors, start, start + _BLOCK)
-        rows = np.arange(scores.shape[0])
-        scores[rows, rows + start] = -1.0
-        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        for r, cols in enumerate(top):
-            for c in cols.tolist():
-                score = float(scores[r, c])
-                # Nothing in common is no suggestion, whatever MIN_SCORE (empty narratives).
-                if score >= min_score and score > 0:
-                    pair = (min(start + r, c), max(start + r, c))
-                    best[pair] = max(best.get(pair, score), score)
-        if progress is not None:
-            progress(min(start + _BLOCK, len(items)), len(items))
+    everything = np.ones(len(items), dtype=bool)
+    chosen = choose(
+        vectors,
+        everything,
+        Previous.nothing(len(items)),
+        top_k=top_k,
+        min_score=min_score,
+        progress=progress,
+    )
     # One suggestion per pair of keys (a key given twice is one report), never a key with itself.
-    by_keys: dict[tuple[str, str], float] = {}
-    for (i, j), score in best.items():
+    by_keys: dict[tuple[str, str], int] = {}
+    for i, j, q in zip(*(part.tolist() for part in chosen.choices.pairs()), strict=True):
         if keys[i] != keys[j]:
             pair = (min(keys[i], keys[j]), max(keys[i], keys[j]))
-            by_keys[pair] = max(by_keys.get(pair, score), score)
-    links = [PossibleLink(a, b, round(score, 4), method) for (a, b), score in by_keys.items()]
+            by_keys[pair] = max(by_keys.get(pair, q), q)
+    links = [PossibleLink(a, b, q / QUANTUM, method) for (a, b), q in by_keys.items()]
     links.sort(key=lambda link: (-link.score, link.a, link.b))
     return links

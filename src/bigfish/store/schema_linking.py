@@ -102,7 +102,8 @@ link_state = sa.Table(
 
 # Same-script suggestions (`bigfish.suggestions`): two reports whose narratives may tell the same
 # script, with a score — possible links for an analyst, kept apart from the identifier links
-# above and never merged into a network. `report_a` < `report_b`.
+# above and never merged into a network. `report_a` < `report_b`. A pair the last run no longer
+# suggests is kept, not `suggested`, while an organization's decision on it stands.
 script_links = sa.Table(
     "script_links",
     metadata,
@@ -112,8 +113,40 @@ script_links = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("method", sa.String(20), nullable=False),
     sa.Column("found_at", UTCDateTime, nullable=False),
+    sa.Column("suggested", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.UniqueConstraint("report_a", "report_b"),
     sa.Index("ix_script_links_report_b", "report_b"),
+)
+
+# What the last `bigfish ml suggest` run scored, so that the next compares only new or changed
+# narratives with all (`bigfish.suggestions.find`). One row, id 1.
+script_state = sa.Table(
+    "script_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("method", sa.String(40), nullable=False),  # with its features' version
+    sa.Column("top_k", sa.Integer, nullable=False),
+    sa.Column("min_score", sa.Float, nullable=False),
+    # The idf's document frequencies (char-ngram), counted over `documents` narratives at the
+    # last full run and kept until the next: compressed, base64 text.
+    sa.Column("documents", sa.Integer, nullable=False),
+    sa.Column("frequencies", sa.Text),
+    sa.Column("generation", sa.Integer, nullable=False),  # runs stored so far
+    sa.Column("rebuilt_at", UTCDateTime, nullable=False),  # the last full run
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Each narrative the last run scored: a digest of its masked text (a changed one is scored
+# again), how many others it chose, and its worst choice (its floor). No foreign key: a deleted
+# report's row stays until the next run, which finds it gone.
+script_narratives = sa.Table(
+    "script_narratives",
+    metadata,
+    sa.Column("report_pk", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(32), nullable=False),
+    sa.Column("chosen", sa.Integer, nullable=False),
+    sa.Column("floor_score", sa.Float),
+    sa.Column("floor_pk", sa.Integer),
 )
 
 # An organization's analyst's word on a suggestion: accepted or rejected, for that organization.
