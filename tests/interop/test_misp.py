@@ -138,6 +138,23 @@ def test_misp_event_survives_import_and_export(sqlite_store: Store, tmp_path: Pa
     assert loaded.uuid == EVENT["Event"]["uuid"]
 
 
+def test_one_misp_event_imported_by_two_organizations_goes_out_as_two_events(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """MISP holds one event per uuid: the first report keeps its event's uuid, the other gets
+    its own, and both come back as the reports they are."""
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(EVENT), "utf-8")
+    for org in ("TH-AOC", "VN-MPS"):
+        result = ingest_file(sqlite_store, path, org=org, fmt="misp", classify=False)
+        assert result.stored == 1
+    out = io.StringIO()
+    export_misp(sqlite_store, Viewer.node_operator(), out)
+    events = json.loads(out.getvalue())["response"]
+    uuids = [e["Event"]["uuid"] for e in events]
+    assert len(events) == 2 and len(set(uuids)) == 2 and EVENT["Event"]["uuid"] in uuids
+
+
 def test_pymisp_loads_every_export(store: Store, tmp_path: Path) -> None:
     partnership(store, tmp_path)
     out = io.StringIO()

@@ -117,7 +117,10 @@ def export_misp(
     for network, members in _networks_visible(networks, seen):
         events.append(misp.network_event(network, members))
         in_network.update((v.org, v.report_id) for v in members)
-    events.extend(misp.report_event(v) for v in views if (v.org, v.report_id) not in in_network)
+    taken = {event["Event"]["uuid"] for event in events}
+    events.extend(
+        misp.report_event(v, taken) for v in views if (v.org, v.report_id) not in in_network
+    )
     json.dump({"response": events}, out, ensure_ascii=False, indent=1)
     out.write("\n")
     return ExportResult("misp", len(views), len(events))

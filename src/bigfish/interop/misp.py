@@ -464,12 +464,20 @@ def _sent_kind(mention: MentionView, country: str) -> str:
     return mention.kind
 
 
-def report_event(view: ReportView) -> dict[str, Any]:
-    """One report as a MISP event; the values are as the partner wrote them."""
+def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, Any]:
+    """One report as a MISP event; the values are as the partner wrote them. The event keeps the
+    uuid of the MISP event the report came from unless it is in TAKEN (one event imported by two
+    organizations is two reports; MISP holds one event per uuid): then, as a report of bigfish's
+    own, a uuid of its organization and id. The uuid used is added to TAKEN."""
+    uid = str(uuid.uuid5(BIGFISH_NAMESPACE, f"report:{view.org}/{view.report_id}"))
     try:
-        uid = str(uuid.UUID(view.source_id or ""))
+        source = str(uuid.UUID(view.source_id or ""))
     except ValueError:
-        uid = str(uuid.uuid5(BIGFISH_NAMESPACE, f"report:{view.org}/{view.report_id}"))
+        source = None
+    if source is not None and (taken is None or source not in taken):
+        uid = source
+    if taken is not None:
+        taken.add(uid)
     body = EventBody(uid)
     fields = [(_sent_kind(m, view.country), m.raw) for m in view.mentions if m.source == "field"]
     _add_identifiers(body, fields)
