@@ -30,9 +30,21 @@ _SCHEME_URL = re.compile(
     r"(?:[A-Za-z0-9\-_~%@:\u00a1-\uffff]|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\.|\[:\]"
     r"|\[[0-9A-Fa-f:.]{2,45}\]){1,253}" + _PATH
 )
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_DEFANGED_DOT = r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\])"
+# A bare domain, group "domain". A defanged dot ("[.]") lets a match start right after it, so a
+# chain of labels joined by defanged dots could be searched from each of its labels in turn,
+# each search running to the chain's end: time quadratic in the chain ("1[.]1[.]…", 80,000
+# characters: over 60 s). No start inside a chain can match where its first label did not (the
+# first label's search, which takes the most labels it can, would have matched through it), so
+# the pattern consumes the rest of such a chain: after the domain (a match ending at its last
+# label), or in place of a domain (no group "domain") when the chain holds a defanged dot.
 _BARE_DOMAIN = re.compile(
-    r"(?<![A-Za-z0-9\-_.@/%])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?" + _DOT + r")+"
-    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?" + _PATH
+    r"(?<![A-Za-z0-9\-_.@/%])(?=[A-Za-z0-9][A-Za-z0-9\-]*+[.\[({])(?:"  # a label, a dot: fast fail
+    r"(?P<domain>(?:" + _LABEL + _DOT + r")+"
+    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?" + _PATH + r")"
+    r"(?:(?<=[A-Za-z])(?:" + _DOT + _LABEL + r")++)?+"
+    r"|(?:" + _LABEL + r"\.)*+" + _LABEL + _DEFANGED_DOT + r"(?:" + _LABEL + _DOT + r")*+)"
 )
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\[@\]|\[at\]|\(at\))"
@@ -122,17 +134,27 @@ def _accept(
 
 
 def _trim_end(scan: str, start: int, end: int) -> int:
-    """Drop trailing sentence punctuation and unbalanced closing brackets from a match."""
+    """Drop trailing sentence punctuation and unbalanced closing brackets from a match.
+
+    Each kind of bracket is counted once, then kept count of: counting again for every bracket
+    dropped took time quadratic in a run of them ("http://a.com/)))…", 80,000 characters: 6 s).
+    Only closing brackets and punctuation are dropped, so the count of opening ones stays."""
+    counts: dict[str, int] = {}
     while end > start:
         last = scan[end - 1]
         if last in _TRAILING:
             end -= 1
-        elif last in _BRACKETS and scan.count(last, start, end) > scan.count(
-            _BRACKETS[last], start, end
-        ):
-            end -= 1
-        else:
+            continue
+        opening = _BRACKETS.get(last)
+        if opening is None:
             break
+        if last not in counts:
+            counts[last] = scan.count(last, start, end)
+            counts[opening] = scan.count(opening, start, end)
+        if counts[last] <= counts[opening]:
+            break
+        counts[last] -= 1
+        end -= 1
     return end
 
 
@@ -160,11 +182,14 @@ def _scheme_urls(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
 
 def _bare_domains(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
     for match in _BARE_DOMAIN.finditer(scan):
-        host = match.group().partition("/")[0].partition(":")[0].partition("?")[0]
+        start, end = match.span("domain")
+        if start == -1:  # the rest of a chain of labels, in which no domain starts
+            continue
+        host = scan[start:end].partition("/")[0].partition(":")[0].partition("?")[0]
         if "[" in host or "(" in host or "{" in host:
             host = defang(host)
         if has_known_suffix(host):
-            yield match.start(), _trim_end(scan, match.start(), match.end())
+            yield start, _trim_end(scan, start, end)
 
 
 def _simple(
