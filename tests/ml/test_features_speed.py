@@ -56,18 +56,19 @@ def texts() -> list[str]:
     return [t.lower() for t in _messages() + _fuzz(6000, seed=7)]
 
 
+def counted_spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """The spans of PATTERN's matches in TEXT that are counted (not of its group ``skip``)."""
+    return [m.span() for m in pattern.finditer(text) if m.lastgroup is None]
+
+
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_running_pattern_finds_the_same_matches(name: str, texts: list[str]) -> None:
     original = re.compile(PATTERNS[name])
     fast = RUNNING[name]
     joined = "\n".join(texts)
-    assert [m.span() for m in fast.finditer(joined)] == [
-        m.span() for m in original.finditer(joined)
-    ]
+    assert counted_spans(fast, joined) == [m.span() for m in original.finditer(joined)]
     for text in texts[::5]:
-        assert [m.span() for m in fast.finditer(text)] == [
-            m.span() for m in original.finditer(text)
-        ]
+        assert counted_spans(fast, text) == [m.span() for m in original.finditer(text)]
 
 
 def test_most_patterns_are_rewritten() -> None:

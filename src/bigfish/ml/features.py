@@ -38,6 +38,11 @@ _TLDS = (
     r"com|net|org|co|ly|me|in|io|cc|xyz|top|info|biz|th|vn|id|ph|my|sg|link|site|online|shop|"
     r"app|ee|gl|to|gd|cn|ru|club|vip|win|asia|live|uk|hk|tw|kh|la|mm|bet|cash|store|icu|ws|tk"
 )
+_CURRENCY = r"(?:[$£€฿₫¥₱₹]|\b(?:usd|thb|vnd|rm|rp|idr|php|sgd|myr|rmb|inr)\b)"
+_UNITS = (
+    r"(?:บาท|บ\.|฿|₫|đ|vnd|usd|dollars?|baht|dong|đồng|ringgit|rupiah|peso|"
+    r"元|万|块|pounds?|euros?|k\b|triệu|juta|ribu|ريال|دولار|جنيه|درهم)"
+)
 
 #: Signal name -> pattern, run case-insensitively over the lower-cased batch.
 SIGNALS: dict[str, str] = {
@@ -53,11 +58,7 @@ SIGNALS: dict[str, str] = {
     "messenger": r"\bt\.me/\S+|\bwa\.me/\S+|telegram|whatsapp|zalo|wechat|微信|วอทส์แอป",
     "phone": r"(?<![\d*])(?:\+|00)?\d(?:[\d \-.]{6,14})\d(?![\d#])",
     "ussd": r"\*\d{2,4}(?:\*\d+)*#",
-    "money": (
-        r"(?:[$£€฿₫¥₱₹]|\b(?:usd|thb|vnd|rm|rp|idr|php|sgd|myr|rmb|inr)\b)\s?\d[\d,.]*"
-        r"|\d[\d,.]*\s?(?:บาท|บ\.|฿|₫|đ|vnd|usd|dollars?|baht|dong|đồng|ringgit|rupiah|peso|"
-        r"元|万|块|pounds?|euros?|k\b|triệu|juta|ribu|ريال|دولار|جنيه|درهم)"
-    ),
+    "money": rf"{_CURRENCY}\s?\d[\d,.]*|\d[\d,.]*\s?{_UNITS}",
     "urgency": (
         r"urgent|immediately|right now|today only|last chance|expire|suspend|blocked|final notice|"
         r"ด่วน|ทันที|ภายในวันนี้|ระงับ|หมดอายุ|ถูกบล็อก|gấp|ngay lập tức|khẩn|hết hạn|bị khóa|"
@@ -213,25 +214,39 @@ def first_char_dispatch(pattern: str) -> str:
 
 
 _DIGITS_RUN = r"[\d \-.]{6,14}\d(?![\d#])"
-#: Hand-made equivalents of two SIGNALS that no rewrite above speeds up (same matches, tested).
+#: One more character of a host name that is not where "www." or "http(s)://" begins.
+_HOST_STEP = r"(?:(?!www\.|https?://)(?:[a-z0-9-]|\.(?=[a-z0-9-])))"
+#: Hand-made equivalents of SIGNALS that no rewrite above speeds up (same matches, tested).
 #: phone: every match starts with "+" or a digit, so a class consumes that character first
 #: (the regex engine then skips to candidates in C) and lookbehinds tell which way it started.
-#: url: a possessive run of host characters, as giving some back can never be followed by ".".
 #: line_id: possessive whitespace runs. As written, "line" followed by n spaces and no ID split
 #: the spaces between three ``\s*`` in every way, O(n³): 800 spaces took 1.3 s, 100,000 weeks.
 #: What follows each run never starts with whitespace, so giving some back can never help.
+#: url, money, ussd: as written, each reads a run (dotted labels, digits, ``*12`` codes) to its
+#: end from every place in it where a match may start, O(n²): "a." or "1" repeated over 100,000
+#: characters took minutes. Runs are possessive here (what follows a run never starts with one
+#: of its characters), and a match of the group ``skip``, which is not counted, consumes the
+#: rest of a run where the pattern as written can start no match:
+#: - url: a host's last dot followed by a TLD is found by backtracking; when no dot of a run is
+#:   from its first start, none is from a later one (their dots are among the first's), so the
+#:   run is skipped up to a "www." or "http(s)://" inside it, which the first alternatives match;
+#: - money: when no unit follows a number, none follows from any later digit of it;
+#: - ussd: when no "#" ends a chain of ``*`` codes, none ends it from any later "*" of it.
 _EQUIVALENT: dict[str, str] = {
     "phone": (
         r"[+\d](?<![\d*][+\d])(?:(?<=\+)\d" + _DIGITS_RUN + r"|(?<=0)0\d" + _DIGITS_RUN
         + r"|(?<=\d)" + _DIGITS_RUN + ")"
     ),
     "url": (
-        rf"https?://\S+|www\.\S+|\b[a-z0-9][a-z0-9-]*+(?:\.[a-z0-9-]++)*\.(?:{_TLDS})\b(?:/\S*)?"
+        rf"https?://\S+|www\.\S+|\b[a-z0-9]++(?:[a-z0-9-]*+(?:\.[a-z0-9-]++)*\.(?:{_TLDS})\b"
+        rf"(?:/\S*)?|(?:-|\.(?=[a-z0-9-]))(?<!www\.){_HOST_STEP}*+(?P<skip>))"
     ),
     "line_id": first_char_dispatch(
         r"(?:\bline\s*+(?:id)?|ไลน์|ไอดีไลน์|แอดไลน์)\s*+[:：]?\s*+@?[a-z0-9._-]{3,}"
         r"|(?<![\w.])@[a-z0-9._]{3,}\b"
     ),
+    "money": rf"{_CURRENCY}\s?\d[\d,.]*|\d[\d,.]*+(?:\s?{_UNITS}|(?P<skip>))",
+    "ussd": r"\*\d{2,4}+(?:\*\d++)*+(?:#|(?P<skip>))",
 }  # fmt: skip
 _SIGNAL_RES = [  # on lower-cased text
     re.compile(_EQUIVALENT.get(name) or first_char_dispatch(pattern))
@@ -340,12 +355,15 @@ def thai_script(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
     return np.fromiter((_THAI.search(t) is not None for t in texts), dtype=bool, count=len(texts))
 
 
-#: Signals are counted in this many first characters of a text. Two of the patterns (`url`,
-#: `money`) take time quadratic in the length of one run of dotted labels or digits ("a." or
-#: "1" repeated 12,500 times: 5-12 s; 100,000 characters: minutes), and an exact linear rewrite
-#: is not done yet; every training text is shorter (the longest, 910 characters), so the shipped
-#: model is unchanged. The n-grams read the whole text.
+#: Signals are counted in this many first characters of a text: a stop-gap from when three of
+#: the patterns took time quadratic in the length of a run (see _EQUIVALENT). Every training
+#: text is shorter (the longest, 910 characters). The n-grams read the whole text.
 SIGNAL_SCAN = 2000
+
+
+def _counted(pattern: re.Pattern[str], text: str) -> list[int]:
+    """Where the matches of PATTERN in TEXT start, but for those of its group ``skip``."""
+    return [m.start() for m in pattern.finditer(text) if m.lastgroup is None]
 
 
 def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -357,11 +375,11 @@ def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return out
     if n_docs == 1:  # one message: no joining, no owner lookup; NUL reads as in a batch
         lowered = texts[0][:SIGNAL_SCAN].lower().replace(_SEP, " ")
-        out[0] = [len(pattern.findall(lowered)) for pattern in _SIGNAL_RES]
+        out[0] = [len(_counted(pattern, lowered)) for pattern in _SIGNAL_RES]
         return out
     big, starts = _joined([t[:SIGNAL_SCAN].lower() for t in texts])
     for j, pattern in enumerate(_SIGNAL_RES):
-        positions = [m.start() for m in pattern.finditer(big)]
+        positions = _counted(pattern, big)
         if positions:
             owner = np.searchsorted(starts, np.asarray(positions), side="right") - 1
             out[:, j] = np.bincount(owner, minlength=n_docs)
