@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from bigfish.ml.similar import Chosen, DocumentFrequencies, Previous, Vectors
 
 from bigfish.errors import AccessDenied, Conflict, InputError, NotFound
+from bigfish.linking.loading import fetch_columns
 from bigfish.models import ApiRole
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
@@ -129,39 +130,37 @@ def _digest(masked: str) -> str:
     return hashlib.blake2b(masked.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _quanta(scores: Sequence[float]) -> Ints:
+def _read_last(conn: Connection) -> _Last | None:
     from bigfish.ml.similar import QUANTUM
 
-    return np.rint(np.array(scores, dtype=np.float64) * QUANTUM).astype(np.int64)
-
-
-def _read_last(conn: Connection) -> _Last | None:
     row = conn.execute(sa.select(script_state).where(script_state.c.id == 1)).first()
     if row is None:
         return None
+    # Rows straight from the driver: SQLAlchemy's row objects cost seconds per 100,000.
+    c = script_narratives.c
+    chose = c.chosen > 0
+    floor_q = sa.case((chose, sa.cast(sa.func.round(c.floor_score * QUANTUM), sa.Integer)), else_=0)
+    ints = fetch_columns(
+        conn, sa.select(c.report_pk, c.chosen, floor_q, sa.case((chose, c.floor_pk), else_=-1)), 4
+    )
+    found = conn.exec_driver_sql("SELECT report_pk, digest FROM script_narratives")
+    digests = {int(pk): str(digest) for pk, digest in found}
     narratives = {
-        int(r.report_pk): (
-            str(r.digest),
-            int(r.chosen),
-            int(_quanta([r.floor_score])[0]) if r.chosen else 0,
-            int(r.floor_pk) if r.chosen else -1,
-        )
-        for r in conn.execute(sa.select(script_narratives))
+        pk: (digests[pk], count, floor_quanta, floor_pk)
+        for pk, count, floor_quanta, floor_pk in ints.tolist()
     }
     settings = _Settings(str(row.method), int(row.top_k), float(row.min_score))
     return _Last(settings, int(row.documents), row.frequencies, int(row.generation), narratives)
 
 
 def _read_links(conn: Connection) -> _Links:
+    from bigfish.ml.similar import QUANTUM
+
     c = script_links.c
-    rows = conn.execute(sa.select(c.id, c.report_a, c.report_b, c.score, c.suggested)).all()
-    return _Links(
-        np.array([r.id for r in rows], dtype=np.int64),
-        np.array([r.report_a for r in rows], dtype=np.int64),
-        np.array([r.report_b for r in rows], dtype=np.int64),
-        _quanta([r.score for r in rows]),
-        np.array([bool(r.suggested) for r in rows], dtype=bool),
-    )
+    quanta = sa.cast(sa.func.round(c.score * QUANTUM), sa.Integer)
+    flag = sa.case((c.suggested, 1), else_=0)
+    rows = fetch_columns(conn, sa.select(c.id, c.report_a, c.report_b, quanta, flag), 5)
+    return _Links(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3], rows[:, 4] == 1)
 
 
 def _rows_of(pks: Ints, wanted: Ints) -> Ints:

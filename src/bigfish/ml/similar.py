@@ -41,7 +41,7 @@ FEATURES = "char-ngram/1"
 QUANTUM = 10_000
 #: Scores held at once (rows of a block × every narrative): about 16 MB of float32.
 BLOCK_CELLS = 1 << 22
-_CHARS = 1_000_000  # characters hashed at once
+_CHARS = 200_000  # characters hashed at once (about 50 MB of working memory)
 # E-mail addresses in bounded parts (a local part of up to 64 characters, up to 8 labels of up
 # to 63): "\S+@\S+\.\S+" backtracked over every "@" and "." from every start, O(n³) on a run of
 # "@" (800 of them 0.16 s, a 100,000-character narrative days).
@@ -124,7 +124,7 @@ class NgramCounts:
         """L2-normalized tf·idf² vectors, with the idf of FREQUENCIES."""
         m = self.matrix
         data = m.data * frequencies.weights()[m.indices]
-        rows = 65_536  # norms a slice of rows at a time: no row index for every n-gram at once
+        rows = 2048  # norms a slice of rows at a time: no row index for every n-gram at once
         for start in range(0, m.shape[0], rows):
             stop = min(start + rows, m.shape[0])
             lo, hi = int(m.indptr[start]), int(m.indptr[stop])
@@ -164,7 +164,9 @@ def ngram_counts(masked: Sequence[str]) -> NgramCounts:
     matrix = sparse.csr_matrix(
         (
             np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
-            np.concatenate(indices).astype(kind) if indices else np.zeros(0, dtype=kind),
+            np.concatenate(indices).astype(kind, copy=False)
+            if indices
+            else np.zeros(0, dtype=kind),
             indptr.astype(kind),
         ),
         shape=(len(masked), _SPEC.width),
@@ -343,6 +345,8 @@ def _scan(
     """Compare ROWS with every row, a block at a time: their best others, and (when OFFER_TO
     gives every row's floor) where they would enter another row's choices."""
     n = vectors.shape[0]
+    if not len(rows):
+        return Choices.empty(), Choices.empty()
     transposed = vectors.T if isinstance(vectors, np.ndarray) else vectors.T.tocsr()
     size = max(1, BLOCK_CELLS // max(n, 1))
     best: list[Choices] = []
