@@ -91,23 +91,32 @@ def test_a_large_batch_is_hashed_in_bounded_slices(monkeypatch: pytest.MonkeyPat
     assert clf.classify_batch(["x" * 2000, "hi"]) == [clf.classify("x" * 2000), clf.classify("hi")]
 
 
-@pytest.mark.parametrize("long", ["a." * 12_500, "1" * 25_000, "1." * 12_500])
-def test_signals_are_counted_in_a_texts_first_characters(long: str) -> None:
-    """Review finding: the url and money patterns are quadratic in a run of dotted labels or
-    digits ("1" * 25,000 took 11 s; 100,000 characters minutes): signals are counted in the
-    first SIGNAL_SCAN characters, the n-grams read it all. Training texts are all shorter."""
-    head = long[: features.SIGNAL_SCAN]
-    assert (signal_counts([long]) == signal_counts([head])).all()
-    assert (signal_counts(["pad", long])[1] == signal_counts([head])[0]).all()
-    tail = "x" * features.SIGNAL_SCAN + " www.win-prize.com $500"
-    assert not signal_counts([tail]).any()  # what comes after is not a signal
-    assert load_classifier().classify(long).label in {"scam", "spam", "legit"}
+# Runs on which the url, money and ussd patterns as written took time quadratic in the run's
+# length: 40,000 characters of "a." took 37 s, of digits 82 s, of "1," 41 s, of "*12" 11 s;
+# 200,000 characters of the host-like run 127 s (CPU). Each run here is 200,000 characters (or a
+# few short of it); the signals of the tail after it must still be counted.
+LONG_RUNS = {
+    "dotted labels": "a." * 100_000,
+    "digits": "1" * 200_000,
+    "digits with commas": "1," * 100_000,
+    "host-like labels": "login-1.bank-2.verify-3." * 8_333,
+    "star codes": "*12" * 66_666,
+}
+TAIL = " www.win-prize.com $500"
 
 
-def test_every_training_text_is_read_whole_by_the_signals() -> None:
-    from pathlib import Path
-
-    from bigfish.ml.data import read_shared
-
-    texts = read_shared(Path(__file__).parents[2] / "data" / "messages")
-    assert max(len(t.text) for t in texts) < features.SIGNAL_SCAN
+@pytest.mark.parametrize("run", LONG_RUNS.values(), ids=list(LONG_RUNS))
+def test_a_long_run_is_read_to_its_end_and_classified(run: str) -> None:
+    text = run + TAIL
+    short = run[:96] + TAIL  # 96: a whole number of each run's units
+    counts = signal_counts([text])
+    assert np.array_equal(counts, signal_counts([short]))
+    assert np.array_equal(signal_counts(["pad", text])[1], counts[0])
+    as_written = [len(re.findall(pattern, short.lower())) for pattern in SIGNALS.values()]
+    assert counts[0].tolist() == as_written
+    assert counts[0, list(SIGNALS).index("url")] == 1  # www.win-prize.com, after the run
+    assert counts[0, list(SIGNALS).index("money")] == 1  # $500
+    clf = load_classifier()
+    alone = clf.classify(text)
+    assert alone.label in {"scam", "spam", "legit"}
+    assert clf.classify_batch(["pad", text]) == [clf.classify("pad"), alone]

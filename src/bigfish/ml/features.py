@@ -355,29 +355,22 @@ def thai_script(texts: Sequence[str]) -> npt.NDArray[np.bool_]:
     return np.fromiter((_THAI.search(t) is not None for t in texts), dtype=bool, count=len(texts))
 
 
-#: Signals are counted in this many first characters of a text: a stop-gap from when three of
-#: the patterns took time quadratic in the length of a run (see _EQUIVALENT). Every training
-#: text is shorter (the longest, 910 characters). The n-grams read the whole text.
-SIGNAL_SCAN = 2000
-
-
 def _counted(pattern: re.Pattern[str], text: str) -> list[int]:
     """Where the matches of PATTERN in TEXT start, but for those of its group ``skip``."""
     return [m.start() for m in pattern.finditer(text) if m.lastgroup is None]
 
 
 def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
-    """Per-text counts of each of SIGNALS in the first `SIGNAL_SCAN` characters of each text,
-    shape ``(len(texts), len(SIGNALS))``."""
+    """Per-text counts of each of SIGNALS, shape ``(len(texts), len(SIGNALS))``."""
     n_docs = len(texts)
     out = np.zeros((n_docs, len(SIGNALS)), dtype=np.float32)
     if n_docs == 0:
         return out
     if n_docs == 1:  # one message: no joining, no owner lookup; NUL reads as in a batch
-        lowered = texts[0][:SIGNAL_SCAN].lower().replace(_SEP, " ")
+        lowered = texts[0].lower().replace(_SEP, " ")
         out[0] = [len(_counted(pattern, lowered)) for pattern in _SIGNAL_RES]
         return out
-    big, starts = _joined([t[:SIGNAL_SCAN].lower() for t in texts])
+    big, starts = _joined([t.lower() for t in texts])
     for j, pattern in enumerate(_SIGNAL_RES):
         positions = _counted(pattern, big)
         if positions:
