@@ -116,3 +116,20 @@ def test_cli_text_lines_may_start_with_a_brace(tmp_path: Path) -> None:
 def test_help_has_an_example() -> None:
     result = CliRunner().invoke(app, ["classify", "--help"])
     assert "Example" in result.stdout
+
+
+def test_whitespace_around_a_text_changes_no_answer(tmp_path: Path) -> None:
+    # `bigfish classify` strips each plain-text line, ingest and the API keep a narrative as
+    # sent: this text was scam at 0.8095 stripped and at 0.8294 with its whitespace.
+    padded, bare = " WIN a prize now, call 09061701461 \t", "WIN a prize now, call 09061701461"
+    clf = load_classifier()
+    assert clf.classify(padded) == clf.classify(bare)
+    assert clf.classify_batch([padded, bare, f"\n{bare}\u3000"]) == [clf.classify(bare)] * 3
+    assert np.array_equal(clf.probabilities([padded]), clf.probabilities([bare]))
+    source = tmp_path / "in.jsonl"
+    source.write_text(f"{json.dumps({'text': padded})}\n{json.dumps({'text': bare})}\n", "utf-8")
+    as_json = CliRunner().invoke(app, ["classify", "--input", str(source), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    first, second = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert first == second
+    assert first["scam_probability"] == clf.classify(bare).scam_probability

@@ -119,9 +119,11 @@ def test_margins_equal_the_formula_of_the_model_card() -> None:
     from bigfish.ml.model import tfidf_counts
 
     texts = _messages()[::13] + _fuzz(200, seed=5)
+    read = [t.strip() for t in texts]  # a text is read without the whitespace around it
+    assert read != texts
     clf = load_classifier()
     w = clf.weights
-    found = tfidf_counts(texts, w.spec, w.idf)
+    found = tfidf_counts(read, w.spec, w.idf)
     weighted = w.ngram_weights[found.cols] * found.counts[:, None]
     ngrams = np.stack(
         [
@@ -131,10 +133,10 @@ def test_margins_equal_the_formula_of_the_model_card() -> None:
         axis=1,
     )
     # (dense · scale) @ weights, summed column by column in float64 (see model.dense_margins)
-    scaled = dense_features(texts).astype(np.float64) * w.dense_scale
+    scaled = dense_features(read).astype(np.float64) * w.dense_scale
     dense = np.zeros_like(ngrams)
     for j in range(scaled.shape[1]):
         dense += scaled[:, j, None] * w.dense_weights[j].astype(np.float64)
     expected = ngrams + dense + w.intercept
     assert np.array_equal(clf.margins(texts), expected)
-    assert np.allclose(dense, (dense_features(texts) * w.dense_scale) @ w.dense_weights, atol=1e-5)
+    assert np.allclose(dense, (dense_features(read) * w.dense_scale) @ w.dense_weights, atol=1e-5)

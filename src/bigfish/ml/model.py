@@ -160,13 +160,18 @@ class Classifier:
     def margins(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """Raw margins of every route's two heads, shape ``(n, 2·len(ROUTES))``.
 
+        A text is read without the whitespace around it: `bigfish classify` strips each line
+        while ingest and the API keep a narrative as sent, and the same words got two answers.
+        (Training reads its texts as they are; the model is unchanged.)
+
         Worked out a slice of at most CHUNK_CHARS characters (or one text) at a time: hashing
         holds about 200 bytes per character, so the 32 MB an API body may hold took 6 GB at once.
         A text's margins do not depend on the others, so the slices change no result.
         """
         if not texts:
             return np.zeros((0, 2 * len(ROUTES)))
-        return np.concatenate([self._margins(texts[a:b]) for a, b in _slices(texts)])
+        stripped = [text.strip() for text in texts]
+        return np.concatenate([self._margins(stripped[a:b]) for a, b in _slices(stripped)])
 
     def _margins(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         w = self.weights
