@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed
 -include mk/*.mk
 BROWSER_DEPS := $(if $(wildcard mk/browser.mk),browser-deps,)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,ml]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,ml]'
 	touch $(STAMP)
 
 install: $(STAMP)
