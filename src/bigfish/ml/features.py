@@ -360,6 +360,13 @@ def _counted(pattern: re.Pattern[str], text: str) -> list[int]:
     return [m.start() for m in pattern.finditer(text) if m.lastgroup is None]
 
 
+def _count(pattern: re.Pattern[str], text: str) -> int:
+    """How many matches of PATTERN TEXT holds, but for those of its group ``skip``."""
+    if pattern.groups:
+        return len(_counted(pattern, text))
+    return len(pattern.findall(text))  # no group: findall makes no match objects
+
+
 def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     """Per-text counts of each of SIGNALS, shape ``(len(texts), len(SIGNALS))``."""
     n_docs = len(texts)
@@ -368,7 +375,7 @@ def signal_counts(texts: Sequence[str]) -> npt.NDArray[np.float32]:
         return out
     if n_docs == 1:  # one message: no joining, no owner lookup; NUL reads as in a batch
         lowered = texts[0].lower().replace(_SEP, " ")
-        out[0] = [len(_counted(pattern, lowered)) for pattern in _SIGNAL_RES]
+        out[0] = [_count(pattern, lowered) for pattern in _SIGNAL_RES]
         return out
     big, starts = _joined([t.lower() for t in texts])
     for j, pattern in enumerate(_SIGNAL_RES):
