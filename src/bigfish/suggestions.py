@@ -60,8 +60,8 @@ class FindResult:
 
     narratives: int  # narratives read
     suggestions: int  # pairs suggested after the run
-    compared: int = 0  # narratives compared with all (new, changed, or that lost a choice)
-    full: bool = True  # a full run (the idf counted anew)
+    compared: int  # narratives compared with all (new, changed, or that lost a choice)
+    full: bool  # a full run (the idf counted anew)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,16 +238,13 @@ def _vectors(
 ) -> tuple[Vectors, DocumentFrequencies | None]:
     """The MASKED narratives' vectors and the idf they were made with: LAST's, or (None) their
     own."""
-    from bigfish.ml.similar import DocumentFrequencies, e5_vectors, ngram_counts
+    from bigfish.ml.similar import DocumentFrequencies, e5_vectors, ngram_vectors
 
     if method == "e5":
         return e5_vectors(masked), None
-    counts = ngram_counts(masked)
     if last is None or last.frequencies is None:
-        frequencies = counts.frequencies()
-    else:
-        frequencies = DocumentFrequencies.from_text(last.documents, last.frequencies)
-    return counts.vectors(frequencies), frequencies
+        return ngram_vectors(masked)
+    return ngram_vectors(masked, DocumentFrequencies.from_text(last.documents, last.frequencies))
 
 
 def _previous(

@@ -11,7 +11,7 @@ import numpy as np
 from benchmarks.bench_same_script import precision_at_k, synth_narratives
 
 from bigfish.ml import PossibleLink, similar_narratives
-from bigfish.ml.similar import QUANTUM, Previous, choose, masked_narratives, ngram_counts
+from bigfish.ml.similar import QUANTUM, Previous, choose, masked_narratives, ngram_vectors
 from bigfish.synth import generate
 from tests.ml.test_similar import _previous
 
@@ -38,12 +38,12 @@ def test_reports_added_in_batches_are_suggested_as_well_with_the_first_batchs_id
     items = sorted(synth_narratives(tmp_path).items())
     random.Random(7).shuffle(items)  # reports arrive in any order
     masked = masked_narratives([text for _, text in items])
-    frequencies = ngram_counts(masked[:1000]).frequencies()  # a full run on the first 1000
+    _, frequencies = ngram_vectors(masked[:1000])  # a full run on the first 1000
     last: dict[str, Any] = {}
     before = 0
     for stop in (1000, 1250, 1500, 1750, len(items)):  # a run after each batch
         now = list(range(min(stop, len(items))))
-        vectors = ngram_counts(masked[: len(now)]).vectors(frequencies)
+        vectors, _ = ngram_vectors(masked[: len(now)], frequencies)
         if before:
             previous = _previous(list(range(before)), last, now)
         else:

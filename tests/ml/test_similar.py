@@ -16,10 +16,11 @@ from bigfish.ml import PossibleLink, similar, similar_narratives
 from bigfish.ml.similar import (
     DocumentFrequencies,
     Previous,
+    char_ngram_vectors,
     choose,
     mask_identifiers,
     masked_narratives,
-    ngram_counts,
+    ngram_vectors,
 )
 
 SCRIPT_A = (
@@ -168,7 +169,7 @@ def test_comparing_only_new_and_changed_narratives_chooses_what_comparing_all_do
 ) -> None:
     rng = random.Random(seed)
     corpus = {pk: narrative(rng) for pk in range(1, 61)}
-    frequencies = ngram_counts(masked_narratives(list(corpus.values()))).frequencies()
+    _, frequencies = ngram_vectors(masked_narratives(list(corpus.values())))
     pks: list[int] = []
     last: dict[str, Any] = {}
     next_pk = 61
@@ -184,7 +185,7 @@ def test_comparing_only_new_and_changed_narratives_chooses_what_comparing_all_do
             for pk in rng.sample(sorted(corpus), 3):  # deleted reports or removed narratives
                 del corpus[pk]
         now = sorted(corpus)
-        vectors = ngram_counts(masked_narratives([corpus[pk] for pk in now])).vectors(frequencies)
+        vectors, _ = ngram_vectors(masked_narratives([corpus[pk] for pk in now]), frequencies)
         everything = np.ones(len(now), dtype=bool)
         full = choose(vectors, everything, Previous.nothing(len(now)), top_k=3, min_score=min_score)
         if batch:
@@ -219,9 +220,20 @@ def test_scores_are_computed_a_block_of_rows_at_a_time(monkeypatch: pytest.Monke
     assert len(shapes) == 8 and all(rows * of <= 200 for rows, of in shapes)  # never 40 × 40
 
 
+def test_a_score_is_the_same_float_whichever_way_its_block_is_multiplied() -> None:
+    rng = random.Random(4)
+    vectors = char_ngram_vectors([narrative(rng) for _ in range(300)])
+    transposed = vectors.T.tocsr()
+    for block in (np.arange(0, 300, 7), np.array([5]), np.arange(250, 300)):
+        with_copy = similar._scores(vectors, transposed, block)
+        assert np.array_equal(with_copy, similar._scores(vectors, None, block))
+        assert np.array_equal(with_copy, similar._scores(vectors, None, block[::-1])[::-1])
+    every = similar._scores(vectors, transposed, np.arange(300))
+    assert np.array_equal(every, every.T)  # a pair scores the same from either side
+
+
 def test_the_idf_is_kept_as_text_and_a_damaged_one_is_refused() -> None:
-    counts = ngram_counts(masked_narratives(["a gold trading platform", "a safe account"]))
-    frequencies = counts.frequencies()
+    _, frequencies = ngram_vectors(masked_narratives(["a gold trading platform", "a safe account"]))
     again = DocumentFrequencies.from_text(2, frequencies.to_text())
     assert again.documents == 2 and np.array_equal(again.counts, frequencies.counts)
     with pytest.raises(ConfigError, match="damaged"):

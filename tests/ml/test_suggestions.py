@@ -27,7 +27,7 @@ from bigfish.ml.similar import (
     Previous,
     choose,
     masked_narratives,
-    ngram_counts,
+    ngram_vectors,
 )
 from bigfish.organizations import add_org
 from bigfish.store import Store
@@ -167,10 +167,10 @@ def _full_run_with_the_kept_idf(store: Store, top_k: int, min_score: float) -> s
             .order_by(reports.c.id)
         ).all()
     frequencies = DocumentFrequencies.from_text(state.documents, state.frequencies)
-    counts = ngram_counts(masked_narratives([r.narrative for r in rows]))
+    vectors, _ = ngram_vectors(masked_narratives([r.narrative for r in rows]), frequencies)
     everything = np.ones(len(rows), dtype=bool)
     run = choose(
-        counts.vectors(frequencies),
+        vectors,
         everything,
         Previous.nothing(len(rows)),
         top_k=top_k,

@@ -25,7 +25,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -109,33 +109,6 @@ class DocumentFrequencies:
         return cls(documents, np.frombuffer(raw, dtype="<i4").astype(np.int32))
 
 
-@dataclass(frozen=True)
-class NgramCounts:
-    """The sublinear term frequencies (log 1 + count) of masked narratives, before the idf."""
-
-    matrix: sparse.csr_matrix
-
-    def frequencies(self) -> DocumentFrequencies:
-        """The document frequencies of these narratives."""
-        counts = np.bincount(self.matrix.indices, minlength=_SPEC.width).astype(np.int32)
-        return DocumentFrequencies(self.matrix.shape[0], counts)
-
-    def vectors(self, frequencies: DocumentFrequencies) -> sparse.csr_matrix:
-        """L2-normalized tf·idf² vectors, with the idf of FREQUENCIES."""
-        m = self.matrix
-        data = m.data * frequencies.weights()[m.indices]
-        rows = 2048  # norms a slice of rows at a time: no row index for every n-gram at once
-        for start in range(0, m.shape[0], rows):
-            stop = min(start + rows, m.shape[0])
-            lo, hi = int(m.indptr[start]), int(m.indptr[stop])
-            owner = np.repeat(np.arange(stop - start), np.diff(m.indptr[start : stop + 1]))
-            part = data[lo:hi]
-            norms = np.sqrt(np.bincount(owner, weights=part * part, minlength=stop - start))
-            norms[norms == 0] = 1.0
-            data[lo:hi] = (part / norms[owner]).astype(np.float32)
-        return sparse.csr_matrix((data, m.indices, m.indptr), shape=m.shape)
-
-
 def _slices(texts: Sequence[str]) -> Iterator[tuple[int, int]]:
     """(start, stop) of consecutive TEXTS of at most _CHARS characters (or one longer text)."""
     start, size = 0, 0
@@ -148,31 +121,57 @@ def _slices(texts: Sequence[str]) -> Iterator[tuple[int, int]]:
         yield start, len(texts)
 
 
-def ngram_counts(masked: Sequence[str]) -> NgramCounts:
-    """Hashed character 3–5-gram counts of MASKED narratives (`masked_narratives`), a slice of
-    texts at a time (hashing all at once took 1.8 GB for 44,000 narratives)."""
-    data, indices, lengths = [], [], []
+def _grown(values: npt.NDArray[Any], size: int) -> npt.NDArray[Any]:
+    grown = np.empty(size, dtype=values.dtype)
+    grown[: len(values)] = values
+    return grown
+
+
+def _log_counts(masked: Sequence[str]) -> sparse.csr_matrix:
+    """log(1 + count) of each hashed character 3–5-gram of MASKED, hashed a slice of texts at a
+    time (all at once took 1.8 GB for 44,000 narratives) into arrays sized once."""
+    # At most three n-grams (of 3, 4 and 5 characters) start at each character of a text padded
+    # with a space each side; a text longer lower-cased (rare) grows the arrays.
+    size = sum(3 * (len(text) + 2) for text in masked)
+    data, indices = np.empty(size, dtype=np.float32), np.empty(size, dtype=np.int32)
+    indptr = np.zeros(len(masked) + 1, dtype=np.int64)
+    filled = 0
     for start, stop in _slices(masked):
         found = hashed_counts(masked[start:stop], _SPEC)
-        data.append(np.log1p(found.counts))
-        indices.append(found.cols.astype(np.int32))
-        lengths.append(np.bincount(found.rows, minlength=stop - start))
-    indptr = np.zeros(len(masked) + 1, dtype=np.int64)
-    if lengths:
-        np.cumsum(np.concatenate(lengths), out=indptr[1:])
-    kind = np.int32 if indptr[-1] < 2**31 else np.int64
-    matrix = sparse.csr_matrix(
-        (
-            np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
-            np.concatenate(indices).astype(kind, copy=False)
-            if indices
-            else np.zeros(0, dtype=kind),
-            indptr.astype(kind),
-        ),
-        shape=(len(masked), _SPEC.width),
-        dtype=np.float32,
-    )
-    return NgramCounts(matrix)
+        end = filled + len(found.cols)
+        if end > len(data):
+            data, indices = _grown(data, 2 * end), _grown(indices, 2 * end)
+        data[filled:end] = np.log1p(found.counts)
+        indices[filled:end] = found.cols
+        lengths = np.bincount(found.rows, minlength=stop - start)
+        indptr[start + 1 : stop + 1] = filled + np.cumsum(lengths)
+        filled = end
+    shape = (len(masked), _SPEC.width)
+    return sparse.csr_matrix((data[:filled], indices[:filled], indptr), shape=shape)
+
+
+def ngram_vectors(
+    masked: Sequence[str], frequencies: DocumentFrequencies | None = None
+) -> tuple[sparse.csr_matrix, DocumentFrequencies]:
+    """L2-normalized tf·idf² character 3–5-gram vectors of MASKED narratives
+    (`masked_narratives`), and the document frequencies of their idf: FREQUENCIES, or (None)
+    their own."""
+    matrix = _log_counts(masked)
+    data, indices, indptr = matrix.data, matrix.indices, matrix.indptr
+    if frequencies is None:
+        counts = np.bincount(indices, minlength=_SPEC.width).astype(np.int32)
+        frequencies = DocumentFrequencies(len(masked), counts)
+    weights = frequencies.weights()
+    rows = 2048  # a slice of rows at a time, in place: no temporary as large as the vectors
+    for start in range(0, len(masked), rows):
+        stop = min(start + rows, len(masked))
+        lo, hi = int(indptr[start]), int(indptr[stop])
+        part = data[lo:hi] * weights[indices[lo:hi]]
+        owner = np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1]))
+        norms = np.sqrt(np.bincount(owner, weights=part * part, minlength=stop - start))
+        norms[norms == 0] = 1.0
+        data[lo:hi] = (part / norms[owner]).astype(np.float32)
+    return matrix, frequencies
 
 
 def char_ngram_vectors(
@@ -180,8 +179,8 @@ def char_ngram_vectors(
 ) -> sparse.csr_matrix:
     """L2-normalized tf·idf² character 3–5-gram vectors of the masked TEXTS, with the idf of
     FREQUENCIES (default: of TEXTS themselves)."""
-    counts = ngram_counts(masked_narratives(texts))
-    return counts.vectors(frequencies or counts.frequencies())
+    vectors, _ = ngram_vectors(masked_narratives(texts), frequencies)
+    return vectors
 
 
 def e5_vectors(texts: Sequence[str]) -> npt.NDArray[np.float32]:
@@ -295,13 +294,19 @@ class Chosen:
     compared: int
 
 
-def _scores(vectors: Vectors, transposed: Vectors, block: Ints) -> npt.NDArray[np.float32]:
+def _scores(
+    vectors: Vectors, transposed: sparse.csr_matrix | None, block: Ints
+) -> npt.NDArray[np.float32]:
     """Scores (in ten-thousandths, integral float32) of the rows BLOCK against every row; a row
-    scores -1 against itself."""
+    scores -1 against itself. TRANSPOSED (the sparse vectors' transpose, when made) is the
+    faster way for many blocks; without it no copy of the vectors is made. Each score is the
+    same float either way: summed over the two rows' common n-grams in the n-grams' order."""
     if isinstance(vectors, np.ndarray):
-        dense = np.ascontiguousarray(vectors[block] @ transposed, dtype=np.float32)
-    else:
+        dense = np.ascontiguousarray(vectors[block] @ vectors.T, dtype=np.float32)
+    elif transposed is not None:
         dense = np.asarray((vectors[block] @ transposed).toarray(), dtype=np.float32)
+    else:
+        dense = np.ascontiguousarray((vectors @ vectors[block].T).toarray().T, dtype=np.float32)
     np.multiply(dense, np.float32(QUANTUM), out=dense)
     np.rint(dense, out=dense)
     dense[np.arange(len(block)), block] = -1.0
@@ -347,7 +352,10 @@ def _scan(
     n = vectors.shape[0]
     if not len(rows):
         return Choices.empty(), Choices.empty()
-    transposed = vectors.T if isinstance(vectors, np.ndarray) else vectors.T.tocsr()
+    transposed = None
+    if isinstance(vectors, sparse.csr_matrix) and len(rows) > n // 8:
+        # A copy of the vectors and about one block's work: worth it for many blocks.
+        transposed = vectors.T.tocsr()
     size = max(1, BLOCK_CELLS // max(n, 1))
     best: list[Choices] = []
     offers: list[Choices] = []
