@@ -599,3 +599,20 @@ def test_a_partners_malformed_events_are_read_attribute_by_attribute(tmp_path: P
     assert [i.value for i in rows[5].identifiers or []] == ["1"]  # not "{'x': 1}:1"
     assert rows[6].fields["report_id"] == ""  # refused later: report_id is required
     assert rows[7].fields["narrative"] == "end"
+
+
+def test_a_misp_file_repeating_an_event_names_the_first_by_its_event_position(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Two events with one uuid are one report sent twice: the second is rejected naming the
+    first as an event, as every other reject of a MISP file does (it said "line")."""
+    path = tmp_path / "events.json"
+    twice = [_event(7, Attribute=[{"type": "phone-number", "value": "+66812345678"}])] * 2
+    path.write_text(json.dumps({"response": twice}), "utf-8")
+    result = ingest_file(sqlite_store, path, org="TH-AOC", fmt="misp", classify=False)
+    assert (result.stored, result.rejected) == (1, 1)
+    [reject] = [
+        json.loads(line)
+        for line in path.with_name(path.name + ".rejects.jsonl").read_text().splitlines()
+    ]
+    assert reject["event"] == 2 and reject["reason"] == "duplicate report_id (first at event 1)"

@@ -425,7 +425,13 @@ def ingest_file(
             return
         with store.begin() as conn:
             outcome = write_batch(
-                conn, org_id=org_id, run_id=run_id, batch=batch, ids=ids, rates=rates
+                conn,
+                org_id=org_id,
+                run_id=run_id,
+                batch=batch,
+                ids=ids,
+                rates=rates,
+                position=POSITIONS.get(fmt, "line"),
             )
             stored += outcome.stored
             updated += outcome.updated

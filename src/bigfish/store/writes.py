@@ -314,10 +314,12 @@ def write_batch(
     batch: Sequence[Pending],
     ids: IdentifierIds,
     rates: Rates,
+    position: str = "line",
 ) -> BatchOutcome:
     """Insert new reports, update re-submitted ones, and replace their mentions, in CONN's
-    transaction. A report_id seen earlier in the same run is refused as a duplicate, a report
-    with a value the store cannot keep (`unstorable`) with the reason; the others are written."""
+    transaction. A report_id seen earlier in the same run is refused as a duplicate (naming the
+    first by its POSITION in the file: line, object, event), a report with a value the store
+    cannot keep (`unstorable`) with the reason; the others are written."""
     _take_turns(conn, org_id)
     now = datetime.now(UTC)
     first: dict[str, Pending] = {}
@@ -328,7 +330,7 @@ def write_batch(
         if refused is not None:  # refused here alone, not with the batch at the database
             duplicates.append((p, refused))
         elif earlier is not None:
-            at = "index" if p.file == "api" else "line"  # a batch of the API counts from 0
+            at = "index" if p.file == "api" else position  # a batch of the API counts from 0
             duplicates.append((p, f"duplicate report_id (first at {at} {earlier.line})"))
         else:
             first[p.report.report_id] = p
