@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -19,11 +20,21 @@ from pathlib import Path
 from typing import IO, Any
 
 from bigfish.errors import InputError
-from bigfish.intake.records import IDENTIFIER_COLUMNS, parse_role
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    MAX_COLUMNS,
+    MAX_IDENTIFIERS,
+    MAX_RECORD,
+    parse_role,
+)
+from bigfish.intake.xlsx import TOO_LONG, SheetRow, open_workbook
 from bigfish.models import Kind, Marking, RawIdentifier
 
-# Large fields are read and then refused with a reason by records.build_report.
-csv.field_size_limit(256 * 1024 * 1024)
+# A field is bounded by its record (_Lines); build_report refuses a field over its own limit.
+csv.field_size_limit(MAX_RECORD)
+#: Bytes of one JSON line: a report of MAX_RECORD characters, each written as a \\u escape.
+MAX_JSON_LINE = 4 * MAX_RECORD
+_SKIP = 1024 * 1024  # what is read at a time of a line skipped for its length
 
 _KINDS = frozenset(k.value for k in Kind)
 
@@ -116,17 +127,24 @@ def _unreadable(
     return Unreadable(line, reason, report_id[:200] if report_id else None, field, fields or None)
 
 
+class RecordTooLong(Exception):
+    """A CSV record runs past MAX_RECORD characters (raised by `_Lines` through csv.reader)."""
+
+
 class _Lines:
     """The lines of a CSV text for csv.reader, a NUL made a marker that fails its row, not the
     file. The lines of the record being read are kept: when the csv module cannot read a record
-    (a stray quote), the lines after its first are given back and read again."""
+    (a stray quote), the lines after its first are given back and read again. A record is read
+    up to MAX_RECORD characters and no further: past them the rest of the line is skipped
+    unread and RecordTooLong raised, so a 100 MB cell never stands in memory."""
 
-    __slots__ = ("_again", "_source", "ran_out", "taken")
+    __slots__ = ("_again", "_readline", "ran_out", "size", "taken")
 
     def __init__(self, text: IO[str]) -> None:
-        self._source = iter(text)
+        self._readline = text.readline
         self._again: list[str] = []  # lines given back, the next one last
         self.taken: list[str] = []  # the lines of the record being read
+        self.size = 0  # their characters
         self.ran_out = False  # the record being read reached the end of the file
 
     def __iter__(self) -> _Lines:
@@ -136,20 +154,25 @@ class _Lines:
         if self._again:
             line = self._again.pop()
         else:
-            try:
-                line = next(self._source)
-            except StopIteration:
+            line = self._readline(MAX_RECORD - self.size + 1)
+            if not line:
                 self.ran_out = True
-                raise
+                raise StopIteration
             if "\x00" in line:  # csv refuses NUL outright
                 line = line.replace("\x00", _NUL_MARK)
         self.taken.append(line)
+        self.size += len(line)
+        if self.size > MAX_RECORD:
+            while line and not line.endswith(("\n", "\r")):  # skip the rest of the line
+                line = self._readline(_SKIP)
+            raise RecordTooLong
         return line
 
     def done(self) -> int:
         """The number of lines of the record just read."""
         count = len(self.taken)
         self.taken.clear()
+        self.size = 0
         self.ran_out = False
         return count
 
@@ -158,8 +181,23 @@ class _Lines:
         first = self.taken[0]
         self._again.extend(reversed(self.taken[1:]))
         self.taken.clear()
+        self.size = 0
         self.ran_out = False
         return first
+
+
+_TOO_LONG = f"the record is longer than {MAX_RECORD:,} characters; it is not read further"
+
+
+def _cut_short(taken: list[str], names: list[str]) -> tuple[dict[str, str], str | None]:
+    """The fields read of a record cut short at MAX_RECORD (its TAKEN lines), and the one it
+    was cut in: the field that is too long."""
+    try:
+        values = next(csv.reader(taken), [])
+    except csv.Error:
+        return {}, None
+    field = names[len(values) - 1] if 0 < len(values) <= len(names) else None
+    return _readable(names, values[:-1]), field
 
 
 def _csv_error(exc: csv.Error, ran_out: bool) -> str:
@@ -193,6 +231,16 @@ def read_csv(
         raise InputError("the file is empty", file=str(path)) from None
     except csv.Error as exc:
         raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from None
+    except RecordTooLong:
+        reason = f"the header is longer than {MAX_RECORD:,} characters"
+        raise InputError(reason, file=str(path), line=1) from None
+    if len(header) > MAX_COLUMNS:
+        raise InputError(
+            f"the header has {len(header):,} columns, more than the {MAX_COLUMNS:,} a sheet "
+            "may have",
+            file=str(path),
+            line=1,
+        )
     if _has_bad_bytes(header):
         raise InputError(
             "the header is not valid UTF-8 (is the file Latin-1?); save it as UTF-8",
@@ -209,6 +257,11 @@ def read_csv(
             values = next(reader)
         except StopIteration:
             return
+        except RecordTooLong:
+            fields, field = _cut_short(lines.taken, names)
+            read += lines.done()
+            yield _unreadable(line, _TOO_LONG, fields, field)
+            continue
         except csv.Error as exc:
             if not lines.taken:  # pragma: no cover - the csv module read no line: none to skip
                 raise InputError(f"unreadable CSV: {exc}", file=str(path), line=line) from None
@@ -248,6 +301,11 @@ def _scalar(value: Any) -> str:
 def _json_identifiers(value: Any) -> list[RawIdentifier]:
     if not isinstance(value, list):
         raise InputError("identifiers must be a list", field="identifiers")
+    if len(value) > MAX_IDENTIFIERS:
+        raise InputError(
+            f"{len(value):,} identifiers, more than the {MAX_IDENTIFIERS:,} of a report",
+            field="identifiers",
+        )
     result = []
     for i, item in enumerate(value):
         where = f"identifiers[{i}]"
@@ -270,6 +328,8 @@ def row_from_json(line: int, obj: Any) -> Record:
     """A Row from one decoded JSON report object (JSON Lines and the API share this)."""
     if not isinstance(obj, dict):
         return Unreadable(line, "a report must be a JSON object")
+    if len(obj) > MAX_COLUMNS:
+        return Unreadable(line, f"a report of more than {MAX_COLUMNS:,} fields")
     report_id = obj.get("report_id") if isinstance(obj.get("report_id"), str) else None
     fields: dict[str, str] = {}
     try:
@@ -328,7 +388,15 @@ def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
     rejected, naming the key)."""
     _check_not_utf16(raw.read(4), path)
     raw.seek(0)
-    for number, data in enumerate(raw, start=1):
+    number = 0
+    while data := raw.readline(MAX_JSON_LINE + 1):
+        number += 1
+        if len(data) > MAX_JSON_LINE and not data.endswith(b"\n"):
+            while data and not data.endswith(b"\n"):  # skip the rest of the line unread
+                data = raw.readline(_SKIP)
+            reason = f"the line is longer than {MAX_JSON_LINE:,} bytes; it is not read further"
+            yield Unreadable(number, reason)
+            continue
         if number == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         if not data.strip():
@@ -361,10 +429,14 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _has_cells(sheet: Any) -> bool:
-    """True when SHEET (of a read-only workbook) has a cell that is not empty."""
-    sheet.reset_dimensions()  # its <dimension> tag may be wrong: read every cell there is
-    return any(_cell_text(v).strip() for row in sheet.iter_rows(values_only=True) for v in row)
+def _has_cells(rows: Iterator[SheetRow]) -> bool:
+    """True when a sheet's ROWS have a cell that is not empty (or one that cannot be read)."""
+    for row in rows:
+        if row.problem is not None:
+            return True
+        if any(v is TOO_LONG or _cell_text(v).strip() for v in row.values):
+            return True
+    return False
 
 
 def read_xlsx(
@@ -376,51 +448,59 @@ def read_xlsx(
 ) -> Iterator[Record]:
     """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
     than one sheet is refused whole (naming the sheets) rather than read in part. A row with a
-    value right of the last header column is rejected, as a CSV row with too many fields."""
-    import zipfile
-
-    from openpyxl import load_workbook
-
+    value right of the last header column is rejected, as a CSV row with too many fields. The
+    workbook is read as a stream within the bounds of `bigfish.intake.xlsx`."""
+    workbook = open_workbook(raw, str(path))
     try:
-        workbook = load_workbook(raw, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"not a readable .xlsx workbook ({exc})", file=str(path)) from None
-    try:
-        others = [ws.title for ws in workbook.worksheets[1:] if _has_cells(ws)]
-        if others:  # read whole or not at all: the other sheets' rows would be lost unsaid
+        if not workbook.sheets:
+            raise InputError("the workbook has no sheet", file=str(path))
+        (title, part), *others = workbook.sheets
+        filled = [name for name, other in others if _has_cells(workbook.rows(other))]
+        if filled:  # read whole or not at all: the other sheets' rows would be lost unsaid
             raise InputError(
-                f"the workbook has data on more than one sheet ({', '.join(others)} after "
-                f"{workbook.worksheets[0].title}); bigfish reads one sheet per file: save each "
-                "sheet as a file of its own",
+                f"the workbook has data on more than one sheet ({', '.join(filled)} after "
+                f"{title}); bigfish reads one sheet per file: save each sheet as a file of its "
+                "own",
                 file=str(path),
             )
-        sheet = workbook.worksheets[0]
-        # openpyxl's read-only mode reads only the cells its <dimension> tag claims, which some
-        # writers get wrong: without it every row is read with every cell it has.
-        sheet.reset_dimensions()
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        rows = workbook.rows(part)
+        first = next(rows, None)
+        if first is None:
             raise InputError("the sheet is empty", file=str(path))
+        if first.number == 1 and first.problem is not None:
+            raise InputError(f"unreadable header: {first.problem}", file=str(path), line=1)
+        header = first.values if first.number == 1 else ()
         names = header_names([_cell_text(h) for h in header], path, lower=lower_header)
         if on_header is not None:
             on_header(names)
-        width = len(names)
-        for number, values in enumerate(rows, start=2):
-            texts = [_cell_text(v) for v in values]
-            if all(not t.strip() for t in texts):
-                continue
-            if len(texts) > width:
-                if any(t.strip() for t in texts[width:]):
-                    used = max(i for i, t in enumerate(texts, start=1) if t.strip())
-                    reason = f"{used} fields where the header has {width}"
-                    yield _unreadable(number, reason, _readable(names, texts))
-                    continue
-                del texts[width:]
-            texts += [""] * (width - len(texts))
-            dates = tuple(
-                n for n, v in zip(names, values, strict=False) if isinstance(v, datetime | date)
-            )
-            yield Row(number, dict(zip(names, texts, strict=True)), dates=dates)
+        if first.number != 1:
+            rows = itertools.chain([first], rows)
+        for row in rows:
+            record = _sheet_record(row, names)
+            if record is not None:
+                yield record
     finally:
-        workbook.close()
+        workbook.archive.close()
+
+
+def _sheet_record(row: SheetRow, names: list[str]) -> Record | None:
+    """The record of one sheet row under the header NAMES; None for a row of empty cells."""
+    values = row.values
+    texts = ["" if v is TOO_LONG else _cell_text(v) for v in values]
+    if row.problem is not None:
+        field = None
+        if row.column is not None:
+            field = names[row.column - 1] if row.column <= len(names) else f"column {row.column}"
+        return _unreadable(row.number, row.problem, _readable(names, texts), field)
+    if all(not t.strip() for t in texts):
+        return None
+    width = len(names)
+    if len(texts) > width:
+        if any(t.strip() for t in texts[width:]):
+            used = max(i for i, t in enumerate(texts, start=1) if t.strip())
+            reason = f"{used} fields where the header has {width}"
+            return _unreadable(row.number, reason, _readable(names, texts))
+        del texts[width:]
+    texts += [""] * (width - len(texts))
+    dates = tuple(n for n, v in zip(names, values, strict=False) if isinstance(v, datetime | date))
+    return Row(row.number, dict(zip(names, texts, strict=True)), dates=dates)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -43,6 +43,13 @@ MARKING_REASON = "markings are set for the whole batch, not per report"
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LEEWAY = timedelta(days=1)
 MAX_NARRATIVE = 1_000_000
+#: Characters of one record as a file holds it (a CSV record, a sheet's row): a narrative at its
+#: limit and room for the rest. Readers stop reading a record there: memory stays bounded.
+MAX_RECORD = 4 * MAX_NARRATIVE
+#: Fields of a report (columns of a file): as many as Excel has columns.
+MAX_COLUMNS = 16_384
+#: Identifier values of one report, in its fields and its identifier list together.
+MAX_IDENTIFIERS = 10_000
 MAX_VALUE = 2_000
 MAX_REPORT_ID = 200
 MAX_ATTRIBUTE = 10_000
@@ -57,6 +64,7 @@ _SIGNED_NUMBERS = re.compile(r"\s*[+-]?\d+(?:;[+-]?\d+)*\s*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # The standard amount: digits with an optional "." and decimals (no exponent, sign or space).
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_VALUE = re.compile(r"[^;]+")
 _SCAM_TYPES = frozenset(s.value for s in ScamType)
 _CHANNELS = frozenset(c.value for c in Channel)
 _ROLES = frozenset(r.value for r in Role)
@@ -169,7 +177,15 @@ def _optional(fields: Mapping[str, str], name: str, formats: Formats) -> str | N
 
 def split_values(text: str) -> list[str]:
     """The `;`-separated values of an identifier cell, without empties."""
-    return [v.strip() for v in text.split(";") if v.strip()]
+    return list(iter_values(text))
+
+
+def iter_values(text: str) -> Iterator[str]:
+    """The values of `split_values`, one at a time (a cell may hold millions)."""
+    for match in _VALUE.finditer(text):
+        value = match.group().strip()
+        if value:
+            yield value
 
 
 def build_report(
@@ -236,9 +252,12 @@ def build_report(
     # Each value with the field it came from: identifiers[i].value of a JSON list, or its column.
     raw = [(ident, f"identifiers[{i}].value") for i, ident in enumerate(identifiers or [])]
     for column, kind in IDENTIFIER_COLUMNS.items():
-        cell = fields.get(column)
-        if cell:
-            raw.extend((RawIdentifier(kind, v), column) for v in split_values(cell))
+        for value in iter_values(fields.get(column) or ""):
+            if len(raw) == MAX_IDENTIFIERS:
+                raise InputError(
+                    f"more than {MAX_IDENTIFIERS:,} identifiers in one report", field=column
+                )
+            raw.append((RawIdentifier(kind, value), column))
     for ident, where in raw:
         problem = not_text(ident.value)
         if problem:

@@ -1,0 +1,364 @@
+"""Excel workbooks (.xlsx) read as a stream, within bounds a crafted file cannot push.
+
+openpyxl reads what a workbook says about itself (its sheets, styles and date formats) and turns
+each cell into a value (numbers, dates, formulas, rich text) as it always has. The parts that
+grow with the data, the sheets and the shared strings, are parsed here with expat, one row or
+one string at a time, because openpyxl's read-only mode holds what it has read: every row element
+stays attached to the sheet (10 million empty rows, a 90 kB file, took 1.1 GB), every cell's and
+every shared string's whole text is read (a 100 MB cell took 340 MB).
+
+Bounds, Excel's own where Excel has one:
+- a row is at most MAX_COLUMNS cells (Excel's 16,384) and MAX_ROW_TEXT characters of text; a
+  cell's text at most MAX_CELL characters (a narrative's limit): a row past them is rejected,
+  naming the row and the column;
+- a sheet ends at row MAX_ROWS (Excel's 1,048,576); a sheet that goes on is read to there and the
+  rest rejected as one record that says so;
+- the shared strings hold at most MAX_SHARED_TEXT characters; each part is at most MAX_PART bytes
+  uncompressed (MAX_STREAMED_PART for sheets and shared strings): a workbook past them, a "zip
+  bomb" among them, is refused whole, before it is expanded;
+- a document type declaration (entities: the "billion laughs") is refused.
+"""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+from xml.etree.ElementTree import Element, SubElement
+from xml.parsers import expat
+
+from bigfish.errors import InputError
+from bigfish.intake.records import MAX_COLUMNS, MAX_NARRATIVE, MAX_RECORD
+
+MAX_ROWS = 1_048_576
+MAX_CELL = MAX_NARRATIVE
+MAX_ROW_TEXT = MAX_RECORD
+MAX_SHARED_TEXT = 256_000_000
+"""Characters of all shared strings, each counting _STRING_COST more for its own upkeep."""
+MAX_PART = 64 * 1024 * 1024
+MAX_STREAMED_PART = 2 * 1024 * 1024 * 1024
+MAX_TOKEN = 1024 * 1024
+"""Bytes of XML expat may read without reporting anything (one tag of that size)."""
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _STRING = f"{_MAIN}row", f"{_MAIN}si"
+_STRING_COST = 64
+_CHUNK = 64 * 1024
+# What a damaged zip (or one that lies about its sizes) or its XML raises as it is read.
+_BROKEN = (zipfile.BadZipFile, OSError, EOFError, zlib.error, expat.ExpatError)
+TOO_LONG_MARK = "{bigfish}too-long"
+
+
+class TooLong:
+    """In place of a cell's text over MAX_CELL characters: the text was not kept."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TooLong()"
+
+
+TOO_LONG = TooLong()
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    """One row of a sheet: its number and its values by column (None where empty), or why it
+    cannot be read (PROBLEM), with the column of the cell at fault when one is (COLUMN, 1-based)."""
+
+    number: int
+    values: tuple[Any, ...] = ()
+    problem: str | None = None
+    column: int | None = None
+
+
+class _Units:
+    """Expat over one part, building each UNIT element (a sheet's <row>, a shared <si>) as a
+    small tree with its text bounded; completed units wait in ``done`` with what was wrong."""
+
+    def __init__(self, unit: str, max_children: int, max_text: int, max_part_text: int) -> None:
+        self._unit = unit
+        self._max_children, self._max_text, self._max_part_text = (
+            max_children,
+            max_text,
+            max_part_text,
+        )
+        self._open: list[Element] = []  # the unit's elements from the unit down, still open
+        self._texts: list[list[str]] = []  # the text pieces of each open element
+        self._lengths: list[int] = []
+        self._children = self._unit_text = 0
+        self._problem: str | None = None  # what is wrong with the unit as a whole
+        self._ignored = 0  # depth inside elements not built (the unit was too wide)
+        #: Completed units and what is wrong with each; a child whose text was too long to keep
+        #: (a cell) carries the attribute TOO_LONG_MARK instead.
+        self.done: deque[tuple[Element, str | None]] = deque()
+        self.events = 0
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.buffer_size = _CHUNK
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.CharacterDataHandler = self._text
+        parser.StartDoctypeDeclHandler = self._doctype
+        self._parser = parser
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        self._parser.Parse(data, final)
+
+    @staticmethod
+    def _doctype(*_: object) -> None:
+        raise ValueError("a document type declaration (entities) has no place in a workbook")
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        self.events += 1
+        tag = _clark(name)
+        if self._ignored or (self._open and len(self._open) == 1 and self._too_wide()):
+            self._ignored += 1
+            return
+        if not self._open:
+            if tag != self._unit:
+                return
+            element = Element(tag, {_clark(k): v for k, v in attrs.items()})
+        else:
+            element = SubElement(self._open[-1], tag, {_clark(k): v for k, v in attrs.items()})
+            if len(self._open) == 1:
+                self._children += 1
+        self._open.append(element)
+        self._texts.append([])
+        self._lengths.append(0)
+
+    def _too_wide(self) -> bool:
+        if self._children < self._max_children:
+            return False
+        self._problem = self._problem or f"more than {self._max_children:,} cells"
+        return True
+
+    def _end(self, name: str) -> None:
+        self.events += 1
+        if self._ignored:
+            self._ignored -= 1
+            return
+        if not self._open:
+            return
+        element = self._open.pop()
+        pieces = self._texts.pop()
+        self._lengths.pop()
+        if pieces:
+            element.text = "".join(pieces)
+        if not self._open:
+            self.done.append((element, self._problem))
+            self._children = self._unit_text = 0
+            self._problem = None
+
+    def _text(self, data: str) -> None:
+        self.events += 1
+        if self._ignored or not self._open:
+            return
+        self._unit_text += len(data)
+        self._lengths[-1] += len(data)
+        if self._lengths[-1] > self._max_text:
+            self._open[min(1, len(self._open) - 1)].set(TOO_LONG_MARK, "")
+            self._texts[-1].clear()
+        elif self._unit_text > self._max_part_text:
+            self._problem = self._problem or f"more than {self._max_part_text:,} characters"
+            self._texts[-1].clear()
+        else:
+            self._texts[-1].append(data)
+
+
+def _clark(name: str) -> str:
+    """Expat's "namespace}local" as ElementTree's "{namespace}local"."""
+    return "{" + name if "}" in name else name
+
+
+def _units(source: IO[bytes], units: _Units) -> Iterator[tuple[Element, str | None]]:
+    """Feed SOURCE to UNITS, yielding each unit as it completes."""
+    quiet = 0  # bytes fed since expat last reported something
+    while chunk := source.read(_CHUNK):
+        before = units.events
+        units.feed(chunk)
+        quiet = 0 if units.events != before else quiet + len(chunk)
+        if quiet > MAX_TOKEN:
+            raise ValueError(f"an XML tag of more than {MAX_TOKEN:,} bytes")
+        while units.done:
+            yield units.done.popleft()
+    units.feed(b"", True)
+    while units.done:
+        yield units.done.popleft()
+
+
+def shared_strings(source: IO[bytes], file: str) -> list[str | TooLong]:
+    """The shared strings of a workbook as openpyxl reads them, a string over MAX_CELL as
+    TOO_LONG; InputError when all of them are over MAX_SHARED_TEXT characters."""
+    from openpyxl.cell.text import Text
+
+    strings: list[str | TooLong] = []
+    total = 0
+    units = _Units(_STRING, MAX_COLUMNS, MAX_CELL, MAX_CELL)
+    for element, problem in _units(source, units):
+        if (
+            problem is not None
+            or TOO_LONG_MARK in element.attrib
+            or any(TOO_LONG_MARK in child.attrib for child in element)
+        ):
+            strings.append(TOO_LONG)
+            continue
+        text = Text.from_tree(element).content.replace("x005F_", "")
+        total += len(text) + _STRING_COST
+        if total > MAX_SHARED_TEXT:
+            raise InputError(
+                f"the workbook's shared strings are over {MAX_SHARED_TEXT:,} characters; save "
+                "it as CSV, which is read a line at a time",
+                file=file,
+            )
+        strings.append(text)
+    return strings
+
+
+def sheet_rows(source: IO[bytes], convert: Any) -> Iterator[SheetRow]:
+    """The rows of a sheet, in order, CONVERT (openpyxl's WorkSheetParser)
+    giving each cell its value. A sheet that goes on past MAX_ROWS, or cannot be parsed further,
+    ends with a row whose problem says so."""
+    number = 0
+    units = _Units(_ROW, MAX_COLUMNS, MAX_CELL, MAX_ROW_TEXT)
+    try:
+        for element, problem in _units(source, units):
+            try:
+                row_number = _row_number(element, number)
+            except ValueError as exc:
+                number += 1
+                yield SheetRow(number, problem=str(exc))
+                continue
+            if row_number > MAX_ROWS:
+                yield SheetRow(row_number, problem=f"{_PAST} {MAX_ROWS:,}, {_PAST_REST}")
+                return
+            if row_number <= number:
+                yield SheetRow(row_number, problem=f"row {row_number} comes after row {number}")
+                continue
+            number = row_number
+            if problem is not None:
+                yield SheetRow(number, problem=f"the row has {problem}")
+                continue
+            yield _converted(element, number, convert)
+    except (ValueError, *_BROKEN) as exc:
+        reason = f"the sheet cannot be read from here on ({exc})"
+        yield SheetRow(number + 1, problem=reason)
+
+
+_PAST, _PAST_REST = "the sheet goes on past row", "Excel's last; the rest of it is not read"
+
+
+def _row_number(element: Element, previous: int) -> int:
+    """The row's number as openpyxl reads it ("r", else one after the previous row)."""
+    r = element.get("r")
+    if r is None:
+        return previous + 1
+    try:
+        return int(r)
+    except ValueError:
+        number = float(r)  # openpyxl accepts "5.0"
+        if not number.is_integer():
+            raise ValueError(f"{r} is not a valid row number") from None
+        return int(number)
+
+
+def _converted(element: Element, number: int, convert: Any) -> SheetRow:
+    """The row's values by column, or why they cannot be had."""
+    if len(element) == 0:
+        return SheetRow(number)
+    convert.row_counter = number - 1  # openpyxl numbers a row without "r" from here
+    try:
+        _, cells = convert.parse_row(element)
+    except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
+        return SheetRow(number, problem=f"a cell cannot be read ({type(exc).__name__}: {exc})")
+    finally:
+        convert.row_dimensions.clear()  # openpyxl keeps every row's attributes: not needed
+    width = max(cell["column"] for cell in cells)
+    values: list[Any] = [None] * width
+    too_long = None
+    for child, cell in zip(element, cells, strict=True):
+        value = TOO_LONG if TOO_LONG_MARK in child.attrib else cell["value"]
+        values[cell["column"] - 1] = value
+        if value is TOO_LONG and too_long is None:
+            too_long = cell["column"]
+    if too_long is not None:
+        reason = f"a cell of more than {MAX_CELL:,} characters"
+        return SheetRow(number, tuple(values), reason, column=too_long)
+    return SheetRow(number, tuple(values))
+
+
+@dataclass(frozen=True, slots=True)
+class Workbook:
+    """A workbook's worksheets (name, part) and what converts their cells."""
+
+    archive: zipfile.ZipFile
+    sheets: tuple[tuple[str, str], ...]
+    converter: Callable[[], Any]
+
+    def rows(self, part: str) -> Iterator[SheetRow]:
+        """The rows of the sheet stored in PART."""
+        with self.archive.open(part) as source:
+            yield from sheet_rows(source, self.converter())
+
+
+def open_workbook(raw: IO[bytes], file: str) -> Workbook:
+    """The workbook RAW, its parts' sizes checked before any is expanded; InputError naming
+    FILE when it is not a readable workbook or is past a bound."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import apply_stylesheet
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    try:
+        reader = ExcelReader(raw, read_only=True, data_only=False)
+        _check_sizes(reader.archive, file)
+        reader.read_manifest()
+        strings = reader.package.find(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+        )
+        if strings is not None:
+            with reader.archive.open(strings.PartName[1:]) as source:
+                reader.shared_strings = shared_strings(source, file)
+        reader.read_workbook()
+        apply_stylesheet(reader.archive, reader.wb)
+        sheets = tuple(
+            (sheet.name, rel.target)
+            for sheet, rel in reader.parser.find_sheets()
+            if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+        )
+    except InputError:
+        raise
+    # SyntaxError: ElementTree's ParseError (openpyxl parses the small parts with it).
+    except (KeyError, ValueError, TypeError, AttributeError, SyntaxError, *_BROKEN) as exc:
+        raise InputError(f"not a readable .xlsx workbook ({exc})", file=file) from None
+    wb = reader.wb
+
+    def converter() -> Any:
+        return WorkSheetParser(
+            None,
+            reader.shared_strings,
+            data_only=False,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+
+    return Workbook(reader.archive, sheets, converter)
+
+
+def _check_sizes(archive: zipfile.ZipFile, file: str) -> None:
+    """Refuse a workbook a part of which expands past its bound (the sizes the zip declares
+    bound what it can expand to: reading stops there, and a lie fails its checksum)."""
+    for info in archive.infolist():
+        streamed = info.filename.startswith("xl/worksheets/") or info.filename.endswith(
+            "sharedStrings.xml"
+        )
+        bound = MAX_STREAMED_PART if streamed else MAX_PART
+        if info.file_size > bound and info.filename.endswith((".xml", ".rels")):
+            raise InputError(
+                f"the workbook's part {info.filename} expands to {info.file_size:,} bytes, over "
+                f"the {bound:,} a workbook's part may have (a zip bomb?)",
+                file=file,
+            )
