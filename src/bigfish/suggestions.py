@@ -30,9 +30,6 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-if TYPE_CHECKING:
-    from bigfish.ml.similar import Chosen, DocumentFrequencies, Previous, Vectors
-
 from bigfish.errors import AccessDenied, Conflict, InputError, NotFound
 from bigfish.linking.loading import fetch_columns
 from bigfish.models import ApiRole
@@ -46,6 +43,9 @@ from bigfish.store.schema_linking import (
     script_narratives,
     script_state,
 )
+
+if TYPE_CHECKING:  # the ML stack is imported by a run only, not by the API's views
+    from bigfish.ml.similar import Chosen, DocumentFrequencies, Previous, Vectors
 
 DECISIONS = ("accepted", "rejected")
 #: The key of PostgreSQL's transaction lock that stores one run's results at a time.

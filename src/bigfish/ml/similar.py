@@ -370,6 +370,24 @@ def _scan(
     return Choices.joined(best), Choices.joined(offers)
 
 
+def _standing(previous: Previous, changed: npt.NDArray[np.bool_], top_k: int) -> Choices:
+    """The choices each unchanged row made last time that still stand (of a row still there
+    and unchanged). A row's choices are its pairs up to its floor (all of them when it chose
+    fewer than TOP_K): its other pairs are others' choices of it."""
+    chooser = np.concatenate([previous.low, previous.high])
+    partner = np.concatenate([previous.high, previous.low])
+    quanta = np.concatenate([previous.quanta, previous.quanta])
+    valid = chooser >= 0
+    valid[valid] = ~changed[chooser[valid]]
+    chooser, partner, quanta = chooser[valid], partner[valid], quanta[valid]
+    floor_q, floor_r = previous.floor_quanta[chooser], previous.floor_row[chooser]
+    at_most_floor = (quanta > floor_q) | ((quanta == floor_q) & (partner <= floor_r))
+    chose = (previous.chosen[chooser] < top_k) | at_most_floor
+    standing = chose & (partner >= 0)
+    standing[standing] = ~changed[partner[standing]]
+    return Choices.ranked(chooser[standing], partner[standing], quanta[standing], top_k)
+
+
 def choose(
     vectors: Vectors,
     changed: npt.NDArray[np.bool_],
@@ -391,19 +409,7 @@ def choose(
     if n < 2 or top_k < 1:
         return Chosen(Choices.empty(), 0)
     least = least_quantum(min_score)
-    # What each unchanged row chose last time, and which of those choices still stand.
-    chooser = np.concatenate([previous.low, previous.high])
-    partner = np.concatenate([previous.high, previous.low])
-    quanta = np.concatenate([previous.quanta, previous.quanta])
-    valid = chooser >= 0
-    valid[valid] = ~changed[chooser[valid]]
-    chooser, partner, quanta = chooser[valid], partner[valid], quanta[valid]
-    floor_q, floor_r = previous.floor_quanta[chooser], previous.floor_row[chooser]
-    at_most_floor = (quanta > floor_q) | ((quanta == floor_q) & (partner <= floor_r))
-    chose = (previous.chosen[chooser] < top_k) | at_most_floor
-    standing = chose & (partner >= 0)
-    standing[standing] = ~changed[partner[standing]]
-    kept = Choices.ranked(chooser[standing], partner[standing], quanta[standing], top_k)
+    kept = _standing(previous, changed, top_k)
     lost = previous.chosen - np.bincount(kept.chooser, minlength=n)
     lost[changed] = 0
     # A row that chose TOP_K and lost one has an unknown next best: compared with all again.
