@@ -4,6 +4,12 @@
 
 Targets: >= 100,000 mixed identifiers per second per core (with repetition, as in real
 reports) and >= 5 MB of text per second for extraction.
+
+Then crafted input at the length of the longest narrative (1,000,000 characters), in CPU
+seconds: each must take time linear in its length. Before the review that added them, three
+took time quadratic in it (CPU seconds, `.venv/bin/python` on the probe of that review):
+a chain of defanged dots "1[.]1[.]…" of 80,000 characters 34.2 s; a link ending in 320,000
+closing brackets 100.8 s; a value of 64,000 nested parentheses (trim) 67.2 s.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from pathlib import Path
 
 from bigfish.identifiers import extract, normalize
 from bigfish.identifiers.registry import _normalize
+from bigfish.identifiers.text import trim
+from bigfish.intake.records import MAX_NARRATIVE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,6 +122,40 @@ def bench_extract(target_bytes: int = 20_000_000) -> None:
     )
 
 
+def repeat(unit: str, size: int) -> str:
+    return unit * (size // len(unit))
+
+
+CRAFTED = {
+    "chain of defanged dots 1[.]1[.]…": lambda n: repeat("1[.]", n - 1) + "!",
+    "link ending in closing brackets": lambda n: "http://a.com/" + repeat(")", n - 13),
+    "digits and spaces 0 0 0 …": lambda n: repeat("0 ", n),
+    "phone numbers 081 234 5678 …": lambda n: repeat("081 234 5678 ", n),
+    "Thai digits ๐๘๑ …": lambda n: repeat("๐๘๑ ", n),
+    "email-like a@b.c…": lambda n: repeat("a@b.c", n),
+    "handles tg:tg:…": lambda n: repeat("tg:", n),
+    "nested parentheses": lambda n: repeat("(", n // 2) + repeat(")", n // 2),
+    "one long token": lambda n: repeat("abc123", n),
+}
+
+
+def bench_crafted(size: int = MAX_NARRATIVE) -> None:
+    """CPU seconds of extraction from each crafted text of SIZE characters."""
+    for name, make in CRAFTED.items():
+        text = make(size)
+        started = time.process_time()
+        found = extract(text, "TH")
+        elapsed = time.process_time() - started
+        print(
+            f"crafted, {name}: {len(text):,} characters, {len(found):,} found, {elapsed:.2f} s CPU"
+        )
+    value = repeat("(", 50_000) + "x" + repeat(")", 50_000)
+    started = time.process_time()
+    trim(value)
+    print(f"crafted, trim of 100,000 nested parentheses: {time.process_time() - started:.3f} s")
+
+
 if __name__ == "__main__":
     bench_normalize()
     bench_extract()
+    bench_crafted()

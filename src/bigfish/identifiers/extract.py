@@ -20,7 +20,7 @@ from bigfish.identifiers.handle import PLATFORM_AND_NAME, is_labelled
 from bigfish.identifiers.model import Found, Identifier
 from bigfish.identifiers.phone import is_valid_phone
 from bigfish.identifiers.platforms import ALIASES, PLATFORMS
-from bigfish.identifiers.registry import as_country, normalize
+from bigfish.identifiers.registry import as_country, normalize_checked
 from bigfish.models import Kind
 
 _DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\])"
@@ -125,7 +125,7 @@ def _accept(
 ) -> Found | None:
     if positions is not None:
         start, end = positions[start], positions[end - 1] + 1
-    identifier = normalize(kind, text[start:end], country)
+    identifier = normalize_checked(kind, text[start:end], country)
     if not identifier.valid:
         return None
     if identifier.canonical_kind == Kind.PHONE and not is_valid_phone(identifier.canonical):

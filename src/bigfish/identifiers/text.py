@@ -17,6 +17,8 @@ _QUOTES = "\"'`“”‘’„‟«»‹›「」『』"
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "（": "）", "【": "】"}
 _CLOSERS = {close: open_ for open_, close in _PAIRS.items()}
 _TRAILING = ".,;:!?。、，；：！？"
+_FIRST = frozenset(_QUOTES) | _PAIRS.keys()
+_LAST = frozenset(_QUOTES) | _CLOSERS.keys()
 
 
 class _DigitTable(dict[int, int | None]):
@@ -57,6 +59,13 @@ def trim(value: str, trailing: str = _TRAILING) -> str:
     and counting the text again for every bracket removed took time quadratic in a run of them
     (16,000 nested parentheses: 4 s for one value).
     """
+    if not value:
+        return value
+    first, last = value[0], value[-1]  # most values: neither end is anything trim removes
+    if not (first in _FIRST or last in _LAST or last in trailing or first.isspace()) and not (
+        last.isspace()
+    ):
+        return value
     lo, hi = 0, len(value)
     brackets = _Brackets(value)
     while lo < hi:
