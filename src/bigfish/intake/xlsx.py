@@ -44,7 +44,7 @@ MAX_TOKEN = 1024 * 1024
 """Bytes of XML expat may read without reporting anything (one tag of that size)."""
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW, _STRING = f"{_MAIN}row", f"{_MAIN}si"
+_ROW, _STRING, _TEXT = f"{_MAIN}row", f"{_MAIN}si", f"{_MAIN}t"
 _STRING_COST = 64
 _CHUNK = 64 * 1024
 # What a damaged zip (or one that lies about its sizes) or its XML raises as it is read.
@@ -206,7 +206,11 @@ def shared_strings(source: IO[bytes], file: str) -> list[str | TooLong]:
         ):
             strings.append(TOO_LONG)
             continue
-        text = Text.from_tree(element).content.replace("x005F_", "")
+        if len(element) == 1 and element[0].tag == _TEXT and len(element[0]) == 0:
+            text = element[0].text or ""  # <si><t>…</t></si>: what Text.content gives, sooner
+        else:
+            text = Text.from_tree(element).content
+        text = text.replace("x005F_", "")
         total += len(text) + _STRING_COST
         if total > MAX_SHARED_TEXT:
             raise InputError(
