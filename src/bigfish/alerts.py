@@ -2,9 +2,13 @@
 
 An alert is derived, not stored: it is a (report, identifier) pair where the report belongs to
 another organization, the caller may see it (through `bigfish.sharing.policy`), and the caller's
-own reports mention the same valid identifier. Deriving it at read time means a removal from a
-group, a raised TLP or a deleted report takes effect on the next request. New reports submitted
-through the API also go out to the holders' webhooks, signed (`bigfish.webhooks`).
+own reports mention the same valid identifier. It is dated when the pair came to be: the later
+of the other report's created_at and the caller's first report of the value, so an organization
+that reports a value another reported months ago is alerted now. Deriving it at read time means
+a removal from a group, a raised TLP or a deleted report takes effect on the next request. New
+reports submitted through the API also go out, signed (`bigfish.webhooks`), to the webhooks of
+the organizations holding their values and of the submitting organization, for the values
+others reported first.
 
 Shared infrastructure raises no alert: a value the linking stopped (a pin, a warning list, the hub
 test: `bigfish.linking.hubs`), or one the node's warning lists or an operator's pin name before the
@@ -33,7 +37,14 @@ from bigfish.linking.warninglists import WarningLists, load_warning_lists, opera
 from bigfish.models import TLP, Distribution
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
 from bigfish.store import Store
-from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
+from bigfish.store.schema import (
+    UTCDateTime,
+    group_members,
+    identifiers,
+    mentions,
+    organizations,
+    reports,
+)
 from bigfish.store.schema_linking import link_pins, stopped_values
 from bigfish.webhooks import deliver, list_allowed_peers, webhook_secrets
 
@@ -60,6 +71,10 @@ class AlertPage:
 
     alerts: tuple[Alert, ...]
     next_cursor: str | None
+
+
+#: An alert as the pages order it: (its date, the other report's pk, the identifier's id).
+Dated = tuple[datetime, int, int]
 
 
 def _utc(value: datetime) -> datetime:
@@ -94,52 +109,28 @@ def list_alerts(
     limit: int = 100,
 ) -> AlertPage:
     """Alerts for VIEWER's organization: reports of others it may see that mention identifiers
-    its own reports mention, created after SINCE, oldest first."""
+    its own reports mention, dated after SINCE, oldest first.
+
+    An alert is dated when the pair came to be: the later of the other report's created_at
+    and the first created_at of the viewer's reports that mention the value (when it came to
+    hold it). A value the viewer reports after another organization did is alerted then, so
+    a poll with SINCE set to the last poll sees it."""
     if viewer.org_id is None:
         return AlertPage((), None)
-    own = reports.alias("own")
-    own_mentions = mentions.alias("own_mentions")
-    held = (
-        sa.select(own_mentions.c.identifier_id)
-        .join(own, own.c.id == own_mentions.c.report_pk)
-        .where(own.c.org_id == viewer.org_id)
-    )
-    # Two steps: a lean query finds the page's (report, identifier) pairs in order — no DISTINCT
-    # and no detail joins, so the database sorts only three narrow columns — then the details
-    # of those few pairs are read by primary key (`_page_pairs`).
-    lean = (
-        sa.select(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
-        .select_from(mentions)
-        .join(reports, reports.c.id == mentions.c.report_pk)
-        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(
-            reports.c.org_id != viewer.org_id,
-            visible_reports(viewer),
-            identifiers.c.valid.is_(True),
-            _not_stopped(),
-        )
-    )
-    after: list[ColumnElement[bool]] = []
-    if since is not None:
-        after.append(reports.c.created_at > _as_utc(since))
+    position = None
     if cursor is not None:
         at, pk, ident_id = _uncursor(cursor)
-        lean = lean.where(
-            sa.tuple_(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
-            > sa.tuple_(_as_utc(at), pk, ident_id)
-        )
-        after.append(sa.tuple_(reports.c.created_at, reports.c.id) >= sa.tuple_(_as_utc(at), pk))
-    lean = lean.where(*after).order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+        position = (_as_utc(at), pk, ident_id)
+    page = _Page(viewer, _as_utc(since) if since is not None else None, position)
     with store.connect() as conn:
-        pairs = _page_pairs(conn, lean, held, after, limit + 1)
-        report_ids = sorted({pk for pk, _ in pairs})
-        ident_ids = sorted({ident for _, ident in pairs})
+        dated = _page_pairs(conn, page, limit + 1)
+        report_ids = sorted({pk for _, pk, _ in dated})
+        ident_ids = sorted({ident for _, _, ident in dated})
         report_rows = {
             int(r.id): r
             for r in conn.execute(
                 sa.select(
                     reports.c.id,
-                    reports.c.created_at,
                     reports.c.report_id,
                     reports.c.country,
                     reports.c.reported_at,
@@ -157,14 +148,14 @@ def list_alerts(
                 )
             )
         }
-        examined = [p for p in pairs[:limit] if p[0] in report_rows and p[1] in ident_rows]
+        examined = [d for d in dated[:limit] if d[1] in report_rows and d[2] in ident_rows]
         shared = _infrastructure(
             conn, {i: (str(r.kind), str(r.canonical)) for i, r in ident_rows.items()}
         )
     alerts = [
         Alert(
             id=f"{pk}-{ident}",
-            created_at=_utc(report_rows[pk].created_at),
+            created_at=at,
             kind=ident_rows[ident].kind,
             canonical=ident_rows[ident].canonical,
             org=report_rows[pk].name,
@@ -172,16 +163,127 @@ def list_alerts(
             country=report_rows[pk].country,
             reported_at=_utc(report_rows[pk].reported_at),
         )
-        for pk, ident in examined
+        for at, pk, ident in examined
         if ident not in shared
     ]
     following = None
-    if len(pairs) > limit and examined:
+    if len(dated) > limit and examined:
         # From the last pair read, shown or not: a page may come short of LIMIT when values
         # the linking has not stopped yet are infrastructure, never skip or repeat an alert.
-        pk, ident = examined[-1]
-        following = _cursor(_utc(report_rows[pk].created_at), pk, ident)
+        following = _cursor(*examined[-1])
     return AlertPage(tuple(alerts), following)
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """Which alerts a page reads: VIEWER's, dated after SINCE, after POSITION (date, report
+    pk, identifier id) when given."""
+
+    viewer: Viewer
+    since: datetime | None
+    position: Dated | None
+
+    @property
+    def org_id(self) -> int:
+        assert self.viewer.org_id is not None
+        return self.viewer.org_id
+
+    @property
+    def start(self) -> datetime | None:
+        """No alert of the page is dated before this."""
+        if self.position is None:
+            return self.since
+        return self.position[0] if self.since is None else max(self.since, self.position[0])
+
+    def others(self) -> list[ColumnElement[bool]]:
+        """Conditions on `reports` joined to `mentions` and `identifiers`: another
+        organization's report the viewer may see, mentioning a valid value not stopped."""
+        return [
+            reports.c.org_id != self.org_id,
+            visible_reports(self.viewer),
+            identifiers.c.valid.is_(True),
+            _not_stopped(),
+        ]
+
+    def after(self, at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
+        """Alerts dated AT (of `reports` and `mentions`) on the page: after SINCE and after
+        POSITION."""
+        conditions = [at > sa.literal(self.since, UTCDateTime)] if self.since else []
+        if self.position is not None:
+            when, pk, ident_id = self.position
+            conditions.append(
+                sa.tuple_(at, reports.c.id, mentions.c.identifier_id)
+                > sa.tuple_(sa.literal(when, UTCDateTime), pk, ident_id)
+            )
+        return conditions
+
+
+def _reported_later(page: _Page) -> tuple[sa.Select[Any], sa.Select[Any], ColumnElement[bool]]:
+    """The alerts of PAGE whose report was created once the viewer held the value, dated by
+    the report: (the mentions of others' reports in created_at order, the values the viewer
+    holds, the condition that it held the mention's value when the report was created)."""
+    own = reports.alias("own")
+    own_mentions = mentions.alias("own_mentions")
+    held = (
+        sa.select(own_mentions.c.identifier_id)
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(own.c.org_id == page.org_id)
+    )
+    held_then = held.where(
+        own_mentions.c.identifier_id == mentions.c.identifier_id,
+        own.c.created_at <= reports.c.created_at,
+    ).exists()
+    # A lean query finds the page's (report, identifier) pairs in order — no DISTINCT and no
+    # detail joins, so the database sorts only three narrow columns — then the details of
+    # those few pairs are read by primary key (`list_alerts`).
+    lean = (
+        sa.select(reports.c.created_at.label("at"), reports.c.id, mentions.c.identifier_id)
+        .select_from(mentions)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(*page.others(), *page.after(reports.c.created_at))
+        .order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+    )
+    return lean, held, held_then
+
+
+def _held_later(conn: Connection, page: _Page, end: datetime | None, wanted: int) -> list[Dated]:
+    """The first WANTED alerts of PAGE dated by END at the latest (None: at any time) whose
+    report is older than the viewer's holding of the value, dated by that holding: when the
+    viewer's first report of the value was created. They are found through the viewer's
+    reports of that time span, few against everyone's."""
+    own = reports.alias("own")
+    own_mentions = mentions.alias("own_mentions")
+    before = reports.alias("before")
+    before_mentions = mentions.alias("before_mentions")
+    held_before = sa.exists().where(
+        before_mentions.c.identifier_id == own_mentions.c.identifier_id,
+        before.c.id == before_mentions.c.report_pk,
+        before.c.org_id == page.org_id,
+        before.c.created_at < own.c.created_at,
+    )
+    span = [own.c.created_at >= page.start] if page.start is not None else []
+    span += [own.c.created_at <= end] if end is not None else []
+    query = (
+        sa.select(own.c.created_at.label("at"), reports.c.id, mentions.c.identifier_id)
+        .distinct()
+        .select_from(own)
+        .join(own_mentions, own_mentions.c.report_pk == own.c.id)
+        .join(mentions, mentions.c.identifier_id == own_mentions.c.identifier_id)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(
+            own.c.org_id == page.org_id,
+            *span,
+            ~held_before,
+            reports.c.created_at < own.c.created_at,
+            *page.others(),
+            *page.after(own.c.created_at),
+        )
+        .order_by(own.c.created_at, reports.c.id, mentions.c.identifier_id)
+        .limit(wanted)
+    )
+    return [(_as_utc(r.at), int(r.id), int(r.identifier_id)) for r in conn.execute(query)]
 
 
 def _not_stopped() -> ColumnElement[bool]:
@@ -220,142 +322,210 @@ def _infrastructure(conn: Connection, values: Mapping[int, tuple[str, str]]) -> 
     }
 
 
-#: Reports read in created_at order, per row of the page's lean query, before giving up on
-#: that order and reading every alert of the organization instead (`_page_pairs`).
+#: Reports read in created_at order, per row of the page's lean query, in the first window;
+#: each next window is eight times as long; after WINDOWS of them every alert of the
+#: organization is read and sorted instead (`_page_pairs`).
 WINDOW_PER_ROW = 4
+WINDOWS = 3
 
 
-def _deduplicated(rows: Sequence[Any]) -> list[tuple[int, int]]:
-    pairs: list[tuple[int, int]] = []
+def _deduplicated(rows: Sequence[Any]) -> list[Dated]:
+    dated: list[Dated] = []
     for row in rows:
-        pair = (int(row.id), int(row.identifier_id))
-        if not pairs or pairs[-1] != pair:
-            pairs.append(pair)
-    return pairs
+        alert = (_as_utc(row.at), int(row.id), int(row.identifier_id))
+        if not dated or dated[-1] != alert:
+            dated.append(alert)
+    return dated
 
 
-def _page_pairs(
-    conn: Connection,
-    lean: sa.Select[Any],
-    held: sa.Select[Any],
-    after: Sequence[ColumnElement[bool]],
-    wanted: int,
-) -> list[tuple[int, int]]:
-    """The first WANTED (report, identifier) pairs of LEAN, in its order.
+def _page_pairs(conn: Connection, page: _Page, wanted: int) -> list[Dated]:
+    """The first WANTED alerts of PAGE, oldest first.
 
-    Two plans give the same pairs. Where alerts are dense, reading reports oldest first (the
-    created_at index) finds a page within a few thousand reports; so a window of the oldest
-    reports (after AFTER) is read first. When it does not fill the page, every mention of an
-    identifier the organization holds is read and sorted (cost: all of its alerts). A pair
-    appears once per source (field, narrative, derived), so three times the page of rows
-    always holds a page of pairs."""
+    An alert is dated by its report (`_reported_later`) or, when the report is older than the
+    viewer's holding of the value, by that holding (`_held_later`). Where alerts are dense,
+    reading reports oldest first (the created_at index) finds a page within a few thousand
+    reports: windows of the oldest reports from the page's start, each eight times longer,
+    are read first, each with the alerts dated by a holding within it. When they do not fill
+    the page, every mention of an identifier the organization holds is read and sorted
+    (cost: all of its alerts). A pair appears once per source (field, narrative, derived),
+    so three times the page of rows always holds a page of pairs."""
     batch = 3 * wanted
-    bound = (
-        sa.select(reports.c.created_at)
-        .where(*after)
-        .order_by(reports.c.created_at, reports.c.id)
-        .offset(WINDOW_PER_ROW * batch - 1)
-        .limit(1)
-    )
-    window_end = conn.execute(bound).scalar()
-    held_here = held.where(held.selected_columns[0] == mentions.c.identifier_id).exists()
-    in_order = lean.where(held_here)
-    if window_end is not None:
-        found = conn.execute(in_order.where(reports.c.created_at <= window_end).limit(batch))
-        rows = found.all()
-        if len(rows) == batch:
-            return _deduplicated(rows)[:wanted]
-        query = lean.where(mentions.c.identifier_id.in_(held))
-    else:  # fewer reports are left than a window: read them in order
-        query = in_order
-    pairs: list[tuple[int, int]] = []
+    lean, values, held_then = _reported_later(page)
+    in_order = lean.where(held_then)
+    bound = sa.select(reports.c.created_at).order_by(reports.c.created_at, reports.c.id)
+    if page.start is not None:
+        bound = bound.where(reports.c.created_at >= page.start)
+    size = WINDOW_PER_ROW * batch
+    for _ in range(WINDOWS):
+        found = conn.execute(bound.offset(size - 1).limit(1)).scalar()
+        window_end = _as_utc(found) if found is not None else None
+        # Alerts dated by a holding first (the viewer's few reports of the window): where
+        # they fill the page, reports need reading only up to its last.
+        held = _held_later(conn, page, window_end, wanted)
+        end = held[wanted - 1][0] if len(held) >= wanted else window_end
+        query = in_order.where(reports.c.created_at <= end) if end is not None else in_order
+        rows = conn.execute(query.limit(batch)).all()
+        reported = _deduplicated(rows)
+        # Both kinds of alert are read up to LAST (every one when it is None).
+        last = reported[-1][0] if len(rows) == batch else end
+        dated = sorted(d for d in {*reported, *held} if last is None or d[0] <= last)
+        if len(dated) >= wanted or last is None:
+            return dated[:wanted]
+        size *= 8
+    query = lean.where(mentions.c.identifier_id.in_(values), held_then)
+    reported = []
     offset = 0
-    while len(pairs) < wanted:
+    while len(reported) < wanted:
         rows = conn.execute(query.limit(batch).offset(offset)).all()
-        for pair in _deduplicated(rows):
-            if not pairs or pairs[-1] != pair:
-                pairs.append(pair)
+        for alert in _deduplicated(rows):
+            if not reported or reported[-1] != alert:
+                reported.append(alert)
         if len(rows) < batch:
             break
         offset += batch
-    return pairs[:wanted]
+    last = reported[wanted - 1][0] if len(reported) >= wanted else None
+    return sorted(set(reported) | set(_held_later(conn, page, last, wanted)))[:wanted]
 
 
 def holders_to_alert(store: Store, report_pks: Sequence[int]) -> dict[int, list[Alert]]:
-    """For new reports REPORT_PKS: the organizations holding one of their identifiers that may
-    see them, with the alerts each gets (for webhooks)."""
-    result: dict[int, list[Alert]] = {}
+    """For reports REPORT_PKS just stored or updated: the organizations to alert, each with its
+    alerts oldest first (for webhooks). Another organization holding one of their values and
+    allowed to see them gets their alerts; the submitting organization, for each value it did
+    not hold before this write, gets the alerts of the other organizations' reports it may see
+    that mention it (as `list_alerts` dates them: when it came to hold the value)."""
+    found: dict[int, dict[str, Alert]] = {}
     with store.connect() as conn:
         for start in range(0, len(report_pks), 500):
             chunk = list(report_pks[start : start + 500])
-            own = reports.alias("own")
-            own_mentions = mentions.alias("own_mentions")
-            query = (
-                sa.select(
-                    own.c.org_id.label("holder"),
-                    reports.c.id,
-                    reports.c.org_id,
-                    reports.c.tlp,
-                    reports.c.distribution,
-                    reports.c.group_id,
-                    reports.c.created_at,
-                    reports.c.report_id,
-                    reports.c.country,
-                    reports.c.reported_at,
-                    organizations.c.name,
-                    identifiers.c.id.label("identifier_id"),
-                    identifiers.c.kind,
-                    identifiers.c.canonical,
-                )
-                .distinct()
-                .select_from(mentions)
-                .join(reports, reports.c.id == mentions.c.report_pk)
-                .join(organizations, organizations.c.id == reports.c.org_id)
-                .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-                .join(own_mentions, own_mentions.c.identifier_id == mentions.c.identifier_id)
-                .join(own, own.c.id == own_mentions.c.report_pk)
-                .where(
-                    reports.c.id.in_(chunk),
-                    identifiers.c.valid.is_(True),
-                    own.c.org_id != reports.c.org_id,
-                    _not_stopped(),
-                )
-            )
-            rows = conn.execute(query).all()
+            rows = [*conn.execute(_to_holders(chunk)), *conn.execute(_to_new_holders(chunk))]
             shared = _infrastructure(
                 conn, {int(r.identifier_id): (str(r.kind), str(r.canonical)) for r in rows}
             )
             rows = [r for r in rows if int(r.identifier_id) not in shared]
-            holders = {int(r.holder) for r in rows}
-            groups: dict[int, set[int]] = {h: set() for h in holders}
-            if holders:
-                for org_id, group_id in conn.execute(
-                    sa.select(group_members.c.org_id, group_members.c.group_id).where(
-                        group_members.c.org_id.in_(sorted(holders))
-                    )
-                ):
-                    groups[int(org_id)].add(int(group_id))
+            viewers = _viewers(conn, {int(r.holder) for r in rows})
             for r in rows:
-                holder = int(r.holder)
-                viewer = Viewer(holder, group_ids=frozenset(groups[holder]))
                 item = ItemMarking(
                     int(r.org_id), TLP(r.tlp), Distribution(r.distribution), r.group_id
                 )
-                if not can_see(viewer, item):
+                if not can_see(viewers[int(r.holder)], item):
                     continue
-                result.setdefault(holder, []).append(
-                    Alert(
-                        id=f"{r.id}-{r.identifier_id}",
-                        created_at=_utc(r.created_at),
-                        kind=r.kind,
-                        canonical=r.canonical,
-                        org=r.name,
-                        report_id=r.report_id,
-                        country=r.country,
-                        reported_at=_utc(r.reported_at),
-                    )
+                alert = Alert(
+                    id=f"{r.id}-{r.identifier_id}",
+                    created_at=max(_as_utc(r.created_at), _as_utc(r.held)),
+                    kind=r.kind,
+                    canonical=r.canonical,
+                    org=r.name,
+                    report_id=r.report_id,
+                    country=r.country,
+                    reported_at=_utc(r.reported_at),
                 )
-    return result
+                found.setdefault(int(r.holder), {})[alert.id] = alert
+    return {
+        holder: sorted(alerts.values(), key=lambda a: (a.created_at, _pair(a.id)))
+        for holder, alerts in found.items()
+    }
+
+
+def _pair(alert_id: str) -> tuple[int, int]:
+    report_pk, ident_id = alert_id.split("-")
+    return int(report_pk), int(ident_id)
+
+
+def _alert_columns() -> list[Any]:
+    """The columns of an alert of the report `reports` on the value `identifiers`."""
+    return [
+        reports.c.id,
+        reports.c.org_id,
+        reports.c.tlp,
+        reports.c.distribution,
+        reports.c.group_id,
+        reports.c.created_at,
+        reports.c.report_id,
+        reports.c.country,
+        reports.c.reported_at,
+        organizations.c.name,
+        identifiers.c.id.label("identifier_id"),
+        identifiers.c.kind,
+        identifiers.c.canonical,
+    ]
+
+
+def _to_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
+    """Each other organization that holds a value of REPORT_PKS (holder), when it first held
+    it (held), and the alert of the report on it."""
+    own = reports.alias("own")
+    own_mentions = mentions.alias("own_mentions")
+    return (
+        sa.select(
+            own.c.org_id.label("holder"),
+            sa.func.min(own.c.created_at).label("held"),
+            *_alert_columns(),
+        )
+        .select_from(mentions)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .join(own_mentions, own_mentions.c.identifier_id == mentions.c.identifier_id)
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(
+            reports.c.id.in_(report_pks),
+            identifiers.c.valid.is_(True),
+            own.c.org_id != reports.c.org_id,
+            _not_stopped(),
+        )
+        .group_by(own.c.org_id, reports.c.id, identifiers.c.id, organizations.c.id)
+    )
+
+
+def _to_new_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
+    """The organization of each of REPORT_PKS (holder) for each value it held first through
+    them (held: none of its reports created before this write mentions it), and the alert of
+    every other organization's report on that value. An updated report was written after it
+    was created, so its values were held before and raise nothing here."""
+    mine = reports.alias("mine")
+    mine_mentions = mentions.alias("mine_mentions")
+    before = reports.alias("before")
+    before_mentions = mentions.alias("before_mentions")
+    held_before = sa.exists().where(
+        before_mentions.c.identifier_id == mine_mentions.c.identifier_id,
+        before.c.id == before_mentions.c.report_pk,
+        before.c.org_id == mine.c.org_id,
+        before.c.created_at < mine.c.updated_at,
+    )
+    return (
+        sa.select(
+            mine.c.org_id.label("holder"),
+            sa.func.min(mine.c.created_at).label("held"),
+            *_alert_columns(),
+        )
+        .select_from(mine)
+        .join(mine_mentions, mine_mentions.c.report_pk == mine.c.id)
+        .join(mentions, mentions.c.identifier_id == mine_mentions.c.identifier_id)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(
+            mine.c.id.in_(report_pks),
+            reports.c.org_id != mine.c.org_id,
+            identifiers.c.valid.is_(True),
+            _not_stopped(),
+            ~held_before,
+        )
+        .group_by(mine.c.org_id, reports.c.id, identifiers.c.id, organizations.c.id)
+    )
+
+
+def _viewers(conn: Connection, org_ids: set[int]) -> dict[int, Viewer]:
+    """Each of ORG_IDS as a viewer, with its sharing groups."""
+    groups: dict[int, set[int]] = {org_id: set() for org_id in org_ids}
+    if org_ids:
+        for org_id, group_id in conn.execute(
+            sa.select(group_members.c.org_id, group_members.c.group_id).where(
+                group_members.c.org_id.in_(sorted(org_ids))
+            )
+        ):
+            groups[int(org_id)].add(int(group_id))
+    return {org_id: Viewer(org_id, group_ids=frozenset(g)) for org_id, g in groups.items()}
 
 
 def alert_document(alerts: Sequence[Alert]) -> bytes:

@@ -1,15 +1,16 @@
-"""Alerts read in created_at order through a window of the oldest reports, or through every
-held identifier when the window does not fill the page: the same alerts, in the same order."""
+"""Alerts read in date order — through windows of the oldest reports, or through every held
+identifier when the windows do not fill the page: the same alerts, in the same order. An alert
+is dated by the later of the other report and the viewer's first report of the value."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from bigfish import alerts
-from bigfish.organizations import list_orgs
+from bigfish.accounts import viewer_as
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store.schema import identifiers, mentions, reports
 from tests.api.helpers import report
@@ -17,22 +18,23 @@ from tests.web.conftest import WebPartnership
 
 
 def _viewer(web: WebPartnership, name: str) -> Viewer:
-    org = next(o for o in list_orgs(web.store) if o.name == name)
-    return Viewer(org.id, org.name)
+    """NAME's organization as its users see it, with its sharing groups."""
+    return viewer_as(web.store, name)
 
 
 def _expected(web: WebPartnership, viewer: Viewer) -> list[str]:
-    """Every alert of VIEWER by brute force: all rows, sorted and deduplicated in Python."""
+    """Every alert of VIEWER by brute force: all rows, dated, sorted and deduplicated in
+    Python."""
     assert viewer.org_id is not None
     with web.store.connect() as conn:
-        held = {
-            int(i)
-            for (i,) in conn.execute(
-                sa.select(mentions.c.identifier_id)
-                .join(reports, reports.c.id == mentions.c.report_pk)
-                .where(reports.c.org_id == viewer.org_id)
-            )
-        }
+        held: dict[int, datetime] = {}
+        for i, at in conn.execute(
+            sa.select(mentions.c.identifier_id, reports.c.created_at)
+            .join(reports, reports.c.id == mentions.c.report_pk)
+            .where(reports.c.org_id == viewer.org_id)
+        ):
+            at = at.replace(tzinfo=at.tzinfo or UTC)
+            held[int(i)] = min(held.get(int(i), at), at)
         rows = conn.execute(
             sa.select(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
             .join(mentions, mentions.c.report_pk == reports.c.id)
@@ -44,7 +46,7 @@ def _expected(web: WebPartnership, viewer: Viewer) -> list[str]:
             )
         ).all()
     found = {
-        (at.replace(tzinfo=at.tzinfo or UTC), int(pk), int(i))
+        (max(at.replace(tzinfo=at.tzinfo or UTC), held[int(i)]), int(pk), int(i))
         for at, pk, i in rows
         if int(i) in held
     }
@@ -64,7 +66,9 @@ def _paged(web: WebPartnership, viewer: Viewer, limit: int) -> list[str]:
 
 
 def _seed(web: WebPartnership) -> None:
-    phones = ["+66811111111", "+66822222222", "+66833333333"]
+    """C holds two phones from the start and comes to hold two more later, after A reported
+    them: its alerts are dated by A's reports and by its own later ones, mixed."""
+    phones = ["+66811111111", "+66822222222", "+66833333333", "+66844444444"]
     web.api.submit("C", [report("c-1", phone=phones[2]), report("c-2", phone=phones[0])])
     for batch in range(3):
         web.api.submit("B", [report(f"b-x{batch}-{i}", phone="+84900000000") for i in range(4)])
@@ -77,18 +81,22 @@ def _seed(web: WebPartnership) -> None:
                     narrative=f"they called from {phones[(i + 1) % 3]} and {phones[i % 3]}",
                 )
                 for i in range(5)
-            ],
+            ]
+            + [report(f"a-y{batch}", phone=phones[3])],
             distribution="partnership",
             tlp="green",
         )
+        if batch < 2:  # C comes to hold a phone A reported already
+            web.api.submit("C", [report(f"c-later-{batch}", phone=phones[1 + 2 * batch])])
 
 
-@pytest.mark.parametrize("window", [1, 2, 1000])
+@pytest.mark.parametrize(("window", "windows"), [(1, 1), (2, 3), (1000, 3), (1, 0)])
 def test_every_plan_gives_every_alert_once_in_order(
-    web: WebPartnership, monkeypatch: pytest.MonkeyPatch, window: int
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch, window: int, windows: int
 ) -> None:
     _seed(web)
     monkeypatch.setattr(alerts, "WINDOW_PER_ROW", window)
+    monkeypatch.setattr(alerts, "WINDOWS", windows)
     for name in ("A", "B", "C"):
         viewer = _viewer(web, name)
         expected = _expected(web, viewer)

@@ -194,7 +194,17 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "รายงานขององค์กรอื่นที่กล่าวถึงตัวระบุซึ่งองค์กรของคุณมีอยู่",
         "Báo cáo của các tổ chức khác có nhắc đến một định danh mà tổ chức của bạn đang nắm giữ.",
     ),
-    ("Stored", "วันที่บันทึก", "Ngày lưu"),
+    (
+        "An alert is dated when both organizations held the identifier: by the other "
+        "organization's report, or by your organization's first report of it if that came "
+        "later.",
+        "การแจ้งเตือนลงวันที่เมื่อทั้งสององค์กรมีตัวระบุนี้แล้ว: ตามรายงานขององค์กรอื่น "
+        "หรือตามรายงานแรกขององค์กรของคุณที่กล่าวถึงตัวระบุนี้ หากมาทีหลัง",
+        "Cảnh báo được ghi ngày khi cả hai tổ chức đều nắm giữ định danh: theo báo cáo của tổ "
+        "chức kia, hoặc theo báo cáo đầu tiên của tổ chức bạn nhắc đến nó nếu báo cáo này muộn "
+        "hơn.",
+    ),
+    ("Alerted", "วันที่แจ้งเตือน", "Ngày cảnh báo"),
     ("Identifier", "ตัวระบุ", "Định danh"),
     ("No alerts.", "ไม่มีการแจ้งเตือน", "Không có cảnh báo nào."),
     # Evidence (evidence.html, evidence_detail.html)

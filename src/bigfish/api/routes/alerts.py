@@ -26,7 +26,13 @@ def alerts(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AlertPage:
-    """Alerts for the caller's organization, oldest first, created after `since`."""
+    """Alerts for the caller's organization, oldest first, dated after `since`.
+
+    An alert's `created_at` is when it came to be: the later of the other organization's
+    report (when it was stored) and the caller's first report of the identifier. A value the
+    caller reports after another organization did is alerted when the caller reports it, so
+    polling with `since` at the last poll misses nothing. `report.reported_at` stays the time
+    the other report gives for the scam; an alert's `id` never changes."""
     try:
         page = list_alerts(
             request.app.state.store, principal.viewer(), since=since, cursor=cursor, limit=limit
