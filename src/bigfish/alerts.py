@@ -21,7 +21,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -244,6 +245,8 @@ def _reported_later(page: _Page) -> tuple[sa.Select[Any], sa.Select[Any], Column
         .where(*page.others(), *page.after(reports.c.created_at))
         .order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
     )
+    if page.start is not None:  # a range of the created_at index
+        lean = lean.where(reports.c.created_at >= page.start)
     return lean, held, held_then
 
 
@@ -251,7 +254,28 @@ def _held_later(conn: Connection, page: _Page, end: datetime | None, wanted: int
     """The first WANTED alerts of PAGE dated by END at the latest (None: at any time) whose
     report is older than the viewer's holding of the value, dated by that holding: when the
     viewer's first report of the value was created. They are found through the viewer's
-    reports of that time span, few against everyone's."""
+    reports of that time span, few against everyone's, a part at a time by primary key (the
+    database would otherwise walk every mention)."""
+    span = [reports.c.created_at >= page.start] if page.start is not None else []
+    span += [reports.c.created_at <= end] if end is not None else []
+    # In a span, through the created_at index: `+ 0` keeps SQLite (no statistics) from reading
+    # every report of the organization through its own index instead.
+    mine = reports.c.org_id + 0 == page.org_id if span else reports.c.org_id == page.org_id
+    own_pks = [int(pk) for pk in conn.scalars(sa.select(reports.c.id).where(mine, *span))]
+    dated: set[Dated] = set()
+    for first in range(0, len(own_pks), 500):
+        query = _held_first(page, own_pks[first : first + 500])
+        dated.update(
+            (_as_utc(r.at), int(r.id), int(r.identifier_id))
+            for r in conn.execute(query.limit(wanted))
+        )
+    return sorted(dated)[:wanted]
+
+
+def _held_first(page: _Page, own_pks: Sequence[int]) -> sa.Select[Any]:
+    """The alerts of PAGE on the values the viewer's reports OWN_PKS were the first of its
+    reports to mention, of other organizations' older reports, dated by that first report,
+    oldest first."""
     own = reports.alias("own")
     own_mentions = mentions.alias("own_mentions")
     before = reports.alias("before")
@@ -262,9 +286,7 @@ def _held_later(conn: Connection, page: _Page, end: datetime | None, wanted: int
         before.c.org_id == page.org_id,
         before.c.created_at < own.c.created_at,
     )
-    span = [own.c.created_at >= page.start] if page.start is not None else []
-    span += [own.c.created_at <= end] if end is not None else []
-    query = (
+    return (
         sa.select(own.c.created_at.label("at"), reports.c.id, mentions.c.identifier_id)
         .distinct()
         .select_from(own)
@@ -273,17 +295,14 @@ def _held_later(conn: Connection, page: _Page, end: datetime | None, wanted: int
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
         .where(
-            own.c.org_id == page.org_id,
-            *span,
+            own.c.id.in_(own_pks),
             ~held_before,
             reports.c.created_at < own.c.created_at,
             *page.others(),
             *page.after(own.c.created_at),
         )
         .order_by(own.c.created_at, reports.c.id, mentions.c.identifier_id)
-        .limit(wanted)
     )
-    return [(_as_utc(r.at), int(r.id), int(r.identifier_id)) for r in conn.execute(query)]
 
 
 def _not_stopped() -> ColumnElement[bool]:
@@ -323,10 +342,10 @@ def _infrastructure(conn: Connection, values: Mapping[int, tuple[str, str]]) -> 
 
 
 #: Reports read in created_at order, per row of the page's lean query, in the first window;
-#: each next window is eight times as long; after WINDOWS of them every alert of the
+#: each next window is four times as long; after WINDOWS of them every alert of the
 #: organization is read and sorted instead (`_page_pairs`).
 WINDOW_PER_ROW = 4
-WINDOWS = 3
+WINDOWS = 4
 
 
 def _deduplicated(rows: Sequence[Any]) -> list[Dated]:
@@ -338,13 +357,32 @@ def _deduplicated(rows: Sequence[Any]) -> list[Dated]:
     return dated
 
 
+def _merged(
+    rows: Iterable[Any], held: Sequence[Dated], end: datetime | None, wanted: int
+) -> list[Dated] | None:
+    """The first WANTED alerts of ROWS (alerts dated by their report, in order: every one up
+    to END, or a page of them) and HELD (every alert dated by a holding up to END, or the
+    first WANTED), or None when the alerts up to END are fewer. ROWS are read only as far as
+    the page needs (SQLite computes them as they are read)."""
+    reported: list[Dated] = []
+    for row in rows:
+        alert = (_as_utc(row.at), int(row.id), int(row.identifier_id))
+        if reported and reported[-1] == alert:
+            continue  # the same pair from another source
+        reported.append(alert)
+        if len(reported) + bisect_left(held, alert) >= wanted:  # a page up to ALERT
+            return sorted({*reported, *held})[:wanted]
+    dated = sorted(d for d in {*reported, *held} if end is None or d[0] <= end)
+    return dated[:wanted] if len(dated) >= wanted or end is None else None
+
+
 def _page_pairs(conn: Connection, page: _Page, wanted: int) -> list[Dated]:
     """The first WANTED alerts of PAGE, oldest first.
 
     An alert is dated by its report (`_reported_later`) or, when the report is older than the
     viewer's holding of the value, by that holding (`_held_later`). Where alerts are dense,
     reading reports oldest first (the created_at index) finds a page within a few thousand
-    reports: windows of the oldest reports from the page's start, each eight times longer,
+    reports: windows of the oldest reports from the page's start, each four times longer,
     are read first, each with the alerts dated by a holding within it. When they do not fill
     the page, every mention of an identifier the organization holds is read and sorted
     (cost: all of its alerts). A pair appears once per source (field, narrative, derived),
@@ -364,16 +402,13 @@ def _page_pairs(conn: Connection, page: _Page, wanted: int) -> list[Dated]:
         held = _held_later(conn, page, window_end, wanted)
         end = held[wanted - 1][0] if len(held) >= wanted else window_end
         query = in_order.where(reports.c.created_at <= end) if end is not None else in_order
-        rows = conn.execute(query.limit(batch)).all()
-        reported = _deduplicated(rows)
-        # Both kinds of alert are read up to LAST (every one when it is None).
-        last = reported[-1][0] if len(rows) == batch else end
-        dated = sorted(d for d in {*reported, *held} if last is None or d[0] <= last)
-        if len(dated) >= wanted or last is None:
-            return dated[:wanted]
-        size *= 8
+        with conn.execute(query.limit(batch)) as found_rows:
+            dated = _merged(found_rows, held, end, wanted)
+        if dated is not None:
+            return dated
+        size *= 4
     query = lean.where(mentions.c.identifier_id.in_(values), held_then)
-    reported = []
+    reported: list[Dated] = []
     offset = 0
     while len(reported) < wanted:
         rows = conn.execute(query.limit(batch).offset(offset)).all()
