@@ -25,7 +25,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -73,6 +73,9 @@ class AlertPage:
     alerts: tuple[Alert, ...]
     next_cursor: str | None
 
+
+#: Less than any two stored times differ by (they are kept to the microsecond).
+_TICK = timedelta(microseconds=1)
 
 #: An alert as the pages order it: (its date, the other report's pk, the identifier's id).
 Dated = tuple[datetime, int, int]
@@ -261,47 +264,54 @@ def _held_later(conn: Connection, page: _Page, end: datetime | None, wanted: int
     # In a span, through the created_at index: `+ 0` keeps SQLite (no statistics) from reading
     # every report of the organization through its own index instead.
     mine = reports.c.org_id + 0 == page.org_id if span else reports.c.org_id == page.org_id
-    own_pks = [int(pk) for pk in conn.scalars(sa.select(reports.c.id).where(mine, *span))]
-    dated: set[Dated] = set()
-    for first in range(0, len(own_pks), 500):
-        query = _held_first(page, own_pks[first : first + 500])
-        dated.update(
-            (_as_utc(r.at), int(r.id), int(r.identifier_id))
-            for r in conn.execute(query.limit(wanted))
-        )
-    return sorted(dated)[:wanted]
+    own = conn.execute(
+        sa.select(reports.c.id, reports.c.created_at)
+        .where(mine, *span)
+        .order_by(reports.c.created_at, reports.c.id)
+    ).all()
+    dated: list[Dated] = []
+    for first in range(0, len(own), OWN_PART):
+        part = own[first : first + OWN_PART]
+        if len(dated) >= wanted and dated[wanted - 1][0] < _as_utc(part[0].created_at):
+            break  # a value first held by a later report is dated after the page
+        query = _held_first(page, [int(r.id) for r in part]).limit(wanted)
+        found = {(_as_utc(r.at), int(r.id), int(r.identifier_id)) for r in conn.execute(query)}
+        dated = sorted({*dated, *found})[:wanted]
+    return dated
 
 
 def _held_first(page: _Page, own_pks: Sequence[int]) -> sa.Select[Any]:
     """The alerts of PAGE on the values the viewer's reports OWN_PKS were the first of its
     reports to mention, of other organizations' older reports, dated by that first report,
-    oldest first."""
+    oldest first. Each value is looked at once, however many of the reports mention it."""
     own = reports.alias("own")
     own_mentions = mentions.alias("own_mentions")
+    shared = sa.exists().where(stopped_values.c.identifier_id == own_mentions.c.identifier_id)
+    first = (
+        sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(own.c.id.in_(own_pks), ~shared)
+        .group_by(own_mentions.c.identifier_id)
+        .subquery("first_held")
+    )
     before = reports.alias("before")
     before_mentions = mentions.alias("before_mentions")
     held_before = sa.exists().where(
-        before_mentions.c.identifier_id == own_mentions.c.identifier_id,
+        before_mentions.c.identifier_id == first.c.identifier_id,
         before.c.id == before_mentions.c.report_pk,
         before.c.org_id == page.org_id,
-        before.c.created_at < own.c.created_at,
+        before.c.created_at < first.c.held,
     )
+    held = sa.type_coerce(first.c.held, UTCDateTime)
     return (
-        sa.select(own.c.created_at.label("at"), reports.c.id, mentions.c.identifier_id)
+        sa.select(held.label("at"), reports.c.id, mentions.c.identifier_id)
         .distinct()
-        .select_from(own)
-        .join(own_mentions, own_mentions.c.report_pk == own.c.id)
-        .join(mentions, mentions.c.identifier_id == own_mentions.c.identifier_id)
+        .select_from(first)
+        .join(mentions, mentions.c.identifier_id == first.c.identifier_id)
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(
-            own.c.id.in_(own_pks),
-            ~held_before,
-            reports.c.created_at < own.c.created_at,
-            *page.others(),
-            *page.after(own.c.created_at),
-        )
-        .order_by(own.c.created_at, reports.c.id, mentions.c.identifier_id)
+        .where(~held_before, reports.c.created_at < held, *page.others(), *page.after(held))
+        .order_by(held, reports.c.id, mentions.c.identifier_id)
     )
 
 
@@ -346,6 +356,8 @@ def _infrastructure(conn: Connection, values: Mapping[int, tuple[str, str]]) -> 
 #: organization is read and sorted instead (`_page_pairs`).
 WINDOW_PER_ROW = 4
 WINDOWS = 4
+#: The viewer's reports looked at by one query of `_held_later` (a bound parameter each).
+OWN_PART = 500
 
 
 def _deduplicated(rows: Sequence[Any]) -> list[Dated]:
@@ -388,6 +400,14 @@ def _page_pairs(conn: Connection, page: _Page, wanted: int) -> list[Dated]:
     (cost: all of its alerts). A pair appears once per source (field, narrative, derived),
     so three times the page of rows always holds a page of pairs."""
     batch = 3 * wanted
+    first = conn.execute(
+        sa.select(sa.func.min(reports.c.created_at)).where(reports.c.org_id == page.org_id)
+    ).scalar()
+    if first is None:  # the organization holds nothing
+        return []
+    if page.start is None or page.start < _as_utc(first):
+        # No alert is dated before the organization's first report: reading starts there.
+        page = _Page(page.viewer, _as_utc(first) - _TICK, page.position)
     lean, values, held_then = _reported_later(page)
     in_order = lean.where(held_then)
     bound = sa.select(reports.c.created_at).order_by(reports.c.created_at, reports.c.id)

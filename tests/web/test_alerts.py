@@ -90,13 +90,20 @@ def _seed(web: WebPartnership) -> None:
             web.api.submit("C", [report(f"c-later-{batch}", phone=phones[1 + 2 * batch])])
 
 
-@pytest.mark.parametrize(("window", "windows"), [(1, 1), (2, 3), (1000, 3), (1, 0)])
+@pytest.mark.parametrize(
+    ("window", "windows", "own_part"), [(1, 1, 1), (2, 3, 2), (1000, 3, 500), (1, 0, 3)]
+)
 def test_every_plan_gives_every_alert_once_in_order(
-    web: WebPartnership, monkeypatch: pytest.MonkeyPatch, window: int, windows: int
+    web: WebPartnership,
+    monkeypatch: pytest.MonkeyPatch,
+    window: int,
+    windows: int,
+    own_part: int,
 ) -> None:
     _seed(web)
     monkeypatch.setattr(alerts, "WINDOW_PER_ROW", window)
     monkeypatch.setattr(alerts, "WINDOWS", windows)
+    monkeypatch.setattr(alerts, "OWN_PART", own_part)
     for name in ("A", "B", "C"):
         viewer = _viewer(web, name)
         expected = _expected(web, viewer)
