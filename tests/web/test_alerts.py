@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bigfish import alerts
 from bigfish.accounts import viewer_as
+from bigfish.alerts import paging
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store.schema import identifiers, mentions, reports
 from tests.api.helpers import report
@@ -101,9 +102,9 @@ def test_every_plan_gives_every_alert_once_in_order(
     own_part: int,
 ) -> None:
     _seed(web)
-    monkeypatch.setattr(alerts, "WINDOW_PER_ROW", window)
-    monkeypatch.setattr(alerts, "WINDOWS", windows)
-    monkeypatch.setattr(alerts, "OWN_PART", own_part)
+    monkeypatch.setattr(paging, "WINDOW_PER_ROW", window)
+    monkeypatch.setattr(paging, "WINDOWS", windows)
+    monkeypatch.setattr(paging, "OWN_PART", own_part)
     for name in ("A", "B", "C"):
         viewer = _viewer(web, name)
         expected = _expected(web, viewer)

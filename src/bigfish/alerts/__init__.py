@@ -1,0 +1,39 @@
+"""Alerts: another organization reported an identifier the caller holds.
+
+An alert is derived, not stored: it is a (report, identifier) pair where the report belongs to
+another organization, the caller may see it (through `bigfish.sharing.policy`), and the caller's
+own reports mention the same valid identifier. It is dated when the pair came to be: the later
+of the other report's created_at and the caller's first report of the value, so an organization
+that reports a value another reported months ago is alerted now. Deriving it at read time means
+a removal from a group, a raised TLP or a deleted report takes effect on the next request. New
+reports submitted through the API also go out, signed (`bigfish.webhooks`), to the webhooks of
+the organizations holding their values and of the submitting organization, for the values
+others reported first.
+
+Shared infrastructure raises no alert (`bigfish.alerts.infrastructure`).
+
+    model           Alert, AlertPage, and the times they are dated by
+    infrastructure  the values that raise no alert
+    paging          the order of a viewer's alerts: which pairs fill a page
+    listing         list_alerts: a page of them, details read by primary key
+    holders         holders_to_alert: whom a new report alerts
+    delivery        send_webhooks, WebhookDispatcher: the webhooks those alerts go to
+"""
+
+from __future__ import annotations
+
+from bigfish.alerts.delivery import Deliver, WebhookDispatcher, alert_document, send_webhooks
+from bigfish.alerts.holders import holders_to_alert
+from bigfish.alerts.listing import list_alerts
+from bigfish.alerts.model import Alert, AlertPage
+
+__all__ = [
+    "Alert",
+    "AlertPage",
+    "Deliver",
+    "WebhookDispatcher",
+    "alert_document",
+    "holders_to_alert",
+    "list_alerts",
+    "send_webhooks",
+]

@@ -1,0 +1,106 @@
+"""A page of a viewer's alerts, oldest first, and the cursor of the next."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from bigfish.alerts.infrastructure import infrastructure
+from bigfish.alerts.model import Alert, AlertPage, as_utc, utc
+from bigfish.alerts.paging import Page, page_pairs
+from bigfish.errors import InputError
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+from bigfish.store.schema import identifiers, organizations, reports
+
+
+def _cursor(created_at: datetime, pk: int, ident_id: int) -> str:
+    raw = json.dumps([created_at.isoformat(), pk, ident_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _uncursor(cursor: str) -> tuple[datetime, int, int]:
+    try:
+        at, pk, ident_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(pk, int) or not isinstance(ident_id, int):
+            raise ValueError("ids are integers")
+        return datetime.fromisoformat(at), pk, ident_id
+    except (ValueError, TypeError):
+        raise InputError("not a cursor of the alerts", field="cursor") from None
+
+
+def list_alerts(
+    store: Store,
+    viewer: Viewer,
+    *,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> AlertPage:
+    """Alerts for VIEWER's organization: reports of others it may see that mention identifiers
+    its own reports mention, dated after SINCE, oldest first.
+
+    An alert is dated when the pair came to be: the later of the other report's created_at
+    and the first created_at of the viewer's reports that mention the value (when it came to
+    hold it). A value the viewer reports after another organization did is alerted then, so
+    a poll with SINCE set to the last poll sees it."""
+    if viewer.org_id is None:
+        return AlertPage((), None)
+    position = None
+    if cursor is not None:
+        at, pk, ident_id = _uncursor(cursor)
+        position = (as_utc(at), pk, ident_id)
+    page = Page(viewer, as_utc(since) if since is not None else None, position)
+    with store.connect() as conn:
+        dated = page_pairs(conn, page, limit + 1)
+        report_ids = sorted({pk for _, pk, _ in dated})
+        ident_ids = sorted({ident for _, _, ident in dated})
+        report_rows = {
+            int(r.id): r
+            for r in conn.execute(
+                sa.select(
+                    reports.c.id,
+                    reports.c.report_id,
+                    reports.c.country,
+                    reports.c.reported_at,
+                    organizations.c.name,
+                )
+                .join(organizations, organizations.c.id == reports.c.org_id)
+                .where(reports.c.id.in_(report_ids))
+            )
+        }
+        ident_rows = {
+            int(r.id): r
+            for r in conn.execute(
+                sa.select(identifiers.c.id, identifiers.c.kind, identifiers.c.canonical).where(
+                    identifiers.c.id.in_(ident_ids)
+                )
+            )
+        }
+        examined = [d for d in dated[:limit] if d[1] in report_rows and d[2] in ident_rows]
+        shared = infrastructure(
+            conn, {i: (str(r.kind), str(r.canonical)) for i, r in ident_rows.items()}
+        )
+    alerts = [
+        Alert(
+            id=f"{pk}-{ident}",
+            created_at=at,
+            kind=ident_rows[ident].kind,
+            canonical=ident_rows[ident].canonical,
+            org=report_rows[pk].name,
+            report_id=report_rows[pk].report_id,
+            country=report_rows[pk].country,
+            reported_at=utc(report_rows[pk].reported_at),
+        )
+        for at, pk, ident in examined
+        if ident not in shared
+    ]
+    following = None
+    if len(dated) > limit and examined:
+        # From the last pair read, shown or not: a page may come short of LIMIT when values
+        # the linking has not stopped yet are infrastructure, never skip or repeat an alert.
+        following = _cursor(*examined[-1])
+    return AlertPage(tuple(alerts), following)

@@ -1,0 +1,42 @@
+"""What an alert is, and the times it is dated by (stored times are UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Another organization's report mentions an identifier the caller holds."""
+
+    id: str
+    created_at: datetime
+    kind: str
+    canonical: str
+    org: str
+    report_id: str
+    country: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    """A page of alerts (oldest first) and the cursor of the next."""
+
+    alerts: tuple[Alert, ...]
+    next_cursor: str | None
+
+
+#: An alert as the pages order it: (its date, the other report's pk, the identifier's id).
+Dated = tuple[datetime, int, int]
+
+
+def utc(value: datetime) -> datetime:
+    """VALUE, read as UTC when it carries no zone (SQLite returns stored times so)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """VALUE in UTC, read as UTC when it carries no zone."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,253 @@
+"""The order of a viewer's alerts: which pairs fill a page, read as few as the page needs.
+
+An alert is dated by its report (`_reported_later`) or, when the report is older than the
+viewer's holding of the value, by that holding (`_held_later`); `page_pairs` merges the two.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from bigfish.alerts.infrastructure import not_stopped
+from bigfish.alerts.model import Dated, as_utc
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store.schema import UTCDateTime, identifiers, mentions, reports
+from bigfish.store.schema_linking import stopped_values
+
+#: Less than any two stored times differ by (they are kept to the microsecond).
+_TICK = timedelta(microseconds=1)
+
+#: Reports read in created_at order, per row of the page's lean query, in the first window;
+#: each next window is four times as long; after WINDOWS of them every alert of the
+#: organization is read and sorted instead (`page_pairs`).
+WINDOW_PER_ROW = 4
+WINDOWS = 4
+#: The viewer's reports looked at by one query of `_held_later` (a bound parameter each).
+OWN_PART = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Which alerts a page reads: VIEWER's, dated after SINCE, after POSITION (date, report
+    pk, identifier id) when given."""
+
+    viewer: Viewer
+    since: datetime | None
+    position: Dated | None
+
+    @property
+    def org_id(self) -> int:
+        assert self.viewer.org_id is not None
+        return self.viewer.org_id
+
+    @property
+    def start(self) -> datetime | None:
+        """No alert of the page is dated before this."""
+        if self.position is None:
+            return self.since
+        return self.position[0] if self.since is None else max(self.since, self.position[0])
+
+    def others(self) -> list[ColumnElement[bool]]:
+        """Conditions on `reports` joined to `mentions` and `identifiers`: another
+        organization's report the viewer may see, mentioning a valid value not stopped."""
+        return [
+            reports.c.org_id != self.org_id,
+            visible_reports(self.viewer),
+            identifiers.c.valid.is_(True),
+            not_stopped(),
+        ]
+
+    def after(self, at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
+        """Alerts dated AT (of `reports` and `mentions`) on the page: after SINCE and after
+        POSITION."""
+        conditions = [at > sa.literal(self.since, UTCDateTime)] if self.since else []
+        if self.position is not None:
+            when, pk, ident_id = self.position
+            conditions.append(
+                sa.tuple_(at, reports.c.id, mentions.c.identifier_id)
+                > sa.tuple_(sa.literal(when, UTCDateTime), pk, ident_id)
+            )
+        return conditions
+
+
+def _reported_later(page: Page) -> tuple[sa.Select[Any], sa.Select[Any], ColumnElement[bool]]:
+    """The alerts of PAGE whose report was created once the viewer held the value, dated by
+    the report: (the mentions of others' reports in created_at order, the values the viewer
+    holds, the condition that it held the mention's value when the report was created)."""
+    own = reports.alias("own")
+    own_mentions = mentions.alias("own_mentions")
+    held = (
+        sa.select(own_mentions.c.identifier_id)
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(own.c.org_id == page.org_id)
+    )
+    held_then = held.where(
+        own_mentions.c.identifier_id == mentions.c.identifier_id,
+        own.c.created_at <= reports.c.created_at,
+    ).exists()
+    # A lean query finds the page's (report, identifier) pairs in order — no DISTINCT and no
+    # detail joins, so the database sorts only three narrow columns — then the details of
+    # those few pairs are read by primary key (`list_alerts`).
+    lean = (
+        sa.select(reports.c.created_at.label("at"), reports.c.id, mentions.c.identifier_id)
+        .select_from(mentions)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(*page.others(), *page.after(reports.c.created_at))
+        .order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+    )
+    if page.start is not None:  # a range of the created_at index
+        lean = lean.where(reports.c.created_at >= page.start)
+    return lean, held, held_then
+
+
+def _held_later(conn: Connection, page: Page, end: datetime | None, wanted: int) -> list[Dated]:
+    """The first WANTED alerts of PAGE dated by END at the latest (None: at any time) whose
+    report is older than the viewer's holding of the value, dated by that holding: when the
+    viewer's first report of the value was created. They are found through the viewer's
+    reports of that time span, few against everyone's, a part at a time by primary key (the
+    database would otherwise walk every mention)."""
+    span = [reports.c.created_at >= page.start] if page.start is not None else []
+    span += [reports.c.created_at <= end] if end is not None else []
+    # In a span, through the created_at index: `+ 0` keeps SQLite (no statistics) from reading
+    # every report of the organization through its own index instead.
+    mine = reports.c.org_id + 0 == page.org_id if span else reports.c.org_id == page.org_id
+    own = conn.execute(
+        sa.select(reports.c.id, reports.c.created_at)
+        .where(mine, *span)
+        .order_by(reports.c.created_at, reports.c.id)
+    ).all()
+    dated: list[Dated] = []
+    for first in range(0, len(own), OWN_PART):
+        part = own[first : first + OWN_PART]
+        if len(dated) >= wanted and dated[wanted - 1][0] < as_utc(part[0].created_at):
+            break  # a value first held by a later report is dated after the page
+        query = _held_first(page, [int(r.id) for r in part]).limit(wanted)
+        found = {(as_utc(r.at), int(r.id), int(r.identifier_id)) for r in conn.execute(query)}
+        dated = sorted({*dated, *found})[:wanted]
+    return dated
+
+
+def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
+    """The alerts of PAGE on the values the viewer's reports OWN_PKS were the first of its
+    reports to mention, of other organizations' older reports, dated by that first report,
+    oldest first. Each value is looked at once, however many of the reports mention it."""
+    own = reports.alias("own")
+    own_mentions = mentions.alias("own_mentions")
+    shared = sa.exists().where(stopped_values.c.identifier_id == own_mentions.c.identifier_id)
+    first = (
+        sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(own.c.id.in_(own_pks), ~shared)
+        .group_by(own_mentions.c.identifier_id)
+        .subquery("first_held")
+    )
+    before = reports.alias("before")
+    before_mentions = mentions.alias("before_mentions")
+    held_before = sa.exists().where(
+        before_mentions.c.identifier_id == first.c.identifier_id,
+        before.c.id == before_mentions.c.report_pk,
+        before.c.org_id == page.org_id,
+        before.c.created_at < first.c.held,
+    )
+    held = sa.type_coerce(first.c.held, UTCDateTime)
+    return (
+        sa.select(held.label("at"), reports.c.id, mentions.c.identifier_id)
+        .distinct()
+        .select_from(first)
+        .join(mentions, mentions.c.identifier_id == first.c.identifier_id)
+        .join(reports, reports.c.id == mentions.c.report_pk)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(~held_before, reports.c.created_at < held, *page.others(), *page.after(held))
+        .order_by(held, reports.c.id, mentions.c.identifier_id)
+    )
+
+
+def _deduplicated(rows: Sequence[Any]) -> list[Dated]:
+    dated: list[Dated] = []
+    for row in rows:
+        alert = (as_utc(row.at), int(row.id), int(row.identifier_id))
+        if not dated or dated[-1] != alert:
+            dated.append(alert)
+    return dated
+
+
+def _merged(
+    rows: Iterable[Any], held: Sequence[Dated], end: datetime | None, wanted: int
+) -> list[Dated] | None:
+    """The first WANTED alerts of ROWS (alerts dated by their report, in order: every one up
+    to END, or a page of them) and HELD (every alert dated by a holding up to END, or the
+    first WANTED), or None when the alerts up to END are fewer. ROWS are read only as far as
+    the page needs (SQLite computes them as they are read)."""
+    reported: list[Dated] = []
+    for row in rows:
+        alert = (as_utc(row.at), int(row.id), int(row.identifier_id))
+        if reported and reported[-1] == alert:
+            continue  # the same pair from another source
+        reported.append(alert)
+        if len(reported) + bisect_left(held, alert) >= wanted:  # a page up to ALERT
+            return sorted({*reported, *held})[:wanted]
+    dated = sorted(d for d in {*reported, *held} if end is None or d[0] <= end)
+    return dated[:wanted] if len(dated) >= wanted or end is None else None
+
+
+def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
+    """The first WANTED alerts of PAGE, oldest first.
+
+    An alert is dated by its report (`_reported_later`) or, when the report is older than the
+    viewer's holding of the value, by that holding (`_held_later`). Where alerts are dense,
+    reading reports oldest first (the created_at index) finds a page within a few thousand
+    reports: windows of the oldest reports from the page's start, each four times longer,
+    are read first, each with the alerts dated by a holding within it. When they do not fill
+    the page, every mention of an identifier the organization holds is read and sorted
+    (cost: all of its alerts). A pair appears once per source (field, narrative, derived),
+    so three times the page of rows always holds a page of pairs."""
+    batch = 3 * wanted
+    first = conn.execute(
+        sa.select(sa.func.min(reports.c.created_at)).where(reports.c.org_id == page.org_id)
+    ).scalar()
+    if first is None:  # the organization holds nothing
+        return []
+    if page.start is None or page.start < as_utc(first):
+        # No alert is dated before the organization's first report: reading starts there.
+        page = Page(page.viewer, as_utc(first) - _TICK, page.position)
+    lean, values, held_then = _reported_later(page)
+    in_order = lean.where(held_then)
+    bound = sa.select(reports.c.created_at).order_by(reports.c.created_at, reports.c.id)
+    if page.start is not None:
+        bound = bound.where(reports.c.created_at >= page.start)
+    size = WINDOW_PER_ROW * batch
+    for _ in range(WINDOWS):
+        found = conn.execute(bound.offset(size - 1).limit(1)).scalar()
+        window_end = as_utc(found) if found is not None else None
+        # Alerts dated by a holding first (the viewer's few reports of the window): where
+        # they fill the page, reports need reading only up to its last.
+        held = _held_later(conn, page, window_end, wanted)
+        end = held[wanted - 1][0] if len(held) >= wanted else window_end
+        query = in_order.where(reports.c.created_at <= end) if end is not None else in_order
+        with conn.execute(query.limit(batch)) as found_rows:
+            dated = _merged(found_rows, held, end, wanted)
+        if dated is not None:
+            return dated
+        size *= 4
+    query = lean.where(mentions.c.identifier_id.in_(values), held_then)
+    reported: list[Dated] = []
+    offset = 0
+    while len(reported) < wanted:
+        rows = conn.execute(query.limit(batch).offset(offset)).all()
+        for alert in _deduplicated(rows):
+            if not reported or reported[-1] != alert:
+                reported.append(alert)
+        if len(rows) < batch:
+            break
+        offset += batch
+    last = reported[wanted - 1][0] if len(reported) >= wanted else None
+    return sorted(set(reported) | set(_held_later(conn, page, last, wanted)))[:wanted]
