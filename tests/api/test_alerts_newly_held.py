@@ -16,13 +16,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
-from bigfish.alerts import send_webhooks
 from bigfish.store.schema import reports
-from bigfish.webhooks import deliver
 from tests.api.helpers import Partnership, report
+from tests.webhook_capture import capture_webhooks
 
 OLD = "+66811110001"  # B reported it first
 NEW = "+66811110002"
@@ -150,27 +148,6 @@ def test_pages_skip_nothing_while_reports_arrive(partnership: Partnership) -> No
     assert len(seen) == 6  # b1-0..3, b0 (held late), b-late
 
 
-def _capture(p: Partnership, pks: list[int]) -> list[httpx.Request]:
-    received: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        received.append(request)
-        return httpx.Response(204)
-
-    def send(url: str, secret: str, body: bytes, peers: list[str]) -> int:
-        return deliver(
-            url,
-            secret,
-            body,
-            peers,
-            transport=httpx.MockTransport(handler),
-            resolver=lambda host, port: ["93.184.216.34"],
-        )
-
-    send_webhooks(p.store, pks, send)
-    return received
-
-
 def _hook(p: Partnership, who: str) -> str:
     answer = p.client.post(
         "/api/v1/webhooks",
@@ -187,7 +164,7 @@ def test_the_new_holder_gets_a_signed_webhook(partnership: Partnership) -> None:
     secret = _hook(p, "A")
     _shared(p, "B", [report("b-old", phone=OLD)])
     p.submit("A", [report("a-now", phone=OLD)])  # organization only: B does not see it
-    received = _capture(p, [_pk(p, "a-now")])
+    received = capture_webhooks(p.store, [_pk(p, "a-now")]).requests
     assert [r.url.path for r in received] == ["/A"]
     request = received[0]
     timestamp = request.headers["X-Bigfish-Timestamp"]
@@ -202,7 +179,7 @@ def test_the_new_holder_gets_a_signed_webhook(partnership: Partnership) -> None:
     assert body[0]["created_at"] == datetime.fromisoformat(listed[0]["created_at"]).isoformat()
     # A second report of the value, or the same report again, is not a new holding.
     p.submit("A", [report("a-again", phone=OLD), report("a-now", phone=OLD, narrative="x")])
-    assert _capture(p, [_pk(p, "a-again"), _pk(p, "a-now")]) == []
+    assert capture_webhooks(p.store, [_pk(p, "a-again"), _pk(p, "a-now")]).requests == []
 
 
 def test_the_holder_and_the_new_holder_both_get_theirs(partnership: Partnership) -> None:
@@ -211,7 +188,7 @@ def test_the_holder_and_the_new_holder_both_get_theirs(partnership: Partnership)
     _hook(p, "B")
     _shared(p, "B", [report("b-old", phone=OLD)])
     _shared(p, "A", [report("a-now", phone=OLD)])
-    received = _capture(p, [_pk(p, "a-now")])
+    received = capture_webhooks(p.store, [_pk(p, "a-now")]).requests
     bodies = {r.url.path: json.loads(r.content)["alerts"] for r in received}
     assert {
         path: [a["report"]["report_id"] for a in alerts] for path, alerts in bodies.items()
@@ -232,7 +209,7 @@ def test_hidden_reports_and_shared_infrastructure_raise_nothing_for_the_new_hold
     p.submit("B", [report("b-private", phone=private)])
     mine = [report(f"a-{i}", phone=v) for i, v in enumerate((HOTLINE, scammer, red, private))]
     p.submit("A", mine)
-    received = _capture(p, [_pk(p, f"a-{i}") for i in range(4)])
+    received = capture_webhooks(p.store, [_pk(p, f"a-{i}") for i in range(4)]).requests
     assert len(received) == 1
     body = json.loads(received[0].content)["alerts"]
     assert [a["report"]["report_id"] for a in body] == ["b-scammer"]

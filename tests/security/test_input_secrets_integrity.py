@@ -16,8 +16,9 @@ from bigfish.errors import PeerError
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, organizations, reports, sharing_groups
 from bigfish.store.schema_access import audit_log, webhooks
-from bigfish.webhooks import allow_peer, check_outgoing_url, deliver, guarded_request
+from bigfish.webhooks import allow_peer, check_outgoing_url, guarded_request
 from tests.api.helpers import Partnership, report
+from tests.webhook_capture import capture_webhooks
 
 
 def test_class14_unknown_filter_and_sort_fields_get_400(partnership: Partnership) -> None:
@@ -199,24 +200,9 @@ def test_webhook_is_signed_and_reaches_a_public_peer(partnership: Partnership) -
     partnership.submit("A", [report("r1")], distribution="partnership", tlp="green")
     with partnership.store.connect() as conn:
         pk = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "r1")).scalar_one()
-    received: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        received.append(request)
-        return httpx.Response(204)
-
-    def send(url: str, secret: str, body: bytes, peers: list[str]) -> int:
-        return deliver(
-            url,
-            secret,
-            body,
-            peers,
-            transport=httpx.MockTransport(handler),
-            resolver=_resolver({"hooks.example": ["93.184.216.34"]}),
-        )
-
-    assert send_webhooks(partnership.store, [pk], send) == 1
-    request = received[0]
+    captured = capture_webhooks(partnership.store, [pk])
+    assert captured.delivered == 1
+    request = captured.requests[0]
     import hashlib
     import hmac
 
