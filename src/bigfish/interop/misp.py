@@ -1,44 +1,43 @@
-"""bigfish ↔ MISP event JSON: attributes and objects to identifiers, tags to markings, and back.
+"""bigfish → MISP event JSON: reports and networks as events, identifiers as attributes and
+objects, markings as tags and distribution levels; reading events is `misp_import`'s (its names
+are re-exported here).
 
-Distribution levels (MISP → bigfish): 0 your organisation → organization; 1 this community,
-2 connected communities, 3 all communities → partnership; 4 sharing group → group (unknown or
-unnamed → organization, the most restrictive); 5 inherit → the event's. bigfish → MISP:
-organization 0, group 4 with the group's name, partnership 2. TLP travels as `tlp:*` tags.
+Distribution levels (bigfish → MISP): organization 0, group 4 with the group's name,
+partnership 2. TLP travels as `tlp:*` tags.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
-from collections.abc import Iterator, Mapping
-from decimal import Decimal
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from bigfish.errors import InputError
 from bigfish.identifiers import normalize
-from bigfish.intake.readers import Record, Row, Unreadable
-from bigfish.intake.records import MARKING_FIELDS, MAX_ATTRIBUTE, MAX_VALUE
-from bigfish.interop.markings import BIGFISH_NAMESPACE, NOT_UNDERSTOOD
+from bigfish.interop.markings import BIGFISH_NAMESPACE
+from bigfish.interop.misp_import import (
+    ATTRIBUTE_KINDS,
+    KEPT_ATTRIBUTE,
+    TAG_PREFIX,
+    event_records,
+    item_marking,
+    marking_of,
+    read_misp,
+)
 from bigfish.interop.misp_types import EventBody, kept_as_written, misp_attribute, narrative_parts
 from bigfish.interop.model import MentionView, NetworkView, ReportView
 from bigfish.interop.stix import timestamp
-from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier, narrowest
+from bigfish.models import Distribution, Kind, Marking
 
-ATTRIBUTE_KINDS: dict[str, Kind] = {
-    "phone-number": Kind.PHONE,
-    "iban": Kind.BANK_ACCOUNT,
-    "bank-account-nr": Kind.BANK_ACCOUNT,
-    "btc": Kind.CRYPTO_WALLET,
-    "xmr": Kind.CRYPTO_WALLET,
-    "url": Kind.URL,
-    "domain": Kind.DOMAIN,
-    "hostname": Kind.DOMAIN,
-    "email-src": Kind.EMAIL,
-    "email": Kind.EMAIL,
-    "ip-dst": Kind.IP,
-}
+__all__ = [
+    "ATTRIBUTE_KINDS",
+    "event_records",
+    "item_marking",
+    "marking_of",
+    "network_event",
+    "read_misp",
+    "report_event",
+    "report_info",
+]
+
 _EXPORT_TYPE: dict[str, str] = {
     Kind.PHONE: "phone-number",
     Kind.URL: "url",
@@ -47,317 +46,7 @@ _EXPORT_TYPE: dict[str, str] = {
     Kind.IP: "ip-dst",
     Kind.HANDLE: "text",
 }
-_KINDS = frozenset(k.value for k in Kind)
-#: The comment of a narrative's text attribute: `narrative`, or `narrative 2/3` for the second
-#: of three parts of one longer than MISP keeps in one value.
-_NARRATIVE = re.compile(r"narrative(?: ([1-9][0-9]{0,5})/([1-9][0-9]{0,5}))?")
-#: A report attribute keeping a MISP attribute of TYPE: `misp_TYPE`, `misp_TYPE.2`, …
-_KEPT_ATTRIBUTE = re.compile(r"misp_(.+?)(?:\.[0-9]+)?")
-_TAG_PREFIX = "bigfish:"
 _TO_MISP = {Distribution.ORGANIZATION: "0", Distribution.GROUP: "4", Distribution.PARTNERSHIP: "2"}
-_LEVELS = {
-    "1": Distribution.PARTNERSHIP,
-    "2": Distribution.PARTNERSHIP,
-    "3": Distribution.PARTNERSHIP,
-}
-_INHERIT = "5"
-
-
-def _tag_names(container: Mapping[str, Any]) -> list[str]:
-    tags = container.get("Tag")
-    if not isinstance(tags, list):
-        return []
-    return [t["name"] for t in tags if isinstance(t, dict) and isinstance(t.get("name"), str)]
-
-
-def _tags_unreadable(container: Mapping[str, Any]) -> bool:
-    """Whether CONTAINER's tags cannot all be read (not a list, an entry without a text name):
-    one of them may be its marking, so the marking is not understood."""
-    tags = container.get("Tag")
-    if tags is None:
-        return False
-    if not isinstance(tags, list):
-        return True
-    return not all(isinstance(t, dict) and isinstance(t.get("name"), str) for t in tags)
-
-
-def _tlp(names: list[str]) -> TLP | None:
-    """The most restrictive TLP of tags NAMES; a `tlp:` tag bigfish does not know (`tlp:ex:chr`,
-    a typo) is read as TLP:RED, never as no marking."""
-    order = list(TLP)
-    found = []
-    for name in names:
-        if not name.lower().startswith("tlp:"):
-            continue
-        value = name.lower().removeprefix("tlp:").strip('"')
-        value = "clear" if value == "white" else value
-        found.append(TLP(value) if value in {t.value for t in TLP} else TLP.RED)
-    return max(found, key=order.index) if found else None
-
-
-def _distribution(container: Mapping[str, Any], default: str) -> Marking:
-    """The audience of a MISP event, object or attribute (TLP left at the default AMBER)."""
-    level = str(container.get("distribution", default))
-    if level in _LEVELS:
-        return Marking(distribution=_LEVELS[level])
-    if level == "4":
-        group = container.get("SharingGroup")
-        name = group.get("name") if isinstance(group, dict) else None
-        if isinstance(name, str) and name.strip():
-            return Marking(distribution=Distribution.GROUP, group=name.strip())
-    return Marking(distribution=Distribution.ORGANIZATION)  # 0, an unknown level, no group name
-
-
-def marking_of(event: Mapping[str, Any]) -> Marking:
-    """The marking of MISP EVENT from its tlp tag and distribution level; tags that cannot be
-    read make it the most restrictive (docs/interop.md, "Markings on import")."""
-    if _tags_unreadable(event):
-        return NOT_UNDERSTOOD
-    audience = _distribution(event, "0")
-    tlp = _tlp(_tag_names(event)) or TLP.AMBER
-    return Marking(tlp, audience.distribution, audience.group)
-
-
-def item_marking(item: Mapping[str, Any]) -> Marking | None:
-    """The marking a MISP object or attribute adds to its event's (its own distribution, unless
-    5 "inherit", and its tlp tags), or None when it adds none; the most restrictive when its
-    tags cannot be read."""
-    if _tags_unreadable(item):
-        return NOT_UNDERSTOOD
-    level = item.get("distribution")
-    tlp = _tlp(_tag_names(item))
-    inherits = level is None or str(level) == _INHERIT
-    if inherits and tlp is None:
-        return None
-    audience = (
-        Marking(distribution=Distribution.PARTNERSHIP) if inherits else _distribution(item, "0")
-    )
-    return Marking(tlp or TLP.CLEAR, audience.distribution, audience.group)
-
-
-class _Items:
-    """What a MISP event's attributes and objects hold: identifiers, kept values, narrative
-    parts, the markings of the items, and the items that cannot be read (each with where and
-    why)."""
-
-    def __init__(self) -> None:
-        self.identifiers: list[RawIdentifier] = []
-        self.extra: dict[str, list[str]] = {}
-        self.narratives: list[str] = []
-        self.parts: dict[int, dict[int, str]] = {}  # parts of a long narrative: of, number
-        self.markings: list[Marking] = []
-        self.problems: list[tuple[str, str]] = []  # (field, reason)
-
-
-def _relations(inner: list[tuple[str, Mapping[str, Any]]]) -> dict[str, tuple[str, str]]:
-    """The first text value of each relation among an object's attributes, with its place."""
-    found: dict[str, tuple[str, str]] = {}
-    for where, attribute in inner:
-        relation, value = attribute.get("object_relation"), attribute.get("value")
-        if isinstance(relation, str) and isinstance(value, str) and value.strip():
-            found.setdefault(relation, (where, value))
-    return found
-
-
-def _object_attributes(
-    obj: Mapping[str, Any], where: str, items: _Items
-) -> list[tuple[str, Mapping[str, Any]]]:
-    """The attributes of MISP object OBJ that are not read as one of its identifiers."""
-    raw = obj.get("Attribute") or []
-    if not isinstance(raw, list):
-        items.problems.append((f"{where}.Attribute", "must be a list of attributes"))
-        return []
-    if "Object" in obj:  # not MISP's: its attributes would be lost unread
-        items.problems.append((f"{where}.Object", "an object inside an object is not read"))
-    inner: list[tuple[str, Mapping[str, Any]]] = []
-    for j, attribute in enumerate(raw):
-        if isinstance(attribute, dict):
-            inner.append((f"{where}.Attribute[{j}]", attribute))
-        else:
-            items.problems.append((f"{where}.Attribute[{j}]", "not a MISP attribute object"))
-    relations = _relations(inner)
-    used: tuple[str, ...] = ()
-    if obj.get("name") == "coin-address" and "address-crypto" in relations:
-        # a generic address is text; the symbol is no identifier
-        address = relations["address-crypto"][1]
-        items.identifiers.append(RawIdentifier(Kind.CRYPTO_WALLET, address))
-        used = ("address-crypto", "symbol")
-    bic = "swift" if "swift" in relations else "bic"
-    if obj.get("name") == "bank-account" and "iban" not in relations:
-        if bic in relations and "account" in relations:
-            account = f"{relations[bic][1]}:{relations['account'][1]}"
-            items.identifiers.append(RawIdentifier(Kind.BANK_ACCOUNT, account))
-            used = (bic, "account")
-    read = {relations[r][0] for r in used if r in relations}
-    for w, attribute in inner:  # the attributes read together still carry their markings
-        marking = item_marking(attribute) if w in read else None
-        if marking is not None:
-            items.markings.append(marking)
-    return [(w, a) for w, a in inner if w not in read]
-
-
-def _read_items(event: Mapping[str, Any]) -> _Items:
-    items = _Items()
-    attributes: list[tuple[str, Mapping[str, Any]]] = []
-    for name in ("Attribute", "Object"):
-        if not isinstance(event.get(name) or [], list):
-            items.problems.append((name, f"must be a list of {name.lower()}s"))
-    for i, attribute in enumerate(_list(event.get("Attribute"))):
-        if isinstance(attribute, dict):
-            attributes.append((f"Attribute[{i}]", attribute))
-        else:
-            items.problems.append((f"Attribute[{i}]", "not a MISP attribute object"))
-    for i, obj in enumerate(_list(event.get("Object"))):
-        if not isinstance(obj, dict):
-            items.problems.append((f"Object[{i}]", "not a MISP object"))
-            continue
-        marking = item_marking(obj)
-        if marking is not None:
-            items.markings.append(marking)
-        attributes.extend(_object_attributes(obj, f"Object[{i}]", items))
-    for where, attribute in attributes:
-        _read_attribute(where, attribute, items)
-    return items
-
-
-def _list(value: object) -> list[object]:
-    return value if isinstance(value, list) else []
-
-
-def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> None:
-    misp_type, value = attribute.get("type"), attribute.get("value")
-    if not isinstance(misp_type, str) or not misp_type.strip():
-        items.problems.append((f"{where}.type", "an attribute needs a type"))
-        return
-    if not isinstance(value, str) or not value.strip():
-        shown = "missing" if value is None else f"a JSON {type(value).__name__}"
-        items.problems.append((f"{where}.value", f"must be non-empty text, not {shown}"))
-        return
-    for nested in ("Attribute", "Object"):
-        if nested in attribute:  # not MISP's: what it holds would be lost unread
-            items.problems.append((f"{where}.{nested}", "an attribute holds no attributes"))
-    comment = attribute.get("comment") if misp_type == "text" else None
-    kind = ATTRIBUTE_KINDS.get(misp_type) or (
-        Kind(comment) if isinstance(comment, str) and comment in _KINDS else None
-    )
-    narrative = _NARRATIVE.fullmatch(comment) if isinstance(comment, str) else None
-    longest = MAX_VALUE if kind is not None else MAX_ATTRIBUTE
-    if len(value) > longest and narrative is None:
-        items.problems.append((f"{where}.value", f"longer than {longest:,} characters"))
-        return
-    marking = item_marking(attribute)
-    if marking is not None:
-        items.markings.append(marking)
-    if kind is not None:
-        items.identifiers.append(RawIdentifier(kind, value))
-        if misp_type == "hostname":  # normalized to its domain; the host is kept too
-            items.extra.setdefault("misp_hostname", []).append(value)
-    elif narrative is not None and narrative.group(1) is None:
-        items.narratives.append(value)
-    elif narrative is not None:
-        part, of = int(narrative.group(1)), int(narrative.group(2))
-        items.parts.setdefault(of, {})[part] = value
-    elif isinstance(comment, str) and _KEPT_ATTRIBUTE.fullmatch(comment):
-        items.extra.setdefault(comment, []).append(value)  # sent as text: MISP refused its type
-    else:  # kept as a report attribute: nothing silently lost
-        items.extra.setdefault(f"misp_{misp_type}", []).append(value)
-
-
-def _narrative(items: _Items) -> tuple[str | None, list[tuple[str, str]]]:
-    """The narrative of ITEMS (its narratives, then each long one's parts joined), and a
-    problem for each part missing."""
-    texts = list(items.narratives)
-    problems = []
-    for of, parts in sorted(items.parts.items()):
-        missing = [n for n in range(1, of + 1) if n not in parts]
-        if missing:
-            problems.append(("narrative", f"part {missing[0]} of {of} of the narrative is missing"))
-        texts.append("".join(text for _, text in sorted(parts.items())))
-    return ("\n".join(texts) if texts else None), problems
-
-
-def _report_id(event: Mapping[str, Any]) -> str:
-    """The event's uuid, else its id (text or a number), else nothing."""
-    for name in ("uuid", "id"):
-        value = event.get(name)
-        if isinstance(value, str) and value.strip():
-            return value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-    return ""
-
-
-def _tag_fields(event: Mapping[str, Any], problems: list[tuple[str, str]]) -> dict[str, str]:
-    """The report fields the event's `bigfish:NAME="value"` tags give; a tag naming a marking
-    field is a problem (the marking comes from tlp tags and the distribution)."""
-    fields: dict[str, str] = {}
-    for i, tag in enumerate(_list(event.get("Tag"))):
-        name = tag.get("name") if isinstance(tag, dict) else None
-        if not isinstance(name, str) or not name.startswith(_TAG_PREFIX):
-            continue
-        key, _, value = name.removeprefix(_TAG_PREFIX).partition("=")
-        key = key.replace("-", "_")
-        if key in MARKING_FIELDS:
-            problems.append((f"Tag[{i}]", f"{key} is read from tlp tags and the distribution"))
-        elif value:
-            fields[key] = value.strip('"')
-    return fields
-
-
-def event_records(line: int, wrapper: object) -> list[Record]:
-    """One MISP event (with or without its {"Event": …} wrapper) as an intake row, preceded by
-    an Unreadable for each of its attributes, objects or tags that cannot be read. The row's
-    marking is narrowed to its items' (an attribute with distribution 0 or a tlp:red tag makes
-    the report organization-only or TLP:RED; docs/interop.md)."""
-    event = wrapper.get("Event", wrapper) if isinstance(wrapper, dict) else None
-    if not isinstance(event, dict):
-        return [Unreadable(line, "a MISP event must be a JSON object")]
-    uid = event.get("uuid") if isinstance(event.get("uuid"), str) else None
-    fields: dict[str, str] = {"report_id": _report_id(event)}
-    if isinstance(event.get("date"), str):
-        fields["reported_at"] = event["date"]
-    items = _read_items(event)
-    fields.update(_tag_fields(event, items.problems))
-    for key, values in items.extra.items():
-        fields[key] = values[0]  # each value whole: a value may hold any character
-        fields.update({f"{key}.{n}": v for n, v in enumerate(values[1:], start=2)})
-    narrative, missing = _narrative(items)
-    items.problems.extend(missing)
-    if narrative is not None:
-        fields["narrative"] = narrative
-    info = event.get("info")
-    if isinstance(info, str) and info.strip():  # the event's title: no report field holds it
-        if len(info) > MAX_ATTRIBUTE:
-            items.problems.append(("info", f"longer than {MAX_ATTRIBUTE:,} characters"))
-        else:
-            fields["info"] = info
-    restriction = narrowest(*items.markings) if items.markings else None
-    problems: list[Record] = [
-        Unreadable(line, f"{where}: {reason} (left out of the event)", uid, where)
-        for where, reason in items.problems
-    ]
-    marking = _file(marking_of(event))
-    return [*problems, Row(line, fields, items.identifiers, marking, uid, _file(restriction))]
-
-
-def _file(marking: Marking | None) -> Marking | None:
-    """A file has no group table: a group distribution is read as `organization`."""
-    if marking is not None and marking.distribution is Distribution.GROUP:
-        return Marking(marking.tlp, Distribution.ORGANIZATION)
-    return marking
-
-
-def read_misp(raw: IO[bytes], path: Path) -> Iterator[Record]:
-    """Records of a MISP event file: one event, a list of events, or {"response": [...]}."""
-    try:
-        data = json.loads(raw.read().decode("utf-8-sig"), parse_float=Decimal)
-    except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, a number of 5,000 digits
-        raise InputError(f"not MISP event JSON ({exc})", file=str(path)) from None
-    events = data.get("response", [data]) if isinstance(data, dict) else data
-    if not isinstance(events, list):
-        raise InputError("expected a MISP event or a list of events", file=str(path))
-    for number, event in enumerate(events, start=1):
-        yield from event_records(number, event)
 
 
 def _add_bank_account(body: EventBody, value: str) -> None:
@@ -484,13 +173,13 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
     if view.narrative:
         _add_narrative(body, view.narrative)
     for key, text in view.attributes:
-        kept = _KEPT_ATTRIBUTE.fullmatch(key)
+        kept = KEPT_ATTRIBUTE.fullmatch(key)
         if kept is not None:  # a MISP event's other attribute, kept whole
             body.add(kept.group(1), text, key)
-    tags = [f'{_TAG_PREFIX}country="{view.country}"', f'{_TAG_PREFIX}report-id="{view.report_id}"']
+    tags = [f'{TAG_PREFIX}country="{view.country}"', f'{TAG_PREFIX}report-id="{view.report_id}"']
     # An event's date is a day: the time of the report, in UTC, travels as a tag read back first.
-    tags.append(f'{_TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
-    tags += [f'{_TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
+    tags.append(f'{TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
+    tags += [f'{TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
     date = view.reported_at.date().isoformat()
     return _event(uid, report_info(view), date, view.marking, tags, body)
 
@@ -512,8 +201,8 @@ def network_event(network: NetworkView, members: list[ReportView]) -> dict[str, 
     uid = str(uuid.uuid5(BIGFISH_NAMESPACE, f"network:{network.id}"))
     values = sorted({(m.kind, m.canonical) for v in members for m in v.mentions if m.valid})
     countries = sorted({v.country for v in members})
-    tags = [f'{_TAG_PREFIX}network="{network.id}"'] + [
-        f'{_TAG_PREFIX}country="{c}"' for c in countries
+    tags = [f'{TAG_PREFIX}network="{network.id}"'] + [
+        f'{TAG_PREFIX}country="{c}"' for c in countries
     ]
     scams = sorted({_scam(v.scam_type).lower() for v in members if v.scam_type})
     info = f"Scam network {network.id}: {len(members)} reports in {', '.join(countries)}"
