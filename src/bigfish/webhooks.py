@@ -153,12 +153,16 @@ def guarded_request(
     resolver: Resolver | None = None,
     timeout: float = 10.0,
     read_body: bool = True,
+    max_body_bytes: int | None = None,
 ) -> httpx.Response:
     """An HTTP request through the guard, pinned to the checked address, following at most
     three redirects, each checked again. Credentials (Authorization, Cookie) go only to the
     origin (scheme, host and port) they were given for: a redirect elsewhere drops them.
     Without READ_BODY the answer's body is never read (its status and headers are): a peer
-    that answers with an endless body costs nothing."""
+    that answers with an endless body costs nothing. With MAX_BODY_BYTES, at most that much
+    of the answer's body is read (as decompressed), nothing of a redirect's, and a longer body
+    is a PeerError naming the limit."""
+    stream = not read_body or max_body_bytes is not None
     peers = list(allowed)
     headers = dict(headers or {})
     first = origin_of(url)
@@ -176,16 +180,49 @@ def guarded_request(
                 headers={"Host": parsed.netloc.decode("ascii"), **headers},
                 extensions={"sni_hostname": target.host},
             )
-            response = client.send(request, stream=not read_body)
+            response = client.send(request, stream=stream)
             if not read_body:
                 response.close()
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+                response.close()
                 url = urljoin(url, response.headers["location"])
                 if response.status_code == 303:
                     method, content = "GET", b""
                 continue
+            if read_body and max_body_bytes is not None:
+                return _bounded(response, max_body_bytes, target.origin)
             return response
     raise PeerError(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Response:
+    """RESPONSE (open, unread) with its body read, or PeerError naming ORIGIN when the body
+    is longer than LIMIT bytes: refused unread when its Content-Length says so, else as soon
+    as the bytes read pass the limit."""
+    too_long = PeerError(
+        f"{origin} answered a body of more than {limit} bytes, more than this node reads"
+    )
+    try:
+        declared = response.headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            raise too_long
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_long
+            chunks.append(chunk)
+    finally:
+        response.close()
+    # the body as read (decompressed): no header may ask for it to be decoded again
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request
+    )
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -228,7 +265,7 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         """The time an operation may take: its own timeout, cut to what is left."""
         left = self._deadline - time.monotonic()
         if left <= 0:
-            raise httpcore.ReadTimeout("the delivery's deadline passed")
+            raise httpcore.ReadTimeout("the deadline passed")
         return left if timeout is None else min(timeout, left)
 
     def connect_tcp(
@@ -258,7 +295,13 @@ class _Body(httpx.SyncByteStream):
         self._response = response
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._response.iter_stream()
+        # httpcore's errors while the body is read, as httpx's (what callers catch)
+        try:
+            yield from self._response.iter_stream()
+        except httpcore.TimeoutException as exc:
+            raise httpx.TimeoutException(str(exc)) from None
+        except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
+            raise httpx.TransportError(str(exc)) from None
 
     def close(self) -> None:
         self._response.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,11 +31,28 @@ from bigfish.interop.stix import timestamp
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs, sync_state
 from bigfish.store.writes import IdentifierIds
-from bigfish.webhooks import guarded_request, list_allowed_peers, origin_of
+from bigfish.webhooks import DeadlineTransport, guarded_request, list_allowed_peers, origin_of
 
 TAXII = "application/taxii+json;version=2.1"
 #: Objects stored while a pull was reading may carry an earlier date_added; re-read this much.
 OVERLAP = timedelta(minutes=2)
+#: Bytes of one answer a pull reads at most. A bigfish node's page of 1,000 reports (`--page`)
+#: is a few MB; a longer answer fails the pull (a smaller `--page` asks for less).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: Seconds one request of a pull may take in all (connect, headers, body), whatever the peer
+#: does: the 120 s read timeout alone never fires on a peer that sends a byte a minute.
+REQUEST_DEADLINE = 300.0
+#: Pages of one collection one pull reads at most (100 million objects at 1,000 a page); a
+#: pull that stops here keeps what it read, and the next pull goes on from there.
+MAX_PAGES = 100_000
+#: Pages in a row that hold no object but say there is more: a peer making no progress.
+MAX_EMPTY_PAGES = 10
+#: What `sync_state` keeps of a peer's position (its columns' sizes).
+_MAX_TOKEN = 1000
+_MAX_COLLECTION_KEY = 200
+#: date_added a peer may claim, at most this far ahead of this node's clock: a later one would
+#: become the next pull's added_after and hide everything the peer adds until then.
+_FUTURE_LEEWAY = timedelta(days=1)
 
 Progress = Callable[[int], None]  # objects received so far
 
@@ -86,21 +104,41 @@ class _Peer:
         headers = {"Accept": TAXII}
         if origin_of(url) == self.origin:
             headers["Authorization"] = self.auth
+        deadline = time.monotonic() + REQUEST_DEADLINE
         try:
             response = guarded_request(
-                "GET", full, self.allowed, headers=headers, transport=self.transport, timeout=120.0
+                "GET",
+                full,
+                self.allowed,
+                headers=headers,
+                transport=self.transport or DeadlineTransport(deadline),
+                timeout=120.0,
+                max_body_bytes=MAX_RESPONSE_BYTES,
             )
+        except httpx.TimeoutException:
+            if time.monotonic() < deadline:
+                raise PeerError(f"{urlsplit(url).netloc}: no answer within 120 s") from None
+            raise PeerError(
+                f"{urlsplit(url).netloc}: no whole answer within {REQUEST_DEADLINE:g} s"
+            ) from None
         except httpx.HTTPError as exc:
             raise PeerError(f"{urlsplit(url).netloc}: {type(exc).__name__}") from None
         if response.status_code != 200:
             raise PeerError(f"{url} answered {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise PeerError(f"{url} did not answer JSON") from None
-        if not isinstance(body, dict):
-            raise PeerError(f"{url} did not answer a JSON object")
-        return body, response.headers
+        return _json_object(url, response.content), response.headers
+
+
+def _json_object(url: str, content: bytes) -> dict[str, Any]:
+    """CONTENT, a JSON object, or PeerError naming URL and what is wrong with it."""
+    try:
+        body = json.loads(content)
+    except RecursionError:  # not a ValueError: it ended the pull and `--every` with it
+        raise PeerError(f"{url} answered JSON nested too deep to read") from None
+    except ValueError as exc:  # not UTF-8, not JSON, an integer of more than 4300 digits
+        raise PeerError(f"{url} did not answer JSON ({str(exc)[:200]})") from None
+    if not isinstance(body, dict):
+        raise PeerError(f"{url} did not answer a JSON object")
+    return body
 
 
 def _api_roots(peer: _Peer, url: str) -> list[str]:
@@ -113,7 +151,10 @@ def _api_roots(peer: _Peer, url: str) -> list[str]:
             f"{exc}: give the peer's TAXII address (a bigfish node serves it at /taxii2/)"
         ) from None
     if "api_roots" in body:
-        return [urljoin(url, str(r)) for r in body.get("api_roots") or []]
+        roots = body.get("api_roots") or []
+        if not isinstance(roots, list):
+            raise PeerError(f"{url} answered api_roots that are not a list")
+        return [urljoin(url, str(r)) for r in roots]
     return [url]  # URL was an API root itself
 
 
@@ -154,9 +195,16 @@ def _newest(headers: httpx.Headers, current: str | None) -> str | None:
 
 def _time_or_none(text: str) -> datetime | None:
     try:
-        return parse_time(text, "date_added")
+        value = parse_time(text, "date_added")
     except InputError:  # a peer's malformed header is ignored, never fatal
         return None
+    # so is a time the pull could not go back OVERLAP from, or that lies ahead
+    if not _EARLIEST <= value <= datetime.now(UTC) + _FUTURE_LEEWAY:
+        return None
+    return value
+
+
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class _Run:
@@ -229,7 +277,18 @@ def _pull_collection(
     # page again for the same token makes no progress (medallion reuses a token page after page)
     answered: set[tuple[str | None, str | None, str]] = set()
     restarted = False
+    pages = empty = 0
     while True:
+        if pages == MAX_PAGES:
+            raise PeerError(
+                f"{url}: read {MAX_PAGES} pages in one pull and the peer says there is more; "
+                "what was read is kept and the next pull goes on from there"
+            )
+        if empty == MAX_EMPTY_PAGES:
+            raise PeerError(
+                f"{url} answered {MAX_EMPTY_PAGES} pages in a row without objects that say "
+                "there is more (more: true): the pull would never end"
+            )
         params = {"limit": str(page)}
         if since:
             params["added_after"] = since
@@ -250,6 +309,15 @@ def _pull_collection(
         newest = _newest(headers, newest)
         more = bool(body.get("more")) and bool(body.get("next"))
         asked, next_token = next_token, str(body["next"]) if more else None
+        if next_token is not None and (
+            len(next_token) > _MAX_TOKEN or not next_token.isprintable()
+        ):
+            raise PeerError(
+                f"{url} answered a next token this node cannot keep ({len(next_token)} "
+                f"characters; at most {_MAX_TOKEN} printable ones)"
+            )
+        pages += 1
+        empty = empty + 1 if more and not objects else 0
         page_key = (asked, next_token, _fingerprint(objects))
         if more and page_key in answered:
             raise PeerError(
@@ -257,10 +325,15 @@ def _pull_collection(
                 "(more: true, no progress): the pull would never end"
             )
         answered.add(page_key)
-        with store.begin() as conn:
-            outcome = import_objects(conn, objects, peer=peer_url, default_org=default_org, ids=ids)
-            run.record(conn, outcome)
-            _save_state(conn, peer_url, collection, added_after if more else newest, next_token)
+        try:
+            with store.begin() as conn:
+                outcome = import_objects(
+                    conn, objects, peer=peer_url, default_org=default_org, ids=ids
+                )
+                run.record(conn, outcome)
+                _save_state(conn, peer_url, collection, added_after if more else newest, next_token)
+        except RecursionError:  # an object the parser read but nothing after it can walk
+            raise PeerError(f"{url} answered an object nested too deep to store") from None
         if progress is not None:
             progress(run.received)
         if not more:
@@ -298,9 +371,19 @@ def pull(
     count = 0
     for root in _api_roots(peer, peer_url):
         listing, _ = peer.get(urljoin(root, "collections/"))
-        for info in listing.get("collections") or []:
+        found = listing.get("collections") or []
+        if not isinstance(found, list):
+            raise PeerError(f"{root} answered collections that are not a list")
+        for info in found:
             if not isinstance(info, dict) or not info.get("can_read") or not info.get("id"):
                 continue
+            key = f"{root}|{info['id']}"
+            if len(key) > _MAX_COLLECTION_KEY or not key.isprintable():
+                raise PeerError(
+                    f"{root} lists a collection id this node cannot keep its position in "
+                    f"({str(info['id'])[:40]!r}…: with the API root, at most "
+                    f"{_MAX_COLLECTION_KEY} printable characters)"
+                )
             count += 1
             url = urljoin(root, f"collections/{info['id']}/objects/")
             _pull_collection(
@@ -309,7 +392,7 @@ def pull(
                 run,
                 peer_url,
                 url,
-                f"{root}|{info['id']}",
+                key,
                 default_org=org,
                 page=page,
                 ids=ids,
@@ -345,7 +428,17 @@ def rejections(store: Store, run_id: int) -> list[tuple[str, str]]:
     return [(str(r.object_id), str(r.reason)) for r in rows]
 
 
-__all__ = ["OVERLAP", "SyncResult", "default_org_for", "pull", "rejections"]
+__all__ = [
+    "MAX_EMPTY_PAGES",
+    "MAX_PAGES",
+    "MAX_RESPONSE_BYTES",
+    "OVERLAP",
+    "REQUEST_DEADLINE",
+    "SyncResult",
+    "default_org_for",
+    "pull",
+    "rejections",
+]
 
 
 def pull_every(

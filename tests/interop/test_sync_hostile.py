@@ -1,0 +1,262 @@
+"""A hostile or broken peer, over a real socket: nothing it answers a `sync pull` with exhausts the
+node's memory, holds the pull for ever or ends the `--every` schedule; each failure is a
+PeerError that names the peer and what was wrong."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish.errors import PeerError
+from bigfish.interop import sync
+from bigfish.interop.markings import REPORT_EXTENSION
+from bigfish.interop.sync import SyncResult, pull, pull_every
+from bigfish.store import Store, open_store
+from bigfish.store.schema import reports
+from bigfish.store.schema_interop import sync_state
+from bigfish.webhooks import allow_peer
+from tests.interop.hostile import Answer, HostilePeer, hostile_peer, json_answer
+
+MiB = 1024 * 1024
+#: What an endless peer gives up after (so that an unbounded client fails instead of hanging).
+PEER_GIVES_UP = 64 * MiB
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Store:
+    """The pulling node."""
+    return open_store(f"sqlite:///{tmp_path / 'node.db'}")
+
+
+def _report(n: int, **extension: object) -> dict[str, object]:
+    """A bigfish report object a peer serves, with EXTENSION's fields in its extension."""
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--6a1b6c80-6f7e-4a5e-9a55-{n:012d}",
+        "created": "2025-11-01T00:00:00.000Z",
+        "modified": "2025-11-01T00:00:00.000Z",
+        "name": f"report {n}",
+        "published": "2025-11-01T00:00:00.000Z",
+        "object_refs": [],
+        "extensions": {
+            REPORT_EXTENSION: {
+                "extension_type": "property-extension",
+                "org": "PEER",
+                "report_id": f"r{n}",
+                "country": "TH",
+                "identifiers": [{"kind": "phone", "value": "+66812345678"}],
+            }
+            | extension
+        },
+    }
+
+
+def _pull(store: Store, peer: HostilePeer) -> SyncResult:
+    allow_peer(store, peer.base, "hostile peer on loopback")
+    return pull(store, f"{peer.base}/taxii2/", "key")
+
+
+def _endless_chunks(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+    """A chunked body that never ends: an objects list, object after object."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    first = b'{"more": false, "objects": ['
+    peer.send(conn, b"%x\r\n%s\r\n" % (len(first), first))
+    item = b'{"type": "report", "id": "report--0"},' * 1000
+    chunk = b"%x\r\n%s\r\n" % (len(item), item)
+    while peer.sent < PEER_GIVES_UP:
+        peer.send(conn, chunk)
+    peer.send(conn, b"0\r\n\r\n")
+
+
+def test_an_endless_body_ends_the_pull_at_the_limit(
+    node: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    with hostile_peer(_endless_chunks) as peer:
+        with pytest.raises(PeerError, match=r"127\.0\.0\.1:\d+.* more than 1048576 bytes"):
+            _pull(node, peer)
+        time.sleep(0.2)  # the peer notices the hang-up
+        assert peer.sent < 8 * MiB  # not the 64 MiB the peer had for us
+
+
+def _declared_huge(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+    """A Content-Length of 10 GB, and as much of it as the client takes."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n")
+    chunk = b" " * 65536
+    while peer.sent < PEER_GIVES_UP:
+        peer.send(conn, chunk)
+
+
+def test_a_declared_huge_body_is_refused_before_it_is_read(
+    node: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    with hostile_peer(_declared_huge) as peer:
+        with pytest.raises(PeerError, match="more than 1048576 bytes"):
+            _pull(node, peer)
+        time.sleep(0.2)
+        assert peer.sent < 8 * MiB
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"more": false, "objects": [{"type": "report", "x": ' + b"[" * depth + b"]" * depth
+
+
+def test_a_body_nested_100000_deep_is_a_peer_error_not_a_crash(node: Store) -> None:
+    deep = _nested(100_000) + b"}]}"
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(deep))) as peer:
+        with pytest.raises(PeerError, match=r"127\.0\.0\.1:\d+.*nested"):
+            _pull(node, peer)
+
+
+def test_a_nested_body_does_not_end_the_schedule(node: Store) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(deep))) as peer:
+        allow_peer(node, peer.base)
+        outcomes = list(
+            pull_every(
+                lambda: pull(node, f"{peer.base}/taxii2/", "key"),
+                60,
+                runs=2,
+                sleep=lambda _: None,
+            )
+        )
+    assert len(outcomes) == 2 and all(isinstance(o, PeerError) for o in outcomes)
+
+
+def test_an_object_nested_just_below_the_parsers_limit_is_rejected_alone(node: Store) -> None:
+    """A body the parser reads (900 deep) but that nothing after it could store or walk."""
+    good = _report(1)
+    deep = _report(2) | {"x_deep": "@@"}
+    text = json.dumps({"more": False, "objects": [good, deep]}).encode()
+    body = text.replace(b'"@@"', b"[" * 900 + b"]" * 900)
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        result = _pull(node, peer)
+    assert result.received == result.stored + result.rejected == 2
+    with node.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one() >= 1
+
+
+def _trickle(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+    """One byte of a header every 0.1 s, each well within any read timeout, for 4 s at most."""
+    conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    for _ in range(40):
+        if peer.stop.wait(0.1):
+            return
+        peer.send(conn, b"a")
+    conn.sendall(b"\r\nContent-Length: 2\r\n\r\n{}")
+
+
+def test_a_peer_answering_a_byte_at_a_time_cannot_hold_the_pull(
+    node: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync, "REQUEST_DEADLINE", 1.0)
+    with hostile_peer(_trickle) as peer:
+        with pytest.raises(PeerError, match=r"127\.0\.0\.1:\d+.*1(\.0)? s"):
+            _pull(node, peer)
+        assert peer.sent < 40  # cut off before the peer was done
+
+
+def _pages(*, objects: bool) -> Answer:
+    def answer(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+        n = len(peer.objects_requests)
+        body: dict[str, object] = {"more": n < 60, "next": f"t{n}"}
+        if objects:
+            body["objects"] = [{"type": "report", "id": "report--x", "modified": f"{n}"}]
+        conn.sendall(json_answer(body))
+
+    return answer
+
+
+def test_pages_that_never_end_end_the_pull(node: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new object and a new token on every page: the pull stops after MAX_PAGES."""
+    monkeypatch.setattr(sync, "MAX_PAGES", 20)
+    with hostile_peer(_pages(objects=True)) as peer:
+        with pytest.raises(PeerError, match="20 pages"):
+            _pull(node, peer)
+        assert len(peer.objects_requests) == 20
+    # what was read is kept: the next pull goes on from the last token
+    with node.connect() as conn:
+        assert conn.execute(sa.select(sync_state.c.next_token)).scalar_one() == "t20"
+
+
+def test_empty_pages_that_say_there_is_more_end_the_pull(node: Store) -> None:
+    with hostile_peer(_pages(objects=False)) as peer:
+        with pytest.raises(PeerError, match="10 pages in a row without objects"):
+            _pull(node, peer)
+        assert len(peer.objects_requests) == sync.MAX_EMPTY_PAGES
+
+
+def test_an_absurd_next_token_is_a_peer_error(store: Store) -> None:
+    """A token the node cannot keep (sync_state.next_token holds 1000 characters): PostgreSQL
+    refused it with an error that was not a PeerError, and ended the schedule."""
+    body = {"more": True, "next": "t" * 5000, "objects": []}
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        with pytest.raises(PeerError, match="next token"):
+            _pull(store, peer)
+
+
+def test_an_absurd_collection_id_is_a_peer_error(store: Store) -> None:
+    """A collection id the node cannot keep its position under (sync_state.collection holds
+    200 characters with the API root's URL)."""
+    listing = [{"id": "c" * 300, "can_read": True}]
+    answer = json_answer({"more": False})
+    with hostile_peer(lambda q, conn, p: conn.sendall(answer), listing) as peer:
+        with pytest.raises(PeerError, match="collection id"):
+            _pull(store, peer)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'{"objects": [{"name": "\xff\xfe"}]}', "JSON"),
+        (b'{"more": ' + b"9" * 5000 + b"}", "JSON"),
+        (b'{"more": false, "objects": "' + b"x" * 100 + b'"}', "not a list"),
+        (b"[1, 2]", "JSON object"),
+    ],
+    ids=["invalid UTF-8", "an integer of 5000 digits", "objects not a list", "not an object"],
+)
+def test_a_malformed_answer_is_a_peer_error(node: Store, body: bytes, why: str) -> None:
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        with pytest.raises(PeerError, match=why):
+            _pull(node, peer)
+
+
+def test_an_absurd_header_is_a_peer_error(node: Store) -> None:
+    def answer(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nX-Big: ")
+        chunk = b"a" * 65536
+        while peer.sent < PEER_GIVES_UP:
+            peer.send(conn, chunk)
+
+    with hostile_peer(answer) as peer:
+        with pytest.raises(PeerError, match=r"127\.0\.0\.1"):
+            _pull(node, peer)
+        time.sleep(0.2)
+        assert peer.sent < 8 * MiB
+
+
+def test_infinite_and_huge_numbers_in_objects_are_rejected_not_a_crash(store: Store) -> None:
+    objects = [
+        _report(10 + i, loss_amount=v, loss_currency="USD") | {"x_number": v}
+        for i, v in enumerate(["@inf", "@nan", "@big", "@neg"])
+    ]
+    text = json.dumps({"more": False, "objects": objects}).encode()
+    for marker, number in (
+        (b'"@inf"', b"1e999"),
+        (b'"@nan"', b"NaN"),
+        (b'"@big"', b"9" * 400),
+        (b'"@neg"', b"-1e308"),
+    ):
+        text = text.replace(marker, number)
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(text))) as peer:
+        result = _pull(store, peer)
+    assert result.received == result.rejected == 4  # each refused, saying why
+    reasons = [reason for _, reason in sync.rejections(store, result.run_id)]
+    assert all(reason.startswith("loss_amount:") for reason in reasons), reasons
