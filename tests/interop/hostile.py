@@ -39,6 +39,8 @@ class HostilePeer:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.sock.getsockname()[1])
         self.base = f"http://127.0.0.1:{self.port}"
+        #: path -> a whole raw answer served instead of the ordinary one
+        self.overrides: dict[str, bytes] = {}
         self.objects_requests: list[dict[str, str]] = []
         self.sent = 0
         self.stop = threading.Event()
@@ -65,7 +67,9 @@ class HostilePeer:
             parts = urlsplit(target)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             try:
-                if parts.path == "/taxii2/":
+                if parts.path in self.overrides:
+                    conn.sendall(self.overrides[parts.path])
+                elif parts.path == "/taxii2/":
                     conn.sendall(json_answer({"api_roots": [f"{self.base}/taxii2/api/"]}))
                 elif parts.path == "/taxii2/api/collections/":
                     conn.sendall(json_answer({"collections": self.collections}))

@@ -260,3 +260,45 @@ def test_infinite_and_huge_numbers_in_objects_are_rejected_not_a_crash(store: St
     assert result.received == result.rejected == 4  # each refused, saying why
     reasons = [reason for _, reason in sync.rejections(store, result.run_id)]
     assert all(reason.startswith("loss_amount:") for reason in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "why"),
+    [
+        ("/taxii2/", {"api_roots": 5}, "api_roots that are not a list"),
+        ("/taxii2/api/collections/", {"collections": 5}, "collections that are not a list"),
+    ],
+)
+def test_a_listing_that_is_not_a_list_is_a_peer_error(
+    node: Store, path: str, body: object, why: str
+) -> None:
+    """It was a TypeError, which ended the pull and `--every` with it."""
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer({"more": False}))) as peer:
+        peer.overrides[path] = json_answer(body)
+        with pytest.raises(PeerError, match=why):
+            _pull(node, peer)
+
+
+def _dated(stamp: str) -> Answer:
+    def answer(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+        headers = {"X-TAXII-Date-Added-First": stamp, "X-TAXII-Date-Added-Last": stamp}
+        conn.sendall(json_answer({"more": False, "objects": [_report(1)]}, headers))
+
+    return answer
+
+
+def test_a_date_added_in_year_one_does_not_break_the_next_pull(node: Store) -> None:
+    """The next pull went back two minutes from it: OverflowError, every pull after it."""
+    with hostile_peer(_dated("0001-01-01T00:00:00Z")) as peer:
+        first = _pull(node, peer)
+        again = _pull(node, peer)
+    assert (first.new, again.unchanged) == (1, 1)
+
+
+def test_a_date_added_far_ahead_does_not_hide_what_the_peer_adds_later(node: Store) -> None:
+    """It became the next pull's added_after: nothing the peer added before 9999 came again."""
+    with hostile_peer(_dated("9999-12-31T00:00:00Z")) as peer:
+        _pull(node, peer)
+        _pull(node, peer)
+        asked = [q.get("added_after", "") for q in peer.objects_requests]
+    assert not any(a.startswith("9999") for a in asked), asked
