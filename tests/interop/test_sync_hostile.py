@@ -302,3 +302,13 @@ def test_a_date_added_far_ahead_does_not_hide_what_the_peer_adds_later(node: Sto
         _pull(node, peer)
         asked = [q.get("added_after", "") for q in peer.objects_requests]
     assert not any(a.startswith("9999") for a in asked), asked
+
+
+def test_an_object_id_with_a_nul_is_rejected_not_a_crash(store: Store) -> None:
+    """PostgreSQL keeps no NUL in text: the rejection's id and reason must not carry one."""
+    objects = [_report(1) | {"id": "report--\x00bad"}, {"type": "x\x00", "id": "x--\x00"}]
+    body = {"more": False, "objects": objects}
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        result = _pull(store, peer)
+    assert result.received == result.rejected == 2
+    assert all("\x00" not in i + r for i, r in sync.rejections(store, result.run_id))
