@@ -7,17 +7,13 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from typer.testing import CliRunner
 
-import bigfish.store
 from bigfish.cli import app
 from bigfish.errors import Conflict
 from bigfish.linking import rebuild_networks
@@ -41,6 +37,7 @@ from bigfish.store.schema_linking import (
 from bigfish.suggestions import FindResult, find
 from tests.api.helpers import Partnership, build_partnership, report
 from tests.ml.test_similar import narrative
+from tests.store.test_migrations import run_migration
 
 SCRIPT = (
     "A woman I met on a dating app introduced me to a gold trading platform. She showed me her "
@@ -272,28 +269,18 @@ def test_a_run_does_not_store_over_one_that_finished_meanwhile(store: Store) -> 
     assert find(store, top_k=3).compared == 0  # the inner run's results stand
 
 
-def _migrate(store: Store, step: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option(
-        "script_location", str(Path(bigfish.store.__file__).with_name("migrations"))
-    )
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, step)(cfg, revision)
-
-
 def test_downgrading_below_0012_keeps_decisions_or_refuses(node: Partnership) -> None:
     find(node.store, min_score=0.5)
     _decide(node, "A", ("A", "a1", "A", "a2"), "accepted")
-    _migrate(node.store, "downgrade", "0011")  # on SQLite a table copy would delete them
+    run_migration(node.store, "downgrade", "0011")  # on SQLite a table copy would delete them
     with node.store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(script_link_decisions)).scalar()
-    _migrate(node.store, "upgrade", "head")
+    run_migration(node.store, "upgrade", "head")
     with node.store.begin() as conn:
         conn.execute(reports.update().where(reports.c.report_id == "a2").values(narrative=OTHER))
     find(node.store, min_score=0.5)  # a1~a2 kept only for A's decision
     with pytest.raises(RuntimeError, match="below 0012"):
-        _migrate(node.store, "downgrade", "0011")
+        run_migration(node.store, "downgrade", "0011")
     assert _similar(node, "A", "A", "a1")[1]["suggestions"][0]["decision"] == "accepted"
 
 

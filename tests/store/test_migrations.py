@@ -24,23 +24,29 @@ def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:
         assert compare_metadata(context, metadata) == []
 
 
-def _run(store: Store, step: str, revision: str) -> None:
+def run_migration(target: Store | sa.Engine, step: str, revision: str) -> None:
+    """Run alembic's STEP (upgrade | downgrade) to REVISION on TARGET's database, in one
+    transaction: the migration round trips of these tests and of tests/ml/test_suggestions.py."""
     cfg = Config()
     cfg.set_main_option(
         "script_location", str(Path(bigfish.store.__file__).with_name("migrations"))
     )
-    with store.engine.begin() as conn:
+    engine = target.engine if isinstance(target, Store) else target
+    with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         getattr(command, step)(cfg, revision)
 
 
+_run = run_migration  # the name tests/security/test_audit_signed_head.py imports
+
+
 def test_0003_page_figures_downgrades_and_upgrades_again(store: Store) -> None:
     assert "page_figures" in sa.inspect(store.engine).get_table_names()
-    _run(store, "downgrade", "0002")
+    run_migration(store, "downgrade", "0002")
     assert "page_figures" not in sa.inspect(store.engine).get_table_names()
-    _run(store, "upgrade", "0003")
+    run_migration(store, "upgrade", "0003")
     assert "page_figures" in sa.inspect(store.engine).get_table_names()
-    _run(store, "upgrade", "head")
+    run_migration(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -50,10 +56,10 @@ def test_0004_request_signatures_downgrades_and_upgrades_again(store: Store) -> 
         return {c["name"] for c in sa.inspect(store.engine).get_columns("request_events")}
 
     assert {"signature", "signed_by"} <= columns()
-    _run(store, "downgrade", "0003")
+    run_migration(store, "downgrade", "0003")
     assert not {"signature", "signed_by"} & columns()
     assert "peer_keys" not in sa.inspect(store.engine).get_table_names()
-    _run(store, "upgrade", "head")
+    run_migration(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -63,18 +69,18 @@ def test_0005_page_figures_facets_downgrades_and_upgrades_again(store: Store) ->
         return {c["name"] for c in sa.inspect(store.engine).get_columns("page_figures")}
 
     assert "facets" in columns()
-    _run(store, "downgrade", "0004")
+    run_migration(store, "downgrade", "0004")
     assert "facets" not in columns() and "rest" in columns()
-    _run(store, "upgrade", "head")
+    run_migration(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 def test_0006_network_parts_downgrades_and_upgrades_again(store: Store) -> None:
     assert "network_parts" in sa.inspect(store.engine).get_table_names()
-    _run(store, "downgrade", "0005")
+    run_migration(store, "downgrade", "0005")
     assert "network_parts" not in sa.inspect(store.engine).get_table_names()
-    _run(store, "upgrade", "head")
+    run_migration(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -84,18 +90,18 @@ def test_0007_custody_acquisition_downgrades_and_upgrades_again(store: Store) ->
         return {c["name"] for c in sa.inspect(store.engine).get_columns("custody_events")}
 
     assert "acquisition" in columns()
-    _run(store, "downgrade", "0006")
+    run_migration(store, "downgrade", "0006")
     assert "acquisition" not in columns() and "signature" in columns()
-    _run(store, "upgrade", "head")
+    run_migration(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 def test_0008_report_withdrawals_downgrades_and_upgrades_again(store: Store) -> None:
     assert "report_withdrawals" in sa.inspect(store.engine).get_table_names()
-    _run(store, "downgrade", "0007")
+    run_migration(store, "downgrade", "0007")
     assert "report_withdrawals" not in sa.inspect(store.engine).get_table_names()
-    _run(store, "upgrade", "head")
+    run_migration(store, "upgrade", "head")
     with store.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -145,7 +151,7 @@ def test_a_database_at_an_earlier_revision_with_data_upgrades_to_the_declared_sc
     store_url: str, revision: str
 ) -> None:
     engine = create_engine(store_url)
-    _run_on(engine, "upgrade", revision)
+    run_migration(engine, "upgrade", revision)
     rows = _fill(engine)
     engine.dispose()
     store = open_store(store_url)
@@ -160,16 +166,6 @@ def test_a_database_at_an_earlier_revision_with_data_upgrades_to_the_declared_sc
                     got = got.replace(tzinfo=UTC)
                 assert got == value, (name, column)
     store.close()
-
-
-def _run_on(engine: sa.Engine, step: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option(
-        "script_location", str(Path(bigfish.store.__file__).with_name("migrations"))
-    )
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, step)(cfg, revision)
 
 
 class _Interrupted(Exception):
@@ -188,7 +184,7 @@ def test_an_interrupted_migration_leaves_the_database_as_it_was(
 ) -> None:
     engine = create_engine(store_url)
     if start is not None:
-        _run_on(engine, "upgrade", start)
+        run_migration(engine, "upgrade", start)
         _fill(engine)
     before = sorted(sa.inspect(engine).get_table_names())
 
@@ -275,10 +271,10 @@ def test_a_downgrade_that_would_lose_data_is_refused_and_changes_nothing(
     with store.begin() as conn:
         for statement in cleared:  # what would stop an earlier downgrade on the way
             conn.execute(sa.text(statement))
-    _run(store, "downgrade", revision)
+    run_migration(store, "downgrade", revision)
     before = _counts(store)
     with pytest.raises(RuntimeError, match=f"below {revision}"):
-        _run(store, "downgrade", f"{int(revision) - 1:04d}")
+        run_migration(store, "downgrade", f"{int(revision) - 1:04d}")
     assert _counts(store) == before
     with store.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == revision
