@@ -2,12 +2,14 @@
 never resolved silently to its last value (`{"tlp": "red", "tlp": "clear"}` would otherwise
 widen a marking), and numbers with a fraction are read as exact decimals (a loss amount of
 12345678901234567.89 is not rounded through a float). Every router of the API uses
-`StrictJsonRoute`; the TAXII POST reads its envelope with `loads`.
+`StrictJsonRoute`; the TAXII POST reads its envelope with `loads`. A body nested deeper than
+Python's parser goes, or holding an integer of more than 4300 digits, is a 400 that says so.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from typing import Any
@@ -27,13 +29,33 @@ class DuplicateKey(HTTPException):
         self.details = {"field": key}
 
 
+class UnreadableJson(HTTPException):
+    """JSON this node will not read: nested deeper than Python's parser goes, or an integer of
+    more digits than Python converts (400; both escaped as a 500 or as "not UTF-8")."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(400, f"the JSON body {why}")
+        self.details = {"field": "body"}
+
+
 def loads(body: bytes | str) -> Any:
     """BODY as JSON, strictly (see the module); json.JSONDecodeError or UnicodeDecodeError when
-    it is not JSON, DuplicateKey when an object repeats a key."""
+    it is not JSON, DuplicateKey when an object repeats a key, UnreadableJson when it is
+    nested too deep or holds an integer of more than 4300 digits."""
     try:
         return json.loads(body, object_pairs_hook=unique_keys, parse_float=Decimal)
     except RepeatedKey as exc:
         raise DuplicateKey(exc.key) from None
+    except RecursionError:
+        raise UnreadableJson("is nested too deep (arrays or objects within each other)") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # int(): "Exceeds the limit (4300 digits) for integer string …"
+        if "digits" not in str(exc):
+            raise
+        raise UnreadableJson(
+            f"holds an integer of more than {sys.get_int_max_str_digits()} digits"
+        ) from None
 
 
 class _StrictRequest(Request):

@@ -22,7 +22,7 @@ from bigfish.api.deps import Access, may_call, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
 from bigfish.api.schemas import ERRORS
-from bigfish.api.strict import DuplicateKey
+from bigfish.api.strict import DuplicateKey, UnreadableJson
 from bigfish.api.strict import loads as strict_json
 from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey
@@ -342,7 +342,7 @@ async def add_objects(
         raise ApiError(403, "this collection is read-only; post to your organization's collection")
     try:
         envelope = strict_json(await request.body())
-    except DuplicateKey as exc:  # an object of it gives a key twice: which value was meant?
+    except (DuplicateKey, UnreadableJson) as exc:  # a key twice: which value was meant?
         raise ApiError(400, str(exc.detail), details=exc.details) from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ApiError(
