@@ -312,3 +312,48 @@ def test_an_object_id_with_a_nul_is_rejected_not_a_crash(store: Store) -> None:
         result = _pull(store, peer)
     assert result.received == result.rejected == 2
     assert all("\x00" not in i + r for i, r in sync.rejections(store, result.run_id))
+
+
+def _request(at: str, created: str = "2025-11-01T00:00:00Z") -> dict[str, object]:
+    """A cooperation request object as a peer serves it, its first change dated AT."""
+    from bigfish.cooperation.wire import REQUEST_TYPE, stix_id
+
+    return {
+        "type": REQUEST_TYPE,
+        "id": stix_id("req-1"),
+        "request_id": "req-1",
+        "request_type": "preservation",
+        "urgency": "routine",
+        "legal_basis": "budapest-29",
+        "from_org": "PEER-ORG",
+        "to_org": "HOME-ORG",
+        "summary": "preserve",
+        "subjects": [{"kind": "identifier", "value": "+66812345678"}],
+        "created_by": "someone",
+        "created": created,
+        "history": [
+            {
+                "event_id": "e1",
+                "at": at,
+                "org": "PEER-ORG",
+                "actor": "someone",
+                "from_status": None,
+                "to_status": "draft",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2025-13-01T00:00:00Z"]
+)
+def test_a_cooperation_request_dated_out_of_range_is_rejected_not_a_crash(
+    node: Store, at: str
+) -> None:
+    """datetime's astimezone raised OverflowError, which ended the pull and `--every`."""
+    body = {"more": False, "objects": [_request(at), _request("2025-11-01T00:00:00Z", at)]}
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        result = _pull(node, peer)
+    assert result.received == result.rejected == 2
+    reasons = [reason for _, reason in sync.rejections(node, result.run_id)]
+    assert all(r.startswith(("at:", "created:")) for r in reasons), reasons

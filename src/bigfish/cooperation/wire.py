@@ -173,7 +173,10 @@ def _time(obj: Mapping[str, Any], field: str) -> datetime:
         raise InputError(f"{field} is not an RFC 3339 timestamp", field=field) from None
     if value.tzinfo is None:
         raise InputError(f"{field} needs a time zone", field=field)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 moved past the calendar: it ended the whole pull
+        raise InputError(f"{field} is out of range once in UTC", field=field) from None
 
 
 def _status(value: object, field: str) -> RequestStatus:
