@@ -314,14 +314,16 @@ def test_an_object_id_with_a_nul_is_rejected_not_a_crash(store: Store) -> None:
     assert all("\x00" not in i + r for i, r in sync.rejections(store, result.run_id))
 
 
-def _request(at: str, created: str = "2025-11-01T00:00:00Z") -> dict[str, object]:
+def _request(
+    at: str, created: str = "2025-11-01T00:00:00Z", rid: str = "req-1"
+) -> dict[str, object]:
     """A cooperation request object as a peer serves it, its first change dated AT."""
     from bigfish.cooperation.wire import REQUEST_TYPE, stix_id
 
     return {
         "type": REQUEST_TYPE,
-        "id": stix_id("req-1"),
-        "request_id": "req-1",
+        "id": stix_id(rid),
+        "request_id": rid,
         "request_type": "preservation",
         "urgency": "routine",
         "legal_basis": "budapest-29",
@@ -339,7 +341,15 @@ def _request(at: str, created: str = "2025-11-01T00:00:00Z") -> dict[str, object
                 "actor": "someone",
                 "from_status": None,
                 "to_status": "draft",
-            }
+            },
+            {
+                "event_id": "e2",
+                "at": "2025-11-01T00:00:01Z",
+                "org": "PEER-ORG",
+                "actor": "someone",
+                "from_status": "draft",
+                "to_status": "sent",
+            },
         ],
     }
 
@@ -351,7 +361,7 @@ def test_a_cooperation_request_dated_out_of_range_is_rejected_not_a_crash(
     node: Store, at: str
 ) -> None:
     """datetime's astimezone raised OverflowError, which ended the pull and `--every`."""
-    body = {"more": False, "objects": [_request(at), _request("2025-11-01T00:00:00Z", at)]}
+    body = {"more": False, "objects": [_request(at), _request("2025-11-01T00:00:00Z", at, "req-2")]}
     with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
         result = _pull(node, peer)
     assert result.received == result.rejected == 2
