@@ -367,3 +367,22 @@ def test_a_cooperation_request_dated_out_of_range_is_rejected_not_a_crash(
     assert result.received == result.rejected == 2
     reasons = [reason for _, reason in sync.rejections(node, result.run_id)]
     assert all(r.startswith(("at:", "created:")) for r in reasons), reasons
+
+
+@pytest.mark.parametrize("field", ["published", "created", "modified"])
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_report_dated_out_of_range_is_rejected_not_a_crash(
+    node: Store, field: str, stamp: str
+) -> None:
+    """`published` went through intake's parse_datetime, whose astimezone raised OverflowError,
+    which ended the pull and `--every`. Until intake rejects that one report, the page fails
+    as a PeerError that says why."""
+    body = {"more": False, "objects": [_report(1) | {field: stamp}, _report(2)]}
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        try:
+            result = _pull(node, peer)
+        except PeerError as exc:
+            assert "out of range" in str(exc)
+            return
+    assert result.received == result.stored + result.rejected == 2
+    assert result.stored >= 1
