@@ -139,5 +139,6 @@ mentions = sa.Table(
     sa.Column("source", sa.String(10), primary_key=True),  # field | narrative | derived
     sa.Column("role", sa.String(10)),
     sa.Column("raw", sa.String(2000), nullable=False),  # the value as the partner wrote it
-    sa.Index("ix_mentions_identifier_id", "identifier_id"),
+    # alerts: the reports mentioning a value, from the index alone
+    sa.Index("ix_mentions_identifier_id_report_pk", "identifier_id", "report_pk"),
 )
