@@ -186,3 +186,28 @@ def test_an_api_body_nested_just_below_the_parsers_limit_is_not_a_500(node: Node
         body = b'{"identifiers": [{"value": ' + b"[" * depth + b"]" * depth + b"}]}"
         answer = httpx.post(f"{node.base}/api/v1/lookup", content=body, headers=node.headers())
         assert answer.status_code in (400, 422), (depth, answer.text[:300])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"next": "!!!not-base64"},
+        {"next": "A" * 60_000},
+        {"next": "eyJhIjogMX0="},  # base64 of a JSON object that is no position
+        {"added_after": "0001-01-01T00:00:00+01:00"},
+        {"added_after": "9999-12-31T23:59:59-01:00"},
+        {"added_after": "2025-11-01T00:00:00"},
+        {"limit": "1" + "0" * 30},
+        {"limit": "9" * 5000},
+        {"limit": "-5"},
+        {"match[id]": ",".join(f"report--{i}" for i in range(4000))},
+        {"match[version]": "x" * 10_000},
+    ],
+)
+def test_a_taxii_read_with_hostile_parameters_is_never_a_500(
+    node: Node, params: dict[str, str]
+) -> None:
+    answer = httpx.get(
+        node.objects_url, params=params, headers={"Authorization": f"Bearer {node.key}"}
+    )
+    assert answer.status_code < 500, answer.text[:300]

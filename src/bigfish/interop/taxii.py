@@ -181,6 +181,15 @@ def _signer(request: Request) -> NodeKey:
     return signing_key(request.app.state.store, data_dir(request))
 
 
+def _utc(text: str) -> datetime:
+    """The added_after TEXT in UTC; InputError when it is not a time, or (year 1 or 9999 with
+    an offset) none in UTC: the database's conversion raised OverflowError, a 500."""
+    try:
+        return feed.parse_time(text, "added_after").astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"{text!r} is out of range in UTC", field="added_after") from None
+
+
 def _page(
     request: Request,
     collection: feed.Collection,
@@ -188,9 +197,7 @@ def _page(
     ids: frozenset[str] | None = None,
 ) -> feed.Page:
     try:
-        added_after = (
-            feed.parse_time(filters.added_after, "added_after") if filters.added_after else None
-        )
+        added_after = _utc(filters.added_after) if filters.added_after else None
         if filters.spec_version and "2.1" not in filters.spec_version.split(","):
             return feed.Page([], None)
         with _store(request).connect() as conn:
