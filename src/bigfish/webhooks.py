@@ -45,6 +45,10 @@ DELIVERY_DEADLINE = 30.0
 _CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
+class AnswerTooLarge(PeerError):
+    """An answer whose body is longer than `guarded_request`'s MAX_BODY_BYTES."""
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingTarget:
     """A URL that passed the guard, with the addresses it may be reached at."""
@@ -161,7 +165,7 @@ def guarded_request(
     Without READ_BODY the answer's body is never read (its status and headers are): a peer
     that answers with an endless body costs nothing. With MAX_BODY_BYTES, at most that much
     of the answer's body is read (as decompressed), nothing of a redirect's, and a longer body
-    is a PeerError naming the limit."""
+    is AnswerTooLarge (a PeerError) naming the limit."""
     stream = not read_body or max_body_bytes is not None
     peers = list(allowed)
     headers = dict(headers or {})
@@ -199,7 +203,7 @@ def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Respons
     """RESPONSE (open, unread) with its body read, or PeerError naming ORIGIN when the body
     is longer than LIMIT bytes: refused unread when its Content-Length says so, else as soon
     as the bytes read pass the limit."""
-    too_long = PeerError(
+    too_long = AnswerTooLarge(
         f"{origin} answered a body of more than {limit} bytes, more than this node reads"
     )
     try:

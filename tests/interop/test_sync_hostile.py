@@ -82,7 +82,29 @@ def test_an_endless_body_ends_the_pull_at_the_limit(
         with pytest.raises(PeerError, match=r"127\.0\.0\.1:\d+.* more than 1048576 bytes"):
             _pull(node, peer)
         time.sleep(0.2)  # the peer notices the hang-up
-        assert peer.sent < 8 * MiB  # not the 64 MiB the peer had for us
+        # asked for a tenth as many objects each time, down to one: four answers cut off
+        assert [q["limit"] for q in peer.objects_requests] == ["1000", "100", "10", "1"]
+        assert peer.sent < 4 * 8 * MiB  # not 4 x the 64 MiB the peer had for us
+
+
+def _large_objects(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+    """250 objects of 5 kB each, as many as asked for a page."""
+    start, limit = int(query.get("next", "0")), int(query["limit"])
+    end = min(start + limit, 250)
+    body: dict[str, object] = {"more": end < 250, "next": str(end)}
+    body["objects"] = [_report(n) | {"description": "x" * 5000} for n in range(start, end)]
+    conn.sendall(json_answer(body))
+
+
+def test_pages_too_long_for_the_limit_are_asked_for_in_fewer_objects(
+    node: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large objects from an honest peer are not refused: smaller pages, all of them read."""
+    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    with hostile_peer(_large_objects) as peer:
+        result = _pull(node, peer)
+        assert [q["limit"] for q in peer.objects_requests] == ["1000", "100", "100", "100"]
+    assert result.received == result.stored == 250
 
 
 def _declared_huge(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:

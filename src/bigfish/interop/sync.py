@@ -31,13 +31,20 @@ from bigfish.interop.stix import timestamp
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs, sync_state
 from bigfish.store.writes import IdentifierIds
-from bigfish.webhooks import DeadlineTransport, guarded_request, list_allowed_peers, origin_of
+from bigfish.webhooks import (
+    AnswerTooLarge,
+    DeadlineTransport,
+    guarded_request,
+    list_allowed_peers,
+    origin_of,
+)
 
 TAXII = "application/taxii+json;version=2.1"
 #: Objects stored while a pull was reading may carry an earlier date_added; re-read this much.
 OVERLAP = timedelta(minutes=2)
 #: Bytes of one answer a pull reads at most. A bigfish node's page of 1,000 reports (`--page`)
-#: is a few MB; a longer answer fails the pull (a smaller `--page` asks for less).
+#: is a few MB; after a longer answer the pull asks for a tenth as many objects, down to one,
+#: and an object longer than this fails the pull.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 #: Seconds one request of a pull may take in all (connect, headers, body), whatever the peer
 #: does: the 120 s read timeout alone never fires on a peer that sends a byte a minute.
@@ -319,6 +326,7 @@ def _pull_collection(
     answered: set[tuple[str | None, str | None, str]] = set()
     restarted = False
     pages = empty = 0
+    asking = page  # objects asked for a page: a tenth at a time while answers are too long
     while True:
         if pages == MAX_PAGES:
             raise PeerError(
@@ -330,13 +338,18 @@ def _pull_collection(
                 f"{url} answered {MAX_EMPTY_PAGES} pages in a row without objects that say "
                 "there is more (more: true): the pull would never end"
             )
-        params = {"limit": str(page)}
+        params = {"limit": str(asking)}
         if since:
             params["added_after"] = since
         if next_token:
             params["next"] = next_token
         try:
             body, headers = peer.get(url, params)
+        except AnswerTooLarge:
+            if asking == 1:
+                raise
+            asking = max(1, asking // 10)  # large objects: fewer of them at a time
+            continue
         except PeerError:
             if not next_token or restarted:
                 raise
