@@ -22,6 +22,7 @@ import secrets
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -169,6 +170,8 @@ def guarded_request(
     stream = not read_body or max_body_bytes is not None
     peers = list(allowed)
     headers = dict(headers or {})
+    if max_body_bytes is not None:
+        headers.setdefault("Accept-Encoding", ", ".join(_BOUNDED_ENCODINGS))
     first = origin_of(url)
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
         for _ in range(_MAX_REDIRECTS + 1):
@@ -199,10 +202,16 @@ def guarded_request(
     raise PeerError(f"more than {_MAX_REDIRECTS} redirects")
 
 
+#: What a bounded read asks for and decodes: zlib's output can be bounded, brotli's (httpx
+#: decodes it whole, 405 bytes into 256 MiB) and zstd's are refused.
+_BOUNDED_ENCODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": 15}
+
+
 def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Response:
-    """RESPONSE (open, unread) with its body read, or PeerError naming ORIGIN when the body
-    is longer than LIMIT bytes: refused unread when its Content-Length says so, else as soon
-    as the bytes read pass the limit."""
+    """RESPONSE (open, unread) with its body read, or AnswerTooLarge naming ORIGIN when the
+    body is longer than LIMIT bytes once decompressed: refused unread when its Content-Length
+    says so, else as soon as the bytes read pass the limit (a compressed piece is expanded
+    only up to the limit). PeerError for an encoding other than gzip or deflate."""
     too_long = AnswerTooLarge(
         f"{origin} answered a body of more than {limit} bytes, more than this node reads"
     )
@@ -210,12 +219,33 @@ def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Respons
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
             raise too_long
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise too_long
-            chunks.append(chunk)
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity", *_BOUNDED_ENCODINGS):
+            raise PeerError(
+                f"{origin} answered a body encoded as {encoding[:40]!r}, which this node "
+                "does not read (it asks for gzip or deflate)"
+            )
+        wbits = _BOUNDED_ENCODINGS.get(encoding)
+        unpack = None if wbits is None else zlib.decompressobj(wbits)
+        chunks: list[bytes] = []
+        size = 0
+        for raw in response.iter_raw():
+            data = raw
+            while data:
+                if unpack is None:
+                    piece, data = data, b""
+                else:
+                    try:
+                        piece = unpack.decompress(data, limit + 1 - size)
+                    except zlib.error:
+                        raise PeerError(
+                            f"{origin} answered a body that is not {encoding}"
+                        ) from None
+                    data = unpack.unconsumed_tail
+                size += len(piece)
+                if size > limit:
+                    raise too_long
+                chunks.append(piece)
     finally:
         response.close()
     # the body as read (decompressed): no header may ask for it to be decoded again

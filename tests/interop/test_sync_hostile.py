@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import pytest
@@ -408,3 +410,52 @@ def test_a_report_dated_out_of_range_is_rejected_not_a_crash(
             return
     assert result.received == result.stored + result.rejected == 2
     assert result.stored >= 1
+
+
+def _bomb(encoding: str) -> bytes:
+    """256 MiB of JSON whitespace, compressed: 405 bytes as brotli, 255 kB as gzip."""
+    plain = b" " * (256 * MiB)
+    if encoding == "br":
+        import brotli
+
+        return bytes(brotli.compress(plain, quality=5))
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return packer.compress(plain) + packer.flush()
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_compressed_bomb_is_cut_off_at_the_limit_of_what_it_expands_to(
+    node: Store, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """httpx expanded a brotli chunk whole: 405 bytes became 256 MiB in one piece."""
+    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    data = _bomb(encoding)
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: %s\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (encoding.encode(), len(data), data)
+    )
+    with hostile_peer(lambda q, conn, p: conn.sendall(answer)) as peer:
+        tracemalloc.start()
+        try:
+            with pytest.raises(PeerError, match=f"more than {MiB} bytes|{encoding}"):
+                _pull(node, peer)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 32 * MiB, f"{peak / MiB:.0f} MiB"
+
+
+@pytest.mark.parametrize("wbits", [31, 15], ids=["gzip", "deflate"])
+def test_a_compressed_answer_is_read(node: Store, wbits: int) -> None:
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    data = json.dumps({"more": False, "objects": [_report(1), _report(2)]}).encode()
+    packed = packer.compress(data) + packer.flush()
+    encoding = b"gzip" if wbits == 31 else b"deflate"
+    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s" % (
+        encoding,
+        len(packed),
+        packed,
+    )
+    with hostile_peer(lambda q, conn, p: conn.sendall(answer)) as peer:
+        result = _pull(node, peer)
+    assert result.received == result.stored == 2
