@@ -459,3 +459,20 @@ def test_a_compressed_answer_is_read(node: Store, wbits: int) -> None:
     with hostile_peer(lambda q, conn, p: conn.sendall(answer)) as peer:
         result = _pull(node, peer)
     assert result.received == result.stored == 2
+
+
+def test_objects_nested_near_the_parsers_limit_never_escape_as_another_error(
+    node: Store,
+) -> None:
+    """Whatever depth the parser reads, what follows it (the page's fingerprint, the import)
+    ends in a result or a PeerError."""
+    for depth in range(850, 1000, 10):
+        for inner in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
+            body = b'{"more": false, "objects": [' + inner + b"]}"
+            with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+                try:
+                    result = _pull(node, peer)
+                except PeerError as exc:
+                    assert "nested" in str(exc)
+                else:
+                    assert result.received == result.rejected == 1
