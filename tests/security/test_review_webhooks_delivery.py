@@ -9,16 +9,15 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
-from bigfish.alerts import send_webhooks
 from bigfish.errors import PeerError
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_access import webhooks
 from bigfish.webhooks import deliver
 from tests.api.helpers import Partnership, report
+from tests.webhook_capture import capture_webhooks
 
 BODY = 64 * 1024 * 1024  # what the receiver offers to send
 
@@ -150,23 +149,8 @@ def test_one_unsendable_webhook_does_not_stop_the_others(
     p.submit("A", [report("r1")], distribution="partnership", tlp="green")
     with p.store.connect() as conn:
         pk = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "r1")).scalar_one()
-    received: list[str] = []
-
-    def send(url: str, secret: str, body: bytes, peers: list[str]) -> int:
-        def handler(request: httpx.Request) -> httpx.Response:
-            received.append(str(request.url.path))
-            return httpx.Response(204)
-
-        return deliver(
-            url,
-            secret,
-            body,
-            peers,
-            transport=httpx.MockTransport(handler),
-            resolver=lambda host, port: ["93.184.216.34"],
-        )
-
     caplog.set_level(logging.WARNING)
-    assert send_webhooks(p.store, [pk], send) == 1
-    assert received == ["/c"]
+    captured = capture_webhooks(p.store, [pk])
+    assert captured.delivered == 1
+    assert [request.url.path for request in captured.requests] == ["/c"]
     assert "not delivered" in caplog.text and "k" * 64 not in caplog.text
