@@ -476,3 +476,11 @@ def test_objects_nested_near_the_parsers_limit_never_escape_as_another_error(
                     assert "nested" in str(exc)
                 else:
                     assert result.received == result.rejected == 1
+
+
+def test_a_next_token_nested_near_the_parsers_limit_is_a_peer_error(node: Store) -> None:
+    for depth in range(850, 1000, 10):
+        body = b'{"more": true, "next": ' + b"[" * depth + b"1" + b"]" * depth + b"}"
+        with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+            with pytest.raises(PeerError):
+                _pull(node, peer)
