@@ -6,6 +6,14 @@ re-pull stores nothing twice (reports keep their STIX id and version). Every pag
 received = stored + rejected; each rejection is kept with the object's id and a reason
 (`sync_rejections`). Outgoing requests go through `bigfish.webhooks.guarded_request`: loopback,
 link-local and private addresses are refused unless an administrator allowed that exact peer.
+
+Nothing a peer answers can exhaust the node or hold a pull for ever: an answer is read up to
+MAX_RESPONSE_BYTES (decompressed; a longer one is asked for again in pages a tenth as long),
+each request ends within REQUEST_DEADLINE seconds, a collection is read for at most MAX_PAGES
+pages a pull (and MAX_EMPTY_PAGES empty ones in a row). What the peer got wrong — JSON nested
+too deep, a listing that is not a list, a token the node cannot keep — is a PeerError naming
+the peer, which `pull_every` reports and retries at the next turn; an object the node cannot
+store (a NUL in its text) is rejected alone, with its field.
 """
 
 from __future__ import annotations
