@@ -227,9 +227,14 @@ def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Respons
             )
         wbits = _BOUNDED_ENCODINGS.get(encoding)
         unpack = None if wbits is None else zlib.decompressobj(wbits)
+        pieces: Iterable[bytes]
+        try:
+            pieces, unpack = [response.content], None  # given whole (an in-memory transport)
+        except httpx.ResponseNotRead:
+            pieces = response.iter_raw()
         chunks: list[bytes] = []
         size = 0
-        for raw in response.iter_raw():
+        for raw in pieces:
             data = raw
             while data:
                 if unpack is None:
