@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
@@ -116,6 +117,7 @@ def extract(text: str, country: str | None = None) -> list[Found]:
             if identifier is not None:
                 taken[start:end] = b"\x01" * (end - start)
                 found.append(identifier)
+    found.extend(_phones(text, scan, positions, country, taken))
     found.sort(key=lambda item: item.start)
     return found
 
@@ -246,28 +248,69 @@ def _after_bank_label(scan: str, start: int) -> bool:
     return label is not None and label.group(1) not in _PHONE_LABELS
 
 
-def _phones(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
-    """Phone-shaped digit runs; national forms only with the trunk prefix of COUNTRY.
+def _phones(
+    text: str, scan: str, positions: list[int] | None, country: str | None, taken: bytearray
+) -> Iterator[Found]:
+    """The phone numbers of phone-shaped digit runs, each run offered as its candidates
+    (`_phone_spans`) after every other kind (a span overlapping one TAKEN is skipped).
+
+    A run of the same text as one whose every candidate was offered and was no phone number
+    is skipped: its candidates, the same values, would be none either. A run repeated
+    ("0 0 0 …", a million characters) was offered again each time: 2.9 million candidates."""
+    trunk = _trunk_prefix(country)
+    barren: set[str] = set()  # texts of runs that held no phone number
+    for match in _PHONE.finditer(scan):
+        run = _original(text, positions, match.start(), match.end())
+        if run in barren:
+            continue
+        spans, complete = _phone_spans(scan, match.start(), match.end(), trunk, country)
+        for start, end in spans:
+            if taken.find(1, start, end) != -1:
+                complete = False  # not offered: it might have been a number
+                continue
+            identifier = _accept(Kind.PHONE, text, start, end, positions, country)
+            if identifier is not None:
+                taken[start:end] = b"\x01" * (end - start)
+                complete = False
+                yield identifier
+        if complete:
+            barren.add(run)
+
+
+def _original(text: str, positions: list[int] | None, start: int, end: int) -> str:
+    """The text of TEXT that the scan's span START:END shows."""
+    if positions is None:
+        return text[start:end]
+    return text[positions[start] : positions[end - 1] + 1]
+
+
+def _phone_spans(
+    scan: str, first: int, end: int, trunk: str | None, country: str | None
+) -> tuple[list[tuple[int, int]], bool]:
+    """The candidates of the digit run FIRST:END in the order offered, national forms only
+    with the TRUNK prefix of COUNTRY, and whether none was left out for its context (a bank's
+    label before it): the others depend on the run's text alone.
 
     One run may hold several numbers ("0812345678 0899999999"): after the run and its shorter
     prefixes, the rest of the run from each space on is offered the same way, so a number after
-    one that was taken is found too (a span overlapping a number already taken is skipped)."""
-    trunk = _trunk_prefix(country)
-    for match in _PHONE.finditer(scan):
-        end = match.end()
-        starts = [match.start()]
-        starts += [i + 1 for i in range(match.start() + 7, end - 7) if scan[i] == " "]
-        for start in starts:
-            if _after_bank_label(scan, start):
+    one that was taken is found too."""
+    cuts = [i for i in range(end - 1, first + 6, -1) if scan[i] in " .-"]  # longest first
+    after = [-i for i in cuts]  # ascending, for bisect
+    starts = [first] + [i + 1 for i in range(first + 7, end - 7) if scan[i] == " "]
+    spans: list[tuple[int, int]] = []
+    complete = True
+    for start in starts:
+        value = scan[start:end]
+        if not value.startswith(("+", "00", "(+")):
+            if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
                 continue
-            value = scan[start:end]
-            if not value.startswith(("+", "00", "(+")):
-                if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
-                    continue
-            yield start, end
-            for index in range(end - 1, start + 6, -1):  # words after the number
-                if scan[index] in " .-":
-                    yield start, index
+        if _after_bank_label(scan, start):
+            complete = False
+            continue
+        # the run, then shorter spans (of 7 characters or more) for the words after the number
+        spans.append((start, end))
+        spans += [(start, i) for i in cuts[: bisect_left(after, -6 - start)]]
+    return spans, complete
 
 
 @lru_cache(maxsize=256)
@@ -288,8 +331,7 @@ _FINDERS: tuple[tuple[Kind, Finder, bool], ...] = (
     (Kind.BANK_ACCOUNT, _ibans, False),
     (Kind.URL, _bare_domains, True),
     (Kind.HANDLE, _handles, True),
-    (Kind.PHONE, _phones, False),
-)
+)  # then phone numbers (`_phones`), which skip runs already found to hold none
 
 
 def identifiers_in(text: str, country: str | None = None) -> list[Identifier]:
