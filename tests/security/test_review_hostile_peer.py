@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,3 +213,37 @@ def test_a_taxii_read_with_hostile_parameters_is_never_a_500(
         node.objects_url, params=params, headers={"Authorization": f"Bearer {node.key}"}
     )
     assert answer.status_code < 500, answer.text[:300]
+
+
+def test_the_server_answers_others_while_an_envelope_is_read(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 32 MiB envelope takes about a second of CPU to read (strictly: every object's keys are
+    checked in Python); read on the event loop, it held every other request of the worker."""
+    from bigfish.api import strict
+    from bigfish.interop import taxii
+
+    reading, answered = threading.Event(), threading.Event()
+
+    def slow_read(body: bytes | str) -> object:
+        reading.set()
+        answered.wait(10)  # the envelope is read until another request has been answered
+        return strict.loads(body)
+
+    monkeypatch.setattr(taxii, "strict_json", slow_read)
+    with ThreadPoolExecutor(1) as pool:
+        posted = pool.submit(
+            httpx.post,
+            node.objects_url,
+            content=b'{"objects": []}',
+            headers=node.headers(TAXII),
+            timeout=30,
+        )
+        assert reading.wait(10)
+        try:
+            health = httpx.get(f"{node.base}/api/v1/health", timeout=5)
+        except httpx.TimeoutException:
+            health = None
+        answered.set()
+        assert posted.result(20).status_code == 202
+    assert health is not None and health.status_code == 200
