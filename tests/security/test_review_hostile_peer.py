@@ -247,3 +247,19 @@ def test_the_server_answers_others_while_an_envelope_is_read(
         answered.set()
         assert posted.result(20).status_code == 202
     assert health is not None and health.status_code == 200
+
+
+def test_the_public_checks_rate_buckets_do_not_grow_with_every_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One bucket per caller address, kept for good: an IPv6 network has 2**64 of them."""
+    from bigfish.api import deps
+
+    monkeypatch.setattr(deps.RateLimiter, "MAX_BUCKETS", 1000)
+    limiter = deps.RateLimiter(per_minute=30, burst=10)
+    for n in range(5000):
+        assert limiter.retry_after(f"public:2001:db8::{n:x}") == 0
+    assert len(limiter._buckets) <= 1000
+    for _ in range(10):  # a caller that keeps asking is still limited
+        limiter.retry_after("public:2001:db8::1:1")
+    assert limiter.retry_after("public:2001:db8::1:1") > 0

@@ -65,7 +65,14 @@ class AuditContext:
 
 
 class RateLimiter:
-    """A token bucket per credential, in this process's memory (each worker has its own)."""
+    """A token bucket per credential, in this process's memory (each worker has its own).
+
+    Buckets that have filled up again are dropped whenever MAX_BUCKETS are held (a full bucket
+    is what an absent one means), and the earliest of the others beyond half of MAX_BUCKETS:
+    the public check keys its buckets by the caller's address, and every address of an IPv6
+    network would otherwise have added one for good."""
+
+    MAX_BUCKETS = 100_000
 
     def __init__(self, per_minute: int, burst: int) -> None:
         self.rate = per_minute / 60.0
@@ -73,12 +80,24 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    def _drop_full(self, now: float) -> None:
+        kept = {
+            who: (tokens, last)
+            for who, (tokens, last) in self._buckets.items()
+            if tokens + (now - last) * self.rate < self.burst
+        }
+        if len(kept) > self.MAX_BUCKETS // 2:  # so many busy callers: forget the earliest
+            kept = dict(list(kept.items())[len(kept) - self.MAX_BUCKETS // 2 :])
+        self._buckets = kept
+
     def retry_after(self, who: str) -> int:
         """0 when WHO may go ahead (a token is taken), else the seconds to wait."""
         if self.rate <= 0:
             return 0
         now = time.monotonic()
         with self._lock:
+            if len(self._buckets) >= self.MAX_BUCKETS and who not in self._buckets:
+                self._drop_full(now)
             tokens, last = self._buckets.get(who, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens >= 1.0:
