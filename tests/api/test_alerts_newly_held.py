@@ -16,8 +16,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from bigfish.alerts import paging
 from bigfish.store.schema import reports
 from tests.api.helpers import Partnership, report
 from tests.webhook_capture import capture_webhooks
@@ -146,6 +148,59 @@ def test_pages_skip_nothing_while_reports_arrive(partnership: Partnership) -> No
     assert len(seen) == len(set(seen))
     assert sorted(seen) == sorted(a["id"] for a in _alerts(p, "A", limit="1000"))
     assert len(seen) == 6  # b1-0..3, b0 (held late), b-late
+
+
+@pytest.mark.parametrize(("own_part", "window", "windows"), [(1, 1, 1), (2, 1, 0), (500, 4, 4)])
+def test_the_first_to_report_is_alerted_on_a_value_it_comes_to_hold_later(
+    partnership: Partnership,
+    monkeypatch: pytest.MonkeyPatch,
+    own_part: int,
+    window: int,
+    windows: int,
+) -> None:
+    """A reports before any other organization, then, in the middle of its later reports,
+    comes to hold a value B reported after A's first: alerted when A came to hold it, though
+    A's reports older than B's first are not read for such alerts. C comes to hold, in the
+    middle of its reports, a value A reported long before C's first."""
+    monkeypatch.setattr(paging, "OWN_PART", own_part)
+    monkeypatch.setattr(paging, "WINDOW_PER_ROW", window)
+    monkeypatch.setattr(paging, "WINDOWS", windows)
+    p = partnership
+    phones, later = _phones(14), "+66811110005"
+    early, a_own, c_own = phones[:6], phones[6:11], phones[11:]
+    marks = [datetime.now(UTC)]
+    _shared(p, "A", [report(f"a0-{i}", phone=v) for i, v in enumerate(early[:3])])
+    marks.append(datetime.now(UTC))
+    _shared(p, "A", [report(f"a0-{i}", phone=v) for i, v in enumerate(early[3:], 3)])
+    marks.append(datetime.now(UTC))
+    _shared(p, "B", [report("b1", phones=[later, early[0]])])
+    marks.append(datetime.now(UTC))
+    _shared(p, "A", [report(f"a1-{i}", phone=v) for i, v in enumerate(a_own[:3])])
+    _shared(p, "A", [report("a1-3", phone=later)])
+    marks.append(datetime.now(UTC))
+    _shared(p, "A", [report(f"a1-{i}", phone=v) for i, v in enumerate(a_own[3:], 4)])
+    _shared(p, "C", [report(f"c-{i}", phone=v) for i, v in enumerate(c_own[:2])])
+    _shared(p, "C", [report("c-3", phone=early[2])])
+    marks.append(datetime.now(UTC))
+    _shared(p, "C", [report("c-4", phone=later)])
+    _shared(p, "C", [report("c-5", phone=c_own[2])])
+    marks.append(datetime.now(UTC))
+    expected = {
+        "A": [("b1", early[0]), ("b1", later), ("c-3", early[2]), ("c-4", later)],
+        "B": [("a0-0", early[0]), ("a1-3", later), ("c-4", later)],
+        "C": [("a0-2", early[2]), ("b1", later), ("a1-3", later)],
+    }
+    for who, pairs in expected.items():
+        listed = _alerts(p, who, limit="1000")
+        assert _seen(p, who, limit="1000") == pairs, who
+        for limit in (1, 2):
+            assert _pages(p, who, limit) == [a["id"] for a in listed], (who, limit)
+        for since in marks + [datetime.fromisoformat(a["created_at"]) for a in listed]:
+            assert _seen(p, who, since=since.isoformat()) == [
+                pair
+                for pair, a in zip(pairs, listed, strict=True)
+                if datetime.fromisoformat(a["created_at"]) > since
+            ], (who, since)
 
 
 def _hook(p: Partnership, who: str) -> str:

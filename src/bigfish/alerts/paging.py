@@ -109,20 +109,21 @@ def _reported_later(page: Page) -> tuple[sa.Select[Any], sa.Select[Any], ColumnE
     return lean, held, held_then
 
 
-def _held_later(conn: Connection, page: Page, end: datetime | None, wanted: int) -> list[Dated]:
-    """The first WANTED alerts of PAGE dated by END at the latest (None: at any time) whose
-    report is older than the viewer's holding of the value, dated by that holding: when the
-    viewer's first report of the value was created. They are found through the viewer's
-    reports of that time span, few against everyone's, a part at a time by primary key (the
-    database would otherwise walk every mention)."""
-    span = [reports.c.created_at >= page.start] if page.start is not None else []
+def _held_later(
+    conn: Connection, page: Page, after: datetime, end: datetime | None, wanted: int
+) -> list[Dated]:
+    """The first WANTED alerts of PAGE dated after AFTER and by END at the latest (None: at
+    any time) whose report is older than the viewer's holding of the value, dated by that
+    holding: when the viewer's first report of the value was created. They are found through
+    the viewer's reports of that time span, few against everyone's, a part at a time by
+    primary key (the database would otherwise walk every mention)."""
+    span = [reports.c.created_at > after]
     span += [reports.c.created_at <= end] if end is not None else []
-    # In a span, through the created_at index: `+ 0` keeps SQLite (no statistics) from reading
-    # every report of the organization through its own index instead.
-    mine = reports.c.org_id + 0 == page.org_id if span else reports.c.org_id == page.org_id
+    # Through the created_at index: `+ 0` keeps SQLite (no statistics) from reading every
+    # report of the organization through its own index instead.
     own = conn.execute(
         sa.select(reports.c.id, reports.c.created_at)
-        .where(mine, *span)
+        .where(reports.c.org_id + 0 == page.org_id, *span)
         .order_by(reports.c.created_at, reports.c.id)
     ).all()
     dated: list[Dated] = []
@@ -134,6 +135,59 @@ def _held_later(conn: Connection, page: Page, end: datetime | None, wanted: int)
         found = {(as_utc(r.at), int(r.id), int(r.identifier_id)) for r in conn.execute(query)}
         dated = sorted({*dated, *found})[:wanted]
     return dated
+
+
+def _others_before(conn: Connection, page: Page, start: datetime) -> bool:
+    """Whether another organization's report was created before START (from START back:
+    the first report found answers)."""
+    query = (
+        sa.select(reports.c.id)
+        .where(reports.c.org_id != page.org_id, reports.c.created_at < start)
+        .order_by(reports.c.created_at.desc(), reports.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).first() is not None
+
+
+def _others_first(conn: Connection, page: Page, start: datetime) -> datetime | None:
+    """When the first report of another organization created at START or later was created
+    (None: there is none)."""
+    found = conn.execute(
+        sa.select(reports.c.created_at)
+        .where(reports.c.org_id != page.org_id, reports.c.created_at >= start)
+        .order_by(reports.c.created_at, reports.c.id)
+        .limit(1)
+    ).scalar()
+    return as_utc(found) if found is not None else None
+
+
+class _Holdings:
+    """The first WANTED alerts of PAGE dated by a holding (`_held_later`), read span by span
+    as the page's windows grow: each span once."""
+
+    def __init__(self, conn: Connection, page: Page, wanted: int, first: datetime) -> None:
+        """FIRST: when the viewer's first report was created."""
+        assert page.start is not None  # `page_pairs` starts reading at a date
+        self._conn, self._page, self._wanted = conn, page, wanted
+        #: The viewer's reports created up to this are read (None: every one).
+        self._read: datetime | None = page.start - _TICK
+        if page.start < first and not _others_before(conn, page, first):
+            # A holding is younger than the other organization's report it dates: an
+            # organization that reported first does not read its reports up to another's
+            # first (the walk there costs less than reading them; none: nothing to read).
+            self._read = _others_first(conn, page, first)
+        self._dated: list[Dated] = []
+
+    def up_to(self, end: datetime | None) -> list[Dated]:
+        """The first WANTED alerts dated by END at the latest (None: at any time)."""
+        read = self._read
+        if read is not None and len(self._dated) < self._wanted and (end is None or end > read):
+            # Every alert up to READ is known (fewer than a page): the span after it adds
+            # only later ones.
+            found = _held_later(self._conn, self._page, read, end, self._wanted)
+            self._dated = (self._dated + found)[: self._wanted]
+            self._read = end
+        return [d for d in self._dated if end is None or d[0] <= end]
 
 
 def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
@@ -224,13 +278,14 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
     bound = sa.select(reports.c.created_at).order_by(reports.c.created_at, reports.c.id)
     if page.start is not None:
         bound = bound.where(reports.c.created_at >= page.start)
+    holdings = _Holdings(conn, page, wanted, as_utc(first))
     size = WINDOW_PER_ROW * batch
     for _ in range(WINDOWS):
         found = conn.execute(bound.offset(size - 1).limit(1)).scalar()
         window_end = as_utc(found) if found is not None else None
         # Alerts dated by a holding first (the viewer's few reports of the window): where
         # they fill the page, reports need reading only up to its last.
-        held = _held_later(conn, page, window_end, wanted)
+        held = holdings.up_to(window_end)
         end = held[wanted - 1][0] if len(held) >= wanted else window_end
         query = in_order.where(reports.c.created_at <= end) if end is not None else in_order
         with conn.execute(query.limit(batch)) as found_rows:
@@ -250,4 +305,4 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
             break
         offset += batch
     last = reported[wanted - 1][0] if len(reported) >= wanted else None
-    return sorted(set(reported) | set(_held_later(conn, page, last, wanted)))[:wanted]
+    return sorted(set(reported) | set(holdings.up_to(last)))[:wanted]
