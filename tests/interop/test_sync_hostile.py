@@ -291,12 +291,20 @@ def test_infinite_and_huge_numbers_in_objects_are_rejected_not_a_crash(store: St
     [
         ("/taxii2/", {"api_roots": 5}, "api_roots that are not a list"),
         ("/taxii2/api/collections/", {"collections": 5}, "collections that are not a list"),
+        ("/taxii2/", {"api_roots": ["/r"] * 101}, "not a list of at most 100"),
+        (
+            "/taxii2/api/collections/",
+            {"collections": [{"id": f"c{n}", "can_read": True} for n in range(1001)]},
+            "not a list of at most 1000",
+        ),
     ],
+    ids=["api_roots 5", "collections 5", "101 api roots", "1001 collections"],
 )
 def test_a_listing_that_is_not_a_list_is_a_peer_error(
     node: Store, path: str, body: object, why: str
 ) -> None:
-    """It was a TypeError, which ended the pull and `--every` with it."""
+    """A TypeError, which ended the pull and `--every` with it; or requests without end, to
+    wherever the peer says."""
     with hostile_peer(lambda q, conn, p: conn.sendall(json_answer({"more": False}))) as peer:
         peer.overrides[path] = json_answer(body)
         with pytest.raises(PeerError, match=why):

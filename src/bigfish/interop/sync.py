@@ -62,6 +62,10 @@ REQUEST_DEADLINE = 300.0
 MAX_PAGES = 100_000
 #: Pages in a row that hold no object but say there is more: a peer making no progress.
 MAX_EMPTY_PAGES = 10
+#: API roots, and collections of one, a pull reads at most: each costs requests, to wherever
+#: the peer says (a bigfish node lists one root and a few collections for each reader).
+MAX_API_ROOTS = 100
+MAX_COLLECTIONS = 1000
 #: What `sync_state` keeps of a peer's position (its columns' sizes).
 _MAX_TOKEN = 1000
 _MAX_COLLECTION_KEY = 200
@@ -167,8 +171,10 @@ def _api_roots(peer: _Peer, url: str) -> list[str]:
         ) from None
     if "api_roots" in body:
         roots = body.get("api_roots") or []
-        if not isinstance(roots, list):
-            raise PeerError(f"{url} answered api_roots that are not a list")
+        if not isinstance(roots, list) or len(roots) > MAX_API_ROOTS:
+            raise PeerError(
+                f"{url} answered api_roots that are not a list of at most {MAX_API_ROOTS}"
+            )
         return [urljoin(url, str(r)) for r in roots]
     return [url]  # URL was an API root itself
 
@@ -444,8 +450,10 @@ def pull(
     for root in _api_roots(peer, peer_url):
         listing, _ = peer.get(urljoin(root, "collections/"))
         found = listing.get("collections") or []
-        if not isinstance(found, list):
-            raise PeerError(f"{root} answered collections that are not a list")
+        if not isinstance(found, list) or len(found) > MAX_COLLECTIONS:
+            raise PeerError(
+                f"{root} answered collections that are not a list of at most {MAX_COLLECTIONS}"
+            )
         for info in found:
             if not isinstance(info, dict) or not info.get("can_read") or not info.get("id"):
                 continue
@@ -501,6 +509,8 @@ def rejections(store: Store, run_id: int) -> list[tuple[str, str]]:
 
 
 __all__ = [
+    "MAX_API_ROOTS",
+    "MAX_COLLECTIONS",
     "MAX_EMPTY_PAGES",
     "MAX_PAGES",
     "MAX_RESPONSE_BYTES",
