@@ -212,13 +212,13 @@ def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Respons
     body is longer than LIMIT bytes once decompressed: refused unread when its Content-Length
     says so, else as soon as the bytes read pass the limit (a compressed piece is expanded
     only up to the limit). PeerError for an encoding other than gzip or deflate."""
-    too_long = AnswerTooLarge(
-        f"{origin} answered a body of more than {limit} bytes, more than this node reads"
-    )
+    # the message, not the error: an error held in a local keeps this frame, and the body
+    # read so far, alive until the cyclic collector runs (320 MiB traced after four tries)
+    too_long = f"{origin} answered a body of more than {limit} bytes, more than this node reads"
     try:
         declared = response.headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
-            raise too_long
+            raise AnswerTooLarge(too_long)
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity", *_BOUNDED_ENCODINGS):
             raise PeerError(
@@ -249,7 +249,7 @@ def _bounded(response: httpx.Response, limit: int, origin: str) -> httpx.Respons
                     data = unpack.unconsumed_tail
                 size += len(piece)
                 if size > limit:
-                    raise too_long
+                    raise AnswerTooLarge(too_long)
                 chunks.append(piece)
     finally:
         response.close()
