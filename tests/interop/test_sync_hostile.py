@@ -264,7 +264,7 @@ def test_an_absurd_header_is_a_peer_error(node: Store) -> None:
         with pytest.raises(PeerError, match=r"127\.0\.0\.1"):
             _pull(node, peer)
         time.sleep(0.2)
-        assert peer.sent < 8 * MiB
+        assert peer.sent < 16 * MiB  # what the socket buffers took, not 64 MiB
 
 
 def test_infinite_and_huge_numbers_in_objects_are_rejected_not_a_crash(store: Store) -> None:
