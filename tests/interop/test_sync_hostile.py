@@ -402,23 +402,49 @@ def test_a_cooperation_request_dated_out_of_range_is_rejected_not_a_crash(
     assert all(r.startswith(("at:", "created:")) for r in reasons), reasons
 
 
-@pytest.mark.parametrize("field", ["published", "created", "modified"])
+@pytest.mark.parametrize(
+    ("field", "reason"),
+    [("published", "reported_at: date"), ("modified", "modified: "), ("created", None)],
+)
 @pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
-def test_a_report_dated_out_of_range_is_rejected_not_a_crash(
-    node: Store, field: str, stamp: str
+def test_a_report_dated_out_of_range_is_rejected_alone(
+    node: Store, field: str, reason: str | None, stamp: str
 ) -> None:
     """`published` went through intake's parse_datetime, whose astimezone raised OverflowError,
-    which ended the pull and `--every`. Until intake rejects that one report, the page fails
-    as a PeerError that says why."""
+    which ended the pull and `--every` (then failed the whole page). That report alone is
+    rejected naming the field; the page's others are stored and the pull goes on. `created`
+    is not read."""
     body = {"more": False, "objects": [_report(1) | {field: stamp}, _report(2)]}
     with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
-        try:
-            result = _pull(node, peer)
-        except PeerError as exc:
-            assert "out of range" in str(exc)
-            return
+        result = _pull(node, peer)
     assert result.received == result.stored + result.rejected == 2
-    assert result.stored >= 1
+    found = sync.rejections(node, result.run_id)
+    if reason is None:
+        assert result.stored == 2 and not found
+        return
+    assert result.stored == 1
+    ((ident, why),) = found
+    assert ident == _report(1)["id"] and why.startswith(reason), why
+    assert "out of range" in why or "in range" in why, why
+    with node.connect() as conn:
+        assert list(conn.execute(sa.select(reports.c.report_id)).scalars()) == ["r2"]
+
+
+def test_a_report_dated_out_of_range_does_not_end_the_schedule(node: Store) -> None:
+    """A page holding such a report is a result (the bad one rejected), never an error."""
+    body = {"more": False, "objects": [_report(1) | {"published": "9999-12-31T23:59:59-01:00"}]}
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        allow_peer(node, peer.base, "hostile peer on loopback")
+        turns = list(
+            pull_every(
+                lambda: pull(node, f"{peer.base}/taxii2/", "key"), 1.0, runs=2, sleep=lambda s: None
+            )
+        )
+    assert [type(t) for t in turns] == [SyncResult, SyncResult]
+    assert [(t.received, t.rejected) for t in turns if isinstance(t, SyncResult)] == [
+        (1, 1),
+        (1, 1),
+    ]
 
 
 def _bomb(encoding: str) -> bytes:

@@ -113,7 +113,9 @@ def marking_claim(fields: Mapping[str, str]) -> str | None:
 
 
 def parse_datetime(text: str, formats: Formats) -> datetime:
-    """A UTC datetime from an ISO 8601 date or date-time, or the layout's strptime format."""
+    """A UTC datetime from an ISO 8601 date or date-time, or the layout's strptime format;
+    InputError for any other text, and for a time that has none in UTC (year 1 or 9999 with an
+    offset)."""
     text = text.strip()
     try:
         if formats.date is not None:
@@ -125,7 +127,10 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
         raise InputError(f"not a valid date {text!r}; expected {expected}") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: no such time in UTC
+        raise InputError(f"date {text!r} is out of range in UTC") from None
 
 
 def _grouped(whole: str, separator: str) -> bool:

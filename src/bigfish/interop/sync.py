@@ -403,10 +403,6 @@ def _pull_collection(
                 _save_state(conn, peer_url, collection, added_after if more else newest, next_token)
         except RecursionError:  # an object the parser read but nothing after it can walk
             raise PeerError(f"{url} answered an object nested too deep to store") from None
-        except OverflowError as exc:  # a time in year 1 or 9999 moved past the calendar
-            raise PeerError(
-                f"{url}: a value of this page is out of range ({exc}); the page is not stored"
-            ) from None
         except sa.exc.DataError as exc:  # a value the database refuses that no check caught
             raise PeerError(
                 f"{url}: the database refused a value of this page, which is not stored "
