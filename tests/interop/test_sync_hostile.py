@@ -339,12 +339,26 @@ def test_a_date_added_far_ahead_does_not_hide_what_the_peer_adds_later(node: Sto
 
 def test_an_object_id_with_a_nul_is_rejected_not_a_crash(store: Store) -> None:
     """PostgreSQL keeps no NUL in text: the rejection's id and reason must not carry one."""
-    objects = [_report(1) | {"id": "report--\x00bad"}, {"type": "x\x00", "id": "x--\x00"}]
+    objects = [
+        _report(1) | {"id": "report--\x00bad"},
+        {"type": "x\x00", "id": "x--\x00"},
+        _report(2),
+        _report(3, narrative="a\x00b"),
+    ]
     body = {"more": False, "objects": objects}
     with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
         result = _pull(store, peer)
-    assert result.received == result.rejected == 2
-    assert all("\x00" not in i + r for i, r in sync.rejections(store, result.run_id))
+    assert (result.received, result.stored, result.rejected) == (4, 1, 3)
+    found = sync.rejections(store, result.run_id)
+    assert all("\x00" not in i + r for i, r in found)
+    assert [i for i, _ in found] == ["report--\\x00bad", "x--\\x00", _report(3)["id"]]
+    assert [r.split(":")[0] for _, r in found] == [
+        "id",
+        "type",
+        f"extensions.{REPORT_EXTENSION}.narrative",
+    ]
+    with store.connect() as conn:
+        assert list(conn.execute(sa.select(reports.c.report_id)).scalars()) == ["r2"]
 
 
 def _request(

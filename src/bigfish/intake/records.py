@@ -92,6 +92,31 @@ def not_text(value: str) -> str | None:
     return None
 
 
+def escape_nul(text: str) -> str:
+    """TEXT with each NUL character written out as `\\x00` (to be kept or shown as text)."""
+    return text.replace("\x00", "\\x00")
+
+
+def nul_path(value: object) -> str | None:
+    """Where the first NUL character of VALUE (parsed JSON) is, as a path of keys and indexes
+    (`extensions.x.identifiers[0].value`, a key's own name when the key holds it), or None.
+    PostgreSQL keeps no NUL in text nor in JSON (its error failed a whole TAXII POST and a
+    sync page); SQLite kept it, where no export or comparison expects it."""
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "value"
+        elif isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                named = f"{path}.{escape_nul(str(key))}" if path else escape_nul(str(key))
+                stack.extend(((named, inner), (named, str(key))))  # the key is read first
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", inner) for i, inner in reversed(list(enumerate(item))))
+    return None
+
+
 def has_surrogate(text: str) -> bool:
     """True when TEXT holds a lone surrogate code point (not valid Unicode text)."""
     return not text.isascii() and _SURROGATE.search(text) is not None

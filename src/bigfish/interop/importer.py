@@ -26,7 +26,7 @@ from bigfish.cooperation.wire import REQUEST_TYPE
 from bigfish.errors import InputError
 from bigfish.fx import Rates, reference_rates
 from bigfish.intake.prepare import prepare_mentions
-from bigfish.intake.records import build_report
+from bigfish.intake.records import build_report, escape_nul, nul_path
 from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object, marking_refs
 from bigfish.interop.stix_import import (
     OBSERVABLE_TYPES,
@@ -282,14 +282,20 @@ def import_objects(
     keep: list[dict[str, Any]] = []
     requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
     pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
-    lookup, first, conflicting = _resolve(conn, objects)
+    nuls = [nul_path(obj) if isinstance(obj, dict) else None for obj in objects]
+    # an object holding a NUL is rejected alone: none of it may reach a report or the store
+    clean = [o for o, n in zip(objects, nuls, strict=True) if n is None]
+    lookup, first, conflicting = _resolve(conn, clean)
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
     echoes = 0
     revoked: list[_Revoked] = []
-    for obj in objects:
+    for obj, where in zip(objects, nuls, strict=True):
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
             rejections.append((None, "not a STIX object (needs a type and an id)"))
+            continue
+        if where is not None:
+            rejections.append((shown_id(obj["id"]), f"{where}: {NUL_REASON}"))
             continue
         stix_type, stix_id = obj["type"], str(obj["id"])
         if stix_id in conflicting and stix_type != "report":
@@ -367,6 +373,14 @@ def import_objects(
 
 
 _TWICE = "given twice in this page with different content"
+
+NUL_REASON = "holds a NUL character (U+0000), which this node cannot store"
+
+
+def shown_id(ident: object) -> str | None:
+    """An object's id as a rejection may keep it: text, its NUL characters written out."""
+    return escape_nul(ident) if isinstance(ident, str) else None
+
 
 _POSTED_REVOCATION = (
     "a revoked report is not taken by POST: delete the report"

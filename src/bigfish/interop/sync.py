@@ -13,7 +13,7 @@ each request ends within REQUEST_DEADLINE seconds, a collection is read for at m
 pages a pull (and MAX_EMPTY_PAGES empty ones in a row). What the peer got wrong — JSON nested
 too deep, a listing that is not a list, a token the node cannot keep — is a PeerError naming
 the peer, which `pull_every` reports and retries at the next turn; an object the node cannot
-store (a NUL in its text) is rejected alone, with its field.
+store (a NUL in its text: `bigfish.interop.importer`) is rejected alone, with its field.
 """
 
 from __future__ import annotations
@@ -243,19 +243,17 @@ class _Run:
         self.received = self.stored = self.rejected = self.new = self.updated = self.unchanged = 0
         self.withdrawn = 0
 
-    def record(
-        self, conn: sa.Connection, outcome: Any, refused: list[tuple[str | None, str]]
-    ) -> None:
-        """Count OUTCOME and REFUSED (objects refused before the import) and keep every
-        rejection, without the NUL characters PostgreSQL keeps no text with."""
-        self.received += outcome.received + len(refused)
+    def record(self, conn: sa.Connection, outcome: Any) -> None:
+        """Count OUTCOME and keep every rejection, without the NUL characters PostgreSQL keeps
+        no text with."""
+        self.received += outcome.received
         self.stored += outcome.stored
-        self.rejected += outcome.rejected + len(refused)
+        self.rejected += outcome.rejected
         self.new += outcome.new
         self.updated += outcome.updated
         self.unchanged += outcome.unchanged
         self.withdrawn += outcome.withdrawn
-        rejections = [*refused, *outcome.rejections]
+        rejections = outcome.rejections
         if rejections:
             conn.execute(
                 sync_rejections.insert(),
@@ -273,38 +271,6 @@ class _Run:
             .where(sync_runs.c.id == self.id)
             .values(received=self.received, stored=self.stored, rejected=self.rejected)
         )
-
-
-def _has_nul(value: Any) -> bool:
-    """Whether a text anywhere in VALUE (a key or a value, at any depth) holds a NUL."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
-def _storable(objects: list[Any]) -> tuple[list[Any], list[tuple[str | None, str]]]:
-    """OBJECTS this node can store, and (id, reason) of those holding a NUL character, which
-    PostgreSQL keeps in no text (its error ended the pull and `--every`)."""
-    kept: list[Any] = []
-    refused: list[tuple[str | None, str]] = []
-    for obj in objects:
-        if isinstance(obj, dict) and _has_nul(obj):
-            field = next((str(k) for k, v in obj.items() if _has_nul(k) or _has_nul(v)), "")
-            ident = obj.get("id")
-            why = "a text holds a NUL character (U+0000), which this node cannot store"
-            refused.append((ident if isinstance(ident, str) else None, f"{field}: {why}"))
-        else:
-            kept.append(obj)
-    return kept, refused
 
 
 def _fingerprint(objects: list[Any]) -> str:
@@ -393,13 +359,12 @@ def _pull_collection(
                 "(more: true, no progress): the pull would never end"
             )
         answered.add(page_key)
-        kept, refused = _storable(objects)
         try:
             with store.begin() as conn:
                 outcome = import_objects(
-                    conn, kept, peer=peer_url, default_org=default_org, ids=ids
+                    conn, objects, peer=peer_url, default_org=default_org, ids=ids
                 )
-                run.record(conn, outcome, refused)
+                run.record(conn, outcome)
                 _save_state(conn, peer_url, collection, added_after if more else newest, next_token)
         except RecursionError:  # an object the parser read but nothing after it can walk
             raise PeerError(f"{url} answered an object nested too deep to store") from None

@@ -29,7 +29,7 @@ from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey
 from bigfish.evidence.log import signing_key
 from bigfish.interop import feed
-from bigfish.interop.importer import import_objects
+from bigfish.interop.importer import import_objects, shown_id
 from bigfish.interop.stix import timestamp
 from bigfish.store import Store
 from bigfish.store.schema_interop import taxii_statuses
@@ -382,7 +382,9 @@ def _store_envelope(store: Store, caller: Principal, objects: list[Any]) -> dict
             "successes": [
                 {"id": o["id"], **({"version": o["modified"]} if "modified" in o else {})}
                 for o in objects
-                if isinstance(o, dict) and isinstance(o.get("id"), str) and o["id"] not in failed
+                if isinstance(o, dict)
+                and isinstance(o.get("id"), str)
+                and shown_id(o["id"]) not in failed  # as rejections show it: NULs written out
             ],
             "failures": [
                 {"id": ident or "", "message": reason} for ident, reason in outcome.rejections
