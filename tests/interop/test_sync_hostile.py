@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bigfish.errors import PeerError
+from bigfish.errors import PeerError, StoreError
 from bigfish.interop import sync
 from bigfish.interop.markings import REPORT_EXTENSION
 from bigfish.interop.sync import SyncResult, pull, pull_every
@@ -533,3 +533,77 @@ def test_a_next_token_nested_near_the_parsers_limit_is_a_peer_error(node: Store)
         with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
             with pytest.raises(PeerError):
                 _pull(node, peer)
+
+
+def test_a_database_outage_does_not_end_the_schedule(tmp_path: Path) -> None:
+    """A scheduled pull survived only a PeerError: the database's file gone (a directory in
+    its place: "unable to open database file") ended `--every`. The turn says why, the next
+    one pulls."""
+    path = tmp_path / "node.db"
+    node = open_store(f"sqlite:///{path}")
+    body = {"more": False, "objects": [_report(1)]}
+    turn = [0]
+
+    def between_turns(seconds: float) -> None:
+        turn[0] += 1
+        node.engine.dispose()  # no connection left open on the file
+        if turn[0] == 1:
+            path.rename(tmp_path / "away.db")
+            path.mkdir()
+        else:
+            path.rmdir()
+            (tmp_path / "away.db").rename(path)
+
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        allow_peer(node, peer.base, "hostile peer on loopback")
+        turns = list(
+            pull_every(
+                lambda: pull(node, f"{peer.base}/taxii2/", "key"),
+                1.0,
+                runs=3,
+                sleep=between_turns,
+            )
+        )
+    assert [type(t).__name__ for t in turns] == ["SyncResult", "StoreError", "SyncResult"]
+    assert "unable to open database file" in str(turns[1])
+    first, _, third = turns
+    assert isinstance(first, SyncResult) and isinstance(third, SyncResult)
+    assert (first.new, third.unchanged) == (1, 1)
+
+
+def test_a_database_outage_is_reported_as_one_json_line(
+    node: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sync pull --every --json` prints the outage as it prints a peer's, and goes on."""
+    from typer.testing import CliRunner
+
+    import bigfish.cli.interop as cli_interop
+    from bigfish.cli import app
+
+    calls = [0]
+    real_pull = cli_interop.pull
+
+    def failing_once(*args: object, **kwargs: object) -> SyncResult:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise sa.exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        if calls[0] == 2:
+            raise StoreError("database error: disk I/O error")
+        return real_pull(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli_interop, "pull", failing_once)
+    monkeypatch.setattr(sync.time, "sleep", lambda seconds: None)
+    body = {"more": False, "objects": [_report(1)]}
+    with hostile_peer(lambda q, conn, p: conn.sendall(json_answer(body))) as peer:
+        allow_peer(node, peer.base, "hostile peer on loopback")
+        args = ["--db", str(node.engine.url), "sync", "pull", f"{peer.base}/taxii2/"]
+        result = CliRunner().invoke(
+            app, [*args, "--key", "k", "--every", "1", "--runs", "3", "--json"]
+        )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line.get("error") for line in lines[:2]] == [
+        "database error: server closed the connection",
+        "database error: disk I/O error",
+    ]
+    assert lines[2]["new"] == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bigfish.cli._app import OPTIONS, app, fail
-from bigfish.errors import BigfishError, PeerError
+from bigfish.errors import BigfishError, PeerError, StoreError
 from bigfish.interop.export import (
     FORMATS,
     export_csv,
@@ -103,7 +103,8 @@ def sync_pull_command(
 
     Example: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY"
     Scheduled: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY" --every 900 --json
-    (one JSON line per pull; a pull that failed prints {"peer": …, "error": …}).
+    (one JSON line per pull; a pull that failed, on the peer's side or the database's, prints
+    {"peer": …, "error": …} and the next turn tries again).
     """
     try:
         store = open_store(OPTIONS.db_url)
@@ -126,7 +127,7 @@ def sync_pull_command(
             _print_pull(once(), as_json)
             return
         for outcome in pull_every(once, every, runs=runs):
-            if isinstance(outcome, PeerError):
+            if isinstance(outcome, PeerError | StoreError):  # the peer's or the database's outage
                 if as_json:
                     typer.echo(json.dumps({"peer": peer_url, "error": str(outcome)}))
                 else:

@@ -32,7 +32,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bigfish.errors import InputError, PeerError
+from bigfish.errors import InputError, PeerError, StoreError
 from bigfish.interop.feed import parse_time
 from bigfish.interop.importer import import_objects
 from bigfish.interop.stix import timestamp
@@ -491,12 +491,12 @@ def pull_every(
     runs: int | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
-) -> Iterator[SyncResult | PeerError]:
+) -> Iterator[SyncResult | PeerError | StoreError]:
     """Scheduled pulls: PULL_ONCE, then again EVERY seconds after each one began, RUNS times
     (for ever when None). A pull that fails on the peer's side (down, refusing, answering
-    nonsense) is yielded as its error and tried again at the next turn: a partner's outage
-    must not stop the schedule. Pulls never overlap; a pull longer than EVERY is followed at
-    once by the next."""
+    nonsense) or on this node's database's (unreachable, locked, its file gone) is yielded as
+    its error and tried again at the next turn: neither outage may stop the schedule. Pulls
+    never overlap; a pull longer than EVERY is followed at once by the next."""
     if every <= 0:
         raise InputError("the interval must be positive", field="every")
     sleep = sleep or time.sleep
@@ -506,8 +506,10 @@ def pull_every(
         began = clock()
         try:
             yield pull_once()
-        except PeerError as exc:
+        except (PeerError, StoreError) as exc:
             yield exc
+        except sa.exc.OperationalError as exc:  # a read (`Store.connect`) says it so
+            yield StoreError(f"database error: {str(exc.orig).splitlines()[0][:200]}")
         done += 1
         if runs is None or done < runs:
             sleep(max(0.0, every - (clock() - began)))
