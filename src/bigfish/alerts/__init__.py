@@ -6,9 +6,9 @@ own reports mention the same valid identifier. It is dated when the pair came to
 of the other report's created_at and the caller's first report of the value, so an organization
 that reports a value another reported months ago is alerted now. Deriving it at read time means
 a removal from a group, a raised TLP or a deleted report takes effect on the next request. New
-reports submitted through the API also go out, signed (`bigfish.webhooks`), to the webhooks of
-the organizations holding their values and of the submitting organization, for the values
-others reported first.
+and updated reports, submitted through the API or ingested from a file (`bigfish ingest`), also
+go out, signed (`bigfish.webhooks`), to the webhooks of the organizations holding their values
+and of the submitting organization, for the values others reported first.
 
 Shared infrastructure raises no alert (`bigfish.alerts.infrastructure`).
 
@@ -17,12 +17,21 @@ Shared infrastructure raises no alert (`bigfish.alerts.infrastructure`).
     paging          the order of a viewer's alerts: which pairs fill a page
     listing         list_alerts: a page of them, details read by primary key
     holders         holders_to_alert: whom a new report alerts
-    delivery        send_webhooks, WebhookDispatcher: the webhooks those alerts go to
+    delivery        send_webhooks, WebhookDispatcher, send_ingest_webhooks: the webhooks those
+                    alerts go to
 """
 
 from __future__ import annotations
 
-from bigfish.alerts.delivery import Deliver, WebhookDispatcher, alert_document, send_webhooks
+from bigfish.alerts.delivery import (
+    Deliver,
+    Deliveries,
+    WebhookDispatcher,
+    alert_document,
+    deliver_alerts,
+    send_ingest_webhooks,
+    send_webhooks,
+)
 from bigfish.alerts.holders import holders_to_alert
 from bigfish.alerts.listing import list_alerts
 from bigfish.alerts.model import Alert, AlertPage
@@ -31,9 +40,12 @@ __all__ = [
     "Alert",
     "AlertPage",
     "Deliver",
+    "Deliveries",
     "WebhookDispatcher",
     "alert_document",
+    "deliver_alerts",
     "holders_to_alert",
     "list_alerts",
+    "send_ingest_webhooks",
     "send_webhooks",
 ]

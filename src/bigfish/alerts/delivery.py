@@ -6,14 +6,23 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import sqlalchemy as sa
 
 from bigfish.alerts.holders import holders_to_alert
 from bigfish.alerts.model import Alert
 from bigfish.errors import BigfishError
 from bigfish.store import Store
-from bigfish.webhooks import deliver, list_allowed_peers, webhook_secrets
+from bigfish.store.schema import reports
+from bigfish.webhooks import deliver, list_allowed_peers, origin_of, webhook_secrets
 
 log = logging.getLogger(__name__)
+
+#: Reports whose alerts go out together after an ingest: the API's largest batch
+#: (`bigfish.api.schemas.MAX_BATCH`), so that a file alerts as its reports submitted through the
+#: API in the fewest batches would: one delivery per webhook of a holder per 10,000 reports.
+RUN_BATCH = 10_000
 
 
 def alert_document(alerts: Sequence[Alert]) -> bytes:
@@ -42,15 +51,35 @@ def alert_document(alerts: Sequence[Alert]) -> bytes:
 Deliver = Callable[[str, str, bytes, list[str]], int]
 
 
-def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None = None) -> int:
-    """Deliver the alerts that REPORT_PKS raise to every holder's webhooks; returns deliveries
-    that succeeded. A refused or failing peer is logged (by origin, never the secret)."""
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """What sending webhooks did: deliveries answered 2xx, the others, and why those failed
+    (each reason once, naming the webhook's origin, never its secret)."""
+
+    delivered: int = 0
+    failed: int = 0
+    problems: tuple[str, ...] = ()
+
+    def __add__(self, other: Deliveries) -> Deliveries:
+        return Deliveries(
+            self.delivered + other.delivered,
+            self.failed + other.failed,
+            tuple(dict.fromkeys(self.problems + other.problems)),
+        )
+
+
+def deliver_alerts(
+    store: Store, report_pks: Sequence[int], send: Deliver | None = None
+) -> Deliveries:
+    """Deliver the alerts that REPORT_PKS raise to every holder's webhooks, one delivery per
+    webhook; nothing is retried. A refused or failing peer is logged and counted, never raised."""
     send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
     targets = holders_to_alert(store, report_pks)
     if not targets:
-        return 0
+        return Deliveries()
     peers = [origin for origin, _ in list_allowed_peers(store)]
-    done = 0
+    delivered = failed = 0
+    problems: dict[str, None] = {}
     for org_id, alerts in targets.items():
         body = alert_document(alerts)
         for url, secret in webhook_secrets(store, org_id):
@@ -58,8 +87,37 @@ def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None 
                 status = send(url, secret, body, peers)
             except BigfishError as exc:
                 log.warning("webhook of organization %s not delivered: %s", org_id, exc)
+                failed += 1
+                problems[str(exc)] = None
                 continue
-            done += 1 if 200 <= status < 300 else 0
+            if 200 <= status < 300:
+                delivered += 1
+            else:
+                failed += 1
+                problems[f"{origin_of(url)} answered {status}"] = None
+    return Deliveries(delivered, failed, tuple(problems))
+
+
+def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None = None) -> int:
+    """Deliver the alerts that REPORT_PKS raise to every holder's webhooks; returns deliveries
+    that succeeded. A refused or failing peer is logged (by origin, never the secret)."""
+    return deliver_alerts(store, report_pks, send).delivered
+
+
+def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None) -> Deliveries:
+    """Deliver the alerts of the reports ingest run RUN_ID stored or updated (as the API does
+    for a submission), RUN_BATCH reports at a time. Call it once the run is committed and
+    before a later run re-writes its reports."""
+    with store.connect() as conn:
+        pks = [
+            int(pk)
+            for pk in conn.execute(
+                sa.select(reports.c.id).where(reports.c.ingest_run == run_id).order_by(reports.c.id)
+            ).scalars()
+        ]
+    done = Deliveries()
+    for start in range(0, len(pks), RUN_BATCH):
+        done += deliver_alerts(store, pks[start : start + RUN_BATCH], send)
     return done
 
 

@@ -7,11 +7,13 @@ import json
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
+from bigfish.alerts import Deliveries, send_ingest_webhooks
 from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
@@ -33,7 +35,7 @@ app.add_typer(org_app, name="org")
 _FORMATS = ("auto", "csv", "jsonl", "xlsx", "stix", "misp")
 
 
-def _print_result(result: IngestResult, as_json: bool) -> None:
+def _print_result(result: IngestResult, sent: Deliveries, as_json: bool) -> None:
     if as_json:
         record = {
             "file": result.file,
@@ -43,6 +45,8 @@ def _print_result(result: IngestResult, as_json: bool) -> None:
             "updated": result.updated,
             "rejected": result.rejected,
             "rejects": str(result.rejects_path) if result.rejects_path else None,
+            "webhooks": sent.delivered,
+            "webhooks_failed": sent.failed,
         }
         typer.echo(json.dumps(record, ensure_ascii=False))
         return
@@ -52,7 +56,34 @@ def _print_result(result: IngestResult, as_json: bool) -> None:
     )
     if result.rejects_path:
         line += f" (reasons in {result.rejects_path})"
+    if sent.delivered or sent.failed:
+        line += f"; webhooks delivered {sent.delivered:,}"
+        line += f", failed {sent.failed:,}" if sent.failed else ""
     typer.echo(line)
+
+
+#: Reasons of failed deliveries shown per file; the log has them all.
+_PROBLEMS_SHOWN = 5
+
+
+def _send_webhooks(store: Store, result: IngestResult) -> Deliveries:
+    """The webhooks of the alerts RESULT's reports raise, sent; a failure is named on stderr
+    and never fails the ingest (the reports are stored, `GET /api/v1/alerts` has the alerts)."""
+    try:
+        sent = send_ingest_webhooks(store, result.run_id)
+    except (BigfishError, sa.exc.SQLAlchemyError) as exc:
+        typer.echo(f"warning: {result.file}: no webhook sent: {exc}", err=True)
+        return Deliveries()
+    if sent.failed:
+        shown = "; ".join(sent.problems[:_PROBLEMS_SHOWN])
+        more = len(sent.problems) - _PROBLEMS_SHOWN
+        typer.echo(
+            f"warning: {result.file}: {sent.failed:,} webhook deliveries failed, not retried "
+            f"(the reports are stored; GET /api/v1/alerts?since=… catches up): {shown}"
+            + (f" and {more} other reasons" if more > 0 else ""),
+            err=True,
+        )
+    return sent
 
 
 def _ingest_one(
@@ -129,14 +160,25 @@ def ingest(
     ),
     group: str | None = typer.Option(None, "--group", help="Sharing group (with group)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line of counts per file."),
+    webhooks: bool = typer.Option(
+        True,
+        "--webhooks/--no-webhooks",
+        help="Send the alerts each file's reports raise to the webhooks of the organizations "
+        "holding their values, as the API does (--no-webhooks for a back-fill of old reports).",
+    ),
 ) -> None:
     """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
 
-    Networks are updated once, after the last file.
+    After each file, the alerts its new and updated reports raise go to the organizations'
+    webhooks, signed, as for reports submitted through the API; a delivery that fails is
+    named on stderr, not retried, and fails nothing. Networks are updated once, after the
+    last file.
 
     Example: bigfish ingest th-aoc.csv --org th-aoc
 
     Example: bigfish ingest --manifest partnership.json --json
+
+    Example: bigfish ingest --manifest old-reports.json --no-webhooks
     """
     if fmt not in _FORMATS:
         raise typer.BadParameter(f"one of {', '.join(_FORMATS)}", param_hint="--format")
@@ -179,7 +221,8 @@ def ingest(
             typer.echo(f"error: {exc}", err=True)
             failed += 1
             continue
-        _print_result(result, as_json)
+        sent = _send_webhooks(store, result) if webhooks else Deliveries()
+        _print_result(result, sent, as_json)
     try:
         after_ingest(store)  # once for all the files, whatever their organizations
     except BigfishError as exc:
