@@ -15,6 +15,7 @@ from bigfish.alerts.model import Alert
 from bigfish.errors import BigfishError
 from bigfish.store import Store
 from bigfish.store.schema import reports
+from bigfish.store.schema_access import webhooks
 from bigfish.webhooks import deliver, list_allowed_peers, origin_of, webhook_secrets
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,19 @@ def deliver_alerts(
     """Deliver the alerts that REPORT_PKS raise to every holder's webhooks, one delivery per
     webhook; nothing is retried. A refused or failing peer is logged and counted, never raised."""
     send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
-    targets = holders_to_alert(store, report_pks)
-    if not targets:
+    with store.connect() as conn:
+        listening = {
+            int(o) for o in conn.execute(sa.select(webhooks.c.org_id).distinct()).scalars()
+        }
+    if not listening:  # no webhook at all: the holders' query (most of the cost) is not run
         return Deliveries()
-    peers = [origin for origin, _ in list_allowed_peers(store)]
+    targets = holders_to_alert(store, report_pks)
+    peers = [origin for origin, _ in list_allowed_peers(store)] if targets else []
     delivered = failed = 0
     problems: dict[str, None] = {}
     for org_id, alerts in targets.items():
+        if org_id not in listening:
+            continue
         body = alert_document(alerts)
         for url, secret in webhook_secrets(store, org_id):
             try:
