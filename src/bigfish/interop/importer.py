@@ -37,6 +37,7 @@ from bigfish.interop.stix_import import (
 from bigfish.interop.views import utc
 from bigfish.models import Distribution, Marking, Report, narrowest
 from bigfish.organizations import _check_name
+from bigfish.outgoing import origin_of
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
@@ -50,7 +51,6 @@ from bigfish.store.writes import (
     record_withdrawals,
     write_batch,
 )
-from bigfish.webhooks import origin_of
 
 _CHUNK = 500
 
@@ -282,7 +282,13 @@ def import_objects(
     keep: list[dict[str, Any]] = []
     requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
     pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
-    nuls = [nul_path(obj) if isinstance(obj, dict) else None for obj in objects]
+    # a pulled cooperation request is checked, its fields named, by the federation's import
+    nuls = [
+        nul_path(obj)
+        if isinstance(obj, dict) and (owner is not None or obj.get("type") != REQUEST_TYPE)
+        else None
+        for obj in objects
+    ]
     # an object holding a NUL is rejected alone: none of it may reach a report or the store
     clean = [o for o, n in zip(objects, nuls, strict=True) if n is None]
     lookup, first, conflicting = _resolve(conn, clean)
