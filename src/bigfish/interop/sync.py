@@ -4,7 +4,7 @@ Each page is stored and the peer's position (`next`, then `added_after`) advance
 transaction, so a pull killed at any point resumes where its last committed page ended and a
 re-pull stores nothing twice (reports keep their STIX id and version). Every page ends with
 received = stored + rejected; each rejection is kept with the object's id and a reason
-(`sync_rejections`). Outgoing requests go through `bigfish.webhooks.guarded_request`: loopback,
+(`sync_rejections`). Outgoing requests go through `bigfish.outgoing.guarded_request`: loopback,
 link-local and private addresses are refused unless an administrator allowed that exact peer.
 
 Nothing a peer answers can exhaust the node or hold a pull for ever: an answer is read up to
@@ -36,16 +36,11 @@ from bigfish.errors import InputError, PeerError, StoreError
 from bigfish.interop.feed import parse_time
 from bigfish.interop.importer import import_objects
 from bigfish.interop.stix import timestamp
+from bigfish.outgoing import AnswerTooLarge, bounded_get, origin_of
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs, sync_state
 from bigfish.store.writes import IdentifierIds
-from bigfish.webhooks import (
-    AnswerTooLarge,
-    DeadlineTransport,
-    guarded_request,
-    list_allowed_peers,
-    origin_of,
-)
+from bigfish.webhooks import list_allowed_peers
 
 TAXII = "application/taxii+json;version=2.1"
 #: Objects stored while a pull was reading may carry an earlier date_added; re-read this much.
@@ -96,7 +91,7 @@ class SyncResult:
 class _Peer:
     """HTTP to one peer: the key as a bearer token (or as a Basic password), through the guard,
     and only to the peer's own origin (an API root listed elsewhere gets no key, as a redirect
-    elsewhere does not: `bigfish.webhooks.guarded_request`)."""
+    elsewhere does not: `bigfish.outgoing.guarded_request`)."""
 
     def __init__(
         self,
@@ -123,25 +118,15 @@ class _Peer:
         headers = {"Accept": TAXII}
         if origin_of(url) == self.origin:
             headers["Authorization"] = self.auth
-        deadline = time.monotonic() + REQUEST_DEADLINE
-        try:
-            response = guarded_request(
-                "GET",
-                full,
-                self.allowed,
-                headers=headers,
-                transport=self.transport or DeadlineTransport(deadline),
-                timeout=120.0,
-                max_body_bytes=MAX_RESPONSE_BYTES,
-            )
-        except httpx.TimeoutException:
-            if time.monotonic() < deadline:
-                raise PeerError(f"{urlsplit(url).netloc}: no answer within 120 s") from None
-            raise PeerError(
-                f"{urlsplit(url).netloc}: no whole answer within {REQUEST_DEADLINE:g} s"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise PeerError(f"{urlsplit(url).netloc}: {type(exc).__name__}") from None
+        response = bounded_get(
+            full,
+            self.allowed,
+            headers=headers,
+            deadline=REQUEST_DEADLINE,
+            read_timeout=120.0,
+            max_body_bytes=MAX_RESPONSE_BYTES,
+            transport=self.transport,
+        )
         if response.status_code != 200:
             raise PeerError(f"{url} answered {response.status_code}")
         return _json_object(url, response.content), response.headers
