@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -263,3 +264,78 @@ def test_the_public_checks_rate_buckets_do_not_grow_with_every_address(
     for _ in range(10):  # a caller that keeps asking is still limited
         limiter.retry_after("public:2001:db8::1:1")
     assert limiter.retry_after("public:2001:db8::1:1") > 0
+
+
+@pytest.fixture
+def head_timed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """uvicorn as `bigfish serve` runs it (its HTTP protocol), HEAD_TIMEOUT 0.3 s, serving an
+    app that answers after 1 s: a slow answer is no slow request head."""
+    import asyncio
+    import time
+
+    import uvicorn
+
+    from bigfish.cli import serve
+    from tests.interop.servers import free_port
+
+    monkeypatch.setattr(serve, "HEAD_TIMEOUT", 0.3)
+
+    async def slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await asyncio.sleep(1.0)
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+        )
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    port = free_port()
+    config = uvicorn.Config(
+        slow_app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        http="bigfish.cli.serve:HeadTimedH11",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield port
+    server.should_exit = True
+    thread.join(10)
+
+
+def _closed_by_server(conn: socket.socket) -> bool:
+    """Whether the server closes CONN (reads until it does, or 10 s pass without a byte)."""
+    conn.settimeout(10)
+    try:
+        while conn.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    return True
+
+
+def test_a_request_head_sent_a_byte_at_a_time_is_cut_off(head_timed_server: int) -> None:
+    """uvicorn has no header timeout: a client trickling its request head (slowloris) held a
+    connection for ever. `bigfish serve`'s protocol closes it; a slow answer is not cut off,
+    and a kept-alive connection's next head has the same time."""
+    with socket.create_connection(("127.0.0.1", head_timed_server)) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and nothing more
+        assert _closed_by_server(conn)
+    with socket.create_connection(("127.0.0.1", head_timed_server)) as conn:
+        conn.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn.settimeout(10)
+        answer = b""
+        while not answer.endswith(b"\r\n\r\nok"):
+            piece = conn.recv(4096)
+            assert piece, answer  # the server closed the connection before it answered
+            answer += piece
+        assert answer.startswith(b"HTTP/1.1 200")
+        conn.sendall(b"GET / HTTP/1.1\r\nHo")  # the next request's head, never finished
+        assert _closed_by_server(conn)

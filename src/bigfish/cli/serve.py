@@ -2,14 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import sys
 
+import h11
 import typer
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bigfish.cli._app import OPTIONS, app, fail
 from bigfish.errors import BigfishError
+
+#: Seconds a client has to send a whole request line and headers, from connecting or from the
+#: end of its previous answer. uvicorn has no such limit: a client that sends a byte a minute
+#: (slowloris) held a connection, and its file descriptor, for ever.
+HEAD_TIMEOUT = 30.0
+
+
+class HeadTimedH11(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose request head is not whole within
+    HEAD_TIMEOUT seconds. A request being answered, or its body being read, is not cut off."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def _arm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def _head_timed_out(self) -> None:
+        # IDLE: no whole request head since the timer was armed (h11 leaves IDLE at one)
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_head_timer()
 
 
 @app.command()
@@ -30,6 +69,9 @@ def serve(
     ),
 ) -> None:
     """Serve the API (/api/v1, OpenAPI at /docs), TAXII 2.1 (/taxii2/) and the web application.
+
+    A client that has not sent a whole request head within 30 seconds is disconnected; put a
+    reverse proxy in front for TLS and to bound slow request bodies.
 
     Example: bigfish --db sqlite:///./bigfish.db serve --port 8000 --workers 2
     """
@@ -63,4 +105,5 @@ def serve(
         workers=workers,
         log_level="warning",
         access_log=False,
+        http="bigfish.cli.serve:HeadTimedH11",  # an import path: each worker process loads it
     )
