@@ -14,7 +14,7 @@ from bigfish.alerts.holders import holders_to_alert
 from bigfish.alerts.model import Alert
 from bigfish.errors import BigfishError
 from bigfish.store import Store
-from bigfish.store.schema import reports
+from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_access import webhooks
 from bigfish.webhooks import deliver, list_allowed_peers, origin_of, webhook_secrets
 
@@ -73,11 +73,17 @@ def deliver_alerts(
     store: Store, report_pks: Sequence[int], send: Deliver | None = None
 ) -> Deliveries:
     """Deliver the alerts that REPORT_PKS raise to every holder's webhooks, one delivery per
-    webhook; nothing is retried. A refused or failing peer is logged and counted, never raised."""
+    webhook; nothing is retried. A refused or failing peer is counted and named by its
+    organization and origin (never the secret), never raised."""
     send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
     with store.connect() as conn:
         listening = {
-            int(o) for o in conn.execute(sa.select(webhooks.c.org_id).distinct()).scalars()
+            int(org_id): str(name)
+            for org_id, name in conn.execute(
+                sa.select(organizations.c.id, organizations.c.name).where(
+                    organizations.c.id.in_(sa.select(webhooks.c.org_id))
+                )
+            )
         }
     if not listening:  # no webhook at all: the holders' query (most of the cost) is not run
         return Deliveries()
@@ -93,22 +99,26 @@ def deliver_alerts(
             try:
                 status = send(url, secret, body, peers)
             except BigfishError as exc:
-                log.warning("webhook of organization %s not delivered: %s", org_id, exc)
                 failed += 1
-                problems[str(exc)] = None
+                problems[f"organization {listening[org_id]}: {exc}"] = None
                 continue
             if 200 <= status < 300:
                 delivered += 1
             else:
                 failed += 1
-                problems[f"{origin_of(url)} answered {status}"] = None
+                problems[
+                    f"organization {listening[org_id]}: {origin_of(url)} answered {status}"
+                ] = None
     return Deliveries(delivered, failed, tuple(problems))
 
 
 def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None = None) -> int:
     """Deliver the alerts that REPORT_PKS raise to every holder's webhooks; returns deliveries
     that succeeded. A refused or failing peer is logged (by origin, never the secret)."""
-    return deliver_alerts(store, report_pks, send).delivered
+    done = deliver_alerts(store, report_pks, send)
+    for problem in done.problems:
+        log.warning("webhook not delivered: %s", problem)
+    return done.delivered
 
 
 def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None) -> Deliveries:

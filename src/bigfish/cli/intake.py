@@ -78,8 +78,9 @@ def _send_webhooks(store: Store, result: IngestResult) -> Deliveries:
         shown = "; ".join(sent.problems[:_PROBLEMS_SHOWN])
         more = len(sent.problems) - _PROBLEMS_SHOWN
         typer.echo(
-            f"warning: {result.file}: {sent.failed:,} webhook deliveries failed, not retried "
-            f"(the reports are stored; GET /api/v1/alerts?since=… catches up): {shown}"
+            f"warning: {result.file}: {sent.failed:,} of {sent.failed + sent.delivered:,} "
+            "webhook deliveries failed and are not retried (the reports are stored; "
+            f"GET /api/v1/alerts?since=… catches up): {shown}"
             + (f" and {more} other reasons" if more > 0 else ""),
             err=True,
         )
@@ -169,10 +170,11 @@ def ingest(
 ) -> None:
     """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
 
-    After each file, the alerts its new and updated reports raise go to the organizations'
-    webhooks, signed, as for reports submitted through the API; a delivery that fails is
-    named on stderr, not retried, and fails nothing. Networks are updated once, after the
-    last file.
+    After each file, the alerts its new and updated reports raise go, signed,
+    to the webhooks of the organizations they alert, as through the API; a
+    delivery that fails is named on stderr, not retried, and fails nothing.
+
+    Networks are updated once, after the last file.
 
     Example: bigfish ingest th-aoc.csv --org th-aoc
 
