@@ -125,3 +125,21 @@ def test_a_taxii_post_holding_a_nul_stores_the_rest(store: Store, tmp_path: Path
     with store.connect() as conn:
         after = set(conn.execute(sa.select(reports.c.report_id)).scalars())
     assert after - before == {"good"}
+
+
+def test_a_stix_file_object_holding_a_nul_is_rejected_alone(store: Store, tmp_path: Path) -> None:
+    """A STIX bundle ingested from a file: its report's id was stored with the NUL on SQLite."""
+    import json
+
+    from bigfish.intake import ingest_file
+
+    bundle = {"type": "bundle", "id": "bundle--1", "objects": _hostile()[:6]}
+    path = tmp_path / "partner.stix.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = ingest_file(store, path, org="TH-AOC", fmt="stix", classify=False)
+    assert (result.received, result.stored, result.rejected) == (6, 1, 5)
+    rejects = path.with_name(path.name + ".rejects.jsonl").read_text("utf-8").splitlines()
+    assert [json.loads(r)["field"] for r in rejects] == EXPECTED_FIELDS[:5]
+    assert all("\x00" not in str(json.loads(r)["report_id"]) for r in rejects)
+    with store.connect() as conn:
+        assert list(conn.execute(sa.select(reports.c.report_id)).scalars()) == ["good"]

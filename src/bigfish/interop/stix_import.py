@@ -22,6 +22,8 @@ from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
     MARKING_FIELDS,
     STANDARD_FIELDS,
+    escape_nul,
+    nul_path,
     parse_role,
 )
 from bigfish.interop.markings import REPORT_EXTENSION, item_marking, marking_from_object
@@ -292,6 +294,12 @@ def _record(
         yield Unreadable(number, "a STIX object must be a JSON object with a type")
         return
     stix_type, stix_id = obj["type"], obj.get("id")
+    where = nul_path(obj)
+    if where is not None:  # as a peer's (bigfish.interop.importer): PostgreSQL keeps no NUL
+        shown = escape_nul(stix_id) if isinstance(stix_id, str) else None
+        reason = "holds a NUL character (U+0000), which this node cannot store"
+        yield Unreadable(number, reason, shown, where)
+        return
     if stix_type == "report":
         try:
             fields, found = report_fields(obj, lookup)
