@@ -253,8 +253,10 @@ class User:
 
 def _check_username(username: str) -> str:
     name = username.strip()
-    if not name or len(name) > 100 or any(c.isspace() for c in name):
-        raise InputError("a username is 1-100 characters without spaces", field="username")
+    if not name or len(name) > 100 or any(c.isspace() or not c.isprintable() for c in name):
+        raise InputError(
+            "a username is 1-100 printable characters without spaces", field="username"
+        )
     return name
 
 

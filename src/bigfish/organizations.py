@@ -33,12 +33,13 @@ def _check_name(name: str) -> str:
     if (
         not name
         or len(name) > 100
-        or any(c.isspace() for c in name)
+        or any(c.isspace() or not c.isprintable() for c in name)  # NUL, controls, zero-width
         or "/" in name
         or name in (".", "..")  # a path step in every link to the organization's reports
     ):
         raise InputError(
-            "an organization name is 1-100 characters without spaces or '/', not '.' or '..'",
+            "an organization name is 1-100 printable characters without spaces or '/', "
+            "not '.' or '..'",
             field="name",
         )
     return name

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from bigfish.accounts import ApiRole, add_user
 from bigfish.errors import InputError
 from bigfish.intake.records import build_report
 from bigfish.organizations import add_org
@@ -57,11 +58,22 @@ def test_an_expired_session_sends_htmx_to_sign_in(web: WebPartnership) -> None:
     assert "<html" not in answer.text  # not the sign-in page swapped into the results
 
 
-def test_dot_steps_cannot_be_names_that_links_are_made_of(store: Store) -> None:
+def test_names_are_printable_and_no_path_steps(store: Store) -> None:
     """A report id `../../networks/1` made every link to the report a link to another page."""
     for name in (".", ".."):
         with pytest.raises(InputError, match=re.escape("not '.' or '..'")):
             add_org(store, name)
+    for name in ("th\x00aoc", "th\u200baoc", "th\x1baoc"):  # NUL was stored on SQLite
+        with pytest.raises(InputError, match="printable") as refused:
+            add_org(store, name)
+        assert refused.value.field == "name"
+    add_org(store, "ศูนย์-aoc")  # letters of any script are names
+    for username in ("som\x00chai", "som\u200bchai"):
+        with pytest.raises(InputError, match="printable") as refused:
+            add_user(
+                store, org="ศูนย์-aoc", username=username, password="x" * 16, role=ApiRole.ANALYST
+            )
+        assert refused.value.field == "username"
     fields = {"reported_at": "2025-01-02", "country": "TH"}
     for report_id in ("..", "../../networks/290", "CASE/./1", "a/.."):
         with pytest.raises(InputError, match="between slashes") as caught:
