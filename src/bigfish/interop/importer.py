@@ -28,6 +28,7 @@ from bigfish.fx import Rates, reference_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.records import build_report, escape_nul, nul_path
 from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object, marking_refs
+from bigfish.interop.revocation import Revoked, node_of, withdraw_copies
 from bigfish.interop.stix_import import (
     OBSERVABLE_TYPES,
     SUPPORTING,
@@ -37,18 +38,14 @@ from bigfish.interop.stix_import import (
 from bigfish.interop.views import utc
 from bigfish.models import Distribution, Marking, Report, narrowest
 from bigfish.organizations import _check_name
-from bigfish.outgoing import origin_of
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
 from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
-from bigfish.store.schema_evidence import evidence
 from bigfish.store.schema_interop import interop_imports, interop_observables
 from bigfish.store.writes import (
-    WITHDRAWAL_COLUMNS,
     IdentifierIds,
     Pending,
-    record_withdrawals,
     write_batch,
 )
 
@@ -121,13 +118,6 @@ def _marking(
     return marking, int(row[0])
 
 
-def _node(url: str) -> str:
-    try:
-        return origin_of(url)
-    except InputError:
-        return url.strip().lower()
-
-
 def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str | None]) -> None:
     """InputError unless PEER's node may speak for ORG: ORG is new here (it is then recorded as
     the peer's) or was first supplied by, or registered with, that peer. A peer never speaks for
@@ -140,9 +130,9 @@ def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str 
             cache[org] = None
         elif row.node is None:
             cache[org] = f"{org} is hosted on this node, not on the node that sent this report"
-        elif _node(row.node) != _node(peer):
+        elif node_of(row.node) != node_of(peer):
             cache[org] = (
-                f"{org} is hosted on {_node(row.node)}, not on the node that sent this report"
+                f"{org} is hosted on {node_of(row.node)}, not on the node that sent this report"
             )
         else:
             cache[org] = None
@@ -295,7 +285,7 @@ def import_objects(
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
     echoes = 0
-    revoked: list[_Revoked] = []
+    revoked: list[Revoked] = []
     for obj, where in zip(objects, nuls, strict=True):
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or "id" not in obj:
             rejections.append((None, "not a STIX object (needs a type and an id)"))
@@ -331,7 +321,7 @@ def import_objects(
                 fields, _ = report_fields(obj, lookup)
                 org = _check_name(_org_of(obj, lookup) or default_org)
                 report_id = str(fields.get("report_id") or "")
-                revoked.append(_Revoked(stix_id, org, report_id, _modified(obj)))
+                revoked.append(Revoked(stix_id, org, report_id, _modified(obj)))
             except (InputError, ValueError) as exc:
                 field = getattr(exc, "field", None)
                 reason = getattr(exc, "message", str(exc))
@@ -364,7 +354,7 @@ def import_objects(
     new, updated, unchanged = _store_reports(
         conn, list(pending.values()), peer, rates, ids or IdentifierIds(), rejections
     )
-    withdrawn, held_newer = _withdraw_copies(conn, revoked, peer or "", rejections)
+    withdrawn, held_newer = withdraw_copies(conn, revoked, peer or "", rejections)
     stored = len(objects) - len(rejections)
     return ImportOutcome(
         len(objects),
@@ -401,78 +391,6 @@ def _modified(obj: Mapping[str, Any]) -> datetime:
         return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except (ValueError, OverflowError):  # 9999-12-31T23:59:59-01:00 overflows in UTC
         raise InputError("not an RFC 3339 timestamp in range", field="modified") from None
-
-
-@dataclass(frozen=True, slots=True)
-class _Revoked:
-    """A revoked report: its STIX id, the report it names (as an import would store it) and
-    the version it revokes."""
-
-    stix_id: str
-    org: str
-    report_id: str
-    modified: datetime
-
-
-def _withdraw_copies(
-    conn: Connection,
-    revoked: list[_Revoked],
-    peer: str,
-    rejections: list[tuple[str | None, str]],
-) -> tuple[int, int]:
-    """Delete the copies PEER revoked: the report the revoked object names (its organization and
-    report id, as an import would store them) under that STIX id, pulled from PEER
-    (`interop_imports`), when the version held here is not newer than the revocation. A copy
-    another node supplied, and a copy that holds evidence, are kept, the object rejected with
-    the reason. Each deletion is recorded as a withdrawal, so the nodes that pulled the copy from
-    here are told in turn. Returns (withdrawn, nothing to do: not held, or held newer)."""
-    withdrawn = nothing = 0
-    now = datetime.now(UTC)
-    for item in revoked:
-        row = conn.execute(
-            sa.select(
-                interop_imports.c.modified,
-                interop_imports.c.peer,
-                reports.c.id,
-                *WITHDRAWAL_COLUMNS,
-            )
-            .join(reports, reports.c.id == interop_imports.c.report_pk)
-            .join(organizations, organizations.c.id == reports.c.org_id)
-            .where(
-                interop_imports.c.stix_id == item.stix_id[:200],
-                organizations.c.name == item.org,
-                reports.c.report_id == item.report_id,
-            )
-        ).first()
-        if row is None or utc(row.modified) > item.modified:
-            nothing += 1  # not held here, or held in a newer version (re-shared since)
-            continue
-        named = f"{item.org}/{item.report_id}"
-        if _node(row.peer or "") != _node(peer):
-            rejections.append(
-                (
-                    item.stix_id,
-                    f"revoked: the copy of {named} held here came from"
-                    f" {_node(row.peer or 'this node')}; only that node revokes it",
-                )
-            )
-            continue
-        held = conn.execute(
-            sa.select(sa.func.count()).select_from(evidence).where(evidence.c.report_pk == row.id)
-        ).scalar_one()
-        if held:
-            rejections.append(
-                (
-                    item.stix_id,
-                    f"revoked: the copy of {named} holds {held} evidence item(s) under chain"
-                    " of custody and is kept",
-                )
-            )
-            continue
-        record_withdrawals(conn, [row], now)
-        conn.execute(reports.delete().where(reports.c.id == row.id))
-        withdrawn += 1
-    return withdrawn, nothing
 
 
 def _store_reports(
