@@ -109,3 +109,21 @@ def _report_pks(p: Partnership, *report_ids: str) -> list[int]:
             sa.select(reports.c.id).where(reports.c.report_id.in_(report_ids))
         ).all()
     return sorted(int(r.id) for r in rows)
+
+
+def test_holders_can_be_limited_to_those_with_a_webhook(partnership: Partnership) -> None:
+    """Delivery looks only for the organizations with a webhook; each gets what it would have
+    got from the search for every holder, and an empty set looks for no one."""
+    p = partnership
+    shared = {"distribution": "partnership", "tlp": "green"}
+    p.submit("B", [report("b1", phone=SCAMMER)], **shared)
+    p.submit("C", [report("c1", phone=SCAMMER)], **shared)
+    p.submit("A", [report("a1", phone=SCAMMER)], **shared)
+    pks = _report_pks(p, "a1")
+    a, b, c = (_org_id(p, name) for name in "ABC")
+    everyone = holders_to_alert(p.store, pks)
+    assert set(everyone) == {a, b, c}  # A newly holds what B and C reported before
+    assert len(everyone[a]) == 2
+    for only in ({a}, {b}, {b, c}):
+        assert holders_to_alert(p.store, pks, only) == {o: everyone[o] for o in only}
+    assert holders_to_alert(p.store, pks, set()) == {}

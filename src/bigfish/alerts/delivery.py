@@ -87,7 +87,7 @@ def deliver_alerts(
         }
     if not listening:  # no webhook at all: the holders' query (most of the cost) is not run
         return Deliveries()
-    targets = holders_to_alert(store, report_pks)
+    targets = holders_to_alert(store, report_pks, listening)  # only holders with a webhook
     peers = [origin for origin, _ in list_allowed_peers(store)] if targets else []
     delivered = failed = 0
     problems: dict[str, None] = {}
