@@ -27,18 +27,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def bigfish_server(store: Store) -> Iterator[str]:
-    """Serve STORE's API on loopback; yields the base URL."""
-    app = create_app(store, ApiSettings(rate_limit_per_minute=0))
+def uvicorn_in_thread(app: Any, **settings: Any) -> Iterator[int]:
+    """Serve APP with uvicorn on a free loopback port in a thread (SETTINGS are uvicorn.Config's);
+    yields the port once the server has started."""
     port = free_port()
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
-        lifespan="on",
-        timeout_keep_alive=1,
         timeout_graceful_shutdown=1,
+        **settings,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -47,10 +46,18 @@ def bigfish_server(store: Store) -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield port
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def bigfish_server(store: Store) -> Iterator[str]:
+    """Serve STORE's API on loopback; yields the base URL."""
+    app = create_app(store, ApiSettings(rate_limit_per_minute=0))
+    with uvicorn_in_thread(app, lifespan="on", timeout_keep_alive=1) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 MEDALLION_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"

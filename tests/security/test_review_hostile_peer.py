@@ -271,12 +271,9 @@ def head_timed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """uvicorn as `bigfish serve` runs it (its HTTP protocol), HEAD_TIMEOUT 0.3 s, serving an
     app that answers after 1 s: a slow answer is no slow request head."""
     import asyncio
-    import time
-
-    import uvicorn
 
     from bigfish.cli import serve
-    from tests.interop.servers import free_port
+    from tests.interop.servers import uvicorn_in_thread
 
     monkeypatch.setattr(serve, "HEAD_TIMEOUT", 0.3)
 
@@ -289,25 +286,8 @@ def head_timed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         )
         await send({"type": "http.response.body", "body": b"ok"})
 
-    port = free_port()
-    config = uvicorn.Config(
-        slow_app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        http="bigfish.cli.serve:HeadTimedH11",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield port
-    server.should_exit = True
-    thread.join(10)
+    with uvicorn_in_thread(slow_app, lifespan="off", http="bigfish.cli.serve:HeadTimedH11") as port:
+        yield port
 
 
 def _closed_by_server(conn: socket.socket) -> bool:
