@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bigfish.accounts import create_key
+from bigfish.api.app import ApiSettings, create_app
 from bigfish.intake import ingest_file
 from bigfish.interop.model import MentionView, ReportView
-from bigfish.models import TLP, Distribution, Marking
+from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_group, add_org
 from bigfish.store import Store
+from tests.api.helpers import TestClient
 
 RING_PHONE = "+66812345678"
 RING_WALLET = "0xab5801a7d398351b8be11c439e05c5b3259aec9b"
@@ -69,6 +72,17 @@ def partnership(store: Store, tmp: Path) -> None:
 
 
 FIXED = datetime(2025, 11, 5, 9, 30, tzinfo=UTC)
+
+
+def bank_b_objects_url(store: Store) -> tuple[TestClient, dict[str, str], str]:
+    """A TAXII client of BANK-B (an analyst's key) on STORE's API, its headers and the objects
+    URL of BANK-B's own collection (the partnership of `partnership` built already)."""
+    key = create_key(store, org="BANK-B", role=ApiRole.ANALYST).secret
+    headers = {"Authorization": f"Bearer {key}"}
+    client = TestClient(create_app(store, ApiSettings(rate_limit_per_minute=0)))
+    listing = client.get("/taxii2/api/collections/", headers=headers).json()
+    own = next(c for c in listing["collections"] if c["title"] == "Organization BANK-B")
+    return client, headers, f"/taxii2/api/collections/{own['id']}/objects/"
 
 
 def fixed_view(report_id: str = "r-1", marking: Marking | None = None) -> ReportView:

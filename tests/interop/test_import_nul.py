@@ -10,16 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bigfish.accounts import create_key
-from bigfish.api.app import ApiSettings, create_app
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import REPORT_EXTENSION
-from bigfish.models import ApiRole
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_interop import interop_observables
-from tests.api.helpers import TestClient
-from tests.interop.builders import partnership
+from tests.interop.builders import bank_b_objects_url, partnership
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -104,15 +100,11 @@ def test_an_imported_object_holding_a_nul_is_rejected_alone(store: Store) -> Non
 def test_a_taxii_post_holding_a_nul_stores_the_rest(store: Store, tmp_path: Path) -> None:
     """On PostgreSQL the whole envelope was a 400; on SQLite the id was stored with its NUL."""
     partnership(store, tmp_path)
-    key = create_key(store, org="BANK-B", role=ApiRole.ANALYST).secret
-    headers = {"Authorization": f"Bearer {key}"}
-    client = TestClient(create_app(store, ApiSettings(rate_limit_per_minute=0)))
-    listing = client.get("/taxii2/api/collections/", headers=headers).json()
-    own = next(c for c in listing["collections"] if c["title"] == "Organization BANK-B")
+    client, headers, objects_url = bank_b_objects_url(store)
     with store.begin() as conn:
         before = set(conn.execute(sa.select(reports.c.report_id)).scalars())
     answer = client.post(
-        f"/taxii2/api/collections/{own['id']}/objects/",
+        objects_url,
         json={"objects": _hostile()},
         headers=headers | {"Content-Type": TAXII},
     )

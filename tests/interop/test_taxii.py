@@ -20,7 +20,7 @@ from bigfish.models import ApiRole
 from bigfish.store import Store
 from bigfish.store.schema import reports
 from tests.api.helpers import TestClient
-from tests.interop.builders import partnership
+from tests.interop.builders import bank_b_objects_url, partnership
 from tests.interop.servers import bigfish_server
 
 
@@ -225,15 +225,11 @@ def test_taxii_post_into_a_group_needs_membership_and_hides_which_groups_exist(
 def test_taxii_post_refuses_an_object_that_gives_a_key_twice(store: Store, tmp_path: Path) -> None:
     """A STIX object with two `object_marking_refs` was read as its last one."""
     partnership(store, tmp_path)
-    key = create_key(store, org="BANK-B", role=ApiRole.ANALYST).secret
-    headers = {"Authorization": f"Bearer {key}"}
-    client = TestClient(create_app(store, ApiSettings(rate_limit_per_minute=0)))
-    listing = client.get("/taxii2/api/collections/", headers=headers).json()
-    own = next(c for c in listing["collections"] if c["title"] == "Organization BANK-B")
+    client, headers, objects_url = bank_b_objects_url(store)
     report = _posted_report("b-twice", "MEKONG")
     body = json.dumps({"objects": [report]})[:-3] + ', "labels": ["a"], "labels": ["b"]}]}'
     answer = client.post(
-        f"/taxii2/api/collections/{own['id']}/objects/",
+        objects_url,
         content=body,
         headers=headers | {"Content-Type": "application/taxii+json;version=2.1"},
     )
