@@ -97,6 +97,12 @@ def sync_pull_command(
         help="Ask for every object again, not only those added since the last pull"
         " (with --every: the first pull).",
     ),
+    webhooks: bool = typer.Option(
+        True,
+        "--webhooks/--no-webhooks",
+        help="Send the alerts pulled reports raise to this node's organizations' webhooks"
+        " (--no-webhooks: a first pull of a partner's old reports, say).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON document."),
 ) -> None:
     """Pull a partner node's TAXII collections: incremental, resumable, accounted.
@@ -121,6 +127,7 @@ def sync_pull_command(
                 basic_user=basic_user,
                 page=page,
                 from_start=again,
+                webhooks=webhooks,
             )
 
         if every is None:

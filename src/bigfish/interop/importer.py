@@ -64,6 +64,7 @@ class ImportOutcome:
     unchanged: int  # reports already held in this version or a newer one
     rejections: tuple[tuple[str | None, str], ...]  # (object id, reason)
     withdrawn: int = 0  # copies deleted: their node revoked the report (deleted or re-marked)
+    written: tuple[int, ...] = ()  # the reports stored or updated (their keys), for alerts
 
 
 @dataclass
@@ -351,8 +352,9 @@ def import_objects(
             pending[key] = (_Report(stix_id, org, modified, report), group_id)
     upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), ["stix_id"])
     rejections += import_requests(conn, requests, peer=peer)
+    written: list[int] = []
     new, updated, unchanged = _store_reports(
-        conn, list(pending.values()), peer, rates, ids or IdentifierIds(), rejections
+        conn, list(pending.values()), peer, rates, ids or IdentifierIds(), rejections, written
     )
     withdrawn, held_newer = withdraw_copies(conn, revoked, peer or "", rejections)
     stored = len(objects) - len(rejections)
@@ -365,6 +367,7 @@ def import_objects(
         unchanged + echoes + held_newer,
         tuple(rejections),
         withdrawn,
+        tuple(written),
     )
 
 
@@ -400,10 +403,12 @@ def _store_reports(
     rates: Rates | None,
     ids: IdentifierIds,
     rejections: list[tuple[str | None, str]],
+    written: list[int],
 ) -> tuple[int, int, int]:
     """Write ITEMS (each with its group id) as their organizations' reports, newer versions
-    only; (new, updated, unchanged). A report the store refuses (a value it cannot keep) is
-    added to REJECTIONS with its STIX id and the reason, and the others are written."""
+    only; (new, updated, unchanged), the keys of the reports written added to WRITTEN. A report
+    the store refuses (a value it cannot keep) is added to REJECTIONS with its STIX id and the
+    reason, and the others are written."""
     by_org: dict[str, list[tuple[_Report, int | None]]] = {}
     for item in items:
         by_org.setdefault(item[0].org, []).append(item)
@@ -446,6 +451,7 @@ def _store_reports(
             rejections.append((stix_id, reason))
         fresh = [(r, g) for r, g in fresh if r.report.report_id not in refused]
         after = _held_versions(conn, org_id, [r.report.report_id for r, _ in fresh])
+        written.extend(after[r.report.report_id][0] for r, _ in fresh)
         upsert(
             conn,
             interop_imports,

@@ -22,7 +22,7 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bigfish.alerts import send_webhooks
 from bigfish.errors import InputError, PeerError, StoreError
 from bigfish.interop.feed import parse_time
 from bigfish.interop.importer import import_objects
@@ -216,7 +217,9 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 class _Run:
     """The accounting of one pull, committed page by page with the pages."""
 
-    def __init__(self, store: Store, peer_url: str) -> None:
+    def __init__(self, store: Store, peer_url: str, *, webhooks: bool = True) -> None:
+        self.store = store
+        self.webhooks = webhooks
         with store.begin() as conn:
             self.id = int(
                 conn.execute(
@@ -256,6 +259,13 @@ class _Run:
             .where(sync_runs.c.id == self.id)
             .values(received=self.received, stored=self.stored, rejected=self.rejected)
         )
+
+    def alert(self, written: Sequence[int]) -> None:
+        """Once a page is committed: the alerts its reports WRITTEN raise go to this node's
+        organizations' webhooks, as for a submission through the API (failures are logged by
+        origin, never retried; `GET /api/v1/alerts?since=…` catches up)."""
+        if self.webhooks and written:
+            send_webhooks(self.store, written)
 
 
 def _fingerprint(objects: list[Any]) -> str:
@@ -351,6 +361,7 @@ def _pull_collection(
                 )
                 run.record(conn, outcome)
                 _save_state(conn, peer_url, collection, added_after if more else newest, next_token)
+            run.alert(outcome.written)
         except RecursionError:  # an object the parser read but nothing after it can walk
             raise PeerError(f"{url} answered an object nested too deep to store") from None
         except sa.exc.DataError as exc:  # a value the database refuses that no check caught
@@ -381,16 +392,18 @@ def pull(
     transport: httpx.BaseTransport | None = None,
     progress: Progress | None = None,
     from_start: bool = False,
+    webhooks: bool = True,
 ) -> SyncResult:
     """Pull every collection PEER_URL (a TAXII discovery URL or API root) lets KEY read.
     FROM_START: every object of every collection, not only those added since the last pull
     (what is held unchanged counts as unchanged): after this node's organization rejoined a
-    group, say, whose reports it deleted when it left."""
+    group, say, whose reports it deleted when it left. WEBHOOKS: the alerts the pulled reports
+    raise go to this node's organizations' webhooks, page by page."""
     # InputError naming the URL (a port above 65535, an unclosed [) before anything is sent
     peer = _Peer(store, peer_url, key, basic_user=basic_user, transport=transport)
     peer_url = peer_url if peer_url.endswith("/") else peer_url + "/"
     org = default_org or default_org_for(peer_url)
-    run = _Run(store, peer_url)
+    run = _Run(store, peer_url, webhooks=webhooks)
     ids = IdentifierIds()
     count = 0
     for root in _api_roots(peer, peer_url):

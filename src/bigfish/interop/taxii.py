@@ -360,11 +360,17 @@ async def add_objects(
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list):
         raise ApiError(400, "an envelope needs an objects list", details={"field": "objects"})
-    status = await run_in_threadpool(_store_envelope, _store(request), caller, objects)
+    status, written = await run_in_threadpool(_store_envelope, _store(request), caller, objects)
+    notify = getattr(request.app.state, "on_reports", None)
+    if notify is not None and written:  # webhooks, as for reports submitted to /api/v1
+        notify(written)
     return _taxii(status, status=202)
 
 
-def _store_envelope(store: Store, caller: Principal, objects: list[Any]) -> dict[str, Any]:
+def _store_envelope(
+    store: Store, caller: Principal, objects: list[Any]
+) -> tuple[dict[str, Any], list[int]]:
+    """Import OBJECTS as CALLER's: the TAXII status, and the reports written (for alerts)."""
     now = datetime.now(UTC)
     with store.begin() as conn:
         outcome = import_objects(
@@ -395,7 +401,7 @@ def _store_envelope(store: Store, caller: Principal, objects: list[Any]) -> dict
                 id=status["id"], org_id=caller.org_id, body=status, created_at=now
             )
         )
-    return status
+    return status, list(outcome.written)
 
 
 @router.get("/{api_root}/status/{status_id}/", summary="TAXII status")
