@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from bigfish.errors import PeerError, StoreError
-from bigfish.interop import sync
+from bigfish.interop import sync, sync_pages
 from bigfish.interop.markings import REPORT_EXTENSION
 from bigfish.interop.sync import SyncResult, pull, pull_every
 from bigfish.store import Store, open_store
@@ -79,7 +79,7 @@ def _endless_chunks(query: dict[str, str], conn: socket.socket, peer: HostilePee
 def test_an_endless_body_ends_the_pull_at_the_limit(
     node: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    monkeypatch.setattr(sync_pages, "MAX_RESPONSE_BYTES", 1 * MiB)
     with hostile_peer(_endless_chunks) as peer:
         with pytest.raises(PeerError, match=r"127\.0\.0\.1:\d+.* more than 1048576 bytes"):
             _pull(node, peer)
@@ -102,7 +102,7 @@ def test_pages_too_long_for_the_limit_are_asked_for_in_fewer_objects(
     node: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large objects from an honest peer are not refused: smaller pages, all of them read."""
-    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    monkeypatch.setattr(sync_pages, "MAX_RESPONSE_BYTES", 1 * MiB)
     with hostile_peer(_large_objects) as peer:
         result = _pull(node, peer)
         assert [q["limit"] for q in peer.objects_requests] == ["1000", "100", "100", "100"]
@@ -120,7 +120,7 @@ def _declared_huge(query: dict[str, str], conn: socket.socket, peer: HostilePeer
 def test_a_declared_huge_body_is_refused_before_it_is_read(
     node: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    monkeypatch.setattr(sync_pages, "MAX_RESPONSE_BYTES", 1 * MiB)
     with hostile_peer(_declared_huge) as peer:
         with pytest.raises(PeerError, match="more than 1048576 bytes"):
             _pull(node, peer)
@@ -181,7 +181,7 @@ def _trickle(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> N
 def test_a_peer_answering_a_byte_at_a_time_cannot_hold_the_pull(
     node: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync, "REQUEST_DEADLINE", 1.0)
+    monkeypatch.setattr(sync_pages, "REQUEST_DEADLINE", 1.0)
     with hostile_peer(_trickle) as peer:
         with pytest.raises(PeerError, match=r"127\.0\.0\.1:\d+.*1(\.0)? s"):
             _pull(node, peer)
@@ -201,7 +201,7 @@ def _pages(*, objects: bool) -> Answer:
 
 def test_pages_that_never_end_end_the_pull(node: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new object and a new token on every page: the pull stops after MAX_PAGES."""
-    monkeypatch.setattr(sync, "MAX_PAGES", 20)
+    monkeypatch.setattr(sync_pages, "MAX_PAGES", 20)
     with hostile_peer(_pages(objects=True)) as peer:
         with pytest.raises(PeerError, match="20 pages"):
             _pull(node, peer)
@@ -215,7 +215,7 @@ def test_empty_pages_that_say_there_is_more_end_the_pull(node: Store) -> None:
     with hostile_peer(_pages(objects=False)) as peer:
         with pytest.raises(PeerError, match="10 pages in a row without objects"):
             _pull(node, peer)
-        assert len(peer.objects_requests) == sync.MAX_EMPTY_PAGES
+        assert len(peer.objects_requests) == sync_pages.MAX_EMPTY_PAGES
 
 
 def test_an_absurd_next_token_is_a_peer_error(store: Store) -> None:
@@ -477,7 +477,7 @@ def test_a_compressed_bomb_is_cut_off_at_the_limit_of_what_it_expands_to(
     node: Store, monkeypatch: pytest.MonkeyPatch, encoding: str
 ) -> None:
     """httpx expanded a brotli chunk whole: 405 bytes became 256 MiB in one piece."""
-    monkeypatch.setattr(sync, "MAX_RESPONSE_BYTES", 1 * MiB)
+    monkeypatch.setattr(sync_pages, "MAX_RESPONSE_BYTES", 1 * MiB)
     data = _bomb(encoding)
     answer = (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: %s\r\n"
