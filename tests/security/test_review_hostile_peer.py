@@ -286,7 +286,7 @@ def head_timed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         )
         await send({"type": "http.response.body", "body": b"ok"})
 
-    with uvicorn_in_thread(slow_app, lifespan="off", http="bigfish.cli.serve:HeadTimedH11") as port:
+    with uvicorn_in_thread(slow_app, lifespan="off", http="bigfish.cli.serve:BoundedH11") as port:
         yield port
 
 
