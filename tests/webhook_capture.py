@@ -7,6 +7,7 @@ the code under test sends (`bigfish ingest`, say) through `bigfish.alerts.delive
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +26,8 @@ Answer = Callable[[httpx.Request], httpx.Response]
 
 @dataclass
 class CapturedWebhooks:
-    """The deliveries that succeeded and the requests the peers received, in order."""
+    """The deliveries that succeeded and the requests the peers received, in the order they
+    arrived (different webhooks are delivered to at once: their order among them varies)."""
 
     delivered: int = 0
     requests: list[httpx.Request] = field(default_factory=list)
@@ -69,10 +71,12 @@ def catch_webhooks(
     counts the 2xx answers."""
     captured = CapturedWebhooks()
     send = _sender(captured, answer)
+    counting = threading.Lock()  # webhooks are delivered to from several threads at once
 
     def counted(url: str, secret: str, body: bytes, peers: list[str]) -> int:
         status = send(url, secret, body, peers)
-        captured.delivered += 1 if 200 <= status < 300 else 0
+        with counting:
+            captured.delivered += 1 if 200 <= status < 300 else 0
         return status
 
     monkeypatch.setattr(delivery, "deliver", counted)

@@ -151,10 +151,12 @@ def remove_webhook(store: Store, org_id: int, hook_id: int) -> None:
 
 
 def webhook_secrets(store: Store, org_id: int) -> list[tuple[str, str]]:
-    """(url, secret) of ORG_ID's webhooks, for delivery only."""
+    """(url, secret) of ORG_ID's webhooks in the order they were added, for delivery only."""
     with store.connect() as conn:
         rows = conn.execute(
-            sa.select(webhooks.c.url, webhooks.c.secret).where(webhooks.c.org_id == org_id)
+            sa.select(webhooks.c.url, webhooks.c.secret)
+            .where(webhooks.c.org_id == org_id)
+            .order_by(webhooks.c.id)
         ).all()
     return [(str(r.url), str(r.secret)) for r in rows]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,8 +24,18 @@ log = logging.getLogger(__name__)
 
 #: Reports whose alerts go out together after an ingest: the API's largest batch
 #: (`bigfish.api.schemas.MAX_BATCH`), so that a file alerts as its reports submitted through the
-#: API in the fewest batches would: one delivery per webhook of a holder per 10,000 reports.
+#: API in the fewest batches would: one round of deliveries per 10,000 reports.
 RUN_BATCH = 10_000
+
+#: Alerts one webhook delivery carries at most: a holder's alerts of one round go out as several
+#: deliveries, each signed and counted (a round's single document measured 6.7 MB when a holder
+#: got all the alerts of 10,000 reports at once).
+MAX_ALERTS_PER_DELIVERY = 1_000
+
+#: Webhooks delivered to at once, each on its own thread: a receiver that never answers holds
+#: one thread until its delivery's deadline (`bigfish.webhooks.deliver`: 10 s without an answer,
+#: 30 s in all) instead of delaying every webhook after it.
+DELIVERY_THREADS = 8
 
 
 def alert_document(alerts: Sequence[Alert]) -> bytes:
@@ -49,6 +61,8 @@ def alert_document(alerts: Sequence[Alert]) -> bytes:
     ).encode()
 
 
+#: Sends one delivery: (url, secret, body, allowed peers) to the HTTP status, as
+#: `bigfish.webhooks.deliver` does; called from several threads at once.
 Deliver = Callable[[str, str, bytes, list[str]], int]
 
 
@@ -72,9 +86,11 @@ class Deliveries:
 def deliver_alerts(
     store: Store, report_pks: Sequence[int], send: Deliver | None = None
 ) -> Deliveries:
-    """Deliver the alerts that REPORT_PKS raise to every holder's webhooks, one delivery per
-    webhook; nothing is retried. A refused or failing peer is counted and named by its
-    organization and origin (never the secret), never raised."""
+    """Deliver the alerts that REPORT_PKS raise to every holder's webhooks: each webhook gets
+    its holder's alerts, at most MAX_ALERTS_PER_DELIVERY a delivery, and different webhooks
+    are delivered to at once (DELIVERY_THREADS). Nothing is retried. A refused or failing
+    peer is counted and named by its organization and origin (never the secret), in the order
+    of organizations' names then webhooks, never raised."""
     send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
     with store.connect() as conn:
         listening = {
@@ -88,27 +104,67 @@ def deliver_alerts(
     if not listening:  # no webhook at all: the holders' query (most of the cost) is not run
         return Deliveries()
     targets = holders_to_alert(store, report_pks, listening)  # only holders with a webhook
-    peers = [origin for origin, _ in list_allowed_peers(store)] if targets else []
+    # Everything read from the store (secrets included) is read here, on the caller's thread;
+    # the delivery threads only send.
+    jobs = _webhook_deliveries(store, targets, listening)
+    if not jobs:
+        return Deliveries()
+    peers = [origin for origin, _ in list_allowed_peers(store)]
+    if len(jobs) == 1:
+        return _send(jobs[0], peers, send)
+    with ThreadPoolExecutor(
+        max_workers=min(DELIVERY_THREADS, len(jobs)), thread_name_prefix="bigfish-delivery"
+    ) as pool:
+        done = list(pool.map(lambda job: _send(job, peers, send), jobs))  # in the jobs' order
+    return sum(done, Deliveries())
+
+
+@dataclass(frozen=True, slots=True)
+class _WebhookDeliveries:
+    """What one webhook gets from one call: its holder's alerts as bodies to sign and send."""
+
+    org: str
+    url: str
+    secret: str
+    bodies: tuple[bytes, ...]
+
+
+def _webhook_deliveries(
+    store: Store, targets: dict[int, list[Alert]], listening: dict[int, str]
+) -> list[_WebhookDeliveries]:
+    """The deliveries of TARGETS' alerts, by organization name, then webhook."""
+    jobs: list[_WebhookDeliveries] = []
+    for org_id in sorted(targets.keys() & listening.keys(), key=lambda o: (listening[o], o)):
+        alerts = targets[org_id]
+        bodies = tuple(
+            alert_document(alerts[start : start + MAX_ALERTS_PER_DELIVERY])
+            for start in range(0, len(alerts), MAX_ALERTS_PER_DELIVERY)
+        )
+        jobs += [
+            _WebhookDeliveries(listening[org_id], url, secret, bodies)
+            for url, secret in webhook_secrets(store, org_id)
+        ]
+    return jobs
+
+
+def _send(job: _WebhookDeliveries, peers: list[str], send: Deliver) -> Deliveries:
+    """JOB's deliveries, one after another. Once one gets no answer (refused, unreachable, past
+    its deadline), the webhook's next ones are counted failed without being sent: a dead
+    receiver costs one deadline, not one per delivery."""
     delivered = failed = 0
     problems: dict[str, None] = {}
-    for org_id, alerts in targets.items():
-        if org_id not in listening:
-            continue
-        body = alert_document(alerts)
-        for url, secret in webhook_secrets(store, org_id):
-            try:
-                status = send(url, secret, body, peers)
-            except BigfishError as exc:
-                failed += 1
-                problems[f"organization {listening[org_id]}: {exc}"] = None
-                continue
-            if 200 <= status < 300:
-                delivered += 1
-            else:
-                failed += 1
-                problems[
-                    f"organization {listening[org_id]}: {origin_of(url)} answered {status}"
-                ] = None
+    for sent, body in enumerate(job.bodies):
+        try:
+            status = send(job.url, job.secret, body, peers)
+        except BigfishError as exc:
+            failed += len(job.bodies) - sent
+            problems[f"organization {job.org}: {exc}"] = None
+            break
+        if 200 <= status < 300:
+            delivered += 1
+        else:
+            failed += 1
+            problems[f"organization {job.org}: {origin_of(job.url)} answered {status}"] = None
     return Deliveries(delivered, failed, tuple(problems))
 
 
@@ -139,14 +195,37 @@ def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None)
 
 
 class WebhookDispatcher:
-    """Delivers webhooks off the request path, on a small pool of threads."""
+    """Delivers webhooks off the request path, on a small pool of threads.
+
+    Reports handed over while the threads are busy wait together and go out together (up to
+    RUN_BATCH a round): a receiver that never answers holds a thread for one deadline per round,
+    not per submission, so the other webhooks' alerts are late by about two rounds at most,
+    however many submissions came in meanwhile."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._waiting: dict[int, None] = {}  # report pks in the order handed over, once each
+        self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bigfish-webhooks")
 
     def __call__(self, report_pks: Sequence[int]) -> None:
-        self._pool.submit(send_webhooks, self.store, list(report_pks))
+        with self._lock:
+            self._waiting.update(dict.fromkeys(report_pks))
+        self._pool.submit(self._send_waiting)
+
+    def _send_waiting(self) -> None:
+        """Send the waiting reports' alerts, a round at a time, until none wait."""
+        while True:
+            with self._lock:
+                batch = list(itertools.islice(self._waiting, RUN_BATCH))
+                for pk in batch:
+                    del self._waiting[pk]
+            if not batch:
+                return
+            try:
+                send_webhooks(self.store, batch)
+            except Exception:  # a background thread: nobody else would see it
+                log.exception("webhooks of %d reports not sent", len(batch))
 
     def close(self) -> None:
         """Finish queued deliveries."""
