@@ -1,14 +1,20 @@
 """Reports arriving from a partner node alert this node's organizations by webhook, as reports
-submitted to the API do: a `sync pull` after each committed page, a TAXII POST once stored."""
+submitted to the API do: a `sync pull` after each committed page, a TAXII POST once stored. A
+pull counts its deliveries, and those that failed, as `bigfish ingest` does: in its result, in
+`sync pull --json`, and on stderr by organization and origin, never with the webhook's secret."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
+import httpx
 import pytest
+from typer.testing import CliRunner
 
 from bigfish.accounts import create_key
+from bigfish.cli import app
 from bigfish.interop.sync import pull
 from bigfish.models import ApiRole, Marking
 from bigfish.organizations import add_org
@@ -26,15 +32,33 @@ from tests.interop.servers import bigfish_server
 from tests.webhook_capture import catch_webhooks
 
 HOOK = "https://hooks.local-bank.example/bigfish"
+DOWN = "https://hooks.down.example/bigfish"  # answers 500, every time
+
+
+def _listening(node: Store, tmp_path: Path, *hooks: str) -> list[str]:
+    """NODE's organization LOCAL holds the ring's phone and listens on HOOKS; their secrets."""
+    local = add_org(node, "LOCAL", country="TH")
+    secrets = [add_webhook(node, local.id, hook)[1] for hook in hooks]
+    ingest_json(node, tmp_path, "LOCAL", sample_reports("local", "TH", 1), Marking())
+    return secrets
 
 
 def _pulling_node(tmp_path: Path) -> Store:
     """A node whose organization LOCAL holds the ring's phone and listens on a webhook."""
     node = open_store(f"sqlite:///{tmp_path / 'pulling.db'}")
-    local = add_org(node, "LOCAL", country="TH")
-    add_webhook(node, local.id, HOOK)
-    ingest_json(node, tmp_path, "LOCAL", sample_reports("local", "TH", 1), Marking())
+    _listening(node, tmp_path, HOOK)
     return node
+
+
+def _down_is_down(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(500 if request.headers["host"] == "hooks.down.example" else 204)
+
+
+def _peer_serving(tmp_path: Path) -> tuple[Store, str]:
+    """A partner node (SQLite) with the partnership's reports, and VN-POLICE's sync key there."""
+    peer = open_store(f"sqlite:///{tmp_path / 'peer.db'}")
+    partnership(peer, tmp_path)
+    return peer, create_key(peer, org="VN-POLICE", role=ApiRole.SYNC).secret
 
 
 @pytest.mark.parametrize("webhooks", [True, False])
@@ -83,3 +107,70 @@ def test_a_taxii_post_hands_what_it_stored_to_the_webhooks(store: Store, tmp_pat
         headers=headers | {"Content-Type": "application/taxii+json;version=2.1"},
     )
     assert again.status_code == 202 and len(notified) == 1
+
+
+def test_a_pull_counts_its_deliveries_and_names_the_failed_ones(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pulling node on both backends: every page's deliveries summed, a failing webhook
+    counted and named by organization and origin, its secret nowhere."""
+    peer, key = _peer_serving(tmp_path)
+    secrets = _listening(store, tmp_path, HOOK, DOWN)
+    caught = catch_webhooks(monkeypatch, _down_is_down)
+    with bigfish_server(peer) as base, caplog.at_level(logging.WARNING):
+        allow_peer(store, base, "test peer on loopback")
+        result = pull(store, f"{base}/taxii2/", key, page=2)
+    assert result.new == 3
+    down = [r for r in caught.requests if r.headers["host"] == "hooks.down.example"]
+    # each page that alerted went to both webhooks: more than one page, all of them counted
+    assert result.webhooks == caught.delivered == len(caught.requests) - len(down) >= 2
+    assert result.webhooks_failed == len(down) == result.webhooks
+    assert result.webhook_problems == (
+        "organization LOCAL: https://hooks.down.example:443 answered 500",
+    )
+    logged = [r.getMessage() for r in caplog.records if r.name == "bigfish.interop.sync"]
+    assert logged == [f"webhook not delivered: {result.webhook_problems[0]}"] * len(down)
+    for secret in secrets:
+        assert secret not in caplog.text and secret not in repr(result)
+
+
+@pytest.mark.parametrize("webhooks", [True, False])
+def test_sync_pull_json_counts_webhooks_and_stderr_names_the_failed_ones(
+    store: Store,
+    store_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    webhooks: bool,
+) -> None:
+    """`sync pull --json` gives `webhooks` and `webhooks_failed`, as `ingest --json` does, and
+    keeps every field it had; the text line counts them; stderr names the failed ones."""
+    peer, key = _peer_serving(tmp_path)
+    secrets = _listening(store, tmp_path, HOOK, DOWN)
+    caught = catch_webhooks(monkeypatch, _down_is_down)
+    with bigfish_server(peer) as base:
+        allow_peer(store, base, "test peer on loopback")
+        args = ["--db", store_url, "sync", "pull", f"{base}/taxii2/", "--key", key]
+        args += ["--page", "2", *([] if webhooks else ["--no-webhooks"])]
+        as_json = CliRunner().invoke(app, [*args, "--json"])
+        again = CliRunner().invoke(app, [*args, "--from-start"])  # the same reports: no alert
+    assert as_json.exit_code == 0, as_json.output
+    (doc,) = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert set(doc) == {
+        *("peer", "run", "collections", "received", "stored", "rejected", "new", "updated"),
+        *("unchanged", "withdrawn", "webhooks", "webhooks_failed"),
+    }
+    assert again.exit_code == 0 and "already held" in again.stdout, again.output
+    assert "webhook" not in again.stdout + again.stderr  # nothing written, nothing sent
+    if not webhooks:
+        assert (doc["new"], doc["webhooks"], doc["webhooks_failed"]) == (3, 0, 0)
+        assert caught.requests == [] and as_json.stderr == ""
+        return
+    down = sum(1 for r in caught.requests if r.headers["host"] == "hooks.down.example")
+    assert (doc["new"], doc["webhooks"], doc["webhooks_failed"]) == (3, caught.delivered, down)
+    assert doc["webhooks"] == doc["webhooks_failed"] >= 2
+    total = doc["webhooks"] + doc["webhooks_failed"]
+    assert f"{down} of {total} webhook deliveries failed" in as_json.stderr
+    assert "organization LOCAL: https://hooks.down.example:443 answered 500" in as_json.stderr
+    for secret in secrets:
+        assert secret not in as_json.output + again.output
+

@@ -174,16 +174,43 @@ def _print_pull(result: SyncResult, as_json: bool) -> None:
         "updated": result.updated,
         "unchanged": result.unchanged,
         "withdrawn": result.withdrawn,
+        "webhooks": result.webhooks,
+        "webhooks_failed": result.webhooks_failed,
     }
+    _warn_webhooks(result)
     if as_json:
         typer.echo(json.dumps(doc))
     else:
         supporting = (
             result.stored - result.new - result.updated - result.unchanged - result.withdrawn
         )
-        typer.echo(
+        line = (
             f"{result.peer}: received {result.received} objects: stored {result.stored} "
             f"(reports: {result.new} new, {result.updated} updated, {result.unchanged} already "
             f"held, {result.withdrawn} withdrawn by the peer; {supporting} supporting objects), "
             f"rejected {result.rejected}"
         )
+        if result.webhooks or result.webhooks_failed:
+            line += f"; webhooks delivered {result.webhooks:,}"
+            line += f", failed {result.webhooks_failed:,}" if result.webhooks_failed else ""
+        typer.echo(line)
+
+
+#: Reasons of failed deliveries shown per pull; the log has them all.
+_PROBLEMS_SHOWN = 5
+
+
+def _warn_webhooks(result: SyncResult) -> None:
+    """Name the webhook deliveries of RESULT that failed on stderr, as `bigfish ingest` does:
+    they fail nothing (the reports are stored, `GET /api/v1/alerts` has the alerts)."""
+    if not result.webhooks_failed:
+        return
+    shown = "; ".join(result.webhook_problems[:_PROBLEMS_SHOWN])
+    more = len(result.webhook_problems) - _PROBLEMS_SHOWN
+    typer.echo(
+        f"warning: {result.peer}: {result.webhooks_failed:,} of "
+        f"{result.webhooks_failed + result.webhooks:,} webhook deliveries failed and are not "
+        f"retried (the reports are stored; GET /api/v1/alerts?since=… catches up): {shown}"
+        + (f" and {more} other reasons" if more > 0 else ""),
+        err=True,
+    )

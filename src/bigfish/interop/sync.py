@@ -5,9 +5,9 @@ transaction, so a pull killed at any point resumes where its last committed page
 re-pull stores nothing twice (reports keep their STIX id and version). Every page ends with
 received = stored + rejected; each rejection is kept with the object's id and a reason
 (`sync_rejections`). Once a page is committed, the alerts its reports raise go to this node's
-organizations' webhooks. Outgoing requests go through `bigfish.outgoing.guarded_request`:
-loopback, link-local and private addresses are refused unless an administrator allowed that
-exact peer.
+organizations' webhooks; the pull counts the deliveries and those that failed. Outgoing
+requests go through `bigfish.outgoing.guarded_request`: loopback, link-local and private
+addresses are refused unless an administrator allowed that exact peer.
 
 What a peer answers is read within limits (`bigfish.interop.sync_pages`, whose constants this
 module re-exports): what the peer got wrong is a PeerError naming the peer, which `pull_every`
@@ -17,6 +17,7 @@ reports and retries at the next turn; an object the node cannot store (a NUL in 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 import sqlalchemy as sa
 
-from bigfish.alerts import send_webhooks
+from bigfish.alerts import Deliveries, deliver_alerts
 from bigfish.errors import InputError, PeerError, StoreError
 from bigfish.interop.importer import ImportOutcome, import_objects
 from bigfish.interop.sync_pages import (
@@ -46,13 +47,17 @@ from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs
 from bigfish.store.writes import IdentifierIds
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[int], None]  # objects received so far
 
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
     """What one pull did: received = stored + rejected (stored = new + updated + unchanged +
-    withdrawn + supporting objects)."""
+    withdrawn + supporting objects); webhook deliveries answered 2xx and the others, and why
+    those failed (each reason once, naming the webhook's organization and origin, never its
+    secret)."""
 
     peer: str
     run_id: int
@@ -64,6 +69,9 @@ class SyncResult:
     updated: int
     unchanged: int
     withdrawn: int = 0  # copies deleted because the peer revoked their report
+    webhooks: int = 0
+    webhooks_failed: int = 0
+    webhook_problems: tuple[str, ...] = ()
 
 
 class _Run:
@@ -82,6 +90,7 @@ class _Run:
             )
         self.received = self.stored = self.rejected = self.new = self.updated = self.unchanged = 0
         self.withdrawn = 0
+        self.deliveries = Deliveries()
 
     def record(self, conn: sa.Connection, outcome: ImportOutcome) -> None:
         """Count OUTCOME and keep every rejection, without the NUL characters PostgreSQL keeps
@@ -114,10 +123,15 @@ class _Run:
 
     def alert(self, written: Sequence[int]) -> None:
         """Once a page is committed: the alerts its reports WRITTEN raise go to this node's
-        organizations' webhooks, as for a submission through the API (failures are logged by
-        origin, never retried; `GET /api/v1/alerts?since=…` catches up)."""
-        if self.webhooks and written:
-            send_webhooks(self.store, written)
+        organizations' webhooks, as for a submission through the API, and are counted (a
+        failure is logged by organization and origin, never the secret, and never retried;
+        `GET /api/v1/alerts?since=…` catches up)."""
+        if not self.webhooks or not written:
+            return
+        done = deliver_alerts(self.store, written)
+        for problem in done.problems:
+            log.warning("webhook not delivered: %s", problem)
+        self.deliveries += done
 
     def finish(self, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end; what it did."""
@@ -138,6 +152,9 @@ class _Run:
             self.updated,
             self.unchanged,
             self.withdrawn,
+            self.deliveries.delivered,
+            self.deliveries.failed,
+            self.deliveries.problems,
         )
 
 
@@ -201,7 +218,7 @@ def pull(
     FROM_START: every object of every collection, not only those added since the last pull
     (what is held unchanged counts as unchanged): after this node's organization rejoined a
     group, say, whose reports it deleted when it left. WEBHOOKS: the alerts the pulled reports
-    raise go to this node's organizations' webhooks, page by page."""
+    raise go to this node's organizations' webhooks, page by page, and are counted."""
     # InputError naming the URL (a port above 65535, an unclosed [) before anything is sent
     peer = Peer(store, peer_url, key, basic_user=basic_user, transport=transport)
     peer_url = peer_url if peer_url.endswith("/") else peer_url + "/"
