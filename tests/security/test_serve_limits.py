@@ -13,6 +13,7 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -237,3 +238,31 @@ def test_no_way_a_connection_ends_keeps_its_place(bounded_server: Server) -> Non
         with _connect(port) as one, _connect(port) as two:
             assert _answer(one, GET).startswith(b"HTTP/1.1 200")
             assert _answer(two, GET).startswith(b"HTTP/1.1 200")
+
+
+def test_serve_takes_the_cap_to_its_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--max-connections-per-address` reaches the protocol of every worker process (uvicorn
+    spawns them: through the environment), and serve runs that protocol."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from bigfish.api import server
+    from bigfish.cli import app
+
+    for name in ("DATABASE_URL", "DATA_DIR", "RATE_LIMIT", "PUBLIC_CHECK", "WARM_FIGURES"):
+        monkeypatch.setenv(f"BIGFISH_{name}", "")  # serve sets them; restored after the test
+    monkeypatch.setenv(CONNECTIONS_PER_ADDRESS_VARIABLE, "50")
+    monkeypatch.setattr(server, "app_from_environment", lambda: None)
+    monkeypatch.setattr(serve.gc, "freeze", lambda: None)
+    ran: dict[str, Any] = {}
+
+    def run(target: str, **settings: Any) -> None:
+        ran.update(settings, cap=serve.connections_per_address())
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    db = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--data-dir", str(tmp_path / "data")]
+    result = CliRunner().invoke(app, [*db, "serve", "--max-connections-per-address", "7"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert ran["cap"] == 7 and ran["http"] == "bigfish.cli.serve:BoundedH11", ran
