@@ -10,6 +10,13 @@ seconds: each must take time linear in its length. Before the review that added 
 took time quadratic in it (CPU seconds, `.venv/bin/python` on the probe of that review):
 a chain of defanged dots "1[.]1[.]…" of 80,000 characters 34.2 s; a link ending in 320,000
 closing brackets 100.8 s; a value of 64,000 nested parentheses (trim) 67.2 s.
+
+Random digits (`random digits …` below) took time linear in the length but 0.6 phone candidates
+a character, each a parse: at 1,000,000 characters "0 d 0 d …" 61.6 s, digits with separators
+" .-" 11.1 s, digits alone 0.10 s (CPU seconds on a machine shared with other work; "0 d 0 d …"
+was 5.7 s at 200,000 characters on another). Runs in stretches of more than 170 digits are now
+offered as whole tokens only; "random digits in short stretches" (words every 150 digits) is
+the form that rule leaves: each stretch could be an honest number written digit by digit.
 """
 
 from __future__ import annotations
@@ -126,6 +133,24 @@ def repeat(unit: str, size: int) -> str:
     return unit * (size // len(unit))
 
 
+def random_digits(size: int, separators: str = "", zeros: bool = False, every: int = 0) -> str:
+    """Random digits, each followed by one of SEPARATORS (if any), every other one "0" with
+    ZEROS ("0 d 0 d …"), and a word after each EVERY digits (if any)."""
+    rng = random.Random(11)
+    parts: list[str] = []
+    length = 0
+    count = 0
+    while length < size:
+        digit = "0" if zeros and count % 2 == 0 else rng.choice("0123456789")
+        part = digit + (rng.choice(separators) if separators else "")
+        count += 1
+        if every and count % every == 0:
+            part += "and "
+        parts.append(part)
+        length += len(part)
+    return "".join(parts)[:size]
+
+
 CRAFTED = {
     "chain of defanged dots 1[.]1[.]…": lambda n: repeat("1[.]", n - 1) + "!",
     "link ending in closing brackets": lambda n: "http://a.com/" + repeat(")", n - 13),
@@ -136,6 +161,12 @@ CRAFTED = {
     "handles tg:tg:…": lambda n: repeat("tg:", n),
     "nested parentheses": lambda n: repeat("(", n // 2) + repeat(")", n // 2),
     "one long token": lambda n: repeat("abc123", n),
+    "random digits 0 d 0 d …": lambda n: random_digits(n, " ", zeros=True),
+    "random digits and separators ' .-'": lambda n: random_digits(n, " .-"),
+    "random digits alone": lambda n: random_digits(n),
+    "random digits in short stretches 0 d 0 d … and": lambda n: random_digits(
+        n, " ", zeros=True, every=150
+    ),
 }
 
 
