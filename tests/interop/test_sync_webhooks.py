@@ -174,3 +174,21 @@ def test_sync_pull_json_counts_webhooks_and_stderr_names_the_failed_ones(
     for secret in secrets:
         assert secret not in as_json.output + again.output
 
+
+def test_an_api_submission_hands_what_it_wrote_to_the_webhooks(
+    store: Store, tmp_path: Path
+) -> None:
+    """The same hand-off as a TAXII POST's (`bigfish.api.deps.hand_off_reports`)."""
+    partnership(store, tmp_path)
+    client, headers, _ = bank_b_objects_url(store)
+    notified: list[list[int]] = []
+    client.app.state.on_reports = notified.append  # type: ignore[attr-defined]
+    batch = {"reports": sample_reports("bank-b", "TH", 2)}
+    answer = client.post("/api/v1/reports", json=batch, headers=headers)
+    assert answer.status_code == 200 and answer.json()["stored"] == 2, answer.text
+    assert len(notified) == 1 and len(notified[0]) == 2
+    rejected = client.post(  # nothing written, nobody alerted
+        "/api/v1/reports", json={"reports": [{"report_id": "x"}]}, headers=headers
+    )
+    assert rejected.status_code == 200 and rejected.json()["stored"] == 0, rejected.text
+    assert len(notified) == 1

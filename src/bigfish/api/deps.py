@@ -227,6 +227,17 @@ def requires(level: Access) -> Callable[[Request], Awaitable[Principal | None]]:
     return dependency
 
 
+def hand_off_reports(request: Request, report_pks: Sequence[int]) -> None:
+    """Hand the reports a request wrote (REPORT_PKS, their keys) to the app's webhook dispatcher
+    (`app.state.on_reports`, when there is one), which delivers their alerts off the request
+    path; nothing when none was written."""
+    notify: Callable[[Sequence[int]], object] | None = getattr(
+        request.app.state, "on_reports", None
+    )
+    if notify is not None and report_pks:
+        notify(report_pks)
+
+
 def viewer_of(principal: Principal) -> Viewer:
     """The policy viewer of PRINCIPAL."""
     return principal.viewer()

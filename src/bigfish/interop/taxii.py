@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, may_call, requires
+from bigfish.api.deps import Access, hand_off_reports, may_call, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
 from bigfish.api.schemas import ERRORS
@@ -361,9 +361,7 @@ async def add_objects(
     if not isinstance(objects, list):
         raise ApiError(400, "an envelope needs an objects list", details={"field": "objects"})
     status, written = await run_in_threadpool(_store_envelope, _store(request), caller, objects)
-    notify = getattr(request.app.state, "on_reports", None)
-    if notify is not None and written:  # webhooks, as for reports submitted to /api/v1
-        notify(written)
+    hand_off_reports(request, written)  # webhooks, as for reports submitted to /api/v1
     return _taxii(status, status=202)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, requires
+from bigfish.api.deps import Access, hand_off_reports, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import (
     ERRORS,
@@ -96,9 +96,7 @@ def submit(body: ReportBatch, request: Request, principal: Writer) -> SubmitResu
     marking = Marking(body.tlp, body.distribution, body.group)
     store: Store = request.app.state.store
     result = submit_reports(store, principal.viewer(), body.reports, marking)
-    notify = getattr(request.app.state, "on_reports", None)
-    if notify is not None and result.report_pks:
-        notify(result.report_pks)
+    hand_off_reports(request, result.report_pks)
     link = getattr(request.app.state, "link_submitted", None)
     if link is not None and (result.stored or result.updated):
         link()
