@@ -16,7 +16,8 @@ a character, each a parse: at 1,000,000 characters "0 d 0 d …" 61.6 s, digits 
 " .-" 11.1 s, digits alone 0.10 s (CPU seconds on a machine shared with other work; "0 d 0 d …"
 was 5.7 s at 200,000 characters on another). Runs in stretches of more than 170 digits are now
 offered as whole tokens only; "random digits in short stretches" (words every 150 digits) is
-the form that rule leaves: each stretch could be an honest number written digit by digit.
+the form that rule leaves: each stretch could be an honest number written digit by digit; and
+"random tokens" costs a parse a token, as a list of numbers does.
 """
 
 from __future__ import annotations
@@ -167,7 +168,19 @@ CRAFTED = {
     "random digits in short stretches 0 d 0 d … and": lambda n: random_digits(
         n, " ", zeros=True, every=150
     ),
+    "random tokens 0d.dd-dd …": lambda n: random_tokens(n),
 }
+
+
+def random_tokens(size: int) -> str:
+    """Tokens of 7 random digits shaped as a Thai number's start ("05.83-19 "): each is a whole
+    token of a long stretch, so each is still parsed."""
+    rng = random.Random(13)
+    tokens = []
+    for _ in range(size // 9):
+        d = [rng.choice("0123456789") for _ in range(6)]
+        tokens.append(f"0{d[0]}.{d[1]}{d[2]}-{d[3]}{d[4]} ")
+    return "".join(tokens)
 
 
 def bench_crafted(size: int = MAX_NARRATIVE) -> None:
