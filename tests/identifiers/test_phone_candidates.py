@@ -204,15 +204,15 @@ REGIONS = ["TH", "MY", "PH", "VN", "ID", "GB", "US", "IN"]
 EXAMPLES = [written for region in REGIONS for written in formats(region)]
 WORDS = [
     " call ", " or ", ", ", ". Then ", "\n", " โทร ", " ครับ ", " เบอร์ ", " звоните ",
-    " номер ", " и ", " Zalo ", " ví ", " KBANK: ", " SCB: ", " TEL: ", " Maybank: ", " (",
-    ") ", " / ", " acct ", " x ",
+    " номер ", " и ", " Zalo ", " ví ", " KBANK: ", " SCB: ", " TEL: ", " Maybank: ", " (see ",
+    " ok) ", " / ", " acct ", " x ",
 ]  # fmt: skip
 DIGITISH = st.one_of(
     st.sampled_from([*EXAMPLES, *NUMBERS, "+", "00", "(", ")", "(0)", "+66", "(+84)", "0"]),
     st.text(alphabet="0123456789", min_size=1, max_size=60),
 )
 SEPARATORS = st.sampled_from(["", " ", " ", "-", ".", " - ", "  ", "\n"])
-# A segment: one or two digit pieces (at most 120 digits and a number), then a word.
+# A segment: one or two digit pieces (at most 120 digits), then a word that ends its stretch.
 SEGMENT = st.tuples(DIGITISH, SEPARATORS, st.one_of(st.just(""), DIGITISH), st.sampled_from(WORDS))
 HONEST = st.lists(SEGMENT.map("".join), max_size=8).map("".join)
 HONEST_COUNTRIES = st.sampled_from([None, *REGIONS])
