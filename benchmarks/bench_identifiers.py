@@ -18,6 +18,12 @@ was 5.7 s at 200,000 characters on another). Runs in stretches of more than 170 
 offered as whole tokens only; "random digits in short stretches" (words every 150 digits) is
 the form that rule leaves: each stretch could be an honest number written digit by digit; and
 "random tokens" costs a parse a token, as a list of numbers does.
+
+Then a span whose digits cannot make a number of a possible length (phonenumbers' metadata, see
+`bigfish.identifiers.phone_lengths`) is refused without a parse: at 1,000,000 characters
+"random digits in short stretches" 42.1-59.0 -> 31.1 s CPU (most of its spans have a possible
+length: each is parsed, and each possible number again to validate it), "random tokens"
+3.8-5.5 -> 1.7 s (CPU seconds on a machine loaded by other work, before and after alternately).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber
 
 from bigfish.identifiers.model import Parsed, invalid, valid
+from bigfish.identifiers.phone_lengths import could_be_possible, could_follow_plus
 from bigfish.models import Kind
 
 MAX_PHONE_LENGTH = 64
@@ -21,18 +22,12 @@ _BRACKETED_CC = re.compile(r"^\(\s*\+\s*([0-9]{1,3})\s*\)")  # "(+84) 360 036 47
 
 def parse_phone(text: str, country: str | None = None) -> Parsed:
     """Normalize a phone number to E.164, with COUNTRY (ISO alpha-2) as the default region."""
-    text = _PREFIX.sub("", text)
-    if len(text) > MAX_PHONE_LENGTH:
-        return invalid(Kind.PHONE, text, "too long for a phone number")
-    text = _BRACKETED_CC.sub(r"+\1 ", text)
-    if not _PHONE_CHARS.fullmatch(text):
-        return invalid(Kind.PHONE, text, "a phone number has digits, '+', spaces, '.', '-', '()'")
-    digits = _NOT_DIGIT.sub("", text)
-    if not 3 <= len(digits) <= MAX_PHONE_DIGITS:
-        return invalid(Kind.PHONE, text, f"{len(digits)} digits is not a phone number")
-    if text.startswith("+0"):  # "+0812345678": a national number with a stray plus
-        text = text[1:]
-    number = _best_parse(text, digits, country)
+    text, digits, error = _prepared(text)
+    if error is not None:
+        return invalid(Kind.PHONE, text, error)
+    number = None
+    if could_be_possible(text, digits, country):  # most digit runs are not: no parse for them
+        number = _best_parse(text, digits, country)
     if number is None:
         if country is None and not text.startswith(("+", "00")):
             return invalid(Kind.PHONE, text, "a national number needs the report's country")
@@ -40,6 +35,29 @@ def parse_phone(text: str, country: str | None = None) -> Parsed:
     region = phonenumbers.region_code_for_number(number)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return valid(Kind.PHONE, e164, country=region if region and region != "001" else None)
+
+
+def _prepared(text: str) -> tuple[str, str, str | None]:
+    """TEXT as the parser is given it, its digits, and why it is no phone number before any
+    parse (None: it must be parsed)."""
+    text = _PREFIX.sub("", text)
+    if len(text) > MAX_PHONE_LENGTH:
+        return text, "", "too long for a phone number"
+    text = _BRACKETED_CC.sub(r"+\1 ", text)
+    if not _PHONE_CHARS.fullmatch(text):
+        return text, "", "a phone number has digits, '+', spaces, '.', '-', '()'"
+    digits = _NOT_DIGIT.sub("", text)
+    if not 3 <= len(digits) <= MAX_PHONE_DIGITS:
+        return text, digits, f"{len(digits)} digits is not a phone number"
+    if text.startswith("+0"):  # "+0812345678": a national number with a stray plus
+        text = text[1:]
+    return text, digits, None
+
+
+def could_be_phone(text: str, country: str | None = None) -> bool:
+    """False when ``parse_phone(TEXT, COUNTRY)`` certainly finds no number: without a parse."""
+    text, digits, error = _prepared(text)
+    return error is None and could_be_possible(text, digits, country)
 
 
 def _best_parse(text: str, digits: str, country: str | None) -> PhoneNumber | None:
@@ -53,6 +71,8 @@ def _best_parse(text: str, digits: str, country: str | None) -> PhoneNumber | No
     if not digits.startswith("00") or text.startswith("+"):
         return first
     if first is not None and phonenumbers.is_valid_number(first):
+        return first
+    if not could_follow_plus(digits[2:]):  # no parse: it would find no possible number
         return first
     second = _parse("+" + digits[2:], None)
     if second is not None and (first is None or phonenumbers.is_valid_number(second)):
