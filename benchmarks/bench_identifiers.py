@@ -21,7 +21,7 @@ the form that rule leaves: each stretch could be an honest number written digit 
 
 Then a span whose digits cannot make a number of a possible length (phonenumbers' metadata, see
 `bigfish.identifiers.phone_lengths`) is refused without a parse: at 1,000,000 characters
-"random digits in short stretches" 42.1-59.0 -> 31.1 s CPU (most of its spans have a possible
+"random digits in short stretches" 42.1-59.0 -> 31.1-41.9 s CPU (most of its spans have a possible
 length: each is parsed, and each possible number again to validate it), "random tokens"
 3.8-5.5 -> 1.7 s (CPU seconds on a machine loaded by other work, before and after alternately).
 """
