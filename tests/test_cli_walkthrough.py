@@ -7,6 +7,7 @@ line tool whose answers drifted from its input lines, an example that could not 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sys
@@ -232,6 +233,42 @@ def test_serve_says_where_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 0, result.output
     assert ran["port"] == 8123
     assert "serving on http://127.0.0.1:8123 (Ctrl-C to stop)" in result.stdout
+
+
+def test_the_demo_serves_with_serve_s_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bigfish demo` called the `serve` command as a function without its newer options, so
+    they were typer's option objects: the public check was on (an object is true) and every
+    connection raised in the protocol (the connection cap read the object's text as a number)."""
+    import uvicorn
+
+    from bigfish.api import server
+    from bigfish.cli import demo, serve
+    from bigfish.cli._app import OPTIONS
+
+    for name in ("DATABASE_URL", "DATA_DIR", "RATE_LIMIT", "PUBLIC_CHECK", "WARM_FIGURES"):
+        monkeypatch.setenv(f"BIGFISH_{name}", "")  # serve sets them; restored after the test
+    monkeypatch.setenv(serve.CONNECTIONS_PER_ADDRESS_VARIABLE, "")
+    monkeypatch.setattr(OPTIONS, "db_url", OPTIONS.db_url)
+    monkeypatch.setattr(OPTIONS, "data_dir", tmp_path / "data")
+    monkeypatch.setattr(server, "app_from_environment", lambda: None)
+    monkeypatch.setattr(serve.gc, "freeze", lambda: None)
+    ran: dict[str, Any] = {}
+
+    def run(target: str, **settings: Any) -> None:
+        ran.update(
+            settings,
+            public_check=os.environ["BIGFISH_PUBLIC_CHECK"],
+            rate_limit=os.environ["BIGFISH_RATE_LIMIT"],
+            cap=serve.connections_per_address(),
+        )
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    demo._serve(f"sqlite:///{tmp_path / 'demo.db'}", "127.0.0.1", 8124)
+    assert ran["port"] == 8124 and ran["workers"] == 1
+    assert ran["public_check"] == "0" and ran["rate_limit"] == "6000"
+    assert ran["cap"] == serve.MAX_CONNECTIONS_PER_ADDRESS
 
 
 def test_every_command_summary_is_one_line() -> None:

@@ -101,8 +101,8 @@ def demo(
 
 
 def _serve(url: str, host: str, port: int) -> None:
-    from bigfish.cli.serve import serve
+    from bigfish.cli.serve import run_server
 
     sys.stdout.flush()  # `serve` says where it serves, after the tables above
     OPTIONS.db_url = url
-    serve(host=host, port=port, workers=1, rate_limit=6000)
+    run_server(host=host, port=port)

@@ -214,6 +214,27 @@ def serve(
 
     Example: bigfish --db sqlite:///./bigfish.db serve --port 8000 --workers 2
     """
+    run_server(
+        host=host,
+        port=port,
+        workers=workers,
+        rate_limit=rate_limit,
+        public_check=public_check,
+        max_connections_per_address=max_connections_per_address,
+    )
+
+
+def run_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    rate_limit: int = 6000,
+    public_check: bool = False,
+    max_connections_per_address: int = MAX_CONNECTIONS_PER_ADDRESS,
+) -> None:
+    """What `bigfish serve` does, callable from Python with plain defaults (`bigfish demo`):
+    the command's own defaults are typer's option objects, not values."""
     import uvicorn
 
     os.environ["BIGFISH_DATABASE_URL"] = OPTIONS.db_url
