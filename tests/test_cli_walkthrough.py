@@ -7,7 +7,6 @@ line tool whose answers drifted from its input lines, an example that could not 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import sys
@@ -20,6 +19,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from bigfish.cli import app, main
+from tests.serve_capture import capture_serve
 
 runner = CliRunner()
 
@@ -241,30 +241,9 @@ def test_the_demo_serves_with_serve_s_defaults(
     """`bigfish demo` called the `serve` command as a function without its newer options, so
     they were typer's option objects: the public check was on (an object is true) and every
     connection raised in the protocol (the connection cap read the object's text as a number)."""
-    import uvicorn
-
-    from bigfish.api import server
     from bigfish.cli import demo, serve
-    from bigfish.cli._app import OPTIONS
 
-    for name in ("DATABASE_URL", "DATA_DIR", "RATE_LIMIT", "PUBLIC_CHECK", "WARM_FIGURES"):
-        monkeypatch.setenv(f"BIGFISH_{name}", "")  # serve sets them; restored after the test
-    monkeypatch.setenv(serve.CONNECTIONS_PER_ADDRESS_VARIABLE, "")
-    monkeypatch.setattr(OPTIONS, "db_url", OPTIONS.db_url)
-    monkeypatch.setattr(OPTIONS, "data_dir", tmp_path / "data")
-    monkeypatch.setattr(server, "app_from_environment", lambda: None)
-    monkeypatch.setattr(serve.gc, "freeze", lambda: None)
-    ran: dict[str, Any] = {}
-
-    def run(target: str, **settings: Any) -> None:
-        ran.update(
-            settings,
-            public_check=os.environ["BIGFISH_PUBLIC_CHECK"],
-            rate_limit=os.environ["BIGFISH_RATE_LIMIT"],
-            cap=serve.connections_per_address(),
-        )
-
-    monkeypatch.setattr(uvicorn, "run", run)
+    ran = capture_serve(monkeypatch, tmp_path)
     demo._serve(f"sqlite:///{tmp_path / 'demo.db'}", "127.0.0.1", 8124)
     assert ran["port"] == 8124 and ran["workers"] == 1
     assert ran["public_check"] == "0" and ran["rate_limit"] == "6000"

@@ -22,6 +22,7 @@ import pytest
 from bigfish.cli import serve
 from bigfish.cli.serve import CONNECTIONS_PER_ADDRESS_VARIABLE, BoundedH11
 from tests.interop.servers import uvicorn_in_thread
+from tests.serve_capture import capture_serve
 
 Server = Callable[..., AbstractContextManager[int]]
 
@@ -245,23 +246,11 @@ def test_serve_takes_the_cap_to_its_workers(
 ) -> None:
     """`--max-connections-per-address` reaches the protocol of every worker process (uvicorn
     spawns them: through the environment), and serve runs that protocol."""
-    import uvicorn
     from typer.testing import CliRunner
 
-    from bigfish.api import server
     from bigfish.cli import app
 
-    for name in ("DATABASE_URL", "DATA_DIR", "RATE_LIMIT", "PUBLIC_CHECK", "WARM_FIGURES"):
-        monkeypatch.setenv(f"BIGFISH_{name}", "")  # serve sets them; restored after the test
-    monkeypatch.setenv(CONNECTIONS_PER_ADDRESS_VARIABLE, "50")
-    monkeypatch.setattr(server, "app_from_environment", lambda: None)
-    monkeypatch.setattr(serve.gc, "freeze", lambda: None)
-    ran: dict[str, Any] = {}
-
-    def run(target: str, **settings: Any) -> None:
-        ran.update(settings, cap=serve.connections_per_address())
-
-    monkeypatch.setattr(uvicorn, "run", run)
+    ran = capture_serve(monkeypatch, tmp_path)
     db = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--data-dir", str(tmp_path / "data")]
     result = CliRunner().invoke(app, [*db, "serve", "--max-connections-per-address", "7"])
     assert result.exit_code == 0, (result.output, result.exception)
