@@ -34,9 +34,13 @@ def test_big_fish_filters(analyst: object, server: str) -> None:
     page.goto(server + "/networks")  # type: ignore[attr-defined]
     before = page.locator("#results tbody tr").count()  # type: ignore[attr-defined]
     assert before > 1
+    # The answer arrives before htmx swaps it in: mark the table shown now and wait for
+    # another (reading rows right after the response read the old table, longer than the new).
+    page.evaluate("document.querySelector('#results tbody').dataset.stale = '1'")  # type: ignore[attr-defined]
     page.fill("#f-min", "3")  # type: ignore[attr-defined]
     with page.expect_response(re.compile(r"/networks\?.*min_countries=3")):  # type: ignore[attr-defined]
         page.click(".filters button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_selector("#results tbody:not([data-stale])")  # type: ignore[attr-defined]
     rows = page.locator("#results tbody tr")  # type: ignore[attr-defined]
     for i in range(min(rows.count(), 10)):
         tags = rows.nth(i).locator("td:nth-child(4) .tag").count()
