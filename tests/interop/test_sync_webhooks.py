@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bigfish.accounts import create_key
@@ -19,6 +20,7 @@ from bigfish.interop.sync import pull
 from bigfish.models import ApiRole, Marking
 from bigfish.organizations import add_org
 from bigfish.store import Store, open_store
+from bigfish.store.schema_interop import sync_runs
 from bigfish.webhooks import add_webhook, allow_peer
 from tests.interop.builders import (
     LOCATION,
@@ -132,6 +134,15 @@ def test_a_pull_counts_its_deliveries_and_names_the_failed_ones(
     assert logged == [f"webhook not delivered: {result.webhook_problems[0]}"] * len(down)
     for secret in secrets:
         assert secret not in caplog.text and secret not in repr(result)
+    with store.connect() as conn:  # the run's row counts them too
+        (run,) = conn.execute(sa.select(sync_runs)).mappings().all()
+    assert (run["id"], run["stored"], run["webhooks"], run["webhooks_failed"]) == (
+        result.run_id,
+        result.stored,
+        result.webhooks,
+        result.webhooks_failed,
+    )
+    assert run["finished_at"] is not None and run["error"] is None
 
 
 @pytest.mark.parametrize("webhooks", [True, False])

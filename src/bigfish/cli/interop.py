@@ -16,7 +16,7 @@ from bigfish.interop.export import (
     export_stix,
     network_views,
 )
-from bigfish.interop.sync import SyncResult, pull, pull_every
+from bigfish.interop.sync import PullFailed, SyncResult, pull, pull_every
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 from bigfish.webhooks import allow_peer
@@ -110,7 +110,8 @@ def sync_pull_command(
     Example: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY"
     Scheduled: bigfish sync pull https://vn.example.org/taxii2/ --key "$VN_KEY" --every 900 --json
     (one JSON line per pull; a pull that failed, on the peer's side or the database's, prints
-    {"peer": …, "error": …} and the next turn tries again).
+    {"peer": …, "error": …} with what it stored and delivered before, and the next turn tries
+    again).
     """
     try:
         store = open_store(OPTIONS.db_url)
@@ -131,13 +132,17 @@ def sync_pull_command(
             )
 
         if every is None:
-            _print_pull(once(), as_json)
+            try:
+                result = once()
+            except PullFailed as exc:  # what it stored and delivered, then `error: …`, status 1
+                _print_failed(peer_url, exc, as_json)
+                raise
+            _print_pull(result, as_json)
             return
         for outcome in pull_every(once, every, runs=runs):
             if isinstance(outcome, PeerError | StoreError):  # the peer's or the database's outage
-                if as_json:
-                    typer.echo(json.dumps({"peer": peer_url, "error": str(outcome)}))
-                else:
+                _print_failed(peer_url, outcome, as_json)
+                if not as_json:
                     typer.echo(f"{peer_url}: pull failed, retrying later: {outcome}", err=True)
             else:
                 _print_pull(outcome, as_json)
@@ -162,9 +167,8 @@ def sync_allow_command(
     typer.echo(f"allowed {origin}")
 
 
-def _print_pull(result: SyncResult, as_json: bool) -> None:
-    doc = {
-        "peer": result.peer,
+def _counts(result: SyncResult) -> dict[str, object]:
+    return {
         "run": result.run_id,
         "collections": result.collections,
         "received": result.received,
@@ -177,23 +181,43 @@ def _print_pull(result: SyncResult, as_json: bool) -> None:
         "webhooks": result.webhooks,
         "webhooks_failed": result.webhooks_failed,
     }
+
+
+def _summary(result: SyncResult) -> str:
+    supporting = result.stored - result.new - result.updated - result.unchanged - result.withdrawn
+    line = (
+        f"received {result.received} objects: stored {result.stored} "
+        f"(reports: {result.new} new, {result.updated} updated, {result.unchanged} already "
+        f"held, {result.withdrawn} withdrawn by the peer; {supporting} supporting objects), "
+        f"rejected {result.rejected}"
+    )
+    if result.webhooks or result.webhooks_failed:
+        line += f"; webhooks delivered {result.webhooks:,}"
+        line += f", failed {result.webhooks_failed:,}" if result.webhooks_failed else ""
+    return line
+
+
+def _print_pull(result: SyncResult, as_json: bool) -> None:
     _warn_webhooks(result)
     if as_json:
-        typer.echo(json.dumps(doc))
+        typer.echo(json.dumps({"peer": result.peer} | _counts(result)))
     else:
-        supporting = (
-            result.stored - result.new - result.updated - result.unchanged - result.withdrawn
-        )
-        line = (
-            f"{result.peer}: received {result.received} objects: stored {result.stored} "
-            f"(reports: {result.new} new, {result.updated} updated, {result.unchanged} already "
-            f"held, {result.withdrawn} withdrawn by the peer; {supporting} supporting objects), "
-            f"rejected {result.rejected}"
-        )
-        if result.webhooks or result.webhooks_failed:
-            line += f"; webhooks delivered {result.webhooks:,}"
-            line += f", failed {result.webhooks_failed:,}" if result.webhooks_failed else ""
-        typer.echo(line)
+        typer.echo(f"{result.peer}: {_summary(result)}")
+
+
+def _print_failed(peer_url: str, error: BigfishError, as_json: bool) -> None:
+    """A pull that failed: with --json its line `{"peer", "error"}`, and, when it failed
+    part-way (its run began), what it did before, as a pull that ended prints it (`run`,
+    `stored`, `webhooks`, …); the text line only when it received or delivered anything. The
+    failed webhooks are named on stderr; the caller says the error."""
+    partial = error.result if isinstance(error, PullFailed) else None
+    if partial is not None:
+        _warn_webhooks(partial)
+    if as_json:
+        doc: dict[str, object] = {"peer": peer_url, "error": str(error)}
+        typer.echo(json.dumps(doc | (_counts(partial) if partial is not None else {})))
+    elif partial is not None and (partial.received or partial.webhooks or partial.webhooks_failed):
+        typer.echo(f"{partial.peer}: before the pull failed: {_summary(partial)}")
 
 
 #: Reasons of failed deliveries shown per pull; the log has them all.

@@ -13,6 +13,10 @@ What a peer answers is read within limits (`bigfish.interop.sync_pages`, whose c
 module re-exports): what the peer got wrong is a PeerError naming the peer, which `pull_every`
 reports and retries at the next turn; an object the node cannot store (a NUL in its text:
 `bigfish.interop.importer`) is rejected alone, with its field.
+
+A pull that fails part-way (the peer answers nonsense on page 3, the database goes away) keeps
+the pages it committed and the deliveries it made: its error is a PullFailed (a PeerError or a
+StoreError still) whose `result` counts them, and `sync_runs` records them with the error.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import httpx
 import sqlalchemy as sa
 
 from bigfish.alerts import Deliveries, deliver_alerts
-from bigfish.errors import InputError, PeerError, StoreError
+from bigfish.errors import BigfishError, InputError, PeerError, StoreError
 from bigfish.interop.importer import ImportOutcome, import_objects
 from bigfish.interop.sync_pages import (
     MAX_API_ROOTS,
@@ -74,6 +78,29 @@ class SyncResult:
     webhook_problems: tuple[str, ...] = ()
 
 
+class PullFailed(BigfishError):
+    """A pull that failed part-way, and `result`: what it did before (the pages it stored,
+    their rejections, the webhook deliveries their alerts made and those that failed), as
+    recorded in its `sync_runs` row with the error. Raised as PeerPullFailed or StorePullFailed:
+    a PeerError or a StoreError to whoever catches those."""
+
+    def __init__(self, message: str, result: SyncResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class PeerPullFailed(PullFailed, PeerError):
+    """A pull the peer failed part-way (down, refusing, answering nonsense)."""
+
+
+class StorePullFailed(PullFailed, StoreError):
+    """A pull this node's database failed part-way (unreachable, locked, its file gone)."""
+
+
+def _database_error(exc: sa.exc.OperationalError) -> StoreError:
+    return StoreError(f"database error: {str(exc.orig).splitlines()[0][:200]}")
+
+
 class _Run:
     """The accounting of one pull, committed page by page with the pages."""
 
@@ -93,15 +120,8 @@ class _Run:
         self.deliveries = Deliveries()
 
     def record(self, conn: sa.Connection, outcome: ImportOutcome) -> None:
-        """Count OUTCOME and keep every rejection, without the NUL characters PostgreSQL keeps
-        no text with."""
-        self.received += outcome.received
-        self.stored += outcome.stored
-        self.rejected += outcome.rejected
-        self.new += outcome.new
-        self.updated += outcome.updated
-        self.unchanged += outcome.unchanged
-        self.withdrawn += outcome.withdrawn
+        """Keep every rejection of OUTCOME, without the NUL characters PostgreSQL keeps no text
+        with, and the run's counts with it, in CONN's transaction (`count` once committed)."""
         rejections = outcome.rejections
         if rejections:
             conn.execute(
@@ -118,20 +138,44 @@ class _Run:
         conn.execute(
             sync_runs.update()
             .where(sync_runs.c.id == self.id)
-            .values(received=self.received, stored=self.stored, rejected=self.rejected)
+            .values(
+                received=self.received + outcome.received,
+                stored=self.stored + outcome.stored,
+                rejected=self.rejected + outcome.rejected,
+            )
         )
+
+    def count(self, outcome: ImportOutcome) -> None:
+        """Count OUTCOME, whose page is committed (a page rolled back counts nothing)."""
+        self.received += outcome.received
+        self.stored += outcome.stored
+        self.rejected += outcome.rejected
+        self.new += outcome.new
+        self.updated += outcome.updated
+        self.unchanged += outcome.unchanged
+        self.withdrawn += outcome.withdrawn
 
     def alert(self, written: Sequence[int]) -> None:
         """Once a page is committed: the alerts its reports WRITTEN raise go to this node's
-        organizations' webhooks, as for a submission through the API, and are counted (a
-        failure is logged by organization and origin, never the secret, and never retried;
-        `GET /api/v1/alerts?since=…` catches up)."""
+        organizations' webhooks, as for a submission through the API, and are counted, in the
+        run's row too (a failure is logged by organization and origin, never the secret, and
+        never retried; `GET /api/v1/alerts?since=…` catches up)."""
         if not self.webhooks or not written:
             return
         done = deliver_alerts(self.store, written)
         for problem in done.problems:
             log.warning("webhook not delivered: %s", problem)
         self.deliveries += done
+        if done.delivered or done.failed:
+            with self.store.begin() as conn:
+                conn.execute(
+                    sync_runs.update()
+                    .where(sync_runs.c.id == self.id)
+                    .values(
+                        webhooks=self.deliveries.delivered,
+                        webhooks_failed=self.deliveries.failed,
+                    )
+                )
 
     def finish(self, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end; what it did."""
@@ -139,8 +183,42 @@ class _Run:
             conn.execute(
                 sync_runs.update()
                 .where(sync_runs.c.id == self.id)
-                .values(finished_at=datetime.now(UTC))
+                .values(
+                    finished_at=datetime.now(UTC),
+                    webhooks=self.deliveries.delivered,
+                    webhooks_failed=self.deliveries.failed,
+                )
             )
+        return self.result(peer_url, collections)
+
+    def fail(self, error: BaseException, peer_url: str, collections: int) -> SyncResult:
+        """Date the run's end with ERROR, which failed it; what it did before. What the pages
+        committed stays counted; if the database cannot take even this (it failed the pull),
+        the log says so and the result still counts it all."""
+        why = str(error) if isinstance(error, BigfishError) else f"{type(error).__name__}: {error}"
+        try:
+            with self.store.begin() as conn:
+                conn.execute(
+                    sync_runs.update()
+                    .where(sync_runs.c.id == self.id)
+                    .values(
+                        finished_at=datetime.now(UTC),
+                        webhooks=self.deliveries.delivered,
+                        webhooks_failed=self.deliveries.failed,
+                        error=why.replace("\x00", "\\x00")[:1000],
+                    )
+                )
+        except (sa.exc.SQLAlchemyError, StoreError) as exc:
+            log.warning(
+                "sync run %d failed (%s) and could not be recorded so: %s",
+                self.id,
+                why[:200],
+                str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+            )
+        return self.result(peer_url, collections)
+
+    def result(self, peer_url: str, collections: int) -> SyncResult:
+        """What the run did so far."""
         return SyncResult(
             peer_url,
             self.id,
@@ -183,6 +261,7 @@ def _pull_collection(
                 )
                 run.record(conn, outcome)
                 save_position(conn, peer_url, collection, found.added_after, found.next_token)
+            run.count(outcome)
             run.alert(outcome.written)
         except RecursionError:  # an object the parser read but nothing after it can walk
             raise PeerError(f"{url} answered an object nested too deep to store") from None
@@ -218,7 +297,11 @@ def pull(
     FROM_START: every object of every collection, not only those added since the last pull
     (what is held unchanged counts as unchanged): after this node's organization rejoined a
     group, say, whose reports it deleted when it left. WEBHOOKS: the alerts the pulled reports
-    raise go to this node's organizations' webhooks, page by page, and are counted."""
+    raise go to this node's organizations' webhooks, page by page, and are counted.
+
+    A pull that fails once its run began raises PeerPullFailed or StorePullFailed (a
+    PeerError or a StoreError, the same message; a database's OperationalError becomes one)
+    carrying what it did before; any other error is recorded in the run and raised as it is."""
     # InputError naming the URL (a port above 65535, an unclosed [) before anything is sent
     peer = Peer(store, peer_url, key, basic_user=basic_user, transport=transport)
     peer_url = peer_url if peer_url.endswith("/") else peer_url + "/"
@@ -226,21 +309,32 @@ def pull(
     run = _Run(store, peer_url, webhooks=webhooks)
     ids = IdentifierIds()
     count = 0
-    for collection, url in readable_collections(peer, peer_url):
-        count += 1
-        _pull_collection(
-            store,
-            peer,
-            run,
-            peer_url,
-            url,
-            collection,
-            default_org=org,
-            page=page,
-            ids=ids,
-            progress=progress,
-            from_start=from_start,
-        )
+    try:
+        for collection, url in readable_collections(peer, peer_url):
+            count += 1
+            _pull_collection(
+                store,
+                peer,
+                run,
+                peer_url,
+                url,
+                collection,
+                default_org=org,
+                page=page,
+                ids=ids,
+                progress=progress,
+                from_start=from_start,
+            )
+    except PeerError as exc:
+        raise PeerPullFailed(str(exc), run.fail(exc, peer_url, count)) from exc
+    except StoreError as exc:
+        raise StorePullFailed(str(exc), run.fail(exc, peer_url, count)) from exc
+    except sa.exc.OperationalError as exc:  # a read (`Store.connect`) says it so
+        error = _database_error(exc)
+        raise StorePullFailed(str(error), run.fail(error, peer_url, count)) from exc
+    except Exception as exc:  # not foreseen: still recorded with what the run did before
+        run.fail(exc, peer_url, count)
+        raise
     return run.finish(peer_url, count)
 
 
@@ -266,8 +360,9 @@ def pull_every(
     """Scheduled pulls: PULL_ONCE, then again EVERY seconds after each one began, RUNS times
     (for ever when None). A pull that fails on the peer's side (down, refusing, answering
     nonsense) or on this node's database's (unreachable, locked, its file gone) is yielded as
-    its error and tried again at the next turn: neither outage may stop the schedule. Pulls
-    never overlap; a pull longer than EVERY is followed at once by the next."""
+    its error (a PullFailed, with what it did before, once `pull` began its run) and tried
+    again at the next turn: neither outage may stop the schedule. Pulls never overlap; a pull
+    longer than EVERY is followed at once by the next."""
     if every <= 0:
         raise InputError("the interval must be positive", field="every")
     sleep = sleep or time.sleep
@@ -280,7 +375,7 @@ def pull_every(
         except (PeerError, StoreError) as exc:
             yield exc
         except sa.exc.OperationalError as exc:  # a read (`Store.connect`) says it so
-            yield StoreError(f"database error: {str(exc.orig).splitlines()[0][:200]}")
+            yield _database_error(exc)
         done += 1
         if runs is None or done < runs:
             sleep(max(0.0, every - (clock() - began)))
@@ -294,6 +389,9 @@ __all__ = [
     "MAX_RESPONSE_BYTES",
     "OVERLAP",
     "REQUEST_DEADLINE",
+    "PeerPullFailed",
+    "PullFailed",
+    "StorePullFailed",
     "SyncResult",
     "default_org_for",
     "pull",

@@ -41,6 +41,9 @@ sync_state = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# One pull: what it received, stored and rejected (committed with each page), the webhook
+# deliveries the pages' alerts made and those that failed; when it ended and, if it failed, why
+# (what it did before failing stays counted). A run without finished_at was killed or is running.
 sync_runs = sa.Table(
     "sync_runs",
     metadata,
@@ -51,6 +54,10 @@ sync_runs = sa.Table(
     sa.Column("received", sa.Integer, nullable=False, default=0),
     sa.Column("stored", sa.Integer, nullable=False, default=0),
     sa.Column("rejected", sa.Integer, nullable=False, default=0),
+    # the database's default, as the migration that added them sets it: a run counts 0 till told
+    sa.Column("webhooks", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("webhooks_failed", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("error", sa.String(1000)),
 )
 
 sync_rejections = sa.Table(
