@@ -245,5 +245,7 @@ def test_random_digits_between_words_parse_fewer_candidates(
     found_before, count_before = extracted(text, parses)
     assert found == found_before
     assert len(found) > 100
-    assert count_before > 15_000  # 15,807: every candidate, and each number found again
-    assert count < 11_000  # 10,233: 5,122 candidates, 222 read again as "+", 4,889 numbers
+    # Each number found is judged from its E.164 form, read without a parse where that is
+    # certain (`phone_validity.read_e164`: 4,517 of 4,889 here; all were parsed again before).
+    assert count_before > 10_000  # 11,290: every candidate, and the E.164 forms parsed again
+    assert count < 6_500  # 5,716: 5,122 candidates, 222 read again as "+", 372 E.164 forms

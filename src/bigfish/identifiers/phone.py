@@ -10,6 +10,7 @@ from phonenumbers import NumberParseException, PhoneNumber
 
 from bigfish.identifiers.model import Parsed, invalid, valid
 from bigfish.identifiers.phone_lengths import could_be_possible, could_follow_plus
+from bigfish.identifiers.phone_validity import read_e164
 from bigfish.models import Kind
 
 MAX_PHONE_LENGTH = 64
@@ -91,6 +92,13 @@ def _parse(text: str, country: str | None) -> PhoneNumber | None:
 
 @lru_cache(maxsize=65536)
 def is_valid_phone(canonical: str) -> bool:
-    """True when CANONICAL (E.164) is a number the metadata knows is in service (stricter)."""
-    number = _parse(canonical, None)
+    """True when CANONICAL (E.164) is a number the metadata knows is in service (stricter).
+
+    CANONICAL is read as ``_parse(CANONICAL, None)`` reads it; without the parse where
+    `read_e164` can tell what it would give (most E.164 strings)."""
+    number = read_e164(canonical)
+    if number is None:
+        number = _parse(canonical, None)
+    elif not phonenumbers.is_possible_number(number):
+        return False
     return number is not None and phonenumbers.is_valid_number(number)
