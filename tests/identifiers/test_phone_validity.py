@@ -25,6 +25,9 @@ from bigfish.identifiers import phone as P
 from bigfish.identifiers import phone_validity as V
 from bigfish.identifiers.phone import _parse
 from bigfish.identifiers.phone_validity import read_e164
+from tests.identifiers.test_phone_lengths import CANDIDATES as CANDIDATES_OF_LENGTHS
+from tests.identifiers.test_phone_lengths import REGIONS as REGIONS_OF_LENGTHS
+from tests.identifiers.test_phone_lengths import STARTS as STARTS_OF_LENGTHS
 
 CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 NON_GEO = sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)
@@ -263,3 +266,124 @@ def test_extraction_finds_what_it_found_with_a_parse_for_each_validity(
     assert any(item.identifier.canonical == "+66812345678" for item in found["new TH"])
     for canonical in ("+447911123456", "+390612345678", "+84912345678"):
         assert any(item.identifier.canonical == canonical for item in found["new TH"])
+
+
+# --- candidates refused before any parse: no reading of them could be valid -------------------
+
+
+def valid_number_in(text: str, country: str | None) -> bool:
+    """The old pipeline of extraction for a phone candidate: a parse, then the old validity of
+    its E.164 form."""
+    result = P.parse_phone(text, country)
+    return result.error is None and old_is_valid_phone(result.canonical)
+
+
+REGIONS = [*REGIONS_OF_LENGTHS, "IT", "CI", "CG", "GA", "SM", "VA", "RU", "KZ", "IM", "JE"]
+STARTS = [*STARTS_OF_LENGTHS, "39", "225", "0039", "00225", "+39 0", "+225 0", "+7", "+44 0"]
+
+
+def could_be_valid_is_a_superset(text: str, country: str | None) -> bool:
+    """Asserts that `could_be_valid_phone` refuses TEXT only where the old pipeline finds no
+    valid number; True when it refused it."""
+    if P.could_be_valid_phone.__wrapped__(text, country):
+        return False
+    assert not valid_number_in(text, country), (text, country)
+    return True
+
+
+@settings(max_examples=3000, deadline=None)
+@given(CANDIDATES_OF_LENGTHS, st.sampled_from([None, *REGIONS]))
+def test_a_candidate_refused_before_the_parse_holds_no_valid_number(
+    text: str, country: str | None
+) -> None:
+    could_be_valid_is_a_superset(text, country)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(STARTS),
+    st.text(alphabet="0123456789", min_size=1, max_size=16),
+    st.sampled_from([None, *REGIONS]),
+)
+def test_digits_after_any_start_refused_only_when_invalid(
+    start: str, body: str, country: str | None
+) -> None:
+    could_be_valid_is_a_superset(start + body, country)
+
+
+def compare_candidates(count: int, seed: int) -> tuple[int, int]:
+    """COUNT random candidates (starts of every kind, random digits, every region of
+    REGIONS): (checked, refused before the parse). By hand with a large COUNT."""
+    rng = random.Random(seed)
+    refused = 0
+    for _ in range(count):
+        start = rng.choice(STARTS)
+        if start in ("(+", "( +"):
+            start = f"{start}{rng.choice(CODES)}) "
+        elif rng.random() < 0.3:
+            start += str(rng.choice(CODES))
+        body = "".join(rng.choice("0123456789 ") for _ in range(rng.randrange(1, 17)))
+        refused += could_be_valid_is_a_superset(start + body, rng.choice([None, *REGIONS]))
+    return count, refused
+
+
+def test_random_candidates_refused_before_the_parse_hold_no_valid_number() -> None:
+    checked, refused = compare_candidates(6000, 5)
+    assert refused > checked // 4  # the point of it: many are never parsed
+
+
+def test_every_valid_example_number_passes_in_every_form() -> None:
+    """Every example number of every region and type (valid by definition), written in E.164,
+    with '00', nationally (in its region) and with its trunk prefix, is not refused."""
+    e164 = phonenumbers.PhoneNumberFormat.E164
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in vars(PhoneNumberType).values():
+            if not isinstance(kind, int):
+                continue
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None or not phonenumbers.is_valid_number(example):
+                continue
+            plus = phonenumbers.format_number(example, e164)
+            national = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+            for text, country in (
+                (plus, None),
+                (plus, "TH"),
+                ("00" + plus[1:], "DE"),
+                (national, region),
+            ):
+                if P._prepared(text)[2] is None:
+                    assert P.could_be_valid_phone.__wrapped__(text, country) or not (
+                        valid_number_in(text, country)
+                    ), (text, country)
+                    checked += 1
+            assert P.could_be_valid_phone.__wrapped__(plus, None), plus
+    assert checked > 3000
+
+
+def test_country_codes_are_prefix_free() -> None:
+    """An E.164 form is read back with the code it was written with (the parser takes the first
+    1, 2 or 3 digits that are a code): no code is the start of another."""
+    texts = [str(code) for code in CODES]
+    assert not [(a, b) for a in texts for b in texts if a != b and b.startswith(a)]
+
+
+def test_extraction_refuses_without_a_parse_only_what_it_would_refuse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The short-stretch text and honest numbers: the same identifiers without the check."""
+    rng = random.Random(9)
+    parts = []
+    for index in range(6000):
+        digit = "0" if index % 2 == 0 else rng.choice("0123456789")
+        parts.append(digit + " " + ("and " if index % 150 == 149 else ""))
+    parts.append("call +44 7911 123456 or 081 234 5678 or +39 06 1234 5678, 0084 912 345 678")
+    text = "".join(parts)
+    for country in ("TH", "GB", "IT", None):
+        P.could_be_valid_phone.cache_clear()
+        found = extract(text, country)
+        with monkeypatch.context() as patch:
+            patch.setattr(extract_module, "could_be_valid_phone", lambda *args: True)
+            before = extract(text, country)
+        assert found == before
+        assert len(found) > (100 if country == "TH" else 2)  # random Thai numbers, 3 foreign

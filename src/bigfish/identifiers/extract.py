@@ -19,9 +19,10 @@ from bigfish.identifiers.defang import defang
 from bigfish.identifiers.domain import has_known_suffix
 from bigfish.identifiers.handle import PLATFORM_AND_NAME, is_labelled
 from bigfish.identifiers.model import Found, Identifier
-from bigfish.identifiers.phone import MAX_PHONE_DIGITS, is_valid_phone
+from bigfish.identifiers.phone import MAX_PHONE_DIGITS, could_be_valid_phone, is_valid_phone
 from bigfish.identifiers.platforms import ALIASES, PLATFORMS
 from bigfish.identifiers.registry import as_country, normalize_checked
+from bigfish.identifiers.text import clean
 from bigfish.models import Kind
 
 _DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\])"
@@ -136,7 +137,10 @@ def _accept(
 ) -> Found | None:
     if positions is not None:
         start, end = positions[start], positions[end - 1] + 1
-    identifier = normalize_checked(kind, text[start:end], country)
+    value = text[start:end]
+    if kind == Kind.PHONE and not could_be_valid_phone(clean(value), country):
+        return None  # no parse: it could find no valid number (most random digit runs)
+    identifier = normalize_checked(kind, value, country)
     if not identifier.valid:
         return None
     if identifier.canonical_kind == Kind.PHONE and not is_valid_phone(identifier.canonical):

@@ -9,7 +9,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber
 
 from bigfish.identifiers.model import Parsed, invalid, valid
-from bigfish.identifiers.phone_lengths import could_be_possible, could_follow_plus
+from bigfish.identifiers.phone_lengths import could_be_possible, could_be_valid, could_follow_plus
 from bigfish.identifiers.phone_validity import read_e164
 from bigfish.models import Kind
 
@@ -59,6 +59,17 @@ def could_be_phone(text: str, country: str | None = None) -> bool:
     """False when ``parse_phone(TEXT, COUNTRY)`` certainly finds no number: without a parse."""
     text, digits, error = _prepared(text)
     return error is None and could_be_possible(text, digits, country)
+
+
+@lru_cache(maxsize=65536)
+def could_be_valid_phone(text: str, country: str | None = None) -> bool:
+    """False when ``parse_phone(TEXT, COUNTRY)`` certainly finds no number that
+    `is_valid_phone` accepts: without a parse (see `phone_lengths.could_be_valid`).
+
+    For extraction, which keeps only valid numbers; `parse_phone` itself keeps every possible
+    one."""
+    text, digits, error = _prepared(text)
+    return error is None and could_be_valid(text, digits, country)
 
 
 def _best_parse(text: str, digits: str, country: str | None) -> PhoneNumber | None:

@@ -13,11 +13,19 @@ make is of an impossible length. Where this module does not follow the parser st
 national prefix rewritten by ``national_prefix_transform_rule``, a number starting with the
 default region's own country code, the parser's second try after a ``+`` it could not read) it
 answers True: ask the parser. A property test holds it to the parser for every region.
+
+`could_be_valid` walks the same readings for extraction, which keeps only numbers that
+``is_valid_phone`` accepts: a national significant number must then, as it is or without the
+national prefix the parser may take off when it reads the E.164 form again, have a possible
+length and match the general pattern of one of its country code's regions (what
+``is_valid_number`` tests first). Random digits seldom do; the test holds it to the parse and
+``is_valid_phone`` (tests/identifiers/test_phone_validity.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,6 +34,9 @@ from phonenumbers import PhoneMetadata
 
 _CODES = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 _MIN_AFTER_IDD = 3  # the parser refuses two digits or fewer after '+' or an IDD
+# A test of a national significant number the parser could read (before it is read again from
+# E.164): with the country code it was read with. True: it could be kept.
+Fits = Callable[[int, str], bool]
 
 
 @dataclass(frozen=True)
@@ -36,14 +47,14 @@ class _Plan:
     lengths: frozenset[int]
     national_prefix: re.Pattern[str] | None
 
-    def could_fit(self, digits: str, lengths: frozenset[int]) -> bool:
-        """Whether DIGITS, or DIGITS without the national prefix, has one of LENGTHS."""
-        if len(digits) in lengths:
+    def could_fit(self, digits: str, code: int, fits: Fits) -> bool:
+        """Whether DIGITS, or DIGITS without the national prefix, FITS (read with CODE)."""
+        if fits(code, digits):
             return True
         if self.national_prefix is None:
             return False
         match = self.national_prefix.match(digits)
-        return match is not None and len(digits) - match.end() in lengths
+        return match is not None and fits(code, digits[match.end() :])
 
 
 def _plan(metadata: PhoneMetadata) -> _Plan | None:
@@ -86,10 +97,16 @@ def _region(country: str) -> _Region | None:
     return _Region(str(metadata.country_code), pattern, _plan(metadata))
 
 
-def _after_international_prefix(digits: str, retry: bool) -> bool:
-    """Whether DIGITS, read after '+' or an IDD, could be a possible number. RETRY: the parser,
-    when it finds no country code after a '+', reads the number again without it (not followed
-    here: True)."""
+def _possible_length(code: int, national: str) -> bool:
+    """Whether NATIONAL has a possible length for CODE (``is_possible_number``)."""
+    plan = _code_plan(code)
+    return plan is None or len(national) in plan.lengths
+
+
+def _after_international_prefix(digits: str, retry: bool, fits: Fits = _possible_length) -> bool:
+    """Whether DIGITS, read after '+' or an IDD, could be a possible number (one that FITS).
+    RETRY: the parser, when it finds no country code after a '+', reads the number again
+    without it (not followed here: True)."""
     if len(digits) < _MIN_AFTER_IDD:
         return False
     if digits[0] != "0":
@@ -97,25 +114,41 @@ def _after_international_prefix(digits: str, retry: bool) -> bool:
             code = int(digits[:size])
             if code in _CODES:
                 plan = _code_plan(code)
-                return plan is None or plan.could_fit(digits[size:], plan.lengths)
+                return plan is None or plan.could_fit(digits[size:], code, fits)
     return retry
 
 
-def _national(digits: str, country: str) -> bool:
-    """Whether DIGITS, written without '+', could be a possible number read in COUNTRY."""
+def _national(digits: str, country: str, fits: Fits) -> bool:
+    """Whether DIGITS, written without '+', could be a possible number (one that FITS) read in
+    COUNTRY."""
     region = _region(country)
     if region is None:
         return True  # the parser refuses it; not followed here
     match = region.idd.match(digits) if region.idd is not None else None
     if match is not None and not digits[match.end() :].startswith("0"):
-        return _after_international_prefix(digits[match.end() :], retry=False)
+        return _after_international_prefix(digits[match.end() :], False, fits)
     if digits.startswith(region.code):
         return True  # the parser may read the region's own code: not followed here
-    plan, code_plan = region.plan, _code_plan(int(region.code))
+    code = int(region.code)
+    plan, code_plan = region.plan, _code_plan(code)
     if plan is None or code_plan is None:
         return True
     # The region's national prefix is stripped (or not), the lengths are the main region's.
-    return plan.could_fit(digits, code_plan.lengths)
+    return plan.could_fit(digits, code, fits)
+
+
+def _could(text: str, digits: str, country: str | None, fits: Fits) -> bool:
+    if text.startswith("+"):
+        first = _after_international_prefix(digits, country is not None, fits)
+    else:
+        first = country is not None and _national(digits, country, fits)
+    if first:
+        return True
+    return (
+        digits.startswith("00")
+        and not text.startswith("+")
+        and _after_international_prefix(digits[2:], False, fits)
+    )
 
 
 def could_be_possible(text: str, digits: str, country: str | None) -> bool:
@@ -124,16 +157,66 @@ def could_be_possible(text: str, digits: str, country: str | None) -> bool:
 
     Follows ``parse_phone._best_parse``: the parser's reading, then for ``00…`` written without
     '+', the digits after ``00`` read as after '+' with no region."""
-    if text.startswith("+"):
-        first = _after_international_prefix(digits, retry=country is not None)
-    else:
-        first = country is not None and _national(digits, country)
-    if first:
-        return True
-    return digits.startswith("00") and not text.startswith("+") and could_follow_plus(digits[2:])
+    return _could(text, digits, country, _possible_length)
 
 
 def could_follow_plus(digits: str) -> bool:
     """Whether the parser could read '+' and DIGITS, with no default region, as a possible
     number: False only when it certainly could not."""
     return _after_international_prefix(digits, retry=False)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What ``is_valid_phone`` asks of a national significant number read with one country
+    code, after the number is read again from E.164 (which may take off the main region's
+    national prefix once more): a possible length of the main region, and the general pattern
+    (with its lengths) of one of the code's regions, since ``is_valid_number`` tests that first
+    (``_number_type_helper``)."""
+
+    national_prefix: re.Pattern[str] | None
+    lengths: frozenset[int]
+    regions: tuple[tuple[frozenset[int], re.Pattern[str]], ...]
+
+    def could_be_valid(self, national: str) -> bool:
+        if self._matches(national):
+            return True
+        match = self.national_prefix.match(national) if self.national_prefix else None
+        return match is not None and self._matches(national[match.end() :])
+
+    def _matches(self, national: str) -> bool:
+        if len(national) not in self.lengths:
+            return False
+        return any(
+            (not lengths or len(national) in lengths) and pattern.fullmatch(national)
+            for lengths, pattern in self.regions
+        )
+
+
+@lru_cache(maxsize=1024)
+def _shape(code: int) -> _Shape | None:
+    """The shape of CODE; None (not followed) where its main region has no plan."""
+    plan = _code_plan(code)
+    if plan is None:
+        return None
+    regions = []
+    for region in _CODES[code]:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        general = metadata.general_desc if metadata is not None else None
+        if general is not None and general.national_number_pattern:
+            pattern = re.compile(general.national_number_pattern)
+            regions.append((frozenset(general.possible_length), pattern))
+    return _Shape(plan.national_prefix, plan.lengths, tuple(regions))
+
+
+def _valid_shape(code: int, national: str) -> bool:
+    shape = _shape(code)
+    return shape is None or shape.could_be_valid(national)
+
+
+def could_be_valid(text: str, digits: str, country: str | None) -> bool:
+    """Whether ``parse_phone`` could find in TEXT (its DIGITS), with COUNTRY as the default
+    region, a number that ``is_valid_phone`` then calls valid: False only when it certainly
+    could not. The readings of `could_be_possible`, each national significant number tested
+    against the country code's metadata as ``is_valid_number`` first tests it (`_Shape`)."""
+    return _could(text, digits, country, _valid_shape)
