@@ -18,6 +18,7 @@ MAX_PHONE_DIGITS = 17  # 15 digits of E.164, a trunk digit and a second IDD digi
 _PHONE_CHARS = re.compile(r"\+?[0-9 ().\-/]*")
 _PREFIX = re.compile(r"^(?:tel|phone|whatsapp|viber|callto|sms):\s*", re.IGNORECASE)
 _NOT_DIGIT = re.compile(r"[^0-9]")
+_E164 = phonenumbers.PhoneNumberFormat.E164
 _BRACKETED_CC = re.compile(r"^\(\s*\+\s*([0-9]{1,3})\s*\)")  # "(+84) 360 036 475"
 
 
@@ -33,9 +34,39 @@ def parse_phone(text: str, country: str | None = None) -> Parsed:
         if country is None and not text.startswith(("+", "00")):
             return invalid(Kind.PHONE, text, "a national number needs the report's country")
         return invalid(Kind.PHONE, text, "not a possible phone number")
-    region = phonenumbers.region_code_for_number(number)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    settled = _settled(number, e164)
+    if settled is None:
+        return invalid(Kind.PHONE, text, "not a phone number: read again, it reads otherwise")
+    number, e164 = settled
+    region = phonenumbers.region_code_for_number(number)
     return valid(Kind.PHONE, e164, country=region if region and region != "001" else None)
+
+
+def _settled(number: PhoneNumber, e164: str) -> tuple[PhoneNumber, str] | None:
+    """NUMBER's E.164 form as parsing it again reads it, so that a canonical form normalizes
+    to itself; None when that reading is not stable either. The parser takes a national prefix
+    off what follows a country code: a number read with its trunk digit kept (``0 0 6 0 2 0 4
+    0 4 0 1`` from Thailand, ``+660602040401``) is read again as ``+66602040401``, which reads
+    as written. Its validity (`is_valid_phone`) is what it was, being judged on that reading.
+    Most E.164 forms read as written without a parse (`read_e164`). Digit strings such as
+    ``0000000000000000`` (each reading drops a leading zero) and forms with more digits than
+    a phone number has (``+620010000000000000``) are not phone numbers."""
+    if len(e164) - 1 > MAX_PHONE_DIGITS:
+        return None
+    if read_e164(e164) is not None:
+        return number, e164
+    again = _parse(e164, None)
+    if again is None:
+        return None
+    settled = phonenumbers.format_number(again, phonenumbers.PhoneNumberFormat.E164)
+    if settled == e164:
+        return number, e164
+    if read_e164(settled) is None:
+        third = _parse(settled, None)
+        if third is None or phonenumbers.format_number(third, _E164) != settled:
+            return None
+    return again, settled
 
 
 def _prepared(text: str) -> tuple[str, str, str | None]:
