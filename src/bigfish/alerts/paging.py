@@ -89,10 +89,25 @@ def _reported_later(page: Page) -> tuple[sa.Select[Any], sa.Select[Any], ColumnE
         .join(own, own.c.id == own_mentions.c.report_pk)
         .where(own.c.org_id == page.org_id)
     )
-    held_then = held.where(
-        own_mentions.c.identifier_id == mentions.c.identifier_id,
-        own.c.created_at <= reports.c.created_at,
-    ).exists()
+    # When the viewer came to hold each value (its first report of it), computed once per
+    # query from its own reports (the (org_id, created_at) index, then each one's mentions by
+    # primary key): a look-up per mention of the walk, not a read of every report of the value.
+    first_held = (
+        sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
+        .join(own, own.c.id == own_mentions.c.report_pk)
+        .where(own.c.org_id == page.org_id)
+        .group_by(own_mentions.c.identifier_id)
+        .cte("first_held")
+        .prefix_with("MATERIALIZED")
+    )
+    held_then = (
+        sa.select(first_held.c.identifier_id)
+        .where(
+            first_held.c.identifier_id == mentions.c.identifier_id,
+            first_held.c.held <= reports.c.created_at,
+        )
+        .exists()
+    )
     # A lean query finds the page's (report, identifier) pairs in order — no DISTINCT and no
     # detail joins, so the database sorts only three narrow columns — then the details of
     # those few pairs are read by primary key (`list_alerts`).
@@ -119,11 +134,11 @@ def _held_later(
     primary key (the database would otherwise walk every mention)."""
     span = [reports.c.created_at > after]
     span += [reports.c.created_at <= end] if end is not None else []
-    # Through the created_at index: `+ 0` keeps SQLite (no statistics) from reading every
-    # report of the organization through its own index instead.
+    # Through the (org_id, created_at, id) index: the organization's reports of the span
+    # alone, not everyone's of it.
     own = conn.execute(
         sa.select(reports.c.id, reports.c.created_at)
-        .where(reports.c.org_id + 0 == page.org_id, *span)
+        .where(reports.c.org_id == page.org_id, *span)
         .order_by(reports.c.created_at, reports.c.id)
     ).all()
     dated: list[Dated] = []
@@ -209,7 +224,9 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
     held_before = sa.exists().where(
         before_mentions.c.identifier_id == first.c.identifier_id,
         before.c.id == before_mentions.c.report_pk,
-        before.c.org_id == page.org_id,
+        # `+ 0`: from the value's mentions, not the viewer's earlier reports through the
+        # (org_id, created_at) index (SQLite, without statistics, would walk those instead)
+        before.c.org_id + 0 == page.org_id,
         before.c.created_at < first.c.held,
     )
     held = sa.type_coerce(first.c.held, UTCDateTime)
