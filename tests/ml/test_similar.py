@@ -215,6 +215,7 @@ def test_scores_are_computed_a_block_of_rows_at_a_time(monkeypatch: pytest.Monke
         return found
 
     monkeypatch.setattr(similar, "BLOCK_CELLS", 200)
+    monkeypatch.setattr(similar, "PRUNE", False)  # every score of a block (the pruned: elsewhere)
     monkeypatch.setattr(similar, "_scores", spy)
     assert similar_narratives(items, top_k=3, min_score=0.3) == expected
     assert len(shapes) == 8 and all(rows * of <= 200 for rows, of in shapes)  # never 40 × 40
