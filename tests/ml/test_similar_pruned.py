@@ -91,7 +91,7 @@ def test_pruned_choices_of_synth_narratives_are_those_of_every_pair(
     assert len(oracle.chooser) > 300
     split = similar._split(vectors, np.arange(vectors.shape[0]), least)
     assert split is not None  # the data's own split: pruned indeed
-    assert 0 < split.rest.nnz < vectors.nnz and split.frequent.max() > 0
+    assert 0 < split.rest_t.nnz < vectors.nnz and split.frequent.max() > 0
     _same(_run(monkeypatch, vectors, pruned=True, top_k=top_k, min_score=min_score), oracle)
     # Other splits (more or fewer frequent n-grams), small blocks and small groups of pairs.
     monkeypatch.setattr(similar, "BLOCK_CELLS", 200_000)

@@ -379,8 +379,9 @@ class _Split:
     """The vectors' n-grams split into frequent ones (F) and the rest (R), for `_pruned_scan`:
     a pair's score x·y = x_R·y_R + x_F·y_F, and x_F·y_F ≤ ‖x_F‖·‖y_F‖."""
 
-    rest: sparse.csr_matrix  # the vectors without their frequent n-grams
-    rest_t: sparse.csr_matrix | None  # its transpose, when many rows are compared
+    level: npt.NDArray[np.int32]  # per n-gram: F holds those of a level below CHOSEN
+    chosen: int
+    rest_t: sparse.csr_matrix  # the vectors without their frequent n-grams, transposed
     frequent: npt.NDArray[np.float64]  # per row: ‖x_F‖
     need: npt.NDArray[np.float64]  # per row: the least bound that may reach the least score
     ascending: npt.NDArray[np.float64]  # ‖x_F‖ of every row, ascending
@@ -464,33 +465,34 @@ def _split(vectors: sparse.csr_matrix, rows: Ints, least: int) -> _Split | None:
         return None
     if not chosen:
         return None
-    data: list[npt.NDArray[np.float32]] = []
-    indices: list[npt.NDArray[np.int32]] = []
-    lengths = np.zeros(n, dtype=np.int64)
-    for start, stop, lo, hi in _row_slices(vectors):
-        keep = level[vectors.indices[lo:hi]] >= chosen
-        data.append(vectors.data[lo:hi][keep])
-        indices.append(vectors.indices[lo:hi][keep])
-        owner = np.repeat(np.arange(stop - start), np.diff(vectors.indptr[start : stop + 1]))
-        lengths[start:stop] = np.bincount(owner[keep], minlength=stop - start)
-    indptr = np.append(0, np.cumsum(lengths))
-    rest = sparse.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), vectors.shape)
+    rest_t = _rest(vectors, level, chosen).T.tocsr()
     frequent = np.sqrt(frequent_sq[:, chosen - 1])
     order = np.argsort(frequent, kind="stable").astype(np.int64)
-    rest_t = rest.T.tocsr() if len(rows) > n // 8 else None
     slot = np.full(width, -1, dtype=np.int32)
-    return _Split(rest, rest_t, frequent, need, frequent[order], order, slot)
+    return _Split(level, chosen, rest_t, frequent, need, frequent[order], order, slot)
 
 
-def _candidates(split: _Split, block: Ints) -> tuple[Ints, Ints, npt.NDArray[np.float64]]:
+def _rest(
+    vectors: sparse.csr_matrix, level: npt.NDArray[np.int32], chosen: int
+) -> sparse.csr_matrix:
+    """VECTORS without the n-grams of a LEVEL below CHOSEN (the frequent ones)."""
+    keep = np.zeros(vectors.nnz, dtype=bool)
+    indptr = np.zeros(vectors.shape[0] + 1, dtype=np.int64)
+    for start, stop, lo, hi in _row_slices(vectors):  # a slice at a time: no copy of the indices
+        keep[lo:hi] = level[vectors.indices[lo:hi]] >= chosen
+        kept = np.append(0, np.cumsum(keep[lo:hi]))
+        indptr[start : stop + 1] = indptr[start] + kept[vectors.indptr[start : stop + 1] - lo]
+    return sparse.csr_matrix((vectors.data[keep], vectors.indices[keep], indptr), vectors.shape)
+
+
+def _candidates(
+    vectors: sparse.csr_matrix, split: _Split, block: Ints
+) -> tuple[Ints, Ints, npt.NDArray[np.float64]]:
     """(row of BLOCK, other row, bound) of each pair of a row of BLOCK with another whose bound
     reaches `_Split.need` (every pair that may score the least or more, and some that cannot),
     by row of BLOCK then bound, highest first."""
-    n = split.rest.shape[0]
-    if split.rest_t is not None:
-        product = split.rest[block] @ split.rest_t
-    else:
-        product = (split.rest @ split.rest[block].T).T.tocsr()
+    n = split.rest_t.shape[1]
+    product = _rest(vectors[block], split.level, split.chosen) @ split.rest_t
     r = np.repeat(np.arange(len(block)), np.diff(product.indptr))
     c = product.indices.astype(np.int64)
     bound = product.data.astype(np.float64) + split.frequent[block][r] * split.frequent[c]
@@ -580,7 +582,7 @@ def _pruned_block(
     BLOCK with another scored LEAST or more, each score the float `_scores` makes: every pair
     among the TOP_K best of the row of BLOCK, and every one scored FLOOR_QUANTA of the other row
     or more (when given)."""
-    r, c, bound = _candidates(split, block)
+    r, c, bound = _candidates(vectors, split, block)
     need = split.need[block]
     kth = np.full(len(block), least, dtype=np.int64)  # a row's TOP_K best so far score that
     found: list[tuple[Ints, Ints, Ints]] = []
