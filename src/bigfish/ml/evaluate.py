@@ -2,7 +2,8 @@
 
 For each data set: per-class precision, recall and F1, Brier score of the scam probability (and
 of the unwanted probability), a confusion matrix, and the task metric the issue names — scam F1
-on the Thai set, unwanted ("spam" in UCI's sense) F1 on the UCI set. The baseline is a
+on the Thai set, unwanted ("spam" in UCI's sense) F1 on the UCI set, scam F1 (and unwanted F1)
+on the project's hand-written English seed set, which is optimistic. The baseline is a
 ``TfidfVectorizer(analyzer="char", ngram_range=(1, 5), sublinear_tf=True)`` + ``LinearSVC`` fitted
 per data set on the same training split with the collectors' own labels.
 """
@@ -17,12 +18,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bigfish.ml.data import LABELS, Example, read_shared, split
+from bigfish.ml.data import LABELS, SEED_DATASET, Example, read_labelled, split
 from bigfish.ml.features import normalize_text
 from bigfish.ml.model import Classifier, load_classifier
 from bigfish.ml.train import DEFAULT_SEED, fit_weights
 
 TARGETS = {"thai": 0.92, "uci": 0.975}
+#: What each data set is, shown beside its figures.
+NOTES = {
+    "thai": "Thai SMS, labelled by its collector",
+    "uci": "UCI SMS Spam Collection (2011), labelled by its collectors",
+    SEED_DATASET: "Hand-written by the project; optimistic (one author wrote both sides)",
+}
 _BOOTSTRAP = 2000
 
 
@@ -50,12 +57,16 @@ class DatasetEvaluation:
     baseline_f1: float
     #: 95 % paired-bootstrap interval of (task F1 − baseline F1) on the same resamples.
     delta_interval: tuple[float, float]
+    #: NaN where the issue sets none (the seed set).
     target: float
     classes: tuple[ClassMetrics, ...]
     brier_scam: float
     brier_unwanted: float
     confusion: tuple[tuple[int, ...], ...]
     errors: tuple[tuple[str, str, float, str], ...]
+    #: Unwanted (scam or spam) vs legit F1; on UCI the same as the task F1.
+    unwanted_f1: float = float("nan")
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,11 +88,16 @@ def evaluate(
     seed: int = DEFAULT_SEED,
     baseline: bool = True,
 ) -> Evaluation:
-    """Evaluate CLASSIFIER (the shipped one by default) on the held-out split fixed by SEED."""
+    """Evaluate CLASSIFIER (the shipped one by default) on the held-out split fixed by SEED.
+
+    The seed set (``seed`` beside DATA_DIR) is evaluated as its own data set when there.
+    """
     clf = classifier or load_classifier()
-    train_part, test_part = split(read_shared(data_dir), seed=seed)
+    examples = read_labelled(data_dir)
+    train_part, test_part = split(examples, seed=seed)
     results = []
-    for name in ("thai", "uci"):
+    names = ("thai", "uci", SEED_DATASET)
+    for name in [n for n in names if any(ex.dataset == n for ex in examples)]:
         train_ds = [ex for ex in train_part if ex.dataset == name]
         test_ds = [ex for ex in test_part if ex.dataset == name]
         results.append(_evaluate_dataset(name, clf, train_ds, test_ds, baseline))
@@ -102,7 +118,7 @@ def cross_validate(
     """
     from sklearn.metrics import f1_score
 
-    train_part, _ = split(read_shared(data_dir), seed=seed)
+    train_part, _ = split(read_labelled(data_dir), seed=seed)
     fold_of = np.array([_cv_fold(ex, seed, folds) for ex in train_part])
     predicted = np.empty(len(train_part), dtype=object)
     for k in range(folds):
@@ -112,8 +128,11 @@ def cross_validate(
         probs = clf.probabilities([train_part[int(i)].text for i in held])
         predicted[held] = [clf.weights.labels[j] for j in clf.label_indices(probs)]
     out = {}
-    for name, positive in (("thai", {"scam"}), ("uci", {"scam", "spam"})):
+    tasks = (("thai", {"scam"}), ("uci", {"scam", "spam"}), (SEED_DATASET, {"scam"}))
+    for name, positive in tasks:
         mine = [i for i, ex in enumerate(train_part) if ex.dataset == name]
+        if not mine:
+            continue
         truth = [train_part[i].label in positive for i in mine]
         guess = [predicted[i] in positive for i in mine]
         out[name] = round(float(f1_score(truth, guess)), 4)
@@ -175,12 +194,16 @@ def _evaluate_dataset(
         task_f1_interval=interval,
         baseline_f1=round(_f1(y_true, y_base), 4) if y_base is not None else float("nan"),
         delta_interval=delta,
-        target=TARGETS[name],
+        target=TARGETS.get(name, float("nan")),
         classes=classes,
         brier_scam=round(float(brier_score_loss([t == "scam" for t in truth], scam_p)), 4),
         brier_unwanted=round(float(brier_score_loss([t != "legit" for t in truth], unwanted_p)), 4),
         confusion=tuple(tuple(int(v) for v in row) for row in matrix),
         errors=tuple(wrong),
+        unwanted_f1=round(
+            float(f1_score([t != "legit" for t in truth], [p != "legit" for p in predicted])), 4
+        ),
+        note=NOTES.get(name, ""),
     )
 
 
@@ -243,6 +266,10 @@ def render_markdown(result: Evaluation) -> str:
         "group-aware (identical messages after lower-casing and digits→0 stay on one side),",
         f"25 % held out, seed {result.seed}. The model never saw these messages.",
         "",
+        f"`{SEED_DATASET}` is the project's own English seed set (data/seed/), **hand-written",
+        "by the project; its figures are optimistic**: one author wrote the training and the",
+        "held-out messages, so they share phrasing that real traffic will not.",
+        "",
         "Intervals: 95 % paired bootstrap over the held-out messages (2,000 resamples).",
         "",
         "| data set | held-out | task | bigfish | 95 % interval | char n-gram SVM baseline "
@@ -251,13 +278,19 @@ def render_markdown(result: Evaluation) -> str:
     ]
     for d in result.datasets:
         (low, high), (d_low, d_high) = d.task_f1_interval, d.delta_interval
+        target = "–" if np.isnan(d.target) else f"{d.target:.3f}"
         lines.append(
             f"| {d.dataset} | {d.size} | {d.task} | {d.task_f1:.4f} | {low:.4f}–{high:.4f} | "
             f"{d.baseline_f1:.4f} | {d.task_f1 - d.baseline_f1:+.4f} | "
-            f"{d_low:+.4f} to {d_high:+.4f} | {d.target:.3f} |"
+            f"{d_low:+.4f} to {d_high:+.4f} | {target} |"
         )
     for d in result.datasets:
-        lines += ["", f"## {d.dataset}", "", "| class | precision | recall | F1 | support |"]
+        lines += ["", f"## {d.dataset}", ""]
+        if d.note:
+            lines += [f"{d.note}.", ""]
+        if d.dataset != "uci":
+            lines += [f"Unwanted (scam or spam) vs legit F1: {d.unwanted_f1:.4f}.", ""]
+        lines += ["| class | precision | recall | F1 | support |"]
         lines.append("|---|---|---|---|---|")
         lines += [
             f"| {c.label} | {c.precision:.4f} | {c.recall:.4f} | {c.f1:.4f} | {c.support} |"
