@@ -41,6 +41,7 @@ import os
 import re
 import resource
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -130,6 +131,16 @@ def to_reported_layout(store: Store) -> None:
         )
 
 
+def _settle(db: Path) -> None:
+    """Write DB's write-ahead log into it and remove it: the log is found by the file's name,
+    and a renamed database would be read without it."""
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
 def build_sqlite(args: argparse.Namespace, manifest: Path, layout: str) -> str:
     base = Path(args.dir)
     db = base / f"node-{args.reports}-{args.seed}-{layout}.db"
@@ -141,6 +152,7 @@ def build_sqlite(args: argparse.Namespace, manifest: Path, layout: str) -> str:
         partial = plain.with_suffix(".partial")
         partial.unlink(missing_ok=True)
         ingest(f"sqlite:///{partial}", manifest, base / "data")
+        _settle(partial)
         partial.rename(plain)
     if layout == "reported":
         partial = db.with_suffix(".partial")
@@ -148,6 +160,7 @@ def build_sqlite(args: argparse.Namespace, manifest: Path, layout: str) -> str:
         store = open_store(f"sqlite:///{partial}")
         to_reported_layout(store)
         store.close()
+        _settle(partial)
         partial.rename(db)
     return url
 
@@ -362,9 +375,12 @@ def main() -> None:
     manifest = synthesize(base, args.reports, args.seed)
     if args.ingest_only:
         fresh = base / "ingest-timing.db"
-        fresh.unlink(missing_ok=True)
+        files = [fresh, fresh.with_name(f"{fresh.name}-wal"), fresh.with_name(f"{fresh.name}-shm")]
+        for file in files:
+            file.unlink(missing_ok=True)
         ingest(f"sqlite:///{fresh}", manifest, base / "data")
-        fresh.unlink()
+        for file in files:
+            file.unlink(missing_ok=True)
         return
     layouts = ["ingest", "reported"] if args.layout == "both" else [args.layout]
     rows: list[dict[str, Any]] = []

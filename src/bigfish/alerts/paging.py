@@ -7,7 +7,7 @@ viewer's holding of the value, by that holding (`_held_later`); `page_pairs` mer
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,10 +78,13 @@ class Page:
         return conditions
 
 
-def _reported_later(page: Page) -> tuple[sa.Select[Any], sa.Select[Any], ColumnElement[bool]]:
+def _reported_later(
+    page: Page,
+) -> tuple[sa.Select[Any], sa.Select[Any], Callable[[datetime | None], ColumnElement[bool]]]:
     """The alerts of PAGE whose report was created once the viewer held the value, dated by
     the report: (the mentions of others' reports in created_at order, the values the viewer
-    holds, the condition that it held the mention's value when the report was created)."""
+    holds, the condition that it held the mention's value when the report was created, for
+    reports created by a time at the latest: None, any time)."""
     own = reports.alias("own")
     own_mentions = mentions.alias("own_mentions")
     held = (
@@ -89,25 +92,30 @@ def _reported_later(page: Page) -> tuple[sa.Select[Any], sa.Select[Any], ColumnE
         .join(own, own.c.id == own_mentions.c.report_pk)
         .where(own.c.org_id == page.org_id)
     )
-    # When the viewer came to hold each value (its first report of it), computed once per
-    # query from its own reports (the (org_id, created_at) index, then each one's mentions by
-    # primary key): a look-up per mention of the walk, not a read of every report of the value.
-    first_held = (
-        sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
-        .join(own, own.c.id == own_mentions.c.report_pk)
-        .where(own.c.org_id == page.org_id)
-        .group_by(own_mentions.c.identifier_id)
-        .cte("first_held")
-        .prefix_with("MATERIALIZED")
-    )
-    held_then = (
-        sa.select(first_held.c.identifier_id)
-        .where(
-            first_held.c.identifier_id == mentions.c.identifier_id,
-            first_held.c.held <= reports.c.created_at,
+
+    def held_then(end: datetime | None) -> ColumnElement[bool]:
+        # When the viewer came to hold each value (its first report of it, by END), computed
+        # once per query from its own reports (the (org_id, created_at) index, then each
+        # one's mentions by primary key): a look-up per mention of the walk, not a read of
+        # every report of the value.
+        by_end = [own.c.created_at <= sa.literal(end, UTCDateTime)] if end is not None else []
+        first_held = (
+            sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
+            .join(own, own.c.id == own_mentions.c.report_pk)
+            .where(own.c.org_id == page.org_id, *by_end)
+            .group_by(own_mentions.c.identifier_id)
+            .cte("first_held")
+            .prefix_with("MATERIALIZED")
         )
-        .exists()
-    )
+        return (
+            sa.select(first_held.c.identifier_id)
+            .where(
+                first_held.c.identifier_id == mentions.c.identifier_id,
+                first_held.c.held <= reports.c.created_at,
+            )
+            .exists()
+        )
+
     # A lean query finds the page's (report, identifier) pairs in order — no DISTINCT and no
     # detail joins, so the database sorts only three narrow columns — then the details of
     # those few pairs are read by primary key (`list_alerts`).
@@ -291,7 +299,6 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
         # No alert is dated before the organization's first report: reading starts there.
         page = Page(page.viewer, as_utc(first) - _TICK, page.position)
     lean, values, held_then = _reported_later(page)
-    in_order = lean.where(held_then)
     bound = sa.select(reports.c.created_at).order_by(reports.c.created_at, reports.c.id)
     if page.start is not None:
         bound = bound.where(reports.c.created_at >= page.start)
@@ -304,13 +311,14 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
         # they fill the page, reports need reading only up to its last.
         held = holdings.up_to(window_end)
         end = held[wanted - 1][0] if len(held) >= wanted else window_end
-        query = in_order.where(reports.c.created_at <= end) if end is not None else in_order
+        query = lean.where(held_then(end))
+        query = query.where(reports.c.created_at <= end) if end is not None else query
         with conn.execute(query.limit(batch)) as found_rows:
             dated = _merged(found_rows, held, end, wanted)
         if dated is not None:
             return dated
         size *= 4
-    query = lean.where(mentions.c.identifier_id.in_(values), held_then)
+    query = lean.where(mentions.c.identifier_id.in_(values), held_then(None))
     reported: list[Dated] = []
     offset = 0
     while len(reported) < wanted:
