@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -201,9 +202,10 @@ def evaluate_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(result), encoding="utf-8")
     for d in result.datasets:
+        target = "" if math.isnan(d.target) else f", target {d.target:.3f}"  # seed-en has none
         typer.echo(
             f"{d.dataset}: {d.task} {d.task_f1:.4f} (95 % {d.task_f1_interval[0]:.4f}–"
-            f"{d.task_f1_interval[1]:.4f}; baseline {d.baseline_f1:.4f}, "
-            f"target {d.target:.3f}), Brier scam {d.brier_scam:.4f}"
+            f"{d.task_f1_interval[1]:.4f}; baseline {d.baseline_f1:.4f}{target}), "
+            f"Brier scam {d.brier_scam:.4f}"
         )
     typer.echo(f"wrote {out}")
