@@ -18,7 +18,8 @@ The CLI's start-up (imports, opening the store) is part of each command's figure
 Quality is measured on the same data by benchmarks/bench_same_script.py.
 
 Measured (2 shared cores, load 3-7; `nice .venv/bin/python benchmarks/bench_suggest.py --reports
-N --dir /tmp/...`), comparing every pair (before) and pruned (`bigfish.ml.similar._pruned_scan`),
+N --dir /tmp/...`), comparing every pair (before) and pruned
+(`bigfish.ml.similar_pruned._pruned_scan`),
 the same suggestions kept at every step:
 
     reports  --all CPU, peak                           100 new CPU       find() alone, 100 new

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bigfish.errors import ConfigError
-from bigfish.ml import PossibleLink, similar, similar_narratives
+from bigfish.ml import PossibleLink, similar, similar_choices, similar_narratives
 from bigfish.ml.similar import (
     DocumentFrequencies,
     Previous,
@@ -207,16 +207,16 @@ def test_scores_are_computed_a_block_of_rows_at_a_time(monkeypatch: pytest.Monke
     items = [(f"r{i}", narrative(random.Random(i))) for i in range(40)]
     expected = similar_narratives(items, top_k=3, min_score=0.3)
     shapes: list[tuple[int, int]] = []
-    scores = similar._scores
+    scores = similar_choices._scores
 
     def spy(*args: Any) -> Any:
         found = scores(*args)
         shapes.append(found.shape)
         return found
 
-    monkeypatch.setattr(similar, "BLOCK_CELLS", 200)
+    monkeypatch.setattr(similar_choices, "BLOCK_CELLS", 200)
     monkeypatch.setattr(similar, "PRUNE", False)  # every score of a block (the pruned: elsewhere)
-    monkeypatch.setattr(similar, "_scores", spy)
+    monkeypatch.setattr(similar_choices, "_scores", spy)
     assert similar_narratives(items, top_k=3, min_score=0.3) == expected
     assert len(shapes) == 8 and all(rows * of <= 200 for rows, of in shapes)  # never 40 × 40
 
@@ -226,10 +226,10 @@ def test_a_score_is_the_same_float_whichever_way_its_block_is_multiplied() -> No
     vectors = char_ngram_vectors([narrative(rng) for _ in range(300)])
     transposed = vectors.T.tocsr()
     for block in (np.arange(0, 300, 7), np.array([5]), np.arange(250, 300)):
-        with_copy = similar._scores(vectors, transposed, block)
-        assert np.array_equal(with_copy, similar._scores(vectors, None, block))
-        assert np.array_equal(with_copy, similar._scores(vectors, None, block[::-1])[::-1])
-    every = similar._scores(vectors, transposed, np.arange(300))
+        with_copy = similar_choices._scores(vectors, transposed, block)
+        assert np.array_equal(with_copy, similar_choices._scores(vectors, None, block))
+        assert np.array_equal(with_copy, similar_choices._scores(vectors, None, block[::-1])[::-1])
+    every = similar_choices._scores(vectors, transposed, np.arange(300))
     assert np.array_equal(every, every.T)  # a pair scores the same from either side
 
 

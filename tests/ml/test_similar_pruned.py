@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from bigfish.ml import similar
+from bigfish.ml import similar, similar_choices, similar_pruned
 from bigfish.ml.similar import Choices, Previous, char_ngram_vectors, choose
 from bigfish.synth import generate
 from tests.ml.test_similar import _previous, narrative
@@ -45,7 +45,7 @@ def _run(
     n = vectors.shape[0]
     monkeypatch.setattr(similar, "PRUNE", pruned)
     monkeypatch.setattr(similar, "PRUNE_SHARE", 1 << 40)  # pruned however few rows compared
-    monkeypatch.setattr(similar, "SPLIT_LEVEL", level)
+    monkeypatch.setattr(similar_pruned, "SPLIT_LEVEL", level)
     if changed is None:
         changed = np.ones(n, dtype=bool)
     if previous is None:
@@ -72,12 +72,14 @@ def test_a_score_with_some_rows_is_the_float_of_the_product_with_every_row(
         some = (vectors[rows] @ vectors[cols].T).toarray()
         assert some.dtype == full.dtype == np.float32
         assert np.array_equal(some, full[:, cols])  # bit for bit: the same sums in one order
-        assert np.array_equal(similar._exact(vectors, rows, cols, slot).toarray(), full[:, cols])
+        assert np.array_equal(
+            similar_pruned._exact(vectors, rows, cols, slot).toarray(), full[:, cols]
+        )
         assert (slot == -1).all()
         # What the brute-force comparison keeps is these floats, quantized.
         quanta = np.rint(full * np.float32(similar.QUANTUM))
         quanta[np.arange(len(rows)), rows] = -1
-        assert np.array_equal(similar._scores(vectors, every, rows), quanta)
+        assert np.array_equal(similar_choices._scores(vectors, every, rows), quanta)
 
 
 @pytest.mark.parametrize("min_score", [0.35, 0.5, 0.9])
@@ -89,13 +91,14 @@ def test_pruned_choices_of_synth_narratives_are_those_of_every_pair(
     least = similar.least_quantum(min_score)
     oracle = _run(monkeypatch, vectors, pruned=False, top_k=top_k, min_score=min_score)
     assert len(oracle.chooser) > 300
-    split = similar._split(vectors, np.arange(vectors.shape[0]), least)
+    split = similar_pruned._split(vectors, np.arange(vectors.shape[0]), least)
     assert split is not None  # the data's own split: pruned indeed
     assert 0 < split.rest_t.nnz < vectors.nnz and split.frequent.max() > 0
     _same(_run(monkeypatch, vectors, pruned=True, top_k=top_k, min_score=min_score), oracle)
     # Other splits (more or fewer frequent n-grams), small blocks and small groups of pairs.
-    monkeypatch.setattr(similar, "BLOCK_CELLS", 200_000)
-    monkeypatch.setattr(similar, "GROUP_PAIRS", 7)
+    monkeypatch.setattr(similar_choices, "BLOCK_CELLS", 200_000)
+    monkeypatch.setattr(similar_pruned, "BLOCK_CELLS", 200_000)
+    monkeypatch.setattr(similar_pruned, "GROUP_PAIRS", 7)
     for level in (1, 3, 6):
         got = _run(monkeypatch, vectors, pruned=True, level=level, top_k=top_k, min_score=min_score)
         _same(got, oracle)
@@ -103,7 +106,7 @@ def test_pruned_choices_of_synth_narratives_are_those_of_every_pair(
 
 def test_a_low_min_score_compares_every_pair(synth_vectors: sparse.csr_matrix) -> None:
     # Frequent n-grams alone reach 0.0001: no split leaves fewer pairs than all.
-    assert similar._split(synth_vectors, np.arange(synth_vectors.shape[0]), 1) is None
+    assert similar_pruned._split(synth_vectors, np.arange(synth_vectors.shape[0]), 1) is None
 
 
 # Random sparse non-negative L2-normalized vectors over a few n-grams: some in most rows
