@@ -255,3 +255,34 @@ def test_0014_sync_run_deliveries_downgrades_and_upgrades_again(store: Store) ->
     with store.connect() as conn:
         row = conn.execute(sa.select(sync_runs)).mappings().one()
     assert (row["stored"], row["webhooks"], row["webhooks_failed"], row["error"]) == (3, 0, 0, None)
+
+
+def test_a_pull_stopped_by_ctrl_c_is_recorded_as_stopped_with_what_it_did(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during page 2 (before its transaction): the run's row is dated, says it was
+    interrupted and keeps page 1's counts; the interrupt goes on as it came. Before, the row
+    stayed without `finished_at`, like a pull still running."""
+    _, caught = _node_listening(store, tmp_path, monkeypatch)
+    saved = [0]
+    real_save = sync.save_position
+
+    def interrupted_second(*args: Any, **kwargs: Any) -> None:
+        saved[0] += 1
+        if saved[0] == 2:
+            raise KeyboardInterrupt
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "save_position", interrupted_second)
+    with hostile_peer(_GoodThenGarbage(failures=0)) as peer:
+        allow_peer(store, peer.base, "hostile peer on loopback")
+        with pytest.raises(KeyboardInterrupt):
+            pull(store, f"{peer.base}/taxii2/", "key")
+    with store.connect() as conn:
+        (run_id,) = conn.execute(sa.select(sync_runs.c.id)).scalars().all()
+    row = _run_row(store, run_id)
+    assert row["finished_at"] is not None
+    assert row["error"].startswith("KeyboardInterrupt")
+    assert (
+        (row["received"], row["stored"], row["webhooks"]) == (2, 2, caught.delivered) == (2, 2, 1)
+    )

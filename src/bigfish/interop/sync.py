@@ -332,7 +332,7 @@ def pull(
     except sa.exc.OperationalError as exc:  # a read (`Store.connect`) says it so
         error = _database_error(exc)
         raise StorePullFailed(str(error), run.fail(error, peer_url, count)) from exc
-    except Exception as exc:  # not foreseen: still recorded with what the run did before
+    except BaseException as exc:  # not foreseen, or Ctrl-C: recorded with what the run did
         run.fail(exc, peer_url, count)
         raise
     return run.finish(peer_url, count)
