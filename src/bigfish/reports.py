@@ -451,16 +451,20 @@ def _same_group(conn: Connection, row: Any, marking: Marking) -> bool:
 
 def delete_report(store: Store, viewer: Viewer, org: str, report_id: str) -> None:
     """Delete a report (only its organization may); a report that holds evidence is kept with
-    it (Conflict): evidence under chain of custody is never deleted with its report."""
-    with store.begin() as conn:
-        row = _locked(conn, viewer, org, report_id)
-        held = conn.execute(
-            sa.select(sa.func.count()).select_from(evidence).where(evidence.c.report_pk == row.id)
-        ).scalar_one()
-        if held:
-            raise Conflict(
-                f"report {org}/{report_id} holds {held} evidence item(s) under chain of custody;"
-                " a report with evidence is not deleted"
-            )
-        record_withdrawals(conn, [row], datetime.now(UTC))  # readers that may hold it are told
-        conn.execute(reports.delete().where(reports.c.id == row.id))
+    it (Conflict): evidence under chain of custody is never deleted with its report. Run again
+    when the database undoes it to end a deadlock (`Store.transaction`)."""
+    store.transaction(lambda conn: _delete(conn, viewer, org, report_id))
+
+
+def _delete(conn: Connection, viewer: Viewer, org: str, report_id: str) -> None:
+    row = _locked(conn, viewer, org, report_id)
+    held = conn.execute(
+        sa.select(sa.func.count()).select_from(evidence).where(evidence.c.report_pk == row.id)
+    ).scalar_one()
+    if held:
+        raise Conflict(
+            f"report {org}/{report_id} holds {held} evidence item(s) under chain of custody;"
+            " a report with evidence is not deleted"
+        )
+    record_withdrawals(conn, [row], datetime.now(UTC))  # readers that may hold it are told
+    conn.execute(reports.delete().where(reports.c.id == row.id))

@@ -8,10 +8,10 @@ password of the URL: messages show it as ``***``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -98,6 +98,18 @@ def create_engine(url: str) -> Engine:
     )
 
 
+T = TypeVar("T")
+#: SQLSTATEs of a transaction the database undid on its own: serialization failure, deadlock.
+_UNDONE = frozenset({"40001", "40P01"})
+
+
+def _undone_by_the_database(error: StoreError) -> bool:
+    """True when ERROR (from `Store.begin`) is a deadlock or serialization failure."""
+    cause = error.__cause__
+    orig = getattr(cause, "orig", None)
+    return getattr(orig, "sqlstate", None) in _UNDONE
+
+
 class Store:
     """A database with the bigfish schema. Pass it to library functions; it does no domain work."""
 
@@ -117,6 +129,21 @@ class Store:
                 yield conn
         except sa.exc.OperationalError as exc:
             raise StoreError(f"database error: {exc.orig}") from exc
+
+    def transaction(self, work: Callable[[Connection], T], attempts: int = 3) -> T:
+        """WORK's result, WORK run in one transaction; run again (ATTEMPTS in all) when the
+        database undid the transaction to end a deadlock or a serialization failure, which
+        says nothing about the work itself: a report deleted while the background linker
+        rewrites its network's members (PostgreSQL aborts one of the two) is deleted at the
+        second try instead of answering 503. Any other error is raised at once."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.begin() as conn:
+                    return work(conn)
+            except StoreError as exc:
+                if attempt == attempts or not _undone_by_the_database(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
