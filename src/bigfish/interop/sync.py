@@ -179,6 +179,12 @@ class _Run:
 
     def finish(self, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end; what it did."""
+        self._end()
+        return self.result(peer_url, collections)
+
+    def _end(self, error: str | None = None) -> None:
+        """Date the run's end with its deliveries, and ERROR when it failed."""
+        ended = {"error": error.replace("\x00", "\\x00")[:1000]} if error is not None else {}
         with self.store.begin() as conn:
             conn.execute(
                 sync_runs.update()
@@ -187,9 +193,9 @@ class _Run:
                     finished_at=datetime.now(UTC),
                     webhooks=self.deliveries.delivered,
                     webhooks_failed=self.deliveries.failed,
+                    **ended,
                 )
             )
-        return self.result(peer_url, collections)
 
     def fail(self, error: BaseException, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end with ERROR, which failed it; what it did before. What the pages
@@ -197,17 +203,7 @@ class _Run:
         the log says so and the result still counts it all."""
         why = str(error) if isinstance(error, BigfishError) else f"{type(error).__name__}: {error}"
         try:
-            with self.store.begin() as conn:
-                conn.execute(
-                    sync_runs.update()
-                    .where(sync_runs.c.id == self.id)
-                    .values(
-                        finished_at=datetime.now(UTC),
-                        webhooks=self.deliveries.delivered,
-                        webhooks_failed=self.deliveries.failed,
-                        error=why.replace("\x00", "\\x00")[:1000],
-                    )
-                )
+            self._end(why)
         except (sa.exc.SQLAlchemyError, StoreError) as exc:
             log.warning(
                 "sync run %d failed (%s) and could not be recorded so: %s",
