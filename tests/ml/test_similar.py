@@ -163,6 +163,21 @@ def _previous(pks: list[int], last: dict[str, Any], now: list[int]) -> Previous:
     )
 
 
+def next_batch(rng: random.Random, corpus: dict[int, str], next_pk: int) -> tuple[set[int], int]:
+    """CORPUS after a batch: 1-12 new reports from NEXT_PK on, 4 narratives changed, 3 reports
+    deleted (or their narratives removed). The changed pks, and the next free pk."""
+    changed: set[int] = set()
+    for _ in range(rng.randint(1, 12)):  # new reports
+        corpus[next_pk] = narrative(rng)
+        next_pk += 1
+    for pk in rng.sample(sorted(corpus), 4):  # changed narratives
+        corpus[pk] = narrative(rng)
+        changed.add(pk)
+    for pk in rng.sample(sorted(corpus), 3):  # deleted reports or removed narratives
+        del corpus[pk]
+    return changed, next_pk
+
+
 @pytest.mark.parametrize(("seed", "min_score"), [(1, 0.3), (2, 0.0), (3, 0.6)])
 def test_comparing_only_new_and_changed_narratives_chooses_what_comparing_all_does(
     seed: int, min_score: float
@@ -176,14 +191,7 @@ def test_comparing_only_new_and_changed_narratives_chooses_what_comparing_all_do
     for batch in range(5):
         changed_pks: set[int] = set()
         if batch:
-            for _ in range(rng.randint(1, 12)):  # new reports
-                corpus[next_pk] = narrative(rng)
-                next_pk += 1
-            for pk in rng.sample(sorted(corpus), 4):  # changed narratives
-                corpus[pk] = narrative(rng)
-                changed_pks.add(pk)
-            for pk in rng.sample(sorted(corpus), 3):  # deleted reports or removed narratives
-                del corpus[pk]
+            changed_pks, next_pk = next_batch(rng, corpus, next_pk)
         now = sorted(corpus)
         vectors, _ = ngram_vectors(masked_narratives([corpus[pk] for pk in now]), frequencies)
         everything = np.ones(len(now), dtype=bool)

@@ -17,7 +17,7 @@ from scipy import sparse
 from bigfish.ml import similar, similar_choices, similar_pruned
 from bigfish.ml.similar import Choices, Previous, char_ngram_vectors, choose
 from bigfish.synth import generate
-from tests.ml.test_similar import _previous, narrative
+from tests.ml.test_similar import _previous, narrative, next_batch
 
 
 @pytest.fixture(scope="module")
@@ -181,14 +181,7 @@ def test_pruned_runs_on_batches_choose_what_comparing_every_pair_does(
     for batch in range(5):
         changed_pks: set[int] = set()
         if batch:
-            for _ in range(rng.randint(1, 12)):  # new reports
-                corpus[next_pk] = narrative(rng)
-                next_pk += 1
-            for pk in rng.sample(sorted(corpus), 4):  # changed narratives
-                corpus[pk] = narrative(rng)
-                changed_pks.add(pk)
-            for pk in rng.sample(sorted(corpus), 3):  # deleted reports
-                del corpus[pk]
+            changed_pks, next_pk = next_batch(rng, corpus, next_pk)
         now = sorted(corpus)
         masked = similar.masked_narratives([corpus[pk] for pk in now])
         vectors, _ = similar.ngram_vectors(masked, frequencies)
