@@ -3,13 +3,15 @@ ranking of networks, the graph of one network, cooperation requests, and network
 
 Each function takes the store and a `Viewer` and reads only what `visible_reports(viewer)` allows;
 the views in `bigfish.web.views` call one of these (or a function of another area) per page.
+
+The page of one network (its graph and exports) is in `bigfish.web.network_page`, the identifier
+lookup in `bigfish.web.lookup`; their names are re-exported here. The figures every viewer shares
+stay here, with the caches that read them (tests replace `network_stats`, `overview_figures`,
+`audience_split` and `_shared` in this module).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import threading
 import time
@@ -18,7 +20,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,25 +27,26 @@ import sqlalchemy as sa
 
 from bigfish.accounts import user_viewers
 from bigfish.background import background_priority
-from bigfish.identifiers import Identifier, extract, normalize
-from bigfish.interop import misp, stix
-from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
-from bigfish.interop.model import NetworkView
-from bigfish.interop.views import iter_reports
-from bigfish.linking.detail import NetworkDetail
 from bigfish.linking.parts import MemberGraph, load_member_graph
 from bigfish.linking.score import NetworkStats
 from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row, stats_of_parts
-from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.reporting.stats import AudienceTotals, KeyFigures, audience_totals
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, mentions, organizations, reports
+from bigfish.store.schema import reports
 from bigfish.store.schema_linking import network_members, networks
 from bigfish.web import freshness
 from bigfish.web.facets import RankingFacets
 from bigfish.web.freshness import Figures, ViewerCache
+from bigfish.web.lookup import Mentioning as Mentioning
+from bigfish.web.lookup import interpret as interpret
+from bigfish.web.lookup import reports_mentioning as reports_mentioning
+from bigfish.web.network_page import EXPORT_MEDIA_TYPES as EXPORT_MEDIA_TYPES
+from bigfish.web.network_page import MemberFacts as MemberFacts
+from bigfish.web.network_page import export_network as export_network
+from bigfish.web.network_page import graph_elements as graph_elements
+from bigfish.web.network_page import member_facts as member_facts
 from bigfish.web.stored_figures import KeptFigures, KeptSequence, Version
 
 log = logging.getLogger(__name__)
@@ -339,132 +341,6 @@ def rank_networks(
 
 
 @dataclass(frozen=True, slots=True)
-class MemberFacts:
-    """What the graph shows about one member report."""
-
-    pk: int
-    org: str
-    report_id: str
-    country: str
-    reported_at: datetime
-    loss_usd: float | None
-    scam_type: str | None
-
-
-def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[MemberFacts]:
-    """Country, date and loss of the network's reports VIEWER may see, oldest first."""
-    pks = sorted(detail.refs)
-    out: list[MemberFacts] = []
-    query = (
-        sa.select(
-            reports.c.id,
-            organizations.c.name,
-            reports.c.report_id,
-            reports.c.country,
-            reports.c.reported_at,
-            reports.c.loss_usd,
-            reports.c.scam_type,
-        )
-        .join(organizations, organizations.c.id == reports.c.org_id)
-        .where(visible_reports(viewer))
-    )
-    with store.connect() as conn:
-        for start in range(0, len(pks), 500):
-            for r in conn.execute(query.where(reports.c.id.in_(pks[start : start + 500]))):
-                at = r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC)
-                out.append(
-                    MemberFacts(
-                        int(r.id), r.name, r.report_id, r.country, at, r.loss_usd, r.scam_type
-                    )
-                )
-    return sorted(out, key=lambda m: (m.reported_at, m.org, m.report_id))
-
-
-def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[dict[str, Any]]:
-    """Cytoscape.js elements: a node per report and per joining identifier, an edge per mention."""
-    elements: list[dict[str, Any]] = []
-    for m in members:
-        elements.append(
-            {
-                "data": {
-                    "id": f"r{m.pk}",
-                    "type": "report",
-                    "label": m.report_id,
-                    "org": m.org,
-                    "report_id": m.report_id,
-                    "country": m.country,
-                    "loss": m.loss_usd or 0.0,
-                }
-            }
-        )
-    shown = {m.pk for m in members}
-    key = set(detail.key_identifiers)
-    for join in detail.joins:
-        node = f"i{join.identifier_id}"
-        elements.append(
-            {
-                "data": {
-                    "id": node,
-                    "type": "identifier",
-                    "label": join.canonical,
-                    "kind": join.kind,
-                    "key": join.identifier_id in key,
-                }
-            }
-        )
-        for pk in join.report_pks:
-            if pk in shown:
-                elements.append(
-                    {
-                        "data": {
-                            "id": f"e{pk}-{join.identifier_id}",
-                            "source": f"r{pk}",
-                            "target": node,
-                        }
-                    }
-                )
-    return elements
-
-
-EXPORT_MEDIA_TYPES = {
-    "stix": "application/stix+json",
-    "misp": "application/json",
-    "csv": "text/csv",
-}
-
-
-def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str) -> str:
-    """The network's reports VIEWER may see, as a STIX bundle, MISP event or intake CSV."""
-    condition = sa.and_(visible_reports(viewer), reports.c.id.in_(sorted(detail.refs)))
-    with store.connect() as conn:
-        views = list(iter_reports(conn, condition))
-    s = detail.summary.stats
-    network = NetworkView(
-        id=str(detail.summary.id),
-        reports=tuple((v.org, v.report_id) for v in views),
-        identifiers=tuple((j.kind, j.canonical) for j in detail.joins),
-        countries=s.countries,
-        score=s.score,
-        total_loss_usd=s.total_loss_usd,
-        first_seen=s.first_seen,
-        last_seen=s.last_seen,
-    )
-    if fmt == "stix":
-        seed = f"network {network.id}|{viewer.org_name or 'operator'}"
-        document = stix.bundle(stix_objects(views, [network]), seed=seed)
-        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    if fmt == "misp":
-        event = misp.network_event(network, views)
-        return json.dumps({"response": [event]}, ensure_ascii=False, indent=1) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for view in views:
-        writer.writerow(csv_row(view))
-    return out.getvalue()
-
-
-@dataclass(frozen=True, slots=True)
 class Overview:
     """The overview's figures; AS_OF is when they were computed if newer reports are not in
     them yet (None when current)."""
@@ -501,76 +377,3 @@ def overview_statistics(
     found = _overviews.get(store, viewer, clock=clock)
     figures, changes = found.value
     return Overview(figures, changes, found.as_of)
-
-
-def interpret(text: str, kind: str | None, country: str | None) -> list[Identifier]:
-    """The identifiers a person means by TEXT: of KIND when given, else those found in the text,
-    else every kind it is a valid value of (a local phone number needs COUNTRY)."""
-    value = text.strip()[:2000]
-    if not value:
-        return []
-    if kind:
-        return [normalize(kind, value, country)]
-    found: dict[tuple[str, str], Identifier] = {}
-    for hit in extract(value, country):
-        ident = hit.identifier
-        found.setdefault((ident.canonical_kind.value, ident.canonical), ident)
-    if not found:
-        for candidate in Kind:
-            ident = normalize(candidate, value, country)
-            if ident.valid:
-                found.setdefault((ident.canonical_kind.value, ident.canonical), ident)
-    return list(found.values())[:20]
-
-
-@dataclass(frozen=True, slots=True)
-class Mentioning:
-    """A visible report that mentions an identifier."""
-
-    org: str
-    report_id: str
-    country: str
-    reported_at: datetime
-    scam_type: str | None
-    loss_usd: float | None
-
-
-def reports_mentioning(
-    store: Store, viewer: Viewer, kind: str, canonical: str, *, limit: int = 50
-) -> list[Mentioning]:
-    """The newest reports VIEWER may see that mention identifier (KIND, CANONICAL)."""
-    query = (
-        sa.select(
-            organizations.c.name,
-            reports.c.report_id,
-            reports.c.country,
-            reports.c.reported_at,
-            reports.c.scam_type,
-            reports.c.loss_usd,
-        )
-        .distinct()
-        .select_from(identifiers)
-        .join(mentions, mentions.c.identifier_id == identifiers.c.id)
-        .join(reports, reports.c.id == mentions.c.report_pk)
-        .join(organizations, organizations.c.id == reports.c.org_id)
-        .where(
-            identifiers.c.kind == kind,
-            identifiers.c.canonical == canonical,
-            visible_reports(viewer),
-        )
-        .order_by(reports.c.reported_at.desc())
-        .limit(limit)
-    )
-    with store.connect() as conn:
-        rows = conn.execute(query).all()
-    return [
-        Mentioning(
-            r.name,
-            r.report_id,
-            r.country,
-            r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC),
-            r.scam_type,
-            r.loss_usd,
-        )
-        for r in rows
-    ]

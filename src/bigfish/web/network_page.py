@@ -1,0 +1,151 @@
+"""The page of one network: the facts of its member reports VIEWER may see, the graph of them
+and the identifiers that join them, and the network's export (STIX, MISP or intake CSV).
+
+Split from `bigfish.web.data`, which re-exports every name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from bigfish.interop import misp, stix
+from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
+from bigfish.interop.model import NetworkView
+from bigfish.interop.views import iter_reports
+from bigfish.linking.detail import NetworkDetail
+from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.store import Store
+from bigfish.store.schema import organizations, reports
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What the graph shows about one member report."""
+
+    pk: int
+    org: str
+    report_id: str
+    country: str
+    reported_at: datetime
+    loss_usd: float | None
+    scam_type: str | None
+
+
+def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[MemberFacts]:
+    """Country, date and loss of the network's reports VIEWER may see, oldest first."""
+    pks = sorted(detail.refs)
+    out: list[MemberFacts] = []
+    query = (
+        sa.select(
+            reports.c.id,
+            organizations.c.name,
+            reports.c.report_id,
+            reports.c.country,
+            reports.c.reported_at,
+            reports.c.loss_usd,
+            reports.c.scam_type,
+        )
+        .join(organizations, organizations.c.id == reports.c.org_id)
+        .where(visible_reports(viewer))
+    )
+    with store.connect() as conn:
+        for start in range(0, len(pks), 500):
+            for r in conn.execute(query.where(reports.c.id.in_(pks[start : start + 500]))):
+                at = r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC)
+                out.append(
+                    MemberFacts(
+                        int(r.id), r.name, r.report_id, r.country, at, r.loss_usd, r.scam_type
+                    )
+                )
+    return sorted(out, key=lambda m: (m.reported_at, m.org, m.report_id))
+
+
+def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[dict[str, Any]]:
+    """Cytoscape.js elements: a node per report and per joining identifier, an edge per mention."""
+    elements: list[dict[str, Any]] = []
+    for m in members:
+        elements.append(
+            {
+                "data": {
+                    "id": f"r{m.pk}",
+                    "type": "report",
+                    "label": m.report_id,
+                    "org": m.org,
+                    "report_id": m.report_id,
+                    "country": m.country,
+                    "loss": m.loss_usd or 0.0,
+                }
+            }
+        )
+    shown = {m.pk for m in members}
+    key = set(detail.key_identifiers)
+    for join in detail.joins:
+        node = f"i{join.identifier_id}"
+        elements.append(
+            {
+                "data": {
+                    "id": node,
+                    "type": "identifier",
+                    "label": join.canonical,
+                    "kind": join.kind,
+                    "key": join.identifier_id in key,
+                }
+            }
+        )
+        for pk in join.report_pks:
+            if pk in shown:
+                elements.append(
+                    {
+                        "data": {
+                            "id": f"e{pk}-{join.identifier_id}",
+                            "source": f"r{pk}",
+                            "target": node,
+                        }
+                    }
+                )
+    return elements
+
+
+EXPORT_MEDIA_TYPES = {
+    "stix": "application/stix+json",
+    "misp": "application/json",
+    "csv": "text/csv",
+}
+
+
+def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str) -> str:
+    """The network's reports VIEWER may see, as a STIX bundle, MISP event or intake CSV."""
+    condition = sa.and_(visible_reports(viewer), reports.c.id.in_(sorted(detail.refs)))
+    with store.connect() as conn:
+        views = list(iter_reports(conn, condition))
+    s = detail.summary.stats
+    network = NetworkView(
+        id=str(detail.summary.id),
+        reports=tuple((v.org, v.report_id) for v in views),
+        identifiers=tuple((j.kind, j.canonical) for j in detail.joins),
+        countries=s.countries,
+        score=s.score,
+        total_loss_usd=s.total_loss_usd,
+        first_seen=s.first_seen,
+        last_seen=s.last_seen,
+    )
+    if fmt == "stix":
+        seed = f"network {network.id}|{viewer.org_name or 'operator'}"
+        document = stix.bundle(stix_objects(views, [network]), seed=seed)
+        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    if fmt == "misp":
+        event = misp.network_event(network, views)
+        return json.dumps({"response": [event]}, ensure_ascii=False, indent=1) + "\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for view in views:
+        writer.writerow(csv_row(view))
+    return out.getvalue()
