@@ -8,6 +8,7 @@ never from the body: owner fields a client sends are dropped.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from bigfish.store.schema import (
 from bigfish.store.schema_evidence import evidence
 from bigfish.store.writes import (
     WITHDRAWAL_COLUMNS,
+    BatchOutcome,
     IdentifierIds,
     Pending,
     record_withdrawals,
@@ -136,63 +138,75 @@ def submit_reports(
     store: Store, viewer: Viewer, objects: Sequence[Any], marking: Marking
 ) -> Submitted:
     """Store OBJECTS (spec/reports.md JSON reports) as VIEWER's organization's, in one
-    transaction, or reject each bad one with its index and reason."""
-    if viewer.org_id is None:
+    transaction, or reject each bad one with its index and reason. The transaction runs again
+    when the database undoes it to end a deadlock (`Store.transaction`): with the background
+    linker, or another organization's writer inserting the same new identifiers."""
+    org_id = viewer.org_id
+    if org_id is None:
         raise AccessDenied("reports are submitted by an organization")
-    rejected: list[Rejected] = []
-    batch: list[Pending] = []
-    with store.begin() as conn:
-        group_id = resolve_marking(conn, viewer, marking)
-        for index, obj in enumerate(objects):
-            prepared = _prepare(index, obj, marking, group_id)
-            if isinstance(prepared, Rejected):
-                rejected.append(prepared)
-            else:
-                batch.append(prepared)
-        now = datetime.now(UTC)
-        run_id = int(
-            conn.execute(
-                ingest_runs.insert()
-                .values(org_id=viewer.org_id, source="api", started_at=now)
-                .returning(ingest_runs.c.id)
-            ).scalar_one()
-        )
-        stored = updated = 0
-        pks: list[int] = []
-        if batch:
-            batch = classify_pending(batch)  # as every ingested narrative is
-            outcome = write_batch(
-                conn,
-                org_id=viewer.org_id,
-                run_id=run_id,
-                batch=batch,
-                ids=IdentifierIds(),
-                rates=reference_rates(),
-            )
-            stored, updated = outcome.stored, outcome.updated
-            for pending, reason in outcome.duplicates:
-                rejected.append(
-                    Rejected(
-                        pending.line or 0, pending.report.report_id, reason, refusal_field(pending)
-                    )
-                )
-            done = {p.report.report_id for p in batch} - {
-                p.report.report_id for p, _ in outcome.duplicates
-            }
-            pks = _pks_of(conn, viewer.org_id, sorted(done))
+    # Prepared and classified once, outside the transaction; the group is resolved inside it.
+    prepared = [_prepare(index, obj, marking, None) for index, obj in enumerate(objects)]
+    refused = [p for p in prepared if isinstance(p, Rejected)]
+    batch = [p for p in prepared if isinstance(p, Pending)]
+    if batch:
+        batch = classify_pending(batch)  # as every ingested narrative is
+    written = store.transaction(
+        lambda conn: _write_submitted(conn, viewer, org_id, marking, batch, len(objects), refused)
+    )
+    rejected = sorted([*refused, *written.rejected], key=lambda r: r.index)
+    return dataclasses.replace(written, rejected=tuple(rejected))
+
+
+def _write_submitted(
+    conn: Connection,
+    viewer: Viewer,
+    org_id: int,
+    marking: Marking,
+    prepared: list[Pending],
+    received: int,
+    refused: list[Rejected],
+) -> Submitted:
+    """Write PREPARED (a batch of RECEIVED reports, REFUSED the others) in CONN's transaction:
+    what it did, `rejected` its refusals alone (duplicates, values the store cannot keep)."""
+    group_id = resolve_marking(conn, viewer, marking)
+    batch = [dataclasses.replace(p, group_id=group_id) for p in prepared]
+    run_id = int(
         conn.execute(
-            ingest_runs.update()
-            .where(ingest_runs.c.id == run_id)
-            .values(
-                finished_at=datetime.now(UTC),
-                received=len(objects),
-                stored=stored,
-                updated=updated,
-                rejected=len(rejected),
-            )
+            ingest_runs.insert()
+            .values(org_id=org_id, source="api", started_at=datetime.now(UTC))
+            .returning(ingest_runs.c.id)
+        ).scalar_one()
+    )
+    outcome = BatchOutcome(0, 0, [])
+    pks: list[int] = []
+    if batch:
+        outcome = write_batch(
+            conn,
+            org_id=org_id,
+            run_id=run_id,
+            batch=batch,
+            ids=IdentifierIds(),  # its own: ids an undone attempt learned go with it
+            rates=reference_rates(),
         )
-    rejected.sort(key=lambda r: r.index)
-    return Submitted(len(objects), stored, updated, tuple(rejected), tuple(pks))
+        refused_here = {p.report.report_id for p, _ in outcome.duplicates}
+        done = {p.report.report_id for p in batch} - refused_here
+        pks = _pks_of(conn, org_id, sorted(done))
+    rejected = [
+        Rejected(p.line or 0, p.report.report_id, reason, refusal_field(p))
+        for p, reason in outcome.duplicates
+    ]
+    conn.execute(
+        ingest_runs.update()
+        .where(ingest_runs.c.id == run_id)
+        .values(
+            finished_at=datetime.now(UTC),
+            received=received,
+            stored=outcome.stored,
+            updated=outcome.updated,
+            rejected=len(refused) + len(rejected),
+        )
+    )
+    return Submitted(received, outcome.stored, outcome.updated, tuple(rejected), tuple(pks))
 
 
 def _pks_of(conn: Connection, org_id: int, report_ids: list[str]) -> list[int]:
@@ -407,32 +421,36 @@ def _locked(conn: Connection, viewer: Viewer, org: str, report_id: str) -> Any:
 def remark_report(
     store: Store, viewer: Viewer, org: str, report_id: str, marking: Marking
 ) -> ReportRecord:
-    """Give a report new markings (only its organization may); effective on the next request."""
-    with store.begin() as conn:
-        row = _locked(conn, viewer, org, report_id)
-        group_id = (
-            row.group_id
-            if _same_group(conn, row, marking)  # the owner may re-mark after leaving its group
-            else resolve_marking(conn, viewer, marking)
-        )
-        now = datetime.now(UTC)
-        if (row.tlp, row.distribution, row.group_id) != (
-            marking.tlp.value,
-            marking.distribution.value,
-            group_id,
-        ):
-            record_withdrawals(conn, [row], now)  # readers that may hold it are told
-        conn.execute(
-            reports.update()
-            .where(reports.c.id == row.id)
-            .values(
-                tlp=marking.tlp.value,
-                distribution=marking.distribution.value,
-                group_id=group_id,
-                updated_at=now,
-            )
-        )
+    """Give a report new markings (only its organization may); effective on the next request.
+    Run again when the database undoes it to end a deadlock (`Store.transaction`)."""
+    store.transaction(lambda conn: _remark(conn, viewer, org, report_id, marking))
     return get_report(store, viewer, org, report_id)
+
+
+def _remark(conn: Connection, viewer: Viewer, org: str, report_id: str, marking: Marking) -> None:
+    row = _locked(conn, viewer, org, report_id)
+    group_id = (
+        row.group_id
+        if _same_group(conn, row, marking)  # the owner may re-mark after leaving its group
+        else resolve_marking(conn, viewer, marking)
+    )
+    now = datetime.now(UTC)
+    if (row.tlp, row.distribution, row.group_id) != (
+        marking.tlp.value,
+        marking.distribution.value,
+        group_id,
+    ):
+        record_withdrawals(conn, [row], now)  # readers that may hold it are told
+    conn.execute(
+        reports.update()
+        .where(reports.c.id == row.id)
+        .values(
+            tlp=marking.tlp.value,
+            distribution=marking.distribution.value,
+            group_id=group_id,
+            updated_at=now,
+        )
+    )
 
 
 def _same_group(conn: Connection, row: Any, marking: Marking) -> bool:

@@ -46,7 +46,14 @@ from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowe
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
 from bigfish.store.schema import group_members, ingest_runs
-from bigfish.store.writes import IdentifierIds, Pending, refusal_field, write_batch
+from bigfish.store.writes import (
+    BatchOutcome,
+    IdentifierIds,
+    Pending,
+    refusal_field,
+    transaction_with_ids,
+    write_batch,
+)
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
 HeaderReader = Callable[[IO[bytes], Path, HeaderCheck], Iterator[Record]]
@@ -419,27 +426,37 @@ def ingest_file(
     received = stored = updated = 0
     batch: list[Pending] = []
 
+    def write(conn: sa.Connection) -> BatchOutcome:
+        outcome = write_batch(
+            conn,
+            org_id=org_id,
+            run_id=run_id,
+            batch=batch,
+            ids=ids,
+            rates=rates,
+            position=POSITIONS.get(fmt, "line"),
+        )
+        conn.execute(
+            ingest_runs.update()
+            .where(ingest_runs.c.id == run_id)
+            .values(
+                received=received,
+                stored=stored + outcome.stored,
+                updated=updated + outcome.updated,
+                rejected=rejects.count,
+            )
+        )
+        return outcome
+
     def flush() -> None:
         nonlocal stored, updated
         if not batch:
             return
-        with store.begin() as conn:
-            outcome = write_batch(
-                conn,
-                org_id=org_id,
-                run_id=run_id,
-                batch=batch,
-                ids=ids,
-                rates=rates,
-                position=POSITIONS.get(fmt, "line"),
-            )
-            stored += outcome.stored
-            updated += outcome.updated
-            conn.execute(
-                ingest_runs.update()
-                .where(ingest_runs.c.id == run_id)
-                .values(received=received, stored=stored, updated=updated, rejected=rejects.count)
-            )
+        # Run again when the database undid it (a deadlock with the linker): counted once, when
+        # committed, and the ids the undone attempt learned are not written.
+        outcome = transaction_with_ids(store, ids, write)
+        stored += outcome.stored
+        updated += outcome.updated
         for p, reason in outcome.duplicates:
             rejects.add(name, p.line, reason, report_id=p.report.report_id, field=refusal_field(p))
         batch.clear()

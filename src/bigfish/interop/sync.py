@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 import httpx
@@ -42,6 +43,7 @@ from bigfish.interop.sync_pages import (
     MAX_RESPONSE_BYTES,
     OVERLAP,
     REQUEST_DEADLINE,
+    Page,
     Peer,
     read_pages,
     readable_collections,
@@ -49,7 +51,7 @@ from bigfish.interop.sync_pages import (
 )
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs
-from bigfish.store.writes import IdentifierIds
+from bigfish.store.writes import IdentifierIds, transaction_with_ids
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +234,24 @@ class _Run:
         )
 
 
+def _store_page(
+    conn: sa.Connection,
+    *,
+    found: Page,
+    run: _Run,
+    peer_url: str,
+    collection: str,
+    default_org: str,
+    ids: IdentifierIds,
+) -> ImportOutcome:
+    """Store page FOUND of COLLECTION, its accounting in RUN and the position after it, in
+    CONN's transaction: nothing outside it, so that it may run again."""
+    outcome = import_objects(conn, found.objects, peer=peer_url, default_org=default_org, ids=ids)
+    run.record(conn, outcome)
+    save_position(conn, peer_url, collection, found.added_after, found.next_token)
+    return outcome
+
+
 def _pull_collection(
     store: Store,
     peer: Peer,
@@ -250,13 +270,19 @@ def _pull_collection(
     for found in read_pages(
         store, peer, peer_url, url, collection, page=page, from_start=from_start
     ):
+        write = partial(
+            _store_page,
+            found=found,
+            run=run,
+            peer_url=peer_url,
+            collection=collection,
+            default_org=default_org,
+            ids=ids,
+        )
         try:
-            with store.begin() as conn:
-                outcome = import_objects(
-                    conn, found.objects, peer=peer_url, default_org=default_org, ids=ids
-                )
-                run.record(conn, outcome)
-                save_position(conn, peer_url, collection, found.added_after, found.next_token)
+            # Run again when the database undid it (a deadlock with the background linker):
+            # counted and alerted once, when committed.
+            outcome = transaction_with_ids(store, ids, write)
             run.count(outcome)
             run.alert(outcome.written)
         except RecursionError:  # an object the parser read but nothing after it can walk

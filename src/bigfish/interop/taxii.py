@@ -368,37 +368,43 @@ async def add_objects(
 def _store_envelope(
     store: Store, caller: Principal, objects: list[Any]
 ) -> tuple[dict[str, Any], list[int]]:
-    """Import OBJECTS as CALLER's: the TAXII status, and the reports written (for alerts)."""
+    """Import OBJECTS as CALLER's: the TAXII status, and the reports written (for alerts). Run
+    again when the database undoes it to end a deadlock (`Store.transaction`)."""
+    return store.transaction(lambda conn: _import_envelope(conn, caller, objects))
+
+
+def _import_envelope(
+    conn: sa.Connection, caller: Principal, objects: list[Any]
+) -> tuple[dict[str, Any], list[int]]:
     now = datetime.now(UTC)
-    with store.begin() as conn:
-        outcome = import_objects(
-            conn, objects, peer=None, default_org=caller.org_name, owner=caller.org_name
+    outcome = import_objects(
+        conn, objects, peer=None, default_org=caller.org_name, owner=caller.org_name
+    )
+    failed = {ident for ident, _ in outcome.rejections}
+    status = {
+        "id": str(uuid.uuid4()),
+        "status": "complete",
+        "request_timestamp": timestamp(now),
+        "total_count": outcome.received,
+        "success_count": outcome.stored,
+        "failure_count": outcome.rejected,
+        "pending_count": 0,
+        "successes": [
+            {"id": o["id"], **({"version": o["modified"]} if "modified" in o else {})}
+            for o in objects
+            if isinstance(o, dict)
+            and isinstance(o.get("id"), str)
+            and shown_id(o["id"]) not in failed  # as rejections show it: NULs written out
+        ],
+        "failures": [
+            {"id": ident or "", "message": reason} for ident, reason in outcome.rejections
+        ],
+    }
+    conn.execute(
+        taxii_statuses.insert().values(
+            id=status["id"], org_id=caller.org_id, body=status, created_at=now
         )
-        failed = {ident for ident, _ in outcome.rejections}
-        status = {
-            "id": str(uuid.uuid4()),
-            "status": "complete",
-            "request_timestamp": timestamp(now),
-            "total_count": outcome.received,
-            "success_count": outcome.stored,
-            "failure_count": outcome.rejected,
-            "pending_count": 0,
-            "successes": [
-                {"id": o["id"], **({"version": o["modified"]} if "modified" in o else {})}
-                for o in objects
-                if isinstance(o, dict)
-                and isinstance(o.get("id"), str)
-                and shown_id(o["id"]) not in failed  # as rejections show it: NULs written out
-            ],
-            "failures": [
-                {"id": ident or "", "message": reason} for ident, reason in outcome.rejections
-            ],
-        }
-        conn.execute(
-            taxii_statuses.insert().values(
-                id=status["id"], org_id=caller.org_id, body=status, created_at=now
-            )
-        )
+    )
     return status, list(outcome.written)
 
 

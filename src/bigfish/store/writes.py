@@ -4,16 +4,17 @@ stored without its identifiers and a batch is acknowledged only once it is commi
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.fx import Rates, to_usd
 from bigfish.models import Distribution, Report, Source
+from bigfish.store.base import Store
 from bigfish.store.fast import insert_many
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
@@ -21,6 +22,7 @@ from bigfish.store.schema_interop import interop_imports, report_withdrawals
 if TYPE_CHECKING:  # bigfish.intake imports this module: at run time, a circle
     from bigfish.intake.prepare import PreparedMention
 
+T = TypeVar("T")
 _CHUNK = 500  # stays under every driver's bound-parameter limit
 _GROUP = Distribution.GROUP.value
 _IDENT_COLUMNS = ("kind", "canonical", "valid", "error", "domain", "chain", "country")
@@ -214,11 +216,26 @@ def _unstorable(p: Pending) -> tuple[str, str] | None:
 
 
 class IdentifierIds:
-    """A bounded cache of identifier ids, so memory stays flat however many values a file has."""
+    """A bounded cache of identifier ids, so memory stays flat however many values a file has.
+
+    An id it learns in a transaction may be of a row that transaction inserted: should the
+    transaction be undone, the row is gone and the id with it. Such ids stay unsettled until
+    `settle` (the transaction committed); `forget_unsettled` drops them (it was undone)."""
 
     def __init__(self, capacity: int = 500_000) -> None:
         self.capacity = capacity
         self._ids: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._unsettled: set[tuple[str, str]] = set()
+
+    def settle(self) -> None:
+        """The transaction the ids learned since the last `settle` were read in committed."""
+        self._unsettled.clear()
+
+    def forget_unsettled(self) -> None:
+        """Forget the ids learned since the last `settle`: their transaction was undone."""
+        for key in self._unsettled:
+            self._ids.pop(key, None)
+        self._unsettled.clear()
 
     def resolve(
         self, conn: Connection, wanted: Sequence[PreparedMention]
@@ -234,34 +251,61 @@ class IdentifierIds:
             elif key not in missing:
                 missing[key] = m
         if missing:
-            insert_many(
-                conn,
-                identifiers,
-                _IDENT_COLUMNS,
-                [
-                    (m.kind, m.canonical, m.valid, m.error, m.domain, m.chain, m.country)
-                    for m in missing.values()
-                ],
-                on_conflict_ignore=("kind", "canonical"),
-            )
-            by_kind: dict[str, list[str]] = {}
-            for kind, canonical in missing:
-                by_kind.setdefault(kind, []).append(canonical)
-            for kind, values in by_kind.items():
-                for start in range(0, len(values), _CHUNK):
-                    chunk = values[start : start + _CHUNK]
-                    query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
-                        identifiers.c.kind == kind, identifiers.c.canonical.in_(chunk)
-                    )
-                    for ident_id, canonical in conn.execute(query):
-                        result[(kind, canonical)] = ident_id
-                        self._remember((kind, canonical), ident_id)
+            self._insert(conn, missing.values())
+            for key, ident_id in self._ids_of(conn, list(missing)).items():
+                result[key] = ident_id
+                self._remember(key, ident_id)
         return result
+
+    @staticmethod
+    def _insert(conn: Connection, missing: Iterable[PreparedMention]) -> None:
+        insert_many(
+            conn,
+            identifiers,
+            _IDENT_COLUMNS,
+            [
+                (m.kind, m.canonical, m.valid, m.error, m.domain, m.chain, m.country)
+                for m in missing
+            ],
+            on_conflict_ignore=("kind", "canonical"),
+        )
+
+    @staticmethod
+    def _ids_of(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        by_kind: dict[str, list[str]] = {}
+        for kind, canonical in keys:
+            by_kind.setdefault(kind, []).append(canonical)
+        found: dict[tuple[str, str], int] = {}
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), _CHUNK):
+                query = sa.select(identifiers.c.id, identifiers.c.canonical).where(
+                    identifiers.c.kind == kind,
+                    identifiers.c.canonical.in_(values[start : start + _CHUNK]),
+                )
+                found.update(
+                    ((kind, canonical), ident_id) for ident_id, canonical in conn.execute(query)
+                )
+        return found
 
     def _remember(self, key: tuple[str, str], ident_id: int) -> None:
         self._ids[key] = ident_id
+        self._unsettled.add(key)
         if len(self._ids) > self.capacity:
             self._ids.popitem(last=False)
+
+
+def transaction_with_ids(store: Store, ids: IdentifierIds, work: Callable[[Connection], T]) -> T:
+    """`Store.transaction(WORK)` for work that resolves identifiers through IDS: an attempt the
+    database undid (a deadlock with the background linker, say) leaves no id it learned, whose
+    row may have been undone with it, for the next attempt or the next batch to write."""
+
+    def attempt(conn: Connection) -> T:
+        ids.forget_unsettled()
+        return work(conn)
+
+    result = store.transaction(attempt)
+    ids.settle()
+    return result
 
 
 def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> dict[str, object]:
