@@ -1,0 +1,377 @@
+"""Verifying an evidence package with nothing but the package (and the expected key
+fingerprint): it stops at the first problem and names it. Imports nothing from the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bigfish.errors import IntegrityError
+from bigfish.evidence import merkle
+from bigfish.evidence.binding import LATER_FIELDS, check_binding
+from bigfish.evidence.custody import (
+    CustodyRecord,
+    TreeHead,
+    check_evidence_chains,
+    fingerprint,
+    first_bad_signature,
+    load_public_key,
+    record_from_json,
+    utc_text,
+    verify_signature,
+)
+from bigfish.evidence.files import hash_stream
+from bigfish.evidence.package.layout import FORMATS, REQUIRED, _as_binary
+
+# The documents are read whole: a member that declares more than this, or that inflates more than
+# _MAX_RATIO times (JSON full of hashes and signatures deflates 3 to 15 times; a zip bomb ~1000),
+# is refused unread. A zip member never inflates beyond the size it declares.
+_DOCUMENT_LIMIT = 1 << 30
+_MAX_RATIO = 100
+_RATIO_FROM = 1 << 20  # small members are read whatever their ratio
+
+
+@dataclass(frozen=True, slots=True)
+class PackageCheck:
+    """What `verify_package` found: ok, or the first problem."""
+
+    ok: bool
+    problem: str | None
+    report: str | None
+    files: int
+    records: int
+    key_fingerprint: str | None
+    notes: tuple[str, ...] = ()  # what could not be checked (records older than a check)
+
+
+class _Problem(Exception):
+    """Internal: stops verification at the first problem."""
+
+
+def _normalize_fingerprint(text: str) -> str:
+    text = text.strip().lower().replace(":", "")
+    return text.removeprefix("sha256")
+
+
+def verify_package(
+    path: Path,
+    expected_key: str | None = None,
+    *,
+    member_digests: Mapping[str, tuple[str, int]] | None = None,
+) -> PackageCheck:
+    """Check the package at PATH with nothing but the package (and the expected key fingerprint).
+
+    Stops at the first problem and names it: a changed file, manifest entry or document, a
+    removed, inserted, reordered or edited custody record, a bad signature or proof, or a key
+    other than EXPECTED_KEY. MEMBER_DIGESTS (member -> SHA-256 and size) are file members the
+    caller hashed as it wrote them (the exporter): they are not read again.
+    """
+    state: dict[str, Any] = {
+        "report": None,
+        "files": 0,
+        "records": 0,
+        "fingerprint": None,
+        "notes": [],
+    }
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _verify(zf, expected_key, state, member_digests or {})
+    except _Problem as problem:
+        return PackageCheck(
+            False,
+            str(problem),
+            state["report"],
+            state["files"],
+            state["records"],
+            state["fingerprint"],
+        )
+    except (zipfile.BadZipFile, OSError) as exc:
+        return PackageCheck(False, f"not a readable zip file ({exc})", None, 0, 0, None)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return PackageCheck(
+            False, f"manifest.json is malformed ({exc!r})", state["report"], 0, 0, None
+        )
+    except RecursionError:  # JSON nested too deeply to parse; every parse below names its file
+        return PackageCheck(
+            False, "manifest.json is malformed (nested too deeply)", state["report"], 0, 0, None
+        )
+    return PackageCheck(
+        True,
+        None,
+        state["report"],
+        state["files"],
+        state["records"],
+        state["fingerprint"],
+        tuple(state["notes"]),
+    )
+
+
+def _read(zf: zipfile.ZipFile, name: str) -> bytes:
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise _Problem(f"{name} is missing from the package") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
+        raise _Problem(f"{name} cannot be read from the package: {exc}") from None
+
+
+def _verify(
+    zf: zipfile.ZipFile,
+    expected_key: str | None,
+    state: dict[str, Any],
+    member_digests: Mapping[str, tuple[str, int]],
+) -> None:
+    names: set[str] = set()
+    for name in zf.namelist():
+        # zipfile reads the last entry of a name, most extractors the first: a second entry
+        # could carry forged bytes that only some tools show, so a package holds each name once.
+        if name in names:
+            raise _Problem(f"{name} appears twice in the package")
+        names.add(name)
+    for name in REQUIRED:
+        if name not in names:
+            raise _Problem(f"{name} is missing from the package")
+    _check_document_sizes(zf)
+    public_key, manifest = _verify_key_and_manifest(zf, expected_key, state)
+    state["report"] = f"{manifest['report']['org']}/{manifest['report']['report_id']}"
+    records = _verify_custody(zf, manifest, public_key)
+    state["records"] = len(records)
+    state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
+    state["files"] = _verify_files(zf, manifest, names, member_digests)
+    _verify_tree_head(zf, manifest, public_key, records)
+    for name, digest in manifest["documents"].items():
+        if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
+            raise _Problem(f"{name} was changed: its digest does not match the manifest")
+
+
+def _check_document_sizes(zf: zipfile.ZipFile) -> None:
+    """Refuse, before reading it, a document that would inflate to an unreasonable size."""
+    for info in zf.infolist():
+        if info.filename not in REQUIRED:
+            continue
+        size, packed = info.file_size, max(info.compress_size, 1)
+        if size > _DOCUMENT_LIMIT or (size > _RATIO_FROM and size > _MAX_RATIO * packed):
+            raise _Problem(
+                f"{info.filename} declares {size} bytes from {info.compress_size} compressed: "
+                "refused unread (a zip bomb?)"
+            )
+
+
+def _verify_key_and_manifest(
+    zf: zipfile.ZipFile, expected_key: str | None, state: dict[str, Any]
+) -> tuple[Ed25519PublicKey, dict[str, Any]]:
+    try:
+        public_key = load_public_key(_read(zf, "public_key.pem"))
+    except IntegrityError as exc:
+        raise _Problem(f"public_key.pem: {exc}") from None
+    actual = fingerprint(public_key)
+    state["fingerprint"] = actual
+    if expected_key is not None and _normalize_fingerprint(expected_key) != actual:
+        raise _Problem(
+            f"the package is signed by key {actual}, not by the expected key "
+            f"{_normalize_fingerprint(expected_key)}"
+        )
+    manifest_bytes = _read(zf, "manifest.json")
+    signature = _read(zf, "manifest.sig").decode("ascii", "replace").strip()
+    if not verify_signature(public_key, signature, manifest_bytes):
+        raise _Problem(
+            "manifest.json: bad signature (the manifest was changed or signed by another key)"
+        )
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_bytes)
+    except (ValueError, RecursionError):
+        raise _Problem("manifest.json is not JSON (or nested too deeply)") from None
+    if manifest.get("format") not in FORMATS:
+        raise _Problem(f"manifest.json: unknown format {manifest.get('format')!r}")
+    if manifest.get("key_fingerprint") != actual:
+        raise _Problem("manifest.json names another key than public_key.pem")
+    return public_key, manifest
+
+
+def _parse_records(data: bytes) -> list[CustodyRecord]:
+    records = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(record_from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError, RecursionError):
+            raise _Problem(f"custody.jsonl line {number}: not a custody record") from None
+    return records
+
+
+def _verify_custody(
+    zf: zipfile.ZipFile, manifest: dict[str, Any], public_key: Ed25519PublicKey
+) -> list[tuple[CustodyRecord, bytes]]:
+    """The records, each with its Merkle leaf hash, after checking them against the manifest."""
+    records = _parse_records(_read(zf, "custody.jsonl"))
+    listed = manifest["custody"]
+    present = {r.seq for r in records}
+    expected = {int(e["seq"]) for e in listed}
+    bodies: list[bytes] = []
+    for index in range(max(len(records), len(listed))):
+        entry = listed[index] if index < len(listed) else None
+        record = records[index] if index < len(records) else None
+        if entry is not None and int(entry["seq"]) not in present:
+            raise _Problem(
+                f"custody record seq {entry['seq']} of evidence {entry['evidence_id']} is "
+                "listed in the manifest but missing from custody.jsonl (removed)"
+            )
+        if record is None:
+            raise _Problem(f"custody.jsonl ends before line {index + 1} (records removed)")
+        if record.seq not in expected:
+            raise _Problem(
+                f"custody.jsonl line {index + 1}: record seq {record.seq} is not in the "
+                "manifest (inserted)"
+            )
+        if entry is None or record.seq != int(entry["seq"]):
+            raise _Problem(
+                f"custody.jsonl line {index + 1}: holds record seq {record.seq} where the "
+                f"manifest lists seq {entry['seq'] if entry else '-'} (reordered)"
+            )
+        body = record.body()
+        if hashlib.sha256(body).hexdigest() != record.record_hash:
+            raise _Problem(
+                f"custody record seq {record.seq}: its content does not match its hash (edited)"
+            )
+        if record.record_hash != entry["record_hash"]:
+            raise _Problem(f"custody record seq {record.seq}: differs from the manifest entry")
+        bodies.append(body)
+    bad = first_bad_signature(
+        public_key, [(r.signature, b) for r, b in zip(records, bodies, strict=True)]
+    )
+    if bad is not None:
+        raise _Problem(f"custody record seq {records[bad].seq}: bad signature")
+    digests = {e["evidence_id"]: e["sha256"] for e in manifest["evidence"]}
+    for record in records:
+        if digests.get(record.draft.evidence_id) != record.draft.sha256:
+            raise _Problem(
+                f"custody record seq {record.seq}: evidence {record.draft.evidence_id} with "
+                f"digest {record.draft.sha256} is not in the manifest"
+            )
+    problem = check_evidence_chains(records)
+    if problem:
+        raise _Problem(problem)
+    return [(r, merkle.leaf_hash(b)) for r, b in zip(records, bodies, strict=True)]
+
+
+def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord]) -> list[str]:
+    """The manifest's evidence entries against the signed custody records; the notes."""
+    org, report_id = manifest["report"]["org"], manifest["report"]["report_id"]
+    report = f"{org}/{report_id}"
+    by_item: dict[str, list[CustodyRecord]] = {}
+    for record in records:
+        by_item.setdefault(record.draft.evidence_id, []).append(record)
+    notes = []
+    for entry in manifest["evidence"]:
+        evidence_id = entry["evidence_id"]
+        if entry["organization"] != org:
+            raise _Problem(
+                f"manifest.json: evidence {evidence_id} is held by {entry['organization']!r}, "
+                f"not by the report's organization {org!r}"
+            )
+        claimed = {field: entry[field] for field in _ENTRY_FIELDS} | {"report": report}
+        found = check_binding(evidence_id, claimed, by_item.get(evidence_id, []), "manifest.json")
+        if found.problem:
+            raise _Problem(found.problem)
+        if found.note:
+            notes.append(found.note)
+        notes += _timeline_notes(evidence_id, by_item.get(evidence_id, []))
+    return notes
+
+
+def _timeline_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:
+    """A note for each record of one item dated before its acquisition: the acquisition time is
+    the acquirer's word (up to a day ahead of the node's clock is taken), the others the node's
+    clock, so a court reading the chain is told rather than left to find it."""
+    if not records:
+        return []
+    first = records[0]
+    return [
+        f"evidence {evidence_id}: custody record seq {r.seq} ({r.draft.event.value}, "
+        f"{utc_text(r.draft.at)}) is dated before its acquisition (seq {first.seq}, "
+        f"{utc_text(first.draft.at)}), whose time was given ahead of the node's clock"
+        for r in records[1:]
+        if r.draft.at < first.draft.at
+    ]
+
+
+_ENTRY_FIELDS = ("sha256", "acquired_by", "acquired_at", "source", *LATER_FIELDS)
+
+
+def _verify_files(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    names: set[str],
+    member_digests: Mapping[str, tuple[str, int]],
+) -> int:
+    allowed = set(REQUIRED)
+    for entry in manifest["evidence"]:
+        member = entry["path"]
+        if member != f"files/{entry['sha256']}":
+            raise _Problem(f"manifest entry of evidence {entry['evidence_id']}: wrong path")
+        allowed.add(member)
+        label = f"{member} ({entry['file_name'] or 'unnamed'}, evidence {entry['evidence_id']})"
+        if member not in names:
+            raise _Problem(f"{label} is missing from the package")
+        declared = zf.getinfo(member).file_size
+        if declared != entry["size"] and member not in member_digests:
+            # Not read: a member that inflates to gigabytes would be hashed to the end first.
+            raise _Problem(
+                f"{label}: content does not match its SHA-256 digest (file changed: "
+                f"{declared} bytes where the manifest lists {entry['size']})"
+            )
+        try:
+            if member in member_digests:
+                digest, size = member_digests[member]
+            else:
+                with zf.open(member) as stream:
+                    digest, size = hash_stream(_as_binary(stream))
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise _Problem(f"{label} cannot be read: {exc}") from None
+        if digest != entry["sha256"] or size != entry["size"]:
+            raise _Problem(f"{label}: content does not match its SHA-256 digest (file changed)")
+    extra = sorted(names - allowed)
+    if extra:
+        raise _Problem(f"{extra[0]} is in the package but not in the manifest")
+    return len(manifest["evidence"])
+
+
+def _verify_tree_head(
+    zf: zipfile.ZipFile,
+    manifest: dict[str, Any],
+    public_key: Ed25519PublicKey,
+    records: Sequence[tuple[CustodyRecord, bytes]],
+) -> None:
+    try:
+        head = TreeHead.from_json(manifest["tree_head"])
+        root = bytes.fromhex(head.root)
+    except (KeyError, ValueError, TypeError):
+        raise _Problem("manifest.json: the tree head is malformed") from None
+    try:
+        proofs_json = json.loads(_read(zf, "proofs.json"))
+    except (ValueError, RecursionError):
+        raise _Problem("proofs.json is malformed (not JSON, or nested too deeply)") from None
+    if not isinstance(proofs_json, dict):
+        raise _Problem("proofs.json is malformed (not a JSON object)")
+    if not head.verify(public_key):
+        raise _Problem("the signed tree head: bad signature")
+    for record, leaf in records:
+        try:
+            proof = [bytes.fromhex(h) for h in proofs_json[str(record.seq)]]
+        except (KeyError, ValueError, TypeError):
+            raise _Problem(
+                f"proofs.json: no inclusion proof for custody record seq {record.seq}"
+            ) from None
+        if not merkle.verify_inclusion(leaf, record.seq - 1, head.size, proof, root):
+            raise _Problem(
+                f"custody record seq {record.seq}: its inclusion proof does not lead to the "
+                "signed tree head"
+            )
