@@ -1,0 +1,191 @@
+"""The CSV reader: an RFC 4180 file in UTF-8 with a header row, read a record at a time up to
+MAX_RECORD characters; a record the csv module cannot read is rejected and reading goes on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from bigfish.errors import InputError
+from bigfish.intake.readers.rows import (
+    _BAD_BYTES,
+    _NUL_MARK,
+    _SKIP,
+    HeaderCheck,
+    Record,
+    Row,
+    _bad_bytes_reason,
+    _check_not_utf16,
+    _has_bad_bytes,
+    _readable,
+    _unreadable,
+    header_names,
+)
+from bigfish.intake.records import MAX_COLUMNS, MAX_RECORD
+
+# A field is bounded by its record (_Lines); build_report refuses a field over its own limit.
+csv.field_size_limit(MAX_RECORD)
+
+
+class RecordTooLong(Exception):
+    """A CSV record runs past MAX_RECORD characters (raised by `_Lines` through csv.reader)."""
+
+
+class _Lines:
+    """The lines of a CSV text for csv.reader, a NUL made a marker that fails its row, not the
+    file. The lines of the record being read are kept: when the csv module cannot read a record
+    (a stray quote), the lines after its first are given back and read again. A record is read
+    up to MAX_RECORD characters and no further: past them the rest of the line is skipped
+    unread and RecordTooLong raised, so a 100 MB cell never stands in memory."""
+
+    __slots__ = ("_again", "_readline", "ran_out", "size", "taken")
+
+    def __init__(self, text: IO[str]) -> None:
+        self._readline = text.readline
+        self._again: list[str] = []  # lines given back, the next one last
+        self.taken: list[str] = []  # the lines of the record being read
+        self.size = 0  # their characters
+        self.ran_out = False  # the record being read reached the end of the file
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            line = self._again.pop()
+        else:
+            line = self._readline(MAX_RECORD - self.size + 1)
+            if not line:
+                self.ran_out = True
+                raise StopIteration
+            if "\x00" in line:  # csv refuses NUL outright
+                line = line.replace("\x00", _NUL_MARK)
+        self.taken.append(line)
+        self.size += len(line)
+        if self.size > MAX_RECORD:
+            while line and not line.endswith(("\n", "\r")):  # skip the rest of the line
+                line = self._readline(_SKIP)
+            raise RecordTooLong
+        return line
+
+    def done(self) -> int:
+        """The number of lines of the record just read."""
+        count = len(self.taken)
+        self.taken.clear()
+        self.size = 0
+        self.ran_out = False
+        return count
+
+    def give_back(self) -> str:
+        """The first line of the record that could not be read; the others are read again."""
+        first = self.taken[0]
+        self._again.extend(reversed(self.taken[1:]))
+        self.taken.clear()
+        self.size = 0
+        self.ran_out = False
+        return first
+
+
+_TOO_LONG = f"the record is longer than {MAX_RECORD:,} characters; it is not read further"
+
+
+def _cut_short(taken: list[str], names: list[str]) -> tuple[dict[str, str], str | None]:
+    """The fields read of a record cut short at MAX_RECORD (its TAKEN lines), and the one it
+    was cut in: the field that is too long."""
+    try:
+        values = next(csv.reader(taken), [])
+    except csv.Error:
+        return {}, None
+    field = names[len(values) - 1] if 0 < len(values) <= len(names) else None
+    return _readable(names, values[:-1]), field
+
+
+def _csv_error(exc: csv.Error, ran_out: bool) -> str:
+    if ran_out:
+        return f"unreadable CSV ({exc}): a quoted field runs to the end; the file may be truncated"
+    if "'\"'" in str(exc):
+        return (
+            f"unreadable CSV ({exc}): a quote inside a field must be doubled and the field "
+            'quoted ("said ""hi"" to me")'
+        )
+    return f"unreadable CSV ({exc})"
+
+
+def read_csv(
+    raw: IO[bytes],
+    path: Path,
+    *,
+    lower_header: bool = True,
+    on_header: HeaderCheck | None = None,
+) -> Iterator[Record]:
+    """Rows of an RFC 4180 CSV file in UTF-8 (with or without BOM) with a header row. A record
+    the csv module cannot read is rejected and reading goes on from the line after its first."""
+    _check_not_utf16(raw.read(4), path)
+    raw.seek(0)
+    text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    lines = _Lines(text)
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("the file is empty", file=str(path)) from None
+    except csv.Error as exc:
+        raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from None
+    except RecordTooLong:
+        reason = f"the header is longer than {MAX_RECORD:,} characters"
+        raise InputError(reason, file=str(path), line=1) from None
+    if len(header) > MAX_COLUMNS:
+        raise InputError(
+            f"the header has {len(header):,} columns, more than the {MAX_COLUMNS:,} a sheet "
+            "may have",
+            file=str(path),
+            line=1,
+        )
+    if _has_bad_bytes(header):
+        raise InputError(
+            "the header is not valid UTF-8 (is the file Latin-1?); save it as UTF-8",
+            file=str(path),
+            line=1,
+        )
+    names = header_names(header, path, lower=lower_header)
+    if on_header is not None:
+        on_header(names)
+    read = lines.done()  # lines before the next record
+    while True:
+        line = read + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except RecordTooLong:
+            fields, field = _cut_short(lines.taken, names)
+            read += lines.done()
+            yield _unreadable(line, _TOO_LONG, fields, field)
+            continue
+        except csv.Error as exc:
+            if not lines.taken:  # pragma: no cover - the csv module read no line: none to skip
+                raise InputError(f"unreadable CSV: {exc}", file=str(path), line=line) from None
+            reason = _csv_error(exc, lines.ran_out)
+            first = lines.give_back()
+            read += 1
+            try:
+                loose = next(csv.reader([first]), [])
+            except csv.Error:
+                loose = []
+            yield _unreadable(line, reason, _readable(names, loose))
+            continue
+        read += lines.done()
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(names):
+            reason = f"{len(values)} fields where the header has {len(names)}"
+            yield _unreadable(line, reason, _readable(names, values))
+        elif _has_bad_bytes(values):
+            bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
+            reason = _bad_bytes_reason(values)
+            yield _unreadable(line, reason, _readable(names, values), ", ".join(bad))
+        else:
+            yield Row(line, dict(zip(names, values, strict=True)))

@@ -1,0 +1,157 @@
+"""The JSON Lines reader: one report object per line, and the decoding of one report object
+that the API shares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from bigfish.errors import InputError
+from bigfish.intake.readers.rows import _SKIP, Record, Row, Unreadable, _check_not_utf16
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    MAX_COLUMNS,
+    MAX_IDENTIFIERS,
+    MAX_RECORD,
+    parse_role,
+)
+from bigfish.models import Kind, RawIdentifier
+
+#: Bytes of one JSON line: a report of MAX_RECORD characters, each written as a \\u escape.
+MAX_JSON_LINE = 4 * MAX_RECORD
+
+_KINDS = frozenset(k.value for k in Kind)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"expected text or a number, got {json.dumps(value)}")
+    if isinstance(value, int | Decimal):
+        return str(value)
+    raise InputError(f"expected text or a number, got {type(value).__name__}")
+
+
+def _json_identifiers(value: Any) -> list[RawIdentifier]:
+    if not isinstance(value, list):
+        raise InputError("identifiers must be a list", field="identifiers")
+    if len(value) > MAX_IDENTIFIERS:
+        raise InputError(
+            f"{len(value):,} identifiers, more than the {MAX_IDENTIFIERS:,} of a report",
+            field="identifiers",
+        )
+    result = []
+    for i, item in enumerate(value):
+        where = f"identifiers[{i}]"
+        if not isinstance(item, dict):
+            raise InputError("an identifier must be an object", field=where)
+        kind, raw = item.get("kind"), item.get("value")
+        if kind not in _KINDS:
+            raise InputError(f"unknown kind {kind!r}", field=f"{where}.kind")
+        if not isinstance(raw, str) or not raw.strip():
+            raise InputError("value must be non-empty text", field=f"{where}.value")
+        try:
+            role = parse_role(item.get("role"))
+        except InputError as exc:
+            raise InputError(exc.message, field=f"{where}.role") from None
+        result.append(RawIdentifier(Kind(kind), raw, role))
+    return result
+
+
+def row_from_json(line: int, obj: Any) -> Record:
+    """A Row from one decoded JSON report object (JSON Lines and the API share this)."""
+    if not isinstance(obj, dict):
+        return Unreadable(line, "a report must be a JSON object")
+    if len(obj) > MAX_COLUMNS:
+        return Unreadable(line, f"a report of more than {MAX_COLUMNS:,} fields")
+    report_id = obj.get("report_id") if isinstance(obj.get("report_id"), str) else None
+    fields: dict[str, str] = {}
+    try:
+        for key, value in obj.items():
+            if key == "identifiers" or value is None:
+                continue
+            try:
+                if key in IDENTIFIER_COLUMNS and isinstance(value, list):
+                    fields[key] = ";".join(_scalar(v) for v in value)
+                else:
+                    fields[key] = _scalar(value)
+            except InputError as exc:
+                raise InputError(exc.message, field=key) from None
+        identifiers = _json_identifiers(obj.get("identifiers", []))
+    except InputError as exc:
+        return Unreadable(line, exc.message, report_id, exc.field)
+    return Row(line, fields, identifiers)
+
+
+class RepeatedKey(Exception):
+    """A JSON object gives KEY more than once (raised by `unique_keys`)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when it gives a key twice (which value would be meant?)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKey(key)
+            seen.add(key)
+    return obj
+
+
+def _duplicate_key(number: int, text: str, key: str) -> Unreadable:
+    try:  # the line's report_id, when the rest of it parses
+        obj = json.loads(text, parse_float=Decimal)
+    except (ValueError, RecursionError):
+        obj = None
+    report_id = obj.get("report_id") if isinstance(obj, dict) and key != "report_id" else None
+    return Unreadable(
+        number,
+        f"the key {key!r} is given more than once",
+        report_id if isinstance(report_id, str) else None,
+        key,
+    )
+
+
+def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
+    """Rows of a JSON Lines file: one report object per line (an object giving a key twice is
+    rejected, naming the key)."""
+    _check_not_utf16(raw.read(4), path)
+    raw.seek(0)
+    number = 0
+    while data := raw.readline(MAX_JSON_LINE + 1):
+        number += 1
+        if len(data) > MAX_JSON_LINE and not data.endswith(b"\n"):
+            while data and not data.endswith(b"\n"):  # skip the rest of the line unread
+                data = raw.readline(_SKIP)
+            reason = f"the line is longer than {MAX_JSON_LINE:,} bytes; it is not read further"
+            yield Unreadable(number, reason)
+            continue
+        if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        if not data.strip():
+            continue
+        try:
+            text = data.decode("utf-8")
+            obj = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
+        except UnicodeDecodeError:
+            yield Unreadable(number, "not valid UTF-8; save the file as UTF-8")
+            continue
+        except RepeatedKey as exc:
+            yield _duplicate_key(number, text, exc.key)
+            continue
+        except (json.JSONDecodeError, RecursionError) as exc:
+            reason = f"not valid JSON: {exc}" if isinstance(exc, ValueError) else "too deep"
+            if not data.endswith(b"\n"):
+                reason += " (the file may be truncated)"
+            yield Unreadable(number, reason)
+            continue
+        yield row_from_json(number, obj)

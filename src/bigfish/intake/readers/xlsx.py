@@ -1,0 +1,108 @@
+"""The Excel reader: one sheet of an .xlsx workbook with a header row, read as a stream within
+the bounds of `bigfish.intake.xlsx`."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from bigfish.errors import InputError
+from bigfish.intake.readers.rows import (
+    HeaderCheck,
+    Record,
+    Row,
+    _readable,
+    _unreadable,
+    header_names,
+)
+from bigfish.intake.xlsx import TOO_LONG, SheetRow, open_workbook
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _has_cells(rows: Iterator[SheetRow]) -> bool:
+    """True when a sheet's ROWS have a cell that is not empty (or one that cannot be read)."""
+    for row in rows:
+        if row.problem is not None:
+            return True
+        if any(v is TOO_LONG or _cell_text(v).strip() for v in row.values):
+            return True
+    return False
+
+
+def read_xlsx(
+    raw: IO[bytes],
+    path: Path,
+    *,
+    lower_header: bool = True,
+    on_header: HeaderCheck | None = None,
+) -> Iterator[Record]:
+    """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
+    than one sheet is refused whole (naming the sheets) rather than read in part. A row with a
+    value right of the last header column is rejected, as a CSV row with too many fields. The
+    workbook is read as a stream within the bounds of `bigfish.intake.xlsx`."""
+    workbook = open_workbook(raw, str(path))
+    try:
+        if not workbook.sheets:
+            raise InputError("the workbook has no sheet", file=str(path))
+        (title, part), *others = workbook.sheets
+        filled = [name for name, other in others if _has_cells(workbook.rows(other))]
+        if filled:  # read whole or not at all: the other sheets' rows would be lost unsaid
+            raise InputError(
+                f"the workbook has data on more than one sheet ({', '.join(filled)} after "
+                f"{title}); bigfish reads one sheet per file: save each sheet as a file of its "
+                "own",
+                file=str(path),
+            )
+        rows = workbook.rows(part)
+        first = next(rows, None)
+        if first is None:
+            raise InputError("the sheet is empty", file=str(path))
+        if first.number == 1 and first.problem is not None:
+            raise InputError(f"unreadable header: {first.problem}", file=str(path), line=1)
+        header = first.values if first.number == 1 else ()
+        names = header_names([_cell_text(h) for h in header], path, lower=lower_header)
+        if on_header is not None:
+            on_header(names)
+        if first.number != 1:
+            rows = itertools.chain([first], rows)
+        for row in rows:
+            record = _sheet_record(row, names)
+            if record is not None:
+                yield record
+    finally:
+        workbook.archive.close()
+
+
+def _sheet_record(row: SheetRow, names: list[str]) -> Record | None:
+    """The record of one sheet row under the header NAMES; None for a row of empty cells."""
+    values = row.values
+    texts = ["" if v is TOO_LONG else _cell_text(v) for v in values]
+    if row.problem is not None:
+        field = None
+        if row.column is not None:
+            field = names[row.column - 1] if row.column <= len(names) else f"column {row.column}"
+        return _unreadable(row.number, row.problem, _readable(names, texts), field)
+    if all(not t.strip() for t in texts):
+        return None
+    width = len(names)
+    if len(texts) > width:
+        if any(t.strip() for t in texts[width:]):
+            used = max(i for i, t in enumerate(texts, start=1) if t.strip())
+            reason = f"{used} fields where the header has {width}"
+            return _unreadable(row.number, reason, _readable(names, texts))
+        del texts[width:]
+    texts += [""] * (width - len(texts))
+    dates = tuple(n for n, v in zip(names, values, strict=False) if isinstance(v, datetime | date))
+    return Row(row.number, dict(zip(names, texts, strict=True)), dates=dates)
