@@ -25,6 +25,7 @@ from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.readers import Row, row_from_json
 from bigfish.intake.records import MARKING_FIELDS, MARKING_REASON, build_report, has_surrogate
 from bigfish.intake.service import classify_pending
+from bigfish.linking.state import announce_deletion
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_edit, visible_reports
 from bigfish.store import Store
@@ -475,6 +476,7 @@ def delete_report(store: Store, viewer: Viewer, org: str, report_id: str) -> Non
 
 
 def _delete(conn: Connection, viewer: Viewer, org: str, report_id: str) -> None:
+    announce_deletion(conn)  # a link run starting now waits: it sees this, or its next run does
     row = _locked(conn, viewer, org, report_id)
     held = conn.execute(
         sa.select(sa.func.count()).select_from(evidence).where(evidence.c.report_pk == row.id)

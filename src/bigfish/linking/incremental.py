@@ -153,6 +153,7 @@ def update_networks(
     policy = policy or HubPolicy()
     with store.begin() as conn:
         state.lock_linking(conn)  # one link run at a time; the state is read after it
+        state.await_deletions(conn)  # the deletions begun before are seen, or seen next run
         current = state.read_state(conn)
         changed_rows = [] if current is None else state.changed_reports(conn, current.watermark)
         if current is None or len(changed_rows) > REBUILD_ABOVE:
@@ -185,6 +186,8 @@ def update_networks(
             reached |= _in_chunks(
                 conn, mentions.c.identifier_id, regrown, sa.select(mentions.c.report_pk)
             )
+        reached = state.hold_reports(conn, reached)  # those deleted since they were read left out
+        linked_by = [(pk, value) for pk, value in linked_by if pk in reached]
         touched = _networks_of(conn, reached) | shrunk
         fresh = all(new for _, _, new in changed_rows)
         grown = (
@@ -201,7 +204,7 @@ def update_networks(
                 state.write_stops(conn, new_stops, replace_all=False)
                 state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
                 return _summary("update", len(reached), joined, len(new_stops), started)
-        affected = reached | _members_of(conn, touched)
+        affected = reached | state.hold_reports(conn, _members_of(conn, touched))
         retest = frozenset(regrown)
         outcome, group_stops = _relink(
             conn, affected, new_stops, pinned, policy, current.degree_cap, retest
@@ -213,11 +216,13 @@ def update_networks(
             reports_of = _in_chunks(
                 conn, mentions.c.identifier_id, beside, sa.select(mentions.c.report_pk)
             )
-            affected |= reports_of | _members_of(conn, _networks_of(conn, reports_of))
+            affected |= state.hold_reports(
+                conn, reports_of | _members_of(conn, _networks_of(conn, reports_of))
+            )
             outcome, group_stops = _relink(
                 conn, affected, new_stops, pinned, policy, current.degree_cap, retest
             )
-        emptied = shrunk - _networks_of(conn, affected)  # every member deleted
+        emptied = touched - _networks_of(conn, affected)  # every member deleted
         outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
         state.delete_stops(conn, sorted(retest - group_stops.keys()))  # they link again
         new_stops = {**new_stops, **group_stops}
@@ -327,11 +332,18 @@ def _grow(
     Adding reports can only join, never split, so the network's old members are not reread:
     the new members are added and the stored statistics extended. None when the grown network
     would need the community split, or when the mentions LINKED_BY (of the linking values the
-    new reports mention) do not join every new report to it (the caller then relinks)."""
+    new reports mention) do not join every new report to it, or when a member of the network
+    has been deleted since it was counted (the caller then relinks). REACHED are held
+    (`state.hold_reports`); the members are held here."""
     members: set[int] = set()
+    row: Any = None
     if touched:
         [nid] = touched
         members = _members_of(conn, touched)
+        held = state.hold_reports(conn, members)
+        row = conn.execute(sa.select(networks).where(networks.c.id == nid)).one()
+        if len(held) < len(members) or row.report_count != len(members):
+            return None  # a member deleted meanwhile, or since the count: relinked without it
     joining = sorted(reached - members)
     if len(members) + len(joining) > policy.max_network_reports:
         return None
@@ -341,7 +353,6 @@ def _grow(
         return None
     facts = report_facts(conn, joining, rates)
     if touched:
-        row = conn.execute(sa.select(networks).where(networks.c.id == nid)).one()
         # The stored growth was counted as of the run that stored it: counted again as of now.
         before = replace(stats_from_row(row), growth_30d=_recent_members(conn, nid, now))
         stats = extend(before, (facts[pk] for pk in joining), now)

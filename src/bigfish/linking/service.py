@@ -11,11 +11,12 @@ re-exported here so that callers need one module.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bigfish.errors import InputError
 from bigfish.fx import Rates
@@ -33,7 +34,14 @@ from bigfish.linking.loading import (
     all_mentions,
     fetch_table_pairs,
 )
-from bigfish.linking.runs import LinkSummary, _link, _lists, _summary, with_emptied
+from bigfish.linking.runs import (
+    LinkSummary,
+    _link,
+    _lists,
+    _Outcome,
+    _summary,
+    with_emptied,
+)
 from bigfish.linking.views import NetworkPage, list_networks
 from bigfish.linking.warninglists import (
     WarningLists,
@@ -70,58 +78,16 @@ def rebuild_networks(
     lists = _lists(policy, warning_lists)
     with store.begin() as conn:
         state.lock_linking(conn)  # one link run at a time; everything is read after it
-        watermark = state.latest_update(conn)
-        report_pk, ident_id = all_mentions(conn)
-        old_pk, old_net = fetch_table_pairs(conn, "network_members", "report_pk", "network_id")
-        invalid = [
-            row.id for row in conn.execute(sa.select(identifiers.c.id).where(~identifiers.c.valid))
-        ]
-        listed = state.listed_identifiers(conn, lists)
-        pinned = state.pins(conn)
-        report_keys = np.unique(np.concatenate([report_pk, old_pk]))
-        value_keys, value_idx = sorted_unique_inverse(ident_id)
-        graph = MentionGraph.build(
-            np.searchsorted(report_keys, report_pk), value_idx, report_keys.size, value_keys.size
-        )
-        degrees = graph.degrees()
-
-        def positions(ids: list[int]) -> IntArray:
-            arr = np.asarray(sorted(ids), dtype=np.int64)
-            at = np.searchsorted(value_keys, arr)
-            at = np.clip(at, 0, max(value_keys.size - 1, 0))
-            return at[value_keys[at] == arr] if value_keys.size else at[:0]
-
-        eligible = np.ones(value_keys.size, dtype=np.bool_)
-        eligible[positions(invalid)] = False
-        eligible[positions(list(listed))] = False
-        eligible[positions(list(pinned))] = False
-        verdict = find_hubs(graph, eligible, policy)
-        linking = verdict.linking.copy()
-        stops: dict[int, state.Stop] = {}
-        for v in positions(list(pinned)).tolist():
-            ident = int(value_keys[v])
-            link, note = pinned[ident]
-            linking[v] = link
-            if not link:
-                stops[ident] = state.Stop(StopReason.PIN, note or "pinned as not linking", 0)
-        for v in positions(list(listed)).tolist():
-            ident = int(value_keys[v])
-            if ident not in pinned:  # a pin overrides the lists (docs/warninglists.md)
-                stops.setdefault(ident, state.Stop(StopReason.WARNING_LIST, listed[ident], 0))
-        for v, why in enumerate(verdict.reason):
-            if why is not None:
-                stops[int(value_keys[v])] = state.Stop(why, verdict.detail[v], 0)
-        value_pos = {int(value_keys[v]): v for v in positions(list(stops)).tolist()}
-        stops = {
-            ident: state.Stop(s.reason, s.detail, int(degrees[value_pos[ident]]))
-            for ident, s in stops.items()
-            if ident in value_pos
-        }
-        old_ids = np.full(report_keys.size, -1, dtype=np.int64)
-        old_ids[np.searchsorted(report_keys, old_pk)] = old_net
-        outcome = _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
-        emptied = state.active_network_ids(conn) - set(np.unique(old_net).tolist())
-        outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
+        state.await_deletions(conn)
+        while True:
+            plan = _plan(conn, lists, policy)
+            outcome = plan.outcome
+            written = {pk for pk, _ in outcome.pairs} | set(outcome.absorbed.values())
+            if len(state.hold_reports(conn, written)) == len(written):
+                break
+            # A report was deleted since it was read: everything is read again. Each pass
+            # holds more reports, and one is repeated only when a report it read and had not
+            # held yet was deleted meanwhile.
         state.delete_members(conn, None)
         columns = bulk.report_columns(conn, rates)
         rows = bulk.network_rows(
@@ -131,9 +97,77 @@ def rebuild_networks(
         bulk.replace_all_networks(conn, rows, outcome.assignment.retired, now)
         state.write_events(conn, outcome.assignment.events, now)
         state.keep_part_ids(conn, outcome.absorbed)
-        state.write_stops(conn, stops, replace_all=True)
-        state.write_state(conn, watermark, verdict.degree_cap, now, rebuilt=True)
-    return _summary("rebuild", int(report_keys.size), outcome.assignment, len(stops), started)
+        state.write_stops(conn, plan.stops, replace_all=True)
+        state.write_state(conn, plan.watermark, plan.degree_cap, now, rebuilt=True)
+    return _summary("rebuild", plan.considered, outcome.assignment, len(plan.stops), started)
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a rebuild will write, from what it read."""
+
+    watermark: str | None
+    considered: int  # reports read
+    outcome: _Outcome
+    stops: dict[int, state.Stop]
+    degree_cap: int | None
+
+
+def _plan(conn: Connection, lists: WarningLists, policy: HubPolicy) -> _Plan:
+    """Read every mention and membership and link them (writes nothing)."""
+    watermark = state.latest_update(conn)
+    report_pk, ident_id = all_mentions(conn)
+    old_pk, old_net = fetch_table_pairs(conn, "network_members", "report_pk", "network_id")
+    invalid = [
+        row.id for row in conn.execute(sa.select(identifiers.c.id).where(~identifiers.c.valid))
+    ]
+    listed = state.listed_identifiers(conn, lists)
+    pinned = state.pins(conn)
+    report_keys = np.unique(np.concatenate([report_pk, old_pk]))
+    value_keys, value_idx = sorted_unique_inverse(ident_id)
+    graph = MentionGraph.build(
+        np.searchsorted(report_keys, report_pk), value_idx, report_keys.size, value_keys.size
+    )
+    degrees = graph.degrees()
+
+    def positions(ids: list[int]) -> IntArray:
+        arr = np.asarray(sorted(ids), dtype=np.int64)
+        at = np.searchsorted(value_keys, arr)
+        at = np.clip(at, 0, max(value_keys.size - 1, 0))
+        return at[value_keys[at] == arr] if value_keys.size else at[:0]
+
+    eligible = np.ones(value_keys.size, dtype=np.bool_)
+    eligible[positions(invalid)] = False
+    eligible[positions(list(listed))] = False
+    eligible[positions(list(pinned))] = False
+    verdict = find_hubs(graph, eligible, policy)
+    linking = verdict.linking.copy()
+    stops: dict[int, state.Stop] = {}
+    for v in positions(list(pinned)).tolist():
+        ident = int(value_keys[v])
+        link, note = pinned[ident]
+        linking[v] = link
+        if not link:
+            stops[ident] = state.Stop(StopReason.PIN, note or "pinned as not linking", 0)
+    for v in positions(list(listed)).tolist():
+        ident = int(value_keys[v])
+        if ident not in pinned:  # a pin overrides the lists (docs/warninglists.md)
+            stops.setdefault(ident, state.Stop(StopReason.WARNING_LIST, listed[ident], 0))
+    for v, why in enumerate(verdict.reason):
+        if why is not None:
+            stops[int(value_keys[v])] = state.Stop(why, verdict.detail[v], 0)
+    value_pos = {int(value_keys[v]): v for v in positions(list(stops)).tolist()}
+    stops = {
+        ident: state.Stop(s.reason, s.detail, int(degrees[value_pos[ident]]))
+        for ident, s in stops.items()
+        if ident in value_pos
+    }
+    old_ids = np.full(report_keys.size, -1, dtype=np.int64)
+    old_ids[np.searchsorted(report_keys, old_pk)] = old_net
+    outcome = _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
+    emptied = state.active_network_ids(conn) - set(np.unique(old_net).tolist())
+    outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
+    return _Plan(watermark, int(report_keys.size), outcome, stops, verdict.degree_cap)
 
 
 def pin_value(

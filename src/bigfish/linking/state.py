@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +58,58 @@ def lock_linking(conn: Connection) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LINK_LOCK})
     else:  # SQLite: a write takes the one write lock now (reads alone would not)
         conn.execute(link_state.update().where(link_state.c.id == 1).values(id=1))
+
+
+#: The key of PostgreSQL's advisory lock that a transaction deleting reports holds (shared).
+DELETE_LOCK = 0x6269_6766_646C  # "bigfdl"
+
+
+def announce_deletion(conn: Connection) -> None:
+    """Call first in a transaction that deletes reports (their membership goes with them): a
+    link run that starts meanwhile waits until it has committed (`await_deletions`). The run
+    then sees the deletion, or the withdrawal recorded with it is later than the run's start,
+    and the next run, which looks for shrunk networks after that start, sees it: a network
+    that lost a member is never left with its old statistics. PostgreSQL: a shared advisory
+    lock (deletions do not wait for each other); SQLite: the one write lock, taken now by a
+    write that changes nothing (the sqlite3 module would take it only at the first write,
+    after the withdrawal's time is taken)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": DELETE_LOCK})
+    else:
+        conn.execute(link_state.update().where(link_state.c.id == 1).values(id=1))
+
+
+def await_deletions(conn: Connection) -> None:
+    """Wait until every transaction that deletes reports (`announce_deletion`) and began before
+    now has ended; later ones are not held up once this returns: the lock is taken in a short
+    transaction of its own, on another connection, and let go at its end (CONN's transaction,
+    which holds no lock a deletion waits for yet, reads what they committed). SQLite:
+    `lock_linking` has waited."""
+    if conn.dialect.name == "postgresql":
+        with conn.engine.begin() as other:
+            other.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DELETE_LOCK})
+
+
+def hold_reports(conn: Connection, report_pks: Iterable[int]) -> set[int]:
+    """The reports of REPORT_PKS that still exist, held until CONN's transaction ends: a report
+    deleted meanwhile (DELETE /reports, a revocation) is deleted before or after the run, never
+    between its reads and its writes. A run holds each report before it reads its mentions and
+    facts and writes its membership: those that are gone are left out of the run (a foreign key
+    on network_members and a missing report's facts otherwise failed it), and a delete of one
+    it holds waits until the run has committed, then takes its membership with it.
+
+    PostgreSQL: FOR KEY SHARE, the lock the foreign key check of a member row takes anyway, a
+    little earlier; it waits only for deletes, never for writers that update a report or its
+    mentions. SQLite: nothing to hold, the run has had the one write lock since `lock_linking`
+    and no report can be deleted before it ends."""
+    wanted = sorted(set(report_pks))
+    if conn.dialect.name != "postgresql" or not wanted:
+        return set(wanted)
+    rows = conn.exec_driver_sql(_HOLD_PG, (wanted,)).scalars()  # one array, not 50,000 binds
+    return {int(pk) for pk in rows}
+
+
+_HOLD_PG = "SELECT id FROM reports WHERE id = ANY(%s) FOR KEY SHARE"
 
 
 def read_state(conn: Connection) -> LinkState | None:
