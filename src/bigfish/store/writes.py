@@ -240,7 +240,12 @@ class IdentifierIds:
     def resolve(
         self, conn: Connection, wanted: Sequence[PreparedMention]
     ) -> dict[tuple[str, str], int]:
-        """Ids of every (kind, canonical) in WANTED, inserting those the store lacks."""
+        """Ids of every (kind, canonical) in WANTED, inserting those the store lacks, in the
+        order of (kind, canonical) whatever WANTED's: a value two transactions insert makes the
+        second wait for the first, so two batches naming new values in opposite orders each
+        waited for the other (a deadlock, PostgreSQL undoing one). In one order, the first to
+        insert the smallest value they share goes first. `Store.transaction` runs the undone
+        one again; this spares it the wait (deadlock_timeout) and the second run."""
         result: dict[tuple[str, str], int] = {}
         missing: dict[tuple[str, str], PreparedMention] = {}
         for m in wanted:
@@ -251,7 +256,7 @@ class IdentifierIds:
             elif key not in missing:
                 missing[key] = m
         if missing:
-            self._insert(conn, missing.values())
+            self._insert(conn, [missing[key] for key in sorted(missing)])
             for key, ident_id in self._ids_of(conn, list(missing)).items():
                 result[key] = ident_id
                 self._remember(key, ident_id)
@@ -363,7 +368,9 @@ def write_batch(
     """Insert new reports, update re-submitted ones, and replace their mentions, in CONN's
     transaction. A report_id seen earlier in the same run is refused as a duplicate (naming the
     first by its POSITION in the file: line, object, event), a report with a value the store
-    cannot keep (`unstorable`) with the reason; the others are written."""
+    cannot keep (`unstorable`) with the reason; the others are written. Of the rows another
+    organization's batch may want, it takes only the new identifiers', in key order (`resolve`);
+    its organization's row and its reports are its own."""
     _take_turns(conn, org_id)
     now = datetime.now(UTC)
     first: dict[str, Pending] = {}
