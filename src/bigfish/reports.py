@@ -39,6 +39,7 @@ from bigfish.store.schema import (
     sharing_groups,
 )
 from bigfish.store.schema_evidence import evidence
+from bigfish.store.stamps import announce_writer
 from bigfish.store.writes import (
     WITHDRAWAL_COLUMNS,
     BatchOutcome,
@@ -169,6 +170,7 @@ def _write_submitted(
 ) -> Submitted:
     """Write PREPARED (a batch of RECEIVED reports, REFUSED the others) in CONN's transaction:
     what it did, `rejected` its refusals alone (duplicates, values the store cannot keep)."""
+    announce_writer(conn)  # first, before any lock (write_batch announces it again)
     group_id = resolve_marking(conn, viewer, marking)
     batch = [dataclasses.replace(p, group_id=group_id) for p in prepared]
     run_id = int(
@@ -429,6 +431,7 @@ def remark_report(
 
 
 def _remark(conn: Connection, viewer: Viewer, org: str, report_id: str, marking: Marking) -> None:
+    announce_writer(conn)  # before its stamp: a link run reads it, or a later stamp than it read
     row = _locked(conn, viewer, org, report_id)
     group_id = (
         row.group_id

@@ -153,9 +153,13 @@ def update_networks(
     policy = policy or HubPolicy()
     with store.begin() as conn:
         state.lock_linking(conn)  # one link run at a time; the state is read after it
-        state.await_deletions(conn)  # the deletions begun before are seen, or seen next run
+        # Read once no writer is in flight: a report stamped up to it has committed, one not
+        # read is stamped later and left to the next run; a deletion begun before is seen.
+        upto = state.settled_watermark(conn)
         current = state.read_state(conn)
-        changed_rows = [] if current is None else state.changed_reports(conn, current.watermark)
+        changed_rows = (
+            [] if current is None else state.changed_reports(conn, current.watermark, upto)
+        )
         if current is None or len(changed_rows) > REBUILD_ABOVE:
             conn.rollback()
             from bigfish.linking.service import rebuild_networks  # service imports this module

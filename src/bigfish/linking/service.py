@@ -78,9 +78,11 @@ def rebuild_networks(
     lists = _lists(policy, warning_lists)
     with store.begin() as conn:
         state.lock_linking(conn)  # one link run at a time; everything is read after it
-        state.await_deletions(conn)
+        # Read once no writer is in flight: every report stamped up to it has committed (and is
+        # read below); one stamped later is found by the next update, read here or not.
+        watermark = state.settled_watermark(conn)
         while True:
-            plan = _plan(conn, lists, policy)
+            plan = _plan(conn, watermark, lists, policy)
             outcome = plan.outcome
             written = {pk for pk, _ in outcome.pairs} | set(outcome.absorbed.values())
             if len(state.hold_reports(conn, written)) == len(written):
@@ -113,9 +115,9 @@ class _Plan:
     degree_cap: int | None
 
 
-def _plan(conn: Connection, lists: WarningLists, policy: HubPolicy) -> _Plan:
-    """Read every mention and membership and link them (writes nothing)."""
-    watermark = state.latest_update(conn)
+def _plan(conn: Connection, watermark: str | None, lists: WarningLists, policy: HubPolicy) -> _Plan:
+    """Read every mention and membership and link them (writes nothing); WATERMARK, read
+    before, is what the plan will have linked."""
     report_pk, ident_id = all_mentions(conn)
     old_pk, old_net = fetch_table_pairs(conn, "network_members", "report_pk", "network_id")
     invalid = [

@@ -26,6 +26,7 @@ from bigfish.store.schema_linking import (
     networks,
     stopped_values,
 )
+from bigfish.store.stamps import announce_writer, writers_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,34 +61,30 @@ def lock_linking(conn: Connection) -> None:
         conn.execute(link_state.update().where(link_state.c.id == 1).values(id=1))
 
 
-#: The key of PostgreSQL's advisory lock that a transaction deleting reports holds (shared).
-DELETE_LOCK = 0x6269_6766_646C  # "bigfdl"
-
-
 def announce_deletion(conn: Connection) -> None:
     """Call first in a transaction that deletes reports (their membership goes with them): a
     link run that starts meanwhile waits until it has committed (`await_deletions`). The run
     then sees the deletion, or the withdrawal recorded with it is later than the run's start,
     and the next run, which looks for shrunk networks after that start, sees it: a network
-    that lost a member is never left with its old statistics. PostgreSQL: a shared advisory
-    lock (deletions do not wait for each other); SQLite: the one write lock, taken now by a
-    write that changes nothing (the sqlite3 module would take it only at the first write,
-    after the withdrawal's time is taken)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": DELETE_LOCK})
-    else:
-        conn.execute(link_state.update().where(link_state.c.id == 1).values(id=1))
+    that lost a member is never left with its old statistics. `announce_writer`, which every
+    writer of reports calls (`bigfish.store.stamps`)."""
+    announce_writer(conn)
 
 
 def await_deletions(conn: Connection) -> None:
-    """Wait until every transaction that deletes reports (`announce_deletion`) and began before
-    now has ended; later ones are not held up once this returns: the lock is taken in a short
-    transaction of its own, on another connection, and let go at its end (CONN's transaction,
-    which holds no lock a deletion waits for yet, reads what they committed). SQLite:
-    `lock_linking` has waited."""
-    if conn.dialect.name == "postgresql":
-        with conn.engine.begin() as other:
-            other.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": DELETE_LOCK})
+    """Wait until every transaction that writes or deletes reports (`announce_writer`) and
+    began before now has ended; later ones are not held up once this returns. A link run reads
+    its watermark this way (`settled_watermark`), which waits for them too."""
+    with writers_paused(conn):
+        pass
+
+
+def settled_watermark(conn: Connection) -> str | None:
+    """The newest reports.updated_at, read when no writer is in flight (`writers_paused`):
+    every report not committed yet, or changed later, is stamped later than it, and every
+    deletion begun before has committed. Writers wait only for this one indexed maximum."""
+    with writers_paused(conn):
+        return latest_update(conn)
 
 
 def hold_reports(conn: Connection, report_pks: Iterable[int]) -> set[int]:
@@ -166,19 +163,28 @@ def latest_update(conn: Connection) -> str | None:
     return _as_text(conn.execute(sa.select(sa.func.max(_updated(conn)))).scalar())
 
 
-def changed_reports(conn: Connection, watermark: str | None) -> list[tuple[int, str, bool]]:
-    """(pk, updated_at as a watermark, new?) of the reports updated after WATERMARK."""
+def changed_reports(
+    conn: Connection, watermark: str | None, upto: str | None
+) -> list[tuple[int, str, bool]]:
+    """(pk, updated_at as a watermark, new?) of the reports updated after WATERMARK and no later
+    than UPTO (a `settled_watermark`; None: there is no report). A report stamped after UPTO is
+    left to the next run, whose watermark is no later than UPTO."""
+    if upto is None:
+        return []
     updated = _updated(conn)
     query = sa.select(
         reports.c.id, updated.label("updated"), reports.c.created_at, reports.c.updated_at
-    )
+    ).where(updated <= _bound(conn, upto))
     if watermark is not None:
-        bound = watermark if conn.dialect.name == "sqlite" else datetime.fromisoformat(watermark)
-        query = query.where(updated > bound)
+        query = query.where(updated > _bound(conn, watermark))
     return [
         (int(r.id), _as_text(r.updated) or "", r.created_at == r.updated_at)
         for r in conn.execute(query)
     ]
+
+
+def _bound(conn: Connection, watermark: str) -> Any:
+    return watermark if conn.dialect.name == "sqlite" else datetime.fromisoformat(watermark)
 
 
 def write_state(

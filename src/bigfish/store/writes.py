@@ -18,6 +18,7 @@ from bigfish.store.base import Store
 from bigfish.store.fast import insert_many
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
+from bigfish.store.stamps import announce_writer
 
 if TYPE_CHECKING:  # bigfish.intake imports this module: at run time, a circle
     from bigfish.intake.prepare import PreparedMention
@@ -351,7 +352,8 @@ def _take_turns(conn: Connection, org_id: int) -> None:
     mine = organizations.c.id == org_id
     if conn.dialect.name == "sqlite":
         conn.execute(organizations.update().where(mine).values(id=organizations.c.id))
-    else:
+    else:  # announced first, before any lock and the stamp (SQLite: the write lock above is)
+        announce_writer(conn)
         conn.execute(sa.select(organizations.c.id).where(mine).with_for_update())
 
 
