@@ -408,14 +408,20 @@ def _store_reports(
     """Write ITEMS (each with its group id) as their organizations' reports, newer versions
     only; (new, updated, unchanged), the keys of the reports written added to WRITTEN. A report
     the store refuses (a value it cannot keep) is added to REJECTIONS with its STIX id and the
-    reason, and the others are written."""
+    reason, and the others are written.
+
+    Organizations are written in the order of their names, not the envelope's: each takes its
+    organization's row (created when new, then `write_batch` locks it), so two envelopes naming
+    the same organizations in opposite orders each waited for the other (a deadlock on
+    PostgreSQL, which undoes one; `Store.transaction` runs it again after deadlock_timeout)."""
     by_org: dict[str, list[tuple[_Report, int | None]]] = {}
     for item in items:
         by_org.setdefault(item[0].org, []).append(item)
     org_ids: dict[str, int] = {}
     new = updated = unchanged = 0
     now = datetime.now(UTC)
-    for org, group in by_org.items():
+    for org in sorted(by_org):
+        group = by_org[org]
         org_id = _org_id(conn, org, peer, org_ids)
         held = _held_versions(conn, org_id, [r.report.report_id for r, _ in group])
         fresh = [

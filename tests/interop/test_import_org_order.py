@@ -1,0 +1,67 @@
+"""An envelope's organizations are written in the order of their names, whatever the envelope's
+order: two envelopes naming the same organizations in opposite orders then take their rows in
+one order, and cannot deadlock on them (PostgreSQL undid one of the two; it ran again)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish.interop import importer
+from bigfish.interop.importer import import_objects
+from bigfish.interop.markings import REPORT_EXTENSION
+from bigfish.store import open_store
+from bigfish.store.schema import organizations, reports
+
+PEER = "https://peer.example"
+
+
+def _report(org: str, report_id: str) -> dict[str, Any]:
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--{uuid.uuid5(uuid.NAMESPACE_URL, org + report_id)}",
+        "created": "2025-11-01T00:00:00.000Z",
+        "modified": "2025-11-01T00:00:00.000Z",
+        "name": report_id,
+        "published": "2025-11-01T00:00:00.000Z",
+        "object_refs": [],
+        "extensions": {
+            REPORT_EXTENSION: {
+                "extension_type": "property-extension",
+                "report_id": report_id,
+                "org": org,
+                "country": "TH",
+                "identifiers": [{"kind": "phone", "value": "+66812345678"}],
+            }
+        },
+    }
+
+
+def test_organizations_are_written_in_the_order_of_their_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[int] = []
+    real = importer.write_batch
+
+    def recording(conn: sa.Connection, **kwargs: Any) -> Any:
+        written.append(kwargs["org_id"])
+        return real(conn, **kwargs)
+
+    monkeypatch.setattr(importer, "write_batch", recording)
+    store = open_store(f"sqlite:///{tmp_path / 'bigfish.db'}")
+    envelope = [_report("zeta-police", "z1"), _report("alpha-bank", "a1"), _report("mu-tel", "m1")]
+    try:
+        with store.begin() as conn:
+            outcome = import_objects(conn, envelope, peer=PEER, default_org="zeta-police")
+        with store.connect() as conn:
+            names = dict(conn.execute(sa.select(organizations.c.id, organizations.c.name)).all())
+            stored = conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one()
+    finally:
+        store.close()
+    assert outcome.rejected == 0 and stored == 3
+    assert [names[org_id] for org_id in written] == ["alpha-bank", "mu-tel", "zeta-police"]
