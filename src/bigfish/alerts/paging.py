@@ -32,6 +32,17 @@ WINDOW_PER_ROW = 4
 WINDOWS = 4
 #: The viewer's reports looked at by one query of `_held_later` (a bound parameter each).
 OWN_PART = 500
+#: A window checks that the viewer held a value through the value's mentions, per mention of
+#: another's report, instead of building the table of the viewer's first holdings, when the
+#: viewer's reports created by the window's end outnumber the others' reports of the window
+#: this many times (`_PerMention`). Measured on 100,000 synthetic reports
+#: (`benchmarks/bench_alerts.py`): per mention everywhere, the first pages of organizations
+#: whose reports sit among the others' (few of theirs by the window's end) cost up to 3-5
+#: times more (4 of 13, SQLite); the table everywhere, the largest organization's pages as
+#: ingested 2-7 times more. At 3 its since poll (19,131 of its reports for 4,800 of the
+#: others' in the second window) reads per mention, at 4 it did not (162-166 ms CPU p50
+#: against 44-45).
+PER_MENTION_RATIO = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +91,11 @@ class Page:
 
 def _reported_later(
     page: Page,
-) -> tuple[sa.Select[Any], sa.Select[Any], Callable[[datetime | None], ColumnElement[bool]]]:
+) -> tuple[sa.Select[Any], sa.Select[Any], Callable[[datetime | None, bool], ColumnElement[bool]]]:
     """The alerts of PAGE whose report was created once the viewer held the value, dated by
     the report: (the mentions of others' reports in created_at order, the values the viewer
     holds, the condition that it held the mention's value when the report was created, for
-    reports created by a time at the latest: None, any time)."""
+    reports created by a time at the latest (None: any time), checked per mention or not)."""
     own = reports.alias("own")
     own_mentions = mentions.alias("own_mentions")
     held = (
@@ -93,7 +104,21 @@ def _reported_later(
         .where(own.c.org_id == page.org_id)
     )
 
-    def held_then(end: datetime | None) -> ColumnElement[bool]:
+    def held_then(end: datetime | None, per_mention: bool) -> ColumnElement[bool]:
+        if per_mention:
+            # From the value's mentions (few) to their reports by primary key; `+ 0` keeps
+            # SQLite (no statistics) from walking the viewer's earlier reports through the
+            # (org_id, created_at) index instead, once per mention.
+            return (
+                sa.select(own_mentions.c.identifier_id)
+                .join(own, own.c.id == own_mentions.c.report_pk)
+                .where(
+                    own.c.org_id + 0 == page.org_id,
+                    own_mentions.c.identifier_id == mentions.c.identifier_id,
+                    own.c.created_at <= reports.c.created_at,
+                )
+                .exists()
+            )
         # When the viewer came to hold each value (its first report of it, by END), computed
         # once per query from its own reports (the (org_id, created_at) index, then each
         # one's mentions by primary key): a look-up per mention of the walk, not a read of
@@ -250,6 +275,44 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
     )
 
 
+class _PerMention:
+    """Whether a window of the page checks the viewer's holding per mention of another's
+    report rather than through the table of its first holdings (`PER_MENTION_RATIO`). The
+    table costs every report the viewer created by the window's end; the check per mention,
+    the few mentions of each value, for the others' reports of the window only (SQLite stops
+    at the page's rows). A window of the viewer's own run of reports (as `bigfish ingest`
+    stores a file), or one long after many of them, holds few of the others': the largest
+    organization's first page, 19,131 of its reports for 69 of another's. The viewer's
+    reports are counted once as the windows grow."""
+
+    def __init__(self, conn: Connection, page: Page) -> None:
+        assert page.start is not None  # `page_pairs` starts reading at a date
+        self._conn, self._page, self._start = conn, page, page.start
+        #: The viewer's reports counted (created by `_to`; all when `_all`), and those of
+        #: them the windows hold.
+        self._own = self._in_windows = 0
+        self._to: datetime | None = None
+        self._all = False
+
+    def __call__(self, size: int, end: datetime | None) -> bool:
+        """For a window of SIZE reports from the page's start, read up to END (None: the
+        last)."""
+        to = self._to
+        if not self._all and (to is None or end is None or end > to):  # windows only grow
+            span = [reports.c.created_at > to] if to is not None else []
+            span += [reports.c.created_at <= end] if end is not None else []
+            in_window = sa.case((reports.c.created_at >= self._start, 1))
+            own, in_windows = self._conn.execute(
+                sa.select(sa.func.count(), sa.func.count(in_window)).where(
+                    reports.c.org_id == self._page.org_id, *span
+                )
+            ).one()
+            self._own += int(own)
+            self._in_windows += int(in_windows)
+            self._to, self._all = end, end is None
+        return self._own > PER_MENTION_RATIO * max(size - self._in_windows, 0)
+
+
 def _deduplicated(rows: Sequence[Any]) -> list[Dated]:
     dated: list[Dated] = []
     for row in rows:
@@ -303,6 +366,7 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
     if page.start is not None:
         bound = bound.where(reports.c.created_at >= page.start)
     holdings = _Holdings(conn, page, wanted, as_utc(first))
+    per_mention = _PerMention(conn, page)
     size = WINDOW_PER_ROW * batch
     for _ in range(WINDOWS):
         found = conn.execute(bound.offset(size - 1).limit(1)).scalar()
@@ -311,14 +375,14 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
         # they fill the page, reports need reading only up to its last.
         held = holdings.up_to(window_end)
         end = held[wanted - 1][0] if len(held) >= wanted else window_end
-        query = lean.where(held_then(end))
+        query = lean.where(held_then(end, per_mention(size, end)))
         query = query.where(reports.c.created_at <= end) if end is not None else query
         with conn.execute(query.limit(batch)) as found_rows:
             dated = _merged(found_rows, held, end, wanted)
         if dated is not None:
             return dated
         size *= 4
-    query = lean.where(mentions.c.identifier_id.in_(values), held_then(None))
+    query = lean.where(mentions.c.identifier_id.in_(values), held_then(None, False))
     reported: list[Dated] = []
     offset = 0
     while len(reported) < wanted:
