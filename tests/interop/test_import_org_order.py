@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from bigfish.interop import importer
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import REPORT_EXTENSION
-from bigfish.store import open_store
+from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations, reports
 
 PEER = "https://peer.example"
@@ -65,3 +65,25 @@ def test_organizations_are_written_in_the_order_of_their_names(
         store.close()
     assert outcome.rejected == 0 and stored == 3
     assert [names[org_id] for org_id in written] == ["alpha-bank", "mu-tel", "zeta-police"]
+
+
+def test_an_import_announces_itself_as_a_writer_before_anything_else(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TAXII POST or a sync page stores, replaces and (revoked) deletes reports: its first
+    statement is the writers' lock (`announce_writer`), before the organization rows, stamps
+    and report rows it takes, so that a link run's pause waits for no writer waiting for it."""
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    with store.begin() as conn:
+        sa.event.listen(conn, "before_cursor_execute", record)
+        import_objects(conn, [_report("alpha-bank", "a1")], peer=PEER, default_org="alpha-bank")
+        sa.event.remove(conn, "before_cursor_execute", record)
+    first = statements[0]
+    if store.dialect == "postgresql":
+        assert "pg_advisory_xact_lock_shared" in first, statements[:3]
+    else:  # the one write lock, taken by a write that changes nothing
+        assert first.startswith("UPDATE link_state"), statements[:3]

@@ -43,6 +43,7 @@ from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
 from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
 from bigfish.store.schema_interop import interop_imports, interop_observables
+from bigfish.store.stamps import announce_writer
 from bigfish.store.writes import (
     IdentifierIds,
     Pending,
@@ -268,7 +269,12 @@ def import_objects(
     organization named in the objects: the credential decides, never the body, and a sharing
     group must be one OWNER belongs to. From PEER (a pull), a report of an organization PEER
     does not host (`organizations.node`) is rejected. Cooperation requests are merged
-    (`bigfish.cooperation.federation`) when pulled, refused when posted."""
+    (`bigfish.cooperation.federation`) when pulled, refused when posted.
+
+    Announced first as a writer of reports (`announce_writer`: it stores, replaces and, for a
+    revocation, deletes them), before it takes any lock or stamp, so a link run reads no stamp
+    out of commit order and waits for no writer that waits for it."""
+    announce_writer(conn)
     rejections: list[tuple[str | None, str]] = []
     keep: list[dict[str, Any]] = []
     requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
