@@ -26,7 +26,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,11 +43,15 @@ from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
 from bigfish.store.schema import organizations, reports, sharing_groups
 from bigfish.store.schema_interop import report_withdrawals
+from bigfish.store.stamps import writers_paused
 
 MAX_PAGE = 10_000
 #: Positions from here on are a collection's withdrawals (`report_withdrawals.id` above it).
 WITHDRAWN = 2**61
 _RESTRICTED = (TLP.RED.value, TLP.AMBER_STRICT.value)
+#: The earliest time; a pull's bound when nothing was stamped yet (it serves nothing).
+_ORIGIN = datetime.min.replace(tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,23 +167,53 @@ def find_collection(conn: Connection, viewer: Viewer, collection_id: str) -> Col
     raise NotFound("collection", collection_id)
 
 
-def encode_next(pk: int, skip: int) -> str:
-    """The opaque `next` token: resume at report PK, skipping SKIP of its objects."""
-    raw = json.dumps([pk, skip]).encode()
+def encode_next(pk: int, skip: int, upto: datetime | None = None) -> str:
+    """The opaque `next` token: resume at report PK, skipping SKIP of its objects, serving no
+    stamp later than UPTO (the pull's bound, `settled_stamp`) when one is given."""
+    position = [pk, skip] if upto is None else [pk, skip, (upto - _ORIGIN) // _MICROSECOND]
+    raw = json.dumps(position).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_next(token: str) -> tuple[int, int]:
-    """The position in a `next` token, or InputError naming the field."""
+def decode_next(token: str) -> tuple[int, int, datetime | None]:
+    """The position and the bound (None: none) in a `next` token, or InputError naming the
+    field. Tokens of two numbers (no bound) are those of SQLite and of older versions."""
     try:
         padded = token + "=" * (-len(token) % 4)
-        pk, skip = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        position = int(pk), int(skip)
+        pk, skip, *bound = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        numbers = [int(pk), int(skip), *(int(n) for n in bound)]
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InputError("not a valid next token", field="next") from None
-    if not all(0 <= n < 2**62 for n in position):  # a database integer, never an overflow
+    if len(numbers) > 3 or not all(0 <= n < 2**62 for n in numbers):  # never an overflow
         raise InputError("not a valid next token", field="next")
-    return position
+    try:
+        upto = _ORIGIN + numbers[2] * _MICROSECOND if len(numbers) == 3 else None
+    except OverflowError:  # beyond year 9999
+        raise InputError("not a valid next token", field="next") from None
+    return numbers[0], numbers[1], upto
+
+
+def settled_stamp(conn: Connection) -> datetime | None:
+    """The newest stamp of a report or a withdrawal, read while no writer is in flight: every
+    writer that commits later stamps later (`bigfish.store.stamps`). A pull serves no stamp
+    later than it, so the newest date_added it serves, which its client keeps as its next
+    `added_after`, is never later than a stamp committed after it was served (PostgreSQL, where
+    writers of two organizations run at once). None on SQLite: no bound is needed there."""
+    if conn.dialect.name != "postgresql":
+        # Every writer takes the one write lock before its stamps are taken (announce_writer)
+        # and holds it until it commits, so stamps are committed in their order and a read sees
+        # every stamp earlier than one it sees. writers_paused would take the write lock on
+        # CONN, held to the end of the GET (a page of up to 10,000 objects): ingest would wait.
+        return None
+    newest = sa.select(
+        sa.func.greatest(
+            sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
+            sa.select(sa.func.max(report_withdrawals.c.withdrawn_at)).scalar_subquery(),
+        )
+    )
+    with writers_paused(conn):  # two ends of indexes, in one statement: writers wait for it
+        found = conn.execute(newest).scalar()
+    return utc(found) if found is not None else _ORIGIN
 
 
 def parse_time(text: str, field: str) -> datetime:
@@ -205,21 +239,29 @@ def iter_entries(
     start: tuple[int, int] | None = None,
     batch: int = 500,
     signer: NodeKey | None = None,
+    upto: datetime | None = None,
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """Every object of COLLECTION from position START on, each with its own position
     (the report's id and the object's index among the report's objects). SIGNER, the node
-    key, signs the changes of this node's organizations in cooperation requests."""
+    key, signs the changes of this node's organizations in cooperation requests. Reports
+    and withdrawals stamped after UPTO are left out."""
     if collection.kind == "requests":
         yield from _request_entries(conn, collection, added_after, start, batch, signer)
         return
     if start is not None and start[0] >= WITHDRAWN:
-        yield from _withdrawals(conn, collection, added_after, start[0] - WITHDRAWN - 1, batch)
+        withdrawn = start[0] - WITHDRAWN - 1
+        yield from _withdrawals(conn, collection, added_after, upto, withdrawn, batch)
         return
     position = start
     while True:
         after = position[0] - 1 if position is not None else None
         views = report_page(
-            conn, collection.condition, after=after, added_after=added_after, limit=batch
+            conn,
+            collection.condition,
+            after=after,
+            added_after=added_after,
+            upto=upto,
+            limit=batch,
         )
         for view in views:
             objects = report_objects(view)
@@ -229,7 +271,7 @@ def iter_entries(
         if len(views) < batch:
             break
         position = (views[-1].pk + 1, 0)
-    yield from _withdrawals(conn, collection, added_after, 0, batch)
+    yield from _withdrawals(conn, collection, added_after, upto, 0, batch)
 
 
 def _held_before(collection: Collection, viewer: Viewer, since: datetime | None, row: Any) -> bool:
@@ -281,11 +323,13 @@ def _withdrawals(
     conn: Connection,
     collection: Collection,
     added_after: datetime | None,
+    upto: datetime | None,
     after: int,
     batch: int,
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """The revoked versions of the reports COLLECTION held for its reader and no longer does,
-    withdrawn after ADDED_AFTER, in the order they were withdrawn, from withdrawal AFTER + 1 on."""
+    withdrawn after ADDED_AFTER and not after UPTO, in the order they were withdrawn, from
+    withdrawal AFTER + 1 on."""
     viewer = collection.viewer
     if viewer is None or not collection.scope:
         return
@@ -313,6 +357,8 @@ def _withdrawals(
         )
         if added_after is not None:
             query = query.where(report_withdrawals.c.withdrawn_at > added_after)
+        if upto is not None:
+            query = query.where(report_withdrawals.c.withdrawn_at <= upto)
         rows = conn.execute(query).all()
         held = [r for r in rows if _held_before(collection, viewer, since, r)]
         still = _still_forwardable(conn, viewer, held) if held else set()
@@ -373,18 +419,33 @@ def object_page(
     signer: NodeKey | None = None,
 ) -> Page:
     """Up to LIMIT objects of COLLECTION matching the filters, and the next page's token
-    (SIGNER: as for `iter_entries`)."""
+    (SIGNER: as for `iter_entries`). Every page of a pull of reports serves no stamp later than
+    the bound its first page read (`settled_stamp`), which its `next` tokens carry: a report
+    whose position a pull has passed and that changes meanwhile has a later stamp than any the
+    pull serves, and the pull's client gets it from its next `added_after`."""
     if not 1 <= limit <= MAX_PAGE:
         raise InputError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
-    start = decode_next(next_token) if next_token else None
+    start: tuple[int, int] | None = None
+    upto: datetime | None = None
+    if next_token:
+        pk, skip, upto = decode_next(next_token)
+        start = pk, skip
+    if upto is None and collection.kind == "reports":
+        upto = settled_stamp(conn)
     entries: list[Entry] = []
     batch = max(50, min(2000, limit // 3 + 1))
     for entry, position in iter_entries(
-        conn, collection, added_after=added_after, start=start, batch=batch, signer=signer
+        conn,
+        collection,
+        added_after=added_after,
+        start=start,
+        batch=batch,
+        signer=signer,
+        upto=upto,
     ):
         if not _matches(entry.object, types, ids):
             continue
         if len(entries) == limit:
-            return Page(entries, encode_next(*position))
+            return Page(entries, encode_next(*position, upto))
         entries.append(entry)
     return Page(entries, None)

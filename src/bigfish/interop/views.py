@@ -104,10 +104,11 @@ def report_page(
     *,
     after: int | None = None,
     added_after: datetime | None = None,
+    upto: datetime | None = None,
     limit: int = 1000,
 ) -> list[ReportView]:
     """Up to LIMIT reports matching CONDITION with an id above AFTER, stored (or changed) after
-    ADDED_AFTER, in id order.
+    ADDED_AFTER and not after UPTO, in id order.
 
     Pages are keyed on the id alone: time columns may be stored in more than one text layout on
     SQLite, so they are used only to filter (`>` there errs towards including), never as a key.
@@ -115,6 +116,8 @@ def report_page(
     query = _QUERY.where(condition)
     if added_after is not None:
         query = query.where(reports.c.updated_at > added_after)
+    if upto is not None:
+        query = query.where(reports.c.updated_at <= upto)
     if after is not None:
         query = query.where(reports.c.id > after)
     rows = conn.execute(query.order_by(reports.c.id).limit(limit)).all()
