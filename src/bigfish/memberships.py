@@ -19,6 +19,7 @@ from bigfish.models import Distribution
 from bigfish.organizations import SharingGroup, add_group, get_org
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, reports, sharing_groups
+from bigfish.store.stamps import announce_writer
 from bigfish.store.writes import WITHDRAWAL_COLUMNS, record_withdrawals
 
 
@@ -110,8 +111,11 @@ def add_member(store: Store, principal: Principal, name: str, org: str) -> Shari
 def remove_member(store: Store, principal: Principal, name: str, org: str) -> SharingGroup:
     """Remove ORG from group NAME (owner's admins only; the owner stays). The group's reports
     of other organizations are withdrawn from ORG: a node that pulled them for ORG is sent
-    their revoked versions and deletes its copies (`bigfish.interop.feed`)."""
+    their revoked versions and deletes its copies (`bigfish.interop.feed`). It stamps those
+    withdrawals, so it announces itself first as a writer (`announce_writer`): a TAXII page
+    bounded by the newest stamp waits for it and never passes one it has not committed."""
     with store.begin() as conn:
+        announce_writer(conn)
         group = _owned(conn, principal, name)
         org_id = get_org(conn, org).id
         if org_id == group.owner_org_id:
