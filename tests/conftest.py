@@ -86,6 +86,18 @@ def store(store_url: str) -> Iterator[Store]:
 
 
 @pytest.fixture
+def pg_store(postgres_url: str) -> Iterator[Store]:
+    """An open, migrated, empty store on PostgreSQL, for what only it shows: two organizations'
+    writers at once, row and advisory locks, deadlocks."""
+    _reset_postgres(postgres_url)
+    opened = open_store(postgres_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     """An open, migrated, empty SQLite store (for tests that are not about the backend)."""
     opened = open_store(f"sqlite:///{tmp_path / 'bigfish.db'}")

@@ -16,7 +16,7 @@ poll has been served or waits for a lock (PostgreSQL shows it), never after a fi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,8 @@ from bigfish.interop import feed
 from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema import organizations
-from tests.conftest import _reset_postgres
 from tests.linking.conftest import Ingest, report
 from tests.linking.test_concurrent_deletion import Meanwhile
 from tests.linking.test_concurrent_writes import Gate
@@ -43,17 +42,6 @@ pytestmark = pytest.mark.postgres
 SLOW, OTHER = "th-aoc", "my-pdrm"
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
 OP = Viewer.node_operator()
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[Store]:
-    """An empty store on PostgreSQL, where two organizations' writers run at once."""
-    _reset_postgres(postgres_url)
-    opened = open_store(postgres_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,27 +23,15 @@ from bigfish.linking import update_networks as update
 from bigfish.models import ApiRole
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_linking import network_members, networks
-from tests.conftest import _reset_postgres
 from tests.linking.conftest import Ingest, report
 
 OP = Viewer.node_operator()
 ORG = "th-aoc"
 RING = [report(f"a{i}", ("phone", "0812345678")) for i in (1, 2, 3)]
 OTHER = [report(f"b{i}", ("phone", "0899999999")) for i in (1, 2)]
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[Store]:
-    """An empty store on PostgreSQL, the one backend where a deletion can happen mid-run."""
-    _reset_postgres(postgres_url)
-    opened = open_store(postgres_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def _networks(store: Store) -> list[tuple[int, tuple[str, ...]]]:

@@ -21,10 +21,9 @@ from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.records import build_report
 from bigfish.models import Marking
 from bigfish.organizations import add_org
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema import identifiers, ingest_runs, mentions, reports
 from bigfish.store.writes import IdentifierIds, Pending, write_batch
-from tests.conftest import _reset_postgres
 
 # Given last to first: the batch's order is the reverse of (kind, canonical)'s.
 VALUES = [
@@ -125,17 +124,6 @@ def test_batches_in_opposite_orders_insert_in_the_same_order(store: Store) -> No
     assert len(sent["TH-AOC"]) == 7  # five values and two domains
 
 
-@pytest.fixture
-def postgres_store(postgres_url: str) -> Iterator[Store]:
-    """An open, migrated, empty PostgreSQL store."""
-    _reset_postgres(postgres_url)
-    opened = open_store(postgres_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
 def _blocked(store: Store, pid: int, writer: threading.Thread) -> bool:
     """Whether the backend PID waits for a lock: once it does (True) or WRITER, its thread, has
     ended without waiting (False)."""
@@ -152,13 +140,13 @@ def _blocked(store: Store, pid: int, writer: threading.Thread) -> bool:
 
 @pytest.mark.postgres
 def test_two_organizations_naming_new_values_in_opposite_orders_do_not_deadlock(
-    postgres_store: Store,
+    pg_store: Store,
 ) -> None:
     """TH-AOC's transaction inserts the smaller value, PH-CICC's batch names the larger first
     and waits for TH-AOC's smaller; TH-AOC then inserts the larger too. Had PH-CICC inserted
     the larger before it waited, TH-AOC would wait for it in turn: a deadlock, whose victim
     PostgreSQL makes PH-CICC (TH-AOC looks for one after ten minutes only)."""
-    store = postgres_store
+    store = pg_store
     smaller, larger = {"phones": "+66812345678"}, {"phones": "+66812345679"}
     aoc = add_org(store, "TH-AOC", country="TH").id
     cicc = add_org(store, "PH-CICC", country="PH").id

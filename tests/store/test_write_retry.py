@@ -26,12 +26,11 @@ from bigfish.intake.records import build_report
 from bigfish.interop.sync import default_org_for, pull
 from bigfish.models import Marking
 from bigfish.organizations import add_org
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema import identifiers, ingest_runs, mentions, organizations, reports
 from bigfish.store.schema_interop import sync_runs
 from bigfish.store.writes import IdentifierIds, Pending, transaction_with_ids, write_batch
 from bigfish.webhooks import allow_peer
-from tests.conftest import _reset_postgres
 from tests.interop.builders import LOCATION, foreign_report
 from tests.interop.servers import FakeTaxii
 
@@ -126,17 +125,6 @@ def crossed_on_values(
         yield calls
 
 
-@pytest.fixture
-def postgres_store(postgres_url: str) -> Iterator[Store]:
-    """An open, migrated, empty PostgreSQL store."""
-    _reset_postgres(postgres_url)
-    opened = open_store(postgres_url)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
 def mentioned(store: Store) -> dict[str, list[str]]:
     """The canonical values each report mentions."""
     with store.connect() as conn:
@@ -196,10 +184,10 @@ def test_an_undone_attempt_leaves_no_identifier_id_for_the_next(
 
 @pytest.mark.postgres
 def test_without_forgetting_the_next_attempt_writes_an_undone_id(
-    postgres_store: Store, monkeypatch: pytest.MonkeyPatch
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What `IdentifierIds.forget_unsettled` prevents: the retry writes the undone row's id."""
-    store = postgres_store
+    store = pg_store
     org_id = add_org(store, "TH-AOC", country="TH").id
     ids = IdentifierIds()
     _write(store, ids, org_id, _pending("R-1", phones=PHONE))
@@ -243,10 +231,10 @@ def test_a_report_replaced_by_a_sync_pull_while_deadlocked_is_stored_once(
 
 @pytest.mark.postgres
 def test_with_one_attempt_the_writer_is_the_deadlocks_victim(
-    postgres_store: Store, monkeypatch: pytest.MonkeyPatch
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The crossing is a deadlock, and the writer its victim: what the retries answer."""
-    store = postgres_store
+    store = pg_store
     org_id = add_org(store, "TH-AOC", country="TH").id
     ids = IdentifierIds()
     _write(store, ids, org_id, _pending("R-1", phones=PHONE))
