@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -61,6 +63,24 @@ def writers_paused(conn: Connection) -> Iterator[None]:
     with conn.engine.begin() as other:
         other.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
         yield
+
+
+def settled_newest(conn: Connection, newest: sa.Select[Any]) -> datetime | None:
+    """The stamp NEWEST (a one-row, one-column select of the newest of some stamps) reads, read
+    so that every stamp committed after it is later: on PostgreSQL inside `writers_paused`
+    (writers wait only for this one read); on SQLite as is, since every writer takes the one
+    write lock before its stamps (`announce_writer`) and holds it until it commits, so stamps
+    are committed in their order and nothing is locked here. A reader that serves only stamps
+    up to what this returns serves none out of commit order, even across several statements.
+    Stored times are UTC: a time SQLite returns without a zone comes back with it."""
+    if conn.dialect.name != "postgresql":
+        found = conn.execute(newest).scalar()
+    else:
+        with writers_paused(conn):
+            found = conn.execute(newest).scalar()
+    if found is not None and not isinstance(found, datetime):
+        raise TypeError(f"the newest stamp read as {type(found).__name__}: give the select a type")
+    return found if found is None or found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def _take_the_write_lock(conn: Connection) -> None:
