@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from bigfish.accounts import create_key
 from bigfish.api.app import ApiSettings, create_app
 from bigfish.intake import ingest_file
+from bigfish.interop.markings import REPORT_EXTENSION, SHARING_EXTENSION
 from bigfish.interop.model import MentionView, ReportView
 from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_group, add_org
@@ -147,4 +149,39 @@ def foreign_report(n: int, refs: tuple[str, ...] = (), **extra: Any) -> dict[str
         "name": f"report {n}",
         "object_refs": ["location--1", *refs],
         **extra,
+    }
+
+
+def bigfish_report(
+    report_id: str, *, org: str | None = None, group: str | None = None, phone: str | None = None
+) -> dict[str, Any]:
+    """A STIX report with bigfish's extension, as a TAXII POST or a sync page carries it, of
+    1 November 2025 in Thailand: ORG's (the poster's when None), naming PHONE (nothing when
+    None), shared with sharing group GROUP (the poster's default marking when None); its id is
+    made of ORG and REPORT_ID."""
+    extensions: dict[str, Any] = {
+        REPORT_EXTENSION: {
+            "extension_type": "property-extension",
+            "report_id": report_id,
+            **({} if org is None else {"org": org}),
+            "country": "TH",
+            **({} if phone is None else {"identifiers": [{"kind": "phone", "value": phone}]}),
+        }
+    }
+    if group is not None:
+        extensions[SHARING_EXTENSION] = {
+            "extension_type": "property-extension",
+            "distribution": "group",
+            "group": group,
+        }
+    return {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--{uuid.uuid5(uuid.NAMESPACE_URL, (org or '') + report_id)}",
+        "created": "2025-11-01T00:00:00.000Z",
+        "modified": "2025-11-01T00:00:00.000Z",
+        "name": report_id,
+        "published": "2025-11-01T00:00:00.000Z",
+        "object_refs": [],
+        "extensions": extensions,
     }

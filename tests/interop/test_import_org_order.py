@@ -4,7 +4,6 @@ one order, and cannot deadlock on them (PostgreSQL undid one of the two; it ran 
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,33 +12,16 @@ import sqlalchemy as sa
 
 from bigfish.interop import importer
 from bigfish.interop.importer import import_objects
-from bigfish.interop.markings import REPORT_EXTENSION
 from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations, reports
+from tests.interop.builders import RING_PHONE, bigfish_report
 
 PEER = "https://peer.example"
 
 
 def _report(org: str, report_id: str) -> dict[str, Any]:
-    return {
-        "type": "report",
-        "spec_version": "2.1",
-        "id": f"report--{uuid.uuid5(uuid.NAMESPACE_URL, org + report_id)}",
-        "created": "2025-11-01T00:00:00.000Z",
-        "modified": "2025-11-01T00:00:00.000Z",
-        "name": report_id,
-        "published": "2025-11-01T00:00:00.000Z",
-        "object_refs": [],
-        "extensions": {
-            REPORT_EXTENSION: {
-                "extension_type": "property-extension",
-                "report_id": report_id,
-                "org": org,
-                "country": "TH",
-                "identifiers": [{"kind": "phone", "value": "+66812345678"}],
-            }
-        },
-    }
+    """ORG's report REPORT_ID, naming a phone."""
+    return bigfish_report(report_id, org=org, phone=RING_PHONE)
 
 
 def test_organizations_are_written_in_the_order_of_their_names(

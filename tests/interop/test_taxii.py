@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +14,11 @@ from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from bigfish.accounts import create_key
 from bigfish.api.app import ApiSettings, create_app
-from bigfish.interop.markings import REPORT_EXTENSION, SHARING_EXTENSION
 from bigfish.models import ApiRole
 from bigfish.store import Store
 from bigfish.store.schema import reports
 from tests.api.helpers import TestClient
-from tests.interop.builders import bank_b_objects_url, partnership
+from tests.interop.builders import bank_b_objects_url, bigfish_report, partnership
 from tests.interop.servers import bigfish_server
 
 
@@ -152,32 +150,6 @@ def test_taxii_bad_filters_are_400(store: Store, tmp_path: Path) -> None:
         assert ok.json()["more"] is True and len(ok.json()["objects"]) == 3
 
 
-def _posted_report(report_id: str, group: str) -> dict[str, object]:
-    """A report for a TAXII POST, shared with sharing group GROUP."""
-    return {
-        "type": "report",
-        "spec_version": "2.1",
-        "id": f"report--{uuid.uuid5(uuid.NAMESPACE_URL, report_id)}",
-        "created": "2025-11-01T00:00:00.000Z",
-        "modified": "2025-11-01T00:00:00.000Z",
-        "name": report_id,
-        "published": "2025-11-01T00:00:00.000Z",
-        "object_refs": [],
-        "extensions": {
-            REPORT_EXTENSION: {
-                "extension_type": "property-extension",
-                "report_id": report_id,
-                "country": "TH",
-            },
-            SHARING_EXTENSION: {
-                "extension_type": "property-extension",
-                "distribution": "group",
-                "group": group,
-            },
-        },
-    }
-
-
 def test_taxii_post_into_a_group_needs_membership_and_hides_which_groups_exist(
     store: Store, tmp_path: Path
 ) -> None:
@@ -202,14 +174,16 @@ def test_taxii_post_into_a_group_needs_membership_and_hides_which_groups_exist(
         assert answer.status_code == 202, answer.text
         return dict(answer.json())
 
-    status = post("BANK-B", [_posted_report("b-1", "MEKONG"), _posted_report("b-2", "NOPE")])
+    status = post(
+        "BANK-B", [bigfish_report("b-1", group="MEKONG"), bigfish_report("b-2", group="NOPE")]
+    )
     assert (status["success_count"], status["failure_count"]) == (0, 2)
     messages = [f["message"] for f in status["failures"]]
     assert messages == [
         "group: unknown sharing group 'MEKONG'",
         "group: unknown sharing group 'NOPE'",
     ]
-    member = post("VN-POLICE", [_posted_report("v-1", "MEKONG")])
+    member = post("VN-POLICE", [bigfish_report("v-1", group="MEKONG")])
     assert member["success_count"] == 1
     with store.connect() as conn:
         held = {
@@ -226,7 +200,7 @@ def test_taxii_post_refuses_an_object_that_gives_a_key_twice(store: Store, tmp_p
     """A STIX object with two `object_marking_refs` was read as its last one."""
     partnership(store, tmp_path)
     client, headers, objects_url = bank_b_objects_url(store)
-    report = _posted_report("b-twice", "MEKONG")
+    report = bigfish_report("b-twice", group="MEKONG")
     body = json.dumps({"objects": [report]})[:-3] + ', "labels": ["a"], "labels": ["b"]}]}'
     answer = client.post(
         objects_url,
