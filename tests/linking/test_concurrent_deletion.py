@@ -129,6 +129,21 @@ def _after(
     monkeypatch.setattr(module, name, wrapped)
 
 
+def _delete_after(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str, store: Store, report_id: str
+) -> Callable[[], None]:
+    """Delete REPORT_ID from another thread once the first call of MODULE.NAME returns, and go
+    on once the deletion has finished or waits for a lock (`Meanwhile.settle`); the function
+    returned waits for the deletion and raises what it raised."""
+    deletions: list[Meanwhile] = []
+
+    def delete() -> None:
+        deletions.append(Meanwhile(lambda: _delete(store, report_id)).settle(store))
+
+    _after(monkeypatch, module, name, delete)
+    return lambda: deletions[0].join()
+
+
 @pytest.mark.postgres
 def test_a_new_report_deleted_before_the_update_holds_it_is_left_out(
     pg_store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
@@ -139,15 +154,9 @@ def test_a_new_report_deleted_before_the_update_holds_it_is_left_out(
     ingest(store, ORG, RING)
     rebuild_networks(store)
     ingest(store, ORG, [report("n1", ("phone", "0812345678"))])
-    deleted: list[Meanwhile] = []
-    _after(
-        monkeypatch,
-        incremental,
-        "_mentions_of",
-        lambda: deleted.append(Meanwhile(lambda: _delete(store, "n1")).settle(store)),
-    )
+    join_deletion = _delete_after(monkeypatch, incremental, "_mentions_of", store, "n1")
     update(store)
-    deleted[0].join()
+    join_deletion()
     assert not _exists(store, "n1")
     assert _networks(store) == [(3, ("a1", "a2", "a3"))]
     assert _miscounted(store) == []
@@ -163,15 +172,9 @@ def test_a_member_deleted_while_the_update_relinks_its_network(
     ingest(store, ORG, [*RING, *OTHER])
     rebuild_networks(store)
     ingest(store, ORG, [report("a1", ("phone", "0812345678"), ("phone", "0877777777"))])
-    deleted: list[Meanwhile] = []
-    _after(
-        monkeypatch,
-        incremental,
-        "_relink",
-        lambda: deleted.append(Meanwhile(lambda: _delete(store, "a2")).settle(store)),
-    )
+    join_deletion = _delete_after(monkeypatch, incremental, "_relink", store, "a2")
     update(store)
-    deleted[0].join()
+    join_deletion()
     assert not _exists(store, "a2")
     update(store)
     assert _networks(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
@@ -187,15 +190,9 @@ def test_a_member_deleted_while_the_rebuild_links_is_left_out(
     store = pg_store
     ingest(store, ORG, [*RING, *OTHER])
     rebuild_networks(store)
-    deleted: list[Meanwhile] = []
-    _after(
-        monkeypatch,
-        service,
-        "_link",
-        lambda: deleted.append(Meanwhile(lambda: _delete(store, "a2")).settle(store)),
-    )
+    join_deletion = _delete_after(monkeypatch, service, "_link", store, "a2")
     rebuild_networks(store)
-    deleted[0].join()
+    join_deletion()
     assert not _exists(store, "a2")
     assert _networks(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
     assert _miscounted(store) == []
