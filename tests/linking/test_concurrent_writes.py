@@ -135,6 +135,20 @@ def _bound(store: Store) -> float:
     return 60.0 if store.engine.dialect.name == "postgresql" else 1.0
 
 
+def _race_a_slow_ingest(
+    store: Store,
+    ingest: Ingest,
+    monkeypatch: pytest.MonkeyPatch,
+    row: dict[str, Any],
+    run: Callable[[Store], object] = update,
+) -> None:
+    """`_race` with the slow writer ingesting ROW as SLOW's, stopped once `write_batch` has
+    stamped it."""
+    module = bigfish.intake.service
+    gate = Gate(monkeypatch, module, "write_batch", after=True, bound=_bound(store))
+    _race(store, gate, lambda: ingest(store, SLOW, [row]), ingest, run)
+
+
 def test_a_new_report_committed_after_a_later_stamped_one_is_linked(
     seeded: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -142,9 +156,7 @@ def test_a_new_report_committed_after_a_later_stamped_one_is_linked(
     two organizations write at once; before: a1 was never linked)."""
     store = seeded
     seen = _seen(monkeypatch)
-    module = bigfish.intake.service
-    gate = Gate(monkeypatch, module, "write_batch", after=True, bound=_bound(store))
-    _race(store, gate, lambda: ingest(store, SLOW, [report("a1", SHARED)]), ingest)
+    _race_a_slow_ingest(store, ingest, monkeypatch, report("a1", SHARED))
     assert _pk(store, "a1") in seen
     assert _networks(store) == [(3, ("a1", "b1", "s1"))]
 
@@ -155,13 +167,7 @@ def test_a_new_report_committed_after_a_rebuild_read_a_later_stamp_is_linked(
     """As above with a rebuild in place of the first update: the rebuild's watermark, b1's
     stamp, was later than a1's, which it did not read (before: a1 was never linked)."""
     store = seeded
-    module = bigfish.intake.service
-    gate = Gate(monkeypatch, module, "write_batch", after=True, bound=_bound(store))
-
-    def slow() -> None:
-        ingest(store, SLOW, [report("a1", SHARED)])
-
-    _race(store, gate, slow, ingest, rebuild_networks)
+    _race_a_slow_ingest(store, ingest, monkeypatch, report("a1", SHARED), rebuild_networks)
     assert _networks(store) == [(3, ("a1", "b1", "s1"))]
 
 
@@ -172,9 +178,7 @@ def test_a_report_replaced_by_a_slow_writer_is_linked(
     b1's and after an update that read b1 (before: a0 stayed apart)."""
     store = seeded
     seen = _seen(monkeypatch)
-    module = bigfish.intake.service
-    gate = Gate(monkeypatch, module, "write_batch", after=True, bound=_bound(store))
-    _race(store, gate, lambda: ingest(store, SLOW, [report("a0", SHARED)]), ingest)
+    _race_a_slow_ingest(store, ingest, monkeypatch, report("a0", SHARED))
     assert _pk(store, "a0") in seen
     assert _networks(store) == [(3, ("a0", "b1", "s1"))]
 
