@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -35,13 +35,19 @@ VALUES = [
 ]
 
 
-def _pending(report_id: str, values: dict[str, str]) -> Pending:
+def pending(report_id: str, **values: str) -> Pending:
+    """REPORT_ID, a report in Thailand naming VALUES (intake columns: phones=…, emails=…), ready
+    for `write_batch`."""
     fields = {"report_id": report_id, "reported_at": "2025-11-02T10:00:00Z", "country": "TH"}
     report = build_report(fields | values, marking=Marking())
     return Pending(report, prepare_mentions(report), "test", 1)
 
 
-def _write(conn: Connection, org_id: int, batch: list[Pending]) -> None:
+def write_reports(
+    conn: Connection, org_id: int, batch: Sequence[Pending], ids: IdentifierIds | None = None
+) -> None:
+    """Write BATCH as ORG_ID's in CONN's transaction, in an ingest run of its own, resolving
+    identifiers through IDS (a writer's learned ids; none learned when None)."""
     run_id = conn.execute(
         ingest_runs.insert()
         .values(org_id=org_id, source="test", started_at=datetime.now(UTC))
@@ -52,7 +58,7 @@ def _write(conn: Connection, org_id: int, batch: list[Pending]) -> None:
         org_id=org_id,
         run_id=run_id,
         batch=batch,
-        ids=IdentifierIds(),
+        ids=IdentifierIds() if ids is None else ids,
         rates=reference_rates(),
     )
 
@@ -97,11 +103,11 @@ def mentioned(store: Store) -> dict[tuple[int, str], list[tuple[str, str]]]:
 
 def test_new_identifiers_are_inserted_in_the_order_of_their_key(store: Store) -> None:
     org_id = add_org(store, "TH-AOC", country="TH").id
-    batch = [_pending(f"R-{n}", values) for n, values in enumerate(VALUES)]
+    batch = [pending(f"R-{n}", **values) for n, values in enumerate(VALUES)]
     wanted = [(str(m.kind), m.canonical) for p in batch for m in p.mentions]
     assert wanted != sorted(wanted)  # the batch names them out of order
     with inserted_identifiers(store) as sent, store.begin() as conn:
-        _write(conn, org_id, batch)
+        write_reports(conn, org_id, batch)
     assert sent == sorted(set(wanted))
     stored = mentioned(store)
     assert {report_id for _, report_id in stored} == {p.report.report_id for p in batch}
@@ -112,13 +118,13 @@ def test_new_identifiers_are_inserted_in_the_order_of_their_key(store: Store) ->
 
 
 def test_batches_in_opposite_orders_insert_in_the_same_order(store: Store) -> None:
-    forward = [_pending(f"A-{n}", values) for n, values in enumerate(VALUES)]
-    backward = [_pending(f"B-{n}", values) for n, values in enumerate(reversed(VALUES))]
+    forward = [pending(f"A-{n}", **values) for n, values in enumerate(VALUES)]
+    backward = [pending(f"B-{n}", **values) for n, values in enumerate(reversed(VALUES))]
     sent: dict[str, list[tuple[str, str]]] = {}
     for name, batch in (("TH-AOC", forward), ("PH-CICC", backward)):
         org_id = add_org(store, name, country="TH").id
         with inserted_identifiers(store) as found, store.begin() as conn:
-            _write(conn, org_id, batch)
+            write_reports(conn, org_id, batch)
         sent[name] = found
     assert sent["TH-AOC"] == sent["PH-CICC"]  # the second sent them all again: none cached
     assert len(sent["TH-AOC"]) == 7  # five values and two domains
@@ -158,18 +164,20 @@ def test_two_organizations_naming_new_values_in_opposite_orders_do_not_deadlock(
         def cicc_writes() -> None:
             try:
                 with other.begin():
-                    _write(other, cicc, [_pending("B-1", larger), _pending("B-2", smaller)])
+                    write_reports(
+                        other, cicc, [pending("B-1", **larger), pending("B-2", **smaller)]
+                    )
             except BaseException as exc:  # the test shows it
                 failed.append(exc)
 
         with store.begin() as conn:
             conn.execute(sa.text("SET LOCAL deadlock_timeout = '10min'"))
             conn.execute(sa.text("SET LOCAL lock_timeout = '60s'"))  # never hang the suite
-            _write(conn, aoc, [_pending("A-1", smaller)])
+            write_reports(conn, aoc, [pending("A-1", **smaller)])
             writer = threading.Thread(target=cicc_writes)
             writer.start()
             waited = _blocked(store, pid, writer)
-            _write(conn, aoc, [_pending("A-2", larger)])
+            write_reports(conn, aoc, [pending("A-2", **larger)])
         writer.join(60)
     assert not writer.is_alive()
     assert failed == []

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,19 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import StoreError
-from bigfish.fx import reference_rates
-from bigfish.intake.prepare import prepare_mentions
-from bigfish.intake.records import build_report
 from bigfish.interop.sync import default_org_for, pull
-from bigfish.models import Marking
 from bigfish.organizations import add_org
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, ingest_runs, mentions, organizations, reports
+from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_interop import sync_runs
-from bigfish.store.writes import IdentifierIds, Pending, transaction_with_ids, write_batch
+from bigfish.store.writes import IdentifierIds, Pending, transaction_with_ids
 from bigfish.webhooks import allow_peer
 from tests.interop.builders import LOCATION, foreign_report
 from tests.interop.servers import FakeTaxii
+from tests.store.test_write_lock_order import pending, write_reports
 
 PHONE = "+66812345678"  # the value both versions of a report mention
 EMAIL = "new-value@scam.example"  # the value only its second version mentions
@@ -146,38 +142,34 @@ def identifier_count(store: Store) -> int:
         return int(conn.execute(sa.select(sa.func.count()).select_from(identifiers)).scalar_one())
 
 
-def _pending(report_id: str, **values: str) -> Pending:
-    fields = {"report_id": report_id, "reported_at": "2025-11-02T10:00:00Z", "country": "TH"}
-    report = build_report(fields | values, marking=Marking())
-    return Pending(report, prepare_mentions(report), "test", 1)
-
-
 def _write(store: Store, ids: IdentifierIds, org_id: int, *batch: Pending) -> None:
-    def work(conn: Connection) -> None:
-        run_id = conn.execute(
-            ingest_runs.insert()
-            .values(org_id=org_id, source="test", started_at=datetime.now(UTC))
-            .returning(ingest_runs.c.id)
-        ).scalar_one()
-        write_batch(
-            conn, org_id=org_id, run_id=run_id, batch=batch, ids=ids, rates=reference_rates()
-        )
+    """Write BATCH as ORG_ID's through IDS in a transaction run again when undone."""
+    transaction_with_ids(store, ids, lambda conn: write_reports(conn, org_id, batch, ids))
 
-    transaction_with_ids(store, ids, work)
+
+def _r1_written(store: Store) -> tuple[int, IdentifierIds]:
+    """TH-AOC's id and its writer's ids, once it has written R-1 naming PHONE."""
+    org_id = add_org(store, "TH-AOC", country="TH").id
+    ids = IdentifierIds()
+    _write(store, ids, org_id, pending("R-1", phones=PHONE))
+    return org_id, ids
+
+
+def _r1_with_email() -> Pending:
+    """R-1's second version, which names EMAIL too."""
+    return pending("R-1", phones=PHONE, emails=EMAIL)
 
 
 def test_an_undone_attempt_leaves_no_identifier_id_for_the_next(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    org_id = add_org(store, "TH-AOC", country="TH").id
-    ids = IdentifierIds()
-    _write(store, ids, org_id, _pending("R-1", phones=PHONE))
+    org_id, ids = _r1_written(store)
     with crossed_on_values(store, monkeypatch, "TH-AOC") as calls:
-        _write(store, ids, org_id, _pending("R-1", phones=PHONE, emails=EMAIL))
+        _write(store, ids, org_id, _r1_with_email())
     assert calls == [2 if store.dialect == "postgresql" else 1]
     # the email's row of the undone attempt is gone, and its id with it: the next batch, which
     # finds EMAIL in the cache, writes the id of the row the second attempt inserted
-    _write(store, ids, org_id, _pending("R-2", emails=EMAIL))
+    _write(store, ids, org_id, pending("R-2", emails=EMAIL))
     assert mentioned(store) == {"R-1": [PHONE, EMAIL, DOMAIN], "R-2": [EMAIL, DOMAIN]}
     assert identifier_count(store) == 3
 
@@ -188,12 +180,10 @@ def test_without_forgetting_the_next_attempt_writes_an_undone_id(
 ) -> None:
     """What `IdentifierIds.forget_unsettled` prevents: the retry writes the undone row's id."""
     store = pg_store
-    org_id = add_org(store, "TH-AOC", country="TH").id
-    ids = IdentifierIds()
-    _write(store, ids, org_id, _pending("R-1", phones=PHONE))
+    org_id, ids = _r1_written(store)
     monkeypatch.setattr(IdentifierIds, "forget_unsettled", lambda self: None)
     with crossed_on_values(store, monkeypatch, "TH-AOC"), pytest.raises(sa.exc.IntegrityError):
-        _write(store, ids, org_id, _pending("R-1", phones=PHONE, emails=EMAIL))
+        _write(store, ids, org_id, _r1_with_email())
 
 
 def _pulled(n: int, modified: str, *values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -235,12 +225,10 @@ def test_with_one_attempt_the_writer_is_the_deadlocks_victim(
 ) -> None:
     """The crossing is a deadlock, and the writer its victim: what the retries answer."""
     store = pg_store
-    org_id = add_org(store, "TH-AOC", country="TH").id
-    ids = IdentifierIds()
-    _write(store, ids, org_id, _pending("R-1", phones=PHONE))
+    org_id, ids = _r1_written(store)
     once = Store.transaction
     monkeypatch.setattr(Store, "transaction", lambda self, work: once(self, work, attempts=1))
     with crossed_on_values(store, monkeypatch, "TH-AOC") as calls:
         with pytest.raises(StoreError, match="deadlock detected"):
-            _write(store, ids, org_id, _pending("R-1", phones=PHONE, emails=EMAIL))
+            _write(store, ids, org_id, _r1_with_email())
     assert calls == [1]
