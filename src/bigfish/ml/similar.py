@@ -29,7 +29,7 @@ import binascii
 import re
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ from bigfish.errors import ConfigError
 from bigfish.ml.features import HashingSpec, hashed_counts
 from bigfish.ml.similar_choices import QUANTUM as QUANTUM  # re-exported: the stored scale
 from bigfish.ml.similar_choices import Choices as Choices
-from bigfish.ml.similar_choices import Ints, _brute_scan, least_quantum
+from bigfish.ml.similar_choices import Ints, _brute_scan, _Scan, least_quantum
 from bigfish.ml.similar_choices import Vectors as Vectors
 from bigfish.ml.similar_pruned import _pruned_scan, _split
 
@@ -236,34 +236,18 @@ PRUNE = True
 PRUNE_SHARE = 8
 
 
-def _scan(
-    vectors: Vectors,
-    rows: Ints,
-    *,
-    top_k: int,
-    least: int,
-    offer_to: tuple[Ints, Ints] | None,
-    progress: Callable[[int, int], None] | None,
-    done: int,
-    total: int,
-) -> tuple[Choices, Choices]:
-    """Compare ROWS with every row, a block at a time: their best others, and (when OFFER_TO
-    gives every row's floor) where they would enter another row's choices."""
+def _scan(vectors: Vectors, rows: Ints, scan: _Scan) -> tuple[Choices, Choices]:
+    """Compare ROWS with every row as SCAN says, a block at a time, pruned when a split pays:
+    their best others, and where they would enter another row's choices."""
     if not len(rows):
         return Choices.empty(), Choices.empty()
     split = None
     n = vectors.shape[0]
     if PRUNE and isinstance(vectors, sparse.csr_matrix) and len(rows) > n // PRUNE_SHARE:
-        split = _split(vectors, rows, least)
+        split = _split(vectors, rows, scan.least)
     if split is not None:
-        return _pruned_scan(
-            vectors, split, rows, top_k=top_k, least=least, offer_to=offer_to,
-            progress=progress, done=done, total=total,
-        )  # fmt: skip
-    return _brute_scan(
-        vectors, rows, top_k=top_k, least=least, offer_to=offer_to,
-        progress=progress, done=done, total=total,
-    )  # fmt: skip
+        return _pruned_scan(vectors, split, rows, scan)
+    return _brute_scan(vectors, rows, scan)
 
 
 def _standing(previous: Previous, changed: npt.NDArray[np.bool_], top_k: int) -> Choices:
@@ -314,14 +298,10 @@ def choose(
     floor_quanta[again] = np.iinfo(np.int64).max  # chooses anew: offers none
     todo = np.flatnonzero(changed), np.flatnonzero(again & ~changed)
     total = len(todo[0]) + len(todo[1])
-    best_new, offers = _scan(
-        vectors, todo[0], top_k=top_k, least=least, offer_to=(floor_quanta, previous.floor_row),
-        progress=progress, done=0, total=total,
-    )  # fmt: skip
-    best_again, _ = _scan(
-        vectors, todo[1], top_k=top_k, least=least, offer_to=None,
-        progress=progress, done=len(todo[0]), total=total,
-    )  # fmt: skip
+    offering = (floor_quanta, previous.floor_row)
+    first = _Scan(top_k, least, offering, progress, done=0, total=total)
+    best_new, offers = _scan(vectors, todo[0], first)
+    best_again, _ = _scan(vectors, todo[1], replace(first, offer_to=None, done=len(todo[0])))
     # An unchanged row offered a changed one, or that lost a choice with fewer than TOP_K (all
     # its others above MIN_SCORE were chosen): its kept choices and its offers, best first.
     touched = ~again & ((lost > 0) | (np.bincount(offers.chooser, minlength=n) > 0))

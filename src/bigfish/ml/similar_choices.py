@@ -136,33 +136,52 @@ def _offers_of_block(
     return Choices(c.astype(np.int64), block[r], scores[r, c].astype(np.int64))
 
 
-def _brute_scan(
-    vectors: Vectors,
-    rows: Ints,
-    *,
-    top_k: int,
-    least: int,
-    offer_to: tuple[Ints, Ints] | None,
-    progress: Callable[[int, int], None] | None,
-    done: int,
-    total: int,
-) -> tuple[Choices, Choices]:
-    """Compare ROWS with every row, a block at a time, every score of the block made (the
-    pruned comparison's oracle): as `_scan`."""
+@dataclass(frozen=True)
+class _Scan:
+    """What a comparison of rows with every row keeps (`similar._scan`): each row's TOP_K best
+    others scored LEAST quanta or more, and (when OFFER_TO gives every row's floor, its quanta
+    and its row) where the row would enter another row's choices; PROGRESS, when given, is told
+    (DONE + rows compared, of TOTAL) after each block."""
+
+    top_k: int
+    least: int
+    offer_to: tuple[Ints, Ints] | None
+    progress: Callable[[int, int], None] | None
+    done: int
+    total: int
+
+    def in_blocks(
+        self, rows: Ints, size: int, compare: Callable[[Ints], tuple[Choices, Choices | None]]
+    ) -> tuple[Choices, Choices]:
+        """ROWS compared SIZE at a time by COMPARE, which gives a block's best others and its
+        offers (None when OFFER_TO is): all their best others, and all their offers."""
+        best: list[Choices] = []
+        offers: list[Choices] = []
+        for start in range(0, len(rows), size):
+            block = rows[start : start + size]
+            block_best, block_offers = compare(block)
+            best.append(block_best)
+            if block_offers is not None:
+                offers.append(block_offers)
+            if self.progress is not None:
+                self.progress(self.done + start + len(block), self.total)
+        return Choices.joined(best), Choices.joined(offers)
+
+
+def _brute_scan(vectors: Vectors, rows: Ints, scan: _Scan) -> tuple[Choices, Choices]:
+    """Compare ROWS with every row as SCAN says, a block at a time, every score of the block
+    made (the pruned comparison's oracle)."""
     n = vectors.shape[0]
     transposed = None
     if isinstance(vectors, sparse.csr_matrix) and len(rows) > n // 8:
         # A copy of the vectors and about one block's work: worth it for many blocks.
         transposed = vectors.T.tocsr()
-    size = max(1, BLOCK_CELLS // max(n, 1))
-    best: list[Choices] = []
-    offers: list[Choices] = []
-    for start in range(0, len(rows), size):
-        block = rows[start : start + size]
+
+    def compare(block: Ints) -> tuple[Choices, Choices | None]:
         scores = _scores(vectors, transposed, block)
-        best.append(_best_of_block(scores, block, top_k, least))
-        if offer_to is not None:
-            offers.append(_offers_of_block(scores, block, *offer_to, least))
-        if progress is not None:
-            progress(done + start + len(block), total)
-    return Choices.joined(best), Choices.joined(offers)
+        best = _best_of_block(scores, block, scan.top_k, scan.least)
+        if scan.offer_to is None:
+            return best, None
+        return best, _offers_of_block(scores, block, *scan.offer_to, scan.least)
+
+    return scan.in_blocks(rows, max(1, BLOCK_CELLS // max(n, 1)), compare)

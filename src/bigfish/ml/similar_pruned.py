@@ -10,14 +10,14 @@ Part of `bigfish.ml.similar`, whose `_scan` decides when to prune.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from bigfish.ml.similar_choices import BLOCK_CELLS, QUANTUM, Choices, Ints
+from bigfish.ml.similar_choices import BLOCK_CELLS, QUANTUM, Choices, Ints, _Scan
 
 
 @dataclass(frozen=True)
@@ -260,33 +260,22 @@ def _pruned_block(
 
 
 def _pruned_scan(
-    vectors: sparse.csr_matrix,
-    split: _Split,
-    rows: Ints,
-    *,
-    top_k: int,
-    least: int,
-    offer_to: tuple[Ints, Ints] | None,
-    progress: Callable[[int, int], None] | None,
-    done: int,
-    total: int,
+    vectors: sparse.csr_matrix, split: _Split, rows: Ints, scan: _Scan
 ) -> tuple[Choices, Choices]:
-    """`_brute_scan` through SPLIT: only the pairs whose bound reaches LEAST are scored."""
+    """`_brute_scan` through SPLIT: only the pairs whose bound reaches the least score are
+    scored."""
     n = vectors.shape[0]
-    size = max(1, BLOCK_CELLS // max(n, 1))
-    best: list[Choices] = []
-    offers: list[Choices] = []
-    for start in range(0, len(rows), size):
-        block = rows[start : start + size]
-        floor_quanta = None if offer_to is None else offer_to[0]
+    floor_quanta = None if scan.offer_to is None else scan.offer_to[0]
+
+    def compare(block: Ints) -> tuple[Choices, Choices | None]:
         r, c, q = _pruned_block(
-            vectors, split, block, top_k=top_k, least=least, floor_quanta=floor_quanta
+            vectors, split, block, top_k=scan.top_k, least=scan.least, floor_quanta=floor_quanta
         )
-        best.append(Choices.ranked(block[r], c, q, top_k))
-        if offer_to is not None:
-            floor_quanta, floor_row = offer_to
-            better = (q > floor_quanta[c]) | ((q == floor_quanta[c]) & (block[r] < floor_row[c]))
-            offers.append(Choices(c[better], block[r][better], q[better]))
-        if progress is not None:
-            progress(done + start + len(block), total)
-    return Choices.joined(best), Choices.joined(offers)
+        best = Choices.ranked(block[r], c, q, scan.top_k)
+        if scan.offer_to is None:
+            return best, None
+        floor_quanta_of, floor_row = scan.offer_to
+        better = (q > floor_quanta_of[c]) | ((q == floor_quanta_of[c]) & (block[r] < floor_row[c]))
+        return best, Choices(c[better], block[r][better], q[better])
+
+    return scan.in_blocks(rows, max(1, BLOCK_CELLS // max(n, 1)), compare)
