@@ -26,6 +26,12 @@ and sends its public key along). The key a peer signs with is pinned per origin:
 (`pin_node_key`, `bigfish org add --node URL --node-key FINGERPRINT`) or on first use, and a
 change signed by any other key, or whose signature does not match it, is refused. The signature
 is kept with the event, so this node can later show which node made each change.
+
+A peer pulls the changes after the newest date_added (`updated_at`) it was served. Every
+transaction that stamps requests (creation, a change, an expiry, a merge) announces itself as a
+writer first (`bigfish.store.stamps.announce_writer`), and every page of a pull serves no stamp
+later than the bound its first page read (`settled_request_stamp`), so no change is stamped
+earlier than one served before it was committed.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import cooperation_requests, request_events
 from bigfish.store.schema_interop import peer_keys
+from bigfish.store.stamps import announce_writer, settled_newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,21 +140,34 @@ def _check_content(conn: Connection, pk: int, remote: RemoteRequest) -> None:
             )
 
 
+def settled_request_stamp(conn: Connection) -> datetime | None:
+    """The newest stamp of a request (`updated_at`), read so that every request stamped and
+    committed after it is stamped later (`bigfish.store.stamps.settled_newest`: every writer
+    of requests announces itself first, as writers of reports do); None when there is none. A
+    pull that serves no stamp later than it never serves a change before an earlier-stamped
+    one its client would then never be served (a slow writer, or a change between pages)."""
+    return settled_newest(conn, sa.select(sa.func.max(cooperation_requests.c.updated_at)))
+
+
 def request_page(
     conn: Connection,
     condition: sa.ColumnElement[bool],
     *,
     after: int | None = None,
     added_after: datetime | None = None,
+    upto: datetime | None = None,
     limit: int = 1000,
     signer: NodeKey | None = None,
 ) -> list[RequestEntry]:
     """Up to LIMIT requests matching CONDITION with a row id above AFTER, changed on this node
-    after ADDED_AFTER, in row id order (the keyset of TAXII pages); SIGNER signs the changes of
-    this node's organizations and its public key goes with every request."""
+    after ADDED_AFTER and not after UPTO (the pull's bound, `settled_request_stamp`), in row id
+    order (the keyset of TAXII pages); SIGNER signs the changes of this node's organizations
+    and its public key goes with every request."""
     query = with_parties().where(condition)
     if added_after is not None:
         query = query.where(cooperation_requests.c.updated_at > added_after)
+    if upto is not None:
+        query = query.where(cooperation_requests.c.updated_at <= upto)
     if after is not None:
         query = query.where(cooperation_requests.c.id > after)
     rows = conn.execute(query.order_by(cooperation_requests.c.id).limit(limit)).all()
@@ -373,9 +393,12 @@ def _ensure_party(conn: Connection, name: str, peer: str | None) -> int:
 
 def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) -> bool:
     """Store REMOTE, or add the events of it this node does not hold; whether anything changed.
-    Every check comes before the first write, so a refused request leaves nothing behind."""
+    Every check comes before the first write, so a refused request leaves nothing behind.
+    Announced first as a writer (`announce_writer`, which an import has done already): the
+    request's stamp is taken after, so a pull's bound waits for it."""
     if peer is None:
         raise InputError("cooperation requests travel by sync pull only", field="type")
+    announce_writer(conn)
     parties = [_party(conn, remote.from_org), _party(conn, remote.to_org)]
     if not any(p is not None and p[1] is None for p in parties):
         raise InputError("the request names no organization of this node", field="to_org")

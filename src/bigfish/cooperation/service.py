@@ -39,6 +39,7 @@ from bigfish.sharing.policy import ItemMarking, Viewer, can_see
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, reports
 from bigfish.store.schema_evidence import cooperation_requests, request_events
+from bigfish.store.stamps import announce_writer
 
 _from = organizations.alias("from_org")
 _to = organizations.alias("to_org")
@@ -228,10 +229,11 @@ def create_request(
     if not draft.subjects:
         raise InputError("name at least one identifier, report or network", field="subjects")
     deadline = _utc(draft.deadline)
-    now = datetime.now(UTC)
-    if deadline is not None and deadline <= now:
+    if deadline is not None and deadline <= datetime.now(UTC):
         raise InputError("the deadline is in the past", field="deadline")
     with store.begin() as conn:
+        announce_writer(conn)  # before its stamp: see `bigfish.store.stamps`
+        now = datetime.now(UTC)
         to_org_id = _org_id(conn, draft.to_org, "to_org")
         if to_org_id == from_org_id:
             raise InputError("a request goes to another organization", field="to_org")
@@ -279,6 +281,7 @@ def transition(
     check_text(actor, "actor")
     expire_overdue(store)
     with store.begin() as conn:
+        announce_writer(conn)  # before its stamp: see `bigfish.store.stamps`
         row = _find(conn, viewer, request_id)
         side = Side.REQUESTER if row.from_org_id == org_id else Side.RECIPIENT
         current = RequestStatus(row.status)
@@ -372,6 +375,8 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
     The expiry is recorded at the deadline under an id derived from the request id, so the two
     nodes of a request that both notice the deadline record the same event. A read finds
     nothing to do in the common case, so listings may call this without taking the write lock.
+    NOW (this node's clock by default) decides what is overdue; the requests are stamped with
+    the clock as it is once announced as a writer (`bigfish.store.stamps`).
     """
     now = now or datetime.now(UTC)
     overdue = sa.select(
@@ -388,6 +393,8 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
         if conn.execute(overdue.limit(1)).first() is None:
             return 0
     with store.begin() as conn:
+        announce_writer(conn)
+        stamp = datetime.now(UTC)
         rows = conn.execute(overdue).all()
         for row in rows:
             deadline = _utc(row.deadline) or now
@@ -411,12 +418,13 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
                 at=deadline,
                 event_id=event_id,
             )
-            settle_status(conn, row.id, now)
+            settle_status(conn, row.id, stamp)
     return len(rows)
 
 
 def settle_status(conn: Connection, request_pk: int, now: datetime) -> RequestStatus | None:
-    """Set request REQUEST_PK's status to what its whole history replays to; the status."""
+    """Set request REQUEST_PK's status to what its whole history replays to, stamped NOW; the
+    status. CONN's transaction announced itself as a writer before NOW was taken."""
     status = replay(events_of(conn, request_pk))
     if status is not None:
         conn.execute(

@@ -33,7 +33,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bigfish.cooperation.federation import has_requests, party_condition, request_page
+from bigfish.cooperation.federation import (
+    has_requests,
+    party_condition,
+    request_page,
+    settled_request_stamp,
+)
 from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey
 from bigfish.interop.markings import BIGFISH_NAMESPACE
@@ -243,10 +248,10 @@ def iter_entries(
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """Every object of COLLECTION from position START on, each with its own position
     (the report's id and the object's index among the report's objects). SIGNER, the node
-    key, signs the changes of this node's organizations in cooperation requests. Reports
-    and withdrawals stamped after UPTO are left out."""
+    key, signs the changes of this node's organizations in cooperation requests. Reports,
+    withdrawals and requests stamped after UPTO are left out."""
     if collection.kind == "requests":
-        yield from _request_entries(conn, collection, added_after, start, batch, signer)
+        yield from _request_entries(conn, collection, added_after, upto, start, batch, signer)
         return
     if start is not None and start[0] >= WITHDRAWN:
         withdrawn = start[0] - WITHDRAWN - 1
@@ -386,6 +391,7 @@ def _request_entries(
     conn: Connection,
     collection: Collection,
     added_after: datetime | None,
+    upto: datetime | None,
     start: tuple[int, int] | None,
     batch: int,
     signer: NodeKey | None,
@@ -397,6 +403,7 @@ def _request_entries(
             collection.condition,
             after=after,
             added_after=added_after,
+            upto=upto,
             limit=batch,
             signer=signer,
         )
@@ -419,10 +426,11 @@ def object_page(
     signer: NodeKey | None = None,
 ) -> Page:
     """Up to LIMIT objects of COLLECTION matching the filters, and the next page's token
-    (SIGNER: as for `iter_entries`). Every page of a pull of reports serves no stamp later than
-    the bound its first page read (`settled_stamp`), which its `next` tokens carry: a report
-    whose position a pull has passed and that changes meanwhile has a later stamp than any the
-    pull serves, and the pull's client gets it from its next `added_after`."""
+    (SIGNER: as for `iter_entries`). Every page of a pull serves no stamp later than the bound
+    its first page read (`settled_stamp`; for requests, `settled_request_stamp`), which its
+    `next` tokens carry: a report or request whose position a pull has passed and that changes
+    meanwhile has a later stamp than any the pull serves, and the pull's client gets it from
+    its next `added_after`."""
     if not 1 <= limit <= MAX_PAGE:
         raise InputError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
     start: tuple[int, int] | None = None
@@ -432,6 +440,8 @@ def object_page(
         start = pk, skip
     if upto is None and collection.kind == "reports":
         upto = settled_stamp(conn)
+    elif upto is None:
+        upto = settled_request_stamp(conn) or _ORIGIN
     entries: list[Entry] = []
     batch = max(50, min(2000, limit // 3 + 1))
     for entry, position in iter_entries(
