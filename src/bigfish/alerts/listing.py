@@ -1,10 +1,10 @@
-"""A page of a viewer's alerts, oldest first, and the cursor of the next."""
+"""A page of a viewer's alerts, oldest first, the cursor of the next, and where to poll from."""
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -15,6 +15,10 @@ from bigfish.errors import InputError
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, organizations, reports
+from bigfish.store.stamps import settled_newest
+
+#: Less than any two stored times differ by (they are kept to the microsecond).
+_TICK = timedelta(microseconds=1)
 
 
 def _cursor(created_at: datetime, pk: int, ident_id: int) -> str:
@@ -41,20 +45,34 @@ def list_alerts(
     limit: int = 100,
 ) -> AlertPage:
     """Alerts for VIEWER's organization: reports of others it may see that mention identifiers
-    its own reports mention, dated after SINCE, oldest first.
+    its own reports mention, dated after SINCE, oldest first, and where to poll from next.
 
     An alert is dated when the pair came to be: the later of the other report's created_at
     and the first created_at of the viewer's reports that mention the value (when it came to
-    hold it). A value the viewer reports after another organization did is alerted then, so
-    a poll with SINCE set to the last poll sees it."""
+    hold it). A value the viewer reports after another organization did is alerted then.
+
+    Writers of two organizations stamp created_at and commit in either order (PostgreSQL), so
+    alerts are served up to a bound read first, the newest created_at read while no writer
+    is in flight (`settled_newest`): every report committed later is created after it. The
+    page's `as_of` is that bound or, when a next page follows (`next_cursor`), just before the
+    next page's first alert. Polling with SINCE set to the last page's `as_of` misses no alert
+    and serves none twice (from a page a next page follows, it serves again those of the
+    page's alerts dated as the next page's first). Not covered: a report keeps its created_at
+    when it is replaced or re-marked, so the alerts its new values or its wider audience raise
+    are dated before a poll that has passed them."""
     if viewer.org_id is None:
-        return AlertPage((), None)
+        return AlertPage((), None, None)
     position = None
     if cursor is not None:
         at, pk, ident_id = _uncursor(cursor)
         position = (as_utc(at), pk, ident_id)
-    page = Page(viewer, as_utc(since) if since is not None else None, position)
     with store.connect() as conn:
+        # First, before the page reads anything: an alert it serves is no later than BOUND,
+        # so its reports are committed and read by every statement after this one.
+        bound = settled_newest(conn, sa.select(sa.func.max(reports.c.created_at)))
+        if bound is None:  # no report at all
+            return AlertPage((), None, None)
+        page = Page(viewer, as_utc(since) if since is not None else None, position, bound)
         dated = page_pairs(conn, page, limit + 1)
         report_ids = sorted({pk for _, pk, _ in dated})
         ident_ids = sorted({ident for _, _, ident in dated})
@@ -98,9 +116,10 @@ def list_alerts(
         for at, pk, ident in examined
         if ident not in shared
     ]
-    following = None
-    if len(dated) > limit and examined:
+    following, as_of = None, bound
+    if len(dated) > limit:
         # From the last pair read, shown or not: a page may come short of LIMIT when values
         # the linking has not stopped yet are infrastructure, never skip or repeat an alert.
-        following = _cursor(*examined[-1])
-    return AlertPage(tuple(alerts), following)
+        following = _cursor(*dated[limit - 1])
+        as_of = dated[limit][0] - _TICK  # the next page's first alert is the first after it
+    return AlertPage(tuple(alerts), following, as_of)

@@ -22,10 +22,14 @@ class Alert:
 
 @dataclass(frozen=True, slots=True)
 class AlertPage:
-    """A page of alerts (oldest first) and the cursor of the next."""
+    """A page of alerts (oldest first), the cursor of the next, and AS_OF, the `since` of the
+    next poll: every alert dated after the page's `since` and by AS_OF is on this page or an
+    earlier one of its cursors, and any other, stored now or later, is dated after AS_OF
+    (None: there are no reports)."""
 
     alerts: tuple[Alert, ...]
     next_cursor: str | None
+    as_of: datetime | None
 
 
 #: An alert as the pages order it: (its date, the other report's pk, the identifier's id).

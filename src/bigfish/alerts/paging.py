@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,11 +48,12 @@ PER_MENTION_RATIO = 3
 @dataclass(frozen=True, slots=True)
 class Page:
     """Which alerts a page reads: VIEWER's, dated after SINCE, after POSITION (date, report
-    pk, identifier id) when given."""
+    pk, identifier id) when given, and by UNTIL at the latest (None: at any time)."""
 
     viewer: Viewer
     since: datetime | None
     position: Dated | None
+    until: datetime | None
 
     @property
     def org_id(self) -> int:
@@ -76,10 +77,25 @@ class Page:
             not_stopped(),
         ]
 
-    def after(self, at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
-        """Alerts dated AT (of `reports` and `mentions`) on the page: after SINCE and after
-        POSITION."""
+    @property
+    def empty(self) -> bool:
+        """Whether no alert can be on the page: none is dated after SINCE or POSITION and by
+        UNTIL."""
+        if self.until is None:
+            return False
+        if self.since is not None and self.since >= self.until:
+            return True
+        return self.position is not None and self.position[0] > self.until
+
+    def by_until(self, at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
+        """The condition that AT is UNTIL at the latest (none when UNTIL is None)."""
+        return [at <= sa.literal(self.until, UTCDateTime)] if self.until is not None else []
+
+    def dated(self, at: ColumnElement[datetime]) -> list[ColumnElement[bool]]:
+        """Alerts dated AT (of `reports` and `mentions`) on the page: after SINCE, after
+        POSITION and by UNTIL."""
         conditions = [at > sa.literal(self.since, UTCDateTime)] if self.since else []
+        conditions += self.by_until(at)
         if self.position is not None:
             when, pk, ident_id = self.position
             conditions.append(
@@ -149,7 +165,7 @@ def _reported_later(
         .select_from(mentions)
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(*page.others(), *page.after(reports.c.created_at))
+        .where(*page.others(), *page.dated(reports.c.created_at))
         .order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
     )
     if page.start is not None:  # a range of the created_at index
@@ -165,7 +181,7 @@ def _held_later(
     holding: when the viewer's first report of the value was created. They are found through
     the viewer's reports of that time span, few against everyone's, a part at a time by
     primary key (the database would otherwise walk every mention)."""
-    span = [reports.c.created_at > after]
+    span = [reports.c.created_at > after, *page.by_until(reports.c.created_at)]
     span += [reports.c.created_at <= end] if end is not None else []
     # Through the (org_id, created_at, id) index: the organization's reports of the span
     # alone, not everyone's of it.
@@ -270,7 +286,7 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
         .join(mentions, mentions.c.identifier_id == first.c.identifier_id)
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(~held_before, reports.c.created_at < held, *page.others(), *page.after(held))
+        .where(~held_before, reports.c.created_at < held, *page.others(), *page.dated(held))
         .order_by(held, reports.c.id, mentions.c.identifier_id)
     )
 
@@ -301,6 +317,7 @@ class _PerMention:
         if not self._all and (to is None or end is None or end > to):  # windows only grow
             span = [reports.c.created_at > to] if to is not None else []
             span += [reports.c.created_at <= end] if end is not None else []
+            span += self._page.by_until(reports.c.created_at)
             in_window = sa.case((reports.c.created_at >= self._start, 1))
             own, in_windows = self._conn.execute(
                 sa.select(sa.func.count(), sa.func.count(in_window)).where(
@@ -353,16 +370,24 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
     (cost: all of its alerts). A pair appears once per source (field, narrative, derived),
     so three times the page of rows always holds a page of pairs."""
     batch = 3 * wanted
+    if page.empty:
+        return []
     first = conn.execute(
-        sa.select(sa.func.min(reports.c.created_at)).where(reports.c.org_id == page.org_id)
+        sa.select(sa.func.min(reports.c.created_at)).where(
+            reports.c.org_id == page.org_id, *page.by_until(reports.c.created_at)
+        )
     ).scalar()
-    if first is None:  # the organization holds nothing
+    if first is None:  # the organization holds nothing (by UNTIL)
         return []
     if page.start is None or page.start < as_utc(first):
         # No alert is dated before the organization's first report: reading starts there.
-        page = Page(page.viewer, as_utc(first) - _TICK, page.position)
+        page = replace(page, since=as_utc(first) - _TICK)
     lean, values, held_then = _reported_later(page)
-    bound = sa.select(reports.c.created_at).order_by(reports.c.created_at, reports.c.id)
+    bound = (
+        sa.select(reports.c.created_at)
+        .where(*page.by_until(reports.c.created_at))
+        .order_by(reports.c.created_at, reports.c.id)
+    )
     if page.start is not None:
         bound = bound.where(reports.c.created_at >= page.start)
     holdings = _Holdings(conn, page, wanted, as_utc(first))

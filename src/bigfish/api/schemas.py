@@ -256,6 +256,13 @@ class AlertPage(BaseModel):
 
     alerts: list[AlertView]
     next_cursor: str | None
+    as_of: datetime | None = Field(
+        description=(
+            "Poll next with since=as_of: every alert not in this answer or earlier pages and"
+            " dated at or before it was served; later alerts are dated after it. Null when"
+            " there are no reports."
+        )
+    )
 
 
 class OrgIn(BaseModel):

@@ -30,9 +30,16 @@ def alerts(
 
     An alert's `created_at` is when it came to be: the later of the other organization's
     report (when it was stored) and the caller's first report of the identifier. A value the
-    caller reports after another organization did is alerted when the caller reports it, so
-    polling with `since` at the last poll misses nothing. `report.reported_at` stays the time
-    the other report gives for the scam; an alert's `id` never changes."""
+    caller reports after another organization did is alerted when the caller reports it.
+    `report.reported_at` stays the time the other report gives for the scam; an alert's `id`
+    never changes.
+
+    To poll, follow `next_cursor` while there is one, then poll next with `since` set to the
+    last page's `as_of`: every alert not in this answer or earlier pages and dated at or
+    before it was served; later alerts are dated after it. Do not poll from the time of the
+    last poll: a report whose storing began before it and ended after is dated before it.
+    Alerts raised by a report replaced with new values, or by one whose markings now show it
+    to the caller, keep that report's earlier date."""
     try:
         page = list_alerts(
             request.app.state.store, principal.viewer(), since=since, cursor=cursor, limit=limit
@@ -52,4 +59,5 @@ def alerts(
             for a in page.alerts
         ],
         next_cursor=page.next_cursor,
+        as_of=page.as_of,
     )
