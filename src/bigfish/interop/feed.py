@@ -48,7 +48,7 @@ from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
 from bigfish.store.schema import organizations, reports, sharing_groups
 from bigfish.store.schema_interop import report_withdrawals
-from bigfish.store.stamps import writers_paused
+from bigfish.store.stamps import settled_newest
 
 MAX_PAGE = 10_000
 #: Positions from here on are a collection's withdrawals (`report_withdrawals.id` above it).
@@ -182,7 +182,8 @@ def encode_next(pk: int, skip: int, upto: datetime | None = None) -> str:
 
 def decode_next(token: str) -> tuple[int, int, datetime | None]:
     """The position and the bound (None: none) in a `next` token, or InputError naming the
-    field. Tokens of two numbers (no bound) are those of SQLite and of older versions."""
+    field. Tokens of two numbers (no bound) are those of older versions: the page they ask
+    for reads a bound of its own."""
     try:
         padded = token + "=" * (-len(token) % 4)
         pk, skip, *bound = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -198,27 +199,19 @@ def decode_next(token: str) -> tuple[int, int, datetime | None]:
     return numbers[0], numbers[1], upto
 
 
-def settled_stamp(conn: Connection) -> datetime | None:
-    """The newest stamp of a report or a withdrawal, read while no writer is in flight: every
-    writer that commits later stamps later (`bigfish.store.stamps`). A pull serves no stamp
-    later than it, so the newest date_added it serves, which its client keeps as its next
-    `added_after`, is never later than a stamp committed after it was served (PostgreSQL, where
-    writers of two organizations run at once). None on SQLite: no bound is needed there."""
-    if conn.dialect.name != "postgresql":
-        # Every writer takes the one write lock before its stamps are taken (announce_writer)
-        # and holds it until it commits, so stamps are committed in their order and a read sees
-        # every stamp earlier than one it sees. writers_paused would take the write lock on
-        # CONN, held to the end of the GET (a page of up to 10,000 objects): ingest would wait.
-        return None
-    newest = sa.select(
-        sa.func.greatest(
-            sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
-            sa.select(sa.func.max(report_withdrawals.c.withdrawn_at)).scalar_subquery(),
-        )
-    )
-    with writers_paused(conn):  # two ends of indexes, in one statement: writers wait for it
-        found = conn.execute(newest).scalar()
-    return utc(found) if found is not None else _ORIGIN
+def settled_stamp(conn: Connection) -> datetime:
+    """The newest stamp of a report or a withdrawal, read so that every stamp committed after
+    it is later (`bigfish.store.stamps.settled_newest`); the earliest time when there is none.
+    A pull serves no stamp later than it, so the newest date_added it serves, which its client
+    keeps as its next `added_after`, is never later than a stamp committed after it was served:
+    not when a slow writer commits an earlier stamp (PostgreSQL, where writers of two
+    organizations run at once), nor when a report the pull has passed changes between its pages
+    (either backend: each page, each batch of one, reads what is committed then)."""
+    stamps = sa.union_all(
+        sa.select(sa.func.max(reports.c.updated_at).label("at")),
+        sa.select(sa.func.max(report_withdrawals.c.withdrawn_at).label("at")),
+    ).subquery()
+    return settled_newest(conn, sa.select(sa.func.max(stamps.c.at))) or _ORIGIN
 
 
 def parse_time(text: str, field: str) -> datetime:
