@@ -25,7 +25,7 @@ from bigfish.ml.data import read_labelled, split
 from bigfish.ml.train import DEFAULT_SEED, _fold
 
 ROOT = Path(__file__).resolve().parents[3]
-OUT = Path(os.environ.get("H77", "/tmp/h77"))
+OUT = Path(os.environ.get("H77", "/tmp/h77"))  # noqa: S108 (scratch cache)
 CHECKS = [
     ("mc2", ROOT / "data/seed-unused/multilingual-check-second.tsv", True),
     ("mc1", ROOT / "data/seed-unused/multilingual-check.tsv", True),
