@@ -8,6 +8,8 @@ password of the URL: messages show it as ``***``.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -30,6 +32,8 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6269_6766_6973_6801  # "bigfish" + 1, any constant the node does not reuse
 _USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^/?#]*?):(?P<password>[^/?#]*)@")
 _QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
+# How long a SQLite connection waits for another one's lock before `database is locked`.
+_BUSY_TIMEOUT_MS = 30_000
 
 
 def redact(url: str) -> str:
@@ -51,12 +55,46 @@ def _normalize_url(url: str) -> str:
     return url
 
 
+def _pause(seconds: float) -> None:
+    """Wait between two attempts to switch a new database to WAL (tests replace it)."""
+    time.sleep(seconds)
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, waiting for other openers of a new file as long as the busy
+    timeout, or the driver's error (still `database is locked`, with how long it waited).
+
+    On a file not yet in WAL mode the pragma reads the header under a SHARED lock, then
+    writes it. When another connection took its RESERVED lock in between (another process
+    opening the new store at the same moment, a migration under way in rollback mode),
+    SQLite answers SQLITE_BUSY at once rather than wait, the busy timeout notwithstanding:
+    waiting while holding the SHARED lock could deadlock. Letting go and trying again is
+    safe: by then the other usually made the file WAL, and the next try only reads that."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    delay = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+            if not busy:
+                raise
+            if time.monotonic() >= deadline:
+                raise sqlite3.OperationalError(
+                    f"{exc} (another connection kept it locked for "
+                    f"{_BUSY_TIMEOUT_MS / 1000:g} s while this one opened it)"
+                ) from exc
+        _pause(delay)
+        delay = min(delay * 2, 0.05)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while the one writer writes; FULL survives power loss.
-    # The busy timeout first: switching a new file to WAL waits for another opener too.
+    # The busy timeout first: switching a new file to WAL waits as long for other openers.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
