@@ -55,8 +55,10 @@ def list_alerts(
     alerts are served up to a bound read first, the newest created_at read while no writer
     is in flight (`settled_newest`): every report committed later is created after it. The
     page's `as_of` is that bound or, when a next page follows (`next_cursor`), just before the
-    next page's first alert. Polling with SINCE set to the last page's `as_of` misses no alert
-    and serves none twice (from a page a next page follows, it serves again those of the
+    next page's first alert (the bound may be one a pause of this process read a moment
+    before, `settled_newest`'s REUSE, never one before SINCE or the cursor: `as_of` never goes
+    back). Polling with SINCE set to the last page's `as_of` misses no alert and serves none
+    twice (from a page a next page follows, it serves again those of the
     page's alerts dated as the next page's first). Not covered: a report keeps its created_at
     when it is replaced or re-marked, so the alerts its new values or its wider audience raise
     are dated before a poll that has passed them."""
@@ -66,13 +68,17 @@ def list_alerts(
     if cursor is not None:
         at, pk, ident_id = _uncursor(cursor)
         position = (as_utc(at), pk, ident_id)
+    after = as_utc(since) if since is not None else None
     with store.connect() as conn:
         # First, before the page reads anything: an alert it serves is no later than BOUND,
-        # so its reports are committed and read by every statement after this one.
-        bound = settled_newest(conn, sa.select(sa.func.max(reports.c.created_at)))
+        # so its reports are committed and read by every statement after this one. One read a
+        # moment ago will do, but none before where the client is (its `as_of` would go back).
+        mark = max(filter(None, (after, position[0] if position else None)), default=None)
+        newest = sa.select(sa.func.max(reports.c.created_at))
+        bound = settled_newest(conn, newest, reuse=True, not_before=mark)
         if bound is None:  # no report at all
             return AlertPage((), None, None)
-        page = Page(viewer, as_utc(since) if since is not None else None, position, bound)
+        page = Page(viewer, after, position, bound)
         dated = page_pairs(conn, page, limit + 1)
         report_ids = sorted({pk for _, pk, _ in dated})
         ident_ids = sorted({ident for _, _, ident in dated})

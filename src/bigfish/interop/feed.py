@@ -206,12 +206,15 @@ def settled_stamp(conn: Connection) -> datetime:
     keeps as its next `added_after`, is never later than a stamp committed after it was served:
     not when a slow writer commits an earlier stamp (PostgreSQL, where writers of two
     organizations run at once), nor when a report the pull has passed changes between its pages
-    (either backend: each page, each batch of one, reads what is committed then)."""
+    (either backend: each page, each batch of one, reads what is committed then). It may be one
+    a pause of this process read a moment before (REUSE): a pull's client keeps its
+    `added_after` when served nothing, so an earlier bound is only later news, never a step
+    back."""
     stamps = sa.union_all(
         sa.select(sa.func.max(reports.c.updated_at).label("at")),
         sa.select(sa.func.max(report_withdrawals.c.withdrawn_at).label("at")),
     ).subquery()
-    return settled_newest(conn, sa.select(sa.func.max(stamps.c.at))) or _ORIGIN
+    return settled_newest(conn, sa.select(sa.func.max(stamps.c.at)), reuse=True) or _ORIGIN
 
 
 def parse_time(text: str, field: str) -> datetime:

@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +67,7 @@ def announce_writer(conn: Connection) -> None:
     same transaction does nothing more."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": WRITE_LOCK})
+        _writer_announced()  # once it holds the lock: no pause holds it, nor reads, until it ends
     else:
         _take_the_write_lock(conn)
 
@@ -95,22 +98,141 @@ def writers_paused(conn: Connection) -> Iterator[None]:
         yield
 
 
-def settled_newest(conn: Connection, newest: sa.Select[Any]) -> datetime | None:
+def settled_newest(
+    conn: Connection,
+    newest: sa.Select[Any],
+    *,
+    reuse: bool = False,
+    not_before: datetime | None = None,
+) -> datetime | None:
     """The stamp NEWEST (a one-row, one-column select of the newest of some stamps) reads, read
     so that every stamp committed after it is later: on PostgreSQL inside `writers_paused`
     (writers wait only for this one read); on SQLite as is, since every writer takes the one
     write lock before its stamps (`announce_writer`) and holds it until it commits, so stamps
     are committed in their order and nothing is locked here. A reader that serves only stamps
     up to what this returns serves none out of commit order, even across several statements.
-    Stored times are UTC: a time SQLite returns without a zone comes back with it."""
+    Stored times are UTC: a time SQLite returns without a zone comes back with it.
+
+    PostgreSQL, where each pause holds off every writer until the writers in flight are done:
+    callers of one process that ask at once for the same NEWEST of the same engine share a
+    pause, one whose read begins after each of them called (what it reads is what a pause of
+    each one's own could have read). With REUSE, a caller also takes the bound a pause of this
+    process read at most `REUSE_SECONDS` before (`_clock`), unless a writer of this process has
+    announced itself since (a process reads its own writes at once; others', at most that late)
+    or the bound is earlier than NOT_BEFORE (the caller's own position, which it must not go back
+    before). Any bound once settled stays one: a stamp committed after it was read is later."""
     if conn.dialect.name != "postgresql":
-        found = conn.execute(newest).scalar()
-    else:
+        return _as_stamp(conn.execute(newest).scalar())
+    return _settled_on_postgresql(conn, newest, reuse, not_before)
+
+
+#: Seconds a bound read by a pause of this process serves callers that take one read earlier
+#: (`settled_newest(..., reuse=True)`): at most one pause in as long per reader and engine.
+REUSE_SECONDS = 0.5
+#: The clock of `REUSE_SECONDS` (tests set it).
+_clock = time.monotonic
+
+
+class _Round:
+    """A pause that callers asking for the same newest stamp share: those that join it before
+    it reads (while it is `_open`) take what it read."""
+
+    __slots__ = ("done", "failure", "found")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.found: datetime | None = None
+        self.failure: BaseException | None = None
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """A bound a pause read, when (`_clock`), and how many writers of this process had
+    announced themselves then."""
+
+    found: datetime | None
+    at: float
+    writers: int
+
+
+#: The rounds not yet reading, by store engine and the select's text; what each last read.
+_open: dict[tuple[Engine, str], _Round] = {}
+_settled: weakref.WeakKeyDictionary[Engine, dict[str, _Settled]] = weakref.WeakKeyDictionary()
+#: Writers of this process that announced themselves (PostgreSQL): a bound read before one did
+#: is not reused, so a process reads its own writes at once.
+_writers = 0
+_rounds_lock = threading.Lock()
+
+
+def _settled_on_postgresql(
+    conn: Connection, newest: sa.Select[Any], reuse: bool, not_before: datetime | None
+) -> datetime | None:
+    engine = conn.engine
+    compiled = newest.compile(dialect=conn.dialect)
+    text = f"{compiled.string} {sorted(compiled.params.items())!r}"
+    key = (engine, text)
+    while True:
+        with _rounds_lock:
+            kept = _settled.get(engine, {}).get(text) if reuse else None
+            if (
+                kept is not None
+                and kept.writers == _writers
+                and _clock() - kept.at <= REUSE_SECONDS
+                and (not_before is None or (kept.found is not None and kept.found >= not_before))
+            ):
+                return kept.found
+            joined = _open.get(key)
+            if joined is None:
+                mine = _open[key] = _Round()
+        if joined is None:
+            return _lead(conn, newest, key, mine)
+        joined.done.wait()
+        if joined.failure is None:
+            return joined.found
+        if isinstance(joined.failure, StoreError):  # this one would wait as long: the same
+            raise StoreError(str(joined.failure)) from None
+        # Its caller's own trouble (its connection, an interrupt): pause for this one.
+
+
+def _lead(
+    conn: Connection, newest: sa.Select[Any], key: tuple[Engine, str], mine: _Round
+) -> datetime | None:
+    """Pause, close MINE to new callers, read NEWEST, and hand it to those that joined."""
+    try:
         with writers_paused(conn):
-            found = conn.execute(newest).scalar()
+            with _rounds_lock:  # who comes now needs a read that begins after it came
+                if _open.get(key) is mine:
+                    del _open[key]
+                writers, at = _writers, _clock()
+            mine.found = _as_stamp(conn.execute(newest).scalar())
+        with _rounds_lock:
+            engine, text = key
+            kept = _settled.setdefault(engine, {})
+            if text not in kept or kept[text].at <= at:
+                kept[text] = _Settled(mine.found, at, writers)
+        return mine.found
+    except BaseException as exc:
+        mine.failure = exc
+        raise
+    finally:
+        with _rounds_lock:
+            if _open.get(key) is mine:
+                del _open[key]
+        mine.done.set()
+
+
+def _as_stamp(found: Any) -> datetime | None:
     if found is not None and not isinstance(found, datetime):
         raise TypeError(f"the newest stamp read as {type(found).__name__}: give the select a type")
     return found if found is None or found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def _writer_announced() -> None:
+    """A writer of this process holds the shared lock: no bound read before is reused. A bound
+    a pause reads later is read after it has ended (it holds off the pause until then)."""
+    global _writers
+    with _rounds_lock:
+        _writers += 1
 
 
 #: Each store engine's pause engine, made in this process; forgotten with the store engine.
@@ -160,11 +282,14 @@ def _pooled(engine: Engine) -> Engine:
 def _forget_the_parents_pause_engines() -> None:
     """In a forked process: the pause engines' connections are the parent's, to leave alone
     (closing one would end the parent's session too), and the lock may have been held."""
-    global _pause_engines_lock
+    global _pause_engines_lock, _rounds_lock
     _pause_engines_lock = threading.Lock()
     for inherited in list(_pause_engines.values()):
         inherited.dispose(close=False)
     _pause_engines.clear()
+    _rounds_lock = threading.Lock()  # the parent's rounds are its threads', never read here
+    _open.clear()
+    _settled.clear()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which never forks
