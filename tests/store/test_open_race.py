@@ -63,7 +63,7 @@ def test_a_new_store_locked_past_the_busy_timeout_is_a_store_error_naming_the_da
     tmp_path: Path, writer: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pauses: list[float] = []
-    monkeypatch.setattr(base, "_BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(base, "BUSY_TIMEOUT_MS", 50)
     monkeypatch.setattr(base, "_pause", pauses.append)  # the writer never lets go
     url = f"sqlite:///{tmp_path / 'bigfish.db'}"
     with pytest.raises(StoreError) as raised:

@@ -41,6 +41,7 @@ from bigfish.linking.loading import all_mentions, chunked, fetch_columns
 from bigfish.linking.state import LINK_LOCK, next_network_id
 from bigfish.models import TLP, Distribution
 from bigfish.sharing import Audience, Viewer, audience, reached
+from bigfish.store.base import BUSY_TIMEOUT_MS
 from bigfish.store.schema import identifiers, mentions, reports
 from bigfish.store.schema_linking import network_members, network_parts, networks, stopped_values
 
@@ -340,5 +341,5 @@ def _try_lock(conn: Connection) -> bool:
     try:
         conn.exec_driver_sql("UPDATE link_state SET id = id WHERE id = 1")  # the write lock
     finally:
-        conn.exec_driver_sql("PRAGMA busy_timeout=30000")
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # the store's own again
     return True

@@ -32,8 +32,8 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6269_6766_6973_6801  # "bigfish" + 1, any constant the node does not reuse
 _USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^/?#]*?):(?P<password>[^/?#]*)@")
 _QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
-# How long a SQLite connection waits for another one's lock before `database is locked`.
-_BUSY_TIMEOUT_MS = 30_000
+#: How long a SQLite connection waits for another one's lock before `database is locked`.
+BUSY_TIMEOUT_MS = 30_000
 
 
 def redact(url: str) -> str:
@@ -70,7 +70,7 @@ def _switch_to_wal(cursor: Any) -> None:
     SQLite answers SQLITE_BUSY at once rather than wait, the busy timeout notwithstanding:
     waiting while holding the SHARED lock could deadlock. Letting go and trying again is
     safe: by then the other usually made the file WAL, and the next try only reads that."""
-    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     delay = 0.001
     while True:
         try:
@@ -83,7 +83,7 @@ def _switch_to_wal(cursor: Any) -> None:
             if time.monotonic() >= deadline:
                 raise sqlite3.OperationalError(
                     f"{exc} (another connection kept it locked for "
-                    f"{_BUSY_TIMEOUT_MS / 1000:g} s while this one opened it)"
+                    f"{BUSY_TIMEOUT_MS / 1000:g} s while this one opened it)"
                 ) from exc
         _pause(delay)
         delay = min(delay * 2, 0.05)
@@ -93,7 +93,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers work while the one writer writes; FULL survives power loss.
     # The busy timeout first: switching a new file to WAL waits as long for other openers.
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
