@@ -67,7 +67,8 @@ def _crossed(store: Store, attempts: int) -> tuple[list[int], list[BaseException
 def test_the_deadlocks_victim_runs_again_and_both_commit(pg_store: Store) -> None:
     runs, raised = _crossed(pg_store, attempts=3)
     assert raised == []
-    assert sorted(runs) == [1, 2]  # the victim ran twice
+    # The victim ran again (a run again can meet the other and deadlock once more: a third).
+    assert sum(runs) >= 3 and min(runs) >= 1 and max(runs) <= 3, runs
     with pg_store.connect() as conn:
         values = conn.execute(sa.text("SELECT v FROM tx_rows ORDER BY id")).scalars().all()
     assert values == [2, 2]  # each transaction's two updates, each counted once

@@ -7,6 +7,7 @@ password of the URL: messages show it as ``***``.
 
 from __future__ import annotations
 
+import random
 import re
 import sqlite3
 import time
@@ -137,6 +138,9 @@ def create_engine(url: str) -> Engine:
 
 
 T = TypeVar("T")
+#: Seconds: the most a transaction undone by the database waits, per attempt so far, before
+#: it runs again (`Store.transaction`).
+RETRY_PAUSE = 0.05
 #: SQLSTATEs of a transaction the database undid on its own: serialization failure, deadlock.
 _UNDONE = frozenset({"40001", "40P01"})
 
@@ -173,7 +177,10 @@ class Store:
         database undid the transaction to end a deadlock or a serialization failure, which
         says nothing about the work itself: a report deleted while the background linker
         rewrites its network's members (PostgreSQL aborts one of the two) is deleted at the
-        second try instead of answering 503. Any other error is raised at once."""
+        second try instead of answering 503. Any other error is raised at once. Before it runs
+        again it waits a random moment (up to `RETRY_PAUSE` seconds times the attempts so far):
+        run again at once, the undone transaction can take its first lock before the one that
+        won does, and the two deadlock again."""
         for attempt in range(1, attempts + 1):
             try:
                 with self.begin() as conn:
@@ -181,6 +188,7 @@ class Store:
             except StoreError as exc:
                 if attempt == attempts or not _undone_by_the_database(exc):
                     raise
+            time.sleep(random.uniform(0, RETRY_PAUSE * attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
