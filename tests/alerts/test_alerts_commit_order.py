@@ -14,8 +14,7 @@ page has been read or waits for a lock (PostgreSQL shows it), never after a fixe
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,11 @@ import pytest
 import bigfish.intake.service
 from bigfish.accounts import viewer_as
 from bigfish.alerts import list_alerts, listing
-from bigfish.intake import ingest_file
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership
 from tests.api.helpers import report as api_report
-from tests.linking.conftest import Ingest, report
+from tests.linking.conftest import Ingest, jsonl_ingest, report
 from tests.linking.test_concurrent_deletion import Meanwhile
 from tests.linking.test_concurrent_writes import Gate
 
@@ -42,14 +40,7 @@ HELD_S, HELD_A, HELD_B = "0811111111", "0822222222", "0833333333"
 @pytest.fixture
 def ingest(tmp_path: Path) -> Ingest:
     """ingest(store, org, rows): ROWS written as JSONL and ingested as ORG, shared."""
-    batches = iter(range(1_000_000))
-
-    def run(store: Store, org: str, rows: Sequence[dict[str, Any]]) -> None:
-        path = tmp_path / f"batch-{next(batches)}.jsonl"
-        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-        assert ingest_file(store, path, org=org, marking=SHARED).rejected == 0
-
-    return run
+    return jsonl_ingest(tmp_path, SHARED)
 
 
 class Client:

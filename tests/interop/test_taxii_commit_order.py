@@ -15,25 +15,22 @@ poll has been served or waits for a lock (PostgreSQL shows it), never after a fi
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 import bigfish.intake.service
 import bigfish.reports
-from bigfish.intake import ingest_file
 from bigfish.interop import feed
 from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations
-from tests.linking.conftest import Ingest, report
+from tests.linking.conftest import Ingest, jsonl_ingest, report
 from tests.linking.test_concurrent_deletion import Meanwhile
 from tests.linking.test_concurrent_writes import Gate
 
@@ -47,14 +44,7 @@ OP = Viewer.node_operator()
 @pytest.fixture
 def ingest(tmp_path: Path) -> Ingest:
     """ingest(store, org, rows, marking): ROWS written as JSONL and ingested as ORG."""
-    batches = iter(range(1_000_000))
-
-    def run(store: Store, org: str, rows: Sequence[dict[str, Any]], marking: Marking) -> None:
-        path = tmp_path / f"batch-{next(batches)}.jsonl"
-        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-        assert ingest_file(store, path, org=org, marking=marking).rejected == 0
-
-    return run
+    return jsonl_ingest(tmp_path)
 
 
 class Client:

@@ -46,16 +46,22 @@ def report(
     return row
 
 
-@pytest.fixture
-def ingest(tmp_path: Path) -> Ingest:
-    """ingest(store, org, rows, marking=None): write ROWS as JSONL and ingest them as ORG."""
+def jsonl_ingest(folder: Path, default: Marking | None = None) -> Ingest:
+    """ingest(store, org, rows, marking=DEFAULT): write ROWS as JSONL in FOLDER and ingest
+    them as ORG; none may be rejected (the rejects are shown)."""
 
     def run(
-        store: Store, org: str, rows: Sequence[dict[str, Any]], marking: Marking | None = None
+        store: Store, org: str, rows: Sequence[dict[str, Any]], marking: Marking | None = default
     ) -> None:
-        path = tmp_path / f"batch-{next(_counter)}.jsonl"
+        path = folder / f"batch-{next(_counter)}.jsonl"
         path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
         result = ingest_file(store, path, org=org, marking=marking)
         assert result.rejected == 0, path.with_name(path.name + ".rejects.jsonl").read_text()
 
     return run
+
+
+@pytest.fixture
+def ingest(tmp_path: Path) -> Ingest:
+    """ingest(store, org, rows, marking=None): write ROWS as JSONL and ingest them as ORG."""
+    return jsonl_ingest(tmp_path)

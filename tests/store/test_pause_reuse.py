@@ -13,9 +13,8 @@ connection of the driver's own.
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,12 +27,11 @@ from sqlalchemy.engine import Engine
 
 from bigfish.accounts import viewer_as
 from bigfish.alerts import list_alerts
-from bigfish.intake import ingest_file
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.store import Store, stamps
 from bigfish.store.schema_linking import networks
 from bigfish.store.stamps import announce_writer, settled_newest
-from tests.linking.conftest import Ingest, report
+from tests.linking.conftest import Ingest, jsonl_ingest, report
 
 pytestmark = pytest.mark.postgres
 
@@ -62,15 +60,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def ingest(tmp_path: Path) -> Ingest:
     """ingest(store, org, rows): ROWS written as JSONL and ingested as ORG, to the partnership."""
-    batches = iter(range(1_000_000))
-
-    def run(store: Store, org: str, rows: Sequence[dict[str, Any]]) -> None:
-        path = tmp_path / f"batch-{next(batches)}.jsonl"
-        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
-        shared = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
-        assert ingest_file(store, path, org=org, marking=shared).rejected == 0
-
-    return run
+    return jsonl_ingest(tmp_path, Marking(TLP.GREEN, Distribution.PARTNERSHIP))
 
 
 @pytest.fixture
