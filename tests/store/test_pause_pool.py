@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -17,12 +18,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from bigfish.errors import StoreError
 from bigfish.store import Store, stamps
-from bigfish.store.stamps import (
-    PAUSE_APPLICATION,
-    PAUSE_CONNECTIONS,
-    announce_writer,
-    writers_paused,
-)
+from bigfish.store.stamps import PAUSE_CONNECTIONS, announce_writer, writers_paused
 
 pytestmark = pytest.mark.postgres
 
@@ -36,7 +32,17 @@ _WAITING = sa.text(
 _PAUSE_SESSIONS = sa.text(
     "SELECT count(*) FROM pg_stat_activity "
     "WHERE datname = current_database() AND application_name = :name"
-).bindparams(name=PAUSE_APPLICATION)
+)
+
+
+@pytest.fixture(autouse=True)
+def pause_sessions(monkeypatch: pytest.MonkeyPatch) -> sa.TextClause:
+    """Counts the sessions of this test's pauses: their application name is the test's own,
+    so pause connections of stores that earlier tests of this worker left open (same
+    database) are not counted."""
+    name = f"{stamps.PAUSE_APPLICATION} {uuid.uuid4().hex[:8]}"
+    monkeypatch.setattr(stamps, "PAUSE_APPLICATION", name)  # read when a pause pool is made
+    return _PAUSE_SESSIONS.bindparams(name=name)
 
 
 @pytest.fixture
@@ -50,7 +56,7 @@ def outsider(pg_store: Store) -> Iterator[sa.Engine]:
 
 
 def test_as_many_callers_as_the_pool_holds_all_pause_at_once(
-    pg_store: Store, outsider: sa.Engine
+    pg_store: Store, outsider: sa.Engine, pause_sessions: sa.TextClause
 ) -> None:
     """Every connection of the store's pool is held by a caller that pauses, all at once and
     behind a writer in flight: each pauses and reads once the writer has committed. Before,
@@ -86,27 +92,27 @@ def test_as_many_callers_as_the_pool_holds_all_pause_at_once(
         barrier.wait(timeout=JOIN_SECONDS)
         _until(outsider, _WAITING, lambda waiting: waiting > 0)  # a pause waits for the writer
         with outsider.connect() as conn:  # the others wait for a connection of the pauses' pool
-            assert conn.execute(_PAUSE_SESSIONS).scalar_one() <= PAUSE_CONNECTIONS
+            assert conn.execute(pause_sessions).scalar_one() <= PAUSE_CONNECTIONS
     for thread in threads:
         thread.join(timeout=JOIN_SECONDS)
     assert outcomes == ["paused"] * callers
 
 
 def test_closing_the_store_closes_the_pauses_connections(
-    pg_store: Store, outsider: sa.Engine
+    pg_store: Store, outsider: sa.Engine, pause_sessions: sa.TextClause
 ) -> None:
     with outsider.connect() as conn:
-        assert conn.execute(_PAUSE_SESSIONS).scalar_one() == 0
+        assert conn.execute(pause_sessions).scalar_one() == 0
     with pg_store.connect() as conn, writers_paused(conn):
         pass
     with outsider.connect() as conn:
-        assert conn.execute(_PAUSE_SESSIONS).scalar_one() == 1  # kept for the next pause
+        assert conn.execute(pause_sessions).scalar_one() == 1  # kept for the next pause
     pg_store.close()
-    _until(outsider, _PAUSE_SESSIONS, lambda sessions: sessions == 0)
+    _until(outsider, pause_sessions, lambda sessions: sessions == 0)
     with pg_store.connect() as conn, writers_paused(conn):  # a closed store opens again
         assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
     pg_store.close()
-    _until(outsider, _PAUSE_SESSIONS, lambda sessions: sessions == 0)
+    _until(outsider, pause_sessions, lambda sessions: sessions == 0)
 
 
 def test_a_pause_that_waits_too_long_for_a_connection_is_a_store_error(
