@@ -1,11 +1,11 @@
 """An organization that reports a value another organization reported earlier is alerted then.
 
-An alert is dated when the pair came to be: the later of the other organization's report and
-the caller's first report of the value. A poll with `since` set to the last poll sees an alert
-on a value the caller has just reported, however old the other report; pages in that order
-neither skip nor repeat an alert while reports arrive; and the caller's webhook gets those
-alerts when its report arrives, signed like the others, never for a hidden report or shared
-infrastructure.
+An alert is dated when the pair came to be as it is: the later of the other organization's
+report and the caller's first report of the value, each as last stored (`updated_at`). A poll
+with `since` set to the last poll sees an alert on a value the caller has just reported, however
+old the other report; pages in that order neither skip nor repeat an alert while reports arrive;
+and the caller's webhook gets those alerts when its report arrives, signed like the others, never
+for a hidden report or shared infrastructure.
 """
 
 from __future__ import annotations
@@ -74,16 +74,27 @@ def test_a_since_poll_sees_a_value_another_organization_reported_earlier(
     assert _seen(p, "A", since=datetime.now(UTC).isoformat()) == []
 
 
-def test_re_submitting_a_report_does_not_raise_its_alerts_again(partnership: Partnership) -> None:
+def test_re_submitting_a_report_serves_its_alerts_again_with_their_ids(
+    partnership: Partnership,
+) -> None:
+    """An alert is dated by the reports as they now are (`updated_at`): a re-submitted report,
+    the other organization's or the holder's own, serves its alerts again, later, same id."""
     p = partnership
     _shared(p, "B", [report("b-old", phone=OLD)])
     p.submit("A", [report("a-now", phone=OLD)])
     first = _alerts(p, "A")
     after_first = datetime.now(UTC)
+    assert _seen(p, "A", since=after_first.isoformat()) == []  # nothing changed
     _shared(p, "B", [report("b-old", phone=OLD, narrative="corrected")])  # an update
-    p.submit("A", [report("a-now", phone=OLD, narrative="corrected")])
-    assert _alerts(p, "A") == first
-    assert _seen(p, "A", since=after_first.isoformat()) == []
+    again = _alerts(p, "A", since=after_first.isoformat())
+    assert [a["id"] for a in again] == [a["id"] for a in first]
+    assert datetime.fromisoformat(again[0]["created_at"]) > after_first
+    after_again = datetime.now(UTC)
+    p.submit("A", [report("a-now", phone=OLD, narrative="corrected")])  # A's only holding
+    assert [a["id"] for a in _alerts(p, "A", since=after_again.isoformat())] == [
+        a["id"] for a in first
+    ]
+    assert [a["id"] for a in _alerts(p, "A")] == [a["id"] for a in first]
 
 
 def _pages(p: Partnership, who: str, limit: int, between: list[Any] | None = None) -> list[str]:
@@ -232,9 +243,12 @@ def test_the_new_holder_gets_a_signed_webhook(partnership: Partnership) -> None:
     listed = _alerts(p, "A")
     assert [a["id"] for a in body] == [a["id"] for a in listed]
     assert body[0]["created_at"] == datetime.fromisoformat(listed[0]["created_at"]).isoformat()
-    # A second report of the value, or the same report again, is not a new holding.
-    p.submit("A", [report("a-again", phone=OLD), report("a-now", phone=OLD, narrative="x")])
-    assert capture_webhooks(p.store, [_pk(p, "a-again"), _pk(p, "a-now")]).requests == []
+    # A second report of the value is not a new holding, nor then the first one again (the
+    # second, stamped before, holds the value).
+    p.submit("A", [report("a-again", phone=OLD)])
+    assert capture_webhooks(p.store, [_pk(p, "a-again")]).requests == []
+    p.submit("A", [report("a-now", phone=OLD, narrative="x")])
+    assert capture_webhooks(p.store, [_pk(p, "a-now")]).requests == []
 
 
 def test_the_holder_and_the_new_holder_both_get_theirs(partnership: Partnership) -> None:

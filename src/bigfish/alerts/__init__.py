@@ -2,10 +2,13 @@
 
 An alert is derived, not stored: it is a (report, identifier) pair where the report belongs to
 another organization, the caller may see it (through `bigfish.sharing.policy`), and the caller's
-own reports mention the same valid identifier. It is dated when the pair came to be: the later
-of the other report's created_at and the caller's first report of the value, so an organization
-that reports a value another reported months ago is alerted now. Deriving it at read time means
-a removal from a group, a raised TLP or a deleted report takes effect on the next request. New
+own reports mention the same valid identifier. It is dated when the pair came to be as it is:
+the later of the other report's updated_at (stored, replaced or re-marked) and the earliest
+updated_at of the caller's reports of the value, so an organization that reports a value another
+reported months ago is alerted now, and a report replaced with a value the caller holds, or
+re-marked so that the caller sees it, raises alerts dated now (a change to either report dates
+its alerts again: served again, same id). Deriving it at read time means a removal from a group,
+a raised TLP or a deleted report takes effect on the next request. New
 and updated reports, submitted through the API or ingested from a file (`bigfish ingest`), also
 go out, signed (`bigfish.webhooks`), to the webhooks of the organizations holding their values
 and of the submitting organization, for the values others reported first.

@@ -51,7 +51,7 @@ def holders_to_alert(
                     continue
                 alert = Alert(
                     id=f"{r.id}-{r.identifier_id}",
-                    created_at=max(as_utc(r.created_at), as_utc(r.held)),
+                    created_at=max(as_utc(r.updated_at), as_utc(r.held)),
                     kind=r.kind,
                     canonical=r.canonical,
                     org=r.name,
@@ -90,10 +90,11 @@ def _to_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
 
 
 def _to_new_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
-    """The organization of each of REPORT_PKS (holder) for each value it held first through
-    them (held: none of its reports created before this write mentions it), and the alert of
-    every other organization's report on that value. An updated report was written after it
-    was created, so its values were held before and raise nothing here."""
+    """The organization of each of REPORT_PKS (holder) for each value it holds first through
+    them (held: none of its reports stamped before this write mentions it), and the alert of
+    every other organization's report on that value. A replaced report is stamped by this
+    write like a new one: its values, new or not, are held from now when no other report of
+    the organization mentions them, as `list_alerts` dates them (and serves them again)."""
     mine = reports.alias("mine")
     mine_mentions = mentions.alias("mine_mentions")
     before = reports.alias("before")
@@ -102,7 +103,7 @@ def _to_new_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
         before_mentions.c.identifier_id == mine_mentions.c.identifier_id,
         before.c.id == before_mentions.c.report_pk,
         before.c.org_id == mine.c.org_id,
-        before.c.created_at < mine.c.updated_at,
+        before.c.updated_at < mine.c.updated_at,
     )
     return _held_alerts(mine, mine_mentions, mine.c.id.in_(report_pks), ~held_before)
 
@@ -112,12 +113,12 @@ def _held_alerts(
 ) -> sa.Select[Any]:
     """The alerts of the reports of other organizations than HOLDING's (an alias of `reports`,
     its mentions HOLDING_MENTIONS) on the values HOLDING mentions, where WHERE holds: per
-    organization of HOLDING (holder), the first created_at of those of its reports (held) and
-    the alert's report and value."""
+    organization of HOLDING (holder), the earliest updated_at of those of its reports (held)
+    and the alert's report and value."""
     return (
         sa.select(
             holding.c.org_id.label("holder"),
-            sa.func.min(holding.c.created_at).label("held"),
+            sa.func.min(holding.c.updated_at).label("held"),
             *_alert_columns(),
         )
         .select_from(mentions)
@@ -144,7 +145,7 @@ def _alert_columns() -> list[Any]:
         reports.c.tlp,
         reports.c.distribution,
         reports.c.group_id,
-        reports.c.created_at,
+        reports.c.updated_at,
         reports.c.report_id,
         reports.c.country,
         reports.c.reported_at,

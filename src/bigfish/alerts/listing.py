@@ -21,8 +21,8 @@ from bigfish.store.stamps import settled_newest
 _TICK = timedelta(microseconds=1)
 
 
-def _cursor(created_at: datetime, pk: int, ident_id: int) -> str:
-    raw = json.dumps([created_at.isoformat(), pk, ident_id]).encode()
+def _cursor(at: datetime, pk: int, ident_id: int) -> str:
+    raw = json.dumps([at.isoformat(), pk, ident_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -47,21 +47,25 @@ def list_alerts(
     """Alerts for VIEWER's organization: reports of others it may see that mention identifiers
     its own reports mention, dated after SINCE, oldest first, and where to poll from next.
 
-    An alert is dated when the pair came to be: the later of the other report's created_at
-    and the first created_at of the viewer's reports that mention the value (when it came to
-    hold it). A value the viewer reports after another organization did is alerted then.
+    An alert is dated when the pair last came to be as it is: the later of the other report's
+    updated_at (when it was stored, replaced or re-marked) and the earliest updated_at of the
+    viewer's reports that mention the value (when it came to hold it, as its reports now
+    are). Every change to a report stamps its updated_at, and stamps only move forward, so an
+    alert a change raises (a value added to either report, or a re-marking that shows the
+    other report to the viewer) is dated after the change: after every `as_of` served before
+    it. The price: an alert is served again, with its id and a later date, whenever either
+    report changes (at least once: clients keep what they were served by `id`).
 
-    Writers of two organizations stamp created_at and commit in either order (PostgreSQL), so
-    alerts are served up to a bound read first, the newest created_at read while no writer
-    is in flight (`settled_newest`): every report committed later is created after it. The
-    page's `as_of` is that bound or, when a next page follows (`next_cursor`), just before the
-    next page's first alert (the bound may be one a pause of this process read a moment
-    before, `settled_newest`'s REUSE, never one before SINCE or the cursor: `as_of` never goes
-    back). Polling with SINCE set to the last page's `as_of` misses no alert and serves none
-    twice (from a page a next page follows, it serves again those of the
-    page's alerts dated as the next page's first). Not covered: a report keeps its created_at
-    when it is replaced or re-marked, so the alerts its new values or its wider audience raise
-    are dated before a poll that has passed them."""
+    Writers of two organizations stamp updated_at and commit in either order (PostgreSQL), so
+    alerts are served up to a bound read first, the newest updated_at read while no writer
+    is in flight (`settled_newest`): every report stored or changed later is stamped after
+    it. The page's `as_of` is that bound or, when a next page follows (`next_cursor`), just
+    before the next page's first alert (the bound may be one a pause of this process read a
+    moment before, `settled_newest`'s REUSE, never one before SINCE or the cursor: `as_of`
+    never goes back). Polling with SINCE set to the last page's `as_of` misses no alert, and
+    serves none twice that no change dated again (from a page a next page follows, it serves
+    again those of the page's alerts dated as the next page's first). Not covered: changes
+    that stamp no report (a group membership, the linking's stopped values)."""
     if viewer.org_id is None:
         return AlertPage((), None, None)
     position = None
@@ -74,7 +78,7 @@ def list_alerts(
         # so its reports are committed and read by every statement after this one. One read a
         # moment ago will do, but none before where the client is (its `as_of` would go back).
         mark = max(filter(None, (after, position[0] if position else None)), default=None)
-        newest = sa.select(sa.func.max(reports.c.created_at))
+        newest = sa.select(sa.func.max(reports.c.updated_at))
         bound = settled_newest(conn, newest, reuse=True, not_before=mark)
         if bound is None:  # no report at all
             return AlertPage((), None, None)

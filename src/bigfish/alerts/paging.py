@@ -2,6 +2,8 @@
 
 An alert is dated by its report (`_reported_later`) or, when the report is older than the
 viewer's holding of the value, by that holding (`_held_later`); `page_pairs` merges the two.
+Reports are dated by their `updated_at`: when they were stored or last changed (replaced,
+re-marked), so an alert a change raises is dated after the change.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from bigfish.store.schema_linking import stopped_values
 #: Less than any two stored times differ by (they are kept to the microsecond).
 _TICK = timedelta(microseconds=1)
 
-#: Reports read in created_at order, per row of the page's lean query, in the first window;
+#: Reports read in updated_at order, per row of the page's lean query, in the first window;
 #: each next window is four times as long; after WINDOWS of them every alert of the
 #: organization is read and sorted instead (`page_pairs`).
 WINDOW_PER_ROW = 4
@@ -34,7 +36,7 @@ WINDOWS = 4
 OWN_PART = 500
 #: A window checks that the viewer held a value through the value's mentions, per mention of
 #: another's report, instead of building the table of the viewer's first holdings, when the
-#: viewer's reports created by the window's end outnumber the others' reports of the window
+#: viewer's reports stamped by the window's end outnumber the others' reports of the window
 #: this many times (`_PerMention`). Measured on 100,000 synthetic reports
 #: (`benchmarks/bench_alerts.py`): per mention everywhere, the first pages of organizations
 #: whose reports sit among the others' (few of theirs by the window's end) cost up to 3-5
@@ -108,10 +110,10 @@ class Page:
 def _reported_later(
     page: Page,
 ) -> tuple[sa.Select[Any], sa.Select[Any], Callable[[datetime | None, bool], ColumnElement[bool]]]:
-    """The alerts of PAGE whose report was created once the viewer held the value, dated by
-    the report: (the mentions of others' reports in created_at order, the values the viewer
-    holds, the condition that it held the mention's value when the report was created, for
-    reports created by a time at the latest (None: any time), checked per mention or not)."""
+    """The alerts of PAGE whose report was stamped once the viewer held the value, dated by
+    the report: (the mentions of others' reports in updated_at order, the values the viewer
+    holds, the condition that it held the mention's value when the report was stamped, for
+    reports stamped by a time at the latest (None: any time), checked per mention or not)."""
     own = reports.alias("own")
     own_mentions = mentions.alias("own_mentions")
     held = (
@@ -124,24 +126,24 @@ def _reported_later(
         if per_mention:
             # From the value's mentions (few) to their reports by primary key; `+ 0` keeps
             # SQLite (no statistics) from walking the viewer's earlier reports through the
-            # (org_id, created_at) index instead, once per mention.
+            # (org_id, updated_at) index instead, once per mention.
             return (
                 sa.select(own_mentions.c.identifier_id)
                 .join(own, own.c.id == own_mentions.c.report_pk)
                 .where(
                     own.c.org_id + 0 == page.org_id,
                     own_mentions.c.identifier_id == mentions.c.identifier_id,
-                    own.c.created_at <= reports.c.created_at,
+                    own.c.updated_at <= reports.c.updated_at,
                 )
                 .exists()
             )
         # When the viewer came to hold each value (its first report of it, by END), computed
-        # once per query from its own reports (the (org_id, created_at) index, then each
+        # once per query from its own reports (the (org_id, updated_at) index, then each
         # one's mentions by primary key): a look-up per mention of the walk, not a read of
         # every report of the value.
-        by_end = [own.c.created_at <= sa.literal(end, UTCDateTime)] if end is not None else []
+        by_end = [own.c.updated_at <= sa.literal(end, UTCDateTime)] if end is not None else []
         first_held = (
-            sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
+            sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.updated_at).label("held"))
             .join(own, own.c.id == own_mentions.c.report_pk)
             .where(own.c.org_id == page.org_id, *by_end)
             .group_by(own_mentions.c.identifier_id)
@@ -152,7 +154,7 @@ def _reported_later(
             sa.select(first_held.c.identifier_id)
             .where(
                 first_held.c.identifier_id == mentions.c.identifier_id,
-                first_held.c.held <= reports.c.created_at,
+                first_held.c.held <= reports.c.updated_at,
             )
             .exists()
         )
@@ -161,15 +163,15 @@ def _reported_later(
     # detail joins, so the database sorts only three narrow columns — then the details of
     # those few pairs are read by primary key (`list_alerts`).
     lean = (
-        sa.select(reports.c.created_at.label("at"), reports.c.id, mentions.c.identifier_id)
+        sa.select(reports.c.updated_at.label("at"), reports.c.id, mentions.c.identifier_id)
         .select_from(mentions)
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(*page.others(), *page.dated(reports.c.created_at))
-        .order_by(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+        .where(*page.others(), *page.dated(reports.c.updated_at))
+        .order_by(reports.c.updated_at, reports.c.id, mentions.c.identifier_id)
     )
-    if page.start is not None:  # a range of the created_at index
-        lean = lean.where(reports.c.created_at >= page.start)
+    if page.start is not None:  # a range of the updated_at index
+        lean = lean.where(reports.c.updated_at >= page.start)
     return lean, held, held_then
 
 
@@ -178,22 +180,22 @@ def _held_later(
 ) -> list[Dated]:
     """The first WANTED alerts of PAGE dated after AFTER and by END at the latest (None: at
     any time) whose report is older than the viewer's holding of the value, dated by that
-    holding: when the viewer's first report of the value was created. They are found through
-    the viewer's reports of that time span, few against everyone's, a part at a time by
-    primary key (the database would otherwise walk every mention)."""
-    span = [reports.c.created_at > after, *page.by_until(reports.c.created_at)]
-    span += [reports.c.created_at <= end] if end is not None else []
-    # Through the (org_id, created_at, id) index: the organization's reports of the span
+    holding: the earliest `updated_at` of the viewer's reports of the value. They are found
+    through the viewer's reports of that time span, few against everyone's, a part at a time
+    by primary key (the database would otherwise walk every mention)."""
+    span = [reports.c.updated_at > after, *page.by_until(reports.c.updated_at)]
+    span += [reports.c.updated_at <= end] if end is not None else []
+    # Through the (org_id, updated_at, id) index: the organization's reports of the span
     # alone, not everyone's of it.
     own = conn.execute(
-        sa.select(reports.c.id, reports.c.created_at)
+        sa.select(reports.c.id, reports.c.updated_at)
         .where(reports.c.org_id == page.org_id, *span)
-        .order_by(reports.c.created_at, reports.c.id)
+        .order_by(reports.c.updated_at, reports.c.id)
     ).all()
     dated: list[Dated] = []
     for first in range(0, len(own), OWN_PART):
         part = own[first : first + OWN_PART]
-        if len(dated) >= wanted and dated[wanted - 1][0] < as_utc(part[0].created_at):
+        if len(dated) >= wanted and dated[wanted - 1][0] < as_utc(part[0].updated_at):
             break  # a value first held by a later report is dated after the page
         query = _held_first(page, [int(r.id) for r in part]).limit(wanted)
         found = {(as_utc(r.at), int(r.id), int(r.identifier_id)) for r in conn.execute(query)}
@@ -202,24 +204,24 @@ def _held_later(
 
 
 def _others_before(conn: Connection, page: Page, start: datetime) -> bool:
-    """Whether another organization's report was created before START (from START back:
+    """Whether another organization's report was stamped before START (from START back:
     the first report found answers)."""
     query = (
         sa.select(reports.c.id)
-        .where(reports.c.org_id != page.org_id, reports.c.created_at < start)
-        .order_by(reports.c.created_at.desc(), reports.c.id.desc())
+        .where(reports.c.org_id != page.org_id, reports.c.updated_at < start)
+        .order_by(reports.c.updated_at.desc(), reports.c.id.desc())
         .limit(1)
     )
     return conn.execute(query).first() is not None
 
 
 def _others_first(conn: Connection, page: Page, start: datetime) -> datetime | None:
-    """When the first report of another organization created at START or later was created
+    """When the first report of another organization stamped at START or later was stamped
     (None: there is none)."""
     found = conn.execute(
-        sa.select(reports.c.created_at)
-        .where(reports.c.org_id != page.org_id, reports.c.created_at >= start)
-        .order_by(reports.c.created_at, reports.c.id)
+        sa.select(reports.c.updated_at)
+        .where(reports.c.org_id != page.org_id, reports.c.updated_at >= start)
+        .order_by(reports.c.updated_at, reports.c.id)
         .limit(1)
     ).scalar()
     return as_utc(found) if found is not None else None
@@ -230,10 +232,10 @@ class _Holdings:
     as the page's windows grow: each span once."""
 
     def __init__(self, conn: Connection, page: Page, wanted: int, first: datetime) -> None:
-        """FIRST: when the viewer's first report was created."""
+        """FIRST: the earliest stamp of the viewer's reports."""
         assert page.start is not None  # `page_pairs` starts reading at a date
         self._conn, self._page, self._wanted = conn, page, wanted
-        #: The viewer's reports created up to this are read (None: every one).
+        #: The viewer's reports stamped up to this are read (None: every one).
         self._read: datetime | None = page.start - _TICK
         if page.start < first and not _others_before(conn, page, first):
             # A holding is younger than the other organization's report it dates: an
@@ -262,7 +264,7 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
     own_mentions = mentions.alias("own_mentions")
     shared = sa.exists().where(stopped_values.c.identifier_id == own_mentions.c.identifier_id)
     first = (
-        sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.created_at).label("held"))
+        sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.updated_at).label("held"))
         .join(own, own.c.id == own_mentions.c.report_pk)
         .where(own.c.id.in_(own_pks), ~shared)
         .group_by(own_mentions.c.identifier_id)
@@ -274,9 +276,9 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
         before_mentions.c.identifier_id == first.c.identifier_id,
         before.c.id == before_mentions.c.report_pk,
         # `+ 0`: from the value's mentions, not the viewer's earlier reports through the
-        # (org_id, created_at) index (SQLite, without statistics, would walk those instead)
+        # (org_id, updated_at) index (SQLite, without statistics, would walk those instead)
         before.c.org_id + 0 == page.org_id,
-        before.c.created_at < first.c.held,
+        before.c.updated_at < first.c.held,
     )
     held = sa.type_coerce(first.c.held, UTCDateTime)
     return (
@@ -286,7 +288,7 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
         .join(mentions, mentions.c.identifier_id == first.c.identifier_id)
         .join(reports, reports.c.id == mentions.c.report_pk)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(~held_before, reports.c.created_at < held, *page.others(), *page.dated(held))
+        .where(~held_before, reports.c.updated_at < held, *page.others(), *page.dated(held))
         .order_by(held, reports.c.id, mentions.c.identifier_id)
     )
 
@@ -294,7 +296,7 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
 class _PerMention:
     """Whether a window of the page checks the viewer's holding per mention of another's
     report rather than through the table of its first holdings (`PER_MENTION_RATIO`). The
-    table costs every report the viewer created by the window's end; the check per mention,
+    table costs every report the viewer stamped by the window's end; the check per mention,
     the few mentions of each value, for the others' reports of the window only (SQLite stops
     at the page's rows). A window of the viewer's own run of reports (as `bigfish ingest`
     stores a file), or one long after many of them, holds few of the others': the largest
@@ -304,7 +306,7 @@ class _PerMention:
     def __init__(self, conn: Connection, page: Page) -> None:
         assert page.start is not None  # `page_pairs` starts reading at a date
         self._conn, self._page, self._start = conn, page, page.start
-        #: The viewer's reports counted (created by `_to`; all when `_all`), and those of
+        #: The viewer's reports counted (stamped by `_to`; all when `_all`), and those of
         #: them the windows hold.
         self._own = self._in_windows = 0
         self._to: datetime | None = None
@@ -315,10 +317,10 @@ class _PerMention:
         last)."""
         to = self._to
         if not self._all and (to is None or end is None or end > to):  # windows only grow
-            span = [reports.c.created_at > to] if to is not None else []
-            span += [reports.c.created_at <= end] if end is not None else []
-            span += self._page.by_until(reports.c.created_at)
-            in_window = sa.case((reports.c.created_at >= self._start, 1))
+            span = [reports.c.updated_at > to] if to is not None else []
+            span += [reports.c.updated_at <= end] if end is not None else []
+            span += self._page.by_until(reports.c.updated_at)
+            in_window = sa.case((reports.c.updated_at >= self._start, 1))
             own, in_windows = self._conn.execute(
                 sa.select(sa.func.count(), sa.func.count(in_window)).where(
                     reports.c.org_id == self._page.org_id, *span
@@ -363,7 +365,7 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
 
     An alert is dated by its report (`_reported_later`) or, when the report is older than the
     viewer's holding of the value, by that holding (`_held_later`). Where alerts are dense,
-    reading reports oldest first (the created_at index) finds a page within a few thousand
+    reading reports oldest first (the updated_at index) finds a page within a few thousand
     reports: windows of the oldest reports from the page's start, each four times longer,
     are read first, each with the alerts dated by a holding within it. When they do not fill
     the page, every mention of an identifier the organization holds is read and sorted
@@ -373,8 +375,8 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
     if page.empty:
         return []
     first = conn.execute(
-        sa.select(sa.func.min(reports.c.created_at)).where(
-            reports.c.org_id == page.org_id, *page.by_until(reports.c.created_at)
+        sa.select(sa.func.min(reports.c.updated_at)).where(
+            reports.c.org_id == page.org_id, *page.by_until(reports.c.updated_at)
         )
     ).scalar()
     if first is None:  # the organization holds nothing (by UNTIL)
@@ -384,12 +386,12 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
         page = replace(page, since=as_utc(first) - _TICK)
     lean, values, held_then = _reported_later(page)
     bound = (
-        sa.select(reports.c.created_at)
-        .where(*page.by_until(reports.c.created_at))
-        .order_by(reports.c.created_at, reports.c.id)
+        sa.select(reports.c.updated_at)
+        .where(*page.by_until(reports.c.updated_at))
+        .order_by(reports.c.updated_at, reports.c.id)
     )
     if page.start is not None:
-        bound = bound.where(reports.c.created_at >= page.start)
+        bound = bound.where(reports.c.updated_at >= page.start)
     holdings = _Holdings(conn, page, wanted, as_utc(first))
     per_mention = _PerMention(conn, page)
     size = WINDOW_PER_ROW * batch
@@ -401,7 +403,7 @@ def page_pairs(conn: Connection, page: Page, wanted: int) -> list[Dated]:
         held = holdings.up_to(window_end)
         end = held[wanted - 1][0] if len(held) >= wanted else window_end
         query = lean.where(held_then(end, per_mention(size, end)))
-        query = query.where(reports.c.created_at <= end) if end is not None else query
+        query = query.where(reports.c.updated_at <= end) if end is not None else query
         with conn.execute(query.limit(batch)) as found_rows:
             dated = _merged(found_rows, held, end, wanted)
         if dated is not None:

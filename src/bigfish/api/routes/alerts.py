@@ -28,18 +28,20 @@ def alerts(
 ) -> AlertPage:
     """Alerts for the caller's organization, oldest first, dated after `since`.
 
-    An alert's `created_at` is when it came to be: the later of the other organization's
-    report (when it was stored) and the caller's first report of the identifier. A value the
-    caller reports after another organization did is alerted when the caller reports it.
-    `report.reported_at` stays the time the other report gives for the scam; an alert's `id`
-    never changes.
+    An alert's `created_at` is when it came to be as it is: the later of the other
+    organization's report (when it was stored or last changed: replaced, re-marked) and the
+    caller's holding of the identifier (the earliest such time of its reports that mention
+    it). A value the caller reports after another organization did is alerted when the
+    caller reports it; a report replaced with a value the caller holds, or re-marked so that
+    the caller now sees it, is alerted when it changes. `report.reported_at` stays the time
+    the other report gives for the scam; an alert's `id` never changes.
 
     To poll, follow `next_cursor` while there is one, then poll next with `since` set to the
     last page's `as_of`: every alert not in this answer or earlier pages and dated at or
     before it was served; later alerts are dated after it. Do not poll from the time of the
     last poll: a report whose storing began before it and ended after is dated before it.
-    Alerts raised by a report replaced with new values, or by one whose markings now show it
-    to the caller, keep that report's earlier date."""
+    Delivery is at least once: when either report changes, its alerts are dated again and
+    served again with the same `id`; keep what you were served by `id`."""
     try:
         page = list_alerts(
             request.app.state.store, principal.viewer(), since=since, cursor=cursor, limit=limit
