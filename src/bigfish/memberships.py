@@ -8,7 +8,6 @@ organization's admins change the membership; a change counts on the next request
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,7 +18,7 @@ from bigfish.models import Distribution
 from bigfish.organizations import SharingGroup, add_group, get_org
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, reports, sharing_groups
-from bigfish.store.stamps import announce_writer
+from bigfish.store.stamps import announce_writer, stamp_now
 from bigfish.store.writes import WITHDRAWAL_COLUMNS, record_withdrawals
 
 
@@ -134,5 +133,5 @@ def remove_member(store: Store, principal: Principal, name: str, org: str) -> Sh
                 reports.c.org_id != org_id,
             )
         )
-        record_withdrawals(conn, shared, datetime.now(UTC), audience=org_id)
+        record_withdrawals(conn, shared, stamp_now(conn), audience=org_id)
         return _describe(conn, group)

@@ -39,7 +39,7 @@ from bigfish.store.schema import (
     sharing_groups,
 )
 from bigfish.store.schema_evidence import evidence
-from bigfish.store.stamps import announce_writer
+from bigfish.store.stamps import announce_writer, stamp_now
 from bigfish.store.writes import (
     WITHDRAWAL_COLUMNS,
     BatchOutcome,
@@ -438,7 +438,7 @@ def _remark(conn: Connection, viewer: Viewer, org: str, report_id: str, marking:
         if _same_group(conn, row, marking)  # the owner may re-mark after leaving its group
         else resolve_marking(conn, viewer, marking)
     )
-    now = datetime.now(UTC)
+    now = stamp_now(conn)
     if (row.tlp, row.distribution, row.group_id) != (
         marking.tlp.value,
         marking.distribution.value,
@@ -489,5 +489,5 @@ def _delete(conn: Connection, viewer: Viewer, org: str, report_id: str) -> None:
             f"report {org}/{report_id} holds {held} evidence item(s) under chain of custody;"
             " a report with evidence is not deleted"
         )
-    record_withdrawals(conn, [row], datetime.now(UTC))  # readers that may hold it are told
+    record_withdrawals(conn, [row], stamp_now(conn))  # readers that may hold it are told
     conn.execute(reports.delete().where(reports.c.id == row.id))

@@ -64,7 +64,7 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import cooperation_requests, request_events
 from bigfish.store.schema_interop import peer_keys
-from bigfish.store.stamps import announce_writer, settled_newest
+from bigfish.store.stamps import announce_writer, settled_newest, stamp_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,7 +431,7 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
         remote.from_org: _ensure_party(conn, remote.from_org, peer),
         remote.to_org: _ensure_party(conn, remote.to_org, peer),
     }
-    now = datetime.now(UTC)
+    now = stamp_now(conn)
     if existing is not None:
         pk = int(existing.id)
     else:

@@ -39,7 +39,7 @@ from bigfish.sharing.policy import ItemMarking, Viewer, can_see
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, reports
 from bigfish.store.schema_evidence import cooperation_requests, request_events
-from bigfish.store.stamps import announce_writer
+from bigfish.store.stamps import announce_writer, stamp_now
 
 _from = organizations.alias("from_org")
 _to = organizations.alias("to_org")
@@ -233,7 +233,7 @@ def create_request(
         raise InputError("the deadline is in the past", field="deadline")
     with store.begin() as conn:
         announce_writer(conn)  # before its stamp: see `bigfish.store.stamps`
-        now = datetime.now(UTC)
+        now = stamp_now(conn)
         to_org_id = _org_id(conn, draft.to_org, "to_org")
         if to_org_id == from_org_id:
             raise InputError("a request goes to another organization", field="to_org")
@@ -289,7 +289,7 @@ def transition(
         if new_status is RequestStatus.WITHDRAWN and not (note and note.strip()):
             # It closes the request for the recipient too, who is owed the reason.
             raise InputError("a withdrawal needs a note saying why", field="note")
-        now = datetime.now(UTC)
+        now = stamp_now(conn)
         deadline = _utc(row.deadline)
         if new_status is RequestStatus.EXPIRED and (deadline is None or deadline > now):
             raise InputError("only a request past its deadline expires", field="status")
@@ -376,7 +376,8 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
     nodes of a request that both notice the deadline record the same event. A read finds
     nothing to do in the common case, so listings may call this without taking the write lock.
     NOW (this node's clock by default) decides what is overdue; the requests are stamped with
-    the clock as it is once announced as a writer (`bigfish.store.stamps`).
+    the store's clock as it is once announced as a writer (`bigfish.store.stamps.stamp_now`),
+    never with NOW: a NOW ahead of it would stamp past changes made after.
     """
     now = now or datetime.now(UTC)
     overdue = sa.select(
@@ -394,7 +395,7 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
             return 0
     with store.begin() as conn:
         announce_writer(conn)
-        stamp = datetime.now(UTC)
+        stamp = stamp_now(conn)
         rows = conn.execute(overdue).all()
         for row in rows:
             deadline = _utc(row.deadline) or now

@@ -4,7 +4,7 @@ deleted or re-marked beyond this node's reach (docs/interop.md, "Withdrawn repor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,6 +15,7 @@ from bigfish.outgoing import origin_of
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_evidence import evidence
 from bigfish.store.schema_interop import interop_imports
+from bigfish.store.stamps import stamp_now
 from bigfish.store.writes import WITHDRAWAL_COLUMNS, record_withdrawals
 
 
@@ -50,7 +51,6 @@ def withdraw_copies(
     the reason. Each deletion is recorded as a withdrawal, so the nodes that pulled the copy from
     here are told in turn. Returns (withdrawn, nothing to do: not held, or held newer)."""
     withdrawn = nothing = 0
-    now = datetime.now(UTC)
     for item in revoked:
         row = conn.execute(
             sa.select(
@@ -92,7 +92,8 @@ def withdraw_copies(
                 )
             )
             continue
-        record_withdrawals(conn, [row], now)
+        # Stamped after the import announced itself as a writer (`announce_writer`).
+        record_withdrawals(conn, [row], stamp_now(conn))
         conn.execute(reports.delete().where(reports.c.id == row.id))
         withdrawn += 1
     return withdrawn, nothing

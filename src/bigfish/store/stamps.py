@@ -1,19 +1,24 @@
 """Writers of reports and the readers of their stamps: no stamp is read out of commit order.
 
-A transaction that stores, replaces, re-marks or deletes reports stamps them with its clock's
-`now` (reports.updated_at, report_withdrawals.withdrawn_at) when it writes them, and commits
-later. A link run finds its work by the stamps later than the newest it read before (its
-watermark), so a writer that stamped first and committed after another writer's later stamp had
-been read was never found (PostgreSQL, where two organizations' writers run at once; a
+A transaction that stores, replaces, re-marks or deletes reports stamps them with the time
+(reports.updated_at, report_withdrawals.withdrawn_at) when it writes them, and commits later.
+A link run finds its work by the stamps later than the newest it read before (its watermark),
+so a writer that stamped first and committed after another writer's later stamp had been read
+was never found (PostgreSQL, where two organizations' writers run at once; a
 re-marking on SQLite too, which stamped before it took the write lock).
 
-So each such transaction calls `announce_writer` first, before it takes its `now` and before it
-locks anything, and a reader that needs "every stamp not yet read is later than those read"
+So each such transaction calls `announce_writer` first, before it takes its stamp and before
+it locks anything, and a reader that needs "every stamp not yet read is later than those read"
 reads inside `writers_paused`: it waits until every writer that announced itself before has
 ended, and holds off new ones until it has read. What it reads is then every stamp taken
-before, and every stamp taken by a writer that commits later is taken after it. This assumes
-the clocks of the writers (each process's own) agree and do not go back: one host, or hosts
-whose clocks are kept in step more closely than a writer takes to start after the pause.
+before, and every stamp taken by a writer that commits later is taken after it: later by one
+clock, so each stamp comes from `stamp_now`. On PostgreSQL that is the database server's clock
+for every writer, whichever host or process it runs on (with each process's own clock, a
+writer on a host whose clock lagged by a second stamped rows before a bound another host's
+reader had gone past, and they were never served nor linked); what remains assumed is that the
+server's clock does not go back (a step back by hand, or a failover to a server whose clock
+lags). SQLite keeps the process's clock: one file, written by processes of one host, whose
+clock must not go back either.
 
 PostgreSQL: a shared advisory lock (writers do not wait for each other) and the exclusive one
 in a short transaction on another connection, so writers wait only for the reader's read, not
@@ -26,7 +31,8 @@ take the exclusive lock one after the other anyway, so they queue for the pool i
 as they would have queued for the lock. The pool is made on first use, closed with the store's
 engine (`Store.close`, `Engine.dispose`), and a forked process makes its own: it never uses, or
 closes, its parent's connections. SQLite: the one write lock (the sqlite3 module takes it only at
-the first write, maybe after `now` was taken, so a write that changes nothing takes it at once).
+the first write, maybe after the stamp was taken, so a write that changes nothing takes it at
+once).
 """
 
 from __future__ import annotations
@@ -62,14 +68,46 @@ PAUSE_APPLICATION = "bigfish writers pause"
 
 def announce_writer(conn: Connection) -> None:
     """Call first in a transaction that stamps (stores, replaces, re-marks) or deletes reports,
-    before its `now` is taken and before it locks anything: a reader in `writers_paused` waits
-    for it, and its stamps are later than whatever such a reader read. Calling it again in the
-    same transaction does nothing more."""
+    before its stamp is taken (`stamp_now`) and before it locks anything: a reader in
+    `writers_paused` waits for it, and its stamps are later than whatever such a reader read.
+    Calling it again in the same transaction does nothing more."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": WRITE_LOCK})
         _writer_announced()  # once it holds the lock: no pause holds it, nor reads, until it ends
     else:
         _take_the_write_lock(conn)
+
+
+def stamp_now(conn: Connection) -> datetime:
+    """The time (aware, UTC) to stamp what CONN's transaction writes, taken once it has called
+    `announce_writer`: on PostgreSQL the database server's clock, one clock for every writer and
+    reader of the store wherever they run, read once per transaction (later calls in the same
+    transaction return the same time); on SQLite the process's clock, its writers sharing a host.
+
+    `clock_timestamp()`, the time when it is read, not `now()` (`transaction_timestamp()`): that
+    is when the transaction began, maybe before `announce_writer` waited for a pause, so before
+    the bound the pause's reader read, and a stamp that early, committed after the read, would
+    never be served. Read once the shared lock is granted, it is later than every stamp
+    committed before the pause, so later than what the reader read."""
+    if conn.dialect.name != "postgresql":
+        return datetime.now(UTC)
+    kept = conn.info.get(_STAMP)
+    current = conn.get_transaction()
+    if kept is not None and current is not None and kept[0]() is current:
+        taken: datetime = kept[1]
+        return taken
+    found = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+    if not isinstance(found, datetime) or found.tzinfo is None:
+        raise TypeError(f"clock_timestamp() read as {found!r}, not an aware datetime")
+    stamp = found.astimezone(UTC)
+    transaction = conn.get_transaction()  # begun by the read when there was none
+    if transaction is not None:  # held weakly: a freed one's id may be a later one's
+        conn.info[_STAMP] = (weakref.ref(transaction), stamp)
+    return stamp
+
+
+#: Where `stamp_now` keeps its transaction's stamp, on the connection (PostgreSQL).
+_STAMP = "bigfish.stamp"
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from bigfish.store.base import Store
 from bigfish.store.fast import insert_many
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals
-from bigfish.store.stamps import announce_writer
+from bigfish.store.stamps import announce_writer, stamp_now
 
 if TYPE_CHECKING:  # bigfish.intake imports this module: at run time, a circle
     from bigfish.intake.prepare import PreparedMention
@@ -374,7 +374,7 @@ def write_batch(
     organization's batch may want, it takes only the new identifiers', in key order (`resolve`);
     its organization's row and its reports are its own."""
     _take_turns(conn, org_id)
-    now = datetime.now(UTC)
+    now = stamp_now(conn)  # announced (`_take_turns`): see `bigfish.store.stamps`
     first: dict[str, Pending] = {}
     duplicates: list[tuple[Pending, str]] = []
     for p in batch:
