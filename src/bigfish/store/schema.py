@@ -114,7 +114,7 @@ reports = sa.Table(
     sa.UniqueConstraint("org_id", "report_id"),
     sa.Index("ix_reports_reported_at", "reported_at"),
     sa.Index("ix_reports_updated_at", "updated_at"),
-    sa.Index("ix_reports_created_at_id", "created_at", "id"),  # alerts, oldest first
+    sa.Index("ix_reports_updated_at_id", "updated_at", "id"),  # alerts, oldest first
     # alerts: an organization's reports of a time span, and its first, without the others'
     sa.Index("ix_reports_org_id_updated_at_id", "org_id", "updated_at", "id"),
 )
