@@ -1,11 +1,12 @@
 """Writers of reports and the readers of their stamps: no stamp is read out of commit order.
 
 A transaction that stores, replaces, re-marks or deletes reports stamps them with the time
-(reports.updated_at, report_withdrawals.withdrawn_at) when it writes them, and commits later.
-A link run finds its work by the stamps later than the newest it read before (its watermark),
-so a writer that stamped first and committed after another writer's later stamp had been read
-was never found (PostgreSQL, where two organizations' writers run at once; a
-re-marking on SQLite too, which stamped before it took the write lock).
+(reports.updated_at, report_withdrawals.withdrawn_at) when it writes them, and commits later;
+so do writers of cooperation requests (cooperation_requests.updated_at). A link run finds its
+work by the stamps later than the newest it read before (its watermark), so a writer that
+stamped first and committed after another writer's later stamp had been read was never found
+(PostgreSQL, where two organizations' writers run at once; a re-marking on SQLite too, which
+stamped before it took the write lock).
 
 So each such transaction calls `announce_writer` first, before it takes its stamp and before
 it locks anything, and a reader that needs "every stamp not yet read is later than those read"
@@ -18,7 +19,9 @@ writer on a host whose clock lagged by a second stamped rows before a bound anot
 reader had gone past, and they were never served nor linked); what remains assumed is that the
 server's clock does not go back (a step back by hand, or a failover to a server whose clock
 lags). SQLite keeps the process's clock: one file, written by processes of one host, whose
-clock must not go back either.
+clock must not go back either. Not yet one of these stamps: a link run's own time (the
+`now` it ages networks by, kept as link_state.updated_at), which `shrunk_networks` compares
+with withdrawals' stamps, is its process's clock or its caller's.
 
 PostgreSQL: a shared advisory lock (writers do not wait for each other) and the exclusive one
 in a short transaction on another connection, so writers wait only for the reader's read, not
