@@ -1,6 +1,7 @@
 """Alerts read in date order — through windows of the oldest reports, or through every held
 identifier when the windows do not fill the page: the same alerts, in the same order. An alert
-is dated by the later of the other report and the viewer's first report of the value."""
+is dated by the later of the other report and the viewer's first report of the value, each as
+last stored (`updated_at`)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,14 @@ def _expected(web: WebPartnership, viewer: Viewer) -> list[str]:
     with web.store.connect() as conn:
         held: dict[int, datetime] = {}
         for i, at in conn.execute(
-            sa.select(mentions.c.identifier_id, reports.c.created_at)
+            sa.select(mentions.c.identifier_id, reports.c.updated_at)
             .join(reports, reports.c.id == mentions.c.report_pk)
             .where(reports.c.org_id == viewer.org_id)
         ):
             at = at.replace(tzinfo=at.tzinfo or UTC)
             held[int(i)] = min(held.get(int(i), at), at)
         rows = conn.execute(
-            sa.select(reports.c.created_at, reports.c.id, mentions.c.identifier_id)
+            sa.select(reports.c.updated_at, reports.c.id, mentions.c.identifier_id)
             .join(mentions, mentions.c.report_pk == reports.c.id)
             .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
             .where(
