@@ -24,8 +24,8 @@ class Alert:
 class AlertPage:
     """A page of alerts (oldest first), the cursor of the next, and AS_OF, the `since` of the
     next poll: every alert dated after the page's `since` and by AS_OF is on this page or an
-    earlier one of its cursors, and any other, stored now or later, is dated after AS_OF
-    (None: there are no reports)."""
+    earlier one of its cursors, and any alert that a report stored or changed from now on
+    raises, or dates again, is dated after AS_OF (None: there are no reports)."""
 
     alerts: tuple[Alert, ...]
     next_cursor: str | None
