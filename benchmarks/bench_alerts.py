@@ -9,7 +9,7 @@ GET /api/v1/alerts and /alerts) with its viewer (`viewer_as`), LIMIT 100:
 
     first   the first page
     mid     the page after following the cursor PAGES_IN pages (the last one if fewer)
-    since   a poll with `since` at the created_at of the node's report at the 95th percentile
+    since   a poll with `since` at the updated_at of the node's report at the 95th percentile
             (the last 5% of reports are new)
 
 wall and CPU of this process (PostgreSQL's own CPU is not in it: read its wall), p50/p95 over
@@ -17,8 +17,9 @@ wall and CPU of this process (PostgreSQL's own CPU is not in it: read its wall),
 list_alerts ran with its time and its plan (SQLite: EXPLAIN QUERY PLAN; PostgreSQL: EXPLAIN
 ANALYZE).
 
-Layouts (--layout): `ingest` keeps created_at as `bigfish ingest` of the manifest stored it —
-one organization after another, so each organization's reports are one run of created_at;
+Layouts (--layout): `ingest` keeps the stamps (updated_at, by which alerts are dated, and
+created_at) as `bigfish ingest` of the manifest stored them — one organization after another,
+so each organization's reports are one run of updated_at;
 `reported` sets created_at (and updated_at) to reported_at, as on a node that received every
 report when it was reported over the ~18 months, so each organization's reports sit among
 everyone else's.
@@ -229,8 +230,8 @@ def _poll_time(store: Store) -> datetime:
     with store.connect() as conn:
         count = int(conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one())
         at = conn.execute(
-            sa.select(reports.c.created_at)
-            .order_by(reports.c.created_at, reports.c.id)
+            sa.select(reports.c.updated_at)
+            .order_by(reports.c.updated_at, reports.c.id)
             .offset(int(count * 0.95))
             .limit(1)
         ).scalar_one()
