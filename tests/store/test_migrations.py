@@ -106,9 +106,36 @@ def test_0008_report_withdrawals_downgrades_and_upgrades_again(store: Store) -> 
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
+def test_0017_reports_content_digest_downgrades_and_upgrades_again(store_url: str) -> None:
+    engine = create_engine(store_url)
+    run_migration(engine, "upgrade", "head")
+    rows = _fill(engine)
+    assert rows["reports"]["content_digest"] == "v-content_digest"
+
+    def columns() -> set[str]:
+        return {c["name"] for c in sa.inspect(engine).get_columns("reports")}
+
+    def count(name: str) -> int:
+        with engine.connect() as conn:
+            table = metadata.tables[name]
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+    assert "content_digest" in columns()
+    run_migration(engine, "downgrade", "0016")
+    # in place: a copy of reports would have deleted its mentions (ON DELETE CASCADE)
+    assert "content_digest" not in columns()
+    assert count("reports") == 1 and count("mentions") == 1
+    run_migration(engine, "upgrade", "head")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert conn.execute(sa.select(reports.c.content_digest)).scalar_one() is None
+    assert count("mentions") == 1
+    engine.dispose()
+
+
 # Every revision before the newest, with a row in every table it has: the upgrade keeps them
 # and reaches exactly the declared schema (types, nullability, indexes, keys, defaults).
-EARLIER = [f"{n:04d}" for n in range(1, 10)]
+EARLIER = [f"{n:04d}" for n in range(1, 17)]
 WHEN = datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
 

@@ -111,6 +111,9 @@ reports = sa.Table(
     sa.Column("classification", sa.String(10)),  # scam | spam | legit, by the shipped model
     sa.Column("scam_probability", sa.Float),
     sa.Column("predicted_scam_type", sa.String(40)),
+    # SHA-256 of its content (store.writes.content_digest): an unchanged re-submission is not a
+    # rewrite. NULL for rows written before migration 0017.
+    sa.Column("content_digest", sa.String(64)),
     sa.UniqueConstraint("org_id", "report_id"),
     sa.Index("ix_reports_reported_at", "reported_at"),
     sa.Index("ix_reports_updated_at", "updated_at"),
