@@ -75,7 +75,7 @@ class Submitted:
     stored: int
     updated: int
     rejected: tuple[Rejected, ...]
-    report_pks: tuple[int, ...]  # stored or updated reports, for alerts
+    report_pks: tuple[int, ...]  # reports stored or rewritten (not unchanged), for alerts
 
 
 def resolve_marking(conn: Connection, viewer: Viewer, marking: Marking) -> int | None:
@@ -191,9 +191,7 @@ def _write_submitted(
             ids=IdentifierIds(),  # its own: ids an undone attempt learned go with it
             rates=reference_rates(),
         )
-        refused_here = {p.report.report_id for p, _ in outcome.duplicates}
-        done = {p.report.report_id for p in batch} - refused_here
-        pks = _pks_of(conn, org_id, sorted(done))
+        pks = sorted(outcome.written)  # not those sent again unchanged: no alert is new
     rejected = [
         Rejected(p.line or 0, p.report.report_id, reason, refusal_field(p))
         for p, reason in outcome.duplicates
@@ -210,21 +208,6 @@ def _write_submitted(
         )
     )
     return Submitted(received, outcome.stored, outcome.updated, tuple(rejected), tuple(pks))
-
-
-def _pks_of(conn: Connection, org_id: int, report_ids: list[str]) -> list[int]:
-    pks: list[int] = []
-    for start in range(0, len(report_ids), 500):
-        chunk = report_ids[start : start + 500]
-        pks.extend(
-            int(r[0])
-            for r in conn.execute(
-                sa.select(reports.c.id).where(
-                    reports.c.org_id == org_id, reports.c.report_id.in_(chunk)
-                )
-            )
-        )
-    return pks
 
 
 @dataclass(frozen=True, slots=True)

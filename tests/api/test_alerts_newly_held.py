@@ -74,17 +74,21 @@ def test_a_since_poll_sees_a_value_another_organization_reported_earlier(
     assert _seen(p, "A", since=datetime.now(UTC).isoformat()) == []
 
 
-def test_re_submitting_a_report_serves_its_alerts_again_with_their_ids(
+def test_re_submitting_a_changed_report_serves_its_alerts_again_with_their_ids(
     partnership: Partnership,
 ) -> None:
-    """An alert is dated by the reports as they now are (`updated_at`): a re-submitted report,
-    the other organization's or the holder's own, serves its alerts again, later, same id."""
+    """An alert is dated by the reports as they now are (`updated_at`): a report re-submitted
+    changed, the other organization's or the holder's own, serves its alerts again, later, same
+    id; re-submitted as it was, it is not rewritten and serves nothing again."""
     p = partnership
     _shared(p, "B", [report("b-old", phone=OLD)])
     p.submit("A", [report("a-now", phone=OLD)])
     first = _alerts(p, "A")
     after_first = datetime.now(UTC)
     assert _seen(p, "A", since=after_first.isoformat()) == []  # nothing changed
+    _shared(p, "B", [report("b-old", phone=OLD)])  # sent again unchanged
+    p.submit("A", [report("a-now", phone=OLD)])
+    assert _seen(p, "A", since=after_first.isoformat()) == []
     _shared(p, "B", [report("b-old", phone=OLD, narrative="corrected")])  # an update
     again = _alerts(p, "A", since=after_first.isoformat())
     assert [a["id"] for a in again] == [a["id"] for a in first]

@@ -16,7 +16,7 @@ from bigfish.alerts.holders import holders_to_alert
 from bigfish.alerts.model import Alert
 from bigfish.errors import BigfishError
 from bigfish.store import Store
-from bigfish.store.schema import organizations, reports
+from bigfish.store.schema import ingest_runs, organizations, reports
 from bigfish.store.schema_access import webhooks
 from bigfish.webhooks import deliver, list_allowed_peers, origin_of, webhook_secrets
 
@@ -178,14 +178,28 @@ def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None 
 
 
 def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None) -> Deliveries:
-    """Deliver the alerts of the reports ingest run RUN_ID stored or updated (as the API does
-    for a submission), RUN_BATCH reports at a time. Call it once the run is committed and
-    before a later run re-writes its reports."""
+    """Deliver the alerts of the reports ingest run RUN_ID stored or rewrote (as the API does
+    for a submission), RUN_BATCH reports at a time; not of those it found unchanged, which
+    raise no new alert. Call it once the run is committed and before a later run re-sends
+    its reports.
+
+    A report the run sent is the run's (`ingest_run`) whether or not it was rewritten; one it
+    rewrote is stamped (updated_at) at or after the run's start, which is taken by the same
+    clock (`bigfish.intake.service.ingest_file`); one it found unchanged keeps the stamp of
+    the last writer of its content: before the run started, or during it (another run of the
+    organization in between; its alerts are then sent here, the report now being this run's
+    and not the other's)."""
     with store.connect() as conn:
+        started = sa.select(ingest_runs.c.started_at).where(ingest_runs.c.id == run_id)
         pks = [
             int(pk)
             for pk in conn.execute(
-                sa.select(reports.c.id).where(reports.c.ingest_run == run_id).order_by(reports.c.id)
+                sa.select(reports.c.id)
+                .where(
+                    reports.c.ingest_run == run_id,
+                    reports.c.updated_at >= started.scalar_subquery(),
+                )
+                .order_by(reports.c.id)
             ).scalars()
         ]
     done = Deliveries()

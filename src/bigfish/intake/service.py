@@ -15,7 +15,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import IO, Any
@@ -46,6 +45,7 @@ from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowe
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
 from bigfish.store.schema import group_members, ingest_runs
+from bigfish.store.stamps import stamp_now
 from bigfish.store.writes import (
     BatchOutcome,
     IdentifierIds,
@@ -413,10 +413,13 @@ def ingest_file(
                     f"organization {org!r} is not a member of sharing group {marking.group!r}",
                     field="group",
                 )
+        # By the clock of reports' stamps (`stamp_now`): every report this run writes is
+        # stamped at or after it, one it finds unchanged (written before) earlier, so that the
+        # run's webhooks are only the written ones' (`send_ingest_webhooks`).
         run_id = int(
             conn.execute(
                 ingest_runs.insert()
-                .values(org_id=org_id, source=name, started_at=datetime.now(UTC))
+                .values(org_id=org_id, source=name, started_at=stamp_now(conn))
                 .returning(ingest_runs.c.id)
             ).scalar_one()
         )
@@ -498,7 +501,7 @@ def ingest_file(
             ingest_runs.update()
             .where(ingest_runs.c.id == run_id)
             .values(
-                finished_at=datetime.now(UTC),
+                finished_at=stamp_now(conn),  # the clock of started_at
                 received=received,
                 stored=stored,
                 updated=updated,

@@ -3,6 +3,9 @@ stored without its identifiers and a batch is acknowledged only once it is commi
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -130,11 +133,16 @@ class Pending:
 @dataclass(frozen=True, slots=True)
 class BatchOutcome:
     """What one batch did: counts and the reports refused, each with the reason: a duplicate
-    of this run, or a value the store cannot keep (`unstorable`), the reason naming it."""
+    of this run, or a value the store cannot keep (`unstorable`), the reason naming it.
+    UPDATED counts every re-submitted report, UNCHANGED those of them that were not rewritten
+    (the same content: `content_digest`); WRITTEN, the keys of the reports stored or rewritten,
+    those whose alerts may be new."""
 
     stored: int
     updated: int
     duplicates: list[tuple[Pending, str]]
+    unchanged: int = 0
+    written: tuple[int, ...] = ()
 
 
 def _over_length(table: sa.Table, values: Mapping[str, object]) -> tuple[str, int, int] | None:
@@ -314,7 +322,63 @@ def transaction_with_ids(store: Store, ids: IdentifierIds, work: Callable[[Conne
     return result
 
 
+#: The columns of a report's row that say where and when it was last sent, not what it says:
+#: left out of its `content_digest`, moved by every re-submission (`_PROVENANCE`) or kept.
+_NOT_CONTENT = frozenset(
+    {"ingest_run", "created_at", "updated_at", "source_file", "source_line", "content_digest"}
+)
+#: What a re-submission with the same content still changes: the run it was last sent in (a
+#: second copy of its report_id later in the same run is refused by it) and where it was.
+_PROVENANCE = ("ingest_run", "source_file", "source_line")
+
+
+def _canonical(value: object) -> object:
+    """VALUE in a form JSON writes one way only: times as UTC ISO text (naive ones read as
+    UTC), floats as their shortest exact text (tagged, not to be taken for a string; NaN and
+    infinities too), keys sorted by `json.dumps`; everything else as JSON has it."""
+    if isinstance(value, datetime):
+        return {"$time": _aware(value).astimezone(UTC).isoformat(timespec="microseconds")}
+    if isinstance(value, float):
+        return {"$float": repr(value) if math.isfinite(value) else str(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def content_digest(row: Mapping[str, object], found: Sequence[PreparedMention]) -> str:
+    """SHA-256 (hex) of what a re-submission of a report can change that readers see: its ROW
+    (`_row`) but the columns of `_NOT_CONTENT` (so with its marking, classification and loss in
+    USD), and the mentions FOUND in it, sorted. The same content gives the same digest in any
+    process and on either backend: it is taken from the values written, not read back."""
+    content = {k: v for k, v in row.items() if k not in _NOT_CONTENT}
+    content["mentions"] = sorted(
+        json.dumps(
+            [m.kind, m.canonical, m.source.value, m.role.value if m.role else None, m.raw[:2000]],
+            ensure_ascii=False,
+        )
+        for m in found
+    )
+    text = json.dumps(
+        _canonical(content),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> dict[str, object]:
+    row = _content_row(p, org_id, run_id, now, rates)
+    row["content_digest"] = content_digest(row, p.mentions)
+    return row
+
+
+def _content_row(
+    p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates
+) -> dict[str, object]:
     r = p.report
     return {
         "org_id": org_id,
@@ -391,9 +455,9 @@ def write_batch(
     before: dict[str, Any] = {}  # each existing report as it is, for `record_withdrawals`
     keys = list(first)
     for start in range(0, len(keys), _CHUNK):
-        query = sa.select(reports.c.id, reports.c.ingest_run, *WITHDRAWAL_COLUMNS).where(
-            reports.c.org_id == org_id, reports.c.report_id.in_(keys[start : start + _CHUNK])
-        )
+        query = sa.select(
+            reports.c.id, reports.c.ingest_run, reports.c.content_digest, *WITHDRAWAL_COLUMNS
+        ).where(reports.c.org_id == org_id, reports.c.report_id.in_(keys[start : start + _CHUNK]))
         for row in conn.execute(query):
             existing[row.report_id] = (row.id, row.ingest_run)
             before[row.report_id] = row
@@ -420,32 +484,44 @@ def write_batch(
             )
             pk_of.update((str(row[0]), int(row[1])) for row in conn.execute(query))
         pks.extend((pk_of[p.report.report_id], p) for p in new)
-    if changed:
+    # Sent again: rewritten when its content differs from the stored (a row from before
+    # migration 0017 has no digest: rewritten once); else only where it was sent moves.
+    resent = [(pk, p, _row(p, org_id, run_id, now, rates)) for pk, p in changed]
+    rewritten = [
+        (pk, p, row)
+        for pk, p, row in resent
+        if row["content_digest"] != before[p.report.report_id].content_digest
+    ]
+    unchanged = len(resent) - len(rewritten)
+    if unchanged:
+        kept = {pk for pk, _, _ in rewritten}
+        _update(
+            conn,
+            [
+                {c: row[c] for c in _PROVENANCE} | {"pk": pk}
+                for pk, _, row in resent
+                if pk not in kept
+            ],
+        )
+    if rewritten:
         record_withdrawals(  # re-marked: readers that may hold it are told (a revoked version)
             conn,
             [
                 before[p.report.report_id]
-                for _, p in changed
+                for _, p, _ in rewritten
                 if _marking_changed(before[p.report.report_id], p)
             ],
             now,
         )
-        update = (
-            reports.update()
-            .where(reports.c.id == sa.bindparam("pk"))
-            .values({c: sa.bindparam(c) for c in _row(changed[0][1], org_id, run_id, now, rates)})
-        )
-        conn.execute(
-            update, [_row(p, org_id, run_id, now, rates) | {"pk": pk} for pk, p in changed]
-        )
-        changed_pks = [pk for pk, _ in changed]
-        for start in range(0, len(changed_pks), _CHUNK):
+        _update(conn, [row | {"pk": pk} for pk, _, row in rewritten])
+        rewritten_pks = [pk for pk, _, _ in rewritten]
+        for start in range(0, len(rewritten_pks), _CHUNK):
             conn.execute(
                 mentions.delete().where(
-                    mentions.c.report_pk.in_(changed_pks[start : start + _CHUNK])
+                    mentions.c.report_pk.in_(rewritten_pks[start : start + _CHUNK])
                 )
             )
-        pks.extend(changed)
+        pks.extend((pk, p) for pk, p, _ in rewritten)
     all_mentions = [m for _, p in pks for m in p.mentions]
     id_of = ids.resolve(conn, all_mentions)
     insert_many(
@@ -464,4 +540,21 @@ def write_batch(
             for m in p.mentions
         ],
     )
-    return BatchOutcome(stored=len(new), updated=len(changed), duplicates=duplicates)
+    return BatchOutcome(
+        stored=len(new),
+        updated=len(changed),
+        duplicates=duplicates,
+        unchanged=unchanged,
+        written=tuple(pk for pk, _ in pks),
+    )
+
+
+def _update(conn: Connection, rows: list[dict[str, object]]) -> None:
+    """Set the columns of ROWS (each with the report's "pk") on their reports."""
+    columns = [c for c in rows[0] if c != "pk"]
+    update = (
+        reports.update()
+        .where(reports.c.id == sa.bindparam("pk"))
+        .values({c: sa.bindparam(c) for c in columns})
+    )
+    conn.execute(update, rows)

@@ -1,0 +1,243 @@
+"""A partner re-sending a report unchanged (a cumulative export, each day) does not rewrite it:
+its updated_at and mentions stay as they were, so no alert is served or webhook sent again and
+a link run finds no work; a report that did change is rewritten as before. Through
+`bigfish ingest` and POST /api/v1/reports, on both backends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from bigfish.alerts import list_alerts
+from bigfish.cli import app
+from bigfish.intake import ingest_file
+from bigfish.models import TLP, Distribution, Marking
+from bigfish.organizations import add_org
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store, open_store
+from bigfish.store.schema import mentions, reports
+from bigfish.webhooks import add_webhook
+from tests.api.helpers import Partnership, build_partnership, report
+from tests.intake.conftest import csv_text, row
+from tests.webhook_capture import CapturedWebhooks, catch_webhooks
+
+runner = CliRunner()
+
+PHONE = "081-234-5678"  # B holds it; +66812345678
+CANONICAL = "+66812345678"
+SHARED = ["--tlp", "green", "--distribution", "partnership"]
+
+
+@dataclass
+class Node:
+    """A node where B holds PHONE (shared) and has a webhook; A ingests next."""
+
+    store: Store
+    url: str
+    b_id: int
+    folder: Path
+    caught: CapturedWebhooks
+
+    def ingest(self, rows: list[dict[str, str]], options: list[str] | None = None) -> Any:
+        """A's file of ROWS ingested with --json (shared unless OPTIONS say); its counts."""
+        path = self.folder / "a.csv"
+        path.write_text(csv_text(rows), encoding="utf-8")
+        args = ["--db", self.url, "ingest", str(path), "--org", "A", "--json"]
+        result = runner.invoke(app, [*args, *(SHARED if options is None else options)])
+        assert result.exit_code == 0, result.output
+        counts: dict[str, Any] = json.loads(result.stdout)
+        return counts
+
+    def b_alerts(self, since: datetime) -> list[str]:
+        """The report_ids of B's alerts dated after SINCE."""
+        page = list_alerts(self.store, Viewer(org_id=self.b_id, org_name="B"), since=since)
+        return [a.report_id for a in page.alerts]
+
+
+@pytest.fixture
+def node(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+    caught = catch_webhooks(monkeypatch)
+    store = open_store(store_url)
+    try:
+        b = add_org(store, "B", country="TH", sector="bank")
+        add_org(store, "A", country="TH", sector="anti_scam_centre")
+        held = tmp_path / "b.csv"
+        held.write_text(csv_text([row("b1", phones=PHONE)]), "utf-8")
+        args = ["--db", store_url, "ingest", str(held), "--org", "B", *SHARED]
+        assert runner.invoke(app, args).exit_code == 0
+        add_webhook(store, b.id, "https://hooks.b.example/bigfish")
+        yield Node(store, store_url, b.id, tmp_path, caught)
+    finally:
+        store.close()
+
+
+def _rows_of(store: Store) -> dict[str, tuple[Any, ...]]:
+    """Each report_id's (updated_at, created_at, content_digest)."""
+    with store.connect() as conn:
+        found = conn.execute(
+            sa.select(
+                reports.c.report_id,
+                reports.c.updated_at,
+                reports.c.created_at,
+                reports.c.content_digest,
+            )
+        )
+        return {str(r[0]): tuple(r[1:]) for r in found}
+
+
+def _mention_rows(store: Store) -> list[tuple[Any, ...]]:
+    """Every mention with its physical row (SQLite's rowid, PostgreSQL's xmin): a mention
+    deleted and inserted again, even the same, is another row."""
+    physical = "rowid" if store.engine.dialect.name == "sqlite" else "xmin::text"
+    with store.connect() as conn:
+        return sorted(
+            tuple(r)
+            for r in conn.execute(
+                sa.select(
+                    mentions.c.report_pk,
+                    mentions.c.identifier_id,
+                    mentions.c.source,
+                    sa.literal_column(physical).label("physical"),
+                )
+            )
+        )
+
+
+def _file(n: int = 5) -> list[dict[str, str]]:
+    return [row(f"a{i}", phones=PHONE, narrative=f"report {i}") for i in range(n)]
+
+
+def test_re_ingesting_the_same_file_changes_nothing_and_alerts_nobody_again(node: Node) -> None:
+    caught = node.caught
+    first = node.ingest(_file())
+    assert (first["stored"], first["webhooks"]) == (5, 1)
+    before, held = _rows_of(node.store), _mention_rows(node.store)
+    after_first = datetime.now(UTC)
+    assert node.b_alerts(after_first) == []
+    again = node.ingest(_file())
+    assert (again["received"], again["stored"], again["updated"], again["rejected"]) == (
+        5,
+        0,
+        5,
+        0,
+    )
+    assert again["webhooks"] == 0 and len(caught.requests) == 1
+    assert _rows_of(node.store) == before
+    assert _mention_rows(node.store) == held
+    assert node.b_alerts(after_first) == []
+    assert all(digest is not None and len(digest) == 64 for _, _, digest in before.values())
+
+
+def test_a_file_with_one_report_changed_rewrites_that_one_alone(node: Node) -> None:
+    caught = node.caught
+    node.ingest(_file())
+    before = _rows_of(node.store)
+    after_first = datetime.now(UTC)
+    changed = _file()
+    changed[2] = changed[2] | {"loss_amount": "16000"}
+    counts = node.ingest(changed)
+    assert (counts["stored"], counts["updated"], counts["webhooks"]) == (0, 5, 1)
+    after = _rows_of(node.store)
+    moved = sorted(k for k in after if after[k] != before[k])
+    assert moved == ["a2"]
+    assert after["a2"][0] > before["a2"][0] and after["a2"][2] != before["a2"][2]
+    assert node.b_alerts(after_first) == ["a2"]
+    (sent,) = [json.loads(r.content)["alerts"] for r in caught.requests[1:]]
+    assert [a["report"]["report_id"] for a in sent] == ["a2"]
+
+
+@pytest.mark.parametrize(
+    ("change", "options"),
+    [
+        ({"phones": f"{PHONE};081-999-0000"}, None),  # a new phone
+        ({"narrative": "corrected"}, None),
+        ({}, ["--tlp", "amber", "--distribution", "partnership"]),  # a different marking
+    ],
+    ids=["phone", "narrative", "tlp"],
+)
+def test_a_changed_report_is_rewritten(
+    node: Node, change: dict[str, str], options: list[str] | None
+) -> None:
+    node.ingest([row("a1", phones=PHONE)])
+    (before,) = _rows_of(node.store)["a1"][:1]
+    counts = node.ingest([row("a1", phones=PHONE) | change], options)
+    assert counts["updated"] == 1
+    updated_at, _, digest = _rows_of(node.store)["a1"]
+    assert updated_at > before and digest is not None
+
+
+def test_a_duplicate_later_in_the_same_file_is_still_refused(node: Node, tmp_path: Path) -> None:
+    node.ingest([row("a1", phones=PHONE)])
+    before = _rows_of(node.store)
+    path = tmp_path / "dup.csv"
+    # a1 unchanged in the first batch, then a changed copy of it in a later one
+    path.write_text(
+        csv_text([row("a1", phones=PHONE), row("a2"), row("a1", narrative="other")]), "utf-8"
+    )
+    marking = Marking(tlp=TLP.GREEN, distribution=Distribution.PARTNERSHIP)
+    done = ingest_file(node.store, path, org="A", marking=marking, batch_size=1)
+    assert (done.stored, done.updated, done.rejected) == (1, 1, 1)
+    assert _rows_of(node.store)["a1"] == before["a1"]
+
+
+def test_a_row_from_before_the_digest_is_rewritten_once_and_gets_one(node: Node) -> None:
+    node.ingest([row("a1", phones=PHONE)])
+    with node.store.begin() as conn:
+        conn.execute(reports.update().values(content_digest=None))
+    before = _rows_of(node.store)["a1"]
+    node.ingest([row("a1", phones=PHONE)])
+    once = _rows_of(node.store)["a1"]
+    assert once[0] > before[0] and once[2] is not None
+    node.ingest([row("a1", phones=PHONE)])
+    assert _rows_of(node.store)["a1"] == once
+
+
+@pytest.fixture
+def partnership(store: Store) -> Iterator[Partnership]:
+    yield from build_partnership(store)
+
+
+def _api_alerts(p: Partnership, who: str, since: datetime) -> list[str]:
+    answer = p.client.get(
+        "/api/v1/alerts", params={"since": since.isoformat()}, headers=p.headers(who)
+    )
+    assert answer.status_code == 200, answer.text
+    return [a["report"]["report_id"] for a in answer.json()["alerts"]]
+
+
+def test_posting_the_same_reports_again_changes_nothing_and_hands_off_nothing(
+    partnership: Partnership,
+) -> None:
+    p = partnership
+    handed: list[list[int]] = []
+    p.client.app.state.on_reports = lambda pks: handed.append(sorted(pks))  # type: ignore[attr-defined]
+    p.submit("B", [report("b-old", phone=CANONICAL)], distribution="partnership", tlp="green")
+    sent = [report(f"a{i}", phone=CANONICAL, narrative=f"n{i}") for i in range(3)]
+    first = p.submit("A", sent, distribution="partnership", tlp="green")
+    assert (first["stored"], len(handed)) == (3, 2)
+    before, held = _rows_of(p.store), _mention_rows(p.store)
+    after_first = datetime.now(UTC)
+    again = p.submit("A", sent, distribution="partnership", tlp="green")
+    assert (again["received"], again["stored"], again["updated"], again["rejected"]) == (
+        3,
+        0,
+        3,
+        [],
+    )
+    assert len(handed) == 2  # nothing written, nothing handed to the webhooks
+    assert _rows_of(p.store) == before and _mention_rows(p.store) == held
+    assert _api_alerts(p, "B", after_first) == []
+    sent[1] = sent[1] | {"loss_amount": "99.00"}
+    p.submit("A", sent, distribution="partnership", tlp="green")
+    with p.store.connect() as conn:
+        a1 = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "a1")).scalar()
+    assert handed[2:] == [[a1]]
+    assert _api_alerts(p, "B", after_first) == ["a1"]
