@@ -1,7 +1,8 @@
 """A partner re-sending a report unchanged (a cumulative export, each day) does not rewrite it:
 its updated_at and mentions stay as they were, so no alert is served or webhook sent again and
-a link run finds no work; a report that did change is rewritten as before. Through
-`bigfish ingest` and POST /api/v1/reports, on both backends."""
+a link run finds no work; a report that did change is rewritten as before. Through what
+`bigfish ingest` calls (`ingest_file`, then `send_ingest_webhooks`) and POST /api/v1/reports, on
+both backends."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from bigfish.alerts import list_alerts
-from bigfish.cli import app
+from bigfish.alerts import list_alerts, send_ingest_webhooks
 from bigfish.intake import ingest_file
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import add_org
@@ -29,11 +28,9 @@ from tests.api.helpers import Partnership, build_partnership, report
 from tests.intake.conftest import csv_text, row
 from tests.webhook_capture import CapturedWebhooks, catch_webhooks
 
-runner = CliRunner()
-
 PHONE = "081-234-5678"  # B holds it; +66812345678
 CANONICAL = "+66812345678"
-SHARED = ["--tlp", "green", "--distribution", "partnership"]
+SHARED = Marking(tlp=TLP.GREEN, distribution=Distribution.PARTNERSHIP)
 
 
 @dataclass
@@ -41,20 +38,24 @@ class Node:
     """A node where B holds PHONE (shared) and has a webhook; A ingests next."""
 
     store: Store
-    url: str
     b_id: int
     folder: Path
     caught: CapturedWebhooks
 
-    def ingest(self, rows: list[dict[str, str]], options: list[str] | None = None) -> Any:
-        """A's file of ROWS ingested with --json (shared unless OPTIONS say); its counts."""
+    def ingest(self, rows: list[dict[str, str]], marking: Marking = SHARED) -> dict[str, int]:
+        """A's file of ROWS ingested, then its webhooks sent, as `bigfish ingest` does (the
+        library calls: each CLI run in this process would keep its connections); its counts."""
         path = self.folder / "a.csv"
         path.write_text(csv_text(rows), encoding="utf-8")
-        args = ["--db", self.url, "ingest", str(path), "--org", "A", "--json"]
-        result = runner.invoke(app, [*args, *(SHARED if options is None else options)])
-        assert result.exit_code == 0, result.output
-        counts: dict[str, Any] = json.loads(result.stdout)
-        return counts
+        done = ingest_file(self.store, path, org="A", marking=marking)
+        sent = send_ingest_webhooks(self.store, done.run_id)
+        return {
+            "received": done.received,
+            "stored": done.stored,
+            "updated": done.updated,
+            "rejected": done.rejected,
+            "webhooks": sent.delivered,
+        }
 
     def b_alerts(self, since: datetime) -> list[str]:
         """The report_ids of B's alerts dated after SINCE."""
@@ -71,10 +72,9 @@ def node(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
         add_org(store, "A", country="TH", sector="anti_scam_centre")
         held = tmp_path / "b.csv"
         held.write_text(csv_text([row("b1", phones=PHONE)]), "utf-8")
-        args = ["--db", store_url, "ingest", str(held), "--org", "B", *SHARED]
-        assert runner.invoke(app, args).exit_code == 0
+        ingest_file(store, held, org="B", marking=SHARED)
         add_webhook(store, b.id, "https://hooks.b.example/bigfish")
-        yield Node(store, store_url, b.id, tmp_path, caught)
+        yield Node(store, b.id, tmp_path, caught)
     finally:
         store.close()
 
@@ -155,20 +155,20 @@ def test_a_file_with_one_report_changed_rewrites_that_one_alone(node: Node) -> N
 
 
 @pytest.mark.parametrize(
-    ("change", "options"),
+    ("change", "marking"),
     [
-        ({"phones": f"{PHONE};081-999-0000"}, None),  # a new phone
-        ({"narrative": "corrected"}, None),
-        ({}, ["--tlp", "amber", "--distribution", "partnership"]),  # a different marking
+        ({"phones": f"{PHONE};081-999-0000"}, SHARED),  # a new phone
+        ({"narrative": "corrected"}, SHARED),
+        ({}, Marking(tlp=TLP.AMBER, distribution=Distribution.PARTNERSHIP)),  # re-marked
     ],
     ids=["phone", "narrative", "tlp"],
 )
 def test_a_changed_report_is_rewritten(
-    node: Node, change: dict[str, str], options: list[str] | None
+    node: Node, change: dict[str, str], marking: Marking
 ) -> None:
     node.ingest([row("a1", phones=PHONE)])
     (before,) = _rows_of(node.store)["a1"][:1]
-    counts = node.ingest([row("a1", phones=PHONE) | change], options)
+    counts = node.ingest([row("a1", phones=PHONE) | change], marking)
     assert counts["updated"] == 1
     updated_at, _, digest = _rows_of(node.store)["a1"]
     assert updated_at > before and digest is not None
@@ -182,8 +182,7 @@ def test_a_duplicate_later_in_the_same_file_is_still_refused(node: Node, tmp_pat
     path.write_text(
         csv_text([row("a1", phones=PHONE), row("a2"), row("a1", narrative="other")]), "utf-8"
     )
-    marking = Marking(tlp=TLP.GREEN, distribution=Distribution.PARTNERSHIP)
-    done = ingest_file(node.store, path, org="A", marking=marking, batch_size=1)
+    done = ingest_file(node.store, path, org="A", marking=SHARED, batch_size=1)
     assert (done.stored, done.updated, done.rejected) == (1, 1, 1)
     assert _rows_of(node.store)["a1"] == before["a1"]
 
