@@ -9,8 +9,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -336,8 +336,12 @@ def _canonical(value: object) -> object:
     """VALUE in a form JSON writes one way only: times as UTC ISO text (naive ones read as
     UTC), floats as their shortest exact text (tagged, not to be taken for a string; NaN and
     infinities too), keys sorted by `json.dumps`; everything else as JSON has it."""
-    if isinstance(value, datetime):
-        return {"$time": _aware(value).astimezone(UTC).isoformat(timespec="microseconds")}
+    if isinstance(value, date):  # a datetime is one (tests may stand a subclass in for
+        # this module's `datetime`, of which a real one is no instance)
+        if not hasattr(value, "tzinfo"):
+            return {"$date": value.isoformat()}
+        moment = _aware(cast("datetime", value)).astimezone(UTC)
+        return {"$time": moment.isoformat(timespec="microseconds")}
     if isinstance(value, float):
         return {"$float": repr(value) if math.isfinite(value) else str(value)}
     if isinstance(value, Mapping):
