@@ -438,9 +438,12 @@ def write_batch(
     """Insert new reports, update re-submitted ones, and replace their mentions, in CONN's
     transaction. A report_id seen earlier in the same run is refused as a duplicate (naming the
     first by its POSITION in the file: line, object, event), a report with a value the store
-    cannot keep (`unstorable`) with the reason; the others are written. Of the rows another
-    organization's batch may want, it takes only the new identifiers', in key order (`resolve`);
-    its organization's row and its reports are its own."""
+    cannot keep (`unstorable`) with the reason; the others are written. A report re-submitted
+    with the content it has (`content_digest`) is not rewritten: its stamps, mentions and
+    marking stay, only where it was last sent moves (`_PROVENANCE`); it counts as updated and
+    is not among the outcome's `written`. Of the rows another organization's batch may want,
+    it takes only the new identifiers', in key order (`resolve`); its organization's row and
+    its reports are its own."""
     _take_turns(conn, org_id)
     now = stamp_now(conn)  # announced (`_take_turns`): see `bigfish.store.stamps`
     first: dict[str, Pending] = {}
@@ -466,7 +469,7 @@ def write_batch(
             existing[row.report_id] = (row.id, row.ingest_run)
             before[row.report_id] = row
     new: list[Pending] = []
-    changed: list[tuple[int, Pending]] = []
+    sent_again: list[tuple[int, Pending]] = []
     for report_id, p in first.items():
         found = existing.get(report_id)
         if found is None:
@@ -474,7 +477,7 @@ def write_batch(
         elif found[1] == run_id:
             duplicates.append((p, "duplicate report_id earlier in the same file"))
         else:
-            changed.append((found[0], p))
+            sent_again.append((found[0], p))
     pks: list[tuple[int, Pending]] = []
     if new:
         rows = [_row(p, org_id, run_id, now, rates) | {"created_at": now} for p in new]
@@ -490,7 +493,7 @@ def write_batch(
         pks.extend((pk_of[p.report.report_id], p) for p in new)
     # Sent again: rewritten when its content differs from the stored (a row from before
     # migration 0017 has no digest: rewritten once); else only where it was sent moves.
-    resent = [(pk, p, _row(p, org_id, run_id, now, rates)) for pk, p in changed]
+    resent = [(pk, p, _row(p, org_id, run_id, now, rates)) for pk, p in sent_again]
     rewritten = [
         (pk, p, row)
         for pk, p, row in resent
@@ -546,7 +549,7 @@ def write_batch(
     )
     return BatchOutcome(
         stored=len(new),
-        updated=len(changed),
+        updated=len(sent_again),
         duplicates=duplicates,
         unchanged=unchanged,
         written=tuple(pk for pk, _ in pks),
