@@ -154,11 +154,14 @@ def update_networks(
     with store.begin() as conn:
         state.lock_linking(conn)  # one link run at a time; the state is read after it
         # Read once no writer is in flight: a report stamped up to it has committed, one not
-        # read is stamped later and left to the next run; a deletion begun before is seen.
-        upto = state.settled_watermark(conn)
+        # read is stamped later and left to the next run; a deletion begun before is seen, and
+        # one not seen records a withdrawal later than the newest read here.
+        bounds = state.settled(conn)
         current = state.read_state(conn)
         changed_rows = (
-            [] if current is None else state.changed_reports(conn, current.watermark, upto)
+            []
+            if current is None
+            else state.changed_reports(conn, current.watermark, bounds.watermark)
         )
         if current is None or len(changed_rows) > REBUILD_ABOVE:
             conn.rollback()
@@ -169,8 +172,13 @@ def update_networks(
             )
         if current.linked_at is None or current.linked_at < start_of_day(now):
             age_networks(conn, now)  # the first run of a day: growth as of today
-        shrunk = state.shrunk_networks(conn, current.linked_at)  # members deleted since
+        # Members deleted since the last run read its newest withdrawal: compared with that
+        # stamp, never with its `now` (the run's clock, or its caller's, not the writers').
+        withdrawn, seen = bounds.withdrawn, current.withdrawn_upto
+        shrunk = state.shrunk_networks(conn, withdrawn, seen)
         if not changed_rows and not shrunk:
+            if withdrawn is not None and state.withdrawn_since(withdrawn, seen):
+                state.withdrawals_seen(conn, withdrawn)  # looked, none shrunk: not again
             empty = IdAssignment({}, [], {}, 0)
             return _summary("update", 0, empty, 0, started)
         changed = {pk for pk, _, _ in changed_rows}
@@ -206,7 +214,9 @@ def update_networks(
             joined = _grow(conn, reached, touched, linked_by, rates, now, policy)
             if joined is not None:
                 state.write_stops(conn, new_stops, replace_all=False)
-                state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
+                state.write_state(
+                    conn, watermark, current.degree_cap, now, rebuilt=False, withdrawn=withdrawn
+                )
                 return _summary("update", len(reached), joined, len(new_stops), started)
         affected = reached | state.hold_reports(conn, _members_of(conn, touched))
         retest = frozenset(regrown)
@@ -233,7 +243,9 @@ def update_networks(
         state.delete_members(conn, sorted(affected))
         _write(conn, outcome, rates, now)
         state.write_stops(conn, new_stops, replace_all=False)
-        state.write_state(conn, watermark, current.degree_cap, now, rebuilt=False)
+        state.write_state(
+            conn, watermark, current.degree_cap, now, rebuilt=False, withdrawn=withdrawn
+        )
     return _summary("update", len(affected), outcome.assignment, len(new_stops), started)
 
 

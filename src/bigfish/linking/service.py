@@ -79,8 +79,10 @@ def rebuild_networks(
     with store.begin() as conn:
         state.lock_linking(conn)  # one link run at a time; everything is read after it
         # Read once no writer is in flight: every report stamped up to it has committed (and is
-        # read below); one stamped later is found by the next update, read here or not.
-        watermark = state.settled_watermark(conn)
+        # read below); one stamped later is found by the next update, read here or not. So is a
+        # deletion: one begun before is seen, a later one's withdrawal is later than `withdrawn`.
+        bounds = state.settled(conn)
+        watermark = bounds.watermark
         while True:
             plan = _plan(conn, watermark, lists, policy)
             outcome = plan.outcome
@@ -100,7 +102,9 @@ def rebuild_networks(
         state.write_events(conn, outcome.assignment.events, now)
         state.keep_part_ids(conn, outcome.absorbed)
         state.write_stops(conn, plan.stops, replace_all=True)
-        state.write_state(conn, plan.watermark, plan.degree_cap, now, rebuilt=True)
+        state.write_state(
+            conn, plan.watermark, plan.degree_cap, now, rebuilt=True, withdrawn=bounds.withdrawn
+        )
     return _summary("rebuild", plan.considered, outcome.assignment, len(plan.stops), started)
 
 

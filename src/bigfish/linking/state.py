@@ -45,6 +45,18 @@ class LinkState:
     watermark: str | None
     degree_cap: int | None
     linked_at: datetime | None = None  # when the last run ran (its `now`)
+    #: The newest withdrawal stamp the last run read while writers were paused (`settled`):
+    #: None when there was none, or the run came before migration 0018.
+    withdrawn_upto: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The newest stamps a link run reads while no writer is in flight (`settled`): every
+    report or withdrawal committed later is stamped later than these."""
+
+    watermark: str | None  # the newest reports.updated_at, as the database stores it
+    withdrawn: datetime | None  # the newest report_withdrawals.withdrawn_at
 
 
 #: The key of PostgreSQL's transaction lock that one link run at a time holds.
@@ -63,28 +75,37 @@ def lock_linking(conn: Connection) -> None:
 
 def announce_deletion(conn: Connection) -> None:
     """Call first in a transaction that deletes reports (their membership goes with them): a
-    link run that starts meanwhile waits until it has committed (`await_deletions`). The run
-    then sees the deletion, or the withdrawal recorded with it is later than the run's start,
-    and the next run, which looks for shrunk networks after that start, sees it: a network
-    that lost a member is never left with its old statistics. `announce_writer`, which every
-    writer of reports calls (`bigfish.store.stamps`)."""
+    link run that starts meanwhile waits until it has committed (`settled`). The run then sees
+    the deletion, or the withdrawal recorded with it is stamped later than the newest one the
+    run read in its pause, and the next run, which looks for shrunk networks when a withdrawal
+    is later than that one, sees it: a network that lost a member is never left with its old
+    statistics. `announce_writer`, which every writer of reports calls
+    (`bigfish.store.stamps`)."""
     announce_writer(conn)
 
 
 def await_deletions(conn: Connection) -> None:
     """Wait until every transaction that writes or deletes reports (`announce_writer`) and
     began before now has ended; later ones are not held up once this returns. A link run reads
-    its watermark this way (`settled_watermark`), which waits for them too."""
+    its bounds this way (`settled`), which waits for them too."""
     with writers_paused(conn):
         pass
 
 
-def settled_watermark(conn: Connection) -> str | None:
-    """The newest reports.updated_at, read when no writer is in flight (`writers_paused`):
-    every report not committed yet, or changed later, is stamped later than it, and every
-    deletion begun before has committed. Writers wait only for this one indexed maximum."""
+def settled(conn: Connection) -> Settled:
+    """The newest reports.updated_at and report_withdrawals.withdrawn_at, read when no writer
+    is in flight (`writers_paused`): every report or withdrawal not committed yet, or changed
+    later, is stamped later than them (by the one clock of `stamp_now`), and every deletion
+    begun before has committed. Writers wait only for this one statement of two indexed
+    maximums."""
+    newest_withdrawal = sa.select(sa.func.max(report_withdrawals.c.withdrawn_at))
+    query = sa.select(
+        sa.select(sa.func.max(_updated(conn))).scalar_subquery(),
+        newest_withdrawal.scalar_subquery(),
+    )
     with writers_paused(conn):
-        return latest_update(conn)
+        watermark, withdrawn = conn.execute(query).one()
+    return Settled(_as_text(watermark), None if withdrawn is None else utc(withdrawn))
 
 
 def hold_reports(conn: Connection, report_pks: Iterable[int]) -> set[int]:
@@ -115,18 +136,30 @@ def read_state(conn: Connection) -> LinkState | None:
     if row is None:
         return None
     return LinkState(
-        row.watermark, row.degree_cap, None if row.updated_at is None else utc(row.updated_at)
+        row.watermark,
+        row.degree_cap,
+        None if row.updated_at is None else utc(row.updated_at),
+        None if row.withdrawn_upto is None else utc(row.withdrawn_upto),
     )
 
 
-def shrunk_networks(conn: Connection, since: datetime | None) -> set[int]:
+def withdrawn_since(withdrawn: datetime | None, seen: datetime | None) -> bool:
+    """True when WITHDRAWN, the newest withdrawal a run read (`settled`), is one the last run,
+    which read SEEN, may not have seen."""
+    return withdrawn is not None and (seen is None or withdrawn > seen)
+
+
+def shrunk_networks(
+    conn: Connection, withdrawn: datetime | None, seen: datetime | None
+) -> set[int]:
     """Active networks that hold fewer members than they count: a member was deleted (its
-    membership goes with it). Only looked for when a report was withdrawn after SINCE (deleted
-    or re-marked, `report_withdrawals`; always when SINCE is None): one indexed maximum."""
-    if since is not None:
-        withdrawn = conn.execute(sa.select(sa.func.max(report_withdrawals.c.withdrawn_at))).scalar()
-        if withdrawn is None or utc(withdrawn) <= since:
-            return set()
+    membership goes with it, and a withdrawal is recorded). Only looked for when WITHDRAWN, the
+    newest withdrawal this run read (`settled`), is later than SEEN, the newest the last run
+    read (`LinkState.withdrawn_upto`; always when SEEN is None and there is a withdrawal): both
+    stamps of one clock, read while writers were paused, so a withdrawal the last run did not
+    see is later than SEEN whatever the clocks of the runs (their `now`)."""
+    if not withdrawn_since(withdrawn, seen):
+        return set()
     count = (
         sa.select(sa.func.count())
         .select_from(network_members)
@@ -158,11 +191,6 @@ def _as_text(value: Any) -> str | None:
     return value if isinstance(value, str) else utc(value).isoformat()
 
 
-def latest_update(conn: Connection) -> str | None:
-    """The watermark that covers every report stored now."""
-    return _as_text(conn.execute(sa.select(sa.func.max(_updated(conn)))).scalar())
-
-
 def changed_reports(
     conn: Connection, watermark: str | None, upto: str | None
 ) -> list[tuple[int, str, bool]]:
@@ -189,9 +217,10 @@ def _bound(conn: Connection, watermark: str) -> Any:
 
 def write_state(
     conn: Connection, watermark: str | None, degree_cap: int | None, now: datetime, *,
-    rebuilt: bool,
+    rebuilt: bool, withdrawn: datetime | None,
 ) -> None:  # fmt: skip
-    """Replace the state row."""
+    """Replace the state row. WITHDRAWN: the newest withdrawal the run read (`settled`), whose
+    deletions it has seen; NOW (its own clock, or its caller's) dates the run."""
     old = conn.execute(sa.select(link_state.c.rebuilt_at).where(link_state.c.id == 1)).first()
     conn.execute(link_state.delete())
     conn.execute(
@@ -201,8 +230,16 @@ def write_state(
             degree_cap=degree_cap,
             rebuilt_at=now if rebuilt or old is None else old.rebuilt_at,
             updated_at=now,
+            withdrawn_upto=withdrawn,
         )
     )
+
+
+def withdrawals_seen(conn: Connection, withdrawn: datetime) -> None:
+    """Record that a run which writes nothing else has seen every deletion up to the withdrawal
+    stamped WITHDRAWN (it looked for shrunk networks and found none): the next run does not look
+    again for them. The run's other state (its watermark, its `now`) stays as it was."""
+    conn.execute(link_state.update().where(link_state.c.id == 1).values(withdrawn_upto=withdrawn))
 
 
 def pins(conn: Connection) -> dict[int, tuple[bool, str]]:

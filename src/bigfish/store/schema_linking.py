@@ -97,7 +97,12 @@ link_state = sa.Table(
     sa.Column("watermark", sa.String(40)),
     sa.Column("degree_cap", sa.Integer),  # the hub test's degree limit at the last rebuild
     sa.Column("rebuilt_at", UTCDateTime),
+    # When the last run ran: its `now` (its process's clock, or its caller's), which ages networks.
     sa.Column("updated_at", UTCDateTime),
+    # The newest report_withdrawals.withdrawn_at the last run read while writers were paused
+    # (`bigfish.linking.state.settled`): the next looks for shrunk networks when a withdrawal is
+    # later. A stamp of the writers' clock, never compared with updated_at (another clock).
+    sa.Column("withdrawn_upto", UTCDateTime),
 )
 
 # Same-script suggestions (`bigfish.suggestions`): two reports whose narratives may tell the same
