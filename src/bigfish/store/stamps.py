@@ -19,9 +19,11 @@ writer on a host whose clock lagged by a second stamped rows before a bound anot
 reader had gone past, and they were never served nor linked); what remains assumed is that the
 server's clock does not go back (a step back by hand, or a failover to a server whose clock
 lags). SQLite keeps the process's clock: one file, written by processes of one host, whose
-clock must not go back either. Not yet one of these stamps: a link run's own time (the
-`now` it ages networks by, kept as link_state.updated_at), which `shrunk_networks` compares
-with withdrawals' stamps, is its process's clock or its caller's.
+clock must not go back either. A link run's own time (the `now` it ages networks by, kept as
+link_state.updated_at) is not one of these stamps (its process's clock, or its caller's), and
+link runs compare no stamp with it: a run reads the newest withdrawal stamp in its pause, beside
+its watermark (`bigfish.linking.state.settled`), keeps it (link_state.withdrawn_upto), and the
+next run looks for networks that lost a member when a withdrawal is later than that stamp.
 
 PostgreSQL: a shared advisory lock (writers do not wait for each other) and the exclusive one
 in a short transaction on another connection, so writers wait only for the reader's read, not
