@@ -463,7 +463,7 @@ def _store_reports(
             rejections.append((stix_id, reason))
         fresh = [(r, g) for r, g in fresh if r.report.report_id not in refused]
         after = _held_versions(conn, org_id, [r.report.report_id for r, _ in fresh])
-        written.extend(after[r.report.report_id][0] for r, _ in fresh)
+        written.extend(outcome.written)  # not those sent again unchanged: no alert is new
         upsert(
             conn,
             interop_imports,
