@@ -38,21 +38,26 @@ def test_it_waits_for_a_writer_in_flight_and_reads_its_stamp(pg_store: Store) ->
     read: list[datetime | None] = []
     with pg_store.engine.begin() as conn:
         _network(conn, 1, EARLIER)
-    writer = pg_store.engine.connect()
-    transaction = writer.begin()
-    announce_writer(writer)
-    _network(writer, 2, later)
 
     def reader() -> None:
         with pg_store.connect() as conn:
             read.append(settled_newest(conn, NEWEST))
 
     thread = threading.Thread(target=reader)
-    thread.start()
-    _until_waiting(pg_store)
-    assert read == []  # still waiting for the writer
-    transaction.commit()
-    writer.close()
+    # Closed whatever happens: a writer left in its transaction would hold its lock on the
+    # worker's database, and every later test of the worker would wait for it.
+    with pg_store.engine.connect() as writer:
+        transaction = writer.begin()
+        try:
+            announce_writer(writer)
+            _network(writer, 2, later)
+            thread.start()
+            _until_waiting(pg_store)
+            assert read == []  # still waiting for the writer
+            transaction.commit()
+        finally:
+            if transaction.is_active:
+                transaction.rollback()
     thread.join(timeout=30)
     assert read == [later]
 
