@@ -436,6 +436,9 @@ def _remark(conn: Connection, viewer: Viewer, org: str, report_id: str, marking:
             distribution=marking.distribution.value,
             group_id=group_id,
             updated_at=now,
+            # The digest was of the report as sent; it is no longer what is held, so the same
+            # report sent again is rewritten (and takes the marking it is sent with).
+            content_digest=None,
         )
     )
 

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 
 from bigfish.alerts import list_alerts, send_ingest_webhooks
 from bigfish.intake import ingest_file
-from bigfish.models import TLP, Distribution, Marking
+from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_org
+from bigfish.reports import remark_report
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
-from bigfish.store.schema import mentions, reports
+from bigfish.store.schema import mentions, organizations, reports
 from bigfish.webhooks import add_webhook
 from tests.api.helpers import Partnership, build_partnership, report
 from tests.intake.conftest import csv_text, row
@@ -240,3 +241,34 @@ def test_posting_the_same_reports_again_changes_nothing_and_hands_off_nothing(
         a1 = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "a1")).scalar()
     assert handed[2:] == [[a1]]
     assert _api_alerts(p, "B", after_first) == ["a1"]
+
+
+def test_a_re_marked_report_sent_again_as_it_was_takes_the_sent_marking(node: Node) -> None:
+    """The digest held was the report's as sent; a re-marking (PATCH) changed the report
+    since, so the same report sent again differs from what is held and is rewritten."""
+    node.ingest([row("a1", phones=PHONE)])
+    wider = Marking(tlp=TLP.CLEAR, distribution=Distribution.PARTNERSHIP)
+    remark_report(
+        node.store,
+        Viewer(org_id=_org_id(node.store, "A"), org_name="A", role=ApiRole.ANALYST),
+        "A",
+        "a1",
+        wider,
+    )
+    remarked = _rows_of(node.store)["a1"]
+    node.ingest([row("a1", phones=PHONE)])
+    with node.store.connect() as conn:
+        held = conn.execute(
+            sa.select(reports.c.tlp, reports.c.distribution).where(reports.c.report_id == "a1")
+        ).one()
+    assert tuple(held) == (SHARED.tlp.value, SHARED.distribution.value)
+    assert _rows_of(node.store)["a1"][0] > remarked[0]
+
+
+def _org_id(store: Store, name: str) -> int:
+    with store.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(organizations.c.id).where(organizations.c.name == name)
+            ).scalar_one()
+        )
