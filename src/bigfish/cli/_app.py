@@ -8,10 +8,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+if TYPE_CHECKING:
+    from bigfish.store import Store
 
 app = typer.Typer(
     name="bigfish",
@@ -35,6 +39,7 @@ OPTIONS = GlobalOptions()
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     db: str = typer.Option(
         os.environ.get("BIGFISH_DATABASE_URL", "sqlite:///./bigfish.db"),
         "--db",
@@ -51,11 +56,35 @@ def _global(
     """bigfish: one command per task of a partnership node."""
     OPTIONS.db_url = db
     OPTIONS.data_dir = data_dir
+    ctx.call_on_close(_close_command_stores)
 
 
 LARGEST_ID = 2**63 - 1
 """The largest id the store holds (a signed 64-bit integer on SQLite and PostgreSQL): a larger
 one names nothing, and is answered as not found before the store is asked."""
+
+
+_COMMAND_STORES: list[Store] = []
+"""The stores the running command opened, closed when it ends (`command_store`)."""
+
+
+def command_store() -> Store:
+    """The store of --db for the command being run, closed when that command ends, normally or
+    by error. A process's exit would close it anyway, but run in-process (CliRunner, an
+    application embedding `app`) every command left its pooled connections open, until the
+    database server refused new clients."""
+    from bigfish.store import open_store
+
+    store = open_store(OPTIONS.db_url)
+    _COMMAND_STORES.append(store)
+    return store
+
+
+def _close_command_stores() -> None:
+    """Close what `command_store` opened (run as the command's context closes: the typer
+    this project uses keeps its own click, whose current context a module cannot reach)."""
+    while _COMMAND_STORES:
+        _COMMAND_STORES.pop().close()
 
 
 def fail(message: str) -> typer.Exit:

@@ -19,7 +19,7 @@ from bigfish.accounts import (
     set_password,
 )
 from bigfish.audit import HeadSigner, verify_audit
-from bigfish.cli._app import LARGEST_ID, OPTIONS, app, fail
+from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 from bigfish.identifiers import extract
@@ -28,7 +28,6 @@ from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
 from bigfish.organizations import add_group
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store, open_store
 
 key_app = typer.Typer(help="API keys (shown once; only a hash is stored).", no_args_is_help=True)
 group_app = typer.Typer(help="Sharing groups.", no_args_is_help=True)
@@ -38,10 +37,6 @@ app.add_typer(key_app, name="key")
 app.add_typer(group_app, name="group")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
-
-
-def _store() -> Store:
-    return open_store(OPTIONS.db_url)
 
 
 @key_app.command("create")
@@ -58,7 +53,9 @@ def key_create(
     Example: bigfish key create --org th-aoc --role analyst --json
     """
     try:
-        key = create_key(_store(), org=org, role=parse_role(role), platform=platform, label=label)
+        key = create_key(
+            command_store(), org=org, role=parse_role(role), platform=platform, label=label
+        )
     except BigfishError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -78,7 +75,7 @@ def key_list(
     Example: bigfish key list --org th-aoc
     """
     try:
-        keys = list_keys(_store(), None, org=org)
+        keys = list_keys(command_store(), None, org=org)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     rows = [
@@ -110,7 +107,7 @@ def key_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None:
     if not 0 < key_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
         raise fail(f"api key '{key_id}' not found")
     try:
-        revoke_key(_store(), key_id)
+        revoke_key(command_store(), key_id)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"revoked key {key_id}")
@@ -126,7 +123,7 @@ def group_add(
     Example: bigfish group add mekong --org th-aoc --org vn-police
     """
     try:
-        group = add_group(_store(), name, owner=org[0], members=org[1:])
+        group = add_group(command_store(), name, owner=org[0], members=org[1:])
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"group {group.name}: {', '.join(group.members)}")
@@ -156,7 +153,7 @@ def user_add(
     """
     try:
         user = add_user(
-            _store(),
+            command_store(),
             org=org,
             username=username,
             password=password,
@@ -178,7 +175,7 @@ def user_list(
     """
     rows = [
         {"username": u.username, "org": u.org, "role": u.role.value, "disabled": u.disabled}
-        for u in list_users(_store(), None)
+        for u in list_users(command_store(), None)
         if org is None or u.org == org
     ]
     if as_json:
@@ -196,7 +193,7 @@ def user_disable(username: str = typer.Argument(..., help="The user's name.")) -
     Example: bigfish user disable alice
     """
     try:
-        disable_user(_store(), username)
+        disable_user(command_store(), username)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"user {username} disabled")
@@ -209,7 +206,7 @@ def user_enable(username: str = typer.Argument(..., help="The user's name.")) ->
     Example: bigfish user enable alice
     """
     try:
-        disable_user(_store(), username, disabled=False)
+        disable_user(command_store(), username, disabled=False)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"user {username} enabled")
@@ -225,7 +222,7 @@ def user_password(
     Example: bigfish user password alice
     """
     try:
-        set_password(_store(), username, password)
+        set_password(command_store(), username, password)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"user {username}: password set, sessions ended")
@@ -252,7 +249,7 @@ def audit_verify(as_json: bool = typer.Option(False, "--json", help="One JSON do
         key = _node_key_if_any()
     except BigfishError as exc:
         raise fail(str(exc)) from exc
-    check = verify_audit(_store(), key)
+    check = verify_audit(command_store(), key)
     if as_json:
         typer.echo(
             json.dumps(
@@ -295,7 +292,7 @@ def audit_seal() -> None:
     from bigfish.audit import seal_audit
     from bigfish.evidence.log import signing_key
 
-    store = _store()
+    store = command_store()
     try:
         check = seal_audit(
             store, HeadSigner(signing_key(store, OPTIONS.data_dir), OPTIONS.data_dir)
@@ -328,7 +325,7 @@ def lookup_command(
             if len(found) != 1:
                 raise fail("cannot tell the kind of this value; pass --kind")
             kind = found[0].identifier.kind.value
-        result = lookup(_store(), Viewer.node_operator(), kind, value, country)
+        result = lookup(command_store(), Viewer.node_operator(), kind, value, country)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     document = {
@@ -370,7 +367,7 @@ def blind_command(
     Example: bigfish blind accounts.jsonl --group mekong --out accounts.blinded.jsonl
     """
     try:
-        key = community_key(_store(), group)
+        key = community_key(command_store(), group)
         data = read_source(file, sys.stdin.buffer)
     except (BigfishError, OSError) as exc:
         raise fail(str(exc)) from None

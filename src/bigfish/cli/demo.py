@@ -85,8 +85,11 @@ def demo(
         store, result = build_demo(workdir, reports=reports, seed=seed, on_file=on_file)
     except BigfishError as exc:
         raise fail(str(exc)) from None
-    console.print(_ingest_table(result))
-    console.print(_networks_table(store, top))
+    try:  # the server started below opens its own store
+        console.print(_ingest_table(result))
+        console.print(_networks_table(store, top))
+    finally:
+        store.close()
     console.print(
         f"synth {result.synth_seconds:.1f} s, ingest {result.ingest_seconds:.1f} s, "
         f"link {result.link_seconds:.1f} s; database {result.store_url}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import OPTIONS, app, command_store, fail
 from bigfish.errors import BigfishError
 from bigfish.evidence.custody import (
     CustodyEvent,
@@ -48,12 +48,6 @@ class StatedEvent(StrEnum):
 
 def _person(by: str | None) -> str:
     return by or getpass.getuser()
-
-
-def _store() -> Any:
-    from bigfish.store import open_store
-
-    return open_store(OPTIONS.db_url)
 
 
 def _evidence_json(item: EvidenceRecord) -> dict[str, Any]:
@@ -135,7 +129,7 @@ def add(
     try:
         with file.open("rb") as stream:
             item = add_evidence(
-                _store(),
+                command_store(),
                 OPTIONS.data_dir,
                 Viewer.node_operator(),
                 stream,
@@ -174,7 +168,7 @@ def show(
 
     viewer = Viewer.node_operator()
     try:
-        store = _store()
+        store = command_store()
         item = get_evidence(
             store, OPTIONS.data_dir, viewer, evidence_id, Activity(_person(by), purpose)
         )
@@ -211,7 +205,7 @@ def list_(
 
     try:
         items = list_evidence(
-            _store(), OPTIONS.data_dir, Viewer.node_operator(), org=org, report_id=report
+            command_store(), OPTIONS.data_dir, Viewer.node_operator(), org=org, report_id=report
         )
     except BigfishError as exc:
         raise fail(str(exc)) from exc
@@ -249,7 +243,7 @@ def event(
 
     try:
         record = record_custody_event(
-            _store(),
+            command_store(),
             OPTIONS.data_dir,
             Viewer.node_operator(),
             evidence_id,
@@ -281,7 +275,7 @@ def export(
 
     try:
         result = export_package(
-            _store(),
+            command_store(),
             OPTIONS.data_dir,
             Viewer.node_operator(),
             org=org,
@@ -368,7 +362,7 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     from bigfish.evidence.log import verify_custody_log
 
     try:
-        check = verify_custody_log(_store(), OPTIONS.data_dir)
+        check = verify_custody_log(command_store(), OPTIONS.data_dir)
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     if as_json:
@@ -409,7 +403,7 @@ def key(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> No
         node_key = (
             load_or_create_node_key(OPTIONS.data_dir)
             if no_database
-            else signing_key(_store(), OPTIONS.data_dir)
+            else signing_key(command_store(), OPTIONS.data_dir)
         )
     except BigfishError as exc:
         raise fail(str(exc)) from exc
@@ -435,7 +429,7 @@ def head(
     from bigfish.evidence.log import latest_tree_head, prove_growth
 
     try:
-        store = _store()
+        store = command_store()
         if from_size is None:
             current = latest_tree_head(store)
             doc: dict[str, Any] = {"tree_head": current.to_json() if current else None}

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemai
 from rich.table import Table
 
 from bigfish.alerts import Deliveries, send_ingest_webhooks
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import app, command_store, fail
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
     ColumnMapping,
@@ -27,7 +27,7 @@ from bigfish.intake import (
 from bigfish.intake.manifest import ManifestEntry
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import SECTORS, add_org, list_orgs
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 
 org_app = typer.Typer(help="Organizations of the partnership.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -200,7 +200,7 @@ def ingest(
         else:
             entries = [ManifestEntry(path, org or "", fmt) for path in files or []]
         column_map = load_mapping(mapping) if mapping else None
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
         _add_manifest_orgs(store, entries, manifest)
         _warm_up([e.path for e in entries])
     except BigfishError as exc:
@@ -311,7 +311,7 @@ def org_add(
             "needs --node, and a key fingerprint: 64 hex digits", param_hint="--node-key"
         )
     try:
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
         org = add_org(store, name, country=country, sector=sector, node=node)
         if node is not None and node_key is not None:
             pin_node_key(store, node, node_key)
@@ -329,7 +329,7 @@ def org_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
     Example: bigfish org list --json
     """
-    orgs = list_orgs(open_store(OPTIONS.db_url))
+    orgs = list_orgs(command_store())
     if as_json:
         rows = [{"name": o.name, "country": o.country, "sector": o.sector} for o in orgs]
         typer.echo(json.dumps({"organizations": rows}))

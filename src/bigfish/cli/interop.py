@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import app, command_store, fail
 from bigfish.errors import BigfishError, PeerError, StoreError
 from bigfish.interop.export import (
     FORMATS,
@@ -18,7 +18,7 @@ from bigfish.interop.export import (
 )
 from bigfish.interop.sync import PullFailed, SyncResult, pull, pull_every
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.webhooks import allow_peer
 
 sync_app = typer.Typer(help="Pull partner nodes' TAXII 2.1 collections.", no_args_is_help=True)
@@ -49,7 +49,7 @@ def export_command(
     if fmt not in FORMATS:  # a usage error (status 2), as for any unknown choice
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="FORMAT")
     try:
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
         viewer = _viewer(store, as_org)
         with out.open("w", encoding="utf-8", newline="") as handle:
             if fmt == "csv":
@@ -114,7 +114,7 @@ def sync_pull_command(
     again).
     """
     try:
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
 
         first = [from_start]
 
@@ -161,7 +161,7 @@ def sync_allow_command(
     Example: bigfish sync allow https://10.20.0.5:8443 --note "VN node on the partnership VPN"
     """
     try:
-        origin = allow_peer(open_store(OPTIONS.db_url), peer_url, note)
+        origin = allow_peer(command_store(), peer_url, note)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"allowed {origin}")

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail, progress_bar
+from bigfish.cli._app import app, command_store, fail, progress_bar
 from bigfish.cli._lines import json_line, numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 
@@ -158,11 +158,10 @@ def suggest_command(
 
     Example: bigfish ml suggest --top 10 --min-score 0.5
     """
-    from bigfish.store import open_store
     from bigfish.suggestions import find
 
     try:
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
         with progress_bar(0, "narratives") as advance:
             result = find(
                 store,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import LARGEST_ID, OPTIONS, app, fail
+from bigfish.cli._app import LARGEST_ID, app, command_store, fail
 from bigfish.errors import BigfishError
 from bigfish.fx import load_rates
 from bigfish.linking import (
@@ -19,7 +19,6 @@ from bigfish.linking import (
 )
 from bigfish.linking.warninglists import LISTS_ENV, load_warning_lists, operator_list_dirs
 from bigfish.sharing import Viewer
-from bigfish.store import open_store
 
 _RATES_HELP = "CSV currency,units_per_usd of your own rates (default: the shipped 2025 rates)."
 
@@ -41,7 +40,7 @@ def networks_command(
     Example: bigfish networks --top 10 --json
     """
     try:
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
         limit = top if top is not None else 1_000_000_000
         page = list_networks(
             store, Viewer.node_operator(), top=top, min_countries=min_countries, limit=limit
@@ -66,7 +65,7 @@ def network_command(
     if not 0 < network_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
         raise fail(f"network '{network_id}' not found")
     try:
-        detail = get_network(open_store(OPTIONS.db_url), Viewer.node_operator(), network_id)
+        detail = get_network(command_store(), Viewer.node_operator(), network_id)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     doc = detail.to_json()
@@ -114,7 +113,7 @@ def link_command(
     try:
         lists = load_warning_lists([*operator_list_dirs(), *warning_lists])
         summary = rebuild_networks(
-            open_store(OPTIONS.db_url),
+            command_store(),
             rates=load_rates(rates) if rates else None,
             warning_lists=lists,
         )
@@ -141,7 +140,7 @@ def pin_command(
     """
     try:
         canonical_kind, canonical = pin_value(
-            open_store(OPTIONS.db_url), kind, value, link=link, note=note, country=country
+            command_store(), kind, value, link=link, note=note, country=country
         )
     except BigfishError as exc:
         raise fail(str(exc)) from None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import app, command_store, fail
 from bigfish.errors import BigfishError
 from bigfish.sharing.policy import Viewer
 
@@ -29,11 +29,10 @@ def report(
     """
     from bigfish.accounts import viewer_as
     from bigfish.reporting import parse_period, write_report
-    from bigfish.store import open_store
 
     try:
         chosen = parse_period(period)
-        store = open_store(OPTIONS.db_url)
+        store = command_store()
         viewer = Viewer.node_operator() if as_org is None else viewer_as(store, as_org)
         result = write_report(store, viewer, out, chosen, top=top)
     except BigfishError as exc:

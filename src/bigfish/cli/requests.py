@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import app, command_store, fail
 from bigfish.cooperation.model import (
     Contact,
     CooperationRequest,
@@ -32,12 +32,6 @@ request_app = typer.Typer(help="Cooperation requests between partners.", no_args
 contact_app = typer.Typer(help="The 24/7 point-of-contact directory.", no_args_is_help=True)
 app.add_typer(request_app, name="request")
 app.add_typer(contact_app, name="contact")
-
-
-def _store() -> Any:
-    from bigfish.store import open_store
-
-    return open_store(OPTIONS.db_url)
 
 
 def request_json(r: CooperationRequest) -> dict[str, Any]:
@@ -127,7 +121,7 @@ def create(
         created_by=by or getpass.getuser(),
     )
     try:
-        store = _store()
+        store = command_store()
         created = create_request(store, acting_as(store, org), draft, send=send)
     except BigfishError as exc:
         raise fail(str(exc)) from exc
@@ -148,7 +142,7 @@ def list_(
     from bigfish.cooperation.service import acting_as, list_requests
 
     try:
-        store = _store()
+        store = command_store()
         found = list_requests(store, acting_as(store, org), box, status)
     except BigfishError as exc:
         raise fail(str(exc)) from exc
@@ -176,7 +170,7 @@ def update(
     from bigfish.cooperation.service import acting_as, transition
 
     try:
-        store = _store()
+        store = command_store()
         changed = transition(
             store, acting_as(store, org), request_id, status, note, actor=by or getpass.getuser()
         )
@@ -198,7 +192,7 @@ def show(
     from bigfish.cooperation.service import acting_as, get_request, request_history
 
     try:
-        store = _store()
+        store = command_store()
         viewer = acting_as(store, org)
         found = get_request(store, viewer, request_id)
         history = request_history(store, viewer, request_id)
@@ -235,7 +229,7 @@ def expire(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     from bigfish.cooperation.service import expire_overdue
 
     try:
-        count = expire_overdue(_store())
+        count = expire_overdue(command_store())
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     typer.echo(json.dumps({"expired": count}) if as_json else f"expired {count} request(s)")
@@ -275,7 +269,7 @@ def contact_add(
 
     contact = Contact(org, name, role, phone, email, always, languages, timezone)
     try:
-        add_contact(_store(), Viewer.node_operator(), contact)
+        add_contact(command_store(), Viewer.node_operator(), contact)
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"added {name} to {org}'s points of contact")
@@ -293,7 +287,7 @@ def contact_list(
     from bigfish.cooperation.contacts import list_contacts
 
     try:
-        found = list_contacts(_store(), Viewer.node_operator(), org)
+        found = list_contacts(command_store(), Viewer.node_operator(), org)
     except BigfishError as exc:
         raise fail(str(exc)) from exc
     if as_json:
