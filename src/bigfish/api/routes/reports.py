@@ -149,7 +149,13 @@ def get(org: str, report_id: str, request: Request, principal: Reader) -> Report
 def remark(
     org: str, report_id: str, body: Remark, request: Request, principal: Writer
 ) -> ReportView:
-    """New markings for one of the caller's reports; others' reports answer 403 or 404."""
+    """New markings for one of the caller's reports; others' reports answer 403 or 404.
+
+    A re-marking that changes the marking hands the report to the webhooks, as a submission
+    does: its alerts are dated anew (`updated_at`), so a poll serves them, and the delivery
+    sends them to the holders that may see the report now (ones it was narrowed away from get
+    nothing; ones that still may see it get them again, at least once, as a poll serves them
+    again). One that changes nothing hands off nothing: nobody's view of the report changed."""
     if (body.org is not None and body.org != org) or (
         body.report_id is not None and body.report_id != report_id
     ):
@@ -163,7 +169,15 @@ def remark(
         group = current.group
     check_marking(distribution, group)
     marking = Marking(body.tlp or TLP(current.tlp), distribution, group)
-    return report_view(remark_report(store, viewer, org, report_id, marking))
+    remarked = remark_report(store, viewer, org, report_id, marking)
+    if _marking_of(remarked) != _marking_of(current):
+        hand_off_reports(request, [remarked.pk])
+    return report_view(remarked)
+
+
+def _marking_of(record: ReportRecord) -> tuple[str, str, str | None]:
+    """The marking RECORD is shared under: TLP, distribution and group (by name)."""
+    return record.tlp, record.distribution, record.group
 
 
 @router.delete("/reports/{org}/{report_id:path}", status_code=204)
