@@ -43,6 +43,7 @@ def _print_result(result: IngestResult, sent: Deliveries, as_json: bool) -> None
             "received": result.received,
             "stored": result.stored,
             "updated": result.updated,
+            "unchanged": result.unchanged,
             "rejected": result.rejected,
             "rejects": str(result.rejects_path) if result.rejects_path else None,
             "webhooks": sent.delivered,
@@ -50,9 +51,12 @@ def _print_result(result: IngestResult, sent: Deliveries, as_json: bool) -> None
         }
         typer.echo(json.dumps(record, ensure_ascii=False))
         return
+    updated = f"updated {result.updated:,}"
+    if result.unchanged:
+        updated += f" ({result.unchanged:,} unchanged)"
     line = (
         f"{result.file}: received {result.received:,} / stored {result.stored:,} / "
-        f"updated {result.updated:,} / rejected {result.rejected:,}"
+        f"{updated} / rejected {result.rejected:,}"
     )
     if result.rejects_path:
         line += f" (reasons in {result.rejects_path})"

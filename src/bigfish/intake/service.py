@@ -84,7 +84,8 @@ _PARALLEL_ABOVE = 1024 * 1024  # files larger than this are normalized by a proc
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """What one file did: received = stored + updated + rejected."""
+    """What one file did: received = stored + updated + rejected; UNCHANGED counts those of
+    UPDATED sent again with the same content (`content_digest`), so not rewritten."""
 
     file: str
     org: str
@@ -94,6 +95,7 @@ class IngestResult:
     rejected: int
     rejects_path: Path | None
     run_id: int
+    unchanged: int = 0
 
 
 def detect_format(path: Path) -> str:
@@ -426,7 +428,7 @@ def ingest_file(
     rejects = _Rejects(path, POSITIONS.get(fmt, "line"))
     ids = IdentifierIds()
     total = path.stat().st_size
-    received = stored = updated = 0
+    received = stored = updated = unchanged = 0
     batch: list[Pending] = []
 
     def write(conn: sa.Connection) -> BatchOutcome:
@@ -452,7 +454,7 @@ def ingest_file(
         return outcome
 
     def flush() -> None:
-        nonlocal stored, updated
+        nonlocal stored, updated, unchanged
         if not batch:
             return
         # Run again when the database undid it (a deadlock with the linker): counted once, when
@@ -460,6 +462,7 @@ def ingest_file(
         outcome = transaction_with_ids(store, ids, write)
         stored += outcome.stored
         updated += outcome.updated
+        unchanged += outcome.unchanged
         for p, reason in outcome.duplicates:
             rejects.add(name, p.line, reason, report_id=p.report.report_id, field=refusal_field(p))
         batch.clear()
@@ -510,4 +513,6 @@ def ingest_file(
         )
     if progress is not None:
         progress(total, total)
-    return IngestResult(name, org, received, stored, updated, rejects.count, rejects_path, run_id)
+    return IngestResult(
+        name, org, received, stored, updated, rejects.count, rejects_path, run_id, unchanged
+    )
