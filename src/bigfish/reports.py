@@ -421,13 +421,14 @@ def _remark(conn: Connection, viewer: Viewer, org: str, report_id: str, marking:
         if _same_group(conn, row, marking)  # the owner may re-mark after leaving its group
         else resolve_marking(conn, viewer, marking)
     )
-    now = stamp_now(conn)
-    if (row.tlp, row.distribution, row.group_id) != (
+    if (row.tlp, row.distribution, row.group_id) == (
         marking.tlp.value,
         marking.distribution.value,
         group_id,
     ):
-        record_withdrawals(conn, [row], now)  # readers that may hold it are told
+        return  # nothing changes: no stamp, so no reader (alerts, TAXII, links) sees a change
+    now = stamp_now(conn)
+    record_withdrawals(conn, [row], now)  # readers that may hold it are told
     conn.execute(
         reports.update()
         .where(reports.c.id == row.id)

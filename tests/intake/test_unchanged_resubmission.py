@@ -272,3 +272,13 @@ def _org_id(store: Store, name: str) -> int:
                 sa.select(organizations.c.id).where(organizations.c.name == name)
             ).scalar_one()
         )
+
+
+def test_re_marking_a_report_with_the_marking_it_has_changes_nothing(node: Node) -> None:
+    node.ingest([row("a1", phones=PHONE)])
+    before = _rows_of(node.store)["a1"]
+    analyst = Viewer(org_id=_org_id(node.store, "A"), org_name="A", role=ApiRole.ANALYST)
+    remark_report(node.store, analyst, "A", "a1", SHARED)
+    assert _rows_of(node.store)["a1"] == before  # no stamp: no reader sees a change
+    node.ingest([row("a1", phones=PHONE)])
+    assert _rows_of(node.store)["a1"] == before  # still its digest: not rewritten
