@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bigfish.intake import ingest_file
+from bigfish.linking import list_networks
 from bigfish.models import Marking
+from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
+from bigfish.store.schema_linking import network_members, networks
 
 Ingest = Callable[..., None]
 _counter = itertools.count()
@@ -65,3 +69,30 @@ def jsonl_ingest(folder: Path, default: Marking | None = None) -> Ingest:
 def ingest(tmp_path: Path) -> Ingest:
     """ingest(store, org, rows, marking=None): write ROWS as JSONL and ingest them as ORG."""
     return jsonl_ingest(tmp_path)
+
+
+OPERATOR = Viewer.node_operator()
+
+
+def networks_of(store: Store) -> list[tuple[int, tuple[str, ...]]]:
+    """(report count, member report ids) of every active network, as the operator sees them."""
+    page = list_networks(store, OPERATOR)
+    return sorted(
+        (n.stats.report_count, tuple(sorted(r.report_id for r in n.reports))) for n in page.networks
+    )
+
+
+def miscounted(store: Store) -> list[int]:
+    """Active networks whose stored report count is not their number of members (counted by
+    a query of their own, not the linker's)."""
+    members = (
+        sa.select(sa.func.count())
+        .select_from(network_members)
+        .where(network_members.c.network_id == networks.c.id)
+        .scalar_subquery()
+    )
+    query = sa.select(networks.c.id).where(
+        networks.c.status == "active", networks.c.report_count != members
+    )
+    with store.connect() as conn:
+        return list(conn.execute(query).scalars())

@@ -18,43 +18,19 @@ import pytest
 import sqlalchemy as sa
 
 import bigfish.reports
-from bigfish.linking import incremental, list_networks, rebuild_networks, service, state
+from bigfish.linking import incremental, rebuild_networks, service, state
 from bigfish.linking import update_networks as update
 from bigfish.models import ApiRole
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
-from bigfish.store.schema_linking import network_members, networks
-from tests.linking.conftest import Ingest, report
+from tests.linking.conftest import Ingest, miscounted, networks_of, report
 
 OP = Viewer.node_operator()
 ORG = "th-aoc"
 RING = [report(f"a{i}", ("phone", "0812345678")) for i in (1, 2, 3)]
 OTHER = [report(f"b{i}", ("phone", "0899999999")) for i in (1, 2)]
-
-
-def _networks(store: Store) -> list[tuple[int, tuple[str, ...]]]:
-    """(report count, member report ids) of every active network."""
-    page = list_networks(store, OP)
-    return sorted(
-        (n.stats.report_count, tuple(sorted(r.report_id for r in n.reports))) for n in page.networks
-    )
-
-
-def _miscounted(store: Store) -> list[int]:
-    """Active networks whose stored report count is not their number of members."""
-    members = (
-        sa.select(sa.func.count())
-        .select_from(network_members)
-        .where(network_members.c.network_id == networks.c.id)
-        .scalar_subquery()
-    )
-    query = sa.select(networks.c.id).where(
-        networks.c.status == "active", networks.c.report_count != members
-    )
-    with store.connect() as conn:
-        return list(conn.execute(query).scalars())
 
 
 def _exists(store: Store, report_id: str) -> bool:
@@ -158,8 +134,8 @@ def test_a_new_report_deleted_before_the_update_holds_it_is_left_out(
     update(store)
     join_deletion()
     assert not _exists(store, "n1")
-    assert _networks(store) == [(3, ("a1", "a2", "a3"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(3, ("a1", "a2", "a3"))]
+    assert miscounted(store) == []
 
 
 def test_a_member_deleted_while_the_update_relinks_its_network(
@@ -177,8 +153,8 @@ def test_a_member_deleted_while_the_update_relinks_its_network(
     join_deletion()
     assert not _exists(store, "a2")
     update(store)
-    assert _networks(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
+    assert miscounted(store) == []
 
 
 @pytest.mark.postgres
@@ -194,8 +170,8 @@ def test_a_member_deleted_while_the_rebuild_links_is_left_out(
     rebuild_networks(store)
     join_deletion()
     assert not _exists(store, "a2")
-    assert _networks(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
+    assert miscounted(store) == []
 
 
 def test_a_deletion_that_began_before_the_update_is_seen_by_it_or_the_next(
@@ -237,5 +213,5 @@ def test_a_deletion_that_began_before_the_update_is_seen_by_it_or_the_next(
     update(store)
     deletion.join()
     update(store)
-    assert _networks(store) == [(2, ("a1", "a3")), (3, ("b1", "b2", "b3"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a3")), (3, ("b1", "b2", "b3"))]
+    assert miscounted(store) == []

@@ -23,15 +23,15 @@ from sqlalchemy.engine import Connection
 import bigfish.linking.incremental
 import bigfish.linking.service
 import bigfish.reports
-from bigfish.linking import list_networks, rebuild_networks, state, update_networks
+from bigfish.linking import rebuild_networks, state, update_networks
 from bigfish.models import ApiRole
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_interop import report_withdrawals
-from bigfish.store.schema_linking import link_state, network_members, networks
-from tests.linking.conftest import Ingest, report
+from bigfish.store.schema_linking import link_state
+from tests.linking.conftest import Ingest, miscounted, networks_of, report
 
 OP = Viewer.node_operator()
 ORG = "th-aoc"
@@ -56,29 +56,6 @@ def _writers_clock(store: Store) -> datetime:
     with store.connect() as conn:
         found: datetime = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
     return found.astimezone(UTC)
-
-
-def _networks(store: Store) -> list[tuple[int, tuple[str, ...]]]:
-    """(report count, member report ids) of every active network."""
-    page = list_networks(store, OP)
-    return sorted(
-        (n.stats.report_count, tuple(sorted(r.report_id for r in n.reports))) for n in page.networks
-    )
-
-
-def _miscounted(store: Store) -> list[int]:
-    """Active networks whose stored report count is not their number of members."""
-    members = (
-        sa.select(sa.func.count())
-        .select_from(network_members)
-        .where(network_members.c.network_id == networks.c.id)
-        .scalar_subquery()
-    )
-    query = sa.select(networks.c.id).where(
-        networks.c.status == "active", networks.c.report_count != members
-    )
-    with store.connect() as conn:
-        return list(conn.execute(query).scalars())
 
 
 def _owner(store: Store) -> Viewer:
@@ -127,12 +104,12 @@ def test_a_run_ahead_of_the_writers_clock_still_counts_a_deletion_after_it(
     update_networks(store, now=now())  # the first run rebuilds
     ingest(store, ORG, [report("b3", ("phone", "0899999999"))])
     update_networks(store, now=now())
-    assert _networks(store) == [(3, ("a1", "a2", "a3")), (3, ("b1", "b2", "b3"))]
+    assert networks_of(store) == [(3, ("a1", "a2", "a3")), (3, ("b1", "b2", "b3"))]
     _delete(store, "a2")
     assert _newest_withdrawal(store) < _state(store).linked_at  # type: ignore[operator]
     update_networks(store, now=now())
-    assert _networks(store) == [(2, ("a1", "a3")), (3, ("b1", "b2", "b3"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a3")), (3, ("b1", "b2", "b3"))]
+    assert miscounted(store) == []
 
 
 def test_a_rebuild_ahead_of_the_writers_clock_then_a_deletion(store: Store, ingest: Ingest) -> None:
@@ -143,8 +120,8 @@ def test_a_rebuild_ahead_of_the_writers_clock_then_a_deletion(store: Store, inge
     rebuild_networks(store, now=_writers_clock(store) + AHEAD)
     _delete(store, "a3")
     update_networks(store, now=_writers_clock(store) + AHEAD)
-    assert _networks(store) == [(2, ("a1", "a2"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a2"))]
+    assert miscounted(store) == []
     assert _state(store).withdrawn_upto == _newest_withdrawal(store)  # a3's, which it saw
 
 
@@ -164,7 +141,7 @@ def test_a_run_that_finds_nothing_shrunk_records_the_withdrawals_it_has_seen(
     after = _state(store)
     assert after.withdrawn_upto == _newest_withdrawal(store)
     assert (after.watermark, after.linked_at) == (before.watermark, before.linked_at)
-    assert _networks(store) == [(2, ("b1", "b2")), (3, ("a1", "a2", "a3"))]
+    assert networks_of(store) == [(2, ("b1", "b2")), (3, ("a1", "a2", "a3"))]
 
 
 def test_a_state_without_a_bound_looks_for_shrunk_networks(store: Store, ingest: Ingest) -> None:
@@ -180,8 +157,8 @@ def test_a_state_without_a_bound_looks_for_shrunk_networks(store: Store, ingest:
             )
         )
     update_networks(store, now=_writers_clock(store) + AHEAD)
-    assert _networks(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
-    assert _miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a3")), (2, ("b1", "b2"))]
+    assert miscounted(store) == []
     assert _state(store).withdrawn_upto == _newest_withdrawal(store)
 
 
@@ -269,5 +246,5 @@ def test_a_deletion_stamped_before_a_later_one_and_committed_after_the_run_is_co
         )
     assert stamps["b2"] < stamps["a2"]  # stamped first, committed last
     update_networks(store)
-    assert _miscounted(store) == []
-    assert _networks(store) == [(2, ("a1", "a3"))]
+    assert miscounted(store) == []
+    assert networks_of(store) == [(2, ("a1", "a3"))]

@@ -5,16 +5,13 @@ last stored (`updated_at`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-import sqlalchemy as sa
 
 from bigfish import alerts
 from bigfish.accounts import viewer_as
 from bigfish.alerts import paging
-from bigfish.sharing.policy import Viewer, visible_reports
-from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.sharing.policy import Viewer
+from tests.alerts.conftest import expected_alerts, paged_ids
 from tests.api.helpers import report
 from tests.web.conftest import WebPartnership
 
@@ -22,49 +19,6 @@ from tests.web.conftest import WebPartnership
 def _viewer(web: WebPartnership, name: str) -> Viewer:
     """NAME's organization as its users see it, with its sharing groups."""
     return viewer_as(web.store, name)
-
-
-def _expected(web: WebPartnership, viewer: Viewer) -> list[str]:
-    """Every alert of VIEWER by brute force: all rows, dated, sorted and deduplicated in
-    Python."""
-    assert viewer.org_id is not None
-    with web.store.connect() as conn:
-        held: dict[int, datetime] = {}
-        for i, at in conn.execute(
-            sa.select(mentions.c.identifier_id, reports.c.updated_at)
-            .join(reports, reports.c.id == mentions.c.report_pk)
-            .where(reports.c.org_id == viewer.org_id)
-        ):
-            at = at.replace(tzinfo=at.tzinfo or UTC)
-            held[int(i)] = min(held.get(int(i), at), at)
-        rows = conn.execute(
-            sa.select(reports.c.updated_at, reports.c.id, mentions.c.identifier_id)
-            .join(mentions, mentions.c.report_pk == reports.c.id)
-            .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-            .where(
-                reports.c.org_id != viewer.org_id,
-                visible_reports(viewer),
-                identifiers.c.valid.is_(True),
-            )
-        ).all()
-    found = {
-        (max(at.replace(tzinfo=at.tzinfo or UTC), held[int(i)]), int(pk), int(i))
-        for at, pk, i in rows
-        if int(i) in held
-    }
-    return [f"{pk}-{i}" for _, pk, i in sorted(found)]
-
-
-def _paged(web: WebPartnership, viewer: Viewer, limit: int) -> list[str]:
-    seen: list[str] = []
-    cursor = None
-    for _ in range(200):
-        page = alerts.list_alerts(web.store, viewer, cursor=cursor, limit=limit)
-        seen += [a.id for a in page.alerts]
-        cursor = page.next_cursor
-        if cursor is None:
-            return seen
-    raise AssertionError("the pages never end")
 
 
 def _seed(web: WebPartnership) -> None:
@@ -108,11 +62,11 @@ def test_every_plan_gives_every_alert_once_in_order(
     monkeypatch.setattr(paging, "OWN_PART", own_part)
     for name in ("A", "B", "C"):
         viewer = _viewer(web, name)
-        expected = _expected(web, viewer)
+        expected = [alert_id for _, alert_id, _ in expected_alerts(web.store, viewer)]
         if name == "C":
             assert len(expected) > 10  # the seed gives C alerts to page through
         for limit in (1, 2, 3, 7, 200):
-            assert _paged(web, viewer, limit) == expected, (name, limit)
+            assert paged_ids(web.store, viewer, limit) == expected, (name, limit)
 
 
 def test_the_alerts_page_shows_them_oldest_first(web: WebPartnership) -> None:
