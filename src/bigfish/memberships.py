@@ -93,8 +93,15 @@ def _owned(conn: Connection, principal: Principal, name: str) -> _GroupRow:
 
 
 def add_member(store: Store, principal: Principal, name: str, org: str) -> SharingGroup:
-    """Add ORG to group NAME (owner's admins only)."""
+    """Add ORG to group NAME (owner's admins only). The group's reports of other organizations
+    become visible to ORG, but they were dated before: ORG's alert poller (`since`) and TAXII
+    client (`added_after`), already past those dates, would never be served them. So a join
+    stamps them (`updated_at`, content and digest kept), announcing itself first as a writer
+    (`announce_writer`) as `remove_member` does. Every reader of them is served them again
+    (the same alerts, a new TAXII version of the same content) and a link run re-reads them;
+    no webhook is called (a group may hold many reports: its members poll)."""
     with store.begin() as conn:
+        announce_writer(conn)
         group = _owned(conn, principal, name)
         org_id = get_org(conn, org).id
         present = conn.execute(
@@ -104,6 +111,15 @@ def add_member(store: Store, principal: Principal, name: str, org: str) -> Shari
         ).first()
         if present is None:
             conn.execute(group_members.insert().values(group_id=group.id, org_id=org_id))
+            conn.execute(
+                reports.update()
+                .where(
+                    reports.c.distribution == Distribution.GROUP.value,
+                    reports.c.group_id == group.id,
+                    reports.c.org_id != org_id,
+                )
+                .values(updated_at=stamp_now(conn))
+            )
         return _describe(conn, group)
 
 
