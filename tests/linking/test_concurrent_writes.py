@@ -33,8 +33,8 @@ from bigfish.sharing import Viewer
 from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations, reports
 from tests.conftest import _reset_postgres
-from tests.linking.conftest import Ingest, report
-from tests.linking.test_concurrent_deletion import Meanwhile, _networks
+from tests.linking.conftest import Ingest, networks_of, report
+from tests.linking.test_concurrent_deletion import Meanwhile
 
 SLOW, OTHER = "th-aoc", "my-pdrm"
 SHARED = ("phone", "0812345678")
@@ -158,7 +158,7 @@ def test_a_new_report_committed_after_a_later_stamped_one_is_linked(
     seen = _seen(monkeypatch)
     _race_a_slow_ingest(store, ingest, monkeypatch, report("a1", SHARED))
     assert _pk(store, "a1") in seen
-    assert _networks(store) == [(3, ("a1", "b1", "s1"))]
+    assert networks_of(store) == [(3, ("a1", "b1", "s1"))]
 
 
 def test_a_new_report_committed_after_a_rebuild_read_a_later_stamp_is_linked(
@@ -168,7 +168,7 @@ def test_a_new_report_committed_after_a_rebuild_read_a_later_stamp_is_linked(
     stamp, was later than a1's, which it did not read (before: a1 was never linked)."""
     store = seeded
     _race_a_slow_ingest(store, ingest, monkeypatch, report("a1", SHARED), rebuild_networks)
-    assert _networks(store) == [(3, ("a1", "b1", "s1"))]
+    assert networks_of(store) == [(3, ("a1", "b1", "s1"))]
 
 
 def test_a_report_replaced_by_a_slow_writer_is_linked(
@@ -180,7 +180,7 @@ def test_a_report_replaced_by_a_slow_writer_is_linked(
     seen = _seen(monkeypatch)
     _race_a_slow_ingest(store, ingest, monkeypatch, report("a0", SHARED))
     assert _pk(store, "a0") in seen
-    assert _networks(store) == [(3, ("a0", "b1", "s1"))]
+    assert networks_of(store) == [(3, ("a0", "b1", "s1"))]
 
 
 def test_a_report_remarked_by_a_slow_transaction_is_seen_by_an_update(
@@ -204,7 +204,7 @@ def test_a_report_remarked_by_a_slow_transaction_is_seen_by_an_update(
 
     _race(store, gate, remark, ingest)
     assert _pk(store, "a0") in seen
-    assert _networks(store) == [(2, ("b1", "s1"))]
+    assert networks_of(store) == [(2, ("b1", "s1"))]
 
 
 @pytest.mark.postgres
@@ -232,6 +232,6 @@ def test_a_writer_waits_for_the_update_s_read_only_not_for_the_run(
         monkeypatch.setattr(incremental, "_networks_of", write_meanwhile)
         update(store)
         assert finished == [True]
-        assert _networks(store) == [(2, ("a1", "s1"))]
+        assert networks_of(store) == [(2, ("a1", "s1"))]
     finally:
         store.close()
