@@ -139,9 +139,9 @@ class Classifier:
 
     def __init__(self, weights: ModelWeights) -> None:
         self.weights = weights
-        # One contiguous row of n-gram weights per head: gathering from it is faster than from
-        # the column of a (buckets, heads) array, and each product is the same float32.
-        self._ngram_by_head = np.ascontiguousarray(weights.ngram_weights.T)
+        # The (buckets, heads) n-gram weights, gathered a bucket's row at a time: one take for
+        # every head is faster than one per head, and each product is the same float32.
+        self._ngram_weights = np.ascontiguousarray(weights.ngram_weights)
         self._scam = weights.labels.index("scam")
         self._legit = weights.labels.index("legit")
 
@@ -176,12 +176,11 @@ class Classifier:
     def _margins(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         w = self.weights
         found = tfidf_counts(texts, w.spec, w.idf)
+        products = np.take(self._ngram_weights, found.cols, axis=0) * found.counts[:, None]
         margins: npt.NDArray[np.float64] = np.stack(
             [
-                np.bincount(
-                    found.rows, weights=head[found.cols] * found.counts, minlength=len(texts)
-                )
-                for head in self._ngram_by_head
+                np.bincount(found.rows, weights=products[:, head], minlength=len(texts))
+                for head in range(products.shape[1])
             ],
             axis=1,
         )
