@@ -180,28 +180,29 @@ def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None 
 def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None) -> Deliveries:
     """Deliver the alerts of the reports ingest run RUN_ID stored or rewrote (as the API does
     for a submission), RUN_BATCH reports at a time; not of those it found unchanged, which
-    raise no new alert. Call it once the run is committed and before a later run re-sends
-    its reports.
+    raise no new alert. Call it once the run is committed.
 
-    A report the run sent is the run's (`ingest_run`) whether or not it was rewritten; one it
-    rewrote is stamped (updated_at) at or after the run's start, which is taken by the same
-    clock (`bigfish.intake.service.ingest_file`); one it found unchanged keeps the stamp of
-    the last writer of its content: before the run started, or during it (another run of the
-    organization in between; its alerts are then sent here, the report now being this run's
-    and not the other's)."""
+    The reports of the run's organization stamped (updated_at) between the run's start and
+    its end, both taken by the stamps' clock (`bigfish.intake.service.ingest_file`): every
+    report the run stored or rewrote, whichever run sent it last. Not chosen by `ingest_run`:
+    a later run of the organization that sends a report again unchanged makes it that run's
+    without stamping it, and the report's alerts were then pushed by neither run. A report
+    another writer of the organization stamped during the run (another run, a submission
+    through the API, a re-marking) is pushed by both: at least once, as alerts are served."""
+    run = ingest_runs.alias("run")
+    window = (
+        sa.select(reports.c.id)
+        .join(run, run.c.org_id == reports.c.org_id)
+        .where(
+            run.c.id == run_id,
+            # compared in SQL, as stored (SQLite keeps text): never a bound Python time
+            reports.c.updated_at >= run.c.started_at,
+            sa.or_(run.c.finished_at.is_(None), reports.c.updated_at <= run.c.finished_at),
+        )
+        .order_by(reports.c.id)
+    )
     with store.connect() as conn:
-        started = sa.select(ingest_runs.c.started_at).where(ingest_runs.c.id == run_id)
-        pks = [
-            int(pk)
-            for pk in conn.execute(
-                sa.select(reports.c.id)
-                .where(
-                    reports.c.ingest_run == run_id,
-                    reports.c.updated_at >= started.scalar_subquery(),
-                )
-                .order_by(reports.c.id)
-            ).scalars()
-        ]
+        pks = [int(pk) for pk in conn.execute(window).scalars()]
     done = Deliveries()
     for start in range(0, len(pks), RUN_BATCH):
         done += deliver_alerts(store, pks[start : start + RUN_BATCH], send)
