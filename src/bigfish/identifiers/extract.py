@@ -52,19 +52,27 @@ _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\[@\]|\[at\]|\(at\))"
     r"(?:[A-Za-z0-9\-]{1,63}" + _DOT + r"){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
+# Wallets, IBANs and phone runs: each match's first character is consumed by a class, then
+# lookbehinds say which way it started, so that the engine skips in C to where a match may
+# start; written with the lookbehind first, it tried every position of every text.
+# These match exactly as: (?<![A-Za-z0-9])(?:0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}
+# |[13][1-9A-HJ-NP-Za-km-z]{25,34}|[bB][cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})(?![A-Za-z0-9])
 _WALLETS = re.compile(
-    r"(?<![A-Za-z0-9])(?:0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}"
-    r"|[13][1-9A-HJ-NP-Za-km-z]{25,34}|[bB][cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})"
+    r"[0T13bB](?<![A-Za-z0-9].)(?:(?<=0)x[0-9a-fA-F]{40}|(?<=T)[1-9A-HJ-NP-Za-km-z]{33}"
+    r"|(?<=[13])[1-9A-HJ-NP-Za-km-z]{25,34}|(?<=[bB])[cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})"
     r"(?![A-Za-z0-9])"
 )
+# (?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![A-Za-z0-9])
+# ignoring case, where [A-Z] is also "İıſK" (U+0130, U+0131, U+017F, U+212A).
+_CASED = "A-Za-z\u0130\u0131\u017f\u212a"
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?"
-    r"(?![A-Za-z0-9])",
-    re.IGNORECASE,
+    rf"[{_CASED}](?<![{_CASED}0-9].)(?i:[A-Z][0-9]{{2}}(?:[ ]?[A-Z0-9]{{4}}){{2,7}}"
+    r"(?:[ ]?[A-Z0-9]{1,4})?(?![A-Za-z0-9]))"
 )
+# (?<![A-Za-z0-9+])(?:\+[ ]?)?(?:\([ ]?)?[0-9](?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}(?![0-9])
 _PHONE = re.compile(
-    r"(?<![A-Za-z0-9+])(?:\+[ ]?)?(?:\([ ]?)?[0-9](?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}"
-    r"(?![0-9])"
+    r"[+(0-9](?<![A-Za-z0-9+].)(?:(?<=\+)[ ]?(?:\([ ]?)?[0-9]|(?<=\()[ ]?[0-9]|(?<=[0-9]))"
+    r"(?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}(?![0-9])"
 )
 # A stretch: tokens of digits, brackets and plus signs joined by single separators. Every run
 # `_PHONE` matches lies inside one, and one stretch may hold many runs (a run ends after at most

@@ -234,7 +234,9 @@ _HOST_STEP = r"(?:(?!www\.|https?://)(?:[a-z0-9-]|\.(?=[a-z0-9-])))"
 #: - url: a host's last dot followed by a TLD is found by backtracking; when no dot of a run is
 #:   from its first start, none is from a later one (their dots are among the first's), so the
 #:   run is skipped up to a "www." or "http(s)://" inside it, which the first alternatives match;
-#: - money: when no unit follows a number, none follows from any later digit of it;
+#: - money: when no unit follows a number, none follows from any later digit of it; and every
+#:   match starts with a character of one class (a currency sign, the first letter of a currency
+#:   code, a digit), consumed first so that the engine skips in C to where one may start;
 #: - ussd: when no "#" ends a chain of ``*`` codes, none ends it from any later "*" of it.
 _EQUIVALENT: dict[str, str] = {
     "phone": (
@@ -249,7 +251,11 @@ _EQUIVALENT: dict[str, str] = {
         r"(?:\bline\s*+(?:id)?|ไลน์|ไอดีไลน์|แอดไลน์)\s*+[:：]?\s*+@?[a-z0-9._-]{3,}"
         r"|(?<![\w.])@[a-z0-9._]{3,}\b"
     ),
-    "money": rf"{_CURRENCY}\s?\d[\d,.]*|\d[\d,.]*+(?:\s?{_UNITS}|(?P<skip>))",
+    "money": (
+        r"[$£€฿₫¥₱₹utvripsm\d](?:(?:(?<=[$£€฿₫¥₱₹])|(?<!\w[a-z])(?:(?<=u)sd|(?<=t)hb"
+        r"|(?<=v)nd|(?<=r)m|(?<=r)p|(?<=i)dr|(?<=p)hp|(?<=s)gd|(?<=m)yr|(?<=r)mb|(?<=i)nr)\b)"
+        rf"\s?\d[\d,.]*|(?<=\d)[\d,.]*+(?:\s?{_UNITS}|(?P<skip>)))"
+    ),
     "ussd": r"\*\d{2,4}+(?:\*\d++)*+(?:#|(?P<skip>))",
 }  # fmt: skip
 _SIGNAL_RES = [  # on lower-cased text
