@@ -282,3 +282,21 @@ def test_re_marking_a_report_with_the_marking_it_has_changes_nothing(node: Node)
     assert _rows_of(node.store)["a1"] == before  # no stamp: no reader sees a change
     node.ingest([row("a1", phones=PHONE)])
     assert _rows_of(node.store)["a1"] == before  # still its digest: not rewritten
+
+
+def test_a_report_sent_again_unchanged_by_an_overlapping_run_is_pushed_once(
+    node: Node, tmp_path: Path
+) -> None:
+    """Two ingest runs of one organization that overlap: the report the first wrote still
+    reaches the webhooks once (it was pushed by neither when runs were told by ingest_run)."""
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(csv_text([row("a1", phones=PHONE, narrative="one")]), "utf-8")
+    second.write_text(csv_text([row("a1", phones=PHONE, narrative="one")]), "utf-8")
+    run_one = ingest_file(node.store, first, org="A", marking=SHARED)
+    # The second run begins after a1 was written, and finds it unchanged, before the first
+    # run's webhooks go out (another process; or a1 in the first run's first batch of many).
+    run_two = ingest_file(node.store, second, org="A", marking=SHARED)
+    assert (run_one.stored, run_two.updated) == (1, 1)
+    sent = send_ingest_webhooks(node.store, run_one.run_id).delivered
+    sent += send_ingest_webhooks(node.store, run_two.run_id).delivered
+    assert (sent, len(node.caught.requests)) == (1, 1)
