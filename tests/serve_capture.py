@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,8 +17,10 @@ _SET_BY_SERVE = ("DATABASE_URL", "DATA_DIR", "RATE_LIMIT", "PUBLIC_CHECK", "WARM
 
 def capture_serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
     """Patch uvicorn.run to record its settings, plus what a worker would read: `cap`
-    (connections per address), `public_check` and `rate_limit` (environment). The store is not
-    opened; the variables serve sets are restored after the test. Fill the dict by serving."""
+    (connections per address), `public_check` and `rate_limit` (environment), and `closed`: how
+    many times serve closed the store of the application it made to migrate (a stand-in: the
+    store is not opened); the variables serve sets are restored after the test. Fill the dict
+    by serving."""
     import uvicorn
 
     from bigfish.api import server
@@ -28,9 +31,15 @@ def capture_serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, 
     monkeypatch.setenv(serve.CONNECTIONS_PER_ADDRESS_VARIABLE, "")
     monkeypatch.setattr(OPTIONS, "db_url", OPTIONS.db_url)  # restored after the test
     monkeypatch.setattr(OPTIONS, "data_dir", tmp_path / "data")
-    monkeypatch.setattr(server, "app_from_environment", lambda: None)
+    ran: dict[str, Any] = {"closed": 0}
+
+    class _Store:
+        def close(self) -> None:
+            ran["closed"] += 1
+
+    checked = SimpleNamespace(state=SimpleNamespace(store=_Store()))
+    monkeypatch.setattr(server, "app_from_environment", lambda: checked)
     monkeypatch.setattr(serve.gc, "freeze", lambda: None)
-    ran: dict[str, Any] = {}
 
     def run(target: str, **settings: Any) -> None:
         ran.update(

@@ -255,3 +255,4 @@ def test_serve_takes_the_cap_to_its_workers(
     result = CliRunner().invoke(app, [*db, "serve", "--max-connections-per-address", "7"])
     assert result.exit_code == 0, (result.output, result.exception)
     assert ran["cap"] == 7 and ran["http"] == "bigfish.cli.serve:BoundedH11", ran
+    assert ran["closed"] == 1  # the application made to migrate: its store's connections go

@@ -247,9 +247,10 @@ def run_server(
     warm = os.environ.get("BIGFISH_WARM_FIGURES", "1")
     os.environ["BIGFISH_WARM_FIGURES"] = "0"  # the workers warm the page figures, not this one
     try:  # create and migrate the store once, before the workers start; load the node key
-        app_from_environment()
+        checked = app_from_environment()
     except BigfishError as exc:  # a data directory without this node's key, say
         raise fail(str(exc)) from None
+    checked.state.store.close()  # each worker opens its own: this one's connections go
     os.environ["BIGFISH_WARM_FIGURES"] = warm
     # The libraries loaded so far are a few hundred thousand long-lived objects: keep them out
     # of the cyclic collector's full passes, which otherwise cost 160-200 ms and land on
