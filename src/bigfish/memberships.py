@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.accounts import Principal
 from bigfish.errors import AccessDenied, InputError, NotFound
@@ -92,6 +93,16 @@ def _owned(conn: Connection, principal: Principal, name: str) -> _GroupRow:
     return group
 
 
+def _others_shared(group_id: int, org_id: int) -> ColumnElement[bool]:
+    """The reports shared with group GROUP_ID by organizations other than ORG_ID: those member
+    ORG_ID sees through the group, from its joining until its leaving."""
+    return sa.and_(
+        reports.c.distribution == Distribution.GROUP.value,
+        reports.c.group_id == group_id,
+        reports.c.org_id != org_id,
+    )
+
+
 def add_member(store: Store, principal: Principal, name: str, org: str) -> SharingGroup:
     """Add ORG to group NAME (owner's admins only). The group's reports of other organizations
     become visible to ORG, but they were dated before: ORG's alert poller (`since`) and TAXII
@@ -113,11 +124,7 @@ def add_member(store: Store, principal: Principal, name: str, org: str) -> Shari
             conn.execute(group_members.insert().values(group_id=group.id, org_id=org_id))
             conn.execute(
                 reports.update()
-                .where(
-                    reports.c.distribution == Distribution.GROUP.value,
-                    reports.c.group_id == group.id,
-                    reports.c.org_id != org_id,
-                )
+                .where(_others_shared(group.id, org_id))
                 .values(updated_at=stamp_now(conn))
             )
         return _describe(conn, group)
@@ -143,11 +150,7 @@ def remove_member(store: Store, principal: Principal, name: str, org: str) -> Sh
         if done.rowcount == 0:
             raise NotFound("member", org)
         shared = conn.execute(
-            sa.select(reports.c.id, *WITHDRAWAL_COLUMNS).where(
-                reports.c.distribution == Distribution.GROUP.value,
-                reports.c.group_id == group.id,
-                reports.c.org_id != org_id,
-            )
+            sa.select(reports.c.id, *WITHDRAWAL_COLUMNS).where(_others_shared(group.id, org_id))
         )
         record_withdrawals(conn, shared, stamp_now(conn), audience=org_id)
         return _describe(conn, group)
