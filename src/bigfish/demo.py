@@ -82,36 +82,40 @@ def build_demo(
     synth_seconds = time.perf_counter() - started
     url = f"sqlite:///{workdir / 'bigfish.db'}"
     store = open_store(url)
-    partnership = json.loads((data_dir / "partnership.json").read_text("utf-8"))
-    results: list[IngestResult] = []
-    started = time.perf_counter()
-    orgs = _org_sectors(partnership)
-    for org in orgs:
-        add_org(store, str(org["name"]), country=org.get("country"), sector=org.get("sector"))
-    names = {str(o["name"]) for o in orgs}
-    members = sorted(DEMO_GROUP_MEMBERS & names)
-    if members:
-        add_group(store, DEMO_GROUP, owner=members[0], members=members[1:])
-    for org in orgs:
-        name = str(org["name"])
-        for entry in org.get("files", []):
-            mapping = load_mapping(data_dir / entry["map"]) if entry.get("map") else None
-            result = ingest_file(
-                store,
-                data_dir / entry["path"],
-                org=name,
-                mapping=mapping,
-                marking=demo_marking(name, grouped=bool(members)),
-            )
-            results.append(result)
-            if on_file is not None:
-                on_file(result)
-    ingest_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    rebuild_networks(store)
-    link_seconds = time.perf_counter() - started
-    password = secrets.token_urlsafe(12)
-    users = tuple(_add_demo_users(store, sorted(names), password))
+    try:  # whatever raises below, the caller gets no store to close: close it here
+        partnership = json.loads((data_dir / "partnership.json").read_text("utf-8"))
+        results: list[IngestResult] = []
+        started = time.perf_counter()
+        orgs = _org_sectors(partnership)
+        for org in orgs:
+            add_org(store, str(org["name"]), country=org.get("country"), sector=org.get("sector"))
+        names = {str(o["name"]) for o in orgs}
+        members = sorted(DEMO_GROUP_MEMBERS & names)
+        if members:
+            add_group(store, DEMO_GROUP, owner=members[0], members=members[1:])
+        for org in orgs:
+            name = str(org["name"])
+            for entry in org.get("files", []):
+                mapping = load_mapping(data_dir / entry["map"]) if entry.get("map") else None
+                result = ingest_file(
+                    store,
+                    data_dir / entry["path"],
+                    org=name,
+                    mapping=mapping,
+                    marking=demo_marking(name, grouped=bool(members)),
+                )
+                results.append(result)
+                if on_file is not None:
+                    on_file(result)
+        ingest_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        rebuild_networks(store)
+        link_seconds = time.perf_counter() - started
+        password = secrets.token_urlsafe(12)
+        users = tuple(_add_demo_users(store, sorted(names), password))
+    except BaseException:
+        store.close()
+        raise
     return store, DemoResult(
         url, data_dir, tuple(results), synth_seconds, ingest_seconds, link_seconds, users, password
     )

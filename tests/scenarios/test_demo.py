@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from bigfish.cli import app
 from bigfish.demo import build_demo
 from bigfish.linking.service import list_networks
 from bigfish.sharing import Viewer
+from bigfish.store import Store, open_store
 from bigfish.store.schema import reports
 
 
@@ -58,3 +60,28 @@ def test_demo_never_removes_a_directory_it_did_not_make(tmp_path: Path) -> None:
         )
         assert made.exit_code == 0, made.output
     assert (again / "bigfish.db").exists()
+
+
+def test_demo_closes_its_store_when_building_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error after the store is opened (here: linking) leaves no pooled connection behind:
+    the caller never receives the store to close it."""
+    import bigfish.demo as demo
+
+    opened: list[Store] = []
+
+    def open_and_keep(url: str) -> Store:
+        store = open_store(url)
+        opened.append(store)
+        return store
+
+    def broken_rebuild(store: Store) -> None:
+        raise RuntimeError("linking failed")
+
+    monkeypatch.setattr(demo, "open_store", open_and_keep)
+    monkeypatch.setattr(demo, "rebuild_networks", broken_rebuild)
+    with pytest.raises(RuntimeError, match="linking failed"):
+        build_demo(tmp_path / "demo", reports=60, seed=3)
+    assert len(opened) == 1
+    assert opened[0].engine.pool.checkedin() == 0  # disposed: its pool holds nothing
