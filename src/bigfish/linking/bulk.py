@@ -18,6 +18,7 @@ from bigfish.fx import Rates
 from bigfish.linking.graph import IntArray
 from bigfish.linking.loading import loss_usd, utc
 from bigfish.linking.score import GROWTH_WINDOW, network_score
+from bigfish.linking.state import retire_networks
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_linking import networks
 
@@ -288,16 +289,7 @@ def replace_all_networks(
     now: datetime,
 ) -> None:
     """Mark RETIRED ids merged or dissolved, then replace every active network by ROWS."""
-    for old, into in retired.items():
-        conn.execute(
-            networks.update()
-            .where(networks.c.id == old)
-            .values(
-                status="merged" if into is not None else "dissolved",
-                merged_into=into,
-                updated_at=now,
-            )
-        )
+    retire_networks(conn, retired, now)
     conn.execute(networks.delete().where(networks.c.status == "active"))
     if not rows:
         return

@@ -387,6 +387,11 @@ def replace_networks(
         conn.execute(networks.delete().where(networks.c.id.in_(part)))
     if active:
         conn.execute(networks.insert(), list(active))
+    retire_networks(conn, retired, now)
+
+
+def retire_networks(conn: Connection, retired: Mapping[int, int | None], now: datetime) -> None:
+    """Mark each RETIRED id merged (into the id it maps to) or dissolved (it maps to None)."""
     for old, into in retired.items():
         conn.execute(
             networks.update()
