@@ -109,7 +109,7 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _duplicate_key(number: int, text: str, key: str) -> Unreadable:
     try:  # the line's report_id, when the rest of it parses
-        obj = json.loads(text, parse_float=Decimal)
+        obj = json.loads(text, parse_float=Decimal, parse_int=Decimal)
     except (ValueError, RecursionError):
         obj = None
     report_id = obj.get("report_id") if isinstance(obj, dict) and key != "report_id" else None
@@ -141,7 +141,11 @@ def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
             continue
         try:
             text = data.decode("utf-8")
-            obj = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
+            # Integers as Decimal: Python reads no int of over 4,300 digits (a ValueError that
+            # failed the whole file); as text, one is kept or its field rejected by name.
+            obj = json.loads(
+                text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=unique_keys
+            )
         except UnicodeDecodeError:
             yield Unreadable(number, "not valid UTF-8; save the file as UTF-8")
             continue

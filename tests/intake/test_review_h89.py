@@ -1,0 +1,42 @@
+"""Hostile input found by a fresh-eyes review of intake: each record is stored or rejected with
+its file, line and field, and the ingest itself never fails on one record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bigfish.intake import ingest_file
+from bigfish.store import Store
+
+from .conftest import stored_ids
+
+
+def rejects_of(path: Path) -> list[dict[str, object]]:
+    target = path.with_name(path.name + ".rejects.jsonl")
+    if not target.exists():
+        return []
+    return [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+
+
+def _report(report_id: str, extra: str = "") -> str:
+    return f'{{"report_id":"{report_id}","reported_at":"2025-03-01","country":"TH"{extra}}}\n'
+
+
+def test_a_json_number_of_5000_digits_rejects_its_line_not_the_file(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Python refuses to read an integer of more than 4,300 digits (ValueError, not a
+    JSONDecodeError): the ingest failed with a traceback and stored nothing."""
+    path = tmp_path / "big.jsonl"
+    path.write_text(
+        _report("r1", ',"loss_amount":' + "9" * 5000 + ',"loss_currency":"USD"')
+        + _report("r2", ',"case_no":' + "7" * 5000)
+        + _report("r3"),
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 2, 1)
+    [reject] = rejects_of(path)
+    assert (reject["line"], reject["report_id"], reject["field"]) == (1, "r1", "loss_amount")
+    assert stored_ids(sqlite_store) == ["r2", "r3"]  # the long number kept as r2's attribute
