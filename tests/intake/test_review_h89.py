@@ -40,3 +40,28 @@ def test_a_json_number_of_5000_digits_rejects_its_line_not_the_file(
     [reject] = rejects_of(path)
     assert (reject["line"], reject["report_id"], reject["field"]) == (1, "r1", "loss_amount")
     assert stored_ids(sqlite_store) == ["r2", "r3"]  # the long number kept as r2's attribute
+
+
+def test_a_lone_surrogate_in_a_report_id_or_a_key_is_rejected_not_a_crash(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A JSON escape of a lone surrogate is valid JSON; the record is rejected for it, but the
+    reject itself (its report_id, or the key named as its field) could not be written as UTF-8:
+    UnicodeEncodeError failed the whole ingest."""
+    path = tmp_path / "surrogates.jsonl"
+    path.write_text(
+        '{"report_id":"\\udc80","reported_at":"2025-03-01","country":"TH"}\n'
+        + _report("r2", ',"\\ud800":"x"')
+        + '{"report_id":"\\ud801","report_id":"r3","reported_at":"2025-03-01"}\n'
+        + _report("r4"),
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (4, 1, 3)
+    rejects = rejects_of(path)
+    assert [(r["line"], r.get("report_id"), r["field"]) for r in rejects] == [
+        (1, "\udc80", "report_id"),
+        (2, "r2", "\ud800"),
+        (3, None, "report_id"),
+    ]
+    assert stored_ids(sqlite_store) == ["r4"]

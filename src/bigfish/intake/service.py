@@ -128,7 +128,9 @@ class _Rejects:
 
     def add(self, file: str, line: int | None, reason: str, **extra: Any) -> None:
         if self._out is None:
-            self._out = self.path.open("w", encoding="utf-8")
+            # A lone surrogate (a JSON "\ud800" in a report_id or a key) is no UTF-8: written
+            # as its JSON escape, it reads back as sent instead of failing the ingest.
+            self._out = self.path.open("w", encoding="utf-8", errors="backslashreplace")
         record = {"file": file, self.position: line, "reason": reason} | {
             k: v for k, v in extra.items() if v is not None
         }
