@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -382,6 +383,21 @@ def _check_heads(
             f"the last signed tree head covers {heads[-1].size} records but the log holds "
             f"{len(records)}: records were deleted or added"
         )
+    # Every head ever signed, not only the last: a copy of an older head stored as the latest
+    # would hide the newest records' removal from the last-head check alone.
+    for head in heads:
+        if head.size > len(records):
+            return (
+                f"tree head of size {head.size} signed {head.timestamp} covers more records "
+                f"than the log holds ({len(records)}): records were deleted"
+            )
+    for before, after in pairwise(heads):
+        if after.size < before.size:
+            return (
+                f"tree head of size {after.size} signed {after.timestamp} follows one of size "
+                f"{before.size} signed {before.timestamp}: the log only grows (a tree head was "
+                "replaced)"
+            )
     by_size: dict[int, list[tuple[TreeHead, list[str]]]] = {}
     for head, row in zip(heads, head_rows, strict=True):
         by_size.setdefault(head.size, []).append((head, list(row.frontier)))
