@@ -13,6 +13,7 @@ group this node does not know falls back to `organization` distribution.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,14 +77,28 @@ class _Report:
     report: Report
 
 
-def _lookup(conn: Connection, wanted: set[str]) -> dict[str, dict[str, Any]]:
+def source_scope(peer: str | None, owner: str | None) -> str:
+    """Whose stored objects an import reads and writes (`interop_observables`): the peer's node,
+    or the posting organization's. What one source sent never stands for another's: a poster or
+    another peer sending a peer's marking-definition id with TLP:CLEAR does not make that
+    peer's TLP:RED reports clear (the ids are chosen by the sender, not derived from content)."""
+    source = f"org:{owner}" if owner is not None else f"peer:{node_of(peer or '')}"
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16] + "|"
+
+
+def _key(scope: str, stix_id: str) -> str:
+    return (scope + stix_id)[:200]
+
+
+def _lookup(conn: Connection, wanted: set[str], scope: str) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
-    ids = sorted(wanted)
-    for start in range(0, len(ids), _CHUNK):
+    keys = {_key(scope, i): i for i in wanted}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _CHUNK):
         query = sa.select(interop_observables.c.stix_id, interop_observables.c.body).where(
-            interop_observables.c.stix_id.in_(ids[start : start + _CHUNK])
+            interop_observables.c.stix_id.in_(ordered[start : start + _CHUNK])
         )
-        found.update({row.stix_id: row.body for row in conn.execute(query)})
+        found.update({keys[row.stix_id]: row.body for row in conn.execute(query)})
     return found
 
 
@@ -223,26 +238,30 @@ def _sans_marks(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _resolve(
-    conn: Connection, objects: Sequence[object]
+    conn: Connection, objects: Sequence[object], scope: str
 ) -> tuple[dict[str, Mapping[str, Any]], dict[str, dict[str, Any]], set[str]]:
     """Every object the reports of OBJECTS refer to (their author, the objects they list and the
     marking definitions of both), from OBJECTS or else as stored from earlier pages; the first
-    copy of each id among OBJECTS; and the ids given again with other content. Of those, a
-    marking definition is left out (not understood: TLP:RED, organization, even if an earlier
-    page stored one), and another object is read in its first copy."""
+    copy of each id among OBJECTS; and the ids given again with other content. Stored objects
+    are read from SCOPE's only (`source_scope`). Of those, a marking definition is left out
+    (not understood: TLP:RED, organization, even if an earlier page stored one), and another
+    object is read in its first copy."""
     first, conflicting = _merged_copies(objects)
     unsure = {i for i in conflicting if i.startswith("marking-definition--")}
     batch = {i: o for i, o in first.items() if i not in unsure}
     reports_ = [o for o in batch.values() if o.get("type") == "report"]
     wanted = {str(o.get("created_by_ref")) for o in reports_}
     wanted |= {r for o in reports_ for r in _refs(o.get("object_refs"))}
-    lookup: dict[str, Mapping[str, Any]] = {**_lookup(conn, wanted - set(batch) - unsure), **batch}
+    lookup: dict[str, Mapping[str, Any]] = {
+        **_lookup(conn, wanted - set(batch) - unsure, scope),
+        **batch,
+    }
     marks = {r for o in reports_ for r in _refs(marking_refs(o))}
     for o in reports_:
         for ref in _refs(o.get("object_refs")):
             target = lookup.get(ref)
             marks |= set(_refs(marking_refs(target))) if target is not None else set()
-    lookup.update(_lookup(conn, marks - set(lookup) - unsure))
+    lookup.update(_lookup(conn, marks - set(lookup) - unsure, scope))
     return lookup, first, conflicting
 
 
@@ -288,7 +307,8 @@ def import_objects(
     ]
     # an object holding a NUL is rejected alone: none of it may reach a report or the store
     clean = [o for o, n in zip(objects, nuls, strict=True) if n is None]
-    lookup, first, conflicting = _resolve(conn, clean)
+    scope = source_scope(peer, owner)
+    lookup, first, conflicting = _resolve(conn, clean, scope)
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
     echoes = 0
@@ -309,7 +329,7 @@ def import_objects(
                 rejections.append((stix_id, f"{_TWICE}; this copy is not read"))
                 continue
         if stix_type in OBSERVABLE_TYPES or stix_type in SUPPORTING:
-            keep.append({"stix_id": stix_id[:200], "body": first.get(stix_id, obj)})
+            keep.append({"stix_id": _key(scope, stix_id), "body": first.get(stix_id, obj)})
             continue
         if stix_type == REQUEST_TYPE:
             if owner is None:
