@@ -3,12 +3,26 @@ other tests did not try."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import io
+import sys
+from dataclasses import replace
+from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bigfish.errors import StoreError
+from bigfish.evidence.custody import CustodyEvent
 from bigfish.evidence.log import verify_custody_log
-from bigfish.evidence.service import Activity, get_evidence
+from bigfish.evidence.model import Acquisition
+from bigfish.evidence.service import Activity, add_evidence, get_evidence
+from bigfish.models import ApiRole
+from bigfish.organizations import add_org
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
 from bigfish.store.schema_evidence import custody_events, custody_tree_heads
-from tests.evidence.conftest import Node, add
+from tests.evidence.conftest import Node, add, add_report
 
 
 def test_integrity_truncation_hidden_behind_a_copy_of_an_older_tree_head_is_detected(
@@ -34,3 +48,57 @@ def test_integrity_truncation_hidden_behind_a_copy_of_an_older_tree_head_is_dete
     check = verify_custody_log(node.store, node.data_dir)
     assert not check.ok
     assert "tree head of size 4" in str(check.problem)
+
+
+def test_two_writers_appending_at_once_on_sqlite_neither_fails_nor_forks(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second process appends between this append's first reads and its tree-head read. The
+    # appends must serialize (the second waits or retries) instead of this one reading a log of
+    # N records next to a head of N + 1 and raising "run `bigfish evidence verify-log`".
+    from bigfish.evidence import log
+    from bigfish.store.base import create_engine
+
+    org = add_org(sqlite_store, "TH-AOC", country="TH")
+    add_report(sqlite_store, "TH-AOC", "R-1")
+    viewer = Viewer(org.id, org.name, ApiRole.ANALYST, frozenset())
+    data_dir = tmp_path / "data"
+    item = add_evidence(
+        sqlite_store,
+        data_dir,
+        viewer,
+        io.BytesIO(b"chat export"),
+        org="TH-AOC",
+        report_id="R-1",
+        acquisition=Acquisition(acquired_by="Somchai", source="victim's phone", method="export"),
+    )
+    # The other process: same file, but it does not wait for a lock (its attempts fail at once).
+    engine = create_engine(str(sqlite_store.engine.url))
+    sa.event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    other = Store(engine)
+    key = log.signing_key(sqlite_store, data_dir)
+    with sqlite_store.connect() as conn:
+        first = log.read_records(conn)[0].draft
+    latest_head_row = log._latest_head_row
+    interleaved: list[str] = []
+
+    def with_another_writer(conn: Connection) -> object:
+        if not interleaved and sys._getframe(1).f_code.co_name == "_append_once":
+            interleaved.append("tried")
+            try:
+                log.append(other, key, [replace(first, event=CustodyEvent.ACCESSED)])
+                interleaved.append("appended")
+            except StoreError:
+                interleaved.append("waited for the lock")
+        return latest_head_row(conn)
+
+    monkeypatch.setattr(log, "_latest_head_row", with_another_writer)
+    try:
+        get_evidence(sqlite_store, data_dir, viewer, item.evidence_id, Activity("Lan", "look"))
+    finally:
+        monkeypatch.undo()
+        other.close()
+    check = verify_custody_log(sqlite_store, data_dir)
+    assert check.ok, check.problem
+    assert interleaved[0] == "tried"
+    assert check.records == (3 if interleaved[-1] == "appended" else 2)

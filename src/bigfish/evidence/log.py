@@ -175,11 +175,21 @@ def signing_key(store: Store, data_dir: Path) -> NodeKey:
 Finish = Callable[[Connection, TreeHead], None]
 
 
+def _in_driver_transaction(conn: Connection) -> bool:
+    dbapi = conn.connection.dbapi_connection
+    return bool(getattr(dbapi, "in_transaction", False))
+
+
 def _append_once(
     conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft], finish: Finish | None
 ) -> TreeHead:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+    elif conn.dialect.name == "sqlite" and not _in_driver_transaction(conn):
+        # The driver opens the transaction only at the first INSERT: the reads below would each
+        # see another writer's newest commit (a log of N records next to a head of N + 1).
+        # IMMEDIATE takes the write lock first (waiting up to the busy timeout).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
     last = conn.execute(
         sa.select(custody_events.c.seq, custody_events.c.record_hash)
         .order_by(custody_events.c.seq.desc())
