@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bigfish.intake import ingest_file
+import pytest
+
+from bigfish.errors import InputError
+from bigfish.intake import ingest_file, load_mapping
 from bigfish.store import Store
 
 from .conftest import stored_ids
@@ -65,3 +68,30 @@ def test_a_lone_surrogate_in_a_report_id_or_a_key_is_rejected_not_a_crash(
         (3, None, "report_id"),
     ]
     assert stored_ids(sqlite_store) == ["r4"]
+
+
+def test_a_column_named_as_a_field_the_mapping_takes_elsewhere_is_refused(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The mapping takes country from "Quốc gia" and phones from "SĐT"; the file also has
+    columns named country and phones. Where the mapped cell was filled, the other column's
+    value was silently dropped (r1 kept VN, lost TH and 0812345678); where it was empty, the
+    other column stood in for it (r2 became a TH report), row by row."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã"\nreported_at = "Ngày"\ncountry = "Quốc gia"\n'
+        'phones = ["SĐT"]\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "both.csv"
+    data.write_text(
+        "Mã,Ngày,Quốc gia,country,SĐT,phones\n"
+        "r1,2025-03-01,VN,TH,0912345678,0812345678\n"
+        "r2,2025-03-01,,TH,,0812345678\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0)
+    assert caught.value.file == str(data) and caught.value.field == "country"
+    assert "quốc gia" in caught.value.message and "phones" in caught.value.message
+    assert stored_ids(sqlite_store) == []

@@ -160,6 +160,18 @@ def check_header(names: list[str], mapping: ColumnMapping | None, file: str) -> 
             file=file,
             field=missing[0],
         )
+    # A column named as a field the mapping takes from other columns: `ColumnMapping.apply`
+    # drops its value where the mapped cells are filled and takes it where they are empty.
+    mapped = {h for headers in columns.values() for h in headers}
+    clashing = [name for name in columns if name in present and name not in mapped]
+    if clashing:
+        taken = "; ".join(f"{name} from {', '.join(columns[name])}" for name in clashing)
+        raise InputError(
+            f"the file has column(s) named {', '.join(clashing)}, but the mapping takes {taken}:"
+            " their values would be lost; rename the column(s), or list them under [columns]",
+            file=file,
+            field=clashing[0],
+        )
     defaults = mapping.formats.defaults if mapping else {}
     lacking = [
         name
