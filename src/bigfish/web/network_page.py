@@ -68,13 +68,20 @@ def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[Me
 
 
 def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[dict[str, Any]]:
-    """Cytoscape.js elements: a node per report and per joining identifier, an edge per mention."""
+    """Cytoscape.js elements: a node per report and per joining identifier, an edge per mention.
+
+    Element ids are positions on this page (`r0`, `i0`, `e0-0`), never the store's ids: those
+    come from sequences shared by every organization, so an identifier's id would tell that a
+    report the viewer may not see had mentioned it first, and a report's how many reports every
+    organization stored between two of the viewer's own."""
     elements: list[dict[str, Any]] = []
+    node_of: dict[int, str] = {}
     for m in members:
+        node_of[m.pk] = f"r{len(node_of)}"
         elements.append(
             {
                 "data": {
-                    "id": f"r{m.pk}",
+                    "id": node_of[m.pk],
                     "type": "report",
                     "label": m.report_id,
                     "org": m.org,
@@ -84,10 +91,9 @@ def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[di
                 }
             }
         )
-    shown = {m.pk for m in members}
     key = set(detail.key_identifiers)
-    for join in detail.joins:
-        node = f"i{join.identifier_id}"
+    for position, join in enumerate(detail.joins):
+        node = f"i{position}"
         elements.append(
             {
                 "data": {
@@ -100,15 +106,10 @@ def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[di
             }
         )
         for pk in join.report_pks:
-            if pk in shown:
+            if pk in node_of:
+                source = node_of[pk]
                 elements.append(
-                    {
-                        "data": {
-                            "id": f"e{pk}-{join.identifier_id}",
-                            "source": f"r{pk}",
-                            "target": node,
-                        }
-                    }
+                    {"data": {"id": f"e{source[1:]}-{position}", "source": source, "target": node}}
                 )
     return elements
 
