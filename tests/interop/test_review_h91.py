@@ -11,7 +11,7 @@ from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
-from tests.interop.builders import LOCATION, foreign_report
+from tests.interop.builders import LOCATION, bigfish_report, foreign_report
 
 PEER = "http://peer.example/taxii2/"
 OTHER_PEER = "http://other.example/taxii2/"
@@ -63,3 +63,37 @@ def test_a_poster_or_another_peer_cannot_redefine_a_peers_marking_definition(
     assert (outcome.new, outcome.rejected) == (1, 0)
     [(org, tlp, _)] = _held(sqlite_store).values()
     assert (org, tlp) == ("PEER", "red")
+
+
+def _versioned(report_id: str, stix_id: str, modified: str, narrative: str) -> dict[str, Any]:
+    report = bigfish_report(report_id, org="PEER-ORG")
+    return report | {"id": stix_id, "modified": modified, "description": narrative}
+
+
+def test_a_page_repeating_a_report_accounts_for_every_copy(sqlite_store: Store) -> None:
+    """A page holding one report twice loses nothing silently: an older version of the same
+    STIX id is held unchanged (the newer one is stored), and another object under the same
+    organization and report_id, or the same version with other content, is rejected naming
+    the first; stored = new + updated + unchanged, as `SyncResult` promises."""
+    first_id = "report--11111111-1111-4111-8111-111111111111"
+    page = [
+        _versioned("r-1", first_id, "2025-11-01T00:00:00.000Z", "first version"),
+        _versioned("r-1", first_id, "2025-11-02T00:00:00.000Z", "second version"),
+        _versioned(
+            "r-1",
+            "report--22222222-2222-4222-8222-222222222222",
+            "2025-11-03T00:00:00.000Z",
+            "forged",
+        ),
+        _versioned("r-1", first_id, "2025-11-02T00:00:00.000Z", "second version, altered"),
+    ]
+    with sqlite_store.begin() as conn:
+        outcome = import_objects(conn, page, peer=PEER, default_org="PEER")
+    assert outcome.received == outcome.stored + outcome.rejected
+    assert outcome.stored == outcome.new + outcome.updated + outcome.unchanged
+    assert (outcome.new, outcome.unchanged, outcome.rejected) == (1, 1, 2)
+    rejected = dict(outcome.rejections)
+    assert first_id in rejected["report--22222222-2222-4222-8222-222222222222"]
+    assert "different content" in rejected[first_id]
+    with sqlite_store.connect() as conn:
+        assert conn.execute(sa.select(reports.c.narrative)).scalars().all() == ["second version"]

@@ -298,6 +298,8 @@ def import_objects(
     keep: list[dict[str, Any]] = []
     requests: list[dict[str, Any]] = []  # cooperation requests (bigfish.cooperation.federation)
     pending: dict[tuple[str, str], tuple[_Report, int | None]] = {}
+    sent: dict[tuple[str, str], dict[str, Any]] = {}  # the object each of PENDING came as
+    superseded = 0  # reports given again in the page, in the same or an older version
     # a pulled cooperation request is checked, its fields named, by the federation's import
     nuls = [
         nul_path(obj)
@@ -374,8 +376,15 @@ def import_objects(
         report = dataclasses.replace(report, source_id=stix_id)
         key = (org, report.report_id)
         earlier = pending.get(key)
+        if earlier is not None:  # the page gave this report before: each copy is accounted
+            repeat = _repeated_report(earlier[0], sent[key], stix_id, modified, obj)
+            if repeat is not None:
+                rejections.append((stix_id, repeat))
+                continue
+            superseded += 1  # an older version, or the same again: held unchanged
         if earlier is None or earlier[0].modified < modified:
             pending[key] = (_Report(stix_id, org, modified, report), group_id)
+            sent[key] = obj
     upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), ["stix_id"])
     rejections += import_requests(conn, requests, peer=peer)
     written: list[int] = []
@@ -390,7 +399,7 @@ def import_objects(
         len(rejections),
         new,
         updated,
-        unchanged + echoes + held_newer,
+        unchanged + echoes + held_newer + superseded,
         tuple(rejections),
         withdrawn,
         tuple(written),
@@ -398,6 +407,27 @@ def import_objects(
 
 
 _TWICE = "given twice in this page with different content"
+
+
+def _repeated_report(
+    earlier: _Report,
+    earlier_obj: Mapping[str, Any],
+    stix_id: str,
+    modified: datetime,
+    obj: Mapping[str, Any],
+) -> str | None:
+    """Why report OBJ, whose organization and report_id the page gave before (EARLIER, as
+    EARLIER_OBJ), is rejected; None when it is a version of the same object (the newest one
+    is stored) or the same object again. Another object under that report_id, or one version
+    given twice with different content, is rejected naming the first: never kept silently in
+    place of the other."""
+    if stix_id != earlier.stix_id:
+        named = f"{earlier.org}/{earlier.report.report_id}"
+        return f"report {named} was given before in this page as {earlier.stix_id}"
+    if modified == earlier.modified and obj != earlier_obj:
+        return f"{_TWICE}; this copy is not read"
+    return None
+
 
 NUL_REASON = "holds a NUL character (U+0000), which this node cannot store"
 
