@@ -102,3 +102,25 @@ def test_two_writers_appending_at_once_on_sqlite_neither_fails_nor_forks(
     assert check.ok, check.problem
     assert interleaved[0] == "tried"
     assert check.records == (3 if interleaved[-1] == "appended" else 2)
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"event": "deleted"}, "'deleted' is not a valid CustodyEvent"),
+        ({"at": "yesterday"}, "not a custody time"),
+        ({"hash_check": "fine"}, "'fine' is not a valid HashCheck"),
+        ({"acquisition": "{not json"}, "its acquisition column is not the signed metadata"),
+        ({"acquisition": '{"size": 1}'}, "its acquisition column is not the signed metadata"),
+    ],
+)
+def test_integrity_a_custody_column_edited_to_an_unreadable_value_is_named_not_a_crash(
+    node: Node, values: dict[str, str], named: str
+) -> None:
+    add(node, b"chat export")
+    with node.store.begin() as conn:
+        conn.execute(custody_events.update().where(custody_events.c.seq == 1).values(**values))
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok
+    assert str(check.problem).startswith("custody record seq 1: ")
+    assert named in str(check.problem)

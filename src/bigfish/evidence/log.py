@@ -50,6 +50,18 @@ _LOCK_ID = 0x6269676669736865  # "bigfishe": the advisory lock of custody append
 
 
 def _row_to_record(row: Any) -> CustodyRecord:
+    try:
+        return _parse_row(row)
+    except (ValueError, TypeError) as exc:
+        # A column edited to something no record could hold (an unknown event, a time in
+        # another form): named like any other edit, not a traceback out of verify-log.
+        raise IntegrityError(
+            f"custody record seq {row.seq}: a column holds what no signed record can ({exc}; "
+            "edited)"
+        ) from None
+
+
+def _parse_row(row: Any) -> CustodyRecord:
     draft = CustodyDraft(
         evidence_id=row.evidence_id,
         sha256=row.sha256,
@@ -65,9 +77,7 @@ def _row_to_record(row: Any) -> CustodyRecord:
         tlp=row.tlp,
         distribution=row.distribution,
         group=row.group_name,
-        acquisition=(
-            None if row.acquisition is None else AcquiredFile.from_json(json.loads(row.acquisition))
-        ),
+        acquisition=_acquisition(row),
     )
     return CustodyRecord(
         seq=int(row.seq),
@@ -310,9 +320,13 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     PUBLIC_PEM the key is the one under DATA_DIR, which must be the key that signed the log.
     """
     with store.connect() as conn:
-        records = read_records(conn)
-        leaves = stored_leaves(conn, len(records))
         head_rows = conn.execute(sa.select(custody_tree_heads).order_by("id")).all()
+        try:
+            records = read_records(conn)
+        except IntegrityError as exc:
+            count = conn.execute(sa.select(sa.func.count()).select_from(custody_events))
+            return LogCheck(False, str(exc), int(count.scalar_one()), len(head_rows))
+        leaves = stored_leaves(conn, len(records))
         evidence_rows = conn.execute(
             sa.select(
                 evidence,
