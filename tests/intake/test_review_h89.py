@@ -95,3 +95,23 @@ def test_a_column_named_as_a_field_the_mapping_takes_elsewhere_is_refused(
     assert caught.value.file == str(data) and caught.value.field == "country"
     assert "quốc gia" in caught.value.message and "phones" in caught.value.message
     assert stored_ids(sqlite_store) == []
+
+
+def test_a_workbook_whose_data_is_on_its_second_sheet_is_read(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """An empty first sheet (Excel's "Sheet1" left in place) was taken for the data: the
+    workbook was refused as having "data on more than one sheet (June after Sheet)"."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    june = book.create_sheet("June")
+    june.append(["report_id", "reported_at", "country", "phones"])
+    june.append(["x1", "2025-03-01", "TH", "0812345678"])
+    june.append(["x2", "2025-03-01", "ZZ", ""])
+    path = tmp_path / "june.xlsx"
+    book.save(path)
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (2, 1, 1)
+    assert [(r["line"], r["field"]) for r in rejects_of(path)] == [(3, "country")]
+    assert stored_ids(sqlite_store) == ["x1"]

@@ -33,10 +33,11 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
     """read_xlsx as it was, on openpyxl's read-only mode (which holds all it reads)."""
     workbook = load_workbook(raw, read_only=True, data_only=False)
     try:
-        others = [ws.title for ws in workbook.worksheets[1:] if _old_has_cells(ws)]
-        if others:
-            raise InputError(f"data on more than one sheet ({', '.join(others)})", file=str(path))
-        sheet = workbook.worksheets[0]
+        filled = [ws for ws in workbook.worksheets if _old_has_cells(ws)]
+        if len(filled) > 1:
+            others = ", ".join(ws.title for ws in filled[1:])
+            raise InputError(f"data on more than one sheet ({others})", file=str(path))
+        sheet = filled[0] if filled else workbook.worksheets[0]  # the sheet with data
         sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)

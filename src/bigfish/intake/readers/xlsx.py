@@ -56,15 +56,17 @@ def read_xlsx(
     try:
         if not workbook.sheets:
             raise InputError("the workbook has no sheet", file=str(path))
-        (title, part), *others = workbook.sheets
-        filled = [name for name, other in others if _has_cells(workbook.rows(other))]
-        if filled:  # read whole or not at all: the other sheets' rows would be lost unsaid
+        # The sheet with data, wherever it is (an empty first sheet was taken for the data
+        # and the one with data for a second: "data on more than one sheet").
+        filled = [sheet for sheet in workbook.sheets if _has_cells(workbook.rows(sheet[1]))]
+        if len(filled) > 1:  # read whole or not at all: the other sheets' rows would be lost
             raise InputError(
-                f"the workbook has data on more than one sheet ({', '.join(filled)} after "
-                f"{title}); bigfish reads one sheet per file: save each sheet as a file of its "
-                "own",
+                f"the workbook has data on more than one sheet "
+                f"({', '.join(name for name, _ in filled[1:])} after {filled[0][0]}); bigfish "
+                "reads one sheet per file: save each sheet as a file of its own",
                 file=str(path),
             )
+        part = (filled[0] if filled else workbook.sheets[0])[1]
         rows = workbook.rows(part)
         first = next(rows, None)
         if first is None:
