@@ -115,3 +115,23 @@ def test_a_workbook_whose_data_is_on_its_second_sheet_is_read(
     assert (result.received, result.stored, result.rejected) == (2, 1, 1)
     assert [(r["line"], r["field"]) for r in rejects_of(path)] == [(3, "country")]
     assert stored_ids(sqlite_store) == ["x1"]
+
+
+def test_json_lines_ended_by_a_lone_cr_are_read_line_by_line(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A file whose lines end in CR alone (as an old Mac editor saves it; the CSV reader reads
+    such lines) was one line to the JSON Lines reader: four reports were received as one,
+    rejected as "Extra data ... (the file may be truncated)"."""
+    path = tmp_path / "mac.jsonl"
+    path.write_text(
+        _report("r1").replace("\n", "\r")
+        + _report("r2", ',"loss_amount":"x","loss_currency":"USD"').replace("\n", "\r")
+        + "{bad\r\n"
+        + _report("r4").replace("\n", "\r"),
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (4, 2, 2)
+    assert [(r["line"], r.get("report_id")) for r in rejects_of(path)] == [(2, "r2"), (3, None)]
+    assert stored_ids(sqlite_store) == ["r1", "r4"]

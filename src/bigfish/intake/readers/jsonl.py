@@ -3,6 +3,7 @@ that the API shares."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -123,15 +124,27 @@ def _duplicate_key(number: int, text: str, key: str) -> Unreadable:
 
 def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
     """Rows of a JSON Lines file: one report object per line (an object giving a key twice is
-    rejected, naming the key)."""
+    rejected, naming the key). A line ends with LF, CRLF or a lone CR, as for the CSV reader."""
     _check_not_utf16(raw.read(4), path)
     raw.seek(0)
+    # Latin-1 turns each byte into one character and back: lines are split on every line end
+    # (a file of lone CRs was one line: all its reports one rejection) and each line's bytes
+    # are then decoded as UTF-8 on their own, so a bad byte fails its line only.
+    lines = io.TextIOWrapper(raw, encoding="latin-1", newline="")
+    try:
+        yield from _json_lines(lines)
+    finally:
+        lines.detach()  # the caller's file stays open
+
+
+def _json_lines(lines: IO[str]) -> Iterator[Record]:
     number = 0
-    while data := raw.readline(MAX_JSON_LINE + 1):
+    while line := lines.readline(MAX_JSON_LINE + 1):
         number += 1
-        if len(data) > MAX_JSON_LINE and not data.endswith(b"\n"):
-            while data and not data.endswith(b"\n"):  # skip the rest of the line unread
-                data = raw.readline(_SKIP)
+        data = line.encode("latin-1")
+        if len(data) > MAX_JSON_LINE and not data.endswith((b"\n", b"\r")):
+            while line and not line.endswith(("\n", "\r")):  # skip the rest unread
+                line = lines.readline(_SKIP)
             reason = f"the line is longer than {MAX_JSON_LINE:,} bytes; it is not read further"
             yield Unreadable(number, reason)
             continue
@@ -154,7 +167,7 @@ def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
             continue
         except (json.JSONDecodeError, RecursionError) as exc:
             reason = f"not valid JSON: {exc}" if isinstance(exc, ValueError) else "too deep"
-            if not data.endswith(b"\n"):
+            if not data.endswith((b"\n", b"\r")):
                 reason += " (the file may be truncated)"
             yield Unreadable(number, reason)
             continue
