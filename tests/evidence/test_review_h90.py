@@ -22,7 +22,7 @@ from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_evidence import custody_events, custody_tree_heads
-from tests.evidence.conftest import Node, add, add_report
+from tests.evidence.conftest import Node, add, add_report, evidence_rows
 
 
 def test_integrity_truncation_hidden_behind_a_copy_of_an_older_tree_head_is_detected(
@@ -124,3 +124,25 @@ def test_integrity_a_custody_column_edited_to_an_unreadable_value_is_named_not_a
     assert not check.ok
     assert str(check.problem).startswith("custody record seq 1: ")
     assert named in str(check.problem)
+
+
+def test_an_acquisition_whose_custody_record_fails_leaves_no_evidence_row(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The evidence row and its signed acquired record are one fact: a row left without its
+    # record (the append failed: a database error, a value the custody column refuses) made
+    # verify-log fail for good ("no signed acquired custody record").
+    from bigfish.evidence import log
+
+    def failing_seal(*args: object, **kwargs: object) -> object:
+        raise StoreError("database error: disk I/O error")
+
+    monkeypatch.setattr(log, "seal", failing_seal)
+    with pytest.raises(StoreError):
+        add(node, b"chat export")
+    monkeypatch.undo()
+    assert evidence_rows(node.store) == (0, 0)
+    assert verify_custody_log(node.store, node.data_dir).ok
+    item = add(node, b"chat export")  # and the same bytes go in afterwards as new evidence
+    assert not item.held_before
+    assert verify_custody_log(node.store, node.data_dir).ok

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bigfish.errors import AccessDenied, InputError, IntegrityError, check_text
 from bigfish.evidence import log
@@ -37,6 +37,7 @@ from bigfish.evidence.access import (
 )
 from bigfish.evidence.custody import (
     AcquiredFile,
+    CustodyDraft,
     CustodyEvent,
     CustodyRecord,
     HashCheck,
@@ -141,7 +142,27 @@ def add_evidence(
         return dataclasses.replace(_record(existing, HashCheck.MATCH), held_before=True)
     acquired_at = acquisition.acquired_at or datetime.now(UTC)
     evidence_id = f"ev-{uuid.uuid4().hex}"
-    with store.begin() as conn:
+    draft = CustodyDraft(
+        evidence_id=evidence_id,
+        sha256=stored.sha256,
+        report=f"{report.org}/{report.report_id}",
+        event=CustodyEvent.ACQUIRED,
+        purpose=f"acquisition from {acquisition.source} by {acquisition.method}",
+        released_by=Party(None, acquisition.source),
+        received_by=Party(acquisition.acquired_by, report.org),
+        at=acquired_at,
+        place=acquisition.place,
+        channel="upload",
+        hash_check=HashCheck.MATCH,
+        tlp=report.tlp,
+        distribution=report.distribution,
+        group=report.group_name,
+        acquisition=_acquired_file(acquisition, stored.size),
+    )
+
+    def insert_row(conn: Connection, _head: object) -> None:
+        # In the transaction of the acquired record: a row without its record (an append that
+        # failed) would make the log fail verification for good.
         conn.execute(
             evidence.insert().values(
                 evidence_id=evidence_id,
@@ -161,22 +182,22 @@ def add_evidence(
                 created_at=datetime.now(UTC),
             )
         )
+
+    try:
+        log.append(store, key, [draft], insert_row)
+    except sa.exc.IntegrityError:
+        # The same bytes added to the same report at the same moment: the other one stands.
+        with store.connect() as conn:
+            existing = conn.execute(
+                _evidence_query().where(
+                    evidence.c.report_pk == report.id, evidence.c.sha256 == stored.sha256
+                )
+            ).first()
+        if existing is None:
+            raise
+        return dataclasses.replace(_record(existing, HashCheck.MATCH), held_before=True)
     with store.connect() as conn:
         row = _find_evidence(conn, Viewer.node_operator(), evidence_id)
-    activity = Activity(
-        acquisition.acquired_by,
-        f"acquisition from {acquisition.source} by {acquisition.method}",
-        acquisition.place,
-        "upload",
-    )
-    draft = replace(
-        _draft(row, CustodyEvent.ACQUIRED, activity, HashCheck.MATCH, Party(None, None)),
-        released_by=Party(None, acquisition.source),
-        received_by=Party(acquisition.acquired_by, report.org),
-        at=acquired_at,
-        acquisition=_acquired_file(acquisition, stored.size),
-    )
-    log.append(store, key, [draft])
     return _record(row, HashCheck.MATCH)
 
 
