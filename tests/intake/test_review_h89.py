@@ -135,3 +135,48 @@ def test_json_lines_ended_by_a_lone_cr_are_read_line_by_line(
     assert (result.received, result.stored, result.rejected) == (4, 2, 2)
     assert [(r["line"], r.get("report_id")) for r in rejects_of(path)] == [(2, "r2"), (3, None)]
     assert stored_ids(sqlite_store) == ["r1", "r4"]
+
+
+@pytest.mark.parametrize(
+    ("defaults", "key"),
+    [
+        ('country = "XX"', "defaults.country"),
+        ('loss_currency = "EURO"', "defaults.loss_currency"),
+        ('scam_type = "crypto"', "defaults.scam_type"),
+        ('reported_at = "yesterday"', "defaults.reported_at"),
+        ('reported_at = "2090-01-01"', "defaults.reported_at"),
+        ('loss_amount = "1.234,5"', "defaults.loss_amount"),
+        ('report_id = "case"', "defaults.report_id"),
+    ],
+)
+def test_a_default_no_report_could_have_refuses_the_mapping(
+    tmp_path: Path, defaults: str, key: str
+) -> None:
+    """A default is every row's value where its cell is empty; one no report may have (an
+    unknown country, a date in 2090) was accepted, and every such row rejected for it, the
+    mapping never named. A default report_id made every row one report (all but the first
+    rejected as duplicates)."""
+    path = tmp_path / "m.toml"
+    path.write_text(f'[columns]\nreport_id = "id"\n[defaults]\n{defaults}\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_mapping(path)
+    assert caught.value.file == str(path) and caught.value.field == key
+
+
+def test_a_toml_date_default_is_read_in_the_mapping_s_date_format(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`reported_at = 2025-03-01` (a TOML date, which [defaults] takes) became the text
+    "2025-03-01", which `date = "%d/%m/%Y"` then refused on every row that used it."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "id"\nreported_at = "ngay"\n[formats]\ndate = "%d/%m/%Y"\n'
+        '[defaults]\ncountry = "VN"\nreported_at = 2025-03-01\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "dates.csv"
+    data.write_text("id,ngay\nv1,05/01/2025\nv2,\n", encoding="utf-8")
+    result = ingest_file(
+        sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0, classify=False
+    )
+    assert (result.received, result.stored, result.rejected) == (2, 2, 0)

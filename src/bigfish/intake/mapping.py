@@ -23,11 +23,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from bigfish.errors import InputError
-from bigfish.intake.records import IDENTIFIER_COLUMNS, STANDARD_FIELDS, Formats
+from bigfish.intake.records import IDENTIFIER_COLUMNS, STANDARD_FIELDS, Formats, build_report
 
 _FIELDS = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
 
@@ -117,21 +117,46 @@ def _formats(table: Mapping[str, object], path: Path) -> dict[str, str]:
     return out
 
 
-def _defaults(table: Mapping[str, object], path: Path) -> dict[str, str]:
-    """The [defaults] entries: a standard field each, and a text, number or date."""
+_DEFAULTED = tuple(name for name in STANDARD_FIELDS if name != "report_id")
+
+
+def _defaults(table: Mapping[str, object], path: Path, date_format: str | None) -> dict[str, str]:
+    """The [defaults] entries: a standard field each (report_id has none: every row would be
+    one report), and a text, number or date (a TOML date written in DATE_FORMAT)."""
     out: dict[str, str] = {}
     for key, value in table.items():
         where = f"defaults.{key}"
-        if key not in STANDARD_FIELDS:
+        if key not in _DEFAULTED:
             raise InputError(
-                f"no default for {key!r}; defaults are for: {', '.join(STANDARD_FIELDS)}",
+                f"no default for {key!r}; defaults are for: {', '.join(_DEFAULTED)}",
                 file=str(path),
                 field=where,
             )
         if isinstance(value, bool | list | dict):
             raise InputError("must be a text, a number or a date", file=str(path), field=where)
+        if isinstance(value, date) and date_format is not None:
+            value = value.strftime(date_format)  # the text a cell would hold
         out[key] = str(value)
     return out
+
+
+def _check_defaults(formats: Formats, path: Path) -> None:
+    """Refuse a default no report could have (an unknown country, a date in 2090): every row
+    using it would be rejected for it, the mapping never named. A report of the defaults
+    (with stand-ins for the required fields without one) is built as a row's would be."""
+    probe = datetime(2025, 1, 31)
+    fields = {
+        "report_id": "probe",
+        "reported_at": probe.strftime(formats.date) if formats.date else probe.date().isoformat(),
+        "country": "TH",
+    }
+    fields = {k: v for k, v in fields.items() if k not in formats.defaults}
+    if "loss_amount" in formats.defaults and "loss_currency" not in formats.defaults:
+        fields["loss_currency"] = "USD"  # the row may give it
+    try:
+        build_report(fields, formats=formats)
+    except InputError as exc:
+        raise InputError(exc.message, file=str(path), field=f"defaults.{exc.field}") from None
 
 
 def _values(table: Mapping[str, object], path: Path) -> dict[str, dict[str, str]]:
@@ -185,7 +210,7 @@ def load_mapping(path: Path) -> ColumnMapping:
             field="columns",
         )
     fmt = _formats(_table(data, "formats", path), path)
-    defaults = _defaults(_table(data, "defaults", path), path)
+    defaults = _defaults(_table(data, "defaults", path), path, fmt.get("date"))
     values = _values(_table(data, "values", path), path)
     formats = Formats(
         date=fmt.get("date"),
@@ -193,6 +218,7 @@ def load_mapping(path: Path) -> ColumnMapping:
         decimal_separator=fmt.get("decimal_separator", "."),
         defaults=defaults,
     )
+    _check_defaults(formats, path)
     return ColumnMapping(
         columns={k: _as_headers(k, v, path) for k, v in columns.items()},
         formats=formats,
