@@ -19,7 +19,7 @@ from bigfish.linking.service import rebuild_networks
 from bigfish.models import ApiRole
 from bigfish.store import open_store
 from bigfish.web import freshness
-from tests.api.helpers import TestClient, build_partnership, report
+from tests.api.helpers import Partnership, TestClient, build_partnership, report
 
 PASSWORD = "correct horse battery staple"
 HELD = "+66899999999"  # the phone B's own ring shares
@@ -79,3 +79,32 @@ def test_the_graph_of_bs_ring_does_not_tell_that_a_holds_its_phone(tmp_path: Pat
     held_by_a = _graph_of_bs_ring(tmp_path / "held", HELD)
     held_by_nobody = _graph_of_bs_ring(tmp_path / "nobody", "+66877777777")
     assert held_by_a == held_by_nobody
+
+
+def _as_of(p: Partnership, who: str, **params: str) -> str | None:
+    answer = p.client.get("/api/v1/alerts", params=params, headers=p.headers(who))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["alerts"] == [], answer.json()
+    found: str | None = answer.json()["as_of"]
+    return found
+
+
+def test_the_alerts_as_of_does_not_date_a_report_b_may_not_see(partnership: Partnership) -> None:
+    """`as_of` was the newest stamp of every report on the node: B, with no alert, read the
+    moment A stored or changed a private report (and that A had stored one at all, where it
+    would be null for a node nobody reported to) — class 1."""
+    p = partnership
+    p.submit("A", [report("a-1", phone="+66811111111")])
+    assert _as_of(p, "B") is None  # as on a node nobody reported to
+    p.submit("B", [report("b-1", phone=HELD)])
+    before = _as_of(p, "B")
+    assert before is not None
+    p.submit("A", [report("a-2", phone="+66833333333")])
+    p.client.patch(
+        "/api/v1/reports/A/a-1", json={"tlp": "red"}, headers=p.headers("A")
+    ).raise_for_status()
+    assert _as_of(p, "B") == before
+    assert _as_of(p, "B", since=before) == before
+    # What B may see still moves it: A's report shared with the partnership.
+    p.submit("A", [report("a-3", phone="+66844444444")], tlp="green", distribution="partnership")
+    assert _as_of(p, "B", since=before) > before  # type: ignore[operator]

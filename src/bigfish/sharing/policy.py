@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.models import TLP, ApiRole, Distribution
-from bigfish.store.schema import reports
+from bigfish.store.schema import UTCDateTime, reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,20 @@ def visible_reports(viewer: Viewer, table: sa.Table = reports) -> ColumnElement[
             )
         )
     return sa.or_(*conditions)
+
+
+def newest_visible_stamp(conn: Connection, viewer: Viewer, upto: datetime) -> datetime | None:
+    """The newest `updated_at` of the reports VIEWER may see, UPTO at the latest (None when it
+    sees none): a time shown to VIEWER as "as of" — the newest stamp of every report would
+    date the last change of one it may not see, and tell that there is one."""
+    found: datetime | None = conn.execute(
+        sa.select(sa.func.max(reports.c.updated_at)).where(
+            visible_reports(viewer), reports.c.updated_at <= sa.literal(upto, UTCDateTime)
+        )
+    ).scalar()
+    if found is None:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

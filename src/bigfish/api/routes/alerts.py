@@ -9,11 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from bigfish.accounts import Principal
 from bigfish.alerts import list_alerts
+from bigfish.alerts.listing import _uncursor
+from bigfish.alerts.model import as_utc
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS, AlertIdentifier, AlertPage, AlertReport, AlertView
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
+from bigfish.sharing.policy import Viewer, newest_visible_stamp
+from bigfish.store import Store
 
 router = APIRouter(tags=["alerts"], responses=ERRORS, route_class=StrictJsonRoute)
 
@@ -42,12 +46,15 @@ def alerts(
     last poll: a report whose storing began before it and ended after is dated before it.
     Delivery is at least once: when either report changes, its alerts are dated again and
     served again with the same `id`; keep what you were served by `id`."""
+    store: Store = request.app.state.store
+    viewer = principal.viewer()
     try:
-        page = list_alerts(
-            request.app.state.store, principal.viewer(), since=since, cursor=cursor, limit=limit
-        )
+        page = list_alerts(store, viewer, since=since, cursor=cursor, limit=limit)
     except InputError as exc:
         raise ApiError(400, str(exc), details={"field": exc.field}) from None
+    as_of = page.as_of
+    if page.next_cursor is None and as_of is not None:
+        as_of = _shown_as_of(store, viewer, as_of, since, cursor)
     return AlertPage(
         alerts=[
             AlertView(
@@ -61,5 +68,21 @@ def alerts(
             for a in page.alerts
         ],
         next_cursor=page.next_cursor,
-        as_of=page.as_of,
+        as_of=as_of,
     )
+
+
+def _shown_as_of(
+    store: Store, viewer: Viewer, bound: datetime, since: datetime | None, cursor: str | None
+) -> datetime | None:
+    """The `as_of` of a last page: the newest stamp of the reports VIEWER may see up to BOUND
+    (the newest of every report, which `list_alerts` serves up to), never before SINCE or the
+    CURSOR. Every alert is dated by a report the viewer may see, so none is dated between it
+    and BOUND: polling from it serves what polling from BOUND would, while BOUND itself dated
+    the last change of a report the viewer may not see (and told that there is one)."""
+    floors = [as_utc(since)] if since is not None else []
+    if cursor is not None:
+        floors.append(as_utc(_uncursor(cursor)[0]))
+    with store.connect() as conn:
+        newest = newest_visible_stamp(conn, viewer, bound)
+    return max([*floors, *([newest] if newest is not None else [])], default=None)
