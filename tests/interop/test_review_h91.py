@@ -3,10 +3,13 @@ source's objects are read; a page or envelope that repeats a report is accounted
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bigfish.intake import ingest_file
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION
 from bigfish.store import Store
@@ -97,3 +100,22 @@ def test_a_page_repeating_a_report_accounts_for_every_copy(sqlite_store: Store) 
     assert "different content" in rejected[first_id]
     with sqlite_store.connect() as conn:
         assert conn.execute(sa.select(reports.c.narrative)).scalars().all() == ["second version"]
+
+
+def test_a_bundle_whose_ids_are_not_text_is_rejected_object_by_object(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """An id that is a list or an object (a hostile or broken bundle) rejects its object with
+    a reason naming its position: it never ends the whole file with a TypeError."""
+    objects = [
+        LOCATION,
+        {"type": "phone-number", "id": ["phone-number--1"], "value": "+66812345678"},
+        {"type": "report", "id": {"report": 1}, "published": "2025-10-01T00:00:00Z"},
+        foreign_report(3),
+    ]
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--x", "objects": objects}), "utf-8")
+    result = ingest_file(sqlite_store, path, org="CERT", fmt="stix", classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    rows = [json.loads(x) for x in path.with_name("ids.json.rejects.jsonl").open()]
+    assert [(r["object"], r.get("field")) for r in rows] == [(2, "id"), (3, "id")]

@@ -274,6 +274,8 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
     reports: dict[str, int] = {}
     for number, obj in enumerate(objects, start=1):
         ident = obj.get("id") if isinstance(obj, dict) else None
+        if not isinstance(ident, str):  # a list or an object is no id (nor hashable)
+            ident = None
         if ident in conflicting and first[str(ident)] != obj and obj.get("type") != "report":
             yield Unreadable(
                 number,
@@ -314,7 +316,9 @@ def _record(
     elif stix_type in SUPPORTING:
         return
     elif stix_type in OBSERVABLE_TYPES:
-        if stix_id not in used:
+        if not isinstance(stix_id, str):
+            yield Unreadable(number, f"{stix_type} needs a text id", None, "id")
+        elif stix_id not in used:
             yield Unreadable(number, f"{stix_type} {stix_id} is not referenced by any report")
         elif raw_identifier(obj) is None:
             yield Unreadable(
