@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,4 +146,75 @@ def test_an_acquisition_whose_custody_record_fails_leaves_no_evidence_row(
     assert verify_custody_log(node.store, node.data_dir).ok
     item = add(node, b"chat export")  # and the same bytes go in afterwards as new evidence
     assert not item.held_before
+    assert verify_custody_log(node.store, node.data_dir).ok
+
+
+def test_text_wider_than_its_custody_column_is_refused_naming_its_field(
+    node: Node, tmp_path: Path
+) -> None:
+    # PostgreSQL refused it with a DataError traceback (a source of 201-500 characters was
+    # accepted and then refused by the acquired record's released_by column); SQLite stored
+    # and signed it, a log that could not move to PostgreSQL.
+    from bigfish.errors import InputError
+    from bigfish.evidence.custody import Party
+    from bigfish.evidence.service import export_package, record_custody_event
+
+    item = add(node, b"chat export")
+
+    def adding(**changes: str) -> object:
+        values = {"acquired_by": "Somchai", "source": "phone", "method": "copy"} | changes
+        return add_evidence(
+            node.store,
+            node.data_dir,
+            node.a,
+            io.BytesIO(b"another file"),
+            org="TH-AOC",
+            report_id="R-1",
+            acquisition=Acquisition(**values),  # type: ignore[arg-type]
+        )
+
+    def sealing(activity: Activity, to: Party = Party(None, None)) -> object:
+        return record_custody_event(
+            node.store,
+            node.data_dir,
+            node.a,
+            item.evidence_id,
+            CustodyEvent.TRANSFERRED,
+            activity,
+            to,
+        )
+
+    attempts: list[tuple[str, Callable[[], object]]] = [
+        ("source", lambda: adding(source="s" * 201)),
+        ("tool", lambda: adding(tool="t" * 201)),
+        ("tool_version", lambda: adding(tool_version="1" * 101)),
+        ("place", lambda: adding(place="p" * 501)),
+        ("channel", lambda: sealing(Activity("Somchai", "MLA", channel="c" * 101))),
+        ("to_person", lambda: sealing(Activity("Somchai", "MLA"), Party("L" * 201, "VN-MPS"))),
+        (
+            "person",
+            lambda: get_evidence(
+                node.store, node.data_dir, node.a, item.evidence_id, Activity("P" * 201, "look")
+            ),
+        ),
+        (
+            "place",
+            lambda: export_package(
+                node.store,
+                node.data_dir,
+                node.a,
+                org="TH-AOC",
+                report_id="R-1",
+                out=tmp_path / "p.zip",
+                activity=Activity("Somchai", "MLA", place="p" * 501),
+            ),
+        ),
+    ]
+    for field, attempt in attempts:
+        with pytest.raises(InputError) as refused:
+            attempt()
+        assert refused.value.field == field
+    assert evidence_rows(node.store) == (1, 1)
+    assert verify_custody_log(node.store, node.data_dir).ok
+    adding(source="s" * 200, tool="t" * 200, tool_version="1" * 100, place="p" * 500)
     assert verify_custody_log(node.store, node.data_dir).ok

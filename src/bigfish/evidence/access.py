@@ -138,12 +138,32 @@ def _check_purpose(activity: Activity) -> None:
         raise InputError("purpose is required: say why (it is logged)", field="purpose")
 
 
+# The widths of the custody columns these go to (PostgreSQL refuses longer text with a
+# DataError; SQLite would store and sign it, and the log could not move to PostgreSQL).
+PERSON_LIMIT = 200
+ORG_LIMIT = 200
+PLACE_LIMIT = 500
+CHANNEL_LIMIT = 100
+
+
+def check_length(value: str | None, field: str, limit: int) -> None:
+    """InputError naming FIELD when VALUE is longer than the LIMIT of its column."""
+    if value is not None and len(value) > limit:
+        raise InputError(f"{field} is longer than {limit} characters", field=field)
+
+
 def _check_activity(activity: Activity, recipient: Party | None = None) -> None:
     for field in ("person", "purpose", "place", "channel", "org"):
         check_text(getattr(activity, field), field)
+    check_length(activity.person, "person", PERSON_LIMIT)
+    check_length(activity.org, "org", ORG_LIMIT)
+    check_length(activity.place, "place", PLACE_LIMIT)
+    check_length(activity.channel, "channel", CHANNEL_LIMIT)
     if recipient is not None:
         check_text(recipient.person, "to_person")
         check_text(recipient.organization, "to_org")
+        check_length(recipient.person, "to_person", PERSON_LIMIT)
+        check_length(recipient.organization, "to_org", ORG_LIMIT)
 
 
 def _refuse_disposed(conn: Connection, evidence_ids: list[str], event: str) -> None:

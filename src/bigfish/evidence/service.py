@@ -22,8 +22,9 @@ from sqlalchemy.engine import Connection
 
 from bigfish.errors import AccessDenied, InputError, IntegrityError, check_text
 from bigfish.evidence import log
-from bigfish.evidence.access import Activity as Activity
 from bigfish.evidence.access import (
+    ORG_LIMIT,
+    PLACE_LIMIT,
     _check_activity,
     _check_purpose,
     _draft,
@@ -34,7 +35,9 @@ from bigfish.evidence.access import (
     _marking,
     _record,
     _refuse_disposed,
+    check_length,
 )
+from bigfish.evidence.access import Activity as Activity
 from bigfish.evidence.custody import (
     AcquiredFile,
     CustodyDraft,
@@ -53,7 +56,8 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_evidence import custody_events, evidence
 
-_LIMITS = {"source": 500, "method": 500, "acquired_by": 200, "media_type": 200}
+# source is also the acquired record's released_by.organization (its column is ORG_LIMIT wide).
+_LIMITS = {"source": ORG_LIMIT, "method": 500, "acquired_by": 200, "media_type": 200}
 _FILE_NAME_LIMIT = 500  # the column's width
 _CLOCK_LEEWAY = timedelta(days=1)  # clocks and time zones of the acquiring side
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # a year before 1000 once made the log unreadable
@@ -90,6 +94,9 @@ def _check_acquisition(acq: Acquisition) -> None:
         raise InputError(
             f"acquired_at {acq.acquired_at.isoformat()} is in the future", field="acquired_at"
         )
+    check_length(acq.tool, "tool", 200)  # the widths of the evidence table's columns
+    check_length(acq.tool_version, "tool_version", 100)
+    check_length(acq.place, "place", PLACE_LIMIT)
     if acq.file_name is not None and len(acq.file_name) > _FILE_NAME_LIMIT:
         raise InputError(
             f"file_name is longer than {_FILE_NAME_LIMIT} characters", field="file_name"
