@@ -180,3 +180,18 @@ def test_a_toml_date_default_is_read_in_the_mapping_s_date_format(
         sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0, classify=False
     )
     assert (result.received, result.stored, result.rejected) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("layout", ["%d/%m", "%H:%M", "%m/%Y"])
+def test_a_date_format_that_does_not_give_the_day_refuses_the_mapping(
+    tmp_path: Path, layout: str
+) -> None:
+    """`date = "%d/%m"` reads back what it writes, so it was accepted: every date then read as
+    of the year 1900 and every row was rejected as "not a plausible time of a report"."""
+    path = tmp_path / "m.toml"
+    path.write_text(
+        f'[columns]\nreport_id = "id"\n[formats]\ndate = "{layout}"\n', encoding="utf-8"
+    )
+    with pytest.raises(InputError) as caught:
+        load_mapping(path)
+    assert caught.value.file == str(path) and caught.value.field == "formats.date"

@@ -93,14 +93,22 @@ def _formats(table: Mapping[str, object], path: Path) -> dict[str, str]:
         if not isinstance(value, str):
             raise InputError("must be text", file=str(path), field=where)
         if key == "date":
+            probe = datetime(2025, 1, 31, 13, 45)
             try:  # a format strptime cannot read back what it writes would fail every row
-                datetime.strptime(datetime(2025, 1, 31, 13, 45).strftime(value), value)
+                read = datetime.strptime(probe.strftime(value), value)
             except ValueError as exc:
                 raise InputError(
                     f"not a usable strptime date format {value!r} ({exc})",
                     file=str(path),
                     field=where,
                 ) from None
+            if read.date() != probe.date():  # "%d/%m": every date of the year 1900
+                raise InputError(
+                    f"the date format {value!r} does not give the day, month and year "
+                    f"({probe:%Y-%m-%d} written in it reads back as {read:%Y-%m-%d})",
+                    file=str(path),
+                    field=where,
+                )
         elif (key == "decimal_separator" and not value) or any(c.isdigit() for c in value):
             raise InputError(
                 "must be one or more characters, not digits", file=str(path), field=where
