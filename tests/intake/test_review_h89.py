@@ -182,6 +182,27 @@ def test_a_toml_date_default_is_read_in_the_mapping_s_date_format(
     assert (result.received, result.stored, result.rejected) == (2, 2, 0)
 
 
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ('[values.scam_type]\n"Đầu tư" = "invest"\n', "values.scam_type.Đầu tư"),
+        ('[values.channel]\n"Zalo" = "zalo"\n', "values.channel.Zalo"),
+        ('[values.country]\n"Việt Nam" = "VNM"\n', "values.country.Việt Nam"),
+        ('[values.loss_currency]\n"đồng" = "VDN"\n', "values.loss_currency.đồng"),
+    ],
+)
+def test_a_translation_to_a_value_no_report_could_have_refuses_the_mapping(
+    tmp_path: Path, table: str, key: str
+) -> None:
+    """`[values.scam_type] "Đầu tư" = "invest"` (a typo of investment) was accepted, and every
+    row with that label rejected for it, the mapping never named."""
+    path = tmp_path / "m.toml"
+    path.write_text('[columns]\nreport_id = "id"\n' + table, encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_mapping(path)
+    assert caught.value.file == str(path) and caught.value.field == key
+
+
 @pytest.mark.parametrize("layout", ["%d/%m", "%H:%M", "%m/%Y"])
 def test_a_date_format_that_does_not_give_the_day_refuses_the_mapping(
     tmp_path: Path, layout: str

@@ -148,23 +148,41 @@ def _defaults(table: Mapping[str, object], path: Path, date_format: str | None) 
     return out
 
 
+def _probe(formats: Formats, fields: Mapping[str, str]) -> None:
+    """Build a report of FIELDS and the defaults of FORMATS as a row's would be, with stand-ins
+    for what they lack (the required fields, a currency for an amount); InputError if none
+    could be built."""
+    when = datetime(2025, 1, 31)
+    stand_ins = {
+        "report_id": "probe",
+        "reported_at": when.strftime(formats.date) if formats.date else when.date().isoformat(),
+        "country": "TH",
+        "loss_currency": "USD",
+    }
+    given = {k: v for k, v in stand_ins.items() if k not in formats.defaults} | dict(fields)
+    build_report(given, formats=formats)
+
+
 def _check_defaults(formats: Formats, path: Path) -> None:
     """Refuse a default no report could have (an unknown country, a date in 2090): every row
-    using it would be rejected for it, the mapping never named. A report of the defaults
-    (with stand-ins for the required fields without one) is built as a row's would be."""
-    probe = datetime(2025, 1, 31)
-    fields = {
-        "report_id": "probe",
-        "reported_at": probe.strftime(formats.date) if formats.date else probe.date().isoformat(),
-        "country": "TH",
-    }
-    fields = {k: v for k, v in fields.items() if k not in formats.defaults}
-    if "loss_amount" in formats.defaults and "loss_currency" not in formats.defaults:
-        fields["loss_currency"] = "USD"  # the row may give it
+    using it would be rejected for it, the mapping never named."""
     try:
-        build_report(fields, formats=formats)
+        _probe(formats, {})
     except InputError as exc:
         raise InputError(exc.message, file=str(path), field=f"defaults.{exc.field}") from None
+
+
+def _check_values(values: Mapping[str, Mapping[str, str]], formats: Formats, path: Path) -> None:
+    """Refuse a translation into a value no report could have (`"Đầu tư" = "invest"`): every
+    row with its label would be rejected for it, the mapping never named."""
+    for name, labels in values.items():
+        for label, value in labels.items():
+            try:
+                _probe(formats, {name: value})
+            except InputError as exc:
+                raise InputError(
+                    exc.message, file=str(path), field=f"values.{name}.{label}"
+                ) from None
 
 
 def _values(table: Mapping[str, object], path: Path) -> dict[str, dict[str, str]]:
@@ -227,6 +245,7 @@ def load_mapping(path: Path) -> ColumnMapping:
         defaults=defaults,
     )
     _check_defaults(formats, path)
+    _check_values(values, formats, path)
     return ColumnMapping(
         columns={k: _as_headers(k, v, path) for k, v in columns.items()},
         formats=formats,
