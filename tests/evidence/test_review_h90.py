@@ -218,3 +218,62 @@ def test_text_wider_than_its_custody_column_is_refused_naming_its_field(
     assert verify_custody_log(node.store, node.data_dir).ok
     adding(source="s" * 200, tool="t" * 200, tool_version="1" * 100, place="p" * 500)
     assert verify_custody_log(node.store, node.data_dir).ok
+
+
+@pytest.mark.parametrize("late", ["exported", "transferred"])
+def test_a_disposal_recorded_while_an_export_or_transfer_starts_stops_it(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: str
+) -> None:
+    # Another analyst disposes of the evidence after this command checked it was not disposed
+    # of and before it appends: nothing may follow a disposal in the signed chain.
+    from bigfish.errors import Conflict
+    from bigfish.evidence import log
+    from bigfish.evidence.custody import Party
+    from bigfish.evidence.service import export_package, record_custody_event
+
+    item = add(node, b"chat export")
+    signing_key = log.signing_key
+    disposed: list[bool] = []
+
+    def key_after_a_disposal(store: Store, data_dir: Path) -> object:
+        if not disposed:
+            disposed.append(True)
+            record_custody_event(
+                node.store,
+                node.data_dir,
+                node.a,
+                item.evidence_id,
+                CustodyEvent.DISPOSED,
+                Activity("Somchai", "destroyed per court order 17/2025"),
+                Party(None, None),
+            )
+        return signing_key(store, data_dir)
+
+    monkeypatch.setattr(log, "signing_key", key_after_a_disposal)
+    with pytest.raises(Conflict, match=f"evidence {item.evidence_id} was disposed of"):
+        if late == "exported":
+            export_package(
+                node.store,
+                node.data_dir,
+                node.a,
+                org="TH-AOC",
+                report_id="R-1",
+                out=tmp_path / "p.zip",
+                activity=Activity("Lan", "MLA 2025/17"),
+            )
+        else:
+            record_custody_event(
+                node.store,
+                node.data_dir,
+                node.a,
+                item.evidence_id,
+                CustodyEvent.TRANSFERRED,
+                Activity("Lan", "MLA 2025/17"),
+                Party("Lan", "VN-MPS"),
+            )
+    monkeypatch.undo()
+    with node.store.connect() as conn:
+        events = [r.draft.event.value for r in log.read_records(conn, [item.evidence_id])]
+    assert events == ["acquired", "disposed"]
+    assert not (tmp_path / "p.zip").exists()
+    assert verify_custody_log(node.store, node.data_dir).ok

@@ -166,9 +166,12 @@ def _check_activity(activity: Activity, recipient: Party | None = None) -> None:
         check_length(recipient.organization, "to_org", ORG_LIMIT)
 
 
-def _refuse_disposed(conn: Connection, evidence_ids: list[str], event: str) -> None:
-    """Conflict when one of EVIDENCE_IDS was disposed of: nothing may happen to it after."""
-    found = conn.execute(
+def _refuse_disposed(
+    conn: Connection, evidence_ids: list[str], event: str, *, before: int | None = None
+) -> None:
+    """Conflict when one of EVIDENCE_IDS was disposed of (in a record before seq BEFORE, when
+    given): nothing may happen to it after."""
+    query = (
         sa.select(custody_events.c.evidence_id, custody_events.c.seq)
         .where(
             custody_events.c.evidence_id.in_(evidence_ids),
@@ -176,7 +179,10 @@ def _refuse_disposed(conn: Connection, evidence_ids: list[str], event: str) -> N
         )
         .order_by(custody_events.c.seq)
         .limit(1)
-    ).first()
+    )
+    if before is not None:
+        query = query.where(custody_events.c.seq < before)
+    found = conn.execute(query).first()
     if found is not None:
         raise Conflict(
             f"evidence {found.evidence_id} was disposed of (custody record seq {found.seq}); "

@@ -111,6 +111,9 @@ def export_package(
 
         def finish(conn: Connection, head: TreeHead) -> None:
             ids = [item.evidence_id for item in items]
+            # Again under the append's lock: a disposal may have been recorded since the check
+            # above, and nothing may follow it.
+            _refuse_disposed(conn, ids, "exported")
             records = [r for r in log.read_records(conn, ids) if r.seq <= head.size]
             tree = merkle.MerkleTree(log.stored_leaves(conn, head.size))
             contents = PackageContents(

@@ -45,6 +45,7 @@ from bigfish.evidence.custody import (
     CustodyRecord,
     HashCheck,
     Party,
+    TreeHead,
     utc_text,
 )
 from bigfish.evidence.export import ExportResult as ExportResult
@@ -325,6 +326,14 @@ def record_custody_event(
         received_by = _known_recipient(conn, received_by)
     check = check_blob(data_dir, row.sha256)
     key = log.signing_key(store, data_dir)
-    log.append(store, key, [_draft(row, event, activity, check, received_by)])
+
+    def not_disposed_since(conn: Connection, head: TreeHead) -> None:
+        # Again under the append's lock: a disposal may have been recorded since the check
+        # above (the new record is the last of the log).
+        _refuse_disposed(conn, [evidence_id], event.value, before=head.size)
+
+    head = log.append(
+        store, key, [_draft(row, event, activity, check, received_by)], not_disposed_since
+    )
     with store.connect() as conn:
-        return log.read_records(conn, [evidence_id])[-1]
+        return next(r for r in log.read_records(conn, [evidence_id]) if r.seq == head.size)
