@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bigfish.intake import ingest_file
+from bigfish.interop import misp_import
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION
 from bigfish.store import Store
@@ -119,3 +120,27 @@ def test_a_bundle_whose_ids_are_not_text_is_rejected_object_by_object(
     assert (result.received, result.stored, result.rejected) == (3, 1, 2)
     rows = [json.loads(x) for x in path.with_name("ids.json.rejects.jsonl").open()]
     assert [(r["object"], r.get("field")) for r in rows] == [(2, "id"), (3, "id")]
+
+
+class _CountingParts(dict[int, str]):
+    """The parts of a long narrative, counting how often one is looked for."""
+
+    looked = 0
+
+    def __contains__(self, key: object) -> bool:
+        type(self).looked += 1
+        return super().__contains__(key)
+
+
+def test_a_misp_narrative_claiming_a_million_parts_is_not_walked_part_by_part() -> None:
+    """`narrative 1/999999` claims 999,999 parts: finding the first missing one looks at the
+    parts given, not at every number up to the claim (an event of thousands of such attributes,
+    each with another claim, held the parser for hours: security-tests 17, no hang)."""
+    items = misp_import._Items()
+    items.parts = {999_999 - n: _CountingParts({1: f"part of claim {n}"}) for n in range(3)}
+    narrative, missing = misp_import._narrative(items)
+    assert narrative is not None and narrative.count("part of claim") == 3
+    assert [reason for _, reason in missing] == [
+        f"part 2 of {999_999 - n} of the narrative is missing" for n in (2, 1, 0)
+    ]
+    assert _CountingParts.looked <= 3 * 2
