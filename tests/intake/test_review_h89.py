@@ -216,3 +216,36 @@ def test_a_date_format_that_does_not_give_the_day_refuses_the_mapping(
     with pytest.raises(InputError) as caught:
         load_mapping(path)
     assert caught.value.file == str(path) and caught.value.field == "formats.date"
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"path": "../outside.csv"}, "organizations[0].files[0].path"),
+        ({"path": "sub/../../outside.csv"}, "organizations[0].files[0].path"),
+        ({"path": "/tmp/outside.csv"}, "organizations[0].files[0].path"),
+        ({"path": "in.csv", "map": "../outside.map.toml"}, "organizations[0].files[0].map"),
+    ],
+)
+def test_a_manifest_path_outside_its_folder_is_refused(
+    tmp_path: Path, entry: dict[str, str], field: str
+) -> None:
+    """Paths are relative to the manifest's folder (its docstring), but `../x.csv` or an
+    absolute path were followed out of it: a manifest that came with a partner's files read
+    other files of the machine, and wrote (after deleting any) X.rejects.jsonl beside them."""
+    from bigfish.intake import load_manifest
+
+    path = tmp_path / "data" / "partnership.json"
+    path.parent.mkdir()
+    document = {"organizations": [{"name": "a", "files": [entry]}]}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_manifest(path)
+    assert caught.value.file == str(path) and caught.value.field == field
+    inside = {"path": "sub/in.csv", "map": "./in.map.toml"}
+    path.write_text(json.dumps({"organizations": [{"name": "a", "files": [inside]}]}), "utf-8")
+    [loaded] = load_manifest(path)
+    assert (loaded.path, loaded.mapping) == (
+        path.parent / "sub/in.csv",
+        path.parent / "in.map.toml",
+    )

@@ -7,7 +7,8 @@ The format is the ``partnership.json`` that ``bigfish synth`` writes (other keys
         {"name": "vn-police", "files": [{"path": "vn-police.csv", "map": "vn-police.map.toml"}]}
     ]}
 
-Paths are relative to the manifest's folder; ``format`` (default ``auto``) and ``map`` are optional.
+Paths are relative to the manifest's folder and stay in it (no absolute path, no ``..``);
+``format`` (default ``auto``) and ``map`` are optional.
 An organization's ``country`` and ``sector``, when given, are those of an organization the run
 creates (an existing one keeps its own).
 """
@@ -44,6 +45,21 @@ def _text(value: Any, where: str, manifest: Path, *, optional: bool = False) -> 
     return value
 
 
+def _inside(value: str, where: str, manifest: Path) -> Path:
+    """VALUE, a path relative to MANIFEST's folder, or InputError: one that leads out of it
+    (absolute, or through "..") would read, and write rejects beside, files of the machine
+    the manifest does not hold."""
+    relative = Path(value)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise InputError(
+            f"{value!r} is not inside the manifest's folder; a manifest names its files "
+            "relative to it, without '..'",
+            file=str(manifest),
+            field=where,
+        )
+    return manifest.parent / relative
+
+
 def load_manifest(manifest: Path) -> list[ManifestEntry]:
     """The files of MANIFEST in order, or InputError naming the first thing wrong."""
     try:
@@ -55,7 +71,6 @@ def load_manifest(manifest: Path) -> list[ManifestEntry]:
     orgs = document.get("organizations") if isinstance(document, dict) else None
     if not isinstance(orgs, list):
         raise InputError("expected a list", file=str(manifest), field="organizations")
-    base = manifest.parent
     entries: list[ManifestEntry] = []
     for i, org in enumerate(orgs):
         where = f"organizations[{i}]"
@@ -76,10 +91,10 @@ def load_manifest(manifest: Path) -> list[ManifestEntry]:
             mapping = _text(item.get("map"), f"{at}.map", manifest, optional=True)
             entries.append(
                 ManifestEntry(
-                    path=base / path,
+                    path=_inside(path, f"{at}.path", manifest),
                     org=name,
                     fmt=fmt or "auto",
-                    mapping=base / mapping if mapping else None,
+                    mapping=_inside(mapping, f"{at}.map", manifest) if mapping else None,
                     country=country,
                     sector=sector,
                     where=at,
