@@ -277,3 +277,33 @@ def test_a_disposal_recorded_while_an_export_or_transfer_starts_stops_it(
     assert events == ["acquired", "disposed"]
     assert not (tmp_path / "p.zip").exists()
     assert verify_custody_log(node.store, node.data_dir).ok
+
+
+def test_two_processes_creating_the_node_key_at_once_both_get_the_one_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first signing on a new node (two server workers taking their first evidence): the
+    # second process read the key file after the first created it and before it wrote it, and
+    # failed with "not a PEM private key".
+    import os
+
+    from bigfish.evidence import node_key
+
+    fdopen = os.fdopen
+    other: list[node_key.NodeKey] = []
+    started: list[bool] = []
+
+    def another_process_in_between(fd: int, *args: object, **kwargs: object) -> object:
+        if not started:
+            started.append(True)
+            other.append(node_key.load_or_create_node_key(tmp_path))
+        return fdopen(fd, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(node_key.os, "fdopen", another_process_in_between)
+    mine = node_key.load_or_create_node_key(tmp_path)
+    monkeypatch.undo()
+    assert mine.fingerprint == other[0].fingerprint
+    assert node_key.load_node_key(tmp_path).fingerprint == mine.fingerprint
+    key_files = sorted(p.name for p in (tmp_path / "keys").iterdir())
+    assert key_files == ["node_ed25519.pem"]
+    assert (tmp_path / node_key.KEY_PATH).stat().st_mode & 0o777 == 0o600

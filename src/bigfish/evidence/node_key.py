@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -149,12 +150,18 @@ def load_or_create_node_key(data_dir: Path) -> NodeKey:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+    # Written whole under another name, then linked into place (which fails when the name
+    # exists): another process never reads a key file that is still empty.
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".node_ed25519-")  # mode 0600
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return load_or_create_node_key(data_dir)
-    with os.fdopen(fd, "wb") as out:
-        out.write(pem)
-        out.flush()
-        os.fsync(out.fileno())
+        with os.fdopen(fd, "wb") as out:
+            out.write(pem)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp_name, path)
+        except FileExistsError:  # another process created it first: use theirs
+            return load_node_key(data_dir)
+    finally:
+        os.unlink(tmp_name)
     return NodeKey(key)
