@@ -228,3 +228,23 @@ def test_figures_are_computed_at_a_lower_priority_than_pages() -> None:
         assert pool.submit(niceness).result() == min(
             19, niceness() + background.BACKGROUND_NICENESS
         )
+
+
+def test_a_report_the_viewer_may_not_see_does_not_mark_its_pages(web: WebPartnership) -> None:
+    """Any new report, A's private ones too, changed the data version and marked B's next
+    overview and ranking "as of": B read when A stored a report it may not see (class 1).
+    Only what B may see marks B's pages; the figures are still refreshed behind them."""
+    bob = web.clients["B"]
+    assert not _stale(bob.get("/").text)
+    assert not _stale(bob.get("/networks").text)
+    web.api.submit("A", [report("a-8", phone="+66844444444"), report("a-9", phone="+66844444444")])
+    rebuild_networks(web.store)
+    page, ranking = bob.get("/").text, bob.get("/networks").text
+    assert (_count(page), _stale(page), _stale(ranking)) == (2, False, False)
+    freshness.settle()
+    # What B may see still marks them: A's report shared with the partnership.
+    web.api.submit("A", [report("a-10")], tlp="green", distribution="partnership")
+    page = bob.get("/").text
+    assert (_count(page), _stale(page)) == (2, True)
+    freshness.settle()
+    assert _count(bob.get("/").text) == 3

@@ -107,32 +107,71 @@ def nothing_hidden_since(store: Store, viewer: Viewer, old: Version) -> bool:
 _SAME_INSTANT = 1000  # more rows than this at the version's instant: assume a change
 
 
+def nothing_new_since(store: Store, viewer: Viewer, old: Version) -> bool:
+    """True when no report VIEWER may see was added or changed since figures computed at
+    version OLD: the version moved for reports it may not see (or a link run) only. Its pages
+    are then not marked "as of": the mark would date a report it may not see. Compared as
+    `nothing_hidden_since` does (a row at the version's own instant is no change)."""
+    newest_id, newest_update = old[0], old[1]
+    visible = visible_reports(viewer)
+    with store.connect() as conn:
+        if newest_id is None or newest_update is None:  # there were no reports
+            return conn.execute(sa.select(reports.c.id).where(visible).limit(1)).first() is None
+        added = conn.execute(
+            sa.select(reports.c.id).where(reports.c.id > newest_id, visible).limit(1)
+        ).first()
+        if added is not None:
+            return False
+        rows = conn.execute(
+            sa.select(reports.c.updated_at)
+            .where(reports.c.updated_at > newest_update, visible)
+            .limit(_SAME_INSTANT)
+        ).all()
+    return len(rows) < _SAME_INSTANT and all(at == newest_update for (at,) in rows)
+
+
 def viewer_key(viewer: Viewer) -> ViewerKey:
     """What decides what VIEWER sees (`bigfish.sharing.policy.visible_reports`)."""
     return (viewer.org_id, viewer.group_ids, viewer.operator)
 
 
 _checks_lock = threading.Lock()
-_checks: weakref.WeakKeyDictionary[Store, dict[tuple[ViewerKey, Version, Version], bool]] = (
+_checks: weakref.WeakKeyDictionary[Store, dict[tuple[str, ViewerKey, Version, Version], bool]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _servable(store: Store, viewer: Viewer, old: Version, new: Version) -> bool:
-    """`nothing_hidden_since(OLD)` at version NEW, remembered: after a large ingest the check
-    reads every new report, once per viewer and version rather than once per cache and page."""
-    key = (viewer_key(viewer), old, new)
+def _remembered(
+    check: Callable[[Store, Viewer, Version], bool],
+    store: Store,
+    viewer: Viewer,
+    old: Version,
+    new: Version,
+) -> bool:
+    """CHECK(OLD) at version NEW, remembered: after a large ingest a check reads every new
+    report, once per viewer and version rather than once per cache and page."""
+    key = (check.__name__, viewer_key(viewer), old, new)
     with _checks_lock:
         known = _checks.get(store, {}).get(key)
     if known is not None:
         return known
-    answer = nothing_hidden_since(store, viewer, old)
+    answer = check(store, viewer, old)
     with _checks_lock:
         checks = _checks.setdefault(store, {})
         if len(checks) >= 1024:
             checks.clear()
         checks[key] = answer
     return answer
+
+
+def _servable(store: Store, viewer: Viewer, old: Version, new: Version) -> bool:
+    """`nothing_hidden_since(OLD)` at version NEW, remembered."""
+    return _remembered(nothing_hidden_since, store, viewer, old, new)
+
+
+def _news(store: Store, viewer: Viewer, old: Version, new: Version) -> bool:
+    """Whether VIEWER may see a report added or changed since OLD, at version NEW, remembered."""
+    return not _remembered(nothing_new_since, store, viewer, old, new)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,5 +414,8 @@ class ViewerCache(Generic[T]):
             return Figures(entry.value, entry.computed_at, stale=False)
         if _servable(store, viewer, entry.version, version):
             self._refresh_later(store, viewer, clock)
-            return Figures(entry.value, entry.computed_at, stale=True)
+            # Marked only for what VIEWER may see: a mark for a version moved by reports it
+            # may not see alone would date them. The refresh runs either way.
+            stale = entry.loaded or _news(store, viewer, entry.version, version)
+            return Figures(entry.value, entry.computed_at, stale=stale)
         return self._computed_now(store, viewer, version, clock)
