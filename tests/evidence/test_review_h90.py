@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import StoreError
+from bigfish.errors import IntegrityError, StoreError
 from bigfish.evidence.custody import CustodyEvent
 from bigfish.evidence.log import verify_custody_log
 from bigfish.evidence.model import Acquisition
@@ -307,3 +307,26 @@ def test_two_processes_creating_the_node_key_at_once_both_get_the_one_key(
     key_files = sorted(p.name for p in (tmp_path / "keys").iterdir())
     assert key_files == ["node_ed25519.pem"]
     assert (tmp_path / node_key.KEY_PATH).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("frontier", [5, None, "ab"])
+def test_integrity_a_tree_head_frontier_edited_to_a_non_list_is_named_not_a_crash(
+    node: Node, frontier: object
+) -> None:
+    add(node, b"chat export")
+    add(node, b"transfer slip")
+    with node.store.begin() as conn:
+        first = sa.select(sa.func.min(custody_tree_heads.c.id)).scalar_subquery()
+        conn.execute(
+            custody_tree_heads.update()
+            .where(custody_tree_heads.c.id == first)
+            .values(frontier=frontier)  # None: JSON null
+        )
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok
+    assert "tree head of size 1" in str(check.problem)
+    assert "its stored frontier does not match the records" in str(check.problem)
+    with node.store.begin() as conn:
+        conn.execute(custody_tree_heads.update().values(frontier=frontier))
+    with pytest.raises(IntegrityError, match="verify-log"):  # the next append refuses, named
+        add(node, b"call records")

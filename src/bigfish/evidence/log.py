@@ -219,7 +219,13 @@ def _append_once(
                 f"the custody log holds {size} records but its last tree head says "
                 f"{head_row.size}: run `bigfish evidence verify-log`"
             )
-        frontier = merkle.Frontier(size, [bytes.fromhex(h) for h in head_row.frontier])
+        try:
+            frontier = merkle.Frontier(size, [bytes.fromhex(h) for h in head_row.frontier])
+        except (TypeError, ValueError):
+            raise IntegrityError(
+                "the last tree head's stored frontier is malformed (edited?): run "
+                "`bigfish evidence verify-log`"
+            ) from None
     elif size:
         raise IntegrityError("the custody log has records but no tree head")
     chains: dict[str, str] = {}
@@ -424,7 +430,9 @@ def _check_heads(
             )
     by_size: dict[int, list[tuple[TreeHead, list[str]]]] = {}
     for head, row in zip(heads, head_rows, strict=True):
-        by_size.setdefault(head.size, []).append((head, list(row.frontier)))
+        # Not a list when the column was edited: it then matches no frontier, and is named.
+        kept = list(row.frontier) if isinstance(row.frontier, list) else [repr(row.frontier)]
+        by_size.setdefault(head.size, []).append((head, kept))
     frontier = merkle.Frontier()
     for record in records:
         frontier.append(record.leaf())
