@@ -249,3 +249,25 @@ def test_a_manifest_path_outside_its_folder_is_refused(
         path.parent / "sub/in.csv",
         path.parent / "in.map.toml",
     )
+
+
+def test_identifiers_null_is_a_report_without_identifiers(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Every other field given as null is taken as absent, but `"identifiers": null` (what a
+    Go or Java serializer writes for an empty list) rejected the report: "identifiers must be
+    a list". A report may have none (spec/reports.md)."""
+    path = tmp_path / "nulls.jsonl"
+    path.write_text(
+        _report("r1", ',"identifiers":null,"narrative":null')
+        + _report("r2", ',"identifiers":{}')
+        + _report("r3", ',"identifiers":""'),
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    assert [(r["line"], r["field"]) for r in rejects_of(path)] == [
+        (2, "identifiers"),
+        (3, "identifiers"),
+    ]
+    assert stored_ids(sqlite_store) == ["r1"]

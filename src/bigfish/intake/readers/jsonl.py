@@ -82,7 +82,8 @@ def row_from_json(line: int, obj: Any) -> Record:
                     fields[key] = _scalar(value)
             except InputError as exc:
                 raise InputError(exc.message, field=key) from None
-        identifiers = _json_identifiers(obj.get("identifiers", []))
+        listed = obj.get("identifiers")  # null, as for every other field: none given
+        identifiers = _json_identifiers([] if listed is None else listed)
     except InputError as exc:
         return Unreadable(line, exc.message, report_id, exc.field)
     return Row(line, fields, identifiers)
