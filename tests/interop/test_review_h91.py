@@ -13,8 +13,9 @@ from bigfish.intake import ingest_file
 from bigfish.interop import misp_import
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION
+from bigfish.organizations import add_group, add_org
 from bigfish.store import Store
-from bigfish.store.schema import organizations, reports
+from bigfish.store.schema import organizations, reports, sharing_groups
 from tests.interop.builders import LOCATION, bigfish_report, foreign_report
 
 PEER = "http://peer.example/taxii2/"
@@ -144,3 +145,35 @@ def test_a_misp_narrative_claiming_a_million_parts_is_not_walked_part_by_part() 
         f"part 2 of {999_999 - n} of the narrative is missing" for n in (2, 1, 0)
     ]
     assert _CountingParts.looked <= 3 * 2
+
+
+def test_a_pulled_group_report_keeps_the_group_only_when_its_organization_is_a_member(
+    sqlite_store: Store,
+) -> None:
+    """A pulled report shared with sharing group MEKONG is shown to this node's MEKONG only when
+    the report's organization is one of its members: a group of the same name that the sender
+    does not belong to is another audience (its members never were the sender's choice), so
+    the report falls back to `organization`, as for an unknown group (security-tests 9)."""
+    add_org(sqlite_store, "LOCAL-A", country="TH")
+    add_org(sqlite_store, "TH-AOC", country="TH", node=PEER)
+    add_group(sqlite_store, "MEKONG", owner="LOCAL-A", members=[])
+    add_group(sqlite_store, "ASEAN", owner="LOCAL-A", members=["TH-AOC"])
+    page = [
+        bigfish_report("g-1", org="TH-AOC", group="MEKONG"),
+        bigfish_report("g-2", org="TH-AOC", group="ASEAN"),
+        bigfish_report("g-3", org="NEW-ORG", group="ASEAN"),
+    ]
+    with sqlite_store.begin() as conn:
+        outcome = import_objects(conn, page, peer=PEER, default_org="PEER")
+    assert (outcome.new, outcome.rejected) == (3, 0), outcome.rejections
+    with sqlite_store.connect() as conn:
+        rows = conn.execute(
+            sa.select(reports.c.report_id, reports.c.distribution, sharing_groups.c.name)
+            .outerjoin(sharing_groups, sharing_groups.c.id == reports.c.group_id)
+            .order_by(reports.c.report_id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("g-1", "organization", None),  # MEKONG here is LOCAL-A's alone
+        ("g-2", "group", "ASEAN"),  # TH-AOC is a member of this node's ASEAN
+        ("g-3", "organization", None),  # an organization new here is in no group
+    ]

@@ -7,7 +7,8 @@ nothing. A peer speaks only for the organizations it hosts (`organizations.node`
 organization was registered with, or the peer that first supplied it); a report of another
 node's organization, or of this node's own, is rejected. A report takes the most restrictive of
 its own and its items' markings (docs/interop.md, "Markings on import"); one about a sharing
-group this node does not know falls back to `organization` distribution.
+group this node does not know, or whose members here do not include the report's organization,
+falls back to `organization` distribution.
 """
 
 from __future__ import annotations
@@ -42,7 +43,13 @@ from bigfish.organizations import _check_name
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
-from bigfish.store.schema import ingest_runs, organizations, reports, sharing_groups
+from bigfish.store.schema import (
+    group_members,
+    ingest_runs,
+    organizations,
+    reports,
+    sharing_groups,
+)
 from bigfish.store.schema_interop import interop_imports, interop_observables
 from bigfish.store.stamps import announce_writer
 from bigfish.store.writes import (
@@ -117,10 +124,13 @@ def _marking(
     obj: Mapping[str, Any],
     lookup: Mapping[str, Mapping[str, Any]],
     poster: int | None,
+    org: str,
 ) -> tuple[Marking, int | None]:
     """The marking of report OBJ narrowed to its items', with its group's id. A sync resolves
-    the group against this node's (unknown: `organization`); a POST by organization POSTER is
-    checked as the REST API checks it (a group it is not in is an unknown group: InputError)."""
+    the group against this node's groups that the report's organization ORG is a member of (a
+    group of that name without it is another audience: `organization`, as for an unknown
+    group); a POST by organization POSTER is checked as the REST API checks it (a group it is
+    not in is an unknown group: InputError)."""
     own = marking_from_object(obj, lookup) or Marking()
     marking = narrowest(own, *item_markings(obj, lookup))
     if poster is not None:
@@ -128,7 +138,10 @@ def _marking(
     if marking.distribution is not Distribution.GROUP:
         return marking, None
     row = conn.execute(
-        sa.select(sharing_groups.c.id).where(sharing_groups.c.name == marking.group)
+        sa.select(sharing_groups.c.id)
+        .join(group_members, group_members.c.group_id == sharing_groups.c.id)
+        .join(organizations, organizations.c.id == group_members.c.org_id)
+        .where(sharing_groups.c.name == marking.group, organizations.c.name == org)
     ).first()
     if row is None:  # an unknown group: the most restrictive distribution, never the widest
         return Marking(marking.tlp, Distribution.ORGANIZATION), None
@@ -360,7 +373,7 @@ def import_objects(
             fields, found = report_fields(obj, lookup)
             named = owner or _org_of(obj, lookup)
             org = _check_name(named or default_org)
-            marking, group_id = _marking(conn, obj, lookup, poster)
+            marking, group_id = _marking(conn, obj, lookup, poster, org)
             report = build_report(fields, identifiers=found, marking=marking)
             modified = _modified(obj)
             if peer is not None and owner is None and named is not None:
