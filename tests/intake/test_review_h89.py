@@ -271,3 +271,21 @@ def test_identifiers_null_is_a_report_without_identifiers(
         (3, "identifiers"),
     ]
     assert stored_ids(sqlite_store) == ["r1"]
+
+
+def test_a_file_whose_name_is_not_utf8_is_stored_under_its_escaped_name(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A file named in Latin-1 ("café.csv" from a Windows share) has a name Python holds with
+    surrogates: storing it as the run's source and the reports' source_file raised
+    UnicodeEncodeError, a traceback, after the run was opened."""
+    import os
+
+    path = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.csv"))
+    path.write_bytes(b"report_id,reported_at,country\nr1,2025-03-01,TH\nr2,2025-03-01,ZZ\n")
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (2, 1, 1)
+    assert result.file == str(tmp_path) + "/caf\\xe9.csv"
+    [reject] = rejects_of(path)
+    assert (reject["file"], reject["line"], reject["field"]) == (result.file, 3, "country")
+    assert stored_ids(sqlite_store) == ["r1"]

@@ -39,6 +39,7 @@ from bigfish.intake.records import (
     REQUIRED,
     Formats,
     build_report,
+    has_surrogate,
     marking_claim,
 )
 from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
@@ -385,6 +386,19 @@ def forks_workers(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > _PARALLEL_ABOVE
 
 
+def _file_name(path: Path) -> str:
+    """PATH as the text stored and shown for it: a name's bytes that are not UTF-8 (a Latin-1
+    "café.csv") written as escapes (\\xe9), since no store keeps the surrogates Python holds
+    them as."""
+    name = str(path)
+    if not has_surrogate(name):
+        return name
+    try:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file system byte stands for
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -408,7 +422,7 @@ def ingest_file(
         raise InputError(f"unsupported format {fmt!r}", file=str(path), field="format")
     marking = marking or Marking()
     rates = rates or reference_rates()
-    name = str(path)
+    name = _file_name(path)
     with store.begin() as conn:
         org_id = ensure_org(conn, org)
         group_id: int | None = None
