@@ -330,3 +330,42 @@ def test_integrity_a_tree_head_frontier_edited_to_a_non_list_is_named_not_a_cras
         conn.execute(custody_tree_heads.update().values(frontier=frontier))
     with pytest.raises(IntegrityError, match="verify-log"):  # the next append refuses, named
         add(node, b"call records")
+
+
+def test_a_package_whose_chain_recorded_changed_bytes_verifies_with_a_note(
+    node: Node, tmp_path: Path
+) -> None:
+    # The stored file was changed, an access recorded the mismatch, and adding the same bytes
+    # again restored it: the package verifies (its file matches), but a court reading "OK"
+    # is told that the signed chain recorded the change.
+    import os
+
+    from bigfish.evidence.files import blob_path
+    from bigfish.evidence.package import verify_package
+    from bigfish.evidence.service import export_package
+
+    item = add(node, b"transfer slip 12345")
+    path = blob_path(node.data_dir, item.sha256)
+    os.chmod(path, 0o644)
+    path.write_bytes(b"transfer slip 99999")
+    get_evidence(node.store, node.data_dir, node.a, item.evidence_id, Activity("Lan", "look"))
+    path.unlink()
+    get_evidence(node.store, node.data_dir, node.a, item.evidence_id, Activity("Lan", "look"))
+    assert add(node, b"transfer slip 12345").held_before  # the verified bytes are back
+    export_package(
+        node.store,
+        node.data_dir,
+        node.a,
+        org="TH-AOC",
+        report_id="R-1",
+        out=tmp_path / "p.zip",
+        activity=Activity("Lan", "MLA 2025/17"),
+    )
+    check = verify_package(tmp_path / "p.zip")
+    assert check.ok, check.problem
+    assert [n.split(" (")[0] for n in check.notes] == [
+        f"evidence {item.evidence_id}: custody record seq 2",
+        f"evidence {item.evidence_id}: custody record seq 3",
+    ]
+    assert "re-hashed the stored bytes: mismatch" in check.notes[0]
+    assert "re-hashed the stored bytes: missing" in check.notes[1]

@@ -18,6 +18,7 @@ from bigfish.evidence import merkle
 from bigfish.evidence.binding import LATER_FIELDS, check_binding
 from bigfish.evidence.custody import (
     CustodyRecord,
+    HashCheck,
     TreeHead,
     check_evidence_chains,
     fingerprint,
@@ -284,7 +285,20 @@ def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord])
         if found.note:
             notes.append(found.note)
         notes += _timeline_notes(evidence_id, by_item.get(evidence_id, []))
+        notes += _integrity_notes(evidence_id, by_item.get(evidence_id, []))
     return notes
+
+
+def _integrity_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:
+    """A note for each record whose re-hash found the stored bytes changed or missing: the
+    chain says so in a signed record, and a court reading "OK" must not have to find it."""
+    return [
+        f"evidence {evidence_id}: custody record seq {r.seq} ({r.draft.event.value}, "
+        f"{utc_text(r.draft.at)}) re-hashed the stored bytes: {r.draft.hash_check.value} "
+        "(they did not match the digest then; the file in this package does)"
+        for r in records
+        if r.draft.hash_check in (HashCheck.MISMATCH, HashCheck.MISSING)
+    ]
 
 
 def _timeline_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:
