@@ -289,3 +289,29 @@ def test_a_file_whose_name_is_not_utf8_is_stored_under_its_escaped_name(
     [reject] = rejects_of(path)
     assert (reject["file"], reject["line"], reject["field"]) == (result.file, 3, "country")
     assert stored_ids(sqlite_store) == ["r1"]
+
+
+def test_a_mapping_matches_headers_and_labels_typed_decomposed(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Vietnamese keyboards type "Unicode tổ hợp" (decomposed, NFD) as readily as precomposed
+    text: a header "Mã hồ sơ" so typed did not match the mapping's, and the file was refused
+    with "the mapping names column(s) the file does not have: mã hồ sơ, … (its header: mã hồ
+    sơ, …)", the same names on both sides; a label "Đầu tư" so typed was not translated, its
+    row rejected as an unknown scam_type."""
+    import unicodedata
+
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã hồ sơ"\nreported_at = "Ngày"\nscam_type = "Loại"\n'
+        '[defaults]\ncountry = "VN"\n[values.scam_type]\n"Đầu tư" = "investment"\n',
+        encoding="utf-8",
+    )
+    header = unicodedata.normalize("NFD", "Mã hồ sơ,Ngày,Loại\n")
+    label = unicodedata.normalize("NFD", "Đầu tư")
+    data = tmp_path / "vn.csv"
+    data.write_text(f"{header}v1,2025-03-01,{label}\nv2,2025-03-01,Đầu tư\n", encoding="utf-8")
+    result = ingest_file(
+        sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0, classify=False
+    )
+    assert (result.received, result.stored, result.rejected) == (2, 2, 0)

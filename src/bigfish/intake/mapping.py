@@ -21,6 +21,7 @@ values, and translations of local labels::
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,8 +50,8 @@ class ColumnMapping:
             used.update(headers)
             text = ";".join(c for c in cells if c)
             translations = self.values.get(name)
-            if translations and text in translations:
-                text = translations[text]
+            if translations:  # labels are composed (NFC), as a cell typed decomposed is
+                text = translations.get(unicodedata.normalize("NFC", text), text)
             if text:
                 result[name] = text
         for header, value in row.items():
@@ -59,12 +60,16 @@ class ColumnMapping:
         return result
 
 
+def _header(name: str) -> str:
+    return unicodedata.normalize("NFC", name.strip()).lower()
+
+
 def _as_headers(name: str, value: object, path: Path) -> tuple[str, ...]:
-    # Readers lower-case header names, so mappings match them case-insensitively.
+    # Readers compose (NFC) and lower-case header names: mappings match them so.
     if isinstance(value, str) and value.strip():
-        return (value.strip().lower(),)
+        return (_header(value),)
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
-        return tuple(v.strip().lower() for v in value)
+        return tuple(_header(v) for v in value)
     raise InputError(
         "must be a header name or a list of them", file=str(path), field=f"columns.{name}"
     )
@@ -205,7 +210,7 @@ def _values(table: Mapping[str, object], path: Path) -> dict[str, dict[str, str]
         for label, value in labels.items():
             if not isinstance(value, str):
                 raise InputError("must be text", file=str(path), field=f"{where}.{label}")
-        out[key] = {str(a): str(b) for a, b in labels.items()}
+        out[key] = {unicodedata.normalize("NFC", str(a)): str(b) for a, b in labels.items()}
     return out
 
 

@@ -4,6 +4,7 @@ column names, and what the readers share about bytes that are not text."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +70,13 @@ def _bad_bytes_reason(values: list[str]) -> str:
 
 
 def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[str]:
-    """The column names of a header row: stripped (and lower-cased); an empty one is named
-    column_N (N counted from 1) so that values under it are kept. A name given to two columns
-    refuses the file: one column's values would be lost."""
+    """The column names of a header row: stripped, composed (NFC: a name typed decomposed
+    is the name a mapping gives) and lower-cased; an empty one is named column_N (N counted
+    from 1) so that values under it are kept. A name given to two columns refuses the file:
+    one column's values would be lost."""
     names = []
     for number, cell in enumerate(cells, start=1):
-        name = cell.strip()
+        name = unicodedata.normalize("NFC", cell.strip())
         names.append((name.lower() if lower else name) or f"column_{number}")
     first: dict[str, int] = {}
     for number, name in enumerate(names, start=1):
