@@ -3,6 +3,8 @@ source's objects are read; a page or envelope that repeats a report is accounted
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -10,13 +12,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from bigfish.intake import ingest_file
-from bigfish.interop import misp_import
+from bigfish.interop import export_misp, misp_import
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION
+from bigfish.interop.misp import report_event
 from bigfish.organizations import add_group, add_org
+from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports, sharing_groups
-from tests.interop.builders import LOCATION, bigfish_report, foreign_report
+from tests.interop.builders import LOCATION, bigfish_report, fixed_view, foreign_report
 
 PEER = "http://peer.example/taxii2/"
 OTHER_PEER = "http://other.example/taxii2/"
@@ -177,3 +181,43 @@ def test_a_pulled_group_report_keeps_the_group_only_when_its_organization_is_a_m
         ("g-2", "group", "ASEAN"),  # TH-AOC is a member of this node's ASEAN
         ("g-3", "organization", None),  # an organization new here is in no group
     ]
+
+
+def test_a_misp_events_other_tags_are_kept_and_go_out_again_as_tags(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """An event's tags that are neither its TLP nor bigfish's fields (a galaxy, a taxonomy)
+    are what the partner said about it: kept as report attributes, never dropped, and sent
+    out again as the event's tags (a tag that would read as a marking is not)."""
+    galaxy = 'misp-galaxy:financial-fraud="Investment Scam"'
+    event = {
+        "Event": {
+            "uuid": "5f0c6f3e-1c2d-4e5f-8a9b-0c1d2e3f4a5c",
+            "info": "Investment scam",
+            "date": "2025-11-02",
+            "distribution": "2",
+            "Tag": [
+                {"name": "tlp:green"},
+                {"name": galaxy},
+                {"name": 'bigfish:country="TH"'},
+                {"name": "type:OSINT"},
+            ],
+            "Attribute": [{"type": "phone-number", "value": "+66812345678"}],
+        }
+    }
+    path = tmp_path / "tags.json"
+    path.write_text(json.dumps(event), "utf-8")
+    result = ingest_file(sqlite_store, path, org="TH-AOC", fmt="misp", classify=False)
+    assert (result.stored, result.rejected) == (1, 0)
+    with sqlite_store.connect() as conn:
+        [attributes] = conn.execute(sa.select(reports.c.attributes)).scalars().all()
+    assert (attributes["misp_tag"], attributes["misp_tag.2"]) == (galaxy, "type:OSINT")
+    out = io.StringIO()
+    export_misp(sqlite_store, Viewer.node_operator(), out)
+    [again] = json.loads(out.getvalue())["response"]
+    tags = [t["name"] for t in again["Event"]["Tag"]]
+    assert galaxy in tags and "type:OSINT" in tags and tags.count("tlp:green") == 1
+    assert all("misp_tag" not in a.get("comment", "") for a in again["Event"]["Attribute"])
+    view = dataclasses.replace(fixed_view(), attributes=(("misp_tag", "tlp:clear"),))
+    [tlp] = [t["name"] for t in report_event(view)["Event"]["Tag"] if t["name"].startswith("tlp")]
+    assert tlp == "tlp:green"  # a kept tag never adds a marking

@@ -18,6 +18,7 @@ from bigfish.interop.misp_import import (
     KEPT_ATTRIBUTE,
     TAG_PREFIX,
     event_records,
+    is_marking_or_field_tag,
     item_marking,
     marking_of,
     read_misp,
@@ -172,11 +173,13 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
     _add_identifiers(body, fields)
     if view.narrative:
         _add_narrative(body, view.narrative)
+    tags = [f'{TAG_PREFIX}country="{view.country}"', f'{TAG_PREFIX}report-id="{view.report_id}"']
     for key, text in view.attributes:
         kept = KEPT_ATTRIBUTE.fullmatch(key)
-        if kept is not None:  # a MISP event's other attribute, kept whole
+        if kept is not None and kept.group(1) == "tag" and not is_marking_or_field_tag(text):
+            tags.append(text)  # an event's other tag (a galaxy, a taxonomy), kept on import
+        elif kept is not None:  # a MISP event's other attribute, kept whole
             body.add(kept.group(1), text, key)
-    tags = [f'{TAG_PREFIX}country="{view.country}"', f'{TAG_PREFIX}report-id="{view.report_id}"']
     # An event's date is a day: the time of the report, in UTC, travels as a tag read back first.
     tags.append(f'{TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
     tags += [f'{TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]

@@ -277,6 +277,15 @@ def _report_id(event: Mapping[str, Any]) -> str:
     return ""
 
 
+#: The report attribute keeping an event's other tags (`misp_tag`, `misp_tag.2`, …).
+KEPT_TAG = "misp_tag"
+
+
+def is_marking_or_field_tag(name: str) -> bool:
+    """Whether tag NAME is read as the marking (`tlp:*`) or a report field (`bigfish:*`)."""
+    return name.lower().startswith("tlp:") or name.startswith(TAG_PREFIX)
+
+
 def _tag_fields(event: Mapping[str, Any], problems: list[tuple[str, str]]) -> dict[str, str]:
     """The report fields the event's `bigfish:NAME="value"` tags give; a tag naming a marking
     field is a problem (the marking comes from tlp tags and the distribution)."""
@@ -308,6 +317,9 @@ def event_records(line: int, wrapper: object) -> list[Record]:
         fields["reported_at"] = event["date"]
     items = _read_items(event)
     fields.update(_tag_fields(event, items.problems))
+    others = [n for n in _tag_names(event) if not is_marking_or_field_tag(n)]
+    if others:  # a galaxy, a taxonomy: what the partner said of the event, kept
+        items.extra.setdefault(KEPT_TAG, []).extend(others)
     for key, values in items.extra.items():
         fields[key] = values[0]  # each value whole: a value may hold any character
         fields.update({f"{key}.{n}": v for n, v in enumerate(values[1:], start=2)})
