@@ -9,8 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from bigfish.accounts import Principal
 from bigfish.alerts import list_alerts
-from bigfish.alerts.listing import _uncursor
-from bigfish.alerts.model import as_utc
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS, AlertIdentifier, AlertPage, AlertReport, AlertView
@@ -54,7 +52,7 @@ def alerts(
         raise ApiError(400, str(exc), details={"field": exc.field}) from None
     as_of = page.as_of
     if page.next_cursor is None and as_of is not None:
-        as_of = _shown_as_of(store, viewer, as_of, since, cursor)
+        as_of = _shown_as_of(store, viewer, as_of)
     return AlertPage(
         alerts=[
             AlertView(
@@ -72,17 +70,12 @@ def alerts(
     )
 
 
-def _shown_as_of(
-    store: Store, viewer: Viewer, bound: datetime, since: datetime | None, cursor: str | None
-) -> datetime | None:
+def _shown_as_of(store: Store, viewer: Viewer, bound: datetime) -> datetime | None:
     """The `as_of` of a last page: the newest stamp of the reports VIEWER may see up to BOUND
-    (the newest of every report, which `list_alerts` serves up to), never before SINCE or the
-    CURSOR. Every alert is dated by a report the viewer may see, so none is dated between it
-    and BOUND: polling from it serves what polling from BOUND would, while BOUND itself dated
-    the last change of a report the viewer may not see (and told that there is one)."""
-    floors = [as_utc(since)] if since is not None else []
-    if cursor is not None:
-        floors.append(as_utc(_uncursor(cursor)[0]))
+    (the newest stamp of every report, which `list_alerts` serves alerts up to). Every alert is
+    dated by a report the viewer may see, so none is dated after it and by BOUND: polling from
+    it serves what polling from BOUND would, while BOUND dated the last change of a report the
+    viewer may not see (and told that there is one). Like BOUND, it may be earlier than a
+    `since` later than every report, so that nothing stored between them is skipped."""
     with store.connect() as conn:
-        newest = newest_visible_stamp(conn, viewer, bound)
-    return max([*floors, *([newest] if newest is not None else [])], default=None)
+        return newest_visible_stamp(conn, viewer, bound)
