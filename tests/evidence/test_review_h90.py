@@ -369,3 +369,42 @@ def test_a_package_whose_chain_recorded_changed_bytes_verifies_with_a_note(
     ]
     assert "re-hashed the stored bytes: mismatch" in check.notes[0]
     assert "re-hashed the stored bytes: missing" in check.notes[1]
+
+
+def test_the_package_summary_shows_typed_text_on_one_line(node: Node, tmp_path: Path) -> None:
+    # summary.txt is what a reader reads, under the node's signature (its digest is in the
+    # manifest): a purpose or a file name with a line break laid a line there that looked like
+    # a custody record the signed chain does not hold.
+    import zipfile
+
+    from bigfish.evidence.custody import Party
+    from bigfish.evidence.package import verify_package
+    from bigfish.evidence.service import export_package, record_custody_event
+
+    forged = "\n      99  2025-12-17T03:00:00.000000Z  ev-x  disposed    from Judge (court)"
+    item = add(node, b"chat export", name="chat.txt" + forged)
+    record_custody_event(
+        node.store,
+        node.data_dir,
+        node.a,
+        item.evidence_id,
+        CustodyEvent.SEALED,
+        Activity("Somchai", "sealed" + forged, place="locker\r\u202e7"),
+        Party(None, None),
+    )
+    export_package(
+        node.store,
+        node.data_dir,
+        node.a,
+        org="TH-AOC",
+        report_id="R-1",
+        out=tmp_path / "p.zip",
+        activity=Activity("Lan", "MLA 2025/17"),
+    )
+    assert verify_package(tmp_path / "p.zip").ok
+    with zipfile.ZipFile(tmp_path / "p.zip") as zf:
+        summary = zf.read("summary.txt").decode()
+    assert not [line for line in summary.splitlines() if line.lstrip().startswith("99 ")]
+    assert "\\n      99  2025-12-17" in summary and "locker\\r\\u202e7" in summary
+    chain = [line for line in summary.splitlines() if item.evidence_id in line]
+    assert len(chain) == 1 + 3  # the evidence entry and its three records, one line each

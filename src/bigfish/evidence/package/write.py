@@ -9,12 +9,13 @@ import os
 import time
 import zipfile
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bigfish.evidence.casejson import case_document
-from bigfish.evidence.custody import NodeKey, canonical_json, utc_text
+from bigfish.evidence.custody import CustodyRecord, NodeKey, Party, canonical_json, utc_text
 from bigfish.evidence.files import copy_hashing
 from bigfish.evidence.model import EvidenceRecord
 from bigfish.evidence.package.layout import FORMAT, PackageContents, _as_binary
@@ -40,11 +41,26 @@ def _evidence_entry(item: EvidenceRecord) -> dict[str, Any]:
     }
 
 
+def _shown(text: str | None) -> str | None:
+    """TEXT on one line as a reader sees it: a line break, a tab or a character that changes
+    the direction of the text (anything not printable) escaped, so that text a person typed
+    (a purpose, a file name) cannot lay a line that looks like another record into the
+    summary."""
+    if text is None:
+        return None
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def summary_text(contents: PackageContents, key_fingerprint: str, created_at: datetime) -> str:
-    """The human-readable summary of a package."""
+    """The human-readable summary of a package (free text shown on one line, escaped)."""
+    contents = replace(
+        contents,
+        evidence=[_shown_item(item) for item in contents.evidence],
+        records=[_shown_record(record) for record in contents.records],
+    )
     head = contents.tree_head
     lines = [
-        f"Evidence package for report {contents.org}/{contents.report_id}",
+        f"Evidence package for report {_shown(f'{contents.org}/{contents.report_id}')}",
         f"Created {utc_text(created_at)} by the bigfish node with key fingerprint (SHA-256):",
         f"  {key_fingerprint}",
         "Compare this fingerprint with the one the sending organization gave you separately,",
@@ -74,6 +90,36 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
             f"TLP:{d.tlp.upper()} {d.distribution}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _shown_item(item: EvidenceRecord) -> EvidenceRecord:
+    return replace(
+        item,
+        file_name=_shown(item.file_name),
+        media_type=_shown(item.media_type) or "",
+        acquired_by=_shown(item.acquired_by) or "",
+        source=_shown(item.source) or "",
+        method=_shown(item.method) or "",
+        tool=_shown(item.tool),
+        tool_version=_shown(item.tool_version),
+    )
+
+
+def _shown_party(party: Party) -> Party:
+    return Party(_shown(party.person), _shown(party.organization))
+
+
+def _shown_record(record: CustodyRecord) -> CustodyRecord:
+    d = record.draft
+    draft = replace(
+        d,
+        purpose=_shown(d.purpose) or "",
+        released_by=_shown_party(d.released_by),
+        received_by=_shown_party(d.received_by),
+        place=_shown(d.place) or "",
+        channel=_shown(d.channel) or "",
+    )
+    return replace(record, draft=draft)
 
 
 def write_files(tmp: Path, blobs: Mapping[str, Path]) -> dict[str, tuple[str, int]]:
