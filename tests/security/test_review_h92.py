@@ -105,6 +105,7 @@ def test_the_alerts_as_of_does_not_date_a_report_b_may_not_see(partnership: Part
     ).raise_for_status()
     assert _as_of(p, "B") == before
     assert _as_of(p, "B", since=before) == before
+    assert _as_of(p, "B", since="2999-01-01T00:00:00Z") == before  # not the newest of A's
     # What B may see still moves it: A's report shared with the partnership.
     p.submit("A", [report("a-3", phone="+66844444444")], tlp="green", distribution="partnership")
     assert _as_of(p, "B", since=before) > before  # type: ignore[operator]
