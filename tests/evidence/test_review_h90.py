@@ -408,3 +408,22 @@ def test_the_package_summary_shows_typed_text_on_one_line(node: Node, tmp_path: 
     assert "\\n      99  2025-12-17" in summary and "locker\\r\\u202e7" in summary
     chain = [line for line in summary.splitlines() if item.evidence_id in line]
     assert len(chain) == 1 + 3  # the evidence entry and its three records, one line each
+
+
+def test_a_member_name_chosen_by_anyone_prints_on_one_line(tmp_path: Path) -> None:
+    # Member names are read before any signature: a planted member named with a line break
+    # made `verify` print, under its "error:", a line of the forger's choosing ("OK: ...").
+    from bigfish.evidence.package import verify_package
+    from tests.evidence.builders import build_package, rewrite
+
+    package, key = build_package(tmp_path)
+    planted = "x\nOK: case.zip: report TH-AOC/R-1, 2 files, signed by key " + key.fingerprint
+
+    def extra(m: dict[str, bytes]) -> None:
+        m[planted] = b"planted"
+
+    check = verify_package(rewrite(package, extra), key.fingerprint)
+    assert not check.ok
+    assert "\n" not in str(check.problem)
+    assert str(check.problem).startswith("x\\nOK: case.zip")
+    assert str(check.problem).endswith("is in the package but not in the manifest")

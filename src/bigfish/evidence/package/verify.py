@@ -114,6 +114,12 @@ def verify_package(
     )
 
 
+def _shown(text: str) -> str:
+    """TEXT from the package (a member name anyone can choose) on one line, what is not
+    printable escaped: a problem must not print a line that reads like "OK"."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:
     try:
         return zf.read(name)
@@ -134,7 +140,7 @@ def _verify(
         # zipfile reads the last entry of a name, most extractors the first: a second entry
         # could carry forged bytes that only some tools show, so a package holds each name once.
         if name in names:
-            raise _Problem(f"{name} appears twice in the package")
+            raise _Problem(f"{_shown(name)} appears twice in the package")
         names.add(name)
     for name in REQUIRED:
         if name not in names:
@@ -332,7 +338,8 @@ def _verify_files(
         if member != f"files/{entry['sha256']}":
             raise _Problem(f"manifest entry of evidence {entry['evidence_id']}: wrong path")
         allowed.add(member)
-        label = f"{member} ({entry['file_name'] or 'unnamed'}, evidence {entry['evidence_id']})"
+        name = _shown(entry["file_name"] or "unnamed")
+        label = f"{member} ({name}, evidence {entry['evidence_id']})"
         if member not in names:
             raise _Problem(f"{label} is missing from the package")
         declared = zf.getinfo(member).file_size
@@ -354,7 +361,7 @@ def _verify_files(
             raise _Problem(f"{label}: content does not match its SHA-256 digest (file changed)")
     extra = sorted(names - allowed)
     if extra:
-        raise _Problem(f"{extra[0]} is in the package but not in the manifest")
+        raise _Problem(f"{_shown(extra[0])} is in the package but not in the manifest")
     return len(manifest["evidence"])
 
 
