@@ -315,3 +315,25 @@ def test_a_mapping_matches_headers_and_labels_typed_decomposed(
         sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0, classify=False
     )
     assert (result.received, result.stored, result.rejected) == (2, 2, 0)
+
+
+def test_a_file_whose_rejects_cannot_be_written_is_refused_before_anything_is_stored(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """FILE.rejects.jsonl was opened at the first rejection: where it cannot be written (a
+    read-only folder, or here a name at the file system's limit that the suffix takes past
+    it) the ingest failed there with an OSError traceback, the records read so far neither
+    stored nor rejected."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    path = folder / ("a" * 245 + ".csv")
+    path.write_bytes(b"report_id,reported_at,country\nr1,2025-03-01,TH\nr2,2025-03-01,ZZ\n")
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert caught.value.file == str(path) and ".rejects.jsonl" in caught.value.message
+    assert stored_ids(sqlite_store) == []
+    clean = folder / "clean.csv"
+    clean.write_bytes(b"report_id,reported_at,country\nr1,2025-03-01,TH\n")
+    result = ingest_file(sqlite_store, clean, org="a", workers=0, classify=False)
+    assert (result.stored, result.rejects_path) == (1, None)
+    assert sorted(p.name for p in folder.iterdir()) == [path.name, "clean.csv"]

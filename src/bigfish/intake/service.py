@@ -118,20 +118,27 @@ def detect_format(path: Path) -> str:
 
 
 class _Rejects:
-    """FILE.rejects.jsonl, opened on the first rejection."""
+    """FILE.rejects.jsonl, opened before the first record is read (and removed at the end if
+    no record was rejected): a folder where it cannot be written refuses the file before
+    anything is stored, not at its first rejection with a traceback, halfway through."""
 
-    def __init__(self, source: Path, position: str = "line") -> None:
+    def __init__(self, source: Path, position: str = "line", *, file: str = "") -> None:
         self.path = source.with_name(source.name + ".rejects.jsonl")
         self.position = position  # what a record's number counts: lines, or a bundle's objects
         self.count = 0
-        self._out: IO[str] | None = None
-        self.path.unlink(missing_ok=True)
-
-    def add(self, file: str, line: int | None, reason: str, **extra: Any) -> None:
-        if self._out is None:
+        try:
+            self.path.unlink(missing_ok=True)
             # A lone surrogate (a JSON "\ud800" in a report_id or a key) is no UTF-8: written
             # as its JSON escape, it reads back as sent instead of failing the ingest.
             self._out = self.path.open("w", encoding="utf-8", errors="backslashreplace")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the reasons of rejected records to {self.path.name} "
+                f"({exc.strerror or exc}); copy the file to a folder you can write to",
+                file=file or str(source),
+            ) from None
+
+    def add(self, file: str, line: int | None, reason: str, **extra: Any) -> None:
         record = {"file": file, self.position: line, "reason": reason} | {
             k: v for k, v in extra.items() if v is not None
         }
@@ -139,9 +146,10 @@ class _Rejects:
         self.count += 1
 
     def close(self) -> Path | None:
-        if self._out is None:
-            return None
         self._out.close()
+        if self.count == 0:
+            self.path.unlink(missing_ok=True)
+            return None
         return self.path
 
 
@@ -453,7 +461,7 @@ def ingest_file(
                 .returning(ingest_runs.c.id)
             ).scalar_one()
         )
-    rejects = _Rejects(path, POSITIONS.get(fmt, "line"))
+    rejects = _Rejects(path, POSITIONS.get(fmt, "line"), file=name)
     ids = IdentifierIds()
     total = path.stat().st_size
     received = stored = updated = unchanged = 0
