@@ -427,3 +427,36 @@ def test_a_member_name_chosen_by_anyone_prints_on_one_line(tmp_path: Path) -> No
     assert "\n" not in str(check.problem)
     assert str(check.problem).startswith("x\\nOK: case.zip")
     assert str(check.problem).endswith("is in the package but not in the manifest")
+
+
+def test_an_evidence_row_without_any_custody_record_is_named(node: Node) -> None:
+    # What an acquisition that failed half-way left on PostgreSQL before the row and its
+    # record were written together: verify-log said "the custody log has records but no
+    # signed tree head" of a log with no records, instead of naming the row.
+    from datetime import UTC, datetime
+
+    from bigfish.evidence.custody import load_or_create_node_key
+    from bigfish.store.schema import reports
+    from bigfish.store.schema_evidence import evidence
+
+    load_or_create_node_key(node.data_dir)  # made before the file was stored
+    with node.store.begin() as conn:
+        report = conn.execute(sa.select(reports).where(reports.c.report_id == "R-1")).one()
+        conn.execute(
+            evidence.insert().values(
+                evidence_id="ev-orphan",
+                report_pk=report.id,
+                org_id=report.org_id,
+                sha256="ab" * 32,
+                size=1,
+                media_type="text/plain",
+                acquired_by="Somchai",
+                acquired_at="2025-12-17T03:00:00.000000Z",
+                source="s" * 300,
+                method="copy",
+                created_at=datetime.now(UTC),
+            )
+        )
+    check = verify_custody_log(node.store, node.data_dir)
+    assert not check.ok
+    assert check.problem == "evidence ev-orphan: no signed acquired custody record"

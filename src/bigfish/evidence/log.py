@@ -403,7 +403,9 @@ def _check_heads(
     records: Sequence[CustodyRecord], head_rows: Sequence[Any], key: Ed25519PublicKey
 ) -> str | None:
     if not head_rows:
-        return "the custody log has records but no signed tree head"
+        # No records either: the evidence rows are checked next, and a row without its
+        # acquired record is named there.
+        return "the custody log has records but no signed tree head" if records else None
     heads = [_head(row) for row in head_rows]
     for head in heads:
         if not head.verify(key):
