@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from bigfish.intake import ingest_file
 from bigfish.interop import export_misp, misp_import
+from bigfish.interop.export import stix_objects
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION
 from bigfish.interop.misp import report_event
+from bigfish.interop.model import NetworkView
 from bigfish.organizations import add_group, add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
@@ -221,3 +223,28 @@ def test_a_misp_events_other_tags_are_kept_and_go_out_again_as_tags(
     view = dataclasses.replace(fixed_view(), attributes=(("misp_tag", "tlp:clear"),))
     [tlp] = [t["name"] for t in report_event(view)["Event"]["Tag"] if t["name"].startswith("tlp")]
     assert tlp == "tlp:green"  # a kept tag never adds a marking
+
+
+def test_a_networks_relationships_point_at_the_report_objects_of_the_bundle() -> None:
+    """A report that came with a STIX id of its own (a peer's, OpenCTI's) goes out under that
+    id: the network's related-to relationships must name it, not an id no object has (a
+    receiver would lose the network's link to every imported report)."""
+    views = [
+        dataclasses.replace(fixed_view("r-1"), source_id="report--11111111-1111-4111-8111-1111"),
+        fixed_view("r-2"),
+    ]
+    network = NetworkView(
+        "7",
+        (("TH-AOC", "r-1"), ("TH-AOC", "r-2")),
+        (("phone", "+66812345678"),),
+        ("TH",),
+        1.0,
+        None,
+        None,
+        None,
+    )
+    objects = stix_objects(views, [network])
+    ids = {o["id"] for o in objects}
+    targets = [o["target_ref"] for o in objects if o["type"] == "relationship"]
+    assert len(targets) == 3
+    assert [t for t in targets if t not in ids] == []

@@ -79,7 +79,8 @@ def stix_objects(
         marking = stix.least_shared(v.marking for v in members)
         tlps.add(marking.tlp)
         created = max(v.modified for v in members)
-        network_objs.extend(stix.network_objects(shown, marking, created))
+        ids = [stix.report_object_id(v) for v in members]  # the ids the bundle holds
+        network_objs.extend(stix.network_objects(shown, marking, created, ids))
     sco_objs = []
     for sco, markings in observables.values():
         sco_objs.append(stix.marked(sco, stix.least_shared(markings)))

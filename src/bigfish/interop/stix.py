@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from json.encoder import encode_basestring as _quote
@@ -146,6 +146,15 @@ def report_stix_id(org: str, report_id: str) -> str:
     return f"report--{uuid5_text(BIGFISH_NAMESPACE, 'report:' + org + '/' + report_id)}"
 
 
+def report_object_id(report: ReportView) -> str:
+    """The STIX id REPORT goes out under: the one it came with (a peer's, OpenCTI's), else
+    bigfish's own (`report_stix_id`)."""
+    source = report.source_id
+    if source and source.startswith("report--"):
+        return source
+    return report_stix_id(report.org, report.report_id)
+
+
 def marked(obj: dict[str, Any], marking: Marking) -> dict[str, Any]:
     """OBJ with the TLP marking ref and the sharing extension of MARKING."""
     obj["object_marking_refs"] = [TLP2_IDS[marking.tlp]]
@@ -183,12 +192,10 @@ def report_objects(report: ReportView) -> list[dict[str, Any]]:
     fields.update({k: v for k, v in optional.items() if v is not None})
     if report.attributes:  # the extra fields a partner sent: nothing it sent is lost on the way
         fields["attributes"] = dict(report.attributes)
-    source = report.source_id
-    stix_id = source if source and source.startswith("report--") else None
     obj: dict[str, Any] = {
         "type": "report",
         "spec_version": "2.1",
-        "id": stix_id or report_stix_id(report.org, report.report_id),
+        "id": report_object_id(report),
         "created_by_ref": org_identity_id(report.org),
         "created": timestamp(min(report.created_at, report.modified)),
         "modified": timestamp(report.modified),
@@ -243,9 +250,14 @@ def revoked_report(
 
 
 def network_objects(
-    network: NetworkView, marking: Marking, created: datetime
+    network: NetworkView,
+    marking: Marking,
+    created: datetime,
+    report_ids: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """A network as an intrusion-set related to its reports and shared identifiers."""
+    """A network as an intrusion-set related to its reports and shared identifiers. REPORT_IDS
+    are the STIX ids its reports go out under (`report_object_id`), in the order of
+    `network.reports`; without them, bigfish's own ids of the reports."""
     set_id = f"intrusion-set--{uuid.uuid5(BIGFISH_NAMESPACE, 'network:' + network.id)}"
     stamp = timestamp(created)
     intrusion: dict[str, Any] = {
@@ -278,7 +290,11 @@ def network_objects(
         intrusion["first_seen"] = timestamp(network.first_seen)
     if network.last_seen is not None:
         intrusion["last_seen"] = timestamp(network.last_seen)
-    targets = [report_stix_id(o, r) for o, r in network.reports]
+    targets = (
+        list(report_ids)
+        if report_ids is not None
+        else [report_stix_id(o, r) for o, r in network.reports]
+    )
     for kind, canonical in network.identifiers:
         sco = identifier_sco(kind, canonical)
         if sco is not None:
