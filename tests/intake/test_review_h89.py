@@ -337,3 +337,16 @@ def test_a_file_whose_rejects_cannot_be_written_is_refused_before_anything_is_st
     result = ingest_file(sqlite_store, clean, org="a", workers=0, classify=False)
     assert (result.stored, result.rejects_path) == (1, None)
     assert sorted(p.name for p in folder.iterdir()) == [path.name, "clean.csv"]
+
+
+def test_a_nul_in_the_header_is_named_as_one_not_as_latin_1(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A header holding a NUL (a binary file, or one cut off) was refused as "not valid UTF-8
+    (is the file Latin-1?)", which sent the partner to re-save a file that was UTF-8."""
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"report_id,reported_at,country\x00\nr1,2025-03-01,TH\n")
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (caught.value.file, caught.value.line) == (str(path), 1)
+    assert "NUL" in caught.value.message and "Latin-1" not in caught.value.message

@@ -145,11 +145,9 @@ def read_csv(
             line=1,
         )
     if _has_bad_bytes(header):
-        raise InputError(
-            "the header is not valid UTF-8 (is the file Latin-1?); save it as UTF-8",
-            file=str(path),
-            line=1,
-        )
+        reason = _bad_bytes_reason(header)  # a NUL (a binary file), or bytes not UTF-8
+        what = reason if any(_NUL_MARK in h for h in header) else f"is {reason}"
+        raise InputError(f"the header {what}", file=str(path), line=1)
     names = header_names(header, path, lower=lower_header)
     if on_header is not None:
         on_header(names)
