@@ -460,3 +460,33 @@ def test_an_evidence_row_without_any_custody_record_is_named(node: Node) -> None
     check = verify_custody_log(node.store, node.data_dir)
     assert not check.ok
     assert check.problem == "evidence ev-orphan: no signed acquired custody record"
+
+
+def test_case_jsonld_ids_are_iris_even_for_names_with_spaces(node: Node, tmp_path: Path) -> None:
+    # CASE/UCO tools read @id as an IRI: "kb:person-Lan Nguyen" is none (a space), and
+    # "kb:investigation-{org}-{report}" gave two reports one id when a name held a dash.
+    import json
+    import re
+    import zipfile
+
+    from bigfish.evidence.service import export_package
+
+    add(node, b"chat export")
+    export_package(
+        node.store,
+        node.data_dir,
+        node.a,
+        org="TH-AOC",
+        report_id="R-1",
+        out=tmp_path / "p.zip",
+        activity=Activity("Lan Nguyen #2", "MLA 2025/17"),
+    )
+    with zipfile.ZipFile(tmp_path / "p.zip") as zf:
+        graph = json.loads(zf.read("case.jsonld"))["@graph"]
+    ids = [node_["@id"] for node_ in graph]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"kb:[A-Za-z0-9._~%-]+", i) for i in ids), ids
+    people = {n["uco-core:name"]: n["@id"] for n in graph if n["@type"] == "uco-identity:Person"}
+    assert people["Lan Nguyen #2"] == "kb:person-Lan%20Nguyen%20%232"
+    performers = [n["uco-action:performer"]["@id"] for n in graph if "uco-action:performer" in n]
+    assert set(performers) <= set(ids)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from bigfish.evidence.custody import CustodyRecord, utc_text
 from bigfish.evidence.model import EvidenceRecord
@@ -64,8 +65,14 @@ def _file_node(item: EvidenceRecord) -> dict[str, Any]:
     }
 
 
+def _iri(kind: str, name: str) -> str:
+    """The compact IRI of KIND NAME: a name may hold spaces, '#', '/' or ':', none of which an
+    IRI may carry as they are (percent-encoded, so that two names never share an IRI)."""
+    return f"kb:{kind}-{quote(name, safe='')}"
+
+
 def _identity(name: str | None, kind: str) -> str | None:
-    return None if not name else f"kb:{kind}-{name}"
+    return None if not name else _iri(kind, name)
 
 
 def case_document(
@@ -82,11 +89,11 @@ def case_document(
             if party.organization:
                 orgs.add(party.organization)
     graph += [
-        {"@id": f"kb:organization-{o}", "@type": "uco-identity:Organization", "uco-core:name": o}
+        {"@id": _iri("organization", o), "@type": "uco-identity:Organization", "uco-core:name": o}
         for o in sorted(orgs)
     ]
     graph += [
-        {"@id": f"kb:person-{p}", "@type": "uco-identity:Person", "uco-core:name": p}
+        {"@id": _iri("person", p), "@type": "uco-identity:Person", "uco-core:name": p}
         for p in sorted(people)
     ]
     graph += [_file_node(item) for item in evidence]
@@ -127,7 +134,7 @@ def case_document(
         graph.append(action)
     graph.append(
         {
-            "@id": f"kb:investigation-{org}-{report_id}",
+            "@id": _iri("investigation", f"{org}/{report_id}"),
             "@type": "case-investigation:Investigation",
             "uco-core:name": f"Report {org}/{report_id}",
             "uco-core:object": [{"@id": f"kb:provenance-{item.evidence_id}"} for item in evidence],
