@@ -350,3 +350,34 @@ def test_a_nul_in_the_header_is_named_as_one_not_as_latin_1(
         ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
     assert (caught.value.file, caught.value.line) == (str(path), 1)
     assert "NUL" in caught.value.message and "Latin-1" not in caught.value.message
+
+
+def test_a_mapping_matches_json_keys_as_it_matches_headers(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A mapping matches a file's headers whatever their case (readers lower-case them), but
+    JSON Lines keys kept theirs: `report_id = "CaseNo"` found no "caseno" in {"CaseNo": "c1"},
+    and every record was rejected as having no report_id, the CaseNo kept as an attribute."""
+    import sqlalchemy as sa
+
+    from bigfish.store.schema import reports
+
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "CaseNo"\nreported_at = "Date"\nphones = ["Phone 1"]\n'
+        '[defaults]\ncountry = "VN"\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "cases.jsonl"
+    data.write_text(
+        '{"CaseNo": "c1", "Date": "2025-03-01", "Phone 1": "0912345678", "Note": "x"}\n'
+        '{"caseno": "c2", "date": "2025-03-01"}\n',
+        encoding="utf-8",
+    )
+    result = ingest_file(
+        sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0, classify=False
+    )
+    assert (result.received, result.stored, result.rejected) == (2, 2, 0)
+    with sqlite_store.connect() as conn:
+        rows = conn.execute(sa.select(reports.c.report_id, reports.c.attributes)).all()
+    assert sorted(rows, key=lambda r: r[0]) == [("c1", {"Note": "x"}), ("c2", None)]

@@ -45,9 +45,16 @@ class ColumnMapping:
         """The standard fields of one row of the mapped layout (unmapped columns are kept)."""
         result: dict[str, str] = {}
         used: set[str] = set()
+        folded: dict[str, str] | None = None  # a JSON object's keys as readers give headers
         for name, headers in self.columns.items():
-            cells = [row.get(h, "").strip() for h in headers]
-            used.update(headers)
+            keys = []
+            for header in headers:
+                if header not in row:  # a key of another case or composition ("CaseNo")
+                    folded = folded if folded is not None else {_header(k): k for k in row}
+                    header = folded.get(header, header)
+                keys.append(header)
+            cells = [row.get(k, "").strip() for k in keys]
+            used.update(keys)
             text = ";".join(c for c in cells if c)
             translations = self.values.get(name)
             if translations:  # labels are composed (NFC), as a cell typed decomposed is
