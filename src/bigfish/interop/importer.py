@@ -231,6 +231,7 @@ def _merged_copies(objects: Sequence[object]) -> tuple[dict[str, dict[str, Any]]
     observable once with each report that holds it, in that report's marking) is no conflict:
     the first copy takes the markings of both, so the most restrictive one counts."""
     first: dict[str, dict[str, Any]] = {}
+    merged: dict[str, set[str]] = {}  # the markings of the copies of an id, gathered once
     conflicting: set[str] = set()
     for obj in objects:
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
@@ -239,10 +240,13 @@ def _merged_copies(objects: Sequence[object]) -> tuple[dict[str, dict[str, Any]]
         if held is obj or held == obj:
             continue
         if obj["type"] != "marking-definition" and _sans_marks(held) == _sans_marks(obj):
-            refs = _refs(held.get("object_marking_refs")) + _refs(obj.get("object_marking_refs"))
-            first[obj["id"]] = {**held, "object_marking_refs": sorted(set(refs))}
+            # each copy adds its markings to a set: a page of N copies is N steps, not N**2
+            marks = merged.setdefault(obj["id"], set(_refs(held.get("object_marking_refs"))))
+            marks.update(_refs(obj.get("object_marking_refs")))
         else:
             conflicting.add(obj["id"])
+    for ident, marks in merged.items():
+        first[ident] = {**first[ident], "object_marking_refs": sorted(marks)}
     return first, conflicting
 
 
