@@ -381,3 +381,32 @@ def test_a_mapping_matches_json_keys_as_it_matches_headers(
     with sqlite_store.connect() as conn:
         rows = conn.execute(sa.select(reports.c.report_id, reports.c.attributes)).all()
     assert sorted(rows, key=lambda r: r[0]) == [("c1", {"Note": "x"}), ("c2", None)]
+
+
+def test_a_json_key_named_as_a_field_the_mapping_takes_elsewhere_rejects_its_record(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """As for a CSV column (refused with the header), a JSON record giving country while the
+    mapping takes country from "Quốc gia" lost one of the two: VN kept and TH dropped where
+    both were given, TH taken where the mapped key was empty."""
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã"\nreported_at = "Ngày"\ncountry = "Quốc gia"\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "both.jsonl"
+    data.write_text(
+        '{"Mã": "v1", "Ngày": "2025-03-01", "Quốc gia": "VN", "country": "TH"}\n'
+        '{"Mã": "v2", "Ngày": "2025-03-01", "country": "TH"}\n'
+        '{"Mã": "v3", "Ngày": "2025-03-01", "Quốc gia": "VN", "country": ""}\n',
+        encoding="utf-8",
+    )
+    result = ingest_file(
+        sqlite_store, data, org="a", mapping=load_mapping(mapping), workers=0, classify=False
+    )
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    assert [(r["line"], r["report_id"], r["field"]) for r in rejects_of(data)] == [
+        (1, "v1", "country"),
+        (2, "v2", "country"),
+    ]
+    assert stored_ids(sqlite_store) == ["v3"]

@@ -66,6 +66,15 @@ class ColumnMapping:
                 result.setdefault(header, value)
         return result
 
+    def shadowed(self, row: Mapping[str, str]) -> str | None:
+        """A field the mapping takes from other columns that ROW also gives a value under its
+        own name: `apply` would drop that value, or take it where the mapped cells are empty."""
+        mapped = {h for headers in self.columns.values() for h in headers}
+        for name in self.columns:
+            if name not in mapped and (row.get(name) or "").strip():
+                return name
+        return None
+
 
 def _header(name: str) -> str:
     return unicodedata.normalize("NFC", name.strip()).lower()

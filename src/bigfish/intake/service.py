@@ -310,6 +310,14 @@ def _prepare_chunk(
             claim = marking_claim(fields) if batch_marked else None
             if claim is not None:
                 raise InputError(MARKING_REASON, field=claim)
+            shadowed = mapping.shadowed(record.fields) if mapping else None
+            if mapping is not None and shadowed is not None:  # a JSON key (CSV: check_header)
+                raise InputError(
+                    f"the record gives {shadowed}, which the mapping takes from "
+                    f"{', '.join(mapping.columns[shadowed])}: one of them would be lost; "
+                    "rename the key, or list it under [columns]",
+                    field=shadowed,
+                )
             out.append(_pending(record, fields, mapping, marking, file, group_id))
         except InputError as exc:
             out.append(Unreadable(record.line, exc.message, fields.get("report_id"), exc.field))
