@@ -525,9 +525,9 @@ def _store_reports(
         updated += outcome.updated
         received = len(fresh)
         refused = {p.report.report_id for p, _ in outcome.duplicates}
+        sent_as = {r.report.report_id: r.stix_id for r, _ in fresh}  # one lookup per refusal
         for p, reason in outcome.duplicates:  # a value the store cannot keep: this one alone
-            stix_id = next(r.stix_id for r, _ in fresh if r.report.report_id == p.report.report_id)
-            rejections.append((stix_id, reason))
+            rejections.append((sent_as[p.report.report_id], reason))
         fresh = [(r, g) for r, g in fresh if r.report.report_id not in refused]
         after = _held_versions(conn, org_id, [r.report.report_id for r, _ in fresh])
         written.extend(outcome.written)  # not those sent again unchanged: no alert is new
