@@ -490,3 +490,31 @@ def test_case_jsonld_ids_are_iris_even_for_names_with_spaces(node: Node, tmp_pat
     assert people["Lan Nguyen #2"] == "kb:person-Lan%20Nguyen%20%232"
     performers = [n["uco-action:performer"]["@id"] for n in graph if "uco-action:performer" in n]
     assert set(performers) <= set(ids)
+
+
+def test_verify_log_on_a_live_node_reads_one_state_of_the_log(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An access logged while verify-log reads (the server keeps serving): it read the tree
+    # heads before the new record and the records after it, and reported the log as tampered.
+    from bigfish.evidence import log
+
+    item = add(node, b"chat export")
+    read_records = log.read_records
+    appended: list[bool] = []
+
+    def an_access_in_between(conn: Connection, *args: object) -> object:
+        if not appended:
+            appended.append(True)
+            get_evidence(
+                node.store, node.data_dir, node.a, item.evidence_id, Activity("Lan", "look")
+            )
+        return read_records(conn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(log, "read_records", an_access_in_between)
+    check = verify_custody_log(node.store, node.data_dir)
+    monkeypatch.undo()
+    assert appended
+    assert check.ok, check.problem
+    assert (check.records, check.tree_heads) == (1, 1)  # the state before the access
+    assert verify_custody_log(node.store, node.data_dir).records == 2

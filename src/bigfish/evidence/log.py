@@ -326,6 +326,7 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     PUBLIC_PEM the key is the one under DATA_DIR, which must be the key that signed the log.
     """
     with store.connect() as conn:
+        _one_snapshot(conn)
         head_rows = conn.execute(sa.select(custody_tree_heads).order_by("id")).all()
         try:
             records = read_records(conn)
@@ -358,6 +359,16 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     if problem is None:
         problem = _check_evidence_rows(evidence_rows, records, notes)
     return LogCheck(problem is None, problem, len(records), len(head_rows), tuple(notes))
+
+
+def _one_snapshot(conn: Connection) -> None:
+    """Make the reads on CONN see one state of the database: on a live node an append
+    between two of them (the heads before a new record, the records after it) would look
+    like records deleted or added."""
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    elif conn.dialect.name == "sqlite" and not _in_driver_transaction(conn):
+        conn.exec_driver_sql("BEGIN")  # the driver would read each statement on its own
 
 
 _ROW_FIELDS = ("sha256", "report", "acquired_by", "acquired_at", "source", *LATER_FIELDS)
