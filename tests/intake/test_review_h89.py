@@ -410,3 +410,30 @@ def test_a_json_key_named_as_a_field_the_mapping_takes_elsewhere_rejects_its_rec
         (2, "v2", "country"),
     ]
     assert stored_ids(sqlite_store) == ["v3"]
+
+
+def test_lines_inside_a_too_long_quoted_field_are_skipped_with_it(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A record past MAX_RECORD characters was skipped to the end of its line only: the later
+    lines of its quoted narrative were read as records of their own, so a line of the
+    victim's text ("fake,2025-03-01,TH,…") was stored as a report, the field's last line
+    rejected as another, and the line numbers after them were the reader's, not the file's."""
+    from bigfish.intake.records import MAX_RECORD
+
+    path = tmp_path / "long.csv"
+    narrative = "x" * (MAX_RECORD + 10) + '\nfake,2025-03-01,TH,a ""quoted"" word\nend of it'
+    path.write_text(
+        "report_id,reported_at,country,narrative\n"
+        f'r1,2025-03-01,TH,"{narrative}"\n'
+        "r2,2025-03-01,ZZ,bad country\n"
+        "r3,2025-03-01,TH,ok\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    assert [(r["line"], r["report_id"], r["field"]) for r in rejects_of(path)] == [
+        (2, "r1", "narrative"),
+        (5, "r2", "country"),
+    ]
+    assert stored_ids(sqlite_store) == ["r3"]

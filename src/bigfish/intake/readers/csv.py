@@ -34,14 +34,44 @@ class RecordTooLong(Exception):
     """A CSV record runs past MAX_RECORD characters (raised by `_Lines` through csv.reader)."""
 
 
+_OPEN, _QUOTED, _PLAIN = 0, 1, 2  # at a field's start or after its closing quote; in quotes; not
+
+
+def _quoting(piece: str, state: int) -> int:
+    """The quoting state after PIECE (a line or part of one, without its end) of a record, as
+    the csv module reads it: a quote opens a quoted field at a field's start only, and a
+    doubled quote in one is a quote. Jumps from quote to quote and comma to comma."""
+    at, end = 0, len(piece)
+    while at < end:
+        if state == _QUOTED:
+            found = piece.find('"', at)
+            if found < 0:
+                return _QUOTED
+            state, at = _OPEN, found + 1  # closed, unless the next is a quote
+        elif state == _OPEN:
+            char = piece[at]
+            state = _QUOTED if char == '"' else _OPEN if char == "," else _PLAIN
+            at += 1
+        else:
+            found = piece.find(",", at)
+            if found < 0:
+                return _PLAIN
+            state, at = _OPEN, found + 1
+    return state
+
+
+_ENDS = ("\n", "\r")
+
+
 class _Lines:
     """The lines of a CSV text for csv.reader, a NUL made a marker that fails its row, not the
     file. The lines of the record being read are kept: when the csv module cannot read a record
     (a stray quote), the lines after its first are given back and read again. A record is read
-    up to MAX_RECORD characters and no further: past them the rest of the line is skipped
-    unread and RecordTooLong raised, so a 100 MB cell never stands in memory."""
+    up to MAX_RECORD characters and no further: past them the rest of the record (to the end
+    of a line outside quotes: a quoted field may hold line ends) is skipped unread and
+    RecordTooLong raised, so a 100 MB cell never stands in memory."""
 
-    __slots__ = ("_again", "_readline", "ran_out", "size", "taken")
+    __slots__ = ("_again", "_readline", "ran_out", "size", "skipped", "taken")
 
     def __init__(self, text: IO[str]) -> None:
         self._readline = text.readline
@@ -49,6 +79,7 @@ class _Lines:
         self.taken: list[str] = []  # the lines of the record being read
         self.size = 0  # their characters
         self.ran_out = False  # the record being read reached the end of the file
+        self.skipped = 0  # lines of the record skipped unread after those taken
 
     def __iter__(self) -> _Lines:
         return self
@@ -66,17 +97,33 @@ class _Lines:
         self.taken.append(line)
         self.size += len(line)
         if self.size > MAX_RECORD:
-            while line and not line.endswith(("\n", "\r")):  # skip the rest of the line
-                line = self._readline(_SKIP)
+            self._skip_record()
             raise RecordTooLong
         return line
 
+    def _skip_record(self) -> None:
+        """Read past the rest of the record being read, unkept: to the first line end outside
+        quotes (the text of a quoted field's later lines is not records of its own)."""
+        state = _OPEN
+        for piece in self.taken:
+            state = _quoting(piece.rstrip("\r\n"), state)
+        piece = self.taken[-1]
+        while not (piece.endswith(_ENDS) and state != _QUOTED):
+            ended = piece.endswith(_ENDS)
+            piece = self._readline(_SKIP)
+            if not piece:
+                self.ran_out = True
+                return
+            self.skipped += ended  # a line of the record after the last one taken
+            state = _quoting(piece.rstrip("\r\n"), state)
+
     def done(self) -> int:
         """The number of lines of the record just read."""
-        count = len(self.taken)
+        count = len(self.taken) + self.skipped
         self.taken.clear()
         self.size = 0
         self.ran_out = False
+        self.skipped = 0
         return count
 
     def give_back(self) -> str:
