@@ -437,3 +437,16 @@ def test_lines_inside_a_too_long_quoted_field_are_skipped_with_it(
         (5, "r2", "country"),
     ]
     assert stored_ids(sqlite_store) == ["r3"]
+
+
+def test_a_header_name_with_an_invisible_mark_at_its_end_is_still_the_name(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A second byte-order mark (a UTF-8 file saved again with one) or a zero-width space
+    copied with a header stayed in the column's name: the file was refused as having "no
+    report_id column, which is required (its header: \\ufeffreport_id, …)", the name shown
+    looking exactly like the one asked for."""
+    path = tmp_path / "twice.csv"
+    path.write_bytes("\ufeff\ufeffreport_id,reported_at\u200b,country\nr1,2025-03-01,TH\n".encode())
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored) == (1, 1)

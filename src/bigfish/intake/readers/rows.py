@@ -69,14 +69,19 @@ def _bad_bytes_reason(values: list[str]) -> str:
     return "not valid UTF-8 (is the file Latin-1?); save it as UTF-8"
 
 
+#: Marks no one sees around a header's name: a byte-order mark (a second one, of a file saved
+#: again with one), zero-width spaces and joiners, a word joiner.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
 def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[str]:
-    """The column names of a header row: stripped, composed (NFC: a name typed decomposed
-    is the name a mapping gives) and lower-cased; an empty one is named column_N (N counted
-    from 1) so that values under it are kept. A name given to two columns refuses the file:
-    one column's values would be lost."""
+    """The column names of a header row: stripped (of marks no one sees too), composed (NFC:
+    a name typed decomposed is the name a mapping gives) and lower-cased; an empty one is
+    named column_N (N counted from 1) so that values under it are kept. A name given to two
+    columns refuses the file: one column's values would be lost."""
     names = []
     for number, cell in enumerate(cells, start=1):
-        name = unicodedata.normalize("NFC", cell.strip())
+        name = unicodedata.normalize("NFC", cell.strip().strip(_INVISIBLE).strip())
         names.append((name.lower() if lower else name) or f"column_{number}")
     first: dict[str, int] = {}
     for number, name in enumerate(names, start=1):
