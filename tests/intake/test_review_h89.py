@@ -450,3 +450,26 @@ def test_a_header_name_with_an_invisible_mark_at_its_end_is_still_the_name(
     path.write_bytes("\ufeff\ufeffreport_id,reported_at\u200b,country\nr1,2025-03-01,TH\n".encode())
     result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
     assert (result.received, result.stored) == (1, 1)
+
+
+def test_a_json_field_without_a_name_rejects_its_report_not_lost(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`{"": "victim's note"}` was read, then left out of the attributes (a report keeps extra
+    fields by name) without a word; `{"  ": …}` was kept under a blank name that a STIX
+    import of the report refuses. A CSV column without a name is kept as column_N; a JSON
+    object has no column number to give it, so the report is rejected, naming the field."""
+    path = tmp_path / "blank.jsonl"
+    path.write_text(
+        _report("r1", ',"":"victim\'s note"')
+        + _report("r2", ',"  ":"x"')
+        + _report("r3", ',"":"","note":"kept"'),
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    assert [(r["line"], r["report_id"], r["field"]) for r in rejects_of(path)] == [
+        (1, "r1", ""),
+        (2, "r2", "  "),
+    ]
+    assert stored_ids(sqlite_store) == ["r3"]

@@ -76,6 +76,8 @@ def row_from_json(line: int, obj: Any) -> Record:
             if key == "identifiers" or value is None:
                 continue
             try:
+                if not key.strip() and value != "":  # kept by name: a blank one would be lost
+                    raise InputError("a field without a name; give it one")
                 if key in IDENTIFIER_COLUMNS and isinstance(value, list):
                     fields[key] = ";".join(_scalar(v) for v in value)
                 else:
