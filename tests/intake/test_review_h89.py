@@ -473,3 +473,19 @@ def test_a_json_field_without_a_name_rejects_its_report_not_lost(
         (2, "r2", "  "),
     ]
     assert stored_ids(sqlite_store) == ["r3"]
+
+
+def test_a_mapping_or_manifest_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows Notepad saved UTF-8 with a byte-order mark until 2019 (and still offers it):
+    such a mapping was refused as "not valid TOML: Invalid statement (at line 1, column 1)",
+    such a manifest as "not a JSON manifest (Unexpected UTF-8 BOM …)"; data files may have
+    one (spec/reports.md)."""
+    from bigfish.intake import load_manifest
+
+    mapping = tmp_path / "vn.map.toml"
+    mapping.write_bytes('\ufeff[columns]\nreport_id = "Mã"\n'.encode())
+    assert load_mapping(mapping).columns == {"report_id": ("mã",)}
+    manifest = tmp_path / "partnership.json"
+    document = {"organizations": [{"name": "a", "files": [{"path": "a.csv"}]}]}
+    manifest.write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode())
+    assert [e.path for e in load_manifest(manifest)] == [tmp_path / "a.csv"]

@@ -63,7 +63,7 @@ def _inside(value: str, where: str, manifest: Path) -> Path:
 def load_manifest(manifest: Path) -> list[ManifestEntry]:
     """The files of MANIFEST in order, or InputError naming the first thing wrong."""
     try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
+        document = json.loads(manifest.read_text(encoding="utf-8-sig"))  # a BOM: Notepad
     except OSError as exc:
         raise InputError(f"cannot read the manifest ({exc.strerror})", file=str(manifest)) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -234,7 +234,7 @@ def load_mapping(path: Path) -> ColumnMapping:
     """Read and check a TOML column mapping: every entry, so a mistake is named with the file
     and its key when the mapping is read, not met on the first row."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM: Notepad
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the mapping: {exc}", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
