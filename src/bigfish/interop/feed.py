@@ -47,6 +47,7 @@ from bigfish.interop.views import report_page, utc
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
 from bigfish.store.schema import organizations, reports, sharing_groups
+from bigfish.store.schema_evidence import cooperation_requests
 from bigfish.store.schema_interop import report_withdrawals
 from bigfish.store.stamps import settled_newest
 
@@ -452,6 +453,33 @@ def object_page(
         if not _matches(entry.object, types, ids):
             continue
         if len(entries) == limit:
+            if next_token is None:  # a first page: its bound is shown in the token
+                upto = _shown_bound(conn, collection, added_after, upto)
             return Page(entries, encode_next(*position, upto))
         entries.append(entry)
     return Page(entries, None)
+
+
+def _shown_bound(
+    conn: Connection, collection: Collection, added_after: datetime | None, upto: datetime
+) -> datetime:
+    """The bound a pull's `next` tokens carry: the newest stamp of what COLLECTION serves its
+    reader after ADDED_AFTER, UPTO at the latest. UPTO itself is the newest stamp of every
+    report and withdrawal on the node, so a token that carried it (readable: it is not sealed)
+    dated the last change of a report its reader may not see, and told that there is one.
+    The later pages serve the same objects under either bound: nothing the collection holds
+    for its reader is stamped between them, and whatever changes is stamped after UPTO."""
+    if collection.kind == "requests":
+        stamp = cooperation_requests.c.updated_at
+        query = sa.select(sa.func.max(stamp)).where(collection.condition, stamp <= upto)
+        if added_after is not None:
+            query = query.where(stamp > added_after)
+        newest: datetime | None = conn.execute(query).scalar()
+        return utc(newest) if newest is not None else upto
+    stamp = reports.c.updated_at
+    query = sa.select(sa.func.max(stamp)).where(collection.condition, stamp <= upto)
+    if added_after is not None:
+        query = query.where(stamp > added_after)
+    found = [utc(at) for at in [conn.execute(query).scalar()] if at is not None]
+    found += [e.date_added for e, _ in _withdrawals(conn, collection, added_after, upto, 0, 500)]
+    return max(found, default=upto)
