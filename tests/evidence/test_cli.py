@@ -76,6 +76,11 @@ def test_cli_add_export_and_verify_offline(tmp_path: Path) -> None:
     )
     assert exported.exit_code == 0, exported.output
     fingerprint = json.loads(exported.stdout)["key_fingerprint"]
+    for given, checked_key in (([], False), (["--key", fingerprint], True)):
+        said = runner.invoke(app, ["evidence", "verify", str(package), "--json", *given])
+        assert said.exit_code == 0, said.output
+        # Without --key the package is signed by a key it carries itself: JSON says so.
+        assert json.loads(said.stdout)["key_checked"] is checked_key
 
     # A foreign prosecutor's machine: a fresh directory, no database, no data dir, no network.
     fresh = tmp_path / "prosecutor"

@@ -333,6 +333,8 @@ def verify(
                     "files": check.files,
                     "custody_records": check.records,
                     "key_fingerprint": check.key_fingerprint,
+                    # False: the package is signed by the key it carries, which nobody vouched for
+                    "key_checked": key is not None,
                     "notes": list(check.notes),
                 }
             )
