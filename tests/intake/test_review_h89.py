@@ -489,3 +489,20 @@ def test_a_mapping_or_manifest_saved_with_a_byte_order_mark_is_read(tmp_path: Pa
     document = {"organizations": [{"name": "a", "files": [{"path": "a.csv"}]}]}
     manifest.write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode())
     assert [e.path for e in load_manifest(manifest)] == [tmp_path / "a.csv"]
+
+
+def test_nan_or_infinity_is_named_as_written(sqlite_store: Store, tmp_path: Path) -> None:
+    """Python's JSON reads NaN and Infinity (not JSON, but written by some serializers) as
+    floats: the reason was "expected text or a number, got float", a word the partner never
+    wrote."""
+    path = tmp_path / "nan.jsonl"
+    path.write_text(
+        _report("r1", ',"loss_amount":NaN,"loss_currency":"USD"') + _report("r2", ',"x":-Infinity'),
+        encoding="utf-8",
+    )
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.rejected) == (2, 2)
+    assert [(r["field"], r["reason"]) for r in rejects_of(path)] == [
+        ("loss_amount", "expected text or a number, got NaN (not a number JSON has)"),
+        ("x", "expected text or a number, got -Infinity (not a number JSON has)"),
+    ]

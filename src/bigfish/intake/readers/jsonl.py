@@ -34,6 +34,10 @@ def _scalar(value: Any) -> str:
         raise InputError(f"expected text or a number, got {json.dumps(value)}")
     if isinstance(value, int | Decimal):
         return str(value)
+    if isinstance(value, float):  # NaN or Infinity: floats are read as Decimal
+        raise InputError(
+            f"expected text or a number, got {json.dumps(value)} (not a number JSON has)"
+        )
     raise InputError(f"expected text or a number, got {type(value).__name__}")
 
 
