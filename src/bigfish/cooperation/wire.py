@@ -159,8 +159,12 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, *, required: bool = Tr
     value = obj.get(field)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise InputError(f"{field} must be text of 1-{limit} characters", field=field)
+    # Optional text may be blank: a node stores and signs a blank note or details as given, so
+    # refusing it here refused the whole request on every pull.
+    if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
+        raise InputError(
+            f"{field} must be text of {1 if required else 0}-{limit} characters", field=field
+        )
     check_text(value, field)  # a NUL failed the whole pull on PostgreSQL
     return value
 

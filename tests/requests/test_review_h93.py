@@ -1,0 +1,52 @@
+"""Review of cooperation requests (helper 93): what one node accepts, its peer accepts too, and
+text or times out of range are refused naming their field instead of failing in the database
+or on the other node."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bigfish.cooperation.model import RequestStatus
+from bigfish.cooperation.service import (
+    acting_as,
+    create_request,
+    get_request,
+    request_history,
+    transition,
+)
+from bigfish.store import Store, open_store
+from tests.requests.test_federation import _freeze, _node, _requests, receive, served
+
+
+@pytest.fixture
+def nodes(store: Store, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """The Thai node (both backends) and the Vietnamese node (SQLite)."""
+    vn = open_store(f"sqlite:///{tmp_path / 'vn.db'}")
+    try:
+        yield _node(store), _node(vn, here="VN")
+    finally:
+        vn.close()
+
+
+def test_a_change_with_a_blank_note_travels_to_the_other_node(
+    nodes: tuple[Store, Store],
+) -> None:
+    """A blank note (the API's `"note": ""`, the CLI's `--note ""`) or blank details are stored
+    and served, but the other node refused the whole request on every later pull ("note must be
+    text of 1-5000 characters"): the request, or the acknowledgement and everything after it,
+    never arrived."""
+    th, vn = nodes
+    aoc = acting_as(th, "TH-AOC")
+    sent = create_request(th, aoc, dataclasses.replace(_freeze(), details=""), send=True)
+    outcome = receive(vn, _requests(served(th, "VN-BANK")))
+    assert (outcome.rejected, outcome.rejections) == (0, ())
+    bank = acting_as(vn, "VN-BANK")
+    transition(vn, bank, sent.request_id, RequestStatus.ACKNOWLEDGED, "", actor="Lan")
+    outcome = receive(th, _requests(served(vn, "TH-AOC")))
+    assert (outcome.rejected, outcome.rejections) == (0, ())
+    assert get_request(th, aoc, sent.request_id).status is RequestStatus.ACKNOWLEDGED
+    assert request_history(th, aoc, sent.request_id) == request_history(vn, bank, sent.request_id)
