@@ -506,3 +506,40 @@ def test_nan_or_infinity_is_named_as_written(sqlite_store: Store, tmp_path: Path
         ("loss_amount", "expected text or a number, got NaN (not a number JSON has)"),
         ("x", "expected text or a number, got -Infinity (not a number JSON has)"),
     ]
+
+
+def test_a_formula_cell_gives_the_value_excel_saved_with_it(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A workbook Excel saved holds each formula with the value it computed, the value the
+    partner sees; the reader took the formula's text: a report stored with the id
+    '="TH-"&ROW()', a loss of "=10*3" rejected as "not a decimal amount". A formula saved
+    without its value (by a library that computes nothing) is still read as its text."""
+    import sqlalchemy as sa
+
+    from bigfish.store.schema import identifiers, reports
+
+    from .test_crafted_files import inline, workbook
+
+    rows = [
+        '<row r="2"><c r="A2" t="str"><f>"TH-"&amp;ROW()</f><v>TH-2</v></c>'
+        + inline("2025-03-01")
+        + inline("TH")
+        + '<c r="F2"><f>10*3</f><v>30</v></c>'
+        + '<c r="G2" t="inlineStr"><is><t>THB</t></is></c>'
+        + '<c r="I2" t="str"><f>"0"&amp;"812345678"</f><v>0812345678</v></c></row>',
+        '<row r="3">'
+        + inline("r3")
+        + inline("2025-03-01")
+        + inline("TH")
+        + '<c r="F3"><f>10*3</f><v/></c><c r="G3" t="inlineStr"><is><t>THB</t></is></c></row>',
+    ]
+    path = workbook(tmp_path / "formulas.xlsx", rows)
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (2, 1, 1)
+    with sqlite_store.connect() as conn:
+        stored = conn.execute(sa.select(reports.c.report_id, reports.c.loss_amount)).all()
+        phones = conn.execute(sa.select(identifiers.c.canonical)).scalars().all()
+    assert (stored, phones) == ([("TH-2", "30")], ["+66812345678"])
+    [reject] = rejects_of(path)
+    assert (reject["line"], reject["field"], reject["report_id"]) == (3, "loss_amount", "r3")

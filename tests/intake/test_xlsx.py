@@ -29,8 +29,31 @@ from .conftest import HEADER
 _PATH = Path("book.xlsx")
 
 
+def _saved_values(raw: IO[bytes], title: str) -> list[tuple[Any, ...]]:
+    """The rows of sheet TITLE as openpyxl reads them with the values formulas were saved with."""
+    raw.seek(0)
+    workbook = load_workbook(raw, read_only=True, data_only=True)
+    try:
+        sheet = workbook[title]
+        sheet.reset_dimensions()
+        return list(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+        raw.seek(0)
+
+
+def _as_saved(read: tuple[Any, ...], saved: list[tuple[Any, ...]], at: int) -> tuple[Any, ...]:
+    """Row READ with each formula as the value it was saved with (SAVED[AT]), if it was."""
+    cached = [*(saved[at] if at < len(saved) else ()), *[None] * len(read)]
+    return tuple(
+        c if isinstance(v, str) and v.startswith("=") and c is not None else v
+        for v, c in zip(read, cached, strict=False)
+    )
+
+
 def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
-    """read_xlsx as it was, on openpyxl's read-only mode (which holds all it reads)."""
+    """read_xlsx as it was, on openpyxl's read-only mode (which holds all it reads), a formula
+    read as the value it was saved with when it was saved with one."""
     workbook = load_workbook(raw, read_only=True, data_only=False)
     try:
         filled = [ws for ws in workbook.worksheets if _old_has_cells(ws)]
@@ -38,15 +61,17 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
             others = ", ".join(ws.title for ws in filled[1:])
             raise InputError(f"data on more than one sheet ({others})", file=str(path))
         sheet = filled[0] if filled else workbook.worksheets[0]  # the sheet with data
+        saved = _saved_values(raw, sheet.title)
         sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             raise InputError("the sheet is empty", file=str(path))
-        names = header_names([_cell_text(h) for h in header], path)
+        names = header_names([_cell_text(h) for h in _as_saved(header, saved, 0)], path)
         width = len(names)
         out: list[Record] = []
-        for number, values in enumerate(rows, start=2):
+        for number, read in enumerate(rows, start=2):
+            values = _as_saved(read, saved, number - 1)
             texts = [_cell_text(v) for v in values]
             if all(not t.strip() for t in texts):
                 continue

@@ -44,7 +44,7 @@ MAX_TOKEN = 1024 * 1024
 """Bytes of XML expat may read without reporting anything (one tag of that size)."""
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW, _STRING, _TEXT = f"{_MAIN}row", f"{_MAIN}si", f"{_MAIN}t"
+_ROW, _STRING, _TEXT, _VALUE = f"{_MAIN}row", f"{_MAIN}si", f"{_MAIN}t", f"{_MAIN}v"
 _STRING_COST = 64
 _CHUNK = 64 * 1024
 # What a damaged zip (or one that lies about its sizes) or its XML raises as it is read.
@@ -285,6 +285,12 @@ def _converted(element: Element, number: int, convert: Any) -> SheetRow:
     too_long = None
     for child, cell in zip(element, cells, strict=True):
         value = TOO_LONG if TOO_LONG_MARK in child.attrib else cell["value"]
+        if cell["data_type"] == "f" and child.findtext(_VALUE):
+            try:
+                value = _saved_value(child, convert)
+            except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
+                problem = f"a cell cannot be read ({type(exc).__name__}: {exc})"
+                return SheetRow(number, problem=problem, column=cell["column"])
         values[cell["column"] - 1] = value
         if value is TOO_LONG and too_long is None:
             too_long = cell["column"]
@@ -292,6 +298,18 @@ def _converted(element: Element, number: int, convert: Any) -> SheetRow:
         reason = f"a cell of more than {MAX_CELL:,} characters"
         return SheetRow(number, tuple(values), reason, column=too_long)
     return SheetRow(number, tuple(values))
+
+
+def _saved_value(cell: Element, convert: Any) -> Any:
+    """The value a formula CELL was saved with (by Excel: what the partner sees), converted as
+    openpyxl converts a value (a number, a date by its style, text, a boolean, an error)."""
+    counter = convert.col_counter
+    convert.data_only = True  # parse_cell reads the <v> of a formula cell then
+    try:
+        return convert.parse_cell(cell)["value"]
+    finally:
+        convert.data_only = False
+        convert.col_counter = counter
 
 
 @dataclass(frozen=True, slots=True)
