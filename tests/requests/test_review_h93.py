@@ -15,9 +15,11 @@ from bigfish.cooperation.service import (
     acting_as,
     create_request,
     get_request,
+    list_requests,
     request_history,
     transition,
 )
+from bigfish.errors import InputError
 from bigfish.store import Store, open_store
 from tests.requests.test_federation import _freeze, _node, _requests, receive, served
 
@@ -50,3 +52,25 @@ def test_a_change_with_a_blank_note_travels_to_the_other_node(
     assert (outcome.rejected, outcome.rejections) == (0, ())
     assert get_request(th, aoc, sent.request_id).status is RequestStatus.ACKNOWLEDGED
     assert request_history(th, aoc, sent.request_id) == request_history(vn, bank, sent.request_id)
+
+
+def test_text_longer_than_a_peer_accepts_is_refused_naming_its_field(
+    nodes: tuple[Store, Store],
+) -> None:
+    """Details, an author, a note or an actor longer than the wire carries (20000, 200, 5000,
+    200 characters) were stored (or failed with a DataError on PostgreSQL: the columns of the
+    author and actor hold 200), and the other node then refused the whole request."""
+    th, _ = nodes
+    aoc = acting_as(th, "TH-AOC")
+    for field, value in (("details", "d" * 20001), ("created_by", "c" * 201), ("created_by", " ")):
+        with pytest.raises(InputError) as refused:
+            create_request(th, aoc, dataclasses.replace(_freeze(), **{field: value}), send=True)
+        assert refused.value.field == field
+    assert list_requests(th, aoc, "outbox") == []
+    sent = create_request(th, aoc, _freeze(), send=True)
+    for note, actor, field in (("n" * 5001, "Somchai", "note"), ("why", "a" * 201, "actor")):
+        with pytest.raises(InputError) as refused:
+            transition(th, aoc, sent.request_id, RequestStatus.WITHDRAWN, note, actor=actor)
+        assert refused.value.field == field
+    assert get_request(th, aoc, sent.request_id).status is RequestStatus.SENT
+    assert len(request_history(th, aoc, sent.request_id)) == 2

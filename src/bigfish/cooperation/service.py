@@ -209,6 +209,23 @@ def _event(
     )
 
 
+#: The longest text a request and its changes carry: what the other node of a request accepts
+#: (`bigfish.cooperation.wire`) and what the store's columns hold (created_by and actor: 200).
+_LIMITS = {"details": 20000, "created_by": 200, "note": 5000, "actor": 200}
+
+
+def _check_length(value: str | None, field: str, *, required: bool = False) -> None:
+    """InputError naming FIELD unless VALUE fits `_LIMITS` (and, when REQUIRED, is not blank):
+    longer text failed in PostgreSQL or was refused with the whole request by the other node."""
+    limit = _LIMITS[field]
+    if value is None and not required:
+        return
+    if value is None or len(value) > limit or (required and not value.strip()):
+        raise InputError(
+            f"{field} must be text of {1 if required else 0}-{limit} characters", field=field
+        )
+
+
 def _later(at: datetime) -> datetime:
     return at + timedelta(microseconds=1)
 
@@ -223,6 +240,8 @@ def create_request(
         check_text(getattr(draft, field), field)
     for i, subject in enumerate(draft.subjects):
         check_text(subject.value, f"subjects[{i}]")
+    _check_length(draft.details, "details")
+    _check_length(draft.created_by, "created_by", required=True)
     summary = draft.summary.strip()
     if not summary or len(summary) > 500:
         raise InputError("a summary of 1-500 characters is required", field="summary")
@@ -279,6 +298,8 @@ def transition(
     org_id = _acting_org(viewer)
     check_text(note, "note")
     check_text(actor, "actor")
+    _check_length(note, "note")
+    _check_length(actor, "actor", required=True)
     expire_overdue(store)
     with store.begin() as conn:
         announce_writer(conn)  # before its stamp: see `bigfish.store.stamps`
