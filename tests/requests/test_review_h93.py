@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,23 @@ def test_text_longer_than_a_peer_accepts_is_refused_naming_its_field(
         assert refused.value.field == field
     assert get_request(th, aoc, sent.request_id).status is RequestStatus.SENT
     assert len(request_history(th, aoc, sent.request_id)) == 2
+
+
+@pytest.mark.parametrize(
+    "deadline",
+    [
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+    ],
+)
+def test_a_deadline_beyond_the_calendar_in_utc_is_refused_naming_the_field(
+    nodes: tuple[Store, Store], deadline: datetime
+) -> None:
+    """9999-12-31T23:00-05:00 is no time in UTC: an OverflowError, which the API answered as
+    "a value in the request cannot be stored or searched", naming no field."""
+    th, _ = nodes
+    aoc = acting_as(th, "TH-AOC")
+    with pytest.raises(InputError) as refused:
+        create_request(th, aoc, _freeze(deadline), send=True)
+    assert refused.value.field == "deadline"
+    assert list_requests(th, aoc, "outbox") == []

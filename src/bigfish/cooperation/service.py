@@ -247,7 +247,10 @@ def create_request(
         raise InputError("a summary of 1-500 characters is required", field="summary")
     if not draft.subjects:
         raise InputError("name at least one identifier, report or network", field="subjects")
-    deadline = _utc(draft.deadline)
+    try:
+        deadline = _utc(draft.deadline)
+    except OverflowError:  # year 1 or 9999 with an offset: no such time in UTC
+        raise InputError("the deadline is out of range once in UTC", field="deadline") from None
     if deadline is not None and deadline <= datetime.now(UTC):
         raise InputError("the deadline is in the past", field="deadline")
     with store.begin() as conn:
