@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bigfish.cooperation.model import RequestStatus
+from bigfish.cooperation.contacts import add_contact, list_contacts
+from bigfish.cooperation.model import Contact, RequestStatus
 from bigfish.cooperation.service import (
     acting_as,
     create_request,
@@ -21,6 +22,8 @@ from bigfish.cooperation.service import (
     transition,
 )
 from bigfish.errors import InputError
+from bigfish.organizations import add_org
+from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 from tests.requests.test_federation import _freeze, _node, _requests, receive, served
 
@@ -95,3 +98,30 @@ def test_a_deadline_beyond_the_calendar_in_utc_is_refused_naming_the_field(
         create_request(th, aoc, _freeze(deadline), send=True)
     assert refused.value.field == "deadline"
     assert list_requests(th, aoc, "outbox") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "n" * 201),
+        ("role", "r" * 201),
+        ("phone", "+66" + "1" * 60),
+        ("email", "e" * 321),
+        ("languages", "l" * 201),
+        ("timezone", "t" * 65),
+        ("name", "duty\x00desk"),
+        ("email", "duty\x00@aoc.example"),
+    ],
+)
+def test_a_contact_field_the_store_cannot_hold_is_refused_naming_it(
+    store: Store, field: str, value: str
+) -> None:
+    """`bigfish contact add` passed its options through unbounded: a name over 200 characters
+    (or a NUL) failed with a DataError on PostgreSQL, naming no field, and was stored as is on
+    SQLite (whose columns hold anything), to fail a later copy to PostgreSQL."""
+    add_org(store, "TH-AOC", country="TH")
+    duty = Contact("TH-AOC", "AOC duty desk", "24/7 point", "+6621234567", None, True)
+    with pytest.raises(InputError) as refused:
+        add_contact(store, Viewer.node_operator(), dataclasses.replace(duty, **{field: value}))
+    assert refused.value.field == field
+    assert list_contacts(store, Viewer.node_operator()) == []

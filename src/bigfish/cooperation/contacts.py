@@ -7,11 +7,15 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from bigfish.cooperation.model import Contact
-from bigfish.errors import AccessDenied, InputError
+from bigfish.errors import AccessDenied, InputError, check_text
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import contacts
+
+#: The longest text each field of a contact holds (the columns of `contacts`): longer text, or
+#: a NUL, failed in PostgreSQL naming no field (the CLI passes its options through unbounded).
+_LIMITS = {"name": 200, "role": 200, "phone": 50, "email": 320, "languages": 200, "timezone": 64}
 
 
 def add_contact(store: Store, viewer: Viewer, contact: Contact) -> Contact:
@@ -20,6 +24,11 @@ def add_contact(store: Store, viewer: Viewer, contact: Contact) -> Contact:
         raise InputError("a contact needs a name and a role", field="name")
     if not (contact.phone or contact.email):
         raise InputError("a contact needs a phone number or an email address", field="phone")
+    for field, limit in _LIMITS.items():
+        value = getattr(contact, field)
+        check_text(value, field)
+        if value is not None and len(value) > limit:
+            raise InputError(f"{field} is at most {limit} characters", field=field)
     with store.begin() as conn:
         org_id = _org_id(conn, contact.org)
         if not viewer.operator and viewer.org_id != org_id:
