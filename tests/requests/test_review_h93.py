@@ -4,15 +4,17 @@ or on the other node."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bigfish.cooperation.contacts import add_contact, list_contacts
-from bigfish.cooperation.model import Contact, RequestStatus
+from bigfish.cooperation.model import Contact, RequestEvent, RequestStatus
 from bigfish.cooperation.service import (
     acting_as,
     create_request,
@@ -21,11 +23,13 @@ from bigfish.cooperation.service import (
     request_history,
     transition,
 )
+from bigfish.cooperation.signing import sign_event
+from bigfish.cooperation.wire import request_content
 from bigfish.errors import InputError
 from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
-from tests.requests.test_federation import _freeze, _node, _requests, receive, served
+from tests.requests.test_federation import _freeze, _node, _requests, node_key, receive, served
 
 
 @pytest.fixture
@@ -125,3 +129,51 @@ def test_a_contact_field_the_store_cannot_hold_is_refused_naming_it(
         add_contact(store, Viewer.node_operator(), dataclasses.replace(duty, **{field: value}))
     assert refused.value.field == field
     assert list_contacts(store, Viewer.node_operator()) == []
+
+
+def _signed_by(th: Store, obj: dict[str, Any]) -> dict[str, Any]:
+    """OBJ with every change signed again by TH's node key, as a node serving it would."""
+    content = request_content(obj)
+    for item in obj["history"]:
+        event = RequestEvent(
+            datetime.fromisoformat(item["at"].replace("Z", "+00:00")),
+            item["org"],
+            item["actor"],
+            RequestStatus(item["from_status"]) if item["from_status"] else None,
+            RequestStatus(item["to_status"]),
+            item.get("note"),
+            item["event_id"],
+        )
+        item["signature"] = sign_event(node_key(th), obj["request_id"], event, content)
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda o: o.update(urgency="whenever"), "urgency"),
+        (
+            lambda o: o["subjects"][0].update(identifier_kind="bank_account_" + "x" * 20),
+            "subjects[0].identifier_kind",
+        ),
+        (lambda o: o["subjects"][0].update(identifier_kind=7), "subjects[0].identifier_kind"),
+    ],
+)
+def test_a_peers_request_is_refused_naming_the_field_and_never_stored_altered(
+    nodes: tuple[Store, Store], change: Any, field: str
+) -> None:
+    """An unknown urgency was refused as `request_type: 'whenever' is not a valid Urgency`; an
+    identifier kind over 20 characters was cut to 20 (and 7 stored as "7"), so the request held
+    differed from what its signatures cover, and every later change of it was refused
+    (`subjects: what the request asks differs from the request held here`)."""
+    th, vn = nodes
+    aoc = acting_as(th, "TH-AOC")
+    sent = create_request(th, aoc, _freeze(), send=True)
+    [obj] = _requests(served(th, "VN-BANK"))
+    altered = copy.deepcopy(obj)
+    change(altered)
+    outcome = receive(vn, [_signed_by(th, altered)])
+    assert outcome.rejected == 1 and outcome.rejections[0][1].startswith(field + ":"), outcome
+    assert list_requests(vn, acting_as(vn, "VN-BANK"), "inbox") == []
+    assert receive(vn, [obj]).rejected == 0
+    assert [r.request_id for r in list_requests(vn, acting_as(vn, "VN-BANK"))] == [sent.request_id]

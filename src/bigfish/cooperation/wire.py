@@ -238,7 +238,7 @@ def _subjects(value: object) -> tuple[Subject, ...]:
     if not isinstance(value, list) or not 1 <= len(value) <= 1000:
         raise InputError("subjects is a list of 1-1000 subjects", field="subjects")
     found = []
-    for item in value:
+    for i, item in enumerate(value):
         if not isinstance(item, dict):
             raise InputError("a subject is an object", field="subjects")
         try:
@@ -247,15 +247,16 @@ def _subjects(value: object) -> tuple[Subject, ...]:
             raise InputError(
                 f"unknown subject kind {item.get('kind')!r}", field="subjects"
             ) from None
+        # Stored as sent, never cut or converted: the events' signatures cover it as sent, and
+        # a later version of the request must equal the one held (`federation._check_content`).
         ident_kind = item.get("identifier_kind")
-        check_text(None if ident_kind is None else str(ident_kind), "subjects")
-        found.append(
-            Subject(
-                kind,
-                _text(item, "value", 2000) or "",
-                str(ident_kind)[:20] if ident_kind is not None else None,
+        if ident_kind is not None and (not isinstance(ident_kind, str) or len(ident_kind) > 20):
+            raise InputError(
+                "an identifier kind is text of at most 20 characters",
+                field=f"subjects[{i}].identifier_kind",
             )
-        )
+        check_text(ident_kind, "subjects")
+        found.append(Subject(kind, _text(item, "value", 2000) or "", ident_kind))
     return tuple(found)
 
 
@@ -266,9 +267,12 @@ def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
         raise InputError("request_id is not valid or does not match the object id", field="id")
     try:
         request_type = RequestType(str(obj.get("request_type")))
-        urgency = Urgency(str(obj.get("urgency")))
     except ValueError as exc:
         raise InputError(str(exc), field="request_type") from None
+    try:
+        urgency = Urgency(str(obj.get("urgency")))
+    except ValueError as exc:
+        raise InputError(str(exc), field="urgency") from None
     basis = _text(obj, "legal_basis", 40) or ""
     check_legal_basis(basis, request_type)
     from_org = _check_name(_text(obj, "from_org", 100) or "")
