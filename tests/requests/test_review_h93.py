@@ -7,14 +7,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bigfish.cooperation import federation
 from bigfish.cooperation.contacts import add_contact, list_contacts
-from bigfish.cooperation.model import Contact, RequestEvent, RequestStatus
+from bigfish.cooperation.model import Contact, RequestEvent, RequestStatus, expiry_event_id
 from bigfish.cooperation.service import (
     acting_as,
     create_request,
@@ -177,3 +178,38 @@ def test_a_peers_request_is_refused_naming_the_field_and_never_stored_altered(
     assert list_requests(vn, acting_as(vn, "VN-BANK"), "inbox") == []
     assert receive(vn, [obj]).rejected == 0
     assert [r.request_id for r in list_requests(vn, acting_as(vn, "VN-BANK"))] == [sent.request_id]
+
+
+def test_an_expiry_from_a_peer_carries_the_note_every_node_records_or_is_refused(
+    nodes: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An expiry needs no signature, being the event every node records alike; but its note was
+    taken as sent, so once the deadline had passed a peer could put any text in the history
+    under `system` (shown to both parties, and signed by this node's key when it serves the
+    request on): "deadline passed" is the only note an expiry has."""
+    th, vn = nodes
+    aoc = acting_as(th, "TH-AOC")
+    created = create_request(th, aoc, _freeze(), send=True)
+    [obj] = _requests(served(th, "VN-BANK"))
+    assert receive(vn, [obj]).rejected == 0
+    later = datetime.now(UTC) + timedelta(days=3)
+    monkeypatch.setattr(federation, "_now", lambda: later)
+    expiry = {
+        "event_id": expiry_event_id(created.request_id, RequestStatus.SENT),
+        "at": obj["deadline"],
+        "org": "VN-BANK",
+        "actor": "system",
+        "from_status": "sent",
+        "to_status": "expired",
+    }
+    for note in ("VN-BANK found no funds and closed the case", None):
+        forged = copy.deepcopy(obj)
+        forged["history"].append(expiry | ({"note": note} if note else {}))
+        refused = receive(th, [forged])
+        assert refused.rejected == 1, refused
+        assert refused.rejections[0][1].startswith("history[2].note"), refused.rejections
+    assert len(request_history(th, aoc, created.request_id)) == 2
+    genuine = copy.deepcopy(obj)
+    genuine["history"].append(expiry | {"note": "deadline passed"})
+    assert receive(th, [genuine]).rejected == 0
+    assert get_request(th, aoc, created.request_id).status is RequestStatus.EXPIRED

@@ -46,7 +46,13 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
-from bigfish.cooperation.model import RequestEvent, RequestStatus, expiry_event_id, replay
+from bigfish.cooperation.model import (
+    EXPIRY_NOTE,
+    RequestEvent,
+    RequestStatus,
+    expiry_event_id,
+    replay,
+)
 from bigfish.cooperation.service import events_of, settle_status, with_parties
 from bigfish.cooperation.signing import FINGERPRINT, event_signed_by, sign_event
 from bigfish.cooperation.wire import (
@@ -263,6 +269,10 @@ def _check_expiries(
                 f"{timestamp(deadline)} (this node's clock: {timestamp(now)})",
                 field=f"{where}.at",
             )
+        if _implied_expiry(remote, event) and event.note != EXPIRY_NOTE:
+            # Unsigned, so it may say only what every node records: any other text would
+            # enter both parties' history under `system`, from no one.
+            raise InputError(f"an expiry's note is {EXPIRY_NOTE!r}", field=f"{where}.note")
 
 
 def _check_speakers(

@@ -62,6 +62,10 @@ class SubjectKind(StrEnum):
 
 _EXPIRY_NAMESPACE = uuid.UUID("0c7d3f5e-9a41-5b7e-8f2d-3e6a1b9c4d70")
 
+#: The note of an expiry, the same on every node that records it (it is the one change that
+#: travels unsigned, so it carries nothing a node could make up).
+EXPIRY_NOTE = "deadline passed"
+
 OPEN = frozenset({RequestStatus.SENT, RequestStatus.ACKNOWLEDGED, RequestStatus.IN_PROGRESS})
 
 #: Who may move a request from one status to another. Expiry is allowed to either side once the

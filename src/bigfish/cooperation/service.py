@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.cooperation.model import (
+    EXPIRY_NOTE,
     OPEN,
     CooperationRequest,
     RequestDraft,
@@ -439,7 +440,7 @@ def expire_overdue(store: Store, *, now: datetime | None = None) -> int:
                 "system",
                 before.value,
                 RequestStatus.EXPIRED.value,
-                "deadline passed",
+                EXPIRY_NOTE,
                 at=deadline,
                 event_id=event_id,
             )
