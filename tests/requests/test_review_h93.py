@@ -15,7 +15,14 @@ import pytest
 
 from bigfish.cooperation import federation
 from bigfish.cooperation.contacts import add_contact, list_contacts
-from bigfish.cooperation.model import Contact, RequestEvent, RequestStatus, expiry_event_id
+from bigfish.cooperation.model import (
+    Contact,
+    RequestEvent,
+    RequestStatus,
+    Subject,
+    SubjectKind,
+    expiry_event_id,
+)
 from bigfish.cooperation.service import (
     acting_as,
     create_request,
@@ -213,3 +220,20 @@ def test_an_expiry_from_a_peer_carries_the_note_every_node_records_or_is_refused
     genuine["history"].append(expiry | {"note": "deadline passed"})
     assert receive(th, [genuine]).rejected == 0
     assert get_request(th, aoc, created.request_id).status is RequestStatus.EXPIRED
+
+
+def test_more_subjects_than_a_peer_accepts_are_refused_where_the_request_is_made(
+    nodes: tuple[Store, Store],
+) -> None:
+    """The wire carries 1-1000 subjects; `bigfish request create` took any number (the API
+    stops at 1000), so a request about 1001 identifiers was sent and then refused, whole, by
+    the recipient's node on every pull."""
+    th, _ = nodes
+    aoc = acting_as(th, "TH-AOC")
+    many = tuple(Subject(SubjectKind.IDENTIFIER, f"+6681{n:07d}", "phone") for n in range(1001))
+    with pytest.raises(InputError) as refused:
+        create_request(th, aoc, dataclasses.replace(_freeze(), subjects=many), send=True)
+    assert refused.value.field == "subjects"
+    assert list_requests(th, aoc, "outbox") == []
+    fits = create_request(th, aoc, dataclasses.replace(_freeze(), subjects=many[:1000]), send=True)
+    assert len(fits.subjects) == 1000

@@ -248,6 +248,8 @@ def create_request(
         raise InputError("a summary of 1-500 characters is required", field="summary")
     if not draft.subjects:
         raise InputError("name at least one identifier, report or network", field="subjects")
+    if len(draft.subjects) > 1000:  # what the other node of a request accepts (`wire`)
+        raise InputError("a request names at most 1000 subjects", field="subjects")
     try:
         deadline = _utc(draft.deadline)
     except OverflowError:  # year 1 or 9999 with an offset: no such time in UTC
