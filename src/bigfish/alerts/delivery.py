@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -125,7 +125,7 @@ class _WebhookDeliveries:
 
     org: str
     url: str
-    secret: str
+    secret: str = field(repr=False)  # a traceback's locals or a debug log show no key
     bodies: tuple[bytes, ...]
 
 
