@@ -543,3 +543,19 @@ def test_a_formula_cell_gives_the_value_excel_saved_with_it(
     assert (stored, phones) == ([("TH-2", "30")], ["+66812345678"])
     [reject] = rejects_of(path)
     assert (reject["line"], reject["field"], reject["report_id"]) == (3, "loss_amount", "r3")
+
+
+@pytest.mark.parametrize("name", ["empty.jsonl", "empty.csv"])
+def test_an_empty_file_is_refused_whatever_its_format(
+    store: Store, tmp_path: Path, name: str
+) -> None:
+    """An empty JSON Lines file was read as 0 reports (status 0) where an empty CSV is refused
+    as empty (status 1): the same empty upload, two answers. A file of blank lines is still
+    read (0 reports)."""
+    path = tmp_path / name
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match="the file is empty"):
+        ingest_file(store, path, org="TH-AOC", workers=0)
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\n\r\n")
+    assert ingest_file(store, blank, org="TH-AOC", workers=0).received == 0

@@ -132,7 +132,10 @@ def _duplicate_key(number: int, text: str, key: str) -> Unreadable:
 def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
     """Rows of a JSON Lines file: one report object per line (an object giving a key twice is
     rejected, naming the key). A line ends with LF, CRLF or a lone CR, as for the CSV reader."""
-    _check_not_utf16(raw.read(4), path)
+    head = raw.read(4)
+    if not head:  # as the CSV reader: an empty file is not the format (blank lines are)
+        raise InputError("the file is empty", file=str(path))
+    _check_not_utf16(head, path)
     raw.seek(0)
     # Latin-1 turns each byte into one character and back: lines are split on every line end
     # (a file of lone CRs was one line: all its reports one rejection) and each line's bytes
