@@ -33,7 +33,7 @@ from bigfish.cooperation.service import (
 )
 from bigfish.cooperation.signing import sign_event
 from bigfish.cooperation.wire import request_content
-from bigfish.errors import InputError
+from bigfish.errors import AccessDenied, InputError
 from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
@@ -237,3 +237,25 @@ def test_more_subjects_than_a_peer_accepts_are_refused_where_the_request_is_made
     assert list_requests(th, aoc, "outbox") == []
     fits = create_request(th, aoc, dataclasses.replace(_freeze(), subjects=many[:1000]), send=True)
     assert len(fits.subjects) == 1000
+
+
+def test_a_node_makes_no_change_for_an_organization_another_node_hosts(
+    nodes: tuple[Store, Store],
+) -> None:
+    """The Thai node's operator (`--org VN-BANK`), or a key issued there to VN-BANK, could
+    acknowledge the freeze in the name of the bank, which lives on the Vietnamese node: the
+    Thai node showed it acknowledged, served the change unsigned, and the bank's node refused
+    the whole request from then on (`history[2].org: VN-BANK is not hosted on the node that
+    sent this change`). Nor could the Thai node send a request in the bank's name."""
+    th, vn = nodes
+    aoc, bank_on_th = acting_as(th, "TH-AOC"), acting_as(th, "VN-BANK")
+    sent = create_request(th, aoc, _freeze(), send=True)
+    with pytest.raises(AccessDenied, match="VN-BANK"):
+        transition(th, bank_on_th, sent.request_id, RequestStatus.ACKNOWLEDGED, None)
+    assert get_request(th, aoc, sent.request_id).status is RequestStatus.SENT
+    assert len(request_history(th, aoc, sent.request_id)) == 2
+    asked_by_bank = dataclasses.replace(_freeze(), to_org="TH-AOC")
+    with pytest.raises(AccessDenied, match="VN-BANK"):
+        create_request(th, bank_on_th, asked_by_bank, send=True)
+    assert list_requests(th, aoc, "inbox") == []
+    assert receive(vn, _requests(served(th, "VN-BANK"))).rejected == 0

@@ -52,6 +52,19 @@ def _acting_org(viewer: Viewer) -> int:
     return viewer.org_id
 
 
+def _check_hosted(conn: Connection, org_id: int) -> None:
+    """AccessDenied unless organization ORG_ID lives on this node: a change made here in the
+    name of another node's organization would show here as made, travel unsigned, and make
+    that node refuse the whole request (`bigfish.cooperation.federation`)."""
+    row = conn.execute(
+        sa.select(organizations.c.name, organizations.c.node).where(organizations.c.id == org_id)
+    ).one()
+    if row.node is not None:
+        raise AccessDenied(
+            f"{row.name} lives on the node {row.node}: its requests are made and answered there"
+        )
+
+
 def _org_id(conn: Connection, name: str, field: str) -> int:
     found = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
     if found is None:
@@ -258,6 +271,7 @@ def create_request(
         raise InputError("the deadline is in the past", field="deadline")
     with store.begin() as conn:
         announce_writer(conn)  # before its stamp: see `bigfish.store.stamps`
+        _check_hosted(conn, from_org_id)
         now = stamp_now(conn)
         to_org_id = _org_id(conn, draft.to_org, "to_org")
         if to_org_id == from_org_id:
@@ -309,6 +323,7 @@ def transition(
     expire_overdue(store)
     with store.begin() as conn:
         announce_writer(conn)  # before its stamp: see `bigfish.store.stamps`
+        _check_hosted(conn, org_id)
         row = _find(conn, viewer, request_id)
         side = Side.REQUESTER if row.from_org_id == org_id else Side.RECIPIENT
         current = RequestStatus(row.status)
