@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,10 +109,7 @@ def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
             f"{origin}: the URL holds a character it cannot be sent with", field="url"
         ) from None
     host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
-    try:
-        literal = str(ipaddress.ip_address(host))
-    except ValueError:
-        literal = "127.0.0.1" if host == "localhost" else ""
+    literal = _written_address(host)
     if literal and is_internal(literal):
         allowed = {peer for peer, _ in list_allowed_peers(store)}
         if origin not in allowed:
@@ -127,6 +125,24 @@ def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
             .returning(webhooks.c.id)
         ).scalar_one()
     return Webhook(int(hook_id), org_id, url.strip()), secret
+
+
+def _written_address(host: str) -> str:
+    """The address HOST is written as, "" for a name: an IP address in the standard form, in
+    one of the forms the system's resolver reads as IPv4 (``2130706433``, ``0x7f.1``,
+    ``0177.0.0.1``, ``127.1``: the same address, refused like it), or localhost."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if host == "localhost":
+        return "127.0.0.1"
+    if host and all(part.isalnum() for part in host.split(".")):
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:  # a name
+            pass
+    return ""
 
 
 def list_webhooks(store: Store, org_id: int) -> list[Webhook]:
