@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from bigfish.cooperation.model import RequestStatus
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.sharing.policy import Audience, Viewer, audience, reached, visible_reports
@@ -149,18 +150,16 @@ _WHOLE_GRAPH = 2000
 def requests_by_status(
     conn: Connection, viewer: Viewer, period: Period
 ) -> tuple[tuple[str, int], ...]:
-    """Cooperation requests the viewer's organization sent or received, counted by status."""
-    query = sa.select(cooperation_requests.c.status, sa.func.count()).where(
-        _in_period(cooperation_requests.c.created_at, period)
+    """Cooperation requests the viewer's organization sent or received, counted by status (a
+    draft is its requester's alone: its recipient does not count it)."""
+    requests = cooperation_requests.c
+    query = sa.select(requests.status, sa.func.count()).where(
+        _in_period(requests.created_at, period)
     )
     if not viewer.operator:
         org = viewer.org_id if viewer.org_id is not None else -1
-        query = query.where(
-            sa.or_(
-                cooperation_requests.c.from_org_id == org,
-                cooperation_requests.c.to_org_id == org,
-            )
-        )
+        received = sa.and_(requests.to_org_id == org, requests.status != RequestStatus.DRAFT.value)
+        query = query.where(sa.or_(requests.from_org_id == org, received))
     rows = conn.execute(query.group_by(cooperation_requests.c.status)).all()
     return tuple(sorted(((str(s), int(n)) for s, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
