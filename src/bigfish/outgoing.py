@@ -175,12 +175,15 @@ def guarded_request(
                 headers={"Host": parsed.netloc.decode("ascii"), **headers},
                 extensions={"sni_hostname": target.host},
             )
-            response = client.send(request, stream=stream)
+            try:
+                response = client.send(request, stream=stream)
+            except httpx.InvalidURL:  # a Location httpx cannot even parse: not an HTTPError
+                raise PeerError(f"{target.origin} redirected to a URL that is not one") from None
             if not read_body:
                 response.close()
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
                 response.close()
-                url = urljoin(url, response.headers["location"])
+                url = _redirected(url, response.headers["location"], target.origin)
                 if response.status_code == 303:
                     method, content = "GET", b""
                 continue
@@ -188,6 +191,20 @@ def guarded_request(
                 return _bounded(response, max_body_bytes, target.origin)
             return response
     raise PeerError(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def _redirected(url: str, location: str, origin: str) -> str:
+    """Where a redirect from URL to LOCATION leads; PeerError naming ORIGIN, the peer that
+    answered it, when that is not an http(s) URL (an InputError would blame the caller's URL,
+    and end a schedule that a peer's failure never ends)."""
+    target = urljoin(url, location)
+    try:
+        origin_of(target)
+    except InputError:
+        raise PeerError(
+            f"{origin} redirected to {location[:200]!r}, not an http(s) URL with a host and port"
+        ) from None
+    return target
 
 
 def bounded_get(

@@ -3,15 +3,16 @@ host is an internal address in any numeric form is refused when registered."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from bigfish.alerts.delivery import _WebhookDeliveries
-from bigfish.errors import InputError
+from bigfish.errors import InputError, PeerError
 from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_access import webhooks
-from bigfish.webhooks import add_webhook
+from bigfish.webhooks import add_webhook, guarded_request
 
 
 def test_a_webhook_jobs_repr_shows_no_secret() -> None:
@@ -53,3 +54,23 @@ def test_names_and_public_numeric_forms_are_still_registered(store: Store) -> No
     for url in ("https://hooks.example/b", "https://1.example/b", "http://1572395042/b"):
         hook, _ = add_webhook(store, org_id, url)
         assert hook.url == url
+
+
+@pytest.mark.parametrize(
+    "location", ["ftp://files.example/x", "http://peer.example:99999/", "mailto:x@y.example"]
+)
+def test_a_redirect_to_no_http_url_is_the_peers_failure(location: str) -> None:
+    """A PeerError (a TAXII schedule tries again at its next turn), not an InputError blaming
+    the caller's URL (which ended the schedule)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": location})
+
+    with pytest.raises(PeerError, match="redirected"):
+        guarded_request(
+            "GET",
+            "https://peer.example/taxii2/",
+            [],
+            transport=httpx.MockTransport(handler),
+            resolver=lambda host, port: ["93.184.216.34"],
+        )
