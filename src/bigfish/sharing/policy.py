@@ -94,18 +94,45 @@ def visible_reports(viewer: Viewer, table: sa.Table = reports) -> ColumnElement[
     return sa.or_(*conditions)
 
 
-def newest_visible_stamp(conn: Connection, viewer: Viewer, upto: datetime) -> datetime | None:
+def newest_visible_stamp(
+    conn: Connection, viewer: Viewer, upto: datetime, *, floor: datetime | None = None
+) -> datetime | None:
     """The newest `updated_at` of the reports VIEWER may see, UPTO at the latest (None when it
-    sees none): a time shown to VIEWER as "as of" — the newest stamp of every report would
-    date the last change of one it may not see, and tell that there is one."""
-    found: datetime | None = conn.execute(
-        sa.select(sa.func.max(reports.c.updated_at)).where(
-            visible_reports(viewer), reports.c.updated_at <= sa.literal(upto, UTCDateTime)
-        )
-    ).scalar()
-    if found is None:
-        return None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
+    sees none): a time shown to VIEWER as "as of" — the newest stamp of every report would date
+    the last change of one it may not see, and tell that there is one.
+
+    A max() over this filter read every report up to UPTO on SQLite (20 ms at 50,000 reports,
+    on every poll), so the updated_at index is walked down from UPTO instead: first down to
+    FLOOR (a poll's `since`: the reports stored since the caller's last poll, which the poll
+    reads anyway), then, when it sees none of those, its own newest is read through the
+    (org_id, updated_at) index and only the others' reports above it are walked. FLOOR changes
+    the cost, never the answer."""
+    stamp = reports.c.updated_at
+    visible = visible_reports(viewer)
+    top = sa.literal(upto, UTCDateTime)
+    if floor is not None and floor <= upto:
+        low = sa.literal(floor, UTCDateTime)
+        recent = sa.select(stamp).where(visible, stamp >= low, stamp <= top)
+        found: datetime | None = conn.execute(recent.order_by(stamp.desc()).limit(1)).scalar()
+        if found is not None:
+            return _aware(found)
+        top = low  # nothing it sees is stamped from FLOOR on
+    own: datetime | None = None
+    if viewer.org_id is not None:
+        own = conn.execute(
+            sa.select(sa.func.max(stamp)).where(reports.c.org_id == viewer.org_id, stamp <= top)
+        ).scalar()
+        visible = sa.and_(visible, reports.c.org_id != viewer.org_id)
+    query = sa.select(stamp).where(visible, stamp <= top).order_by(stamp.desc()).limit(1)
+    if own is not None:
+        query = query.where(stamp > sa.literal(own, UTCDateTime))
+    found = conn.execute(query).scalar()
+    found = found if found is not None else own
+    return None if found is None else _aware(found)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

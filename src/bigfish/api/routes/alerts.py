@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from bigfish.accounts import Principal
 from bigfish.alerts import list_alerts
+from bigfish.alerts.model import as_utc
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS, AlertIdentifier, AlertPage, AlertReport, AlertView
@@ -52,7 +53,7 @@ def alerts(
         raise ApiError(400, str(exc), details={"field": exc.field}) from None
     as_of = page.as_of
     if page.next_cursor is None and as_of is not None:
-        as_of = _shown_as_of(store, viewer, as_of)
+        as_of = _shown_as_of(store, viewer, as_of, since)
     return AlertPage(
         alerts=[
             AlertView(
@@ -70,12 +71,16 @@ def alerts(
     )
 
 
-def _shown_as_of(store: Store, viewer: Viewer, bound: datetime) -> datetime | None:
+def _shown_as_of(
+    store: Store, viewer: Viewer, bound: datetime, since: datetime | None
+) -> datetime | None:
     """The `as_of` of a last page: the newest stamp of the reports VIEWER may see up to BOUND
     (the newest stamp of every report, which `list_alerts` serves alerts up to). Every alert is
     dated by a report the viewer may see, so none is dated after it and by BOUND: polling from
     it serves what polling from BOUND would, while BOUND dated the last change of a report the
     viewer may not see (and told that there is one). Like BOUND, it may be earlier than a
-    `since` later than every report, so that nothing stored between them is skipped."""
+    `since` later than every report, so that nothing stored between them is skipped. SINCE only
+    makes it cheaper to find (`newest_visible_stamp`)."""
+    floor = None if since is None else as_utc(since)
     with store.connect() as conn:
-        return newest_visible_stamp(conn, viewer, bound)
+        return newest_visible_stamp(conn, viewer, bound, floor=floor)
