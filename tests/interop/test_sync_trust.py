@@ -168,6 +168,23 @@ def test_malformed_peer_urls_are_errors_naming_the_url(tmp_path: Path, args: lis
     assert "bf_k" not in result.output
 
 
+@pytest.mark.parametrize(
+    "url", ["https://peer.example:8443@127.0.0.1/", "https://ops:s3cret-pass@peer.example/taxii2/"]
+)
+def test_a_peer_url_carrying_a_password_is_refused_without_showing_it(
+    tmp_path: Path, url: str
+) -> None:
+    """A key put in the peer URL (userinfo) went into every message naming the URL (`URL
+    answered 503`), the run's row and the saved positions (helper-94). Refused before anything
+    is sent, naming the field, not the URL."""
+    result = CliRunner().invoke(
+        app, ["--db", f"sqlite:///{tmp_path / 'n.db'}", "sync", "pull", url, "--key", "bf_k"]
+    )
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: field 'url': the peer URL carries a user name")
+    assert "s3cret" not in result.output and "8443" not in result.output
+
+
 def test_a_next_token_with_a_huge_number_is_a_bad_request(
     sqlite_store: Store, tmp_path: Path
 ) -> None:

@@ -75,6 +75,14 @@ class Peer:
         transport: httpx.BaseTransport | None,
     ) -> None:
         self.origin = origin_of(peer_url)
+        parts = urlsplit(peer_url)
+        if parts.username is not None or parts.password is not None:
+            # The URL goes into messages, runs and positions: a key in it would show everywhere.
+            raise InputError(
+                "the peer URL carries a user name or password: give the key with --key (and"
+                " --basic-user), never inside the URL",
+                field="url",
+            )
         if basic_user is not None:
             token = base64.b64encode(f"{basic_user}:{key}".encode()).decode()
             self.auth = f"Basic {token}"
