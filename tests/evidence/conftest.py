@@ -101,6 +101,20 @@ def add(
     )
 
 
+def add_other(node: Node, **changes: str) -> EvidenceRecord:
+    """Add another file to R-1 with a minimal acquisition, CHANGES (field=value) applied."""
+    values = {"acquired_by": "Somchai", "source": "phone", "method": "copy"} | changes
+    return add_evidence(
+        node.store,
+        node.data_dir,
+        node.a,
+        io.BytesIO(b"another file"),
+        org="TH-AOC",
+        report_id="R-1",
+        acquisition=Acquisition(**values),  # type: ignore[arg-type]
+    )
+
+
 class DiskFull(io.RawIOBase):
     """A file that takes BUDGET bytes, then, like a full disk, takes fewer than it is given
     ("short write") or refuses with ENOSPC."""

@@ -23,7 +23,7 @@ from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_evidence import custody_events, custody_tree_heads
-from tests.evidence.conftest import Node, add, add_report, evidence_rows
+from tests.evidence.conftest import Node, add, add_other, add_report, evidence_rows
 
 
 def test_integrity_truncation_hidden_behind_a_copy_of_an_older_tree_head_is_detected(
@@ -162,16 +162,7 @@ def test_text_wider_than_its_custody_column_is_refused_naming_its_field(
     item = add(node, b"chat export")
 
     def adding(**changes: str) -> object:
-        values = {"acquired_by": "Somchai", "source": "phone", "method": "copy"} | changes
-        return add_evidence(
-            node.store,
-            node.data_dir,
-            node.a,
-            io.BytesIO(b"another file"),
-            org="TH-AOC",
-            report_id="R-1",
-            acquisition=Acquisition(**values),  # type: ignore[arg-type]
-        )
+        return add_other(node, **changes)
 
     def sealing(activity: Activity, to: Party = Party(None, None)) -> object:
         return record_custody_event(

@@ -23,7 +23,7 @@ from bigfish.evidence.service import (
     list_evidence,
     record_custody_event,
 )
-from tests.evidence.conftest import BIG, Node, add, evidence_rows, stored_files
+from tests.evidence.conftest import BIG, Node, add, add_other, evidence_rows, stored_files
 
 LOOK = Activity("Lan", "case review")
 
@@ -502,22 +502,12 @@ def test_text_that_cannot_be_signed_or_stored_is_refused_naming_its_field(
     given that way, failed with a UnicodeEncodeError traceback while signing; a NUL character
     with a DataError from PostgreSQL (and was signed on SQLite)."""
     from bigfish.errors import InputError
-    from bigfish.evidence.model import Acquisition
-    from bigfish.evidence.service import add_evidence, get_evidence
+    from bigfish.evidence.service import get_evidence
 
     item = add(node, b"chat export")
 
     def adding(**changes: str) -> Any:
-        values = {"acquired_by": "Somchai", "source": "phone", "method": "copy"} | changes
-        return add_evidence(
-            node.store,
-            node.data_dir,
-            node.a,
-            io.BytesIO(b"another file"),
-            org="TH-AOC",
-            report_id="R-1",
-            acquisition=Acquisition(**values),  # type: ignore[arg-type]
-        )
+        return add_other(node, **changes)
 
     attempts: list[tuple[str, Any]] = [
         ("file_name", lambda: adding(file_name=bad)),
