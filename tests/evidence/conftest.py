@@ -115,6 +115,22 @@ def add_other(node: Node, **changes: str) -> EvidenceRecord:
     )
 
 
+def export_r1(node: Node, out: Path, **kwargs: Any) -> Any:
+    """Export report R-1 of TH-AOC as node.a to OUT (KWARGS: export_package's, activity too)."""
+    from bigfish.evidence.service import Activity, export_package
+
+    return export_package(
+        node.store,
+        node.data_dir,
+        node.a,
+        org="TH-AOC",
+        report_id="R-1",
+        out=out,
+        activity=kwargs.pop("activity", Activity("Somchai", "MLA request 2025/17")),
+        **kwargs,
+    )
+
+
 class DiskFull(io.RawIOBase):
     """A file that takes BUDGET bytes, then, like a full disk, takes fewer than it is given
     ("short write") or refuses with ENOSPC."""

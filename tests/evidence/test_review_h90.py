@@ -23,7 +23,7 @@ from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_evidence import custody_events, custody_tree_heads
-from tests.evidence.conftest import Node, add, add_other, add_report, evidence_rows
+from tests.evidence.conftest import Node, add, add_other, add_report, evidence_rows, export_r1
 
 
 def test_integrity_truncation_hidden_behind_a_copy_of_an_older_tree_head_is_detected(
@@ -157,7 +157,7 @@ def test_text_wider_than_its_custody_column_is_refused_naming_its_field(
     # and signed it, a log that could not move to PostgreSQL.
     from bigfish.errors import InputError
     from bigfish.evidence.custody import Party
-    from bigfish.evidence.service import export_package, record_custody_event
+    from bigfish.evidence.service import record_custody_event
 
     item = add(node, b"chat export")
 
@@ -190,14 +190,8 @@ def test_text_wider_than_its_custody_column_is_refused_naming_its_field(
         ),
         (
             "place",
-            lambda: export_package(
-                node.store,
-                node.data_dir,
-                node.a,
-                org="TH-AOC",
-                report_id="R-1",
-                out=tmp_path / "p.zip",
-                activity=Activity("Somchai", "MLA", place="p" * 501),
+            lambda: export_r1(
+                node, tmp_path / "p.zip", activity=Activity("Somchai", "MLA", place="p" * 501)
             ),
         ),
     ]
@@ -220,7 +214,7 @@ def test_a_disposal_recorded_while_an_export_or_transfer_starts_stops_it(
     from bigfish.errors import Conflict
     from bigfish.evidence import log
     from bigfish.evidence.custody import Party
-    from bigfish.evidence.service import export_package, record_custody_event
+    from bigfish.evidence.service import record_custody_event
 
     item = add(node, b"chat export")
     signing_key = log.signing_key
@@ -243,15 +237,7 @@ def test_a_disposal_recorded_while_an_export_or_transfer_starts_stops_it(
     monkeypatch.setattr(log, "signing_key", key_after_a_disposal)
     with pytest.raises(Conflict, match=f"evidence {item.evidence_id} was disposed of"):
         if late == "exported":
-            export_package(
-                node.store,
-                node.data_dir,
-                node.a,
-                org="TH-AOC",
-                report_id="R-1",
-                out=tmp_path / "p.zip",
-                activity=Activity("Lan", "MLA 2025/17"),
-            )
+            export_r1(node, tmp_path / "p.zip", activity=Activity("Lan", "MLA 2025/17"))
         else:
             record_custody_event(
                 node.store,
@@ -333,7 +319,6 @@ def test_a_package_whose_chain_recorded_changed_bytes_verifies_with_a_note(
 
     from bigfish.evidence.files import blob_path
     from bigfish.evidence.package import verify_package
-    from bigfish.evidence.service import export_package
 
     item = add(node, b"transfer slip 12345")
     path = blob_path(node.data_dir, item.sha256)
@@ -343,15 +328,7 @@ def test_a_package_whose_chain_recorded_changed_bytes_verifies_with_a_note(
     path.unlink()
     get_evidence(node.store, node.data_dir, node.a, item.evidence_id, Activity("Lan", "look"))
     assert add(node, b"transfer slip 12345").held_before  # the verified bytes are back
-    export_package(
-        node.store,
-        node.data_dir,
-        node.a,
-        org="TH-AOC",
-        report_id="R-1",
-        out=tmp_path / "p.zip",
-        activity=Activity("Lan", "MLA 2025/17"),
-    )
+    export_r1(node, tmp_path / "p.zip", activity=Activity("Lan", "MLA 2025/17"))
     check = verify_package(tmp_path / "p.zip")
     assert check.ok, check.problem
     assert [n.split(" (")[0] for n in check.notes] == [
@@ -370,7 +347,7 @@ def test_the_package_summary_shows_typed_text_on_one_line(node: Node, tmp_path: 
 
     from bigfish.evidence.custody import Party
     from bigfish.evidence.package import verify_package
-    from bigfish.evidence.service import export_package, record_custody_event
+    from bigfish.evidence.service import record_custody_event
 
     forged = "\n      99  2025-12-17T03:00:00.000000Z  ev-x  disposed    from Judge (court)"
     item = add(node, b"chat export", name="chat.txt" + forged)
@@ -383,15 +360,7 @@ def test_the_package_summary_shows_typed_text_on_one_line(node: Node, tmp_path: 
         Activity("Somchai", "sealed" + forged, place="locker\r\u202e7"),
         Party(None, None),
     )
-    export_package(
-        node.store,
-        node.data_dir,
-        node.a,
-        org="TH-AOC",
-        report_id="R-1",
-        out=tmp_path / "p.zip",
-        activity=Activity("Lan", "MLA 2025/17"),
-    )
+    export_r1(node, tmp_path / "p.zip", activity=Activity("Lan", "MLA 2025/17"))
     assert verify_package(tmp_path / "p.zip").ok
     with zipfile.ZipFile(tmp_path / "p.zip") as zf:
         summary = zf.read("summary.txt").decode()
@@ -460,18 +429,8 @@ def test_case_jsonld_ids_are_iris_even_for_names_with_spaces(node: Node, tmp_pat
     import re
     import zipfile
 
-    from bigfish.evidence.service import export_package
-
     add(node, b"chat export")
-    export_package(
-        node.store,
-        node.data_dir,
-        node.a,
-        org="TH-AOC",
-        report_id="R-1",
-        out=tmp_path / "p.zip",
-        activity=Activity("Lan Nguyen #2", "MLA 2025/17"),
-    )
+    export_r1(node, tmp_path / "p.zip", activity=Activity("Lan Nguyen #2", "MLA 2025/17"))
     with zipfile.ZipFile(tmp_path / "p.zip") as zf:
         graph = json.loads(zf.read("case.jsonld"))["@graph"]
     ids = [node_["@id"] for node_ in graph]

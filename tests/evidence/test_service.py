@@ -23,7 +23,15 @@ from bigfish.evidence.service import (
     list_evidence,
     record_custody_event,
 )
-from tests.evidence.conftest import BIG, Node, add, add_other, evidence_rows, stored_files
+from tests.evidence.conftest import (
+    BIG,
+    Node,
+    add,
+    add_other,
+    evidence_rows,
+    export_r1,
+    stored_files,
+)
 
 LOOK = Activity("Lan", "case review")
 
@@ -286,19 +294,6 @@ def test_a_wrong_data_dir_is_refused_instead_of_signing_with_a_new_key(
     assert verify_custody_log(node.store, node.data_dir).ok
 
 
-def _export(node: Node, out: Path, **kwargs: Any) -> Any:
-    return export_package(
-        node.store,
-        node.data_dir,
-        node.a,
-        org="TH-AOC",
-        report_id="R-1",
-        out=out,
-        activity=kwargs.pop("activity", Activity("Somchai", "MLA request 2025/17")),
-        **kwargs,
-    )
-
-
 def _events(node: Node, evidence_id: str) -> list[str]:
     return [r.draft.event.value for r in list_custody(node.store, node.a, evidence_id)]
 
@@ -310,13 +305,13 @@ def test_a_failed_export_records_no_exported_event(node: Node, tmp_path: Path) -
     outdir = tmp_path / "out"
     outdir.mkdir()
     with pytest.raises(FileNotFoundError):
-        _export(node, outdir / "no" / "such" / "dir" / "p.zip")
+        export_r1(node, outdir / "no" / "such" / "dir" / "p.zip")
     with pytest.raises(InputError, match="is a directory"):
-        _export(node, outdir)
+        export_r1(node, outdir)
     os.chmod(item_path := blob_path(node.data_dir, item.sha256), 0o644)
     item_path.write_bytes(b"changed")
     with pytest.raises(IntegrityError, match="do not match their digest; not exported"):
-        _export(node, outdir / "p.zip")
+        export_r1(node, outdir / "p.zip")
     assert _events(node, item.evidence_id) == ["acquired"]
     assert list(outdir.iterdir()) == []  # no package, no partial
     assert verify_custody_log(node.store, node.data_dir).ok
@@ -337,7 +332,7 @@ def test_an_export_whose_commit_fails_leaves_no_package(
 
     monkeypatch.setattr(log, "_append_once", then_fail)
     with pytest.raises(StoreError):
-        _export(node, tmp_path / "p.zip")
+        export_r1(node, tmp_path / "p.zip")
     monkeypatch.undo()
     assert not (tmp_path / "p.zip").exists() and not (tmp_path / "p.zip.partial").exists()
     assert _events(node, item.evidence_id) == ["acquired"]
@@ -367,7 +362,7 @@ def test_disposed_evidence_is_neither_transferred_nor_exported(node: Node, tmp_p
             Party("Lan", "VN-MPS"),
         )
     with pytest.raises(Conflict, match="cannot be exported"):
-        _export(node, tmp_path / "p.zip")
+        export_r1(node, tmp_path / "p.zip")
     assert _events(node, item.evidence_id) == ["acquired", "disposed"]
 
 
@@ -396,9 +391,9 @@ def test_custody_events_need_a_purpose_and_a_known_recipient(node: Node, tmp_pat
             transfer(purpose, to_org)
         assert refused.value.field == field
     with pytest.raises(InputError, match="not known to this node"):
-        _export(node, tmp_path / "p.zip", recipient=Party("Lan", "nonexistent-org"))
+        export_r1(node, tmp_path / "p.zip", recipient=Party("Lan", "nonexistent-org"))
     with pytest.raises(InputError, match="purpose is required"):
-        _export(node, tmp_path / "p.zip", activity=Activity("Somchai", ""))
+        export_r1(node, tmp_path / "p.zip", activity=Activity("Somchai", ""))
     assert _events(node, item.evidence_id) == ["acquired"]
     assert transfer("MLA 2025/17", "VN-MPS").draft.received_by == Party("Lan", "VN-MPS")
 
@@ -590,7 +585,7 @@ def test_a_record_dated_before_its_acquisition_is_noted_on_verify(
         ),
     )
     out = tmp_path / "p.zip"
-    _export(node, out)
+    export_r1(node, out)
     check = verify_package(out)
     assert check.ok
     [note] = check.notes
@@ -600,6 +595,6 @@ def test_a_record_dated_before_its_acquisition_is_noted_on_verify(
 
 def test_a_package_acquired_on_time_verifies_without_notes(node: Node, tmp_path: Path) -> None:
     add(node, b"acquired now")
-    _export(node, tmp_path / "p.zip")
+    export_r1(node, tmp_path / "p.zip")
     check = verify_package(tmp_path / "p.zip")
     assert check.ok and check.notes == ()
