@@ -7,7 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,10 +22,17 @@ from bigfish.linking.state import retire_networks
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_linking import networks
 
+# reported_at in microseconds since 1970 UTC: a report's time keeps its fraction of a second
+# (intake keeps it), so the first and last seen and the growth window are those of the
+# statistics of an update (`bigfish.linking.score.Tally`), not a second off (a cast to whole
+# seconds rounds on PostgreSQL: 23:59:59.6 was first seen the next day).
 _EPOCH = {
-    "sqlite": "CAST(strftime('%s', r.reported_at) AS INTEGER)",
-    "postgresql": "CAST(EXTRACT(EPOCH FROM r.reported_at) AS BIGINT)",
+    "sqlite": "CAST(strftime('%s', r.reported_at) AS INTEGER) * 1000000"
+    " + CAST(substr(substr(r.reported_at, 21) || '000000', 1, 6) AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM r.reported_at) * 1000000 AS BIGINT)",
 }
+_EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _FACTS_SQL = (
     "SELECT r.id, o.name, r.country, {epoch}, r.loss_usd, r.loss_amount, r.loss_currency, "
     "r.scam_type, r.channel FROM reports r JOIN organizations o ON o.id = r.org_id"
@@ -39,7 +46,7 @@ class ReportColumns:
     pk: IntArray
     org: IntArray
     country: IntArray
-    epoch: IntArray  # reported_at, seconds since 1970 UTC
+    epoch: IntArray  # reported_at, microseconds since 1970 UTC
     loss: np.ndarray[Any, np.dtype[np.float64]]  # NaN when unknown
     scam_type: IntArray  # -1 when absent
     channel: IntArray
@@ -76,7 +83,7 @@ def _categories(text: str | None, n: int) -> tuple[IntArray, tuple[str, ...]]:
 
 
 _SQLITE_COLUMNS = (
-    "SELECT group_concat(id), group_concat(org_id), group_concat(substr(reported_at, 1, 19)),"
+    "SELECT group_concat(id), group_concat(org_id), group_concat(substr(reported_at, 1, 26)),"
     " group_concat(coalesce(loss_usd, 'nan')), group_concat(country),"
     " group_concat(coalesce(scam_type, '')), group_concat(coalesce(channel, ''))"
     " FROM (SELECT * FROM reports ORDER BY id)"
@@ -92,7 +99,7 @@ def _sqlite_columns(conn: Connection) -> ReportColumns:
     org_ids = ints_from_text(row[1])
     n = pk.size
     dates = row[2].split(",") if n else []
-    epoch = np.array(dates, dtype="datetime64[s]").astype(np.int64)
+    epoch = np.array(dates, dtype="datetime64[us]").astype(np.int64)
     loss = np.fromstring(row[3], dtype=np.float64, sep=",") if n else np.zeros(0)
     country, countries = _categories(row[4], n)
     stype, stypes = _categories(row[5], n)
@@ -218,8 +225,8 @@ def network_rows(
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.minimum.at(first, label, epoch)
     np.maximum.at(last, label, epoch)
-    now_s = int(now.timestamp())
-    recent = (epoch > now_s - int(GROWTH_WINDOW.total_seconds())) & (epoch <= now_s)
+    now_us = (now - _EPOCH_START) // _MICROSECOND  # exact: a float timestamp is not
+    recent = (epoch > now_us - GROWTH_WINDOW // _MICROSECOND) & (epoch <= now_us)
     growth = np.bincount(label, weights=recent.astype(np.float64), minlength=n).astype(np.int64)
     names = cols.names
     countries = _pairs(label, cols.country[at])
@@ -252,8 +259,8 @@ def network_rows(
                 "organizations": sorted(names["org"][c] for c, _ in orgs[i]),
                 "scam_types": {names["scam_type"][c]: k for c, k in types[i]},
                 "channels": {names["channel"][c]: k for c, k in channels[i]},
-                "first_seen": datetime.fromtimestamp(int(first[i]), UTC),
-                "last_seen": datetime.fromtimestamp(int(last[i]), UTC),
+                "first_seen": _EPOCH_START + int(first[i]) * _MICROSECOND,
+                "last_seen": _EPOCH_START + int(last[i]) * _MICROSECOND,
                 "growth_30d": int(growth[i]),
                 "community_split": nid in split,
             }

@@ -98,8 +98,8 @@ def _new_stops(
         if pin is not None:
             if pin[0]:
                 linking.add(ident)
-            elif ident not in known:
-                new[ident] = state.Stop(StopReason.PIN, pin[1] or "pinned as not linking", 0)
+            elif not _stopped_as_pinned(known.get(ident), pin[1]):
+                new[ident] = state.Stop(StopReason.PIN, _pin_detail(pin[1]), 0)
             continue
         if not valid or ident in known:
             continue
@@ -108,14 +108,7 @@ def _new_stops(
             new[ident] = state.Stop(StopReason.WARNING_LIST, name, 0)
         else:
             linking.add(ident)
-    degree: dict[int, int] = {}
-    for part in chunked(sorted(linking | set(new))):
-        query = (
-            sa.select(mentions.c.identifier_id, sa.func.count(sa.distinct(mentions.c.report_pk)))
-            .where(mentions.c.identifier_id.in_(part))
-            .group_by(mentions.c.identifier_id)
-        )
-        degree.update({int(i): int(n) for i, n in conn.execute(query)})
+    degree = _report_counts(conn, linking | set(new))
     if policy.statistical and cap is not None:
         for ident in sorted(linking):
             if degree.get(ident, 0) > cap and not pinned.get(ident, (False, ""))[0]:
@@ -127,6 +120,29 @@ def _new_stops(
                 )
     new = {i: state.Stop(s.reason, s.detail, degree.get(i, 0)) for i, s in new.items()}
     return new, linking
+
+
+def _pin_detail(note: str) -> str:
+    return note or "pinned as not linking"
+
+
+def _stopped_as_pinned(stop: state.Stop | None, note: str) -> bool:
+    """True when STOP is already the stop of a value pinned as not linking with NOTE (a rebuild
+    records the pin, with its note, over a list's or the hub test's reason)."""
+    return stop is not None and stop.reason is StopReason.PIN and stop.detail == _pin_detail(note)
+
+
+def _report_counts(conn: Connection, ids: set[int]) -> dict[int, int]:
+    """How many reports mention each identifier of IDS (those mentioned at all)."""
+    degree: dict[int, int] = {}
+    for part in chunked(sorted(ids)):
+        query = (
+            sa.select(mentions.c.identifier_id, sa.func.count(sa.distinct(mentions.c.report_pk)))
+            .where(mentions.c.identifier_id.in_(part))
+            .group_by(mentions.c.identifier_id)
+        )
+        degree.update({int(i): int(n) for i, n in conn.execute(query)})
+    return degree
 
 
 def _identifier_rows(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str, bool]]:
@@ -370,7 +386,11 @@ def _grow(
     facts = report_facts(conn, joining, rates)
     if touched:
         # The stored growth was counted as of the run that stored it: counted again as of now.
-        before = replace(stats_from_row(row), growth_30d=_recent_members(conn, nid, now))
+        # The stored total is rounded to the cent: the members' losses are added up again, or
+        # each growth by one report rounded the total anew (30 reports of 150,000 VND, grown
+        # one ingest at a time, came to $176.40 where the rebuild counts $176.47).
+        recent, losses = _member_sums(conn, nid, now, members if rates is not None else None, rates)
+        before = replace(stats_from_row(row), growth_30d=recent, total_loss_usd=losses)
         stats = extend(before, (facts[pk] for pk in joining), now)
         created, split, events = utc(row.created_at), bool(row.community_split), []
     else:
@@ -385,19 +405,35 @@ def _grow(
     return IdAssignment({0: nid}, events, {}, nid + 1)
 
 
-def _recent_members(conn: Connection, network_id: int, now: datetime) -> int:
-    """How many members of NETWORK_ID were reported in the growth window up to NOW."""
+def _member_sums(
+    conn: Connection,
+    network_id: int,
+    now: datetime,
+    members: set[int] | None,
+    rates: Rates | None,
+) -> tuple[int, float]:
+    """How many members of NETWORK_ID were reported in the growth window up to NOW, and the sum
+    of their USD losses, unrounded: the stored ones, or at RATES over the facts of MEMBERS."""
     now = now.astimezone(UTC)
-    query = (
-        sa.select(sa.func.count())
-        .select_from(network_members.join(reports, reports.c.id == network_members.c.report_pk))
-        .where(
-            network_members.c.network_id == network_id,
-            reports.c.reported_at > now - GROWTH_WINDOW,
-            reports.c.reported_at <= now,
+    recent = sa.func.sum(
+        sa.case(
+            (
+                sa.and_(reports.c.reported_at > now - GROWTH_WINDOW, reports.c.reported_at <= now),
+                1,
+            ),
+            else_=0,
         )
     )
-    return int(conn.execute(query).scalar_one())
+    query = (
+        sa.select(sa.func.coalesce(recent, 0), sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0))
+        .select_from(network_members.join(reports, reports.c.id == network_members.c.report_pk))
+        .where(network_members.c.network_id == network_id)
+    )
+    count, stored = conn.execute(query).one()
+    if members is None:
+        return int(count), float(stored)
+    facts = report_facts(conn, sorted(members), rates).values()
+    return int(count), math.fsum(f.loss_usd for f in facts if f.loss_usd is not None)
 
 
 def _relink(
@@ -462,7 +498,21 @@ def _relink(
     eligible = linking & ~np.array([i in pinned for i in ids], dtype=np.bool_)
     verdict = find_hubs(graph, eligible, policy, cap=cap)
     degrees = graph.degrees()
-    stops: dict[int, state.Stop] = {}
+    # A value pinned as not linking does not link here; its stop is recorded as a rebuild
+    # records it (with the note, over a list's reason), else the explanation named it a link.
+    unpinned = {
+        i
+        for i in ids
+        if i in pinned
+        and not pinned[i][0]
+        and i not in new_stops
+        and not _stopped_as_pinned(known.get(i), pinned[i][1])
+    }
+    counts = _report_counts(conn, unpinned)
+    stops: dict[int, state.Stop] = {
+        i: state.Stop(StopReason.PIN, _pin_detail(pinned[i][1]), counts.get(i, 0))
+        for i in sorted(unpinned)
+    }
     for v in np.flatnonzero(eligible & ~verdict.linking).tolist():
         why = verdict.reason[v]
         if why is not None:  # values of one report do not link either, but are no hubs

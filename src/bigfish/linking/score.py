@@ -137,12 +137,14 @@ class Tally:
         """The statistics of the reports added so far (at least one)."""
         if self.first is None or self.last is None:
             raise ValueError("a network has at least one report")
-        loss = math.fsum(self.losses)  # exact, so the same in any order (`combine`)
+        # exact, so the same in any order (`combine`); the score is of the total as shown (and
+        # as the rebuild and the daily aging score it), not of the unrounded sum
+        loss = round(math.fsum(self.losses), 2)
         return NetworkStats(
             report_count=self.count,
             countries=tuple(sorted(self.countries)),
             organizations=tuple(sorted(self.orgs)),
-            total_loss_usd=round(loss, 2),
+            total_loss_usd=loss,
             unknown_currency=_ranked(self.unknown),
             first_seen=self.first,
             last_seen=self.last,
@@ -190,12 +192,12 @@ def combine(portions: Sequence[Portion]) -> NetworkStats:
         ):
             for key, n in ranked:
                 counts[key] = counts.get(key, 0) + n
-    loss = math.fsum(itertools.chain.from_iterable(p.losses for p in portions))
+    loss = round(math.fsum(itertools.chain.from_iterable(p.losses for p in portions)), 2)
     return NetworkStats(
         report_count=count,
         countries=tuple(sorted(countries)),
         organizations=tuple(sorted(orgs)),
-        total_loss_usd=round(loss, 2),
+        total_loss_usd=loss,
         unknown_currency=_ranked(unknown),
         first_seen=min(p.stats.first_seen for p in portions),
         last_seen=max(p.stats.last_seen for p in portions),
@@ -228,7 +230,7 @@ def extend(stats: NetworkStats, facts: Iterable[ReportFacts], now: datetime) -> 
     if not new:
         return stats
     since = now - GROWTH_WINDOW
-    loss = stats.total_loss_usd + sum(f.loss_usd for f in new if f.loss_usd is not None)
+    loss = round(stats.total_loss_usd + sum(f.loss_usd for f in new if f.loss_usd is not None), 2)
     unknown = Counter(f.loss_currency for f in new if f.loss_usd is None and f.loss_currency)
     countries = tuple(sorted(set(stats.countries) | {f.country for f in new}))
     count = stats.report_count + len(new)
@@ -237,7 +239,7 @@ def extend(stats: NetworkStats, facts: Iterable[ReportFacts], now: datetime) -> 
         report_count=count,
         countries=countries,
         organizations=tuple(sorted(set(stats.organizations) | {f.org for f in new})),
-        total_loss_usd=round(loss, 2),
+        total_loss_usd=loss,
         unknown_currency=_merge_counts(stats.unknown_currency, Counter(unknown)),
         first_seen=min(stats.first_seen, *(f.reported_at for f in new)),
         last_seen=max(stats.last_seen, *(f.reported_at for f in new)),

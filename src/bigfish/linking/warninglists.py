@@ -80,71 +80,104 @@ class WarningLists:
         return [wl.name for wl in self.lists]
 
 
+def _line_of(text: str | None, value: Any) -> int | None:
+    """The line of TEXT (a list's file) where VALUE is first written as JSON, when it is found
+    (as json.dumps writes it, escaped or not): errors name the file and the line."""
+    if text is None:
+        return None
+    for written in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
+        at = text.find(written)
+        if at >= 0:
+            return text.count("\n", 0, at) + 1
+    return None
+
+
 def _canonical_entries(
-    raw: str, kinds: frozenset[str], country: str | None, where: str
+    raw: str, kinds: frozenset[str], country: str | None, where: str, text: str | None = None
 ) -> set[str]:
     """The canonical forms of an ``exact`` entry, one per kind it is valid as (an entry of a
     list of several kinds is matched as each of them, never as the text written)."""
     found: set[str] = set()
     errors: list[str] = []
     for kind in sorted(kinds):
-        ident = normalize(Kind(kind), raw, country)
+        try:
+            ident = normalize(Kind(kind), raw, country)
+        except InputError as exc:  # the list's country is no region
+            line = _line_of(text, "country")
+            raise InputError(exc.message, file=where, line=line, field="country") from None
         if ident.valid:
             found.add(ident.canonical)
         else:
             errors.append(f"{kind}: {ident.error}")
     if not found:
         what = " or ".join(sorted(kinds))
-        raise InputError(f"{raw!r} is not a valid {what}: {'; '.join(errors)}", file=where)
+        raise InputError(
+            f"{raw!r} is not a valid {what}: {'; '.join(errors)}",
+            file=where,
+            line=_line_of(text, raw),
+        )
     return found
 
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://")
 
 
-def _canonical_host_entry(raw: str, where: str) -> str:
+def _canonical_host_entry(raw: str, where: str, text: str | None = None) -> str:
     """A ``hostname`` entry as values' hosts are written (spec/identifiers.md): lower case,
     IDNA (punycode), no trailing dot, no leading ``www.``; a scheme or path written with it
     is left out (``https://Bank.example/`` is ``bank.example``)."""
-    text = _SCHEME.sub("", raw.strip().lower())
-    text = text.split("/", 1)[0].split("?", 1)[0]
+    written = _SCHEME.sub("", raw.strip().lower())
+    written = written.split("/", 1)[0].split("?", 1)[0]
     try:
-        host = canonical_host(text)
+        host = canonical_host(written)
     except HostError as exc:
-        raise InputError(f"{raw!r} is not a host name: {exc}", file=where) from None
+        raise InputError(
+            f"{raw!r} is not a host name: {exc}", file=where, line=_line_of(text, raw)
+        ) from None
     while host.startswith("www.") and host.count(".") >= 2:
         host = host[4:]
     return host
 
 
-def parse_warning_list(data: Any, where: str) -> WarningList:
-    """A list from the decoded JSON of one file; WHERE names the file in errors."""
+def parse_warning_list(data: Any, where: str, text: str | None = None) -> WarningList:
+    """A list from the decoded JSON of one file; WHERE names the file in errors, and the line
+    when TEXT, the file's text, is given and shows it."""
+
+    def bad(message: str, key: str) -> InputError:
+        return InputError(message, file=where, line=_line_of(text, key), field=key)
+
     if not isinstance(data, dict):
         raise InputError("a warning list is a JSON object", file=where)
     for key in ("name", "type", "kinds", "list"):
         if key not in data:
             raise InputError("missing key", file=where, field=key)
-    if data["type"] not in _TYPES:
-        raise InputError(f"type must be one of {', '.join(_TYPES)}", file=where, field="type")
+    if not isinstance(data["name"], str) or not data["name"].strip():
+        raise bad("name is a non-empty string", "name")
+    if not isinstance(data["type"], str) or data["type"] not in _TYPES:
+        raise bad(f"type must be one of {', '.join(_TYPES)}", "type")
     kinds = data["kinds"]
     if not isinstance(kinds, list) or not kinds:
-        raise InputError("kinds is a non-empty list of kinds", file=where, field="kinds")
+        raise bad("kinds is a non-empty list of kinds", "kinds")
     known = {k.value for k in Kind}
     for kind in kinds:
-        if kind not in known:
-            raise InputError(f"unknown kind {kind!r}", file=where, field="kinds")
+        if not isinstance(kind, str) or kind not in known:
+            raise bad(f"unknown kind {kind!r}", "kinds")
     if not isinstance(data["list"], list) or not all(isinstance(e, str) for e in data["list"]):
-        raise InputError("list is a list of strings", file=where, field="list")
-    kind_set = frozenset(str(k) for k in kinds)
+        raise bad("list is a list of strings", "list")
     country = data.get("country")
+    if country is not None and not isinstance(country, str):
+        raise bad("country is a region code such as TH, or null", "country")
+    kind_set = frozenset(kinds)
     if data["type"] == "hostname":
-        entries = frozenset(_canonical_host_entry(e, where) for e in data["list"] if e.strip())
+        entries = frozenset(
+            _canonical_host_entry(e, where, text) for e in data["list"] if e.strip()
+        )
     else:
         entries = frozenset(
             c
             for e in data["list"]
             if e.strip()
-            for c in _canonical_entries(e, kind_set, country, where)
+            for c in _canonical_entries(e, kind_set, country, where, text)
         )
     return WarningList(
         name=str(data["name"]),
@@ -157,10 +190,17 @@ def parse_warning_list(data: Any, where: str) -> WarningList:
 
 def _read(path: Path) -> WarningList:
     try:
-        data = json.loads(path.read_text("utf-8"))
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path), line=line) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
-    return parse_warning_list(data, str(path))
+    return parse_warning_list(data, str(path), text)
 
 
 @cache
@@ -170,8 +210,8 @@ def shipped_warning_lists() -> tuple[WarningList, ...]:
     found: list[WarningList] = []
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".json"):
-            data = json.loads(item.read_text("utf-8"))
-            found.append(parse_warning_list(data, item.name))
+            text = item.read_text("utf-8")
+            found.append(parse_warning_list(json.loads(text), item.name, text))
     return tuple(found)
 
 
