@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,10 +39,11 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class GroupKey:
-    """A sharing group and its community key (a secret: never logged or exported)."""
+    """A sharing group and its community key (a secret: never logged or exported, so not in
+    its repr either: a traceback with locals or a debug log of one would carry the key)."""
 
     group_id: int
-    key: bytes
+    key: bytes = field(repr=False)
 
 
 def _member_groups(conn: Connection, viewer: Viewer, group: str | None) -> list[GroupKey]:

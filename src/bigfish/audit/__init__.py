@@ -34,7 +34,7 @@ from bigfish.audit.chain import (
     seal_audit,
     verify_audit,
 )
-from bigfish.audit.entry import AuditEntry, now_iso, redacted_query
+from bigfish.audit.entry import TARGET_WIDTH, AuditEntry, listed_entries, now_iso, redacted_query
 from bigfish.audit.head import HIGH_WATER, SIGNING_MARK, HeadSigner, head_message
 from bigfish.audit.writer import GATHER_SECONDS, AuditWriter
 
@@ -44,12 +44,14 @@ __all__ = [
     "GENESIS",
     "HIGH_WATER",
     "SIGNING_MARK",
+    "TARGET_WIDTH",
     "AuditCheck",
     "AuditEntry",
     "AuditWriter",
     "HeadSigner",
     "append",
     "head_message",
+    "listed_entries",
     "now_iso",
     "record",
     "redacted_query",

@@ -3,6 +3,8 @@ widths), its query string with credentials redacted, and the time as the log wri
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,20 +12,45 @@ from urllib.parse import unquote_plus
 
 #: Query parameters that carry credentials: never kept in the log, whatever the route does with
 #: them (a key belongs in the Authorization header; one pasted into a URL must not outlive it).
+#: Compared without case, "-" and "_" (`api-key`, `X-Api-Key` and `API_KEY` are one name).
 _SECRET_PARAMETERS = frozenset(
-    {"api_key", "apikey", "key", "token", "access_token", "password", "secret", "auth", "bearer"}
+    {
+        "apikey",
+        "xapikey",
+        "key",
+        "token",
+        "accesstoken",
+        "password",
+        "secret",
+        "auth",
+        "authorization",
+        "bearer",
+    }
 )
+
+#: A bigfish key (`bf_` and 43 URL-safe characters) anywhere in a value: "Bearer bf_…" or a
+#: whole "Authorization: Bearer bf_…" pasted into a field is a key as much as "bf_…" alone.
+_KEY_IN_TEXT = re.compile(r"bf_[A-Za-z0-9_-]{16,}")
+
+
+def _secret_name(name: str) -> bool:
+    plain = unquote_plus(name).strip().lower().replace("-", "").replace("_", "")
+    return plain in _SECRET_PARAMETERS
 
 
 def redacted_query(query: str) -> str:
     """QUERY (a URL's query string) with the value of every credential-like parameter, and every
-    value that is a bigfish key (`bf_…`), replaced by `[redacted]`; the rest as it was."""
+    value that is or holds a bigfish key (`bf_…`), replaced by `[redacted]`; the rest as it
+    was."""
     parts = []
     for part in query.split("&"):
         name, equals, value = part.partition("=")
-        secret = unquote_plus(name).strip().lower() in _SECRET_PARAMETERS
-        if equals and (secret or unquote_plus(value).strip().startswith("bf_")):
-            part = f"{name}=[redacted]"
+        if _KEY_IN_TEXT.search(unquote_plus(name)):  # a key pasted as the query string itself
+            part = "[redacted]" + ("=[redacted]" if equals else "")
+        elif equals:
+            text = unquote_plus(value).strip()
+            if _secret_name(name) or text.startswith("bf_") or _KEY_IN_TEXT.search(text):
+                part = f"{name}=[redacted]"
         parts.append(part)
     return "&".join(parts)
 
@@ -40,6 +67,40 @@ class AuditEntry:
     at: str = ""  # ISO 8601 UTC; stamped on append when empty
 
 
+#: The widest target a row holds (the column's width; `_truncated` cuts longer ones).
+TARGET_WIDTH = 1000
+
+
+def listed_entries(
+    actor: str, org: str | None, action: str, items: Sequence[tuple[int, str, str]], status: int
+) -> list[AuditEntry]:
+    """ITEMS (index, kind, value: what a batch asked about) as entries of ACTION whose targets
+    are JSON arrays `[[index, kind, value], …]` of at most `TARGET_WIDTH` characters, as many
+    items to a row as fit, in order; a value too long for a row alone is cut (marked "…"), as
+    a long query string is, and the array stays JSON."""
+    entries: list[AuditEntry] = []
+    row: list[str] = []
+    used = 2  # the brackets
+    for index, kind, value in items:
+        item = _json([index, kind, value])
+        if len(item) + 2 > TARGET_WIDTH:
+            room = TARGET_WIDTH - 2 - len(_json([index, kind, ""])) - 1
+            while len(item := _json([index, kind, value[:room] + "…"])) + 2 > TARGET_WIDTH:
+                room -= 1  # escapes took more than a character each
+        if row and used + 1 + len(item) > TARGET_WIDTH:
+            entries.append(AuditEntry(actor, org, action, "[" + ",".join(row) + "]", status))
+            row, used = [], 2
+        used += len(item) + (1 if row else 0)
+        row.append(item)
+    if row:
+        entries.append(AuditEntry(actor, org, action, "[" + ",".join(row) + "]", status))
+    return entries
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def now_iso() -> str:
     """The current time as the log writes it."""
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -51,7 +112,7 @@ def _truncated(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
             e.actor[:120],
             e.org,
             e.action[:300],
-            e.target[:1000] if e.target else e.target,
+            e.target[:TARGET_WIDTH] if e.target else e.target,
             e.status,
             e.at,
         )
