@@ -6,7 +6,8 @@ allowed that exact origin (``scheme://host:port``). `guarded_request` connects t
 that was checked (no second DNS answer can slip in), re-checks every redirect, sends credentials
 only to the origin they were given for and, when asked, reads at most so many bytes of the
 answer (decompressed: `AnswerTooLarge`). `DeadlineTransport` ends every request by one deadline
-whatever the peer does. Webhook deliveries (`bigfish.webhooks`) and TAXII pulls
+whatever the peer does; the lookup of the name before it ends by that deadline too
+(`resolve_within`). Webhook deliveries (`bigfish.webhooks`) and TAXII pulls
 (`bigfish.interop.sync`) go out through here.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +32,11 @@ from bigfish.errors import InputError, PeerError
 Resolver = Callable[[str, int], list[str]]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_REDIRECTS = 3
+#: Lookups left waiting on the resolver at once (`resolve_within`): each holds a thread until
+#: the resolver gives up; past this many, a lookup is refused at once instead of leaving one
+#: more thread behind a resolver that does not answer.
+MAX_PENDING_LOOKUPS = 16
+_pending_lookups = threading.BoundedSemaphore(MAX_PENDING_LOOKUPS)
 #: Headers that carry credentials: never sent on to another origin after a redirect.
 _CREDENTIALS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -56,6 +63,40 @@ def system_resolver(host: str, port: int) -> list[str]:
     except (socket.gaierror, UnicodeError) as exc:
         raise PeerError(f"cannot resolve {host!r}: {exc}") from None
     return sorted({str(info[4][0]) for info in infos})
+
+
+def resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> list[str]:
+    """RESOLVER's addresses for HOST, or a PeerError naming HOST when it has not answered
+    within SECONDS. A lookup cannot be interrupted (getaddrinfo waits as long as the system's
+    resolver is configured to): it runs on a thread of its own, which is abandoned, and left to
+    end by itself, when the time is up; at most MAX_PENDING_LOOKUPS are left at once."""
+    if seconds <= 0:
+        raise PeerError(f"cannot resolve {host!r}: no time left before the deadline")
+    pending = _pending_lookups  # the one the lookup releases, whatever the global is then
+    if not pending.acquire(blocking=False):
+        raise PeerError(
+            f"cannot resolve {host!r}: {MAX_PENDING_LOOKUPS} earlier lookups are still "
+            "waiting for the resolver"
+        )
+    answer: list[str] = []
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer.extend(resolver(host, port))
+        except BaseException as exc:  # handed to the caller, whatever it is
+            failure.append(exc)
+        finally:
+            pending.release()
+            done.set()
+
+    threading.Thread(target=lookup, name="bigfish-resolve", daemon=True).start()
+    if not done.wait(seconds):
+        raise PeerError(f"cannot resolve {host!r}: no answer within {seconds:.3g} s")
+    if failure:
+        raise failure[0]
+    return answer
 
 
 def origin_of(url: str) -> str:
@@ -101,10 +142,15 @@ def is_internal(address: str) -> bool:
 
 
 def check_outgoing_url(
-    url: str, allowed_peers: Iterable[str], resolver: Resolver | None = None
+    url: str,
+    allowed_peers: Iterable[str],
+    resolver: Resolver | None = None,
+    *,
+    resolve_timeout: float | None = None,
 ) -> OutgoingTarget:
     """URL if it may be fetched: every address its host resolves to is public, or its exact
-    origin is in ALLOWED_PEERS. Raises PeerError naming the refused address."""
+    origin is in ALLOWED_PEERS. Raises PeerError naming the refused address. With
+    RESOLVE_TIMEOUT, a lookup that takes longer is a PeerError naming the host."""
     origin = origin_of(url)
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().rstrip(".")
@@ -113,7 +159,11 @@ def check_outgoing_url(
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
-        addresses = (resolver or system_resolver)(host, port)
+        resolve = resolver or system_resolver
+        if resolve_timeout is None:
+            addresses = resolve(host, port)
+        else:
+            addresses = resolve_within(resolve, host, port, resolve_timeout)
     if not addresses:
         raise PeerError(f"{host!r} resolves to no address")
     if origin not in allowed:
@@ -147,10 +197,13 @@ def guarded_request(
     timeout: float = 10.0,
     read_body: bool = True,
     max_body_bytes: int | None = None,
+    ends: float | None = None,
 ) -> httpx.Response:
     """An HTTP request through the guard, pinned to the checked address, following at most
-    three redirects, each checked again. Credentials (Authorization, Cookie) go only to the
-    origin (scheme, host and port) they were given for: a redirect elsewhere drops them.
+    three redirects, each checked again. Each lookup of a name takes at most TIMEOUT seconds,
+    and ends by ENDS (a time.monotonic() instant, the transport's deadline) when given.
+    Credentials (Authorization, Cookie) go only to the origin (scheme, host and port) they
+    were given for: a redirect elsewhere drops them.
     Without READ_BODY the answer's body is never read (its status and headers are): a peer
     that answers with an endless body costs nothing. With MAX_BODY_BYTES, at most that much
     of the answer's body is read (as decompressed), nothing of a redirect's, and a longer body
@@ -163,7 +216,8 @@ def guarded_request(
     first = origin_of(url)
     with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False) as client:
         for _ in range(_MAX_REDIRECTS + 1):
-            target = check_outgoing_url(url, peers, resolver)
+            left = timeout if ends is None else min(timeout, ends - time.monotonic())
+            target = check_outgoing_url(url, peers, resolver, resolve_timeout=left)
             if target.origin != first:
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
             address = target.addresses[0]
@@ -230,6 +284,7 @@ def bounded_get(
             transport=transport or DeadlineTransport(ends),
             timeout=read_timeout,
             max_body_bytes=max_body_bytes,
+            ends=ends,
         )
     except httpx.TimeoutException:
         if time.monotonic() < ends:

@@ -70,6 +70,7 @@ def deliver(
         "X-Bigfish-Timestamp": timestamp,
         "X-Bigfish-Signature": sign(secret, timestamp, body),
     }
+    ends = time.monotonic() + deadline
     try:
         response = guarded_request(
             "POST",
@@ -77,9 +78,10 @@ def deliver(
             allowed,
             content=body,
             headers=headers,
-            transport=transport or DeadlineTransport(time.monotonic() + deadline),
+            transport=transport or DeadlineTransport(ends),
             resolver=resolver,
             read_body=False,  # only the status counts; a receiver's body is never read
+            ends=ends,  # the name's lookup included: a stuck resolver holds no thread longer
         )
     except httpx.HTTPError as exc:
         raise PeerError(

@@ -1,0 +1,145 @@
+"""Review (helper 97): the lookup of a webhook's (or a peer's) name ends by the delivery's
+deadline, whatever the system's resolver does."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bigfish import outgoing
+from bigfish.errors import PeerError
+from bigfish.outgoing import bounded_get
+from bigfish.webhooks import deliver
+
+SECRET = "5ec7e7" * 10
+
+
+class StuckResolver:
+    """socket.getaddrinfo as a resolver that does not answer: each call waits until released
+    (or a few seconds, so that code that waits for it ends the test instead of hanging it)."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.released = threading.Event()
+        self.finished = threading.Event()
+        self.calls = 0
+
+    def __call__(self, host: str, port: object, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        self.started.set()
+        self.released.wait(5)
+        self.finished.set()
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+
+@pytest.fixture
+def stuck(monkeypatch: pytest.MonkeyPatch) -> Iterator[StuckResolver]:
+    resolver = StuckResolver()
+    monkeypatch.setattr(outgoing.socket, "getaddrinfo", resolver)
+    try:
+        yield resolver
+    finally:
+        resolver.released.set()  # the abandoned lookup ends, and its thread with it
+
+
+def _answer(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("nothing is sent to a name that was never resolved")
+
+
+def test_a_stuck_resolver_ends_a_webhook_delivery_by_its_deadline(stuck: StuckResolver) -> None:
+    """Before, deliver() waited for getaddrinfo as long as the OS resolver took: one stuck
+    lookup held a delivery thread, an `alerts --every` turn and an ingest past the deadline."""
+    with pytest.raises(PeerError) as caught:
+        deliver(
+            "https://hooks.partner.example/alerts?token=x",
+            SECRET,
+            b"{}",
+            [],
+            transport=httpx.MockTransport(_answer),
+            deadline=0.2,
+        )
+    assert stuck.started.wait(5)  # the lookup was made ...
+    assert not stuck.finished.is_set()  # ... and abandoned, not waited for
+    message = str(caught.value)
+    assert "cannot resolve 'hooks.partner.example'" in message
+    assert "no answer within" in message
+    assert SECRET not in message and "token" not in message
+
+
+def test_a_stuck_resolver_ends_a_sync_get_by_its_deadline(stuck: StuckResolver) -> None:
+    with pytest.raises(PeerError, match=r"cannot resolve 'taxii\.partner\.example'"):
+        bounded_get(
+            "https://taxii.partner.example/taxii2/",
+            [],
+            headers={"Authorization": f"Bearer {SECRET}"},
+            deadline=0.2,
+            read_timeout=60.0,
+            max_body_bytes=1000,
+            transport=httpx.MockTransport(_answer),
+        )
+    assert stuck.started.wait(5)
+    assert not stuck.finished.is_set()
+
+
+def test_lookups_left_waiting_are_bounded(
+    stuck: StuckResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each abandoned lookup keeps its thread until the resolver gives up: past the bound, a
+    lookup is refused at once rather than leave one more thread behind."""
+    monkeypatch.setattr(outgoing, "_pending_lookups", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(outgoing, "MAX_PENDING_LOOKUPS", 1)
+    with pytest.raises(PeerError, match="no answer within"):
+        outgoing.check_outgoing_url("https://a.example/", [], resolve_timeout=0.1)
+    assert stuck.started.wait(5)
+    with pytest.raises(PeerError, match="still waiting for the resolver"):
+        outgoing.check_outgoing_url("https://b.example/", [], resolve_timeout=0.1)
+    assert stuck.calls == 1
+    stuck.released.set()
+    for thread in threading.enumerate():
+        if thread.name == "bigfish-resolve":
+            thread.join(5)
+    # once the stuck lookup ended, its place is free again
+    answered = outgoing.check_outgoing_url(
+        "https://c.example/", [], lambda host, port: ["93.184.216.34"], resolve_timeout=5
+    )
+    assert answered.addresses == ("93.184.216.34",)
+
+
+def test_a_resolver_failure_is_still_the_resolvers_own() -> None:
+    """What the resolver raises (here a PeerError of its own) reaches the caller unchanged."""
+
+    def refusing(host: str, port: int) -> list[str]:
+        raise PeerError(f"cannot resolve {host!r}: no such name")
+
+    with pytest.raises(PeerError, match="no such name"):
+        deliver(
+            "https://gone.example/hook",
+            SECRET,
+            b"{}",
+            [],
+            transport=httpx.MockTransport(_answer),
+            resolver=refusing,
+        )
+
+
+def test_a_resolved_public_name_is_delivered_to() -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Host"])
+        return httpx.Response(204)
+
+    status = deliver(
+        "https://hooks.partner.example/alerts",
+        SECRET,
+        b"{}",
+        [],
+        transport=httpx.MockTransport(answer),
+        resolver=lambda host, port: ["93.184.216.34"],
+    )
+    assert status == 204 and seen == ["hooks.partner.example"]
