@@ -413,7 +413,7 @@ def test_a_cooperation_request_dated_out_of_range_is_rejected_not_a_crash(
         result = _pull(node, peer)
     assert result.received == result.rejected == 2
     reasons = [reason for _, reason in sync.rejections(node, result.run_id)]
-    assert all(r.startswith(("at:", "created:")) for r in reasons), reasons
+    assert all(r.startswith(("history[0].at:", "created:")) for r in reasons), reasons
 
 
 @pytest.mark.parametrize(

@@ -196,7 +196,7 @@ def _count(store: Store) -> int:
         (lambda o: o["history"].pop(), "history"),  # only the draft is left
         (lambda o: o.update(request_id="rq-other"), "id"),  # id and object id disagree
         (lambda o: o.update(legal_basis="budapest-29"), "legal_basis"),  # not for a freeze
-        (lambda o: o["history"][1].update(at="yesterday"), "at"),
+        (lambda o: o["history"][1].update(at="yesterday"), "history[1].at"),
         (lambda o: o.update(subjects=[]), "subjects"),
     ],
 )
@@ -529,7 +529,7 @@ def test_a_peer_cannot_expire_a_request_before_its_deadline(
     ("field", "change"),
     [
         ("summary", lambda o: o.update(summary="Freeze\x00 the account")),
-        ("note", lambda o: o["history"][-1].update(note="on\x00it")),
+        ("history[1].note", lambda o: o["history"][-1].update(note="on\x00it")),
         ("subjects", lambda o: o["subjects"][0].update(identifier_kind="bank\x00account")),
     ],
 )

@@ -155,7 +155,12 @@ def request_object(
     return obj
 
 
-def _text(obj: Mapping[str, Any], field: str, limit: int, *, required: bool = True) -> str | None:
+def _text(
+    obj: Mapping[str, Any], field: str, limit: int, *, required: bool = True, within: str = ""
+) -> str | None:
+    """OBJ's text FIELD; an InputError names it as WITHIN + FIELD (``history[3].note``), so that
+    a peer's operator can find which event or subject of the object was refused."""
+    where = within + field
     value = obj.get(field)
     if value is None and not required:
         return None
@@ -163,24 +168,25 @@ def _text(obj: Mapping[str, Any], field: str, limit: int, *, required: bool = Tr
     # refusing it here refused the whole request on every pull.
     if not isinstance(value, str) or (required and not value.strip()) or len(value) > limit:
         raise InputError(
-            f"{field} must be text of {1 if required else 0}-{limit} characters", field=field
+            f"{field} must be text of {1 if required else 0}-{limit} characters", field=where
         )
-    check_text(value, field)  # a NUL failed the whole pull on PostgreSQL
+    check_text(value, where)  # a NUL failed the whole pull on PostgreSQL
     return value
 
 
-def _time(obj: Mapping[str, Any], field: str) -> datetime:
-    text = _text(obj, field, 40) or ""
+def _time(obj: Mapping[str, Any], field: str, *, within: str = "") -> datetime:
+    where = within + field
+    text = _text(obj, field, 40, within=within) or ""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{field} is not an RFC 3339 timestamp", field=field) from None
+        raise InputError(f"{field} is not an RFC 3339 timestamp", field=where) from None
     if value.tzinfo is None:
-        raise InputError(f"{field} needs a time zone", field=field)
+        raise InputError(f"{field} needs a time zone", field=where)
     try:
         return value.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 moved past the calendar: it ended the whole pull
-        raise InputError(f"{field} is out of range once in UTC", field=field) from None
+        raise InputError(f"{field} is out of range once in UTC", field=where) from None
 
 
 def _status(value: object, field: str) -> RequestStatus:
@@ -192,12 +198,13 @@ def _status(value: object, field: str) -> RequestStatus:
 
 def _event(item: object, sides: Mapping[str, Side], index: int) -> RequestEvent:
     field = f"history[{index}]"
+    within = field + "."
     if not isinstance(item, dict):
         raise InputError("an event is an object", field=field)
-    event_id = _text(item, "event_id", 40) or ""
+    event_id = _text(item, "event_id", 40, within=within) or ""
     if not _ID.match(event_id):
         raise InputError("not a valid event id", field=f"{field}.event_id")
-    org = _text(item, "org", 100) or ""
+    org = _text(item, "org", 100, within=within) or ""
     side = sides.get(org)
     if side is None:
         raise InputError(f"{org!r} is not a party to the request", field=f"{field}.org")
@@ -215,9 +222,15 @@ def _event(item: object, sides: Mapping[str, Side], index: int) -> RequestEvent:
             f"{old.value if old else 'new'} -> {new.value}",
             field=f"{field}.to_status",
         )
-    note = _text(item, "note", 5000, required=False)
+    note = _text(item, "note", 5000, required=False, within=within)
     return RequestEvent(
-        _time(item, "at"), org, _text(item, "actor", 200) or "", old, new, note, event_id
+        _time(item, "at", within=within),
+        org,
+        _text(item, "actor", 200, within=within) or "",
+        old,
+        new,
+        note,
+        event_id,
     )
 
 
@@ -240,12 +253,12 @@ def _subjects(value: object) -> tuple[Subject, ...]:
     found = []
     for i, item in enumerate(value):
         if not isinstance(item, dict):
-            raise InputError("a subject is an object", field="subjects")
+            raise InputError("a subject is an object", field=f"subjects[{i}]")
         try:
             kind = SubjectKind(str(item.get("kind")))
         except ValueError:
             raise InputError(
-                f"unknown subject kind {item.get('kind')!r}", field="subjects"
+                f"unknown subject kind {item.get('kind')!r}", field=f"subjects[{i}].kind"
             ) from None
         # Stored as sent, never cut or converted: the events' signatures cover it as sent, and
         # a later version of the request must equal the one held (`federation._check_content`).
@@ -255,9 +268,19 @@ def _subjects(value: object) -> tuple[Subject, ...]:
                 "an identifier kind is text of at most 20 characters",
                 field=f"subjects[{i}].identifier_kind",
             )
-        check_text(ident_kind, "subjects")
-        found.append(Subject(kind, _text(item, "value", 2000) or "", ident_kind))
+        check_text(ident_kind, f"subjects[{i}].identifier_kind")
+        found.append(
+            Subject(kind, _text(item, "value", 2000, within=f"subjects[{i}].") or "", ident_kind)
+        )
     return tuple(found)
+
+
+def _party_name(obj: Mapping[str, Any], field: str) -> str:
+    """OBJ's organization FIELD (from_org, to_org), an InputError naming that field."""
+    try:
+        return _check_name(_text(obj, field, 100) or "")
+    except InputError as exc:
+        raise InputError(exc.message, field=field) from None
 
 
 def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
@@ -275,8 +298,8 @@ def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
         raise InputError(str(exc), field="urgency") from None
     basis = _text(obj, "legal_basis", 40) or ""
     check_legal_basis(basis, request_type)
-    from_org = _check_name(_text(obj, "from_org", 100) or "")
-    to_org = _check_name(_text(obj, "to_org", 100) or "")
+    from_org = _party_name(obj, "from_org")
+    to_org = _party_name(obj, "to_org")
     if from_org == to_org:
         raise InputError("a request goes to another organization", field="to_org")
     sides = {from_org: Side.REQUESTER, to_org: Side.RECIPIENT}
@@ -289,8 +312,12 @@ def parse_request(obj: Mapping[str, Any]) -> RemoteRequest:
         for i, (e, item) in enumerate(zip(events, history, strict=True))
         if (signed := _signature(item, i)) is not None
     }
-    if len({e.event_id for e in events}) != len(events):
-        raise InputError("two events share an id", field="history")
+    first: dict[str, int] = {}
+    for i, event in enumerate(events):
+        if first.setdefault(event.event_id, i) != i:
+            raise InputError(
+                f"history[{first[event.event_id]}] has the same id", field=f"history[{i}].event_id"
+            )
     status = replay(list(events))
     if status is None or status is RequestStatus.DRAFT:
         raise InputError("a draft never leaves its node", field="history")
