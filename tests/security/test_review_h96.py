@@ -150,3 +150,31 @@ def test_a_community_key_is_never_in_a_repr_or_a_log(
     with partnership.store.begin() as conn:
         refresh_blind_index(conn, key)
     assert key.key.hex() not in caplog.text
+
+
+def test_a_match_records_the_values_that_matched_and_never_the_others(
+    partnership: Partnership,
+) -> None:
+    """POST /api/v1/match left only its path in the log: which reported values a caller learnt
+    of was untraceable. The matches are recorded (index in the request, blinded value); the
+    values that matched nothing are not kept, since the node holds the key that undoes them."""
+    from bigfish.api.routes.match import MATCH_AUDIT_ACTION
+    from bigfish.identifiers import blind
+
+    p = partnership
+    p.submit("A", [report("a1", phone=HIDDEN)], distribution="group", group="mekong")
+    key = community_key(p.store, "mekong").key
+    hit, miss = blind(key, "phone", HIDDEN), blind(key, "phone", NOWHERE)
+    body = {"blinded": [miss, hit.upper(), hit], "group": "mekong"}
+    answer = p.client.post("/api/v1/match", json=body, headers=p.headers("C"))
+    assert answer.json() == {"matches": [{"blinded": hit, "report_count": 1}]}
+    rows = _rows(p.store, MATCH_AUDIT_ACTION)
+    assert [(org, json.loads(target)) for _, org, target, _ in rows] == [
+        ("C", [[1, "blinded", hit]])
+    ]
+    with p.store.connect() as conn:
+        targets = conn.execute(sa.select(audit_log.c.target)).scalars().all()
+    assert not any(miss in (t or "") for t in targets)
+    nothing = p.client.post("/api/v1/match", json={"blinded": [miss]}, headers=p.headers("B"))
+    assert nothing.json() == {"matches": []}
+    assert len(_rows(p.store, MATCH_AUDIT_ACTION)) == 1
