@@ -237,3 +237,97 @@ def test_the_score_is_the_documented_formula_of_the_total_shown() -> None:
     stats = summarize(facts, NOW)
     assert stats.total_loss_usd == 0.0
     assert stats.score == network_score(0.0, 1, 0, 2) == 1.25
+
+
+# --- `bigfish network ID` as text -------------------------------------------------------------
+
+
+def test_the_text_of_a_network_says_which_losses_its_total_leaves_out(
+    tmp_path: Path, ingest: Ingest
+) -> None:
+    """A loss in a currency with no rate adds nothing to the total and is reported, not
+    guessed (docs/scoring.md): the text said only 'USD 29.85', as if every loss were in it
+    (the JSON's unknown_currency, growth, scam types and channels were not shown at all)."""
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+    from bigfish.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = open_store(url)
+    ingest(
+        store,
+        "th-aoc",
+        [
+            report("r1", ("phone", "0811111111"), loss="1000", currency="THB"),
+            report("r2", ("phone", "0811111111"), loss="5000", currency="NPR"),
+            report("r3", ("phone", "0811111111"), loss="700", currency="NPR", scam_type="romance"),
+        ],
+    )
+    rebuild_networks(store, now=NOW)
+    [network] = list_networks(store, OP, now=NOW).networks
+    store.close()
+    result = CliRunner().invoke(app, ["--db", url, "network", str(network.id)])
+    assert result.exit_code == 0, result.output
+    assert "USD 29.85" in result.output
+    assert "losses with no exchange rate, not in the total: NPR in 2" in result.output
+    assert "growth: 0 reports in the last 30 days" in result.output
+    assert "scam types: investment 2, romance 1" in result.output
+    assert "channels: line 3" in result.output
+
+
+# --- a piece of a community split stays one as the update relinks it -----------------------
+
+
+def _chain_of_rings(store: Store, ingest: Ingest) -> list[dict[str, Any]]:
+    """Four rings of four reports, each ring's first report sharing a phone with the next
+    ring's second: one component of 16 reports, over the limit of 10 used here."""
+    rows = []
+    for k in range(4):
+        for i in range(4):
+            ids = [("phone", f"08{k + 1}0000001"), ("phone", f"08{k + 1}0000002")]
+            if i == 0 and k < 3:
+                ids.append(("phone", f"0870000{k}00"))
+            if i == 1 and k > 0:
+                ids.append(("phone", f"0870000{k - 1}00"))
+            rows.append(report(f"r{k}{i}", *ids))
+    ingest(store, "th-aoc", rows)
+    return rows
+
+
+def _pieces(store: Store) -> list[tuple[int, tuple[str, ...], bool]]:
+    return sorted(
+        (
+            doc["id"],
+            tuple(sorted(r["report_id"] for r in doc["reports"])),
+            doc["community_split"],
+        )
+        for doc in _docs(store, NOW)
+    )
+
+
+def test_an_update_keeps_the_pieces_of_a_community_split_as_a_rebuild_does(
+    store: Store, ingest: Ingest
+) -> None:
+    """The update relinked a Leiden piece over its own reports only: its links to the other
+    pieces led out of them, so it looked like a component of its own and lost its
+    community_split flag; a report joining two pieces merged them (9 reports, under the
+    limit) into one unflagged network, where a rebuild splits the component again."""
+    from bigfish.linking import HubPolicy
+
+    policy = HubPolicy(max_network_reports=10)
+    rows = _chain_of_rings(store, ingest)
+    rebuild_networks(store, now=NOW, policy=policy)
+    rings = _pieces(store)
+    assert [(n, flag) for _, n, flag in rings] == [
+        ((f"r{k}0", f"r{k}1", f"r{k}2", f"r{k}3"), True) for k in range(4)
+    ]
+    ingest(store, "th-aoc", [rows[2] | {"loss_amount": "10", "loss_currency": "THB"}])
+    update_networks(store, now=NOW, policy=policy)  # r02 changed: its ring is relinked
+    assert _pieces(store) == rings
+    ingest(store, "th-aoc", [report("new", ("phone", "0810000001"), ("phone", "0820000001"))])
+    update_networks(store, now=NOW, policy=policy)
+    by_update = _pieces(store)
+    assert [n for _, n, _ in by_update][1:] == [n for _, n, _ in rings][1:]  # not merged
+    rebuild_networks(store, now=NOW, policy=policy)
+    assert _pieces(store) == by_update

@@ -77,6 +77,13 @@ def network_command(
         f"{', '.join(doc['countries'])}, {len(doc['organizations'])} organizations, "
         f"USD {doc['total_loss_usd']:,.2f}, {doc['first_seen'][:10]} → {doc['last_seen'][:10]}"
     )
+    if doc["unknown_currency"]:  # not guessed (docs/scoring.md), so the total leaves them out
+        losses = ", ".join(f"{c} in {n}" for c, n in doc["unknown_currency"].items())
+        typer.echo(f"  losses with no exchange rate, not in the total: {losses}")
+    typer.echo(f"  growth: {doc['growth_30d']} reports in the last 30 days")
+    for label, counts in (("scam types", doc["scam_types"]), ("channels", doc["channels"])):
+        if counts:
+            typer.echo(f"  {label}: {', '.join(f'{k} {n}' for k, n in counts.items())}")
     if doc["community_split"]:
         typer.echo("  (split out of an implausibly large component by community detection)")
     typer.echo("links (identifier → reports):")

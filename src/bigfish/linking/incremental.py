@@ -61,7 +61,7 @@ from bigfish.linking.warninglists import (
 )
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, reports
-from bigfish.store.schema_linking import network_members, networks
+from bigfish.store.schema_linking import network_members, networks, stopped_values
 
 REBUILD_ABOVE = 5_000
 """More changed reports than this are linked by a rebuild, which reads everything in bulk."""
@@ -235,6 +235,14 @@ def update_networks(
                 )
                 return _summary("update", len(reached), joined, len(new_stops), started)
         affected = reached | state.hold_reports(conn, _members_of(conn, touched))
+        if policy.community_split and _any_community_split(conn, touched):
+            # A piece Leiden cut out of a component too large to be one ring, relinked alone,
+            # looked like a whole component (its links to the other pieces lead out of the
+            # affected reports): it lost its flag, and a report touching two pieces merged
+            # them. The whole component is relinked, and split again, as the rebuild does.
+            whole = _component_of(conn, affected)
+            touched |= _networks_of(conn, whole)
+            affected |= state.hold_reports(conn, whole | _members_of(conn, touched))
         retest = frozenset(regrown)
         outcome, group_stops = _relink(
             conn, affected, new_stops, pinned, policy, current.degree_cap, retest
@@ -269,6 +277,34 @@ def _networks_of(conn: Connection, report_pks: set[int]) -> set[int]:
     """The networks REPORT_PKS are members of."""
     member = network_members.c
     return _in_chunks(conn, member.report_pk, report_pks, sa.select(member.network_id))
+
+
+def _any_community_split(conn: Connection, network_ids: set[int]) -> bool:
+    """True when a network of NETWORK_IDS was split out of a larger component by Leiden."""
+    query = sa.select(networks.c.id).where(networks.c.community_split.is_(True))
+    return bool(_in_chunks(conn, networks.c.id, network_ids, query))
+
+
+_LINKING_VALUES = (
+    sa.select(mentions.c.identifier_id)
+    .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+    .outerjoin(stopped_values, stopped_values.c.identifier_id == mentions.c.identifier_id)
+    .where(identifiers.c.valid.is_(True), stopped_values.c.identifier_id.is_(None))
+)
+
+
+def _component_of(conn: Connection, report_pks: set[int]) -> set[int]:
+    """REPORT_PKS and every report joined to them, transitively, by a value that links (valid,
+    no stop recorded) or by membership of one network: their whole component."""
+    seen, frontier, values_seen = set(report_pks), set(report_pks), set[int]()
+    while frontier:
+        values = _in_chunks(conn, mentions.c.report_pk, frontier, _LINKING_VALUES) - values_seen
+        values_seen |= values
+        found = _in_chunks(conn, mentions.c.identifier_id, values, sa.select(mentions.c.report_pk))
+        found |= _members_of(conn, _networks_of(conn, found - seen))
+        frontier = found - seen
+        seen |= frontier
+    return seen
 
 
 def _members_of(conn: Connection, network_ids: set[int]) -> set[int]:
