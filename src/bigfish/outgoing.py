@@ -57,12 +57,15 @@ class OutgoingTarget:
 
 
 def system_resolver(host: str, port: int) -> list[str]:
-    """Every address HOST resolves to."""
+    """Every address HOST resolves to, in the system's order of preference (getaddrinfo's: an
+    IPv6 address after the IPv4 ones on a host that has no IPv6 route, say); a call connects to
+    the first."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise PeerError(f"cannot resolve {host!r}: {exc}") from None
-    return sorted({str(info[4][0]) for info in infos})
+    # not sorted: as text, "2606:…" comes before "93.…", and every call went over IPv6
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def resolve_within(resolver: Resolver, host: str, port: int, seconds: float) -> list[str]:

@@ -143,3 +143,30 @@ def test_a_resolved_public_name_is_delivered_to() -> None:
         resolver=lambda host, port: ["93.184.216.34"],
     )
     assert status == 204 and seen == ["hooks.partner.example"]
+
+
+def test_a_call_connects_to_the_address_the_system_prefers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """getaddrinfo gives a dual-stack name's addresses in the order the host can reach them
+    (IPv4 first on a node without IPv6). The addresses were sorted as text, so "2606:…" came
+    before "93.…" and every delivery to such a name went over IPv6, and failed, on that node."""
+    answer = [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443)),
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2606:2800:220:1::1", 443, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443)),
+    ]
+    monkeypatch.setattr(outgoing.socket, "getaddrinfo", lambda *args, **kwargs: answer)
+    assert outgoing.system_resolver("hooks.partner.example", 443) == [
+        "93.184.216.34",
+        "2606:2800:220:1::1",
+    ]
+    hosts: list[str] = []
+
+    def answer_ok(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return httpx.Response(204)
+
+    transport = httpx.MockTransport(answer_ok)
+    assert deliver("https://hooks.partner.example/a", SECRET, b"{}", [], transport=transport) == 204
+    assert hosts == ["93.184.216.34"]
