@@ -178,3 +178,19 @@ def test_a_match_records_the_values_that_matched_and_never_the_others(
     nothing = p.client.post("/api/v1/match", json={"blinded": [miss]}, headers=p.headers("B"))
     assert nothing.json() == {"matches": []}
     assert len(_rows(p.store, MATCH_AUDIT_ACTION)) == 1
+
+
+@pytest.mark.parametrize("value", ['"' * 1990, "\x01" * 1990, "\\" * 1990, "x\ud800" * 900])
+def test_a_value_of_escapes_is_cut_to_a_row_of_whole_json_that_a_database_stores(
+    value: str,
+) -> None:
+    """A value whose JSON escapes take several characters each is cut to the longest start
+    that fits a row (found by halving, not a character at a time), and a lone surrogate stays
+    as its escape (neither database stores it as text)."""
+    from bigfish.audit import listed_entries
+
+    [entry] = listed_entries("key:1", "A", BATCH_AUDIT_ACTION, [(9999, "handle", value)], 200)
+    assert entry.target is not None and TARGET_WIDTH - 12 <= len(entry.target) <= TARGET_WIDTH
+    [[index, kind, cut]] = json.loads(entry.target)
+    assert (index, kind) == (9999, "handle") and cut.endswith("…")
+    entry.target.encode("utf-8")  # no lone surrogate left
