@@ -2,10 +2,11 @@
 
 `check_outgoing_url(url, allowed_peers)` refuses a URL whose host resolves to a loopback,
 link-local, private, shared, multicast, reserved or unspecified address, unless an administrator
-allowed that exact origin (``scheme://host:port``). `guarded_request` connects to the address
-that was checked (no second DNS answer can slip in), re-checks every redirect, sends credentials
-only to the origin they were given for and, when asked, reads at most so many bytes of the
-answer (decompressed: `AnswerTooLarge`). `DeadlineTransport` ends every request by one deadline
+allowed that exact origin (``scheme://host:port``). `guarded_request` connects to the addresses
+that were checked (no second DNS answer can slip in), the next one only when the one before
+could not be connected to, re-checks every redirect, sends credentials only to the origin
+they were given for and, when asked, reads at most so many bytes of the answer (decompressed:
+`AnswerTooLarge`). `DeadlineTransport` ends every request by one deadline
 whatever the peer does; the lookup of the name before it ends by that deadline too
 (`resolve_within`). Webhook deliveries (`bigfish.webhooks`) and TAXII pulls
 (`bigfish.interop.sync`) go out through here.
@@ -223,19 +224,7 @@ def guarded_request(
             target = check_outgoing_url(url, peers, resolver, resolve_timeout=left)
             if target.origin != first:
                 headers = {k: v for k, v in headers.items() if k.lower() not in _CREDENTIALS}
-            address = target.addresses[0]
-            parsed = sendable_url(url)
-            request = client.build_request(
-                method,
-                parsed.copy_with(host=address),
-                content=content,
-                headers={"Host": parsed.netloc.decode("ascii"), **headers},
-                extensions={"sni_hostname": target.host},
-            )
-            try:
-                response = client.send(request, stream=stream)
-            except httpx.InvalidURL:  # a Location httpx cannot even parse: not an HTTPError
-                raise PeerError(f"{target.origin} redirected to a URL that is not one") from None
+            response = _send_pinned(client, method, url, target, content, headers, stream)
             if not read_body:
                 response.close()
             if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
@@ -248,6 +237,38 @@ def guarded_request(
                 return _bounded(response, max_body_bytes, target.origin)
             return response
     raise PeerError(f"more than {_MAX_REDIRECTS} redirects")
+
+
+def _send_pinned(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    target: OutgoingTarget,
+    content: bytes,
+    headers: dict[str, str],
+    stream: bool,
+) -> httpx.Response:
+    """METHOD URL sent to the first of TARGET's checked addresses that takes the connection.
+    The next address is tried only when one could not be connected to (refused, unreachable,
+    no connection in time: nothing of the request was sent, so nothing is sent twice), so a
+    name whose first address this node cannot reach (IPv6 without a route) is still reached."""
+    parsed = sendable_url(url)
+    for tried, address in enumerate(target.addresses, 1):
+        request = client.build_request(
+            method,
+            parsed.copy_with(host=address),
+            content=content,
+            headers={"Host": parsed.netloc.decode("ascii"), **headers},
+            extensions={"sni_hostname": target.host},
+        )
+        try:
+            return client.send(request, stream=stream)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            if tried == len(target.addresses):
+                raise
+        except httpx.InvalidURL:  # a Location httpx cannot even parse: not an HTTPError
+            raise PeerError(f"{target.origin} redirected to a URL that is not one") from None
+    raise PeerError(f"{target.origin} resolves to no address")
 
 
 def _redirected(url: str, location: str, origin: str) -> str:
@@ -470,8 +491,12 @@ class DeadlineTransport(httpx.BaseTransport):
                     extensions=request.extensions,
                 )
             )
+        except httpcore.ConnectTimeout as exc:  # no connection: the next address may answer
+            raise httpx.ConnectTimeout(str(exc), request=request) from None
         except httpcore.TimeoutException as exc:
             raise httpx.TimeoutException(str(exc), request=request) from None
+        except httpcore.ConnectError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from None
         except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
             raise httpx.TransportError(str(exc), request=request) from None
         return httpx.Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -170,3 +171,80 @@ def test_a_call_connects_to_the_address_the_system_prefers(
     transport = httpx.MockTransport(answer_ok)
     assert deliver("https://hooks.partner.example/a", SECRET, b"{}", [], transport=transport) == 204
     assert hosts == ["93.184.216.34"]
+
+
+DUAL_STACK = ["2606:2800:220:1::1", "93.184.216.34"]
+
+
+@pytest.mark.parametrize("failure", [httpx.ConnectError, httpx.ConnectTimeout])
+def test_an_address_that_cannot_be_connected_to_gives_way_to_the_next(
+    failure: type[httpx.TransportError],
+) -> None:
+    """Only the first address was ever tried: a name whose first address this node cannot
+    reach (an IPv6 address without a route here) was never delivered to."""
+    tried: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        tried.append(request.url.host)
+        if ":" in request.url.host:
+            raise failure("unreachable", request=request)
+        return httpx.Response(204)
+
+    status = deliver(
+        "https://hooks.partner.example/a",
+        SECRET,
+        b"{}",
+        [],
+        transport=httpx.MockTransport(answer),
+        resolver=lambda host, port: DUAL_STACK,
+    )
+    assert status == 204 and tried == DUAL_STACK
+
+
+def test_a_request_that_was_sent_is_never_sent_to_another_address() -> None:
+    """A failure once connected (the request may have arrived) ends the call: a second address
+    would receive the same signed alerts again."""
+    tried: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        tried.append(request.url.host)
+        raise httpx.ReadError("connection reset", request=request)
+
+    with pytest.raises(PeerError, match="ReadError"):
+        deliver(
+            "https://hooks.partner.example/a",
+            SECRET,
+            b"{}",
+            [],
+            transport=httpx.MockTransport(answer),
+            resolver=lambda host, port: DUAL_STACK,
+        )
+    assert tried == DUAL_STACK[:1]
+
+
+def test_no_address_taking_the_connection_is_a_peer_error() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(PeerError, match=r"hooks\.partner\.example:443 failed: ConnectError"):
+        deliver(
+            "https://hooks.partner.example/a",
+            SECRET,
+            b"{}",
+            [],
+            transport=httpx.MockTransport(answer),
+            resolver=lambda host, port: DUAL_STACK,
+        )
+
+
+def test_the_deadline_transport_tells_a_refused_connection_from_other_failures() -> None:
+    """What lets the next address be tried: a refused connection is httpx's ConnectError, not
+    the TransportError every network failure was."""
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with (
+        pytest.raises(httpx.ConnectError),
+        httpx.Client(transport=outgoing.DeadlineTransport(time.monotonic() + 30)) as client,
+    ):
+        client.get(f"http://127.0.0.1:{port}/")
