@@ -331,3 +331,27 @@ def test_an_update_keeps_the_pieces_of_a_community_split_as_a_rebuild_does(
     assert [n for _, n, _ in by_update][1:] == [n for _, n, _ in rings][1:]  # not merged
     rebuild_networks(store, now=NOW, policy=policy)
     assert _pieces(store) == by_update
+
+
+def test_the_text_of_a_merged_network_says_it_was_merged(tmp_path: Path, ingest: Ingest) -> None:
+    """`bigfish network 2` of a network merged into 1 printed 'network 1: …' with no word of
+    the merge (the JSON says redirected_from): the id an analyst cited seemed to lead elsewhere."""
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+    from bigfish.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = open_store(url)
+    ingest(store, "th-aoc", [report(f"a{i}", ("phone", "0811111111")) for i in (1, 2)])
+    ingest(store, "th-aoc", [report(f"b{i}", ("phone", "0822222222")) for i in (1, 2)])
+    rebuild_networks(store, now=NOW)
+    ingest(store, "th-aoc", [report("ab", ("phone", "0811111111"), ("phone", "0822222222"))])
+    update_networks(store, now=NOW)
+    [network] = list_networks(store, OP, now=NOW).networks
+    store.close()
+    assert network.id == 1 and network.stats.report_count == 5
+    result = CliRunner().invoke(app, ["--db", url, "network", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("network 1: ")
+    assert "(network 2 was merged into network 1)" in result.output

@@ -77,6 +77,8 @@ def network_command(
         f"{', '.join(doc['countries'])}, {len(doc['organizations'])} organizations, "
         f"USD {doc['total_loss_usd']:,.2f}, {doc['first_seen'][:10]} → {doc['last_seen'][:10]}"
     )
+    if "redirected_from" in doc:  # the id asked for names a network merged into this one
+        typer.echo(f"  (network {doc['redirected_from']} was merged into network {doc['id']})")
     if doc["unknown_currency"]:  # not guessed (docs/scoring.md), so the total leaves them out
         losses = ", ".join(f"{c} in {n}" for c, n in doc["unknown_currency"].items())
         typer.echo(f"  losses with no exchange rate, not in the total: {losses}")

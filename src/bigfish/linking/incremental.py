@@ -415,7 +415,7 @@ def _grow(
     joining = sorted(reached - members)
     if len(members) + len(joining) > policy.max_network_reports:
         return None
-    if not touched and len(joining) < 2:
+    if not joining or (not touched and len(joining) < 2):  # none joins (deleted meanwhile)
         return IdAssignment({}, [], {}, 0)
     if not _all_joined(joining, members, linked_by):
         return None
