@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 import sqlalchemy as sa
 
-from bigfish.errors import InputError, NotFound, PeerError
+from bigfish.errors import InputError, NotFound, PeerError, check_text
 from bigfish.outgoing import (
     AnswerTooLarge,
     DeadlineTransport,
@@ -179,9 +179,28 @@ def webhook_secrets(store: Store, org_id: int) -> list[tuple[str, str]]:
     return [(str(r.url), str(r.secret)) for r in rows]
 
 
+#: The longest origin and note an allowance keeps (the columns of `allowed_peers`).
+_PEER_LIMITS = {"origin": 300, "note": 500}
+
+
 def allow_peer(store: Store, origin: str, note: str | None = None) -> str:
-    """Allow outgoing calls to ORIGIN even though it is internal (an administrator's decision)."""
+    """Allow outgoing calls to ORIGIN even though it is internal (an administrator's decision).
+    An origin no call could be sent to (a control character in its host), or a note with a NUL
+    or longer than the store keeps, is an InputError naming the field (they failed in
+    PostgreSQL, with its own error, and SQLite kept them)."""
     exact = origin_of(origin)
+    try:
+        sendable_url(exact)
+    except PeerError:
+        raise InputError(
+            "the origin holds a character no call can be sent with", field="origin"
+        ) from None
+    check_text(note, "note")
+    for field, value in (("origin", exact), ("note", note)):
+        if value is not None and len(value) > _PEER_LIMITS[field]:
+            raise InputError(
+                f"{field} is longer than {_PEER_LIMITS[field]} characters", field=field
+            )
     with store.begin() as conn:
         if (
             conn.execute(

@@ -13,9 +13,10 @@ import httpx
 import pytest
 
 from bigfish import outgoing
-from bigfish.errors import PeerError
+from bigfish.errors import InputError, PeerError
 from bigfish.outgoing import bounded_get
-from bigfish.webhooks import deliver
+from bigfish.store import Store
+from bigfish.webhooks import allow_peer, deliver, list_allowed_peers
 
 SECRET = "5ec7e7" * 10
 
@@ -248,3 +249,22 @@ def test_the_deadline_transport_tells_a_refused_connection_from_other_failures()
         httpx.Client(transport=outgoing.DeadlineTransport(time.monotonic() + 30)) as client,
     ):
         client.get(f"http://127.0.0.1:{port}/")
+
+
+@pytest.mark.parametrize(
+    ("origin", "note", "field"),
+    [
+        ("http://10.0.0.5:8080", "VPN\x00 node", "note"),
+        ("http://10.0.0.5:8080", "x" * 501, "note"),
+        ("http://vn\x00node.internal:8443", None, "origin"),
+        ("http://" + "a" * 300 + ".internal:8443", None, "origin"),
+    ],
+)
+def test_an_allowance_a_store_cannot_keep_is_refused_naming_its_field(
+    store: Store, origin: str, note: str | None, field: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        allow_peer(store, origin, note)
+    assert caught.value.field == field, caught.value
+    assert list_allowed_peers(store) == []
+    assert allow_peer(store, "http://10.0.0.5:8080", "VN node") == "http://10.0.0.5:8080"
