@@ -84,6 +84,12 @@ def registrable_domain(host: str) -> str | None:
     return result if isinstance(result, str) else None
 
 
+def is_public_suffix(host: str) -> bool:
+    """True when HOST is itself a public suffix (`com`, `co.th`, `github.io`): the names under
+    it belong to their own owners."""
+    return bool(_PSL.is_public(host))
+
+
 def has_known_suffix(host: str) -> bool:
     """True when HOST ends in a public suffix the list knows (not just any last label)."""
     return _PSL_KNOWN.publicsuffix(host) is not None

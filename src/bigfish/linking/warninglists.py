@@ -26,7 +26,7 @@ from typing import Any
 
 from bigfish.errors import InputError
 from bigfish.identifiers import normalize
-from bigfish.identifiers.domain import HostError, canonical_host
+from bigfish.identifiers.domain import HostError, canonical_host, is_public_suffix
 from bigfish.models import Kind
 
 _TYPES = ("hostname", "exact")
@@ -41,11 +41,20 @@ class WarningList:
     type: str  # hostname | exact
     kinds: frozenset[str]
     entries: frozenset[str]
+    #: Entries that are public suffixes themselves (`github.io`, `blogspot.com`): a name under
+    #: one is its owner's own site, as `scam.github.io` is a registrable domain, and links.
+    suffixes: frozenset[str] = frozenset()
 
 
-def _host_matches(host: str, entries: frozenset[str]) -> bool:
+def _host_matches(host: str, wl: WarningList) -> bool:
+    """Whether HOST is an entry of WL, or under an entry that is not a public suffix."""
+    if host in wl.entries:
+        return True
     parts = host.split(".")
-    return any(".".join(parts[i:]) in entries for i in range(len(parts) - 1))
+    return any(
+        ".".join(parts[i:]) in wl.entries and ".".join(parts[i:]) not in wl.suffixes
+        for i in range(1, len(parts) - 1)
+    )
 
 
 def _list_match(wl: WarningList, kind: str, canonical: str) -> bool:
@@ -55,10 +64,10 @@ def _list_match(wl: WarningList, kind: str, canonical: str) -> bool:
         return canonical in wl.entries
     if kind == Kind.URL.value:
         host, _, rest = canonical.partition("/")
-        return rest == "" and _host_matches(host.split(":")[0], wl.entries)
+        return rest == "" and _host_matches(host.split(":")[0], wl)
     if kind == Kind.EMAIL.value:
-        return _host_matches(canonical.rpartition("@")[2], wl.entries)
-    return _host_matches(canonical, wl.entries)
+        return _host_matches(canonical.rpartition("@")[2], wl)
+    return _host_matches(canonical, wl)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +194,9 @@ def parse_warning_list(data: Any, where: str, text: str | None = None) -> Warnin
         type=str(data["type"]),
         kinds=kind_set,
         entries=entries,
+        suffixes=frozenset(
+            e for e in entries if data["type"] == "hostname" and is_public_suffix(e)
+        ),
     )
 
 
