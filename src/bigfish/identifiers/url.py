@@ -21,7 +21,14 @@ _OTHER_SCHEME = re.compile(
     re.IGNORECASE,
 )
 _BAD_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\s\ud800-\udfff\\]")
-_PERCENT_OR_OTHER = re.compile(r"%[0-9A-Fa-f]{2}|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")
+# Runs of escapes, and runs of characters to encode (a `%` that starts no escape among them):
+# one call per run, not per character (a 2,000-character run took 10 ms one at a time).
+_PERCENT_OR_OTHER = re.compile(
+    r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*"
+    r"|[^A-Za-z0-9\-._~!$&'()*+,;=:@/?](?:(?!%[0-9A-Fa-f]{2})[^A-Za-z0-9\-._~!$&'()*+,;=:@/?])*"
+)
+_ESCAPED = tuple(f"%{byte:02X}" for byte in range(256))
+_HEX_DIGITS = frozenset("0123456789ABCDEFabcdef")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PORT = re.compile(r"[0-9]{1,5}")
 
@@ -91,12 +98,16 @@ def _host_port(netloc: str, scheme: str) -> tuple[str, str]:
     return host, f":{int(port)}"
 
 
+def _decoded(escape: str) -> str:
+    char = chr(int(escape[1:], 16))
+    return char if char in _UNRESERVED else escape.upper()
+
+
 def _percent_one(match: re.Match[str]) -> str:
-    token = match.group()
-    if token[0] == "%" and len(token) == 3:
-        char = chr(int(token[1:], 16))
-        return char if char in _UNRESERVED else token.upper()
-    return "".join(f"%{byte:02X}" for byte in token.encode("utf-8"))
+    run = match.group()
+    if run[0] == "%" and len(run) >= 3 and run[1] in _HEX_DIGITS and run[2] in _HEX_DIGITS:
+        return "".join(_decoded(run[i : i + 3]) for i in range(0, len(run), 3))
+    return "".join([_ESCAPED[byte] for byte in run.encode("utf-8")])
 
 
 def _percent(text: str) -> str:
