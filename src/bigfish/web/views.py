@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 
 from bigfish import vocab
 from bigfish.api.deps import Access
+from bigfish.api.routes.lookup import record_looked_up
 from bigfish.errors import InputError, NotFound
 from bigfish.linking.detail import get_network
 from bigfish.lookup import LookupQuery, lookup_many
@@ -54,6 +55,8 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[WebSession, Depends(signed_in(Access.READ))]
 Public = Depends(public_page())
 STATIC = (HERE / "static").resolve()
+#: The audit rows naming what a web search looked up (`[[index, kind, canonical], …]`).
+SEARCH_AUDIT_ACTION = "GET /search identifiers"
 
 
 def _safe_next(target: str | None) -> str:
@@ -352,6 +355,9 @@ def search(
         answers = lookup_many(
             store, viewer, [LookupQuery(i.canonical_kind, i.canonical, region) for i in meant]
         )
+        # a search is a lookup: recorded, as the API's, before the answer is shown
+        looked_up = [(i, a.canonical_kind, a.canonical) for i, a in enumerate(answers)]
+        record_looked_up(request, session.principal, SEARCH_AUDIT_ACTION, looked_up)
         for ident, answer in zip(meant, answers, strict=True):
             seen = data.reports_mentioning(
                 store, viewer, answer.canonical_kind, answer.canonical, limit=20
