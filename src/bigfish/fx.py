@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -41,7 +42,46 @@ def load_rates(path: Path | None) -> Rates:
     """An operator's rate table (same columns as the shipped one), or the reference rates."""
     if path is None:
         return reference_rates()
-    return _parse(path.read_text("utf-8").splitlines(), str(path))
+    try:
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path), line=line) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None
+    return _parse(text.splitlines(), str(path))
+
+
+#: The node's own rate table, a CSV like the shipped one: every ingest, API submission, pull
+#: and link run counts losses with it (`bigfish link --rates` overrides it for one run).
+RATES_ENV = "BIGFISH_RATES"
+
+
+def operator_rates() -> Rates | None:
+    """The table BIGFISH_RATES names, or None when it is not set (read again when the file
+    changes)."""
+    setting = os.environ.get(RATES_ENV, "").strip()
+    if not setting:
+        return None
+    path = Path(setting)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror} ({RATES_ENV})", file=setting) from None
+    return _rates_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _rates_file(path: Path, mtime_ns: int, size: int) -> Rates:
+    del mtime_ns, size  # the cache's key: the file as it is now
+    return load_rates(path)
+
+
+def node_rates() -> Rates:
+    """The rates losses are counted with: the operator's table (BIGFISH_RATES), else the
+    reference rates."""
+    rates = operator_rates()
+    return reference_rates() if rates is None else rates
 
 
 def to_usd(amount: Decimal | None, currency: str | None, rates: Rates) -> float | None:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import AccessDenied, Conflict, InputError, NotFound
-from bigfish.fx import reference_rates
+from bigfish.fx import node_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.readers import Row, row_from_json
 from bigfish.intake.records import MARKING_FIELDS, MARKING_REASON, build_report, has_surrogate
@@ -189,7 +189,7 @@ def _write_submitted(
             run_id=run_id,
             batch=batch,
             ids=IdentifierIds(),  # its own: ids an undone attempt learned go with it
-            rates=reference_rates(),
+            rates=node_rates(),
         )
         pks = sorted(outcome.written)  # not those sent again unchanged: no alert is new
     rejected = [

@@ -22,7 +22,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from bigfish.errors import InputError, NotFound
-from bigfish.fx import Rates, reference_rates
+from bigfish.fx import Rates, node_rates
 from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, prepare_mentions
 from bigfish.intake.readers import (
@@ -437,7 +437,7 @@ def ingest_file(
     if reader is None:
         raise InputError(f"unsupported format {fmt!r}", file=str(path), field="format")
     marking = marking or Marking()
-    rates = rates or reference_rates()
+    rates = rates or node_rates()
     name = _file_name(path)
     with store.begin() as conn:
         org_id = ensure_org(conn, org)

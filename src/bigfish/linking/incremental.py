@@ -26,7 +26,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.fx import Rates
+from bigfish.fx import Rates, operator_rates
 from bigfish.linking import state
 from bigfish.linking.aging import age_networks, start_of_day
 from bigfish.linking.graph import (
@@ -163,8 +163,10 @@ def update_networks(
     policy: HubPolicy | None = None,
     warning_lists: WarningLists | None = None,
 ) -> LinkSummary:
-    """Link the reports changed since the last run, touching only the networks they reach."""
+    """Link the reports changed since the last run, touching only the networks they reach.
+    RATES None: the node's table (BIGFISH_RATES), else the losses stored at ingest."""
     started = time.perf_counter()
+    rates = rates if rates is not None else operator_rates()
     now = now or datetime.now(UTC)
     policy = policy or HubPolicy()
     with store.begin() as conn:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import InputError
-from bigfish.fx import Rates
+from bigfish.fx import Rates, operator_rates
 from bigfish.identifiers import normalize
 from bigfish.linking import bulk, state
 from bigfish.linking.detail import NetworkDetail, get_network
@@ -71,8 +71,10 @@ def rebuild_networks(
     policy: HubPolicy | None = None,
     warning_lists: WarningLists | None = None,
 ) -> LinkSummary:
-    """Relink every report from scratch (ids stay stable; merges and splits are recorded)."""
+    """Relink every report from scratch (ids stay stable; merges and splits are recorded).
+    RATES None: the node's table (BIGFISH_RATES), else the losses stored at ingest."""
     started = time.perf_counter()
+    rates = rates if rates is not None else operator_rates()
     now = now or datetime.now(UTC)
     policy = policy or HubPolicy()
     lists = _lists(policy, warning_lists)
