@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     CREATED = "created"
     MERGED = "merged"  # network_id absorbed other_ids
     SPLIT = "split"  # network_id was split from other_ids[0]
+    SPLIT_INTO = "split_into"  # reports of network_id split off into other_ids[0]
     DISSOLVED = "dissolved"  # fewer than two reports left
 
 
@@ -146,6 +147,15 @@ def assign_ids(labels: IntArray, old_ids: IntArray, next_id: int) -> IdAssignmen
             events.append(
                 NetworkEvent(
                     EventKind.SPLIT, ids[new], (old,), f"{count} reports of network {old} split off"
+                )
+            )
+            # the parent's own history says it too (under the id its main part holds now)
+            events.append(
+                NetworkEvent(
+                    EventKind.SPLIT_INTO,
+                    ids[main[old]],
+                    (ids[new],),
+                    f"{count} reports split off into network {ids[new]}",
                 )
             )
     previous = set(np.unique(old_ids[in_old]).tolist())
