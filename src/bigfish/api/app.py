@@ -49,7 +49,6 @@ class ApiSettings:
     max_body_bytes: int = 32 * 1024 * 1024  # a batch of 10,000 lookups is about 1 MB
     rate_limit_per_minute: int = 6000  # per key and per server process; 0 turns it off
     rate_limit_burst: int = 600
-    batch_lookup_max: int = 10_000
     audit: bool = True
     public_check: bool = False  # the optional public "check this number/link" endpoint
     public_check_per_minute: int = 30  # checks per client address and server process
