@@ -17,6 +17,8 @@ Exceptions carry the offending id, file and line so that a message can say what 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class BigfishError(Exception):
     """Root of every error bigfish raises on purpose."""
@@ -99,3 +101,15 @@ def check_text(value: str | None, field: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError(f"{field} is not valid UTF-8 text: {value!r}", field=field) from None
+
+
+def read_text(path: Path) -> str:
+    """PATH's UTF-8 text (a byte-order mark allowed), or InputError naming the file, and the
+    line of the first byte that is not UTF-8."""
+    try:
+        return path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path), line=line) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None

@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from bigfish.errors import InputError
+from bigfish.errors import InputError, read_text
 
 Rates = Mapping[str, Decimal]
 
@@ -42,14 +42,7 @@ def load_rates(path: Path | None) -> Rates:
     """An operator's rate table (same columns as the shipped one), or the reference rates."""
     if path is None:
         return reference_rates()
-    try:
-        text = path.read_text("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path), line=line) from None
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None
-    return _parse(text.splitlines(), str(path))
+    return _parse(read_text(path).splitlines(), str(path))
 
 
 #: The node's own rate table, a CSV like the shipped one: every ingest, API submission, pull

@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bigfish.errors import InputError
+from bigfish.errors import InputError, read_text
 from bigfish.identifiers import normalize
 from bigfish.identifiers.domain import HostError, canonical_host, is_public_suffix
 from bigfish.models import Kind
@@ -201,13 +201,7 @@ def parse_warning_list(data: Any, where: str, text: str | None = None) -> Warnin
 
 
 def _read(path: Path) -> WarningList:
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text: {exc.reason}", file=str(path), line=line) from None
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
