@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Sequence
 
 import matplotlib
@@ -27,18 +28,19 @@ def _data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _empty(title: str) -> str:
+def _empty(title: str, why: str = "no data in this period") -> str:
     figure, axis = plt.subplots(figsize=(6.5, 1.2))
     axis.axis("off")
-    axis.text(0.5, 0.5, f"{title}: no data in this period", ha="center", va="center")
+    axis.text(0.5, 0.5, f"{title}: {why}", ha="center", va="center")
     return _data_uri(figure)
 
 
 def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
-    """Losses in USD per group, largest first, as horizontal bars."""
-    chosen = list(tallies)[:top]
+    """Losses in USD per group, largest first, as horizontal bars (a group whose losses are
+    not published, NaN, has none)."""
+    chosen = [t for t in tallies if not math.isnan(t.loss_usd)][:top]
     if not chosen:
-        return _empty(title)
+        return _empty(title, "losses not published" if tallies else "no data in this period")
     figure, axis = plt.subplots(figsize=(6.5, 0.35 * len(chosen) + 1.0))
     labels = [t.key for t in reversed(chosen)]
     values = [t.loss_usd / 1e6 for t in reversed(chosen)]

@@ -8,7 +8,9 @@ into "Other", and when the pool itself is smaller than that, the smallest groups
 until it is not (else the totals minus the groups shown would give it away). A month keeps its
 count of reports, but not its losses when it holds fewer than `MIN_CELL` (nor, by the same rule,
 the smallest other months'); networks of fewer reports are not listed. The totals of the period
-are published as they are.
+are published as they are, except that a period of fewer than `MIN_CELL` reports keeps its count
+but not its losses, nor any group's: "1 scam report, $48,000 reported losses" for a day or a month
+of one report is that one victim's loss.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ def _months(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
     return tuple(replace(t, loss_usd=math.nan) if t.key in hidden else t for t in tallies)
 
 
+def _without_losses(stats: Statistics) -> Statistics:
+    """STATS with every loss left out: the period holds too few reports for any (its total,
+    and "Other" when every group is pooled, would be a handful of victims' losses)."""
+
+    def hide(tallies: Sequence[Tally]) -> tuple[Tally, ...]:
+        return tuple(replace(t, loss_usd=math.nan) for t in tallies)
+
+    return replace(
+        stats,
+        loss_usd=math.nan,
+        by_country=hide(stats.by_country),
+        by_month=hide(stats.by_month),
+        by_typology=hide(stats.by_typology),
+    )
+
+
 def _flows(flows: Sequence[Flow], min_cell: int) -> tuple[Flow, ...]:
     return tuple(f for f in flows if f.reports >= min_cell)
 
@@ -81,5 +99,7 @@ def publishable(
         by_typology=pooled(stats.by_typology, min_cell),
         flows=_flows(stats.flows, min_cell),
     )
+    if stats.report_count < min_cell:
+        safe = _without_losses(safe)
     kept = tuple(n for n in networks if n.stats.report_count >= min_cell)
     return Published(safe, kept, min_cell)

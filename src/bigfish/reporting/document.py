@@ -7,6 +7,7 @@ node, whatever its marking) or one organization's."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,15 @@ from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 
 _ENV = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-_ENV.filters["usd"] = lambda v: f"${float(v or 0):,.0f}"
+
+
+def _usd(value: float | None) -> str:
+    """Dollars to the dollar; a loss left out for disclosure (NaN) says so."""
+    amount = float(value or 0)
+    return "not published" if math.isnan(amount) else f"${amount:,.0f}"
+
+
+_ENV.filters["usd"] = _usd
 _ENV.filters["num"] = lambda v: f"{int(v or 0):,}"
 
 

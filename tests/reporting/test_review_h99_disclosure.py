@@ -1,0 +1,66 @@
+"""Review (helper-99) of the summit report's small-cell suppression: what a narrow period, a
+network's countries and the cross-border sentence gave away."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bigfish.reporting import compute_statistics, parse_period, write_report
+from bigfish.reporting.disclosure import publishable
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+from tests.api.helpers import Partnership, build_partnership, report
+
+
+@pytest.fixture
+def partnership(sqlite_store: Store) -> Iterator[Partnership]:
+    """A, B, C and the group mekong."""
+    yield from build_partnership(sqlite_store)
+
+
+def _usd(report_id: str, country: str, amount: str, **extra: object) -> dict[str, object]:
+    return report(report_id, country=country, loss_amount=amount, loss_currency="USD", **extra)
+
+
+def _text(html: str) -> str:
+    """The words of HTML, without its tags and chart images."""
+    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def _submit_summit_data(p: Partnership) -> None:
+    shared = [_usd(f"th{i}", "TH", "100") for i in range(6)]
+    shared += [_usd(f"vn{i}", "VN", "100") for i in range(6)]
+    p.submit("B", shared, distribution="partnership", tlp="green")
+    lone = _usd("la-victim", "LA", "48000", reported_at="2025-12-02T10:00:00Z")
+    p.submit("A", [lone], tlp="red")  # A's alone
+
+
+def test_a_period_of_one_report_does_not_publish_its_loss(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """`--period 2025-12` (or a single day) held the lone TLP:RED report only, and the summary
+    said "1 scam reports, $48,000 reported losses": the period's total is that victim's loss."""
+    _submit_summit_data(partnership)
+    out = tmp_path / "december.html"
+    december = parse_period("2025-12")
+    result = write_report(partnership.store, Viewer.node_operator(), out, december)
+    assert result.report_count == 1
+    text = _text(out.read_text("utf-8"))
+    assert "48,000" not in text
+    assert "1 scam reports" in text and "not published reported losses" in text
+    stats = compute_statistics(partnership.store, Viewer.node_operator(), december)
+    shown = publishable(stats, []).stats
+    assert math.isnan(shown.loss_usd)
+    losses = [t.loss_usd for t in (*shown.by_country, *shown.by_typology, *shown.by_month)]
+    assert losses and all(math.isnan(x) for x in losses)
+    # A period of MIN_CELL reports or more keeps its total, as documented.
+    year = publishable(
+        compute_statistics(partnership.store, Viewer.node_operator(), parse_period("2025")), []
+    )
+    assert year.stats.loss_usd == 49_200.0
