@@ -64,3 +64,20 @@ def test_a_period_of_one_report_does_not_publish_its_loss(
         compute_statistics(partnership.store, Viewer.node_operator(), parse_period("2025")), []
     )
     assert year.stats.loss_usd == 49_200.0
+
+
+def test_a_country_pooled_into_other_is_not_named_among_a_networks_countries(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """The lone LA victim (pooled into "Other") shares its phone with the 12 others, and the
+    network's row printed "LA, TH, VN": its country came out after all."""
+    from bigfish.linking.service import rebuild_networks
+
+    _submit_summit_data(partnership)
+    rebuild_networks(partnership.store)
+    out = tmp_path / "summit.html"
+    result = write_report(partnership.store, Viewer.node_operator(), out, parse_period("2025"))
+    assert result.network_count == 1
+    text = _text(out.read_text("utf-8"))
+    assert "LA" not in re.findall(r"[A-Z]{2}", text.replace("The largest", ""))
+    assert "TH, Other" in text  # listed, with VN and LA pooled as in the countries' table

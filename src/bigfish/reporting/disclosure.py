@@ -7,7 +7,8 @@ group of fewer than `MIN_CELL` reports (a country, a typology, a cross-border fl
 into "Other", and when the pool itself is smaller than that, the smallest groups shown join it
 until it is not (else the totals minus the groups shown would give it away). A month keeps its
 count of reports, but not its losses when it holds fewer than `MIN_CELL` (nor, by the same rule,
-the smallest other months'); networks of fewer reports are not listed. The totals of the period
+the smallest other months'); networks of fewer reports are not listed, and a network's countries
+are those the report names (the others are "Other"). The totals of the period
 are published as they are, except that a period of fewer than `MIN_CELL` reports keeps its count
 but not its losses, nor any group's: "1 scam report, $48,000 reported losses" for a day or a month
 of one report is that one victim's loss.
@@ -101,5 +102,16 @@ def publishable(
     )
     if stats.report_count < min_cell:
         safe = _without_losses(safe)
-    kept = tuple(n for n in networks if n.stats.report_count >= min_cell)
+    named = {t.key for t in safe.by_country} - {OTHER}
+    kept = tuple(_countries_named(n, named) for n in networks if n.stats.report_count >= min_cell)
     return Published(safe, kept, min_cell)
+
+
+def _countries_named(network: NetworkSummary, named: set[str]) -> NetworkSummary:
+    """NETWORK with only the countries NAMED by the report; the others are OTHER (a country
+    pooled for its few reports, printed among a network's, would be named after all)."""
+    shown = tuple(c for c in network.stats.countries if c in named)
+    if len(shown) == len(network.stats.countries):
+        return network
+    stats = replace(network.stats, countries=(*shown, OTHER))
+    return replace(network, stats=stats)
