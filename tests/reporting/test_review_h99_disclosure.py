@@ -81,3 +81,18 @@ def test_a_country_pooled_into_other_is_not_named_among_a_networks_countries(
     text = _text(out.read_text("utf-8"))
     assert "LA" not in re.findall(r"[A-Z]{2}", text.replace("The largest", ""))
     assert "TH, Other" in text  # listed, with VN and LA pooled as in the countries' table
+
+
+def test_a_report_naming_two_foreign_countries_is_one_cross_border_report(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """The summary's "N reports name bank accounts or phone numbers of another country" added
+    up the flows, which count a report once per foreign country: 6 reports said 12."""
+    both = [_usd(f"vn{i}", "VN", "100", phones=["+66812345678", "+85512345678"]) for i in range(6)]
+    partnership.submit("B", both, distribution="partnership")
+    stats = compute_statistics(partnership.store, Viewer.node_operator())
+    assert [(f.asset_country, f.reports) for f in stats.flows] == [("KH", 6), ("TH", 6)]
+    out = tmp_path / "summit.html"
+    write_report(partnership.store, Viewer.node_operator(), out, parse_period("2025"))
+    said = re.search(r"([\d,]+) reports name bank accounts", _text(out.read_text("utf-8")))
+    assert said is not None and said[1] == "6"

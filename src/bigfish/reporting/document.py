@@ -78,7 +78,6 @@ def render_html(
         "flows": charts.flow_chart("Cross-border flows: victims → accounts and phones", safe.flows),
         "requests": charts.status_chart("Cooperation requests by status", safe.requests_by_status),
     }
-    cross_border = sum(f.reports for f in stats.flows)
     named = [t for t in safe.by_country if t.key != OTHER]
     typologies = [t for t in safe.by_typology if t.key != OTHER]
     return _ENV.from_string(REPORT_TEMPLATE).render(
@@ -87,7 +86,7 @@ def render_html(
         country_count=stats.country_count,
         networks=list(shown.networks),
         figures=figures,
-        cross_border=cross_border,
+        cross_border=stats.cross_border,
         top_country=named[0] if named else None,
         top_typology=typologies[0] if typologies else None,
         reader=reader,

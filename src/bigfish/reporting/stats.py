@@ -63,6 +63,9 @@ class Statistics:
     requests_by_status: tuple[tuple[str, int], ...]
     #: Reports that state a loss in a currency with no reference rate: not in the losses.
     unconverted: int = 0
+    #: Reports that name an account or phone of another country than the victim's (once each,
+    #: however many such countries they name).
+    cross_border: int = 0
 
     @property
     def country_count(self) -> int:
@@ -96,23 +99,40 @@ def _tallies(conn: Connection, key: Any, where: ColumnElement[bool]) -> tuple[Ta
     return tuple(Tally(str(r.key or "unknown"), int(r.n), float(r.loss)) for r in rows)
 
 
+def _foreign_assets(where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """WHERE, for a report's mention of an account or phone of another country."""
+    return sa.and_(
+        where,
+        identifiers.c.kind.in_(ASSET_KINDS),
+        identifiers.c.valid.is_(True),
+        identifiers.c.country.is_not(None),
+        identifiers.c.country != reports.c.country,
+    )
+
+
 def _flows(conn: Connection, where: ColumnElement[bool]) -> tuple[Flow, ...]:
     reports_n = sa.func.count(sa.distinct(reports.c.id))
     rows = conn.execute(
         sa.select(reports.c.country, identifiers.c.country.label("asset"), reports_n.label("n"))
         .join(mentions, mentions.c.report_pk == reports.c.id)
         .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
-        .where(
-            where,
-            identifiers.c.kind.in_(ASSET_KINDS),
-            identifiers.c.valid.is_(True),
-            identifiers.c.country.is_not(None),
-            identifiers.c.country != reports.c.country,
-        )
+        .where(_foreign_assets(where))
         .group_by(reports.c.country, identifiers.c.country)
     ).all()
     flows = (Flow(str(r.country), str(r.asset), int(r.n)) for r in rows)
     return tuple(sorted(flows, key=lambda f: (-f.reports, f.victim_country, f.asset_country)))
+
+
+def _cross_border(conn: Connection, where: ColumnElement[bool]) -> int:
+    """How many reports of WHERE name an account or phone of another country (the flows count
+    a report once per such country)."""
+    query = (
+        sa.select(sa.func.count(sa.distinct(reports.c.id)))
+        .join(mentions, mentions.c.report_pk == reports.c.id)
+        .join(identifiers, identifiers.c.id == mentions.c.identifier_id)
+        .where(_foreign_assets(where))
+    )
+    return int(conn.execute(query).scalar_one())
 
 
 def _network_count(conn: Connection, where: ColumnElement[bool], viewer: Viewer) -> int:
@@ -269,6 +289,7 @@ def compute_statistics(
         key = _key_figures(conn, where, store.dialect, viewer)
         by_typology = _tallies(conn, reports.c.scam_type, where)
         flows = _flows(conn, where)
+        cross_border = _cross_border(conn, where)
         statuses = requests_by_status(conn, viewer, period)
         unconverted = conn.execute(
             sa.select(sa.func.count()).where(
@@ -287,4 +308,5 @@ def compute_statistics(
         flows=flows,
         requests_by_status=statuses,
         unconverted=int(unconverted),
+        cross_border=cross_border,
     )
