@@ -8,6 +8,7 @@ partnership 2. TLP travels as `tlp:*` tags.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -16,6 +17,8 @@ from bigfish.interop.markings import BIGFISH_NAMESPACE
 from bigfish.interop.misp_import import (
     ATTRIBUTE_KINDS,
     KEPT_ATTRIBUTE,
+    KEPT_ITEM,
+    SEEN_FIELDS,
     TAG_PREFIX,
     event_records,
     is_marking_or_field_tag,
@@ -178,6 +181,8 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
         kept = KEPT_ATTRIBUTE.fullmatch(key)
         if kept is not None and kept.group(1) == "tag" and not is_marking_or_field_tag(text):
             tags.append(text)  # an event's other tag (a galaxy, a taxonomy), kept on import
+        elif kept is not None and key.split(".")[0] == KEPT_ITEM and _said_again(body, text):
+            continue  # what was said of an attribute or object, on it again
         elif kept is not None:  # a MISP event's other attribute, kept whole
             body.add(kept.group(1), text, key)
     # An event's date is a day: the time of the report, in UTC, travels as a tag read back first.
@@ -185,6 +190,45 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
     tags += [f'{TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
     date = view.reported_at.date().isoformat()
     return _event(uid, report_info(view), date, view.marking, tags, body)
+
+
+def _said_again(body: EventBody, text: str) -> bool:
+    """Put what a partner said of one attribute or object (TEXT, a `misp_item` entry: its tags,
+    comment, first_seen and last_seen) on the attribute of BODY holding its value, or on the
+    object of its name holding one of its values; False when no such attribute or object can
+    take it whole (the entry then goes as a text attribute, read back as it)."""
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(entry, dict):
+        return False
+    said = {k: entry[k] for k in ("tags", "comment", *SEEN_FIELDS) if k in entry}
+    tags = said.pop("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return False
+    if not all(isinstance(v, str) for v in said.values()):
+        return False
+    tags = [t for t in tags if not t.lower().startswith("tlp:")]  # never a marking
+    if isinstance(entry.get("value"), str):
+        inner = [a for o in body.objects for a in o["Attribute"]]
+        targets = [a for a in [*body.attributes, *inner] if a["value"] == entry["value"]]
+    elif isinstance(entry.get("object"), str) and isinstance(entry.get("values"), list):
+        values = set(v for v in entry["values"] if isinstance(v, str))
+        targets = [
+            o
+            for o in body.objects
+            if o["name"] == entry["object"] and values & {a["value"] for a in o["Attribute"]}
+        ]
+    else:
+        return False
+    target = next((t for t in targets if not (said.keys() & t.keys())), None)
+    if target is None:  # nothing holds it, or its comment carries bigfish's meaning
+        return False
+    target.update(said)
+    names = [t["name"] for t in target.get("Tag", [])]
+    target["Tag"] = [*target.get("Tag", []), *({"name": t} for t in tags if t not in names)]
+    return True
 
 
 def _optional_tags(view: ReportView) -> dict[str, str]:

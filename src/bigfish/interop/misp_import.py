@@ -123,6 +123,85 @@ def item_marking(item: Mapping[str, Any]) -> Marking | None:
     return Marking(tlp or TLP.CLEAR, audience.distribution, audience.group)
 
 
+#: The report attribute keeping what a partner said of one attribute or object beyond its
+#: value (`misp_item`, `misp_item.2`, …): JSON naming where it was (`Attribute[3]`,
+#: `Object[1]`), its type and value (an object's name and values) and its own tags (not
+#: `tlp:*`, read as the marking), comment, first_seen and last_seen.
+KEPT_ITEM = "misp_item"
+_SHOWN = 1_000  # characters of a value an entry repeats to say which attribute it was on
+SEEN_FIELDS = ("first_seen", "last_seen")
+
+
+def _said_of(item: Mapping[str, Any], comment: object) -> dict[str, Any]:
+    """What ITEM's partner said of it that no report field holds: its tags but `tlp:*` (the
+    marking), COMMENT (its comment unless bigfish read it) and when it was first and last seen."""
+    said: dict[str, Any] = {}
+    tags = [n for n in _tag_names(item) if not n.lower().startswith("tlp:")]
+    if tags:
+        said["tags"] = tags
+    if isinstance(comment, str) and comment.strip():
+        said["comment"] = comment
+    for name in SEEN_FIELDS:
+        value = item.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+            said[name] = str(value)
+    return said
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= _SHOWN else value[:_SHOWN] + "…"
+
+
+def kept_item(entry: Mapping[str, Any]) -> str:
+    """ENTRY (what was said of an attribute or object) as the text of a `misp_item` attribute."""
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True)
+
+
+def _keep(where: str, entry: Mapping[str, Any], items: _Items) -> None:
+    """Keep ENTRY, said of the item at WHERE, or reject it with the reason when it is longer
+    than a report attribute may be (the item's value is read all the same)."""
+    text = kept_item(entry)
+    if len(text) > MAX_ATTRIBUTE:
+        reason = f"its tags, comment and times take over {MAX_ATTRIBUTE:,} characters"
+        items.problems.append((where, reason))
+    else:
+        items.extra.setdefault(KEPT_ITEM, []).append(text)
+
+
+def _keep_attribute_context(where: str, attribute: Mapping[str, Any], items: _Items) -> None:
+    misp_type, value = attribute.get("type"), attribute.get("value")
+    comment = attribute.get("comment")
+    if misp_type == "text" and isinstance(comment, str) and _read_comment(comment):
+        comment = None  # read by bigfish: the kind, the narrative or a kept type it names
+    said = _said_of(attribute, comment)
+    if not said:
+        return
+    entry: dict[str, Any] = {"on": where, "type": misp_type, "value": _shown(str(value))}
+    _keep(where, entry | said, items)
+
+
+def _keep_object_context(where: str, obj: Mapping[str, Any], items: _Items) -> None:
+    said = _said_of(obj, obj.get("comment"))
+    if not said:
+        return
+    values = [
+        _shown(a["value"])
+        for a in _list(obj.get("Attribute"))
+        if isinstance(a, dict) and isinstance(a.get("value"), str)
+    ]
+    entry = {"on": where, "object": str(obj.get("name") or ""), "values": values[:20]}
+    _keep(where, entry | said, items)
+
+
+def _read_comment(comment: str) -> bool:
+    """Whether a text attribute's COMMENT is read by bigfish (a kind, a narrative, a kept type)."""
+    return (
+        comment in _KINDS
+        or _NARRATIVE.fullmatch(comment) is not None
+        or KEPT_ATTRIBUTE.fullmatch(comment) is not None
+    )
+
+
 class _Items:
     """What a MISP event's attributes and objects hold: identifiers, kept values, narrative
     parts, the markings of the items, and the items that cannot be read (each with where and
@@ -181,6 +260,8 @@ def _object_attributes(
         marking = item_marking(attribute) if w in read else None
         if marking is not None:
             items.markings.append(marking)
+        if w in read:  # and what was said of them
+            _keep_attribute_context(w, attribute, items)
     return [(w, a) for w, a in inner if w not in read]
 
 
@@ -202,6 +283,10 @@ def _read_items(event: Mapping[str, Any]) -> _Items:
         marking = item_marking(obj)
         if marking is not None:
             items.markings.append(marking)
+        if _deleted(obj):
+            items.problems.append((f"Object[{i}]", _DELETED))
+            continue
+        _keep_object_context(f"Object[{i}]", obj, items)
         attributes.extend(_object_attributes(obj, f"Object[{i}]", items))
     for where, attribute in attributes:
         _read_attribute(where, attribute, items)
@@ -212,7 +297,21 @@ def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
+def _deleted(item: Mapping[str, Any]) -> bool:
+    """Whether MISP marks ITEM deleted (soft-deleted: an export with deleted items holds it)."""
+    return item.get("deleted") in (True, 1, "1", "true")
+
+
+_DELETED = "deleted in MISP (`deleted`): its partner withdrew it, so it is not read"
+
+
 def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> None:
+    if _deleted(attribute):  # a withdrawn value would link reports it no longer speaks for
+        marking = item_marking(attribute)  # narrows all the same: never wider for a deletion
+        if marking is not None:
+            items.markings.append(marking)
+        items.problems.append((where, _DELETED))
+        return
     misp_type, value = attribute.get("type"), attribute.get("value")
     if not isinstance(misp_type, str) or not misp_type.strip():
         items.problems.append((f"{where}.type", "an attribute needs a type"))
@@ -236,6 +335,7 @@ def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> 
     marking = item_marking(attribute)
     if marking is not None:
         items.markings.append(marking)
+    _keep_attribute_context(where, attribute, items)
     if kind is not None:
         items.identifiers.append(RawIdentifier(kind, value))
         if misp_type == "hostname":  # normalized to its domain; the host is kept too
