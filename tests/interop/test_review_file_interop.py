@@ -237,7 +237,9 @@ def test_a_reports_extra_fields_survive_a_stix_export_and_import(tmp_path: Path)
     assert ingest_file(again, exported, org="PEER", fmt="stix", classify=False).stored == 1
     before, _ = _held(source)
     after, _ = _held(again)
-    assert after["attributes"] == before["attributes"]
+    # and the report object's `created` (its author's creation time), kept as stix_created
+    [sent] = [o for o in json.loads(out.getvalue())["objects"] if o["type"] == "report"]
+    assert after["attributes"] == {**before["attributes"], "stix_created": sent["created"]}
     assert "AOC/2025/118" in str(before["attributes"])
 
 

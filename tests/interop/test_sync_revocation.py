@@ -5,6 +5,7 @@ deletes the copy."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 import stix2
 
 from bigfish.accounts import authenticate_key, create_key
+from bigfish.intake import ingest_file
 from bigfish.interop.feed import WITHDRAWN, collections, iter_entries, object_page
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import REPORT_EXTENSION
@@ -378,7 +380,9 @@ def test_a_revocation_deletes_only_the_report_it_names_not_others_with_its_stix_
     store: Store, peer_store: Store, tmp_path: Path
 ) -> None:
     """Review finding: two organizations POSTed the same STIX report; revoking one organization's
-    copy deleted both at the pulling node."""
+    copy deleted both at the pulling node. A second organization's POST of the id is now
+    refused (helper-95); a bundle file ingested by it still stores a copy, which goes out under
+    an id of its own, and its copy at the pulling node is kept."""
     for org in ("BANK-X", "BANK-Y", "READER"):
         add_org(store, org, country="TH")
     view = dataclasses.replace(
@@ -386,16 +390,23 @@ def test_a_revocation_deletes_only_the_report_it_names_not_others_with_its_stix_
         source_id="report--0b2c7f7e-9f3e-4a53-9c43-5a4a0a1d0001",
     )
     with store.begin() as conn:
-        for org in ("BANK-X", "BANK-Y"):
-            posted = import_objects(
-                conn, report_objects(view), peer=None, default_org="x", owner=org
-            )
-            assert posted.new == 1, posted
+        posted = import_objects(
+            conn, report_objects(view), peer=None, default_org="x", owner="BANK-X"
+        )
+        assert posted.new == 1, posted
+        again = import_objects(
+            conn, report_objects(view), peer=None, default_org="x", owner="BANK-Y"
+        )
+        assert (again.new, again.rejected) == (0, 1), again
+    bundle = tmp_path / "bank-y.json"
+    bundle.write_text(json.dumps({"type": "bundle", "objects": report_objects(view)}), "utf-8")
+    assert ingest_file(store, bundle, org="BANK-Y", fmt="stix", classify=False).stored == 1
     key = create_key(store, org="READER", role=ApiRole.SYNC).secret
     with bigfish_peer(store, peer_store) as base:
-        assert pull(peer_store, f"{base}/taxii2/", key).new == 2
+        first = pull(peer_store, f"{base}/taxii2/", key)  # the id is BANK-X's, stored first
+        assert (first.new, first.rejected) == (1, 1)
         delete_report(store, _viewer(store, "BANK-X"), "BANK-X", "r-1")
-        second = pull(peer_store, f"{base}/taxii2/", key)
+        second = pull(peer_store, f"{base}/taxii2/", key)  # then BANK-Y's, served again
     assert (second.withdrawn, second.rejected) == (1, 0)
     with peer_store.connect() as conn:
         held = conn.execute(

@@ -9,6 +9,7 @@ SCOs and their extension definitions; the rest use core SCOs. The mapping is in 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -155,6 +156,31 @@ def report_object_id(report: ReportView) -> str:
     return report_stix_id(report.org, report.report_id)
 
 
+#: The report attribute keeping the STIX `created` of the object a report came with (its
+#: author's creation time), which the report goes out with again.
+CREATED_ATTRIBUTE = "stix_created"
+
+
+def kept_created(attributes: object) -> datetime | None:
+    """The author's creation time a report's ATTRIBUTES keep (`CREATED_ATTRIBUTE`), or None
+    (none kept, or text that is not a timestamp with a time zone)."""
+    kept = attributes.get(CREATED_ATTRIBUTE) if isinstance(attributes, dict) else None
+    if not isinstance(kept, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", kept.strip()))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else None
+
+
+def created_of(report: ReportView) -> datetime:
+    """The STIX `created` of REPORT: its author's (`CREATED_ATTRIBUTE`), else when this node
+    stored it; never later than its version (STIX: created <= modified)."""
+    kept = kept_created(dict(report.attributes))
+    return min(kept or report.created_at, report.modified)
+
+
 def marked(obj: dict[str, Any], marking: Marking) -> dict[str, Any]:
     """OBJ with the TLP marking ref and the sharing extension of MARKING."""
     obj["object_marking_refs"] = [TLP2_IDS[marking.tlp]]
@@ -197,7 +223,7 @@ def report_objects(report: ReportView) -> list[dict[str, Any]]:
         "spec_version": "2.1",
         "id": report_object_id(report),
         "created_by_ref": org_identity_id(report.org),
-        "created": timestamp(min(report.created_at, report.modified)),
+        "created": timestamp(created_of(report)),
         "modified": timestamp(report.modified),
         "name": f"Scam report {report.org}/{report.report_id}",
         "report_types": ["threat-report"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +28,7 @@ from bigfish.intake.records import (
     parse_role,
 )
 from bigfish.interop.markings import REPORT_EXTENSION, item_marking, marking_from_object
+from bigfish.interop.stix import CREATED_ATTRIBUTE
 from bigfish.models import Distribution, Kind, Marking, RawIdentifier, narrowest
 
 #: Objects a report uses, or that bigfish recomputes (networks): read, never rejected.
@@ -142,10 +144,37 @@ def _scalar(name: str, value: object) -> str | None:
 _ZONED = re.compile(r"(?:[Zz]|[+-]\d\d:?\d\d)$")
 
 
+def _timestamp(obj: Mapping[str, Any], name: str) -> str | None:
+    """Property NAME of OBJ, a STIX timestamp that says its time zone, as sent; None when
+    absent; anything else is an error naming it (never a guess, never dropped)."""
+    text = _given_text(obj, name)
+    if text is None:
+        return None
+    if not _ZONED.search(text):  # STIX times are UTC with Z: never a guess
+        raise InputError(f"not a STIX timestamp with a time zone (Z): {text[:40]!r}", field=name)
+    try:
+        datetime.fromisoformat(re.sub(r"[Zz]$", "+00:00", text))
+    except ValueError:
+        raise InputError(f"not a STIX timestamp: {text[:40]!r}", field=name) from None
+    return text
+
+
 def report_fields(
     obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, str], list[RawIdentifier]]:
-    """The intake fields and identifiers of STIX report OBJ; LOOKUP resolves its object_refs."""
+    """The intake fields and identifiers of STIX report OBJ; LOOKUP resolves its object_refs.
+    Its `created` (its author's creation time) is kept as the report attribute
+    `stix_created` (`bigfish.interop.stix.CREATED_ATTRIBUTE`), which goes out again as it."""
+    fields, found = _report_fields(obj, lookup)
+    created = _timestamp(obj, "created")
+    if created is not None:
+        fields[CREATED_ATTRIBUTE] = created
+    return fields, found
+
+
+def _report_fields(
+    obj: Mapping[str, Any], lookup: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, str], list[RawIdentifier]]:
     extensions = obj.get("extensions")
     ext = extensions.get(REPORT_EXTENSION) if isinstance(extensions, dict) else None
     fields: dict[str, str] = {}
@@ -233,13 +262,20 @@ def first_copies(objects: Sequence[Any]) -> tuple[dict[str, dict[str, Any]], set
     return first, conflicting
 
 
-def _repeated(record: Record, first: dict[str, int]) -> Record:
+def _repeated(record: Record, first: dict[str, int], ids: dict[str, tuple[str, int]]) -> Record:
     """RECORD, or an Unreadable when it repeats the report_id of an earlier report of the
     bundle (FIRST: the object number of each report_id's first report), naming that object as
-    the bundle's other rejects do (the store's check would say `line`)."""
+    the bundle's other rejects do (the store's check would say `line`), or when an earlier
+    report of another report_id came under its STIX id (IDS: the report_id and object number
+    of each id's first report; a STIX id is one report's)."""
     if not isinstance(record, Row):
         return record
     report_id = record.fields.get("report_id", "").strip()
+    if record.source_id is not None:
+        held, at = ids.setdefault(record.source_id, (report_id, record.line))
+        if held != report_id:
+            reason = f"{record.source_id} was given before for report_id {held} (object {at})"
+            return Unreadable(record.line, reason, report_id or None, "id")
     if report_id in first:
         reason = f"duplicate report_id (first at object {first[report_id]})"
         return Unreadable(record.line, reason, report_id, "report_id")
@@ -272,6 +308,7 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
             if isinstance(refs, list):
                 used.update(r for r in refs if isinstance(r, str))
     reports: dict[str, int] = {}
+    report_ids: dict[str, tuple[str, int]] = {}
     for number, obj in enumerate(objects, start=1):
         ident = obj.get("id") if isinstance(obj, dict) else None
         if not isinstance(ident, str):  # a list or an object is no id (nor hashable)
@@ -286,7 +323,7 @@ def read_stix(raw: IO[bytes], path: Path) -> Iterator[Record]:
             )
             continue
         for record in _record(number, obj, lookup, used):
-            yield _repeated(record, reports)
+            yield _repeated(record, reports, report_ids)
 
 
 def _record(

@@ -120,6 +120,8 @@ reports = sa.Table(
     sa.Index("ix_reports_updated_at_id", "updated_at", "id"),  # alerts, oldest first
     # alerts: an organization's reports of a time span, and its first, without the others'
     sa.Index("ix_reports_org_id_updated_at_id", "org_id", "updated_at", "id"),
+    # a STIX id is its author's: imports check it, exports find an earlier holder (0019)
+    sa.Index("ix_reports_source_id", "source_id"),
 )
 
 identifiers = sa.Table(
