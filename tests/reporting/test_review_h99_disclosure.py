@@ -96,3 +96,25 @@ def test_a_report_naming_two_foreign_countries_is_one_cross_border_report(
     write_report(partnership.store, Viewer.node_operator(), out, parse_period("2025"))
     said = re.search(r"([\d,]+) reports name bank accounts", _text(out.read_text("utf-8")))
     assert said is not None and said[1] == "6"
+
+
+def test_top_networks_are_the_best_of_those_the_report_may_list(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """`--top 1` took the best-scored network and then left it out for its 2 reports: the
+    report said "No network in this period" beside a network of 6 it may list."""
+    from bigfish.linking.service import rebuild_networks
+
+    pairs = [
+        _usd(f"s{n}{i}", "TH", "900000", phone=f"+6681000{n}000") for n in range(3) for i in (0, 1)
+    ]
+    big = [_usd(f"b{i}", "TH", "100", phone="+66819999999") for i in range(6)]
+    partnership.submit("B", pairs + big, distribution="partnership")
+    rebuild_networks(partnership.store)
+    out = tmp_path / "top.html"
+    period = parse_period("2025")
+    result = write_report(partnership.store, Viewer.node_operator(), out, period, top=1)
+    assert result.network_count == 4  # three pairs of high losses, ranked first, and the six
+    text = _text(out.read_text("utf-8"))
+    assert "No network in this period" not in text
+    assert "The largest network links 6 reports" in text

@@ -47,15 +47,26 @@ class ReportResult:
     network_count: int
 
 
-def _top_networks(store: Store, viewer: Viewer, period: Period, top: int) -> list[NetworkSummary]:
-    ranked = list_networks(store, viewer, limit=max(top * 4, 40)).networks
-    chosen = [
-        n
-        for n in ranked
-        if (period.start is None or n.stats.last_seen >= period.start)
-        and (period.end is None or n.stats.first_seen < period.end)
-    ]
-    return chosen[:top]
+def _top_networks(
+    store: Store, viewer: Viewer, period: Period, top: int, min_cell: int = MIN_CELL
+) -> list[NetworkSummary]:
+    """The TOP best-scored networks VIEWER sees that were active in PERIOD and hold MIN_CELL
+    reports or more, read a page of the ranking at a time (the ones the report may not list
+    would otherwise take the places of those it may)."""
+    chosen: list[NetworkSummary] = []
+    cursor: str | None = None
+    while True:
+        page = list_networks(store, viewer, cursor=cursor, limit=max(top * 4, 40))
+        chosen += [
+            n
+            for n in page.networks
+            if n.stats.report_count >= min_cell
+            and (period.start is None or n.stats.last_seen >= period.start)
+            and (period.end is None or n.stats.first_seen < period.end)
+        ]
+        cursor = page.next_cursor
+        if len(chosen) >= top or cursor is None:
+            return chosen[:top]
 
 
 def render_html(
