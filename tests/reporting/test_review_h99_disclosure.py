@@ -118,3 +118,23 @@ def test_top_networks_are_the_best_of_those_the_report_may_list(
     text = _text(out.read_text("utf-8"))
     assert "No network in this period" not in text
     assert "The largest network links 6 reports" in text
+
+
+def test_the_largest_network_is_the_one_of_most_reports(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """The summary called the best-scored network "the largest": 5 reports of high losses
+    ranked above 9 of small ones, and the summary said the largest network links 5 reports."""
+    from bigfish.linking.service import rebuild_networks
+
+    costly = [_usd(f"c{i}", "TH", "900000", phone="+66810001000") for i in range(5)]
+    many = [_usd(f"m{i}", "TH", "10", phone="+66819999999") for i in range(9)]
+    partnership.submit("B", costly + many, distribution="partnership")
+    rebuild_networks(partnership.store)
+    out = tmp_path / "largest.html"
+    write_report(partnership.store, Viewer.node_operator(), out, parse_period("2025"))
+    text = _text(out.read_text("utf-8"))
+    assert "The largest network links 9 reports" in text
+    # the tables keep the ranking by score
+    table = text[text.index("Top networks") :]
+    assert table.index("$4,500,000") < table.index("$90 ")

@@ -96,6 +96,8 @@ def render_html(
         stats=safe,
         country_count=stats.country_count,
         networks=list(shown.networks),
+        # the most reports, not the best score (the order of NETWORKS)
+        largest=max(shown.networks, key=lambda n: n.stats.report_count, default=None),
         figures=figures,
         cross_border=stats.cross_border,
         top_country=named[0] if named else None,

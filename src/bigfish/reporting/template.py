@@ -52,9 +52,9 @@ th { background: #eef2f7; }
  ({{ top_typology.loss_usd|usd }}).</li>{% endif %}
 <li>{{ cross_border|num }} reports name bank accounts or phone numbers of another country than the
  victim's: the networks are cross-border, and so must be the response.</li>
-{% if networks %}<li>The largest network links {{ networks[0].stats.report_count|num }} reports of victims in
- {{ networks[0].stats.countries|join(", ") }}, with
- {{ networks[0].stats.total_loss_usd|usd }} in losses.</li>{% endif %}
+{% if largest %}<li>The largest network links {{ largest.stats.report_count|num }} reports of victims in
+ {{ largest.stats.countries|join(", ") }}, with
+ {{ largest.stats.total_loss_usd|usd }} in losses.</li>{% endif %}
 {% if stats.unconverted %}<li id="unconverted">{{ stats.unconverted|num }} reports state a loss in a currency with no reference
  rate: their losses are not in these figures.</li>{% endif %}
 <li>Cooperation requests: {% for s, n in stats.requests_by_status %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}
