@@ -138,3 +138,11 @@ def test_the_largest_network_is_the_one_of_most_reports(
     # the tables keep the ranking by score
     table = text[text.index("Top networks") :]
     assert table.index("$4,500,000") < table.index("$90 ")
+
+
+def test_a_period_without_reports_says_no_losses(sqlite_store: Store, tmp_path: Path) -> None:
+    """An empty period has no one's loss to hide: "$0 reported losses", not "not published"."""
+    out = tmp_path / "empty.html"
+    write_report(sqlite_store, Viewer.node_operator(), out, parse_period("2025"))
+    text = _text(out.read_text("utf-8"))
+    assert "0 scam reports $0 reported losses" in text

@@ -100,7 +100,7 @@ def publishable(
         by_typology=pooled(stats.by_typology, min_cell),
         flows=_flows(stats.flows, min_cell),
     )
-    if stats.report_count < min_cell:
+    if 0 < stats.report_count < min_cell:  # none: its $0 is no one's loss
         safe = _without_losses(safe)
     named = {t.key for t in safe.by_country} - {OTHER}
     kept = tuple(_countries_named(n, named) for n in networks if n.stats.report_count >= min_cell)
