@@ -45,7 +45,7 @@ from bigfish.intake.records import (
 from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
-from bigfish.store.schema import group_members, ingest_runs
+from bigfish.store.schema import group_members, ingest_runs, organizations, reports
 from bigfish.store.stamps import stamp_now
 from bigfish.store.writes import (
     BatchOutcome,
@@ -255,6 +255,61 @@ _FIELD_NAMES = {
 for _cls in _FIELD_NAMES:
     assert all(f.init for f in dataclasses.fields(_cls)), _cls
     ForkingPickler.register(_cls, _by_fields)
+
+
+def stix_ids_held_elsewhere(
+    conn: sa.Connection, org_id: int, batch: Sequence[Pending]
+) -> list[tuple[Pending, str]]:
+    """The reports of BATCH (ORG_ID's, from a STIX bundle file) whose STIX id this node holds
+    for another report, each with the reason: a STIX id is its author's, and two reports under
+    one id would go out as one object. Held: a report's `source_id` (the id it came with), or
+    the id a report without one goes out under (`report_stix_id`, made of its organization and
+    report_id). The file is the operator's: the holder is named."""
+    sent = {
+        p.report.source_id: p
+        for p in batch
+        if p.report.source_id is not None and p.report.source_id.startswith("report--")
+    }
+    if not sent:
+        return []
+    from bigfish.interop.stix import report_stix_id  # bigfish.interop imports this module
+
+    names = {
+        int(i): str(n) for i, n in conn.execute(sa.select(organizations.c.id, organizations.c.name))
+    }
+    wanted = list(sent)
+    holders: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = conn.execute(
+            sa.select(reports.c.source_id, reports.c.org_id, reports.c.report_id).where(
+                reports.c.source_id.in_(wanted[start : start + _CHUNK])
+            )
+        )
+        for source_id, holder_org, report_id in rows:
+            holders.setdefault(str(source_id), (int(holder_org), str(report_id)))
+    for stix_id, p in sent.items():  # an id made of an organization and this report_id
+        if stix_id in holders or stix_id[len("report--") :][14:15] != "5":  # not UUID v5
+            continue
+        for holder_org, org_name in names.items():
+            if holder_org != org_id and report_stix_id(org_name, p.report.report_id) == stix_id:
+                own = conn.execute(
+                    sa.select(reports.c.source_id).where(
+                        reports.c.org_id == holder_org, reports.c.report_id == p.report.report_id
+                    )
+                ).first()
+                if own is not None and not str(own.source_id or "").startswith("report--"):
+                    holders[stix_id] = (holder_org, p.report.report_id)
+    found = []
+    for stix_id, p in sent.items():
+        holder = holders.get(stix_id)
+        if holder is None or holder == (org_id, p.report.report_id):
+            continue
+        reason = (
+            f"{stix_id} is held on this node for report {names[holder[0]]}/{holder[1]}; a STIX"
+            " id is its author's: send the report under an id of its own"
+        )
+        found.append((p, reason))
+    return found
 
 
 def classify_pending(pending: Sequence[Pending]) -> list[Pending]:
@@ -475,12 +530,16 @@ def ingest_file(
     received = stored = updated = unchanged = 0
     batch: list[Pending] = []
 
+    held: list[tuple[Pending, str]] = []  # reports whose STIX id another report holds
+
     def write(conn: sa.Connection) -> BatchOutcome:
+        held[:] = stix_ids_held_elsewhere(conn, org_id, batch)
+        taken = {id(p) for p, _ in held}
         outcome = write_batch(
             conn,
             org_id=org_id,
             run_id=run_id,
-            batch=batch,
+            batch=[p for p in batch if id(p) not in taken],
             ids=ids,
             rates=rates,
             position=POSITIONS.get(fmt, "line"),
@@ -509,6 +568,8 @@ def ingest_file(
         unchanged += outcome.unchanged
         for p, reason in outcome.duplicates:
             rejects.add(name, p.line, reason, report_id=p.report.report_id, field=refusal_field(p))
+        for p, reason in held:
+            rejects.add(name, p.line, reason, report_id=p.report.report_id, field="id")
         batch.clear()
 
     if workers is None:
