@@ -29,7 +29,7 @@ from bigfish.interop.stix_import import raw_identifier
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import get_org
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store
+from bigfish.store import Store, open_store
 from tests.interop.builders import (
     FIXED,
     LOCATION,
@@ -148,7 +148,9 @@ def test_stix_round_trip_keeps_identifiers_and_markings(store: Store, tmp_path: 
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle), encoding="utf-8")
     assert READERS["stix"] is read_stix
-    result = ingest_file(store, path, org="VN-POLICE", fmt="auto", classify=False)
+    # another node takes the bundle in (on this one its ids are the authors' reports')
+    other = open_store(f"sqlite:///{tmp_path / 'other-node.db'}")
+    result = ingest_file(other, path, org="VN-POLICE", fmt="auto", classify=False)
     assert (result.received, result.stored, result.rejected) == (5, 5, 0)
     rows = {
         r.fields["report_id"]: r for r in read_stix(path.open("rb"), path) if hasattr(r, "fields")
@@ -156,7 +158,8 @@ def test_stix_round_trip_keeps_identifiers_and_markings(store: Store, tmp_path: 
     assert rows["shared-0"].marking == Marking(TLP.GREEN, Distribution.PARTNERSHIP)
     # a file has no group table: group falls back to the most restrictive distribution
     assert rows["group-0"].marking == Marking(TLP.AMBER, Distribution.ORGANIZATION)
-    again = _export(store, _viewer(store, "VN-POLICE"))
+    again = _export(other, _viewer(other, "VN-POLICE"))
+    other.close()
     found = [raw_identifier(o) for o in again["objects"]]
     canon = {i.value for i in found if i is not None}
     assert {RING_PHONE, RING_WALLET, "GB82WEST12345698765432", "KASITHBK:1234567890"} <= canon

@@ -18,6 +18,7 @@ import stix2
 
 from bigfish.accounts import authenticate_key, create_key
 from bigfish.intake import ingest_file
+from bigfish.intake import service as intake_service
 from bigfish.interop.feed import WITHDRAWN, collections, iter_entries, object_page
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import REPORT_EXTENSION
@@ -377,12 +378,13 @@ def test_an_organization_that_leaves_a_group_deletes_the_groups_reports_it_pulle
 
 
 def test_a_revocation_deletes_only_the_report_it_names_not_others_with_its_stix_id(
-    store: Store, peer_store: Store, tmp_path: Path
+    store: Store, peer_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Review finding: two organizations POSTed the same STIX report; revoking one organization's
     copy deleted both at the pulling node. A second organization's POST of the id is now
-    refused (helper-95); a bundle file ingested by it still stores a copy, which goes out under
-    an id of its own, and its copy at the pulling node is kept."""
+    refused (helper-95), and so is its bundle file; a copy stored before bigfish checked ids
+    (made here with the file check switched off) is served under the id, and its copy at the
+    pulling node is kept when the other is revoked."""
     for org in ("BANK-X", "BANK-Y", "READER"):
         add_org(store, org, country="TH")
     view = dataclasses.replace(
@@ -400,6 +402,8 @@ def test_a_revocation_deletes_only_the_report_it_names_not_others_with_its_stix_
         assert (again.new, again.rejected) == (0, 1), again
     bundle = tmp_path / "bank-y.json"
     bundle.write_text(json.dumps({"type": "bundle", "objects": report_objects(view)}), "utf-8")
+    assert ingest_file(store, bundle, org="BANK-Y", fmt="stix", classify=False).stored == 0
+    monkeypatch.setattr(intake_service, "stix_ids_held_elsewhere", lambda *args: [])
     assert ingest_file(store, bundle, org="BANK-Y", fmt="stix", classify=False).stored == 1
     key = create_key(store, org="READER", role=ApiRole.SYNC).secret
     with bigfish_peer(store, peer_store) as base:
