@@ -4,7 +4,8 @@
 link-local, private, shared, multicast, reserved or unspecified address, unless an administrator
 allowed that exact origin (``scheme://host:port``). `guarded_request` connects to the addresses
 that were checked (no second DNS answer can slip in), the next one only when the one before
-could not be connected to, re-checks every redirect, sends credentials only to the origin
+could not be connected to, re-checks every redirect (a POST follows only a 307 or 308: its
+301/302/303 is a failure naming where it leads), sends credentials only to the origin
 they were given for and, when asked, reads at most so many bytes of the answer (decompressed:
 `AnswerTooLarge`). `DeadlineTransport` ends every request by one deadline
 whatever the peer does; the lookup of the name before it ends by that deadline too
@@ -33,6 +34,12 @@ from bigfish.errors import InputError, PeerError
 Resolver = Callable[[str, int], list[str]]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: The redirects that by definition repeat the method and the body (RFC 9110 15.4.8, 15.4.9).
+_REPEATS = frozenset({307, 308})
+#: Methods that follow every redirect: a 301/302/303 turns a POST into a GET, or sends it, body
+#: and signature, to where its sender was not told to (a webhook's alert); that is refused.
+_FOLLOWS_ANY_REDIRECT = frozenset({"GET", "HEAD"})
 #: Lookups left waiting on the resolver at once (`resolve_within`): each holds a thread until
 #: the resolver gives up; past this many, a lookup is refused at once instead of leaving one
 #: more thread behind a resolver that does not answer.
@@ -204,8 +211,11 @@ def guarded_request(
     ends: float | None = None,
 ) -> httpx.Response:
     """An HTTP request through the guard, pinned to the checked address, following at most
-    three redirects, each checked again. Each lookup of a name takes at most TIMEOUT seconds,
-    and ends by ENDS (a time.monotonic() instant, the transport's deadline) when given.
+    three redirects, each checked again. A GET or HEAD follows any redirect; another method (a
+    webhook's POST) only a 307 or 308, which repeat it, body and headers; its 301, 302 or 303
+    is a PeerError naming the status and the Location. Each lookup of a name takes at most
+    TIMEOUT seconds, and ends by ENDS (a time.monotonic() instant, the transport's deadline)
+    when given.
     Credentials (Authorization, Cookie) go only to the origin (scheme, host and port) they
     were given for: a redirect elsewhere drops them.
     Without READ_BODY the answer's body is never read (its status and headers are): a peer
@@ -227,11 +237,12 @@ def guarded_request(
             response = _send_pinned(client, method, url, target, content, headers, stream)
             if not read_body:
                 response.close()
-            if response.status_code in (301, 302, 303, 307, 308) and "location" in response.headers:
+            if response.status_code in _REDIRECTS and "location" in response.headers:
                 response.close()
-                url = _redirected(url, response.headers["location"], target.origin)
-                if response.status_code == 303:
-                    method, content = "GET", b""
+                location = response.headers["location"]
+                if method not in _FOLLOWS_ANY_REDIRECT and response.status_code not in _REPEATS:
+                    raise _refused_redirect(method, response.status_code, url, location, target)
+                url = _redirected(url, location, target.origin)
                 continue
             if read_body and max_body_bytes is not None:
                 return _bounded(response, max_body_bytes, target.origin)
@@ -283,6 +294,28 @@ def _redirected(url: str, location: str, origin: str) -> str:
             f"{origin} redirected to {location[:200]!r}, not an http(s) URL with a host and port"
         ) from None
     return target
+
+
+def _refused_redirect(
+    method: str, status: int, url: str, location: str, target: OutgoingTarget
+) -> PeerError:
+    """The failure of METHOD to URL answered STATUS (301, 302, 303) with LOCATION: it names
+    the status and where it leads (scheme, host, port and path, at most 200 characters; a
+    query, which may carry a token, shown as ``?…``), so that an administrator can register the
+    new URL."""
+    try:
+        parts = urlsplit(urljoin(url, location.strip()))
+        port = f":{parts.port}" if parts.port else ""
+        host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+        shown = f"{parts.scheme}://{host or ''}{port}{parts.path}" + ("?…" if parts.query else "")
+    except ValueError:  # an unclosed [IPv6] bracket, a port that is not a number
+        shown = "a Location that is not a URL"
+    if len(shown) > 200:
+        shown = shown[:199] + "…"
+    return PeerError(
+        f"{target.origin} answered {status} to a {method}, moving it to {shown}: "
+        f"a {method} follows only a 307 or 308 redirect (update the registered URL)"
+    )
 
 
 def bounded_get(

@@ -18,7 +18,7 @@ import ipaddress
 import secrets
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -45,6 +45,9 @@ from bigfish.store.schema_access import allowed_peers, webhooks
 #: Seconds a webhook delivery may take in all (connect, TLS, redirects, the answer's head).
 DELIVERY_DEADLINE = 30.0
 
+#: The longest webhook URL kept (the `webhooks.url` column); the API's limit too.
+MAX_URL_LENGTH = 2000
+
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """The signature header value of a webhook delivery."""
@@ -61,10 +64,13 @@ def deliver(
     transport: httpx.BaseTransport | None = None,
     resolver: Resolver | None = None,
     deadline: float = DELIVERY_DEADLINE,
+    clock: Callable[[], float] = time.time,
 ) -> int:
-    """POST BODY to URL, signed with SECRET; returns the HTTP status (PeerError when refused or
-    when it takes more than DEADLINE seconds in all)."""
-    timestamp = str(int(time.time()))
+    """POST BODY to URL, signed with SECRET and the time of sending (CLOCK, in seconds since
+    the epoch); returns the HTTP status (PeerError when refused or when it takes more than
+    DEADLINE seconds in all). A 301, 302 or 303 answer is a PeerError naming where it leads:
+    the alerts go on only through a 307 or 308, which repeat the POST, signature included."""
+    timestamp = str(int(clock()))
     headers = {
         "Content-Type": "application/json",
         "X-Bigfish-Timestamp": timestamp,
@@ -102,7 +108,10 @@ class Webhook:
 def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
     """Register URL for ORG_ID's alerts; returns it and its signing secret (shown once). A URL
     whose host is written as an internal address (or localhost) is refused here unless an
-    administrator allowed its origin; names are resolved, and checked, at each delivery."""
+    administrator allowed its origin; names are resolved, and checked, at each delivery. A URL
+    longer than MAX_URL_LENGTH is an InputError naming the field ``url``."""
+    if len(url.strip()) > MAX_URL_LENGTH:
+        raise InputError(f"url is longer than {MAX_URL_LENGTH} characters", field="url")
     origin = origin_of(url)
     try:
         sendable_url(url.strip())
@@ -225,6 +234,7 @@ def list_allowed_peers(store: Store) -> list[tuple[str, str | None]]:
 
 __all__ = [
     "DELIVERY_DEADLINE",
+    "MAX_URL_LENGTH",
     "AnswerTooLarge",
     "DeadlineTransport",
     "OutgoingTarget",
