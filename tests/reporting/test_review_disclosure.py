@@ -77,10 +77,15 @@ def test_the_report_says_whose_view_it_is(partnership: Partnership, tmp_path: Pa
 
 
 def test_small_groups_are_pooled_until_the_pool_is_not_small() -> None:
-    tallies = [Tally("A", 10, 1.0), Tally("B", 6, 2.0), Tally("C", 2, 3.0), Tally("D", 1, 4.0)]
-    assert pooled(tallies, 5) == (Tally("A", 10, 1.0), Tally(OTHER, 9, 9.0))
-    assert pooled([Tally("A", 1, 5.0)], 5) == (Tally(OTHER, 1, 5.0),)
-    assert pooled([Tally("A", 5, 5.0)], 5) == (Tally("A", 5, 5.0),)
+    tallies = [
+        Tally("A", 10, 1.0, 10),
+        Tally("B", 6, 2.0, 6),
+        Tally("C", 2, 3.0, 2),
+        Tally("D", 1, 4.0, 1),
+    ]
+    assert pooled(tallies, 5) == (Tally("A", 10, 1.0, 10), Tally(OTHER, 9, 9.0, 9))
+    assert pooled([Tally("A", 1, 5.0, 1)], 5) == (Tally(OTHER, 1, 5.0, 1),)
+    assert pooled([Tally("A", 5, 5.0, 5)], 5) == (Tally("A", 5, 5.0, 5),)
     assert pooled([], 5) == ()
     assert MIN_CELL >= 3
 
@@ -106,8 +111,13 @@ def test_a_month_of_few_reports_keeps_its_count_not_its_losses(
 def test_small_months_take_the_smallest_others_with_them() -> None:
     from bigfish.reporting.disclosure import _months
 
-    tallies = [Tally("01", 9, 1.0), Tally("02", 6, 2.0), Tally("03", 1, 3.0), Tally("04", 20, 4.0)]
+    tallies = [
+        Tally("01", 9, 1.0, 9),
+        Tally("02", 6, 2.0, 6),
+        Tally("03", 1, 3.0, 1),
+        Tally("04", 20, 4.0, 20),
+    ]
     shown = {t.key: t.loss_usd for t in _months(tallies, 5)}
     assert shown["01"] == 1.0 and shown["04"] == 4.0
     assert math.isnan(shown["02"]) and math.isnan(shown["03"])
-    assert _months([Tally("01", 5, 1.0)], 5) == (Tally("01", 5, 1.0),)
+    assert _months([Tally("01", 5, 1.0, 5)], 5) == (Tally("01", 5, 1.0, 5),)

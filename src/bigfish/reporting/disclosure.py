@@ -12,12 +12,20 @@ are those the report names (the others are "Other"). The totals of the period
 are published as they are, except that a period of fewer than `MIN_CELL` reports keeps its count
 but not its losses, nor any group's: "1 scam report, $48,000 reported losses" for a day or a month
 of one report is that one victim's loss.
+
+A loss rests on the reports that state one (`Tally.with_loss`), not on the reports counted: a
+country of ten reports of which one states a loss would publish that victim's loss. So a loss
+(of the period, a group, "Other", a month or a network) is published only when none or at least
+`MIN_CELL` of its reports state a loss; otherwise the group keeps its count and its loss is left
+out, and so are the losses of the groups stating the fewest losses beside it until those left
+out rest on `MIN_CELL` reports stating a loss or none (else the total minus the groups shown
+would give them away).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bigfish.linking.views import NetworkSummary
@@ -43,8 +51,37 @@ def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
         OTHER,
         sum(t.reports for t in hidden),
         math.fsum(t.loss_usd for t in hidden),
+        sum(t.with_loss for t in hidden),
     )
     return (*shown, other)
+
+
+def _loss_rests_on_enough(with_loss: int, min_cell: int) -> bool:
+    """True when a loss stated by WITH_LOSS reports may be published: none (its $0 is no one's
+    loss) or MIN_CELL or more."""
+    return with_loss == 0 or with_loss >= min_cell
+
+
+def _stating_too_few(
+    tallies: Sequence[Tally], min_cell: int, hidden: set[str] | None = None
+) -> tuple[Tally, ...]:
+    """TALLIES with the losses of HIDDEN and of the groups of fewer than MIN_CELL reports
+    stating a loss left out, and of those stating the fewest beside them until the losses left
+    out rest on MIN_CELL such reports or none (the total minus the groups shown is theirs)."""
+    hide = set(hidden or ()) | {
+        t.key for t in tallies if not _loss_rests_on_enough(t.with_loss, min_cell)
+    }
+    shown = sorted(
+        (t for t in tallies if t.key not in hide and t.with_loss > 0),
+        key=lambda t: (t.with_loss, t.reports, t.key),
+    )
+
+    def stated() -> int:
+        return sum(t.with_loss for t in tallies if t.key in hide)
+
+    while hide and shown and not _loss_rests_on_enough(stated(), min_cell):
+        hide.add(shown.pop(0).key)
+    return tuple(replace(t, loss_usd=math.nan) if t.key in hide else t for t in tallies)
 
 
 def _months(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
@@ -55,7 +92,7 @@ def _months(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
     shown = sorted((t for t in tallies if t.key not in hidden), key=lambda t: (t.reports, t.key))
     while hidden and shown and sum(t.reports for t in tallies if t.key in hidden) < min_cell:
         hidden.add(shown.pop(0).key)
-    return tuple(replace(t, loss_usd=math.nan) if t.key in hidden else t for t in tallies)
+    return _stating_too_few(tallies, min_cell, hidden)
 
 
 def _without_losses(stats: Statistics) -> Statistics:
@@ -88,23 +125,43 @@ class Published:
 
 
 def publishable(
-    stats: Statistics, networks: Sequence[NetworkSummary], min_cell: int = MIN_CELL
+    stats: Statistics,
+    networks: Sequence[NetworkSummary],
+    min_cell: int = MIN_CELL,
+    *,
+    stating: Mapping[int, int] | None = None,
 ) -> Published:
-    """STATS and NETWORKS with every figure of fewer than MIN_CELL reports pooled or left out."""
+    """STATS and NETWORKS with every figure of fewer than MIN_CELL reports pooled or left out,
+    and every loss stated by fewer than MIN_CELL reports left out. STATING holds how many
+    reports of each network state a loss (`stats.networks_stating_loss`); a network it does not
+    hold keeps its loss only when that is $0."""
     if min_cell < 1:
         raise ValueError("min_cell is at least 1")
     safe = replace(
         stats,
-        by_country=pooled(stats.by_country, min_cell),
+        by_country=_stating_too_few(pooled(stats.by_country, min_cell), min_cell),
         by_month=_months(stats.by_month, min_cell),
-        by_typology=pooled(stats.by_typology, min_cell),
+        by_typology=_stating_too_few(pooled(stats.by_typology, min_cell), min_cell),
         flows=_flows(stats.flows, min_cell),
     )
-    if 0 < stats.report_count < min_cell:  # none: its $0 is no one's loss
+    # none: its $0 is no one's loss
+    if 0 < stats.report_count < min_cell or not _loss_rests_on_enough(stats.with_loss, min_cell):
         safe = _without_losses(safe)
     named = {t.key for t in safe.by_country} - {OTHER}
-    kept = tuple(_countries_named(n, named) for n in networks if n.stats.report_count >= min_cell)
+    kept = tuple(
+        _network_loss(_countries_named(n, named), (stating or {}).get(n.id), min_cell)
+        for n in networks
+        if n.stats.report_count >= min_cell
+    )
     return Published(safe, kept, min_cell)
+
+
+def _network_loss(network: NetworkSummary, stating: int | None, min_cell: int) -> NetworkSummary:
+    """NETWORK without its loss unless STATING (its reports stating a loss; None: not known)
+    are MIN_CELL or more, or its loss is $0."""
+    if network.stats.total_loss_usd == 0 or (stating is not None and stating >= min_cell):
+        return network
+    return replace(network, stats=replace(network.stats, total_loss_usd=math.nan))
 
 
 def _countries_named(network: NetworkSummary, named: set[str]) -> NetworkSummary:

@@ -8,6 +8,7 @@ node, whatever its marking) or one organization's."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from bigfish.linking.views import NetworkSummary, list_networks
 from bigfish.reporting import charts
 from bigfish.reporting.disclosure import MIN_CELL, OTHER, publishable
 from bigfish.reporting.period import Period
-from bigfish.reporting.stats import Statistics, compute_statistics
+from bigfish.reporting.stats import Statistics, compute_statistics, networks_stating_loss
 from bigfish.reporting.template import REPORT_TEMPLATE
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
@@ -76,11 +77,13 @@ def render_html(
     title: str,
     reader: str | None = None,
     min_cell: int = MIN_CELL,
+    stating: Mapping[int, int] | None = None,
 ) -> str:
     """The report as one HTML document with its charts inline: the figures of STATS and NETWORKS
     that rest on MIN_CELL reports or more, as READER (an organization's name; None: the
-    operator, who sees every report) may see them."""
-    shown = publishable(stats, networks, min_cell)
+    operator, who sees every report) may see them. STATING: how many reports of each network
+    state a loss (`networks_stating_loss`; a network without it keeps only a $0 loss)."""
+    shown = publishable(stats, networks, min_cell, stating=stating)
     safe = shown.stats
     figures = {
         "country": charts.bar_chart("Losses by victims' country", safe.by_country),
@@ -124,7 +127,8 @@ def write_report(
     stats = compute_statistics(store, viewer, period, now=now or datetime.now(UTC))
     networks = _top_networks(store, viewer, period, top)
     reader = None if viewer.operator else (viewer.org_name or f"organization {viewer.org_id}")
-    html = render_html(stats, networks, title=title, reader=reader)
+    stating = networks_stating_loss(store, networks)
+    html = render_html(stats, networks, title=title, reader=reader, stating=stating)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         try:

@@ -8,9 +8,11 @@ everything, an organization only what was shared with it (spec/security-tests.md
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -21,9 +23,12 @@ from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.sharing.policy import Audience, Viewer, audience, reached, visible_reports
 from bigfish.store import Store
-from bigfish.store.schema import identifiers, mentions, reports
+from bigfish.store.schema import identifiers, mentions, organizations, reports
 from bigfish.store.schema_evidence import cooperation_requests
 from bigfish.store.schema_linking import network_members, networks
+
+if TYPE_CHECKING:
+    from bigfish.linking.views import NetworkSummary
 
 #: Kinds whose country says where the criminals' assets are (accounts and phone numbers).
 ASSET_KINDS = (Kind.PHONE.value, Kind.BANK_ACCOUNT.value)
@@ -36,6 +41,9 @@ class Tally:
     key: str
     reports: int
     loss_usd: float
+    #: Reports of the group that state a loss (a converted amount above zero): the losses rest
+    #: on these, not on `reports` (`bigfish.reporting.disclosure`).
+    with_loss: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,11 @@ class Statistics:
         """How many victims' countries reported."""
         return len(self.by_country)
 
+    @property
+    def with_loss(self) -> int:
+        """How many reports of the period state a loss (`Tally.with_loss`)."""
+        return sum(t.with_loss for t in self.by_country)
+
 
 def month_of(column: Any, dialect: str) -> ColumnElement[str]:
     """`YYYY-MM` of a timestamp COLUMN on SQLite or PostgreSQL."""
@@ -89,14 +102,27 @@ def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
     return sa.and_(sa.true(), *conditions)
 
 
+def _stating_loss() -> ColumnElement[int]:
+    """COUNT of the reports of a group that state a loss: a converted amount above zero (a
+    stated $0 is no one's loss, and an amount without a rate is not in the losses)."""
+    return sa.func.count(sa.case((reports.c.loss_usd > 0, 1)))
+
+
 def _tallies(conn: Connection, key: Any, where: ColumnElement[bool]) -> tuple[Tally, ...]:
     loss = sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
     rows = conn.execute(
-        sa.select(key.label("key"), sa.func.count().label("n"), loss.label("loss"))
+        sa.select(
+            key.label("key"),
+            sa.func.count().label("n"),
+            loss.label("loss"),
+            _stating_loss().label("stating"),
+        )
         .where(where)
         .group_by(key)
     ).all()
-    return tuple(Tally(str(r.key or "unknown"), int(r.n), float(r.loss)) for r in rows)
+    return tuple(
+        Tally(str(r.key or "unknown"), int(r.n), float(r.loss), int(r.stating)) for r in rows
+    )
 
 
 def _foreign_assets(where: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -224,22 +250,23 @@ class AudienceTotals:
     """Reports and losses by victims' country and month, per audience (`bigfish.sharing.Audience`),
     over all time: one read of the reports serves every viewer's key figures (`figures_for`)."""
 
-    cells: tuple[tuple[Audience, str, str, int, float], ...]  # country, month, reports, loss
+    #: (audience, country, month, reports, loss, reports stating a loss)
+    cells: tuple[tuple[Audience, str, str, int, float, int], ...]
 
     def figures_for(self, viewer: Viewer, network_count: int) -> KeyFigures:
         """VIEWER's all-time key figures: `key_figures` from the cells of the audiences VIEWER
         reaches (losses equal up to floating-point rounding: added per cell, then exactly)."""
-        countries: dict[str, tuple[int, list[float]]] = {}
-        months: dict[str, tuple[int, list[float]]] = {}
+        countries: dict[str, tuple[int, list[float], int]] = {}
+        months: dict[str, tuple[int, list[float], int]] = {}
         seen_by = reached(viewer, {cell[0] for cell in self.cells})
-        for target, country, month, count, loss in self.cells:
+        for target, country, month, count, loss, stating in self.cells:
             if target in seen_by:
                 for groups, key in ((countries, country), (months, month)):
-                    before, losses = groups.get(key, (0, []))
+                    before, losses, stated = groups.get(key, (0, [], 0))
                     losses.append(loss)
-                    groups[key] = (before + count, losses)
-        by_country = [Tally(k, n, math.fsum(losses)) for k, (n, losses) in countries.items()]
-        by_month = [Tally(k, n, math.fsum(losses)) for k, (n, losses) in months.items()]
+                    groups[key] = (before + count, losses, stated + stating)
+        by_country = [Tally(k, n, math.fsum(ls), w) for k, (n, ls, w) in countries.items()]
+        by_month = [Tally(k, n, math.fsum(ls), w) for k, (n, ls, w) in months.items()]
         return KeyFigures(
             report_count=sum(t.reports for t in by_country),
             loss_usd=sum(t.loss_usd for t in by_country),
@@ -255,9 +282,9 @@ def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
     month = month_of(reports.c.reported_at, dialect)
     loss = sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
     rows = conn.execute(
-        sa.select(*marking, reports.c.country, month, sa.func.count(), loss).group_by(
-            *marking, reports.c.country, month
-        )
+        sa.select(
+            *marking, reports.c.country, month, sa.func.count(), loss, _stating_loss()
+        ).group_by(*marking, reports.c.country, month)
     )
     return AudienceTotals(
         tuple(
@@ -267,10 +294,50 @@ def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
                 str(month_key or "unknown"),
                 int(count),
                 float(total),
+                int(stating),
             )
-            for org_id, distribution, tlp, group_id, country, month_key, count, total in rows
+            for (
+                org_id,
+                distribution,
+                tlp,
+                group_id,
+                country,
+                month_key,
+                count,
+                total,
+                stating,
+            ) in rows
         )
     )
+
+
+#: Report ids read per IN (...) by `networks_stating_loss`.
+_IDS_PER_QUERY = 500
+
+
+def networks_stating_loss(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, int]:
+    """Per network of SHOWN (by the id it is shown under), how many of its member reports as
+    shown (`NetworkSummary.reports`, the viewer's) state a loss, counted as `Tally.with_loss`."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for network in shown:
+        for ref in network.reports:
+            wanted[ref.org].add(ref.report_id)
+    stating: set[tuple[str, str]] = set()
+    with store.connect() as conn:
+        for org, ids in wanted.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), _IDS_PER_QUERY):
+                query = (
+                    sa.select(reports.c.report_id)
+                    .join(organizations, organizations.c.id == reports.c.org_id)
+                    .where(
+                        organizations.c.name == org,
+                        reports.c.report_id.in_(ordered[start : start + _IDS_PER_QUERY]),
+                        reports.c.loss_usd > 0,
+                    )
+                )
+                stating.update((org, str(rid)) for (rid,) in conn.execute(query))
+    return {n.id: sum(1 for ref in n.reports if (ref.org, ref.report_id) in stating) for n in shown}
 
 
 def key_figures(store: Store, viewer: Viewer, period: Period = ALL_TIME) -> KeyFigures:

@@ -37,7 +37,7 @@ th { background: #eef2f7; }
  TLP or distribution, including reports shared with no other organization.{% else %}The view of {{ reader }}: only reports
  {{ reader }} may see under the partnership's TLP and distribution markings count.{% endif %} Aggregated figures only: a
  country, typology, cross-border flow, month's losses or network resting on fewer than {{ min_cell }} reports is pooled
- into "Other" or left out.</p>
+ into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports is not published.</p>
 <div class="figures">
   <div class="figure"><b>{{ stats.report_count|num }}</b>scam reports</div>
   <div class="figure"><b>{{ stats.loss_usd|usd }}</b>reported losses</div>
@@ -98,7 +98,8 @@ th { background: #eef2f7; }
 </table>
 <p class="foot">{% if reader is none %}Figures count every report stored on this node (the operator's view).{% else %}Figures
 count only reports {{ reader }} may see under the partnership's TLP and distribution markings.{% endif %} Groups of fewer
-than {{ min_cell }} reports are pooled into "Other" or left out; losses are converted to USD at reference rates.
+than {{ min_cell }} reports are pooled into "Other" or left out, and losses stated by fewer than {{ min_cell }} reports
+are not published; losses are converted to USD at reference rates.
 Produced by bigfish.</p>
 </section>
 </body>

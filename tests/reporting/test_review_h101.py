@@ -1,0 +1,187 @@
+"""Review (helper-101) of the statistics report: a loss rests on the reports that state one, a
+report is published for whole calendar periods, and chart labels keep their dollar signs."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bigfish.organizations import list_orgs
+from bigfish.reporting import compute_statistics, parse_period, write_report
+from bigfish.reporting.disclosure import OTHER, publishable
+from bigfish.reporting.stats import audience_totals, key_figures
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
+from tests.api.helpers import Partnership, build_partnership, report
+
+
+@pytest.fixture
+def partnership(store: Store) -> Iterator[Partnership]:
+    """A, B, C and the group mekong, on SQLite and on PostgreSQL."""
+    yield from build_partnership(store)
+
+
+def _usd(report_id: str, country: str, amount: str | None, **extra: object) -> dict[str, object]:
+    currency = None if amount is None else "USD"
+    return report(report_id, country=country, loss_amount=amount, loss_currency=currency, **extra)
+
+
+def _text(html: str) -> str:
+    """The words of HTML, without its tags and chart images."""
+    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def _one_victim_among_ten(p: Partnership) -> None:
+    """TH: ten reports, one of which states a loss ($48,000; the others none or $0); VN: six
+    reports of $100 each."""
+    th = [_usd("th-victim", "TH", "48000")]
+    th += [_usd(f"th-none{i}", "TH", None) for i in range(6)]
+    th += [_usd(f"th-zero{i}", "TH", "0") for i in range(3)]
+    vn = [_usd(f"vn{i}", "VN", "100") for i in range(6)]
+    p.submit("B", th + vn, distribution="partnership", tlp="green")
+
+
+def test_a_country_of_ten_reports_one_stating_a_loss_keeps_its_count_not_its_loss(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """TH's ten reports passed the threshold, so its loss was printed: "TH: 10 reports and
+    $48,000 in losses", which is the one victim's loss. (The SQL aggregate, on each backend.)"""
+    _one_victim_among_ten(partnership)
+    period = parse_period("2025")
+    out = tmp_path / "summit.html"
+    write_report(partnership.store, Viewer.node_operator(), out, period)
+    text = _text(out.read_text("utf-8"))
+    assert "48,000" not in text
+    assert "The most affected country is TH : 10 reports and not published in losses" in text
+    stats = compute_statistics(partnership.store, Viewer.node_operator(), period)
+    counted = {t.key: (t.reports, t.with_loss) for t in stats.by_country}
+    assert counted == {"TH": (10, 1), "VN": (6, 6)}
+    assert stats.with_loss == 7
+    typologies = {t.key: (t.reports, t.with_loss) for t in stats.by_typology}
+    assert typologies == {"investment": (16, 7)}
+    months = {t.key: (t.reports, t.with_loss) for t in stats.by_month}
+    assert months == {"2025-11": (16, 7)}
+
+    shown = publishable(stats, []).stats
+    countries = {t.key: t for t in shown.by_country}
+    assert countries["TH"].reports == 10 and math.isnan(countries["TH"].loss_usd)
+    # VN's loss goes too: the total minus VN's would be TH's.
+    assert countries["VN"].reports == 6 and math.isnan(countries["VN"].loss_usd)
+    assert shown.loss_usd == 48_600.0  # seven reports state it
+
+
+def test_a_period_whose_loss_few_reports_state_keeps_its_count_not_its_loss(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """Eight reports of which two state a loss: the period's total is those two victims'."""
+    reports = [_usd("a", "TH", "30000"), _usd("b", "TH", "18000")]
+    reports += [_usd(f"n{i}", "TH", None) for i in range(6)]
+    partnership.submit("B", reports, distribution="partnership")
+    out = tmp_path / "period.html"
+    write_report(partnership.store, Viewer.node_operator(), out, parse_period("2025"))
+    text = _text(out.read_text("utf-8"))
+    assert "8 scam reports not published reported losses" in text
+    assert "48,000" not in text and "30,000" not in text and "18,000" not in text
+    stats = compute_statistics(partnership.store, Viewer.node_operator(), parse_period("2025"))
+    shown = publishable(stats, []).stats
+    losses = [t.loss_usd for t in (*shown.by_country, *shown.by_typology, *shown.by_month)]
+    assert losses and all(math.isnan(x) for x in losses)
+    assert [(t.key, t.reports) for t in shown.by_country] == [("TH", 8)]
+
+
+def test_other_keeps_its_count_not_a_loss_few_of_its_reports_state(
+    partnership: Partnership,
+) -> None:
+    """ "Other" pools small countries by reports; its loss rests on those stating one."""
+    reports = [_usd(f"th{i}", "TH", "100") for i in range(6)]
+    reports += [_usd(f"vn{i}", "VN", "100") for i in range(6)]
+    reports += [_usd("la", "LA", "48000"), _usd("kh0", "KH", None)]
+    reports += [_usd(f"kh{i}", "KH", None, phone="+66811111111") for i in range(1, 4)]
+    partnership.submit("B", reports, distribution="partnership")
+    stats = compute_statistics(partnership.store, Viewer.node_operator(), parse_period("2025"))
+    shown = {t.key: t for t in publishable(stats, []).stats.by_country}
+    assert (shown[OTHER].reports, shown[OTHER].with_loss) == (5, 1)
+    assert math.isnan(shown[OTHER].loss_usd)
+    # and the smallest stating group goes with it (the total minus TH and VN is LA's loss)
+    assert sum(math.isnan(shown[k].loss_usd) for k in ("TH", "VN")) == 1
+
+
+def _viewers(store: Store) -> list[Viewer]:
+    return [Viewer.node_operator()] + [Viewer(o.id, o.name) for o in list_orgs(store)]
+
+
+def test_the_python_fold_counts_the_reports_stating_a_loss_as_the_sql_does(
+    partnership: Partnership,
+) -> None:
+    """`AudienceTotals.figures_for` (the web overview's fold of one GROUP BY) agrees with the
+    per-viewer aggregate on every viewer, on each backend."""
+    _one_victim_among_ten(partnership)
+    partnership.submit("A", [_usd("red", "LA", "5000")], tlp="red")
+    partnership.submit("C", [_usd("c0", "KH", "700"), _usd("c1", "KH", None)])
+    with partnership.store.connect() as conn:
+        totals = audience_totals(conn, partnership.store.dialect)
+    checked = 0
+    for viewer in _viewers(partnership.store):
+        folded = totals.figures_for(viewer, 0)
+        queried = key_figures(partnership.store, viewer)
+        for mine, theirs in (
+            (folded.by_country, queried.by_country),
+            (folded.by_month, queried.by_month),
+        ):
+            assert sorted((t.key, t.reports, t.with_loss) for t in mine) == sorted(
+                (t.key, t.reports, t.with_loss) for t in theirs
+            ), viewer
+        checked += 1
+    operator = totals.figures_for(Viewer.node_operator(), 0)
+    assert {t.key: t.with_loss for t in operator.by_country} == {
+        "TH": 1,
+        "VN": 6,
+        "LA": 1,
+        "KH": 1,
+    }
+    assert checked == 4
+
+
+def test_a_network_whose_loss_one_member_states_keeps_its_row_not_its_loss(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """A network of six reports, one of which states $900,000, printed that loss in its row and
+    in "the largest network" sentence. A network whose six reports all state one keeps it."""
+    from bigfish.linking.service import rebuild_networks
+
+    lone = [_usd("big", "TH", "900000", phone="+66810001000")]
+    lone += [_usd(f"quiet{i}", "TH", None, phone="+66810001000") for i in range(5)]
+    many = [_usd(f"m{i}", "TH", "1000", phone="+66819999999") for i in range(7)]
+    partnership.submit("B", lone + many, distribution="partnership")
+    rebuild_networks(partnership.store)
+    period = parse_period("2025")
+    out = tmp_path / "networks.html"
+    write_report(partnership.store, Viewer.node_operator(), out, period)
+    text = _text(out.read_text("utf-8"))
+    assert "900,000" not in text
+    assert "$7,000" in text  # the network of seven losses keeps its loss
+    assert "The largest network links 7 reports of victims in TH, with $7,000" in text
+
+    from bigfish.linking.views import list_networks
+    from bigfish.reporting.stats import networks_stating_loss
+
+    listed = list_networks(partnership.store, Viewer.node_operator()).networks
+    stating = networks_stating_loss(partnership.store, listed)
+    assert sorted(stating.values()) == [1, 7]
+    shown = publishable(
+        compute_statistics(partnership.store, Viewer.node_operator(), period), listed
+    )
+    by_size = {n.stats.report_count: n.stats.total_loss_usd for n in shown.networks}
+    assert math.isnan(by_size[6]) and math.isnan(by_size[7])  # not told how many state one
+    kept = publishable(
+        compute_statistics(partnership.store, Viewer.node_operator(), period),
+        listed,
+        stating=stating,
+    )
+    by_size = {n.stats.report_count: n.stats.total_loss_usd for n in kept.networks}
+    assert math.isnan(by_size[6]) and by_size[7] == 7000.0
