@@ -45,7 +45,7 @@ from bigfish.intake.records import (
 from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
 from bigfish.organizations import ensure_org, group_id_by_name
 from bigfish.store import Store
-from bigfish.store.schema import group_members, ingest_runs, organizations, reports
+from bigfish.store.schema import group_members, ingest_runs, organizations
 from bigfish.store.stamps import stamp_now
 from bigfish.store.writes import (
     BatchOutcome,
@@ -261,10 +261,8 @@ def stix_ids_held_elsewhere(
     conn: sa.Connection, org_id: int, batch: Sequence[Pending]
 ) -> list[tuple[Pending, str]]:
     """The reports of BATCH (ORG_ID's, from a STIX bundle file) whose STIX id this node holds
-    for another report, each with the reason: a STIX id is its author's, and two reports under
-    one id would go out as one object. Held: a report's `source_id` (the id it came with), or
-    the id a report without one goes out under (`report_stix_id`, made of its organization and
-    report_id). The file is the operator's: the holder is named."""
+    for another report (`bigfish.interop.held_ids`), each with the reason. The file is the
+    operator's: every holder counts, and the holder is named."""
     sent = {
         p.report.source_id: p
         for p in batch
@@ -272,40 +270,21 @@ def stix_ids_held_elsewhere(
     }
     if not sent:
         return []
-    from bigfish.interop.stix import report_stix_id  # bigfish.interop imports this module
+    # bigfish.interop imports this module (it registers its readers in READERS)
+    from bigfish.interop.held_ids import first_other, stix_id_holders
 
-    names = {
-        int(i): str(n) for i, n in conn.execute(sa.select(organizations.c.id, organizations.c.name))
-    }
-    wanted = list(sent)
-    holders: dict[str, tuple[int, str]] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        rows = conn.execute(
-            sa.select(reports.c.source_id, reports.c.org_id, reports.c.report_id).where(
-                reports.c.source_id.in_(wanted[start : start + _CHUNK])
-            )
-        )
-        for source_id, holder_org, report_id in rows:
-            holders.setdefault(str(source_id), (int(holder_org), str(report_id)))
-    for stix_id, p in sent.items():  # an id made of an organization and this report_id
-        if stix_id in holders or stix_id[len("report--") :][14:15] != "5":  # not UUID v5
-            continue
-        for holder_org, org_name in names.items():
-            if holder_org != org_id and report_stix_id(org_name, p.report.report_id) == stix_id:
-                own = conn.execute(
-                    sa.select(reports.c.source_id).where(
-                        reports.c.org_id == holder_org, reports.c.report_id == p.report.report_id
-                    )
-                ).first()
-                if own is not None and not str(own.source_id or "").startswith("report--"):
-                    holders[stix_id] = (holder_org, p.report.report_id)
+    org = conn.execute(
+        sa.select(organizations.c.name).where(organizations.c.id == org_id)
+    ).scalar_one()
+    keys = {stix_id: (str(org), p.report.report_id) for stix_id, p in sent.items()}
+    holders = stix_id_holders(conn, keys)
     found = []
     for stix_id, p in sent.items():
-        holder = holders.get(stix_id)
-        if holder is None or holder == (org_id, p.report.report_id):
+        holder = first_other(holders.get(stix_id, []), keys[stix_id])
+        if holder is None:
             continue
         reason = (
-            f"{stix_id} is held on this node for report {names[holder[0]]}/{holder[1]}; a STIX"
+            f"{stix_id} is held on this node for report {holder.org}/{holder.report_id}; a STIX"
             " id is its author's: send the report under an id of its own"
         )
         found.append((p, reason))

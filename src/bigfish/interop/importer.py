@@ -29,9 +29,9 @@ from bigfish.errors import InputError
 from bigfish.fx import Rates, node_rates
 from bigfish.intake.prepare import prepare_mentions
 from bigfish.intake.records import build_report, escape_nul, nul_path
+from bigfish.interop.held_ids import first_other, stix_id_holders
 from bigfish.interop.markings import REPORT_EXTENSION, marking_from_object, marking_refs
 from bigfish.interop.revocation import Revoked, node_of, withdraw_copies
-from bigfish.interop.stix import report_stix_id
 from bigfish.interop.stix_import import (
     OBSERVABLE_TYPES,
     SUPPORTING,
@@ -42,7 +42,7 @@ from bigfish.interop.views import utc
 from bigfish.models import Distribution, Marking, Report, narrowest
 from bigfish.organizations import _check_name
 from bigfish.reports import resolve_marking
-from bigfish.sharing.policy import Viewer, visible_reports
+from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
 from bigfish.store.schema import (
     group_members,
@@ -439,42 +439,6 @@ def _poster_view(conn: Connection, org_id: int, org: str | None) -> Viewer:
     return Viewer(org_id, org, group_ids=frozenset(int(g) for g in groups))
 
 
-def _made_of(
-    conn: Connection, wanted: Mapping[str, tuple[str, str]], viewer: Viewer | None
-) -> dict[tuple[str, str], str | None]:
-    """The reports held here whose own id (`report_stix_id`, made of their organization and
-    report_id) is one of WANTED's ids (each with the organization and report_id it is sent
-    for), with their source ids. Only an id of UUID version 5 that is not the one its report
-    would have is looked for, through every organization's name with its report_id: a
-    bigfish node's reports, relayed or not, come under their own ids, so a page of them is not
-    looked at further."""
-    candidates: set[tuple[str, str]] = set()
-    odd = [
-        (stix_id, key)
-        for stix_id, key in wanted.items()
-        if stix_id[len("report--") :][14:15] == "5" and report_stix_id(*key) != stix_id
-    ]
-    if odd:
-        names = [str(n) for n in conn.execute(sa.select(organizations.c.name)).scalars()]
-        for stix_id, (_, report_id) in odd:
-            candidates.update(
-                (n, report_id) for n in names if report_stix_id(n, report_id) == stix_id
-            )
-    found: dict[tuple[str, str], str | None] = {}
-    for org, report_id in sorted(candidates):
-        query = (
-            sa.select(reports.c.source_id)
-            .join(organizations, organizations.c.id == reports.c.org_id)
-            .where(organizations.c.name == org, reports.c.report_id == report_id)
-        )
-        if viewer is not None:
-            query = query.where(visible_reports(viewer))
-        row = conn.execute(query).first()
-        if row is not None:
-            found[(org, report_id)] = row.source_id
-    return found
-
-
 def _ids_held_elsewhere(
     conn: Connection,
     pending: Mapping[tuple[str, str], tuple[_Report, int | None]],
@@ -482,18 +446,14 @@ def _ids_held_elsewhere(
     rejections: list[tuple[str | None, str]],
     viewer: Viewer | None,
 ) -> list[tuple[str, str]]:
-    """The keys of PENDING whose STIX id this node holds for another report, each rejected
-    naming the object and its `id`: a STIX id is its author's, and two reports under one id
-    would go out as one object (a reader takes the later for a new version of the other, and a
-    revocation of one names both). Held: a report's `source_id` (the id it came with), or the
-    id a report without one goes out under (`report_stix_id`), for the report_ids PENDING
-    names (an id made of another report_id cannot be told apart from any partner's id). In
-    one page or envelope, the first report under an id holds it; a copy the page revokes
-    (GONE: STIX id, organization, report id) no longer does. VIEWER, the organization posting
-    (a TAXII POST, which is answered with the rejections), is refused only an id held by a
-    report it may see: a refusal for a hidden one would tell it that a report it may not see
-    exists (an id made of an organization and a report_id can be guessed). A pull's
-    rejections stay on this node: every holder counts."""
+    """The keys of PENDING whose STIX id this node holds for another report
+    (`bigfish.interop.held_ids`), each rejected naming the object and its `id`. In one page or
+    envelope, the first report under an id holds it; a copy the page revokes (GONE: STIX id,
+    organization, report id) no longer does. VIEWER, the organization posting (a TAXII POST,
+    which is answered with the rejections), is refused only an id held by a report it may
+    see: a refusal for a hidden one would tell it that a report it may not see exists (an id
+    made of an organization and a report_id can be guessed). A pull's rejections stay on this
+    node: every holder counts."""
     wanted: dict[str, tuple[str, str]] = {}
     refused: list[tuple[str, str]] = []
     for key, (r, _) in pending.items():
@@ -502,27 +462,14 @@ def _ids_held_elsewhere(
             refused.append(key)
             named = f"{first[0]}/{first[1]}"  # both sent by this sender: it may be named
             rejections.append((r.stix_id, f"id: given before in this page for report {named}"))
-    holders: dict[str, set[tuple[str, str]]] = {}
-    ids = sorted(wanted)
-    for start in range(0, len(ids), _CHUNK):
-        query = (
-            sa.select(reports.c.source_id, organizations.c.name, reports.c.report_id)
-            .join(organizations, organizations.c.id == reports.c.org_id)
-            .where(reports.c.source_id.in_(ids[start : start + _CHUNK]))
-        )
-        if viewer is not None:
-            query = query.where(visible_reports(viewer))
-        for source_id, org, report_id in conn.execute(query):
-            holders.setdefault(str(source_id), set()).add((str(org), str(report_id)))
-    for (org, report_id), source_id in _made_of(conn, wanted, viewer).items():
-        if source_id is None or not source_id.startswith("report--"):  # goes out under it
-            holders.setdefault(report_stix_id(org, report_id), set()).add((org, report_id))
+    holders = stix_id_holders(conn, wanted, viewer)
     for stix_id, key in wanted.items():
-        others = {h for h in holders.get(stix_id, set()) if (stix_id, *h) not in gone} - {key}
-        if not others:
+        kept = [h for h in holders.get(stix_id, []) if (stix_id, *h.key) not in gone]
+        holder = first_other(kept, key)
+        if holder is None:
             continue
         refused.append(key)
-        mine = sorted(rid for org, rid in others if org == key[0])
+        mine = sorted(h.report_id for h in kept if h.org == key[0] and h.key != key)
         if mine:  # the sender's own report: it may be named
             held = f"this organization's report {mine[0]}"
         else:  # another's: neither named nor confirmed beyond what the sender already sent
