@@ -185,3 +185,80 @@ def test_a_network_whose_loss_one_member_states_keeps_its_row_not_its_loss(
     )
     by_size = {n.stats.report_count: n.stats.total_loss_usd for n in kept.networks}
     assert math.isnan(by_size[6]) and by_size[7] == 7000.0
+
+
+def test_a_report_for_days_rather_than_whole_months_is_refused_unless_asked(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """`--period 2025-01-01..2025-12-30` beside `--period 2025` gave the last day's losses away
+    by subtraction: a period that is not whole calendar months needs `--any-period`, which the
+    report then states."""
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+
+    url = str(sqlite_store.engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+
+    def run(period: str, name: str, *extra: str) -> tuple[int, str, Path]:
+        out = tmp_path / name
+        argv = ["--db", url, "report", "--out", str(out), "--period", period, *extra]
+        result = runner.invoke(app, argv)
+        return result.exit_code, result.output, out
+
+    code, output, out = run("2025-01-01..2025-12-30", "days.html")
+    assert code == 1 and not out.exists()
+    assert "field 'period'" in output and "--any-period" in output
+    assert "2025-01-01 – 2025-12-30" in output  # names the period it refused
+    for period in ("2025", "2025-Q4", "2025-11", "2025-01..2025-06", "2025-01-01..2025-03-31"):
+        code, output, out = run(period, "whole.html")
+        assert code == 0, (period, output)
+        assert 'id="any-period"' not in out.read_text("utf-8")
+    code, output, out = run("2025-01-01..2025-12-30", "asked.html", "--any-period")
+    assert code == 0, output
+    html = out.read_text("utf-8")
+    assert 'id="any-period"' in html
+    assert "This period is not whole calendar months (published with --any-period )" in _text(html)
+
+
+def test_periods_that_are_whole_calendar_months() -> None:
+    for whole in ("all", "2025", "2025-Q1", "2025-02", "2025-01..2025-03", "..2025-06", "2025.."):
+        assert parse_period(whole).whole_months, whole
+    assert parse_period("2025-01-01..2025-01-31").whole_months
+    for days in ("2025-01-02..2025-03", "2025-01..2025-03-30", "2025-11-15..", "2025-02-03"):
+        assert not parse_period(days).whole_months, days
+
+
+def test_two_periods_a_day_apart_do_not_give_that_days_loss_away(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """2025 and 2025 but December printed $7,455,525 and $7,407,402: their difference is the
+    one December victim's $48,123. Rounded to 3 significant figures, it is $50,000."""
+    big = [_usd(f"th{i}", "TH", "1234567") for i in range(6)]
+    partnership.submit("B", big, distribution="partnership")
+    late = _usd("dec", "TH", "48123", reported_at="2025-12-31T10:00:00Z")
+    partnership.submit("B", [late], distribution="partnership")
+    texts = {}
+    for period in ("2025", "2025-01..2025-11"):
+        out = tmp_path / f"{period}.html"
+        write_report(partnership.store, Viewer.node_operator(), out, parse_period(period))
+        texts[period] = _text(out.read_text("utf-8"))
+    assert "$7,460,000 reported losses" in texts["2025"]
+    assert "$7,410,000 reported losses" in texts["2025-01..2025-11"]
+    assert all("48,123" not in t and "7,455,525" not in t for t in texts.values())
+    assert "rounded to 3 significant figures" in texts["2025"]
+    stats = compute_statistics(partnership.store, Viewer.node_operator(), parse_period("2025"))
+    assert stats.loss_usd == 7_455_525.0  # the statistics stay exact; what is printed is not
+    assert publishable(stats, []).stats.loss_usd == 7_460_000.0
+
+
+def test_losses_are_rounded_to_three_significant_figures() -> None:
+    from bigfish.reporting.disclosure import rounded_loss
+
+    assert rounded_loss(48_613.0) == 48_600.0
+    assert rounded_loss(7_455_525.0) == 7_460_000.0
+    assert rounded_loss(999.6) == 1_000.0
+    assert rounded_loss(90.0) == 90.0
+    assert rounded_loss(12.345) == 12.3
+    assert rounded_loss(0.0) == 0.0
+    assert math.isnan(rounded_loss(math.nan))

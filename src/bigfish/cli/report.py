@@ -21,6 +21,12 @@ def report(
         None, "--as-org", help="Only what this organization may see (default: everything)."
     ),
     top: int = typer.Option(10, "--top", min=1, max=100, help="Networks to list."),
+    any_period: bool = typer.Option(
+        False,
+        "--any-period",
+        help="Allow a period that is not whole calendar months (2025-01-15..2025-02-14); "
+        "the report says so, since it can be differenced against an overlapping one.",
+    ),
 ) -> None:
     """Write the statistics report with charts: losses by country, month and typology, top
     networks, cross-border flows and cooperation requests, after a one-page summary.
@@ -34,7 +40,7 @@ def report(
         chosen = parse_period(period)
         store = command_store()
         viewer = Viewer.node_operator() if as_org is None else viewer_as(store, as_org)
-        result = write_report(store, viewer, out, chosen, top=top)
+        result = write_report(store, viewer, out, chosen, top=top, any_period=any_period)
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(

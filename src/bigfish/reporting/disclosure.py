@@ -20,6 +20,14 @@ country of ten reports of which one states a loss would publish that victim's lo
 out, and so are the losses of the groups stating the fewest losses beside it until those left
 out rest on `MIN_CELL` reports stating a loss or none (else the total minus the groups shown
 would give them away).
+
+Totals are exact, so two reports whose periods (2025 and 2025 but its last day) or views (the
+operator's and an organization's) differ by a few reports would give those reports' losses away
+by subtraction. The report therefore publishes whole calendar months (years, quarters, months,
+ranges of months; `bigfish report --any-period` allows days and says so in the document), and
+every published loss is rounded to `LOSS_FIGURES` significant figures: the difference of two
+totals is then known only to within their rounding (a loss of $48,000 is lost in two totals of
+millions, rounded to $10,000), which reduces what differencing gives away without removing it.
 """
 
 from __future__ import annotations
@@ -35,6 +43,16 @@ from bigfish.reporting.stats import Flow, Statistics, Tally
 MIN_CELL = 5
 
 OTHER = "Other"
+
+#: Significant figures of every published loss (the counts of reports are exact).
+LOSS_FIGURES = 3
+
+
+def rounded_loss(amount: float, figures: int = LOSS_FIGURES) -> float:
+    """AMOUNT to FIGURES significant figures ($48,613 -> $48,600); 0 and NaN as they are."""
+    if amount == 0 or not math.isfinite(amount):
+        return amount
+    return float(round(amount, figures - 1 - math.floor(math.log10(abs(amount)))))
 
 
 def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
@@ -122,6 +140,8 @@ class Published:
     stats: Statistics
     networks: tuple[NetworkSummary, ...]
     min_cell: int
+    #: Significant figures of the losses (`rounded_loss`).
+    loss_figures: int = LOSS_FIGURES
 
 
 def publishable(
@@ -153,7 +173,27 @@ def publishable(
         for n in networks
         if n.stats.report_count >= min_cell
     )
-    return Published(safe, kept, min_cell)
+    return Published(_rounded(safe), tuple(_network_rounded(n) for n in kept), min_cell)
+
+
+def _rounded(stats: Statistics) -> Statistics:
+    """STATS with every loss to `LOSS_FIGURES` significant figures."""
+
+    def each(tallies: Sequence[Tally]) -> tuple[Tally, ...]:
+        return tuple(replace(t, loss_usd=rounded_loss(t.loss_usd)) for t in tallies)
+
+    return replace(
+        stats,
+        loss_usd=rounded_loss(stats.loss_usd),
+        by_country=each(stats.by_country),
+        by_month=each(stats.by_month),
+        by_typology=each(stats.by_typology),
+    )
+
+
+def _network_rounded(network: NetworkSummary) -> NetworkSummary:
+    loss = rounded_loss(network.stats.total_loss_usd)
+    return replace(network, stats=replace(network.stats, total_loss_usd=loss))
 
 
 def _network_loss(network: NetworkSummary, stating: int | None, min_cell: int) -> NetworkSummary:

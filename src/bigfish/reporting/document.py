@@ -107,6 +107,9 @@ def render_html(
         top_typology=typologies[0] if typologies else None,
         reader=reader,
         min_cell=min_cell,
+        loss_figures=shown.loss_figures,
+        # recorded in the document: only `--any-period` lets such a period through
+        days=not stats.period.whole_months,
     )
 
 
@@ -119,11 +122,22 @@ def write_report(
     top: int = 10,
     title: str = "Online scams across the partnership",
     now: datetime | None = None,
+    any_period: bool = False,
 ) -> ReportResult:
-    """Compute the statistics VIEWER may see over PERIOD and write OUT (.html or .pdf)."""
+    """Compute the statistics VIEWER may see over PERIOD and write OUT (.html or .pdf). PERIOD
+    is whole calendar months unless ANY_PERIOD (`bigfish.reporting.disclosure`: two reports
+    whose periods differ by a day give that day's losses away), which the document then says."""
     suffix = out.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError("the report is written as .html or .pdf", field="out")
+    if not (period.whole_months or any_period):
+        raise InputError(
+            f"period {period.label!r} is not whole calendar months: the report is published for"
+            " years, quarters, months or ranges of months (2025, 2025-Q4, 2025-11,"
+            " 2025-01..2025-06), since two reports whose periods differ by a few days give those"
+            " days' losses away; pass --any-period to publish it anyway (the report will say so)",
+            field="period",
+        )
     stats = compute_statistics(store, viewer, period, now=now or datetime.now(UTC))
     networks = _top_networks(store, viewer, period, top)
     reader = None if viewer.operator else (viewer.org_name or f"organization {viewer.org_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bigfish.errors import InputError
 
@@ -22,6 +22,15 @@ class Period:
     start: datetime | None
     end: datetime | None
     label: str
+
+    @property
+    def whole_months(self) -> bool:
+        """True when every bound is the start of a calendar month (a year, quarter, month, range
+        of months, or all time): the periods the report publishes without `--any-period`."""
+        return all(
+            bound is None or (bound.day == 1 and bound.time() == time(0))
+            for bound in (self.start, self.end)
+        )
 
     def contains(self, moment: datetime) -> bool:
         """True when MOMENT falls inside the period."""

@@ -37,7 +37,11 @@ th { background: #eef2f7; }
  TLP or distribution, including reports shared with no other organization.{% else %}The view of {{ reader }}: only reports
  {{ reader }} may see under the partnership's TLP and distribution markings count.{% endif %} Aggregated figures only: a
  country, typology, cross-border flow, month's losses or network resting on fewer than {{ min_cell }} reports is pooled
- into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports is not published.</p>
+ into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports is not published. Losses are rounded
+ to {{ loss_figures }} significant figures.</p>
+{% if days %}<p class="sub" id="any-period"><b>This period is not whole calendar months</b> (published with
+ <code>--any-period</code>): its figures, set beside those of an overlapping period, can give away the losses of the few
+ reports between the two.</p>{% endif %}
 <div class="figures">
   <div class="figure"><b>{{ stats.report_count|num }}</b>scam reports</div>
   <div class="figure"><b>{{ stats.loss_usd|usd }}</b>reported losses</div>
@@ -99,7 +103,8 @@ th { background: #eef2f7; }
 <p class="foot">{% if reader is none %}Figures count every report stored on this node (the operator's view).{% else %}Figures
 count only reports {{ reader }} may see under the partnership's TLP and distribution markings.{% endif %} Groups of fewer
 than {{ min_cell }} reports are pooled into "Other" or left out, and losses stated by fewer than {{ min_cell }} reports
-are not published; losses are converted to USD at reference rates.
+are not published; losses are converted to USD at reference rates and rounded to {{ loss_figures }} significant
+figures, each on its own (parts may not add up to their total).
 Produced by bigfish.</p>
 </section>
 </body>
