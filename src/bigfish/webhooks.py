@@ -179,13 +179,28 @@ def remove_webhook(store: Store, org_id: int, hook_id: int) -> None:
 
 def webhook_secrets(store: Store, org_id: int) -> list[tuple[str, str]]:
     """(url, secret) of ORG_ID's webhooks in the order they were added, for delivery only."""
+    return [(url, secret) for _, url, secret in delivery_targets(store, org_id)]
+
+
+def delivery_targets(store: Store, org_id: int) -> list[tuple[int, str, str]]:
+    """(id, url, secret) of ORG_ID's webhooks in the order they were added, for delivery only."""
     with store.connect() as conn:
         rows = conn.execute(
-            sa.select(webhooks.c.url, webhooks.c.secret)
+            sa.select(webhooks.c.id, webhooks.c.url, webhooks.c.secret)
             .where(webhooks.c.org_id == org_id)
             .order_by(webhooks.c.id)
         ).all()
-    return [(str(r.url), str(r.secret)) for r in rows]
+    return [(int(r.id), str(r.url), str(r.secret)) for r in rows]
+
+
+def still_registered(store: Store, hook_id: int, secret: str) -> bool:
+    """Whether webhook HOOK_ID is still registered with SECRET (not removed, and its id not
+    taken since by another registration: SQLite may give a removed row's id again)."""
+    with store.connect() as conn:
+        found = conn.execute(
+            sa.select(webhooks.c.secret).where(webhooks.c.id == hook_id)
+        ).scalar_one_or_none()
+    return found is not None and hmac.compare_digest(str(found), secret)
 
 
 #: The longest origin and note an allowance keeps (the columns of `allowed_peers`).
@@ -244,6 +259,7 @@ __all__ = [
     "allow_peer",
     "check_outgoing_url",
     "deliver",
+    "delivery_targets",
     "guarded_request",
     "is_internal",
     "list_allowed_peers",
@@ -251,6 +267,7 @@ __all__ = [
     "origin_of",
     "remove_webhook",
     "sign",
+    "still_registered",
     "system_resolver",
     "webhook_secrets",
 ]

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from bigfish.accounts import viewer_as
-from bigfish.alerts import deliver_alerts, list_alerts
+from bigfish.alerts import deliver_alerts, delivery, list_alerts
 from bigfish.api.schemas import WebhookIn
 from bigfish.errors import InputError, PeerError
 from bigfish.intake import ingest_file
@@ -32,7 +32,15 @@ from bigfish.organizations import add_org
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_access import webhooks
-from bigfish.webhooks import MAX_URL_LENGTH, add_webhook, deliver, guarded_request, sign
+from bigfish.webhooks import (
+    MAX_URL_LENGTH,
+    add_webhook,
+    deliver,
+    guarded_request,
+    list_webhooks,
+    remove_webhook,
+    sign,
+)
 from tests.api.helpers import Partnership, build_partnership
 from tests.intake.conftest import csv_text, row
 from tests.webhook_capture import PUBLIC_ADDRESS, catch_webhooks
@@ -213,11 +221,12 @@ class _Node:
         for org in ("A", "B", "C"):
             add_org(store, org, country="TH")
 
-    def report(self, org: str, report_id: str, **fields: str) -> list[int]:
-        """ORG's report REPORT_ID of PHONE (stored, or replaced when FIELDS change it); pks."""
+    def report(self, org: str, *report_ids: str, **fields: str) -> list[int]:
+        """ORG's reports REPORT_IDS of PHONE (stored, or replaced when FIELDS change them); pks."""
         self.files += 1
         path = self.folder / f"{org}-{self.files}.csv"
-        path.write_text(csv_text([row(report_id, phones=PHONE, **fields)]), encoding="utf-8")
+        rows = [row(report_id, phones=PHONE, **fields) for report_id in report_ids]
+        path.write_text(csv_text(rows), encoding="utf-8")
         result = ingest_file(self.store, path, org=org, marking=SHARED, classify=False)
         assert result.rejected == 0
         with self.store.connect() as conn:
@@ -226,7 +235,8 @@ class _Node:
                 for pk in conn.execute(
                     sa.select(reports.c.id)
                     .join(organizations, organizations.c.id == reports.c.org_id)
-                    .where(organizations.c.name == org, reports.c.report_id == report_id)
+                    .where(organizations.c.name == org, reports.c.report_id.in_(report_ids))
+                    .order_by(reports.c.id)
                 ).scalars()
             ]
 
@@ -305,3 +315,62 @@ def test_an_alert_sent_again_is_signed_when_sent_with_the_same_id() -> None:
         )
     assert [r.headers["X-Bigfish-Timestamp"] for r in seen] == ["1760000000", "1760086400"]
     assert [_verified(r, SECRET)[0]["id"] for r in seen] == ["7-3", "7-3"]
+
+
+# --- 4. a webhook removed while its alerts go out ---------------------------------------------
+
+
+def test_a_webhook_removed_after_a_delivery_is_sent_no_more(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: a job read its webhooks once and sent every delivery of the round (up to 10,000
+    reports' alerts) to a URL its organization had removed meanwhile."""
+    monkeypatch.setattr(delivery, "MAX_ALERTS_PER_DELIVERY", 1)
+    node = _Node(sqlite_store, tmp_path)
+    node.report("B", "b1")
+    node.hook("B", HOOK)
+    (hook,) = list_webhooks(sqlite_store, _org_id(sqlite_store, "B"))
+
+    def removed_once_answered(request: httpx.Request) -> httpx.Response:
+        remove_webhook(sqlite_store, hook.org_id, hook.id)  # the admin's DELETE, meanwhile
+        return httpx.Response(204)
+
+    caught = catch_webhooks(monkeypatch, removed_once_answered)
+    done = deliver_alerts(sqlite_store, node.report("A", "a1", "a2", "a3"))
+    assert len(caught.requests) == 1  # of 3 deliveries, one alert each
+    assert (done.delivered, done.failed, done.problems) == (1, 0, ())
+
+
+def test_a_webhook_removed_before_its_turn_is_sent_nothing_and_others_are(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two webhooks, delivered to on two threads; one is removed once the jobs are read, and
+    another registration may since have taken its id (SQLite gives a removed last row's id
+    again): the one registered now gets nothing meant for the one removed."""
+    node = _Node(sqlite_store, tmp_path)
+    node.report("B", "b1")
+    node.hook("B", HOOK)
+    node.hook("B", "https://hooks.example/gone")
+    org_id = _org_id(sqlite_store, "B")
+    gone = list_webhooks(sqlite_store, org_id)[1]
+    read_peers = delivery.list_allowed_peers
+
+    def removed_meanwhile(store: Store) -> list[tuple[str, str | None]]:
+        remove_webhook(store, org_id, gone.id)
+        with store.begin() as conn:  # the same id, registered again with another secret
+            conn.execute(
+                webhooks.insert().values(
+                    id=gone.id,
+                    org_id=org_id,
+                    url="https://hooks.example/gone",
+                    secret="0" * 64,
+                    created_at=sa.func.now(),
+                )
+            )
+        return read_peers(store)
+
+    monkeypatch.setattr(delivery, "list_allowed_peers", removed_meanwhile)
+    caught = catch_webhooks(monkeypatch)
+    done = deliver_alerts(sqlite_store, node.report("A", "a1"))
+    assert [str(r.url.path) for r in caught.requests] == ["/b"]
+    assert (done.delivered, done.failed) == (1, 0)

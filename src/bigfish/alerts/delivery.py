@@ -18,7 +18,13 @@ from bigfish.errors import BigfishError
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs, organizations, reports
 from bigfish.store.schema_access import webhooks
-from bigfish.webhooks import deliver, list_allowed_peers, origin_of, webhook_secrets
+from bigfish.webhooks import (
+    deliver,
+    delivery_targets,
+    list_allowed_peers,
+    origin_of,
+    still_registered,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +96,9 @@ def deliver_alerts(
     its holder's alerts, at most MAX_ALERTS_PER_DELIVERY a delivery, and different webhooks
     are delivered to at once (DELIVERY_THREADS). Nothing is retried. A refused or failing
     peer is counted and named by its organization and origin (never the secret), in the order
-    of organizations' names then webhooks, never raised."""
+    of organizations' names then webhooks, never raised. A webhook removed meanwhile is sent
+    nothing more from then on (a delivery already on its way ends), and what it is not sent
+    counts neither delivered nor failed."""
     send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
     with store.connect() as conn:
         listening = {
@@ -110,12 +118,23 @@ def deliver_alerts(
     if not jobs:
         return Deliveries()
     peers = [origin for origin, _ in list_allowed_peers(store)]
+
+    def registered(job: _WebhookDeliveries) -> bool:
+        if job.hook_id is None:
+            return True
+        try:
+            return still_registered(store, job.hook_id, job.secret)
+        except sa.exc.SQLAlchemyError:  # the store cannot say: sent, as before the check
+            log.warning("webhook %d: could not check it is still registered", job.hook_id)
+            return True
+
     if len(jobs) == 1:
-        return _send(jobs[0], peers, send)
+        return _send(jobs[0], peers, send, registered)
     with ThreadPoolExecutor(
         max_workers=min(DELIVERY_THREADS, len(jobs)), thread_name_prefix="bigfish-delivery"
     ) as pool:
-        done = list(pool.map(lambda job: _send(job, peers, send), jobs))  # in the jobs' order
+        # in the jobs' order
+        done = list(pool.map(lambda job: _send(job, peers, send, registered), jobs))
     return sum(done, Deliveries())
 
 
@@ -127,6 +146,7 @@ class _WebhookDeliveries:
     url: str
     secret: str = field(repr=False)  # a traceback's locals or a debug log show no key
     bodies: tuple[bytes, ...]
+    hook_id: int | None = None  # the webhook's id: its bodies go only while it is registered
 
 
 def _webhook_deliveries(
@@ -141,19 +161,28 @@ def _webhook_deliveries(
             for start in range(0, len(alerts), MAX_ALERTS_PER_DELIVERY)
         )
         jobs += [
-            _WebhookDeliveries(listening[org_id], url, secret, bodies)
-            for url, secret in webhook_secrets(store, org_id)
+            _WebhookDeliveries(listening[org_id], url, secret, bodies, hook_id)
+            for hook_id, url, secret in delivery_targets(store, org_id)
         ]
     return jobs
 
 
-def _send(job: _WebhookDeliveries, peers: list[str], send: Deliver) -> Deliveries:
-    """JOB's deliveries, one after another. Once one gets no answer (refused, unreachable, past
-    its deadline), the webhook's next ones are counted failed without being sent: a dead
-    receiver costs one deadline, not one per delivery."""
+def _send(
+    job: _WebhookDeliveries,
+    peers: list[str],
+    send: Deliver,
+    registered: Callable[[_WebhookDeliveries], bool],
+) -> Deliveries:
+    """JOB's deliveries, one after another, each while its webhook is REGISTERED: a webhook
+    removed meanwhile (its URL handed to someone else, say) is sent nothing more, and what it
+    is not sent is not counted. Once one gets no answer (refused, unreachable, past its
+    deadline), the webhook's next ones are counted failed without being sent: a dead receiver
+    costs one deadline, not one per delivery."""
     delivered = failed = 0
     problems: dict[str, None] = {}
     for sent, body in enumerate(job.bodies):
+        if not registered(job):
+            break
         try:
             status = send(job.url, job.secret, body, peers)
         except BigfishError as exc:
