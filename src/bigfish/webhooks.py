@@ -4,7 +4,11 @@ A webhook delivery is a POST of JSON with ``X-Bigfish-Timestamp`` and
 ``X-Bigfish-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>``. It goes
 through the address guard (`bigfish.outgoing`), ends within `DELIVERY_DEADLINE` seconds whatever
 the receiver does (a receiver that answers one byte at a time would otherwise hold one of the
-few delivery threads as long as it likes), and never reads the receiver's body.
+few delivery threads as long as it likes), and never reads the receiver's body. It follows a
+307 or 308 (the same POST, signature and all, to an address checked again); a 301, 302 or 303
+is a failed delivery naming where it leads, for an administrator to register the new URL.
+Each alert in the body carries its ``id``, the same every time that alert goes out (and in
+``GET /api/v1/alerts``): what a receiver deduplicates by, inside what the signature covers.
 
 The guard's names (`check_outgoing_url`, `guarded_request`, `origin_of`, …) are importable from
 here as they were before they moved to `bigfish.outgoing`.
