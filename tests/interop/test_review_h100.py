@@ -8,16 +8,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from bigfish.accounts import authenticate_key, create_key
 from bigfish.intake import ingest_file
+from bigfish.interop.feed import collections, iter_entries
 from bigfish.interop.importer import import_objects
 from bigfish.interop.markings import SHARING_EXTENSION, TLP2_IDS
-from bigfish.models import TLP
+from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_org
+from bigfish.reports import delete_report, remark_report
+from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
-from tests.interop.builders import LOCATION, bigfish_report
+from tests.interop.builders import LOCATION, bigfish_report, foreign_report
 
 PHONE = "+66812345678"
 
@@ -89,3 +94,57 @@ def test_an_id_held_twice_stays_its_first_holders_on_every_path(
     [line] = _file(sqlite_store, tmp_path / "b.json", taken, "BANK-B")
     assert line["field"] == "id" and line["report_id"] == "b-1"
     assert line["reason"].startswith(f"{first['id']} is held on this node for report BANK-A/a-1")
+
+
+# --- 2. A revoked version keeps the `created` its report was served with ---------------------
+
+
+def _viewer(store: Store, org: str, role: ApiRole = ApiRole.ANALYST) -> Viewer:
+    secret = create_key(store, org=org, role=role).secret
+    with store.connect() as conn:
+        principal = authenticate_key(conn, secret)
+    assert principal is not None
+    return principal.viewer()
+
+
+def _served(store: Store, viewer: Viewer) -> list[dict[str, Any]]:
+    """The report objects VIEWER's collections serve, revoked versions included."""
+    with store.connect() as conn:
+        return [
+            entry.object
+            for collection in collections(conn, viewer)
+            for entry, _ in iter_entries(conn, collection)
+            if entry.object["type"] == "report"
+        ]
+
+
+@pytest.mark.parametrize("withdrawal", ["deleted", "re-marked"])
+def test_a_revoked_version_keeps_the_authors_created(
+    sqlite_store: Store, tmp_path: Path, withdrawal: str
+) -> None:
+    """Review finding: a report taken in with its author's STIX `created` is served with it,
+    but its revoked version, after a local delete or re-mark, had `created` = when this node
+    stored it: to a STIX reader another object (`created` never changes across versions)."""
+    for org in ("TH-AOC", "BANK-B"):
+        add_org(sqlite_store, org, country="TH")
+    path = tmp_path / "bundle.json"
+    report = foreign_report(1) | {"created": "2025-09-01T00:00:00Z"}
+    path.write_text(json.dumps({"type": "bundle", "objects": [LOCATION, report]}), "utf-8")
+    shared = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
+    result = ingest_file(
+        sqlite_store, path, org="TH-AOC", fmt="stix", marking=shared, classify=False
+    )
+    assert result.stored == 1
+    reader = _viewer(sqlite_store, "BANK-B", ApiRole.READONLY)
+    [served] = _served(sqlite_store, reader)
+    assert served["id"] == report["id"] and served["created"] == "2025-09-01T00:00:00.000000Z"
+    owner = _viewer(sqlite_store, "TH-AOC")
+    report_id = report["id"]  # a foreign report's report_id is its id
+    if withdrawal == "deleted":
+        delete_report(sqlite_store, owner, "TH-AOC", report_id)
+    else:
+        remark_report(sqlite_store, owner, "TH-AOC", report_id, Marking(TLP.AMBER))
+    [revoked] = [o for o in _served(sqlite_store, reader) if o.get("revoked")]
+    assert revoked["id"] == served["id"]
+    assert revoked["created"] == served["created"]
+    assert revoked["modified"] > served["modified"]

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import InputError
-from bigfish.interop.stix import kept_created
 from bigfish.interop.views import utc
 from bigfish.outgoing import origin_of
 from bigfish.store.schema import organizations, reports
@@ -60,7 +57,6 @@ def withdraw_copies(
                 interop_imports.c.modified,
                 interop_imports.c.peer,
                 reports.c.id,
-                reports.c.attributes,
                 *WITHDRAWAL_COLUMNS,
             )
             .join(reports, reports.c.id == interop_imports.c.report_pk)
@@ -97,18 +93,7 @@ def withdraw_copies(
             )
             continue
         # Stamped after the import announced itself as a writer (`announce_writer`).
-        record_withdrawals(conn, [_as_served(row)], stamp_now(conn))
+        record_withdrawals(conn, [row], stamp_now(conn))
         conn.execute(reports.delete().where(reports.c.id == row.id))
         withdrawn += 1
     return withdrawn, nothing
-
-
-def _as_served(row: Any) -> SimpleNamespace:
-    """ROW (a report about to be withdrawn) with the `created` it was served with as its
-    created_at: its author's creation time when it came with one (`kept_created`), which
-    `record_withdrawals` keeps for the revoked version (STIX keeps `created` across versions)."""
-    values = dict(row._mapping)
-    kept = kept_created(values.get("attributes"))
-    if kept is not None:
-        values["created_at"] = kept  # as `stix.created_of`: the author's, whatever came first
-    return SimpleNamespace(**values)

@@ -63,13 +63,7 @@ def record_withdrawals(
     found = list(rows)
     if not found:
         return
-    pks = [int(r.id) for r in found]
-    served: dict[int, datetime] = {}
-    for start in range(0, len(pks), _CHUNK):
-        query = sa.select(interop_imports.c.report_pk, interop_imports.c.modified).where(
-            interop_imports.c.report_pk.in_(pks[start : start + _CHUNK])
-        )
-        served.update((int(pk), _aware(modified)) for pk, modified in conn.execute(query))
+    created = _served_created(conn, found)
     group_ids = sorted(
         {int(r.group_id) for r in found if r.distribution == _GROUP and r.group_id is not None}
     )
@@ -85,7 +79,8 @@ def record_withdrawals(
             "org_id": r.org_id,
             "report_id": r.report_id,
             "source_id": r.source_id,
-            "created": min(_aware(r.created_at), served.get(int(r.id), _aware(r.updated_at))),
+            # one no longer stored (none is: callers withdraw before they write), as before
+            "created": created.get(int(r.id)) or min(_aware(r.created_at), _aware(r.updated_at)),
             "reported_at": r.reported_at,
             "tlp": r.tlp,
             "distribution": r.distribution,
@@ -101,6 +96,33 @@ def record_withdrawals(
         for r in found
     ]
     conn.execute(report_withdrawals.insert(), values)
+
+
+def _served_created(conn: Connection, found: list[Any]) -> dict[int, datetime]:
+    """The STIX `created` each report of FOUND (still stored) was served with, by key, as
+    `bigfish.interop.stix.created_of` gives it: its author's (the `stix_created` attribute it
+    came with), else when this node stored it; never later than its version (the imported
+    version, else its last update)."""
+    # bigfish.interop imports this module (through the intake service)
+    from bigfish.interop.stix import kept_created
+
+    pks = [int(r.id) for r in found]
+    served: dict[int, datetime] = {}
+    for start in range(0, len(pks), _CHUNK):
+        query = (
+            sa.select(
+                reports.c.id,
+                reports.c.attributes,
+                reports.c.created_at,
+                sa.func.coalesce(interop_imports.c.modified, reports.c.updated_at),
+            )
+            .outerjoin(interop_imports, interop_imports.c.report_pk == reports.c.id)
+            .where(reports.c.id.in_(pks[start : start + _CHUNK]))
+        )
+        for pk, attributes, created_at, version in conn.execute(query):
+            first = kept_created(attributes) or _aware(created_at)
+            served[int(pk)] = min(first, _aware(version))
+    return served
 
 
 def _marking_changed(row: Any, p: Pending) -> bool:
