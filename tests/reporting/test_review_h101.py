@@ -262,3 +262,53 @@ def test_losses_are_rounded_to_three_significant_figures() -> None:
     assert rounded_loss(12.345) == 12.3
     assert rounded_loss(0.0) == 0.0
     assert math.isnan(rounded_loss(math.nan))
+
+
+def test_chart_labels_keep_their_dollar_signs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group named "$1,000 to $5,000" was read as mathtext (italic "1,000 to", no dollars),
+    and one that is not valid mathtext ("cash-out $\\frac$") failed the whole report; every
+    chart draws its texts as written."""
+    import io
+
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from bigfish.reporting import charts
+    from bigfish.reporting.stats import Flow, Tally
+
+    drawn: list[tuple[list[Text], str]] = []
+    real = charts._data_uri
+
+    def capture(figure: Figure) -> str:
+        buffer = io.StringIO()
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            figure.savefig(buffer, format="svg")
+        texts = [t for t in figure.findobj(Text) if "$" in t.get_text()]
+        drawn.append((texts, buffer.getvalue()))
+        return real(figure)
+
+    monkeypatch.setattr(charts, "_data_uri", capture)
+    band, odd = "$1,000 to $5,000", "over $5,000 $ or $"
+    hostile = "cash-out $\\frac$ ring"
+    tallies = [
+        Tally(band, 9, 2_000_000.0, 9),
+        Tally(odd, 7, 1_000_000.0, 7),
+        Tally(hostile, 6, 500_000.0, 6),
+    ]
+    uris = [
+        charts.bar_chart("Losses in $ by band ($)", tallies),
+        charts.month_chart("Reports by $ month $", [Tally("2025-$1$", 9, 5.0, 9)]),
+        charts.flow_chart("Flows $ to $", [Flow("$TH$", "$VN", 6)]),
+        charts.status_chart("Requests $ by $ status", [("$sent$", 3)]),
+        charts.bar_chart("Nothing $ here $", []),
+    ]
+    assert all(uri.startswith("data:image/png;base64,") for uri in uris)
+    assert len(drawn) == 5
+    for texts, svg in drawn:
+        assert texts and all(not t.get_parse_math() for t in texts)
+    svgs = [svg for _, svg in drawn]
+    assert band in svgs[0] and odd in svgs[0] and "Losses in $ by band ($)" in svgs[0]
+    assert hostile in svgs[0]
+    assert "2025-$1$" in svgs[1] and "$TH$ → $VN" in svgs[2] and "$sent$" in svgs[3]
+    assert "Nothing $ here $: no data in this period" in svgs[4]

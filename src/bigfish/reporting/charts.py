@@ -1,12 +1,19 @@
 """Charts of the statistics report, drawn offline with matplotlib (Agg) and embedded as PNG data
-URIs (weasyprint and every browser show them; nothing is fetched)."""
+URIs (weasyprint and every browser show them; nothing is fetched).
+
+Every text is drawn as it is written: matplotlib reads the text between two `$` as mathematics
+(mathtext), so a group named "$1,000 to $5,000" came out as italic "1,000 to" without its
+dollars, and one that is not valid mathtext ("$\\frac$") failed the report; each chart is drawn
+with `text.parse_math` off."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 import matplotlib
 
@@ -19,6 +26,20 @@ from bigfish.reporting.stats import Flow, Tally
 
 _BLUE = "#0b5cad"
 _GOLD = "#f2b705"
+
+_P = ParamSpec("_P")
+
+
+def _plain_text(draw: Callable[_P, str]) -> Callable[_P, str]:
+    """DRAW with every text as written, `$` included (labels are partners' data)."""
+
+    @functools.wraps(draw)
+    def drawn(*args: _P.args, **kwargs: _P.kwargs) -> str:
+        # the tick labels are made while the figure is saved: inside the context too
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
 
 
 def _data_uri(figure: Figure) -> str:
@@ -35,6 +56,7 @@ def _empty(title: str, why: str = "no data in this period") -> str:
     return _data_uri(figure)
 
 
+@_plain_text
 def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
     """Losses in USD per group, largest first, as horizontal bars (a group whose losses are
     not published, NaN, has none)."""
@@ -51,6 +73,7 @@ def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
     return _data_uri(figure)
 
 
+@_plain_text
 def month_chart(title: str, tallies: Sequence[Tally]) -> str:
     """Reports (bars) and losses (line) per month."""
     if not tallies:
@@ -67,6 +90,7 @@ def month_chart(title: str, tallies: Sequence[Tally]) -> str:
     return _data_uri(figure)
 
 
+@_plain_text
 def flow_chart(title: str, flows: Sequence[Flow], *, top: int = 12) -> str:
     """The largest cross-border flows (victims' country → country of accounts and phones)."""
     chosen = list(flows)[:top]
@@ -81,6 +105,7 @@ def flow_chart(title: str, flows: Sequence[Flow], *, top: int = 12) -> str:
     return _data_uri(figure)
 
 
+@_plain_text
 def status_chart(title: str, statuses: Sequence[tuple[str, int]]) -> str:
     """Cooperation requests by status."""
     if not statuses:
