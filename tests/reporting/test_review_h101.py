@@ -312,3 +312,21 @@ def test_chart_labels_keep_their_dollar_signs(monkeypatch: pytest.MonkeyPatch) -
     assert hostile in svgs[0]
     assert "2025-$1$" in svgs[1] and "$TH$ → $VN" in svgs[2] and "$sent$" in svgs[3]
     assert "Nothing $ here $: no data in this period" in svgs[4]
+
+
+def test_a_month_whose_loss_one_report_states_takes_the_fewest_stating_month_with_it() -> None:
+    """January's nine reports hold one stated loss: it goes, and February (the fewest stating
+    beside it) with it, else the total minus February and March would be January's."""
+    from bigfish.reporting.disclosure import _months
+    from bigfish.reporting.stats import Tally
+
+    tallies = [
+        Tally("2025-01", 9, 48_000.0, 1),
+        Tally("2025-02", 6, 600.0, 6),
+        Tally("2025-03", 20, 2_000.0, 20),
+        Tally("2025-04", 7, 0.0, 0),
+    ]
+    shown = {t.key: t for t in _months(tallies, 5)}
+    assert math.isnan(shown["2025-01"].loss_usd) and math.isnan(shown["2025-02"].loss_usd)
+    assert shown["2025-03"].loss_usd == 2_000.0 and shown["2025-04"].loss_usd == 0.0
+    assert [t.reports for t in shown.values()] == [9, 6, 20, 7]
