@@ -14,6 +14,7 @@ from typing import Any
 
 from bigfish.identifiers import normalize
 from bigfish.interop.markings import BIGFISH_NAMESPACE
+from bigfish.interop.misp_blocks import BLOCKS, add_blocks
 from bigfish.interop.misp_import import (
     ATTRIBUTE_KINDS,
     KEPT_ATTRIBUTE,
@@ -177,9 +178,12 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
     if view.narrative:
         _add_narrative(body, view.narrative)
     tags = [f'{TAG_PREFIX}country="{view.country}"', f'{TAG_PREFIX}report-id="{view.report_id}"']
+    blocks: list[tuple[str, str]] = []  # event reports, sightings, galaxy clusters
     for key, text in view.attributes:
         kept = KEPT_ATTRIBUTE.fullmatch(key)
-        if kept is not None and kept.group(1) == "tag" and not is_marking_or_field_tag(text):
+        if kept is not None and key.split(".")[0] in BLOCKS:
+            blocks.append((key, text))  # placed once every attribute is there
+        elif kept is not None and kept.group(1) == "tag" and not is_marking_or_field_tag(text):
             tags.append(text)  # an event's other tag (a galaxy, a taxonomy), kept on import
         elif kept is not None and key.split(".")[0] == KEPT_ITEM and _said_again(body, text):
             continue  # what was said of an attribute or object, on it again
@@ -189,7 +193,10 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
     tags.append(f'{TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
     tags += [f'{TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
     date = view.reported_at.date().isoformat()
-    return _event(uid, report_info(view), date, view.marking, tags, body)
+    event = _event(uid, report_info(view), date, view.marking, tags, body)
+    for key, text in add_blocks(event["Event"], blocks, uid):
+        body.add("text", text, key)  # into the event's attributes: read back as it was
+    return event
 
 
 def _said_again(body: EventBody, text: str) -> bool:

@@ -20,6 +20,7 @@ from bigfish.errors import InputError
 from bigfish.intake.readers import Record, Row, Unreadable
 from bigfish.intake.records import MARKING_FIELDS, MAX_ATTRIBUTE, MAX_VALUE
 from bigfish.interop.markings import NOT_UNDERSTOOD
+from bigfish.interop.misp_blocks import DELETED, read_blocks
 from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier, narrowest
 
 ATTRIBUTE_KINDS: dict[str, Kind] = {
@@ -302,7 +303,7 @@ def _deleted(item: Mapping[str, Any]) -> bool:
     return item.get("deleted") in (True, 1, "1", "true")
 
 
-_DELETED = "deleted in MISP (`deleted`): its partner withdrew it, so it is not read"
+_DELETED = DELETED
 
 
 def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> None:
@@ -416,6 +417,11 @@ def event_records(line: int, wrapper: object) -> list[Record]:
     if isinstance(event.get("date"), str):
         fields["reported_at"] = event["date"]
     items = _read_items(event)
+    blocks = read_blocks(event, item_marking, _deleted)  # reports, sightings, galaxies
+    items.problems.extend(blocks.problems)
+    items.markings.extend(blocks.markings)
+    for key, texts in blocks.kept.items():
+        items.extra.setdefault(key, []).extend(texts)
     fields.update(_tag_fields(event, items.problems))
     others = [n for n in _tag_names(event) if not is_marking_or_field_tag(n)]
     if others:  # a galaxy, a taxonomy: what the partner said of the event, kept
