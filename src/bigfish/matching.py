@@ -10,6 +10,7 @@ per group, filled on demand, so a match is an indexed join and not a hash of eve
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +65,19 @@ def community_key(store: Store, group: str) -> GroupKey:
     """GROUP's community key, for the operator at the console (`bigfish blind`)."""
     with store.connect() as conn:
         return _member_groups(conn, Viewer.node_operator(), group)[0]
+
+
+def rotate_community_key(conn: Connection, group_id: int) -> None:
+    """Give group GROUP_ID a new community key and forget the blinded forms made with the old
+    one (the index is refilled under the new key on the next match). Called when a member
+    leaves, so lists blinded from then on are not readable with the key it was given; lists
+    blinded before stay readable to whoever held the old key, and stop matching here."""
+    conn.execute(
+        sharing_groups.update()
+        .where(sharing_groups.c.id == group_id)
+        .values(community_key=secrets.token_hex(32))
+    )
+    conn.execute(blind_index.delete().where(blind_index.c.group_id == group_id))
 
 
 def refresh_blind_index(conn: Connection, group: GroupKey) -> int:

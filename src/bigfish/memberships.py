@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.accounts import Principal
 from bigfish.errors import AccessDenied, InputError, NotFound
+from bigfish.matching import rotate_community_key
 from bigfish.models import Distribution
 from bigfish.organizations import SharingGroup, add_group, get_org
 from bigfish.store import Store
@@ -135,7 +136,10 @@ def remove_member(store: Store, principal: Principal, name: str, org: str) -> Sh
     of other organizations are withdrawn from ORG: a node that pulled them for ORG is sent
     their revoked versions and deletes its copies (`bigfish.interop.feed`). It stamps those
     withdrawals, so it announces itself first as a writer (`announce_writer`): a TAXII page
-    bounded by the newest stamp waits for it and never passes one it has not committed."""
+    bounded by the newest stamp waits for it and never passes one it has not committed.
+    The group's community key is rotated (`bigfish.matching.rotate_community_key`): ORG keeps
+    the key it was given, so values blinded with it from now on would be readable to it. Lists
+    blinded with the old key stop matching: the remaining members blind theirs again."""
     with store.begin() as conn:
         announce_writer(conn)
         group = _owned(conn, principal, name)
@@ -149,6 +153,7 @@ def remove_member(store: Store, principal: Principal, name: str, org: str) -> Sh
         )
         if done.rowcount == 0:
             raise NotFound("member", org)
+        rotate_community_key(conn, group.id)
         shared = conn.execute(
             sa.select(reports.c.id, *WITHDRAWAL_COLUMNS).where(_others_shared(group.id, org_id))
         )
