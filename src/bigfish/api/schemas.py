@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from bigfish.intake.records import IDENTIFIER_COLUMNS
 from bigfish.models import TLP, ApiRole, Channel, Distribution, Kind, Role, ScamType
+from bigfish.webhooks import MAX_URL_LENGTH
 
 MAX_BATCH = 10_000
 HEX64 = r"^[0-9a-fA-F]{64}$"
@@ -354,7 +355,7 @@ class UserView(BaseModel):
 class WebhookIn(BaseModel):
     """Where to send the organization's alerts."""
 
-    url: str = Field(min_length=1, max_length=2000)
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
 
 
 class WebhookCreated(BaseModel):
