@@ -313,11 +313,26 @@ def _saved_value(cell: Element, convert: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class Sheet:
+    """A worksheet: its NAME, the PART it is stored in, and whether Excel shows it (STATE:
+    "visible", "hidden", or "veryHidden", which only a macro or the VBA editor can unhide)."""
+
+    name: str
+    part: str
+    state: str = "visible"
+
+    @property
+    def hidden(self) -> bool:
+        """True when Excel does not show the sheet (hidden or very hidden)."""
+        return self.state != "visible"
+
+
+@dataclass(frozen=True, slots=True)
 class Workbook:
-    """A workbook's worksheets (name, part) and what converts their cells."""
+    """A workbook's worksheets, in order, and what converts their cells."""
 
     archive: zipfile.ZipFile
-    sheets: tuple[tuple[str, str], ...]
+    sheets: tuple[Sheet, ...]
     converter: Callable[[], Any]
 
     def rows(self, part: str) -> Iterator[SheetRow]:
@@ -346,7 +361,7 @@ def open_workbook(raw: IO[bytes], file: str) -> Workbook:
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
         sheets = tuple(
-            (sheet.name, rel.target)
+            Sheet(sheet.name, rel.target, sheet.state or "visible")
             for sheet, rel in reader.parser.find_sheets()
             if rel.target in reader.valid_files and "chartsheet" not in rel.Type
         )

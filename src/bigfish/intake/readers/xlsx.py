@@ -14,11 +14,12 @@ from bigfish.intake.readers.rows import (
     HeaderCheck,
     Record,
     Row,
+    Unreadable,
     _readable,
     _unreadable,
     header_names,
 )
-from bigfish.intake.xlsx import TOO_LONG, SheetRow, open_workbook
+from bigfish.intake.xlsx import TOO_LONG, Sheet, SheetRow, open_workbook
 
 
 def _cell_text(value: Any) -> str:
@@ -49,24 +50,38 @@ def read_xlsx(
     on_header: HeaderCheck | None = None,
 ) -> Iterator[Record]:
     """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
-    than one sheet is refused whole (naming the sheets) rather than read in part. A row with a
-    value right of the last header column is rejected, as a CSV row with too many fields. The
+    than one sheet in view is refused whole (naming the sheets) rather than read in part. A row
+    with a value right of the last header column is rejected, as a CSV row with too many fields.
+    Each row with data on a hidden sheet is rejected, naming the sheet (`_hidden_rows`). The
     workbook is read as a stream within the bounds of `bigfish.intake.xlsx`."""
     workbook = open_workbook(raw, str(path))
     try:
         if not workbook.sheets:
             raise InputError("the workbook has no sheet", file=str(path))
+        shown = [sheet for sheet in workbook.sheets if not sheet.hidden]
         # The sheet with data, wherever it is (an empty first sheet was taken for the data
         # and the one with data for a second: "data on more than one sheet").
-        filled = [sheet for sheet in workbook.sheets if _has_cells(workbook.rows(sheet[1]))]
+        filled = [sheet for sheet in shown if _has_cells(workbook.rows(sheet.part))]
         if len(filled) > 1:  # read whole or not at all: the other sheets' rows would be lost
             raise InputError(
                 f"the workbook has data on more than one sheet "
-                f"({', '.join(name for name, _ in filled[1:])} after {filled[0][0]}); bigfish "
-                "reads one sheet per file: save each sheet as a file of its own",
+                f"({', '.join(sheet.name for sheet in filled[1:])} after {filled[0].name}); "
+                "bigfish reads one sheet per file: save each sheet as a file of its own",
                 file=str(path),
             )
-        part = (filled[0] if filled else workbook.sheets[0])[1]
+        hidden = [
+            sheet
+            for sheet in workbook.sheets
+            if sheet.hidden and _has_cells(workbook.rows(sheet.part))
+        ]
+        if not filled and hidden:
+            raise InputError(
+                f"the workbook's data is on {_hidden_name(hidden[0])} and on no sheet in view; "
+                "bigfish does not read a sheet its sender hid: unhide it if it is meant to be "
+                "sent",
+                file=str(path),
+            )
+        part = (filled or shown or list(workbook.sheets))[0].part
         rows = workbook.rows(part)
         first = next(rows, None)
         if first is None:
@@ -83,8 +98,32 @@ def read_xlsx(
             record = _sheet_record(row, names)
             if record is not None:
                 yield record
+        for sheet in hidden:
+            yield from _hidden_rows(sheet, workbook.rows(sheet.part))
     finally:
         workbook.archive.close()
+
+
+def _hidden_name(sheet: Sheet) -> str:
+    kind = "very hidden (only a macro shows it)" if sheet.state == "veryHidden" else "hidden"
+    return f"sheet {sheet.name!r}, which is {kind}"
+
+
+def _hidden_rows(sheet: Sheet, rows: Iterator[SheetRow]) -> Iterator[Unreadable]:
+    """Each row with data of a hidden SHEET, rejected naming the sheet and its row: an analyst
+    does not take in what a partner hid (a lookup list, a draft, a colleague's notes) without
+    knowing it, and the partner is told which rows were not read rather than losing them."""
+    where = _hidden_name(sheet)
+    for row in rows:
+        if row.problem is None and not any(
+            v is TOO_LONG or _cell_text(v).strip() for v in row.values
+        ):
+            continue
+        reason = (
+            f"row {row.number} of {where}: bigfish reads only the sheet in view; unhide the "
+            "sheet and send it as a file of its own if its rows are reports"
+        )
+        yield Unreadable(row.number, reason)
 
 
 def _sheet_record(row: SheetRow, names: list[str]) -> Record | None:
