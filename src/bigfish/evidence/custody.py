@@ -183,7 +183,14 @@ def parse_utc(text: str) -> datetime:
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, UTF-8: the same bytes for the same value everywhere."""
+    """Sorted keys, no spaces, UTF-8: the same bytes for the same value everywhere.
+
+    For the JSON documents that are signed and verified elsewhere (custody records, package
+    manifests, request events): JSON's own values only, so a time is given as text first (a
+    datetime raises TypeError) and text must be valid Unicode (a lone surrogate raises
+    UnicodeEncodeError). A report's `bigfish.store.writes.content_digest` is another encoding,
+    on purpose: it stays on the node and takes the values a report is written with; on plain
+    JSON content the two give the same bytes (tests/evidence/test_review_h107.py)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

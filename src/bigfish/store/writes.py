@@ -364,8 +364,8 @@ def _canonical(value: object) -> object:
             return {"$date": value.isoformat()}
         moment = _aware(cast("datetime", value)).astimezone(UTC)
         return {"$time": moment.isoformat(timespec="microseconds")}
-    if isinstance(value, float):
-        return {"$float": repr(value) if math.isfinite(value) else str(value)}
+    if isinstance(value, float):  # float's own repr: a numpy float's is 'np.float64(0.5)'
+        return {"$float": float.__repr__(value) if math.isfinite(value) else str(float(value))}
     if isinstance(value, Mapping):
         return {str(k): _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -377,7 +377,16 @@ def content_digest(row: Mapping[str, object], found: Sequence[PreparedMention]) 
     """SHA-256 (hex) of what a re-submission of a report can change that readers see: its ROW
     (`_row`) but the columns of `_NOT_CONTENT` (so with its marking, classification and loss in
     USD), and the mentions FOUND in it, sorted. The same content gives the same digest in any
-    process and on either backend: it is taken from the values written, not read back."""
+    process and on either backend: it is taken from the values written, not read back.
+
+    Not `bigfish.evidence.custody.canonical_json`, on purpose: the digest never leaves the
+    node (no export, package or custody record carries it), it only tells a re-sent report
+    from a changed one, over values canonical_json does not take (times, which it refuses;
+    floats, tagged here so that 1.5 is not "1.5" nor NaN a crash; lone surrogates in text,
+    which it cannot encode). On content of plain JSON values both give the same bytes. The
+    encoding is that of the digests stored: changing it needs a migration that recomputes
+    them, or every report reads as changed and goes out again to every TAXII reader
+    (tests/evidence/test_review_h107.py)."""
     content = {k: v for k, v in row.items() if k not in _NOT_CONTENT}
     content["mentions"] = sorted(
         json.dumps(
