@@ -381,6 +381,8 @@ def search(
 @router.get("/static/{path:path}", dependencies=[Public])
 def static(path: str) -> Response:
     """The application's CSS, JavaScript and the vendored libraries (no CDN)."""
+    if "\x00" in path:  # no file has one; `resolve` would raise (a 500)
+        raise HTTPException(404, "no such file")
     target = (STATIC / path).resolve()
     if not target.is_relative_to(STATIC) or not target.is_file():
         raise HTTPException(404, "no such file")
