@@ -106,3 +106,40 @@ def test_two_sheets_in_view_are_still_refused_whole(sqlite_store: Store, tmp_pat
     with pytest.raises(InputError, match=r"more than one sheet \(June after Reports\)"):
         ingest_file(sqlite_store, path, org="th-kbank")
     assert stored_ids(sqlite_store) == []
+
+
+def _with_text_replaced(path: Path, old: bytes, new: bytes) -> None:
+    """Rewrite the first sheet's XML with OLD replaced by NEW, as a broken generator writes it."""
+    import zipfile
+
+    out = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            content = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert old in content
+                content = content.replace(old, new)
+            zout.writestr(item, content)
+    out.replace(path)
+
+
+@pytest.mark.parametrize("broken", [b"a&#1;b", b"a\x01b", b"a<b"])
+def test_rows_before_a_broken_spot_in_a_sheet_are_read(
+    sqlite_store: Store, tmp_path: Path, broken: bytes
+) -> None:
+    """XML that is not well formed (a control character, written raw or as a reference) in row
+    4 refused the whole file as 'unreadable header' (line 1): expat parses 64 kB at a time, and
+    the rows it had completed in that piece, the header among them, were dropped with it."""
+    book = Workbook()
+    book.active.append(HEADER)
+    for number, narrative in enumerate(["fine", "also fine", "BROKEN", "after"], start=1):
+        book.active.append(list(row(f"r{number}", narrative=narrative).values()))
+    path = tmp_path / "broken.xlsx"
+    book.save(path)
+    _with_text_replaced(path, b"BROKEN", broken)
+    result = ingest_file(sqlite_store, path, org="th-kbank")
+    assert stored_ids(sqlite_store) == ["r1", "r2"]
+    [reject] = _rejects(path)
+    assert reject["line"] == 4
+    assert "the sheet cannot be read from here on" in str(reject["reason"])
+    assert result.received == result.stored + result.rejected == 3

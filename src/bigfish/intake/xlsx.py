@@ -179,13 +179,23 @@ def _units(source: IO[bytes], units: _Units) -> Iterator[tuple[Element, str | No
     quiet = 0  # bytes fed since expat last reported something
     while chunk := source.read(_CHUNK):
         before = units.events
-        units.feed(chunk)
+        yield from _fed(units, chunk)
         quiet = 0 if units.events != before else quiet + len(chunk)
         if quiet > MAX_TOKEN:
             raise ValueError(f"an XML tag of more than {MAX_TOKEN:,} bytes")
+    yield from _fed(units, b"", final=True)
+
+
+def _fed(units: _Units, data: bytes, final: bool = False) -> Iterator[tuple[Element, str | None]]:
+    """The units that DATA completes; those completed before a spot that cannot be parsed
+    (a control character, a broken tag) first, then the error: a piece is 64 kB, hundreds of
+    rows, and the rows before the spot are as sound as in any other piece."""
+    try:
+        units.feed(data, final)
+    except Exception:
         while units.done:
             yield units.done.popleft()
-    units.feed(b"", True)
+        raise
     while units.done:
         yield units.done.popleft()
 
