@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from bigfish.linking.service import rebuild_networks
+from tests.api.helpers import report
 from tests.web.conftest import WebPartnership
 
 
@@ -17,3 +19,48 @@ def test_a_static_path_with_a_nul_byte_is_not_found_not_a_500(
     answer = web.clients["B"].get(path)
     assert answer.status_code == 404, answer.status_code
     assert answer.json() == web.clients["B"].get("/static/no-such-file.js").json()
+
+
+def _unrated_ring(web: WebPartnership) -> int:
+    """B's ring of two reports sharing a phone: one lost 5000 NPR (no reference rate), one
+    1200.50 THB; the id of its network."""
+    web.api.submit(
+        "B",
+        [
+            report(
+                "npr-1", phone="+84987654321", country="VN", loss_currency="NPR", loss_amount="5000"
+            ),
+            report("thb-1", phone="+84987654321", country="VN"),
+        ],
+    )
+    rebuild_networks(web.store)
+    found = web.api.client.get(
+        "/api/v1/lookup",
+        params={"kind": "phone", "value": "+84987654321"},
+        headers=web.api.headers("B"),
+    ).json()
+    (network,) = found["networks"]
+    return int(network)
+
+
+def test_a_loss_without_an_exchange_rate_is_said_not_shown_as_nothing(
+    web: WebPartnership,
+) -> None:
+    """The network's total counts the THB loss only (NPR has no rate): the pages showed that
+    total alone, as if the ring had lost that much, and the NPR report's loss as an empty cell."""
+    network = _unrated_ring(web)
+    bob = web.clients["B"]
+    page = bob.get(f"/networks/{network}").text
+    cards = page.split('class="cards"', 1)[1].split("</section>", 1)[0]
+    assert "+ 1 report(s) in NPR, no exchange rate" in cards
+    timeline = page.split('id="timeline-title"', 1)[1]
+    row = next(r for r in timeline.split("<tr>") if "/reports/B/npr-1" in r)
+    assert "5000 NPR" in row
+    ranked = bob.get("/networks").text
+    row = next(r for r in ranked.split("<tr>") if f'href="/networks/{network}"' in r)
+    assert "+ 1 report(s) in NPR, no exchange rate" in row
+    found = bob.get("/search", params={"q": "+84987654321"}).text
+    row = next(r for r in found.split("<tr>") if "/reports/B/npr-1" in r)
+    assert "5000 NPR" in row
+    thai = bob.get(f"/networks/{network}", headers={"Accept-Language": "th"}).text
+    assert "+ 1 รายงานเป็น NPR ไม่มีอัตราแลกเปลี่ยน" in thai

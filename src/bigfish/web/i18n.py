@@ -58,6 +58,11 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("Reported", "วันที่รายงาน", "Ngày báo cáo"),
     ("Typology", "รูปแบบการหลอกลวง", "Loại hình lừa đảo"),
     ("Loss (USD)", "ความเสียหาย (ดอลลาร์สหรัฐ)", "Thiệt hại (USD)"),
+    (
+        "+ {count} report(s) in {currency}, no exchange rate",
+        "+ {count} รายงานเป็น {currency} ไม่มีอัตราแลกเปลี่ยน",
+        "+ {count} báo cáo bằng {currency}, không có tỷ giá",
+    ),
     ("Network {id}", "เครือข่าย {id}", "Mạng lưới {id}"),
     ("Key figures", "ตัวเลขสำคัญ", "Số liệu chính"),
     # The overview (overview.html)

@@ -48,6 +48,8 @@ class Mentioning:
     reported_at: datetime
     scam_type: str | None
     loss_usd: float | None
+    loss_amount: str | None = None  # as stated, for a loss without a rate (loss_usd None)
+    loss_currency: str | None = None
 
 
 def reports_mentioning(
@@ -62,6 +64,8 @@ def reports_mentioning(
             reports.c.reported_at,
             reports.c.scam_type,
             reports.c.loss_usd,
+            reports.c.loss_amount,
+            reports.c.loss_currency,
         )
         .distinct()
         .select_from(identifiers)
@@ -86,6 +90,8 @@ def reports_mentioning(
             r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC),
             r.scam_type,
             r.loss_usd,
+            r.loss_amount,
+            r.loss_currency,
         )
         for r in rows
     ]

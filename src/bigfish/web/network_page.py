@@ -36,6 +36,8 @@ class MemberFacts:
     reported_at: datetime
     loss_usd: float | None
     scam_type: str | None
+    loss_amount: str | None = None  # as stated, for a loss without a rate (loss_usd None)
+    loss_currency: str | None = None
 
 
 def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[MemberFacts]:
@@ -51,6 +53,8 @@ def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[Me
             reports.c.reported_at,
             reports.c.loss_usd,
             reports.c.scam_type,
+            reports.c.loss_amount,
+            reports.c.loss_currency,
         )
         .join(organizations, organizations.c.id == reports.c.org_id)
         .where(visible_reports(viewer))
@@ -61,7 +65,15 @@ def member_facts(store: Store, viewer: Viewer, detail: NetworkDetail) -> list[Me
                 at = r.reported_at if r.reported_at.tzinfo else r.reported_at.replace(tzinfo=UTC)
                 out.append(
                     MemberFacts(
-                        int(r.id), r.name, r.report_id, r.country, at, r.loss_usd, r.scam_type
+                        int(r.id),
+                        r.name,
+                        r.report_id,
+                        r.country,
+                        at,
+                        r.loss_usd,
+                        r.scam_type,
+                        r.loss_amount,
+                        r.loss_currency,
                     )
                 )
     return sorted(out, key=lambda m: (m.reported_at, m.org, m.report_id))
