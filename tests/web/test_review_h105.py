@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from bigfish.api import ApiSettings
 from bigfish.linking.service import rebuild_networks
-from tests.api.helpers import report
+from bigfish.store import Store
+from tests.api.helpers import build_partnership, report
 from tests.web.conftest import WebPartnership
 
 
@@ -64,3 +66,21 @@ def test_a_loss_without_an_exchange_rate_is_said_not_shown_as_nothing(
     assert "5000 NPR" in row
     thai = bob.get(f"/networks/{network}", headers={"Accept-Language": "th"}).text
     assert "+ 1 รายงานเป็น NPR ไม่มีอัตราแลกเปลี่ยน" in thai
+
+
+@pytest.mark.parametrize("country", ["ZZ", "éé", "ΑΒ"])
+def test_the_public_check_names_a_bad_country_and_spends_no_check_on_it(
+    sqlite_store: Store, country: str
+) -> None:
+    """A country that is no ISO 3166 code (two letters, but not a country's) was answered 'No
+    phone number, link, … found in it', even for +66811111111, and took one of the visitor's
+    checks of the minute."""
+    settings = ApiSettings(public_check=True, public_check_per_minute=6)  # a burst of 2
+    for p in build_partnership(sqlite_store, settings):
+        for _ in range(3):
+            answer = p.client.get("/check", params={"value": "+66811111111", "country": country})
+            assert answer.status_code == 400
+            assert "A country is two letters, such as TH." in answer.text
+            assert "No phone number" not in answer.text
+        fine = p.client.get("/check", params={"value": "+66811111111", "country": "th"})
+        assert fine.status_code == 200, fine.text
