@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from bigfish.accounts import add_user
 from bigfish.api import ApiSettings
 from bigfish.linking.service import rebuild_networks
+from bigfish.models import ApiRole
 from bigfish.store import Store
-from tests.api.helpers import build_partnership, report
-from tests.web.conftest import WebPartnership
+from tests.api.helpers import TestClient, build_partnership, report
+from tests.web.conftest import PASSWORD, WebPartnership, sign_in
 
 
 @pytest.mark.parametrize("path", ["/static/%00", "/static/app.css%00", "/static/vendor/%00.js"])
@@ -84,3 +86,24 @@ def test_the_public_check_names_a_bad_country_and_spends_no_check_on_it(
             assert "No phone number" not in answer.text
         fine = p.client.get("/check", params={"value": "+66811111111", "country": "th"})
         assert fine.status_code == 200, fine.text
+
+
+def test_a_signed_in_user_is_held_to_the_request_limit_of_a_key(
+    sqlite_store: Store, fast_argon2: None
+) -> None:
+    """`bigfish serve --rate-limit` held every API key, but not the pages: a script holding a
+    session cookie looked up 20 identifiers a search, without end. Now each user has its own
+    bucket, as a key has; another user, and sign-in, are not held by it."""
+    settings = ApiSettings(rate_limit_per_minute=1, rate_limit_burst=3)
+    for p in build_partnership(sqlite_store, settings):
+        add_user(sqlite_store, org="B", username="bob", password=PASSWORD, role=ApiRole.ANALYST)
+        add_user(sqlite_store, org="B", username="ben", password=PASSWORD, role=ApiRole.ANALYST)
+        bob = sign_in(TestClient(p.client.app), "bob")
+        codes = [bob.get("/search", params={"q": "+84912345678"}).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        held = bob.get("/networks", headers={"HX-Request": "true"})
+        assert held.status_code == 429 and int(held.headers["Retry-After"]) >= 1
+        assert "Too many requests from your account" in held.text
+        assert "<html" not in held.text  # a fragment where the results go
+        ben = sign_in(TestClient(p.client.app), "ben")
+        assert ben.get("/search", params={"q": "+84912345678"}).status_code == 200

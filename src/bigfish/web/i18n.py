@@ -423,6 +423,12 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "ตรวจสอบจากที่อยู่นี้บ่อยเกินไป: โปรดลองใหม่ในอีกหนึ่งนาที",
         "Quá nhiều lượt kiểm tra từ địa chỉ này: hãy thử lại sau một phút.",
     ),
+    ("Too many requests", "คำขอมากเกินไป", "Quá nhiều yêu cầu"),
+    (
+        "Too many requests from your account: try again in a moment.",
+        "บัญชีของคุณส่งคำขอบ่อยเกินไป: โปรดลองใหม่ในอีกสักครู่",
+        "Quá nhiều yêu cầu từ tài khoản của bạn: hãy thử lại sau giây lát.",
+    ),
     (
         "A country is two letters, such as TH.",
         "ประเทศเป็นตัวอักษรสองตัว เช่น TH",

@@ -17,7 +17,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from bigfish import __version__
-from bigfish.api.deps import Access
+from bigfish.api.deps import Access, take_rate_token
+from bigfish.api.errors import ApiError
 from bigfish.models import ApiRole
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
@@ -106,11 +107,25 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
             )
         if session.principal.role not in _ROLES[level]:
             raise HTTPException(403, _NEEDS[level])
+        _take_rate_token(request, session)
         return session
 
     dependency.bigfish_access = level  # type: ignore[attr-defined]
     dependency.__name__ = f"signed_in_{level.value}"
     return dependency
+
+
+def _take_rate_token(request: Request, session: WebSession) -> None:
+    """One of the signed-in user's requests of the minute (`bigfish serve --rate-limit`, as for
+    an API key; counted per user): a page is a lookup or more, and a script holding a session
+    cookie is held to the limit a key is held to. 429 with Retry-After when none is left."""
+    try:
+        take_rate_token(request, session.principal)
+    except ApiError as exc:
+        raise HTTPException(429, _TOO_MANY, headers=exc.headers) from None
+
+
+_TOO_MANY = N_("Too many requests from your account: try again in a moment.")
 
 
 def public_page() -> Callable[[Request], None]:
@@ -215,6 +230,7 @@ _TITLES = {
     403: N_("Forbidden"),
     404: N_("Not found"),
     422: N_("Bad request"),
+    429: N_("Too many requests"),
 }
 
 
