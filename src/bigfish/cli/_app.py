@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,24 +35,33 @@ class GlobalOptions:
 
 OPTIONS = GlobalOptions()
 
+DATABASE_URL_VARIABLE = "BIGFISH_DATABASE_URL"
+DATA_DIR_VARIABLE = "BIGFISH_DATA_DIR"
+
 
 @app.callback()
 def _global(
     ctx: typer.Context,
     db: str = typer.Option(
-        os.environ.get("BIGFISH_DATABASE_URL", "sqlite:///./bigfish.db"),
+        GlobalOptions.db_url,
         "--db",
-        help="Database URL (env BIGFISH_DATABASE_URL); sqlite:///./bigfish.db or postgresql://…",
+        envvar=DATABASE_URL_VARIABLE,
+        help="Database URL: sqlite:///./bigfish.db or postgresql://…",
         show_default=True,
     ),
     data_dir: Path = typer.Option(
-        Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
+        GlobalOptions.data_dir,
         "--data-dir",
-        help="Evidence files and keys (env BIGFISH_DATA_DIR).",
+        envvar=DATA_DIR_VARIABLE,
+        help="Evidence files and keys.",
         show_default=True,
     ),
 ) -> None:
-    """bigfish: one command per task of a partnership node."""
+    """bigfish: one command per task of a partnership node.
+
+    The environment is read as each command runs, not when this module is imported: run
+    in-process (CliRunner, an application embedding `app`), a variable set after the import
+    was ignored and the command used ./bigfish.db and ./bigfish-data of the working directory."""
     OPTIONS.db_url = db
     OPTIONS.data_dir = data_dir
     ctx.call_on_close(_close_command_stores)

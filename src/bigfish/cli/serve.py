@@ -7,13 +7,15 @@ import gc
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 import h11
 import typer
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from bigfish.cli._app import OPTIONS, app, fail
+from bigfish.cli._app import DATA_DIR_VARIABLE, DATABASE_URL_VARIABLE, OPTIONS, app, fail
 from bigfish.errors import BigfishError
 
 #: Seconds a client has to send a whole request line and headers, from connecting or from the
@@ -235,23 +237,47 @@ def run_server(
 ) -> None:
     """What `bigfish serve` does, callable from Python with plain defaults (`bigfish demo`):
     the command's own defaults are typer's option objects, not values."""
+    settings = {
+        DATABASE_URL_VARIABLE: OPTIONS.db_url,
+        DATA_DIR_VARIABLE: str(OPTIONS.data_dir.resolve()),
+        "BIGFISH_RATE_LIMIT": str(rate_limit),
+        "BIGFISH_PUBLIC_CHECK": "1" if public_check else "0",
+        CONNECTIONS_PER_ADDRESS_VARIABLE: str(max_connections_per_address),
+    }
+    with _environment(settings):
+        _check_and_serve(host, port, workers)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """VALUES in the environment while serving (the worker processes read them there), and
+    the environment as it was afterwards: run in-process (CliRunner, `bigfish demo` from
+    Python), serve's database and data directory were left behind, and the next command's
+    --db and --data-dir defaults read them."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _check_and_serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    os.environ["BIGFISH_DATABASE_URL"] = OPTIONS.db_url
-    os.environ["BIGFISH_DATA_DIR"] = str(OPTIONS.data_dir.resolve())
-    os.environ["BIGFISH_RATE_LIMIT"] = str(rate_limit)
-    os.environ["BIGFISH_PUBLIC_CHECK"] = "1" if public_check else "0"
-    os.environ[CONNECTIONS_PER_ADDRESS_VARIABLE] = str(max_connections_per_address)
     from bigfish.api.server import app_from_environment
 
-    warm = os.environ.get("BIGFISH_WARM_FIGURES", "1")
-    os.environ["BIGFISH_WARM_FIGURES"] = "0"  # the workers warm the page figures, not this one
-    try:  # create and migrate the store once, before the workers start; load the node key
-        checked = app_from_environment()
-    except BigfishError as exc:  # a data directory without this node's key, say
-        raise fail(str(exc)) from None
+    # The workers warm the page figures, not this one.
+    with _environment({"BIGFISH_WARM_FIGURES": "0"}):
+        try:  # create and migrate the store once, before the workers start; load the node key
+            checked = app_from_environment()
+        except BigfishError as exc:  # a data directory without this node's key, say
+            raise fail(str(exc)) from None
     checked.state.store.close()  # each worker opens its own: this one's connections go
-    os.environ["BIGFISH_WARM_FIGURES"] = warm
     # The libraries loaded so far are a few hundred thousand long-lived objects: keep them out
     # of the cyclic collector's full passes, which otherwise cost 160-200 ms and land on
     # whichever request triggers one.
