@@ -4,6 +4,8 @@ nothing or folded silently into a smaller total in US dollars."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bigfish.accounts import add_user
@@ -12,7 +14,7 @@ from bigfish.linking.service import rebuild_networks
 from bigfish.models import ApiRole
 from bigfish.store import Store
 from tests.api.helpers import TestClient, build_partnership, report
-from tests.web.conftest import PASSWORD, WebPartnership, sign_in
+from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, sign_in
 
 
 @pytest.mark.parametrize("path", ["/static/%00", "/static/app.css%00", "/static/vendor/%00.js"])
@@ -107,3 +109,33 @@ def test_a_signed_in_user_is_held_to_the_request_limit_of_a_key(
         assert "<html" not in held.text  # a fragment where the results go
         ben = sign_in(TestClient(p.client.app), "ben")
         assert ben.get("/search", params={"q": "+84912345678"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("subject", "told"),
+    [
+        ("network:abc", "subject: a network subject is a network&#39;s id, not &#39;abc&#39;"),
+        ("nokind:abc", "subject: unknown identifier kind &#39;nokind&#39;"),
+    ],
+)
+def test_a_bad_request_form_names_its_field_once_as_the_form_does(
+    web: WebPartnership, subject: str, told: str
+) -> None:
+    """The form said "subjects[0]: field 'subjects[0]': …" (the library's name, twice) of its
+    field `subject`."""
+    bob = web.clients["B"]
+    form = {
+        "to_org": "A",
+        "request_type": "preservation",
+        "legal_basis": "budapest-29",
+        "summary": "accounts of the ring",
+        "subject": subject,
+        "csrf_token": csrf_of(bob),
+    }
+    answer = bob.post("/requests", data=form)
+    assert answer.status_code == 400
+    error = re.search(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
+    assert error is not None and error[1] == told
+    form["request_type"] = "nope"
+    error = re.search(r'role="alert">([^<]*)<', bob.post("/requests", data=form).text)
+    assert error is not None and error[1] == "request_type: unknown request type &#39;nope&#39;"

@@ -144,6 +144,10 @@ def _requests_page(
     )
 
 
+#: The form's names of the fields `bigfish.cooperation` names otherwise.
+_FORM_FIELDS = {"subjects[0]": "subject"}
+
+
 @router.get("/requests")
 def requests(
     request: Request, session: Reader, network: Annotated[int | None, Query(ge=1)] = None
@@ -196,10 +200,12 @@ def new_request(
             created_by=session.username,
         )
         create_request(store_of(request), viewer_of(session), draft, send=send == "yes")
-    except BigfishError as exc:
-        field = getattr(exc, "field", None)
-        message = f"{field}: {exc}" if field else str(exc)
+    except InputError as exc:  # named as the form names it, once (str(exc) names it too)
+        field = _FORM_FIELDS.get(exc.field or "", exc.field)
+        message = f"{field}: {exc.message}" if field else exc.message
         return _requests_page(request, session, subject=subject, error=message)
+    except BigfishError as exc:
+        return _requests_page(request, session, subject=subject, error=str(exc))
     return RedirectResponse("/requests", status_code=303)
 
 
