@@ -77,3 +77,27 @@ def test_admin_bodies_refuse_unknown_fields_and_ignore_owner_fields(
     assert owned.json() == {"name": "g2", "owner": "A", "members": ["A"]}
     key = c.post("/api/v1/keys", json={"role": "readonly", "lable": "x"}, headers=h)
     assert _refused_field(key) == "lable"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("/api/v1/lookup?kind=phone&value=0812345678&value=0899999999&country=TH", "value"),
+        ("/api/v1/reports?org=A&org=B", "org"),
+        ("/api/v1/networks?top=1&top=5", "top"),
+        ("/api/v1/alerts?since=2025-01-01&since=2030-01-01", "since"),
+    ],
+)
+def test_a_query_parameter_given_twice_is_refused_naming_it(
+    sqlite_partnership: Partnership, query: str, field: str
+) -> None:
+    """Read as its last value, `?org=A&org=B` listed B's reports only and a lookup of two
+    values answered for the second: the same ambiguity as a JSON key given twice, which the
+    API refuses (README, "How bigfish reads the contracts")."""
+    p = sqlite_partnership
+    p.submit("A", [report("r1")])
+    response = p.client.get(query, headers=p.headers("A"))
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == field
+    assert field in error["message"] and "more than once" in error["message"]

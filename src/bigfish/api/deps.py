@@ -2,9 +2,10 @@
 
 Every route declares who may call it with ``Depends(requires(Access.X))``; the dependency
 authenticates the caller (``Authorization: Bearer <key>``, or HTTP Basic with the key as the
-password, which TAXII clients send), checks the role, refuses unknown query parameters (400),
-applies the per-key rate limit (429) and tells the audit log who is asking. A test walks every
-registered route and fails when one lacks such a declaration (`route_access`).
+password, which TAXII clients send), checks the role, refuses unknown query parameters (and on
+the API one given twice: 400), applies the per-key rate limit (429) and tells the audit log
+who is asking. A test walks every registered route and fails when one lacks such a
+declaration (`route_access`).
 
 Roles: ``readonly`` reads; ``analyst`` reads and submits; ``admin`` also manages its own
 organization's keys, users, groups and webhooks; ``sync`` (a federated peer) may call only the
@@ -18,6 +19,7 @@ import binascii
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -178,6 +180,17 @@ def _check_query(request: Request) -> None:
             f"unknown query parameter {unknown[0]!r}",
             details={"field": unknown[0], "allowed": sorted(allowed)},
         )
+    if request.url.path.startswith("/api/"):
+        # Read as its last value, `?org=A&org=B` listed B's reports only: refused, as a JSON
+        # key given twice is (no API route takes a list in its query).
+        counts = Counter(name for name, _ in request.query_params.multi_items())
+        repeated = sorted(name for name, count in counts.items() if count > 1)
+        if repeated:
+            raise ApiError(
+                400,
+                f"query parameter {repeated[0]!r} is given more than once",
+                details={"field": repeated[0]},
+            )
 
 
 def may_call(principal: Principal, level: Access) -> bool:
