@@ -114,3 +114,28 @@ def test_serve_leaves_the_environment_as_it_found_it(
     assert _app.OPTIONS.db_url == "sqlite:///./bigfish.db"
     assert _orgs(f"sqlite:///{tmp_path / 'bigfish.db'}") == ["A"]
     assert not (tmp_path / "served.db").exists()  # serve's store is a stand-in here
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["normalize", "--input", "{dir}"],
+        ["classify", "--input", "{dir}"],
+        ["evidence", "add", "{dir}", "--org", "A", "--report", "r1"],
+    ],
+)
+def test_a_directory_given_as_the_input_file_is_an_input_error_saying_so(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """cli.md: status 1 for a problem with the input, its message saying what and where.
+    `normalize --input DIR` was a usage error (2) and `evidence add DIR` said "no such file"
+    of a directory that is there."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    db = ["--db", f"sqlite:///{tmp_path / 'b.db'}", "--data-dir", str(tmp_path / "data")]
+    args = [*db, *(part.replace("{dir}", str(folder)) for part in command)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(folder) in lines[0] and "is a directory" in lines[0].lower()
+    assert "Traceback" not in result.output

@@ -113,7 +113,7 @@ def add(
     from bigfish.evidence.service import add_evidence
 
     if not file.is_file():  # an input that cannot be read: status 1, as in every command
-        raise fail(f"{file}: no such file")
+        raise fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}")
 
     acquisition = Acquisition(
         acquired_by=_person(by),

@@ -71,7 +71,7 @@ def _found_document(found: Found) -> dict[str, Any]:
 @app.command("normalize")
 def normalize_command(
     input_file: Path | None = typer.Option(
-        None, "--input", help="JSON lines file (default: standard input).", dir_okay=False
+        None, "--input", help="JSON lines file (default: standard input)."
     ),
 ) -> None:
     """Normalize identifiers read as JSON lines {"kind", "value", "country"}.
