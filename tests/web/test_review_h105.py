@@ -139,3 +139,24 @@ def test_a_bad_request_form_names_its_field_once_as_the_form_does(
     form["request_type"] = "nope"
     error = re.search(r'role="alert">([^<]*)<', bob.post("/requests", data=form).text)
     assert error is not None and error[1] == "request_type: unknown request type &#39;nope&#39;"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/search?q=a%00b&kind=handle", "q"),
+        ("/search?q=x%00y&kind=url", "q"),
+        ("/reports/A/a-1%00", "report_id"),
+        ("/reports/%00/x", "org"),
+        ("/evidence/%00", "evidence_id"),
+        ("/networks?org=A%00", "org"),
+    ],
+)
+def test_a_nul_character_in_a_parameter_is_a_400_naming_it_on_every_backend(
+    web: WebPartnership, path: str, field: str
+) -> None:
+    """SQLite searched the value and answered nothing (200, or 404 for a report), PostgreSQL
+    refused it: 400 'a value in the request cannot be stored or searched', naming nothing."""
+    answer = web.clients["B"].get(path)
+    assert answer.status_code == 400, answer.status_code
+    assert f"field &#39;{field}&#39;: a NUL character is not allowed" in answer.text

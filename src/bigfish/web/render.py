@@ -87,12 +87,22 @@ def _check_query(request: Request) -> None:
         raise HTTPException(400, f"unknown query parameter {unknown[0]!r}")
 
 
+def _check_nul(request: Request) -> None:
+    """A NUL character in a step of the address or a query parameter names nothing and can be
+    neither stored nor searched: a 400 naming the parameter, the same on every backend (SQLite
+    searched it and answered nothing, PostgreSQL refused it without saying which)."""
+    for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+        if isinstance(value, str) and "\x00" in value:
+            raise HTTPException(400, f"field {name!r}: a NUL character is not allowed")
+
+
 def signed_in(level: Access) -> Callable[[Request], WebSession]:
     """The dependency of a page: a signed-in user with a role of LEVEL, else a redirect to sign in
     (or 403). It declares LEVEL for the route registry's access-policy check."""
 
     def dependency(request: Request) -> WebSession:
         _check_query(request)
+        _check_nul(request)
         session = current_session(store_of(request), request.cookies.get(SESSION_COOKIE))
         if session is None:
             target = request.url.path + ("?" + request.url.query if request.url.query else "")
