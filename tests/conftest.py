@@ -17,10 +17,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 
 from bigfish.store import Store, metadata, open_store
 
 _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules holding a test marked slow run first, each in its own order: under `pytest -n 2`
+    a test of a minute that starts last keeps one worker busy after the other has finished."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 def _pg_server_url() -> str | None:
@@ -65,6 +73,16 @@ def _reset_postgres(url: str) -> None:
         metadata.drop_all(conn)
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
+
+
+@pytest.fixture
+def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small costs: the same code path, a test-sized price (for tests that make
+    users but are not about the cost of their passwords)."""
+    import bigfish.accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(bigfish.accounts, "_HASHER", cheap)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

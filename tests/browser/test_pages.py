@@ -10,7 +10,7 @@ import pytest
 from tests.browser.conftest import Console, open_page
 from tests.browser.partnership import BrowserPartnership
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def tap(page: object, selector: str) -> None:

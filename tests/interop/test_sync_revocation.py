@@ -340,6 +340,7 @@ def _admin(store: Store, org: str) -> Any:
     return principal
 
 
+@pytest.mark.slow
 def test_an_organization_that_leaves_a_group_deletes_the_groups_reports_it_pulled(
     store: Store, peer_store: Store, tmp_path: Path
 ) -> None:

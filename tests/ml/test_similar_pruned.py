@@ -82,6 +82,7 @@ def test_a_score_with_some_rows_is_the_float_of_the_product_with_every_row(
         assert np.array_equal(similar_choices._scores(vectors, every, rows), quanta)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("min_score", [0.35, 0.5, 0.9])
 @pytest.mark.parametrize("top_k", [1, 10])
 def test_pruned_choices_of_synth_narratives_are_those_of_every_pair(

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bigfish.store import open_store
@@ -116,6 +117,7 @@ def signature(db: Path) -> tuple[int, str, int]:
     return int(count), digest.hexdigest(), bare
 
 
+@pytest.mark.slow
 def test_class22_kill_minus_9_never_leaves_partial_or_duplicate_reports(tmp_path: Path) -> None:
     data = tmp_path / "th.csv"
     _write_file(data)

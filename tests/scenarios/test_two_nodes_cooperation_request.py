@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from bigfish.accounts import create_key
@@ -53,6 +54,7 @@ def _taxii_types(base: str, key: str) -> set[str]:
     return types
 
 
+@pytest.mark.slow
 def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account(
     tmp_path: Path,
 ) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bigfish.accounts import create_key
 from bigfish.intake import ingest_file
 from bigfish.interop.sync import pull
@@ -65,6 +67,7 @@ def _report_ids(store: Store) -> set[str]:
         return {r[0] for r in conn.execute(sa.select(reports.c.report_id))}
 
 
+@pytest.mark.slow
 def test_two_nodes_find_the_same_ring(tmp_path: Path) -> None:
     th_db, vn_db = f"sqlite:///{tmp_path / 'th.db'}", f"sqlite:///{tmp_path / 'vn.db'}"
     th, vn = open_store(th_db), open_store(vn_db)

@@ -174,6 +174,8 @@ class PolicyMachine(RuleBasedStateMachine):
             assert self.client.get("/api/v1/reports", headers=self._h(key)).status_code == 401
 
 
+pytestmark = pytest.mark.slow
+
 PolicyMachine.TestCase.settings = settings(
     max_examples=8,
     stateful_step_count=10,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pytest
+
 from bigfish.synth import SynthSummary, generate, iter_planted, load_truth
 
 from .conftest import Row, read_rows
@@ -101,6 +103,7 @@ def test_a_rings_narratives_reuse_its_script(small: SynthSummary) -> None:
         assert sum(first_word in n for n in narratives) >= 0.9 * len(narratives)
 
 
+@pytest.mark.slow
 def test_ring_sizes_are_heavy_tailed_at_50k(tmp_path: Path) -> None:
     summary = generate(tmp_path, reports=50_000, seed=7)  # its speed: benchmarks/bench_synth.py
     rings = load_truth(tmp_path)["rings"]
