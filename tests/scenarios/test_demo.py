@@ -16,7 +16,11 @@ from bigfish.sharing import Viewer
 from bigfish.store import Store, open_store
 from bigfish.store.schema import reports
 
+# The demo makes a dozen users: at argon2's full price their hashes were half of each run.
+pytestmark = pytest.mark.usefixtures("fast_argon2")
 
+
+@pytest.mark.slow
 def test_demo_command_prints_ingest_statistics_and_networks(tmp_path: Path) -> None:
     workdir = tmp_path / "demo"
     result = CliRunner().invoke(
@@ -28,6 +32,7 @@ def test_demo_command_prints_ingest_statistics_and_networks(tmp_path: Path) -> N
     assert (workdir / "bigfish.db").exists()
 
 
+@pytest.mark.slow
 def test_demo_partnership_shares_at_every_level_and_its_users_sign_in(tmp_path: Path) -> None:
     store, result = build_demo(tmp_path / "demo", reports=1500, seed=3)
     stored = sum(r.stored for r in result.results)
@@ -43,6 +48,7 @@ def test_demo_partnership_shares_at_every_level_and_its_users_sign_in(tmp_path: 
     assert page.networks and all(n.to_json()["report_count"] >= 2 for n in page.networks)
 
 
+@pytest.mark.slow
 def test_demo_never_removes_a_directory_it_did_not_make(tmp_path: Path) -> None:
     precious = tmp_path / "precious"
     precious.mkdir()
