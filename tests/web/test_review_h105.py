@@ -160,3 +160,15 @@ def test_a_nul_character_in_a_parameter_is_a_400_naming_it_on_every_backend(
     answer = web.clients["B"].get(path)
     assert answer.status_code == 400, answer.status_code
     assert f"field &#39;{field}&#39;: a NUL character is not allowed" in answer.text
+
+
+def test_a_search_says_when_it_lists_only_the_newest_reports(web: WebPartnership) -> None:
+    """The page said '23 reports you may see' above a table of 20 and nothing else: the three
+    oldest were dropped without a word."""
+    web.api.submit("A", [report(f"more-{i}", phone="+66811111111") for i in range(21)])
+    page = web.clients["A"].get("/search", params={"q": "+66811111111"}).text
+    assert '<strong class="count">23</strong>' in page
+    assert page.count('<a href="/reports/A/') == 20
+    assert "The 20 newest of them are listed." in page
+    few = web.clients["B"].get("/search", params={"q": "+84912345678"}).text
+    assert '<strong class="count">2</strong>' in few and "newest of them" not in few

@@ -59,6 +59,11 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("Typology", "รูปแบบการหลอกลวง", "Loại hình lừa đảo"),
     ("Loss (USD)", "ความเสียหาย (ดอลลาร์สหรัฐ)", "Thiệt hại (USD)"),
     (
+        "The {shown} newest of them are listed.",
+        "แสดงเฉพาะ {shown} รายงานล่าสุด",
+        "Chỉ liệt kê {shown} báo cáo mới nhất.",
+    ),
+    (
         "+ {count} report(s) in {currency}, no exchange rate",
         "+ {count} รายงานเป็น {currency} ไม่มีอัตราแลกเปลี่ยน",
         "+ {count} báo cáo bằng {currency}, không có tỷ giá",
