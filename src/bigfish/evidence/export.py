@@ -85,7 +85,7 @@ def export_package(
             _evidence_query().where(evidence.c.report_pk == report.id).order_by(evidence.c.id)
         ).all()
         if not rows:
-            raise InputError(f"report {org}/{report_id} has no evidence", field="report")
+            raise InputError(f"report {report.org}/{report_id} has no evidence", field="report")
         _refuse_disposed(conn, [row.evidence_id for row in rows], "exported")
         received = _known_recipient(conn, recipient or Party(None, None))
     key = log.signing_key(store, data_dir)

@@ -464,6 +464,8 @@ def ingest_file(
     classify: bool = True,
 ) -> IngestResult:
     """Store every good record of PATH as ORG's, reject the others to PATH.rejects.jsonl."""
+    if path.is_dir():
+        raise InputError("is a directory: name a file, or use --manifest", file=str(path))
     if not path.is_file():
         raise InputError("no such file", file=str(path))
     fmt = detect_format(path) if fmt == "auto" else fmt
