@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
@@ -58,12 +58,15 @@ class Body(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: Fields a client may send and the key decides instead: dropped, not refused.
+    ignored: ClassVar[frozenset[str]] = OWNER_FIELDS
+
     @model_validator(mode="before")
     @classmethod
     def _ignore_owner_fields(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        return {k: v for k, v in data.items() if k not in OWNER_FIELDS or k in cls.model_fields}
+        return {k: v for k, v in data.items() if k not in cls.ignored or k in cls.model_fields}
 
 
 class Health(BaseModel):

@@ -10,14 +10,14 @@ from pydantic import BaseModel, Field
 
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
-from bigfish.api.schemas import ERRORS
+from bigfish.api.schemas import ERRORS, Body
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.ml import Classifier, load_classifier
 
 router = APIRouter(tags=["classify"], responses=ERRORS, route_class=StrictJsonRoute)
 
 
-class ClassifyIn(BaseModel):
+class ClassifyIn(Body):
     """Texts to classify (up to 1,000, each up to 100,000 characters)."""
 
     texts: list[Annotated[str, Field(max_length=100_000)]] = Field(max_length=1000)

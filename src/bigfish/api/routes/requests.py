@@ -7,14 +7,14 @@ caller's, whatever a body says (owner fields sent by a client are ignored).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from bigfish.accounts import Principal
 from bigfish.api.deps import PAGE, Access, page_of, requires
-from bigfish.api.schemas import ERRORS
+from bigfish.api.schemas import ERRORS, Body
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.cooperation.contacts import add_contact, list_contacts
 from bigfish.cooperation.model import (
@@ -43,7 +43,7 @@ Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Writer = Annotated[Principal, Depends(requires(Access.WRITE))]
 
 
-class SubjectIn(BaseModel):
+class SubjectIn(Body):
     """An identifier (with its kind), a report (`org/report_id`) or a network id."""
 
     kind: SubjectKind
@@ -51,8 +51,11 @@ class SubjectIn(BaseModel):
     identifier_kind: str | None = Field(default=None, max_length=20)
 
 
-class RequestIn(BaseModel):
-    """A new request from the caller's organization."""
+class RequestIn(Body):
+    """A new request from the caller's organization (a `from_org` sent is ignored: the key
+    decides)."""
+
+    ignored: ClassVar[frozenset[str]] = Body.ignored | {"from_org"}
 
     to_org: str = Field(min_length=1, max_length=100)
     type: RequestType
@@ -65,7 +68,7 @@ class RequestIn(BaseModel):
     send: bool = False
 
 
-class StatusIn(BaseModel):
+class StatusIn(Body):
     """A status change with its reason."""
 
     status: RequestStatus
@@ -100,7 +103,7 @@ class RequestList(BaseModel):
     next_cursor: str | None = None
 
 
-class ContactIn(BaseModel):
+class ContactIn(Body):
     """A point of contact of the caller's organization."""
 
     name: str = Field(min_length=1, max_length=200)
