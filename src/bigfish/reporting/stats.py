@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -211,20 +212,86 @@ def requests_by_status(
 
 
 @dataclass(frozen=True, slots=True)
+class Unrated:
+    """Losses stated in one currency that has no reference rate: not in the losses in US dollars
+    (`NetworkStats.unknown_currency` for a network)."""
+
+    currency: str
+    reports: int
+    #: The stated amounts added up exactly, in CURRENCY (decimal text).
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
 class KeyFigures:
     """The figures of the web overview: the `Statistics` fields it shows, computed the same way
-    (no typologies, flows or requests, which it does not show and which cost most)."""
+    (no typologies, flows or requests, which it does not show and which cost most), and the
+    losses that `loss_usd` leaves out for want of an exchange rate."""
 
     report_count: int
     loss_usd: float
     network_count: int
     by_country: tuple[Tally, ...]
     by_month: tuple[Tally, ...]
+    #: Losses in currencies without a reference rate, most reports first.
+    unrated: tuple[Unrated, ...] = ()
+    #: The same per victims' country: (country, its unrated losses), by country.
+    unrated_by_country: tuple[tuple[str, tuple[Unrated, ...]], ...] = ()
 
     @property
     def country_count(self) -> int:
         """How many victims' countries reported."""
         return len(self.by_country)
+
+    def unrated_in(self, country: str) -> tuple[Unrated, ...]:
+        """The losses without a reference rate of the reports from COUNTRY."""
+        return next((u for c, u in self.unrated_by_country if c == country), ())
+
+
+#: (country, currency, amount as stated, reports): reports with a loss that has no rate.
+UnratedCell = tuple[str, str, str, int]
+
+
+def _unrated_query(*keys: Any) -> sa.Select[Any]:
+    """Reports stating a loss in a currency without a rate, counted by KEYS, country, currency
+    and amount (the amounts are added up exactly afterwards, not by the database)."""
+    columns = (*keys, reports.c.country, reports.c.loss_currency, reports.c.loss_amount)
+    return (
+        sa.select(*columns, sa.func.count())
+        .where(
+            reports.c.loss_usd.is_(None),
+            reports.c.loss_currency.is_not(None),
+            reports.c.loss_amount.is_not(None),
+        )
+        .group_by(*columns)
+    )
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # intake checks amounts; one that is not a number adds nothing
+        return Decimal(0)
+
+
+def _ranked_unrated(totals: dict[str, tuple[int, Decimal]]) -> tuple[Unrated, ...]:
+    found = (Unrated(c, n, str(amount)) for c, (n, amount) in totals.items())
+    return tuple(sorted(found, key=lambda u: (-u.reports, u.currency)))
+
+
+def fold_unrated(
+    cells: Iterable[UnratedCell],
+) -> tuple[tuple[Unrated, ...], tuple[tuple[str, tuple[Unrated, ...]], ...]]:
+    """The unrated losses of CELLS in all and per country (`KeyFigures.unrated`)."""
+    overall: dict[str, tuple[int, Decimal]] = {}
+    by_country: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for country, currency, text, count in cells:
+        added = _amount(text) * count
+        for totals in (overall, by_country.setdefault(country, {})):
+            before, amount = totals.get(currency, (0, Decimal(0)))
+            totals[currency] = (before + count, amount + added)
+    countries = tuple((c, _ranked_unrated(t)) for c, t in sorted(by_country.items()))
+    return _ranked_unrated(overall), countries
 
 
 def _where(viewer: Viewer, period: Period) -> ColumnElement[bool]:
@@ -236,12 +303,18 @@ def _key_figures(
 ) -> KeyFigures:
     by_country = _tallies(conn, reports.c.country, where)
     by_month = _tallies(conn, month_of(reports.c.reported_at, dialect), where)
+    unrated, unrated_by_country = fold_unrated(
+        (str(country or "unknown"), str(currency), str(amount), int(n))
+        for country, currency, amount, n in conn.execute(_unrated_query().where(where))
+    )
     return KeyFigures(
         report_count=sum(t.reports for t in by_country),
         loss_usd=sum(t.loss_usd for t in by_country),
         network_count=_network_count(conn, where, viewer),
         by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
         by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+        unrated=unrated,
+        unrated_by_country=unrated_by_country,
     )
 
 
@@ -252,6 +325,8 @@ class AudienceTotals:
 
     #: (audience, country, month, reports, loss, reports stating a loss)
     cells: tuple[tuple[Audience, str, str, int, float, int], ...]
+    #: (audience, `UnratedCell`): reports with a loss in a currency without a rate
+    unrated: tuple[tuple[Audience, UnratedCell], ...] = ()
 
     def figures_for(self, viewer: Viewer, network_count: int) -> KeyFigures:
         """VIEWER's all-time key figures: `key_figures` from the cells of the audiences VIEWER
@@ -267,17 +342,24 @@ class AudienceTotals:
                     groups[key] = (before + count, losses, stated + stating)
         by_country = [Tally(k, n, math.fsum(ls), w) for k, (n, ls, w) in countries.items()]
         by_month = [Tally(k, n, math.fsum(ls), w) for k, (n, ls, w) in months.items()]
+        unrated_seen_by = reached(viewer, {target for target, _ in self.unrated})
+        unrated, unrated_by_country = fold_unrated(
+            cell for target, cell in self.unrated if target in unrated_seen_by
+        )
         return KeyFigures(
             report_count=sum(t.reports for t in by_country),
             loss_usd=sum(t.loss_usd for t in by_country),
             network_count=network_count,
             by_country=tuple(sorted(by_country, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
             by_month=tuple(sorted(by_month, key=lambda t: t.key)),
+            unrated=unrated,
+            unrated_by_country=unrated_by_country,
         )
 
 
 def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
-    """The cells of every report: one GROUP BY of the reports by marking, country and month."""
+    """The cells of every report: one GROUP BY of the reports by marking, country and month,
+    and one of those stating a loss without a rate by marking, country, currency and amount."""
     marking = (reports.c.org_id, reports.c.distribution, reports.c.tlp, reports.c.group_id)
     month = month_of(reports.c.reported_at, dialect)
     loss = sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
@@ -307,7 +389,23 @@ def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
                 total,
                 stating,
             ) in rows
-        )
+        ),
+        tuple(
+            (
+                audience(org_id, distribution, tlp, group_id),
+                (str(country or "unknown"), str(currency), str(amount), int(count)),
+            )
+            for (
+                org_id,
+                distribution,
+                tlp,
+                group_id,
+                country,
+                currency,
+                amount,
+                count,
+            ) in conn.execute(_unrated_query(*marking))
+        ),
     )
 
 

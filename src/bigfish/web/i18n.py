@@ -68,6 +68,11 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "+ {count} รายงานเป็น {currency} ไม่มีอัตราแลกเปลี่ยน",
         "+ {count} báo cáo bằng {currency}, không có tỷ giá",
     ),
+    (
+        "+ {amount} {currency} in {count} report(s), no exchange rate",
+        "+ {amount} {currency} ใน {count} รายงาน ไม่มีอัตราแลกเปลี่ยน",
+        "+ {amount} {currency} trong {count} báo cáo, không có tỷ giá",
+    ),
     ("Network {id}", "เครือข่าย {id}", "Mạng lưới {id}"),
     ("Key figures", "ตัวเลขสำคัญ", "Số liệu chính"),
     # The overview (overview.html)

@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -185,6 +186,8 @@ def _json_attribute(value: Any) -> Markup:
 TEMPLATES.env.filters["json_attr"] = _json_attribute
 TEMPLATES.env.filters["usd"] = lambda v: f"${float(v or 0):,.0f}"
 TEMPLATES.env.filters["num"] = lambda v: f"{int(v or 0):,}"
+# an exact decimal amount as stated (text), grouped: 12000.50 -> 12,000.50
+TEMPLATES.env.filters["amount"] = lambda v: f"{Decimal(v):,f}"
 TEMPLATES.env.filters["day"] = lambda v: v.strftime("%Y-%m-%d") if v else ""
 TEMPLATES.env.filters["moment"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else ""
 
