@@ -56,7 +56,7 @@ def test_b_cannot_open_a_private_report(web: WebPartnership) -> None:
     assert web.clients["B"].get("/reports/A/a-1").status_code == 404
     assert web.clients["C"].get("/reports/A/g-1").status_code == 200  # shared with the group
     assert web.clients["B"].get("/reports/A/g-1").status_code == 404
-    assert web.clients["B"].get("/reports/A/a-1/graph").json() == {"identifiers": []}
+    assert web.clients["B"].get("/graph/reports/A/a-1").json() == {"identifiers": []}
 
 
 def test_search_for_a_value_only_a_holds_looks_like_nobody_has_it(web: WebPartnership) -> None:
@@ -135,7 +135,7 @@ def test_a_report_whose_id_holds_slashes_has_its_page_and_graph(web: WebPartners
     alice = web.clients["A"]
     page = alice.get("/reports/A/" + quote("CASE/2025/7", safe=""))
     assert page.status_code == 200 and "CASE/2025/7" in page.text
-    graph = alice.get("/reports/A/" + quote("CASE/2025/7", safe="") + "/graph")
+    graph = alice.get("/graph/reports/A/" + quote("CASE/2025/7", safe=""))
     assert graph.status_code == 200
     assert {"kind": "phone", "canonical": "+66811111111"}.items() <= graph.json()["identifiers"][
         0

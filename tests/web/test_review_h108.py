@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from bigfish.reporting import stats
 from bigfish.reporting.stats import Tally, key_figures
@@ -129,3 +130,31 @@ def test_kept_overview_figures_carry_the_unrated_losses_and_old_ones_still_serve
         assert page.status_code == 200
         assert ">99<" not in _cards(page.text)
         assert "+ 6,900.50 NPR in 3 report(s), no exchange rate" in _cards(page.text)
+
+
+def test_a_report_whose_id_ends_in_graph_has_its_own_page_and_graph(web: WebPartnership) -> None:
+    """Report ids may hold '/': /reports/A/x/graph was both the page of report x/graph and the
+    graph of report x, and x/graph's page, linked from everywhere, opened x's graph JSON."""
+    web.api.submit(
+        "A",
+        [
+            report("x", phone="+66833333333", country="TH"),
+            report("x/graph", phone="+66844444444", country="TH"),
+        ],
+    )
+    alice = web.clients["A"]
+    for report_id, phone, other in (
+        ("x/graph", "+66844444444", "+66833333333"),
+        ("x", "+66833333333", "+66844444444"),
+    ):
+        for path in (f"/reports/A/{report_id}", "/reports/A/" + quote(report_id, safe="")):
+            page = alice.get(path)
+            assert page.status_code == 200, path
+            assert page.headers["content-type"].startswith("text/html"), path
+            assert phone in page.text and other not in page.text, path
+        graph = alice.get("/graph/reports/A/" + quote(report_id, safe=""))
+        assert graph.status_code == 200, report_id
+        assert [m["canonical"] for m in graph.json()["identifiers"]] == [phone], report_id
+    # the graph's own URL is checked by the policy as the page is
+    assert web.clients["B"].get("/graph/reports/A/x").json() == {"identifiers": []}
+    assert web.clients["B"].get("/reports/A/x/graph").status_code == 404

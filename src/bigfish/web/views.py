@@ -320,7 +320,9 @@ def network_export(request: Request, session: Reader, network_id: int, fmt: str)
     return Response(body, media_type=data.EXPORT_MEDIA_TYPES[fmt], headers=headers)
 
 
-@router.get("/reports/{org}/{report_id:path}/graph")
+# Under its own prefix: a report id may hold '/' and end in '/graph', and
+# /reports/{org}/{id}/graph was that report's page as much as another's graph.
+@router.get("/graph/reports/{org}/{report_id:path}")
 def report_graph(request: Request, session: Reader, org: str, report_id: str) -> Response:
     """Every identifier of one report (for expanding a report node of the graph), as JSON."""
     try:

@@ -90,7 +90,7 @@
     cy.on("tap", "node[type = 'report']", function (event) {
       var node = event.target;
       var org = node.data("org"), id = node.data("report_id");
-      var url = "/reports/" + encodeURIComponent(org) + "/" + encodeURIComponent(id) + "/graph";
+      var url = "/graph/reports/" + encodeURIComponent(org) + "/" + encodeURIComponent(id);
       fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (body) {
         var lines = [], added = [], invalid = box.getAttribute("data-invalid") || "invalid";
         body.identifiers.forEach(function (m, i) {
