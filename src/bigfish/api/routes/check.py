@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from bigfish import vocab
 from bigfish.api.deps import Access, RateLimiter, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS
@@ -76,6 +77,11 @@ async def public_check(
 ) -> CheckAnswer:
     """Has this value been reported? VALUE is a number, a link, an account — or a whole message,
     whose every identifier is checked when KIND is not given. No key needed."""
+    # checked before a check of the minute is spent, as the web page does (`views_check`)
+    if country is not None and country.upper() not in vocab.countries():
+        raise ApiError(
+            400, "country must be an ISO 3166-1 alpha-2 code", details={"field": "country"}
+        )
     take_public_token(request)
     try:
         values = values_to_check(value, kind, country)
