@@ -15,6 +15,7 @@ whatever the peer does; the lookup of the name before it ends by that deadline t
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -497,13 +498,22 @@ class _Body(httpx.SyncByteStream):
         self._response.close()
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The one TLS context of the process (httpx's defaults: certifi's CA bundle, certificates
+    and host names checked). Building it reads the CA bundle, about 65 ms, which every webhook
+    delivery and TAXII page paid anew; a context is safe to share between connections and
+    threads, and nothing changes it once made."""
+    return httpx.create_ssl_context()
+
+
 class DeadlineTransport(httpx.BaseTransport):
     """An HTTP transport whose requests all end by one DEADLINE (time.monotonic()); httpx's
     own timeouts bound each read, so a peer sending a byte at a time is never cut off."""
 
     def __init__(self, deadline: float) -> None:
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=_DeadlineBackend(deadline)
+            ssl_context=_tls_context(), network_backend=_DeadlineBackend(deadline)
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
