@@ -26,9 +26,12 @@ _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules holding a test marked slow run first, each in its own order: under `pytest -n 2`
-    a test of a minute that starts last keeps one worker busy after the other has finished."""
+    a test of a minute that starts last keeps one worker busy after the other has finished.
+    Browser tests run last, together: their module's browser is opened once per worker."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
+    items.sort(
+        key=lambda item: (item.get_closest_marker("browser") is not None, item.path not in slow)
+    )
 
 
 def _pg_server_url() -> str | None:

@@ -83,9 +83,11 @@ def server(partnership: BrowserPartnership) -> Iterator[str]:
         process.wait(timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's chromium, headless, with the flags of the issue (no downloaded browser)."""
+    """Debian's chromium, headless, with the flags of the issue (no downloaded browser). One per
+    module, not per session: Playwright's sync API holds an event loop running in this thread
+    while it is open, so every later `asyncio.run()` of the worker (tests/api) would fail."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (apt-get install chromium)")
     with warnings.catch_warnings():
