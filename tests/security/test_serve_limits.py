@@ -230,6 +230,10 @@ def test_no_way_a_connection_ends_keeps_its_place(bounded_server: Server) -> Non
             conn.recv(10)
             _reset(conn)
             held = [_connect(port) for _ in range(3)]  # the third is refused
+            # Its refusal shows the server took all three in (it takes them in order): closed
+            # unread, they could be taken in only after the places were checked below.
+            refused = _read_to_end(held[2])
+            assert refused is not None and refused.startswith(b"HTTP/1.1 503"), refused
             for conn in held:
                 conn.close()
         deadline = time.monotonic() + 10  # the server sees the last closes a moment later
