@@ -11,9 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
-import bigfish.accounts
 from bigfish.accounts import add_user
 from bigfish.linking.service import rebuild_networks
 from bigfish.models import ApiRole
@@ -25,11 +23,7 @@ PASSWORD = "correct horse battery staple"
 HELD = "+66899999999"  # the phone B's own ring shares
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with small costs: the same code path, a test-sized price."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(bigfish.accounts, "_HASHER", cheap)
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # tests/conftest.py
 
 
 def _signed_in(client: TestClient, username: str) -> TestClient:

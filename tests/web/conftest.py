@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 
 from bigfish.accounts import add_user
 from bigfish.linking.service import rebuild_networks
@@ -98,15 +97,6 @@ def fresh_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
     from bigfish.web.session import SignInThrottle
 
     monkeypatch.setattr(views, "THROTTLE", SignInThrottle())
-
-
-@pytest.fixture
-def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with small costs: the same code path, a test-sized price."""
-    import bigfish.accounts
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(bigfish.accounts, "_HASHER", cheap)
 
 
 @pytest.fixture
