@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import fast_argon2, web  # noqa: F401  (fixtures)
+from tests.web.conftest import web  # noqa: F401  (fixture; fast_argon2 is in tests/conftest.py)
