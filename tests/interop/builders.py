@@ -8,18 +8,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bigfish.accounts import create_key
+from bigfish.accounts import authenticate_key, create_key
 from bigfish.api.app import ApiSettings, create_app
 from bigfish.intake import ingest_file
 from bigfish.interop.markings import REPORT_EXTENSION, SHARING_EXTENSION
 from bigfish.interop.model import MentionView, ReportView
 from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_group, add_org
+from bigfish.sharing import Viewer
 from bigfish.store import Store
 from tests.api.helpers import TestClient
 
 RING_PHONE = "+66812345678"
 RING_WALLET = "0xab5801a7d398351b8be11c439e05c5b3259aec9b"
+
+
+def key_viewer(store: Store, org: str, role: ApiRole = ApiRole.ANALYST) -> Viewer:
+    """The viewer of a new API key of ORG with ROLE, as the API would authenticate it."""
+    secret = create_key(store, org=org, role=role).secret
+    with store.connect() as conn:
+        principal = authenticate_key(conn, secret)
+    assert principal is not None
+    return principal.viewer()
 
 
 def sample_reports(prefix: str, country: str, count: int = 2) -> list[dict[str, object]]:

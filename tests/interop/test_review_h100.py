@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from bigfish.accounts import authenticate_key, create_key
 from bigfish.intake import ingest_file
 from bigfish.intake.readers import Row
 from bigfish.interop import export_misp
@@ -26,7 +25,7 @@ from bigfish.reports import delete_report, remark_report
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
-from tests.interop.builders import LOCATION, bigfish_report, foreign_report
+from tests.interop.builders import LOCATION, bigfish_report, foreign_report, key_viewer
 
 PHONE = "+66812345678"
 
@@ -103,14 +102,6 @@ def test_an_id_held_twice_stays_its_first_holders_on_every_path(
 # --- 2. A revoked version keeps the `created` its report was served with ---------------------
 
 
-def _viewer(store: Store, org: str, role: ApiRole = ApiRole.ANALYST) -> Viewer:
-    secret = create_key(store, org=org, role=role).secret
-    with store.connect() as conn:
-        principal = authenticate_key(conn, secret)
-    assert principal is not None
-    return principal.viewer()
-
-
 def _served(store: Store, viewer: Viewer) -> list[dict[str, Any]]:
     """The report objects VIEWER's collections serve, revoked versions included."""
     with store.connect() as conn:
@@ -139,10 +130,10 @@ def test_a_revoked_version_keeps_the_authors_created(
         sqlite_store, path, org="TH-AOC", fmt="stix", marking=shared, classify=False
     )
     assert result.stored == 1
-    reader = _viewer(sqlite_store, "BANK-B", ApiRole.READONLY)
+    reader = key_viewer(sqlite_store, "BANK-B", ApiRole.READONLY)
     [served] = _served(sqlite_store, reader)
     assert served["id"] == report["id"] and served["created"] == "2025-09-01T00:00:00.000000Z"
-    owner = _viewer(sqlite_store, "TH-AOC")
+    owner = key_viewer(sqlite_store, "TH-AOC")
     report_id = report["id"]  # a foreign report's report_id is its id
     if withdrawal == "deleted":
         delete_report(sqlite_store, owner, "TH-AOC", report_id)

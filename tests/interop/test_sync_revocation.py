@@ -34,7 +34,13 @@ from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_interop import interop_imports, report_withdrawals, sync_state
 from bigfish.webhooks import allow_peer
-from tests.interop.builders import fixed_view, ingest_json, partnership, sample_reports
+from tests.interop.builders import (
+    fixed_view,
+    ingest_json,
+    key_viewer,
+    partnership,
+    sample_reports,
+)
 from tests.interop.servers import bigfish_server
 
 
@@ -42,14 +48,6 @@ from tests.interop.servers import bigfish_server
 def peer_store(tmp_path: Path) -> Store:
     """The pulling node: its own SQLite database."""
     return open_store(f"sqlite:///{tmp_path / 'peer.db'}")
-
-
-def _viewer(store: Store, org: str, role: ApiRole = ApiRole.ANALYST) -> Viewer:
-    secret = create_key(store, org=org, role=role).secret
-    with store.connect() as conn:
-        principal = authenticate_key(conn, secret)
-    assert principal is not None
-    return principal.viewer()
 
 
 def _held(store: Store) -> dict[str, str]:
@@ -77,13 +75,13 @@ def test_deleted_and_re_marked_reports_are_revoked_at_the_peer_that_pulled_them(
 ) -> None:
     partnership(store, tmp_path)  # TH-AOC's shared-0, shared-1 (partnership), group-0 (MEKONG)
     key = create_key(store, org="VN-POLICE", role=ApiRole.SYNC).secret
-    bank = _viewer(store, "BANK-B", ApiRole.READONLY)
+    bank = key_viewer(store, "BANK-B", ApiRole.READONLY)
     with bigfish_peer(store, peer_store) as base:
         first = pull(peer_store, f"{base}/taxii2/", key, page=2)
         assert set(_held(peer_store)) == {"shared-0", "shared-1", "group-0"}
         assert first.withdrawn == 0
 
-        owner = _viewer(store, "TH-AOC")
+        owner = key_viewer(store, "TH-AOC")
         # shared-0: re-marked for TH-AOC alone; group-0: deleted
         remark_report(store, owner, "TH-AOC", "shared-0", Marking(TLP.AMBER))
         delete_report(store, owner, "TH-AOC", "group-0")
@@ -106,10 +104,10 @@ def test_deleted_and_re_marked_reports_are_revoked_at_the_peer_that_pulled_them(
     # versions of the two, in the collection that held them, and nothing about group-0
     assert _revoked(store, bank) == {"Partnership": ["shared-0", "shared-1"]}
     # VN-POLICE still sees shared-1 (its group's now): no revoked version of it
-    vn = _viewer(store, "VN-POLICE", ApiRole.READONLY)
+    vn = key_viewer(store, "VN-POLICE", ApiRole.READONLY)
     assert _revoked(store, vn) == {"Partnership": ["shared-0"], "Group MEKONG": ["group-0"]}
     # the owner is told of its own deleted report in its own collection (and in its group's)
-    assert _revoked(store, _viewer(store, "TH-AOC")) == {
+    assert _revoked(store, key_viewer(store, "TH-AOC")) == {
         "Group MEKONG": ["group-0"],
         "Organization TH-AOC": ["group-0"],
     }
@@ -127,10 +125,10 @@ def test_a_revoked_version_is_valid_stix_and_tells_nothing_of_the_report(
     store: Store, tmp_path: Path
 ) -> None:
     partnership(store, tmp_path)
-    owner = _viewer(store, "TH-AOC")
+    owner = key_viewer(store, "TH-AOC")
     delete_report(store, owner, "TH-AOC", "shared-0")
     with store.connect() as conn:
-        bank = _viewer(store, "BANK-B", ApiRole.READONLY)
+        bank = key_viewer(store, "BANK-B", ApiRole.READONLY)
         shared = collections(conn, bank)[0]
         page = object_page(conn, shared, limit=100)
     revoked = [e.object for e in page.entries if e.object.get("revoked")]
@@ -153,21 +151,21 @@ def test_a_reader_that_never_saw_a_report_is_not_told_it_was_withdrawn(
     store: Store, tmp_path: Path
 ) -> None:
     partnership(store, tmp_path)
-    owner = _viewer(store, "TH-AOC")
+    owner = key_viewer(store, "TH-AOC")
     for report_id in ("own-0", "red-0", "group-0"):
         delete_report(store, owner, "TH-AOC", report_id)
     with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(report_withdrawals)).scalar()
-    assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {}
+    assert _revoked(store, key_viewer(store, "BANK-B", ApiRole.READONLY)) == {}
     # VN-POLICE saw group-0 only (own-0 was TH-AOC's alone, red-0 TLP:RED)
-    assert _revoked(store, _viewer(store, "VN-POLICE", ApiRole.READONLY)) == {
+    assert _revoked(store, key_viewer(store, "VN-POLICE", ApiRole.READONLY)) == {
         "Group MEKONG": ["group-0"]
     }
 
 
 def test_a_marking_widened_or_unchanged_is_no_withdrawal(store: Store, tmp_path: Path) -> None:
     partnership(store, tmp_path)
-    owner = _viewer(store, "TH-AOC")
+    owner = key_viewer(store, "TH-AOC")
     remark_report(store, owner, "TH-AOC", "shared-0", Marking(TLP.GREEN, Distribution.PARTNERSHIP))
     ingest_json(
         store,
@@ -183,7 +181,7 @@ def test_a_marking_widened_or_unchanged_is_no_withdrawal(store: Store, tmp_path:
     with store.connect() as conn:  # recorded (the marking changed), sent to no one
         count = conn.execute(sa.select(sa.func.count()).select_from(report_withdrawals))
         assert count.scalar() == 1
-    assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {}
+    assert _revoked(store, key_viewer(store, "BANK-B", ApiRole.READONLY)) == {}
 
 
 _STIX_ID = "report--6b6bf4ba-4d2c-4f0f-9c1b-1b1d4fba1111"
@@ -292,7 +290,7 @@ def _relayed(peer_store: Store, peer: str) -> tuple[str, Viewer]:
                 tlp=TLP.GREEN.value, distribution=Distribution.PARTNERSHIP.value
             )
         )
-    return stix_id, _viewer(peer_store, "LOCAL", ApiRole.READONLY)
+    return stix_id, key_viewer(peer_store, "LOCAL", ApiRole.READONLY)
 
 
 def test_a_relaying_node_tells_its_own_readers(peer_store: Store) -> None:
@@ -313,20 +311,20 @@ def test_an_organization_registered_or_joining_after_a_withdrawal_is_not_told_of
 ) -> None:
     """Review finding: "could see it before" was judged by today's members and organizations."""
     partnership(store, tmp_path)
-    owner = _viewer(store, "TH-AOC")
+    owner = key_viewer(store, "TH-AOC")
     delete_report(store, owner, "TH-AOC", "shared-0")
     delete_report(store, owner, "TH-AOC", "group-0")  # MEKONG: TH-AOC and VN-POLICE
     add_org(store, "LATECOMER", country="TH")
-    assert _revoked(store, _viewer(store, "LATECOMER", ApiRole.READONLY)) == {}
+    assert _revoked(store, key_viewer(store, "LATECOMER", ApiRole.READONLY)) == {}
     admin = create_key(store, org="TH-AOC", role=ApiRole.ADMIN).secret
     with store.connect() as conn:
         principal = authenticate_key(conn, admin)
     assert principal is not None
     add_member(store, principal, "MEKONG", "BANK-B")  # joins after group-0 was deleted
-    assert _revoked(store, _viewer(store, "BANK-B", ApiRole.READONLY)) == {
+    assert _revoked(store, key_viewer(store, "BANK-B", ApiRole.READONLY)) == {
         "Partnership": ["shared-0"]  # it saw shared-0; it never saw group-0
     }
-    assert _revoked(store, _viewer(store, "VN-POLICE", ApiRole.READONLY)) == {
+    assert _revoked(store, key_viewer(store, "VN-POLICE", ApiRole.READONLY)) == {
         "Partnership": ["shared-0"],
         "Group MEKONG": ["group-0"],
     }
@@ -354,11 +352,11 @@ def test_an_organization_that_leaves_a_group_deletes_the_groups_reports_it_pulle
         assert set(_held(peer_store)) == {"shared-0", "shared-1", "group-0", "vn-0"}
 
         remove_member(store, admin, "MEKONG", "VN-POLICE")
-        vn = _viewer(store, "VN-POLICE", ApiRole.READONLY)
+        vn = key_viewer(store, "VN-POLICE", ApiRole.READONLY)
         # told in the one collection it still reads; its own group report stays its own
         assert _revoked(store, vn) == {"Partnership": ["group-0"]}
         for other in ("TH-AOC", "BANK-B"):  # the owner still sees it; BANK-B never did
-            assert _revoked(store, _viewer(store, other, ApiRole.READONLY)) == {}
+            assert _revoked(store, key_viewer(store, other, ApiRole.READONLY)) == {}
         left = pull(peer_store, f"{base}/taxii2/", key, page=1)
         assert (left.withdrawn, left.rejected) == (1, 0)
         assert set(_held(peer_store)) == {"shared-0", "shared-1", "vn-0"}
@@ -367,7 +365,7 @@ def test_an_organization_that_leaves_a_group_deletes_the_groups_reports_it_pulle
         # left (the pulls' positions are moved a day on, past them), so only a pull from the
         # start brings the group's report back
         add_member(store, admin, "MEKONG", "VN-POLICE")
-        assert _revoked(store, _viewer(store, "VN-POLICE", ApiRole.READONLY)) == {}
+        assert _revoked(store, key_viewer(store, "VN-POLICE", ApiRole.READONLY)) == {}
         later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         with peer_store.begin() as conn:
             conn.execute(sync_state.update().values(added_after=later, next_token=None))
@@ -410,7 +408,7 @@ def test_a_revocation_deletes_only_the_report_it_names_not_others_with_its_stix_
     with bigfish_peer(store, peer_store) as base:
         first = pull(peer_store, f"{base}/taxii2/", key)  # the id is BANK-X's, stored first
         assert (first.new, first.rejected) == (1, 1)
-        delete_report(store, _viewer(store, "BANK-X"), "BANK-X", "r-1")
+        delete_report(store, key_viewer(store, "BANK-X"), "BANK-X", "r-1")
         second = pull(peer_store, f"{base}/taxii2/", key)  # then BANK-Y's, served again
     assert (second.withdrawn, second.rejected) == (1, 0)
     with peer_store.connect() as conn:
@@ -462,7 +460,7 @@ def test_pages_cross_from_reports_to_withdrawals_without_loss(store: Store, tmp_
     partnership(store, tmp_path)
     shared = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
     ingest_json(store, tmp_path, "TH-AOC", sample_reports("more", "TH", 5), shared)
-    owner = _viewer(store, "TH-AOC")
+    owner = key_viewer(store, "TH-AOC")
     since = datetime.now(UTC) - timedelta(seconds=1)
     for report_id in ("more-0", "more-2", "shared-1"):
         delete_report(store, owner, "TH-AOC", report_id)
@@ -470,7 +468,7 @@ def test_pages_cross_from_reports_to_withdrawals_without_loss(store: Store, tmp_
     remark_report(store, owner, "TH-AOC", "more-3", strict)
     group = Marking(TLP.AMBER, Distribution.GROUP, "MEKONG")
     remark_report(store, owner, "TH-AOC", "more-4", group)
-    bank = _viewer(store, "BANK-B", ApiRole.READONLY)
+    bank = key_viewer(store, "BANK-B", ApiRole.READONLY)
     for added_after in (None, since):
         with store.connect() as conn:
             partnership_ = collections(conn, bank)[0]
