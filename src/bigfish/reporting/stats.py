@@ -294,6 +294,17 @@ def fold_unrated(
     return _ranked_unrated(overall), countries
 
 
+def _unrated_cells(conn: Connection, where: ColumnElement[bool]) -> Iterable[UnratedCell]:
+    for country, currency, amount, n in conn.execute(_unrated_query().where(where)):
+        yield str(country or "unknown"), str(currency), str(amount), int(n)
+
+
+def unrated_losses(conn: Connection, where: ColumnElement[bool]) -> tuple[Unrated, ...]:
+    """The losses without a reference rate of the reports WHERE selects, per currency, most
+    reports first (as `KeyFigures.unrated`)."""
+    return fold_unrated(_unrated_cells(conn, where))[0]
+
+
 def _where(viewer: Viewer, period: Period) -> ColumnElement[bool]:
     return sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
 
@@ -303,10 +314,7 @@ def _key_figures(
 ) -> KeyFigures:
     by_country = _tallies(conn, reports.c.country, where)
     by_month = _tallies(conn, month_of(reports.c.reported_at, dialect), where)
-    unrated, unrated_by_country = fold_unrated(
-        (str(country or "unknown"), str(currency), str(amount), int(n))
-        for country, currency, amount, n in conn.execute(_unrated_query().where(where))
-    )
+    unrated, unrated_by_country = fold_unrated(_unrated_cells(conn, where))
     return KeyFigures(
         report_count=sum(t.reports for t in by_country),
         loss_usd=sum(t.loss_usd for t in by_country),

@@ -31,7 +31,13 @@ from bigfish.linking.parts import MemberGraph, load_member_graph
 from bigfish.linking.score import NetworkStats
 from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row, stats_of_parts
 from bigfish.reporting.period import ALL_TIME, Period
-from bigfish.reporting.stats import AudienceTotals, KeyFigures, audience_totals
+from bigfish.reporting.stats import (
+    AudienceTotals,
+    KeyFigures,
+    Unrated,
+    audience_totals,
+    unrated_losses,
+)
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import reports
@@ -59,6 +65,8 @@ class Changes:
     new_reports: int
     new_loss_usd: float
     networks_touched: int
+    #: The new reports' losses in currencies without a reference rate (not in NEW_LOSS_USD).
+    new_unrated: tuple[Unrated, ...] = ()
 
 
 def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -> Changes:
@@ -81,7 +89,8 @@ def since_yesterday(store: Store, viewer: Viewer, now: datetime | None = None) -
             )
         ).all()
         touched = _networks_touched(store, conn, viewer, {int(pk): int(nid) for pk, nid in joined})
-    return Changes(int(count), float(loss), touched)
+        unrated = unrated_losses(conn, where)
+    return Changes(int(count), float(loss), touched, unrated)
 
 
 #: Up to this many networks touched since yesterday, their members are read by id.
