@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -154,10 +155,11 @@ def get_collection(
 
 
 class Filters:
-    """The query parameters of objects, manifest and versions."""
+    """The query parameters of objects, manifest and versions, each given at most once."""
 
     def __init__(
         self,
+        request: Request,
         added_after: Annotated[str | None, Query()] = None,
         limit: Annotated[int, Query()] = DEFAULT_PAGE,
         next: Annotated[str | None, Query()] = None,
@@ -166,6 +168,7 @@ class Filters:
         match_version: Annotated[str | None, Query(alias="match[version]")] = None,
         match_spec_version: Annotated[str | None, Query(alias="match[spec_version]")] = None,
     ) -> None:
+        _once_each(request)
         self.added_after = added_after
         self.limit = limit
         self.next = next
@@ -173,6 +176,21 @@ class Filters:
         self.ids = frozenset(i for i in (match_id or "").split(",") if i)
         self.version = match_version
         self.spec_version = match_spec_version
+
+
+def _once_each(request: Request) -> None:
+    """Refuse a query parameter given twice, 400 naming it, as the API does. Read as its last
+    value, `?limit=5&limit=500` served 500 and `?match[type]=a&match[type]=b` only b; TAXII 2.1
+    gives a filter's values as one comma-separated list (`match[type]=a,b`) and defines no
+    repetition (medallion reads the first value, we read the last: a client meant one of them)."""
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise ApiError(
+            400,
+            f"query parameter {repeated[0]!r} is given more than once",
+            details={"field": repeated[0]},
+        )
 
 
 def _signer(request: Request) -> NodeKey:
