@@ -23,6 +23,7 @@ from bigfish.intake.readers import (
     header_names,
     read_xlsx,
 )
+from bigfish.intake.xlsx import _unsaved
 
 from .conftest import HEADER
 
@@ -53,7 +54,8 @@ def _as_saved(read: tuple[Any, ...], saved: list[tuple[Any, ...]], at: int) -> t
 
 def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
     """read_xlsx as it was, on openpyxl's read-only mode (which holds all it reads), a formula
-    read as the value it was saved with when it was saved with one."""
+    read as the value it was saved with when it was saved with one; a row with a formula saved
+    without (openpyxl computes none) rejected (`_unsaved_formula`)."""
     workbook = load_workbook(raw, read_only=True, data_only=False)
     try:
         filled = [ws for ws in workbook.worksheets if _old_has_cells(ws)]
@@ -67,11 +69,21 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
         header = next(rows, None)
         if header is None:
             raise InputError("the sheet is empty", file=str(path))
-        names = header_names([_cell_text(h) for h in _as_saved(header, saved, 0)], path)
+        header = _as_saved(header, saved, 0)
+        if (column := _unsaved_formula(header)) is not None:
+            reason = f"unreadable header: {_unsaved(column, sheet.title)}"
+            raise InputError(reason, file=str(path), line=1)
+        names = header_names([_cell_text(h) for h in header], path)
         width = len(names)
         out: list[Record] = []
         for number, read in enumerate(rows, start=2):
             values = _as_saved(read, saved, number - 1)
+            if (column := _unsaved_formula(values)) is not None:
+                texts = [_cell_text(None if _unsaved_formula((v,)) else v) for v in values]
+                field = names[column - 1] if column <= width else f"column {column}"
+                reason = _unsaved(column, sheet.title)
+                out.append(_unreadable(number, reason, _readable(names, texts), field))
+                continue
             texts = [_cell_text(v) for v in values]
             if all(not t.strip() for t in texts):
                 continue
@@ -90,6 +102,14 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
         return out
     finally:
         workbook.close()
+
+
+def _unsaved_formula(values: tuple[Any, ...]) -> int | None:
+    """The first column of VALUES that is a formula saved without its value, if any."""
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str) and len(value) > 1 and value.startswith("="):
+            return column
+    return None
 
 
 def _old_has_cells(sheet: Any) -> bool:

@@ -232,10 +232,10 @@ def shared_strings(source: IO[bytes], file: str) -> list[str | TooLong]:
     return strings
 
 
-def sheet_rows(source: IO[bytes], convert: Any) -> Iterator[SheetRow]:
-    """The rows of a sheet, in order, CONVERT (openpyxl's WorkSheetParser)
-    giving each cell its value. A sheet that goes on past MAX_ROWS, or cannot be parsed further,
-    ends with a row whose problem says so."""
+def sheet_rows(source: IO[bytes], convert: Any, sheet: str = "") -> Iterator[SheetRow]:
+    """The rows of SHEET (its name, for the reasons), in order, CONVERT (openpyxl's
+    WorkSheetParser) giving each cell its value. A sheet that goes on past MAX_ROWS, or cannot
+    be parsed further, ends with a row whose problem says so."""
     number = 0
     units = _Units(_ROW, MAX_COLUMNS, MAX_CELL, MAX_ROW_TEXT)
     try:
@@ -256,7 +256,7 @@ def sheet_rows(source: IO[bytes], convert: Any) -> Iterator[SheetRow]:
             if problem is not None:
                 yield SheetRow(number, problem=f"the row has {problem}")
                 continue
-            yield _converted(element, number, convert)
+            yield _converted(element, number, convert, sheet)
     except (ValueError, *_BROKEN) as exc:
         reason = f"the sheet cannot be read from here on ({exc})"
         yield SheetRow(number + 1, problem=reason)
@@ -279,7 +279,7 @@ def _row_number(element: Element, previous: int) -> int:
         return int(number)
 
 
-def _converted(element: Element, number: int, convert: Any) -> SheetRow:
+def _converted(element: Element, number: int, convert: Any, sheet: str) -> SheetRow:
     """The row's values by column, or why they cannot be had."""
     if len(element) == 0:
         return SheetRow(number)
@@ -292,22 +292,50 @@ def _converted(element: Element, number: int, convert: Any) -> SheetRow:
         convert.row_dimensions.clear()  # openpyxl keeps every row's attributes: not needed
     width = max(cell["column"] for cell in cells)
     values: list[Any] = [None] * width
-    too_long = None
+    wrong: tuple[int, str] | None = None  # the first cell that cannot be taken, and why
     for child, cell in zip(element, cells, strict=True):
         value = TOO_LONG if TOO_LONG_MARK in child.attrib else cell["value"]
-        if cell["data_type"] == "f" and child.findtext(_VALUE):
+        column = cell["column"]
+        if cell["data_type"] == "f" and not _has_saved_value(child):
+            value = None  # its text is no value the partner saw
+            wrong = wrong or (column, _unsaved(column, sheet))
+        elif cell["data_type"] == "f":
             try:
                 value = _saved_value(child, convert)
             except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
                 problem = f"a cell cannot be read ({type(exc).__name__}: {exc})"
-                return SheetRow(number, problem=problem, column=cell["column"])
-        values[cell["column"] - 1] = value
-        if value is TOO_LONG and too_long is None:
-            too_long = cell["column"]
-    if too_long is not None:
-        reason = f"a cell of more than {MAX_CELL:,} characters"
-        return SheetRow(number, tuple(values), reason, column=too_long)
+                return SheetRow(number, problem=problem, column=column)
+        values[column - 1] = value
+        if value is TOO_LONG:
+            wrong = wrong or (column, f"a cell of more than {MAX_CELL:,} characters")
+    if wrong is not None:
+        return SheetRow(number, tuple(values), wrong[1], column=wrong[0])
     return SheetRow(number, tuple(values))
+
+
+def _has_saved_value(cell: Element) -> bool:
+    """Whether a formula CELL was saved with its value: a <v> with one, or an empty <v> of a
+    formula giving text (an empty text result, as Excel saves one). A program that computes no
+    formulas (openpyxl, some exporters) writes no <v>, or an empty one without t="str"."""
+    saved = cell.find(_VALUE)
+    return saved is not None and (bool(saved.text) or cell.get("t") == "str")
+
+
+def _unsaved(column: int, sheet: str) -> str:
+    return (
+        f"column {column_letter(column)} of sheet {sheet!r} holds a formula with no saved "
+        "value (the program that wrote the file computes no formulas); open the file in a "
+        "spreadsheet program and save it, so that each formula is saved with its value"
+    )
+
+
+def column_letter(number: int) -> str:
+    """The letters Excel names column NUMBER (1-based) by: A, ..., Z, AA, ..., XFD."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _saved_value(cell: Element, convert: Any) -> Any:
@@ -345,10 +373,10 @@ class Workbook:
     sheets: tuple[Sheet, ...]
     converter: Callable[[], Any]
 
-    def rows(self, part: str) -> Iterator[SheetRow]:
-        """The rows of the sheet stored in PART."""
-        with self.archive.open(part) as source:
-            yield from sheet_rows(source, self.converter())
+    def rows(self, sheet: Sheet) -> Iterator[SheetRow]:
+        """The rows of SHEET."""
+        with self.archive.open(sheet.part) as source:
+            yield from sheet_rows(source, self.converter(), sheet.name)
 
 
 def open_workbook(raw: IO[bytes], file: str) -> Workbook:

@@ -61,7 +61,7 @@ def read_xlsx(
         shown = [sheet for sheet in workbook.sheets if not sheet.hidden]
         # The sheet with data, wherever it is (an empty first sheet was taken for the data
         # and the one with data for a second: "data on more than one sheet").
-        filled = [sheet for sheet in shown if _has_cells(workbook.rows(sheet.part))]
+        filled = [sheet for sheet in shown if _has_cells(workbook.rows(sheet))]
         if len(filled) > 1:  # read whole or not at all: the other sheets' rows would be lost
             raise InputError(
                 f"the workbook has data on more than one sheet "
@@ -70,9 +70,7 @@ def read_xlsx(
                 file=str(path),
             )
         hidden = [
-            sheet
-            for sheet in workbook.sheets
-            if sheet.hidden and _has_cells(workbook.rows(sheet.part))
+            sheet for sheet in workbook.sheets if sheet.hidden and _has_cells(workbook.rows(sheet))
         ]
         if not filled and hidden:
             raise InputError(
@@ -81,8 +79,7 @@ def read_xlsx(
                 "sent",
                 file=str(path),
             )
-        part = (filled or shown or list(workbook.sheets))[0].part
-        rows = workbook.rows(part)
+        rows = workbook.rows((filled or shown or list(workbook.sheets))[0])
         first = next(rows, None)
         if first is None:
             raise InputError("the sheet is empty", file=str(path))
@@ -99,7 +96,7 @@ def read_xlsx(
             if record is not None:
                 yield record
         for sheet in hidden:
-            yield from _hidden_rows(sheet, workbook.rows(sheet.part))
+            yield from _hidden_rows(sheet, workbook.rows(sheet))
     finally:
         workbook.archive.close()
 
