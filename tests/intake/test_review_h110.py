@@ -1,11 +1,13 @@
-"""Review h110: a formula saved without its value is not stored as its text; its row is
-named in FILE.rejects.jsonl with its sheet and column, and nothing else is lost."""
+"""Review h110: a row hidden on the sheet that is read (filtered out, or hidden by hand) is not
+taken in unseen, and a formula saved without its value is not stored as its text; each is
+named in FILE.rejects.jsonl with its sheet and row or column, and nothing else is lost."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
@@ -35,6 +37,37 @@ def _reports(book: Workbook, ids: list[str]) -> None:
     book.active.append(HEADER)
     for report_id in ids:
         book.active.append(list(row(report_id).values()))
+
+
+# --- hidden rows ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_a_hidden_row_is_rejected_naming_sheet_and_row(
+    sqlite_store: Store, tmp_path: Path, filtered: bool
+) -> None:
+    """A row filtered out by an autofilter, or hidden by hand, was read and stored as if in
+    view: the analyst took in a report the partner had hidden, neither of them knowing."""
+    book = Workbook()
+    _reports(book, ["r1", "r2", "r3"])
+    book.active.append([None] * len(HEADER))  # row 5: hidden, empty: nothing to lose
+    book.active.append(list(row("r4").values()))
+    for number in (3, 5):
+        book.active.row_dimensions[number].hidden = True
+    if filtered:
+        book.active.auto_filter.ref = "A1:N6"
+    path = tmp_path / "filtered.xlsx"
+    book.save(path)
+    assert _ingest(sqlite_store, path) == (4, 3, 1)
+    assert stored_ids(sqlite_store) == ["r1", "r3", "r4"]
+    [reject] = _rejects(path)
+    assert (reject["file"], reject["line"], reject["report_id"]) == (str(path), 3, "r2")
+    assert str(reject["reason"]).startswith("row 3 of sheet 'Reports' is hidden")
+    assert "unhide" in str(reject["reason"])
+    book.active.row_dimensions[3].hidden = False  # shown, it is read
+    book.save(path)
+    assert _ingest(sqlite_store, path) == (4, 1, 0)  # r2; the others unchanged
+    assert stored_ids(sqlite_store) == ["r1", "r2", "r3", "r4"]
 
 
 # --- formulas ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ Bounds, Excel's own where Excel has one:
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 import zlib
 from collections import deque
@@ -73,6 +74,8 @@ class SheetRow:
     values: tuple[Any, ...] = ()
     problem: str | None = None
     column: int | None = None
+    #: Whether Excel does not show the row (filtered out by an autofilter, or hidden by hand).
+    hidden: bool = False
 
 
 class _Units:
@@ -253,15 +256,18 @@ def sheet_rows(source: IO[bytes], convert: Any, sheet: str = "") -> Iterator[She
                 yield SheetRow(row_number, problem=f"row {row_number} comes after row {number}")
                 continue
             number = row_number
+            hidden = element.get("hidden") in _TRUE
             if problem is not None:
-                yield SheetRow(number, problem=f"the row has {problem}")
+                yield SheetRow(number, problem=f"the row has {problem}", hidden=hidden)
                 continue
-            yield _converted(element, number, convert, sheet)
+            row = _converted(element, number, convert, sheet)
+            yield dataclasses.replace(row, hidden=True) if hidden else row
     except (ValueError, *_BROKEN) as exc:
         reason = f"the sheet cannot be read from here on ({exc})"
         yield SheetRow(number + 1, problem=reason)
 
 
+_TRUE = ("1", "true")  # an XML boolean that is true
 _PAST, _PAST_REST = "the sheet goes on past row", "Excel's last; the rest of it is not read"
 
 

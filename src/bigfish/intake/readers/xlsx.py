@@ -32,14 +32,16 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _holds_data(row: SheetRow) -> bool:
+    """True when ROW has a cell that is not empty (or one that cannot be read)."""
+    return row.problem is not None or any(
+        v is TOO_LONG or _cell_text(v).strip() for v in row.values
+    )
+
+
 def _has_cells(rows: Iterator[SheetRow]) -> bool:
     """True when a sheet's ROWS have a cell that is not empty (or one that cannot be read)."""
-    for row in rows:
-        if row.problem is not None:
-            return True
-        if any(v is TOO_LONG or _cell_text(v).strip() for v in row.values):
-            return True
-    return False
+    return any(_holds_data(row) for row in rows)
 
 
 def read_xlsx(
@@ -52,8 +54,9 @@ def read_xlsx(
     """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
     than one sheet in view is refused whole (naming the sheets) rather than read in part. A row
     with a value right of the last header column is rejected, as a CSV row with too many fields.
-    Each row with data on a hidden sheet is rejected, naming the sheet (`_hidden_rows`). The
-    workbook is read as a stream within the bounds of `bigfish.intake.xlsx`."""
+    Each row with data on a hidden sheet (`_hidden_rows`), or hidden on the sheet read
+    (`_hidden_row`), is rejected naming the sheet and row. The workbook is read as a stream
+    within the bounds of `bigfish.intake.xlsx`."""
     workbook = open_workbook(raw, str(path))
     try:
         if not workbook.sheets:
@@ -79,7 +82,8 @@ def read_xlsx(
                 "sent",
                 file=str(path),
             )
-        rows = workbook.rows((filled or shown or list(workbook.sheets))[0])
+        sheet = (filled or shown or list(workbook.sheets))[0]
+        rows = workbook.rows(sheet)
         first = next(rows, None)
         if first is None:
             raise InputError("the sheet is empty", file=str(path))
@@ -92,11 +96,11 @@ def read_xlsx(
         if first.number != 1:
             rows = itertools.chain([first], rows)
         for row in rows:
-            record = _sheet_record(row, names)
+            record = _hidden_row(sheet, row, names) if row.hidden else _sheet_record(row, names)
             if record is not None:
                 yield record
-        for sheet in hidden:
-            yield from _hidden_rows(sheet, workbook.rows(sheet))
+        for other in hidden:
+            yield from _hidden_rows(other, workbook.rows(other))
     finally:
         workbook.archive.close()
 
@@ -112,15 +116,28 @@ def _hidden_rows(sheet: Sheet, rows: Iterator[SheetRow]) -> Iterator[Unreadable]
     knowing it, and the partner is told which rows were not read rather than losing them."""
     where = _hidden_name(sheet)
     for row in rows:
-        if row.problem is None and not any(
-            v is TOO_LONG or _cell_text(v).strip() for v in row.values
-        ):
+        if not _holds_data(row):
             continue
         reason = (
             f"row {row.number} of {where}: bigfish reads only the sheet in view; unhide the "
             "sheet and send it as a file of its own if its rows are reports"
         )
         yield Unreadable(row.number, reason)
+
+
+def _hidden_row(sheet: Sheet, row: SheetRow, names: list[str]) -> Unreadable | None:
+    """A hidden ROW of the SHEET that is read (filtered out by an autofilter, or hidden by
+    hand) rejected naming the sheet and row, when it holds data: as a hidden sheet's rows, not
+    taken in without the sender or the analyst knowing, nor lost without a word."""
+    if not _holds_data(row):
+        return None
+    reason = (
+        f"row {row.number} of sheet {sheet.name!r} is hidden (filtered out, or hidden by "
+        "hand): bigfish does not read a row its sender hid; show it (clear the filter, or "
+        "unhide the row) and send the file again if it is a report"
+    )
+    texts = ["" if v is TOO_LONG else _cell_text(v) for v in row.values]
+    return _unreadable(row.number, reason, _readable(names, texts))
 
 
 def _sheet_record(row: SheetRow, names: list[str]) -> Record | None:
