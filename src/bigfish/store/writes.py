@@ -167,10 +167,23 @@ class BatchOutcome:
     written: tuple[int, ...] = ()
 
 
+def _limits(table: sa.Table) -> dict[str, int | None]:
+    """The length each column of TABLE allows (None: any), read from the schema once."""
+    found = _LIMITS.get(table.name)
+    if found is None:
+        found = {c.name: getattr(c.type, "length", None) for c in table.c}
+        _LIMITS[table.name] = found
+    return found
+
+
+_LIMITS: dict[str, dict[str, int | None]] = {}
+
+
 def _over_length(table: sa.Table, values: Mapping[str, object]) -> tuple[str, int, int] | None:
     """The first of VALUES longer than its column of TABLE allows: (column, length, limit)."""
+    limits = _limits(table)
     for name, value in values.items():
-        limit = getattr(table.c[name].type, "length", None)
+        limit = limits[name]
         if isinstance(value, str) and limit is not None and len(value) > limit:
             return name, len(value), limit
     return None
@@ -224,25 +237,47 @@ def _unstorable(p: Pending) -> tuple[str, str] | None:
     if over is not None:
         name, length, limit = over
         return f"{name} of {length:,} characters is over the {limit:,} the store keeps", name
+    limits = _limits(identifiers)
+    canonical_limit, error_limit, domain_limit = (
+        limits["canonical"],
+        limits["error"],
+        limits["domain"],
+    )
     for m in p.mentions:
-        narrative = m.source is Source.NARRATIVE
-        where = " in the narrative" if narrative else ""
-        field = "narrative" if narrative else _COLUMN_OF.get(str(m.kind), "identifiers")
-        what = f"the {m.kind} value {_shown(m.raw)}{where}"
-        size = len(m.canonical.encode("utf-8", "surrogatepass"))
-        over = _over_length(
-            identifiers, {"canonical": m.canonical, "error": m.error, "domain": m.domain}
+        # Most values are short: no encoding, no message, unless one is over a limit. UTF-8
+        # takes at most 4 bytes a code point (a lone surrogate, 3 with surrogatepass).
+        if (
+            len(m.canonical) * 4 <= CANONICAL_BYTES
+            and (canonical_limit is None or len(m.canonical) <= canonical_limit)
+            and (m.error is None or error_limit is None or len(m.error) <= error_limit)
+            and (m.domain is None or domain_limit is None or len(m.domain) <= domain_limit)
+        ):
+            continue
+        found = _unstorable_mention(m)
+        if found is not None:
+            return found
+    return None
+
+
+def _unstorable_mention(m: PreparedMention) -> tuple[str, str] | None:
+    narrative = m.source is Source.NARRATIVE
+    where = " in the narrative" if narrative else ""
+    field = "narrative" if narrative else _COLUMN_OF.get(str(m.kind), "identifiers")
+    what = f"the {m.kind} value {_shown(m.raw)}{where}"
+    size = len(m.canonical.encode("utf-8", "surrogatepass"))
+    over = _over_length(
+        identifiers, {"canonical": m.canonical, "error": m.error, "domain": m.domain}
+    )
+    if over is not None and over[0] != "canonical":
+        name, length, limit = over
+        return f"{what} has a {name} of {length:,} characters, over the {limit:,} kept", field
+    if over is not None or size > CANONICAL_BYTES:
+        return (
+            f"{what} has a canonical form of {len(m.canonical):,} characters "
+            f"({size:,} bytes), over the {CANONICAL_CHARS:,} characters "
+            f"({CANONICAL_BYTES:,} bytes) the store keeps of an identifier; shorten it",
+            field,
         )
-        if over is not None and over[0] != "canonical":
-            name, length, limit = over
-            return f"{what} has a {name} of {length:,} characters, over the {limit:,} kept", field
-        if over is not None or size > CANONICAL_BYTES:
-            return (
-                f"{what} has a canonical form of {len(m.canonical):,} characters "
-                f"({size:,} bytes), over the {CANONICAL_CHARS:,} characters "
-                f"({CANONICAL_BYTES:,} bytes) the store keeps of an identifier; shorten it",
-                field,
-            )
     return None
 
 
@@ -358,6 +393,8 @@ def _canonical(value: object) -> object:
     """VALUE in a form JSON writes one way only: times as UTC ISO text (naive ones read as
     UTC), floats as their shortest exact text (tagged, not to be taken for a string; NaN and
     infinities too), keys sorted by `json.dumps`; everything else as JSON has it."""
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, date):  # a datetime is one (tests may stand a subclass in for
         # this module's `datetime`, of which a real one is no instance)
         if not hasattr(value, "tzinfo"):
@@ -367,10 +404,14 @@ def _canonical(value: object) -> object:
     if isinstance(value, float):  # float's own repr: a numpy float's is 'np.float64(0.5)'
         return {"$float": float.__repr__(value) if math.isfinite(value) else str(float(value))}
     if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _AS_IS else _canonical(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return [v if type(v) in _AS_IS else _canonical(v) for v in value]
     return value
+
+
+#: The types `_canonical` gives back as they are, known without a call.
+_AS_IS = frozenset({str, int, bool, type(None)})
 
 
 def content_digest(row: Mapping[str, object], found: Sequence[PreparedMention]) -> str:
@@ -389,20 +430,30 @@ def content_digest(row: Mapping[str, object], found: Sequence[PreparedMention]) 
     (tests/evidence/test_review_h107.py)."""
     content = {k: v for k, v in row.items() if k not in _NOT_CONTENT}
     content["mentions"] = sorted(
-        json.dumps(
-            [m.kind, m.canonical, m.source.value, m.role.value if m.role else None, m.raw[:2000]],
-            ensure_ascii=False,
+        _mention_json(
+            [m.kind, m.canonical, m.source.value, m.role.value if m.role else None, m.raw[:2000]]
         )
         for m in found
     )
-    text = json.dumps(
-        _canonical(content),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+    text = _CONTENT_JSON(_canonical(content))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _mention_json(values: list[str | None]) -> str:
+    """``json.dumps(VALUES, ensure_ascii=False)``: a list of text or None written as the encoder
+    writes it, with its own function for text, without making an encoder for every list."""
+    try:
+        return "[" + ", ".join("null" if v is None else _quoted(v) for v in values) + "]"
+    except TypeError:  # not text after all: as json.dumps writes it
+        return _MENTION_JSON(values)
+
+
+_quoted = json.encoder.encode_basestring  # what the encoder writes text with (ensure_ascii off)
+# The encoders `json.dumps` made anew for every call with these options (same output).
+_MENTION_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_CONTENT_JSON = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
 
 
 def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> dict[str, object]:
