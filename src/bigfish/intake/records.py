@@ -65,6 +65,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # The standard amount: digits with an optional "." and decimals (no exponent, sign or space).
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _VALUE = re.compile(r"[^;]+")
+#: Marks no one sees, taken off the ends of a field's value as spaces are (as off a header's
+#: names: `readers.rows.header_names`): a byte-order mark (of two files joined, each starting
+#: with one), zero-width spaces and joiners, a word joiner. Two report ids, dates or codes that
+#: look the same are the same.
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 _SCAM_TYPES = frozenset(s.value for s in ScamType)
 _CHANNELS = frozenset(c.value for c in Channel)
 _ROLES = frozenset(r.value for r in Role)
@@ -196,13 +201,19 @@ def parse_amount(text: str, formats: Formats) -> Decimal:
         raise InputError(f"not a decimal amount {text!r}") from None
 
 
+def bare(text: str) -> str:
+    """TEXT without the spaces and invisible marks (INVISIBLE) around it."""
+    lo, hi = 0, len(text)
+    while lo < hi and (text[lo].isspace() or text[lo] in INVISIBLE):
+        lo += 1
+    while hi > lo and (text[hi - 1].isspace() or text[hi - 1] in INVISIBLE):
+        hi -= 1
+    return text[lo:hi]
+
+
 def _optional(fields: Mapping[str, str], name: str, formats: Formats) -> str | None:
-    value = fields.get(name)
-    if value is None or not value.strip():
-        value = formats.defaults.get(name)
-    if value is None or not value.strip():
-        return None
-    return value.strip()
+    value = bare(fields.get(name) or "")
+    return value or bare(formats.defaults.get(name) or "") or None
 
 
 def split_values(text: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -12,11 +13,13 @@ from typing import IO
 from bigfish.errors import InputError
 from bigfish.intake.readers.rows import (
     _BAD_BYTES,
+    _INVISIBLE,
     _NUL_MARK,
     _SKIP,
     HeaderCheck,
     Record,
     Row,
+    Unreadable,
     _bad_bytes_reason,
     _check_not_utf16,
     _has_bad_bytes,
@@ -61,6 +64,7 @@ def _quoting(piece: str, state: int) -> int:
 
 
 _ENDS = ("\n", "\r")
+_BOM = "\ufeff"
 
 
 class _Lines:
@@ -94,6 +98,8 @@ class _Lines:
                 raise StopIteration
             if "\x00" in line:  # csv refuses NUL outright
                 line = line.replace("\x00", _NUL_MARK)
+        if not self.taken and line.startswith(_BOM):  # a record's first line
+            line = line.lstrip(_BOM)  # another file's BOM: `cat a.csv b.csv` (Excel writes one)
         self.taken.append(line)
         self.size += len(line)
         if self.size > MAX_RECORD:
@@ -136,6 +142,21 @@ class _Lines:
         return first
 
 
+_HEADER_AGAIN = (
+    "the header repeated: were two files joined? This line is not a report; the rows after it "
+    "are read as usual"
+)
+
+
+def _repeats_header(values: list[str], names: list[str], lower: bool) -> bool:
+    """True when VALUES, cleaned as `header_names` cleans a header, are NAMES: the header again."""
+    for number, (value, name) in enumerate(zip(values, names, strict=True), start=1):
+        cleaned = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
+        if ((cleaned.lower() if lower else cleaned) or f"column_{number}") != name:
+            return False
+    return True
+
+
 _TOO_LONG = f"the record is longer than {MAX_RECORD:,} characters; it is not read further"
 
 
@@ -169,7 +190,9 @@ def read_csv(
     on_header: HeaderCheck | None = None,
 ) -> Iterator[Record]:
     """Rows of an RFC 4180 CSV file in UTF-8 (with or without BOM) with a header row. A record
-    the csv module cannot read is rejected and reading goes on from the line after its first."""
+    the csv module cannot read is rejected and reading goes on from the line after its first.
+    A BOM starting a record is dropped and a record repeating the header is rejected: the
+    marks of files joined into one."""
     _check_not_utf16(raw.read(4), path)
     raw.seek(0)
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -228,6 +251,8 @@ def read_csv(
         if len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
             yield _unreadable(line, reason, _readable(names, values))
+        elif _repeats_header(values, names, lower_header):
+            yield Unreadable(line, _HEADER_AGAIN)  # no report: no report_id to echo
         elif _has_bad_bytes(values):
             bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
             reason = _bad_bytes_reason(values)

@@ -25,6 +25,7 @@ from bigfish.models import Kind, RawIdentifier
 MAX_JSON_LINE = 4 * MAX_RECORD
 
 _KINDS = frozenset(k.value for k in Kind)
+_BOM = b"\xef\xbb\xbf"
 
 
 def _scalar(value: Any) -> str:
@@ -158,8 +159,8 @@ def _json_lines(lines: IO[str]) -> Iterator[Record]:
             reason = f"the line is longer than {MAX_JSON_LINE:,} bytes; it is not read further"
             yield Unreadable(number, reason)
             continue
-        if number == 1 and data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
+        while data.startswith(_BOM):  # the file's, or another's: `cat a.jsonl b.jsonl`
+            data = data[len(_BOM) :]
         if not data.strip():
             continue
         try:
