@@ -21,6 +21,14 @@ out, and so are the losses of the groups stating the fewest losses beside it unt
 out rest on `MIN_CELL` reports stating a loss or none (else the total minus the groups shown
 would give them away).
 
+A loss in a currency with no reference rate is in no loss in US dollars; the report counts such
+reports per currency. A currency of fewer than `MIN_CELL` such reports is not named (a currency
+often names a country, one the country table pooled into "Other"): those reports are counted
+together as OTHER. A named currency's amount, added up in that currency, is published by the rule
+of the losses (none or `MIN_CELL` of its reports state an amount above zero) and rounded as they
+are; OTHER's amount, in several currencies, never is. No amount in one currency adds up with
+another's, so none is left out for another's sake.
+
 Totals are exact, so two reports whose periods (2025 and 2025 but its last day) or views (the
 operator's and an organization's) differ by a few reports would give those reports' losses away
 by subtraction. The report therefore publishes whole calendar months (years, quarters, months,
@@ -37,7 +45,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bigfish.linking.views import NetworkSummary
-from bigfish.reporting.stats import Flow, Statistics, Tally
+from bigfish.reporting.stats import Flow, Statistics, Tally, Unconverted
 
 #: The fewest reports a published figure may rest on.
 MIN_CELL = 5
@@ -129,6 +137,24 @@ def _without_losses(stats: Statistics) -> Statistics:
     )
 
 
+def _currencies(items: Sequence[Unconverted], min_cell: int) -> tuple[Unconverted, ...]:
+    """ITEMS (most reports first) with every currency of fewer than MIN_CELL reports counted in
+    OTHER (last, its amount never published), and the amount of a named one published only when
+    none or MIN_CELL or more of its reports state one."""
+    shown = tuple(
+        u if _loss_rests_on_enough(u.with_loss, min_cell) else replace(u, amount=math.nan)
+        for u in items
+        if u.reports >= min_cell
+    )
+    hidden = [u for u in items if u.reports < min_cell]
+    if not hidden:
+        return shown
+    other = Unconverted(
+        OTHER, sum(u.reports for u in hidden), math.nan, sum(u.with_loss for u in hidden)
+    )
+    return (*shown, other)
+
+
 def _flows(flows: Sequence[Flow], min_cell: int) -> tuple[Flow, ...]:
     return tuple(f for f in flows if f.reports >= min_cell)
 
@@ -163,6 +189,7 @@ def publishable(
         by_month=_months(stats.by_month, min_cell),
         by_typology=_stating_too_few(pooled(stats.by_typology, min_cell), min_cell),
         flows=_flows(stats.flows, min_cell),
+        unconverted_by_currency=_currencies(stats.unconverted_by_currency, min_cell),
     )
     # none: its $0 is no one's loss
     if 0 < stats.report_count < min_cell or not _loss_rests_on_enough(stats.with_loss, min_cell):
@@ -188,6 +215,9 @@ def _rounded(stats: Statistics) -> Statistics:
         by_country=each(stats.by_country),
         by_month=each(stats.by_month),
         by_typology=each(stats.by_typology),
+        unconverted_by_currency=tuple(
+            replace(u, amount=rounded_loss(u.amount)) for u in stats.unconverted_by_currency
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from jinja2 import Environment, select_autoescape
 from bigfish.errors import ConfigError, InputError
 from bigfish.linking.views import NetworkSummary, list_networks
 from bigfish.reporting import charts
-from bigfish.reporting.disclosure import MIN_CELL, OTHER, publishable
+from bigfish.reporting.disclosure import LOSS_FIGURES, MIN_CELL, OTHER, publishable
 from bigfish.reporting.period import Period
 from bigfish.reporting.stats import Statistics, compute_statistics, networks_stating_loss
 from bigfish.reporting.template import REPORT_TEMPLATE
@@ -34,7 +34,17 @@ def _usd(value: float | None) -> str:
     return "not published" if math.isnan(amount) else f"${amount:,.0f}"
 
 
+def _stated(amount: float, currency: str) -> str:
+    """An amount in CURRENCY as the report publishes it (to `LOSS_FIGURES` significant figures:
+    6,900 NPR, 0.0123 XAU); a loss left out for disclosure (NaN) says so."""
+    if math.isnan(amount):
+        return "amount not published"
+    magnitude = math.floor(math.log10(abs(amount))) if amount else 0
+    return f"{amount:,.{max(0, LOSS_FIGURES - 1 - magnitude)}f} {currency} stated"
+
+
 _ENV.filters["usd"] = _usd
+_ENV.filters["stated"] = _stated
 _ENV.filters["num"] = lambda v: f"{int(v or 0):,}"
 
 
@@ -107,6 +117,7 @@ def render_html(
         top_typology=typologies[0] if typologies else None,
         reader=reader,
         min_cell=min_cell,
+        other=OTHER,
         loss_figures=shown.loss_figures,
         # recorded in the document: only `--any-period` lets such a period through
         days=not stats.period.whole_months,

@@ -57,6 +57,19 @@ class Flow:
 
 
 @dataclass(frozen=True, slots=True)
+class Unconverted:
+    """Reports of a period that state a loss in one currency with no reference rate, and the
+    amounts they state (not in the losses in US dollars)."""
+
+    currency: str
+    reports: int
+    #: The stated amounts added up, in CURRENCY (NaN: not published).
+    amount: float
+    #: Reports of the group that state an amount above zero: the amount rests on these.
+    with_loss: int
+
+
+@dataclass(frozen=True, slots=True)
 class Statistics:
     """The statistics of one period as one viewer may see them."""
 
@@ -72,6 +85,8 @@ class Statistics:
     requests_by_status: tuple[tuple[str, int], ...]
     #: Reports that state a loss in a currency with no reference rate: not in the losses.
     unconverted: int = 0
+    #: The same per currency, most reports first.
+    unconverted_by_currency: tuple[Unconverted, ...] = ()
     #: Reports that name an account or phone of another country than the victim's (once each,
     #: however many such countries they name).
     cross_border: int = 0
@@ -446,6 +461,28 @@ def networks_stating_loss(store: Store, shown: Sequence[NetworkSummary]) -> dict
     return {n.id: sum(1 for ref in n.reports if (ref.org, ref.report_id) in stating) for n in shown}
 
 
+def _unconverted(conn: Connection, where: ColumnElement[bool]) -> tuple[Unconverted, ...]:
+    """The reports WHERE selects that state a loss with no rate, per currency (the amounts
+    added up exactly, then given as a float as the losses are)."""
+    currency, amount = reports.c.loss_currency, reports.c.loss_amount
+    rows = conn.execute(
+        sa.select(currency, amount, sa.func.count())
+        .where(where, amount.is_not(None), reports.c.loss_usd.is_(None))
+        .group_by(currency, amount)
+    )
+    totals: dict[str, tuple[int, Decimal, int]] = {}
+    for code, text, n in rows:
+        value = _amount(str(text))
+        before, added, stating = totals.get(str(code or "unknown"), (0, Decimal(0), 0))
+        totals[str(code or "unknown")] = (
+            before + int(n),
+            added + value * int(n),
+            stating + (int(n) if value > 0 else 0),
+        )
+    found = (Unconverted(c, n, float(a), w) for c, (n, a, w) in totals.items())
+    return tuple(sorted(found, key=lambda u: (-u.reports, u.currency)))
+
+
 def key_figures(store: Store, viewer: Viewer, period: Period = ALL_TIME) -> KeyFigures:
     """The overview's figures for VIEWER over PERIOD: equal to the same fields of
     `compute_statistics`, at a third of its cost."""
@@ -464,11 +501,7 @@ def compute_statistics(
         flows = _flows(conn, where)
         cross_border = _cross_border(conn, where)
         statuses = requests_by_status(conn, viewer, period)
-        unconverted = conn.execute(
-            sa.select(sa.func.count()).where(
-                where, reports.c.loss_amount.is_not(None), reports.c.loss_usd.is_(None)
-            )
-        ).scalar_one()
+        unconverted = _unconverted(conn, where)
     return Statistics(
         period=period,
         generated_at=now or datetime.now(UTC),
@@ -480,6 +513,7 @@ def compute_statistics(
         by_typology=tuple(sorted(by_typology, key=lambda t: (-t.loss_usd, -t.reports, t.key))),
         flows=flows,
         requests_by_status=statuses,
-        unconverted=int(unconverted),
+        unconverted=sum(u.reports for u in unconverted),
+        unconverted_by_currency=unconverted,
         cross_border=cross_border,
     )

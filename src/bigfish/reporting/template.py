@@ -60,7 +60,9 @@ th { background: #eef2f7; }
  {{ largest.stats.countries|join(", ") }}, with
  {{ largest.stats.total_loss_usd|usd }} in losses.</li>{% endif %}
 {% if stats.unconverted %}<li id="unconverted">{{ stats.unconverted|num }} reports state a loss in a currency with no reference
- rate: their losses are not in these figures.</li>{% endif %}
+ rate: their losses are not in these figures ({% for u in stats.unconverted_by_currency %}{% if u.currency == other %}{{ u.reports|num }}
+ in currencies of fewer than {{ min_cell }} such reports each, not named{% else %}{{ u.reports|num }} in {{ u.currency }},
+ {{ u.amount|stated(u.currency) }}{% endif %}{% if not loop.last %}; {% endif %}{% endfor %}).</li>{% endif %}
 <li>Cooperation requests: {% for s, n in stats.requests_by_status %}{{ n }} {{ s }}{% if not loop.last %}, {% endif %}
 {% else %}none yet{% endfor %}.</li>
 </ul>
