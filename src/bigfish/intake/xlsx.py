@@ -46,6 +46,7 @@ MAX_TOKEN = 1024 * 1024
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _STRING, _TEXT, _VALUE = f"{_MAIN}row", f"{_MAIN}si", f"{_MAIN}t", f"{_MAIN}v"
+_COLUMN, _SHEET_DATA = f"{_MAIN}col", f"{_MAIN}sheetData"
 _STRING_COST = 64
 _CHUNK = 64 * 1024
 # What a damaged zip (or one that lies about its sizes) or its XML raises as it is read.
@@ -76,14 +77,24 @@ class SheetRow:
     column: int | None = None
     #: Whether Excel does not show the row (filtered out by an autofilter, or hidden by hand).
     hidden: bool = False
+    #: The sheet's hidden columns (1-based): their cells are in VALUES, unchecked.
+    hidden_columns: frozenset[int] = frozenset()
 
 
 class _Units:
     """Expat over one part, building each UNIT element (a sheet's <row>, a shared <si>) as a
     small tree with its text bounded; completed units wait in ``done`` with what was wrong."""
 
-    def __init__(self, unit: str, max_children: int, max_text: int, max_part_text: int) -> None:
+    def __init__(
+        self,
+        unit: str,
+        max_children: int,
+        max_text: int,
+        max_part_text: int,
+        outside: Callable[[str, dict[str, str]], None] | None = None,
+    ) -> None:
         self._unit = unit
+        self._outside = outside  # told of each element outside the units (tag, attributes)
         self._max_children, self._max_text, self._max_part_text = (
             max_children,
             max_text,
@@ -123,6 +134,8 @@ class _Units:
             return
         if not self._open:
             if tag != self._unit:
+                if self._outside is not None:
+                    self._outside(tag, attrs)
                 return
             element = Element(tag, {_clark(k): v for k, v in attrs.items()})
         else:
@@ -240,9 +253,11 @@ def sheet_rows(source: IO[bytes], convert: Any, sheet: str = "") -> Iterator[She
     WorkSheetParser) giving each cell its value. A sheet that goes on past MAX_ROWS, or cannot
     be parsed further, ends with a row whose problem says so."""
     number = 0
-    units = _Units(_ROW, MAX_COLUMNS, MAX_CELL, MAX_ROW_TEXT)
+    columns = _HiddenColumns()
+    units = _Units(_ROW, MAX_COLUMNS, MAX_CELL, MAX_ROW_TEXT, columns.describe)
     try:
         for element, problem in _units(source, units):
+            hidden_columns = columns.hidden()
             try:
                 row_number = _row_number(element, number)
             except ValueError as exc:
@@ -260,14 +275,61 @@ def sheet_rows(source: IO[bytes], convert: Any, sheet: str = "") -> Iterator[She
             if problem is not None:
                 yield SheetRow(number, problem=f"the row has {problem}", hidden=hidden)
                 continue
-            row = _converted(element, number, convert, sheet)
-            yield dataclasses.replace(row, hidden=True) if hidden else row
+            row = _converted(element, number, convert, sheet, hidden_columns)
+            if hidden or hidden_columns:
+                row = dataclasses.replace(row, hidden=hidden, hidden_columns=hidden_columns)
+            yield row
     except (ValueError, *_BROKEN) as exc:
         reason = f"the sheet cannot be read from here on ({exc})"
         yield SheetRow(number + 1, problem=reason)
 
 
 _TRUE = ("1", "true")  # an XML boolean that is true
+
+
+class _HiddenColumns:
+    """The columns a sheet hides, from its <col> descriptions (before its rows, as Excel writes
+    them; one after the rows begin cannot be told apart from their data, and stops reading)."""
+
+    def __init__(self) -> None:
+        self._ranges: list[tuple[int, int]] = []
+        self._described = 0
+        self._known: frozenset[int] | None = None
+
+    def describe(self, tag: str, attrs: dict[str, str]) -> None:
+        """Note an element outside the rows: a hidden column's <col>, or the rows' start."""
+        if tag == _SHEET_DATA:
+            self.hidden()
+        if tag != _COLUMN:
+            return
+        if self._known is not None:
+            raise ValueError("a column is described after the rows began")
+        self._described += 1
+        if self._described > MAX_COLUMNS:
+            raise ValueError(f"more than {MAX_COLUMNS:,} column descriptions")
+        if attrs.get("hidden") not in _TRUE:
+            return
+        try:
+            first, last = int(attrs.get("min", "")), int(attrs.get("max", ""))
+        except ValueError:
+            raise ValueError(
+                f"a hidden column from {attrs.get('min')!r} to {attrs.get('max')!r} is not a "
+                "range of columns"
+            ) from None
+        self._ranges.append((max(first, 1), min(last, MAX_COLUMNS)))
+
+    def hidden(self) -> frozenset[int]:
+        """The hidden columns, 1-based; none is described after this is first asked."""
+        if self._known is None:
+            columns: set[int] = set()
+            end = 0
+            for first, last in sorted(self._ranges):  # merged: each column added once
+                columns.update(range(max(first, end + 1), last + 1))
+                end = max(end, last)
+            self._known = frozenset(columns)
+        return self._known
+
+
 _PAST, _PAST_REST = "the sheet goes on past row", "Excel's last; the rest of it is not read"
 
 
@@ -285,8 +347,11 @@ def _row_number(element: Element, previous: int) -> int:
         return int(number)
 
 
-def _converted(element: Element, number: int, convert: Any, sheet: str) -> SheetRow:
-    """The row's values by column, or why they cannot be had."""
+def _converted(
+    element: Element, number: int, convert: Any, sheet: str, hidden: frozenset[int]
+) -> SheetRow:
+    """The row's values by column, or why they cannot be had; a cell of a HIDDEN column is
+    not checked (nor its formula's value read): it is not read (the reader says so)."""
     if len(element) == 0:
         return SheetRow(number)
     convert.row_counter = number - 1  # openpyxl numbers a row without "r" from here
@@ -302,6 +367,9 @@ def _converted(element: Element, number: int, convert: Any, sheet: str) -> Sheet
     for child, cell in zip(element, cells, strict=True):
         value = TOO_LONG if TOO_LONG_MARK in child.attrib else cell["value"]
         column = cell["column"]
+        if column in hidden:
+            values[column - 1] = value
+            continue
         if cell["data_type"] == "f" and not _has_saved_value(child):
             value = None  # its text is no value the partner saw
             wrong = wrong or (column, _unsaved(column, sheet))

@@ -19,7 +19,7 @@ from bigfish.intake.readers.rows import (
     _unreadable,
     header_names,
 )
-from bigfish.intake.xlsx import TOO_LONG, Sheet, SheetRow, open_workbook
+from bigfish.intake.xlsx import TOO_LONG, Sheet, SheetRow, column_letter, open_workbook
 
 
 def _cell_text(value: Any) -> str:
@@ -55,8 +55,10 @@ def read_xlsx(
     than one sheet in view is refused whole (naming the sheets) rather than read in part. A row
     with a value right of the last header column is rejected, as a CSV row with too many fields.
     Each row with data on a hidden sheet (`_hidden_rows`), or hidden on the sheet read
-    (`_hidden_row`), is rejected naming the sheet and row. The workbook is read as a stream
-    within the bounds of `bigfish.intake.xlsx`."""
+    (`_hidden_row`), is rejected naming the sheet and row; a hidden column's values are not
+    read, and each hidden column holding any is rejected as a record of its own, at line 1,
+    naming it (`_HiddenValues`). The workbook is read as a stream within the bounds of
+    `bigfish.intake.xlsx`."""
     workbook = open_workbook(raw, str(path))
     try:
         if not workbook.sheets:
@@ -92,13 +94,19 @@ def read_xlsx(
         header = first.values if first.number == 1 else ()
         names = header_names([_cell_text(h) for h in header], path, lower=lower_header)
         if on_header is not None:
-            on_header(names)
+            _check_header(on_header, names, first.hidden_columns, sheet)
         if first.number != 1:
             rows = itertools.chain([first], rows)
+        unread = _HiddenValues()
         for row in rows:
-            record = _hidden_row(sheet, row, names) if row.hidden else _sheet_record(row, names)
+            record: Record | None
+            if row.hidden:
+                record = _hidden_row(sheet, row, names)
+            else:
+                record = _sheet_record(row, names, unread)
             if record is not None:
                 yield record
+        yield from unread.rejects(names, sheet)
         for other in hidden:
             yield from _hidden_rows(other, workbook.rows(other))
     finally:
@@ -140,10 +148,75 @@ def _hidden_row(sheet: Sheet, row: SheetRow, names: list[str]) -> Unreadable | N
     return _unreadable(row.number, reason, _readable(names, texts))
 
 
-def _sheet_record(row: SheetRow, names: list[str]) -> Record | None:
-    """The record of one sheet row under the header NAMES; None for a row of empty cells."""
+def _check_header(
+    on_header: HeaderCheck, names: list[str], hidden: frozenset[int], sheet: Sheet
+) -> None:
+    """ON_HEADER on the header NAMES but those of HIDDEN columns; a column the file needs
+    (a required field's, one its mapping names) that is hidden refuses it, naming the column."""
+    try:
+        on_header([name for column, name in enumerate(names, start=1) if column not in hidden])
+    except InputError as exc:
+        needed = [c for c, name in enumerate(names, start=1) if c in hidden and name == exc.field]
+        if not needed:
+            raise
+        raise InputError(
+            f"{_column_name(needed[0], names, sheet)} is hidden, and bigfish does not read a "
+            "column its sender hid, but the file needs it: unhide the column and send the "
+            "file again",
+            file=exc.file,
+            line=1,
+            field=exc.field,
+        ) from None
+
+
+def _column_name(column: int, names: list[str], sheet: Sheet) -> str:
+    """Column COLUMN as the sender sees it: "column O ('notes') of sheet 'Reports'"."""
+    header = f" ({names[column - 1]!r})" if column <= len(names) else ""
+    return f"column {column_letter(column)}{header} of sheet {sheet.name!r}"
+
+
+class _HiddenValues:
+    """The values of the sheet's hidden columns, which are not read: a partner hides a column
+    for a reason (a helper for a dropdown, a note not meant to be shared), and a helper column
+    must not cost a report. Each hidden column that holds values is rejected as one record,
+    at line 1 (its header), naming it and the rows, so that nothing is lost without a word."""
+
+    def __init__(self) -> None:
+        self._rows: dict[int, list[int]] = {}  # column -> [rows with a value, first, last]
+
+    def set_aside(self, row: SheetRow, texts: list[str]) -> list[str]:
+        """TEXTS (of ROW) with its hidden columns' emptied, those with a value noted."""
+        kept = list(texts)
+        for column, (value, text) in enumerate(zip(row.values, texts, strict=True), start=1):
+            if column not in row.hidden_columns:
+                continue
+            kept[column - 1] = ""
+            if row.problem is None and (value is TOO_LONG or text.strip()):
+                seen = self._rows.setdefault(column, [0, row.number, row.number])
+                seen[0] += 1
+                seen[2] = row.number
+        return kept
+
+    def rejects(self, names: list[str], sheet: Sheet) -> Iterator[Unreadable]:
+        """Each hidden column with a value, as a rejected record naming it."""
+        for column, (count, first, last) in sorted(self._rows.items()):
+            rows = f"1 row ({first})" if count == 1 else f"{count:,} rows ({first} to {last})"
+            reason = (
+                f"{_column_name(column, names, sheet)} is hidden, and its values in {rows} "
+                "were not read: bigfish does not read a column its sender hid; unhide the "
+                "column and send the file again if its values are meant to be sent"
+            )
+            field = names[column - 1] if column <= len(names) else f"column {column}"
+            yield Unreadable(1, reason, field=field)
+
+
+def _sheet_record(row: SheetRow, names: list[str], unread: _HiddenValues) -> Record | None:
+    """The record of one sheet row under the header NAMES, without its hidden columns (set
+    aside in UNREAD); None for a row of empty cells."""
     values = row.values
     texts = ["" if v is TOO_LONG else _cell_text(v) for v in values]
+    if row.hidden_columns:
+        texts = unread.set_aside(row, texts)
     if row.problem is not None:
         field = None
         if row.column is not None:
@@ -159,5 +232,16 @@ def _sheet_record(row: SheetRow, names: list[str]) -> Record | None:
             return _unreadable(row.number, reason, _readable(names, texts))
         del texts[width:]
     texts += [""] * (width - len(texts))
-    dates = tuple(n for n, v in zip(names, values, strict=False) if isinstance(v, datetime | date))
-    return Row(row.number, dict(zip(names, texts, strict=True)), dates=dates)
+    fields = dict(zip(names, texts, strict=True))
+    if row.hidden_columns:
+        fields = {
+            name: text
+            for column, (name, text) in enumerate(fields.items(), start=1)
+            if column not in row.hidden_columns
+        }
+    dates = tuple(
+        n
+        for n, v in zip(names, values, strict=False)
+        if isinstance(v, datetime | date) and n in fields
+    )
+    return Row(row.number, fields, dates=dates)
