@@ -16,9 +16,11 @@ from bigfish.identifiers.platforms import (
 from bigfish.identifiers.url import parse_url
 from bigfish.models import Kind
 
-_KEYWORDS = "|".join(
+#: The platform words and aliases as PLATFORM_AND_NAME tries them: escaped, longest first.
+PLATFORM_WORDS = tuple(
     sorted((re.escape(name) for name in PLATFORMS | ALIASES.keys()), key=len, reverse=True)
 )
+_KEYWORDS = "|".join(PLATFORM_WORDS)
 # "LINE ID: w2659", "IDLINE: x", "line : @game24th", "Telegram @name", "ไลน์ @yabohappy".
 PLATFORM_AND_NAME = re.compile(
     rf"(?:id[ \t]*)?(?P<platform>{_KEYWORDS})"

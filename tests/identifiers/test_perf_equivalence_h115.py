@@ -1,0 +1,102 @@
+"""The handle pattern of extraction that starts with a class (`extract._HANDLE`) finds what the
+pattern as written (`extract._HANDLE_AS_WRITTEN`) finds: the same spans and the same groups
+``sep`` and ``at``, on narratives made of platform words, ``id``, separators and names; and
+``extract`` gives the same identifiers with either. Also what the normalization cache is keyed
+on: the default country, so one raw value under two countries stays two results."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bigfish.identifiers.registry import _normalize_uncached, normalize, normalize_checked
+from bigfish.models import Kind
+
+extract_module = importlib.import_module("bigfish.identifiers.extract")
+AS_WRITTEN = re.compile(extract_module._HANDLE_AS_WRITTEN)
+
+_PIECES = st.sampled_from(
+    [
+        "line", "LINE", "id", "ID", "idline", "ไลน์", "ไอดี", "微信", "telegram", "tg", "ig",
+        "instagram", "x", "wa", "whatsapp", "kakao", "kakaotalk", "fb", "facebook", "zalo",
+        " ", "\t", "  ", ":", "：", "=", "@", ".", "_", "-", "+", "/", "\n", ",",
+        "0812345678", "+66 81 234 5678", "abc", "name_1", "a", "9", "é", "ก", "i", "d",
+    ]
+)  # fmt: skip
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=3)), max_size=14).map("".join)
+
+
+def _found(pattern: re.Pattern[str], text: str) -> list[tuple[int, int, str, str]]:
+    return [(m.start(), m.end(), m.group("sep"), m.group("at")) for m in pattern.finditer(text)]
+
+
+def test_the_handle_pattern_is_the_rewritten_one() -> None:
+    # Not the pattern as written: else the tests below compare it with itself.
+    assert extract_module._HANDLE.pattern != AS_WRITTEN.pattern
+    assert extract_module._HANDLE.pattern.startswith("[")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_TEXT)
+def test_the_rewritten_handle_pattern_matches_as_written(text: str) -> None:
+    assert _found(extract_module._HANDLE, text) == _found(AS_WRITTEN, text)
+    lowered = text.lower()
+    assert _found(extract_module._HANDLE, lowered) == _found(AS_WRITTEN, lowered)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("line id: abc", [(0, 12, " id: ", "")]),
+        ("idline: w2659", [(0, 13, ": ", "")]),
+        ("id ig:foo", [(0, 9, ":", "")]),
+        ("ติดต่อ ไลน์ @yabohappy", [(7, 22, " ", "@")]),
+        ("aline: x", []),  # a letter before the word
+        ("x.line: y", []),  # a dot before the word
+        ("微信:wx_123", [(0, 9, ":", "")]),
+    ],
+)
+def test_handles_found_by_both_patterns(
+    text: str, expected: list[tuple[int, int, str, str]]
+) -> None:
+    assert _found(extract_module._HANDLE, text) == expected
+    assert _found(AS_WRITTEN, text) == expected
+
+
+FAST = extract_module._HANDLE
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, country=st.sampled_from([None, "TH", "VN"]))
+def test_extract_finds_the_same_with_the_pattern_as_written(text: str, country: str | None) -> None:
+    fast = extract_module.extract(text, country)
+    vars(extract_module)["_HANDLE"] = AS_WRITTEN
+    try:
+        written = extract_module.extract(text, country)
+    finally:
+        vars(extract_module)["_HANDLE"] = FAST
+    assert fast == written
+
+
+def test_one_value_under_two_countries_is_two_cached_results() -> None:
+    thai = normalize("phone", "081 234 5678", "TH")
+    vietnamese = normalize("phone", "081 234 5678", "VN")
+    assert thai.canonical == "+66812345678"
+    assert vietnamese.canonical != thai.canonical
+    assert normalize("phone", "081 234 5678", "TH") == thai  # the cache kept them apart
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(list(Kind)),
+    value=st.one_of(_TEXT, st.from_regex(r"\+?[0-9 ().\-]{3,20}", fullmatch=True)),
+    country=st.sampled_from([None, "TH", "VN", "US"]),
+)
+def test_the_cached_and_the_uncached_normalization_agree(
+    kind: Kind, value: str, country: str | None
+) -> None:
+    assert normalize_checked(kind, value, country) == _normalize_uncached(kind, value, country)
