@@ -117,3 +117,93 @@ def test_only_the_named_currencies_amounts_are_published_and_every_count_stays()
     assert (shown[3].currency, shown[3].reports) == (OTHER, 5) and math.isnan(shown[3].amount)
     assert publishable(stats, []).stats.unconverted == 40
     assert sum(u.reports for u in shown) == 40
+
+
+# Cell-key perturbation of the published losses (`bigfish.reporting.disclosure`).
+
+SECRET = b"a node's secret, for the tests"
+
+
+def _losses_and_keys(n: int) -> tuple[list[float], list[int]]:
+    """N reports of A: losses from $1,000 to $9,999 and their record keys under SECRET."""
+    from bigfish.reporting import disclosure
+
+    losses = [float(1000 + (i * 7919) % 9000) for i in range(n)]
+    return losses, [disclosure.record_key(SECRET, "A", f"r{i}") for i in range(n)]
+
+
+def test_the_same_reports_always_give_the_same_published_loss() -> None:
+    """Run twice, in another order, or in another table or view: the same cell, the same figure;
+    another secret or another report, another key."""
+    from bigfish.reporting import disclosure
+
+    keys = [disclosure.record_key(SECRET, "A", f"r{i}") for i in range(12)]
+    assert keys == [disclosure.record_key(SECRET, "A", f"r{i}") for i in range(12)]
+    assert disclosure.record_key(b"another secret", "A", "r0") != keys[0]
+    assert disclosure.record_key(SECRET, "B", "r0") != keys[0]
+    assert disclosure.record_key(SECRET, "A/r", "0") != disclosure.record_key(SECRET, "A", "r/0")
+    assert all(0 <= k < disclosure.KEY_SPACE for k in keys)
+    cell = disclosure.cell_key(keys)
+    assert cell == disclosure.cell_key(reversed(keys)) == disclosure.cell_key(sorted(keys))
+    published = disclosure.perturbed_loss(123_456.0, cell)
+    assert published == disclosure.perturbed_loss(123_456.0, disclosure.cell_key(keys[::-1]))
+    assert published != 123_456.0
+    assert disclosure.cell_key(keys[:-1]) != cell
+
+
+def test_the_change_is_within_its_bound_and_uses_all_of_it() -> None:
+    """|e| <= 5 % for any key; over many cells it takes values across the whole range, both
+    ways, and averages near 0 (no bias in the totals)."""
+    from bigfish.reporting import disclosure
+
+    _, keys = _losses_and_keys(2000)
+    cells = [disclosure.cell_key(keys[i : i + 5]) for i in range(len(keys) - 5)]
+    changes = [disclosure.loss_noise(c) for c in cells]
+    assert disclosure.NOISE_BOUND == 0.05
+    assert all(-0.05 <= e < 0.05 for e in changes)
+    assert min(changes) < -0.045 and max(changes) > 0.045
+    assert abs(sum(changes) / len(changes)) < 0.005
+    for e, c in zip(changes[:50], cells, strict=False):
+        assert disclosure.perturbed_loss(10_000.0, c) == pytest.approx(10_000.0 * (1 + e))
+        assert abs(disclosure.perturbed_loss(10_000.0, c) - 10_000.0) <= 500.0
+    assert disclosure.loss_noise(0) == disclosure.loss_noise(0, 0.05)
+    assert all(abs(disclosure.loss_noise(c, 0.01)) <= 0.01 for c in cells[:100])
+    assert disclosure.perturbed_loss(0.0, cells[0]) == 0.0
+    assert math.isnan(disclosure.perturbed_loss(math.nan, cells[0]))
+    with pytest.raises(ValueError):
+        disclosure.loss_noise(disclosure.KEY_SPACE)
+
+
+def test_two_cells_differing_by_one_report_do_not_give_its_loss_away() -> None:
+    """A cell of ten reports and the same with an eleventh, 300 times over: rounded only, their
+    difference is the eleventh's loss to within a rounding ($100) every time; perturbed, it is
+    never that loss, and more than $1,000 off it in most examples, and the two cells' changes
+    are unrelated."""
+    from bigfish.reporting import disclosure
+    from bigfish.reporting.disclosure import rounded_loss
+
+    losses, keys = _losses_and_keys(320)
+    rounded_gives_it, equal, far, before, after = 0, 0, 0, [], []
+    for k in range(300):
+        cell, extra = range(k, k + 10), k + 10
+        loss = sum(losses[i] for i in cell)
+        without = disclosure.cell_key(keys[i] for i in cell)
+        with_it = disclosure.cell_key([*(keys[i] for i in cell), keys[extra]])
+        rounded_gives_it += (
+            abs(rounded_loss(loss + losses[extra]) - rounded_loss(loss) - losses[extra]) <= 100
+        )
+        difference = rounded_loss(disclosure.perturbed_loss(loss + losses[extra], with_it))
+        difference -= rounded_loss(disclosure.perturbed_loss(loss, without))
+        equal += difference == losses[extra]
+        far += abs(difference - losses[extra]) > 1000
+        before.append(disclosure.loss_noise(without))
+        after.append(disclosure.loss_noise(with_it))
+    assert rounded_gives_it == 300
+    assert equal == 0
+    assert far > 150  # about two in three: the changes are up to 5 % of some $55,000
+    mean_b, mean_a = sum(before) / 300, sum(after) / 300
+    covariance = sum((b - mean_b) * (a - mean_a) for b, a in zip(before, after, strict=True))
+    spread = math.sqrt(
+        sum((b - mean_b) ** 2 for b in before) * sum((a - mean_a) ** 2 for a in after)
+    )
+    assert abs(covariance / spread) < 0.2  # unrelated: no correlation to speak of

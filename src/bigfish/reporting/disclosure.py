@@ -36,12 +36,24 @@ ranges of months; `bigfish report --any-period` allows days and says so in the d
 every published loss is rounded to `LOSS_FIGURES` significant figures: the difference of two
 totals is then known only to within their rounding (a loss of $48,000 is lost in two totals of
 millions, rounded to $10,000), which reduces what differencing gives away without removing it.
+
+Cell-key perturbation (`perturbed_loss`) goes further, for the losses only (counts stay exact):
+each report has a record key, 64 bits of HMAC-SHA-256 of a secret the node holds and its
+(organization, report id) (`record_key`); a cell's key is the sum of its reports' keys modulo
+2**64 (`cell_key`: the fractional part of the sum of the keys read as fractions); its loss is
+published times 1 + e, e drawn from the cell's key alone and at most `NOISE_BOUND` either way
+(`loss_noise`), then rounded. The same reports always give the same figure (run twice, two views
+or two tables of the same cell), while two cells that differ by one report get unrelated noise:
+their difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bigfish.linking.views import NetworkSummary
@@ -61,6 +73,46 @@ def rounded_loss(amount: float, figures: int = LOSS_FIGURES) -> float:
     if amount == 0 or not math.isfinite(amount):
         return amount
     return float(round(amount, figures - 1 - math.floor(math.log10(abs(amount)))))
+
+
+#: The largest relative change `perturbed_loss` makes to a loss, either way (5 %).
+NOISE_BOUND = 0.05
+
+#: Record and cell keys are integers below this: fractions of it.
+KEY_SPACE = 2**64
+
+
+def record_key(secret: bytes, org: str, report_id: str) -> int:
+    """The record key of report REPORT_ID of ORG: 64 bits of HMAC-SHA-256 under SECRET (a
+    fraction of `KEY_SPACE`); without SECRET no one can tell it from chance."""
+    message = json.dumps(["bigfish record key", org, report_id], ensure_ascii=False).encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def cell_key(record_keys: Iterable[int]) -> int:
+    """The key of the cell of RECORD_KEYS: their sum modulo `KEY_SPACE` (the same reports give
+    the same key, in any order and any table; one report more or less gives another)."""
+    return sum(record_keys) % KEY_SPACE
+
+
+def loss_noise(key: int, bound: float = NOISE_BOUND) -> float:
+    """The relative change e, -BOUND <= e < BOUND, of the loss of the cell of KEY: uniform, and
+    drawn from SHA-256 of the key, so that cells whose keys differ by a report's get unrelated
+    changes (not ones a report's key would tie together)."""
+    if not 0 <= key < KEY_SPACE:
+        raise ValueError("a cell key is at least 0 and below KEY_SPACE")
+    digest = hashlib.sha256(b"bigfish loss noise\0" + key.to_bytes(8, "big")).digest()
+    fraction = int.from_bytes(digest[:8], "big") / KEY_SPACE
+    return bound * (2 * fraction - 1)
+
+
+def perturbed_loss(loss: float, key: int, bound: float = NOISE_BOUND) -> float:
+    """LOSS of the cell of KEY times 1 + `loss_noise`(KEY) (to be rounded by `rounded_loss`
+    after); 0 and NaN as they are."""
+    if loss == 0 or not math.isfinite(loss):
+        return loss
+    return loss * (1 + loss_noise(key, bound))
 
 
 def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
