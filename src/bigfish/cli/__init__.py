@@ -1,49 +1,32 @@
 """The `bigfish` command: thin shells, each calling one library function.
 
-One module per command group registers its commands on the shared Typer app.
+One module per command group registers its commands on the shared Typer app, imported when
+one of its commands is run (`_lazy.py`), so that a command starts without the others' libraries.
 """
 
 from __future__ import annotations
 
-import inspect
+import sys
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import exc as sa_exc
 
-from bigfish.cli import (  # noqa: F401  (imported for their registrations)
-    access,
-    demo,
-    evidence,
-    identifiers,
-    intake,
-    interop,  # also registers the stix and misp readers of `bigfish ingest`
-    ml,
-    networks,
-    report,
-    requests,
-    serve,
-    synth,
-)
 from bigfish.cli._app import app
 from bigfish.errors import BigfishError
 
-
-def _one_line_summaries(group: typer.Typer) -> None:
-    """Give every command whose help opens with a paragraph of several source lines that
-    paragraph on one line as its summary: the lists of `bigfish --help` (and of each group's)
-    otherwise break it where the docstring does, mid-sentence."""
-    for info in group.registered_commands:
-        doc = info.help or (info.callback.__doc__ if info.callback else None)
-        if info.short_help is None and doc:
-            first = inspect.cleandoc(doc).split("\n\n")[0]
-            if "\n" in first:
-                info.short_help = " ".join(first.split())
-    for sub in group.registered_groups:
-        if sub.typer_instance is not None:
-            _one_line_summaries(sub.typer_instance)
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
 
 
-_one_line_summaries(app)
+def _database_error(exc: Exception) -> str | None:
+    """The first line of the driver's message when EXC is SQLAlchemy's DBAPIError, else None
+    (SQLAlchemy is not imported for it: a command that never loaded it raised none)."""
+    dbapi_error: type[DBAPIError] | None = getattr(
+        sys.modules.get("sqlalchemy.exc"), "DBAPIError", None
+    )
+    if dbapi_error is None or not isinstance(exc, dbapi_error):
+        return None
+    return (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
 
 
 def main() -> None:
@@ -66,11 +49,13 @@ def main() -> None:
             err=True,
         )
         raise SystemExit(1) from None
-    except sa_exc.DBAPIError as exc:
-        cause = str(exc.orig).strip().splitlines() or [type(exc.orig).__name__]
-        typer.echo(f"error: the database could not be used: {cause[0]} (check --db)", err=True)
-        raise SystemExit(1) from None
-    except OSError as exc:
+    except Exception as exc:
+        cause = _database_error(exc)
+        if cause is not None:
+            typer.echo(f"error: the database could not be used: {cause} (check --db)", err=True)
+            raise SystemExit(1) from None
+        if not isinstance(exc, OSError):
+            raise
         where = f": {exc.filename}" if exc.filename else ""
         typer.echo(f"error: {exc.strerror or exc}{where}", err=True)
         raise SystemExit(1) from None

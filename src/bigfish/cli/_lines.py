@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from bigfish.errors import InputError
-from bigfish.intake.readers import RepeatedKey, unique_keys
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -53,6 +52,10 @@ def read_source(path: Path | None, stdin: BinaryIO) -> bytes:
 def json_line(line: str, source: str, number: int) -> Any:
     """The JSON value on LINE; InputError naming SOURCE and line NUMBER when it is not JSON, or
     names a key twice in one object (which value would be meant?)."""
+    # imported here: bigfish.intake loads the store (SQLAlchemy, alembic), which a command
+    # reading plain text lines (extract, classify) does not need
+    from bigfish.intake.readers import RepeatedKey, unique_keys
+
     try:
         return json.loads(line, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as error:

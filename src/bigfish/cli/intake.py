@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
+import bigfish.interop  # noqa: F401  (registers the stix and misp readers of ingest)
 from bigfish.alerts import Deliveries, send_ingest_webhooks
 from bigfish.cli._app import app, command_store, fail
 from bigfish.errors import BigfishError, InputError
