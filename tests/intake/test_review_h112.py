@@ -1,5 +1,5 @@
 """Review h112: files joined into one (`cat a.csv b.csv`, each starting with the BOM Excel
-writes) keep every report, its id as sent."""
+writes) keep every report, its id as sent; a JSON report's known fields have their types."""
 
 from __future__ import annotations
 
@@ -133,3 +133,62 @@ def test_an_id_sent_again_with_a_bom_updates_the_same_report(
     with sqlite_store.connect() as conn:
         notes = conn.execute(sa.select(reports.c.attributes)).scalar_one()
     assert "y" in json.dumps(notes)
+
+
+#: A JSON report's known fields of a type spec/reports.md does not give them: (key, value,
+#: the field named, words of the reason). They were stored with the number made text ("5" a
+#: phone, 20250301 a date, 3 a narrative), or rejected for what the text turned out to be.
+WRONG_TYPES = [
+    ("phones", 5, "phones", "phones must be a list of texts or one text of ;-separated values"),
+    ("phones", {"a": 1}, "phones", "not an object"),
+    ("phones", ["0812345678", 812345679], "phones", "phones[1] must be text"),
+    ("urls", [None], "urls", "urls[0] must be text (a JSON string), not null"),
+    ("report_id", 12, "report_id", "report_id must be text (a JSON string), not a number"),
+    ("reported_at", 20250301, "reported_at", "reported_at must be text"),
+    ("country", 7, "country", "country must be text (a JSON string), not a number"),
+    ("narrative", ["x"], "narrative", "narrative must be text (a JSON string), not a list"),
+    ("narrative", 3, "narrative", "not a number"),
+    ("scam_type", True, "scam_type", "scam_type must be text (a JSON string), not true"),
+    ("channel", {"sms": 1}, "channel", "not an object"),
+    ("loss_currency", 764, "loss_currency", "loss_currency must be text"),
+    ("loss_amount", True, "loss_amount", "expected text or a number, got true"),
+    ("loss_amount", [1], "loss_amount", "expected text or a number"),
+]
+
+
+def _line(report_id: str, /, **fields: object) -> str:
+    """A JSON line of a report (FIELDS may give report_id another value)."""
+    obj = {"report_id": report_id, "reported_at": "2025-03-01", "country": "TH"}
+    return json.dumps(obj | fields) + "\n"
+
+
+def test_a_json_reports_known_field_of_the_wrong_type_rejects_the_report(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    lines = [_line(f"bad{i}", **{key: v}) for i, (key, v, *_) in enumerate(WRONG_TYPES)]
+    good = [
+        _line("ok-text-amount", loss_amount="12.50", loss_currency="THB", phones=["0812345678"]),
+        _line("ok-number-amount", loss_amount=12.5, loss_currency="THB", phones="0812345678;"),
+        _line("ok-extra", extra=3, phones=[], narrative=""),
+    ]
+    path = tmp_path / "types.jsonl"
+    assert _ingest(sqlite_store, path, "".join(lines + good).encode()) == (
+        len(WRONG_TYPES) + 3,
+        3,
+        len(WRONG_TYPES),
+    )
+    assert stored_ids(sqlite_store) == ["ok-extra", "ok-number-amount", "ok-text-amount"]
+    rejects = _rejects(path)
+    assert [r["line"] for r in rejects] == list(range(1, len(WRONG_TYPES) + 1))
+    for reject, (key, _, field, words) in zip(rejects, WRONG_TYPES, strict=True):
+        assert reject["field"] == field, reject
+        assert words in str(reject["reason"]), reject
+        if key != "report_id":
+            assert reject["report_id"] == f"bad{reject['line'] - 1}"
+    with sqlite_store.connect() as conn:
+        kept = dict(conn.execute(sa.select(reports.c.report_id, reports.c.loss_amount)).all())
+        attributes = conn.execute(
+            sa.select(reports.c.attributes).where(reports.c.report_id == "ok-extra")
+        ).scalar_one()
+    assert str(kept["ok-text-amount"]).startswith("12.5") and kept["ok-number-amount"]
+    assert "3" in json.dumps(attributes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from bigfish.intake.records import (
     MAX_COLUMNS,
     MAX_IDENTIFIERS,
     MAX_RECORD,
+    STANDARD_FIELDS,
     parse_role,
 )
 from bigfish.models import Kind, RawIdentifier
@@ -25,6 +27,9 @@ from bigfish.models import Kind, RawIdentifier
 MAX_JSON_LINE = 4 * MAX_RECORD
 
 _KINDS = frozenset(k.value for k in Kind)
+#: The fields of spec/reports.md that are text in JSON (a JSON string); a loss_amount may be a
+#: number too, an identifier column a list of texts; unknown fields text or a number (`_scalar`).
+_TEXT_FIELDS = frozenset(STANDARD_FIELDS) - {"loss_amount"}
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -40,6 +45,53 @@ def _scalar(value: Any) -> str:
             f"expected text or a number, got {json.dumps(value)} (not a number JSON has)"
         )
     raise InputError(f"expected text or a number, got {type(value).__name__}")
+
+
+def _json_type(value: Any) -> str:
+    """VALUE's JSON type, as a reason names it: "a number", "true", "a list"."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float | Decimal):
+        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+        return "a number" if finite else f"{json.dumps(float(value))} (not a number JSON has)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__  # pragma: no cover - JSON has no other type
+
+
+def _text(value: Any, field: str, where: str | None = None) -> str:
+    """VALUE of a known text field, else InputError naming FIELD (WHERE in it: `phones[1]`)
+    and the type it must have."""
+    if isinstance(value, str):
+        return value
+    raise InputError(
+        f"{where or field} must be text (a JSON string), not {_json_type(value)}", field=field
+    )
+
+
+def _identifier_text(value: Any, field: str) -> str:
+    """The `;`-separated values of identifier column FIELD: one text of them, or a list of
+    texts (a phone number as a JSON number has lost its leading 0 or +)."""
+    if isinstance(value, list):
+        return ";".join(_text(item, field, f"{field}[{i}]") for i, item in enumerate(value))
+    if isinstance(value, str):
+        return value
+    raise InputError(
+        f"{field} must be a list of texts or one text of ;-separated values, not "
+        f"{_json_type(value)}",
+        field=field,
+    )
+
+
+def _field_text(key: str, value: Any) -> str:
+    """The text of field KEY of a JSON report, checked for the JSON type its field has."""
+    if key in IDENTIFIER_COLUMNS:
+        return _identifier_text(value, key)
+    if key in _TEXT_FIELDS:
+        return _text(value, key)
+    return _scalar(value)  # loss_amount and unknown fields: text or a number
 
 
 def _json_identifiers(value: Any) -> list[RawIdentifier]:
@@ -83,12 +135,9 @@ def row_from_json(line: int, obj: Any) -> Record:
             try:
                 if not key.strip() and value != "":  # kept by name: a blank one would be lost
                     raise InputError("a field without a name; give it one")
-                if key in IDENTIFIER_COLUMNS and isinstance(value, list):
-                    fields[key] = ";".join(_scalar(v) for v in value)
-                else:
-                    fields[key] = _scalar(value)
+                fields[key] = _field_text(key, value)
             except InputError as exc:
-                raise InputError(exc.message, field=key) from None
+                raise InputError(exc.message, field=exc.field or key) from None
         listed = obj.get("identifiers")  # null, as for every other field: none given
         identifiers = _json_identifiers([] if listed is None else listed)
     except InputError as exc:
