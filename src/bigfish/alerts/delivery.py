@@ -1,4 +1,10 @@
-"""New reports' alerts go out, signed (`bigfish.webhooks`), to the holders' webhooks."""
+"""New reports' alerts go out, signed (`bigfish.webhooks`), to the holders' webhooks.
+
+Each webhook has its own queue (`_Outbox`): its deliveries go one after another, different
+webhooks' at once, and nothing waits for a webhook but that webhook's own alerts. A round (the
+alerts of a batch of reports) hands each webhook its alerts and goes on; alerts handed to a
+webhook still busy with earlier ones wait for it and go out together in its next deliveries.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -40,7 +46,8 @@ MAX_ALERTS_PER_DELIVERY = 1_000
 
 #: Webhooks delivered to at once, each on its own thread: a receiver that never answers holds
 #: one thread until its delivery's deadline (`bigfish.webhooks.deliver`: 10 s without an answer,
-#: 30 s in all) instead of delaying every webhook after it.
+#: 30 s in all) instead of delaying every webhook after it. One webhook never holds more than
+#: one thread: its next deliveries wait for its last.
 DELIVERY_THREADS = 8
 
 
@@ -99,7 +106,41 @@ def deliver_alerts(
     of organizations' names then webhooks, never raised. A webhook removed meanwhile is sent
     nothing more from then on (a delivery already on its way ends), and what it is not sent
     counts neither delivered nor failed."""
-    send = send or (lambda url, secret, body, peers: deliver(url, secret, body, peers))
+    return _deliver_rounds(store, [report_pks], send)
+
+
+def _deliver_rounds(
+    store: Store, rounds: Iterable[Sequence[int]], send: Deliver | None
+) -> Deliveries:
+    """Deliver the alerts of each round of reports in ROUNDS, a round handed over as soon as
+    the one before it is read (not sent): a webhook still busy with an earlier round's alerts
+    gets the later ones together once it is done, and the other webhooks do not wait for it.
+    Returns once everything handed over is sent; problems by organization, then webhook."""
+    totals: dict[_Target, Deliveries] = {}
+    counting = threading.Lock()
+
+    def count(target: _Target, done: Deliveries) -> None:
+        with counting:
+            totals[target] = totals.get(target, Deliveries()) + done
+
+    order: dict[_Target, None] = {}
+    outbox = _Outbox(store, send or _deliver, count)
+    try:
+        for report_pks in rounds:
+            order.update(dict.fromkeys(_hand_over(store, report_pks, outbox)))
+    finally:
+        outbox.close()  # every delivery handed over ends (each within its deadline)
+    ordered = sorted(order, key=lambda t: (t.org, t.hook_id or 0))
+    return sum((totals.get(target, Deliveries()) for target in ordered), Deliveries())
+
+
+def _deliver(url: str, secret: str, body: bytes, peers: list[str]) -> int:
+    return deliver(url, secret, body, peers)
+
+
+def _hand_over(store: Store, report_pks: Sequence[int], outbox: _Outbox) -> list[_Target]:
+    """Hand OUTBOX the alerts that REPORT_PKS raise, each webhook its holder's; the webhooks
+    given alerts, by organization name, then webhook."""
     with store.connect() as conn:
         listening = {
             int(org_id): str(name)
@@ -110,37 +151,33 @@ def deliver_alerts(
             )
         }
     if not listening:  # no webhook at all: the holders' query (most of the cost) is not run
-        return Deliveries()
+        return []
     targets = holders_to_alert(store, report_pks, listening)  # only holders with a webhook
-    # Everything read from the store (secrets included) is read here, on the caller's thread;
-    # the delivery threads only send.
-    jobs = _webhook_deliveries(store, targets, listening)
+    # What a delivery needs (secrets included) is read here, on the caller's thread; the
+    # delivery threads only send (and check the webhook is still registered).
+    jobs = _webhook_alerts(store, targets, listening)
     if not jobs:
-        return Deliveries()
+        return []
     peers = [origin for origin, _ in list_allowed_peers(store)]
+    for target, alerts in jobs:
+        outbox.add(target, alerts, peers)
+    return [target for target, _ in jobs]
 
-    def registered(job: _WebhookDeliveries) -> bool:
-        if job.hook_id is None:
-            return True
-        try:
-            return still_registered(store, job.hook_id, job.secret)
-        except sa.exc.SQLAlchemyError:  # the store cannot say: sent, as before the check
-            log.warning("webhook %d: could not check it is still registered", job.hook_id)
-            return True
 
-    if len(jobs) == 1:
-        return _send(jobs[0], peers, send, registered)
-    with ThreadPoolExecutor(
-        max_workers=min(DELIVERY_THREADS, len(jobs)), thread_name_prefix="bigfish-delivery"
-    ) as pool:
-        # in the jobs' order
-        done = list(pool.map(lambda job: _send(job, peers, send, registered), jobs))
-    return sum(done, Deliveries())
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """One webhook of one organization, as a round read it (a webhook removed and registered
+    again, even under the same id, is another target: its secret differs)."""
+
+    org: str
+    url: str
+    secret: str = field(repr=False)  # a traceback's locals or a debug log show no key
+    hook_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class _WebhookDeliveries:
-    """What one webhook gets from one call: its holder's alerts as bodies to sign and send."""
+    """What one webhook gets in one go: its holder's alerts as bodies to sign and send."""
 
     org: str
     url: str
@@ -149,22 +186,105 @@ class _WebhookDeliveries:
     hook_id: int | None = None  # the webhook's id: its bodies go only while it is registered
 
 
-def _webhook_deliveries(
+def _webhook_alerts(
     store: Store, targets: dict[int, list[Alert]], listening: dict[int, str]
-) -> list[_WebhookDeliveries]:
-    """The deliveries of TARGETS' alerts, by organization name, then webhook."""
-    jobs: list[_WebhookDeliveries] = []
+) -> list[tuple[_Target, list[Alert]]]:
+    """TARGETS' alerts for each of their webhooks, by organization name, then webhook."""
+    jobs: list[tuple[_Target, list[Alert]]] = []
     for org_id in sorted(targets.keys() & listening.keys(), key=lambda o: (listening[o], o)):
-        alerts = targets[org_id]
-        bodies = tuple(
-            alert_document(alerts[start : start + MAX_ALERTS_PER_DELIVERY])
-            for start in range(0, len(alerts), MAX_ALERTS_PER_DELIVERY)
-        )
         jobs += [
-            _WebhookDeliveries(listening[org_id], url, secret, bodies, hook_id)
+            (_Target(listening[org_id], url, secret, hook_id), targets[org_id])
             for hook_id, url, secret in delivery_targets(store, org_id)
         ]
     return jobs
+
+
+@dataclass(slots=True)
+class _Queue:
+    """A busy webhook's alerts waiting to go out (by id, in the order handed over), and the
+    allowed internal origins they go through (as last read)."""
+
+    waiting: dict[str, Alert] = field(default_factory=dict)
+    peers: list[str] = field(default_factory=list)
+
+
+class _Outbox:
+    """Each webhook's queue of alerts, sent on up to DELIVERY_THREADS threads: one webhook's
+    deliveries one after another, different webhooks' at once. Alerts handed over for a webhook
+    that is busy wait and go out together in its next deliveries (an alert handed over twice
+    goes once, as last handed over), so a receiver that answers just before each deadline
+    holds one thread and delays only its own alerts, and one that never answers costs one
+    deadline per turn, not one per round. A webhook that has had its turn while others wait
+    for a thread goes after them."""
+
+    def __init__(
+        self,
+        store: Store,
+        send: Deliver,
+        done: Callable[[_Target, Deliveries], None],
+        threads: int = DELIVERY_THREADS,
+    ) -> None:
+        self._store = store
+        self._send = send
+        self._done = done
+        self._queues: dict[_Target, _Queue] = {}  # the busy webhooks: sending or about to
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bigfish-delivery")
+
+    def add(self, target: _Target, alerts: Sequence[Alert], peers: list[str]) -> None:
+        """Queue ALERTS for TARGET, to go through PEERS (the allowed internal origins)."""
+        with self._lock:
+            queue = self._queues.get(target)
+            idle = queue is None
+            if queue is None:
+                queue = self._queues[target] = _Queue()
+            queue.waiting.update((alert.id, alert) for alert in alerts)
+            queue.peers = peers
+        if idle:  # a busy webhook sends these once its turn under way ends
+            self._pool.submit(self._turn, target, queue)
+
+    def _turn(self, target: _Target, queue: _Queue) -> None:
+        """Send everything waiting for TARGET; then give the thread to the next webhook."""
+        with self._lock:
+            alerts = list(queue.waiting.values())
+            queue.waiting.clear()
+            peers = queue.peers
+        limit = MAX_ALERTS_PER_DELIVERY
+        bodies = tuple(
+            alert_document(alerts[start : start + limit]) for start in range(0, len(alerts), limit)
+        )
+        job = _WebhookDeliveries(target.org, target.url, target.secret, bodies, target.hook_id)
+        try:
+            done = _send(job, peers, self._send, self._registered)
+        except Exception:  # a thread of its own: nobody else would see it
+            log.exception("webhook deliveries of organization %s not sent", target.org)
+            problem = f"organization {target.org}: {origin_of(target.url)}: not sent (an error)"
+            done = Deliveries(0, len(bodies), (problem,))
+        self._done(target, done)
+        with self._lock:
+            again = bool(queue.waiting)
+            if not again:
+                del self._queues[target]
+                self._idle.notify_all()
+        if again:  # behind the webhooks already waiting for a thread
+            self._pool.submit(self._turn, target, queue)
+
+    def _registered(self, job: _WebhookDeliveries) -> bool:
+        if job.hook_id is None:
+            return True
+        try:
+            return still_registered(self._store, job.hook_id, job.secret)
+        except sa.exc.SQLAlchemyError:  # the store cannot say: sent, as before the check
+            log.warning("webhook %d: could not check it is still registered", job.hook_id)
+            return True
+
+    def close(self) -> None:
+        """Wait until everything queued is sent (nothing is queued from now on)."""
+        with self._lock:
+            while self._queues:
+                self._idle.wait()
+        self._pool.shutdown(wait=True)
 
 
 def _send(
@@ -232,33 +352,33 @@ def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None)
     )
     with store.connect() as conn:
         pks = [int(pk) for pk in conn.execute(window).scalars()]
-    done = Deliveries()
-    for start in range(0, len(pks), RUN_BATCH):
-        done += deliver_alerts(store, pks[start : start + RUN_BATCH], send)
-    return done
+    rounds = (pks[start : start + RUN_BATCH] for start in range(0, len(pks), RUN_BATCH))
+    return _deliver_rounds(store, rounds, send)
 
 
 class WebhookDispatcher:
-    """Delivers webhooks off the request path, on a small pool of threads.
+    """Delivers webhooks off the request path: one thread reads each round's alerts and hands
+    them to the webhooks' queues (`_Outbox`), which send them on their own threads.
 
-    Reports handed over while the threads are busy wait together and go out together (up to
-    RUN_BATCH a round): a receiver that never answers holds a thread for one deadline per round,
-    not per submission, so the other webhooks' alerts are late by about two rounds at most,
-    however many submissions came in meanwhile."""
+    Reports handed over while a round is being read wait together and go out together (up to
+    RUN_BATCH a round). A round does not wait for its deliveries: a receiver that is slow or
+    never answers holds one delivery thread and its own alerts, which go out together once it
+    is done, and every other webhook gets the next rounds' alerts meanwhile."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._waiting: dict[int, None] = {}  # report pks in the order handed over, once each
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bigfish-webhooks")
+        self._rounds = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bigfish-webhooks")
+        self._outbox = _Outbox(store, _deliver, _log_problems)
 
     def __call__(self, report_pks: Sequence[int]) -> None:
         with self._lock:
             self._waiting.update(dict.fromkeys(report_pks))
-        self._pool.submit(self._send_waiting)
+        self._rounds.submit(self._send_waiting)
 
     def _send_waiting(self) -> None:
-        """Send the waiting reports' alerts, a round at a time, until none wait."""
+        """Hand the waiting reports' alerts to the webhooks, a round at a time, until none wait."""
         while True:
             with self._lock:
                 batch = list(itertools.islice(self._waiting, RUN_BATCH))
@@ -267,10 +387,16 @@ class WebhookDispatcher:
             if not batch:
                 return
             try:
-                send_webhooks(self.store, batch)
+                _hand_over(self.store, batch, self._outbox)
             except Exception:  # a background thread: nobody else would see it
                 log.exception("webhooks of %d reports not sent", len(batch))
 
     def close(self) -> None:
         """Finish queued deliveries."""
-        self._pool.shutdown(wait=True)
+        self._rounds.shutdown(wait=True)
+        self._outbox.close()
+
+
+def _log_problems(_: _Target, done: Deliveries) -> None:
+    for problem in done.problems:
+        log.warning("webhook not delivered: %s", problem)
