@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bigfish.identifiers.platforms import ALIASES, PLATFORMS
 from bigfish.identifiers.registry import _normalize_uncached, normalize, normalize_checked
 from bigfish.models import Kind
 
@@ -100,3 +101,19 @@ def test_the_cached_and_the_uncached_normalization_agree(
     kind: Kind, value: str, country: str | None
 ) -> None:
     assert normalize_checked(kind, value, country) == _normalize_uncached(kind, value, country)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_TEXT)
+def test_no_handle_is_found_in_a_text_without_a_platform_word(text: str) -> None:
+    # `_handles` no longer looks for the words before running the pattern: the pattern must
+    # find nothing where none of them is.
+    words = PLATFORMS | ALIASES.keys()
+    lowered = text.lower()
+    if not any(word in lowered for word in words):
+        assert list(extract_module._handles(lowered, None)) == []
+    hinted = [
+        span for span in extract_module._handles(lowered, None)
+        if any(word in lowered for word in words)
+    ]  # fmt: skip
+    assert list(extract_module._handles(lowered, None)) == hinted

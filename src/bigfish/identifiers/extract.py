@@ -20,7 +20,6 @@ from bigfish.identifiers.domain import has_known_suffix
 from bigfish.identifiers.handle import PLATFORM_AND_NAME, PLATFORM_WORDS, is_labelled
 from bigfish.identifiers.model import Found, Identifier
 from bigfish.identifiers.phone import MAX_PHONE_DIGITS, could_be_valid_phone, is_valid_phone
-from bigfish.identifiers.platforms import ALIASES, PLATFORMS
 from bigfish.identifiers.registry import as_country, normalize_checked
 from bigfish.identifiers.text import clean
 from bigfish.models import Kind
@@ -114,7 +113,6 @@ def _handle_pattern() -> str:
 
 
 _HANDLE = re.compile(_handle_pattern())
-_HANDLE_HINTS = (*sorted(PLATFORMS | ALIASES.keys()),)
 _FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _TRAILING = ".,;:!?'\"`*"
 _BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -258,8 +256,8 @@ def _simple(
 
 
 def _handles(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
-    if not any(keyword in scan for keyword in _HANDLE_HINTS):
-        return
+    # No look for the platform words first: the pattern, which needs one, skips in C to
+    # where one may start (`_handle_pattern`), in half the time of 25 substring searches.
     for match in _HANDLE.finditer(scan):
         if is_labelled(match):
             yield match.start(), _trim_end(scan, match.start(), match.end())
