@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from bigfish.intake import ingest_file
 from bigfish.intake.mapping import ColumnMapping, load_mapping
+from bigfish.intake.readers import Row, Unreadable, read_csv
 from bigfish.intake.records import build_report
 from bigfish.store import Store
 from bigfish.store.schema import reports
@@ -192,3 +193,32 @@ def test_a_json_reports_known_field_of_the_wrong_type_rejects_the_report(
         ).scalar_one()
     assert str(kept["ok-text-amount"]).startswith("12.5") and kept["ok-number-amount"]
     assert "3" in json.dumps(attributes)
+
+
+def test_a_header_repeated_in_another_column_order_reads_the_rows_after_it_in_that_order(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Two files of the same columns in another order, joined: the second header was rejected
+    as a bad date and the rows after it read under the first's columns (a link stored as a
+    phone, a phone as a link)."""
+    first = BOM + b"report_id,reported_at,country,phones,urls\r\n"
+    first += b"R1,2025-03-01,TH,0812345678,https://one.example/a\r\n"
+    second = BOM + b"URLS,Phones,report_id,reported_at,country\r\n"
+    second += b"https://two.example/b,0812345679,R2,2025-03-02,TH\r\n"
+    path = tmp_path / "both.csv"
+    path.write_bytes(first + second)
+    with path.open("rb") as raw:
+        records = list(read_csv(raw, path))
+    assert [r.line for r in records] == [2, 3, 4]
+    assert isinstance(records[1], Unreadable) and records[1].report_id is None
+    assert "the header repeated with its columns in another order" in records[1].reason
+    assert isinstance(records[2], Row)
+    assert records[2].fields == {
+        "report_id": "R2",
+        "reported_at": "2025-03-02",
+        "country": "TH",
+        "phones": "0812345679",
+        "urls": "https://two.example/b",
+    }
+    assert _ingest(sqlite_store, path, first + second) == (3, 2, 1)
+    assert stored_ids(sqlite_store) == ["R1", "R2"]

@@ -146,15 +146,23 @@ _HEADER_AGAIN = (
     "the header repeated: were two files joined? This line is not a report; the rows after it "
     "are read as usual"
 )
+_HEADER_REORDERED = (
+    "the header repeated with its columns in another order: were two files joined? This line "
+    "is not a report; the rows after it are read in its order"
+)
 
 
-def _repeats_header(values: list[str], names: list[str], lower: bool) -> bool:
-    """True when VALUES, cleaned as `header_names` cleans a header, are NAMES: the header again."""
-    for number, (value, name) in enumerate(zip(values, names, strict=True), start=1):
+def _header_again(values: list[str], known: frozenset[str], lower: bool) -> list[str] | None:
+    """VALUES as a header's names (cleaned as `header_names` cleans them) when they are the
+    header's, KNOWN, in its order or another: the header of another file joined to this one."""
+    again = []
+    for number, value in enumerate(values, start=1):
         cleaned = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
-        if ((cleaned.lower() if lower else cleaned) or f"column_{number}") != name:
-            return False
-    return True
+        name = (cleaned.lower() if lower else cleaned) or f"column_{number}"
+        if name not in known:
+            return None
+        again.append(name)
+    return again if len(set(again)) == len(known) else None
 
 
 _TOO_LONG = f"the record is longer than {MAX_RECORD:,} characters; it is not read further"
@@ -191,8 +199,8 @@ def read_csv(
 ) -> Iterator[Record]:
     """Rows of an RFC 4180 CSV file in UTF-8 (with or without BOM) with a header row. A record
     the csv module cannot read is rejected and reading goes on from the line after its first.
-    A BOM starting a record is dropped and a record repeating the header is rejected: the
-    marks of files joined into one."""
+    A BOM starting a record is dropped and a record repeating the header is rejected (the
+    marks of files joined into one); the rows after it are read in its column order."""
     _check_not_utf16(raw.read(4), path)
     raw.seek(0)
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -219,6 +227,7 @@ def read_csv(
         what = reason if any(_NUL_MARK in h for h in header) else f"is {reason}"
         raise InputError(f"the header {what}", file=str(path), line=1)
     names = header_names(header, path, lower=lower_header)
+    known = frozenset(names)
     if on_header is not None:
         on_header(names)
     read = lines.done()  # lines before the next record
@@ -251,8 +260,10 @@ def read_csv(
         if len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
             yield _unreadable(line, reason, _readable(names, values))
-        elif _repeats_header(values, names, lower_header):
-            yield Unreadable(line, _HEADER_AGAIN)  # no report: no report_id to echo
+        elif (again := _header_again(values, known, lower_header)) is not None:
+            reason = _HEADER_AGAIN if again == names else _HEADER_REORDERED
+            names = again  # the columns of the rows after it
+            yield Unreadable(line, reason)  # no report: no report_id to echo
         elif _has_bad_bytes(values):
             bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
             reason = _bad_bytes_reason(values)
