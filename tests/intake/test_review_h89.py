@@ -514,7 +514,8 @@ def test_a_formula_cell_gives_the_value_excel_saved_with_it(
     """A workbook Excel saved holds each formula with the value it computed, the value the
     partner sees; the reader took the formula's text: a report stored with the id
     '="TH-"&ROW()', a loss of "=10*3" rejected as "not a decimal amount". A formula saved
-    without its value (by a library that computes nothing) is still read as its text."""
+    without its value (by a library that computes nothing) rejects its row, on that field
+    (test_review_h110)."""
     import sqlalchemy as sa
 
     from bigfish.store.schema import identifiers, reports
