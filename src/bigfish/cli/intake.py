@@ -6,6 +6,7 @@ import gc
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 import typer
@@ -13,8 +14,6 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
-import bigfish.interop  # noqa: F401  (registers the stix and misp readers of ingest)
-from bigfish.alerts import Deliveries, send_ingest_webhooks
 from bigfish.cli._app import app, command_store, fail
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
@@ -29,6 +28,9 @@ from bigfish.intake.manifest import ManifestEntry
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import SECTORS, add_org, list_orgs
 from bigfish.store import Store
+
+if TYPE_CHECKING:
+    from bigfish.alerts import Deliveries
 
 org_app = typer.Typer(help="Organizations of the partnership.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -74,6 +76,8 @@ _PROBLEMS_SHOWN = 5
 def _send_webhooks(store: Store, result: IngestResult) -> Deliveries:
     """The webhooks of the alerts RESULT's reports raise, sent; a failure is named on stderr
     and never fails the ingest (the reports are stored, `GET /api/v1/alerts` has the alerts)."""
+    from bigfish.alerts import Deliveries, send_ingest_webhooks
+
     try:
         sent = send_ingest_webhooks(store, result.run_id)
     except (BigfishError, sa.exc.SQLAlchemyError) as exc:
@@ -187,6 +191,11 @@ def ingest(
 
     Example: bigfish ingest --manifest old-reports.json --no-webhooks
     """
+    # imported here, not with the module, which `bigfish org` loads too: bigfish.interop
+    # registers the stix and misp readers; the alerts load the linking (scipy)
+    import bigfish.interop  # noqa: F401
+    from bigfish.alerts import Deliveries
+
     if fmt not in _FORMATS:
         raise typer.BadParameter(f"one of {', '.join(_FORMATS)}", param_hint="--format")
     if manifest is not None and (files or org is not None or mapping is not None):
