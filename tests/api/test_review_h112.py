@@ -15,7 +15,8 @@ WRONG_TYPES: list[tuple[str, Any, str, str]] = [
     ("phones", {"a": 1}, "phones", "not an object"),
     ("phones", ["+66812345678", 66812345679], "phones", "phones[1] must be text"),
     ("emails", [True], "emails", "emails[0] must be text (a JSON string), not true"),
-    ("report_id", 12, "report_id", "report_id must be text (a JSON string), not a number"),
+    ("report_id", 1e3, "report_id", "or a whole number, not a number with a fraction or exponent"),
+    ("report_id", [12], "report_id", "report_id must be text (a JSON string) or a whole number"),
     ("reported_at", 20251102, "reported_at", "reported_at must be text"),
     ("country", 7, "country", "country must be text (a JSON string), not a number"),
     ("narrative", ["x"], "narrative", "narrative must be text (a JSON string), not a list"),
@@ -66,3 +67,12 @@ def test_invisible_marks_around_an_id_do_not_make_another_report(
     assert (again["stored"], again["updated"], again["rejected"]) == (0, 1, [])
     listed = partnership.client.get("/api/v1/reports", headers=partnership.headers("A")).json()
     assert [r["report_id"] for r in listed["reports"]] == ["r1"]
+
+
+def test_a_whole_number_report_id_is_its_digits(partnership: Partnership) -> None:
+    """An id sent as a JSON number (12) is the report "12", as from a file; sent again as
+    text it updates that report."""
+    first = partnership.submit("A", [report("x") | {"report_id": 12}])
+    assert (first["stored"], first["rejected"]) == (1, [])
+    again = partnership.submit("A", [report("12")])
+    assert (again["stored"], again["updated"], again["rejected"]) == (0, 1, [])

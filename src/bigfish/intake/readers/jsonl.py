@@ -89,6 +89,19 @@ def _field_text(key: str, value: Any) -> str:
     """The text of field KEY of a JSON report, checked for the JSON type its field has."""
     if key in IDENTIFIER_COLUMNS:
         return _identifier_text(value, key)
+    if key == "report_id" and not isinstance(value, str):
+        # A database export's whole-number id is its digits, read alike from a file and the
+        # API; 1e3 or 12.0 would be one text from a file and another through the API.
+        # (A file's numbers come as Decimal, written form kept: exponent 0 is digits alone.)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, Decimal) and value.as_tuple().exponent == 0:
+            return str(int(value))
+        raise InputError(
+            f"report_id must be text (a JSON string) or a whole number, not {_json_type(value)}"
+            + (" with a fraction or exponent" if isinstance(value, float | Decimal) else ""),
+            field=key,
+        )
     if key in _TEXT_FIELDS:
         return _text(value, key)
     return _scalar(value)  # loss_amount and unknown fields: text or a number
