@@ -207,3 +207,147 @@ def test_two_cells_differing_by_one_report_do_not_give_its_loss_away() -> None:
         sum((b - mean_b) ** 2 for b in before) * sum((a - mean_a) ** 2 for a in after)
     )
     assert abs(covariance / spread) < 0.2  # unrelated: no correlation to speak of
+
+
+def _usd(report_id: str, amount: str, month: str) -> dict[str, object]:
+    at = f"2025-{month}-10T10:00:00Z"
+    return report(report_id, loss_amount=amount, loss_currency="USD", reported_at=at)
+
+
+def _quarter(p: Partnership) -> None:
+    """Six $1,000 losses in each of October and November, shared with the partnership, and one
+    $5,000 loss of December (B's alone)."""
+    shared = [_usd(f"oct{i}", "1000", "10") for i in range(6)]
+    shared += [_usd(f"nov{i}", "1000", "11") for i in range(6)]
+    p.submit("B", shared, distribution="partnership", tlp="green")
+    p.submit("B", [_usd("dec-victim", "5000", "12")], tlp="red")
+
+
+def _published(
+    p: Partnership,
+    tmp_path: Path,
+    period: str,
+    *,
+    secret: bytes | None = None,
+    viewer: Viewer | None = None,
+) -> str:
+    """The words of the report of PERIOD as VIEWER (the operator) sees it, with SECRET."""
+    from bigfish.reporting import parse_period
+
+    out = tmp_path / f"{period}.html"
+    who = viewer or Viewer.node_operator()
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    write_report(p.store, who, out, parse_period(period), now=now, secret=secret)
+    return _text(out.read_text("utf-8"))
+
+
+def _total(text: str) -> int:
+    found = re.search(r"\$([\d,]+) reported losses", text)
+    assert found is not None, text[:300]
+    return int(found[1].replace(",", ""))
+
+
+def test_a_quarter_against_its_first_two_months_does_not_give_the_third_away(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """Rounded only, 2025-Q4 ($17,000) minus 2025-10..2025-11 ($12,000) is December's one victim's
+    $5,000; with the node's secret each total is changed by its own cell's key."""
+    p = partnership
+    _quarter(p)
+    plain = _total(_published(p, tmp_path, "2025-Q4")) - _total(
+        _published(p, tmp_path, "2025-10..2025-11")
+    )
+    assert plain == 5000  # what rounding alone gives away
+    quarter = _published(p, tmp_path, "2025-Q4", secret=SECRET)
+    months = _published(p, tmp_path, "2025-10..2025-11", secret=SECRET)
+    assert _total(quarter) - _total(months) != 5000
+    assert abs(_total(quarter) - 17_000) <= 0.05 * 17_000 + 50
+    assert abs(_total(months) - 12_000) <= 0.05 * 12_000 + 50
+    assert "13 scam reports" in quarter and "12 scam reports" in months  # counts exact
+    assert "changed by up to 5% either way" in quarter
+    assert "changed by up to" not in _published(p, tmp_path, "2025-Q4")
+    # the same period again: the same figures
+    assert _published(p, tmp_path, "2025-Q4", secret=SECRET) == quarter
+
+
+def test_two_views_of_the_same_reports_publish_the_same_loss(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """A sees B's shared October and November; the operator's view of the same months holds
+    the same reports: the same figure, not two draws to average; a view of one report more is
+    another cell."""
+    from bigfish.organizations import list_orgs
+
+    p = partnership
+    _quarter(p)
+    org = next(o for o in list_orgs(p.store) if o.name == "A")
+    as_a = _published(p, tmp_path, "2025-10..2025-11", secret=SECRET, viewer=Viewer(org.id, "A"))
+    as_operator = _published(p, tmp_path, "2025-10..2025-11", secret=SECRET)
+    assert _total(as_a) == _total(as_operator)
+    # A's 2025-Q4 holds the same twelve reports (December's is B's alone): the same figure again,
+    # and the operator's quarter minus A's does not give December's loss away either
+    a_quarter = _published(p, tmp_path, "2025-Q4", secret=SECRET, viewer=Viewer(org.id, "A"))
+    assert _total(a_quarter) == _total(as_operator)
+    operator_quarter = _published(p, tmp_path, "2025-Q4", secret=SECRET)
+    assert _total(operator_quarter) - _total(a_quarter) != 5000
+
+
+def test_perturbing_changes_the_losses_only() -> None:
+    """`publishable` with cell keys: every count as without them, every loss within 5 % (and
+    its rounding) of the loss without them; a group without a key is not published."""
+    from bigfish.reporting import disclosure
+
+    Unconverted = reporting_stats.Unconverted
+    tallies = tuple(
+        reporting_stats.Tally(c, 10 + i, 10_000.0 * (i + 1), 6 + i) for i, c in enumerate("ABCD")
+    )
+    stats = Statistics(
+        period=ALL_TIME,
+        generated_at=datetime(2026, 1, 1, tzinfo=UTC),
+        report_count=46,
+        loss_usd=100_000.0,
+        network_count=0,
+        by_country=(*tallies, reporting_stats.Tally("XX", 2, 5_000.0, 2)),
+        by_month=tallies,
+        by_typology=tallies,
+        flows=(),
+        requests_by_status=(),
+        unconverted=6,
+        unconverted_by_currency=(Unconverted("NPR", 6, 50_000.0, 6),),
+    )
+    groups = {c: disclosure.record_key(SECRET, "A", c) for c in ("A", "B", "C", "D", "XX")}
+    keys = disclosure.CellKeys(
+        total=disclosure.cell_key(groups.values()),
+        by_country=groups,
+        by_month={c: k for c, k in groups.items() if c != "D"},  # D: read after the keys
+        by_typology=groups,
+        currencies={"NPR": disclosure.record_key(SECRET, "A", "npr")},
+        networks={},
+    )
+    plain = publishable(stats, []).stats
+    noisy = publishable(stats, [], keys=keys).stats
+    assert [(t.key, t.reports, t.with_loss) for t in noisy.by_country] == [
+        (t.key, t.reports, t.with_loss) for t in plain.by_country
+    ]
+    assert (noisy.report_count, noisy.unconverted, noisy.network_count) == (46, 6, 0)
+    for table in ("by_country", "by_typology"):
+        for before, after in zip(getattr(plain, table), getattr(noisy, table), strict=True):
+            assert abs(after.loss_usd - before.loss_usd) <= 0.051 * before.loss_usd, table
+    assert sum(a.loss_usd != b.loss_usd for a, b in zip(plain.by_country, noisy.by_country)) >= 3
+    assert math.isnan(noisy.by_month[3].loss_usd)  # no key: not published unperturbed
+    assert abs(noisy.loss_usd - 100_000.0) <= 5_100.0
+    assert abs(noisy.unconverted_by_currency[0].amount - 50_000.0) <= 2_600.0
+
+
+def test_the_node_key_gives_one_secret_for_every_report(tmp_path: Path) -> None:
+    """`report_secret`: the same node key (read again from its data directory) gives the same
+    secret, another node's another; the secret is not the key's public fingerprint."""
+    from bigfish.evidence.node_key import load_node_key, load_or_create_node_key
+    from bigfish.reporting.cell_keys import report_secret
+
+    key = load_or_create_node_key(tmp_path / "one")
+    secret = report_secret(key)
+    assert len(secret) == 32
+    assert report_secret(load_node_key(tmp_path / "one")) == secret
+    assert report_secret(load_or_create_node_key(tmp_path / "two")) != secret
+    assert secret.hex() != key.fingerprint

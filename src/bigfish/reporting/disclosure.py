@@ -115,6 +115,20 @@ def perturbed_loss(loss: float, key: int, bound: float = NOISE_BOUND) -> float:
     return loss * (1 + loss_noise(key, bound))
 
 
+@dataclass(frozen=True, slots=True)
+class CellKeys:
+    """The cell keys (`cell_key`) of the loss cells of one report, by table and group (a
+    country, month, typology, currency without a rate, network id); OTHER's is that of the
+    groups pooled in it."""
+
+    total: int
+    by_country: Mapping[str, int]
+    by_month: Mapping[str, int]
+    by_typology: Mapping[str, int]
+    currencies: Mapping[str, int]
+    networks: Mapping[int, int]
+
+
 def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
     """TALLIES (largest first) with every group of fewer than MIN_CELL reports pooled into
     OTHER, itself at least MIN_CELL reports or everything: the last groups shown join it until it
@@ -220,6 +234,8 @@ class Published:
     min_cell: int
     #: Significant figures of the losses (`rounded_loss`).
     loss_figures: int = LOSS_FIGURES
+    #: The largest relative change of a loss by its cell's key (0: not perturbed).
+    noise: float = 0.0
 
 
 def publishable(
@@ -228,11 +244,13 @@ def publishable(
     min_cell: int = MIN_CELL,
     *,
     stating: Mapping[int, int] | None = None,
+    keys: CellKeys | None = None,
 ) -> Published:
     """STATS and NETWORKS with every figure of fewer than MIN_CELL reports pooled or left out,
     and every loss stated by fewer than MIN_CELL reports left out. STATING holds how many
     reports of each network state a loss (`stats.networks_stating_loss`); a network it does not
-    hold keeps its loss only when that is $0."""
+    hold keeps its loss only when that is $0. Given the KEYS of the cells, every loss is
+    perturbed (`perturbed_loss`) before it is rounded; counts are not."""
     if min_cell < 1:
         raise ValueError("min_cell is at least 1")
     safe = replace(
@@ -252,7 +270,48 @@ def publishable(
         for n in networks
         if n.stats.report_count >= min_cell
     )
-    return Published(_rounded(safe), tuple(_network_rounded(n) for n in kept), min_cell)
+    if keys is not None:
+        safe = _perturbed(safe, keys)
+        kept = tuple(_network_perturbed(n, keys) for n in kept)
+    rounded = tuple(_network_rounded(n) for n in kept)
+    return Published(_rounded(safe), rounded, min_cell, noise=0.0 if keys is None else NOISE_BOUND)
+
+
+def _perturbed_table(tallies: Sequence[Tally], keys: Mapping[str, int]) -> tuple[Tally, ...]:
+    """TALLIES with their losses perturbed by the keys of their groups in KEYS; a group KEYS
+    does not hold (a report stored between the two reads) has no key and is not published."""
+    named = {t.key for t in tallies} - {OTHER}
+    pooled_key = cell_key(k for group, k in keys.items() if group not in named)
+
+    def key_of(t: Tally) -> int | None:
+        return pooled_key if t.key == OTHER else keys.get(t.key)
+
+    return tuple(replace(t, loss_usd=_perturbed_or_hidden(t.loss_usd, key_of(t))) for t in tallies)
+
+
+def _perturbed_or_hidden(loss: float, key: int | None) -> float:
+    return math.nan if key is None else perturbed_loss(loss, key)
+
+
+def _perturbed(stats: Statistics, keys: CellKeys) -> Statistics:
+    """STATS with every loss perturbed by the key of its cell (`perturbed_loss`)."""
+    currencies = tuple(
+        replace(u, amount=_perturbed_or_hidden(u.amount, keys.currencies.get(u.currency)))
+        for u in stats.unconverted_by_currency
+    )
+    return replace(
+        stats,
+        loss_usd=perturbed_loss(stats.loss_usd, keys.total),
+        by_country=_perturbed_table(stats.by_country, keys.by_country),
+        by_month=_perturbed_table(stats.by_month, keys.by_month),
+        by_typology=_perturbed_table(stats.by_typology, keys.by_typology),
+        unconverted_by_currency=currencies,
+    )
+
+
+def _network_perturbed(network: NetworkSummary, keys: CellKeys) -> NetworkSummary:
+    loss = _perturbed_or_hidden(network.stats.total_loss_usd, keys.networks.get(network.id))
+    return replace(network, stats=replace(network.stats, total_loss_usd=loss))
 
 
 def _rounded(stats: Statistics) -> Statistics:

@@ -18,7 +18,8 @@ from jinja2 import Environment, select_autoescape
 from bigfish.errors import ConfigError, InputError
 from bigfish.linking.views import NetworkSummary, list_networks
 from bigfish.reporting import charts
-from bigfish.reporting.disclosure import LOSS_FIGURES, MIN_CELL, OTHER, publishable
+from bigfish.reporting.cell_keys import report_cell_keys
+from bigfish.reporting.disclosure import LOSS_FIGURES, MIN_CELL, OTHER, CellKeys, publishable
 from bigfish.reporting.period import Period
 from bigfish.reporting.stats import Statistics, compute_statistics, networks_stating_loss
 from bigfish.reporting.template import REPORT_TEMPLATE
@@ -88,12 +89,14 @@ def render_html(
     reader: str | None = None,
     min_cell: int = MIN_CELL,
     stating: Mapping[int, int] | None = None,
+    keys: CellKeys | None = None,
 ) -> str:
     """The report as one HTML document with its charts inline: the figures of STATS and NETWORKS
     that rest on MIN_CELL reports or more, as READER (an organization's name; None: the
     operator, who sees every report) may see them. STATING: how many reports of each network
-    state a loss (`networks_stating_loss`; a network without it keeps only a $0 loss)."""
-    shown = publishable(stats, networks, min_cell, stating=stating)
+    state a loss (`networks_stating_loss`; a network without it keeps only a $0 loss). KEYS:
+    the cells' keys, to perturb every loss by (`bigfish.reporting.disclosure.perturbed_loss`)."""
+    shown = publishable(stats, networks, min_cell, stating=stating, keys=keys)
     safe = shown.stats
     figures = {
         "country": charts.bar_chart("Losses by victims' country", safe.by_country),
@@ -119,6 +122,7 @@ def render_html(
         min_cell=min_cell,
         other=OTHER,
         loss_figures=shown.loss_figures,
+        noise=shown.noise,
         # recorded in the document: only `--any-period` lets such a period through
         days=not stats.period.whole_months,
     )
@@ -134,10 +138,13 @@ def write_report(
     title: str = "Online scams across the partnership",
     now: datetime | None = None,
     any_period: bool = False,
+    secret: bytes | None = None,
 ) -> ReportResult:
     """Compute the statistics VIEWER may see over PERIOD and write OUT (.html or .pdf). PERIOD
     is whole calendar months unless ANY_PERIOD (`bigfish.reporting.disclosure`: two reports
-    whose periods differ by a day give that day's losses away), which the document then says."""
+    whose periods differ by a day give that day's losses away), which the document then says.
+    Given the node's SECRET (`bigfish.reporting.cell_keys.report_secret`), every loss is
+    perturbed by the key of its cell, as the document says."""
     suffix = out.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError("the report is written as .html or .pdf", field="out")
@@ -153,7 +160,8 @@ def write_report(
     networks = _top_networks(store, viewer, period, top)
     reader = None if viewer.operator else (viewer.org_name or f"organization {viewer.org_id}")
     stating = networks_stating_loss(store, networks)
-    html = render_html(stats, networks, title=title, reader=reader, stating=stating)
+    keys = None if secret is None else report_cell_keys(store, viewer, period, secret, networks)
+    html = render_html(stats, networks, title=title, reader=reader, stating=stating, keys=keys)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         try:

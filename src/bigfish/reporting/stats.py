@@ -320,8 +320,12 @@ def unrated_losses(conn: Connection, where: ColumnElement[bool]) -> tuple[Unrate
     return fold_unrated(_unrated_cells(conn, where))[0]
 
 
-def _where(viewer: Viewer, period: Period) -> ColumnElement[bool]:
+def in_period_for(viewer: Viewer, period: Period) -> ColumnElement[bool]:
+    """WHERE for the reports VIEWER may see of PERIOD (by `reported_at`): those counted."""
     return sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
+
+
+_where = in_period_for
 
 
 def _key_figures(

@@ -37,8 +37,9 @@ th { background: #eef2f7; }
  TLP or distribution, including reports shared with no other organization.{% else %}The view of {{ reader }}: only reports
  {{ reader }} may see under the partnership's TLP and distribution markings count.{% endif %} Aggregated figures only: a
  country, typology, cross-border flow, month's losses or network resting on fewer than {{ min_cell }} reports is pooled
- into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports is not published. Losses are rounded
- to {{ loss_figures }} significant figures.</p>
+ into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports is not published. {% if noise %}Each loss
+ is changed by up to {{ "%g"|format(noise * 100) }}% either way, the same for the same reports every time, and{% else %}Losses are{% endif %}
+ rounded to {{ loss_figures }} significant figures.</p>
 {% if days %}<p class="sub" id="any-period"><b>This period is not whole calendar months</b> (published with
  <code>--any-period</code>): its figures, set beside those of an overlapping period, can give away the losses of the few
  reports between the two.</p>{% endif %}
