@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bigfish.errors import InputError
+from bigfish.intake.records import INVISIBLE
 from bigfish.models import Marking, RawIdentifier
 
 _SKIP = 1024 * 1024  # what is read at a time of a line skipped for its length
@@ -69,9 +70,8 @@ def _bad_bytes_reason(values: list[str]) -> str:
     return "not valid UTF-8 (is the file Latin-1?); save it as UTF-8"
 
 
-#: Marks no one sees around a header's name: a byte-order mark (a second one, of a file saved
-#: again with one), zero-width spaces and joiners, a word joiner.
-_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+#: Marks no one sees around a header's name, as around a field's value (`records.INVISIBLE`).
+_INVISIBLE = INVISIBLE
 
 
 def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[str]:
