@@ -117,3 +117,51 @@ def test_no_handle_is_found_in_a_text_without_a_platform_word(text: str) -> None
         if any(word in lowered for word in words)
     ]  # fmt: skip
     assert list(extract_module._handles(lowered, None)) == hinted
+
+
+def test_a_text_the_scan_leaves_unchanged_is_only_of_characters_it_maps_to_themselves() -> None:
+    unchanged = extract_module._unchanged()
+    scan = extract_module._SCAN
+    for first, stop in ((0, 0x80), *extract_module._COMMON_BLOCKS, (0x3000, 0x3100)):
+        for code in range(first, stop):
+            if unchanged.fullmatch(chr(code)):
+                assert scan[code] == code, hex(code)
+    assert unchanged.fullmatch("ขอแจ้งความค่ะ tiền “quote” é")  # the translation is skipped
+    for folded in ("๑", "٣", "\u00a0", "²", "ｌ", "："):  # Thai, Arabic digits; NBSP; ², fullwidth
+        assert not unchanged.fullmatch("ก" + folded)
+
+
+_SCRIPTS = st.text(
+    alphabet=st.one_of(
+        st.characters(min_codepoint=0x0E00, max_codepoint=0x0E7F),
+        st.characters(min_codepoint=0x80, max_codepoint=0x24F),
+        st.characters(min_codepoint=0x1E00, max_codepoint=0x1EFF),
+        st.characters(min_codepoint=0x600, max_codepoint=0x6FF),
+        st.characters(min_codepoint=0x2000, max_codepoint=0x206F),
+        st.characters(codec=None),
+        st.sampled_from("0123456789 .+-:@"),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=_SCRIPTS)
+def test_a_text_left_untranslated_is_its_own_translation(text: str) -> None:
+    if extract_module._unchanged().fullmatch(text):
+        assert text.translate(extract_module._SCAN) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_SCRIPTS, country=st.sampled_from([None, "TH", "VN"]))
+def test_extract_finds_the_same_with_every_text_translated(text: str, country: str | None) -> None:
+    skipping = extract_module.extract(text, country)
+    vars(extract_module)["_unchanged"] = lambda: re.compile("(?!)")  # matches no text
+    try:
+        translating = extract_module.extract(text, country)
+    finally:
+        vars(extract_module)["_unchanged"] = UNCHANGED
+    assert skipping == translating
+
+
+UNCHANGED = extract_module._unchanged

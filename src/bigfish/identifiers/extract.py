@@ -11,7 +11,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 
@@ -136,6 +136,35 @@ class _ScanTable(dict[int, int]):
 
 
 _SCAN = _ScanTable()
+#: Blocks of the scripts narratives are mostly written in (Latin with Vietnamese, combining
+#: marks, Arabic, Thai, punctuation), whose characters `_unchanged` sorts.
+_COMMON_BLOCKS = (
+    (0x80, 0x250),
+    (0x300, 0x370),
+    (0x600, 0x700),
+    (0xE00, 0xE80),
+    (0x1E00, 0x1F00),
+    (0x2000, 0x2070),
+)
+
+
+@cache
+def _unchanged() -> re.Pattern[str]:
+    """A text of ASCII and of the characters of `_COMMON_BLOCKS` that `_SCAN` leaves as they
+    are: such a text is its own scan, known in C without a translation of every character (a
+    Thai narrative of 185 characters took 8 µs to translate, 1 µs to match). Worked out from
+    `_SCAN` itself, once, when a first text needs it."""
+    ranges: list[list[int]] = []
+    for first, stop in _COMMON_BLOCKS:
+        for code in range(first, stop):
+            if _SCAN[code] != code:
+                continue
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    inside = "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+    return re.compile(f"[\\x00-\\x7f{inside}]*")
 
 
 def extract(text: str, country: str | None = None) -> list[Found]:
@@ -145,7 +174,7 @@ def extract(text: str, country: str | None = None) -> list[Found]:
     international numbers (``+``, ``00``) are found. Never raises for any ``str`` text.
     """
     country = as_country(country)
-    scan = text if text.isascii() else text.translate(_SCAN)
+    scan = text if text.isascii() or _unchanged().fullmatch(text) else text.translate(_SCAN)
     positions: list[int] | None = None
     if not scan.isascii() and _FORMAT_CHARS.search(scan):
         positions = [i for i, char in enumerate(scan) if not _FORMAT_CHARS.match(char)]
