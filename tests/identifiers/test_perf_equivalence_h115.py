@@ -165,3 +165,44 @@ def test_extract_finds_the_same_with_every_text_translated(text: str, country: s
 
 
 UNCHANGED = extract_module._unchanged
+
+
+def _long_stretches_as_written(scan: str) -> list[int]:
+    """`extract._long_stretches` as it was: every stretch of `_STRETCH`, its length checked."""
+    bounds: list[int] = []
+    for match in extract_module._STRETCH.finditer(scan):
+        if match.end() - match.start() > extract_module.LONG_STRETCH_DIGITS:
+            if sum(map(match.group().count, "0123456789")) > extract_module.LONG_STRETCH_DIGITS:
+                bounds += match.span()
+    return bounds
+
+
+_DIGIT_PIECES = st.sampled_from(
+    ["1", "12", "0" * 50, "1 " * 30, "12-" * 20, "(0)", "+", " ", "  ", ".", "-", "x", "\n", "ก"]
+)
+_STRETCHES = st.lists(
+    st.one_of(_DIGIT_PIECES, st.text(alphabet="0123456789+() .-x", max_size=8)), max_size=30
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(scan=_STRETCHES)
+def test_long_stretches_are_those_of_every_stretch(scan: str) -> None:
+    assert extract_module._long_stretches(scan) == _long_stretches_as_written(scan)
+
+
+@pytest.mark.parametrize(
+    "scan",
+    [
+        "1 " * 200,
+        "12 " * 100 + "x" + "3" * 300,
+        "1  " + "2" * 200,  # two spaces end a stretch: "1", then the long one
+        "1-" * 90 + "  " + "2" * 171,
+        "(" * 400,  # long, but no digits
+        "5" * 170,  # not more than 170
+        "5" * 171,
+    ],
+)
+def test_long_stretches_at_their_bounds(scan: str) -> None:
+    assert extract_module._long_stretches(scan) == _long_stretches_as_written(scan)
+    assert _long_stretches_as_written("5" * 171) == [0, 171]

@@ -82,6 +82,14 @@ LONG_STRETCH_DIGITS = 10 * MAX_PHONE_DIGITS
 """More digits than ten numbers of the longest kind with no word, comma or line break between
 them: a list of numbers written so is read token by token, and so are random digits
 ("0 3 0 7 …")."""
+# The stretches of `_STRETCH` that may be long enough to count, the others passed over in C:
+# a stretch of more than LONG_STRETCH_DIGITS characters has that many characters of its class
+# after its first. Where the look ahead fails, it fails at every later start before the
+# character that stops it, where the stretch (too short to count) ends; so a stretch this finds
+# is one `_STRETCH` finds, and every one that counts is found.
+_LONG_STRETCH = re.compile(
+    rf"[0-9+()](?=[0-9+() .\-]{{{LONG_STRETCH_DIGITS}}})[0-9+()]*(?:[ .\-][0-9+()]+)*"
+)
 _HANDLE_AS_WRITTEN = r"(?<![A-Za-z0-9.])" + PLATFORM_AND_NAME.pattern + r"(?![a-z0-9_])"
 
 
@@ -369,7 +377,7 @@ def _long_stretches(scan: str) -> list[int]:
     """Start and end, flat and ascending, of each stretch of SCAN holding more than
     LONG_STRETCH_DIGITS digits: every `_PHONE` run lies inside one stretch."""
     bounds: list[int] = []
-    for match in _STRETCH.finditer(scan):
+    for match in _LONG_STRETCH.finditer(scan):
         if match.end() - match.start() > LONG_STRETCH_DIGITS:
             if sum(map(match.group().count, _ASCII_DIGITS)) > LONG_STRETCH_DIGITS:
                 bounds += match.span()
