@@ -91,7 +91,9 @@ def test_pdf_report_from_the_command_line(web: WebPartnership, tmp_path: Path) -
     out = tmp_path / "summit.pdf"
     url = str(web.store.engine.url.render_as_string(hide_password=False))
     url = url.replace("postgresql+psycopg://", "postgresql://")
-    answer = CliRunner().invoke(app, ["--db", url, "report", "--out", str(out), "--as-org", "B"])
+    data = str(tmp_path / "data")
+    argv = ["--db", url, "--data-dir", data, "report", "--out", str(out), "--as-org", "B"]
+    answer = CliRunner().invoke(app, argv)
     assert answer.exit_code == 0, answer.output
     pages = PdfReader(str(out)).pages
     assert len(pages) >= 2
@@ -103,11 +105,10 @@ def test_report_rejects_a_bad_period_and_format(web: WebPartnership, tmp_path: P
     url = str(web.store.engine.url.render_as_string(hide_password=False))
     url = url.replace("postgresql+psycopg://", "postgresql://")
     runner = CliRunner()
-    bad = runner.invoke(
-        app, ["--db", url, "report", "--out", str(tmp_path / "r.html"), "--period", "x"]
-    )
+    given = ["--db", url, "--data-dir", str(tmp_path / "data"), "report"]
+    bad = runner.invoke(app, [*given, "--out", str(tmp_path / "r.html"), "--period", "x"])
     assert bad.exit_code == 1
-    wrong = runner.invoke(app, ["--db", url, "report", "--out", str(tmp_path / "r.docx")])
+    wrong = runner.invoke(app, [*given, "--out", str(tmp_path / "r.docx")])
     assert wrong.exit_code == 1
 
 

@@ -202,7 +202,9 @@ def test_a_report_for_days_rather_than_whole_months_is_refused_unless_asked(
 
     def run(period: str, name: str, *extra: str) -> tuple[int, str, Path]:
         out = tmp_path / name
-        argv = ["--db", url, "report", "--out", str(out), "--period", period, *extra]
+        data = str(tmp_path / "data")
+        argv = ["--db", url, "--data-dir", data, "report", "--out", str(out), "--period", period]
+        argv += extra
         result = runner.invoke(app, argv)
         return result.exit_code, result.output, out
 

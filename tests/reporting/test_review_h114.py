@@ -351,3 +351,38 @@ def test_the_node_key_gives_one_secret_for_every_report(tmp_path: Path) -> None:
     assert report_secret(load_node_key(tmp_path / "one")) == secret
     assert report_secret(load_or_create_node_key(tmp_path / "two")) != secret
     assert secret.hex() != key.fingerprint
+
+
+def test_bigfish_report_perturbs_losses_by_the_node_key(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """`bigfish report` published exact losses rounded to 3 significant figures (the library
+    perturbs them only given a secret): the quarter minus its first two months was December's
+    one victim's $5,000. It now takes the secret from the node key under --data-dir: the same
+    node gives the same figures every time, and the document says they are changed."""
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+
+    _quarter(partnership)
+    url = str(partnership.store.engine.url.render_as_string(hide_password=False))
+
+    def run(period: str, data: str) -> str:
+        out = tmp_path / f"{data}-{period}.html"
+        argv = ["--db", url, "--data-dir", str(tmp_path / data), "report", "--out", str(out)]
+        result = CliRunner().invoke(app, [*argv, "--period", period])
+        assert result.exit_code == 0, result.output
+        return _text(out.read_text("utf-8"))
+
+    from bigfish.evidence.log import signing_key
+    from bigfish.reporting.cell_keys import report_secret
+
+    quarter, months = run("2025-Q4", "node"), run("2025-10..2025-11", "node")
+    assert "changed by up to 5% either way" in quarter
+    assert "13 scam reports" in quarter and "12 scam reports" in months  # counts exact
+    assert run("2025-Q4", "node") == quarter  # the same node key: the same figures
+    # ... those of the node key's secret (the key is new, so its figures cannot be foretold)
+    secret = report_secret(signing_key(partnership.store, tmp_path / "node"))
+    for period, text in (("2025-Q4", quarter), ("2025-10..2025-11", months)):
+        library = _published(partnership, tmp_path, period, secret=secret)
+        assert _total(library) == _total(text), period

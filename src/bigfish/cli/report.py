@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import app, command_store, fail
+from bigfish.cli._app import OPTIONS, app, command_store, fail
 from bigfish.errors import BigfishError
 from bigfish.sharing.policy import Viewer
 
@@ -34,13 +34,20 @@ def report(
     Example: bigfish report --out summit-2025.pdf --period 2025
     """
     from bigfish.accounts import viewer_as
+    from bigfish.evidence.log import signing_key
     from bigfish.reporting import parse_period, write_report
+    from bigfish.reporting.cell_keys import report_secret
 
     try:
         chosen = parse_period(period)
         store = command_store()
         viewer = Viewer.node_operator() if as_org is None else viewer_as(store, as_org)
-        result = write_report(store, viewer, out, chosen, top=top, any_period=any_period)
+        # Losses are perturbed by their cells' keys under the node's own secret, so that two
+        # reports differing by a few reports do not give those reports' losses by subtraction.
+        secret = report_secret(signing_key(store, OPTIONS.data_dir))
+        result = write_report(
+            store, viewer, out, chosen, top=top, any_period=any_period, secret=secret
+        )
     except BigfishError as exc:
         raise fail(str(exc)) from None
     typer.echo(
