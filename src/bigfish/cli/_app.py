@@ -40,6 +40,14 @@ DATABASE_URL_VARIABLE = "BIGFISH_DATABASE_URL"
 DATA_DIR_VARIABLE = "BIGFISH_DATA_DIR"
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from bigfish import __version__
+
+        typer.echo(f"bigfish {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -56,6 +64,13 @@ def _global(
         envvar=DATA_DIR_VARIABLE,
         help="Evidence files and keys.",
         show_default=True,
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print bigfish's version and exit.",
     ),
 ) -> None:
     """bigfish: one command per task of a partnership node.
