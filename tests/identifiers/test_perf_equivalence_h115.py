@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 
 import pytest
 from hypothesis import given, settings
@@ -206,3 +207,43 @@ def test_long_stretches_are_those_of_every_stretch(scan: str) -> None:
 def test_long_stretches_at_their_bounds(scan: str) -> None:
     assert extract_module._long_stretches(scan) == _long_stretches_as_written(scan)
     assert _long_stretches_as_written("5" * 171) == [0, 171]
+
+
+_DOMAIN_PIECES = st.sampled_from(
+    [
+        "example", "a", "b1", "x-y", "-", "_", ".", "..", "[.]", "(.)", "{.}", "[dot]", "[", "(",
+        "{", "com", ".com", "co.th", ":8080", "/path", "?q=1", "@", "%", " ", "www.", "ก", "\n",
+        "1[.]1", "mail.", "A", "COM",
+    ]
+)  # fmt: skip
+_DOMAIN_TEXT = st.lists(
+    st.one_of(_DOMAIN_PIECES, st.text(alphabet="ab1.-_[](){}@/%: ", max_size=6)), max_size=25
+).map("".join)
+
+
+def _domain_found(matches: Iterable[re.Match[str]]) -> list[tuple[tuple[int, int], ...]]:
+    return [(m.span(), m.span("domain")) for m in matches]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(scan=_DOMAIN_TEXT)
+def test_bare_domain_matches_are_those_of_finditer(scan: str) -> None:
+    expected = _domain_found(extract_module._BARE_DOMAIN.finditer(scan))
+    assert _domain_found(extract_module._bare_domain_matches(scan)) == expected
+
+
+@pytest.mark.parametrize(
+    "scan",
+    [
+        "see example.com and a[.]b[.]co.th/x or x@y.com",
+        "1[.]1[.]1[.]1 then ok.co.th",
+        "a.b.c.d.e.f.example.com.",
+        "x-y.com/a_b.example.org",
+        "ก.com ขอบคุณ www.shop.vn:8080/p?q=1",
+        "%41example.com /example.com @example.com _example.com ok.example.com",
+    ],
+)
+def test_bare_domain_matches_in_narratives(scan: str) -> None:
+    expected = _domain_found(extract_module._BARE_DOMAIN.finditer(scan))
+    assert expected  # each holds a domain or a defanged chain
+    assert _domain_found(extract_module._bare_domain_matches(scan)) == expected

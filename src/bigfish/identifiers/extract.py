@@ -47,6 +47,10 @@ _BARE_DOMAIN = re.compile(
     r"(?:(?<=[A-Za-z])(?:" + _DOT + _LABEL + r")++)?+"
     r"|(?:" + _LABEL + r"\.)*+" + _LABEL + _DEFANGED_DOT + r"(?:" + _LABEL + _DOT + r")*+)"
 )
+# Where a bare domain may start, as `_BARE_DOMAIN`'s look behind and look ahead say, written
+# with its first character consumed by a class so that the engine skips in C to it: as written,
+# the pattern tried every position of every text (`_bare_domain_matches`).
+_BARE_DOMAIN_START = re.compile(r"[A-Za-z0-9](?<![A-Za-z0-9\-_.@/%].)[A-Za-z0-9\-]*+[.\[({]")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:@|\[@\]|\[at\]|\(at\))"
     r"(?:[A-Za-z0-9\-]{1,63}" + _DOT + r"){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
@@ -268,8 +272,22 @@ def _scheme_urls(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
         yield match.start(), _trim_end(scan, match.start(), end)
 
 
+def _bare_domain_matches(scan: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_BARE_DOMAIN.finditer(SCAN)``, the pattern tried only where
+    `_BARE_DOMAIN_START` finds a match may start (the first such place from where the last
+    match ended; none can start between). A match is never empty."""
+    position = 0
+    while (start := _BARE_DOMAIN_START.search(scan, position)) is not None:
+        match = _BARE_DOMAIN.match(scan, start.start())
+        if match is None:
+            position = start.start() + 1
+        else:
+            yield match
+            position = match.end()
+
+
 def _bare_domains(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
-    for match in _BARE_DOMAIN.finditer(scan):
+    for match in _bare_domain_matches(scan):
         start, end = match.span("domain")
         if start == -1:  # the rest of a chain of labels, in which no domain starts
             continue
