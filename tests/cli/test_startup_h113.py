@@ -71,7 +71,7 @@ def test_importing_the_cli_imports_no_command_library() -> None:
         (["extract", "--country", "TH", "โทร0812345678ครับ"], "", 0, HEAVY),
         (["classify"], "hi\n", 0, tuple(h for h in HEAVY if h != "scipy")),  # the model's
         (["normalize"], '{"kind": "phone", "value": "0812345678", "country": "TH"}\n', 0,
-         tuple(h for h in HEAVY if h not in ("sqlalchemy", "alembic"))),  # bigfish.intake's
+         HEAVY),
         (["synth", "--help"], "", 0, HEAVY),
         (["serve", "--help"], "", 0, tuple(h for h in HEAVY if h != "uvicorn")),
         (["--db", "sqlite://", "org", "list"], "", 0,
