@@ -236,3 +236,47 @@ def test_a_whole_number_report_id_is_its_digits(sqlite_store: Store, tmp_path: P
     again = tmp_path / "again.jsonl"
     assert _ingest(sqlite_store, again, _line("12").encode()) == (1, 0, 0)
     assert stored_ids(sqlite_store) == ["-7", "12"]
+
+
+def test_a_mapped_json_key_given_as_a_number_is_refused_like_its_field(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A mapped layout's keys are not the fields' names, so a number under them was taken as
+    text: "Số điện thoại 1": 912345678 stored the phone 912345678, its leading 0 lost. A text
+    field or identifier column taken from a number is now refused as under its own name; the
+    mapped id may be a whole number and the mapped amount any number, as unmapped."""
+    from bigfish.intake import load_mapping
+
+    mapping = tmp_path / "vn.map.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã hồ sơ"\nreported_at = "Ngày"\nloss_amount = "Số tiền"\n'
+        'phones = ["Số điện thoại 1", "Số điện thoại 2"]\nnarrative = "Mô tả"\n'
+        '[defaults]\ncountry = "VN"\nloss_currency = "VND"\n',
+        encoding="utf-8",
+    )
+
+    def line(**fields: object) -> str:
+        return json.dumps({"Mã hồ sơ": "HS", "Ngày": "2025-03-05"} | fields) + "\n"
+
+    lines = [
+        line(**{"Mã hồ sơ": "HS-1", "Số điện thoại 1": 912345678}),
+        line(**{"Mã hồ sơ": "HS-2", "số điện thoại 2": 987654321}),  # another case
+        line(**{"Mã hồ sơ": "HS-3", "Mô tả": 3}),
+        line(**{"Mã hồ sơ": 1e3}),
+        line(**{"Mã hồ sơ": 41, "Số tiền": 1250000, "Số điện thoại 1": "0912345678"}),
+        line(**{"Mã hồ sơ": "HS-5", "unmapped": 7}),
+    ]
+    path = tmp_path / "vn.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    result = ingest_file(
+        sqlite_store, path, org="a", mapping=load_mapping(mapping), workers=0, classify=False
+    )
+    assert (result.received, result.stored, result.rejected) == (6, 2, 4)
+    assert stored_ids(sqlite_store) == ["41", "HS-5"]
+    reasons = {(r["line"], r["field"]): str(r["reason"]) for r in _rejects(path)}
+    assert reasons[(1, "Số điện thoại 1")].startswith(
+        "Số điện thoại 1 (the mapping's phones) must be text, not a number"
+    )
+    assert "the mapping's phones" in reasons[(2, "số điện thoại 2")]
+    assert "the mapping's narrative" in reasons[(3, "Mô tả")]
+    assert "text (a JSON string) or a whole number" in reasons[(4, "Mã hồ sơ")]

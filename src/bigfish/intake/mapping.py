@@ -41,10 +41,10 @@ class ColumnMapping:
     formats: Formats
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
-    def apply(self, row: Mapping[str, str]) -> dict[str, str]:
-        """The standard fields of one row of the mapped layout (unmapped columns are kept)."""
-        result: dict[str, str] = {}
-        used: set[str] = set()
+    def sources(self, row: Mapping[str, str]) -> dict[str, list[str]]:
+        """The keys of ROW each mapped field is taken from (a JSON object's keys match the
+        mapping's headers whatever their case or composition, as a file's headers do)."""
+        found: dict[str, list[str]] = {}
         folded: dict[str, str] | None = None  # a JSON object's keys as readers give headers
         for name, headers in self.columns.items():
             keys = []
@@ -53,6 +53,14 @@ class ColumnMapping:
                     folded = folded if folded is not None else {_header(k): k for k in row}
                     header = folded.get(header, header)
                 keys.append(header)
+            found[name] = keys
+        return found
+
+    def apply(self, row: Mapping[str, str]) -> dict[str, str]:
+        """The standard fields of one row of the mapped layout (unmapped columns are kept)."""
+        result: dict[str, str] = {}
+        used: set[str] = set()
+        for name, keys in self.sources(row).items():
             cells = [row.get(k, "").strip() for k in keys]
             used.update(keys)
             text = ";".join(c for c in cells if c)

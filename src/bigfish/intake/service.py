@@ -33,6 +33,7 @@ from bigfish.intake.readers import (
     read_csv,
     read_jsonl,
     read_xlsx,
+    refuse_mapped_numbers,
 )
 from bigfish.intake.records import (
     MARKING_REASON,
@@ -344,6 +345,8 @@ def _prepare_chunk(
             claim = marking_claim(fields) if batch_marked else None
             if claim is not None:
                 raise InputError(MARKING_REASON, field=claim)
+            if mapping is not None and record.numbers:  # a JSON report's
+                refuse_mapped_numbers(mapping.sources(record.fields), record)
             shadowed = mapping.shadowed(record.fields) if mapping else None
             if mapping is not None and shadowed is not None:  # a JSON key (CSV: check_header)
                 raise InputError(

@@ -15,6 +15,7 @@ from bigfish.intake.readers.csv import read_csv as read_csv
 from bigfish.intake.readers.jsonl import MAX_JSON_LINE as MAX_JSON_LINE
 from bigfish.intake.readers.jsonl import RepeatedKey as RepeatedKey
 from bigfish.intake.readers.jsonl import read_jsonl as read_jsonl
+from bigfish.intake.readers.jsonl import refuse_mapped_numbers as refuse_mapped_numbers
 from bigfish.intake.readers.jsonl import row_from_json as row_from_json
 from bigfish.intake.readers.jsonl import unique_keys as unique_keys
 from bigfish.intake.readers.rows import HeaderCheck as HeaderCheck
@@ -39,6 +40,7 @@ __all__ = [
     "read_csv",
     "read_jsonl",
     "read_xlsx",
+    "refuse_mapped_numbers",
     "row_from_json",
     "unique_keys",
 ]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,7 @@ _KINDS = frozenset(k.value for k in Kind)
 #: number too, an identifier column a list of texts; unknown fields text or a number (`_scalar`).
 _TEXT_FIELDS = frozenset(STANDARD_FIELDS) - {"loss_amount"}
 _BOM = b"\xef\xbb\xbf"
+_WHOLE = re.compile(r"-?[0-9]+")
 
 
 def _scalar(value: Any) -> str:
@@ -141,6 +143,7 @@ def row_from_json(line: int, obj: Any) -> Record:
         return Unreadable(line, f"a report of more than {MAX_COLUMNS:,} fields")
     report_id = obj.get("report_id") if isinstance(obj.get("report_id"), str) else None
     fields: dict[str, str] = {}
+    numbers: list[str] = []
     try:
         for key, value in obj.items():
             if key == "identifiers" or value is None:
@@ -149,13 +152,34 @@ def row_from_json(line: int, obj: Any) -> Record:
                 if not key.strip() and value != "":  # kept by name: a blank one would be lost
                     raise InputError("a field without a name; give it one")
                 fields[key] = _field_text(key, value)
+                if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+                    numbers.append(key)
             except InputError as exc:
                 raise InputError(exc.message, field=exc.field or key) from None
         listed = obj.get("identifiers")  # null, as for every other field: none given
         identifiers = _json_identifiers([] if listed is None else listed)
     except InputError as exc:
         return Unreadable(line, exc.message, report_id, exc.field)
-    return Row(line, fields, identifiers)
+    return Row(line, fields, identifiers, numbers=tuple(numbers))
+
+
+def refuse_mapped_numbers(sources: Mapping[str, Sequence[str]], row: Row) -> None:
+    """InputError when a column mapping takes a text field from a key of ROW given as a JSON
+    number, as for a field given under its own name (a phone as a number has lost its leading
+    0 or +): SOURCES are the keys each field is taken from (`ColumnMapping.sources`). A whole
+    number is a report_id, as under its own name."""
+    for name, keys in sources.items():
+        if name not in _TEXT_FIELDS and name not in IDENTIFIER_COLUMNS:
+            continue  # loss_amount: text or a number
+        for key in keys:
+            if key not in row.numbers:
+                continue
+            if name == "report_id" and _WHOLE.fullmatch(row.fields.get(key, "")):
+                continue
+            what = "text (a JSON string) or a whole number" if name == "report_id" else "text"
+            raise InputError(
+                f"{key} (the mapping's {name}) must be {what}, not a number", field=key
+            )
 
 
 class RepeatedKey(Exception):

@@ -31,6 +31,9 @@ class Row:
     #: The fields that were date cells of a workbook (their text is ISO 8601, whatever date
     #: format a column mapping gives for text).
     dates: tuple[str, ...] = ()
+    #: The keys of a JSON report given as numbers (kept as their text): a column mapping may
+    #: take a text field from one (`readers.jsonl.refuse_mapped_numbers`).
+    numbers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
