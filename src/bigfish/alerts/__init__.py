@@ -20,8 +20,8 @@ Shared infrastructure raises no alert (`bigfish.alerts.infrastructure`).
     paging          the order of a viewer's alerts: which pairs fill a page
     listing         list_alerts: a page of them, details read by primary key
     holders         holders_to_alert: whom a new report alerts
-    delivery        send_webhooks, WebhookDispatcher, send_ingest_webhooks: the webhooks those
-                    alerts go to
+    delivery        send_webhooks, WebhookDispatcher, send_ingest_webhooks, WebhookQueue (a
+                    sync pull's): the webhooks those alerts go to
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bigfish.alerts.delivery import (
     Deliver,
     Deliveries,
     WebhookDispatcher,
+    WebhookQueue,
     alert_document,
     deliver_alerts,
     send_ingest_webhooks,
@@ -45,6 +46,7 @@ __all__ = [
     "Deliver",
     "Deliveries",
     "WebhookDispatcher",
+    "WebhookQueue",
     "alert_document",
     "deliver_alerts",
     "holders_to_alert",

@@ -116,31 +116,74 @@ def _deliver_rounds(
     the one before it is read (not sent): a webhook still busy with an earlier round's alerts
     gets the later ones together once it is done, and the other webhooks do not wait for it.
     Returns once everything handed over is sent; problems by organization, then webhook."""
-    totals: dict[_Target, Deliveries] = {}
-    counting = threading.Lock()
-
-    def count(target: _Target, done: Deliveries) -> None:
-        with counting:
-            totals[target] = totals.get(target, Deliveries()) + done
-
-    order: dict[_Target, None] = {}
-    outbox = _Outbox(store, send or _deliver, count)
+    queue = WebhookQueue(store, send)
     try:
         for report_pks in rounds:
-            order.update(dict.fromkeys(_hand_over(store, report_pks, outbox)))
+            queue.add(report_pks)
     finally:
-        outbox.close()  # every delivery handed over ends (each within its deadline)
-    ordered = sorted(order, key=lambda t: (t.org, t.hook_id or 0))
-    return sum((totals.get(target, Deliveries()) for target in ordered), Deliveries())
+        done = queue.close()  # every delivery handed over ends (each within its deadline)
+    return done
+
+
+class WebhookQueue:
+    """One queue for the alerts of rounds of reports handed over one at a time (the pages a
+    `bigfish sync pull` commits): `add` hands each webhook its holder's alerts and returns
+    without waiting for them, so a receiver that is slow or never answers delays only its own
+    alerts (which go out together once it is done), and neither the other webhooks nor the
+    caller's next round; `close` waits until everything handed over is sent and counts it.
+
+    Nothing is retried. PROBLEM, when given, is called with each failed delivery's reason
+    (by organization and origin, never the secret) as it happens, on a delivery thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        send: Deliver | None = None,
+        problem: Callable[[str], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._problem = problem
+        self._totals: dict[_Target, Deliveries] = {}  # every webhook handed alerts, once sent
+        self._counting = threading.Lock()
+        self._outbox = _Outbox(store, send or _deliver, self._count)
+        self._sent: Deliveries | None = None
+
+    def add(self, report_pks: Sequence[int]) -> None:
+        """Hand each webhook the alerts REPORT_PKS raise (read now, on the caller's thread,
+        once their reports are committed); their deliveries go on meanwhile."""
+        if self._sent is not None:
+            raise RuntimeError("alerts handed to a closed WebhookQueue")
+        _hand_over(self._store, report_pks, self._outbox)
+
+    def close(self) -> Deliveries:
+        """Wait until everything handed over is sent (each delivery within its deadline); what
+        was delivered and what failed, problems by organization, then webhook. Nothing more may
+        be handed over; closing again gives the same."""
+        if self._sent is None:
+            self._outbox.close()  # every webhook handed alerts has counted them
+            with self._counting:
+                ordered = sorted(self._totals.items(), key=lambda t: (t[0].org, t[0].hook_id or 0))
+            self._sent = sum((done for _, done in ordered), Deliveries())
+        return self._sent
+
+    def _count(self, target: _Target, done: Deliveries) -> None:
+        with self._counting:
+            self._totals[target] = self._totals.get(target, Deliveries()) + done
+        if self._problem is None:
+            return
+        for problem in done.problems:
+            try:
+                self._problem(problem)
+            except Exception:  # a delivery thread: its webhook's queue must still empty
+                log.exception("webhook problem not reported: %s", problem)
 
 
 def _deliver(url: str, secret: str, body: bytes, peers: list[str]) -> int:
     return deliver(url, secret, body, peers)
 
 
-def _hand_over(store: Store, report_pks: Sequence[int], outbox: _Outbox) -> list[_Target]:
-    """Hand OUTBOX the alerts that REPORT_PKS raise, each webhook its holder's; the webhooks
-    given alerts, by organization name, then webhook."""
+def _hand_over(store: Store, report_pks: Sequence[int], outbox: _Outbox) -> None:
+    """Hand OUTBOX the alerts that REPORT_PKS raise, each webhook its holder's."""
     with store.connect() as conn:
         listening = {
             int(org_id): str(name)
@@ -151,17 +194,16 @@ def _hand_over(store: Store, report_pks: Sequence[int], outbox: _Outbox) -> list
             )
         }
     if not listening:  # no webhook at all: the holders' query (most of the cost) is not run
-        return []
+        return
     targets = holders_to_alert(store, report_pks, listening)  # only holders with a webhook
     # What a delivery needs (secrets included) is read here, on the caller's thread; the
     # delivery threads only send (and check the webhook is still registered).
     jobs = _webhook_alerts(store, targets, listening)
     if not jobs:
-        return []
+        return
     peers = [origin for origin, _ in list_allowed_peers(store)]
     for target, alerts in jobs:
         outbox.add(target, alerts, peers)
-    return [target for target, _ in jobs]
 
 
 @dataclass(frozen=True, slots=True)

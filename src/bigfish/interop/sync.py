@@ -4,10 +4,12 @@ Each page is stored and the peer's position (`next`, then `added_after`) advance
 transaction, so a pull killed at any point resumes where its last committed page ended and a
 re-pull stores nothing twice (reports keep their STIX id and version). Every page ends with
 received = stored + rejected; each rejection is kept with the object's id and a reason
-(`sync_rejections`). Once a page is committed, the alerts its reports raise go to this node's
-organizations' webhooks; the pull counts the deliveries and those that failed. Outgoing
-requests go through `bigfish.outgoing.guarded_request`: loopback, link-local and private
-addresses are refused unless an administrator allowed that exact peer.
+(`sync_rejections`). Once a page is committed, the alerts its reports raise are handed to this
+node's organizations' webhooks through one queue for the whole pull (`WebhookQueue`): the pull
+goes on to its next page without waiting for them, so a slow receiver delays only its own
+alerts; once its pages are done, it waits for the deliveries and counts them, and those that
+failed. Outgoing requests go through `bigfish.outgoing.guarded_request`: loopback, link-local
+and private addresses are refused unless an administrator allowed that exact peer.
 
 What a peer answers is read within limits (`bigfish.interop.sync_pages`, whose constants this
 module re-exports): what the peer got wrong is a PeerError naming the peer, which `pull_every`
@@ -15,7 +17,7 @@ reports and retries at the next turn; an object the node cannot store (a NUL in 
 `bigfish.interop.importer`) is rejected alone, with its field.
 
 A pull that fails part-way (the peer answers nonsense on page 3, the database goes away) keeps
-the pages it committed and the deliveries it made: its error is a PullFailed (a PeerError or a
+the pages it committed and delivers their alerts: its error is a PullFailed (a PeerError or a
 StoreError still) whose `result` counts them, and `sync_runs` records them with the error.
 """
 
@@ -32,7 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 import sqlalchemy as sa
 
-from bigfish.alerts import Deliveries, deliver_alerts
+from bigfish.alerts import Deliveries, WebhookQueue
 from bigfish.errors import BigfishError, InputError, PeerError, StoreError
 from bigfish.interop.importer import ImportOutcome, import_objects
 from bigfish.interop.sync_pages import (
@@ -104,7 +106,8 @@ def _database_error(exc: sa.exc.OperationalError) -> StoreError:
 
 
 class _Run:
-    """The accounting of one pull, committed page by page with the pages."""
+    """The accounting of one pull, committed page by page with the pages (its webhook
+    deliveries once they are all sent)."""
 
     def __init__(self, store: Store, peer_url: str, *, webhooks: bool = True) -> None:
         self.store = store
@@ -120,6 +123,7 @@ class _Run:
         self.received = self.stored = self.rejected = self.new = self.updated = self.unchanged = 0
         self.withdrawn = 0
         self.deliveries = Deliveries()
+        self._queue: WebhookQueue | None = None  # once a page raised alerts
 
     def record(self, conn: sa.Connection, outcome: ImportOutcome) -> None:
         """Keep every rejection of OUTCOME, without the NUL characters PostgreSQL keeps no text
@@ -158,29 +162,26 @@ class _Run:
         self.withdrawn += outcome.withdrawn
 
     def alert(self, written: Sequence[int]) -> None:
-        """Once a page is committed: the alerts its reports WRITTEN raise go to this node's
-        organizations' webhooks, as for a submission through the API, and are counted, in the
-        run's row too (a failure is logged by organization and origin, never the secret, and
-        never retried; `GET /api/v1/alerts?since=…` catches up)."""
+        """Once a page is committed: hand the alerts its reports WRITTEN raise to this node's
+        organizations' webhooks, as for a submission through the API, without waiting for
+        them (`delivered` does). A failure is logged as it happens, by organization and
+        origin, never the secret, and never retried; `GET /api/v1/alerts?since=…` catches up."""
         if not self.webhooks or not written:
             return
-        done = deliver_alerts(self.store, written)
-        for problem in done.problems:
-            log.warning("webhook not delivered: %s", problem)
-        self.deliveries += done
-        if done.delivered or done.failed:
-            with self.store.begin() as conn:
-                conn.execute(
-                    sync_runs.update()
-                    .where(sync_runs.c.id == self.id)
-                    .values(
-                        webhooks=self.deliveries.delivered,
-                        webhooks_failed=self.deliveries.failed,
-                    )
-                )
+        if self._queue is None:
+            self._queue = WebhookQueue(self.store, problem=_log_problem)
+        self._queue.add(written)
+
+    def delivered(self) -> None:
+        """Wait until the alerts handed over are sent (each delivery within its deadline), and
+        count them; the run's row gets them when it ends."""
+        if self._queue is not None:
+            queue, self._queue = self._queue, None
+            self.deliveries += queue.close()
 
     def finish(self, peer_url: str, collections: int) -> SyncResult:
-        """Date the run's end; what it did."""
+        """Date the run's end, once its deliveries are sent; what it did."""
+        self.delivered()
         self._end()
         return self.result(peer_url, collections)
 
@@ -201,18 +202,21 @@ class _Run:
 
     def fail(self, error: BaseException, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end with ERROR, which failed it; what it did before. What the pages
-        committed stays counted; if the database cannot take even this (it failed the pull),
-        the log says so and the result still counts it all."""
+        committed stays counted, and their alerts are sent first; if the database cannot take
+        even this (it failed the pull), the log says so and the result still counts it all."""
         why = str(error) if isinstance(error, BigfishError) else f"{type(error).__name__}: {error}"
         try:
-            self._end(why)
-        except (sa.exc.SQLAlchemyError, StoreError) as exc:
-            log.warning(
-                "sync run %d failed (%s) and could not be recorded so: %s",
-                self.id,
-                why[:200],
-                str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
-            )
+            self.delivered()
+        finally:  # a second Ctrl-C while they are sent: the run is still dated, as it stands
+            try:
+                self._end(why)
+            except (sa.exc.SQLAlchemyError, StoreError) as exc:
+                log.warning(
+                    "sync run %d failed (%s) and could not be recorded so: %s",
+                    self.id,
+                    why[:200],
+                    str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+                )
         return self.result(peer_url, collections)
 
     def result(self, peer_url: str, collections: int) -> SyncResult:
@@ -266,7 +270,8 @@ def _pull_collection(
     progress: Progress | None,
     from_start: bool = False,
 ) -> None:
-    """Store the pages of collection URL, each with the position after it, and alert."""
+    """Store the pages of collection URL, each with the position after it, and hand over the
+    alerts of each."""
     for found in read_pages(
         store, peer, peer_url, url, collection, page=page, from_start=from_start
     ):
@@ -281,7 +286,7 @@ def _pull_collection(
         )
         try:
             # Run again when the database undid it (a deadlock with the background linker):
-            # counted and alerted once, when committed.
+            # counted and its alerts handed over once, when committed.
             outcome = transaction_with_ids(store, ids, write)
             run.count(outcome)
             run.alert(outcome.written)
@@ -294,6 +299,10 @@ def _pull_collection(
             ) from None
         if progress is not None:
             progress(run.received)
+
+
+def _log_problem(problem: str) -> None:
+    log.warning("webhook not delivered: %s", problem)
 
 
 def default_org_for(peer_url: str) -> str:
@@ -319,7 +328,8 @@ def pull(
     FROM_START: every object of every collection, not only those added since the last pull
     (what is held unchanged counts as unchanged): after this node's organization rejoined a
     group, say, whose reports it deleted when it left. WEBHOOKS: the alerts the pulled reports
-    raise go to this node's organizations' webhooks, page by page, and are counted.
+    raise go to this node's organizations' webhooks, handed over page by page without waiting
+    (a slow receiver delays only its own), and the pull returns once they are sent, counted.
 
     A pull that fails once its run began raises PeerPullFailed or StorePullFailed (a
     PeerError or a StoreError, the same message; a database's OperationalError becomes one)

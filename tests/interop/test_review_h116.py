@@ -1,0 +1,207 @@
+"""Review (helper 116): a `sync pull` hands each committed page's alerts to one queue for the
+whole pull and does not wait for them page by page: a webhook receiver that holds its answer
+(as one answering just before each deadline does) delays no other organization's alerts, nor
+the pull's next pages; its own alerts wait for it and go out in the end, counted in the run.
+
+The receivers are real HTTP servers on loopback (allowed peers), and so is the TAXII peer; the
+slow receiver holds every request until the fast one has every page's alerts, or until WAIT, a
+safety net that only the old code reached: it waited for the slow receiver after each page."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish.errors import PeerError
+from bigfish.interop.sync import PullFailed, SyncResult, pull
+from bigfish.models import Marking
+from bigfish.organizations import add_org
+from bigfish.store import Store
+from bigfish.store.schema_interop import sync_runs
+from bigfish.webhooks import add_webhook, allow_peer
+from tests.interop.builders import ingest_json, sample_reports
+from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
+from tests.interop.test_sync_partial import GARBAGE, _shared
+
+WAIT = 10.0  # seconds the slow receiver holds an answer at most
+PAGES = ["r1", "r2", "r3"]  # the peer's reports, one a page
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: keeps each request's (signature ok, report ids); when
+    HOLD_UNTIL is given, holds each answer until it is set (WAIT at most), noting whether it
+    was."""
+
+    hold_until: threading.Event | None = None
+    secret: str = ""
+    got: list[list[str]] = field(default_factory=list)
+    signed: list[bool] = field(default_factory=list)
+    waited: list[bool] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def take(self, headers: dict[str, str], body: bytes) -> None:
+        ids = [a["report"]["report_id"] for a in json.loads(body)["alerts"]]
+        mac = hmac.new(
+            self.secret.encode(), headers["x-bigfish-timestamp"].encode() + b"." + body, "sha256"
+        )
+        with self.changed:
+            self.got.append(ids)
+            self.signed.append(headers["x-bigfish-signature"] == "sha256=" + mac.hexdigest())
+            self.changed.notify_all()
+        if self.hold_until is not None:
+            self.waited.append(self.hold_until.wait(WAIT))
+
+    def has(self, *report_ids: str) -> bool:
+        """Whether REPORT_IDS have all come (WAIT at most)."""
+        with self.changed:
+            return self.changed.wait_for(
+                lambda: set(report_ids) <= {i for ids in self.got for i in ids}, WAIT
+            )
+
+    def ids(self) -> list[str]:
+        return sorted(i for ids in self.got for i in ids)
+
+
+def _serve(receiver: Receiver) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            receiver.take({k.lower(): v for k, v in self.headers.items()}, body)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@dataclass
+class Node:
+    """The pulling node: SLOW-BANK's webhook holds every answer until FAST-BANK's has every
+    page's alerts; both organizations hold the phone the peer's reports name."""
+
+    store: Store
+    slow: Receiver
+    fast: Receiver
+
+
+@pytest.fixture
+def node(store: Store, tmp_path: Path) -> Iterator[Node]:
+    fast = Receiver()
+    slow = Receiver(hold_until=threading.Event())
+    servers = [_serve(slow), _serve(fast)]
+    try:
+        for org, receiver, server in (
+            ("SLOW-BANK", slow, servers[0]),
+            ("FAST-BANK", fast, servers[1]),
+        ):
+            made = add_org(store, org, country="TH")
+            ingest_json(store, tmp_path, org, sample_reports(org.lower(), "TH", 1), Marking())
+            origin = f"http://127.0.0.1:{server.server_address[1]}"
+            allow_peer(store, origin, "a test receiver")
+            receiver.secret = add_webhook(store, made.id, f"{origin}/hook")[1]
+        yield Node(store, slow, fast)
+    finally:
+        assert slow.hold_until is not None
+        slow.hold_until.set()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+class _Pages:
+    """A peer's objects: report N on page N (`next` N), PAGES of them; when FAIL_AFTER, the
+    next page, and every answer after it (a pull asks twice: its token, then again from the
+    start), is GARBAGE."""
+
+    def __init__(self, pages: int, *, fail_after: bool = False) -> None:
+        self.pages = pages
+        self.fail_after = fail_after
+        self.failing = False
+
+    def __call__(self, query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
+        n = int(query.get("next") or 0) + 1
+        self.failing = self.failing or n > self.pages
+        if self.failing:
+            conn.sendall(json_answer(GARBAGE))
+            return
+        more = n < self.pages or self.fail_after
+        body: Any = {"more": more, "next": str(n), "objects": [_shared(n)]}
+        conn.sendall(json_answer(body))
+
+
+def _release_once_fast_has(node: Node, *report_ids: str) -> threading.Thread:
+    """The slow receiver's answers are held until the fast one has REPORT_IDS' alerts."""
+    hold = node.slow.hold_until
+    assert hold is not None
+
+    def watch() -> None:
+        if node.fast.has(*report_ids):
+            hold.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+def _assert_counted(node: Node, result: SyncResult, pages: list[str]) -> dict[str, Any]:
+    """Each organization got each of PAGES' alerts once, signed; RESULT and its run's row
+    count every delivery, none failed; the row."""
+    assert node.slow.waited and all(node.slow.waited)  # FAST-BANK had every page meanwhile
+    assert node.fast.ids() == pages  # each once
+    # SLOW-BANK's later pages' alerts came while it held the first: they waited, together.
+    assert node.slow.got == [pages[:1], pages[1:]]
+    assert all(node.slow.signed) and all(node.fast.signed)
+    delivered = len(node.slow.got) + len(node.fast.got)
+    assert (result.webhooks, result.webhooks_failed, result.webhook_problems) == (delivered, 0, ())
+    with node.store.connect() as conn:
+        row = conn.execute(sa.select(sync_runs).where(sync_runs.c.id == result.run_id))
+        run = dict(row.mappings().one())
+    assert (run["webhooks"], run["webhooks_failed"]) == (delivered, 0)
+    assert run["finished_at"] is not None
+    return run
+
+
+def test_a_slow_receiver_delays_no_other_webhook_of_a_pull(node: Node) -> None:
+    """Before: each committed page waited for its deliveries, so FAST-BANK got page 2's alerts
+    only once SLOW-BANK answered page 1's (here after WAIT; up to 30 s a page in production)."""
+    watcher = _release_once_fast_has(node, *PAGES)
+    with hostile_peer(_Pages(len(PAGES))) as peer:
+        allow_peer(node.store, peer.base, "peer on loopback")
+        result = pull(node.store, f"{peer.base}/taxii2/", "key")
+    watcher.join(WAIT)
+    assert (result.new, result.received) == (len(PAGES), len(PAGES))
+    run = _assert_counted(node, result, PAGES)
+    assert run["error"] is None
+
+
+def test_a_pull_failing_part_way_delivers_and_counts_its_committed_pages(node: Node) -> None:
+    """Pages 1 and 2 committed, then the peer answers garbage: the error comes once their
+    alerts are sent, SLOW-BANK's included, and counts them, as the run's row does."""
+    committed = PAGES[:2]
+    watcher = _release_once_fast_has(node, *committed)
+    with hostile_peer(_Pages(len(committed), fail_after=True)) as peer:
+        allow_peer(node.store, peer.base, "peer on loopback")
+        with pytest.raises(PeerError, match="did not answer JSON") as failed:
+            pull(node.store, f"{peer.base}/taxii2/", "key")
+    watcher.join(WAIT)
+    assert isinstance(failed.value, PullFailed)
+    result = failed.value.result
+    assert result.new == len(committed)
+    run = _assert_counted(node, result, committed)
+    assert "did not answer JSON" in run["error"]
