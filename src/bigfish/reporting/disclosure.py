@@ -274,7 +274,26 @@ def publishable(
         safe = _perturbed(safe, keys)
         kept = tuple(_network_perturbed(n, keys) for n in kept)
     rounded = tuple(_network_rounded(n) for n in kept)
-    return Published(_rounded(safe), rounded, min_cell, noise=0.0 if keys is None else NOISE_BOUND)
+    safe = _rounded(safe)
+    safe = replace(
+        safe,
+        by_country=_by_published_loss(safe.by_country),
+        by_typology=_by_published_loss(safe.by_typology),
+    )
+    return Published(safe, rounded, min_cell, noise=0.0 if keys is None else NOISE_BOUND)
+
+
+def _by_published_loss(tallies: Sequence[Tally]) -> tuple[Tally, ...]:
+    """TALLIES largest published loss first, those not published after them by their counts,
+    OTHER last. Their order was that of the exact losses: a loss not published, printed between
+    two that are, lay between them, and the first group (the summary's "most affected") had the
+    largest exact loss whether or not it was published."""
+
+    def order(t: Tally) -> tuple[bool, bool, float, int, str]:
+        hidden = math.isnan(t.loss_usd)
+        return (t.key == OTHER, hidden, 0.0 if hidden else -t.loss_usd, -t.reports, t.key)
+
+    return tuple(sorted(tallies, key=order))
 
 
 def _perturbed_table(tallies: Sequence[Tally], keys: Mapping[str, int]) -> tuple[Tally, ...]:

@@ -21,7 +21,12 @@ from bigfish.reporting import charts
 from bigfish.reporting.cell_keys import report_cell_keys
 from bigfish.reporting.disclosure import LOSS_FIGURES, MIN_CELL, OTHER, CellKeys, publishable
 from bigfish.reporting.period import Period
-from bigfish.reporting.stats import Statistics, compute_statistics, networks_stating_loss
+from bigfish.reporting.stats import (
+    Statistics,
+    Tally,
+    compute_statistics,
+    networks_stating_loss,
+)
 from bigfish.reporting.template import REPORT_TEMPLATE
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
@@ -81,6 +86,19 @@ def _top_networks(
             return chosen[:top]
 
 
+def _costliest(tallies: list[Tally]) -> Tally | None:
+    """The first of TALLIES, in `publishable`'s order: of the largest published loss, or of
+    the most reports when no loss is published (it was of the largest exact loss, published
+    or not: a hidden one named "the most affected" was larger than every other)."""
+    return tallies[0] if tallies else None
+
+
+def _hidden_beside(top: Tally | None, tallies: list[Tally]) -> bool:
+    """True when TOP's loss is published and another of TALLIES' is not (which may be larger)."""
+    published = top is not None and not math.isnan(top.loss_usd)
+    return published and any(math.isnan(t.loss_usd) for t in tallies)
+
+
 def render_html(
     stats: Statistics,
     networks: list[NetworkSummary],
@@ -105,8 +123,10 @@ def render_html(
         "flows": charts.flow_chart("Cross-border flows: victims → accounts and phones", safe.flows),
         "requests": charts.status_chart("Cooperation requests by status", safe.requests_by_status),
     }
+    # by their published losses (`publishable`): the first of a table whose loss is published
     named = [t for t in safe.by_country if t.key != OTHER]
     typologies = [t for t in safe.by_typology if t.key != OTHER]
+    top_country, top_typology = _costliest(named), _costliest(typologies)
     return _ENV.from_string(REPORT_TEMPLATE).render(
         title=title,
         stats=safe,
@@ -116,8 +136,12 @@ def render_html(
         largest=max(shown.networks, key=lambda n: n.stats.report_count, default=None),
         figures=figures,
         cross_border=stats.cross_border,
-        top_country=named[0] if named else None,
-        top_typology=typologies[0] if typologies else None,
+        top_country=top_country,
+        top_typology=top_typology,
+        # "of those whose losses are published": a hidden one may be costlier
+        countries_hidden=_hidden_beside(top_country, named),
+        typologies_hidden=_hidden_beside(top_typology, typologies),
+        typology_loss_hidden=top_typology is not None and math.isnan(top_typology.loss_usd),
         reader=reader,
         min_cell=min_cell,
         other=OTHER,

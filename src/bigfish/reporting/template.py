@@ -51,10 +51,11 @@ th { background: #eef2f7; }
 </div>
 <h2>What the partnership sees</h2>
 <ul class="points">
-{% if top_country %}<li>The most affected country is <b>{{ top_country.key }}</b>: {{ top_country.reports|num }} reports and
+{% if top_country %}<li>The most affected country{% if countries_hidden %} of those whose losses are published{% endif %} is <b>{{ top_country.key }}</b>: {{ top_country.reports|num }} reports and
  {{ top_country.loss_usd|usd }} in losses.</li>{% endif %}
-{% if top_typology %}<li>The costliest typology is <b>{{ top_typology.key }}</b>
- ({{ top_typology.loss_usd|usd }}).</li>{% endif %}
+{% if top_typology %}<li>{% if typology_loss_hidden %}The typology of the most reports is <b>{{ top_typology.key }}</b>
+ ({{ top_typology.reports|num }} reports, losses not published).{% else %}The costliest typology{% if typologies_hidden %} of those whose losses are published{% endif %} is <b>{{ top_typology.key }}</b>
+ ({{ top_typology.loss_usd|usd }}).{% endif %}</li>{% endif %}
 <li>{{ cross_border|num }} reports name bank accounts or phone numbers of another country than the
  victim's: the networks are cross-border, and so must be the response.</li>
 {% if largest %}<li>The largest network links {{ largest.stats.report_count|num }} reports of victims in
