@@ -124,8 +124,9 @@ def test_a_pull_counts_its_deliveries_and_names_the_failed_ones(
         result = pull(store, f"{base}/taxii2/", key, page=2)
     assert result.new == 3
     down = [r for r in caught.requests if r.headers["host"] == "hooks.down.example"]
-    # each page that alerted went to both webhooks: more than one page, all of them counted
-    assert result.webhooks == caught.delivered == len(caught.requests) - len(down) >= 2
+    # each page that alerted went to both webhooks, all of them counted (pages committed
+    # while a webhook was busy go out to it together: one delivery or more, 3627ac5)
+    assert result.webhooks == caught.delivered == len(caught.requests) - len(down) >= 1
     assert result.webhooks_failed == len(down) == result.webhooks
     assert result.webhook_problems == (
         "organization LOCAL: https://hooks.down.example:443 answered 500",
