@@ -235,3 +235,34 @@ def test_a_period_whose_losses_are_all_hidden_names_the_group_of_the_most_report
         text
     )
     assert "PH :" not in text and "costliest" not in text
+
+
+def test_a_networks_score_does_not_give_its_loss_away(
+    partnership: Partnership, tmp_path: Path
+) -> None:
+    """The networks' table printed each score to 0.1: (1 + log10(1 + loss)) x reach x growth +
+    0.25 log2(reports), where reach is 1 for one country and growth 1 for a network quiet for
+    30 days. PH's network of 6 reports, 2 stating $30,000, had its loss "not published" and its
+    score 6.1, which puts the loss between $25,300 and $31,900. The table ranks them instead."""
+    from bigfish.reporting.document import _top_networks
+
+    _submit(partnership)
+    html = _write(partnership, tmp_path)
+    table = html[html.index('<section id="details">') :]
+    table = table[table.rindex("<h2>Top networks</h2>") :]
+    head, _, body = table.partition("</thead>")
+    assert "Score" not in head and "<th>Rank</th>" in head
+    rows = {
+        cells[1]: cells
+        for cells in (
+            re.findall(r"<td>(.*?)</td>", row, re.S)
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        )
+    }
+    networks = _top_networks(partnership.store, Viewer.node_operator(), parse_period("2025"), 10)
+    hidden = next(n for n in networks if n.stats.countries == ("PH",))
+    assert rows[str(hidden.id)][-1] == "not published"
+    for rank, network in enumerate(networks, 1):
+        cells = rows[str(network.id)]
+        assert cells[0] == str(rank)
+        assert f"{network.stats.score:.1f}" not in cells, cells

@@ -98,9 +98,9 @@ th { background: #eef2f7; }
 <div class="chart"><img alt="Cooperation requests by status" src="{{ figures.requests }}"></div>
 <h2>Top networks</h2>
 <table>
-<thead><tr><th>Network</th><th>Score</th><th>Reports</th><th>Countries</th><th>Organizations</th>
+<thead><tr><th>Rank</th><th>Network</th><th>Reports</th><th>Countries</th><th>Organizations</th>
 <th>Losses (USD)</th></tr></thead>
-<tbody>{% for n in networks %}<tr><td>{{ n.id }}</td><td>{{ "%.1f"|format(n.stats.score) }}</td>
+<tbody>{% for n in networks %}<tr><td>{{ loop.index }}</td><td>{{ n.id }}</td>
 <td>{{ n.stats.report_count|num }}</td><td>{{ n.stats.countries|join(", ") }}</td>
 <td>{{ n.stats.organizations|length }}</td><td>{{ n.stats.total_loss_usd|usd }}</td></tr>{% endfor %}</tbody>
 </table>
