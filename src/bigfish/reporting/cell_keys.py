@@ -11,8 +11,11 @@ give their exact losses more closely.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
@@ -20,7 +23,7 @@ from bigfish.evidence.node_key import NodeKey
 from bigfish.linking.views import NetworkSummary
 from bigfish.reporting.disclosure import CellKeys, cell_key, record_key
 from bigfish.reporting.period import Period
-from bigfish.reporting.stats import in_period_for, month_of
+from bigfish.reporting.stats import Statistics, Tally, in_period_for, month_of
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
@@ -35,15 +38,62 @@ def report_secret(node_key: NodeKey) -> bytes:
     return hashlib.sha256(bytes.fromhex(node_key.sign(_SECRET_PURPOSE))).digest()
 
 
+@dataclass(slots=True)
+class _Cell:
+    """The reports of one cell as the keys were read: their keys added up, and what the
+    statistics' figure of the cell rests on (to tell that it is of the same reports)."""
+
+    key: int = 0
+    reports: int = 0
+    amounts: list[float | Decimal] = field(default_factory=list)
+    with_loss: int = 0
+
+    def add(self, key: int, amount: float | Decimal | None) -> None:
+        self.key += key
+        self.reports += 1
+        if amount is not None:
+            self.amounts.append(amount)
+            self.with_loss += amount > 0
+
+    def holds(self, reports: int, amount: float, with_loss: int) -> bool:
+        """True when the cell's figure (REPORTS, AMOUNT added up, WITH_LOSS) is of these
+        reports: else a report was stored, changed or deleted between the two reads."""
+        total = math.fsum(float(a) for a in self.amounts)
+        same = math.isclose(total, amount, rel_tol=1e-9, abs_tol=1e-6)
+        return same and (self.reports, self.with_loss) == (reports, with_loss)
+
+
+def _amount(text: object) -> Decimal:
+    try:
+        return Decimal(str(text))
+    except InvalidOperation:  # as `stats._unconverted`: one that is not a number adds nothing
+        return Decimal(0)
+
+
+def _matching(cells: Mapping[str, _Cell], tallies: Iterable[Tally]) -> dict[str, int]:
+    """The keys of CELLS whose TALLIES (the statistics' figures) are of the same reports; a
+    group whose figure is not has no key, and its loss is not published."""
+    return {
+        t.key: cell_key([cells[t.key].key])
+        for t in tallies
+        if t.key in cells and cells[t.key].holds(t.reports, t.loss_usd, t.with_loss)
+    }
+
+
 def report_cell_keys(
     store: Store,
     viewer: Viewer,
     period: Period,
     secret: bytes,
     networks: Sequence[NetworkSummary] = (),
+    *,
+    stats: Statistics,
 ) -> CellKeys:
     """The cell keys of the report for VIEWER over PERIOD, its groups named as
-    `compute_statistics` names them, and of NETWORKS by their reports as shown."""
+    `compute_statistics` names them, and of NETWORKS by their reports as shown: only of the
+    cells of STATS (read before) whose reports, losses and reports stating one are the same
+    here, and of the networks that list all their reports (a report stored, changed or deleted
+    between the reads: the cell's key is not of its figure, which is then not published)."""
     query = (
         sa.select(
             organizations.c.name,
@@ -58,31 +108,38 @@ def report_cell_keys(
         .join(organizations, organizations.c.id == reports.c.org_id)
         .where(in_period_for(viewer, period))
     )
-    total = 0
-    tables: dict[str, defaultdict[str, int]] = {
-        name: defaultdict(int) for name in ("country", "month", "typology", "currency")
+    total = _Cell()
+    tables: dict[str, defaultdict[str, _Cell]] = {
+        name: defaultdict(_Cell) for name in ("country", "month", "typology", "currency")
     }
     with store.connect() as conn:
         for org, report_id, country, month, scam_type, usd, amount, currency in conn.execute(query):
             key = record_key(secret, str(org), str(report_id))
-            total += key
-            tables["country"][str(country or "unknown")] += key
-            tables["month"][str(month or "unknown")] += key
-            tables["typology"][str(scam_type or "unknown")] += key
+            loss = None if usd is None else float(usd)
+            total.add(key, loss)
+            tables["country"][str(country or "unknown")].add(key, loss)
+            tables["month"][str(month or "unknown")].add(key, loss)
+            tables["typology"][str(scam_type or "unknown")].add(key, loss)
             if usd is None and amount is not None:
-                tables["currency"][str(currency or "unknown")] += key
-
-    def keyed(name: str) -> dict[str, int]:
-        return {group: cell_key([k]) for group, k in tables[name].items()}
-
+                tables["currency"][str(currency or "unknown")].add(key, _amount(amount))
+    currencies = {
+        u.currency: cell_key([tables["currency"][u.currency].key])
+        for u in stats.unconverted_by_currency
+        if u.currency in tables["currency"]
+        and tables["currency"][u.currency].holds(u.reports, u.amount, u.with_loss)
+    }
     return CellKeys(
-        total=cell_key([total]),
-        by_country=keyed("country"),
-        by_month=keyed("month"),
-        by_typology=keyed("typology"),
-        currencies=keyed("currency"),
+        total=cell_key([total.key])
+        if total.holds(stats.report_count, stats.loss_usd, stats.with_loss)
+        else None,
+        by_country=_matching(tables["country"], stats.by_country),
+        by_month=_matching(tables["month"], stats.by_month),
+        by_typology=_matching(tables["typology"], stats.by_typology),
+        currencies=currencies,
         networks={
             n.id: cell_key(record_key(secret, ref.org, ref.report_id) for ref in n.reports)
             for n in networks
+            # the operator's counts are those of the last link run, the reports those of now
+            if n.stats.report_count == len(set(n.reports))
         },
     )

@@ -121,7 +121,8 @@ class CellKeys:
     country, month, typology, currency without a rate, network id); OTHER's is that of the
     groups pooled in it."""
 
-    total: int
+    #: None: the period's reports changed between the two reads (`report_cell_keys`).
+    total: int | None
     by_country: Mapping[str, int]
     by_month: Mapping[str, int]
     by_typology: Mapping[str, int]
@@ -271,7 +272,7 @@ def publishable(
         if n.stats.report_count >= min_cell
     )
     if keys is not None:
-        safe = _perturbed(safe, keys)
+        safe = _perturbed(safe, keys, stats)
         kept = tuple(_network_perturbed(n, keys) for n in kept)
     rounded = tuple(_network_rounded(n) for n in kept)
     safe = _rounded(safe)
@@ -296,11 +297,15 @@ def _by_published_loss(tallies: Sequence[Tally]) -> tuple[Tally, ...]:
     return tuple(sorted(tallies, key=order))
 
 
-def _perturbed_table(tallies: Sequence[Tally], keys: Mapping[str, int]) -> tuple[Tally, ...]:
-    """TALLIES with their losses perturbed by the keys of their groups in KEYS; a group KEYS
-    does not hold (a report stored between the two reads) has no key and is not published."""
+def _perturbed_table(
+    tallies: Sequence[Tally], keys: Mapping[str, int], groups: Sequence[Tally]
+) -> tuple[Tally, ...]:
+    """TALLIES with their losses perturbed by the keys of their groups in KEYS (OTHER by the
+    keys of the GROUPS of the table before pooling that it pools); a group KEYS does not hold
+    (its reports changed between the two reads), or OTHER pooling one, is not published."""
     named = {t.key for t in tallies} - {OTHER}
-    pooled_key = cell_key(k for group, k in keys.items() if group not in named)
+    pooled = [keys.get(t.key) for t in groups if t.key not in named]
+    pooled_key = None if None in pooled else cell_key(k for k in pooled if k is not None)
 
     def key_of(t: Tally) -> int | None:
         return pooled_key if t.key == OTHER else keys.get(t.key)
@@ -312,18 +317,19 @@ def _perturbed_or_hidden(loss: float, key: int | None) -> float:
     return math.nan if key is None else perturbed_loss(loss, key)
 
 
-def _perturbed(stats: Statistics, keys: CellKeys) -> Statistics:
-    """STATS with every loss perturbed by the key of its cell (`perturbed_loss`)."""
+def _perturbed(stats: Statistics, keys: CellKeys, before: Statistics) -> Statistics:
+    """STATS (BEFORE pooled) with every loss perturbed by the key of its cell
+    (`perturbed_loss`)."""
     currencies = tuple(
         replace(u, amount=_perturbed_or_hidden(u.amount, keys.currencies.get(u.currency)))
         for u in stats.unconverted_by_currency
     )
     return replace(
         stats,
-        loss_usd=perturbed_loss(stats.loss_usd, keys.total),
-        by_country=_perturbed_table(stats.by_country, keys.by_country),
-        by_month=_perturbed_table(stats.by_month, keys.by_month),
-        by_typology=_perturbed_table(stats.by_typology, keys.by_typology),
+        loss_usd=_perturbed_or_hidden(stats.loss_usd, keys.total),
+        by_country=_perturbed_table(stats.by_country, keys.by_country, before.by_country),
+        by_month=_perturbed_table(stats.by_month, keys.by_month, before.by_month),
+        by_typology=_perturbed_table(stats.by_typology, keys.by_typology, before.by_typology),
         unconverted_by_currency=currencies,
     )
 

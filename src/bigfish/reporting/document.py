@@ -184,7 +184,11 @@ def write_report(
     networks = _top_networks(store, viewer, period, top)
     reader = None if viewer.operator else (viewer.org_name or f"organization {viewer.org_id}")
     stating = networks_stating_loss(store, networks)
-    keys = None if secret is None else report_cell_keys(store, viewer, period, secret, networks)
+    keys = (
+        None
+        if secret is None
+        else report_cell_keys(store, viewer, period, secret, networks, stats=stats)
+    )
     html = render_html(stats, networks, title=title, reader=reader, stating=stating, keys=keys)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
