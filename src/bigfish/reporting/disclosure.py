@@ -44,7 +44,14 @@ each report has a record key, 64 bits of HMAC-SHA-256 of a secret the node holds
 published times 1 + e, e drawn from the cell's key alone and at most `NOISE_BOUND` either way
 (`loss_noise`), then rounded. The same reports always give the same figure (run twice, two views
 or two tables of the same cell), while two cells that differ by one report get unrelated noise:
-their difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's.
+their difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's. A cell
+whose reports changed between the statistics' read and the keys' read has no key
+(`bigfish.reporting.cell_keys.report_cell_keys`) and its loss is not published.
+
+Nothing else may carry a loss the report changes or leaves out: a table is printed in the order
+of its published losses, those not published after them by their counts (in the order of the
+exact losses, a hidden one lay between its neighbours), and a network's score, a function of its
+exact loss, is not printed (its rank is).
 """
 
 from __future__ import annotations
