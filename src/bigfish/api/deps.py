@@ -183,14 +183,19 @@ def _check_query(request: Request) -> None:
     if request.url.path.startswith("/api/"):
         # Read as its last value, `?org=A&org=B` listed B's reports only: refused, as a JSON
         # key given twice is (no API route takes a list in its query).
-        counts = Counter(name for name, _ in request.query_params.multi_items())
-        repeated = sorted(name for name, count in counts.items() if count > 1)
-        if repeated:
-            raise ApiError(
-                400,
-                f"query parameter {repeated[0]!r} is given more than once",
-                details={"field": repeated[0]},
-            )
+        once_each(request)
+
+
+def once_each(request: Request) -> None:
+    """Refuse a query parameter given twice, 400 naming it (the API's routes and TAXII's)."""
+    counts = Counter(name for name, _ in request.query_params.multi_items())
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if repeated:
+        raise ApiError(
+            400,
+            f"query parameter {repeated[0]!r} is given more than once",
+            details={"field": repeated[0]},
+        )
 
 
 def may_call(principal: Principal, level: Access) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import Access, hand_off_reports, may_call, requires
+from bigfish.api.deps import Access, hand_off_reports, may_call, once_each, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
 from bigfish.api.schemas import ERRORS
@@ -183,14 +182,7 @@ def _once_each(request: Request) -> None:
     value, `?limit=5&limit=500` served 500 and `?match[type]=a&match[type]=b` only b; TAXII 2.1
     gives a filter's values as one comma-separated list (`match[type]=a,b`) and defines no
     repetition (medallion reads the first value, we read the last: a client meant one of them)."""
-    counts = Counter(name for name, _ in request.query_params.multi_items())
-    repeated = sorted(name for name, count in counts.items() if count > 1)
-    if repeated:
-        raise ApiError(
-            400,
-            f"query parameter {repeated[0]!r} is given more than once",
-            details={"field": repeated[0]},
-        )
+    once_each(request)
 
 
 def _signer(request: Request) -> NodeKey:
