@@ -7,12 +7,9 @@ reached: it waited for the slow receiver before the next round's deliveries."""
 
 from __future__ import annotations
 
-import hmac
-import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,63 +23,11 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.webhooks import add_webhook, allow_peer
 from tests.intake.conftest import csv_text, row
+from tests.webhook_receiver import WAIT, Receiver, serve
 
 PHONE = "081-234-5678"  # held by B and C, reported by A
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
-WAIT = 10.0  # seconds the slow receiver holds an answer at most
 ALL = ["a0", "a1", "a2"]
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on loopback: keeps each request's (signature ok, report ids); when
-    HOLD_UNTIL is given, holds each answer until it is set (WAIT at most), noting whether it
-    was."""
-
-    hold_until: threading.Event | None = None
-    secret: str = ""
-    got: list[list[str]] = field(default_factory=list)
-    signed: list[bool] = field(default_factory=list)
-    waited: list[bool] = field(default_factory=list)
-    holding: threading.Event = field(default_factory=threading.Event)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-
-    def take(self, headers: dict[str, str], body: bytes) -> None:
-        ids = [a["report"]["report_id"] for a in json.loads(body)["alerts"]]
-        mac = hmac.new(
-            self.secret.encode(), headers["x-bigfish-timestamp"].encode() + b"." + body, "sha256"
-        )
-        with self.changed:
-            self.got.append(ids)
-            self.signed.append(headers["x-bigfish-signature"] == "sha256=" + mac.hexdigest())
-            self.changed.notify_all()
-        if self.hold_until is not None:
-            self.holding.set()
-            self.waited.append(self.hold_until.wait(WAIT))
-
-    def has(self, *report_ids: str) -> bool:
-        """Whether REPORT_IDS have all come (WAIT at most)."""
-        with self.changed:
-            return self.changed.wait_for(
-                lambda: set(report_ids) <= {i for ids in self.got for i in ids}, WAIT
-            )
-
-
-def _serve(receiver: Receiver) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            receiver.take({k.lower(): v for k, v in self.headers.items()}, body)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @dataclass
@@ -118,7 +63,7 @@ class Node:
 def node(store: Store, tmp_path: Path) -> Iterator[Node]:
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
-    servers = [_serve(slow), _serve(fast)]
+    servers = [serve(slow), serve(fast)]
     try:
         for org in ("A", "B", "C"):
             add_org(store, org, country="TH")

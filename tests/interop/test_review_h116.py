@@ -9,13 +9,10 @@ safety net that only the old code reached: it waited for the slow receiver after
 
 from __future__ import annotations
 
-import hmac
-import json
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,62 +29,9 @@ from bigfish.webhooks import add_webhook, allow_peer
 from tests.interop.builders import ingest_json, sample_reports
 from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
 from tests.interop.test_sync_partial import GARBAGE, _shared
+from tests.webhook_receiver import WAIT, Receiver, serve
 
-WAIT = 10.0  # seconds the slow receiver holds an answer at most
 PAGES = ["r1", "r2", "r3"]  # the peer's reports, one a page
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver on loopback: keeps each request's (signature ok, report ids); when
-    HOLD_UNTIL is given, holds each answer until it is set (WAIT at most), noting whether it
-    was."""
-
-    hold_until: threading.Event | None = None
-    secret: str = ""
-    got: list[list[str]] = field(default_factory=list)
-    signed: list[bool] = field(default_factory=list)
-    waited: list[bool] = field(default_factory=list)
-    changed: threading.Condition = field(default_factory=threading.Condition)
-
-    def take(self, headers: dict[str, str], body: bytes) -> None:
-        ids = [a["report"]["report_id"] for a in json.loads(body)["alerts"]]
-        mac = hmac.new(
-            self.secret.encode(), headers["x-bigfish-timestamp"].encode() + b"." + body, "sha256"
-        )
-        with self.changed:
-            self.got.append(ids)
-            self.signed.append(headers["x-bigfish-signature"] == "sha256=" + mac.hexdigest())
-            self.changed.notify_all()
-        if self.hold_until is not None:
-            self.waited.append(self.hold_until.wait(WAIT))
-
-    def has(self, *report_ids: str) -> bool:
-        """Whether REPORT_IDS have all come (WAIT at most)."""
-        with self.changed:
-            return self.changed.wait_for(
-                lambda: set(report_ids) <= {i for ids in self.got for i in ids}, WAIT
-            )
-
-    def ids(self) -> list[str]:
-        return sorted(i for ids in self.got for i in ids)
-
-
-def _serve(receiver: Receiver) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            receiver.take({k.lower(): v for k, v in self.headers.items()}, body)
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 @dataclass
@@ -104,7 +48,7 @@ class Node:
 def node(store: Store, tmp_path: Path) -> Iterator[Node]:
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
-    servers = [_serve(slow), _serve(fast)]
+    servers = [serve(slow), serve(fast)]
     try:
         for org, receiver, server in (
             ("SLOW-BANK", slow, servers[0]),

@@ -1,0 +1,70 @@
+"""Webhook receivers that are real HTTP servers on loopback (allowed peers), for tests of
+deliveries that must not wait for one another: a receiver keeps each request's report ids and
+whether its signature holds, and, given HOLD_UNTIL, holds each answer until it is set (WAIT at
+most, a safety net that only a receiver waited for reaches)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+WAIT = 10.0  # seconds a slow receiver holds an answer at most
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: keeps each request's (signature ok, report ids); when HOLD_UNTIL is
+    given, holds each answer until it is set (WAIT at most), noting whether it was."""
+
+    hold_until: threading.Event | None = None
+    secret: str = ""
+    got: list[list[str]] = field(default_factory=list)
+    signed: list[bool] = field(default_factory=list)
+    waited: list[bool] = field(default_factory=list)
+    holding: threading.Event = field(default_factory=threading.Event)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def take(self, headers: dict[str, str], body: bytes) -> None:
+        ids = [a["report"]["report_id"] for a in json.loads(body)["alerts"]]
+        mac = hmac.new(
+            self.secret.encode(), headers["x-bigfish-timestamp"].encode() + b"." + body, "sha256"
+        )
+        with self.changed:
+            self.got.append(ids)
+            self.signed.append(headers["x-bigfish-signature"] == "sha256=" + mac.hexdigest())
+            self.changed.notify_all()
+        if self.hold_until is not None:
+            self.holding.set()
+            self.waited.append(self.hold_until.wait(WAIT))
+
+    def has(self, *report_ids: str) -> bool:
+        """Whether REPORT_IDS have all come (WAIT at most)."""
+        with self.changed:
+            return self.changed.wait_for(
+                lambda: set(report_ids) <= {i for ids in self.got for i in ids}, WAIT
+            )
+
+    def ids(self) -> list[str]:
+        return sorted(i for ids in self.got for i in ids)
+
+
+def serve(receiver: Receiver) -> ThreadingHTTPServer:
+    """RECEIVER listening on 127.0.0.1 (a free port), answering 204; shut it down after."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            receiver.take({k.lower(): v for k, v in self.headers.items()}, body)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
