@@ -28,7 +28,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bigfish.errors import InputError
-from bigfish.intake.records import IDENTIFIER_COLUMNS, STANDARD_FIELDS, Formats, build_report
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    STANDARD_FIELDS,
+    Formats,
+    bare,
+    build_report,
+)
 
 _FIELDS = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
 
@@ -63,16 +69,21 @@ class ColumnMapping:
         for name, keys in self.sources(row).items():
             cells = [row.get(k, "").strip() for k in keys]
             used.update(keys)
-            text = ";".join(c for c in cells if c)
-            translations = self.values.get(name)
-            if translations:  # labels are composed (NFC), as a cell typed decomposed is
-                text = translations.get(unicodedata.normalize("NFC", text), text)
+            text = self._translated(name, ";".join(c for c in cells if c))
             if text:
                 result[name] = text
         for header, value in row.items():
             if header not in used and value:
                 result.setdefault(header, value)
+        for name in self.values:  # a field under its own name ("scam_type"), not mapped
+            if name not in self.columns and name in result:
+                result[name] = self._translated(name, result[name])
         return result
+
+    def _translated(self, name: str, text: str) -> str:
+        """TEXT of field NAME in the vocabulary when [values.NAME] has it as a label."""
+        translations = self.values.get(name)
+        return translations.get(_label(text), text) if translations else text
 
     def shadowed(self, row: Mapping[str, str]) -> str | None:
         """A field the mapping takes from other columns that ROW also gives a value under its
@@ -86,6 +97,12 @@ class ColumnMapping:
 
 def _header(name: str) -> str:
     return unicodedata.normalize("NFC", name.strip()).lower()
+
+
+def _label(text: str) -> str:
+    """A local label as it matches: whatever its case, composition (NFC: a cell typed
+    decomposed) and the spaces or invisible marks around it."""
+    return unicodedata.normalize("NFC", bare(text)).casefold()
 
 
 def _as_headers(name: str, value: object, path: Path) -> tuple[str, ...]:
@@ -231,10 +248,18 @@ def _values(table: Mapping[str, object], path: Path) -> dict[str, dict[str, str]
                 file=str(path),
                 field=where,
             )
+        folded: dict[str, str] = {}
         for label, value in labels.items():
             if not isinstance(value, str):
                 raise InputError("must be text", file=str(path), field=f"{where}.{label}")
-        out[key] = {unicodedata.normalize("NFC", str(a)): str(b) for a, b in labels.items()}
+            if folded.setdefault(_label(label), value) != value:
+                raise InputError(
+                    "another label of this table differs from it only in case, composition "
+                    "or invisible marks and translates otherwise; labels match whatever those",
+                    file=str(path),
+                    field=f"{where}.{label}",
+                )
+        out[key] = {str(label): str(value) for label, value in labels.items()}
     return out
 
 
@@ -278,5 +303,8 @@ def load_mapping(path: Path) -> ColumnMapping:
     return ColumnMapping(
         columns={k: _as_headers(k, v, path) for k, v in columns.items()},
         formats=formats,
-        values=values,
+        values={
+            name: {_label(label): value for label, value in labels.items()}
+            for name, labels in values.items()
+        },
     )
