@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from bigfish.alerts.holders import holders_to_alert
 from bigfish.alerts.model import Alert
 from bigfish.errors import BigfishError
+from bigfish.models import iso_z
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs, organizations, reports
 from bigfish.store.schema_access import webhooks
@@ -52,19 +53,19 @@ DELIVERY_THREADS = 8
 
 
 def alert_document(alerts: Sequence[Alert]) -> bytes:
-    """The JSON body of a webhook delivery."""
+    """The JSON body of a webhook delivery (times as `GET /api/v1/alerts` writes them)."""
     return json.dumps(
         {
             "alerts": [
                 {
                     "id": a.id,
-                    "created_at": a.created_at.isoformat(),
+                    "created_at": iso_z(a.created_at),
                     "identifier": {"kind": a.kind, "canonical": a.canonical},
                     "report": {
                         "org": a.org,
                         "report_id": a.report_id,
                         "country": a.country,
-                        "reported_at": a.reported_at.isoformat(),
+                        "reported_at": iso_z(a.reported_at),
                     },
                 }
                 for a in alerts
