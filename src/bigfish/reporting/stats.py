@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,6 +22,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from bigfish.cooperation.model import RequestStatus
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
+from bigfish.reporting.unrated import (
+    Unrated,
+    UnratedCell,
+    amount_of,
+    fold_unrated,
+    unrated_cells,
+    unrated_query,
+)
 from bigfish.sharing.policy import Audience, Viewer, audience, reached, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, organizations, reports
@@ -227,17 +235,6 @@ def requests_by_status(
 
 
 @dataclass(frozen=True, slots=True)
-class Unrated:
-    """Losses stated in one currency that has no reference rate: not in the losses in US dollars
-    (`NetworkStats.unknown_currency` for a network)."""
-
-    currency: str
-    reports: int
-    #: The stated amounts added up exactly, in CURRENCY (decimal text).
-    amount: str
-
-
-@dataclass(frozen=True, slots=True)
 class KeyFigures:
     """The figures of the web overview: the `Statistics` fields it shows, computed the same way
     (no typologies, flows or requests, which it does not show and which cost most), and the
@@ -263,63 +260,6 @@ class KeyFigures:
         return next((u for c, u in self.unrated_by_country if c == country), ())
 
 
-#: (country, currency, amount as stated, reports): reports with a loss that has no rate.
-UnratedCell = tuple[str, str, str, int]
-
-
-def _unrated_query(*keys: Any) -> sa.Select[Any]:
-    """Reports stating a loss in a currency without a rate, counted by KEYS, country, currency
-    and amount (the amounts are added up exactly afterwards, not by the database)."""
-    columns = (*keys, reports.c.country, reports.c.loss_currency, reports.c.loss_amount)
-    return (
-        sa.select(*columns, sa.func.count())
-        .where(
-            reports.c.loss_usd.is_(None),
-            reports.c.loss_currency.is_not(None),
-            reports.c.loss_amount.is_not(None),
-        )
-        .group_by(*columns)
-    )
-
-
-def _amount(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:  # intake checks amounts; one that is not a number adds nothing
-        return Decimal(0)
-
-
-def _ranked_unrated(totals: dict[str, tuple[int, Decimal]]) -> tuple[Unrated, ...]:
-    found = (Unrated(c, n, str(amount)) for c, (n, amount) in totals.items())
-    return tuple(sorted(found, key=lambda u: (-u.reports, u.currency)))
-
-
-def fold_unrated(
-    cells: Iterable[UnratedCell],
-) -> tuple[tuple[Unrated, ...], tuple[tuple[str, tuple[Unrated, ...]], ...]]:
-    """The unrated losses of CELLS in all and per country (`KeyFigures.unrated`)."""
-    overall: dict[str, tuple[int, Decimal]] = {}
-    by_country: dict[str, dict[str, tuple[int, Decimal]]] = {}
-    for country, currency, text, count in cells:
-        added = _amount(text) * count
-        for totals in (overall, by_country.setdefault(country, {})):
-            before, amount = totals.get(currency, (0, Decimal(0)))
-            totals[currency] = (before + count, amount + added)
-    countries = tuple((c, _ranked_unrated(t)) for c, t in sorted(by_country.items()))
-    return _ranked_unrated(overall), countries
-
-
-def _unrated_cells(conn: Connection, where: ColumnElement[bool]) -> Iterable[UnratedCell]:
-    for country, currency, amount, n in conn.execute(_unrated_query().where(where)):
-        yield str(country or "unknown"), str(currency), str(amount), int(n)
-
-
-def unrated_losses(conn: Connection, where: ColumnElement[bool]) -> tuple[Unrated, ...]:
-    """The losses without a reference rate of the reports WHERE selects, per currency, most
-    reports first (as `KeyFigures.unrated`)."""
-    return fold_unrated(_unrated_cells(conn, where))[0]
-
-
 def in_period_for(viewer: Viewer, period: Period) -> ColumnElement[bool]:
     """WHERE for the reports VIEWER may see of PERIOD (by `reported_at`): those counted."""
     return sa.and_(visible_reports(viewer), _in_period(reports.c.reported_at, period))
@@ -333,7 +273,7 @@ def _key_figures(
 ) -> KeyFigures:
     by_country = _tallies(conn, reports.c.country, where)
     by_month = _tallies(conn, month_of(reports.c.reported_at, dialect), where)
-    unrated, unrated_by_country = fold_unrated(_unrated_cells(conn, where))
+    unrated, unrated_by_country = fold_unrated(unrated_cells(conn, where))
     return KeyFigures(
         report_count=sum(t.reports for t in by_country),
         loss_usd=sum(t.loss_usd for t in by_country),
@@ -431,7 +371,7 @@ def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
                 currency,
                 amount,
                 count,
-            ) in conn.execute(_unrated_query(*marking))
+            ) in conn.execute(unrated_query(*marking))
         ),
     )
 
@@ -476,7 +416,7 @@ def _unconverted(conn: Connection, where: ColumnElement[bool]) -> tuple[Unconver
     )
     totals: dict[str, tuple[int, Decimal, int]] = {}
     for code, text, n in rows:
-        value = _amount(str(text))
+        value = amount_of(str(text))
         before, added, stating = totals.get(str(code or "unknown"), (0, Decimal(0), 0))
         totals[str(code or "unknown")] = (
             before + int(n),

@@ -31,13 +31,8 @@ from bigfish.linking.parts import MemberGraph, load_member_graph
 from bigfish.linking.score import NetworkStats
 from bigfish.linking.views import AudienceSplit, audience_split, stats_from_row, stats_of_parts
 from bigfish.reporting.period import ALL_TIME, Period
-from bigfish.reporting.stats import (
-    AudienceTotals,
-    KeyFigures,
-    Unrated,
-    audience_totals,
-    unrated_losses,
-)
+from bigfish.reporting.stats import AudienceTotals, KeyFigures, audience_totals
+from bigfish.reporting.unrated import Unrated, unrated_losses
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import reports
