@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import InputError
-from bigfish.identifiers import normalize
+from bigfish.identifiers import Identifier, normalize
 from bigfish.models import Kind
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
@@ -282,3 +282,13 @@ def lookup(
 ) -> LookupResult:
     """What VIEWER may know about one identifier (spec/api.md `GET /api/v1/lookup`)."""
     return lookup_many(store, viewer, [LookupQuery(kind, value, country)])[0]
+
+
+def as_typed(found: Identifier) -> Identifier:
+    """FOUND (an identifier found in text a person typed alone) as they mean it: a URL that is
+    nothing but a registrable domain (`example.com`, `https://www.example.com/`) means the
+    domain, which every report naming one of the site's pages holds (spec/identifiers.md
+    derives it from every URL), not the site's front page; any other FOUND as it is."""
+    if found.canonical_kind is Kind.URL and found.domain and found.canonical == f"{found.domain}/":
+        return normalize(Kind.DOMAIN, found.domain)
+    return found

@@ -23,7 +23,7 @@ from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError
 from bigfish.identifiers import extract
-from bigfish.lookup import lookup
+from bigfish.lookup import as_typed, lookup
 from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
 from bigfish.organizations import add_group
@@ -324,7 +324,11 @@ def lookup_command(
             found = extract(value, country)
             if len(found) != 1:
                 raise fail("cannot tell the kind of this value; pass --kind")
-            kind = found[0].identifier.kind.value
+            meant = as_typed(found[0].identifier)
+            if meant is not found[0].identifier:  # a bare domain: the domain
+                kind, value = meant.canonical_kind.value, meant.canonical
+            else:
+                kind = found[0].identifier.kind.value
         result = lookup(command_store(), Viewer.node_operator(), kind, value, country)
     except BigfishError as exc:
         raise fail(str(exc)) from None

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from bigfish.identifiers import Identifier, extract, normalize
+from bigfish.lookup import as_typed
 from bigfish.models import Kind
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
@@ -19,8 +20,9 @@ from bigfish.store.schema import identifiers, mentions, organizations, reports
 
 
 def interpret(text: str, kind: str | None, country: str | None) -> list[Identifier]:
-    """The identifiers a person means by TEXT: of KIND when given, else those found in the text,
-    else every kind it is a valid value of (a local phone number needs COUNTRY)."""
+    """The identifiers a person means by TEXT: of KIND when given, else those found in the text
+    (a bare domain as the domain, `bigfish.lookup.as_typed`), else every kind it is a valid
+    value of (a local phone number needs COUNTRY)."""
     value = text.strip()[:2000]
     if not value:
         return []
@@ -28,7 +30,7 @@ def interpret(text: str, kind: str | None, country: str | None) -> list[Identifi
         return [normalize(kind, value, country)]
     found: dict[tuple[str, str], Identifier] = {}
     for hit in extract(value, country):
-        ident = hit.identifier
+        ident = as_typed(hit.identifier)
         found.setdefault((ident.canonical_kind.value, ident.canonical), ident)
     if not found:
         for candidate in Kind:
