@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import zipfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -138,6 +139,11 @@ class JsonlReportWriter:
         self._file.close()
 
 
+#: The time an Excel file is stamped with (ZIP's earliest): a file's bytes do not depend on when
+#: it was written.
+XLSX_STAMP = datetime(1980, 1, 1)
+
+
 class XlsxReportWriter:
     """An Excel sheet with the CSV columns (kept small: openpyxl holds rows until saving)."""
 
@@ -156,8 +162,24 @@ class XlsxReportWriter:
         self._sheet.append(_standard_row(report, self.org))
 
     def close(self) -> None:
-        """Saves the workbook."""
-        self._book.save(self.path)
+        """Saves the workbook, stamped with a fixed time (its properties and every zip entry's)
+        so that the same seed gives the same bytes, as the CSV and JSON Lines files."""
+        from openpyxl.xml.functions import tostring
+
+        properties = self._book.properties
+        self._book.save(self.path)  # stamps `modified` with the time of saving
+        properties.created = properties.modified = XLSX_STAMP
+        core = tostring(properties.to_tree())  # as openpyxl writes it
+        with zipfile.ZipFile(self.path) as saved:
+            entries = [
+                (info, core if info.filename == "docProps/core.xml" else saved.read(info))
+                for info in saved.infolist()
+            ]
+        with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED) as restamped:
+            for info, data in entries:
+                stamped = zipfile.ZipInfo(info.filename, date_time=XLSX_STAMP.timetuple()[:6])
+                stamped.compress_type = zipfile.ZIP_DEFLATED
+                restamped.writestr(stamped, data)
 
 
 VI_COLUMNS: dict[str, str | list[str]] = {
