@@ -74,3 +74,13 @@ def test_the_web_search_reads_a_bare_domain_as_the_domain() -> None:
         ("domain", "invest-gold88.com"),
         ("phone", "+66812345678"),
     ]
+
+
+def test_a_local_number_without_a_country_is_told_to_pass_one(store_url: str) -> None:
+    """`bigfish lookup 0812345678` said only "pass --kind", and `--kind phone` alone then
+    answers `valid: no`: the number needs its country."""
+    result = runner.invoke(app, ["--db", store_url, "lookup", "0812345678"])
+    assert result.exit_code == 1
+    assert "--country" in result.stderr
+    found = _lookup(store_url, "0812345678", "--country", "TH")
+    assert (found["canonical_kind"], found["canonical"]) == ("phone", "+66812345678")

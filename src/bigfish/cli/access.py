@@ -323,7 +323,8 @@ def lookup_command(
         if kind is None:
             found = extract(value, country)
             if len(found) != 1:
-                raise fail("cannot tell the kind of this value; pass --kind")
+                hint = "" if country else " (or --country, for a number without its country code)"
+                raise fail(f"cannot tell the kind of this value; pass --kind{hint}")
             meant = as_typed(found[0].identifier)
             if meant is not found[0].identifier:  # a bare domain: the domain
                 kind, value = meant.canonical_kind.value, meant.canonical
