@@ -10,7 +10,8 @@ infrastructure, or one an operator pinned as not linking) — is answered as suc
 victims mention their own bank's number, and the public must not read that as a scam number.
 
 A text (a whole SMS, say) is checked value by value: every identifier found in it
-(`bigfish.identifiers.extract`), up to `MAX_VALUES`.
+(`bigfish.identifiers.extract`; a site's bare domain as the domain, `bigfish.lookup.as_typed`),
+up to `MAX_VALUES`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bigfish.errors import InputError
 from bigfish.identifiers import Identifier, normalize
 from bigfish.identifiers.extract import identifiers_in
 from bigfish.linking.warninglists import WarningLists
+from bigfish.lookup import as_typed
 from bigfish.sharing.policy import public
 from bigfish.store import Store
 from bigfish.store.schema import identifiers, mentions, reports
@@ -74,7 +76,8 @@ def values_to_check(text: str, kind: str | None, country: str | None) -> list[Id
     if kind is not None:
         return [normalize(kind, text, country)]
     found: list[Identifier] = []
-    for ident in identifiers_in(text, country):
+    for found_ident in identifiers_in(text, country):
+        ident = as_typed(found_ident)  # a site's bare domain: the domain, not its front page
         if all(f.canonical != ident.canonical for f in found):
             found.append(ident)
     if not found:

@@ -86,9 +86,10 @@ def test_a_whole_message_is_checked_value_by_value(node: Partnership) -> None:
     sms = "Parcel held. Call 081-111-1111, see https://facebook.com or bit.ly/3xYz12 now"
     checked = _check(node, value=sms, country="TH")["checked"]
     by_value = {c["canonical"]: c for c in checked}
-    assert list(by_value) == [PUBLISHED, "facebook.com/", "bit.ly/3xYz12"]
+    assert list(by_value) == [PUBLISHED, "facebook.com", "bit.ly/3xYz12"]  # a site: its domain
     assert by_value[PUBLISHED]["reported"] is True
-    assert by_value["facebook.com/"]["shared_infrastructure"] is True  # the platform itself
+    assert by_value["facebook.com"]["kind"] == "domain"
+    assert by_value["facebook.com"]["shared_infrastructure"] is True  # the platform itself
     assert by_value["bit.ly/3xYz12"] | {"canonical": None} == {  # one short link: its own
         "kind": "url",
         "canonical": None,
