@@ -4,7 +4,6 @@ report is published for whole calendar periods, and chart labels keep their doll
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from bigfish.reporting.stats import audience_totals, key_figures
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.reporting.html import words as _text
 
 
 @pytest.fixture
@@ -28,12 +28,6 @@ def partnership(store: Store) -> Iterator[Partnership]:
 def _usd(report_id: str, country: str, amount: str | None, **extra: object) -> dict[str, object]:
     currency = None if amount is None else "USD"
     return report(report_id, country=country, loss_amount=amount, loss_currency=currency, **extra)
-
-
-def _text(html: str) -> str:
-    """The words of HTML, without its tags and chart images."""
-    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def _one_victim_among_ten(p: Partnership) -> None:

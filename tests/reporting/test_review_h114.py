@@ -18,18 +18,13 @@ from bigfish.reporting.stats import Statistics
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.reporting.html import words as _text
 
 
 @pytest.fixture
 def partnership(sqlite_store: Store) -> Iterator[Partnership]:
     """A, B, C and the group mekong."""
     yield from build_partnership(sqlite_store)
-
-
-def _text(html: str) -> str:
-    """The words of HTML, without its tags and chart images."""
-    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def _unconverted_line(html: str) -> str:

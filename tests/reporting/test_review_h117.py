@@ -19,6 +19,7 @@ from bigfish.reporting.stats import Statistics, Tally
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.reporting.html import words as _text
 
 #: A fixed secret: the figures below are those of this secret every time.
 SECRET = b"helper-117: a fixed secret for the tests, never a node's"
@@ -30,12 +31,6 @@ NOW = datetime(2026, 1, 5, tzinfo=UTC)
 def partnership(sqlite_store: Store) -> Iterator[Partnership]:
     """A, B, C and the group mekong."""
     yield from build_partnership(sqlite_store)
-
-
-def _text(html: str) -> str:
-    """The words of HTML, without its tags and chart images."""
-    html = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def _usd(
