@@ -144,9 +144,9 @@ def test_a_report_as_an_organization_counts_its_groups_reports(
     counts = {}
     for org in ("C", "B"):
         out = tmp_path / f"{org}.html"
-        answer = CliRunner().invoke(
-            app, ["--db", url, "report", "--out", str(out), "--period", "2025", "--as-org", org]
-        )
+        data = str(tmp_path / "data")
+        argv = ["--db", url, "--data-dir", data, "report", "--out", str(out), "--period", "2025"]
+        answer = CliRunner().invoke(app, [*argv, "--as-org", org])
         assert answer.exit_code == 0, answer.output
         counts[org] = answer.output
     assert ": 2 reports" in counts["C"] and ": 0 reports" in counts["B"]
