@@ -68,3 +68,18 @@ def serve(receiver: Receiver) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def release_when(slow: Receiver, fast: Receiver, *report_ids: str) -> threading.Thread:
+    """SLOW's answers are held until FAST has REPORT_IDS' alerts (WAIT at most): the thread
+    that sets SLOW's hold then, started."""
+    hold = slow.hold_until
+    assert hold is not None
+
+    def watch() -> None:
+        if fast.has(*report_ids):
+            hold.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher

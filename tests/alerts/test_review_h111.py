@@ -23,7 +23,7 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.webhooks import add_webhook, allow_peer
 from tests.intake.conftest import csv_text, row
-from tests.webhook_receiver import WAIT, Receiver, serve
+from tests.webhook_receiver import WAIT, Receiver, release_when, serve
 
 PHONE = "081-234-5678"  # held by B and C, reported by A
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
@@ -89,16 +89,7 @@ def node(store: Store, tmp_path: Path) -> Iterator[Node]:
 
 def _release_once_fast_has_all(node: Node) -> threading.Thread:
     """The slow receiver's answers are held until the fast one has every alert."""
-    hold = node.slow.hold_until
-    assert hold is not None
-
-    def watch() -> None:
-        if node.fast.has(*ALL):
-            hold.set()
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    return watcher
+    return release_when(node.slow, node.fast, *ALL)
 
 
 def test_a_slow_receiver_delays_no_other_webhook_of_the_api_dispatcher(node: Node) -> None:

@@ -29,7 +29,7 @@ from bigfish.webhooks import add_webhook, allow_peer
 from tests.interop.builders import ingest_json, sample_reports
 from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
 from tests.interop.test_sync_partial import GARBAGE, _shared
-from tests.webhook_receiver import WAIT, Receiver, serve
+from tests.webhook_receiver import WAIT, Receiver, release_when, serve
 
 PAGES = ["r1", "r2", "r3"]  # the peer's reports, one a page
 
@@ -91,16 +91,7 @@ class _Pages:
 
 def _release_once_fast_has(node: Node, *report_ids: str) -> threading.Thread:
     """The slow receiver's answers are held until the fast one has REPORT_IDS' alerts."""
-    hold = node.slow.hold_until
-    assert hold is not None
-
-    def watch() -> None:
-        if node.fast.has(*report_ids):
-            hold.set()
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    return watcher
+    return release_when(node.slow, node.fast, *report_ids)
 
 
 def _assert_counted(node: Node, result: SyncResult, pages: list[str]) -> dict[str, Any]:
