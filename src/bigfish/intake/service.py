@@ -58,7 +58,8 @@ from bigfish.store.writes import (
 )
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
-HeaderReader = Callable[[IO[bytes], Path, HeaderCheck], Iterator[Record]]
+#: (file, its path, the check of its header's names, the names its layout knows: a mapping's)
+HeaderReader = Callable[[IO[bytes], Path, HeaderCheck, frozenset[str]], Iterator[Record]]
 
 #: What a rejected record's number counts, by format, when not the file's lines: a STIX bundle's
 #: objects, a MISP file's events (the key of the number in FILE.rejects.jsonl).
@@ -72,8 +73,8 @@ READERS: dict[str, Reader] = {
 }
 #: Readers of formats with a header row, whose columns are checked once for the whole file.
 _HEADER_READERS: dict[str, HeaderReader] = {
-    "csv": lambda raw, path, check: read_csv(raw, path, on_header=check),
-    "xlsx": lambda raw, path, check: read_xlsx(raw, path, on_header=check),
+    "csv": lambda raw, path, check, known: read_csv(raw, path, on_header=check, layout_names=known),
+    "xlsx": lambda raw, path, check, known: read_xlsx(raw, path, on_header=check),
 }
 #: Formats whose rows have no marking of their own: a marking field in a row is refused.
 _BATCH_MARKED = frozenset({"csv", "jsonl", "xlsx"})
@@ -195,6 +196,12 @@ def check_header(names: list[str], mapping: ColumnMapping | None, file: str) -> 
             file=file,
             field=lacking[0],
         )
+
+
+def _mapped_headers(mapping: ColumnMapping | None) -> frozenset[str]:
+    """The headers MAPPING takes fields from (a header line inside a file may give them)."""
+    columns = mapping.columns if mapping else {}
+    return frozenset(h for headers in columns.values() for h in headers)
 
 
 def _formats_of(record: Row, mapping: ColumnMapping | None) -> Formats | None:
@@ -562,7 +569,12 @@ def ingest_file(
         with path.open("rb") as raw:
             headed = _HEADER_READERS.get(fmt)
             records = (
-                headed(raw, path, lambda names: check_header(names, mapping, name))
+                headed(
+                    raw,
+                    path,
+                    lambda names: check_header(names, mapping, name),
+                    _mapped_headers(mapping),
+                )
                 if headed is not None
                 else reader(raw, path)
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -27,7 +27,7 @@ from bigfish.intake.readers.rows import (
     _unreadable,
     header_names,
 )
-from bigfish.intake.records import MAX_COLUMNS, MAX_RECORD
+from bigfish.intake.records import IDENTIFIER_COLUMNS, MAX_COLUMNS, MAX_RECORD, STANDARD_FIELDS
 
 # A field is bounded by its record (_Lines); build_report refuses a field over its own limit.
 csv.field_size_limit(MAX_RECORD)
@@ -150,20 +150,75 @@ _HEADER_REORDERED = (
     "the header repeated with its columns in another order: were two files joined? This line "
     "is not a report; the rows after it are read in its order"
 )
+_HEADER_CHANGED = (
+    "a header of other columns: were two files joined? This line is not a report; the rows "
+    "after it are read under its columns"
+)
+#: Names a header line must give to be taken for one: a report has a date, a code, an id.
+_HEADER_LEAST = 2
 
 
-def _header_again(values: list[str], known: frozenset[str], lower: bool) -> list[str] | None:
-    """VALUES as a header's names (cleaned as `header_names` cleans them) when they are the
-    header's, KNOWN, in its order or another: the header of another file joined to this one."""
-    again = []
+def _line_names(values: list[str], lower: bool) -> list[str]:
+    """VALUES as a header's names, cleaned as `header_names` cleans them (an empty one is
+    column_N)."""
+    names = []
     for number, value in enumerate(values, start=1):
         cleaned = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
-        name = (cleaned.lower() if lower else cleaned) or f"column_{number}"
-        if name not in known:
-            return None
-        again.append(name)
-    return again if len(set(again)) == len(known) else None
+        names.append((cleaned.lower() if lower else cleaned) or f"column_{number}")
+    return names
 
+
+def _header_line(values: list[str], known: frozenset[str], lower: bool) -> list[str] | None:
+    """VALUES as a header's names when the line is a header (another file's, joined to this
+    one): every value it gives is a column name this file's layout KNOWS, and it gives at
+    least two. A report is never all names: its date, country code or id is a value."""
+    names = _line_names(values, lower)
+    given = [name for name, value in zip(names, values, strict=True) if value.strip()]
+    if len(set(given)) < _HEADER_LEAST or any(name not in known for name in given):
+        return None
+    return names
+
+
+def _twice(names: list[str]) -> str | None:
+    """The first name NAMES give two columns, or None."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _layout_problem(names: list[str], on_header: HeaderCheck | None) -> str | None:
+    """Why the rows under a header of NAMES met inside a file cannot be read, or None."""
+    twice = _twice(names)
+    if twice is not None:
+        return f"it names column {twice!r} more than once"
+    if on_header is not None:
+        try:
+            on_header(names)
+        except InputError as exc:
+            return exc.message
+    return None
+
+
+def _changed_header(line: int, why: str) -> str:
+    return (
+        f"a header of other columns that bigfish cannot read ({why}): were two files joined? "
+        f"This line is not a report, and the rows after it are rejected until a header it can "
+        f"read; send the file that began at line {line} on its own"
+    )
+
+
+def _under_changed_header(line: int, why: str) -> str:
+    return (
+        f"the header at line {line} changed the layout to one bigfish cannot read ({why}); "
+        f"this row is not read: send the file that began at line {line} on its own"
+    )
+
+
+#: The column names of spec/reports.md: a header line inside any file may give them.
+_SPEC_NAMES = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
 
 _TOO_LONG = f"the record is longer than {MAX_RECORD:,} characters; it is not read further"
 
@@ -196,11 +251,14 @@ def read_csv(
     *,
     lower_header: bool = True,
     on_header: HeaderCheck | None = None,
+    layout_names: Collection[str] = (),
 ) -> Iterator[Record]:
     """Rows of an RFC 4180 CSV file in UTF-8 (with or without BOM) with a header row. A record
     the csv module cannot read is rejected and reading goes on from the line after its first.
-    A BOM starting a record is dropped and a record repeating the header is rejected (the
-    marks of files joined into one); the rows after it are read in its column order."""
+    A BOM starting a record is dropped and a header line inside the file is rejected (the
+    marks of files joined into one): a line whose every value is a column name the layout
+    knows (the header's, the spec's, LAYOUT_NAMES: a mapping's), at least two. The rows after
+    it are read under its columns when ON_HEADER takes them, else rejected naming it."""
     _check_not_utf16(raw.read(4), path)
     raw.seek(0)
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -227,10 +285,11 @@ def read_csv(
         what = reason if any(_NUL_MARK in h for h in header) else f"is {reason}"
         raise InputError(f"the header {what}", file=str(path), line=1)
     names = header_names(header, path, lower=lower_header)
-    known = frozenset(names)
+    known = frozenset(names) | _SPEC_NAMES | frozenset(layout_names)
     if on_header is not None:
         on_header(names)
     read = lines.done()  # lines before the next record
+    refused: tuple[int, str] | None = None  # the header line whose columns cannot be read, why
     while True:
         line = read + 1
         try:
@@ -257,13 +316,21 @@ def read_csv(
         read += lines.done()
         if not values or all(not v.strip() for v in values):
             continue
-        if len(values) != len(names):
+        if (other := _header_line(values, known, lower_header)) is not None:
+            if refused is None and sorted(other) == sorted(names):
+                reason = _HEADER_AGAIN if other == names else _HEADER_REORDERED
+            elif (why := _layout_problem(other, on_header)) is None:
+                reason, refused = _HEADER_CHANGED, None
+            else:
+                reason, refused = _changed_header(line, why), (line, why)
+            names = other  # the columns of the rows after it
+            yield Unreadable(line, reason)  # no report: no report_id to echo
+        elif refused is not None:
+            reason = _under_changed_header(*refused)
+            yield _unreadable(line, reason, _readable(names, values))
+        elif len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
             yield _unreadable(line, reason, _readable(names, values))
-        elif (again := _header_again(values, known, lower_header)) is not None:
-            reason = _HEADER_AGAIN if again == names else _HEADER_REORDERED
-            names = again  # the columns of the rows after it
-            yield Unreadable(line, reason)  # no report: no report_id to echo
         elif _has_bad_bytes(values):
             bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
             reason = _bad_bytes_reason(values)
