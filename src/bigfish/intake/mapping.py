@@ -62,6 +62,15 @@ class ColumnMapping:
             found[name] = keys
         return found
 
+    def field_of(self, key: str) -> str | None:
+        """The field the mapping takes from a JSON object's KEY (whatever its case or
+        composition, as `sources` matches it), or None."""
+        header = _header(key)
+        for name, headers in self.columns.items():
+            if key in headers or header in headers:
+                return name
+        return None
+
     def apply(self, row: Mapping[str, str]) -> dict[str, str]:
         """The standard fields of one row of the mapped layout (unmapped columns are kept)."""
         result: dict[str, str] = {}

@@ -76,6 +76,10 @@ _HEADER_READERS: dict[str, HeaderReader] = {
     "csv": lambda raw, path, check, known: read_csv(raw, path, on_header=check, layout_names=known),
     "xlsx": lambda raw, path, check, known: read_xlsx(raw, path, on_header=check),
 }
+#: Readers of formats whose keys a mapping names by the type of its field (a JSON list).
+_MAPPED_READERS: dict[str, Callable[[IO[bytes], Path, ColumnMapping], Iterator[Record]]] = {
+    "jsonl": lambda raw, path, mapping: read_jsonl(raw, path, mapped=mapping.field_of),
+}
 #: Formats whose rows have no marking of their own: a marking field in a row is refused.
 _BATCH_MARKED = frozenset({"csv", "jsonl", "xlsx"})
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
@@ -202,6 +206,23 @@ def _mapped_headers(mapping: ColumnMapping | None) -> frozenset[str]:
     """The headers MAPPING takes fields from (a header line inside a file may give them)."""
     columns = mapping.columns if mapping else {}
     return frozenset(h for headers in columns.values() for h in headers)
+
+
+def _records(
+    raw: IO[bytes], path: Path, fmt: str, mapping: ColumnMapping | None, file: str
+) -> Iterator[Record]:
+    """The records of RAW (PATH, in format FMT) as its reader gives them with MAPPING."""
+    headed = _HEADER_READERS.get(fmt)
+    if headed is not None:
+
+        def check(names: list[str]) -> None:
+            check_header(names, mapping, file)
+
+        return headed(raw, path, check, _mapped_headers(mapping))
+    mapped = _MAPPED_READERS.get(fmt)
+    if mapped is not None and mapping is not None:
+        return mapped(raw, path, mapping)
+    return READERS[fmt](raw, path)
 
 
 def _formats_of(record: Row, mapping: ColumnMapping | None) -> Formats | None:
@@ -567,17 +588,7 @@ def ingest_file(
         workers = min(2, os.cpu_count() or 1) if forks_workers(path) else 0
     try:
         with path.open("rb") as raw:
-            headed = _HEADER_READERS.get(fmt)
-            records = (
-                headed(
-                    raw,
-                    path,
-                    lambda names: check_header(names, mapping, name),
-                    _mapped_headers(mapping),
-                )
-                if headed is not None
-                else reader(raw, path)
-            )
+            records = _records(raw, path, fmt, mapping, name)
             chunks = _chunks(records, _CHUNK)
             args = (mapping, marking, name, group_id, classify, fmt in _BATCH_MARKED)
             for prepared in _prepared(chunks, workers, args):

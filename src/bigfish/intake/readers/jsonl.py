@@ -7,7 +7,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -87,10 +87,52 @@ def _identifier_text(value: Any, field: str) -> str:
     )
 
 
-def _field_text(key: str, value: Any) -> str:
-    """The text of field KEY of a JSON report, checked for the JSON type its field has."""
+#: The field of a report a column mapping takes a JSON key from (`ColumnMapping.field_of`).
+MappedField = Callable[[str], str | None]
+
+
+def _mapped_text(key: str, value: Any, name: str | None) -> str | None:
+    """The text of KEY, which a column mapping takes field NAME from, when NAME gives it the
+    JSON type of its field (an identifier column's list of texts); None to read it as any
+    other key. A list, an object or true is refused naming the key and the field."""
+    if name in IDENTIFIER_COLUMNS:
+        if isinstance(value, list):
+            return ";".join(_mapped_item(item, key, name, i) for i, item in enumerate(value))
+        if not isinstance(value, str | int | Decimal) or isinstance(value, bool):
+            raise InputError(
+                f"{key} (the mapping's {name}) must be a list of texts or one text of "
+                f";-separated values, not {_json_type(value)}",
+                field=key,
+            )
+    elif name in _TEXT_FIELDS and isinstance(value, list | dict | bool):
+        what = "text (a JSON string) or a whole number" if name == "report_id" else "text"
+        raise InputError(
+            f"{key} (the mapping's {name}) must be {what}, not {_json_type(value)}", field=key
+        )
+    return None
+
+
+def _mapped_item(item: Any, key: str, name: str, index: int) -> str:
+    """Item INDEX of the list under KEY (the mapping's identifier column NAME): a text (a
+    phone as a number has lost its leading 0 or +)."""
+    if isinstance(item, str):
+        return item
+    raise InputError(
+        f"{key}[{index}] (the mapping's {name}) must be text (a JSON string), not "
+        f"{_json_type(item)}",
+        field=key,
+    )
+
+
+def _field_text(key: str, value: Any, mapped: MappedField | None = None) -> str:
+    """The text of field KEY of a JSON report, checked for the JSON type its field has (a key
+    a column mapping takes a field from, MAPPED, for the type of that field)."""
     if key in IDENTIFIER_COLUMNS:
         return _identifier_text(value, key)
+    if mapped is not None and key not in _TEXT_FIELDS:
+        text = _mapped_text(key, value, mapped(key))
+        if text is not None:
+            return text
     if key == "report_id" and not isinstance(value, str):
         # A database export's whole-number id is its digits, read alike from a file and the
         # API; 1e3 or 12.0 would be one text from a file and another through the API.
@@ -135,8 +177,10 @@ def _json_identifiers(value: Any) -> list[RawIdentifier]:
     return result
 
 
-def row_from_json(line: int, obj: Any) -> Record:
-    """A Row from one decoded JSON report object (JSON Lines and the API share this)."""
+def row_from_json(line: int, obj: Any, mapped: MappedField | None = None) -> Record:
+    """A Row from one decoded JSON report object (JSON Lines and the API share this); MAPPED
+    names the field a column mapping takes a key from (an identifier column's key may hold a
+    list of texts, as the column does)."""
     if not isinstance(obj, dict):
         return Unreadable(line, "a report must be a JSON object")
     if len(obj) > MAX_COLUMNS:
@@ -151,7 +195,7 @@ def row_from_json(line: int, obj: Any) -> Record:
             try:
                 if not key.strip() and value != "":  # kept by name: a blank one would be lost
                     raise InputError("a field without a name; give it one")
-                fields[key] = _field_text(key, value)
+                fields[key] = _field_text(key, value, mapped)
                 if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
                     numbers.append(key)
             except InputError as exc:
@@ -159,7 +203,9 @@ def row_from_json(line: int, obj: Any) -> Record:
         listed = obj.get("identifiers")  # null, as for every other field: none given
         identifiers = _json_identifiers([] if listed is None else listed)
     except InputError as exc:
-        return Unreadable(line, exc.message, report_id, exc.field)
+        # A mapped layout's id is under its own key: the mapping finds it in the texts.
+        texts = {k: v for k, v in obj.items() if isinstance(v, str)} if mapped else None
+        return Unreadable(line, exc.message, report_id, exc.field, texts or None)
     return Row(line, fields, identifiers, numbers=tuple(numbers))
 
 
@@ -216,9 +262,12 @@ def _duplicate_key(number: int, text: str, key: str) -> Unreadable:
     )
 
 
-def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
+def read_jsonl(
+    raw: IO[bytes], path: Path, *, mapped: MappedField | None = None
+) -> Iterator[Record]:
     """Rows of a JSON Lines file: one report object per line (an object giving a key twice is
-    rejected, naming the key). A line ends with LF, CRLF or a lone CR, as for the CSV reader."""
+    rejected, naming the key). A line ends with LF, CRLF or a lone CR, as for the CSV reader.
+    MAPPED: the field a column mapping takes a key from (`row_from_json`)."""
     head = raw.read(4)
     if not head:  # as the CSV reader: an empty file is not the format (blank lines are)
         raise InputError("the file is empty", file=str(path))
@@ -229,12 +278,12 @@ def read_jsonl(raw: IO[bytes], path: Path) -> Iterator[Record]:
     # are then decoded as UTF-8 on their own, so a bad byte fails its line only.
     lines = io.TextIOWrapper(raw, encoding="latin-1", newline="")
     try:
-        yield from _json_lines(lines)
+        yield from _json_lines(lines, mapped)
     finally:
         lines.detach()  # the caller's file stays open
 
 
-def _json_lines(lines: IO[str]) -> Iterator[Record]:
+def _json_lines(lines: IO[str], mapped: MappedField | None) -> Iterator[Record]:
     number = 0
     while line := lines.readline(MAX_JSON_LINE + 1):
         number += 1
@@ -268,4 +317,4 @@ def _json_lines(lines: IO[str]) -> Iterator[Record]:
                 reason += " (the file may be truncated)"
             yield Unreadable(number, reason)
             continue
-        yield row_from_json(number, obj)
+        yield row_from_json(number, obj, mapped)
