@@ -115,8 +115,8 @@ if sys.argv[1] == "eager":  # every module imported first, typer's own group: as
     for module in sorted(pkgutil.iter_modules(bigfish.cli.__path__), key=lambda m: m.name):
         if not module.name.startswith("_"):
             importlib.import_module(f"bigfish.cli.{module.name}")
-    from bigfish.cli._lazy import one_line_summaries
-    one_line_summaries(app)
+    from bigfish.cli._help import fit_help_texts
+    fit_help_texts(app)
     app.info.cls = TyperGroup
 top = typer.main.get_command(app)
 out = {}

@@ -9,7 +9,6 @@ missing command) still loads them all, to list their commands as before.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -17,6 +16,8 @@ import typer
 import typer.main
 from typer import _click  # the typer this project uses keeps its own click
 from typer.core import TyperGroup
+
+from bigfish.cli._help import fit_help_texts
 
 COMMANDS: dict[str, str] = {
     "lookup": "access",
@@ -49,28 +50,13 @@ COMMANDS: dict[str, str] = {
 commands, then its groups), with the module of bigfish.cli that registers it on the app."""
 
 
-def one_line_summaries(group: typer.Typer) -> None:
-    """Give every command whose help opens with a paragraph of several source lines that
-    paragraph on one line as its summary: the lists of `bigfish --help` (and of each group's)
-    otherwise break it where the docstring does, mid-sentence."""
-    for info in group.registered_commands:
-        doc = info.help or (info.callback.__doc__ if info.callback else None)
-        if info.short_help is None and doc:
-            first = inspect.cleandoc(doc).split("\n\n")[0]
-            if "\n" in first:
-                info.short_help = " ".join(first.split())
-    for sub in group.registered_groups:
-        if sub.typer_instance is not None:
-            one_line_summaries(sub.typer_instance)
-
-
 def load_command(name: str) -> _click.Command:
     """The click command or group NAME of COMMANDS, its module imported (which registers it
     on the app) and the command built from that registration as typer builds it."""
     from bigfish.cli._app import app
 
     importlib.import_module(f"bigfish.cli.{COMMANDS[name]}")
-    one_line_summaries(app)
+    fit_help_texts(app)
     for info in app.registered_commands:
         named = info.name or (
             typer.main.get_command_name(info.callback.__name__) if info.callback else None
