@@ -97,7 +97,9 @@ class _Outcome:
     pairs: list[tuple[int, int]]  # (report_pk, network_id)
     members: dict[int, list[int]]  # network id -> report pks
     community_split: set[int]  # network ids split out by Leiden
-    absorbed: dict[int, int]  # merged-away id -> its earliest report (a part id to keep)
+    #: merged-away id -> its earliest reports, the first that anchors no part id yet keeping it
+    #: (`state.keep_part_ids`)
+    absorbed: dict[int, tuple[int, ...]]
 
 
 def _link(
@@ -128,18 +130,28 @@ def _link(
     return _Outcome(assignment, pairs, members, split, _absorbed(report_keys, old_ids, assignment))
 
 
-def _absorbed(report_keys: IntArray, old_ids: IntArray, assignment: IdAssignment) -> dict[int, int]:
-    """Each id ASSIGNMENT merged into another, with the earliest report it held (OLD_IDS: each
-    report's id before). A viewer who cannot see what joined them keeps seeing that network
-    under its old id, as a part (`bigfish.linking.parts`)."""
+#: How many of a merged-away id's earliest reports may anchor its part id: one that anchors the
+#: part id of an earlier merge of the same reports (merged, split back, merged again) is passed.
+ANCHOR_CANDIDATES = 16
+
+
+def _absorbed(
+    report_keys: IntArray, old_ids: IntArray, assignment: IdAssignment
+) -> dict[int, tuple[int, ...]]:
+    """Each id ASSIGNMENT merged into another, with the earliest reports it held (OLD_IDS: each
+    report's id before), at most `ANCHOR_CANDIDATES`. A viewer who cannot see what joined them
+    keeps seeing that network under its old id, as a part (`bigfish.linking.parts`), and an
+    investigator who cited it is led to where its reports are, should they split off again."""
     merged = [old for old, into in assignment.retired.items() if into is not None]
     if not merged:
         return {}
     held = np.flatnonzero(np.isin(old_ids, merged))
-    out: dict[int, int] = {}
+    out: dict[int, list[int]] = {}
     for i in held[np.argsort(report_keys[held], kind="stable")].tolist():
-        out.setdefault(int(old_ids[i]), int(report_keys[i]))
-    return out
+        reports = out.setdefault(int(old_ids[i]), [])
+        if len(reports) < ANCHOR_CANDIDATES:
+            reports.append(int(report_keys[i]))
+    return {old: tuple(reports) for old, reports in out.items()}
 
 
 def with_emptied(assignment: IdAssignment, emptied: set[int]) -> IdAssignment:

@@ -88,7 +88,8 @@ def rebuild_networks(
         while True:
             plan = _plan(conn, watermark, lists, policy)
             outcome = plan.outcome
-            written = {pk for pk, _ in outcome.pairs} | set(outcome.absorbed.values())
+            written = {pk for pk, _ in outcome.pairs}
+            written |= {pk for pks in outcome.absorbed.values() for pk in pks}
             if len(state.hold_reports(conn, written)) == len(written):
                 break
             # A report was deleted since it was read: everything is read again. Each pass

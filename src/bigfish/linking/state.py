@@ -404,27 +404,29 @@ def retire_networks(conn: Connection, retired: Mapping[int, int | None], now: da
         )
 
 
-def keep_part_ids(conn: Connection, absorbed: Mapping[int, int]) -> None:
+def keep_part_ids(conn: Connection, absorbed: Mapping[int, Sequence[int]]) -> None:
     """Keep each merged-away id of ABSORBED as the part id of the group starting at its earliest
     report (`bigfish.linking.parts`): a viewer who sees that group apart from the rest keeps
-    seeing it under the id it knew. A report that anchors a part id already keeps that one."""
+    seeing it under the id it knew, and an investigator who cited it is led to the network that
+    holds that report, should the group split off again. A report that anchors a part id
+    already keeps that one; the id is then kept by its next report (the same reports merged,
+    split back and merged again under the id the split gave them: that id, too, must lead to
+    them). Older ids choose first."""
     if not absorbed:
         return
-    anchors = sorted(absorbed.values())
+    candidates = sorted({pk for pks in absorbed.values() for pk in pks})
     taken: set[int] = set()
-    for part in chunked(anchors):
+    for part in chunked(candidates):
         query = sa.select(network_parts.c.anchor_pk).where(network_parts.c.anchor_pk.in_(part))
         taken.update(int(a) for a in conn.execute(query).scalars())
-    rows = [
-        {"anchor_pk": anchor, "id": old}
-        for old, anchor in sorted(absorbed.items())
-        if anchor not in taken
-    ]
-    fresh: dict[int, dict[str, int]] = {}
-    for row in rows:  # two ids merged away at once may start at one report: the older is kept
-        fresh.setdefault(row["anchor_pk"], row)
-    if fresh:
-        conn.execute(network_parts.insert(), list(fresh.values()))
+    rows = []
+    for old, pks in sorted(absorbed.items()):
+        anchor = next((pk for pk in pks if pk not in taken), None)
+        if anchor is not None:
+            taken.add(anchor)
+            rows.append({"anchor_pk": anchor, "id": old})
+    if rows:
+        conn.execute(network_parts.insert(), rows)
 
 
 def write_events(conn: Connection, events: Sequence[NetworkEvent], now: datetime) -> None:
