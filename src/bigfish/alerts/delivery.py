@@ -4,6 +4,14 @@ Each webhook has its own queue (`_Outbox`): its deliveries go one after another,
 webhooks' at once, and nothing waits for a webhook but that webhook's own alerts. A round (the
 alerts of a batch of reports) hands each webhook its alerts and goes on; alerts handed to a
 webhook still busy with earlier ones wait for it and go out together in its next deliveries.
+
+What waits for a busy webhook is bounded (`MAX_WAITING_ALERTS`, besides the round just handed
+over): a receiver that answers just before each deadline while a long pull or ingest goes on
+would otherwise hold ever more alerts in the node's memory. Beyond it the oldest waiting alerts
+of that webhook alone are dropped: counted as failed deliveries (one per MAX_ALERTS_PER_DELIVERY
+alerts, the deliveries they would have made) with the reason, and `Deliveries.dropped` counts
+them; one warning a busy spell names the webhook by id and organization (never its URL or
+secret). Nothing is lost: `GET /api/v1/alerts?since=…` still serves every alert.
 """
 
 from __future__ import annotations
@@ -45,6 +53,12 @@ RUN_BATCH = 10_000
 #: got all the alerts of 10,000 reports at once).
 MAX_ALERTS_PER_DELIVERY = 1_000
 
+#: Alerts that wait at most for one webhook busy with earlier deliveries, besides those of the
+#: round just handed over (which are never dropped): beyond it the oldest waiting are dropped.
+#: A few deliveries' worth: a receiver that keeps up loses nothing, one that answers just
+#: before each deadline while a big pull runs holds this many alerts in memory, not all of them.
+MAX_WAITING_ALERTS = 5 * MAX_ALERTS_PER_DELIVERY
+
 #: Webhooks delivered to at once, each on its own thread: a receiver that never answers holds
 #: one thread until its delivery's deadline (`bigfish.webhooks.deliver`: 10 s without an answer,
 #: 30 s in all) instead of delaying every webhook after it. One webhook never holds more than
@@ -83,17 +97,21 @@ Deliver = Callable[[str, str, bytes, list[str]], int]
 @dataclass(frozen=True, slots=True)
 class Deliveries:
     """What sending webhooks did: deliveries answered 2xx, the others, and why those failed
-    (each reason once, naming the webhook's origin, never its secret)."""
+    (each reason once, naming the webhook's origin, never its secret). DROPPED: alerts not sent
+    because more than MAX_WAITING_ALERTS waited for their webhook (counted in FAILED too, as
+    the deliveries they would have made)."""
 
     delivered: int = 0
     failed: int = 0
     problems: tuple[str, ...] = ()
+    dropped: int = 0
 
     def __add__(self, other: Deliveries) -> Deliveries:
         return Deliveries(
             self.delivered + other.delivered,
             self.failed + other.failed,
             tuple(dict.fromkeys(self.problems + other.problems)),
+            self.dropped + other.dropped,
         )
 
 
@@ -134,19 +152,26 @@ class WebhookQueue:
     caller's next round; `close` waits until everything handed over is sent and counts it.
 
     Nothing is retried. PROBLEM, when given, is called with each failed delivery's reason
-    (by organization and origin, never the secret) as it happens, on a delivery thread."""
+    (by organization and origin, never the secret) as it happens, on a delivery thread; COUNTED,
+    when given, with what each turn of a webhook's deliveries did, as soon as it is done, on
+    that thread (a `sync pull` writes it to its run's row, which a kill then does not empty).
+    MAX_WAITING: alerts that wait at most for a busy webhook (`MAX_WAITING_ALERTS`)."""
 
     def __init__(
         self,
         store: Store,
         send: Deliver | None = None,
         problem: Callable[[str], None] | None = None,
+        *,
+        counted: Callable[[Deliveries], None] | None = None,
+        max_waiting: int = MAX_WAITING_ALERTS,
     ) -> None:
         self._store = store
         self._problem = problem
+        self._counted = counted
         self._totals: dict[_Target, Deliveries] = {}  # every webhook handed alerts, once sent
         self._counting = threading.Lock()
-        self._outbox = _Outbox(store, send or _deliver, self._count)
+        self._outbox = _Outbox(store, send or _deliver, self._count, max_waiting=max_waiting)
         self._sent: Deliveries | None = None
 
     def add(self, report_pks: Sequence[int]) -> None:
@@ -170,6 +195,11 @@ class WebhookQueue:
     def _count(self, target: _Target, done: Deliveries) -> None:
         with self._counting:
             self._totals[target] = self._totals.get(target, Deliveries()) + done
+        if self._counted is not None:
+            try:
+                self._counted(done)
+            except Exception:  # a delivery thread: its webhook's queue must still empty
+                log.exception("webhook deliveries not counted as they were done")
         if self._problem is None:
             return
         for problem in done.problems:
@@ -244,11 +274,43 @@ def _webhook_alerts(
 
 @dataclass(slots=True)
 class _Queue:
-    """A busy webhook's alerts waiting to go out (by id, in the order handed over), and the
-    allowed internal origins they go through (as last read)."""
+    """A busy webhook's alerts waiting to go out (by id, in the order handed over), the
+    allowed internal origins they go through (as last read), the alerts dropped since its last
+    turn because too many waited, and whether this busy spell has warned of it."""
 
     waiting: dict[str, Alert] = field(default_factory=dict)
     peers: list[str] = field(default_factory=list)
+    dropped: int = 0
+    warned: bool = False
+
+
+def _drop_oldest(waiting: dict[str, Alert], keep: set[str], limit: int) -> int:
+    """Drop the oldest of WAITING beyond LIMIT (never those of KEEP, the round just handed
+    over: LIMIT or KEEP's size, whichever is larger, stay); how many were dropped."""
+    excess = len(waiting) - max(limit, len(keep))
+    if excess <= 0:
+        return 0
+    oldest = list(itertools.islice((i for i in waiting if i not in keep), excess))
+    for alert_id in oldest:
+        del waiting[alert_id]
+    return len(oldest)
+
+
+def _dropped(target: _Target, dropped: int, limit: int) -> Deliveries:
+    """DROPPED alerts of TARGET not sent: failed, as the deliveries they would have made."""
+    if not dropped:
+        return Deliveries()
+    problem = (
+        f"organization {target.org}: {_webhook_name(target)}: alerts dropped, not sent: more "
+        f"than {limit:,} waited for its receiver, still busy (GET /api/v1/alerts has them)"
+    )  # the same words every turn: a pull's problems name each webhook's drops once
+    deliveries = -(-dropped // MAX_ALERTS_PER_DELIVERY)
+    return Deliveries(0, deliveries, (problem,), dropped)
+
+
+def _webhook_name(target: _Target) -> str:
+    """The webhook by id (its origin when it has none), never its path or secret."""
+    return f"webhook {target.hook_id}" if target.hook_id is not None else origin_of(target.url)
 
 
 class _Outbox:
@@ -258,7 +320,8 @@ class _Outbox:
     goes once, as last handed over), so a receiver that answers just before each deadline
     holds one thread and delays only its own alerts, and one that never answers costs one
     deadline per turn, not one per round. A webhook that has had its turn while others wait
-    for a thread goes after them."""
+    for a thread goes after them. At most MAX_WAITING alerts wait for a webhook besides the
+    round just handed over; the oldest beyond are dropped, counted failed at its next turn."""
 
     def __init__(
         self,
@@ -266,17 +329,23 @@ class _Outbox:
         send: Deliver,
         done: Callable[[_Target, Deliveries], None],
         threads: int = DELIVERY_THREADS,
+        *,
+        max_waiting: int = MAX_WAITING_ALERTS,
     ) -> None:
+        if max_waiting < 1:
+            raise ValueError(f"max_waiting must be at least 1, not {max_waiting}")
         self._store = store
         self._send = send
         self._done = done
+        self._max_waiting = max_waiting
         self._queues: dict[_Target, _Queue] = {}  # the busy webhooks: sending or about to
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bigfish-delivery")
 
     def add(self, target: _Target, alerts: Sequence[Alert], peers: list[str]) -> None:
-        """Queue ALERTS for TARGET, to go through PEERS (the allowed internal origins)."""
+        """Queue ALERTS for TARGET, to go through PEERS (the allowed internal origins); beyond
+        MAX_WAITING waiting, drop the oldest others (warned once a busy spell)."""
         with self._lock:
             queue = self._queues.get(target)
             idle = queue is None
@@ -284,6 +353,18 @@ class _Outbox:
                 queue = self._queues[target] = _Queue()
             queue.waiting.update((alert.id, alert) for alert in alerts)
             queue.peers = peers
+            dropped = _drop_oldest(queue.waiting, {a.id for a in alerts}, self._max_waiting)
+            queue.dropped += dropped
+            warn = dropped > 0 and not queue.warned
+            queue.warned = queue.warned or warn
+        if warn:
+            log.warning(
+                "%s of organization %s: more than %d alerts wait for its receiver, still busy: "
+                "the oldest are dropped, not sent (GET /api/v1/alerts still serves them)",
+                _webhook_name(target),
+                target.org,
+                self._max_waiting,
+            )
         if idle:  # a busy webhook sends these once its turn under way ends
             self._pool.submit(self._turn, target, queue)
 
@@ -293,6 +374,7 @@ class _Outbox:
             alerts = list(queue.waiting.values())
             queue.waiting.clear()
             peers = queue.peers
+            dropped, queue.dropped = queue.dropped, 0
         limit = MAX_ALERTS_PER_DELIVERY
         bodies = tuple(
             alert_document(alerts[start : start + limit]) for start in range(0, len(alerts), limit)
@@ -304,7 +386,7 @@ class _Outbox:
             log.exception("webhook deliveries of organization %s not sent", target.org)
             problem = f"organization {target.org}: {origin_of(target.url)}: not sent (an error)"
             done = Deliveries(0, len(bodies), (problem,))
-        self._done(target, done)
+        self._done(target, _dropped(target, dropped, self._max_waiting) + done)
         with self._lock:
             again = bool(queue.waiting)
             if not again:

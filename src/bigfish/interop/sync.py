@@ -19,6 +19,13 @@ reports and retries at the next turn; an object the node cannot store (a NUL in 
 A pull that fails part-way (the peer answers nonsense on page 3, the database goes away) keeps
 the pages it committed and delivers their alerts: its error is a PullFailed (a PeerError or a
 StoreError still) whose `result` counts them, and `sync_runs` records them with the error.
+
+The run's row is true at every moment, not only once the pull ends: each page's counts
+(received, stored, rejected) are written in the page's own transaction, and its webhook
+deliveries (delivered, failed) as each webhook's turn of them is done. A pull killed outright
+(SIGKILL, the machine losing power) leaves a row that counts every page it committed and every
+delivery it made, with `finished_at` NULL and no `error`: a run that did not finish, unless its
+process still runs.
 """
 
 from __future__ import annotations
@@ -65,7 +72,8 @@ class SyncResult:
     """What one pull did: received = stored + rejected (stored = new + updated + unchanged +
     withdrawn + supporting objects); webhook deliveries answered 2xx and the others, and why
     those failed (each reason once, naming the webhook's organization and origin, never its
-    secret)."""
+    secret); alerts dropped, not sent, because too many waited for a busy webhook (counted
+    among the failed deliveries too: `bigfish.alerts.delivery.MAX_WAITING_ALERTS`)."""
 
     peer: str
     run_id: int
@@ -80,6 +88,7 @@ class SyncResult:
     webhooks: int = 0
     webhooks_failed: int = 0
     webhook_problems: tuple[str, ...] = ()
+    webhook_alerts_dropped: int = 0
 
 
 class PullFailed(BigfishError):
@@ -106,8 +115,8 @@ def _database_error(exc: sa.exc.OperationalError) -> StoreError:
 
 
 class _Run:
-    """The accounting of one pull, committed page by page with the pages (its webhook
-    deliveries once they are all sent)."""
+    """The accounting of one pull, committed page by page with the pages, and its webhook
+    deliveries as they are done (each webhook's turn), so that a kill leaves its row true."""
 
     def __init__(self, store: Store, peer_url: str, *, webhooks: bool = True) -> None:
         self.store = store
@@ -169,15 +178,41 @@ class _Run:
         if not self.webhooks or not written:
             return
         if self._queue is None:
-            self._queue = WebhookQueue(self.store, problem=_log_problem)
+            self._queue = WebhookQueue(
+                self.store, problem=_log_problem, counted=self._write_deliveries
+            )
         self._queue.add(written)
+
+    def _write_deliveries(self, done: Deliveries) -> None:
+        """Add DONE, a webhook's turn of deliveries just ended, to the run's row at once (on
+        its delivery thread): a pull killed later still counts them. If the database cannot
+        take it now, the log says so and the run's end writes every delivery."""
+        if not (done.delivered or done.failed):
+            return
+        try:
+            with self.store.begin() as conn:
+                conn.execute(
+                    sync_runs.update()
+                    .where(sync_runs.c.id == self.id)
+                    .values(
+                        webhooks=sync_runs.c.webhooks + done.delivered,
+                        webhooks_failed=sync_runs.c.webhooks_failed + done.failed,
+                    )
+                )
+        except (sa.exc.SQLAlchemyError, StoreError) as exc:
+            log.warning(
+                "sync run %d: %d webhook deliveries not counted in its row yet: %s",
+                self.id,
+                done.delivered + done.failed,
+                str(getattr(exc, "orig", None) or exc).splitlines()[0][:200],
+            )
 
     def delivered(self) -> None:
         """Wait until the alerts handed over are sent (each delivery within its deadline), and
-        count them; the run's row gets them when it ends."""
+        count them (the run's row has each as it was done; its end writes them all again)."""
         if self._queue is not None:
-            queue, self._queue = self._queue, None
-            self.deliveries += queue.close()
+            self.deliveries += self._queue.close()
+            self._queue = None  # only once all are counted: `_end` writes them then
 
     def finish(self, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end, once its deliveries are sent; what it did."""
@@ -186,19 +221,17 @@ class _Run:
         return self.result(peer_url, collections)
 
     def _end(self, error: str | None = None) -> None:
-        """Date the run's end with its deliveries, and ERROR when it failed."""
-        ended = {"error": error.replace("\x00", "\\x00")[:1000]} if error is not None else {}
+        """Date the run's end, and ERROR when it failed, with all its deliveries once they are
+        sent (those written as they were done, and any the database could not take then); when
+        they are not (a second Ctrl-C while they were), the row keeps those written as done."""
+        ended: dict[str, object] = {"finished_at": datetime.now(UTC)}
+        if error is not None:
+            ended["error"] = error.replace("\x00", "\\x00")[:1000]
+        if self._queue is None:
+            ended["webhooks"] = self.deliveries.delivered
+            ended["webhooks_failed"] = self.deliveries.failed
         with self.store.begin() as conn:
-            conn.execute(
-                sync_runs.update()
-                .where(sync_runs.c.id == self.id)
-                .values(
-                    finished_at=datetime.now(UTC),
-                    webhooks=self.deliveries.delivered,
-                    webhooks_failed=self.deliveries.failed,
-                    **ended,
-                )
-            )
+            conn.execute(sync_runs.update().where(sync_runs.c.id == self.id).values(**ended))
 
     def fail(self, error: BaseException, peer_url: str, collections: int) -> SyncResult:
         """Date the run's end with ERROR, which failed it; what it did before. What the pages
@@ -235,6 +268,7 @@ class _Run:
             self.deliveries.delivered,
             self.deliveries.failed,
             self.deliveries.problems,
+            self.deliveries.dropped,
         )
 
 
