@@ -25,6 +25,7 @@ from bigfish.intake.readers.rows import (
     _has_bad_bytes,
     _readable,
     _unreadable,
+    check_not_zip,
     header_names,
 )
 from bigfish.intake.records import IDENTIFIER_COLUMNS, MAX_COLUMNS, MAX_RECORD, STANDARD_FIELDS
@@ -234,6 +235,55 @@ def _cut_short(taken: list[str], names: list[str]) -> tuple[dict[str, str], str 
     return _readable(names, values[:-1]), field
 
 
+_STRAY_COMMA = (
+    "; the header's last column has no name: does the header line end with a comma too many?"
+)
+#: Separators of columns other than the comma, as spreadsheets and exports write them.
+_SEPARATORS = (";", "\t", "|")
+
+
+def _header_record(reader: Iterator[list[str]], path: Path) -> list[str]:
+    """The first record of READER, or InputError naming why there is none."""
+    try:
+        return next(reader)
+    except StopIteration:
+        raise InputError("the file is empty", file=str(path)) from None
+    except csv.Error as exc:
+        raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from None
+    except RecordTooLong:
+        reason = f"the header is longer than {MAX_RECORD:,} characters"
+        raise InputError(reason, file=str(path), line=1) from None
+
+
+def _sep_line(cells: list[str]) -> str | None:
+    """The separator an Excel "sep=X" line before the header gives ("sep=," reads as the
+    cells "sep=" and ""), or None when CELLS are no such line."""
+    first = cells[0].lstrip().lower() if cells else ""
+    if not first.startswith("sep="):
+        return None
+    given = first[4:].strip(" ")  # a tab is a separator
+    if not given and len(cells) == 2 and not cells[1].strip():
+        return ","
+    return (given or None) if len(cells) == 1 else None
+
+
+def _separator(cells: list[str]) -> str | None:
+    """The separator other than the comma a header of one cell (CELLS) is split by, or None."""
+    if len(cells) != 1:
+        return None
+    found = max(_SEPARATORS, key=cells[0].count)
+    return found if sum(1 for p in cells[0].split(found) if p.strip()) >= 2 else None
+
+
+def _separator_reason(separator: str) -> str:
+    what = "tabs" if separator == "\t" else repr(separator)
+    return (
+        f"the columns are separated by {what}, not by commas (a spreadsheet saves CSV so in "
+        "a language that writes decimals with a comma; a text export); save the file as "
+        "CSV UTF-8 (comma delimited), or export it with ',' between columns"
+    )
+
+
 def _csv_error(exc: csv.Error, ran_out: bool) -> str:
     if ran_out:
         return f"unreadable CSV ({exc}): a quoted field runs to the end; the file may be truncated"
@@ -259,20 +309,22 @@ def read_csv(
     marks of files joined into one): a line whose every value is a column name the layout
     knows (the header's, the spec's, LAYOUT_NAMES: a mapping's), at least two. The rows after
     it are read under its columns when ON_HEADER takes them, else rejected naming it."""
-    _check_not_utf16(raw.read(4), path)
+    head = raw.read(4)
+    _check_not_utf16(head, path)
+    check_not_zip(head, path, "CSV")
     raw.seek(0)
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
     lines = _Lines(text)
     reader = csv.reader(lines, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError("the file is empty", file=str(path)) from None
-    except csv.Error as exc:
-        raise InputError(f"unreadable header: {exc}", file=str(path), line=1) from None
-    except RecordTooLong:
-        reason = f"the header is longer than {MAX_RECORD:,} characters"
-        raise InputError(reason, file=str(path), line=1) from None
+    header = _header_record(reader, path)
+    before = 0  # lines before the header: Excel's "sep=," line
+    if (given := _sep_line(header)) is not None:
+        if given != ",":
+            raise InputError(_separator_reason(given), file=str(path), line=1)
+        before = lines.done()
+        header = _header_record(reader, path)
+    if (splitter := _separator(header)) is not None:
+        raise InputError(_separator_reason(splitter), file=str(path), line=before + 1)
     if len(header) > MAX_COLUMNS:
         raise InputError(
             f"the header has {len(header):,} columns, more than the {MAX_COLUMNS:,} a sheet "
@@ -288,7 +340,7 @@ def read_csv(
     known = frozenset(names) | _SPEC_NAMES | frozenset(layout_names)
     if on_header is not None:
         on_header(names)
-    read = lines.done()  # lines before the next record
+    read = before + lines.done()  # lines before the next record
     refused: tuple[int, str] | None = None  # the header line whose columns cannot be read, why
     while True:
         line = read + 1
@@ -330,6 +382,8 @@ def read_csv(
             yield _unreadable(line, reason, _readable(names, values))
         elif len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
+            if len(values) == len(names) - 1 and names[-1] == f"column_{len(names)}":
+                reason += _STRAY_COMMA
             yield _unreadable(line, reason, _readable(names, values))
         elif _has_bad_bytes(values):
             bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]

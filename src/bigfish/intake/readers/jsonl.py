@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from bigfish.errors import InputError
-from bigfish.intake.readers.rows import _SKIP, Record, Row, Unreadable, _check_not_utf16
+from bigfish.intake.readers.rows import (
+    _SKIP,
+    Record,
+    Row,
+    Unreadable,
+    _check_not_utf16,
+    check_not_zip,
+)
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
     MAX_COLUMNS,
@@ -272,19 +279,44 @@ def read_jsonl(
     if not head:  # as the CSV reader: an empty file is not the format (blank lines are)
         raise InputError("the file is empty", file=str(path))
     _check_not_utf16(head, path)
+    check_not_zip(head, path, "JSON Lines")
     raw.seek(0)
     # Latin-1 turns each byte into one character and back: lines are split on every line end
     # (a file of lone CRs was one line: all its reports one rejection) and each line's bytes
     # are then decoded as UTF-8 on their own, so a bad byte fails its line only.
     lines = io.TextIOWrapper(raw, encoding="latin-1", newline="")
     try:
-        yield from _json_lines(lines, mapped)
+        yield from _json_lines(lines, path, mapped)
     finally:
         lines.detach()  # the caller's file stays open
 
 
-def _json_lines(lines: IO[str], mapped: MappedField | None) -> Iterator[Record]:
+_ONE_PER_LINE = "a JSON Lines file has one report object per line, each whole on its line"
+
+
+def _check_not_a_document(data: bytes, path: Path, number: int) -> None:
+    """Refuse a file whose first line (DATA, line NUMBER) begins one JSON document rather than
+    a report: an array of reports, or an object written over many lines. Read line by line it
+    would be a rejection per line, none saying what the file is."""
+    first = data.strip()
+    if first.startswith(b"["):
+        reason = (
+            f"the file is one JSON document (an array: it begins with '['), not JSON Lines: "
+            f"{_ONE_PER_LINE} (jq -c '.[]' FILE writes them so)"
+        )
+    elif first == b"{":
+        reason = (
+            "the first line is '{' alone: is the file one JSON object spread over lines "
+            f"(pretty-printed)? {_ONE_PER_LINE} (jq -c . FILE writes them so)"
+        )
+    else:
+        return
+    raise InputError(reason, file=str(path), line=number)
+
+
+def _json_lines(lines: IO[str], path: Path, mapped: MappedField | None) -> Iterator[Record]:
     number = 0
+    first = True
     while line := lines.readline(MAX_JSON_LINE + 1):
         number += 1
         data = line.encode("latin-1")
@@ -298,6 +330,9 @@ def _json_lines(lines: IO[str], mapped: MappedField | None) -> Iterator[Record]:
             data = data[len(_BOM) :]
         if not data.strip():
             continue
+        if first:
+            _check_not_a_document(data, path, number)
+            first = False
         try:
             text = data.decode("utf-8")
             # Integers as Decimal: Python reads no int of over 4,300 digits (a ValueError that

@@ -59,6 +59,17 @@ def _check_not_utf16(head: bytes, path: Path) -> None:
         raise InputError("the file is UTF-16; save it as UTF-8", file=str(path), line=1)
 
 
+def check_not_zip(head: bytes, path: Path, what: str) -> None:
+    """Refuse a zip archive (an Excel workbook) read as WHAT: its bytes are no text."""
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(
+            f"the file is a zip archive (an Excel workbook?), not {what}: name it .xlsx, or "
+            "pass --format xlsx",
+            file=str(path),
+            line=1,
+        )
+
+
 _BAD_BYTES = re.compile("[\udc80-\udcff\x00]")
 _NUL_MARK = "\udcff\udc00"  # no undecodable byte reads as this pair: it stands for NUL
 

@@ -1,0 +1,121 @@
+"""Review h122: files a partner's analyst really sends, saved by Excel or a script in a way
+the format does not take, are refused saying what the file is and what to do, not refused
+for a column they have (a semicolon CSV was 'the header has no report_id ... column') nor
+read as one rejection per line (a pretty-printed JSON document)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from bigfish.errors import InputError
+from bigfish.intake import ingest_file
+from bigfish.intake.readers import Row, Unreadable, read_csv
+from bigfish.store import Store
+
+from .conftest import stored_ids
+
+HEADER = "report_id,reported_at,country,narrative,phones\r\n"
+ROW = "R1,2025-03-01,TH,hi,0812345678\r\n"
+
+
+def _refusal(store: Store, path: Path, data: bytes) -> InputError:
+    path.write_bytes(data)
+    with pytest.raises(InputError) as caught:
+        ingest_file(store, path, org="a", workers=0, classify=False)
+    assert str(path) in str(caught.value)
+    assert stored_ids(store) == []
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("separator", "said"),
+    [(";", "separated by ';'"), ("\t", "separated by tabs"), ("|", "separated by '|'")],
+)
+def test_a_csv_of_another_separator_is_refused_naming_it(
+    sqlite_store: Store, tmp_path: Path, separator: str, said: str
+) -> None:
+    """A European Excel saves 'CSV' with ';' (a comma writes its decimals): it was refused as
+    'the header has no report_id, reported_at, country column', which it has."""
+    data = "\ufeff" + (HEADER + ROW).replace(",", separator)
+    error = _refusal(sqlite_store, tmp_path / "eu.csv", data.encode())
+    assert said in error.message and "no report_id" not in error.message
+    assert error.line == 1
+
+
+def test_excels_sep_line_for_commas_is_skipped(sqlite_store: Store, tmp_path: Path) -> None:
+    """Excel writes 'sep=,' before the header of a file it is told to open with commas."""
+    path = tmp_path / "sep.csv"
+    path.write_bytes(("sep=,\r\n" + HEADER + ROW).encode())
+    with path.open("rb") as raw:
+        records = list(read_csv(raw, path))
+    assert [(type(r), r.line) for r in records] == [(Row, 3)]
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (1, 1, 0)
+
+
+def test_excels_sep_line_for_another_separator_is_refused_naming_it(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    data = ("sep=;\r\n" + (HEADER + ROW).replace(",", ";")).encode()
+    error = _refusal(sqlite_store, tmp_path / "sep.csv", data)
+    assert "separated by ';'" in error.message
+
+
+def test_a_workbook_named_csv_is_refused_as_a_workbook(sqlite_store: Store, tmp_path: Path) -> None:
+    """It was 'the header contains a NUL character (a binary file, or one cut off?)'."""
+    book = Workbook()
+    book.active.append(["report_id", "reported_at", "country"])
+    book.active.append(["X1", "2025-03-01", "TH"])
+    raw = io.BytesIO()
+    book.save(raw)
+    for name in ("book.csv", "book.jsonl"):
+        error = _refusal(sqlite_store, tmp_path / name, raw.getvalue())
+        assert "zip" in error.message and ".xlsx" in error.message
+
+
+REPORTS = [
+    {"report_id": "J1", "reported_at": "2025-03-01", "country": "TH"},
+    {"report_id": "J2", "reported_at": "2025-03-01", "country": "TH"},
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (json.dumps(REPORTS, indent=2), "one JSON document"),
+        (json.dumps(REPORTS), "one JSON document"),
+        ("\ufeff" + json.dumps(REPORTS[0], indent=2), "spread over lines"),
+    ],
+    ids=["pretty-array", "one-line-array", "pretty-object"],
+)
+def test_a_json_document_named_jsonl_is_refused_not_rejected_line_by_line(
+    sqlite_store: Store, tmp_path: Path, text: str, said: str
+) -> None:
+    """A pretty-printed array of 2 reports was 12 records received and 12 rejected ('not
+    valid JSON: Expecting value ...'); a one-line array 1 rejected ('a report must be a JSON
+    object'): the partner could not tell what to do."""
+    error = _refusal(sqlite_store, tmp_path / "reports.jsonl", text.encode())
+    assert said in error.message and "one report object per line" in error.message
+    assert error.line == 1
+
+
+def test_a_jsonl_file_is_read_as_before(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "reports.jsonl"
+    path.write_text("\n" + "".join(json.dumps(r) + "\n" for r in REPORTS), encoding="utf-8")
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (2, 2, 0)
+
+
+def test_rows_under_a_header_ending_with_a_stray_comma_say_so(tmp_path: Path) -> None:
+    path = tmp_path / "stray.csv"
+    path.write_bytes((HEADER.replace("\r\n", ",\r\n") + ROW).encode())
+    with path.open("rb") as raw:
+        [record] = list(read_csv(raw, path))
+    assert isinstance(record, Unreadable)
+    assert record.reason.startswith("5 fields where the header has 6")
+    assert "the header's last column has no name" in record.reason
