@@ -180,3 +180,54 @@ def test_a_standard_header_inside_a_mapped_file_rejects_its_rows_instead_of_misl
     assert rejects[4]["report_id"] == "T1"
     assert str(rejects[4]["reason"]).startswith("the header at line 3 changed the layout")
     assert str(rejects[5]["reason"]).startswith("a header of other columns: were two files")
+
+
+def test_a_header_with_one_name_the_layout_does_not_know_is_a_header_when_no_report_can_be(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Another order and one column renamed to a name of its own (notes -> remarks): the
+    header was read as a report and rejected as a bad date, and the rows after it under the
+    first header's columns (the link as the id, the id as a date). A report of this layout has
+    a date and a country code, two values no column name is: a line of names but one is a
+    header."""
+    first = b"report_id,reported_at,country,phones,urls,notes\r\n"
+    first += b"R1,2025-03-01,TH,0812345678,https://a.example/x,first\r\n"
+    second = b"urls,report_id,Remarks,phones,country,reported_at\r\n"
+    second += b"https://b.example/y,R2,second,0812345679,TH,2025-03-02\r\n"
+    path = tmp_path / "joined.csv"
+    records = _records(path, first + second)
+    assert isinstance(records[1], Unreadable)
+    assert records[1].reason.startswith("a header of other columns")
+    assert isinstance(records[2], Row)
+    assert records[2].fields["urls"] == "https://b.example/y"
+    assert records[2].fields["remarks"] == "second"
+    assert _ingest(sqlite_store, path, first + second) == (3, 2, 1)
+    assert stored_ids(sqlite_store) == ["R1", "R2"]
+
+
+def test_a_row_of_names_but_its_id_is_a_report_when_the_mapping_gives_date_and_country(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """With a default date and country a report may be its id alone: a row whose other cells
+    are column names is then a report, not a header of one unknown name."""
+    mapping = tmp_path / "m.map.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã hồ sơ"\nphones = ["Số điện thoại 1", "Số điện thoại 2"]\n'
+        'narrative = "Mô tả"\n[defaults]\ncountry = "VN"\nreported_at = "2025-03-01"\n',
+        encoding="utf-8",
+    )
+    data = "Mã hồ sơ,Số điện thoại 1,Số điện thoại 2,Mô tả\r\nV1,0912345678,,a\r\n"
+    data += "V2,Mô tả,Số điện thoại 1,narrative\r\n"
+    path = tmp_path / "vn.csv"
+    assert _ingest(sqlite_store, path, data.encode(), load_mapping(mapping)) == (2, 2, 0)
+    assert stored_ids(sqlite_store) == ["V1", "V2"]
+
+
+def test_a_row_missing_its_date_with_cells_of_names_is_no_header(tmp_path: Path) -> None:
+    """A row that is no report (no date, no country) whose other cells are names but one is
+    rejected as a row; the rows after it are read under the file's header."""
+    data = b"report_id,reported_at,country,narrative,urls,notes\r\n"
+    data += b"R7,,,phones,urls,notes\r\nR8,2025-03-01,TH,x,https://a.example/,n\r\n"
+    records = _records(tmp_path / "names.csv", data)
+    assert [type(r).__name__ for r in records] == ["Row", "Row"]
+    assert records[1].fields["urls"] == "https://a.example/"  # type: ignore[union-attr]

@@ -58,8 +58,9 @@ from bigfish.store.writes import (
 )
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
-#: (file, its path, the check of its header's names, the names its layout knows: a mapping's)
-HeaderReader = Callable[[IO[bytes], Path, HeaderCheck, frozenset[str]], Iterator[Record]]
+#: (file, its path, the check of its header's names, the names its layout knows: a mapping's,
+#: the names a header line inside it may give that the layout does not know: `_header_unknowns`)
+HeaderReader = Callable[[IO[bytes], Path, HeaderCheck, frozenset[str], int], Iterator[Record]]
 
 #: What a rejected record's number counts, by format, when not the file's lines: a STIX bundle's
 #: objects, a MISP file's events (the key of the number in FILE.rejects.jsonl).
@@ -73,8 +74,10 @@ READERS: dict[str, Reader] = {
 }
 #: Readers of formats with a header row, whose columns are checked once for the whole file.
 _HEADER_READERS: dict[str, HeaderReader] = {
-    "csv": lambda raw, path, check, known: read_csv(raw, path, on_header=check, layout_names=known),
-    "xlsx": lambda raw, path, check, known: read_xlsx(raw, path, on_header=check),
+    "csv": lambda raw, path, check, known, unknowns: read_csv(
+        raw, path, on_header=check, layout_names=known, header_unknowns=unknowns
+    ),
+    "xlsx": lambda raw, path, check, known, unknowns: read_xlsx(raw, path, on_header=check),
 }
 #: Readers of formats whose keys a mapping names by the type of its field (a JSON list).
 _MAPPED_READERS: dict[str, Callable[[IO[bytes], Path, ColumnMapping], Iterator[Record]]] = {
@@ -208,6 +211,15 @@ def _mapped_headers(mapping: ColumnMapping | None) -> frozenset[str]:
     return frozenset(h for headers in columns.values() for h in headers)
 
 
+def _header_unknowns(mapping: ColumnMapping | None) -> int:
+    """How many values of a line of column names may be no name the layout knows for the line
+    to be a header inside the file: one when every report of the layout has a date and a
+    country code of its own (two values no column name is), else none."""
+    defaults = mapping.formats.defaults if mapping else {}
+    given = [name for name in ("reported_at", "country") if defaults.get(name, "").strip()]
+    return 0 if given else 1
+
+
 def _records(
     raw: IO[bytes], path: Path, fmt: str, mapping: ColumnMapping | None, file: str
 ) -> Iterator[Record]:
@@ -218,7 +230,7 @@ def _records(
         def check(names: list[str]) -> None:
             check_header(names, mapping, file)
 
-        return headed(raw, path, check, _mapped_headers(mapping))
+        return headed(raw, path, check, _mapped_headers(mapping), _header_unknowns(mapping))
     mapped = _MAPPED_READERS.get(fmt)
     if mapped is not None and mapping is not None:
         return mapped(raw, path, mapping)

@@ -157,6 +157,8 @@ _HEADER_CHANGED = (
 )
 #: Names a header line must give to be taken for one: a report has a date, a code, an id.
 _HEADER_LEAST = 2
+#: ... and, with a name the layout does not know among them, names it does know.
+_HEADER_LEAST_KNOWN = 3
 
 
 def _line_names(values: list[str], lower: bool) -> list[str]:
@@ -169,15 +171,30 @@ def _line_names(values: list[str], lower: bool) -> list[str]:
     return names
 
 
-def _header_line(values: list[str], known: frozenset[str], lower: bool) -> list[str] | None:
+def _header_line(
+    values: list[str], known: frozenset[str], lower: bool, unknowns: int = 0
+) -> list[str] | None:
     """VALUES as a header's names when the line is a header (another file's, joined to this
     one): every value it gives is a column name this file's layout KNOWS, and it gives at
-    least two. A report is never all names: its date, country code or id is a value."""
+    least two; or, when a report has more than UNKNOWNS values that are no names (a date and
+    a country code where no default gives them), it gives every column a name, all but
+    UNKNOWNS of them known, and at least three. A report's date, code or id is a value no
+    name is."""
     names = _line_names(values, lower)
     given = [name for name, value in zip(names, values, strict=True) if value.strip()]
-    if len(set(given)) < _HEADER_LEAST or any(name not in known for name in given):
+    named = [name for name in given if name in known]
+    if len(given) == len(named):
+        return names if len(set(named)) >= _HEADER_LEAST else None
+    if len(given) < len(values) or len(given) - len(named) > unknowns:
+        return None  # a row with empty cells is a row (its date or code missing)
+    if len(set(named)) < _HEADER_LEAST_KNOWN:
         return None
-    return names
+    return names if not any(_like_a_value(name) for name in named) else None
+
+
+def _like_a_value(name: str) -> bool:
+    """Whether a report's date or country code could be NAME (two letters; four digits)."""
+    return len(name) == 2 or sum(char.isdigit() for char in name) >= 4
 
 
 def _twice(names: list[str]) -> str | None:
@@ -302,13 +319,16 @@ def read_csv(
     lower_header: bool = True,
     on_header: HeaderCheck | None = None,
     layout_names: Collection[str] = (),
+    header_unknowns: int = 1,
 ) -> Iterator[Record]:
     """Rows of an RFC 4180 CSV file in UTF-8 (with or without BOM) with a header row. A record
     the csv module cannot read is rejected and reading goes on from the line after its first.
     A BOM starting a record is dropped and a header line inside the file is rejected (the
     marks of files joined into one): a line whose every value is a column name the layout
-    knows (the header's, the spec's, LAYOUT_NAMES: a mapping's), at least two. The rows after
-    it are read under its columns when ON_HEADER takes them, else rejected naming it."""
+    knows (the header's, the spec's, LAYOUT_NAMES: a mapping's), at least two, or all but
+    HEADER_UNKNOWNS of them (fewer than the values of a report that no name is: its date and
+    country code when the layout has no default for them). The rows after it are read under
+    its columns when ON_HEADER takes them, else rejected naming it."""
     head = raw.read(4)
     _check_not_utf16(head, path)
     check_not_zip(head, path, "CSV")
@@ -368,7 +388,7 @@ def read_csv(
         read += lines.done()
         if not values or all(not v.strip() for v in values):
             continue
-        if (other := _header_line(values, known, lower_header)) is not None:
+        if (other := _header_line(values, known, lower_header, header_unknowns)) is not None:
             if refused is None and sorted(other) == sorted(names):
                 reason = _HEADER_AGAIN if other == names else _HEADER_REORDERED
             elif (why := _layout_problem(other, on_header)) is None:
