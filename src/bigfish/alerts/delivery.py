@@ -155,7 +155,7 @@ class WebhookQueue:
     (by organization and origin, never the secret) as it happens, on a delivery thread; COUNTED,
     when given, with what each turn of a webhook's deliveries did, as soon as it is done, on
     that thread (a `sync pull` writes it to its run's row, which a kill then does not empty).
-    MAX_WAITING: alerts that wait at most for a busy webhook (`MAX_WAITING_ALERTS`)."""
+    MAX_WAITING: alerts that wait at most for a busy webhook (`MAX_WAITING_ALERTS` when None)."""
 
     def __init__(
         self,
@@ -164,7 +164,7 @@ class WebhookQueue:
         problem: Callable[[str], None] | None = None,
         *,
         counted: Callable[[Deliveries], None] | None = None,
-        max_waiting: int = MAX_WAITING_ALERTS,
+        max_waiting: int | None = None,
     ) -> None:
         self._store = store
         self._problem = problem
@@ -330,8 +330,9 @@ class _Outbox:
         done: Callable[[_Target, Deliveries], None],
         threads: int = DELIVERY_THREADS,
         *,
-        max_waiting: int = MAX_WAITING_ALERTS,
+        max_waiting: int | None = None,
     ) -> None:
+        max_waiting = MAX_WAITING_ALERTS if max_waiting is None else max_waiting
         if max_waiting < 1:
             raise ValueError(f"max_waiting must be at least 1, not {max_waiting}")
         self._store = store
