@@ -51,7 +51,7 @@ def test_the_environment_is_read_when_the_command_runs(
 def test_each_command_closes_the_stores_it_opened_and_no_other(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`_COMMAND_STORES` is process-wide, but filled and emptied within one invocation: the
+    """The stores of a run (`_app._invocation().stores`) are filled and emptied within it: the
     global callback registers the closing on the invocation's context, which click closes when
     the command ends, normally, by `typer.Exit` or by an exception. So a store never outlives
     its command, and the next command, with another --db, opens its own."""
@@ -87,7 +87,7 @@ def test_each_command_closes_the_stores_it_opened_and_no_other(
         mine = opened[before:]
         assert [url for url, _ in mine] == [args[1]], args
         assert [store for _, store in mine] == closed[before:], args
-        assert _app._COMMAND_STORES == []
+        assert _app._invocation().stores == []
     assert '"A"' not in runner.invoke(app, ["--db", second, "org", "list", "--json"]).output
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,71 @@ class GlobalOptions:
     data_dir: Path = Path("./bigfish-data")
 
 
-OPTIONS = GlobalOptions()
+@dataclass
+class _Invocation:
+    """One run of `bigfish`: its global options, and the stores its command opened."""
+
+    options: GlobalOptions = field(default_factory=GlobalOptions)
+    stores: list[Store] = field(default_factory=list)
+
+    def close_stores(self) -> None:
+        """Close what `command_store` opened for this run (as its click context closes)."""
+        while self.stores:
+            self.stores.pop().close()
+
+
+_INVOCATION: ContextVar[_Invocation] = ContextVar("bigfish_cli_invocation")
+"""The run of `bigfish` in this thread (or asyncio task): set by the global callback as each
+run starts, and left in place when it ends, so that code in the same thread after it (a test
+reading OPTIONS) sees the options it ran with, as before. A new thread starts without one."""
+
+
+def _invocation() -> _Invocation:
+    """The run of this thread; outside any, one with the default options (kept for the thread,
+    so that what is set on OPTIONS before a run, `bigfish demo` from Python, is read back)."""
+    try:
+        return _INVOCATION.get()
+    except LookupError:
+        invocation = _Invocation()
+        _INVOCATION.set(invocation)
+        return invocation
+
+
+def current_options() -> GlobalOptions:
+    """The global options of the `bigfish` run in this thread (its --db and --data-dir)."""
+    return _invocation().options
+
+
+class CurrentOptions:
+    """`OPTIONS`: the global options of the `bigfish` run in this thread, read and written
+    through its attributes (`OPTIONS.db_url`, `OPTIONS.data_dir`), so call sites need not
+    change. It holds no values itself: each attribute is that of `current_options()`.
+
+    It used to be one module-level GlobalOptions that the callback wrote: two runs at once in
+    one process (CliRunner from threads, an application embedding `app`, the API running a
+    command's function) read each other's --db and --data-dir, and one command wrote to the
+    other's database. Each run now keeps its own (a context variable the callback sets)."""
+
+    @property
+    def db_url(self) -> str:
+        """The database URL of this thread's run (--db, BIGFISH_DATABASE_URL)."""
+        return current_options().db_url
+
+    @db_url.setter
+    def db_url(self, value: str) -> None:
+        current_options().db_url = value
+
+    @property
+    def data_dir(self) -> Path:
+        """The evidence and key directory of this thread's run (--data-dir, BIGFISH_DATA_DIR)."""
+        return current_options().data_dir
+
+    @data_dir.setter
+    def data_dir(self, value: Path) -> None:
+        current_options().data_dir = value
+
+
+OPTIONS = CurrentOptions()
 
 DATABASE_URL_VARIABLE = "BIGFISH_DATABASE_URL"
 DATA_DIR_VARIABLE = "BIGFISH_DATA_DIR"
@@ -78,9 +143,11 @@ def _global(
     The environment is read as each command runs, not when this module is imported: run
     in-process (CliRunner, an application embedding `app`), a variable set after the import
     was ignored and the command used ./bigfish.db and ./bigfish-data of the working directory."""
-    OPTIONS.db_url = db
-    OPTIONS.data_dir = data_dir
-    ctx.call_on_close(_close_command_stores)
+    invocation = _Invocation(GlobalOptions(db_url=db, data_dir=data_dir))
+    _INVOCATION.set(invocation)
+    # closed as the run's context closes: the typer this project uses keeps its own click,
+    # whose current context a module cannot reach
+    ctx.call_on_close(invocation.close_stores)
 
 
 LARGEST_ID = 2**63 - 1
@@ -88,27 +155,18 @@ LARGEST_ID = 2**63 - 1
 one names nothing, and is answered as not found before the store is asked."""
 
 
-_COMMAND_STORES: list[Store] = []
-"""The stores the running command opened, closed when it ends (`command_store`)."""
-
-
 def command_store() -> Store:
     """The store of --db for the command being run, closed when that command ends, normally or
     by error. A process's exit would close it anyway, but run in-process (CliRunner, an
     application embedding `app`) every command left its pooled connections open, until the
-    database server refused new clients."""
+    database server refused new clients. Each run closes only its own: two at once in one
+    process closed each other's, when the stores were kept in one module-level list."""
     from bigfish.store import open_store
 
-    store = open_store(OPTIONS.db_url)
-    _COMMAND_STORES.append(store)
+    invocation = _invocation()
+    store = open_store(invocation.options.db_url)
+    invocation.stores.append(store)
     return store
-
-
-def _close_command_stores() -> None:
-    """Close what `command_store` opened (run as the command's context closes: the typer
-    this project uses keeps its own click, whose current context a module cannot reach)."""
-    while _COMMAND_STORES:
-        _COMMAND_STORES.pop().close()
 
 
 def fail(message: str) -> typer.Exit:
