@@ -183,32 +183,51 @@ _HUB_TOLD = {
 
 def _not_linking(conn: Connection, pks: list[int], operator: bool) -> list[NotLinking]:
     """The stopped values the reports PKS mention, and why. The operator sees the statistics
-    of the hub test; a viewer sees how many of PKS (the members it sees) mention each."""
+    of the hub test and how many reports of the node mention each value now; a viewer sees how
+    many of PKS (the members it sees) mention each."""
     query = (
         sa.select(
+            stopped_values.c.identifier_id,
             identifiers.c.kind,
             identifiers.c.canonical,
             stopped_values.c.reason,
             stopped_values.c.detail,
-            stopped_values.c.report_count,
             mentions.c.report_pk,
         )
         .join(mentions, mentions.c.identifier_id == stopped_values.c.identifier_id)
         .join(identifiers, identifiers.c.id == stopped_values.c.identifier_id)
     )
-    found: dict[tuple[str, str, str, str, int], set[int]] = {}
+    found: dict[tuple[int, str, str, str, str], set[int]] = {}
     for part in chunked(sorted(pks)):
-        for kind, canonical, reason, detail, count, pk in conn.execute(
+        for ident, kind, canonical, reason, detail, pk in conn.execute(
             query.where(mentions.c.report_pk.in_(part))
         ):
-            found.setdefault((kind, canonical, reason, detail, count), set()).add(pk)
+            found.setdefault((ident, kind, canonical, reason, detail), set()).add(pk)
+    # The count a link run stored is of its time: an update records a list's or a pin's stop
+    # once and never counts it again (nor a hub's, whose stored count is the one it was judged
+    # on), so the operator was told one report where two members mention the value.
+    counts = _mention_counts(conn, [key[0] for key in found]) if operator else {}
     out = [
-        NotLinking(kind, canonical, reason, detail, count)
+        NotLinking(kind, canonical, reason, detail, counts.get(ident, len(members)))
         if operator
         else NotLinking(kind, canonical, reason, _HUB_TOLD.get(reason, detail), len(members))
-        for (kind, canonical, reason, detail, count), members in found.items()
+        for (ident, kind, canonical, reason, detail), members in found.items()
     ]
     return sorted(out, key=lambda n: (-n.report_count, n.kind, n.canonical))
+
+
+def _mention_counts(conn: Connection, ids: list[int]) -> dict[int, int]:
+    """How many reports of the node mention each identifier of IDS (from the index on
+    mentions (identifier_id, report_pk) alone)."""
+    out: dict[int, int] = {}
+    for part in chunked(sorted(set(ids))):
+        query = (
+            sa.select(mentions.c.identifier_id, sa.func.count(sa.distinct(mentions.c.report_pk)))
+            .where(mentions.c.identifier_id.in_(part))
+            .group_by(mentions.c.identifier_id)
+        )
+        out.update((int(i), int(n)) for i, n in conn.execute(query))
+    return out
 
 
 def _events(conn: Connection, network_id: int) -> list[EventView]:
