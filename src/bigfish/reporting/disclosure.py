@@ -11,7 +11,8 @@ the smallest other months'); networks of fewer reports are not listed, and a net
 are those the report names (the others are "Other"). The totals of the period
 are published as they are, except that a period of fewer than `MIN_CELL` reports keeps its count
 but not its losses, nor any group's: "1 scam report, $48,000 reported losses" for a day or a month
-of one report is that one victim's loss.
+of one report is that one victim's loss. So does a period whose loss one report's dominates (the p %
+rule, below).
 
 A loss rests on the reports that state one (`Tally.with_loss`), not on the reports counted: a
 country of ten reports of which one states a loss would publish that victim's loss. So a loss
@@ -20,6 +21,31 @@ country of ten reports of which one states a loss would publish that victim's lo
 out, and so are the losses of the groups stating the fewest losses beside it until those left
 out rest on `MIN_CELL` reports stating a loss or none (else the total minus the groups shown
 would give them away).
+
+Nor may one report's loss make most of a published one (the p % rule of statistical offices for
+tables of magnitudes, `dominated`): a loss is left out when the losses other than its two largest
+add up to less than `DOMINANCE_P` (15 %) of the largest, for the victim of the second largest, who
+knows his own, would then tell the largest to within 15 % (a country of five reports, $1,000,000
+and four of $100, published $1,000,400 give or take the noise: that victim's loss). Each group
+carries its largest and second largest loss (`Tally.largest`, `Tally.second`, read in the same
+pass as its sum); "Other", and any set of groups, carries the two largest of theirs (`merged`).
+The rule is part of the one decision whether a loss rests on enough (`_loss_rests_on_enough`), so
+it drives the same secondary suppression: the groups left out, taken as one group (they are the
+total minus the groups shown), must rest on enough in the same sense, stated by `MIN_CELL`
+reports and dominated by none, else the groups stating the fewest beside them are left out with
+them; once every group is, what is left out is the period's total, decided by the same rule (a
+total one report's loss dominates is not published, nor any loss of its tables: every group, and
+every set of groups, holding that loss is dominated too). The same rule decides the loss of a
+month, a typology, "Other", a network (its two largest among its reports as shown,
+`bigfish.reporting.stats.network_loss_cells`) and the amount of a currency without a rate.
+
+Why 15 %: the rule is applied to the exact losses, since the noise cannot be counted on: it is at
+most `NOISE_BOUND` (5 %) either way, a draw near 0 is as likely as any, and it only widens the
+bound the second largest can put on the largest (he must allow for the worst draw). So p is set
+well above the noise, for a published loss never to read as one victim's: it is at least 1.15 x
+0.95 x 0.995 (noise and rounding at their worst), 1.087 times the largest loss in it. A p at the
+noise (5 %) would let a draw of -5 % print that one loss itself; a larger p (25 %) would hide most
+groups of five to ten reports, whose losses are as uneven as scam losses are.
 
 A loss in a currency with no reference rate is in no loss in US dollars; the report counts such
 reports per currency. A currency of fewer than `MIN_CELL` such reports is not named (a currency
@@ -64,10 +90,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bigfish.linking.views import NetworkSummary
-from bigfish.reporting.stats import Flow, Statistics, Tally, Unconverted
+from bigfish.reporting.stats import Flow, Statistics, Tally, Unconverted, two_largest
 
 #: The fewest reports a published figure may rest on.
 MIN_CELL = 5
+
+#: The p of the p % rule: a loss is published only when the reports other than its two largest
+#: add up to at least this share of the largest (`dominated`).
+DOMINANCE_P = 0.15
 
 OTHER = "Other"
 
@@ -137,6 +167,36 @@ class CellKeys:
     networks: Mapping[int, int]
 
 
+def dominated(
+    loss: float, largest: float | None, second: float | None, p: float = DOMINANCE_P
+) -> bool:
+    """True when LOSS, added up over reports whose LARGEST and SECOND largest losses are
+    given, is less than the two plus P of the largest (the p % rule): the report of the second
+    largest, who knows his own, would tell the largest to within P. None: not known, and the
+    rule does not decide."""
+    if largest is None or second is None:
+        return False
+    return loss - largest - second < p * largest
+
+
+def merged(key: str, tallies: Iterable[Tally]) -> Tally:
+    """TALLIES as one group KEY: reports, losses and reports stating one added up, and the two
+    largest losses of them all (not known when one's are not)."""
+    cells = list(tallies)
+    tops = [(t.largest, t.second) for t in cells]
+    known = [v for top in tops for v in top if v is not None]
+    largest, second = two_largest(known)
+    whole = all(a is not None and b is not None for a, b in tops)
+    return Tally(
+        key,
+        sum(t.reports for t in cells),
+        math.fsum(t.loss_usd for t in cells),
+        sum(t.with_loss for t in cells),
+        largest if whole else None,
+        second if whole else None,
+    )
+
+
 def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
     """TALLIES (largest first) with every group of fewer than MIN_CELL reports pooled into
     OTHER, itself at least MIN_CELL reports or everything: the last groups shown join it until it
@@ -147,39 +207,44 @@ def pooled(tallies: Sequence[Tally], min_cell: int) -> tuple[Tally, ...]:
         hidden.append(shown.pop())  # the last shown: the smallest in TALLIES' order
     if not hidden:
         return tuple(shown)
-    other = Tally(
-        OTHER,
-        sum(t.reports for t in hidden),
-        math.fsum(t.loss_usd for t in hidden),
-        sum(t.with_loss for t in hidden),
+    return (*shown, merged(OTHER, hidden))
+
+
+def _loss_rests_on_enough(
+    with_loss: int, loss: float, largest: float | None, second: float | None, min_cell: int
+) -> bool:
+    """True when a LOSS stated by WITH_LOSS reports, of which LARGEST and SECOND are the two
+    largest, may be published: none state one and it is $0 (no one's loss), or MIN_CELL or
+    more do and no one's dominates it (`dominated`, the p % rule)."""
+    if with_loss == 0:
+        return loss == 0
+    return with_loss >= min_cell and not dominated(loss, largest, second)
+
+
+def _tally_rests_on_enough(tally: Tally, min_cell: int) -> bool:
+    """`_loss_rests_on_enough` for the loss of TALLY."""
+    return _loss_rests_on_enough(
+        tally.with_loss, tally.loss_usd, tally.largest, tally.second, min_cell
     )
-    return (*shown, other)
-
-
-def _loss_rests_on_enough(with_loss: int, min_cell: int) -> bool:
-    """True when a loss stated by WITH_LOSS reports may be published: none (its $0 is no one's
-    loss) or MIN_CELL or more."""
-    return with_loss == 0 or with_loss >= min_cell
 
 
 def _stating_too_few(
     tallies: Sequence[Tally], min_cell: int, hidden: set[str] | None = None
 ) -> tuple[Tally, ...]:
-    """TALLIES with the losses of HIDDEN and of the groups of fewer than MIN_CELL reports
-    stating a loss left out, and of those stating the fewest beside them until the losses left
-    out rest on MIN_CELL such reports or none (the total minus the groups shown is theirs)."""
-    hide = set(hidden or ()) | {
-        t.key for t in tallies if not _loss_rests_on_enough(t.with_loss, min_cell)
-    }
+    """TALLIES with the losses of HIDDEN and of the groups whose loss may not be published
+    (`_loss_rests_on_enough`: fewer than MIN_CELL reports stating one, or one report's
+    dominating it) left out, and of those stating the fewest beside them until the losses left
+    out, as one, may be (the total minus the groups shown is theirs)."""
+    hide = set(hidden or ()) | {t.key for t in tallies if not _tally_rests_on_enough(t, min_cell)}
     shown = sorted(
         (t for t in tallies if t.key not in hide and t.with_loss > 0),
         key=lambda t: (t.with_loss, t.reports, t.key),
     )
 
-    def stated() -> int:
-        return sum(t.with_loss for t in tallies if t.key in hide)
+    def left_out() -> Tally:
+        return merged(OTHER, (t for t in tallies if t.key in hide))
 
-    while hide and shown and not _loss_rests_on_enough(stated(), min_cell):
+    while hide and shown and not _tally_rests_on_enough(left_out(), min_cell):
         hide.add(shown.pop(0).key)
     return tuple(replace(t, loss_usd=math.nan) if t.key in hide else t for t in tallies)
 
@@ -216,7 +281,9 @@ def _currencies(items: Sequence[Unconverted], min_cell: int) -> tuple[Unconverte
     OTHER (last, its amount never published), and the amount of a named one published only when
     none or MIN_CELL or more of its reports state one."""
     shown = tuple(
-        u if _loss_rests_on_enough(u.with_loss, min_cell) else replace(u, amount=math.nan)
+        u
+        if _loss_rests_on_enough(u.with_loss, u.amount, u.largest, u.second, min_cell)
+        else replace(u, amount=math.nan)
         for u in items
         if u.reports >= min_cell
     )
@@ -253,12 +320,16 @@ def publishable(
     *,
     stating: Mapping[int, int] | None = None,
     keys: CellKeys | None = None,
+    network_cells: Mapping[int, Tally] | None = None,
 ) -> Published:
     """STATS and NETWORKS with every figure of fewer than MIN_CELL reports pooled or left out,
-    and every loss stated by fewer than MIN_CELL reports left out. STATING holds how many
-    reports of each network state a loss (`stats.networks_stating_loss`); a network it does not
-    hold keeps its loss only when that is $0. Given the KEYS of the cells, every loss is
-    perturbed (`perturbed_loss`) before it is rounded; counts are not."""
+    and every loss stated by fewer than MIN_CELL reports, or dominated by one report's
+    (`dominated`), left out. NETWORK_CELLS holds the loss cell of each network's reports
+    (`stats.network_loss_cells`: how many state a loss, and the two largest); STATING, for a
+    network NETWORK_CELLS does not hold, only how many state one
+    (`stats.networks_stating_loss`); a network neither holds keeps its loss only when that is
+    $0. Given the KEYS of the cells, every loss is perturbed (`perturbed_loss`) before it is
+    rounded; counts are not."""
     if min_cell < 1:
         raise ValueError("min_cell is at least 1")
     safe = replace(
@@ -269,12 +340,17 @@ def publishable(
         flows=_flows(stats.flows, min_cell),
         unconverted_by_currency=_currencies(stats.unconverted_by_currency, min_cell),
     )
-    # none: its $0 is no one's loss
-    if 0 < stats.report_count < min_cell or not _loss_rests_on_enough(stats.with_loss, min_cell):
+    period = merged("period", stats.by_country)
+    # the period's reports are its countries': its loss rests on theirs (none: its $0 is no one's)
+    if 0 < stats.report_count < min_cell or not _loss_rests_on_enough(
+        stats.with_loss, stats.loss_usd, period.largest, period.second, min_cell
+    ):
         safe = _without_losses(safe)
     named = {t.key for t in safe.by_country} - {OTHER}
     kept = tuple(
-        _network_loss(_countries_named(n, named), (stating or {}).get(n.id), min_cell)
+        _network_loss(
+            _countries_named(n, named), _network_cell(n, network_cells, stating), min_cell
+        )
         for n in networks
         if n.stats.report_count >= min_cell
     )
@@ -369,10 +445,29 @@ def _network_rounded(network: NetworkSummary) -> NetworkSummary:
     return replace(network, stats=replace(network.stats, total_loss_usd=loss))
 
 
-def _network_loss(network: NetworkSummary, stating: int | None, min_cell: int) -> NetworkSummary:
-    """NETWORK without its loss unless STATING (its reports stating a loss; None: not known)
-    are MIN_CELL or more, or its loss is $0."""
-    if network.stats.total_loss_usd == 0 or (stating is not None and stating >= min_cell):
+def _network_cell(
+    network: NetworkSummary,
+    cells: Mapping[int, Tally] | None,
+    stating: Mapping[int, int] | None,
+) -> Tally | None:
+    """The loss cell of NETWORK's reports: from CELLS, else how many state a loss from
+    STATING (its largest losses not known), else None (not known)."""
+    if cells is not None and network.id in cells:
+        return cells[network.id]
+    if stating is not None and network.id in stating:
+        loss = network.stats.total_loss_usd
+        return Tally(str(network.id), network.stats.report_count, loss, stating[network.id])
+    return None
+
+
+def _network_loss(network: NetworkSummary, cell: Tally | None, min_cell: int) -> NetworkSummary:
+    """NETWORK without its loss unless it is $0, or its reports' CELL (None: not known) lets
+    it be published (`_loss_rests_on_enough`, of the network's own loss)."""
+    loss = network.stats.total_loss_usd
+    if loss == 0 or (
+        cell is not None
+        and _loss_rests_on_enough(cell.with_loss, loss, cell.largest, cell.second, min_cell)
+    ):
         return network
     return replace(network, stats=replace(network.stats, total_loss_usd=math.nan))
 

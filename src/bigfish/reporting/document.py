@@ -19,13 +19,20 @@ from bigfish.errors import ConfigError, InputError
 from bigfish.linking.views import NetworkSummary, list_networks
 from bigfish.reporting import charts
 from bigfish.reporting.cell_keys import report_cell_keys
-from bigfish.reporting.disclosure import LOSS_FIGURES, MIN_CELL, OTHER, CellKeys, publishable
+from bigfish.reporting.disclosure import (
+    DOMINANCE_P,
+    LOSS_FIGURES,
+    MIN_CELL,
+    OTHER,
+    CellKeys,
+    publishable,
+)
 from bigfish.reporting.period import Period
 from bigfish.reporting.stats import (
     Statistics,
     Tally,
     compute_statistics,
-    networks_stating_loss,
+    network_loss_cells,
 )
 from bigfish.reporting.template import REPORT_TEMPLATE
 from bigfish.sharing.policy import Viewer
@@ -108,13 +115,17 @@ def render_html(
     min_cell: int = MIN_CELL,
     stating: Mapping[int, int] | None = None,
     keys: CellKeys | None = None,
+    network_cells: Mapping[int, Tally] | None = None,
 ) -> str:
     """The report as one HTML document with its charts inline: the figures of STATS and NETWORKS
     that rest on MIN_CELL reports or more, as READER (an organization's name; None: the
     operator, who sees every report) may see them. STATING: how many reports of each network
-    state a loss (`networks_stating_loss`; a network without it keeps only a $0 loss). KEYS:
+    state a loss (`networks_stating_loss`; a network without it keeps only a $0 loss), or
+    NETWORK_CELLS their loss cells with their largest losses (`network_loss_cells`). KEYS:
     the cells' keys, to perturb every loss by (`bigfish.reporting.disclosure.perturbed_loss`)."""
-    shown = publishable(stats, networks, min_cell, stating=stating, keys=keys)
+    shown = publishable(
+        stats, networks, min_cell, stating=stating, keys=keys, network_cells=network_cells
+    )
     safe = shown.stats
     figures = {
         "country": charts.bar_chart("Losses by victims' country", safe.by_country),
@@ -146,6 +157,7 @@ def render_html(
         min_cell=min_cell,
         other=OTHER,
         loss_figures=shown.loss_figures,
+        dominance_p=f"{DOMINANCE_P * 100:g}",
         noise=shown.noise,
         # recorded in the document: only `--any-period` lets such a period through
         days=not stats.period.whole_months,
@@ -183,13 +195,13 @@ def write_report(
     stats = compute_statistics(store, viewer, period, now=now or datetime.now(UTC))
     networks = _top_networks(store, viewer, period, top)
     reader = None if viewer.operator else (viewer.org_name or f"organization {viewer.org_id}")
-    stating = networks_stating_loss(store, networks)
+    cells = network_loss_cells(store, networks)
     keys = (
         None
         if secret is None
         else report_cell_keys(store, viewer, period, secret, networks, stats=stats)
     )
-    html = render_html(stats, networks, title=title, reader=reader, stating=stating, keys=keys)
+    html = render_html(stats, networks, title=title, reader=reader, keys=keys, network_cells=cells)
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".pdf":
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -53,6 +53,11 @@ class Tally:
     #: Reports of the group that state a loss (a converted amount above zero): the losses rest
     #: on these, not on `reports` (`bigfish.reporting.disclosure`).
     with_loss: int
+    #: The largest loss of one report of the group, and the second largest (0: none), on which
+    #: the p % rule decides (`bigfish.reporting.disclosure.dominated`); None: not known (a
+    #: table built by hand, the web overview's fold), and only the count rules decide.
+    largest: float | None = None
+    second: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,9 @@ class Unconverted:
     amount: float
     #: Reports of the group that state an amount above zero: the amount rests on these.
     with_loss: int
+    #: The largest amount of one report, and the second largest (as `Tally.largest`).
+    largest: float | None = None
+    second: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,19 +141,43 @@ def _stating_loss() -> ColumnElement[int]:
 
 
 def _tallies(conn: Connection, key: Any, where: ColumnElement[bool]) -> tuple[Tally, ...]:
-    loss = sa.func.coalesce(sa.func.sum(reports.c.loss_usd), 0.0)
-    rows = conn.execute(
+    """The reports of WHERE grouped by KEY: their count, losses, reports stating one, and the
+    two largest losses, in one read (each report ranked by its loss within its group)."""
+    ranked = (
         sa.select(
             key.label("key"),
-            sa.func.count().label("n"),
-            loss.label("loss"),
-            _stating_loss().label("stating"),
+            reports.c.loss_usd.label("loss"),
+            sa.func.row_number()
+            .over(partition_by=key, order_by=sa.func.coalesce(reports.c.loss_usd, 0.0).desc())
+            .label("rank"),
         )
         .where(where)
-        .group_by(key)
+        .subquery()
+    )
+
+    def ranked_loss(rank: int) -> ColumnElement[float]:
+        return sa.func.coalesce(sa.func.max(sa.case((ranked.c.rank == rank, ranked.c.loss))), 0.0)
+
+    rows = conn.execute(
+        sa.select(
+            ranked.c.key,
+            sa.func.count().label("n"),
+            sa.func.coalesce(sa.func.sum(ranked.c.loss), 0.0).label("loss"),
+            sa.func.count(sa.case((ranked.c.loss > 0, 1))).label("stating"),
+            ranked_loss(1).label("largest"),
+            ranked_loss(2).label("second"),
+        ).group_by(ranked.c.key)
     ).all()
     return tuple(
-        Tally(str(r.key or "unknown"), int(r.n), float(r.loss), int(r.stating)) for r in rows
+        Tally(
+            str(r.key or "unknown"),
+            int(r.n),
+            float(r.loss),
+            int(r.stating),
+            largest=float(r.largest),
+            second=float(r.second),
+        )
+        for r in rows
     )
 
 
@@ -380,20 +412,32 @@ def audience_totals(conn: Connection, dialect: str) -> AudienceTotals:
 _IDS_PER_QUERY = 500
 
 
-def networks_stating_loss(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, int]:
-    """Per network of SHOWN (by the id it is shown under), how many of its member reports as
-    shown (`NetworkSummary.reports`, the viewer's) state a loss, counted as `Tally.with_loss`."""
+def two_largest(amounts: Iterable[float]) -> tuple[float, float]:
+    """The largest of AMOUNTS and the second largest (0 for those missing)."""
+    first, second = 0.0, 0.0
+    for amount in amounts:
+        if amount > first:
+            first, second = amount, first
+        elif amount > second:
+            second = amount
+    return first, second
+
+
+def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, Tally]:
+    """Per network of SHOWN (by the id it is shown under), the loss cell of its member reports
+    as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
+    many state one (counted as `Tally.with_loss`) and the two largest."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for network in shown:
         for ref in network.reports:
             wanted[ref.org].add(ref.report_id)
-    stating: set[tuple[str, str]] = set()
+    losses: dict[tuple[str, str], float] = {}
     with store.connect() as conn:
         for org, ids in wanted.items():
             ordered = sorted(ids)
             for start in range(0, len(ordered), _IDS_PER_QUERY):
                 query = (
-                    sa.select(reports.c.report_id)
+                    sa.select(reports.c.report_id, reports.c.loss_usd)
                     .join(organizations, organizations.c.id == reports.c.org_id)
                     .where(
                         organizations.c.name == org,
@@ -401,8 +445,22 @@ def networks_stating_loss(store: Store, shown: Sequence[NetworkSummary]) -> dict
                         reports.c.loss_usd > 0,
                     )
                 )
-                stating.update((org, str(rid)) for (rid,) in conn.execute(query))
-    return {n.id: sum(1 for ref in n.reports if (ref.org, ref.report_id) in stating) for n in shown}
+                losses.update(((org, str(rid)), float(usd)) for rid, usd in conn.execute(query))
+    cells: dict[int, Tally] = {}
+    for network in shown:
+        refs = {(ref.org, ref.report_id) for ref in network.reports}
+        stated = [losses[ref] for ref in refs if ref in losses]
+        largest, second = two_largest(stated)
+        cells[network.id] = Tally(
+            str(network.id), len(refs), math.fsum(stated), len(stated), largest, second
+        )
+    return cells
+
+
+def networks_stating_loss(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, int]:
+    """Per network of SHOWN (by the id it is shown under), how many of its member reports as
+    shown (`NetworkSummary.reports`, the viewer's) state a loss, counted as `Tally.with_loss`."""
+    return {nid: cell.with_loss for nid, cell in network_loss_cells(store, shown).items()}
 
 
 def _unconverted(conn: Connection, where: ColumnElement[bool]) -> tuple[Unconverted, ...]:
@@ -415,6 +473,7 @@ def _unconverted(conn: Connection, where: ColumnElement[bool]) -> tuple[Unconver
         .group_by(currency, amount)
     )
     totals: dict[str, tuple[int, Decimal, int]] = {}
+    stated: defaultdict[str, list[float]] = defaultdict(list)
     for code, text, n in rows:
         value = amount_of(str(text))
         before, added, stating = totals.get(str(code or "unknown"), (0, Decimal(0), 0))
@@ -423,7 +482,11 @@ def _unconverted(conn: Connection, where: ColumnElement[bool]) -> tuple[Unconver
             added + value * int(n),
             stating + (int(n) if value > 0 else 0),
         )
-    found = (Unconverted(c, n, float(a), w) for c, (n, a, w) in totals.items())
+        # the two largest amounts need no more than two reports of each amount
+        stated[str(code or "unknown")] += [float(value)] * min(int(n), 2)
+    found = (
+        Unconverted(c, n, float(a), w, *two_largest(stated[c])) for c, (n, a, w) in totals.items()
+    )
     return tuple(sorted(found, key=lambda u: (-u.reports, u.currency)))
 
 
