@@ -1,7 +1,8 @@
 """Review (helper 121): a `sync pull` killed outright (SIGKILL: no `finally`, no end written)
 leaves a run's row that counts what it did up to then: the pages it committed, written in each
 page's own transaction, and the webhook deliveries their alerts made, written as each was
-done; `finished_at` NULL says the run did not end.
+done; `finished_at` NULL says the run did not end, and the next pull of that peer says so in
+its `error` (`DID_NOT_FINISH`), then takes up from the page after the last committed.
 
 The pull runs in a process of its own against a real TAXII peer on loopback (`hostile_peer`),
 which serves page 1 and holds page 2 until the process is killed; the webhook receiver is a
@@ -19,12 +20,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from bigfish.interop import sync
 from bigfish.models import Marking
 from bigfish.organizations import add_org
 from bigfish.store import Store
@@ -88,9 +91,10 @@ def node(store: Store, store_url: str, tmp_path: Path) -> Iterator[Node]:
         server.server_close()
 
 
-def _run_row(store: Store) -> dict[str, Any]:
+def _run_row(store: Store, run_id: int = 1) -> dict[str, Any]:
     with store.connect() as conn:
-        return dict(conn.execute(sa.select(sync_runs)).mappings().one())
+        found = conn.execute(sa.select(sync_runs).where(sync_runs.c.id == run_id))
+        return dict(found.mappings().one())
 
 
 def _eventually(condition: Callable[[], bool]) -> bool:
@@ -114,6 +118,8 @@ def test_a_killed_pull_leaves_a_row_counting_its_committed_page_and_deliveries(
     node: Node,
 ) -> None:
     pages = _FirstPageThenHeld()
+    with node.store.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(sync_runs)).scalar_one() == 0
     with hostile_peer(pages) as peer:
         allow_peer(node.store, peer.base, "peer on loopback")
         process = subprocess.Popen(
@@ -137,11 +143,55 @@ def test_a_killed_pull_leaves_a_row_counting_its_committed_page_and_deliveries(
             stderr = process.stderr.read().decode() if process.stderr else ""
             if process.stderr:
                 process.stderr.close()
-    assert process.returncode == -signal.SIGKILL, stderr
-    run = _run_row(node.store)
-    assert _pulled(node.store) == ["r1"]  # page 1 committed; page 2 never came
-    assert node.receiver.got == [["r1"]] and all(node.receiver.signed)
-    assert (run["received"], run["stored"], run["rejected"]) == (1, 1, 0)
-    assert delivered, f"the killed run's row counts no delivery: {run}"
-    assert (run["webhooks"], run["webhooks_failed"]) == (1, 0)
-    assert run["finished_at"] is None and run["error"] is None  # it did not end
+        assert process.returncode == -signal.SIGKILL, stderr
+        run = _run_row(node.store)
+        assert _pulled(node.store) == ["r1"]  # page 1 committed; page 2 never came
+        assert node.receiver.got == [["r1"]] and all(node.receiver.signed)
+        assert (run["received"], run["stored"], run["rejected"]) == (1, 1, 0)
+        assert delivered, f"the killed run's row counts no delivery: {run}"
+        assert (run["webhooks"], run["webhooks_failed"]) == (1, 0)
+        assert run["finished_at"] is None and run["error"] is None  # it did not end
+        again = sync.pull(node.store, f"{peer.base}/taxii2/", "key")
+    assert (again.received, again.new, again.webhooks) == (1, 1, 1)  # page 2 only
+    assert _pulled(node.store) == ["r1", "r2"]
+    killed = _run_row(node.store)
+    assert killed == run | {"error": sync.DID_NOT_FINISH}  # its counts as they were, undated
+    second = _run_row(node.store, again.run_id)
+    assert second["finished_at"] is not None and second["error"] is None
+    assert (second["received"], second["webhooks"]) == (1, 1)
+
+
+def test_a_pull_says_of_its_peers_unended_runs_that_they_did_not_finish(node: Node) -> None:
+    """Earlier runs of the same peer that never ended (killed) get DID_NOT_FINISH, undated;
+    another peer's, and runs that ended, keep theirs. A run that was in fact still going (a
+    second process pulling the same peer marked it meanwhile) writes its own end over it."""
+    pages = _FirstPageThenHeld()
+    pages.release.set()
+    with hostile_peer(pages) as peer:
+        allow_peer(node.store, peer.base, "peer on loopback")
+        url = f"{peer.base}/taxii2/"
+        started = datetime.now(UTC)
+        with node.store.begin() as conn:
+            for peer_url in (url, "https://other.example/taxii2/"):
+                conn.execute(sync_runs.insert().values(peer=peer_url, started_at=started))
+            conn.execute(
+                sync_runs.insert().values(
+                    peer=url, started_at=started, finished_at=started, error="a peer error"
+                )
+            )
+
+        def marked_meanwhile(received: int) -> None:
+            with node.store.begin() as conn:  # what another pull of the peer does as it begins
+                conn.execute(
+                    sync_runs.update().where(sync_runs.c.id == 4).values(error=sync.DID_NOT_FINISH)
+                )
+
+        done = sync.pull(node.store, url, "key", progress=marked_meanwhile)
+    assert done.run_id == 4 and done.received == 2
+    rows = [_run_row(node.store, n) for n in (1, 2, 3, 4)]
+    assert [(r["finished_at"] is None, r["error"]) for r in rows[:3]] == [
+        (True, sync.DID_NOT_FINISH),
+        (True, None),
+        (False, "a peer error"),
+    ]
+    assert rows[3]["finished_at"] is not None and rows[3]["error"] is None

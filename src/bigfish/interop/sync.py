@@ -24,8 +24,10 @@ The run's row is true at every moment, not only once the pull ends: each page's 
 (received, stored, rejected) are written in the page's own transaction, and its webhook
 deliveries (delivered, failed) as each webhook's turn of them is done. A pull killed outright
 (SIGKILL, the machine losing power) leaves a row that counts every page it committed and every
-delivery it made, with `finished_at` NULL and no `error`: a run that did not finish, unless its
-process still runs.
+delivery it made, with `finished_at` NULL: a run that did not finish, unless its process still
+runs. The next pull of the same peer says so in that row's `error` (`DID_NOT_FINISH`), leaving
+`finished_at` NULL (when it stopped is not known); should that run in fact still be going (two
+processes pulling one peer at once), its own end writes its error, or none, over it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ from bigfish.store.writes import IdentifierIds, transaction_with_ids
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]  # objects received so far
+
+#: The `error` the next pull of a peer gives an earlier run of it that never ended.
+DID_NOT_FINISH = (
+    "did not finish: the pull stopped without ending (killed, or its machine stopped); it "
+    "counts what it committed and delivered until then"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +127,20 @@ class _Run:
     deliveries as they are done (each webhook's turn), so that a kill leaves its row true."""
 
     def __init__(self, store: Store, peer_url: str, *, webhooks: bool = True) -> None:
+        """Begin the run, saying of PEER_URL's earlier runs that never ended that they did not
+        finish (`DID_NOT_FINISH`)."""
         self.store = store
         self.webhooks = webhooks
         with store.begin() as conn:
+            conn.execute(
+                sync_runs.update()
+                .where(
+                    sync_runs.c.peer == peer_url,
+                    sync_runs.c.finished_at.is_(None),
+                    sync_runs.c.error.is_(None),
+                )
+                .values(error=DID_NOT_FINISH)
+            )
             self.id = int(
                 conn.execute(
                     sync_runs.insert()
@@ -224,8 +243,8 @@ class _Run:
         """Date the run's end, and ERROR when it failed, with all its deliveries once they are
         sent (those written as they were done, and any the database could not take then); when
         they are not (a second Ctrl-C while they were), the row keeps those written as done."""
-        ended: dict[str, object] = {"finished_at": datetime.now(UTC)}
-        if error is not None:
+        ended: dict[str, object] = {"finished_at": datetime.now(UTC), "error": None}
+        if error is not None:  # None: over a DID_NOT_FINISH a pull of the same peer wrote
             ended["error"] = error.replace("\x00", "\\x00")[:1000]
         if self._queue is None:
             ended["webhooks"] = self.deliveries.delivered
@@ -448,6 +467,7 @@ def pull_every(
 
 
 __all__ = [
+    "DID_NOT_FINISH",
     "MAX_API_ROOTS",
     "MAX_COLLECTIONS",
     "MAX_EMPTY_PAGES",
