@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bigfish.cli._app import app
+from bigfish.cli._app import app, problem
 from bigfish.errors import BigfishError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def main() -> None:
     try:
         app()
     except BigfishError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {problem(exc)}", err=True)
         raise SystemExit(1) from None
     except OverflowError as exc:
         typer.echo(f"error: a number given is out of range ({exc})", err=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from bigfish.cli._lazy import LazyGroup
+from bigfish.errors import NotFound
 
 if TYPE_CHECKING:
     from bigfish.store import Store
@@ -169,9 +170,31 @@ def command_store() -> Store:
     return store
 
 
-def fail(message: str) -> typer.Exit:
-    """Print MESSAGE on stderr and return the exit for a bad input or request (status 1)."""
-    typer.echo(f"error: {message}", err=True)
+NEXT_STEP: dict[str, str] = {
+    "organization": "see bigfish org list, or add it with bigfish org add",
+    "network": "see bigfish networks for the ids",
+    "api key": "see bigfish key list for the ids",
+    "user": "see bigfish user list, or add it with bigfish user add",
+    "evidence": "see bigfish evidence list for the ids",
+    "sharing group": "add it with bigfish group add",
+    "request": "see bigfish request list --org ORG for the ids",
+    "report": "check --org and the report id its organization gave it (bigfish ingest)",
+}
+"""What to do when an id of each kind (NotFound.what) is not on this node: the command that
+lists them, or adds one. "organization 'x' not found" alone left the operator guessing."""
+
+
+def problem(error: str | Exception) -> str:
+    """The message for ERROR on the command line: its text, and for an id the node does not
+    have, what to do (NEXT_STEP)."""
+    step = NEXT_STEP.get(error.what) if isinstance(error, NotFound) else None
+    return f"{error}; {step}" if step else str(error)
+
+
+def fail(error: str | Exception) -> typer.Exit:
+    """Print ERROR (a message, or an exception: see `problem`) on stderr and return the exit
+    for a bad input or request (status 1)."""
+    typer.echo(f"error: {problem(error)}", err=True)
     return typer.Exit(1)
 
 

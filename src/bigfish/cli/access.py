@@ -21,12 +21,12 @@ from bigfish.accounts import (
 from bigfish.audit import HeadSigner, verify_audit
 from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
-from bigfish.errors import BigfishError, InputError
+from bigfish.errors import BigfishError, InputError, NotFound
 from bigfish.identifiers import extract
 from bigfish.lookup import as_typed, lookup
 from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
-from bigfish.organizations import add_group
+from bigfish.organizations import add_group, list_orgs
 from bigfish.sharing.policy import Viewer
 
 key_app = typer.Typer(help="API keys (shown once; only a hash is stored).", no_args_is_help=True)
@@ -57,7 +57,7 @@ def key_create(
             command_store(), org=org, role=parse_role(role), platform=platform, label=label
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     if as_json:
         typer.echo(json.dumps({"key": key.secret, "id": key.id}))
         return
@@ -77,7 +77,7 @@ def key_list(
     try:
         keys = list_keys(command_store(), None, org=org)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     rows = [
         {
             "id": k.id,
@@ -109,7 +109,7 @@ def key_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None:
     try:
         revoke_key(command_store(), key_id)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"revoked key {key_id}")
 
 
@@ -125,7 +125,7 @@ def group_add(
     try:
         group = add_group(command_store(), name, owner=org[0], members=org[1:])
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"group {group.name}: {', '.join(group.members)}")
 
 
@@ -160,7 +160,7 @@ def user_add(
             role=parse_role(role, for_user=True),
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"user {user.username} of {user.org} ({user.role.value})")
 
 
@@ -173,9 +173,13 @@ def user_list(
 
     Example: bigfish user list --org th-aoc
     """
+    store = command_store()
+    if org is not None and org not in {o.name for o in list_orgs(store)}:
+        # as `key list --org`: an unknown organization is an error, not an empty list
+        raise fail(NotFound("organization", org))
     rows = [
         {"username": u.username, "org": u.org, "role": u.role.value, "disabled": u.disabled}
-        for u in list_users(command_store(), None)
+        for u in list_users(store, None)
         if org is None or u.org == org
     ]
     if as_json:
@@ -195,7 +199,7 @@ def user_disable(username: str = typer.Argument(..., help="The user's name.")) -
     try:
         disable_user(command_store(), username)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"user {username} disabled")
 
 
@@ -208,7 +212,7 @@ def user_enable(username: str = typer.Argument(..., help="The user's name.")) ->
     try:
         disable_user(command_store(), username, disabled=False)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"user {username} enabled")
 
 
@@ -224,7 +228,7 @@ def user_password(
     try:
         set_password(command_store(), username, password)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"user {username}: password set, sessions ended")
 
 
@@ -248,7 +252,7 @@ def audit_verify(as_json: bool = typer.Option(False, "--json", help="One JSON do
     try:
         key = _node_key_if_any()
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     check = verify_audit(command_store(), key)
     if as_json:
         typer.echo(
@@ -298,7 +302,7 @@ def audit_seal() -> None:
             store, HeadSigner(signing_key(store, OPTIONS.data_dir), OPTIONS.data_dir)
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if not check.ok:
         raise fail(check.reason or "the audit log does not verify")
     typer.echo(f"sealed: head {check.head_seq} {check.head_hash} signed by {check.signed_by}")
@@ -332,7 +336,7 @@ def lookup_command(
                 kind = found[0].identifier.kind.value
         result = lookup(command_store(), Viewer.node_operator(), kind, value, country)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     document = {
         "canonical_kind": result.canonical_kind,
         "canonical": result.canonical,
@@ -375,7 +379,7 @@ def blind_command(
         key = community_key(command_store(), group)
         data = read_source(file, sys.stdin.buffer)
     except (BigfishError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     items = []
     for number, line in numbered_lines(split_lines(data), str(file)):
         if isinstance(line, InputError):

@@ -84,7 +84,7 @@ def demo(
     try:
         store, result = build_demo(workdir, reports=reports, seed=seed, on_file=on_file)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     try:  # the server started below opens its own store
         console.print(_ingest_table(result))
         console.print(_networks_table(store, top))

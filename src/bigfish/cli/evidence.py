@@ -138,7 +138,7 @@ def add(
                 acquisition=acquisition,
             )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps(_evidence_json(item) | {"held_before": item.held_before}))
     else:
@@ -174,7 +174,7 @@ def show(
         )
         chain = list_custody(store, viewer, evidence_id)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if as_json:
         doc = _evidence_json(item) | {"custody": [r.to_json() for r in chain]}
         typer.echo(json.dumps(doc))
@@ -208,7 +208,7 @@ def list_(
             command_store(), OPTIONS.data_dir, Viewer.node_operator(), org=org, report_id=report
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps({"evidence": [_evidence_json(i) for i in items]}))
         return
@@ -252,7 +252,7 @@ def event(
             Party(to_person, to_org),
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     typer.echo(_custody_line(record))
 
 
@@ -285,7 +285,7 @@ def export(
             recipient=Party(to_person, to_org),
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     except OSError as exc:
         raise fail(f"{out}: {exc.strerror or exc}") from exc
     doc = {
@@ -366,7 +366,7 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     try:
         check = verify_custody_log(command_store(), OPTIONS.data_dir)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if as_json:
         typer.echo(
             json.dumps(
@@ -408,7 +408,7 @@ def key(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> No
             else signing_key(command_store(), OPTIONS.data_dir)
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     pem = node_key.public_pem().decode()
     if as_json:
         typer.echo(json.dumps({"fingerprint": node_key.fingerprint, "public_key": pem}))
@@ -443,5 +443,5 @@ def head(
                 "consistency_proof": list(growth.proof),
             }
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps(doc))

@@ -218,7 +218,7 @@ def ingest(
         _add_manifest_orgs(store, entries, manifest)
         _warm_up([e.path for e in entries])
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     failed = 0
     for entry in entries:  # a bad file or manifest entry is named; the others go on
         try:
@@ -242,7 +242,7 @@ def ingest(
     try:
         after_ingest(store)  # once for all the files, whatever their organizations
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     if failed == len(entries) == 1:
         raise fail("the file was not read (above); nothing was stored")
     if failed == len(entries):
@@ -330,7 +330,7 @@ def org_add(
         if node is not None and node_key is not None:
             pin_node_key(store, node, node_key)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     if as_json:
         typer.echo(json.dumps({"name": org.name, "country": org.country, "sector": org.sector}))
     else:

@@ -59,7 +59,7 @@ def export_command(
             else:
                 result = export_misp(store, viewer, handle, networks=network_views(store, viewer))
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     except OSError as exc:
         raise fail(f"{out}: {exc.strerror}") from None
     doc = {"format": result.format, "reports": result.reports, "objects": result.objects}
@@ -147,7 +147,7 @@ def sync_pull_command(
             else:
                 _print_pull(outcome, as_json)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
 
 
 @sync_app.command("allow")
@@ -163,7 +163,7 @@ def sync_allow_command(
     try:
         origin = allow_peer(command_store(), peer_url, note)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"allowed {origin}")
 
 

@@ -88,7 +88,7 @@ def classify(
     except OSError as error:
         raise fail(f"{source}: {error.strerror}") from None
     except BigfishError as error:
-        raise fail(str(error)) from None
+        raise fail(error) from None
     for item in inputs:
         if isinstance(item, InputError):
             typer.echo(f"error: {item}", err=True)
@@ -131,7 +131,7 @@ def train_command(
     try:
         result = train(data, out or default_model_path().parent, extra=extra, seed=seed)
     except BigfishError as error:
-        raise fail(str(error)) from None
+        raise fail(error) from None
     typer.echo(f"trained on {result.train_size} messages ({result.test_size} held out)")
     typer.echo(f"wrote {result.model_path}")
 
@@ -172,7 +172,7 @@ def suggest_command(
                 progress=advance,
             )
     except BigfishError as error:
-        raise fail(str(error)) from None
+        raise fail(error) from None
     typer.echo(
         f"{result.narratives:,} narratives read, {result.suggestions:,} same-script suggestions"
         " kept (possible links for analysts, never merged into a network)"
@@ -197,7 +197,7 @@ def evaluate_command(
     try:
         result = evaluate(data, classifier=load_classifier(model), seed=seed)
     except BigfishError as error:
-        raise fail(str(error)) from None
+        raise fail(error) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(result), encoding="utf-8")
     for d in result.datasets:

@@ -46,7 +46,7 @@ def networks_command(
             store, Viewer.node_operator(), top=top, min_countries=min_countries, limit=limit
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     if as_json:
         _dump(page.to_json())
     else:
@@ -67,7 +67,7 @@ def network_command(
     try:
         detail = get_network(command_store(), Viewer.node_operator(), network_id)
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     doc = detail.to_json()
     if as_json:
         _dump(doc)
@@ -127,7 +127,7 @@ def link_command(
             warning_lists=lists,
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     doc = summary.to_json()
     if as_json:
         _dump(doc)
@@ -152,5 +152,5 @@ def pin_command(
             command_store(), kind, value, link=link, note=note, country=country
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(f"pinned {canonical_kind}:{canonical} as {'linking' if link else 'not linking'}")

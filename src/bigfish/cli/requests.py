@@ -124,7 +124,7 @@ def create(
         store = command_store()
         created = create_request(store, acting_as(store, org), draft, send=send)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps(request_json(created)) if as_json else _line(created))
 
 
@@ -145,7 +145,7 @@ def list_(
         store = command_store()
         found = list_requests(store, acting_as(store, org), box, status)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps({"requests": [request_json(r) for r in found]}))
     else:
@@ -175,7 +175,7 @@ def update(
             store, acting_as(store, org), request_id, status, note, actor=by or getpass.getuser()
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps(request_json(changed)) if as_json else _line(changed))
 
 
@@ -197,7 +197,7 @@ def show(
         found = get_request(store, viewer, request_id)
         history = request_history(store, viewer, request_id)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     events = [
         {
             "at": iso_z(e.at),
@@ -231,7 +231,7 @@ def expire(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     try:
         count = expire_overdue(command_store())
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     typer.echo(json.dumps({"expired": count}) if as_json else f"expired {count} request(s)")
 
 
@@ -271,7 +271,7 @@ def contact_add(
     try:
         add_contact(command_store(), Viewer.node_operator(), contact)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     typer.echo(f"added {name} to {org}'s points of contact")
 
 
@@ -289,7 +289,7 @@ def contact_list(
     try:
         found = list_contacts(command_store(), Viewer.node_operator(), org)
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if as_json:
         typer.echo(json.dumps({"contacts": [_contact_json(c) for c in found]}))
         return

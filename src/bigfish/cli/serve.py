@@ -276,7 +276,7 @@ def _check_and_serve(host: str, port: int, workers: int) -> None:
         try:  # create and migrate the store once, before the workers start; load the node key
             checked = app_from_environment()
         except BigfishError as exc:  # a data directory without this node's key, say
-            raise fail(str(exc)) from None
+            raise fail(exc) from None
     checked.state.store.close()  # each worker opens its own: this one's connections go
     # The libraries loaded so far are a few hundred thousand long-lived objects: keep them out
     # of the cyclic collector's full passes, which otherwise cost 160-200 ms and land on

@@ -43,7 +43,7 @@ def synth(
                 progress=advance,
             )
     except BigfishError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     except OSError as exc:
         raise fail(f"{out_dir}: {exc.strerror or exc}") from exc
     elapsed = time.perf_counter() - began

@@ -1,0 +1,69 @@
+"""An id the node does not have is an error that says what to do (spec/cli.md, README: every
+error says what was wrong, where, and what to do).
+
+`bigfish key create --org nosuch` said "organization 'nosuch' not found" and stopped there:
+nothing named the command that lists the organizations, or the one that adds one; the same
+for networks, API keys, users, evidence, sharing groups, requests and reports. `bigfish user
+list --org nosuch` printed nothing and succeeded, where `key list --org nosuch` was an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bigfish.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> list[str]:
+    """The global options of a node with one organization, "a"."""
+    options = ["--db", f"sqlite:///{tmp_path / 'n.db'}", "--data-dir", str(tmp_path / "data")]
+    added = runner.invoke(app, [*options, "org", "add", "a", "--country", "TH"])
+    assert added.exit_code == 0, added.output
+    return options
+
+
+@pytest.mark.parametrize(
+    ("args", "missing", "next_step"),
+    [
+        (["key", "create", "--org", "nosuch"], "nosuch", "bigfish org list"),
+        (["key", "list", "--org", "nosuch"], "nosuch", "bigfish org add"),
+        (["user", "list", "--org", "nosuch"], "nosuch", "bigfish org list"),
+        (["group", "add", "g", "--org", "nosuch"], "nosuch", "bigfish org list"),
+        (["export", "csv", "--out", "{dir}/x.csv", "--as-org", "nosuch"], "nosuch", "org list"),
+        (["network", "999"], "999", "bigfish networks"),
+        (["key", "revoke", "999"], "999", "bigfish key list"),
+        (["user", "disable", "nosuch"], "nosuch", "bigfish user list"),
+        (["evidence", "show", "ev-nosuch"], "ev-nosuch", "bigfish evidence list"),
+        (["blind", "{dir}/in.jsonl", "--group", "g1", "--out", "{dir}/o"], "g1", "group add"),
+        (["request", "show", "rq-nosuch", "--org", "a"], "rq-nosuch", "bigfish request list"),
+        (
+            ["evidence", "export", "--report", "r-nosuch", "--org", "a", "--out", "{dir}/p.zip"],
+            "r-nosuch",
+            "bigfish ingest",
+        ),
+    ],
+)
+def test_an_id_the_node_does_not_have_names_the_command_to_find_or_add_it(
+    node: list[str], tmp_path: Path, args: list[str], missing: str, next_step: str
+) -> None:
+    (tmp_path / "in.jsonl").write_text('{"kind": "phone", "value": "+66812345678"}\n', "utf-8")
+    argv = [*node, *(part.replace("{dir}", str(tmp_path)) for part in args)]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert f"{missing}'" in lines[0] and "not found" in lines[0], lines
+    assert next_step in lines[0], lines
+    assert "Traceback" not in result.output
+
+
+def test_a_known_organization_still_lists_its_users(node: list[str]) -> None:
+    listed = runner.invoke(app, [*node, "user", "list", "--org", "a", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.strip() == '{"users": []}'
