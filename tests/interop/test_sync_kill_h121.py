@@ -195,3 +195,27 @@ def test_a_pull_says_of_its_peers_unended_runs_that_they_did_not_finish(node: No
         (False, "a peer error"),
     ]
     assert rows[3]["finished_at"] is not None and rows[3]["error"] is None
+
+
+class _InterruptedQueue:
+    """A webhook queue whose wait for its deliveries a second Ctrl-C interrupts."""
+
+    def close(self) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_run_interrupted_while_its_deliveries_go_keeps_those_counted(node: Node) -> None:
+    """Ctrl-C, then a second one while the pull waits for its deliveries: the run is dated with
+    its error, and its row keeps the deliveries written as they were done (here 2 delivered,
+    1 failed) instead of the 0 its result could count; before, the end wrote 0 over them."""
+    run = sync._Run(node.store, "https://peer.example/taxii2/")
+    with node.store.begin() as conn:  # what its delivery threads wrote as each turn was done
+        conn.execute(
+            sync_runs.update().where(sync_runs.c.id == run.id).values(webhooks=2, webhooks_failed=1)
+        )
+    run._queue = _InterruptedQueue()  # type: ignore[assignment]
+    with pytest.raises(KeyboardInterrupt):
+        run.fail(KeyboardInterrupt(), "https://peer.example/taxii2/", 1)
+    row = _run_row(node.store, run.id)
+    assert (row["webhooks"], row["webhooks_failed"]) == (2, 1)
+    assert row["finished_at"] is not None and row["error"] == "KeyboardInterrupt: "
