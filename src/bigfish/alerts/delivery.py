@@ -8,10 +8,11 @@ webhook still busy with earlier ones wait for it and go out together in its next
 What waits for a busy webhook is bounded (`MAX_WAITING_ALERTS`, besides the round just handed
 over): a receiver that answers just before each deadline while a long pull or ingest goes on
 would otherwise hold ever more alerts in the node's memory. Beyond it the oldest waiting alerts
-of that webhook alone are dropped: counted as failed deliveries (one per MAX_ALERTS_PER_DELIVERY
-alerts, the deliveries they would have made) with the reason, and `Deliveries.dropped` counts
-them; one warning a busy spell names the webhook by id and organization (never its URL or
-secret). Nothing is lost: `GET /api/v1/alerts?since=…` still serves every alert.
+of that webhook alone are dropped: counted as failed deliveries (the deliveries they would have
+made: one per MAX_ALERTS_PER_DELIVERY alerts dropped between two of its turns, rounded up) with
+the reason, and `Deliveries.dropped` counts them; one warning a busy spell names the webhook
+by id and organization (never its URL or secret). Nothing is lost: `GET /api/v1/alerts?since=…`
+still serves every alert.
 """
 
 from __future__ import annotations
@@ -297,7 +298,8 @@ def _drop_oldest(waiting: dict[str, Alert], keep: set[str], limit: int) -> int:
 
 
 def _dropped(target: _Target, dropped: int, limit: int) -> Deliveries:
-    """DROPPED alerts of TARGET not sent: failed, as the deliveries they would have made."""
+    """DROPPED alerts of TARGET not sent: failed, as the deliveries they would have made (one
+    per MAX_ALERTS_PER_DELIVERY alerts dropped since its last turn, rounded up)."""
     if not dropped:
         return Deliveries()
     problem = (
@@ -309,8 +311,8 @@ def _dropped(target: _Target, dropped: int, limit: int) -> Deliveries:
 
 
 def _webhook_name(target: _Target) -> str:
-    """The webhook by id (its origin when it has none), never its path or secret."""
-    return f"webhook {target.hook_id}" if target.hook_id is not None else origin_of(target.url)
+    """The webhook by id, never its URL (which may carry a credential) or secret."""
+    return f"webhook {target.hook_id}" if target.hook_id is not None else "a webhook"
 
 
 class _Outbox:
