@@ -23,6 +23,7 @@ from bigfish.intake.readers import (
     header_names,
     read_xlsx,
 )
+from bigfish.intake.readers.rows import Columns
 from bigfish.intake.xlsx import _unsaved
 
 from .conftest import HEADER
@@ -75,6 +76,7 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
             raise InputError(reason, file=str(path), line=1)
         names = header_names([_cell_text(h) for h in header], path)
         width = len(names)
+        columns = Columns(names, lower=True, on_header=None, layout_names=(), unknowns=1)
         out: list[Record] = []
         for number, read in enumerate(rows, start=2):
             values = _as_saved(read, saved, number - 1)
@@ -86,6 +88,10 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
                 continue
             texts = [_cell_text(v) for v in values]
             if all(not t.strip() for t in texts):
+                continue
+            if joined := columns.header(number, texts) or columns.refusal(number, texts):
+                out.append(joined)  # a header row inside the sheet (as read_csv's)
+                names, width = columns.names, len(columns.names)
                 continue
             if len(texts) > width:
                 if any(t.strip() for t in texts[width:]):

@@ -77,7 +77,9 @@ _HEADER_READERS: dict[str, HeaderReader] = {
     "csv": lambda raw, path, check, known, unknowns: read_csv(
         raw, path, on_header=check, layout_names=known, header_unknowns=unknowns
     ),
-    "xlsx": lambda raw, path, check, known, unknowns: read_xlsx(raw, path, on_header=check),
+    "xlsx": lambda raw, path, check, known, unknowns: read_xlsx(
+        raw, path, on_header=check, layout_names=known, header_unknowns=unknowns
+    ),
 }
 #: Readers of formats whose keys a mapping names by the type of its field (a JSON list).
 _MAPPED_READERS: dict[str, Callable[[IO[bytes], Path, ColumnMapping], Iterator[Record]]] = {

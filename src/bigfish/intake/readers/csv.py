@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO
@@ -13,13 +12,12 @@ from typing import IO
 from bigfish.errors import InputError
 from bigfish.intake.readers.rows import (
     _BAD_BYTES,
-    _INVISIBLE,
     _NUL_MARK,
     _SKIP,
+    Columns,
     HeaderCheck,
     Record,
     Row,
-    Unreadable,
     _bad_bytes_reason,
     _check_not_utf16,
     _has_bad_bytes,
@@ -28,7 +26,7 @@ from bigfish.intake.readers.rows import (
     check_not_zip,
     header_names,
 )
-from bigfish.intake.records import IDENTIFIER_COLUMNS, MAX_COLUMNS, MAX_RECORD, STANDARD_FIELDS
+from bigfish.intake.records import MAX_COLUMNS, MAX_RECORD
 
 # A field is bounded by its record (_Lines); build_report refuses a field over its own limit.
 csv.field_size_limit(MAX_RECORD)
@@ -142,101 +140,6 @@ class _Lines:
         self.ran_out = False
         return first
 
-
-_HEADER_AGAIN = (
-    "the header repeated: were two files joined? This line is not a report; the rows after it "
-    "are read as usual"
-)
-_HEADER_REORDERED = (
-    "the header repeated with its columns in another order: were two files joined? This line "
-    "is not a report; the rows after it are read in its order"
-)
-_HEADER_CHANGED = (
-    "a header of other columns: were two files joined? This line is not a report; the rows "
-    "after it are read under its columns"
-)
-#: Names a header line must give to be taken for one: a report has a date, a code, an id.
-_HEADER_LEAST = 2
-#: ... and, with a name the layout does not know among them, names it does know.
-_HEADER_LEAST_KNOWN = 3
-
-
-def _line_names(values: list[str], lower: bool) -> list[str]:
-    """VALUES as a header's names, cleaned as `header_names` cleans them (an empty one is
-    column_N)."""
-    names = []
-    for number, value in enumerate(values, start=1):
-        cleaned = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
-        names.append((cleaned.lower() if lower else cleaned) or f"column_{number}")
-    return names
-
-
-def _header_line(
-    values: list[str], known: frozenset[str], lower: bool, unknowns: int = 0
-) -> list[str] | None:
-    """VALUES as a header's names when the line is a header (another file's, joined to this
-    one): every value it gives is a column name this file's layout KNOWS, and it gives at
-    least two; or, when a report has more than UNKNOWNS values that are no names (a date and
-    a country code where no default gives them), it gives every column a name, all but
-    UNKNOWNS of them known, and at least three. A report's date, code or id is a value no
-    name is."""
-    names = _line_names(values, lower)
-    given = [name for name, value in zip(names, values, strict=True) if value.strip()]
-    named = [name for name in given if name in known]
-    if len(given) == len(named):
-        return names if len(set(named)) >= _HEADER_LEAST else None
-    if len(given) < len(values) or len(given) - len(named) > unknowns:
-        return None  # a row with empty cells is a row (its date or code missing)
-    if len(set(named)) < _HEADER_LEAST_KNOWN:
-        return None
-    return names if not any(_like_a_value(name) for name in named) else None
-
-
-def _like_a_value(name: str) -> bool:
-    """Whether a report's date or country code could be NAME (two letters; four digits)."""
-    return len(name) == 2 or sum(char.isdigit() for char in name) >= 4
-
-
-def _twice(names: list[str]) -> str | None:
-    """The first name NAMES give two columns, or None."""
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            return name
-        seen.add(name)
-    return None
-
-
-def _layout_problem(names: list[str], on_header: HeaderCheck | None) -> str | None:
-    """Why the rows under a header of NAMES met inside a file cannot be read, or None."""
-    twice = _twice(names)
-    if twice is not None:
-        return f"it names column {twice!r} more than once"
-    if on_header is not None:
-        try:
-            on_header(names)
-        except InputError as exc:
-            return exc.message
-    return None
-
-
-def _changed_header(line: int, why: str) -> str:
-    return (
-        f"a header of other columns that bigfish cannot read ({why}): were two files joined? "
-        f"This line is not a report, and the rows after it are rejected until a header it can "
-        f"read; send the file that began at line {line} on its own"
-    )
-
-
-def _under_changed_header(line: int, why: str) -> str:
-    return (
-        f"the header at line {line} changed the layout to one bigfish cannot read ({why}); "
-        f"this row is not read: send the file that began at line {line} on its own"
-    )
-
-
-#: The column names of spec/reports.md: a header line inside any file may give them.
-_SPEC_NAMES = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
 
 _TOO_LONG = f"the record is longer than {MAX_RECORD:,} characters; it is not read further"
 
@@ -357,11 +260,16 @@ def read_csv(
         what = reason if any(_NUL_MARK in h for h in header) else f"is {reason}"
         raise InputError(f"the header {what}", file=str(path), line=1)
     names = header_names(header, path, lower=lower_header)
-    known = frozenset(names) | _SPEC_NAMES | frozenset(layout_names)
     if on_header is not None:
         on_header(names)
+    columns = Columns(
+        names,
+        lower=lower_header,
+        on_header=on_header,
+        layout_names=layout_names,
+        unknowns=header_unknowns,
+    )
     read = before + lines.done()  # lines before the next record
-    refused: tuple[int, str] | None = None  # the header line whose columns cannot be read, why
     while True:
         line = read + 1
         try:
@@ -388,18 +296,9 @@ def read_csv(
         read += lines.done()
         if not values or all(not v.strip() for v in values):
             continue
-        if (other := _header_line(values, known, lower_header, header_unknowns)) is not None:
-            if refused is None and sorted(other) == sorted(names):
-                reason = _HEADER_AGAIN if other == names else _HEADER_REORDERED
-            elif (why := _layout_problem(other, on_header)) is None:
-                reason, refused = _HEADER_CHANGED, None
-            else:
-                reason, refused = _changed_header(line, why), (line, why)
-            names = other  # the columns of the rows after it
-            yield Unreadable(line, reason)  # no report: no report_id to echo
-        elif refused is not None:
-            reason = _under_changed_header(*refused)
-            yield _unreadable(line, reason, _readable(names, values))
+        if (rejected := columns.header(line, values) or columns.refusal(line, values)) is not None:
+            names = columns.names  # the columns of the rows after a header line
+            yield rejected
         elif len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
             if len(values) == len(names) - 1 and names[-1] == f"column_{len(names)}":

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from bigfish.errors import InputError
-from bigfish.intake.records import INVISIBLE
+from bigfish.intake.records import IDENTIFIER_COLUMNS, INVISIBLE, STANDARD_FIELDS
 from bigfish.models import Marking, RawIdentifier
 
 _SKIP = 1024 * 1024  # what is read at a time of a line skipped for its length
@@ -121,3 +121,149 @@ def _unreadable(
 ) -> Unreadable:
     report_id = fields.get("report_id")
     return Unreadable(line, reason, report_id[:200] if report_id else None, field, fields or None)
+
+
+_HEADER_AGAIN = (
+    "the header repeated: were two files joined? This line is not a report; the rows after it "
+    "are read as usual"
+)
+_HEADER_REORDERED = (
+    "the header repeated with its columns in another order: were two files joined? This line "
+    "is not a report; the rows after it are read in its order"
+)
+_HEADER_CHANGED = (
+    "a header of other columns: were two files joined? This line is not a report; the rows "
+    "after it are read under its columns"
+)
+#: Names a header line must give to be taken for one: a report has a date, a code, an id.
+_HEADER_LEAST = 2
+#: ... and, with a name the layout does not know among them, names it does know.
+_HEADER_LEAST_KNOWN = 3
+
+
+def _line_names(values: list[str], lower: bool) -> list[str]:
+    """VALUES as a header's names, cleaned as `header_names` cleans them (an empty one is
+    column_N)."""
+    names = []
+    for number, value in enumerate(values, start=1):
+        cleaned = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
+        names.append((cleaned.lower() if lower else cleaned) or f"column_{number}")
+    return names
+
+
+def _header_line(
+    values: list[str], known: frozenset[str], lower: bool, unknowns: int = 0
+) -> list[str] | None:
+    """VALUES as a header's names when the line is a header (another file's, joined to this
+    one): every value it gives is a column name this file's layout KNOWS, and it gives at
+    least two; or, when a report has more than UNKNOWNS values that are no names (a date and
+    a country code where no default gives them), it gives every column a name, all but
+    UNKNOWNS of them known, and at least three. A report's date, code or id is a value no
+    name is."""
+    names = _line_names(values, lower)
+    given = [name for name, value in zip(names, values, strict=True) if value.strip()]
+    named = [name for name in given if name in known]
+    if len(given) == len(named):
+        return names if len(set(named)) >= _HEADER_LEAST else None
+    if len(given) < len(values) or len(given) - len(named) > unknowns:
+        return None  # a row with empty cells is a row (its date or code missing)
+    if len(set(named)) < _HEADER_LEAST_KNOWN:
+        return None
+    return names if not any(_like_a_value(name) for name in named) else None
+
+
+def _like_a_value(name: str) -> bool:
+    """Whether a report's date or country code could be NAME (two letters; four digits)."""
+    return len(name) == 2 or sum(char.isdigit() for char in name) >= 4
+
+
+def _twice(names: list[str]) -> str | None:
+    """The first name NAMES give two columns, or None."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
+def _layout_problem(names: list[str], on_header: HeaderCheck | None) -> str | None:
+    """Why the rows under a header of NAMES met inside a file cannot be read, or None."""
+    twice = _twice(names)
+    if twice is not None:
+        return f"it names column {twice!r} more than once"
+    if on_header is not None:
+        try:
+            on_header(names)
+        except InputError as exc:
+            return exc.message
+    return None
+
+
+def _changed_header(line: int, why: str) -> str:
+    return (
+        f"a header of other columns that bigfish cannot read ({why}): were two files joined? "
+        f"This line is not a report, and the rows after it are rejected until a header it can "
+        f"read; send the file that began at line {line} on its own"
+    )
+
+
+def _under_changed_header(line: int, why: str) -> str:
+    return (
+        f"the header at line {line} changed the layout to one bigfish cannot read ({why}); "
+        f"this row is not read: send the file that began at line {line} on its own"
+    )
+
+
+#: The column names of spec/reports.md: a header line inside any file may give them.
+_SPEC_NAMES = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
+
+
+class Columns:
+    """The column names a file's rows are read under, which a header line met inside the file
+    (another file's, joined to it: `cat a.csv b.csv`) changes. A line is a header when every
+    value it gives is a column name the layout knows (the first header's, the spec's,
+    LAYOUT_NAMES: a mapping's), at least two; or, when every report has more than UNKNOWNS
+    values that are no names (a date and a country code no default gives), when it names
+    every column, all but UNKNOWNS known, at least three. Its rows are read under its columns
+    when ON_HEADER takes them (and no name is given twice), else rejected naming it."""
+
+    __slots__ = ("_known", "_lower", "_on_header", "_refused", "_unknowns", "names")
+
+    def __init__(
+        self,
+        names: list[str],
+        *,
+        lower: bool,
+        on_header: HeaderCheck | None,
+        layout_names: Collection[str],
+        unknowns: int,
+    ) -> None:
+        self.names = names
+        self._known = frozenset(names) | _SPEC_NAMES | frozenset(layout_names)
+        self._lower = lower
+        self._on_header = on_header
+        self._unknowns = unknowns
+        self._refused: tuple[int, str] | None = None  # the header that cannot be read, why
+
+    def header(self, line: int, values: list[str]) -> Unreadable | None:
+        """The rejection of line LINE when its VALUES are a header (the rows after it are then
+        read under its columns, or rejected), else None."""
+        other = _header_line(values, self._known, self._lower, self._unknowns)
+        if other is None:
+            return None
+        if self._refused is None and sorted(other) == sorted(self.names):
+            reason = _HEADER_AGAIN if other == self.names else _HEADER_REORDERED
+        elif (why := _layout_problem(other, self._on_header)) is None:
+            reason, self._refused = _HEADER_CHANGED, None
+        else:
+            reason, self._refused = _changed_header(line, why), (line, why)
+        self.names = other
+        return Unreadable(line, reason)  # no report: no report_id to echo
+
+    def refusal(self, line: int, values: list[str]) -> Unreadable | None:
+        """The rejection of row LINE of VALUES under a header whose columns cannot be read."""
+        if self._refused is None:
+            return None
+        reason = _under_changed_header(*self._refused)
+        return _unreadable(line, reason, _readable(self.names, values))

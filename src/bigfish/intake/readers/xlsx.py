@@ -4,13 +4,14 @@ the bounds of `bigfish.intake.xlsx`."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from bigfish.errors import InputError
 from bigfish.intake.readers.rows import (
+    Columns,
     HeaderCheck,
     Record,
     Row,
@@ -50,6 +51,8 @@ def read_xlsx(
     *,
     lower_header: bool = True,
     on_header: HeaderCheck | None = None,
+    layout_names: Collection[str] = (),
+    header_unknowns: int = 1,
 ) -> Iterator[Record]:
     """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
     than one sheet in view is refused whole (naming the sheets) rather than read in part. A row
@@ -57,8 +60,10 @@ def read_xlsx(
     Each row with data on a hidden sheet (`_hidden_rows`), or hidden on the sheet read
     (`_hidden_row`), is rejected naming the sheet and row; a hidden column's values are not
     read, and each hidden column holding any is rejected as a record of its own, at line 1,
-    naming it (`_HiddenValues`). The workbook is read as a stream within the bounds of
-    `bigfish.intake.xlsx`."""
+    naming it (`_HiddenValues`). A header row inside the sheet (another export pasted under
+    the first) is rejected and the rows after it read under its columns, as in a CSV file
+    (`Columns`, LAYOUT_NAMES and HEADER_UNKNOWNS). The workbook is read as a stream within
+    the bounds of `bigfish.intake.xlsx`."""
     workbook = open_workbook(raw, str(path))
     try:
         if not workbook.sheets:
@@ -98,12 +103,19 @@ def read_xlsx(
         if first.number != 1:
             rows = itertools.chain([first], rows)
         unread = _HiddenValues()
+        columns = Columns(
+            names,
+            lower=lower_header,
+            on_header=on_header,
+            layout_names=layout_names,
+            unknowns=header_unknowns,
+        )
         for row in rows:
             record: Record | None
             if row.hidden:
-                record = _hidden_row(sheet, row, names)
+                record = _hidden_row(sheet, row, columns.names)
             else:
-                record = _sheet_record(row, names, unread)
+                record = _joined(columns, row) or _sheet_record(row, columns.names, unread)
             if record is not None:
                 yield record
         yield from unread.rejects(names, sheet)
@@ -208,6 +220,19 @@ class _HiddenValues:
             )
             field = names[column - 1] if column <= len(names) else f"column {column}"
             yield Unreadable(1, reason, field=field)
+
+
+def _joined(columns: Columns, row: SheetRow) -> Unreadable | None:
+    """The rejection of ROW as a header inside the sheet, or as a row under one whose columns
+    cannot be read (`Columns`); None for a row to read. On a sheet with hidden columns a row
+    is not taken for a header: its hidden cells would be names unseen."""
+    if row.problem is not None:
+        return None
+    texts = ["" if v is TOO_LONG else _cell_text(v) for v in row.values]
+    if not any(t.strip() for t in texts):
+        return None
+    header = None if row.hidden_columns else columns.header(row.number, texts)
+    return header or columns.refusal(row.number, texts)
 
 
 def _sheet_record(row: SheetRow, names: list[str], unread: _HiddenValues) -> Record | None:
