@@ -238,3 +238,15 @@ def test_cells_of_similar_losses_are_published(partnership: Partnership, tmp_pat
     assert re.search(r"16 scam reports \$[0-9,]+ reported losses", text)
     rows = re.findall(r"\d+ \d+ [56] (?:TH|VN|MY) 1 (not published|\$[0-9,]+)", text)
     assert len(rows) == 3 and all(loss.startswith("$") for loss in rows), rows
+
+
+def test_the_report_states_the_rule_it_applies(partnership: Partnership, tmp_path: Path) -> None:
+    """The summary and the foot note say that a loss one report's dominates is not published,
+    with the p of the rule the report applies."""
+    from bigfish.reporting.disclosure import DOMINANCE_P
+
+    _submit(partnership, CELLS)
+    text = _report_words(partnership, tmp_path, parse_period("2025"))
+    assert "a loss stated by fewer than 5 reports, or dominated by one report's, is not" in text
+    rule = f"the losses other than the two largest add up to less than {DOMINANCE_P * 100:g}%"
+    assert f"({rule} of the largest), are not published" in text

@@ -37,7 +37,7 @@ th { background: #eef2f7; }
  TLP or distribution, including reports shared with no other organization.{% else %}The view of {{ reader }}: only reports
  {{ reader }} may see under the partnership's TLP and distribution markings count.{% endif %} Aggregated figures only: a
  country, typology, cross-border flow, month's losses or network resting on fewer than {{ min_cell }} reports is pooled
- into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports, or most of which one report states, is not
+ into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports, or dominated by one report's, is not
  published. {% if noise %}Each loss
  is changed by up to {{ "%g"|format(noise * 100) }}% either way, the same for the same reports every time, and{% else %}Losses are{% endif %}
  rounded to {{ loss_figures }} significant figures.</p>
@@ -108,7 +108,7 @@ th { background: #eef2f7; }
 <p class="foot">{% if reader is none %}Figures count every report stored on this node (the operator's view).{% else %}Figures
 count only reports {{ reader }} may see under the partnership's TLP and distribution markings.{% endif %} Groups of fewer
 than {{ min_cell }} reports are pooled into "Other" or left out, and losses stated by fewer than {{ min_cell }} reports,
-or most of which one report states (the losses other than the two largest are less than {{ dominance_p }}% of the
+or dominated by one report's (the losses other than the two largest add up to less than {{ dominance_p }}% of the
 largest), are not published; losses are converted to USD at reference rates and rounded to {{ loss_figures }} significant
 figures, each on its own (parts may not add up to their total).
 Produced by bigfish.</p>
