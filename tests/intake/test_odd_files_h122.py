@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from bigfish.errors import InputError
-from bigfish.intake import ingest_file
+from bigfish.intake import ingest_file, load_mapping
 from bigfish.intake.readers import Row, Unreadable, read_csv
 from bigfish.store import Store
 
@@ -119,3 +119,42 @@ def test_rows_under_a_header_ending_with_a_stray_comma_say_so(tmp_path: Path) ->
     assert isinstance(record, Unreadable)
     assert record.reason.startswith("5 fields where the header has 6")
     assert "the header's last column has no name" in record.reason
+
+
+def test_a_json_file_of_reports_is_refused_saying_where_reports_go(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """It was 'cannot tell the format from the file name; pass --format ...'."""
+    error = _refusal(sqlite_store, tmp_path / "reports.json", json.dumps(REPORTS).encode())
+    assert "neither a STIX bundle nor a MISP event" in error.message
+    assert ".jsonl" in error.message
+
+
+def test_a_space_before_a_quoted_field_is_named_in_the_reason(tmp_path: Path) -> None:
+    """'R5, 2025-03-01, TH, "quoted, narrative"' (spaces after the commas, as typed) was
+    rejected as '5 fields where the header has 4', not saying why."""
+    path = tmp_path / "spaced.csv"
+    path.write_bytes(b'report_id,reported_at,country,narrative\r\nR5, 2025-03-01, TH, "a, b"\r\n')
+    with path.open("rb") as raw:
+        [record] = list(read_csv(raw, path))
+    assert isinstance(record, Unreadable)
+    assert record.reason.startswith("5 fields where the header has 4")
+    assert "a quoted field must begin with its quote" in record.reason
+
+
+def test_a_mapped_json_line_with_a_key_twice_echoes_its_mapped_id(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "vn.map.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã hồ sơ"\nreported_at = "Ngày"\n[defaults]\ncountry = "VN"\n',
+        encoding="utf-8",
+    )
+    path = tmp_path / "vn.jsonl"
+    path.write_text('{"Mã hồ sơ": "HS-1", "Ngày": "2025-03-01", "Ngày": "2025-03-02"}\n')
+    result = ingest_file(
+        sqlite_store, path, org="a", mapping=load_mapping(mapping), workers=0, classify=False
+    )
+    assert (result.received, result.rejected) == (1, 1)
+    reject = json.loads(path.with_name(path.name + ".rejects.jsonl").read_text("utf-8"))
+    assert reject["report_id"] == "HS-1" and reject["field"] == "Ngày"

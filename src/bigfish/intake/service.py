@@ -122,6 +122,12 @@ def detect_format(path: Path) -> str:
             return "stix"
         if b'"Event"' in head:
             return "misp"
+        raise InputError(
+            "a .json file that is neither a STIX bundle nor a MISP event; reports in JSON go "
+            "in a JSON Lines file (.jsonl), one report object per line (jq -c '.[]' FILE.json "
+            "writes an array's so), or pass --format",
+            file=str(path),
+        )
     raise InputError(
         "cannot tell the format from the file name; pass --format csv|jsonl|xlsx|stix|misp",
         file=str(path),

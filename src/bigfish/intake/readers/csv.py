@@ -158,6 +158,10 @@ def _cut_short(taken: list[str], names: list[str]) -> tuple[dict[str, str], str 
 _STRAY_COMMA = (
     "; the header's last column has no name: does the header line end with a comma too many?"
 )
+_SPACED_QUOTE = (
+    "; a field begins with a space before its quote: a quoted field must begin with its quote "
+    '(no space after the comma: ,"a, b")'
+)
 #: Separators of columns other than the comma, as spreadsheets and exports write them.
 _SEPARATORS = (";", "\t", "|")
 
@@ -303,6 +307,8 @@ def read_csv(
             reason = f"{len(values)} fields where the header has {len(names)}"
             if len(values) == len(names) - 1 and names[-1] == f"column_{len(names)}":
                 reason += _STRAY_COMMA
+            if any(v[:1].isspace() and v.lstrip().startswith('"') for v in values):
+                reason += _SPACED_QUOTE
             yield _unreadable(line, reason, _readable(names, values))
         elif _has_bad_bytes(values):
             bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]

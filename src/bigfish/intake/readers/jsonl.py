@@ -261,11 +261,19 @@ def _duplicate_key(number: int, text: str, key: str) -> Unreadable:
     except (ValueError, RecursionError):
         obj = None
     report_id = obj.get("report_id") if isinstance(obj, dict) and key != "report_id" else None
+    # A mapped layout's id is under its own key: the mapping finds it in the texts (not in
+    # KEY's: which of its values would it be?).
+    texts = (
+        {k: v for k, v in obj.items() if isinstance(v, str) and k != key}
+        if isinstance(obj, dict)
+        else {}
+    )
     return Unreadable(
         number,
         f"the key {key!r} is given more than once",
         report_id if isinstance(report_id, str) else None,
         key,
+        texts or None,
     )
 
 
