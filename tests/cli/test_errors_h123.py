@@ -67,3 +67,47 @@ def test_a_known_organization_still_lists_its_users(node: list[str]) -> None:
     listed = runner.invoke(app, [*node, "user", "list", "--org", "a", "--json"])
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.strip() == '{"users": []}'
+
+
+@pytest.mark.parametrize(
+    ("args", "missing", "next_step"),
+    [
+        (["user", "add", "bob", "--org", "nosuch"], "nosuch", "bigfish org add"),
+        (["user", "password", "nosuch"], "nosuch", "bigfish user list"),
+    ],
+)
+def test_an_unknown_organization_or_user_is_named_before_a_password_is_asked(
+    node: list[str], args: list[str], missing: str, next_step: str
+) -> None:
+    """The password was asked first: with nothing to read, 'Aborted.' and nothing else."""
+    result = runner.invoke(app, [*node, *args], input="")
+    assert result.exit_code == 1, result.output
+    assert "Password" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{missing}' not found" in lines[0] and next_step in lines[0]
+
+
+@pytest.mark.parametrize(
+    "command", [["user", "add", "bob", "--org", "a"], ["user", "password", "carol"]]
+)
+def test_a_password_that_cannot_be_asked_says_to_give_it(
+    node: list[str], command: list[str]
+) -> None:
+    """Without a terminal or piped lines, the prompt ended in 'Aborted.' alone."""
+    carol = ["user", "add", "carol", "--org", "a", "--password", "p" * 12]
+    assert runner.invoke(app, [*node, *carol]).exit_code == 0
+    result = runner.invoke(app, [*node, *command], input="")
+    assert result.exit_code == 1, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "--password" in last, result.stderr
+
+
+def test_a_piped_password_is_still_read_twice(node: list[str]) -> None:
+    secret = "correct horse battery"
+    result = runner.invoke(
+        app, [*node, "user", "add", "bob", "--org", "a"], input=f"{secret}\n{secret}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "user bob of a (analyst)" in result.stdout and secret not in result.output
+    again = runner.invoke(app, [*node, "user", "password", "bob"], input=f"{secret}!\n{secret}!\n")
+    assert again.exit_code == 0 and "password set" in again.stdout, again.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -28,6 +29,9 @@ from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
 from bigfish.organizations import add_group, list_orgs
 from bigfish.sharing.policy import Viewer
+
+if TYPE_CHECKING:
+    from bigfish.store import Store
 
 key_app = typer.Typer(help="API keys (shown once; only a hash is stored).", no_args_is_help=True)
 group_app = typer.Typer(help="Sharing groups.", no_args_is_help=True)
@@ -130,14 +134,31 @@ def group_add(
 
 
 #: A new password: asked twice, hidden, when not given.
-_PASSWORD = typer.Option(
-    ...,
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="At least 12 characters (asked when not given).",
-)
+_PASSWORD = typer.Option(None, "--password", help="At least 12 characters (asked when not given).")
+
+
+def _password(given: str | None) -> str:
+    """GIVEN, or the password asked twice: on the terminal, or two lines piped on stdin. Asked
+    by the command once its organization or user is known to exist (asked by the option, it
+    came first, and an unknown organization was told only after both typings); with nothing
+    to read, the error says to give --password (the prompt ended in 'Aborted.' alone)."""
+    if given is not None:
+        return given
+    try:
+        return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    except typer.Abort:
+        if sys.stdin.isatty():
+            raise  # stopped on the terminal (Ctrl-C): click says "Aborted."
+        raise fail(
+            "no password given, and none could be read from stdin: give --password, "
+            "or pipe it twice, on two lines"
+        ) from None
+
+
+def _known_org(store: Store, org: str) -> None:
+    """NotFound unless ORG is an organization of this node."""
+    if org not in {o.name for o in list_orgs(store)}:
+        raise NotFound("organization", org)
 
 
 @user_app.command("add")
@@ -145,19 +166,18 @@ def user_add(
     username: str = typer.Argument(..., help="The user's name."),
     org: str = typer.Option(..., "--org", help="The user's organization."),
     role: str = typer.Option("analyst", "--role", help="analyst | admin | readonly"),
-    password: str = _PASSWORD,
+    password: str | None = _PASSWORD,
 ) -> None:
     """Create a web user (argon2id password hash).
 
     Example: bigfish user add alice --org th-aoc --role analyst
     """
     try:
+        store = command_store()
+        user_role = parse_role(role, for_user=True)
+        _known_org(store, org)
         user = add_user(
-            command_store(),
-            org=org,
-            username=username,
-            password=password,
-            role=parse_role(role, for_user=True),
+            store, org=org, username=username, password=_password(password), role=user_role
         )
     except BigfishError as exc:
         raise fail(exc) from None
@@ -174,9 +194,11 @@ def user_list(
     Example: bigfish user list --org th-aoc
     """
     store = command_store()
-    if org is not None and org not in {o.name for o in list_orgs(store)}:
-        # as `key list --org`: an unknown organization is an error, not an empty list
-        raise fail(NotFound("organization", org))
+    try:
+        if org is not None:  # as `key list --org`: an error, not an empty list
+            _known_org(store, org)
+    except NotFound as exc:
+        raise fail(exc) from None
     rows = [
         {"username": u.username, "org": u.org, "role": u.role.value, "disabled": u.disabled}
         for u in list_users(store, None)
@@ -219,14 +241,17 @@ def user_enable(username: str = typer.Argument(..., help="The user's name.")) ->
 @user_app.command("password")
 def user_password(
     username: str = typer.Argument(..., help="The user's name."),
-    password: str = _PASSWORD,
+    password: str | None = _PASSWORD,
 ) -> None:
     """Set a web user's password; every session it had ends.
 
     Example: bigfish user password alice
     """
     try:
-        set_password(command_store(), username, password)
+        store = command_store()
+        if username not in {u.username for u in list_users(store, None)}:
+            raise NotFound("user", username)
+        set_password(store, username, _password(password))
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"user {username}: password set, sessions ended")
