@@ -250,3 +250,26 @@ def test_the_report_states_the_rule_it_applies(partnership: Partnership, tmp_pat
     assert "a loss stated by fewer than 5 reports, or dominated by one report's, is not" in text
     rule = f"the losses other than the two largest add up to less than {DOMINANCE_P * 100:g}%"
     assert f"({rule} of the largest), are not published" in text
+
+
+def test_each_group_carries_its_two_largest_losses_read_with_its_sum(
+    partnership: Partnership,
+) -> None:
+    """On each backend: reports without a loss (NULL, which PostgreSQL sorts first in a
+    descending order) and of $0 are not among the largest, and two equal losses are both."""
+    rows = [
+        report(f"th{i}", country="TH", loss_amount=amount, loss_currency=currency)
+        for i, (amount, currency) in enumerate(
+            [(None, None)] * 3 + [("0", "USD"), ("500", "USD"), ("300", "USD"), ("500", "USD")]
+        )
+    ]
+    rows.append(report("vn0", country="VN", loss_amount=None, loss_currency=None))
+    partnership.submit("B", rows, distribution="partnership")
+    stats = compute_statistics(partnership.store, Viewer.node_operator(), parse_period("2025"))
+    countries = _table(stats.by_country)
+    assert (countries["TH"].largest, countries["TH"].second) == (500.0, 500.0)
+    assert (countries["VN"].largest, countries["VN"].second) == (0.0, 0.0)
+    for tallies in (stats.by_month, stats.by_typology):
+        (whole,) = tallies
+        assert (whole.reports, whole.loss_usd, whole.with_loss) == (8, 1300.0, 3)
+        assert (whole.largest, whole.second) == (500.0, 500.0)
