@@ -3,11 +3,13 @@
 A network's `growth_30d` (members reported in the 30 days before the run) and the score it
 feeds are stored by the run that last relinked the network. Days later, with no report joining
 it, its reports leave the window but its stored growth would not fall, so a ring that stopped
-working would keep the rank of one still growing. `age_networks` recounts, as of NOW, every
-active network with a growth above zero whose statistics were stored on an earlier UTC day (a
-growth of zero cannot rise without a new report, which relinks the network), and rewrites its
-growth and score. The incremental update does it first, at its first run of a UTC day
-(`update_networks`), so a server (whose background linker runs once an hour) and each
+working would keep the rank of one still growing; and a member dated after that run (a report
+dated in Bangkok's today while it is still yesterday in UTC) enters the window without any
+report joining. `age_networks` recounts, as of NOW, every active network whose statistics were
+stored on an earlier UTC day and that has a growth above zero or a member reported after they
+were stored (otherwise its growth is zero and stays so until a report relinks it), and
+rewrites its growth and score. The incremental update does it first, at its first run of a UTC
+day (`update_networks`), so a server (whose background linker runs once an hour) and each
 `bigfish ingest` keep the ranking as of today; a rebuild recounts everything anyway.
 """
 
@@ -31,11 +33,12 @@ def start_of_day(now: datetime) -> datetime:
 
 def age_networks(conn: Connection, now: datetime) -> int:
     """Recount the growth and score of the networks whose growth was stored before NOW's UTC day
-    (module doc); returns how many changed. Runs inside the caller's link run (its lock)."""
+    and may have changed since (module doc); returns how many changed. Runs inside the caller's
+    link run (its lock)."""
     now = now.astimezone(UTC)
     is_stale = sa.and_(
         networks.c.status == "active",
-        networks.c.growth_30d > 0,
+        sa.or_(networks.c.growth_30d > 0, networks.c.last_seen > networks.c.updated_at),
         networks.c.updated_at < start_of_day(now),
     )
     stale = dict(
