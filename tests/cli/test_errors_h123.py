@@ -34,6 +34,8 @@ def node(tmp_path: Path) -> list[str]:
         (["key", "create", "--org", "nosuch"], "nosuch", "bigfish org list"),
         (["key", "list", "--org", "nosuch"], "nosuch", "bigfish org add"),
         (["user", "list", "--org", "nosuch"], "nosuch", "bigfish org list"),
+        (["evidence", "list", "--org", "nosuch"], "nosuch", "bigfish org list"),
+        (["contact", "list", "--org", "nosuch"], "nosuch", "bigfish org list"),
         (["group", "add", "g", "--org", "nosuch"], "nosuch", "bigfish org list"),
         (["export", "csv", "--out", "{dir}/x.csv", "--as-org", "nosuch"], "nosuch", "org list"),
         (["network", "999"], "999", "bigfish networks"),
@@ -111,3 +113,13 @@ def test_a_piped_password_is_still_read_twice(node: list[str]) -> None:
     assert "user bob of a (analyst)" in result.stdout and secret not in result.output
     again = runner.invoke(app, [*node, "user", "password", "bob"], input=f"{secret}!\n{secret}!\n")
     assert again.exit_code == 0 and "password set" in again.stdout, again.output
+
+
+def test_demo_with_no_reports_is_a_usage_error_before_it_starts(tmp_path: Path) -> None:
+    """As `synth --reports 0`: `demo --reports 0` printed 'Synthesizing 0 reports' first,
+    then failed with status 1."""
+    work = ["--workdir", str(tmp_path / "demo")]
+    result = runner.invoke(app, ["demo", "--no-serve", "--reports", "0", *work])
+    assert result.exit_code == 2, result.output
+    assert "--reports" in result.output and "Synthesizing" not in result.output
+    assert not (tmp_path / "demo").exists()

@@ -191,6 +191,15 @@ def problem(error: str | Exception) -> str:
     return f"{error}; {step}" if step else str(error)
 
 
+def known_org(store: Store, org: str) -> None:
+    """NotFound unless ORG is an organization of this node: a listing filtered by an unknown
+    --org is an error that says so, not an empty list (as `key list` and `request list`)."""
+    from bigfish.organizations import list_orgs
+
+    if org not in {o.name for o in list_orgs(store)}:
+        raise NotFound("organization", org)
+
+
 def fail(error: str | Exception) -> typer.Exit:
     """Print ERROR (a message, or an exception: see `problem`) on stderr and return the exit
     for a bad input or request (status 1)."""

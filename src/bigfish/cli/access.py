@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,18 +19,15 @@ from bigfish.accounts import (
     set_password,
 )
 from bigfish.audit import HeadSigner, verify_audit
-from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail
+from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail, known_org
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError, NotFound
 from bigfish.identifiers import extract
 from bigfish.lookup import as_typed, lookup
 from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
-from bigfish.organizations import add_group, list_orgs
+from bigfish.organizations import add_group
 from bigfish.sharing.policy import Viewer
-
-if TYPE_CHECKING:
-    from bigfish.store import Store
 
 key_app = typer.Typer(help="API keys (shown once; only a hash is stored).", no_args_is_help=True)
 group_app = typer.Typer(help="Sharing groups.", no_args_is_help=True)
@@ -155,12 +151,6 @@ def _password(given: str | None) -> str:
         ) from None
 
 
-def _known_org(store: Store, org: str) -> None:
-    """NotFound unless ORG is an organization of this node."""
-    if org not in {o.name for o in list_orgs(store)}:
-        raise NotFound("organization", org)
-
-
 @user_app.command("add")
 def user_add(
     username: str = typer.Argument(..., help="The user's name."),
@@ -175,7 +165,7 @@ def user_add(
     try:
         store = command_store()
         user_role = parse_role(role, for_user=True)
-        _known_org(store, org)
+        known_org(store, org)
         user = add_user(
             store, org=org, username=username, password=_password(password), role=user_role
         )
@@ -195,8 +185,8 @@ def user_list(
     """
     store = command_store()
     try:
-        if org is not None:  # as `key list --org`: an error, not an empty list
-            _known_org(store, org)
+        if org is not None:
+            known_org(store, org)
     except NotFound as exc:
         raise fail(exc) from None
     rows = [

@@ -54,7 +54,7 @@ def _networks_table(store: Store, top: int) -> Table:
 @app.command()
 def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Exit after printing."),
-    reports: int = typer.Option(50_000, "--reports", help="Number of synthetic reports."),
+    reports: int = typer.Option(50_000, "--reports", min=1, help="Number of synthetic reports."),
     seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic partnership."),
     workdir: Path = typer.Option(
         Path("./bigfish-demo"),

@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import OPTIONS, app, command_store, fail
+from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org
 from bigfish.errors import BigfishError
 from bigfish.evidence.custody import (
     CustodyEvent,
@@ -204,8 +204,11 @@ def list_(
     from bigfish.evidence.service import list_evidence
 
     try:
+        store = command_store()
+        if org is not None:
+            known_org(store, org)
         items = list_evidence(
-            command_store(), OPTIONS.data_dir, Viewer.node_operator(), org=org, report_id=report
+            store, OPTIONS.data_dir, Viewer.node_operator(), org=org, report_id=report
         )
     except BigfishError as exc:
         raise fail(exc) from exc

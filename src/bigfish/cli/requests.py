@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import app, command_store, fail
+from bigfish.cli._app import app, command_store, fail, known_org
 from bigfish.cooperation.model import (
     Contact,
     CooperationRequest,
@@ -287,7 +287,10 @@ def contact_list(
     from bigfish.cooperation.contacts import list_contacts
 
     try:
-        found = list_contacts(command_store(), Viewer.node_operator(), org)
+        store = command_store()
+        if org is not None:
+            known_org(store, org)
+        found = list_contacts(store, Viewer.node_operator(), org)
     except BigfishError as exc:
         raise fail(exc) from exc
     if as_json:
