@@ -158,3 +158,26 @@ def test_a_mapped_json_line_with_a_key_twice_echoes_its_mapped_id(
     assert (result.received, result.rejected) == (1, 1)
     reject = json.loads(path.with_name(path.name + ".rejects.jsonl").read_text("utf-8"))
     assert reject["report_id"] == "HS-1" and reject["field"] == "Ngày"
+
+
+def test_empty_fields_right_of_the_header_are_read_as_a_sheets_empty_cells(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A row ending with empty fields past the header's columns (a spreadsheet that saved a
+    cleared column) loses nothing: it is read, as the Excel reader reads empty cells right of
+    the header. It was rejected as '6 fields where the header has 5'."""
+    path = tmp_path / "wide.csv"
+    data = HEADER + ROW.replace("\r\n", ",\r\n") + "R2,2025-03-01,TH,x,0812345679,,  ,\r\n"
+    path.write_bytes(data.encode())
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (2, 2, 0)
+
+
+def test_a_value_past_the_header_says_a_comma_needs_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "comma.csv"
+    path.write_bytes((HEADER + "R1,2025-03-01,TH,hi, there,0812345678\r\n").encode())
+    with path.open("rb") as raw:
+        [record] = list(read_csv(raw, path))
+    assert isinstance(record, Unreadable)
+    assert record.reason.startswith("6 fields where the header has 5")
+    assert 'a value with a comma in it must be quoted ("hi, there")' in record.reason

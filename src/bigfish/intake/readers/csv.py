@@ -158,6 +158,7 @@ def _cut_short(taken: list[str], names: list[str]) -> tuple[dict[str, str], str 
 _STRAY_COMMA = (
     "; the header's last column has no name: does the header line end with a comma too many?"
 )
+_UNQUOTED_COMMA = '; a value with a comma in it must be quoted ("hi, there")'
 _SPACED_QUOTE = (
     "; a field begins with a space before its quote: a quoted field must begin with its quote "
     '(no space after the comma: ,"a, b")'
@@ -206,6 +207,21 @@ def _separator_reason(separator: str) -> str:
         "a language that writes decimals with a comma; a text export); save the file as "
         "CSV UTF-8 (comma delimited), or export it with ',' between columns"
     )
+
+
+def _empty_past(values: list[str], width: int) -> bool:
+    """Whether VALUES run past WIDTH fields with empty ones only, no more than a sheet's
+    columns (the empty cells right of a sheet's header, saved as CSV)."""
+    return width < len(values) <= MAX_COLUMNS and not any(v.strip() for v in values[width:])
+
+
+def _row(line: int, names: list[str], values: list[str]) -> Record:
+    """The record of VALUES under NAMES (as many), rejected for bytes that are not text."""
+    if _has_bad_bytes(values):
+        bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
+        reason = _bad_bytes_reason(values)
+        return _unreadable(line, reason, _readable(names, values), ", ".join(bad))
+    return Row(line, dict(zip(names, values, strict=True)))
 
 
 def _csv_error(exc: csv.Error, ran_out: bool) -> str:
@@ -303,16 +319,16 @@ def read_csv(
         if (rejected := columns.header(line, values) or columns.refusal(line, values)) is not None:
             names = columns.names  # the columns of the rows after a header line
             yield rejected
+        elif _empty_past(values, len(names)):
+            yield _row(line, names, values[: len(names)])  # as a sheet's empty cells past it
         elif len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
+            if len(values) > len(names):
+                reason += _UNQUOTED_COMMA
             if len(values) == len(names) - 1 and names[-1] == f"column_{len(names)}":
                 reason += _STRAY_COMMA
             if any(v[:1].isspace() and v.lstrip().startswith('"') for v in values):
                 reason += _SPACED_QUOTE
             yield _unreadable(line, reason, _readable(names, values))
-        elif _has_bad_bytes(values):
-            bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
-            reason = _bad_bytes_reason(values)
-            yield _unreadable(line, reason, _readable(names, values), ", ".join(bad))
         else:
-            yield Row(line, dict(zip(names, values, strict=True)))
+            yield _row(line, names, values)
