@@ -218,11 +218,21 @@ def update_networks(
             )
         reached = state.hold_reports(conn, reached)  # those deleted since they were read left out
         linked_by = [(pk, value) for pk, value in linked_by if pk in reached]
-        touched = _networks_of(conn, reached) | shrunk
+        # A value stopped only now (pinned, newly listed, past the degree limit) may hold a
+        # network together: it is relinked without it, else it stood on a link its
+        # explanation no longer names.
+        cut = _networks_of(
+            conn,
+            _in_chunks(
+                conn, mentions.c.identifier_id, set(new_stops), sa.select(mentions.c.report_pk)
+            ),
+        )
+        touched = _networks_of(conn, reached) | shrunk | cut
         fresh = all(new for _, _, new in changed_rows)
         grown = (
             fresh
             and not shrunk
+            and not cut
             and len(touched) <= 1
             and not any(s.reason is StopReason.HUB_DEGREE for s in new_stops.values())
             and not regrown
