@@ -285,14 +285,29 @@ def _check_and_serve(host: str, port: int, workers: int) -> None:
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"serving on http://{shown}:{port} (Ctrl-C to stop)")  # uvicorn logs warnings only
     sys.stdout.flush()
-    uvicorn.run(
-        "bigfish.api.server:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-        http="bigfish.cli.serve:BoundedH11",  # an import path: each worker process loads it
-        ws="none",  # no WebSocket routes; an upgraded connection would leave BoundedH11's count
+    try:
+        uvicorn.run(
+            "bigfish.api.server:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+            http="bigfish.cli.serve:BoundedH11",  # an import path: each worker loads it
+            # no WebSocket routes; an upgraded connection would leave BoundedH11's count
+            ws="none",
+        )
+    except SystemExit as end:
+        if end.code in (0, None):
+            raise
+        raise _not_served(shown, port) from None
+
+
+def _not_served(shown_host: str, port: int) -> typer.Exit:
+    """The error when uvicorn could not start (it logged why above, and exited 3 with one
+    worker, 1 with several): a port in use or a host not of this machine, most often."""
+    return fail(
+        f"could not serve on {shown_host}:{port} (the reason is above): choose another --port, "
+        "stop what listens there, or give a --host of this machine"
     )
