@@ -141,35 +141,38 @@ _HEADER_LEAST = 2
 _HEADER_LEAST_KNOWN = 3
 
 
-def _line_names(values: list[str], lower: bool) -> list[str]:
-    """VALUES as a header's names, cleaned as `header_names` cleans them (an empty one is
-    column_N)."""
-    names = []
-    for number, value in enumerate(values, start=1):
-        cleaned = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
-        names.append((cleaned.lower() if lower else cleaned) or f"column_{number}")
-    return names
-
-
 def _header_line(
     values: list[str], known: frozenset[str], lower: bool, unknowns: int = 0
 ) -> list[str] | None:
-    """VALUES as a header's names when the line is a header (another file's, joined to this
-    one): every value it gives is a column name this file's layout KNOWS, and it gives at
-    least two; or, when a report has more than UNKNOWNS values that are no names (a date and
-    a country code where no default gives them), it gives every column a name, all but
-    UNKNOWNS of them known, and at least three. A report's date, code or id is a value no
-    name is."""
-    names = _line_names(values, lower)
-    given = [name for name, value in zip(names, values, strict=True) if value.strip()]
-    named = [name for name in given if name in known]
-    if len(given) == len(named):
-        return names if len(set(named)) >= _HEADER_LEAST else None
-    if len(given) < len(values) or len(given) - len(named) > unknowns:
-        return None  # a row with empty cells is a row (its date or code missing)
-    if len(set(named)) < _HEADER_LEAST_KNOWN:
+    """VALUES as a header's names (cleaned as `header_names` cleans them) when the line is a
+    header (another file's, joined to this one): every value it gives is a column name this
+    file's layout KNOWS, and it gives at least two; or, when a report has more than UNKNOWNS
+    values that are no names (a date and a country code where no default gives them), it
+    gives every column a name, all but UNKNOWNS of them known, and at least three. A report's
+    date, code or id is a value no name is. Every row is asked: it stops at the first value
+    too many that is no name (a report's first or second)."""
+    names = []
+    named: set[str] = set()  # the names given that are KNOWN
+    strangers = 0  # values that are no name KNOWN
+    empty = False
+    for number, value in enumerate(values, start=1):
+        name = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
+        name = name.lower() if lower else name
+        if not name:
+            empty = True
+            name = f"column_{number}"
+        elif name in known:
+            named.add(name)
+        else:
+            strangers += 1
+        if strangers > unknowns or (strangers and empty):
+            return None  # a row with empty cells is a row (its date or code missing)
+        names.append(name)
+    if not strangers:
+        return names if len(named) >= _HEADER_LEAST else None
+    if len(named) < _HEADER_LEAST_KNOWN or any(_like_a_value(name) for name in named):
         return None
-    return names if not any(_like_a_value(name) for name in named) else None
+    return names
 
 
 def _like_a_value(name: str) -> bool:
