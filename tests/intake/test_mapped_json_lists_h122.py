@@ -118,3 +118,24 @@ def test_a_mapped_key_of_the_wrong_type_is_refused_naming_the_key_and_its_field(
     assert {r["field"] for n, r in rejects.items() if n != 4} == {"Số điện thoại", "Ghi chú"}
     assert rejects[4]["field"] == "Mô tả"
     assert "got list" in str(rejects[6]["reason"])
+
+
+def test_a_mapped_amount_given_as_a_list_names_the_key_and_its_types(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """It was 'expected text or a number, got list', naming neither the mapping's field."""
+    path = tmp_path / "vn.map.toml"
+    text = MAPPING.replace('narrative = "Mô tả"', 'loss_amount = "Số tiền"')
+    path.write_text(text + 'loss_currency = "VND"\n', encoding="utf-8")
+    jsonl = tmp_path / "amounts.jsonl"
+    jsonl.write_text(_line("HS-1", **{"Số tiền": [1, 2]}) + _line("HS-2", **{"Số tiền": 5}))
+    result = ingest_file(
+        sqlite_store, jsonl, org="vn", mapping=load_mapping(path), workers=0, classify=False
+    )
+    assert (result.received, result.stored, result.rejected) == (2, 1, 1)
+    [reject] = _rejects(jsonl).values()
+    assert (
+        reject["reason"]
+        == "Số tiền (the mapping's loss_amount) must be text or a number, not a list"
+    )
+    assert (reject["field"], reject["report_id"]) == ("Số tiền", "HS-1")

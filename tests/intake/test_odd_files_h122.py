@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from bigfish.errors import InputError
 from bigfish.intake import ingest_file, load_mapping
-from bigfish.intake.readers import Row, Unreadable, read_csv
+from bigfish.intake.readers import Row, Unreadable, read_csv, read_jsonl
 from bigfish.store import Store
 
 from .conftest import stored_ids
@@ -181,3 +181,15 @@ def test_a_value_past_the_header_says_a_comma_needs_quotes(tmp_path: Path) -> No
     assert isinstance(record, Unreadable)
     assert record.reason.startswith("6 fields where the header has 5")
     assert 'a value with a comma in it must be quoted ("hi, there")' in record.reason
+
+
+def test_a_json_line_ending_with_a_comma_says_so(tmp_path: Path) -> None:
+    """A script's array written a report a line, commas kept: 'Extra data' alone."""
+    path = tmp_path / "commas.jsonl"
+    path.write_text("".join(json.dumps(r) + ",\n" for r in REPORTS), encoding="utf-8")
+    with path.open("rb") as raw:
+        records = list(read_jsonl(raw, path))
+    assert [r.line for r in records] == [1, 2]
+    for record in records:
+        assert isinstance(record, Unreadable)
+        assert record.reason.endswith("a comma or bracket after the report: JSON Lines has none")

@@ -111,12 +111,19 @@ def _mapped_text(key: str, value: Any, name: str | None) -> str | None:
                 f";-separated values, not {_json_type(value)}",
                 field=key,
             )
-    elif name in _TEXT_FIELDS and isinstance(value, list | dict | bool):
-        what = "text (a JSON string) or a whole number" if name == "report_id" else "text"
+    elif name is not None and isinstance(value, list | dict | bool):
+        what = _MAPPED_TYPES.get(name, "text")
         raise InputError(
             f"{key} (the mapping's {name}) must be {what}, not {_json_type(value)}", field=key
         )
     return None
+
+
+#: The JSON types of a mapped key by its field, where not text alone.
+_MAPPED_TYPES = {
+    "report_id": "text (a JSON string) or a whole number",
+    "loss_amount": "text or a number",
+}
 
 
 def _mapped_item(item: Any, key: str, name: str, index: int) -> str:
@@ -356,6 +363,9 @@ def _json_lines(lines: IO[str], path: Path, mapped: MappedField | None) -> Itera
             continue
         except (json.JSONDecodeError, RecursionError) as exc:
             reason = f"not valid JSON: {exc}" if isinstance(exc, ValueError) else "too deep"
+            if isinstance(exc, json.JSONDecodeError) and exc.msg == "Extra data":
+                if text[exc.pos :].strip() in (",", "]", "],"):
+                    reason += "; a comma or bracket after the report: JSON Lines has none"
             if not data.endswith((b"\n", b"\r")):
                 reason += " (the file may be truncated)"
             yield Unreadable(number, reason)
