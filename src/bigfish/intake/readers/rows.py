@@ -1,5 +1,6 @@
 """What a reader yields (a `Row` or an `Unreadable`, with the line it was on), the header's
-column names, and what the readers share about bytes that are not text."""
+column names, the header lines met inside a file (`Columns`: files joined into one), and what
+the readers share about bytes that are not text."""
 
 from __future__ import annotations
 
