@@ -5,9 +5,9 @@ could not, with the line it was on; a problem with the whole file raises InputEr
 Readers stream: memory does not grow with the file.
 
 The package, along those seams: `rows` (what a reader yields, the header's names, header lines
-inside a file, bytes that are not text), `csv`, `jsonl` and `xlsx` (one reader each). Everything is imported from
-`bigfish.intake.readers` (tests/intake/test_xlsx.py also imports `_cell_text`, `_readable` and
-`_unreadable` from here).
+inside a file, bytes that are not text), `csv`, `jsonl` and `xlsx` (one reader each). Everything
+is imported from `bigfish.intake.readers` (tests/intake/test_xlsx.py also imports `_cell_text`,
+`_readable` and `_unreadable` from here).
 """
 
 from bigfish.intake.readers.csv import RecordTooLong as RecordTooLong
