@@ -27,7 +27,7 @@ from tests.linking.conftest import Ingest, report
 
 NOW = datetime(2025, 2, 1, tzinfo=UTC)
 OP = Viewer.node_operator()
-RING, OTHER = "0811111111", "0899999999"
+RING, OTHER, SHOP = "0811111111", "0899999999", "0877777777"
 
 
 def _docs(store: Store) -> list[dict[str, Any]]:
@@ -109,3 +109,34 @@ def test_a_value_past_the_degree_limit_no_longer_holds_its_network(
     update_networks(store, now=NOW, policy=policy)
     assert _unexplained(store) == []
     assert ("a1", "a2", "a3") not in _members(store)
+
+
+def test_a_listed_value_pinned_as_linking_joins_every_report_of_it_when_an_update_relinks_one(
+    store: Store, ingest: Ingest, tmp_path: Path
+) -> None:
+    """The reverse: a relink lifted the stop of a listed value pinned --link, but joined only
+    the affected reports through it: its other reports stayed in another network, the value
+    now linking and its reports in two networks (a rebuild merges them)."""
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    ours = {"name": "ours", "type": "exact", "kinds": ["phone"], "country": "TH", "list": [SHOP]}
+    (folder / "ours.json").write_text(json.dumps(ours), encoding="utf-8")
+    lists = load_warning_lists([folder])
+    ingest(
+        store,
+        "th-aoc",
+        [report("a1", ("phone", RING), ("phone", SHOP)), report("a2", ("phone", RING))],
+    )
+    ingest(
+        store,
+        "th-aoc",
+        [report("b1", ("phone", OTHER), ("phone", SHOP)), report("b2", ("phone", OTHER))],
+    )
+    rebuild_networks(store, now=NOW, warning_lists=lists)
+    assert _members(store) == [("a1", "a2"), ("b1", "b2")]
+    pin_value(store, "phone", SHOP, country="TH", link=True, note="the ring's own shop")
+    ingest(store, "th-aoc", [report("a2", ("phone", RING), loss="100")])  # sent again, changed
+    update_networks(store, now=NOW, warning_lists=lists)
+    assert _members(store) == [("a1", "a2", "b1", "b2")]
+    rebuild_networks(store, now=NOW, warning_lists=lists)
+    assert _members(store) == [("a1", "a2", "b1", "b2")]

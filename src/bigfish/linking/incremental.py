@@ -247,6 +247,12 @@ def update_networks(
                 )
                 return _summary("update", len(reached), joined, len(new_stops), started)
         affected = reached | state.hold_reports(conn, _members_of(conn, touched))
+        while lifted := _lifted_reports(conn, affected, pinned) - affected:
+            # The relink lifts the stop of a value pinned as linking that an affected report
+            # mentions (`_relink`): every report of it, and their networks, are relinked too,
+            # else it linked with its reports left in several networks.
+            touched |= _networks_of(conn, lifted)
+            affected |= state.hold_reports(conn, lifted | _members_of(conn, touched))
         if policy.community_split and _any_community_split(conn, touched):
             # A piece Leiden cut out of a component too large to be one ring, relinked alone,
             # looked like a whole component (its links to the other pieces lead out of the
@@ -283,6 +289,20 @@ def update_networks(
             conn, watermark, current.degree_cap, now, rebuilt=False, withdrawn=withdrawn
         )
     return _summary("update", len(affected), outcome.assignment, len(new_stops), started)
+
+
+def _lifted_reports(
+    conn: Connection, affected: set[int], pinned: Mapping[int, tuple[bool, str]]
+) -> set[int]:
+    """Every report of the values pinned as linking whose stop is still recorded and that a
+    report of AFFECTED mentions (pins are few: their stops and mentions are read, not the
+    affected reports' values)."""
+    stopped_pins = state.stopped(conn, [i for i, (link, _) in pinned.items() if link])
+    if not stopped_pins:
+        return set()
+    pairs = _mentions_of(conn, set(stopped_pins))
+    hit = {value for pk, value in pairs if pk in affected}
+    return {pk for pk, value in pairs if value in hit}
 
 
 def _networks_of(conn: Connection, report_pks: set[int]) -> set[int]:
