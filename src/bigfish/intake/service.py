@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
@@ -35,6 +35,7 @@ from bigfish.intake.readers import (
     read_xlsx,
     refuse_mapped_numbers,
 )
+from bigfish.intake.readers.csv import STANDARD_COLUMNS
 from bigfish.intake.records import (
     MARKING_REASON,
     REQUIRED,
@@ -59,8 +60,11 @@ from bigfish.store.writes import (
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
 #: (file, its path, the check of its header's names, the names its layout knows: a mapping's,
-#: the names a header line inside it may give that the layout does not know: `_header_unknowns`)
-HeaderReader = Callable[[IO[bytes], Path, HeaderCheck, frozenset[str], int], Iterator[Record]]
+#: the names a header line inside it may give that the layout does not know: `_header_unknowns`,
+#: the field each column holds: `_columns_of`)
+HeaderReader = Callable[
+    [IO[bytes], Path, HeaderCheck, frozenset[str], int, Mapping[str, str]], Iterator[Record]
+]
 
 #: What a rejected record's number counts, by format, when not the file's lines: a STIX bundle's
 #: objects, a MISP file's events (the key of the number in FILE.rejects.jsonl).
@@ -74,10 +78,15 @@ READERS: dict[str, Reader] = {
 }
 #: Readers of formats with a header row, whose columns are checked once for the whole file.
 _HEADER_READERS: dict[str, HeaderReader] = {
-    "csv": lambda raw, path, check, known, unknowns: read_csv(
-        raw, path, on_header=check, layout_names=known, header_unknowns=unknowns
+    "csv": lambda raw, path, check, known, unknowns, columns_of: read_csv(
+        raw,
+        path,
+        on_header=check,
+        layout_names=known,
+        header_unknowns=unknowns,
+        columns_of=columns_of,
     ),
-    "xlsx": lambda raw, path, check, known, unknowns: read_xlsx(
+    "xlsx": lambda raw, path, check, known, unknowns, _columns_of: read_xlsx(
         raw, path, on_header=check, layout_names=known, header_unknowns=unknowns
     ),
 }
@@ -219,6 +228,15 @@ def _mapped_headers(mapping: ColumnMapping | None) -> frozenset[str]:
     return frozenset(h for headers in columns.values() for h in headers)
 
 
+def _columns_of(mapping: ColumnMapping | None) -> dict[str, str]:
+    """The field each column of MAPPING's layout holds: the standard columns', and the
+    mapping's headers' (a formula in one is refused by the CSV reader)."""
+    columns = dict(STANDARD_COLUMNS)
+    for name, headers in (mapping.columns if mapping else {}).items():
+        columns.update(dict.fromkeys(headers, name))
+    return columns
+
+
 def _header_unknowns(mapping: ColumnMapping | None) -> int:
     """How many values of a line of column names may be no name the layout knows for the line
     to be a header inside the file: one when every report of the layout has a date and a
@@ -238,7 +256,8 @@ def _records(
         def check(names: list[str]) -> None:
             check_header(names, mapping, file)
 
-        return headed(raw, path, check, _mapped_headers(mapping), _header_unknowns(mapping))
+        known, unknowns = _mapped_headers(mapping), _header_unknowns(mapping)
+        return headed(raw, path, check, known, unknowns, _columns_of(mapping))
     mapped = _MAPPED_READERS.get(fmt)
     if mapped is not None and mapping is not None:
         return mapped(raw, path, mapping)

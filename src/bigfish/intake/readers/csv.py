@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterator
+import re
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -26,7 +27,12 @@ from bigfish.intake.readers.rows import (
     check_not_zip,
     header_names,
 )
-from bigfish.intake.records import MAX_COLUMNS, MAX_RECORD
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    MAX_COLUMNS,
+    MAX_RECORD,
+    STANDARD_FIELDS,
+)
 
 # A field is bounded by its record (_Lines); build_report refuses a field over its own limit.
 csv.field_size_limit(MAX_RECORD)
@@ -215,13 +221,70 @@ def _empty_past(values: list[str], width: int) -> bool:
     return width < len(values) <= MAX_COLUMNS and not any(v.strip() for v in values[width:])
 
 
-def _row(line: int, names: list[str], values: list[str]) -> Record:
-    """The record of VALUES under NAMES (as many), rejected for bytes that are not text."""
+#: The field each column of the standard layout holds (a column mapping adds its headers).
+STANDARD_COLUMNS: Mapping[str, str] = {n: n for n in (*STANDARD_FIELDS, *IDENTIFIER_COLUMNS)}
+#: Fields whose cells are kept as written even when they look like a formula: free text.
+_FREE_TEXT = frozenset({"narrative"})
+#: Excel's formula that forces text, ="0812345678" (a quote in it doubled): what a spreadsheet
+#: shows, and what the partner meant, is the text in its quotes (a leading 0 kept).
+_TEXT_FORMULA = re.compile(r'="((?:[^"]|"")*)"', re.DOTALL)
+#: A number as a spreadsheet writes one in scientific notation (8.12346E+09, 4,11111E+15):
+#: its last digits are lost.
+_SCIENTIFIC = re.compile(r"\s*[+-]?\d+(?:[.,]\d+)?E\+\d+\s*", re.IGNORECASE)
+
+
+def _formula_reason(name: str, number: int) -> str:
+    return (
+        f"column {number} ({name}) holds a formula, not a value: a CSV file keeps no formula's "
+        "result and bigfish computes none; write the value itself (a spreadsheet program "
+        "saving as CSV writes each formula's value)"
+    )
+
+
+def _scientific_reason(name: str, number: int, value: str) -> str:
+    return (
+        f"column {number} ({name}) holds {value.strip()[:40]!r}, a number in scientific "
+        "notation whose last digits are lost; format the column as Text in the spreadsheet "
+        "(or type the numbers with a leading ') and save the file again"
+    )
+
+
+def _cell(value: str) -> str:
+    """The text of a CSV cell: the text inside Excel's text formula ="…", else the cell."""
+    if (match := _TEXT_FORMULA.fullmatch(value)) is not None:
+        return match.group(1).replace('""', '"')
+    return value
+
+
+def _not_a_value(name: str, number: int, field: str | None, value: str) -> str | None:
+    """Why cell VALUE (as written) of column NAME (the NUMBERth), holding FIELD of the layout,
+    is no value to store, or None. A formula (other than ="…") in a field's column is
+    refused, never stored as its text; and a number in scientific notation in an identifier
+    column; free text (a narrative, a column no field reads) is kept as written."""
+    if field is None or field in _FREE_TEXT:
+        return None
+    if value.startswith("=") and _TEXT_FORMULA.fullmatch(value) is None:
+        return _formula_reason(name, number)
+    if field in IDENTIFIER_COLUMNS:
+        for piece in _cell(value).split(";"):
+            if _SCIENTIFIC.fullmatch(piece):
+                return _scientific_reason(name, number, piece)
+    return None
+
+
+def _row(line: int, names: list[str], values: list[str], columns_of: Mapping[str, str]) -> Record:
+    """The record of VALUES under NAMES (as many), rejected for bytes that are not text and for
+    a cell that is no value to store (`_not_a_value`); Excel's ="…" read as its text. Which
+    field each column holds is COLUMNS_OF's."""
     if _has_bad_bytes(values):
         bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
         reason = _bad_bytes_reason(values)
         return _unreadable(line, reason, _readable(names, values), ", ".join(bad))
-    return Row(line, dict(zip(names, values, strict=True)))
+    for number, (name, value) in enumerate(zip(names, values, strict=True), start=1):
+        if (refusal := _not_a_value(name, number, columns_of.get(name), value)) is not None:
+            cells = [_cell(v) for v in values]
+            return _unreadable(line, refusal, _readable(names, cells), name)
+    return Row(line, {n: _cell(v) for n, v in zip(names, values, strict=True)})
 
 
 def _csv_error(exc: csv.Error, ran_out: bool) -> str:
@@ -243,6 +306,7 @@ def read_csv(
     on_header: HeaderCheck | None = None,
     layout_names: Collection[str] = (),
     header_unknowns: int = 1,
+    columns_of: Mapping[str, str] = STANDARD_COLUMNS,
 ) -> Iterator[Record]:
     """Rows of an RFC 4180 CSV file in UTF-8 (with or without BOM) with a header row. A record
     the csv module cannot read is rejected and reading goes on from the line after its first.
@@ -251,7 +315,9 @@ def read_csv(
     knows (the header's, the spec's, LAYOUT_NAMES: a mapping's), at least two, or all but
     HEADER_UNKNOWNS of them (fewer than the values of a report that no name is: its date and
     country code when the layout has no default for them). The rows after it are read under
-    its columns when ON_HEADER takes them, else rejected naming it."""
+    its columns when ON_HEADER takes them, else rejected naming it. COLUMNS_OF gives the
+    field each column holds: a formula in one (but Excel's ="…", read as its text) rejects
+    its row, as a number in scientific notation in an identifier column does."""
     head = raw.read(4)
     _check_not_utf16(head, path)
     check_not_zip(head, path, "CSV")
@@ -320,7 +386,9 @@ def read_csv(
             names = columns.names  # the columns of the rows after a header line
             yield rejected
         elif _empty_past(values, len(names)):
-            yield _row(line, names, values[: len(names)])  # as a sheet's empty cells past it
+            yield _row(
+                line, names, values[: len(names)], columns_of
+            )  # as a sheet's empty cells past it
         elif len(values) != len(names):
             reason = f"{len(values)} fields where the header has {len(names)}"
             if len(values) > len(names):
@@ -331,4 +399,4 @@ def read_csv(
                 reason += _SPACED_QUOTE
             yield _unreadable(line, reason, _readable(names, values))
         else:
-            yield _row(line, names, values)
+            yield _row(line, names, values, columns_of)
