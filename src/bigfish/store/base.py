@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -31,6 +32,10 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 # Held for the whole migration on PostgreSQL, so that processes opening the store at once
 # (server workers, a cron job) migrate one after the other: the later ones find it done.
 _MIGRATION_LOCK = 0x6269_6766_6973_6801  # "bigfish" + 1, any constant the node does not reuse
+# Alembic keeps the migration under way in process-wide proxies (`alembic.op`, `alembic.context`):
+# two threads migrating at once ran one's DDL on the other's connection, then crashed the
+# process. Threads of one process therefore migrate one at a time, whatever their databases.
+_MIGRATING_IN_THIS_PROCESS = threading.Lock()
 _USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^/?#]*?):(?P<password>[^/?#]*)@")
 _QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&#]*")
 #: How long a SQLite connection waits for another one's lock before `database is locked`.
@@ -232,7 +237,13 @@ def _upgrade(conn: Connection, cfg: Config) -> None:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (creates it on first use), all or nothing: a
     failure or an interruption leaves the database as it was. Processes that migrate at once
-    wait for each other."""
+    wait for each other, and so do threads of one process."""
+    # Taken before any lock of the database, so that no thread waits for it while holding one.
+    with _MIGRATING_IN_THIS_PROCESS:
+        _migrate(engine)
+
+
+def _migrate(engine: Engine) -> None:
     cfg = _config()
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
