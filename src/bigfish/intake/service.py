@@ -171,6 +171,21 @@ class _Rejects:
         self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.count += 1
 
+    def mark(self) -> tuple[int, int]:
+        """Where the file is, its rejections written out (`rewind` goes back to it)."""
+        self._out.flush()
+        return self._out.tell(), self.count
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Drop the rejections added since MARK: the batch they refused was not committed."""
+        self._out.seek(mark[0])
+        self._out.truncate()
+        self.count = mark[1]
+
+    def flush(self) -> None:
+        """Write out the rejections added: a kill after this leaves them in the file."""
+        self._out.flush()
+
     def close(self) -> Path | None:
         self._out.close()
         if self.count == 0:
@@ -583,7 +598,11 @@ def ingest_file(
 
     held: list[tuple[Pending, str]] = []  # reports whose STIX id another report holds
 
-    def write(conn: sa.Connection) -> BatchOutcome:
+    def write(conn: sa.Connection, mark: tuple[int, int]) -> BatchOutcome:
+        """Write the batch and the run's counts with it, in CONN's transaction: a run killed
+        (SIGKILL) after its commit counts what it committed, the batch's refusals among its
+        rejections, and its rejects file holds them (written out before the commit)."""
+        rejects.rewind(mark)  # an attempt the database undid refused them too
         held[:] = stix_ids_held_elsewhere(conn, org_id, batch)
         taken = {id(p) for p, _ in held}
         outcome = write_batch(
@@ -595,6 +614,11 @@ def ingest_file(
             rates=rates,
             position=POSITIONS.get(fmt, "line"),
         )
+        for p, reason in outcome.duplicates:
+            rejects.add(name, p.line, reason, report_id=p.report.report_id, field=refusal_field(p))
+        for p, reason in held:
+            rejects.add(name, p.line, reason, report_id=p.report.report_id, field="id")
+        rejects.flush()
         conn.execute(
             ingest_runs.update()
             .where(ingest_runs.c.id == run_id)
@@ -613,14 +637,15 @@ def ingest_file(
             return
         # Run again when the database undid it (a deadlock with the linker): counted once, when
         # committed, and the ids the undone attempt learned are not written.
-        outcome = transaction_with_ids(store, ids, write)
+        mark = rejects.mark()
+        try:
+            outcome = transaction_with_ids(store, ids, lambda conn: write(conn, mark))
+        except Exception:
+            rejects.rewind(mark)  # not committed: its refusals are not counted anywhere
+            raise
         stored += outcome.stored
         updated += outcome.updated
         unchanged += outcome.unchanged
-        for p, reason in outcome.duplicates:
-            rejects.add(name, p.line, reason, report_id=p.report.report_id, field=refusal_field(p))
-        for p, reason in held:
-            rejects.add(name, p.line, reason, report_id=p.report.report_id, field="id")
         batch.clear()
 
     if workers is None:

@@ -1,0 +1,133 @@
+"""Review h127: `bigfish ingest` killed outright (SIGKILL: no `finally`, no end written) in the
+middle of a file leaves a run's row that says what the committed batches did: each batch is
+written with the row's counts in one transaction, so the row counts exactly the reports
+stored, and received = stored + updated + rejected holds for what it counts, the duplicates a
+batch refuses included (they were counted only at the next batch, so a killed run's row
+received more than it stored or rejected); the rejects file holds every rejection the row
+counts. `finished_at` stays NULL: the run did not end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bigfish.intake import service
+from bigfish.store import Store
+from bigfish.store.schema import ingest_runs, reports
+
+#: The rows of the file; a batch (2,000 reports) is committed within the first 2,100.
+ROWS = 200_000
+#: A safety net only: the first batch is committed within a second or two.
+WAIT = 120.0
+
+
+def _big_csv(path: Path) -> None:
+    """ROWS rows: every 100th a second copy of the report_id before it (refused by the batch
+    it is in, as a duplicate), every 100th from the 50th a bad date (rejected as read)."""
+    lines = ["report_id,reported_at,country,loss_amount,loss_currency,phones\n"]
+    for n in range(1, ROWS + 1):
+        report_id = f"R{n - 1}" if n % 100 == 0 else f"R{n}"
+        day = "2025-13-45" if n % 100 == 50 else "2025-03-01"
+        lines.append(f"{report_id},{day},TH,{n},THB,08{n % 100_000_000:08d}\n")
+    path.write_text("".join(lines))
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    ends = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > ends:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _stored(store: Store) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one())
+
+
+def _runs(store: Store) -> list[dict[str, Any]]:
+    with store.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(ingest_runs)).mappings()]
+
+
+def test_a_killed_ingest_leaves_a_row_counting_what_it_committed(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "big.csv"
+    _big_csv(path)
+    url = f"sqlite:///{tmp_path / 'bigfish.db'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bigfish", "--db", url, "ingest", str(path), "--org", "th-aoc"],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        committed = _eventually(lambda: _stored(sqlite_store) > 0 or process.poll() is not None)
+        process.send_signal(signal.SIGKILL)
+        process.wait(WAIT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(WAIT)
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        if process.stderr:
+            process.stderr.close()
+    assert committed and process.returncode == -signal.SIGKILL, stderr
+    [run] = _runs(sqlite_store)
+    stored = _stored(sqlite_store)
+    assert 0 < stored < ROWS * 98 // 100  # killed after a batch, before the end
+    assert run["finished_at"] is None  # it did not end
+    assert (run["stored"], run["updated"]) == (stored, 0)
+    assert run["received"] == run["stored"] + run["updated"] + run["rejected"], run
+    assert run["rejected"] > 0
+    rejects = path.with_name(path.name + ".rejects.jsonl").read_text().splitlines()
+    assert len(rejects) >= run["rejected"], (len(rejects), run)
+    reasons = [json.loads(line)["reason"] for line in rejects[: run["rejected"]]]
+    assert any(r.startswith("duplicate report_id") for r in reasons)
+    assert any(r.startswith("not a valid date") for r in reasons)
+
+
+def test_a_batch_run_again_refuses_its_duplicates_once(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch's refusals are written to the rejects file in its transaction's attempt; an
+    attempt the database undid (a deadlock) leaves none of them behind for the next."""
+    real = service.transaction_with_ids
+    undone: list[int] = []
+
+    def undone_once(store: Store, ids: Any, work: Callable[[sa.Connection], Any]) -> Any:
+        with store.engine.connect() as conn:
+            transaction = conn.begin()
+            work(conn)
+            transaction.rollback()
+        undone.append(1)
+        return real(store, ids, work)
+
+    monkeypatch.setattr(service, "transaction_with_ids", undone_once)
+    path = tmp_path / "dup.csv"
+    path.write_text(
+        "report_id,reported_at,country,phones\n"
+        "R1,2025-03-01,TH,0812345678\nR1,2025-03-01,TH,0812345679\nR2,2025-13-45,TH,\n"
+    )
+    result = service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert undone == [1]
+    assert (result.received, result.stored, result.rejected) == (3, 1, 2)
+    rejects = [json.loads(line) for line in result.rejects_path.read_text().splitlines()]  # type: ignore[union-attr]
+    assert [(r["line"], r["reason"][:22]) for r in rejects] == [
+        (4, "not a valid date '2025"),
+        (3, "duplicate report_id (f"),
+    ]
+    [run] = _runs(sqlite_store)
+    assert (run["received"], run["stored"], run["rejected"]) == (3, 1, 2)
