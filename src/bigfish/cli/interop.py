@@ -1,4 +1,4 @@
-"""`bigfish export stix|misp|csv` and `bigfish sync pull` (spec/cli.md)."""
+"""`bigfish export stix|misp|csv`, `bigfish sync pull` (spec/cli.md) and `bigfish sync runs`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from bigfish.cli._app import app, command_store, fail
+from bigfish.cli._sync_runs import list_sync_runs, run_document, run_lines
 from bigfish.errors import BigfishError, PeerError, StoreError
 from bigfish.interop.export import (
     FORMATS,
@@ -19,6 +20,7 @@ from bigfish.interop.export import (
 from bigfish.interop.sync import PullFailed, SyncResult, pull, pull_every
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
+from bigfish.store.base import redact
 from bigfish.webhooks import allow_peer
 
 sync_app = typer.Typer(help="Pull partner nodes' TAXII 2.1 collections.", no_args_is_help=True)
@@ -148,6 +150,31 @@ def sync_pull_command(
                 _print_pull(outcome, as_json)
     except BigfishError as exc:
         raise fail(exc) from None
+
+
+@sync_app.command("runs")
+def sync_runs_command(
+    peer: str | None = typer.Option(None, "--peer", help="Only the runs of this peer URL."),
+    limit: int = typer.Option(20, "--limit", min=1, help="Show the N newest runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the runs as one JSON document."),
+) -> None:
+    """List the pulls of partner nodes, newest first: when each started and ended, how it
+    ended (finished; failed, and why; did not finish, killed or its machine stopped; or under
+    way, or stopped without ending) and what it received, stored, rejected and delivered.
+
+    Example: bigfish sync runs --peer https://vn.example.org/taxii2/ --limit 5
+    """
+    try:
+        runs = list_sync_runs(command_store(), peer=peer, limit=limit)
+    except BigfishError as exc:
+        raise fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps({"runs": [run_document(run) for run in runs]}))
+        return
+    if not runs:
+        typer.echo("no sync runs" + (f" of {redact(peer)}" if peer else "") + " yet")
+    for run in runs:
+        typer.echo("\n".join(run_lines(run)))
 
 
 @sync_app.command("allow")
