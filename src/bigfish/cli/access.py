@@ -105,7 +105,7 @@ def key_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None:
     Example: bigfish key revoke 3
     """
     if not 0 < key_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
-        raise fail(f"api key '{key_id}' not found")
+        raise fail(NotFound("api key", str(key_id)))
     try:
         revoke_key(command_store(), key_id)
     except BigfishError as exc:

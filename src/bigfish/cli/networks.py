@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bigfish.cli._app import LARGEST_ID, app, command_store, fail
-from bigfish.errors import BigfishError
+from bigfish.errors import BigfishError, NotFound
 from bigfish.fx import load_rates
 from bigfish.linking import (
     get_network,
@@ -63,7 +63,7 @@ def network_command(
     Example: bigfish network 42 --json
     """
     if not 0 < network_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
-        raise fail(f"network '{network_id}' not found")
+        raise fail(NotFound("network", str(network_id)))
     try:
         detail = get_network(command_store(), Viewer.node_operator(), network_id)
     except BigfishError as exc:

@@ -49,7 +49,7 @@ def report(
             store, viewer, out, chosen, top=top, any_period=any_period, secret=secret
         )
     except BigfishError as exc:
-        raise fail(str(exc)) from None
+        raise fail(exc) from None
     typer.echo(
         f"wrote {result.path} ({result.format}): {result.report_count:,} reports, "
         f"{result.network_count:,} networks, period {chosen.label}"
