@@ -69,6 +69,9 @@ def _quoting(piece: str, state: int) -> int:
 
 
 _ENDS = ("\n", "\r")
+#: The byte DOS ended a text file with (Ctrl-Z), which old exporters still write after the
+#: last line: dropped there, and only there.
+_EOF = "\x1a"
 _BOM = "\ufeff"
 
 
@@ -97,7 +100,10 @@ class _Lines:
         if self._again:
             line = self._again.pop()
         else:
-            line = self._readline(MAX_RECORD - self.size + 1)
+            limit = MAX_RECORD - self.size + 1
+            line = self._readline(limit)
+            if line.endswith(_EOF) and len(line) < limit:  # no line end, short: the file's end
+                line = line[: -len(_EOF)]  # DOS's end-of-file mark: no text of the file
             if not line:
                 self.ran_out = True
                 raise StopIteration
