@@ -1,14 +1,24 @@
 """From components to networks: community split of implausibly large components, and stable ids.
 
 A network keeps its id as it grows. When networks merge, the oldest id (the smallest) survives and
-the others are recorded as merged into it. When a network splits, the piece holding most of its
-reports keeps the id and every other piece is recorded as split from it.
+the others are recorded as merged into it. Every id that takes part in a merge remembers the
+reports it held then, its own ring (`network_rings`); the earliest of them still in the network
+the id leads to is its anchor. When a network splits, every other piece is recorded as split from
+it, and:
+
+- the piece holding the network's own anchor keeps its id;
+- a piece holding the anchor of an id merged into it earlier takes that id back, so a merge
+  split back restores both ids (the older one where both anchors fall in one piece, the other
+  then leading to it);
+- with no anchor of its own (a network that never merged, or whose ring has left it), the piece
+  holding most of its reports keeps the id: of the pieces that take no id back, if any.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -98,50 +108,67 @@ class IdAssignment:
     events: list[NetworkEvent]
     retired: dict[int, int | None]  # old id -> the id it merged into (None: dissolved)
     next_id: int
+    revived: frozenset[int] = frozenset()  # ids merged away earlier, active again
 
 
-def assign_ids(labels: IntArray, old_ids: IntArray, next_id: int) -> IdAssignment:
+def assign_ids(
+    labels: IntArray,
+    old_ids: IntArray,
+    next_id: int,
+    anchors: Sequence[tuple[int, int]] = (),
+) -> IdAssignment:
     """Ids for the networks of LABELS given each report's previous network OLD_IDS (-1: none).
 
-    NEXT_ID is the first id never used before."""
+    NEXT_ID is the first id never used before. ANCHORS: (report index, id) of every id's anchor
+    among these reports (see the module doc): an id of OLD_IDS anchored in one of its own
+    reports, or an id merged away earlier, anchored in a report of the network it leads to."""
     in_old = old_ids >= 0
     in_new = labels >= 0
-    both = in_old & in_new
-    pair_old, pair_new = old_ids[both], labels[both]
-    counts: dict[tuple[int, int], int] = {}
-    if pair_old.size:
-        span = int(labels.max()) + 1
-        keys, n = np.unique(pair_old * span + pair_new, return_counts=True)
-        counts = {
-            (int(k) // span, int(k) % span): int(c)
-            for k, c in zip(keys.tolist(), n.tolist(), strict=True)
-        }
-    main: dict[int, int] = {}  # old id -> the new label holding most of its reports
-    for (old, new), count in sorted(counts.items()):
-        best = main.get(old)
-        if best is None or count > counts[(old, best)]:
-            main[old] = new
+    counts = _pair_counts(labels, old_ids)
+    active = set(np.unique(old_ids[in_old]).tolist())
+    own: dict[int, int] = {}  # old id -> the new label holding its anchor
+    back: dict[int, dict[int, int]] = defaultdict(dict)  # new label -> {merged-away id: root}
+    taken_back: dict[int, set[int]] = defaultdict(set)  # old id -> its labels taking an id back
+    for index, nid in anchors:
+        label, old = int(labels[index]), int(old_ids[index])
+        if label < 0 or old < 0:
+            continue
+        if nid in active:
+            if nid == old:
+                own[nid] = label
+        else:
+            back[label][nid] = old  # the network it led to
+            taken_back[old].add(label)
+    main = _main_labels(counts, own, taken_back)
     heirs: dict[int, list[int]] = defaultdict(list)
     for old, new in main.items():
         heirs[new].append(old)
     ids: dict[int, int] = {}
     events: list[NetworkEvent] = []
     retired: dict[int, int | None] = {}
+    revived: set[int] = set()
     for new in np.unique(labels[in_new]).tolist():
         olds = sorted(heirs.get(new, []))
-        if olds:
-            ids[new] = olds[0]
-            if len(olds) > 1:
-                events.append(
-                    NetworkEvent(
-                        EventKind.MERGED, olds[0], tuple(olds[1:]), f"{len(olds)} networks merged"
-                    )
-                )
-                for absorbed in olds[1:]:
-                    retired[absorbed] = olds[0]
-        else:
+        candidates = sorted({*olds, *back.get(new, ())})
+        if not candidates:
             ids[new] = next_id
             next_id += 1
+            continue
+        nid = ids[new] = candidates[0]
+        if nid not in olds:
+            revived.add(nid)
+        absorbed = [old for old in olds if old != nid]
+        if absorbed:
+            events.append(
+                NetworkEvent(
+                    EventKind.MERGED, nid, tuple(absorbed), f"{len(absorbed) + 1} networks merged"
+                )
+            )
+            for old in absorbed:
+                retired[old] = nid
+        for other, root in back.get(new, {}).items():
+            if other != nid and root != nid:  # it leads where its anchor went
+                retired[other] = nid
     for (old, new), count in sorted(counts.items()):
         if main[old] != new:
             events.append(
@@ -158,15 +185,49 @@ def assign_ids(labels: IntArray, old_ids: IntArray, next_id: int) -> IdAssignmen
                     f"{count} reports split off into network {ids[new]}",
                 )
             )
-    previous = set(np.unique(old_ids[in_old]).tolist())
-    for old in sorted(previous - set(main)):
+    for old in sorted(active - set(main)):
         retired[old] = None
         events.append(NetworkEvent(EventKind.DISSOLVED, old, (), "fewer than two reports left"))
-    fresh = {ids[new] for new in ids} - set(main)
+    fresh = {ids[new] for new in ids} - set(main) - revived
     split_children = {e.network_id for e in events if e.kind is EventKind.SPLIT}
     for nid in sorted(fresh - split_children):
         events.append(NetworkEvent(EventKind.CREATED, nid, (), "new network"))
-    return IdAssignment(ids, events, retired, next_id)
+    return IdAssignment(ids, events, retired, next_id, frozenset(revived))
+
+
+def _pair_counts(labels: IntArray, old_ids: IntArray) -> dict[tuple[int, int], int]:
+    """How many reports of each old id each new label holds: (old, new) -> count."""
+    both = (old_ids >= 0) & (labels >= 0)
+    pair_old, pair_new = old_ids[both], labels[both]
+    if not pair_old.size:
+        return {}
+    span = int(labels.max()) + 1
+    keys, n = np.unique(pair_old * span + pair_new, return_counts=True)
+    return {
+        (int(k) // span, int(k) % span): int(c)
+        for k, c in zip(keys.tolist(), n.tolist(), strict=True)
+    }
+
+
+def _main_labels(
+    counts: Mapping[tuple[int, int], int],
+    own: Mapping[int, int],
+    taken_back: Mapping[int, set[int]],
+) -> dict[int, int]:
+    """Old id -> the new label that keeps it: the one holding its anchor (OWN), else the one
+    holding most of its reports of those that take no id back (TAKEN_BACK), if any; a tie goes
+    to the label met first."""
+    pieces: dict[int, list[int]] = defaultdict(list)
+    for old, new in sorted(counts):
+        pieces[old].append(new)
+    main: dict[int, int] = {}
+    for old, labels in pieces.items():
+        if own.get(old) in labels:
+            main[old] = own[old]
+            continue
+        free = [new for new in labels if new not in taken_back.get(old, ())] or labels
+        main[old] = max(free, key=lambda new: (counts[(old, new)], -new))
+    return main
 
 
 def members_by_label(labels: IntArray) -> dict[int, IntArray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,6 +101,8 @@ class _Outcome:
     #: merged-away id -> its earliest reports, the first that anchors no part id yet keeping it
     #: (`state.keep_part_ids`)
     absorbed: dict[int, tuple[int, ...]]
+    #: id taking part in a merge -> the reports it held before (`state.record_rings`)
+    rings: dict[int, list[int]]
 
 
 def _link(
@@ -109,8 +112,10 @@ def _link(
     old_ids: IntArray,
     next_id: int,
     policy: HubPolicy,
+    anchors: Sequence[tuple[int, int]] = (),
 ) -> _Outcome:
-    """Components, community split and stable ids over GRAPH (pure)."""
+    """Components, community split and stable ids over GRAPH (pure); ANCHORS: the ids' anchors
+    among the reports (`state.ring_anchors`), which decide the ids of a split."""
     linked = graph.restricted(linking)
     parts = partition(
         linked,
@@ -118,7 +123,7 @@ def _link(
         max_reports=policy.max_network_reports,
         split=policy.community_split,
     )
-    assignment = assign_ids(parts.labels, old_ids, next_id)
+    assignment = assign_ids(parts.labels, old_ids, next_id, anchors)
     members: dict[int, list[int]] = {}
     pairs: list[tuple[int, int]] = []
     for label, idx in members_by_label(parts.labels).items():
@@ -127,7 +132,28 @@ def _link(
         members[nid] = pks
         pairs.extend((pk, nid) for pk in pks)
     split = {assignment.ids[label] for label in parts.community_split}
-    return _Outcome(assignment, pairs, members, split, _absorbed(report_keys, old_ids, assignment))
+    absorbed = _absorbed(report_keys, old_ids, assignment)
+    return _Outcome(
+        assignment, pairs, members, split, absorbed, _rings(report_keys, old_ids, assignment)
+    )
+
+
+def _rings(
+    report_keys: IntArray, old_ids: IntArray, assignment: IdAssignment
+) -> dict[int, list[int]]:
+    """Each id of OLD_IDS that takes part in a merge of ASSIGNMENT, as the survivor or absorbed,
+    with the reports it held before (REPORT_KEYS): its own ring, should it not know it yet."""
+    merging = {
+        nid
+        for e in assignment.events
+        if e.kind is EventKind.MERGED
+        for nid in (e.network_id, *e.other_ids)
+    }
+    held = np.flatnonzero(np.isin(old_ids, sorted(merging)))
+    out: dict[int, list[int]] = {}
+    for i in held.tolist():
+        out.setdefault(int(old_ids[i]), []).append(int(report_keys[i]))
+    return out
 
 
 #: How many of a merged-away id's earliest reports may anchor its part id: one that anchors the
@@ -166,6 +192,7 @@ def with_emptied(assignment: IdAssignment, emptied: set[int]) -> IdAssignment:
         [*assignment.events, *events],
         {**assignment.retired, **dict.fromkeys(fresh)},
         assignment.next_id,
+        assignment.revived,
     )
 
 
@@ -183,6 +210,8 @@ def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: dateti
             )
         )
     state.write_members(conn, outcome.pairs)
+    state.revive(conn, outcome.assignment.revived)
     state.replace_networks(conn, rows, outcome.assignment.retired, now)
     state.write_events(conn, outcome.assignment.events, now)
     state.keep_part_ids(conn, outcome.absorbed)
+    state.record_rings(conn, outcome.rings)

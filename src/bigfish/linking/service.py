@@ -90,6 +90,7 @@ def rebuild_networks(
             outcome = plan.outcome
             written = {pk for pk, _ in outcome.pairs}
             written |= {pk for pks in outcome.absorbed.values() for pk in pks}
+            written |= {pk for pks in outcome.rings.values() for pk in pks}
             if len(state.hold_reports(conn, written)) == len(written):
                 break
             # A report was deleted since it was read: everything is read again. Each pass
@@ -101,9 +102,11 @@ def rebuild_networks(
             columns, outcome.members, bulk.all_created_times(conn), outcome.community_split, now
         )
         bulk.copy_members(conn, outcome.pairs)
+        state.revive(conn, outcome.assignment.revived)
         bulk.replace_all_networks(conn, rows, outcome.assignment.retired, now)
         state.write_events(conn, outcome.assignment.events, now)
         state.keep_part_ids(conn, outcome.absorbed)
+        state.record_rings(conn, outcome.rings)
         state.write_stops(conn, plan.stops, replace_all=True)
         state.write_state(
             conn, plan.watermark, plan.degree_cap, now, rebuilt=True, withdrawn=bounds.withdrawn
@@ -173,7 +176,9 @@ def _plan(conn: Connection, watermark: str | None, lists: WarningLists, policy: 
     }
     old_ids = np.full(report_keys.size, -1, dtype=np.int64)
     old_ids[np.searchsorted(report_keys, old_pk)] = old_net
-    outcome = _link(report_keys, graph, linking, old_ids, state.next_network_id(conn), policy)
+    anchors = state.ring_anchors(conn, report_keys, old_ids, every=True)
+    next_id = state.next_network_id(conn)
+    outcome = _link(report_keys, graph, linking, old_ids, next_id, policy, anchors)
     emptied = state.active_network_ids(conn) - set(np.unique(old_net).tolist())
     outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
     return _Plan(watermark, int(report_keys.size), outcome, stops, verdict.degree_cap)

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bigfish.linking.graph import IntArray
 from bigfish.linking.hubs import StopReason
 from bigfish.linking.loading import CHUNK, chunked, utc
 from bigfish.linking.networks import NetworkEvent
@@ -23,6 +25,7 @@ from bigfish.store.schema_linking import (
     network_events,
     network_members,
     network_parts,
+    network_rings,
     networks,
     stopped_values,
 )
@@ -452,3 +455,94 @@ def delete_members(conn: Connection, report_pks: Sequence[int] | None) -> None:
         return
     for part in chunked(sorted(set(report_pks))):
         conn.execute(network_members.delete().where(network_members.c.report_pk.in_(part)))
+
+
+def ring_anchors(
+    conn: Connection, report_keys: IntArray, old_ids: IntArray, *, every: bool
+) -> list[tuple[int, int]]:
+    """(index in REPORT_KEYS, id) of the anchor of every id anchored among REPORT_KEYS (whose
+    networks before are OLD_IDS): the earliest report of the id's ring (`network_rings`) that
+    is now in the network the id leads to (itself when active, else where its merges lead).
+    EVERY: REPORT_KEYS are every report (a rebuild reads the whole table)."""
+    rows = _ring_rows(conn, None if every else report_keys.tolist())
+    if not rows:
+        return []
+    leads = _leads_to(conn, {nid for _, nid in rows})
+    keys = np.asarray([pk for pk, _ in rows], dtype=np.int64)
+    at = np.searchsorted(report_keys, keys)
+    found = (at < report_keys.size) & (report_keys[np.minimum(at, report_keys.size - 1)] == keys)
+    first: dict[int, int] = {}  # id -> the index of its anchor (REPORT_KEYS ascend)
+    for (_, nid), index, ok in zip(rows, at.tolist(), found.tolist(), strict=True):
+        lead = leads.get(nid)
+        if ok and lead == int(old_ids[index]) and index < first.get(nid, report_keys.size):
+            first[nid] = index
+    return sorted((index, nid) for nid, index in first.items())
+
+
+def _ring_rows(conn: Connection, pks: list[int] | None) -> list[tuple[int, int]]:
+    query = sa.select(network_rings.c.report_pk, network_rings.c.network_id)
+    if pks is None:
+        return [(int(pk), int(nid)) for pk, nid in conn.execute(query)]
+    out: list[tuple[int, int]] = []
+    for part in chunked(pks):
+        rows = conn.execute(query.where(network_rings.c.report_pk.in_(part)))
+        out.extend((int(pk), int(nid)) for pk, nid in rows)
+    return out
+
+
+def _leads_to(conn: Connection, ids: set[int]) -> dict[int, int]:
+    """The active network each of IDS leads to: itself, or where its merges lead (ids that
+    lead to none, dissolved or parts, are left out)."""
+    row_of: dict[int, tuple[str, int | None]] = {}
+    wanted = set(ids)
+    while wanted:
+        for part in chunked(sorted(wanted)):
+            query = sa.select(networks.c.id, networks.c.status, networks.c.merged_into).where(
+                networks.c.id.in_(part)
+            )
+            row_of.update((int(r.id), (r.status, r.merged_into)) for r in conn.execute(query))
+        wanted = {
+            int(into)
+            for status, into in (row_of.get(i, ("", None)) for i in wanted)
+            if status == "merged" and into is not None and int(into) not in row_of
+        }
+    out: dict[int, int] = {}
+    for nid in ids:
+        current, seen = nid, set()
+        while current not in seen and current in row_of:
+            seen.add(current)
+            status, into = row_of[current]
+            if status == "active":
+                out[nid] = current
+                break
+            if status != "merged" or into is None:
+                break
+            current = int(into)
+    return out
+
+
+def record_rings(conn: Connection, rings: Mapping[int, Sequence[int]]) -> None:
+    """Remember, for each id of RINGS taking part in a merge, the reports it held before it
+    (its own ring), unless it remembers them from an earlier merge."""
+    if not rings:
+        return
+    known: set[int] = set()
+    for part in chunked(sorted(rings)):
+        query = sa.select(network_rings.c.network_id).where(network_rings.c.network_id.in_(part))
+        known.update(int(nid) for nid in conn.execute(query.distinct()).scalars())
+    rows = [
+        {"report_pk": pk, "network_id": nid}
+        for nid, pks in sorted(rings.items())
+        if nid not in known
+        for pk in pks
+    ]
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(network_rings.insert(), rows[start : start + CHUNK])
+
+
+def revive(conn: Connection, ids: Iterable[int]) -> None:
+    """Forget the rows of IDS, ids merged away earlier that are active again (their new rows are
+    written next): their networks row and the part row that led to where they were merged."""
+    for part in chunked(sorted(set(ids))):
+        conn.execute(networks.delete().where(networks.c.id.in_(part)))
+        conn.execute(network_parts.delete().where(network_parts.c.id.in_(part)))

@@ -67,6 +67,19 @@ network_parts = sa.Table(
     sa.Column("id", sa.Integer, nullable=False, unique=True),
 )
 
+# The reports an id held when it first took part in a merge, as the survivor or as one absorbed:
+# its own ring. On a split, the earliest of them still in the network the id leads to (its
+# anchor) decides: the piece holding an active id's anchor keeps that id, and a piece holding
+# the anchor of an id merged into it earlier takes that id back (`bigfish.linking.networks`).
+# Rows go with their report, so a withdrawn anchor passes to the ring's next report.
+network_rings = sa.Table(
+    "network_rings",
+    metadata,
+    sa.Column("report_pk", sa.ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("network_id", sa.Integer, primary_key=True),
+    sa.Index("ix_network_rings_network_id", "network_id"),
+)
+
 link_pins = sa.Table(
     "link_pins",
     metadata,
