@@ -101,7 +101,12 @@ def read_operator(path: Path) -> list[Example]:
 def read_shared(directory: Path) -> list[Example]:
     """Both shared data sets found in DIRECTORY."""
     if not (directory / "uci-sms-spam-collection.tsv").is_file():
-        raise InputError("no uci-sms-spam-collection.tsv here", file=str(directory))
+        found = "this folder has no" if directory.is_dir() else "no such folder, so no"
+        raise InputError(
+            f"{found} uci-sms-spam-collection.tsv: give --data the folder that holds it"
+            " (data/messages in a checkout of bigfish)",
+            file=str(directory),
+        )
     return read_thai(directory) + read_uci(directory)
 
 
