@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bigfish.intake import ingest_file
+from bigfish.intake import ingest_file, load_mapping
 from bigfish.intake.readers import Row, read_csv
 from bigfish.store import Store
 
@@ -57,3 +57,76 @@ def test_rejects_name_no_ctrl_z_report(sqlite_store: Store, tmp_path: Path) -> N
     assert result.rejects_path is not None
     [reject] = [json.loads(line) for line in result.rejects_path.read_text().splitlines()]
     assert (reject["line"], reject["report_id"]) == (4, "R3")
+
+
+# --- a JSON line that is not UTF-8 -------------------------------------------------------------
+
+GOOD = b'{"report_id": "J1", "reported_at": "2025-03-01", "country": "FR"}\n'
+
+
+def _jsonl_rejects(
+    store: Store, path: Path, data: bytes, **kwargs: object
+) -> list[dict[str, object]]:
+    path.write_bytes(data)
+    result = ingest_file(store, path, org="a", workers=0, classify=False, **kwargs)  # type: ignore[arg-type]
+    assert stored_ids(store) == ["J1"]
+    assert result.rejects_path is not None
+    return [json.loads(line) for line in result.rejects_path.read_text().splitlines()]
+
+
+def test_a_latin1_json_line_is_rejected_naming_its_id_key_and_byte(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """It was rejected as 'not valid UTF-8' with no report_id: which report, and where?"""
+    bad = '{"report_id": "J2", "reported_at": "2025-03-01", "country": "FR", "narrative": "café"}\n'
+    data = GOOD + bad.encode("latin-1")
+    [reject] = _jsonl_rejects(sqlite_store, tmp_path / "fr.jsonl", data)
+    at = bad.encode("latin-1").index(b"\xe9")
+    assert (reject["line"], reject["report_id"], reject["field"]) == (2, "J2", "narrative")
+    assert reject["reason"] == (
+        f"not valid UTF-8: byte 0xE9 at byte {at + 1} of the line (offset {len(GOOD) + at} of "
+        "the file); is the file Latin-1? save it as UTF-8"
+    )
+    assert data[len(GOOD) + at] == 0xE9
+
+
+def test_a_report_id_in_cp1252_is_echoed_as_windows_reads_it(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """Only echoed: the line is rejected (the encoding of its text is not guessed)."""
+    bad = '{"report_id": "Ré-“2”", "reported_at": "2025-03-01", "country": "FR"}\n'
+    data = "\ufeff".encode() + GOOD + bad.encode("cp1252")
+    [reject] = _jsonl_rejects(sqlite_store, tmp_path / "fr.jsonl", data)
+    assert (reject["line"], reject["report_id"], reject["field"]) == (2, "Ré-“2”", "report_id")
+    assert "byte 0xE9 at byte 17 of the line" in str(reject["reason"])
+
+
+def test_a_mapped_latin1_json_line_echoes_its_mapped_id(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[columns]\nreport_id = "CaseNo"\n')
+    good = b'{"CaseNo": "J1", "reported_at": "2025-03-01", "country": "FR"}\n'
+    bad = '{"CaseNo": "J2", "reported_at": "2025-03-01", "country": "FR", "note": "été"}\n'
+    [reject] = _jsonl_rejects(
+        sqlite_store,
+        tmp_path / "fr.jsonl",
+        good + bad.encode("latin-1"),
+        mapping=load_mapping(mapping),
+    )
+    assert (reject["line"], reject["report_id"], reject["field"]) == (2, "J2", "note")
+
+
+def test_a_latin1_line_that_is_no_json_names_its_byte(sqlite_store: Store, tmp_path: Path) -> None:
+    bad = '{"report_id": "J2", "narrative": "café'.encode("latin-1") + b"\n"
+    [reject] = _jsonl_rejects(sqlite_store, tmp_path / "fr.jsonl", GOOD + bad)
+    assert reject["line"] == 2 and "report_id" not in reject
+    at = bad.index(b"\xe9") + 1
+    assert str(reject["reason"]).startswith(f"not valid UTF-8: byte 0xE9 at byte {at} of the line")
+
+
+def test_a_dos_end_of_file_mark_ends_a_json_lines_file(sqlite_store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "dos.jsonl"
+    path.write_bytes(GOOD + b"\x1a")
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (1, 1, 0)

@@ -26,7 +26,9 @@ from bigfish.intake.records import (
     MAX_COLUMNS,
     MAX_IDENTIFIERS,
     MAX_RECORD,
+    MAX_REPORT_ID,
     STANDARD_FIELDS,
+    has_surrogate,
     parse_role,
 )
 from bigfish.models import Kind, RawIdentifier
@@ -329,20 +331,95 @@ def _check_not_a_document(data: bytes, path: Path, number: int) -> None:
     raise InputError(reason, file=str(path), line=number)
 
 
+def _undecoded_keys(obj: dict[str, Any]) -> list[str]:
+    """The keys of OBJ (a report decoded with its bad bytes as lone surrogates) whose key or
+    text holds a byte that is not UTF-8."""
+    return [
+        key
+        for key, value in obj.items()
+        if has_surrogate(key) or (isinstance(value, str) and has_surrogate(value))
+    ]
+
+
+def _as_cp1252(text: str) -> str:
+    """TEXT with each byte that was not UTF-8 (a lone surrogate, as surrogateescape reads it)
+    read as Windows' Latin-1 (cp1252; Latin-1 for the five bytes it leaves undefined): to echo
+    an id or a key, never to store text."""
+    return _UNDECODED.sub(_cp1252_char, text) if has_surrogate(text) else text
+
+
+def _cp1252_char(match: re.Match[str]) -> str:
+    byte = bytes([ord(match.group()) - 0xDC00])
+    try:
+        return byte.decode("cp1252")
+    except UnicodeDecodeError:
+        return byte.decode("latin-1")
+
+
+#: A byte that is not UTF-8, as surrogateescape reads it.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _not_utf8(
+    number: int, data: bytes, exc: UnicodeDecodeError, at: int, mapped: MappedField | None
+) -> Unreadable:
+    """The rejection of line NUMBER (its bytes DATA, starting at byte AT of the file), whose
+    bytes are not UTF-8 from EXC.start: naming the first bad byte, where it is, the keys that
+    hold bad bytes and the line's report_id when the line is JSON (read as cp1252 where not
+    UTF-8). The line is still rejected: which encoding its text is in is not guessed."""
+    bad = data[exc.start]
+    reason = (
+        f"not valid UTF-8: byte 0x{bad:02X} at byte {exc.start + 1} of the line (offset "
+        f"{at + exc.start} of the file); is the file Latin-1? save it as UTF-8"
+    )
+    try:
+        obj = json.loads(
+            data.decode("utf-8", errors="surrogateescape"),
+            parse_float=Decimal,
+            parse_int=Decimal,
+            object_pairs_hook=unique_keys,
+        )
+    except (ValueError, RecursionError, RepeatedKey):
+        return Unreadable(number, reason)
+    if not isinstance(obj, dict):
+        return Unreadable(number, reason)
+    keys = _undecoded_keys(obj)
+    report_id = obj.get("report_id")
+    texts = {_as_cp1252(k): _as_cp1252(v) for k, v in obj.items() if isinstance(v, str)}
+    return Unreadable(
+        number,
+        reason,
+        _as_cp1252(report_id)[:MAX_REPORT_ID] if isinstance(report_id, str) else None,
+        ", ".join(_as_cp1252(k) for k in keys) or None,
+        (texts or None) if mapped else None,  # a mapped layout's id is under its own key
+    )
+
+
+#: The character DOS ended a text file with (Ctrl-Z), which old exporters still write after
+#: the last line: dropped there, and only there.
+_EOF = b"\x1a"
+
+
 def _json_lines(lines: IO[str], path: Path, mapped: MappedField | None) -> Iterator[Record]:
     number = 0
     first = True
+    at = 0  # the file's bytes before the line
     while line := lines.readline(MAX_JSON_LINE + 1):
         number += 1
         data = line.encode("latin-1")
+        start, at = at, at + len(data)
         if len(data) > MAX_JSON_LINE and not data.endswith((b"\n", b"\r")):
             while line and not line.endswith(("\n", "\r")):  # skip the rest unread
                 line = lines.readline(_SKIP)
+                at += len(line)
             reason = f"the line is longer than {MAX_JSON_LINE:,} bytes; it is not read further"
             yield Unreadable(number, reason)
             continue
+        if data.endswith(_EOF):  # no line end, and short of the limit: the file's end
+            data = data[: -len(_EOF)]
         while data.startswith(_BOM):  # the file's, or another's: `cat a.jsonl b.jsonl`
             data = data[len(_BOM) :]
+            start += len(_BOM)
         if not data.strip():
             continue
         if first:
@@ -355,8 +432,8 @@ def _json_lines(lines: IO[str], path: Path, mapped: MappedField | None) -> Itera
             obj = json.loads(
                 text, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=unique_keys
             )
-        except UnicodeDecodeError:
-            yield Unreadable(number, "not valid UTF-8; save the file as UTF-8")
+        except UnicodeDecodeError as exc:
+            yield _not_utf8(number, data, exc, start, mapped)
             continue
         except RepeatedKey as exc:
             yield _duplicate_key(number, text, exc.key)
