@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bigfish.linking import rebuild_networks
+from bigfish.linking import incremental, rebuild_networks, service, update_networks
 from bigfish.store import Store, metadata
 from bigfish.store.schema import reports
 from bigfish.store.schema_linking import network_rings
-from tests.linking.conftest import Ingest, report
+from tests.linking.conftest import Ingest, miscounted, report
+from tests.linking.test_concurrent_deletion import _delete_after
 from tests.linking.test_ids_history_h124 import (
     LINKS,
     NOW,
@@ -186,3 +187,42 @@ def test_0020_network_rings_starts_from_the_part_rows_of_merged_ids(
     _delete(store, "x")
     rebuild_networks(store, now=NOW)
     assert _networks(store) == {("a1", "a2"): a, ("b1", "b2", "b3"): b}
+
+
+def test_a_ring_report_deleted_while_the_update_merges_passes_the_anchor_on(
+    store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """b1 is deleted once the update that merges b into a has linked, before it writes b's
+    ring: the deletion waits for the run (PostgreSQL: the run holds b1; SQLite: its write
+    lock), the ring is written whole and loses b1 with it; split back, b2 anchors b."""
+    a, b = _two_rings(store, ingest, 2, 3)
+    ingest(store, "th-aoc", [report("x", ("phone", A), ("phone", B))])
+    join_deletion = _delete_after(monkeypatch, incremental, "_relink", store, "b1")
+    update_networks(store, now=NOW)
+    join_deletion()
+    monkeypatch.undo()
+    update_networks(store, now=NOW)  # sees the deletion
+    assert _networks(store) == {("a1", "a2", "b2", "b3", "x"): a}
+    assert miscounted(store) == []
+    _delete(store, "x")
+    update_networks(store, now=NOW)
+    assert _networks(store) == {("a1", "a2"): a, ("b2", "b3"): b}
+
+
+@pytest.mark.postgres
+def test_a_ring_report_deleted_while_the_rebuild_merges_passes_the_anchor_on(
+    pg_store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above for a rebuild (PostgreSQL): b1 is deleted after it has linked, before it
+    writes; the rebuild holds b1 (a ring report), so the deletion waits for it."""
+    store = pg_store
+    a, b = _two_rings(store, ingest, 2, 3)
+    ingest(store, "th-aoc", [report("x", ("phone", A), ("phone", B))])
+    join_deletion = _delete_after(monkeypatch, service, "_link", store, "b1")
+    rebuild_networks(store, now=NOW)
+    join_deletion()
+    monkeypatch.undo()
+    rebuild_networks(store, now=NOW)
+    _delete(store, "x")
+    rebuild_networks(store, now=NOW)
+    assert _networks(store) == {("a1", "a2"): a, ("b2", "b3"): b}
