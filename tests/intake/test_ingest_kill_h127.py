@@ -14,13 +14,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from bigfish.errors import InputError
 from bigfish.intake import service
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs, reports
@@ -131,3 +132,40 @@ def test_a_batch_run_again_refuses_its_duplicates_once(
     ]
     [run] = _runs(sqlite_store)
     assert (run["received"], run["stored"], run["rejected"]) == (3, 1, 2)
+
+
+def test_a_refused_file_leaves_no_run_that_never_ends(sqlite_store: Store, tmp_path: Path) -> None:
+    """A file refused whole (its columns separated by ';') left a run's row with finished_at
+    NULL for ever, as a run killed or still going; it committed nothing: no run is kept."""
+    path = tmp_path / "eu.csv"
+    path.write_text("report_id;reported_at;country\nR1;2025-03-01;TH\n")
+    with pytest.raises(InputError, match="separated by ';'"):
+        service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert _runs(sqlite_store) == []
+    good = tmp_path / "good.csv"
+    good.write_text("report_id,reported_at,country\nR1,2025-03-01,TH\n")
+    service.ingest_file(sqlite_store, good, org="a", workers=0, classify=False)
+    assert [
+        (r["source"], r["received"], r["finished_at"] is None) for r in _runs(sqlite_store)
+    ] == [(str(good), 1, False)]
+
+
+def test_a_file_stopping_after_a_committed_batch_keeps_its_run(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that committed a batch before its file failed keeps its row, counting it (the
+    records are read and prepared a chunk of 1,000 at a time)."""
+    path = tmp_path / "f.csv"
+    rows = "".join(f"R{n},2025-03-01,TH\n" for n in range(1500))
+    path.write_text("report_id,reported_at,country\n" + rows)
+    real = service._records
+
+    def then_fails(*args: Any) -> Iterator[Any]:
+        yield from real(*args)
+        raise InputError("the file stopped", file=str(path))
+
+    monkeypatch.setattr(service, "_records", then_fails)
+    with pytest.raises(InputError, match="the file stopped"):
+        service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False, batch_size=2)
+    [run] = _runs(sqlite_store)
+    assert (run["received"], run["stored"], run["finished_at"]) == (1000, 1000, None)

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from bigfish.errors import InputError, NotFound
+from bigfish.errors import InputError, NotFound, StoreError
 from bigfish.fx import Rates, node_rates
 from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, prepare_mentions
@@ -534,6 +534,17 @@ def _file_name(path: Path) -> str:
         return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _forget_run(store: Store, run_id: int) -> None:
+    """Delete run RUN_ID, which committed nothing (its file was refused): left, its row would
+    never end, as a run killed or still going. A database that fails this keeps the row; the
+    error being raised is the one to see."""
+    try:
+        with store.begin() as conn:
+            conn.execute(ingest_runs.delete().where(ingest_runs.c.id == run_id))
+    except (StoreError, sa.exc.SQLAlchemyError):
+        pass
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -595,6 +606,7 @@ def ingest_file(
     total = path.stat().st_size
     received = stored = updated = unchanged = 0
     batch: list[Pending] = []
+    committed = False  # a batch was: the run's row counts it
 
     held: list[tuple[Pending, str]] = []  # reports whose STIX id another report holds
 
@@ -632,7 +644,7 @@ def ingest_file(
         return outcome
 
     def flush() -> None:
-        nonlocal stored, updated, unchanged
+        nonlocal stored, updated, unchanged, committed
         if not batch:
             return
         # Run again when the database undid it (a deadlock with the linker): counted once, when
@@ -646,6 +658,7 @@ def ingest_file(
         stored += outcome.stored
         updated += outcome.updated
         unchanged += outcome.unchanged
+        committed = True
         batch.clear()
 
     if workers is None:
@@ -673,6 +686,10 @@ def ingest_file(
                     if progress is not None and not raw.closed:
                         progress(raw.tell(), total)
             flush()
+    except BaseException:
+        if not committed:  # the file refused (or stopped) before any batch: no run was made
+            _forget_run(store, run_id)
+        raise
     finally:
         rejects_path = rejects.close()
     with store.begin() as conn:
