@@ -154,3 +154,9 @@ def test_a_number_in_scientific_notation_in_an_identifier_column_is_rejected(
 def test_scientific_notation_in_a_narrative_is_kept(tmp_path: Path) -> None:
     [record] = _read(tmp_path, "R1,2025-03-01,TH,,,8.12346E+09 called me,0812345678\r\n")
     assert isinstance(record, Row) and record.fields["narrative"] == "8.12346E+09 called me"
+
+
+def test_a_row_of_too_many_fields_echoes_its_text_formula_id_as_text(tmp_path: Path) -> None:
+    [record] = _read(tmp_path, '="R-01",2025-03-01,TH,,,hi, there,0812345678\r\n')
+    assert isinstance(record, Unreadable) and record.report_id == "R-01"
+    assert record.reason.startswith("8 fields where the header has 7")

@@ -403,6 +403,6 @@ def read_csv(
                 reason += _STRAY_COMMA
             if any(v[:1].isspace() and v.lstrip().startswith('"') for v in values):
                 reason += _SPACED_QUOTE
-            yield _unreadable(line, reason, _readable(names, values))
+            yield _unreadable(line, reason, _readable(names, [_cell(v) for v in values]))
         else:
             yield _row(line, names, values, columns_of)
