@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from bigfish.linking.graph import IntArray
 from bigfish.linking.hubs import StopReason
-from bigfish.linking.loading import CHUNK, chunked, utc
+from bigfish.linking.loading import CHUNK, chunked, fetch_pairs, fetch_table_pairs, utc
 from bigfish.linking.networks import NetworkEvent
 from bigfish.linking.score import NetworkStats
 from bigfish.linking.warninglists import WarningLists
@@ -464,30 +464,30 @@ def ring_anchors(
     networks before are OLD_IDS): the earliest report of the id's ring (`network_rings`) that
     is now in the network the id leads to (itself when active, else where its merges lead).
     EVERY: REPORT_KEYS are every report (a rebuild reads the whole table)."""
-    rows = _ring_rows(conn, None if every else report_keys.tolist())
-    if not rows:
+    pk, nid = _ring_rows(conn, None if every else report_keys.tolist())
+    if not pk.size or not report_keys.size:
         return []
-    leads = _leads_to(conn, {nid for _, nid in rows})
-    keys = np.asarray([pk for pk, _ in rows], dtype=np.int64)
-    at = np.searchsorted(report_keys, keys)
-    found = (at < report_keys.size) & (report_keys[np.minimum(at, report_keys.size - 1)] == keys)
-    first: dict[int, int] = {}  # id -> the index of its anchor (REPORT_KEYS ascend)
-    for (_, nid), index, ok in zip(rows, at.tolist(), found.tolist(), strict=True):
-        lead = leads.get(nid)
-        if ok and lead == int(old_ids[index]) and index < first.get(nid, report_keys.size):
-            first[nid] = index
-    return sorted((index, nid) for nid, index in first.items())
+    ids = np.unique(nid)
+    leads = _leads_to(conn, set(ids.tolist()))
+    lead = np.asarray([leads.get(i, -2) for i in ids.tolist()], dtype=np.int64)
+    at = np.minimum(np.searchsorted(report_keys, pk), report_keys.size - 1)
+    ok = (report_keys[at] == pk) & (old_ids[at] == lead[np.searchsorted(ids, nid)])
+    at, nid = at[ok], nid[ok]
+    order = np.lexsort((at, nid))  # by id, then by report (REPORT_KEYS ascend)
+    at, nid = at[order], nid[order]
+    first = np.r_[True, nid[1:] != nid[:-1]] if nid.size else np.zeros(0, dtype=bool)
+    return sorted(zip(at[first].tolist(), nid[first].tolist(), strict=True))
 
 
-def _ring_rows(conn: Connection, pks: list[int] | None) -> list[tuple[int, int]]:
-    query = sa.select(network_rings.c.report_pk, network_rings.c.network_id)
+def _ring_rows(conn: Connection, pks: list[int] | None) -> tuple[IntArray, IntArray]:
+    """(report_pk, network_id) of the ring rows of PKS (all when None)."""
     if pks is None:
-        return [(int(pk), int(nid)) for pk, nid in conn.execute(query)]
-    out: list[tuple[int, int]] = []
-    for part in chunked(pks):
-        rows = conn.execute(query.where(network_rings.c.report_pk.in_(part)))
-        out.extend((int(pk), int(nid)) for pk, nid in rows)
-    return out
+        return fetch_table_pairs(conn, "network_rings", "report_pk", "network_id")
+    query = sa.select(network_rings.c.report_pk, network_rings.c.network_id)
+    parts = [fetch_pairs(conn, query.where(network_rings.c.report_pk.in_(p))) for p in chunked(pks)]
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate([p for p, _ in parts]), np.concatenate([n for _, n in parts])
 
 
 def _leads_to(conn: Connection, ids: set[int]) -> dict[int, int]:
