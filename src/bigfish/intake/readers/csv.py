@@ -286,10 +286,13 @@ def _row(line: int, names: list[str], values: list[str], columns_of: Mapping[str
         bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
         reason = _bad_bytes_reason(values)
         return _unreadable(line, reason, _readable(names, values), ", ".join(bad))
+    cells = "\n".join(values)  # one look, in C, for what most rows hold none of
+    if "=" not in cells and "E+" not in cells and "e+" not in cells:
+        return Row(line, dict(zip(names, values, strict=True)))
     for number, (name, value) in enumerate(zip(names, values, strict=True), start=1):
         if (refusal := _not_a_value(name, number, columns_of.get(name), value)) is not None:
-            cells = [_cell(v) for v in values]
-            return _unreadable(line, refusal, _readable(names, cells), name)
+            texts = [_cell(v) for v in values]
+            return _unreadable(line, refusal, _readable(names, texts), name)
     return Row(line, {n: _cell(v) for n, v in zip(names, values, strict=True)})
 
 
