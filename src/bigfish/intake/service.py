@@ -99,6 +99,15 @@ _BATCH_MARKED = frozenset({"csv", "jsonl", "xlsx"})
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+#: The `error` the next ingest of a file by an organization gives an earlier run of the same
+#: file and organization that never ended (`finished_at` left NULL: when it stopped is not
+#: known). Should that run in fact still be going (the file ingested twice at once), its own end
+#: writes its error, or none, over it.
+DID_NOT_FINISH = (
+    "did not finish: the ingest stopped without ending (killed, or its machine stopped); it "
+    "counts what it committed until then"
+)
 _CHUNK = 1000  # records per unit of work handed to a worker process
 _PARALLEL_ABOVE = 1024 * 1024  # files larger than this are normalized by a process pool
 
@@ -591,6 +600,18 @@ def ingest_file(
                     f"organization {org!r} is not a member of sharing group {marking.group!r}",
                     field="group",
                 )
+        # The earlier runs of this file by this organization that never ended: killed, or
+        # their machine stopped (runs of other files may well be going at the same time).
+        conn.execute(
+            ingest_runs.update()
+            .where(
+                ingest_runs.c.org_id == org_id,
+                ingest_runs.c.source == name,
+                ingest_runs.c.finished_at.is_(None),
+                ingest_runs.c.error.is_(None),
+            )
+            .values(error=DID_NOT_FINISH)
+        )
         # By the clock of reports' stamps (`stamp_now`): every report this run writes is
         # stamped at or after it, one it finds unchanged (written before) earlier, so that the
         # run's webhooks are only the written ones' (`send_ingest_webhooks`).
@@ -698,6 +719,7 @@ def ingest_file(
             .where(ingest_runs.c.id == run_id)
             .values(
                 finished_at=stamp_now(conn),  # the clock of started_at
+                error=None,  # over a DID_NOT_FINISH an ingest of the same file wrote
                 received=received,
                 stored=stored,
                 updated=updated,

@@ -82,6 +82,9 @@ ingest_runs = sa.Table(
     sa.Column("stored", sa.Integer, nullable=False, default=0),
     sa.Column("updated", sa.Integer, nullable=False, default=0),
     sa.Column("rejected", sa.Integer, nullable=False, default=0),
+    # why the run failed, or `intake.service.DID_NOT_FINISH` (written by the next ingest of the
+    # same file by the same organization over a run that never ended); NULL: it did not fail
+    sa.Column("error", sa.String(1000)),
 )
 
 reports = sa.Table(
