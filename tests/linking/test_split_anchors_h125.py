@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bigfish.errors import NotFound
 from bigfish.linking import incremental, rebuild_networks, service, update_networks
 from bigfish.store import Store, metadata
 from bigfish.store.schema import reports
@@ -225,4 +226,40 @@ def test_a_ring_report_deleted_while_the_rebuild_merges_passes_the_anchor_on(
     rebuild_networks(store, now=NOW)
     _delete(store, "x")
     rebuild_networks(store, now=NOW)
+    assert _networks(store) == {("a1", "a2"): a, ("b2", "b3"): b}
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_merged_id_whose_ring_left_every_network_leads_nowhere(
+    store: Store, ingest: Ingest, link: Link
+) -> None:
+    """b (two reports) merged into a; b1 is withdrawn, then the bridge: b2 alone is in no
+    network. The id b had must not lead to a's ring (404, as while b1 was there)."""
+    a, b = _two_rings(store, ingest, 3, 2)
+    ingest(store, "th-aoc", [report("x", ("phone", A), ("phone", B))])
+    link(store, now=NOW)
+    _delete(store, "b1")
+    link(store, now=NOW)
+    _delete(store, "x")
+    link(store, now=NOW)
+    assert _networks(store) == {("a1", "a2", "a3"): a}
+    with pytest.raises(NotFound):
+        _cited(store, b)
+    assert _status(store)[b] == ("dissolved", None)
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_merged_id_keeps_leading_to_its_ring_when_its_earliest_report_stops_linking(
+    store: Store, ingest: Ingest, link: Link
+) -> None:
+    """b1, b's anchor, no longer names B (updated): it leaves the merged network, the rest
+    of b's ring stays in it; split back later, b comes back with b2 and b3."""
+    a, b = _two_rings(store, ingest, 2, 3)
+    ingest(store, "th-aoc", [report("x", ("phone", A), ("phone", B))])
+    link(store, now=NOW)
+    ingest(store, "th-aoc", [report("b1", ("phone", "0844444444"))])
+    link(store, now=NOW)
+    assert _cited(store, b) == ("a1", "a2", "b2", "b3", "x")
+    _delete(store, "x")
+    link(store, now=NOW)
     assert _networks(store) == {("a1", "a2"): a, ("b2", "b3"): b}

@@ -350,7 +350,7 @@ def _relink(
     old_net_parts: list[IntArray] = []
     if not affected:  # only networks whose every member was deleted
         empty = IdAssignment({}, [], {}, state.next_network_id(conn))
-        return _Outcome(empty, [], {}, set(), {}, {}), {}
+        return _Outcome(empty, [], {}, set(), {}, {}, {}), {}
     for part in chunked(sorted(affected)):
         p, i = fetch_pairs(
             conn,
@@ -417,6 +417,6 @@ def _relink(
     old_pk = np.concatenate(old_pk_parts)
     old_ids = np.full(report_keys.size, -1, dtype=np.int64)
     old_ids[np.searchsorted(report_keys, old_pk)] = np.concatenate(old_net_parts)
-    anchors = state.ring_anchors(conn, report_keys, old_ids, every=False)
+    rings = state.ring_reports(conn, report_keys, old_ids, every=False)
     next_id = state.next_network_id(conn)
-    return _link(report_keys, graph, linking, old_ids, next_id, policy, anchors), stops
+    return _link(report_keys, graph, linking, old_ids, next_id, policy, rings), stops

@@ -2,9 +2,9 @@
 
 A network keeps its id as it grows. When networks merge, the oldest id (the smallest) survives and
 the others are recorded as merged into it. Every id that takes part in a merge remembers the
-reports it held then, its own ring (`network_rings`); the earliest of them still in the network
-the id leads to is its anchor. When a network splits, every other piece is recorded as split from
-it, and:
+reports it held then, its own ring (`network_rings`); the earliest of them in the network the id
+leads to, and still in a network after the run, is its anchor (a withdrawn report passes it on).
+When a network splits, every other piece is recorded as split from it, and:
 
 - the piece holding the network's own anchor keeps its id;
 - a piece holding the anchor of an id merged into it earlier takes that id back, so a merge
@@ -12,14 +12,18 @@ it, and:
   then leading to it);
 - with no anchor of its own (a network that never merged, or whose ring has left it), the piece
   holding most of its reports keeps the id: of the pieces that take no id back, if any.
+
+A merged-away id that stays merged leads where its anchor is (its part row, `network_parts`,
+moves there); one none of whose ring is in a network any more is dissolved, so that it never
+leads to another ring.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -109,25 +113,31 @@ class IdAssignment:
     retired: dict[int, int | None]  # old id -> the id it merged into (None: dissolved)
     next_id: int
     revived: frozenset[int] = frozenset()  # ids merged away earlier, active again
+    #: id merged away earlier that stays merged -> the report index of its anchor now
+    anchored: dict[int, int] = field(default_factory=dict)
 
 
 def assign_ids(
     labels: IntArray,
     old_ids: IntArray,
     next_id: int,
-    anchors: Sequence[tuple[int, int]] = (),
+    rings: tuple[IntArray, IntArray] | None = None,
 ) -> IdAssignment:
     """Ids for the networks of LABELS given each report's previous network OLD_IDS (-1: none).
 
-    NEXT_ID is the first id never used before. ANCHORS: (report index, id) of every id's anchor
-    among these reports (see the module doc): an id of OLD_IDS anchored in one of its own
-    reports, or an id merged away earlier, anchored in a report of the network it leads to."""
+    NEXT_ID is the first id never used before. RINGS: (report index, id), by id then index, of
+    the ring reports (see the module doc) that are in the network the id leads to: an id of
+    OLD_IDS in its own reports, or an id merged away earlier in the network it merged into. An
+    id's anchor is the earliest of them in a network now; a merged-away id none of whose ring
+    is in a network now is dissolved (it would lead to another ring)."""
+    anchors, gone = _anchors(labels, rings)
     in_old = old_ids >= 0
     in_new = labels >= 0
     counts = _pair_counts(labels, old_ids)
     active = set(np.unique(old_ids[in_old]).tolist())
     own: dict[int, int] = {}  # old id -> the new label holding its anchor
-    back: dict[int, dict[int, int]] = defaultdict(dict)  # new label -> {merged-away id: root}
+    # new label -> {merged-away id: (the network it led to, its anchor's index)}
+    back: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     taken_back: dict[int, set[int]] = defaultdict(set)  # old id -> its labels taking an id back
     for index, nid in anchors:
         label, old = int(labels[index]), int(old_ids[index])
@@ -137,7 +147,7 @@ def assign_ids(
             if nid == old:
                 own[nid] = label
         else:
-            back[label][nid] = old  # the network it led to
+            back[label][nid] = (old, index)
             taken_back[old].add(label)
     main = _main_labels(counts, own, taken_back)
     heirs: dict[int, list[int]] = defaultdict(list)
@@ -147,6 +157,7 @@ def assign_ids(
     events: list[NetworkEvent] = []
     retired: dict[int, int | None] = {}
     revived: set[int] = set()
+    anchored: dict[int, int] = {}
     for new in np.unique(labels[in_new]).tolist():
         olds = sorted(heirs.get(new, []))
         candidates = sorted({*olds, *back.get(new, ())})
@@ -166,8 +177,11 @@ def assign_ids(
             )
             for old in absorbed:
                 retired[old] = nid
-        for other, root in back.get(new, {}).items():
-            if other != nid and root != nid:  # it leads where its anchor went
+        for other, (root, index) in back.get(new, {}).items():
+            if other == nid:
+                continue
+            anchored[other] = index
+            if root != nid:  # it leads where its anchor went
                 retired[other] = nid
     for (old, new), count in sorted(counts.items()):
         if main[old] != new:
@@ -188,11 +202,39 @@ def assign_ids(
     for old in sorted(active - set(main)):
         retired[old] = None
         events.append(NetworkEvent(EventKind.DISSOLVED, old, (), "fewer than two reports left"))
+    for merged, index in sorted(gone.items()):
+        if merged not in active:
+            root = int(old_ids[index])
+            retired[merged] = None
+            detail = f"none of its reports in network {root} is in a network now"
+            events.append(NetworkEvent(EventKind.DISSOLVED, merged, (root,), detail))
     fresh = {ids[new] for new in ids} - set(main) - revived
     split_children = {e.network_id for e in events if e.kind is EventKind.SPLIT}
     for nid in sorted(fresh - split_children):
         events.append(NetworkEvent(EventKind.CREATED, nid, (), "new network"))
-    return IdAssignment(ids, events, retired, next_id, frozenset(revived))
+    return IdAssignment(ids, events, retired, next_id, frozenset(revived), anchored)
+
+
+def _anchors(
+    labels: IntArray, rings: tuple[IntArray, IntArray] | None
+) -> tuple[list[tuple[int, int]], dict[int, int]]:
+    """(report index, id) of each id's anchor, the first of its RINGS reports in a network now
+    (LABELS); and the ids with none, each with the report index of its first."""
+    if rings is None or not rings[0].size:
+        return [], {}
+    index, nid = rings
+    placed = labels[index] >= 0
+    at, ids = index[placed], nid[placed]
+    first = np.r_[True, ids[1:] != ids[:-1]] if ids.size else np.zeros(0, dtype=np.bool_)
+    anchors = list(zip(at[first].tolist(), ids[first].tolist(), strict=True))
+    every = np.r_[True, nid[1:] != nid[:-1]]
+    found = set(ids[first].tolist())
+    gone = {
+        int(n): int(i)
+        for i, n in zip(index[every].tolist(), nid[every].tolist(), strict=True)
+        if n not in found
+    }
+    return anchors, gone
 
 
 def _pair_counts(labels: IntArray, old_ids: IntArray) -> dict[tuple[int, int], int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -103,6 +102,8 @@ class _Outcome:
     absorbed: dict[int, tuple[int, ...]]
     #: id taking part in a merge -> the reports it held before (`state.record_rings`)
     rings: dict[int, list[int]]
+    #: id merged away that stays merged -> its anchor's report pk (`state.move_part_rows`)
+    anchored: dict[int, int]
 
 
 def _link(
@@ -112,10 +113,10 @@ def _link(
     old_ids: IntArray,
     next_id: int,
     policy: HubPolicy,
-    anchors: Sequence[tuple[int, int]] = (),
+    rings: tuple[IntArray, IntArray] | None = None,
 ) -> _Outcome:
-    """Components, community split and stable ids over GRAPH (pure); ANCHORS: the ids' anchors
-    among the reports (`state.ring_anchors`), which decide the ids of a split."""
+    """Components, community split and stable ids over GRAPH (pure); RINGS: the ids' ring
+    reports (`state.ring_reports`), whose anchors decide the ids of a split."""
     linked = graph.restricted(linking)
     parts = partition(
         linked,
@@ -123,7 +124,7 @@ def _link(
         max_reports=policy.max_network_reports,
         split=policy.community_split,
     )
-    assignment = assign_ids(parts.labels, old_ids, next_id, anchors)
+    assignment = assign_ids(parts.labels, old_ids, next_id, rings)
     members: dict[int, list[int]] = {}
     pairs: list[tuple[int, int]] = []
     for label, idx in members_by_label(parts.labels).items():
@@ -133,8 +134,15 @@ def _link(
         pairs.extend((pk, nid) for pk in pks)
     split = {assignment.ids[label] for label in parts.community_split}
     absorbed = _absorbed(report_keys, old_ids, assignment)
+    anchored = {nid: int(report_keys[i]) for nid, i in assignment.anchored.items()}
     return _Outcome(
-        assignment, pairs, members, split, absorbed, _rings(report_keys, old_ids, assignment)
+        assignment,
+        pairs,
+        members,
+        split,
+        absorbed,
+        _rings(report_keys, old_ids, assignment),
+        anchored,
     )
 
 
@@ -193,6 +201,7 @@ def with_emptied(assignment: IdAssignment, emptied: set[int]) -> IdAssignment:
         {**assignment.retired, **dict.fromkeys(fresh)},
         assignment.next_id,
         assignment.revived,
+        assignment.anchored,
     )
 
 
@@ -215,3 +224,4 @@ def _write(conn: Connection, outcome: _Outcome, rates: Rates | None, now: dateti
     state.write_events(conn, outcome.assignment.events, now)
     state.keep_part_ids(conn, outcome.absorbed)
     state.record_rings(conn, outcome.rings)
+    state.move_part_rows(conn, outcome.anchored)

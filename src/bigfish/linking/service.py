@@ -107,6 +107,7 @@ def rebuild_networks(
         state.write_events(conn, outcome.assignment.events, now)
         state.keep_part_ids(conn, outcome.absorbed)
         state.record_rings(conn, outcome.rings)
+        state.move_part_rows(conn, outcome.anchored)
         state.write_stops(conn, plan.stops, replace_all=True)
         state.write_state(
             conn, plan.watermark, plan.degree_cap, now, rebuilt=True, withdrawn=bounds.withdrawn
@@ -176,9 +177,9 @@ def _plan(conn: Connection, watermark: str | None, lists: WarningLists, policy: 
     }
     old_ids = np.full(report_keys.size, -1, dtype=np.int64)
     old_ids[np.searchsorted(report_keys, old_pk)] = old_net
-    anchors = state.ring_anchors(conn, report_keys, old_ids, every=True)
+    rings = state.ring_reports(conn, report_keys, old_ids, every=True)
     next_id = state.next_network_id(conn)
-    outcome = _link(report_keys, graph, linking, old_ids, next_id, policy, anchors)
+    outcome = _link(report_keys, graph, linking, old_ids, next_id, policy, rings)
     emptied = state.active_network_ids(conn) - set(np.unique(old_net).tolist())
     outcome = replace(outcome, assignment=with_emptied(outcome.assignment, emptied))
     return _Plan(watermark, int(report_keys.size), outcome, stops, verdict.degree_cap)

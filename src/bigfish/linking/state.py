@@ -457,16 +457,17 @@ def delete_members(conn: Connection, report_pks: Sequence[int] | None) -> None:
         conn.execute(network_members.delete().where(network_members.c.report_pk.in_(part)))
 
 
-def ring_anchors(
+def ring_reports(
     conn: Connection, report_keys: IntArray, old_ids: IntArray, *, every: bool
-) -> list[tuple[int, int]]:
-    """(index in REPORT_KEYS, id) of the anchor of every id anchored among REPORT_KEYS (whose
-    networks before are OLD_IDS): the earliest report of the id's ring (`network_rings`) that
-    is now in the network the id leads to (itself when active, else where its merges lead).
-    EVERY: REPORT_KEYS are every report (a rebuild reads the whole table)."""
+) -> tuple[IntArray, IntArray]:
+    """(index in REPORT_KEYS, id), by id then index, of every ring report (`network_rings`)
+    among REPORT_KEYS (whose networks before are OLD_IDS) that is in the network its id leads
+    to: itself when active, else where its merges lead (`bigfish.linking.networks`). EVERY:
+    REPORT_KEYS are every report (a rebuild reads the whole table)."""
+    none = np.zeros(0, dtype=np.int64)
     pk, nid = _ring_rows(conn, None if every else report_keys.tolist())
     if not pk.size or not report_keys.size:
-        return []
+        return none, none
     ids = np.unique(nid)
     leads = _leads_to(conn, set(ids.tolist()))
     lead = np.asarray([leads.get(i, -2) for i in ids.tolist()], dtype=np.int64)
@@ -474,9 +475,7 @@ def ring_anchors(
     ok = (report_keys[at] == pk) & (old_ids[at] == lead[np.searchsorted(ids, nid)])
     at, nid = at[ok], nid[ok]
     order = np.lexsort((at, nid))  # by id, then by report (REPORT_KEYS ascend)
-    at, nid = at[order], nid[order]
-    first = np.r_[True, nid[1:] != nid[:-1]] if nid.size else np.zeros(0, dtype=bool)
-    return sorted(zip(at[first].tolist(), nid[first].tolist(), strict=True))
+    return at[order], nid[order]
 
 
 def _ring_rows(conn: Connection, pks: list[int] | None) -> tuple[IntArray, IntArray]:
@@ -546,3 +545,49 @@ def revive(conn: Connection, ids: Iterable[int]) -> None:
     for part in chunked(sorted(set(ids))):
         conn.execute(networks.delete().where(networks.c.id.in_(part)))
         conn.execute(network_parts.delete().where(network_parts.c.id.in_(part)))
+
+
+def move_part_rows(conn: Connection, anchors: Mapping[int, int]) -> None:
+    """Keep each merged-away id of ANCHORS findable through its anchor now (a report pk, a
+    member written by this run): a part row whose report is withdrawn, or in another network
+    than the anchor now, moves to the anchor, unless that report keeps another id (then the id
+    is found through where it merged). A part row in the anchor's network stays."""
+    if not anchors:
+        return
+    rows: dict[int, int] = {}  # id -> the report its part row is anchored at
+    for part in chunked(sorted(anchors)):
+        query = sa.select(network_parts.c.id, network_parts.c.anchor_pk)
+        rows.update(
+            (int(i), int(a)) for i, a in conn.execute(query.where(network_parts.c.id.in_(part)))
+        )
+    network_of = _network_of(conn, {*rows.values(), *anchors.values()})
+    moved = {
+        nid: pk
+        for nid, pk in anchors.items()
+        if nid not in rows or network_of.get(rows[nid]) != network_of.get(pk)
+    }
+    if not moved:
+        return
+    for part in chunked(sorted(moved)):
+        conn.execute(network_parts.delete().where(network_parts.c.id.in_(part)))
+    taken: set[int] = set()
+    for part in chunked(sorted(set(moved.values()))):
+        query = sa.select(network_parts.c.anchor_pk).where(network_parts.c.anchor_pk.in_(part))
+        taken.update(int(a) for a in conn.execute(query).scalars())
+    free = []
+    for nid, pk in sorted(moved.items()):
+        if pk not in taken:
+            taken.add(pk)
+            free.append({"anchor_pk": pk, "id": nid})
+    if free:
+        conn.execute(network_parts.insert(), free)
+
+
+def _network_of(conn: Connection, report_pks: set[int]) -> dict[int, int]:
+    """The network each of REPORT_PKS is a member of (those in none left out)."""
+    out: dict[int, int] = {}
+    for part in chunked(sorted(report_pks)):
+        query = sa.select(network_members.c.report_pk, network_members.c.network_id)
+        rows = conn.execute(query.where(network_members.c.report_pk.in_(part)))
+        out.update((int(pk), int(nid)) for pk, nid in rows)
+    return out
