@@ -1,4 +1,5 @@
-"""`bigfish ingest`, `bigfish org add`, `bigfish org list` (spec/cli.md)."""
+"""`bigfish ingest`, `bigfish org add`, `bigfish org list` (spec/cli.md) and
+`bigfish ingest --runs`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemai
 from rich.table import Table
 
 from bigfish.cli._app import app, command_store, fail
+from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
     ColumnMapping,
@@ -154,7 +156,9 @@ def ingest(
         None, help="CSV, JSON Lines, .xlsx, STIX or MISP files."
     ),
     org: str | None = typer.Option(
-        None, "--org", help="Submitting organization (created if missing)."
+        None,
+        "--org",
+        help="Submitting organization (created if missing); with --runs, only its runs.",
     ),
     fmt: str = typer.Option("auto", "--format", help="auto|csv|jsonl|xlsx|stix|misp"),
     mapping: Path | None = typer.Option(None, "--map", help="TOML column mapping."),
@@ -169,12 +173,25 @@ def ingest(
         Distribution.ORGANIZATION, "--distribution", help="Who the reports are shared with."
     ),
     group: str | None = typer.Option(None, "--group", help="Sharing group (with group)."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON line of counts per file."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="One JSON line of counts per file (with --runs: one JSON document of the runs).",
+    ),
     webhooks: bool = typer.Option(
         True,
         "--webhooks/--no-webhooks",
         help="Send the alerts each file's reports raise to the webhooks of the organizations "
         "holding their values, as the API does (--no-webhooks for a back-fill of old reports).",
+    ),
+    runs: bool = typer.Option(
+        False,
+        "--runs",
+        help="Ingest nothing: list the ingest runs, newest first (of --org only, when given), "
+        "with how each ended.",
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help="With --runs: show the N newest runs (20)."
     ),
 ) -> None:
     """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
@@ -190,7 +207,19 @@ def ingest(
     Example: bigfish ingest --manifest partnership.json --json
 
     Example: bigfish ingest --manifest old-reports.json --no-webhooks
+
+    --runs lists the runs instead: when each started and ended, how it ended
+    (finished; did not finish, killed or its machine stopped, as the next
+    ingest of its file says; or under way, or stopped without ending) and
+    what it received, stored, updated and rejected.
+
+    Example: bigfish ingest --runs --org th-aoc --limit 5
     """
+    if runs:
+        _list_runs(files, manifest, mapping, org, limit, as_json)
+        return
+    if limit is not None:
+        raise typer.BadParameter("only with --runs", param_hint="--limit")
     # imported here, not with the module, which `bigfish org` loads too: bigfish.interop
     # registers the stix and misp readers; the alerts load the linking (scipy)
     import bigfish.interop  # noqa: F401
@@ -249,6 +278,32 @@ def ingest(
         raise fail(f"none of the {failed} files was read (above); nothing was stored")
     if failed:
         raise fail(f"{failed} of {len(entries)} files were not read (above); the others are stored")
+
+
+def _list_runs(
+    files: list[Path] | None,
+    manifest: Path | None,
+    mapping: Path | None,
+    org: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """`bigfish ingest --runs`: the LIMIT newest ingest runs (of ORG only), read only."""
+    if files or manifest is not None or mapping is not None:
+        raise typer.BadParameter(
+            "lists the runs: give no FILE…, --manifest or --map", param_hint="--runs"
+        )
+    try:
+        listed = list_ingest_runs(command_store(), org=org, limit=limit or 20)
+    except BigfishError as exc:
+        raise fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps({"runs": [run_document(run) for run in listed]}))
+        return
+    if not listed:
+        typer.echo("no ingest runs" + (f" of {org}" if org else "") + " yet")
+    for run in listed:
+        typer.echo("\n".join(run_lines(run)))
 
 
 def _add_manifest_orgs(store: Store, entries: list[ManifestEntry], manifest: Path | None) -> None:
