@@ -9,14 +9,17 @@ is under way. The listing says how each ended and what it counted, and changes n
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bigfish.cli import app
+from bigfish.errors import InputError
 from bigfish.intake import service
 from bigfish.organizations import ensure_org
 from bigfish.store import Store
@@ -136,3 +139,27 @@ def test_runs_ingests_nothing_and_limit_needs_it(store: Store, tmp_path: Path) -
     alone = CliRunner().invoke(app, ["--db", url, "ingest", str(path), "--limit", "3"])
     assert alone.exit_code == 2 and "--limit" in alone.output
     assert _rows(store) == []
+
+
+def test_a_run_that_stopped_on_an_error_is_listed_as_failed(
+    store: Store, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _csv(tmp_path / "f.csv", 1500)
+    real = service._records
+
+    def then_fails(*args: Any) -> Iterator[Any]:
+        yield from real(*args)
+        raise InputError("the file stopped", file=str(path))
+
+    monkeypatch.setattr(service, "_records", then_fails)
+    with pytest.raises(InputError):
+        service.ingest_file(store, path, org="th-aoc", workers=0, classify=False, batch_size=2)
+    [run] = json.loads(_invoke(store_url, "--json").output)["runs"]
+    assert (run["status"], run["error"], run["finished_at"]) == (
+        "failed",
+        f"{path}: the file stopped",
+        None,
+    )
+    assert (run["received"], run["stored"]) == (1000, 1000)
+    head = _invoke(store_url).output.splitlines()[0]
+    assert head == f"run {run['run']} of th-aoc from {path}: failed: {path}: the file stopped"

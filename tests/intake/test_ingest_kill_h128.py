@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -167,3 +168,47 @@ def test_a_refused_file_still_says_its_earlier_run_did_not_finish(
         service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
     [run] = _runs(sqlite_store)
     assert (run["id"], run["error"], run["finished_at"]) == (earlier, MARK, None)
+
+
+def test_a_run_stopping_after_a_batch_says_why_and_is_not_marked_later(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose file failed after a committed batch keeps its row (04ddb41), which now says
+    why it stopped; the next ingest of the file does not take it for one killed."""
+    path = tmp_path / "f.csv"
+    rows = "".join(f"R{n},2025-03-01,TH\n" for n in range(1500))
+    path.write_text("report_id,reported_at,country\n" + rows)
+    real = service._records
+
+    def then_fails(*args: Any) -> Iterator[Any]:
+        yield from real(*args)
+        raise InputError("the file stopped", file=str(path))
+
+    monkeypatch.setattr(service, "_records", then_fails)
+    with pytest.raises(InputError, match="the file stopped"):
+        service.ingest_file(store, path, org="a", workers=0, classify=False, batch_size=2)
+    [failed] = _runs(store)
+    assert (failed["received"], failed["stored"], failed["finished_at"]) == (1000, 1000, None)
+    assert failed["error"] == f"{path}: the file stopped"
+    monkeypatch.setattr(service, "_records", real)
+    service.ingest_file(store, path, org="a", workers=0, classify=False)
+    assert _by_id(store)[failed["id"]] == failed
+
+
+def test_a_run_interrupted_after_a_batch_says_so(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.csv"
+    rows = "".join(f"R{n},2025-03-01,TH\n" for n in range(1500))
+    path.write_text("report_id,reported_at,country\n" + rows)
+    real = service._records
+
+    def then_interrupted(*args: Any) -> Iterator[Any]:
+        yield from real(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(service, "_records", then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False, batch_size=2)
+    [run] = _runs(sqlite_store)
+    assert (run["stored"], run["finished_at"], run["error"]) == (1000, None, "interrupted (Ctrl-C)")

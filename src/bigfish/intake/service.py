@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from bigfish.errors import InputError, NotFound, StoreError
+from bigfish.errors import BigfishError, InputError, NotFound, StoreError
 from bigfish.fx import Rates, node_rates
 from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, prepare_mentions
@@ -554,6 +554,28 @@ def _forget_run(store: Store, run_id: int) -> None:
         pass
 
 
+def _run_failed(store: Store, run_id: int, error: BaseException) -> None:
+    """Say in run RUN_ID's row why it stopped (ERROR) after committing a batch: it counts what
+    it committed, `finished_at` stays NULL (it did not end), and no later ingest of its file
+    takes it for a run killed or still going. A database that fails this keeps the row as it
+    was; the error being raised is the one to see."""
+    if isinstance(error, KeyboardInterrupt):
+        why = "interrupted (Ctrl-C)"
+    elif isinstance(error, BigfishError):
+        why = str(error)
+    else:
+        why = f"{type(error).__name__}: {error}"
+    try:
+        with store.begin() as conn:
+            conn.execute(
+                ingest_runs.update()
+                .where(ingest_runs.c.id == run_id)
+                .values(error=why.replace("\x00", "\\x00")[:1000])
+            )
+    except (StoreError, sa.exc.SQLAlchemyError):
+        pass
+
+
 def ingest_file(
     store: Store,
     path: Path,
@@ -707,9 +729,11 @@ def ingest_file(
                     if progress is not None and not raw.closed:
                         progress(raw.tell(), total)
             flush()
-    except BaseException:
+    except BaseException as exc:
         if not committed:  # the file refused (or stopped) before any batch: no run was made
             _forget_run(store, run_id)
+        else:  # it stopped after a batch: its row counts it, and says why it stopped
+            _run_failed(store, run_id, exc)
         raise
     finally:
         rejects_path = rejects.close()
