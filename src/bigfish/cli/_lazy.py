@@ -120,4 +120,46 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
+        if self.name in (None, "bigfish"):  # the app's group, not a command group's
+            _fit_built(self.commands)
         self.commands = LazyCommands(self.commands)
+
+
+def _fit_built(built: MutableMapping[str, _click.Command]) -> None:
+    """Fit the help of the commands typer built before this group (their modules were imported
+    without `load_command`: by a test, or by a program that imports one first), as
+    `load_command` fits each it builds: their registrations are fitted, and the built commands
+    and their subcommands take the fitted help."""
+    from bigfish.cli._app import app
+
+    fit_help_texts(app)
+    for info in app.registered_commands:
+        name = info.name or (
+            typer.main.get_command_name(info.callback.__name__) if info.callback else None
+        )
+        if name is not None and name in built and info.help is not None:
+            built[name].help = info.help
+    for group in app.registered_groups:
+        command = built.get(group.name or "")
+        if command is not None:
+            _fit_group(command, group.typer_instance, group.help)
+
+
+def _fit_group(command: _click.Command, typer_app: typer.Typer | None, help: object) -> None:
+    """COMMAND (a group typer built) and its subcommands with the help of TYPER_APP's fitted
+    registrations."""
+    if isinstance(help, str):
+        command.help = help
+    if typer_app is None or not isinstance(command, TyperGroup):
+        return
+    for info in typer_app.registered_commands:
+        name = info.name or (
+            typer.main.get_command_name(info.callback.__name__) if info.callback else None
+        )
+        sub = command.commands.get(name or "")
+        if sub is not None and info.help is not None:
+            sub.help = info.help
+    for group in typer_app.registered_groups:
+        sub = command.commands.get(group.name or "")
+        if sub is not None:
+            _fit_group(sub, group.typer_instance, group.help)
