@@ -19,33 +19,15 @@ source may be a peer's URL).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from bigfish.cli._runs import RunStatus, status_said, when
 from bigfish.intake.service import DID_NOT_FINISH
 from bigfish.store import Store
 from bigfish.store.base import redact
 from bigfish.store.schema import ingest_runs, organizations
-
-
-class RunStatus(StrEnum):
-    """How an ingest run stands; the value is what `--json` prints."""
-
-    FINISHED = "finished"
-    FAILED = "failed"
-    DID_NOT_FINISH = "did_not_finish"
-    NOT_ENDED = "not_ended"
-
-
-#: What the text listing says of each status (FAILED adds the error after a colon).
-STATUS_TEXT = {
-    RunStatus.FINISHED: "finished",
-    RunStatus.FAILED: "failed",
-    RunStatus.DID_NOT_FINISH: "did not finish (killed or machine stopped)",
-    RunStatus.NOT_ENDED: "under way, or stopped without ending",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +84,14 @@ def list_ingest_runs(store: Store, *, org: str | None = None, limit: int = 20) -
     ]
 
 
-def _when(moment: datetime | None) -> str | None:
-    """MOMENT in ISO 8601 with its offset (SQLite reads times back naive, in UTC)."""
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def run_document(run: IngestRun) -> dict[str, object]:
     """RUN as one object of `ingest --runs --json`."""
     return {
         "run": run.id,
         "org": run.org,
         "source": run.source,
-        "started_at": _when(run.started_at),
-        "finished_at": _when(run.finished_at),
+        "started_at": when(run.started_at),
+        "finished_at": when(run.finished_at),
         "status": run_status(run).value,
         "error": run.error,
         "received": run.received,
@@ -131,10 +105,10 @@ def run_lines(run: IngestRun) -> list[str]:
     """RUN as the text listing shows it: its id, organization, source and status, when, and
     its counts."""
     status = run_status(run)
-    said = STATUS_TEXT[status] + (f": {run.error}" if status is RunStatus.FAILED else "")
+    said = status_said(status, run.error)
     return [
         f"run {run.id} of {run.org} from {run.source}: {said}",
-        f"  started {_when(run.started_at)}, finished {_when(run.finished_at) or '-'}",
+        f"  started {when(run.started_at)}, finished {when(run.finished_at) or '-'}",
         f"  received {run.received:,}: stored {run.stored:,}, updated {run.updated:,}, "
         f"rejected {run.rejected:,}",
     ]

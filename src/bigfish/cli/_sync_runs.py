@@ -18,33 +18,15 @@ is ever stored in a run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 
 import sqlalchemy as sa
 
+from bigfish.cli._runs import RunStatus, status_said, when
 from bigfish.interop.sync import DID_NOT_FINISH
 from bigfish.store import Store
 from bigfish.store.base import redact
 from bigfish.store.schema_interop import sync_runs
-
-
-class RunStatus(StrEnum):
-    """How a sync run stands; the value is what `--json` prints."""
-
-    FINISHED = "finished"
-    FAILED = "failed"
-    DID_NOT_FINISH = "did_not_finish"
-    NOT_ENDED = "not_ended"
-
-
-#: What the text listing says of each status (FAILED adds the error after a colon).
-STATUS_TEXT = {
-    RunStatus.FINISHED: "finished",
-    RunStatus.FAILED: "failed",
-    RunStatus.DID_NOT_FINISH: "did not finish (killed or machine stopped)",
-    RunStatus.NOT_ENDED: "under way, or stopped without ending",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,21 +84,13 @@ def list_sync_runs(store: Store, *, peer: str | None = None, limit: int = 20) ->
     ]
 
 
-def _when(moment: datetime | None) -> str | None:
-    """MOMENT in ISO 8601 with its offset (SQLite reads times back naive, in UTC)."""
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="seconds")
-
-
 def run_document(run: SyncRun) -> dict[str, object]:
     """RUN as one object of `sync runs --json`."""
     return {
         "run": run.id,
         "peer": run.peer,
-        "started_at": _when(run.started_at),
-        "finished_at": _when(run.finished_at),
+        "started_at": when(run.started_at),
+        "finished_at": when(run.finished_at),
         "status": run_status(run).value,
         "error": run.error,
         "received": run.received,
@@ -130,10 +104,10 @@ def run_document(run: SyncRun) -> dict[str, object]:
 def run_lines(run: SyncRun) -> list[str]:
     """RUN as the text listing shows it: its id, peer and status, when, and its counts."""
     status = run_status(run)
-    said = STATUS_TEXT[status] + (f": {run.error}" if status is RunStatus.FAILED else "")
+    said = status_said(status, run.error)
     return [
         f"run {run.id} from {run.peer}: {said}",
-        f"  started {_when(run.started_at)}, finished {_when(run.finished_at) or '-'}",
+        f"  started {when(run.started_at)}, finished {when(run.finished_at) or '-'}",
         f"  received {run.received:,}: stored {run.stored:,}, rejected {run.rejected:,}; "
         f"webhooks delivered {run.webhooks:,}, failed {run.webhooks_failed:,}",
     ]
