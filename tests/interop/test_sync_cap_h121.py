@@ -1,7 +1,8 @@
 """Review (helper 121): the alerts a `sync pull` drops for a webhook that is busy while too
 many wait for it (`bigfish.alerts.delivery.MAX_WAITING_ALERTS`, here 1) count in the pull's
 result and in its run's row as failed deliveries, with the reason naming the webhook by id; the
-other webhook, never busy, gets every page's alerts.
+other webhook, never busy (the pull goes on only once it has a page's alert), gets every
+page's alerts.
 
 The receivers and the TAXII peer are real servers on loopback. SLOW-BANK's receiver holds its
 first delivery (page 1's alert) until the pull has handed over its last page: the pull's
@@ -68,6 +69,9 @@ def test_alerts_dropped_for_a_busy_webhook_count_in_the_pull_and_its_run(
     assert hold is not None
 
     def progress(received: int) -> None:  # page RECEIVED's alerts are handed over
+        # FAST-BANK is never busy: its receiver has each page's alert before the next page
+        # comes (on a loaded machine two pages' alerts could wait for it, and one be dropped).
+        assert pulling.fast.has(PAGES[received - 1])
         if received == 1:
             assert pulling.slow.holding.wait(WAIT)  # SLOW-BANK holds page 1's delivery
         if received == len(PAGES):
