@@ -85,6 +85,8 @@ ingest_runs = sa.Table(
     # why the run failed, or `intake.service.DID_NOT_FINISH` (written by the next ingest of the
     # same file by the same organization over a run that never ended); NULL: it did not fail
     sa.Column("error", sa.String(1000)),
+    # the runs of one organization's file: an ingest marks those that never ended (0022)
+    sa.Index("ix_ingest_runs_org_id_source", "org_id", "source"),
 )
 
 reports = sa.Table(
