@@ -133,6 +133,15 @@ def looks_like_formula(value: str) -> bool:
     return _FORMULA.match(value) is not None and _SIGNED_NUMBERS.fullmatch(value) is None
 
 
+def unescape_formula(value: str) -> str:
+    """VALUE without the quote an export put before a cell a spreadsheet would run: a leading
+    ' followed (after spaces) by =, +, -, @, a tab or a CR is that escape and is dropped
+    ("'+66812345678", "'=HYPERLINK(…)"); a ' before anything else is the cell's text."""
+    if value.startswith("'") and _FORMULA.match(value, 1) is not None:
+        return value[1:]
+    return value
+
+
 def marking_claim(fields: Mapping[str, str]) -> str | None:
     """The first marking field (MARKING_FIELDS) FIELDS gives a value, or None."""
     for name in sorted(MARKING_FIELDS):

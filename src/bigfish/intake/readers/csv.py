@@ -26,12 +26,14 @@ from bigfish.intake.readers.rows import (
     _unreadable,
     check_not_zip,
     header_names,
+    id_columns,
 )
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
     MAX_COLUMNS,
     MAX_RECORD,
     STANDARD_FIELDS,
+    unescape_formula,
 )
 
 # A field is bounded by its record (_Lines); build_report refuses a field over its own limit.
@@ -256,7 +258,11 @@ def _scientific_reason(name: str, number: int, value: str) -> str:
 
 
 def _cell(value: str) -> str:
-    """The text of a CSV cell: the text inside Excel's text formula ="…", else the cell."""
+    """The text of a CSV cell: the cell without the quote `bigfish export` (and other exports)
+    put before one a spreadsheet would run ('+66812345678, '=x: `records.unescape_formula`),
+    the text inside Excel's text formula ="…", else the cell."""
+    if value.startswith("'"):
+        return unescape_formula(value)
     if (match := _TEXT_FORMULA.fullmatch(value)) is not None:
         return match.group(1).replace('""', '"')
     return value
@@ -280,19 +286,21 @@ def _not_a_value(name: str, number: int, field: str | None, value: str) -> str |
 
 def _row(line: int, names: list[str], values: list[str], columns_of: Mapping[str, str]) -> Record:
     """The record of VALUES under NAMES (as many), rejected for bytes that are not text and for
-    a cell that is no value to store (`_not_a_value`); Excel's ="…" read as its text. Which
-    field each column holds is COLUMNS_OF's."""
+    a cell that is no value to store (`_not_a_value`); Excel's ="…" read as its text, and an
+    export's escaped cell ('=…, '+…) without its quote, in every column. Which field each
+    column holds is COLUMNS_OF's."""
     if _has_bad_bytes(values):
         bad = [n for n, v in zip(names, values, strict=True) if _BAD_BYTES.search(v)]
         reason = _bad_bytes_reason(values)
         return _unreadable(line, reason, _readable(names, values), ", ".join(bad))
     cells = "\n".join(values)  # one look, in C, for what most rows hold none of
-    if "=" not in cells and "E+" not in cells and "e+" not in cells:
+    if "=" in cells or "E+" in cells or "e+" in cells:
+        for number, (name, value) in enumerate(zip(names, values, strict=True), start=1):
+            if (refusal := _not_a_value(name, number, columns_of.get(name), value)) is not None:
+                texts = [_cell(v) for v in values]
+                return _unreadable(line, refusal, _readable(names, texts), name)
+    elif "'" not in cells:
         return Row(line, dict(zip(names, values, strict=True)))
-    for number, (name, value) in enumerate(zip(names, values, strict=True), start=1):
-        if (refusal := _not_a_value(name, number, columns_of.get(name), value)) is not None:
-            texts = [_cell(v) for v in values]
-            return _unreadable(line, refusal, _readable(names, texts), name)
     return Row(line, {n: _cell(v) for n, v in zip(names, values, strict=True)})
 
 
@@ -363,6 +371,7 @@ def read_csv(
         on_header=on_header,
         layout_names=layout_names,
         unknowns=header_unknowns,
+        id_names=id_columns(columns_of),
     )
     read = before + lines.done()  # lines before the next record
     while True:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,16 +223,25 @@ def _under_changed_header(line: int, why: str) -> str:
 _SPEC_NAMES = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
 
 
+def id_columns(columns_of: Mapping[str, str]) -> frozenset[str]:
+    """The names of the columns that hold a report's id in a layout whose columns hold the
+    fields COLUMNS_OF gives (the standard `report_id` always)."""
+    return frozenset(n for n, field in columns_of.items() if field == "report_id") | {"report_id"}
+
+
 class Columns:
     """The column names a file's rows are read under, which a header line met inside the file
     (another file's, joined to it: `cat a.csv b.csv`) changes. A line is a header when every
     value it gives is a column name the layout knows (the first header's, the spec's,
     LAYOUT_NAMES: a mapping's), at least two; or, when every report has more than UNKNOWNS
     values that are no names (a date and a country code no default gives), when it names
-    every column, all but UNKNOWNS known, at least three. Its rows are read under its columns
+    every column, all but UNKNOWNS known, at least three. Where a default fills the date or
+    the country (UNKNOWNS 0) a report may be its id alone, every other cell a name: a line
+    with one unknown name is then a header only when its cell under the id column is the name
+    of an id column (ID_NAMES), which no report's id is. Its rows are read under its columns
     when ON_HEADER takes them (and no name is given twice), else rejected naming it."""
 
-    __slots__ = ("_known", "_lower", "_on_header", "_refused", "_unknowns", "names")
+    __slots__ = ("_ids", "_known", "_lower", "_on_header", "_refused", "_unknowns", "names")
 
     def __init__(
         self,
@@ -242,8 +251,10 @@ class Columns:
         on_header: HeaderCheck | None,
         layout_names: Collection[str],
         unknowns: int,
+        id_names: Collection[str] = ("report_id",),
     ) -> None:
         self.names = names
+        self._ids = frozenset(id_names)
         self._known = frozenset(names) | _SPEC_NAMES | frozenset(layout_names)
         self._lower = lower
         self._on_header = on_header
@@ -253,7 +264,8 @@ class Columns:
     def header(self, line: int, values: list[str]) -> Unreadable | None:
         """The rejection of line LINE when its VALUES are a header (the rows after it are then
         read under its columns, or rejected), else None."""
-        other = _header_line(values, self._known, self._lower, self._unknowns)
+        unknowns = self._unknowns or int(self._id_named(values))
+        other = _header_line(values, self._known, self._lower, unknowns)
         if other is None:
             return None
         if self._refused is None and sorted(other) == sorted(self.names):
@@ -264,6 +276,18 @@ class Columns:
             reason, self._refused = _changed_header(line, why), (line, why)
         self.names = other
         return Unreadable(line, reason)  # no report: no report_id to echo
+
+    def _id_named(self, values: list[str]) -> bool:
+        """Whether VALUES give under each column of the id (by the names read under) the
+        name of an id column: a header's cell, where a report has its id."""
+        cells = [values[number] for number, name in enumerate(self.names) if name in self._ids]
+        if not cells or len(values) < len(self.names):
+            return False
+        for cell in cells:
+            name = unicodedata.normalize("NFC", cell.strip().strip(_INVISIBLE).strip())
+            if (name.lower() if self._lower else name) not in self._ids:
+                return False
+        return True
 
     def refusal(self, line: int, values: list[str]) -> Unreadable | None:
         """The rejection of row LINE of VALUES under a header whose columns cannot be read."""

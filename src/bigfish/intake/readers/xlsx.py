@@ -4,7 +4,7 @@ the bounds of `bigfish.intake.xlsx`."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -19,7 +19,9 @@ from bigfish.intake.readers.rows import (
     _readable,
     _unreadable,
     header_names,
+    id_columns,
 )
+from bigfish.intake.records import unescape_formula
 from bigfish.intake.xlsx import TOO_LONG, Sheet, SheetRow, column_letter, open_workbook
 
 
@@ -53,6 +55,7 @@ def read_xlsx(
     on_header: HeaderCheck | None = None,
     layout_names: Collection[str] = (),
     header_unknowns: int = 1,
+    columns_of: Mapping[str, str] | None = None,
 ) -> Iterator[Record]:
     """Rows of an Excel .xlsx workbook's sheet with a header row; a workbook with data on more
     than one sheet in view is refused whole (naming the sheets) rather than read in part. A row
@@ -62,8 +65,9 @@ def read_xlsx(
     read, and each hidden column holding any is rejected as a record of its own, at line 1,
     naming it (`_HiddenValues`). A header row inside the sheet (another export pasted under
     the first) is rejected and the rows after it read under its columns, as in a CSV file
-    (`Columns`, LAYOUT_NAMES and HEADER_UNKNOWNS). The workbook is read as a stream within
-    the bounds of `bigfish.intake.xlsx`."""
+    (`Columns`, LAYOUT_NAMES and HEADER_UNKNOWNS; COLUMNS_OF gives the field each column
+    holds, of which a report's id: the standard `report_id` when not given). The workbook is
+    read as a stream within the bounds of `bigfish.intake.xlsx`."""
     workbook = open_workbook(raw, str(path))
     try:
         if not workbook.sheets:
@@ -109,6 +113,7 @@ def read_xlsx(
             on_header=on_header,
             layout_names=layout_names,
             unknowns=header_unknowns,
+            id_names=id_columns(columns_of or {}),
         )
         for row in rows:
             record: Record | None
@@ -237,9 +242,11 @@ def _joined(columns: Columns, row: SheetRow) -> Unreadable | None:
 
 def _sheet_record(row: SheetRow, names: list[str], unread: _HiddenValues) -> Record | None:
     """The record of one sheet row under the header NAMES, without its hidden columns (set
-    aside in UNREAD); None for a row of empty cells."""
+    aside in UNREAD); None for a row of empty cells. A text cell an export escaped ('=…, '+…,
+    as `bigfish export` writes one a spreadsheet would run) is read without its quote: a
+    sheet keeps the ' that opening such a CSV file shows (`records.unescape_formula`)."""
     values = row.values
-    texts = ["" if v is TOO_LONG else _cell_text(v) for v in values]
+    texts = ["" if v is TOO_LONG else unescape_formula(_cell_text(v)) for v in values]
     if row.hidden_columns:
         texts = unread.set_aside(row, texts)
     if row.problem is not None:
