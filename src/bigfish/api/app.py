@@ -12,6 +12,7 @@ answers plain single lookups (the most frequent call) without FastAPI's per-requ
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bigfish import __version__
@@ -92,6 +94,30 @@ def _optional_router(module_name: str, attribute: str) -> object | None:
             return None  # the area (or one it needs) is not there (yet)
         raise
     return getattr(module, attribute, None)
+
+
+#: The routers of the public check (`ApiSettings.public_check`), as in ROUTERS.
+_PUBLIC_CHECK = (
+    ("bigfish.api.routes.check", "router", "/api/v1"),
+    ("bigfish.web.views_check", "router", ""),
+)
+
+
+@functools.cache
+def _included_routes(routers: tuple[tuple[str, str, str], ...]) -> tuple[BaseRoute, ...]:
+    """The routes an application gets by including ROUTERS (module, attribute, prefix; a module
+    that is not there is left out), included once per process and shared by every application
+    create_app makes. FastAPI builds an included route's models (pydantic adapters for its
+    parameters and answers) when the first request comes, about 0.25 s for these routers; an
+    application answers through the shared routes with its own state, middleware and error
+    handlers, since endpoints reach the store through `request.app`."""
+    holder = FastAPI()
+    own = len(holder.router.routes)
+    for module_name, attribute, prefix in routers:
+        router = _optional_router(module_name, attribute)
+        if router is not None:
+            holder.include_router(router, prefix=prefix)  # type: ignore[arg-type]
+    return tuple(holder.router.routes[own:])
 
 
 class BodyLimitMiddleware:
@@ -250,17 +276,9 @@ def create_app(
     )
     install_error_handlers(app)
     _document(app)
-    for module_name, attribute, prefix in ROUTERS:
-        router = _optional_router(module_name, attribute)
-        if router is not None:
-            app.include_router(router, prefix=prefix)  # type: ignore[arg-type]
+    app.router.routes.extend(_included_routes(tuple(ROUTERS)))
     if settings.public_check:  # off unless the operator turns it on: it answers anyone
-        from bigfish.api.routes.check import router as check_router
-
-        app.include_router(check_router, prefix="/api/v1")
-        page = _optional_router("bigfish.web.views_check", "router")
-        if page is not None:
-            app.include_router(page)  # type: ignore[arg-type]
+        app.router.routes.extend(_included_routes(_PUBLIC_CHECK))
         app.state.public_limiter = RateLimiter(
             settings.public_check_per_minute, max(1, settings.public_check_per_minute // 3)
         )
