@@ -9,12 +9,7 @@ counts. `finished_at` stays NULL: the run did not end."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,70 +19,24 @@ import sqlalchemy as sa
 from bigfish.errors import InputError
 from bigfish.intake import service
 from bigfish.store import Store
-from bigfish.store.schema import ingest_runs, reports
-
-#: The rows of the file; a batch (2,000 reports) is committed within the first 2,100.
-ROWS = 200_000
-#: A safety net only: the first batch is committed within a second or two.
-WAIT = 120.0
-
-
-def _big_csv(path: Path) -> None:
-    """ROWS rows: every 100th a second copy of the report_id before it (refused by the batch
-    it is in, as a duplicate), every 100th from the 50th a bad date (rejected as read)."""
-    lines = ["report_id,reported_at,country,loss_amount,loss_currency,phones\n"]
-    for n in range(1, ROWS + 1):
-        report_id = f"R{n - 1}" if n % 100 == 0 else f"R{n}"
-        day = "2025-13-45" if n % 100 == 50 else "2025-03-01"
-        lines.append(f"{report_id},{day},TH,{n},THB,08{n % 100_000_000:08d}\n")
-    path.write_text("".join(lines))
-
-
-def _eventually(condition: Callable[[], bool]) -> bool:
-    ends = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > ends:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def _stored(store: Store) -> int:
-    with store.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one())
-
-
-def _runs(store: Store) -> list[dict[str, Any]]:
-    with store.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(ingest_runs)).mappings()]
+from tests.intake.ingest_kill import (
+    ROWS,
+    big_csv,
+    kill_after_a_batch,
+    run_rows,
+    stopping_file,
+    stored_count,
+)
 
 
 def test_a_killed_ingest_leaves_a_row_counting_what_it_committed(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
     path = tmp_path / "big.csv"
-    _big_csv(path)
-    url = f"sqlite:///{tmp_path / 'bigfish.db'}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bigfish", "--db", url, "ingest", str(path), "--org", "th-aoc"],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        committed = _eventually(lambda: _stored(sqlite_store) > 0 or process.poll() is not None)
-        process.send_signal(signal.SIGKILL)
-        process.wait(WAIT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(WAIT)
-        stderr = process.stderr.read().decode() if process.stderr else ""
-        if process.stderr:
-            process.stderr.close()
-    assert committed and process.returncode == -signal.SIGKILL, stderr
-    [run] = _runs(sqlite_store)
-    stored = _stored(sqlite_store)
+    big_csv(path)
+    kill_after_a_batch(sqlite_store, path, f"sqlite:///{tmp_path / 'bigfish.db'}")
+    [run] = run_rows(sqlite_store)
+    stored = stored_count(sqlite_store)
     assert 0 < stored < ROWS * 98 // 100  # killed after a batch, before the end
     assert run["finished_at"] is None  # it did not end
     assert (run["stored"], run["updated"]) == (stored, 0)
@@ -130,7 +79,7 @@ def test_a_batch_run_again_refuses_its_duplicates_once(
         (4, "not a valid date '2025"),
         (3, "duplicate report_id (f"),
     ]
-    [run] = _runs(sqlite_store)
+    [run] = run_rows(sqlite_store)
     assert (run["received"], run["stored"], run["rejected"]) == (3, 1, 2)
 
 
@@ -141,12 +90,12 @@ def test_a_refused_file_leaves_no_run_that_never_ends(sqlite_store: Store, tmp_p
     path.write_text("report_id;reported_at;country\nR1;2025-03-01;TH\n")
     with pytest.raises(InputError, match="separated by ';'"):
         service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
-    assert _runs(sqlite_store) == []
+    assert run_rows(sqlite_store) == []
     good = tmp_path / "good.csv"
     good.write_text("report_id,reported_at,country\nR1,2025-03-01,TH\n")
     service.ingest_file(sqlite_store, good, org="a", workers=0, classify=False)
     assert [
-        (r["source"], r["received"], r["finished_at"] is None) for r in _runs(sqlite_store)
+        (r["source"], r["received"], r["finished_at"] is None) for r in run_rows(sqlite_store)
     ] == [(str(good), 1, False)]
 
 
@@ -156,16 +105,8 @@ def test_a_file_stopping_after_a_committed_batch_keeps_its_run(
     """A run that committed a batch before its file failed keeps its row, counting it (the
     records are read and prepared a chunk of 1,000 at a time)."""
     path = tmp_path / "f.csv"
-    rows = "".join(f"R{n},2025-03-01,TH\n" for n in range(1500))
-    path.write_text("report_id,reported_at,country\n" + rows)
-    real = service._records
-
-    def then_fails(*args: Any) -> Iterator[Any]:
-        yield from real(*args)
-        raise InputError("the file stopped", file=str(path))
-
-    monkeypatch.setattr(service, "_records", then_fails)
+    stopping_file(path, monkeypatch, InputError("the file stopped", file=str(path)))
     with pytest.raises(InputError, match="the file stopped"):
         service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False, batch_size=2)
-    [run] = _runs(sqlite_store)
+    [run] = run_rows(sqlite_store)
     assert (run["received"], run["stored"], run["finished_at"]) == (1000, 1000, None)

@@ -7,11 +7,6 @@ left alone (two files ingested at once is normal). A run so marked while in fact
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +18,7 @@ from bigfish.intake import service
 from bigfish.organizations import ensure_org
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs
-from tests.intake.test_ingest_kill_h127 import ROWS, WAIT, _big_csv, _eventually, _runs, _stored
+from tests.intake.ingest_kill import ROWS, big_csv, kill_after_a_batch, run_rows, stopping_file
 
 #: The text, as a literal: the tests say what a reader of the row sees.
 MARK = (
@@ -57,36 +52,18 @@ def _unended_run(store: Store, org: str, source: str) -> int:
 
 
 def _by_id(store: Store) -> dict[int, dict[str, Any]]:
-    return {run["id"]: run for run in _runs(store)}
+    return {run["id"]: run for run in run_rows(store)}
 
 
 def test_the_next_ingest_of_a_killed_file_says_its_run_did_not_finish(
     sqlite_store: Store, tmp_path: Path
 ) -> None:
     path = tmp_path / "big.csv"
-    _big_csv(path)
+    big_csv(path)
     other = tmp_path / "other.csv"
     going = _unended_run(sqlite_store, "th-aoc", str(other))  # another file's run, under way
-    url = f"sqlite:///{tmp_path / 'bigfish.db'}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bigfish", "--db", url, "ingest", str(path), "--org", "th-aoc"],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        committed = _eventually(lambda: _stored(sqlite_store) > 0 or process.poll() is not None)
-        process.send_signal(signal.SIGKILL)
-        process.wait(WAIT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(WAIT)
-        stderr = process.stderr.read().decode() if process.stderr else ""
-        if process.stderr:
-            process.stderr.close()
-    assert committed and process.returncode == -signal.SIGKILL, stderr
-    [killed] = [run for run in _runs(sqlite_store) if run["id"] != going]
+    kill_after_a_batch(sqlite_store, path, f"sqlite:///{tmp_path / 'bigfish.db'}")
+    [killed] = [run for run in run_rows(sqlite_store) if run["id"] != going]
     assert 0 < killed["stored"] < ROWS * 98 // 100
     assert (killed["finished_at"], killed["error"]) == (None, None)  # nothing said it stopped
 
@@ -138,7 +115,7 @@ def test_a_run_marked_while_still_going_ends_truthfully(store: Store, tmp_path: 
 
     def progress(done: int, total: int) -> None:
         if not inner:  # after the first run's first committed batch, outside its transaction
-            (first,) = [run for run in _runs(store) if run["finished_at"] is None]
+            (first,) = [run for run in run_rows(store) if run["finished_at"] is None]
             assert first["error"] is None
             inner.append(
                 service.ingest_file(store, path, org="a", workers=0, classify=False).run_id
@@ -166,7 +143,7 @@ def test_a_refused_file_still_says_its_earlier_run_did_not_finish(
     path.write_text("report_id;reported_at;country\nR1;2025-03-01;TH\n")
     with pytest.raises(InputError, match="separated by ';'"):
         service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
-    [run] = _runs(sqlite_store)
+    [run] = run_rows(sqlite_store)
     assert (run["id"], run["error"], run["finished_at"]) == (earlier, MARK, None)
 
 
@@ -176,18 +153,10 @@ def test_a_run_stopping_after_a_batch_says_why_and_is_not_marked_later(
     """A run whose file failed after a committed batch keeps its row (04ddb41), which now says
     why it stopped; the next ingest of the file does not take it for one killed."""
     path = tmp_path / "f.csv"
-    rows = "".join(f"R{n},2025-03-01,TH\n" for n in range(1500))
-    path.write_text("report_id,reported_at,country\n" + rows)
-    real = service._records
-
-    def then_fails(*args: Any) -> Iterator[Any]:
-        yield from real(*args)
-        raise InputError("the file stopped", file=str(path))
-
-    monkeypatch.setattr(service, "_records", then_fails)
+    real = stopping_file(path, monkeypatch, InputError("the file stopped", file=str(path)))
     with pytest.raises(InputError, match="the file stopped"):
         service.ingest_file(store, path, org="a", workers=0, classify=False, batch_size=2)
-    [failed] = _runs(store)
+    [failed] = run_rows(store)
     assert (failed["received"], failed["stored"], failed["finished_at"]) == (1000, 1000, None)
     assert failed["error"] == f"{path}: the file stopped"
     monkeypatch.setattr(service, "_records", real)
@@ -199,16 +168,8 @@ def test_a_run_interrupted_after_a_batch_says_so(
     sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "c.csv"
-    rows = "".join(f"R{n},2025-03-01,TH\n" for n in range(1500))
-    path.write_text("report_id,reported_at,country\n" + rows)
-    real = service._records
-
-    def then_interrupted(*args: Any) -> Iterator[Any]:
-        yield from real(*args)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(service, "_records", then_interrupted)
+    stopping_file(path, monkeypatch, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         service.ingest_file(sqlite_store, path, org="a", workers=0, classify=False, batch_size=2)
-    [run] = _runs(sqlite_store)
+    [run] = run_rows(sqlite_store)
     assert (run["stored"], run["finished_at"], run["error"]) == (1000, None, "interrupted (Ctrl-C)")
