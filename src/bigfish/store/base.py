@@ -213,23 +213,68 @@ def _config() -> Config:
     return cfg
 
 
-def _check_revision(conn: Connection, cfg: Config) -> None:
-    """StoreError when the database is at a revision this code does not know: a newer bigfish
-    wrote it, and neither migrating it nor using it as it is would be safe."""
-    script = ScriptDirectory.from_config(cfg)
-    known = {s.revision for s in script.walk_revisions()}
-    for revision in MigrationContext.configure(conn).get_current_heads():
-        if revision not in known:
+class _Scripts:
+    """What this code's migrations are: every revision they know, and their heads. The same
+    for the whole process, so read once (reading them walks every script, ~10 ms)."""
+
+    def __init__(self) -> None:
+        script = ScriptDirectory.from_config(_config())
+        self.known = frozenset(s.revision for s in script.walk_revisions())
+        self.heads = frozenset(script.get_heads())
+        #: The single newest revision, as the StoreError names it (None with several heads).
+        self.head = next(iter(self.heads)) if len(self.heads) == 1 else None
+
+
+_SCRIPTS: _Scripts | None = None
+_READING_SCRIPTS = threading.Lock()
+
+
+def _scripts() -> _Scripts:
+    """This code's migrations, read on first use by one thread while the others wait."""
+    global _SCRIPTS
+    scripts = _SCRIPTS
+    if scripts is None:
+        with _READING_SCRIPTS:
+            if _SCRIPTS is None:
+                _SCRIPTS = _Scripts()
+            scripts = _SCRIPTS
+    return scripts
+
+
+def _current_heads(conn: Connection) -> frozenset[str]:
+    """The revisions the database at CONN is at (none for an empty one)."""
+    return frozenset(MigrationContext.configure(conn).get_current_heads())
+
+
+def _check_revision(conn: Connection) -> frozenset[str]:
+    """The database's current revisions; StoreError when one is a revision this code does not
+    know: a newer bigfish wrote it, and neither migrating it nor using it as it is would be
+    safe."""
+    scripts = _scripts()
+    current = _current_heads(conn)
+    for revision in sorted(current):
+        if revision not in scripts.known:
             raise StoreError(
                 f"the database ({SETTING} {redact(conn.engine.url.render_as_string())!r}) is at "
                 f"schema revision {revision!r}, which this version of bigfish does not know "
-                f"(its newest is {script.get_current_head()!r}): it was written by a newer "
+                f"(its newest is {scripts.head!r}): it was written by a newer "
                 "bigfish; upgrade bigfish, or give another database"
             )
+    return current
 
 
-def _upgrade(conn: Connection, cfg: Config) -> None:
-    _check_revision(conn, cfg)
+def _at_head(current: frozenset[str]) -> bool:
+    """True when a database at the CURRENT revisions has nothing to migrate: it is at this
+    code's one head (with several heads, `command.upgrade` decides, and refuses)."""
+    scripts = _scripts()
+    return scripts.head is not None and current == scripts.heads
+
+
+def _upgrade(conn: Connection) -> None:
+    # Checked again under the migration's locks: another process may have migrated meanwhile.
+    if _at_head(_check_revision(conn)):
+        return
+    cfg = _config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
 
@@ -237,18 +282,25 @@ def _upgrade(conn: Connection, cfg: Config) -> None:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (creates it on first use), all or nothing: a
     failure or an interruption leaves the database as it was. Processes that migrate at once
-    wait for each other, and so do threads of one process."""
+    wait for each other, and so do threads of one process.
+
+    A database already at the newest revision is only read: no lock is taken, and Alembic
+    neither loads its environment nor runs. A revision is written only by a migration, which
+    commits it with the schema, so a database read at the newest one stays there; any other
+    (none, an older one, an unknown one) takes the locked path below, which reads it again."""
+    with engine.connect() as conn:
+        if _at_head(_current_heads(conn)):
+            return
     # Taken before any lock of the database, so that no thread waits for it while holding one.
     with _MIGRATING_IN_THIS_PROCESS:
         _migrate(engine)
 
 
 def _migrate(engine: Engine) -> None:
-    cfg = _config()
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
-            _upgrade(conn, cfg)
+            _upgrade(conn)
         return
     # The sqlite3 module commits DDL as it goes (it opens a transaction only before DML), so a
     # migration stopped half-way left tables it cannot create again. One explicit IMMEDIATE
@@ -258,7 +310,7 @@ def _migrate(engine: Engine) -> None:
         assert raw is not None
         conn.exec_driver_sql("BEGIN IMMEDIATE")
         try:
-            _upgrade(conn, cfg)
+            _upgrade(conn)
         except BaseException:
             # SQLAlchemy closes the connection on an interruption: closing rolls back too.
             with suppress(Exception):
@@ -307,7 +359,7 @@ def open_store(url: str = DEFAULT_URL, *, migrate_schema: bool = True) -> Store:
             migrate(engine)
         else:
             with engine.connect() as conn:
-                _check_revision(conn, _config())
+                _check_revision(conn)
     except sa.exc.DBAPIError as exc:
         engine.dispose()
         raise _refusal(url, exc) from exc
