@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,10 +62,22 @@ def _node(store: Store, orgs: tuple[tuple[str, str], ...] = ORGS, *, here: str =
     return store
 
 
+def sqlite_node(path: Path, migrated: Path) -> Store:
+    """A new, empty node's store in the SQLite file PATH: a copy of MIGRATED, the worker's
+    migrated database (tests/conftest.py's `_migrated_sqlite`), so that no test migrates one."""
+    assert not path.exists()
+    shutil.copyfile(migrated, path)
+    return open_store(f"sqlite:///{path}")
+
+
 @pytest.fixture
-def nodes(store: Store, tmp_path: Path) -> tuple[Store, Store]:
+def nodes(store: Store, tmp_path: Path, _migrated_sqlite: Path) -> Iterator[tuple[Store, Store]]:
     """The Thai node (both backends) and the Vietnamese node (SQLite)."""
-    return _node(store), _node(open_store(f"sqlite:///{tmp_path / 'vn.db'}"), here="VN")
+    vn = sqlite_node(tmp_path / "vn.db", _migrated_sqlite)
+    try:
+        yield _node(store), _node(vn, here="VN")
+    finally:
+        vn.close()
 
 
 def _freeze(deadline: datetime | None = None) -> RequestDraft:
@@ -213,15 +227,17 @@ def test_a_forged_or_malformed_request_is_refused_with_its_field_and_leaves_noth
 
 
 def test_a_node_refuses_a_request_between_organizations_it_does_not_host(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, _migrated_sqlite: Path
 ) -> None:
     th = _node(store)
-    other = _node(open_store(f"sqlite:///{tmp_path / 'ph.db'}"), (("PH-CICC", "PH"),), here="PH")
+    ph = sqlite_node(tmp_path / "ph.db", _migrated_sqlite)
+    other = _node(ph, (("PH-CICC", "PH"),), here="PH")
     outcome = receive(other, [_sent_object(th)])
     assert outcome.rejected == 1 and "no organization of this node" in outcome.rejections[0][1]
     with other.connect() as conn:
         names = set(conn.execute(sa.select(organizations.c.name)).scalars())
     assert names == {"PH-CICC"} and _count(other) == 0
+    other.close()
 
 
 def test_a_request_posted_to_a_taxii_collection_is_refused(nodes: tuple[Store, Store]) -> None:

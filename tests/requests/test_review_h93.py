@@ -36,14 +36,22 @@ from bigfish.cooperation.wire import request_content
 from bigfish.errors import AccessDenied, InputError
 from bigfish.organizations import add_org
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store, open_store
-from tests.requests.test_federation import _freeze, _node, _requests, node_key, receive, served
+from bigfish.store import Store
+from tests.requests.test_federation import (
+    _freeze,
+    _node,
+    _requests,
+    node_key,
+    receive,
+    served,
+    sqlite_node,
+)
 
 
 @pytest.fixture
-def nodes(store: Store, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+def nodes(store: Store, tmp_path: Path, _migrated_sqlite: Path) -> Iterator[tuple[Store, Store]]:
     """The Thai node (both backends) and the Vietnamese node (SQLite)."""
-    vn = open_store(f"sqlite:///{tmp_path / 'vn.db'}")
+    vn = sqlite_node(tmp_path / "vn.db", _migrated_sqlite)
     try:
         yield _node(store), _node(vn, here="VN")
     finally:
