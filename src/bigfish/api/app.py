@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
@@ -295,11 +295,14 @@ def _document(app: FastAPI) -> None:
     """/docs from the vendored Swagger UI, and the bearer key declared in the OpenAPI document
     for every route that needs one (so that the documentation's "Authorize" sends it)."""
 
+    # The page reads its application from the request, never from this closure: FastAPI keeps
+    # every endpoint it has seen in a process-wide cache, which would keep APP (its store, its
+    # engine) alive for as long as the process runs.
     @app.get("/docs", include_in_schema=False, dependencies=[Depends(requires(Access.PUBLIC))])
-    def docs() -> HTMLResponse:
+    def docs(request: Request) -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
-            title=f"{app.title} — documentation",
+            title=f"{request.app.title} — documentation",
             swagger_js_url=_SWAGGER_JS,
             swagger_css_url=_SWAGGER_CSS,
             swagger_favicon_url="/static/favicon.svg",
