@@ -30,7 +30,7 @@ _ESCAPES = ["%41", "%4a", "%2F", "%2f", "%7E", "%zz", "%4", "%%", "%e0%b8%81", "
 _PIECES = st.sampled_from([*_CHARACTERS, *_ESCAPES])
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(_PIECES, max_size=30).map("".join))
 def test_runs_encode_as_characters_one_at_a_time(text: str) -> None:
     assert _percent(text) == _one_at_a_time(text)
