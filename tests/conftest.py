@@ -14,6 +14,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bigfish.db'}"
     url: str = request.getfixturevalue("postgres_url")
-    _reset_postgres(url)
+    if "store" in request.fixturenames:  # migrated next: emptied in place when it can be
+        _empty_postgres(url, request)
+    else:  # the test migrates it itself, or opens it new
+        _reset_postgres(url)
     return url
 
 
@@ -124,15 +128,65 @@ def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# A database that still has the freshly migrated schema (the same tables, columns, indexes,
+# constraints, sequences, functions, triggers and revision: its "shape") is emptied in place:
+# its rows deleted, the rows the migrations write put back, its sequences set back. That takes a
+# few milliseconds where dropping and recreating it took most of a test's set-up. A test that
+# changed the schema (tests/store/test_migrations.py) leaves another shape, and the next test
+# gets the database dropped and recreated as before.
+_SHAPE = """
+SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (
+  SELECT 'c:' || table_name || '.' || column_name || ':' || data_type || ':' || is_nullable
+         || ':' || coalesce(column_default, '') AS item
+    FROM information_schema.columns WHERE table_schema = 'public'
+  UNION ALL SELECT 'i:' || indexname || ':' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL SELECT 'k:' || conrelid::regclass::text || '.' || conname || ':'
+         || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT 's:' || sequence_name FROM information_schema.sequences
+    WHERE sequence_schema = 'public'
+  UNION ALL SELECT 'f:' || proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+  UNION ALL SELECT 't:' || tgname FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL SELECT 'v:' || version_num FROM alembic_version
+) AS shape
+"""
+
+
+def _shape(conn: sa.Connection) -> str | None:
+    """The shape of the database CONN is connected to (None when it has no revision table)."""
+    migrated = conn.execute(sa.text("SELECT to_regclass('public.alembic_version')")).scalar_one()
+    return None if migrated is None else str(conn.execute(sa.text(_SHAPE)).scalar_one())
+
+
+@dataclass(frozen=True)
+class _MigratedPostgres:
+    """What recreates a freshly migrated PostgreSQL database (`sql`, pg_dump of one), its shape,
+    and what empties one of that shape in place (`refill`)."""
+
+    sql: str
+    shape: str
+    refill: str
+
+
 @pytest.fixture(scope="session")
-def _migrated_postgres_sql(postgres_url: str) -> str | None:
-    """The SQL that recreates a freshly migrated PostgreSQL database (pg_dump of one), or None
-    without pg_dump (each test then migrates)."""
+def _migrated_postgres(postgres_url: str) -> _MigratedPostgres | None:
+    """A freshly migrated PostgreSQL database, dumped; None without pg_dump (each test then
+    migrates)."""
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         return None
     _reset_postgres(postgres_url)
     open_store(postgres_url).close()
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        shape = _shape(conn)
+        tables = [
+            str(name)
+            for name in conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            ).scalars()
+        ]
+    engine.dispose()
+    assert shape is not None
     dumped = subprocess.run(
         [pg_dump, "--no-owner", "--no-privileges", "--inserts", "-d", postgres_url],
         capture_output=True,
@@ -142,7 +196,31 @@ def _migrated_postgres_sql(postgres_url: str) -> str | None:
     if dumped.returncode != 0:  # another major version than the server's, say
         return None
     # psql's meta-commands (\\restrict) are not SQL; the rest is.
-    return "\n".join(line for line in dumped.stdout.splitlines() if not line.startswith("\\"))
+    lines = [line for line in dumped.stdout.splitlines() if not line.startswith("\\")]
+    # Emptied child tables first; then the migrations' own rows and the sequences, as dumped.
+    order = {table.name: i for i, table in enumerate(metadata.sorted_tables)}
+    emptied = sorted(tables, key=lambda name: order.get(name, -1), reverse=True)
+    refill = [f'DELETE FROM public."{name}";' for name in emptied]
+    refill += [
+        line for line in lines if line.startswith(("INSERT INTO", "SELECT pg_catalog.setval"))
+    ]
+    return _MigratedPostgres("\n".join(lines), shape, "\n".join(refill))
+
+
+def _empty_postgres(url: str, request: pytest.FixtureRequest) -> None:
+    """Make the database at URL freshly migrated and empty: in place when it has the migrated
+    shape, else dropped (and recreated by `_copy_migrated`)."""
+    migrated: _MigratedPostgres | None = request.getfixturevalue("_migrated_postgres")
+    if migrated is not None:
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            with engine.begin() as conn:
+                if _shape(conn) == migrated.shape:
+                    conn.exec_driver_sql(migrated.refill)
+                    return
+        finally:
+            engine.dispose()
+    _reset_postgres(url)
 
 
 def _copy_migrated(url: str, request: pytest.FixtureRequest) -> None:
@@ -160,10 +238,10 @@ def _copy_migrated(url: str, request: pytest.FixtureRequest) -> None:
             if migrated.scalar_one() is not None:
                 return
         # Made (once a worker) on this same, empty, database; it leaves it empty again.
-        sql: str | None = request.getfixturevalue("_migrated_postgres_sql")
-        if sql is not None:
+        migrated: _MigratedPostgres | None = request.getfixturevalue("_migrated_postgres")
+        if migrated is not None:
             with engine.begin() as conn:
-                conn.exec_driver_sql(sql)
+                conn.exec_driver_sql(migrated.sql)
     finally:
         engine.dispose()
 
@@ -183,7 +261,7 @@ def store(store_url: str, request: pytest.FixtureRequest) -> Iterator[Store]:
 def pg_store(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[Store]:
     """An open, migrated, empty store on PostgreSQL, for what only it shows: two organizations'
     writers at once, row and advisory locks, deadlocks."""
-    _reset_postgres(postgres_url)
+    _empty_postgres(postgres_url, request)
     _copy_migrated(postgres_url, request)
     opened = open_store(postgres_url)
     try:
