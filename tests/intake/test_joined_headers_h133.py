@@ -117,3 +117,28 @@ def test_a_sheet_header_with_one_column_renamed_is_a_header_under_defaults(
     assert isinstance(records[1], Unreadable) and records[1].line == 3
     assert isinstance(records[2], Row) and records[2].fields["notes"] == "b"
     assert isinstance(records[3], Row) and records[3].fields["mã hồ sơ"] == "V3"
+
+
+def test_a_mapped_sheets_joined_header_with_one_column_renamed_is_a_header(
+    store: Store, tmp_path: Path
+) -> None:
+    """Through `ingest_file`: the mapping's id column is the sheet's too (as for a CSV file)."""
+    book = Workbook()
+    for row in (
+        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Ghi chú"],
+        ["V1", "0912345678", "first", "a"],
+        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Notes"],
+        ["V2", "0912345679", "second", "b"],
+    ):
+        book.active.append(row)
+    path = tmp_path / "joined.xlsx"
+    book.save(path)
+    mapping = _mapping(tmp_path)
+    result = ingest_file(store, path, org="a", mapping=mapping, workers=0, classify=False)
+    assert (result.received, result.stored, result.rejected) == (3, 2, 1)
+    assert stored_ids(store) == ["V1", "V2"]
+    rejects = path.with_name(path.name + ".rejects.jsonl").read_text("utf-8").splitlines()
+    reasons = [str(json.loads(line)["reason"]) for line in rejects]
+    assert [r.startswith("a header of other columns: were two files joined?") for r in reasons] == [
+        True
+    ]

@@ -86,8 +86,13 @@ _HEADER_READERS: dict[str, HeaderReader] = {
         header_unknowns=unknowns,
         columns_of=columns_of,
     ),
-    "xlsx": lambda raw, path, check, known, unknowns, _columns_of: read_xlsx(
-        raw, path, on_header=check, layout_names=known, header_unknowns=unknowns
+    "xlsx": lambda raw, path, check, known, unknowns, columns_of: read_xlsx(
+        raw,
+        path,
+        on_header=check,
+        layout_names=known,
+        header_unknowns=unknowns,
+        columns_of=columns_of,
     ),
 }
 #: Readers of formats whose keys a mapping names by the type of its field (a JSON list).
