@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import idna
 from publicsuffixlist import PublicSuffixList
@@ -13,9 +14,22 @@ from bigfish.identifiers.defang import defang
 from bigfish.identifiers.model import Parsed, invalid, valid
 from bigfish.models import Kind
 
-# The list shipped inside the publicsuffixlist package: never fetched at run time.
-_PSL = PublicSuffixList()
-_PSL_KNOWN = PublicSuffixList(accept_unknown=False)
+
+@cache
+def _psl() -> PublicSuffixList:
+    """The list shipped inside the publicsuffixlist package (never fetched at run time), parsed
+    when first needed: parsing takes ~0.4 s, which a command's --help need not pay."""
+    return PublicSuffixList()
+
+
+@cache
+def _psl_known() -> PublicSuffixList:
+    """The same parsed list, but a last label it does not know is no public suffix. A copy:
+    `accept_unknown` is the only difference, and the parsed list is only read after parsing."""
+    known = copy.copy(_psl())
+    known.accept_unknown = False
+    return known
+
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9]")
 _ASCII_HOST = re.compile(r"[a-z0-9.-]+")
@@ -80,19 +94,19 @@ def registrable_domain(host: str) -> str | None:
         return None
     if is_ip(host) or "." not in host:
         return None
-    result = _PSL.privatesuffix(host)
+    result = _psl().privatesuffix(host)
     return result if isinstance(result, str) else None
 
 
 def is_public_suffix(host: str) -> bool:
     """True when HOST is itself a public suffix (`com`, `co.th`, `github.io`): the names under
     it belong to their own owners."""
-    return bool(_PSL.is_public(host))
+    return bool(_psl().is_public(host))
 
 
 def has_known_suffix(host: str) -> bool:
     """True when HOST ends in a public suffix the list knows (not just any last label)."""
-    return _PSL_KNOWN.publicsuffix(host) is not None
+    return _psl_known().publicsuffix(host) is not None
 
 
 def parse_domain(text: str, country: str | None = None) -> Parsed:
