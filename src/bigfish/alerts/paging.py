@@ -46,6 +46,14 @@ OWN_PART = 500
 #: against 44-45).
 PER_MENTION_RATIO = 3
 
+# The aliases the queries join, made once: each page made its own (and four more for each part
+# of the viewer's reports, `_held_first`), and an alias of `reports` builds a proxy of each of
+# its columns when first read: a third of a page's CPU on a small store. The SQL is the same.
+_OWN = reports.alias("own")
+_OWN_MENTIONS = mentions.alias("own_mentions")
+_BEFORE = reports.alias("before")
+_BEFORE_MENTIONS = mentions.alias("before_mentions")
+
 
 @dataclass(frozen=True, slots=True)
 class Page:
@@ -114,8 +122,7 @@ def _reported_later(
     the report: (the mentions of others' reports in updated_at order, the values the viewer
     holds, the condition that it held the mention's value when the report was stamped, for
     reports stamped by a time at the latest (None: any time), checked per mention or not)."""
-    own = reports.alias("own")
-    own_mentions = mentions.alias("own_mentions")
+    own, own_mentions = _OWN, _OWN_MENTIONS
     held = (
         sa.select(own_mentions.c.identifier_id)
         .join(own, own.c.id == own_mentions.c.report_pk)
@@ -260,8 +267,7 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
     """The alerts of PAGE on the values the viewer's reports OWN_PKS were the first of its
     reports to mention, of other organizations' older reports, dated by that first report,
     oldest first. Each value is looked at once, however many of the reports mention it."""
-    own = reports.alias("own")
-    own_mentions = mentions.alias("own_mentions")
+    own, own_mentions = _OWN, _OWN_MENTIONS
     shared = sa.exists().where(stopped_values.c.identifier_id == own_mentions.c.identifier_id)
     first = (
         sa.select(own_mentions.c.identifier_id, sa.func.min(own.c.updated_at).label("held"))
@@ -270,8 +276,7 @@ def _held_first(page: Page, own_pks: Sequence[int]) -> sa.Select[Any]:
         .group_by(own_mentions.c.identifier_id)
         .subquery("first_held")
     )
-    before = reports.alias("before")
-    before_mentions = mentions.alias("before_mentions")
+    before, before_mentions = _BEFORE, _BEFORE_MENTIONS
     held_before = sa.exists().where(
         before_mentions.c.identifier_id == first.c.identifier_id,
         before.c.id == before_mentions.c.report_pk,
