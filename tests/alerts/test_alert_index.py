@@ -88,7 +88,9 @@ def test_an_organization_among_others_pages_through_every_alert_once_in_order(
         # Alerts dated by the other report and by the viewer's later holding, both.
         by_holding = [i for _, i, later in expected if later]
         assert len(ids) > 60 and 10 < len(by_holding) < len(ids) - 10, name
-        for limit in (3, 11, 1000):
+        # Pages of 3 (about 90) and one page of all. Pages of 11 as well caught no bug planted
+        # in the paging that pages of 3 missed, under any of these plans.
+        for limit in (3, 1000):
             assert paged_ids(store, viewer, limit) == ids, (name, limit)
         for at, _, _ in expected[:: len(expected) // 5]:
             since = at - timedelta(seconds=30)  # between two reports' dates
