@@ -65,7 +65,10 @@ def test_every_plan_gives_every_alert_once_in_order(
         expected = [alert_id for _, alert_id, _ in expected_alerts(web.store, viewer)]
         if name == "C":
             assert len(expected) > 10  # the seed gives C alerts to page through
-        for limit in (1, 2, 3, 7, 200):
+        # Pages of 1 (a boundary after every alert), of 7 (more than OWN_PART under two plans)
+        # and one of all. Pages of 2 and 3 as well caught no bug planted in the paging that
+        # pages of 1 missed, under any of these plans.
+        for limit in (1, 7, 200):
             assert paged_ids(web.store, viewer, limit) == expected, (name, limit)
 
 
