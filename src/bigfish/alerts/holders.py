@@ -17,6 +17,15 @@ from bigfish.sharing.policy import ItemMarking, Viewer, can_see
 from bigfish.store import Store
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 
+# The aliases the queries join, made once, not on every call (as `paging` does): an alias of
+# `reports` builds a proxy of each of its columns when first read. The SQL is the same.
+_OWN = reports.alias("own")
+_OWN_MENTIONS = mentions.alias("own_mentions")
+_MINE = reports.alias("mine")
+_MINE_MENTIONS = mentions.alias("mine_mentions")
+_BEFORE = reports.alias("before")
+_BEFORE_MENTIONS = mentions.alias("before_mentions")
+
 
 def holders_to_alert(
     store: Store, report_pks: Sequence[int], holders: Collection[int] | None = None
@@ -84,9 +93,7 @@ def _pair(alert_id: str) -> tuple[int, int]:
 def _to_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
     """Each other organization that holds a value of REPORT_PKS (holder), when it first held
     it (held), and the alert of the report on it."""
-    own = reports.alias("own")
-    own_mentions = mentions.alias("own_mentions")
-    return _held_alerts(own, own_mentions, reports.c.id.in_(report_pks))
+    return _held_alerts(_OWN, _OWN_MENTIONS, reports.c.id.in_(report_pks))
 
 
 def _to_new_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
@@ -95,10 +102,8 @@ def _to_new_holders(report_pks: Sequence[int]) -> sa.Select[Any]:
     every other organization's report on that value. A replaced report is stamped by this
     write like a new one: its values, new or not, are held from now when no other report of
     the organization mentions them, as `list_alerts` dates them (and serves them again)."""
-    mine = reports.alias("mine")
-    mine_mentions = mentions.alias("mine_mentions")
-    before = reports.alias("before")
-    before_mentions = mentions.alias("before_mentions")
+    mine, mine_mentions = _MINE, _MINE_MENTIONS
+    before, before_mentions = _BEFORE, _BEFORE_MENTIONS
     held_before = sa.exists().where(
         before_mentions.c.identifier_id == mine_mentions.c.identifier_id,
         before.c.id == before_mentions.c.report_pk,
