@@ -97,17 +97,11 @@ def test_a_sheet_header_with_one_column_renamed_is_a_header_under_defaults(
     tmp_path: Path,
 ) -> None:
     """The sheet reader, told which column holds the id (`columns_of`), as a CSV file."""
-    book = Workbook()
-    for row in (
-        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Ghi chú"],
-        ["V1", "0912345678", "first", "a"],
-        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Notes"],
+    path = _sheet(
+        tmp_path,
         ["V2", "0912345679", "Ghi chú", "b"],
         ["V3", "Số điện thoại 1", "Mô tả", "Ghi chú"],
-    ):
-        book.active.append(row)
-    path = tmp_path / "joined.xlsx"
-    book.save(path)
+    )
     layout = {"mã hồ sơ": "report_id", "số điện thoại 1": "phones", "mô tả": "narrative"}
     with path.open("rb") as raw:
         records = list(
@@ -123,16 +117,7 @@ def test_a_mapped_sheets_joined_header_with_one_column_renamed_is_a_header(
     store: Store, tmp_path: Path
 ) -> None:
     """Through `ingest_file`: the mapping's id column is the sheet's too (as for a CSV file)."""
-    book = Workbook()
-    for row in (
-        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Ghi chú"],
-        ["V1", "0912345678", "first", "a"],
-        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Notes"],
-        ["V2", "0912345679", "second", "b"],
-    ):
-        book.active.append(row)
-    path = tmp_path / "joined.xlsx"
-    book.save(path)
+    path = _sheet(tmp_path, ["V2", "0912345679", "second", "b"])
     mapping = _mapping(tmp_path)
     result = ingest_file(store, path, org="a", mapping=mapping, workers=0, classify=False)
     assert (result.received, result.stored, result.rejected) == (3, 2, 1)
@@ -142,3 +127,19 @@ def test_a_mapped_sheets_joined_header_with_one_column_renamed_is_a_header(
     assert [r.startswith("a header of other columns: were two files joined?") for r in reasons] == [
         True
     ]
+
+
+def _sheet(tmp_path: Path, *rows: list[str]) -> Path:
+    """joined.xlsx: the first file's header and row V1, the second's header (Ghi chú renamed
+    Notes), then ROWS."""
+    book = Workbook()
+    for row in (
+        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Ghi chú"],
+        ["V1", "0912345678", "first", "a"],
+        ["Mã hồ sơ", "Số điện thoại 1", "Mô tả", "Notes"],
+        *rows,
+    ):
+        book.active.append(row)
+    path = tmp_path / "joined.xlsx"
+    book.save(path)
+    return path

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import IO, Any
@@ -76,24 +77,32 @@ READERS: dict[str, Reader] = {
     "jsonl": read_jsonl,
     "xlsx": lambda raw, path: read_xlsx(raw, path),
 }
+
+
+def _read_headed(
+    read: Callable[..., Iterator[Record]],
+    raw: IO[bytes],
+    path: Path,
+    check: HeaderCheck,
+    known: frozenset[str],
+    unknowns: int,
+    columns_of: Mapping[str, str],
+) -> Iterator[Record]:
+    """READ (a reader of a format with a header row) told the header's check and layout."""
+    return read(
+        raw,
+        path,
+        on_header=check,
+        layout_names=known,
+        header_unknowns=unknowns,
+        columns_of=columns_of,
+    )
+
+
 #: Readers of formats with a header row, whose columns are checked once for the whole file.
 _HEADER_READERS: dict[str, HeaderReader] = {
-    "csv": lambda raw, path, check, known, unknowns, columns_of: read_csv(
-        raw,
-        path,
-        on_header=check,
-        layout_names=known,
-        header_unknowns=unknowns,
-        columns_of=columns_of,
-    ),
-    "xlsx": lambda raw, path, check, known, unknowns, columns_of: read_xlsx(
-        raw,
-        path,
-        on_header=check,
-        layout_names=known,
-        header_unknowns=unknowns,
-        columns_of=columns_of,
-    ),
+    "csv": partial(_read_headed, read_csv),
+    "xlsx": partial(_read_headed, read_xlsx),
 }
 #: Readers of formats whose keys a mapping names by the type of its field (a JSON list).
 _MAPPED_READERS: dict[str, Callable[[IO[bytes], Path, ColumnMapping], Iterator[Record]]] = {
