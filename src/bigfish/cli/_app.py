@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -11,9 +12,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+import typer._adapters
 
 from bigfish.cli._lazy import LazyGroup
 from bigfish.errors import NotFound
+
+# typer builds pydantic adapters for a run's parameters inside a context manager that sets
+# PYDANTIC_DISABLE_PLUGINS in os.environ and deletes it again: two runs in threads of one
+# process (a program embedding the CLI; tests/cli/test_concurrent_runs_h123.py) both deleted it,
+# and one failed with KeyError('PYDANTIC_DISABLE_PLUGINS'). The switch is taken one at a time.
+_PLUGIN_SWITCH = threading.RLock()
+_typers_switch = typer._adapters.disabled_pydantic_plugins
+
+
+@contextmanager
+def _one_at_a_time() -> Iterator[None]:
+    with _PLUGIN_SWITCH, _typers_switch():
+        yield
+
+
+typer._adapters.disabled_pydantic_plugins = _one_at_a_time
 
 if TYPE_CHECKING:
     from bigfish.store import Store
