@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,10 @@ import sqlalchemy as sa
 from bigfish.intake import service
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs, reports
+from tests.polling import WAIT, eventually
 
 #: The rows of the file; a batch (2,000 reports) is committed within the first 2,100.
 ROWS = 200_000
-#: A safety net only: the first batch is committed within a second or two.
-WAIT = 120.0
 #: `service._records`: the records of a file, as its reader gives them.
 Reader = Callable[..., Iterator[Any]]
 
@@ -37,15 +35,6 @@ def big_csv(path: Path) -> None:
         day = "2025-13-45" if n % 100 == 50 else "2025-03-01"
         lines.append(f"{report_id},{day},TH,{n},THB,08{n % 100_000_000:08d}\n")
     path.write_text("".join(lines))
-
-
-def eventually(condition: Callable[[], bool]) -> bool:
-    ends = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > ends:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def stored_count(store: Store) -> int:

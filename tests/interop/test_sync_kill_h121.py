@@ -17,8 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from bigfish.webhooks import add_webhook, allow_peer
 from tests.interop.builders import ingest_json, sample_reports
 from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
 from tests.interop.test_sync_partial import _shared
+from tests.polling import eventually
 from tests.webhook_receiver import WAIT, Receiver, serve
 
 #: The pull, in a process of its own: the store's URL and the peer's discovery URL as arguments.
@@ -97,17 +97,6 @@ def _run_row(store: Store, run_id: int = 1) -> dict[str, Any]:
         return dict(found.mappings().one())
 
 
-def _eventually(condition: Callable[[], bool]) -> bool:
-    """Whether CONDITION holds within WAIT seconds (a safety net: it holds at once but for
-    the old code)."""
-    ends = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > ends:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def _pulled(store: Store) -> list[str]:
     with store.connect() as conn:
         held = conn.execute(sa.select(reports.c.report_id).order_by(reports.c.report_id))
@@ -130,9 +119,9 @@ def test_a_killed_pull_leaves_a_row_counting_its_committed_page_and_deliveries(
         )
         try:
             # page 2 asked for: page 1 is committed and its alerts handed over
-            assert _eventually(lambda: any(q.get("next") for q in peer.objects_requests))
+            assert eventually(lambda: any(q.get("next") for q in peer.objects_requests), WAIT)
             assert node.receiver.has("r1")
-            delivered = _eventually(lambda: _run_row(node.store)["webhooks"] == 1)
+            delivered = eventually(lambda: _run_row(node.store)["webhooks"] == 1, WAIT)
             process.send_signal(signal.SIGKILL)
             process.wait(WAIT)
         finally:

@@ -8,7 +8,6 @@ import copy
 import dataclasses
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,16 +67,6 @@ def sqlite_node(path: Path, migrated: Path) -> Store:
     assert not path.exists()
     shutil.copyfile(migrated, path)
     return open_store(f"sqlite:///{path}")
-
-
-@pytest.fixture
-def nodes(store: Store, tmp_path: Path, _migrated_sqlite: Path) -> Iterator[tuple[Store, Store]]:
-    """The Thai node (both backends) and the Vietnamese node (SQLite)."""
-    vn = sqlite_node(tmp_path / "vn.db", _migrated_sqlite)
-    try:
-        yield _node(store), _node(vn, here="VN")
-    finally:
-        vn.close()
 
 
 def _freeze(deadline: datetime | None = None) -> RequestDraft:

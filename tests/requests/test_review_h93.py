@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,23 +37,11 @@ from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from tests.requests.test_federation import (
     _freeze,
-    _node,
     _requests,
     node_key,
     receive,
     served,
-    sqlite_node,
 )
-
-
-@pytest.fixture
-def nodes(store: Store, tmp_path: Path, _migrated_sqlite: Path) -> Iterator[tuple[Store, Store]]:
-    """The Thai node (both backends) and the Vietnamese node (SQLite)."""
-    vn = sqlite_node(tmp_path / "vn.db", _migrated_sqlite)
-    try:
-        yield _node(store), _node(vn, here="VN")
-    finally:
-        vn.close()
 
 
 def test_a_change_with_a_blank_note_travels_to_the_other_node(
