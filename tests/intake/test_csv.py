@@ -407,7 +407,9 @@ def test_a_per_row_marking_is_refused_as_through_the_api(
     assert stored_ids(sqlite_store) == ["r2"]
     by_line = {r["line"]: r for r in rejects_of(path)}
     assert by_line[2]["field"] == "tlp" and by_line[4]["field"] == "group"
-    assert by_line[2]["reason"] == "markings are set for the whole batch, not per report"
+    assert by_line[2]["reason"].startswith(
+        "markings are set for the whole batch, not per report: this row's tlp is 'red'"
+    )
 
 
 def test_an_over_long_attribute_is_rejected_not_cut(sqlite_store: Store, tmp_path: Path) -> None:

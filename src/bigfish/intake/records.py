@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,17 @@ from decimal import Decimal, InvalidOperation
 
 from bigfish import vocab
 from bigfish.errors import InputError
-from bigfish.models import Channel, Kind, Marking, RawIdentifier, Report, Role, ScamType
+from bigfish.models import (
+    TLP,
+    Channel,
+    Distribution,
+    Kind,
+    Marking,
+    RawIdentifier,
+    Report,
+    Role,
+    ScamType,
+)
 
 STANDARD_FIELDS = (
     "report_id",
@@ -37,6 +48,11 @@ REQUIRED = ("report_id", "reported_at", "country")
 #: refused, not kept as an attribute while the batch's marking applies (that could widen it).
 MARKING_FIELDS = frozenset({"tlp", "distribution", "group", "group_id"})
 MARKING_REASON = "markings are set for the whole batch, not per report"
+#: Columns `bigfish export csv` adds to the intake columns: the report's organization and
+#: marking. A file's row may repeat the batch's own (an export ingested again), never set them.
+EXPORT_COLUMNS = ("org", "tlp", "distribution", "group")
+_TLPS = frozenset(t.value for t in TLP)
+_DISTRIBUTIONS = frozenset(d.value for d in Distribution)
 
 #: Reports are of things that happened: from 1970 on, and not after today (a day's leeway for
 #: the clocks and zones of the partners).
@@ -142,13 +158,77 @@ def unescape_formula(value: str) -> str:
     return value
 
 
-def marking_claim(fields: Mapping[str, str]) -> str | None:
-    """The first marking field (MARKING_FIELDS) FIELDS gives a value, or None."""
-    for name in sorted(MARKING_FIELDS):
-        value = fields.get(name)
-        if value is not None and value.strip():
-            return name
-    return None
+def batch_fields(fields: dict[str, str], *, org: str, marking: Marking) -> dict[str, str]:
+    """FIELDS of a row of a batch ORG sends under MARKING (a file's, whose rows have no
+    marking of their own), without the columns an export adds (EXPORT_COLUMNS) when they
+    only repeat the batch's organization and marking: they are the export's bookkeeping, not
+    attributes. InputError names the first that does not, and says how to ingest the row: a
+    report is stored only under the organization that sends it, and under the marking the
+    ingesting operator chose (`--tlp`, `--distribution`, `--group`; their defaults when none
+    is given), which a file neither sets nor widens. `group_id` (a node's own number for a
+    group) is refused as before: no export writes it."""
+    if "group_id" in fields and bare(fields["group_id"]):
+        raise InputError(MARKING_REASON, field="group_id")
+    if not any(name in fields for name in EXPORT_COLUMNS):
+        return fields
+    sent = bare(fields.get("org") or "")
+    if sent and sent != org:
+        raise InputError(
+            f"org {sent!r} is not the organization this file is ingested as ({org!r}): a "
+            "report is stored only under the organization that sent it; ingest that "
+            "organization's rows in a file of their own, with --org",
+            field="org",
+        )
+    _check_marking(fields, marking)
+    return {name: value for name, value in fields.items() if name not in EXPORT_COLUMNS}
+
+
+def _check_marking(fields: Mapping[str, str], marking: Marking) -> None:
+    """InputError when FIELDS' tlp, distribution or group is not MARKING's. An empty cell
+    says nothing, but an empty group beside a distribution is no group (as an export writes
+    the marking of a report shared with the partnership)."""
+    batch = {
+        "tlp": marking.tlp.value,
+        "distribution": marking.distribution.value,
+        "group": marking.group if marking.distribution is Distribution.GROUP else None,
+    }
+    tlp = bare(fields.get("tlp") or "") or marking.tlp.value
+    stated = bare(fields.get("distribution") or "")
+    distribution = stated or marking.distribution.value
+    group = bare(fields.get("group") or "") or (None if stated else batch["group"])
+    if tlp not in _TLPS:
+        raise InputError(
+            f"unknown tlp {tlp!r} (one of {', '.join(t.value for t in TLP)})", field="tlp"
+        )
+    if distribution not in _DISTRIBUTIONS:
+        raise InputError(
+            f"unknown distribution {distribution!r} (one of "
+            f"{', '.join(d.value for d in Distribution)})",
+            field="distribution",
+        )
+    if group is not None and distribution != Distribution.GROUP.value:
+        raise InputError("group is only given with distribution 'group'", field="group")
+    given = {"tlp": tlp, "distribution": distribution, "group": group}
+    for name, value in given.items():
+        if value != batch[name]:
+            raise InputError(
+                f"{MARKING_REASON}: this row's {name} is {_shown(value)}, the batch's is "
+                f"{_shown(batch[name])} ({_options(batch)}); ingest such rows with "
+                f"{_options(given)}",
+                field=name,
+            )
+
+
+def _shown(value: str | None) -> str:
+    return repr(value) if value is not None else "none"
+
+
+def _options(marking: Mapping[str, str | None]) -> str:
+    """The `bigfish ingest` options that give MARKING (tlp, distribution, group)."""
+    options = f"--tlp {marking['tlp']} --distribution {marking['distribution']}"
+    if marking["distribution"] == Distribution.GROUP.value:
+        options += f" --group {shlex.quote(marking['group'] or 'NAME')}"
+    return options
 
 
 def parse_datetime(text: str, formats: Formats) -> datetime:

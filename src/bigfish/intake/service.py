@@ -38,12 +38,11 @@ from bigfish.intake.readers import (
 )
 from bigfish.intake.readers.csv import STANDARD_COLUMNS
 from bigfish.intake.records import (
-    MARKING_REASON,
     REQUIRED,
     Formats,
+    batch_fields,
     build_report,
     has_surrogate,
-    marking_claim,
 )
 from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
 from bigfish.organizations import ensure_org, group_id_by_name
@@ -108,7 +107,8 @@ _HEADER_READERS: dict[str, HeaderReader] = {
 _MAPPED_READERS: dict[str, Callable[[IO[bytes], Path, ColumnMapping], Iterator[Record]]] = {
     "jsonl": lambda raw, path, mapping: read_jsonl(raw, path, mapped=mapping.field_of),
 }
-#: Formats whose rows have no marking of their own: a marking field in a row is refused.
+#: Formats whose rows have no marking of their own: a row's marking or organization field is
+#: refused unless it repeats the batch's (`records.batch_fields`: an export ingested again).
 _BATCH_MARKED = frozenset({"csv", "jsonl", "xlsx"})
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 
@@ -433,10 +433,11 @@ def _prepare_chunk(
     file: str,
     group_id: int | None,
     classify: bool = True,
-    batch_marked: bool = False,
+    batch_org: str | None = None,
 ) -> list[Prepared]:
     """Validate, normalize and classify a chunk of records (in a worker process for big files).
-    BATCH_MARKED: the rows have no marking of their own, so a marking field is refused."""
+    BATCH_ORG: the organization sending rows that have no marking of their own (a CSV file's,
+    not a STIX bundle's), whose marking and organization fields may only repeat the batch's."""
     out: list[Prepared] = []
     for record in records:
         if isinstance(record, Unreadable):
@@ -447,9 +448,8 @@ def _prepare_chunk(
             continue
         fields = mapping.apply(record.fields) if mapping else record.fields
         try:
-            claim = marking_claim(fields) if batch_marked else None
-            if claim is not None:
-                raise InputError(MARKING_REASON, field=claim)
+            if batch_org is not None:
+                fields = batch_fields(fields, org=batch_org, marking=marking)
             if mapping is not None and record.numbers:  # a JSON report's
                 refuse_mapped_numbers(mapping.sources(record.fields), record)
             shadowed = mapping.shadowed(record.fields) if mapping else None
@@ -507,7 +507,7 @@ _PR_SET_PDEATHSIG = 1
 def _prepared(
     chunks: Iterator[list[Record]],
     workers: int,
-    args: tuple[ColumnMapping | None, Marking, str, int | None, bool, bool],
+    args: tuple[ColumnMapping | None, Marking, str, int | None, bool, str | None],
 ) -> Iterator[list[Prepared]]:
     """Prepared chunks in file order; with WORKERS > 0 a bounded pool of processes does the
     work, so memory stays flat while both cores normalize."""
@@ -724,7 +724,8 @@ def ingest_file(
         with path.open("rb") as raw:
             records = _records(raw, path, fmt, mapping, name)
             chunks = _chunks(records, _CHUNK)
-            args = (mapping, marking, name, group_id, classify, fmt in _BATCH_MARKED)
+            batch_org = org.strip() if fmt in _BATCH_MARKED else None
+            args = (mapping, marking, name, group_id, classify, batch_org)
             for prepared in _prepared(chunks, workers, args):
                 for item in prepared:
                     received += 1
