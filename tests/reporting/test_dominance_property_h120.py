@@ -22,6 +22,7 @@ from bigfish.reporting.disclosure import (
     CellKeys,
     cell_key,
     dominated,
+    loss_text,
     merged,
     publishable,
     record_key,
@@ -79,10 +80,15 @@ def _table(reports: Sequence[Row], group: Callable[[Row], str]) -> tuple[Tally, 
     return tuple(sorted(tallies, key=lambda t: (-t.loss_usd, -t.reports, t.key)))
 
 
+def _record_key(i: int, r: Row) -> int:
+    """The record key of report I, stating R's loss in US dollars."""
+    return record_key(SECRET, "A", str(i), loss=loss_text(str(r.loss), "USD", r.loss))
+
+
 def _keys(reports: Sequence[Row], group: Callable[[Row], str]) -> dict[str, int]:
     groups: defaultdict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(reports):
-        groups[group(r)].append(record_key(SECRET, "A", str(i)))
+        groups[group(r)].append(_record_key(i, r))
     return {k: cell_key(v) for k, v in groups.items()}
 
 
@@ -110,7 +116,7 @@ def _statistics(reports: Sequence[Row]) -> Statistics:
 
 
 def _cell_keys(reports: Sequence[Row]) -> CellKeys:
-    every = [record_key(SECRET, "A", str(i)) for i in range(len(reports))]
+    every = [_record_key(i, r) for i, r in enumerate(reports)]
     return CellKeys(
         total=cell_key(every),
         by_country=_keys(reports, TABLES["by_country"]),

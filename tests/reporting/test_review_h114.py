@@ -120,13 +120,16 @@ def test_only_the_named_currencies_amounts_are_published_and_every_count_stays()
 
 SECRET = b"a node's secret, for the tests"
 
+#: The loss of the reports keyed below: none (a key takes one, `disclosure.loss_text`).
+_NO_LOSS = "[null, null, null]"
+
 
 def _losses_and_keys(n: int) -> tuple[list[float], list[int]]:
     """N reports of A: losses from $1,000 to $9,999 and their record keys under SECRET."""
     from bigfish.reporting import disclosure
 
     losses = [float(1000 + (i * 7919) % 9000) for i in range(n)]
-    return losses, [disclosure.record_key(SECRET, "A", f"r{i}") for i in range(n)]
+    return losses, [disclosure.record_key(SECRET, "A", f"r{i}", loss=_NO_LOSS) for i in range(n)]
 
 
 def test_the_same_reports_always_give_the_same_published_loss() -> None:
@@ -134,11 +137,13 @@ def test_the_same_reports_always_give_the_same_published_loss() -> None:
     another secret or another report, another key."""
     from bigfish.reporting import disclosure
 
-    keys = [disclosure.record_key(SECRET, "A", f"r{i}") for i in range(12)]
-    assert keys == [disclosure.record_key(SECRET, "A", f"r{i}") for i in range(12)]
-    assert disclosure.record_key(b"another secret", "A", "r0") != keys[0]
-    assert disclosure.record_key(SECRET, "B", "r0") != keys[0]
-    assert disclosure.record_key(SECRET, "A/r", "0") != disclosure.record_key(SECRET, "A", "r/0")
+    keys = [disclosure.record_key(SECRET, "A", f"r{i}", loss=_NO_LOSS) for i in range(12)]
+    assert keys == [disclosure.record_key(SECRET, "A", f"r{i}", loss=_NO_LOSS) for i in range(12)]
+    assert disclosure.record_key(b"another secret", "A", "r0", loss=_NO_LOSS) != keys[0]
+    assert disclosure.record_key(SECRET, "B", "r0", loss=_NO_LOSS) != keys[0]
+    assert disclosure.record_key(SECRET, "A/r", "0", loss=_NO_LOSS) != disclosure.record_key(
+        SECRET, "A", "r/0", loss=_NO_LOSS
+    )
     assert all(0 <= k < disclosure.KEY_SPACE for k in keys)
     cell = disclosure.cell_key(keys)
     assert cell == disclosure.cell_key(reversed(keys)) == disclosure.cell_key(sorted(keys))
@@ -312,13 +317,15 @@ def test_perturbing_changes_the_losses_only() -> None:
         unconverted=6,
         unconverted_by_currency=(Unconverted("NPR", 6, 50_000.0, 6),),
     )
-    groups = {c: disclosure.record_key(SECRET, "A", c) for c in ("A", "B", "C", "D", "XX")}
+    groups = {
+        c: disclosure.record_key(SECRET, "A", c, loss=_NO_LOSS) for c in ("A", "B", "C", "D", "XX")
+    }
     keys = disclosure.CellKeys(
         total=disclosure.cell_key(groups.values()),
         by_country=groups,
         by_month={c: k for c, k in groups.items() if c != "D"},  # D: read after the keys
         by_typology=groups,
-        currencies={"NPR": disclosure.record_key(SECRET, "A", "npr")},
+        currencies={"NPR": disclosure.record_key(SECRET, "A", "npr", loss=_NO_LOSS)},
         networks={},
     )
     plain = publishable(stats, []).stats

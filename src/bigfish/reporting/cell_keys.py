@@ -1,5 +1,6 @@
 """The cell keys of a statistics report (`bigfish.reporting.disclosure.CellKeys`): every report
-VIEWER sees in the period, keyed by a node secret, added up per cell.
+VIEWER sees in the period, keyed by a node secret and its loss as it is now
+(`bigfish.reporting.disclosure.record_key`), added up per cell.
 
 The secret is the node's: `report_secret` derives it from the node key under the data directory
 (an Ed25519 signature is deterministic, so the node key signing one fixed text gives the same
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 
 from bigfish.evidence.node_key import NodeKey
 from bigfish.linking.views import NetworkSummary
-from bigfish.reporting.disclosure import CellKeys, cell_key, record_key
+from bigfish.reporting.disclosure import CellKeys, cell_key, loss_text, record_key
 from bigfish.reporting.period import Period
 from bigfish.reporting.stats import Statistics, Tally, in_period_for, month_of
 from bigfish.sharing.policy import Viewer
@@ -30,6 +31,9 @@ from bigfish.store.schema import organizations, reports
 
 #: What the node key signs to give the report's secret (another text, another secret).
 _SECRET_PURPOSE = b"bigfish statistics report: record keys, version 1"
+
+#: Report ids read per IN (...) by `_member_losses`.
+_IDS_PER_QUERY = 500
 
 
 def report_secret(node_key: NodeKey) -> bytes:
@@ -93,7 +97,9 @@ def report_cell_keys(
     `compute_statistics` names them, and of NETWORKS by their reports as shown: only of the
     cells of STATS (read before) whose reports, losses and reports stating one are the same
     here, and of the networks that list all their reports (a report stored, changed or deleted
-    between the reads: the cell's key is not of its figure, which is then not published)."""
+    between the reads: the cell's key is not of its figure, which is then not published). Each
+    report's key takes its loss as read here: the cell's figure, checked to be of the same
+    losses, is the one the key is of."""
     query = (
         sa.select(
             organizations.c.name,
@@ -114,7 +120,9 @@ def report_cell_keys(
     }
     with store.connect() as conn:
         for org, report_id, country, month, scam_type, usd, amount, currency in conn.execute(query):
-            key = record_key(secret, str(org), str(report_id))
+            key = record_key(
+                secret, str(org), str(report_id), loss=loss_text(amount, currency, usd)
+            )
             loss = None if usd is None else float(usd)
             total.add(key, loss)
             tables["country"][str(country or "unknown")].add(key, loss)
@@ -136,10 +144,52 @@ def report_cell_keys(
         by_month=_matching(tables["month"], stats.by_month),
         by_typology=_matching(tables["typology"], stats.by_typology),
         currencies=currencies,
-        networks={
-            n.id: cell_key(record_key(secret, ref.org, ref.report_id) for ref in n.reports)
-            for n in networks
-            # the operator's counts are those of the last link run, the reports those of now
-            if n.stats.report_count == len(set(n.reports))
-        },
+        networks=_network_keys(store, secret, networks),
     )
+
+
+def _network_keys(
+    store: Store, secret: bytes, networks: Sequence[NetworkSummary]
+) -> dict[int, int]:
+    """The keys of NETWORKS by their reports as shown, with those reports' losses as they are
+    now; a network one of whose reports is gone has none, nor one whose count is not that of
+    its reports (the operator's counts are those of the last link run, the reports of now)."""
+    losses = _member_losses(store, networks)
+    keys: dict[int, int] = {}
+    for n in networks:
+        refs = {(ref.org, ref.report_id) for ref in n.reports}
+        if n.stats.report_count != len(refs) or not refs <= losses.keys():
+            continue
+        keys[n.id] = cell_key(record_key(secret, *ref, loss=losses[ref]) for ref in refs)
+    return keys
+
+
+def _member_losses(store: Store, networks: Sequence[NetworkSummary]) -> dict[tuple[str, str], str]:
+    """The loss (`loss_text`) of every report of NETWORKS, by (organization, report id)."""
+    wanted: defaultdict[str, set[str]] = defaultdict(set)
+    for network in networks:
+        for ref in network.reports:
+            wanted[ref.org].add(ref.report_id)
+    found: dict[tuple[str, str], str] = {}
+    if not wanted:
+        return found
+    with store.connect() as conn:
+        for org, ids in wanted.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), _IDS_PER_QUERY):
+                query = (
+                    sa.select(
+                        reports.c.report_id,
+                        reports.c.loss_amount,
+                        reports.c.loss_currency,
+                        reports.c.loss_usd,
+                    )
+                    .join(organizations, organizations.c.id == reports.c.org_id)
+                    .where(
+                        organizations.c.name == org,
+                        reports.c.report_id.in_(ordered[start : start + _IDS_PER_QUERY]),
+                    )
+                )
+                for report_id, amount, currency, usd in conn.execute(query):
+                    found[org, str(report_id)] = loss_text(amount, currency, usd)
+    return found

@@ -64,15 +64,29 @@ totals is then known only to within their rounding (a loss of $48,000 is lost in
 millions, rounded to $10,000), which reduces what differencing gives away without removing it.
 
 Cell-key perturbation (`perturbed_loss`) goes further, for the losses only (counts stay exact):
-each report has a record key, 64 bits of HMAC-SHA-256 of a secret the node holds and its
-(organization, report id) (`record_key`); a cell's key is the sum of its reports' keys modulo
-2**64 (`cell_key`: the fractional part of the sum of the keys read as fractions); its loss is
-published times 1 + e, e drawn from the cell's key alone and at most `NOISE_BOUND` either way
-(`loss_noise`), then rounded. The same reports always give the same figure (run twice, two views
-or two tables of the same cell), while two cells that differ by one report get unrelated noise:
-their difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's. A cell
-whose reports changed between the statistics' read and the keys' read has no key
+each report has a record key, 64 bits of HMAC-SHA-256 of a secret the node holds, its
+(organization, report id) and its loss (`record_key`; `loss_text`: the amount stated, in one form
+for one number, its currency and its value in US dollars as stored); a cell's key is the sum of
+its reports' keys modulo 2**64 (`cell_key`: the fractional part of the sum of the keys read as
+fractions); its loss is published times 1 + e, e drawn from the cell's key alone and at most
+`NOISE_BOUND` either way (`loss_noise`), then rounded. The same reports with the same losses
+always give the same figure (run twice, two views or two tables of the same cell, a network of
+the same reports as a cell), while two cells that differ by one report get unrelated noise: their
+difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's. A cell whose
+reports or losses changed between the statistics' read and the keys' read has no key
 (`bigfish.reporting.cell_keys.report_cell_keys`) and its loss is not published.
+
+The loss is in the record key because a report sent again with another loss (the same report id
+updates it) leaves its cells with the same reports: keyed by its id alone, each kept its key and
+its e, and published T(1 + e) before and (T + D)(1 + e) after, whose ratio is (T + D) / T exactly.
+That published one victim's change of loss to within the rounding, and gave its sender, who knows
+D, the cell's e and so its exact T (tests/reporting/test_resent_noise_h137.py: $52,294 read off
+as $52,152, where the noise hides up to 5 %). The amount at other reference rates is a change too
+(its loss in US dollars differs by a known rate's share of it), hence the value in US dollars in
+`loss_text`. What this costs: each change of a loss is a new draw of a cell of nearly the same
+losses, and a sender who changes his loss many times over, one published report after each,
+could average the draws (n draws are off by 2.9 % / sqrt(n) on average: some 800 to come within
+0.1 %); reports are published far more rarely than that.
 
 Nothing else may carry a loss the report changes or leaves out: a table is printed in the order
 of its published losses, those not published after them by their counts (in the order of the
@@ -88,6 +102,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 
 from bigfish.linking.views import NetworkSummary
 from bigfish.reporting.stats import Flow, Statistics, Tally, Unconverted, two_largest
@@ -119,11 +134,41 @@ NOISE_BOUND = 0.05
 KEY_SPACE = 2**64
 
 
-def record_key(secret: bytes, org: str, report_id: str) -> int:
-    """The record key of report REPORT_ID of ORG: 64 bits of HMAC-SHA-256 under SECRET (a
-    fraction of `KEY_SPACE`); without SECRET no one can tell it from chance."""
-    message = json.dumps(["bigfish record key", org, report_id], ensure_ascii=False).encode()
-    digest = hmac.new(secret, message, hashlib.sha256).digest()
+def _decimal_text(amount: object) -> str | None:
+    """AMOUNT (a stored decimal text) in one form for one number: no exponent, no trailing zeros
+    (100, 100.0 and 1E+2 are "100"; 0.50 is "0.5"); a text that is not a number as it is."""
+    if amount is None:
+        return None
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    if not value.is_finite():
+        return str(value)
+    if value == 0:
+        return "0"
+    text = format(value, "f")  # every digit, at any exponent (no context rounds it)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def loss_text(amount: object, currency: object, usd: object) -> str:
+    """A report's loss as its record key takes it (`record_key`): the AMOUNT stated, its
+    CURRENCY and its value in US dollars (USD) as stored, in one text for one loss (100 and
+    100.0 USD are one loss, and give one key). USD is in it because a report sent again with
+    the same amount at other reference rates gets another loss in US dollars: kept out, that
+    change would be published under the same noise, and the rates are known."""
+    value = None if usd is None else float(str(usd))
+    loss = [_decimal_text(amount), None if currency is None else str(currency), value]
+    return json.dumps(loss, ensure_ascii=False)
+
+
+def record_key(secret: bytes, org: str, report_id: str, *, loss: str) -> int:
+    """The record key of report REPORT_ID of ORG whose loss is LOSS (`loss_text`): 64 bits of
+    HMAC-SHA-256 under SECRET (a fraction of `KEY_SPACE`); without SECRET no one can tell it
+    from chance. The report's loss is in it so that a report sent again with another loss
+    changes the noise of its cells (the module's docstring)."""
+    message = json.dumps(["bigfish record key", org, report_id, loss], ensure_ascii=False)
+    digest = hmac.new(secret, message.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big")
 
 
