@@ -336,3 +336,20 @@ def test_an_export_saved_as_a_workbook_or_json_lines_is_ingested_the_same(
             assert {r["field"] for r in _rejects(path)} == {"org"}
         finally:
             fresh.close()
+
+
+def test_an_org_column_without_the_exports_marking_columns_is_the_partners_attribute(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A partner's own `org` column (a bank's branch, the platform named): not an export,
+    so, like any column the format does not name, it is kept as an attribute and no row is
+    rejected for it (spec/reports.md: unknown extra columns are kept)."""
+    path = tmp_path / "partner.csv"
+    path.write_text(
+        "report_id,reported_at,country,org\nr1,2025-03-01,TH,Facebook\nr2,2025-03-02,TH,a\n",
+        encoding="utf-8",
+    )
+    result = _ingest(sqlite_store, path, "a")
+    assert (result.stored, result.rejected) == (2, 0), _rejects(path)
+    attributes = {key[1]: report["attributes"] for key, report in _snapshot(sqlite_store).items()}
+    assert attributes == {"r1": {"org": "Facebook"}, "r2": {"org": "a"}}

@@ -166,11 +166,13 @@ def batch_fields(fields: dict[str, str], *, org: str, marking: Marking) -> dict[
     report is stored only under the organization that sends it, and under the marking the
     ingesting operator chose (`--tlp`, `--distribution`, `--group`; their defaults when none
     is given), which a file neither sets nor widens. `group_id` (a node's own number for a
-    group) is refused as before: no export writes it."""
+    group) is refused as before: no export writes it. A row with an `org` column but no
+    marking column is not an export's: like any column the format does not name, `org` is
+    then kept as an attribute (spec/reports.md), as it always was."""
     if "group_id" in fields and bare(fields["group_id"]):
         raise InputError(MARKING_REASON, field="group_id")
-    if not any(name in fields for name in EXPORT_COLUMNS):
-        return fields
+    if not any(name in fields for name in MARKING_FIELDS):
+        return fields  # an `org` column alone is the partner's own: an attribute (spec)
     sent = bare(fields.get("org") or "")
     if sent and sent != org:
         raise InputError(
