@@ -353,3 +353,36 @@ def test_an_org_column_without_the_exports_marking_columns_is_the_partners_attri
     assert (result.stored, result.rejected) == (2, 0), _rejects(path)
     attributes = {key[1]: report["attributes"] for key, report in _snapshot(sqlite_store).items()}
     assert attributes == {"r1": {"org": "Facebook"}, "r2": {"org": "a"}}
+
+
+def test_attributes_travel_in_the_csv_export_and_are_read_back(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """The columns a partner sent that the format does not name are kept as attributes; the
+    CSV export dropped them, so an export ingested again lost them. Each is now a column of
+    the export (empty where a report has none) and is read back as it was; a partner's own
+    `org` column, whose name the export's organization column has, travels as `org.2`."""
+    source = tmp_path / "partner.csv"
+    source.write_text(
+        "report_id,reported_at,country,notes,Branch code,org\r\n"
+        "r1,2025-03-01,TH,called twice,0042,Facebook\r\n"
+        'r2,2025-03-02,TH,"=SUM(A1), said the victim",,\r\n'
+        "r3,2025-03-03,TH,,,\r\n",
+        encoding="utf-8",
+    )
+    assert _ingest(sqlite_store, source, "a").stored == 3
+    text = _exported(sqlite_store)
+    header = next(csv.reader(io.StringIO(text)))
+    assert header[-3:] == ["branch code", "notes", "org.2"]
+    exported = tmp_path / "exported.csv"
+    exported.write_text(text, encoding="utf-8")
+    fresh = _fresh(tmp_path, "fresh.db")
+    try:
+        result = _ingest(fresh, exported, "a")
+        assert (result.stored, result.rejected) == (3, 0), _rejects(exported)
+        attributes = {key[1]: report["attributes"] for key, report in _snapshot(fresh).items()}
+    finally:
+        fresh.close()
+    assert attributes["r1"] == {"notes": "called twice", "branch code": "0042", "org.2": "Facebook"}
+    assert attributes["r2"] == {"notes": "=SUM(A1), said the victim"}
+    assert attributes["r3"] in (None, {})

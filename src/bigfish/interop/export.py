@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -160,15 +161,51 @@ def csv_row(view: ReportView) -> list[str]:
     return [_inert(values.get(column, "")) for column in CSV_COLUMNS]
 
 
-def export_csv(store: Store, viewer: Viewer, out: IO[str]) -> ExportResult:
-    """Write what VIEWER may see to OUT as intake CSV."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def attribute_columns(names: Iterable[str]) -> dict[str, str]:
+    """The column of each report attribute NAME in a CSV export: its name, or, for a name an
+    export column already has (`org`, kept from a partner's file), the name with `.2`
+    (`.3`, …) as the MISP import names a repeated block."""
+    taken = set(CSV_COLUMNS)
+    columns: dict[str, str] = {}
+    for name in names:
+        column, n = name, 1
+        while column in taken:
+            n += 1
+            column = f"{name}.{n}"
+        taken.add(column)
+        columns[name] = column
+    return columns
+
+
+def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:
+    """VIEWS to OUT as intake CSV; the number of reports written.
+
+    The columns are CSV_COLUMNS, then one for every attribute the reports carry (the columns
+    a partner sent that the format does not name, kept verbatim), in order of name: ingested
+    again, they are read back as the same attributes (intake keeps every column it does not
+    name, and drops empty cells, so a report without the attribute has an empty one). The
+    rows wait in a temporary file until every name is known, so memory stays flat."""
+    names: set[str] = set()
     count = 0
-    with store.connect() as conn:
-        for view in iter_reports(conn, visible_reports(viewer)):
-            writer.writerow(csv_row(view))
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for view in views:
+            names.update(name for name, _ in view.attributes)
+            spool.write(json.dumps([csv_row(view), dict(view.attributes)]) + "\n")
             count += 1
+        columns = attribute_columns(sorted(names))
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([*CSV_COLUMNS, *columns.values()])
+        spool.seek(0)
+        for line in spool:
+            row, attributes = json.loads(line)
+            writer.writerow([*row, *(_inert(attributes.get(name, "")) for name in columns)])
+    return count
+
+
+def export_csv(store: Store, viewer: Viewer, out: IO[str]) -> ExportResult:
+    """Write what VIEWER may see to OUT as intake CSV (`write_csv`)."""
+    with store.connect() as conn:
+        count = write_csv(iter_reports(conn, visible_reports(viewer)), out)
     return ExportResult("csv", count, count)
 
 

@@ -6,7 +6,6 @@ Split from `bigfish.web.data`, which re-exports every name.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bigfish.interop import misp, stix
-from bigfish.interop.export import CSV_COLUMNS, csv_row, stix_objects
+from bigfish.interop.export import stix_objects, write_csv
 from bigfish.interop.model import NetworkView
 from bigfish.interop.views import iter_reports
 from bigfish.linking.detail import NetworkDetail
@@ -157,8 +156,5 @@ def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str
         event = misp.network_event(network, views)
         return json.dumps({"response": [event]}, ensure_ascii=False, indent=1) + "\n"
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for view in views:
-        writer.writerow(csv_row(view))
+    write_csv(views, out)
     return out.getvalue()
