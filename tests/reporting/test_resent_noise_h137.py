@@ -82,6 +82,8 @@ class Read:
     keys: CellKeys
     published: Statistics
     networks: dict[int, float]
+    #: The exact loss of each network listed, by id.
+    exact_networks: dict[int, float]
 
 
 def _read(p: Partnership) -> Read:
@@ -99,7 +101,8 @@ def _read(p: Partnership) -> Read:
         stats, networks, keys=keys, network_cells=network_loss_cells(p.store, networks)
     )
     losses = {n.id: n.stats.total_loss_usd for n in shown.networks}
-    return Read(stats, keys, shown.stats, losses)
+    exact = {n.id: n.stats.total_loss_usd for n in networks}
+    return Read(stats, keys, shown.stats, losses, exact)
 
 
 def _cells(keys: CellKeys) -> dict[str, int | None]:
@@ -340,3 +343,64 @@ def test_a_loss_changed_between_the_two_reads_leaves_its_cells_unpublished(
         assert math.isnan(shown[cell]), cell
     for cell in NOT_HOLDING:
         assert shown[cell] == _figures(before.published)[cell], cell
+
+
+def test_a_networks_figure_older_than_its_reports_losses_is_not_published(
+    partnership: Partnership,
+) -> None:
+    """The operator's network figures are those of the last link run, its keys of the reports
+    as they are now: th0 re-sent with $3,000 more before the next link run gave the network
+    the key of the new losses beside the figure of the old ones, N(1 + e') and, once linked
+    again, (N + $3,000)(1 + e'): the same key for two figures, the change published under one
+    e. A network whose figure is not of its reports' losses now has no key, and its loss is
+    not published until the link run catches up."""
+    from bigfish.linking.service import rebuild_networks
+
+    _submit(partnership)
+    linked = _read(partnership)
+    nid = _network_of_th(linked)
+    answer = partnership.submit(
+        "B",
+        [_row("th0", f"{float(_th_amount(0)) + 3_000:.2f}")],  # th0 stays below th5
+        distribution="partnership",
+        tlp="green",
+    )
+    assert answer["rejected"] == [], answer["rejected"]
+    stale = _read(partnership)
+    assert nid not in stale.keys.networks
+    assert math.isnan(stale.networks[nid])
+    rebuild_networks(partnership.store)
+    relinked = _read(partnership)
+    assert not math.isnan(relinked.networks[nid])
+    # one key, one figure: no two reads publish two losses under one key
+    figures: dict[int, float] = {}
+    for read in (linked, stale, relinked):
+        for key, loss in _keyed_losses(read):
+            assert figures.setdefault(key, loss) == pytest.approx(loss), (read, key)
+
+
+def _keyed_losses(read: Read) -> list[tuple[int, float]]:
+    """(key, exact loss) of every cell and network READ has a key for."""
+    exact = _figures(read.exact) | {f"network {n}": v for n, v in read.exact_networks.items()}
+    return [(key, exact[cell]) for cell, key in _cells(read.keys).items() if key is not None]
+
+
+def test_a_network_linked_at_the_operators_new_rates_keeps_its_key(
+    partnership: Partnership, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports were stored at 32 THB a dollar, the networks linked at the operator's new
+    33.5: the network's figure is not the stored losses added up but is those of its reports
+    at the rates the link run used, and keeps its key (a figure is checked against both)."""
+    from bigfish.fx import RATES_ENV
+    from bigfish.linking.service import rebuild_networks
+
+    monkeypatch.setenv(RATES_ENV, str(_rates(tmp_path, "32")))
+    rows = [_row(f"th{i}", f"{200_000 + 10_000 * i}", "THB") for i in range(6)]
+    _send(partnership, rows)
+    monkeypatch.setenv(RATES_ENV, str(_rates(tmp_path, "33.5")))
+    rebuild_networks(partnership.store)
+    read = _read(partnership)
+    nid = _network_of_th(read)
+    stored = read.exact.loss_usd
+    assert read.exact_networks[nid] == pytest.approx(stored * 32 / 33.5)
+    assert not math.isnan(read.networks[nid])

@@ -21,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 
 from bigfish.evidence.node_key import NodeKey
+from bigfish.fx import operator_rates
+from bigfish.linking.loading import loss_usd
 from bigfish.linking.views import NetworkSummary
 from bigfish.reporting.disclosure import CellKeys, cell_key, loss_text, record_key
 from bigfish.reporting.period import Period
@@ -96,8 +98,10 @@ def report_cell_keys(
     """The cell keys of the report for VIEWER over PERIOD, its groups named as
     `compute_statistics` names them, and of NETWORKS by their reports as shown: only of the
     cells of STATS (read before) whose reports, losses and reports stating one are the same
-    here, and of the networks that list all their reports (a report stored, changed or deleted
-    between the reads: the cell's key is not of its figure, which is then not published). Each
+    here, and of the networks whose count and loss are of their reports as they are now
+    (`_figure_holds`: the operator's are of the last link run; a report stored, changed or
+    deleted between the reads, or since that run: the cell's key is not of its figure, which is
+    then not published). Each
     report's key takes its loss as read here: the cell's figure, checked to be of the same
     losses, is the one the key is of."""
     query = (
@@ -148,29 +152,68 @@ def report_cell_keys(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A network's report's loss as stored (the columns `bigfish.linking.loading.loss_usd`
+    reads)."""
+
+    loss_amount: str | None
+    loss_currency: str | None
+    loss_usd: float | None
+
+    @property
+    def text(self) -> str:
+        return loss_text(self.loss_amount, self.loss_currency, self.loss_usd)
+
+
 def _network_keys(
     store: Store, secret: bytes, networks: Sequence[NetworkSummary]
 ) -> dict[int, int]:
     """The keys of NETWORKS by their reports as shown, with those reports' losses as they are
-    now; a network one of whose reports is gone has none, nor one whose count is not that of
-    its reports (the operator's counts are those of the last link run, the reports of now)."""
-    losses = _member_losses(store, networks)
+    now: only of a network whose figure is of those reports and losses (`_figure_holds`); one of
+    whose reports is gone has none."""
+    members = _members(store, networks)
     keys: dict[int, int] = {}
     for n in networks:
         refs = {(ref.org, ref.report_id) for ref in n.reports}
-        if n.stats.report_count != len(refs) or not refs <= losses.keys():
-            continue
-        keys[n.id] = cell_key(record_key(secret, *ref, loss=losses[ref]) for ref in refs)
+        if refs <= members.keys() and _figure_holds(n, [members[r] for r in refs]):
+            keys[n.id] = cell_key(record_key(secret, *r, loss=members[r].text) for r in refs)
     return keys
 
 
-def _member_losses(store: Store, networks: Sequence[NetworkSummary]) -> dict[tuple[str, str], str]:
-    """The loss (`loss_text`) of every report of NETWORKS, by (organization, report id)."""
+def _figure_holds(network: NetworkSummary, members: Sequence[_Member]) -> bool:
+    """True when NETWORK's count and loss are of MEMBERS as they are now. The operator's figures
+    are those of the last link run (at the operator's rates when they are set,
+    `bigfish.linking.loading.loss_usd`), the members those of now: a loss re-sent in between
+    gets the key of the new losses, and the old figure published under it, then the new one
+    once linked again, would publish the change under one noise (the module's docstring)."""
+    if network.stats.report_count != len(members):
+        return False
+    figure = network.stats.total_loss_usd
+    within = _CENT * len(members)
+    if _adds_up(figure, (m.loss_usd for m in members), within):
+        return True
+    rates = operator_rates()  # read only when the stored losses do not add up to the figure
+    return rates is not None and _adds_up(figure, (loss_usd(m, rates) for m in members), within)
+
+
+#: A network's loss is kept to the cent, rounded at each link run that adds to it
+#: (`bigfish.linking.score`): it is the sum of its reports' to a cent a report.
+_CENT = 0.01
+
+
+def _adds_up(figure: float, losses: Iterable[float | None], within: float) -> bool:
+    total = math.fsum(x for x in losses if x is not None)
+    return math.isclose(figure, total, rel_tol=1e-9, abs_tol=within)
+
+
+def _members(store: Store, networks: Sequence[NetworkSummary]) -> dict[tuple[str, str], _Member]:
+    """The loss of every report of NETWORKS, by (organization, report id)."""
     wanted: defaultdict[str, set[str]] = defaultdict(set)
     for network in networks:
         for ref in network.reports:
             wanted[ref.org].add(ref.report_id)
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[str, str], _Member] = {}
     if not wanted:
         return found
     with store.connect() as conn:
@@ -191,5 +234,9 @@ def _member_losses(store: Store, networks: Sequence[NetworkSummary]) -> dict[tup
                     )
                 )
                 for report_id, amount, currency, usd in conn.execute(query):
-                    found[org, str(report_id)] = loss_text(amount, currency, usd)
+                    found[org, str(report_id)] = _Member(
+                        None if amount is None else str(amount),
+                        None if currency is None else str(currency),
+                        None if usd is None else float(usd),
+                    )
     return found

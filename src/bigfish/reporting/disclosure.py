@@ -74,7 +74,9 @@ always give the same figure (run twice, two views or two tables of the same cell
 the same reports as a cell), while two cells that differ by one report get unrelated noise: their
 difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's. A cell whose
 reports or losses changed between the statistics' read and the keys' read has no key
-(`bigfish.reporting.cell_keys.report_cell_keys`) and its loss is not published.
+(`bigfish.reporting.cell_keys.report_cell_keys`) and its loss is not published; so has a network
+whose figure (the operator's: of the last link run) is not of its reports' losses as they are
+now, until it is linked again.
 
 The loss is in the record key because a report sent again with another loss (the same report id
 updates it) leaves its cells with the same reports: keyed by its id alone, each kept its key and
