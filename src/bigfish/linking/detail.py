@@ -16,6 +16,7 @@ from bigfish.linking.hubs import StopReason
 from bigfish.linking.loading import chunked, utc
 from bigfish.linking.parts import linking_mentions, load_member_graph
 from bigfish.linking.score import ReportFacts, summarize
+from bigfish.linking.state import ring_anchors
 from bigfish.linking.views import (
     NetworkSummary,
     ReportRef,
@@ -125,22 +126,23 @@ def shown_network(
 ) -> tuple[int, list[ReportFacts], bool]:
     """The network NETWORK_ID names for VIEWER: (the id it is shown under, its visible members'
     facts, community_split). A part id (`bigfish.linking.parts`) names the part that holds its
-    first report now; a merged id the network that absorbed it, for a viewer only when that
-    one is shown whole (else which part would tell what joined them). NotFound otherwise."""
-    row = conn.execute(
-        sa.select(network_parts.c.anchor_pk, network_members.c.network_id, networks.c.status)
-        .outerjoin(network_members, network_members.c.report_pk == network_parts.c.anchor_pk)
-        .outerjoin(networks, networks.c.id == network_parts.c.id)
-        .where(network_parts.c.id == network_id)
-    ).first()
-    if row is not None:  # a part: wherever its first report is now
-        if row.network_id is None:
+    anchor now (the report of its part row, or once that is deleted the earliest of its ring
+    reports in a network); a merged id the network that absorbed it, for a viewer only when that
+    one is shown whole (else which part would tell what joined them). A part id none of whose
+    reports is in a network names nothing. NotFound otherwise."""
+    anchor = _anchor(conn, network_id)
+    if anchor is not None:  # a part: wherever its anchor is now
+        anchor_pk, status = anchor
+        in_network = conn.execute(
+            sa.select(network_members.c.network_id).where(network_members.c.report_pk == anchor_pk)
+        ).scalar_one_or_none()
+        if in_network is None:
             raise NotFound("network", str(network_id))
-        nid, split = _survivor(conn, int(row.network_id))
+        nid, split = _survivor(conn, in_network)
         for shown, facts in _visible_members(conn, viewer, [nid], rates).items():
-            if not any(f.pk == row.anchor_pk for f in facts):
+            if not any(f.pk == anchor_pk for f in facts):
                 continue
-            if shown != network_id and row.status == "part" and not viewer.operator:
+            if shown != network_id and status == "part" and not viewer.operator:
                 break  # an id only a viewer that sees the network in parts was given: 404
             return shown, facts, split
         raise NotFound("network", str(network_id))
@@ -154,6 +156,30 @@ def shown_network(
         if len(members) > len(facts):
             raise NotFound("network", str(network_id))
     return nid, facts, split
+
+
+def _anchor(conn: Connection, network_id: int) -> tuple[int, str] | None:
+    """(the report that keeps NETWORK_ID findable, its status) for an id with a part row, or a
+    part id whose row went with its report (its ring's anchor, `state.ring_anchors`); None for
+    other ids (a merged id without one is found through where it merged). NotFound for a part
+    id none of whose reports is in a network."""
+    row = conn.execute(
+        sa.select(network_parts.c.anchor_pk, networks.c.status)
+        .select_from(network_parts)
+        .outerjoin(networks, networks.c.id == network_parts.c.id)
+        .where(network_parts.c.id == network_id)
+    ).first()
+    if row is not None:
+        return int(row.anchor_pk), str(row.status)
+    status = conn.execute(
+        sa.select(networks.c.status).where(networks.c.id == network_id)
+    ).scalar_one_or_none()
+    if status != "part":
+        return None
+    found = ring_anchors(conn, [network_id])
+    if network_id not in found:
+        raise NotFound("network", str(network_id))
+    return found[network_id], status
 
 
 def _survivor(conn: Connection, network_id: int) -> tuple[int, bool]:

@@ -13,6 +13,20 @@ visible reports that identifiers mentioned by its visible reports connect
   sequence (a row of `networks` with status ``part``), so a viewer cannot tell a part from a
   network, nor which network a part was cut from.
 
+A part id also remembers the reports its group held when it was given out, its ring
+(`network_rings`, as a merged-away id remembers the reports it held when it merged). The part
+row goes with its report: when the first report is deleted (or withdrawn), the group keeps its
+id all the same, as a merged-away id's ring passes its anchor on (`bigfish.linking.networks`).
+The id's anchor is then the earliest of its ring reports still in a network
+(`state.ring_anchors`), and the group holding it takes the id back at the next read that needs
+it (`_taken_back`: its part row is written again, at the group's first report); so does a
+group holding the anchor of a merged-away id whose part row went with its report before a link
+run could move it. An analyst's bookmark or citation of the id keeps naming the group. A
+part id none of whose ring reports is in a network names nothing (404, the operator too).
+Rings, rather than a row passed on when a report is deleted: a deletion (DELETE /reports, a
+revocation) takes its report's rows with it by their foreign keys, whatever path deletes it,
+and a viewer's groups are known only when it reads.
+
 A part id is given out once, by the first read that needs it, in a short transaction of its own
 that takes the link runs' lock without waiting: while a link run holds it, a part not yet given an
 id is left out of that answer (the next read after the run shows it). The node's operator sees
@@ -37,13 +51,19 @@ from sqlalchemy.engine import Connection, Engine
 
 from bigfish.linking.explain import MemberMention
 from bigfish.linking.graph import IntArray
-from bigfish.linking.loading import all_mentions, chunked, fetch_columns
-from bigfish.linking.state import LINK_LOCK, next_network_id
+from bigfish.linking.loading import CHUNK, all_mentions, chunked, fetch_columns
+from bigfish.linking.state import LINK_LOCK, hold_reports, next_network_id, ring_anchors
 from bigfish.models import TLP, Distribution
 from bigfish.sharing import Audience, Viewer, audience, reached
 from bigfish.store.base import BUSY_TIMEOUT_MS
 from bigfish.store.schema import identifiers, mentions, reports
-from bigfish.store.schema_linking import network_members, network_parts, networks, stopped_values
+from bigfish.store.schema_linking import (
+    network_members,
+    network_parts,
+    network_rings,
+    networks,
+    stopped_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -256,8 +276,9 @@ def shown_parts(
     """For each network of CUT (`MemberGraph.cut_for`), its groups under the ids they are shown
     under: the first group under the network's id, each other under its part id. A group whose
     part id could not be given out now is left out (see the module doc)."""
-    others = {g[0]: nid for nid, groups in cut.items() for g in groups[1:]}
-    ids = part_ids(conn.engine, sorted(others), others) if others else {}
+    others = {g[0]: g for groups in cut.values() for g in groups[1:]}
+    network_of = {g[0]: nid for nid, groups in cut.items() for g in groups[1:]}
+    ids = part_ids(conn.engine, others, network_of) if others else {}
     out: dict[int, list[tuple[int, tuple[int, ...]]]] = {}
     for nid, groups in cut.items():
         out[nid] = [(nid, groups[0])] if groups else []
@@ -266,13 +287,14 @@ def shown_parts(
 
 
 def part_ids(
-    engine: Engine, anchors: Sequence[int], network_of: Mapping[int, int]
+    engine: Engine, groups: Mapping[int, Sequence[int]], network_of: Mapping[int, int]
 ) -> dict[int, int]:
-    """The part id of each of ANCHORS (a part's first report pk): kept ones, and new ones given
-    out now unless a link run holds the lock (then those are missing from the answer)."""
+    """The part id of each of GROUPS (a part's first report pk -> its report pks): kept ones,
+    and the others' given now (taken back, or new) unless a link run holds the lock (then those
+    are missing from the answer)."""
     with engine.connect() as conn:
-        kept = _kept(conn, anchors)
-    missing = [a for a in anchors if a not in kept]
+        kept = _kept(conn, list(groups))
+    missing = {anchor: pks for anchor, pks in groups.items() if anchor not in kept}
     if missing:
         kept.update(_give_out(engine, missing, network_of))
     return kept
@@ -289,46 +311,98 @@ def _kept(conn: Connection, anchors: Sequence[int]) -> dict[int, int]:
 
 
 def _give_out(
-    engine: Engine, anchors: Sequence[int], network_of: Mapping[int, int]
+    engine: Engine, groups: Mapping[int, Sequence[int]], network_of: Mapping[int, int]
 ) -> dict[int, int]:
-    """New part ids for ANCHORS, in a transaction of their own under the link runs' lock (so that
-    no run takes the same ids); {} when the lock is held elsewhere."""
+    """Part ids for GROUPS (first report pk -> report pks), in a transaction of their own under
+    the link runs' lock (so that no run takes the same ids); {} when the lock is held elsewhere.
+    A group takes back an id that lost its part row and whose anchor it holds (`_taken_back`);
+    each other gets a new id, kept by its first report, with its reports as its ring."""
     try:
         with engine.begin() as conn:
             if not _try_lock(conn):
-                log.info(
-                    "a link run holds the lock: %d part(s) shown at a later read", len(anchors)
-                )
+                log.info("a link run holds the lock: %d part(s) shown at a later read", len(groups))
                 return {}
-            out = _kept(conn, anchors)  # another reader may have given them out meanwhile
-            todo = [a for a in anchors if a not in out]
+            out = _kept(conn, list(groups))  # another reader may have given them out meanwhile
+            todo = _still_stored(conn, {a: g for a, g in groups.items() if a not in out})
             if not todo:
                 return out
-            now = datetime.now(UTC)
+            back = _taken_back(conn, todo)
+            fresh = [anchor for anchor in todo if anchor not in back]
             first = next_network_id(conn)
-            new = {anchor: first + i for i, anchor in enumerate(todo)}
+            new = {anchor: first + i for i, anchor in enumerate(fresh)}
+            now = datetime.now(UTC)
+            if new:
+                conn.execute(
+                    networks.insert(),
+                    [
+                        {
+                            "id": pid,
+                            "status": "part",
+                            "merged_into": network_of[anchor],
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for anchor, pid in new.items()
+                    ],
+                )
+            given = back | new
             conn.execute(
-                networks.insert(),
-                [
-                    {
-                        "id": pid,
-                        "status": "part",
-                        "merged_into": network_of[anchor],
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for anchor, pid in new.items()
-                ],
+                network_parts.insert(), [{"anchor_pk": a, "id": pid} for a, pid in given.items()]
             )
-            conn.execute(
-                network_parts.insert(), [{"anchor_pk": a, "id": pid} for a, pid in new.items()]
-            )
-            return out | new
+            ring = [
+                {"report_pk": pk, "network_id": pid} for a, pid in new.items() for pk in todo[a]
+            ]
+            for start in range(0, len(ring), CHUNK):
+                conn.execute(network_rings.insert(), ring[start : start + CHUNK])
+            return out | given
     except sa.exc.OperationalError as exc:  # SQLite: the write lock stayed busy
         if engine.dialect.name != "sqlite" or "locked" not in str(exc.orig):
             raise
-        log.info("the database is busy: %d part(s) shown at a later read", len(anchors))
+        log.info("the database is busy: %d part(s) shown at a later read", len(groups))
         return {}
+
+
+def _still_stored(
+    conn: Connection, groups: Mapping[int, Sequence[int]]
+) -> dict[int, Sequence[int]]:
+    """GROUPS all of whose reports are still stored, held until the transaction ends
+    (PostgreSQL; SQLite: its write lock holds every report): a group read before one of its
+    reports was deleted is shown at a later read, never given a part row or ring row that
+    names the deleted report (which failed the read on its foreign key)."""
+    pks = sorted({pk for g in groups.values() for pk in g})
+    if conn.dialect.name == "postgresql":
+        there = hold_reports(conn, pks)
+    else:
+        there = set()
+        for part in chunked(pks):
+            query = sa.select(reports.c.id).where(reports.c.id.in_(part))
+            there.update(int(pk) for pk in conn.execute(query).scalars())
+    return {a: g for a, g in groups.items() if all(pk in there for pk in g)}
+
+
+def _taken_back(conn: Connection, groups: Mapping[int, Sequence[int]]) -> dict[int, int]:
+    """Of GROUPS (first report pk -> report pks), those that take back an id whose part row went
+    with its report (deleted): the group holding the id's anchor now (`state.ring_anchors`: the
+    earliest of its ring reports still in a network), first report -> the id. A group holding
+    the anchors of several takes the oldest; the others wait for the group that holds theirs."""
+    group_of = {pk: anchor for anchor, pks in groups.items() for pk in pks}
+    query = (
+        sa.select(network_rings.c.network_id)
+        .join(networks, networks.c.id == network_rings.c.network_id)
+        .outerjoin(network_parts, network_parts.c.id == network_rings.c.network_id)
+        .where(networks.c.status.in_(("part", "merged")), network_parts.c.id.is_(None))
+        .distinct()
+    )
+    lost: set[int] = set()
+    for part in chunked(sorted(group_of)):
+        rows = conn.execute(query.where(network_rings.c.report_pk.in_(part)))
+        lost.update(int(nid) for nid in rows.scalars())
+    out: dict[int, int] = {}
+    for nid, anchor in sorted(ring_anchors(conn, lost).items()):  # older ids choose first
+        group = group_of.get(anchor)
+        if group is not None and group not in out:
+            out[group] = nid
+    return out
 
 
 def _try_lock(conn: Connection) -> bool:

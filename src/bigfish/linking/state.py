@@ -583,6 +583,38 @@ def move_part_rows(conn: Connection, anchors: Mapping[int, int]) -> None:
         conn.execute(network_parts.insert(), free)
 
 
+def ring_anchors(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
+    """The anchor now of each of IDS, ids whose part row went with its report: the earliest of
+    the id's ring reports (`network_rings`) that is a member of a network; of any network for a
+    part id (`bigfish.linking.parts`: its row stays with its report wherever it is), of the one
+    it leads to for a merged-away id (as `ring_reports`). Ids with none, and dissolved or active
+    ones, are left out."""
+    status: dict[int, str] = {}
+    for part in chunked(sorted(set(ids))):
+        query = sa.select(networks.c.id, networks.c.status).where(networks.c.id.in_(part))
+        status.update((int(i), str(s)) for i, s in conn.execute(query))
+    wanted = sorted(i for i, s in status.items() if s in ("part", "merged"))
+    ring: dict[int, list[int]] = {}
+    for part in chunked(wanted):
+        query = sa.select(network_rings.c.network_id, network_rings.c.report_pk).where(
+            network_rings.c.network_id.in_(part)
+        )
+        for nid, pk in conn.execute(query):
+            ring.setdefault(int(nid), []).append(int(pk))
+    network_of = _network_of(conn, {pk for pks in ring.values() for pk in pks})
+    leads = _leads_to(conn, {nid for nid in ring if status[nid] == "merged"})
+    out: dict[int, int] = {}
+    for nid, pks in ring.items():
+        placed = [
+            pk
+            for pk in pks
+            if pk in network_of and (status[nid] == "part" or network_of[pk] == leads.get(nid))
+        ]
+        if placed:
+            out[nid] = min(placed)
+    return out
+
+
 def _network_of(conn: Connection, report_pks: set[int]) -> dict[int, int]:
     """The network each of REPORT_PKS is a member of (those in none left out)."""
     out: dict[int, int] = {}

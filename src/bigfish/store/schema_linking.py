@@ -59,7 +59,9 @@ network_events = sa.Table(
 # connect (`bigfish.linking.parts`): the part holding the earliest visible report keeps the
 # network's id, every other part gets an id of its own, kept here by the part's first report so
 # that it stays as the part grows. Part ids are rows of `networks` (status "part", merged_into
-# the network), drawn from the same sequence: a viewer cannot tell a part from a network.
+# the network), drawn from the same sequence: a viewer cannot tell a part from a network. A
+# merged-away id is kept here too (by its anchor). A row goes with its report; the id's ring
+# (`network_rings`) then tells which group takes it back.
 network_parts = sa.Table(
     "network_parts",
     metadata,
@@ -71,7 +73,10 @@ network_parts = sa.Table(
 # its own ring. On a split, the earliest of them still in the network the id leads to (its
 # anchor) decides: the piece holding an active id's anchor keeps that id, and a piece holding
 # the anchor of an id merged into it earlier takes that id back (`bigfish.linking.networks`).
-# Rows go with their report, so a withdrawn anchor passes to the ring's next report.
+# Rows go with their report, so a withdrawn anchor passes to the ring's next report. A part id
+# (`network_parts`) has a ring too: the reports of its group when it was given out, which keep
+# the id when its first report is deleted; link runs leave part ids' rings alone (they lead to
+# no network: `bigfish.linking.state.ring_reports`).
 network_rings = sa.Table(
     "network_rings",
     metadata,
