@@ -1,7 +1,8 @@
 """A viewer's part ids (`bigfish.linking.parts`) survive deletions (helper-136): a part id, or a
 merged-away id a viewer sees as a part, whose first report is deleted stays the id of the
 group's other reports; it leads nowhere once none of them is left, and never to a network its
-viewer sees whole."""
+viewer sees whole. A merged-away id keeps a part row when the report it moves to keeps another
+id."""
 
 from __future__ import annotations
 
@@ -159,6 +160,36 @@ def test_a_merged_id_seen_as_a_part_keeps_it_when_its_first_report_is_deleted(
     link(store, now=NOW)
     assert _seen(store, b) == {("b1", "b2"): whole, ("c2", "c3"): merged}
     assert _opened(store, b, merged) == ("c2", "c3")
+    assert get_network(store, OP, merged, now=NOW).summary.id == whole
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_merged_id_keeps_a_part_row_when_its_next_report_keeps_another_id(
+    store: Store, ingest: Ingest, link: Link
+) -> None:
+    """W's ring (c1 private, c2 and c3 shared) is merged into (b1, b2) by H's private report:
+    W sees (c1..c3) under the merged id (its part row at c1); V, who cannot see c1, sees
+    (c2, c3) under a part id (at c2). c1 is deleted: the link run moves the merged id's row
+    to c2, which keeps V's id; it passed the row over (the operator still led to the survivor
+    through merged_into) and the id that W cited became 404 for W. It moves to c3 now."""
+    w, v = _org(store, "org-w"), _org(store, "org-v")
+    _org(store, "org-h")
+    ingest(store, "org-w", [report(f"b{i}", ("phone", A)) for i in (1, 2)], SHARED)
+    rebuild_networks(store, now=NOW)
+    ingest(store, "org-w", [report("c1", ("phone", B))])
+    ingest(store, "org-w", [report(f"c{i}", ("phone", B)) for i in (2, 3)], SHARED)
+    rebuild_networks(store, now=NOW)
+    ingest(store, "org-h", [report("glue", ("phone", A), ("phone", B))])
+    link(store, now=NOW)
+    by_w = _seen(store, w)
+    whole, merged = by_w[("b1", "b2")], by_w[("c1", "c2", "c3")]
+    part = _seen(store, v)[("c2", "c3")]
+    assert part not in (whole, merged)
+    delete_report(store, w, "org-w", "c1")
+    link(store, now=NOW)
+    assert _part_row(store, merged) is not None
+    assert _opened(store, w, merged) == ("c2", "c3")  # shown where its reports are
+    assert _seen(store, v) == {("b1", "b2"): whole, ("c2", "c3"): part}
     assert get_network(store, OP, merged, now=NOW).summary.id == whole
 
 

@@ -417,11 +417,7 @@ def keep_part_ids(conn: Connection, absorbed: Mapping[int, Sequence[int]]) -> No
     them). Older ids choose first."""
     if not absorbed:
         return
-    candidates = sorted({pk for pks in absorbed.values() for pk in pks})
-    taken: set[int] = set()
-    for part in chunked(candidates):
-        query = sa.select(network_parts.c.anchor_pk).where(network_parts.c.anchor_pk.in_(part))
-        taken.update(int(a) for a in conn.execute(query).scalars())
+    taken = _anchoring(conn, {pk for pks in absorbed.values() for pk in pks})
     rows = []
     for old, pks in sorted(absorbed.items()):
         anchor = next((pk for pk in pks if pk not in taken), None)
@@ -550,8 +546,12 @@ def revive(conn: Connection, ids: Iterable[int]) -> None:
 def move_part_rows(conn: Connection, anchors: Mapping[int, int]) -> None:
     """Keep each merged-away id of ANCHORS findable through its anchor now (a report pk, a
     member written by this run): a part row whose report is withdrawn, or in another network
-    than the anchor now, moves to the anchor, unless that report keeps another id (then the id
-    is found through where it merged). A part row in the anchor's network stays."""
+    than the anchor now, moves to the anchor. When the anchor keeps another id (a viewer's part
+    id, given out while the row was elsewhere), the row moves to the next of the id's ring
+    reports in that network that keeps none: a viewer shown that network in parts is led by the
+    id to the part holding its reports (only with none left is the id found through where it
+    merged, which a viewer seeing the network in parts is not shown). A part row in the anchor's
+    network stays."""
     if not anchors:
         return
     rows: dict[int, int] = {}  # id -> the report its part row is anchored at
@@ -570,17 +570,49 @@ def move_part_rows(conn: Connection, anchors: Mapping[int, int]) -> None:
         return
     for part in chunked(sorted(moved)):
         conn.execute(network_parts.delete().where(network_parts.c.id.in_(part)))
-    taken: set[int] = set()
-    for part in chunked(sorted(set(moved.values()))):
-        query = sa.select(network_parts.c.anchor_pk).where(network_parts.c.anchor_pk.in_(part))
-        taken.update(int(a) for a in conn.execute(query).scalars())
+    taken = _anchoring(conn, set(moved.values()))
+    later = _later_ring_reports(conn, {nid: pk for nid, pk in moved.items() if pk in taken})
+    taken |= _anchoring(conn, {pk for pks in later.values() for pk in pks})
     free = []
-    for nid, pk in sorted(moved.items()):
-        if pk not in taken:
-            taken.add(pk)
-            free.append({"anchor_pk": pk, "id": nid})
+    for nid, pk in sorted(moved.items()):  # older ids choose first
+        target = next((c for c in (pk, *later.get(nid, ())) if c not in taken), None)
+        if target is not None:
+            taken.add(target)
+            free.append({"anchor_pk": target, "id": nid})
     if free:
         conn.execute(network_parts.insert(), free)
+
+
+def _anchoring(conn: Connection, report_pks: set[int]) -> set[int]:
+    """The reports of REPORT_PKS that keep a part row."""
+    out: set[int] = set()
+    for part in chunked(sorted(report_pks)):
+        query = sa.select(network_parts.c.anchor_pk).where(network_parts.c.anchor_pk.in_(part))
+        out.update(int(a) for a in conn.execute(query).scalars())
+    return out
+
+
+def _later_ring_reports(conn: Connection, anchors: Mapping[int, int]) -> dict[int, list[int]]:
+    """For each id of ANCHORS, its ring reports after its anchor in the anchor's network,
+    ascending."""
+    if not anchors:
+        return {}
+    ring: dict[int, list[int]] = {}
+    for part in chunked(sorted(anchors)):
+        query = sa.select(network_rings.c.network_id, network_rings.c.report_pk).where(
+            network_rings.c.network_id.in_(part)
+        )
+        for nid, pk in conn.execute(query):
+            ring.setdefault(int(nid), []).append(int(pk))
+    network_of = _network_of(conn, {*anchors.values(), *(pk for r in ring.values() for pk in r)})
+    return {
+        nid: sorted(
+            pk
+            for pk in ring.get(nid, [])
+            if pk > anchor and pk in network_of and network_of[pk] == network_of.get(anchor)
+        )
+        for nid, anchor in anchors.items()
+    }
 
 
 def ring_anchors(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
