@@ -2,7 +2,7 @@
 merged-away id a viewer sees as a part, whose first report is deleted stays the id of the
 group's other reports; it leads nowhere once none of them is left, and never to a network its
 viewer sees whole. A merged-away id keeps a part row when the report it moves to keeps another
-id."""
+id. A dissolved id stays dissolved when its reports come back."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from bigfish.organizations import add_org
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
 from bigfish.store import Store
+from bigfish.store.schema import reports
 from bigfish.store.schema_linking import network_parts
 from tests.linking.conftest import Ingest, report
-from tests.linking.test_ids_history_h124 import LINKS, NOW, A, B, Link, _status
+from tests.linking.test_ids_history_h124 import LINKS, NOW, A, B, Link, _events, _status
 
 OP = Viewer.node_operator()
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
@@ -193,6 +194,36 @@ def test_a_merged_id_keeps_a_part_row_when_its_next_report_keeps_another_id(
     assert get_network(store, OP, merged, now=NOW).summary.id == whole
 
 
+@pytest.mark.parametrize("link", LINKS)
+def test_a_dissolved_id_stays_dissolved_when_its_reports_come_back(
+    store: Store, ingest: Ingest, link: Link
+) -> None:
+    """b (b1, b2) merged into a; b1 deleted, then the bridge: b is dissolved (b2 in no
+    network). b1 sent again links b2 again: a new network under a new id, recorded as created;
+    b stays 404 to the operator and to the reports' organization (by design: see
+    `bigfish.linking.networks`)."""
+    th = _org(store, "th-aoc")
+    ingest(store, "th-aoc", [report(f"a{i}", ("phone", A)) for i in (1, 2, 3)])
+    rebuild_networks(store, now=NOW)
+    ingest(store, "th-aoc", [report(f"b{i}", ("phone", B)) for i in (1, 2)])
+    rebuild_networks(store, now=NOW)
+    b = _seen(store, OP)[("b1", "b2")]
+    ingest(store, "th-aoc", [report("x", ("phone", A), ("phone", B))])
+    link(store, now=NOW)
+    for gone in ("b1", "x"):
+        delete_report(store, th, "th-aoc", gone)
+        link(store, now=NOW)
+    assert _status(store)[b] == ("dissolved", None)
+    ingest(store, "th-aoc", [report("b1", ("phone", B))])  # sent again
+    link(store, now=NOW)
+    again = _seen(store, OP)[("b1", "b2")]
+    assert again != b and ("created", again, ()) in _events(store)
+    assert _status(store)[b] == ("dissolved", None)
+    for viewer in (OP, th):
+        with pytest.raises(NotFound):
+            get_network(store, viewer, b, now=NOW)
+
+
 def test_part_rings_leave_link_runs_alone(store: Store, ingest: Ingest) -> None:
     """The reports a part id is given out for are kept as its ring (`network_rings`): link runs
     read rings, and must make the same networks whether or not viewers were given parts."""
@@ -237,3 +268,33 @@ def test_a_report_deleted_while_a_part_id_is_given_out_leaves_the_part_to_a_late
     assert set(_seen(store, b)) == {("b1", "b2")}
     left = tuple(f"c{i}" for i in (1, 2, 3, 4) if f"c{i}" != gone)
     assert set(_seen(store, b)) == {("b1", "b2"), left}
+
+
+def test_a_part_row_an_older_run_left_to_a_dissolved_id_leads_nowhere(
+    store: Store, ingest: Ingest
+) -> None:
+    """A run before this rule kept a dissolved id's part row: the id is 404 all the same, and
+    the next run removes the row (its report may keep another id)."""
+    th = _org(store, "th-aoc")
+    ingest(store, "th-aoc", [report(f"a{i}", ("phone", A)) for i in (1, 2, 3)])
+    rebuild_networks(store, now=NOW)
+    ingest(store, "th-aoc", [report(f"b{i}", ("phone", B)) for i in (1, 2)])
+    rebuild_networks(store, now=NOW)
+    b = _seen(store, OP)[("b1", "b2")]
+    ingest(store, "th-aoc", [report("x", ("phone", A), ("phone", B))])
+    rebuild_networks(store, now=NOW)
+    delete_report(store, th, "th-aoc", "x")
+    delete_report(store, th, "th-aoc", "b1")
+    rebuild_networks(store, now=NOW)
+    assert _status(store)[b] == ("dissolved", None)
+    ingest(store, "th-aoc", [report("b3", ("phone", B))])
+    update_networks(store, now=NOW)
+    assert _seen(store, OP)[("b2", "b3")] != b
+    with store.begin() as conn:  # as a run before the rule left it
+        b2 = conn.execute(sa.select(reports.c.id).where(reports.c.report_id == "b2")).scalar_one()
+        conn.execute(network_parts.insert().values(anchor_pk=b2, id=b))
+    with pytest.raises(NotFound):
+        get_network(store, OP, b, now=NOW)
+    ingest(store, "th-aoc", [report("b4", ("phone", B))])
+    update_networks(store, now=NOW)
+    assert _part_row(store, b) is None

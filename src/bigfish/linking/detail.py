@@ -128,8 +128,8 @@ def shown_network(
     facts, community_split). A part id (`bigfish.linking.parts`) names the part that holds its
     anchor now (the report of its part row, or once that is deleted the earliest of its ring
     reports in a network); a merged id the network that absorbed it, for a viewer only when that
-    one is shown whole (else which part would tell what joined them). A part id none of whose
-    reports is in a network names nothing. NotFound otherwise."""
+    one is shown whole (else which part would tell what joined them). A dissolved id, and a part
+    id none of whose reports is in a network, name nothing. NotFound otherwise."""
     anchor = _anchor(conn, network_id)
     if anchor is not None:  # a part: wherever its anchor is now
         anchor_pk, status = anchor
@@ -162,7 +162,7 @@ def _anchor(conn: Connection, network_id: int) -> tuple[int, str] | None:
     """(the report that keeps NETWORK_ID findable, its status) for an id with a part row, or a
     part id whose row went with its report (its ring's anchor, `state.ring_anchors`); None for
     other ids (a merged id without one is found through where it merged). NotFound for a part
-    id none of whose reports is in a network."""
+    id none of whose reports is in a network, and for a dissolved id."""
     row = conn.execute(
         sa.select(network_parts.c.anchor_pk, networks.c.status)
         .select_from(network_parts)
@@ -170,6 +170,8 @@ def _anchor(conn: Connection, network_id: int) -> tuple[int, str] | None:
         .where(network_parts.c.id == network_id)
     ).first()
     if row is not None:
+        if row.status == "dissolved":  # a row a run before state.retire_networks's rule left
+            raise NotFound("network", str(network_id))
         return int(row.anchor_pk), str(row.status)
     status = conn.execute(
         sa.select(networks.c.status).where(networks.c.id == network_id)

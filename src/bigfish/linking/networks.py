@@ -16,6 +16,15 @@ When a network splits, every other piece is recorded as split from it, and:
 A merged-away id that stays merged leads where its anchor is (its part row, `network_parts`,
 moves there); one none of whose ring is in a network any more is dissolved, so that it never
 leads to another ring.
+
+A dissolved id is never given back (404 to the operator and to every viewer, for good): when
+its reports come back (a report sent again after it was deleted is a new report; one still
+stored links again) they make a network under a new id, recorded as created. The id's history
+ended with its dissolution, and an id an analyst cited names one stretch of it: what links
+again may be other reports, joined by other values, and taking the old id back would have that
+citation name them without a word. Its part row goes when it is dissolved
+(`state.retire_networks`), so that it leads nowhere even when that report joins a network
+again; an id dissolved because too few reports were left is never given back either.
 """
 
 from __future__ import annotations

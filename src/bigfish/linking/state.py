@@ -394,7 +394,10 @@ def replace_networks(
 
 
 def retire_networks(conn: Connection, retired: Mapping[int, int | None], now: datetime) -> None:
-    """Mark each RETIRED id merged (into the id it maps to) or dissolved (it maps to None)."""
+    """Mark each RETIRED id merged (into the id it maps to) or dissolved (it maps to None). A
+    dissolved id's part row goes (any left by a run before this rule too): the id stays
+    dissolved, even when the report that kept it findable joins a network again
+    (`bigfish.linking.networks`), and that report may keep another id."""
     for old, into in retired.items():
         conn.execute(
             networks.update()
@@ -405,6 +408,8 @@ def retire_networks(conn: Connection, retired: Mapping[int, int | None], now: da
                 updated_at=now,
             )
         )
+    dissolved = sa.select(networks.c.id).where(networks.c.status == "dissolved")
+    conn.execute(network_parts.delete().where(network_parts.c.id.in_(dissolved)))
 
 
 def keep_part_ids(conn: Connection, absorbed: Mapping[int, Sequence[int]]) -> None:
