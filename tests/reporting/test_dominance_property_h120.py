@@ -17,7 +17,7 @@ from bigfish.reporting.disclosure import (
     DOMINANCE_P,
     LOSS_FIGURES,
     MIN_CELL,
-    NOISE_BOUND,
+    NOISE_SCALE,
     OTHER,
     CellKeys,
     cell_key,
@@ -31,10 +31,16 @@ from bigfish.reporting.stats import Statistics, Tally, two_largest
 
 SECRET = b"helper-120: a fixed secret for the property tests"
 
-#: A published loss is at least this many times the largest loss of one report in it: the rule
-#: keeps the rest at DOMINANCE_P of the largest or more, the noise and the rounding take off at
-#: most NOISE_BOUND and half a unit of the last of LOSS_FIGURES figures.
-AT_LEAST = (1 + DOMINANCE_P) * (1 - NOISE_BOUND) * (1 - 0.5 * 10 ** (1 - LOSS_FIGURES))
+#: The rounding of a published loss, relative to it at most: half a unit of the last of
+#: LOSS_FIGURES figures.
+ROUNDING = 0.5 * 10 ** (1 - LOSS_FIGURES)
+
+#: A loss published without noise is at least this many times the largest loss of one report
+#: in it: the rule keeps the rest at DOMINANCE_P of the largest or more, the rounding takes off
+#: at most ROUNDING. (With the noise of helper-138 it was 1.15 x 0.95 x 0.995 for a noise of at
+#: most 5 % of the loss; the noise is now up to NOISE_SCALE of the two largest losses, drawn
+#: from the cell's key, and `_within_its_noise` states what a noisy figure is.)
+AT_LEAST = (1 + DOMINANCE_P) * (1 - ROUNDING)
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,23 @@ def _members(reports: Sequence[Row], name: str, shown: Sequence[Tally]) -> dict[
     return members
 
 
+def _within_its_noise(published: float, members: Sequence[Row], noisy: bool) -> bool:
+    """True when PUBLISHED is the loss of MEMBERS as the report may print it: without noise, at
+    least AT_LEAST times the largest loss of one of them and their loss rounded; with it, their
+    loss T changed by at most NOISE_SCALE times their two largest L1 + L2 either way, then
+    rounded, and never below (1 - NOISE_SCALE) x (L1 + L2) (T holds both): never negative."""
+    stated = [r.loss for r in members if r.loss > 0]
+    exact = math.fsum(stated)
+    largest, second = two_largest(stated)
+    if not noisy:
+        close = abs(published - exact) <= ROUNDING * exact * (1 + 1e-9)
+        return close and published >= AT_LEAST * largest
+    spread = NOISE_SCALE * (largest + second)
+    low, high = (exact - spread) * (1 - ROUNDING), (exact + spread) * (1 + ROUNDING)
+    floor = (1 - NOISE_SCALE) * (largest + second) * (1 - ROUNDING)
+    return low * (1 - 1e-9) <= published <= high * (1 + 1e-9) and published >= floor * (1 - 1e-9)
+
+
 def _not_dominated(members: Sequence[Row]) -> bool:
     """The p % rule as the policy states it, on the exact losses of MEMBERS."""
     stated = sorted((r.loss for r in members if r.loss > 0), reverse=True)
@@ -154,9 +177,8 @@ def test_no_published_loss_is_near_one_reports_and_the_hidden_set_is_not_dominat
     stats = _statistics(reports)
     keys = _cell_keys(reports) if noisy else None
     shown = publishable(stats, [], keys=keys).stats
-    largest_of_all = max(r.loss for r in reports)
     if not math.isnan(shown.loss_usd) and shown.loss_usd > 0:
-        assert shown.loss_usd >= AT_LEAST * largest_of_all
+        assert _within_its_noise(shown.loss_usd, reports, noisy), shown.loss_usd
         assert _not_dominated(reports)
     for name in TABLES:
         tallies: tuple[Tally, ...] = getattr(shown, name)
@@ -167,8 +189,9 @@ def test_no_published_loss_is_near_one_reports_and_the_hidden_set_is_not_dominat
             if math.isnan(t.loss_usd):
                 hidden += members[t.key]
             elif t.loss_usd > 0:
-                # no published loss is within (AT_LEAST - 1) of a report's that is half of it
-                assert t.loss_usd >= AT_LEAST * max(r.loss for r in members[t.key]), (name, t)
+                # no loss published exactly is within (AT_LEAST - 1) of a report's that is half
+                # of it; a noisy one is its exact loss, not dominated, give or take the noise
+                assert _within_its_noise(t.loss_usd, members[t.key], noisy), (name, t)
                 assert _not_dominated(members[t.key]), (name, t)
         if not math.isnan(shown.loss_usd):
             # the total minus the losses shown is the hidden groups' loss: as one, it passes too

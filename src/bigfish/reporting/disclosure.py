@@ -26,7 +26,8 @@ Nor may one report's loss make most of a published one (the p % rule of statisti
 tables of magnitudes, `dominated`): a loss is left out when the losses other than its two largest
 add up to less than `DOMINANCE_P` (15 %) of the largest, for the victim of the second largest, who
 knows his own, would then tell the largest to within 15 % (a country of five reports, $1,000,000
-and four of $100, published $1,000,400 give or take the noise: that victim's loss). Each group
+and four of $100, would publish $1,000,400: that victim's loss; the noise, below, blurs it, but
+the rule does not count on it). Each group
 carries its largest and second largest loss (`Tally.largest`, `Tally.second`, read in the same
 pass as its sum); "Other", and any set of groups, carries the two largest of theirs (`merged`).
 The rule is part of the one decision whether a loss rests on enough (`_loss_rests_on_enough`), so
@@ -39,13 +40,15 @@ every set of groups, holding that loss is dominated too). The same rule decides 
 month, a typology, "Other", a network (its two largest among its reports as shown,
 `bigfish.reporting.stats.network_loss_cells`) and the amount of a currency without a rate.
 
-Why 15 %: the rule is applied to the exact losses, since the noise cannot be counted on: it is at
-most `NOISE_BOUND` (5 %) either way, a draw near 0 is as likely as any, and it only widens the
-bound the second largest can put on the largest (he must allow for the worst draw). So p is set
-well above the noise, for a published loss never to read as one victim's: it is at least 1.15 x
-0.95 x 0.995 (noise and rounding at their worst), 1.087 times the largest loss in it. A p at the
-noise (5 %) would let a draw of -5 % print that one loss itself; a larger p (25 %) would hide most
-groups of five to ten reports, whose losses are as uneven as scam losses are.
+Why 15 %: the rule is applied to the exact losses, since the noise cannot be counted on. Its draw
+of the largest loss is a quarter of it at least either way, but the draw of the second largest
+can cancel it (m(p1 L1 + p2 L2), below, is near 0 when p2 L2 is near -p1 L1), and it only widens
+the bound the second largest can put on the largest (he must allow for every draw). So p is set
+for the exact losses alone: the losses other than the two largest are 15 % of the largest at
+least, and a published loss rests on a total at least 1.15 times the largest loss in it. (The
+noise may take the figure printed below that loss, down to (1 - m)(L1 + L2): a figure near one
+report's loss is then that loss's own draw, which says nothing of it.) A larger p (25 %) would
+hide most groups of five to ten reports, whose losses are as uneven as scam losses are.
 
 A loss in a currency with no reference rate is in no loss in US dollars; the report counts such
 reports per currency. A currency of fewer than `MIN_CELL` such reports is not named (a currency
@@ -68,27 +71,67 @@ each report has a record key, 64 bits of HMAC-SHA-256 of a secret the node holds
 (organization, report id) and its loss (`record_key`; `loss_text`: the amount stated, in one form
 for one number, its currency and its value in US dollars as stored); a cell's key is the sum of
 its reports' keys modulo 2**64 (`cell_key`: the fractional part of the sum of the keys read as
-fractions); its loss is published times 1 + e, e drawn from the cell's key alone and at most
-`NOISE_BOUND` either way (`loss_noise`), then rounded. The same reports with the same losses
-always give the same figure (run twice, two views or two tables of the same cell, a network of
-the same reports as a cell), while two cells that differ by one report get unrelated noise: their
-difference is that report's loss plus up to `NOISE_BOUND` of the larger cell's. A cell whose
-reports or losses changed between the statistics' read and the keys' read has no key
+fractions). Two draws p1 and p2 come from the cell's key alone, each uniform between a =
+`NOISE_FLOOR` and 1 either way, independent (`loss_draws`), and the cell's loss T is published as
+T + m(p1 L1 + p2 L2), m = `NOISE_SCALE` (`loss_noise`), then rounded: L1 and L2 are its largest
+and second largest loss of one report (those the p % rule reads: `Tally.largest` and
+`Tally.second`; "Other"'s and the period's, the two largest of all they hold, `merged`; a
+network's, of its reports as shown, `bigfish.reporting.stats.network_loss_cells`; a currency's
+amounts in that currency; a second of 0 when one report states a loss). A cell whose two largest
+are not known (a table built by hand) is not published with noise. The same reports with the
+same losses always give the same figure (run twice, two views or two tables of the same cell, a
+network of the same reports as a cell: the same key and the same two largest), while two cells
+that differ by one report get unrelated draws. A cell whose reports or losses changed between
+the statistics' read and the keys' read has no key
 (`bigfish.reporting.cell_keys.report_cell_keys`) and its loss is not published; so has a network
 whose figure (the operator's: of the last link run) is not of its reports' losses as they are
 now, until it is linked again.
 
+Why the noise is of the two largest losses, not a share of the total: two published cells whose
+reports differ by one report R (a typology minus a country of the same reports but R, a country
+minus a network inside it, a quarter minus its first two months, in two runs) give R's loss L_R
+plus the difference of their noises. As a share e of each total (T(1 + e), |e| <= 5 %, until
+helper-138) that was within 5 % of each total: R's loss to within a few per cent, closer than the
+p % rule's 15 %, though R's own cell (its country, its month) was never published
+(tests/reporting/test_difference_noise_h138.py: LA's $48,000 read as $49,400 from investment
+minus TH; within 15 % under each of 200 secrets). R is in the larger cell, whose largest loss L1
+is at least L_R, so the difference carries that cell's m p1 L1, at least m a L_R either way (a
+quarter of it), drawn from that cell's key alone: unrelated to every other draw, whatever other
+tables, views or runs the smaller cell was published in, and with no record kept of what was
+published. The other draws (the larger cell's of its second largest, the smaller cell's of its
+two) can cancel it only when they are as large: never when m (L2 + L1' + L2') and the roundings
+stay below m a L_R - 15 % of L_R (a report far above the others: $48,000 beside losses of some
+$2,000 is told to within 15 % under no draw), and under at most half the draws whatever the
+others are (R's draw spans m (1 - a) L_R on each side, 2 m a L_R apart: a window of 30 % of L_R
+meets one side); beside similar losses they do cancel it at times (5.5 % and 19 % of the draws
+in the tests, where the old noise told it under 100 % and 74 %). A cell of n similar losses gets
+at most m (L1 + L2), some 2m / n of its loss (10 % for ten reports, 1 % for a hundred); a cell
+one loss dominates is left out by the p % rule in any case.
+
+Why m = a = 0.5: m a, a quarter of the isolated loss, is well above the 15 % the p % rule
+promises, with room for the roundings and for others' draws that partly cancel it; a larger m
+would blur cells of a few similar losses beyond use (five: up to 20 % already). m <= 1 keeps
+every figure at 0 or above with no clamp (a figure clamped at 0 would tell that its noise was
+large): T holds L1 and L2, so T + m (p1 L1 + p2 L2) >= T - m (L1 + L2) >= (1 - m)(L1 + L2) >= 0.
+A larger a would narrow each side of a draw (its spread m (1 - a) L_R), so a window of 30 % would
+take more of it; a smaller one would let R's draw near 0. What it costs: R isolated by k
+differences of unrelated cells (several tables, overlapping periods) gives k independent draws,
+whose mean is off by some 0.38 L_R / sqrt(k) (m times the root mean square of a draw, 0.76): six
+or so differences come within 15 %, so the overlapping periods published should stay few.
+
 The loss is in the record key because a report sent again with another loss (the same report id
 updates it) leaves its cells with the same reports: keyed by its id alone, each kept its key and
-its e, and published T(1 + e) before and (T + D)(1 + e) after, whose ratio is (T + D) / T exactly.
-That published one victim's change of loss to within the rounding, and gave its sender, who knows
-D, the cell's e and so its exact T (tests/reporting/test_resent_noise_h137.py: $52,294 read off
-as $52,152, where the noise hides up to 5 %). The amount at other reference rates is a change too
-(its loss in US dollars differs by a known rate's share of it), hence the value in US dollars in
-`loss_text`. What this costs: each change of a loss is a new draw of a cell of nearly the same
-losses, and a sender who changes his loss many times over, one published report after each,
-could average the draws (n draws are off by 2.9 % / sqrt(n) on average: some 800 to come within
-0.1 %); reports are published far more rarely than that.
+its draws. Under the noise of a share e of the loss it published T(1 + e) before and
+(T + D)(1 + e) after, whose ratio is (T + D) / T exactly: one victim's change of loss to within
+the rounding, and its sender, who knows D, had the cell's e and so its exact T
+(tests/reporting/test_resent_noise_h137.py: $52,294 read off as $52,152, where the noise hid up
+to 5 %); under the noise of the two largest, the same draws of other two largest would tell them
+apart. The amount at other reference rates is a change too (its loss in US dollars differs by a
+known rate's share of it), hence the value in US dollars in `loss_text`. What this costs: each
+change of a loss is a new draw of a cell of nearly the same losses, and a sender who changes his
+loss many times over, one published report after each, could average the draws (n draws are off
+by some 0.38 sqrt(L1^2 + L2^2) / sqrt(n): for TH's $52,294 of the tests, 11 % / sqrt(n), some
+12,000 to come within 0.1 %); reports are published far more rarely than that.
 
 Nothing else may carry a loss the report changes or leaves out: a table is printed in the order
 of its published losses, those not published after them by their counts (in the order of the
@@ -129,8 +172,12 @@ def rounded_loss(amount: float, figures: int = LOSS_FIGURES) -> float:
     return float(round(amount, figures - 1 - math.floor(math.log10(abs(amount)))))
 
 
-#: The largest relative change `perturbed_loss` makes to a loss, either way (5 %).
-NOISE_BOUND = 0.05
+#: m: the noise of a loss is m times a draw of its largest loss of one report plus m times
+#: another of its second largest (`loss_noise`; the module's docstring says why 0.5).
+NOISE_SCALE = 0.5
+
+#: a: each draw is at least this share of its loss either way, and at most all of it.
+NOISE_FLOOR = 0.5
 
 #: Record and cell keys are integers below this: fractions of it.
 KEY_SPACE = 2**64
@@ -180,23 +227,50 @@ def cell_key(record_keys: Iterable[int]) -> int:
     return sum(record_keys) % KEY_SPACE
 
 
-def loss_noise(key: int, bound: float = NOISE_BOUND) -> float:
-    """The relative change e, -BOUND <= e < BOUND, of the loss of the cell of KEY: uniform, and
-    drawn from SHA-256 of the key, so that cells whose keys differ by a report's get unrelated
-    changes (not ones a report's key would tie together)."""
+def loss_draws(key: int, floor: float = NOISE_FLOOR) -> tuple[float, float]:
+    """The two draws p1 and p2 of the cell of KEY, each in [-1, -FLOOR] or [FLOOR, 1]: a sign
+    and a magnitude, uniform, each from its own 64 bits of SHA-256 of the key, so that the two
+    are independent and cells whose keys differ by a report's get unrelated draws (not ones a
+    report's key would tie together)."""
     if not 0 <= key < KEY_SPACE:
         raise ValueError("a cell key is at least 0 and below KEY_SPACE")
-    digest = hashlib.sha256(b"bigfish loss noise\0" + key.to_bytes(8, "big")).digest()
-    fraction = int.from_bytes(digest[:8], "big") / KEY_SPACE
-    return bound * (2 * fraction - 1)
+    digest = hashlib.sha256(
+        b"bigfish loss noise, largest losses\0" + key.to_bytes(8, "big")
+    ).digest()
+    return _draw(digest[:8], floor), _draw(digest[8:16], floor)
 
 
-def perturbed_loss(loss: float, key: int, bound: float = NOISE_BOUND) -> float:
-    """LOSS of the cell of KEY times 1 + `loss_noise`(KEY) (to be rounded by `rounded_loss`
-    after); 0 and NaN as they are."""
+def _draw(bits: bytes, floor: float) -> float:
+    """A draw of BITS (64 of them): the first gives the sign, the other 63 the magnitude,
+    uniform between FLOOR and 1."""
+    value = int.from_bytes(bits, "big")
+    magnitude = floor + (1 - floor) * (value % 2**63) / 2**63
+    return -magnitude if value >> 63 else magnitude
+
+
+def loss_noise(
+    key: int,
+    largest: float,
+    second: float,
+    scale: float = NOISE_SCALE,
+    floor: float = NOISE_FLOOR,
+) -> float:
+    """What the cell of KEY adds to its loss: SCALE x (p1 x LARGEST + p2 x SECOND), its
+    LARGEST and SECOND largest loss of one report times its two draws (`loss_draws`). At most
+    SCALE x (LARGEST + SECOND) either way; a cell whose SECOND is 0 (one stated loss) gets
+    between SCALE x FLOOR and SCALE times its largest either way."""
+    p1, p2 = loss_draws(key, floor)
+    return scale * (p1 * largest + p2 * second)
+
+
+def perturbed_loss(loss: float, key: int, largest: float, second: float) -> float:
+    """LOSS of the cell of KEY, whose largest loss of one report is LARGEST and second largest
+    SECOND, plus `loss_noise` (to be rounded by `rounded_loss` after); 0 and NaN as they are.
+    Never below 0: LOSS is at least LARGEST + SECOND, the noise at most `NOISE_SCALE` (<= 1)
+    times that."""
     if loss == 0 or not math.isfinite(loss):
         return loss
-    return loss * (1 + loss_noise(key, bound))
+    return loss + loss_noise(key, largest, second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,8 +430,11 @@ class Published:
     min_cell: int
     #: Significant figures of the losses (`rounded_loss`).
     loss_figures: int = LOSS_FIGURES
-    #: The largest relative change of a loss by its cell's key (0: not perturbed).
+    #: The share m of each of a loss's two largest losses of one report that its noise is at
+    #: most, either way (`NOISE_SCALE`; 0: not perturbed).
     noise: float = 0.0
+    #: The share of m that each draw is at least (`NOISE_FLOOR`).
+    noise_floor: float = 0.0
 
 
 def publishable(
@@ -375,8 +452,9 @@ def publishable(
     (`stats.network_loss_cells`: how many state a loss, and the two largest); STATING, for a
     network NETWORK_CELLS does not hold, only how many state one
     (`stats.networks_stating_loss`); a network neither holds keeps its loss only when that is
-    $0. Given the KEYS of the cells, every loss is perturbed (`perturbed_loss`) before it is
-    rounded; counts are not."""
+    $0. Given the KEYS of the cells, every loss is perturbed (`perturbed_loss`, by its cell's
+    key and two largest losses; one whose two largest are not known is not published) before
+    it is rounded; counts are not."""
     if min_cell < 1:
         raise ValueError("min_cell is at least 1")
     safe = replace(
@@ -403,7 +481,9 @@ def publishable(
     )
     if keys is not None:
         safe = _perturbed(safe, keys, stats)
-        kept = tuple(_network_perturbed(n, keys) for n in kept)
+        kept = tuple(
+            _network_perturbed(n, keys, _network_cell(n, network_cells, stating)) for n in kept
+        )
     rounded = tuple(_network_rounded(n) for n in kept)
     safe = _rounded(safe)
     safe = replace(
@@ -411,7 +491,9 @@ def publishable(
         by_country=_by_published_loss(safe.by_country),
         by_typology=_by_published_loss(safe.by_typology),
     )
-    return Published(safe, rounded, min_cell, noise=0.0 if keys is None else NOISE_BOUND)
+    if keys is None:
+        return Published(safe, rounded, min_cell)
+    return Published(safe, rounded, min_cell, noise=NOISE_SCALE, noise_floor=NOISE_FLOOR)
 
 
 def _by_published_loss(tallies: Sequence[Tally]) -> tuple[Tally, ...]:
@@ -431,8 +513,9 @@ def _perturbed_table(
     tallies: Sequence[Tally], keys: Mapping[str, int], groups: Sequence[Tally]
 ) -> tuple[Tally, ...]:
     """TALLIES with their losses perturbed by the keys of their groups in KEYS (OTHER by the
-    keys of the GROUPS of the table before pooling that it pools); a group KEYS does not hold
-    (its reports changed between the two reads), or OTHER pooling one, is not published."""
+    keys of the GROUPS of the table before pooling that it pools) and their two largest losses
+    (OTHER's of all it pools, `merged`); a group KEYS does not hold (its reports changed
+    between the two reads), or OTHER pooling one, is not published."""
     named = {t.key for t in tallies} - {OTHER}
     pooled = [keys.get(t.key) for t in groups if t.key not in named]
     pooled_key = None if None in pooled else cell_key(k for k in pooled if k is not None)
@@ -440,23 +523,38 @@ def _perturbed_table(
     def key_of(t: Tally) -> int | None:
         return pooled_key if t.key == OTHER else keys.get(t.key)
 
-    return tuple(replace(t, loss_usd=_perturbed_or_hidden(t.loss_usd, key_of(t))) for t in tallies)
+    return tuple(
+        replace(t, loss_usd=_perturbed_or_hidden(t.loss_usd, key_of(t), t.largest, t.second))
+        for t in tallies
+    )
 
 
-def _perturbed_or_hidden(loss: float, key: int | None) -> float:
-    return math.nan if key is None else perturbed_loss(loss, key)
+def _perturbed_or_hidden(
+    loss: float, key: int | None, largest: float | None, second: float | None
+) -> float:
+    """`perturbed_loss` of LOSS, or NaN (not published) when its cell has no KEY or its two
+    largest losses are not known (a table built by hand: the noise could not be sized)."""
+    if key is None or largest is None or second is None:
+        return math.nan
+    return perturbed_loss(loss, key, largest, second)
 
 
 def _perturbed(stats: Statistics, keys: CellKeys, before: Statistics) -> Statistics:
-    """STATS (BEFORE pooled) with every loss perturbed by the key of its cell
-    (`perturbed_loss`)."""
+    """STATS (BEFORE pooled) with every loss perturbed by the key of its cell and its two
+    largest losses (`perturbed_loss`; the period's, those of all its countries)."""
     currencies = tuple(
-        replace(u, amount=_perturbed_or_hidden(u.amount, keys.currencies.get(u.currency)))
+        replace(
+            u,
+            amount=_perturbed_or_hidden(
+                u.amount, keys.currencies.get(u.currency), u.largest, u.second
+            ),
+        )
         for u in stats.unconverted_by_currency
     )
+    period = merged("period", before.by_country)
     return replace(
         stats,
-        loss_usd=_perturbed_or_hidden(stats.loss_usd, keys.total),
+        loss_usd=_perturbed_or_hidden(stats.loss_usd, keys.total, period.largest, period.second),
         by_country=_perturbed_table(stats.by_country, keys.by_country, before.by_country),
         by_month=_perturbed_table(stats.by_month, keys.by_month, before.by_month),
         by_typology=_perturbed_table(stats.by_typology, keys.by_typology, before.by_typology),
@@ -464,8 +562,15 @@ def _perturbed(stats: Statistics, keys: CellKeys, before: Statistics) -> Statist
     )
 
 
-def _network_perturbed(network: NetworkSummary, keys: CellKeys) -> NetworkSummary:
-    loss = _perturbed_or_hidden(network.stats.total_loss_usd, keys.networks.get(network.id))
+def _network_perturbed(
+    network: NetworkSummary, keys: CellKeys, cell: Tally | None
+) -> NetworkSummary:
+    """NETWORK with its loss perturbed by its key and the two largest losses of its reports'
+    CELL (the same as a group's of the same reports: the same figure)."""
+    largest, second = (None, None) if cell is None else (cell.largest, cell.second)
+    loss = _perturbed_or_hidden(
+        network.stats.total_loss_usd, keys.networks.get(network.id), largest, second
+    )
     return replace(network, stats=replace(network.stats, total_loss_usd=loss))
 
 

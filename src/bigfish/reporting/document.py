@@ -159,6 +159,7 @@ def render_html(
         loss_figures=shown.loss_figures,
         dominance_p=f"{DOMINANCE_P * 100:g}",
         noise=shown.noise,
+        noise_floor=shown.noise_floor,
         # recorded in the document: only `--any-period` lets such a period through
         days=not stats.period.whole_months,
     )
