@@ -273,8 +273,8 @@ def test_a_report_deleted_while_a_part_id_is_given_out_leaves_the_part_to_a_late
 def test_a_part_row_an_older_run_left_to_a_dissolved_id_leads_nowhere(
     store: Store, ingest: Ingest
 ) -> None:
-    """A run before this rule kept a dissolved id's part row: the id is 404 all the same, and
-    the next run removes the row (its report may keep another id)."""
+    """A run before this rule kept a dissolved id's part row: the id is 404 all the same, an
+    update leaves the row, and the next rebuild removes it (its report may keep another id)."""
     th = _org(store, "th-aoc")
     ingest(store, "th-aoc", [report(f"a{i}", ("phone", A)) for i in (1, 2, 3)])
     rebuild_networks(store, now=NOW)
@@ -297,4 +297,8 @@ def test_a_part_row_an_older_run_left_to_a_dissolved_id_leads_nowhere(
         get_network(store, OP, b, now=NOW)
     ingest(store, "th-aoc", [report("b4", ("phone", B))])
     update_networks(store, now=NOW)
+    assert _part_row(store, b) is not None
+    with pytest.raises(NotFound):
+        get_network(store, OP, b, now=NOW)
+    rebuild_networks(store, now=NOW)
     assert _part_row(store, b) is None

@@ -170,7 +170,7 @@ def _anchor(conn: Connection, network_id: int) -> tuple[int, str] | None:
         .where(network_parts.c.id == network_id)
     ).first()
     if row is not None:
-        if row.status == "dissolved":  # a row a run before state.retire_networks's rule left
+        if row.status == "dissolved":  # left by a run before retire_networks (until a rebuild)
             raise NotFound("network", str(network_id))
         return int(row.anchor_pk), str(row.status)
     status = conn.execute(

@@ -104,6 +104,7 @@ def rebuild_networks(
         bulk.copy_members(conn, outcome.pairs)
         state.revive(conn, outcome.assignment.revived)
         bulk.replace_all_networks(conn, rows, outcome.assignment.retired, now)
+        state.forget_dissolved(conn)
         state.write_events(conn, outcome.assignment.events, now)
         state.keep_part_ids(conn, outcome.absorbed)
         state.record_rings(conn, outcome.rings)

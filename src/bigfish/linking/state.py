@@ -395,9 +395,9 @@ def replace_networks(
 
 def retire_networks(conn: Connection, retired: Mapping[int, int | None], now: datetime) -> None:
     """Mark each RETIRED id merged (into the id it maps to) or dissolved (it maps to None). A
-    dissolved id's part row goes (any left by a run before this rule too): the id stays
-    dissolved, even when the report that kept it findable joins a network again
-    (`bigfish.linking.networks`), and that report may keep another id."""
+    dissolved id's part row goes: the id stays dissolved, even when the report that kept it
+    findable joins a network again (`bigfish.linking.networks`), and that report may keep
+    another id. (A rebuild also drops those a run before this rule left: `forget_dissolved`.)"""
     for old, into in retired.items():
         conn.execute(
             networks.update()
@@ -408,6 +408,14 @@ def retire_networks(conn: Connection, retired: Mapping[int, int | None], now: da
                 updated_at=now,
             )
         )
+    for part in chunked(sorted(old for old, into in retired.items() if into is None)):
+        conn.execute(network_parts.delete().where(network_parts.c.id.in_(part)))
+
+
+def forget_dissolved(conn: Connection) -> None:
+    """Drop every part row of a dissolved id (those a run before `retire_networks` dropped
+    them left). Once a rebuild, not every update: it reads every dissolved id (some 15 ms for
+    30,000 of them and 50,000 part rows on SQLite)."""
     dissolved = sa.select(networks.c.id).where(networks.c.status == "dissolved")
     conn.execute(network_parts.delete().where(network_parts.c.id.in_(dissolved)))
 
