@@ -165,6 +165,20 @@ def test_a_merged_id_seen_as_a_part_keeps_it_when_its_first_report_is_deleted(
 
 
 @pytest.mark.parametrize("link", LINKS)
+def test_a_merged_id_seen_as_a_part_opens_after_its_first_report_is_deleted(
+    store: Store, ingest: Ingest, link: Link
+) -> None:
+    """B opens the merged id it bookmarked after c1 is deleted, before any list is read or a
+    link run moves the id's row: it is shown (c2, c3), not 404 (merged_into leads to the network
+    B sees in parts)."""
+    b, whole, merged = _merged_as_a_part(store, ingest, link)
+    delete_report(store, b, "org-b", "c1")
+    assert _opened(store, b, merged) == ("c2", "c3")
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c2", "c3"): merged}
+    assert get_network(store, OP, merged, now=NOW).summary.id == whole
+
+
+@pytest.mark.parametrize("link", LINKS)
 def test_a_merged_id_keeps_a_part_row_when_its_next_report_keeps_another_id(
     store: Store, ingest: Ingest, link: Link
 ) -> None:

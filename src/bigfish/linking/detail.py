@@ -128,34 +128,51 @@ def shown_network(
     facts, community_split). A part id (`bigfish.linking.parts`) names the part that holds its
     anchor now (the report of its part row, or once that is deleted the earliest of its ring
     reports in a network); a merged id the network that absorbed it, for a viewer only when that
-    one is shown whole (else which part would tell what joined them). A dissolved id, and a part
-    id none of whose reports is in a network, name nothing. NotFound otherwise."""
+    one is shown whole (else which part would tell what joined them), or else the part holding
+    its anchor (its row gone with its report, not yet moved by a link run). A dissolved id, and
+    a part id none of whose reports is in a network, name nothing. NotFound otherwise."""
     anchor = _anchor(conn, network_id)
     if anchor is not None:  # a part: wherever its anchor is now
-        anchor_pk, status = anchor
-        in_network = conn.execute(
-            sa.select(network_members.c.network_id).where(network_members.c.report_pk == anchor_pk)
-        ).scalar_one_or_none()
-        if in_network is None:
-            raise NotFound("network", str(network_id))
-        nid, split = _survivor(conn, in_network)
-        for shown, facts in _visible_members(conn, viewer, [nid], rates).items():
-            if not any(f.pk == anchor_pk for f in facts):
-                continue
-            if shown != network_id and status == "part" and not viewer.operator:
-                break  # an id only a viewer that sees the network in parts was given: 404
-            return shown, facts, split
-        raise NotFound("network", str(network_id))
+        return _at_anchor(conn, viewer, network_id, *anchor, rates)
     nid, split = _survivor(conn, network_id)
     seen = _visible_members(conn, viewer, [nid], rates)
     facts = seen.get(nid, [])
-    if len(facts) < 2 or (nid != network_id and len(seen) > 1):
-        raise NotFound("network", str(network_id))
+    whole = len(facts) >= 2 and (nid == network_id or len(seen) == 1)
+    if whole and nid != network_id and not viewer.operator:
+        whole = len(load_member_graph(conn, [nid]).pk) == len(facts)
+    if whole:
+        return nid, facts, split
     if nid != network_id and not viewer.operator:
-        members = load_member_graph(conn, [nid]).pk
-        if len(members) > len(facts):
-            raise NotFound("network", str(network_id))
-    return nid, facts, split
+        lost = ring_anchors(conn, [network_id])  # a merged id whose row went with its report
+        if network_id in lost:
+            return _at_anchor(conn, viewer, network_id, lost[network_id], "merged", rates)
+    raise NotFound("network", str(network_id))
+
+
+def _at_anchor(
+    conn: Connection,
+    viewer: Viewer,
+    network_id: int,
+    anchor_pk: int,
+    status: str,
+    rates: Rates | None,
+) -> tuple[int, list[ReportFacts], bool]:
+    """`shown_network` of NETWORK_ID (of STATUS), kept findable by the report ANCHOR_PK: the
+    part VIEWER is shown that holds it; NotFound when that is none, or it is shown under
+    another id and NETWORK_ID is a part id (given only to viewers that see it in parts)."""
+    in_network = conn.execute(
+        sa.select(network_members.c.network_id).where(network_members.c.report_pk == anchor_pk)
+    ).scalar_one_or_none()
+    if in_network is None:
+        raise NotFound("network", str(network_id))
+    nid, split = _survivor(conn, in_network)
+    for shown, facts in _visible_members(conn, viewer, [nid], rates).items():
+        if not any(f.pk == anchor_pk for f in facts):
+            continue
+        if shown != network_id and status == "part" and not viewer.operator:
+            break  # an id only a viewer that sees the network in parts was given: 404
+        return shown, facts, split
+    raise NotFound("network", str(network_id))
 
 
 def _anchor(conn: Connection, network_id: int) -> tuple[int, str] | None:
