@@ -272,7 +272,7 @@ def _published(
 
 #: What the document says of the noise (helper-138; it said "changed by up to 5% either way").
 CHANGED = (
-    "is changed by 25 to 50% of the largest loss of one report in it and by as much of the"
+    "is changed by 25 to 50% of the largest loss of one report in it and by 25 to 50% of the"
     " second largest, each up or down, the same for the same reports every time"
 )
 

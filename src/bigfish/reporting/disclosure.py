@@ -93,45 +93,48 @@ minus a network inside it, a quarter minus its first two months, in two runs) gi
 plus the difference of their noises. As a share e of each total (T(1 + e), |e| <= 5 %, until
 helper-138) that was within 5 % of each total: R's loss to within a few per cent, closer than the
 p % rule's 15 %, though R's own cell (its country, its month) was never published
-(tests/reporting/test_difference_noise_h138.py: LA's $48,000 read as $49,400 from investment
-minus TH; within 15 % under each of 200 secrets). R is in the larger cell, whose largest loss L1
-is at least L_R, so the difference carries that cell's m p1 L1, at least m a L_R either way (a
-quarter of it), drawn from that cell's key alone: unrelated to every other draw, whatever other
-tables, views or runs the smaller cell was published in, and with no record kept of what was
-published. The other draws (the larger cell's of its second largest, the smaller cell's of its
-two) can cancel it only when they are as large: never when m (L2 + L1' + L2') and the roundings
+(tests/reporting/test_difference_noise_h138.py: LA's $48,000 read as $49,400 from investment minus
+TH; within 15 % under each of 200 secrets). R is in the larger cell, whose largest loss L1 is at
+least L_R, so the difference carries that cell's m p1 L1, at least m a L_R either way (a quarter of
+it), drawn from that cell's key alone: unrelated to every other draw, whatever other tables, views
+or runs the smaller cell was published in, and with no record kept of what was published. The other
+draws (the larger cell's of its second largest, the smaller cell's of its two) can cancel it only
+when they are as large: never, when R's is the largest, if m (L2 + L1' + L2') and the roundings
 stay below m a L_R - 15 % of L_R (a report far above the others: $48,000 beside losses of some
-$2,000 is told to within 15 % under no draw), and under at most half the draws whatever the
-others are (R's draw spans m (1 - a) L_R on each side, 2 m a L_R apart: a window of 30 % of L_R
-meets one side); beside similar losses they do cancel it at times (5.5 % and 19 % of the draws
-in the tests, where the old noise told it under 100 % and 74 %). A cell of n similar losses gets
-at most m (L1 + L2), some 2m / n of its loss (10 % for ten reports, 1 % for a hundred); a cell
-one loss dominates is left out by the p % rule in any case.
+$2,000 is told to within 15 % under no draw), and under at most half the draws whatever the others
+are (R's draw spans m (1 - a) L_R on each side, 2 m a L_R apart: a window of 30 % of L_R meets one
+side); beside similar losses they do cancel it at times (5.5 % and 19 % of the draws in the tests,
+where the old noise told it under 100 % and 74 %). A cell of n similar losses gets at most m (L1 +
+L2), some 2m / n of its loss (10 % for ten reports, 1 % for a hundred); a cell one loss dominates
+is left out by the p % rule in any case.
 
-Why m = a = 0.5: m a, a quarter of the isolated loss, is well above the 15 % the p % rule
-promises, with room for the roundings and for others' draws that partly cancel it; a larger m
-would blur cells of a few similar losses beyond use (five: up to 20 % already). m <= 1 keeps
-every figure at 0 or above with no clamp (a figure clamped at 0 would tell that its noise was
-large): T holds L1 and L2, so T + m (p1 L1 + p2 L2) >= T - m (L1 + L2) >= (1 - m)(L1 + L2) >= 0.
-A larger a would narrow each side of a draw (its spread m (1 - a) L_R), so a window of 30 % would
-take more of it; a smaller one would let R's draw near 0. What it costs: R isolated by k
-differences of unrelated cells (several tables, overlapping periods) gives k independent draws,
-whose mean is off by some 0.38 L_R / sqrt(k) (m times the root mean square of a draw, 0.76): six
-or so differences come within 15 %, so the overlapping periods published should stay few.
+Why m = a = 0.5: m a, a quarter of the isolated loss, is well above the 15 % the p % rule promises,
+with room for the roundings and for others' draws that partly cancel it; a larger m would blur
+cells of a few similar losses beyond use (five: up to 20 % already). m <= 1 keeps every figure at 0
+or above with no clamp (a figure clamped at 0 would tell that its noise was large): T holds L1 and
+L2, so T + m (p1 L1 + p2 L2) >= T - m (L1 + L2) >= (1 - m)(L1 + L2) >= 0 (a published loss has
+passed the p % rule besides, T >= 1.15 L1 + L2, on the same figures: so has a network's figure at
+the operator's rates beside its two largest as stored). A larger a would narrow each side of a draw
+(its spread m (1 - a) L_R), so a window of 30 % would take more of it; a smaller one would let R's
+draw near 0. What it costs: R isolated by k differences of unrelated cells (several tables,
+overlapping periods) gives k independent draws, whose mean is off by some 0.38 L_R / sqrt(k) (m
+times the root mean square of a draw, 0.76): six or so differences come within 15 %, so the
+overlapping periods published should stay few.
 
 The loss is in the record key because a report sent again with another loss (the same report id
 updates it) leaves its cells with the same reports: keyed by its id alone, each kept its key and
-its draws. Under the noise of a share e of the loss it published T(1 + e) before and
-(T + D)(1 + e) after, whose ratio is (T + D) / T exactly: one victim's change of loss to within
-the rounding, and its sender, who knows D, had the cell's e and so its exact T
-(tests/reporting/test_resent_noise_h137.py: $52,294 read off as $52,152, where the noise hid up
-to 5 %); under the noise of the two largest, the same draws of other two largest would tell them
-apart. The amount at other reference rates is a change too (its loss in US dollars differs by a
-known rate's share of it), hence the value in US dollars in `loss_text`. What this costs: each
-change of a loss is a new draw of a cell of nearly the same losses, and a sender who changes his
-loss many times over, one published report after each, could average the draws (n draws are off
-by some 0.38 sqrt(L1^2 + L2^2) / sqrt(n): for TH's $52,294 of the tests, 11 % / sqrt(n), some
-12,000 to come within 0.1 %); reports are published far more rarely than that.
+its draws. Under the noise of a share e of the loss it published T(1 + e) before and (T + D)(1 + e)
+after, whose ratio is (T + D) / T exactly: one victim's change of loss to within the rounding, and
+its sender, who knows D, had the cell's e and so its exact T
+(tests/reporting/test_resent_noise_h137.py: $52,294 read off as $52,152, where the noise hid up to
+5 %); under the noise of the two largest, the same draws would publish T + N and T + D + N while
+the two largest stay as they are (D exactly) and tell of the draws when they move. The amount at
+other reference rates is a change too (its loss in US dollars differs by a known rate's share of
+it), hence the value in US dollars in `loss_text`. What this costs: each change of a loss is a new
+draw of a cell of nearly the same losses, and a sender who changes his loss many times over, one
+published report after each, could average the draws (n draws are off by some 0.38 sqrt(L1^2 +
+L2^2) / sqrt(n): for TH's $52,294 of the tests, 11 % / sqrt(n), some 12,000 to come within 0.1 %);
+reports are published far more rarely than that.
 
 Nothing else may carry a loss the report changes or leaves out: a table is printed in the order
 of its published losses, those not published after them by their counts (in the order of the

@@ -39,8 +39,9 @@ th { background: #eef2f7; }
  country, typology, cross-border flow, month's losses or network resting on fewer than {{ min_cell }} reports is pooled
  into "Other" or left out, and a loss stated by fewer than {{ min_cell }} reports, or dominated by one report's, is not
  published. {% if noise %}Each loss
- is changed by {{ "%g"|format(noise * noise_floor * 100) }} to {{ "%g"|format(noise * 100) }}% of the largest loss of one report in it and by as much of
- the second largest, each up or down, the same for the same reports every time, and{% else %}Losses are{% endif %}
+{% set share %}{{ "%g"|format(noise * noise_floor * 100) }} to {{ "%g"|format(noise * 100) }}%{% endset %}
+ is changed by {{ share }} of the largest loss of one report in it and by {{ share }} of the second largest,
+ each up or down, the same for the same reports every time, and{% else %}Losses are{% endif %}
  rounded to {{ loss_figures }} significant figures.</p>
 {% if days %}<p class="sub" id="any-period"><b>This period is not whole calendar months</b> (published with
  <code>--any-period</code>): its figures, set beside those of an overlapping period, can give away the losses of the few
