@@ -25,7 +25,9 @@ run could move it. An analyst's bookmark or citation of the id keeps naming the 
 part id none of whose ring reports is in a network names nothing (404, the operator too).
 Rings, rather than a row passed on when a report is deleted: a deletion (DELETE /reports, a
 revocation) takes its report's rows with it by their foreign keys, whatever path deletes it,
-and a viewer's groups are known only when it reads.
+and a viewer's groups are known only when it reads. For that reason no migration gives the
+part ids of a release before rings theirs: a read that shows such an id records the group it
+shows as its ring (`_record_rings`), so that an upgraded store's ids get rings as viewers read.
 
 A part id is given out once, by the first read that needs it, in a short transaction of its own
 that takes the link runs' lock without waiting: while a link run holds it, a part not yet given an
@@ -291,12 +293,16 @@ def part_ids(
 ) -> dict[int, int]:
     """The part id of each of GROUPS (a part's first report pk -> its report pks): kept ones,
     and the others' given now (taken back, or new) unless a link run holds the lock (then those
-    are missing from the answer)."""
+    are missing from the answer). A part id shown without a ring (given out by a release
+    before rings) is given one now, under the same rule."""
     with engine.connect() as conn:
         kept = _kept(conn, list(groups))
+        rings = _ringless(conn, {nid: groups[first] for first, nid in kept.items()})
     missing = {anchor: pks for anchor, pks in groups.items() if anchor not in kept}
     if missing:
         kept.update(_give_out(engine, missing, network_of))
+    if rings:
+        _record_rings(engine, rings)
     return kept
 
 
@@ -349,17 +355,54 @@ def _give_out(
             conn.execute(
                 network_parts.insert(), [{"anchor_pk": a, "id": pid} for a, pid in given.items()]
             )
-            ring = [
-                {"report_pk": pk, "network_id": pid} for a, pid in new.items() for pk in todo[a]
-            ]
-            for start in range(0, len(ring), CHUNK):
-                conn.execute(network_rings.insert(), ring[start : start + CHUNK])
+            _write_rings(conn, {pid: todo[a] for a, pid in new.items()})
             return out | given
     except sa.exc.OperationalError as exc:  # SQLite: the write lock stayed busy
         if engine.dialect.name != "sqlite" or "locked" not in str(exc.orig):
             raise
         log.info("the database is busy: %d part(s) shown at a later read", len(groups))
         return {}
+
+
+def _ringless(conn: Connection, shown: Mapping[int, Sequence[int]]) -> dict[int, Sequence[int]]:
+    """Of SHOWN (part id -> the reports of the group shown under it), the part ids without a
+    ring: given out by a release before part ids kept one (or whose every ring report is
+    deleted while a report that joined the group later keeps its row)."""
+    has_ring = sa.exists().where(network_rings.c.network_id == networks.c.id)
+    query = sa.select(networks.c.id).where(networks.c.status == "part", ~has_ring)
+    out: dict[int, Sequence[int]] = {}
+    for part in chunked(sorted(shown)):
+        out.update(
+            (int(n), shown[n]) for n in conn.execute(query.where(networks.c.id.in_(part))).scalars()
+        )
+    return out
+
+
+def _record_rings(engine: Engine, rings: Mapping[int, Sequence[int]]) -> None:
+    """Give each part id of RINGS (id -> the reports of the group it is shown for now) that
+    still has none that ring: a store upgraded from a release before rings gets them as its
+    viewers read, and such an id then survives its first report's deletion too. (A migration
+    could not: a viewer's groups are known only when it reads.) Under the lock rule of
+    `_give_out`: when a link run holds it, the ring is recorded at a later read; a group one of
+    whose reports was deleted meanwhile is left to a later read too."""
+    try:
+        with engine.begin() as conn:
+            if not _try_lock(conn):
+                log.info("a link run holds the lock: %d ring(s) kept at a later read", len(rings))
+                return
+            todo = _still_stored(conn, _ringless(conn, rings))
+            _write_rings(conn, todo)
+    except sa.exc.OperationalError as exc:  # SQLite: the write lock stayed busy
+        if engine.dialect.name != "sqlite" or "locked" not in str(exc.orig):
+            raise
+        log.info("the database is busy: %d ring(s) kept at a later read", len(rings))
+
+
+def _write_rings(conn: Connection, rings: Mapping[int, Sequence[int]]) -> None:
+    """Record RINGS (part id -> its reports) in `network_rings`."""
+    rows = [{"report_pk": pk, "network_id": pid} for pid, pks in rings.items() for pk in pks]
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(network_rings.insert(), rows[start : start + CHUNK])
 
 
 def _still_stored(

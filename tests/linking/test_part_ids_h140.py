@@ -1,0 +1,138 @@
+"""A viewer's part ids (`bigfish.linking.parts`), the gaps helper-136 left (helper-140): a part
+id given out before part ids kept a ring gets one when a viewer is shown it, so that it too
+survives its first report's deletion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bigfish.linking import parts as parts_module
+from bigfish.linking import rebuild_networks
+from bigfish.reports import delete_report
+from bigfish.store import Store
+from bigfish.store.schema import reports
+from bigfish.store.schema_linking import network_rings
+from tests.linking.conftest import Ingest, report
+from tests.linking.test_ids_history_h124 import NOW, A, B, Link
+from tests.linking.test_part_ids_h136 import (
+    RELINKS,
+    _glued,
+    _opened,
+    _org,
+    _seen,
+)
+
+
+def _ring(store: Store, network_id: int) -> set[str]:
+    """The report ids of NETWORK_ID's ring (`network_rings`)."""
+    with store.connect() as conn:
+        query = (
+            sa.select(reports.c.report_id)
+            .join(network_rings, network_rings.c.report_pk == reports.c.id)
+            .where(network_rings.c.network_id == network_id)
+        )
+        return set(conn.execute(query).scalars())
+
+
+def _as_before_rings(store: Store, part: int) -> None:
+    """PART as a release before part rings left it: a part row, no ring."""
+    with store.begin() as conn:
+        conn.execute(network_rings.delete().where(network_rings.c.network_id == part))
+
+
+def _pk(store: Store, report_id: str) -> int:
+    with store.connect() as conn:
+        query = sa.select(reports.c.id).where(reports.c.report_id == report_id)
+        return int(conn.execute(query).scalar_one())
+
+
+@pytest.mark.parametrize("relink", RELINKS)
+def test_a_part_id_given_out_before_rings_keeps_its_group_once_read(
+    store: Store, ingest: Ingest, relink: Link | None
+) -> None:
+    """B's part (c1..c4) has a part row and no ring, as an upgraded store holds it. B reads:
+    the ring is recorded then. c1 (its part row's report) is deleted: the group keeps the id
+    (it was given a new one: no ring told which group takes the id back)."""
+    b, whole, part = _glued(store, ingest)
+    _as_before_rings(store, part)
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c1", "c2", "c3", "c4"): part}
+    delete_report(store, b, "org-b", "c1")
+    if relink is not None:
+        relink(store, now=NOW)
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c2", "c3", "c4"): part}
+    assert _opened(store, b, part) == ("c2", "c3", "c4")
+
+
+def test_a_part_id_given_out_before_rings_gets_one_when_opened(
+    store: Store, ingest: Ingest
+) -> None:
+    """Opening the id (GET /networks/{id}) is a read that shows the group too."""
+    b, whole, part = _glued(store, ingest)
+    _as_before_rings(store, part)
+    assert _opened(store, b, part) == ("c1", "c2", "c3", "c4")
+    delete_report(store, b, "org-b", "c1")
+    assert _opened(store, b, part) == ("c2", "c3", "c4")
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c2", "c3", "c4"): part}
+
+
+def test_a_ring_not_recorded_while_a_link_run_holds_the_lock_is_recorded_at_a_later_read(
+    store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock rule of part ids: a read never waits for a link run; the id is shown all the
+    same (its row keeps it), and the next read records the ring."""
+    b, whole, part = _glued(store, ingest)
+    _as_before_rings(store, part)
+    try_lock = parts_module._try_lock
+
+    def held(conn: Connection) -> bool:
+        return False
+
+    monkeypatch.setattr(parts_module, "_try_lock", held)
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c1", "c2", "c3", "c4"): part}
+    assert _ring(store, part) == set()
+    monkeypatch.setattr(parts_module, "_try_lock", try_lock)
+    _seen(store, b)
+    assert _ring(store, part) == {"c1", "c2", "c3", "c4"}
+
+
+def test_a_ring_is_not_recorded_for_a_group_one_of_whose_reports_went_meanwhile(
+    store: Store, ingest: Ingest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report of the group is deleted between the read and the ring's writing: no ring row
+    names it (its foreign key failed the read); the next read records the group's ring."""
+    b, whole, part = _glued(store, ingest)
+    _as_before_rings(store, part)
+    record = parts_module._record_rings
+
+    def deleting_first(engine: Engine, rings: Mapping[int, Sequence[int]]) -> None:
+        monkeypatch.setattr(parts_module, "_record_rings", record)
+        delete_report(store, b, "org-b", "c3")
+        record(engine, rings)
+
+    monkeypatch.setattr(parts_module, "_record_rings", deleting_first)
+    _seen(store, b)
+    assert _ring(store, part) == set()
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c1", "c2", "c4"): part}
+    assert _ring(store, part) == {"c1", "c2", "c4"}
+
+
+def test_a_merged_id_seen_as_a_part_gets_no_ring_from_a_read(store: Store, ingest: Ingest) -> None:
+    """A merged-away id's ring is the link runs' (it decides which piece takes the id back
+    on a split): a read leaves it as the merge recorded it."""
+    b = _org(store, "org-b")
+    _org(store, "org-h")
+    ingest(store, "org-b", [report(f"b{i}", ("phone", A)) for i in (1, 2)])
+    rebuild_networks(store, now=NOW)
+    ingest(store, "org-b", [report(f"c{i}", ("phone", B)) for i in (1, 2, 3)])
+    rebuild_networks(store, now=NOW)
+    merged = _seen(store, b)[("c1", "c2", "c3")]
+    ingest(store, "org-h", [report("glue", ("phone", A), ("phone", B))])
+    rebuild_networks(store, now=NOW)
+    ring = _ring(store, merged)
+    _as_before_rings(store, merged)
+    assert _seen(store, b)[("c1", "c2", "c3")] == merged
+    assert _ring(store, merged) == set() != ring
