@@ -13,13 +13,21 @@ visible reports that identifiers mentioned by its visible reports connect
   sequence (a row of `networks` with status ``part``), so a viewer cannot tell a part from a
   network, nor which network a part was cut from.
 
+A group is shown under the id kept by its earliest report that keeps one (`_chosen`): by a
+part row, usually at its first report; further in when an older report joined the group (sent
+again, it links now), whose row stays at the report that kept it, so that another viewer's
+group starting there keeps the id too; or as the anchor of an id whose row went with its
+report (below). A report keeps one id and a viewer's groups are apart, so no two groups of an
+answer show one id; two groups that join show the id of the joined group's earliest, and each
+its own again when they split back (their rows stayed).
+
 A part id also remembers the reports its group held when it was given out, its ring
 (`network_rings`, as a merged-away id remembers the reports it held when it merged). The part
 row goes with its report: when the first report is deleted (or withdrawn), the group keeps its
 id all the same, as a merged-away id's ring passes its anchor on (`bigfish.linking.networks`).
 The id's anchor is then the earliest of its ring reports still in a network
 (`state.ring_anchors`), and the group holding it takes the id back at the next read that needs
-it (`_taken_back`: its part row is written again, at the group's first report); so does a
+it (`_give_out`: its part row is written again, at the group's first report); so does a
 group holding the anchor of a merged-away id whose part row went with its report before a link
 run could move it. An analyst's bookmark or citation of the id keeps naming the group. A
 part id none of whose ring reports is in a network names nothing (404, the operator too).
@@ -291,19 +299,47 @@ def shown_parts(
 def part_ids(
     engine: Engine, groups: Mapping[int, Sequence[int]], network_of: Mapping[int, int]
 ) -> dict[int, int]:
-    """The part id of each of GROUPS (a part's first report pk -> its report pks): kept ones,
-    and the others' given now (taken back, or new) unless a link run holds the lock (then those
-    are missing from the answer). A part id shown without a ring (given out by a release
-    before rings) is given one now, under the same rule."""
+    """The part id of each of GROUPS (a part's first report pk -> its report pks): those its
+    reports keep (`_chosen`), and the others' given now (taken back, or new) unless a link run
+    holds the lock (then those are missing from the answer). A part id shown without a ring
+    (given out by a release before rings) is given one now, under the same rule."""
     with engine.connect() as conn:
-        kept = _kept(conn, list(groups))
+        chosen = _chosen(conn, groups)
+        kept = {first: nid for first, (nid, row) in chosen.items() if row}
         rings = _ringless(conn, {nid: groups[first] for first, nid in kept.items()})
-    missing = {anchor: pks for anchor, pks in groups.items() if anchor not in kept}
+    missing = {first: pks for first, pks in groups.items() if first not in kept}
     if missing:
         kept.update(_give_out(engine, missing, network_of))
     if rings:
         _record_rings(engine, rings)
     return kept
+
+
+def _chosen(conn: Connection, groups: Mapping[int, Sequence[int]]) -> dict[int, tuple[int, bool]]:
+    """The id each of GROUPS (first report pk -> report pks) is shown under, (id, whether a
+    part row keeps it), for those that have one: the id kept by the group's earliest report
+    that keeps one, either by a part row (`network_parts`) or as the anchor of an id whose part
+    row went with its report (`state.ring_anchors`; the group takes that id back, `_give_out`).
+    A part row at the group's first report is the common case, read alone. A row further in
+    keeps the group's id when an older report joins it (sent again, now linking): the group
+    keeps the id it was shown, and the row stays where it is, so another viewer's group that
+    starts at that report keeps the id too. Each id is kept by one report, and a viewer's
+    groups are apart: no two groups of one answer take one id. On one report a part row goes
+    before an id taken back, then older ids first."""
+    out = {first: (nid, True) for first, nid in _kept(conn, list(groups)).items()}
+    rest = {first: pks for first, pks in groups.items() if first not in out}
+    if not rest:
+        return out
+    group_of = {pk: first for first, pks in rest.items() for pk in pks}
+    best: dict[int, tuple[int, int, int]] = {}  # first report -> (its report, 0: row, id)
+    found = [(pk, 0, nid) for pk, nid in _rows_at(conn, group_of).items()]
+    found += [(pk, 1, nid) for nid, pk in _lost(conn, group_of).items()]
+    for key in found:
+        first = group_of[key[0]]
+        if first not in best or key < best[first]:
+            best[first] = key
+    out.update((first, (nid, kind == 0)) for first, (_, kind, nid) in best.items())
+    return out
 
 
 def _kept(conn: Connection, anchors: Sequence[int]) -> dict[int, int]:
@@ -316,23 +352,58 @@ def _kept(conn: Connection, anchors: Sequence[int]) -> dict[int, int]:
     return out
 
 
+def _rows_at(conn: Connection, report_pks: Iterable[int]) -> dict[int, int]:
+    """The part rows at REPORT_PKS: report pk -> id. A dissolved id's row (left by a run before
+    `state.retire_networks` dropped them, until a rebuild) is left out: it names nothing."""
+    query = (
+        sa.select(network_parts.c.anchor_pk, network_parts.c.id)
+        .join(networks, networks.c.id == network_parts.c.id)
+        .where(networks.c.status != "dissolved")
+    )
+    out: dict[int, int] = {}
+    for part in chunked(sorted(set(report_pks))):
+        rows = conn.execute(query.where(network_parts.c.anchor_pk.in_(part)))
+        out.update((int(a), int(i)) for a, i in rows)
+    return out
+
+
+def _lost(conn: Connection, report_pks: Iterable[int]) -> dict[int, int]:
+    """The ids whose part row went with its report (deleted) and whose anchor now
+    (`state.ring_anchors`: the earliest of their ring reports still in a network) is one of
+    REPORT_PKS: id -> that report."""
+    wanted = set(report_pks)
+    query = (
+        sa.select(network_rings.c.network_id)
+        .join(networks, networks.c.id == network_rings.c.network_id)
+        .outerjoin(network_parts, network_parts.c.id == network_rings.c.network_id)
+        .where(networks.c.status.in_(("part", "merged")), network_parts.c.id.is_(None))
+        .distinct()
+    )
+    lost: set[int] = set()
+    for part in chunked(sorted(wanted)):
+        rows = conn.execute(query.where(network_rings.c.report_pk.in_(part)))
+        lost.update(int(nid) for nid in rows.scalars())
+    return {nid: pk for nid, pk in ring_anchors(conn, lost).items() if pk in wanted}
+
+
 def _give_out(
     engine: Engine, groups: Mapping[int, Sequence[int]], network_of: Mapping[int, int]
 ) -> dict[int, int]:
     """Part ids for GROUPS (first report pk -> report pks), in a transaction of their own under
     the link runs' lock (so that no run takes the same ids); {} when the lock is held elsewhere.
-    A group takes back an id that lost its part row and whose anchor it holds (`_taken_back`);
+    A group takes back an id that lost its part row and whose anchor it holds (`_chosen`);
     each other gets a new id, kept by its first report, with its reports as its ring."""
     try:
         with engine.begin() as conn:
             if not _try_lock(conn):
                 log.info("a link run holds the lock: %d part(s) shown at a later read", len(groups))
                 return {}
-            out = _kept(conn, list(groups))  # another reader may have given them out meanwhile
+            chosen = _chosen(conn, groups)  # another reader may have given them out meanwhile
+            out = {first: nid for first, (nid, row) in chosen.items() if row}
             todo = _still_stored(conn, {a: g for a, g in groups.items() if a not in out})
             if not todo:
                 return out
-            back = _taken_back(conn, todo)
+            back = {a: chosen[a][0] for a in todo if a in chosen}
             fresh = [anchor for anchor in todo if anchor not in back]
             first = next_network_id(conn)
             new = {anchor: first + i for i, anchor in enumerate(fresh)}
@@ -421,31 +492,6 @@ def _still_stored(
             query = sa.select(reports.c.id).where(reports.c.id.in_(part))
             there.update(int(pk) for pk in conn.execute(query).scalars())
     return {a: g for a, g in groups.items() if all(pk in there for pk in g)}
-
-
-def _taken_back(conn: Connection, groups: Mapping[int, Sequence[int]]) -> dict[int, int]:
-    """Of GROUPS (first report pk -> report pks), those that take back an id whose part row went
-    with its report (deleted): the group holding the id's anchor now (`state.ring_anchors`: the
-    earliest of its ring reports still in a network), first report -> the id. A group holding
-    the anchors of several takes the oldest; the others wait for the group that holds theirs."""
-    group_of = {pk: anchor for anchor, pks in groups.items() for pk in pks}
-    query = (
-        sa.select(network_rings.c.network_id)
-        .join(networks, networks.c.id == network_rings.c.network_id)
-        .outerjoin(network_parts, network_parts.c.id == network_rings.c.network_id)
-        .where(networks.c.status.in_(("part", "merged")), network_parts.c.id.is_(None))
-        .distinct()
-    )
-    lost: set[int] = set()
-    for part in chunked(sorted(group_of)):
-        rows = conn.execute(query.where(network_rings.c.report_pk.in_(part)))
-        lost.update(int(nid) for nid in rows.scalars())
-    out: dict[int, int] = {}
-    for nid, anchor in sorted(ring_anchors(conn, lost).items()):  # older ids choose first
-        group = group_of.get(anchor)
-        if group is not None and group not in out:
-            out[group] = nid
-    return out
 
 
 def _try_lock(conn: Connection) -> bool:
