@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bigfish.identifiers import Identifier, extract, normalize
+from bigfish.identifiers import Identifier, extract
+from bigfish.identifiers.registry import as_country, as_kind, normalize_checked
 from bigfish.models import Kind, Report, Role, Source
+
+#: Each kind's value: a dict's lookup, not the enum's `value` property (a call in Python).
+_KIND_VALUES = {kind: kind.value for kind in Kind}
+_DOMAIN = Kind.DOMAIN.value
+_LINKED = frozenset({Kind.URL, Kind.EMAIL})  # the kinds whose valid values imply a domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +32,7 @@ class PreparedMention:
 
 def _mention(ident: Identifier, source: Source, role: Role | None) -> PreparedMention:
     return PreparedMention(
-        kind=ident.canonical_kind.value,
+        kind=_KIND_VALUES[ident.canonical_kind],
         canonical=ident.canonical,
         valid=ident.valid,
         error=ident.error,
@@ -42,10 +48,10 @@ def _mention(ident: Identifier, source: Source, role: Role | None) -> PreparedMe
 def _derived_domain(ident: Identifier) -> PreparedMention | None:
     if not ident.valid or ident.domain is None:
         return None
-    if ident.canonical_kind not in (Kind.URL, Kind.EMAIL):
+    if ident.canonical_kind not in _LINKED:
         return None
     return PreparedMention(
-        kind=Kind.DOMAIN.value,
+        kind=_DOMAIN,
         canonical=ident.domain,
         valid=True,
         error=None,
@@ -66,10 +72,13 @@ def prepare_mentions(report: Report) -> list[PreparedMention]:
         if mention is not None:
             found.setdefault((mention.kind, mention.canonical, mention.source), mention)
 
-    for raw in report.identifiers:
-        ident = normalize(raw.kind, raw.value, report.country)
-        add(_mention(ident, Source.FIELD, raw.role))
-        add(_derived_domain(ident))
+    if report.identifiers:
+        # `normalize` of each value, its report's country checked once, not for every value
+        country = as_country(report.country)
+        for raw in report.identifiers:
+            ident = normalize_checked(as_kind(raw.kind), raw.value, country)
+            add(_mention(ident, Source.FIELD, raw.role))
+            add(_derived_domain(ident))
     if report.narrative:
         for hit in extract(report.narrative, report.country):
             add(_mention(hit.identifier, Source.NARRATIVE, None))

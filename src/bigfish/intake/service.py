@@ -407,12 +407,7 @@ def classify_pending(pending: Sequence[Pending]) -> list[Pending]:
         return out
     texts = [pending[i].report.narrative or "" for i in with_text]
     for i, verdict in zip(with_text, load_classifier().classify_batch(texts), strict=True):
-        out[i] = dataclasses.replace(
-            pending[i],
-            label=verdict.label,
-            scam_probability=verdict.scam_probability,
-            predicted_scam_type=verdict.scam_type,
-        )
+        out[i] = pending[i].classified(verdict.label, verdict.scam_probability, verdict.scam_type)
     return out
 
 
