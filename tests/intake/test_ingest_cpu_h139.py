@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,8 @@ from bigfish.models import (
     Source,
 )
 from bigfish.store import writes
+from bigfish.store.fast import insert_many
+from bigfish.store.schema import UTCDateTime
 from bigfish.store.writes import Pending, content_digest
 
 SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace()]
@@ -235,3 +238,38 @@ def test_classified_is_replace_with_the_verdict() -> None:
     for name, value in values.items():
         if name not in ("label", "scam_probability", "predicted_scam_type"):
             assert getattr(done, name) is value
+
+
+def test_insert_many_stores_a_value_repeated_in_rows_as_sqlalchemy_does() -> None:
+    """insert_many processes a value once when it is the row before's too (a batch's one time
+    stamp): what is stored is what SQLAlchemy's own insert of the same rows stores."""
+    metadata = sa.MetaData()
+    columns = lambda: [  # noqa: E731
+        sa.Column("at", UTCDateTime),
+        sa.Column("doc", sa.JSON),
+        sa.Column("flag", sa.Boolean),
+        sa.Column("n", sa.Float),
+    ]
+    fast, plain = sa.Table("fast", metadata, *columns()), sa.Table("plain", metadata, *columns())
+    now = datetime(2025, 3, 1, 8, tzinfo=timezone(timedelta(hours=7)))
+    doc = {"a": [1, "é"]}
+    rows = [
+        (now, doc, True, 1.5),
+        (now, doc, True, 1.5),
+        (None, doc, None, None),  # (a JSON None: insert_many writes NULL, SQLAlchemy null)
+        (now, {"a": 2}, False, 2.0),
+        (now.replace(tzinfo=None), doc, True, 1.5),
+        (datetime(2025, 3, 1, 1, tzinfo=UTC), doc, False, 0.0),
+        (now, doc, True, None),
+    ]
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        insert_many(conn, fast, ["at", "doc", "flag", "n"], rows)
+        conn.execute(plain.insert(), [dict(zip(["at", "doc", "flag", "n"], r)) for r in rows])
+        stored = [
+            conn.exec_driver_sql(f"SELECT at, doc, flag, n FROM {name} ORDER BY rowid").all()
+            for name in ("fast", "plain")
+        ]
+    assert stored[0] == stored[1]
+    assert stored[0][0][0] == "2025-03-01 01:00:00.000000"

@@ -38,14 +38,22 @@ def insert_many(
     if processors:
         width = len(columns)
         processed: list[Sequence[Any]] = []
+        # Each column's last value and what its processor made of it: a value that is the
+        # same object as the row before's (a batch's one time stamp in every row) is not
+        # processed again. A bind processor gives the same for the same value.
+        last: list[tuple[Any, Any]] = [(None, None)] * len(processors)
         for row in rows:
             if len(row) != width:
                 raise ValueError(f"a row of {len(row)} values for {width} columns")
             values = list(row)
-            for index, processor in processors:
+            for at, (index, processor) in enumerate(processors):
                 value = values[index]
                 if value is not None:
-                    values[index] = processor(value)
+                    before, done = last[at]
+                    if value is not before:
+                        done = processor(value)
+                        last[at] = (value, done)
+                    values[index] = done
             processed.append(tuple(values))
         rows = processed
     mark = _placeholder(conn)

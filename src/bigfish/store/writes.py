@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sqlalchemy as sa
@@ -446,9 +447,15 @@ def content_digest(row: Mapping[str, object], found: Sequence[PreparedMention]) 
     encoding is that of the digests stored: changing it needs a migration that recomputes
     them, or every report reads as changed and goes out again to every TAXII reader
     (tests/evidence/test_review_h107.py)."""
-    content = {k: v for k, v in row.items() if k not in _NOT_CONTENT}
+    # `_canonical` of the content, each column's value made canonical as the content is taken
+    # from ROW (the mentions' texts are text already), not in a second pass over it
+    content = {
+        str(k): v if type(v) in _AS_IS else _canonical(v)
+        for k, v in row.items()
+        if k not in _NOT_CONTENT
+    }
     content["mentions"] = sorted([_mention_text(m) for m in found])
-    text = _CONTENT_JSON(_canonical(content))
+    text = _CONTENT_JSON(content)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -603,7 +610,8 @@ def write_batch(
     if new:
         rows = [_row(p, org_id, run_id, now, rates) | {"created_at": now} for p in new]
         columns = list(rows[0])
-        insert_many(conn, reports, columns, [tuple(r[c] for c in columns) for r in rows])
+        values_of = itemgetter(*columns)  # a row's values in COLUMNS' order, as a tuple
+        insert_many(conn, reports, columns, [values_of(r) for r in rows])
         pk_of: dict[str, int] = {}
         new_ids = [p.report.report_id for p in new]
         for start in range(0, len(new_ids), _CHUNK):
