@@ -438,14 +438,16 @@ def _give_out(
 def _ringless(conn: Connection, shown: Mapping[int, Sequence[int]]) -> dict[int, Sequence[int]]:
     """Of SHOWN (part id -> the reports of the group shown under it), the part ids without a
     ring: given out by a release before part ids kept one (or whose every ring report is
-    deleted while a report that joined the group later keeps its row)."""
-    has_ring = sa.exists().where(network_rings.c.network_id == networks.c.id)
-    query = sa.select(networks.c.id).where(networks.c.status == "part", ~has_ring)
-    out: dict[int, Sequence[int]] = {}
+    deleted while a report that joined the group later keeps its row). Read on every listing,
+    so the index of rings by id alone is read first; statuses only of the few without a ring."""
+    ringed: set[int] = set()
     for part in chunked(sorted(shown)):
-        out.update(
-            (int(n), shown[n]) for n in conn.execute(query.where(networks.c.id.in_(part))).scalars()
-        )
+        query = sa.select(network_rings.c.network_id).where(network_rings.c.network_id.in_(part))
+        ringed.update(int(n) for n in conn.execute(query.distinct()).scalars())
+    out: dict[int, Sequence[int]] = {}
+    for part in chunked(sorted(set(shown) - ringed)):
+        query = sa.select(networks.c.id).where(networks.c.id.in_(part), networks.c.status == "part")
+        out.update((int(n), shown[n]) for n in conn.execute(query).scalars())
     return out
 
 
