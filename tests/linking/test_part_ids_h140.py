@@ -238,3 +238,33 @@ def test_two_groups_joined_show_one_id_and_split_back_to_both(
     delete_report(store, b, "org-b", "x")
     link(store, now=NOW)
     assert _seen(store, b) == before
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_row_further_in_goes_before_an_id_to_take_back_anchored_later(
+    store: Store, ingest: Ingest, link: Link
+) -> None:
+    """B sees (c2, c3, c4) under P (row at c2); V sees its own x with (c3, c4) under T (row at
+    x). B's older c1 links in, and V's x is deleted: T's anchor passes to c3, in B's group
+    too. B's group is kept by its earliest report that keeps an id, c2: it shows P, and V's
+    (c3, c4) takes T back. (Taking T back first, B was shown V's T, and V a new id.)"""
+    b, v = _org(store, "org-b"), _org(store, "org-v")
+    _org(store, "org-h")
+    ingest(store, "org-b", [report(f"b{i}", ("phone", A)) for i in (1, 2)], SHARED)
+    ingest(store, "org-b", [report("c1", ("phone", C))])
+    ingest(store, "org-b", [report("c2", ("phone", B))])
+    ingest(store, "org-v", [report("x", ("phone", B))])
+    ingest(store, "org-b", [report(f"c{i}", ("phone", B)) for i in (3, 4)], SHARED)
+    ingest(store, "org-h", [report("glue", ("phone", A), ("phone", B))])
+    rebuild_networks(store, now=NOW)
+    by_b, by_v = _seen(store, b), _seen(store, v)
+    whole, part = by_b[("b1", "b2")], by_b[("c2", "c3", "c4")]
+    assert by_v == {("b1", "b2"): whole, ("c3", "c4", "x"): by_v[("c3", "c4", "x")]}
+    theirs = by_v[("c3", "c4", "x")]
+    ingest(store, "org-b", [report("c1", ("phone", C), ("phone", B))])
+    link(store, now=NOW)
+    delete_report(store, v, "org-v", "x")
+    link(store, now=NOW)
+    assert _seen(store, b) == {("b1", "b2"): whole, ("c1", "c2", "c3", "c4"): part}
+    assert _seen(store, v) == {("b1", "b2"): whole, ("c3", "c4"): theirs}
+    assert _opened(store, v, theirs) == ("c3", "c4")
