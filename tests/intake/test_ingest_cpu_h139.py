@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bigfish.errors import InputError
 from bigfish.identifiers import normalize
+from bigfish.intake import service
 from bigfish.intake.prepare import PreparedMention, _derived_domain, _mention, prepare_mentions
 from bigfish.intake.records import INVISIBLE, MAX_VALUE, bare, build_report, not_text
 from bigfish.models import (
@@ -273,3 +274,19 @@ def test_insert_many_stores_a_value_repeated_in_rows_as_sqlalchemy_does() -> Non
         ]
     assert stored[0] == stored[1]
     assert stored[0][0][0] == "2025-03-01 01:00:00.000000"
+
+
+@pytest.mark.parametrize(("classify", "batch_org"), [(True, None), (False, "th-aoc")])
+def test_the_classifier_is_loaded_before_the_workers_fork_when_they_classify(
+    monkeypatch: pytest.MonkeyPatch, classify: bool, batch_org: str | None
+) -> None:
+    """The parent loads the classifier for its forked workers to inherit when they classify
+    (a STIX bundle's batch has no organization of its own: each worker loaded its own), and
+    not when they do not (a CSV file's batch, ingested without classifying, loaded it)."""
+    import bigfish.ml
+
+    loads: list[int] = []
+    monkeypatch.setattr(bigfish.ml, "load_classifier", lambda: loads.append(1))
+    args = (None, Marking(), "f", None, classify, batch_org)
+    assert list(service._prepared(iter([]), 1, args)) == []
+    assert loads == ([1] if classify else [])

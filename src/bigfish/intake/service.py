@@ -512,7 +512,8 @@ def _prepared(
         return
     methods = multiprocessing.get_all_start_methods()
     fork = "fork" in methods
-    if fork and args[-1]:
+    classify = args[4]  # (args[-1] is the batch's organization, not whether to classify)
+    if fork and classify:
         # Load the classifier once here: forked workers inherit it instead of each paying
         # for the imports and the weights (about a second of CPU per worker and file).
         from bigfish.ml import load_classifier
