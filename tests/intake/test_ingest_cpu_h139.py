@@ -6,6 +6,7 @@ of old and new stores is in /tmp/helper-139-findings.md."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
@@ -274,6 +275,23 @@ def test_insert_many_stores_a_value_repeated_in_rows_as_sqlalchemy_does() -> Non
         ]
     assert stored[0] == stored[1]
     assert stored[0][0][0] == "2025-03-01 01:00:00.000000"
+
+
+def _frozen(*args: object) -> list[int]:
+    """In place of `_prepare_chunk` in a worker: how many objects it holds frozen."""
+    return [gc.get_freeze_count()]
+
+
+def test_a_worker_leaves_what_it_inherited_out_of_the_collectors_passes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the parent had not frozen when it forked the worker (what `bigfish ingest`'s
+    warm-up froze, or the test session's, it inherits frozen) is frozen in the worker too."""
+    monkeypatch.setattr(service, "_prepare_chunk", _frozen)
+    args = (None, Marking(), "f", None, False, None)
+    inherited = gc.get_freeze_count()
+    [[frozen]] = list(service._prepared(iter([[]]), 1, args))
+    assert frozen > inherited
 
 
 @pytest.mark.parametrize(("classify", "batch_org"), [(True, None), (False, "th-aoc")])
