@@ -18,6 +18,7 @@ from bigfish.interop.export import (
     network_views,
 )
 from bigfish.interop.sync import PullFailed, SyncResult, pull, pull_every
+from bigfish.organizations import get_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.base import redact
@@ -42,24 +43,35 @@ def export_command(
     as_org: str | None = typer.Option(
         None, "--as-org", help="Export only what this organization may see (default: everything)."
     ),
+    sent_by: str | None = typer.Option(
+        None,
+        "--sent-by",
+        help="Export only the reports this organization sent (to ingest them again elsewhere"
+        " with --org).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON document."),
 ) -> None:
     """Export what ORG may see (everything for the operator) as STIX 2.1, MISP events or CSV.
 
     Example: bigfish export stix --out partnership.stix.json --as-org th-aoc
+
+    Example: bigfish export csv --out th-aoc.csv --sent-by th-aoc
     """
     if fmt not in FORMATS:  # a usage error (status 2), as for any unknown choice
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="FORMAT")
     try:
         store = command_store()
         viewer = _viewer(store, as_org)
+        if sent_by is not None:  # named before the file is opened, and so left as it was
+            with store.connect() as conn:
+                get_org(conn, sent_by)
         with out.open("w", encoding="utf-8", newline="") as handle:
             if fmt == "csv":
-                result = export_csv(store, viewer, handle)
-            elif fmt == "stix":
-                result = export_stix(store, viewer, handle, networks=network_views(store, viewer))
+                result = export_csv(store, viewer, handle, sent_by=sent_by)
             else:
-                result = export_misp(store, viewer, handle, networks=network_views(store, viewer))
+                export = export_stix if fmt == "stix" else export_misp
+                networks = network_views(store, viewer)
+                result = export(store, viewer, handle, networks=networks, sent_by=sent_by)
     except BigfishError as exc:
         raise fail(exc) from None
     except OSError as exc:

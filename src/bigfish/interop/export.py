@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement
+from sqlalchemy.engine import Connection
+
 from bigfish.intake.records import IDENTIFIER_COLUMNS, STANDARD_FIELDS, looks_like_formula
 from bigfish.interop import misp, stix
 from bigfish.interop.markings import extension_definitions, tlp_marking_definition
 from bigfish.interop.model import NetworkView, ReportView
 from bigfish.interop.views import iter_reports
 from bigfish.models import TLP, Marking
+from bigfish.organizations import get_org
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
+from bigfish.store.schema import reports
 
 FORMATS = ("stix", "misp", "csv")
 
@@ -91,16 +97,31 @@ def stix_objects(
     return [*definitions, *identities, *sco_objs, *report_objs, *network_objs]
 
 
-def _visible(store: Store, viewer: Viewer) -> list[ReportView]:
+def _exported(conn: Connection, viewer: Viewer, sent_by: str | None) -> ColumnElement[bool]:
+    """The reports an export holds: those VIEWER may see, and of them only those organization
+    SENT_BY sent when it is given (NotFound for an organization the node does not know): one
+    organization's own reports, to ingest again elsewhere with `--org`, or to keep."""
+    condition = visible_reports(viewer)
+    if sent_by is None:
+        return condition
+    return sa.and_(condition, reports.c.org_id == get_org(conn, sent_by).id)
+
+
+def _visible(store: Store, viewer: Viewer, sent_by: str | None) -> list[ReportView]:
     with store.connect() as conn:
-        return list(iter_reports(conn, visible_reports(viewer)))
+        return list(iter_reports(conn, _exported(conn, viewer, sent_by)))
 
 
 def export_stix(
-    store: Store, viewer: Viewer, out: IO[str], *, networks: Sequence[NetworkView] = ()
+    store: Store,
+    viewer: Viewer,
+    out: IO[str],
+    *,
+    networks: Sequence[NetworkView] = (),
+    sent_by: str | None = None,
 ) -> ExportResult:
     """Write a STIX 2.1 bundle of what VIEWER may see to OUT."""
-    views = _visible(store, viewer)
+    views = _visible(store, viewer, sent_by)
     objects = stix_objects(views, networks)
     seed = f"{viewer.org_name or 'operator'}|{datetime.now(UTC).isoformat()}"
     json.dump(stix.bundle(objects, seed=seed), out, ensure_ascii=False, indent=1)
@@ -109,10 +130,15 @@ def export_stix(
 
 
 def export_misp(
-    store: Store, viewer: Viewer, out: IO[str], *, networks: Sequence[NetworkView] = ()
+    store: Store,
+    viewer: Viewer,
+    out: IO[str],
+    *,
+    networks: Sequence[NetworkView] = (),
+    sent_by: str | None = None,
 ) -> ExportResult:
     """Write MISP events of what VIEWER may see to OUT: one per network, one per report in none."""
-    views = _visible(store, viewer)
+    views = _visible(store, viewer, sent_by)
     seen = {(v.org, v.report_id): v for v in views}
     events: list[dict[str, Any]] = []
     in_network: set[tuple[str, str]] = set()
@@ -202,10 +228,13 @@ def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:
     return count
 
 
-def export_csv(store: Store, viewer: Viewer, out: IO[str]) -> ExportResult:
-    """Write what VIEWER may see to OUT as intake CSV (`write_csv`)."""
+def export_csv(
+    store: Store, viewer: Viewer, out: IO[str], *, sent_by: str | None = None
+) -> ExportResult:
+    """Write what VIEWER may see (of what SENT_BY sent, when given) to OUT as intake CSV
+    (`write_csv`)."""
     with store.connect() as conn:
-        count = write_csv(iter_reports(conn, visible_reports(viewer)), out)
+        count = write_csv(iter_reports(conn, _exported(conn, viewer, sent_by)), out)
     return ExportResult("csv", count, count)
 
 
