@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Connection
 
-from bigfish.intake.records import IDENTIFIER_COLUMNS, STANDARD_FIELDS, looks_like_formula
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    INVISIBLE,
+    STANDARD_FIELDS,
+    looks_like_formula,
+)
 from bigfish.interop import misp, stix
 from bigfish.interop.markings import extension_definitions, tlp_marking_definition
 from bigfish.interop.model import NetworkView, ReportView
@@ -188,19 +194,30 @@ def csv_row(view: ReportView) -> list[str]:
 
 
 def attribute_columns(names: Iterable[str]) -> dict[str, str]:
-    """The column of each report attribute NAME in a CSV export: its name, or, for a name an
-    export column already has (`org`, kept from a partner's file), the name with `.2`
-    (`.3`, …) as the MISP import names a repeated block."""
-    taken = set(CSV_COLUMNS)
+    """The column of each report attribute NAME in a CSV export: its name (escaped as a cell
+    is, `_inert`: a partner's key "=cmd" is no formula in the header either), or, for a name
+    intake would read as one an export column already has, the name with `.2` (`.3`, …) as
+    the MISP import names a repeated block. Intake reads a header's names stripped and
+    lower-cased and refuses a file naming a column twice (`_as_read`): a partner's `org`, a
+    `Country` or a `Notes` beside `notes` (JSON Lines keeps the case of its keys) each need
+    a column of their own."""
+    taken = {_as_read(column) for column in CSV_COLUMNS}
     columns: dict[str, str] = {}
     for name in names:
-        column, n = name, 1
-        while column in taken:
+        column, n = _inert(name), 1
+        while not _as_read(column) or _as_read(column) in taken:
             n += 1
-            column = f"{name}.{n}"
-        taken.add(column)
+            column = f"{_inert(name)}.{n}"
+        taken.add(_as_read(column))
         columns[name] = column
     return columns
+
+
+def _as_read(column: str) -> str:
+    """The name intake reads for a header cell COLUMN (`bigfish.intake.readers.rows.
+    header_names`): stripped, of marks no one sees too, composed and lower-cased ("" for a
+    cell it names by its place, column_N)."""
+    return unicodedata.normalize("NFC", column.strip().strip(INVISIBLE).strip()).lower()
 
 
 def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:
