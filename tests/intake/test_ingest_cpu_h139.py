@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from bigfish.errors import InputError
 from bigfish.identifiers import normalize
 from bigfish.intake import service
+from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, _derived_domain, _mention, prepare_mentions
-from bigfish.intake.records import INVISIBLE, MAX_VALUE, bare, build_report, not_text
+from bigfish.intake.records import INVISIBLE, MAX_VALUE, Formats, bare, build_report, not_text
 from bigfish.models import (
     TLP,
     Channel,
@@ -308,3 +309,51 @@ def test_the_classifier_is_loaded_before_the_workers_fork_when_they_classify(
     args = (None, Marking(), "f", None, classify, batch_org)
     assert list(service._prepared(iter([]), 1, args)) == []
     assert loads == ([1] if classify else [])
+
+
+def apply_plain(mapping: ColumnMapping, row: dict[str, str]) -> dict[str, str]:
+    """`ColumnMapping.apply` as first written: the sources of every row worked out anew."""
+    result: dict[str, str] = {}
+    used: set[str] = set()
+    for name, keys in mapping.sources(row).items():
+        cells = [row.get(k, "").strip() for k in keys]
+        used.update(keys)
+        text = mapping._translated(name, ";".join(c for c in cells if c))
+        if text:
+            result[name] = text
+    for header, value in row.items():
+        if header not in used and value:
+            result.setdefault(header, value)
+    for name in mapping.values:
+        if name not in mapping.columns and name in result:
+            result[name] = mapping._translated(name, result[name])
+    return result
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_mapping_applies_to_rows_of_changing_keys_as_before(seed: int) -> None:
+    """Rows of one layout, of JSON objects whose keys differ in case or in which are given,
+    under two mappings in turn: what `apply` gives is what the plain definition gives."""
+    first = ColumnMapping(
+        columns={
+            "report_id": ("mã hồ sơ",),
+            "phones": ("số 1", "số 2"),
+            "scam_type": ("loại",),
+        },
+        formats=Formats(),
+        values={"scam_type": {"đầu tư": "investment"}, "channel": {"tin nhắn": "sms"}},
+    )
+    second = ColumnMapping(columns={"report_id": ("id",), "urls": ("link",)}, formats=Formats())
+    layouts = [
+        ["mã hồ sơ", "số 1", "số 2", "loại", "channel", "note"],
+        ["Mã Hồ Sơ", "SỐ 1", "loại", "channel"],  # a JSON object's keys, another case
+        ["số 2", "mã hồ sơ", "id", "link", "scam_type"],
+        ["id", "link"],
+    ]
+    cells = ["", " ", "x1", " Đầu tư ", "tin nhắn", "0812345678", "a;b"]
+    rnd = random.Random(seed)
+    for _ in range(200):
+        keys = rnd.choice(layouts)
+        row = {key: rnd.choice(cells) for key in keys}
+        mapping = rnd.choice([first, second])
+        assert mapping.apply(row) == apply_plain(mapping, row)

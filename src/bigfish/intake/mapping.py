@@ -74,11 +74,13 @@ class ColumnMapping:
     def apply(self, row: Mapping[str, str]) -> dict[str, str]:
         """The standard fields of one row of the mapped layout (unmapped columns are kept)."""
         result: dict[str, str] = {}
-        used: set[str] = set()
-        for name, keys in self.sources(row).items():
-            cells = [row.get(k, "").strip() for k in keys]
-            used.update(keys)
-            text = self._translated(name, ";".join(c for c in cells if c))
+        sources, used = _sources_of(self, row)
+        for name, keys in sources:
+            if len(keys) == 1:  # the join of one cell, or of none
+                text = row.get(keys[0], "").strip()
+            else:
+                text = ";".join(c for c in [row.get(k, "").strip() for k in keys] if c)
+            text = self._translated(name, text)
             if text:
                 result[name] = text
         for header, value in row.items():
@@ -102,6 +104,29 @@ class ColumnMapping:
             if name not in mapped and (row.get(name) or "").strip():
                 return name
         return None
+
+
+#: Each mapped field with the keys of a row it is taken from, and all those keys.
+Sources = tuple[tuple[tuple[str, tuple[str, ...]], ...], frozenset[str]]
+#: The mapping and the keys of the row `_sources_of` answered last, with its answer: the rows
+#: of one file have the same keys, whose sources were worked out anew for every row.
+_last_sources: tuple[ColumnMapping, tuple[str, ...], Sources] | None = None
+
+
+def _sources_of(mapping: ColumnMapping, row: Mapping[str, str]) -> Sources:
+    """`mapping.sources(row)` as (field, keys) pairs, and every key they name: the answer
+    for the row before when ROW has the same keys in the same order (the sources depend on
+    ROW's keys alone). One answer is kept, with its mapping (not its id, which another
+    mapping could take once it is gone)."""
+    global _last_sources
+    keys = tuple(row)
+    last = _last_sources
+    if last is not None and last[0] is mapping and last[1] == keys:
+        return last[2]
+    pairs = tuple((name, tuple(found)) for name, found in mapping.sources(row).items())
+    answer = (pairs, frozenset(key for _, found in pairs for key in found))
+    _last_sources = (mapping, keys, answer)
+    return answer
 
 
 def _header(name: str) -> str:
