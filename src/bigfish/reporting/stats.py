@@ -20,6 +20,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from bigfish.cooperation.model import RequestStatus
+from bigfish.fx import operator_rates
+from bigfish.linking.loading import loss_usd as loading_loss_usd
 from bigfish.models import Kind
 from bigfish.reporting.period import ALL_TIME, Period
 from bigfish.reporting.unrated import (
@@ -426,35 +428,72 @@ def two_largest(amounts: Iterable[float]) -> tuple[float, float]:
 def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, Tally]:
     """Per network of SHOWN (by the id it is shown under), the loss cell of its member reports
     as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
-    many state one (counted as `Tally.with_loss`) and the two largest."""
+    many state one (counted as `Tally.with_loss`) and the two largest. The losses are those
+    the network's figure adds up (`_figure_losses`): the p % rule and the noise of a figure
+    must read the losses in it."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for network in shown:
         for ref in network.reports:
             wanted[ref.org].add(ref.report_id)
-    losses: dict[tuple[str, str], float] = {}
+    rows: dict[tuple[str, str], Any] = {}
     with store.connect() as conn:
         for org, ids in wanted.items():
             ordered = sorted(ids)
             for start in range(0, len(ordered), _IDS_PER_QUERY):
                 query = (
-                    sa.select(reports.c.report_id, reports.c.loss_usd)
+                    sa.select(
+                        reports.c.report_id,
+                        reports.c.loss_usd,
+                        reports.c.loss_amount,
+                        reports.c.loss_currency,
+                    )
                     .join(organizations, organizations.c.id == reports.c.org_id)
                     .where(
                         organizations.c.name == org,
                         reports.c.report_id.in_(ordered[start : start + _IDS_PER_QUERY]),
-                        reports.c.loss_usd > 0,
                     )
                 )
-                losses.update(((org, str(rid)), float(usd)) for rid, usd in conn.execute(query))
+                rows.update(((org, str(row.report_id)), row) for row in conn.execute(query))
     cells: dict[int, Tally] = {}
     for network in shown:
         refs = {(ref.org, ref.report_id) for ref in network.reports}
-        stated = [losses[ref] for ref in refs if ref in losses]
+        members = [rows[ref] for ref in refs if ref in rows]
+        losses = _figure_losses(network.stats.total_loss_usd, members)
+        stated = [x for x in losses if x is not None and x > 0]
         largest, second = two_largest(stated)
         cells[network.id] = Tally(
             str(network.id), len(refs), math.fsum(stated), len(stated), largest, second
         )
     return cells
+
+
+#: A network's figure is kept to the cent, rounded at each link run that adds to it
+#: (`bigfish.linking.score`): the sum of its reports' losses to a cent a report.
+_CENT = 0.01
+
+
+def _figure_losses(figure: float, members: Sequence[Any]) -> list[float | None]:
+    """The losses in US dollars of MEMBERS (rows of loss_usd, loss_amount, loss_currency) that
+    a network's FIGURE is of: as stored, or at the operator's rates (BIGFISH_RATES) when those
+    add up to it and the stored do not. The operator's figure is of the last link run, at the
+    operator's rates when they are set (`bigfish.linking.loading.loss_usd`): a report stored
+    while its currency had no rate has no stored loss, and a link run after the operator gave
+    that currency a rate counts it; read as stored, the network's largest loss was left out of
+    the two the p % rule and the noise read, and the figure published that loss."""
+    stored = [None if m.loss_usd is None else float(m.loss_usd) for m in members]
+    within = _CENT * len(members)
+    if _adds_up(figure, stored, within):
+        return stored
+    rates = operator_rates()
+    if rates is None:
+        return stored
+    at_rates = [loading_loss_usd(m, rates) for m in members]
+    return at_rates if _adds_up(figure, at_rates, within) else stored
+
+
+def _adds_up(figure: float, losses: Iterable[float | None], within: float) -> bool:
+    total = math.fsum(x for x in losses if x is not None)
+    return math.isclose(figure, total, rel_tol=1e-9, abs_tol=within)
 
 
 def networks_stating_loss(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, int]:

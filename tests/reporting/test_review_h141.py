@@ -1,0 +1,71 @@
+"""Review h141: a network's noise and p % rule read the losses its figure adds up.
+
+The operator's network figures are those of the last link run, at the operator's rates
+(BIGFISH_RATES) when they are set; a report stored while its currency had no rate keeps no loss
+in US dollars, and a link run after the operator gave that currency a rate counts it. The
+network's loss cell (`network_loss_cells`: how many state a loss, the two largest) read the
+stored losses only: the one large loss was in the figure but neither its largest (the p % rule
+let it through) nor in the noise (sized by the small losses), so the published figure was that
+one report's loss to within a few per cent."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from bigfish.reporting import parse_period
+from bigfish.sharing.policy import Viewer
+from tests.reporting.test_resent_noise_h137 import (
+    Partnership,
+    _network_of_th,
+    _read,
+    _row,
+    _send,
+    partnership,
+)
+
+__all__ = ["partnership"]
+
+#: The one report stated in Nepalese rupees, and what the operator's later rate makes of it.
+NPR_AMOUNT = 5_000_000
+NPR_PER_USD = 125
+LARGE = NPR_AMOUNT / NPR_PER_USD  # $40,000
+
+#: The six other reports of the network, in US dollars.
+SMALL = [f"{480 + 7 * i}.00" for i in range(6)]
+
+
+def _rates(tmp_path: Path, npr: bool) -> Path:
+    path = tmp_path / f"rates-{npr}.csv"
+    text = "currency,units_per_usd\nUSD,1\nTHB,32\n" + (f"NPR,{NPR_PER_USD}\n" if npr else "")
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_a_loss_counted_only_at_the_operators_rates_sizes_the_networks_noise(
+    partnership: Partnership, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bigfish.fx import RATES_ENV
+    from bigfish.linking.service import rebuild_networks
+
+    monkeypatch.setenv(RATES_ENV, str(_rates(tmp_path, npr=False)))
+    rows = [_row(f"th{i}", amount) for i, amount in enumerate(SMALL)]
+    _send(partnership, [*rows, _row("th6", str(NPR_AMOUNT), "NPR")])
+    monkeypatch.setenv(RATES_ENV, str(_rates(tmp_path, npr=True)))
+    rebuild_networks(partnership.store)
+    read = _read(partnership)
+    nid = _network_of_th(read)
+    others = sum(float(a) for a in SMALL)
+    assert read.exact_networks[nid] == pytest.approx(others + LARGE)
+    from bigfish.reporting.document import _top_networks
+    from bigfish.reporting.stats import network_loss_cells
+
+    networks = _top_networks(partnership.store, Viewer.node_operator(), parse_period("2025"), 10)
+    cell = network_loss_cells(partnership.store, networks)[nid]
+    assert (cell.with_loss, cell.largest) == (len(SMALL) + 1, pytest.approx(LARGE))
+    published = read.networks[nid]
+    if not math.isnan(published):
+        told = published - others  # what the six other victims, together, read off
+        assert abs(told - LARGE) > 0.15 * LARGE, (published, told, LARGE)
