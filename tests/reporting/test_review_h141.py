@@ -69,3 +69,30 @@ def test_a_loss_counted_only_at_the_operators_rates_sizes_the_networks_noise(
     if not math.isnan(published):
         told = published - others  # what the six other victims, together, read off
         assert abs(told - LARGE) > 0.15 * LARGE, (published, told, LARGE)
+
+
+def test_a_network_linked_again_at_other_operators_rates_draws_new_noise(
+    partnership: Partnership, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The network's figure counts the NPR loss at the operator's rate, 125 then 130 NPR a
+    dollar: its key took the reports' losses as stored (no loss in US dollars for NPR), so both
+    figures were published under one key, the same draws, their difference a known rate's
+    share of one victim's amount. A record key takes the loss in US dollars for that reason
+    (`loss_text`): the network's now takes it at the rates its figure is of."""
+    from bigfish.fx import RATES_ENV
+    from bigfish.linking.service import rebuild_networks
+
+    monkeypatch.setenv(RATES_ENV, str(_rates(tmp_path, npr=False)))
+    rows = [_row(f"th{i}", f"{20_000 + 1_000 * i}.00") for i in range(6)]
+    _send(partnership, [*rows, _row("th6", str(NPR_AMOUNT), "NPR")])
+    keys = []
+    for npr in (NPR_PER_USD, NPR_PER_USD + 5):
+        path = tmp_path / f"rates-npr-{npr}.csv"
+        path.write_text(f"currency,units_per_usd\nUSD,1\nTHB,32\nNPR,{npr}\n", "utf-8")
+        monkeypatch.setenv(RATES_ENV, str(path))
+        rebuild_networks(partnership.store)
+        read = _read(partnership)
+        nid = _network_of_th(read)
+        assert read.exact_networks[nid] == pytest.approx(135_000 + NPR_AMOUNT / npr)
+        keys.append(read.keys.networks[nid])
+    assert keys[0] != keys[1]

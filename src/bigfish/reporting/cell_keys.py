@@ -21,12 +21,10 @@ from decimal import Decimal, InvalidOperation
 import sqlalchemy as sa
 
 from bigfish.evidence.node_key import NodeKey
-from bigfish.fx import operator_rates
-from bigfish.linking.loading import loss_usd
 from bigfish.linking.views import NetworkSummary
 from bigfish.reporting.disclosure import CellKeys, cell_key, loss_text, record_key
 from bigfish.reporting.period import Period
-from bigfish.reporting.stats import Statistics, Tally, in_period_for, month_of
+from bigfish.reporting.stats import Statistics, Tally, figure_losses, in_period_for, month_of
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
@@ -99,7 +97,7 @@ def report_cell_keys(
     `compute_statistics` names them, and of NETWORKS by their reports as shown: only of the
     cells of STATS (read before) whose reports, losses and reports stating one are the same
     here, and of the networks whose count and loss are of their reports as they are now
-    (`_figure_holds`: the operator's are of the last link run; a report stored, changed or
+    (`_network_keys`: the operator's are of the last link run; a report stored, changed or
     deleted between the reads, or since that run: the cell's key is not of its figure, which is
     then not published). Each
     report's key takes its loss as read here: the cell's figure, checked to be of the same
@@ -161,50 +159,34 @@ class _Member:
     loss_currency: str | None
     loss_usd: float | None
 
-    @property
-    def text(self) -> str:
-        return loss_text(self.loss_amount, self.loss_currency, self.loss_usd)
+    def text(self, usd: float | None) -> str:
+        """The loss as a record key takes it (`loss_text`), worth USD in US dollars."""
+        return loss_text(self.loss_amount, self.loss_currency, usd)
 
 
 def _network_keys(
     store: Store, secret: bytes, networks: Sequence[NetworkSummary]
 ) -> dict[int, int]:
     """The keys of NETWORKS by their reports as shown, with those reports' losses as they are
-    now: only of a network whose figure is of those reports and losses (`_figure_holds`); one of
-    whose reports is gone has none."""
+    now: only of a network whose count and figure are of those reports and losses (the
+    operator's are of the last link run: `stats.figure_losses`); one of whose reports is gone
+    has none. Each report's key takes its loss in US dollars as the figure counts it: at the
+    operator's rates when the figure is of them, so that a network linked again at other rates
+    draws new noise (`disclosure.loss_text` says why)."""
     members = _members(store, networks)
     keys: dict[int, int] = {}
     for n in networks:
-        refs = {(ref.org, ref.report_id) for ref in n.reports}
-        if refs <= members.keys() and _figure_holds(n, [members[r] for r in refs]):
-            keys[n.id] = cell_key(record_key(secret, *r, loss=members[r].text) for r in refs)
+        refs = sorted({(ref.org, ref.report_id) for ref in n.reports})
+        if not set(refs) <= members.keys() or n.stats.report_count != len(refs):
+            continue
+        losses = figure_losses(n.stats.total_loss_usd, [members[r] for r in refs])
+        if losses is None:
+            continue
+        keys[n.id] = cell_key(
+            record_key(secret, *r, loss=members[r].text(usd))
+            for r, usd in zip(refs, losses, strict=True)
+        )
     return keys
-
-
-def _figure_holds(network: NetworkSummary, members: Sequence[_Member]) -> bool:
-    """True when NETWORK's count and loss are of MEMBERS as they are now. The operator's figures
-    are those of the last link run (at the operator's rates when they are set,
-    `bigfish.linking.loading.loss_usd`), the members those of now: a loss re-sent in between
-    gets the key of the new losses, and the old figure published under it, then the new one
-    once linked again, would publish the change under one noise (the module's docstring)."""
-    if network.stats.report_count != len(members):
-        return False
-    figure = network.stats.total_loss_usd
-    within = _CENT * len(members)
-    if _adds_up(figure, (m.loss_usd for m in members), within):
-        return True
-    rates = operator_rates()  # read only when the stored losses do not add up to the figure
-    return rates is not None and _adds_up(figure, (loss_usd(m, rates) for m in members), within)
-
-
-#: A network's loss is kept to the cent, rounded at each link run that adds to it
-#: (`bigfish.linking.score`): it is the sum of its reports' to a cent a report.
-_CENT = 0.01
-
-
-def _adds_up(figure: float, losses: Iterable[float | None], within: float) -> bool:
-    total = math.fsum(x for x in losses if x is not None)
-    return math.isclose(figure, total, rel_tol=1e-9, abs_tol=within)
 
 
 def _members(store: Store, networks: Sequence[NetworkSummary]) -> dict[tuple[str, str], _Member]:

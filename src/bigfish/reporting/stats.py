@@ -429,7 +429,7 @@ def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[in
     """Per network of SHOWN (by the id it is shown under), the loss cell of its member reports
     as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
     many state one (counted as `Tally.with_loss`) and the two largest. The losses are those
-    the network's figure adds up (`_figure_losses`): the p % rule and the noise of a figure
+    the network's figure adds up (`figure_losses`): the p % rule and the noise of a figure
     must read the losses in it."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for network in shown:
@@ -458,7 +458,9 @@ def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[in
     for network in shown:
         refs = {(ref.org, ref.report_id) for ref in network.reports}
         members = [rows[ref] for ref in refs if ref in rows]
-        losses = _figure_losses(network.stats.total_loss_usd, members)
+        losses = figure_losses(network.stats.total_loss_usd, members) or [
+            None if m.loss_usd is None else float(m.loss_usd) for m in members
+        ]
         stated = [x for x in losses if x is not None and x > 0]
         largest, second = two_largest(stated)
         cells[network.id] = Tally(
@@ -472,23 +474,24 @@ def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[in
 _CENT = 0.01
 
 
-def _figure_losses(figure: float, members: Sequence[Any]) -> list[float | None]:
+def figure_losses(figure: float, members: Sequence[Any]) -> list[float | None] | None:
     """The losses in US dollars of MEMBERS (rows of loss_usd, loss_amount, loss_currency) that
-    a network's FIGURE is of: as stored, or at the operator's rates (BIGFISH_RATES) when those
-    add up to it and the stored do not. The operator's figure is of the last link run, at the
+    a network's FIGURE is of, in their order: as stored, or at the operator's rates
+    (BIGFISH_RATES) when those add up to it and the stored do not; None when neither does (a
+    report changed since the link run). The operator's figure is of the last link run, at the
     operator's rates when they are set (`bigfish.linking.loading.loss_usd`): a report stored
     while its currency had no rate has no stored loss, and a link run after the operator gave
-    that currency a rate counts it; read as stored, the network's largest loss was left out of
-    the two the p % rule and the noise read, and the figure published that loss."""
+    that currency a rate counts it. The network's two largest (`network_loss_cells`) and its
+    key (`bigfish.reporting.cell_keys`) must read the losses in its figure."""
     stored = [None if m.loss_usd is None else float(m.loss_usd) for m in members]
     within = _CENT * len(members)
     if _adds_up(figure, stored, within):
         return stored
-    rates = operator_rates()
+    rates = operator_rates()  # read only when the stored losses do not add up to the figure
     if rates is None:
-        return stored
+        return None
     at_rates = [loading_loss_usd(m, rates) for m in members]
-    return at_rates if _adds_up(figure, at_rates, within) else stored
+    return at_rates if _adds_up(figure, at_rates, within) else None
 
 
 def _adds_up(figure: float, losses: Iterable[float | None], within: float) -> bool:
