@@ -326,7 +326,7 @@ def _chosen(conn: Connection, groups: Mapping[int, Sequence[int]]) -> dict[int, 
     starts at that report keeps the id too. Each id is kept by one report, and a viewer's
     groups are apart: no two groups of one answer take one id. On one report a part row goes
     before an id taken back, then older ids first."""
-    out = {first: (nid, True) for first, nid in _kept(conn, list(groups)).items()}
+    out = {first: (nid, True) for first, nid in _rows_at(conn, groups).items()}
     rest = {first: pks for first, pks in groups.items() if first not in out}
     if not rest:
         return out
@@ -342,19 +342,10 @@ def _chosen(conn: Connection, groups: Mapping[int, Sequence[int]]) -> dict[int, 
     return out
 
 
-def _kept(conn: Connection, anchors: Sequence[int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for part in chunked(sorted(set(anchors))):
-        query = sa.select(network_parts.c.anchor_pk, network_parts.c.id).where(
-            network_parts.c.anchor_pk.in_(part)
-        )
-        out.update((int(a), int(i)) for a, i in conn.execute(query))
-    return out
-
-
 def _rows_at(conn: Connection, report_pks: Iterable[int]) -> dict[int, int]:
     """The part rows at REPORT_PKS: report pk -> id. A dissolved id's row (left by a run before
-    `state.retire_networks` dropped them, until a rebuild) is left out: it names nothing."""
+    `state.retire_networks` dropped them, until a rebuild) is left out: it names nothing, at a
+    group's first report as further in (a group shown under it was 404 to its viewer)."""
     query = (
         sa.select(network_parts.c.anchor_pk, network_parts.c.id)
         .join(networks, networks.c.id == network_parts.c.id)
@@ -423,6 +414,7 @@ def _give_out(
                     ],
                 )
             given = back | new
+            _drop_dissolved_rows(conn, list(given))
             conn.execute(
                 network_parts.insert(), [{"anchor_pk": a, "id": pid} for a, pid in given.items()]
             )
@@ -433,6 +425,19 @@ def _give_out(
             raise
         log.info("the database is busy: %d part(s) shown at a later read", len(groups))
         return {}
+
+
+def _drop_dissolved_rows(conn: Connection, anchors: Sequence[int]) -> None:
+    """Remove the part rows at ANCHORS of dissolved ids, left by a run before
+    `state.retire_networks` dropped them (until a rebuild, `state.forget_dissolved`): they
+    name nothing (`_rows_at`), and the report, one row each, keeps the id given out now."""
+    dissolved = sa.select(networks.c.id).where(networks.c.status == "dissolved")
+    for part in chunked(sorted(set(anchors))):
+        conn.execute(
+            network_parts.delete().where(
+                network_parts.c.anchor_pk.in_(part), network_parts.c.id.in_(dissolved)
+            )
+        )
 
 
 def _ringless(conn: Connection, shown: Mapping[int, Sequence[int]]) -> dict[int, Sequence[int]]:
