@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bigfish.intake import ingest_file
 from bigfish.intake.records import looks_like_formula
 from bigfish.interop import export_csv
@@ -83,24 +85,26 @@ def test_an_attribute_name_is_no_formula_in_the_header(tmp_path: Path) -> None:
     assert not [name for name in header if looks_like_formula(name)], header
 
 
-def _linked_node(tmp_path: Path) -> Store:
-    """a sent two reports naming one phone, b two of its own (kept to itself) naming that
-    phone, an email of their own and a loss of $1,000,000: one network of four reports."""
+def _linked_node(tmp_path: Path, *, own_link: bool) -> Store:
+    """a sent two reports, b two of its own (TLP:RED, kept to itself) naming a's phones, an
+    email of their own and a loss of $1,000,000: one network of four reports. OWN_LINK: a's
+    two reports name one phone; else each its own, and only b's join them."""
     from bigfish.linking.service import rebuild_networks
     from bigfish.models import TLP, Distribution, Marking
 
     store = _store(tmp_path, "linked.db")
     add_org(store, "b", country="TH")
+    p1, p2 = "+66812345678", "+66812345678" if own_link else "+66812345679"
     rows = {
-        "a": "a1,2025-03-01,TH,+66812345678,,,\na2,2025-03-02,TH,+66812345678,,,\n",
+        "a": f"a1,2025-03-01,TH,{p1},,,\na2,2025-03-02,TH,{p2},,,\n",
         "b": (
-            "b1,2025-03-03,TH,+66812345678,boss@scam.example,600000,USD\n"
-            "b2,2025-03-04,TH,+66812345678,boss@scam.example,400000,USD\n"
+            f"b1,2025-03-03,TH,{p1};{p2},boss@scam.example,600000,USD\n"
+            f"b2,2025-03-04,TH,{p1};{p2},boss@scam.example,400000,USD\n"
         ),
     }
+    header = "report_id,reported_at,country,phones,emails,loss_amount,loss_currency\n"
     for org, text in rows.items():
         path = tmp_path / f"{org}.csv"
-        header = "report_id,reported_at,country,phones,emails,loss_amount,loss_currency\n"
         path.write_text(header + text, encoding="utf-8")
         marking = Marking(TLP.RED if org == "b" else TLP.GREEN, Distribution.ORGANIZATION)
         assert ingest_file(store, path, org=org, marking=marking, workers=0).stored == 2
@@ -108,32 +112,29 @@ def _linked_node(tmp_path: Path) -> Store:
     return store
 
 
+@pytest.mark.parametrize("own_link", [True, False], ids=["own-link", "linked-by-b"])
+@pytest.mark.parametrize("fmt", ["stix", "misp"])
 def test_a_sent_by_export_holds_nothing_of_another_organizations_reports(
-    tmp_path: Path,
+    tmp_path: Path, fmt: str, own_link: bool
 ) -> None:
-    """`bigfish export stix --sent-by a` (3718c93), as the operator, to hand a its own
-    reports: each network was cut to a's reports, but carried the figures of the whole
-    network: its loss (b's $1,000,000, TLP:RED) and score, and the identifiers its reports
-    share, b's email among them."""
-    from bigfish.interop.export import export_stix, network_views
-    from bigfish.interop.stix import identifier_sco
+    """`bigfish export --sent-by a` (3718c93), as the operator, to hand a its own reports:
+    each network was cut to a's reports but kept the whole network's figures, its loss (b's
+    $1,000,000, TLP:RED) and score and the identifiers its reports share (b's email), and put
+    a's two reports in one network when only b's reports join them. A network the file holds
+    only some reports of is now left out (the node ingesting the file links them itself)."""
+    from bigfish.interop.export import export_misp, export_stix, network_views
 
-    store = _linked_node(tmp_path)
+    store = _linked_node(tmp_path, own_link=own_link)
     try:
         viewer = Viewer.node_operator()
+        (network,) = network_views(store, viewer)
+        assert len(network.reports) == 4
         out = io.StringIO()
-        export_stix(store, viewer, out, networks=network_views(store, viewer), sent_by="a")
+        export = export_stix if fmt == "stix" else export_misp
+        result = export(store, viewer, out, networks=[network], sent_by="a")
     finally:
         store.close()
-    bundle = json.loads(out.getvalue())
-    (network,) = [o for o in bundle["objects"] if o["type"] == "intrusion-set"]
-    (extension,) = [e for e in network["extensions"].values() if "network_id" in e]
-    assert [r["org"] for r in extension["reports"]] == ["a", "a"]
-    assert extension.get("total_loss_usd") in (None, 0), extension
-    email = identifier_sco("email", "boss@scam.example")
-    assert email is not None
-    assert email["id"] not in out.getvalue()
-    assert "scam.example" not in out.getvalue()
-    phone = identifier_sco("phone", "+66812345678")  # a's own, shared by a1 and a2
-    related = {o.get("target_ref") for o in bundle["objects"] if o["type"] == "relationship"}
-    assert phone is not None and phone["id"] in related
+    text = out.getvalue()
+    assert result.reports == 2
+    for told in ("1000000", "scam.example", "Scam network", "intrusion-set--"):
+        assert told not in text, told

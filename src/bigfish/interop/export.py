@@ -50,38 +50,18 @@ class ExportResult:
 def _networks_visible(
     networks: Sequence[NetworkView], seen: dict[tuple[str, str], ReportView]
 ) -> list[tuple[NetworkView, list[ReportView]]]:
-    """Each network cut down to the reports the viewer may see (two or more, else dropped)."""
+    """Each network of two reports or more whose every report, as the viewer is shown it, is
+    in the export (SEEN), with those reports. A network the export holds only some reports of
+    (`--sent-by`: one organization's) is left out, not cut down to them: its figures (loss,
+    score, the identifiers its reports share) are of the others too, and that those reports are
+    in one network may rest on the others alone (a's two reports joined by b's TLP:RED one,
+    in a file handed to a); a node ingesting the file links them again itself."""
     result = []
     for network in networks:
         members = [seen[key] for key in network.reports if key in seen]
-        if len(members) >= 2:
+        if len(members) >= 2 and len(members) == len(set(network.reports)):
             result.append((network, members))
     return result
-
-
-def _cut(network: NetworkView, members: Sequence[ReportView]) -> NetworkView:
-    """NETWORK as its MEMBERS in the export show it: their reports, countries and dates; of
-    the identifiers its reports share, those two members or more mention; and its score and
-    loss only when the export holds every report it has. An export of one organization's
-    reports (`--sent-by`, the operator's view) cut the network to them but carried the whole
-    network's loss and score, and identifiers only others' reports share: of reports the file
-    does not hold, perhaps TLP:RED, to be handed to that organization."""
-    held = tuple((v.org, v.report_id) for v in members)
-    whole = set(held) == set(network.reports)
-    mentioned: dict[tuple[str, str], int] = {}
-    for view in members:
-        for value in {(m.kind, m.canonical) for m in view.mentions if m.valid}:
-            mentioned[value] = mentioned.get(value, 0) + 1
-    return NetworkView(
-        network.id,
-        held,
-        tuple(i for i in network.identifiers if whole or mentioned.get(i, 0) >= 2),
-        tuple(sorted({v.country for v in members})),
-        network.score if whole else None,
-        network.total_loss_usd if whole else None,
-        min(v.reported_at for v in members),
-        max(v.reported_at for v in members),
-    )
 
 
 def stix_objects(
@@ -104,7 +84,16 @@ def stix_objects(
     seen = {(v.org, v.report_id): v for v in reports}
     network_objs: list[dict[str, Any]] = []
     for network, members in _networks_visible(networks, seen):
-        shown = _cut(network, members)
+        shown = NetworkView(
+            network.id,
+            tuple((v.org, v.report_id) for v in members),
+            network.identifiers,
+            tuple(sorted({v.country for v in members})),
+            network.score,
+            network.total_loss_usd,
+            min(v.reported_at for v in members),
+            max(v.reported_at for v in members),
+        )
         marking = stix.least_shared(v.marking for v in members)
         tlps.add(marking.tlp)
         created = max(v.modified for v in members)
