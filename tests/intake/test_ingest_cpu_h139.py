@@ -22,7 +22,15 @@ from bigfish.identifiers import normalize
 from bigfish.intake import service
 from bigfish.intake.mapping import ColumnMapping
 from bigfish.intake.prepare import PreparedMention, _derived_domain, _mention, prepare_mentions
-from bigfish.intake.records import INVISIBLE, MAX_VALUE, Formats, bare, build_report, not_text
+from bigfish.intake.records import (
+    INVISIBLE,
+    MAX_VALUE,
+    Formats,
+    bare,
+    build_report,
+    not_text,
+    parse_datetime,
+)
 from bigfish.models import (
     TLP,
     Channel,
@@ -357,3 +365,19 @@ def test_a_mapping_applies_to_rows_of_changing_keys_as_before(seed: int) -> None
         row = {key: rnd.choice(cells) for key in keys}
         mapping = rnd.choice([first, second])
         assert mapping.apply(row) == apply_plain(mapping, row)
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%Y-%m-%d %H:%M", "%d %b %Y"])
+def test_a_layout_s_dates_read_again_are_read_as_strptime_reads_them(fmt: str) -> None:
+    """parse_datetime keeps strptime's answers for dates read before: each text, read twice
+    and among others, gives strptime's time, and a text strptime refuses is refused each time."""
+    texts = ["21/03/2025", "21/3/2025", "2025-03-21 08:30", "21 Mar 2025", "31/02/2025", "x", ""]
+    formats = Formats(date=fmt)
+    for text in texts * 2:
+        try:
+            expected = datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            with pytest.raises(InputError, match="not a valid date"):
+                parse_datetime(text, formats)
+        else:
+            assert parse_datetime(text, formats) == expected

