@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bigfish.reporting import parse_period
+from bigfish.reporting import compute_statistics, parse_period
 from bigfish.sharing.policy import Viewer
 from tests.reporting.test_resent_noise_h137 import (
     Partnership,
@@ -96,3 +96,32 @@ def test_a_network_linked_again_at_other_operators_rates_draws_new_noise(
         assert read.exact_networks[nid] == pytest.approx(135_000 + NPR_AMOUNT / npr)
         keys.append(read.keys.networks[nid])
     assert keys[0] != keys[1]
+
+
+def test_a_network_figure_of_losses_since_changed_rests_on_no_cell(
+    partnership: Partnership,
+) -> None:
+    """th0 stated $60,000 when the network was linked, then was sent again stating $500, with
+    no link run since: the operator's figure still holds the $60,000. Its loss cell read the
+    losses now (th0's $500 among five others of some $1,000): the p % rule passed the figure,
+    and a report without cell keys (`publishable` with no KEYS) printed it exactly, th0's old
+    loss plus the others'. The figure's losses are no report's now: no cell, no loss."""
+    from bigfish.reporting.disclosure import publishable
+    from bigfish.reporting.document import _top_networks
+    from bigfish.reporting.stats import network_loss_cells
+
+    rows = [_row(f"th{i}", f"{1_000 + 10 * i}.00") for i in range(1, 6)]
+    _send(partnership, [_row("th0", "60000.00"), *rows])
+    answer = partnership.submit(
+        "B", [_row("th0", "500.00")], distribution="partnership", tlp="green"
+    )
+    assert answer["rejected"] == []
+    viewer, period = Viewer.node_operator(), parse_period("2025")
+    networks = _top_networks(partnership.store, viewer, period, 10)
+    (network,) = networks
+    others = sum(1_000 + 10 * i for i in range(1, 6))
+    assert network.stats.total_loss_usd == pytest.approx(60_000 + others)
+    stats = compute_statistics(partnership.store, viewer, period)
+    cells = network_loss_cells(partnership.store, networks)
+    (shown,) = publishable(stats, networks, network_cells=cells).networks
+    assert math.isnan(shown.stats.total_loss_usd), shown.stats.total_loss_usd

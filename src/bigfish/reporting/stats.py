@@ -430,7 +430,8 @@ def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[in
     as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
     many state one (counted as `Tally.with_loss`) and the two largest. The losses are those
     the network's figure adds up (`figure_losses`): the p % rule and the noise of a figure
-    must read the losses in it."""
+    must read the losses in it. A network whose figure is of no losses its reports have now (one
+    changed since the link run) has no cell, and its loss is not published (`disclosure`)."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for network in shown:
         for ref in network.reports:
@@ -458,9 +459,9 @@ def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[in
     for network in shown:
         refs = {(ref.org, ref.report_id) for ref in network.reports}
         members = [rows[ref] for ref in refs if ref in rows]
-        losses = figure_losses(network.stats.total_loss_usd, members) or [
-            None if m.loss_usd is None else float(m.loss_usd) for m in members
-        ]
+        losses = figure_losses(network.stats.total_loss_usd, members)
+        if losses is None:  # a report changed since the figure: its loss rests on no cell
+            continue
         stated = [x for x in losses if x is not None and x > 0]
         largest, second = two_largest(stated)
         cells[network.id] = Tally(
