@@ -104,7 +104,9 @@ def test_the_escape_is_dropped_in_every_column_and_a_quote_before_other_text_kep
     tmp_path: Path,
 ) -> None:
     """A phone '+66812345678 (as exporters that escape every leading + write it) was read with
-    its quote, no phone; a ' before a letter, a second ' or a space alone is the cell's text."""
+    its quote, no phone; a ' before a letter or a space alone is the cell's text, and of
+    quotes before a formula character one is dropped (''+66812345678 is the export of the
+    text '+66812345678: `records.escape_formula`)."""
     assert _cells(tmp_path, "'+66812345678", "'=HYPERLINK(x)", "'@notes") == {
         "report_id": "r1",
         "reported_at": "2025-03-01",
@@ -115,7 +117,7 @@ def test_the_escape_is_dropped_in_every_column_and_a_quote_before_other_text_kep
     }
     kept = _cells(tmp_path, "''+66812345678", "'tis the season", "' ")
     assert (kept["phones"], kept["narrative"], kept["notes"]) == (
-        "''+66812345678",
+        "'+66812345678",
         "'tis the season",
         "' ",
     )

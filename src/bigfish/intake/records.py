@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -82,6 +82,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # The standard amount: digits with an optional "." and decimals (no exponent, sign or space).
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _VALUE = re.compile(r"[^;]+")
+#: ... where a `\;` is a `;` inside a value (an export's URL with `;jsessionid=`, a handle).
+_ESCAPED_VALUE = re.compile(r"(?:[^;\\]|\\;|\\(?!;))+")
 #: Marks no one sees, taken off the ends of a field's value as spaces are (as off a header's
 #: names: `readers.rows.header_names`): a byte-order mark (of two files joined, each starting
 #: with one), zero-width spaces and joiners, a word joiner. Two report ids, dates or codes that
@@ -154,11 +156,22 @@ def looks_like_formula(value: str) -> bool:
 
 def unescape_formula(value: str) -> str:
     """VALUE without the quote an export put before a cell a spreadsheet would run: a leading
-    ' followed (after spaces) by =, +, -, @, a tab or a CR is that escape and is dropped
-    ("'+66812345678", "'=HYPERLINK(…)"); a ' before anything else is the cell's text."""
-    if value.startswith("'") and _FORMULA.match(value, 1) is not None:
+    ' followed (after more quotes and spaces) by =, +, -, @, a tab or a CR is that escape and
+    one quote is dropped ("'+66812345678", "'=HYPERLINK(…)"; "''+66 call", an export of the
+    text "'+66 call", gives that text back: `escape_formula`); a ' before anything else is the
+    cell's text."""
+    if value.startswith("'") and _FORMULA.match(value.lstrip("'")) is not None:
         return value[1:]
     return value
+
+
+def escape_formula(value: str) -> str:
+    """VALUE as an export writes it: with a quote before a cell a spreadsheet would run
+    (`looks_like_formula`), and before a text that already starts with quotes and then such a
+    cell (which `unescape_formula` would otherwise read as escaped and change), so that
+    intake reads back every text as it was."""
+    quoted = value.startswith("'") and _FORMULA.match(value.lstrip("'")) is not None
+    return "'" + value if quoted or looks_like_formula(value) else value
 
 
 def batch_fields(fields: dict[str, str], *, org: str, marking: Marking) -> dict[str, str]:
@@ -312,16 +325,30 @@ def bare(text: str) -> str:
 
 
 def split_values(text: str) -> list[str]:
-    """The `;`-separated values of an identifier cell, without empties."""
+    r"""The `;`-separated values of an identifier cell, without empties; `\;` is a `;` inside
+    a value (`escape_values`)."""
     return list(iter_values(text))
 
 
 def iter_values(text: str) -> Iterator[str]:
     """The values of `split_values`, one at a time (a cell may hold millions)."""
-    for match in _VALUE.finditer(text):
-        value = match.group().strip()
+    if "\\;" not in text:
+        for match in _VALUE.finditer(text):
+            value = match.group().strip()
+            if value:
+                yield value
+        return
+    for match in _ESCAPED_VALUE.finditer(text):
+        value = match.group().replace("\\;", ";").strip()
         if value:
             yield value
+
+
+def escape_values(values: Iterable[str]) -> str:
+    r"""VALUES as one identifier cell: joined by `;`, a `;` inside a value written `\;`
+    (`split_values` reads them back). Only `\;` is an escape: a value ending in a backslash
+    before another would be read as one value with it (no valid identifier ends so)."""
+    return ";".join(v.replace(";", "\\;") for v in values)
 
 
 def _check_text(fields: Mapping[str, str]) -> None:

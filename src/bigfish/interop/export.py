@@ -23,7 +23,8 @@ from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
     INVISIBLE,
     STANDARD_FIELDS,
-    looks_like_formula,
+    escape_formula,
+    escape_values,
 )
 from bigfish.interop import misp, stix
 from bigfish.interop.markings import extension_definitions, tlp_marking_definition
@@ -170,8 +171,9 @@ _COLUMN_OF_KIND = {kind.value: column for column, kind in IDENTIFIER_COLUMNS.ite
 
 
 def _inert(value: str) -> str:
-    """A cell no spreadsheet will run (formula injection)."""
-    return "'" + value if looks_like_formula(value) else value
+    """A cell no spreadsheet will run (formula injection), which intake reads back as VALUE
+    (`bigfish.intake.records.escape_formula`)."""
+    return escape_formula(value)
 
 
 def csv_row(view: ReportView) -> list[str]:
@@ -194,7 +196,7 @@ def csv_row(view: ReportView) -> list[str]:
         "tlp": view.marking.tlp.value,
         "distribution": view.marking.distribution.value,
         "group": view.marking.group or "",
-    } | {column: ";".join(items) for column, items in by_column.items()}
+    } | {column: escape_values(items) for column, items in by_column.items()}
     return [_inert(values.get(column, "")) for column in CSV_COLUMNS]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bigfish.errors import InputError
-from bigfish.intake.records import IDENTIFIER_COLUMNS, INVISIBLE, STANDARD_FIELDS
+from bigfish.intake.records import IDENTIFIER_COLUMNS, INVISIBLE, STANDARD_FIELDS, unescape_formula
 from bigfish.models import Marking, RawIdentifier
 
 _SKIP = 1024 * 1024  # what is read at a time of a line skipped for its length
@@ -89,6 +89,13 @@ def _bad_bytes_reason(values: list[str]) -> str:
 _INVISIBLE = INVISIBLE
 
 
+def _name(cell: str) -> str:
+    """A header cell's name: stripped of spaces and marks no one sees, and of the quote an
+    export puts before a name a spreadsheet would run (`records.unescape_formula`: a
+    partner's column "=cmd", kept as an attribute, exported as "'=cmd")."""
+    return unescape_formula(cell.strip().strip(_INVISIBLE).strip())
+
+
 def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[str]:
     """The column names of a header row: stripped (of marks no one sees too), composed (NFC:
     a name typed decomposed is the name a mapping gives) and lower-cased; an empty one is
@@ -96,7 +103,7 @@ def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[st
     columns refuses the file: one column's values would be lost."""
     names = []
     for number, cell in enumerate(cells, start=1):
-        name = unicodedata.normalize("NFC", cell.strip().strip(_INVISIBLE).strip())
+        name = unicodedata.normalize("NFC", _name(cell))
         names.append((name.lower() if lower else name) or f"column_{number}")
     first: dict[str, int] = {}
     for number, name in enumerate(names, start=1):
@@ -157,7 +164,7 @@ def _header_line(
     strangers = 0  # values that are no name KNOWN
     empty = False
     for number, value in enumerate(values, start=1):
-        name = unicodedata.normalize("NFC", value.strip().strip(_INVISIBLE).strip())
+        name = unicodedata.normalize("NFC", _name(value))
         name = name.lower() if lower else name
         if not name:
             empty = True
