@@ -34,6 +34,7 @@ from bigfish.intake.records import (
     Formats,
     bare,
     build_report,
+    join_cells,
 )
 
 _FIELDS = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
@@ -79,7 +80,7 @@ class ColumnMapping:
             if len(keys) == 1:  # the join of one cell, or of none
                 text = row.get(keys[0], "").strip()
             else:
-                text = ";".join(c for c in [row.get(k, "").strip() for k in keys] if c)
+                text = join_cells(c for c in [row.get(k, "").strip() for k in keys] if c)
             text = self._translated(name, text)
             if text:
                 result[name] = text

@@ -346,9 +346,17 @@ def iter_values(text: str) -> Iterator[str]:
 
 def escape_values(values: Iterable[str]) -> str:
     r"""VALUES as one identifier cell: joined by `;`, a `;` inside a value written `\;`
-    (`split_values` reads them back). Only `\;` is an escape: a value ending in a backslash
-    before another would be read as one value with it (no valid identifier ends so)."""
-    return ";".join(v.replace(";", "\\;") for v in values)
+    (`split_values` reads them back; the items of a JSON list are each one value too). Only
+    `\;` is an escape; a value ending in a backslash is kept apart as `join_cells` keeps it."""
+    return join_cells(v.replace(";", "\\;") for v in values)
+
+
+def join_cells(cells: Iterable[str]) -> str:
+    r"""CELLS (each of `;`-separated values) as one: joined by `;`, a space after a cell ending
+    in a backslash, so that its `\` and the `;` after it are not read as a `;` inside a value
+    (`iter_values`), which would join the cell's last value to the next one's first. The space
+    is taken off the value as any around it is."""
+    return ";".join(c + " " if c.endswith("\\") else c for c in cells)
 
 
 def _check_text(fields: Mapping[str, str]) -> None:

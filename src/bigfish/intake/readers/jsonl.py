@@ -28,6 +28,7 @@ from bigfish.intake.records import (
     MAX_RECORD,
     MAX_REPORT_ID,
     STANDARD_FIELDS,
+    escape_values,
     has_surrogate,
     parse_role,
 )
@@ -86,7 +87,8 @@ def _identifier_text(value: Any, field: str) -> str:
     """The `;`-separated values of identifier column FIELD: one text of them, or a list of
     texts (a phone number as a JSON number has lost its leading 0 or +)."""
     if isinstance(value, list):
-        return ";".join(_text(item, field, f"{field}[{i}]") for i, item in enumerate(value))
+        # each item one value, a `;` in it too (`records.escape_values`)
+        return escape_values(_text(item, field, f"{field}[{i}]") for i, item in enumerate(value))
     if isinstance(value, str):
         return value
     raise InputError(
@@ -106,7 +108,7 @@ def _mapped_text(key: str, value: Any, name: str | None) -> str | None:
     other key. A list, an object or true is refused naming the key and the field."""
     if name in IDENTIFIER_COLUMNS:
         if isinstance(value, list):
-            return ";".join(_mapped_item(item, key, name, i) for i, item in enumerate(value))
+            return escape_values(_mapped_item(item, key, name, i) for i, item in enumerate(value))
         if not isinstance(value, str | int | Decimal) or isinstance(value, bool):
             raise InputError(
                 f"{key} (the mapping's {name}) must be a list of texts or one text of "

@@ -1,0 +1,86 @@
+"""Review h142 of the `\\;` escape (a986310): values that are separate where they come from (the
+items of a JSON list, the cells of the columns a mapping joins into one field) stay separate
+values, and a `;` inside such an item is a `;` inside its value. A986310 made a `\\;` in the
+joined text a `;` inside one value, so an item or cell ending in a backslash swallowed the next
+one (`https://a.example/x\\` and `https://b.example/y` became the one value
+`https://a.example/x;https://b.example/y`); and a list item holding `;` (a URL's ;jsessionid=)
+was two values, one a valid URL that could link unrelated reports (h141's defect C)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bigfish.intake import ingest_file, load_mapping
+from bigfish.intake.records import escape_values, split_values
+from bigfish.organizations import add_org
+from bigfish.store import Store, open_store
+from bigfish.store.schema import identifiers, mentions
+
+
+def _store(tmp_path: Path) -> Store:
+    store = open_store(f"sqlite:///{tmp_path / 'h142.db'}")
+    add_org(store, "a", country="TH")
+    return store
+
+
+def _urls(store: Store) -> set[str]:
+    query = (
+        sa.select(mentions.c.raw)
+        .join(mentions, mentions.c.identifier_id == identifiers.c.id)
+        .where(mentions.c.source == "field", identifiers.c.kind == "url")
+    )
+    with store.connect() as conn:
+        return {str(raw) for (raw,) in conn.execute(query)}
+
+
+def _ingest_jsonl(tmp_path: Path, row: dict[str, object], mapping: str | None = None) -> set[str]:
+    source = tmp_path / "p.jsonl"
+    source.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    layout = None
+    if mapping is not None:
+        (tmp_path / "p.map.toml").write_text(mapping, encoding="utf-8")
+        layout = load_mapping(tmp_path / "p.map.toml")
+    store = _store(tmp_path)
+    try:
+        result = ingest_file(store, source, org="a", mapping=layout, workers=0, classify=False)
+        assert result.stored == 1
+        return _urls(store)
+    finally:
+        store.close()
+
+
+ITEMS = ["https://a.example/x\\", "https://b.example/login;jsessionid=AB12"]
+
+
+def test_the_items_of_a_json_list_are_each_one_value(tmp_path: Path) -> None:
+    row = {"report_id": "r1", "reported_at": "2025-03-01", "country": "TH", "urls": ITEMS}
+    assert _ingest_jsonl(tmp_path, row) == set(ITEMS)
+
+
+def test_the_items_of_a_mapped_json_list_are_each_one_value(tmp_path: Path) -> None:
+    mapping = (
+        '[columns]\nreport_id = "id"\nreported_at = "day"\nurls = "links"\n'
+        '[defaults]\ncountry = "TH"\n'
+    )
+    row = {"id": "r1", "day": "2025-03-01", "links": ITEMS}
+    assert _ingest_jsonl(tmp_path, row, mapping) == set(ITEMS)
+
+
+def test_the_cells_a_mapping_joins_are_each_one_value(tmp_path: Path) -> None:
+    path = tmp_path / "m.map.toml"
+    path.write_text('[columns]\nurls = ["link", "other link"]\n', encoding="utf-8")
+    mapping = load_mapping(path)
+    fields = mapping.apply({"link": "https://a.example/x\\", "other link": "https://b.example/y"})
+    assert split_values(fields["urls"]) == ["https://a.example/x\\", "https://b.example/y"]
+
+
+@given(st.lists(st.text(alphabet="ab;\\ ", min_size=1).map(str.strip).filter(bool), max_size=5))
+def test_escape_values_gives_back_every_value_split_values_can(values: list[str]) -> None:
+    """Any values without spaces at their ends (which `split_values` takes off) come back as
+    they were, a value ending in a backslash too."""
+    assert split_values(escape_values(values)) == values
