@@ -8,7 +8,10 @@ was two values, one a valid URL that could link unrelated reports (h141's defect
 
 from __future__ import annotations
 
+import gc
 import json
+import tracemalloc
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bigfish.intake import ingest_file, load_mapping
-from bigfish.intake.records import escape_values, split_values
+from bigfish.intake.records import Formats, escape_values, parse_datetime, split_values
 from bigfish.organizations import add_org
 from bigfish.store import Store, open_store
 from bigfish.store.schema import identifiers, mentions
@@ -84,3 +87,23 @@ def test_escape_values_gives_back_every_value_split_values_can(values: list[str]
     """Any values without spaces at their ends (which `split_values` takes off) come back as
     they were, a value ending in a backslash too."""
     assert split_values(escape_values(values)) == values
+
+
+def test_a_long_date_a_layout_reads_is_not_kept_once_read() -> None:
+    """7a3990f keeps strptime's answers for the last 4,096 (text, format) pairs a layout's dates
+    gave: a date text strptime reads may be as long as a row (a space in the format reads any
+    run of spaces), so a partner's file could leave gigabytes in a long-lived process (`bigfish
+    serve`). Twenty dates of 200,000 characters each, read and let go, must not stay."""
+    formats = Formats(date="%d %m %Y")
+    expected = [datetime(2025, 3, day, tzinfo=UTC) for day in range(1, 21)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        texts = [f"{day:02d}" + " " * 200_000 + "03 2025" for day in range(1, 21)]
+        assert [parse_datetime(t, formats) for t in texts] == expected
+        del texts
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, f"{kept:,} bytes kept after the dates were read"

@@ -256,7 +256,11 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
     text = text.strip()
     try:
         if formats.date is not None:
-            parsed = _strptime(text, formats.date)
+            parsed = (
+                _strptime(text, formats.date)
+                if len(text) <= _CACHED_DATE
+                else datetime.strptime(text, formats.date)
+            )
         else:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
@@ -274,6 +278,10 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
 #: (543 days among vn-police's 3,421 rows), and each reading took 4.6 µs of Python. A datetime
 #: cannot change; a text it cannot read raises again (no exception is kept).
 _strptime = lru_cache(maxsize=4096)(datetime.strptime)
+#: The longest date text `_strptime` keeps: a space of a format reads any run of spaces, so a
+#: text it reads may be as long as a row (4 MB), and 4,096 of them would stay in a long-lived
+#: process (`bigfish serve`). No date a layout writes is longer.
+_CACHED_DATE = 64
 
 
 def _grouped(whole: str, separator: str) -> bool:
