@@ -33,6 +33,13 @@ def _without_ids(doc: Any) -> Any:
     return doc
 
 
+def listed(web: WebPartnership, who: str) -> list[dict[str, Any]]:
+    """The networks of WHO's API ranking."""
+    answer = web.api.client.get("/api/v1/networks", headers=web.api.headers(who))
+    networks: list[dict[str, Any]] = answer.json()["networks"]
+    return networks
+
+
 def _seen_by(web: WebPartnership, who: str) -> dict[str, Any]:
     """Every network figure WHO is shown, through each surface, ids left out."""
     store = web.store
@@ -101,11 +108,15 @@ def test_a_hidden_report_changes_no_figure_a_viewer_is_shown(web: WebPartnership
     assert any(n["report_count"] == 7 for n in operator)  # the rings did join
     after_b = _seen_by(web, "B")
     assert [s for s, figures in before["B"].items() if after_b[s] != figures] == []
+    ids = [n["id"] for n in listed(web, "B")]
+    for path in ["/", "/networks", *(f"/networks/{nid}" for nid in ids)]:
+        html = web.clients["B"].get(path).text
+        assert "$750," not in html and "c-la" not in html, path
     # C sees the group's report, so its figures do change, but by that report only.
-    after_c = _seen_by(web, "C")
-    joined = [n for n in after_c["api list"]["networks"] if n["report_count"] == 5]
-    assert len(joined) == 1, after_c["api list"]
+    joined = [n for n in listed(web, "C") if n["report_count"] == 5]
+    assert len(joined) == 1, listed(web, "C")
     assert joined[0]["countries"] == ["LA", "TH"]
+    assert "$750,000" in web.clients["C"].get(f"/networks/{joined[0]['id']}").text
     assert joined[0]["total_loss_usd"] == 750000 + sum(
         n["total_loss_usd"]
         for n in before["C"]["api list"]["networks"]
