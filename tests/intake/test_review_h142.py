@@ -19,7 +19,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bigfish.intake import ingest_file, load_mapping
-from bigfish.intake.records import Formats, escape_values, parse_datetime, split_values
+from bigfish.intake.readers.rows import header_names
+from bigfish.intake.records import (
+    Formats,
+    bare,
+    escape_values,
+    parse_datetime,
+    split_values,
+)
+from bigfish.interop.export import CSV_COLUMNS, attribute_columns
 from bigfish.organizations import add_org
 from bigfish.store import Store, open_store
 from bigfish.store.schema import identifiers, mentions
@@ -107,3 +115,22 @@ def test_a_long_date_a_layout_reads_is_not_kept_once_read() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 1_000_000, f"{kept:,} bytes kept after the dates were read"
+
+
+def test_a_header_name_loses_the_marks_around_it_as_a_value_does(tmp_path: Path) -> None:
+    """A header cell with invisible marks between spaces (" \\u200b \\ufeffreport_id") kept a
+    mark (one strip of spaces, marks, spaces), so the column was not report_id and every row
+    was rejected, while a value so written is bare (`records.bare`, until neither takes any)."""
+    cells = [" \u200b \ufeffreport_id", "reported_at\u200b \u2060 ", "country"]
+    assert header_names(cells, tmp_path / "p.csv") == ["report_id", "reported_at", "country"]
+    assert [bare(cell) for cell in cells] == ["report_id", "reported_at", "country"]
+
+
+def test_the_export_s_attribute_columns_read_back_as_distinct_names(tmp_path: Path) -> None:
+    """`attribute_columns` gives an attribute a `.2` column when intake would read its name as
+    another column's: it must read names as intake does (`header_names`), marks between
+    spaces too, or intake refuses the export for naming a column twice."""
+    names = [" \u200b \u200bnote", "note", "\u200b \ufeffCountry"]
+    columns = [*CSV_COLUMNS, *attribute_columns(names).values()]
+    read = header_names(columns, tmp_path / "export.csv")  # raises for a name given twice
+    assert len(set(read)) == len(columns)

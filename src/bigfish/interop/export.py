@@ -21,10 +21,11 @@ from sqlalchemy.engine import Connection
 
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
-    INVISIBLE,
     STANDARD_FIELDS,
+    bare,
     escape_formula,
     escape_values,
+    unescape_formula,
 )
 from bigfish.interop import misp, stix
 from bigfish.interop.markings import extension_definitions, tlp_marking_definition
@@ -222,9 +223,10 @@ def attribute_columns(names: Iterable[str]) -> dict[str, str]:
 
 def _as_read(column: str) -> str:
     """The name intake reads for a header cell COLUMN (`bigfish.intake.readers.rows.
-    header_names`): stripped, of marks no one sees too, composed and lower-cased ("" for a
-    cell it names by its place, column_N)."""
-    return unicodedata.normalize("NFC", column.strip().strip(INVISIBLE).strip()).lower()
+    header_names`): without the spaces and marks no one sees around it (`bare`) and the
+    quote of an escaped name (`unescape_formula`), composed and lower-cased ("" for a cell
+    it names by its place, column_N)."""
+    return unicodedata.normalize("NFC", unescape_formula(bare(column))).lower()
 
 
 def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:

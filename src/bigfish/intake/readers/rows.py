@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bigfish.errors import InputError
-from bigfish.intake.records import IDENTIFIER_COLUMNS, INVISIBLE, STANDARD_FIELDS, unescape_formula
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    STANDARD_FIELDS,
+    bare,
+    unescape_formula,
+)
 from bigfish.models import Marking, RawIdentifier
 
 _SKIP = 1024 * 1024  # what is read at a time of a line skipped for its length
@@ -85,15 +90,12 @@ def _bad_bytes_reason(values: list[str]) -> str:
     return "not valid UTF-8 (is the file Latin-1?); save it as UTF-8"
 
 
-#: Marks no one sees around a header's name, as around a field's value (`records.INVISIBLE`).
-_INVISIBLE = INVISIBLE
-
-
 def _name(cell: str) -> str:
-    """A header cell's name: stripped of spaces and marks no one sees, and of the quote an
-    export puts before a name a spreadsheet would run (`records.unescape_formula`: a
-    partner's column "=cmd", kept as an attribute, exported as "'=cmd")."""
-    return unescape_formula(cell.strip().strip(_INVISIBLE).strip())
+    """A header cell's name: without the spaces and marks no one sees around it, as a value
+    (`records.bare`: a mark between spaces too), and without the quote an export puts before
+    a name a spreadsheet would run (`records.unescape_formula`: a partner's column "=cmd",
+    kept as an attribute, exported as "'=cmd")."""
+    return unescape_formula(bare(cell))
 
 
 def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[str]:
@@ -291,7 +293,7 @@ class Columns:
         if not cells or len(values) < len(self.names):
             return False
         for cell in cells:
-            name = unicodedata.normalize("NFC", cell.strip().strip(_INVISIBLE).strip())
+            name = unicodedata.normalize("NFC", _name(cell))
             if (name.lower() if self._lower else name) not in self._ids:
                 return False
         return True
