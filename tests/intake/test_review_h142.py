@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from bigfish.intake import ingest_file, load_mapping
 from bigfish.intake.readers.rows import header_names
 from bigfish.intake.records import (
+    STANDARD,
     Formats,
     bare,
+    build_report,
     escape_values,
     parse_datetime,
     split_values,
@@ -134,3 +136,19 @@ def test_the_export_s_attribute_columns_read_back_as_distinct_names(tmp_path: Pa
     columns = [*CSV_COLUMNS, *attribute_columns(names).values()]
     read = header_names(columns, tmp_path / "export.csv")  # raises for a name given twice
     assert len(set(read)) == len(columns)
+
+
+def test_a_value_of_marks_no_one_sees_is_no_value() -> None:
+    """An identifier cell that looks empty but holds a zero-width space (pasted from a web
+    page), or a `;`-list with such a value, gave a value of marks alone: a junk invalid
+    identifier on the report. A value's own text is kept as it was (its raw)."""
+    fields = {
+        "report_id": "r1",
+        "reported_at": "2025-03-01",
+        "country": "TH",
+        "phones": "\u200b",
+        "urls": " \ufeff ; x.example ;\u200b \u2060",
+    }
+    found = build_report(fields, formats=STANDARD).identifiers
+    assert [(i.kind.value, i.value) for i in found] == [("url", "x.example")]
+    assert split_values("a\u200b;\u200b;\\;\u200b") == ["a\u200b", ";\u200b"]

@@ -339,16 +339,18 @@ def split_values(text: str) -> list[str]:
 
 
 def iter_values(text: str) -> Iterator[str]:
-    """The values of `split_values`, one at a time (a cell may hold millions)."""
+    """The values of `split_values`, one at a time (a cell may hold millions). A value of
+    spaces and marks no one sees (INVISIBLE: a zero-width space pasted with a cell that looks
+    empty) is none; a value keeps the marks it has (its raw text), as before."""
     if "\\;" not in text:
         for match in _VALUE.finditer(text):
             value = match.group().strip()
-            if value:
+            if value and (value.isascii() or bare(value)):
                 yield value
         return
     for match in _ESCAPED_VALUE.finditer(text):
         value = match.group().replace("\\;", ";").strip()
-        if value:
+        if value and (value.isascii() or bare(value)):
             yield value
 
 
