@@ -152,3 +152,28 @@ def test_a_value_of_marks_no_one_sees_is_no_value() -> None:
     found = build_report(fields, formats=STANDARD).identifiers
     assert [(i.kind.value, i.value) for i in found] == [("url", "x.example")]
     assert split_values("a\u200b;\u200b;\\;\u200b") == ["a\u200b", ";\u200b"]
+
+
+def test_a_json_identifier_of_invisible_marks_is_refused_as_an_empty_one(tmp_path: Path) -> None:
+    """`identifiers[i].value` of spaces is refused as "value must be non-empty text"; one of
+    marks no one sees is as empty (`bare`), and was stored as a junk invalid identifier."""
+    row = {
+        "report_id": "r1",
+        "reported_at": "2025-03-01",
+        "country": "TH",
+        "identifiers": [{"kind": "phone", "value": " \u200b\ufeff "}],
+    }
+    source = tmp_path / "p.jsonl"
+    source.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    store = _store(tmp_path)
+    try:
+        result = ingest_file(store, source, org="a", workers=0, classify=False)
+    finally:
+        store.close()
+    assert (result.stored, result.rejected) == (0, 1)
+    assert result.rejects_path is not None
+    reject = json.loads(result.rejects_path.read_text(encoding="utf-8"))
+    assert (reject["field"], reject["reason"]) == (
+        "identifiers[0].value",
+        "value must be non-empty text",
+    )

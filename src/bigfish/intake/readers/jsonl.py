@@ -28,6 +28,7 @@ from bigfish.intake.records import (
     MAX_RECORD,
     MAX_REPORT_ID,
     STANDARD_FIELDS,
+    bare,
     escape_values,
     has_surrogate,
     parse_role,
@@ -185,7 +186,7 @@ def _json_identifiers(value: Any) -> list[RawIdentifier]:
         kind, raw = item.get("kind"), item.get("value")
         if kind not in _KINDS:
             raise InputError(f"unknown kind {kind!r}", field=f"{where}.kind")
-        if not isinstance(raw, str) or not raw.strip():
+        if not isinstance(raw, str) or not bare(raw):  # spaces, marks no one sees: empty
             raise InputError("value must be non-empty text", field=f"{where}.value")
         try:
             role = parse_role(item.get("role"))
