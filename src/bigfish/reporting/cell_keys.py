@@ -24,16 +24,20 @@ from bigfish.evidence.node_key import NodeKey
 from bigfish.linking.views import NetworkSummary
 from bigfish.reporting.disclosure import CellKeys, cell_key, loss_text, record_key
 from bigfish.reporting.period import Period
-from bigfish.reporting.stats import Statistics, Tally, figure_losses, in_period_for, month_of
+from bigfish.reporting.stats import (
+    Statistics,
+    Tally,
+    figure_losses,
+    in_period_for,
+    member_losses,
+    month_of,
+)
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 
 #: What the node key signs to give the report's secret (another text, another secret).
 _SECRET_PURPOSE = b"bigfish statistics report: record keys, version 1"
-
-#: Report ids read per IN (...) by `_member_losses`.
-_IDS_PER_QUERY = 500
 
 
 def report_secret(node_key: NodeKey) -> bytes:
@@ -191,34 +195,11 @@ def _network_keys(
 
 def _members(store: Store, networks: Sequence[NetworkSummary]) -> dict[tuple[str, str], _Member]:
     """The loss of every report of NETWORKS, by (organization, report id)."""
-    wanted: defaultdict[str, set[str]] = defaultdict(set)
-    for network in networks:
-        for ref in network.reports:
-            wanted[ref.org].add(ref.report_id)
-    found: dict[tuple[str, str], _Member] = {}
-    if not wanted:
-        return found
-    with store.connect() as conn:
-        for org, ids in wanted.items():
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), _IDS_PER_QUERY):
-                query = (
-                    sa.select(
-                        reports.c.report_id,
-                        reports.c.loss_amount,
-                        reports.c.loss_currency,
-                        reports.c.loss_usd,
-                    )
-                    .join(organizations, organizations.c.id == reports.c.org_id)
-                    .where(
-                        organizations.c.name == org,
-                        reports.c.report_id.in_(ordered[start : start + _IDS_PER_QUERY]),
-                    )
-                )
-                for report_id, amount, currency, usd in conn.execute(query):
-                    found[org, str(report_id)] = _Member(
-                        None if amount is None else str(amount),
-                        None if currency is None else str(currency),
-                        None if usd is None else float(usd),
-                    )
-    return found
+    return {
+        ref: _Member(
+            None if row.loss_amount is None else str(row.loss_amount),
+            None if row.loss_currency is None else str(row.loss_currency),
+            None if row.loss_usd is None else float(row.loss_usd),
+        )
+        for ref, row in member_losses(store, networks).items()
+    }

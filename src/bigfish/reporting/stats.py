@@ -425,15 +425,12 @@ def two_largest(amounts: Iterable[float]) -> tuple[float, float]:
     return first, second
 
 
-def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, Tally]:
-    """Per network of SHOWN (by the id it is shown under), the loss cell of its member reports
-    as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
-    many state one (counted as `Tally.with_loss`) and the two largest. The losses are those
-    the network's figure adds up (`figure_losses`): the p % rule and the noise of a figure
-    must read the losses in it. A network whose figure is of no losses its reports have now (one
-    changed since the link run) has no cell, and its loss is not published (`disclosure`)."""
+def member_losses(store: Store, networks: Sequence[NetworkSummary]) -> dict[tuple[str, str], Any]:
+    """The loss columns (report_id, loss_usd, loss_amount, loss_currency) of every report of
+    NETWORKS as shown, by (organization, report id), as they are now; a report gone is not
+    there."""
     wanted: dict[str, set[str]] = defaultdict(set)
-    for network in shown:
+    for network in networks:
         for ref in network.reports:
             wanted[ref.org].add(ref.report_id)
     rows: dict[tuple[str, str], Any] = {}
@@ -455,6 +452,17 @@ def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[in
                     )
                 )
                 rows.update(((org, str(row.report_id)), row) for row in conn.execute(query))
+    return rows
+
+
+def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, Tally]:
+    """Per network of SHOWN (by the id it is shown under), the loss cell of its member reports
+    as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
+    many state one (counted as `Tally.with_loss`) and the two largest. The losses are those
+    the network's figure adds up (`figure_losses`): the p % rule and the noise of a figure
+    must read the losses in it. A network whose figure is of no losses its reports have now (one
+    changed since the link run) has no cell, and its loss is not published (`disclosure`)."""
+    rows = member_losses(store, shown)
     cells: dict[int, Tally] = {}
     for network in shown:
         refs = {(ref.org, ref.report_id) for ref in network.reports}
