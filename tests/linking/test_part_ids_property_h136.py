@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,10 +133,21 @@ def _org_of(store: Store, name: str) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def _run(migrated: Path, steps: list[Step]) -> None:
+def _run(
+    migrated: Path,
+    steps: Sequence[object],
+    *,
+    first: Sequence[object] = (),
+    other: Callable[[_Node, object], bool] = lambda node, step: False,
+) -> None:
+    """START, FIRST, STEPS, then a link run and a read, on an incrementally updated node and
+    a rebuilt one, whose viewers must be shown the same parts after every link run and read.
+    OTHER applies a step of another kind to a node and says whether it did."""
     with _pair(migrated) as (incremental, full):
-        for number, step in enumerate([*START, *steps, Link(), Read()]):
+        for number, step in enumerate([*START, *first, *steps, Link(), Read()]):
             for node in (incremental, full):
+                if other(node, step):
+                    continue
                 if isinstance(step, Send):
                     row = report(step.report_id, *(("phone", PHONES[p]) for p in step.phones))
                     node.ingest(node.store, step.org, [row])

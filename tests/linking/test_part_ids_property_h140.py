@@ -16,24 +16,15 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bigfish.linking import rebuild_networks, update_networks
-from bigfish.reports import delete_report
 from bigfish.store import Store
 from bigfish.store.schema_linking import network_rings, networks
-from tests.linking.conftest import report
-from tests.linking.test_ids_history_h124 import NOW
 from tests.linking.test_part_ids_property_h136 import (
-    PHONES,
-    START,
-    Delete,
-    Link,
     Read,
-    Send,
     Step,
-    _pair,
-    _read,
+    _Node,
     _steps,
 )
+from tests.linking.test_part_ids_property_h136 import _run as run_steps
 
 
 @dataclass(frozen=True)
@@ -60,24 +51,15 @@ def _insert(steps: list[Step], at: list[int]) -> list[Step | Forget]:
     return out
 
 
+def _forgotten(node: _Node, step: object) -> bool:
+    if isinstance(step, Forget):
+        _forget(node.store)
+        return True
+    return False
+
+
 def _run(migrated: Path, steps: list[Step | Forget]) -> None:
-    with _pair(migrated) as (incremental, full):
-        for number, step in enumerate([*START, Forget(), Read(), *steps, Link(), Read()]):
-            for node in (incremental, full):
-                if isinstance(step, Forget):
-                    _forget(node.store)
-                elif isinstance(step, Send):
-                    row = report(step.report_id, *(("phone", PHONES[p]) for p in step.phones))
-                    node.ingest(node.store, step.org, [row])
-                    node.held.add((step.org, step.report_id))
-                elif isinstance(step, Delete) and (step.org, step.report_id) in node.held:
-                    delete_report(node.store, node.viewers[step.org], step.org, step.report_id)
-                    node.held.discard((step.org, step.report_id))
-            if isinstance(step, Link):
-                update_networks(incremental.store, now=NOW)
-                rebuild_networks(full.store, now=NOW)
-            if isinstance(step, Link | Read):
-                assert _read(incremental) == _read(full), f"after step {number}"
+    run_steps(migrated, steps, first=(Forget(), Read()), other=_forgotten)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
