@@ -141,6 +141,15 @@ def _previous(
     kept = [last.narratives.get(pk, ("", 0, 0, -1)) for pk in pks.tolist()]
     changed = np.array([k[0] != d for k, d in zip(kept, digests, strict=True)], dtype=bool)
     column = [np.array([k[i] for k in kept], dtype=np.int64) for i in (1, 2, 3)]
+    # A narrative that chose others but has no stored pair left is compared anew: its report
+    # may be a new one in a deleted report's row id (SQLite reuses the newest), with the same
+    # script (the same digest); the deleted one's pairs went with it. (When its others were
+    # all deleted, it finds what it would have kept.)
+    paired = np.zeros(len(pks), dtype=bool)
+    for side in (links.low, links.high):
+        rows = rows_of(pks, side)
+        paired[rows[rows >= 0]] = True
+    changed |= (column[0] > 0) & ~paired
     live = links.suggested
     return changed, Previous(
         rows_of(pks, links.low[live]),
