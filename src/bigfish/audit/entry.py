@@ -123,13 +123,25 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _storable(text: str) -> str:
+    """TEXT as every backend stores it: a NUL as the six characters \\u0000 (PostgreSQL refuses
+    NUL in text, and the whole batch with it: a request for /api/v1/reports/A/x%00 went
+    unrecorded and every request committed beside it got 503), a lone surrogate as its
+    escape (no database stores it as text)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\u0000")
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _truncated(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     return [
         AuditEntry(
-            e.actor[:120],
-            e.org,
-            e.action[:300],
-            e.target[:TARGET_WIDTH] if e.target else e.target,
+            _storable(e.actor)[:120],
+            None if e.org is None else _storable(e.org),
+            _storable(e.action)[:300],
+            _storable(e.target)[:TARGET_WIDTH] if e.target else e.target,
             e.status,
             e.at,
         )
