@@ -56,7 +56,11 @@ class ItemMarking:
 
 def can_see(viewer: Viewer, item: ItemMarking) -> bool:
     """True when VIEWER may see ITEM."""
-    if viewer.operator or item.owner_org_id == viewer.org_id:
+    if viewer.operator:
+        return True
+    if viewer.org_id is None:  # no organization sees nothing, as `visible_reports` decides
+        return False
+    if item.owner_org_id == viewer.org_id:
         return True
     if item.distribution is Distribution.GROUP:
         return item.group_id is not None and item.group_id in viewer.group_ids
