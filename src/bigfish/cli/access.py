@@ -344,11 +344,11 @@ def lookup_command(
             if len(found) != 1:
                 hint = "" if country else " (or --country, for a number without its country code)"
                 raise fail(f"cannot tell the kind of this value; pass --kind{hint}")
+            # The identifier found, not the whole text read as its kind: `โทร0812345678 ครับ`
+            # is the phone in it (canonical forms read again as themselves); a bare domain is
+            # the domain.
             meant = as_typed(found[0].identifier)
-            if meant is not found[0].identifier:  # a bare domain: the domain
-                kind, value = meant.canonical_kind.value, meant.canonical
-            else:
-                kind = found[0].identifier.kind.value
+            kind, value = meant.canonical_kind.value, meant.canonical
         result = lookup(command_store(), Viewer.node_operator(), kind, value, country)
     except BigfishError as exc:
         raise fail(exc) from None
