@@ -3,46 +3,122 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
+import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from bigfish import vocab
 from bigfish.errors import InputError, read_text
 
 Rates = Mapping[str, Decimal]
 
 
-def _parse(lines: list[str], name: str) -> dict[str, Decimal]:
-    rates: dict[str, Decimal] = {}
-    reader = csv.DictReader(lines)
-    if reader.fieldnames is None or not {"currency", "units_per_usd"} <= set(reader.fieldnames):
+#: The largest rate table read: every ISO 4217 currency takes about 3 KB; a bigger file is not
+#: a rate table (and is not read into memory to find that out).
+MAX_RATES_BYTES = 1_000_000
+#: A rate as the intake reads an amount: ASCII digits and '.' decimals, no exponent, no "_",
+#: at most 30 characters (so no rate turns a loss into an infinite or zero number of dollars).
+_PLAIN_RATE = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
+_RATE_WIDTH = 30
+_COLUMNS = ("currency", "units_per_usd")
+
+
+def _parse(text: str, name: str) -> dict[str, Decimal]:
+    """The rates of TEXT (the CSV file NAME); InputError naming the file, line and field of the
+    first row that is not a rate, so that nothing of a bad table is used."""
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames is None or not set(_COLUMNS) <= set(reader.fieldnames):
         raise InputError("expected columns currency,units_per_usd", file=name, line=1)
-    for number, row in enumerate(reader, start=2):
-        try:
-            rate = Decimal(row["units_per_usd"])
-        except (InvalidOperation, TypeError):
-            raise InputError("not a decimal rate", file=name, line=number) from None
-        if not rate.is_finite() or rate <= 0:
-            raise InputError("a rate must be positive", file=name, line=number)
-        rates[(row["currency"] or "").strip().upper()] = rate
+    rates: dict[str, Decimal] = {}
+    lines: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if row.get(None):  # DictReader's rest key: a row with more fields than the header
+            raise InputError(
+                f"more fields than the header's {len(reader.fieldnames)} (a decimal comma?"
+                " write 33.5, not 33,5)",
+                file=name,
+                line=line,
+            )
+        code = _currency(row["currency"], name, line)
+        if code in lines:
+            raise InputError(
+                f"{code} has a rate already, on line {lines[code]}",
+                file=name,
+                line=line,
+                field="currency",
+            )
+        rate = _rate(row["units_per_usd"], name, line)
+        if code == "USD" and rate != 1:
+            raise InputError(
+                f"USD is 1 unit per US dollar, not {rate}",
+                file=name,
+                line=line,
+                field="units_per_usd",
+            )
+        rates[code], lines[code] = rate, line
+    if not rates:
+        raise InputError("no rates: the table has a header and nothing else", file=name)
+    rates.setdefault("USD", Decimal(1))  # the unit itself: a loss in dollars always counts
     return rates
+
+
+def _currency(cell: str | None, name: str, line: int) -> str:
+    code = (cell or "").strip().upper()
+    if code not in vocab.currencies():
+        raise InputError(
+            f"unknown ISO 4217 currency {(cell or '').strip()!r}",
+            file=name,
+            line=line,
+            field="currency",
+        )
+    return code
+
+
+def _rate(cell: str | None, name: str, line: int) -> Decimal:
+    text = (cell or "").strip()
+    if not _PLAIN_RATE.fullmatch(text) or len(text) > _RATE_WIDTH:
+        raise InputError(
+            f"not a decimal rate {text!r}; expected digits with '.' decimals (33.5), at most"
+            f" {_RATE_WIDTH} characters",
+            file=name,
+            line=line,
+            field="units_per_usd",
+        )
+    rate = Decimal(text)
+    if rate <= 0:
+        raise InputError(
+            f"a rate must be positive, not {text}", file=name, line=line, field="units_per_usd"
+        )
+    return rate
 
 
 @cache
 def reference_rates() -> Rates:
     """The shipped approximate 2025 averages (units of each currency per US dollar)."""
     text = resources.files("bigfish.data").joinpath("fx_usd_2025.csv").read_text("utf-8")
-    return _parse(text.splitlines(), "fx_usd_2025.csv")
+    return _parse(text, "fx_usd_2025.csv")
 
 
 def load_rates(path: Path | None) -> Rates:
     """An operator's rate table (same columns as the shipped one), or the reference rates."""
     if path is None:
         return reference_rates()
-    return _parse(read_text(path).splitlines(), str(path))
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None
+    if size > MAX_RATES_BYTES:
+        raise InputError(
+            f"{size:,} bytes is not a rate table (at most {MAX_RATES_BYTES:,} bytes)",
+            file=str(path),
+        )
+    return _parse(read_text(path), str(path))
 
 
 #: The node's own rate table, a CSV like the shipped one: every ingest, API submission, pull
