@@ -115,6 +115,7 @@ def create_key(
     """A new API key for ORG; GRANTER None means the operator at the console."""
     if platform and role is not ApiRole.ADMIN:
         raise InputError("a platform key has the admin role", field="platform")
+    _check_label(label)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with store.begin() as conn:
         organization = get_org(conn, org)
@@ -133,6 +134,17 @@ def create_key(
             .returning(api_keys.c.id)
         ).scalar_one()
     return NewKey(int(key_id), organization.name, role, platform, secret)
+
+
+def _check_label(label: str | None) -> None:
+    """A label is shown in `bigfish key list`, one key a line, on the operator's terminal: a
+    line break, tab, escape sequence or direction override in it would forge or hide lines."""
+    if label is not None and (len(label) > 200 or not label.isprintable()):
+        raise InputError(
+            "a key label is at most 200 printable characters, without line breaks, tabs or "
+            "control characters",
+            field="label",
+        )
 
 
 def _utc(value: datetime) -> datetime:
