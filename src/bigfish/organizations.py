@@ -143,7 +143,8 @@ def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> Sha
         ).first():
             raise InputError(f"sharing group {name!r} already exists", field="name")
         owner_org = get_org(conn, owner)
-        orgs = [owner_org] + [get_org(conn, m) for m in members if m != owner]
+        # a member named twice (`--org C --org C`, a form's list) is one member
+        orgs = [owner_org] + [get_org(conn, m) for m in dict.fromkeys(members) if m != owner]
         group_id = conn.execute(
             sharing_groups.insert()
             .values(

@@ -9,6 +9,7 @@ import pytest
 from bigfish.accounts import create_key, list_keys
 from bigfish.errors import InputError
 from bigfish.models import ApiRole
+from bigfish.organizations import add_group
 from tests.api.helpers import Partnership
 
 
@@ -41,3 +42,16 @@ def test_a_printable_key_label_is_kept(sqlite_partnership: Partnership) -> None:
     answer = p.client.post("/api/v1/keys", json={"label": label}, headers=p.headers("A-admin"))
     assert answer.status_code == 201, answer.text
     assert label in [k.label for k in list_keys(p.store, None)]
+
+
+def test_a_member_named_twice_is_one_member(sqlite_partnership: Partnership) -> None:
+    p = sqlite_partnership
+    answer = p.client.post(
+        "/api/v1/groups",
+        json={"name": "gulf", "members": ["C", "B", "C", "A"]},
+        headers=p.headers("A-admin"),
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {"name": "gulf", "owner": "A", "members": ["A", "B", "C"]}
+    group = add_group(p.store, "gulf-2", owner="B", members=["C", "C"])
+    assert group.members == ("B", "C")
