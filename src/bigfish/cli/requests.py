@@ -122,6 +122,8 @@ def create(
     )
     try:
         store = command_store()
+        known_org(store, org)
+        known_org(store, to)
         created = create_request(store, acting_as(store, org), draft, send=send)
     except BigfishError as exc:
         raise fail(exc) from exc
@@ -143,6 +145,7 @@ def list_(
 
     try:
         store = command_store()
+        known_org(store, org)
         found = list_requests(store, acting_as(store, org), box, status)
     except BigfishError as exc:
         raise fail(exc) from exc
@@ -171,6 +174,7 @@ def update(
 
     try:
         store = command_store()
+        known_org(store, org)
         changed = transition(
             store, acting_as(store, org), request_id, status, note, actor=by or getpass.getuser()
         )
@@ -193,6 +197,7 @@ def show(
 
     try:
         store = command_store()
+        known_org(store, org)
         viewer = acting_as(store, org)
         found = get_request(store, viewer, request_id)
         history = request_history(store, viewer, request_id)
@@ -269,7 +274,9 @@ def contact_add(
 
     contact = Contact(org, name, role, phone, email, always, languages, timezone)
     try:
-        add_contact(command_store(), Viewer.node_operator(), contact)
+        store = command_store()
+        known_org(store, org)
+        add_contact(store, Viewer.node_operator(), contact)
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(f"added {name} to {org}'s points of contact")

@@ -1,0 +1,56 @@
+"""A new analyst follows README.md and docs/ and makes the mistakes a newcomer makes.
+
+Each test is a step of that walk where the command did not do what the documents say: an
+organization the node does not have named by a cooperation-request command, a password piped
+to `user add`, an option whose help the terminal cut short.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bigfish.cli import app
+
+runner = CliRunner()
+NOT_FOUND = "organization 'nosuch' not found; see bigfish org list, or add it with bigfish org add"
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> list[str]:
+    """The global options of a node with two organizations, th-aoc and vn-police."""
+    options = ["--db", f"sqlite:///{tmp_path / 'n.db'}", "--data-dir", str(tmp_path / "data")]
+    for name, country in (("th-aoc", "TH"), ("vn-police", "VN")):
+        added = runner.invoke(app, [*options, "org", "add", name, "--country", country])
+        assert added.exit_code == 0, added.output
+    return options
+
+
+REQUEST = [
+    "--type", "preservation", "--basis", "budapest-29", "--summary", "Preserve it",
+    "--identifier", "phone:+66812345678",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["request", "create", "--org", "th-aoc", "--to", "nosuch", *REQUEST],
+        ["request", "create", "--org", "nosuch", "--to", "vn-police", *REQUEST],
+        ["request", "list", "--org", "nosuch"],
+        ["request", "show", "rq-0000000000000000", "--org", "nosuch"],
+        ["request", "update", "rq-0000000000000000", "--org", "nosuch", "--status", "sent"],
+        ["contact", "add", "--org", "nosuch", "--name", "desk", "--role", "24/7"],
+    ],
+    ids=["create --to", "create --org", "list", "show", "update", "contact add"],
+)
+def test_a_request_command_names_the_command_that_finds_an_unknown_organization(
+    node: list[str], args: list[str]
+) -> None:
+    """README: "An organization, user, key or network the node does not have is an error that
+    names the command to find or add it." The request commands said `field 'to_org': unknown
+    organization 'nosuch'` (and `contact add` first asked for a phone number)."""
+    result = runner.invoke(app, [*node, *args])
+    assert (result.exit_code, result.stderr.strip()) == (1, f"error: {NOT_FOUND}"), result.output
