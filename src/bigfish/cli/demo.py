@@ -14,6 +14,7 @@ from bigfish.demo import DemoResult, build_demo
 from bigfish.errors import BigfishError
 from bigfish.intake import IngestResult
 from bigfish.store import Store
+from bigfish.synth import MAX_REPORTS
 
 
 def _ingest_table(result: DemoResult) -> Table:
@@ -54,7 +55,9 @@ def _networks_table(store: Store, top: int) -> Table:
 @app.command()
 def demo(
     no_serve: bool = typer.Option(False, "--no-serve", help="Exit after printing."),
-    reports: int = typer.Option(50_000, "--reports", min=1, help="Number of synthetic reports."),
+    reports: int = typer.Option(
+        50_000, "--reports", min=1, max=MAX_REPORTS, help="Number of synthetic reports."
+    ),
     seed: int = typer.Option(7, "--seed", min=0, help="Seed of the synthetic partnership."),
     workdir: Path = typer.Option(
         Path("./bigfish-demo"),
@@ -64,7 +67,7 @@ def demo(
     ),
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
-    top: int = typer.Option(10, "--top", help="Networks to show."),
+    top: int = typer.Option(10, "--top", min=1, help="Networks to show."),
 ) -> None:
     """Build a demo partnership (countries' centres, banks, a telco), ingest, link, show the
     top networks, then serve the API and web application until stopped.

@@ -10,13 +10,15 @@ import typer
 
 from bigfish.cli._app import app, fail, progress_bar
 from bigfish.errors import BigfishError
-from bigfish.synth import generate
+from bigfish.synth import MAX_REPORTS, generate
 
 
 @app.command("synth")
 def synth(
     out_dir: Path = typer.Argument(..., help="Directory to write the data set into."),
-    reports: int = typer.Option(50_000, "--reports", "-n", help="Number of reports.", min=1),
+    reports: int = typer.Option(
+        50_000, "--reports", "-n", help="Number of reports.", min=1, max=MAX_REPORTS
+    ),
     seed: int = typer.Option(
         7, "--seed", min=0, help="Random seed; the same seed gives the same files."
     ),

@@ -29,7 +29,14 @@ forms (the spec does not extract them from text); they always appear in a field 
 
 from __future__ import annotations
 
-from bigfish.synth.generator import SynthSummary, generate
+from bigfish.synth.generator import MAX_REPORTS, SynthSummary, generate
 from bigfish.synth.truth import PlantedValue, iter_planted, load_truth
 
-__all__ = ["PlantedValue", "SynthSummary", "generate", "iter_planted", "load_truth"]
+__all__ = [
+    "MAX_REPORTS",
+    "PlantedValue",
+    "SynthSummary",
+    "generate",
+    "iter_planted",
+    "load_truth",
+]

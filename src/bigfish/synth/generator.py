@@ -55,6 +55,10 @@ LONE_TYPES = (("investment", 0.15), ("job_task", 0.12), ("romance", 0.08), ("sho
 GENERIC_PROFILE = (("phone_local", 0.5), ("account", 0.5), ("url", 0.25), ("handle_tg", 0.15),
                    ("wallet", 0.15), ("email", 0.2))  # fmt: skip
 PROGRESS_EVERY = 5_000
+#: The most reports one run writes. Planning alone holds about 210 bytes a report before the
+#: first is written (measured: 213 MB and 5 s at a million), so ten million need about 2 GB;
+#: a count far beyond that would plan for hours and then run out of memory.
+MAX_REPORTS = 10_000_000
 TRUTH_FILE, PLANTED_FILE, PARTNERSHIP_FILE = "truth.json", "planted.jsonl", "partnership.json"
 
 
@@ -214,9 +218,11 @@ def generate(
 
     PROGRESS, when given, is called with (reports written, reports) every few thousand reports.
     """
-    if reports < 1:
+    if not 1 <= reports <= MAX_REPORTS:
         raise InputError(
-            f"the number of reports must be at least 1, not {reports}", field="reports"
+            f"the number of reports must be at least 1 and at most {MAX_REPORTS:,}, not"
+            f" {reports:,}",
+            field="reports",
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
