@@ -4,6 +4,7 @@ linking of reports submitted through the API (`bigfish.api.linker`) run this way
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -64,9 +65,13 @@ class BackgroundJobs:
             )
         future = self._pool.submit(job)
         self._running[job_key] = future
-        future.add_done_callback(lambda _: self._done(job_key))
+        future.add_done_callback(lambda done: self._done(job_key, done))
 
-    def _done(self, job_key: Hashable) -> None:
+    def _done(self, job_key: Hashable, future: Future[None]) -> None:
+        # Nobody reads a job's result: an exception it let out is logged here, or it is lost.
+        failure = None if future.cancelled() else future.exception()
+        if failure is not None:
+            log.error("background job %r of %s failed", job_key, self._name, exc_info=failure)
         with self._lock:
             self._running.pop(job_key, None)
             again = self._again.pop(job_key, None)
@@ -96,4 +101,5 @@ class BackgroundJobs:
             if not pending:
                 return
             for future in pending:
-                future.exception(timeout=max(0.0, deadline - time.monotonic()))
+                with contextlib.suppress(CancelledError):  # a queued job cancelled meanwhile
+                    future.exception(timeout=max(0.0, deadline - time.monotonic()))

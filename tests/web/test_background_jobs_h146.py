@@ -1,0 +1,66 @@
+"""Review h146: `bigfish.background.BackgroundJobs`, which runs the web's figures and the API's
+link runs. A job that raises is logged (nobody reads its result, so the exception was lost
+without a trace), and `settle` is not broken by a queued job that a page cancelled meanwhile."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+
+import pytest
+
+from bigfish.background import BackgroundJobs
+
+
+def test_an_exception_a_job_lets_out_is_logged_and_the_next_run_still_runs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    jobs = BackgroundJobs("test-h146")
+    ran: list[str] = []
+
+    def failing() -> None:
+        ran.append("failing")
+        raise ValueError("the store went away")
+
+    with caplog.at_level(logging.ERROR, logger="bigfish.background"):
+        jobs.submit("refresh", failing)
+        jobs.settle(60)
+        jobs.submit("refresh", lambda: ran.append("next"))
+        jobs.settle(60)
+    assert ran == ["failing", "next"]
+    failures = [r for r in caplog.records if r.exc_info and r.exc_info[0] is ValueError]
+    assert len(failures) == 1
+    assert "'refresh'" in failures[0].getMessage() and "test-h146" in failures[0].getMessage()
+
+
+def test_settle_waits_through_a_queued_job_cancelled_while_it_waits() -> None:
+    jobs = BackgroundJobs("test-h146-settle")
+    release = threading.Event()
+    jobs.submit("running", release.wait)
+    jobs.submit("queued", lambda: None)  # behind "running": one thread
+    running: Future[None] = jobs._running["running"]
+    settle_waits = threading.Event()
+    wait = running.exception
+
+    def noted_wait(timeout: float | None = None) -> BaseException | None:
+        settle_waits.set()  # settle holds its list of pending jobs, "queued" in it
+        return wait(timeout)
+
+    running.exception = noted_wait  # type: ignore[method-assign]
+    outcome: list[BaseException | None] = []
+
+    def settle() -> None:
+        try:
+            jobs.settle(60)
+            outcome.append(None)
+        except BaseException as exc:  # what settle raised is the finding
+            outcome.append(exc)
+
+    thread = threading.Thread(target=settle)
+    thread.start()
+    settle_waits.wait()
+    assert jobs.join_if_running("queued", 0) is False  # a page cancels the queued job
+    release.set()
+    thread.join()
+    assert outcome == [None]
