@@ -54,3 +54,47 @@ def test_a_request_command_names_the_command_that_finds_an_unknown_organization(
     organization 'nosuch'` (and `contact add` first asked for a phone number)."""
     result = runner.invoke(app, [*node, *args])
     assert (result.exit_code, result.stderr.strip()) == (1, f"error: {NOT_FOUND}"), result.output
+
+
+def test_a_password_piped_twice_leaves_the_output_to_the_command(node: list[str]) -> None:
+    """README: "in a script give --password, or pipe it twice, on two lines". Piped, the
+    prompt wrote `Password:Repeat for confirmation:` before the command's own line (and, run
+    for real, warned twice that the input may be echoed)."""
+    secret = "correct horse battery"
+    added = runner.invoke(
+        app, [*node, "user", "add", "bob", "--org", "th-aoc"], input=f"{secret}\n{secret}\n"
+    )
+    assert (added.exit_code, added.stdout, added.stderr) == (
+        0,
+        "user bob of th-aoc (analyst)\n",
+        "",
+    )
+    changed = runner.invoke(
+        app, [*node, "user", "password", "bob"], input=f"{secret}!\r\n{secret}!\r\n"
+    )
+    assert (changed.exit_code, changed.stdout) == (0, "user bob: password set, sessions ended\n")
+
+
+@pytest.mark.parametrize(
+    ("piped", "expected"),
+    [
+        (
+            "correct horse battery\ncorrect horse batery\n",
+            "error: the two lines piped on stdin differ: pipe the same password twice",
+        ),
+        (
+            "correct horse battery\n",
+            "error: the password was piped once: pipe it twice, on two lines, or give --password",
+        ),
+    ],
+    ids=["differ", "once"],
+)
+def test_a_password_piped_wrong_is_named_for_what_is_wrong(
+    node: list[str], piped: str, expected: str
+) -> None:
+    """Two lines that differ were reported as `Error: The two entered values do not match.`,
+    a third prompt, then `no password given, and none could be read from stdin`."""
+    result = runner.invoke(app, [*node, "user", "add", "bob", "--org", "th-aoc"], input=piped)
+    assert (result.exit_code, result.stdout, result.stderr.strip()) == (1, "", expected)
+    listed = runner.invoke(app, [*node, "user", "list"])
+    assert "bob" not in listed.stdout

@@ -136,19 +136,31 @@ _PASSWORD = typer.Option(None, "--password", help="At least 12 characters (asked
 def _password(given: str | None) -> str:
     """GIVEN, or the password asked twice: on the terminal, or two lines piped on stdin. Asked
     by the command once its organization or user is known to exist (asked by the option, it
-    came first, and an unknown organization was told only after both typings); with nothing
-    to read, the error says to give --password (the prompt ended in 'Aborted.' alone)."""
+    came first, and an unknown organization was told only after both typings). Piped lines
+    are read as they are, not through the prompt, which wrote "Password:" into the command's
+    output and warned that the input may be echoed; two lines that differ are named as such
+    (the prompt asked again, found nothing more and said no password was given)."""
     if given is not None:
         return given
-    try:
+    if sys.stdin is not None and sys.stdin.isatty():
         return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
-    except typer.Abort:
-        if sys.stdin.isatty():
-            raise  # stopped on the terminal (Ctrl-C): click says "Aborted."
+    first, second = (_piped_line() for _ in range(2))
+    if first is None:
         raise fail(
             "no password given, and none could be read from stdin: give --password, "
             "or pipe it twice, on two lines"
-        ) from None
+        )
+    if second is None:
+        raise fail("the password was piped once: pipe it twice, on two lines, or give --password")
+    if first != second:
+        raise fail("the two lines piped on stdin differ: pipe the same password twice")
+    return first
+
+
+def _piped_line() -> str | None:
+    """The next line of stdin without its line end, or None at its end (or with no stdin)."""
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.removesuffix("\n").removesuffix("\r") if line else None
 
 
 @user_app.command("add")
