@@ -194,11 +194,26 @@ def verify_audit(store: Store, signer: HeadSigner | None = None) -> AuditCheck:
     or that records a head the server found not to verify (an alert). With SIGNER (the node key
     and data directory), the head must also carry the key's signature of it, once heads are
     signed on this node."""
+    # The mark first: the server notes a row only after committing it, so a head read after
+    # the mark is at or above it however many requests are recorded while the log is walked.
+    highest = signer.signed_up_to() if signer is not None else 0
     with store.connect() as conn:
-        return _walk(conn, signer)
+        _one_snapshot(conn)
+        return _walk(conn, signer, highest)
 
 
-def _walk(conn: Connection, signer: HeadSigner | None) -> AuditCheck:
+def _one_snapshot(conn: Connection) -> None:
+    """Make the reads on CONN see one state of the log: on a live node a request recorded
+    between the head's read and the rows' would look like rows added to the end."""
+    if conn.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ")
+    elif not getattr(conn.connection.dbapi_connection, "in_transaction", False):
+        conn.exec_driver_sql("BEGIN")  # the sqlite3 driver would read each statement on its own
+
+
+def _walk(conn: Connection, signer: HeadSigner | None, highest: int | None = None) -> AuditCheck:
+    """The finding over the log as CONN sees it; HIGHEST, the signer's high-water mark when it
+    was read before CONN's snapshot (else it is read at the end)."""
     prev = GENESIS
     expected_seq = 0
     count = 0
@@ -245,7 +260,7 @@ def _walk(conn: Connection, signer: HeadSigner | None) -> AuditCheck:
         return broken(alert[0], f"row {alert[0]}: the server found the {alert[1]}")
     if signer is None:
         return AuditCheck(True, count, head_seq, head_hash, signed_by=signed_by)
-    problem = signer.problem(head_seq, head_hash, signature, signed_by)
+    problem = signer.problem(head_seq, head_hash, signature, signed_by, highest)
     if problem is not None:
         return broken(head_seq, f"the head (row {head_seq}) is {problem}: the log was changed")
     checked = signature is not None and head_seq > 0

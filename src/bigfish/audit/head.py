@@ -81,10 +81,18 @@ class HeadSigner:
         signature = self.key.sign(head_message(seq, row_hash))
         return {"signature": signature, "signed_by": self.key.fingerprint}
 
-    def problem(self, seq: int, row_hash: str, signature: str | None, by: str | None) -> str | None:
+    def problem(
+        self,
+        seq: int,
+        row_hash: str,
+        signature: str | None,
+        by: str | None,
+        highest: int | None = None,
+    ) -> str | None:
         """Why the head (SEQ, ROW_HASH, SIGNATURE, BY) found in the database does not verify
-        with this key, or None when it does (or was written before heads were signed here)."""
-        highest = self.signed_up_to()
+        with this key, or None when it does (or was written before heads were signed here).
+        HIGHEST: the high-water mark as read before the head was (read now when None)."""
+        highest = self.signed_up_to() if highest is None else highest
         if seq < highest:
             return f"at row {seq}, below row {highest} where a head was signed before"
         if seq == 0:
