@@ -7,9 +7,12 @@ to `user add`, an option whose help the terminal cut short.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from bigfish.cli import app
@@ -98,3 +101,42 @@ def test_a_password_piped_wrong_is_named_for_what_is_wrong(
     assert (result.exit_code, result.stdout, result.stderr.strip()) == (1, "", expected)
     listed = runner.invoke(app, [*node, "user", "list"])
     assert "bob" not in listed.stdout
+
+
+def _command_paths(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    for name, command in group.commands.items():
+        yield (*path, name)
+        if hasattr(command, "commands"):
+            yield from _command_paths(command, (*path, name))
+
+
+_PATHS = [(), *_command_paths(typer.main.get_command(app))]
+
+
+def _command(path: tuple[str, ...]) -> Any:
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return command
+
+
+@pytest.mark.parametrize("path", _PATHS, ids=lambda path: " ".join(path) or "bigfish")
+def test_every_word_of_an_option_help_shows_whole_on_an_80_column_terminal(
+    path: tuple[str, ...],
+) -> None:
+    """`bigfish ingest --help` showed `--format  auto|csv|jsonl|xlsx…`: a help text of one
+    word longer than its column is cut, not wrapped, and stix and misp were not shown."""
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    shown = set(result.output.split())
+    helps = [param.help for param in _command(path).params if getattr(param, "help", None)]
+    cut = [word for text in helps for word in text.split() if word not in shown]
+    assert not cut
+
+
+@pytest.mark.parametrize("path", _PATHS, ids=lambda path: " ".join(path) or "bigfish")
+def test_no_option_help_leaves_out_the_rest_of_its_values(path: tuple[str, ...]) -> None:
+    """`bigfish pin --kind` said `phone|url|domain|email|bank_account|…` at any width: an
+    analyst learnt the other kinds only from the error of a wrong one."""
+    helps = [param.help for param in _command(path).params if getattr(param, "help", None)]
+    assert not [text for text in helps if "|…" in text]

@@ -160,7 +160,7 @@ def ingest(
         "--org",
         help="Submitting organization (created if missing); with --runs, only its runs.",
     ),
-    fmt: str = typer.Option("auto", "--format", help="auto|csv|jsonl|xlsx|stix|misp"),
+    fmt: str = typer.Option("auto", "--format", help="auto, csv, jsonl, xlsx, stix or misp."),
     mapping: Path | None = typer.Option(None, "--map", help="TOML column mapping."),
     manifest: Path | None = typer.Option(
         None,

@@ -138,7 +138,11 @@ def link_command(
 @app.command("pin")
 def pin_command(
     value: str = typer.Argument(..., help="The identifier as written, e.g. 02-888-8888."),
-    kind: str = typer.Option(..., "--kind", help="phone|url|domain|email|bank_account|…"),
+    kind: str = typer.Option(
+        ...,
+        "--kind",
+        help="phone, url, domain, email, bank_account, crypto_wallet, handle or ip.",
+    ),
     link: bool = typer.Option(..., "--link/--no-link", help="Always link, or never link."),
     country: str | None = typer.Option(None, "--country", help="Default region for phones."),
     note: str | None = typer.Option(None, "--note", help="Why (shown to analysts)."),
