@@ -17,7 +17,7 @@ from bigfish.accounts import Principal
 from bigfish.errors import AccessDenied, InputError, NotFound
 from bigfish.matching import rotate_community_key
 from bigfish.models import Distribution
-from bigfish.organizations import SharingGroup, add_group, get_org
+from bigfish.organizations import SharingGroup, add_group, get_org, group_name_taken
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, reports, sharing_groups
 from bigfish.store.stamps import announce_writer, stamp_now
@@ -78,11 +78,10 @@ def get_group(store: Store, principal: Principal, name: str) -> SharingGroup:
 def create_group(store: Store, principal: Principal, name: str, members: list[str]) -> SharingGroup:
     """A new group owned by PRINCIPAL's organization. A taken name answers like any bad name,
     without saying whose it is."""
+    name = name.strip()  # as add_group keeps it: ' mekong' is mekong
     with store.connect() as conn:
-        taken = conn.execute(
-            sa.select(sharing_groups.c.id).where(sharing_groups.c.name == name)
-        ).first()
-    if taken is not None:
+        taken = group_name_taken(conn, name)
+    if taken:
         raise InputError("this group name cannot be used", field="name")
     return add_group(store, name, owner=principal.org_name, members=members)
 

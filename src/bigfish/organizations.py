@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -45,6 +46,47 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _name_key(name: str) -> str:
+    """NAME as organization and group names are told apart: whatever its case, its Unicode
+    form (composed or not, fullwidth or not) and its runs of spaces (a page shows one). Two
+    names with one key would show alike in every list and page, so the second is refused."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
+
+
+def _lookalike(conn: Connection, column: sa.Column[str], name: str) -> str | None:
+    """A name in COLUMN other than NAME with NAME's key, or None. Both tables stay small (a
+    partnership's organizations and groups), so they are read whole."""
+    key = _name_key(name)
+    return next(
+        (
+            str(taken)
+            for taken in conn.execute(sa.select(column)).scalars()
+            if taken != name and _name_key(taken) == key
+        ),
+        None,
+    )
+
+
+def _check_org_lookalike(conn: Connection, name: str) -> None:
+    taken = _lookalike(conn, organizations.c.name, name)
+    if taken is not None:
+        raise InputError(
+            f"organization {name!r} differs from organization {taken!r} only in case or "
+            f"Unicode form; use {taken!r}, or another name",
+            field="name",
+        )
+
+
+def group_name_taken(conn: Connection, name: str) -> bool:
+    """True when a sharing group is named NAME, whatever its case and Unicode form."""
+    key = _name_key(name)
+    return any(
+        _name_key(str(taken)) == key
+        for taken in conn.execute(sa.select(sharing_groups.c.name)).scalars()
+    )
+
+
 def _check_country(country: str | None) -> str | None:
     if country is None:
         return None
@@ -76,6 +118,7 @@ def add_org(
     with store.begin() as conn:
         if conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first():
             raise InputError(f"organization {name!r} already exists", field="name")
+        _check_org_lookalike(conn, name)
         org_id = conn.execute(
             organizations.insert()
             .values(name=name, country=code, sector=sector, node=node, created_at=datetime.now(UTC))
@@ -90,6 +133,7 @@ def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> in
     row = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
     if row is not None:
         return int(row[0])
+    _check_org_lookalike(conn, name)
     result = conn.execute(
         organizations.insert()
         .values(name=name, country=_check_country(country), created_at=datetime.now(UTC))
@@ -138,10 +182,12 @@ def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> Sha
             field="name",
         )
     with store.begin() as conn:
-        if conn.execute(
-            sa.select(sharing_groups.c.id).where(sharing_groups.c.name == name)
-        ).first():
-            raise InputError(f"sharing group {name!r} already exists", field="name")
+        if group_name_taken(conn, name):
+            raise InputError(
+                f"sharing group {name!r} already exists, or one whose name differs from it "
+                "only in case or Unicode form",
+                field="name",
+            )
         owner_org = get_org(conn, owner)
         # a member named twice (`--org C --org C`, a form's list) is one member
         orgs = [owner_org] + [get_org(conn, m) for m in dict.fromkeys(members) if m != owner]

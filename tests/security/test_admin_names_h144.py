@@ -4,12 +4,14 @@ operator's terminal (`bigfish key list`) or answered with a 500."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from bigfish.accounts import create_key, list_keys
 from bigfish.errors import InputError
 from bigfish.models import ApiRole
-from bigfish.organizations import add_group
+from bigfish.organizations import add_group, ensure_org, list_orgs
 from tests.api.helpers import Partnership
 
 
@@ -55,3 +57,105 @@ def test_a_member_named_twice_is_one_member(sqlite_partnership: Partnership) -> 
     assert answer.json() == {"name": "gulf", "owner": "A", "members": ["A", "B", "C"]}
     group = add_group(p.store, "gulf-2", owner="B", members=["C", "C"])
     assert group.members == ("B", "C")
+
+
+def test_a_padded_taken_group_name_answers_like_any_taken_name(
+    sqlite_partnership: Partnership,
+) -> None:
+    """B is not in mekong: ' mekong' told it "sharing group 'mekong' already exists", where
+    'mekong' gets the answer of any name that cannot be used."""
+    p = sqlite_partnership
+    answers = [
+        p.client.post(
+            "/api/v1/groups", json={"name": name, "members": []}, headers=p.headers("B-admin")
+        )
+        for name in ("mekong", " mekong", "mekong ")
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert answers[1].json() == answers[0].json()
+    assert answers[2].json() == answers[0].json()
+
+
+_LOOKALIKES = [
+    "MEKONG",  # case
+    "Mekong",
+    "ｍｅｋｏｎｇ",  # fullwidth (NFKC)
+]
+
+
+@pytest.mark.parametrize("name", ["gulf  of thailand", "gulf\u00a0of thailand", "GULF OF THAILAND"])
+def test_a_group_name_differing_only_in_spaces_cannot_be_used(
+    sqlite_partnership: Partnership, name: str
+) -> None:
+    """A page collapses a run of spaces into one: 'gulf  of thailand' shows as the other."""
+    p = sqlite_partnership
+    add_group(p.store, "gulf of thailand", owner="A", members=["C"])
+    answer = p.client.post(
+        "/api/v1/groups", json={"name": name, "members": ["C"]}, headers=p.headers("B-admin")
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"].endswith("this group name cannot be used")
+
+
+@pytest.mark.parametrize("name", _LOOKALIKES)
+def test_a_group_name_differing_only_in_case_or_form_cannot_be_used(
+    sqlite_partnership: Partnership, name: str
+) -> None:
+    """B, outside mekong, named its own group like A's and put C in it: C's analysts saw two
+    groups called mekong and could share into B's instead of A's."""
+    p = sqlite_partnership
+    taken = p.client.post(
+        "/api/v1/groups", json={"name": "mekong", "members": []}, headers=p.headers("B-admin")
+    ).json()
+    answer = p.client.post(
+        "/api/v1/groups", json={"name": name, "members": ["C"]}, headers=p.headers("B-admin")
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == taken
+    groups = p.client.get("/api/v1/groups", headers=p.headers("C")).json()
+    assert [g["name"] for g in groups] == ["mekong"]
+    with pytest.raises(InputError) as raised:
+        add_group(p.store, name, owner="B", members=[])
+    assert raised.value.field == "name"
+
+
+def test_composed_and_decomposed_group_names_are_one_name(
+    sqlite_partnership: Partnership,
+) -> None:
+    p = sqlite_partnership
+    composed = unicodedata.normalize("NFC", "sông-hồng")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    add_group(p.store, composed, owner="A", members=[])
+    with pytest.raises(InputError) as raised:
+        add_group(p.store, decomposed, owner="B", members=["C"])
+    assert raised.value.field == "name"
+
+
+@pytest.mark.parametrize("name", ["a", "ａ", "À"])
+def test_an_organization_name_differing_only_in_case_or_form_is_refused(
+    sqlite_partnership: Partnership, name: str
+) -> None:
+    """A platform admin's typo, or `bigfish ingest --org a` meaning A: a second organization
+    that looks like the first, holding reports that A's keys neither see nor edit."""
+    p = sqlite_partnership
+    answer = p.client.post("/api/v1/orgs", json={"name": name}, headers=p.headers("root"))
+    if name in ("a", "ａ"):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["details"] == {"field": "name"}
+        assert "'A'" in answer.json()["error"]["message"]
+        with p.store.begin() as conn, pytest.raises(InputError):
+            ensure_org(conn, name)
+    else:
+        assert answer.status_code == 201, answer.text
+    assert sorted(o.name for o in list_orgs(p.store)).count("A") == 1
+
+
+def test_ensure_org_finds_the_organization_by_its_exact_name(
+    sqlite_partnership: Partnership,
+) -> None:
+    p = sqlite_partnership
+    with p.store.begin() as conn:
+        assert ensure_org(conn, "A") == ensure_org(conn, " A ")
+    names = [o.name for o in list_orgs(p.store)]
+    assert names == sorted(set(names))
