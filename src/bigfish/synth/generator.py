@@ -225,16 +225,19 @@ def generate(
             field="reports",
         )
     out_dir = Path(out_dir)
+    _refuse_foreign_files(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    files = _write_partnership(out_dir)  # first: it marks the directory as synth's own
     gen = _Generator(out_dir, seed, start or DEFAULT_START, noise)
-    ring_budget = round(reports * RING_SHARE) if reports >= 10 else 0
-    plans = plan_rings(gen.rng, ring_budget, reports, SPAN_DAYS)
-    lone = reports - sum(p.size for p in plans)
-    days, ring_index = _schedule(plans, lone, seed)
-    states: dict[int, RingState] = {}
-    seen: dict[int, tuple[set[str], int, int]] = {}
-    truth = (out_dir / TRUTH_FILE).open("w", encoding="utf-8")
-    try:
+    truth: IO[str] | None = None
+    try:  # whatever stops the run, every file it opened is closed
+        ring_budget = round(reports * RING_SHARE) if reports >= 10 else 0
+        plans = plan_rings(gen.rng, ring_budget, reports, SPAN_DAYS)
+        lone = reports - sum(p.size for p in plans)
+        days, ring_index = _schedule(plans, lone, seed)
+        states: dict[int, RingState] = {}
+        seen: dict[int, tuple[set[str], int, int]] = {}
+        truth = (out_dir / TRUTH_FILE).open("w", encoding="utf-8")
         truth.write(f'{{"format": 1, "seed": {seed}, "noise": {json.dumps(noise)}, ')
         truth.write(f'"start": "{gen.start.isoformat()}", "reports": {{\n')
         for done, (day, r) in enumerate(zip(days, ring_index, strict=True)):
@@ -257,9 +260,9 @@ def generate(
         if progress is not None:
             progress(reports, reports)
     finally:
-        truth.close()
+        if truth is not None:
+            truth.close()
         gen.close()
-    files = _write_partnership(out_dir)
     return SynthSummary(
         out_dir=out_dir,
         seed=seed,
@@ -299,6 +302,40 @@ def _finish_truth(
     infra = [{"kind": k, "canonical": c} for k, c in gen.infra.canonical_forms()]
     truth.write(f'\n}}, "infrastructure": {json.dumps(infra)}, ')
     truth.write(f'"planted_file": "{PLANTED_FILE}", "planted_count": {gen.planted.count}}}\n')
+
+
+def _refuse_foreign_files(out_dir: Path) -> None:
+    """InputError when OUT_DIR holds a file of a name this writes and no partnership.json of an
+    earlier run (written first, so an interrupted run counts): a partner's own th-aoc.csv in the
+    directory given would otherwise be overwritten without a word."""
+    if not out_dir.is_dir() or _written_by_synth(out_dir / PARTNERSHIP_FILE):
+        return
+    for name in (*_file_names(), TRUTH_FILE, PLANTED_FILE, PARTNERSHIP_FILE):
+        if (out_dir / name).exists():
+            raise InputError(
+                f"{out_dir} holds {name}, which bigfish synth did not write (there is no"
+                f" {PARTNERSHIP_FILE} of its own); give a new or empty directory",
+                field="out_dir",
+            )
+
+
+def _written_by_synth(path: Path) -> bool:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("generated_by") == "bigfish synth"
+
+
+def _file_names() -> list[str]:
+    """The report files and the mapping this writes, in the order of ORGANIZATIONS."""
+    names = []
+    for org in ORGANIZATIONS:
+        ext = {"csv-vi": "csv"}.get(org.format, org.format)
+        names.append(f"{org.name}.{ext}")
+        if org.format == "csv-vi":
+            names.append(f"{org.name}.map.toml")
+    return names
 
 
 def _write_partnership(out_dir: Path) -> list[Path]:
