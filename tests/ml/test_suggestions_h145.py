@@ -1,19 +1,33 @@
 """Same-script suggestions after reports go (helper 145's review): a run after a report is
-deleted keeps what a full run keeps, also when a new report takes the deleted one's row id."""
+deleted keeps what a full run keeps, also when a new report takes the deleted one's row id; an
+analyst's decision and a run that withdraws its pair meanwhile do not lose the decision."""
 
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bigfish.organizations import add_org
 from bigfish.store import Store
 from bigfish.store.schema import reports
-from bigfish.suggestions import find
+from bigfish.suggestions import find, review
+from tests.api.helpers import Partnership, build_partnership, report
 from tests.ml.test_similar import narrative
-from tests.ml.test_suggestions import _full_run_with_the_kept_idf, _put, _suggested
+from tests.ml.test_suggestions import (
+    OTHER,
+    SCRIPT,
+    _decide,
+    _full_run_with_the_kept_idf,
+    _put,
+    _similar,
+    _suggested,
+)
 
 
 def test_a_new_report_in_a_deleted_reports_row_with_its_script_is_suggested(
@@ -44,3 +58,46 @@ def test_a_new_report_in_a_deleted_reports_row_with_its_script_is_suggested(
     expected = _full_run_with_the_kept_idf(store, 10, 0.3)
     assert any(old.id in pair[:2] for pair in expected)  # the script has others
     assert _suggested(store) == expected
+
+
+@pytest.fixture
+def node(store: Store) -> Iterator[Partnership]:
+    for p in build_partnership(store):  # A's two reports of one script, shared with all
+        a1 = report("a1", phone="+66811111111", narrative=SCRIPT + "Bangkok.")
+        a2 = report("a2", phone="+66822222222", narrative=SCRIPT + "Chiang Mai.")
+        p.submit("A", [a1, a2], tlp="green", distribution="partnership")
+        yield p
+
+
+def test_a_decision_made_while_a_run_withdraws_the_pair_is_kept_or_refused(
+    node: Partnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An analyst decides on a1~a2 while a run that no longer suggests it stores its results:
+    # the decision was written to a pair the run had just deleted (FOREIGN KEY constraint
+    # failed: a 500), or on PostgreSQL deleted with it after being acknowledged. Now one waits
+    # for the other: the decision is stored and the run keeps the pair for A, or the run goes
+    # first and the decision finds no pair (404).
+    find(node.store, min_score=0.5)
+    with node.store.begin() as conn:  # a2 now tells another script: a run would withdraw a1~a2
+        conn.execute(reports.update().where(reports.c.report_id == "a2").values(narrative=OTHER))
+    real = review.upsert
+    runs: list[threading.Thread] = []
+
+    def run_meanwhile(conn: Any, table: Any, rows: Any, keys: Any) -> None:
+        # The run starts between the decision's reads and its write, and is given time to
+        # finish (it finishes at once unless the decision holds it back).
+        runs.append(threading.Thread(target=find, args=(node.store,), kwargs={"min_score": 0.5}))
+        runs[0].start()
+        runs[0].join(timeout=5)
+        real(conn, table, rows, keys)
+
+    monkeypatch.setattr(review, "upsert", run_meanwhile)
+    answer = _decide(node, "A", ("A", "a1", "A", "a2"), "accepted")
+    runs[0].join()
+    assert answer.status_code in (200, 404), answer.text
+    shown = _similar(node, "A", "A", "a1")[1]["suggestions"]
+    if answer.status_code == 200:
+        assert [(s["report_id"], s["decision"]) for s in shown] == [("a2", "accepted")]
+    else:
+        assert shown == []
+    assert _similar(node, "C", "A", "a1")[1]["suggestions"] == []  # withdrawn for the others

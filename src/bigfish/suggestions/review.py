@@ -17,6 +17,7 @@ from bigfish.store import Store
 from bigfish.store.fast import upsert
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_linking import script_link_decisions, script_links
+from bigfish.suggestions.state import hold_results
 
 DECISIONS = ("accepted", "rejected")
 
@@ -115,6 +116,7 @@ def decide(
     if viewer.org_id is None or viewer.role not in (ApiRole.ANALYST, ApiRole.ADMIN):
         raise AccessDenied("an organization's analysts decide on suggestions")
     with store.begin() as conn:
+        hold_results(conn)  # a run storing meanwhile would delete the pair under the decision
         a = _report_pk(conn, viewer, *report)
         b = _report_pk(conn, viewer, *other)
         ours = sa.exists().where(

@@ -122,6 +122,17 @@ def lock_results(conn: Connection) -> int:
     return int(conn.execute(query).scalar() or 0)
 
 
+def hold_results(conn: Connection) -> None:
+    """Keep a run from storing its results until CONN's transaction ends (first in the
+    transaction): an analyst's decision is stored before a run withdraws its pair (which then
+    stays for the decision) or sees the pair withdrawn, never written to a pair deleted
+    meanwhile nor deleted with it. Decisions do not hold each other back on PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": SUGGEST_LOCK})
+    else:  # SQLite: the one write lock, as `lock_results` takes it
+        conn.execute(script_state.update().where(script_state.c.id == 1).values(id=1))
+
+
 def _keys(low: Ints, high: Ints) -> Ints:
     return (low << 32) | high
 
