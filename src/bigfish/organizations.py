@@ -175,10 +175,11 @@ def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> Sha
         or len(name) > 100
         or "/" in name  # a group is addressed by its name in a URL path (the API's routes)
         or name in (".", "..")
+        or name == "0"  # what a submission's group may not be (a zero id), so never usable
         or not name.isprintable()
     ):
         raise InputError(
-            "a group name is 1-100 printable characters without '/', not '.' or '..'",
+            "a group name is 1-100 printable characters without '/', not '.', '..' or '0'",
             field="name",
         )
     with store.begin() as conn:

@@ -159,3 +159,23 @@ def test_ensure_org_finds_the_organization_by_its_exact_name(
         assert ensure_org(conn, "A") == ensure_org(conn, " A ")
     names = [o.name for o in list_orgs(p.store)]
     assert names == sorted(set(names))
+
+
+def test_a_group_named_zero_is_refused_as_submissions_refuse_it(
+    sqlite_partnership: Partnership,
+) -> None:
+    """A submission's group '0' is refused (class 4: a zero id is never "no restriction"), so
+    a group named '0' could be created through the API but never shared into through it,
+    while `bigfish ingest --group 0` found it."""
+    p = sqlite_partnership
+    answer = p.client.post(
+        "/api/v1/groups", json={"name": "0", "members": ["C"]}, headers=p.headers("A-admin")
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"] == {"field": "name"}
+    with pytest.raises(InputError) as raised:
+        add_group(p.store, " 0 ", owner="A", members=[])
+    assert raised.value.field == "name"
+    assert [g["name"] for g in p.client.get("/api/v1/groups", headers=p.headers("A")).json()] == [
+        "mekong"
+    ]
