@@ -64,9 +64,7 @@ def build_demo(
     from bigfish.synth import generate
 
     if workdir.exists():
-        made_by_demo = (workdir / MARKER).is_file() or (  # or by a demo before the marker
-            (workdir / "bigfish.db").is_file() and (workdir / "data/partnership.json").is_file()
-        )
+        made_by_demo = (workdir / MARKER).is_file() or _made_before_the_marker(workdir)
         if not workdir.is_dir() or (any(workdir.iterdir()) and not made_by_demo):
             raise InputError(
                 f"{workdir} exists and was not made by `bigfish demo` (no {MARKER} in it);"
@@ -119,6 +117,16 @@ def build_demo(
     return store, DemoResult(
         url, data_dir, tuple(results), synth_seconds, ingest_seconds, link_seconds, users, password
     )
+
+
+def _made_before_the_marker(workdir: Path) -> bool:
+    """True when WORKDIR holds what a demo made before it left MARKER, and nothing else: its
+    database (SQLite's and bigfish's files beside it start with its name) and its data. A
+    node's own directory with a bigfish.db (the default --db) and a synthetic data/ beside its
+    keys and evidence is not one."""
+    if not (workdir / "bigfish.db").is_file() or not (workdir / "data/partnership.json").is_file():
+        return False
+    return all(p.name == "data" or p.name.startswith("bigfish.db") for p in workdir.iterdir())
 
 
 def demo_marking(org: str, *, grouped: bool) -> Marking:

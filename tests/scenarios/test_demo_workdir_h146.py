@@ -1,0 +1,45 @@
+"""Review h146: `bigfish demo --workdir DIR` removes DIR only when a demo made it. A directory
+"made by a demo before the marker" was any holding bigfish.db and data/partnership.json: a
+node's own directory (bigfish.db is the default --db) where `bigfish synth data` once ran was
+removed whole, keys and evidence under bigfish-data/ with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bigfish.cli import app
+from bigfish.demo import MARKER
+
+
+def _demo(workdir: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        app, ["demo", "--no-serve", "--reports", "60", "--workdir", str(workdir)]
+    )
+    return result.exit_code, result.output
+
+
+def test_a_nodes_directory_with_a_synthetic_data_set_is_not_removed(tmp_path: Path) -> None:
+    node = tmp_path / "node"
+    (node / "data").mkdir(parents=True)
+    (node / "bigfish.db").write_bytes(b"the node's database")
+    (node / "data" / "partnership.json").write_text('{"generated_by": "bigfish synth"}', "utf-8")
+    (node / "bigfish-data" / "keys").mkdir(parents=True)
+    (node / "bigfish-data" / "keys" / "node.key").write_bytes(b"the node's signing key")
+    code, output = _demo(node)
+    assert code == 1, output
+    assert "was not made by `bigfish demo`" in " ".join(output.split())
+    assert (node / "bigfish.db").read_bytes() == b"the node's database"
+    assert (node / "bigfish-data" / "keys" / "node.key").read_bytes() == b"the node's signing key"
+
+
+def test_a_demo_made_before_the_marker_is_still_made_again(tmp_path: Path) -> None:
+    workdir = tmp_path / "demo"
+    code, output = _demo(workdir)
+    assert code == 0, output
+    (workdir / MARKER).unlink()  # as a demo of an earlier version left it
+    assert (workdir / "bigfish.db").is_file() and (workdir / "data/partnership.json").is_file()
+    code, output = _demo(workdir)
+    assert code == 0, output
+    assert (workdir / MARKER).is_file()
