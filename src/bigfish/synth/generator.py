@@ -11,7 +11,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -224,11 +224,12 @@ def generate(
             f" {reports:,}",
             field="reports",
         )
+    start = _checked_start(start or DEFAULT_START)
     out_dir = Path(out_dir)
     _refuse_foreign_files(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = _write_partnership(out_dir)  # first: it marks the directory as synth's own
-    gen = _Generator(out_dir, seed, start or DEFAULT_START, noise)
+    gen = _Generator(out_dir, seed, start, noise)
     truth: IO[str] | None = None
     try:  # whatever stops the run, every file it opened is closed
         ring_budget = round(reports * RING_SHARE) if reports >= 10 else 0
@@ -302,6 +303,25 @@ def _finish_truth(
     infra = [{"kind": k, "canonical": c} for k, c in gen.infra.canonical_forms()]
     truth.write(f'\n}}, "infrastructure": {json.dumps(infra)}, ')
     truth.write(f'"planted_file": "{PLANTED_FILE}", "planted_count": {gen.planted.count}}}\n')
+
+
+#: The first day a report may be of (the intake refuses earlier ones as implausible).
+EARLIEST_START = date(1970, 1, 1)
+
+
+def _checked_start(start: date) -> date:
+    """START, when the ~18 months from it are days the intake takes reports of (from 1970 to
+    today): else InputError, before anything is written (a later start wrote files the intake
+    then refused row by row, or failed with "date value out of range" near the year 9999)."""
+    latest = datetime.now(UTC).date() - timedelta(days=SPAN_DAYS - 1)
+    if not EARLIEST_START <= start <= latest:
+        raise InputError(
+            f"start {start.isoformat()} is out of range: the {SPAN_DAYS} days of reports must lie"
+            f" from {EARLIEST_START.isoformat()} to today, so start from"
+            f" {EARLIEST_START.isoformat()} to {latest.isoformat()}",
+            field="start",
+        )
+    return start
 
 
 def _refuse_foreign_files(out_dir: Path) -> None:
