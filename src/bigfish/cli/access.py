@@ -418,6 +418,8 @@ def blind_command(
             items.append((number, str(obj["kind"]), str(obj["value"]), obj.get("country")))
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
             raise fail(f'{file}:{number}: expected {{"kind", "value", "country"}}') from None
+        if not isinstance(items[-1][3], str | None):  # normalizing it would raise, unnamed
+            raise fail(f"{file}:{number}: 'country' must be a string")
     blinded = blind_lines(key, items)
     lines = [json.dumps({"line": b.line, "blinded": b.blinded}) for b in blinded if b.blinded]
     for b in blinded:
