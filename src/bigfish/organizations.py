@@ -150,6 +150,10 @@ def list_orgs(store: Store) -> list[Organization]:
 
 def get_org(conn: Connection, name: str) -> Organization:
     """Organization NAME or NotFound."""
+    if "\x00" in name or any("\ud800" <= c <= "\udfff" for c in name):
+        # no organization is named so (`_check_name`), and neither database takes the text: a
+        # NUL failed on PostgreSQL, a lone surrogate (a JSON list item may hold one) on both
+        raise NotFound("organization", name)
     row = conn.execute(sa.select(organizations).where(organizations.c.name == name)).first()
     if row is None:
         raise NotFound("organization", name)

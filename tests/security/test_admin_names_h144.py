@@ -4,6 +4,7 @@ operator's terminal (`bigfish key list`) or answered with a 500."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
@@ -174,6 +175,27 @@ def test_a_group_named_zero_is_refused_as_submissions_refuse_it(
     with pytest.raises(InputError) as raised:
         add_group(p.store, " 0 ", owner="A", members=[])
     assert raised.value.field == "name"
+    assert [g["name"] for g in p.client.get("/api/v1/groups", headers=p.headers("A")).json()] == [
+        "mekong"
+    ]
+
+
+@pytest.mark.parametrize("member", ["\ud800", "C\x00"])
+def test_a_member_no_organization_could_be_named_is_not_found(
+    partnership: Partnership, member: str
+) -> None:
+    """A lone surrogate in the members list (JSON escapes it, and a list item keeps it) was a
+    500 on both backends, a NUL a bare 400 on PostgreSQL: now the 404 of any unknown name."""
+    p = partnership
+    body = json.dumps({"name": "gulf", "members": [member]})  # ASCII: the surrogate travels escaped
+    headers = {**p.headers("A-admin"), "Content-Type": "application/json"}
+    answer = p.client.post("/api/v1/groups", content=body, headers=headers)
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"]["message"] == f"organization {member!r} not found"
+    again = p.client.post(
+        "/api/v1/groups/mekong/members", content=json.dumps({"org": "C\x00"}), headers=headers
+    )
+    assert again.status_code == 404, again.text
     assert [g["name"] for g in p.client.get("/api/v1/groups", headers=p.headers("A")).json()] == [
         "mekong"
     ]
