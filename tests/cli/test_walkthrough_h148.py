@@ -177,3 +177,37 @@ def test_the_deadlines_of_the_documents_examples_are_still_ahead() -> None:
     deadlines = re.findall(r"--deadline (\d{4}-\d\d-\d\d)", _documents())
     assert deadlines
     assert [d for d in deadlines if date.fromisoformat(d) <= date.today()] == []
+
+
+KEY = "57c1ebe5ffceead9717119a8032f45e05aeefc722d18b30bed8e1bebe6f6000b"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--node", "https://vn.example.org", "--node-key", "57c1ebe5"],
+            "'57c1ebe5' is not a key fingerprint (64 hex digits, as the partner's `bigfish "
+            "evidence key` prints it)",
+        ),
+        (["--node-key", KEY], "only with --node: the key of the partner node the organization"),
+    ],
+    ids=["short key", "no --node"],
+)
+def test_org_add_node_key_says_which_part_is_wrong(
+    node: list[str], args: list[str], expected: str
+) -> None:
+    """`org add vn-bank --node https://vn.example.org --node-key 57c1ebe5` said
+    `Invalid value for --node-key: needs --node, and a key fingerprint: 64 hex digits`, though
+    --node was given."""
+    result = runner.invoke(app, [*node, "org", "add", "vn-bank", "--country", "VN", *args])
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.replace("│", " ").split())
+    assert "needs --node" not in result.output
+
+
+@pytest.mark.parametrize("path", [("org", "add"), ("org", "list")], ids=" ".join)
+def test_every_option_of_org_says_what_it_does(path: tuple[str, ...]) -> None:
+    """`bigfish org add --help` and `org list --help` showed `--json  <bool>` and nothing."""
+    options = [p for p in _command(path).params if p.param_type_name == "option"]
+    assert [p.opts for p in options if not p.help] == []

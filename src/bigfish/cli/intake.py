@@ -365,7 +365,7 @@ def org_add(
         help="Fingerprint of that node's key (its `bigfish evidence key`, obtained separately): "
         "only changes signed by it are accepted. Without it, the first key the node uses is kept.",
     ),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print the organization as JSON."),
 ) -> None:
     """Add an organization to the partnership.
 
@@ -375,9 +375,16 @@ def org_add(
     from bigfish.cooperation.federation import pin_node_key
     from bigfish.cooperation.signing import FINGERPRINT
 
-    if node_key is not None and (node is None or not FINGERPRINT.match(node_key.lower())):
+    if node_key is not None and node is None:
         raise typer.BadParameter(
-            "needs --node, and a key fingerprint: 64 hex digits", param_hint="--node-key"
+            "only with --node: the key of the partner node the organization lives on",
+            param_hint="--node-key",
+        )
+    if node_key is not None and not FINGERPRINT.match(node_key.lower()):
+        raise typer.BadParameter(
+            f"{node_key!r} is not a key fingerprint (64 hex digits, as the partner's "
+            "`bigfish evidence key` prints it)",
+            param_hint="--node-key",
         )
     try:
         store = command_store()
@@ -393,7 +400,9 @@ def org_add(
 
 
 @org_app.command("list")
-def org_list(as_json: bool = typer.Option(False, "--json")) -> None:
+def org_list(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
+) -> None:
     """List the organizations.
 
     Example: bigfish org list --json
