@@ -10,6 +10,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
@@ -45,12 +46,15 @@ class BackgroundJobs:
         self._pool: ThreadPoolExecutor | None = None
         self._running: dict[Hashable, Future[None]] = {}
         self._again: dict[Hashable, Callable[[], None]] = {}
+        self._stopping = False  # the interpreter is exiting: no job starts any more
 
     def submit(self, job_key: Hashable, job: Callable[[], None]) -> None:
         """Queue JOB unless job JOB_KEY is queued already. When it is running, it may be reading
         data older than what made the caller ask: JOB runs once more after it (a refresh finds
         its figures current and does nothing if they are; an update links what is new)."""
         with self._lock:
+            if self._stopping:
+                return
             found = self._running.get(job_key)
             if found is None:
                 self._start(job_key, job)
@@ -63,6 +67,12 @@ class BackgroundJobs:
             self._pool = ThreadPoolExecutor(
                 1, thread_name_prefix=self._name, initializer=background_priority
             )
+            # Before the pool's own exit hook (they run last registered first), which would
+            # run every queued job while the process ends: `bigfish serve` stopped soon after
+            # it started printed a traceback for each organization's warm-up.
+            with contextlib.suppress(RuntimeError):  # registered during the exit itself
+                register = threading._register_atexit  # type: ignore[attr-defined]  # no stub
+                register(_stop_at_exit, weakref.ref(self))
         future = self._pool.submit(job)
         self._running[job_key] = future
         future.add_done_callback(lambda done: self._done(job_key, done))
@@ -75,8 +85,19 @@ class BackgroundJobs:
         with self._lock:
             self._running.pop(job_key, None)
             again = self._again.pop(job_key, None)
-            if again is not None:  # under the same lock: `settle` never sees a gap between
+            # Under the same lock: `settle` never sees a gap between the two runs.
+            if again is not None and not self._stopping:
                 self._start(job_key, again)
+
+    def stop_queued(self) -> None:
+        """Start no job any more and cancel those still queued; the one running ends as it
+        would (the interpreter's exit waits for it)."""
+        with self._lock:
+            self._stopping = True
+            self._again.clear()
+            pending = list(self._running.values())
+        for future in pending:
+            future.cancel()  # does nothing to the running one
 
     def join_if_running(self, job_key: Hashable, timeout: float) -> bool:
         """Wait up to TIMEOUT for job JOB_KEY when it is running now, and say whether it ended.
@@ -103,3 +124,9 @@ class BackgroundJobs:
             for future in pending:
                 with contextlib.suppress(CancelledError):  # a queued job cancelled meanwhile
                     future.exception(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def _stop_at_exit(jobs: weakref.ref[BackgroundJobs]) -> None:
+    found = jobs()
+    if found is not None:
+        found.stop_queued()

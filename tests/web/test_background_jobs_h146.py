@@ -1,10 +1,13 @@
 """Review h146: `bigfish.background.BackgroundJobs`, which runs the web's figures and the API's
 link runs. A job that raises is logged (nobody reads its result, so the exception was lost
-without a trace), and `settle` is not broken by a queued job that a page cancelled meanwhile."""
+without a trace), `settle` is not broken by a queued job that a page cancelled meanwhile, and
+the interpreter's exit runs no queued job."""
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future
 
@@ -64,3 +67,38 @@ def test_settle_waits_through_a_queued_job_cancelled_while_it_waits() -> None:
     release.set()
     thread.join()
     assert outcome == [None]
+
+
+_AT_EXIT = """
+import threading
+from bigfish.background import BackgroundJobs
+
+go, started = threading.Event(), threading.Event()
+
+
+def running() -> None:
+    started.set()
+    go.wait()
+    print("running: done", flush=True)
+
+
+threading._register_atexit(go.set)  # the running job ends once the exit has begun
+jobs = BackgroundJobs("exit-h146")
+jobs.submit("running", running)
+started.wait()
+jobs.submit("running", lambda: print("running: again", flush=True))
+jobs.submit("queued", lambda: print("queued: ran", flush=True))
+print("main: exits", flush=True)
+"""
+
+
+def test_at_the_exit_the_running_job_ends_and_no_other_starts() -> None:
+    """`bigfish serve` stopped soon after it started ran every organization's queued warm-up
+    while the process ended, each failing with a traceback ("cannot schedule new futures
+    after interpreter shutdown"); one more run asked for while a job ran failed likewise."""
+    done = subprocess.run(
+        [sys.executable, "-c", _AT_EXIT], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["main: exits", "running: done"]
+    assert done.stderr == ""
