@@ -90,6 +90,7 @@ _SETTINGS = settings(
 )
 
 
+@pytest.mark.slow
 @_SETTINGS
 @given(data=st.data())
 def test_sql_filter_python_check_and_audience_decide_alike(
