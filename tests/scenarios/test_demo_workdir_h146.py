@@ -1,12 +1,14 @@
 """Review h146: `bigfish demo --workdir DIR` removes DIR only when a demo made it. A directory
 "made by a demo before the marker" was any holding bigfish.db and data/partnership.json: a
 node's own directory (bigfish.db is the default --db) where `bigfish synth data` once ran was
-removed whole, keys and evidence under bigfish-data/ with it."""
+removed whole, keys and evidence under bigfish-data/ with it. And the demo's server keeps its
+data directory in the workdir, not in --data-dir's default."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bigfish.cli import app
@@ -43,3 +45,30 @@ def test_a_demo_made_before_the_marker_is_still_made_again(tmp_path: Path) -> No
     code, output = _demo(workdir)
     assert code == 0, output
     assert (workdir / MARKER).is_file()
+
+
+def test_the_demo_server_keeps_its_key_and_marks_in_the_workdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bigfish demo` served with --data-dir's default, ./bigfish-data: run where a node keeps
+    its key, the demo's audit log was signed with that key and its high-water mark (the highest
+    row a head was signed at) written beside it, so the node's own, shorter log then failed
+    `bigfish audit verify` ("below row N where a head was signed before") and its server wrote
+    an AUDIT-ALERT row into it for good."""
+    import bigfish.cli.serve
+    from bigfish.cli._app import OPTIONS
+
+    node = tmp_path / "node"
+    node.mkdir()
+    monkeypatch.chdir(node)
+    served: list[tuple[str, Path]] = []
+
+    def run_server(**kwargs: object) -> None:
+        served.append((OPTIONS.db_url, OPTIONS.data_dir))
+
+    monkeypatch.setattr(bigfish.cli.serve, "run_server", run_server)
+    workdir = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--reports", "30", "--workdir", str(workdir)])
+    assert result.exit_code == 0, result.output
+    assert served == [(f"sqlite:///{workdir / 'bigfish.db'}", workdir / "bigfish-data")]
+    assert list(node.iterdir()) == []  # nothing of the demo's where it was run

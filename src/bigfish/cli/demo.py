@@ -103,12 +103,20 @@ def demo(
         )
     if no_serve:
         return
-    _serve(result.store_url, host, port)
+    _serve(result.store_url, workdir / DEMO_DATA_DIR, host, port)
 
 
-def _serve(url: str, host: str, port: int) -> None:
+#: The demo server's data directory (its node key, the audit log's signing marks), in WORKDIR.
+DEMO_DATA_DIR = "bigfish-data"
+
+
+def _serve(url: str, data_dir: Path, host: str, port: int) -> None:
     from bigfish.cli.serve import run_server
 
     sys.stdout.flush()  # `serve` says where it serves, after the tables above
+    # Both in the workdir: with --data-dir's default (./bigfish-data, where a node in the
+    # current directory keeps its key) the demo's audit log was signed with that node's key
+    # and its high-water mark written there, so the node's own log then looked cut back.
     OPTIONS.db_url = url
+    OPTIONS.data_dir = data_dir
     run_server(host=host, port=port)
