@@ -71,8 +71,8 @@ def build_demo(
                 " give a new or empty --workdir",
                 field="workdir",
             )
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+        _clear(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / MARKER).write_text("made by bigfish demo; removed by the next demo\n", "utf-8")
     data_dir = workdir / "data"
     started = time.perf_counter()
@@ -117,6 +117,17 @@ def build_demo(
     return store, DemoResult(
         url, data_dir, tuple(results), synth_seconds, ingest_seconds, link_seconds, users, password
     )
+
+
+def _clear(workdir: Path) -> None:
+    """Remove what WORKDIR holds, not WORKDIR itself: it may be the current directory
+    (`--workdir .`: removing it failed with "Invalid argument: ." after emptying it) or one whose
+    parent the user may not write."""
+    for entry in workdir.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
 
 
 def _made_before_the_marker(workdir: Path) -> bool:

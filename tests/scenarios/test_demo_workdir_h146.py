@@ -72,3 +72,17 @@ def test_the_demo_server_keeps_its_key_and_marks_in_the_workdir(
     assert result.exit_code == 0, result.output
     assert served == [(f"sqlite:///{workdir / 'bigfish.db'}", workdir / "bigfish-data")]
     assert list(node.iterdir()) == []  # nothing of the demo's where it was run
+
+
+def test_the_current_directory_may_be_the_workdir_empty_or_an_earlier_demos(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bigfish demo --workdir .` removed the directory itself, which fails for the current one
+    ("Invalid argument: ."), after emptying it when an earlier demo had made it."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for _ in range(2):  # empty, then the first demo's
+        code, output = _demo(Path("."))
+        assert code == 0, output
+        assert (here / MARKER).is_file() and (here / "bigfish.db").is_file()
