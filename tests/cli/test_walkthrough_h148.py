@@ -211,3 +211,34 @@ def test_every_option_of_org_says_what_it_does(path: tuple[str, ...]) -> None:
     """`bigfish org add --help` and `org list --help` showed `--json  <bool>` and nothing."""
     options = [p for p in _command(path).params if p.param_type_name == "option"]
     assert [p.opts for p in options if not p.help] == []
+
+
+ALLOW = "an administrator must allow this exact peer: bigfish sync allow http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            [],
+            "error: refused: http://127.0.0.1:9 resolves to the internal address 127.0.0.1; "
+            + ALLOW,
+        ),
+        (
+            ["--every", "1", "--runs", "1"],
+            "http://127.0.0.1:9/taxii2/: pull failed, retrying later: refused: "
+            f"http://127.0.0.1:9 resolves to the internal address 127.0.0.1; {ALLOW}",
+        ),
+    ],
+    ids=["once", "--every"],
+)
+def test_a_peer_refused_as_internal_is_told_with_the_command_that_allows_it(
+    node: list[str], options: list[str], expected: str
+) -> None:
+    """README: "A partner node on an internal address is allowed with `bigfish sync allow
+    URL`", but the refusal said only "an administrator must allow this exact peer"."""
+    args = ["sync", "pull", "http://127.0.0.1:9/taxii2/", "--key", "k", *options]
+    result = runner.invoke(app, [*node, *args])
+    assert expected in result.stderr.splitlines(), result.stderr
+    allowed = runner.invoke(app, [*node, "sync", "allow", "http://127.0.0.1:9"])
+    assert allowed.exit_code == 0, allowed.output

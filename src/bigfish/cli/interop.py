@@ -19,6 +19,7 @@ from bigfish.interop.export import (
 )
 from bigfish.interop.sync import PullFailed, SyncResult, pull, pull_every
 from bigfish.organizations import get_org
+from bigfish.outgoing import origin_of
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.base import redact
@@ -157,11 +158,31 @@ def sync_pull_command(
             if isinstance(outcome, PeerError | StoreError):  # the peer's or the database's outage
                 _print_failed(peer_url, outcome, as_json)
                 if not as_json:
-                    typer.echo(f"{peer_url}: pull failed, retrying later: {outcome}", err=True)
+                    typer.echo(
+                        f"{peer_url}: pull failed, retrying later: "
+                        f"{_with_allow_step(peer_url, outcome)}",
+                        err=True,
+                    )
             else:
                 _print_pull(outcome, as_json)
     except BigfishError as exc:
-        raise fail(exc) from None
+        raise fail(_with_allow_step(peer_url, exc)) from None
+
+
+#: The end of the outgoing guard's refusal of an internal address that nobody allowed.
+_NOT_ALLOWED = "an administrator must allow this exact peer"
+
+
+def _with_allow_step(peer_url: str, error: BigfishError) -> str | BigfishError:
+    """ERROR, or, when the guard refused the peer as internal, its message with the command
+    that allows it: the refusal alone left the operator to find `bigfish sync allow`."""
+    if not isinstance(error, PeerError) or not str(error).endswith(_NOT_ALLOWED):
+        return error
+    try:
+        origin = origin_of(peer_url)
+    except BigfishError:
+        return error
+    return f"{error}: bigfish sync allow {origin}"
 
 
 @sync_app.command("runs")
