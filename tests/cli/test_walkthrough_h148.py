@@ -242,3 +242,23 @@ def test_a_peer_refused_as_internal_is_told_with_the_command_that_allows_it(
     assert expected in result.stderr.splitlines(), result.stderr
     allowed = runner.invoke(app, [*node, "sync", "allow", "http://127.0.0.1:9"])
     assert allowed.exit_code == 0, allowed.output
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [("csv", "2 reports, 2 rows"), ("misp", "2 reports, 2 MISP events")],
+)
+def test_export_says_what_it_counted_in_the_format_s_own_words(
+    node: list[str], tmp_path: Path, fmt: str, expected: str
+) -> None:
+    """`bigfish export csv` said `3580 reports, 3580 csv objects` (rows) and `export misp`
+    `3580 reports, 1245 misp objects` (events: one per network, one per report in none)."""
+    reports = tmp_path / "r.csv"
+    reports.write_text(
+        "report_id,reported_at,country\nr1,2025-01-01,TH\nr2,2025-01-02,TH\n", encoding="utf-8"
+    )
+    ingested = runner.invoke(app, [*node, "ingest", str(reports), "--org", "th-aoc"])
+    assert ingested.exit_code == 0, ingested.output
+    out = tmp_path / f"out.{fmt}"
+    result = runner.invoke(app, [*node, "export", fmt, "--out", str(out)])
+    assert (result.exit_code, result.stdout) == (0, f"{out}: {expected}\n")

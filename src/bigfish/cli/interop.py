@@ -81,7 +81,12 @@ def export_command(
     if as_json:
         typer.echo(json.dumps(doc | {"out": str(out)}))
     else:
-        typer.echo(f"{out}: {result.reports} reports, {result.objects} {fmt} objects")
+        typer.echo(f"{out}: {result.reports:,} reports, {result.objects:,} {_UNITS[fmt]}")
+
+
+_UNITS = {"stix": "STIX objects", "misp": "MISP events", "csv": "rows"}
+"""What an export's `objects` count in each format ("1245 misp objects" were events, "3580 csv
+objects" rows)."""
 
 
 @sync_app.command("pull")
