@@ -190,15 +190,20 @@ class AuditWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        # Held to queue an entry and to close: no entry is queued behind close()'s sentinel,
+        # where the thread, gone, would never answer it.
+        self._closing = threading.Lock()
 
     def submit(self, entry: AuditEntry) -> Future[int]:
         """Queue ENTRY; the future resolves to its seq once committed (or fails)."""
         future: Future[int] = Future()
-        if self._closed:
-            future.set_exception(RuntimeError("the audit writer is closed"))
-            return future
-        self._start()
-        self._queue.put((entry, future))
+        if not self._closed:
+            self._start()
+            with self._closing:
+                if not self._closed:
+                    self._queue.put((entry, future))
+                    return future
+        future.set_exception(RuntimeError("the audit writer is closed"))
         return future
 
     def announce(self) -> None:
@@ -226,7 +231,10 @@ class AuditWriter:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         self._start()
-        self._queue.put((entry, (loop, future)))
+        with self._closing:
+            if self._closed:
+                raise RuntimeError("the audit writer is closed")
+            self._queue.put((entry, (loop, future)))
         return await future
 
     def _start(self) -> None:
@@ -323,10 +331,12 @@ class AuditWriter:
 
     def close(self) -> None:
         """Commit what is queued and stop the thread."""
-        self._closed = True
-        thread = self._thread
+        with self._closing:
+            self._closed = True
+            thread = self._thread
+            if thread is not None:
+                self._queue.put(None)
         if thread is not None:
-            self._queue.put(None)
             thread.join(timeout=30)
 
 
