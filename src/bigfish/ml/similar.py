@@ -46,13 +46,20 @@ from bigfish.ml.similar_pruned import _pruned_scan, _split
 
 _SPEC = HashingSpec(bits=20, n_min=3, n_max=5)
 #: What a stored idf was counted over; another version's frequencies are not reused.
-FEATURES = "char-ngram/1"
+FEATURES = "char-ngram/2"  # 2: links without a scheme masked
 _CHARS = 200_000  # characters hashed at once (about 50 MB of working memory)
 # E-mail addresses in bounded parts (a local part of up to 64 characters, up to 8 labels of up
 # to 63): "\S+@\S+\.\S+" backtracked over every "@" and "." from every start, O(n³) on a run of
 # "@" (800 of them 0.16 s, a 100,000-character narrative days).
+# Links also without a scheme or defanged (`t.me/name`, `bit.ly/3xYz12`, `gold88[.]com`,
+# `hxxps://…`): labels and dots up to an alphabetic last label, then any path. A label is
+# read possessively and a link starts only at a token's first character, so a run of labels
+# is read once (trying every label from every start was quadratic).
+_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\})"
 _MASK = re.compile(
-    r"https?://\S+|www\.\S+|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}|@[\w.]{3,}"
+    r"(?i:h[tx]{2}ps?)(?::|\[:\])//\S+|www\.\S+"
+    r"|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}|@[\w.]{3,}"
+    rf"|(?<![\w.\-\])}}])(?:[A-Za-z0-9-]++{_DOT})+[A-Za-z]{{2,}}(?![\w-])(?:/\S*)?"
     r"|\+?\d[\d\s\-().]{5,}\d|\d+(?:[.,]\d+)?"
 )
 _WORD = re.compile(r"[^\W_]")
