@@ -262,3 +262,21 @@ def test_export_says_what_it_counted_in_the_format_s_own_words(
     out = tmp_path / f"out.{fmt}"
     result = runner.invoke(app, [*node, "export", fmt, "--out", str(out)])
     assert (result.exit_code, result.stdout) == (0, f"{out}: {expected}\n")
+
+
+def test_ingest_into_a_group_the_node_does_not_have_names_the_command_that_adds_it(
+    node: list[str], tmp_path: Path
+) -> None:
+    """`ingest … --distribution group --group mekong` before `bigfish group add mekong` said
+    `error: field 'group': sharing group 'mekong' not found` and no more: the file loop printed
+    the error's text, not what `fail` adds for an id the node does not have (and created the
+    organization --org named, though "nothing was stored")."""
+    reports = tmp_path / "r.csv"
+    reports.write_text("report_id,reported_at,country\nr1,2025-01-01,TH\n", encoding="utf-8")
+    marking = ["--distribution", "group", "--group", "mekong"]
+    result = runner.invoke(app, [*node, "ingest", str(reports), "--org", "kh-npa", *marking])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        "error: sharing group 'mekong' not found; add it with bigfish group add\n",
+    )
+    assert "kh-npa" not in runner.invoke(app, [*node, "org", "list"]).stdout

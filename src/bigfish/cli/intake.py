@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
-from bigfish.cli._app import app, command_store, fail
+from bigfish.cli._app import app, command_store, fail, problem
 from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
@@ -28,7 +28,7 @@ from bigfish.intake import (
 )
 from bigfish.intake.manifest import ManifestEntry
 from bigfish.models import TLP, Distribution, Marking
-from bigfish.organizations import SECTORS, add_org, list_orgs
+from bigfish.organizations import SECTORS, add_org, group_id_by_name, list_orgs
 from bigfish.store import Store
 
 if TYPE_CHECKING:
@@ -244,6 +244,9 @@ def ingest(
             entries = [ManifestEntry(path, org or "", fmt) for path in files or []]
         column_map = load_mapping(mapping) if mapping else None
         store = command_store()
+        if group is not None:  # named before any file is read, with the command that adds it
+            with store.connect() as conn:
+                group_id_by_name(conn, group)
         _add_manifest_orgs(store, entries, manifest)
         _warm_up([e.path for e in entries])
     except BigfishError as exc:
@@ -263,7 +266,7 @@ def ingest(
                 show_bar=show_bar,
             )
         except BigfishError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {problem(exc)}", err=True)  # with the next step for an id
             failed += 1
             continue
         sent = _send_webhooks(store, result) if webhooks else Deliveries()
