@@ -280,3 +280,26 @@ def test_ingest_into_a_group_the_node_does_not_have_names_the_command_that_adds_
         "error: sharing group 'mekong' not found; add it with bigfish group add\n",
     )
     assert "kh-npa" not in runner.invoke(app, [*node, "org", "list"]).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], "no evidence on this node yet"),
+        (["--report", "R-2025-0001"], "no evidence of report R-2025-0001 yet"),
+        (["--org", "th-aoc"], "no evidence of th-aoc's reports yet"),
+        (["--org", "th-aoc", "--report", "R-1"], "no evidence of report th-aoc/R-1 yet"),
+    ],
+)
+def test_evidence_list_with_nothing_to_list_says_so(
+    node: list[str], args: list[str], expected: str
+) -> None:
+    """docs/evidence.md's `bigfish evidence list --report R-2025-0001` printed nothing at all,
+    status 0, on a report with no evidence (or a report id mistyped)."""
+    result = runner.invoke(app, [*node, "evidence", "list", *args])
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"{expected}: bigfish evidence add stores a file\n",
+    )
+    as_json = runner.invoke(app, [*node, "evidence", "list", *args, "--json"])
+    assert as_json.stdout == '{"evidence": []}\n'

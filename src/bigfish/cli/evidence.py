@@ -215,11 +215,21 @@ def list_(
     if as_json:
         typer.echo(json.dumps({"evidence": [_evidence_json(i) for i in items]}))
         return
+    if not items:  # said, as other listings say it: an empty output looked like a failure
+        typer.echo(f"no evidence {_scope(org, report)} yet: bigfish evidence add stores a file")
     for i in items:
         typer.echo(
             f"{i.evidence_id}  {i.report}  {i.sha256[:16]}…  {i.size:>12}  "
             f"{i.integrity.value:<11} {i.file_name or ''}"
         )
+
+
+def _scope(org: str | None, report: str | None) -> str:
+    """What `evidence list` was asked for, in words: of a report, of an organization's reports,
+    or on this node."""
+    if report is not None:
+        return f"of report {org}/{report}" if org is not None else f"of report {report}"
+    return f"of {org}'s reports" if org is not None else "on this node"
 
 
 @evidence_app.command("event")
