@@ -6,6 +6,7 @@ data directory in the workdir, not in --data-dir's default."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,9 @@ def test_the_demo_server_keeps_its_key_and_marks_in_the_workdir(
 
     monkeypatch.setattr(bigfish.cli.serve, "run_server", run_server)
     workdir = tmp_path / "demo"
-    result = CliRunner().invoke(app, ["demo", "--reports", "30", "--workdir", str(workdir)])
+    result = CliRunner().invoke(
+        app, ["demo", "--reports", "30", "--port", "0", "--workdir", str(workdir)]
+    )
     assert result.exit_code == 0, result.output
     assert served == [(f"sqlite:///{workdir / 'bigfish.db'}", workdir / "bigfish-data")]
     assert list(node.iterdir()) == []  # nothing of the demo's where it was run
@@ -86,3 +89,20 @@ def test_the_current_directory_may_be_the_workdir_empty_or_an_earlier_demos(
         code, output = _demo(Path("."))
         assert code == 0, output
         assert (here / MARKER).is_file() and (here / "bigfish.db").is_file()
+
+
+def test_a_port_in_use_is_refused_before_the_demo_is_built(tmp_path: Path) -> None:
+    """The demo synthesized, ingested and linked (minutes at its default size) and only then
+    found that it could not serve on its port."""
+    workdir = tmp_path / "demo"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            app,
+            ["demo", "--reports", "30", "--port", str(port), "--workdir", str(workdir)],
+        )
+    assert result.exit_code == 1, result.output
+    assert f"127.0.0.1:{port}" in result.output and "--no-serve" in result.output
+    assert not workdir.exists()

@@ -74,6 +74,8 @@ def demo(
 
     Example: bigfish demo --no-serve --reports 20000
     """
+    if not no_serve:
+        _refuse_an_address_in_use(host, port)
     console = Console()
     console.print(f"Synthesizing {reports:,} reports into {workdir} …")
 
@@ -104,6 +106,24 @@ def demo(
     if no_serve:
         return
     _serve(result.store_url, workdir / DEMO_DATA_DIR, host, port)
+
+
+def _refuse_an_address_in_use(host: str, port: int) -> None:
+    """Exit 1 when nothing could listen on HOST:PORT now: found before the minutes of
+    synthesizing, ingesting and linking, not after them (`serve` says so again if it is taken
+    meanwhile)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            probe.bind(address)
+    except OSError as exc:
+        raise fail(
+            f"cannot serve on {host}:{port} ({exc.strerror or exc}): choose another --port, stop"
+            " what listens there, give a --host of this machine, or add --no-serve"
+        ) from None
 
 
 #: The demo server's data directory (its node key, the audit log's signing marks), in WORKDIR.
