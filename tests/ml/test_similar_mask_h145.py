@@ -59,3 +59,33 @@ def test_a_long_run_of_labels_is_read_once() -> None:
     # Labels tried again from every start inside the run would be quadratic (hours here).
     assert mask_identifiers("a." * 200_000) == "a." * 200_000
     assert mask_identifiers("ab." * 100_000 + "com").strip() == "#"
+
+
+WALLETS = [
+    ("TJRabPrwbZy45sbavfcjinPJC18kjpRTv8", "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"),
+    ("0xAB5801A7D398351B8BE11C439E05C5B3259AEC9B", "0xde0B295669a9FD93d5F28D9Ec85E40f4cb697BAe"),
+    ("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"),
+    ("1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"),
+    ("GB82WEST12345698765432", "DE89370400440532013000"),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), WALLETS)
+def test_one_script_with_other_wallets_or_ibans_is_one_script(first: str, second: str) -> None:
+    # Rings rotate wallets and accounts as they do phones: their letters were left in.
+    script = "Send the fee in USDT to my wallet {} before Friday."
+    masked = mask_identifiers(script.format(first))
+    assert _words(masked) == [
+        "Send",
+        "the",
+        "fee",
+        "in",
+        "USDT",
+        "to",
+        "my",
+        "wallet",
+        "before",
+        "Friday.",
+    ]
+    vectors = char_ngram_vectors([script.format(first), script.format(second), *OTHERS])
+    assert float((vectors[0] @ vectors[1].T).toarray()[0, 0]) > 0.99

@@ -46,7 +46,7 @@ from bigfish.ml.similar_pruned import _pruned_scan, _split
 
 _SPEC = HashingSpec(bits=20, n_min=3, n_max=5)
 #: What a stored idf was counted over; another version's frequencies are not reused.
-FEATURES = "char-ngram/2"  # 2: links without a scheme masked
+FEATURES = "char-ngram/3"  # 2: links without a scheme masked; 3: wallets and IBANs
 _CHARS = 200_000  # characters hashed at once (about 50 MB of working memory)
 # E-mail addresses in bounded parts (a local part of up to 64 characters, up to 8 labels of up
 # to 63): "\S+@\S+\.\S+" backtracked over every "@" and "." from every start, O(n³) on a run of
@@ -56,10 +56,14 @@ _CHARS = 200_000  # characters hashed at once (about 50 MB of working memory)
 # read possessively and a link starts only at a token's first character, so a run of labels
 # is read once (trying every label from every start was quadratic).
 _DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\})"
+# Wallets (EVM, TRON, Bitcoin base58 and bech32) and IBANs, whole tokens: rings rotate them too.
+_B58 = "[1-9A-HJ-NP-Za-km-z]"
 _MASK = re.compile(
     r"(?i:h[tx]{2}ps?)(?::|\[:\])//\S+|www\.\S+"
     r"|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}|@[\w.]{3,}"
     rf"|(?<![\w.\-\])}}])(?:[A-Za-z0-9-]++{_DOT})+[A-Za-z]{{2,}}(?![\w-])(?:/\S*)?"
+    rf"|(?<!\w)(?:0x[0-9a-fA-F]{{40}}|T{_B58}{{33}}|[13]{_B58}{{25,34}}|(?i:bc1)[0-9a-zA-Z]{{11,71}}"
+    r"|[A-Z]{2}\d{2}[A-Z0-9]{11,30})(?!\w)"
     r"|\+?\d[\d\s\-().]{5,}\d|\d+(?:[.,]\d+)?"
 )
 _WORD = re.compile(r"[^\W_]")
