@@ -1,8 +1,9 @@
 """Same-script links: narratives that tell the same story, as *possible* links with a score.
 
 These links are suggestions for an analyst, kept apart from identifier links and never merged
-into a network automatically. Identifiers (links, phones, numbers, handles) are masked before
-comparison, so the score says "same words", not "same phone" — that is the identifier linker's job.
+into a network automatically. Identifiers (links, phones, numbers, handles, wallets, IBANs) are
+masked before comparison, so the score says "same words", not "same phone" — that is the
+identifier linker's job.
 
 Methods: ``char-ngram`` (always available: cosine of tf·idf² hashed character 3–5-grams) and
 ``e5`` (with the ``ml`` extra: cosine of mean-centred multilingual-e5-small embeddings, which also
@@ -80,7 +81,8 @@ class PossibleLink:
 
 
 def mask_identifiers(text: str) -> str:
-    """TEXT with links, e-mails, handles, phone numbers and numbers replaced by a placeholder."""
+    """TEXT with links, e-mails, handles, wallets, IBANs, phone numbers and numbers replaced by a
+    placeholder."""
     return _MASK.sub(" # ", text)
 
 
