@@ -1,8 +1,9 @@
 """Review h146: `bigfish synth OUT_DIR` into a directory that already holds files. It wrote over
 any file of the names it uses (th-aoc.csv, interpol.jsonl, truth.json, …) without a word: a
 partner's own th-aoc.csv kept beside other work was replaced by synthetic reports. Now such a
-directory is refused unless an earlier run of synth made it (its partnership.json, written
-first, so that an interrupted run counts too), and the same seed still gives the same bytes."""
+directory is refused unless an earlier run of synth made it (its .bigfish-synth, written first,
+so that an interrupted run counts too; or the partnership.json of a run before the marker), and
+the same seed still gives the same bytes."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ def test_a_directory_of_other_files_or_an_earlier_run_is_written(tmp_path: Path)
     before = {p: p.read_bytes() for p in first.files}
     again = generate(tmp_path, reports=60, seed=4)  # synth's own directory: written again
     assert {p: p.read_bytes() for p in again.files} == before  # same seed, same bytes
+    (tmp_path / ".bigfish-synth").unlink()  # as a run before the marker left it
+    generate(tmp_path, reports=60, seed=4)
     assert (tmp_path / "notes.txt").read_text("utf-8") == "mine"
 
 
@@ -53,6 +56,7 @@ def test_a_run_stopped_half_way_may_be_run_again(
         with pytest.raises(KeyboardInterrupt):
             generate(tmp_path, reports=60, seed=4)
     assert (tmp_path / "th-aoc.csv").exists()  # left behind by the stopped run
+    assert not (tmp_path / "partnership.json").exists()  # no manifest of an incomplete set
     summary = generate(tmp_path, reports=60, seed=4)
     assert summary.reports == 60
     doc = json.loads((tmp_path / "partnership.json").read_text("utf-8"))

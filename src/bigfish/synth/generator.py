@@ -228,7 +228,7 @@ def generate(
     out_dir = Path(out_dir)
     _refuse_foreign_files(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = _write_partnership(out_dir)  # first: it marks the directory as synth's own
+    (out_dir / MARKER).write_text("written by bigfish synth, which may write here again\n", "utf-8")
     gen = _Generator(out_dir, seed, start, noise)
     truth: IO[str] | None = None
     try:  # whatever stops the run, every file it opened is closed
@@ -264,6 +264,7 @@ def generate(
         if truth is not None:
             truth.close()
         gen.close()
+    files = _write_partnership(out_dir)  # last: `bigfish ingest --manifest` reads a whole set
     return SynthSummary(
         out_dir=out_dir,
         seed=seed,
@@ -324,17 +325,23 @@ def _checked_start(start: date) -> date:
     return start
 
 
+#: Written first into OUT_DIR: the directory is synth's own, even when a run stopped half-way.
+MARKER = ".bigfish-synth"
+
+
 def _refuse_foreign_files(out_dir: Path) -> None:
-    """InputError when OUT_DIR holds a file of a name this writes and no partnership.json of an
-    earlier run (written first, so an interrupted run counts): a partner's own th-aoc.csv in the
-    directory given would otherwise be overwritten without a word."""
-    if not out_dir.is_dir() or _written_by_synth(out_dir / PARTNERSHIP_FILE):
+    """InputError when OUT_DIR holds a file of a name this writes and was not written by an
+    earlier run (its MARKER, or the partnership.json of a run before the marker): a partner's
+    own th-aoc.csv in the directory given would otherwise be overwritten without a word."""
+    if not out_dir.is_dir() or (out_dir / MARKER).is_file():
+        return
+    if _written_by_synth(out_dir / PARTNERSHIP_FILE):
         return
     for name in (*_file_names(), TRUTH_FILE, PLANTED_FILE, PARTNERSHIP_FILE):
         if (out_dir / name).exists():
             raise InputError(
-                f"{out_dir} holds {name}, which bigfish synth did not write (there is no"
-                f" {PARTNERSHIP_FILE} of its own); give a new or empty directory",
+                f"{out_dir} holds {name}, which bigfish synth did not write (no {MARKER} or"
+                f" {PARTNERSHIP_FILE} of its own there); give a new or empty directory",
                 field="out_dir",
             )
 
