@@ -244,7 +244,7 @@ def test_the_demo_serves_with_serve_s_defaults(
     from bigfish.cli import demo, serve
 
     ran = capture_serve(monkeypatch, tmp_path)
-    demo._serve(f"sqlite:///{tmp_path / 'demo.db'}", "127.0.0.1", 8124)
+    demo._serve(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path / "demo-data", "127.0.0.1", 8124)
     assert ran["port"] == 8124 and ran["workers"] == 1
     assert ran["public_check"] == "0" and ran["rate_limit"] == "6000"
     assert ran["cap"] == serve.MAX_CONNECTIONS_PER_ADDRESS
