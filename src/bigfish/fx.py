@@ -38,7 +38,9 @@ def _parse(text: str, name: str) -> dict[str, Decimal]:
     lines: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
-        if row.get(None):  # DictReader's rest key: a row with more fields than the header
+        # DictReader's rest key: the fields beyond the header's (empty ones are a spreadsheet's
+        # trailing commas; one with a value may be a decimal comma's decimals)
+        if any(str(extra).strip() for extra in row.get(None) or ()):
             raise InputError(
                 f"more fields than the header's {len(reader.fieldnames)} (a decimal comma?"
                 " write 33.5, not 33,5)",

@@ -85,6 +85,15 @@ def test_a_file_far_larger_than_any_rate_table_is_refused_unread(tmp_path: Path)
     assert caught.value.file == str(path)
 
 
+def test_empty_fields_after_a_rate_are_a_spreadsheets_trailing_commas(tmp_path: Path) -> None:
+    path = _table(tmp_path, "THB,33.5,\nVND,25500,,\n")
+    assert dict(load_rates(path)) == {
+        "THB": Decimal("33.5"),
+        "VND": Decimal(25500),
+        "USD": Decimal(1),
+    }
+
+
 def test_lower_case_codes_a_bom_and_spaces_are_read_and_usd_is_always_one(
     tmp_path: Path,
 ) -> None:
