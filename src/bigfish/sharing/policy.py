@@ -58,7 +58,7 @@ def can_see(viewer: Viewer, item: ItemMarking) -> bool:
     """True when VIEWER may see ITEM."""
     if viewer.operator:
         return True
-    if viewer.org_id is None:  # no organization sees nothing, as `visible_reports` decides
+    if viewer.org_id is None:  # a viewer without an organization sees nothing (visible_reports)
         return False
     if item.owner_org_id == viewer.org_id:
         return True
