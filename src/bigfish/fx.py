@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from bigfish import vocab
-from bigfish.errors import InputError, read_text
+from bigfish.errors import InputError
 
 Rates = Mapping[str, Decimal]
 
@@ -111,16 +111,25 @@ def load_rates(path: Path | None) -> Rates:
     """An operator's rate table (same columns as the shipped one), or the reference rates."""
     if path is None:
         return reference_rates()
-    try:
-        size = path.stat().st_size
+    try:  # at most one byte past the limit: a FIFO or a device says no size to stat
+        with path.open("rb") as stream:
+            data = stream.read(MAX_RATES_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror}", file=str(path)) from None
-    if size > MAX_RATES_BYTES:
-        raise InputError(
-            f"{size:,} bytes is not a rate table (at most {MAX_RATES_BYTES:,} bytes)",
-            file=str(path),
-        )
-    return _parse(read_text(path), str(path))
+    if len(data) > MAX_RATES_BYTES:
+        raise InputError(f"more than {MAX_RATES_BYTES:,} bytes is not a rate table", file=str(path))
+    return _parse(_text(data, str(path)), str(path))
+
+
+def _text(data: bytes, name: str) -> str:
+    """DATA as text (UTF-8, a byte-order mark allowed, any line ends), as errors.read_text
+    reads a file: InputError naming the line of the first byte that is not UTF-8."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text: {exc.reason}", file=name, line=line) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 #: The node's own rate table, a CSV like the shipped one: every ingest, API submission, pull

@@ -8,6 +8,9 @@ number after it, no error named its field, and any size of file was read into me
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -92,6 +95,26 @@ def test_empty_fields_after_a_rate_are_a_spreadsheets_trailing_commas(tmp_path: 
         "VND": Decimal(25500),
         "USD": Decimal(1),
     }
+
+
+def test_a_pipe_without_end_is_not_read_past_the_limit(tmp_path: Path) -> None:
+    """A FIFO (or a device) has no size to stat: it was read whole, however long."""
+    fifo = tmp_path / "rates.fifo"
+    os.mkfifo(fifo)
+    rows = (HEADER + "THB,33.5\n" * 120_000).encode("utf-8")  # 1.1 MB: about 400 tables
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as pipe:
+            pipe.write(rows)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        with pytest.raises(InputError, match="not a rate table") as caught:
+            load_rates(fifo)
+    finally:
+        writer.join()
+    assert caught.value.file == str(fifo)
 
 
 def test_lower_case_codes_a_bom_and_spaces_are_read_and_usd_is_always_one(
