@@ -19,6 +19,12 @@ _BITCOIN_BASE58 = re.compile(rf"[13][{_BASE58}]{{25,34}}")
 _BECH32 = re.compile(r"bc1[ac-hj-np-z02-9]{8,87}", re.IGNORECASE)
 
 
+def load_keccak() -> None:
+    """Load the Keccak hash's backend now (imported at its first use), not at the first
+    mixed-case EVM address."""
+    keccak(b"")
+
+
 def parse_wallet(text: str, country: str | None = None) -> Parsed:
     """Normalize a wallet address; the chain is inferred from its form, checksums verified."""
     del country

@@ -31,6 +31,11 @@ def _psl_known() -> PublicSuffixList:
     return known
 
 
+def load_suffix_list() -> None:
+    """Parse the Public Suffix List now (both readings of it), not at the first host."""
+    _psl_known()
+
+
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|[a-z0-9]")
 _ASCII_HOST = re.compile(r"[a-z0-9.-]+")
 _NUMERIC_TLD = re.compile(r"[0-9]+")

@@ -8,13 +8,13 @@ from functools import lru_cache
 
 from bigfish.errors import InputError
 from bigfish.identifiers.bank import parse_bank_account
-from bigfish.identifiers.crypto import parse_wallet
-from bigfish.identifiers.domain import parse_domain
+from bigfish.identifiers.crypto import load_keccak, parse_wallet
+from bigfish.identifiers.domain import load_suffix_list, parse_domain
 from bigfish.identifiers.email import parse_email
 from bigfish.identifiers.handle import parse_handle
 from bigfish.identifiers.ip import parse_ip
 from bigfish.identifiers.model import Identifier, Parsed
-from bigfish.identifiers.phone import parse_phone
+from bigfish.identifiers.phone import load_metadata, parse_phone
 from bigfish.identifiers.text import MAX_VALUE_LENGTH, clean
 from bigfish.identifiers.url import parse_url
 from bigfish.models import Kind
@@ -56,6 +56,18 @@ def as_country(country: str | None) -> str | None:
     if not _COUNTRY.fullmatch(code) or code not in countries():
         raise InputError(f"country {country!r} is not an ISO 3166 alpha-2 code", field="country")
     return code
+
+
+def load_tables() -> None:
+    """Load now what normalizers load at their first value: the Public Suffix List (URLs,
+    e-mails, domains), the Keccak hash (EVM wallets) and every region's phone metadata.
+
+    For a process about to fork workers (`bigfish.intake.service`): they share what it loaded,
+    where each worker of each file parsed them again, the suffix list alone taking 0.25 s of
+    CPU. Normalizing gives the same either way; only when the tables are read changes."""
+    load_suffix_list()
+    load_keccak()
+    load_metadata()
 
 
 def normalize(kind: Kind | str, value: str, country: str | None = None) -> Identifier:

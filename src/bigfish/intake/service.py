@@ -571,6 +571,12 @@ def _prepared(
         from bigfish.ml import load_classifier
 
         load_classifier()
+    if fork:
+        # The normalizers' tables too: forked workers share them instead of each parsing its
+        # own for each file (`load_tables`).
+        from bigfish.identifiers.registry import load_tables
+
+        load_tables()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     with ProcessPoolExecutor(
         max_workers=workers,
