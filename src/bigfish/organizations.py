@@ -133,6 +133,7 @@ def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> in
     row = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
     if row is not None:
         return int(row[0])
+    _check_org_lookalike(conn, name)  # `--org bank` beside Bank would split Bank's reports
     result = conn.execute(
         organizations.insert()
         .values(name=name, country=_check_country(country), created_at=datetime.now(UTC))

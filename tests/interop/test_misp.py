@@ -462,7 +462,7 @@ def _ingest_synth(store: Store, out: Path) -> None:
         for f in org["files"]:
             mapping = load_mapping(out / f["map"]) if f.get("map") else None
             ingest_file(store, out / f["path"], org=org["name"], mapping=mapping, classify=False)
-    edge = ingest_file(store, _edge_reports(out / "edge.jsonl"), org="TH-AOC", classify=False)
+    edge = ingest_file(store, _edge_reports(out / "edge.jsonl"), org="edge-org", classify=False)
     assert edge.stored == 2
 
 
