@@ -303,3 +303,26 @@ def test_evidence_list_with_nothing_to_list_says_so(
     )
     as_json = runner.invoke(app, [*node, "evidence", "list", *args, "--json"])
     assert as_json.stdout == '{"evidence": []}\n'
+
+
+def test_an_evidence_package_of_one_file_says_one_file(node: list[str], tmp_path: Path) -> None:
+    """docs/evidence.md's walk: `evidence export` said `wrote case-0001.zip: 1 files, …` and
+    `evidence verify` `OK: case-0001.zip: report th-aoc/R-1, 1 files, …`."""
+    reports = tmp_path / "r.csv"
+    reports.write_text("report_id,reported_at,country\nR-1,2025-01-01,TH\n", encoding="utf-8")
+    assert runner.invoke(app, [*node, "ingest", str(reports), "--org", "th-aoc"]).exit_code == 0
+    chat = tmp_path / "chat.txt"
+    chat.write_text("hello", encoding="utf-8")
+    added = runner.invoke(
+        app, [*node, "evidence", "add", str(chat), "--org", "th-aoc", "--report", "R-1"]
+    )
+    assert added.exit_code == 0, added.output
+    package = tmp_path / "case.zip"
+    export = ["evidence", "export", "--report", "R-1", "--org", "th-aoc", "--out", str(package)]
+    exported = runner.invoke(app, [*node, *export])
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout.startswith(f"wrote {package}: 1 file, 2 custody records\n")
+    verified = runner.invoke(app, [*node, "evidence", "verify", str(package)])
+    assert verified.exit_code == 0, verified.output
+    ok = f"OK: {package}: report th-aoc/R-1, 1 file, 2 custody records, signed by key "
+    assert verified.stdout.startswith(ok), verified.stdout

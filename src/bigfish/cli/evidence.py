@@ -224,6 +224,11 @@ def list_(
         )
 
 
+def _count(number: int, noun: str) -> str:
+    """NUMBER NOUN, the noun plural unless the number is 1 ("1 files" read as a slip)."""
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def _scope(org: str | None, report: str | None) -> str:
     """What `evidence list` was asked for, in words: of a report, of an organization's reports,
     or on this node."""
@@ -312,7 +317,8 @@ def export(
         typer.echo(json.dumps(doc))
     else:
         typer.echo(
-            f"wrote {result.path}: {result.evidence} files, {result.records} custody records\n"
+            f"wrote {result.path}: {_count(result.evidence, 'file')}, "
+            f"{_count(result.records, 'custody record')}\n"
             f"key fingerprint (give it to the recipient separately): {result.key_fingerprint}"
         )
 
@@ -358,8 +364,8 @@ def verify(
         raise fail(f"{package}: {check.problem}")
     if not as_json:
         typer.echo(
-            f"OK: {package}: report {check.report}, {check.files} files, {check.records} custody "
-            f"records, signed by key {check.key_fingerprint}"
+            f"OK: {package}: report {check.report}, {_count(check.files, 'file')}, "
+            f"{_count(check.records, 'custody record')}, signed by key {check.key_fingerprint}"
         )
         if key is None:
             typer.echo(
