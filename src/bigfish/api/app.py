@@ -40,7 +40,7 @@ from bigfish.api.deps import (
 from bigfish.api.errors import error_response, install_error_handlers
 from bigfish.api.linker import BackgroundLinker
 from bigfish.api.routes.lookup import LookupShortcut
-from bigfish.audit import AuditEntry, AuditWriter, HeadSigner, redacted_query
+from bigfish.audit import AuditEntry, AuditWriter, HeadSigner, redacted_path, redacted_query
 from bigfish.store import Store
 
 
@@ -177,7 +177,8 @@ class AuditMiddleware:
         context = AuditContext()
         scope[AUDIT_SCOPE_KEY] = context
         query = scope.get("query_string", b"").decode("latin-1")
-        target = path + ("?" + redacted_query(query) if query else "")
+        shown = redacted_path(path)  # a key pasted into the path is not kept either
+        target = shown + ("?" + redacted_query(query) if query else "")
         announced = True
         self.writer.announce()  # lets the writer wait for this entry and commit it with others
 
@@ -187,7 +188,7 @@ class AuditMiddleware:
                 entry = AuditEntry(
                     context.actor,
                     context.org,
-                    f"{scope['method']} {path}",
+                    f"{scope['method']} {shown}",
                     target,
                     int(message["status"]),
                 )

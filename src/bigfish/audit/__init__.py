@@ -34,7 +34,14 @@ from bigfish.audit.chain import (
     seal_audit,
     verify_audit,
 )
-from bigfish.audit.entry import TARGET_WIDTH, AuditEntry, listed_entries, now_iso, redacted_query
+from bigfish.audit.entry import (
+    TARGET_WIDTH,
+    AuditEntry,
+    listed_entries,
+    now_iso,
+    redacted_path,
+    redacted_query,
+)
 from bigfish.audit.head import HIGH_WATER, SIGNING_MARK, HeadSigner, head_message
 from bigfish.audit.writer import GATHER_SECONDS, AuditWriter
 
@@ -54,6 +61,7 @@ __all__ = [
     "listed_entries",
     "now_iso",
     "record",
+    "redacted_path",
     "redacted_query",
     "row_hash",
     "seal_audit",

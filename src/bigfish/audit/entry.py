@@ -1,5 +1,5 @@
 """What one row of the audit log holds: the entry a request leaves (fields cut to the columns'
-widths), its query string with credentials redacted, and the time as the log writes it."""
+widths), its path and query string with credentials redacted, and the time as the log writes it."""
 
 from __future__ import annotations
 
@@ -36,6 +36,17 @@ _KEY_IN_TEXT = re.compile(r"bf_[A-Za-z0-9_-]{16,}")
 def _secret_name(name: str) -> bool:
     plain = unquote_plus(name).strip().lower().replace("-", "").replace("_", "")
     return plain in _SECRET_PARAMETERS
+
+
+def redacted_path(path: str) -> str:
+    """PATH (a URL's decoded path) with every segment that is or holds a bigfish key (`bf_…`,
+    as `_KEY_IN_TEXT` finds it) replaced by `[redacted]`: a TAXII client given its key as the
+    API root sends it in the path. Other segments (a looked-up handle, a report id) stay."""
+    if "bf_" not in path:
+        return path
+    return "/".join(
+        "[redacted]" if _KEY_IN_TEXT.search(segment) else segment for segment in path.split("/")
+    )
 
 
 def redacted_query(query: str) -> str:

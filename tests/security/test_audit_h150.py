@@ -1,0 +1,42 @@
+"""Review h150: what the audit log misses (a request ending in 500 or refused 413) and what it
+must never hold (a bigfish key pasted into a URL's path)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from bigfish.accounts import create_key
+from bigfish.api import create_app
+from bigfish.audit import verify_audit
+from bigfish.models import ApiRole
+from bigfish.organizations import add_org
+from bigfish.store import Store
+from bigfish.store.schema_access import audit_log
+
+
+def _rows(store: Store) -> list[tuple[str, str | None, int]]:
+    with store.connect() as conn:
+        query = sa.select(audit_log.c.action, audit_log.c.target, audit_log.c.status)
+        return [tuple(row) for row in conn.execute(query.order_by(audit_log.c.seq))]
+
+
+def test_a_key_in_the_path_is_not_written_into_the_audit_log(store: Store) -> None:
+    add_org(store, "A", country="TH")
+    key = create_key(store, org="A", role=ApiRole.ANALYST).secret
+    with TestClient(create_app(store)) as client:
+        # a TAXII client configured with its key as the API root
+        client.get(f"/taxii2/{key}/collections/", headers={"Authorization": f"Bearer {key}"})
+        client.get(f"/api/v1/reports/A/{key}", headers={"Authorization": f"Bearer {key}"})
+        # an ordinary value that merely starts like a key is still shown
+        client.get("/api/v1/reports/A/bf_fan", headers={"Authorization": f"Bearer {key}"})
+    rows = _rows(store)
+    assert len(rows) == 3
+    secret_part = key.removeprefix("bf_")
+    for action, target, _ in rows:
+        assert secret_part not in action
+        assert target is not None and secret_part not in target
+    assert rows[0][1] == "/taxii2/[redacted]/collections/"
+    assert rows[1][0] == "GET /api/v1/reports/A/[redacted]"
+    assert rows[2][1] == "/api/v1/reports/A/bf_fan"
+    assert verify_audit(store).ok
