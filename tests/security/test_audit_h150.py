@@ -4,10 +4,13 @@ must never hold (a bigfish key pasted into a URL's path)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from fastapi import Depends
 from fastapi.testclient import TestClient
 
 from bigfish.accounts import create_key
 from bigfish.api import create_app
+from bigfish.api.app import ApiSettings
+from bigfish.api.deps import Access, requires
 from bigfish.audit import verify_audit
 from bigfish.models import ApiRole
 from bigfish.organizations import add_org
@@ -40,3 +43,36 @@ def test_a_key_in_the_path_is_not_written_into_the_audit_log(store: Store) -> No
     assert rows[1][0] == "GET /api/v1/reports/A/[redacted]"
     assert rows[2][1] == "/api/v1/reports/A/bf_fan"
     assert verify_audit(store).ok
+
+
+def test_a_request_ending_in_an_unhandled_exception_is_audited_as_500(store: Store) -> None:
+    add_org(store, "A", country="TH")
+    key = create_key(store, org="A", role=ApiRole.ANALYST).secret
+    app = create_app(store)
+
+    @app.get("/api/v1/boom-h150", dependencies=[Depends(requires(Access.READ))])
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/boom-h150", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal_error"
+    assert _rows(store) == [("GET /api/v1/boom-h150", "/api/v1/boom-h150", 500)]
+    with store.connect() as conn:
+        actor = conn.execute(sa.select(audit_log.c.actor)).scalar_one()
+    assert actor.startswith("key:")
+    assert verify_audit(store).ok
+
+
+def test_a_body_refused_413_is_audited(store: Store) -> None:
+    add_org(store, "A", country="TH")
+    key = create_key(store, org="A", role=ApiRole.ANALYST).secret
+    with TestClient(create_app(store, ApiSettings(max_body_bytes=64))) as client:
+        answer = client.post(
+            "/api/v1/reports",
+            content=b"{" + b" " * 200 + b"}",
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+    assert answer.status_code == 413
+    assert _rows(store) == [("POST /api/v1/reports", "/api/v1/reports", 413)]

@@ -5,13 +5,15 @@ areas (TAXII, web, evidence, requests, networks, classify) when their modules im
 must declare an access policy (`bigfish.api.deps.requires`); `undeclared_routes` lists those that
 do not, and a test keeps that list empty.
 
-Two ASGI middlewares wrap every request: the body-size limit (413) and the audit log, which holds
-each response back until the request's audit row is committed. Inside them, `LookupShortcut`
+Two ASGI middlewares wrap every request: the audit log, which holds each response back until
+the request's audit row is committed (a request ending in an unhandled exception is recorded
+as 500), and inside it the body-size limit (413). Inside them, `LookupShortcut`
 answers plain single lookups (the most frequent call) without FastAPI's per-request machinery.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 from collections.abc import AsyncIterator
@@ -182,16 +184,15 @@ class AuditMiddleware:
         announced = True
         self.writer.announce()  # lets the writer wait for this entry and commit it with others
 
+        def entry_for(status: int) -> AuditEntry:
+            return AuditEntry(
+                context.actor, context.org, f"{scope['method']} {shown}", target, status
+            )
+
         async def audited_send(message: Message) -> None:
             nonlocal announced
             if message["type"] == "http.response.start":
-                entry = AuditEntry(
-                    context.actor,
-                    context.org,
-                    f"{scope['method']} {shown}",
-                    target,
-                    int(message["status"]),
-                )
+                entry = entry_for(int(message["status"]))
                 try:
                     was_announced, announced = announced, False
                     await self.writer.record(entry, announced=was_announced)
@@ -206,6 +207,14 @@ class AuditMiddleware:
             await self.app(scope, receive, audited_send)
         except _AlreadySent:
             return
+        except Exception:
+            # Unhandled: Starlette's outermost ServerErrorMiddleware answers 500 once this
+            # re-raises, so the row is written here, before the answer (never instead of it).
+            if announced:
+                announced = False
+                with contextlib.suppress(Exception):
+                    await self.writer.record(entry_for(500), announced=True)
+            raise
         finally:
             if announced:
                 self.writer.withdraw()
@@ -286,9 +295,10 @@ def create_app(
     app.state.error_page = _optional_router("bigfish.web.render", "error_page")
     if settings.lookup_shortcut:
         app.add_middleware(LookupShortcut)  # inside the audit middleware: audited as before
+    # inside the audit middleware: a body refused 413 is audited too
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if writer is not None:
         app.add_middleware(AuditMiddleware, writer=writer)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 
 
