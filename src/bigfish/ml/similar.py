@@ -21,6 +21,9 @@ same choices: the n-grams are split into frequent ones F (chosen from the data) 
 a pair's score is x_R·y_R + x_F·y_F ≤ x_R·y_R + ‖x_F‖·‖y_F‖, so only pairs whose R-product
 (sparse, cheap: rare n-grams) plus that bound (with a margin for float rounding) reaches the
 least score, or a row's k-th best so far, are scored, each as the same float.
+
+Exact copies of a sparse vector (a campaign's narratives, the same once identifiers are masked)
+are compared once (`similar_copies`), each copy given the choices comparing every row gives.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from bigfish.ml.similar_choices import QUANTUM as QUANTUM  # re-exported: the st
 from bigfish.ml.similar_choices import Choices as Choices
 from bigfish.ml.similar_choices import Ints, _brute_scan, _Scan, least_quantum
 from bigfish.ml.similar_choices import Vectors as Vectors
+from bigfish.ml.similar_copies import Copies, copies_of, copies_scan
 from bigfish.ml.similar_pruned import _pruned_scan, _split
 
 _SPEC = HashingSpec(bits=20, n_min=3, n_max=5)
@@ -256,9 +260,26 @@ PRUNE = True
 PRUNE_SHARE = 8
 
 
-def _scan(vectors: Vectors, rows: Ints, scan: _Scan) -> tuple[Choices, Choices]:
-    """Compare ROWS with every row as SCAN says, a block at a time, pruned when a split pays:
-    their best others, and where they would enter another row's choices."""
+#: Whether rows of equal sparse vectors (copies) are compared once (`similar_copies`); False
+#: compares every row (the tests' oracle).
+COPIES = True
+
+
+def _scan(
+    vectors: Vectors, rows: Ints, scan: _Scan, copies: Copies | None = None
+) -> tuple[Choices, Choices]:
+    """Compare ROWS with every row as SCAN says, a block at a time, pruned when a split pays,
+    each group of COPIES once: their best others, and where they would enter another row's
+    choices."""
+    if not len(rows):
+        return Choices.empty(), Choices.empty()
+    if copies is not None and isinstance(vectors, sparse.csr_matrix):
+        return copies_scan(vectors, copies, rows, scan, _distinct_scan)
+    return _distinct_scan(vectors, rows, scan)
+
+
+def _distinct_scan(vectors: Vectors, rows: Ints, scan: _Scan) -> tuple[Choices, Choices]:
+    """`_scan` row by row."""
     if not len(rows):
         return Choices.empty(), Choices.empty()
     split = None
@@ -320,8 +341,12 @@ def choose(
     total = len(todo[0]) + len(todo[1])
     offering = (floor_quanta, previous.floor_row)
     first = _Scan(top_k, least, offering, progress, done=0, total=total)
-    best_new, offers = _scan(vectors, todo[0], first)
-    best_again, _ = _scan(vectors, todo[1], replace(first, offer_to=None, done=len(todo[0])))
+    copies = None
+    if COPIES and total and isinstance(vectors, sparse.csr_matrix):
+        copies = copies_of(vectors)  # a campaign's copies tie with all others: compared once
+    best_new, offers = _scan(vectors, todo[0], first, copies)
+    again_scan = replace(first, offer_to=None, done=len(todo[0]))
+    best_again, _ = _scan(vectors, todo[1], again_scan, copies)
     # An unchanged row offered a changed one, or that lost a choice with fewer than TOP_K (all
     # its others above MIN_SCORE were chosen): its kept choices and its offers, best first.
     touched = ~again & ((lost > 0) | (np.bincount(offers.chooser, minlength=n) > 0))
