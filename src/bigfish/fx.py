@@ -13,9 +13,15 @@ from importlib import resources
 from pathlib import Path
 
 from bigfish import vocab
-from bigfish.errors import InputError
+from bigfish.errors import ConfigError, InputError
 
 Rates = Mapping[str, Decimal]
+
+
+class RatesError(InputError, ConfigError):
+    """The node's own rate table (BIGFISH_RATES) cannot be used: named by file, line and field
+    like any InputError, but the operator's to fix, never an API client's (`bigfish serve`
+    refuses to start with it; the API answers 503 and logs it)."""
 
 
 #: The largest rate table read: every ISO 4217 currency takes about 3 KB; a bigger file is not
@@ -139,7 +145,7 @@ RATES_ENV = "BIGFISH_RATES"
 
 def operator_rates() -> Rates | None:
     """The table BIGFISH_RATES names, or None when it is not set (read again when the file
-    changes)."""
+    changes); RatesError when it cannot be used."""
     setting = os.environ.get(RATES_ENV, "").strip()
     if not setting:
         return None
@@ -147,8 +153,15 @@ def operator_rates() -> Rates | None:
     try:
         stat = path.stat()
     except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror} ({RATES_ENV})", file=setting) from None
-    return _rates_file(path, stat.st_mtime_ns, stat.st_size)
+        raise RatesError(f"cannot be read: {exc.strerror} ({RATES_ENV})", file=setting) from None
+    try:
+        return _rates_file(path, stat.st_mtime_ns, stat.st_size)
+    except RatesError:
+        raise
+    except InputError as exc:
+        raise RatesError(
+            f"{exc.message} ({RATES_ENV})", file=exc.file, line=exc.line, field=exc.field
+        ) from None
 
 
 @cache

@@ -8,6 +8,7 @@ submitted value (which could be a key pasted into the wrong field).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,9 @@ from bigfish.errors import (
     PeerError,
     StoreError,
 )
+from bigfish.fx import RatesError
+
+log = logging.getLogger(__name__)
 
 _CODES = {
     400: "bad_request",
@@ -145,6 +149,9 @@ def _api(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _bigfish(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, RatesError):  # the operator's file, not the client's input: not shown
+        log.error("the node's exchange rates cannot be used: %s", exc)
+        return error_response(503, "the node could not complete the request; try again later")
     if isinstance(exc, NotFound):
         return error_response(404, str(exc))
     if isinstance(exc, AccessDenied):
