@@ -19,7 +19,13 @@ longer suggested is deleted, or kept unsuggested while an organization's decisio
 
 from __future__ import annotations
 
-from bigfish.suggestions.review import DECISIONS, Suggestion, decide, suggestions_for
+from bigfish.suggestions.review import (
+    DECISIONS,
+    Suggestion,
+    SuggestionPage,
+    decide,
+    suggestions_for,
+)
 from bigfish.suggestions.run import FindResult, find
 from bigfish.suggestions.state import SUGGEST_LOCK
 
@@ -28,6 +34,7 @@ __all__ = [
     "SUGGEST_LOCK",
     "FindResult",
     "Suggestion",
+    "SuggestionPage",
     "decide",
     "find",
     "suggestions_for",

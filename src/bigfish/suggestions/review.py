@@ -1,9 +1,12 @@
 """Same-script suggestions as a viewer is shown them (`suggestions_for`, only pairs of reports
-it may see) and its organization's analysts' decisions on them (`decide`).
+it may see, a page at a time: a campaign's first report is chosen by every copy) and its
+organization's analysts' decisions on them (`decide`).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -58,9 +61,47 @@ def _report_pk(conn: Connection, viewer: Viewer, org: str, report_id: str) -> in
     return int(pk)
 
 
-def suggestions_for(store: Store, viewer: Viewer, org: str, report_id: str) -> list[Suggestion]:
-    """The suggestions of report ORG/REPORT_ID that VIEWER may see (both reports), best first,
-    with its organization's decision; NotFound when it may not see the report."""
+@dataclass(frozen=True, slots=True)
+class SuggestionPage:
+    """A page of one report's suggestions, and the cursor of the next (None at the end)."""
+
+    suggestions: tuple[Suggestion, ...]
+    next_cursor: str | None
+
+
+def _encode_cursor(last: Suggestion) -> str:
+    raw = json.dumps(["similar", last.score, last.org, last.report_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[float, str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, score, org, report_id = json.loads(raw)
+        if name != "similar" or not isinstance(score, int | float):
+            raise ValueError("another listing")
+        if not isinstance(org, str) or not isinstance(report_id, str):
+            raise ValueError("another listing")
+        return float(score), org, report_id
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InputError("not a cursor of this listing", field="cursor") from None
+
+
+def suggestions_for(
+    store: Store,
+    viewer: Viewer,
+    org: str,
+    report_id: str,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> SuggestionPage:
+    """A page of LIMIT suggestions of report ORG/REPORT_ID that VIEWER may see (both reports),
+    best first (then by organization and report id), with its organization's decision, after
+    CURSOR (the `next_cursor` of the previous page); NotFound when it may not see the report."""
+    if limit < 1:
+        raise InputError("limit is 1 or more", field="limit")
+    after = None if cursor is None else _decode_cursor(cursor)
     with store.connect() as conn:
         pk = _report_pk(conn, viewer, org, report_id)
         other = sa.case(
@@ -75,7 +116,7 @@ def suggestions_for(store: Store, viewer: Viewer, org: str, report_id: str) -> l
             )
             .scalar_subquery()
         )
-        rows = conn.execute(
+        query = (
             sa.select(
                 organizations.c.name,
                 reports.c.report_id,
@@ -92,12 +133,34 @@ def suggestions_for(store: Store, viewer: Viewer, org: str, report_id: str) -> l
                 sa.or_(script_links.c.suggested, decision.is_not(None)),
                 visible_reports(viewer),
             )
-            .order_by(script_links.c.score.desc(), organizations.c.name, reports.c.report_id)
+        )
+        if after is not None:
+            score, after_org, after_id = after
+            query = query.where(
+                sa.or_(
+                    script_links.c.score < score,
+                    sa.and_(
+                        script_links.c.score == score,
+                        sa.or_(
+                            organizations.c.name > after_org,
+                            sa.and_(
+                                organizations.c.name == after_org, reports.c.report_id > after_id
+                            ),
+                        ),
+                    ),
+                )
+            )
+        rows = conn.execute(
+            query.order_by(
+                script_links.c.score.desc(), organizations.c.name, reports.c.report_id
+            ).limit(limit + 1)
         ).all()
-    return [
+    found = tuple(
         Suggestion(str(r.name), str(r.report_id), float(r.score), str(r.method), r.decision)
-        for r in rows
-    ]
+        for r in rows[:limit]
+    )
+    following = _encode_cursor(found[-1]) if len(rows) > limit else None
+    return SuggestionPage(found, following)
 
 
 def decide(

@@ -47,9 +47,20 @@ Admin = Annotated[WebSession, Depends(signed_in(Access.ADMIN))]
 Csrf = Annotated[str, Form(max_length=200)]
 
 
+#: Same-script suggestions a report page lists at once (a link to the next ones when more).
+_SIMILAR_PAGE = 50
+
+
 @router.get("/reports/{org}/{report_id:path}")
-def report(request: Request, session: Reader, org: str, report_id: str) -> Response:
-    """One report as the user may see it (404 exactly as for a report that does not exist)."""
+def report(
+    request: Request,
+    session: Reader,
+    org: str,
+    report_id: str,
+    similar_after: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """One report as the user may see it (404 exactly as for a report that does not exist), with
+    a page of its same-script suggestions (after SIMILAR_AFTER, a previous page's cursor)."""
     viewer = viewer_of(session)
     store = store_of(request)
     try:
@@ -57,8 +68,21 @@ def report(request: Request, session: Reader, org: str, report_id: str) -> Respo
     except NotFound:
         return not_found(request, session, N_("No report here."))
     evidence = list_evidence(store, data_dir_of(request), viewer, org=org, report_id=report_id)
-    similar = suggestions_for(store, viewer, org, report_id)
-    return page(request, session, "report.html", report=record, evidence=evidence, similar=similar)
+    try:
+        similar = suggestions_for(
+            store, viewer, org, report_id, cursor=similar_after, limit=_SIMILAR_PAGE
+        )
+    except InputError:  # a cursor of nothing: the first page
+        similar = suggestions_for(store, viewer, org, report_id, limit=_SIMILAR_PAGE)
+    return page(
+        request,
+        session,
+        "report.html",
+        report=record,
+        evidence=evidence,
+        similar=similar.suggestions,
+        similar_next=similar.next_cursor,
+    )
 
 
 @router.post("/similar/decide")

@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
+from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS
 from bigfish.api.strict import StrictJsonRoute
+from bigfish.errors import InputError
 from bigfish.suggestions import decide, suggestions_for
 
 router = APIRouter(tags=["same-script suggestions"], responses=ERRORS, route_class=StrictJsonRoute)
@@ -30,9 +32,11 @@ class SuggestionView(BaseModel):
 
 
 class SuggestionList(BaseModel):
-    """The suggestions of one report, best first."""
+    """A page of the suggestions of one report, best first; pass `next_cursor` as `cursor` for
+    the next (None at the end)."""
 
     suggestions: list[SuggestionView]
+    next_cursor: str | None = None
 
 
 class DecisionIn(BaseModel):
@@ -51,11 +55,28 @@ def similar(
     principal: Annotated[Principal, Depends(requires(Access.READ))],
     org: Annotated[str, Query(max_length=100)],
     report_id: Annotated[str, Query(max_length=200)],
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> SuggestionList:
     """Reports whose narratives may tell the same script as ORG/REPORT_ID (possible links with a
-    score, both reports visible to the caller), with the caller's organization's decisions."""
-    found = suggestions_for(request.app.state.store, principal.viewer(), org, report_id)
-    return SuggestionList(suggestions=[SuggestionView(**s.to_json()) for s in found])
+    score, both reports visible to the caller), with the caller's organization's decisions:
+    best first, then by organization and report id, `limit` a page (a campaign's first report
+    may be chosen by thousands of copies)."""
+    try:
+        page = suggestions_for(
+            request.app.state.store,
+            principal.viewer(),
+            org,
+            report_id,
+            cursor=cursor,
+            limit=limit,
+        )
+    except InputError as exc:
+        raise ApiError(400, str(exc), details={"field": exc.field}) from None
+    return SuggestionList(
+        suggestions=[SuggestionView(**s.to_json()) for s in page.suggestions],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.post("/similar/decisions", response_model=SuggestionView)
