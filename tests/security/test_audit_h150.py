@@ -76,3 +76,25 @@ def test_a_body_refused_413_is_audited(store: Store) -> None:
         )
     assert answer.status_code == 413
     assert _rows(store) == [("POST /api/v1/reports", "/api/v1/reports", 413)]
+
+
+def test_a_key_looked_up_in_a_batch_is_not_written_into_the_audit_log(store: Store) -> None:
+    add_org(store, "A", country="TH")
+    key = create_key(store, org="A", role=ApiRole.ANALYST).secret
+    handle = "bf_" + "a" * 20  # an ordinary handle that starts like a key
+    with TestClient(create_app(store)) as client:
+        for kind in ("handle", "url", "email"):
+            answer = client.post(
+                "/api/v1/lookup",
+                json={
+                    "identifiers": [{"kind": kind, "value": key}, {"kind": kind, "value": handle}]
+                },
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            assert answer.status_code == 200, answer.text
+    listed = [target for action, target, _ in _rows(store) if action.endswith(" identifiers")]
+    assert len(listed) == 3
+    for target in listed:
+        assert target is not None
+        assert key.removeprefix("bf_").lower() not in target.lower()
+        assert "[redacted]" in target and handle in target

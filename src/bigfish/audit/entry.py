@@ -38,6 +38,12 @@ def _secret_name(name: str) -> bool:
     return plain in _SECRET_PARAMETERS
 
 
+#: A whole bigfish key (`bf_` and `secrets.token_urlsafe(32)`'s 43 characters, in any case: an
+#: email lookup lower-cases it) among looked-up values: a key pasted into a lookup is not kept,
+#: while a handle that merely starts with `bf_` is.
+_KEY_AS_VALUE = re.compile(r"(?<![A-Za-z0-9_-])bf_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])", re.I)
+
+
 def redacted_path(path: str) -> str:
     """PATH (a URL's decoded path) with every segment that is or holds a bigfish key (`bf_…`,
     as `_KEY_IN_TEXT` finds it) replaced by `[redacted]`: a TAXII client given its key as the
@@ -85,7 +91,8 @@ TARGET_WIDTH = 1000
 def listed_entries(
     actor: str, org: str | None, action: str, items: Sequence[tuple[int, str, str]], status: int
 ) -> list[AuditEntry]:
-    """ITEMS (index, kind, value: what a batch asked about) as entries of ACTION whose targets
+    """ITEMS (index, kind, value: what a batch asked about; a bigfish key among the values is
+    `[redacted]`) as entries of ACTION whose targets
     are JSON arrays `[[index, kind, value], …]` of at most `TARGET_WIDTH` characters, as many
     items to a row as fit, in order; a value too long for a row alone is cut (marked "…"), as
     a long query string is, and the array stays JSON."""
@@ -93,6 +100,7 @@ def listed_entries(
     row: list[str] = []
     used = 2  # the brackets
     for index, kind, value in items:
+        value = _KEY_AS_VALUE.sub("[redacted]", value)
         item = _json([index, kind, value])
         if len(item) + 2 > TARGET_WIDTH:
             item = _cut(index, kind, value)
