@@ -51,3 +51,31 @@ def test_serve_refuses_to_start_with_a_bad_table_naming_file_line_and_field(
         app_from_environment()
     assert f"{table}:2" in str(caught.value)
     assert "units_per_usd" in str(caught.value)
+
+
+def test_bigfish_serve_stops_before_serving_and_names_the_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from bigfish.cli import app
+    from bigfish.cli._app import OPTIONS
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(k))
+    monkeypatch.setattr(OPTIONS, "db_url", OPTIONS.db_url)  # restored after the test
+    monkeypatch.setattr(OPTIONS, "data_dir", OPTIONS.data_dir)
+    table = tmp_path / "ops-rates.csv"
+    table.write_text("currency,units_per_usd\nTHB,35\nXYZ,2\n", encoding="utf-8")
+    monkeypatch.setenv(RATES_ENV, str(table))
+    result = CliRunner().invoke(
+        app,
+        [
+            *("--db", f"sqlite:///{tmp_path / 'node.db'}", "--data-dir", str(tmp_path / "data")),
+            *("serve", "--port", "8126"),
+        ],
+    )
+    assert result.exit_code != 0
+    assert served == []
+    assert f"{table}:3" in result.output and "currency" in result.output
