@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from bigfish.cli import app
 from bigfish.errors import InputError
 from bigfish.intake import service
-from bigfish.organizations import ensure_org
+from bigfish.organizations import add_org, ensure_org
 from bigfish.store import Store
 from bigfish.store.schema import ingest_runs
 
@@ -127,6 +127,7 @@ def test_the_listing_as_json_by_organization_and_limit(
 
 def test_no_runs_yet(store: Store, store_url: str) -> None:
     assert _invoke(store_url).output == "no ingest runs yet\n"
+    add_org(store, "th-aoc", country="TH")  # an unknown --org is an error (test_newcomer_h151)
     assert _invoke(store_url, "--org", "th-aoc").output == "no ingest runs of th-aoc yet\n"
     assert json.loads(_invoke(store_url, "--json").output) == {"runs": []}
 

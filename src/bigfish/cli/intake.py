@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
-from bigfish.cli._app import app, command_store, fail, problem
+from bigfish.cli._app import app, command_store, fail, known_org, problem
 from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
@@ -297,7 +297,10 @@ def _list_runs(
             "lists the runs: give no FILE…, --manifest or --map", param_hint="--runs"
         )
     try:
-        listed = list_ingest_runs(command_store(), org=org, limit=limit or 20)
+        store = command_store()
+        if org is not None:  # "no ingest runs of nosuch yet" hid a mistyped name
+            known_org(store, org)
+        listed = list_ingest_runs(store, org=org, limit=limit or 20)
     except BigfishError as exc:
         raise fail(exc) from None
     if as_json:
@@ -410,7 +413,10 @@ def org_list(
 
     Example: bigfish org list --json
     """
-    orgs = list_orgs(command_store())
+    try:
+        orgs = list_orgs(command_store())
+    except BigfishError as exc:
+        raise fail(exc) from None
     if as_json:
         rows = [{"name": o.name, "country": o.country, "sector": o.sector} for o in orgs]
         typer.echo(json.dumps({"organizations": rows}))
