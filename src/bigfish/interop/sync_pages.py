@@ -109,8 +109,26 @@ class Peer:
             transport=self.transport,
         )
         if response.status_code != 200:
-            raise PeerError(f"{url} answered {response.status_code}")
+            raise PeerError(f"{url} answered {response.status_code}" + _refused(response))
         return _json_object(url, response.content), response.headers
+
+
+def _refused(response: httpx.Response) -> str:
+    """What a 401 or 403 of the peer means for the operator (never the key itself): "answered
+    401" alone did not say that the key was the problem, nor what to check."""
+    if response.status_code == 401:
+        return (
+            ": the peer refused the key (wrong, revoked or expired); check that --key (or"
+            " BIGFISH_PEER_KEY) is the key the peer issued to this node, or ask the peer's"
+            " administrator for a new one (bigfish key create --org ORG --role sync on the peer)"
+        )
+    if response.status_code == 403:
+        return (
+            ": the peer knows the key but its role may not read this; ask the peer's"
+            " administrator for a key of role sync (bigfish key create --org ORG --role sync"
+            " on the peer)"
+        )
+    return ""
 
 
 def _json_object(url: str, content: bytes) -> dict[str, Any]:
