@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from bigfish.ml import similar, similar_pruned
+from bigfish.ml import similar, similar_copies, similar_pruned
 from bigfish.ml.similar import Choices, Previous, choose
 from tests.ml.test_similar import _previous, narrative
 from tests.ml.test_similar_pruned import vector_sets
@@ -45,6 +45,7 @@ def _choose(
 ) -> Choices:
     n = vectors.shape[0]
     monkeypatch.setattr(similar, "COPIES", copies)
+    monkeypatch.setattr(similar_copies, "PAIRS_PER_ROW", -1.0)  # grouped for any copy
     monkeypatch.setattr(similar, "PRUNE", pruned)
     monkeypatch.setattr(similar, "PRUNE_SHARE", 1 << 40)  # pruned however few rows compared
     if changed is None:
@@ -57,6 +58,19 @@ def _choose(
 def _same(mine: Choices, oracle: Choices) -> None:
     for got, expected in zip(astuple(mine), astuple(oracle), strict=True):
         assert got.tolist() == expected.tolist()
+
+
+def test_a_few_copies_are_compared_as_any_rows() -> None:
+    rng = random.Random(1)
+    words = "gold crypto parcel police bank loan job prize dating visa tax fee".split()
+    texts = sorted({" ".join(rng.choices(words, k=12)) for _ in range(60)})
+    texts += texts[:3]  # three reports filed twice
+    vectors = similar.char_ngram_vectors(texts)
+    assert similar_copies.copies_of(vectors) is None  # no copy of the vectors for three rows
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(similar_copies, "PAIRS_PER_ROW", 0.0)
+        copies = similar_copies.copies_of(vectors)
+    assert copies is not None and len(copies.first) == len(texts) - 3
 
 
 def test_a_campaign_s_copies_are_compared_once(monkeypatch: pytest.MonkeyPatch) -> None:

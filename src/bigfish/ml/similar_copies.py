@@ -29,6 +29,10 @@ from bigfish.ml.similar_choices import Choices, Ints, _Scan, _scores
 
 #: Groups whose score with themselves is computed at once (a dense block of GROUPS × 2·GROUPS).
 _SELF_GROUPS = 256
+#: Copies are compared once when they tie in more than this many pairs (ordered) per row: the
+#: distinct vectors are a copy of nearly all of them, worth making for a campaign's copies, not
+#: for the odd report filed twice.
+PAIRS_PER_ROW = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class Copies:
 
 
 def copies_of(vectors: sparse.csr_matrix) -> Copies | None:
-    """The rows of VECTORS grouped by equal vectors, or None when no two are equal."""
+    """The rows of VECTORS grouped by equal vectors, or None when too few are equal to pay
+    (`PAIRS_PER_ROW`)."""
     n = vectors.shape[0]
     indptr, indices, data = vectors.indptr, vectors.indices, vectors.data
     seen: dict[bytes, int] = {}
@@ -58,7 +63,8 @@ def copies_of(vectors: sparse.csr_matrix) -> Copies | None:
         digest = hashlib.blake2b(indices[lo:hi].tobytes(), digest_size=16)
         digest.update(data[lo:hi].tobytes())
         group[i] = seen.setdefault(digest.digest(), len(seen))
-    if len(seen) == n:
+    sizes = np.bincount(group, minlength=len(seen)).astype(np.float64)
+    if len(seen) == n or float((sizes * (sizes - 1)).sum()) <= PAIRS_PER_ROW * n:
         return None
     members = np.argsort(group, kind="stable").astype(np.int64)
     starts = np.searchsorted(group[members], np.arange(len(seen) + 1)).astype(np.int64)
