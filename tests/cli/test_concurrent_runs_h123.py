@@ -53,9 +53,9 @@ def test_two_runs_at_once_each_write_and_read_their_own_database(
     opened: list[tuple[int, Store]] = []
     closed: list[tuple[int, Store]] = []
 
-    def command_store_when_both_run() -> Store:
+    def command_store_when_both_run(**kwargs: Any) -> Store:
         both_inside.wait()  # both runs have parsed their options and entered their command
-        return real_command_store()
+        return real_command_store(**kwargs)
 
     def recording_open(url: str, **kwargs: Any) -> Store:
         store = real_open(url, **kwargs)  # at once in both threads (migrate() serialises)

@@ -147,6 +147,6 @@ def test_sync_runs_reads_only(store: Store, store_url: str) -> None:
     assert (row["finished_at"], row["error"]) == (None, None)
 
 
-def test_sync_runs_on_a_node_that_never_pulled(store_url: str) -> None:
+def test_sync_runs_on_a_node_that_never_pulled(store: Store, store_url: str) -> None:
     assert _invoke(store_url, "sync", "runs").stdout == "no sync runs yet\n"
     assert json.loads(_invoke(store_url, "sync", "runs", "--json").stdout) == {"runs": []}

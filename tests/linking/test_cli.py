@@ -64,6 +64,7 @@ def test_networks_json_contract(tmp_path: Path, ingest: Ingest) -> None:
 
 def test_unknown_network_and_bad_pin_exit_1(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    open_store(url).close()  # a command that only reads refuses a missing file (h151)
     missing = runner.invoke(app, ["--db", url, "network", "404"])
     assert missing.exit_code == 1 and "not found" in missing.output
     bad = runner.invoke(app, ["--db", url, "pin", "x", "--kind", "fax", "--link"])

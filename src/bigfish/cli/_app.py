@@ -174,16 +174,20 @@ LARGEST_ID = 2**63 - 1
 one names nothing, and is answered as not found before the store is asked."""
 
 
-def command_store() -> Store:
+def command_store(*, reads_only: bool = False) -> Store:
     """The store of --db for the command being run, closed when that command ends, normally or
     by error. A process's exit would close it anyway, but run in-process (CliRunner, an
     application embedding `app`) every command left its pooled connections open, until the
     database server refused new clients. Each run closes only its own: two at once in one
-    process closed each other's, when the stores were kept in one module-level list."""
+    process closed each other's, when the stores were kept in one module-level list.
+
+    READS_ONLY (a command that only reads): a SQLite file that does not exist is an error
+    naming it, not a new empty node (run in the wrong folder, `networks` made ./bigfish.db
+    and answered "no networks yet")."""
     from bigfish.store import open_store
 
     invocation = _invocation()
-    store = open_store(invocation.options.db_url)
+    store = open_store(invocation.options.db_url, create=not reads_only)
     invocation.stores.append(store)
     return store
 

@@ -168,7 +168,7 @@ def show(
 
     viewer = Viewer.node_operator()
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         item = get_evidence(
             store, OPTIONS.data_dir, viewer, evidence_id, Activity(_person(by), purpose)
         )
@@ -204,7 +204,7 @@ def list_(
     from bigfish.evidence.service import list_evidence
 
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         if org is not None:
             known_org(store, org)
         items = list_evidence(
@@ -293,7 +293,7 @@ def export(
 
     try:
         result = export_package(
-            command_store(),
+            command_store(reads_only=True),
             OPTIONS.data_dir,
             Viewer.node_operator(),
             org=org,
@@ -383,7 +383,7 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     from bigfish.evidence.log import verify_custody_log
 
     try:
-        check = verify_custody_log(command_store(), OPTIONS.data_dir)
+        check = verify_custody_log(command_store(reads_only=True), OPTIONS.data_dir)
     except BigfishError as exc:
         raise fail(exc) from exc
     if as_json:
@@ -450,7 +450,7 @@ def head(
     from bigfish.evidence.log import latest_tree_head, prove_growth
 
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         if from_size is None:
             current = latest_tree_head(store)
             doc: dict[str, Any] = {"tree_head": current.to_json() if current else None}

@@ -297,7 +297,7 @@ def _list_runs(
             "lists the runs: give no FILE…, --manifest or --map", param_hint="--runs"
         )
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         if org is not None:  # "no ingest runs of nosuch yet" hid a mistyped name
             known_org(store, org)
         listed = list_ingest_runs(store, org=org, limit=limit or 20)
@@ -414,7 +414,7 @@ def org_list(
     Example: bigfish org list --json
     """
     try:
-        orgs = list_orgs(command_store())
+        orgs = list_orgs(command_store(reads_only=True))
     except BigfishError as exc:
         raise fail(exc) from None
     if as_json:

@@ -61,7 +61,7 @@ def export_command(
     if fmt not in FORMATS:  # a usage error (status 2), as for any unknown choice
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="FORMAT")
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         viewer = _viewer(store, as_org)
         if sent_by is not None:  # named before the file is opened, and so left as it was
             with store.connect() as conn:
@@ -203,7 +203,7 @@ def sync_runs_command(
     Example: bigfish sync runs --peer https://vn.example.org/taxii2/ --limit 5
     """
     try:
-        runs = list_sync_runs(command_store(), peer=peer, limit=limit)
+        runs = list_sync_runs(command_store(reads_only=True), peer=peer, limit=limit)
     except BigfishError as exc:
         raise fail(exc) from None
     if as_json:

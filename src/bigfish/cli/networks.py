@@ -40,7 +40,7 @@ def networks_command(
     Example: bigfish networks --top 10 --json
     """
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         limit = top if top is not None else 1_000_000_000
         page = list_networks(
             store, Viewer.node_operator(), top=top, min_countries=min_countries, limit=limit
@@ -65,7 +65,7 @@ def network_command(
     if not 0 < network_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
         raise fail(NotFound("network", str(network_id)))
     try:
-        detail = get_network(command_store(), Viewer.node_operator(), network_id)
+        detail = get_network(command_store(reads_only=True), Viewer.node_operator(), network_id)
     except BigfishError as exc:
         raise fail(exc) from None
     doc = detail.to_json()

@@ -40,7 +40,7 @@ def report(
 
     try:
         chosen = parse_period(period)
-        store = command_store()
+        store = command_store(reads_only=True)
         viewer = Viewer.node_operator() if as_org is None else viewer_as(store, as_org)
         # Losses are perturbed by their cells' keys under the node's own secret, so that two
         # reports differing by a few reports do not give those reports' losses by subtraction.

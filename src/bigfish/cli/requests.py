@@ -144,7 +144,7 @@ def list_(
     from bigfish.cooperation.service import acting_as, list_requests
 
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         known_org(store, org)
         found = list_requests(store, acting_as(store, org), box, status)
     except BigfishError as exc:
@@ -196,7 +196,7 @@ def show(
     from bigfish.cooperation.service import acting_as, get_request, request_history
 
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         known_org(store, org)
         viewer = acting_as(store, org)
         found = get_request(store, viewer, request_id)
@@ -294,7 +294,7 @@ def contact_list(
     from bigfish.cooperation.contacts import list_contacts
 
     try:
-        store = command_store()
+        store = command_store(reads_only=True)
         if org is not None:
             known_org(store, org)
         found = list_contacts(store, Viewer.node_operator(), org)

@@ -320,12 +320,31 @@ def _migrate(engine: Engine) -> None:
             raw.commit()
 
 
-def _sqlite_directory(url: str) -> None:
-    """Create the directory of a SQLite database file, or StoreError naming the setting."""
+def _sqlite_file(url: str) -> str | None:
+    """The path of URL's SQLite database file (None: not SQLite, or in memory)."""
     if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
-        return
+        return None
     path = url[len("sqlite:///") :].split("?", 1)[0]
     if not path or path.startswith("file:"):
+        return None
+    return path
+
+
+def _sqlite_exists(url: str) -> None:
+    """StoreError unless URL's SQLite database file exists: a command that only reads, run in
+    the wrong folder, made a new empty ./bigfish.db and answered "no networks yet"."""
+    path = _sqlite_file(url)
+    if path is not None and not Path(path).is_file():
+        raise StoreError(
+            f"there is no database {str(Path(path).absolute())!r} ({SETTING}): give --db the"
+            " node's database, or create it by ingesting reports (bigfish ingest FILE --org ORG)"
+        )
+
+
+def _sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file, or StoreError naming the setting."""
+    path = _sqlite_file(url)
+    if path is None:
         return
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -346,12 +365,17 @@ def _refusal(url: str, exc: sa.exc.DBAPIError) -> StoreError:
     return StoreError(f"the database could not be used ({SETTING} {redact(url)!r}): {cause}")
 
 
-def open_store(url: str = DEFAULT_URL, *, migrate_schema: bool = True) -> Store:
-    """Open (and on first use create and migrate) the store at URL.
+def open_store(
+    url: str = DEFAULT_URL, *, migrate_schema: bool = True, create: bool = True
+) -> Store:
+    """Open (and on first use create and migrate) the store at URL; with CREATE false, a
+    SQLite database file that does not exist is a StoreError naming it, and nothing is made.
 
     ConfigError for a URL bigfish cannot use, StoreError for a database it cannot open, or
     one written by a newer bigfish; both name the setting and never show a password."""
     url = _normalize_url(url)
+    if not create:
+        _sqlite_exists(url)
     engine = create_engine(url)
     _sqlite_directory(url)
     try:
