@@ -82,6 +82,7 @@ def report(
         evidence=evidence,
         similar=similar.suggestions,
         similar_next=similar.next_cursor,
+        similar_after=similar_after,
     )
 
 
@@ -95,9 +96,11 @@ def decide_similar(
     other_report_id: Annotated[str, Form(max_length=200)],
     decision: Annotated[str, Form(max_length=10)],
     csrf_token: Csrf = "",
+    similar_after: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Accept or reject a same-script suggestion for the user's organization; back to the
-    report (404 as for a report that does not exist when either is hidden)."""
+    report's page of suggestions it was on (404 as for a report that does not exist when either
+    is hidden)."""
     check_csrf(request, session, csrf_token)
     try:
         decide(
@@ -111,6 +114,8 @@ def decide_similar(
     except NotFound:
         return not_found(request, session, N_("No report here."))
     back = f"/reports/{quote(org, safe='')}/{quote(report_id, safe='')}"
+    if similar_after:
+        back += f"?similar_after={quote(similar_after, safe='')}"
     return RedirectResponse(back, status_code=303)
 
 
