@@ -12,6 +12,7 @@ import base64
 import functools
 import io
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import ParamSpec
 
@@ -49,20 +50,48 @@ def _data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _empty(title: str, why: str = "no data in this period") -> str:
+def _empty(title: str, why: str = "no data in this period", note: str | None = None) -> str:
     figure, axis = plt.subplots(figsize=(6.5, 1.2))
     axis.axis("off")
     axis.text(0.5, 0.5, f"{title}: {why}", ha="center", va="center")
+    if note:
+        figure.text(0.0, 0.0, textwrap.fill(note, 95), ha="left", va="top", fontsize=8)
     return _data_uri(figure)
+
+
+def not_drawn(tallies: Sequence[Tally], *, top: int = 12) -> str | None:
+    """What `bar_chart` of TALLIES leaves out, in words: each group whose loss is not published
+    with its count (counts are exact and published; its loss is not), and how many groups and
+    reports lie past the TOP bars. None when every group is drawn. A chart alone left them out
+    with no word: the country bars of one report added to $1.06M of a $5.37M total."""
+    held = [t for t in tallies if math.isnan(t.loss_usd)]
+    beyond = [t for t in tallies if not math.isnan(t.loss_usd)][top:]
+    parts = []
+    if held:
+        listed = ", ".join(f"{t.key} ({_reports(t.reports)})" for t in held)
+        parts.append(f"Losses not published (not drawn): {listed}.")
+    if beyond:
+        count = sum(t.reports for t in beyond)
+        groups = "group" if len(beyond) == 1 else "groups"
+        parts.append(
+            f"Not drawn, past the first {top}: {len(beyond)} {groups} ({_reports(count)})."
+        )
+    return " ".join(parts) or None
+
+
+def _reports(count: int) -> str:
+    return f"{count:,} report" + ("" if count == 1 else "s")
 
 
 @_plain_text
 def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
     """Losses in USD per group, largest first, as horizontal bars (a group whose losses are
-    not published, NaN, has none)."""
+    not published, NaN, has none: `not_drawn` names it, with its count, under the bars)."""
     chosen = [t for t in tallies if not math.isnan(t.loss_usd)][:top]
+    note = not_drawn(tallies, top=top)
     if not chosen:
-        return _empty(title, "losses not published" if tallies else "no data in this period")
+        why = "losses not published" if tallies else "no data in this period"
+        return _empty(title, why, note)
     figure, axis = plt.subplots(figsize=(6.5, 0.35 * len(chosen) + 1.0))
     labels = [t.key for t in reversed(chosen)]
     values = [t.loss_usd / 1e6 for t in reversed(chosen)]
@@ -70,6 +99,8 @@ def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
     axis.set_xlabel("losses, million USD")
     axis.set_title(title, loc="left", fontsize=11)
     axis.spines[["top", "right"]].set_visible(False)
+    if note:
+        figure.text(0.0, 0.0, textwrap.fill(note, 95), ha="left", va="top", fontsize=8)
     return _data_uri(figure)
 
 

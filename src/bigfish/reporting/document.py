@@ -134,6 +134,11 @@ def render_html(
         "flows": charts.flow_chart("Cross-border flows: victims → accounts and phones", safe.flows),
         "requests": charts.status_chart("Cooperation requests by status", safe.requests_by_status),
     }
+    # under each chart, in words: the groups it does not draw, with their counts
+    notes = {
+        "country": charts.not_drawn(safe.by_country),
+        "typology": charts.not_drawn(safe.by_typology),
+    }
     # by their published losses (`publishable`): the first of a table whose loss is published
     named = [t for t in safe.by_country if t.key != OTHER]
     typologies = [t for t in safe.by_typology if t.key != OTHER]
@@ -146,6 +151,7 @@ def render_html(
         # the most reports, not the best score (the order of NETWORKS)
         largest=max(shown.networks, key=lambda n: n.stats.report_count, default=None),
         figures=figures,
+        notes=notes,
         cross_border=stats.cross_border,
         top_country=top_country,
         top_typology=top_typology,

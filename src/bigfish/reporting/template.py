@@ -86,10 +86,12 @@ th { background: #eef2f7; }
 <section id="details">
 <h2>Losses by country</h2>
 <div class="chart"><img alt="Losses by victims' country" src="{{ figures.country }}"></div>
+{% if notes.country %}<p class="not-drawn">{{ notes.country }}</p>{% endif %}
 <h2>Trend by month</h2>
 <div class="chart"><img alt="Reports and losses by month" src="{{ figures.month }}"></div>
 <h2>Losses by typology</h2>
 <div class="chart"><img alt="Losses by typology" src="{{ figures.typology }}"></div>
+{% if notes.typology %}<p class="not-drawn">{{ notes.typology }}</p>{% endif %}
 <h2>Cross-border flows</h2>
 <div class="chart"><img alt="Cross-border flows" src="{{ figures.flows }}"></div>
 <table>
