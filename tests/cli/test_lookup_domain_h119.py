@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bigfish.cli import app
+from bigfish.store import open_store
 from bigfish.web.lookup import interpret
 from tests.intake.conftest import csv_text, row
 
@@ -79,6 +80,7 @@ def test_the_web_search_reads_a_bare_domain_as_the_domain() -> None:
 def test_a_local_number_without_a_country_is_told_to_pass_one(store_url: str) -> None:
     """`bigfish lookup 0812345678` said only "pass --kind", and `--kind phone` alone then
     answers `valid: no`: the number needs its country."""
+    open_store(store_url).close()  # a node's store (a lookup reads one; it makes none)
     result = runner.invoke(app, ["--db", store_url, "lookup", "0812345678"])
     assert result.exit_code == 1
     assert "--country" in result.stderr

@@ -24,6 +24,10 @@ READS = [
     ["evidence", "verify-log"],
     ["request", "list", "--org", "th-aoc"],
     ["contact", "list", "--org", "th-aoc"],
+    ["key", "list"],
+    ["user", "list"],
+    ["audit", "verify"],
+    ["lookup", "+66812345678"],
 ]
 
 

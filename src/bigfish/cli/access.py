@@ -75,7 +75,7 @@ def key_list(
     Example: bigfish key list --org th-aoc
     """
     try:
-        keys = list_keys(command_store(), None, org=org)
+        keys = list_keys(command_store(reads_only=True), None, org=org)
     except BigfishError as exc:
         raise fail(exc) from None
     rows = [
@@ -195,11 +195,11 @@ def user_list(
 
     Example: bigfish user list --org th-aoc
     """
-    store = command_store()
     try:
+        store = command_store(reads_only=True)
         if org is not None:
             known_org(store, org)
-    except NotFound as exc:
+    except BigfishError as exc:
         raise fail(exc) from None
     rows = [
         {"username": u.username, "org": u.org, "role": u.role.value, "disabled": u.disabled}
@@ -278,9 +278,10 @@ def audit_verify(as_json: bool = typer.Option(False, "--json", help="One JSON do
     """
     try:
         key = _node_key_if_any()
+        store = command_store(reads_only=True)
     except BigfishError as exc:
         raise fail(exc) from exc
-    check = verify_audit(command_store(), key)
+    check = verify_audit(store, key)
     if as_json:
         typer.echo(
             json.dumps(
@@ -361,7 +362,9 @@ def lookup_command(
             # the domain.
             meant = as_typed(found[0].identifier)
             kind, value = meant.canonical_kind.value, meant.canonical
-        result = lookup(command_store(), Viewer.node_operator(), kind, value, country)
+        result = lookup(
+            command_store(reads_only=True), Viewer.node_operator(), kind, value, country
+        )
     except BigfishError as exc:
         raise fail(exc) from None
     document = {
