@@ -85,7 +85,7 @@ def test_reports_of_one_script_are_suggested_only_where_both_are_visible(node: P
     status, seen_by_b = _similar(node, "B", "B", "b1")
     assert sorted(s["report_id"] for s in seen_by_b["suggestions"]) == ["a1", "a2"]
     assert _similar(node, "A", "B", "b1")[0] == 404  # hidden and unknown look the same
-    assert _similar(node, "C", "C", "c1")[1] == {"suggestions": []}  # another script
+    assert _similar(node, "C", "C", "c1")[1] == {"suggestions": [], "next_cursor": None}  # other
 
 
 def test_each_organization_accepts_or_rejects_for_itself(node: Partnership) -> None:
