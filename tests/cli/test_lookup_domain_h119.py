@@ -5,9 +5,7 @@ derives it from every URL); the web search (`interpret`) read it the same way.""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,16 +13,10 @@ from typer.testing import CliRunner
 from bigfish.cli import app
 from bigfish.store import open_store
 from bigfish.web.lookup import interpret
+from tests.cli.lookup_json import lookup_json as _lookup
 from tests.intake.conftest import csv_text, row
 
 runner = CliRunner()
-
-
-def _lookup(url: str, *args: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["--db", url, "lookup", *args, "--json"])
-    assert result.exit_code == 0, (result.output, result.exception)
-    answer: dict[str, Any] = json.loads(result.stdout)
-    return answer
 
 
 @pytest.fixture

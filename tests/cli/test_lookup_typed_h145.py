@@ -5,24 +5,16 @@ holds — as the web search (`interpret`) would not."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from bigfish.cli import app
+from tests.cli.lookup_json import lookup_json as _lookup
 from tests.intake.conftest import csv_text, row
 
 runner = CliRunner()
-
-
-def _lookup(url: str, *args: str) -> dict[str, Any]:
-    result = runner.invoke(app, ["--db", url, "lookup", *args, "--json"])
-    assert result.exit_code == 0, (result.output, result.exception)
-    answer: dict[str, Any] = json.loads(result.stdout)
-    return answer
 
 
 @pytest.fixture
