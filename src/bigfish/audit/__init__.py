@@ -20,8 +20,9 @@ p99 of a lookup 42-58 ms with two processes), while a blocked file lock wakes it
 as it is released.
 
 The package, along those seams: `entry` (what a row holds), `chain` (the hash-chained log, its
-append and its verifier), `head` (the head's signer, kept beside the node key) and `writer`
-(the background writer). Everything is imported from `bigfish.audit`.
+append and its verifier), `head` (the head's signer, kept beside the node key), `writer`
+(the background writer) and `console` (the rows of console commands that change access).
+Everything is imported from `bigfish.audit`.
 """
 
 from bigfish.audit.chain import (
@@ -34,6 +35,7 @@ from bigfish.audit.chain import (
     seal_audit,
     verify_audit,
 )
+from bigfish.audit.console import ConsoleAudit, console_actor, console_audit
 from bigfish.audit.entry import (
     TARGET_WIDTH,
     AuditEntry,
@@ -55,8 +57,11 @@ __all__ = [
     "AuditCheck",
     "AuditEntry",
     "AuditWriter",
+    "ConsoleAudit",
     "HeadSigner",
     "append",
+    "console_actor",
+    "console_audit",
     "head_message",
     "listed_entries",
     "now_iso",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,7 +19,7 @@ from bigfish.accounts import (
     revoke_key,
     set_password,
 )
-from bigfish.audit import HeadSigner, verify_audit
+from bigfish.audit import HeadSigner, console_audit, verify_audit
 from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail, known_org
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError, NotFound
@@ -28,6 +29,9 @@ from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
 from bigfish.organizations import add_group
 from bigfish.sharing.policy import Viewer
+
+if TYPE_CHECKING:
+    from bigfish.store import Store
 
 key_app = typer.Typer(help="API keys (shown once; only a hash is stored).", no_args_is_help=True)
 group_app = typer.Typer(help="Sharing groups.", no_args_is_help=True)
@@ -53,9 +57,10 @@ def key_create(
     Example: bigfish key create --org th-aoc --role analyst --json
     """
     try:
-        key = create_key(
-            command_store(), org=org, role=parse_role(role), platform=platform, label=label
-        )
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
+        key = create_key(store, org=org, role=parse_role(role), platform=platform, label=label)
+        audit.done(key.org, "key create", str(key.id), 201)
     except BigfishError as exc:
         raise fail(exc) from None
     if as_json:
@@ -107,7 +112,11 @@ def key_revoke(key_id: int = typer.Argument(..., help="The key's id.")) -> None:
     if not 0 < key_id <= LARGEST_ID:  # past 64 bits the store cannot even be asked
         raise fail(NotFound("api key", str(key_id)))
     try:
-        revoke_key(command_store(), key_id)
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
+        org = next((k.org for k in list_keys(store, None) if k.id == key_id), None)
+        revoke_key(store, key_id)
+        audit.done(org, "key revoke", str(key_id), 204)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"revoked key {key_id}")
@@ -123,7 +132,10 @@ def group_add(
     Example: bigfish group add mekong --org th-aoc --org vn-police
     """
     try:
-        group = add_group(command_store(), name, owner=org[0], members=org[1:])
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
+        group = add_group(store, name, owner=org[0], members=org[1:])
+        audit.done(org[0], "group add", group.name, 201)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"group {group.name}: {', '.join(group.members)}")
@@ -178,9 +190,11 @@ def user_add(
         store = command_store()
         user_role = parse_role(role, for_user=True)
         known_org(store, org)
+        audit = console_audit(store, OPTIONS.data_dir)
         user = add_user(
             store, org=org, username=username, password=_password(password), role=user_role
         )
+        audit.done(user.org, "user add", user.username, 201)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"user {user.username} of {user.org} ({user.role.value})")
@@ -221,7 +235,7 @@ def user_disable(username: str = typer.Argument(..., help="The user's name.")) -
     Example: bigfish user disable alice
     """
     try:
-        disable_user(command_store(), username)
+        _set_disabled(username, disabled=True)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"user {username} disabled")
@@ -234,7 +248,7 @@ def user_enable(username: str = typer.Argument(..., help="The user's name.")) ->
     Example: bigfish user enable alice
     """
     try:
-        disable_user(command_store(), username, disabled=False)
+        _set_disabled(username, disabled=False)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"user {username} enabled")
@@ -251,12 +265,30 @@ def user_password(
     """
     try:
         store = command_store()
-        if username not in {u.username for u in list_users(store, None)}:
-            raise NotFound("user", username)
+        org = _user_org(store, username)
+        audit = console_audit(store, OPTIONS.data_dir)
         set_password(store, username, _password(password))
+        audit.done(org, "user password", username, 200)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"user {username}: password set, sessions ended")
+
+
+def _user_org(store: Store, username: str) -> str:
+    """The organization of web user USERNAME (NotFound when there is none)."""
+    org = next((u.org for u in list_users(store, None) if u.username == username), None)
+    if org is None:
+        raise NotFound("user", username)
+    return org
+
+
+def _set_disabled(username: str, *, disabled: bool) -> None:
+    """Disable web user USERNAME, or enable it again, and record it in the audit log."""
+    store = command_store()
+    audit = console_audit(store, OPTIONS.data_dir)
+    org = next((u.org for u in list_users(store, None) if u.username == username), None)
+    disable_user(store, username, disabled=disabled)
+    audit.done(org, "user disable" if disabled else "user enable", username, 200)
 
 
 def _node_key_if_any() -> HeadSigner | None:

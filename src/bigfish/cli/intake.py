@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
 from rich.table import Table
 
-from bigfish.cli._app import app, command_store, fail, known_org, problem
+from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org, problem
 from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
@@ -392,9 +392,14 @@ def org_add(
             "`bigfish evidence key` prints it)",
             param_hint="--node-key",
         )
+    from bigfish.audit import console_audit
+
     try:
         store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
         org = add_org(store, name, country=country, sector=sector, node=node)
+        # recorded once added, before the pin: a pin refused leaves the organization added
+        audit.done(org.name, "org add", org.name, 201)
         if node is not None and node_key is not None:
             pin_node_key(store, node, node_key)
     except BigfishError as exc:
