@@ -201,3 +201,30 @@ def test_the_actor_is_console_when_the_os_user_cannot_be_told(
 
     monkeypatch.setattr(getpass, "getuser", unknown)
     assert console_actor() == "console"
+
+
+def test_audit_seal_is_recorded_after_the_head_it_sealed(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    from bigfish.audit import AuditEntry, record
+
+    data = tmp_path / "data"
+    record(sqlite_store, [AuditEntry("key:1", "A", "GET /api/v1/lookup", None, 200)])
+    code, out = _console(sqlite_store, data, "audit", "seal")
+    assert code == 0 and "sealed: head 1 " in out, out
+    rows = _rows(sqlite_store)
+    last = rows[-1]
+    assert (len(rows), last.actor, last.org, last.action, last.target, last.status) == (
+        2,
+        f"console:{getpass.getuser()}",
+        None,
+        "audit seal",
+        "head 1",
+        200,
+    )
+    check = verify_audit(sqlite_store, HeadSigner(load_node_key(data), data))
+    assert check.ok and check.signature_checked and check.head_seq == 2, check.reason
+    with sqlite_store.begin() as conn:  # a seal refused (a changed row) writes nothing
+        conn.execute(audit_log.update().where(audit_log.c.seq == 1).values(status=500))
+    code, out = _console(sqlite_store, data, "audit", "seal")
+    assert code == 1 and len(_rows(sqlite_store)) == 2, out

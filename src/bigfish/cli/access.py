@@ -19,7 +19,7 @@ from bigfish.accounts import (
     revoke_key,
     set_password,
 )
-from bigfish.audit import HeadSigner, console_audit, verify_audit
+from bigfish.audit import ConsoleAudit, HeadSigner, console_audit, verify_audit
 from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail, known_org
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError, NotFound
@@ -358,9 +358,10 @@ def audit_seal() -> None:
 
     store = command_store()
     try:
-        check = seal_audit(
-            store, HeadSigner(signing_key(store, OPTIONS.data_dir), OPTIONS.data_dir)
-        )
+        signer = HeadSigner(signing_key(store, OPTIONS.data_dir), OPTIONS.data_dir)
+        check = seal_audit(store, signer)
+        if check.ok:  # after the seal, signed with the same key: who vouched for the head
+            ConsoleAudit(store, signer).done(None, "audit seal", f"head {check.head_seq}", 200)
     except BigfishError as exc:
         raise fail(exc) from exc
     if not check.ok:
