@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.reduction import ForkingPickler
@@ -580,19 +581,27 @@ def _prepared(
 
         load_tables()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
-    ) as pool:
-        pending: deque[Future[list[Prepared]]] = deque()
-        for chunk in chunks:
-            pending.append(pool.submit(_prepare_chunk, chunk, *args))
-            if len(pending) >= 2 * workers + 1:
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        ) as pool:
+            pending: deque[Future[list[Prepared]]] = deque()
+            for chunk in chunks:
+                pending.append(pool.submit(_prepare_chunk, chunk, *args))
+                if len(pending) >= 2 * workers + 1:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    except BrokenProcessPool:
+        # Named as the file's error, so `bigfish ingest` goes on with its other files.
+        raise InputError(
+            "a worker process reading the file ended abruptly (killed, or out of memory); "
+            "the reports written before are kept, ingest the file again for the rest",
+            file=args[2],
+        ) from None
 
 
 def forks_workers(path: Path) -> bool:
