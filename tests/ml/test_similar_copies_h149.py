@@ -4,7 +4,6 @@ and every row chooses exactly what comparing every row gives (`bigfish.ml.simila
 from __future__ import annotations
 
 import random
-from dataclasses import astuple
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from scipy import sparse
 from bigfish.ml import similar, similar_copies, similar_pruned
 from bigfish.ml.similar import Choices, Previous, choose
 from tests.ml.test_similar import _previous, narrative
-from tests.ml.test_similar_pruned import vector_sets
+from tests.ml.test_similar_pruned import _run, _same, vector_sets
 
 
 def _campaign(rng: random.Random, copies: int) -> list[str]:
@@ -43,21 +42,18 @@ def _choose(
     top_k: int,
     min_score: float,
 ) -> Choices:
-    n = vectors.shape[0]
+    """`choose` with the copies compared once (COPIES) or as any rows, grouped for any copy."""
     monkeypatch.setattr(similar, "COPIES", copies)
     monkeypatch.setattr(similar_copies, "PAIRS_PER_ROW", -1.0)  # grouped for any copy
-    monkeypatch.setattr(similar, "PRUNE", pruned)
-    monkeypatch.setattr(similar, "PRUNE_SHARE", 1 << 40)  # pruned however few rows compared
-    if changed is None:
-        changed = np.ones(n, dtype=bool)
-    if previous is None:
-        previous = Previous.nothing(n)
-    return choose(vectors, changed, previous, top_k=top_k, min_score=min_score).choices
-
-
-def _same(mine: Choices, oracle: Choices) -> None:
-    for got, expected in zip(astuple(mine), astuple(oracle), strict=True):
-        assert got.tolist() == expected.tolist()
+    return _run(
+        monkeypatch,
+        vectors,
+        pruned=pruned,
+        changed=changed,
+        previous=previous,
+        top_k=top_k,
+        min_score=min_score,
+    )
 
 
 def test_a_few_copies_are_compared_as_any_rows() -> None:
