@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -82,7 +83,8 @@ def verify_package(
         "notes": [],
     }
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path) as zf, path.open("rb") as raw:
+            _check_layout(raw, zf.infolist())
             _verify(zf, expected_key, state, member_digests or {})
     except _Problem as problem:
         return PackageCheck(
@@ -118,6 +120,86 @@ def _shown(text: str) -> str:
     """TEXT from the package (a member name anyone can choose) on one line, what is not
     printable escaped: a problem must not print a line that reads like "OK"."""
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the name and extra field lengths
+_END = struct.Struct("<4s8xIIH")  # signature, central directory size and offset, comment length
+_ZIP64_LOCATOR = struct.Struct("<4s4xQ4x")  # signature, offset of the zip64 end record
+_ZIP64_END = struct.Struct("<4s36xQQ")  # signature, central directory size and offset
+_DESCRIPTOR_SIZES = (12, 16, 20, 24)  # a data descriptor, with or without signature, zip64
+
+
+def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
+    """Every byte of the package belongs to a listed member, the central directory or its end
+    record: the members one after the other from the first byte, then the directory, then its
+    end record with no comment, then nothing.
+
+    zipfile (and so this verifier) reads the members the central directory at the end lists;
+    an extractor reading a stream from the front (Java's ZipInputStream, `jar x`) reads the
+    local entries in order. Bytes put before, between or after the listed members (a second,
+    forged archive prepended, say) would be what such a tool shows, under a package that
+    verifies; and a comment is text some tools print next to the listing.
+    """
+    position = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset != position:
+            raise _Problem(
+                f"the package holds bytes that belong to no listed member before "
+                f"{_shown(info.filename)} (offset {position}): another archive or hidden content"
+            )
+        raw.seek(position)
+        header = raw.read(_LOCAL_HEADER.size)
+        if len(header) < _LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
+            raise _Problem(f"{_shown(info.filename)}: no local entry where the directory says")
+        _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+        position += _LOCAL_HEADER.size + name_length + extra_length + info.compress_size
+        if info.flag_bits & 0x08:  # sizes in a data descriptor after the data
+            following = [i.header_offset for i in infos if i.header_offset > info.header_offset]
+            gap = min(following, default=_directory_offset(raw)) - position
+            if gap in _DESCRIPTOR_SIZES:
+                position += gap
+    directory = _directory_offset(raw)
+    if directory != position:
+        raise _Problem(
+            f"the package holds bytes that belong to no listed member before its central "
+            f"directory (offset {position}): another archive or hidden content"
+        )
+
+
+def _directory_offset(raw: Any) -> int:
+    """Where the central directory starts, from an end record that ends the file with no
+    comment, and that the directory ends at (with the zip64 records between, when there)."""
+    end = raw.seek(0, 2) - _END.size
+    raw.seek(max(end, 0))
+    record = raw.read(_END.size)
+    if end < 0 or not record.startswith(b"PK\x05\x06"):
+        raise _Problem(
+            "the package does not end with the zip's end record: something follows it "
+            "(hidden content), or it carries a comment"
+        )
+    _, size, offset, comment = _END.unpack(record)
+    if comment:
+        raise _Problem("the package carries a zip comment (text some tools show): refused")
+    directory_end = end
+    if end >= _ZIP64_LOCATOR.size:  # a zip64 locator before the end record, when there
+        raw.seek(end - _ZIP64_LOCATOR.size)
+        locator = raw.read(_ZIP64_LOCATOR.size)
+        if locator.startswith(b"PK\x06\x07"):
+            (record_at,) = _ZIP64_LOCATOR.unpack(locator)[1:]
+            raw.seek(record_at)
+            zip64 = raw.read(_ZIP64_END.size)
+            if not zip64.startswith(b"PK\x06\x06"):
+                raise _Problem("the package's zip64 end record is not where its locator says")
+            _, size, offset = _ZIP64_END.unpack(zip64)
+            if record_at + 56 != end - _ZIP64_LOCATOR.size:
+                raise _Problem("the package holds bytes between its zip64 end records")
+            directory_end = record_at
+    if offset + size != directory_end:
+        raise _Problem(
+            "the package holds bytes between its central directory and its end record "
+            "(hidden content)"
+        )
+    return int(offset)
 
 
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:
