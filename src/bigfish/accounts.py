@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
+from bigfish.confusables import LOOKALIKE, name_key, refuse_mixed_script
 from bigfish.errors import AccessDenied, InputError, NotFound
 from bigfish.models import ApiRole
 from bigfish.organizations import get_org
@@ -272,6 +273,20 @@ def _check_username(username: str) -> str:
     return name
 
 
+def _check_username_lookalike(conn: Connection, name: str) -> None:
+    """InputError (field username, naming the user taken) when NAME, a new username, would show
+    like a user's name held here or mixes scripts in a word: a username is who did it in the
+    audit log and on a cooperation request a partner reads (`bigfish.confusables`)."""
+    refuse_mixed_script(name, what="user", field="username")
+    key = name_key(name)
+    for taken in conn.execute(sa.select(users.c.username)).scalars():
+        if name_key(str(taken)) == key:
+            raise InputError(
+                f"username {name!r} would show like user {str(taken)!r}: it {LOOKALIKE}",
+                field="username",
+            )
+
+
 def add_user(
     store: Store,
     *,
@@ -291,6 +306,7 @@ def add_user(
         _check_grant(granter, organization.id, False)
         if conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
             raise InputError(f"user {name!r} already exists", field="username")
+        _check_username_lookalike(conn, name)
         user_id = conn.execute(
             users.insert()
             .values(

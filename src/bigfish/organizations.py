@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish import vocab
+from bigfish.confusables import LOOKALIKE, name_key, refuse_mixed_script
 from bigfish.errors import InputError, NotFound
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, sharing_groups
@@ -46,45 +46,49 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _name_key(name: str) -> str:
-    """NAME as organization and group names are told apart: whatever its case, its Unicode
-    form (composed or not, fullwidth or not) and its runs of spaces (a page shows one). Two
-    names with one key would show alike in every list and page, so the second is refused."""
-    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
-    return " ".join(folded.split())
-
-
 def _lookalike(conn: Connection, column: sa.Column[str], name: str) -> str | None:
-    """A name in COLUMN other than NAME with NAME's key, or None. Both tables stay small (a
-    partnership's organizations and groups), so they are read whole."""
-    key = _name_key(name)
+    """A name in COLUMN other than NAME with NAME's key (`name_key`), or None. Both tables stay
+    small (a partnership's organizations and groups), so they are read whole."""
+    key = name_key(name)
     return next(
         (
             str(taken)
             for taken in conn.execute(sa.select(column)).scalars()
-            if taken != name and _name_key(taken) == key
+            if taken != name and name_key(taken) == key
         ),
         None,
     )
 
 
-def _check_org_lookalike(conn: Connection, name: str) -> None:
+def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
+    """InputError (FIELD, naming the name taken) when NAME, an organization this node does not
+    have, would show like one it has (`name_key`) or mixes scripts in a word. Every new
+    organization passes here: `org add`, `ingest --org`, and those a peer's import creates."""
+    refuse_mixed_script(name, what="organization", field=field)
     taken = _lookalike(conn, organizations.c.name, name)
     if taken is not None:
         raise InputError(
-            f"organization {name!r} differs from organization {taken!r} only in case or "
-            f"Unicode form; use {taken!r}, or another name",
-            field="name",
+            f"organization {name!r} would show like organization {taken!r}: it {LOOKALIKE}; "
+            f"use {taken!r}, or another name",
+            field=field,
         )
 
 
-def group_name_taken(conn: Connection, name: str) -> bool:
-    """True when a sharing group is named NAME, whatever its case and Unicode form."""
-    key = _name_key(name)
-    return any(
-        _name_key(str(taken)) == key
+def _group_taken(conn: Connection, name: str) -> str | None:
+    """The sharing group named NAME, or like it whatever its case, Unicode form and letters of
+    another script drawn alike (`name_key`); None when there is none."""
+    key = name_key(name)
+    alike = [
+        str(taken)
         for taken in conn.execute(sa.select(sharing_groups.c.name)).scalars()
-    )
+        if name_key(str(taken)) == key
+    ]
+    return name if name in alike else next(iter(alike), None)
+
+
+def group_name_taken(conn: Connection, name: str) -> bool:
+    """True when a sharing group is named NAME or like it (`_group_taken`)."""
+    return _group_taken(conn, name) is not None
 
 
 def _check_country(country: str | None) -> str | None:
@@ -118,7 +122,7 @@ def add_org(
     with store.begin() as conn:
         if conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first():
             raise InputError(f"organization {name!r} already exists", field="name")
-        _check_org_lookalike(conn, name)
+        check_new_org(conn, name)
         org_id = conn.execute(
             organizations.insert()
             .values(name=name, country=code, sector=sector, node=node, created_at=datetime.now(UTC))
@@ -133,7 +137,7 @@ def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> in
     row = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
     if row is not None:
         return int(row[0])
-    _check_org_lookalike(conn, name)  # `--org bank` beside Bank would split Bank's reports
+    check_new_org(conn, name)  # `--org bank` beside Bank would split Bank's reports
     result = conn.execute(
         organizations.insert()
         .values(name=name, country=_check_country(country), created_at=datetime.now(UTC))
@@ -187,12 +191,16 @@ def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> Sha
             field="name",
         )
     with store.begin() as conn:
-        if group_name_taken(conn, name):
+        taken = _group_taken(conn, name)
+        if taken == name:
+            raise InputError(f"sharing group {name!r} already exists", field="name")
+        if taken is not None:  # the operator's console: `create_group` says no name to an admin
             raise InputError(
-                f"sharing group {name!r} already exists, or one whose name differs from it "
-                "only in case or Unicode form",
+                f"sharing group {name!r} would show like sharing group {taken!r}: its name "
+                f"{LOOKALIKE}",
                 field="name",
             )
+        refuse_mixed_script(name, what="group", field="name")
         owner_org = get_org(conn, owner)
         # a member named twice (`--org C --org C`, a form's list) is one member
         orgs = [owner_org] + [get_org(conn, m) for m in dict.fromkeys(members) if m != owner]
