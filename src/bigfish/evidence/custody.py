@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -313,6 +314,55 @@ def check_log(records: Sequence[CustodyRecord], public_key: Ed25519PublicKey) ->
             return f"custody record seq {record.seq}: its link to the previous record is broken"
         prev = record.record_hash
     return check_evidence_chains(records)
+
+
+# Before records were dated under the append's lock, two writers could also do this.
+_OVERLAP = (
+    " (or, in a log written before bigfish dated records as it appended them, two writers "
+    "overlapped)"
+)
+
+
+def clock_notes(records: Iterable[CustodyRecord], heads: Iterable[TreeHead] = ()) -> list[str]:
+    """A note for each place where the node's clock went back: a record (in log order) dated
+    before the record before it, or a tree head (in the order signed) dated before a record it
+    covers or before the tree head before it.
+
+    Acquired records are left out: their time is the acquirer's word (it may be long past, or
+    up to a day ahead); the others are dated by the node's clock as they take their place in
+    the log. The order of the log is what the signatures prove; a time out of that order is no
+    forgery, but a court reading the chain is told rather than left to find it (a clock set
+    back to back-date an event shows here)."""
+    notes: list[str] = []
+    clock = [r for r in records if r.draft.event is not CustodyEvent.ACQUIRED]
+    for before, record in pairwise(clock):
+        if record.draft.at < before.draft.at:
+            notes.append(
+                f"custody record seq {record.seq} ({record.draft.event.value}, "
+                f"{utc_text(record.draft.at)}) is dated before the record before it (seq "
+                f"{before.seq}, {utc_text(before.draft.at)}): the node's clock went back{_OVERLAP}"
+            )
+    newest: CustodyRecord | None = None  # the latest dated record the heads so far cover
+    covered = 0
+    previous: TreeHead | None = None
+    for head in heads:
+        while covered < len(clock) and clock[covered].seq <= head.size:
+            if newest is None or clock[covered].draft.at > newest.draft.at:
+                newest = clock[covered]
+            covered += 1
+        if newest is not None and head.timestamp < utc_text(newest.draft.at):
+            notes.append(
+                f"tree head of size {head.size} is dated {head.timestamp}, before custody "
+                f"record seq {newest.seq} that it covers ({utc_text(newest.draft.at)}): the "
+                "node's clock went back"
+            )
+        elif previous is not None and head.timestamp < previous.timestamp:
+            notes.append(
+                f"tree head of size {head.size} is dated {head.timestamp}, before the tree head "
+                f"of size {previous.size} ({previous.timestamp}): the node's clock went back"
+            )
+        previous = head
+    return notes
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ unique `seq` with a retry as the last word), so the hash chain never forks.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from bigfish.evidence.custody import (
     TreeHead,
     canonical_json,
     check_log,
+    clock_notes,
     load_node_key,
     load_or_create_node_key,
     load_public_key,
@@ -229,7 +231,13 @@ def _append_once(
     elif size:
         raise IntegrityError("the custody log has records but no tree head")
     chains: dict[str, str] = {}
+    now = datetime.now(UTC)
     for draft in drafts:
+        if draft.event is not CustodyEvent.ACQUIRED:
+            # Dated as it takes its place, under the append's lock: a time taken before (an
+            # export's, before its files were copied) would date it before records that
+            # another writer appended meanwhile, and the log's times would not follow its order.
+            draft = dataclasses.replace(draft, at=now)
         if draft.evidence_id not in chains:
             found = conn.execute(
                 sa.select(custody_events.c.record_hash)
@@ -358,6 +366,8 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     notes: list[str] = []
     if problem is None:
         problem = _check_evidence_rows(evidence_rows, records, notes)
+    if problem is None:
+        notes += clock_notes(records, [_head(row) for row in head_rows])
     return LogCheck(problem is None, problem, len(records), len(head_rows), tuple(notes))
 
 

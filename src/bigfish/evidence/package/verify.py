@@ -22,6 +22,7 @@ from bigfish.evidence.custody import (
     HashCheck,
     TreeHead,
     check_evidence_chains,
+    clock_notes,
     fingerprint,
     first_bad_signature,
     load_public_key,
@@ -235,6 +236,9 @@ def _verify(
     state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
     state["files"] = _verify_files(zf, manifest, names, member_digests)
     _verify_tree_head(zf, manifest, public_key, records)
+    state["notes"] += clock_notes(
+        [r for r, _ in records], [TreeHead.from_json(manifest["tree_head"])]
+    )
     for name, digest in manifest["documents"].items():
         if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
             raise _Problem(f"{name} was changed: its digest does not match the manifest")
