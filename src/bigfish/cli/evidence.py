@@ -73,13 +73,20 @@ def _evidence_json(item: EvidenceRecord) -> dict[str, Any]:
     }
 
 
+def _shown(text: object) -> str:
+    """TEXT on one line as typed, what is not printable escaped: a purpose or file name someone
+    typed (through the API too) must not print a line that reads like a custody record, nor
+    turn the rest of the line around (a bidi override: "invoice\u202efdp.exe")."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))
+
+
 def _custody_line(record: CustodyRecord) -> str:
     d = record.draft
     return (
         f"{record.seq:>6}  {utc_text(d.at)}  {d.event.value:<11} "
-        f"{d.released_by.person or '-'} ({d.released_by.organization or '-'}) -> "
-        f"{d.received_by.person or '-'} ({d.received_by.organization or '-'})  "
-        f"hash {d.hash_check.value}; {d.purpose}"
+        f"{_shown(d.released_by.person or '-')} ({_shown(d.released_by.organization or '-')}) -> "
+        f"{_shown(d.received_by.person or '-')} ({_shown(d.received_by.organization or '-')})  "
+        f"hash {d.hash_check.value}; {_shown(d.purpose)}"
     )
 
 
@@ -142,11 +149,13 @@ def add(
     if as_json:
         typer.echo(json.dumps(_evidence_json(item) | {"held_before": item.held_before}))
     else:
-        typer.echo(f"{item.evidence_id}  sha256 {item.sha256}  {item.size} bytes  {item.report}")
+        typer.echo(
+            f"{item.evidence_id}  sha256 {item.sha256}  {item.size} bytes  {_shown(item.report)}"
+        )
     if item.held_before:
         typer.echo(
             f"already held as {item.evidence_id} (acquired {utc_text(item.acquired_at)} by "
-            f"{item.acquired_by}); this acquisition was not recorded",
+            f"{_shown(item.acquired_by)}); this acquisition was not recorded",
             err=True,
         )
 
@@ -180,7 +189,7 @@ def show(
         typer.echo(json.dumps(doc))
     else:
         for name, value in _evidence_json(item).items():
-            typer.echo(f"{name:>13}: {value}")
+            typer.echo(f"{name:>13}: {_shown(value)}")
         typer.echo("custody:")
         for record in chain:
             typer.echo(_custody_line(record))
@@ -219,8 +228,8 @@ def list_(
         typer.echo(f"no evidence {_scope(org, report)} yet: bigfish evidence add stores a file")
     for i in items:
         typer.echo(
-            f"{i.evidence_id}  {i.report}  {i.sha256[:16]}…  {i.size:>12}  "
-            f"{i.integrity.value:<11} {i.file_name or ''}"
+            f"{i.evidence_id}  {_shown(i.report)}  {i.sha256[:16]}…  {i.size:>12}  "
+            f"{i.integrity.value:<11} {_shown(i.file_name or '')}"
         )
 
 
