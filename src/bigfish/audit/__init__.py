@@ -6,7 +6,9 @@ Each row's hash covers its sequence number, its fields and the previous row's ha
 head (last seq and hash) lives in `audit_head`, so deleting the newest rows is caught as well.
 The server signs the head with the node key at every append (the key of the chain of custody,
 under the data directory, never in the database), so whoever can write to the database but does
-not hold the key cannot rewrite rows and re-chain them to a head that verifies.
+not hold the key cannot rewrite rows and re-chain them to a head that verifies. Each chain has a
+random id, signed into its heads, and the marks kept beside the key are per chain id and per
+database, so one data directory may serve several databases (`bigfish.audit.head`).
 
 Durability without a disk sync per request: requests hand their entry to one `AuditWriter`
 thread per process, which commits everything waiting in one transaction (group commit: one
@@ -44,14 +46,25 @@ from bigfish.audit.entry import (
     redacted_path,
     redacted_query,
 )
-from bigfish.audit.head import HIGH_WATER, SIGNING_MARK, HeadSigner, head_message
+from bigfish.audit.head import (
+    CHAIN_MARKS,
+    HIGH_WATER,
+    LEGACY_CLAIM,
+    SIGNING_MARK,
+    HeadSigner,
+    database_place,
+    head_message,
+    new_chain_id,
+)
 from bigfish.audit.writer import GATHER_SECONDS, AuditWriter
 
 __all__ = [
     "ALERT_ACTION",
+    "CHAIN_MARKS",
     "GATHER_SECONDS",
     "GENESIS",
     "HIGH_WATER",
+    "LEGACY_CLAIM",
     "SIGNING_MARK",
     "TARGET_WIDTH",
     "AuditCheck",
@@ -62,8 +75,10 @@ __all__ = [
     "append",
     "console_actor",
     "console_audit",
+    "database_place",
     "head_message",
     "listed_entries",
+    "new_chain_id",
     "now_iso",
     "record",
     "redacted_path",

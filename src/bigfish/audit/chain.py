@@ -1,7 +1,7 @@
 """The hash-chained log: append entries to the chain (each row's hash covers its sequence number,
-its fields and the previous row's hash; the head row holds the last seq and hash), and the
-verifier that finds a changed, deleted, inserted or reordered row, or a head that does not
-verify with the node key."""
+its fields and the previous row's hash; the head row holds the chain's id, the last seq and
+hash), and the verifier that finds a changed, deleted, inserted or reordered row, or a head that
+does not verify with the node key."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from bigfish.audit.entry import AuditEntry, _truncated, now_iso
-from bigfish.audit.head import HeadSigner, _unsigned
+from bigfish.audit.head import HeadSigner, _unsigned, database_place, new_chain_id
 from bigfish.store import Store
 from bigfish.store.schema_access import audit_head, audit_log
 
@@ -37,6 +37,7 @@ class AuditCheck:
     reason: str | None = None
     signed_by: str | None = None
     signature_checked: bool = False
+    chain_id: str | None = None
 
 
 #: The action of a row the server adds when the head it was to append to did not verify.
@@ -65,13 +66,25 @@ def row_hash(seq: int, entry: AuditEntry, prev_hash: str) -> str:
     return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_HEAD_COLUMNS = (
+    audit_head.c.seq,
+    audit_head.c.row_hash,
+    audit_head.c.signature,
+    audit_head.c.signed_by,
+    audit_head.c.chain_id,
+)
+
+# A head without a chain id (none is, after migration 0023) gets one: NEW_CHAIN.
 _TOUCH_HEAD = (
     audit_head.update()
     .where(audit_head.c.id == 1)
-    .values(seq=audit_head.c.seq)
-    .returning(
-        audit_head.c.seq, audit_head.c.row_hash, audit_head.c.signature, audit_head.c.signed_by
+    .values(
+        seq=audit_head.c.seq,
+        chain_id=sa.func.coalesce(
+            audit_head.c.chain_id, sa.bindparam("new_chain", type_=sa.String)
+        ),
     )
+    .returning(*_HEAD_COLUMNS)
 )
 
 
@@ -90,21 +103,30 @@ _MOVE_HEAD = (
 def _lock_head(conn: Connection) -> Any:
     # Write before reading: takes SQLite's write lock / PostgreSQL's row lock for this chain, and
     # reads the head in the same statement.
-    head = conn.execute(_TOUCH_HEAD).first()
-    if head is None:
+    head = conn.execute(_TOUCH_HEAD, {"new_chain": new_chain_id()}).first()
+    if head is None:  # the chain starts: its id is made here
         insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
             audit_head
         ).on_conflict_do_nothing(index_elements=["id"])
-        conn.execute(insert.values(id=1, seq=0, row_hash=GENESIS))
-        head = conn.execute(_TOUCH_HEAD).one()
+        conn.execute(insert.values(id=1, seq=0, row_hash=GENESIS, chain_id=new_chain_id()))
+        head = conn.execute(_TOUCH_HEAD, {"new_chain": new_chain_id()}).one()
     return head
+
+
+def bound_signer(
+    signer: HeadSigner | None, head: Sequence[Any], place: str | None
+) -> HeadSigner | None:
+    """SIGNER bound to the chain of HEAD (seq, hash, signature, signed_by, chain_id) of the
+    database at PLACE."""
+    return signer.for_chain(head[4], place) if signer is not None else None
 
 
 def _with_alert(
     signer: HeadSigner | None, head: Sequence[Any], entries: Sequence[AuditEntry]
 ) -> list[AuditEntry]:
-    """ENTRIES, after an alert row when SIGNER finds the HEAD (seq, hash, signature, signed_by)
-    they follow does not verify: the alert stays in the log, signed over by the new head."""
+    """ENTRIES, after an alert row when SIGNER (bound to HEAD's chain) finds the HEAD (seq, hash,
+    signature, signed_by, chain_id) they follow does not verify: the alert stays in the log,
+    signed over by the new head."""
     problem = signer.problem(int(head[0]), str(head[1]), head[2], head[3]) if signer else None
     if problem is None:
         return list(entries)
@@ -117,14 +139,22 @@ def append(
     """Append ENTRIES to the chain in CONN's transaction, the new head signed by SIGNER (the
     node key; unsigned without one) after checking the head it follows; returns the last seq.
     The caller marks signing as started (`HeadSigner.start`) once the transaction commits."""
+    return _append(conn, entries, signer)[0]
+
+
+def _append(
+    conn: Connection, entries: Sequence[AuditEntry], signer: HeadSigner | None
+) -> tuple[int, HeadSigner | None]:
+    """`append`, and SIGNER bound to the chain appended to."""
     head = _lock_head(conn)
+    signer = bound_signer(signer, head, database_place(conn.engine.url))
     entries = _with_alert(signer, head, entries) if entries else []
     rows, seq, prev = _chain_rows(int(head[0]), str(head[1]), entries)
     if rows:
         conn.execute(audit_log.insert(), rows)
         sealed = signer.seal(seq, prev) if signer else _unsigned()
         conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev, **sealed})
-    return seq
+    return seq, signer
 
 
 def _chain_rows(
@@ -160,10 +190,10 @@ def _chain_rows(
 def record(store: Store, entries: Sequence[AuditEntry], signer: HeadSigner | None = None) -> int:
     """Append ENTRIES in a transaction of their own (the CLI and tests)."""
     with store.begin() as conn:
-        seq = append(conn, _truncated(entries), signer)
-    if signer is not None:
-        signer.note(seq)
-        signer.start()
+        seq, bound = _append(conn, _truncated(entries), signer)
+    if bound is not None:
+        bound.note(seq)
+        bound.start()
     return seq
 
 
@@ -174,6 +204,7 @@ def seal_audit(store: Store, signer: HeadSigner) -> AuditCheck:
     then the log was changed without it, and sealing would vouch for the change."""
     with store.begin() as conn:
         head = _lock_head(conn)
+        signer = signer.for_chain(head[4], database_place(store.engine.url))
         check = _walk(conn, None)
         if not check.ok:
             return check
@@ -196,7 +227,13 @@ def verify_audit(store: Store, signer: HeadSigner | None = None) -> AuditCheck:
     signed on this node."""
     # The mark first: the server notes a row only after committing it, so a head read after
     # the mark is at or above it however many requests are recorded while the log is walked.
-    highest = signer.signed_up_to() if signer is not None else 0
+    # The mark is the chain's, so its id is read before (the server never changes it).
+    highest = 0
+    if signer is not None:
+        with store.connect() as conn:
+            chain = conn.execute(sa.select(audit_head.c.chain_id)).scalar()
+        signer = signer.for_chain(chain, database_place(store.engine.url))
+        highest = signer.signed_up_to()
     with store.connect() as conn:
         _one_snapshot(conn)
         return _walk(conn, signer, highest)
@@ -217,17 +254,16 @@ def _walk(conn: Connection, signer: HeadSigner | None, highest: int | None = Non
     prev = GENESIS
     expected_seq = 0
     count = 0
-    head = conn.execute(
-        sa.select(
-            audit_head.c.seq, audit_head.c.row_hash, audit_head.c.signature, audit_head.c.signed_by
-        )
-    ).first()
+    head = conn.execute(sa.select(*_HEAD_COLUMNS)).first()
     head_seq, head_hash = (int(head.seq), str(head.row_hash)) if head else (0, GENESIS)
     signature, signed_by = (head.signature, head.signed_by) if head else (None, None)
+    chain = head.chain_id if head else None
+    if signer is not None and chain != signer.chain:  # changed since the mark was read
+        signer, highest = signer.for_chain(chain, signer.place), None
     alert: tuple[int, str] | None = None
 
     def broken(seq: int, reason: str) -> AuditCheck:
-        return AuditCheck(False, count, head_seq, head_hash, seq, reason, signed_by)
+        return AuditCheck(False, count, head_seq, head_hash, seq, reason, signed_by, False, chain)
 
     result = conn.execute(  # streamed (statement option: CONN may be used for more after)
         sa.select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=5000)
@@ -259,11 +295,17 @@ def _walk(conn: Connection, signer: HeadSigner | None, highest: int | None = Non
     if alert is not None:
         return broken(alert[0], f"row {alert[0]}: the server found the {alert[1]}")
     if signer is None:
-        return AuditCheck(True, count, head_seq, head_hash, signed_by=signed_by)
+        return AuditCheck(True, count, head_seq, head_hash, signed_by=signed_by, chain_id=chain)
     problem = signer.problem(head_seq, head_hash, signature, signed_by, highest)
     if problem is not None:
         return broken(head_seq, f"the head (row {head_seq}) is {problem}: the log was changed")
     checked = signature is not None and head_seq > 0
     return AuditCheck(
-        True, count, head_seq, head_hash, signed_by=signed_by, signature_checked=checked
+        True,
+        count,
+        head_seq,
+        head_hash,
+        signed_by=signed_by,
+        signature_checked=checked,
+        chain_id=chain,
     )

@@ -21,9 +21,16 @@ import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from bigfish.audit.chain import _MOVE_HEAD, _TOUCH_HEAD, _chain_rows, _with_alert, record
+from bigfish.audit.chain import (
+    _MOVE_HEAD,
+    _TOUCH_HEAD,
+    _chain_rows,
+    _with_alert,
+    bound_signer,
+    record,
+)
 from bigfish.audit.entry import AuditEntry, _truncated
-from bigfish.audit.head import HeadSigner, _unsigned
+from bigfish.audit.head import HeadSigner, _unsigned, database_place, new_chain_id
 from bigfish.store import Store
 from bigfish.store.schema_access import audit_log
 
@@ -78,8 +85,9 @@ class _DirectChain:
         dialect = store.engine.dialect
         self.store = store
         self.signer = signer
-        self._signed: tuple[int, str] | None = None  # the head this writer signed last
-        self._started = False
+        self._signed: tuple[int, str, object] | None = None  # the head this writer signed last
+        self._started: str | None = None  # the chain whose signing this writer marked started
+        self._place = database_place(store.engine.url)
         self.touch = _Prepared(_TOUCH_HEAD, dialect)
         self.insert = _Prepared(audit_log.insert(), dialect, _ROW_COLUMNS)
         self.move = _Prepared(_MOVE_HEAD, dialect)
@@ -92,13 +100,13 @@ class _DirectChain:
         connection = self._connection
         cursor = connection.cursor()
         try:
-            cursor.execute(self.touch.sql, self.touch.params({}))
+            cursor.execute(self.touch.sql, self.touch.params({"new_chain": new_chain_id()}))
             head = cursor.fetchone()
             if head is None:  # the node's first entry: `append` creates the head row
                 connection.rollback()
                 return record(self.store, entries, self.signer)
-            signer = self.signer
-            if signer is not None and (int(head[0]), str(head[1])) != self._signed:
+            signer = bound_signer(self.signer, head, self._place)
+            if signer is not None and (int(head[0]), str(head[1]), head[4]) != self._signed:
                 entries = _with_alert(signer, head, entries)  # another process's or changed
             rows, seq, prev = _chain_rows(int(head[0]), str(head[1]), entries)
             cursor.executemany(self.insert.sql, [self.insert.params(row) for row in rows])
@@ -108,11 +116,12 @@ class _DirectChain:
             )
             connection.commit()
             if signer is not None:
-                self._signed = (seq, prev)  # the next batch need not check its own head again
+                # the next batch need not check its own head again
+                self._signed = (seq, prev, signer.chain)
                 signer.note(seq)
-                if not self._started:
+                if self._started != signer.chain:
                     signer.start()
-                    self._started = True
+                    self._started = signer.chain
         except BaseException:
             self._connection = None
             with contextlib.suppress(Exception):  # the connection may be broken

@@ -64,6 +64,10 @@ audit_head = sa.Table(
     # that key's fingerprint: without the key, rows cannot be rewritten and the head re-chained
     sa.Column("signature", sa.String(128)),
     sa.Column("signed_by", sa.String(64)),
+    # the chain's random id (`bigfish.audit.new_chain_id`), made when it starts and signed into
+    # every head: the node's marks are kept per chain, so a data directory may serve several
+    # databases, and another database's chain is not this one
+    sa.Column("chain_id", sa.String(32)),
 )
 
 webhooks = sa.Table(
