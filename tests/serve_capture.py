@@ -4,6 +4,7 @@ processes would read from the environment."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,11 +17,11 @@ _SET_BY_SERVE = ("DATABASE_URL", "DATA_DIR", "RATE_LIMIT", "PUBLIC_CHECK", "WARM
 
 
 def capture_serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
-    """Patch uvicorn.run to record its settings, plus what a worker would read: `cap`
-    (connections per address), `public_check` and `rate_limit` (environment), and `closed`: how
-    many times serve closed the store of the application it made to migrate (a stand-in: the
-    store is not opened); the variables serve sets are restored after the test. Fill the dict
-    by serving."""
+    """Patch uvicorn.run to record its settings (and serve's bind, to bind no port), plus what
+    a worker would read: `cap` (connections per address), `public_check` and `rate_limit`
+    (environment), and `closed`: how many times serve closed the store of the application it
+    made to migrate (a stand-in: the store is not opened); the variables serve sets are restored
+    after the test. Fill the dict by serving."""
     import uvicorn
 
     from bigfish.api import server
@@ -50,4 +51,5 @@ def capture_serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, 
         )
 
     monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve, "_listen", lambda host, port: socket.socket())  # binds no port
     return ran

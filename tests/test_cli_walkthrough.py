@@ -222,13 +222,18 @@ def test_evidence_event_offers_only_the_types_stated_by_hand(tmp_path: Path) -> 
 
 def test_serve_says_where_it_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`bigfish serve` printed nothing at all until the first warning: was it up?"""
+    import socket
+
     import uvicorn
+
+    from bigfish.cli import serve as serve_command
 
     for name in ("BIGFISH_DATABASE_URL", "BIGFISH_DATA_DIR", "BIGFISH_RATE_LIMIT"):
         monkeypatch.setenv(name, "unset")  # serve sets them; restored after the test
     monkeypatch.setenv("BIGFISH_WARM_FIGURES", "0")
     ran: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: ran.update(kwargs))
+    monkeypatch.setattr(serve_command, "_listen", lambda host, port: socket.socket())  # no port
     result = runner.invoke(app, [*_db(tmp_path), "serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert ran["port"] == 8123

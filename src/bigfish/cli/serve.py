@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import os
+import socket
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -283,31 +285,68 @@ def _check_and_serve(host: str, port: int, workers: int) -> None:
     # whichever request triggers one.
     gc.freeze()
     shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"serving on http://{shown}:{port} (Ctrl-C to stop)")  # uvicorn logs warnings only
-    sys.stdout.flush()
+    # Bound here, before "serving on" is said: uvicorn bound after it, so an address not of this
+    # machine or a port in use printed "serving on" and then uvicorn's log line and ours.
+    with _listen(host, port) as listening:
+        bound = port or listening.getsockname()[1]
+        typer.echo(f"serving on http://{shown}:{bound} (Ctrl-C to stop)")  # uvicorn logs warnings
+        sys.stdout.flush()
+        try:
+            uvicorn.run(
+                "bigfish.api.server:app_from_environment",
+                factory=True,
+                host=host,
+                port=port,
+                fd=listening.fileno(),  # uvicorn serves (and its workers inherit) this socket
+                workers=workers,
+                log_level="warning",
+                access_log=False,
+                http="bigfish.cli.serve:BoundedH11",  # an import path: each worker loads it
+                # no WebSocket routes; an upgraded connection would leave BoundedH11's count
+                ws="none",
+            )
+        except SystemExit as end:
+            if end.code in (0, None):
+                raise
+            raise _not_served(shown, bound) from None
+
+
+#: Connections the kernel queues for the server before it accepts them (uvicorn's default).
+_BACKLOG = 2048
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening on HOST:PORT as uvicorn would open it, or the command's one-line
+    error naming the address and why (a host not of this machine, a port in use)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
     try:
-        uvicorn.run(
-            "bigfish.api.server:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            access_log=False,
-            http="bigfish.cli.serve:BoundedH11",  # an import path: each worker loads it
-            # no WebSocket routes; an upgraded connection would leave BoundedH11's count
-            ws="none",
-        )
-    except SystemExit as end:
-        if end.code in (0, None):
-            raise
-        raise _not_served(shown, port) from None
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # uvicorn's socket from fd is not IPPROTO_TCP to asyncio, which then leaves Nagle on;
+        # Linux gives every accepted connection its listening socket's TCP_NODELAY
+        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        listening.bind((host, port))
+        listening.listen(_BACKLOG)
+    except OSError as exc:
+        listening.close()
+        shown = f"[{host}]" if ":" in host else host
+        raise fail(f"could not serve on {shown}:{port}: {_reason(exc)}") from None
+    listening.set_inheritable(True)
+    return listening
+
+
+def _reason(exc: OSError) -> str:
+    """Why a bind failed, in words, with what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        return "the port is in use; choose another --port or stop what listens there"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "the address is not one of this machine's; give a --host of this machine"
+    if exc.errno == errno.EACCES:
+        return "permission denied; choose a --port of 1024 or more"
+    return f"{exc.strerror or exc}; check --host and --port"
 
 
 def _not_served(shown_host: str, port: int) -> typer.Exit:
-    """The error when uvicorn could not start (it logged why above, and exited 3 with one
-    worker, 1 with several): a port in use or a host not of this machine, most often."""
-    return fail(
-        f"could not serve on {shown_host}:{port} (the reason is above): choose another --port, "
-        "stop what listens there, or give a --host of this machine"
-    )
+    """The error when uvicorn could not start once the socket was bound (it logged why above,
+    and exited 3 with one worker, 1 with several)."""
+    return fail(f"could not serve on {shown_host}:{port} (the reason is above)")
