@@ -364,6 +364,9 @@ def verify(
                     # False: the package is signed by the key it carries, which nobody vouched for
                     "key_checked": key is not None,
                     "notes": list(check.notes),
+                    "tree_size": check.tree_size,
+                    "tree_head_timestamp": check.tree_head_at,
+                    "created_at": check.created_at,
                 }
             )
         )
@@ -375,6 +378,12 @@ def verify(
         typer.echo(
             f"OK: {package}: report {check.report}, {_count(check.files, 'file')}, "
             f"{_count(check.records, 'custody record')}, signed by key {check.key_fingerprint}"
+        )
+        # An older package of the same report verifies too: the log's size and time tell it.
+        typer.echo(
+            f"it shows the sender's custody log at {_count(check.tree_size or 0, 'record')}, "
+            f"signed {check.tree_head_at} (package created {check.created_at}); an older "
+            "package shows fewer: ask the sender which is the latest"
         )
         if key is None:
             typer.echo(

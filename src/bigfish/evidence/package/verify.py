@@ -52,6 +52,11 @@ class PackageCheck:
     records: int
     key_fingerprint: str | None
     notes: tuple[str, ...] = ()  # what could not be checked (records older than a check)
+    # The state of the sender's log the package shows: a court compares it with the tree head
+    # the sender gave separately (an older package replayed shows an older, smaller head).
+    tree_size: int | None = None
+    tree_head_at: str | None = None
+    created_at: str | None = None
 
 
 class _Problem(Exception):
@@ -82,6 +87,9 @@ def verify_package(
         "records": 0,
         "fingerprint": None,
         "notes": [],
+        "tree_size": None,
+        "tree_head_at": None,
+        "created_at": None,
     }
     try:
         with zipfile.ZipFile(path) as zf, path.open("rb") as raw:
@@ -114,6 +122,9 @@ def verify_package(
         state["records"],
         state["fingerprint"],
         tuple(state["notes"]),
+        tree_size=state["tree_size"],
+        tree_head_at=state["tree_head_at"],
+        created_at=state["created_at"],
     )
 
 
@@ -236,9 +247,11 @@ def _verify(
     state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
     state["files"] = _verify_files(zf, manifest, names, member_digests)
     _verify_tree_head(zf, manifest, public_key, records)
-    state["notes"] += clock_notes(
-        [r for r, _ in records], [TreeHead.from_json(manifest["tree_head"])]
-    )
+    head = TreeHead.from_json(manifest["tree_head"])
+    state["notes"] += clock_notes([r for r, _ in records], [head])
+    state["tree_size"], state["tree_head_at"] = head.size, head.timestamp
+    created = manifest.get("created_at")
+    state["created_at"] = created if isinstance(created, str) else None
     for name, digest in manifest["documents"].items():
         if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
             raise _Problem(f"{name} was changed: its digest does not match the manifest")
