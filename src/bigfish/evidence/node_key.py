@@ -130,6 +130,7 @@ def load_node_key(data_dir: Path) -> NodeKey:
     """The node key under DATA_DIR; ConfigError when there is none or it is not Ed25519."""
     path = data_dir / KEY_PATH
     try:
+        _refuse_readable_by_others(path)
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:
         raise ConfigError(f"no node key at {path}") from exc
@@ -138,6 +139,21 @@ def load_node_key(data_dir: Path) -> NodeKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path}: not an Ed25519 private key")
     return NodeKey(key)
+
+
+def _refuse_readable_by_others(path: Path) -> None:
+    """ConfigError when users other than the node's owner may read or write the key at PATH
+    (as ssh refuses such a key): whoever can read it can sign custody records, tree heads and
+    packages as this node, and a court could no longer tell the node's records from theirs."""
+    if os.name != "posix":
+        return
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ConfigError(
+            f"{path}: the node key can be read or changed by other users (mode {mode:04o}); "
+            f"anyone who can read it can sign custody records as this node. Make it the "
+            f"owner's alone (chmod 600 {path}) and consider whether it must be replaced"
+        )
 
 
 def load_or_create_node_key(data_dir: Path) -> NodeKey:
