@@ -257,9 +257,16 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 
 
 def is_htmx(request: Request) -> bool:
-    """True for an HTMX request that wants a fragment, not a whole page."""
+    """True for an HTMX request that wants a fragment, not a whole page. Back to an address
+    htmx pushed (a filter, a search) asks for it again as an HTMX request: the pages keep no
+    snapshot of themselves in the browser (`historyCacheSize` 0 in base.html: a shared computer
+    kept the last searches' results after sign-out), and such a request wants the whole page
+    (its fragment alone replaced the page's navigation and form)."""
+    headers = request.headers
     return (
-        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+        headers.get("hx-request") == "true"
+        and headers.get("hx-boosted") != "true"
+        and headers.get("hx-history-restore-request") != "true"
     )
 
 
