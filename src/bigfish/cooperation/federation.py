@@ -65,6 +65,7 @@ from bigfish.cooperation.wire import (
 from bigfish.errors import InputError, IntegrityError
 from bigfish.evidence.custody import NodeKey, fingerprint, load_public_key
 from bigfish.interop.stix import timestamp
+from bigfish.organizations import check_new_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema import organizations
@@ -412,6 +413,12 @@ def merge_request(conn: Connection, remote: RemoteRequest, *, peer: str | None) 
     parties = [_party(conn, remote.from_org), _party(conn, remote.to_org)]
     if not any(p is not None and p[1] is None for p in parties):
         raise InputError("the request names no organization of this node", field="to_org")
+    for field, name, party in (
+        ("from_org", remote.from_org, parties[0]),
+        ("to_org", remote.to_org, parties[1]),
+    ):
+        if party is None:  # `_ensure_party` creates it: never one that shows like a held one
+            check_new_org(conn, name, field=field)
     existing = conn.execute(
         sa.select(
             cooperation_requests.c.id,

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bigfish.confusables import LOOKALIKE, name_key
 from bigfish.cooperation.federation import import_requests
 from bigfish.cooperation.wire import REQUEST_TYPE
 from bigfish.errors import InputError
@@ -40,7 +41,7 @@ from bigfish.interop.stix_import import (
 )
 from bigfish.interop.views import utc
 from bigfish.models import Distribution, Marking, Report, narrowest
-from bigfish.organizations import _check_name
+from bigfish.organizations import _check_name, check_new_org
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
@@ -169,6 +170,36 @@ def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str 
             cache[org] = None
     if cache[org] is not None:
         raise InputError(str(cache[org]), field="org")
+
+
+def _refuse_lookalike(
+    conn: Connection, org: str, checked: dict[str, str | None], introduced: dict[str, str]
+) -> None:
+    """InputError (field org, naming the name taken) when ORG is new here and would show like
+    an organization this node has, or like another the same page introduces (`name_key`), or
+    mixes scripts in a word: its reports are rejected, never stored under a second name that
+    looks like the first (whose keys would neither see nor edit them). Nor are they filed under
+    the organization it looks like: a peer speaks only for the organizations it hosts, and
+    which one was meant is not this node's guess. CHECKED and INTRODUCED keep what the page
+    decided."""
+    if org not in checked:
+        held = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == org))
+        reason = None
+        if held.first() is None:
+            try:
+                check_new_org(conn, org, field="org")
+            except InputError as exc:
+                reason = exc.message
+            else:
+                first = introduced.setdefault(name_key(org), org)
+                if first != org:
+                    reason = (
+                        f"organization {org!r} would show like organization {first!r}, which "
+                        f"this page brings too: it {LOOKALIKE}"
+                    )
+        checked[org] = reason
+    if checked[org] is not None:
+        raise InputError(str(checked[org]), field="org")
 
 
 def _echo(conn: Connection, org: str, report_id: str, modified: datetime) -> bool:
@@ -331,6 +362,8 @@ def import_objects(
     lookup, first, conflicting = _resolve(conn, clean, scope)
     poster = _org_id(conn, owner, None, {}) if owner is not None else None
     speakers: dict[str, str | None] = {}
+    checked: dict[str, str | None] = {}  # organization name: why it may not be created, or None
+    introduced: dict[str, str] = {}  # the key of each organization this page creates: its name
     echoes = 0
     revoked: list[Revoked] = []
     for obj, where in zip(objects, nuls, strict=True):
@@ -386,6 +419,7 @@ def import_objects(
                     echoes += 1  # this node's own report, come back from a peer: held
                     continue
                 _not_spoken_for(conn, org, peer, speakers)
+            _refuse_lookalike(conn, org, checked, introduced)
         except (InputError, ValueError) as exc:
             field = getattr(exc, "field", None)
             reason = getattr(exc, "message", str(exc))
