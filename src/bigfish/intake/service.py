@@ -633,6 +633,15 @@ def _forget_run(store: Store, run_id: int) -> None:
         pass
 
 
+def _end_stopped_run(store: Store, run_id: int, error: BaseException, *, committed: bool) -> None:
+    """End run RUN_ID, which ERROR stopped: forgotten if it COMMITTED no batch (the file was
+    refused, or stopped, before any: no run was made), else its row says why it stopped."""
+    if committed:
+        _run_failed(store, run_id, error)
+    else:
+        _forget_run(store, run_id)
+
+
 def _run_failed(store: Store, run_id: int, error: BaseException) -> None:
     """Say in run RUN_ID's row why it stopped (ERROR) after committing a batch: it counts what
     it committed, `finished_at` stays NULL (it did not end), and no later ingest of its file
@@ -723,9 +732,10 @@ def ingest_file(
                 .returning(ingest_runs.c.id)
             ).scalar_one()
         )
-    rejects = _Rejects(path, POSITIONS.get(fmt, "line"), file=name)
-    ids = IdentifierIds()
-    total = path.stat().st_size
+    # From here on the run's row is in the database: every way out of this function ends it
+    # (`_end_stopped_run`, or the update at the end), a Ctrl-C or a refused rejects file too,
+    # or it would read "under way" until the file was next ingested.
+    rejects: _Rejects | None = None
     received = stored = updated = unchanged = 0
     batch: list[Pending] = []
     committed = False  # a batch was: the run's row counts it
@@ -736,6 +746,7 @@ def ingest_file(
         """Write the batch and the run's counts with it, in CONN's transaction: a run killed
         (SIGKILL) after its commit counts what it committed, the batch's refusals among its
         rejections, and its rejects file holds them (written out before the commit)."""
+        assert rejects is not None  # opened before the first batch
         rejects.rewind(mark)  # an attempt the database undid refused them too
         held[:] = stix_ids_held_elsewhere(conn, org_id, batch)
         taken = {id(p) for p, _ in held}
@@ -771,6 +782,7 @@ def ingest_file(
             return
         # Run again when the database undid it (a deadlock with the linker): counted once, when
         # committed, and the ids the undone attempt learned are not written.
+        assert rejects is not None  # opened before the first batch
         mark = rejects.mark()
         try:
             outcome = transaction_with_ids(store, ids, lambda conn: write(conn, mark))
@@ -785,7 +797,11 @@ def ingest_file(
 
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if forks_workers(path) else 0
+    rejects_path: Path | None = None
     try:
+        rejects = _Rejects(path, POSITIONS.get(fmt, "line"), file=name)
+        ids = IdentifierIds()
+        total = path.stat().st_size
         with _no_full_gc(), path.open("rb") as raw:
             records = _records(raw, path, fmt, mapping, name)
             chunks = _chunks(records, _CHUNK)
@@ -809,27 +825,26 @@ def ingest_file(
                     if progress is not None and not raw.closed:
                         progress(raw.tell(), total)
             flush()
+        rejects_path = rejects.close()
+        with store.begin() as conn:
+            conn.execute(
+                ingest_runs.update()
+                .where(ingest_runs.c.id == run_id)
+                .values(
+                    finished_at=stamp_now(conn),  # the clock of started_at
+                    error=None,  # over a DID_NOT_FINISH an ingest of the same file wrote
+                    received=received,
+                    stored=stored,
+                    updated=updated,
+                    rejected=rejects.count,
+                )
+            )
     except BaseException as exc:
-        if not committed:  # the file refused (or stopped) before any batch: no run was made
-            _forget_run(store, run_id)
-        else:  # it stopped after a batch: its row counts it, and says why it stopped
-            _run_failed(store, run_id, exc)
+        _end_stopped_run(store, run_id, exc, committed=committed)
         raise
     finally:
-        rejects_path = rejects.close()
-    with store.begin() as conn:
-        conn.execute(
-            ingest_runs.update()
-            .where(ingest_runs.c.id == run_id)
-            .values(
-                finished_at=stamp_now(conn),  # the clock of started_at
-                error=None,  # over a DID_NOT_FINISH an ingest of the same file wrote
-                received=received,
-                stored=stored,
-                updated=updated,
-                rejected=rejects.count,
-            )
-        )
+        if rejects is not None:
+            rejects.close()
     if progress is not None:
         progress(total, total)
     return IngestResult(
