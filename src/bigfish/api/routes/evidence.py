@@ -24,7 +24,7 @@ from bigfish.accounts import Principal
 from bigfish.api.deps import PAGE, Access, page_of, requires
 from bigfish.api.schemas import ERRORS
 from bigfish.api.strict import StrictJsonRoute
-from bigfish.evidence.custody import CustodyRecord, utc_text
+from bigfish.evidence.custody import CustodyRecord, Party, utc_text
 from bigfish.evidence.model import Acquisition, EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
@@ -262,8 +262,13 @@ def package(
     request: Request,
     principal: Writer,
     purpose: Annotated[str, Query(max_length=500)] = "disclosure to a partner",
+    to_org: Annotated[str | None, Query(max_length=200)] = None,
+    to_person: Annotated[str | None, Query(max_length=200)] = None,
 ) -> FileResponse:
-    """The evidence package of a report (zip), verifiable offline with `bigfish evidence verify`."""
+    """The evidence package of a report (zip), verifiable offline with `bigfish evidence verify`.
+
+    TO_ORG (an organization this node knows) and TO_PERSON say who receives it: the `exported`
+    records name them, as `bigfish evidence export --to-org --to-person` does."""
     workdir = Path(tempfile.mkdtemp(prefix="bigfish-package-"))
     out = workdir / _file_name(f"{org}-{report_id}-evidence.zip")
     try:
@@ -275,6 +280,7 @@ def package(
             report_id=report_id,
             out=out,
             activity=_activity(principal, purpose),
+            recipient=Party(to_person, to_org),
         )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
