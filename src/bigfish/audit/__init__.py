@@ -23,7 +23,7 @@ as it is released.
 
 The package, along those seams: `entry` (what a row holds), `chain` (the hash-chained log, its
 append and its verifier), `head` (the head's signer, kept beside the node key), `writer`
-(the background writer) and `console` (the rows of console commands that change access).
+(the background writer) and `console` (the rows of console commands that change things).
 Everything is imported from `bigfish.audit`.
 """
 

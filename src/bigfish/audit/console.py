@@ -1,6 +1,8 @@
-"""Console actions in the audit log: a `bigfish` command that changes access (a key, a user, a
-group, an organization) appends one row to the log the API writes, its actor `console:<OS user>`,
-the head signed with the node key under the data directory as the server signs it.
+"""Console actions in the audit log: a `bigfish` command that changes something (access: a key,
+a user, a group, an organization; evidence and its custody log; a cooperation request or a point
+of contact; a pin) appends one row to the log the API writes, its actor `console:<OS user>`, the
+head signed with the node key under the data directory as the server signs it. Commands that
+only read append none.
 
 A command that fails writes no row: it changed nothing, its error went to the operator's
 terminal, and many failures (a wrong --db, a missing data directory) leave no log to write to.

@@ -170,8 +170,9 @@ class HeadSigner:
         return claim is None or (self.chain is not None and claim == self.chain)
 
     def _claim_legacy(self) -> None:
-        if self.chain is not None and self._legacy_marks():
-            _write_new(self.data_dir / LEGACY_CLAIM, f"{self.chain}\n")
+        claim = self.data_dir / LEGACY_CLAIM
+        if self.chain is not None and not claim.exists() and self._legacy_marks():
+            _write_new(claim, f"{self.chain}\n")
 
     def _all_chain_dirs(self) -> list[Path]:
         folder = self.data_dir / CHAIN_MARKS

@@ -1,6 +1,8 @@
 """`bigfish evidence …`: evidence with a chain of custody (spec/cli.md).
 
-At the console the operator acts for the node; `verify` touches no database at all.
+At the console the operator acts for the node; `verify` touches no database at all. The commands
+that add to the custody log (add, show, event, export) also append one row to the audit log
+when they succeed (`bigfish.audit.console`), as the API's requests do.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import typer
 
+from bigfish.audit import console_audit
 from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org
 from bigfish.errors import BigfishError
 from bigfish.evidence.custody import (
@@ -134,9 +137,11 @@ def add(
         acquired_at=acquired_at,
     )
     try:
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
         with file.open("rb") as stream:
             item = add_evidence(
-                command_store(),
+                store,
                 OPTIONS.data_dir,
                 Viewer.node_operator(),
                 stream,
@@ -144,6 +149,8 @@ def add(
                 report_id=report,
                 acquisition=acquisition,
             )
+        # 200 when the report held these bytes already (nothing added), as the API answers
+        audit.done(item.org, "evidence add", item.evidence_id, 200 if item.held_before else 201)
     except BigfishError as exc:
         raise fail(exc) from exc
     if as_json:
@@ -178,10 +185,13 @@ def show(
     viewer = Viewer.node_operator()
     try:
         store = command_store(reads_only=True)
+        audit = console_audit(store, OPTIONS.data_dir)
         item = get_evidence(
             store, OPTIONS.data_dir, viewer, evidence_id, Activity(_person(by), purpose)
         )
         chain = list_custody(store, viewer, evidence_id)
+        # the access is in the custody log whatever the re-hash found: so is its audit row
+        audit.done(item.org, "evidence show", evidence_id, 200)
     except BigfishError as exc:
         raise fail(exc) from exc
     if as_json:
@@ -269,8 +279,10 @@ def event(
     from bigfish.evidence.service import Activity, record_custody_event
 
     try:
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
         record = record_custody_event(
-            command_store(),
+            store,
             OPTIONS.data_dir,
             Viewer.node_operator(),
             evidence_id,
@@ -278,6 +290,8 @@ def event(
             Activity(_person(by), purpose, place, channel),
             Party(to_person, to_org),
         )
+        holder = record.draft.report.partition("/")[0]
+        audit.done(holder, "evidence event", f"{evidence_id} {kind.value}", 201)
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(_custody_line(record))
@@ -301,8 +315,10 @@ def export(
     from bigfish.evidence.service import Activity, export_package
 
     try:
+        store = command_store(reads_only=True)
+        audit = console_audit(store, OPTIONS.data_dir)
         result = export_package(
-            command_store(reads_only=True),
+            store,
             OPTIONS.data_dir,
             Viewer.node_operator(),
             org=org,
@@ -311,6 +327,7 @@ def export(
             activity=Activity(_person(by), purpose),
             recipient=Party(to_person, to_org),
         )
+        audit.done(org, "evidence export", f"{org}/{report}" if org else report, 200)
     except BigfishError as exc:
         raise fail(exc) from exc
     except OSError as exc:
@@ -482,3 +499,46 @@ def head(
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps(doc))
+
+
+@evidence_app.command("check-growth")
+def check_growth(
+    kept: Path = typer.Argument(
+        ..., help="The tree head you kept: `head`'s JSON, or a package's manifest.json."
+    ),
+    answer: Path = typer.Argument(..., help="The sender's `head --from-size N` JSON."),
+    public_key: Path = typer.Option(
+        ..., "--public-key", help="The sender's public key (PEM: a package's public_key.pem)."
+    ),
+    key: str = typer.Option(
+        ..., "--key", help="The sender's key fingerprint (SHA-256, hex), obtained separately."
+    ),
+) -> None:
+    """Check offline that the sender's custody log only grew since a tree head you kept; exit 1
+    naming the problem (records removed or rewritten, a bad signature, another key).
+
+    Example: bigfish evidence check-growth kept-head.json head-now.json \\
+        --public-key public_key.pem --key 9f86d081884c7d65…
+    """
+    from bigfish.evidence.log import growth_problem
+
+    documents = []
+    for path in (kept, answer, public_key):
+        try:
+            documents.append(path.read_bytes())
+        except OSError as exc:
+            raise fail(f"{path}: {exc.strerror or exc}") from exc
+    try:
+        old, new = json.loads(documents[0]), json.loads(documents[1])
+    except (ValueError, RecursionError) as exc:
+        raise fail(f"{kept} or {answer}: not JSON ({exc})") from exc
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        raise fail(f"{kept} and {answer} must each hold a JSON object")
+    problem = growth_problem(old, new, documents[2], key)
+    if problem is not None:
+        raise fail(problem)
+    typer.echo(
+        f"OK: the log grew from {old['tree_head']['size']} to {new['tree_head']['size']} "
+        f"records (tree heads signed {old['tree_head']['timestamp']} and "
+        f"{new['tree_head']['timestamp']}), signed by key {key.strip().lower()}"
+    )

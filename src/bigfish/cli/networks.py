@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import LARGEST_ID, app, command_store, fail
+from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail
 from bigfish.errors import BigfishError, NotFound
 from bigfish.fx import load_rates
 from bigfish.linking import (
@@ -151,10 +151,16 @@ def pin_command(
 
     Example: bigfish pin 02-888-8888 --kind phone --country TH --no-link --note "KBank hotline"
     """
+    from bigfish.audit import console_audit
+
     try:
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
         canonical_kind, canonical = pin_value(
-            command_store(), kind, value, link=link, note=note, country=country
+            store, kind, value, link=link, note=note, country=country
         )
+        pinned = f"{canonical_kind}:{canonical} {'linking' if link else 'not linking'}"
+        audit.done(None, "pin", pinned, 200)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"pinned {canonical_kind}:{canonical} as {'linking' if link else 'not linking'}")

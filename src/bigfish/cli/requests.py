@@ -1,6 +1,8 @@
 """`bigfish request …` and `bigfish contact …`: cooperation requests and the 24/7 directory.
 
-Requests belong to organizations: the operator acts as one with `--org`.
+Requests belong to organizations: the operator acts as one with `--org`. The commands that change
+a request or the directory (create, update, expire, contact add) also append one row to the
+audit log when they succeed (`bigfish.audit.console`), as the API's requests do.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 import typer
 
-from bigfish.cli._app import app, command_store, fail, known_org
+from bigfish.audit import console_audit
+from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org
 from bigfish.cooperation.model import (
     Contact,
     CooperationRequest,
@@ -124,7 +127,10 @@ def create(
         store = command_store()
         known_org(store, org)
         known_org(store, to)
+        audit = console_audit(store, OPTIONS.data_dir)
         created = create_request(store, acting_as(store, org), draft, send=send)
+        target = f"{created.request_id} {created.status.value}"
+        audit.done(created.from_org, "request create", target, 201)
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps(request_json(created)) if as_json else _line(created))
@@ -175,9 +181,11 @@ def update(
     try:
         store = command_store()
         known_org(store, org)
+        audit = console_audit(store, OPTIONS.data_dir)
         changed = transition(
             store, acting_as(store, org), request_id, status, note, actor=by or getpass.getuser()
         )
+        audit.done(org, "request update", f"{changed.request_id} {changed.status.value}", 200)
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps(request_json(changed)) if as_json else _line(changed))
@@ -234,7 +242,11 @@ def expire(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     from bigfish.cooperation.service import expire_overdue
 
     try:
-        count = expire_overdue(command_store())
+        store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)
+        count = expire_overdue(store)
+        if count:  # nothing overdue: nothing changed, nothing to record
+            audit.done(None, "request expire", f"{count} request(s)", 200)
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(json.dumps({"expired": count}) if as_json else f"expired {count} request(s)")
@@ -276,7 +288,9 @@ def contact_add(
     try:
         store = command_store()
         known_org(store, org)
+        audit = console_audit(store, OPTIONS.data_dir)
         add_contact(store, Viewer.node_operator(), contact)
+        audit.done(org, "contact add", name, 201)
     except BigfishError as exc:
         raise fail(exc) from exc
     typer.echo(f"added {name} to {org}'s points of contact")
