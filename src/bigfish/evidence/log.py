@@ -36,6 +36,7 @@ from bigfish.evidence.custody import (
     canonical_json,
     check_log,
     clock_notes,
+    fingerprint,
     load_node_key,
     load_or_create_node_key,
     load_public_key,
@@ -509,3 +510,45 @@ def check_growth(old: TreeHead, new: TreeHead, proof: Sequence[str], public_pem:
         bytes.fromhex(new.root),
         [bytes.fromhex(p) for p in proof],
     )
+
+
+def growth_problem(
+    kept: dict[str, Any], answer: dict[str, Any], public_pem: bytes, expected_key: str
+) -> str | None:
+    """What is wrong with ANSWER (a `head --from-size N` document: tree head, from_size and
+    consistency proof) as proof that the log grew from KEPT (a document holding the tree head a
+    partner kept: `head`'s output, or a package's manifest.json), both signed by the key in
+    PUBLIC_PEM whose fingerprint must be EXPECTED_KEY; None when the log only grew."""
+    try:
+        public_key = load_public_key(public_pem)
+    except IntegrityError as exc:
+        return f"the public key: {exc}"
+    actual = fingerprint(public_key)
+    expected = expected_key.strip().lower().replace(":", "").removeprefix("sha256")
+    if actual != expected:
+        return f"the public key has fingerprint {actual}, not the expected key {expected}"
+    try:
+        old = TreeHead.from_json(kept["tree_head"])
+        new = TreeHead.from_json(answer["tree_head"])
+        from_size = int(answer["from_size"])
+        proof = [bytes.fromhex(str(h)) for h in answer["consistency_proof"]]
+        old_root, new_root = bytes.fromhex(old.root), bytes.fromhex(new.root)
+    except (KeyError, TypeError, ValueError) as exc:
+        return (
+            f"not a tree head and a consistency proof as `bigfish evidence head` prints ({exc!r})"
+        )
+    if not old.verify(public_key):
+        return f"the kept tree head of size {old.size}: bad signature"
+    if not new.verify(public_key):
+        return f"the new tree head of size {new.size}: bad signature"
+    if from_size != old.size:
+        return (
+            f"the proof is from size {from_size}, but the kept tree head has size {old.size}: "
+            f"ask for `bigfish evidence head --from-size {old.size}`"
+        )
+    if not merkle.verify_consistency(old.size, new.size, old_root, new_root, proof):
+        return (
+            f"the log of {new.size} records signed {new.timestamp} does not extend the kept tree "
+            f"head of {old.size} records signed {old.timestamp}: records were removed or rewritten"
+        )
+    return None
