@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from bigfish import vocab
 from bigfish.api.deps import Access
 from bigfish.api.routes.lookup import record_looked_up
+from bigfish.audit import AuditEntry, AuditWriter
 from bigfish.errors import InputError, NotFound
 from bigfish.linking.detail import get_network
 from bigfish.lookup import LookupQuery, lookup_many
@@ -311,13 +312,31 @@ def network_export(request: Request, session: Reader, network_id: int, fmt: str)
     try:
         detail = get_network(store, viewer, network_id)
     except NotFound:
+        _record_export(request, session, 404)
         return not_found(request, session, N_("No network here."))
     body = data.export_network(store, viewer, detail, fmt)
+    _record_export(request, session, 200)
     extension = {"stix": "json", "misp": "misp.json", "csv": "csv"}[fmt]
     headers = SECURITY_HEADERS | {
         "Content-Disposition": f'attachment; filename="network-{detail.summary.id}.{extension}"'
     }
     return Response(body, media_type=data.EXPORT_MEDIA_TYPES[fmt], headers=headers)
+
+
+def _record_export(request: Request, session: WebSession, status: int) -> None:
+    """Record an export of a network from its page in the audit log, as the audit middleware
+    records the API's (it covers /api/ and /taxii2 only): who, which network, which format,
+    with which result; 503 when it could not be recorded (the file is then not sent)."""
+    writer: AuditWriter | None = getattr(request.app.state, "audit_writer", None)
+    if writer is None:  # an application built without the audit log (tests)
+        return
+    principal = session.principal
+    path = request.url.path
+    entry = AuditEntry(principal.actor, principal.org_name, f"GET {path}", path, status)
+    try:
+        writer.submit(entry).result()
+    except Exception:
+        raise HTTPException(503, "the export could not be recorded; try again") from None
 
 
 # Under its own prefix: a report id may hold '/' and end in '/graph', and
@@ -353,7 +372,10 @@ def search(
         error = f"kind: unknown kind {kind!r}"
     elif q.strip():
         region = country.upper() or None
-        meant = data.interpret(q, kind or None, region)
+        try:  # a country that is no ISO 3166 code: said in the form, as a kind is
+            meant = data.interpret(q, kind or None, region)
+        except InputError as exc:
+            meant, error = [], f"{exc.field}: {exc.message}" if exc.field else exc.message
         answers = lookup_many(
             store, viewer, [LookupQuery(i.canonical_kind, i.canonical, region) for i in meant]
         )
