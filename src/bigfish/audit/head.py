@@ -53,6 +53,13 @@ CHAIN_MARKS = Path("keys") / "audit-chains"
 
 _CHAIN_ID = re.compile(r"[0-9a-f]{32}")
 
+# What this process already knows of the marks, so that a note (every batch the server commits)
+# costs a file lock and a write, as before chain ids, and not a dozen more file reads: the data
+# directories whose old marks are claimed or absent (neither changes back: bigfish no longer
+# writes them), and the chain each place mark was last seen or written to name.
+_LEGACY_SETTLED: set[Path] = set()
+_PLACE_SEEN: dict[Path, str] = {}
+
 
 def new_chain_id() -> str:
     """A new chain's id: 32 random hex digits."""
@@ -170,9 +177,12 @@ class HeadSigner:
         return claim is None or (self.chain is not None and claim == self.chain)
 
     def _claim_legacy(self) -> None:
+        if self.chain is None or self.data_dir in _LEGACY_SETTLED:
+            return
         claim = self.data_dir / LEGACY_CLAIM
-        if self.chain is not None and not claim.exists() and self._legacy_marks():
+        if not claim.exists() and self._legacy_marks():
             _write_new(claim, f"{self.chain}\n")
+        _LEGACY_SETTLED.add(self.data_dir)
 
     def _all_chain_dirs(self) -> list[Path]:
         folder = self.data_dir / CHAIN_MARKS
@@ -224,8 +234,9 @@ class HeadSigner:
         _raise_to(self._chain_dir(self.chain) / "seq", seq)
         if self.place is not None:
             mark = self._place_mark(self.place)
-            if self._chain_at(mark) != self.chain:
+            if _PLACE_SEEN.get(mark) != self.chain and self._chain_at(mark) != self.chain:
                 _replace(mark, f"{self.chain}\n{self.place}\n")
+            _PLACE_SEEN[mark] = self.chain
 
     @staticmethod
     def _chain_at(mark: Path) -> str | None:
