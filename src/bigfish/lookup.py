@@ -39,8 +39,21 @@ class LookupQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkStop:
+    """Why a value does not link the reports that mention it: REASON `pin` (an operator's),
+    `warning_list`, `hub_groups` or `hub_degree` (the hub test), and DETAIL (the list's name,
+    the pin's note, or what the hub test found)."""
+
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
 class LookupResult:
-    """What the caller may know about one identifier."""
+    """What the caller may know about one identifier. LINKS: whether the value joins the
+    reports that mention it into networks (None when the caller sees none of them); when it
+    does not (shared infrastructure: on a warning list, a hub, or pinned), STOPPED says why, and
+    NETWORKS are only those its reports are in, not networks it joins."""
 
     canonical_kind: str
     canonical: str
@@ -51,6 +64,8 @@ class LookupResult:
     first_seen: datetime | None
     last_seen: datetime | None
     networks: tuple[int, ...]
+    links: bool | None = None
+    stopped: LinkStop | None = None
 
 
 @dataclass(slots=True)
@@ -64,6 +79,7 @@ class _Tally:
     first: datetime | None = None
     last: datetime | None = None
     networks: set[int] = field(default_factory=set)
+    stop: tuple[str, str] | None = None  # (reason, detail) of the value's `stopped_values` row
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -72,13 +88,17 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _network_members() -> sa.Table | None:
+def _linking_table(name: str) -> sa.Table | None:
     try:
         module = importlib.import_module("bigfish.store.schema_linking")
     except ImportError:
         return None
-    table = getattr(module, "network_members", None)
+    table = getattr(module, name, None)
     return table if isinstance(table, sa.Table) else None
+
+
+def _network_members() -> sa.Table | None:
+    return _linking_table("network_members")
 
 
 @lru_cache(maxsize=1024)
@@ -92,7 +112,10 @@ def _tally_query(
     single lookup, the API's most frequent call, skips that)."""
     viewer = Viewer(org_id, group_ids=group_ids, operator=operator)
     members = _network_members()
+    stopped = _linking_table("stopped_values")
     network = members.c.network_id if members is not None else sa.null()
+    reason = stopped.c.reason if stopped is not None else sa.null()
+    detail = stopped.c.detail if stopped is not None else sa.null()
     query = (
         sa.select(
             identifiers.c.canonical,
@@ -102,6 +125,8 @@ def _tally_query(
             sa.func.count(sa.distinct(reports.c.id)),
             sa.func.min(reports.c.reported_at),
             sa.func.max(reports.c.reported_at),
+            reason.label("stop_reason"),
+            detail.label("stop_detail"),
         )
         .select_from(identifiers)
         .join(mentions, mentions.c.identifier_id == identifiers.c.id)
@@ -111,6 +136,10 @@ def _tally_query(
     if members is not None:
         # A report is in at most one network, so grouping by it never counts a report twice.
         query = query.outerjoin(members, members.c.report_pk == reports.c.id)
+    if stopped is not None:
+        # One row per identifier at most (its key): grouping by it splits nothing. Only read
+        # with a report the viewer sees, so a value only others hold answers as one nobody has.
+        query = query.outerjoin(stopped, stopped.c.identifier_id == identifiers.c.id)
     return query.where(
         identifiers.c.kind == sa.bindparam("kind"),
         identifiers.c.canonical == sa.bindparam("canonical")
@@ -118,7 +147,9 @@ def _tally_query(
         else identifiers.c.canonical.in_(sa.bindparam("canonicals", expanding=True)),
         identifiers.c.valid.is_(True),
         visible_reports(viewer),
-    ).group_by(identifiers.c.canonical, organizations.c.name, reports.c.country, network)
+    ).group_by(
+        identifiers.c.canonical, organizations.c.name, reports.c.country, network, reason, detail
+    )
 
 
 def _tallies(
@@ -150,10 +181,12 @@ def _add_rows(tallies: dict[tuple[str, str], _Tally], kind: str, rows: Iterable[
     """Fold aggregate rows of KIND (one per value, organization, country and network) into
     TALLIES. A batch of 10,000 values brings about as many rows: nothing is built or converted
     per row that one tally does not need."""
-    for canonical, org, country, network_id, count, first, last in rows:
+    for canonical, org, country, network_id, count, first, last, reason, detail in rows:
         tally = tallies.get((kind, canonical))
         if tally is None:
             tally = tallies[(kind, canonical)] = _Tally()
+            if reason is not None:
+                tally.stop = (str(reason), str(detail))
         tally.count += int(count)
         tally.orgs.add(org)
         tally.countries.add(country)
@@ -239,7 +272,24 @@ def _name_parts(
                 tally.networks.add(part_of[pk])
 
 
-def _answer(kind: str, canonical: str, valid: bool, tally: _Tally | None) -> LookupResult:
+def _stop_told(stop: tuple[str, str] | None, operator: bool) -> LinkStop | None:
+    """STOP as a viewer is told it: the operator the hub test's statistic, others what it
+    means."""
+    if stop is None:
+        return None
+    reason, detail = stop
+    if operator:
+        return LinkStop(reason, detail)
+    # What a network's page tells a viewer of a hub: the statistic behind it counts every
+    # report of the node, some of which the viewer may not see (spec/security-tests.md class 3).
+    from bigfish.linking.detail import _HUB_TOLD  # numpy comes with it: only for a stop
+
+    return LinkStop(reason, _HUB_TOLD.get(reason, detail))
+
+
+def _answer(
+    kind: str, canonical: str, valid: bool, tally: _Tally | None, operator: bool
+) -> LookupResult:
     if tally is None or tally.count == 0:
         return LookupResult(kind, canonical, valid, 0, (), (), None, None, ())
     return LookupResult(
@@ -252,6 +302,8 @@ def _answer(kind: str, canonical: str, valid: bool, tally: _Tally | None) -> Loo
         first_seen=_utc(tally.first),
         last_seen=_utc(tally.last),
         networks=tuple(sorted(tally.networks)),
+        links=tally.stop is None,
+        stopped=_stop_told(tally.stop, operator),
     )
 
 
@@ -273,7 +325,7 @@ def lookup_many(store: Store, viewer: Viewer, queries: Sequence[LookupQuery]) ->
     answers = []
     for kind, canonical, valid in normalized:
         tally = tallies.get((kind, canonical)) if valid else None
-        answers.append(_answer(kind, canonical, valid, tally))
+        answers.append(_answer(kind, canonical, valid, tally, viewer.operator))
     return answers
 
 

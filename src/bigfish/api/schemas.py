@@ -200,6 +200,13 @@ class Remark(BaseModel):
     report_id: str | None = None
 
 
+class LinkStopAnswer(BaseModel):
+    """Why a value does not link the reports that mention it."""
+
+    reason: str = Field(description="pin, warning_list, hub_groups or hub_degree")
+    detail: str = Field(description="the warning list's name, the pin's note, or the hub test's")
+
+
 class LookupAnswer(BaseModel):
     """What the caller may know about one identifier."""
 
@@ -212,6 +219,15 @@ class LookupAnswer(BaseModel):
     first_seen: datetime | None
     last_seen: datetime | None
     networks: list[int]
+    links: bool | None = Field(
+        None,
+        description="Whether the value joins the reports that mention it into networks; false"
+        " for shared infrastructure (see stopped), whose networks are only those its reports are"
+        " in; null when the caller sees none of its reports.",
+    )
+    stopped: LinkStopAnswer | None = Field(
+        None, description="Why the value does not link (links false); else null."
+    )
 
 
 class LookupQuery(Body):

@@ -410,12 +410,25 @@ def lookup_command(
         "first_seen": iso_z(result.first_seen) if result.first_seen else None,
         "last_seen": iso_z(result.last_seen) if result.last_seen else None,
         "networks": list(result.networks),
+        "links": result.links,
+        "stopped": None
+        if result.stopped is None
+        else {"reason": result.stopped.reason, "detail": result.stopped.detail},
     }
     if as_json:
         typer.echo(json.dumps(document, ensure_ascii=False))
         return
     for name, shown in document.items():
-        typer.echo(f"{name}: {_plain(shown)}")
+        if name not in ("links", "stopped"):
+            typer.echo(f"{name}: {_plain(shown)}")
+    if result.stopped is not None:  # the networks above are its reports', not joined by it
+        typer.echo(
+            f"links: no, shared infrastructure ({result.stopped.reason}: "
+            f"{result.stopped.detail}); the networks are those its reports are in, "
+            "not networks it joins"
+        )
+    else:
+        typer.echo(f"links: {_plain(result.links)}")
 
 
 def _plain(value: object) -> str:

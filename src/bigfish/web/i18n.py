@@ -64,6 +64,14 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "Chỉ liệt kê {shown} báo cáo mới nhất.",
     ),
     (
+        "Does not link: shared infrastructure ({why}). The networks listed hold reports that"
+        " mention it; it joins none of them.",
+        "ไม่เชื่อมโยง: เป็นโครงสร้างพื้นฐานที่ใช้ร่วมกัน ({why}) เครือข่ายที่แสดงมีรายงานที่กล่าวถึงค่านี้"
+        " แต่ค่านี้ไม่ได้เชื่อมเครือข่ายใดเข้าด้วยกัน",
+        "Không liên kết: hạ tầng dùng chung ({why}). Các mạng lưới được liệt kê chứa báo cáo nhắc"
+        " đến giá trị này; giá trị này không nối mạng lưới nào.",
+    ),
+    (
         "+ {count} report(s) in {currency}, no exchange rate",
         "+ {count} รายงานเป็น {currency} ไม่มีอัตราแลกเปลี่ยน",
         "+ {count} báo cáo bằng {currency}, không có tỷ giá",

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, authenticate, may_call, requires, take_rate_token, tell_audit
 from bigfish.api.errors import ApiError, api_error_response
-from bigfish.api.schemas import ERRORS, BatchLookup, LookupAnswer
+from bigfish.api.schemas import ERRORS, BatchLookup, LinkStopAnswer, LookupAnswer
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.audit import AuditWriter, listed_entries
 from bigfish.lookup import LookupQuery, LookupResult, lookup_many
@@ -45,6 +45,10 @@ def answer(result: LookupResult) -> LookupAnswer:
         first_seen=result.first_seen,
         last_seen=result.last_seen,
         networks=list(result.networks),
+        links=result.links,
+        stopped=None
+        if result.stopped is None
+        else LinkStopAnswer(reason=result.stopped.reason, detail=result.stopped.detail),
     )
 
 
