@@ -4,10 +4,12 @@ in the search form."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from bigfish.audit import verify_audit
 from bigfish.store.schema_access import audit_log
+from tests.api.helpers import TestClient
 from tests.web.conftest import WebPartnership
 
 
@@ -53,3 +55,20 @@ def test_a_search_with_an_unknown_country_says_so_in_its_form(web: WebPartnershi
     )
     assert part.status_code == 400 and "<header" not in part.text
     assert "is not an ISO 3166 alpha-2 code" in part.text
+
+
+@pytest.mark.parametrize(
+    "address", ["/alerts?cursor=zzz", "/networks/abc", "/requests?network=0", "/nowhere"]
+)
+def test_an_error_page_keeps_the_navigation_of_a_signed_in_user(
+    web: WebPartnership, address: str
+) -> None:
+    """Before: the page of a bad parameter (an old link, a mistyped address) had no navigation,
+    language or sign-out, as if the user had been signed out."""
+    page = web.clients["B"].get(address)
+    assert page.status_code in (404, 422), page.text
+    assert '<header class="top">' in page.text and 'action="/logout"' in page.text
+    assert "bob · B" in page.text
+    signed_out = TestClient(web.api.client.app).get(address, follow_redirects=False)
+    assert signed_out.status_code in (303, 404, 422)
+    assert '<header class="top">' not in signed_out.text

@@ -253,7 +253,19 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     never a traceback."""
     title = _TITLES.get(status, N_("Error") if status < 500 else N_("Something went wrong"))
     template = "error_fragment.html" if is_htmx(request) else "error.html"
-    return page(request, None, template, status=status, title=title, message=message)
+    return page(
+        request, _session_of(request), template, status=status, title=title, message=message
+    )
+
+
+def _session_of(request: Request) -> WebSession | None:
+    """The signed-in user of a page that answered an error, so that the error page keeps the
+    navigation, the language and sign-out (a bad filter or an old link left a page without
+    them); None when there is none, or when the store cannot say (an error of the store)."""
+    try:
+        return current_session(store_of(request), request.cookies.get(SESSION_COOKIE))
+    except Exception:  # the error page must still be shown
+        return None
 
 
 def is_htmx(request: Request) -> bool:
