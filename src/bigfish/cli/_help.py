@@ -8,6 +8,10 @@ source. So every paragraph's prose is given on one line here, and rich wraps it 
 terminal; a literal line keeps its line (see `is_literal`), and so does every line of a
 paragraph that opens with click's `\\b` marker (the marker itself is dropped: rich would print
 it). Text after click's `\\f` marker is left as it is (neither typer nor click shows it).
+
+An option's name is never cut: when typer's options table is too wide, rich shrank every column
+alike, and cut `--max-connections-per-address` to `--max-connections-per…` at 80 columns
+(`WholeOptionNames`: the columns of names keep their width, the type and help columns wrap).
 """
 
 from __future__ import annotations
@@ -15,9 +19,14 @@ from __future__ import annotations
 import inspect
 import re
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import typer
 import typer.main
+from typer import _click  # the typer this project uses keeps its own click
+from typer.core import TyperCommand
 
 _NO_REWRAP = {"\b", "\\b"}
 """Click's marker, alone on a paragraph's first line: keep that paragraph's lines (written
@@ -82,6 +91,8 @@ def fit_help_texts(group: typer.Typer) -> None:
         if doc and info not in _FITTED:
             info.help = reflow(doc)
             _FITTED.add(info)
+        if info.cls in (None, TyperCommand):  # typer's own: not a command's chosen class
+            info.cls = WholeOptionNames
     for sub in group.registered_groups:
         doc = typer.main.solve_typer_info_help(sub)
         if isinstance(doc, str) and doc and sub not in _FITTED:
@@ -89,3 +100,35 @@ def fit_help_texts(group: typer.Typer) -> None:
             _FITTED.add(sub)
         if sub.typer_instance is not None:
             fit_help_texts(sub.typer_instance)
+
+
+class WholeOptionNames(TyperCommand):
+    """A command whose help shows each option's names whole at any width rich can draw them:
+    typer's options table shrank every column alike when too wide, names too, which rich then
+    cut with an ellipsis (a name is one word: it cannot wrap)."""
+
+    def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        with _names_unwrapped():
+            super().format_help(ctx, formatter)
+
+
+@contextmanager
+def _names_unwrapped() -> Iterator[None]:
+    """typer's help tables, while drawn, with their columns of names (all but the type and the
+    help, the last two) kept whole: rich narrows the columns that may wrap first, and those
+    only. Imported here, when help is drawn: rich is not loaded to run a command."""
+    from rich.table import Table
+    from typer import rich_utils
+
+    class NamesWhole(Table):
+        def add_row(self, *renderables: Any, **options: Any) -> None:
+            super().add_row(*renderables, **options)
+            for column in self.columns[:-2]:  # typer's commands table has two: none of them
+                column.no_wrap = True
+
+    drawn = rich_utils.Table  # type: ignore[attr-defined]
+    rich_utils.Table = NamesWhole  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        rich_utils.Table = drawn  # type: ignore[attr-defined]
