@@ -16,7 +16,6 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from bigfish import vocab
 from bigfish.api.deps import Access
 from bigfish.api.routes.lookup import record_looked_up
-from bigfish.audit import AuditEntry, AuditWriter
 from bigfish.errors import InputError, NotFound
 from bigfish.linking.detail import get_network
 from bigfish.lookup import LookupQuery, lookup_many
@@ -25,6 +24,12 @@ from bigfish.organizations import list_orgs
 from bigfish.reporting.period import parse_period
 from bigfish.reports import get_report
 from bigfish.web import data
+from bigfish.web.audited import (
+    record_sign_in_failed,
+    record_signed_in,
+    record_signed_out,
+    record_view,
+)
 from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, translator
 from bigfish.web.render import (
     HERE,
@@ -45,6 +50,7 @@ from bigfish.web.session import (
     SESSION_LIFETIME,
     SignInThrottle,
     WebSession,
+    current_session,
     new_form_token,
     sign_in,
     sign_out,
@@ -125,8 +131,16 @@ def login(
         )
         if wait:
             failed.headers["Retry-After"] = str(math.ceil(wait))
+        record_sign_in_failed(request, username, failed.status_code)
         return failed
     THROTTLE.succeeded(username, address, at)
+    started = current_session(store_of(request), token)
+    try:  # a session nobody can account for is not started
+        if started is not None:
+            record_signed_in(request, started, 303)
+    except HTTPException:
+        sign_out(store_of(request), token)
+        raise
     # The browser's previous session (another user's on a shared computer) ends here too, not
     # only its cookie: a copy of that cookie must not outlive the sign-in that replaced it.
     sign_out(store_of(request), request.cookies.get(SESSION_COOKIE))
@@ -151,6 +165,7 @@ def logout(
     """End the session."""
     check_csrf(request, session, csrf_token)
     sign_out(store_of(request), request.cookies.get(SESSION_COOKIE))
+    record_signed_out(request, session, 303)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -285,7 +300,9 @@ def network(request: Request, session: Reader, network_id: int) -> Response:
     try:
         detail = get_network(store, viewer, network_id)
     except NotFound:
+        record_view(request, session, 404)
         return not_found(request, session, N_("No network here."))
+    record_view(request, session, 200)
     members = data.member_facts(store, viewer, detail)
     names = {j.identifier_id: j for j in detail.joins}
     return page(
@@ -312,31 +329,15 @@ def network_export(request: Request, session: Reader, network_id: int, fmt: str)
     try:
         detail = get_network(store, viewer, network_id)
     except NotFound:
-        _record_export(request, session, 404)
+        record_view(request, session, 404)
         return not_found(request, session, N_("No network here."))
     body = data.export_network(store, viewer, detail, fmt)
-    _record_export(request, session, 200)
+    record_view(request, session, 200)
     extension = {"stix": "json", "misp": "misp.json", "csv": "csv"}[fmt]
     headers = SECURITY_HEADERS | {
         "Content-Disposition": f'attachment; filename="network-{detail.summary.id}.{extension}"'
     }
     return Response(body, media_type=data.EXPORT_MEDIA_TYPES[fmt], headers=headers)
-
-
-def _record_export(request: Request, session: WebSession, status: int) -> None:
-    """Record an export of a network from its page in the audit log, as the audit middleware
-    records the API's (it covers /api/ and /taxii2 only): who, which network, which format,
-    with which result; 503 when it could not be recorded (the file is then not sent)."""
-    writer: AuditWriter | None = getattr(request.app.state, "audit_writer", None)
-    if writer is None:  # an application built without the audit log (tests)
-        return
-    principal = session.principal
-    path = request.url.path
-    entry = AuditEntry(principal.actor, principal.org_name, f"GET {path}", path, status)
-    try:
-        writer.submit(entry).result()
-    except Exception:
-        raise HTTPException(503, "the export could not be recorded; try again") from None
 
 
 # Under its own prefix: a report id may hold '/' and end in '/graph', and
@@ -347,7 +348,9 @@ def report_graph(request: Request, session: Reader, org: str, report_id: str) ->
     try:
         record = get_report(store_of(request), viewer_of(session), org, report_id)
     except NotFound:
+        record_view(request, session, 404)
         return JSONResponse({"identifiers": []}, status_code=404, headers=SECURITY_HEADERS)
+    record_view(request, session, 200)
     items = [
         {"kind": m.kind, "canonical": m.canonical, "valid": m.valid, "source": m.source}
         for m in record.identifiers

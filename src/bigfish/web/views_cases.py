@@ -28,6 +28,7 @@ from bigfish.memberships import add_member, create_group, groups_of
 from bigfish.organizations import list_orgs
 from bigfish.reports import get_report
 from bigfish.suggestions import decide, suggestions_for
+from bigfish.web.audited import record_view
 from bigfish.web.i18n import N_
 from bigfish.web.render import (
     check_csrf,
@@ -66,7 +67,9 @@ def report(
     try:
         record = get_report(store, viewer, org, report_id)
     except NotFound:
+        record_view(request, session, 404)
         return not_found(request, session, N_("No report here."))
+    record_view(request, session, 200)
     evidence = list_evidence(store, data_dir_of(request), viewer, org=org, report_id=report_id)
     try:
         similar = suggestions_for(
@@ -242,6 +245,7 @@ def new_request(
 def evidence(request: Request, session: Reader) -> Response:
     """Evidence the user may see, with the last integrity check of each piece."""
     items = list_evidence(store_of(request), data_dir_of(request), viewer_of(session))
+    record_view(request, session, 200)
     return page(request, session, "evidence.html", items=items)
 
 
@@ -251,7 +255,9 @@ def evidence_detail(request: Request, session: Reader, evidence_id: str) -> Resp
     try:
         chain = list_custody(store_of(request), viewer_of(session), evidence_id)
     except NotFound:
+        record_view(request, session, 404)
         return not_found(request, session, N_("No evidence here."))
+    record_view(request, session, 200)
     return page(
         request, session, "evidence_detail.html", evidence_id=evidence_id, chain=chain, check=None
     )
@@ -275,7 +281,9 @@ def evidence_verify(
         record = get_evidence(store, data_dir_of(request), viewer, evidence_id, activity)
         chain = list_custody(store, viewer, evidence_id)
     except NotFound:
+        record_view(request, session, 404)
         return not_found(request, session, N_("No evidence here."))
+    record_view(request, session, 200)
     return page(
         request,
         session,
