@@ -5,13 +5,21 @@ most, a safety net that only a receiver waited for reaches)."""
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-WAIT = 10.0  # seconds a slow receiver holds an answer at most
+import pytest
+
+from bigfish import webhooks
+from bigfish.alerts import delivery
+from tests.polling import WAIT  # seconds a slow receiver holds an answer at most
+
+__all__ = ["WAIT", "Receiver", "patient_deliveries", "release_when", "serve"]
 
 
 @dataclass
@@ -83,3 +91,16 @@ def release_when(slow: Receiver, fast: Receiver, *report_ids: str) -> threading.
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     return watcher
+
+
+def patient_deliveries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deliveries wait WAIT seconds for an answer, in all: production gives up after 10 s
+    without one (30 s in all), and a held receiver is released only once another has had its
+    alerts, which on a loaded machine can take longer than that. Only the limits change."""
+    guarded = webhooks.guarded_request
+
+    def patient(*args: Any, **kwargs: Any) -> Any:
+        return guarded(*args, **{**kwargs, "timeout": WAIT})
+
+    monkeypatch.setattr(webhooks, "guarded_request", patient)
+    monkeypatch.setattr(delivery, "deliver", functools.partial(webhooks.deliver, deadline=WAIT))

@@ -26,11 +26,11 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.webhooks import add_webhook
 from tests.intake.conftest import csv_text, row
+from tests.polling import WAIT
 from tests.webhook_capture import catch_webhooks
 
 PHONE = "081-234-5678"  # +66812345678, held by B and C
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
-WAIT = 20.0  # seconds a receiver waits for another at most (a safety net, never reached)
 
 
 @dataclass

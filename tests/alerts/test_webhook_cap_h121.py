@@ -27,7 +27,7 @@ from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.webhooks import add_webhook, allow_peer
 from tests.intake.conftest import csv_text, row
-from tests.webhook_receiver import WAIT, Receiver, serve
+from tests.webhook_receiver import WAIT, Receiver, patient_deliveries, serve
 
 PHONE = "081-234-5678"  # held by B and C, reported by A
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
@@ -62,7 +62,8 @@ def _ingest(store: Store, folder: Path, org: str, *report_ids: str) -> None:
 
 
 @pytest.fixture
-def node(store: Store, tmp_path: Path) -> Iterator[Node]:
+def node(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+    patient_deliveries(monkeypatch)
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
     servers = [serve(slow), serve(fast)]

@@ -29,7 +29,7 @@ from bigfish.webhooks import add_webhook, allow_peer
 from tests.interop.builders import ingest_json, sample_reports
 from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
 from tests.interop.test_sync_partial import GARBAGE, _shared
-from tests.webhook_receiver import WAIT, Receiver, release_when, serve
+from tests.webhook_receiver import WAIT, Receiver, patient_deliveries, release_when, serve
 
 PAGES = ["r1", "r2", "r3"]  # the peer's reports, one a page
 
@@ -45,7 +45,8 @@ class Node:
 
 
 @pytest.fixture
-def node(store: Store, tmp_path: Path) -> Iterator[Node]:
+def node(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+    patient_deliveries(monkeypatch)
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
     servers = [serve(slow), serve(fast)]

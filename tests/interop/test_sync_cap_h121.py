@@ -28,14 +28,17 @@ from bigfish.webhooks import add_webhook, allow_peer
 from tests.interop.builders import ingest_json, sample_reports
 from tests.interop.hostile import hostile_peer
 from tests.interop.test_review_h116 import Node, _Pages
-from tests.webhook_receiver import WAIT, Receiver, serve
+from tests.webhook_receiver import WAIT, Receiver, patient_deliveries, serve
 
 PAGES = ["r1", "r2", "r3", "r4"]  # the peer's reports, one a page
 
 
 @pytest.fixture
-def node(store: Store, tmp_path: Path) -> Iterator[tuple[Node, int]]:
+def node(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Node, int]]:
     """The pulling node, and SLOW-BANK's webhook id."""
+    patient_deliveries(monkeypatch)
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
     servers = [serve(slow), serve(fast)]
