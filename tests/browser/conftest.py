@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.browser.partnership import PASSWORD, BrowserPartnership, build
+from tests.polling import WAIT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -67,7 +68,7 @@ def server(partnership: BrowserPartnership) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + WAIT
         while True:
             try:
                 if httpx.get(base + "/login", timeout=2).status_code == 200:
@@ -80,7 +81,7 @@ def server(partnership: BrowserPartnership) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        process.wait(timeout=WAIT)
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +97,7 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS, timeout=WAIT * 1000
         )
         yield launched
         launched.close()
@@ -119,6 +120,7 @@ def console() -> Console:
 def open_page(browser: object, server: str, console: Console, username: str) -> object:
     """A new browser context signed in as USERNAME, its console watched."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+    context.set_default_timeout(WAIT * 1000)  # Playwright gives up after 30 s by default
     page = context.new_page()
     page.on("console", lambda m: console.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console.errors.append(str(e)))

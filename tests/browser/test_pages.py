@@ -54,7 +54,7 @@ def test_network_graph_renders_its_nodes(
     page = analyst
     page.goto(f"{server}/networks/{partnership.hostile_network}")  # type: ignore[attr-defined]
     graph = page.locator("#graph[data-rendered-nodes]")  # type: ignore[attr-defined]
-    graph.wait_for(timeout=10_000)
+    graph.wait_for()  # the context's default timeout: WAIT
     assert int(graph.get_attribute("data-rendered-nodes")) >= 3
     assert page.locator("#graph canvas").count() >= 1  # type: ignore[attr-defined]
     nodes = page.evaluate(  # type: ignore[attr-defined]
@@ -139,7 +139,7 @@ def test_the_graph_explains_in_the_language_of_the_page(
     page = open_page(browser, server, console, "somchai")
     page.context.add_cookies([{"name": "bigfish_lang", "value": "th", "url": server}])  # type: ignore[attr-defined]
     page.goto(f"{server}/networks/{partnership.hostile_network}")  # type: ignore[attr-defined]
-    page.locator("#graph[data-rendered-nodes]").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page.locator("#graph[data-rendered-nodes]").wait_for()  # type: ignore[attr-defined]
     tap(page, "[type = 'identifier']")
     joined = page.text_content("#selection")  # type: ignore[attr-defined]
     assert joined is not None and re.search(r"เชื่อมโยงรายงาน \d+ ฉบับ:", joined), joined

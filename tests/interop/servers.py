@@ -17,6 +17,7 @@ import uvicorn
 
 from bigfish.api.app import ApiSettings, create_app
 from bigfish.store import Store
+from tests.polling import WAIT
 
 
 def free_port() -> int:
@@ -42,14 +43,14 @@ def uvicorn_in_thread(app: Any, **settings: Any) -> Iterator[int]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + WAIT
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
         yield port
     finally:
         server.should_exit = True
-        thread.join(10)
+        thread.join(WAIT)
 
 
 @contextmanager
@@ -135,7 +136,7 @@ def medallion_server(tmp: Path, objects: list[dict[str, Any]], page: int = 100) 
         yield f"http://127.0.0.1:{port}/taxii2/"
     finally:
         server.shutdown()
-        thread.join(10)
+        thread.join(WAIT)
 
 
 class FakeTaxii(httpx.BaseTransport):

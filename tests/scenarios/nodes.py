@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.interop.servers import free_port
+from tests.polling import WAIT
 
 
 @contextmanager
@@ -32,7 +33,7 @@ def serve_node(
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
@@ -48,5 +49,5 @@ def serve_node(
             process.wait(5)
         except subprocess.TimeoutExpired:  # keep-alive connections hold a graceful stop
             process.kill()
-            process.wait(5)
+            process.wait(WAIT)
         log.close()

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from bigfish.store import open_store
 from bigfish.store.schema import identifiers, mentions, reports
+from tests.polling import WAIT
 
 from ..intake.conftest import csv_text, row
 
@@ -52,7 +53,7 @@ def _stored_so_far(db: Path) -> int:
     if not db.exists():
         return 0
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=WAIT) as conn:
             return int(conn.execute("SELECT count(*) FROM reports").fetchone()[0])
     except sqlite3.Error:  # not created yet
         return 0
@@ -71,7 +72,7 @@ def _kill_mid_ingest(db: Path, data: Path, rng: random.Random) -> None:
     time.sleep(rng.uniform(0.0, 0.6))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + WAIT
     while _processes_of(db) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _processes_of(db), "the killed ingest left worker processes behind"

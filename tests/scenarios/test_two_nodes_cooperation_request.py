@@ -24,6 +24,7 @@ from bigfish.store.schema_evidence import request_events
 from bigfish.store.schema_interop import peer_keys
 from bigfish.webhooks import allow_peer
 from tests.interop.servers import free_port
+from tests.polling import WAIT
 from tests.scenarios.nodes import serve_node
 
 ACCOUNT = "BFTVVNVX:0071000123456"
@@ -35,7 +36,7 @@ def _auth(key: str) -> dict[str, str]:
 
 
 def _history(base: str, key: str, request_id: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"{base}/api/v1/requests/{request_id}", headers=_auth(key), timeout=10)
+    answer = httpx.get(f"{base}/api/v1/requests/{request_id}", headers=_auth(key), timeout=WAIT)
     assert answer.status_code == 200, answer.text
     history: list[dict[str, Any]] = answer.json()["history"]
     return history
@@ -45,11 +46,11 @@ def _taxii_types(base: str, key: str) -> set[str]:
     """Every object type of every TAXII collection KEY may read on node BASE."""
     root = f"{base}/taxii2/api/"
     headers = _auth(key) | {"Accept": "application/taxii+json;version=2.1"}
-    listing = httpx.get(root + "collections/", headers=headers, timeout=10).json()
+    listing = httpx.get(root + "collections/", headers=headers, timeout=WAIT).json()
     types: set[str] = set()
     for info in listing.get("collections", []):
         url = f"{root}collections/{info['id']}/objects/"
-        page = httpx.get(url, headers=headers, timeout=10).json()
+        page = httpx.get(url, headers=headers, timeout=WAIT).json()
         types |= {o["type"] for o in page.get("objects", [])}
     return types
 
@@ -95,13 +96,13 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
                 "send": True,
             },
             headers=_auth(aoc),
-            timeout=10,
+            timeout=WAIT,
         )
         assert created.status_code == 201, created.text
         request_id = created.json()["request_id"]
 
         to_vn = pull(vn, f"{th_url}/taxii2/", bank_pulls_th)  # the bank's node fetches it
-        inbox = httpx.get(f"{vn_url}/api/v1/requests?box=inbox", headers=_auth(bank), timeout=10)
+        inbox = httpx.get(f"{vn_url}/api/v1/requests?box=inbox", headers=_auth(bank), timeout=WAIT)
         assert [r["request_id"] for r in inbox.json()["requests"]] == [request_id]
         assert inbox.json()["requests"][0]["status"] == "sent"
         for status in ("acknowledged", "in_progress", "fulfilled"):
@@ -109,7 +110,7 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
                 f"{vn_url}/api/v1/requests/{request_id}/status",
                 json={"status": status, "note": f"VN-BANK: {status}"},
                 headers=_auth(bank),
-                timeout=10,
+                timeout=WAIT,
             )
             assert changed.status_code == 200, changed.text
 
@@ -160,7 +161,7 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
             files={"file": ("slip.txt", b"transfer 1,200,000 THB to " + ACCOUNT.encode())},
             data={"source": "victim", "method": "photo of the transfer slip"},
             headers=_auth(aoc),
-            timeout=10,
+            timeout=WAIT,
         )
         assert upload.status_code == 201, upload.text
     digest = upload.json()["sha256"]
