@@ -17,6 +17,7 @@ from bigfish.errors import InputError, PeerError
 from bigfish.outgoing import bounded_get
 from bigfish.store import Store
 from bigfish.webhooks import allow_peer, deliver, list_allowed_peers
+from tests.polling import WAIT
 
 SECRET = "5ec7e7" * 10
 
@@ -34,7 +35,7 @@ class StuckResolver:
     def __call__(self, host: str, port: object, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
         self.started.set()
-        self.released.wait(5)
+        self.released.wait(WAIT)
         self.finished.set()
         raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
 
@@ -65,7 +66,7 @@ def test_a_stuck_resolver_ends_a_webhook_delivery_by_its_deadline(stuck: StuckRe
             transport=httpx.MockTransport(_answer),
             deadline=0.2,
         )
-    assert stuck.started.wait(5)  # the lookup was made ...
+    assert stuck.started.wait(WAIT)  # the lookup was made ...
     assert not stuck.finished.is_set()  # ... and abandoned, not waited for
     message = str(caught.value)
     assert "cannot resolve 'hooks.partner.example'" in message
@@ -84,7 +85,7 @@ def test_a_stuck_resolver_ends_a_sync_get_by_its_deadline(stuck: StuckResolver) 
             max_body_bytes=1000,
             transport=httpx.MockTransport(_answer),
         )
-    assert stuck.started.wait(5)
+    assert stuck.started.wait(WAIT)
     assert not stuck.finished.is_set()
 
 
@@ -97,17 +98,17 @@ def test_lookups_left_waiting_are_bounded(
     monkeypatch.setattr(outgoing, "MAX_PENDING_LOOKUPS", 1)
     with pytest.raises(PeerError, match="no answer within"):
         outgoing.check_outgoing_url("https://a.example/", [], resolve_timeout=0.1)
-    assert stuck.started.wait(5)
+    assert stuck.started.wait(WAIT)
     with pytest.raises(PeerError, match="still waiting for the resolver"):
         outgoing.check_outgoing_url("https://b.example/", [], resolve_timeout=0.1)
     assert stuck.calls == 1
     stuck.released.set()
     for thread in threading.enumerate():
         if thread.name == "bigfish-resolve":
-            thread.join(5)
+            thread.join(WAIT)
     # once the stuck lookup ended, its place is free again
     answered = outgoing.check_outgoing_url(
-        "https://c.example/", [], lambda host, port: ["93.184.216.34"], resolve_timeout=5
+        "https://c.example/", [], lambda host, port: ["93.184.216.34"], resolve_timeout=WAIT
     )
     assert answered.addresses == ("93.184.216.34",)
 

@@ -16,6 +16,7 @@ import pytest
 from bigfish.audit import AuditEntry, AuditWriter, verify_audit
 from bigfish.store import Store
 from tests.api.helpers import Partnership
+from tests.polling import WAIT
 
 
 def _entry(i: int) -> AuditEntry:
@@ -50,7 +51,7 @@ def test_one_wake_up_of_the_loop_per_committed_batch(sqlite_store: Store) -> Non
         assert not any(task.done() for task in tasks)
         assert verify_audit(sqlite_store).rows == 0
         os.close(fd)  # the other process's turn ends
-        return list(await asyncio.wait_for(asyncio.gather(*tasks), timeout=30))
+        return list(await asyncio.wait_for(asyncio.gather(*tasks), timeout=WAIT))
 
     try:
         seqs = asyncio.run(scenario())
@@ -66,13 +67,13 @@ def test_one_wake_up_of_the_loop_per_committed_batch(sqlite_store: Store) -> Non
 def test_the_lock_file_is_released_after_each_turn(sqlite_store: Store) -> None:
     """The writer keeps the lock file open between turns but never holds the lock idle."""
     writer = AuditWriter(sqlite_store)
-    assert writer.submit(_entry(1)).result(timeout=30) == 1
+    assert writer.submit(_entry(1)).result(timeout=WAIT) == 1
     fd = os.open(_lock_file(sqlite_store), os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the writer still held it
     finally:
         os.close(fd)
-    assert writer.submit(_entry(2)).result(timeout=30) == 2
+    assert writer.submit(_entry(2)).result(timeout=WAIT) == 2
     writer.close()
     assert verify_audit(sqlite_store).ok
 
@@ -90,7 +91,7 @@ def test_a_batch_waits_for_an_announced_request(store: Store) -> None:
         await asyncio.sleep(0.2)
         assert not first.done()  # waits for the second announced request
         assert verify_audit(store).rows == 0
-        second = await asyncio.wait_for(writer.record(_entry(2), announced=True), timeout=30)
+        second = await asyncio.wait_for(writer.record(_entry(2), announced=True), timeout=WAIT)
         committed.set()
         return await first, second
 
@@ -110,7 +111,7 @@ def test_a_withdrawn_request_holds_no_batch_back(sqlite_store: Store) -> None:
     async def scenario() -> int:
         writer.announce()
         writer.withdraw()
-        return await asyncio.wait_for(writer.record(_entry(1)), timeout=30)
+        return await asyncio.wait_for(writer.record(_entry(1)), timeout=WAIT)
 
     try:
         assert asyncio.run(scenario()) == 1
@@ -141,15 +142,15 @@ def test_a_failed_batch_is_not_acknowledged_and_the_next_one_commits(store: Stor
     """A statement failing in the middle of a batch fails every request of it (none is
     acknowledged), leaves nothing half-written, and the writer goes on with a fresh connection."""
     writer = AuditWriter(store)
-    assert writer.submit(_entry(1)).result(timeout=30) == 1
+    assert writer.submit(_entry(1)).result(timeout=WAIT) == 1
     chain = writer._chain
     good_sql = chain.insert.sql
     chain.insert.sql = good_sql.replace("audit_log", "no_such_table", 1)
     failed = writer.submit(_entry(2))
     with pytest.raises(Exception, match="no_such_table"):  # the driver's error, passed on
-        failed.result(timeout=30)
+        failed.result(timeout=WAIT)
     chain.insert.sql = good_sql
-    assert writer.submit(_entry(3)).result(timeout=30) == 2
+    assert writer.submit(_entry(3)).result(timeout=WAIT) == 2
     writer.close()
     check = verify_audit(store)
     assert check.ok and check.rows == 2

@@ -13,6 +13,7 @@ from bigfish.api.linker import BackgroundLinker
 from bigfish.store import Store
 from bigfish.store.schema_linking import networks
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.polling import WAIT
 
 
 @pytest.fixture
@@ -62,25 +63,25 @@ def test_batches_stored_during_a_run_are_linked_by_one_more_run(store: Store) ->
         runs.append(len(runs))
         if len(runs) == 1:
             started.set()
-            assert release.wait(10)
+            assert release.wait(WAIT)
         if len(runs) == 3:
             raise RuntimeError("a failed run is logged; the next one runs")
 
     linker = BackgroundLinker(store, link)
     linker()
-    assert started.wait(10)
+    assert started.wait(WAIT)
     for _ in range(5):  # while the first run is held
         linker()
     release.set()
-    assert linker.settle(timeout=10)
+    assert linker.settle(timeout=WAIT)
     assert runs == [0, 1]
     linker()
-    assert linker.settle(timeout=10) and runs == [0, 1, 2]
+    assert linker.settle(timeout=WAIT) and runs == [0, 1, 2]
     linker()
     linker.close()
     assert runs == [0, 1, 2, 3]
     linker()  # closed: no more runs
-    assert linker.settle(timeout=10) and runs == [0, 1, 2, 3]
+    assert linker.settle(timeout=WAIT) and runs == [0, 1, 2, 3]
 
 
 def test_the_linker_also_runs_on_a_clock_until_closed(store: Store) -> None:
@@ -95,8 +96,8 @@ def test_the_linker_also_runs_on_a_clock_until_closed(store: Store) -> None:
 
     linker = BackgroundLinker(store, link)
     linker.every(0.01)
-    assert third.wait(10)
+    assert third.wait(WAIT)
     linker.close()
     ran = len(runs)
     linker()  # closed: the clock and callers start nothing more
-    assert linker.settle(timeout=10) and len(runs) == ran
+    assert linker.settle(timeout=WAIT) and len(runs) == ran

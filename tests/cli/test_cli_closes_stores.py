@@ -14,6 +14,7 @@ from bigfish.cli import app
 from bigfish.organizations import add_org
 from bigfish.store import Store
 from tests.intake.conftest import csv_text, row
+from tests.polling import WAIT
 
 runner = CliRunner()
 
@@ -21,7 +22,7 @@ RUNS = 3
 
 #: How long a closed connection's server process may take to leave pg_stat_activity: the client
 #: does not wait for it to exit.
-SETTLE_SECONDS = 10.0
+SETTLE_SECONDS = WAIT
 
 _OTHER_CONNECTIONS = sa.text(
     "SELECT count(*) FROM pg_stat_activity "

@@ -10,6 +10,7 @@ import threading
 from typer import _adapters
 
 import bigfish.cli  # noqa: F401  (installs the one-at-a-time switch)
+from tests.polling import WAIT
 
 
 def test_a_second_thread_waits_for_the_first_to_leave_the_switch() -> None:
@@ -20,7 +21,7 @@ def test_a_second_thread_waits_for_the_first_to_leave_the_switch() -> None:
     def first() -> None:
         with _adapters.disabled_pydantic_plugins():
             inside.set()
-            release.wait(30)
+            release.wait(WAIT)
 
     def second() -> None:
         try:
@@ -31,7 +32,7 @@ def test_a_second_thread_waits_for_the_first_to_leave_the_switch() -> None:
 
     holder = threading.Thread(target=first)
     holder.start()
-    assert inside.wait(30)
+    assert inside.wait(WAIT)
     waiter = threading.Thread(target=second)
     waiter.start()
     waiter.join(0.5)

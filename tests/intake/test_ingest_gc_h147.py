@@ -13,6 +13,7 @@ import pytest
 
 from bigfish.intake import ingest_file, service
 from bigfish.store import Store
+from tests.polling import WAIT
 
 HEADER = "report_id,reported_at,country,narrative,phones\n"
 
@@ -85,17 +86,17 @@ def test_overlapping_ingests_restore_once_the_last_ends(
     def first() -> None:
         with service._no_full_gc():
             first_in.set()
-            second_in.wait(5)
+            second_in.wait(WAIT)
         first_out.set()
 
     thread = threading.Thread(target=first)
     thread.start()
-    first_in.wait(5)
+    first_in.wait(WAIT)
     with service._no_full_gc():
         second_in.set()
-        first_out.wait(5)
+        first_out.wait(WAIT)
         inside.append(gc.get_threshold())  # the first has ended: this one is still inside
-    thread.join(5)
+    thread.join(WAIT)
     assert inside == [(700, 10, service._NO_FULL_GC)]
     assert gc.get_threshold() == thresholds
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bigfish.audit import AuditEntry, AuditWriter, verify_audit
 from bigfish.store import Store, open_store
+from tests.polling import WAIT
 
 
 def _entry(i: int) -> AuditEntry:
@@ -61,6 +62,6 @@ def test_a_sqlite_writer_waits_its_turn_on_the_lock_file(sqlite_store: Store) ->
         assert verify_audit(sqlite_store).rows == 0
     finally:
         os.close(fd)
-    assert future.result(timeout=10) == 1
+    assert future.result(timeout=WAIT) == 1
     writer.close()
     assert verify_audit(sqlite_store).ok and Path(database + "-audit.lock").exists()

@@ -23,6 +23,7 @@ from bigfish.models import ApiRole
 from bigfish.organizations import add_org
 from bigfish.store import Store, open_store
 from tests.interop.servers import bigfish_server
+from tests.polling import WAIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ def _raw_post(base: str, path: str, head: bytes, body_chunks: Iterator[bytes]) -
     them; (the server's answer, body bytes sent)."""
     host, port = base.removeprefix("http://").split(":")
     sent = 0
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with socket.create_connection((host, int(port)), timeout=WAIT) as sock:
         sock.sendall(b"POST " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
         sock.settimeout(0.001)
         answer = b""
@@ -228,7 +229,7 @@ def test_the_server_answers_others_while_an_envelope_is_read(
 
     def slow_read(body: bytes | str) -> object:
         reading.set()
-        answered.wait(10)  # the envelope is read until another request has been answered
+        answered.wait(2 * WAIT)  # the envelope is read until another request has been answered
         return strict.loads(body)
 
     monkeypatch.setattr(taxii, "strict_json", slow_read)
@@ -238,15 +239,15 @@ def test_the_server_answers_others_while_an_envelope_is_read(
             node.objects_url,
             content=b'{"objects": []}',
             headers=node.headers(TAXII),
-            timeout=30,
+            timeout=3 * WAIT,
         )
-        assert reading.wait(10)
+        assert reading.wait(WAIT)
         try:
-            health = httpx.get(f"{node.base}/api/v1/health", timeout=5)
+            health = httpx.get(f"{node.base}/api/v1/health", timeout=WAIT)
         except httpx.TimeoutException:
             health = None
         answered.set()
-        assert posted.result(20).status_code == 202
+        assert posted.result(3 * WAIT).status_code == 202
     assert health is not None and health.status_code == 200
 
 

@@ -17,6 +17,7 @@ from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_access import webhooks
 from bigfish.webhooks import deliver
 from tests.api.helpers import Partnership, report
+from tests.polling import WAIT
 from tests.webhook_capture import capture_webhooks
 
 BODY = 64 * 1024 * 1024  # what the receiver offers to send
@@ -119,7 +120,7 @@ def test_a_receiver_answering_a_byte_at_a_time_cannot_hold_a_delivery() -> None:
         assert server.bytes < 150  # cut off long before the receiver was done
     finally:
         server.stop.set()
-        server.done.wait(30)
+        server.done.wait(WAIT)
         server.sock.close()
 
 

@@ -22,6 +22,7 @@ import pytest
 from bigfish.cli import serve
 from bigfish.cli.serve import CONNECTIONS_PER_ADDRESS_VARIABLE, BoundedH11
 from tests.interop.servers import uvicorn_in_thread
+from tests.polling import WAIT
 from tests.serve_capture import capture_serve
 
 Server = Callable[..., AbstractContextManager[int]]
@@ -76,13 +77,13 @@ def bounded_server(monkeypatch: pytest.MonkeyPatch) -> Server:
 
 
 def _connect(port: int) -> socket.socket:
-    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
-    conn.settimeout(10)
+    conn = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    conn.settimeout(WAIT)
     return conn
 
 
 def _read_to_end(conn: socket.socket) -> bytes | None:
-    """Everything the server sends until it closes CONN; None if 10 s pass without a byte."""
+    """Everything the server sends until it closes CONN; None if WAIT s pass without a byte."""
     answer = b""
     try:
         while piece := conn.recv(65536):
@@ -236,7 +237,7 @@ def test_no_way_a_connection_ends_keeps_its_place(bounded_server: Server) -> Non
             assert refused is not None and refused.startswith(b"HTTP/1.1 503"), refused
             for conn in held:
                 conn.close()
-        deadline = time.monotonic() + 10  # the server sees the last closes a moment later
+        deadline = time.monotonic() + WAIT  # the server sees the last closes a moment later
         while "127.0.0.1" in BoundedH11.open_by_address and time.monotonic() < deadline:
             time.sleep(0.02)
         assert "127.0.0.1" not in BoundedH11.open_by_address, BoundedH11.open_by_address

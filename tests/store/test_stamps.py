@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from bigfish.store import Store
 from bigfish.store.schema_linking import networks
 from bigfish.store.stamps import announce_writer, settled_newest
+from tests.polling import WAIT
 
 NEWEST = sa.select(sa.func.max(networks.c.updated_at))
 EARLIER = datetime(2029, 1, 1, tzinfo=UTC)
@@ -58,7 +59,7 @@ def test_it_waits_for_a_writer_in_flight_and_reads_its_stamp(pg_store: Store) ->
         finally:
             if transaction.is_active:
                 transaction.rollback()
-    thread.join(timeout=30)
+    thread.join(timeout=WAIT)
     assert read == [later]
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from bigfish.errors import StoreError
 from bigfish.store import Store, open_store
 from tests.conftest import _reset_postgres
+from tests.polling import WAIT
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def pg_store(postgres_url: str) -> Iterator[Store]:
 def _crossed(store: Store, attempts: int) -> tuple[list[int], list[BaseException]]:
     """Two threads update rows 1 then 2, and 2 then 1, meeting between their two updates on
     their first run: a deadlock. How many times each ran its work, and what each raised."""
-    met = threading.Barrier(2, timeout=30)
+    met = threading.Barrier(2, timeout=WAIT)
     runs = [0, 0]
     raised: list[BaseException] = []
 

@@ -19,6 +19,7 @@ from bigfish.models import ApiRole
 from bigfish.store import Store
 from bigfish.web import data, freshness
 from tests.api.helpers import Partnership, TestClient, build_partnership, report
+from tests.polling import WAIT
 
 PASSWORD = "correct horse battery staple"
 XSS_NARRATIVE = '<script>alert("n")</script><img src=x onerror=alert(1)><svg onload=alert(2)>'
@@ -153,7 +154,7 @@ class Computations:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if threading.current_thread().name.startswith("bigfish-figures"):
                 self.background[kind] += 1
-                assert self._open.wait(timeout=60)
+                assert self._open.wait(timeout=WAIT)
             else:
                 self.page[kind] += 1
             return real(*args, **kwargs)
@@ -162,8 +163,8 @@ class Computations:
 
 
 def wait_until(condition: Callable[[], bool]) -> None:
-    """Wait (up to 30 s) until CONDITION holds."""
-    deadline = time.monotonic() + 30
+    """Wait (up to WAIT s) until CONDITION holds."""
+    deadline = time.monotonic() + WAIT
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)

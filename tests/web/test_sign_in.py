@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.helpers import TestClient
+from tests.polling import WAIT
 from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, sign_in, try_sign_in
 
 
@@ -272,7 +273,7 @@ def test_sign_ins_sent_side_by_side_cannot_pass_the_throttle(
         form = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         assert token is not None
-        together.wait(timeout=30)
+        together.wait(timeout=WAIT)
         answer = client.post(
             "/login",
             data={"username": "bob", "password": "a guess", "csrf_token": token[1]},

@@ -19,6 +19,7 @@ from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_access import users
 from bigfish.web import data, freshness
+from tests.polling import WAIT
 from tests.web.conftest import Computations, WebPartnership, wait_until
 from tests.web.test_freshness import _count, _stale, _viewer
 from tests.web.test_stored_figures import restarted
@@ -72,7 +73,7 @@ def test_a_first_page_waits_for_its_running_warm_up_instead_of_computing_beside_
         waiting.join(timeout=0.5)
         assert waiting.is_alive()  # the page waits for the warm-up
         computed.release()
-        waiting.join(timeout=30)
+        waiting.join(timeout=WAIT)
         assert (_count(pages[0]), _stale(pages[0])) == (4, False)
         assert computed.page == {}
         assert computed.background == {"overview": 1, "ranking": 1}
