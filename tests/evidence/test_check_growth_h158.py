@@ -5,6 +5,7 @@ written again is named, though it verifies on its own node."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from bigfish.cli import app
 from bigfish.evidence.custody import load_node_key
 from bigfish.evidence.log import latest_tree_head, prove_growth, verify_custody_log
+from bigfish.evidence.marks import CUSTODY_MARKS
 from bigfish.evidence.service import Activity, get_evidence
 from bigfish.store.schema_evidence import custody_events, custody_tree_heads
 from tests.evidence.conftest import Node, add
@@ -59,10 +61,12 @@ def test_check_growth_passes_a_log_that_grew_and_names_one_rewritten(
     wrong_key = runner.invoke(app, ["evidence", "check-growth", *args, "--key", other])
     assert wrong_key.exit_code == 1 and f"not the expected key {other}" in wrong_key.stderr
 
-    # The node's database loses its last two records and their tree heads, then grows again.
+    # The node's database loses its last two records and their tree heads, then grows again:
+    # the node's marks of the heads it signed (h160) are lost too, or it would refuse to grow.
     with node.store.begin() as conn:
         conn.execute(sa.delete(custody_events).where(custody_events.c.seq > 2))
         conn.execute(sa.delete(custody_tree_heads).where(custody_tree_heads.c.size > 2))
+    shutil.rmtree(node.data_dir / CUSTODY_MARKS)
     for _ in range(3):
         get_evidence(node.store, node.data_dir, node.a, item.evidence_id, LOOK)
     assert verify_custody_log(node.store, node.data_dir).ok  # it holds on its own node

@@ -413,6 +413,10 @@ def verify(
 def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Check the node's custody log (records, links, signatures, tree heads); exit 1 if broken.
 
+    With the --data-dir that holds the node key, the log is also held to the highest tree head
+    the node signed for this database (kept beside the key): newest records deleted with their
+    tree heads, or another log in the database's place, are named.
+
     Example: bigfish evidence verify-log
     """
     from bigfish.evidence.log import verify_custody_log

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
+from bigfish.audit import database_place
 from bigfish.errors import ConfigError, IntegrityError, StoreError
-from bigfish.evidence import merkle
+from bigfish.evidence import marks, merkle
 from bigfish.evidence.binding import LATER_FIELDS, check_binding
 from bigfish.evidence.custody import (
     GENESIS,
@@ -145,6 +146,12 @@ def _head(row: Any) -> TreeHead:
     return TreeHead(int(row.size), row.root, row.timestamp, row.key_fingerprint, row.signature)
 
 
+def _log_id(conn: Connection) -> str | None:
+    """The custody log's id: its first record's hash (None: an empty log)."""
+    found = conn.execute(sa.select(custody_events.c.record_hash).where(custody_events.c.seq == 1))
+    return found.scalar()
+
+
 def _log_fingerprint(conn: Connection) -> str | None:
     """The fingerprint of the key that signed the log's last tree head (None: empty log)."""
     row = _latest_head_row(conn)
@@ -195,7 +202,7 @@ def _in_driver_transaction(conn: Connection) -> bool:
 
 def _append_once(
     conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft], finish: Finish | None
-) -> TreeHead:
+) -> tuple[TreeHead, str | None]:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
     elif conn.dialect.name == "sqlite" and not _in_driver_transaction(conn):
@@ -231,6 +238,12 @@ def _append_once(
             ) from None
     elif size:
         raise IntegrityError("the custody log has records but no tree head")
+    log_id = _log_id(conn) if size else None
+    if key.data_dir is not None and log_id is not None:
+        # Fewer records than a head signed here: appending would bury their deletion.
+        found = marks.append_problem(key.data_dir, log_id, size, head_row.root)
+        if found is not None:
+            raise IntegrityError(found)
     chains: dict[str, str] = {}
     now = datetime.now(UTC)
     for draft in drafts:
@@ -254,6 +267,7 @@ def _append_once(
         conn.execute(custody_events.insert().values(**_record_to_row(record)))
         frontier.append(record.leaf())
         prev = chains[draft.evidence_id] = record.record_hash
+        log_id = log_id or record.record_hash
     head = sign_tree_head(frontier, datetime.now(UTC), key)
     conn.execute(
         custody_tree_heads.insert().values(
@@ -267,7 +281,7 @@ def _append_once(
     )
     if finish is not None:
         finish(conn, head)
-    return head
+    return head, log_id
 
 
 def append(
@@ -282,10 +296,15 @@ def append(
     for attempt in range(attempts):
         try:
             with store.begin() as conn:
-                return _append_once(conn, key, drafts, finish)
+                head, log_id = _append_once(conn, key, drafts, finish)
         except (sa.exc.IntegrityError, StoreError):
             if attempt == attempts - 1:
                 raise
+            continue
+        if key.data_dir is not None and log_id is not None:  # committed: marked beside the key
+            place = database_place(store.engine.url)
+            marks.note_signed(key.data_dir, place, log_id, marks.SignedHead(head.size, head.root))
+        return head
     raise StoreError("could not append to the custody log")  # pragma: no cover
 
 
@@ -331,9 +350,13 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     """Check the whole custody log as stored: every record, link, signature, stored leaf hash
     and tree head (with the frontier kept for the next append).
 
-    Detects rows edited, deleted, inserted or reordered directly in the database. Without
-    PUBLIC_PEM the key is the one under DATA_DIR, which must be the key that signed the log.
+    Detects rows edited, deleted, inserted or reordered directly in the database, and the newest
+    records deleted with their tree heads when DATA_DIR holds the marks of heads it signed for
+    this log (`bigfish.evidence.marks`). Without PUBLIC_PEM the key is the one under DATA_DIR,
+    which must be the key that signed the log.
     """
+    with store.connect() as conn:
+        kept = marks.read_marks(data_dir, database_place(store.engine.url), _log_id(conn))
     with store.connect() as conn:
         _one_snapshot(conn)
         head_rows = conn.execute(sa.select(custody_tree_heads).order_by("id")).all()
@@ -353,7 +376,8 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
             .order_by(evidence.c.id)
         ).all()
     if not records and not head_rows and not evidence_rows:
-        return LogCheck(True, None, 0, 0)
+        wiped = marks.log_problem(kept, None, [])
+        return LogCheck(wiped is None, wiped, 0, 0)
     if public_pem:
         key = load_public_key(public_pem)
     else:
@@ -367,6 +391,8 @@ def verify_custody_log(store: Store, data_dir: Path, public_pem: bytes | None = 
     notes: list[str] = []
     if problem is None:
         problem = _check_evidence_rows(evidence_rows, records, notes)
+    if problem is None:
+        problem = marks.log_problem(kept, records[0].record_hash if records else None, leaves)
     if problem is None:
         notes += clock_notes(records, [_head(row) for row in head_rows])
     return LogCheck(problem is None, problem, len(records), len(head_rows), tuple(notes))

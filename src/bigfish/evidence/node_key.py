@@ -25,11 +25,15 @@ KEY_PATH = Path("keys") / "node_ed25519.pem"
 
 
 class NodeKey:
-    """The node's Ed25519 signing key. Its repr and str never show the private key."""
+    """The node's Ed25519 signing key. Its repr and str never show the private key.
 
-    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+    DATA_DIR: the data directory the key was loaded from (None: a key made in memory); the
+    custody log keeps the marks of the tree heads signed with it there, beside it."""
+
+    def __init__(self, private_key: Ed25519PrivateKey, data_dir: Path | None = None) -> None:
         self._private = private_key
         self.public_key = private_key.public_key()
+        self.data_dir = data_dir
 
     def __repr__(self) -> str:
         return f"NodeKey(fingerprint={self.fingerprint})"
@@ -138,7 +142,7 @@ def load_node_key(data_dir: Path) -> NodeKey:
         raise ConfigError(f"{path}: not a PEM private key") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path}: not an Ed25519 private key")
-    return NodeKey(key)
+    return NodeKey(key, data_dir)
 
 
 def _refuse_readable_by_others(path: Path) -> None:
@@ -180,4 +184,4 @@ def load_or_create_node_key(data_dir: Path) -> NodeKey:
             return load_node_key(data_dir)
     finally:
         os.unlink(tmp_name)
-    return NodeKey(key)
+    return NodeKey(key, data_dir)
