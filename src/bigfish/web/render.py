@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bigfish import __version__
 from bigfish.api.deps import Access, take_rate_token
@@ -29,6 +29,40 @@ from bigfish.web.session import SESSION_COOKIE, WebSession, current_session, tok
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 TEMPLATES.env.autoescape = True
+
+#: The bidirectional controls that reorder the text after them (embeddings, overrides,
+#: isolates): "invoice\u202efdp.exe" reads "invoiceexe.pdf". Shown as their escapes.
+_REORDERING = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+class Exact(Markup):
+    """HTML to be shown as it is, its controls kept: a form's value sent back as it came, data
+    for a script (`verbatim`, `json_attr`)."""
+
+
+def _visible_controls(value: Any) -> Any:
+    """Every value a page shows, its bidirectional controls escaped visibly (a report id, a
+    narrative, a custody record, a file name: partners' text, the CLI's way since c55065d);
+    HTML (a translated sentence holding such text) too, `Exact` as it is."""
+    if isinstance(value, Exact) or not isinstance(value, str):
+        return value
+    shown = str(value).translate(_REORDERING)  # the escapes hold no character HTML reads
+    return Markup(shown) if isinstance(value, Markup) else shown  # noqa: S704
+
+
+def _shown(value: Any) -> str:
+    """VALUE on one line, every character that is not printable (controls, line breaks,
+    zero-width and direction marks) as its escape, as the CLI prints a file name."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(value)
+    )
+
+
+# Set before any template is compiled: Jinja builds `finalize` into the compiled code.
+TEMPLATES.env.finalize = _visible_controls
+TEMPLATES.env.filters["shown"] = _shown
+# a form's value sent back as it came (a report id to decide on, the text searched for)
+TEMPLATES.env.filters["verbatim"] = lambda v: Exact(escape(v))
 
 #: No inline script or style, nothing from another origin, no framing, forms post here only.
 CONTENT_SECURITY_POLICY = (
@@ -180,7 +214,7 @@ def _json_attribute(value: Any) -> Markup:
         (">", "&gt;"),
     ):
         text = text.replace(raw, escaped)
-    return Markup(text)  # noqa: S704  (every special character escaped above)
+    return Exact(text)  # every special character escaped above
 
 
 TEMPLATES.env.filters["json_attr"] = _json_attribute
