@@ -13,6 +13,7 @@ from bigfish.models import ApiRole
 from bigfish.store import Store
 from tests.interop.builders import partnership
 from tests.interop.servers import bigfish_server
+from tests.polling import WAIT
 
 TWICE = (
     [("limit", "5"), ("limit", "500")],
@@ -35,10 +36,12 @@ def test_a_taxii_query_parameter_given_twice_is_refused_naming_it(
     headers = {"Authorization": f"Bearer {key}"}
     with bigfish_server(store) as base:
         root = f"{base}/taxii2/api/collections/"
-        listing = httpx.get(root, headers=headers).json()["collections"]
+        listing = httpx.get(root, headers=headers, timeout=WAIT).json()["collections"]
         shared = next(c["id"] for c in listing if c["title"] == "Partnership")
         objects = f"{root}{shared}/objects/"
-        first = httpx.get(objects, params={"match[type]": "report"}, headers=headers).json()
+        first = httpx.get(
+            objects, params={"match[type]": "report"}, headers=headers, timeout=WAIT
+        ).json()
         report_id = first["objects"][0]["id"]
         urls = (
             objects,
@@ -48,7 +51,7 @@ def test_a_taxii_query_parameter_given_twice_is_refused_naming_it(
         )
         for url in urls:
             for query in TWICE:
-                answer = httpx.get(f"{url}?{urlencode(query)}", headers=headers)
+                answer = httpx.get(f"{url}?{urlencode(query)}", headers=headers, timeout=WAIT)
                 name = query[0][0]
                 assert answer.status_code == 400, (url, query, answer.text)
                 error = answer.json()["error"]
@@ -56,7 +59,10 @@ def test_a_taxii_query_parameter_given_twice_is_refused_naming_it(
                 assert error["details"] == {"field": name}
         # One parameter with a comma-separated list is TAXII's way to ask for several values.
         both = httpx.get(
-            objects, params={"match[type]": "report,phone-number", "limit": "500"}, headers=headers
+            objects,
+            params={"match[type]": "report,phone-number", "limit": "500"},
+            headers=headers,
+            timeout=WAIT,
         )
         assert both.status_code == 200, both.text
         assert {o["type"] for o in both.json()["objects"]} == {"report", "phone-number"}

@@ -20,6 +20,7 @@ from bigfish.store.schema import reports
 from tests.api.helpers import TestClient
 from tests.interop.builders import bank_b_objects_url, bigfish_report, partnership
 from tests.interop.servers import bigfish_server
+from tests.polling import WAIT
 
 
 class Bearer(AuthBase):
@@ -81,10 +82,11 @@ def test_taxii_hides_what_b_may_not_see_and_accepts_bearer(store: Store, tmp_pat
         hidden = httpx.get(
             f"{group_id}/{_group_collection_id()}/objects/",
             headers={"Authorization": f"Bearer {key_b}"},
+            timeout=WAIT,
         )
         assert hidden.status_code == 404
         assert titles["Organization BANK-B"].get_objects().get("objects", []) == []
-        no_key = httpx.get(f"{base}/taxii2/")
+        no_key = httpx.get(f"{base}/taxii2/", timeout=WAIT)
         assert no_key.status_code == 401
 
 
@@ -129,6 +131,7 @@ def test_taxii_post_stores_as_the_caller_and_reports_status(store: Store, tmp_pa
                 "Authorization": f"Bearer {key_sync}",
                 "Content-Type": "application/taxii+json;version=2.1",
             },
+            timeout=WAIT,
         )
         assert refused.status_code == 403  # a peer's key can only pull
 
@@ -138,7 +141,7 @@ def test_taxii_bad_filters_are_400(store: Store, tmp_path: Path) -> None:
     key = create_key(store, org="BANK-B", role=ApiRole.READONLY).secret
     with bigfish_server(store) as base:
         headers = {"Authorization": f"Bearer {key}"}
-        root = httpx.get(f"{base}/taxii2/api/collections/", headers=headers).json()
+        root = httpx.get(f"{base}/taxii2/api/collections/", headers=headers, timeout=WAIT).json()
         url = f"{base}/taxii2/api/collections/{root['collections'][0]['id']}/objects/"
         for query in (
             {"limit": "0"},
@@ -146,9 +149,9 @@ def test_taxii_bad_filters_are_400(store: Store, tmp_path: Path) -> None:
             {"added_after": "yesterday"},
             {"sort": "x"},
         ):
-            answer = httpx.get(url, params=query, headers=headers)
+            answer = httpx.get(url, params=query, headers=headers, timeout=WAIT)
             assert answer.status_code == 400, query
-        ok = httpx.get(url, params={"limit": "3"}, headers=headers)
+        ok = httpx.get(url, params={"limit": "3"}, headers=headers, timeout=WAIT)
         assert ok.headers["content-type"] == "application/taxii+json;version=2.1"
         assert ok.json()["more"] is True and len(ok.json()["objects"]) == 3
 

@@ -119,7 +119,9 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
         for result in (to_vn, to_th, echo):
             assert result.rejected == 0 and result.received == result.stored
 
-        th_view = httpx.get(f"{th_url}/api/v1/requests/{request_id}", headers=_auth(aoc))
+        th_view = httpx.get(
+            f"{th_url}/api/v1/requests/{request_id}", headers=_auth(aoc), timeout=WAIT
+        )
         assert th_view.json()["status"] == "fulfilled"
         th_history = _history(th_url, aoc, request_id)
         assert th_history == _history(vn_url, bank, request_id)
@@ -143,17 +145,21 @@ def test_thai_centre_asks_a_vietnamese_bank_on_another_node_to_freeze_an_account
 
         # A third organization sees nothing on either node, through the API or TAXII.
         for base, key in ((th_url, police_on_th), (vn_url, police_on_vn)):
-            answer = httpx.get(f"{base}/api/v1/requests/{request_id}", headers=_auth(key))
+            answer = httpx.get(
+                f"{base}/api/v1/requests/{request_id}", headers=_auth(key), timeout=WAIT
+            )
             assert answer.status_code == 404
             for box in ("inbox", "outbox"):
-                listing = httpx.get(f"{base}/api/v1/requests?box={box}", headers=_auth(key))
+                listing = httpx.get(
+                    f"{base}/api/v1/requests?box={box}", headers=_auth(key), timeout=WAIT
+                )
                 assert listing.json() == {"requests": [], "next_cursor": None}
             assert REQUEST_TYPE not in _taxii_types(base, key)
 
         # `serve --data-dir` reaches the evidence routes: the freeze order's slip is kept there.
         report = {"report_id": "R-1", "reported_at": "2025-11-02T10:00:00Z", "country": "TH"}
         submitted = httpx.post(
-            f"{th_url}/api/v1/reports", json={"reports": [report]}, headers=_auth(aoc)
+            f"{th_url}/api/v1/reports", json={"reports": [report]}, headers=_auth(aoc), timeout=WAIT
         )
         assert submitted.status_code == 200, submitted.text
         upload = httpx.post(

@@ -44,7 +44,9 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     key = create_key(store, org="TH-AOC", role=ApiRole.ANALYST).secret
     with bigfish_server(store) as base:
         listing = httpx.get(
-            f"{base}/taxii2/api/collections/", headers={"Authorization": f"Bearer {key}"}
+            f"{base}/taxii2/api/collections/",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=WAIT,
         ).json()
         own = next(c for c in listing["collections"] if c["can_write"])
         yield Node(base, key, f"{base}/taxii2/api/collections/{own['id']}/objects/")
@@ -65,14 +67,14 @@ def _error(answer: httpx.Response, status: int) -> str:
 def test_a_taxii_envelope_nested_100000_deep_is_a_400(node: Node) -> None:
     """It was a RecursionError: 500 internal error."""
     body = b'{"objects": ' + DEEP + b"}"
-    answer = httpx.post(node.objects_url, content=body, headers=node.headers(TAXII))
+    answer = httpx.post(node.objects_url, content=body, headers=node.headers(TAXII), timeout=WAIT)
     assert "nested" in _error(answer, 400)
 
 
 def test_a_taxii_envelope_with_an_integer_of_5000_digits_is_a_400(node: Node) -> None:
     """json's integer limit is a ValueError, not a JSONDecodeError: it was a 500."""
     body = b'{"objects": [' + HUGE_INT + b"]}"
-    answer = httpx.post(node.objects_url, content=body, headers=node.headers(TAXII))
+    answer = httpx.post(node.objects_url, content=body, headers=node.headers(TAXII), timeout=WAIT)
     assert "4300 digits" in _error(answer, 400)
 
 
@@ -99,7 +101,9 @@ def test_a_taxii_object_nested_just_below_the_parsers_limit_is_not_a_500(node: N
     text = json.dumps({"objects": [report]}).encode()
     for depth in range(850, 1000, 10):
         body = text.replace(b'"@@"', b"[" * depth + b"]" * depth)
-        answer = httpx.post(node.objects_url, content=body, headers=node.headers(TAXII))
+        answer = httpx.post(
+            node.objects_url, content=body, headers=node.headers(TAXII), timeout=WAIT
+        )
         assert answer.status_code in (202, 400), answer.text[:300]
 
 
@@ -111,7 +115,9 @@ def test_a_taxii_object_nested_just_below_the_parsers_limit_is_not_a_500(node: N
 def test_an_api_body_that_python_cannot_read_says_why(node: Node, body: bytes, why: str) -> None:
     """FastAPI answered both "There was an error parsing the body", which the API turned into
     "the body is not JSON in UTF-8": wrong, and no help."""
-    answer = httpx.post(f"{node.base}/api/v1/lookup", content=body, headers=node.headers())
+    answer = httpx.post(
+        f"{node.base}/api/v1/lookup", content=body, headers=node.headers(), timeout=WAIT
+    )
     assert why in _error(answer, 400)
 
 
@@ -182,13 +188,15 @@ def test_a_huge_header_is_refused_and_the_server_goes_on(node: Node) -> None:
         answer = httpx.get(f"{node.base}/api/v1/health", headers={"X-Big": "a" * (8 * MiB)})
         assert answer.status_code in (400, 431)
         raise httpx.HTTPError("answered")
-    assert httpx.get(f"{node.base}/api/v1/health").status_code == 200
+    assert httpx.get(f"{node.base}/api/v1/health", timeout=WAIT).status_code == 200
 
 
 def test_an_api_body_nested_just_below_the_parsers_limit_is_not_a_500(node: Node) -> None:
     for depth in range(850, 1000, 10):
         body = b'{"identifiers": [{"value": ' + b"[" * depth + b"]" * depth + b"}]}"
-        answer = httpx.post(f"{node.base}/api/v1/lookup", content=body, headers=node.headers())
+        answer = httpx.post(
+            f"{node.base}/api/v1/lookup", content=body, headers=node.headers(), timeout=WAIT
+        )
         assert answer.status_code in (400, 422), (depth, answer.text[:300])
 
 
@@ -212,7 +220,10 @@ def test_a_taxii_read_with_hostile_parameters_is_never_a_500(
     node: Node, params: dict[str, str]
 ) -> None:
     answer = httpx.get(
-        node.objects_url, params=params, headers={"Authorization": f"Bearer {node.key}"}
+        node.objects_url,
+        params=params,
+        headers={"Authorization": f"Bearer {node.key}"},
+        timeout=WAIT,
     )
     assert answer.status_code < 500, answer.text[:300]
 

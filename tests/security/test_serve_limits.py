@@ -144,7 +144,7 @@ def test_a_body_that_stops_is_answered_408_and_closed(bounded_server: Server) ->
 def test_a_whole_body_is_answered_however_long_the_answer_takes(bounded_server: Server) -> None:
     """The body's clock stops once the body is whole: /slow answers 1 s after reading it, twice
     on one kept-alive connection, and each request's body has its own time."""
-    with bounded_server(body=0.5, idle=0.3, head=0.3) as port, httpx.Client() as client:
+    with bounded_server(body=0.5, idle=0.3, head=0.3) as port, httpx.Client(timeout=WAIT) as client:
         for _ in range(2):
             answer = client.post(f"http://127.0.0.1:{port}/slow", content=b"x" * 1_000_000)
             assert answer.status_code == 200 and answer.text == "1000000"
