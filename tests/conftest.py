@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from bigfish.store import Store, metadata, open_store
+from tests.polling import WAIT
 
 _DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -49,7 +50,7 @@ def _pg_server_url() -> str | None:
     if url:
         return url
     try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+        with socket.create_connection(("127.0.0.1", 5432), timeout=WAIT):
             return _DEFAULT_PG
     except OSError:
         return None

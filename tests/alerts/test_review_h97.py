@@ -247,7 +247,7 @@ def test_the_deadline_transport_tells_a_refused_connection_from_other_failures()
         port = probe.getsockname()[1]
     with (
         pytest.raises(httpx.ConnectError),
-        httpx.Client(transport=outgoing.DeadlineTransport(time.monotonic() + 30)) as client,
+        httpx.Client(transport=outgoing.DeadlineTransport(time.monotonic() + WAIT)) as client,
     ):
         client.get(f"http://127.0.0.1:{port}/")
 
