@@ -22,6 +22,7 @@ from bigfish.linking.detail import NetworkDetail
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
+from bigfish.web.render import REORDERING
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[di
                 "data": {
                     "id": node_of[m.pk],
                     "type": "report",
-                    "label": m.report_id,
+                    "label": m.report_id.translate(REORDERING),  # drawn on a canvas
                     "org": m.org,
                     "report_id": m.report_id,
                     "country": m.country,
@@ -110,7 +111,7 @@ def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[di
                 "data": {
                     "id": node,
                     "type": "identifier",
-                    "label": join.canonical,
+                    "label": join.canonical.translate(REORDERING),
                     "kind": join.kind,
                     "key": join.identifier_id in key,
                 }

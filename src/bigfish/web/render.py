@@ -32,7 +32,7 @@ TEMPLATES.env.autoescape = True
 
 #: The bidirectional controls that reorder the text after them (embeddings, overrides,
 #: isolates): "invoice\u202efdp.exe" reads "invoiceexe.pdf". Shown as their escapes.
-_REORDERING = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+REORDERING = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 class Exact(Markup):
@@ -46,7 +46,7 @@ def _visible_controls(value: Any) -> Any:
     HTML (a translated sentence holding such text) too, `Exact` as it is."""
     if isinstance(value, Exact) or not isinstance(value, str):
         return value
-    shown = str(value).translate(_REORDERING)  # the escapes hold no character HTML reads
+    shown = str(value).translate(REORDERING)  # the escapes hold no character HTML reads
     return Markup(shown) if isinstance(value, Markup) else shown  # noqa: S704
 
 
