@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bigfish.accounts import add_user
 from bigfish.linking.service import rebuild_networks
 from bigfish.models import ApiRole
 from bigfish.store import Store
+from bigfish.store.schema_access import audit_log
 from bigfish.web import data, freshness
 from tests.api.helpers import Partnership, TestClient, build_partnership, report
 from tests.polling import WAIT
@@ -180,3 +182,23 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Computations]:
     monkeypatch.setattr(data, "network_stats", counts.counting("ranking", data.network_stats))
     yield counts
     counts.release()
+
+
+AuditRow = tuple[str, str | None, str, str | None, int]
+
+
+def audit_rows(web: WebPartnership, condition: Any) -> list[AuditRow]:
+    """The audit rows matching CONDITION, in log order: actor, org, action, target, status."""
+    with web.store.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                audit_log.c.actor,
+                audit_log.c.org,
+                audit_log.c.action,
+                audit_log.c.target,
+                audit_log.c.status,
+            )
+            .where(condition)
+            .order_by(audit_log.c.seq)
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]

@@ -15,26 +15,21 @@ from bigfish.audit import AuditEntry, verify_audit
 from bigfish.store.schema_access import audit_log
 from bigfish.web.session import SESSION_COOKIE
 from tests.api.helpers import TestClient
-from tests.web.conftest import PASSWORD, WebPartnership, csrf_of, try_sign_in
+from tests.web.conftest import (
+    PASSWORD,
+    AuditRow,
+    WebPartnership,
+    audit_rows,
+    csrf_of,
+    try_sign_in,
+)
 
-Row = tuple[str, str | None, str, str | None, int]
+Row = AuditRow
 
 
 def _rows_after(web: WebPartnership, seq: int) -> list[Row]:
     """The rows web pages wrote after SEQ (the API's own rows left out)."""
-    with web.store.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            )
-            .where(audit_log.c.seq > seq, ~audit_log.c.action.like("% /api/%"))
-            .order_by(audit_log.c.seq)
-        ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return audit_rows(web, (audit_log.c.seq > seq) & ~audit_log.c.action.like("% /api/%"))
 
 
 def _last_seq(web: WebPartnership) -> int:

@@ -5,28 +5,15 @@ in the search form."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from bigfish.audit import verify_audit
 from bigfish.store.schema_access import audit_log
 from tests.api.helpers import TestClient
-from tests.web.conftest import WebPartnership
+from tests.web.conftest import AuditRow, WebPartnership, audit_rows
 
 
-def _exports(web: WebPartnership) -> list[tuple[str, str | None, str, str | None, int]]:
-    with web.store.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            )
-            .where(audit_log.c.action.like("GET /networks/%/export/%"))
-            .order_by(audit_log.c.seq)
-        ).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+def _exports(web: WebPartnership) -> list[AuditRow]:
+    return audit_rows(web, audit_log.c.action.like("GET /networks/%/export/%"))
 
 
 def test_a_network_exported_from_its_page_is_in_the_audit_log(web: WebPartnership) -> None:
