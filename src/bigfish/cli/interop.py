@@ -1,4 +1,5 @@
-"""`bigfish export stix|misp|csv`, `bigfish sync pull` (spec/cli.md) and `bigfish sync runs`."""
+"""`bigfish export stix|misp|csv|xlsx`, `bigfish sync pull` (spec/cli.md) and
+`bigfish sync runs`."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from bigfish.cli._sync_runs import list_sync_runs, run_document, run_lines
 from bigfish.errors import BigfishError, PeerError, StoreError
 from bigfish.interop.export import (
     FORMATS,
+    ExportResult,
     export_csv,
     export_misp,
     export_stix,
+    export_xlsx,
     network_views,
 )
 from bigfish.interop.sync import PullFailed, SyncResult, pull, pull_every
@@ -39,7 +42,7 @@ def _viewer(store: Store, org: str | None) -> Viewer:
 
 @app.command("export")
 def export_command(
-    fmt: str = typer.Argument(..., help="stix, misp or csv."),
+    fmt: str = typer.Argument(..., help="stix, misp, csv or xlsx."),
     out: Path = typer.Option(..., "--out", help="The file to write."),
     as_org: str | None = typer.Option(
         None, "--as-org", help="Export only what this organization may see (default: everything)."
@@ -52,11 +55,15 @@ def export_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON document."),
 ) -> None:
-    """Export what ORG may see (everything for the operator) as STIX 2.1, MISP events or CSV.
+    """Export what ORG may see (everything for the operator) as STIX 2.1, MISP events, CSV,
+    or xlsx: the CSV's rows as an Excel workbook whose every cell is text, to open in a
+    spreadsheet (nothing in it runs as a formula).
 
     Example: bigfish export stix --out partnership.stix.json --as-org th-aoc
 
     Example: bigfish export csv --out th-aoc.csv --sent-by th-aoc
+
+    Example: bigfish export xlsx --out th-aoc.xlsx --as-org th-aoc
     """
     if fmt not in FORMATS:  # a usage error (status 2), as for any unknown choice
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="FORMAT")
@@ -66,13 +73,10 @@ def export_command(
         if sent_by is not None:  # named before the file is opened, and so left as it was
             with store.connect() as conn:
                 get_org(conn, sent_by)
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            if fmt == "csv":
-                result = export_csv(store, viewer, handle, sent_by=sent_by)
-            else:
-                export = export_stix if fmt == "stix" else export_misp
-                networks = network_views(store, viewer)
-                result = export(store, viewer, handle, networks=networks, sent_by=sent_by)
+        if fmt == "xlsx":
+            result = _export_workbook(store, viewer, out, sent_by)
+        else:
+            result = _export_text(store, viewer, out, fmt, sent_by)
     except BigfishError as exc:
         raise fail(exc) from None
     except OSError as exc:
@@ -84,7 +88,32 @@ def export_command(
         typer.echo(f"{out}: {result.reports:,} reports, {result.objects:,} {_UNITS[fmt]}")
 
 
-_UNITS = {"stix": "STIX objects", "misp": "MISP events", "csv": "rows"}
+def _export_text(
+    store: Store, viewer: Viewer, out: Path, fmt: str, sent_by: str | None
+) -> ExportResult:
+    """Write the STIX, MISP or CSV export to OUT."""
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        if fmt == "csv":
+            return export_csv(store, viewer, handle, sent_by=sent_by)
+        export = export_stix if fmt == "stix" else export_misp
+        networks = network_views(store, viewer)
+        return export(store, viewer, handle, networks=networks, sent_by=sent_by)
+
+
+def _export_workbook(store: Store, viewer: Viewer, out: Path, sent_by: str | None) -> ExportResult:
+    """Write the xlsx export to OUT; a file it could not finish is removed (a workbook cut
+    short is no workbook to open), unless OUT is no file of its own (/dev/stdout)."""
+    with out.open("wb") as handle:
+        try:
+            return export_xlsx(store, viewer, handle, sent_by=sent_by)
+        except BaseException:
+            handle.close()
+            if out.is_file() and not out.is_symlink():
+                out.unlink()
+            raise
+
+
+_UNITS = {"stix": "STIX objects", "misp": "MISP events", "csv": "rows", "xlsx": "rows"}
 """What an export's `objects` count in each format ("1245 misp objects" were events, "3580 csv
 objects" rows)."""
 

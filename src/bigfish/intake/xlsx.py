@@ -22,6 +22,7 @@ Bounds, Excel's own where Excel has one:
 from __future__ import annotations
 
 import dataclasses
+import re
 import zipfile
 import zlib
 from collections import deque
@@ -52,6 +53,30 @@ _CHUNK = 64 * 1024
 # What a damaged zip (or one that lies about its sizes) or its XML raises as it is read.
 _BROKEN = (zipfile.BadZipFile, OSError, EOFError, zlib.error, expat.ExpatError)
 TOO_LONG_MARK = "{bigfish}too-long"
+
+
+# The escapes of OOXML text (ST_Xstring) for the characters a workbook's XML cannot hold: the
+# control characters but tab and line feed, U+FFFE and U+FFFF, and a CR, which XML reads as a
+# line feed. Excel writes a CR in a cell as _x000D_, and an underscore that would start such an
+# escape in the text as _x005F_.
+_CONTROL_ESCAPE = "_x(?:000[0-8B-Fb-f]|001[0-9A-Fa-f]|[Ff]{3}[EeFf])_"
+_ESCAPED = re.compile(f"_x005F_(?={_CONTROL_ESCAPE[1:]})|{_CONTROL_ESCAPE}")
+_TO_ESCAPE = re.compile(f"_(?={_CONTROL_ESCAPE[1:]})|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+def escape_control(text: str) -> str:
+    """TEXT as a workbook's cell holds it: each control character and CR as its escape
+    (_x000D_), and the underscore of a text that reads as one as _x005F_ (`unescape_control`)."""
+    return _TO_ESCAPE.sub(lambda m: "_x005F_" if m[0] == "_" else f"_x{ord(m[0]):04X}_", text)
+
+
+def unescape_control(text: str) -> str:
+    """The text of an inline string cell TEXT: its escapes of control characters and CRs
+    (`escape_control`, Excel's own) read as the characters. Other _xHHHH_ are kept as openpyxl
+    reads them: the characters they stand for are ones a workbook holds as they are."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: "_" if m[0] == "_x005F_" else chr(int(m[0][2:6], 16)), text)
 
 
 class TooLong:
@@ -366,6 +391,8 @@ def _converted(
     wrong: tuple[int, str] | None = None  # the first cell that cannot be taken, and why
     for child, cell in zip(element, cells, strict=True):
         value = TOO_LONG if TOO_LONG_MARK in child.attrib else cell["value"]
+        if isinstance(value, str) and child.get("t") == "inlineStr":
+            value = unescape_control(value)
         column = cell["column"]
         if column in hidden:
             values[column - 1] = value

@@ -6,7 +6,14 @@ Importing this package registers the `stix` and `misp` readers of `bigfish inges
 from __future__ import annotations
 
 from bigfish.intake.service import READERS
-from bigfish.interop.export import FORMATS, ExportResult, export_csv, export_misp, export_stix
+from bigfish.interop.export import (
+    FORMATS,
+    ExportResult,
+    export_csv,
+    export_misp,
+    export_stix,
+    export_xlsx,
+)
 from bigfish.interop.misp import read_misp
 from bigfish.interop.stix_import import read_stix
 
@@ -19,6 +26,7 @@ __all__ = [
     "export_csv",
     "export_misp",
     "export_stix",
+    "export_xlsx",
     "read_misp",
     "read_stix",
 ]

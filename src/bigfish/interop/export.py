@@ -1,4 +1,5 @@
-"""Exports of what a viewer may see: a STIX 2.1 bundle, MISP events, or intake CSV.
+"""Exports of what a viewer may see: a STIX 2.1 bundle, MISP events, intake CSV, or the same
+rows as an Excel workbook whose every cell is text.
 
 Every export reads through `bigfish.sharing.policy.visible_reports`; what a viewer may not see
 never enters the file. Secrets (keys, community keys) are not in the data read here at all.
@@ -6,11 +7,14 @@ never enters the file. Secrets (keys, community keys) are not in the data read h
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -19,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Connection
 
+from bigfish.errors import InputError
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
     STANDARD_FIELDS,
@@ -27,6 +32,7 @@ from bigfish.intake.records import (
     escape_values,
     unescape_formula,
 )
+from bigfish.intake.xlsx import escape_control, unescape_control
 from bigfish.interop import misp, stix
 from bigfish.interop.markings import extension_definitions, tlp_marking_definition
 from bigfish.interop.model import NetworkView, ReportView
@@ -37,7 +43,7 @@ from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import reports
 
-FORMATS = ("stix", "misp", "csv")
+FORMATS = ("stix", "misp", "csv", "xlsx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +241,19 @@ def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:
     The columns are CSV_COLUMNS, then one for every attribute the reports carry (the columns
     a partner sent that the format does not name, kept verbatim), in order of name: ingested
     again, they are read back as the same attributes (intake keeps every column it does not
-    name, and drops empty cells, so a report without the attribute has an empty one). The
-    rows wait in a temporary file until every name is known, so memory stays flat."""
+    name, and drops empty cells, so a report without the attribute has an empty one)."""
+    with _intake_rows(views) as (count, rows):
+        writer = csv.writer(out, lineterminator="\n")
+        for row in rows:
+            writer.writerow(row)
+    return count
+
+
+@contextlib.contextmanager
+def _intake_rows(views: Iterable[ReportView]) -> Iterator[tuple[int, Iterator[list[str]]]]:
+    """The number of VIEWS and the rows of their intake CSV (`write_csv`), its header first,
+    each cell escaped (`_inert`). The rows wait in a temporary file until every attribute's
+    name is known, so memory stays flat; the file is gone when the block ends."""
     names: set[str] = set()
     count = 0
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -245,13 +262,15 @@ def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:
             spool.write(json.dumps([csv_row(view), dict(view.attributes)]) + "\n")
             count += 1
         columns = attribute_columns(sorted(names))
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([*CSV_COLUMNS, *columns.values()])
-        spool.seek(0)
-        for line in spool:
-            row, attributes = json.loads(line)
-            writer.writerow([*row, *(_inert(attributes.get(name, "")) for name in columns)])
-    return count
+
+        def rows() -> Iterator[list[str]]:
+            yield [*CSV_COLUMNS, *columns.values()]
+            spool.seek(0)
+            for line in spool:
+                row, attributes = json.loads(line)
+                yield [*row, *(_inert(attributes.get(name, "")) for name in columns)]
+
+        yield count, rows()
 
 
 def export_csv(
@@ -262,6 +281,132 @@ def export_csv(
     with store.connect() as conn:
         count = write_csv(iter_reports(conn, _exported(conn, viewer, sent_by)), out)
     return ExportResult("csv", count, count)
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Characters of an Excel cell (openpyxl cuts a longer text there without a word).
+MAX_SHEET_CELL = 32_767
+#: Rows of an Excel sheet, the header's among them.
+MAX_SHEET_ROWS = 1_048_576
+_ORG, _REPORT_ID = CSV_COLUMNS.index("org"), CSV_COLUMNS.index("report_id")
+
+
+def write_xlsx(views: Iterable[ReportView], out: IO[bytes]) -> int:
+    """VIEWS to OUT as an Excel workbook of one sheet, "reports", holding the rows and columns
+    of `write_csv`; the number of reports written.
+
+    Every cell is a text cell, so a spreadsheet runs none (a narrative "=HYPERLINK(…)" is that
+    text) and changes none (a phone keeps its +, an account its leading zeros); a cell holds
+    the text itself, without the quote the CSV puts before a formula. Intake reads the file
+    back as the same reports: it drops one quote of a text starting with quotes and a formula
+    character (which keeps one more here, as in the CSV), and reads the escapes of the control
+    characters and CRs a workbook's XML cannot hold (`bigfish.intake.xlsx.escape_control`).
+
+    InputError, before anything is written to OUT, when a report does not fit in a workbook:
+    a cell of more than MAX_SHEET_CELL characters (Excel's limit), or more reports than a
+    sheet has rows; the CSV export holds them. The rows stream through temporary files
+    (`_intake_rows`, openpyxl's write-only sheet) that are removed whatever happens."""
+    from openpyxl import Workbook
+
+    with _intake_rows(views) as (count, rows):
+        if count >= MAX_SHEET_ROWS:
+            raise InputError(
+                f"{count:,} reports are more than an Excel sheet holds ({MAX_SHEET_ROWS - 1:,} "
+                "below its header); export them as csv, or fewer of them (--sent-by)"
+            )
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("reports")
+        sheet.freeze_panes = "A2"  # the header stays in view
+        try:
+            header = [_sheet_name(column) for column in next(rows)]
+            sheet.append([_text_cell(sheet, name) for name in header])
+            for row in rows:
+                texts = [_sheet_text(cell, row, header[n]) for n, cell in enumerate(row)]
+                sheet.append([_text_cell(sheet, text) for text in texts])
+            _save(book, out)
+        finally:
+            _remove_sheet_file(sheet)
+    return count
+
+
+def _save(book: Any, out: IO[bytes]) -> None:
+    """Write BOOK to OUT (openpyxl's `Workbook.save`, whose archive, left open when writing
+    fails, is closed by the garbage collector: a second error, where no one hears it)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    archive = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        ExcelWriter(book, archive).save()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            archive.close()
+        raise
+
+
+def _sheet_text(cell: str, row: list[str], name: str) -> str:
+    """The text a workbook's cell holds for CELL, a cell of ROW of the intake CSV (`_inert`)
+    under the header cell NAME: the text itself, with the quote only where intake would
+    otherwise take a quote of the text for the CSV's (`unescape_formula`), and its control
+    characters escaped; InputError naming the report and the column when it is longer than an
+    Excel cell."""
+    value = unescape_formula(cell)
+    text = escape_control(escape_formula(value) if value.startswith("'") else value)
+    if len(text) > MAX_SHEET_CELL:
+        column = unescape_formula(bare(unescape_control(name)))
+        report = f"{unescape_formula(row[_ORG])}/{unescape_formula(row[_REPORT_ID])}"
+        raise InputError(
+            f"report {report}: {len(text):,} characters, more than the {MAX_SHEET_CELL:,} an "
+            "Excel cell holds; export it as csv, which holds every report whole",
+            field=column,
+        )
+    return text
+
+
+def _sheet_name(column: str) -> str:
+    """The header cell of COLUMN (a header cell of the intake CSV): as `_sheet_text` writes a
+    cell, or, for a name intake would then read otherwise (spaces around a name the CSV
+    quotes, which intake takes off), as the CSV writes it."""
+    text = escape_control(unescape_formula(column))
+    if unescape_formula(bare(unescape_control(text))) != unescape_formula(bare(column)):
+        text = escape_control(column)
+    return text
+
+
+def _text_cell(sheet: Any, text: str) -> Any:
+    """A cell of SHEET holding TEXT as text (openpyxl takes a text starting with = for a
+    formula), or None, no cell, for an empty text."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if not text:
+        return None
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell
+
+
+def _remove_sheet_file(sheet: Any) -> None:
+    """Remove the temporary file openpyxl's write-only SHEET writes its rows to: openpyxl
+    removes it when the workbook is saved, and otherwise (an error before) only when Python
+    exits. The sheet is closed first: its rows' writer would write to the file when collected."""
+    writer = getattr(sheet, "_writer", None)
+    if writer is None:
+        return
+    try:
+        if not sheet.closed:
+            sheet.close()
+    finally:
+        if isinstance(writer.out, str) and os.path.exists(writer.out):
+            writer.cleanup()
+
+
+def export_xlsx(
+    store: Store, viewer: Viewer, out: IO[bytes], *, sent_by: str | None = None
+) -> ExportResult:
+    """Write what VIEWER may see (of what SENT_BY sent, when given) to OUT as an Excel
+    workbook of the intake CSV's rows, every cell text (`write_xlsx`)."""
+    with store.connect() as conn:
+        count = write_xlsx(iter_reports(conn, _exported(conn, viewer, sent_by)), out)
+    return ExportResult("xlsx", count, count)
 
 
 def network_views(store: Store, viewer: Viewer) -> list[NetworkView]:

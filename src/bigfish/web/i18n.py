@@ -136,6 +136,7 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("Export STIX 2.1", "ส่งออก STIX 2.1", "Xuất STIX 2.1"),
     ("Export MISP", "ส่งออก MISP", "Xuất MISP"),
     ("Export CSV", "ส่งออก CSV", "Xuất CSV"),
+    ("Export Excel (.xlsx)", "ส่งออก Excel (.xlsx)", "Xuất Excel (.xlsx)"),
     ("Create a cooperation request", "สร้างคำขอความร่วมมือ", "Tạo yêu cầu hợp tác"),
     ("Graph", "กราฟ", "Đồ thị"),
     (

@@ -1,5 +1,6 @@
 """The page of one network: the facts of its member reports VIEWER may see, the graph of them
-and the identifiers that join them, and the network's export (STIX, MISP or intake CSV).
+and the identifiers that join them, and the network's export (STIX, MISP, intake CSV, or
+its rows as an Excel workbook whose every cell is text).
 
 Split from `bigfish.web.data`, which re-exports every name.
 """
@@ -15,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bigfish.interop import misp, stix
-from bigfish.interop.export import stix_objects, write_csv
+from bigfish.interop.export import XLSX_MEDIA_TYPE, stix_objects, write_csv, write_xlsx
 from bigfish.interop.model import NetworkView
 from bigfish.interop.views import iter_reports
 from bigfish.linking.detail import NetworkDetail
@@ -130,11 +131,14 @@ EXPORT_MEDIA_TYPES = {
     "stix": "application/stix+json",
     "misp": "application/json",
     "csv": "text/csv",
+    "xlsx": XLSX_MEDIA_TYPE,
 }
 
 
-def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str) -> str:
-    """The network's reports VIEWER may see, as a STIX bundle, MISP event or intake CSV."""
+def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str) -> bytes:
+    """The network's reports VIEWER may see, as a STIX bundle, MISP event, intake CSV (UTF-8)
+    or the CSV's rows as an Excel workbook (`write_xlsx`: InputError for a report that does
+    not fit in one)."""
     condition = sa.and_(visible_reports(viewer), reports.c.id.in_(sorted(detail.refs)))
     with store.connect() as conn:
         views = list(iter_reports(conn, condition))
@@ -152,10 +156,14 @@ def export_network(store: Store, viewer: Viewer, detail: NetworkDetail, fmt: str
     if fmt == "stix":
         seed = f"network {network.id}|{viewer.org_name or 'operator'}"
         document = stix.bundle(stix_objects(views, [network]), seed=seed)
-        return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+        return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
     if fmt == "misp":
         event = misp.network_event(network, views)
-        return json.dumps({"response": [event]}, ensure_ascii=False, indent=1) + "\n"
+        return (json.dumps({"response": [event]}, ensure_ascii=False, indent=1) + "\n").encode()
+    if fmt == "xlsx":
+        workbook = io.BytesIO()
+        write_xlsx(views, workbook)
+        return workbook.getvalue()
     out = io.StringIO()
     write_csv(views, out)
-    return out.getvalue()
+    return out.getvalue().encode()

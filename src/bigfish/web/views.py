@@ -319,7 +319,8 @@ def network(request: Request, session: Reader, network_id: int) -> Response:
 
 @router.get("/networks/{network_id}/export/{fmt}")
 def network_export(request: Request, session: Reader, network_id: int, fmt: str) -> Response:
-    """The network's reports the user may see, as STIX 2.1, MISP or CSV."""
+    """The network's reports the user may see, as STIX 2.1, MISP, CSV or an Excel workbook
+    (a network with a report too long for one: 422, the reason shown, and recorded so)."""
     if fmt not in data.EXPORT_MEDIA_TYPES:
         return not_found(request, session, N_("No export format here."))
     if network_id > _LARGEST_ID:  # names nothing, as on the network's page
@@ -331,9 +332,13 @@ def network_export(request: Request, session: Reader, network_id: int, fmt: str)
     except NotFound:
         record_view(request, session, 404)
         return not_found(request, session, N_("No network here."))
-    body = data.export_network(store, viewer, detail, fmt)
+    try:
+        body = data.export_network(store, viewer, detail, fmt)
+    except InputError as exc:  # a report that does not fit in a workbook
+        record_view(request, session, 422)
+        raise HTTPException(422, str(exc)) from None
     record_view(request, session, 200)
-    extension = {"stix": "json", "misp": "misp.json", "csv": "csv"}[fmt]
+    extension = {"stix": "json", "misp": "misp.json", "csv": "csv", "xlsx": "xlsx"}[fmt]
     headers = SECURITY_HEADERS | {
         "Content-Disposition": f'attachment; filename="network-{detail.summary.id}.{extension}"'
     }
