@@ -1,5 +1,5 @@
-"""`bigfish.confusables`: the key names are told apart by (idempotent; an ASCII name's key is
-755f459's, so no decision about an ASCII name changes) and the words that mix scripts."""
+"""`bigfish.confusables`: the key names are told apart by (idempotent; an ASCII name without
+look-alike characters keeps 755f459's key) and the words that mix scripts."""
 
 from __future__ import annotations
 
@@ -25,9 +25,14 @@ def test_the_key_is_idempotent(name: str) -> None:
     assert name_key(name_key(name)) == name_key(name)
 
 
-@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
-def test_an_ascii_name_keeps_its_key(name: str) -> None:
-    """No decision about an ASCII name changes: its key is 755f459's."""
+# ASCII without the look-alikes 163 folds (0 1 | m w, M W by case); `I` only adds a second key
+_PLAIN_ASCII = "".join(c for c in map(chr, range(128)) if c not in "01|mMwW")
+
+
+@given(st.text(alphabet=_PLAIN_ASCII, max_size=30))
+def test_an_ascii_name_without_lookalike_characters_keeps_its_key(name: str) -> None:
+    """Helper 163 folds `0 1 | m w` (TR39) in ASCII; an ASCII name without them keeps 755f459's
+    key, so no decision about such a name changes."""
     assert name_key(name) == _old_key(name) == case_key(name)
 
 
@@ -46,7 +51,7 @@ def test_names_that_were_one_name_still_are(name: str) -> None:
         ("\u0412\u0410\u041d\u041a", "bahk"),  # ВАНК, all Cyrillic capitals
         ("\u039f\u039a", "ok"),  # Greek ΟΚ
         ("\u0442\u0430\u0445", "tax"),  # тах: the small letters of Т А Х
-        ("\u0400x", "\u00e8x"),  # Ѐ decomposed: Cyrillic Е with a grave is Latin È
+        ("\u0400x", "ex"),  # Ѐ decomposed: Cyrillic Е, its grave dropped (helper 163)
         ("\u0131d", "id"),  # dotless i
     ],
 )

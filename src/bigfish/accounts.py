@@ -22,7 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
-from bigfish.confusables import LOOKALIKE, name_key, refuse_mixed_script
+from bigfish.confusables import LOOKALIKE, looks_alike, refuse_mixed_script
 from bigfish.errors import AccessDenied, InputError, NotFound
 from bigfish.models import ApiRole
 from bigfish.organizations import get_org
@@ -121,6 +121,7 @@ def create_key(
     with store.begin() as conn:
         organization = get_org(conn, org)
         _check_grant(granter, organization.id, platform)
+        _check_label_lookalike(conn, organization.id, label, granter)
         key_id = conn.execute(
             api_keys.insert()
             .values(
@@ -146,6 +147,33 @@ def _check_label(label: str | None) -> None:
             "control characters",
             field="label",
         )
+
+
+def _check_label_lookalike(
+    conn: Connection, org_id: int, label: str | None, granter: Principal | None
+) -> None:
+    """InputError (field label, naming the key and its label) when LABEL would show like the
+    label of another live key of organization ORG_ID that GRANTER may list (`looks_alike`, the
+    same label included): the label is how an admin tells the keys apart before revoking one.
+    An organization's admin never lists platform keys, so neither meets nor learns their
+    labels here."""
+    if label is None:
+        return
+    query = sa.select(api_keys.c.id, api_keys.c.label).where(
+        api_keys.c.org_id == org_id,
+        api_keys.c.revoked_at.is_(None),
+        api_keys.c.label.is_not(None),
+    )
+    if granter is not None and not granter.platform:
+        query = query.where(api_keys.c.platform.is_(False))
+    live = conn.execute(query)
+    for key_id, taken in live:
+        if looks_alike(str(taken), label):
+            raise InputError(
+                f"key label {label!r} would show like the label {str(taken)!r} of live key "
+                f"{key_id}: it {LOOKALIKE}; revoke key {key_id} first, or use another label",
+                field="label",
+            )
 
 
 def _utc(value: datetime) -> datetime:
@@ -278,9 +306,8 @@ def _check_username_lookalike(conn: Connection, name: str) -> None:
     like a user's name held here or mixes scripts in a word: a username is who did it in the
     audit log and on a cooperation request a partner reads (`bigfish.confusables`)."""
     refuse_mixed_script(name, what="user", field="username")
-    key = name_key(name)
     for taken in conn.execute(sa.select(users.c.username)).scalars():
-        if name_key(str(taken)) == key:
+        if looks_alike(str(taken), name):
             raise InputError(
                 f"username {name!r} would show like user {str(taken)!r}: it {LOOKALIKE}",
                 field="username",

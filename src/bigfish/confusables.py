@@ -1,13 +1,30 @@
 """Names that look alike: a small skeleton after Unicode TR39, and its mixed-script test.
 
 Organization, group and user names identify a party in every list, page and audit line, so a
-new name that would show like a taken one is refused (`bigfish.organizations`). `name_key`
-folds what a reader cannot see: case, Unicode form (composed or not, fullwidth or not), runs of
-spaces, and the Cyrillic and Greek letters drawn like Latin ones (Cyrillic `а` U+0430 is `a`,
-Greek `Ο` U+039F is `O`). The table below is a hand-picked part of TR39's confusables.txt, which
-the standard library does not ship: the Cyrillic, Greek and Latin-extended letters that common
-fonts draw as a Latin letter. ASCII is never folded (no `1`/`l` or `0`/`O`): an ASCII name's
-key is what it was before the table, so no decision about an ASCII name changes.
+new name that would show like a taken one is refused (`bigfish.organizations`); so is an API
+key label like another live key's of the organization (`bigfish.accounts`). `name_key` folds
+what a reader cannot see, in this order:
+
+1. case, Unicode form (composed or not, fullwidth or not) and runs of spaces (`case_key`);
+2. accents: decomposed, the nonspacing marks (category Mn) on a Latin, Cyrillic or Greek letter
+   are dropped (`Bánk` is `bank`). Marks on letters of other scripts are kept: a Thai tone mark
+   or vowel sign is Mn too, and `ก` with and without a tone mark are two Thai words;
+3. the Cyrillic and Greek letters drawn like Latin ones read as those (Cyrillic `а` U+0430 is
+   `a`, Greek `Ο` U+039F is `O`): a hand-picked part of TR39's confusables.txt, which the
+   standard library does not ship, with the Latin-extended letters drawn as ASCII ones;
+4. the ASCII characters confusables.txt gives another prototype: `0` is `o`, `1` and `|` are
+   `l`, `m` is `rn` (TR39 maps `m` to `rn`, not the other way; the key of `mekong` is
+   `rnekong`, like that of `rnekong`). `w` is `vv` too, which TR39 does not list (it is drawn
+   so in many fonts). TR39 has no `cl` for `d`: `d` is kept. Its quote rows (`"` as `''`,
+   a backquote as `'`) are not taken: names are letters and digits in practice.
+
+TR39's skeleton is case-sensitive and reads the capital `I` as `l`; after case folding `I` is
+`i`, and folding `i` into `l` too would refuse `mall` beside `mail`. So a name has a second key
+when it holds a capital drawn like `l` (`I`, Greek `Ι`, Cyrillic `І`, Latin `Ɩ`): its `name_key`
+with those read as `l`, before case is folded. Two names look alike when they share a key
+(`name_keys`, `looks_alike`): `PaypaI` (capital I) is like `paypal`, `Ivan` like `ivan` (case)
+and like `lvan`, while `ivan` and `lvan` stay apart. Keys are computed when a name is checked,
+never stored: stored names never change, and two stored names that now share a key both stay.
 
 `mixed_script_word` is TR39's "highly restrictive" idea, narrowed to the scripts the table
 covers: one word (a run of letters) may not mix Latin, Cyrillic and Greek letters. A name all
@@ -73,10 +90,21 @@ _LATIN_LOOKALIKES: dict[str, str] = {
     "\u0261": "g",  # ɡ SCRIPT G
     "\u0269": "i",  # ɩ IOTA
 }
-_TABLE = str.maketrans(_LATIN_LOOKALIKES)
+# ASCII read as another ASCII letter (TR39's prototypes, after case folding), and `w` as `vv`.
+_ASCII_LOOKALIKES: dict[str, str] = {"0": "o", "1": "l", "|": "l", "m": "rn", "w": "vv"}
+_ASCII = str.maketrans(_ASCII_LOOKALIKES)
+_TABLE = str.maketrans(
+    {char: latin.translate(_ASCII) for char, latin in _LATIN_LOOKALIKES.items()} | _ASCII_LOOKALIKES
+)
+# The capitals drawn like `l` (TR39: I, Greek IOTA, Cyrillic BYELORUSSIAN-UKRAINIAN I, Latin
+# IOTA), read as `l` for a name's second key.
+_CAPITAL_I = str.maketrans(dict.fromkeys("I\u0399\u0406\u0196", "l"))
 
 #: Why two names with one `name_key` are one name, for the errors that refuse the second.
-LOOKALIKE = "differs from it only in case, Unicode form or letters of another script drawn alike"
+LOOKALIKE = (
+    "differs from it only in case, Unicode form, accents, or letters and digits drawn alike "
+    "(another script's, 0 and O, 1, I and l, rn and m)"
+)
 
 # The scripts a word may not mix (the scripts of the table above); by Unicode character name.
 _SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
@@ -88,18 +116,45 @@ def case_key(name: str) -> str:
     return " ".join(folded.split())
 
 
+def _drop_accents(text: str) -> str:
+    """TEXT (decomposed) without the nonspacing marks on Latin, Cyrillic and Greek letters."""
+    kept: list[str] = []
+    base: str | None = None  # the script of the letter the marks that follow sit on
+    for char in text:
+        if unicodedata.category(char) == "Mn":
+            if base is None:
+                kept.append(char)
+            continue
+        base = _script(char)
+        kept.append(char)
+    return "".join(kept)
+
+
 def name_key(name: str) -> str:
-    """NAME as names are told apart: its `case_key` with the letters of another script drawn
-    like Latin ones read as those (decomposed first: Cyrillic `ѐ` is Latin `è`). Two names
-    with one key show alike, or would but for case. Names with one `case_key` have one key."""
+    """NAME as names are told apart: its `case_key` without the accents of Latin, Cyrillic and
+    Greek letters, with the letters of another script drawn like Latin ones read as those
+    (decomposed first: Cyrillic `ѐ` is Latin `e`) and the ASCII look-alikes `0`, `1`, `|`, `m`,
+    `w` read as `o`, `l`, `l`, `rn`, `vv`. Names with one `case_key` have one key."""
     key = case_key(name)
     for _ in range(4):  # composing again can make a letter the table reads: to a fixed point
-        mapped = unicodedata.normalize("NFKD", key).translate(_TABLE)
+        mapped = _drop_accents(unicodedata.normalize("NFKD", key)).translate(_TABLE)
         again = case_key(mapped)
         if again == key:
             break
         key = again
     return key
+
+
+def name_keys(name: str) -> frozenset[str]:
+    """The keys of NAME: its `name_key` and, when it holds a capital drawn like `l` (`I`), the
+    `name_key` with those read as `l`. Two names with a key in common show alike."""
+    capitals_as_l = unicodedata.normalize("NFKC", name).translate(_CAPITAL_I)  # not `İ`
+    return frozenset((name_key(name), name_key(capitals_as_l)))
+
+
+def looks_alike(name: str, other: str) -> bool:
+    """True when NAME and OTHER would show alike: they share a key (`name_keys`)."""
+    return not name_keys(name).isdisjoint(name_keys(other))
 
 
 def _script(char: str) -> str | None:

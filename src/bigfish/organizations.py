@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bigfish import vocab
-from bigfish.confusables import LOOKALIKE, name_key, refuse_mixed_script
+from bigfish.confusables import LOOKALIKE, looks_alike, refuse_mixed_script
 from bigfish.errors import InputError, NotFound
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, sharing_groups
@@ -47,14 +47,13 @@ def _check_name(name: str) -> str:
 
 
 def _lookalike(conn: Connection, column: sa.Column[str], name: str) -> str | None:
-    """A name in COLUMN other than NAME with NAME's key (`name_key`), or None. Both tables stay
-    small (a partnership's organizations and groups), so they are read whole."""
-    key = name_key(name)
+    """A name in COLUMN other than NAME that shows like it (`looks_alike`), or None. Both tables
+    stay small (a partnership's organizations and groups), so they are read whole."""
     return next(
         (
             str(taken)
             for taken in conn.execute(sa.select(column)).scalars()
-            if taken != name and name_key(taken) == key
+            if taken != name and looks_alike(str(taken), name)
         ),
         None,
     )
@@ -62,7 +61,7 @@ def _lookalike(conn: Connection, column: sa.Column[str], name: str) -> str | Non
 
 def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
     """InputError (FIELD, naming the name taken) when NAME, an organization this node does not
-    have, would show like one it has (`name_key`) or mixes scripts in a word. Every new
+    have, would show like one it has (`looks_alike`) or mixes scripts in a word. Every new
     organization passes here: `org add`, `ingest --org`, and those a peer's import creates."""
     refuse_mixed_script(name, what="organization", field=field)
     taken = _lookalike(conn, organizations.c.name, name)
@@ -76,12 +75,11 @@ def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
 
 def _group_taken(conn: Connection, name: str) -> str | None:
     """The sharing group named NAME, or like it whatever its case, Unicode form and letters of
-    another script drawn alike (`name_key`); None when there is none."""
-    key = name_key(name)
+    another script drawn alike (`looks_alike`); None when there is none."""
     alike = [
         str(taken)
         for taken in conn.execute(sa.select(sharing_groups.c.name)).scalars()
-        if name_key(str(taken)) == key
+        if looks_alike(str(taken), name)
     ]
     return name if name in alike else next(iter(alike), None)
 

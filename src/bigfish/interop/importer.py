@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.confusables import LOOKALIKE, name_key
+from bigfish.confusables import LOOKALIKE, name_keys
 from bigfish.cooperation.federation import import_requests
 from bigfish.cooperation.wire import REQUEST_TYPE
 from bigfish.errors import InputError
@@ -176,7 +176,7 @@ def _refuse_lookalike(
     conn: Connection, org: str, checked: dict[str, str | None], introduced: dict[str, str]
 ) -> None:
     """InputError (field org, naming the name taken) when ORG is new here and would show like
-    an organization this node has, or like another the same page introduces (`name_key`), or
+    an organization this node has, or like another the same page introduces (`name_keys`), or
     mixes scripts in a word: its reports are rejected, never stored under a second name that
     looks like the first (whose keys would neither see nor edit them). Nor are they filed under
     the organization it looks like: a peer speaks only for the organizations it hosts, and
@@ -191,8 +191,11 @@ def _refuse_lookalike(
             except InputError as exc:
                 reason = exc.message
             else:
-                first = introduced.setdefault(name_key(org), org)
-                if first != org:
+                keys = sorted(name_keys(org))
+                first = next((introduced[k] for k in keys if k in introduced), None)
+                if first is None:
+                    introduced.update(dict.fromkeys(keys, org))
+                else:
                     reason = (
                         f"organization {org!r} would show like organization {first!r}, which "
                         f"this page brings too: it {LOOKALIKE}"
