@@ -244,8 +244,11 @@ def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:
     name, and drops empty cells, so a report without the attribute has an empty one)."""
     with _intake_rows(views) as (count, rows):
         writer = csv.writer(out, lineterminator="\n")
+        # The writer quotes a cell holding its line terminator (`\n`) but not a lone `\r`,
+        # at which a reader ends the row: a row holding one is written with every cell quoted.
+        quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
         for row in rows:
-            writer.writerow(row)
+            (quoted if any("\r" in cell for cell in row) else writer).writerow(row)
     return count
 
 
