@@ -17,6 +17,7 @@ from bigfish.organizations import add_org
 from bigfish.store import Store
 from bigfish.store.schema import reports
 from bigfish.suggestions import find, review
+from bigfish.suggestions import run as suggestions_run
 from tests.api.helpers import Partnership, build_partnership, report
 from tests.ml.test_similar import narrative
 from tests.ml.test_suggestions import (
@@ -28,6 +29,7 @@ from tests.ml.test_suggestions import (
     _similar,
     _suggested,
 )
+from tests.polling import WAIT, eventually
 
 
 def test_a_new_report_in_a_deleted_reports_row_with_its_script_is_suggested(
@@ -69,6 +71,29 @@ def node(store: Store) -> Iterator[Partnership]:
         yield p
 
 
+#: Seconds a run that reached the lock on its results without taking it is taken to be held
+#: back on SQLite (it takes the lock in a millisecond when nothing holds it). PostgreSQL shows
+#: the wait itself (pg_locks).
+HELD_BACK = 1.0
+
+
+def _held_back(store: Store, locked: threading.Event) -> bool:
+    """Whether the run waits for the lock on its results (which an analyst's decision holds)."""
+    if store.dialect != "postgresql":
+        return not locked.wait(HELD_BACK)
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+
+    def waits() -> bool:
+        with store.connect() as conn:
+            return bool(conn.execute(waiting).scalar_one())
+
+    assert eventually(lambda: locked.is_set() or waits())
+    return not locked.is_set()
+
+
 def test_a_decision_made_while_a_run_withdraws_the_pair_is_kept_or_refused(
     node: Partnership, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,17 +105,31 @@ def test_a_decision_made_while_a_run_withdraws_the_pair_is_kept_or_refused(
     find(node.store, min_score=0.5)
     with node.store.begin() as conn:  # a2 now tells another script: a run would withdraw a1~a2
         conn.execute(reports.update().where(reports.c.report_id == "a2").values(narrative=OTHER))
-    real = review.upsert
+    real, real_lock = review.upsert, suggestions_run.lock_results
     runs: list[threading.Thread] = []
+    locking, locked = threading.Event(), threading.Event()
+
+    def lock_results(conn: Any) -> int:
+        locking.set()
+        generation = real_lock(conn)
+        locked.set()
+        return generation
 
     def run_meanwhile(conn: Any, table: Any, rows: Any, keys: Any) -> None:
         # The run starts between the decision's reads and its write, and is given time to
-        # finish (it finishes at once unless the decision holds it back).
-        runs.append(threading.Thread(target=find, args=(node.store,), kwargs={"min_score": 0.5}))
-        runs[0].start()
-        runs[0].join(timeout=5)
+        # finish (it finishes at once unless the decision holds it back: it then waits at
+        # the lock on its results, and only there).
+        run = threading.Thread(target=find, args=(node.store,), kwargs={"min_score": 0.5})
+        runs.append(run)
+        run.start()
+        assert eventually(lambda: locking.is_set() or not run.is_alive())
+        if _held_back(node.store, locked):
+            assert run.is_alive() and not locked.is_set()
+        else:
+            run.join(timeout=WAIT)
         real(conn, table, rows, keys)
 
+    monkeypatch.setattr(suggestions_run, "lock_results", lock_results)
     monkeypatch.setattr(review, "upsert", run_meanwhile)
     answer = _decide(node, "A", ("A", "a1", "A", "a2"), "accepted")
     runs[0].join()
