@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,8 @@ def test_0008_report_withdrawals_downgrades_and_upgrades_again(store: Store) -> 
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
-def test_0017_reports_content_digest_downgrades_and_upgrades_again(store_url: str) -> None:
-    engine = create_engine(store_url)
-    run_migration(engine, "upgrade", "head")
+def test_0017_reports_content_digest_downgrades_and_upgrades_again(store: Store) -> None:
+    engine = store.engine
     rows = _fill(engine)
     assert rows["reports"]["content_digest"] == "v-content_digest"
 
@@ -130,7 +130,6 @@ def test_0017_reports_content_digest_downgrades_and_upgrades_again(store_url: st
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         assert conn.execute(sa.select(reports.c.content_digest)).scalar_one() is None
     assert count("mentions") == 1
-    engine.dispose()
 
 
 # Every revision before the newest, with a row in every table it has: the upgrade keeps them
@@ -161,25 +160,60 @@ def _value(column: sa.Column[Any]) -> object:
 
 
 def _fill(engine: sa.Engine) -> dict[str, dict[str, object]]:
-    inspector = sa.inspect(engine)
-    present = set(inspector.get_table_names())
+    # Every table's columns reflected at once: PostgreSQL answers in one query, not one a table.
+    present = {
+        name: {c["name"] for c in columns}
+        for (_schema, name), columns in sa.inspect(engine).get_multi_columns().items()
+    }
     rows: dict[str, dict[str, object]] = {}
     with engine.begin() as conn:
         for table in metadata.sorted_tables:
             if table.name in present:
-                names = {c["name"] for c in inspector.get_columns(table.name)}
+                names = present[table.name]
                 row = {c.name: _value(c) for c in table.columns if c.name in names}
                 conn.execute(table.insert().values(**row))
                 rows[table.name] = row
     return rows
 
 
-@pytest.mark.parametrize("revision", EARLIER)
-def test_a_database_at_an_earlier_revision_with_data_upgrades_to_the_declared_schema(
-    store_url: str, revision: str
-) -> None:
+@pytest.fixture(scope="module")
+def _sqlite_at(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """An empty SQLite file at each earlier revision, made by one walk up the chain (one
+    upgrade a step, as alembic runs each revision on the way to a later one), closed."""
+    folder = tmp_path_factory.mktemp("revisions")
+    walked = folder / "walked.db"
+    engine = create_engine(f"sqlite:///{walked}")
+    files = {}
+    for revision in EARLIER:
+        run_migration(engine, "upgrade", revision)
+        engine.dispose()  # the WAL folded into the file before it is copied
+        leftovers = [p.name for p in folder.iterdir() if p.name.startswith("walked.db-")]
+        assert not leftovers, f"the SQLite file at {revision} is not whole: {leftovers}"
+        files[revision] = folder / f"{revision}.db"
+        shutil.copyfile(walked, files[revision])
+    return files
+
+
+def _at_revision(store_url: str, revision: str, request: pytest.FixtureRequest) -> sa.Engine:
+    """An engine on STORE_URL's empty database brought to REVISION: a copy of the walked
+    SQLite file, or PostgreSQL migrated there."""
+    if store_url.startswith("sqlite:///"):
+        shutil.copyfile(
+            request.getfixturevalue("_sqlite_at")[revision], store_url[len("sqlite:///") :]
+        )
+        return create_engine(store_url)
     engine = create_engine(store_url)
     run_migration(engine, "upgrade", revision)
+    return engine
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_a_database_at_an_earlier_revision_with_data_upgrades_to_the_declared_schema(
+    store_url: str, revision: str, request: pytest.FixtureRequest
+) -> None:
+    engine = _at_revision(store_url, revision, request)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == revision
     rows = _fill(engine)
     engine.dispose()
     store = open_store(store_url)
@@ -208,11 +242,12 @@ class _Interrupted(Exception):
     ],
 )
 def test_an_interrupted_migration_leaves_the_database_as_it_was(
-    store_url: str, start: str | None, statement: str
+    store_url: str, start: str | None, statement: str, request: pytest.FixtureRequest
 ) -> None:
-    engine = create_engine(store_url)
-    if start is not None:
-        run_migration(engine, "upgrade", start)
+    if start is None:
+        engine = create_engine(store_url)
+    else:
+        engine = _at_revision(store_url, start, request)
         _fill(engine)
     before = sorted(sa.inspect(engine).get_table_names())
 
