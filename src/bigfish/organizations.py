@@ -74,8 +74,8 @@ def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
 
 
 def _group_taken(conn: Connection, name: str) -> str | None:
-    """The sharing group named NAME, or like it whatever its case, Unicode form and letters of
-    another script drawn alike (`looks_alike`); None when there is none."""
+    """The sharing group named NAME, or one that would show like it (`looks_alike`: case,
+    Unicode form, accents, letters and digits drawn alike); None when there is none."""
     alike = [
         str(taken)
         for taken in conn.execute(sa.select(sharing_groups.c.name)).scalars()
