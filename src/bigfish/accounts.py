@@ -121,7 +121,6 @@ def create_key(
     with store.begin() as conn:
         organization = get_org(conn, org)
         _check_grant(granter, organization.id, platform)
-        _check_label_lookalike(conn, organization.id, label, granter)
         key_id = conn.execute(
             api_keys.insert()
             .values(
@@ -147,33 +146,6 @@ def _check_label(label: str | None) -> None:
             "control characters",
             field="label",
         )
-
-
-def _check_label_lookalike(
-    conn: Connection, org_id: int, label: str | None, granter: Principal | None
-) -> None:
-    """InputError (field label, naming the key and its label) when LABEL would show like the
-    label of another live key of organization ORG_ID that GRANTER may list (`looks_alike`, the
-    same label included): the label is how an admin tells the keys apart before revoking one.
-    An organization's admin never lists platform keys, so neither meets nor learns their
-    labels here."""
-    if label is None:
-        return
-    query = sa.select(api_keys.c.id, api_keys.c.label).where(
-        api_keys.c.org_id == org_id,
-        api_keys.c.revoked_at.is_(None),
-        api_keys.c.label.is_not(None),
-    )
-    if granter is not None and not granter.platform:
-        query = query.where(api_keys.c.platform.is_(False))
-    live = conn.execute(query)
-    for key_id, taken in live:
-        if looks_alike(str(taken), label):
-            raise InputError(
-                f"key label {label!r} would show like the label {str(taken)!r} of live key "
-                f"{key_id}: it {LOOKALIKE}; revoke key {key_id} first, or use another label",
-                field="label",
-            )
 
 
 def _utc(value: datetime) -> datetime:
