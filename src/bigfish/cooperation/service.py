@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -359,28 +360,98 @@ def get_request(store: Store, viewer: Viewer, request_id: str) -> CooperationReq
         return _request(_find(conn, viewer, request_id))
 
 
-def list_requests(
-    store: Store, viewer: Viewer, box: str = "inbox", status: RequestStatus | None = None
-) -> list[CooperationRequest]:
-    """Requests received (`inbox`) or sent (`outbox`) by VIEWER's organization, newest first;
-    overdue requests are expired first, so a listing never shows one open past its deadline."""
+@dataclass(frozen=True)
+class RequestPage:
+    """A page of requests, newest first, and the cursor of the next page (the last request id
+    shown; None at the end)."""
+
+    requests: list[CooperationRequest]
+    next_cursor: str | None
+
+
+def _box(viewer: Viewer, box: str) -> sa.ColumnElement[bool]:
+    """The requests of VIEWER's BOX: received (`inbox`) or sent (`outbox`), as VIEWER sees them."""
     if box not in ("inbox", "outbox"):
         raise InputError("box is inbox or outbox", field="box")
-    expire_overdue(store)
     org_id = viewer.org_id
     if org_id is None:
-        return []
+        return sa.false()
     column = (
         cooperation_requests.c.to_org_id if box == "inbox" else cooperation_requests.c.from_org_id
     )
-    query = with_parties().where(column == org_id, _visible(viewer))
+    return sa.and_(column == org_id, _visible(viewer))
+
+
+def _newest_first(viewer: Viewer, box: str, status: RequestStatus | None) -> sa.Select[Any]:
+    query = with_parties().where(_box(viewer, box))
     if status is not None:
         query = query.where(cooperation_requests.c.status == status.value)
-    query = query.order_by(
+    return query.order_by(
         cooperation_requests.c.created_at.desc(), cooperation_requests.c.id.desc()
     )
+
+
+def list_requests(
+    store: Store, viewer: Viewer, box: str = "inbox", status: RequestStatus | None = None
+) -> list[CooperationRequest]:
+    """All requests received (`inbox`) or sent (`outbox`) by VIEWER's organization, newest first
+    (`requests_page` reads one page); overdue requests are expired first, so a listing never
+    shows one open past its deadline."""
+    query = _newest_first(viewer, box, status)
+    expire_overdue(store)
     with store.connect() as conn:
         return [_request(row) for row in conn.execute(query)]
+
+
+def requests_page(
+    store: Store,
+    viewer: Viewer,
+    box: str = "inbox",
+    status: RequestStatus | None = None,
+    *,
+    cursor: str | None = None,
+    limit: int,
+) -> RequestPage:
+    """The page of VIEWER's BOX (as `list_requests`, newest first, overdue requests expired
+    first) after the request whose id is CURSOR (the `next_cursor` of the previous page; None:
+    from the first), LIMIT long; only the page is read. Keyed, not counted: a request created
+    meanwhile comes before the cursor and none repeats. InputError (field `cursor`) for a request
+    not in the box."""
+    if limit < 1:
+        raise InputError("a page holds at least one request", field="limit")
+    query = _newest_first(viewer, box, status)
+    expire_overdue(store)
+    with store.connect() as conn:
+        if cursor is not None:
+            # Of the box whatever its status now: a request that changed status between two
+            # pages still marks the place.
+            shown = conn.execute(
+                sa.select(cooperation_requests.c.id).where(
+                    cooperation_requests.c.request_id == cursor, _box(viewer, box)
+                )
+            ).scalar()
+            if shown is None:
+                raise InputError(
+                    "cursor must be the next_cursor of a previous page", field="cursor"
+                )
+            at = (
+                sa.select(cooperation_requests.c.created_at)
+                .where(cooperation_requests.c.id == shown)
+                .scalar_subquery()
+            )
+            query = query.where(
+                sa.or_(
+                    cooperation_requests.c.created_at < at,
+                    sa.and_(
+                        cooperation_requests.c.created_at == at,
+                        cooperation_requests.c.id < shown,
+                    ),
+                )
+            )
+        rows = conn.execute(query.limit(limit + 1)).all()  # one more: is there a next page?
+    page = [_request(row) for row in rows[:limit]]
+    following = page[-1].request_id if len(rows) > limit else None
+    return RequestPage(page, following)
 
 
 def events_of(conn: Connection, request_pk: int) -> list[RequestEvent]:

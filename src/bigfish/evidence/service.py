@@ -249,6 +249,40 @@ def _quick_check(data_dir: Path, row: Any, last: str | None) -> HashCheck:
     return HashCheck(last) if last else HashCheck.NOT_CHECKED
 
 
+@dataclasses.dataclass(frozen=True)
+class EvidencePage:
+    """A page of evidence in the order it was stored, and the cursor of the next page (the last
+    evidence id shown; None at the end)."""
+
+    evidence: list[EvidenceRecord]
+    next_cursor: str | None
+
+
+def _visible_evidence(viewer: Viewer, org: str | None, report_id: str | None) -> sa.Select[Any]:
+    query = _evidence_query().where(visible_reports(viewer)).order_by(evidence.c.id)
+    if org is not None:
+        query = query.where(organizations.c.name == org)
+    if report_id is not None:
+        query = query.where(reports.c.report_id == report_id)
+    return query
+
+
+def _last_checks(conn: Connection, evidence_ids: list[str] | None) -> dict[str, str]:
+    """The last re-hash in the custody log of each of EVIDENCE_IDS (None: of all evidence)."""
+    latest = sa.select(sa.func.max(custody_events.c.seq)).where(
+        custody_events.c.hash_check != HashCheck.NOT_CHECKED.value
+    )
+    if evidence_ids is not None:
+        latest = latest.where(custody_events.c.evidence_id.in_(evidence_ids))
+    latest = latest.group_by(custody_events.c.evidence_id)
+    rows = conn.execute(
+        sa.select(custody_events.c.evidence_id, custody_events.c.hash_check).where(
+            custody_events.c.seq.in_(latest)
+        )
+    ).all()
+    return {row.evidence_id: row.hash_check for row in rows}
+
+
 def list_evidence(
     store: Store,
     data_dir: Path,
@@ -257,30 +291,51 @@ def list_evidence(
     org: str | None = None,
     report_id: str | None = None,
 ) -> list[EvidenceRecord]:
-    """Evidence VIEWER may see, optionally of one report, with the last integrity check.
+    """All evidence VIEWER may see, optionally of one report, with the last integrity check
+    (`evidence_page` reads one page).
 
     The check is the last re-hash in the custody log, or a mismatch when the stored size differs.
     """
-    query = _evidence_query().where(visible_reports(viewer)).order_by(evidence.c.id)
-    if org is not None:
-        query = query.where(organizations.c.name == org)
-    if report_id is not None:
-        query = query.where(reports.c.report_id == report_id)
     with store.connect() as conn:
-        rows = conn.execute(query).all()
-        latest = (
-            sa.select(sa.func.max(custody_events.c.seq))
-            .where(custody_events.c.hash_check != HashCheck.NOT_CHECKED.value)
-            .group_by(custody_events.c.evidence_id)
-        )
-        last = dict(
-            conn.execute(
-                sa.select(custody_events.c.evidence_id, custody_events.c.hash_check).where(
-                    custody_events.c.seq.in_(latest)
-                )
-            ).all()
-        )
+        rows = conn.execute(_visible_evidence(viewer, org, report_id)).all()
+        last = _last_checks(conn, None)
     return [_record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in rows]
+
+
+def evidence_page(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    *,
+    org: str | None = None,
+    report_id: str | None = None,
+    cursor: str | None = None,
+    limit: int,
+) -> EvidencePage:
+    """The page of evidence VIEWER may see (as `list_evidence`, in the same order) after the
+    evidence whose id is CURSOR (the `next_cursor` of the previous page; None: from the first),
+    LIMIT long. Only the page is read and only its files are checked. Keyed, not counted:
+    evidence stored meanwhile comes at the end and none repeats. InputError (field `cursor`)
+    for an id VIEWER cannot see."""
+    if limit < 1:
+        raise InputError("a page holds at least one piece of evidence", field="limit")
+    query = _visible_evidence(viewer, org, report_id)
+    with store.connect() as conn:
+        if cursor is not None:
+            shown = conn.execute(
+                _evidence_query().where(visible_reports(viewer), evidence.c.evidence_id == cursor)
+            ).first()
+            if shown is None:
+                raise InputError(
+                    "cursor must be the next_cursor of a previous page", field="cursor"
+                )
+            query = query.where(evidence.c.id > shown.id)
+        rows = conn.execute(query.limit(limit + 1)).all()  # one more: is there a next page?
+        page = rows[:limit]
+        last = _last_checks(conn, [row.evidence_id for row in page])
+    items = [_record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in page]
+    following = page[-1].evidence_id if len(rows) > limit else None
+    return EvidencePage(items, following)
 
 
 def list_custody(store: Store, viewer: Viewer, evidence_id: str) -> list[CustodyRecord]:

@@ -52,6 +52,7 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ("Filter", "กรอง", "Lọc"),
     ("Look up", "ตรวจสอบ", "Tra cứu"),
     ("Next page", "หน้าถัดไป", "Trang sau"),
+    ("First page", "หน้าแรก", "Trang đầu"),
     ("Country", "ประเทศ", "Quốc gia"),
     ("Organization", "องค์กร", "Tổ chức"),
     ("Report", "รายงาน", "Báo cáo"),

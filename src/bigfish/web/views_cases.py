@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,9 +21,15 @@ from bigfish.cooperation.model import (
     Urgency,
     legal_bases,
 )
-from bigfish.cooperation.service import create_request, list_requests
+from bigfish.cooperation.service import create_request, requests_page
 from bigfish.errors import AccessDenied, BigfishError, InputError, NotFound
-from bigfish.evidence.service import Activity, get_evidence, list_custody, list_evidence
+from bigfish.evidence.service import (
+    Activity,
+    evidence_page,
+    get_evidence,
+    list_custody,
+    list_evidence,
+)
 from bigfish.memberships import add_member, create_group, groups_of
 from bigfish.organizations import list_orgs
 from bigfish.reports import get_report
@@ -151,22 +157,56 @@ def _subject(text: str) -> Subject:
     return Subject(SubjectKind.IDENTIFIER, value.strip(), identifier_kind=kind)
 
 
+#: Requests each box of /requests shows at once, evidence /evidence shows at once (a link to the
+#: next ones when more).
+_LIST_PAGE = 50
+
+
+def _href(path: str, params: dict[str, str | None], anchor: str = "") -> str:
+    """PATH with the PARAMS that have a value, and ANCHOR."""
+    query = urlencode({k: v for k, v in params.items() if v})
+    return path + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
+
+
 def _requests_page(
     request: Request,
     session: WebSession,
     *,
     subject: str = "",
     error: str | None = None,
+    network: int | None = None,
+    cursors: dict[str, str | None] | None = None,
 ) -> Response:
+    """The requests page: a page of each box after its cursor (CURSORS: `inbox_cursor`,
+    `outbox_cursor`), with links to the next page and the first of each box that keep the
+    other's place."""
     store = store_of(request)
     viewer = viewer_of(session)
+    places = dict(cursors or {})
+    params: dict[str, str | None] = {"network": str(network) if network is not None else None}
+    params.update(places)
+    boxes = {}
+    for box in ("inbox", "outbox"):
+        field = f"{box}_cursor"
+        try:
+            found = requests_page(store, viewer, box, cursor=places.get(field), limit=_LIST_PAGE)
+        except InputError as exc:  # named as the address names it
+            if exc.field != "cursor":
+                raise
+            raise InputError(exc.message, field=field) from None
+        following = found.next_cursor
+        boxes[box] = {
+            "rows": found.requests,
+            "next": _href("/requests", params | {field: following}, box) if following else None,
+            "first": _href("/requests", params | {field: None}, box) if places.get(field) else None,
+        }
     return page(
         request,
         session,
         "requests.html",
         status=400 if error else 200,
-        inbox=list_requests(store, viewer, "inbox"),
-        outbox=list_requests(store, viewer, "outbox"),
+        inbox=boxes["inbox"],
+        outbox=boxes["outbox"],
         subject=subject,
         error=error,
         orgs=[o.name for o in list_orgs(store) if o.name != session.principal.org_name],
@@ -182,12 +222,18 @@ _FORM_FIELDS = {"subjects[0]": "subject"}
 
 @router.get("/requests")
 def requests(
-    request: Request, session: Reader, network: Annotated[int | None, Query(ge=1)] = None
+    request: Request,
+    session: Reader,
+    network: Annotated[int | None, Query(ge=1)] = None,
+    inbox_cursor: Annotated[str | None, Query(max_length=200)] = None,
+    outbox_cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Cooperation requests: the inbox (received), the outbox (sent) and a new request (about
-    NETWORK when the network page sent the user here)."""
+    """Cooperation requests: the inbox (received) and the outbox (sent), newest first, 50 a page
+    each (after INBOX_CURSOR, OUTBOX_CURSOR), and a new request (about NETWORK when the network
+    page sent the user here)."""
     subject = f"network:{network}" if network is not None else ""
-    return _requests_page(request, session, subject=subject)
+    cursors = {"inbox_cursor": inbox_cursor, "outbox_cursor": outbox_cursor}
+    return _requests_page(request, session, subject=subject, network=network, cursors=cursors)
 
 
 @router.post("/requests")
@@ -242,11 +288,34 @@ def new_request(
 
 
 @router.get("/evidence")
-def evidence(request: Request, session: Reader) -> Response:
-    """Evidence the user may see, with the last integrity check of each piece."""
-    items = list_evidence(store_of(request), data_dir_of(request), viewer_of(session))
+def evidence(
+    request: Request,
+    session: Reader,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Evidence the user may see, with the last integrity check of each piece, in the order it
+    was stored, 50 a page (after CURSOR; links to the next page and the first)."""
+    try:
+        found = evidence_page(
+            store_of(request),
+            data_dir_of(request),
+            viewer_of(session),
+            cursor=cursor,
+            limit=_LIST_PAGE,
+        )
+    except InputError:  # a cursor this user was not given: the error page, nothing shown
+        record_view(request, session, 422)
+        raise
     record_view(request, session, 200)
-    return page(request, session, "evidence.html", items=items)
+    following = found.next_cursor
+    return page(
+        request,
+        session,
+        "evidence.html",
+        items=found.evidence,
+        next_href=_href("/evidence", {"cursor": following}) if following else None,
+        first_href="/evidence" if cursor else None,
+    )
 
 
 @router.get("/evidence/{evidence_id}")

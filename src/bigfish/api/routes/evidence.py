@@ -21,19 +21,21 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import PAGE, Access, page_of, requires
+from bigfish.api.deps import PAGE, Access, requires
+from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS
 from bigfish.api.strict import StrictJsonRoute
+from bigfish.errors import InputError
 from bigfish.evidence.custody import CustodyRecord, Party, utc_text
 from bigfish.evidence.model import Acquisition, EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
     add_evidence,
     evidence_file,
+    evidence_page,
     export_package,
     get_evidence,
     list_custody,
-    list_evidence,
 )
 
 router = APIRouter(tags=["evidence"], responses=ERRORS, route_class=StrictJsonRoute)
@@ -170,11 +172,23 @@ def list_(
     limit: Annotated[int, Query(ge=1, le=1000)] = PAGE,
 ) -> EvidenceList:
     """Evidence the caller may see, optionally of one report, a page at a time."""
-    items = list_evidence(
-        request.app.state.store, data_dir(request), principal.viewer(), org=org, report_id=report_id
+    try:
+        found = evidence_page(
+            request.app.state.store,
+            data_dir(request),
+            principal.viewer(),
+            org=org,
+            report_id=report_id,
+            cursor=cursor,
+            limit=limit,
+        )
+    except InputError as exc:
+        if exc.field == "cursor":  # 400, as the API has answered a cursor it did not give
+            raise ApiError(400, exc.message, details={"field": "cursor"}) from None
+        raise
+    return EvidenceList(
+        evidence=[evidence_view(i) for i in found.evidence], next_cursor=found.next_cursor
     )
-    shown, next_cursor = page_of(items, cursor, limit, lambda i: i.evidence_id)
-    return EvidenceList(evidence=[evidence_view(i) for i in shown], next_cursor=next_cursor)
 
 
 @router.get("/evidence/{evidence_id}", response_model=EvidenceView)

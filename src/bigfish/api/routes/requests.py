@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from bigfish.accounts import Principal
-from bigfish.api.deps import PAGE, Access, page_of, requires
+from bigfish.api.deps import PAGE, Access, requires
+from bigfish.api.errors import ApiError
 from bigfish.api.schemas import ERRORS, Body
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.cooperation.contacts import add_contact, list_contacts
@@ -31,10 +32,11 @@ from bigfish.cooperation.model import (
 from bigfish.cooperation.service import (
     create_request,
     get_request,
-    list_requests,
     request_history,
+    requests_page,
     transition,
 )
+from bigfish.errors import InputError
 from bigfish.models import iso_z
 
 router = APIRouter(tags=["requests"], responses=ERRORS, route_class=StrictJsonRoute)
@@ -175,9 +177,17 @@ def list_(
 ) -> RequestList:
     """Requests the caller's organization received (`inbox`) or sent (`outbox`), a page at a
     time."""
-    found = list_requests(request.app.state.store, principal.viewer(), box, status)
-    shown, next_cursor = page_of(found, cursor, limit, lambda r: r.request_id)
-    return RequestList(requests=[request_view(r) for r in shown], next_cursor=next_cursor)
+    try:
+        found = requests_page(
+            request.app.state.store, principal.viewer(), box, status, cursor=cursor, limit=limit
+        )
+    except InputError as exc:
+        if exc.field == "cursor":  # 400, as the API has answered a cursor it did not give
+            raise ApiError(400, exc.message, details={"field": "cursor"}) from None
+        raise
+    return RequestList(
+        requests=[request_view(r) for r in found.requests], next_cursor=found.next_cursor
+    )
 
 
 def _history(request: Request, principal: Principal, request_id: str) -> list[dict[str, Any]]:
