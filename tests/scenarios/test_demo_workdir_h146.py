@@ -15,6 +15,10 @@ from typer.testing import CliRunner
 from bigfish.cli import app
 from bigfish.demo import MARKER
 
+# The demo's users' passwords hashed at a test-sized cost (tests/conftest.py): these tests are
+# about its workdir, and each demo's users took about 2 s of its 2.5 at the real cost.
+pytestmark = pytest.mark.usefixtures("fast_argon2")
+
 
 def _demo(workdir: Path) -> tuple[int, str]:
     result = CliRunner().invoke(
