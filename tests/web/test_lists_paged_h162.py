@@ -15,9 +15,10 @@ import pytest
 
 from bigfish.cooperation.model import RequestDraft, RequestType, Subject, SubjectKind, Urgency
 from bigfish.cooperation.service import acting_as, create_request
+from bigfish.store.schema_access import audit_log
 from bigfish.web import views_cases
 from tests.api.helpers import TestClient
-from tests.web.conftest import WebPartnership
+from tests.web.conftest import WebPartnership, audit_rows
 
 
 @pytest.fixture(autouse=True)
@@ -185,3 +186,23 @@ def test_a_cursor_not_given_is_an_error_page_naming_the_field(web: WebPartnershi
         answer = alice.get(address)
         assert answer.status_code == 422, address
         assert f"field &#39;{field}&#39;: cursor must be the next_cursor" in answer.text
+    refused = audit_rows(web, audit_log.c.action == "GET /evidence")  # shown nothing, recorded
+    assert [(r[2], r[3], r[4]) for r in refused] == [
+        ("GET /evidence", "/evidence?cursor=ev-nothing", 422),
+        ("GET /evidence", f"/evidence?cursor={hidden}", 422),
+    ]
+
+
+def test_the_links_of_a_box_keep_the_network_the_new_request_is_about(
+    web: WebPartnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views_cases, "_LIST_PAGE", 2)
+    received = [_request(web, "A", "C") for _ in range(3)]
+    carol = web.clients["C"]
+    address = f"/requests?network={web.private_network}"
+    following = _next(_boxes(carol.get(address).text)["inbox"])
+    assert following is not None and f"network={web.private_network}&" in following
+    second = carol.get(following).text
+    assert _request_rows(_boxes(second)["inbox"]) == received[:1]
+    assert f'name="subject" value="network:{web.private_network}"' in second
+    assert _first(_boxes(second)["inbox"]) == f"{address}#inbox"
