@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
@@ -279,28 +279,5 @@ def route_access(route: BaseRoute | Any) -> Access | None:
     return None
 
 
-T = TypeVar("T")
-
 #: Items a page of a list holds unless the caller asks for fewer or more (`limit`).
 PAGE = 100
-
-
-def page_of(
-    items: Sequence[T], cursor: str | None, limit: int, key: Callable[[T], str]
-) -> tuple[list[T], str | None]:
-    """The page of ITEMS (in their order, newest first) after the item whose KEY is CURSOR (the
-    `next_cursor` of the previous page; None: from the first), LIMIT long, and the cursor of the
-    next page (None at the end). Keyed, not counted: items that arrive meanwhile come first and
-    neither repeat nor push one past the next page."""
-    start = 0
-    if cursor is not None:
-        start = next((i + 1 for i, item in enumerate(items) if key(item) == cursor), -1)
-        if start < 0:
-            raise ApiError(
-                400,
-                "cursor must be the next_cursor of a previous page",
-                details={"field": "cursor"},
-            )
-    shown = list(items[start : start + limit])
-    more = start + limit < len(items)
-    return shown, (key(shown[-1]) if more and shown else None)
