@@ -114,6 +114,56 @@ def _pair(migrated: Path) -> Iterator[tuple[_Node, _Node]]:
                 node.store.close()
 
 
+@dataclass(frozen=True)
+class _Started:
+    """The two stores after START (files closed, their WAL folded in), what each holds and
+    its viewers: every sequence starts from copies of them."""
+
+    folder: Path
+    held: frozenset[tuple[str, str]]
+    viewers: tuple[dict[str, Viewer], dict[str, Viewer]]
+
+
+_started: dict[Path, _Started] = {}
+
+
+def _start(migrated: Path) -> _Started:
+    """START run once a worker (beside MIGRATED, in pytest's temporary directory): its steps
+    are the same for every sequence, and their reads checked the same way."""
+    if migrated not in _started:
+        folder = migrated.parent / "h136-started"
+        folder.mkdir()
+        with _pair(migrated) as (incremental, full):
+            _steps_on(incremental, full, START, other=lambda node, step: False)
+            for name, node in (("update", incremental), ("rebuild", full)):
+                node.store.close()
+                path = Path(node.store.engine.url.database or "")
+                assert not path.with_name(path.name + "-wal").exists(), path
+                shutil.copyfile(path, folder / f"{name}.db")
+            assert incremental.held == full.held
+            viewers = (incremental.viewers, full.viewers)
+            _started[migrated] = _Started(folder, frozenset(incremental.held), viewers)
+    return _started[migrated]
+
+
+@contextmanager
+def _started_pair(started: _Started) -> Iterator[tuple[_Node, _Node]]:
+    """Copies of the two stores after START."""
+    with tempfile.TemporaryDirectory(prefix="h136-") as tmp:
+        nodes = []
+        for name, viewers in zip(("update", "rebuild"), started.viewers, strict=True):
+            folder = Path(tmp) / name
+            folder.mkdir()
+            shutil.copyfile(started.folder / f"{name}.db", folder / "bigfish.db")
+            store = open_store(f"sqlite:///{folder / 'bigfish.db'}")
+            nodes.append(_Node(store, jsonl_ingest(folder), set(started.held), dict(viewers)))
+        try:
+            yield nodes[0], nodes[1]
+        finally:
+            for node in nodes:
+                node.store.close()
+
+
 def _read(node: _Node) -> dict[int, tuple[str, ...]]:
     """What B is shown: id -> members; each id once, and each opens to its members."""
     viewer = node.viewers["org-b"]
@@ -143,23 +193,34 @@ def _run(
     """START, FIRST, STEPS, then a link run and a read, on an incrementally updated node and
     a rebuilt one, whose viewers must be shown the same parts after every link run and read.
     OTHER applies a step of another kind to a node and says whether it did."""
-    with _pair(migrated) as (incremental, full):
-        for number, step in enumerate([*START, *first, *steps, Link(), Read()]):
-            for node in (incremental, full):
-                if other(node, step):
-                    continue
-                if isinstance(step, Send):
-                    row = report(step.report_id, *(("phone", PHONES[p]) for p in step.phones))
-                    node.ingest(node.store, step.org, [row])
-                    node.held.add((step.org, step.report_id))
-                elif isinstance(step, Delete) and (step.org, step.report_id) in node.held:
-                    delete_report(node.store, node.viewers[step.org], step.org, step.report_id)
-                    node.held.discard((step.org, step.report_id))
-            if isinstance(step, Link):
-                update_networks(incremental.store, now=NOW)
-                rebuild_networks(full.store, now=NOW)
-            if isinstance(step, Link | Read):
-                assert _read(incremental) == _read(full), f"after step {number}"
+    with _started_pair(_start(migrated)) as (incremental, full):
+        _steps_on(incremental, full, [*first, *steps, Link(), Read()], other, after=len(START))
+
+
+def _steps_on(
+    incremental: _Node,
+    full: _Node,
+    steps: Sequence[object],
+    other: Callable[[_Node, object], bool],
+    after: int = 0,
+) -> None:
+    """STEPS on both nodes (numbered from AFTER in the messages)."""
+    for number, step in enumerate(steps, start=after):
+        for node in (incremental, full):
+            if other(node, step):
+                continue
+            if isinstance(step, Send):
+                row = report(step.report_id, *(("phone", PHONES[p]) for p in step.phones))
+                node.ingest(node.store, step.org, [row])
+                node.held.add((step.org, step.report_id))
+            elif isinstance(step, Delete) and (step.org, step.report_id) in node.held:
+                delete_report(node.store, node.viewers[step.org], step.org, step.report_id)
+                node.held.discard((step.org, step.report_id))
+        if isinstance(step, Link):
+            update_networks(incremental.store, now=NOW)
+            rebuild_networks(full.store, now=NOW)
+        if isinstance(step, Link | Read):
+            assert _read(incremental) == _read(full), f"after step {number}"
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
