@@ -111,6 +111,8 @@ def test_0017_reports_content_digest_downgrades_and_upgrades_again(store: Store)
     engine = store.engine
     rows = _fill(engine)
     assert rows["reports"]["content_digest"] == "v-content_digest"
+    with engine.begin() as conn:  # signed records would stop the downgrade at 0024
+        conn.execute(sa.text(_UNSIGNED))
 
     def columns() -> set[str]:
         return {c["name"] for c in sa.inspect(engine).get_columns("reports")}
@@ -305,21 +307,28 @@ def test_processes_opening_a_new_store_at_once_all_open_it(store_url: str) -> No
 
 
 _UNDECIDED = "DELETE FROM script_link_decisions"
+_UNSIGNED = "UPDATE custody_events SET recorded_by = NULL"
 
 
 @pytest.mark.parametrize(
     ("revision", "cleared"),
     [
+        # custody records that sign the account that wrote them would no longer verify
+        ("0024", []),
         # an analyst's decision on a same-script suggestion cannot be made again
-        ("0011", []),
+        ("0011", [_UNSIGNED]),
         # a withdrawal from one organization alone (audience_org_id) would widen to every reader
-        ("0010", [_UNDECIDED]),
+        ("0010", [_UNSIGNED, _UNDECIDED]),
         # withdrawn reports would never be revoked at their readers
-        ("0008", [_UNDECIDED, "UPDATE report_withdrawals SET audience_org_id = NULL"]),
+        (
+            "0008",
+            [_UNSIGNED, _UNDECIDED, "UPDATE report_withdrawals SET audience_org_id = NULL"],
+        ),
         # a peer's signature of a request's change cannot be made again, nor the operator's pin
         (
             "0004",
             [
+                _UNSIGNED,
                 _UNDECIDED,
                 "DELETE FROM report_withdrawals",
                 "UPDATE custody_events SET acquisition = NULL",

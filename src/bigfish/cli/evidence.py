@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from bigfish.audit import console_audit
+from bigfish.audit import console_actor, console_audit
 from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org
 from bigfish.errors import BigfishError
 from bigfish.evidence.custody import (
@@ -29,7 +29,7 @@ from bigfish.evidence.custody import (
     utc_text,
 )
 from bigfish.evidence.model import Acquisition, EvidenceRecord
-from bigfish.evidence.package import verify_package
+from bigfish.evidence.package import AcquiredBy, verify_package
 from bigfish.sharing.policy import Viewer
 
 evidence_app = typer.Typer(
@@ -90,6 +90,7 @@ def _custody_line(record: CustodyRecord) -> str:
         f"{_shown(d.released_by.person or '-')} ({_shown(d.released_by.organization or '-')}) -> "
         f"{_shown(d.received_by.person or '-')} ({_shown(d.received_by.organization or '-')})  "
         f"hash {d.hash_check.value}; {_shown(d.purpose)}"
+        + (f"; recorded by {_shown(d.recorded_by)}" if d.recorded_by is not None else "")
     )
 
 
@@ -148,6 +149,7 @@ def add(
                 org=org,
                 report_id=report,
                 acquisition=acquisition,
+                recorded_by=console_actor(),
             )
         # 200 when the report held these bytes already (nothing added), as the API answers
         audit.done(item.org, "evidence add", item.evidence_id, 200 if item.held_before else 201)
@@ -187,7 +189,12 @@ def show(
         store = command_store(reads_only=True)
         audit = console_audit(store, OPTIONS.data_dir)
         item = get_evidence(
-            store, OPTIONS.data_dir, viewer, evidence_id, Activity(_person(by), purpose)
+            store,
+            OPTIONS.data_dir,
+            viewer,
+            evidence_id,
+            Activity(_person(by), purpose),
+            recorded_by=console_actor(),
         )
         chain = list_custody(store, viewer, evidence_id)
         # the access is in the custody log whatever the re-hash found: so is its audit row
@@ -289,6 +296,7 @@ def event(
             CustodyEvent(kind.value),
             Activity(_person(by), purpose, place, channel),
             Party(to_person, to_org),
+            recorded_by=console_actor(),
         )
         holder = record.draft.report.partition("/")[0]
         audit.done(holder, "evidence event", f"{evidence_id} {kind.value}", 201)
@@ -326,6 +334,7 @@ def export(
             out=out,
             activity=Activity(_person(by), purpose),
             recipient=Party(to_person, to_org),
+            recorded_by=console_actor(),
         )
         audit.done(org, "evidence export", f"{org}/{report}" if org else report, 200)
     except BigfishError as exc:
@@ -384,6 +393,14 @@ def verify(
                     "tree_size": check.tree_size,
                     "tree_head_timestamp": check.tree_head_at,
                     "created_at": check.created_at,
+                    "acquired": [
+                        {
+                            "evidence_id": a.evidence_id,
+                            "acquired_by": a.acquired_by,
+                            "recorded_by": a.recorded_by,
+                        }
+                        for a in check.acquired
+                    ],
                 }
             )
         )
@@ -402,11 +419,25 @@ def verify(
             f"signed {check.tree_head_at} (package created {check.created_at}); an older "
             "package shows fewer: ask the sender which is the latest"
         )
+        for acquired in check.acquired:
+            typer.echo(_acquired_line(acquired))
         if key is None:
             typer.echo(
                 "warning: no --key given; compare the fingerprint above with the sender's",
                 err=True,
             )
+
+
+def _acquired_line(acquired: AcquiredBy) -> str:
+    """Who an item's signed acquired record names: the acquirer stated, and the account that
+    wrote the record (or that the record is older than bigfish signing it)."""
+    account = (
+        f"recorded by {_shown(acquired.recorded_by)}"
+        if acquired.recorded_by is not None
+        else "the account that recorded it is not signed: the record is older than that"
+    )
+    acquirer = _shown(acquired.acquired_by or "-")
+    return f"{_shown(acquired.evidence_id)}: acquired by {acquirer} ({account})"
 
 
 @evidence_app.command("verify-log")

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bigfish.audit import console_actor
 from bigfish.errors import Conflict, InputError, NotFound, check_text
 from bigfish.evidence.custody import CustodyDraft, CustodyEvent, HashCheck, Party, parse_utc
 from bigfish.evidence.model import EvidenceRecord
@@ -112,7 +113,12 @@ def _find_evidence(conn: Connection, viewer: Viewer, evidence_id: str) -> Any:
 
 
 def _draft(
-    row: Any, event: CustodyEvent, activity: Activity, check: HashCheck, received: Party
+    row: Any,
+    event: CustodyEvent,
+    activity: Activity,
+    check: HashCheck,
+    received: Party,
+    recorded_by: str,
 ) -> CustodyDraft:
     return CustodyDraft(
         evidence_id=row.evidence_id,
@@ -129,7 +135,23 @@ def _draft(
         tlp=row.tlp,
         distribution=row.distribution,
         group=row.group_name,
+        recorded_by=recorded_by,
     )
+
+
+ACCOUNT_LIMIT = 200  # the width of custody_events.recorded_by
+
+
+def recording_account(recorded_by: str | None) -> str:
+    """The account a custody record signs as the one that wrote it: RECORDED_BY, the audit log's
+    actor of the request or command ("user:alice", "key:12"), or, for a call made in-process
+    without one (the CLI, a script on the node), the console's (`console:<OS user>`)."""
+    account = console_actor() if recorded_by is None else recorded_by
+    check_text(account, "recorded_by")
+    if not account.strip():
+        raise InputError("recorded_by is empty: name the account", field="recorded_by")
+    check_length(account, "recorded_by", ACCOUNT_LIMIT)
+    return account
 
 
 def _check_purpose(activity: Activity) -> None:

@@ -133,6 +133,10 @@ class CustodyDraft:
     group: str | None
     # Only on `acquired` records; records written before bigfish signed it have none.
     acquisition: AcquiredFile | None = None
+    # The account that wrote the record into bigfish, as the audit log names it ("user:alice",
+    # "key:12", "console:<OS user>"): the people above are what that account stated. Records
+    # written before bigfish signed it have none.
+    recorded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +226,8 @@ def canonical_body(seq: int, d: CustodyDraft, prev_hash: str, evidence_prev_hash
     }
     if d.acquisition is not None:  # absent, not null: older records keep their exact bytes
         body["acquisition"] = d.acquisition.to_json()
+    if d.recorded_by is not None:  # the same: absent on records written before it was signed
+        body["recorded_by"] = d.recorded_by
     return canonical_json(body)
 
 
@@ -244,6 +250,7 @@ def record_from_json(obj: dict[str, Any]) -> CustodyRecord:
         distribution=str(marking["distribution"]),
         group=marking["group"],
         acquisition=(AcquiredFile.from_json(obj["acquisition"]) if "acquisition" in obj else None),
+        recorded_by=_recorded_by(obj),
     )
     return CustodyRecord(
         seq=int(obj["seq"]),
@@ -253,6 +260,15 @@ def record_from_json(obj: dict[str, Any]) -> CustodyRecord:
         record_hash=str(obj["record_hash"]),
         signature=str(obj["signature"]),
     )
+
+
+def _recorded_by(obj: dict[str, Any]) -> str | None:
+    """A record's "recorded_by": absent on records written before bigfish signed it. A null is
+    read as absent (no record bigfish signed holds one: the body then differs from the signed
+    one and the record is named as edited); a number or an object is no record at all."""
+    if "recorded_by" not in obj:
+        return None
+    return _optional_text(obj["recorded_by"])
 
 
 def seal(

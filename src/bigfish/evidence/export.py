@@ -26,6 +26,7 @@ from bigfish.evidence.access import (
     _marking,
     _record,
     _refuse_disposed,
+    recording_account,
 )
 from bigfish.evidence.custody import CustodyEvent, HashCheck, Party, TreeHead
 from bigfish.evidence.files import blob_path
@@ -62,6 +63,7 @@ def export_package(
     out: Path,
     activity: Activity,
     recipient: Party | None = None,
+    recorded_by: str | None = None,
 ) -> ExportResult:
     """Write the evidence package of report ORG/REPORT_ID (ORG may be left out) to OUT.
 
@@ -69,10 +71,12 @@ def export_package(
     written and verified: the events are appended in the same transaction that finishes the
     package, so a failed export (a bad path, a full disk, a file that no longer matches its
     digest, a log that does not verify) records nothing. The files go into the package first,
-    hashed on the way, outside the transaction.
+    hashed on the way, outside the transaction. The `exported` records sign RECORDED_BY, the
+    account that asked for the package (the console's when None).
     """
     _check_purpose(activity)
     _check_activity(activity, recipient)
+    account = recording_account(recorded_by)
     if out.is_dir():
         raise InputError(f"{out} is a directory; name the package file", field="out")
     with store.connect() as conn:
@@ -106,7 +110,8 @@ def export_package(
                     "not exported"
                 )
         drafts = [
-            _draft(row, CustodyEvent.EXPORTED, activity, HashCheck.MATCH, received) for row in rows
+            _draft(row, CustodyEvent.EXPORTED, activity, HashCheck.MATCH, received, account)
+            for row in rows
         ]
 
         def finish(conn: Connection, head: TreeHead) -> None:

@@ -82,6 +82,7 @@ def _parse_row(row: Any) -> CustodyRecord:
         distribution=row.distribution,
         group=row.group_name,
         acquisition=_acquisition(row),
+        recorded_by=row.recorded_by,
     )
     return CustodyRecord(
         seq=int(row.seq),
@@ -133,6 +134,7 @@ def _record_to_row(record: CustodyRecord) -> dict[str, Any]:
         "acquisition": (
             None if d.acquisition is None else canonical_json(d.acquisition.to_json()).decode()
         ),
+        "recorded_by": d.recorded_by,
     }
 
 

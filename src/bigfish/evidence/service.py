@@ -36,6 +36,7 @@ from bigfish.evidence.access import (
     _record,
     _refuse_disposed,
     check_length,
+    recording_account,
 )
 from bigfish.evidence.access import Activity as Activity
 from bigfish.evidence.custody import (
@@ -127,13 +128,17 @@ def add_evidence(
     org: str,
     report_id: str,
     acquisition: Acquisition,
+    recorded_by: str | None = None,
 ) -> EvidenceRecord:
     """Store the bytes of STREAM as evidence of report ORG/REPORT_ID and log their acquisition.
 
-    The same bytes added twice to one report give back the existing record, `held_before` (its
-    acquisition stands; nothing new is logged).
+    The acquired record signs the acquirer ACQUISITION states and the account that added it,
+    RECORDED_BY (the audit log's actor; the console's when None). The same bytes added twice to
+    one report give back the existing record, `held_before` (its acquisition stands; nothing new
+    is logged).
     """
     _check_acquisition(acquisition)
+    account = recording_account(recorded_by)
     with store.connect() as conn:
         report = _find_report(conn, viewer, org, report_id)
     if not (viewer.operator or can_edit(viewer, _marking(report))):
@@ -166,6 +171,7 @@ def add_evidence(
         distribution=report.distribution,
         group=report.group_name,
         acquisition=_acquired_file(acquisition, stored.size),
+        recorded_by=account,
     )
 
     def insert_row(conn: Connection, _head: object) -> None:
@@ -210,10 +216,19 @@ def add_evidence(
 
 
 def get_evidence(
-    store: Store, data_dir: Path, viewer: Viewer, evidence_id: str, activity: Activity
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    activity: Activity,
+    *,
+    recorded_by: str | None = None,
 ) -> EvidenceRecord:
-    """One piece of evidence, its bytes re-hashed and the access logged; a mismatch is flagged."""
+    """One piece of evidence, its bytes re-hashed and the access logged; a mismatch is flagged.
+
+    The accessed record signs RECORDED_BY, the account asking (the console's when None)."""
     _check_activity(activity)
+    account = recording_account(recorded_by)
     with store.connect() as conn:
         row = _find_evidence(conn, viewer, evidence_id)
     check = check_blob(data_dir, row.sha256)
@@ -221,16 +236,22 @@ def get_evidence(
     log.append(
         store,
         log.signing_key(store, data_dir),
-        [_draft(row, CustodyEvent.ACCESSED, activity, check, received)],
+        [_draft(row, CustodyEvent.ACCESSED, activity, check, received, account)],
     )
     return _record(row, check)
 
 
 def evidence_file(
-    store: Store, data_dir: Path, viewer: Viewer, evidence_id: str, activity: Activity
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    activity: Activity,
+    *,
+    recorded_by: str | None = None,
 ) -> tuple[EvidenceRecord, Path]:
     """The record and the path of the bytes for a download; IntegrityError when they changed."""
-    record = get_evidence(store, data_dir, viewer, evidence_id, activity)
+    record = get_evidence(store, data_dir, viewer, evidence_id, activity, recorded_by=recorded_by)
     if record.integrity is not HashCheck.MATCH:
         raise IntegrityError(
             f"evidence {evidence_id}: the stored bytes do not match digest {record.sha256} "
@@ -357,8 +378,11 @@ def record_custody_event(
     event: CustodyEvent,
     activity: Activity,
     received_by: Party,
+    *,
+    recorded_by: str | None = None,
 ) -> CustodyRecord:
-    """Log a transfer, seal or disposal by the holding organization.
+    """Log a transfer, seal or disposal by the holding organization, signed with RECORDED_BY,
+    the account that states it (the console's when None).
 
     The other events are bigfish's own record of what it did (acquired when it stores the
     file, accessed when it serves it, exported when a package is written and verified): stated
@@ -373,6 +397,7 @@ def record_custody_event(
         )
     _check_purpose(activity)
     _check_activity(activity, received_by)
+    account = recording_account(recorded_by)
     with store.connect() as conn:
         row = _find_evidence(conn, viewer, evidence_id)
         if not (viewer.operator or can_edit(viewer, _marking(row))):
@@ -388,7 +413,10 @@ def record_custody_event(
         _refuse_disposed(conn, [evidence_id], event.value, before=head.size)
 
     head = log.append(
-        store, key, [_draft(row, event, activity, check, received_by)], not_disposed_since
+        store,
+        key,
+        [_draft(row, event, activity, check, received_by, account)],
+        not_disposed_since,
     )
     with store.connect() as conn:
         return next(r for r in log.read_records(conn, [evidence_id]) if r.seq == head.size)

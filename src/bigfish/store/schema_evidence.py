@@ -63,6 +63,9 @@ custody_events = sa.Table(
     # An acquired record's signed file metadata as canonical JSON; NULL on other events and on
     # records written before it was signed (migration 0007).
     sa.Column("acquisition", sa.Text),
+    # The account that wrote the record (signed with it); NULL on records written before it was
+    # signed (migration 0024).
+    sa.Column("recorded_by", sa.String(200)),
     sa.Index("ix_custody_events_evidence_id", "evidence_id"),
 )
 

@@ -257,6 +257,11 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
     ),
     ("hash {check}", "แฮช {check}", "mã băm {check}"),
     (
+        "recorded by {account}",
+        "บันทึกเข้าระบบโดยบัญชี {account}",
+        "ghi vào hệ thống bởi tài khoản {account}",
+    ),
+    (
         "record {record}… prev {previous}…",
         "ระเบียน {record}… ก่อนหน้า {previous}…",
         "bản ghi {record}… trước {previous}…",

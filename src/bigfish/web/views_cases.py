@@ -347,7 +347,14 @@ def evidence_verify(
         org=session.principal.org_name,
     )
     try:
-        record = get_evidence(store, data_dir_of(request), viewer, evidence_id, activity)
+        record = get_evidence(
+            store,
+            data_dir_of(request),
+            viewer,
+            evidence_id,
+            activity,
+            recorded_by=session.principal.actor,
+        )
         chain = list_custody(store, viewer, evidence_id)
     except NotFound:
         record_view(request, session, 404)

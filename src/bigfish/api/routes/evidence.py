@@ -156,6 +156,7 @@ def upload(
         org=org,
         report_id=report_id,
         acquisition=acquisition,
+        recorded_by=principal.actor,
     )
     if item.held_before:  # the same bytes: the first acquisition stands, nothing was created
         response.status_code = 200
@@ -205,6 +206,7 @@ def show(
         principal.viewer(),
         evidence_id,
         _activity(principal, purpose),
+        recorded_by=principal.actor,
     )
     return evidence_view(item)
 
@@ -215,7 +217,8 @@ def _custody_json(record: CustodyRecord) -> dict[str, Any]:
 
 @router.get("/evidence/{evidence_id}/custody", response_model=CustodyList)
 def custody(evidence_id: str, request: Request, principal: Reader) -> CustodyList:
-    """The signed, hash-chained custody records of one piece of evidence."""
+    """The signed, hash-chained custody records of one piece of evidence, each as signed: with
+    `recorded_by`, the account that wrote it, on records written since bigfish signs it."""
     records = list_custody(request.app.state.store, principal.viewer(), evidence_id)
     return CustodyList(custody=[_custody_json(r) for r in records])
 
@@ -234,6 +237,7 @@ def download(
         principal.viewer(),
         evidence_id,
         _activity(principal, purpose),
+        recorded_by=principal.actor,
     )
     return FileResponse(
         path,
@@ -295,6 +299,7 @@ def package(
             out=out,
             activity=_activity(principal, purpose),
             recipient=Party(to_person, to_org),
+            recorded_by=principal.actor,
         )
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)

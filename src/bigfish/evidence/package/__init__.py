@@ -21,9 +21,12 @@ from `bigfish.evidence.package`.
 
 from bigfish.evidence.package.layout import DOCUMENTS as DOCUMENTS
 from bigfish.evidence.package.layout import FORMAT as FORMAT
+from bigfish.evidence.package.layout import FORMAT_WITHOUT_ACCOUNTS as FORMAT_WITHOUT_ACCOUNTS
 from bigfish.evidence.package.layout import FORMATS as FORMATS
 from bigfish.evidence.package.layout import REQUIRED as REQUIRED
 from bigfish.evidence.package.layout import PackageContents as PackageContents
+from bigfish.evidence.package.layout import package_format as package_format
+from bigfish.evidence.package.verify import AcquiredBy as AcquiredBy
 from bigfish.evidence.package.verify import PackageCheck as PackageCheck
 from bigfish.evidence.package.verify import verify_package as verify_package
 from bigfish.evidence.package.write import partial_path as partial_path
@@ -36,9 +39,12 @@ __all__ = [
     "DOCUMENTS",
     "FORMAT",
     "FORMATS",
+    "FORMAT_WITHOUT_ACCOUNTS",
     "REQUIRED",
+    "AcquiredBy",
     "PackageCheck",
     "PackageContents",
+    "package_format",
     "partial_path",
     "summary_text",
     "verify_package",

@@ -11,9 +11,13 @@ from typing import Any, BinaryIO
 from bigfish.evidence.custody import CustodyRecord, TreeHead
 from bigfish.evidence.model import EvidenceRecord
 
-FORMAT = "bigfish-evidence-package/2"
+FORMAT = "bigfish-evidence-package/3"
+# /2 is still written when no record signs the account that wrote it (`recorded_by`): a verifier
+# that knows /2 only recomputes a record's body without that field and would call the record
+# edited, so a package holding such records says /3, and such a verifier names the format.
+FORMAT_WITHOUT_ACCOUNTS = "bigfish-evidence-package/2"
 # /1 had no signed file metadata in acquired records; such a package is checked as far as it goes.
-FORMATS = ("bigfish-evidence-package/1", FORMAT)
+FORMATS = ("bigfish-evidence-package/1", FORMAT_WITHOUT_ACCOUNTS, FORMAT)
 DOCUMENTS = ("public_key.pem", "custody.jsonl", "proofs.json", "case.jsonld", "summary.txt")
 REQUIRED = ("manifest.json", "manifest.sig", *DOCUMENTS)
 
@@ -29,6 +33,13 @@ class PackageContents:
     records: Sequence[CustodyRecord]  # every record of every evidence item, in log order
     tree_head: TreeHead
     proofs: dict[int, list[bytes]]  # seq -> inclusion proof in tree_head
+
+
+def package_format(records: Sequence[CustodyRecord]) -> str:
+    """The format a package of RECORDS says: /3 when one of them signs `recorded_by`, else /2."""
+    if any(r.draft.recorded_by is not None for r in records):
+        return FORMAT
+    return FORMAT_WITHOUT_ACCOUNTS
 
 
 def _as_binary(stream: Any) -> BinaryIO:

@@ -31,7 +31,7 @@ from bigfish.evidence.custody import (
     verify_signature,
 )
 from bigfish.evidence.files import hash_stream
-from bigfish.evidence.package.layout import FORMATS, REQUIRED, _as_binary
+from bigfish.evidence.package.layout import FORMAT, FORMATS, REQUIRED, _as_binary
 
 # The documents are read whole: a member that declares more than this, or that inflates more than
 # _MAX_RATIO times (JSON full of hashes and signatures deflates 3 to 15 times; a zip bomb ~1000),
@@ -39,6 +39,16 @@ from bigfish.evidence.package.layout import FORMATS, REQUIRED, _as_binary
 _DOCUMENT_LIMIT = 1 << 30
 _MAX_RATIO = 100
 _RATIO_FROM = 1 << 20  # small members are read whatever their ratio
+
+
+@dataclass(frozen=True, slots=True)
+class AcquiredBy:
+    """Who an item's signed `acquired` record names: the acquirer the uploader stated, and the
+    account that wrote the record into bigfish (None: signed before bigfish signed it)."""
+
+    evidence_id: str
+    acquired_by: str | None
+    recorded_by: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +67,7 @@ class PackageCheck:
     tree_size: int | None = None
     tree_head_at: str | None = None
     created_at: str | None = None
+    acquired: tuple[AcquiredBy, ...] = ()  # of each evidence item, in the manifest's order
 
 
 class _Problem(Exception):
@@ -90,6 +101,7 @@ def verify_package(
         "tree_size": None,
         "tree_head_at": None,
         "created_at": None,
+        "acquired": [],
     }
     try:
         with zipfile.ZipFile(path) as zf, path.open("rb") as raw:
@@ -125,6 +137,7 @@ def verify_package(
         tree_size=state["tree_size"],
         tree_head_at=state["tree_head_at"],
         created_at=state["created_at"],
+        acquired=tuple(state["acquired"]),
     )
 
 
@@ -245,6 +258,7 @@ def _verify(
     records = _verify_custody(zf, manifest, public_key)
     state["records"] = len(records)
     state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
+    state["acquired"] = _acquirers(manifest, [r for r, _ in records])
     state["files"] = _verify_files(zf, manifest, names, member_digests)
     _verify_tree_head(zf, manifest, public_key, records)
     head = TreeHead.from_json(manifest["tree_head"])
@@ -365,6 +379,13 @@ def _verify_custody(
     problem = check_evidence_chains(records)
     if problem:
         raise _Problem(problem)
+    for record in records:
+        if record.draft.recorded_by is not None and manifest["format"] != FORMAT:
+            # No exporter writes this: a package of an older format re-signed around a record.
+            raise _Problem(
+                f"custody record seq {record.seq} signs recorded_by, which a "
+                f"{manifest['format']} package does not hold ({FORMAT} does)"
+            )
     return [(r, merkle.leaf_hash(b)) for r, b in zip(records, bodies, strict=True)]
 
 
@@ -392,6 +413,19 @@ def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord])
         notes += _timeline_notes(evidence_id, by_item.get(evidence_id, []))
         notes += _integrity_notes(evidence_id, by_item.get(evidence_id, []))
     return notes
+
+
+def _acquirers(manifest: dict[str, Any], records: Sequence[CustodyRecord]) -> list[AcquiredBy]:
+    """Each evidence item's acquirer and recording account, from its signed acquired record
+    (the bindings were checked: the first record of each item is its acquired one)."""
+    first: dict[str, CustodyRecord] = {}
+    for record in records:
+        first.setdefault(record.draft.evidence_id, record)
+    found = []
+    for entry in manifest["evidence"]:
+        d = first[entry["evidence_id"]].draft
+        found.append(AcquiredBy(d.evidence_id, d.received_by.person, d.recorded_by))
+    return found
 
 
 def _integrity_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:

@@ -18,7 +18,7 @@ from bigfish.evidence.casejson import case_document
 from bigfish.evidence.custody import CustodyRecord, NodeKey, Party, canonical_json, utc_text
 from bigfish.evidence.files import copy_hashing
 from bigfish.evidence.model import EvidenceRecord
-from bigfish.evidence.package.layout import FORMAT, PackageContents, _as_binary
+from bigfish.evidence.package.layout import PackageContents, _as_binary, package_format
 
 
 def _evidence_entry(item: EvidenceRecord) -> dict[str, Any]:
@@ -88,6 +88,7 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
             f"to {d.received_by.person or '-'} ({d.received_by.organization or '-'}) "
             f"via {d.channel} at {d.place}; purpose: {d.purpose}; hash {d.hash_check.value}; "
             f"TLP:{d.tlp.upper()} {d.distribution}"
+            + (f"; recorded by {d.recorded_by}" if d.recorded_by is not None else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -118,6 +119,7 @@ def _shown_record(record: CustodyRecord) -> CustodyRecord:
         received_by=_shown_party(d.received_by),
         place=_shown(d.place) or "",
         channel=_shown(d.channel) or "",
+        recorded_by=_shown(d.recorded_by),
     )
     return replace(record, draft=draft)
 
@@ -164,7 +166,7 @@ def write_documents(
     }
     manifest = canonical_json(
         {
-            "format": FORMAT,
+            "format": package_format(contents.records),
             "created_at": utc_text(created_at),
             "report": {"org": contents.org, "report_id": contents.report_id},
             "key_fingerprint": key.fingerprint,
