@@ -132,6 +132,9 @@ def test_every_record_signs_the_account_that_wrote_it(node: Node, tmp_path: Path
             == ("bigfish-evidence-package/3")
         )
         assert "; recorded by user:alice" in zf.read("summary.txt").decode()
+        graph = json.loads(zf.read("case.jsonld"))["@graph"]
+    tags = [n["uco-core:tag"] for n in graph if n["@id"] == f"kb:custody-{chain[0].seq}"]
+    assert tags[0][-1] == "recorded-by:user:alice"
 
 
 def test_a_call_without_an_account_signs_the_console_s(node: Node) -> None:

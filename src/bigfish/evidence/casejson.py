@@ -121,6 +121,8 @@ def case_document(
             "uco-action:result": [{"@id": f"kb:provenance-{d.evidence_id}"}],
             "uco-core:tag": [f"custody-seq:{record.seq}", f"record-sha256:{record.record_hash}"],
         }
+        if d.recorded_by is not None:  # the account that wrote the record, as the node names it
+            action["uco-core:tag"].append(f"recorded-by:{d.recorded_by}")
         performer = _identity(d.released_by.person, "person") or _identity(
             d.released_by.organization, "organization"
         )
