@@ -329,9 +329,31 @@ def _check_not_a_document(data: bytes, path: Path, number: int) -> None:
             "the first line is '{' alone: is the file one JSON object spread over lines "
             f"(pretty-printed)? {_ONE_PER_LINE} (jq -c . FILE writes them so)"
         )
+    elif first.startswith(b"{") and _left_open(first):
+        reason = (
+            "the first line opens a JSON object it does not close: is the file one JSON "
+            'document spread over lines (pretty-printed, or an API batch {"reports": [...]})? '
+            f"{_ONE_PER_LINE} (jq -c . FILE, or jq -c '.reports[]' FILE, writes them so)"
+        )
     else:
         return
     raise InputError(reason, file=str(path), line=number)
+
+
+def _left_open(line: bytes) -> bool:
+    """True when LINE (an object's start) stops where JSON goes on, after a '{', '[', ':' or
+    ',' outside any text, as the first line of a document written over many lines does. A
+    line that stops inside a text (a line break in a narrative) breaks that report only."""
+    text = line.decode("utf-8", errors="replace").rstrip()
+    if not text.endswith(("{", "[", ":", ",")):
+        return False
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.pos >= len(text) and not exc.msg.startswith("Unterminated string")
+    except RecursionError:
+        return False
+    return False
 
 
 def _undecoded_keys(obj: dict[str, Any]) -> list[str]:
