@@ -156,12 +156,14 @@ def export_misp(
     networks: Sequence[NetworkView] = (),
     sent_by: str | None = None,
 ) -> ExportResult:
-    """Write MISP events of what VIEWER may see to OUT: one per network, one per report in none."""
+    """Write MISP events of what VIEWER may see to OUT: one per network, one per report in none.
+    With SENT_BY, one per report: the file is for ingesting that organization's reports again,
+    and a network's event, which stands for its reports, would be read back as one report."""
     views = _visible(store, viewer, sent_by)
     seen = {(v.org, v.report_id): v for v in views}
     events: list[dict[str, Any]] = []
     in_network: set[tuple[str, str]] = set()
-    for network, members in _networks_visible(networks, seen):
+    for network, members in _networks_visible(() if sent_by is not None else networks, seen):
         events.append(misp.network_event(network, members))
         in_network.update((v.org, v.report_id) for v in members)
     taken = {event["Event"]["uuid"] for event in events}
