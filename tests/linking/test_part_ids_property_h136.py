@@ -132,7 +132,7 @@ def _start(migrated: Path) -> _Started:
     are the same for every sequence, and their reads checked the same way."""
     if migrated not in _started:
         folder = migrated.parent / "h136-started"
-        folder.mkdir()
+        folder.mkdir(exist_ok=True)  # made again after a START that failed
         with _pair(migrated) as (incremental, full):
             _steps_on(incremental, full, START, other=lambda node, step: False)
             for name, node in (("update", incremental), ("rebuild", full)):
