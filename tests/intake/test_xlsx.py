@@ -24,7 +24,8 @@ from bigfish.intake.readers import (
     read_xlsx,
 )
 from bigfish.intake.readers.rows import Columns
-from bigfish.intake.xlsx import _unsaved
+from bigfish.intake.readers.xlsx import _beyond_header
+from bigfish.intake.xlsx import _unsaved, column_letter
 
 from .conftest import HEADER
 
@@ -96,8 +97,9 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
             if len(texts) > width:
                 if any(t.strip() for t in texts[width:]):
                     used = max(i for i, t in enumerate(texts, start=1) if t.strip())
-                    reason = f"{used} fields where the header has {width}"
-                    out.append(_unreadable(number, reason, _readable(names, texts)))
+                    reason = _beyond_header(used, width, names, texts[used - 1], sheet.title)
+                    field = f"column {column_letter(used)}"
+                    out.append(_unreadable(number, reason, _readable(names, texts), field))
                     continue
                 del texts[width:]
             texts += [""] * (width - len(texts))

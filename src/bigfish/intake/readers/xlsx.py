@@ -120,7 +120,9 @@ def read_xlsx(
             if row.hidden:
                 record = _hidden_row(sheet, row, columns.names)
             else:
-                record = _joined(columns, row) or _sheet_record(row, columns.names, unread)
+                record = _joined(columns, row) or _sheet_record(
+                    row, columns.names, unread, sheet.name
+                )
             if record is not None:
                 yield record
         yield from unread.rejects(names, sheet)
@@ -240,9 +242,23 @@ def _joined(columns: Columns, row: SheetRow) -> Unreadable | None:
     return header or columns.refusal(row.number, texts)
 
 
-def _sheet_record(row: SheetRow, names: list[str], unread: _HiddenValues) -> Record | None:
-    """The record of one sheet row under the header NAMES, without its hidden columns (set
-    aside in UNREAD); None for a row of empty cells. A text cell an export escaped ('=…, '+…,
+def _beyond_header(used: int, width: int, names: list[str], value: str, sheet: str) -> str:
+    """Why a row with a value in column USED, right of the WIDTH columns of the header NAMES,
+    is rejected, naming the cell: on a wide sheet a stray note is easy to miss."""
+    shown = value if len(value) <= 60 else value[:60] + "…"
+    last = f"{column_letter(width)} ({names[-1]!r})" if names else "A"
+    return (
+        f"{used} fields where the header has {width}: column {column_letter(used)} of sheet "
+        f"{sheet!r} holds {shown!r}, right of the header, whose last column is {last}; clear "
+        "the cell, or give its column a name in the header"
+    )
+
+
+def _sheet_record(
+    row: SheetRow, names: list[str], unread: _HiddenValues, sheet: str
+) -> Record | None:
+    """The record of one sheet row of SHEET under the header NAMES, without its hidden columns
+    (set aside in UNREAD); None for a row of empty cells. A text cell an export escaped ('=…, '+…,
     as `bigfish export` writes one a spreadsheet would run) is read without its quote: a
     sheet keeps the ' that opening such a CSV file shows (`records.unescape_formula`)."""
     values = row.values
@@ -260,8 +276,12 @@ def _sheet_record(row: SheetRow, names: list[str], unread: _HiddenValues) -> Rec
     if len(texts) > width:
         if any(t.strip() for t in texts[width:]):
             used = max(i for i, t in enumerate(texts, start=1) if t.strip())
-            reason = f"{used} fields where the header has {width}"
-            return _unreadable(row.number, reason, _readable(names, texts))
+            return _unreadable(
+                row.number,
+                _beyond_header(used, width, names, texts[used - 1], sheet),
+                _readable(names, texts),
+                f"column {column_letter(used)}",
+            )
         del texts[width:]
     texts += [""] * (width - len(texts))
     fields = dict(zip(names, texts, strict=True))
