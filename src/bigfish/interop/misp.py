@@ -17,6 +17,7 @@ from bigfish.interop.markings import BIGFISH_NAMESPACE
 from bigfish.interop.misp_blocks import BLOCKS, add_blocks
 from bigfish.interop.misp_import import (
     ATTRIBUTE_KINDS,
+    INFO,
     KEPT_ATTRIBUTE,
     KEPT_ITEM,
     SEEN_FIELDS,
@@ -189,6 +190,8 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
             continue  # what was said of an attribute or object, on it again
         elif kept is not None:  # a MISP event's other attribute, kept whole
             body.add(kept.group(1), text, key)
+        elif key != INFO:  # one MISP has no type for (a CSV's column): read back by its name
+            body.add("text", text, f"attribute:{key}")
     # An event's date is a day: the time of the report, in UTC, travels as a tag read back first.
     tags.append(f'{TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
     tags += [f'{TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]

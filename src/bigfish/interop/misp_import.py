@@ -18,7 +18,13 @@ from typing import IO, Any
 
 from bigfish.errors import InputError
 from bigfish.intake.readers import Record, Row, Unreadable
-from bigfish.intake.records import MARKING_FIELDS, MAX_ATTRIBUTE, MAX_VALUE
+from bigfish.intake.records import (
+    IDENTIFIER_COLUMNS,
+    MARKING_FIELDS,
+    MAX_ATTRIBUTE,
+    MAX_VALUE,
+    STANDARD_FIELDS,
+)
 from bigfish.interop.markings import NOT_UNDERSTOOD
 from bigfish.interop.misp_blocks import DELETED, read_blocks
 from bigfish.models import TLP, Distribution, Kind, Marking, RawIdentifier, narrowest
@@ -42,6 +48,13 @@ _KINDS = frozenset(k.value for k in Kind)
 _NARRATIVE = re.compile(r"narrative(?: ([1-9][0-9]{0,5})/([1-9][0-9]{0,5}))?")
 #: A report attribute keeping a MISP attribute of TYPE: `misp_TYPE`, `misp_TYPE.2`, …
 KEPT_ATTRIBUTE = re.compile(r"misp_(.+?)(?:\.[0-9]+)?")
+#: The comment of a text attribute carrying a report attribute NAME that MISP has no type for
+#: (a CSV's other column): `attribute:NAME`.
+REPORT_ATTRIBUTE = re.compile(r"attribute:(.+)", re.DOTALL)
+#: The report attribute keeping a MISP event's title (`info`): an export titles its events itself.
+INFO = "info"
+#: Names such an attribute may not have: the report's own fields and markings, and the title.
+_RESERVED = frozenset({*STANDARD_FIELDS, *IDENTIFIER_COLUMNS, *MARKING_FIELDS, INFO})
 #: The prefix of the tags that carry report fields: `bigfish:country="TH"`.
 TAG_PREFIX = "bigfish:"
 _LEVELS = {
@@ -200,6 +213,7 @@ def _read_comment(comment: str) -> bool:
         comment in _KINDS
         or _NARRATIVE.fullmatch(comment) is not None
         or KEPT_ATTRIBUTE.fullmatch(comment) is not None
+        or REPORT_ATTRIBUTE.fullmatch(comment) is not None
     )
 
 
@@ -346,6 +360,14 @@ def _read_attribute(where: str, attribute: Mapping[str, Any], items: _Items) -> 
     elif narrative is not None:
         part, of = int(narrative.group(1)), int(narrative.group(2))
         items.parts.setdefault(of, {})[part] = value
+    elif isinstance(comment, str) and (named := REPORT_ATTRIBUTE.fullmatch(comment)):
+        name = named.group(1)
+        if name in _RESERVED or not name.strip():
+            items.problems.append(
+                (f"{where}.comment", f"{name!r} is not a name an attribute may have")
+            )
+        else:
+            items.extra.setdefault(name, []).append(value)
     elif isinstance(comment, str) and KEPT_ATTRIBUTE.fullmatch(comment):
         items.extra.setdefault(comment, []).append(value)  # sent as text: MISP refused its type
     else:  # kept as a report attribute: nothing silently lost
@@ -436,9 +458,9 @@ def event_records(line: int, wrapper: object) -> list[Record]:
     info = event.get("info")
     if isinstance(info, str) and info.strip():  # the event's title: no report field holds it
         if len(info) > MAX_ATTRIBUTE:
-            items.problems.append(("info", f"longer than {MAX_ATTRIBUTE:,} characters"))
+            items.problems.append((INFO, f"longer than {MAX_ATTRIBUTE:,} characters"))
         else:
-            fields["info"] = info
+            fields[INFO] = info
     restriction = narrowest(*items.markings) if items.markings else None
     problems: list[Record] = [
         Unreadable(line, f"{where}: {reason} (left out of the event)", uid, where)
