@@ -204,7 +204,7 @@ def row_from_json(line: int, obj: Any, mapped: MappedField | None = None) -> Rec
         return Unreadable(line, "a report must be a JSON object")
     if len(obj) > MAX_COLUMNS:
         return Unreadable(line, f"a report of more than {MAX_COLUMNS:,} fields")
-    report_id = obj.get("report_id") if isinstance(obj.get("report_id"), str) else None
+    report_id = _echoed_id(obj.get("report_id"))
     fields: dict[str, str] = {}
     numbers: list[str] = []
     try:
@@ -226,6 +226,19 @@ def row_from_json(line: int, obj: Any, mapped: MappedField | None = None) -> Rec
         texts = {k: v for k, v in obj.items() if isinstance(v, str)} if mapped else None
         return Unreadable(line, exc.message, report_id, exc.field, texts or None)
     return Row(line, fields, identifiers, numbers=tuple(numbers))
+
+
+def _echoed_id(value: Any) -> str | None:
+    """The report_id a rejection names: a text as given, a whole number as the report it is
+    ("12" for 12); None for any other value (which is itself rejected)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        try:
+            return _field_text("report_id", value)
+        except InputError:
+            return None
+    return None
 
 
 def refuse_mapped_numbers(sources: Mapping[str, Sequence[str]], row: Row) -> None:
