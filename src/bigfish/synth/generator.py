@@ -264,7 +264,7 @@ def generate(
         if truth is not None:
             truth.close()
         gen.close()
-    files = _write_partnership(out_dir)  # last: `bigfish ingest --manifest` reads a whole set
+    files = _write_partnership(out_dir, gen.rows)  # last: `ingest --manifest` reads a whole set
     return SynthSummary(
         out_dir=out_dir,
         seed=seed,
@@ -365,23 +365,26 @@ def _file_names() -> list[str]:
     return names
 
 
-def _write_partnership(out_dir: Path) -> list[Path]:
+def _write_partnership(out_dir: Path, rows: dict[str, int]) -> list[Path]:
+    """Write the manifest of the partnership in OUT_DIR, whose organizations wrote ROWS reports
+    each; an organization that wrote none lists no file and its empty file goes (intake refuses
+    an empty JSON Lines file: `bigfish demo --reports 10` stopped on one). The files written."""
     files: list[Path] = []
     orgs = []
     for org in ORGANIZATIONS:
         ext = {"csv-vi": "csv"}.get(org.format, org.format)
         path = f"{org.name}.{ext}"
         mapping = f"{org.name}.map.toml" if org.format == "csv-vi" else None
-        files.append(out_dir / path)
-        if mapping:
-            files.append(out_dir / mapping)
+        listed: list[dict[str, str | None]] = []
+        if rows[org.name]:
+            listed.append({"path": path, "format": ext, "map": mapping})
+            files += [out_dir / path, *([out_dir / mapping] if mapping else [])]
+        else:
+            for name in (path, mapping):
+                if name:
+                    (out_dir / name).unlink(missing_ok=True)
         orgs.append(
-            {
-                "name": org.name,
-                "country": org.country,
-                "sector": org.sector,
-                "files": [{"path": path, "format": ext, "map": mapping}],
-            }
+            {"name": org.name, "country": org.country, "sector": org.sector, "files": listed}
         )
     doc = {"generated_by": "bigfish synth", "organizations": orgs}
     (out_dir / PARTNERSHIP_FILE).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
