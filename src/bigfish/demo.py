@@ -50,6 +50,20 @@ def _org_sectors(partnership: dict[str, Any]) -> list[dict[str, Any]]:
     return orgs
 
 
+def check_workdir(workdir: Path) -> None:
+    """InputError unless WORKDIR is new, empty or an earlier demo's (it holds `MARKER`): the
+    only directories `build_demo` recreates."""
+    if not workdir.exists():
+        return
+    made_by_demo = (workdir / MARKER).is_file() or _made_before_the_marker(workdir)
+    if not workdir.is_dir() or (any(workdir.iterdir()) and not made_by_demo):
+        raise InputError(
+            f"{workdir} exists and was not made by `bigfish demo` (no {MARKER} in it);"
+            " give a new or empty --workdir",
+            field="workdir",
+        )
+
+
 def build_demo(
     workdir: Path,
     *,
@@ -63,14 +77,8 @@ def build_demo(
     used: anything else raises InputError and is left as it is."""
     from bigfish.synth import generate
 
+    check_workdir(workdir)
     if workdir.exists():
-        made_by_demo = (workdir / MARKER).is_file() or _made_before_the_marker(workdir)
-        if not workdir.is_dir() or (any(workdir.iterdir()) and not made_by_demo):
-            raise InputError(
-                f"{workdir} exists and was not made by `bigfish demo` (no {MARKER} in it);"
-                " give a new or empty --workdir",
-                field="workdir",
-            )
         _clear(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / MARKER).write_text("made by bigfish demo; removed by the next demo\n", "utf-8")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bigfish.cli._app import OPTIONS, app, fail
-from bigfish.demo import DemoResult, build_demo
+from bigfish.demo import DemoResult, build_demo, check_workdir
 from bigfish.errors import BigfishError
 from bigfish.intake import IngestResult
 from bigfish.store import Store
@@ -76,6 +76,10 @@ def demo(
     """
     if not no_serve:
         _refuse_an_address_in_use(host, port)
+    try:  # refused before saying what it would do (build_demo checks it again)
+        check_workdir(workdir)
+    except BigfishError as exc:
+        raise fail(exc) from None
     console = Console()
     console.print(f"Synthesizing {reports:,} reports into {workdir} …")
 
