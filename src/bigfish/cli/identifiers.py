@@ -92,7 +92,8 @@ def normalize_command(
         value = _text_field(record, "value", source, line)
         country = _text_field(record, "country", source, line)
         if kind is None or value is None:
-            raise InputError("needs 'kind' and 'value'", file=source, line=line)
+            missing = "kind" if kind is None else "value"
+            raise InputError("needs 'kind' and 'value'", file=source, line=line, field=missing)
         try:
             identifier = normalize(kind, value, country)
         except InputError as error:
