@@ -185,6 +185,14 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "ไม่พบสิ่งที่เป็นตัวระบุใน “{query}”",
         "Không có gì trong “{query}” được nhận diện là định danh.",
     ),
+    (
+        "“{query}” is a phone number only with its country: choose the country of a local "
+        "number above and look it up again.",
+        "“{query}” เป็นเบอร์โทรศัพท์ได้เมื่อระบุประเทศเท่านั้น: เลือกประเทศของเบอร์โทรศัพท์ภายในประเทศ"
+        "ด้านบนแล้วค้นหาอีกครั้ง",
+        "“{query}” chỉ là số điện thoại khi có quốc gia: chọn quốc gia của số điện thoại nội địa "
+        "ở trên rồi tra cứu lại.",
+    ),
     ("not a valid {kind}", "ไม่ใช่ {kind} ที่ถูกต้อง", "không phải {kind} hợp lệ"),
     ("You typed {value}.", "คุณพิมพ์ {value}", "Bạn đã nhập {value}."),
     (

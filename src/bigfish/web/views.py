@@ -17,6 +17,8 @@ from bigfish import vocab
 from bigfish.api.deps import Access
 from bigfish.api.routes.lookup import record_looked_up
 from bigfish.errors import InputError, NotFound
+from bigfish.identifiers import normalize
+from bigfish.identifiers.phone import NEEDS_COUNTRY
 from bigfish.linking.detail import get_network
 from bigfish.lookup import LookupQuery, lookup_many
 from bigfish.models import Kind, ScamType
@@ -407,7 +409,15 @@ def search(
         kinds=[k.value for k in Kind],
         results=results,
         error=error,
+        local_number=not (results or error or kind or country) and _local_number(q),
     )
+
+
+def _local_number(text: str) -> bool:
+    """Whether TEXT is a phone number written without its country code, which the search
+    finds once the country of a local number is given (as `bigfish lookup` asks --country)."""
+    value = text.strip()[:2000]
+    return bool(value) and normalize(Kind.PHONE, value, None).error == NEEDS_COUNTRY
 
 
 @router.get("/static/{path:path}", dependencies=[Public])
