@@ -267,8 +267,11 @@ def networks(
         "min_countries": min_countries or "",
     }
     error = None
+    orgs = [o.name for o in list_orgs(store)]
     try:
         least = _min_countries(min_countries)
+        if org and org not in orgs:  # not "No network matches.": the name is wrong
+            raise InputError(f"unknown organization {org!r}", field="org")
         filters = _filters(country, scam_type, org, period, least)
         found = data.rank_networks(store, viewer_of(session), filters, offset=offset)
     except InputError as exc:
@@ -284,7 +287,7 @@ def networks(
         error=error,
         offset=offset,
         scam_types=[t.value for t in ScamType],
-        orgs=[o.name for o in list_orgs(store)],
+        orgs=orgs,
     )
 
 
