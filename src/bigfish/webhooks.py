@@ -49,6 +49,9 @@ from bigfish.store.schema_access import allowed_peers, webhooks
 #: Seconds a webhook delivery may take in all (connect, TLS, redirects, the answer's head).
 DELIVERY_DEADLINE = 30.0
 
+#: Seconds a webhook's receiver may stay silent: to connect, and between the bytes it sends.
+DELIVERY_READ_TIMEOUT = 10.0
+
 #: The longest webhook URL kept (the `webhooks.url` column); the API's limit too.
 MAX_URL_LENGTH = 2000
 
@@ -73,7 +76,9 @@ def deliver(
     """POST BODY to URL, signed with SECRET and the time of sending (CLOCK, in seconds since
     the epoch); returns the HTTP status (PeerError when refused or when it takes more than
     DEADLINE seconds in all). A 301, 302 or 303 answer is a PeerError naming where it leads:
-    the alerts go on only through a 307 or 308, which repeat the POST, signature included."""
+    the alerts go on only through a 307 or 308, which repeat the POST, signature included.
+    A timeout names the limit it hit, in the words a sync pull uses: ``no answer within 10 s``
+    (DELIVERY_READ_TIMEOUT), ``no whole answer within 30 s`` (DEADLINE)."""
     timestamp = str(int(clock()))
     headers = {
         "Content-Type": "application/json",
@@ -90,9 +95,17 @@ def deliver(
             headers=headers,
             transport=transport or DeadlineTransport(ends),
             resolver=resolver,
+            timeout=DELIVERY_READ_TIMEOUT,
             read_body=False,  # only the status counts; a receiver's body is never read
             ends=ends,  # the name's lookup included: a stuck resolver holds no thread longer
         )
+    except httpx.TimeoutException:
+        limit = (
+            f"no answer within {DELIVERY_READ_TIMEOUT:g} s"
+            if time.monotonic() < ends
+            else f"no whole answer within {deadline:g} s"
+        )
+        raise PeerError(f"webhook delivery to {origin_of(url)} failed: {limit}") from None
     except httpx.HTTPError as exc:
         raise PeerError(
             f"webhook delivery to {origin_of(url)} failed: {type(exc).__name__}"

@@ -138,8 +138,10 @@ def test_webhooks_that_never_answer_do_not_hold_up_the_others(
         delivered=2,
         failed=2,
         problems=(
-            "organization B: webhook delivery to https://dead.b.example:443 failed: ReadTimeout",
-            "organization C: webhook delivery to https://dead.c.example:443 failed: ReadTimeout",
+            "organization B: webhook delivery to https://dead.b.example:443 failed: "
+            "no answer within 10 s",
+            "organization C: webhook delivery to https://dead.c.example:443 failed: "
+            "no answer within 10 s",
         ),
     )
 
@@ -225,7 +227,8 @@ def test_a_webhook_that_gave_no_answer_is_sent_no_more_of_the_call(
         delivered=3,
         failed=3,
         problems=(
-            "organization B: webhook delivery to https://dead.b.example:443 failed: ReadTimeout",
+            "organization B: webhook delivery to https://dead.b.example:443 failed: "
+            "no answer within 10 s",
         ),
     )
 
