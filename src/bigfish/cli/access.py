@@ -23,7 +23,8 @@ from bigfish.audit import ConsoleAudit, HeadSigner, console_audit, verify_audit
 from bigfish.cli._app import LARGEST_ID, OPTIONS, app, command_store, fail, known_org
 from bigfish.cli._lines import numbered_lines, read_source, split_lines
 from bigfish.errors import BigfishError, InputError, NotFound
-from bigfish.identifiers import extract
+from bigfish.identifiers import extract, normalize
+from bigfish.identifiers.phone import NEEDS_COUNTRY
 from bigfish.lookup import as_typed, lookup
 from bigfish.matching import blind_lines, community_key
 from bigfish.models import iso_z
@@ -400,6 +401,8 @@ def lookup_command(
         )
     except BigfishError as exc:
         raise fail(exc) from None
+    if not result.valid:  # the answer is the same; the reason goes to stderr
+        _say_why_invalid(kind, value, country)
     document = {
         "canonical_kind": result.canonical_kind,
         "canonical": result.canonical,
@@ -429,6 +432,13 @@ def lookup_command(
         )
     else:
         typer.echo(f"links: {_plain(result.links)}")
+
+
+def _say_why_invalid(kind: str, value: str, country: str | None) -> None:
+    """Say on stderr why VALUE is no valid KIND (a local number: that --country finds it)."""
+    reason = normalize(kind, value, country).error or "not a valid value"
+    hint = "; pass --country, the number's country" if reason == NEEDS_COUNTRY else ""
+    typer.echo(f"note: not a valid {kind}: {reason}{hint}", err=True)
 
 
 def _plain(value: object) -> str:
