@@ -54,3 +54,25 @@ def test_a_first_line_cut_inside_a_text_is_one_rejection(
     result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
     assert (result.received, result.stored, result.rejected) == (4, 2, 2)
     assert sorted(stored_ids(sqlite_store)) == ["J1", "J2"]
+
+
+def test_an_api_batch_on_one_line_is_refused_whole(sqlite_store: Store, tmp_path: Path) -> None:
+    """`{"reports": [...], "tlp": "green"}` on one line (a `POST /api/v1/reports` body saved
+    to a file) was one rejection: "expected text or a number, got list", field reports."""
+    path = tmp_path / "batch.jsonl"
+    path.write_text(json.dumps({"reports": REPORTS, "tlp": "green"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    error = caught.value
+    assert str(path) in str(error) and error.line == 1
+    assert "API batch" in error.message and "jq -c '.reports[]'" in error.message
+    assert stored_ids(sqlite_store) == []
+
+
+def test_a_report_with_a_reports_attribute_is_still_a_report(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "reports.jsonl"
+    path.write_text(json.dumps(REPORTS[0] | {"reports": "3 earlier"}) + "\n", encoding="utf-8")
+    result = ingest_file(sqlite_store, path, org="a", workers=0, classify=False)
+    assert (result.stored, result.rejected) == (1, 0)

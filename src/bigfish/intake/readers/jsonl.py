@@ -348,9 +348,33 @@ def _check_not_a_document(data: bytes, path: Path, number: int) -> None:
             'document spread over lines (pretty-printed, or an API batch {"reports": [...]})? '
             f"{_ONE_PER_LINE} (jq -c . FILE, or jq -c '.reports[]' FILE, writes them so)"
         )
+    elif first.startswith(b"{") and _api_batch(first):
+        reason = (
+            'the first line is an API batch ({"reports": [...]}), not a report: '
+            f"{_ONE_PER_LINE} (jq -c '.reports[]' FILE writes them so; the batch's marking "
+            "is given with --tlp, --distribution and --group)"
+        )
     else:
         return
     raise InputError(reason, file=str(path), line=number)
+
+
+#: The keys of a `POST /api/v1/reports` body (spec/api.md).
+_BATCH_KEYS = frozenset({"reports", "tlp", "distribution", "group"})
+
+
+def _api_batch(line: bytes) -> bool:
+    """True when LINE is a whole API batch body: a list of reports under "reports", beside
+    nothing but the batch's marking."""
+    if b'"reports"' not in line:
+        return False
+    try:
+        obj = json.loads(line.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return False
+    return (
+        isinstance(obj, dict) and isinstance(obj.get("reports"), list) and set(obj) <= _BATCH_KEYS
+    )
 
 
 def _left_open(line: bytes) -> bool:
