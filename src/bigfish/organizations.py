@@ -15,6 +15,7 @@ from bigfish.confusables import LOOKALIKE, looks_alike, refuse_mixed_script
 from bigfish.errors import InputError, NotFound
 from bigfish.store import Store
 from bigfish.store.schema import group_members, organizations, sharing_groups
+from bigfish.store.schema_interop import peer_keys
 
 SECTORS = ("anti_scam_centre", "police", "bank", "telco", "international", "regulator", "other")
 
@@ -149,6 +150,40 @@ def list_orgs(store: Store) -> list[Organization]:
     with store.connect() as conn:
         rows = conn.execute(sa.select(organizations).order_by(organizations.c.name)).all()
     return [Organization(r.id, r.name, r.country, r.sector) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgNode:
+    """Organization ORG and the node it lives on: NODE, the URL of the partner node that alone
+    speaks for it in cooperation requests (None: this node's own), and KEY, the fingerprint
+    (SHA-256, 64 hex digits) of the key pinned for that node, PINNED_BY the operator or on first
+    use (None, None: no key pinned yet, so the first the node signs with will be)."""
+
+    org: Organization
+    node: str | None
+    key: str | None
+    pinned_by: str | None
+
+
+def list_org_nodes(store: Store) -> list[OrgNode]:
+    """Every organization, by name, with its node and the key pinned for that node: the
+    binding a peer's changes are checked against (`bigfish.cooperation.federation`)."""
+    # imported here: federation imports this module; node_origin is how peer_keys is keyed
+    from bigfish.cooperation.federation import node_origin
+
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(organizations).order_by(organizations.c.name)).all()
+        pins = {
+            str(p.origin): (str(p.fingerprint), str(p.pinned_by))
+            for p in conn.execute(sa.select(peer_keys)).all()
+        }
+    found = []
+    for r in rows:
+        key, pinned_by = pins.get(node_origin(r.node), (None, None)) if r.node else (None, None)
+        found.append(
+            OrgNode(Organization(r.id, r.name, r.country, r.sector), r.node, key, pinned_by)
+        )
+    return found
 
 
 def get_org(conn: Connection, name: str) -> Organization:

@@ -22,6 +22,8 @@ from bigfish.organizations import list_orgs
 from bigfish.store import Store, open_store
 
 NAMES = ("th-aoc", "vn-police")
+#: What `org list --json` adds for an organization of this node (no node, no key pinned).
+NO_NODE = {"node": None, "node_key": None, "node_key_pinned_by": None}
 
 
 def _orgs(url: str) -> list[str]:
@@ -100,7 +102,8 @@ def test_two_runs_at_once_each_write_and_read_their_own_database(
     lists = (json.loads(line) for line in out if line.startswith('{"organizations"'))
     listed = sorted(lists, key=json.dumps)
     assert listed == [  # and each read its own
-        {"organizations": [{"name": name, "country": "TH", "sector": None}]} for name in NAMES
+        {"organizations": [{"name": name, "country": "TH", "sector": None, **NO_NODE}]}
+        for name in NAMES
     ]
     assert len(opened) == 2 * len(NAMES)
     by_thread = sorted((thread, id(store)) for thread, store in opened)

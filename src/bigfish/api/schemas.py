@@ -319,6 +319,17 @@ class OrgView(BaseModel):
     sector: str | None
 
 
+class OrgNodeView(OrgView):
+    """An organization of the partnership in the directory; a platform admin is also shown
+    the node it lives on (`node`: its URL, null for this node's own organizations) and the key
+    pinned for that node (`node_key`: the SHA-256 fingerprint, `node_key_pinned_by`: "operator"
+    or "first use"; both null while none is pinned). Others get no such fields."""
+
+    node: str | None = None
+    node_key: str | None = None
+    node_key_pinned_by: str | None = None
+
+
 class KeyIn(Body):
     """A new API key; `org` defaults to the caller's organization."""
 

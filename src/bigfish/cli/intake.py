@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org, problem
 from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
@@ -28,7 +28,14 @@ from bigfish.intake import (
 )
 from bigfish.intake.manifest import ManifestEntry
 from bigfish.models import TLP, Distribution, Marking
-from bigfish.organizations import SECTORS, add_org, group_id_by_name, list_orgs
+from bigfish.organizations import (
+    SECTORS,
+    OrgNode,
+    add_org,
+    group_id_by_name,
+    list_org_nodes,
+    list_orgs,
+)
 from bigfish.store import Store
 
 if TYPE_CHECKING:
@@ -414,19 +421,44 @@ def org_add(
 def org_list(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document."),
 ) -> None:
-    """List the organizations.
+    """List the organizations, with the node each lives on and the key pinned for that node.
+
+    A partner's organization shows its node's URL (`org add --node`, or the peer it was first
+    learnt from) and the first 16 hex digits of the key pinned for that node, and who pinned it:
+    the operator (`--node-key`) or the node's first signed change ("first use": compare it with
+    the partner's `bigfish evidence key`). This node's own organizations show no node. --json
+    gives the whole fingerprint.
 
     Example: bigfish org list --json
     """
     try:
-        orgs = list_orgs(command_store(reads_only=True))
+        orgs = list_org_nodes(command_store(reads_only=True))
     except BigfishError as exc:
         raise fail(exc) from None
     if as_json:
-        rows = [{"name": o.name, "country": o.country, "sector": o.sector} for o in orgs]
+        rows = [
+            {
+                "name": o.org.name,
+                "country": o.org.country,
+                "sector": o.org.sector,
+                "node": o.node,
+                "node_key": o.key,
+                "node_key_pinned_by": o.pinned_by,
+            }
+            for o in orgs
+        ]
         typer.echo(json.dumps({"organizations": rows}))
         return
-    table = Table("name", "country", "sector")
+    table = Table("name", "country", "sector", Column("node", overflow="fold"), "node key")
     for o in orgs:
-        table.add_row(o.name, o.country or "", o.sector or "")
+        table.add_row(o.org.name, o.org.country or "", o.org.sector or "", o.node or "", _pin(o))
     Console().print(table)
+
+
+def _pin(org: OrgNode) -> str:
+    """The key pinned for ORG's node as `org list` shows it ("" for this node's own)."""
+    if org.node is None:
+        return ""
+    if org.key is None:
+        return "not pinned"
+    return f"{org.key[:16]}… ({org.pinned_by})"

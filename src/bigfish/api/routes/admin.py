@@ -22,6 +22,7 @@ from bigfish.api.schemas import (
     KeyView,
     MemberIn,
     OrgIn,
+    OrgNodeView,
     OrgView,
     PeerIn,
     PeerView,
@@ -33,7 +34,7 @@ from bigfish.api.schemas import (
 )
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.memberships import add_member, create_group, get_group, groups_of, remove_member
-from bigfish.organizations import SharingGroup, add_org, list_orgs
+from bigfish.organizations import SharingGroup, add_org, list_org_nodes, list_orgs
 from bigfish.webhooks import (
     add_webhook,
     allow_peer,
@@ -49,12 +50,26 @@ Admin = Annotated[Principal, Depends(requires(Access.ADMIN))]
 Platform = Annotated[Principal, Depends(requires(Access.PLATFORM))]
 
 
-@router.get("/orgs", response_model=list[OrgView])
-def orgs(request: Request, principal: Reader) -> list[OrgView]:
-    """The organizations of the partnership (a directory: names, countries, sectors)."""
+@router.get("/orgs", response_model=list[OrgNodeView], response_model_exclude_unset=True)
+def orgs(request: Request, principal: Reader) -> list[OrgNodeView]:
+    """The organizations of the partnership (a directory: names, countries, sectors); to a
+    platform admin also the node each lives on and the key pinned for that node, what a peer's
+    changes in its name are checked against."""
+    store = request.app.state.store
+    if not principal.platform:
+        return [
+            OrgNodeView(name=o.name, country=o.country, sector=o.sector) for o in list_orgs(store)
+        ]
     return [
-        OrgView(name=o.name, country=o.country, sector=o.sector)
-        for o in list_orgs(request.app.state.store)
+        OrgNodeView(
+            name=o.org.name,
+            country=o.org.country,
+            sector=o.org.sector,
+            node=o.node,
+            node_key=o.key,
+            node_key_pinned_by=o.pinned_by,
+        )
+        for o in list_org_nodes(store)
     ]
 
 
