@@ -23,6 +23,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from bigfish.cli._lines import printable
 from bigfish.cli._runs import RunStatus, status_said, when
 from bigfish.intake.service import DID_NOT_FINISH
 from bigfish.store import Store
@@ -107,7 +108,7 @@ def run_lines(run: IngestRun) -> list[str]:
     status = run_status(run)
     said = status_said(status, run.error)
     return [
-        f"run {run.id} of {run.org} from {run.source}: {said}",
+        f"run {run.id} of {run.org} from {printable(run.source)}: {said}",
         f"  started {when(run.started_at)}, finished {when(run.finished_at) or '-'}",
         f"  received {run.received:,}: stored {run.stored:,}, updated {run.updated:,}, "
         f"rejected {run.rejected:,}",

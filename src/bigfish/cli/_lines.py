@@ -63,3 +63,10 @@ def json_line(line: str, source: str, number: int) -> Any:
     except RepeatedKey as repeated:
         message = f"the key {repeated.key!r} is given more than once"
         raise InputError(message, file=source, line=number, field=repeated.key) from None
+
+
+def printable(text: object) -> str:
+    """TEXT on one line, each character that is not printable as its escape (ESC, a line
+    break, a direction override: "evil\\u202evsc.csv"): a file name printed to the operator's
+    terminal runs no escape sequence and turns no line around (as `bigfish evidence` prints)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text))

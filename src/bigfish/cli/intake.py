@@ -17,6 +17,7 @@ from rich.table import Column, Table
 
 from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org, problem
 from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
+from bigfish.cli._lines import printable
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
     ColumnMapping,
@@ -67,11 +68,11 @@ def _print_result(result: IngestResult, sent: Deliveries, as_json: bool) -> None
     if result.unchanged:
         updated += f" ({result.unchanged:,} unchanged)"
     line = (
-        f"{result.file}: received {result.received:,} / stored {result.stored:,} / "
+        f"{printable(result.file)}: received {result.received:,} / stored {result.stored:,} / "
         f"{updated} / rejected {result.rejected:,}"
     )
     if result.rejects_path:
-        line += f" (reasons in {result.rejects_path})"
+        line += f" (reasons in {printable(result.rejects_path)})"
     if sent.delivered or sent.failed:
         line += f"; webhooks delivered {sent.delivered:,}"
         line += f", failed {sent.failed:,}" if sent.failed else ""
@@ -90,13 +91,14 @@ def _send_webhooks(store: Store, result: IngestResult) -> Deliveries:
     try:
         sent = send_ingest_webhooks(store, result.run_id)
     except (BigfishError, sa.exc.SQLAlchemyError) as exc:
-        typer.echo(f"warning: {result.file}: no webhook sent: {exc}", err=True)
+        typer.echo(f"warning: {printable(result.file)}: no webhook sent: {exc}", err=True)
         return Deliveries()
     if sent.failed:
         shown = "; ".join(sent.problems[:_PROBLEMS_SHOWN])
         more = len(sent.problems) - _PROBLEMS_SHOWN
         typer.echo(
-            f"warning: {result.file}: {sent.failed:,} of {sent.failed + sent.delivered:,} "
+            f"warning: {printable(result.file)}: {sent.failed:,} of "
+            f"{sent.failed + sent.delivered:,} "
             "webhook deliveries failed and are not retried (the reports are stored; "
             f"GET /api/v1/alerts?since=… catches up): {shown}"
             + (f" and {more} other reasons" if more > 0 else ""),
@@ -273,7 +275,7 @@ def ingest(
                 show_bar=show_bar,
             )
         except BigfishError as exc:
-            typer.echo(f"error: {problem(exc)}", err=True)  # with the next step for an id
+            typer.echo(f"error: {printable(problem(exc))}", err=True)  # the next step for an id
             failed += 1
             continue
         sent = _send_webhooks(store, result) if webhooks else Deliveries()
