@@ -425,7 +425,7 @@ def test_a_header_the_mapping_names_must_be_in_the_file(
     data.write_text("Case,Date,Amount THB\nc1,05/01/2025,5000\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         ingest_file(sqlite_store, data, org="a", mapping=load_mapping(mapping))
-    assert caught.value.file == str(data) and caught.value.field == "amount (thb)"
+    assert caught.value.file == str(data) and caught.value.field == "Amount (THB)"
     assert stored_ids(sqlite_store) == []
     book = Workbook()
     book.active.append(["Case", "Amount (THB)"])
@@ -434,7 +434,7 @@ def test_a_header_the_mapping_names_must_be_in_the_file(
     book.save(xlsx)
     with pytest.raises(InputError) as caught:
         ingest_file(sqlite_store, xlsx, org="a", mapping=load_mapping(mapping))
-    assert caught.value.file == str(xlsx) and caught.value.field == "date"
+    assert caught.value.file == str(xlsx) and caught.value.field == "Date"
 
 
 def test_an_excel_date_cell_passes_a_date_format(store: Store, tmp_path: Path) -> None:

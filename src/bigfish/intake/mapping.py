@@ -47,6 +47,8 @@ class ColumnMapping:
     columns: Mapping[str, tuple[str, ...]]
     formats: Formats
     values: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Each header of COLUMNS (folded, as they match) as the mapping writes it, to name it so.
+    written: Mapping[str, str] = field(default_factory=dict)
 
     def sources(self, row: Mapping[str, str]) -> dict[str, list[str]]:
         """The keys of ROW each mapped field is taken from (a JSON object's keys match the
@@ -149,6 +151,15 @@ def _as_headers(name: str, value: object, path: Path) -> tuple[str, ...]:
     raise InputError(
         "must be a header name or a list of them", file=str(path), field=f"columns.{name}"
     )
+
+
+def _written(columns: Mapping[str, object]) -> dict[str, str]:
+    """Each header name of COLUMNS (checked by `_as_headers`), folded as it matches, to the
+    name as written (stripped)."""
+    names = [
+        v for value in columns.values() for v in (value if isinstance(value, list) else [value])
+    ]
+    return {_header(name): name.strip() for name in names if isinstance(name, str)}
 
 
 _TABLES = ("columns", "formats", "defaults", "values")
@@ -335,8 +346,10 @@ def load_mapping(path: Path) -> ColumnMapping:
     )
     _check_defaults(formats, path)
     _check_values(values, formats, path)
+    headers = {k: _as_headers(k, v, path) for k, v in columns.items()}
     return ColumnMapping(
-        columns={k: _as_headers(k, v, path) for k, v in columns.items()},
+        columns=headers,
+        written=_written(columns),
         formats=formats,
         values={
             name: {_label(label): value for label, value in labels.items()}

@@ -231,11 +231,12 @@ def check_header(names: list[str], mapping: ColumnMapping | None, file: str) -> 
     columns = mapping.columns if mapping else {}
     missing = [h for headers in columns.values() for h in headers if h not in present]
     if missing:
+        written = [mapping.written.get(h, h) if mapping else h for h in missing]
         raise InputError(
-            f"the mapping names column(s) the file does not have: {', '.join(missing)} "
+            f"the mapping names column(s) the file does not have: {', '.join(written)} "
             f"(its header: {shown})",
             file=file,
-            field=missing[0],
+            field=written[0],
         )
     # A column named as a field the mapping takes from other columns: `ColumnMapping.apply`
     # drops its value where the mapped cells are filled and takes it where they are empty.
