@@ -278,6 +278,14 @@ def ingest(
             typer.echo(f"error: {printable(problem(exc))}", err=True)  # the next step for an id
             failed += 1
             continue
+        except KeyboardInterrupt:  # the run row says so; say it here too (status 130)
+            typer.echo(
+                f"interrupted: {printable(entry.path)}: the reports committed before Ctrl-C, "
+                "if any, are kept and counted in its run (bigfish ingest --runs); ingest the "
+                "file again for the rest",
+                err=True,
+            )
+            raise
         sent = _send_webhooks(store, result) if webhooks else Deliveries()
         _print_result(result, sent, as_json)
     try:
