@@ -149,8 +149,9 @@ def _made_before_the_marker(workdir: Path) -> bool:
 
 
 def demo_marking(org: str, *, grouped: bool) -> Marking:
-    """How each demo organization shares: most with the whole partnership (TLP:GREEN), the
-    Mekong centres within their group (TLP:AMBER), one bank keeps its reports to itself."""
+    """How each demo organization shares: most with the whole partnership (TLP:GREEN),
+    Cambodia's police only within the Mekong group (TLP:AMBER), one bank keeps its reports to
+    itself."""
     if org in DEMO_PRIVATE:
         return Marking(TLP.AMBER, Distribution.ORGANIZATION)
     if grouped and org in DEMO_GROUP_ONLY:
