@@ -276,6 +276,9 @@ def ingest(
             )
         except BigfishError as exc:
             typer.echo(f"error: {printable(problem(exc))}", err=True)  # the next step for an id
+            if as_json:  # every file given has its line (what it committed: ingest --runs)
+                refused = {"file": str(entry.path), "org": entry.org, "error": problem(exc)}
+                typer.echo(json.dumps(refused, ensure_ascii=False))
             failed += 1
             continue
         except KeyboardInterrupt:  # the run row says so; say it here too (status 130)
