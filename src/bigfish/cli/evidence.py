@@ -569,7 +569,9 @@ def check_growth(
         raise fail(f"{kept} or {answer}: not JSON ({exc})") from exc
     if not isinstance(old, dict) or not isinstance(new, dict):
         raise fail(f"{kept} and {answer} must each hold a JSON object")
-    problem = growth_problem(old, new, documents[2], key)
+    problem = growth_problem(
+        old, new, documents[2], key, kept_name=str(kept), answer_name=str(answer)
+    )
     if problem is not None:
         raise fail(problem)
     typer.echo(

@@ -540,13 +540,27 @@ def check_growth(old: TreeHead, new: TreeHead, proof: Sequence[str], public_pem:
     )
 
 
+def _lacking(exc: Exception) -> str:
+    """What a malformed document lacks, in words (a KeyError names the missing key)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return f"no {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
+
+
 def growth_problem(
-    kept: dict[str, Any], answer: dict[str, Any], public_pem: bytes, expected_key: str
+    kept: dict[str, Any],
+    answer: dict[str, Any],
+    public_pem: bytes,
+    expected_key: str,
+    *,
+    kept_name: str = "the kept tree head",
+    answer_name: str = "the answer",
 ) -> str | None:
     """What is wrong with ANSWER (a `head --from-size N` document: tree head, from_size and
     consistency proof) as proof that the log grew from KEPT (a document holding the tree head a
     partner kept: `head`'s output, or a package's manifest.json), both signed by the key in
-    PUBLIC_PEM whose fingerprint must be EXPECTED_KEY; None when the log only grew."""
+    PUBLIC_PEM whose fingerprint must be EXPECTED_KEY; None when the log only grew. A malformed
+    document is named as KEPT_NAME or ANSWER_NAME (the CLI gives the file names)."""
     try:
         public_key = load_public_key(public_pem)
     except IntegrityError as exc:
@@ -557,13 +571,21 @@ def growth_problem(
         return f"the public key has fingerprint {actual}, not the expected key {expected}"
     try:
         old = TreeHead.from_json(kept["tree_head"])
-        new = TreeHead.from_json(answer["tree_head"])
-        from_size = int(answer["from_size"])
-        proof = [bytes.fromhex(str(h)) for h in answer["consistency_proof"]]
-        old_root, new_root = bytes.fromhex(old.root), bytes.fromhex(new.root)
+        old_root = bytes.fromhex(old.root)
     except (KeyError, TypeError, ValueError) as exc:
         return (
-            f"not a tree head and a consistency proof as `bigfish evidence head` prints ({exc!r})"
+            f"{kept_name}: {_lacking(exc)}; expected a tree head as `bigfish evidence head` "
+            "prints it, or a package's manifest.json"
+        )
+    try:
+        new = TreeHead.from_json(answer["tree_head"])
+        new_root = bytes.fromhex(new.root)
+        from_size = int(answer["from_size"])
+        proof = [bytes.fromhex(str(h)) for h in answer["consistency_proof"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        return (
+            f"{answer_name}: {_lacking(exc)}; expected the sender's answer to `bigfish "
+            f"evidence head --from-size {old.size}` (a tree head and its consistency proof)"
         )
     if not old.verify(public_key):
         return f"the kept tree head of size {old.size}: bad signature"
