@@ -92,9 +92,12 @@ def _check_acquisition(acq: Acquisition) -> None:
             "not a time digital evidence was acquired",
             field="acquired_at",
         )
-    if acq.acquired_at is not None and acq.acquired_at > datetime.now(UTC) + _CLOCK_LEEWAY:
+    now = datetime.now(UTC)
+    if acq.acquired_at is not None and acq.acquired_at > now + _CLOCK_LEEWAY:
         raise InputError(
-            f"acquired_at {acq.acquired_at.isoformat()} is in the future", field="acquired_at"
+            f"acquired_at {acq.acquired_at.isoformat()} is more than a day ahead of this "
+            f"node's clock ({now.isoformat(timespec='seconds')}): check its date and time zone",
+            field="acquired_at",
         )
     check_length(acq.tool, "tool", 200)  # the widths of the evidence table's columns
     check_length(acq.tool_version, "tool_version", 100)
