@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
@@ -106,18 +106,59 @@ def data_dir_of(request: Request) -> Path:
     return Path(configured or os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data"))
 
 
-def _check_query(request: Request) -> None:
-    """Unknown query parameters are refused (400), never silently ignored (class 14)."""
-    dependant = getattr(request.scope.get("route"), "dependant", None)
-    if dependant is None:
-        return
-    allowed: set[str] = set()
-    stack = [dependant]
+def _declared_query(route: Any) -> set[str]:
+    """The query parameters ROUTE reads (its own and its dependencies'); none for a route that
+    is no page (a mount, a redirect)."""
+    dependant = getattr(route, "dependant", None)
+    declared: set[str] = set()
+    stack = [dependant] if dependant is not None else []
     while stack:
         dep = stack.pop()
-        allowed.update(p.alias for p in dep.query_params)
+        declared.update(p.alias for p in dep.query_params)
         stack.extend(dep.dependencies)
-    unknown = sorted(set(request.query_params) - allowed)
+    return declared
+
+
+def _only_declared(query: str, declared: set[str]) -> str:
+    """QUERY keeping, as written, the pairs whose name is in DECLARED."""
+    kept = [
+        pair
+        for pair in query.split("&")
+        if pair and unquote_plus(pair.partition("=")[0]) in declared
+    ]
+    return "&".join(kept)
+
+
+def _page_route(request: Request, path: str) -> Any:
+    """The route of this application that answers GET PATH, None when none does."""
+    from bigfish.api.app import registered_routes  # the app imports the pages' modules
+
+    for route in registered_routes(request.app):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and "GET" in (route.methods or ()):
+            return route
+    return None
+
+
+def address_of(request: Request, path: str, query: str) -> str:
+    """PATH with the parameters of QUERY its page reads: an address to send the browser back to
+    (after signing in, after choosing a language), without what a page ignores (`utm_source`
+    that an e-mail or chat tool added, an old bookmark's parameter)."""
+    route = request.scope.get("route") if path == request.url.path else None
+    kept = _only_declared(query, _declared_query(route or _page_route(request, path)))
+    return path + ("?" + kept if kept else "")
+
+
+def _check_query(request: Request) -> None:
+    """A form posted with a query parameter its route does not read is refused (400), never
+    silently ignored (spec/security-tests.md class 14: the pages build these addresses
+    themselves). A page (GET) ignores the parameters it does not read: links carry
+    `utm_source` and `fbclid`, old bookmarks parameters a page no longer has; the page is
+    the one without them, and none of them is carried into its links or redirects."""
+    if request.method in {"GET", "HEAD"}:
+        return
+    declared = _declared_query(request.scope.get("route"))
+    unknown = sorted(set(request.query_params) - declared)
     if unknown:
         raise HTTPException(400, f"unknown query parameter {unknown[0]!r}")
 
@@ -125,8 +166,11 @@ def _check_query(request: Request) -> None:
 def _check_nul(request: Request) -> None:
     """A NUL character in a step of the address or a query parameter names nothing and can be
     neither stored nor searched: a 400 naming the parameter, the same on every backend (SQLite
-    searched it and answered nothing, PostgreSQL refused it without saying which)."""
-    for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+    searched it and answered nothing, PostgreSQL refused it without saying which). A parameter
+    the page does not read is ignored, its value with it."""
+    declared = _declared_query(request.scope.get("route"))
+    read = [(k, v) for k, v in request.query_params.multi_items() if k in declared]
+    for name, value in (*request.path_params.items(), *read):
         if isinstance(value, str) and "\x00" in value:
             raise HTTPException(400, f"field {name!r}: a NUL character is not allowed")
 
@@ -140,10 +184,10 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
         _check_nul(request)
         session = current_session(store_of(request), request.cookies.get(SESSION_COOKIE))
         if session is None:
-            target = request.url.path + ("?" + request.url.query if request.url.query else "")
+            target = address_of(request, request.url.path, request.url.query)
             if is_htmx(request):  # the whole page goes to sign in, not the login into a part
                 page_url = urlsplit(request.headers.get("hx-current-url", ""))
-                target = (page_url.path or "/") + ("?" + page_url.query if page_url.query else "")
+                target = address_of(request, page_url.path or "/", page_url.query)
                 raise HTTPException(
                     401, "sign in first", headers={"HX-Redirect": "/login?next=" + quote(target)}
                 )
@@ -256,7 +300,7 @@ def page(
             "languages": LANGUAGES,
             "version": __version__,
             "path": request.url.path,
-            "here": request.url.path + ("?" + request.url.query if request.url.query else ""),
+            "here": address_of(request, request.url.path, request.url.query),
             **context,
         },
         status_code=status,
