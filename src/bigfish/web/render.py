@@ -149,16 +149,29 @@ def address_of(request: Request, path: str, query: str) -> str:
     return path + ("?" + kept if kept else "")
 
 
+#: Parameters that e-mail, chat and social tools add to the links they carry (campaign and
+#: click ids). A page (GET) ignores them; they name no sort or filter field.
+_LINK_DECORATION = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid"}
+    | {"mc_cid", "mc_eid", "_ga", "_gl", "si"}
+)
+
+
+def link_decoration(name: str) -> bool:
+    """True for a query parameter a tool added to a link (`utm_source`, `fbclid`, …)."""
+    return name.startswith("utm_") or name in _LINK_DECORATION
+
+
 def _check_query(request: Request) -> None:
-    """A form posted with a query parameter its route does not read is refused (400), never
-    silently ignored (spec/security-tests.md class 14: the pages build these addresses
-    themselves). A page (GET) ignores the parameters it does not read: links carry
-    `utm_source` and `fbclid`, old bookmarks parameters a page no longer has; the page is
-    the one without them, and none of them is carried into its links or redirects."""
-    if request.method in {"GET", "HEAD"}:
-        return
+    """A query parameter its route does not read is refused (400), never silently ignored
+    (spec/security-tests.md class 14: `?sort=score` or a misspelt filter would otherwise show
+    the page unfiltered as if it were filtered). A page (GET) ignores only what e-mail, chat
+    and social tools add to links (`utm_source`, `fbclid`: `link_decoration`); the page is the
+    one without them, and none of them is carried into its links or redirects."""
     declared = _declared_query(request.scope.get("route"))
     unknown = sorted(set(request.query_params) - declared)
+    if request.method in {"GET", "HEAD"}:
+        unknown = [name for name in unknown if not link_decoration(name)]
     if unknown:
         raise HTTPException(400, f"unknown query parameter {unknown[0]!r}")
 
