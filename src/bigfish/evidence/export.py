@@ -84,7 +84,9 @@ def export_package(
         if not viewer.operator and not can_edit(viewer, _marking(report)):
             # A package discloses the evidence onward and adds to its holder's custody chain:
             # a partner the report is shared with may read it, not release it (class 7).
-            raise AccessDenied("only the holding organization's analysts export its evidence")
+            raise AccessDenied(
+                "only the holding organization's analysts and admins export its evidence"
+            )
         rows = conn.execute(
             _evidence_query().where(evidence.c.report_pk == report.id).order_by(evidence.c.id)
         ).all()
