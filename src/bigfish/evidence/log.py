@@ -519,8 +519,14 @@ def prove_growth(store: Store, old_size: int) -> GrowthProof:
         if row is None:
             raise IntegrityError("the custody log is empty")
         head = _head(row)
-        if not 0 <= old_size <= head.size:
-            raise IntegrityError(f"old size {old_size} outside 0..{head.size}")
+        if old_size < 0:
+            raise IntegrityError(f"size {old_size}: a tree head's size is 0 or more")
+        if old_size > head.size:
+            raise IntegrityError(
+                f"size {old_size} is outside this log: its latest signed tree head covers "
+                f"{head.size} records, so a kept tree head of {old_size} is not of this log as it "
+                "stands (records were removed, or the kept head is another node's)"
+            )
         leaves = stored_leaves(conn, head.size)
     proof = merkle.consistency_proof(leaves, old_size)
     return GrowthProof(old_size, head, tuple(p.hex() for p in proof))
