@@ -116,8 +116,11 @@ def verify_package(
             state["records"],
             state["fingerprint"],
         )
-    except (zipfile.BadZipFile, OSError) as exc:
+    except zipfile.BadZipFile as exc:
         return PackageCheck(False, f"not a readable zip file ({exc})", None, 0, 0, None)
+    except OSError as exc:  # its strerror, since str(exc) repeats the path the caller names
+        reason = exc.strerror or str(exc)
+        return PackageCheck(False, f"not a readable zip file ({reason})", None, 0, 0, None)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return PackageCheck(
             False, f"manifest.json is malformed ({exc!r})", state["report"], 0, 0, None
