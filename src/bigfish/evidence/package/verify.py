@@ -121,7 +121,11 @@ def verify_package(
     except OSError as exc:  # its strerror, since str(exc) repeats the path the caller names
         reason = exc.strerror or str(exc)
         return PackageCheck(False, f"not a readable zip file ({reason})", None, 0, 0, None)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except KeyError as exc:  # a key the manifest lacks, in words
+        return PackageCheck(
+            False, f"manifest.json is malformed: no {exc}", state["report"], 0, 0, None
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
         return PackageCheck(
             False, f"manifest.json is malformed ({exc!r})", state["report"], 0, 0, None
         )
