@@ -17,7 +17,12 @@ from bigfish.linking import (
     pin_value,
     rebuild_networks,
 )
-from bigfish.linking.warninglists import LISTS_ENV, load_warning_lists, operator_list_dirs
+from bigfish.linking.warninglists import (
+    LISTS_ENV,
+    describe,
+    load_warning_lists,
+    operator_list_dirs,
+)
 from bigfish.sharing import Viewer
 
 _RATES_HELP = "CSV currency,units_per_usd of your own rates (default: the shipped 2025 rates)."
@@ -129,8 +134,8 @@ def link_command(
     except BigfishError as exc:
         raise fail(exc) from None
     doc = summary.to_json()
-    if as_json:
-        _dump(doc)
+    if as_json:  # and the lists the run stopped values with: the shipped ones and the operator's
+        _dump(doc | {"warning_lists": describe(lists.lists)})
     else:
         typer.echo(", ".join(f"{k} {v}" for k, v in doc.items()))
 
