@@ -174,9 +174,14 @@ def test_a_file_that_cannot_be_read_is_named_and_the_others_are_stored_and_linke
     )  # fmt: skip
     assert result.exit_code == 1
     assert "missing.csv" in result.output and "2 of 4 files were not read" in result.output
-    assert {json.loads(line)["file"] for line in result.output.splitlines() if "{" in line} == {
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert {line["file"] for line in lines if "error" not in line} == {
         str(folder / "th.csv"),
         str(folder / "bank.jsonl"),
+    }
+    assert {line["file"] for line in lines if "error" in line} == {  # each has its line (d8cbe82)
+        str(folder / "missing.csv"),
+        str(folder / "empty.csv"),
     }
     networks = runner.invoke(app, ["--db", db, "networks", "--json"])
     linked = json.loads(networks.output)["networks"]  # t1 and j1 share 081-234-5678
@@ -229,5 +234,8 @@ def test_a_bad_entry_is_named_and_the_other_files_are_stored(tmp_path: Path) -> 
     assert "organizations[0].files[0].format" in result.output and "'CSV'" in result.output
     assert "organizations[1].files[0].map" in result.output and "nomap.toml" in result.output
     assert "2 of 3 files were not read" in result.output
-    stored = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert [(s["org"], s["stored"]) for s in stored] == [("th-kbank", 1)]
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(s["org"], s["stored"]) for s in lines if "error" not in s] == [("th-kbank", 1)]
+    refused = [s for s in lines if "error" in s]  # each has its line too (d8cbe82)
+    assert [s["org"] for s in refused] == ["th-aoc", "vn-police"]
+    assert "organizations[0].files[0].format" in refused[0]["error"]
