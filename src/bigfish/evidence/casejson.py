@@ -3,7 +3,9 @@
 CASE (Cyber-investigation Analysis Standard Expression) on UCO is how forensic tools exchange
 provenance. Each evidence file becomes a `uco-observable:File` with its SHA-256, each custody
 event a `case-investigation:InvestigativeAction`, and each file's chain a
-`case-investigation:ProvenanceRecord`.
+`case-investigation:ProvenanceRecord`. A file disposed of keeps its node (digest, size, name:
+what was held) and its chain; its provenance record says it was disposed of, and that the package
+does not hold its bytes.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from bigfish.evidence.custody import CustodyRecord, utc_text
+from bigfish.evidence.custody import CustodyEvent, CustodyRecord, utc_text
 from bigfish.evidence.model import EvidenceRecord
 
 CONTEXT = {
@@ -75,6 +77,15 @@ def _identity(name: str | None, kind: str) -> str | None:
     return None if not name else _iri(kind, name)
 
 
+def _disposal(record: CustodyRecord) -> str:
+    d = record.draft
+    by = d.released_by.person or d.released_by.organization or "-"
+    return (
+        f"disposed of by {by} on {utc_text(d.at)} (custody record seq {record.seq}): "
+        "the file is not in this package"
+    )
+
+
 def case_document(
     org: str, report_id: str, evidence: Sequence[EvidenceRecord], records: Sequence[CustodyRecord]
 ) -> dict[str, Any]:
@@ -97,16 +108,22 @@ def case_document(
         for p in sorted(people)
     ]
     graph += [_file_node(item) for item in evidence]
+    disposed: dict[str, CustodyRecord] = {}
+    for record in records:
+        if record.draft.event is CustodyEvent.DISPOSED:
+            disposed.setdefault(record.draft.evidence_id, record)
     for item in evidence:
-        graph.append(
-            {
-                "@id": f"kb:provenance-{item.evidence_id}",
-                "@type": "case-investigation:ProvenanceRecord",
-                "case-investigation:exhibitNumber": item.evidence_id,
-                "uco-core:description": f"evidence of report {org}/{report_id}",
-                "uco-core:object": [{"@id": f"kb:file-{item.evidence_id}"}],
-            }
-        )
+        provenance: dict[str, Any] = {
+            "@id": f"kb:provenance-{item.evidence_id}",
+            "@type": "case-investigation:ProvenanceRecord",
+            "case-investigation:exhibitNumber": item.evidence_id,
+            "uco-core:description": f"evidence of report {org}/{report_id}",
+            "uco-core:object": [{"@id": f"kb:file-{item.evidence_id}"}],
+        }
+        if item.evidence_id in disposed:
+            provenance["uco-core:description"] += "; " + _disposal(disposed[item.evidence_id])
+            provenance["uco-core:tag"] = ["disposed", "file-not-in-package"]
+        graph.append(provenance)
     for record in records:
         d = record.draft
         action: dict[str, Any] = {

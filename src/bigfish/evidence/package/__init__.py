@@ -10,7 +10,9 @@ Layout of a package::
     proofs.json       the RFC 6962 inclusion proof of every record in the signed tree head
     case.jsonld       the CASE/UCO description (ProvenanceRecord, InvestigativeAction)
     summary.txt       the same for a human reader
-    files/<sha256>    the evidence files, named by digest
+    files/<sha256>    the evidence files, named by digest; none for an item disposed of, whose
+                      entry is marked disposed and whose chain ends in the signed disposal
+                      (such a package says format /4)
 
 `verify_package` imports nothing from the store: it runs on a machine with no database.
 
@@ -21,12 +23,15 @@ from `bigfish.evidence.package`.
 
 from bigfish.evidence.package.layout import DOCUMENTS as DOCUMENTS
 from bigfish.evidence.package.layout import FORMAT as FORMAT
+from bigfish.evidence.package.layout import FORMAT_WITH_DISPOSED as FORMAT_WITH_DISPOSED
 from bigfish.evidence.package.layout import FORMAT_WITHOUT_ACCOUNTS as FORMAT_WITHOUT_ACCOUNTS
 from bigfish.evidence.package.layout import FORMATS as FORMATS
 from bigfish.evidence.package.layout import REQUIRED as REQUIRED
 from bigfish.evidence.package.layout import PackageContents as PackageContents
+from bigfish.evidence.package.layout import disposals as disposals
 from bigfish.evidence.package.layout import package_format as package_format
 from bigfish.evidence.package.verify import AcquiredBy as AcquiredBy
+from bigfish.evidence.package.verify import DisposedItem as DisposedItem
 from bigfish.evidence.package.verify import PackageCheck as PackageCheck
 from bigfish.evidence.package.verify import verify_package as verify_package
 from bigfish.evidence.package.write import partial_path as partial_path
@@ -40,10 +45,13 @@ __all__ = [
     "FORMAT",
     "FORMATS",
     "FORMAT_WITHOUT_ACCOUNTS",
+    "FORMAT_WITH_DISPOSED",
     "REQUIRED",
     "AcquiredBy",
+    "DisposedItem",
     "PackageCheck",
     "PackageContents",
+    "disposals",
     "package_format",
     "partial_path",
     "summary_text",

@@ -31,7 +31,15 @@ from bigfish.evidence.custody import (
     verify_signature,
 )
 from bigfish.evidence.files import hash_stream
-from bigfish.evidence.package.layout import FORMAT, FORMATS, REQUIRED, _as_binary
+from bigfish.evidence.package.layout import (
+    FORMAT,
+    FORMAT_WITH_DISPOSED,
+    FORMATS,
+    FORMATS_WITH_ACCOUNTS,
+    REQUIRED,
+    _as_binary,
+    disposals,
+)
 
 # The documents are read whole: a member that declares more than this, or that inflates more than
 # _MAX_RATIO times (JSON full of hashes and signatures deflates 3 to 15 times; a zip bomb ~1000),
@@ -52,6 +60,19 @@ class AcquiredBy:
 
 
 @dataclass(frozen=True, slots=True)
+class DisposedItem:
+    """An evidence item the package carries without its bytes: who disposed of it, when and
+    why, as its signed `disposed` record (seq) says."""
+
+    evidence_id: str
+    disposed_by: str | None
+    organization: str | None
+    at: str
+    purpose: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class PackageCheck:
     """What `verify_package` found: ok, or the first problem."""
 
@@ -68,6 +89,7 @@ class PackageCheck:
     tree_head_at: str | None = None
     created_at: str | None = None
     acquired: tuple[AcquiredBy, ...] = ()  # of each evidence item, in the manifest's order
+    disposed: tuple[DisposedItem, ...] = ()  # the items carried without bytes, as recorded
 
 
 class _Problem(Exception):
@@ -102,6 +124,7 @@ def verify_package(
         "tree_head_at": None,
         "created_at": None,
         "acquired": [],
+        "disposed": [],
     }
     try:
         with zipfile.ZipFile(path) as zf, path.open("rb") as raw:
@@ -145,6 +168,7 @@ def verify_package(
         tree_head_at=state["tree_head_at"],
         created_at=state["created_at"],
         acquired=tuple(state["acquired"]),
+        disposed=tuple(state["disposed"]),
     )
 
 
@@ -266,6 +290,8 @@ def _verify(
     state["records"] = len(records)
     state["notes"] = _verify_bindings(manifest, [r for r, _ in records])
     state["acquired"] = _acquirers(manifest, [r for r, _ in records])
+    state["disposed"] = _verify_disposals(manifest, [r for r, _ in records])
+    state["notes"] += [_disposal_note(item) for item in state["disposed"]]
     state["files"] = _verify_files(zf, manifest, names, member_digests)
     _verify_tree_head(zf, manifest, public_key, records)
     head = TreeHead.from_json(manifest["tree_head"])
@@ -386,8 +412,9 @@ def _verify_custody(
     problem = check_evidence_chains(records)
     if problem:
         raise _Problem(problem)
+    signs_accounts = manifest["format"] in FORMATS_WITH_ACCOUNTS
     for record in records:
-        if record.draft.recorded_by is not None and manifest["format"] != FORMAT:
+        if record.draft.recorded_by is not None and not signs_accounts:
             # No exporter writes this: a package of an older format re-signed around a record.
             raise _Problem(
                 f"custody record seq {record.seq} signs recorded_by, which a "
@@ -418,7 +445,9 @@ def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord])
         if found.note:
             notes.append(found.note)
         notes += _timeline_notes(evidence_id, by_item.get(evidence_id, []))
-        notes += _integrity_notes(evidence_id, by_item.get(evidence_id, []))
+        notes += _integrity_notes(
+            evidence_id, by_item.get(evidence_id, []), disposed=entry.get("disposed") is True
+        )
     return notes
 
 
@@ -435,13 +464,20 @@ def _acquirers(manifest: dict[str, Any], records: Sequence[CustodyRecord]) -> li
     return found
 
 
-def _integrity_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:
+def _integrity_notes(
+    evidence_id: str, records: Sequence[CustodyRecord], *, disposed: bool = False
+) -> list[str]:
     """A note for each record whose re-hash found the stored bytes changed or missing: the
     chain says so in a signed record, and a court reading "OK" must not have to find it."""
+    now = (
+        "this package holds no file of it: it was disposed of"
+        if disposed
+        else "the file in this package does"
+    )
     return [
         f"evidence {evidence_id}: custody record seq {r.seq} ({r.draft.event.value}, "
         f"{utc_text(r.draft.at)}) re-hashed the stored bytes: {r.draft.hash_check.value} "
-        "(they did not match the digest then; the file in this package does)"
+        f"(they did not match the digest then; {now})"
         for r in records
         if r.draft.hash_check in (HashCheck.MISMATCH, HashCheck.MISSING)
     ]
@@ -463,6 +499,68 @@ def _timeline_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[
     ]
 
 
+def _verify_disposals(
+    manifest: dict[str, Any], records: Sequence[CustodyRecord]
+) -> list[DisposedItem]:
+    """The items the manifest marks disposed, each only when its signed chain ends in its
+    `disposed` record; and no item whose chain holds one left unmarked."""
+    fmt = manifest["format"]
+    disposed = disposals(records)
+    last = {record.draft.evidence_id: record for record in records}
+    found = []
+    for entry in manifest["evidence"]:
+        evidence_id = entry["evidence_id"]
+        marked = entry.get("disposed", False)
+        if not isinstance(marked, bool):
+            raise _Problem(f"manifest.json: evidence {evidence_id}: disposed is not true or false")
+        record: CustodyRecord | None = disposed.get(evidence_id)
+        if record is not None and last[evidence_id] is not record:
+            raise _Problem(
+                f"custody record seq {last[evidence_id].seq} of evidence {evidence_id} follows "
+                f"its disposal (seq {record.seq}): nothing may follow a disposal"
+            )
+        if not marked:
+            if record is not None:
+                raise _Problem(
+                    f"evidence {evidence_id}: its custody chain ends in its disposal (seq "
+                    f"{record.seq}), but manifest.json does not mark it disposed"
+                )
+            continue
+        if fmt != FORMAT_WITH_DISPOSED:
+            raise _Problem(
+                f"manifest.json marks evidence {evidence_id} disposed, which a {fmt} package "
+                f"does not hold ({FORMAT_WITH_DISPOSED} does)"
+            )
+        if record is None:
+            raise _Problem(
+                f"evidence {evidence_id}: manifest.json marks it disposed, but its custody chain "
+                "holds no disposed record (its bytes are not accounted for)"
+            )
+        if entry["path"] is not None:
+            raise _Problem(f"manifest entry of evidence {evidence_id}: disposed, yet has a path")
+        d = record.draft
+        found.append(
+            DisposedItem(
+                evidence_id,
+                d.released_by.person,
+                d.released_by.organization,
+                utc_text(d.at),
+                d.purpose,
+                record.seq,
+            )
+        )
+    return found
+
+
+def _disposal_note(item: DisposedItem) -> str:
+    """What a court is told of an item the package carries without its bytes (escaped)."""
+    return _shown(
+        f"{item.evidence_id}: disposed by {item.disposed_by or '-'} "
+        f"({item.organization or '-'}) on {item.at}, custody record seq {item.seq}, purpose: "
+        f"{item.purpose} (no bytes, as recorded)"
+    )
+
+
 _ENTRY_FIELDS = ("sha256", "acquired_by", "acquired_at", "source", *LATER_FIELDS)
 
 
@@ -473,15 +571,28 @@ def _verify_files(
     member_digests: Mapping[str, tuple[str, int]],
 ) -> int:
     allowed = set(REQUIRED)
+    files = 0
     for entry in manifest["evidence"]:
+        name = _shown(entry["file_name"] or "unnamed")
+        if entry.get("disposed") is True:  # its chain ends in the disposal (checked)
+            held = f"files/{entry['sha256']}"
+            if held in names:
+                raise _Problem(
+                    f"{held} ({name}, evidence {entry['evidence_id']}) is in the package, but "
+                    "manifest.json marks the item disposed (no bytes)"
+                )
+            continue
         member = entry["path"]
         if member != f"files/{entry['sha256']}":
             raise _Problem(f"manifest entry of evidence {entry['evidence_id']}: wrong path")
         allowed.add(member)
-        name = _shown(entry["file_name"] or "unnamed")
+        files += 1
         label = f"{member} ({name}, evidence {entry['evidence_id']})"
         if member not in names:
-            raise _Problem(f"{label} is missing from the package")
+            raise _Problem(
+                f"{label} is missing from the package (removed: its custody chain does not "
+                "end in a disposal)"
+            )
         declared = zf.getinfo(member).file_size
         if declared != entry["size"] and member not in member_digests:
             # Not read: a member that inflates to gigabytes would be hashed to the end first.
@@ -502,7 +613,7 @@ def _verify_files(
     extra = sorted(names - allowed)
     if extra:
         raise _Problem(f"{_shown(extra[0])} is in the package but not in the manifest")
-    return len(manifest["evidence"])
+    return files
 
 
 def _verify_tree_head(

@@ -18,11 +18,16 @@ from bigfish.evidence.casejson import case_document
 from bigfish.evidence.custody import CustodyRecord, NodeKey, Party, canonical_json, utc_text
 from bigfish.evidence.files import copy_hashing
 from bigfish.evidence.model import EvidenceRecord
-from bigfish.evidence.package.layout import PackageContents, _as_binary, package_format
+from bigfish.evidence.package.layout import (
+    PackageContents,
+    _as_binary,
+    disposals,
+    package_format,
+)
 
 
-def _evidence_entry(item: EvidenceRecord) -> dict[str, Any]:
-    return {
+def _evidence_entry(item: EvidenceRecord, disposed: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
         "evidence_id": item.evidence_id,
         "path": f"files/{item.sha256}",
         "sha256": item.sha256,
@@ -39,6 +44,10 @@ def _evidence_entry(item: EvidenceRecord) -> dict[str, Any]:
         "description": item.description,
         "marking": {"tlp": item.tlp, "distribution": item.distribution, "group": item.group},
     }
+    if disposed:  # no bytes in the package: its chain ends in the signed disposal
+        entry["path"] = None
+        entry["disposed"] = True
+    return entry
 
 
 def _shown(text: str | None) -> str | None:
@@ -59,6 +68,11 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
         records=[_shown_record(record) for record in contents.records],
     )
     head = contents.tree_head
+    disposed = disposals(contents.records)
+    count = str(len(contents.evidence))
+    if disposed:
+        files = "its file" if len(disposed) == 1 else "their files"
+        count += f"; {len(disposed)} disposed of, carried without {files}"
     lines = [
         f"Evidence package for report {_shown(f'{contents.org}/{contents.report_id}')}",
         f"Created {utc_text(created_at)} by the bigfish node with key fingerprint (SHA-256):",
@@ -68,7 +82,7 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
         "",
         f"Custody log tree head: size {head.size}, root {head.root}, signed {head.timestamp}",
         "",
-        f"Evidence ({len(contents.evidence)}):",
+        f"Evidence ({count}):",
     ]
     for item in contents.evidence:
         lines += [
@@ -79,6 +93,8 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
             f"from {item.source} by {item.method}"
             + (f" with {item.tool} {item.tool_version or ''}".rstrip() if item.tool else ""),
         ]
+        if item.evidence_id in disposed:
+            lines.append(f"  {_disposal_text(disposed[item.evidence_id])}")
     lines += ["", f"Chain of custody ({len(contents.records)} records):"]
     for record in contents.records:
         d = record.draft
@@ -91,6 +107,17 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
             + (f"; recorded by {d.recorded_by}" if d.recorded_by is not None else "")
         )
     return "\n".join(lines) + "\n"
+
+
+def _disposal_text(record: CustodyRecord) -> str:
+    """What the `disposed` RECORD of an item says, for a reader: who, when, why, and that the
+    package holds no bytes of it (its text as the record holds it; the caller escapes it)."""
+    d = record.draft
+    return (
+        f"DISPOSED OF by {d.released_by.person or '-'} ({d.released_by.organization or '-'}) "
+        f"on {utc_text(d.at)} (custody record seq {record.seq}; purpose: {d.purpose}): "
+        "its file is not in this package, as recorded"
+    )
 
 
 def _shown_item(item: EvidenceRecord) -> EvidenceRecord:
@@ -150,7 +177,9 @@ def write_documents(
     tmp: Path, contents: PackageContents, key: NodeKey, *, created_at: datetime
 ) -> None:
     """Add the manifest, its signature and the other documents of CONTENTS to the package
-    started at TMP by `write_files`, signed with KEY."""
+    started at TMP by `write_files`, signed with KEY. An item disposed of (its records hold
+    `disposed`) has its entry marked so, and no file: `write_files` was not given it."""
+    disposed = disposals(contents.records)
     documents: dict[str, bytes] = {
         "public_key.pem": key.public_pem(),
         "custody.jsonl": b"".join(canonical_json(r.to_json()) + b"\n" for r in contents.records),
@@ -170,7 +199,9 @@ def write_documents(
             "created_at": utc_text(created_at),
             "report": {"org": contents.org, "report_id": contents.report_id},
             "key_fingerprint": key.fingerprint,
-            "evidence": [_evidence_entry(item) for item in contents.evidence],
+            "evidence": [
+                _evidence_entry(item, item.evidence_id in disposed) for item in contents.evidence
+            ],
             "custody": [
                 {"seq": r.seq, "evidence_id": r.draft.evidence_id, "record_hash": r.record_hash}
                 for r in contents.records
@@ -196,7 +227,9 @@ def write_package(
     """Write the package for CONTENTS to OUT (atomically), signed with KEY."""
     tmp = partial_path(out)
     try:
-        write_files(tmp, {item.sha256: contents.blobs[item.sha256] for item in contents.evidence})
+        disposed = disposals(contents.records)
+        kept = [item for item in contents.evidence if item.evidence_id not in disposed]
+        write_files(tmp, {item.sha256: contents.blobs[item.sha256] for item in kept})
         write_documents(tmp, contents, key, created_at=created_at)
         os.replace(tmp, out)
     except BaseException:
