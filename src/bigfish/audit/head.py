@@ -285,7 +285,7 @@ class HeadSigner:
             if not self._signed_with_id():
                 return None  # signed before chain ids, and no head of this chain since
             return "signed without its chain id, though this chain's heads are signed with it"
-        return "its signature does not verify"
+        return "signed, but its signature does not verify"
 
     def _not_this_chain(self) -> str | None:
         """Why the chain found is not the one this data directory signed for its database."""
