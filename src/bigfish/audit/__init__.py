@@ -23,7 +23,8 @@ as it is released.
 
 The package, along those seams: `entry` (what a row holds), `chain` (the hash-chained log, its
 append and its verifier), `head` (the head's signer, kept beside the node key), `writer`
-(the background writer) and `console` (the rows of console commands that change things).
+(the background writer), `console` (the rows of console commands that change things) and
+`evidence_rows` (the rows of evidence actions read back, for the custody log's verifier).
 Everything is imported from `bigfish.audit`.
 """
 
@@ -46,6 +47,7 @@ from bigfish.audit.entry import (
     redacted_path,
     redacted_query,
 )
+from bigfish.audit.evidence_rows import EvidenceAction, evidence_actions, stored_actor
 from bigfish.audit.head import (
     CHAIN_MARKS,
     HIGH_WATER,
@@ -71,11 +73,13 @@ __all__ = [
     "AuditEntry",
     "AuditWriter",
     "ConsoleAudit",
+    "EvidenceAction",
     "HeadSigner",
     "append",
     "console_actor",
     "console_audit",
     "database_place",
+    "evidence_actions",
     "head_message",
     "listed_entries",
     "new_chain_id",
@@ -85,5 +89,6 @@ __all__ = [
     "redacted_query",
     "row_hash",
     "seal_audit",
+    "stored_actor",
     "verify_audit",
 ]

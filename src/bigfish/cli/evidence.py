@@ -446,11 +446,13 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 
     With the --data-dir that holds the node key, the log is also held to the highest tree head
     the node signed for this database (kept beside the key): newest records deleted with their
-    tree heads, or another log in the database's place, are named.
+    tree heads, or another log in the database's place, are named. Each record that signs the
+    account that wrote it (recorded_by) is held to the audit log's row of its action: a row
+    naming another account is named; a record whose action has no row is a note.
 
     Example: bigfish evidence verify-log
     """
-    from bigfish.evidence.log import verify_custody_log
+    from bigfish.evidence.log import unaudited_note, verify_custody_log
 
     try:
         check = verify_custody_log(command_store(reads_only=True), OPTIONS.data_dir)
@@ -465,15 +467,23 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
                     "records": check.records,
                     "tree_heads": check.tree_heads,
                     "notes": list(check.notes),
+                    "recorded_by_checked": check.recorded_by_checked,
+                    "without_audit_row": list(check.without_audit_row),
                 }
             )
         )
     for note in check.notes:
         typer.echo(f"note: {note}", err=True)
+    if check.without_audit_row:
+        typer.echo(f"note: {unaudited_note(check.without_audit_row)}", err=True)
     if not check.ok:
         raise fail(f"custody log: {check.problem}")
     if not as_json:
-        typer.echo(f"OK: {check.records} custody records, {check.tree_heads} signed tree heads")
+        typer.echo(
+            f"OK: {check.records} custody records, {check.tree_heads} signed tree heads; the "
+            f"recorded_by of {_count(check.recorded_by_checked, 'record')} agrees with the "
+            "audit log"
+        )
 
 
 @evidence_app.command("key")
