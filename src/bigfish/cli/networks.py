@@ -82,7 +82,12 @@ def network_command(
         f"{', '.join(doc['countries'])}, {len(doc['organizations'])} organizations, "
         f"USD {doc['total_loss_usd']:,.2f}, {doc['first_seen'][:10]} → {doc['last_seen'][:10]}"
     )
-    if "redirected_from" in doc:  # the id asked for names a network merged into this one
+    if detail.redirected_part:  # a viewer's part id: the operator sees its network whole
+        typer.echo(
+            f"  (network {doc['redirected_from']} is the id of a part of network {doc['id']}: "
+            "a viewer that cannot see all of it is shown that part under it)"
+        )
+    elif "redirected_from" in doc:  # the id asked for names a network merged into this one
         typer.echo(f"  (network {doc['redirected_from']} was merged into network {doc['id']})")
     if doc["unknown_currency"]:  # not guessed (docs/scoring.md), so the total leaves them out
         losses = ", ".join(f"{c} in {n}" for c, n in doc["unknown_currency"].items())

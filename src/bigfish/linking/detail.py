@@ -71,6 +71,8 @@ class NetworkDetail:
     events: tuple[EventView, ...]
     refs: dict[int, ReportRef]
     redirected_from: int | None = None
+    #: REDIRECTED_FROM is a viewer's part id (the operator opened it), not a merged-away id
+    redirected_part: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The list's keys, plus the explanation."""
@@ -320,4 +322,13 @@ def get_network(
             events=tuple(_events(conn, nid)) if viewer.operator else (),
             refs=refs,
             redirected_from=network_id if nid != network_id else None,
+            redirected_part=nid != network_id and _is_part(conn, network_id),
         )
+
+
+def _is_part(conn: Connection, network_id: int) -> bool:
+    """Whether NETWORK_ID was given out as a viewer's part id (`bigfish.linking.parts`)."""
+    status = conn.execute(
+        sa.select(networks.c.status).where(networks.c.id == network_id)
+    ).scalar_one_or_none()
+    return status == "part"
