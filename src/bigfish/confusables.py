@@ -1,30 +1,42 @@
 """Names that look alike: a small skeleton after Unicode TR39, and its mixed-script test.
 
 Organization, group and user names identify a party in every list, page and audit line, so a
-new name that would show like a taken one is refused (`bigfish.organizations`); so is an API
-key label like another live key's of the organization (`bigfish.accounts`). `name_key` folds
-what a reader cannot see, in this order:
+new name that would show like a taken one is refused (`bigfish.organizations`,
+`bigfish.accounts` for usernames, `bigfish.interop.importer` for a peer's organizations; API
+key labels are not checked). `name_key` folds what a reader cannot see, in this order:
 
 1. case, Unicode form (composed or not, fullwidth or not) and runs of spaces (`case_key`);
 2. accents: decomposed, the nonspacing marks (category Mn) on a Latin, Cyrillic or Greek letter
    are dropped (`Bánk` is `bank`). Marks on letters of other scripts are kept: a Thai tone mark
-   or vowel sign is Mn too, and `ก` with and without a tone mark are two Thai words;
+   or vowel sign is Mn too, and `ก` with and without a tone mark are two Thai words. So are the
+   strokes and bars through a Latin letter that NFD does not take apart (`ø`, `ł`, `đ`, `ħ`,
+   `ŧ`, `ƀ`, `ɨ`, …): TR39 reads each as its letter with an overlay mark (`ł` is `l` with
+   U+0338, `đ` is `d` with U+0335), and the mark goes as an accent does (`Søren` is `soren`,
+   `Đông` is `dong`);
 3. the Cyrillic and Greek letters drawn like Latin ones read as those (Cyrillic `а` U+0430 is
    `a`, Greek `Ο` U+039F is `O`): a hand-picked part of TR39's confusables.txt, which the
    standard library does not ship, with the Latin-extended letters drawn as ASCII ones;
 4. the ASCII characters confusables.txt gives another prototype: `0` is `o`, `1` and `|` are
    `l`, `m` is `rn` (TR39 maps `m` to `rn`, not the other way; the key of `mekong` is
    `rnekong`, like that of `rnekong`). `w` is `vv` too, which TR39 does not list (it is drawn
-   so in many fonts). TR39 has no `cl` for `d`: `d` is kept. Its quote rows (`"` as `''`,
-   a backquote as `'`) are not taken: names are letters and digits in practice.
+   so in many fonts). TR39 has no `cl` for `d`: `d` is kept (a `cl` read as `d` would make
+   `clear` and `dear`, `clone` and `done` one name). Its quote rows (`"` as `''`, a backquote
+   as `'`) are not taken: names are letters and digits in practice;
+5. the separators between words: spaces, dashes and hyphens (category Pd), underscores
+   (category Pc) and full stops are dropped, so `TH-AOC`, `TH_AOC`, `TH.AOC`, `TH AOC` and
+   `THAOC` are one name (a reader reads the letters, not which stroke joins them).
 
 TR39's skeleton is case-sensitive and reads the capital `I` as `l`; after case folding `I` is
-`i`, and folding `i` into `l` too would refuse `mall` beside `mail`. So a name has a second key
-when it holds a capital drawn like `l` (`I`, Greek `Ι`, Cyrillic `І`, Latin `Ɩ`): its `name_key`
-with those read as `l`, before case is folded. Two names look alike when they share a key
-(`name_keys`, `looks_alike`): `PaypaI` (capital I) is like `paypal`, `Ivan` like `ivan` (case)
-and like `lvan`, while `ivan` and `lvan` stay apart. Keys are computed when a name is checked,
-never stored: stored names never change, and two stored names that now share a key both stay.
+`i`, and folding `i` into `l` too would refuse `mall` beside `mail`. So a name has more keys
+when it holds a capital drawn like another character: its `name_key` with the capitals drawn
+like `l` (`I`, Greek `Ι`, Cyrillic `І`, Latin `Ɩ` and `Ɨ`) read as `l`, with those drawn like a
+digit (`S` and Cyrillic `Ѕ` like 5, `B`, Greek `Β` and Cyrillic `В` like 8) read as the digit,
+and with both, before case is folded. TR39 maps neither `S` nor `B` to a digit; their small
+letters are not drawn like 5 and 8, so `scb` and `5cb` stay two names while `SCB` and `5CB`,
+`BBL` and `8BL` are one. Two names look alike when they share a key (`name_keys`,
+`looks_alike`): `PaypaI` (capital I) is like `paypal`, `Ivan` like `ivan` (case) and like
+`lvan`, while `ivan` and `lvan` stay apart. Keys are computed when a name is checked, never
+stored: stored names never change, and two stored names that now share a key both stay.
 
 `mixed_script_word` is TR39's "highly restrictive" idea, narrowed to the scripts the table
 covers: one word (a run of letters) may not mix Latin, Cyrillic and Greek letters. A name all
@@ -90,20 +102,53 @@ _LATIN_LOOKALIKES: dict[str, str] = {
     "\u0261": "g",  # ɡ SCRIPT G
     "\u0269": "i",  # ɩ IOTA
 }
+# Latin letters with a stroke or bar through them, which NFD does not take apart, after case
+# folding: TR39 reads each as its letter with an overlay mark (U+0334 TILDE OVERLAY, U+0335
+# SHORT STROKE OVERLAY or U+0338 LONG SOLIDUS OVERLAY), which the key drops as an accent. As
+# above, a small letter drawn otherwise than its capital is read as the capital: `ð` as `Ð`
+# (TR39: `D` with a stroke), `ɖ` as `Ɖ`, `ⱦ` as `Ⱦ`, `ʉ` as `Ʉ`. Hooks and tails (`ɓ`, `ɗ`,
+# `ƙ`: letters of their own in Hausa) are no overlay and stay.
+_STROKED: dict[str, str] = {
+    "\u00f8": "o",  # ø (Ø)
+    "\u0142": "l",  # ł (Ł)
+    "\u019a": "l",  # ƚ L WITH BAR (Ƚ)
+    "\u026b": "l",  # ɫ L WITH MIDDLE TILDE (Ɫ)
+    "\u0111": "d",  # đ (Đ)
+    "\u00f0": "d",  # ð ETH (Ð)
+    "\u0256": "d",  # ɖ D WITH TAIL (Ɖ AFRICAN D)
+    "\u0127": "h",  # ħ (Ħ)
+    "\u0167": "t",  # ŧ (Ŧ)
+    "\u2c66": "t",  # ⱦ T WITH DIAGONAL STROKE (Ⱦ)
+    "\u0180": "b",  # ƀ (Ƀ)
+    "\u023c": "c",  # ȼ (Ȼ)
+    "\u0247": "e",  # ɇ (Ɇ)
+    "\u01e5": "g",  # ǥ (Ǥ)
+    "\u0268": "i",  # ɨ (Ɨ, also a capital drawn like l: below)
+    "\u0249": "j",  # ɉ (Ɉ)
+    "\u0275": "o",  # ɵ BARRED O (Ɵ)
+    "\u0289": "u",  # ʉ U BAR (Ʉ)
+}
 # ASCII read as another ASCII letter (TR39's prototypes, after case folding), and `w` as `vv`.
 _ASCII_LOOKALIKES: dict[str, str] = {"0": "o", "1": "l", "|": "l", "m": "rn", "w": "vv"}
 _ASCII = str.maketrans(_ASCII_LOOKALIKES)
 _TABLE = str.maketrans(
-    {char: latin.translate(_ASCII) for char, latin in _LATIN_LOOKALIKES.items()} | _ASCII_LOOKALIKES
+    {char: latin.translate(_ASCII) for char, latin in (_LATIN_LOOKALIKES | _STROKED).items()}
+    | _ASCII_LOOKALIKES
 )
 # The capitals drawn like `l` (TR39: I, Greek IOTA, Cyrillic BYELORUSSIAN-UKRAINIAN I, Latin
-# IOTA), read as `l` for a name's second key.
-_CAPITAL_I = str.maketrans(dict.fromkeys("I\u0399\u0406\u0196", "l"))
+# IOTA, and Latin I WITH STROKE as `l` with a stroke), read as `l` for a name's other keys; and
+# those drawn like a digit (S and Cyrillic DZE like 5; B, Greek BETA and Cyrillic VE like 8),
+# which TR39 does not list, read as the digit.
+_CAPITALS_AS_L = str.maketrans(dict.fromkeys("I\u0399\u0406\u0196\u0197", "l"))
+_CAPITALS_AS_DIGITS = str.maketrans(
+    dict.fromkeys("S\u0405", "5") | dict.fromkeys("B\u0392\u0412", "8")
+)
 
 #: Why two names with one `name_key` are one name, for the errors that refuse the second.
 LOOKALIKE = (
-    "differs from it only in case, Unicode form, accents, or letters and digits drawn alike "
-    "(another script's, 0 and O, 1, I and l, rn and m)"
+    "differs from it only in case, Unicode form, accents or strokes (\u00f8, \u0142, \u0111), "
+    "the separators between words (spaces, -, _, .), or letters and digits drawn alike "
+    "(another script's, 0 and O, 1, I and l, rn and m, S and 5, B and 8)"
 )
 
 # The scripts a word may not mix (the scripts of the table above); by Unicode character name.
@@ -130,15 +175,26 @@ def _drop_accents(text: str) -> str:
     return "".join(kept)
 
 
+def _drop_separators(text: str) -> str:
+    """TEXT without the spaces, dashes (Pd), underscores (Pc) and full stops between words."""
+    return "".join(
+        char
+        for char in text
+        if not (char == "." or char.isspace() or unicodedata.category(char) in ("Pd", "Pc"))
+    )
+
+
 def name_key(name: str) -> str:
     """NAME as names are told apart: its `case_key` without the accents of Latin, Cyrillic and
-    Greek letters, with the letters of another script drawn like Latin ones read as those
-    (decomposed first: Cyrillic `ѐ` is Latin `e`) and the ASCII look-alikes `0`, `1`, `|`, `m`,
-    `w` read as `o`, `l`, `l`, `rn`, `vv`. Names with one `case_key` have one key."""
+    Greek letters nor the strokes through Latin ones (`ø` is `o`, `đ` is `d`), with the letters
+    of another script drawn like Latin ones read as those (decomposed first: Cyrillic `ѐ` is
+    Latin `e`), the ASCII look-alikes `0`, `1`, `|`, `m`, `w` read as `o`, `l`, `l`, `rn`,
+    `vv`, and without the separators between words (spaces, `-`, `_`, `.`). Names with one
+    `case_key` have one key."""
     key = case_key(name)
     for _ in range(4):  # composing again can make a letter the table reads: to a fixed point
         mapped = _drop_accents(unicodedata.normalize("NFKD", key)).translate(_TABLE)
-        again = case_key(mapped)
+        again = case_key(_drop_separators(mapped))
         if again == key:
             break
         key = again
@@ -146,10 +202,18 @@ def name_key(name: str) -> str:
 
 
 def name_keys(name: str) -> frozenset[str]:
-    """The keys of NAME: its `name_key` and, when it holds a capital drawn like `l` (`I`), the
-    `name_key` with those read as `l`. Two names with a key in common show alike."""
-    capitals_as_l = unicodedata.normalize("NFKC", name).translate(_CAPITAL_I)  # not `İ`
-    return frozenset((name_key(name), name_key(capitals_as_l)))
+    """The keys of NAME: its `name_key` and, when it holds a capital drawn like `l` (`I`) or
+    like a digit (`S` as 5, `B` as 8), the `name_key` with those read so: the ones like `l`, the
+    ones like a digit, and both. Two names with a key in common show alike."""
+    text = unicodedata.normalize("NFKC", name)  # a fullwidth capital is one; `İ` is none
+    as_l = text.translate(_CAPITALS_AS_L)
+    readings = (
+        text,
+        as_l,
+        text.translate(_CAPITALS_AS_DIGITS),
+        as_l.translate(_CAPITALS_AS_DIGITS),
+    )
+    return frozenset(name_key(reading) for reading in dict.fromkeys(readings))
 
 
 def looks_alike(name: str, other: str) -> bool:
