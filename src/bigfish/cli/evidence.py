@@ -452,7 +452,8 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 
     Example: bigfish evidence verify-log
     """
-    from bigfish.evidence.log import unaudited_note, verify_custody_log
+    from bigfish.evidence.audited import unaudited_note
+    from bigfish.evidence.log import verify_custody_log
 
     try:
         check = verify_custody_log(command_store(reads_only=True), OPTIONS.data_dir)
