@@ -347,12 +347,20 @@ def export(
         "custody_records": result.records,
         "tree_size": result.tree_size,
         "key_fingerprint": result.key_fingerprint,
+        # Items disposed of: carried as their entry and chain up to the disposal, no bytes.
+        "disposed": list(result.disposed),
     }
     if as_json:
         typer.echo(json.dumps(doc))
     else:
+        disposed = (
+            f" and {_count(len(result.disposed), 'item')} disposed of, carried without its file "
+            f"({', '.join(result.disposed)})"
+            if result.disposed
+            else ""
+        )
         typer.echo(
-            f"wrote {result.path}: {_count(result.evidence, 'file')}, "
+            f"wrote {result.path}: {_count(result.evidence, 'file')}{disposed}, "
             f"{_count(result.records, 'custody record')}\n"
             f"key fingerprint (give it to the recipient separately): {result.key_fingerprint}"
         )
@@ -400,6 +408,17 @@ def verify(
                             "recorded_by": a.recorded_by,
                         }
                         for a in check.acquired
+                    ],
+                    "disposed": [
+                        {
+                            "evidence_id": d.evidence_id,
+                            "disposed_by": d.disposed_by,
+                            "organization": d.organization,
+                            "at": d.at,
+                            "purpose": d.purpose,
+                            "seq": d.seq,
+                        }
+                        for d in check.disposed
                     ],
                 }
             )
