@@ -208,3 +208,15 @@ def test_once_heads_are_signed_a_change_without_the_node_key_is_refused(
     )
     _ok(store, data, *pin)  # with the key, it is done and recorded
     assert _rows(store)[-1][2] == "pin"
+
+
+def test_sync_allow_appends_a_row_as_the_api_peers_route_is_audited(
+    store: Store, tmp_path: Path
+) -> None:
+    # `sync allow` lifts the guard against internal addresses for one peer; before, the console
+    # wrote no row for it while POST /api/v1/peers was audited (helper 176's finding).
+    data = tmp_path / "data"
+    _node(store)
+    before = _rows(store)
+    _ok(store, data, "sync", "allow", "https://10.20.0.5:8443", "--note", "VPN node")
+    assert _rows(store)[len(before) :] == [(ME, None, "sync allow", "https://10.20.0.5:8443", 201)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from bigfish.cli._app import app, command_store, fail
+from bigfish.cli._app import OPTIONS, app, command_store, fail
 from bigfish.cli._sync_runs import list_sync_runs, run_document, run_lines
 from bigfish.errors import BigfishError, PeerError, StoreError
 from bigfish.interop.export import (
@@ -254,8 +254,15 @@ def sync_allow_command(
 
     Example: bigfish sync allow https://10.20.0.5:8443 --note "VN node on the partnership VPN"
     """
+    from bigfish.audit import console_audit
+
     try:
-        origin = allow_peer(command_store(), peer_url, note)
+        store = command_store()
+        # It lifts the guard against internal addresses for one peer: a change to what the
+        # node may reach, audited as the API's POST /api/v1/peers is (asked before acting).
+        audit = console_audit(store, OPTIONS.data_dir)
+        origin = allow_peer(store, peer_url, note)
+        audit.done(None, "sync allow", origin, 201)
     except BigfishError as exc:
         raise fail(exc) from None
     typer.echo(f"allowed {origin}")
