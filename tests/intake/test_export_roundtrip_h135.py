@@ -373,7 +373,7 @@ def test_attributes_travel_in_the_csv_export_and_are_read_back(
     assert _ingest(sqlite_store, source, "a").stored == 3
     text = _exported(sqlite_store)
     header = next(csv.reader(io.StringIO(text)))
-    assert header[-3:] == ["branch code", "notes", "org.2"]
+    assert header[-3:] == ["Branch code", "notes", "org.2"]
     exported = tmp_path / "exported.csv"
     exported.write_text(text, encoding="utf-8")
     fresh = _fresh(tmp_path, "fresh.db")
@@ -383,6 +383,6 @@ def test_attributes_travel_in_the_csv_export_and_are_read_back(
         attributes = {key[1]: report["attributes"] for key, report in _snapshot(fresh).items()}
     finally:
         fresh.close()
-    assert attributes["r1"] == {"notes": "called twice", "branch code": "0042", "org.2": "Facebook"}
+    assert attributes["r1"] == {"notes": "called twice", "Branch code": "0042", "org.2": "Facebook"}
     assert attributes["r2"] == {"notes": "=SUM(A1), said the victim"}
     assert attributes["r3"] in (None, {})

@@ -200,7 +200,7 @@ def test_a_header_with_one_name_the_layout_does_not_know_is_a_header_when_no_rep
     assert records[1].reason.startswith("a header of other columns")
     assert isinstance(records[2], Row)
     assert records[2].fields["urls"] == "https://b.example/y"
-    assert records[2].fields["remarks"] == "second"
+    assert records[2].fields["Remarks"] == "second"  # an attribute, as written
     assert _ingest(sqlite_store, path, first + second) == (3, 2, 1)
     assert stored_ids(sqlite_store) == ["R1", "R2"]
 

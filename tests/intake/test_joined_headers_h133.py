@@ -109,7 +109,7 @@ def test_a_sheet_header_with_one_column_renamed_is_a_header_under_defaults(
         )
     assert [type(r).__name__ for r in records] == ["Row", "Unreadable", "Row", "Row"]
     assert isinstance(records[1], Unreadable) and records[1].line == 3
-    assert isinstance(records[2], Row) and records[2].fields["notes"] == "b"
+    assert isinstance(records[2], Row) and records[2].fields["Notes"] == "b"
     assert isinstance(records[3], Row) and records[3].fields["mã hồ sơ"] == "V3"
 
 

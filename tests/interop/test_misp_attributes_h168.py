@@ -37,7 +37,7 @@ def _attributes(options: list[str], out: Path) -> dict[str, dict[str, str]]:
     _run(options, "export", "csv", "--out", str(out), "--sent-by", "a")
     with out.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    attributes = ("branch", "case officer", "org.2")
+    attributes = ("branch", "Case officer", "org.2")
     return {r["report_id"]: {k: r[k] for k in attributes if r.get(k)} for r in rows}
 
 
@@ -54,7 +54,7 @@ def test_attributes_travel_in_the_misp_export_and_are_read_back(tmp_path: Path) 
     before = _attributes(node, tmp_path / "n.csv")
     assert before["r1"] == {
         "branch": "Silom",
-        "case officer": "Somchai, desk 4",
+        "Case officer": "Somchai, desk 4",
         "org.2": "Kasikorn HQ",
     }
     assert _attributes(other, tmp_path / "o.csv") == before

@@ -12,7 +12,6 @@ import csv
 import json
 import os
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.engine import Connection
 
 from bigfish.errors import InputError
+from bigfish.intake.readers.rows import FOLDED, column_name
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
     STANDARD_FIELDS,
@@ -213,10 +213,11 @@ def attribute_columns(names: Iterable[str]) -> dict[str, str]:
     """The column of each report attribute NAME in a CSV export: its name (escaped as a cell
     is, `_inert`: a partner's key "=cmd" is no formula in the header either), or, for a name
     intake would read as one an export column already has, the name with `.2` (`.3`, …) as
-    the MISP import names a repeated block. Intake reads a header's names stripped and
-    lower-cased and refuses a file naming a column twice (`_as_read`): a partner's `org`, a
-    `Country` or a `Notes` beside `notes` (JSON Lines keeps the case of its keys) each need
-    a column of their own."""
+    the MISP import names a repeated block. Intake reads a header's names stripped, and a
+    field's or a marking's whatever its case, and refuses a file naming a column twice
+    (`_as_read`): a partner's `org` or `Country` (JSON Lines keeps the case of its keys),
+    a ` note` beside `note`, each need a column of their own; `Notes` beside `notes` are two
+    attributes, read back as two."""
     taken = {_as_read(column) for column in CSV_COLUMNS}
     columns: dict[str, str] = {}
     for name in names:
@@ -231,10 +232,10 @@ def attribute_columns(names: Iterable[str]) -> dict[str, str]:
 
 def _as_read(column: str) -> str:
     """The name intake reads for a header cell COLUMN (`bigfish.intake.readers.rows.
-    header_names`): without the spaces and marks no one sees around it (`bare`) and the
-    quote of an escaped name (`unescape_formula`), composed and lower-cased ("" for a cell
+    column_name`): without the spaces and marks no one sees around it and the quote of an
+    escaped name, composed, and lower-cased when it names a field or a marking ("" for a cell
     it names by its place, column_N)."""
-    return unicodedata.normalize("NFC", unescape_formula(bare(column))).lower()
+    return column_name(column, FOLDED)
 
 
 def write_csv(views: Iterable[ReportView], out: IO[str]) -> int:

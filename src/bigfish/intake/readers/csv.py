@@ -362,7 +362,7 @@ def read_csv(
         reason = _bad_bytes_reason(header)  # a NUL (a binary file), or bytes not UTF-8
         what = reason if any(_NUL_MARK in h for h in header) else f"is {reason}"
         raise InputError(f"the header {what}", file=str(path), line=1)
-    names = header_names(header, path, lower=lower_header)
+    names = header_names(header, path, lower=lower_header, known=layout_names)
     if on_header is not None:
         on_header(names)
     columns = Columns(

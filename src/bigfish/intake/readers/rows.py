@@ -12,7 +12,9 @@ from pathlib import Path
 
 from bigfish.errors import InputError
 from bigfish.intake.records import (
+    EXPORT_COLUMNS,
     IDENTIFIER_COLUMNS,
+    MARKING_FIELDS,
     STANDARD_FIELDS,
     bare,
     unescape_formula,
@@ -98,15 +100,36 @@ def _name(cell: str) -> str:
     return unescape_formula(bare(cell))
 
 
-def header_names(cells: list[str], path: Path, *, lower: bool = True) -> list[str]:
-    """The column names of a header row: stripped (of marks no one sees too), composed (NFC:
-    a name typed decomposed is the name a mapping gives) and lower-cased; an empty one is
-    named column_N (N counted from 1) so that values under it are kept. A name given to two
-    columns refuses the file: one column's values would be lost."""
+#: The column names of spec/reports.md: a header line inside any file may give them.
+_SPEC_NAMES = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
+#: The names a header's cell is read as whatever its case (a column mapping's headers too):
+#: the fields of the format, and the organization and marking columns an export adds.
+FOLDED = _SPEC_NAMES | frozenset(EXPORT_COLUMNS) | MARKING_FIELDS
+
+
+def column_name(cell: str, folded: Collection[str], *, lower: bool = True) -> str:
+    """The name of a header CELL: without the spaces and marks no one sees around it and an
+    export's quote (`_name`), composed (NFC: a name typed decomposed is the name a mapping
+    gives), and, when LOWER, lower-cased when that is one of FOLDED (a field of the format, a
+    mapping's header: `Report_ID`, `PHONES`). Any other name is a report attribute's, kept as
+    written (`Note`, `Branch code`): an export writes it so, and reads it back so."""
+    name = unicodedata.normalize("NFC", _name(cell))
+    if lower and (folded_name := name.lower()) in folded:
+        return folded_name
+    return name
+
+
+def header_names(
+    cells: list[str], path: Path, *, lower: bool = True, known: Collection[str] = ()
+) -> list[str]:
+    """The column names of a header row (`column_name`: a field's, or KNOWN's, a mapping's
+    headers, whatever its case; an attribute's as written); an empty one is named column_N (N
+    counted from 1) so that values under it are kept. A name given to two columns refuses the
+    file: one column's values would be lost."""
+    folded = FOLDED | frozenset(known)
     names = []
     for number, cell in enumerate(cells, start=1):
-        name = unicodedata.normalize("NFC", _name(cell))
-        names.append((name.lower() if lower else name) or f"column_{number}")
+        names.append(column_name(cell, folded, lower=lower) or f"column_{number}")
     first: dict[str, int] = {}
     for number, name in enumerate(names, start=1):
         if name in first:
@@ -152,11 +175,12 @@ _HEADER_LEAST_KNOWN = 3
 
 
 def _header_line(
-    values: list[str], known: frozenset[str], lower: bool, unknowns: int = 0
+    values: list[str], known: frozenset[str], folded: frozenset[str], lower: bool, unknowns: int = 0
 ) -> list[str] | None:
-    """VALUES as a header's names (cleaned as `header_names` cleans them) when the line is a
-    header (another file's, joined to this one): every value it gives is a column name this
-    file's layout KNOWS, and it gives at least two; or, when a report has more than UNKNOWNS
+    """VALUES as a header's names (read as `header_names` reads them: FOLDED names whatever
+    their case) when the line is a header (another file's, joined to this one): every value
+    it gives is a column name this file's layout KNOWS (whatever its case, when LOWER: KNOWN
+    is then lower-cased), and it gives at least two; or, when a report has more than UNKNOWNS
     values that are no names (a date and a country code where no default gives them), it
     gives every column a name, all but UNKNOWNS of them known, and at least three. A report's
     date, code or id is a value no name is. Every row is asked: it stops at the first value
@@ -166,13 +190,13 @@ def _header_line(
     strangers = 0  # values that are no name KNOWN
     empty = False
     for number, value in enumerate(values, start=1):
-        name = unicodedata.normalize("NFC", _name(value))
-        name = name.lower() if lower else name
+        name = column_name(value, folded, lower=lower)
+        key = name.lower() if lower else name
         if not name:
             empty = True
             name = f"column_{number}"
-        elif name in known:
-            named.add(name)
+        elif key in known:
+            named.add(key)
         else:
             strangers += 1
         if strangers > unknowns or (strangers and empty):
@@ -228,10 +252,6 @@ def _under_changed_header(line: int, why: str) -> str:
     )
 
 
-#: The column names of spec/reports.md: a header line inside any file may give them.
-_SPEC_NAMES = frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS)
-
-
 def id_columns(columns_of: Mapping[str, str]) -> frozenset[str]:
     """The names of the columns that hold a report's id in a layout whose columns hold the
     fields COLUMNS_OF gives (the standard `report_id` always)."""
@@ -250,7 +270,16 @@ class Columns:
     of an id column (ID_NAMES), which no report's id is. Its rows are read under its columns
     when ON_HEADER takes them (and no name is given twice), else rejected naming it."""
 
-    __slots__ = ("_ids", "_known", "_lower", "_on_header", "_refused", "_unknowns", "names")
+    __slots__ = (
+        "_folded",
+        "_ids",
+        "_known",
+        "_lower",
+        "_on_header",
+        "_refused",
+        "_unknowns",
+        "names",
+    )
 
     def __init__(
         self,
@@ -264,7 +293,9 @@ class Columns:
     ) -> None:
         self.names = names
         self._ids = frozenset(id_names)
-        self._known = frozenset(names) | _SPEC_NAMES | frozenset(layout_names)
+        self._folded = FOLDED | frozenset(layout_names)
+        known = frozenset(names) | self._folded
+        self._known = frozenset(n.lower() for n in known) if lower else known
         self._lower = lower
         self._on_header = on_header
         self._unknowns = unknowns
@@ -274,7 +305,7 @@ class Columns:
         """The rejection of line LINE when its VALUES are a header (the rows after it are then
         read under its columns, or rejected), else None."""
         unknowns = self._unknowns or int(self._id_named(values))
-        other = _header_line(values, self._known, self._lower, unknowns)
+        other = _header_line(values, self._known, self._folded, self._lower, unknowns)
         if other is None:
             return None
         if self._refused is None and sorted(other) == sorted(self.names):

@@ -101,7 +101,9 @@ def read_xlsx(
         if first.number == 1 and first.problem is not None:
             raise InputError(f"unreadable header: {first.problem}", file=str(path), line=1)
         header = first.values if first.number == 1 else ()
-        names = header_names([_cell_text(h) for h in header], path, lower=lower_header)
+        names = header_names(
+            [_cell_text(h) for h in header], path, lower=lower_header, known=layout_names
+        )
         if on_header is not None:
             _check_header(on_header, names, first.hidden_columns, sheet)
         if first.number != 1:
