@@ -24,11 +24,12 @@ from bigfish.errors import BigfishError
 from bigfish.evidence.custody import (
     CustodyEvent,
     CustodyRecord,
+    HashCheck,
     Party,
     load_or_create_node_key,
     utc_text,
 )
-from bigfish.evidence.model import Acquisition, EvidenceRecord
+from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.evidence.package import AcquiredBy, verify_package
 from bigfish.sharing.policy import Viewer
 
@@ -53,6 +54,29 @@ def _person(by: str | None) -> str:
     return by or getpass.getuser()
 
 
+def _disposal_json(disposal: Disposal | None) -> dict[str, Any] | None:
+    """A disposal as `verify --json` names one (None: not disposed of)."""
+    if disposal is None:
+        return None
+    return {
+        "evidence_id": disposal.evidence_id,
+        "disposed_by": disposal.disposed_by,
+        "organization": disposal.organization,
+        "at": utc_text(disposal.at),
+        "purpose": disposal.purpose,
+        "seq": disposal.seq,
+    }
+
+
+def _disposal_text(disposal: Disposal) -> str:
+    """Who disposed of an item, for whom, when, why and in which record, in words."""
+    return (
+        f"disposed of by {_shown(disposal.disposed_by or '-')} "
+        f"({_shown(disposal.organization or '-')}) on {utc_text(disposal.at)}, custody record "
+        f"seq {disposal.seq}, purpose: {_shown(disposal.purpose)}"
+    )
+
+
 def _evidence_json(item: EvidenceRecord) -> dict[str, Any]:
     return {
         "evidence_id": item.evidence_id,
@@ -73,6 +97,7 @@ def _evidence_json(item: EvidenceRecord) -> dict[str, Any]:
         "distribution": item.distribution,
         "group": item.group,
         "integrity": item.integrity.value,
+        "disposed": _disposal_json(item.disposal),  # None unless disposed of
     }
 
 
@@ -156,10 +181,22 @@ def add(
     except BigfishError as exc:
         raise fail(exc) from exc
     if as_json:
-        typer.echo(json.dumps(_evidence_json(item) | {"held_before": item.held_before}))
+        extra = {
+            "held_before": item.held_before,
+            "reacquired_after": _disposal_json(item.reacquired_after),
+        }
+        typer.echo(json.dumps(_evidence_json(item) | extra))
     else:
         typer.echo(
             f"{item.evidence_id}  sha256 {item.sha256}  {item.size} bytes  {_shown(item.report)}"
+        )
+    if item.reacquired_after is not None:
+        earlier = item.reacquired_after
+        typer.echo(
+            f"note: these bytes were evidence {earlier.evidence_id} of this report, "
+            f"{_disposal_text(earlier)}; recorded as a new acquisition ({item.evidence_id}) "
+            "with its own chain of custody",
+            err=True,
         )
     if item.held_before:
         typer.echo(
@@ -206,11 +243,21 @@ def show(
         typer.echo(json.dumps(doc))
     else:
         for name, value in _evidence_json(item).items():
-            typer.echo(f"{name:>13}: {_shown(value)}")
+            if name != "disposed":
+                typer.echo(f"{name:>13}: {_shown(value)}")
+        if item.disposal is not None:
+            typer.echo(f"{'disposed':>13}: {_disposal_text(item.disposal)}")
         typer.echo("custody:")
         for record in chain:
             typer.echo(_custody_line(record))
-    if item.integrity.value != "match":
+    if item.disposal is not None and item.integrity is HashCheck.MISSING:
+        # As recorded: the bytes of an item disposed of may be gone from the node.
+        typer.echo(
+            f"note: evidence {evidence_id}: its bytes are no longer stored; it was "
+            f"{_disposal_text(item.disposal)}",
+            err=True,
+        )
+    elif item.integrity is not HashCheck.MATCH:
         raise fail(
             f"evidence {evidence_id}: the stored bytes do not match their digest "
             f"({item.integrity.value})"
@@ -244,9 +291,12 @@ def list_(
     if not items:  # said, as other listings say it: an empty output looked like a failure
         typer.echo(f"no evidence {_scope(org, report)} yet: bigfish evidence add stores a file")
     for i in items:
+        disposed = (
+            f"  (disposed of {utc_text(i.disposal.at)}, seq {i.disposal.seq})" if i.disposal else ""
+        )
         typer.echo(
             f"{i.evidence_id}  {_shown(i.report)}  {i.sha256[:16]}…  {i.size:>12}  "
-            f"{i.integrity.value:<11} {_shown(i.file_name or '')}"
+            f"{i.integrity.value:<11} {_shown(i.file_name or '')}{disposed}"
         )
 
 

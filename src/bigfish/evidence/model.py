@@ -25,6 +25,19 @@ class Acquisition:
 
 
 @dataclass(frozen=True, slots=True)
+class Disposal:
+    """An item's signed `disposed` custody record: who disposed of it, for which organization,
+    when, why, and its seq in the log."""
+
+    evidence_id: str
+    disposed_by: str | None
+    organization: str | None
+    at: datetime
+    purpose: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class EvidenceRecord:
     """One piece of evidence attached to one report, with what is known about it."""
 
@@ -47,6 +60,10 @@ class EvidenceRecord:
     group: str | None
     integrity: HashCheck  # the stored bytes against the digest, at the last check
     held_before: bool = False  # add_evidence: these bytes were already evidence of the report
+    disposal: Disposal | None = None  # the item was disposed of (its chain ends there)
+    # add_evidence: these bytes were evidence of the report before, as an item disposed of; this
+    # is a new acquisition with its own chain (the latest such disposal)
+    reacquired_after: Disposal | None = None
 
     @property
     def report(self) -> str:

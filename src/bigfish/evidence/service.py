@@ -47,12 +47,13 @@ from bigfish.evidence.custody import (
     HashCheck,
     Party,
     TreeHead,
+    parse_utc,
     utc_text,
 )
 from bigfish.evidence.export import ExportResult as ExportResult
 from bigfish.evidence.export import export_package as export_package
 from bigfish.evidence.files import blob_path, check_blob, store_stream
-from bigfish.evidence.model import Acquisition, EvidenceRecord
+from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.sharing.policy import Viewer, can_edit, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
@@ -122,6 +123,65 @@ def _acquired_file(acq: Acquisition, size: int) -> AcquiredFile:
     )
 
 
+def _disposals(conn: Connection, evidence_ids: list[str] | None) -> dict[str, Disposal]:
+    """The `disposed` record of each of EVIDENCE_IDS disposed of (None: of all evidence)."""
+    query = (
+        sa.select(custody_events)
+        .where(custody_events.c.event == CustodyEvent.DISPOSED.value)
+        .order_by(custody_events.c.seq)
+    )
+    if evidence_ids is not None:
+        query = query.where(custody_events.c.evidence_id.in_(evidence_ids))
+    found: dict[str, Disposal] = {}
+    for row in conn.execute(query):
+        found.setdefault(
+            row.evidence_id,
+            Disposal(
+                evidence_id=row.evidence_id,
+                disposed_by=row.released_person,
+                organization=row.released_org,
+                at=parse_utc(row.at),
+                purpose=row.purpose,
+                seq=int(row.seq),
+            ),
+        )
+    return found
+
+
+def _with_disposals(
+    conn: Connection, records: list[EvidenceRecord], *, read_all: bool = False
+) -> list[EvidenceRecord]:
+    """RECORDS, each item disposed of carrying its disposal (READ_ALL: read every disposal of
+    the log rather than name RECORDS in the query, for a listing of many)."""
+    found = _disposals(conn, None if read_all else [r.evidence_id for r in records])
+    return [
+        dataclasses.replace(r, disposal=found[r.evidence_id]) if r.evidence_id in found else r
+        for r in records
+    ]
+
+
+def _same_bytes(conn: Connection, report_pk: int, sha256: str) -> tuple[Any, Disposal | None]:
+    """The live item of report REPORT_PK holding the bytes SHA256 (None when there is none) and
+    the latest disposal of an earlier item of those bytes (None when none was disposed of)."""
+    rows = conn.execute(
+        _evidence_query()
+        .where(evidence.c.report_pk == report_pk, evidence.c.sha256 == sha256)
+        .order_by(evidence.c.id)
+    ).all()
+    disposed = _disposals(conn, [row.evidence_id for row in rows])
+    live = next((row for row in rows if row.evidence_id not in disposed), None)
+    latest = max(disposed.values(), key=lambda d: d.seq) if disposed else None
+    return live, latest
+
+
+class _HeldMeanwhile(Exception):
+    """The same bytes were added to the same report while this acquisition waited for the log."""
+
+    def __init__(self, row: Any) -> None:
+        super().__init__(row.evidence_id)
+        self.row = row
+
+
 def add_evidence(
     store: Store,
     data_dir: Path,
@@ -138,7 +198,9 @@ def add_evidence(
     The acquired record signs the acquirer ACQUISITION states and the account that added it,
     RECORDED_BY (the audit log's actor; the console's when None). The same bytes added twice to
     one report give back the existing record, `held_before` (its acquisition stands; nothing new
-    is logged).
+    is logged). Bytes of an item of the report that was disposed of are a new acquisition (a new
+    copy is a new fact): a new item with its own chain, whose acquired record names the
+    disposed item, `reacquired_after` its disposal; the disposed item's chain stays closed.
     """
     _check_acquisition(acquisition)
     account = recording_account(recorded_by)
@@ -149,21 +211,23 @@ def add_evidence(
     key = log.signing_key(store, data_dir)  # before storing: a wrong data dir stores nothing
     stored = store_stream(data_dir, stream)
     with store.connect() as conn:
-        existing = conn.execute(
-            _evidence_query().where(
-                evidence.c.report_pk == report.id, evidence.c.sha256 == stored.sha256
-            )
-        ).first()
+        existing, disposed = _same_bytes(conn, report.id, stored.sha256)
     if existing is not None:
         return dataclasses.replace(_record(existing, HashCheck.MATCH), held_before=True)
     acquired_at = acquisition.acquired_at or datetime.now(UTC)
     evidence_id = f"ev-{uuid.uuid4().hex}"
+    purpose = f"acquisition from {acquisition.source} by {acquisition.method}"
+    if disposed is not None:  # signed: the new chain says which closed one it follows
+        purpose += (
+            f", again after evidence {disposed.evidence_id} of the same bytes was disposed of "
+            f"(custody record seq {disposed.seq})"
+        )
     draft = CustodyDraft(
         evidence_id=evidence_id,
         sha256=stored.sha256,
         report=f"{report.org}/{report.report_id}",
         event=CustodyEvent.ACQUIRED,
-        purpose=f"acquisition from {acquisition.source} by {acquisition.method}",
+        purpose=purpose,
         released_by=Party(None, acquisition.source),
         received_by=Party(acquisition.acquired_by, report.org),
         at=acquired_at,
@@ -179,7 +243,11 @@ def add_evidence(
 
     def insert_row(conn: Connection, _head: object) -> None:
         # In the transaction of the acquired record: a row without its record (an append that
-        # failed) would make the log fail verification for good.
+        # failed) would make the log fail verification for good. Under the log's lock: the same
+        # bytes added to the same report meanwhile hold (no constraint says so since 0025).
+        meanwhile, _ = _same_bytes(conn, report.id, stored.sha256)
+        if meanwhile is not None:
+            raise _HeldMeanwhile(meanwhile)
         conn.execute(
             evidence.insert().values(
                 evidence_id=evidence_id,
@@ -202,20 +270,12 @@ def add_evidence(
 
     try:
         log.append(store, key, [draft], insert_row)
-    except sa.exc.IntegrityError:
+    except _HeldMeanwhile as held:
         # The same bytes added to the same report at the same moment: the other one stands.
-        with store.connect() as conn:
-            existing = conn.execute(
-                _evidence_query().where(
-                    evidence.c.report_pk == report.id, evidence.c.sha256 == stored.sha256
-                )
-            ).first()
-        if existing is None:
-            raise
-        return dataclasses.replace(_record(existing, HashCheck.MATCH), held_before=True)
+        return dataclasses.replace(_record(held.row, HashCheck.MATCH), held_before=True)
     with store.connect() as conn:
         row = _find_evidence(conn, Viewer.node_operator(), evidence_id)
-    return _record(row, HashCheck.MATCH)
+    return dataclasses.replace(_record(row, HashCheck.MATCH), reacquired_after=disposed)
 
 
 def get_evidence(
@@ -241,7 +301,8 @@ def get_evidence(
         log.signing_key(store, data_dir),
         [_draft(row, CustodyEvent.ACCESSED, activity, check, received, account)],
     )
-    return _record(row, check)
+    with store.connect() as conn:
+        return _with_disposals(conn, [_record(row, check)])[0]
 
 
 def evidence_file(
@@ -323,7 +384,10 @@ def list_evidence(
     with store.connect() as conn:
         rows = conn.execute(_visible_evidence(viewer, org, report_id)).all()
         last = _last_checks(conn, None)
-    return [_record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in rows]
+        items = [
+            _record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in rows
+        ]
+        return _with_disposals(conn, items, read_all=True)
 
 
 def evidence_page(
@@ -357,7 +421,10 @@ def evidence_page(
         rows = conn.execute(query.limit(limit + 1)).all()  # one more: is there a next page?
         page = rows[:limit]
         last = _last_checks(conn, [row.evidence_id for row in page])
-    items = [_record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in page]
+        items = [
+            _record(row, _quick_check(data_dir, row, last.get(row.evidence_id))) for row in page
+        ]
+        items = _with_disposals(conn, items)
     following = page[-1].evidence_id if len(rows) > limit else None
     return EvidencePage(items, following)
 

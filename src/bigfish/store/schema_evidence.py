@@ -30,7 +30,9 @@ evidence = sa.Table(
     sa.Column("tool_version", sa.String(100)),
     sa.Column("description", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.UniqueConstraint("report_pk", "sha256"),
+    # Not unique: the bytes of an item disposed of may be acquired again as a new item (0025);
+    # add_evidence allows one live item of the same bytes per report, under the log's lock.
+    sa.Index("ix_evidence_report_pk_sha256", "report_pk", "sha256"),
     sa.Index("ix_evidence_sha256", "sha256"),
 )
 

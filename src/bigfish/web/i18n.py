@@ -256,6 +256,15 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "Đối chiếu dữ liệu đã lưu với giá trị băm",
     ),
     ("Verification: {result}", "ผลการตรวจสอบ: {result}", "Kết quả kiểm tra: {result}"),
+    ("disposed of {moment}", "ทำลายแล้วเมื่อ {moment}", "đã tiêu hủy lúc {moment}"),
+    (
+        "Disposed of by {person} ({organization}) on {moment}, custody record {seq}, purpose:"
+        " {purpose}. Nothing can be transferred, sealed or exported after it.",
+        "ทำลายโดย {person} ({organization}) เมื่อ {moment} ระเบียนการครอบครองที่ {seq}"
+        " วัตถุประสงค์: {purpose} หลังจากนี้ไม่สามารถส่งมอบ ผนึก หรือส่งออกได้อีก",
+        "Đã tiêu hủy bởi {person} ({organization}) lúc {moment}, bản ghi lưu giữ số {seq},"
+        " mục đích: {purpose}. Sau đó không thể bàn giao, niêm phong hay xuất ra nữa.",
+    ),
     ("Chain of custody", "ห่วงโซ่การครอบครองพยานหลักฐาน", "Chuỗi lưu giữ chứng cứ"),
     (
         "released by {person} ({organization}), received by {recipient} ({recipient_organization})",

@@ -27,7 +27,7 @@ from bigfish.api.schemas import ERRORS
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
 from bigfish.evidence.custody import CustodyRecord, Party, utc_text
-from bigfish.evidence.model import Acquisition, EvidenceRecord
+from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
     add_evidence,
@@ -42,6 +42,18 @@ router = APIRouter(tags=["evidence"], responses=ERRORS, route_class=StrictJsonRo
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Writer = Annotated[Principal, Depends(requires(Access.WRITE))]
+
+
+class DisposalView(BaseModel):
+    """An item's signed `disposed` record: who disposed of it (person and organization), when,
+    why, and its seq in the custody log (as `bigfish evidence verify --json` names one)."""
+
+    evidence_id: str
+    disposed_by: str | None
+    organization: str | None
+    at: str
+    purpose: str
+    seq: int
 
 
 class EvidenceView(BaseModel):
@@ -65,6 +77,11 @@ class EvidenceView(BaseModel):
     distribution: str
     group: str | None
     integrity: str
+    # Set when the item was disposed of: its chain ends there (it may still be looked at).
+    disposed: DisposalView | None = None
+    # On an upload: these bytes were evidence of the report before, as an item disposed of; this
+    # upload is a new item with its own chain (201).
+    reacquired_after: DisposalView | None = None
 
 
 class EvidenceList(BaseModel):
@@ -84,6 +101,19 @@ def data_dir(request: Request) -> Path:
     """The node's data directory: set by the app factory, else from the environment."""
     configured = getattr(request.app.state, "data_dir", None)
     return Path(configured or os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data"))
+
+
+def _disposal_view(disposal: Disposal | None) -> DisposalView | None:
+    if disposal is None:
+        return None
+    return DisposalView(
+        evidence_id=disposal.evidence_id,
+        disposed_by=disposal.disposed_by,
+        organization=disposal.organization,
+        at=utc_text(disposal.at),
+        purpose=disposal.purpose,
+        seq=disposal.seq,
+    )
 
 
 def evidence_view(item: EvidenceRecord) -> EvidenceView:
@@ -107,6 +137,8 @@ def evidence_view(item: EvidenceRecord) -> EvidenceView:
         distribution=item.distribution,
         group=item.group,
         integrity=item.integrity.value,
+        disposed=_disposal_view(item.disposal),
+        reacquired_after=_disposal_view(item.reacquired_after),
     )
 
 
@@ -135,7 +167,8 @@ def upload(
 ) -> EvidenceView:
     """Add a file as evidence of one of the caller's organization's reports (streamed, hashed).
     201 with the new record; 200 with the existing one when the report holds these bytes already
-    (the first acquisition stands, nothing is logged)."""
+    (the first acquisition stands, nothing is logged). Bytes of an item of the report that was
+    disposed of are a new acquisition: 201, `reacquired_after` naming that disposal."""
     acquisition = Acquisition(
         acquired_by=acquired_by or principal.actor,
         source=source,
@@ -286,7 +319,10 @@ def package(
     """The evidence package of a report (zip), verifiable offline with `bigfish evidence verify`.
 
     TO_ORG (an organization this node knows) and TO_PERSON say who receives it: the `exported`
-    records name them, as `bigfish evidence export --to-org --to-person` does."""
+    records name them, as `bigfish evidence export --to-org --to-person` does. Headers:
+    `X-Bigfish-Key-Fingerprint`, `X-Bigfish-Evidence-Files` (the files it carries) and, when
+    the report holds items disposed of (carried as their entry and chain, without bytes),
+    `X-Bigfish-Disposed` (their ids, comma-separated), as `evidence export --json` says."""
     workdir = Path(tempfile.mkdtemp(prefix="bigfish-package-"))
     out = workdir / _file_name(f"{org}-{report_id}-evidence.zip")
     try:
@@ -304,10 +340,16 @@ def package(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+    headers = {
+        "X-Bigfish-Key-Fingerprint": result.key_fingerprint,
+        "X-Bigfish-Evidence-Files": str(result.evidence),
+    }
+    if result.disposed:
+        headers["X-Bigfish-Disposed"] = ", ".join(result.disposed)
     return FileResponse(
         result.path,
         media_type="application/zip",
         filename=out.name,
-        headers={"X-Bigfish-Key-Fingerprint": result.key_fingerprint},
+        headers=headers,
         background=BackgroundTask(shutil.rmtree, workdir, ignore_errors=True),
     )

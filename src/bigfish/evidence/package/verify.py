@@ -18,6 +18,7 @@ from bigfish.errors import IntegrityError
 from bigfish.evidence import merkle
 from bigfish.evidence.binding import LATER_FIELDS, check_binding
 from bigfish.evidence.custody import (
+    CustodyEvent,
     CustodyRecord,
     HashCheck,
     TreeHead,
@@ -503,10 +504,17 @@ def _verify_disposals(
     manifest: dict[str, Any], records: Sequence[CustodyRecord]
 ) -> list[DisposedItem]:
     """The items the manifest marks disposed, each only when its signed chain ends in its
-    `disposed` record; and no item whose chain holds one left unmarked."""
+    `disposed` record (followed by nothing but looks at it, `accessed`: an item disposed of can
+    still be looked at, and each look is logged); and no item whose chain holds one left
+    unmarked."""
     fmt = manifest["format"]
     disposed = disposals(records)
-    last = {record.draft.evidence_id: record for record in records}
+    last = {
+        record.draft.evidence_id: record
+        for record in records
+        if record.draft.event is not CustodyEvent.ACCESSED
+        or record.draft.evidence_id not in disposed
+    }
     found = []
     for entry in manifest["evidence"]:
         evidence_id = entry["evidence_id"]
@@ -572,11 +580,13 @@ def _verify_files(
 ) -> int:
     allowed = set(REQUIRED)
     files = 0
+    # Bytes of a disposed item acquired again for the report: carried for the new item.
+    carried = {e["sha256"] for e in manifest["evidence"] if e.get("disposed") is not True}
     for entry in manifest["evidence"]:
         name = _shown(entry["file_name"] or "unnamed")
         if entry.get("disposed") is True:  # its chain ends in the disposal (checked)
             held = f"files/{entry['sha256']}"
-            if held in names:
+            if held in names and entry["sha256"] not in carried:
                 raise _Problem(
                     f"{held} ({name}, evidence {entry['evidence_id']}) is in the package, but "
                     "manifest.json marks the item disposed (no bytes)"
