@@ -6,7 +6,9 @@ names the disposed item; the disposed item's chain stays closed. Before, the add
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -146,3 +148,30 @@ def test_migration_0025_refuses_to_downgrade_over_an_item_acquired_again(node: N
     else:
         raise AssertionError("downgraded over two items of the same bytes")
     assert ["report_pk", "sha256"] not in _unique(node.store)
+
+
+def test_the_same_bytes_added_meanwhile_hold_under_the_logs_lock(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The unique (report, sha256) is gone (0025): two adds of the same bytes at the same moment
+    # are told apart under the custody log's lock. The second add's first look is made to miss
+    # the first item, as it would when both look before either has appended.
+    from bigfish.evidence import service
+
+    first = add(node, COPY)
+    real = service._same_bytes
+    looks: list[int] = []
+
+    def first_look_misses(conn: Any, report_pk: int, sha256: str) -> Any:
+        looks.append(report_pk)
+        return (None, None) if len(looks) == 1 else real(conn, report_pk, sha256)
+
+    monkeypatch.setattr(service, "_same_bytes", first_look_misses)
+    second = add(node, COPY)
+    assert len(looks) == 2  # the look under the lock found it
+    assert second.held_before and second.evidence_id == first.evidence_id
+    assert _events(node, first.evidence_id) == ["acquired"]
+    with node.store.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).select_from(evidence)).scalar_one()
+    assert count == 1
+    assert verify_custody_log(node.store, node.data_dir).ok
