@@ -196,7 +196,10 @@ def report_event(view: ReportView, taken: set[str] | None = None) -> dict[str, A
     tags.append(f'{TAG_PREFIX}reported-at="{timestamp(view.reported_at)}"')
     tags += [f'{TAG_PREFIX}{k}="{v}"' for k, v in _optional_tags(view).items()]
     date = view.reported_at.date().isoformat()
-    event = _event(uid, report_info(view), date, view.marking, tags, body)
+    # The event's title: the one the report came with (a MISP event's `info`, kept on import as
+    # the attribute `info`, or a partner's `info` column), else one made of the report.
+    title = next((text for key, text in view.attributes if key == INFO), None)
+    event = _event(uid, title or report_info(view), date, view.marking, tags, body)
     for key, text in add_blocks(event["Event"], blocks, uid):
         body.add("text", text, key)  # into the event's attributes: read back as it was
     return event

@@ -422,7 +422,10 @@ def _tag_fields(event: Mapping[str, Any], problems: list[tuple[str, str]]) -> di
         if key in MARKING_FIELDS:
             problems.append((f"Tag[{i}]", f"{key} is read from tlp tags and the distribution"))
         elif value:
-            fields[key] = value.strip('"')
+            # The export writes `NAME="value"` unescaped: one pair of quotes comes off, so a
+            # value that starts or ends with `"` itself (a report id `r"`) comes back whole.
+            quoted = len(value) >= 2 and value[0] == value[-1] == '"'
+            fields[key] = value[1:-1] if quoted else value
     return fields
 
 
