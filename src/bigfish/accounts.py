@@ -28,6 +28,7 @@ from bigfish.models import ApiRole
 from bigfish.organizations import get_org
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
+from bigfish.store.name_locks import lock_names
 from bigfish.store.schema import group_members, organizations
 from bigfish.store.schema_access import api_keys, users
 
@@ -276,8 +277,10 @@ def _check_username(username: str) -> str:
 def _check_username_lookalike(conn: Connection, name: str) -> None:
     """InputError (field username, naming the user taken) when NAME, a new username, would show
     like a user's name held here or mixes scripts in a word: a username is who did it in the
-    audit log and on a cooperation request a partner reads (`bigfish.confusables`)."""
+    audit log and on a cooperation request a partner reads (`bigfish.confusables`). Read under
+    the lock of usernames (`lock_names`): create the user in CONN's transaction."""
     refuse_mixed_script(name, what="user", field="username")
+    lock_names(conn, "user")
     for taken in conn.execute(sa.select(users.c.username)).scalars():
         if looks_alike(str(taken), name):
             raise InputError(
@@ -300,7 +303,9 @@ def add_user(
     _check_password(password)
     if role is ApiRole.SYNC:
         raise InputError("the sync role is for API keys of peers, not for users", field="role")
+    password_hash = _HASHER.hash(password)  # before the lock below: it takes a while
     with store.begin() as conn:
+        lock_names(conn, "user")  # before the read: a user created at once is seen
         organization = get_org(conn, org)
         _check_grant(granter, organization.id, False)
         if conn.execute(sa.select(users.c.id).where(users.c.username == name)).first():
@@ -311,7 +316,7 @@ def add_user(
             .values(
                 org_id=organization.id,
                 username=name,
-                password_hash=_HASHER.hash(password),
+                password_hash=password_hash,
                 role=role.value,
                 created_at=datetime.now(UTC),
             )

@@ -75,15 +75,19 @@ def get_group(store: Store, principal: Principal, name: str) -> SharingGroup:
         return _describe(conn, _visible_group(conn, principal, name))
 
 
+_TAKEN = "this group name cannot be used"
+
+
 def create_group(store: Store, principal: Principal, name: str, members: list[str]) -> SharingGroup:
     """A new group owned by PRINCIPAL's organization. A taken name answers like any bad name,
     without saying whose it is."""
     name = name.strip()  # as add_group keeps it: ' mekong' is mekong
     with store.connect() as conn:
         taken = group_name_taken(conn, name)
-    if taken:
-        raise InputError("this group name cannot be used", field="name")
-    return add_group(store, name, owner=principal.org_name, members=members)
+    if taken:  # before add_group's checks: 'gulf\xa0of thailand' is taken, not malformed
+        raise InputError(_TAKEN, field="name")
+    # add_group checks again under its lock: a group created meanwhile is answered the same
+    return add_group(store, name, owner=principal.org_name, members=members, taken_answer=_TAKEN)
 
 
 def _owned(conn: Connection, principal: Principal, name: str) -> _GroupRow:

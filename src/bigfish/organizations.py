@@ -14,6 +14,7 @@ from bigfish import vocab
 from bigfish.confusables import LOOKALIKE, looks_alike, refuse_mixed_script
 from bigfish.errors import InputError, NotFound
 from bigfish.store import Store
+from bigfish.store.name_locks import lock_names
 from bigfish.store.schema import group_members, organizations, sharing_groups
 from bigfish.store.schema_interop import peer_keys
 
@@ -63,8 +64,11 @@ def _lookalike(conn: Connection, column: sa.Column[str], name: str) -> str | Non
 def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
     """InputError (FIELD, naming the name taken) when NAME, an organization this node does not
     have, would show like one it has (`looks_alike`) or mixes scripts in a word. Every new
-    organization passes here: `org add`, `ingest --org`, and those a peer's import creates."""
+    organization passes here: `org add`, `ingest --org`, and those a peer's import creates.
+    It takes the lock of organization names (`lock_names`), held until CONN's transaction ends:
+    create the organization in that transaction, and no look-alike is created meanwhile."""
     refuse_mixed_script(name, what="organization", field=field)
+    lock_names(conn, "organization")
     taken = _lookalike(conn, organizations.c.name, name)
     if taken is not None:
         raise InputError(
@@ -119,6 +123,7 @@ def add_org(
         if parts.scheme not in ("http", "https") or not parts.netloc or len(node) > 200:
             raise InputError("node must be the http(s) URL of a partner node", field="node")
     with store.begin() as conn:
+        lock_names(conn, "organization")  # before the read: one created at once is seen
         if conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first():
             raise InputError(f"organization {name!r} already exists", field="name")
         check_new_org(conn, name)
@@ -133,7 +138,11 @@ def add_org(
 def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> int:
     """The id of organization NAME, created if missing (as `bigfish ingest --org` does)."""
     name = _check_name(name)
-    row = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == name)).first()
+    held = sa.select(organizations.c.id).where(organizations.c.name == name)
+    row = conn.execute(held).first()
+    if row is None:  # read again under the lock: another run may be creating it right now
+        lock_names(conn, "organization")
+        row = conn.execute(held).first()
     if row is not None:
         return int(row[0])
     check_new_org(conn, name)  # `--org bank` beside Bank would split Bank's reports
@@ -208,8 +217,14 @@ class SharingGroup:
     members: tuple[str, ...]
 
 
-def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> SharingGroup:
-    """Create sharing group NAME owned by OWNER with MEMBERS (the owner is always a member)."""
+def add_group(
+    store: Store, name: str, *, owner: str, members: list[str], taken_answer: str | None = None
+) -> SharingGroup:
+    """Create sharing group NAME owned by OWNER with MEMBERS (the owner is always a member).
+    A name taken, or like a taken one, is refused naming the group taken (the operator's
+    console), or with TAKEN_ANSWER when given, which names none (an admin's API call:
+    `bigfish.memberships.create_group`). Checked under the lock of group names
+    (`lock_names`), held until the group is created."""
     name = name.strip()
     if (
         not name
@@ -224,10 +239,13 @@ def add_group(store: Store, name: str, *, owner: str, members: list[str]) -> Sha
             field="name",
         )
     with store.begin() as conn:
+        lock_names(conn, "group")
         taken = _group_taken(conn, name)
+        if taken is not None and taken_answer is not None:
+            raise InputError(taken_answer, field="name")
         if taken == name:
             raise InputError(f"sharing group {name!r} already exists", field="name")
-        if taken is not None:  # the operator's console: `create_group` says no name to an admin
+        if taken is not None:
             raise InputError(
                 f"sharing group {name!r} would show like sharing group {taken!r}: its name "
                 f"{LOOKALIKE}",
