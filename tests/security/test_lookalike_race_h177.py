@@ -22,15 +22,16 @@ import pytest
 import sqlalchemy as sa
 
 import bigfish.accounts
+import bigfish.interop.importer
 import bigfish.organizations
 from bigfish.accounts import Principal, add_user
 from bigfish.errors import InputError
-from bigfish.interop.importer import import_objects
+from bigfish.interop.importer import ImportOutcome, import_objects
 from bigfish.memberships import create_group
 from bigfish.models import ApiRole
-from bigfish.organizations import add_group, add_org, ensure_org
+from bigfish.organizations import Organization, add_group, add_org, ensure_org
 from bigfish.store import Store
-from bigfish.store.schema import organizations, sharing_groups
+from bigfish.store.schema import organizations, reports, sharing_groups
 from bigfish.store.schema_access import users
 from tests.interop.builders import RING_PHONE, bigfish_report
 from tests.polling import WAIT
@@ -184,6 +185,43 @@ def _group_race(monkeypatch: pytest.MonkeyPatch, pause_at: int = 1) -> _Race:
     race.wrap_read(monkeypatch, bigfish.organizations, "_group_taken")
     race.wrap_lock(monkeypatch, bigfish.organizations)
     return race
+
+
+def test_a_pulled_organization_created_here_at_once_is_not_the_peers(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An admin adds `paypal` (this node's own) while a sync pull brings a report of a `paypal`
+    on the peer: the pull, which found no `paypal` when it began, finds it under the lock, and
+    rejects the report as of an organization hosted here, as it would once it is held. Before,
+    the report was filed under this node's `paypal` (PostgreSQL), or the admin was answered
+    the database's unique-constraint error and the peer's `paypal` kept (SQLite)."""
+    page = [bigfish_report("r1", org="paypal", phone=RING_PHONE)]
+
+    def pull() -> object:
+        with store.begin() as conn:
+            return import_objects(conn, page, peer="https://peer.example", default_org="peer-org")
+
+    race = _org_race(monkeypatch)
+    announce = bigfish.interop.importer.announce_writer
+
+    def announce_then_wait(conn: sa.Connection) -> None:
+        if conn.dialect.name == "sqlite":  # the one write lock, which A holds: B waits here
+            race.before_lock()
+        announce(conn)
+
+    monkeypatch.setattr(bigfish.interop.importer, "announce_writer", announce_then_wait)
+    race.run(lambda: add_org(store, "paypal"), pull)
+    assert isinstance(race.results["a"], Organization), race.results
+    with store.connect() as conn:
+        held = conn.execute(sa.select(organizations.c.name, organizations.c.node)).all()
+        filed = conn.execute(sa.select(sa.func.count()).select_from(reports)).scalar_one()
+    assert [tuple(row) for row in held] == [("paypal", None)]
+    assert filed == 0, "the peer's report was filed under this node's organization"
+    outcome = race.results["b"]
+    assert isinstance(outcome, ImportOutcome), outcome
+    assert [reason for _, reason in outcome.rejections] == [
+        "org: paypal is hosted on this node, not on the node that sent this report"
+    ]
 
 
 def test_two_look_alike_groups_at_once_one_is_refused(

@@ -174,23 +174,30 @@ def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str 
 
 def _refuse_lookalike(
     conn: Connection, org: str, checked: dict[str, str | None], introduced: dict[str, str]
-) -> None:
+) -> bool:
     """InputError (field org, naming the name taken) when ORG is new here and would show like
     an organization this node has, or like another the same page introduces (`name_keys`), or
     mixes scripts in a word: its reports are rejected, never stored under a second name that
     looks like the first (whose keys would neither see nor edit them). Nor are they filed under
     the organization it looks like: a peer speaks only for the organizations it hosts, and
     which one was meant is not this node's guess. CHECKED and INTRODUCED keep what the page
-    decided."""
+    decided.
+
+    True when ORG, missing when first read, is held once the lock of organization names is
+    (`check_new_org` takes it, until the transaction ends): another writer, an admin, created
+    it meanwhile, and what was decided of ORG as a missing organization is decided again."""
+    appeared = False
     if org not in checked:
-        held = conn.execute(sa.select(organizations.c.id).where(organizations.c.name == org))
+        held = sa.select(organizations.c.id).where(organizations.c.name == org)
         reason = None
-        if held.first() is None:
+        if conn.execute(held).first() is None:
             try:
                 check_new_org(conn, org, field="org")
             except InputError as exc:
                 reason = exc.message
             else:
+                appeared = conn.execute(held).first() is not None
+            if reason is None and not appeared:
                 keys = sorted(name_keys(org))
                 first = next((introduced[k] for k in keys if k in introduced), None)
                 if first is None:
@@ -203,6 +210,7 @@ def _refuse_lookalike(
         checked[org] = reason
     if checked[org] is not None:
         raise InputError(str(checked[org]), field="org")
+    return appeared
 
 
 def _echo(conn: Connection, org: str, report_id: str, modified: datetime) -> bool:
@@ -417,12 +425,15 @@ def import_objects(
             marking, group_id = _marking(conn, obj, lookup, poster, org)
             report = build_report(fields, identifiers=found, marking=marking)
             modified = _modified(obj)
-            if peer is not None and owner is None and named is not None:
+            speaker = peer if owner is None and named is not None else None  # a peer naming ORG
+            if speaker is not None:
                 if _echo(conn, org, report.report_id, modified):
                     echoes += 1  # this node's own report, come back from a peer: held
                     continue
-                _not_spoken_for(conn, org, peer, speakers)
-            _refuse_lookalike(conn, org, checked, introduced)
+                _not_spoken_for(conn, org, speaker, speakers)
+            if _refuse_lookalike(conn, org, checked, introduced) and speaker is not None:
+                speakers.pop(org, None)  # found missing, created here meanwhile: held now
+                _not_spoken_for(conn, org, speaker, speakers)
         except (InputError, ValueError) as exc:
             field = getattr(exc, "field", None)
             reason = getattr(exc, "message", str(exc))
