@@ -2,16 +2,16 @@
 author's", asked by a TAXII POST and a pull (`bigfish.interop.importer`) and by the ingest of a
 bundle file (`bigfish.intake.service.stix_ids_held_elsewhere`).
 
-A report holds the id it came with (its `source_id`, `report--…`), or, without one, the id it
-goes out under (`report_stix_id`, made of its organization and report_id). Two reports under one
-id would go out as one object: a reader takes the later for a new version of the other, and a
-revocation of one names both. Only the report_ids sent are looked at: an id made of another
-report_id cannot be told apart from any partner's id.
+A report holds the id it goes out under: the one it came with (its `source_id`, `report--…`),
+or, without one, the id made of its organization and report_id (`report_stix_id`). Two reports
+under one id would go out as one object: a reader takes the later for a new version of the
+other, and a revocation of one names both.
 
-The made-of ids are found through the reports of the report_ids sent (the `reports` unique
-index on organization and report_id, probed once per organization), one UUIDv5 per report
-found: not one per organization name and id sent, which a page of a partner's UUIDv5 ids
-(not made by bigfish) paid for every id, held or not.
+Each report keeps that id in `reports.stix_id` (written with the report, `store.writes`;
+migration 0026 filled it for the reports stored before), indexed: a sent id is looked up there,
+one query per chunk of ids, whatever report_id it is sent for. A made id cannot be inverted, so
+it was looked for only among the reports of the report_id sent: a report sent under the id of
+another report_id's report was stored beside it.
 """
 
 from __future__ import annotations
@@ -22,12 +22,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.interop.stix import report_stix_id
 from bigfish.sharing.policy import Viewer, visible_reports
 from bigfish.store.schema import organizations, reports
 
 _CHUNK = 500
-_PREFIX = "report--"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -48,15 +46,13 @@ class Holder:
 def stix_id_holders(
     conn: Connection, sent: Mapping[str, tuple[str, str]], viewer: Viewer | None = None
 ) -> dict[str, list[Holder]]:
-    """For each STIX id of SENT (each with the organization and report_id it is sent for), the
-    reports held here under it, first stored first; ids nobody holds are left out. VIEWER, when
-    given, sees only the holders it may see (`visible_reports`): a refusal naming a hidden one
-    would tell that it exists."""
-    holders: dict[str, set[Holder]] = {}
-    for holder, stix_id in _by_source_id(conn, sorted(sent), viewer):
-        holders.setdefault(stix_id, set()).add(holder)
-    for holder, stix_id in _by_made_id(conn, sent, viewer):
-        holders.setdefault(stix_id, set()).add(holder)
+    """For each STIX id of SENT (each with the organization and report_id it is sent for, which
+    the lookup no longer needs), the reports held here under it, first stored first; ids nobody
+    holds are left out. VIEWER, when given, sees only the holders it may see
+    (`visible_reports`): a refusal naming a hidden one would tell that it exists."""
+    holders: dict[str, list[Holder]] = {}
+    for holder, stix_id in _by_stix_id(conn, sorted(sent), viewer):
+        holders.setdefault(stix_id, []).append(holder)
     return {stix_id: sorted(found) for stix_id, found in holders.items()}
 
 
@@ -70,44 +66,18 @@ def first_other(holders: Iterable[Holder], key: tuple[str, str]) -> Holder | Non
     return ordered[0]
 
 
-def _selected(viewer: Viewer | None) -> sa.Select[int, str, str, str | None]:
-    query = sa.select(
-        reports.c.id, organizations.c.name, reports.c.report_id, reports.c.source_id
-    ).join(organizations, organizations.c.id == reports.c.org_id)
-    return query.where(visible_reports(viewer)) if viewer is not None else query
-
-
-def _by_source_id(
+def _by_stix_id(
     conn: Connection, ids: list[str], viewer: Viewer | None
 ) -> Iterable[tuple[Holder, str]]:
+    """The reports going out under one of IDS (`reports.stix_id`), each with that id; VIEWER,
+    when given, finds only those it may see."""
     for start in range(0, len(ids), _CHUNK):
-        query = _selected(viewer).where(reports.c.source_id.in_(ids[start : start + _CHUNK]))
-        for pk, org, report_id, source_id in conn.execute(query):
-            yield Holder(int(pk), str(org), str(report_id)), str(source_id)
-
-
-def _by_made_id(
-    conn: Connection, sent: Mapping[str, tuple[str, str]], viewer: Viewer | None
-) -> Iterable[tuple[Holder, str]]:
-    """The reports without a `report--` source_id that go out under an id of SENT made of
-    another organization and the report_id sent. Only UUIDv5 ids (bigfish makes its ids so)
-    that are not the one the sending organization's report would have are looked for: a
-    bigfish node's reports, relayed or not, come under their own ids."""
-    wanted: dict[str, set[str]] = {}  # report_id -> the ids sent for it
-    for stix_id, key in sent.items():
-        if stix_id[len(_PREFIX) :][14:15] == "5" and report_stix_id(*key) != stix_id:
-            wanted.setdefault(key[1], set()).add(stix_id)
-    report_ids = sorted(wanted)
-    every_org = sa.select(organizations.c.id).scalar_subquery()
-    for start in range(0, len(report_ids), _CHUNK):
-        query = _selected(viewer).where(
-            # the organization named, so that the (org_id, report_id) index is probed
-            reports.c.org_id.in_(every_org),
-            reports.c.report_id.in_(report_ids[start : start + _CHUNK]),
-        )
-        for pk, org, report_id, source_id in conn.execute(query):
-            if source_id is not None and str(source_id).startswith(_PREFIX):
-                continue  # it goes out under the id it came with
-            made = report_stix_id(str(org), str(report_id))
-            if made in wanted[str(report_id)]:
-                yield Holder(int(pk), str(org), str(report_id)), made
+        query = sa.select(
+            reports.c.id, organizations.c.name, reports.c.report_id, reports.c.stix_id
+        ).join(organizations, organizations.c.id == reports.c.org_id)
+        if viewer is not None:
+            query = query.where(visible_reports(viewer))
+        for pk, org, report_id, stix_id in conn.execute(
+            query.where(reports.c.stix_id.in_(ids[start : start + _CHUNK]))
+        ):
+            yield Holder(int(pk), str(org), str(report_id)), str(stix_id)

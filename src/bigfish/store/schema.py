@@ -126,6 +126,11 @@ reports = sa.Table(
     # SHA-256 of its content (store.writes.content_digest): an unchanged re-submission is not a
     # rewrite. NULL for rows written before migration 0017.
     sa.Column("content_digest", sa.String(64)),
+    # The STIX id it goes out under: its source_id when that is a `report--` id, else the one
+    # made of its organization and report_id (`bigfish.interop.stix.report_stix_id`), which a
+    # lookup cannot recompute from the id alone (0026; written by `store.writes.write_batch`).
+    # Not unique: a TAXII POST of an id held by a report its poster may not see keeps both.
+    sa.Column("stix_id", sa.String(200)),
     sa.UniqueConstraint("org_id", "report_id"),
     sa.Index("ix_reports_reported_at", "reported_at"),
     sa.Index("ix_reports_updated_at", "updated_at"),
@@ -134,6 +139,7 @@ reports = sa.Table(
     sa.Index("ix_reports_org_id_updated_at_id", "org_id", "updated_at", "id"),
     # a STIX id is its author's: imports check it, exports find an earlier holder (0019)
     sa.Index("ix_reports_source_id", "source_id"),
+    sa.Index("ix_reports_stix_id", "stix_id"),  # a STIX id is its author's (`held_ids`)
 )
 
 identifiers = sa.Table(

@@ -401,7 +401,15 @@ def transaction_with_ids(store: Store, ids: IdentifierIds, work: Callable[[Conne
 #: The columns of a report's row that say where and when it was last sent, not what it says:
 #: left out of its `content_digest`, moved by every re-submission (`_PROVENANCE`) or kept.
 _NOT_CONTENT = frozenset(
-    {"ingest_run", "created_at", "updated_at", "source_file", "source_line", "content_digest"}
+    {
+        "ingest_run",
+        "created_at",
+        "updated_at",
+        "source_file",
+        "source_line",
+        "content_digest",
+        "stix_id",  # made of org_id, report_id and source_id, which the digest holds
+    }
 )
 #: What a re-submission with the same content still changes: the run it was last sent in (a
 #: second copy of its report_id later in the same run is refused by it) and where it was.
@@ -493,10 +501,34 @@ _CONTENT_JSON = json.JSONEncoder(
 ).encode
 
 
-def _row(p: Pending, org_id: int, run_id: int, now: datetime, rates: Rates) -> dict[str, object]:
+def _row(
+    p: Pending, org_id: int, org: str, run_id: int, now: datetime, rates: Rates
+) -> dict[str, object]:
     row = _content_row(p, org_id, run_id, now, rates)
     row["content_digest"] = content_digest(row, p.mentions)
+    row["stix_id"] = stix_id_of(org, p.report.report_id, p.report.source_id)
     return row
+
+
+def stix_id_of(org: str, report_id: str, source_id: str | None) -> str:
+    """The STIX id ORG's report REPORT_ID goes out under, kept as `reports.stix_id`: SOURCE_ID
+    when it is a STIX report id (`report--…`, the id it came with), else the id bigfish makes of
+    its organization and report_id (`bigfish.interop.stix.report_stix_id`)."""
+    if source_id is not None and source_id.startswith(_STIX_REPORT):
+        return source_id
+    # bigfish.interop imports this module (through the intake service): imported when used
+    from bigfish.interop.stix import report_stix_id
+
+    return report_stix_id(org, report_id)
+
+
+_STIX_REPORT = "report--"
+
+
+def _org_name(conn: Connection, org_id: int) -> str:
+    """The name of organization ORG_ID, of which the STIX ids of its reports are made."""
+    query = sa.select(organizations.c.name).where(organizations.c.id == org_id)
+    return str(conn.execute(query).scalar_one())
 
 
 #: The value of each member of the vocabularies a report's row and its mentions hold: a dict's
@@ -569,7 +601,8 @@ def write_batch(
     cannot keep (`unstorable`) with the reason; the others are written. A report re-submitted
     with the content it has (`content_digest`) is not rewritten: its stamps, mentions and
     marking stay, only where it was last sent moves (`_PROVENANCE`); it counts as updated and
-    is not among the outcome's `written`. Of the rows another organization's batch may want,
+    is not among the outcome's `written`. Each row keeps the STIX id its report goes out under
+    (`stix_id_of`, `reports.stix_id`). Of the rows another organization's batch may want,
     it takes only the new identifiers', in key order (`resolve`); its organization's row and
     its reports are its own."""
     _take_turns(conn, org_id)
@@ -607,8 +640,9 @@ def write_batch(
         else:
             sent_again.append((found[0], p))
     pks: list[tuple[int, Pending]] = []
+    org = _org_name(conn, org_id) if new or sent_again else ""
     if new:
-        rows = [_row(p, org_id, run_id, now, rates) | {"created_at": now} for p in new]
+        rows = [_row(p, org_id, org, run_id, now, rates) | {"created_at": now} for p in new]
         columns = list(rows[0])
         values_of = itemgetter(*columns)  # a row's values in COLUMNS' order, as a tuple
         insert_many(conn, reports, columns, [values_of(r) for r in rows])
@@ -622,7 +656,7 @@ def write_batch(
         pks.extend((pk_of[p.report.report_id], p) for p in new)
     # Sent again: rewritten when its content differs from the stored (a row from before
     # migration 0017 has no digest: rewritten once); else only where it was sent moves.
-    resent = [(pk, p, _row(p, org_id, run_id, now, rates)) for pk, p in sent_again]
+    resent = [(pk, p, _row(p, org_id, org, run_id, now, rates)) for pk, p in sent_again]
     rewritten = [
         (pk, p, row)
         for pk, p, row in resent
