@@ -61,10 +61,14 @@ def _lookalike(conn: Connection, column: sa.Column[str], name: str) -> str | Non
     )
 
 
-def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
+def check_new_org(
+    conn: Connection, name: str, *, field: str = "name", advice: str | None = None
+) -> None:
     """InputError (FIELD, naming the name taken) when NAME, an organization this node does not
     have, would show like one it has (`looks_alike`) or mixes scripts in a word. Every new
     organization passes here: `org add`, `ingest --org`, and those a peer's import creates.
+    ADVICE ends the refusal (by default: use the name taken, or another), for a caller whose
+    reader cannot simply use the name taken (a peer, which speaks only for its own).
     It takes the lock of organization names (`lock_names`), held until CONN's transaction ends:
     create the organization in that transaction, and no look-alike is created meanwhile."""
     refuse_mixed_script(name, what="organization", field=field)
@@ -73,7 +77,7 @@ def check_new_org(conn: Connection, name: str, *, field: str = "name") -> None:
     if taken is not None:
         raise InputError(
             f"organization {name!r} would show like organization {taken!r}: it {LOOKALIKE}; "
-            f"use {taken!r}, or another name",
+            f"{advice or f'use {taken!r}, or another name'}",
             field=field,
         )
 

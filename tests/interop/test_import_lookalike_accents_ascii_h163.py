@@ -41,3 +41,15 @@ def test_a_pulled_organization_like_one_held_but_for_accents_or_ascii_is_rejecte
     with store.connect() as conn:
         names = set(conn.execute(sa.select(organizations.c.name)).scalars())
     assert names == {"TH-AOC", "paypal", "caf\u00e9-bank"}
+
+
+def test_a_peers_lookalike_refusal_gives_advice_a_peer_can_follow(store: Store) -> None:
+    # The operator's advice "use 'TH-AOC', or another name" fails for a peer: its reports sent
+    # under TH-AOC, held here, are rejected as "hosted on this node" (helper 176's finding).
+    add_org(store, "TH-AOC", country="TH")
+    page = [bigfish_report("r1", org="TH-A0C", phone=RING_PHONE)]
+    with store.begin() as conn:
+        outcome = import_objects(conn, page, peer=PEER, default_org="peer-org")
+    (reason,) = dict(outcome.rejections).values()
+    assert "use 'TH-AOC'" not in reason
+    assert "needs a name of its own on this node" in reason

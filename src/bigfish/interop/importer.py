@@ -172,6 +172,14 @@ def _not_spoken_for(conn: Connection, org: str, peer: str, cache: dict[str, str 
         raise InputError(str(cache[org]), field="org")
 
 
+#: The end of a refusal of a peer's look-alike organization: the operator's advice, "use the
+#: name taken", fails for a peer, which may not send reports for an organization held here.
+_PEER_LOOKALIKE = (
+    "its reports are not stored: a partner's organization needs a name of its own on this node "
+    "(ask the partner to rename it, or its node's operator to send it under another name)"
+)
+
+
 def _refuse_lookalike(
     conn: Connection, org: str, checked: dict[str, str | None], introduced: dict[str, str]
 ) -> bool:
@@ -192,7 +200,7 @@ def _refuse_lookalike(
         reason = None
         if conn.execute(held).first() is None:
             try:
-                check_new_org(conn, org, field="org")
+                check_new_org(conn, org, field="org", advice=_PEER_LOOKALIKE)
             except InputError as exc:
                 reason = exc.message
             else:
