@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -20,7 +21,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import AccessDenied, InputError, IntegrityError, check_text
+from bigfish.errors import AccessDenied, Conflict, InputError, IntegrityError, check_text
 from bigfish.evidence import log
 from bigfish.evidence.access import (
     ORG_LIMIT,
@@ -278,6 +279,36 @@ def add_evidence(
     return dataclasses.replace(_record(row, HashCheck.MATCH), reacquired_after=disposed)
 
 
+def _look(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    activity: Activity,
+    recorded_by: str | None,
+    allowed: Callable[[Connection], None] | None = None,
+) -> tuple[Any, HashCheck]:
+    """Re-hash one piece of evidence and log the access. ALLOWED, when given, may refuse the
+    access: it runs once the item is found and again under the log's lock, before the commit."""
+    _check_activity(activity)
+    account = recording_account(recorded_by)
+    with store.connect() as conn:
+        row = _find_evidence(conn, viewer, evidence_id)
+        if allowed is not None:
+            allowed(conn)
+    check = check_blob(data_dir, row.sha256)
+    received = Party(activity.person, viewer.org_name)
+    draft = _draft(row, CustodyEvent.ACCESSED, activity, check, received, account)
+
+    def still_allowed(conn: Connection, _head: TreeHead) -> None:
+        if allowed is not None:
+            allowed(conn)
+
+    finish = None if allowed is None else still_allowed  # None: an append tried again on contention
+    log.append(store, log.signing_key(store, data_dir), [draft], finish)
+    return row, check
+
+
 def get_evidence(
     store: Store,
     data_dir: Path,
@@ -288,21 +319,29 @@ def get_evidence(
     recorded_by: str | None = None,
 ) -> EvidenceRecord:
     """One piece of evidence, its bytes re-hashed and the access logged; a mismatch is flagged.
+    An item disposed of can still be looked at (each look is logged).
 
     The accessed record signs RECORDED_BY, the account asking (the console's when None)."""
-    _check_activity(activity)
-    account = recording_account(recorded_by)
-    with store.connect() as conn:
-        row = _find_evidence(conn, viewer, evidence_id)
-    check = check_blob(data_dir, row.sha256)
-    received = Party(activity.person, viewer.org_name)
-    log.append(
-        store,
-        log.signing_key(store, data_dir),
-        [_draft(row, CustodyEvent.ACCESSED, activity, check, received, account)],
-    )
+    row, check = _look(store, data_dir, viewer, evidence_id, activity, recorded_by)
     with store.connect() as conn:
         return _with_disposals(conn, [_record(row, check)])[0]
+
+
+def _refuse_release(evidence_id: str) -> Callable[[Connection], None]:
+    """A check that EVIDENCE_ID was not disposed of: the bytes of an item disposed of are
+    released no more (they stay stored: another item, of this report or another, may hold the
+    same bytes). A refused download logs no access (the look it would have been never was)."""
+
+    def refuse(conn: Connection) -> None:
+        disposal = _disposals(conn, [evidence_id]).get(evidence_id)
+        if disposal is not None:
+            raise Conflict(
+                f"evidence {evidence_id} was disposed of by {disposal.disposed_by or '-'} "
+                f"({disposal.organization or '-'}) on {utc_text(disposal.at)} (custody record "
+                f"seq {disposal.seq}): its bytes are no longer released"
+            )
+
+    return refuse
 
 
 def evidence_file(
@@ -314,14 +353,16 @@ def evidence_file(
     *,
     recorded_by: str | None = None,
 ) -> tuple[EvidenceRecord, Path]:
-    """The record and the path of the bytes for a download; IntegrityError when they changed."""
-    record = get_evidence(store, data_dir, viewer, evidence_id, activity, recorded_by=recorded_by)
-    if record.integrity is not HashCheck.MATCH:
+    """The record and the path of the bytes for a download, the access logged; IntegrityError
+    when they changed (logged too), Conflict when the item was disposed of (nothing logged)."""
+    refuse = _refuse_release(evidence_id)
+    row, check = _look(store, data_dir, viewer, evidence_id, activity, recorded_by, refuse)
+    if check is not HashCheck.MATCH:
         raise IntegrityError(
-            f"evidence {evidence_id}: the stored bytes do not match digest {record.sha256} "
-            f"({record.integrity.value})"
+            f"evidence {evidence_id}: the stored bytes do not match digest {row.sha256} "
+            f"({check.value})"
         )
-    return record, blob_path(data_dir, record.sha256)
+    return _record(row, check), blob_path(data_dir, row.sha256)
 
 
 def _quick_check(data_dir: Path, row: Any, last: str | None) -> HashCheck:

@@ -265,6 +265,11 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "Đã tiêu hủy bởi {person} ({organization}) lúc {moment}, bản ghi lưu giữ số {seq},"
         " mục đích: {purpose}. Sau đó không thể bàn giao, niêm phong hay xuất ra nữa.",
     ),
+    (
+        "Its bytes are no longer released.",
+        "ข้อมูลของไฟล์นี้จะไม่ถูกส่งมอบให้ผู้ใดอีก",
+        "Dữ liệu của tệp này không còn được cung cấp nữa.",
+    ),
     ("Chain of custody", "ห่วงโซ่การครอบครองพยานหลักฐาน", "Chuỗi lưu giữ chứng cứ"),
     (
         "released by {person} ({organization}), received by {recipient} ({recipient_organization})",

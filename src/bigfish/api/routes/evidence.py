@@ -263,7 +263,9 @@ def download(
     principal: Reader,
     purpose: Annotated[str, Query(max_length=500)] = "download",
 ) -> FileResponse:
-    """The bytes; 409 when they no longer match their digest (the access is logged either way)."""
+    """The bytes, the access logged; 409 when they no longer match their digest (logged too),
+    and 409 when the item was disposed of: its bytes are no longer released (nothing logged;
+    its record, chain and re-hash stay available)."""
     item, path = evidence_file(
         request.app.state.store,
         data_dir(request),
