@@ -403,8 +403,9 @@ def export(
     if as_json:
         typer.echo(json.dumps(doc))
     else:
+        files = "its file" if len(result.disposed) == 1 else "their files"
         disposed = (
-            f" and {_count(len(result.disposed), 'item')} disposed of, carried without its file "
+            f" and {_count(len(result.disposed), 'item')} disposed of, carried without {files} "
             f"({', '.join(result.disposed)})"
             if result.disposed
             else ""

@@ -69,6 +69,13 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
     )
     head = contents.tree_head
     disposed = disposals(contents.records)
+    # A disposed item's bytes acquired again for the report: the package carries them once,
+    # for the live item (its summary must not say the bytes are absent).
+    carried_for = {
+        item.sha256: item.evidence_id
+        for item in contents.evidence
+        if item.evidence_id not in disposed
+    }
     count = str(len(contents.evidence))
     if disposed:
         files = "its file" if len(disposed) == 1 else "their files"
@@ -94,7 +101,8 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
             + (f" with {item.tool} {item.tool_version or ''}".rstrip() if item.tool else ""),
         ]
         if item.evidence_id in disposed:
-            lines.append(f"  {_disposal_text(disposed[item.evidence_id])}")
+            carried = carried_for.get(item.sha256)
+            lines.append(f"  {_disposal_text(disposed[item.evidence_id], carried)}")
     lines += ["", f"Chain of custody ({len(contents.records)} records):"]
     for record in contents.records:
         d = record.draft
@@ -109,14 +117,20 @@ def summary_text(contents: PackageContents, key_fingerprint: str, created_at: da
     return "\n".join(lines) + "\n"
 
 
-def _disposal_text(record: CustodyRecord) -> str:
+def _disposal_text(record: CustodyRecord, carried_as: str | None = None) -> str:
     """What the `disposed` RECORD of an item says, for a reader: who, when, why, and that the
-    package holds no bytes of it (its text as the record holds it; the caller escapes it)."""
+    package holds no bytes of it (its text as the record holds it; the caller escapes it), or,
+    when the same bytes are carried for CARRIED_AS (the report's item acquired again), so."""
     d = record.draft
-    return (
+    said = (
         f"DISPOSED OF by {d.released_by.person or '-'} ({d.released_by.organization or '-'}) "
         f"on {utc_text(d.at)} (custody record seq {record.seq}; purpose: {d.purpose}): "
-        "its file is not in this package, as recorded"
+    )
+    if carried_as is None:
+        return said + "its file is not in this package, as recorded"
+    return (
+        said + "it has no file of its own in this package, as recorded; the same bytes are in "
+        f"it as evidence {carried_as}"
     )
 
 

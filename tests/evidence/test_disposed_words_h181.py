@@ -1,0 +1,67 @@
+"""The words an export uses for the items it carries disposed of (helper 181, checking
+docs/evidence.md on a node): the console counts two or more of them in the plural, and a
+package's summary does not tell a court that the bytes of a disposed item are absent when the
+package carries the same bytes for the report's new copy of it."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bigfish.cli import app
+from tests.evidence.conftest import Node, add, export_r1
+from tests.evidence.test_cli import _node
+from tests.evidence.test_reacquired_h178 import COPY, _dispose
+
+
+def _add(runner: CliRunner, opts: list[str], path: Path) -> str:
+    added = runner.invoke(
+        app, [*opts, "evidence", "add", str(path), "--org", "TH-AOC", "--report", "R-1", "--json"]
+    )
+    assert added.exit_code == 0, added.output
+    return str(json.loads(added.stdout)["evidence_id"])
+
+
+def test_export_names_two_disposed_items_in_the_plural(tmp_path: Path) -> None:
+    runner = CliRunner()
+    opts = _node(tmp_path)
+    names = ("chat.txt", "slip.txt", "call.txt")
+    for name in names:
+        (tmp_path / name).write_text(f"{name} as the victim sent it\n")
+    kept, *gone = (_add(runner, opts, tmp_path / name) for name in names)
+    for evidence_id in gone:
+        disposed = runner.invoke(
+            app,
+            [*opts, "evidence", "event", evidence_id, "--type", "disposed", "--purpose", "order"],
+        )
+        assert disposed.exit_code == 0, disposed.output
+    out = tmp_path / "case.zip"
+    text = runner.invoke(app, [*opts, "evidence", "export", "--report", "R-1", "--out", str(out)])
+    assert text.exit_code == 0, text.output
+    listed = ", ".join(sorted(gone))
+    assert f"1 file and 2 items disposed of, carried without their files ({listed})" in (
+        text.stdout
+    ), text.stdout
+    assert kept not in text.stdout
+
+
+def test_summary_says_the_bytes_of_a_disposed_item_are_carried_for_its_new_copy(
+    node: Node, tmp_path: Path
+) -> None:
+    first = add(node, COPY)
+    _dispose(node, first)
+    again = add(node, COPY)
+    out = tmp_path / "p.zip"
+    export_r1(node, out)
+    with zipfile.ZipFile(out) as zf:
+        summary = zf.read("summary.txt").decode()
+        assert f"files/{first.sha256}" in zf.namelist()  # carried once, for the new copy
+    block = summary.split(f"- {first.evidence_id}:", 1)[1].split("\n- ", 1)[0]
+    assert "its file is not in this package" not in block, block
+    assert (
+        f"no file of its own in this package, as recorded; the same bytes are in it as "
+        f"evidence {again.evidence_id}" in block
+    ), block
