@@ -9,7 +9,9 @@ The actions, as their writers record them (a row of another status appended noth
   `evidence export` (200, target `org/report`, or the bare report id and no org without --org);
 - the API (its audit middleware, `METHOD path`): `POST /api/v1/reports/<org>/<report>/evidence`
   (201), `GET /api/v1/evidence/<id>` (200), `GET /api/v1/evidence/<id>/content` (200, or 409
-  when the re-hash found the bytes changed: the access is recorded first),
+  when the re-hash found the bytes changed: the access is recorded first; a 409 is also the
+  refusal of a disposed item's bytes, which records nothing, so a 409 row is an action only
+  *perhaps*: `EvidenceAction.certain` is False, and it is never held against another account),
   `POST /api/v1/reports/<org>/<report>/evidence/package` (200);
 - the web (`bigfish.web.audited.record_view`): `POST /evidence/<id>/verify` (200).
 """
@@ -52,6 +54,9 @@ class EvidenceAction:
     action: str
     event: str  # the custody event the action appended ("acquired", "accessed", …)
     subject: Subject
+    # False for a row that may record no append (a 409 download: a changed file's access is
+    # recorded, a disposed item's refusal is not): matched to its own account's record only.
+    certain: bool = True
 
 
 def stored_actor(actor: str) -> str:
@@ -90,7 +95,8 @@ def evidence_actions(conn: Connection, since: str) -> Iterator[EvidenceAction]:
         found = evidence_action(row.action, row.target, row.org, row.status)
         at = _time(row.at)
         if found is not None and at is not None:
-            yield EvidenceAction(int(row.seq), at, row.actor, row.action, *found)
+            certain = int(row.status) != 409
+            yield EvidenceAction(int(row.seq), at, row.actor, row.action, *found, certain)
 
 
 def _time(text: str) -> datetime | None:

@@ -155,7 +155,8 @@ def compare_with_audit(
             audited.agree += len(append.seqs)
     others: dict[tuple[str, tuple[str, str]], list[EvidenceAction]] = {}
     for action in actions:
-        if action.seq not in used:
+        # A row that may have appended nothing (a refused download) accuses no one.
+        if action.seq not in used and action.certain:
             others.setdefault((action.event, action.subject), []).append(action)
     _by_time(others)
     disagree: list[tuple[_Append, EvidenceAction]] = []
