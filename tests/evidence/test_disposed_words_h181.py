@@ -65,3 +65,25 @@ def test_summary_says_the_bytes_of_a_disposed_item_are_carried_for_its_new_copy(
         f"no file of its own in this package, as recorded; the same bytes are in it as "
         f"evidence {again.evidence_id}" in block
     ), block
+
+
+def test_a_note_of_bytes_missing_then_does_not_say_they_did_not_match(
+    node: Node, tmp_path: Path
+) -> None:
+    # verify's note for a record whose re-hash found no stored bytes said "they did not match
+    # the digest then": they were not there to match.
+    from bigfish.evidence.files import blob_path
+    from bigfish.evidence.package import verify_package
+    from bigfish.evidence.service import Activity, get_evidence
+
+    item = add(node, b"transfer slip 12345")
+    blob_path(node.data_dir, item.sha256).unlink()
+    get_evidence(node.store, node.data_dir, node.a, item.evidence_id, Activity("Lan", "look"))
+    assert add(node, b"transfer slip 12345").held_before  # the bytes are back
+    export_r1(node, tmp_path / "p.zip")
+    check = verify_package(tmp_path / "p.zip")
+    assert check.ok, check.problem
+    (note,) = check.notes
+    assert "re-hashed the stored bytes: missing" in note, note
+    assert "did not match" not in note, note
+    assert "(they were not stored then; the file in this package does match)" in note, note

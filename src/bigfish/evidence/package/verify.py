@@ -470,18 +470,27 @@ def _integrity_notes(
 ) -> list[str]:
     """A note for each record whose re-hash found the stored bytes changed or missing: the
     chain says so in a signed record, and a court reading "OK" must not have to find it."""
-    now = (
-        "this package holds no file of it: it was disposed of"
-        if disposed
-        else "the file in this package does"
-    )
-    return [
-        f"evidence {evidence_id}: custody record seq {r.seq} ({r.draft.event.value}, "
-        f"{utc_text(r.draft.at)}) re-hashed the stored bytes: {r.draft.hash_check.value} "
-        f"(they did not match the digest then; {now})"
-        for r in records
-        if r.draft.hash_check in (HashCheck.MISMATCH, HashCheck.MISSING)
-    ]
+    # Bytes changed did not match the digest; bytes missing were not there to match.
+    then = {
+        HashCheck.MISMATCH: ("they did not match the digest then", "does"),
+        HashCheck.MISSING: ("they were not stored then", "does match"),
+    }
+    notes = []
+    for r in records:
+        if r.draft.hash_check not in then:
+            continue
+        was, does = then[r.draft.hash_check]
+        now = (
+            "this package holds no file of it: it was disposed of"
+            if disposed
+            else f"the file in this package {does}"
+        )
+        notes.append(
+            f"evidence {evidence_id}: custody record seq {r.seq} ({r.draft.event.value}, "
+            f"{utc_text(r.draft.at)}) re-hashed the stored bytes: {r.draft.hash_check.value} "
+            f"({was}; {now})"
+        )
+    return notes
 
 
 def _timeline_notes(evidence_id: str, records: Sequence[CustodyRecord]) -> list[str]:
