@@ -87,3 +87,22 @@ def test_a_note_of_bytes_missing_then_does_not_say_they_did_not_match(
     assert "re-hashed the stored bytes: missing" in note, note
     assert "did not match" not in note, note
     assert "(they were not stored then; the file in this package does match)" in note, note
+
+
+def test_case_provenance_says_the_bytes_of_a_disposed_item_are_carried_for_its_new_copy(
+    node: Node, tmp_path: Path
+) -> None:
+    first = add(node, COPY)
+    _dispose(node, first)
+    again = add(node, COPY)
+    out = tmp_path / "p.zip"
+    export_r1(node, out)
+    with zipfile.ZipFile(out) as zf:
+        graph = json.loads(zf.read("case.jsonld"))["@graph"]
+    (provenance,) = (n for n in graph if n["@id"] == f"kb:provenance-{first.evidence_id}")
+    said = provenance["uco-core:description"]
+    assert "the file is not in this package" not in said, said
+    assert said.endswith(
+        f"no file of its own in this package; the same bytes are in it as evidence "
+        f"{again.evidence_id}"
+    ), said

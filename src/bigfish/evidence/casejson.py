@@ -5,7 +5,7 @@ provenance. Each evidence file becomes a `uco-observable:File` with its SHA-256,
 event a `case-investigation:InvestigativeAction`, and each file's chain a
 `case-investigation:ProvenanceRecord`. A file disposed of keeps its node (digest, size, name:
 what was held) and its chain; its provenance record says it was disposed of, and that the package
-does not hold its bytes.
+does not hold its bytes (or, for the report's item acquired again, holds them for that item).
 """
 
 from __future__ import annotations
@@ -77,12 +77,17 @@ def _identity(name: str | None, kind: str) -> str | None:
     return None if not name else _iri(kind, name)
 
 
-def _disposal(record: CustodyRecord) -> str:
+def _disposal(record: CustodyRecord, carried_as: str | None) -> str:
+    """A disposed item's provenance: who disposed of it, when; that the package holds no file
+    of it, or that the same bytes are in it for CARRIED_AS (the report's item acquired again)."""
     d = record.draft
     by = d.released_by.person or d.released_by.organization or "-"
+    said = f"disposed of by {by} on {utc_text(d.at)} (custody record seq {record.seq}): "
+    if carried_as is None:
+        return said + "the file is not in this package"
     return (
-        f"disposed of by {by} on {utc_text(d.at)} (custody record seq {record.seq}): "
-        "the file is not in this package"
+        said
+        + f"no file of its own in this package; the same bytes are in it as evidence {carried_as}"
     )
 
 
@@ -112,6 +117,9 @@ def case_document(
     for record in records:
         if record.draft.event is CustodyEvent.DISPOSED:
             disposed.setdefault(record.draft.evidence_id, record)
+    carried = {
+        item.sha256: item.evidence_id for item in evidence if item.evidence_id not in disposed
+    }
     for item in evidence:
         provenance: dict[str, Any] = {
             "@id": f"kb:provenance-{item.evidence_id}",
@@ -121,7 +129,9 @@ def case_document(
             "uco-core:object": [{"@id": f"kb:file-{item.evidence_id}"}],
         }
         if item.evidence_id in disposed:
-            provenance["uco-core:description"] += "; " + _disposal(disposed[item.evidence_id])
+            provenance["uco-core:description"] += "; " + _disposal(
+                disposed[item.evidence_id], carried.get(item.sha256)
+            )
             provenance["uco-core:tag"] = ["disposed", "file-not-in-package"]
         graph.append(provenance)
     for record in records:
