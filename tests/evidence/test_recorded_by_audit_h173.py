@@ -163,6 +163,14 @@ def test_the_cli_notes_records_without_an_audit_row(node: Node, tmp_path: Path) 
         said.stderr
     )
     assert "(seq 1)" in said.stderr
+    as_json = CliRunner().invoke(
+        app, ["--db", url, "--data-dir", str(node.data_dir), "evidence", "verify-log", "--json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    doc = json.loads(as_json.stdout)
+    # --json's notes are every note stderr gets (this one was on stderr alone).
+    assert doc["without_audit_row"] == [1]
+    assert [n for n in doc["notes"] if "have no audit row" in n and "(seq 1)" in n]
 
 
 def test_records_written_before_recorded_by_are_not_compared(

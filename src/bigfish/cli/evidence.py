@@ -529,6 +529,9 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
         check = verify_custody_log(command_store(reads_only=True), OPTIONS.data_dir)
     except BigfishError as exc:
         raise fail(exc) from exc
+    notes = list(check.notes)
+    if check.without_audit_row:
+        notes.append(unaudited_note(check.without_audit_row))
     if as_json:
         typer.echo(
             json.dumps(
@@ -537,16 +540,14 @@ def verify_log(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
                     "problem": check.problem,
                     "records": check.records,
                     "tree_heads": check.tree_heads,
-                    "notes": list(check.notes),
+                    "notes": notes,  # every note stderr gets
                     "recorded_by_checked": check.recorded_by_checked,
                     "without_audit_row": list(check.without_audit_row),
                 }
             )
         )
-    for note in check.notes:
+    for note in notes:
         typer.echo(f"note: {note}", err=True)
-    if check.without_audit_row:
-        typer.echo(f"note: {unaudited_note(check.without_audit_row)}", err=True)
     if not check.ok:
         raise fail(f"custody log: {check.problem}")
     if not as_json:
