@@ -7,23 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bigfish.evidence.custody import CustodyEvent, Party
-from bigfish.evidence.service import Activity, list_custody, record_custody_event
+from bigfish.evidence.service import list_custody
 from bigfish.sharing.policy import Viewer
 from tests.web.conftest import WebPartnership, csrf_of
+from tests.web.test_evidence_disposed_h178 import kept_and_disposed
 
 SENTENCE = "Its bytes are no longer released."
-
-
-def _upload(web: WebPartnership, content: bytes, name: str) -> str:
-    upload = web.api.client.post(
-        "/api/v1/reports/A/a-1/evidence",
-        headers=web.api.headers("A"),
-        files={"file": (name, content, "text/plain")},
-        data={"source": "the victim's phone", "method": "copy", "acquired_by": "Somchai"},
-    )
-    assert upload.status_code == 201, upload.text
-    return str(upload.json()["evidence_id"])
 
 
 def test_a_disposed_items_page_says_its_bytes_are_no_longer_released(
@@ -31,17 +20,7 @@ def test_a_disposed_items_page_says_its_bytes_are_no_longer_released(
 ) -> None:
     monkeypatch.setenv("BIGFISH_DATA_DIR", str(tmp_path / "node"))
     monkeypatch.chdir(tmp_path)
-    kept = _upload(web, b"chat export", "chat.txt")
-    gone = _upload(web, b"photo of the slip", "slip.txt")
-    record_custody_event(
-        web.store,
-        tmp_path / "node",
-        Viewer.node_operator(),
-        gone,
-        CustodyEvent.DISPOSED,
-        Activity("Somchai", "court order 17/2025", org="A"),
-        Party(None, None),
-    )
+    kept, gone = kept_and_disposed(web, tmp_path / "node")
     alice = web.clients["A"]
     detail = alice.get(f"/evidence/{gone}").text
     # Before: the page said nothing of its bytes

@@ -24,22 +24,28 @@ def _upload(web: WebPartnership, content: bytes, name: str) -> str:
     return str(upload.json()["evidence_id"])
 
 
-def test_the_evidence_pages_say_an_item_was_disposed_of(
-    web: WebPartnership, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("BIGFISH_DATA_DIR", str(tmp_path / "node"))
-    monkeypatch.chdir(tmp_path)
+def kept_and_disposed(web: WebPartnership, data_dir: Path) -> tuple[str, str]:
+    """Two items of A's report a-1, the second disposed of (court order 17/2025, by Somchai)."""
     kept = _upload(web, b"chat export", "chat.txt")
     gone = _upload(web, b"photo of the slip", "slip.txt")
     record_custody_event(
         web.store,
-        tmp_path / "node",
+        data_dir,
         Viewer.node_operator(),
         gone,
         CustodyEvent.DISPOSED,
         Activity("Somchai", "court order 17/2025", org="A"),
         Party(None, None),
     )
+    return kept, gone
+
+
+def test_the_evidence_pages_say_an_item_was_disposed_of(
+    web: WebPartnership, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BIGFISH_DATA_DIR", str(tmp_path / "node"))
+    monkeypatch.chdir(tmp_path)
+    kept, gone = kept_and_disposed(web, tmp_path / "node")
     alice = web.clients["A"]
     detail = alice.get(f"/evidence/{gone}").text
     # Before: only the timeline's last line read 'disposed'
