@@ -7,6 +7,7 @@ when they succeed (`bigfish.audit.console`), as the API's requests do.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 import mimetypes
@@ -460,17 +461,8 @@ def verify(
                         }
                         for a in check.acquired
                     ],
-                    "disposed": [
-                        {
-                            "evidence_id": d.evidence_id,
-                            "disposed_by": d.disposed_by,
-                            "organization": d.organization,
-                            "at": d.at,
-                            "purpose": d.purpose,
-                            "seq": d.seq,
-                        }
-                        for d in check.disposed
-                    ],
+                    # The fields `_disposal_json` writes: evidence_id, disposed_by, …, seq.
+                    "disposed": [dataclasses.asdict(d) for d in check.disposed],
                 }
             )
         )
