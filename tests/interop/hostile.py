@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.polling import WAIT
+
 #: (query of the objects request, connection, the peer) -> None: writes the whole answer.
 Answer = Callable[[dict[str, str], socket.socket, "HostilePeer"], None]
 
@@ -89,8 +91,17 @@ class HostilePeer:
         self.sent += len(data)
 
     def close(self) -> None:
+        """Stop serving. The listening socket is shut down before it is closed: that wakes the
+        thread blocked in accept(), which would otherwise, woken later by a signal (a sampling
+        profiler's, say), retry accept() on the same descriptor number, by then another peer's
+        socket, and answer that peer's requests with its own address."""
         self.stop.set()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # not connected on some systems: close() still ends the accept
         self.sock.close()
+        self._thread.join(timeout=WAIT)
 
 
 @contextmanager
