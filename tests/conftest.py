@@ -13,7 +13,7 @@ import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,6 +269,19 @@ def pg_store(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[Stor
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def migrated_sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Gives the URL of a migrated, empty SQLite database NAME in the test's folder (a copy of
+    the worker's migrated file), for a second node or a `--db` the test's commands open."""
+
+    def make(name: str) -> str:
+        url = f"sqlite:///{tmp_path / name}"
+        _copy_migrated(url, request)
+        return url
+
+    return make
 
 
 @pytest.fixture

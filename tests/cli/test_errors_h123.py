@@ -9,6 +9,7 @@ list --org nosuch` printed nothing and succeeded, where `key list --org nosuch` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> list[str]:
+def node(tmp_path: Path, migrated_sqlite: Callable[[str], str]) -> list[str]:
     """The global options of a node with one organization, "a"."""
-    options = ["--db", f"sqlite:///{tmp_path / 'n.db'}", "--data-dir", str(tmp_path / "data")]
+    options = ["--db", migrated_sqlite("n.db"), "--data-dir", str(tmp_path / "data")]
     added = runner.invoke(app, [*options, "org", "add", "a", "--country", "TH"])
     assert added.exit_code == 0, added.output
     return options

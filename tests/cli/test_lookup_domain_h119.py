@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bigfish.cli import app
-from bigfish.store import open_store
+from bigfish.store import Store, open_store
 from bigfish.web.lookup import interpret
 from tests.cli.lookup_json import lookup_json as _lookup
 from tests.intake.conftest import csv_text, row
@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def site_url(store_url: str, tmp_path: Path) -> str:
+def site_url(store: Store, store_url: str, tmp_path: Path) -> str:
     """A store with two reports naming pages of invest-gold88.com, never its front page."""
     rows = [
         row("r1", urls="https://invest-gold88.com/app/login", phones=""),

@@ -8,7 +8,7 @@ to `user add`, an option whose help the terminal cut short.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,9 @@ NOT_FOUND = "organization 'nosuch' not found; see bigfish org list, or add it wi
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> list[str]:
+def node(tmp_path: Path, migrated_sqlite: Callable[[str], str]) -> list[str]:
     """The global options of a node with two organizations, th-aoc and vn-police."""
-    options = ["--db", f"sqlite:///{tmp_path / 'n.db'}", "--data-dir", str(tmp_path / "data")]
+    options = ["--db", migrated_sqlite("n.db"), "--data-dir", str(tmp_path / "data")]
     for name, country in (("th-aoc", "TH"), ("vn-police", "VN")):
         added = runner.invoke(app, [*options, "org", "add", name, "--country", country])
         assert added.exit_code == 0, added.output

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typer.testing import CliRunner
 
 from bigfish.cli import app
 from bigfish.organizations import add_org
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.webhooks import add_webhook, allow_peer, remove_webhook
 from tests.intake.conftest import csv_text, row, stored_ids
 from tests.webhook_capture import catch_webhooks
@@ -54,19 +53,15 @@ class Node:
 
 
 @pytest.fixture
-def node(store_url: str, tmp_path: Path) -> Iterator[Node]:
-    store = open_store(store_url)
-    try:
-        b = add_org(store, "B", country="TH", sector="bank")
-        add_org(store, "A", country="TH", sector="anti_scam_centre")
-        held = tmp_path / "b.csv"
-        held.write_text(csv_text([row("b1", phones=PHONE), row("b2", phones=HOTLINE)]), "utf-8")
-        stored = runner.invoke(app, ["--db", store_url, "ingest", str(held), "--org", "B"])
-        assert stored.exit_code == 0, stored.output
-        hook, secret = add_webhook(store, b.id, HOOK)
-        yield Node(store, store_url, b.id, hook.id, secret, tmp_path)
-    finally:
-        store.close()
+def node(store: Store, store_url: str, tmp_path: Path) -> Node:
+    b = add_org(store, "B", country="TH", sector="bank")
+    add_org(store, "A", country="TH", sector="anti_scam_centre")
+    held = tmp_path / "b.csv"
+    held.write_text(csv_text([row("b1", phones=PHONE), row("b2", phones=HOTLINE)]), "utf-8")
+    stored = runner.invoke(app, ["--db", store_url, "ingest", str(held), "--org", "B"])
+    assert stored.exit_code == 0, stored.output
+    hook, secret = add_webhook(store, b.id, HOOK)
+    return Node(store, store_url, b.id, hook.id, secret, tmp_path)
 
 
 def _counts(result: Any) -> dict[str, Any]:

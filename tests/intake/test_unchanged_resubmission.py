@@ -22,7 +22,7 @@ from bigfish.models import TLP, ApiRole, Distribution, Marking
 from bigfish.organizations import add_org
 from bigfish.reports import remark_report
 from bigfish.sharing.policy import Viewer
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema import mentions, organizations, reports
 from bigfish.webhooks import add_webhook
 from tests.api.helpers import Partnership, build_partnership, report
@@ -65,19 +65,15 @@ class Node:
 
 
 @pytest.fixture
-def node(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Node]:
+def node(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Node:
     caught = catch_webhooks(monkeypatch)
-    store = open_store(store_url)
-    try:
-        b = add_org(store, "B", country="TH", sector="bank")
-        add_org(store, "A", country="TH", sector="anti_scam_centre")
-        held = tmp_path / "b.csv"
-        held.write_text(csv_text([row("b1", phones=PHONE)]), "utf-8")
-        ingest_file(store, held, org="B", marking=SHARED)
-        add_webhook(store, b.id, "https://hooks.b.example/bigfish")
-        yield Node(store, b.id, tmp_path, caught)
-    finally:
-        store.close()
+    b = add_org(store, "B", country="TH", sector="bank")
+    add_org(store, "A", country="TH", sector="anti_scam_centre")
+    held = tmp_path / "b.csv"
+    held.write_text(csv_text([row("b1", phones=PHONE)]), "utf-8")
+    ingest_file(store, held, org="B", marking=SHARED)
+    add_webhook(store, b.id, "https://hooks.b.example/bigfish")
+    return Node(store, b.id, tmp_path, caught)
 
 
 def _rows_of(store: Store) -> dict[str, tuple[Any, ...]]:

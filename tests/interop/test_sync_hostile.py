@@ -9,6 +9,7 @@ import socket
 import time
 import tracemalloc
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,11 @@ PEER_GIVES_UP = 64 * MiB
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Store:
+def node(migrated_sqlite: Callable[[str], str]) -> Iterator[Store]:
     """The pulling node."""
-    return open_store(f"sqlite:///{tmp_path / 'node.db'}")
+    store = open_store(migrated_sqlite("node.db"))
+    yield store
+    store.close()
 
 
 def _report(n: int, **extension: object) -> dict[str, object]:

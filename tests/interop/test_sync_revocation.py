@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,9 +45,11 @@ from tests.interop.servers import bigfish_server
 
 
 @pytest.fixture
-def peer_store(tmp_path: Path) -> Store:
+def peer_store(migrated_sqlite: Callable[[str], str]) -> Iterator[Store]:
     """The pulling node: its own SQLite database."""
-    return open_store(f"sqlite:///{tmp_path / 'peer.db'}")
+    store = open_store(migrated_sqlite("peer.db"))
+    yield store
+    store.close()
 
 
 def _held(store: Store) -> dict[str, str]:
