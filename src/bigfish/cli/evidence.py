@@ -191,7 +191,7 @@ def add(
         typer.echo(
             f"{item.evidence_id}  sha256 {item.sha256}  {item.size} bytes  {_shown(item.report)}"
         )
-    if item.reacquired_after is not None:
+    if item.reacquired_after is not None and not item.held_before:
         earlier = item.reacquired_after
         typer.echo(
             f"note: these bytes were evidence {earlier.evidence_id} of this report, "

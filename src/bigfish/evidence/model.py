@@ -61,8 +61,9 @@ class EvidenceRecord:
     integrity: HashCheck  # the stored bytes against the digest, at the last check
     held_before: bool = False  # add_evidence: these bytes were already evidence of the report
     disposal: Disposal | None = None  # the item was disposed of (its chain ends there)
-    # add_evidence: these bytes were evidence of the report before, as an item disposed of; this
-    # is a new acquisition with its own chain (the latest such disposal)
+    # these bytes were evidence of the report before, as an item disposed of, and this item is
+    # their new acquisition with its own chain: the latest such disposal (its acquired record
+    # names it)
     reacquired_after: Disposal | None = None
 
     @property

@@ -149,14 +149,44 @@ def _disposals(conn: Connection, evidence_ids: list[str] | None) -> dict[str, Di
     return found
 
 
+def _reacquisitions(conn: Connection, evidence_ids: list[str] | None) -> dict[str, Disposal]:
+    """Of EVIDENCE_IDS (None: all evidence), each item acquired again after an earlier item of
+    its report holding the same bytes was disposed of: the latest such disposal, the one its
+    `acquired` record names (every earlier item of those bytes was disposed of before it was
+    acquired, or the add would have answered that item)."""
+    earlier = evidence.alias("earlier")
+    query = sa.select(evidence.c.evidence_id, earlier.c.evidence_id.label("earlier_id")).where(
+        earlier.c.report_pk == evidence.c.report_pk,
+        earlier.c.sha256 == evidence.c.sha256,
+        earlier.c.id < evidence.c.id,
+    )
+    if evidence_ids is not None:
+        query = query.where(evidence.c.evidence_id.in_(evidence_ids))
+    pairs = conn.execute(query).all()
+    disposals = _disposals(conn, sorted({pair.earlier_id for pair in pairs})) if pairs else {}
+    found: dict[str, Disposal] = {}
+    for pair in pairs:
+        disposal = disposals.get(pair.earlier_id)
+        if disposal is not None and (
+            pair.evidence_id not in found or disposal.seq > found[pair.evidence_id].seq
+        ):
+            found[pair.evidence_id] = disposal
+    return found
+
+
 def _with_disposals(
     conn: Connection, records: list[EvidenceRecord], *, read_all: bool = False
 ) -> list[EvidenceRecord]:
-    """RECORDS, each item disposed of carrying its disposal (READ_ALL: read every disposal of
-    the log rather than name RECORDS in the query, for a listing of many)."""
-    found = _disposals(conn, None if read_all else [r.evidence_id for r in records])
+    """RECORDS, each item disposed of carrying its disposal and each item acquired again after
+    a disposal carrying that one (READ_ALL: read those of the whole log rather than name
+    RECORDS in the queries, for a listing of many)."""
+    ids = None if read_all else [r.evidence_id for r in records]
+    found = _disposals(conn, ids)
+    after = _reacquisitions(conn, ids)
     return [
-        dataclasses.replace(r, disposal=found[r.evidence_id]) if r.evidence_id in found else r
+        dataclasses.replace(
+            r, disposal=found.get(r.evidence_id), reacquired_after=after.get(r.evidence_id)
+        )
         for r in records
     ]
 
@@ -214,7 +244,9 @@ def add_evidence(
     with store.connect() as conn:
         existing, disposed = _same_bytes(conn, report.id, stored.sha256)
     if existing is not None:
-        return dataclasses.replace(_record(existing, HashCheck.MATCH), held_before=True)
+        with store.connect() as conn:
+            held = _with_disposals(conn, [_record(existing, HashCheck.MATCH)])[0]
+        return dataclasses.replace(held, held_before=True)
     acquired_at = acquisition.acquired_at or datetime.now(UTC)
     evidence_id = f"ev-{uuid.uuid4().hex}"
     purpose = f"acquisition from {acquisition.source} by {acquisition.method}"
@@ -273,7 +305,9 @@ def add_evidence(
         log.append(store, key, [draft], insert_row)
     except _HeldMeanwhile as held:
         # The same bytes added to the same report at the same moment: the other one stands.
-        return dataclasses.replace(_record(held.row, HashCheck.MATCH), held_before=True)
+        with store.connect() as conn:
+            other = _with_disposals(conn, [_record(held.row, HashCheck.MATCH)])[0]
+        return dataclasses.replace(other, held_before=True)
     with store.connect() as conn:
         row = _find_evidence(conn, Viewer.node_operator(), evidence_id)
     return dataclasses.replace(_record(row, HashCheck.MATCH), reacquired_after=disposed)

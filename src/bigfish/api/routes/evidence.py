@@ -79,8 +79,9 @@ class EvidenceView(BaseModel):
     integrity: str
     # Set when the item was disposed of: its chain ends there (it may still be looked at).
     disposed: DisposalView | None = None
-    # On an upload: these bytes were evidence of the report before, as an item disposed of; this
-    # upload is a new item with its own chain (201).
+    # These bytes were evidence of the report before, as an item disposed of, and this item is
+    # their new acquisition with its own chain (201 on its upload): the disposal its acquired
+    # record names; the same in the detail, the list and a later upload's 200.
     reacquired_after: DisposalView | None = None
 
 
