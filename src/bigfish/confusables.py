@@ -15,7 +15,8 @@ key labels are not checked). `name_key` folds what a reader cannot see, in this 
    `Đông` is `dong`);
 3. the Cyrillic and Greek letters drawn like Latin ones read as those (Cyrillic `а` U+0430 is
    `a`, Greek `Ο` U+039F is `O`): a hand-picked part of TR39's confusables.txt, which the
-   standard library does not ship, with the Latin-extended letters drawn as ASCII ones;
+   standard library does not ship, with the Latin-extended letters drawn as ASCII ones, and the
+   ligatures read as their two letters (`æ` is `ae`, `œ` is `oe`, as TR39 reads them);
 4. the ASCII characters confusables.txt gives another prototype: `0` is `o`, `1` and `|` are
    `l`, `m` is `rn` (TR39 maps `m` to `rn`, not the other way; the key of `mekong` is
    `rnekong`, like that of `rnekong`). `w` is `vv` too, which TR39 does not list (it is drawn
@@ -101,6 +102,10 @@ _LATIN_LOOKALIKES: dict[str, str] = {
     "\u0251": "a",  # ɑ ALPHA
     "\u0261": "g",  # ɡ SCRIPT G
     "\u0269": "i",  # ɩ IOTA
+    # Ligatures TR39 reads as their two letters (`ĳ`, `ǉ`, `ﬁ` NFKC takes apart already)
+    "\u00e6": "ae",  # æ (Æ)
+    "\u0153": "oe",  # œ (Œ)
+    "\u04d5": "ae",  # ӕ CYRILLIC LIGATURE A IE (Ӕ)
 }
 # Latin letters with a stroke or bar through them, which NFD does not take apart, after case
 # folding: TR39 reads each as its letter with an overlay mark (U+0334 TILDE OVERLAY, U+0335
@@ -146,7 +151,8 @@ _CAPITALS_AS_DIGITS = str.maketrans(
 
 #: Why two names with one `name_key` are one name, for the errors that refuse the second.
 LOOKALIKE = (
-    "differs from it only in case, Unicode form, accents or strokes (\u00f8, \u0142, \u0111), "
+    "differs from it only in case, Unicode form, accents, strokes or ligatures (\u00f8, \u0142, "
+    "\u0111, \u00e6), "
     "the separators between words (spaces, -, _, .), or letters and digits drawn alike "
     "(another script's, 0 and O, 1, I and l, rn and m, S and 5, B and 8)"
 )
