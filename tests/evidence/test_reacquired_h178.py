@@ -28,14 +28,14 @@ ORDER = "destroyed per court order 17/2025"
 COPY = b"chat export, as the victim sent it"
 
 
-def _dispose(node: Node, item: EvidenceRecord) -> int:
+def _dispose(node: Node, item: EvidenceRecord, why: str = ORDER) -> int:
     return record_custody_event(
         node.store,
         node.data_dir,
         node.a,
         item.evidence_id,
         CustodyEvent.DISPOSED,
-        Activity("Somchai", ORDER),
+        Activity("Somchai", why),
         Party(None, None),
     ).seq
 

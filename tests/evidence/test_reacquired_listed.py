@@ -7,34 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bigfish.evidence.custody import CustodyEvent, Party
 from bigfish.evidence.model import EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
     evidence_page,
     get_evidence,
     list_evidence,
-    record_custody_event,
 )
 from tests.api.helpers import Partnership, report
 from tests.evidence.conftest import Node, add
 from tests.evidence.test_disposed_shown_h178 import _dispose as _dispose_by_api
 from tests.evidence.test_disposed_shown_h178 import _upload
 from tests.evidence.test_disposed_shown_h178 import api as api
+from tests.evidence.test_reacquired_h178 import _dispose
 
 COPY = b"chat export, as the victim sent it"
-
-
-def _dispose(node: Node, item: EvidenceRecord, why: str) -> int:
-    return record_custody_event(
-        node.store,
-        node.data_dir,
-        node.a,
-        item.evidence_id,
-        CustodyEvent.DISPOSED,
-        Activity("Somchai", why),
-        Party(None, None),
-    ).seq
 
 
 def _after(item: EvidenceRecord) -> tuple[str, int] | None:
