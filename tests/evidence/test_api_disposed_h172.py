@@ -38,14 +38,19 @@ def _upload(api: Partnership, content: bytes, name: str) -> str:
     return str(upload.json()["evidence_id"])
 
 
-def _dispose(api: Partnership, tmp_path: Path, evidence_id: str) -> None:
+def _dispose(
+    api: Partnership,
+    tmp_path: Path,
+    evidence_id: str,
+    why: str = "destroyed per court order 17/2025",
+) -> None:
     record_custody_event(
         api.store,
         tmp_path / "data",
         Viewer.node_operator(),
         evidence_id,
         CustodyEvent.DISPOSED,
-        Activity("Somchai", "destroyed per court order 17/2025"),
+        Activity("Somchai", why),
         Party(None, None),
     )
 

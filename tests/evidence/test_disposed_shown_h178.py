@@ -14,11 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bigfish.cli import app
-from bigfish.evidence.custody import CustodyEvent, Party
-from bigfish.evidence.service import Activity, record_custody_event
-from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.evidence.test_api_disposed_h172 import _dispose as dispose_by_api
 from tests.evidence.test_cli import _node
 
 ORDER = "court order 17/2025"
@@ -126,15 +124,7 @@ def _upload(api: Partnership, content: bytes, name: str, status: int = 201) -> d
 
 
 def _dispose(api: Partnership, tmp_path: Path, evidence_id: str) -> None:
-    record_custody_event(
-        api.store,
-        tmp_path / "data",
-        Viewer.node_operator(),
-        evidence_id,
-        CustodyEvent.DISPOSED,
-        Activity("Somchai", ORDER),
-        Party(None, None),
-    )
+    dispose_by_api(api, tmp_path, evidence_id, ORDER)
 
 
 def test_the_api_says_an_item_was_disposed_of_and_names_it_in_the_package(
