@@ -205,6 +205,12 @@ def _same_bytes(conn: Connection, report_pk: int, sha256: str) -> tuple[Any, Dis
     return live, latest
 
 
+def _held(conn: Connection, row: Any) -> EvidenceRecord:
+    """The answer to an add of bytes the report holds already as the live item ROW."""
+    record = _with_disposals(conn, [_record(row, HashCheck.MATCH)])[0]
+    return dataclasses.replace(record, held_before=True)
+
+
 class _HeldMeanwhile(Exception):
     """The same bytes were added to the same report while this acquisition waited for the log."""
 
@@ -243,10 +249,8 @@ def add_evidence(
     stored = store_stream(data_dir, stream)
     with store.connect() as conn:
         existing, disposed = _same_bytes(conn, report.id, stored.sha256)
-    if existing is not None:
-        with store.connect() as conn:
-            held = _with_disposals(conn, [_record(existing, HashCheck.MATCH)])[0]
-        return dataclasses.replace(held, held_before=True)
+        if existing is not None:
+            return _held(conn, existing)
     acquired_at = acquisition.acquired_at or datetime.now(UTC)
     evidence_id = f"ev-{uuid.uuid4().hex}"
     purpose = f"acquisition from {acquisition.source} by {acquisition.method}"
@@ -306,8 +310,7 @@ def add_evidence(
     except _HeldMeanwhile as held:
         # The same bytes added to the same report at the same moment: the other one stands.
         with store.connect() as conn:
-            other = _with_disposals(conn, [_record(held.row, HashCheck.MATCH)])[0]
-        return dataclasses.replace(other, held_before=True)
+            return _held(conn, held.row)
     with store.connect() as conn:
         row = _find_evidence(conn, Viewer.node_operator(), evidence_id)
     return dataclasses.replace(_record(row, HashCheck.MATCH), reacquired_after=disposed)
