@@ -355,8 +355,9 @@ def _document(app: FastAPI) -> None:
                     "description": "An API key (`bigfish key create`).",
                 }
             }
+            # By the documented path: `{report_id:path}` is `{report_id}` there.
             keyed = {
-                (route.path, method.lower()): route_access(route)
+                (getattr(route, "path_format", route.path), method.lower()): route_access(route)
                 for route in registered_routes(app)
                 for method in getattr(route, "methods", None) or ()
             }
