@@ -106,7 +106,13 @@ def old_read_xlsx(raw: IO[bytes], path: Path) -> list[Record]:
             dates = tuple(
                 n for n, v in zip(names, values, strict=False) if isinstance(v, datetime | date)
             )
-            out.append(Row(number, dict(zip(names, texts, strict=True)), dates=dates))
+            numbers = tuple(
+                n
+                for n, v in zip(names, values, strict=False)
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            )
+            fields = dict(zip(names, texts, strict=True))
+            out.append(Row(number, fields, dates=dates, number_cells=numbers))
         return out
     finally:
         workbook.close()

@@ -298,7 +298,9 @@ def parse_amount(text: str, formats: Formats) -> Decimal:
     """A non-negative decimal amount: digits, the layout's decimal separator and decimals (no
     exponent: "1e400" is refused, not read as a loss too large for any total). With a thousands
     separator the digits before the decimals are either ungrouped or grouped by three
-    (1,234,567): "12,34" or "1.234,50" are refused, not read as 1234 or 1.23450."""
+    (1,234,567): "12,34" or "1.234,50" are refused, not read as 1234 or 1.23450. With another
+    decimal separator than ".", a "." that separates no thousands is refused: "1.500" under a
+    decimal comma is fifteen hundred written with a thousands point, not 1.5."""
     cleaned = text.strip()
     separator = formats.thousands_separator
     if separator and separator in cleaned:
@@ -310,10 +312,19 @@ def parse_amount(text: str, formats: Formats) -> Decimal:
                 f"of three digits ({example})"
             )
         cleaned = cleaned.replace(separator, "")
-    if formats.decimal_separator != ".":
-        cleaned = cleaned.replace(formats.decimal_separator, ".")
+    decimal = formats.decimal_separator
+    if decimal != ".":
+        if "." in cleaned:  # no decimal point of this layout: "1.500" is not 1.5
+            raise InputError(
+                f"not a decimal amount {text!r}; this layout's decimals follow {decimal!r}, "
+                "not '.' (when '.' separates thousands, give thousands_separator = \".\" in "
+                "the mapping's [formats])"
+            )
+        cleaned = cleaned.replace(decimal, ".")
     if not _PLAIN_AMOUNT.fullmatch(cleaned):
-        raise InputError(f"not a decimal amount {text!r}; expected digits with '.' decimals")
+        raise InputError(
+            f"not a decimal amount {text!r}; expected digits with {decimal!r} decimals"
+        )
     if len(cleaned) > 30:
         raise InputError(f"amount {text!r} has more than 30 digits")
     try:

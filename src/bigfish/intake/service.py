@@ -309,14 +309,22 @@ def _records(
 
 def _formats_of(record: Row, mapping: ColumnMapping | None) -> Formats | None:
     """The mapping's formats for RECORD; ISO dates for a reported_at from a workbook's date
-    cell, which no strptime format of text applies to."""
+    cell, which no strptime format of text applies to; "." decimals and no thousands
+    separator for a loss_amount from a number (a workbook's number cell, a JSON number),
+    whose text is no text in the layout's format (the cell 1.234 is not 1,234 where "."
+    separates thousands)."""
     if mapping is None:
         return None
     formats = mapping.formats
     if formats.date is not None and record.dates:
         headers = mapping.columns.get("reported_at", ("reported_at",))
         if any(h in record.dates and record.fields.get(h) for h in headers):
-            return dataclasses.replace(formats, date=None)
+            formats = dataclasses.replace(formats, date=None)
+    numbers = record.numbers or record.number_cells
+    if numbers and (formats.thousands_separator or formats.decimal_separator != "."):
+        keys = mapping.sources(record.fields).get("loss_amount", ["loss_amount"])
+        if any(k in numbers and record.fields.get(k) for k in keys):
+            formats = dataclasses.replace(formats, thousands_separator=None, decimal_separator=".")
     return formats
 
 

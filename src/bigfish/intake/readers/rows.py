@@ -42,6 +42,9 @@ class Row:
     #: The keys of a JSON report given as numbers (kept as their text): a column mapping may
     #: take a text field from one (`readers.jsonl.refuse_mapped_numbers`).
     numbers: tuple[str, ...] = ()
+    #: The fields that were number cells of a workbook (their text is the number with "."
+    #: decimals, whatever separators a column mapping gives for amounts written as text).
+    number_cells: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,4 +298,9 @@ def _sheet_record(
         for n, v in zip(names, values, strict=False)
         if isinstance(v, datetime | date) and n in fields
     )
-    return Row(row.number, fields, dates=dates)
+    numbers = tuple(
+        n
+        for n, v in zip(names, values, strict=False)
+        if isinstance(v, int | float) and not isinstance(v, bool) and n in fields
+    )
+    return Row(row.number, fields, dates=dates, number_cells=numbers)
