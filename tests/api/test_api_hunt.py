@@ -25,3 +25,29 @@ def test_every_keyed_operation_declares_the_key(sqlite_partnership: Partnership)
     assert all(report[m]["security"] == [{"apiKey": []}] for m in ("get", "patch", "delete"))
     c = sqlite_partnership.client
     assert c.get("/api/v1/reports/A/r1").status_code == 401  # what the document now says
+
+
+def test_a_json_body_sent_as_a_form_or_untyped_answers_415(sqlite_partnership: Partnership) -> None:
+    # `curl -d '{"reports": […]}'` sends application/x-www-form-urlencoded and many clients send
+    # no Content-Type at all: both were answered 422 "field 'body': Input should be a valid
+    # dictionary or object to extract fields from", which does not say what to change.
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    body = b'{"reports": []}'
+    for path in ("/api/v1/reports", "/api/v1/lookup", "/api/v1/match"):
+        for media in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None):
+            headers = h if media is None else {**h, "Content-Type": media}
+            answer = c.post(path, content=body, headers=headers)
+            assert answer.status_code == 415, (path, media, answer.text)
+            error = answer.json()["error"]
+            assert error["code"] == "unsupported_media_type"
+            assert "application/json" in error["message"]
+            assert error["details"] == {"field": "body"}
+    # The same bytes as JSON are fine, and a JSON body that misses a field is still a 422.
+    as_json = {**h, "Content-Type": "application/json"}
+    assert c.post("/api/v1/reports", content=body, headers=as_json).status_code == 200
+    missing = c.post("/api/v1/lookup", content=b"{}", headers=as_json)
+    assert missing.status_code == 422 and missing.json()["error"]["details"][0]["field"] == (
+        "identifiers"
+    )
+    # No body at all stays a 422 naming the body (nothing was sent in another form).
+    assert c.post("/api/v1/lookup", headers=h).status_code == 422
