@@ -272,7 +272,8 @@ def _not_a_value(name: str, number: int, field: str | None, value: str) -> str |
     """Why cell VALUE (as written) of column NAME (the NUMBERth), holding FIELD of the layout,
     is no value to store, or None. A formula (other than ="…") in a field's column is
     refused, never stored as its text; and a number in scientific notation in an identifier
-    column; free text (a narrative, a column no field reads) is kept as written."""
+    column or the report's id; free text (a narrative, a column no field reads) is kept as
+    written."""
     if field is None or field in _FREE_TEXT:
         return None
     if value.startswith("=") and _TEXT_FORMULA.fullmatch(value) is None:
@@ -281,6 +282,9 @@ def _not_a_value(name: str, number: int, field: str | None, value: str) -> str |
         for piece in _cell(value).split(";"):
             if _SCIENTIFIC.fullmatch(piece):
                 return _scientific_reason(name, number, piece)
+    elif field == "report_id" and _SCIENTIFIC.fullmatch(text := _cell(value)):
+        # two cases 123456789012 and 123457000000 would be one report: the second its update
+        return _scientific_reason(name, number, text)
     return None
 
 
