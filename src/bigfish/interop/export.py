@@ -79,10 +79,10 @@ def stix_objects(
     most restrictive marking of the reports that hold it), reports, networks."""
     observables: dict[str, tuple[dict[str, Any], list[Marking]]] = {}
     report_objs: list[dict[str, Any]] = []
-    orgs: dict[str, str | None] = {}
+    orgs: set[str] = set()
     tlps: set[TLP] = set()
     for view in reports:
-        orgs.setdefault(view.org, view.org_country)
+        orgs.add(view.org)
         tlps.add(view.marking.tlp)
         *scos, report_obj = stix.report_objects(view)
         report_objs.append(report_obj)
@@ -112,7 +112,7 @@ def stix_objects(
         sco_objs.append(stix.marked(sco, stix.least_shared(markings)))
         tlps.update(m.tlp for m in markings)
     definitions = extension_definitions() + [tlp_marking_definition(t) for t in TLP if t in tlps]
-    identities = [stix.org_identity(org, country) for org, country in sorted(orgs.items())]
+    identities = [stix.org_identity(org) for org in sorted(orgs)]
     return [*definitions, *identities, *sco_objs, *report_objs, *network_objs]
 
 

@@ -126,8 +126,11 @@ def org_identity_id(org: str) -> str:
     return f"identity--{uuid5_text(BIGFISH_NAMESPACE, 'organization:' + org)}"
 
 
-def org_identity(org: str, country: str | None) -> dict[str, Any]:
-    """The identity object of organization ORG."""
+def org_identity(org: str) -> dict[str, Any]:
+    """The identity object of organization ORG. Its country travels in each of its reports
+    (`org_country` of the bigfish-report extension), not here: STIX 2.1's identity has no
+    property for it, and a custom one would make strict STIX readers (the stix2 library's
+    default) refuse the whole bundle."""
     obj: dict[str, Any] = {
         "type": "identity",
         "spec_version": "2.1",
@@ -137,8 +140,6 @@ def org_identity(org: str, country: str | None) -> dict[str, Any]:
         "name": org,
         "identity_class": "organization",
     }
-    if country:
-        obj["x_bigfish_country"] = country
     return obj
 
 
@@ -196,18 +197,20 @@ def report_objects(report: ReportView) -> list[dict[str, Any]]:
         sco = identifier_sco(m.kind, m.canonical) if m.valid else None
         if sco is not None and sco["id"] not in scos:
             scos[sco["id"]] = marked(sco, report.marking)
+    submitted = [
+        {"kind": m.kind, "value": m.canonical if m.valid else m.raw}
+        | ({"role": m.role} if m.role else {})
+        for m in report.mentions
+        if m.source == "field"
+    ]
     fields: dict[str, Any] = {
         "extension_type": "property-extension",
         "org": report.org,
         "report_id": report.report_id,
         "country": report.country,
-        "identifiers": [
-            {"kind": m.kind, "value": m.canonical if m.valid else m.raw}
-            | ({"role": m.role} if m.role else {})
-            for m in report.mentions
-            if m.source == "field"
-        ],
     }
+    if submitted:  # STIX 2.1 (3.3): a list is never empty; none submitted reads back as none
+        fields["identifiers"] = submitted
     optional = {
         "scam_type": report.scam_type,
         "channel": report.channel,
