@@ -48,6 +48,7 @@ from bigfish.linking.affected import (
 )
 from bigfish.linking.aging import age_networks, start_of_day
 from bigfish.linking.graph import (
+    BoolArray,
     IntArray,
     MentionGraph,
 )
@@ -169,7 +170,16 @@ def update_networks(
         )
         if grown:
             state.delete_stops(conn, [i for i in first_linking if i in pinned])  # they link
-            joined = _grow(conn, reached, touched, linked_by, rates, now, policy)
+            joined = _grow(
+                conn,
+                reached,
+                touched,
+                linked_by,
+                rates,
+                now,
+                policy,
+                (new_stops, pinned, current.degree_cap),
+            )
             if joined is not None:
                 state.write_stops(conn, new_stops, replace_all=False)
                 state.write_state(
@@ -254,15 +264,18 @@ def _grow(
     rates: Rates | None,
     now: datetime,
     policy: HubPolicy,
+    judging: tuple[Mapping[int, state.Stop], Mapping[int, tuple[bool, str]], int | None],
 ) -> IdAssignment | None:
     """The common case of an ingest: new reports that join one network (or form a new one).
 
-    Adding reports can only join, never split, so the network's old members are not reread:
-    the new members are added and the stored statistics extended. None when the grown network
-    would need the community split, or when the mentions LINKED_BY (of the linking values the
-    new reports mention) do not join every new report to it, or when a member of the network
-    has been deleted since it was counted (the caller then relinks). REACHED are held
-    (`state.hold_reports`); the members are held here."""
+    Adding reports can only join, never split, so the network's old members' statistics are
+    not reread: the new members are added and the stored statistics extended. None when the
+    grown network would need the community split, or when the mentions LINKED_BY (of the
+    linking values the new reports mention) do not join every new report to it, or when the
+    hub test over the grown network (JUDGING: the update's new stops, the pins and the degree
+    limit) stops a value, or when a member of the network has been deleted since it was
+    counted (the caller then relinks). REACHED are held (`state.hold_reports`); the members
+    are held here."""
     members: set[int] = set()
     row: Any = None
     if touched:
@@ -278,6 +291,12 @@ def _grow(
     if not joining or (not touched and len(joining) < 2):  # none joins (deleted meanwhile)
         return IdAssignment({}, [], {}, 0)
     if not _all_joined(joining, members, linked_by):
+        return None
+    grown = members | set(joining)
+    if len(grown) >= 2 * policy.min_groups and _hub_found(conn, grown, policy, *judging):
+        # A value may be a hub there now (its reports in `min_groups` groups of two reports or
+        # more, so at least twice as many reports): one report in each of three rings, the
+        # third ring's arriving now, never merges them; a relink stops it, as a rebuild does.
         return None
     facts = report_facts(conn, joining, rates)
     if touched:
@@ -344,13 +363,60 @@ def _relink(
     """Components and ids over the AFFECTED reports only, after the hub test over them; the
     values the test stops. Values in RETEST, stopped by an earlier group test, are tested
     again (their reports are all in AFFECTED)."""
-    pk_parts: list[IntArray] = []
-    id_parts: list[IntArray] = []
-    old_pk_parts: list[IntArray] = []
-    old_net_parts: list[IntArray] = []
     if not affected:  # only networks whose every member was deleted
         empty = IdAssignment({}, [], {}, state.next_network_id(conn))
         return _Outcome(empty, [], {}, set(), {}, {}, {}), {}
+    report_keys, graph, linking, stops, overridden = _judged(
+        conn, affected, new_stops, pinned, policy, cap, retest
+    )
+    state.delete_stops(conn, overridden)  # pinned as linking since it was stopped: it links
+    old_pk_parts: list[IntArray] = []
+    old_net_parts: list[IntArray] = []
+    for part in chunked(sorted(affected)):
+        op, on = fetch_pairs(
+            conn,
+            sa.select(network_members.c.report_pk, network_members.c.network_id).where(
+                network_members.c.report_pk.in_(part)
+            ),
+        )
+        old_pk_parts.append(op)
+        old_net_parts.append(on)
+    old_pk = np.concatenate(old_pk_parts)
+    old_ids = np.full(report_keys.size, -1, dtype=np.int64)
+    old_ids[np.searchsorted(report_keys, old_pk)] = np.concatenate(old_net_parts)
+    rings = state.ring_reports(conn, report_keys, old_ids, every=False)
+    next_id = state.next_network_id(conn)
+    return _link(report_keys, graph, linking, old_ids, next_id, policy, rings), stops
+
+
+def _hub_found(
+    conn: Connection,
+    pks: set[int],
+    policy: HubPolicy,
+    new_stops: Mapping[int, state.Stop],
+    pinned: Mapping[int, tuple[bool, str]],
+    cap: int | None,
+) -> bool:
+    """Whether the hub test over the reports PKS (a grown network) stops a value that links
+    now, as a relink of them would."""
+    stops = _judged(conn, pks, new_stops, pinned, policy, cap)[3]
+    return any(s.reason is StopReason.HUB_GROUPS for s in stops.values())
+
+
+def _judged(
+    conn: Connection,
+    affected: set[int],
+    new_stops: Mapping[int, state.Stop],
+    pinned: Mapping[int, tuple[bool, str]],
+    policy: HubPolicy,
+    cap: int | None,
+    retest: frozenset[int] = frozenset(),
+) -> tuple[IntArray, MentionGraph, BoolArray, dict[int, state.Stop], list[int]]:
+    """The hub test over the AFFECTED reports (at least one), as `_relink` runs it: their pks
+    ascending, their mention graph, which of its values link, the values stopped now and why,
+    and the stopped values pinned as linking since (they link: the caller drops their stops)."""
+    pk_parts: list[IntArray] = []
+    id_parts: list[IntArray] = []
     for part in chunked(sorted(affected)):
         p, i = fetch_pairs(
             conn,
@@ -360,14 +426,6 @@ def _relink(
         )
         pk_parts.append(p)
         id_parts.append(i)
-        op, on = fetch_pairs(
-            conn,
-            sa.select(network_members.c.report_pk, network_members.c.network_id).where(
-                network_members.c.report_pk.in_(part)
-            ),
-        )
-        old_pk_parts.append(op)
-        old_net_parts.append(on)
     report_pk = np.concatenate(pk_parts)
     ident_id = np.concatenate(id_parts)
     report_keys = np.asarray(sorted(affected), dtype=np.int64)
@@ -378,7 +436,6 @@ def _relink(
     ids = [int(x) for x in value_keys.tolist()]
     known = state.stopped(conn, ids)
     overridden = [i for i in ids if i in known and pinned.get(i, (False, ""))[0]]
-    state.delete_stops(conn, overridden)  # pinned as linking since it was stopped: it links
     invalid = _in_chunks(
         conn, identifiers.c.id, set(ids), sa.select(identifiers.c.id).where(~identifiers.c.valid)
     )
@@ -414,9 +471,4 @@ def _relink(
         if why is not None:  # values of one report do not link either, but are no hubs
             linking[v] = False
             stops[ids[v]] = state.Stop(why, verdict.detail[v], int(degrees[v]))
-    old_pk = np.concatenate(old_pk_parts)
-    old_ids = np.full(report_keys.size, -1, dtype=np.int64)
-    old_ids[np.searchsorted(report_keys, old_pk)] = np.concatenate(old_net_parts)
-    rings = state.ring_reports(conn, report_keys, old_ids, every=False)
-    next_id = state.next_network_id(conn)
-    return _link(report_keys, graph, linking, old_ids, next_id, policy, rings), stops
+    return report_keys, graph, linking, stops, overridden
