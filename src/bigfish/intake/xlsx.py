@@ -26,8 +26,8 @@ import re
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import IO, Any
 from xml.etree.ElementTree import Element, SubElement
 from xml.parsers import expat
@@ -273,10 +273,13 @@ def shared_strings(source: IO[bytes], file: str) -> list[str | TooLong]:
     return strings
 
 
-def sheet_rows(source: IO[bytes], convert: Any, sheet: str = "") -> Iterator[SheetRow]:
+def sheet_rows(
+    source: IO[bytes], convert: Any, sheet: str = "", padded: Mapping[int, int] | None = None
+) -> Iterator[SheetRow]:
     """The rows of SHEET (its name, for the reasons), in order, CONVERT (openpyxl's
-    WorkSheetParser) giving each cell its value. A sheet that goes on past MAX_ROWS, or cannot
-    be parsed further, ends with a row whose problem says so."""
+    WorkSheetParser) giving each cell its value; a whole number of a cell style PADDED pads
+    with leading zeros is the text the sheet shows (`padded_styles`). A sheet that goes on past
+    MAX_ROWS, or cannot be parsed further, ends with a row whose problem says so."""
     number = 0
     columns = _HiddenColumns()
     units = _Units(_ROW, MAX_COLUMNS, MAX_CELL, MAX_ROW_TEXT, columns.describe)
@@ -300,7 +303,7 @@ def sheet_rows(source: IO[bytes], convert: Any, sheet: str = "") -> Iterator[She
             if problem is not None:
                 yield SheetRow(number, problem=f"the row has {problem}", hidden=hidden)
                 continue
-            row = _converted(element, number, convert, sheet, hidden_columns)
+            row = _converted(element, number, convert, sheet, hidden_columns, padded or {})
             if hidden or hidden_columns:
                 row = dataclasses.replace(row, hidden=hidden, hidden_columns=hidden_columns)
             yield row
@@ -373,10 +376,16 @@ def _row_number(element: Element, previous: int) -> int:
 
 
 def _converted(
-    element: Element, number: int, convert: Any, sheet: str, hidden: frozenset[int]
+    element: Element,
+    number: int,
+    convert: Any,
+    sheet: str,
+    hidden: frozenset[int],
+    padded: Mapping[int, int],
 ) -> SheetRow:
     """The row's values by column, or why they cannot be had; a cell of a HIDDEN column is
-    not checked (nor its formula's value read): it is not read (the reader says so)."""
+    not checked (nor its formula's value read): it is not read (the reader says so). A whole
+    number of a style PADDED pads is the text the sheet shows (`_shown_padded`)."""
     if len(element) == 0:
         return SheetRow(number)
     convert.row_counter = number - 1  # openpyxl numbers a row without "r" from here
@@ -406,12 +415,49 @@ def _converted(
             except (ValueError, IndexError, KeyError, TypeError, OverflowError) as exc:
                 problem = f"a cell cannot be read ({type(exc).__name__}: {exc})"
                 return SheetRow(number, problem=problem, column=column)
+        if padded and cell["style_id"] in padded:
+            value = _shown_padded(value, padded[cell["style_id"]])
         values[column - 1] = value
         if value is TOO_LONG:
             wrong = wrong or (column, f"a cell of more than {MAX_CELL:,} characters")
     if wrong is not None:
         return SheetRow(number, tuple(values), wrong[1], column=wrong[0])
     return SheetRow(number, tuple(values))
+
+
+#: A number format of zeros alone ("000000"; Excel's Zip Code, "00000"): it shows a whole
+#: number with leading zeros to as many digits (a case number 000123, an account 0012345678).
+_ZEROS = re.compile("0{2,}")
+
+
+def padded_styles(cell_styles: Any, number_formats: Any) -> dict[int, int]:
+    """The cell styles (by index, as a cell's `s` names one) whose number format is zeros
+    alone, each with its number of zeros. CELL_STYLES and NUMBER_FORMATS are a workbook's
+    as openpyxl reads them (a custom format's id is 164 and up, its index among them)."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+
+    widths: dict[int, int] = {}
+    for index, style in enumerate(cell_styles):
+        number = style.numFmtId
+        if number < BUILTIN_FORMATS_MAX_SIZE:
+            code = BUILTIN_FORMATS.get(number)
+        else:
+            custom = number - BUILTIN_FORMATS_MAX_SIZE
+            code = number_formats[custom] if custom < len(number_formats) else None
+        if isinstance(code, str) and _ZEROS.fullmatch(code):
+            widths[index] = len(code)
+    return widths
+
+
+def _shown_padded(value: Any, width: int) -> Any:
+    """VALUE as a number format of WIDTH zeros shows it: a whole number (not negative) as the
+    text of its digits with leading zeros to WIDTH (what the partner sees and means: the
+    number lost its zeros, the text has them); any other value as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if value < 0 or (isinstance(value, float) and not value.is_integer()):
+        return value
+    return str(int(value)).zfill(width)
 
 
 def _has_saved_value(cell: Element) -> bool:
@@ -473,11 +519,13 @@ class Workbook:
     archive: zipfile.ZipFile
     sheets: tuple[Sheet, ...]
     converter: Callable[[], Any]
+    #: The cell styles that show whole numbers with leading zeros, and to how many digits.
+    padded: Mapping[int, int] = field(default_factory=dict)
 
     def rows(self, sheet: Sheet) -> Iterator[SheetRow]:
         """The rows of SHEET."""
         with self.archive.open(sheet.part) as source:
-            yield from sheet_rows(source, self.converter(), sheet.name)
+            yield from sheet_rows(source, self.converter(), sheet.name, self.padded)
 
 
 def open_workbook(raw: IO[bytes], file: str) -> Workbook:
@@ -521,7 +569,9 @@ def open_workbook(raw: IO[bytes], file: str) -> Workbook:
             timedelta_formats=wb._timedelta_formats,
         )
 
-    return Workbook(reader.archive, sheets, converter)
+    return Workbook(
+        reader.archive, sheets, converter, padded_styles(wb._cell_styles, wb._number_formats)
+    )
 
 
 def _check_sizes(archive: zipfile.ZipFile, file: str) -> None:
