@@ -18,6 +18,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from bigfish.api.deps import admit, route_access
 from bigfish.intake.readers import RepeatedKey, unique_keys
 
 
@@ -66,12 +67,17 @@ class _StrictRequest(Request):
 
 
 class StrictJsonRoute(APIRoute):
-    """A route whose JSON body is read by `loads`."""
+    """A route whose JSON body is read by `loads`, and only once the caller's key, role and
+    rate limit let it in (`bigfish.api.deps.admit`): nothing of a body is read for a caller
+    the route would refuse."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        level = route_access(self)  # the route's own dependencies are known by now
 
         async def strict(request: Request) -> Response:
+            if level is not None:
+                admit(request, level)
             return await handler(_StrictRequest(request.scope, request.receive))
 
         return strict
