@@ -185,6 +185,139 @@ _END = struct.Struct("<4s8xIIH")  # signature, central directory size and offset
 _ZIP64_LOCATOR = struct.Struct("<4s4xQ4x")  # signature, offset of the zip64 end record
 _ZIP64_END = struct.Struct("<4s36xQQ")  # signature, central directory size and offset
 _DESCRIPTOR_SIZES = (12, 16, 20, 24)  # a data descriptor, with or without signature, zip64
+# A local header's flags, compression method, DOS time and date, CRC-32 and sizes.
+_LOCAL_FIELDS = struct.Struct("<6xHHHHIII")
+_DESCRIPTOR = 0x08  # flag: the CRC-32 and sizes follow the data
+_UTF8_NAME = 0x800  # flag: the name is UTF-8 (else code page 437)
+_ENCRYPTED = 0x0001 | 0x0040 | 0x2000  # flags: encrypted, strongly encrypted, headers masked
+_ZIP64_EXTRA = 0x0001  # the only extra field a package's writer (Python's zipfile) puts in
+_UNICODE_PATH = 0x7075  # Info-ZIP's Unicode path: unzip writes the member under the name it holds
+_FILE_TYPE, _REGULAR_FILE = 0o170000, 0o100000  # the Unix mode's type bits in external_attr
+_MSDOS_DIRECTORY = 0x10
+_KINDS = {0o120000: "a symbolic link", 0o040000: "a directory"}
+_ZIP64_LIMIT = 0xFFFFFFFF
+
+
+def _check_entry(info: zipfile.ZipInfo) -> None:
+    """The central directory's word on INFO holds nothing but a plain member: no NUL in its
+    name, no encryption, stored or deflated, a regular file, no comment, no extra field but
+    zip64's. Whatever else it carried is unsigned and shown or obeyed by some extractor: a
+    Unicode path field makes unzip write the member under another name (two evidence files'
+    names swapped, under a package that verifies), a symlink mode makes it write a link."""
+    name = _shown(info.filename)
+    if info.orig_filename != info.filename:  # zipfile cuts a name at its first NUL byte
+        raise _Problem(
+            f"{_shown(info.orig_filename)}: a member name holding a NUL byte (read by most "
+            f"tools as {name}): refused"
+        )
+    if info.flag_bits & _ENCRYPTED:
+        raise _Problem(f"{name} is encrypted: a package holds nothing encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise _Problem(
+            f"{name} is compressed with method {info.compress_type}, which a package does not "
+            "use (only stored or deflated): refused unread"
+        )
+    kind = (info.external_attr >> 16) & _FILE_TYPE
+    if kind not in (0, _REGULAR_FILE) or info.external_attr & _MSDOS_DIRECTORY:
+        what = _KINDS.get(kind, "a directory" if not kind else "a special file")
+        raise _Problem(
+            f"{name} is marked as {what}, not a file: an extractor would not write the bytes "
+            "that were verified"
+        )
+    if info.comment:
+        raise _Problem(f"{name} carries a comment (text some tools show beside it): refused")
+    _extra_fields(name, info.extra, "central directory entry")
+
+
+def _extra_fields(name: str, extra: bytes, where: str) -> dict[int, bytes]:
+    """The extra fields of member NAME's header WHERE, by id, when zip64's is the only one."""
+    fields: dict[int, bytes] = {}
+    at = 0
+    while at < len(extra):
+        if at + 4 > len(extra):
+            raise _Problem(f"{name}: its {where} has a malformed extra field")
+        kind, length = struct.unpack_from("<HH", extra, at)
+        data = extra[at + 4 : at + 4 + length]
+        if len(data) < length:
+            raise _Problem(f"{name}: its {where} has a malformed extra field")
+        if kind == _UNICODE_PATH:
+            said = _shown(data[5:].decode("utf-8", "replace"))
+            raise _Problem(
+                f"{name}: its {where} carries a Unicode path (extra field 0x7075) naming it "
+                f"{said}, the name unzip would write it under: refused"
+            )
+        if kind != _ZIP64_EXTRA:
+            raise _Problem(
+                f"{name}: its {where} carries an extra field 0x{kind:04x}, which a package does "
+                "not hold (hidden content): refused"
+            )
+        fields[kind] = data
+        at += 4 + length
+    return fields
+
+
+def _dos_stamp(time: int, date: int) -> str:
+    """A header's DOS TIME and DATE as a reader writes them (as zipfile reads them)."""
+    return (
+        f"{(date >> 9) + 1980:04d}-{date >> 5 & 0xF:02d}-{date & 0x1F:02d} "
+        f"{time >> 11:02d}:{time >> 5 & 0x3F:02d}:{(time & 0x1F) * 2:02d}"
+    )
+
+
+def _stamp_of(info: zipfile.ZipInfo) -> str:
+    """INFO's time as its central directory entry holds it."""
+    year, month, day, hour, minute, second = info.date_time
+    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
+
+
+def _check_local_header(info: zipfile.ZipInfo, header: bytes, name: bytes, extra: bytes) -> None:
+    """The member's local header says what its central directory entry says: an extractor that
+    reads the zip from the front (ZipInputStream, `jar x`) reads the local header only, so a
+    header that disagrees (another size, method or CRC) shows or refuses other bytes than were
+    verified."""
+    shown = _shown(info.filename)
+    flags, method, time, date, crc, compressed, size = _LOCAL_FIELDS.unpack(header[:26])
+    said_name = name.decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace")
+    zip64 = _extra_fields(shown, extra, "local header").get(_ZIP64_EXTRA, b"")
+    # A local zip64 field holds the size, then the compressed size, for those marked 0xFFFFFFFF.
+    wide = iter(struct.unpack_from(f"<{len(zip64) // 8}Q", zip64))
+    if size == _ZIP64_LIMIT:
+        size = next(wide, -1)
+    if compressed == _ZIP64_LIMIT:
+        compressed = next(wide, -1)
+    said = {
+        "name": (said_name, info.orig_filename),
+        "flags": (flags, info.flag_bits),
+        "compression method": (method, info.compress_type),
+        "time": (_dos_stamp(time, date), _stamp_of(info)),
+    }
+    if not flags & _DESCRIPTOR or (crc, compressed, size) != (0, 0, 0):
+        said |= {
+            "CRC-32": (crc, info.CRC),
+            "compressed size": (compressed, info.compress_size),
+            "size": (size, info.file_size),
+        }
+    for field, (local, central) in said.items():
+        if local != central:
+            shows = "another time" if field == "time" else "other bytes"
+            raise _Problem(
+                f"{shown}: its local header says {field} {_shown(str(local))} where the central "
+                f"directory says {_shown(str(central))} (a zip tool reading from the front "
+                f"would show {shows}): refused"
+            )
+
+
+def _check_descriptor(info: zipfile.ZipInfo, descriptor: bytes) -> None:
+    """The data descriptor after INFO's data holds the central directory's CRC-32 and sizes."""
+    body = descriptor[4:] if descriptor.startswith(b"PK\x07\x08") else descriptor
+    fields = {12: "<III", 20: "<IQQ"}.get(len(body))
+    said = struct.unpack(fields, body) if fields else None
+    if said != (info.CRC, info.compress_size, info.file_size):
+        raise _Problem(
+            f"{_shown(info.filename)}: its data descriptor does not hold the CRC-32 and sizes "
+            "of the central directory (a zip tool reading from the front would read other "
+            "bytes): refused"
+        )
 
 
 def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
@@ -205,16 +338,20 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
                 f"the package holds bytes that belong to no listed member before "
                 f"{_shown(info.filename)} (offset {position}): another archive or hidden content"
             )
+        _check_entry(info)
         raw.seek(position)
         header = raw.read(_LOCAL_HEADER.size)
         if len(header) < _LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
             raise _Problem(f"{_shown(info.filename)}: no local entry where the directory says")
         _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+        _check_local_header(info, header, raw.read(name_length), raw.read(extra_length))
         position += _LOCAL_HEADER.size + name_length + extra_length + info.compress_size
-        if info.flag_bits & 0x08:  # sizes in a data descriptor after the data
+        if info.flag_bits & _DESCRIPTOR:  # sizes in a data descriptor after the data
             following = [i.header_offset for i in infos if i.header_offset > info.header_offset]
             gap = min(following, default=_directory_offset(raw)) - position
             if gap in _DESCRIPTOR_SIZES:
+                raw.seek(position)
+                _check_descriptor(info, raw.read(gap))
                 position += gap
     directory = _directory_offset(raw)
     if directory != position:
