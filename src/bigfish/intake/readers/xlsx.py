@@ -26,12 +26,18 @@ from bigfish.intake.xlsx import TOO_LONG, Sheet, SheetRow, column_letter, open_w
 
 
 def _cell_text(value: Any) -> str:
+    """The text of a cell's VALUE: a date's ISO 8601, a whole number's digits, a fraction to
+    the 15 significant digits Excel shows of it (a sum saved as 0.30000000000000004 is the
+    0.3 the partner sees: the digits past 15 are the noise of binary doubles)."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        shown = f"{value:.15g}"
+        return shown if "e" not in shown else str(value)  # 1e-05: as before
     return str(value)
 
 
