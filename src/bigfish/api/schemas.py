@@ -45,7 +45,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (415, "The body is not sent as application/json"),
         (422, "Invalid input; the field is named"),
         (429, "Rate limit; see Retry-After"),
+        (503, "The node could not complete or record the request; try again"),
     )
+}
+
+#: What a route that may refuse because of the state of what it acts on answers besides ERRORS.
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorDocument,
+        "description": "Refused in the state it is in (code conflict: a report holding"
+        " evidence, evidence disposed of; code integrity_error: the custody log or the stored"
+        " bytes do not verify)",
+    }
 }
 
 

@@ -23,7 +23,7 @@ from starlette.background import BackgroundTask
 from bigfish.accounts import Principal
 from bigfish.api.deps import PAGE, Access, requires
 from bigfish.api.errors import ApiError
-from bigfish.api.schemas import ERRORS
+from bigfish.api.schemas import CONFLICT, ERRORS
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
 from bigfish.evidence.custody import CustodyRecord, Party, utc_text
@@ -38,7 +38,7 @@ from bigfish.evidence.service import (
     list_custody,
 )
 
-router = APIRouter(tags=["evidence"], responses=ERRORS, route_class=StrictJsonRoute)
+router = APIRouter(tags=["evidence"], responses={**ERRORS, **CONFLICT}, route_class=StrictJsonRoute)
 
 Reader = Annotated[Principal, Depends(requires(Access.READ))]
 Writer = Annotated[Principal, Depends(requires(Access.WRITE))]

@@ -10,6 +10,7 @@ from bigfish.accounts import Principal
 from bigfish.api.deps import Access, hand_off_reports, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import (
+    CONFLICT,
     ERRORS,
     IdentifierView,
     Rejection,
@@ -180,7 +181,7 @@ def _marking_of(record: ReportRecord) -> tuple[str, str, str | None]:
     return record.tlp, record.distribution, record.group
 
 
-@router.delete("/reports/{org}/{report_id:path}", status_code=204)
+@router.delete("/reports/{org}/{report_id:path}", status_code=204, responses=CONFLICT)
 def delete(org: str, report_id: str, request: Request, principal: Writer) -> Response:
     """Delete one of the caller's reports; its network shrinks, splits or dissolves in the
     background, as submitted reports join theirs (`bigfish serve`)."""
