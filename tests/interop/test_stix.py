@@ -165,6 +165,10 @@ def test_stix_round_trip_keeps_identifiers_and_markings(store: Store, tmp_path: 
     assert {RING_PHONE, RING_WALLET, "GB82WEST12345698765432", "KASITHBK:1234567890"} <= canon
 
 
+#: An OpenCTI report's id (a STIX 2.1 id: a malformed one is rejected, test_report_id_format_h180).
+OPENCTI_REPORT = "report--7a0f3d2e-4b1c-4d5e-8f60-000000000007"
+
+
 def test_opencti_observables_and_foreign_reports_are_imported(tmp_path: Path) -> None:
     objects = [
         {
@@ -184,7 +188,7 @@ def test_opencti_observables_and_foreign_reports_are_imported(tmp_path: Path) ->
         {"type": "url", "id": "url--6", "value": "https://lonely.example/"},
         {
             "type": "report",
-            "id": "report--7",
+            "id": OPENCTI_REPORT,
             "published": "2025-10-01T00:00:00Z",
             "name": "OpenCTI report",
             "object_refs": [
@@ -203,7 +207,7 @@ def test_opencti_observables_and_foreign_reports_are_imported(tmp_path: Path) ->
     assert any(r and "indicator" in r for r in reasons)
     assert any(r and "not referenced" in r for r in reasons)
     [row] = [r for r in records if hasattr(r, "fields")]
-    assert row.fields["country"] == "VN" and row.source_id == "report--7"
+    assert row.fields["country"] == "VN" and row.source_id == OPENCTI_REPORT
     assert {i.value for i in row.identifiers or []} == {
         RING_WALLET,
         "+84912345678",

@@ -36,6 +36,7 @@ from bigfish.interop.revocation import Revoked, node_of, withdraw_copies
 from bigfish.interop.stix_import import (
     OBSERVABLE_TYPES,
     SUPPORTING,
+    check_report_id,
     item_markings,
     report_fields,
 )
@@ -427,6 +428,7 @@ def import_objects(
                 rejections.append((stix_id, f"{field}: {reason}" if field else reason))
             continue
         try:
+            check_report_id(obj)
             fields, found = report_fields(obj, lookup)
             named = owner or _org_of(obj, lookup)
             org = _check_name(named or default_org)

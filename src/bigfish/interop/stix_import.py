@@ -143,6 +143,22 @@ def _scalar(name: str, value: object) -> str | None:
 #: The end of a timestamp that says its time zone (STIX writes Z; an offset is read as such).
 _ZONED = re.compile(r"(?:[Zz]|[+-]\d\d:?\d\d)$")
 
+#: A report's STIX 2.1 identifier (section 2.9): `report--` and an RFC 4122 UUID, as the OASIS
+#: schema (common/identifier.json) writes it.
+_REPORT_ID = re.compile(
+    r"report--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}"
+)
+
+
+def check_report_id(obj: Mapping[str, Any]) -> None:
+    """InputError naming `id` unless report OBJ's id is a STIX 2.1 identifier: a report goes
+    out again under the id it came with (exports, TAXII), and one malformed id would make
+    every later bundle of the node invalid STIX, refused whole by strict readers."""
+    ident = obj.get("id")
+    if not isinstance(ident, str) or _REPORT_ID.fullmatch(ident) is None:
+        shown = ident[:80] if isinstance(ident, str) else ident
+        raise InputError(f"not a STIX 2.1 report id (report--UUID): {shown!r}", field="id")
+
 
 def _timestamp(obj: Mapping[str, Any], name: str) -> str | None:
     """Property NAME of OBJ, a STIX timestamp that says its time zone, as sent; None when
@@ -341,6 +357,7 @@ def _record(
         return
     if stix_type == "report":
         try:
+            check_report_id(obj)
             fields, found = report_fields(obj, lookup)
         except InputError as exc:
             shown = str(stix_id) if isinstance(stix_id, str) else None
