@@ -130,3 +130,18 @@ def test_the_document_lists_the_statuses_routes_answer(sqlite_partnership: Partn
     assert health["400"]["content"] == error
     answer = c.get("/api/v1/health", params={"verbose": "1"})
     assert answer.status_code == 400 and answer.json()["error"]["details"]["field"] == "verbose"
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_a_since_beyond_the_calendar_in_utc_is_refused_naming_it(
+    sqlite_partnership: Partnership, since: str
+) -> None:
+    # No time in UTC: an OverflowError, answered 400 "a value in the request cannot be stored
+    # or searched", naming nothing (as a request's deadline was, tests/requests/test_review_h93).
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    answer = c.get("/api/v1/alerts", params={"since": since}, headers=h)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["details"] == {"field": "since"} and "since" in error["message"]
+    for edge in ("9999-12-31T23:00:00Z", "0001-01-01T00:30:00Z"):
+        assert c.get("/api/v1/alerts", params={"since": edge}, headers=h).status_code == 200

@@ -45,6 +45,15 @@ def alerts(
     last poll: a report whose storing began before it and ended after is dated before it.
     Delivery is at least once: when either report changes, its alerts are dated again and
     served again with the same `id`; keep what you were served by `id`."""
+    if since is not None:
+        try:
+            since = as_utc(since)
+        except OverflowError:  # 9999-12-31T23:00-05:00: no time in UTC
+            raise ApiError(
+                422,
+                f"field 'since': {since.isoformat()} is not a time in UTC (years 1 to 9999)",
+                details={"field": "since"},
+            ) from None
     store: Store = request.app.state.store
     viewer = principal.viewer()
     try:
