@@ -621,8 +621,12 @@ def _verify_bindings(manifest: dict[str, Any], records: Sequence[CustodyRecord])
     for record in records:
         by_item.setdefault(record.draft.evidence_id, []).append(record)
     notes = []
+    listed: set[str] = set()
     for entry in manifest["evidence"]:
         evidence_id = entry["evidence_id"]
+        if evidence_id in listed:  # one file counted as two, its acquirer shown twice
+            raise _Problem(f"manifest.json lists evidence {_shown(str(evidence_id))} twice")
+        listed.add(evidence_id)
         if entry["organization"] != org:
             raise _Problem(
                 f"manifest.json: evidence {evidence_id} is held by {entry['organization']!r}, "
