@@ -164,6 +164,12 @@ def detect_format(path: Path) -> str:
             "writes an array's so), or pass --format",
             file=str(path),
         )
+    if path.suffix.lower() == ".xls":
+        raise InputError(
+            "an Excel 97-2003 workbook (.xls), which bigfish cannot read: open it in a "
+            "spreadsheet program and save it as .xlsx (Excel Workbook), or as CSV UTF-8",
+            file=str(path),
+        )
     raise InputError(
         "cannot tell the format from the file name; pass --format csv|jsonl|xlsx|stix|misp",
         file=str(path),

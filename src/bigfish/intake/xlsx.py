@@ -528,13 +528,28 @@ class Workbook:
             yield from sheet_rows(source, self.converter(), sheet.name, self.padded)
 
 
+#: The first bytes of an OLE2 compound file: what Excel saves a workbook with a password to
+#: open in (encrypted), and the Excel 97-2003 format (.xls); an .xlsx is a zip.
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE2_REASON = (
+    "the workbook is protected by a password (encrypted), or an Excel 97-2003 workbook "
+    "(.xls), which bigfish cannot read: open it in a spreadsheet program, remove the "
+    "password if it has one, and save it as .xlsx (Excel Workbook)"
+)
+
+
 def open_workbook(raw: IO[bytes], file: str) -> Workbook:
     """The workbook RAW, its parts' sizes checked before any is expanded; InputError naming
-    FILE when it is not a readable workbook or is past a bound."""
+    FILE when it is not a readable workbook (saying what to do with an encrypted one or a
+    .xls) or is past a bound."""
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.styles.stylesheet import apply_stylesheet
     from openpyxl.worksheet._reader import WorkSheetParser
 
+    head = raw.read(len(OLE2))
+    raw.seek(0)
+    if head == OLE2:
+        raise InputError(OLE2_REASON, file=file)
     try:
         reader = ExcelReader(raw, read_only=True, data_only=False)
         _check_sizes(reader.archive, file)
