@@ -332,7 +332,8 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
     verifies; and a comment is text some tools print next to the listing.
     """
     position = 0
-    for info in sorted(infos, key=lambda i: i.header_offset):
+    ordered = sorted(infos, key=lambda i: i.header_offset)  # the only pass over INFOS
+    for index, info in enumerate(ordered):
         if info.header_offset != position:
             raise _Problem(
                 f"the package holds bytes that belong to no listed member before "
@@ -347,8 +348,8 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
         _check_local_header(info, header, raw.read(name_length), raw.read(extra_length))
         position += _LOCAL_HEADER.size + name_length + extra_length + info.compress_size
         if info.flag_bits & _DESCRIPTOR:  # sizes in a data descriptor after the data
-            following = [i.header_offset for i in infos if i.header_offset > info.header_offset]
-            gap = min(following, default=_directory_offset(raw)) - position
+            following = ordered[index + 1].header_offset if index + 1 < len(ordered) else None
+            gap = (_directory_offset(raw) if following is None else following) - position
             if gap in _DESCRIPTOR_SIZES:
                 raw.seek(position)
                 _check_descriptor(info, raw.read(gap))
