@@ -145,3 +145,23 @@ def test_a_since_beyond_the_calendar_in_utc_is_refused_naming_it(
     assert error["details"] == {"field": "since"} and "since" in error["message"]
     for edge in ("9999-12-31T23:00:00Z", "0001-01-01T00:30:00Z"):
         assert c.get("/api/v1/alerts", params={"since": edge}, headers=h).status_code == 200
+
+
+def test_a_decision_with_a_field_it_does_not_have_is_refused(
+    sqlite_partnership: Partnership,
+) -> None:
+    # Every other body of the API refuses a field it does not have (bigfish.api.schemas.Body):
+    # a decision on a suggestion dropped it without a word and went on.
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    decision = {
+        "org": "A",
+        "report_id": "r1",
+        "other_org": "A",
+        "other_report_id": "r2",
+        "decision": "rejected",
+    }
+    answer = c.post("/api/v1/similar/decisions", json={**decision, "note": "x"}, headers=h)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["field"] == "note"
+    # Without it, the decision goes on to the reports (neither exists here: 404).
+    assert c.post("/api/v1/similar/decisions", json=decision, headers=h).status_code == 404

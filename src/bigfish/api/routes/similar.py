@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, requires
 from bigfish.api.errors import ApiError
-from bigfish.api.schemas import ERRORS
+from bigfish.api.schemas import ERRORS, Body
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.errors import InputError
 from bigfish.suggestions import decide, suggestions_for
@@ -39,8 +39,9 @@ class SuggestionList(BaseModel):
     next_cursor: str | None = None
 
 
-class DecisionIn(BaseModel):
-    """The caller's organization's word on the suggestion joining two reports."""
+class DecisionIn(Body):
+    """The caller's organization's word on the suggestion joining two reports (a field it does
+    not have is refused, as in every body of the API)."""
 
     org: str = Field(max_length=100)
     report_id: str = Field(max_length=200)
