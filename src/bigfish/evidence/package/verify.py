@@ -181,9 +181,11 @@ def _shown(text: str) -> str:
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the name and extra field lengths
-_END = struct.Struct("<4s8xIIH")  # signature, central directory size and offset, comment length
+# signature, this disk, the directory's disk, members on this disk and in all, the central
+# directory's size and offset, the comment's length
+_END = struct.Struct("<4sHHHHIIH")
 _ZIP64_LOCATOR = struct.Struct("<4s4xQ4x")  # signature, offset of the zip64 end record
-_ZIP64_END = struct.Struct("<4s36xQQ")  # signature, central directory size and offset
+_ZIP64_END = struct.Struct("<4s12xIIQQQQ")  # signature, then the same fields as _END's, wider
 _DESCRIPTOR_SIZES = (12, 16, 20, 24)  # a data descriptor, with or without signature, zip64
 # A local header's flags, compression method, DOS time and date, CRC-32 and sizes.
 _LOCAL_FIELDS = struct.Struct("<6xHHHHIII")
@@ -349,12 +351,13 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
         position += _LOCAL_HEADER.size + name_length + extra_length + info.compress_size
         if info.flag_bits & _DESCRIPTOR:  # sizes in a data descriptor after the data
             following = ordered[index + 1].header_offset if index + 1 < len(ordered) else None
-            gap = (_directory_offset(raw) if following is None else following) - position
+            ends = _directory_offset(raw, len(ordered)) if following is None else following
+            gap = ends - position
             if gap in _DESCRIPTOR_SIZES:
                 raw.seek(position)
                 _check_descriptor(info, raw.read(gap))
                 position += gap
-    directory = _directory_offset(raw)
+    directory = _directory_offset(raw, len(ordered))
     if directory != position:
         raise _Problem(
             f"the package holds bytes that belong to no listed member before its central "
@@ -362,9 +365,10 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
         )
 
 
-def _directory_offset(raw: Any) -> int:
+def _directory_offset(raw: Any, members: int) -> int:
     """Where the central directory starts, from an end record that ends the file with no
-    comment, and that the directory ends at (with the zip64 records between, when there)."""
+    comment, and that the directory ends at (with the zip64 records between, when there),
+    counting the MEMBERS the directory lists on the one disk there is."""
     end = raw.seek(0, 2) - _END.size
     raw.seek(max(end, 0))
     record = raw.read(_END.size)
@@ -373,10 +377,11 @@ def _directory_offset(raw: Any) -> int:
             "the package does not end with the zip's end record: something follows it "
             "(hidden content), or it carries a comment"
         )
-    _, size, offset, comment = _END.unpack(record)
+    _, disk, directory_disk, on_disk, counted, size, offset, comment = _END.unpack(record)
     if comment:
         raise _Problem("the package carries a zip comment (text some tools show): refused")
     directory_end = end
+    wide = False
     if end >= _ZIP64_LOCATOR.size:  # a zip64 locator before the end record, when there
         raw.seek(end - _ZIP64_LOCATOR.size)
         locator = raw.read(_ZIP64_LOCATOR.size)
@@ -386,10 +391,28 @@ def _directory_offset(raw: Any) -> int:
             zip64 = raw.read(_ZIP64_END.size)
             if not zip64.startswith(b"PK\x06\x06"):
                 raise _Problem("the package's zip64 end record is not where its locator says")
-            _, size, offset = _ZIP64_END.unpack(zip64)
             if record_at + 56 != end - _ZIP64_LOCATOR.size:
                 raise _Problem("the package holds bytes between its zip64 end records")
+            fields = _ZIP64_END.unpack(zip64)[1:]
+            _check_counts("zip64 end record", members, *fields[:4])
+            size, offset = fields[4:]
             directory_end = record_at
+            wide = True
+    # With zip64 records, the end record's fields may say "see the zip64 record" (all ones).
+    _check_counts(
+        "end record",
+        members,
+        *(
+            said if not wide or said not in (0xFFFF, 0xFFFFFFFF) else expected
+            for said, expected in (
+                (disk, 0),
+                (directory_disk, 0),
+                (on_disk, min(members, 0xFFFF)),
+                (counted, min(members, 0xFFFF)),
+            )
+        ),
+        limit=0xFFFF if wide else None,
+    )
     if offset + size != directory_end:
         raise _Problem(
             "the package holds bytes between its central directory and its end record "
@@ -409,6 +432,32 @@ _UNREADABLE = (
     NotImplementedError,
 )
 _INFLATE_CHUNK = 1 << 20
+
+
+def _check_counts(
+    record: str,
+    members: int,
+    disk: int,
+    directory_disk: int,
+    on_disk: int,
+    counted: int,
+    *,
+    limit: int | None = None,
+) -> None:
+    """The zip's end RECORD names disk 0 alone and counts the MEMBERS its central directory
+    lists (up to LIMIT, past which zip64's record counts): `unzip -t` calls a package whose
+    count is wrong broken, and one on another disk part of a multi-part archive."""
+    if disk or directory_disk:
+        raise _Problem(
+            f"the zip's {record} names disk {disk or directory_disk}: a package is one file, "
+            "not part of a multi-part archive: refused"
+        )
+    expected = members if limit is None else min(members, limit)
+    if (on_disk, counted) != (expected, expected):
+        raise _Problem(
+            f"the zip's {record} counts {counted} members (of {on_disk} on its disk) where its "
+            f"central directory lists {members} (zip tools call the package broken): refused"
+        )
 
 
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:
