@@ -170,6 +170,25 @@ def _field_text(key: str, value: Any, mapped: MappedField | None = None) -> str:
     return _scalar(value)  # loss_amount and unknown fields: text or a number
 
 
+#: The keys of an identifier object (spec/reports.md); null in any other says nothing.
+_IDENTIFIER_KEYS = frozenset({"kind", "value", "role"})
+
+
+def _other_key_reason(key: str) -> str:
+    """Why an identifier's KEY (not kind, value or role) refuses its report: what it says would
+    be lost, or would be read otherwise than the partner meant."""
+    if key == "country":
+        how = (
+            "an identifier is read in its report's country: write a phone of another "
+            "country with its code (+84…)"
+        )
+    else:
+        how = "write what it says into the value (an account as BANK:ACCOUNT), or leave it out"
+    return (
+        f"an identifier has kind, value and role; its {key!r} is not read and would be lost: {how}"
+    )
+
+
 def _json_identifiers(value: Any) -> list[RawIdentifier]:
     if not isinstance(value, list):
         raise InputError("identifiers must be a list", field="identifiers")
@@ -188,6 +207,11 @@ def _json_identifiers(value: Any) -> list[RawIdentifier]:
             raise InputError(f"unknown kind {kind!r}", field=f"{where}.kind")
         if not isinstance(raw, str) or not bare(raw):  # spaces, marks no one sees: empty
             raise InputError("value must be non-empty text", field=f"{where}.value")
+        other = next(
+            (k for k, v in item.items() if k not in _IDENTIFIER_KEYS and v is not None), None
+        )
+        if other is not None:
+            raise InputError(_other_key_reason(other), field=f"{where}.{other}")
         try:
             role = parse_role(item.get("role"))
         except InputError as exc:
