@@ -165,3 +165,21 @@ def test_a_decision_with_a_field_it_does_not_have_is_refused(
     assert answer.json()["error"]["details"][0]["field"] == "note"
     # Without it, the decision goes on to the reports (neither exists here: 404).
     assert c.post("/api/v1/similar/decisions", json=decision, headers=h).status_code == 404
+
+
+def test_a_batch_of_one_names_the_item_of_a_bad_field(sqlite_partnership: Partnership) -> None:
+    # A batch of two named `identifiers[1].country`; a batch of one named `country`, so a
+    # client finding the item by the field's index found none.
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    bad = {"kind": "phone", "value": "0812345678", "country": "ZZ"}
+    for identifiers, field in (
+        ([bad], "identifiers[0].country"),
+        ([{"kind": "phone", "value": "1"}, bad], "identifiers[1].country"),
+    ):
+        answer = c.post("/api/v1/lookup", json={"identifiers": identifiers}, headers=h)
+        assert answer.status_code == 422
+        assert answer.json()["error"]["details"] == {"field": field}
+        assert field in answer.json()["error"]["message"]
+    # The single lookup has no items: the field is the query parameter.
+    single = c.get("/api/v1/lookup", params=bad, headers=h)
+    assert single.status_code == 422 and single.json()["error"]["details"] == {"field": "country"}

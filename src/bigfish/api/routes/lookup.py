@@ -22,6 +22,7 @@ from bigfish.api.errors import ApiError, api_error_response
 from bigfish.api.schemas import ERRORS, BatchLookup, LinkStopAnswer, LookupAnswer
 from bigfish.api.strict import StrictJsonRoute
 from bigfish.audit import AuditWriter, listed_entries
+from bigfish.errors import InputError
 from bigfish.lookup import LookupQuery, LookupResult, lookup_many
 from bigfish.models import Kind
 
@@ -104,7 +105,13 @@ def lookup_batch(body: BatchLookup, request: Request, principal: Reader) -> Resp
     """The single answers for up to 10,000 identifiers, in the same order. What was looked up
     is recorded in the audit log (rows of action `POST /api/v1/lookup identifiers`)."""
     queries = [LookupQuery(q.kind, q.value, q.country) for q in body.identifiers]
-    results = lookup_many(request.app.state.store, principal.viewer(), queries)
+    try:
+        results = lookup_many(request.app.state.store, principal.viewer(), queries)
+    except InputError as exc:
+        if len(queries) != 1 or exc.field is None:
+            raise
+        # `lookup_many` names the item only in a batch of two or more (one is the GET's).
+        raise InputError(exc.message, field=f"identifiers[0].{exc.field}") from None
     looked_up = [(i, r.canonical_kind, r.canonical) for i, r in enumerate(results)]
     record_looked_up(request, principal, BATCH_AUDIT_ACTION, looked_up)
     # The results serialized as they are: building 10,000 `LookupAnswer`s for FastAPI to
