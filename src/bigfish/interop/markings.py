@@ -181,11 +181,20 @@ def marking_from_object(
 
 
 def _sharing(obj: Mapping[str, Any]) -> tuple[Distribution, str | None] | None:
-    """The distribution and group of OBJ's bigfish-sharing extension, None without one."""
-    extensions = obj.get("extensions")
-    sharing = extensions.get(SHARING_EXTENSION) if isinstance(extensions, dict) else None
-    if not isinstance(sharing, dict):
+    """The distribution and group of OBJ's bigfish-sharing extension, None without one. One
+    that cannot be read (`extensions` or the extension not an object: `"group"`, null) is
+    `organization`, the most restrictive, never "no statement" (which the command line's
+    marking or the report's would widen)."""
+    if "extensions" not in obj:
         return None
+    extensions = obj["extensions"]
+    if not isinstance(extensions, dict):
+        return Distribution.ORGANIZATION, None
+    if SHARING_EXTENSION not in extensions:
+        return None
+    sharing = extensions[SHARING_EXTENSION]
+    if not isinstance(sharing, dict):
+        return Distribution.ORGANIZATION, None
     value = sharing.get("distribution")
     name = sharing.get("group")
     if value == Distribution.PARTNERSHIP.value:
