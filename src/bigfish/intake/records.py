@@ -284,6 +284,25 @@ _strptime = lru_cache(maxsize=4096)(datetime.strptime)
 _CACHED_DATE = 64
 
 
+#: Years of the Buddhist Era, which Thai systems write, are these many years ahead of the CE.
+_BUDDHIST_ERA = 543
+
+
+def _buddhist_era(when: datetime) -> str:
+    """A hint for an implausible time WHEN whose year is a plausible one of the Buddhist Era
+    (2568 BE is 2025 CE), else nothing."""
+    if when.year < EARLIEST.year + _BUDDHIST_ERA:
+        return ""
+    day = min(when.day, 28) if when.month == 2 else when.day  # 29 February of a CE year
+    common = when.replace(year=when.year - _BUDDHIST_ERA, day=day)
+    if not EARLIEST <= common <= datetime.now(UTC) + LEEWAY:
+        return ""
+    return (
+        f"; is {when.year} a year of the Buddhist Era? It is {common:%Y-%m-%d} in the Common "
+        "Era: write years of the Common Era, as Excel's date cells hold them"
+    )
+
+
 def _grouped(whole: str, separator: str) -> bool:
     """True when WHOLE is 1-3 digits then groups of three, each after SEPARATOR."""
     first, *groups = whole.split(separator)
@@ -469,7 +488,7 @@ def build_report(
     if not EARLIEST <= reported_at <= datetime.now(UTC) + LEEWAY:
         raise InputError(
             f"reported_at {reported_at:%Y-%m-%d} is not a plausible time of a report"
-            f" (from {EARLIEST:%Y} to today)",
+            f" (from {EARLIEST:%Y} to today){_buddhist_era(reported_at)}",
             field="reported_at",
         )
     country = (values["country"] or "").upper()
