@@ -141,7 +141,7 @@ def verify_package(
             state["records"],
             state["fingerprint"],
         )
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError) as exc:  # NotImplemented: a zip version
         return PackageCheck(False, f"not a readable zip file ({exc})", None, 0, 0, None)
     except OSError as exc:  # its strerror, since str(exc) repeats the path the caller names
         reason = exc.strerror or str(exc)
@@ -333,6 +333,7 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
     forged archive prepended, say) would be what such a tool shows, under a package that
     verifies; and a comment is text some tools print next to the listing.
     """
+    _check_directory(raw, infos)
     position = 0
     ordered = sorted(infos, key=lambda i: i.header_offset)  # the only pass over INFOS
     for index, info in enumerate(ordered):
@@ -365,9 +366,49 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
         )
 
 
+_CENTRAL_ENTRY = struct.Struct("<4s24xHHHH")  # signature, name, extra, comment lengths, disk
+
+
+def _check_directory(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
+    """The central directory is its entries (INFOS, in its order), each as long as its lengths
+    say and on disk 0, and nothing else. zipfile reads an entry's name, extra field and comment
+    from the directory's bytes only, so lengths that run past its end are cut short there
+    silently; other tools read on, into the end record, and call the package broken."""
+    position, end = _directory_bounds(raw, len(infos))
+    for info in infos:
+        raw.seek(position)
+        header = raw.read(46)
+        if len(header) < 46 or not header.startswith(b"PK\x01\x02"):
+            raise _Problem(
+                f"the zip's central directory has no entry where {_shown(info.filename)}'s "
+                "should be"
+            )
+        _, name, extra, comment, disk = _CENTRAL_ENTRY.unpack(header[: _CENTRAL_ENTRY.size])
+        position += 46 + name + extra + comment
+        if position > end:
+            raise _Problem(
+                f"the zip's central directory entry of {_shown(info.filename)} runs past the "
+                "directory's end (zip tools call the package broken): refused"
+            )
+        if disk:
+            raise _Problem(
+                f"the zip's central directory entry of {_shown(info.filename)} names disk "
+                f"{disk}: a package is one file, not part of a multi-part archive: refused"
+            )
+    if position != end:
+        raise _Problem(
+            "the zip's central directory holds bytes after its last entry (hidden content): refused"
+        )
+
+
 def _directory_offset(raw: Any, members: int) -> int:
-    """Where the central directory starts, from an end record that ends the file with no
-    comment, and that the directory ends at (with the zip64 records between, when there),
+    """Where the central directory starts (see `_directory_bounds`)."""
+    return _directory_bounds(raw, members)[0]
+
+
+def _directory_bounds(raw: Any, members: int) -> tuple[int, int]:
+    """Where the central directory starts and ends, from an end record that ends the file with
+    no comment, and that the directory ends at (with the zip64 records between, when there),
     counting the MEMBERS the directory lists on the one disk there is."""
     end = raw.seek(0, 2) - _END.size
     raw.seek(max(end, 0))
@@ -418,7 +459,7 @@ def _directory_offset(raw: Any, members: int) -> int:
             "the package holds bytes between its central directory and its end record "
             "(hidden content)"
         )
-    return int(offset)
+    return int(offset), int(directory_end)
 
 
 # What reading a member raises for bytes that are not a member it can read: a bad CRC, data that
