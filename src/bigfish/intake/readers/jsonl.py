@@ -20,6 +20,7 @@ from bigfish.intake.readers.rows import (
     Unreadable,
     _check_not_utf16,
     check_not_zip,
+    encoding_question,
 )
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
@@ -456,7 +457,7 @@ def _not_utf8(
     bad = data[exc.start]
     reason = (
         f"not valid UTF-8: byte 0x{bad:02X} at byte {exc.start + 1} of the line (offset "
-        f"{at + exc.start} of the file); is the file Latin-1? save it as UTF-8"
+        f"{at + exc.start} of the file); {encoding_question(data)} save it as UTF-8"
     )
     try:
         obj = json.loads(

@@ -89,10 +89,24 @@ def _has_bad_bytes(values: list[str]) -> bool:
     return any(_BAD_BYTES.search(v) for v in values)
 
 
+#: Three bytes in a row that are Thai letters, vowels or tone marks in Windows-874 (TIS-620):
+#: Thai text written in that code page. Latin-1 text has an accented letter here and there.
+_THAI_RUN = re.compile(b"[\xa1-\xfb]{3}")
+
+
+def encoding_question(data: bytes) -> str:
+    """The question a rejection asks about the encoding of DATA, bytes that are not UTF-8:
+    Thai's Windows code page when they hold Thai text in it, else Latin-1."""
+    if _THAI_RUN.search(data):
+        return "is the file in the Thai Windows code page, Windows-874 (TIS-620)?"
+    return "is the file Latin-1?"
+
+
 def _bad_bytes_reason(values: list[str]) -> str:
     if any(_NUL_MARK in v for v in values):
         return "contains a NUL character (a binary file, or one cut off?)"
-    return "not valid UTF-8 (is the file Latin-1?); save it as UTF-8"
+    data = "".join(v for v in values if _BAD_BYTES.search(v)).encode("utf-8", "surrogateescape")
+    return f"not valid UTF-8 ({encoding_question(data)}); save it as UTF-8"
 
 
 def _name(cell: str) -> str:
