@@ -183,3 +183,26 @@ def test_a_batch_of_one_names_the_item_of_a_bad_field(sqlite_partnership: Partne
     # The single lookup has no items: the field is the query parameter.
     single = c.get("/api/v1/lookup", params=bad, headers=h)
     assert single.status_code == 422 and single.json()["error"]["details"] == {"field": "country"}
+
+
+def test_an_upload_sent_as_another_media_type_is_told_to_send_a_form(
+    sqlite_partnership: Partnership,
+) -> None:
+    # Evidence is uploaded as multipart/form-data: a text/plain body was told "send it as
+    # application/json", which the route refuses too; a JSON body was told that the file,
+    # source and method are missing.
+    c, h = sqlite_partnership.client, sqlite_partnership.headers("A")
+    path = "/api/v1/reports/A/r1/evidence"
+    for answer in (
+        c.post(path, content=b"abc", headers={**h, "Content-Type": "text/plain"}),
+        c.post(path, json={"source": "phone", "method": "screenshot"}, headers=h),
+    ):
+        assert answer.status_code == 415, answer.text
+        error = answer.json()["error"]
+        assert "multipart/form-data" in error["message"]
+        assert "application/json" not in error["message"].split(";")[1]
+        assert error["details"] == {"field": "body"}
+    # A form that misses fields still names them.
+    form = c.post(path, data={"source": "phone"}, files={"x": ("a", b"1")}, headers=h)
+    assert form.status_code == 422
+    assert {d["field"] for d in form.json()["error"]["details"]} == {"file", "method"}

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy.exc
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -99,9 +99,17 @@ def _validation(request: Request, exc: Exception) -> JSONResponse:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     # A body FastAPI left as bytes was not read as JSON for its media type: a form's (what
     # `curl -d` sends) or none at all, where the route wants JSON. A route that takes a form
-    # gets the form, never bytes.
+    # (an evidence upload) gets the form, never bytes, and is sent one of another media type.
     unread = any(isinstance(e.get("input"), bytes | bytearray) for e in errors)
-    if about_body and "json" not in media and (unread or (media and media not in _FORM_TYPES)):
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if about_body and isinstance(getattr(body_field, "field_info", None), params.Form):
+        if media and media not in _FORM_TYPES:
+            return error_response(
+                415,
+                f"the body is {media}; send it as multipart/form-data",
+                details={"field": "body"},
+            )
+    elif about_body and "json" not in media and (unread or (media and media not in _FORM_TYPES)):
         sent = f"the body is {media}" if media else "the body has no Content-Type"
         return error_response(
             415, f"{sent}; send it as application/json", details={"field": "body"}
