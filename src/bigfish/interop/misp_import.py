@@ -429,6 +429,23 @@ def _tag_fields(event: Mapping[str, Any], problems: list[tuple[str, str]]) -> di
     return fields
 
 
+#: Why a bigfish network event (`bigfish.interop.misp.network_event`) is not read as a report.
+_NETWORK_EVENT = (
+    "a bigfish network event stands for the reports of a network, not for one report; ingest"
+    " the reports' own events (bigfish export misp --out FILE --sent-by ORG on their node)"
+)
+
+
+def _network_tag(event: Mapping[str, Any]) -> str | None:
+    """Where EVENT's `bigfish:network="ID"` tag is (`Tag[0]`), the mark of a bigfish network
+    event, or None."""
+    for i, tag in enumerate(_list(event.get("Tag"))):
+        name = tag.get("name") if isinstance(tag, dict) else None
+        if isinstance(name, str) and name.startswith(f"{TAG_PREFIX}network="):
+            return f"Tag[{i}]"
+    return None
+
+
 def event_records(line: int, wrapper: object) -> list[Record]:
     """One MISP event (with or without its {"Event": …} wrapper) as an intake row, preceded by
     an Unreadable for each of its attributes, objects or tags that cannot be read. The row's
@@ -438,6 +455,9 @@ def event_records(line: int, wrapper: object) -> list[Record]:
     if not isinstance(event, dict):
         return [Unreadable(line, "a MISP event must be a JSON object")]
     uid = event.get("uuid") if isinstance(event.get("uuid"), str) else None
+    network = _network_tag(event)
+    if network is not None:
+        return [Unreadable(line, _NETWORK_EVENT, uid, network)]
     fields: dict[str, str] = {"report_id": _report_id(event)}
     if isinstance(event.get("date"), str):
         fields["reported_at"] = event["date"]
