@@ -333,7 +333,6 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
     forged archive prepended, say) would be what such a tool shows, under a package that
     verifies; and a comment is text some tools print next to the listing.
     """
-    _check_directory(raw, infos)
     position = 0
     ordered = sorted(infos, key=lambda i: i.header_offset)  # the only pass over INFOS
     for index, info in enumerate(ordered):
@@ -364,6 +363,7 @@ def _check_layout(raw: Any, infos: Sequence[zipfile.ZipInfo]) -> None:
             f"the package holds bytes that belong to no listed member before its central "
             f"directory (offset {position}): another archive or hidden content"
         )
+    _check_directory(raw, infos)
 
 
 _CENTRAL_ENTRY = struct.Struct("<4s24xHHHH")  # signature, name, extra, comment lengths, disk
