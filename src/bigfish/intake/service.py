@@ -702,6 +702,13 @@ def ingest_file(
     reader = READERS.get(fmt)
     if reader is None:
         raise InputError(f"unsupported format {fmt!r}", file=str(path), field="format")
+    if mapping is not None and fmt not in _HEADER_READERS and fmt not in _MAPPED_READERS:
+        raise InputError(  # its defaults and translations would be ignored without a word
+            f"a column mapping (--map) is read for CSV, JSON Lines and .xlsx files; a "
+            f"{fmt.upper()} file's fields are its format's own: ingest it without --map",
+            file=str(path),
+            field="map",
+        )
     marking = marking or Marking()
     rates = rates or node_rates()
     name = _file_name(path)
