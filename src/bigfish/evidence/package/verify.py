@@ -34,6 +34,7 @@ from bigfish.evidence.custody import (
 )
 from bigfish.evidence.files import hash_stream
 from bigfish.evidence.package.layout import (
+    DOCUMENTS,
     FORMAT,
     FORMAT_WITH_DISPOSED,
     FORMATS,
@@ -580,6 +581,9 @@ def _verify(
     state["tree_size"], state["tree_head_at"] = head.size, head.timestamp
     created = manifest.get("created_at")
     state["created_at"] = created if isinstance(created, str) else None
+    for name in DOCUMENTS:  # every package lists them all: one left out would go unchecked
+        if name not in manifest["documents"]:
+            raise _Problem(f"manifest.json lists no digest of {name} (its content is unchecked)")
     for name, digest in manifest["documents"].items():
         if hashlib.sha256(_read(zf, name)).hexdigest() != digest:
             raise _Problem(f"{name} was changed: its digest does not match the manifest")
