@@ -16,7 +16,7 @@ from bigfish.linking.hubs import StopReason
 from bigfish.linking.loading import CHUNK, chunked, fetch_pairs, fetch_table_pairs, utc
 from bigfish.linking.networks import NetworkEvent
 from bigfish.linking.score import NetworkStats
-from bigfish.linking.warninglists import WarningLists
+from bigfish.linking.warninglists import PLATFORM_PAGES, WarningLists
 from bigfish.store.schema import identifiers, reports
 from bigfish.store.schema_interop import report_withdrawals
 from bigfish.store.schema_linking import (
@@ -261,7 +261,9 @@ def listed_identifiers(conn: Connection, lists: WarningLists) -> dict[int, str]:
     """Every stored identifier on a warning list, with the list's name.
 
     Domains are registrable domains and phones are exact, so both are found by their entries
-    (an IN query); only root URLs and, for hostname lists on emails, email domains are scanned."""
+    (an IN query); only root URLs and the URLs of the hosts that have pages of their own
+    (`warninglists.PLATFORM_PAGES`) and, for hostname lists on emails, email domains are
+    scanned."""
     out: dict[int, str] = {}
     kinds = {kind for wl in lists.lists for kind in wl.kinds}
     for kind in sorted(kinds):
@@ -269,7 +271,7 @@ def listed_identifiers(conn: Connection, lists: WarningLists) -> dict[int, str]:
             identifiers.c.kind == kind, identifiers.c.valid.is_(True)
         )
         if kind in ("url", "email"):
-            scan = query.where(identifiers.c.canonical.like("%/")) if kind == "url" else query
+            scan = query.where(sa.or_(*_url_scan())) if kind == "url" else query
             rows = list(conn.execute(scan))
         else:
             entries = sorted({e for wl in lists.lists if kind in wl.kinds for e in wl.entries})
@@ -282,6 +284,14 @@ def listed_identifiers(conn: Connection, lists: WarningLists) -> dict[int, str]:
             if name is not None:
                 out.setdefault(row.id, name)
     return out
+
+
+def _url_scan() -> list[sa.ColumnElement[bool]]:
+    """The URLs a list may hold: roots (``bit.ly/``), and any of a platform page host's, with
+    or without a subdomain (``m.facebook.com/groups``)."""
+    like = identifiers.c.canonical.like
+    hosts = sorted(PLATFORM_PAGES)
+    return [like("%/"), *(like(f"{h}/%") for h in hosts), *(like(f"%.{h}/%") for h in hosts)]
 
 
 def stopped(conn: Connection, ids: Sequence[int] | None) -> dict[int, Stop]:

@@ -6,7 +6,9 @@ In the spirit of MISP's warninglists. One JSON file per list (format in docs/war
      "kinds": ["domain", "url"], "country": null, "list": ["bit.ly", "tinyurl.com"]}
 
 ``type`` is ``hostname`` (a domain and its subdomains; for URLs only the bare root such as
-``bit.ly/``, because ``bit.ly/3xYz12`` is the scammer's own link) or ``exact`` (the canonical form
+``bit.ly/``, because ``bit.ly/3xYz12`` is the scammer's own link, and a page of a social or
+messaging platform itself, such as ``facebook.com/marketplace``: `PLATFORM_PAGES`) or
+``exact`` (the canonical form
 of each entry, normalized with the list's ``country`` as the default region, so hotlines can be
 written as printed locally). The shipped lists live in ``bigfish/data/warninglists``; operators add
 their own directory of files with the same format.
@@ -57,6 +59,54 @@ def _host_matches(host: str, wl: WarningList) -> bool:
     )
 
 
+#: Pages of social and messaging platforms themselves, by host: one path segment that
+#: `bigfish.identifiers` does not read as a profile there (its reserved words, and TikTok's and
+#: LINE's own pages). Such a URL (facebook.com/marketplace, t.me/joinchat, tiktok.com/foryou) is
+#: the platform, named by victims of unrelated rings, as its bare root is. Any other path is
+#: someone's and links: a deeper one or one with a query (a group, an invite, a listing, a
+#: video), a segment that is no page of the platform, and every path of a shortener.
+_SOCIAL_PAGES = frozenset(
+    {
+        "p", "reel", "reels", "explore", "stories", "accounts", "direct", "tv", "about", "legal",
+        "profile.php", "people", "groups", "pages", "share", "sharer", "sharer.php", "watch",
+        "events", "marketplace", "photo", "photo.php", "story.php", "permalink.php", "login",
+        "help", "policies", "l.php", "dialog", "plugins", "hashtag", "messages", "gaming", "ads",
+        "i", "home", "search", "intent", "settings", "notifications", "signup", "tos", "privacy",
+        "video", "tag", "music", "discover", "live", "friends", "business", "login.php",
+        "home.php", "index.php", "feed", "bookmarks", "saved", "jobs", "fundraisers",
+    }
+)  # fmt: skip
+_TELEGRAM_PAGES = frozenset(
+    {"joinchat", "addstickers", "addemoji", "share", "c", "proxy", "socks", "addlist", "iv"}
+)
+_TIKTOK_PAGES = frozenset(
+    {"foryou", "following", "explore", "live", "discover", "upload", "login", "signup",
+     "search", "messages", "friends", "tag", "music", "about", "legal", "shop"}
+)  # fmt: skip
+_LINE_PAGES = frozenset({"r", "en", "th", "ja", "download", "ti", "login"})
+PLATFORM_PAGES: dict[str, frozenset[str]] = {
+    "facebook.com": _SOCIAL_PAGES,
+    "fb.com": _SOCIAL_PAGES,
+    "instagram.com": _SOCIAL_PAGES,
+    "x.com": _SOCIAL_PAGES,
+    "twitter.com": _SOCIAL_PAGES,
+    "t.me": _TELEGRAM_PAGES,
+    "telegram.me": _TELEGRAM_PAGES,
+    "tiktok.com": _TIKTOK_PAGES,
+    "line.me": _LINE_PAGES,
+}
+_MOBILE_PREFIXES = ("www.", "m.", "mobile.", "web.", "api.")
+
+
+def _platform_page(host: str, rest: str) -> bool:
+    """Whether the URL of HOST and REST (its path and query) is a page of a platform itself."""
+    for prefix in _MOBILE_PREFIXES:
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+    pages = PLATFORM_PAGES.get(host)
+    return pages is not None and not any(c in rest for c in "/?#") and rest.lower() in pages
+
+
 def _list_match(wl: WarningList, kind: str, canonical: str) -> bool:
     if kind not in wl.kinds:
         return False
@@ -64,7 +114,8 @@ def _list_match(wl: WarningList, kind: str, canonical: str) -> bool:
         return canonical in wl.entries
     if kind == Kind.URL.value:
         host, _, rest = canonical.partition("/")
-        return rest == "" and _host_matches(host.split(":")[0], wl)
+        host = host.split(":")[0]
+        return (rest == "" or _platform_page(host, rest)) and _host_matches(host, wl)
     if kind == Kind.EMAIL.value:
         return _host_matches(canonical.rpartition("@")[2], wl)
     return _host_matches(canonical, wl)
