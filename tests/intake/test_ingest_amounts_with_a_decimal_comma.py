@@ -92,3 +92,19 @@ def test_a_json_number_is_read_as_the_number_it_is(sqlite_store: Store, tmp_path
     result = ingest_file(sqlite_store, data, org="vn-police", mapping=load_mapping(mapping))
     assert (result.received, result.stored, result.rejected) == (3, 3, 0), _rejects(data)
     assert _amounts(sqlite_store) == {"K1": "1.234", "K2": "1234.5", "K3": "1234.5"}
+
+
+def test_a_toml_number_default_is_the_amount_it_is(sqlite_store: Store, tmp_path: Path) -> None:
+    """`loss_amount = 1.5` in [defaults] is a TOML number, 1.5 whatever separators the layout
+    writes amounts with (the check of a decimal point refused it under a decimal comma)."""
+    mapping = tmp_path / "vn.map.toml"
+    mapping.write_text(
+        '[columns]\nreport_id = "Mã"\n[formats]\ndecimal_separator = ","\n'
+        '[defaults]\ncountry = "VN"\nloss_currency = "VND"\nloss_amount = 1.5\n',
+        encoding="utf-8",
+    )
+    data = tmp_path / "vn.csv"
+    data.write_text("Mã,reported_at\nD1,2025-03-01\n", encoding="utf-8")
+    result = ingest_file(sqlite_store, data, org="vn-police", mapping=load_mapping(mapping))
+    assert (result.received, result.stored, result.rejected) == (1, 1, 0)
+    assert _amounts(sqlite_store) == {"D1": "1.5"}

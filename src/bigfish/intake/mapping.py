@@ -220,9 +220,12 @@ def _formats(table: Mapping[str, object], path: Path) -> dict[str, str]:
 _DEFAULTED = tuple(name for name in STANDARD_FIELDS if name != "report_id")
 
 
-def _defaults(table: Mapping[str, object], path: Path, date_format: str | None) -> dict[str, str]:
+def _defaults(
+    table: Mapping[str, object], path: Path, date_format: str | None, decimal: str = "."
+) -> dict[str, str]:
     """The [defaults] entries: a standard field each (report_id has none: every row would be
-    one report), and a text, number or date (a TOML date written in DATE_FORMAT)."""
+    one report), and a text, number or date (a TOML date written in DATE_FORMAT, a TOML
+    number with the layout's DECIMAL separator: the text a cell would hold)."""
     out: dict[str, str] = {}
     for key, value in table.items():
         where = f"defaults.{key}"
@@ -236,6 +239,8 @@ def _defaults(table: Mapping[str, object], path: Path, date_format: str | None) 
             raise InputError("must be a text, a number or a date", file=str(path), field=where)
         if isinstance(value, date) and date_format is not None:
             value = value.strftime(date_format)  # the text a cell would hold
+        elif isinstance(value, float):
+            value = str(value).replace(".", decimal)  # 1.5 is "1,5" under a decimal comma
         out[key] = str(value)
     return out
 
@@ -336,7 +341,9 @@ def load_mapping(path: Path) -> ColumnMapping:
             field="columns",
         )
     fmt = _formats(_table(data, "formats", path), path)
-    defaults = _defaults(_table(data, "defaults", path), path, fmt.get("date"))
+    defaults = _defaults(
+        _table(data, "defaults", path), path, fmt.get("date"), fmt.get("decimal_separator", ".")
+    )
     values = _values(_table(data, "values", path), path)
     formats = Formats(
         date=fmt.get("date"),
