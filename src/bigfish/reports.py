@@ -338,10 +338,15 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         name, value, pk = json.loads(raw)
-        if name != sort or not isinstance(pk, int):
+        # A made-up cursor's id or time must fail here, naming the cursor, not in the database
+        # (an id over 2**63 or a time that is no time in UTC could not be searched at all).
+        if name != sort or type(pk) is not int or not 0 <= pk < 2**63:
             raise ValueError("another sort")
-        return datetime.fromisoformat(value), pk
-    except (ValueError, TypeError, json.JSONDecodeError):
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is None:
+            raise ValueError("no time zone")
+        return at.astimezone(UTC), pk
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):
         raise InputError("not a cursor of this listing", field="cursor") from None
 
 
