@@ -17,7 +17,8 @@ Layout of a package::
 `verify_package` imports nothing from the store: it runs on a machine with no database.
 
 The package, along those seams: `layout` (the format, the documents, what an export puts in),
-`write` (the files, then the signed manifest and documents) and `verify`. Everything is imported
+`write` (the files, then the signed manifest and documents), `verify`, and `container` (the zip
+around the members: every byte accounted for, every header plain). Everything is imported
 from `bigfish.evidence.package`.
 """
 
