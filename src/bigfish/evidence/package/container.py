@@ -63,6 +63,18 @@ def _check_entry(info: zipfile.ZipInfo) -> None:
             f"{name} is compressed with method {info.compress_type}, which a package does not "
             "use (only stored or deflated): refused unread"
         )
+    if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+        # zipfile reads the size it says; unzip writes every stored byte: bytes put after an
+        # evidence file's would come out as part of it, under a package that verifies.
+        said = (
+            "unzip would write the bytes after them too"
+            if info.compress_size > info.file_size
+            else "its bytes are cut short"
+        )
+        raise Problem(
+            f"{name} is stored uncompressed in {info.compress_size} bytes but says it holds "
+            f"{info.file_size} ({said}): refused"
+        )
     kind = (info.external_attr >> 16) & _FILE_TYPE
     if kind not in (0, _REGULAR_FILE) or info.external_attr & _MSDOS_DIRECTORY:
         what = _KINDS.get(kind, "a directory" if not kind else "a special file")
