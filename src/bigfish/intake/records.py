@@ -249,6 +249,15 @@ def _options(marking: Mapping[str, str | None]) -> str:
     return options
 
 
+#: Currencies whose amounts have no fractions in use: ISO 4217's of no minor unit, and those
+#: counted in whole units (dong, rupiah, riel, kip, kyat), where thousands are grouped by a
+#: point. Three decimals of theirs are thousands: "500.000" dong is not 500 dong.
+WHOLE_UNITS = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"}
+    | {"VND", "VUV", "XAF", "XOF", "XPF", "IDR", "KHR", "LAK", "MMK"}
+)
+
+
 def parse_datetime(text: str, formats: Formats) -> datetime:
     """A UTC datetime from an ISO 8601 date or date-time, or the layout's strptime format;
     InputError for any other text, and for a time that has none in UTC (year 1 or 9999 with an
@@ -513,6 +522,14 @@ def build_report(
         currency = currency.upper()
         if currency not in vocab.currencies():
             raise InputError(f"unknown ISO 4217 currency {currency!r}", field="loss_currency")
+    if amount is not None and currency in WHOLE_UNITS and amount.as_tuple().exponent == -3:
+        text = bare(values["loss_amount"] or "")
+        raise InputError(
+            f"loss_amount {text!r} {currency} has three decimals, and the {currency} has no "
+            f"minor unit: is '.' grouping thousands ({amount.scaleb(3):f})? Write amounts "
+            "without thousands separators (or give the mapping's thousands_separator)",
+            field="loss_amount",
+        )
     narrative = values["narrative"]
     if narrative is not None and len(narrative) > MAX_NARRATIVE:
         raise InputError(
