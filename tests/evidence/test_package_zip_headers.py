@@ -227,3 +227,22 @@ def test_a_data_descriptor_that_disagrees_with_the_central_directory_is_refused(
         "manifest.json: its data descriptor does not hold the CRC-32 and sizes of the central "
         "directory"
     )
+
+
+def test_a_member_marked_executable_is_refused(tmp_path: Path) -> None:
+    # unzip gives an extracted file the mode its entry carries: an evidence file (a scammer's
+    # APK or EXE, say) would come out ready to run with a double click.
+    package, key = build_package(tmp_path)
+    evidence = next(n for n in _members(package) if n.startswith("files/"))
+
+    def executable(info: zipfile.ZipInfo) -> None:
+        if info.filename == evidence:
+            info.create_system = 3
+            info.external_attr = 0o100755 << 16
+
+    check = verify_package(_rebuilt(package, executable), key.fingerprint)
+    assert (check.ok, check.problem) == (
+        False,
+        f"{evidence} is marked executable (mode 0o755): an extractor would make it a program "
+        "to run: refused",
+    )

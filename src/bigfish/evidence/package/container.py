@@ -82,6 +82,12 @@ def _check_entry(info: zipfile.ZipInfo) -> None:
             f"{name} is marked as {what}, not a file: an extractor would not write the bytes "
             "that were verified"
         )
+    mode = info.external_attr >> 16 & 0o7777
+    if mode & 0o7111:  # executable, set-user-ID, set-group-ID or sticky
+        raise Problem(
+            f"{name} is marked executable (mode {mode:#o}): an extractor would make it a "
+            "program to run: refused"
+        )
     if info.comment:
         raise Problem(f"{name} carries a comment (text some tools show beside it): refused")
     _extra_fields(name, info.extra, "central directory entry")
