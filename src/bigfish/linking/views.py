@@ -10,6 +10,10 @@ The statistics split by audience, which serve every viewer's figures, are in
 
 from __future__ import annotations
 
+import base64
+import bisect
+import json
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -163,12 +167,48 @@ def _summary(
     )
 
 
-def _offset(cursor: str | None) -> int:
+#: A network's place in the ranking: (score, report count, id), ranked by (-score, -count, id).
+_Rank = tuple[float, int, int]
+
+
+def _rank_key(rank: _Rank) -> tuple[float, int, int]:
+    return (-rank[0], -rank[1], rank[2])
+
+
+def _ranked(entry: tuple[int, float, int]) -> tuple[float, int, int]:
+    """The sort key of a ranking entry (id, score, report count)."""
+    return _rank_key((entry[1], entry[2], entry[0]))
+
+
+def _encode_cursor(rank: _Rank) -> str:
+    """The next page starts after RANK: a place in the ranking, not a position, so a network
+    that enters or leaves the ranking between two pages moves no other across the cut (a
+    position repeated or skipped one)."""
+    raw = json.dumps([float(rank[0]), int(rank[1]), int(rank[2])]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> _Rank | None:
     if cursor is None:
-        return 0
-    if not (cursor.isascii() and cursor.isdigit()):  # int('²') fails; '²'.isdigit()
-        raise InputError("cursor must be the next_cursor of a previous page", field="cursor")
-    return int(cursor)
+        return None
+    try:
+        if not cursor.isascii():
+            raise ValueError("not ASCII")
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, count, nid = json.loads(raw)
+        if (
+            type(score) not in (int, float)
+            or not math.isfinite(score)
+            or type(count) is not int
+            or type(nid) is not int
+            or not (0 <= count < 2**63 and 0 <= nid < 2**63)
+        ):
+            raise ValueError("not a place in the ranking")
+        return float(score), count, nid
+    except (ValueError, TypeError):
+        raise InputError(
+            "cursor must be the next_cursor of a previous page", field="cursor"
+        ) from None
 
 
 def _ranking_for_operator(
@@ -309,7 +349,7 @@ def list_networks(
         raise InputError("top must be at least 1", field="top")
     if limit < 1:
         raise InputError("limit must be at least 1", field="limit")
-    start = _offset(cursor)
+    after = _decode_cursor(cursor)
     now = now or datetime.now(UTC)
     with store.connect() as conn:
         computed: dict[int, tuple[NetworkStats, list[ReportFacts]]] = {}
@@ -321,10 +361,15 @@ def list_networks(
                 if min_countries is None or len(seen.countries) >= min_countries:
                     computed[nid] = (seen, facts)
             ranking = [(nid, s.score, s.report_count) for nid, (s, _) in computed.items()]
-        ranking.sort(key=lambda r: (-r[1], -r[2], r[0]))
+        ranking.sort(key=_ranked)
         if top is not None:
             ranking = ranking[:top]
-        page_ids = [r[0] for r in ranking[start : start + limit]]
+        start = 0
+        if after is not None:
+            cut = _rank_key(after)
+            start = bisect.bisect_right(ranking, cut, key=_ranked)
+        page = ranking[start : start + limit]
+        page_ids = [r[0] for r in page]
         stats: dict[int, NetworkStats]
         if not (viewer.operator and rates is None):
             stats = {nid: computed[nid][0] for nid in page_ids}
@@ -349,4 +394,6 @@ def list_networks(
             for nid in page_ids
         ]
     more = start + limit < len(ranking)
-    return NetworkPage(tuple(items), str(start + limit) if more else None)
+    last = page[-1] if page else None
+    following = _encode_cursor((last[1], last[2], last[0])) if more and last else None
+    return NetworkPage(tuple(items), following)
