@@ -150,7 +150,7 @@ def add(
     from bigfish.evidence.service import add_evidence
 
     if not file.is_file():  # an input that cannot be read: status 1, as in every command
-        raise fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}")
+        raise fail(f"{file}: {_not_a_file(file)}")
 
     acquisition = Acquisition(
         acquired_by=_person(by),
@@ -653,3 +653,13 @@ def check_growth(
         f"records (tree heads signed {old['tree_head']['timestamp']} and "
         f"{new['tree_head']['timestamp']}), signed by key {key.strip().lower()}"
     )
+
+
+def _not_a_file(path: Path) -> str:
+    """Why PATH, which is no regular file, cannot be evidence."""
+    if path.is_dir():
+        return "is a directory"
+    if not path.exists():
+        return "no such file"
+    # A pipe or a device has no fixed bytes to digest: what was hashed could not be shown again.
+    return "is not a regular file (a pipe, socket or device): save what it holds to a file first"
