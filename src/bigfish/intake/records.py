@@ -275,12 +275,39 @@ def parse_datetime(text: str, formats: Formats) -> datetime:
     except ValueError:
         expected = formats.date or "ISO 8601 (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"
         raise InputError(f"not a valid date {text!r}; expected {expected}") from None
+    if formats.date is not None and _ADJACENT.search(formats.date):
+        written = parsed.strftime(formats.date)
+        if _shortened(text, written, formats.date):  # 1112025 in %d%m%Y: 1/11 or 11/1?
+            raise InputError(
+                f"date {text!r} is shorter than {formats.date} writes a date: it reads as "
+                f"{written}, or, with the leading zero a number cell loses, as 0{text}; which "
+                "is meant cannot be told: write the date in full (format the column as Text)"
+            )
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no such time in UTC
         raise InputError(f"date {text!r} is out of range in UTC") from None
+
+
+#: Two directives of a date format with nothing between them (%d%m%Y): a text that leaves out
+#: a leading zero reads as another date ("1112025": 11 January, where 01112025 was meant).
+_ADJACENT = re.compile("%[dmyYHIMSjf]%[dmyYHIMSjf]")
+_TOKENS = re.compile("[^0-9A-Za-z%]+")
+
+
+def _shortened(text: str, written: str, date_format: str) -> bool:
+    """Whether TEXT, read with DATE_FORMAT as the date WRITTEN is written, has a part shorter
+    than WRITTEN's where the format has two numeric directives with nothing between them (a
+    part with separators may leave out zeros: 1/3/2025)."""
+    parts, texts, full = (_TOKENS.split(x) for x in (date_format, text, written))
+    if not len(parts) == len(texts) == len(full):
+        return len(text) < len(written)
+    return any(
+        _ADJACENT.search(part) and len(given) < len(whole)
+        for part, given, whole in zip(parts, texts, full, strict=True)
+    )
 
 
 #: `datetime.strptime`, its answers kept for the last dates read: a layout's dates repeat
