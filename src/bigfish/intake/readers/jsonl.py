@@ -7,6 +7,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +25,7 @@ from bigfish.intake.readers.rows import (
 )
 from bigfish.intake.records import (
     IDENTIFIER_COLUMNS,
+    MARKING_FIELDS,
     MAX_COLUMNS,
     MAX_IDENTIFIERS,
     MAX_RECORD,
@@ -221,6 +223,38 @@ def _json_identifiers(value: Any) -> list[RawIdentifier]:
     return result
 
 
+#: The keys of a report object read whatever their case when no key gives the name itself:
+#: the format's fields and `identifiers` (`Country`, `PHONES`), and the markings (`TLP`: a
+#: marking of its own is refused, as `tlp` is, never kept as an attribute that says it).
+_FOLDED_KEYS = (
+    frozenset(STANDARD_FIELDS) | frozenset(IDENTIFIER_COLUMNS) | MARKING_FIELDS | {"identifiers"}
+)
+
+
+def _own_keys(obj: dict[str, Any]) -> dict[str, Any]:
+    """OBJ with a key that names a field of the format in another case (`Country`, `Phones`)
+    under that field's name, when no key gives the name as it is (then `Country` beside
+    `country` is an attribute, as it always was); any other key as written. Two keys naming one
+    field in other cases (`Country` and `COUNTRY`) refuse the report: which one is meant?"""
+    exact = {key for key in obj if isinstance(key, str) and key in _FOLDED_KEYS}
+    out: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for key, value in obj.items():
+        name = key
+        if isinstance(key, str) and key not in exact:
+            folded = unicodedata.normalize("NFC", bare(key)).lower()
+            if folded in _FOLDED_KEYS and folded not in exact:
+                if folded in given:
+                    raise InputError(
+                        f"keys {given[folded]!r} and {key!r} both give {folded}; give it once",
+                        field=key,
+                    )
+                name = folded
+                given[folded] = key
+        out[name] = value
+    return out
+
+
 def row_from_json(line: int, obj: Any, mapped: MappedField | None = None) -> Record:
     """A Row from one decoded JSON report object (JSON Lines and the API share this); MAPPED
     names the field a column mapping takes a key from (an identifier column's key may hold a
@@ -229,6 +263,11 @@ def row_from_json(line: int, obj: Any, mapped: MappedField | None = None) -> Rec
         return Unreadable(line, "a report must be a JSON object")
     if len(obj) > MAX_COLUMNS:
         return Unreadable(line, f"a report of more than {MAX_COLUMNS:,} fields")
+    if mapped is None:  # a mapping names the keys it reads, whatever their case
+        try:
+            obj = _own_keys(obj)
+        except InputError as exc:
+            return Unreadable(line, exc.message, _echoed_id(obj.get("report_id")), exc.field)
     report_id = _echoed_id(obj.get("report_id"))
     fields: dict[str, str] = {}
     numbers: list[str] = []
