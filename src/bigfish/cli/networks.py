@@ -115,6 +115,15 @@ def network_command(
     for item in doc["not_linking"]:
         value = f"{item['kind']}:{item['canonical']}"
         typer.echo(f"  not linking: {value} ({item['reason']}: {item['detail']})")
+    if doc["events"]:  # its history: created, grown by merges, split (as --json gives it)
+        typer.echo("history:")
+        for event in doc["events"]:
+            others = ", ".join(str(i) for i in event["other_ids"])
+            typer.echo(
+                f"  {event['at'][:19].replace('T', ' ')} {event['kind']}"
+                + (f" ({others})" if others else "")
+                + (f": {event['detail']}" if event["detail"] else "")
+            )
 
 
 @app.command("link")
