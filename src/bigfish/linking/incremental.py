@@ -380,23 +380,25 @@ def _relink(
         conn, affected, new_stops, pinned, policy, cap, retest
     )
     state.delete_stops(conn, overridden)  # pinned as linking since it was stopped: it links
-    old_pk_parts: list[IntArray] = []
-    old_net_parts: list[IntArray] = []
-    for part in chunked(sorted(affected)):
-        op, on = fetch_pairs(
-            conn,
-            sa.select(network_members.c.report_pk, network_members.c.network_id).where(
-                network_members.c.report_pk.in_(part)
-            ),
-        )
-        old_pk_parts.append(op)
-        old_net_parts.append(on)
-    old_pk = np.concatenate(old_pk_parts)
+    old_pk, old_net = _pairs_of(
+        conn, network_members.c.report_pk, network_members.c.network_id, affected
+    )
     old_ids = np.full(report_keys.size, -1, dtype=np.int64)
-    old_ids[np.searchsorted(report_keys, old_pk)] = np.concatenate(old_net_parts)
+    old_ids[np.searchsorted(report_keys, old_pk)] = old_net
     rings = state.ring_reports(conn, report_keys, old_ids, every=False)
     next_id = state.next_network_id(conn)
     return _link(report_keys, graph, linking, old_ids, next_id, policy, rings), stops
+
+
+def _pairs_of(
+    conn: Connection, key: sa.Column[Any], other: sa.Column[Any], pks: set[int]
+) -> tuple[IntArray, IntArray]:
+    """(KEY, OTHER) of every row whose KEY (a report pk) is one of PKS (at least one)."""
+    pairs = [
+        fetch_pairs(conn, sa.select(key, other).where(key.in_(part)))
+        for part in chunked(sorted(pks))
+    ]
+    return np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
 
 
 def _hub_found(
@@ -433,19 +435,7 @@ def _judged(
     """The hub test over the AFFECTED reports (at least one), as `_relink` runs it: their pks
     ascending, their mention graph, which of its values link, the values stopped now and why,
     and the stopped values pinned as linking since (they link: the caller drops their stops)."""
-    pk_parts: list[IntArray] = []
-    id_parts: list[IntArray] = []
-    for part in chunked(sorted(affected)):
-        p, i = fetch_pairs(
-            conn,
-            sa.select(mentions.c.report_pk, mentions.c.identifier_id).where(
-                mentions.c.report_pk.in_(part)
-            ),
-        )
-        pk_parts.append(p)
-        id_parts.append(i)
-    report_pk = np.concatenate(pk_parts)
-    ident_id = np.concatenate(id_parts)
+    report_pk, ident_id = _pairs_of(conn, mentions.c.report_pk, mentions.c.identifier_id, affected)
     report_keys = np.asarray(sorted(affected), dtype=np.int64)
     value_keys, value_idx = np.unique(ident_id, return_inverse=True)
     graph = MentionGraph.build(

@@ -29,6 +29,7 @@ from typing import Any
 from bigfish.errors import InputError, read_text
 from bigfish.identifiers import normalize
 from bigfish.identifiers.domain import HostError, canonical_host, is_public_suffix
+from bigfish.identifiers.url import _SOCIAL_RESERVED as SOCIAL_RESERVED
 from bigfish.models import Kind
 
 _TYPES = ("hostname", "exact")
@@ -65,17 +66,9 @@ def _host_matches(host: str, wl: WarningList) -> bool:
 #: the platform, named by victims of unrelated rings, as its bare root is. Any other path is
 #: someone's and links: a deeper one or one with a query (a group, an invite, a listing, a
 #: video), a segment that is no page of the platform, and every path of a shortener.
-_SOCIAL_PAGES = frozenset(
-    {
-        "p", "reel", "reels", "explore", "stories", "accounts", "direct", "tv", "about", "legal",
-        "profile.php", "people", "groups", "pages", "share", "sharer", "sharer.php", "watch",
-        "events", "marketplace", "photo", "photo.php", "story.php", "permalink.php", "login",
-        "help", "policies", "l.php", "dialog", "plugins", "hashtag", "messages", "gaming", "ads",
-        "i", "home", "search", "intent", "settings", "notifications", "signup", "tos", "privacy",
-        "video", "tag", "music", "discover", "live", "friends", "business", "login.php",
-        "home.php", "index.php", "feed", "bookmarks", "saved", "jobs", "fundraisers",
-    }
-)  # fmt: skip
+_SOCIAL_PAGES = SOCIAL_RESERVED | {
+    "home.php", "index.php", "feed", "bookmarks", "saved", "jobs", "fundraisers"
+}  # fmt: skip
 _TELEGRAM_PAGES = frozenset(
     {"joinchat", "addstickers", "addemoji", "share", "c", "proxy", "socks", "addlist", "iv"}
 )
