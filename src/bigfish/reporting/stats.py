@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from bigfish.cooperation.model import RequestStatus
+from bigfish.cooperation.model import OPEN, RequestStatus
 from bigfish.fx import operator_rates
 from bigfish.linking.loading import loss_usd as loading_loss_usd
 from bigfish.models import Kind
@@ -252,19 +252,27 @@ _WHOLE_GRAPH = 2000
 
 
 def requests_by_status(
-    conn: Connection, viewer: Viewer, period: Period
+    conn: Connection, viewer: Viewer, period: Period, now: datetime | None = None
 ) -> tuple[tuple[str, int], ...]:
     """Cooperation requests the viewer's organization sent or received, counted by status (a
-    draft is its requester's alone: its recipient does not count it)."""
+    draft is its requester's alone: its recipient does not count it). An open request past its
+    deadline at NOW (this node's clock by default) counts as expired, as every listing and
+    lookup shows it (`bigfish.cooperation.service.expire_overdue`), whether or not anyone has
+    looked at it since: the report only reads."""
     requests = cooperation_requests.c
-    query = sa.select(requests.status, sa.func.count()).where(
+    overdue = sa.and_(
+        requests.status.in_([s.value for s in OPEN]),
+        requests.deadline < (now or datetime.now(UTC)),
+    )
+    status = sa.case((overdue, RequestStatus.EXPIRED.value), else_=requests.status)
+    query = sa.select(status.label("status"), sa.func.count()).where(
         _in_period(requests.created_at, period)
     )
     if not viewer.operator:
         org = viewer.org_id if viewer.org_id is not None else -1
         received = sa.and_(requests.to_org_id == org, requests.status != RequestStatus.DRAFT.value)
         query = query.where(sa.or_(requests.from_org_id == org, received))
-    rows = conn.execute(query.group_by(cooperation_requests.c.status)).all()
+    rows = conn.execute(query.group_by(status)).all()
     return tuple(sorted(((str(s), int(n)) for s, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -558,7 +566,7 @@ def compute_statistics(
         by_typology = _tallies(conn, reports.c.scam_type, where)
         flows = _flows(conn, where)
         cross_border = _cross_border(conn, where)
-        statuses = requests_by_status(conn, viewer, period)
+        statuses = requests_by_status(conn, viewer, period, now)
         unconverted = _unconverted(conn, where)
     return Statistics(
         period=period,
