@@ -75,7 +75,7 @@ def old_phones(
         end = match.end()
         tokens = any(first <= match.start() < last for first, last in long or ())
         starts = [match.start()]
-        starts += [i + 1 for i in range(match.start() + 7, end - 7) if scan[i] == " "]
+        starts += [i + 1 for i in range(match.start() + 1, end - 7) if scan[i] == " "]
         for start in starts:
             if X._after_bank_label(scan, start):
                 continue

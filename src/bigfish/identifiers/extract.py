@@ -418,11 +418,13 @@ def _phone_spans(
 
     One run may hold several numbers ("0812345678 0899999999"): after the run and its shorter
     prefixes, the rest of the run from each space on is offered the same way, so a number after
-    one that was taken is found too. A span of more than MAX_PHONE_DIGITS digits is not offered:
+    one that was taken is found too, and one after a short number ("หมู่ 3 0812345678", "lúc
+    10:30 0912345678": from a space seven characters or more into the run only, it was lost).
+    A span of more than MAX_PHONE_DIGITS digits is not offered:
     `parse_phone` refuses it, and the scan shows no digit that cleaning would drop."""
     cuts = [i for i in range(end - 1, first + 6, -1) if scan[i] in " .-"]  # longest first
     after = [-i for i in cuts]  # ascending, for bisect
-    starts = [first] + [i + 1 for i in range(first + 7, end - 7) if scan[i] == " "]
+    starts = [first] + [i + 1 for i in range(first + 1, end - 7) if scan[i] == " "]
     digits = [i for i in range(first, end) if scan[i] in _ASCII_DIGITS]
     spans: list[tuple[int, int]] = []
     complete = True
@@ -450,7 +452,7 @@ def _token_spans(
     complete = True
     start = first
     for token in scan[first:end].split(" "):
-        if len(token) >= 7 and (start == first or first + 8 <= start <= end - 7):
+        if len(token) >= 7 and start <= end - 7:
             digits = len(token) - sum(map(token.count, "()+.-"))
             offered = _offered_from(scan, start, end, trunk, country)
             if not offered:
