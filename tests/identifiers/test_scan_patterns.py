@@ -30,8 +30,8 @@ AS_WRITTEN = {
     "phone": (
         _PHONE,
         re.compile(
-            r"(?<![A-Za-z0-9+])(?:\+[ ]?)?(?:\([ ]?)?[0-9](?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}"
-            r"(?![0-9])"
+            r"(?<![A-Za-z0-9+])(?:\+[ ]?)?(?:\([ ]?\+?[0-9]{1,4}[ ]?\)|(?:\([ ]?)?[0-9])"
+            r"(?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}(?![0-9])"
         ),
     ),
 }
@@ -54,7 +54,8 @@ def _texts(seed: int) -> list[str]:
         parts = ["", " ", ".", "-"]
         tokens = ["1", "23", "(45)", "(1234)", "(12345)", "0"]
         body = "".join(rng.choice(parts) + rng.choice(tokens) for _ in range(rng.randrange(3, 25)))
-        return rng.choice(["+", "+ ", "(", "( ", "+(", "+ ( ", ""]) + body
+        opening = ["+", "+ ", "(", "( ", "+(", "+ ( ", "", "(02)", "( +84 )", "(+", "+(1)"]
+        return rng.choice(opening) + body
 
     makers = [
         lambda: "0x" + run("0123456789abcdefABCDEF", 39, 42),
