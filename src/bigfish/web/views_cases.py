@@ -176,10 +176,12 @@ def _requests_page(
     error: str | None = None,
     network: int | None = None,
     cursors: dict[str, str | None] | None = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
     """The requests page: a page of each box after its cursor (CURSORS: `inbox_cursor`,
     `outbox_cursor`), with links to the next page and the first of each box that keep the
-    other's place."""
+    other's place; the new request's form filled in with FORM (what a refused one was sent
+    with: one bad field must not cost the analyst the others)."""
     store = store_of(request)
     viewer = viewer_of(session)
     places = dict(cursors or {})
@@ -208,6 +210,7 @@ def _requests_page(
         inbox=boxes["inbox"],
         outbox=boxes["outbox"],
         subject=subject,
+        form=form or {},
         error=error,
         orgs=[o.name for o in list_orgs(store) if o.name != session.principal.org_name],
         request_types=[t.value for t in RequestType],
@@ -252,6 +255,15 @@ def new_request(
 ) -> Response:
     """Create a cooperation request from the user's organization (a draft, or sent at once)."""
     check_csrf(request, session, csrf_token)
+    typed = {
+        "to_org": to_org,
+        "request_type": request_type,
+        "legal_basis": legal_basis,
+        "summary": summary,
+        "urgency": urgency,
+        "deadline": deadline,
+        "send": send,
+    }
     try:
         try:
             kind = RequestType(request_type)
@@ -281,9 +293,9 @@ def new_request(
     except InputError as exc:  # named as the form names it, once (str(exc) names it too)
         field = _FORM_FIELDS.get(exc.field or "", exc.field)
         message = f"{field}: {exc.message}" if field else exc.message
-        return _requests_page(request, session, subject=subject, error=message)
+        return _requests_page(request, session, subject=subject, error=message, form=typed)
     except BigfishError as exc:
-        return _requests_page(request, session, subject=subject, error=str(exc))
+        return _requests_page(request, session, subject=subject, error=str(exc), form=typed)
     return RedirectResponse("/requests", status_code=303)
 
 
