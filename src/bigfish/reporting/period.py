@@ -1,5 +1,5 @@
 """Reporting periods as people type them: `2025`, `2025-Q4`, `2025-11`, `2025-01..2025-06`,
-`2025-01-15..2025-02-14`, or `all`."""
+`2025-Q4..2026-Q1`, `2025-01-15..2025-02-14`, or `all`."""
 
 from __future__ import annotations
 
@@ -57,7 +57,11 @@ def _next_month(day: date) -> date:
 
 
 def _bound(text: str, *, end: bool) -> date:
-    """One side of a range: a day, a month (first day, or the next month's for END), a year."""
+    """One side of a range: a day, a month or quarter (first day, or the next one's for END),
+    a year."""
+    if m := _QUARTER.match(text):
+        first = date(int(m[1]), 3 * int(m[2]) - 2, 1)
+        return _next_month(_next_month(_next_month(first))) if end else first
     if m := _DAY.match(text):
         try:
             day = date(int(m[1]), int(m[2]), int(m[3]))
@@ -110,6 +114,8 @@ def _parse(value: str) -> Period:
         if start is not None and stop is not None and stop <= start:
             raise InputError(f"period {value!r} ends before it starts", field="period")
         return Period(
-            _utc(start) if start else None, _utc(stop) if stop else None, value.replace("..", " – ")
+            _utc(start) if start else None,
+            _utc(stop) if stop else None,
+            value.upper().replace("..", " – "),
         )
     return Period(_utc(_bound(value, end=False)), _utc(_bound(value, end=True)), value)
