@@ -172,14 +172,15 @@ def _profile(host: str, path: str, query: str, country: str | None) -> Parsed | 
             segments = segments[1:]
         if len(segments) == 3 and segments[:2] == ["ti", "p"] and segments[2][:1] in "~@":
             return _handle("line", segments[2])
-    elif host == "wa.me" and len(segments) == 1 and segments[0].isdigit():
-        return _phone("+" + segments[0], None)
+    elif host == "wa.me" and len(segments) == 1 and segments[0].removeprefix("+").isdigit():
+        # WhatsApp writes the number without "+"; people pasting one write it with
+        return _phone("+" + segments[0].removeprefix("+"), None)
     elif host == "whatsapp.com" and segments == ["send"]:
         for part in query.split("&"):
             key, _, value = part.partition("=")
             if key == "phone" and unquote(value).lstrip("+").isdigit():
                 return _phone("+" + unquote(value).lstrip("+"), None)
-    elif host == "zalo.me" and len(segments) == 1 and segments[0].isdigit():
+    elif host == "zalo.me" and len(segments) == 1 and segments[0].removeprefix("+").isdigit():
         return _phone(segments[0], country)
     elif host == "tiktok.com" and len(segments) == 1 and segments[0].startswith("@"):
         return _handle("tiktok", segments[0])
