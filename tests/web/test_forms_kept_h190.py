@@ -56,3 +56,14 @@ def test_a_new_request_form_starts_with_the_defaults(web: WebPartnership) -> Non
     assert _selected(page, "urgency") is None  # the first: routine
     assert _selected(page, "send") is None  # the first: a draft
     assert _value(page, "summary") is None
+
+
+def test_a_refused_group_keeps_its_name_and_members(web: WebPartnership) -> None:
+    alice = web.clients["A"]
+    form = {"name": "gulf <ring>", "members": "B, C, nowhere", "csrf_token": csrf_of(alice)}
+    answer = alice.post("/organizations/groups", data=form)
+    assert answer.status_code == 400
+    assert "nowhere" in re.search(r'role="alert">([^<]*)<', answer.text)[1]  # type: ignore[index]
+    assert _value(answer.text, "name") == "gulf &lt;ring&gt;"
+    assert _value(answer.text, "members") == "B, C, nowhere"
+    assert _value(alice.get("/organizations").text, "members") is None

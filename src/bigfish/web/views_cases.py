@@ -382,7 +382,15 @@ def evidence_verify(
     )
 
 
-def _admin_page(request: Request, session: WebSession, *, error: str | None = None) -> Response:
+def _admin_page(
+    request: Request,
+    session: WebSession,
+    *,
+    error: str | None = None,
+    group_form: dict[str, str] | None = None,
+) -> Response:
+    """The organizations page; the new group's form filled in with GROUP_FORM (what a refused
+    one was sent with)."""
     store = store_of(request)
     principal = session.principal
     try:
@@ -398,6 +406,7 @@ def _admin_page(request: Request, session: WebSession, *, error: str | None = No
         groups=groups_of(store, principal),
         users=people,
         error=error,
+        group_form=group_form or {},
     )
 
 
@@ -421,7 +430,8 @@ def new_group(
     try:
         create_group(store_of(request), session.principal, name.strip(), names)
     except BigfishError as exc:
-        return _admin_page(request, session, error=str(exc))
+        typed = {"name": name, "members": members}
+        return _admin_page(request, session, error=str(exc), group_form=typed)
     return RedirectResponse("/organizations", status_code=303)
 
 
