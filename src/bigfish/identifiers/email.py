@@ -12,12 +12,18 @@ from bigfish.models import Kind
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*/=?^_`{|}~.\-\u0080-\U0010ffff]{1,64}")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# "Display Name <address>" as mail clients show a sender, the name possibly quoted or itself
+# an address ('"support@bank.com" <x@evil.com>': the address is the bracketed one).
+_NAME_ADDR = re.compile(r"[^<>]*<([^<>]+)>")
 
 
 def parse_email(text: str, country: str | None = None) -> Parsed:
     """Normalize an email address (spec/identifiers.md)."""
     del country
     text = defang(text)
+    name_addr = _NAME_ADDR.fullmatch(text)
+    if name_addr is not None:
+        text = name_addr.group(1).strip()
     if text[:7].lower() == "mailto:":
         text = text[7:].split("?", 1)[0]
     lowered = text.lower()
