@@ -115,15 +115,29 @@ def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subjec
     return Subject(SubjectKind.NETWORK, str(shown_id))
 
 
+#: The longest value of a subject the other node of a request accepts (`bigfish.cooperation.wire`):
+#: a URL may be valid up to 4,096 characters.
+SUBJECT_LIMIT = 2000
+
+
 def _checked_subjects(
     conn: Connection, viewer: Viewer, subjects: Iterable[Subject]
 ) -> Iterator[Subject]:
-    """Each of SUBJECTS checked; a bad one is named by its position (`subjects[2]`)."""
+    """Each of SUBJECTS checked; a bad one is named by its position (`subjects[2]`). One longer
+    than the other node of the request accepts (`SUBJECT_LIMIT`, in its canonical form) is
+    refused here: stored, it made that node refuse the whole request on every pull."""
     for i, subject in enumerate(subjects):
         try:
-            yield _check_subject(conn, viewer, subject)
+            checked = _check_subject(conn, viewer, subject)
         except InputError as exc:
             raise InputError(exc.message, field=f"subjects[{i}]") from None
+        if len(checked.value) > SUBJECT_LIMIT:
+            raise InputError(
+                f"a subject is at most {SUBJECT_LIMIT} characters (this one is"
+                f" {len(checked.value):,}), as the other node of a request takes it",
+                field=f"subjects[{i}]",
+            )
+        yield checked
 
 
 def _subjects_json(subjects: tuple[Subject, ...]) -> list[dict[str, Any]]:
