@@ -20,8 +20,9 @@ _LIMITS = {"name": 200, "role": 200, "phone": 50, "email": 320, "languages": 200
 
 def add_contact(store: Store, viewer: Viewer, contact: Contact) -> Contact:
     """Add a point of contact to VIEWER's organization (the operator may add to any)."""
-    if not contact.name.strip() or not contact.role.strip():
-        raise InputError("a contact needs a name and a role", field="name")
+    for field in ("name", "role"):  # named as the one left blank
+        if not getattr(contact, field).strip():
+            raise InputError("a contact needs a name and a role", field=field)
     if not (contact.phone or contact.email):
         raise InputError("a contact needs a phone number or an email address", field="phone")
     for field, limit in _LIMITS.items():
