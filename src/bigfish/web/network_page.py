@@ -97,6 +97,9 @@ def graph_elements(detail: NetworkDetail, members: list[MemberFacts]) -> list[di
                     "id": node_of[m.pk],
                     "type": "report",
                     "label": m.report_id.translate(REORDERING),  # drawn on a canvas
+                    # what the explanation beside the graph names it by (its text, as the
+                    # label's, with the direction overrides escaped: never the ids themselves)
+                    "title": f"{m.org}/{m.report_id}".translate(REORDERING),
                     "org": m.org,
                     "report_id": m.report_id,
                     "country": m.country,

@@ -2,7 +2,8 @@
    identifiers are diamonds; clicking a report expands all its identifiers, clicking an identifier
    explains which reports it joins, in the page's language (the #graph element's data-joins and
    data-invalid carry the translations). Every label is drawn on a canvas or set as textContent: values
-   from reports never become HTML or links. */
+   from reports never become HTML or links. A report is named by its `title` (org/report_id with the
+   direction overrides escaped, as every page shows them); `org` and `report_id` only fetch it. */
 (function () {
   "use strict";
   var PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
@@ -84,7 +85,7 @@
       var joins = (box.getAttribute("data-joins") || "{count}").replace("{count}", String(reports.length));
       explain(panel, node.data("kind") + " " + node.data("label"),
         [joins + ":"].concat(reports.map(function (r) {
-          return r.data("org") + "/" + r.data("report_id") + " (" + r.data("country") + ")";
+          return r.data("title") + " (" + r.data("country") + ")";
         })));
     });
     cy.on("tap", "node[type = 'report']", function (event) {
@@ -106,7 +107,7 @@
           }
         });
         if (added.length) { cy.add(added); }
-        explain(panel, org + "/" + id + " (" + node.data("country") + ")", lines);
+        explain(panel, node.data("title") + " (" + node.data("country") + ")", lines);
       });
     });
     cy.one("layoutstop", function () {
