@@ -142,6 +142,10 @@ def is_internal(address: str) -> bool:
             return True
         if ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
+        elif ip.is_site_local:
+            # fec0::/10, the private range before unique local addresses (RFC 3879 deprecated
+            # it, networks that kept it still route it): `is_global` counts it public
+            return True
     return (
         ip.is_loopback
         or ip.is_link_local
