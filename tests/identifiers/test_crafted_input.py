@@ -72,10 +72,10 @@ def test_the_longest_value_normalize_cleans_in_nested_brackets() -> None:
 
 # --- the quadratic forms they replace, to compare on random text ------------------------------
 
-_OLD_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\])"
+_OLD_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})"
 _OLD_BARE_DOMAIN = re.compile(
     r"(?<![A-Za-z0-9\-_.@/%])(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?" + _OLD_DOT + r")+"
-    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?(?:[/?#][!#-;=?-~]*)?"
+    r"[A-Za-z]{2,24}(?![A-Za-z0-9\-_@])(?::[0-9]{2,5}(?![0-9]))?(?:(?:[/?#]|\[/\])[!#-;=?-~]*)?"
 )
 _OLD_TRAILING = ".,;:!?'\"`*"
 _OLD_BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -97,7 +97,8 @@ def old_trim_end(scan: str, start: int, end: int) -> int:
 
 def old_bare_domains(scan: str) -> Iterator[tuple[int, int]]:
     for match in _OLD_BARE_DOMAIN.finditer(scan):
-        host = match.group().partition("/")[0].partition(":")[0].partition("?")[0]
+        host = match.group().partition("[/]")[0].partition("/")[0]
+        host = host.partition(":")[0].partition("?")[0]
         if "[" in host or "(" in host or "{" in host:
             host = defang(host)
         if has_known_suffix(host):
@@ -148,7 +149,8 @@ def old_balanced(inner: str, open_: str, close: str) -> bool:
 DOMAIN_PIECES = st.sampled_from(
     [
         *"abcom1-_.@/%:[](){}dtx?#8 ",
-        *("[.]", "(.)", "{.}", "[dot]", "com", "co", "th", ".co.th", "a" * 63, "b" * 64),
+        *("[.]", "(.)", "{.}", "[dot]", "(dot)", "{dot}", "[/]", "com", "co", "th", ".co.th"),
+        *("a" * 63, "b" * 64),
         *(":80", "/p", "ไทย", ")", "])."),
     ]
 )

@@ -24,15 +24,16 @@ from bigfish.identifiers.registry import as_country, normalize_checked
 from bigfish.identifiers.text import clean
 from bigfish.models import Kind
 
-_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\])"
-_PATH = r"(?:[/?#][!#-;=?-~]*)?"
+_DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})"
+# A path starts with "/", "?" or "#", or with a defanged slash "[/]" (`defang`)
+_PATH = r"(?:(?:[/?#]|\[/\])[!#-;=?-~]*)?"
 _SCHEME_URL = re.compile(
     r"(?<![A-Za-z0-9])h(?:tt|xx)ps?(?:\[:\]|:)?(?:\[/\]|/){2}"
-    r"(?:[A-Za-z0-9\-_~%@:\u00a1-\uffff]|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\.|\[:\]"
+    r"(?:[A-Za-z0-9\-_~%@:\u00a1-\uffff]|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\.|\[:\]"
     r"|\[[0-9A-Fa-f:.]{2,45}\]){1,253}" + _PATH
 )
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
-_DEFANGED_DOT = r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\])"
+_DEFANGED_DOT = r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})"
 # A bare domain, group "domain". A defanged dot ("[.]") lets a match start right after it, so a
 # chain of labels joined by defanged dots could be searched from each of its labels in turn,
 # each search running to the chain's end: time quadratic in the chain ("1[.]1[.]…", 80,000
@@ -294,7 +295,8 @@ def _bare_domains(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
         start, end = match.span("domain")
         if start == -1:  # the rest of a chain of labels, in which no domain starts
             continue
-        host = scan[start:end].partition("/")[0].partition(":")[0].partition("?")[0]
+        host = scan[start:end].partition("[/]")[0].partition("/")[0]
+        host = host.partition(":")[0].partition("?")[0]
         if "[" in host or "(" in host or "{" in host:
             host = defang(host)
         if has_known_suffix(host):
