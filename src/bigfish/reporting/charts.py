@@ -12,6 +12,7 @@ import base64
 import functools
 import io
 import math
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import ParamSpec
@@ -104,18 +105,42 @@ def bar_chart(title: str, tallies: Sequence[Tally], *, top: int = 12) -> str:
     return _data_uri(figure)
 
 
+#: The most month labels the trend prints under its bars.
+_MONTH_LABELS = 36
+
+
+def _every_month(tallies: Sequence[Tally]) -> list[Tally]:
+    """TALLIES (by month, `YYYY-MM`, in order) with each month between two of them that has no
+    reports as one of none: drawn side by side, January and March read as two months in a row
+    and the empty February vanished from the trend. A key that is no month is kept, last."""
+    known = {t.key: t for t in tallies if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", t.key)}
+    if not known:
+        return list(tallies)
+    year, month = map(int, min(known).split("-"))
+    months = []
+    while (key := f"{year:04d}-{month:02d}") <= max(known):
+        months.append(known.get(key, Tally(key, 0, 0.0, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months + [t for t in tallies if t.key not in known]
+
+
 @_plain_text
 def month_chart(title: str, tallies: Sequence[Tally]) -> str:
-    """Reports (bars) and losses (line) per month."""
+    """Reports (bars) and losses (line) per month, every month from the first to the last."""
     if not tallies:
         return _empty(title)
+    tallies = _every_month(tallies)
     figure, axis = plt.subplots(figsize=(6.5, 2.6))
     months = [t.key for t in tallies]
     axis.bar(months, [t.reports for t in tallies], color=_BLUE, label="reports")
     axis.set_ylabel("reports")
     axis.tick_params(axis="x", rotation=60, labelsize=7)
+    if len(months) > _MONTH_LABELS:  # years of months: a label every few, still legible
+        step = math.ceil(len(months) / _MONTH_LABELS)
+        axis.set_xticks(range(0, len(months), step), months[::step])
     twin = axis.twinx()
-    twin.plot(months, [t.loss_usd / 1e6 for t in tallies], color=_GOLD, marker="o", lw=2)
+    dots = "o" if len(months) <= _MONTH_LABELS else None
+    twin.plot(months, [t.loss_usd / 1e6 for t in tallies], color=_GOLD, marker=dots, lw=2)
     twin.set_ylabel("losses, million USD")
     axis.set_title(title, loc="left", fontsize=11)
     return _data_uri(figure)
