@@ -425,12 +425,13 @@ def _local_number(text: str) -> bool:
 
 @router.get("/static/{path:path}", dependencies=[Public])
 def static(path: str) -> Response:
-    """The application's CSS, JavaScript and the vendored libraries (no CDN)."""
+    """The application's CSS, JavaScript and the vendored libraries (no CDN), with the pages'
+    security headers (an SVG opened on its own is a document), as is a file that is not there."""
     if "\x00" in path:  # no file has one; `resolve` would raise (a 500)
-        raise HTTPException(404, "no such file")
+        raise HTTPException(404, "no such file", headers=SECURITY_HEADERS)
     target = (STATIC / path).resolve()
     if not target.is_relative_to(STATIC) or not target.is_file():
-        raise HTTPException(404, "no such file")
+        raise HTTPException(404, "no such file", headers=SECURITY_HEADERS)
     media = {
         ".js": "text/javascript",
         ".css": "text/css",
@@ -440,5 +441,5 @@ def static(path: str) -> Response:
     return FileResponse(
         target,
         media_type=media,
-        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        headers=SECURITY_HEADERS | {"Cache-Control": "public, max-age=3600"},
     )
