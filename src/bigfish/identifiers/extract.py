@@ -129,6 +129,14 @@ def _handle_pattern() -> str:
 
 
 _HANDLE = re.compile(_handle_pattern())
+# A date written day, month, year (or month first) or year first, one separator twice: no phone
+# number, though its digits may be one ("31.12.2024" a Singapore or Hong Kong number, every
+# narrative that dates the transfer so linked to the others; "09.11.2024" a Nuremberg one).
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_DATE = re.compile(
+    rf"{_DAY}(?P<a>[ ./\-]){_DAY}(?P=a)(?:19|20)[0-9]{{2}}"
+    rf"|(?:19|20)[0-9]{{2}}(?P<b>[ ./\-])(?:0?[1-9]|1[0-2])(?P=b){_DAY}"
+)
 _FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _TRAILING = ".,;:!?'\"`*"
 _BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -219,8 +227,12 @@ def _accept(
     if positions is not None:
         start, end = positions[start], positions[end - 1] + 1
     value = text[start:end]
-    if kind == Kind.PHONE and not could_be_valid_phone(clean(value), country):
-        return None  # no parse: it could find no valid number (most random digit runs)
+    if kind == Kind.PHONE:
+        cleaned = clean(value)
+        if _DATE.fullmatch(cleaned):
+            return None
+        if not could_be_valid_phone(cleaned, country):
+            return None  # no parse: it could find no valid number (most random digit runs)
     identifier = normalize_checked(kind, value, country)
     if not identifier.valid:
         return None
