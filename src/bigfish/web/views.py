@@ -80,6 +80,10 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+#: The longest address a form sends the browser back to (`next`, `back`): a page's path and
+#: query as the browser escaped it, a search of 2,000 characters up to 12 each (`%F0%9F…`).
+RETURN_ADDRESS_MAX = 32_000
+
 #: Failed sign-ins per username and per address (10 and 50 in 15 minutes).
 THROTTLE = SignInThrottle()
 
@@ -101,7 +105,7 @@ def login(
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",
+    next: Annotated[str, Form(max_length=RETURN_ADDRESS_MAX)] = "/",
 ) -> Response:
     """Check the password (argon2) and start a session; the same answer for every failure."""
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
@@ -179,7 +183,7 @@ def language(
     session: Reader,
     lang: Annotated[str, Form(max_length=5)],
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-    back: Annotated[str, Form(max_length=2000)] = "/",
+    back: Annotated[str, Form(max_length=RETURN_ADDRESS_MAX)] = "/",
 ) -> Response:
     """Remember the language of the pages and go back to the page it was chosen on (its query
     kept)."""
