@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from bigfish.alerts.holders import holders_to_alert
+from bigfish.alerts.holders import holders_to_alert, still_alerting
 from bigfish.alerts.model import Alert
 from bigfish.errors import BigfishError
 from bigfish.models import iso_z
@@ -247,6 +247,7 @@ class _Target:
     url: str
     secret: str = field(repr=False)  # a traceback's locals or a debug log show no key
     hook_id: int | None = None
+    org_id: int | None = None  # the holder: its waiting alerts are checked again at its turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +268,7 @@ def _webhook_alerts(
     jobs: list[tuple[_Target, list[Alert]]] = []
     for org_id in sorted(targets.keys() & listening.keys(), key=lambda o: (listening[o], o)):
         jobs += [
-            (_Target(listening[org_id], url, secret, hook_id), targets[org_id])
+            (_Target(listening[org_id], url, secret, hook_id, org_id), targets[org_id])
             for hook_id, url, secret in delivery_targets(store, org_id)
         ]
     return jobs
@@ -372,23 +373,31 @@ class _Outbox:
             self._pool.submit(self._turn, target, queue)
 
     def _turn(self, target: _Target, queue: _Queue) -> None:
-        """Send everything waiting for TARGET; then give the thread to the next webhook."""
+        """Send everything waiting for TARGET that still stands (`still_alerting`: alerts may
+        have waited while a report was re-marked, changed or deleted, or the holder left a
+        group); then give the thread to the next webhook."""
         with self._lock:
             alerts = list(queue.waiting.values())
             queue.waiting.clear()
             peers = queue.peers
             dropped, queue.dropped = queue.dropped, 0
         limit = MAX_ALERTS_PER_DELIVERY
-        bodies = tuple(
-            alert_document(alerts[start : start + limit]) for start in range(0, len(alerts), limit)
-        )
-        job = _WebhookDeliveries(target.org, target.url, target.secret, bodies, target.hook_id)
+        bodies: tuple[bytes, ...] = ()
         try:
+            if target.org_id is not None:
+                alerts = still_alerting(self._store, target.org_id, alerts)
+            bodies = tuple(
+                alert_document(alerts[start : start + limit])
+                for start in range(0, len(alerts), limit)
+            )
+            job = _WebhookDeliveries(target.org, target.url, target.secret, bodies, target.hook_id)
             done = _send(job, peers, self._send, self._registered)
         except Exception:  # a thread of its own: nobody else would see it
             log.exception("webhook deliveries of organization %s not sent", target.org)
             problem = f"organization {target.org}: {origin_of(target.url)}: not sent (an error)"
-            done = Deliveries(0, len(bodies), (problem,))
+            # not checked, not sent (never what the holder may no longer see): as many failed
+            # deliveries as the alerts would have made
+            done = Deliveries(0, len(bodies) or -(-len(alerts) // limit), (problem,))
         self._done(target, _dropped(target, dropped, self._max_waiting) + done)
         with self._lock:
             again = bool(queue.waiting)

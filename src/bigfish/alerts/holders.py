@@ -13,7 +13,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from bigfish.alerts.infrastructure import infrastructure, not_stopped
 from bigfish.alerts.model import Alert, as_utc, utc
 from bigfish.models import TLP, Distribution
-from bigfish.sharing.policy import ItemMarking, Viewer, can_see
+from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import group_members, identifiers, mentions, organizations, reports
 
@@ -172,3 +172,46 @@ def _viewers(conn: Connection, org_ids: set[int]) -> dict[int, Viewer]:
         ):
             groups[int(org_id)].add(int(group_id))
     return {org_id: Viewer(org_id, group_ids=frozenset(g)) for org_id, g in groups.items()}
+
+
+def still_alerting(store: Store, holder: int, alerts: Sequence[Alert]) -> list[Alert]:
+    """Those of ALERTS (HOLDER's, read a while ago) that still stand, in their order: the other
+    organization's report still mentions the value, is still one HOLDER may see (its marking
+    and HOLDER's groups as they are now) and the linking has not stopped the value since, and
+    HOLDER still holds it. A webhook's waiting alerts are checked so before they go out: a
+    re-marking, a deletion or a removal from a group takes effect on the next delivery."""
+    pairs = {_pair(a.id) for a in alerts}
+    pks = sorted({pk for pk, _ in pairs})
+    ident_ids = sorted({ident for _, ident in pairs})
+    standing: set[tuple[int, int]] = set()
+    held: set[int] = set()
+    with store.connect() as conn:
+        viewer = _viewers(conn, {holder})[holder]
+        for start in range(0, len(pks), 500):
+            part = pks[start : start + 500]
+            standing.update(
+                (int(pk), int(ident))
+                for pk, ident in conn.execute(
+                    sa.select(reports.c.id, mentions.c.identifier_id)
+                    .join(mentions, mentions.c.report_pk == reports.c.id)
+                    .where(
+                        reports.c.id.in_(part),
+                        reports.c.org_id != holder,
+                        visible_reports(viewer),
+                        not_stopped(),
+                    )
+                    .distinct()
+                )
+            )
+        for start in range(0, len(ident_ids), 500):
+            part = ident_ids[start : start + 500]
+            held.update(
+                int(ident)
+                for ident in conn.execute(
+                    sa.select(mentions.c.identifier_id)
+                    .join(reports, reports.c.id == mentions.c.report_pk)
+                    .where(reports.c.org_id == holder, mentions.c.identifier_id.in_(part))
+                    .distinct()
+                ).scalars()
+            )
+    return [a for a in alerts if (pair := _pair(a.id)) in standing and pair[1] in held]
