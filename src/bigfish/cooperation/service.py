@@ -140,6 +140,24 @@ def _checked_subjects(
         yield checked
 
 
+def _check_networks_stay(conn: Connection, to_org_id: int, subjects: tuple[Subject, ...]) -> None:
+    """InputError naming the first network of SUBJECTS when organization TO_ORG_ID lives on
+    another node: a network's id is this node's own. Sent there, it named the recipient's
+    network of that id (another one, or none), linked as such on the recipient's node."""
+    node = conn.execute(
+        sa.select(organizations.c.node).where(organizations.c.id == to_org_id)
+    ).scalar()
+    if node is None:
+        return
+    for i, subject in enumerate(subjects):
+        if subject.kind is SubjectKind.NETWORK:
+            raise InputError(
+                f"network {subject.value} is this node's: the recipient's node ({node}) knows"
+                " its networks by other ids; name the network's identifiers or reports instead",
+                field=f"subjects[{i}]",
+            )
+
+
 def _subjects_json(subjects: tuple[Subject, ...]) -> list[dict[str, Any]]:
     return [
         {"kind": s.kind.value, "value": s.value, "identifier_kind": s.identifier_kind}
@@ -292,6 +310,7 @@ def create_request(
         if to_org_id == from_org_id:
             raise InputError("a request goes to another organization", field="to_org")
         subjects = tuple(_checked_subjects(conn, viewer, draft.subjects))
+        _check_networks_stay(conn, to_org_id, subjects)
         request_id = f"rq-{uuid.uuid4().hex[:16]}"
         pk = conn.execute(
             cooperation_requests.insert()
