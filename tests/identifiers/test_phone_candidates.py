@@ -81,7 +81,11 @@ def old_phones(
                 continue
             value = scan[start:end]
             if not value.startswith(("+", "00", "(+")):
-                if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
+                if country is None or (
+                    trunk
+                    and not value.lstrip("( ").startswith(trunk)
+                    and not X._written_without_trunk(country)
+                ):
                     continue
             spans = [(start, end)]
             spans += [(start, i) for i in range(end - 1, start + 6, -1) if scan[i] in " .-"]

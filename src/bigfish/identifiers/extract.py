@@ -238,6 +238,9 @@ def _accept(
         return None
     if identifier.canonical_kind == Kind.PHONE and not is_valid_phone(identifier.canonical):
         return None
+    if kind == Kind.PHONE and _without_trunk(cleaned, country):
+        if _national_digits(identifier.canonical).startswith(_trunk_prefix(country) or "\0"):
+            return None  # its country writes it with the trunk prefix ("21 1234 5678" in CN)
     return Found(identifier, start, end)
 
 
@@ -487,7 +490,11 @@ def _offered_from(
     and a COUNTRY; None when they are not for their context (after a bank's label)."""
     value = scan[start:end]
     if not value.startswith(("+", "00", "(+")):
-        if country is None or (trunk and not value.lstrip("( ").startswith(trunk)):
+        if country is None or (
+            trunk
+            and not value.lstrip("( ").startswith(trunk)
+            and not _written_without_trunk(country)
+        ):
             return False
     if _after_bank_label(scan, start):
         return None
@@ -506,6 +513,42 @@ def _trunk_prefix(country: str | None) -> str | None:
         return None
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
     return metadata.national_prefix if metadata is not None else None
+
+
+@lru_cache(maxsize=256)
+def _written_without_trunk(country: str | None) -> bool:
+    """Whether COUNTRY has a trunk prefix that some of its numbers are written without: a
+    Chinese mobile ("138 0013 8000"), every number of the North American plan ("(212) 555-
+    1234"), as the national format of its example mobile or fixed-line number shows. A national
+    number is looked for only after the trunk prefix elsewhere ("081…" in Thailand); here,
+    where it was too, such numbers were never found. `_accept` keeps a number found without
+    its trunk prefix only when its national format has none ("21 1234 5678" in China: no)."""
+    trunk = _trunk_prefix(country)
+    if country is None or not trunk:
+        return False
+    for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+        example = phonenumbers.example_number_for_type(country, kind)
+        if example is not None and not _national_digits(example).startswith(trunk):
+            return True
+    return False
+
+
+def _without_trunk(cleaned: str, country: str | None) -> bool:
+    """Whether the phone candidate CLEANED is national and written without COUNTRY's trunk."""
+    trunk = _trunk_prefix(country)
+    return bool(
+        trunk
+        and not cleaned.startswith(("+", "00", "(+"))
+        and not cleaned.lstrip("( ").startswith(trunk)
+    )
+
+
+def _national_digits(number: str | phonenumbers.PhoneNumber) -> str:
+    """The digits of NUMBER (E.164 text or parsed) in its national format."""
+    if isinstance(number, str):
+        number = phonenumbers.parse(number)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(char for char in national if char in _ASCII_DIGITS)
 
 
 Finder = Callable[[str, str | None], Iterator[tuple[int, int]]]
