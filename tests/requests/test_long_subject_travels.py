@@ -3,7 +3,9 @@
 A phishing link of 2,001 to 4,096 characters is a valid URL here, so a request naming it was
 stored and sent; but the other node takes a subject's value of at most 2,000 characters
 (`bigfish.cooperation.wire`), so it refused the whole request on every pull and the recipient
-never saw it, while the requester's node showed it as sent."""
+never saw it, while the requester's node showed it as sent. A link of a few hundred Thai
+characters grows past 2,000 once percent-encoded, so the API's bound on what is typed does not
+keep it out."""
 
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ def test_a_subject_longer_than_the_other_node_takes_is_refused_naming_it(
         create_request(th, aoc, dataclasses.replace(_freeze(), subjects=subjects), send=True)
     assert refused.value.field == "subjects[1]"
     assert "2000" in refused.value.message
+    # 321 characters as typed (the API takes 2,000), 2,713 once percent-encoded
+    thai = Subject(SubjectKind.IDENTIFIER, "https://scam.example/" + "\u0e01" * 300, "url")
+    with pytest.raises(InputError) as refused:
+        create_request(th, aoc, dataclasses.replace(_freeze(), subjects=(thai,)), send=True)
+    assert refused.value.field == "subjects[0]"
     assert list_requests(th, aoc, "outbox") == []
     # what it accepts, the other node accepts too
     shorter = (Subject(SubjectKind.IDENTIFIER, _PAGE[:2000], "url"),)
