@@ -26,13 +26,21 @@ def _cursor(at: datetime, pk: int, ident_id: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+#: Ids are stored as 64-bit integers at most: a cursor's beyond cannot be one the node gave.
+_MAX_ID = 2**63 - 1
+
+
 def _uncursor(cursor: str) -> tuple[datetime, int, int]:
+    """CURSOR's position (its time in UTC); an InputError naming the field when it is not one
+    the node gives: ids that are not integers of the store's range (a JSON true, 10**30: the
+    database failed on them), a time with no UTC form."""
     try:
         at, pk, ident_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(pk, int) or not isinstance(ident_id, int):
-            raise ValueError("ids are integers")
-        return datetime.fromisoformat(at), pk, ident_id
-    except (ValueError, TypeError):
+        for value in (pk, ident_id):
+            if type(value) is not int or not 0 <= value <= _MAX_ID:
+                raise ValueError("ids are integers of the store's range")
+        return as_utc(datetime.fromisoformat(at)), pk, ident_id
+    except (ValueError, TypeError, OverflowError):
         raise InputError("not a cursor of the alerts", field="cursor") from None
 
 
@@ -70,8 +78,7 @@ def list_alerts(
         return AlertPage((), None, None)
     position = None
     if cursor is not None:
-        at, pk, ident_id = _uncursor(cursor)
-        position = (as_utc(at), pk, ident_id)
+        position = _uncursor(cursor)
     after = as_utc(since) if since is not None else None
     with store.connect() as conn:
         # First, before the page reads anything: an alert it serves is no later than BOUND,
