@@ -33,6 +33,7 @@ from bigfish.reporting.stats import (
     Tally,
     compute_statistics,
     network_loss_cells,
+    reports_in_period,
 )
 from bigfish.reporting.template import REPORT_TEMPLATE
 from bigfish.sharing.policy import Viewer
@@ -74,20 +75,24 @@ class ReportResult:
 def _top_networks(
     store: Store, viewer: Viewer, period: Period, top: int, min_cell: int = MIN_CELL
 ) -> list[NetworkSummary]:
-    """The TOP best-scored networks VIEWER sees that were active in PERIOD and hold MIN_CELL
-    reports or more, read a page of the ranking at a time (the ones the report may not list
-    would otherwise take the places of those it may)."""
+    """The TOP best-scored networks VIEWER sees that hold two of PERIOD's reports or more (the
+    networks the report counts: `Statistics.network_count`) and MIN_CELL reports or more, read a
+    page of the ranking at a time (the ones the report may not list would otherwise take the
+    places of those it may). A network whose first and last reports merely span PERIOD is not
+    one of its networks: it was listed beside "0 linked networks"."""
     chosen: list[NetworkSummary] = []
     cursor: str | None = None
     while True:
         page = list_networks(store, viewer, cursor=cursor, limit=max(top * 4, 40))
-        chosen += [
+        spanning = [
             n
             for n in page.networks
             if n.stats.report_count >= min_cell
             and (period.start is None or n.stats.last_seen >= period.start)
             and (period.end is None or n.stats.first_seen < period.end)
         ]
+        held = reports_in_period(store, spanning, period)
+        chosen += [n for n in spanning if held.get(n.id, 0) >= 2]
         cursor = page.next_cursor
         if len(chosen) >= top or cursor is None:
             return chosen[:top]

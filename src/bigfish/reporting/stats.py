@@ -463,6 +463,39 @@ def member_losses(store: Store, networks: Sequence[NetworkSummary]) -> dict[tupl
     return rows
 
 
+def reports_in_period(
+    store: Store, networks: Sequence[NetworkSummary], period: Period
+) -> dict[int, int]:
+    """Per network of NETWORKS (by the id it is shown under), how many of its member reports as
+    shown (`NetworkSummary.reports`, the viewer's) were reported in PERIOD: a network holding
+    two or more is one of the period's, as `_network_count` counts them."""
+    if period.start is None and period.end is None:
+        return {network.id: len(network.reports) for network in networks}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for network in networks:
+        for ref in network.reports:
+            wanted[ref.org].add(ref.report_id)
+    within: set[tuple[str, str]] = set()
+    with store.connect() as conn:
+        for org, ids in wanted.items():
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), _IDS_PER_QUERY):
+                query = (
+                    sa.select(reports.c.report_id)
+                    .join(organizations, organizations.c.id == reports.c.org_id)
+                    .where(
+                        organizations.c.name == org,
+                        reports.c.report_id.in_(ordered[start : start + _IDS_PER_QUERY]),
+                        _in_period(reports.c.reported_at, period),
+                    )
+                )
+                within.update((org, str(rid)) for rid in conn.execute(query).scalars())
+    return {
+        network.id: sum(1 for ref in network.reports if (ref.org, ref.report_id) in within)
+        for network in networks
+    }
+
+
 def network_loss_cells(store: Store, shown: Sequence[NetworkSummary]) -> dict[int, Tally]:
     """Per network of SHOWN (by the id it is shown under), the loss cell of its member reports
     as shown (`NetworkSummary.reports`, the viewer's): how many, their losses added up, how
