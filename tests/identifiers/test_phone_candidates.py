@@ -71,11 +71,10 @@ def old_phones(
     """The phone finder as it was; with LONG stretches, a run in one offers its whole tokens
     only (from a start to the next space or the run's end)."""
     trunk = X._trunk_prefix(country)
-    for match in X._PHONE.finditer(scan):
-        end = match.end()
-        tokens = any(first <= match.start() < last for first, last in long or ())
-        starts = [match.start()]
-        starts += [i + 1 for i in range(match.start() + 1, end - 7) if scan[i] == " "]
+    for run_start, end in X._phone_runs(scan):
+        tokens = any(first <= run_start < last for first, last in long or ())
+        starts = [run_start]
+        starts += [i + 1 for i in range(run_start + 1, end - 7) if scan[i] == " "]
         for start in starts:
             if X._after_bank_label(scan, start):
                 continue
@@ -142,7 +141,7 @@ NUMBERS = [
 PIECES = [
     *"0123456789", *"0123456789", " ", " ", " ", "+", "-", "(", ")", ".", "/", "a", "Z", "\n",
     "๐", "๘", "０", "\u200b", "\u2065", "TEL: ", "KBANK: ", "tel:", "x@y.co ", "0 0 0 0 ",
-    "00", "+66", "(0)", *NUMBERS, *NUMBERS,
+    "00", "+66", "(0)", "SĐT", "tel", "Hotel", "WA", *NUMBERS, *NUMBERS,
 ]  # fmt: skip
 COUNTRIES = st.sampled_from([None, "TH", "VN", "GB", "US", "DE", "BR", "AR", "NU"])
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)

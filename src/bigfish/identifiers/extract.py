@@ -81,6 +81,18 @@ _PHONE = re.compile(
     r"|(?<=\()[ ]?(?:\+?[0-9]{1,4}[ ]?\)|[0-9])|(?<=[0-9]))"
     r"(?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}(?![0-9])"
 )
+# A phone label glued to its number ("SĐT0912345678", "WA081234567890", "Tel0812345678"): a
+# letter before a run otherwise says that it is a code ("INV0812345678"), not a number.
+_GLUED_LABEL = re.compile(
+    r"(?<![A-Za-z\u0110\u0111])(?:s?[\u0111d]t|tel|telp|telepon|phone|mobile|mob|hp|wa|whatsapp"
+    r"|call|hotline|contact|hubungi|zalo|viber)(?=[+(0-9])",
+    re.IGNORECASE,
+)
+# A run of `_PHONE` where it starts, without its look behind: after a glued label.
+_PHONE_AFTER_LABEL = re.compile(
+    r"(?:\+[ ]?)?(?:\([ ]?\+?[0-9]{1,4}[ ]?\)|(?:\([ ]?)?[0-9])"
+    r"(?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}(?![0-9])"
+)
 # A stretch: tokens of digits, brackets and plus signs joined by single separators. Every run
 # `_PHONE` matches lies inside one, and one stretch may hold many runs (a run ends after at most
 # 21 digits or bracketed groups).
@@ -388,15 +400,15 @@ def _phones(
     trunk = _trunk_prefix(country)
     barren: set[tuple[bool, str]] = set()  # texts of runs that held no phone number
     long_stretches: list[int] | None = None
-    for match in _PHONE.finditer(scan):
+    for first, last in _phone_runs(scan):
         if long_stretches is None:  # most texts have no run: don't look for stretches
             long_stretches = _long_stretches(scan)
-        tokens = bisect_right(long_stretches, match.start()) % 2 == 1
-        run = tokens, _original(text, positions, match.start(), match.end())
+        tokens = bisect_right(long_stretches, first) % 2 == 1
+        run = tokens, _original(text, positions, first, last)
         if run in barren:
             continue
         spans, complete = (_token_spans if tokens else _phone_spans)(
-            scan, match.start(), match.end(), trunk, country
+            scan, first, last, trunk, country
         )
         for start, end in spans:
             if taken.find(1, start, end) != -1:
@@ -409,6 +421,31 @@ def _phones(
                 yield identifier
         if complete:
             barren.add(run)
+
+
+def _phone_runs(scan: str) -> Iterator[tuple[int, int]]:
+    """Start and end of each phone-shaped digit run of SCAN, in order: the matches of `_PHONE`
+    and the runs right after a glued phone label (`_GLUED_LABEL`), where `_PHONE`, which wants
+    no letter before a run, starts none (a match of it inside such a run is passed over)."""
+    glued: list[tuple[int, int]] = []
+    for label in _GLUED_LABEL.finditer(scan):
+        if scan[label.start() - 1 : label.start()].isalpha():
+            continue  # the end of a word in another script ("Hotel", "Điện")
+        run = _PHONE_AFTER_LABEL.match(scan, label.end())
+        if run is not None:
+            glued.append(run.span())
+    if not glued:
+        yield from (match.span() for match in _PHONE.finditer(scan))
+        return
+    index, covered = 0, -1
+    for match in _PHONE.finditer(scan):
+        while index < len(glued) and glued[index][0] < match.start():
+            covered = glued[index][1]
+            yield glued[index]
+            index += 1
+        if match.start() >= covered:
+            yield match.span()
+    yield from glued[index:]
 
 
 def _long_stretches(scan: str) -> list[int]:
