@@ -198,6 +198,8 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
         session = current_session(store_of(request), request.cookies.get(SESSION_COOKIE))
         if session is None:
             target = address_of(request, request.url.path, request.url.query)
+            if request.method not in {"GET", "HEAD"}:
+                target = _page_of_form(request)
             if is_htmx(request):  # the whole page goes to sign in, not the login into a part
                 page_url = urlsplit(request.headers.get("hx-current-url", ""))
                 target = address_of(request, page_url.path or "/", page_url.query)
@@ -215,6 +217,21 @@ def signed_in(level: Access) -> Callable[[Request], WebSession]:
     dependency.bigfish_access = level  # type: ignore[attr-defined]
     dependency.__name__ = f"signed_in_{level.value}"
     return dependency
+
+
+def _page_of_form(request: Request) -> str:
+    """Where a form sent without a session goes back to once signed in: the page of this site
+    it was sent from (its Referer, sent in full to this origin: `Referrer-Policy: same-origin`),
+    else the page at the form's own address, else the overview; never an address only POST
+    answers (signing in led there to "Method Not Allowed")."""
+    sent_from = urlsplit(request.headers.get("referer", ""))
+    here = request.url
+    if (sent_from.scheme, sent_from.netloc) == (here.scheme, here.netloc) and sent_from.path:
+        page = _page_route(request, sent_from.path)
+        if page is not None:  # its query as that page reads it (not as the form's route does)
+            kept = _only_declared(sent_from.query, _declared_query(page))
+            return sent_from.path + ("?" + kept if kept else "")
+    return here.path if _page_route(request, here.path) is not None else "/"
 
 
 def _take_rate_token(request: Request, session: WebSession) -> None:
