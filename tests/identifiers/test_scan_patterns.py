@@ -14,7 +14,7 @@ AS_WRITTEN = {
     "wallet": (
         _WALLETS,
         re.compile(
-            r"(?<![A-Za-z0-9])(?:0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}"
+            r"(?<![A-Za-z0-9])(?:0[xX][0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}"
             r"|[13][1-9A-HJ-NP-Za-km-z]{25,34}|[bB][cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})"
             r"(?![A-Za-z0-9])"
         ),
@@ -58,7 +58,7 @@ def _texts(seed: int) -> list[str]:
         return rng.choice(opening) + body
 
     makers = [
-        lambda: "0x" + run("0123456789abcdefABCDEF", 39, 42),
+        lambda: rng.choice(["0x", "0X"]) + run("0123456789abcdefABCDEF", 39, 42),
         lambda: "T" + run(_B58, 32, 35),
         lambda: rng.choice("13") + run(_B58, 23, 37),
         lambda: rng.choice(["bc1", "BC1", "bC1"]) + run("qpzry9x8gf2tvdw0s3jn54khce6mua7l", 9, 74),

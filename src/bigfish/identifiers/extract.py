@@ -59,10 +59,10 @@ _EMAIL = re.compile(
 # Wallets, IBANs and phone runs: each match's first character is consumed by a class, then
 # lookbehinds say which way it started, so that the engine skips in C to where a match may
 # start; written with the lookbehind first, it tried every position of every text.
-# These match exactly as: (?<![A-Za-z0-9])(?:0x[0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}
+# These match exactly as: (?<![A-Za-z0-9])(?:0[xX][0-9a-fA-F]{40}|T[1-9A-HJ-NP-Za-km-z]{33}
 # |[13][1-9A-HJ-NP-Za-km-z]{25,34}|[bB][cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})(?![A-Za-z0-9])
 _WALLETS = re.compile(
-    r"[0T13bB](?<![A-Za-z0-9].)(?:(?<=0)x[0-9a-fA-F]{40}|(?<=T)[1-9A-HJ-NP-Za-km-z]{33}"
+    r"[0T13bB](?<![A-Za-z0-9].)(?:(?<=0)[xX][0-9a-fA-F]{40}|(?<=T)[1-9A-HJ-NP-Za-km-z]{33}"
     r"|(?<=[13])[1-9A-HJ-NP-Za-km-z]{25,34}|(?<=[bB])[cC]1[ac-hj-np-zAC-HJ-NP-Z02-9]{11,71})"
     r"(?![A-Za-z0-9])"
 )
