@@ -35,6 +35,7 @@ def report(
     """
     from bigfish.accounts import viewer_as
     from bigfish.evidence.log import signing_key
+    from bigfish.evidence.node_key import KEY_PATH
     from bigfish.reporting import parse_period, write_report
     from bigfish.reporting.cell_keys import report_secret
 
@@ -44,7 +45,16 @@ def report(
         viewer = Viewer.node_operator() if as_org is None else viewer_as(store, as_org)
         # Losses are perturbed by their cells' keys under the node's own secret, so that two
         # reports differing by a few reports do not give those reports' losses by subtraction.
+        had_key = (OPTIONS.data_dir / KEY_PATH).exists()
         secret = report_secret(signing_key(store, OPTIONS.data_dir))
+        if not had_key:  # a report run from another folder made a key of its own, silently
+            typer.echo(
+                f"note: no node key was at {OPTIONS.data_dir / KEY_PATH}; one was created. "
+                "The published losses are perturbed under this key: run every report of this "
+                "node with the same --data-dir (or BIGFISH_DATA_DIR), or reports made under "
+                "different keys could be averaged towards the exact losses.",
+                err=True,
+            )
         result = write_report(
             store, viewer, out, chosen, top=top, any_period=any_period, secret=secret
         )
