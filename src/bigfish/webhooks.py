@@ -131,14 +131,15 @@ def add_webhook(store: Store, org_id: int, url: str) -> tuple[Webhook, str]:
         raise InputError(f"url is longer than {MAX_URL_LENGTH} characters", field="url")
     origin = origin_of(url)
     try:
-        sendable_url(url.strip())
+        sent_to = sendable_url(url.strip()).host
     except PeerError:
         raise InputError(
             f"{origin}: the URL holds a character it cannot be sent with", field="url"
         ) from None
     host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
-    literal = _written_address(host)
-    if literal and is_internal(literal):
+    # the host as written, and as a delivery's URL reads it (``127。0。0。1`` is 127.0.0.1)
+    literals = {_written_address(name) for name in (host, sent_to.lower().rstrip("."))}
+    if any(literal and is_internal(literal) for literal in literals):
         allowed = {peer for peer, _ in list_allowed_peers(store)}
         if origin not in allowed:
             raise InputError(
