@@ -56,6 +56,9 @@ Csrf = Annotated[str, Form(max_length=200)]
 
 #: Same-script suggestions a report page lists at once (a link to the next ones when more).
 _SIMILAR_PAGE = 50
+#: The longest cursor of a page of suggestions: base64 of the last one's organization (100
+#: characters) and report id (200), each character up to 12 in JSON (`\ud83d\ude00`).
+_SIMILAR_CURSOR_MAX = 8_000
 
 
 @router.get("/reports/{org}/{report_id:path}")
@@ -64,7 +67,7 @@ def report(
     session: Reader,
     org: str,
     report_id: str,
-    similar_after: Annotated[str | None, Query(max_length=500)] = None,
+    similar_after: Annotated[str | None, Query(max_length=_SIMILAR_CURSOR_MAX)] = None,
 ) -> Response:
     """One report as the user may see it (404 exactly as for a report that does not exist), with
     a page of its same-script suggestions (after SIMILAR_AFTER, a previous page's cursor)."""
@@ -105,7 +108,7 @@ def decide_similar(
     other_report_id: Annotated[str, Form(max_length=200)],
     decision: Annotated[str, Form(max_length=10)],
     csrf_token: Csrf = "",
-    similar_after: Annotated[str, Form(max_length=500)] = "",
+    similar_after: Annotated[str, Form(max_length=_SIMILAR_CURSOR_MAX)] = "",
 ) -> Response:
     """Accept or reject a same-script suggestion for the user's organization; back to the
     report's page of suggestions it was on (404 as for a report that does not exist when either
