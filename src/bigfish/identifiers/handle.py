@@ -21,10 +21,11 @@ PLATFORM_WORDS = tuple(
     sorted((re.escape(name) for name in PLATFORMS | ALIASES.keys()), key=len, reverse=True)
 )
 _KEYWORDS = "|".join(PLATFORM_WORDS)
-# "LINE ID: w2659", "IDLINE: x", "line : @game24th", "Telegram @name", "ไลน์ @yabohappy".
+# "LINE ID: w2659", "IDLINE: x", "line : @game24th", "Telegram @name", "ไลน์ @yabohappy",
+# "微信号：wxid_x" (号, "number", is how Chinese write a WeChat or LINE ID; 账号 "account").
 PLATFORM_AND_NAME = re.compile(
     rf"(?:id[ \t]*)?(?P<platform>{_KEYWORDS})"
-    rf"(?P<sep>(?:[ \t]*(?:id|ไอดี)(?![a-z]))?[ \t]*(?:[:=][ \t]*)?)"
+    rf"(?P<sep>(?:[ \t]*(?:id|ไอดี|号|號|账号|帐号|帳號)(?![a-z]))?[ \t]*(?:[:=][ \t]*)?)"
     r"(?P<at>@?)(?P<name>[a-z0-9_][a-z0-9._\-]{0,63}|\+?[0-9][0-9 \-]{5,20}[0-9])",
     re.IGNORECASE,
 )
@@ -74,4 +75,4 @@ def _split(text: str) -> tuple[str | None, str]:
 def is_labelled(match: re.Match[str]) -> bool:
     """True when the platform word is tied to the name by ``ID``, ``:``, ``=`` or ``@``."""
     separator = match.group("sep")
-    return bool(match.group("at")) or any(mark in separator.lower() for mark in ":=iไ")
+    return bool(match.group("at")) or any(mark in separator.lower() for mark in ":=iไ号號")
