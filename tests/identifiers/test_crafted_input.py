@@ -98,7 +98,7 @@ def old_trim_end(scan: str, start: int, end: int) -> int:
 def old_bare_domains(scan: str) -> Iterator[tuple[int, int]]:
     for match in _OLD_BARE_DOMAIN.finditer(scan):
         host = match.group().partition("[/]")[0].partition("/")[0]
-        host = host.partition(":")[0].partition("?")[0]
+        host = host.partition(":")[0].partition("?")[0].partition("#")[0]
         if "[" in host or "(" in host or "{" in host:
             host = defang(host)
         if has_known_suffix(host):

@@ -323,7 +323,7 @@ def _bare_domains(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
         if start == -1:  # the rest of a chain of labels, in which no domain starts
             continue
         host = scan[start:end].partition("[/]")[0].partition("/")[0]
-        host = host.partition(":")[0].partition("?")[0]
+        host = host.partition(":")[0].partition("?")[0].partition("#")[0]
         if "[" in host or "(" in host or "{" in host:
             host = defang(host)
         if has_known_suffix(host):
