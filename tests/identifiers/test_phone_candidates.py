@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat as PNF
 
 from bigfish.identifiers import Found, extract
+from bigfish.identifiers.phone import DASHES
 from bigfish.identifiers.registry import as_country
 from bigfish.intake.records import MAX_NARRATIVE
 from bigfish.models import Kind
@@ -112,13 +113,17 @@ def old_extract(text: str, country: str | None = None, *, rule: bool = True) -> 
     with RULE, the whole tokens only of a run in a long stretch."""
     country = as_country(country)
     scan, positions = scanned(text)
-    long = long_stretches(scan) if rule else []
+    long = long_stretches(scan.translate(DASHES)) if rule else []
     lowered = scan.lower()
     if len(lowered) != len(scan):
         lowered = "".join(char.lower()[0] for char in scan)
     taken = bytearray(len(scan))
     found: list[Found] = []
-    phones = (Kind.PHONE, lambda scan, country: old_phones(scan, country, long), False)
+    phones = (
+        Kind.PHONE,
+        lambda scan, country: old_phones(scan.translate(DASHES), country, long),
+        False,
+    )
     for kind, candidates, case_folded in (*X._FINDERS, phones):
         for start, end in candidates(lowered if case_folded else scan, country):
             if taken.find(1, start, end) != -1:
@@ -141,7 +146,7 @@ NUMBERS = [
 PIECES = [
     *"0123456789", *"0123456789", " ", " ", " ", "+", "-", "(", ")", ".", "/", "a", "Z", "\n",
     "๐", "๘", "０", "\u200b", "\u2065", "TEL: ", "KBANK: ", "tel:", "x@y.co ", "0 0 0 0 ",
-    "00", "+66", "(0)", "SĐT", "tel", "Hotel", "WA", *NUMBERS, *NUMBERS,
+    "00", "+66", "(0)", "SĐT", "tel", "Hotel", "WA", "\u2011", "\u2013", *NUMBERS, *NUMBERS,
 ]  # fmt: skip
 COUNTRIES = st.sampled_from([None, "TH", "VN", "GB", "US", "DE", "BR", "AR", "NU"])
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)

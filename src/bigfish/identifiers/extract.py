@@ -19,7 +19,12 @@ from bigfish.identifiers.defang import defang
 from bigfish.identifiers.domain import has_known_suffix
 from bigfish.identifiers.handle import PLATFORM_AND_NAME, PLATFORM_WORDS, is_labelled
 from bigfish.identifiers.model import Found, Identifier
-from bigfish.identifiers.phone import MAX_PHONE_DIGITS, could_be_valid_phone, is_valid_phone
+from bigfish.identifiers.phone import (
+    DASHES,
+    MAX_PHONE_DIGITS,
+    could_be_valid_phone,
+    is_valid_phone,
+)
 from bigfish.identifiers.registry import as_country, normalize_checked
 from bigfish.identifiers.text import clean
 from bigfish.models import Kind
@@ -149,6 +154,7 @@ _DATE = re.compile(
     rf"{_DAY}(?P<a>[ ./\-]){_DAY}(?P=a)(?:19|20)[0-9]{{2}}"
     rf"|(?:19|20)[0-9]{{2}}(?P<b>[ ./\-])(?:0?[1-9]|1[0-2])(?P=b){_DAY}"
 )
+_DASH = re.compile("[\u2010-\u2015\u2212\ufe58]")  # the dashes of `DASHES`
 _FORMAT_CHARS = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _TRAILING = ".,;:!?'\"`*"
 _BRACKETS = {")": "(", "]": "[", "}": "{", ">": "<"}
@@ -228,6 +234,8 @@ def extract(text: str, country: str | None = None) -> list[Found]:
             if identifier is not None:
                 taken[start:end] = b"\x01" * (end - start)
                 found.append(identifier)
+    if not scan.isascii() and _DASH.search(scan):  # "081‑234‑5678": for phone numbers only
+        scan = scan.translate(DASHES)  # (a dash ends a link, an address or a name)
     found.extend(_phones(text, scan, positions, country, taken))
     found.sort(key=lambda item: item.start)
     return found
@@ -241,7 +249,7 @@ def _accept(
     value = text[start:end]
     if kind == Kind.PHONE:
         cleaned = clean(value)
-        if _DATE.fullmatch(cleaned):
+        if _DATE.fullmatch(cleaned if cleaned.isascii() else cleaned.translate(DASHES)):
             return None
         if not could_be_valid_phone(cleaned, country):
             return None  # no parse: it could find no valid number (most random digit runs)

@@ -20,6 +20,10 @@ _PREFIX = re.compile(r"^(?:tel|phone|whatsapp|viber|callto|sms):\s*", re.IGNOREC
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _E164 = phonenumbers.PhoneNumberFormat.E164
 _BRACKETED_CC = re.compile(r"^\(\s*\+\s*([0-9]{1,3})\s*\)")  # "(+84) 360 036 475"
+#: Dashes other than "-" that join digit groups in text copied from web pages and documents
+#: ("081‑234‑5678" with non-breaking hyphens, an en dash, a minus sign): dashes, as the spec
+#: accepts them. NFKC has made the fullwidth and small hyphen-minus "-" already.
+DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58", "-"))
 
 
 #: Why a number without its country code is no phone number until its country is given.
@@ -86,6 +90,8 @@ def _prepared(text: str) -> tuple[str, str, str | None]:
     """TEXT as the parser is given it, its digits, and why it is no phone number before any
     parse (None: it must be parsed)."""
     text = _PREFIX.sub("", text)
+    if not text.isascii():
+        text = text.translate(DASHES)
     if len(text) > MAX_PHONE_LENGTH:
         return text, "", "too long for a phone number"
     text = _BRACKETED_CC.sub(r"+\1 ", text)
