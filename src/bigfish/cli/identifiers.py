@@ -32,7 +32,12 @@ def _text_field(record: dict[str, Any], name: str, source: str, line: int) -> st
 
 
 def _emit(document: dict[str, Any]) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False))
+    text = json.dumps(document, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the input) is no UTF-8: escaped
+        text = json.dumps(document)
+    typer.echo(text)
 
 
 def _run(lines: Iterable[bytes], source: str, handle: Any) -> None:
