@@ -7,15 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bigfish.identifiers import extract
-
-
-def phones(text: str, country: str | None) -> list[tuple[str, str]]:
-    return [
-        (text[item.start : item.end], item.identifier.canonical)
-        for item in extract(text, country)
-        if item.identifier.canonical_kind.value == "phone"
-    ]
+from tests.identifiers.found import phones
 
 
 @pytest.mark.parametrize(
