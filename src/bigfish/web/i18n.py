@@ -15,6 +15,7 @@ The language comes from the `bigfish_lang` cookie, else the browser's Accept-Lan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from markupsafe import Markup, escape
@@ -496,14 +497,33 @@ def N_(message: str) -> str:
 
 
 def pick_language(cookie: str | None, accept_language: str | None) -> str:
-    """The language to show: the cookie's when known, else the first known of Accept-Language."""
+    """The language to show: the cookie's when known, else the known language Accept-Language
+    weighs most (RFC 9110: `q` from 0 to 1, 1 when absent; the first of equal weights). A
+    language weighed 0 is not acceptable, and an entry whose weight is no such number (`q=abc`,
+    `q=nan`) is left out rather than taken as the most wanted."""
     if cookie in LANGUAGES:
         return cookie
+    best, best_q = DEFAULT_LANGUAGE, 0.0
     for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return DEFAULT_LANGUAGE
+        code, *params = (piece.strip() for piece in part.split(";"))
+        code = code.lower()[:2]
+        weight = _weight(params)
+        if code in LANGUAGES and weight > best_q:
+            best, best_q = code, weight
+    return best
+
+
+def _weight(params: list[str]) -> float:
+    """The `q` of one Accept-Language entry's PARAMS: 1 when absent, 0 when not a number from 0
+    to 1 with at most three decimals (RFC 9110's qvalue)."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            if not re.fullmatch(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?", value):
+                return 0.0
+            return float(value)
+    return 1.0
 
 
 def translator(language: str) -> Callable[[str], str]:
