@@ -19,7 +19,8 @@ from bigfish.reporting import compute_statistics
 from bigfish.store import Store
 
 
-def _draft() -> RequestDraft:
+def _draft(deadline: datetime | None = None) -> RequestDraft:
+    """A preservation request to KH-NPA, due in three days unless DEADLINE says when."""
     return RequestDraft(
         to_org="KH-NPA",
         request_type=RequestType.PRESERVATION,
@@ -27,7 +28,7 @@ def _draft() -> RequestDraft:
         summary="Preserve subscriber and IP logs of this number",
         subjects=(Subject(SubjectKind.IDENTIFIER, "+855 12 345 678", "phone"),),
         urgency=Urgency.URGENT,
-        deadline=datetime.now(UTC) + timedelta(days=3),
+        deadline=deadline or datetime.now(UTC) + timedelta(days=3),
         created_by="Somchai",
     )
 

@@ -9,12 +9,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from bigfish.cooperation.model import (
-    RequestDraft,
     RequestStatus,
-    RequestType,
-    Subject,
-    SubjectKind,
-    Urgency,
 )
 from bigfish.cooperation.service import acting_as, create_request, transition
 from bigfish.organizations import add_org
@@ -22,19 +17,7 @@ from bigfish.reporting import compute_statistics
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_evidence import cooperation_requests
-
-
-def _draft(deadline: datetime) -> RequestDraft:
-    return RequestDraft(
-        to_org="KH-NPA",
-        request_type=RequestType.PRESERVATION,
-        legal_basis="budapest-29",
-        summary="Preserve subscriber logs",
-        subjects=(Subject(SubjectKind.IDENTIFIER, "+855 12 345 678", "phone"),),
-        urgency=Urgency.URGENT,
-        deadline=deadline,
-        created_by="Somchai",
-    )
+from tests.reporting.test_request_drafts import _draft
 
 
 def test_an_overdue_open_request_is_counted_expired_not_sent(store: Store) -> None:
