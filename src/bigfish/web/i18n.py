@@ -360,6 +360,13 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "Tên người dùng không tồn tại hoặc mật khẩu không đúng.",
     ),
     (
+        "This sign-in form is out of date (another tab signed in or out): "
+        "enter your password again.",
+        "แบบฟอร์มเข้าสู่ระบบนี้ไม่เป็นปัจจุบันแล้ว (มีแท็บอื่นเข้าสู่ระบบหรือออกจากระบบ) โปรดป้อนรหัสผ่านอีกครั้ง",
+        "Biểu mẫu đăng nhập này đã cũ (một thẻ khác đã đăng nhập hoặc đăng xuất): "
+        "hãy nhập lại mật khẩu.",
+    ),
+    (
         "Too many failed sign-ins: try again in {minutes} minute(s).",
         "เข้าสู่ระบบไม่สำเร็จหลายครั้งเกินไป: โปรดลองใหม่อีกครั้งใน {minutes} นาที",
         "Đăng nhập thất bại quá nhiều lần: hãy thử lại sau {minutes} phút.",

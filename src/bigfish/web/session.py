@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -56,6 +57,14 @@ def _ensure_table(store: Store) -> None:
 def new_form_token() -> str:
     """A random token for the double-submit CSRF check of the sign-in form."""
     return secrets.token_urlsafe(32)
+
+
+_FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def is_form_token(value: str | None) -> bool:
+    """Whether VALUE has the form of a token `new_form_token` makes."""
+    return value is not None and _FORM_TOKEN.fullmatch(value) is not None
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:

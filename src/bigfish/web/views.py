@@ -53,6 +53,7 @@ from bigfish.web.session import (
     SignInThrottle,
     WebSession,
     current_session,
+    is_form_token,
     new_form_token,
     sign_in,
     sign_out,
@@ -88,15 +89,44 @@ RETURN_ADDRESS_MAX = 32_000
 THROTTLE = SignInThrottle()
 
 
-@router.get("/login", dependencies=[Public])
-def login_form(request: Request, next: str | None = None) -> Response:
-    """The sign-in form, with a double-submit CSRF token."""
-    token = new_form_token()
-    response = page(request, None, "login.html", csrf=token, next=_safe_next(next), error=None)
+#: What a sign-in form sent with a form token the browser no longer holds answers, the form kept.
+STALE_SIGN_IN = N_(
+    "This sign-in form is out of date (another tab signed in or out): enter your password again."
+)
+
+
+def _sign_in_form(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    username: str = "",
+    next: str | None = "/",
+) -> Response:
+    """The sign-in form with the browser's form token (double-submit CSRF): the one its cookie
+    holds, so that the form open in another tab still signs in, else a new one."""
+    held = request.cookies.get(LOGIN_CSRF_COOKIE)
+    token = held if held is not None and is_form_token(held) else new_form_token()
+    response = page(
+        request,
+        None,
+        "login.html",
+        status=status,
+        csrf=token,
+        next=_safe_next(next),
+        username=username,
+        error=error,
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request)
     )
     return response
+
+
+@router.get("/login", dependencies=[Public])
+def login_form(request: Request, next: str | None = None) -> Response:
+    """The sign-in form, with a double-submit CSRF token."""
+    return _sign_in_form(request, next=next)
 
 
 @router.post("/login", dependencies=[Public])
@@ -107,23 +137,23 @@ def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=RETURN_ADDRESS_MAX)] = "/",
 ) -> Response:
-    """Check the password (argon2) and start a session; the same answer for every failure."""
+    """Check the password (argon2) and start a session; the same answer for every failure. A
+    form whose token the browser no longer holds (another tab signed in since) comes back with
+    its name, its return address and a token that works; nothing is checked or recorded."""
+    translate = translator(language_of(request))
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
-        raise HTTPException(403, N_("the form's CSRF token is missing or wrong; reload the page"))
+        stale = translate(STALE_SIGN_IN)
+        return _sign_in_form(request, status=403, error=stale, username=username, next=next)
     address = request.client.host if request.client else "unknown"
     at = time.monotonic()
     wait = THROTTLE.attempt(username, address, at)  # counted as failed until it succeeds
     token = None if wait else sign_in(store_of(request), username, password)
     if token is None:
-        fresh = new_form_token()
-        translate = translator(language_of(request))
-        failed = page(
+        failed = _sign_in_form(
             request,
-            None,
-            "login.html",
             status=429 if wait else 401,
-            csrf=fresh,
-            next=_safe_next(next),
+            username=username,
+            next=next,
             error=(
                 translate(N_("Too many failed sign-ins: try again in {minutes} minute(s).")).format(
                     minutes=math.ceil(wait / 60)
@@ -131,9 +161,6 @@ def login(
                 if wait
                 else translate(N_("Unknown username or wrong password."))
             ),
-        )
-        failed.set_cookie(
-            LOGIN_CSRF_COOKIE, fresh, httponly=True, samesite="strict", secure=_secure(request)
         )
         if wait:
             failed.headers["Retry-After"] = str(math.ceil(wait))
