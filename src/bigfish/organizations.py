@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -17,6 +19,9 @@ from bigfish.store import Store
 from bigfish.store.name_locks import lock_names
 from bigfish.store.schema import group_members, organizations, sharing_groups
 from bigfish.store.schema_interop import peer_keys
+
+if TYPE_CHECKING:
+    from bigfish.audit import ConsoleAudit
 
 SECTORS = ("anti_scam_centre", "police", "bank", "telco", "international", "regulator", "other")
 
@@ -82,6 +87,50 @@ def check_new_org(
         )
 
 
+class NewOrgs:
+    """The audit rows of the organizations one transaction creates, appended in that
+    transaction beside the organizations' rows, so that an organization never stands on the
+    node without the row that says when and why it appeared: by AUDIT's actor (`console:<OS
+    user>`), its head signed as AUDIT signs. ACTION says what created it (`org add`, `org add
+    by ingest`, `org add by sync pull`), SOURCE what brought its name (the file read, the peer
+    pulled; never a key): the row's target is `NAME from SOURCE`, or NAME alone without one.
+
+    `created` notes each organization, `record` appends the rows of those noted (last in the
+    transaction: the log's head stays locked until the commit, and a lock taken after it could
+    wait for a writer that waits for the head), `committed` marks the head signed once the
+    transaction has committed. One per transaction: one run again after the database undid it
+    takes a new one."""
+
+    def __init__(self, audit: ConsoleAudit, action: str, source: str | None = None) -> None:
+        self.audit = audit
+        self.action = action
+        self.source = source
+        self.names: list[str] = []  # the organizations noted, in order
+        self._recorded = 0
+        self._marks: list[Callable[[], None]] = []
+
+    def created(self, name: str) -> None:
+        """Note that organization NAME was created in the transaction."""
+        self.names.append(name)
+
+    def record(self, conn: Connection) -> None:
+        """Append, in CONN's transaction, the rows of the organizations noted since the last
+        call (none: nothing is written)."""
+        new, self._recorded = self.names[self._recorded :], len(self.names)
+        if new:
+            rows = [(name, self.action, self._target(name), 201) for name in new]
+            self._marks.append(self.audit.within(conn, rows))
+
+    def _target(self, name: str) -> str:
+        return name if self.source is None else f"{name} from {self.source}"
+
+    def committed(self) -> None:
+        """The transaction committed: mark the log's head signed up to its rows."""
+        marks, self._marks = self._marks, []
+        for mark in marks:
+            mark()
+
+
 def _group_taken(conn: Connection, name: str) -> str | None:
     """The sharing group named NAME, or one that would show like it (`looks_alike`: case,
     Unicode form, accents, letters and digits drawn alike); None when there is none."""
@@ -114,10 +163,12 @@ def add_org(
     country: str | None = None,
     sector: str | None = None,
     node: str | None = None,
+    audit: NewOrgs | None = None,
 ) -> Organization:
     """Create organization NAME; an existing name is an error. NODE is the URL of the partner
     node it lives on (None: this node); only that node may speak for it in cooperation
-    requests (`bigfish.cooperation.federation`)."""
+    requests (`bigfish.cooperation.federation`). AUDIT records it in the audit log, in the
+    same transaction (None: no row, for a caller that writes its own)."""
     name = _check_name(name)
     code = _check_country(country)
     if sector is not None and sector not in SECTORS:
@@ -136,11 +187,19 @@ def add_org(
             .values(name=name, country=code, sector=sector, node=node, created_at=datetime.now(UTC))
             .returning(organizations.c.id)
         ).scalar_one()
+        if audit is not None:
+            audit.created(name)
+            audit.record(conn)
+    if audit is not None:
+        audit.committed()
     return Organization(int(org_id), name, code, sector)
 
 
-def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> int:
-    """The id of organization NAME, created if missing (as `bigfish ingest --org` does)."""
+def ensure_org(
+    conn: Connection, name: str, *, country: str | None = None, audit: NewOrgs | None = None
+) -> int:
+    """The id of organization NAME, created if missing (as `bigfish ingest --org` does), and
+    then noted in AUDIT (its caller records it, last in CONN's transaction: `NewOrgs`)."""
     name = _check_name(name)
     held = sa.select(organizations.c.id).where(organizations.c.name == name)
     row = conn.execute(held).first()
@@ -155,7 +214,10 @@ def ensure_org(conn: Connection, name: str, *, country: str | None = None) -> in
         .values(name=name, country=_check_country(country), created_at=datetime.now(UTC))
         .returning(organizations.c.id)
     )
-    return int(result.scalar_one())
+    org_id = int(result.scalar_one())
+    if audit is not None:
+        audit.created(name)
+    return org_id
 
 
 def list_orgs(store: Store) -> list[Organization]:

@@ -11,13 +11,15 @@ terminal, and many failures (a wrong --db, a missing data directory) leave no lo
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
-from bigfish.audit.chain import record
-from bigfish.audit.entry import AuditEntry
+from bigfish.audit.chain import _append, record
+from bigfish.audit.entry import AuditEntry, _truncated
 from bigfish.audit.head import HeadSigner
 from bigfish.errors import ConfigError
 from bigfish.store import Store
@@ -52,6 +54,26 @@ class ConsoleAudit:
         the same action)."""
         entry = AuditEntry(console_actor(), org, action, target, status)
         record(self.store, [entry], self.signer)
+
+    def within(
+        self, conn: Connection, rows: Sequence[tuple[str | None, str, str, int]]
+    ) -> Callable[[], None]:
+        """Record ROWS (each ORG, ACTION, TARGET, STATUS, as `done` takes them) in CONN's
+        transaction: beside the change they record, so that both commit or neither does (a
+        command stopped between the two, or a database gone, left the change without its row).
+        Call what it returns once that transaction has committed, and only then: it marks the
+        head signed up to the new rows (`record` does so after its commit), which rows rolled
+        back would turn into a false alarm. The log's head stays locked until the commit: call
+        it last in the transaction."""
+        entries = [AuditEntry(console_actor(), *row) for row in rows]
+        seq, bound = _append(conn, _truncated(entries), self.signer)
+
+        def committed() -> None:
+            if bound is not None and entries:
+                bound.note(seq)
+                bound.start()
+
+        return committed
 
 
 def console_audit(store: Store, data_dir: Path) -> ConsoleAudit:

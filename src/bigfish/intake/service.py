@@ -22,7 +22,7 @@ from functools import partial
 from multiprocessing.reduction import ForkingPickler
 from operator import attrgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -49,7 +49,7 @@ from bigfish.intake.records import (
     has_surrogate,
 )
 from bigfish.models import Distribution, Marking, RawIdentifier, Report, narrowest
-from bigfish.organizations import ensure_org, group_id_by_name
+from bigfish.organizations import NewOrgs, ensure_org, group_id_by_name
 from bigfish.store import Store
 from bigfish.store.schema import group_members, ingest_runs, organizations
 from bigfish.store.stamps import stamp_now
@@ -61,6 +61,9 @@ from bigfish.store.writes import (
     transaction_with_ids,
     write_batch,
 )
+
+if TYPE_CHECKING:
+    from bigfish.audit import ConsoleAudit
 
 Reader = Callable[[IO[bytes], Path], Iterator[Record]]
 #: (file, its path, the check of its header's names, the names its layout knows: a mapping's,
@@ -692,8 +695,12 @@ def ingest_file(
     progress: Progress | None = None,
     workers: int | None = None,
     classify: bool = True,
+    audit: ConsoleAudit | None = None,
 ) -> IngestResult:
-    """Store every good record of PATH as ORG's, reject the others to PATH.rejects.jsonl."""
+    """Store every good record of PATH as ORG's, reject the others to PATH.rejects.jsonl.
+    ORG is created when the node does not have it, recorded in AUDIT's log in the same
+    transaction (action `org add by ingest`, target `ORG from PATH`); once per organization
+    created, never per report. Without AUDIT no row is written (a caller that holds no log)."""
     if path.is_dir():
         raise InputError("is a directory: name a file, or use --manifest", file=str(path))
     if not path.is_file():
@@ -712,8 +719,9 @@ def ingest_file(
     marking = marking or Marking()
     rates = rates or node_rates()
     name = _file_name(path)
+    created = NewOrgs(audit, "org add by ingest", name) if audit is not None else None
     with store.begin() as conn:
-        org_id = ensure_org(conn, org)
+        org_id = ensure_org(conn, org, audit=created)
         group_id: int | None = None
         if marking.distribution is Distribution.GROUP:
             if not marking.group:
@@ -754,6 +762,10 @@ def ingest_file(
                 .returning(ingest_runs.c.id)
             ).scalar_one()
         )
+        if created is not None:
+            created.record(conn)
+    if created is not None:
+        created.committed()
     # From here on the run's row is in the database: every way out of this function ends it
     # (`_end_stopped_run`, or the update at the end), a Ctrl-C or a refused rejects file too,
     # or it would read "under way" until the file was next ingested.
