@@ -39,7 +39,7 @@ from bigfish.api.deps import (
     requires,
     route_access,
 )
-from bigfish.api.errors import error_response, install_error_handlers
+from bigfish.api.errors import error_for, install_error_handlers
 from bigfish.api.linker import BackgroundLinker
 from bigfish.api.routes.lookup import LookupShortcut
 from bigfish.audit import AuditEntry, AuditWriter, HeadSigner, redacted_path, redacted_query
@@ -156,7 +156,7 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > self.max_bytes:
-                    response = error_response(413, self._message())
+                    response = error_for(scope.get("path", ""), 413, self._message())
                     await response(scope, receive, send)
                     return
         seen = 0
@@ -214,7 +214,7 @@ class AuditMiddleware:
                     await self.writer.record(entry, announced=was_announced)
                 except Exception:
                     # Not recorded, so not acknowledged: the caller gets 503 instead.
-                    failure = error_response(503, "the request could not be recorded; try again")
+                    failure = error_for(path, 503, "the request could not be recorded; try again")
                     await failure(scope, receive, send)
                     raise _AlreadySent() from None
             await send(message)

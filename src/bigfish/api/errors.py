@@ -1,5 +1,6 @@
 """The one error shape of the API, for every error including FastAPI's own 404/405/422:
-``{"error": {"code": "...", "message": "...", "details": ...}}``.
+``{"error": {"code": "...", "message": "...", "details": ...}}``. Under `/taxii2` the same
+error is a TAXII 2.1 error message (`taxii_error`), and a web page's error is a page.
 
 Messages never carry secrets: validation details echo the location and the reason, never the
 submitted value (which could be a key pasted into the wrong field).
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy.exc
@@ -201,12 +203,62 @@ _MACHINE_PATHS = ("/api/", "/taxii2", "/docs", "/openapi.json", "/static/")
 ErrorPage = Callable[[Request, int, str], Response]
 
 
+#: TAXII 2.1's media type, which its error messages are sent as (`bigfish.interop.taxii`).
+TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
+
+
+def is_taxii(path: str) -> bool:
+    """Whether PATH is the TAXII server's (`/taxii2/…`)."""
+    return path == "/taxii2" or path.startswith("/taxii2/")
+
+
+def taxii_error(response: JSONResponse) -> Response:
+    """RESPONSE, an error document, as a TAXII 2.1 error message (section 3.6.1): `title`,
+    `description`, `error_code`, `http_status` (text), `details` when they are a dictionary, as
+    TAXII clients read them; the `error` member stays, as this node's clients read it. Same
+    status and headers (WWW-Authenticate, Retry-After)."""
+    error = json.loads(bytes(response.body))["error"]
+    status = response.status_code
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:  # pragma: no cover - every status answered here is a known one
+        title = "Error"
+    body: dict[str, Any] = {
+        "title": title,
+        "description": error["message"],
+        "error_code": error["code"],
+        "http_status": str(status),
+    }
+    if isinstance(error.get("details"), dict):
+        body["details"] = error["details"]
+    body["error"] = error
+    headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() not in ("content-type", "content-length")
+    }
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Response(content, status_code=status, headers=headers, media_type=TAXII_MEDIA_TYPE)
+
+
+def error_for(
+    path: str, status: int, message: str, *, headers: dict[str, str] | None = None
+) -> Response:
+    """The error document with STATUS as PATH answers it: a TAXII error message under `/taxii2`
+    (for the answers of a middleware, which no exception handler sees)."""
+    response = error_response(status, message, headers=headers)
+    return taxii_error(response) if is_taxii(path) else response
+
+
 def _as_page(handler: Callable[[Request, Exception], JSONResponse]) -> Callable[..., Response]:
     """HANDLER, answering a web page's error as a page: the same status, message and headers
-    (a sign-in redirect, say) as the JSON document would have."""
+    (a sign-in redirect, say) as the JSON document would have; and a TAXII error as a TAXII
+    error message."""
 
     def answer(request: Request, exc: Exception) -> Response:
         response = handler(request, exc)
+        if is_taxii(request.url.path) and response.status_code >= 400:
+            return taxii_error(response)
         page: ErrorPage | None = getattr(request.app.state, "error_page", None)
         if page is None or request.url.path.startswith(_MACHINE_PATHS):
             return response
@@ -223,7 +275,8 @@ def _as_page(handler: Callable[[Request, Exception], JSONResponse]) -> Callable[
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Make every error of APP take the one shape (a page for the web application's pages)."""
+    """Make every error of APP take the one shape (a page for the web application's pages, a
+    TAXII error message for TAXII's)."""
     app.add_exception_handler(RequestValidationError, _as_page(_validation))
     app.add_exception_handler(StarletteHTTPException, _as_page(_http))
     app.add_exception_handler(ApiError, _as_page(_api))

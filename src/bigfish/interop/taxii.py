@@ -16,13 +16,14 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, hand_off_reports, may_call, once_each, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.routes.evidence import data_dir
-from bigfish.api.schemas import ERRORS
+from bigfish.api.schemas import ERRORS, ErrorDetail
 from bigfish.api.strict import DuplicateKey, UnreadableJson
 from bigfish.api.strict import loads as strict_json
 from bigfish.errors import InputError, NotFound
@@ -46,12 +47,21 @@ class TaxiiResponse(JSONResponse):
     media_type = TAXII
 
 
-#: Errors are the API's JSON error document (application/json), not TAXII envelopes.
+class TaxiiErrorMessage(BaseModel):
+    """A TAXII 2.1 error message (section 3.6.1), with the API's `error` document inside it
+    (`bigfish.api.errors.taxii_error`)."""
+
+    title: str
+    description: str
+    error_code: str
+    http_status: str
+    details: dict[str, Any] | None = None
+    error: ErrorDetail
+
+
+#: Errors are TAXII error messages, of the TAXII media type (the routes' response class).
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {
-        "description": spec["description"],
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDocument"}}},
-    }
+    status: {"model": TaxiiErrorMessage, "description": spec["description"]}
     for status, spec in ERRORS.items()
 }
 router = APIRouter(tags=["taxii"], default_response_class=TaxiiResponse, responses=_ERRORS)
