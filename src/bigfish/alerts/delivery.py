@@ -252,13 +252,14 @@ class _Target:
 
 @dataclass(frozen=True, slots=True)
 class _WebhookDeliveries:
-    """What one webhook gets in one go: its holder's alerts as bodies to sign and send."""
+    """What one webhook gets in one go: its holder's alerts, at most MAX_ALERTS_PER_DELIVERY a
+    delivery, each delivery's checked, signed and sent in its turn."""
 
     org: str
     url: str
     secret: str = field(repr=False)  # a traceback's locals or a debug log show no key
-    bodies: tuple[bytes, ...]
-    hook_id: int | None = None  # the webhook's id: its bodies go only while it is registered
+    deliveries: tuple[tuple[Alert, ...], ...]
+    hook_id: int | None = None  # the webhook's id: its deliveries go only while it is registered
 
 
 def _webhook_alerts(
@@ -373,31 +374,25 @@ class _Outbox:
             self._pool.submit(self._turn, target, queue)
 
     def _turn(self, target: _Target, queue: _Queue) -> None:
-        """Send everything waiting for TARGET that still stands (`still_alerting`: alerts may
-        have waited while a report was re-marked, changed or deleted, or the holder left a
-        group); then give the thread to the next webhook."""
+        """Send everything waiting for TARGET that still stands, each delivery's alerts checked
+        just before it goes out (`still_alerting`: alerts may have waited, or the turn's
+        earlier deliveries taken their time, while a report was re-marked, changed or deleted,
+        or the holder left a group); then give the thread to the next webhook."""
         with self._lock:
             alerts = list(queue.waiting.values())
             queue.waiting.clear()
             peers = queue.peers
             dropped, queue.dropped = queue.dropped, 0
         limit = MAX_ALERTS_PER_DELIVERY
-        bodies: tuple[bytes, ...] = ()
+        parts = tuple(
+            tuple(alerts[start : start + limit]) for start in range(0, len(alerts), limit)
+        )
+        job = _WebhookDeliveries(target.org, target.url, target.secret, parts, target.hook_id)
         try:
-            if target.org_id is not None:
-                alerts = still_alerting(self._store, target.org_id, alerts)
-            bodies = tuple(
-                alert_document(alerts[start : start + limit])
-                for start in range(0, len(alerts), limit)
-            )
-            job = _WebhookDeliveries(target.org, target.url, target.secret, bodies, target.hook_id)
-            done = _send(job, peers, self._send, self._registered)
+            done = _send(job, peers, self._send, self._registered, self._standing(target))
         except Exception:  # a thread of its own: nobody else would see it
             log.exception("webhook deliveries of organization %s not sent", target.org)
-            problem = f"organization {target.org}: {origin_of(target.url)}: not sent (an error)"
-            # not checked, not sent (never what the holder may no longer see): as many failed
-            # deliveries as the alerts would have made
-            done = Deliveries(0, len(bodies) or -(-len(alerts) // limit), (problem,))
+            done = Deliveries(0, len(parts), (_not_sent(job),))
         self._done(target, _dropped(target, dropped, self._max_waiting) + done)
         with self._lock:
             again = bool(queue.waiting)
@@ -406,6 +401,13 @@ class _Outbox:
                 self._idle.notify_all()
         if again:  # behind the webhooks already waiting for a thread
             self._pool.submit(self._turn, target, queue)
+
+    def _standing(self, target: _Target) -> Callable[[Sequence[Alert]], list[Alert]]:
+        """Those of a delivery's alerts that still stand for TARGET's holder, checked now."""
+        holder = target.org_id
+        if holder is None:
+            return list
+        return lambda alerts: still_alerting(self._store, holder, alerts)
 
     def _registered(self, job: _WebhookDeliveries) -> bool:
         if job.hook_id is None:
@@ -429,22 +431,33 @@ def _send(
     peers: list[str],
     send: Deliver,
     registered: Callable[[_WebhookDeliveries], bool],
+    standing: Callable[[Sequence[Alert]], list[Alert]],
 ) -> Deliveries:
-    """JOB's deliveries, one after another, each while its webhook is REGISTERED: a webhook
-    removed meanwhile (its URL handed to someone else, say) is sent nothing more, and what it
-    is not sent is not counted. Once one gets no answer (refused, unreachable, past its
-    deadline), the webhook's next ones are counted failed without being sent: a dead receiver
-    costs one deadline, not one per delivery."""
+    """JOB's deliveries, one after another, each while its webhook is REGISTERED and with those
+    of its alerts still STANDING just before it is sent: a webhook removed meanwhile (its URL
+    handed to someone else, say) is sent nothing more, an alert re-marked away from the holder
+    while the deliveries before it went out is not sent, and what is not sent is not counted.
+    Once one gets no answer (refused, unreachable, past its deadline), or cannot be checked or
+    sent (an error), the webhook's next ones are counted failed without being sent: a dead
+    receiver costs one deadline, not one per delivery."""
     delivered = failed = 0
     problems: dict[str, None] = {}
-    for sent, body in enumerate(job.bodies):
+    for sent, alerts in enumerate(job.deliveries):
         if not registered(job):
             break
         try:
-            status = send(job.url, job.secret, body, peers)
-        except BigfishError as exc:
-            failed += len(job.bodies) - sent
+            still = standing(alerts)
+            if not still:  # nothing of it stands any more: no delivery
+                continue
+            status = send(job.url, job.secret, alert_document(still), peers)
+        except BigfishError as exc:  # refused, unreachable, past its deadline
+            failed += len(job.deliveries) - sent
             problems[f"organization {job.org}: {exc}"] = None
+            break
+        except Exception:  # the store, say; a delivery thread: nobody else would see it
+            log.exception("webhook deliveries of organization %s not sent", job.org)
+            failed += len(job.deliveries) - sent
+            problems[_not_sent(job)] = None
             break
         if 200 <= status < 300:
             delivered += 1
@@ -452,6 +465,11 @@ def _send(
             failed += 1
             problems[f"organization {job.org}: {origin_of(job.url)} answered {status}"] = None
     return Deliveries(delivered, failed, tuple(problems))
+
+
+def _not_sent(job: _WebhookDeliveries) -> str:
+    """Why JOB's deliveries were not sent when an error stopped them (never the secret)."""
+    return f"organization {job.org}: {origin_of(job.url)}: not sent (an error)"
 
 
 def send_webhooks(store: Store, report_pks: Sequence[int], send: Deliver | None = None) -> int:
