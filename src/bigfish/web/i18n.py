@@ -402,6 +402,20 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "โทเค็น CSRF ของแบบฟอร์มไม่มีหรือไม่ถูกต้อง โปรดโหลดหน้านี้ใหม่",
         "mã CSRF của biểu mẫu bị thiếu hoặc không đúng; hãy tải lại trang",
     ),
+    (
+        "Not sent: the form is from an earlier session (another tab signed out or in); "
+        "reload the page.",
+        "ยังไม่ได้ส่ง: แบบฟอร์มนี้มาจากเซสชันก่อนหน้า (มีแท็บอื่นออกจากระบบหรือเข้าสู่ระบบ) โปรดโหลดหน้านี้ใหม่",
+        "Chưa gửi: biểu mẫu thuộc phiên làm việc trước (một thẻ khác đã đăng xuất hoặc đăng nhập); "
+        "hãy tải lại trang.",
+    ),
+    (
+        "Not sent: the form is from an earlier session (another tab signed out or in); "
+        "send it again.",
+        "ยังไม่ได้ส่ง: แบบฟอร์มนี้มาจากเซสชันก่อนหน้า (มีแท็บอื่นออกจากระบบหรือเข้าสู่ระบบ) โปรดส่งอีกครั้ง",
+        "Chưa gửi: biểu mẫu thuộc phiên làm việc trước (một thẻ khác đã đăng xuất hoặc đăng nhập); "
+        "hãy gửi lại.",
+    ),
     # Same-script suggestions on a report's page (report.html)
     ("Possible same-script links", "ลิงก์ที่อาจใช้บทหลอกลวงเดียวกัน", "Liên kết có thể cùng kịch bản"),
     (

@@ -24,7 +24,13 @@ from bigfish.models import ApiRole
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.web.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, page_translator, pick_language
-from bigfish.web.session import SESSION_COOKIE, WebSession, current_session, tokens_match
+from bigfish.web.session import (
+    SESSION_COOKIE,
+    WebSession,
+    current_session,
+    issued_to,
+    tokens_match,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -258,11 +264,37 @@ def public_page() -> Callable[[Request], None]:
     return dependency
 
 
+#: What a form with another session's token answers: one of a page opened before another tab
+#: of the browser signed out, or in again (any value of a token's form reads the same).
+STALE_FORM = N_(
+    "Not sent: the form is from an earlier session (another tab signed out or in); reload the page."
+)
+#: The same, for a form shown again filled in (its user's earlier session).
+STALE_FORM_KEPT = N_(
+    "Not sent: the form is from an earlier session (another tab signed out or in); send it again."
+)
+
+
+class StaleForm(HTTPException):
+    """A form whose token is not the signed-in session's (403). `same_user` when the token was
+    issued to the signed-in user: what the form was sent with may be shown again, to be sent
+    with the session's token; another user's form is never shown to this one."""
+
+    def __init__(self, same_user: bool) -> None:
+        super().__init__(403, STALE_FORM)
+        self.same_user = same_user
+
+
 def check_csrf(request: Request, session: WebSession, form_token: str | None) -> None:
-    """403 unless the form (or the HTMX header) carries the session's CSRF token."""
+    """403 unless the form (or the HTMX header) carries the session's CSRF token: StaleForm for a
+    session's token that is not this session's, HTTPException for none or anything else."""
     given = form_token or request.headers.get("x-csrf-token")
-    if not tokens_match(session.csrf_token, given):
+    if tokens_match(session.csrf_token, given):
+        return
+    user = issued_to(given)
+    if user is None:
         raise HTTPException(403, N_("the form's CSRF token is missing or wrong; reload the page"))
+    raise StaleForm(same_user=user == issued_to(session.csrf_token))
 
 
 def viewer_of(session: WebSession) -> Viewer:

@@ -67,6 +67,22 @@ def is_form_token(value: str | None) -> bool:
     return value is not None and _FORM_TOKEN.fullmatch(value) is not None
 
 
+def csrf_token_for(user_id: int) -> str:
+    """A new session's synchronizer token: random, after the id of the user it is issued to, so
+    that a form of that user's earlier session can be told from another user's."""
+    return f"{user_id}.{secrets.token_urlsafe(32)}"
+
+
+_CSRF_TOKEN = re.compile(r"([0-9]{1,19})\.[A-Za-z0-9_-]{43}")
+
+
+def issued_to(token: str | None) -> int | None:
+    """The id of the user that session CSRF token TOKEN was issued to (`csrf_token_for`), None
+    for a value that is no such token."""
+    found = _CSRF_TOKEN.fullmatch(token or "")
+    return int(found[1]) if found else None
+
+
 def tokens_match(expected: str | None, given: str | None) -> bool:
     """Constant-time comparison of two CSRF tokens; a missing one never matches."""
     if not expected or not given:
@@ -91,7 +107,7 @@ def sign_in(store: Store, username: str, password: str, now: datetime | None = N
             web_sessions.insert().values(
                 token_hash=_hash(token),
                 user_id=user_id,
-                csrf_token=secrets.token_urlsafe(32),
+                csrf_token=csrf_token_for(user_id),
                 created_at=now,
                 expires_at=now + SESSION_LIFETIME,
             )

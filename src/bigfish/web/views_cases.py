@@ -35,10 +35,13 @@ from bigfish.organizations import list_orgs
 from bigfish.reports import get_report
 from bigfish.suggestions import decide, suggestions_for
 from bigfish.web.audited import record_view
-from bigfish.web.i18n import N_
+from bigfish.web.i18n import N_, translator
 from bigfish.web.render import (
+    STALE_FORM_KEPT,
+    StaleForm,
     check_csrf,
     data_dir_of,
+    language_of,
     not_found,
     page,
     signed_in,
@@ -180,6 +183,7 @@ def _requests_page(
     network: int | None = None,
     cursors: dict[str, str | None] | None = None,
     form: dict[str, str] | None = None,
+    status: int | None = None,
 ) -> Response:
     """The requests page: a page of each box after its cursor (CURSORS: `inbox_cursor`,
     `outbox_cursor`), with links to the next page and the first of each box that keep the
@@ -209,7 +213,7 @@ def _requests_page(
         request,
         session,
         "requests.html",
-        status=400 if error else 200,
+        status=status or (400 if error else 200),
         inbox=boxes["inbox"],
         outbox=boxes["outbox"],
         subject=subject,
@@ -257,7 +261,6 @@ def new_request(
     csrf_token: Csrf = "",
 ) -> Response:
     """Create a cooperation request from the user's organization (a draft, or sent at once)."""
-    check_csrf(request, session, csrf_token)
     typed = {
         "to_org": to_org,
         "request_type": request_type,
@@ -267,6 +270,13 @@ def new_request(
         "deadline": deadline,
         "send": send,
     }
+    try:
+        check_csrf(request, session, csrf_token)
+    except StaleForm as exc:  # the user's own, from an earlier session: shown again, not sent
+        if not exc.same_user:
+            raise
+        kept = translator(language_of(request))(STALE_FORM_KEPT)
+        return _requests_page(request, session, subject=subject, error=kept, form=typed, status=403)
     try:
         try:
             kind = RequestType(request_type)
@@ -391,6 +401,7 @@ def _admin_page(
     *,
     error: str | None = None,
     group_form: dict[str, str] | None = None,
+    status: int | None = None,
 ) -> Response:
     """The organizations page; the new group's form filled in with GROUP_FORM (what a refused
     one was sent with)."""
@@ -404,7 +415,7 @@ def _admin_page(
         request,
         session,
         "organizations.html",
-        status=400 if error else 200,
+        status=status or (400 if error else 200),
         orgs=list_orgs(store),
         groups=groups_of(store, principal),
         users=people,
@@ -428,12 +439,18 @@ def new_group(
     csrf_token: Csrf = "",
 ) -> Response:
     """Create a sharing group owned by the admin's organization."""
-    check_csrf(request, session, csrf_token)
+    typed = {"name": name, "members": members}
+    try:
+        check_csrf(request, session, csrf_token)
+    except StaleForm as exc:  # the user's own, from an earlier session: shown again, not sent
+        if not exc.same_user:
+            raise
+        kept = translator(language_of(request))(STALE_FORM_KEPT)
+        return _admin_page(request, session, error=kept, group_form=typed, status=403)
     names = [m.strip() for m in members.replace(",", " ").split() if m.strip()]
     try:
         create_group(store_of(request), session.principal, name.strip(), names)
     except BigfishError as exc:
-        typed = {"name": name, "members": members}
         return _admin_page(request, session, error=str(exc), group_form=typed)
     return RedirectResponse("/organizations", status_code=303)
 
