@@ -42,10 +42,11 @@ from bigfish.interop.stix_import import (
 )
 from bigfish.interop.views import utc
 from bigfish.models import Distribution, Marking, Report, narrowest
-from bigfish.organizations import _check_name, check_new_org
+from bigfish.organizations import NewOrgs, _check_name, check_new_org
 from bigfish.reports import resolve_marking
 from bigfish.sharing.policy import Viewer
 from bigfish.store.fast import upsert
+from bigfish.store.name_locks import lock_names
 from bigfish.store.schema import (
     group_members,
     ingest_runs,
@@ -239,7 +240,14 @@ def _echo(conn: Connection, org: str, report_id: str, modified: datetime) -> boo
     return row is not None and utc(row.updated_at) >= modified
 
 
-def _org_id(conn: Connection, name: str, peer: str | None, cache: dict[str, int]) -> int:
+def _org_id(
+    conn: Connection,
+    name: str,
+    peer: str | None,
+    cache: dict[str, int],
+    created: NewOrgs | None = None,
+) -> int:
+    """The id of organization NAME, created (as PEER's) when missing and recorded by CREATED."""
     if name in cache:
         return cache[name]
     name = _check_name(name)
@@ -250,6 +258,8 @@ def _org_id(conn: Connection, name: str, peer: str | None, cache: dict[str, int]
             .values(name=name, node=peer, created_at=datetime.now(UTC))
             .returning(organizations.c.id)
         ).first()
+        if created is not None:
+            created.created(name)
     assert row is not None
     cache[name] = int(row[0])
     return cache[name]
@@ -352,12 +362,16 @@ def import_objects(
     owner: str | None = None,
     rates: Rates | None = None,
     ids: IdentifierIds | None = None,
+    created: NewOrgs | None = None,
 ) -> ImportOutcome:
     """Store OBJECTS in CONN's transaction. OWNER, when given (a TAXII POST), overrides the
     organization named in the objects: the credential decides, never the body, and a sharing
     group must be one OWNER belongs to. From PEER (a pull), a report of an organization PEER
     does not host (`organizations.node`) is rejected. Cooperation requests are merged
     (`bigfish.cooperation.federation`) when pulled, refused when posted.
+
+    Every organization it creates (a report's, or a party of a pulled request) is recorded by
+    CREATED in the audit log, at its end in CONN's transaction (None: not recorded).
 
     Announced first as a writer of reports (`announce_writer`: it stores, replaces and, for a
     revocation, deletes them), before it takes any lock or stamp, so a link run reads no stamp
@@ -380,7 +394,7 @@ def import_objects(
     clean = [o for o, n in zip(objects, nuls, strict=True) if n is None]
     scope = source_scope(peer, owner)
     lookup, first, conflicting = _resolve(conn, clean, scope)
-    poster = _org_id(conn, owner, None, {}) if owner is not None else None
+    poster = _org_id(conn, owner, None, {}, created) if owner is not None else None
     speakers: dict[str, str | None] = {}
     checked: dict[str, str | None] = {}  # organization name: why it may not be created, or None
     introduced: dict[str, str] = {}  # the key of each organization this page creates: its name
@@ -466,12 +480,21 @@ def import_objects(
     for key in _ids_held_elsewhere(conn, pending, gone, rejections, poster_view):
         del pending[key]
     upsert(conn, interop_observables, list({k["stix_id"]: k for k in keep}.values()), ["stix_id"])
-    rejections += import_requests(conn, requests, peer=peer)
+    rejections += _merged_requests(conn, requests, peer, created)
     written: list[int] = []
     new, updated, unchanged = _store_reports(
-        conn, list(pending.values()), peer, rates, ids or IdentifierIds(), rejections, written
+        conn,
+        list(pending.values()),
+        peer,
+        rates,
+        ids or IdentifierIds(),
+        rejections,
+        written,
+        created,
     )
     withdrawn, held_newer = withdraw_copies(conn, revoked, peer or "", rejections)
+    if created is not None:
+        created.record(conn)  # last: the log's head stays locked until the commit
     stored = len(objects) - len(rejections)
     return ImportOutcome(
         len(objects),
@@ -487,6 +510,27 @@ def import_objects(
 
 
 _TWICE = "given twice in this page with different content"
+
+
+def _merged_requests(
+    conn: Connection,
+    requests: Sequence[Mapping[str, Any]],
+    peer: str | None,
+    created: NewOrgs | None,
+) -> list[tuple[str | None, str]]:
+    """`import_requests`, and the organizations its requests create (a party new here) recorded
+    by CREATED. The federation creates them itself; they are the names that appear meanwhile,
+    read under the lock of organization names (`lock_names`), which every creator of one holds
+    until it commits: none but these requests' can appear in between."""
+    if not requests or created is None:
+        return import_requests(conn, requests, peer=peer)
+    lock_names(conn, "organization")
+    names = sa.select(organizations.c.name)
+    before = set(conn.execute(names).scalars())
+    rejections = import_requests(conn, requests, peer=peer)
+    for name in sorted(set(conn.execute(names).scalars()) - before):
+        created.created(str(name))
+    return rejections
 
 
 def _poster_view(conn: Connection, org_id: int, org: str | None) -> Viewer:
@@ -593,6 +637,7 @@ def _store_reports(
     ids: IdentifierIds,
     rejections: list[tuple[str | None, str]],
     written: list[int],
+    created: NewOrgs | None = None,
 ) -> tuple[int, int, int]:
     """Write ITEMS (each with its group id) as their organizations' reports, newer versions
     only; (new, updated, unchanged), the keys of the reports written added to WRITTEN. A report
@@ -602,7 +647,8 @@ def _store_reports(
     Organizations are written in the order of their names, not the envelope's: each takes its
     organization's row (created when new, then `write_batch` locks it), so two envelopes naming
     the same organizations in opposite orders each waited for the other (a deadlock on
-    PostgreSQL, which undoes one; `Store.transaction` runs it again after deadlock_timeout)."""
+    PostgreSQL, which undoes one; `Store.transaction` runs it again after deadlock_timeout).
+    An organization created is recorded by CREATED."""
     by_org: dict[str, list[tuple[_Report, int | None]]] = {}
     for item in items:
         by_org.setdefault(item[0].org, []).append(item)
@@ -611,7 +657,7 @@ def _store_reports(
     now = datetime.now(UTC)
     for org in sorted(by_org):
         group = by_org[org]
-        org_id = _org_id(conn, org, peer, org_ids)
+        org_id = _org_id(conn, org, peer, org_ids, created)
         held = _held_versions(conn, org_id, [r.report.report_id for r, _ in group])
         fresh = [
             (r, g)

@@ -38,12 +38,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
 
 from bigfish.alerts import Deliveries, WebhookQueue
+from bigfish.audit import redacted_path, redacted_query
 from bigfish.errors import BigfishError, InputError, PeerError, StoreError
 from bigfish.interop.importer import ImportOutcome, import_objects
 from bigfish.interop.sync_pages import (
@@ -60,9 +62,13 @@ from bigfish.interop.sync_pages import (
     readable_collections,
     save_position,
 )
+from bigfish.organizations import NewOrgs
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_rejections, sync_runs
 from bigfish.store.writes import IdentifierIds, transaction_with_ids
+
+if TYPE_CHECKING:
+    from bigfish.audit import ConsoleAudit
 
 log = logging.getLogger(__name__)
 
@@ -300,13 +306,27 @@ def _store_page(
     collection: str,
     default_org: str,
     ids: IdentifierIds,
-) -> ImportOutcome:
+    audit: ConsoleAudit | None,
+) -> tuple[ImportOutcome, NewOrgs | None]:
     """Store page FOUND of COLLECTION, its accounting in RUN and the position after it, in
-    CONN's transaction: nothing outside it, so that it may run again."""
-    outcome = import_objects(conn, found.objects, peer=peer_url, default_org=default_org, ids=ids)
+    CONN's transaction: nothing outside it, so that it may run again. The organizations it
+    creates are recorded in AUDIT's log in the same transaction: what it returns with the
+    outcome is told once that transaction commits (`NewOrgs.committed`)."""
+    created = NewOrgs(audit, "org add by sync pull", _shown(peer_url)) if audit else None
+    outcome = import_objects(
+        conn, found.objects, peer=peer_url, default_org=default_org, ids=ids, created=created
+    )
     run.record(conn, outcome)
     save_position(conn, peer_url, collection, found.added_after, found.next_token)
-    return outcome
+    return outcome, created
+
+
+def _shown(peer_url: str) -> str:
+    """PEER_URL as the audit log keeps it: a key pasted into its path or query `[redacted]`
+    (a user name or password in it is refused before anything is pulled: `Peer`)."""
+    parts = urlsplit(peer_url)
+    query = "?" + redacted_query(parts.query) if parts.query else ""
+    return f"{parts.scheme}://{parts.netloc}{redacted_path(parts.path)}{query}"
 
 
 def _pull_collection(
@@ -322,9 +342,10 @@ def _pull_collection(
     ids: IdentifierIds,
     progress: Progress | None,
     from_start: bool = False,
+    audit: ConsoleAudit | None = None,
 ) -> None:
-    """Store the pages of collection URL, each with the position after it, and hand over the
-    alerts of each."""
+    """Store the pages of collection URL, each with the position after it and the audit rows
+    of the organizations it creates (AUDIT's), and hand over the alerts of each."""
     for found in read_pages(
         store, peer, peer_url, url, collection, page=page, from_start=from_start
     ):
@@ -336,11 +357,14 @@ def _pull_collection(
             collection=collection,
             default_org=default_org,
             ids=ids,
+            audit=audit,
         )
         try:
             # Run again when the database undid it (a deadlock with the background linker):
             # counted and its alerts handed over once, when committed.
-            outcome = transaction_with_ids(store, ids, write)
+            outcome, created = transaction_with_ids(store, ids, write)
+            if created is not None:
+                created.committed()
             run.count(outcome)
             run.alert(outcome.written)
         except RecursionError:  # an object the parser read but nothing after it can walk
@@ -376,6 +400,7 @@ def pull(
     progress: Progress | None = None,
     from_start: bool = False,
     webhooks: bool = True,
+    audit: ConsoleAudit | None = None,
 ) -> SyncResult:
     """Pull every collection PEER_URL (a TAXII discovery URL or API root) lets KEY read.
     FROM_START: every object of every collection, not only those added since the last pull
@@ -383,6 +408,9 @@ def pull(
     group, say, whose reports it deleted when it left. WEBHOOKS: the alerts the pulled reports
     raise go to this node's organizations' webhooks, handed over page by page without waiting
     (a slow receiver delays only its own), and the pull returns once they are sent, counted.
+    AUDIT: the log that records each organization the pull creates (a report's, a request's
+    party new here), in the transaction of the page that creates it (action `org add by sync
+    pull`, target `NAME from PEER_URL`); None writes no row.
 
     A pull that fails once its run began raises PeerPullFailed or StorePullFailed (a
     PeerError or a StoreError, the same message; a database's OperationalError becomes one)
@@ -409,6 +437,7 @@ def pull(
                 ids=ids,
                 progress=progress,
                 from_start=from_start,
+                audit=audit,
             )
     except PeerError as exc:
         raise PeerPullFailed(str(exc), run.fail(exc, peer_url, count)) from exc
