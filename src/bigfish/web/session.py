@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import threading
@@ -29,8 +30,15 @@ from bigfish.store.schema_web import web_sessions
 SESSION_COOKIE = "bigfish_session"
 LOGIN_CSRF_COOKIE = "bigfish_login_csrf"
 SESSION_LIFETIME = timedelta(hours=12)
+#: A session ends after this long without a request (a browser left signed in on a shared
+#: computer), and at the latest SESSION_LIFETIME after signing in.
+SESSION_IDLE = timedelta(hours=1)
+#: A request moves the end of its session on when it has come this much nearer: one write a
+#: minute at most per session, not one per request.
+_IDLE_STEP = timedelta(minutes=1)
 
 _ensured: set[int] = set()
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +117,7 @@ def sign_in(store: Store, username: str, password: str, now: datetime | None = N
                 user_id=user_id,
                 csrf_token=csrf_token_for(user_id),
                 created_at=now,
-                expires_at=now + SESSION_LIFETIME,
+                expires_at=now + min(SESSION_IDLE, SESSION_LIFETIME),
             )
         )
     return token
@@ -117,7 +125,9 @@ def sign_in(store: Store, username: str, password: str, now: datetime | None = N
 
 _SESSION_QUERY = (
     sa.select(
+        web_sessions.c.id,
         web_sessions.c.csrf_token,
+        web_sessions.c.created_at,
         web_sessions.c.expires_at,
         users.c.username,
         users.c.role,
@@ -133,7 +143,8 @@ _SESSION_QUERY = (
 def current_session(
     store: Store, token: str | None, now: datetime | None = None
 ) -> WebSession | None:
-    """The session of cookie TOKEN, or None when it is missing, unknown, expired or disabled."""
+    """The session of cookie TOKEN, or None when it is missing, unknown, expired (idle for
+    SESSION_IDLE, or SESSION_LIFETIME old) or disabled; a session in use ends later."""
     if not token or len(token) > 200:
         return None
     _ensure_table(store)
@@ -142,8 +153,9 @@ def current_session(
         row = conn.execute(_SESSION_QUERY, {"token_hash": _hash(token)}).first()
         if row is None:
             return None
-        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-        if expires <= now:
+        expires = _utc(row.expires_at)
+        last = _utc(row.created_at) + SESSION_LIFETIME
+        if expires <= now or last <= now:
             return None
         groups = frozenset(
             int(g)
@@ -159,7 +171,29 @@ def current_session(
         platform=False,
         group_ids=groups,
     )
+    later = min(now + SESSION_IDLE, last)
+    if later - expires >= _IDLE_STEP:
+        _extend(store, int(row.id), later)
     return WebSession(principal, str(row.username), str(row.csrf_token))
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _extend(store: Store, session_id: int, later: datetime) -> None:
+    """Move the end of session SESSION_ID on to LATER (unless a request beside this one has
+    moved it already). A store too busy to take the write does not refuse the request: the
+    session is valid, and its next request tries again."""
+    try:
+        with store.begin() as conn:
+            conn.execute(
+                web_sessions.update()
+                .where(web_sessions.c.id == session_id, web_sessions.c.expires_at < later)
+                .values(expires_at=later)
+            )
+    except sa.exc.OperationalError:
+        _log.warning("the end of a web session could not be moved on", exc_info=True)
 
 
 def sign_out(store: Store, token: str | None) -> None:
