@@ -77,7 +77,7 @@ def old_phones(
         starts = [run_start]
         starts += [i + 1 for i in range(run_start + 1, end - 7) if scan[i] == " "]
         for start in starts:
-            if X._after_bank_label(scan, start):
+            if X._after_bank_label(scan, start) or X._in_code(scan, start):
                 continue
             value = scan[start:end]
             if not value.startswith(("+", "00", "(+")):

@@ -103,13 +103,23 @@ _PHONE = re.compile(
     r"|(?<=\()[ ]?(?:\+?[0-9]{1,4}[ ]?\)|[0-9])|(?<=[0-9]))"
     r"(?:[ .\-]?(?:\([0-9]{1,4}\)|[0-9])){6,20}(?![0-9])"
 )
+# The words that name a phone number in Latin script, in the languages of the product:
+# Vietnamese "SĐT", "ĐT", Indonesian and Malay "HP", "Telp", "Hubungi", "Kontak", English and
+# the apps whose accounts are phone numbers.
+_PHONE_LABEL_WORDS = (
+    r"(?:s?[\u0111d]t|tel|telp|telepon|telefon|phone|mobile|mob|cell|hp|wa|whatsapp|line|sms"
+    r"|fax|call|hotline|contact|kontak|hubungi|zalo|viber)"
+)
 # A phone label glued to its number ("SĐT0912345678", "WA081234567890", "Tel0812345678"): a
 # letter before a run otherwise says that it is a code ("INV0812345678"), not a number.
 _GLUED_LABEL = re.compile(
-    r"(?<![A-Za-z\u0110\u0111])(?:s?[\u0111d]t|tel|telp|telepon|phone|mobile|mob|hp|wa|whatsapp"
-    r"|call|hotline|contact|hubungi|zalo|viber)(?=[+(0-9])",
-    re.IGNORECASE,
+    rf"(?<![A-Za-z\u0110\u0111]){_PHONE_LABEL_WORDS}(?=[+(0-9])", re.IGNORECASE
 )
+# A Latin word joined to a run by a hyphen or an underscore ("INV-0812345678", "HN-0912…"): the
+# run is the number of a code, unless the word is a phone label ("Tel-0812345678", `_in_code`).
+# A word in another script ("SĐT-", "โทร-") does not match: the look behind wants no letter.
+_WORD_JOINED = re.compile(r"(?<![^\W_])([A-Za-z0-9]{1,32})[-_]\Z")
+_PHONE_LABEL = re.compile(_PHONE_LABEL_WORDS, re.IGNORECASE)
 # A run of `_PHONE` where it starts, without its look behind: after a glued label.
 _PHONE_AFTER_LABEL = re.compile(
     r"(?:\+[ ]?)?(?:\([ ]?\+?[0-9]{1,4}[ ]?\)|(?:\([ ]?)?[0-9])"
@@ -420,6 +430,19 @@ def _after_bank_label(scan: str, start: int) -> bool:
     return label is not None and label.group(1) not in _PHONE_LABELS
 
 
+def _in_code(scan: str, start: int) -> bool:
+    """Whether the run at START is the number of a code: joined by "-" or "_" to a Latin word,
+    with a letter, that is no phone label ("INV-0812345678", "REF_0812…", "A1-0812…"), as a
+    letter glued to it says ("INV0812345678", `_PHONE`)."""
+    if scan[start - 1 : start] not in ("-", "_"):
+        return False
+    joined = _WORD_JOINED.search(scan, max(0, start - 34), start)
+    if joined is None:
+        return False
+    word = joined.group(1)
+    return not word.isdigit() and _PHONE_LABEL.fullmatch(word) is None
+
+
 def _phones(
     text: str, scan: str, positions: list[int] | None, country: str | None, taken: bytearray
 ) -> Iterator[Found]:
@@ -560,7 +583,8 @@ def _offered_from(
     scan: str, start: int, end: int, trunk: str | None, country: str | None
 ) -> bool | None:
     """Whether spans from START are offered: international, or national with the TRUNK prefix
-    and a COUNTRY; None when they are not for their context (after a bank's label)."""
+    and a COUNTRY; None when they are not for their context (after a bank's label, in a
+    code)."""
     value = scan[start:end]
     if not value.startswith(("+", "00", "(+")):
         if country is None or (
@@ -569,7 +593,7 @@ def _offered_from(
             and not _written_without_trunk(country)
         ):
             return False
-    if _after_bank_label(scan, start):
+    if _after_bank_label(scan, start) or _in_code(scan, start):
         return None
     return True
 
