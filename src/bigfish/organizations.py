@@ -95,11 +95,12 @@ class NewOrgs:
     by ingest`, `org add by sync pull`), SOURCE what brought its name (the file read, the peer
     pulled; never a key): the row's target is `NAME from SOURCE`, or NAME alone without one.
 
-    `created` notes each organization, `record` appends the rows of those noted (last in the
-    transaction: the log's head stays locked until the commit, and a lock taken after it could
-    wait for a writer that waits for the head), `committed` marks the head signed once the
-    transaction has committed. One per transaction: one run again after the database undid it
-    takes a new one."""
+    `created` notes each organization (`also`: another change the transaction makes on its
+    way, such as a peer's node key pinned on first use), `record` appends the rows of those
+    noted (last in the transaction: the log's head stays locked until the commit, and a lock
+    taken after it could wait for a writer that waits for the head), `committed` marks the
+    head signed once the transaction has committed. One per transaction: one run again after
+    the database undid it takes a new one."""
 
     def __init__(self, audit: ConsoleAudit, action: str, source: str | None = None) -> None:
         self.audit = audit
@@ -107,18 +108,24 @@ class NewOrgs:
         self.source = source
         self.names: list[str] = []  # the organizations noted, in order
         self._recorded = 0
+        self._also: list[tuple[str | None, str, str, int]] = []
         self._marks: list[Callable[[], None]] = []
 
     def created(self, name: str) -> None:
         """Note that organization NAME was created in the transaction."""
         self.names.append(name)
 
+    def also(self, org: str | None, action: str, target: str, status: int) -> None:
+        """Note another change of the transaction, recorded as `ConsoleAudit.done` takes it."""
+        self._also.append((org, action, target, status))
+
     def record(self, conn: Connection) -> None:
-        """Append, in CONN's transaction, the rows of the organizations noted since the last
-        call (none: nothing is written)."""
+        """Append, in CONN's transaction, the rows of the changes noted since the last call
+        (the organizations first; none: nothing is written)."""
         new, self._recorded = self.names[self._recorded :], len(self.names)
-        if new:
-            rows = [(name, self.action, self._target(name), 201) for name in new]
+        rows = [(name, self.action, self._target(name), 201) for name in new] + self._also
+        self._also = []
+        if rows:
             self._marks.append(self.audit.within(conn, rows))
 
     def _target(self, name: str) -> str:

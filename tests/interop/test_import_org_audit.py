@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from bigfish.audit import ALERT_ACTION, ConsoleAudit, HeadSigner, verify_audit
+from bigfish.cooperation.federation import pin_node_key
 from bigfish.cooperation.service import acting_as, create_request
 from bigfish.evidence.node_key import load_or_create_node_key
 from bigfish.interop import sync
@@ -28,7 +29,14 @@ from bigfish.store.schema_access import audit_log
 from bigfish.webhooks import allow_peer
 from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
 from tests.interop.test_sync_hostile import _report
-from tests.requests.test_federation import PEER, _freeze, _node, served, sqlite_node
+from tests.requests.test_federation import (
+    PEER,
+    _freeze,
+    _node,
+    node_key,
+    served,
+    sqlite_node,
+)
 
 ME = f"console:{getpass.getuser()}"
 KEY = "bf_" + "k" * 43
@@ -111,21 +119,46 @@ def test_a_page_the_database_undid_records_its_organizations_once(
     assert signer.for_chain(check.chain_id, None).signed_up_to() == check.head_seq == 3
 
 
-def test_a_party_of_a_pulled_request_new_here_is_recorded(
-    store: Store, tmp_path: Path, _migrated_sqlite: Path
-) -> None:
-    th = _node(sqlite_node(tmp_path / "th.db", _migrated_sqlite))
+def _sent_requests(tmp_path: Path, migrated: Path, count: int) -> tuple[list[Any], str]:
+    """The objects the Thai node serves VN-BANK after sending it COUNT requests, and the
+    fingerprint of the key that node signs them with."""
+    th = _node(sqlite_node(tmp_path / "th.db", migrated))
     try:
-        create_request(th, acting_as(th, "TH-AOC"), _freeze(), send=True)
-        objects = served(th, "VN-BANK")
+        for _ in range(count):
+            create_request(th, acting_as(th, "TH-AOC"), _freeze(), send=True)
+        return served(th, "VN-BANK"), node_key(th).fingerprint
     finally:
         th.close()
-    vn = _node(store, (("VN-BANK", "VN"),), here="VN")  # TH-AOC is new to this node
-    created = NewOrgs(ConsoleAudit(vn, None), "org add by sync pull", PEER)
-    with vn.begin() as conn:
+
+
+def _receive(store: Store, objects: list[Any]) -> None:
+    created = NewOrgs(ConsoleAudit(store, None), "org add by sync pull", PEER)
+    with store.begin() as conn:
         outcome = import_objects(conn, objects, peer=PEER, default_org="peer", created=created)
     created.committed()
-    assert outcome.rejected == 0
+    assert outcome.rejected == 0, outcome.rejections
+
+
+def test_a_party_of_a_pulled_request_new_here_and_the_key_pinned_are_recorded(
+    store: Store, tmp_path: Path, _migrated_sqlite: Path
+) -> None:
+    objects, fingerprint = _sent_requests(tmp_path, _migrated_sqlite, 2)
+    vn = _node(store, (("VN-BANK", "VN"),), here="VN")  # TH-AOC is new to this node
+    _receive(vn, objects[:1])  # one request: TH-AOC created, its node's key pinned
+    _receive(vn, objects)  # the other: nothing new
     assert [o.name for o in list_orgs(vn)] == ["TH-AOC", "VN-BANK"]
-    assert _rows(vn) == [(ME, "TH-AOC", "org add by sync pull", f"TH-AOC from {PEER}", 201)]
+    assert _rows(vn) == [
+        (ME, "TH-AOC", "org add by sync pull", f"TH-AOC from {PEER}", 201),
+        (ME, None, "node key pin by sync pull", f"http://peer:8000 {fingerprint}", 201),
+    ]
     assert verify_audit(vn).ok
+
+
+def test_the_key_an_operator_pinned_is_not_recorded_again_when_the_peer_first_serves_it(
+    store: Store, tmp_path: Path, _migrated_sqlite: Path
+) -> None:
+    objects, fingerprint = _sent_requests(tmp_path, _migrated_sqlite, 1)
+    vn = _node(store, (("VN-BANK", "VN"), ("TH-AOC", "TH")), here="VN")
+    pin_node_key(vn, PEER, fingerprint)  # `org add --node-key`: the operator's word
+    _receive(vn, objects)
+    assert _rows(vn) == []

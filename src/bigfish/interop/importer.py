@@ -54,7 +54,7 @@ from bigfish.store.schema import (
     reports,
     sharing_groups,
 )
-from bigfish.store.schema_interop import interop_imports, interop_observables
+from bigfish.store.schema_interop import interop_imports, interop_observables, peer_keys
 from bigfish.store.stamps import announce_writer
 from bigfish.store.writes import (
     IdentifierIds,
@@ -518,18 +518,29 @@ def _merged_requests(
     peer: str | None,
     created: NewOrgs | None,
 ) -> list[tuple[str | None, str]]:
-    """`import_requests`, and the organizations its requests create (a party new here) recorded
-    by CREATED. The federation creates them itself; they are the names that appear meanwhile,
-    read under the lock of organization names (`lock_names`), which every creator of one holds
-    until it commits: none but these requests' can appear in between."""
+    """`import_requests`, and what its requests create on their way recorded by CREATED: the
+    organizations new here (a party), and the key of the peer's node pinned on first use
+    (`node key pin by sync pull`, target `ORIGIN FINGERPRINT`: whose signatures this node
+    trusts from then on). The federation creates them itself; they are the names and pins that
+    appear meanwhile. Names are read under the lock of organization names (`lock_names`),
+    which every creator of one holds until it commits: none but these requests' can appear
+    in between. Pins are those made on first use: an operator's (`org add --node-key`) is
+    that command's, and the pin of a node another pull of it made at the same moment is the
+    rare one taken for this page's."""
     if not requests or created is None:
         return import_requests(conn, requests, peer=peer)
     lock_names(conn, "organization")
     names = sa.select(organizations.c.name)
+    pins = sa.select(peer_keys.c.origin, peer_keys.c.fingerprint).where(
+        peer_keys.c.pinned_by == "first use"
+    )
     before = set(conn.execute(names).scalars())
+    pinned = {(str(o), str(f)) for o, f in conn.execute(pins)}
     rejections = import_requests(conn, requests, peer=peer)
     for name in sorted(set(conn.execute(names).scalars()) - before):
         created.created(str(name))
+    for origin, fingerprint in sorted({(str(o), str(f)) for o, f in conn.execute(pins)} - pinned):
+        created.also(None, "node key pin by sync pull", f"{origin} {fingerprint}", 201)
     return rejections
 
 
