@@ -4,6 +4,8 @@ Discovery, one API root (`/taxii2/api/`), the caller's collections (`bigfish.int
 objects with `limit`/`next`/`more`, `added_after` and `match[type|id|version|spec_version]`,
 manifest, versions, POSTed envelopes with their status. Authentication is the API's: an API key
 as a bearer token, or as the password of HTTP Basic. Every read goes through the policy.
+Every answer is of TAXII's media type, errors as TAXII error messages; an Accept header that
+does not admit it is answered 406, a POST sent as another (JSON aside) 415.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from bigfish.accounts import Principal
 from bigfish.api.deps import Access, hand_off_reports, may_call, once_each, requires
 from bigfish.api.errors import ApiError
+from bigfish.api.media import acceptable, media_type
 from bigfish.api.routes.evidence import data_dir
 from bigfish.api.schemas import ERRORS, ErrorDetail
 from bigfish.api.strict import DuplicateKey, UnreadableJson
@@ -64,7 +67,57 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": TaxiiErrorMessage, "description": spec["description"]}
     for status, spec in ERRORS.items()
 }
-router = APIRouter(tags=["taxii"], default_response_class=TaxiiResponse, responses=_ERRORS)
+_ERRORS[406] = {
+    "model": TaxiiErrorMessage,
+    "description": f"The Accept header asks for none of the server's media types ({TAXII})",
+}
+_ERRORS[415] = {
+    "model": TaxiiErrorMessage,
+    "description": f"The body is not sent as {TAXII}",
+}
+
+
+def _is_taxii(kind: str, params: list[tuple[str, str]]) -> bool:
+    """Whether the media type KIND with PARAMS is TAXII 2.1's: a version other than 2.1 is not;
+    none is the latest the server speaks (TAXII 2.1, 1.6.8)."""
+    versions = [value for name, value in params if name == "version"]
+    return kind == "application/taxii+json" and all(v == "2.1" for v in versions)
+
+
+def _negotiate(request: Request) -> None:
+    """Refuse what the server cannot answer in TAXII 2.1 (1.6.8): 406 to an Accept header that
+    admits none of its media type, 415 to a POSTed envelope sent as neither it nor JSON."""
+    if not acceptable(request.headers.get("accept"), TAXII):
+        raise ApiError(
+            406,
+            f"the Accept header admits none of the media types this server answers: send"
+            f" Accept: {TAXII}",
+            details={"field": "Accept"},
+        )
+    if request.method == "POST":
+        sent = request.headers.get("content-type")
+        if sent is None:
+            raise ApiError(
+                415,
+                f"the body has no Content-Type: send an envelope as {TAXII}",
+                details={"field": "Content-Type"},
+            )
+        kind, params = media_type(sent)
+        # Plain JSON is what generic clients send (`curl --json`); the envelope is JSON either way.
+        if not _is_taxii(kind, params) and kind != "application/json":
+            raise ApiError(
+                415,
+                f"the body is {kind[:100]!r}: send an envelope as {TAXII}",
+                details={"field": "Content-Type"},
+            )
+
+
+router = APIRouter(
+    tags=["taxii"],
+    default_response_class=TaxiiResponse,
+    responses=_ERRORS,
+    dependencies=[Depends(_negotiate)],
+)
 Reader = Annotated[Principal | None, Depends(requires(Access.SYNC))]
 Writer = Annotated[Principal | None, Depends(requires(Access.WRITE))]
 
