@@ -59,13 +59,34 @@ def _open_output(fd: int) -> BinaryIO:
     return os.fdopen(fd, "wb", buffering=0)
 
 
-def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
-    """Copy STREAM into the content-addressed store, hashing on the way: one pass, constant
-    memory (QUEUE_DEPTH + 2 buffers of BUFFER_SIZE), one fsync at the end.
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """Bytes copied and hashed into the incoming directory, not yet in the store: `keep_staged`
+    moves them into place, `discard_staged` throws them away (once kept, a no-op)."""
 
-    Nothing is stored unless every byte read was written and reached the disk (a full disk
-    raises StoreError and leaves no file behind). A stored file with the same name that no
-    longer matches its digest is replaced by the verified new bytes.
+    sha256: str
+    size: int
+    path: Path
+
+
+def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
+    """Copy STREAM into the content-addressed store, hashing on the way (`stage_stream`, then
+    `keep_staged`). Nothing is stored unless every byte reached the disk."""
+    staged = stage_stream(data_dir, stream)
+    try:
+        intact = check_blob(data_dir, staged.sha256) is HashCheck.MATCH
+        return keep_staged(data_dir, staged, stored_intact=intact)
+    finally:
+        discard_staged(staged)
+
+
+def stage_stream(data_dir: Path, stream: BinaryIO) -> StagedFile:
+    """Copy STREAM into the incoming directory under DATA_DIR, hashing on the way: one pass,
+    constant memory (QUEUE_DEPTH + 2 buffers of BUFFER_SIZE), one fsync at the end.
+
+    Nothing is staged unless every byte read was written and reached the disk (a full disk
+    raises StoreError and leaves no file behind). The store is not touched: the bytes of an
+    evidence item are moved into place under the custody log's lock (`keep_staged`).
     """
     incoming = data_dir / "evidence" / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
@@ -79,21 +100,37 @@ def store_stream(data_dir: Path, stream: BinaryIO) -> StoredFile:
             on_disk = os.fstat(out.fileno()).st_size
         if on_disk != size:
             raise OSError(errno.EIO, f"{on_disk} of {size} bytes reached the disk")
-        final = blob_path(data_dir, sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists() and check_blob(data_dir, sha) is HashCheck.MATCH:
-            tmp.unlink()
-        else:
-            os.chmod(tmp, 0o444)  # evidence is never rewritten in place
-            os.replace(tmp, final)
-            _fsync_dir(final.parent)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"could not store evidence file: {exc.strerror or exc}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return StoredFile(sha, size, final)
+    return StagedFile(sha, size, tmp)
+
+
+def keep_staged(data_dir: Path, staged: StagedFile, *, stored_intact: bool) -> StoredFile:
+    """Move STAGED into the store under DATA_DIR. STORED_INTACT says that the stored file of
+    its digest was re-hashed and matched (`check_blob`, before: re-hashing gigabytes must not
+    hold the custody log's lock): such a file, when still there, is kept and the staged copy
+    dropped; otherwise the verified staged bytes take its place."""
+    final = blob_path(data_dir, staged.sha256)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if stored_intact and final.exists():
+            staged.path.unlink(missing_ok=True)
+        else:
+            os.chmod(staged.path, 0o444)  # evidence is never rewritten in place
+            os.replace(staged.path, final)
+            _fsync_dir(final.parent)
+    except OSError as exc:
+        raise StoreError(f"could not store evidence file: {exc.strerror or exc}") from exc
+    return StoredFile(staged.sha256, staged.size, final)
+
+
+def discard_staged(staged: StagedFile) -> None:
+    """Throw away STAGED when it was not kept."""
+    staged.path.unlink(missing_ok=True)
 
 
 def copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:

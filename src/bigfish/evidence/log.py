@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -203,9 +204,8 @@ def _in_driver_transaction(conn: Connection) -> bool:
     return bool(getattr(dbapi, "in_transaction", False))
 
 
-def _append_once(
-    conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft], finish: Finish | None
-) -> tuple[TreeHead, str | None]:
+def _take_lock(conn: Connection) -> None:
+    """Take the custody log's lock for the transaction of CONN (held until it ends)."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
     elif conn.dialect.name == "sqlite" and not _in_driver_transaction(conn):
@@ -213,6 +213,22 @@ def _append_once(
         # see another writer's newest commit (a log of N records next to a head of N + 1).
         # IMMEDIATE takes the write lock first (waiting up to the busy timeout).
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def locked(store: Store) -> Iterator[Connection]:
+    """A transaction holding the custody log's lock, as an append does: what it reads of the
+    evidence and its custody cannot change before it ends (the evidence files are moved into
+    the store under it)."""
+    with store.begin() as conn:
+        _take_lock(conn)
+        yield conn
+
+
+def _append_once(
+    conn: Connection, key: NodeKey, drafts: Sequence[CustodyDraft], finish: Finish | None
+) -> tuple[TreeHead, str | None]:
+    _take_lock(conn)
     last = conn.execute(
         sa.select(custody_events.c.seq, custody_events.c.record_hash)
         .order_by(custody_events.c.seq.desc())

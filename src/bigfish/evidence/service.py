@@ -21,7 +21,14 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from bigfish.errors import AccessDenied, Conflict, InputError, IntegrityError, check_text
+from bigfish.errors import (
+    AccessDenied,
+    Conflict,
+    InputError,
+    IntegrityError,
+    StoreError,
+    check_text,
+)
 from bigfish.evidence import log
 from bigfish.evidence.access import (
     ORG_LIMIT,
@@ -46,6 +53,7 @@ from bigfish.evidence.custody import (
     CustodyEvent,
     CustodyRecord,
     HashCheck,
+    NodeKey,
     Party,
     TreeHead,
     parse_utc,
@@ -53,7 +61,14 @@ from bigfish.evidence.custody import (
 )
 from bigfish.evidence.export import ExportResult as ExportResult
 from bigfish.evidence.export import export_package as export_package
-from bigfish.evidence.files import blob_path, check_blob, store_stream
+from bigfish.evidence.files import (
+    StagedFile,
+    blob_path,
+    check_blob,
+    discard_staged,
+    keep_staged,
+    stage_stream,
+)
 from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.sharing.policy import Viewer, can_edit, visible_reports
 from bigfish.store import Store
@@ -219,6 +234,14 @@ class _HeldMeanwhile(Exception):
         self.row = row
 
 
+class _DisposedMeanwhile(Exception):
+    """An item of the same bytes was disposed of while this acquisition waited for the log: its
+    acquired record must name that disposal, so it is drafted again."""
+
+
+_ACQUISITION_ATTEMPTS = 5
+
+
 def add_evidence(
     store: Store,
     data_dir: Path,
@@ -238,6 +261,10 @@ def add_evidence(
     is logged). Bytes of an item of the report that was disposed of are a new acquisition (a new
     copy is a new fact): a new item with its own chain, whose acquired record names the
     disposed item, `reacquired_after` its disposal; the disposed item's chain stays closed.
+
+    The bytes are copied and hashed first, then moved into the store under the custody log's
+    lock, where the item's row is added: whether the report holds them already, and which
+    disposal of them the new record names, is decided there.
     """
     _check_acquisition(acquisition)
     account = recording_account(recorded_by)
@@ -246,10 +273,39 @@ def add_evidence(
     if not (viewer.operator or can_edit(viewer, _marking(report))):
         raise AccessDenied(f"only {org} may add evidence to report {org}/{report_id}")
     key = log.signing_key(store, data_dir)  # before storing: a wrong data dir stores nothing
-    stored = store_stream(data_dir, stream)
-    with store.connect() as conn:
-        existing, disposed = _same_bytes(conn, report.id, stored.sha256)
+    staged = stage_stream(data_dir, stream)
+    try:
+        # Re-hashed before the lock is taken: a stored copy that no longer matches is replaced.
+        intact = check_blob(data_dir, staged.sha256) is HashCheck.MATCH
+        for _ in range(_ACQUISITION_ATTEMPTS):
+            try:
+                return _acquire(store, data_dir, key, report, staged, intact, acquisition, account)
+            except _DisposedMeanwhile:
+                continue
+        raise StoreError(
+            f"could not add evidence to report {report.org}/{report.report_id}: items of the "
+            "same bytes kept being disposed of meanwhile; try again"
+        )
+    finally:
+        discard_staged(staged)
+
+
+def _acquire(
+    store: Store,
+    data_dir: Path,
+    key: NodeKey,
+    report: Any,
+    staged: StagedFile,
+    intact: bool,
+    acquisition: Acquisition,
+    account: str,
+) -> EvidenceRecord:
+    """One attempt of `add_evidence` with the bytes STAGED (INTACT: the stored copy of their
+    digest matched); _DisposedMeanwhile when it must be drafted again."""
+    with log.locked(store) as conn:
+        existing, disposed = _same_bytes(conn, report.id, staged.sha256)
         if existing is not None:
+            keep_staged(data_dir, staged, stored_intact=intact)
             return _held(conn, existing)
     acquired_at = acquisition.acquired_at or datetime.now(UTC)
     evidence_id = f"ev-{uuid.uuid4().hex}"
@@ -261,7 +317,7 @@ def add_evidence(
         )
     draft = CustodyDraft(
         evidence_id=evidence_id,
-        sha256=stored.sha256,
+        sha256=staged.sha256,
         report=f"{report.org}/{report.report_id}",
         event=CustodyEvent.ACQUIRED,
         purpose=purpose,
@@ -274,24 +330,29 @@ def add_evidence(
         tlp=report.tlp,
         distribution=report.distribution,
         group=report.group_name,
-        acquisition=_acquired_file(acquisition, stored.size),
+        acquisition=_acquired_file(acquisition, staged.size),
         recorded_by=account,
     )
 
     def insert_row(conn: Connection, _head: object) -> None:
         # In the transaction of the acquired record: a row without its record (an append that
         # failed) would make the log fail verification for good. Under the log's lock: the same
-        # bytes added to the same report meanwhile hold (no constraint says so since 0025).
-        meanwhile, _ = _same_bytes(conn, report.id, stored.sha256)
+        # bytes added to the same report meanwhile hold (no constraint says so since 0025), and
+        # the latest disposal of an earlier item of these bytes is the one the record names.
+        meanwhile, latest = _same_bytes(conn, report.id, staged.sha256)
         if meanwhile is not None:
+            keep_staged(data_dir, staged, stored_intact=intact)
             raise _HeldMeanwhile(meanwhile)
+        if latest != disposed:
+            raise _DisposedMeanwhile()
+        keep_staged(data_dir, staged, stored_intact=intact)
         conn.execute(
             evidence.insert().values(
                 evidence_id=evidence_id,
                 report_pk=report.id,
                 org_id=report.org_id,
-                sha256=stored.sha256,
-                size=stored.size,
+                sha256=staged.sha256,
+                size=staged.size,
                 media_type=acquisition.media_type,
                 file_name=acquisition.file_name,
                 acquired_by=acquisition.acquired_by,
