@@ -392,8 +392,43 @@ def _handles(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
     # No look for the platform words first: the pattern, which needs one, skips in C to
     # where one may start (`_handle_pattern`), in half the time of 25 substring searches.
     for match in _HANDLE.finditer(scan):
-        if is_labelled(match):
+        if is_labelled(match) and _names_a_handle(scan, match):
             yield match.start(), _trim_end(scan, match.start(), match.end())
+
+
+# Words that open a sentence after a sender's name ("Facebook: Your page will be deleted…",
+# "Instagram: someone tried to log in…") or go on one ("the bottom line: we lost…"), no handle.
+_PROSE_WORDS = frozenset(
+    "a an the i me my you your yours we us our he him his she her it its they them their this"
+    " that these those someone somebody anyone anybody everyone there here please dear hi hello"
+    " welcome new next".split()
+)
+_HANDLE_LETTER = re.compile("[a-z]")
+
+
+def _names_a_handle(scan: str, match: re.Match[str]) -> bool:
+    """Whether a labelled handle MATCH of lower-cased SCAN is written as one in free text, not
+    as code, a link's query or prose: "x" (the commonest variable) only with "@" ("X: @name";
+    "x: int", "x=1" no); a name tied by "=" alone only with "ID" ("LINE ID=name"; "x=1",
+    "?fb=123" no); a name tied by ":" alone with a letter or seven digits ("line:42", "tg:
+    12345", "Telegram: 10:30" no) and no word of prose ("Facebook: Your page…" no)."""
+    if match.group("at"):
+        return True
+    word = scan[match.start() : match.start("sep")]
+    tied_by_id = word.startswith("id")
+    if tied_by_id:
+        word = word[2:].lstrip(" \t")
+    if word == "x":
+        return False
+    separator: str = match.group("sep")
+    if tied_by_id or any(mark in separator for mark in "iไ号號"):
+        return True
+    if "=" in separator:
+        return False
+    name: str = match.group("name")
+    if _HANDLE_LETTER.search(name) is None:
+        return sum(char.isdigit() for char in name) >= 7
+    return name not in _PROSE_WORDS
 
 
 def _ibans(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
