@@ -7,6 +7,7 @@ with who, when, from, to and the note; rows there are never updated or deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -73,7 +74,9 @@ def _org_id(conn: Connection, name: str, field: str) -> int:
     return int(found[0])
 
 
-def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subject:
+def _check_subject(
+    conn: Connection, viewer: Viewer, subject: Subject, recipient: Viewer
+) -> Subject:
     if subject.kind is SubjectKind.IDENTIFIER:
         from bigfish.identifiers import normalize
 
@@ -105,6 +108,14 @@ def _check_subject(conn: Connection, viewer: Viewer, subject: Subject) -> Subjec
         )
         if marking is None or not can_see(viewer, marking):
             raise NotFound("report", subject.value)
+        if marking.owner_org_id != viewer.org_id and not can_see(recipient, marking):
+            # Named to an organization outside its audience, the report's existence, owner
+            # and id would reach it: only the owner may widen the audience so.
+            raise InputError(
+                f"report {subject.value} is not shared with {recipient.org_name}: only"
+                f" {org} can name it to them; name its identifiers instead",
+                field="subjects",
+            )
         return subject
     value = subject.value.strip()
     if not (value.isascii() and value.isdigit()) or not 1 <= int(value) < 2**63:
@@ -121,14 +132,17 @@ SUBJECT_LIMIT = 2000
 
 
 def _checked_subjects(
-    conn: Connection, viewer: Viewer, subjects: Iterable[Subject]
+    conn: Connection, viewer: Viewer, subjects: Iterable[Subject], to_org_id: int
 ) -> Iterator[Subject]:
-    """Each of SUBJECTS checked; a bad one is named by its position (`subjects[2]`). One longer
-    than the other node of the request accepts (`SUBJECT_LIMIT`, in its canonical form) is
-    refused here: stored, it made that node refuse the whole request on every pull."""
+    """Each of SUBJECTS checked for a request from VIEWER to organization TO_ORG_ID; a bad one
+    is named by its position (`subjects[2]`). One longer than the other node of the request
+    accepts (`SUBJECT_LIMIT`, in its canonical form) is refused here: stored, it made that node
+    refuse the whole request on every pull. A report is named only to an organization that may
+    see it, unless VIEWER owns it."""
+    recipient = _viewer_of(conn, to_org_id)
     for i, subject in enumerate(subjects):
         try:
-            checked = _check_subject(conn, viewer, subject)
+            checked = _check_subject(conn, viewer, subject, recipient)
         except InputError as exc:
             raise InputError(exc.message, field=f"subjects[{i}]") from None
         if len(checked.value) > SUBJECT_LIMIT:
@@ -138,6 +152,17 @@ def _checked_subjects(
                 field=f"subjects[{i}]",
             )
         yield checked
+
+
+def _viewer_of(conn: Connection, org_id: int) -> Viewer:
+    """What organization ORG_ID sees: itself and its sharing groups."""
+    name = conn.execute(
+        sa.select(organizations.c.name).where(organizations.c.id == org_id)
+    ).scalar_one()
+    groups = conn.execute(
+        sa.select(group_members.c.group_id).where(group_members.c.org_id == org_id)
+    ).scalars()
+    return Viewer(org_id, name, group_ids=frozenset(int(g) for g in groups))
 
 
 def _check_networks_stay(conn: Connection, to_org_id: int, subjects: tuple[Subject, ...]) -> None:
@@ -309,7 +334,7 @@ def create_request(
         to_org_id = _org_id(conn, draft.to_org, "to_org")
         if to_org_id == from_org_id:
             raise InputError("a request goes to another organization", field="to_org")
-        subjects = tuple(_checked_subjects(conn, viewer, draft.subjects))
+        subjects = tuple(_checked_subjects(conn, viewer, draft.subjects, to_org_id))
         _check_networks_stay(conn, to_org_id, subjects)
         request_id = f"rq-{uuid.uuid4().hex[:16]}"
         pk = conn.execute(
@@ -585,8 +610,4 @@ def settle_status(conn: Connection, request_pk: int, now: datetime) -> RequestSt
 def acting_as(store: Store, org: str, role: ApiRole = ApiRole.ADMIN) -> Viewer:
     """The viewer of organization ORG with its groups, for the operator acting as ORG at the CLI."""
     with store.connect() as conn:
-        org_id = _org_id(conn, org, "org")
-        groups = conn.execute(
-            sa.select(group_members.c.group_id).where(group_members.c.org_id == org_id)
-        ).scalars()
-        return Viewer(org_id, org, role, frozenset(int(g) for g in groups))
+        return dataclasses.replace(_viewer_of(conn, _org_id(conn, org, "org")), role=role)
