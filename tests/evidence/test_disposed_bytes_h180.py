@@ -1,9 +1,9 @@
 """After `disposed`, an item's bytes are no longer released: the API's download answers 409
 naming the disposal and logs no access (the look it would have been never was); the item's
 record, chain of custody and re-hash (`show`) stay available, each look logged. Before, the
-download handed out the stored bytes (disposal never deletes a blob another item may share)
-and added an `accessed` record. The same bytes acquired again are a new item, not disposed of:
-its bytes are released as usual."""
+download handed out the stored bytes and added an `accessed` record. (The disposal destroys
+the bytes when no other item holds them: test_disposal_destroys_bytes.py.) The same bytes
+acquired again are a new item, not disposed of: its bytes are released as usual."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_a_disposed_items_bytes_are_not_downloaded_and_no_access_is_logged(
     # Its record, chain and re-hash stay available, and the look is logged.
     shown = api.client.get(f"/api/v1/evidence/{evidence_id}", headers=api.headers("A"))
     assert shown.status_code == 200, shown.text
-    assert shown.json()["integrity"] == "match"
+    assert shown.json()["integrity"] == "missing"  # destroyed with the disposal
     assert shown.json()["disposed"]["seq"] == seq
     assert _events(api, evidence_id) == ["acquired", "disposed", "accessed"]
     assert verify_custody_log(api.store, tmp_path / "data").ok

@@ -146,7 +146,7 @@ def test_the_disposed_files_bytes_may_be_gone_from_the_node(node: Node, tmp_path
     from bigfish.evidence.files import blob_path
 
     kept, gone, _ = _two_files_one_disposed(node)
-    blob_path(node.data_dir, gone.sha256).unlink()
+    assert not blob_path(node.data_dir, gone.sha256).exists()  # destroyed with the disposal
     result = export_r1(node, tmp_path / "p.zip")
     assert verify_package(tmp_path / "p.zip", result.key_fingerprint).ok
     assert f"files/{kept.sha256}" in _members(tmp_path / "p.zip")

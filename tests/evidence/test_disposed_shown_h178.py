@@ -198,7 +198,7 @@ def test_show_of_a_disposed_item_whose_bytes_are_gone_is_not_a_failure(tmp_path:
     gone = _cli_add(runner, opts, tmp_path / "slip.txt")
     kept = _cli_add(runner, opts, tmp_path / "chat.txt")
     _cli_dispose(runner, opts, str(gone["evidence_id"]))
-    blob_path(tmp_path / "data", str(gone["sha256"])).unlink()  # destroyed, as ordered
+    assert not blob_path(tmp_path / "data", str(gone["sha256"])).exists()  # destroyed
     shown = runner.invoke(app, [*opts, "evidence", "show", str(gone["evidence_id"])])
     # Before: exit 1, 'the stored bytes do not match their digest (missing)'
     assert shown.exit_code == 0, shown.output

@@ -37,6 +37,7 @@ from bigfish.evidence.access import (
 )
 from bigfish.evidence.custody import CustodyEvent, HashCheck, Party, TreeHead
 from bigfish.evidence.files import blob_path
+from bigfish.evidence.model import EvidenceRecord
 from bigfish.evidence.package import (
     PackageContents,
     partial_path,
@@ -81,6 +82,18 @@ def _refuse_all_disposed(report: str, disposed: dict[str, int]) -> None:
         f"{'item' if len(disposed) == 1 else 'items'}; {first} in custody record seq "
         f"{disposed[first]}): there is no file left to release, so it cannot be exported"
     )
+
+
+def _unreadable(store: Store, kept: Sequence[EvidenceRecord], problem: str) -> Exception:
+    """What to raise when the bytes of an item of KEPT are missing or changed (PROBLEM): the
+    Conflict of a disposal recorded since KEPT was read (a disposal destroys the bytes),
+    otherwise an IntegrityError."""
+    with store.connect() as conn:
+        try:
+            _refuse_disposed(conn, [item.evidence_id for item in kept], "exported")
+        except Conflict as disposed:
+            return disposed
+    return IntegrityError(f"{problem}; not exported")
 
 
 def export_package(
@@ -134,18 +147,27 @@ def export_package(
     kept = [item for item in items if item.evidence_id not in disposed]
     for item in kept:
         if not blob_path(data_dir, item.sha256).is_file():
-            raise IntegrityError(
-                f"evidence {item.evidence_id}: the stored bytes are missing; not exported"
+            raise _unreadable(
+                store, kept, f"evidence {item.evidence_id}: the stored bytes are missing"
             )
     tmp = partial_path(out)
     done: dict[str, int] = {}  # what finish did: records packaged, and whether OUT was named
     try:
-        written = write_files(tmp, {i.sha256: blob_path(data_dir, i.sha256) for i in kept})
+        blobs = {i.sha256: blob_path(data_dir, i.sha256) for i in kept}
+        try:
+            written = write_files(tmp, blobs)
+        except FileNotFoundError as exc:
+            gone = [i for i in kept if str(blobs[i.sha256]) == exc.filename]
+            if not gone:
+                raise  # OUT's directory, not evidence
+            problem = f"evidence {gone[0].evidence_id}: the stored bytes are missing"
+            raise _unreadable(store, kept, problem) from None
         for item in kept:
             if written[f"files/{item.sha256}"] != (item.sha256, item.size):
-                raise IntegrityError(
-                    f"evidence {item.evidence_id}: the stored bytes do not match their digest; "
-                    "not exported"
+                raise _unreadable(
+                    store,
+                    kept,
+                    f"evidence {item.evidence_id}: the stored bytes do not match their digest",
                 )
         drafts = [
             _draft(row, CustodyEvent.EXPORTED, activity, HashCheck.MATCH, received, account)

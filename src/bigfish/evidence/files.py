@@ -86,7 +86,8 @@ def stage_stream(data_dir: Path, stream: BinaryIO) -> StagedFile:
 
     Nothing is staged unless every byte read was written and reached the disk (a full disk
     raises StoreError and leaves no file behind). The store is not touched: the bytes of an
-    evidence item are moved into place under the custody log's lock (`keep_staged`).
+    evidence item are moved into place under the custody log's lock, where a disposal decides
+    whether to destroy the bytes it held (`keep_staged`, `remove_blob`).
     """
     incoming = data_dir / "evidence" / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
@@ -131,6 +132,18 @@ def keep_staged(data_dir: Path, staged: StagedFile, *, stored_intact: bool) -> S
 def discard_staged(staged: StagedFile) -> None:
     """Throw away STAGED when it was not kept."""
     staged.path.unlink(missing_ok=True)
+
+
+def remove_blob(data_dir: Path, sha256: str) -> bool:
+    """Delete the stored bytes SHA256 under DATA_DIR (the store's directory made durable);
+    False when none were stored. The caller decides that no evidence item still holds them."""
+    path = blob_path(data_dir, sha256)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_dir(path.parent)
+    return True
 
 
 def copy_hashing(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:

@@ -219,7 +219,7 @@ def _take_lock(conn: Connection) -> None:
 def locked(store: Store) -> Iterator[Connection]:
     """A transaction holding the custody log's lock, as an append does: what it reads of the
     evidence and its custody cannot change before it ends (the evidence files are moved into
-    the store under it)."""
+    the store and destroyed under it)."""
     with store.begin() as conn:
         _take_lock(conn)
         yield conn

@@ -11,6 +11,7 @@ re-exported here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from bigfish.errors import (
     AccessDenied,
+    BigfishError,
     Conflict,
     InputError,
     IntegrityError,
@@ -67,6 +69,7 @@ from bigfish.evidence.files import (
     check_blob,
     discard_staged,
     keep_staged,
+    remove_blob,
     stage_stream,
 )
 from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
@@ -226,6 +229,28 @@ def _held(conn: Connection, row: Any) -> EvidenceRecord:
     return dataclasses.replace(record, held_before=True)
 
 
+def _live_holder(conn: Connection, sha256: str) -> str | None:
+    """An evidence item, of any report, that holds the bytes SHA256 and was not disposed of
+    (None when there is none)."""
+    disposed = sa.exists().where(
+        custody_events.c.evidence_id == evidence.c.evidence_id,
+        custody_events.c.event == CustodyEvent.DISPOSED.value,
+    )
+    query = sa.select(evidence.c.evidence_id).where(evidence.c.sha256 == sha256, ~disposed)
+    found = conn.execute(query.order_by(evidence.c.id).limit(1)).scalar()
+    return None if found is None else str(found)
+
+
+def _destroy_unheld(store: Store, data_dir: Path, sha256: str) -> bool:
+    """Delete the stored bytes SHA256 unless an item not disposed of holds them; True when they
+    were deleted. Under the log's lock, where acquisitions move their bytes into the store and
+    add their item: one that holds these bytes is either seen here, or moves them in again."""
+    with log.locked(store) as conn:
+        if _live_holder(conn, sha256) is not None:
+            return False
+        return remove_blob(data_dir, sha256)
+
+
 class _HeldMeanwhile(Exception):
     """The same bytes were added to the same report while this acquisition waited for the log."""
 
@@ -264,7 +289,8 @@ def add_evidence(
 
     The bytes are copied and hashed first, then moved into the store under the custody log's
     lock, where the item's row is added: whether the report holds them already, and which
-    disposal of them the new record names, is decided there.
+    disposal of them the new record names, is decided there, and a disposal destroying the same
+    bytes meanwhile cannot take them from the new item.
     """
     _check_acquisition(acquisition)
     account = recording_account(recorded_by)
@@ -333,18 +359,21 @@ def _acquire(
         acquisition=_acquired_file(acquisition, staged.size),
         recorded_by=account,
     )
+    moved: list[bool] = []
 
     def insert_row(conn: Connection, _head: object) -> None:
         # In the transaction of the acquired record: a row without its record (an append that
         # failed) would make the log fail verification for good. Under the log's lock: the same
-        # bytes added to the same report meanwhile hold (no constraint says so since 0025), and
-        # the latest disposal of an earlier item of these bytes is the one the record names.
+        # bytes added to the same report meanwhile hold (no constraint says so since 0025), the
+        # latest disposal of an earlier item of these bytes is the one the record names, and a
+        # disposal that destroyed these bytes meanwhile is done (they are moved in again).
         meanwhile, latest = _same_bytes(conn, report.id, staged.sha256)
         if meanwhile is not None:
             keep_staged(data_dir, staged, stored_intact=intact)
             raise _HeldMeanwhile(meanwhile)
         if latest != disposed:
             raise _DisposedMeanwhile()
+        moved.append(True)
         keep_staged(data_dir, staged, stored_intact=intact)
         conn.execute(
             evidence.insert().values(
@@ -372,6 +401,11 @@ def _acquire(
         # The same bytes added to the same report at the same moment: the other one stands.
         with store.connect() as conn:
             return _held(conn, held.row)
+    except BaseException:
+        if moved:  # in the store, but no item holds them: not left behind (nor a disposed item's)
+            with contextlib.suppress(BigfishError, OSError):
+                _destroy_unheld(store, data_dir, staged.sha256)
+        raise
     with store.connect() as conn:
         row = _find_evidence(conn, Viewer.node_operator(), evidence_id)
     return dataclasses.replace(_record(row, HashCheck.MATCH), reacquired_after=disposed)
@@ -427,8 +461,9 @@ def get_evidence(
 
 def _refuse_release(evidence_id: str) -> Callable[[Connection], None]:
     """A check that EVIDENCE_ID was not disposed of: the bytes of an item disposed of are
-    released no more (they stay stored: another item, of this report or another, may hold the
-    same bytes). A refused download logs no access (the look it would have been never was)."""
+    released no more (they may still be stored: another item, of this report or another, may
+    hold the same bytes). A refused download logs no access (the look it would have been never
+    was)."""
 
     def refuse(conn: Connection) -> None:
         disposal = _disposals(conn, [evidence_id]).get(evidence_id)
@@ -593,6 +628,10 @@ def record_custody_event(
     """Log a transfer, seal or disposal by the holding organization, signed with RECORDED_BY,
     the account that states it (the console's when None).
 
+    A disposal destroys the stored bytes once it is recorded, unless another item that is not
+    disposed of (of any report) holds the same bytes: they go with the last such item's
+    disposal. StoreError, naming the recorded disposal, when they could not be deleted.
+
     The other events are bigfish's own record of what it did (acquired when it stores the
     file, accessed when it serves it, exported when a package is written and verified): stated
     by hand they would put a second acquisition or an export that never happened in the signed
@@ -627,5 +666,23 @@ def record_custody_event(
         [_draft(row, event, activity, check, received_by, account)],
         not_disposed_since,
     )
+    if event is CustodyEvent.DISPOSED:
+        _destroy_disposed(store, data_dir, evidence_id, row.sha256, head.size)
     with store.connect() as conn:
         return next(r for r in log.read_records(conn, [evidence_id]) if r.seq == head.size)
+
+
+def _destroy_disposed(
+    store: Store, data_dir: Path, evidence_id: str, sha256: str, seq: int
+) -> None:
+    """Destroy the bytes of EVIDENCE_ID, disposed of in custody record SEQ, unless an item not
+    disposed of holds them. After the commit: a disposal that failed must leave them."""
+    try:
+        _destroy_unheld(store, data_dir, sha256)
+    except (OSError, StoreError) as exc:
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+        raise StoreError(
+            f"evidence {evidence_id} was disposed of (custody record seq {seq}), but its stored "
+            f"bytes could not be deleted ({reason}): unless another item holds the same bytes, "
+            f"delete {blob_path(data_dir, sha256)} by hand"
+        ) from exc
