@@ -271,6 +271,11 @@ MESSAGES: tuple[tuple[str, str, str], ...] = (
         "ข้อมูลของไฟล์นี้จะไม่ถูกส่งมอบให้ผู้ใดอีก",
         "Dữ liệu của tệp này không còn được cung cấp nữa.",
     ),
+    (
+        "Its bytes were deleted when it was disposed of.",
+        "ข้อมูลของไฟล์นี้ถูกลบไปเมื่อมีการทำลายพยานหลักฐานแล้ว",
+        "Dữ liệu của tệp này đã bị xóa khi chứng cứ được tiêu hủy.",
+    ),
     ("Chain of custody", "ห่วงโซ่การครอบครองพยานหลักฐาน", "Chuỗi lưu giữ chứng cứ"),
     (
         "released by {person} ({organization}), received by {recipient} ({recipient_organization})",
