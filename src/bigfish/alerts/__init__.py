@@ -15,20 +15,20 @@ and of the submitting organization, for the values others reported first.
 
 Shared infrastructure raises no alert (`bigfish.alerts.infrastructure`).
 
-    model           Alert, AlertPage, and the times they are dated by
+    model           Alert, AlertPage, the times they are dated by, and Deliveries
     infrastructure  the values that raise no alert
     paging          the order of a viewer's alerts: which pairs fill a page
     listing         list_alerts: a page of them, details read by primary key
     holders         holders_to_alert: whom a new report alerts
     delivery        send_webhooks, WebhookDispatcher, send_ingest_webhooks, WebhookQueue (a
                     sync pull's): the webhooks those alerts go to
+    sources         what the alerts of each file of an ingest had delivered
 """
 
 from __future__ import annotations
 
 from bigfish.alerts.delivery import (
     Deliver,
-    Deliveries,
     WebhookDispatcher,
     WebhookQueue,
     alert_document,
@@ -38,7 +38,7 @@ from bigfish.alerts.delivery import (
 )
 from bigfish.alerts.holders import holders_to_alert
 from bigfish.alerts.listing import list_alerts
-from bigfish.alerts.model import Alert, AlertPage
+from bigfish.alerts.model import Alert, AlertPage, Deliveries
 
 __all__ = [
     "Alert",

@@ -21,14 +21,16 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from bigfish.alerts.holders import holders_to_alert, still_alerting
-from bigfish.alerts.model import Alert
+from bigfish.alerts.model import Alert, Deliveries
+from bigfish.alerts.sources import Settled, Source, SourceTally
 from bigfish.errors import BigfishError
 from bigfish.models import iso_z
 from bigfish.store import Store
@@ -95,27 +97,6 @@ def alert_document(alerts: Sequence[Alert]) -> bytes:
 Deliver = Callable[[str, str, bytes, list[str]], int]
 
 
-@dataclass(frozen=True, slots=True)
-class Deliveries:
-    """What sending webhooks did: deliveries answered 2xx, the others, and why those failed
-    (each reason once, naming the webhook's origin, never its secret). DROPPED: alerts not sent
-    because more than MAX_WAITING_ALERTS waited for their webhook (counted in FAILED too, as
-    the deliveries they would have made)."""
-
-    delivered: int = 0
-    failed: int = 0
-    problems: tuple[str, ...] = ()
-    dropped: int = 0
-
-    def __add__(self, other: Deliveries) -> Deliveries:
-        return Deliveries(
-            self.delivered + other.delivered,
-            self.failed + other.failed,
-            tuple(dict.fromkeys(self.problems + other.problems)),
-            self.dropped + other.dropped,
-        )
-
-
 def deliver_alerts(
     store: Store, report_pks: Sequence[int], send: Deliver | None = None
 ) -> Deliveries:
@@ -151,11 +132,15 @@ class WebhookQueue:
     without waiting for them, so a receiver that is slow or never answers delays only its own
     alerts (which go out together once it is done), and neither the other webhooks nor the
     caller's next round; `close` waits until everything handed over is sent and counts it.
+    `add_ingest_run` hands over the reports of an ingest run (a file of `bigfish ingest`) as
+    one source, whose count SETTLED, when given, is told as soon as its alerts are done
+    (`bigfish.alerts.sources`: a delivery carrying several sources' alerts counts in each).
 
     Nothing is retried. PROBLEM, when given, is called with each failed delivery's reason
     (by organization and origin, never the secret) as it happens, on a delivery thread; COUNTED,
     when given, with what each turn of a webhook's deliveries did, as soon as it is done, on
     that thread (a `sync pull` writes it to its run's row, which a kill then does not empty).
+    SETTLED is called on the thread that settles the source: the caller's, or a delivery's.
     MAX_WAITING: alerts that wait at most for a busy webhook (`MAX_WAITING_ALERTS` when None)."""
 
     def __init__(
@@ -165,6 +150,7 @@ class WebhookQueue:
         problem: Callable[[str], None] | None = None,
         *,
         counted: Callable[[Deliveries], None] | None = None,
+        settled: Settled | None = None,
         max_waiting: int | None = None,
     ) -> None:
         self._store = store
@@ -172,7 +158,10 @@ class WebhookQueue:
         self._counted = counted
         self._totals: dict[_Target, Deliveries] = {}  # every webhook handed alerts, once sent
         self._counting = threading.Lock()
-        self._outbox = _Outbox(store, send or _deliver, self._count, max_waiting=max_waiting)
+        self._sources = SourceTally(settled)
+        self._outbox = _Outbox(
+            store, send or _deliver, self._count, max_waiting=max_waiting, sources=self._sources
+        )
         self._sent: Deliveries | None = None
 
     def add(self, report_pks: Sequence[int]) -> None:
@@ -181,6 +170,21 @@ class WebhookQueue:
         if self._sent is not None:
             raise RuntimeError("alerts handed to a closed WebhookQueue")
         _hand_over(self._store, report_pks, self._outbox)
+
+    def add_ingest_run(self, run_id: int, source: Source) -> None:
+        """Hand each webhook the alerts of the reports ingest run RUN_ID stored or rewrote (as
+        `send_ingest_webhooks` chooses them, RUN_BATCH reports at a time) as SOURCE, a name
+        given once; SETTLED is told SOURCE's count once its alerts are done (at once when
+        they alert no webhook). Raises what reading them raises, SOURCE settled all the same
+        with what was handed over before."""
+        if self._sent is not None:
+            raise RuntimeError("alerts handed to a closed WebhookQueue")
+        self._sources.open(source)
+        try:
+            for report_pks in _run_rounds(self._store, run_id):
+                _hand_over(self._store, report_pks, self._outbox, source)
+        finally:
+            self._sources.seal(source)
 
     def close(self) -> Deliveries:
         """Wait until everything handed over is sent (each delivery within its deadline); what
@@ -214,8 +218,10 @@ def _deliver(url: str, secret: str, body: bytes, peers: list[str]) -> int:
     return deliver(url, secret, body, peers)
 
 
-def _hand_over(store: Store, report_pks: Sequence[int], outbox: _Outbox) -> None:
-    """Hand OUTBOX the alerts that REPORT_PKS raise, each webhook its holder's."""
+def _hand_over(
+    store: Store, report_pks: Sequence[int], outbox: _Outbox, source: Source | None = None
+) -> None:
+    """Hand OUTBOX the alerts that REPORT_PKS raise, each webhook its holder's (as SOURCE's)."""
     with store.connect() as conn:
         listening = {
             int(org_id): str(name)
@@ -235,7 +241,7 @@ def _hand_over(store: Store, report_pks: Sequence[int], outbox: _Outbox) -> None
         return
     peers = [origin for origin, _ in list_allowed_peers(store)]
     for target, alerts in jobs:
-        outbox.add(target, alerts, peers)
+        outbox.add(target, alerts, peers, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,25 +284,28 @@ def _webhook_alerts(
 @dataclass(slots=True)
 class _Queue:
     """A busy webhook's alerts waiting to go out (by id, in the order handed over), the
-    allowed internal origins they go through (as last read), the alerts dropped since its last
-    turn because too many waited, and whether this busy spell has warned of it."""
+    sources each was handed over as (`WebhookQueue.add_ingest_run`), the allowed internal
+    origins they go through (as last read), the alerts dropped since its last turn because too
+    many waited (and of which sources), and whether this busy spell has warned of it."""
 
     waiting: dict[str, Alert] = field(default_factory=dict)
+    sources: dict[str, frozenset[Source]] = field(default_factory=dict)
     peers: list[str] = field(default_factory=list)
     dropped: int = 0
+    dropped_from: Counter[Source] = field(default_factory=Counter)
     warned: bool = False
 
 
-def _drop_oldest(waiting: dict[str, Alert], keep: set[str], limit: int) -> int:
+def _drop_oldest(waiting: dict[str, Alert], keep: set[str], limit: int) -> list[str]:
     """Drop the oldest of WAITING beyond LIMIT (never those of KEEP, the round just handed
-    over: LIMIT or KEEP's size, whichever is larger, stay); how many were dropped."""
+    over: LIMIT or KEEP's size, whichever is larger, stay); the ids dropped."""
     excess = len(waiting) - max(limit, len(keep))
     if excess <= 0:
-        return 0
+        return []
     oldest = list(itertools.islice((i for i in waiting if i not in keep), excess))
     for alert_id in oldest:
         del waiting[alert_id]
-    return len(oldest)
+    return oldest
 
 
 def _dropped(target: _Target, dropped: int, limit: int) -> Deliveries:
@@ -325,7 +334,8 @@ class _Outbox:
     holds one thread and delays only its own alerts, and one that never answers costs one
     deadline per turn, not one per round. A webhook that has had its turn while others wait
     for a thread goes after them. At most MAX_WAITING alerts wait for a webhook besides the
-    round just handed over; the oldest beyond are dropped, counted failed at its next turn."""
+    round just handed over; the oldest beyond are dropped, counted failed at its next turn.
+    SOURCES, when given, counts each source's alerts (`bigfish.alerts.sources`)."""
 
     def __init__(
         self,
@@ -335,6 +345,7 @@ class _Outbox:
         threads: int = DELIVERY_THREADS,
         *,
         max_waiting: int | None = None,
+        sources: SourceTally | None = None,
     ) -> None:
         max_waiting = MAX_WAITING_ALERTS if max_waiting is None else max_waiting
         if max_waiting < 1:
@@ -343,14 +354,22 @@ class _Outbox:
         self._send = send
         self._done = done
         self._max_waiting = max_waiting
+        self._sources = sources
         self._queues: dict[_Target, _Queue] = {}  # the busy webhooks: sending or about to
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bigfish-delivery")
 
-    def add(self, target: _Target, alerts: Sequence[Alert], peers: list[str]) -> None:
-        """Queue ALERTS for TARGET, to go through PEERS (the allowed internal origins); beyond
-        MAX_WAITING waiting, drop the oldest others (warned once a busy spell)."""
+    def add(
+        self,
+        target: _Target,
+        alerts: Sequence[Alert],
+        peers: list[str],
+        source: Source | None = None,
+    ) -> None:
+        """Queue ALERTS for TARGET, to go through PEERS (the allowed internal origins), as
+        SOURCE's; beyond MAX_WAITING waiting, drop the oldest others (warned once a busy
+        spell)."""
         with self._lock:
             queue = self._queues.get(target)
             idle = queue is None
@@ -358,9 +377,13 @@ class _Outbox:
                 queue = self._queues[target] = _Queue()
             queue.waiting.update((alert.id, alert) for alert in alerts)
             queue.peers = peers
+            if source is not None and self._sources is not None:
+                self._sources.handed(source, _add_source(queue.sources, alerts, source))
             dropped = _drop_oldest(queue.waiting, {a.id for a in alerts}, self._max_waiting)
-            queue.dropped += dropped
-            warn = dropped > 0 and not queue.warned
+            for alert_id in dropped:  # counted failed, as their sources', at the next turn
+                queue.dropped_from.update(queue.sources.pop(alert_id, ()))
+            queue.dropped += len(dropped)
+            warn = bool(dropped) and not queue.warned
             queue.warned = queue.warned or warn
         if warn:
             log.warning(
@@ -381,19 +404,27 @@ class _Outbox:
         with self._lock:
             alerts = list(queue.waiting.values())
             queue.waiting.clear()
+            sources, queue.sources = queue.sources, {}
             peers = queue.peers
             dropped, queue.dropped = queue.dropped, 0
+            dropped_from, queue.dropped_from = queue.dropped_from, Counter()
         limit = MAX_ALERTS_PER_DELIVERY
         parts = tuple(
             tuple(alerts[start : start + limit]) for start in range(0, len(alerts), limit)
         )
         job = _WebhookDeliveries(target.org, target.url, target.secret, parts, target.hook_id)
         try:
-            done = _send(job, peers, self._send, self._registered, self._standing(target))
+            sent = _send(job, peers, self._send, self._registered, self._standing(target))
         except Exception:  # a thread of its own: nobody else would see it
             log.exception("webhook deliveries of organization %s not sent", target.org)
-            done = Deliveries(0, len(parts), (_not_sent(job),))
-        self._done(target, _dropped(target, dropped, self._max_waiting) + done)
+            sent = [Deliveries(0, 1, (_not_sent(job),))] * len(parts)
+        lost = _dropped(target, dropped, self._max_waiting)
+        self._done(target, sum((done for done in sent if done is not None), lost))
+        if self._sources is not None:
+            try:
+                self._sources.done(*_by_source(parts, sent, sources, dropped_from, lost.problems))
+            except Exception:  # a delivery thread: its webhook's queue must still empty
+                log.exception("webhook deliveries of organization %s not told", target.org)
         with self._lock:
             again = bool(queue.waiting)
             if not again:
@@ -432,17 +463,16 @@ def _send(
     send: Deliver,
     registered: Callable[[_WebhookDeliveries], bool],
     standing: Callable[[Sequence[Alert]], list[Alert]],
-) -> Deliveries:
-    """JOB's deliveries, one after another, each while its webhook is REGISTERED and with those
-    of its alerts still STANDING just before it is sent: a webhook removed meanwhile (its URL
-    handed to someone else, say) is sent nothing more, an alert re-marked away from the holder
-    while the deliveries before it went out is not sent, and what is not sent is not counted.
-    Once one gets no answer (refused, unreachable, past its deadline), or cannot be checked or
-    sent (an error), the webhook's next ones are counted failed without being sent: a dead
-    receiver costs one deadline, not one per delivery."""
-    delivered = failed = 0
-    problems: dict[str, None] = {}
-    for sent, alerts in enumerate(job.deliveries):
+) -> list[Deliveries | None]:
+    """What each of JOB's deliveries did (None: not sent, not counted), sent one after another,
+    each while its webhook is REGISTERED and with those of its alerts still STANDING just
+    before it is sent: a webhook removed meanwhile (its URL handed to someone else, say) is
+    sent nothing more, and an alert re-marked away from the holder while the deliveries before
+    it went out is not sent. Once one gets no answer (refused, unreachable, past its deadline),
+    or cannot be checked or sent (an error), the webhook's next ones are counted failed without
+    being sent: a dead receiver costs one deadline, not one per delivery."""
+    sent: list[Deliveries | None] = [None] * len(job.deliveries)
+    for at, alerts in enumerate(job.deliveries):
         if not registered(job):
             break
         try:
@@ -451,20 +481,58 @@ def _send(
                 continue
             status = send(job.url, job.secret, alert_document(still), peers)
         except BigfishError as exc:  # refused, unreachable, past its deadline
-            failed += len(job.deliveries) - sent
-            problems[f"organization {job.org}: {exc}"] = None
+            sent[at:] = [Deliveries(0, 1, (f"organization {job.org}: {exc}",))] * (len(sent) - at)
             break
         except Exception:  # the store, say; a delivery thread: nobody else would see it
             log.exception("webhook deliveries of organization %s not sent", job.org)
-            failed += len(job.deliveries) - sent
-            problems[_not_sent(job)] = None
+            sent[at:] = [Deliveries(0, 1, (_not_sent(job),))] * (len(sent) - at)
             break
         if 200 <= status < 300:
-            delivered += 1
+            sent[at] = Deliveries(1, 0)
         else:
-            failed += 1
-            problems[f"organization {job.org}: {origin_of(job.url)} answered {status}"] = None
-    return Deliveries(delivered, failed, tuple(problems))
+            problem = f"organization {job.org}: {origin_of(job.url)} answered {status}"
+            sent[at] = Deliveries(0, 1, (problem,))
+    return sent
+
+
+def _add_source(
+    waiting: dict[str, frozenset[Source]], alerts: Sequence[Alert], source: Source
+) -> int:
+    """Note in WAITING (alert id to sources) that ALERTS were handed over as SOURCE's; how many
+    of them were not already waiting as its."""
+    fresh = 0
+    for alert in alerts:
+        had = waiting.get(alert.id, frozenset())
+        if source not in had:
+            waiting[alert.id] = had | {source}
+            fresh += 1
+    return fresh
+
+
+def _by_source(
+    parts: Sequence[Sequence[Alert]],
+    sent: Sequence[Deliveries | None],
+    sources: Mapping[str, frozenset[Source]],
+    dropped_from: Mapping[Source, int],
+    dropped_problems: tuple[str, ...],
+) -> tuple[dict[Source, Deliveries], Counter[Source]]:
+    """What a turn did for each source: each delivery SENT of PARTS counts in every source
+    whose alerts it carried (SOURCES), and the alerts DROPPED_FROM a source since the last turn
+    as the failed deliveries they would have made; and how many of each source's alerts the
+    turn ended (sent or not, dropped)."""
+    counts: dict[Source, Deliveries] = {}
+    ended: Counter[Source] = Counter(dropped_from)
+    for alerts, done in zip(parts, sent, strict=True):
+        carried = Counter(source for alert in alerts for source in sources.get(alert.id, ()))
+        ended.update(carried)
+        if done is None:  # not sent: counts nowhere
+            continue
+        for source in carried:
+            counts[source] = counts.get(source, Deliveries()) + done
+    for source, dropped in dropped_from.items():
+        lost = Deliveries(0, -(-dropped // MAX_ALERTS_PER_DELIVERY), dropped_problems, dropped)
+        counts[source] = counts.get(source, Deliveries()) + lost
+    return counts, ended
 
 
 def _not_sent(job: _WebhookDeliveries) -> str:
@@ -493,6 +561,12 @@ def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None)
     without stamping it, and the report's alerts were then pushed by neither run. A report
     another writer of the organization stamped during the run (another run, a submission
     through the API, a re-marking) is pushed by both: at least once, as alerts are served."""
+    return _deliver_rounds(store, _run_rounds(store, run_id), send)
+
+
+def _run_rounds(store: Store, run_id: int) -> Iterator[list[int]]:
+    """The reports ingest run RUN_ID stored or rewrote (`send_ingest_webhooks` says which),
+    RUN_BATCH at a time."""
     run = ingest_runs.alias("run")
     window = (
         sa.select(reports.c.id)
@@ -507,8 +581,7 @@ def send_ingest_webhooks(store: Store, run_id: int, send: Deliver | None = None)
     )
     with store.connect() as conn:
         pks = [int(pk) for pk in conn.execute(window).scalars()]
-    rounds = (pks[start : start + RUN_BATCH] for start in range(0, len(pks), RUN_BATCH))
-    return _deliver_rounds(store, rounds, send)
+    return (pks[start : start + RUN_BATCH] for start in range(0, len(pks), RUN_BATCH))
 
 
 class WebhookDispatcher:

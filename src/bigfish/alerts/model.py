@@ -1,4 +1,5 @@
-"""What an alert is, and the times it is dated by (stored times are UTC)."""
+"""What an alert is, the times it is dated by (stored times are UTC), and what delivering alerts
+to webhooks did."""
 
 from __future__ import annotations
 
@@ -30,6 +31,27 @@ class AlertPage:
     alerts: tuple[Alert, ...]
     next_cursor: str | None
     as_of: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """What sending webhooks did: deliveries answered 2xx, the others, and why those failed
+    (each reason once, naming the webhook's origin, never its secret). DROPPED: alerts not sent
+    because more than `delivery.MAX_WAITING_ALERTS` waited for their webhook (counted in FAILED
+    too, as the deliveries they would have made)."""
+
+    delivered: int = 0
+    failed: int = 0
+    problems: tuple[str, ...] = ()
+    dropped: int = 0
+
+    def __add__(self, other: Deliveries) -> Deliveries:
+        return Deliveries(
+            self.delivered + other.delivered,
+            self.failed + other.failed,
+            tuple(dict.fromkeys(self.problems + other.problems)),
+            self.dropped + other.dropped,
+        )
 
 
 #: An alert as the pages order it: (its date, the other report's pk, the identifier's id).

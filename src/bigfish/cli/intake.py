@@ -16,7 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TimeRemai
 from rich.table import Column, Table
 
 from bigfish.cli._app import OPTIONS, app, command_store, fail, known_org, problem
-from bigfish.cli._ingest_runs import list_ingest_runs, run_document, run_lines
+from bigfish.cli._ingest_runs import FileLines, list_ingest_runs, run_document, run_lines
 from bigfish.cli._lines import printable
 from bigfish.errors import BigfishError, InputError
 from bigfish.intake import (
@@ -40,7 +40,7 @@ from bigfish.organizations import (
 from bigfish.store import Store
 
 if TYPE_CHECKING:
-    from bigfish.alerts import Deliveries
+    from bigfish.alerts import WebhookQueue
 
 org_app = typer.Typer(help="Organizations of the partnership.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -48,63 +48,24 @@ app.add_typer(org_app, name="org")
 _FORMATS = ("auto", "csv", "jsonl", "xlsx", "stix", "misp")
 
 
-def _print_result(result: IngestResult, sent: Deliveries, as_json: bool) -> None:
-    if as_json:
-        record = {
-            "file": result.file,
-            "org": result.org,
-            "received": result.received,
-            "stored": result.stored,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "rejected": result.rejected,
-            "rejects": str(result.rejects_path) if result.rejects_path else None,
-            "webhooks": sent.delivered,
-            "webhooks_failed": sent.failed,
-        }
-        typer.echo(json.dumps(record, ensure_ascii=False))
+def _hand_to_webhooks(
+    queue: WebhookQueue | None, lines: FileLines, place: int, result: IngestResult
+) -> None:
+    """Hand the alerts RESULT's reports raise to the webhooks' QUEUE (the file at PLACE: its
+    line is printed once their deliveries are done), without waiting for them; a failure is
+    named on stderr and never fails the ingest (the reports are stored, `GET /api/v1/alerts`
+    has the alerts)."""
+    lines.ingested(place, result, alerting=queue is not None)
+    if queue is None:
         return
-    updated = f"updated {result.updated:,}"
-    if result.unchanged:
-        updated += f" ({result.unchanged:,} unchanged)"
-    line = (
-        f"{printable(result.file)}: received {result.received:,} / stored {result.stored:,} / "
-        f"{updated} / rejected {result.rejected:,}"
-    )
-    if result.rejects_path:
-        line += f" (reasons in {printable(result.rejects_path)})"
-    if sent.delivered or sent.failed:
-        line += f"; webhooks delivered {sent.delivered:,}"
-        line += f", failed {sent.failed:,}" if sent.failed else ""
-    typer.echo(line)
-
-
-#: Reasons of failed deliveries shown per file; the log has them all.
-_PROBLEMS_SHOWN = 5
-
-
-def _send_webhooks(store: Store, result: IngestResult) -> Deliveries:
-    """The webhooks of the alerts RESULT's reports raise, sent; a failure is named on stderr
-    and never fails the ingest (the reports are stored, `GET /api/v1/alerts` has the alerts)."""
-    from bigfish.alerts import Deliveries, send_ingest_webhooks
-
     try:
-        sent = send_ingest_webhooks(store, result.run_id)
+        queue.add_ingest_run(result.run_id, place)
     except (BigfishError, sa.exc.SQLAlchemyError) as exc:
-        typer.echo(f"warning: {printable(result.file)}: no webhook sent: {exc}", err=True)
-        return Deliveries()
-    if sent.failed:
-        shown = "; ".join(sent.problems[:_PROBLEMS_SHOWN])
-        more = len(sent.problems) - _PROBLEMS_SHOWN
         typer.echo(
-            f"warning: {printable(result.file)}: {sent.failed:,} of "
-            f"{sent.failed + sent.delivered:,} "
-            "webhook deliveries failed and are not retried (the reports are stored; "
-            f"GET /api/v1/alerts?since=… catches up): {shown}"
-            + (f" and {more} other reasons" if more > 0 else ""),
+            f"warning: {printable(result.file)}: its alerts were not all handed to the "
+            f"webhooks: {exc}",
             err=True,
         )
-    return sent
 
 
 def _ingest_one(
@@ -205,9 +166,12 @@ def ingest(
 ) -> None:
     """Store reports submitted by ORG; rejected rows go to FILE.rejects.jsonl with reasons.
 
-    After each file, the alerts its new and updated reports raise go, signed,
-    to the webhooks of the organizations they alert, as through the API; a
-    delivery that fails is named on stderr, not retried, and fails nothing.
+    Once each file is stored, the alerts its new and updated reports raise go,
+    signed, to the webhooks of the organizations they alert, as through the
+    API; the next file does not wait for them. Each file's line is printed, in
+    order, once its alerts' deliveries are done, and counts those deliveries
+    (one that carried alerts of several files counts in each); a delivery that
+    fails is named on stderr, not retried, and fails nothing.
 
     Networks are updated once, after the last file.
 
@@ -232,7 +196,7 @@ def ingest(
     # imported here, not with the module, which `bigfish org` loads too: bigfish.interop
     # registers the stix and misp readers; the alerts load the linking (scipy)
     import bigfish.interop  # noqa: F401
-    from bigfish.alerts import Deliveries
+    from bigfish.alerts import WebhookQueue
 
     if fmt not in _FORMATS:
         raise typer.BadParameter(f"one of {', '.join(_FORMATS)}", param_hint="--format")
@@ -261,40 +225,54 @@ def ingest(
     except BigfishError as exc:
         raise fail(exc) from None
     failed = 0
-    for entry in entries:  # a bad file or manifest entry is named; the others go on
-        try:
-            if manifest is not None:
-                column_map = _entry_mapping(entry, manifest)
-            result = _ingest_one(
-                store,
-                entry.path,
-                org=entry.org,
-                fmt=entry.fmt,
-                column_map=column_map,
-                marking=marking,
-                show_bar=show_bar,
-            )
-        except BigfishError as exc:
-            typer.echo(f"error: {printable(problem(exc))}", err=True)  # the next step for an id
-            if as_json:  # every file given has its line (what it committed: ingest --runs)
-                refused = {"file": str(entry.path), "org": entry.org, "error": problem(exc)}
-                typer.echo(json.dumps(refused, ensure_ascii=False))
-            failed += 1
-            continue
-        except KeyboardInterrupt:  # the run row says so; say it here too (status 130)
-            typer.echo(
-                f"interrupted: {printable(entry.path)}: the reports committed before Ctrl-C, "
-                "if any, are kept and counted in its run (bigfish ingest --runs); ingest the "
-                "file again for the rest",
-                err=True,
-            )
-            raise
-        sent = _send_webhooks(store, result) if webhooks else Deliveries()
-        _print_result(result, sent, as_json)
+    lines = FileLines(as_json, on_callers_thread=show_bar)  # see FileLines: a bar takes stdout
+    # one queue for every file's alerts: a slow receiver holds up its own alerts, not the files
+    queue = WebhookQueue(store, settled=lines.sent) if webhooks else None
     try:
-        after_ingest(store)  # once for all the files, whatever their organizations
-    except BigfishError as exc:
-        raise fail(exc) from None
+        for place, entry in enumerate(entries):  # a bad file or entry is named; the others go on
+            try:
+                if manifest is not None:
+                    column_map = _entry_mapping(entry, manifest)
+                result = _ingest_one(
+                    store,
+                    entry.path,
+                    org=entry.org,
+                    fmt=entry.fmt,
+                    column_map=column_map,
+                    marking=marking,
+                    show_bar=show_bar,
+                )
+            except BigfishError as exc:
+                typer.echo(f"error: {printable(problem(exc))}", err=True)  # the next step for an id
+                # every file given has its line with --json (what it committed: ingest --runs)
+                refused = {"file": str(entry.path), "org": entry.org, "error": problem(exc)}
+                lines.refused(place, refused)
+                failed += 1
+                continue
+            except KeyboardInterrupt:  # the run row says so; say it here too (status 130)
+                typer.echo(
+                    f"interrupted: {printable(entry.path)}: the reports committed before Ctrl-C, "
+                    "if any, are kept and counted in its run (bigfish ingest --runs); ingest the "
+                    "file again for the rest",
+                    err=True,
+                )
+                if lines.waiting():
+                    typer.echo(
+                        "waiting for the webhook deliveries of the files before it (each ends "
+                        "within 30 s; Ctrl-C again not to wait)",
+                        err=True,
+                    )
+                raise
+            _hand_to_webhooks(queue, lines, place, result)
+            lines.flush()  # the lines of the files before, if their deliveries are done
+        try:
+            after_ingest(store)  # once for all the files, whatever their organizations
+        except BigfishError as exc:
+            raise fail(exc) from None
+    finally:  # even interrupted: the files before are stored, their alerts handed over
+        if queue is not None:
+            queue.close()  # each delivery within its deadline; their lines are printed as done
+        lines.flush()
     if failed == len(entries) == 1:
         raise fail("the file was not read (above); nothing was stored")
     if failed == len(entries):
