@@ -103,6 +103,7 @@ cooperation_requests = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_cooperation_requests_from_org_id", "from_org_id"),
     sa.Index("ix_cooperation_requests_to_org_id", "to_org_id"),
+    sa.Index("ix_cooperation_requests_updated_at", "updated_at"),  # `stamps.after_stored`
 )
 
 request_events = sa.Table(

@@ -16,10 +16,10 @@ before, and every stamp taken by a writer that commits later is taken after it: 
 clock, so each stamp comes from `stamp_now`. On PostgreSQL that is the database server's clock
 for every writer, whichever host or process it runs on (with each process's own clock, a
 writer on a host whose clock lagged by a second stamped rows before a bound another host's
-reader had gone past, and they were never served nor linked); what remains assumed is that the
-server's clock does not go back (a step back by hand, or a failover to a server whose clock
-lags). SQLite keeps the process's clock: one file, written by processes of one host, whose
-clock must not go back either. A link run's own time (the `now` it ages networks by, kept as
+reader had gone past, and they were never served nor linked). SQLite keeps the process's clock:
+one file, written by processes of one host. Neither clock is trusted never to go back (a step
+back by hand, or a failover to a server whose clock lags): a stamp is never earlier than just
+after the newest stamp stored (`after_stored`). A link run's own time (the `now` it ages networks by, kept as
 link_state.updated_at) is not one of these stamps (its process's clock, or its caller's), and
 link runs compare no stamp with it: a run reads the newest withdrawal stamp in its pause, beside
 its watermark (`bigfish.linking.state.settled`), keeps it (link_state.withdrawn_upto), and the
@@ -49,13 +49,16 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from bigfish.errors import StoreError
+from bigfish.store.schema import reports
+from bigfish.store.schema_evidence import cooperation_requests
+from bigfish.store.schema_interop import report_withdrawals
 from bigfish.store.schema_linking import link_state
 
 #: The key of PostgreSQL's advisory lock that writers of reports hold (shared).
@@ -95,20 +98,53 @@ def stamp_now(conn: Connection) -> datetime:
     never be served. Read once the shared lock is granted, it is later than every stamp
     committed before the pause, so later than what the reader read."""
     if conn.dialect.name != "postgresql":
-        return datetime.now(UTC)
+        return after_stored(conn, local_clock())
     kept = conn.info.get(_STAMP)
     current = conn.get_transaction()
     if kept is not None and current is not None and kept[0]() is current:
         taken: datetime = kept[1]
         return taken
-    found = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
-    if not isinstance(found, datetime) or found.tzinfo is None:
-        raise TypeError(f"clock_timestamp() read as {found!r}, not an aware datetime")
-    stamp = found.astimezone(UTC)
+    stamp = after_stored(conn, server_clock(conn))
     transaction = conn.get_transaction()  # begun by the read when there was none
     if transaction is not None:  # held weakly: a freed one's id may be a later one's
         conn.info[_STAMP] = (weakref.ref(transaction), stamp)
     return stamp
+
+
+def local_clock() -> datetime:
+    """This process's clock now, aware, in UTC (SQLite's stamps)."""
+    return datetime.now(UTC)
+
+
+def server_clock(conn: Connection) -> datetime:
+    """The database server's clock now (PostgreSQL's `clock_timestamp()`), aware, in UTC."""
+    found = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+    if not isinstance(found, datetime) or found.tzinfo is None:
+        raise TypeError(f"clock_timestamp() read as {found!r}, not an aware datetime")
+    return found.astimezone(UTC)
+
+
+#: The step a stamp takes past the newest one stored when the clock reads no later than it.
+_TICK = timedelta(microseconds=1)
+
+
+def after_stored(conn: Connection, clock: datetime) -> datetime:
+    """CLOCK, or just after the newest stamp stored (reports, withdrawals, cooperation
+    requests) when CLOCK is not later than it: a clock set back (by hand, by a time sync after
+    running fast, by a failover to a database server whose clock lags) stamped writes before
+    a bound that readers had already gone past (a link run's watermark, a TAXII client's
+    `added_after`), and they were never linked nor served. Read after `announce_writer`, so
+    every stamp committed before a pause's read is in the maximum. Three indexed maxima."""
+    newest = conn.execute(
+        sa.select(
+            sa.select(sa.func.max(reports.c.updated_at)).scalar_subquery(),
+            sa.select(sa.func.max(report_withdrawals.c.withdrawn_at)).scalar_subquery(),
+            sa.select(sa.func.max(cooperation_requests.c.updated_at)).scalar_subquery(),
+        )
+    ).one()
+    stored = [t.replace(tzinfo=UTC) if t.tzinfo is None else t for t in newest if t is not None]
+    floor = max(stored, default=None)
+    return floor + _TICK if floor is not None and floor >= clock else clock
 
 
 #: Where `stamp_now` keeps its transaction's stamp, on the connection (PostgreSQL).
