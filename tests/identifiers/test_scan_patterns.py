@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bigfish.identifiers.extract import _IBAN, _PHONE, _WALLETS
+from bigfish.identifiers.extract import _GLUED_LABEL, _IBAN, _PHONE, _WALLETS, _glued_labels
 
 AS_WRITTEN = {
     "wallet": (
@@ -85,3 +85,21 @@ def test_scan_pattern_finds_what_the_written_one_does(name: str) -> None:
     assert found > 100  # the texts exercise the pattern
     joined = "\n".join(texts)
     assert [m.span() for m in fast.finditer(joined)] == [m.span() for m in written.finditer(joined)]
+
+
+_LABEL_PIECES = [
+    "tel", "TEL", "Tel", "telp", "sđt", "SĐT", "sdt", "đt", "dt", "whatsapp", "WA", "hubungi",
+    "kontak", "line", "sms", "ſms", "İ", "ı", "K", "hotline", "Hotel", "Điện", "é", "ไ", "x", "a",
+    "0", "081", "+66", "(02)", " ", "-", ".", "\n", "INV", "phone", "call", "mob", "zalo",
+]  # fmt: skip
+
+
+def test_glued_labels_are_the_matches_of_the_label_pattern() -> None:
+    rng = random.Random(7)
+    texts = ["".join(rng.choices(_LABEL_PIECES, k=rng.randrange(1, 14))) for _ in range(6000)]
+    found = 0
+    for text in [*texts, "\n".join(texts)]:
+        spans = list(_glued_labels(text))
+        assert spans == [m.span() for m in _GLUED_LABEL.finditer(text)], text
+        found += len(spans)
+    assert found > 1000  # the texts exercise the pattern
