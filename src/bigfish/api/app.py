@@ -8,7 +8,8 @@ do not, and a test keeps that list empty.
 Two ASGI middlewares wrap every request: the audit log, which holds each response back until
 the request's audit row is committed (a request ending in an unhandled exception is recorded
 as 500), and inside it the body-size limit (413). Inside them, `LookupShortcut`
-answers plain single lookups (the most frequent call) without FastAPI's per-request machinery.
+answers plain single lookups (the most frequent call) without FastAPI's per-request machinery,
+and `HeadAsGet` answers HEAD on every GET route.
 """
 
 from __future__ import annotations
@@ -176,6 +177,45 @@ class BodyLimitMiddleware:
         return f"the request body is larger than {self.max_bytes} bytes"
 
 
+class HeadAsGet:
+    """Answer HEAD on every GET route as its GET (RFC 9110 9.3.2): the same status and headers,
+    no body. FastAPI routes take only the methods they declare, and declaring HEAD on each would
+    give the OpenAPI document a second operation per GET; here the routing sees a GET. A 405
+    whose Allow names GET names HEAD too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope["method"] == "HEAD"
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                message = {**message, "headers": _allow_head(message.get("headers", []))}
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {**message, "body": b""}
+            await send(message)
+
+        # A copy: the audit row (outside) and the server's log keep the method that was asked.
+        await self.app({**scope, "method": "GET"} if head else scope, receive, answer)
+
+
+def _allow_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """HEADERS, with HEAD in an Allow header that names GET."""
+    allowed = []
+    for name, value in headers:
+        methods = [m.strip() for m in value.split(b",")]
+        if name.lower() == b"allow" and b"GET" in methods and b"HEAD" not in methods:
+            value = b", ".join([*methods, b"HEAD"])
+        allowed.append((name, value))
+    return allowed
+
+
 class AuditMiddleware:
     """Record every API request in the audit log; send the response only once it is recorded."""
 
@@ -309,6 +349,7 @@ def create_app(
             settings.public_check_per_minute, max(1, settings.public_check_per_minute // 3)
         )
     app.state.error_page = _optional_router("bigfish.web.render", "error_page")
+    app.add_middleware(HeadAsGet)  # innermost: every answer of the application loses its body
     if settings.lookup_shortcut:
         app.add_middleware(LookupShortcut)  # inside the audit middleware: audited as before
     # inside the audit middleware: a body refused 413 is audited too
