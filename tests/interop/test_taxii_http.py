@@ -122,6 +122,7 @@ def test_taxii_answers_406_to_an_accept_header_it_cannot_satisfy(
             assert answer.headers["content-type"] == TAXII
             body = answer.json()
             assert body["http_status"] == "406" and TAXII in body["description"]
+            assert body["error_code"] == body["error"]["code"] == "not_acceptable"
             assert body["details"] == {"field": "Accept"}
 
 

@@ -41,6 +41,7 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    406: "not_acceptable",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
