@@ -8,7 +8,14 @@ import re
 
 import pytest
 
-from bigfish.identifiers.extract import _GLUED_LABEL, _IBAN, _PHONE, _WALLETS, _glued_labels
+from bigfish.identifiers.extract import (
+    _GLUED_LABEL,
+    _IBAN,
+    _LONG_TOKEN,
+    _PHONE,
+    _WALLETS,
+    _glued_labels,
+)
 
 AS_WRITTEN = {
     "wallet": (
@@ -101,5 +108,18 @@ def test_glued_labels_are_the_matches_of_the_label_pattern() -> None:
     for text in [*texts, "\n".join(texts)]:
         spans = list(_glued_labels(text))
         assert spans == [m.span() for m in _GLUED_LABEL.finditer(text)], text
+        found += len(spans)
+    assert found > 1000  # the texts exercise the pattern
+
+
+def test_long_tokens_are_the_matches_of_the_pattern_as_written() -> None:
+    written = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{15,}")
+    rng = random.Random(11)
+    pieces = ["a" * 7, "b" * 8, "1" * 14, "Z", " ", "é", "-", "\n", "ไ", "0x", "_", "İ"]
+    texts = ["".join(rng.choices(pieces, k=rng.randrange(0, 12))) for _ in range(6000)]
+    found = 0
+    for text in [*texts, " ".join(texts), "1" * 100_000]:
+        spans = [m.span("token") for m in _LONG_TOKEN.finditer(text) if m.start("token") != -1]
+        assert spans == [m.span() for m in written.finditer(text)], text
         found += len(spans)
     assert found > 1000  # the texts exercise the pattern

@@ -79,10 +79,16 @@ _WALLETS = re.compile(
 # An address is kept only where `parse_wallet` accepts it: Base58Check and Bech32 checksums
 # leave a word or another token no wallet; "0x" and exactly 40 hex digits ending a token are
 # no word. Searched only in the last GLUED_WALLET_REACH characters of a token long enough to
-# hold a label and the shortest form (`_LONG_TOKEN`): from every place of "1" * 1,000,000, the
-# search took seconds.
+# hold a label and the shortest form, group "token" of `_LONG_TOKEN`: from every place of
+# "1" * 1,000,000, the search took seconds.
 GLUED_WALLET_REACH = 74  # "bc1" and 71 characters, the longest form
-_LONG_TOKEN = re.compile(r"[A-Za-z0-9](?<![A-Za-z0-9].)[A-Za-z0-9]{14,}")  # "bc1" and 11
+# Each match runs over the separators and the words too short to count ("bc1" and 11
+# characters, and a label's), to a long token or the end: a pattern that matched the long
+# tokens alone was tried from every letter of every word (twice the time on English prose).
+_LONG_TOKEN = re.compile(
+    r"[^A-Za-z0-9]*+(?:[A-Za-z0-9]{1,14}+[^A-Za-z0-9]++)*+"
+    r"(?:(?P<token>[A-Za-z0-9]{15,})|[A-Za-z0-9]*+\Z)"
+)
 _GLUED_WALLETS = re.compile(
     r"[0T13bB](?<=[A-Za-z0-9].)(?=(?P<rest>(?<=0)[xX][0-9a-fA-F]{40}"
     r"|(?<=T)[1-9A-HJ-NP-Za-km-z]{33}|(?<=[13])[1-9A-HJ-NP-Za-km-z]{25,34}"
@@ -389,7 +395,9 @@ def _wallets(scan: str, country: str | None) -> Iterator[tuple[int, int]]:
     for match in _WALLETS.finditer(scan):
         yield match.span()
     for token in _LONG_TOKEN.finditer(scan):
-        start, end = token.span()
+        start, end = token.span("token")
+        if start == -1:
+            continue
         start = max(start + 1, end - GLUED_WALLET_REACH)
         for match in _GLUED_WALLETS.finditer(scan, start, end):
             yield match.start(), match.end("rest")
