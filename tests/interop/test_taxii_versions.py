@@ -1,0 +1,50 @@
+"""TAXII 2.1 versions: `match[version]`, one object's versions, and the status of a POST."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bigfish.store import Store
+from tests.api.helpers import TestClient
+from tests.interop.builders import bank_b_objects_url, partnership
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def _shared(sqlite_store: Store, tmp_path: Path) -> tuple[TestClient, dict[str, str], str]:
+    """BANK-B's client, headers and the objects URL of its Partnership collection."""
+    partnership(sqlite_store, tmp_path)
+    client, headers, _ = bank_b_objects_url(sqlite_store)
+    listing = client.get("/taxii2/api/collections/", headers=headers).json()
+    shared = next(c for c in listing["collections"] if c["title"] == "Partnership")
+    return client, headers, f"/taxii2/api/collections/{shared['id']}/objects/"
+
+
+def _ids(answer: Any) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [o["id"] for o in answer.json().get("objects", [])]
+
+
+def test_match_version_takes_a_list_with_first_last_and_all(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """TAXII 2.1 (3.4.3): match[version] is a comma-separated list of `last`, `first`, `all` and
+    versions. A list holding one of the words (`first,last`, `VERSION,last`) matched nothing:
+    the words were understood only alone. Each collection holds one version of a report."""
+    client, headers, url = _shared(sqlite_store, tmp_path)
+
+    def served(version: str | None) -> list[str]:
+        params = {"match[type]": "report"}
+        if version is not None:
+            params["match[version]"] = version
+        return _ids(client.get(url, params=params, headers=headers))
+
+    every = served(None)
+    assert len(every) == 2
+    reports = client.get(url, params={"match[type]": "report"}, headers=headers).json()
+    version = reports["objects"][0]["modified"]
+    for words in ("last", "first", "all", "first,last", "last,all", f"{version},last"):
+        assert served(words) == every, words
+    assert served(version) == [o["id"] for o in reports["objects"] if o["modified"] == version]
+    assert served("2000-01-01T00:00:00Z") == []
