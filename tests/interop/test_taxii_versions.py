@@ -48,3 +48,38 @@ def test_match_version_takes_a_list_with_first_last_and_all(
         assert served(words) == every, words
     assert served(version) == [o["id"] for o in reports["objects"] if o["modified"] == version]
     assert served("2000-01-01T00:00:00Z") == []
+
+
+def test_one_objects_filters_leave_an_empty_envelope_not_a_404(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """TAXII 2.1 (5.5, 5.7): 404 is for an object that is not there (or not visible). An object
+    whose versions a filter leaves out (`added_after` past its last version: what a client
+    polling for changes asks) answered 404, as if it had gone."""
+    client, headers, url = _shared(sqlite_store, tmp_path)
+    report = client.get(url, params={"match[type]": "report"}, headers=headers).json()
+    object_id = report["objects"][0]["id"]
+    later = {"added_after": "2999-01-01T00:00:00Z"}
+    for tail in ("", "versions/"):
+        whole = client.get(f"{url}{object_id}/{tail}", headers=headers)
+        assert whole.status_code == 200, whole.text
+        none = client.get(f"{url}{object_id}/{tail}", params=later, headers=headers)
+        assert none.status_code == 200, (tail, none.text)
+        assert none.json() == {"more": False}
+        assert "x-taxii-date-added-first" not in none.headers
+        old = client.get(
+            f"{url}{object_id}/{tail}",
+            params={"match[version]": "2000-01-01T00:00:00Z"},
+            headers=headers,
+        )
+        assert old.status_code == 200 and old.json() == {"more": False}, (tail, old.text)
+        gone = client.get(
+            f"{url}report--00000000-0000-4000-8000-000000000000/{tail}", headers=headers
+        )
+        assert gone.status_code == 404, tail
+        gone_later = client.get(
+            f"{url}report--00000000-0000-4000-8000-000000000000/{tail}",
+            params=later,
+            headers=headers,
+        )
+        assert gone_later.status_code == 404, tail

@@ -366,14 +366,24 @@ def _object_page(
     principal: Principal | None,
     filters: Filters,
 ) -> feed.Page:
-    """The page of one object's entries the caller may see; 404 when there are none."""
+    """The page of one object's entries the caller may see; 404 when it sees none at all (the
+    filters leaving every version out is an empty page: the object is there)."""
     _root(request, api_root)
-    page = _page(
-        request, _collection(request, principal, collection_id), filters, frozenset({object_id})
-    )
-    if not page.entries:
+    collection = _collection(request, principal, collection_id)
+    page = _page(request, collection, filters, frozenset({object_id}))
+    if not page.entries and not _holds(request, collection, object_id):
         raise ApiError(404, f"no object {object_id!r}")
     return page
+
+
+def _holds(request: Request, collection: feed.Collection, object_id: str) -> bool:
+    """Whether COLLECTION holds a version of OBJECT_ID for its reader, whatever the filters."""
+    signer = _signer(request) if collection.kind == "requests" else None
+    with _store(request).connect() as conn:
+        page = feed.object_page(
+            conn, collection, limit=1, ids=frozenset({object_id}), signer=signer
+        )
+    return bool(page.entries)
 
 
 @router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/", summary="TAXII object")
