@@ -83,3 +83,37 @@ def test_one_objects_filters_leave_an_empty_envelope_not_a_404(
             headers=headers,
         )
         assert gone_later.status_code == 404, tail
+
+
+def test_every_status_detail_carries_a_version(sqlite_store: Store, tmp_path: Path) -> None:
+    """TAXII 2.1 (4.3.1): a status detail has an `id` and a `version`. An object without
+    `modified` (an observable) and every failure had none: the version is `modified`, else
+    `created`, else the request's time (as medallion does)."""
+    partnership(sqlite_store, tmp_path)
+    client, headers, objects_url = bank_b_objects_url(sqlite_store)
+    listing = client.get("/taxii2/api/collections/", headers=headers).json()
+    shared = next(c for c in listing["collections"] if c["title"] == "Partnership")
+    objects = client.get(
+        f"/taxii2/api/collections/{shared['id']}/objects/", headers=headers
+    ).json()["objects"]
+    created = "2025-01-02T03:04:05.000Z"
+    refused = {"type": "indicator", "id": "indicator--1", "created": created}
+    answer = client.post(
+        objects_url,
+        json={"objects": [*objects, refused, {"type": "x-thing"}]},
+        headers=headers | {"Content-Type": TAXII},
+    )
+    assert answer.status_code == 202, answer.text
+    status = answer.json()
+    details = status["successes"] + status["failures"]
+    assert len(details) == status["total_count"] == len(objects) + 2
+    assert all(isinstance(d["version"], str) and d["version"] for d in details), details
+    by_id = {o["id"]: o for o in objects}
+    for success in status["successes"]:
+        sent = by_id[success["id"]]
+        assert success["version"] == sent.get(
+            "modified", sent.get("created", status["request_timestamp"])
+        )
+    failures = {f["id"]: f for f in status["failures"]}
+    assert failures["indicator--1"]["version"] == created
+    assert failures[""]["version"] == status["request_timestamp"]

@@ -466,6 +466,12 @@ def _import_envelope(
         conn, objects, peer=None, default_org=caller.org_name, owner=caller.org_name
     )
     failed = {ident for ident, _ in outcome.rejections}
+    # A status detail has a version (TAXII 2.1 4.3.1): modified, else created, else the
+    # request's time, as medallion gives it; a failure takes the first object of its id's.
+    versions: dict[str | None, str] = {}
+    for o in objects:
+        if isinstance(o, dict) and isinstance(o.get("id"), str):
+            versions.setdefault(shown_id(o["id"]), _sent_version(o, now))
     status = {
         "id": str(uuid.uuid4()),
         "status": "complete",
@@ -475,14 +481,19 @@ def _import_envelope(
         "failure_count": outcome.rejected,
         "pending_count": 0,
         "successes": [
-            {"id": o["id"], **({"version": o["modified"]} if "modified" in o else {})}
+            {"id": o["id"], "version": _sent_version(o, now)}
             for o in objects
             if isinstance(o, dict)
             and isinstance(o.get("id"), str)
             and shown_id(o["id"]) not in failed  # as rejections show it: NULs written out
         ],
         "failures": [
-            {"id": ident or "", "message": reason} for ident, reason in outcome.rejections
+            {
+                "id": ident or "",
+                "version": versions.get(ident, timestamp(now)),
+                "message": reason,
+            }
+            for ident, reason in outcome.rejections
         ],
     }
     conn.execute(
@@ -491,6 +502,14 @@ def _import_envelope(
         )
     )
     return status, list(outcome.written)
+
+
+def _sent_version(obj: dict[str, Any], now: datetime) -> str:
+    """The version of a POSTed OBJ: its modified, else its created (when text), else NOW."""
+    for name in ("modified", "created"):
+        if isinstance(obj.get(name), str):
+            return str(obj[name])
+    return timestamp(now)
 
 
 @router.get("/{api_root}/status/{status_id}/", summary="TAXII status")
