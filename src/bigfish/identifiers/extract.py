@@ -112,22 +112,29 @@ _PHONE = re.compile(
 # The words that name a phone number in Latin script, in the languages of the product:
 # Vietnamese "SĐT", "ĐT", Indonesian and Malay "HP", "Telp", "Hubungi", "Kontak", English and
 # the apps whose accounts are phone numbers.
-_PHONE_LABEL_WORDS = (
-    r"(?:s?[\u0111d]t|tel|telp|telepon|telefon|phone|mobile|mob|cell|hp|wa|whatsapp|line|sms"
-    r"|fax|call|hotline|contact|kontak|hubungi|zalo|viber)"
+LATIN_PHONE_LABELS = (
+    *("s\u0111t", "sdt", "\u0111t", "dt", "tel", "telp", "telepon", "telefon", "phone", "mobile"),
+    *("mob", "cell", "hp", "wa", "whatsapp", "line", "sms", "fax", "call", "hotline", "contact"),
+    *("kontak", "hubungi", "zalo", "viber"),
 )
+_PHONE_LABEL_WORDS = f"(?:{'|'.join(LATIN_PHONE_LABELS)})"
 # A phone label glued to its number ("SĐT0912345678", "WA081234567890", "Tel0812345678"): a
 # letter before a run otherwise says that it is a code ("INV0812345678"), not a number.
 _GLUED_LABEL = re.compile(
     rf"(?<![A-Za-z\u0110\u0111]){_PHONE_LABEL_WORDS}(?=[+(0-9])", re.IGNORECASE
 )
 # The matches of `_GLUED_LABEL`, found from the run after each (`_glued_labels`): a start of a
-# run after a letter (or a letter a label's may match ignoring case, "İıſK"), then the label
-# ending there, which starts at most LONGEST_PHONE_LABEL characters before. As written,
-# `_GLUED_LABEL` was tried at every position of every text: a third of extraction's time.
-_RUN_AFTER_LETTER = re.compile("[+(0-9](?<=[A-Za-z\u0110\u0111\u0130\u0131\u017f\u212a].)")
+# run after the last two letters of a label (ignoring case, as the label's pattern does), then
+# the label ending there, which starts at most LONGEST_PHONE_LABEL characters before. As
+# written, `_GLUED_LABEL` was tried at every position of every text: a third of extraction's
+# time; after any letter, it was tried in every wallet address and code of letters and digits.
+_RUN_AFTER_LABEL_END = re.compile(
+    "[+(0-9](?<=[A-Za-z\u0110\u0111\u0130\u0131\u017f\u212a].)"  # a letter first: fast fail
+    f"(?<=(?:{'|'.join(sorted({label[-2:] for label in LATIN_PHONE_LABELS}))}).)",
+    re.IGNORECASE,
+)
 _LABEL_BEFORE = re.compile(rf"(?<![A-Za-z\u0110\u0111]){_PHONE_LABEL_WORDS}\Z", re.IGNORECASE)
-LONGEST_PHONE_LABEL = 8  # "whatsapp"
+LONGEST_PHONE_LABEL = max(map(len, LATIN_PHONE_LABELS))
 # A Latin word joined to a run by a hyphen or an underscore ("INV-0812345678", "HN-0912…"): the
 # run is the number of a code, unless the word is a phone label ("Tel-0812345678", `_in_code`).
 # A word in another script ("SĐT-", "โทร-") does not match: the look behind wants no letter.
@@ -561,7 +568,7 @@ def _glued_labels(scan: str) -> Iterator[tuple[int, int]]:
     """The spans of the matches of ``_GLUED_LABEL.finditer(SCAN)``: a label is the whole word
     of letters before the run (the look behind wants no letter before it), so it is the match
     of `_LABEL_BEFORE` ending at the run, if any."""
-    for run in _RUN_AFTER_LETTER.finditer(scan):
+    for run in _RUN_AFTER_LABEL_END.finditer(scan):
         end = run.start()
         label = _LABEL_BEFORE.search(scan, max(0, end - LONGEST_PHONE_LABEL), end)
         if label is not None:
