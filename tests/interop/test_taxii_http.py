@@ -184,3 +184,18 @@ def test_taxii2_client_still_reads_and_writes_after_negotiation(
         status = own.add_objects({"objects": objects})
         assert status.success_count == len(objects)
         assert root.get_status(status.id).status == "complete"
+
+
+def test_the_api_root_states_the_body_limit_the_node_enforces(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """TAXII 2.1 (4.2.1): max_content_length is the largest body the API root accepts. It said
+    32 MiB whatever the node's limit (ApiSettings.max_body_bytes), so a client sized its POSTs
+    by it and was refused 413."""
+    partnership(sqlite_store, tmp_path)
+    key = create_key(sqlite_store, org="BANK-B", role=ApiRole.ANALYST).secret
+    headers = {"Authorization": f"Bearer {key}"}
+    for limit in (4096, 64 * 1024 * 1024):
+        client = TestClient(create_app(sqlite_store, ApiSettings(max_body_bytes=limit)))
+        root = client.get("/taxii2/api/", headers=headers).json()
+        assert root["max_content_length"] == limit

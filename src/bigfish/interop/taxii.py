@@ -167,7 +167,7 @@ def api_root_information(request: Request, api_root: str, principal: Reader) -> 
         {
             "title": "bigfish partnership",
             "versions": [TAXII],
-            "max_content_length": 32 * 1024 * 1024,
+            "max_content_length": request.app.state.settings.max_body_bytes,  # what is enforced
         }
     )
 
