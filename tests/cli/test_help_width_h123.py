@@ -111,9 +111,9 @@ def test_examples_keep_their_lines(path: tuple[str, ...], command: Any) -> None:
 
 
 def test_a_paragraph_of_several_source_lines_is_one_line_when_it_fits() -> None:
-    lines = _description(("ingest",), 300)
+    lines = _description(("ingest",), 500)
     webhooks = [line for line in lines if "signed" in line or "fails nothing" in line]
-    assert len(webhooks) == 1 and webhooks[0].startswith("After each file")
+    assert len(webhooks) == 1 and webhooks[0].startswith("Once each file")
     assert webhooks[0].endswith("and fails nothing."), webhooks
 
 

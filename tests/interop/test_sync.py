@@ -20,6 +20,7 @@ from bigfish.models import ApiRole, Distribution
 from bigfish.sharing.policy import Viewer
 from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations, reports
+from bigfish.store.schema_access import audit_log
 from bigfish.webhooks import allow_peer
 from tests.interop.builders import partnership
 from tests.interop.servers import bigfish_server, medallion_server
@@ -197,3 +198,8 @@ def test_sync_pull_every_prints_one_json_line_per_pull(
     errors = [json.loads(line) for line in down.output.splitlines()]
     assert len(errors) == 2 and all("internal address" in e["error"] for e in errors)
     assert key not in result.output + down.output
+    # The organizations the pull created on its way have their audit rows, naming the peer.
+    with peer_store.connect() as conn:
+        rows = conn.execute(sa.select(audit_log.c.action, audit_log.c.target)).all()
+    created = [target for action, target in rows if action == "org add by sync pull"]
+    assert created and all(t.endswith(f" from {base}/taxii2/") for t in created), rows

@@ -31,6 +31,7 @@ from bigfish.intake.manifest import ManifestEntry
 from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import (
     SECTORS,
+    NewOrgs,
     OrgNode,
     add_org,
     group_id_by_name,
@@ -41,6 +42,7 @@ from bigfish.store import Store
 
 if TYPE_CHECKING:
     from bigfish.alerts import WebhookQueue
+    from bigfish.audit import ConsoleAudit
 
 org_app = typer.Typer(help="Organizations of the partnership.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
@@ -77,9 +79,12 @@ def _ingest_one(
     column_map: ColumnMapping | None,
     marking: Marking,
     show_bar: bool,
+    audit: ConsoleAudit | None,
 ) -> IngestResult:
     if not show_bar:
-        return ingest_file(store, path, org=org, fmt=fmt, mapping=column_map, marking=marking)
+        return ingest_file(
+            store, path, org=org, fmt=fmt, mapping=column_map, marking=marking, audit=audit
+        )
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -101,6 +106,7 @@ def _ingest_one(
             mapping=column_map,
             marking=marking,
             progress=advance,
+            audit=audit,
         )
 
 
@@ -217,10 +223,11 @@ def ingest(
             entries = [ManifestEntry(path, org or "", fmt) for path in files or []]
         column_map = load_mapping(mapping) if mapping else None
         store = command_store()
+        audit = _audit_if_creating(store, entries)  # asked before anything is done
         if group is not None:  # named before any file is read, with the command that adds it
             with store.connect() as conn:
                 group_id_by_name(conn, group)
-        _add_manifest_orgs(store, entries, manifest)
+        _add_manifest_orgs(store, entries, manifest, audit)
         _warm_up([e.path for e in entries])
     except BigfishError as exc:
         raise fail(exc) from None
@@ -241,6 +248,7 @@ def ingest(
                     column_map=column_map,
                     marking=marking,
                     show_bar=show_bar,
+                    audit=audit,
                 )
             except BigfishError as exc:
                 typer.echo(f"error: {printable(problem(exc))}", err=True)  # the next step for an id
@@ -310,14 +318,29 @@ def _list_runs(
         typer.echo("\n".join(run_lines(run)))
 
 
-def _add_manifest_orgs(store: Store, entries: list[ManifestEntry], manifest: Path | None) -> None:
+def _audit_if_creating(store: Store, entries: list[ManifestEntry]) -> ConsoleAudit | None:
+    """The console's audit log when ENTRIES name an organization the node lacks (ingest creates
+    it, with its audit row: `console_audit` may refuse before anything is done, as for `org
+    add`), else None: an ingest into known organizations needs no node key."""
+    existing = {o.name for o in list_orgs(store)}
+    if all(entry.org in existing for entry in entries):
+        return None
+    from bigfish.audit import console_audit
+
+    return console_audit(store, OPTIONS.data_dir)
+
+
+def _add_manifest_orgs(
+    store: Store, entries: list[ManifestEntry], manifest: Path | None, audit: ConsoleAudit | None
+) -> None:
     """Create the manifest's organizations that do not exist yet, with its country and sector."""
     existing = {o.name for o in list_orgs(store)}
     for entry in entries:
         if entry.org in existing or (entry.country is None and entry.sector is None):
             continue
         try:
-            add_org(store, entry.org, country=entry.country, sector=entry.sector)
+            created = NewOrgs(audit, "org add by ingest", str(manifest)) if audit else None
+            add_org(store, entry.org, country=entry.country, sector=entry.sector, audit=created)
         except InputError as exc:
             raise InputError(
                 f"organization {entry.org!r}: {exc.message}",
@@ -395,9 +418,9 @@ def org_add(
     try:
         store = command_store()
         audit = console_audit(store, OPTIONS.data_dir)
-        org = add_org(store, name, country=country, sector=sector, node=node)
-        # recorded once added, before the pin: a pin refused leaves the organization added
-        audit.done(org.name, "org add", org.name, 201)
+        # recorded with it, before the pin: a pin refused leaves the organization added
+        created = NewOrgs(audit, "org add")
+        org = add_org(store, name, country=country, sector=sector, node=node, audit=created)
         if node is not None and node_key is not None:
             pin_node_key(store, node, node_key)
     except BigfishError as exc:

@@ -162,8 +162,11 @@ def sync_pull_command(
     {"peer": …, "error": …} with what it stored and delivered before, and the next turn tries
     again).
     """
+    from bigfish.audit import console_audit
+
     try:
         store = command_store()
+        audit = console_audit(store, OPTIONS.data_dir)  # asked before anything is pulled
 
         first = [from_start]
 
@@ -178,6 +181,7 @@ def sync_pull_command(
                 page=page,
                 from_start=again,
                 webhooks=webhooks,
+                audit=audit,
             )
 
         if every is None:
