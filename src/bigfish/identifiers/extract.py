@@ -426,6 +426,7 @@ _PROSE_WORDS = frozenset(
     " welcome new next".split()
 )
 _HANDLE_LETTER = re.compile("[a-z]")
+_ID_TIE = re.compile("[i\u0e44\u53f7\u865f]")  # "id", "ไอดี", "号", "號" (`PLATFORM_AND_NAME`)
 
 
 def _names_a_handle(scan: str, match: re.Match[str]) -> bool:
@@ -437,13 +438,12 @@ def _names_a_handle(scan: str, match: re.Match[str]) -> bool:
     if match.group("at"):
         return True
     word = scan[match.start() : match.start("sep")]
-    tied_by_id = word.startswith("id")
-    if tied_by_id:
-        word = word[2:].lstrip(" \t")
+    if word.startswith("id"):  # "ID LINE: name"
+        return word[2:].lstrip(" \t") != "x"
     if word == "x":
         return False
     separator: str = match.group("sep")
-    if tied_by_id or any(mark in separator for mark in "iไ号號"):
+    if _ID_TIE.search(separator) is not None:
         return True
     if "=" in separator:
         return False
