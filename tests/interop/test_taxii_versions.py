@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bigfish.interop import feed
 from bigfish.store import Store
 from tests.api.helpers import TestClient
 from tests.interop.builders import bank_b_objects_url, partnership
@@ -117,3 +120,25 @@ def test_every_status_detail_carries_a_version(sqlite_store: Store, tmp_path: Pa
     failures = {f["id"]: f for f in status["failures"]}
     assert failures["indicator--1"]["version"] == created
     assert failures[""]["version"] == status["request_timestamp"]
+
+
+def test_an_unknown_object_is_read_for_once_without_filters(
+    sqlite_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 404 of an id the reader sees no version of reads the collection once; only a filter
+    that may have left its versions out makes the server look again, unfiltered."""
+    client, headers, url = _shared(sqlite_store, tmp_path)
+    reads: list[frozenset[str]] = []
+    real = feed.object_page
+
+    def counted(*args: Any, **kwargs: Any) -> feed.Page:
+        reads.append(kwargs["ids"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(feed, "object_page", counted)
+    missing = f"{url}report--00000000-0000-4000-8000-000000000000/"
+    assert client.get(missing, headers=headers).status_code == 404
+    assert len(reads) == 1
+    later = {"added_after": "2999-01-01T00:00:00Z"}
+    assert client.get(missing, params=later, headers=headers).status_code == 404
+    assert len(reads) == 3

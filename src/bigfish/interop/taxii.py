@@ -371,9 +371,21 @@ def _object_page(
     _root(request, api_root)
     collection = _collection(request, principal, collection_id)
     page = _page(request, collection, filters, frozenset({object_id}))
-    if not page.entries and not _holds(request, collection, object_id):
+    if not page.entries and not (_filtered(filters) and _holds(request, collection, object_id)):
         raise ApiError(404, f"no object {object_id!r}")
     return page
+
+
+def _filtered(filters: Filters) -> bool:
+    """Whether FILTERS may leave out entries of an object the collection holds (an unfiltered
+    empty page is the answer already: reading the collection again would double a 404's cost)."""
+    return bool(
+        filters.added_after
+        or filters.next
+        or filters.types
+        or filters.version
+        or filters.spec_version
+    )
 
 
 def _holds(request: Request, collection: feed.Collection, object_id: str) -> bool:
