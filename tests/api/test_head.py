@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bigfish.api import create_app
 from tests.api.helpers import Partnership, TestClient, last_audit_row, report
 
@@ -70,3 +72,40 @@ def test_the_openapi_document_lists_no_head_operation(sqlite_partnership: Partne
     document = TestClient(create_app(sqlite_partnership.store)).get("/openapi.json").json()
     methods = {m for operations in document["paths"].values() for m in operations}
     assert "get" in methods and "head" not in methods
+
+
+def test_head_of_a_file_sends_no_path_to_a_server_that_could_send_it(
+    sqlite_partnership: Partnership,
+) -> None:
+    """A server that offers `http.response.pathsend` (hypercorn) is handed a file's path to send
+    by FileResponse; for a HEAD answered as GET that would be the file's bytes. The extension
+    is hidden from a HEAD's GET, whose body messages are dropped."""
+    app = create_app(sqlite_partnership.store)
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "HEAD",
+        "scheme": "http",
+        "path": "/static/favicon.svg",
+        "raw_path": b"/static/favicon.svg",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+        "extensions": {"http.response.pathsend": {}},
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
+    assert [m["type"] for m in sent[1:]] == ["http.response.body"]
+    assert sent[1]["body"] == b""

@@ -201,8 +201,13 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        # A copy: the audit row (outside) and the server's log keep the method that was asked.
-        await self.app({**scope, "method": "GET"} if head else scope, receive, answer)
+        if head:  # a copy: the audit row (outside) and the server's log keep HEAD
+            # Without the extension a file is sent as body messages, which are dropped; with it
+            # the server itself would send the file (hypercorn offers it).
+            extensions = dict(scope.get("extensions") or {})
+            extensions.pop("http.response.pathsend", None)
+            scope = {**scope, "method": "GET", "extensions": extensions}
+        await self.app(scope, receive, answer)
 
 
 def _allow_head(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
