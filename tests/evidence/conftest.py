@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bigfish.evidence.custody import CustodyEvent, Party
 from bigfish.evidence.model import Acquisition, EvidenceRecord
-from bigfish.evidence.service import add_evidence
+from bigfish.evidence.service import Activity, add_evidence, record_custody_event
 from bigfish.models import ApiRole
 from bigfish.organizations import add_group, add_org
 from bigfish.sharing.policy import Viewer
@@ -101,6 +102,22 @@ def add(
     )
 
 
+ORDER = "destroyed per court order 17/2025"
+
+
+def dispose(node: Node, item: EvidenceRecord, why: str = ORDER) -> int:
+    """Record ITEM's disposal as node.a (Somchai, for WHY); the seq of its custody record."""
+    return record_custody_event(
+        node.store,
+        node.data_dir,
+        node.a,
+        item.evidence_id,
+        CustodyEvent.DISPOSED,
+        Activity("Somchai", why),
+        Party(None, None),
+    ).seq
+
+
 def add_other(node: Node, **changes: str) -> EvidenceRecord:
     """Add another file to R-1 with a minimal acquisition, CHANGES (field=value) applied."""
     values = {"acquired_by": "Somchai", "source": "phone", "method": "copy"} | changes
@@ -117,7 +134,7 @@ def add_other(node: Node, **changes: str) -> EvidenceRecord:
 
 def export_r1(node: Node, out: Path, **kwargs: Any) -> Any:
     """Export report R-1 of TH-AOC as node.a to OUT (KWARGS: export_package's, activity too)."""
-    from bigfish.evidence.service import Activity, export_package
+    from bigfish.evidence.service import export_package
 
     return export_package(
         node.store,

@@ -12,28 +12,14 @@ import hashlib
 import pytest
 
 from bigfish.evidence import log, service
-from bigfish.evidence.custody import CustodyEvent, HashCheck, Party
+from bigfish.evidence.custody import CustodyEvent, HashCheck
 from bigfish.evidence.files import check_blob
 from bigfish.evidence.log import verify_custody_log
-from bigfish.evidence.model import EvidenceRecord
-from bigfish.evidence.service import Activity, list_evidence, record_custody_event
-from tests.evidence.conftest import Node, add
+from bigfish.evidence.service import list_evidence
+from tests.evidence.conftest import Node, add, dispose
 
-ORDER = "destroyed per court order 17/2025"
 PHOTO = b"photo of the victim's ID card"
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
-
-
-def _dispose(node: Node, item: EvidenceRecord) -> int:
-    return record_custody_event(
-        node.store,
-        node.data_dir,
-        node.a,
-        item.evidence_id,
-        CustodyEvent.DISPOSED,
-        Activity("Somchai", ORDER),
-        Party(None, None),
-    ).seq
 
 
 def test_an_add_of_held_bytes_racing_their_disposal_is_a_new_acquisition(
@@ -50,7 +36,7 @@ def test_an_add_of_held_bytes_racing_their_disposal_is_a_new_acquisition(
     def disposed_while_copied(*args: object, **kwargs: object) -> object:
         staged = original(*args, **kwargs)  # type: ignore[arg-type]
         calls.append(1)
-        _dispose(node, gone)
+        dispose(node, gone)
         return staged
 
     monkeypatch.setattr(service, "stage_stream", disposed_while_copied)
@@ -68,7 +54,7 @@ def test_an_acquisition_names_the_disposal_recorded_while_it_waited(
     # While the add waits for the log, the same bytes are added to the report and disposed of
     # again: its acquired record must name that later disposal, as its reacquired_after does.
     first = add(node, PHOTO)
-    _dispose(node, first)
+    dispose(node, first)
     original = log.append
     later: list[int] = []
 
@@ -76,7 +62,7 @@ def test_an_acquisition_names_the_disposal_recorded_while_it_waited(
         drafts = args[2]
         if [d.event for d in drafts] == [CustodyEvent.ACQUIRED]:  # type: ignore[attr-defined]
             monkeypatch.setattr(log, "append", original)
-            later.append(_dispose(node, add(node, PHOTO, name="second-copy.jpg")))
+            later.append(dispose(node, add(node, PHOTO, name="second-copy.jpg")))
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(log, "append", added_and_disposed_meanwhile)

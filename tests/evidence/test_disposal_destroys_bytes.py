@@ -13,35 +13,15 @@ import pytest
 
 from bigfish.errors import Conflict, StoreError
 from bigfish.evidence import log, service
-from bigfish.evidence.custody import CustodyEvent, HashCheck, Party
+from bigfish.evidence.custody import CustodyEvent, HashCheck
 from bigfish.evidence.files import blob_path, check_blob
 from bigfish.evidence.log import verify_custody_log
-from bigfish.evidence.model import EvidenceRecord
 from bigfish.evidence.package import verify_package
-from bigfish.evidence.service import (
-    Activity,
-    evidence_file,
-    get_evidence,
-    list_evidence,
-    record_custody_event,
-)
-from tests.evidence.conftest import Node, add, export_r1, stored_files
+from bigfish.evidence.service import Activity, evidence_file, get_evidence, list_evidence
+from tests.evidence.conftest import Node, add, dispose, export_r1, stored_files
 
-ORDER = "destroyed per court order 17/2025"
 PHOTO = b"photo of the victim's ID card"
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
-
-
-def _dispose(node: Node, item: EvidenceRecord) -> int:
-    return record_custody_event(
-        node.store,
-        node.data_dir,
-        node.a,
-        item.evidence_id,
-        CustodyEvent.DISPOSED,
-        Activity("Somchai", ORDER),
-        Party(None, None),
-    ).seq
 
 
 def _events(node: Node, evidence_id: str) -> list[tuple[str, str]]:
@@ -55,7 +35,7 @@ def _events(node: Node, evidence_id: str) -> list[tuple[str, str]]:
 def test_a_disposal_destroys_the_bytes_no_other_item_holds(node: Node) -> None:
     kept = add(node, b"chat export")
     gone = add(node, PHOTO, name="id-card.jpg")
-    seq = _dispose(node, gone)
+    seq = dispose(node, gone)
     # Before: the bytes stayed stored (check_blob answered match)
     assert check_blob(node.data_dir, gone.sha256) is HashCheck.MISSING
     assert stored_files(node.data_dir) == [blob_path(node.data_dir, kept.sha256)]
@@ -82,13 +62,13 @@ def test_bytes_another_item_holds_stay_until_it_is_disposed_of_too(node: Node) -
     first = add(node, PHOTO)
     second = add(node, PHOTO, report_id="R-2")
     assert first.evidence_id != second.evidence_id
-    _dispose(node, first)
+    dispose(node, first)
     assert check_blob(node.data_dir, PHOTO_SHA) is HashCheck.MATCH
     served, path = evidence_file(
         node.store, node.data_dir, node.a, second.evidence_id, Activity("Lan", "download")
     )
     assert path.read_bytes() == PHOTO and served.evidence_id == second.evidence_id
-    _dispose(node, second)
+    dispose(node, second)
     # Before: assert <HashCheck.MATCH: 'match'> is <HashCheck.MISSING: 'missing'>
     assert check_blob(node.data_dir, PHOTO_SHA) is HashCheck.MISSING
     assert stored_files(node.data_dir) == []
@@ -97,7 +77,7 @@ def test_bytes_another_item_holds_stay_until_it_is_disposed_of_too(node: Node) -
 
 def test_the_same_bytes_acquired_again_are_stored_again(node: Node, tmp_path: Path) -> None:
     gone = add(node, PHOTO)
-    _dispose(node, gone)
+    dispose(node, gone)
     assert check_blob(node.data_dir, PHOTO_SHA) is HashCheck.MISSING
     again = add(node, PHOTO, name="id-card-again.jpg")
     assert not again.held_before and again.reacquired_after is not None
@@ -110,7 +90,7 @@ def test_the_same_bytes_acquired_again_are_stored_again(node: Node, tmp_path: Pa
     assert result.evidence == 1 and result.disposed == (gone.evidence_id,)
     assert verify_package(tmp_path / "case.zip", result.key_fingerprint).ok
     # The new item's disposal destroys them again.
-    _dispose(node, again)
+    dispose(node, again)
     assert stored_files(node.data_dir) == []
     assert verify_custody_log(node.store, node.data_dir).ok
 
@@ -127,7 +107,7 @@ def test_an_acquisition_racing_a_disposal_keeps_its_bytes(
         drafts = args[2]
         if [d.event for d in drafts] == [CustodyEvent.ACQUIRED]:  # type: ignore[attr-defined]
             monkeypatch.setattr(log, "append", original)
-            _dispose(node, gone)
+            dispose(node, gone)
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(log, "append", dispose_first)
@@ -145,7 +125,7 @@ def test_a_failed_acquisition_leaves_no_bytes_of_a_disposed_item(
     node: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gone = add(node, PHOTO)
-    _dispose(node, gone)
+    dispose(node, gone)
     kept = service.keep_staged
 
     def kept_then_failed(*args: object, **kwargs: object) -> object:
@@ -172,7 +152,7 @@ def test_an_export_whose_file_was_disposed_of_while_it_copied_names_the_disposal
     original = export.write_files
 
     def disposed_first(*args: object, **kwargs: object) -> object:
-        _dispose(node, item)
+        dispose(node, item)
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(export, "write_files", disposed_first)
@@ -194,7 +174,7 @@ def test_bytes_that_cannot_be_deleted_are_named_with_the_recorded_disposal(
 
     monkeypatch.setattr(service, "remove_blob", refused)
     with pytest.raises(StoreError) as failed:
-        _dispose(node, item)
+        dispose(node, item)
     assert str(failed.value) == (
         f"evidence {item.evidence_id} was disposed of (custody record seq 2), but its stored "
         "bytes could not be deleted (Permission denied): unless another item holds the same "

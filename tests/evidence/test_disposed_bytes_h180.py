@@ -23,9 +23,8 @@ from bigfish.sharing.policy import Viewer
 from bigfish.store import Store
 from bigfish.store.schema_access import audit_log
 from tests.api.helpers import Partnership, build_partnership, report
-from tests.evidence.conftest import Node, add
+from tests.evidence.conftest import ORDER, Node, add, dispose
 
-ORDER = "destroyed per court order 17/2025"
 SLIP = b"transfer 5000 THB to 123-4-56789-0"
 
 
@@ -138,17 +137,7 @@ def test_a_disposal_recorded_while_the_download_waited_for_the_log_refuses_it(
         if not disposed and [d.event for d in drafts] == [CustodyEvent.ACCESSED]:  # type: ignore[attr-defined]
             # Another request disposes of the item between the download's check and its append.
             monkeypatch.setattr(log, "append", original)
-            disposed.append(
-                record_custody_event(
-                    node.store,
-                    node.data_dir,
-                    node.a,
-                    item.evidence_id,
-                    CustodyEvent.DISPOSED,
-                    Activity("Somchai", ORDER),
-                    Party(None, None),
-                ).seq
-            )
+            disposed.append(dispose(node, item))
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(log, "append", append_after_a_disposal)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bigfish.cli import app
-from tests.evidence.conftest import Node, add, export_r1
+from tests.evidence.conftest import Node, add, dispose, export_r1
 from tests.evidence.test_cli import _node
-from tests.evidence.test_reacquired_h178 import COPY, _dispose
+from tests.evidence.test_reacquired_h178 import COPY
 
 
 def _add(runner: CliRunner, opts: list[str], path: Path) -> str:
@@ -52,7 +52,7 @@ def test_summary_says_the_bytes_of_a_disposed_item_are_carried_for_its_new_copy(
     node: Node, tmp_path: Path
 ) -> None:
     first = add(node, COPY)
-    _dispose(node, first)
+    dispose(node, first)
     again = add(node, COPY)
     out = tmp_path / "p.zip"
     export_r1(node, out)
@@ -93,7 +93,7 @@ def test_case_provenance_says_the_bytes_of_a_disposed_item_are_carried_for_its_n
     node: Node, tmp_path: Path
 ) -> None:
     first = add(node, COPY)
-    _dispose(node, first)
+    dispose(node, first)
     again = add(node, COPY)
     out = tmp_path / "p.zip"
     export_r1(node, out)

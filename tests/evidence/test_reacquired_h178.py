@@ -14,30 +14,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bigfish.evidence import log
-from bigfish.evidence.custody import CustodyEvent, Party
 from bigfish.evidence.log import verify_custody_log
-from bigfish.evidence.model import EvidenceRecord
 from bigfish.evidence.package import verify_package
-from bigfish.evidence.service import Activity, list_evidence, record_custody_event
+from bigfish.evidence.service import list_evidence
 from bigfish.store import Store, metadata
 from bigfish.store.schema_evidence import evidence
-from tests.evidence.conftest import Node, add, export_r1
+from tests.evidence.conftest import Node, add, dispose, export_r1
 from tests.store.test_migrations import run_migration
 
-ORDER = "destroyed per court order 17/2025"
 COPY = b"chat export, as the victim sent it"
-
-
-def _dispose(node: Node, item: EvidenceRecord, why: str = ORDER) -> int:
-    return record_custody_event(
-        node.store,
-        node.data_dir,
-        node.a,
-        item.evidence_id,
-        CustodyEvent.DISPOSED,
-        Activity("Somchai", why),
-        Party(None, None),
-    ).seq
 
 
 def _events(node: Node, evidence_id: str) -> list[str]:
@@ -47,7 +32,7 @@ def _events(node: Node, evidence_id: str) -> list[str]:
 
 def test_the_bytes_of_a_disposed_item_are_acquired_again_as_a_new_item(node: Node) -> None:
     first = add(node, COPY)
-    seq = _dispose(node, first)
+    seq = dispose(node, first)
     again = add(node, COPY, name="chat-again.txt")
     # Before: the add answered the disposed item, held_before, and recorded nothing
     assert not again.held_before, f"answered held_before as {again.evidence_id}"
@@ -77,7 +62,7 @@ def test_the_bytes_of_a_disposed_item_are_acquired_again_as_a_new_item(node: Nod
 
 def test_the_new_item_holds_the_bytes_from_then_on(node: Node) -> None:
     first = add(node, COPY)
-    _dispose(node, first)
+    dispose(node, first)
     again = add(node, COPY)
     third = add(node, COPY)
     assert third.held_before and third.evidence_id == again.evidence_id
@@ -98,7 +83,7 @@ def test_a_report_with_a_disposed_item_and_its_new_copy_exports_and_verifies(
     node: Node, tmp_path: Path
 ) -> None:
     first = add(node, COPY)
-    _dispose(node, first)
+    dispose(node, first)
     again = add(node, COPY)
     out = tmp_path / "p.zip"
     result = export_r1(node, out)
@@ -115,7 +100,7 @@ def test_a_report_with_a_disposed_item_and_its_new_copy_exports_and_verifies(
 
 def test_the_same_bytes_in_another_report_are_unchanged(node: Node) -> None:
     first = add(node, COPY)
-    _dispose(node, first)
+    dispose(node, first)
     other = add(node, COPY, report_id="R-2")
     assert not other.held_before and other.reacquired_after is None
 
@@ -139,7 +124,7 @@ def test_migration_0025_downgrades_and_upgrades_again(node: Node) -> None:
 
 def test_migration_0025_refuses_to_downgrade_over_an_item_acquired_again(node: Node) -> None:
     first = add(node, COPY)
-    _dispose(node, first)
+    dispose(node, first)
     add(node, COPY)
     try:
         run_migration(node.store, "downgrade", "0024")

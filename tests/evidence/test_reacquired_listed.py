@@ -15,11 +15,10 @@ from bigfish.evidence.service import (
     list_evidence,
 )
 from tests.api.helpers import Partnership, report
-from tests.evidence.conftest import Node, add
+from tests.evidence.conftest import Node, add, dispose
 from tests.evidence.test_disposed_shown_h178 import _dispose as _dispose_by_api
 from tests.evidence.test_disposed_shown_h178 import _upload
 from tests.evidence.test_disposed_shown_h178 import api as api
-from tests.evidence.test_reacquired_h178 import _dispose
 
 COPY = b"chat export, as the victim sent it"
 
@@ -34,9 +33,9 @@ def test_each_acquisition_names_the_latest_disposal_before_it_wherever_it_is_rea
 ) -> None:
     first = add(node, COPY)
     other_report = add(node, COPY, report_id="R-2")  # the same bytes, another report: apart
-    seq1 = _dispose(node, first, "destroyed per court order 17/2025")
+    seq1 = dispose(node, first, "destroyed per court order 17/2025")
     second = add(node, COPY, name="again.txt")
-    seq2 = _dispose(node, second, "returned to the victim")
+    seq2 = dispose(node, second, "returned to the victim")
     third = add(node, COPY, name="third.txt")
     expected = {
         first.evidence_id: None,
