@@ -86,18 +86,26 @@ def build_partnership(store: Store, settings: ApiSettings | None = None) -> Iter
         yield Partnership(store, client, keys)
 
 
+AUDIT_COLUMNS = (
+    audit_log.c.actor,
+    audit_log.c.org,
+    audit_log.c.action,
+    audit_log.c.target,
+    audit_log.c.status,
+)
+
+
 def last_audit_row(store: Store) -> tuple[Any, ...]:
     """(actor, org, action, target, status) of the newest audit record."""
     with store.connect() as conn:
         row = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            )
-            .order_by(audit_log.c.seq.desc())
-            .limit(1)
+            sa.select(*AUDIT_COLUMNS).order_by(audit_log.c.seq.desc()).limit(1)
         ).one()
     return tuple(row)
+
+
+def audit_rows(store: Store) -> list[tuple[Any, ...]]:
+    """(actor, org, action, target, status) of every audit record, oldest first."""
+    with store.connect() as conn:
+        found = conn.execute(sa.select(*AUDIT_COLUMNS).order_by(audit_log.c.seq))
+        return [tuple(row) for row in found]

@@ -20,27 +20,12 @@ from bigfish.evidence.custody import load_node_key
 from bigfish.evidence.node_key import load_or_create_node_key
 from bigfish.organizations import add_org
 from bigfish.store import Store
-from bigfish.store.schema_access import audit_log
 from bigfish.store.schema_evidence import cooperation_requests
 from bigfish.store.schema_linking import link_pins
+from tests.api.helpers import audit_rows
 from tests.evidence.conftest import add_report
 
 ME = f"console:{getpass.getuser()}"
-Row = tuple[object, ...]
-
-
-def _rows(store: Store) -> list[Row]:
-    with store.connect() as conn:
-        found = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            ).order_by(audit_log.c.seq)
-        )
-        return [tuple(row) for row in found]
 
 
 def _console(store: Store, data: Path, *args: str) -> tuple[int, str]:
@@ -124,7 +109,7 @@ def test_each_console_change_appends_one_row_and_reads_append_none(
     contact += ("--email", "duty@npa.example")
     _ok(store, data, *contact)
     _ok(store, data, "pin", "02-888-8888", "--kind", "phone", "--country", "TH", "--no-link")
-    written = _rows(store)
+    written = audit_rows(store)
 
     reads: list[tuple[str, ...]] = [
         ("evidence", "list"),
@@ -139,7 +124,7 @@ def test_each_console_change_appends_one_row_and_reads_append_none(
     ]
     for step in reads:
         _ok(store, data, *step)
-    assert _rows(store) == written
+    assert audit_rows(store) == written
 
     assert written == [
         (ME, "TH-AOC", "evidence add", evidence, 201),
@@ -162,7 +147,7 @@ def test_a_failed_console_change_writes_no_row(store: Store, tmp_path: Path) -> 
     data = tmp_path / "data"
     _node(store)
     sent = _request(store, data, "--send")
-    before = _rows(store)
+    before = audit_rows(store)
     chat = tmp_path / "chat.txt"
     chat.write_text("hello\n")
     failing: list[tuple[str, ...]] = [
@@ -180,7 +165,7 @@ def test_a_failed_console_change_writes_no_row(store: Store, tmp_path: Path) -> 
     for step in failing:
         code, out = _console(store, data, *step)
         assert code == 1, (step, out)
-    assert _rows(store) == before
+    assert audit_rows(store) == before
 
 
 def test_once_heads_are_signed_a_change_without_the_node_key_is_refused(
@@ -190,8 +175,8 @@ def test_once_heads_are_signed_a_change_without_the_node_key_is_refused(
     _node(store)
     load_or_create_node_key(data)
     _request(store, data)  # its row signed with the node key under DATA
-    assert ALERT_ACTION not in [row[2] for row in _rows(store)]
-    before = _rows(store)
+    assert ALERT_ACTION not in [row[2] for row in audit_rows(store)]
+    before = audit_rows(store)
     elsewhere = tmp_path / "elsewhere"
     pin = ("pin", "02-888-8888", "--kind", "phone", "--country", "TH", "--no-link")
     contact = ("contact", "add", "--org", "KH-NPA", "--name", "desk", "--role", "24/7", "--24-7")
@@ -201,13 +186,13 @@ def test_once_heads_are_signed_a_change_without_the_node_key_is_refused(
         assert code == 1 and "--data-dir" in out and "nothing was changed" in out, out
     with store.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(link_pins)).scalar() == 0
-    assert _rows(store) == before
+    assert audit_rows(store) == before
     assert (
         "contacts" not in _ok(store, data, "contact", "list", "--json").replace('"contacts"', "")
         or json.loads(_ok(store, data, "contact", "list", "--json"))["contacts"] == []
     )
     _ok(store, data, *pin)  # with the key, it is done and recorded
-    assert _rows(store)[-1][2] == "pin"
+    assert audit_rows(store)[-1][2] == "pin"
 
 
 def test_sync_allow_appends_a_row_as_the_api_peers_route_is_audited(
@@ -217,6 +202,8 @@ def test_sync_allow_appends_a_row_as_the_api_peers_route_is_audited(
     # wrote no row for it while POST /api/v1/peers was audited (helper 176's finding).
     data = tmp_path / "data"
     _node(store)
-    before = _rows(store)
+    before = audit_rows(store)
     _ok(store, data, "sync", "allow", "https://10.20.0.5:8443", "--note", "VPN node")
-    assert _rows(store)[len(before) :] == [(ME, None, "sync allow", "https://10.20.0.5:8443", 201)]
+    assert audit_rows(store)[len(before) :] == [
+        (ME, None, "sync allow", "https://10.20.0.5:8443", 201)
+    ]

@@ -10,7 +10,6 @@ import getpass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from bigfish.audit import ALERT_ACTION, ConsoleAudit, HeadSigner, verify_audit
 from bigfish.errors import InputError
@@ -19,23 +18,9 @@ from bigfish.intake.service import ingest_file
 from bigfish.models import Distribution, Marking
 from bigfish.organizations import NewOrgs, add_group, add_org, list_orgs
 from bigfish.store import Store
-from bigfish.store.schema_access import audit_log
+from tests.api.helpers import audit_rows
 
 ME = f"console:{getpass.getuser()}"
-
-
-def _rows(store: Store) -> list[tuple[object, ...]]:
-    with store.connect() as conn:
-        found = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            ).order_by(audit_log.c.seq)
-        )
-        return [tuple(row) for row in found]
 
 
 def _csv(path: Path, count: int) -> Path:
@@ -54,14 +39,14 @@ def test_an_organization_ingest_creates_has_one_audit_row_however_many_reports(
     assert result.stored == 250
     again = _csv(tmp_path / "more.csv", 30)
     ingest_file(store, again, org="TH-NEW", audit=audit)  # held now: no second row
-    assert _rows(store) == [(ME, "TH-NEW", "org add by ingest", f"TH-NEW from {first}", 201)]
+    assert audit_rows(store) == [(ME, "TH-NEW", "org add by ingest", f"TH-NEW from {first}", 201)]
     assert verify_audit(store).ok
 
 
 def test_an_organization_the_node_has_gets_no_row(store: Store, tmp_path: Path) -> None:
     add_org(store, "TH-AOC", country="TH")
     ingest_file(store, _csv(tmp_path / "a.csv", 3), org="TH-AOC", audit=ConsoleAudit(store, None))
-    assert _rows(store) == []
+    assert audit_rows(store) == []
 
 
 def test_a_refused_file_creates_neither_the_organization_nor_its_row(
@@ -79,7 +64,7 @@ def test_a_refused_file_creates_neither_the_organization_nor_its_row(
             audit=ConsoleAudit(store, None),
         )
     assert [o.name for o in list_orgs(store)] == ["TH-AOC"]
-    assert _rows(store) == []
+    assert audit_rows(store) == []
 
 
 def test_an_organization_a_manifest_adds_is_recorded_with_it_and_a_refused_one_not(
@@ -92,7 +77,7 @@ def test_an_organization_a_manifest_adds_is_recorded_with_it_and_a_refused_one_n
         add_org(store, "kh-new", country="KH", audit=created)
     with pytest.raises(InputError, match="already exists"):
         add_org(store, "KH-NEW", country="KH", audit=created)
-    assert _rows(store) == [
+    assert audit_rows(store) == [
         (ME, "KH-NEW", "org add by ingest", "KH-NEW from partnership.json", 201)
     ]
     assert verify_audit(store).ok
@@ -111,7 +96,7 @@ def test_the_row_is_signed_as_the_console_signs_once_heads_are_signed(
     # the node key's marks say the head was signed at the new row (a cut back to row 1 shows)
     assert (check.head_seq, signer.for_chain(check.chain_id, None).signed_up_to()) == (2, 2)
     audit.done("KH-NEW", "key create", "1", 201)  # the next row finds the head it expects
-    actions = [row[2] for row in _rows(store)]
+    actions = [row[2] for row in audit_rows(store)]
     assert actions == ["org add", "org add by ingest", "key create"]
     assert ALERT_ACTION not in actions
     assert verify_audit(store, signer).signature_checked

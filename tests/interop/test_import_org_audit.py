@@ -25,8 +25,8 @@ from bigfish.interop.importer import import_objects
 from bigfish.interop.sync import pull
 from bigfish.organizations import NewOrgs, list_orgs
 from bigfish.store import Store
-from bigfish.store.schema_access import audit_log
 from bigfish.webhooks import allow_peer
+from tests.api.helpers import audit_rows
 from tests.interop.hostile import HostilePeer, hostile_peer, json_answer
 from tests.interop.test_sync_hostile import _report
 from tests.requests.test_federation import (
@@ -40,20 +40,6 @@ from tests.requests.test_federation import (
 
 ME = f"console:{getpass.getuser()}"
 KEY = "bf_" + "k" * 43
-
-
-def _rows(store: Store) -> list[tuple[object, ...]]:
-    with store.connect() as conn:
-        found = conn.execute(
-            sa.select(
-                audit_log.c.actor,
-                audit_log.c.org,
-                audit_log.c.action,
-                audit_log.c.target,
-                audit_log.c.status,
-            ).order_by(audit_log.c.seq)
-        )
-        return [tuple(row) for row in found]
 
 
 def _page(query: dict[str, str], conn: socket.socket, peer: HostilePeer) -> None:
@@ -80,11 +66,11 @@ def test_a_pull_records_each_organization_it_creates_once(store: Store, peer: Ho
     second = _pull(store, peer, audit)  # the same reports again: nothing created
     assert second.unchanged == 3
     source = f"{peer.base}/taxii2/"
-    assert _rows(store) == [
+    assert audit_rows(store) == [
         (ME, "PEER", "org add by sync pull", f"PEER from {source}", 201),
         (ME, "VN-NEW", "org add by sync pull", f"VN-NEW from {source}", 201),
     ]
-    assert KEY not in repr(_rows(store))
+    assert KEY not in repr(audit_rows(store))
     assert verify_audit(store).ok
 
 
@@ -111,7 +97,7 @@ def test_a_page_the_database_undid_records_its_organizations_once(
     monkeypatch.setattr(sync, "save_position", undone_once)
     result = _pull(store, peer, audit)
     assert (failures, result.new) == ([0], 3)
-    actions = [row[2] for row in _rows(store)]
+    actions = [row[2] for row in audit_rows(store)]
     assert actions == ["sync allow", "org add by sync pull", "org add by sync pull"]
     assert ALERT_ACTION not in actions
     check = verify_audit(store, signer)
@@ -147,7 +133,7 @@ def test_a_party_of_a_pulled_request_new_here_and_the_key_pinned_are_recorded(
     _receive(vn, objects[:1])  # one request: TH-AOC created, its node's key pinned
     _receive(vn, objects)  # the other: nothing new
     assert [o.name for o in list_orgs(vn)] == ["TH-AOC", "VN-BANK"]
-    assert _rows(vn) == [
+    assert audit_rows(vn) == [
         (ME, "TH-AOC", "org add by sync pull", f"TH-AOC from {PEER}", 201),
         (ME, None, "node key pin by sync pull", f"http://peer:8000 {fingerprint}", 201),
     ]
@@ -161,4 +147,4 @@ def test_the_key_an_operator_pinned_is_not_recorded_again_when_the_peer_first_se
     vn = _node(store, (("VN-BANK", "VN"), ("TH-AOC", "TH")), here="VN")
     pin_node_key(vn, PEER, fingerprint)  # `org add --node-key`: the operator's word
     _receive(vn, objects)
-    assert _rows(vn) == []
+    assert audit_rows(vn) == []
