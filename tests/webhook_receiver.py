@@ -5,10 +5,12 @@ most, a safety net that only a receiver waited for reaches)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -17,9 +19,18 @@ import pytest
 
 from bigfish import webhooks
 from bigfish.alerts import delivery
+from bigfish.store import Store
 from tests.polling import WAIT  # seconds a slow receiver holds an answer at most
 
-__all__ = ["WAIT", "Receiver", "patient_deliveries", "release_when", "serve"]
+__all__ = [
+    "WAIT",
+    "Receiver",
+    "hook_up",
+    "patient_deliveries",
+    "release_when",
+    "serve",
+    "serving",
+]
 
 
 @dataclass
@@ -76,6 +87,30 @@ def serve(receiver: Receiver) -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+@contextlib.contextmanager
+def serving(*receivers: Receiver) -> Iterator[list[str]]:
+    """RECEIVERS served on loopback (serve): their origins, http://127.0.0.1:PORT, in order. On
+    the way out, the answers a receiver holds are released and the servers shut down."""
+    servers = [serve(receiver) for receiver in receivers]
+    try:
+        yield [f"http://127.0.0.1:{server.server_address[1]}" for server in servers]
+    finally:
+        for receiver in receivers:
+            if receiver.hold_until is not None:
+                receiver.hold_until.set()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def hook_up(store: Store, org_id: int, receiver: Receiver, origin: str, path: str = "/hook") -> int:
+    """ORG_ID's webhook at ORIGIN + PATH, ORIGIN allowed as a peer (a loopback receiver's), its
+    secret given to RECEIVER; the webhook's id."""
+    webhooks.allow_peer(store, origin, "a test receiver")
+    hook, receiver.secret = webhooks.add_webhook(store, org_id, f"{origin}{path}")
+    return hook.id
 
 
 def release_when(slow: Receiver, fast: Receiver, *report_ids: str) -> threading.Thread:

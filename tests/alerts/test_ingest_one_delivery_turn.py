@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from bigfish.alerts import delivery
 from bigfish.cli import app
 from bigfish.intake import ingest_file
 from bigfish.organizations import add_org
-from bigfish.webhooks import add_webhook, allow_peer, remove_webhook
+from bigfish.webhooks import remove_webhook
 from tests.intake.conftest import csv_text, row
 from tests.intake.test_ingest_webhooks import (
     OTHER,
@@ -31,7 +30,7 @@ from tests.intake.test_ingest_webhooks import (
     node,  # noqa: F401  (fixture)
 )
 from tests.webhook_capture import catch_webhooks
-from tests.webhook_receiver import Receiver, patient_deliveries, release_when, serve
+from tests.webhook_receiver import Receiver, hook_up, patient_deliveries, release_when, serving
 
 runner = CliRunner()
 
@@ -103,9 +102,13 @@ def test_several_files_wait_for_their_deliveries_once(
 
 
 @pytest.fixture
-def receivers(node: Node) -> Iterator[tuple[Receiver, Receiver]]:  # noqa: F811
+def receivers(
+    node: Node,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Receiver, Receiver]]:
     """B's webhook on a receiver that holds its answers (until told), C's on one that answers
-    at once; C holds OTHER. Both on loopback, allowed."""
+    at once; C holds OTHER. Both on loopback, allowed; deliveries wait for them (WAIT)."""
+    patient_deliveries(monkeypatch)
     c = add_org(node.store, "C", country="TH")
     held = node.folder / "c.csv"
     held.write_text(csv_text([row("c1", phones=OTHER)]), encoding="utf-8")
@@ -113,29 +116,16 @@ def receivers(node: Node) -> Iterator[tuple[Receiver, Receiver]]:  # noqa: F811
     assert stored.exit_code == 0, stored.output
     remove_webhook(node.store, node.b_id, node.hook_id)  # its name would go to the DNS
     slow, fast = Receiver(hold_until=threading.Event()), Receiver()
-    servers: list[ThreadingHTTPServer] = []
-    for receiver, org_id in ((slow, node.b_id), (fast, c.id)):
-        server = serve(receiver)
-        servers.append(server)
-        origin = f"http://127.0.0.1:{server.server_address[1]}"
-        allow_peer(node.store, origin)
-        _, receiver.secret = add_webhook(node.store, org_id, f"{origin}/hook")
-    try:
+    with serving(slow, fast) as origins:
+        for receiver, org_id, origin in ((slow, node.b_id, origins[0]), (fast, c.id, origins[1])):
+            hook_up(node.store, org_id, receiver, origin)
         yield slow, fast
-    finally:
-        assert slow.hold_until is not None
-        slow.hold_until.set()
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 def test_the_next_file_is_stored_while_a_slow_receiver_holds_the_first_ones_alerts(
     node: Node,  # noqa: F811
     receivers: tuple[Receiver, Receiver],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    patient_deliveries(monkeypatch)
     slow, fast = receivers
     release_when(slow, fast, "a2")  # B's answer waits until C has file 2's alert
     lines = _lines(_ingest(node, _files(node.folder, PHONE, OTHER), "--json"))
@@ -150,9 +140,7 @@ def test_the_next_file_is_stored_while_a_slow_receiver_holds_the_first_ones_aler
 def test_the_text_lines_count_each_files_deliveries(
     node: Node,  # noqa: F811
     receivers: tuple[Receiver, Receiver],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    patient_deliveries(monkeypatch)
     slow, fast = receivers
     release_when(slow, fast, "a2", "a3")
     result = _ingest(node, _files(node.folder, PHONE, OTHER, OTHER))

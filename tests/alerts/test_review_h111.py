@@ -21,9 +21,15 @@ from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import add_org
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
-from bigfish.webhooks import add_webhook, allow_peer
 from tests.intake.conftest import csv_text, row
-from tests.webhook_receiver import WAIT, Receiver, patient_deliveries, release_when, serve
+from tests.webhook_receiver import (
+    WAIT,
+    Receiver,
+    hook_up,
+    patient_deliveries,
+    release_when,
+    serving,
+)
 
 PHONE = "081-234-5678"  # held by B and C, reported by A
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
@@ -64,28 +70,14 @@ def node(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     patient_deliveries(monkeypatch)
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
-    servers = [serve(slow), serve(fast)]
-    try:
-        for org in ("A", "B", "C"):
-            add_org(store, org, country="TH")
-        for org, receiver, server in (("B", slow, servers[0]), ("C", fast, servers[1])):
-            origin = f"http://127.0.0.1:{server.server_address[1]}"
-            allow_peer(store, origin, "a test receiver")
-            with store.connect() as conn:
-                org_id = conn.execute(
-                    sa.select(organizations.c.id).where(organizations.c.name == org)
-                ).scalar_one()
-            receiver.secret = add_webhook(store, int(org_id), f"{origin}/hook")[1]
+    with serving(slow, fast) as origins:
+        orgs = {org: add_org(store, org, country="TH") for org in ("A", "B", "C")}
+        for org, receiver, origin in (("B", slow, origins[0]), ("C", fast, origins[1])):
+            hook_up(store, orgs[org].id, receiver, origin)
         made = Node(store, tmp_path, slow, fast)
         made.ingest("B", "b1")
         made.ingest("C", "c1")
         yield made
-    finally:
-        assert slow.hold_until is not None
-        slow.hold_until.set()
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 def _release_once_fast_has_all(node: Node) -> threading.Thread:

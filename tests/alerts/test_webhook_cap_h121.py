@@ -25,9 +25,8 @@ from bigfish.models import TLP, Distribution, Marking
 from bigfish.organizations import add_org
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
-from bigfish.webhooks import add_webhook, allow_peer
 from tests.intake.conftest import csv_text, row
-from tests.webhook_receiver import WAIT, Receiver, patient_deliveries, serve
+from tests.webhook_receiver import WAIT, Receiver, hook_up, patient_deliveries, serving
 
 PHONE = "081-234-5678"  # held by B and C, reported by A
 SHARED = Marking(TLP.GREEN, Distribution.PARTNERSHIP)
@@ -66,25 +65,15 @@ def node(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     patient_deliveries(monkeypatch)
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
-    servers = [serve(slow), serve(fast)]
-    try:
+    with serving(slow, fast) as origins:
         hooks = {}
-        for org, receiver, server in (("B", slow, servers[0]), ("C", fast, servers[1])):
+        for org, receiver, origin in (("B", slow, origins[0]), ("C", fast, origins[1])):
             made = add_org(store, org, country="TH")
-            origin = f"http://127.0.0.1:{server.server_address[1]}"
-            allow_peer(store, origin, "a test receiver")
-            hook, receiver.secret = add_webhook(store, made.id, f"{origin}/hook-{org}-path")
-            hooks[org] = hook.id
+            hooks[org] = hook_up(store, made.id, receiver, origin, f"/hook-{org}-path")
             _ingest(store, tmp_path, org, f"{org.lower()}1")
         add_org(store, "A", country="TH")
         _ingest(store, tmp_path, "A", *ALL)
         yield Node(store, slow, fast, hooks["B"], "/hook-B-path")
-    finally:
-        assert slow.hold_until is not None
-        slow.hold_until.set()
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 def _hand_over_while_held(

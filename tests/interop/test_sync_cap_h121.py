@@ -24,11 +24,11 @@ from bigfish.models import Marking
 from bigfish.organizations import add_org
 from bigfish.store import Store
 from bigfish.store.schema_interop import sync_runs
-from bigfish.webhooks import add_webhook, allow_peer
+from bigfish.webhooks import allow_peer
 from tests.interop.builders import ingest_json, sample_reports
 from tests.interop.hostile import hostile_peer
 from tests.interop.test_review_h116 import Node, _Pages
-from tests.webhook_receiver import WAIT, Receiver, patient_deliveries, serve
+from tests.webhook_receiver import WAIT, Receiver, hook_up, patient_deliveries, serving
 
 PAGES = ["r1", "r2", "r3", "r4"]  # the peer's reports, one a page
 
@@ -41,26 +41,16 @@ def node(
     patient_deliveries(monkeypatch)
     fast = Receiver()
     slow = Receiver(hold_until=threading.Event())
-    servers = [serve(slow), serve(fast)]
     hooks = {}
-    try:
-        for org, receiver, server in (
-            ("SLOW-BANK", slow, servers[0]),
-            ("FAST-BANK", fast, servers[1]),
+    with serving(slow, fast) as origins:
+        for org, receiver, origin in (
+            ("SLOW-BANK", slow, origins[0]),
+            ("FAST-BANK", fast, origins[1]),
         ):
             made = add_org(store, org, country="TH")
             ingest_json(store, tmp_path, org, sample_reports(org.lower(), "TH", 1), Marking())
-            origin = f"http://127.0.0.1:{server.server_address[1]}"
-            allow_peer(store, origin, "a test receiver")
-            hook, receiver.secret = add_webhook(store, made.id, f"{origin}/hook")
-            hooks[org] = hook.id
+            hooks[org] = hook_up(store, made.id, receiver, origin)
         yield Node(store, slow, fast), hooks["SLOW-BANK"]
-    finally:
-        assert slow.hold_until is not None
-        slow.hold_until.set()
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 def test_alerts_dropped_for_a_busy_webhook_count_in_the_pull_and_its_run(
