@@ -174,6 +174,19 @@ def _href(path: str, params: dict[str, str | None], anchor: str = "") -> str:
     return path + (f"?{query}" if query else "") + (f"#{anchor}" if anchor else "")
 
 
+def _stale_own_form(request: Request, session: WebSession, csrf_token: str) -> str | None:
+    """None when the form carries the session's CSRF token. The user's own form from an earlier
+    session is shown again, filled in, not sent: the message to show it with. Any other token
+    raises, as check_csrf does."""
+    try:
+        check_csrf(request, session, csrf_token)
+    except StaleForm as exc:
+        if not exc.same_user:
+            raise
+        return translator(language_of(request))(STALE_FORM_KEPT)
+    return None
+
+
 def _requests_page(
     request: Request,
     session: WebSession,
@@ -270,12 +283,8 @@ def new_request(
         "deadline": deadline,
         "send": send,
     }
-    try:
-        check_csrf(request, session, csrf_token)
-    except StaleForm as exc:  # the user's own, from an earlier session: shown again, not sent
-        if not exc.same_user:
-            raise
-        kept = translator(language_of(request))(STALE_FORM_KEPT)
+    kept = _stale_own_form(request, session, csrf_token)
+    if kept is not None:
         return _requests_page(request, session, subject=subject, error=kept, form=typed, status=403)
     try:
         try:
@@ -440,12 +449,8 @@ def new_group(
 ) -> Response:
     """Create a sharing group owned by the admin's organization."""
     typed = {"name": name, "members": members}
-    try:
-        check_csrf(request, session, csrf_token)
-    except StaleForm as exc:  # the user's own, from an earlier session: shown again, not sent
-        if not exc.same_user:
-            raise
-        kept = translator(language_of(request))(STALE_FORM_KEPT)
+    kept = _stale_own_form(request, session, csrf_token)
+    if kept is not None:
         return _admin_page(request, session, error=kept, group_form=typed, status=403)
     names = [m.strip() for m in members.replace(",", " ").split() if m.strip()]
     try:
