@@ -8,22 +8,22 @@ stamped first and committed after another writer's later stamp had been read was
 (PostgreSQL, where two organizations' writers run at once; a re-marking on SQLite too, which
 stamped before it took the write lock).
 
-So each such transaction calls `announce_writer` first, before it takes its stamp and before
-it locks anything, and a reader that needs "every stamp not yet read is later than those read"
-reads inside `writers_paused`: it waits until every writer that announced itself before has
-ended, and holds off new ones until it has read. What it reads is then every stamp taken
-before, and every stamp taken by a writer that commits later is taken after it: later by one
-clock, so each stamp comes from `stamp_now`. On PostgreSQL that is the database server's clock
-for every writer, whichever host or process it runs on (with each process's own clock, a
-writer on a host whose clock lagged by a second stamped rows before a bound another host's
-reader had gone past, and they were never served nor linked). SQLite keeps the process's clock:
-one file, written by processes of one host. Neither clock is trusted never to go back (a step
-back by hand, or a failover to a server whose clock lags): a stamp is never earlier than just
-after the newest stamp stored (`after_stored`). A link run's own time (the `now` it ages networks by, kept as
-link_state.updated_at) is not one of these stamps (its process's clock, or its caller's), and
-link runs compare no stamp with it: a run reads the newest withdrawal stamp in its pause, beside
-its watermark (`bigfish.linking.state.settled`), keeps it (link_state.withdrawn_upto), and the
-next run looks for networks that lost a member when a withdrawal is later than that stamp.
+So each such transaction calls `announce_writer` first, before it takes its stamp and before it
+locks anything, and a reader that needs "every stamp not yet read is later than those read" reads
+inside `writers_paused`: it waits until every writer that announced itself before has ended, and
+holds off new ones until it has read. What it reads is then every stamp taken before, and every
+stamp taken by a writer that commits later is taken after it: later by one clock, so each stamp
+comes from `stamp_now`. On PostgreSQL that is the database server's clock for every writer,
+whichever host or process it runs on (with each process's own clock, a writer on a host whose clock
+lagged by a second stamped rows before a bound another host's reader had gone past, and they were
+never served nor linked). SQLite keeps the process's clock: one file, written by processes of one
+host. Neither clock is trusted never to go back (a step back by hand, or a failover to a server
+whose clock lags): a stamp is never earlier than just after the newest stamp stored
+(`after_stored`). A link run's own time (the `now` it ages networks by, kept as
+link_state.updated_at) is not one of these stamps (its process's clock, or its caller's), and link
+runs compare no stamp with it: a run reads the newest withdrawal stamp in its pause, beside its
+watermark (`bigfish.linking.state.settled`), keeps it (link_state.withdrawn_upto), and the next run
+looks for networks that lost a member when a withdrawal is later than that stamp.
 
 PostgreSQL: a shared advisory lock (writers do not wait for each other) and the exclusive one
 in a short transaction on another connection, so writers wait only for the reader's read, not
