@@ -7,10 +7,6 @@ backends; one alert a delivery here stands for 1,000."""
 
 from __future__ import annotations
 
-import json
-import threading
-from dataclasses import dataclass, field
-
 import pytest
 
 from bigfish.alerts import Deliveries, WebhookQueue, delivery
@@ -21,25 +17,10 @@ from tests.alerts.test_waiting_alerts_rechecked import (
     Node,
     node,  # noqa: F401  (fixture)
 )
+from tests.alerts.test_waiting_alerts_rechecked import Receiver as HoldsFirst
 from tests.polling import WAIT
 
 RED = Marking(TLP.RED, Distribution.ORGANIZATION)
-
-
-@dataclass
-class HoldsFirst:
-    """Holds its first delivery until RELEASE is set; keeps every delivery's report ids."""
-
-    release: threading.Event = field(default_factory=threading.Event)
-    holding: threading.Event = field(default_factory=threading.Event)
-    got: list[list[str]] = field(default_factory=list)
-
-    def __call__(self, url: str, secret: str, body: bytes, peers: list[str]) -> int:
-        self.got.append([a["report"]["report_id"] for a in json.loads(body)["alerts"]])
-        if len(self.got) == 1:
-            self.holding.set()
-            assert self.release.wait(WAIT), "the test never released the receiver"
-        return 204
 
 
 def _one_turn(at: Node, change: str | None) -> tuple[list[list[str]], Deliveries]:
