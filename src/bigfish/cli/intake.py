@@ -422,7 +422,7 @@ def org_add(
         created = NewOrgs(audit, "org add")
         org = add_org(store, name, country=country, sector=sector, node=node, audit=created)
         if node is not None and node_key is not None:
-            pin_node_key(store, node, node_key)
+            pin_node_key(store, node, node_key, audit=audit)  # its row in its transaction
     except BigfishError as exc:
         raise fail(exc) from None
     if as_json:

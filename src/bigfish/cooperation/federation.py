@@ -36,10 +36,10 @@ earlier than one served before it was committed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -72,6 +72,9 @@ from bigfish.store.schema import organizations
 from bigfish.store.schema_evidence import cooperation_requests, request_events
 from bigfish.store.schema_interop import peer_keys
 from bigfish.store.stamps import announce_writer, settled_newest, stamp_now
+
+if TYPE_CHECKING:
+    from bigfish.audit import ConsoleAudit
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,24 +298,34 @@ def node_origin(url: str) -> str:
     return f"{scheme}://{netloc}"
 
 
-def pin_node_key(store: Store, node: str, key_fingerprint: str) -> None:
+def pin_node_key(
+    store: Store, node: str, key_fingerprint: str, *, audit: ConsoleAudit | None = None
+) -> None:
     """Pin the key NODE signs its changes with (the operator's word, compared out of band;
-    it replaces any earlier pin of that node)."""
+    it replaces any earlier pin of that node). AUDIT records it in the pin's transaction as
+    (console actor, None, `node key pin`, `ORIGIN FINGERPRINT`, 201), as a sync pull records
+    the key it pins on first use (`node key pin by sync pull`); None: no row."""
     key_fingerprint = key_fingerprint.strip().lower()
     if not FINGERPRINT.match(key_fingerprint):
         raise InputError("a key fingerprint is 64 hex digits (SHA-256)", field="node_key")
+    origin = node_origin(node)
+    signed: Callable[[], None] | None = None
     with store.begin() as conn:
-        where = peer_keys.c.origin == node_origin(node)
-        conn.execute(peer_keys.delete().where(where))
+        conn.execute(peer_keys.delete().where(peer_keys.c.origin == origin))
         conn.execute(
             peer_keys.insert().values(
-                origin=node_origin(node),
+                origin=origin,
                 fingerprint=key_fingerprint,
                 public_key=None,
                 pinned_by="operator",
                 pinned_at=datetime.now(UTC),
             )
         )
+        if audit is not None:  # last: the log's head stays locked until the commit
+            row = (None, "node key pin", f"{origin} {key_fingerprint}", 201)
+            signed = audit.within(conn, [row])
+    if signed is not None:
+        signed()
 
 
 @dataclass(frozen=True, slots=True)
