@@ -9,15 +9,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bigfish.accounts import add_user
 from bigfish.errors import InputError
 from bigfish.intake import IngestResult, ingest_file, load_mapping
 from bigfish.linking.service import rebuild_networks
 from bigfish.models import TLP, ApiRole, Distribution, Marking
-from bigfish.organizations import add_group, add_org
+from bigfish.organizations import NewOrgs, add_group, add_org
 from bigfish.store import Store, open_store
+
+if TYPE_CHECKING:
+    from bigfish.audit import ConsoleAudit
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,9 @@ DEMO_PRIVATE = frozenset({"sg-dbs"})
 
 #: The file that marks a directory as the demo's own (the next demo may remove it).
 MARKER = ".bigfish-demo"
+
+#: The demo server's data directory (its node key, the audit log's signing marks), in WORKDIR.
+DEMO_DATA_DIR = "bigfish-data"
 
 
 def _org_sectors(partnership: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,7 +80,15 @@ def build_demo(
     """Recreate WORKDIR with a synthetic partnership, ingested and linked in its own store.
 
     Only a directory an earlier demo made (it holds `MARKER`), an empty one or a new one is
-    used: anything else raises InputError and is left as it is."""
+    used: anything else raises InputError and is left as it is.
+
+    The store is a node's like any other (the demo serves it, and console commands go on with
+    it), so what the demo creates has its audit rows, as the commands that create it write
+    them: each organization `org add by demo` (`NAME from PARTNERSHIP.json`) in its
+    transaction, the group `group add by demo` and each user `user add by demo`, by the
+    console's actor, the head signed as `console_audit` signs with the demo's data directory
+    (`DEMO_DATA_DIR`, new here: unsigned until the demo's server signs it)."""
+    from bigfish.audit import console_audit
     from bigfish.synth import generate
 
     check_workdir(workdir)
@@ -93,12 +107,21 @@ def build_demo(
         results: list[IngestResult] = []
         started = time.perf_counter()
         orgs = _org_sectors(partnership)
+        audit = console_audit(store, workdir / DEMO_DATA_DIR)
         for org in orgs:
-            add_org(store, str(org["name"]), country=org.get("country"), sector=org.get("sector"))
+            created = NewOrgs(audit, "org add by demo", str(data_dir / "partnership.json"))
+            add_org(
+                store,
+                str(org["name"]),
+                country=org.get("country"),
+                sector=org.get("sector"),
+                audit=created,
+            )
         names = {str(o["name"]) for o in orgs}
         members = sorted(DEMO_GROUP_MEMBERS & names)
         if members:
-            add_group(store, DEMO_GROUP, owner=members[0], members=members[1:])
+            group = add_group(store, DEMO_GROUP, owner=members[0], members=members[1:])
+            audit.done(members[0], "group add by demo", group.name, 201)
         for org in orgs:
             name = str(org["name"])
             for entry in org.get("files", []):
@@ -118,7 +141,7 @@ def build_demo(
         rebuild_networks(store)
         link_seconds = time.perf_counter() - started
         password = secrets.token_urlsafe(12)
-        users = tuple(_add_demo_users(store, sorted(names), password))
+        users = tuple(_add_demo_users(store, sorted(names), password, audit))
     except BaseException:
         store.close()
         raise
@@ -159,12 +182,14 @@ def demo_marking(org: str, *, grouped: bool) -> Marking:
     return Marking(TLP.GREEN, Distribution.PARTNERSHIP)
 
 
-def _add_demo_users(store: Store, orgs: list[str], password: str) -> list[str]:
-    """One analyst per organization, all with PASSWORD (printed once by `bigfish demo`)."""
+def _add_demo_users(store: Store, orgs: list[str], password: str, audit: ConsoleAudit) -> list[str]:
+    """One analyst per organization, all with PASSWORD (printed once by `bigfish demo`), each
+    recorded by AUDIT as `user add` records it."""
     created = []
     for org in orgs:
         user = add_user(
             store, org=org, username=f"{org}-analyst", password=password, role=ApiRole.ANALYST
         )
+        audit.done(user.org, "user add by demo", user.username, 201)
         created.append(user.username)
     return created

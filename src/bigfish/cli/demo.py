@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bigfish.cli._app import OPTIONS, app, fail
-from bigfish.demo import DemoResult, build_demo, check_workdir
+from bigfish.demo import DEMO_DATA_DIR, DemoResult, build_demo, check_workdir
 from bigfish.errors import BigfishError
 from bigfish.intake import IngestResult
 from bigfish.store import Store
@@ -128,10 +128,6 @@ def _refuse_an_address_in_use(host: str, port: int) -> None:
             f"cannot serve on {host}:{port} ({exc.strerror or exc}): choose another --port, stop"
             " what listens there, give a --host of this machine, or add --no-serve"
         ) from None
-
-
-#: The demo server's data directory (its node key, the audit log's signing marks), in WORKDIR.
-DEMO_DATA_DIR = "bigfish-data"
 
 
 def _serve(url: str, data_dir: Path, host: str, port: int) -> None:
