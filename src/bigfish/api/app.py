@@ -177,11 +177,23 @@ class BodyLimitMiddleware:
         return f"the request body is larger than {self.max_bytes} bytes"
 
 
+#: The scope key `HeadAsGet` sets (True) on the GET it makes of a HEAD: a route whose GET does
+#: more than answer (a custody `accessed` record of evidence bytes read) asks `answers_head`.
+HEAD_SCOPE_KEY = "bigfish.head"
+
+
+def answers_head(request: Request) -> bool:
+    """True when REQUEST is a HEAD answered as GET: the answer's body is dropped, nothing is
+    read by the caller."""
+    return bool(request.scope.get(HEAD_SCOPE_KEY, False))
+
+
 class HeadAsGet:
     """Answer HEAD on every GET route as its GET (RFC 9110 9.3.2): the same status and headers,
     no body. FastAPI routes take only the methods they declare, and declaring HEAD on each would
-    give the OpenAPI document a second operation per GET; here the routing sees a GET. A 405
-    whose Allow names GET names HEAD too."""
+    give the OpenAPI document a second operation per GET; here the routing sees a GET, marked
+    with HEAD_SCOPE_KEY so that a route can leave out what only a read of the body should do. A
+    405 whose Allow names GET names HEAD too."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -206,7 +218,7 @@ class HeadAsGet:
             # the server itself would send the file (hypercorn offers it).
             extensions = dict(scope.get("extensions") or {})
             extensions.pop("http.response.pathsend", None)
-            scope = {**scope, "method": "GET", "extensions": extensions}
+            scope = {**scope, "method": "GET", "extensions": extensions, HEAD_SCOPE_KEY: True}
         await self.app(scope, receive, answer)
 
 

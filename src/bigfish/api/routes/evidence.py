@@ -21,15 +21,19 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 
 from bigfish.accounts import Principal
+from bigfish.api.app import answers_head
 from bigfish.api.deps import PAGE, Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import CONFLICT, ERRORS
 from bigfish.api.strict import StrictJsonRoute
-from bigfish.errors import InputError
-from bigfish.evidence.custody import CustodyRecord, Party, utc_text
+from bigfish.errors import InputError, IntegrityError
+from bigfish.evidence.access import _check_activity, _find_evidence, _record, recording_account
+from bigfish.evidence.custody import CustodyRecord, HashCheck, Party, utc_text
+from bigfish.evidence.files import blob_path, check_blob
 from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
+    _refuse_release,
     add_evidence,
     evidence_file,
     evidence_page,
@@ -37,6 +41,8 @@ from bigfish.evidence.service import (
     get_evidence,
     list_custody,
 )
+from bigfish.sharing.policy import Viewer
+from bigfish.store import Store
 
 router = APIRouter(tags=["evidence"], responses={**ERRORS, **CONFLICT}, route_class=StrictJsonRoute)
 
@@ -266,8 +272,10 @@ def download(
 ) -> FileResponse:
     """The bytes, the access logged; 409 when they no longer match their digest (logged too),
     and 409 when the item was disposed of: its bytes are no longer released (nothing logged;
-    its record, chain and re-hash stay available)."""
-    item, path = evidence_file(
+    its record, chain and re-hash stay available). HEAD answers the same and logs nothing: no
+    bytes are read."""
+    look = _unread_file if answers_head(request) else evidence_file
+    item, path = look(
         request.app.state.store,
         data_dir(request),
         principal.viewer(),
@@ -281,6 +289,32 @@ def download(
         filename=download_name(item.file_name, item.sha256),
         headers={"Digest": f"sha-256={item.sha256}"},
     )
+
+
+def _unread_file(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    activity: Activity,
+    *,
+    recorded_by: str | None = None,
+) -> tuple[EvidenceRecord, Path]:
+    """`evidence_file` for a HEAD: the same checks and refusals (the same errors, so the same
+    status and headers), the bytes re-hashed, but no `accessed` record: the chain of custody
+    records reads of the bytes, and a HEAD reads none."""
+    _check_activity(activity)
+    recording_account(recorded_by)
+    with store.connect() as conn:
+        row = _find_evidence(conn, viewer, evidence_id)
+        _refuse_release(evidence_id)(conn)
+    check = check_blob(data_dir, row.sha256)
+    if check is not HashCheck.MATCH:
+        raise IntegrityError(
+            f"evidence {evidence_id}: the stored bytes do not match digest {row.sha256} "
+            f"({check.value})"
+        )
+    return _record(row, check), blob_path(data_dir, row.sha256)
 
 
 _DOWNLOAD_NAME_LIMIT = 200
