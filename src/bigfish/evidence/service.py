@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
+import os
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -64,6 +67,7 @@ from bigfish.evidence.custody import (
 from bigfish.evidence.export import ExportResult as ExportResult
 from bigfish.evidence.export import export_package as export_package
 from bigfish.evidence.files import (
+    EVIDENCE_DIR,
     StagedFile,
     blob_path,
     check_blob,
@@ -77,6 +81,8 @@ from bigfish.sharing.policy import Viewer, can_edit, visible_reports
 from bigfish.store import Store
 from bigfish.store.schema import organizations, reports
 from bigfish.store.schema_evidence import custody_events, evidence
+
+_log = logging.getLogger(__name__)
 
 # source is also the acquired record's released_by.organization (its column is ORG_LIMIT wide).
 _LIMITS = {"source": ORG_LIMIT, "method": 500, "acquired_by": 200, "media_type": 200}
@@ -630,7 +636,10 @@ def record_custody_event(
 
     A disposal destroys the stored bytes once it is recorded, unless another item that is not
     disposed of (of any report) holds the same bytes: they go with the last such item's
-    disposal. StoreError, naming the recorded disposal, when they could not be deleted.
+    disposal. StoreError, naming the recorded disposal, when they could not be deleted. It then
+    deletes the bytes left stored by earlier disposals that no item not disposed of holds
+    (`sweep_disposed_bytes`: disposals recorded before bigfish deleted bytes, or whose deletion
+    did not happen); one it cannot delete is logged as a warning, not an error of this one.
 
     The other events are bigfish's own record of what it did (acquired when it stores the
     file, accessed when it serves it, exported when a package is written and verified): stated
@@ -676,7 +685,8 @@ def _destroy_disposed(
     store: Store, data_dir: Path, evidence_id: str, sha256: str, seq: int
 ) -> None:
     """Destroy the bytes of EVIDENCE_ID, disposed of in custody record SEQ, unless an item not
-    disposed of holds them. After the commit: a disposal that failed must leave them."""
+    disposed of holds them, then those of earlier disposals left stored (`sweep_disposed_bytes`).
+    After the commit: a disposal that failed must leave them."""
     try:
         _destroy_unheld(store, data_dir, sha256)
     except (OSError, StoreError) as exc:
@@ -686,3 +696,112 @@ def _destroy_disposed(
             f"bytes could not be deleted ({reason}): unless another item holds the same bytes, "
             f"delete {blob_path(data_dir, sha256)} by hand"
         ) from exc
+    try:
+        swept = sweep_disposed_bytes(store, data_dir)
+    except (BigfishError, OSError, sa.exc.SQLAlchemyError) as exc:
+        # This disposal is recorded and its bytes are gone; the next one sweeps again.
+        _log.warning(
+            "evidence %s was disposed of (custody record seq %s), but the stored bytes of "
+            "earlier disposals were not looked for: %s",
+            evidence_id,
+            seq,
+            exc,
+        )
+        return
+    if swept.deleted:
+        _log.info(
+            "deleted the stored bytes of %d digest(s) whose every evidence item was disposed of "
+            "earlier (after the disposal of %s, custody record seq %s)",
+            len(swept.deleted),
+            evidence_id,
+            seq,
+        )
+    if swept.failed:
+        shown = ", ".join(
+            f"{blob_path(data_dir, sha)} ({reason})" for sha, reason in swept.failed[:5]
+        )
+        more = len(swept.failed) - 5
+        _log.warning(
+            "evidence %s was disposed of (custody record seq %s), but the stored bytes of "
+            "items disposed of earlier, which no item that is not disposed of holds, could not "
+            "be deleted: %s%s; delete them by hand (every disposal tries again)",
+            evidence_id,
+            seq,
+            shown,
+            f" and {more} more" if more > 0 else "",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class SweptBytes:
+    """What `sweep_disposed_bytes` did: the digests whose stored bytes it deleted, and those it
+    could not delete with the reason (the error's text)."""
+
+    deleted: tuple[str, ...]
+    failed: tuple[tuple[str, str], ...]
+
+
+_SWEEP_BATCH = 100  # digests deleted per hold of the log's lock (acquisitions wait meanwhile)
+
+
+def _held_by_disposed_only(conn: Connection) -> list[str]:
+    """The digests that evidence items hold and every item holding them was disposed of."""
+    disposed = (
+        sa.select(custody_events.c.evidence_id)
+        .where(custody_events.c.event == CustodyEvent.DISPOSED.value)
+        .distinct()
+        .subquery()
+    )
+    query = (
+        sa.select(evidence.c.sha256)
+        .select_from(evidence.outerjoin(disposed, disposed.c.evidence_id == evidence.c.evidence_id))
+        .group_by(evidence.c.sha256)
+        .having(sa.func.count() == sa.func.count(disposed.c.evidence_id))
+        .order_by(evidence.c.sha256)
+    )
+    return [str(sha) for sha in conn.execute(query).scalars()]
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def _stored(data_dir: Path, digests: list[str]) -> list[str]:
+    """Of DIGESTS, those with a file at their place in the store under DATA_DIR (`blob_path`,
+    by text: a Path per digest took 3 times as long); a column edited to something that is not
+    a digest has no such place."""
+    root = os.fspath(data_dir / EVIDENCE_DIR)
+    return [
+        sha
+        for sha in digests
+        if _DIGEST.fullmatch(sha) and os.path.lexists(os.path.join(root, sha[:2], sha[2:4], sha))
+    ]
+
+
+def sweep_disposed_bytes(store: Store, data_dir: Path) -> SweptBytes:
+    """Delete the stored bytes of every digest whose every evidence item was disposed of: the
+    files of disposals recorded before bigfish deleted them, and of a disposal whose deletion
+    did not happen (the process stopped after its commit, or the deletion failed). Idempotent,
+    and runs after every disposal.
+
+    Only the places of digests evidence items hold are touched: a file no item names (an
+    operator's, in the data directory) and uploads in progress (`evidence/incoming/`) stay. Each
+    file is deleted under the custody log's lock, once no item that is not disposed of holds
+    its digest, as a disposal's own file is (`_destroy_unheld`): an acquisition of the same
+    bytes either is seen there as a holder, or moves its bytes in again after. A file already
+    gone is no error; a file that cannot be deleted is counted in `failed` and the others are
+    still deleted."""
+    with store.connect() as conn:  # read without the lock: most digests have no file left
+        candidates = _stored(data_dir, _held_by_disposed_only(conn))
+    deleted: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for start in range(0, len(candidates), _SWEEP_BATCH):
+        with log.locked(store) as conn:
+            for sha in candidates[start : start + _SWEEP_BATCH]:
+                if _live_holder(conn, sha) is not None:  # acquired again meanwhile
+                    continue
+                try:
+                    if remove_blob(data_dir, sha):
+                        deleted.append(sha)
+                except OSError as exc:
+                    failed.append((sha, exc.strerror or str(exc)))
+    return SweptBytes(tuple(deleted), tuple(failed))
