@@ -122,3 +122,36 @@ def test_head_refused_or_failed_as_get_is_and_records_nothing(
     assert head.status_code == 409
     _same_answer(head, api.client.get(path, headers=api.headers("A")))
     assert _events(api, evidence_id) == ["acquired", "accessed", "disposed"]
+
+
+def test_head_of_the_record_answers_as_get_and_records_no_access(
+    api: Partnership, tmp_path: Path
+) -> None:
+    """GET /api/v1/evidence/{id} re-hashes the bytes and logs the look; its HEAD shows nothing
+    and logs nothing, with the GET's status and headers (Content-Length of the same record,
+    integrity and disposal included)."""
+    evidence_id, _ = _acquire(api)
+    path = f"/api/v1/evidence/{evidence_id}"
+    for who, status in (("B", 404), ("A", 200)):
+        head = api.client.head(path, headers=api.headers(who))
+        assert head.status_code == status and head.content == b""
+        assert last_audit_row(api.store)[2] == f"HEAD {path}"
+        assert _events(api, evidence_id) == ["acquired"]
+        _same_answer(head, api.client.get(path, headers=api.headers(who)))
+    assert _events(api, evidence_id) == ["acquired", "accessed"]
+
+    record_custody_event(
+        api.store,
+        tmp_path / "data",
+        Viewer.node_operator(),
+        evidence_id,
+        CustodyEvent.DISPOSED,
+        Activity("Somchai", "court order", org="A"),
+        Party(None, None),
+    )
+    head = api.client.head(path, headers=api.headers("A"))
+    assert _events(api, evidence_id) == ["acquired", "accessed", "disposed"]
+    get = api.client.get(path, headers=api.headers("A"))
+    assert get.json()["disposed"] is not None
+    _same_answer(head, get)
+    assert _events(api, evidence_id) == ["acquired", "accessed", "disposed", "accessed"]

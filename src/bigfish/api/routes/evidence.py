@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 from starlette.background import BackgroundTask
 
 from bigfish.accounts import Principal
@@ -34,6 +36,7 @@ from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
     _refuse_release,
+    _with_disposals,
     add_evidence,
     evidence_file,
     evidence_page,
@@ -239,8 +242,10 @@ def show(
     principal: Reader,
     purpose: Annotated[str, Query(max_length=500)] = "review",
 ) -> EvidenceView:
-    """One piece of evidence, its bytes re-hashed (`integrity`) and the access logged."""
-    item = get_evidence(
+    """One piece of evidence, its bytes re-hashed (`integrity`) and the access logged; HEAD
+    answers the same and logs nothing (it shows nothing)."""
+    look = _unlogged_evidence if answers_head(request) else get_evidence
+    item = look(
         request.app.state.store,
         data_dir(request),
         principal.viewer(),
@@ -291,6 +296,43 @@ def download(
     )
 
 
+def _unlogged_look(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    activity: Activity,
+    recorded_by: str | None,
+    allowed: Callable[[Connection], None] | None = None,
+) -> tuple[Any, HashCheck]:
+    """The service's look (`get_evidence`, `evidence_file`) for a HEAD: the same checks and
+    refusals (the same errors, so the same status and headers) and the bytes re-hashed, but no
+    `accessed` record: the chain of custody records what was looked at, and a HEAD's answer,
+    without a body, shows nothing."""
+    _check_activity(activity)
+    recording_account(recorded_by)
+    with store.connect() as conn:
+        row = _find_evidence(conn, viewer, evidence_id)
+        if allowed is not None:
+            allowed(conn)
+    return row, check_blob(data_dir, row.sha256)
+
+
+def _unlogged_evidence(
+    store: Store,
+    data_dir: Path,
+    viewer: Viewer,
+    evidence_id: str,
+    activity: Activity,
+    *,
+    recorded_by: str | None = None,
+) -> EvidenceRecord:
+    """`get_evidence` for a HEAD, nothing logged (`_unlogged_look`)."""
+    row, check = _unlogged_look(store, data_dir, viewer, evidence_id, activity, recorded_by)
+    with store.connect() as conn:
+        return _with_disposals(conn, [_record(row, check)])[0]
+
+
 def _unread_file(
     store: Store,
     data_dir: Path,
@@ -300,15 +342,9 @@ def _unread_file(
     *,
     recorded_by: str | None = None,
 ) -> tuple[EvidenceRecord, Path]:
-    """`evidence_file` for a HEAD: the same checks and refusals (the same errors, so the same
-    status and headers), the bytes re-hashed, but no `accessed` record: the chain of custody
-    records reads of the bytes, and a HEAD reads none."""
-    _check_activity(activity)
-    recording_account(recorded_by)
-    with store.connect() as conn:
-        row = _find_evidence(conn, viewer, evidence_id)
-        _refuse_release(evidence_id)(conn)
-    check = check_blob(data_dir, row.sha256)
+    """`evidence_file` for a HEAD, nothing logged (`_unlogged_look`): no bytes are read."""
+    refuse = _refuse_release(evidence_id)
+    row, check = _unlogged_look(store, data_dir, viewer, evidence_id, activity, recorded_by, refuse)
     if check is not HashCheck.MATCH:
         raise IntegrityError(
             f"evidence {evidence_id}: the stored bytes do not match digest {row.sha256} "
