@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from bigfish.api.app import ApiSettings, create_app
+from bigfish.errors import ConfigError
 from bigfish.fx import node_rates
 from bigfish.store import DEFAULT_URL, Store, open_store
 
@@ -59,6 +60,45 @@ def send_responses_without_delay() -> int:
     return changed
 
 
+def _setting(name: str) -> str | None:
+    """Variable NAME without surrounding spaces, or None when it is not set or empty (`bigfish
+    serve` and tests set a variable to "" for "not set")."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _rate_limit(name: str, default: int) -> int:
+    """Variable NAME as requests per minute per key and process: a whole number >= 0, 0
+    turning the limit off (ConfigError naming NAME and its value otherwise; DEFAULT unset)."""
+    value = _setting(name)
+    if value is None:
+        return default
+    try:
+        rate = int(value)
+    except ValueError:
+        rate = -1
+    if rate < 0:
+        raise ConfigError(
+            f"{name}={os.environ[name]!r}: give a whole number >= 0 of requests per minute per "
+            f"API key and server process (0 turns the limit off; unset: {default})"
+        )
+    return rate
+
+
+def _switch(name: str, default: bool) -> bool:
+    """Variable NAME as a switch: 1 on, 0 off (ConfigError naming NAME and its value otherwise,
+    which were taken for DEFAULT: BIGFISH_PUBLIC_CHECK=true left the check off)."""
+    value = _setting(name)
+    if value is None:
+        return default
+    if value not in ("0", "1"):
+        raise ConfigError(
+            f"{name}={os.environ[name]!r}: give 0 or 1 (1 turns it on, 0 off; "
+            f"unset: {int(default)})"
+        )
+    return value == "1"
+
+
 def app_from_environment() -> FastAPI:
     """`create_app` for BIGFISH_DATABASE_URL with BIGFISH_RATE_LIMIT (requests/minute/key) and
     the data directory BIGFISH_DATA_DIR; reports submitted through the API are linked in the
@@ -66,7 +106,9 @@ def app_from_environment() -> FastAPI:
     check (`GET /api/v1/check`, no key); unless BIGFISH_WARM_FIGURES is 0, the web
     pages' figures of every organization with a web user are prepared in the background.
     A BIGFISH_RATES table that cannot be used is refused here (`bigfish.fx.RatesError`, naming
-    its file, line and field), so `bigfish serve` does not start with it.
+    its file, line and field), so `bigfish serve` does not start with it; so is a rate limit
+    that is not a whole number >= 0 (0: no limit) or a switch set to neither 0 nor 1
+    (ConfigError naming the variable and its value; empty is unset), before the store opens.
 
     The start-up objects (libraries, the application) are frozen out of the cyclic collector's
     full passes here, in every worker: uvicorn starts its workers with multiprocessing's spawn,
@@ -74,20 +116,23 @@ def app_from_environment() -> FastAPI:
     worker. Measured in-process with the audit log on: one full collection per ~10,000 lookups,
     a 180 ms pause for whichever requests are open, and none once frozen."""
     node_rates()  # a bad BIGFISH_RATES stops the start (RatesError), not each submission
+    rate = _rate_limit("BIGFISH_RATE_LIMIT", 6000)
+    link_submitted = _switch("BIGFISH_LINK_SUBMITTED", True)
+    public_check = _switch("BIGFISH_PUBLIC_CHECK", False)
+    warm_figures = _switch("BIGFISH_WARM_FIGURES", True)
     send_responses_without_delay()
     store = open_store(os.environ.get("BIGFISH_DATABASE_URL", DEFAULT_URL))
-    rate = int(os.environ.get("BIGFISH_RATE_LIMIT", "6000"))
     app = create_app(
         store,
         ApiSettings(
             rate_limit_per_minute=rate,
             rate_limit_burst=max(rate // 10, 1),
-            link_submitted=os.environ.get("BIGFISH_LINK_SUBMITTED", "1") != "0",
-            public_check=os.environ.get("BIGFISH_PUBLIC_CHECK", "0") == "1",
+            link_submitted=link_submitted,
+            public_check=public_check,
         ),
         data_dir=Path(os.environ.get("BIGFISH_DATA_DIR", "./bigfish-data")),
     )
-    if os.environ.get("BIGFISH_WARM_FIGURES", "1") != "0":
+    if warm_figures:
         _warm_web_figures(store)
     gc.freeze()
     return app
