@@ -86,17 +86,23 @@ def _rate_limit(name: str, default: int) -> int:
 
 
 def _switch(name: str, default: bool) -> bool:
-    """Variable NAME as a switch: 1 on, 0 off (ConfigError naming NAME and its value otherwise,
-    which were taken for DEFAULT: BIGFISH_PUBLIC_CHECK=true left the check off)."""
+    """Variable NAME as a switch: 1/true/yes/on turn it on, 0/false/no/off off, in any case
+    (ConfigError naming NAME and its value otherwise, which were taken for DEFAULT:
+    BIGFISH_PUBLIC_CHECK=true left the check off)."""
     value = _setting(name)
     if value is None:
         return default
-    if value not in ("0", "1"):
+    word = value.lower()
+    if word not in _ON and word not in _OFF:
         raise ConfigError(
-            f"{name}={os.environ[name]!r}: give 0 or 1 (1 turns it on, 0 off; "
-            f"unset: {int(default)})"
+            f"{name}={os.environ[name]!r}: give 0 or 1 (1 turns it on, 0 off; true/false, "
+            f"yes/no and on/off are read the same; unset: {int(default)})"
         )
-    return value == "1"
+    return word in _ON
+
+
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
 
 
 def app_from_environment() -> FastAPI:
