@@ -425,9 +425,13 @@ def _look(
     activity: Activity,
     recorded_by: str | None,
     allowed: Callable[[Connection], None] | None = None,
+    *,
+    record_access: bool = True,
 ) -> tuple[Any, HashCheck]:
     """Re-hash one piece of evidence and log the access. ALLOWED, when given, may refuse the
-    access: it runs once the item is found and again under the log's lock, before the commit."""
+    access: it runs once the item is found and again under the log's lock, before the commit.
+    RECORD_ACCESS false (an HTTP HEAD, whose answer shows nothing): the same checks, refusals
+    and re-hash, but no `accessed` record appended (nor signed)."""
     _check_activity(activity)
     account = recording_account(recorded_by)
     with store.connect() as conn:
@@ -435,6 +439,8 @@ def _look(
         if allowed is not None:
             allowed(conn)
     check = check_blob(data_dir, row.sha256)
+    if not record_access:
+        return row, check
     received = Party(activity.person, viewer.org_name)
     draft = _draft(row, CustodyEvent.ACCESSED, activity, check, received, account)
 
@@ -455,12 +461,17 @@ def get_evidence(
     activity: Activity,
     *,
     recorded_by: str | None = None,
+    record_access: bool = True,
 ) -> EvidenceRecord:
     """One piece of evidence, its bytes re-hashed and the access logged; a mismatch is flagged.
     An item disposed of can still be looked at (each look is logged).
 
-    The accessed record signs RECORDED_BY, the account asking (the console's when None)."""
-    row, check = _look(store, data_dir, viewer, evidence_id, activity, recorded_by)
+    The accessed record signs RECORDED_BY, the account asking (the console's when None).
+    RECORD_ACCESS false (a HEAD, which shows nothing): the same checks and re-hash, nothing
+    logged."""
+    row, check = _look(
+        store, data_dir, viewer, evidence_id, activity, recorded_by, record_access=record_access
+    )
     with store.connect() as conn:
         return _with_disposals(conn, [_record(row, check)])[0]
 
@@ -491,11 +502,23 @@ def evidence_file(
     activity: Activity,
     *,
     recorded_by: str | None = None,
+    record_access: bool = True,
 ) -> tuple[EvidenceRecord, Path]:
     """The record and the path of the bytes for a download, the access logged; IntegrityError
-    when they changed (logged too), Conflict when the item was disposed of (nothing logged)."""
+    when they changed (logged too), Conflict when the item was disposed of (nothing logged).
+    RECORD_ACCESS false (a HEAD, no bytes read): the same checks, refusals and re-hash, nothing
+    logged."""
     refuse = _refuse_release(evidence_id)
-    row, check = _look(store, data_dir, viewer, evidence_id, activity, recorded_by, refuse)
+    row, check = _look(
+        store,
+        data_dir,
+        viewer,
+        evidence_id,
+        activity,
+        recorded_by,
+        refuse,
+        record_access=record_access,
+    )
     if check is not HashCheck.MATCH:
         raise IntegrityError(
             f"evidence {evidence_id}: the stored bytes do not match digest {row.sha256} "

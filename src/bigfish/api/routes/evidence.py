@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
-from sqlalchemy.engine import Connection
 from starlette.background import BackgroundTask
 
 from bigfish.accounts import Principal
@@ -28,15 +26,11 @@ from bigfish.api.deps import PAGE, Access, requires
 from bigfish.api.errors import ApiError
 from bigfish.api.schemas import CONFLICT, ERRORS
 from bigfish.api.strict import StrictJsonRoute
-from bigfish.errors import InputError, IntegrityError
-from bigfish.evidence.access import _check_activity, _find_evidence, _record, recording_account
-from bigfish.evidence.custody import CustodyRecord, HashCheck, Party, utc_text
-from bigfish.evidence.files import blob_path, check_blob
+from bigfish.errors import InputError
+from bigfish.evidence.custody import CustodyRecord, Party, utc_text
 from bigfish.evidence.model import Acquisition, Disposal, EvidenceRecord
 from bigfish.evidence.service import (
     Activity,
-    _refuse_release,
-    _with_disposals,
     add_evidence,
     evidence_file,
     evidence_page,
@@ -44,8 +38,6 @@ from bigfish.evidence.service import (
     get_evidence,
     list_custody,
 )
-from bigfish.sharing.policy import Viewer
-from bigfish.store import Store
 
 router = APIRouter(tags=["evidence"], responses={**ERRORS, **CONFLICT}, route_class=StrictJsonRoute)
 
@@ -244,14 +236,14 @@ def show(
 ) -> EvidenceView:
     """One piece of evidence, its bytes re-hashed (`integrity`) and the access logged; HEAD
     answers the same and logs nothing (it shows nothing)."""
-    look = _unlogged_evidence if answers_head(request) else get_evidence
-    item = look(
+    item = get_evidence(
         request.app.state.store,
         data_dir(request),
         principal.viewer(),
         evidence_id,
         _activity(principal, purpose),
         recorded_by=principal.actor,
+        record_access=not answers_head(request),
     )
     return evidence_view(item)
 
@@ -279,14 +271,14 @@ def download(
     and 409 when the item was disposed of: its bytes are no longer released (nothing logged;
     its record, chain and re-hash stay available). HEAD answers the same and logs nothing: no
     bytes are read."""
-    look = _unread_file if answers_head(request) else evidence_file
-    item, path = look(
+    item, path = evidence_file(
         request.app.state.store,
         data_dir(request),
         principal.viewer(),
         evidence_id,
         _activity(principal, purpose),
         recorded_by=principal.actor,
+        record_access=not answers_head(request),
     )
     return FileResponse(
         path,
@@ -294,63 +286,6 @@ def download(
         filename=download_name(item.file_name, item.sha256),
         headers={"Digest": f"sha-256={item.sha256}"},
     )
-
-
-def _unlogged_look(
-    store: Store,
-    data_dir: Path,
-    viewer: Viewer,
-    evidence_id: str,
-    activity: Activity,
-    recorded_by: str | None,
-    allowed: Callable[[Connection], None] | None = None,
-) -> tuple[Any, HashCheck]:
-    """The service's look (`get_evidence`, `evidence_file`) for a HEAD: the same checks and
-    refusals (the same errors, so the same status and headers) and the bytes re-hashed, but no
-    `accessed` record: the chain of custody records what was looked at, and a HEAD's answer,
-    without a body, shows nothing."""
-    _check_activity(activity)
-    recording_account(recorded_by)
-    with store.connect() as conn:
-        row = _find_evidence(conn, viewer, evidence_id)
-        if allowed is not None:
-            allowed(conn)
-    return row, check_blob(data_dir, row.sha256)
-
-
-def _unlogged_evidence(
-    store: Store,
-    data_dir: Path,
-    viewer: Viewer,
-    evidence_id: str,
-    activity: Activity,
-    *,
-    recorded_by: str | None = None,
-) -> EvidenceRecord:
-    """`get_evidence` for a HEAD, nothing logged (`_unlogged_look`)."""
-    row, check = _unlogged_look(store, data_dir, viewer, evidence_id, activity, recorded_by)
-    with store.connect() as conn:
-        return _with_disposals(conn, [_record(row, check)])[0]
-
-
-def _unread_file(
-    store: Store,
-    data_dir: Path,
-    viewer: Viewer,
-    evidence_id: str,
-    activity: Activity,
-    *,
-    recorded_by: str | None = None,
-) -> tuple[EvidenceRecord, Path]:
-    """`evidence_file` for a HEAD, nothing logged (`_unlogged_look`): no bytes are read."""
-    refuse = _refuse_release(evidence_id)
-    row, check = _unlogged_look(store, data_dir, viewer, evidence_id, activity, recorded_by, refuse)
-    if check is not HashCheck.MATCH:
-        raise IntegrityError(
-            f"evidence {evidence_id}: the stored bytes do not match digest {row.sha256} "
-            f"({check.value})"
-        )
-    return _record(row, check), blob_path(data_dir, row.sha256)
 
 
 _DOWNLOAD_NAME_LIMIT = 200
