@@ -42,11 +42,19 @@ from bigfish.cooperation.federation import (
 from bigfish.errors import InputError, NotFound
 from bigfish.evidence.custody import NodeKey
 from bigfish.interop.markings import BIGFISH_NAMESPACE
-from bigfish.interop.stix import report_objects, revoked_report
+from bigfish.interop.model import ReportView
+from bigfish.interop.stix import (
+    identifier_sco,
+    least_shared,
+    marked,
+    report_objects,
+    report_stix_id,
+    revoked_report,
+)
 from bigfish.interop.views import report_page, utc
-from bigfish.models import TLP, Distribution, Marking
+from bigfish.models import TLP, Distribution, Kind, Marking
 from bigfish.sharing.policy import ItemMarking, Viewer, can_see, visible_reports
-from bigfish.store.schema import organizations, reports, sharing_groups
+from bigfish.store.schema import identifiers, mentions, organizations, reports, sharing_groups
 from bigfish.store.schema_evidence import cooperation_requests
 from bigfish.store.schema_interop import report_withdrawals
 from bigfish.store.stamps import settled_newest
@@ -58,6 +66,19 @@ _RESTRICTED = (TLP.RED.value, TLP.AMBER_STRICT.value)
 #: The earliest time; a pull's bound when nothing was stamped yet (it serves nothing).
 _ORIGIN = datetime.min.replace(tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_CHUNK = 500
+#: The identifier kinds whose observables are of each STIX type (`identifier_sco`).
+_KINDS_OF_TYPE: dict[str, tuple[str, ...]] = {
+    "phone-number": (Kind.PHONE.value,),
+    "cryptocurrency-wallet": (Kind.CRYPTO_WALLET.value,),
+    "bank-account": (Kind.BANK_ACCOUNT.value,),
+    "user-account": (Kind.HANDLE.value,),
+    "url": (Kind.URL.value,),
+    "domain-name": (Kind.DOMAIN.value,),
+    "email-addr": (Kind.EMAIL.value,),
+    "ipv4-addr": (Kind.IP.value,),
+    "ipv6-addr": (Kind.IP.value,),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +101,16 @@ class Entry:
 
     date_added: datetime
     object: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Observable:
+    """An observable of a collection: the report it goes out with (the first, by id, of those
+    of the collection carrying it), its date_added and its marking."""
+
+    first: int
+    date_added: datetime
+    marking: Marking
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,38 +273,205 @@ def iter_entries(
     batch: int = 500,
     signer: NodeKey | None = None,
     upto: datetime | None = None,
+    ids: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """Every object of COLLECTION from position START on, each with its own position
-    (the report's id and the object's index among the report's objects). SIGNER, the node
-    key, signs the changes of this node's organizations in cooperation requests. Reports,
-    withdrawals and requests stamped after UPTO are left out."""
+    (the report's id and the object's index among the objects that go out with the report).
+    SIGNER, the node key, signs the changes of this node's organizations in cooperation
+    requests. Reports, withdrawals and requests stamped after UPTO are left out. IDS, when
+    given, names the objects wanted: the others may be left out (never those), and only the
+    reports that can hold one of them are read; each object keeps its position."""
     if collection.kind == "requests":
         yield from _request_entries(conn, collection, added_after, upto, start, batch, signer)
         return
     if start is not None and start[0] >= WITHDRAWN:
         withdrawn = start[0] - WITHDRAWN - 1
-        yield from _withdrawals(conn, collection, added_after, upto, withdrawn, batch)
+        yield from _withdrawals(conn, collection, added_after, upto, withdrawn, batch, ids)
         return
+    condition = collection.condition
+    if ids:
+        condition = sa.and_(condition, _holders(conn, collection, ids, upto))
+    since = utc(added_after) if added_after is not None else None
     position = start
     while True:
         after = position[0] - 1 if position is not None else None
         views = report_page(
             conn,
-            collection.condition,
+            condition,
             after=after,
             added_after=added_after,
             upto=upto,
             limit=batch,
         )
+        observables = _observables(conn, collection, upto, [v.pk for v in views])
         for view in views:
-            objects = report_objects(view)
+            entries = _report_entries(view, observables)
             skip = position[1] if position and position[0] == view.pk else 0
-            for index in range(skip, len(objects)):
-                yield Entry(view.updated_at, objects[index]), (view.pk, index)
+            for index in range(skip, len(entries)):
+                entry = entries[index]
+                if index < len(entries) - 1 and since is not None and entry.date_added <= since:
+                    continue  # an observable its reader could have had before: not new
+                yield entry, (view.pk, index)
         if len(views) < batch:
             break
         position = (views[-1].pk + 1, 0)
-    yield from _withdrawals(conn, collection, added_after, upto, 0, batch)
+    yield from _withdrawals(conn, collection, added_after, upto, 0, batch, ids)
+
+
+def _report_entries(view: ReportView, observables: dict[str, _Observable]) -> list[Entry]:
+    """The entries that go out with the report VIEW: the observables it is the first report to
+    carry (OBSERVABLES, `_observables`), then the report."""
+    *scos, report = report_objects(view)
+    entries = []
+    for sco in scos:
+        found = observables.get(sco["id"])
+        if found is not None and found.first == view.pk:
+            entries.append(Entry(found.date_added, marked(sco, found.marking)))
+    entries.append(Entry(view.updated_at, report))
+    return entries
+
+
+def _carried(collection: Collection, upto: datetime | None) -> list[ColumnElement[bool]]:
+    """The reports that carry an observable in COLLECTION: those it holds, stamped by UPTO."""
+    found = [collection.condition]
+    if upto is not None:
+        found.append(reports.c.updated_at <= upto)
+    return found
+
+
+def _first_carriers(
+    conn: Connection,
+    collection: Collection,
+    upto: datetime | None,
+    which: ColumnElement[bool],
+) -> dict[int, int]:
+    """For each identifier WHICH selects that a report of COLLECTION carries: the first of
+    those reports (by id)."""
+    query = (
+        sa.select(mentions.c.identifier_id, sa.func.min(reports.c.id))
+        .select_from(mentions.join(reports, reports.c.id == mentions.c.report_pk))
+        .where(which, *_carried(collection, upto))
+        .group_by(mentions.c.identifier_id)
+    )
+    return {int(ident): int(first) for ident, first in conn.execute(query)}
+
+
+def _observables(
+    conn: Connection, collection: Collection, upto: datetime | None, pks: list[int]
+) -> dict[str, _Observable]:
+    """The observables of the reports PKS of COLLECTION that go out with one of them (the first
+    report carrying it is one of PKS), by id, each dated and marked by the reports of
+    COLLECTION carrying it (read as one row for each of their markings)."""
+    firsts: dict[int, int] = {}
+    dates: dict[int, datetime] = {}
+    markings: dict[int, set[tuple[str, str, int | None]]] = {}
+    for at in range(0, len(pks), _CHUNK):
+        batch = sa.select(mentions.c.identifier_id).where(
+            mentions.c.report_pk.in_(pks[at : at + _CHUNK])
+        )
+        marking = (reports.c.tlp, reports.c.distribution, reports.c.group_id)
+        query = (
+            sa.select(
+                mentions.c.identifier_id,
+                *marking,
+                sa.func.min(reports.c.id),
+                sa.func.min(reports.c.updated_at),
+            )
+            .select_from(mentions.join(reports, reports.c.id == mentions.c.report_pk))
+            .where(mentions.c.identifier_id.in_(batch), *_carried(collection, upto))
+            .group_by(mentions.c.identifier_id, *marking)
+        )
+        for ident, tlp, distribution, group_id, first, earliest in conn.execute(query):
+            key, stamp = int(ident), utc(earliest)
+            firsts[key] = min(firsts.get(key, first), first)
+            dates[key] = min(dates.get(key, stamp), stamp)
+            markings.setdefault(key, set()).add((str(tlp), str(distribution), group_id))
+    here = set(pks)
+    ours = sorted(ident for ident, first in firsts.items() if first in here)
+    sco_ids: dict[int, str] = {}
+    for at in range(0, len(ours), _CHUNK):
+        valid = sa.select(identifiers.c.id, identifiers.c.kind, identifiers.c.canonical).where(
+            identifiers.c.id.in_(ours[at : at + _CHUNK]), identifiers.c.valid == sa.true()
+        )
+        for ident, kind, canonical in conn.execute(valid):
+            sco = identifier_sco(str(kind), str(canonical))
+            if sco is not None:
+                sco_ids[int(ident)] = str(sco["id"])
+    groups = _group_names(conn, {g for i in sco_ids for _, _, g in markings[i]})
+    least: dict[frozenset[tuple[str, str, int | None]], Marking] = {}
+    found: dict[str, _Observable] = {}
+    for ident, sco_id in sco_ids.items():
+        held = frozenset(markings[ident])
+        if held not in least:  # the same few markings, again and again
+            ordered = sorted(held, key=str)
+            least[held] = least_shared(_marking(t, d, groups, g) for t, d, g in ordered)
+        found[sco_id] = _Observable(firsts[ident], dates[ident], least[held])
+    return found
+
+
+def _group_names(conn: Connection, group_ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(g for g in group_ids if g is not None)
+    if not wanted:
+        return {}
+    query = sa.select(sharing_groups.c.id, sharing_groups.c.name).where(
+        sharing_groups.c.id.in_(wanted)
+    )
+    return {int(group_id): str(name) for group_id, name in conn.execute(query)}
+
+
+def _marking(tlp: str, distribution: str, groups: dict[int, str], group_id: int | None) -> Marking:
+    """A report's marking as `bigfish.interop.views` reads it: the group's name for a group's."""
+    shared = Distribution(distribution)
+    named = groups.get(group_id) if group_id is not None and shared is Distribution.GROUP else None
+    return Marking(TLP(tlp), shared, named)
+
+
+def _holders(
+    conn: Connection, collection: Collection, ids: frozenset[str], upto: datetime | None
+) -> ColumnElement[bool]:
+    """The reports of COLLECTION that can hold an object of IDS: a report of that id
+    (`reports.stix_id`), or the first report carrying an observable of that id."""
+    report_ids = sorted(i for i in ids if i.startswith("report--"))
+    found: list[ColumnElement[bool]] = []
+    if report_ids:
+        found.append(reports.c.stix_id.in_(report_ids))
+        found.append(reports.c.stix_id.is_(None))  # none kept (not written by the store): read
+    idents = _identifiers_of(conn, ids)
+    firsts: set[int] = set()
+    for at in range(0, len(idents), _CHUNK):
+        which = mentions.c.identifier_id.in_(idents[at : at + _CHUNK])
+        firsts.update(_first_carriers(conn, collection, upto, which).values())
+    if firsts:
+        found.append(reports.c.id.in_(sorted(firsts)))
+    return sa.or_(*found) if found else sa.false()
+
+
+def _identifiers_of(conn: Connection, ids: frozenset[str]) -> list[int]:
+    """The valid identifiers whose observables have one of IDS. An observable's id is a hash of
+    its value: the identifiers of its kinds are read and their ids computed."""
+    kinds = sorted({k for i in ids for k in _KINDS_OF_TYPE.get(i.partition("--")[0], ())})
+    found: list[int] = []
+    after = 0
+    while kinds:
+        query = (
+            sa.select(identifiers.c.id, identifiers.c.kind, identifiers.c.canonical)
+            .where(
+                identifiers.c.kind.in_(kinds),
+                identifiers.c.valid == sa.true(),
+                identifiers.c.id > after,
+            )
+            .order_by(identifiers.c.id)
+            .limit(5000)
+        )
+        rows = conn.execute(query).all()
+        for ident, kind, canonical in rows:
+            sco = identifier_sco(str(kind), str(canonical))
+            if sco is not None and sco["id"] in ids:
+                found.append(int(ident))
+        if len(rows) < 5000:
+            break
+        after = int(rows[-1].id)
+    return found
 
 
 def _held_before(collection: Collection, viewer: Viewer, since: datetime | None, row: Any) -> bool:
@@ -328,13 +526,16 @@ def _withdrawals(
     upto: datetime | None,
     after: int,
     batch: int,
+    ids: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[Entry, tuple[int, int]]]:
     """The revoked versions of the reports COLLECTION held for its reader and no longer does,
     withdrawn after ADDED_AFTER and not after UPTO, in the order they were withdrawn, from
-    withdrawal AFTER + 1 on."""
+    withdrawal AFTER + 1 on; only those of IDS when given."""
     viewer = collection.viewer
     if viewer is None or not collection.scope:
         return
+    if ids and not any(i.startswith("report--") for i in ids):
+        return  # a revoked version is a report
     since = conn.execute(
         sa.select(organizations.c.created_at).where(organizations.c.id == viewer.org_id)
     ).scalar()
@@ -362,7 +563,11 @@ def _withdrawals(
         if upto is not None:
             query = query.where(report_withdrawals.c.withdrawn_at <= upto)
         rows = conn.execute(query).all()
-        held = [r for r in rows if _held_before(collection, viewer, since, r)]
+        held = [
+            r
+            for r in rows
+            if (not ids or _revoked_id(r) in ids) and _held_before(collection, viewer, since, r)
+        ]
         still = _still_forwardable(conn, viewer, held) if held else set()
         for row in held:
             if (int(row.org_id), str(row.report_id)) in still:
@@ -382,6 +587,14 @@ def _withdrawals(
         if len(rows) < batch:
             return
         after = int(rows[-1].id)
+
+
+def _revoked_id(row: Any) -> str:
+    """The id of the revoked version of the withdrawn report ROW (`revoked_report`)."""
+    source = row.source_id
+    if source and str(source).startswith("report--"):
+        return str(source)
+    return report_stix_id(str(row.org), str(row.report_id))
 
 
 def _request_entries(
@@ -449,6 +662,7 @@ def object_page(
         batch=batch,
         signer=signer,
         upto=upto,
+        ids=ids,
     ):
         if not _matches(entry.object, types, ids):
             continue
