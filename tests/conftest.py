@@ -70,6 +70,7 @@ def postgres_url() -> Iterator[str]:
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     base = server.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
