@@ -124,7 +124,7 @@ def test_a_campaign_s_copies_choose_what_comparing_every_row_does(
 
 def _changed_run(
     monkeypatch: pytest.MonkeyPatch,
-    before: sparse.csr_matrix,
+    last: Choices,
     after: sparse.csr_matrix,
     changed: Any,
     *,
@@ -133,10 +133,10 @@ def _changed_run(
     top_k: int,
     min_score: float,
 ) -> Choices:
-    """A run over AFTER (rows CHANGED since BEFORE) on what a full run over BEFORE chose."""
-    n = before.shape[0]
+    """A run over AFTER (rows CHANGED since) on LAST, what a full run over the rows before chose
+    (`_choose` with copies=False and the same settings; computed once for both runs compared)."""
+    n = after.shape[0]
     args = {"pruned": pruned, "top_k": top_k, "min_score": min_score}
-    last = _choose(monkeypatch, before, copies=False, **args)
     previous = _previous(
         list(range(n)), {"pairs": last.pairs(), "floors": last.floors(n)}, list(range(n))
     )
@@ -160,8 +160,9 @@ def test_copies_among_new_narratives_choose_what_comparing_every_row_does(
     after, _ = similar.ngram_vectors(similar.masked_narratives(texts), frequencies)
     for pruned in (True, False):
         args = {"pruned": pruned, "top_k": top_k, "min_score": min_score}
-        oracle = _changed_run(monkeypatch, before, after, changed, copies=False, **args)
-        got = _changed_run(monkeypatch, before, after, changed, copies=True, **args)
+        last = _choose(monkeypatch, before, copies=False, **args)
+        oracle = _changed_run(monkeypatch, last, after, changed, copies=False, **args)
+        got = _changed_run(monkeypatch, last, after, changed, copies=True, **args)
         _same(got, oracle)
 
 
@@ -198,8 +199,8 @@ def test_copies_of_random_vectors_choose_what_comparing_every_row_does(
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(similar_pruned, "SPLIT_LEVEL", level)
         args = {"pruned": pruned, "top_k": top_k, "min_score": min_score}
-        oracle = _choose(monkeypatch, before, copies=False, **args)
-        _same(_choose(monkeypatch, before, copies=True, **args), oracle)
-        oracle = _changed_run(monkeypatch, before, after, changed, copies=False, **args)
-        got = _changed_run(monkeypatch, before, after, changed, copies=True, **args)
+        last = _choose(monkeypatch, before, copies=False, **args)
+        _same(_choose(monkeypatch, before, copies=True, **args), last)
+        oracle = _changed_run(monkeypatch, last, after, changed, copies=False, **args)
+        got = _changed_run(monkeypatch, last, after, changed, copies=True, **args)
         _same(got, oracle)
