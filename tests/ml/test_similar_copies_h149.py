@@ -42,13 +42,15 @@ def _choose(
     top_k: int,
     min_score: float,
 ) -> Choices:
-    """`choose` with the copies compared once (COPIES) or as any rows, grouped for any copy."""
+    """`choose` with the copies compared once (COPIES) or as any rows, grouped for any copy,
+    pruned (when PRUNED) through the split the caller set (similar_pruned.SPLIT_LEVEL)."""
     monkeypatch.setattr(similar, "COPIES", copies)
     monkeypatch.setattr(similar_copies, "PAIRS_PER_ROW", -1.0)  # grouped for any copy
     return _run(
         monkeypatch,
         vectors,
         pruned=pruned,
+        level=similar_pruned.SPLIT_LEVEL,
         changed=changed,
         previous=previous,
         top_k=top_k,
