@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from bigfish.store import Store
+from bigfish.store import open_store
 from bigfish.suggestions import find
 from tests.api.helpers import Partnership, build_partnership, report
+from tests.conftest import _copy_migrated, _empty_postgres
 
 SMS = (
     "Got an SMS saying my parcel is held at customs: pay the fee at bit.ly/{i}p or call {phone} "
@@ -25,15 +26,31 @@ def _copy(org: str, i: int, country: str = "TH") -> dict[str, Any]:
     )
 
 
-@pytest.fixture
-def campaign(store: Store) -> Iterator[Partnership]:
-    for p in build_partnership(store):  # mekong: A and C
-        shared = {"tlp": "green", "distribution": "partnership"}
-        p.submit("A", [_copy("A", i) for i in range(150)], **shared)
-        p.submit("B", [_copy("B", i, "VN") for i in range(150, 190)])  # B's own: hidden from A
-        p.submit("C", [_copy("C", i) for i in range(190, 230)], **shared)
-        find(p.store, top_k=10, min_score=0.5)
-        yield p
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def campaign(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Partnership]:
+    """The campaign's 230 reports and their suggestions, on each backend: made once for the
+    module's tests, which only read them (a store migrated and emptied as `store` makes one)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('paging') / 'bigfish.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _empty_postgres(url, request)
+    _copy_migrated(url, request)
+    store = open_store(url)
+    try:
+        for p in build_partnership(store):  # mekong: A and C
+            shared = {"tlp": "green", "distribution": "partnership"}
+            p.submit("A", [_copy("A", i) for i in range(150)], **shared)
+            p.submit("B", [_copy("B", i, "VN") for i in range(150, 190)])  # B's own: hidden
+            p.submit("C", [_copy("C", i) for i in range(190, 230)], **shared)
+            find(p.store, top_k=10, min_score=0.5)
+            yield p
+    finally:
+        store.close()
 
 
 def _page(p: Partnership, who: str, **params: Any) -> Any:
