@@ -3,8 +3,12 @@ driven headless by Playwright. Every page a test opens is checked for console er
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -38,10 +42,36 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _built(shared: Path) -> BrowserPartnership:
+    """The partnership built in SHARED, by the first worker of the run that asks for it (the
+    others wait for it): each worker built its own, the same, a few seconds of CPU each."""
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        built = shared / "partnership.json"
+        if not built.exists():
+            made = build(shared / "partnership")
+            built.write_text(json.dumps(dataclasses.asdict(made)), encoding="utf-8")
+        return BrowserPartnership(**json.loads(built.read_text(encoding="utf-8")))
+
+
 @pytest.fixture(scope="session")
 def partnership(tmp_path_factory: pytest.TempPathFactory) -> BrowserPartnership:
-    """The synthetic partnership, built once per test worker."""
-    return build(tmp_path_factory.mktemp("browser") / "partnership")
+    """The synthetic partnership, built once per run, each test worker's server on its own copy
+    of it (what its tests write, sessions and all, stays in its worker)."""
+    base = tmp_path_factory.getbasetemp()
+    # under xdist each worker's directory is one of the run's: the run's is shared
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    (shared / "browser").mkdir(exist_ok=True)
+    built = _built(shared / "browser")
+    copy = tmp_path_factory.mktemp("browser") / "bigfish.db"
+    source = sqlite3.connect(built.url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return dataclasses.replace(built, url=f"sqlite:///{copy}")
 
 
 @pytest.fixture(scope="session")
@@ -69,15 +99,18 @@ def server(partnership: BrowserPartnership) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.2)
+        # one client for every try: `httpx.get` made a client, and its TLS context, for each
+        # (36 ms of CPU a try, seconds while the server starts on a busy machine)
+        with httpx.Client(timeout=2) as client:
+            while True:
+                try:
+                    if client.get(base + "/login").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start")
+                time.sleep(0.2)
         yield base
     finally:
         process.terminate()
