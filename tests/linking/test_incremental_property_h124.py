@@ -16,7 +16,6 @@ difference at the margin), cannot stop anything.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,10 +43,11 @@ from bigfish.linking.warninglists import WarningLists
 from bigfish.models import ApiRole
 from bigfish.reports import delete_report
 from bigfish.sharing import Viewer
-from bigfish.store import Store, open_store
+from bigfish.store import Store
 from bigfish.store.schema import organizations
 from bigfish.store.schema_linking import network_events, networks
 from tests.linking.conftest import jsonl_ingest, report
+from tests.linking.kept_stores import kept_store, made_once
 
 NOW = datetime(2025, 2, 1, tzinfo=UTC)
 OP = Viewer.node_operator()
@@ -149,14 +149,14 @@ class _Node:
 
 
 @contextmanager
-def _pair(migrated: Path) -> Iterator[tuple[_Node, _Node]]:
+def _pair(migrated: Path, source: Path) -> Iterator[tuple[_Node, _Node]]:
+    """Two copies of SOURCE, in the worker's kept stores (`kept_store`, beside MIGRATED)."""
     with tempfile.TemporaryDirectory(prefix="h124-") as tmp:
         nodes = []
         for name in ("update", "rebuild"):
             folder = Path(tmp) / name
             folder.mkdir()
-            shutil.copyfile(migrated, folder / "bigfish.db")
-            store = open_store(f"sqlite:///{folder / 'bigfish.db'}")
+            store = kept_store(migrated.parent / "h124-kept" / name / "bigfish.db", source)
             nodes.append(_Node(store, jsonl_ingest(folder), set()))
         try:
             yield nodes[0], nodes[1]
@@ -214,14 +214,17 @@ def _run(
     steps: list[Step],
     policy: HubPolicy,
     lists: dict[bool, WarningLists],
+    label: str,
     rates: Rates | None = None,
 ) -> None:
-    with _pair(migrated) as (incremental, full):
+    """STEPS on an incrementally updated store and a rebuilt one, both rebuilt first (on no
+    report, at NOW: the same for every sequence of a test, LABEL, so run once a worker)."""
+
+    def first(store: Store) -> None:
+        rebuild_networks(store, now=NOW, rates=rates, policy=policy, warning_lists=lists[False])
+
+    with _pair(migrated, made_once(migrated, f"h124-{label}", first)) as (incremental, full):
         own, now = False, NOW
-        for node in (incremental, full):
-            rebuild_networks(
-                node.store, now=now, rates=rates, policy=policy, warning_lists=lists[own]
-            )
         for number, step in enumerate([*steps, Link()]):
             relist = False
             for node in (incremental, full):
@@ -289,7 +292,7 @@ def test_an_update_shows_what_a_rebuild_shows(
     _migrated_sqlite: Path, warning_lists: dict[bool, WarningLists], steps: list[Step]
 ) -> None:
     """Every defence on; five reports cannot make the three groups the hub test needs."""
-    _run(_migrated_sqlite, steps, HubPolicy(), warning_lists)
+    _run(_migrated_sqlite, steps, HubPolicy(), warning_lists, "defended")
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -298,7 +301,7 @@ def test_an_update_shows_what_a_rebuild_shows_with_more_reports(
     _migrated_sqlite: Path, warning_lists: dict[bool, WarningLists], steps: list[Step]
 ) -> None:
     """Eight reports, the statistical hub test off (lists and pins still apply)."""
-    _run(_migrated_sqlite, steps, HubPolicy(statistical=False), warning_lists)
+    _run(_migrated_sqlite, steps, HubPolicy(statistical=False), warning_lists, "more")
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -307,4 +310,4 @@ def test_an_update_at_the_operators_rates_shows_what_a_rebuild_shows(
     _migrated_sqlite: Path, warning_lists: dict[bool, WarningLists], steps: list[Step]
 ) -> None:
     """Losses counted at the operator's table (the reference rates) rather than as stored."""
-    _run(_migrated_sqlite, steps, HubPolicy(), warning_lists, reference_rates())
+    _run(_migrated_sqlite, steps, HubPolicy(), warning_lists, "rates", reference_rates())

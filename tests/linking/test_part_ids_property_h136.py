@@ -27,6 +27,7 @@ from bigfish.sharing import Viewer
 from bigfish.store import Store, open_store
 from bigfish.store.schema import organizations
 from tests.linking.conftest import jsonl_ingest, report
+from tests.linking.kept_stores import kept_store
 from tests.linking.test_ids_history_h124 import NOW
 
 PHONES = ("+66811111111", "+66822222222", "+66833333333")
@@ -116,25 +117,30 @@ def _pair(migrated: Path) -> Iterator[tuple[_Node, _Node]]:
 
 @dataclass(frozen=True)
 class _Started:
-    """The two stores after START (files closed, their WAL folded in), what each holds and
-    its viewers: every sequence starts from copies of them."""
+    """The two stores after START and a sequence's FIRST steps (files closed, their WAL folded
+    in), what each holds and its viewers: every sequence starts from copies of them."""
 
     folder: Path
     held: frozenset[tuple[str, str]]
     viewers: tuple[dict[str, Viewer], dict[str, Viewer]]
 
 
-_started: dict[Path, _Started] = {}
+_started: dict[tuple[Path, tuple[object, ...]], _Started] = {}
 
 
-def _start(migrated: Path) -> _Started:
-    """START run once a worker (beside MIGRATED, in pytest's temporary directory): its steps
-    are the same for every sequence, and their reads checked the same way."""
-    if migrated not in _started:
-        folder = migrated.parent / "h136-started"
+def _start(
+    migrated: Path,
+    first: Sequence[object] = (),
+    other: Callable[[_Node, object], bool] = lambda node, step: False,
+) -> _Started:
+    """START and FIRST run once a worker (beside MIGRATED, in pytest's temporary directory):
+    their steps are the same for every sequence, and their reads checked the same way."""
+    key = (migrated, tuple(first))
+    if key not in _started:
+        folder = migrated.parent / f"h136-started-{len(_started)}"
         folder.mkdir(exist_ok=True)  # made again after a START that failed
         with _pair(migrated) as (incremental, full):
-            _steps_on(incremental, full, START, other=lambda node, step: False)
+            _steps_on(incremental, full, [*START, *first], other)
             for name, node in (("update", incremental), ("rebuild", full)):
                 node.store.close()
                 path = Path(node.store.engine.url.database or "")
@@ -142,20 +148,21 @@ def _start(migrated: Path) -> _Started:
                 shutil.copyfile(path, folder / f"{name}.db")
             assert incremental.held == full.held
             viewers = (incremental.viewers, full.viewers)
-            _started[migrated] = _Started(folder, frozenset(incremental.held), viewers)
-    return _started[migrated]
+            _started[key] = _Started(folder, frozenset(incremental.held), viewers)
+    return _started[key]
 
 
 @contextmanager
 def _started_pair(started: _Started) -> Iterator[tuple[_Node, _Node]]:
-    """Copies of the two stores after START."""
+    """Copies of the two stores STARTED left, in the worker's kept stores (`kept_store`: the
+    same two for every START and FIRST)."""
+    kept = started.folder.parent / "h136-kept"
     with tempfile.TemporaryDirectory(prefix="h136-") as tmp:
         nodes = []
         for name, viewers in zip(("update", "rebuild"), started.viewers, strict=True):
+            store = kept_store(kept / name / "bigfish.db", started.folder / f"{name}.db")
             folder = Path(tmp) / name
             folder.mkdir()
-            shutil.copyfile(started.folder / f"{name}.db", folder / "bigfish.db")
-            store = open_store(f"sqlite:///{folder / 'bigfish.db'}")
             nodes.append(_Node(store, jsonl_ingest(folder), set(started.held), dict(viewers)))
         try:
             yield nodes[0], nodes[1]
@@ -192,9 +199,10 @@ def _run(
 ) -> None:
     """START, FIRST, STEPS, then a link run and a read, on an incrementally updated node and
     a rebuilt one, whose viewers must be shown the same parts after every link run and read.
-    OTHER applies a step of another kind to a node and says whether it did."""
-    with _started_pair(_start(migrated)) as (incremental, full):
-        _steps_on(incremental, full, [*first, *steps, Link(), Read()], other, after=len(START))
+    OTHER applies a step of another kind to a node and says whether it did. START and FIRST
+    are the same for every sequence: run once, their stores copied for each."""
+    with _started_pair(_start(migrated, first, other)) as (incremental, full):
+        _steps_on(incremental, full, [*steps, Link(), Read()], other, after=len(START) + len(first))
 
 
 def _steps_on(
