@@ -286,8 +286,11 @@ def _open_in_a_process(url: str, barrier: Any, results: Any) -> None:
 
 def test_processes_opening_a_new_store_at_once_all_open_it(store_url: str) -> None:
     # Server workers, an ingest and a cron job may start together on a new or older store:
-    # they migrate one after the other, and the later ones find the work done.
-    context = multiprocessing.get_context("spawn")
+    # they migrate one after the other, and the later ones find the work done. Each is a
+    # process of its own, forked from a server process that imported this module (and so
+    # bigfish.store) once: spawned, each imported them itself, about a second of CPU.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     barrier = context.Barrier(3)
     results = context.Queue()
     processes = [
