@@ -7,6 +7,7 @@ is the answer about a missing one."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from bigfish.accounts import create_key
 from bigfish.api import ApiSettings, create_app
@@ -31,10 +32,15 @@ LOOKALIKES = ("MEKONG", "Mekong", "ｍｅｋｏｎｇ", " delta", "DELTA ", "ｄ
 class MembershipMachine(RuleBasedStateMachine):
     """The API and TAXII against a dictionary of who belongs to which group."""
 
+    #: A migrated SQLite file (the worker's, `_migrated_sqlite`): each example's store is a copy.
+    migrated: Path
+
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        self.store = open_store(f"sqlite:///{Path(self.tmp.name) / 'm.db'}")
+        path = Path(self.tmp.name) / "m.db"
+        shutil.copyfile(self.migrated, path)
+        self.store = open_store(f"sqlite:///{path}")
         for org in ORGS:
             add_org(self.store, org)
         add_group(self.store, "mekong", owner="A", members=["C"])
@@ -137,10 +143,17 @@ def _without_name(answer: dict[str, Any]) -> dict[str, Any]:
 
 pytestmark = pytest.mark.slow
 
-MembershipMachine.TestCase.settings = settings(
-    max_examples=5,
-    stateful_step_count=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-test_memberships_are_honoured_at_once = MembershipMachine.TestCase
+
+def test_memberships_are_honoured_at_once(_migrated_sqlite: Path) -> None:
+    class OnMigrated(MembershipMachine):
+        migrated = _migrated_sqlite
+
+    run_state_machine_as_test(
+        OnMigrated,
+        settings=settings(
+            max_examples=5,
+            stateful_step_count=10,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
