@@ -8,6 +8,7 @@ rows) equals that of a clean ingest of the same file.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import random
 import signal
@@ -15,26 +16,33 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from bigfish.intake import forks_workers, ingest_file
 from bigfish.store import open_store
 from bigfish.store.schema import identifiers, mentions, reports
 from tests.polling import WAIT
 
 from ..intake.conftest import csv_text, row
 
-ROWS = 12000
+#: Four of the ingest's batches (it commits every `batch_size` reports), in a file of 1.2 MiB:
+#: above the size whose ingest forks worker processes (`forks_workers`), as the kills need.
+#: (12,000 shorter rows made six batches: eight ingests of 12,000 rows, most of them of rows
+#: stored before, cost 45 s.)
+ROWS = 8000
+BATCH: int = inspect.signature(ingest_file).parameters["batch_size"].default
 
 
 def _write_file(path: Path) -> None:
     rows = [
         row(
-            f"r{i:05d}",
+            f"r{i:05d}-{uuid.UUID(int=i)}",
             phones=f"08{i % 97:02d}{i:06d}"[:10],
-            urls=f"https://scam{i % 301}.example.com/p/{i}",
+            urls=f"https://scam{i % 301}.example.com/th/promo/{i}/claim-your-reward",
             loss_amount=str(100 + i),
         )
         for i in range(ROWS)
@@ -122,6 +130,7 @@ def signature(db: Path) -> tuple[int, str, int]:
 def test_class22_kill_minus_9_never_leaves_partial_or_duplicate_reports(tmp_path: Path) -> None:
     data = tmp_path / "th.csv"
     _write_file(data)
+    assert forks_workers(data)
     clean_db = tmp_path / "clean.db"
     assert _ingest(clean_db, data).wait(timeout=300) == 0
     expected = signature(clean_db)
@@ -130,7 +139,7 @@ def test_class22_kill_minus_9_never_leaves_partial_or_duplicate_reports(tmp_path
     db = tmp_path / "killed.db"
     rng = random.Random(int(os.environ.get("BIGFISH_KILL_SEED", "22")))
     counts = []
-    for _ in range(6):
+    for _ in range(ROWS // BATCH):  # each kill lands after a batch more is committed
         _kill_mid_ingest(db, data, rng)
         if db.exists():
             count, _, bare = signature(db)
@@ -143,8 +152,6 @@ def test_class22_kill_minus_9_never_leaves_partial_or_duplicate_reports(tmp_path
 
 
 def test_class23_every_row_is_stored_or_rejected_with_a_reason(tmp_path: Path) -> None:
-    from bigfish.intake import ingest_file
-
     rows = [row(f"r{i}") for i in range(50)] + [row("bad", country="QQ"), row("r1")]
     data = tmp_path / "mixed.csv"
     data.write_text(csv_text(rows), encoding="utf-8")
